@@ -1,0 +1,127 @@
+"""``kgnlp ingest``, ``kgnlp remove`` and ``kgnlp documents``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt,
+                        WorkspaceOpt, config_path, emit, open_store, workspace)
+from cli.console import out, progress_bar
+
+
+def ingest(
+    paths: Annotated[List[Path], typer.Argument(help="Files or folders of .txt, .md, .jsonl documents.")],
+    seed: Annotated[Optional[Path], typer.Option(help="Seed graph folder (entities.jsonl, triples.tsv) to load first.")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="A trained NER model folder to add as a layer.")] = None,
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    store: StoreOpt = "embedded",
+    uri: UriOpt = None,
+    user: UserOpt = "neo4j",
+    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Extract entities and facts from documents into the workspace graph.
+
+    Re-running on the same files adds nothing twice; a changed file replaces its old facts.
+
+    Example: kgnlp ingest data/documents --seed data/seed
+    """
+    from kg.schema import load_schema
+    from nlp.ingest import ingest_documents
+    from nlp.loaders import load_documents
+
+    docs = load_documents(list(paths))  # every file is checked before the workspace is touched
+    ws = workspace(ws_path, create=True)
+    schema = load_schema(config_path(ws.path, config))
+    graph = open_store(ws, store, uri, user, password_env)
+    try:
+        if seed is not None:
+            from kg.seed import read_seed
+
+            seeded = read_seed(seed, schema)
+            graph.add(seeded.triples, seeded.entities)
+        layers = [_load_layer(model)] if model else []
+        with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
+            report = ingest_documents(graph, docs, schema, layers, progress=update)
+        _sync_indexes(ws, graph, quiet or as_json)
+    finally:
+        graph.close()
+    data = {"documents": report.documents, "entities": report.entities, "relations": report.relations,
+            "seconds": report.seconds, "skipped": report.skipped}
+    emit(as_json, data, lambda: out.print(
+        f"Ingested {report.documents} document(s) ({report.skipped} already stored): "
+        f"+{report.entities} entities, +{report.relations} relations in {report.seconds:.2f} s."))
+
+
+def _load_layer(model: Path):
+    try:
+        from nlp.ner import load_ner_model
+    except ImportError as exc:
+        from nlp.errors import NLPError
+
+        raise NLPError(f"Trained NER models are not available in this build ({exc}).") from None
+    return load_ner_model(model)
+
+
+def _sync_indexes(ws, graph, quiet: bool) -> None:
+    """Keep retrieval indexes in step with the graph when the workspace has them."""
+    if not (ws.path / "index").exists():
+        return
+    from nlp.retrieval import update_indexes
+
+    with progress_bar("Indexing", enabled=not quiet) as update:
+        update_indexes(ws, graph, progress=update)
+
+
+def remove(
+    doc_id: Annotated[str, typer.Argument(help="Id of a stored document (see `kgnlp documents`).")],
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    store: StoreOpt = "embedded",
+    uri: UriOpt = None,
+    user: UserOpt = "neo4j",
+    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a document and the facts that only it supported.
+
+    Example: kgnlp remove med03_warfarin
+    """
+    ws = workspace(ws_path)
+    graph = open_store(ws, store, uri, user, password_env)
+    try:
+        removed = graph.remove_document(doc_id)
+        _sync_indexes(ws, graph, True)
+    finally:
+        graph.close()
+    emit(as_json, {"document": doc_id, "relations_removed": removed},
+         lambda: out.print(f"Removed {doc_id} and {removed} fact(s) only it supported."))
+
+
+def documents(
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    store: StoreOpt = "embedded",
+    uri: UriOpt = None,
+    user: UserOpt = "neo4j",
+    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+    as_json: JsonOpt = False,
+) -> None:
+    """List the stored document ids.
+
+    Example: kgnlp documents --json
+    """
+    graph = open_store(workspace(ws_path), store, uri, user, password_env)
+    try:
+        ids = graph.document_ids()
+    finally:
+        graph.close()
+    emit(as_json, {"documents": ids}, lambda: out.print("\n".join(ids) if ids else "No documents stored."))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(remove)
+    app.command()(documents)

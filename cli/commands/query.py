@@ -1,0 +1,139 @@
+"""``kgnlp query entity|neighbours|path``: facts with their sources. No NLP libraries load here."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.common import (DEFAULT_WORKSPACE, JsonOpt, PasswordEnvOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt, emit,
+                        open_store, workspace)
+from cli.console import out
+from kg.errors import KGError
+from kg.records import Entity
+from kg.store import GraphStore
+from kg.views import NamedFact, name_facts
+
+query_app = typer.Typer(help="Query the graph: an entity, its neighbourhood, or a path between two entities.",
+                        no_args_is_help=True)
+
+
+def resolve_entity(store: GraphStore, name: str) -> Entity:
+    """An entity by id or by name/alias; a clear error when none or several fit."""
+    ent = store.entity(name)
+    if ent:
+        return ent
+    hits = store.find_entities(name, limit=5)
+    if not hits:
+        raise KGError(f"No entity named '{name}' in the graph. Try `kgnlp query entity` with another name.")
+    return hits[0]
+
+
+def _print_facts(facts: list[NamedFact]) -> None:
+    from rich.table import Table
+
+    if not facts:
+        out.print("No facts.")
+        return
+    table = Table(show_lines=False)
+    for col in ("head", "relation", "tail", "conf.", "sources"):
+        table.add_column(col)
+    for f in facts:
+        srcs = "; ".join(f"{p.doc_id}: {p.sentence.strip()[:90]}" for p in f.sources[:2])
+        more = f" (+{len(f.sources) - 2})" if len(f.sources) > 2 else ""
+        table.add_row(f.head, f.relation, f.tail, f"{f.confidence:.2f}", srcs + more)
+    out.print(table)
+
+
+def _entity_dict(ent: Entity) -> dict[str, object]:
+    return {"id": ent.id, "name": ent.name, "type": ent.type, "aliases": list(ent.aliases),
+            "external_ids": ent.external()}
+
+
+@query_app.command("entity")
+def entity_cmd(
+    name: Annotated[str, typer.Argument(help="Entity name, alias or id.")],
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    store: StoreOpt = "embedded",
+    uri: UriOpt = None,
+    user: UserOpt = "neo4j",
+    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+    as_json: JsonOpt = False,
+) -> None:
+    """An entity, its names and its facts with sources.
+
+    Example: kgnlp query entity metformin
+    """
+    graph = open_store(workspace(ws_path), store, uri, user, password_env)
+    try:
+        ent = resolve_entity(graph, name)
+        facts = name_facts(graph, graph.neighbours(ent.id, hops=1))
+    finally:
+        graph.close()
+    facts = [f for f in facts if ent.id in (f.head_id, f.tail_id)]
+
+    def human() -> None:
+        aliases = f" (also: {', '.join(ent.aliases)})" if ent.aliases else ""
+        out.print(f"[bold]{ent.name}[/bold] [{ent.type}] id={ent.id}{aliases}")
+        _print_facts(facts)
+
+    emit(as_json, {"entity": _entity_dict(ent), "facts": [f.as_dict() for f in facts]}, human)
+
+
+@query_app.command("neighbours")
+def neighbours_cmd(
+    name: Annotated[str, typer.Argument(help="Entity name, alias or id.")],
+    hops: Annotated[int, typer.Option(min=1, max=4, help="How many hops out.")] = 1,
+    relation: Annotated[Optional[str], typer.Option(help="Only this relation, e.g. TREATS.")] = None,
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    store: StoreOpt = "embedded",
+    uri: UriOpt = None,
+    user: UserOpt = "neo4j",
+    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+    as_json: JsonOpt = False,
+) -> None:
+    """Facts within N hops of an entity.
+
+    Example: kgnlp query neighbours "Northwind Therapeutics" --hops 2
+    """
+    graph = open_store(workspace(ws_path), store, uri, user, password_env)
+    try:
+        ent = resolve_entity(graph, name)
+        facts = name_facts(graph, graph.neighbours(ent.id, hops=hops, relation=relation))
+    finally:
+        graph.close()
+    emit(as_json, {"entity": _entity_dict(ent), "hops": hops, "facts": [f.as_dict() for f in facts]},
+         lambda: _print_facts(facts))
+
+
+@query_app.command("path")
+def path_cmd(
+    source: Annotated[str, typer.Argument(help="Start entity.")],
+    target: Annotated[str, typer.Argument(help="End entity.")],
+    max_hops: Annotated[int, typer.Option(min=1, max=6, help="Longest path to look for.")] = 4,
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    store: StoreOpt = "embedded",
+    uri: UriOpt = None,
+    user: UserOpt = "neo4j",
+    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+    as_json: JsonOpt = False,
+) -> None:
+    """A shortest chain of facts linking two entities (either direction).
+
+    Example: kgnlp query path "Jane Roe" Boston
+    """
+    graph = open_store(workspace(ws_path), store, uri, user, password_env)
+    try:
+        a, b = resolve_entity(graph, source), resolve_entity(graph, target)
+        facts = name_facts(graph, graph.path(a.id, b.id, max_hops=max_hops))
+    finally:
+        graph.close()
+
+    def human() -> None:
+        if not facts:
+            out.print(f"No path between {a.name} and {b.name} within {max_hops} hops.")
+        else:
+            _print_facts(facts)
+
+    emit(as_json, {"source": _entity_dict(a), "target": _entity_dict(b), "facts": [f.as_dict() for f in facts]},
+         human)

@@ -1,0 +1,83 @@
+"""Options and helpers every command shares: workspace, store, JSON output, text from stdin."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+
+from kg.errors import KGError
+from kg.store import GraphStore
+from kg.workspace import Workspace
+
+DEFAULT_WORKSPACE = "./kgnlp-workspace"
+
+WorkspaceOpt = Annotated[
+    Path,
+    typer.Option("--workspace", "-w", envvar="KGNLP_WORKSPACE", help="Workspace folder.", show_default=True),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or chatter.")]
+StoreOpt = Annotated[str, typer.Option("--store", help="Backend: embedded, rdf or neo4j.")]
+UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="KGNLP_NEO4J_URI", help="Bolt URI for --store neo4j.")]
+UserOpt = Annotated[str, typer.Option("--user", envvar="KGNLP_NEO4J_USER", help="Bolt user for --store neo4j.")]
+PasswordEnvOpt = Annotated[
+    str, typer.Option("--password-env", help="Name of the environment variable holding the Bolt password.")
+]
+ConfigOpt = Annotated[
+    Optional[Path], typer.Option("--config", envvar="KGNLP_CONFIG", help="TOML file with extra relation types.")
+]
+
+
+def read_text_arg(text: str) -> str:
+    """A text argument, or standard input when it is ``-``."""
+    if text == "-":
+        data = sys.stdin.read()
+        if not data.strip():
+            raise KGError("Expected text on standard input (argument '-'), got nothing.")
+        return data
+    return text
+
+
+def workspace(path: Path, create: bool = False) -> Workspace:
+    return Workspace.open(path, create=create)
+
+
+def open_store(
+    ws: Workspace,
+    store: str = "embedded",
+    uri: str | None = None,
+    user: str = "neo4j",
+    password_env: str = "KGNLP_NEO4J_PASSWORD",
+) -> GraphStore:
+    """Open the workspace's graph in the chosen backend; the Bolt password comes from the environment."""
+    if store == "neo4j":
+        password = os.environ.get(password_env)
+        if password is None:
+            raise KGError(f"Environment variable {password_env} is not set. Put the Bolt password there.")
+        return ws.open_store("neo4j", uri=uri or "bolt://127.0.0.1:7687", user=user, password=password)
+    return ws.open_store(store)
+
+
+def config_path(ws_path: Path, config: Path | None) -> Path | None:
+    """The config file in force: --config, else ./kgnlp.toml, else <workspace>/kgnlp.toml."""
+    if config is not None:
+        if not config.exists():
+            raise KGError(f"Config file '{config}' does not exist.")
+        return config
+    for candidate in (Path("kgnlp.toml"), ws_path / "kgnlp.toml"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
+    """Print ``data`` as JSON, or call ``human`` to render it for people."""
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=None) + "\n")
+    else:
+        human()

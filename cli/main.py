@@ -1,0 +1,102 @@
+"""The ``kgnlp`` command: builds the Typer app from the command modules and turns errors into one line."""
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from cli.commands import analyse, demo, evaluate, ingest
+from cli.commands.query import query_app
+
+app = typer.Typer(
+    name="kgnlp",
+    help="Knowledge-graph-augmented NLP for medical and financial documents, offline.\n\n"
+    "Example: kgnlp ingest data/documents --seed data/seed && kgnlp ask \"What does metformin treat?\"",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+train_app = typer.Typer(help="Train models: ner (and more as they land).", no_args_is_help=True)
+entities_app = typer.Typer(help="Entity resolution: list, run and undo merges.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate NER, relations or QA on a labelled file.", no_args_is_help=True)
+
+ingest.register(app)
+analyse.register(app)
+evaluate.register(eval_app)
+demo.register(app)
+app.add_typer(query_app, name="query")
+app.add_typer(eval_app, name="eval")
+
+
+def _register_optional() -> None:
+    """Command groups whose modules land separately; each is wired the same way."""
+    import importlib
+
+    for module, args in (
+        ("cli.commands.stores", (app, query_app)),
+        ("cli.commands.embed", (app,)),
+        ("cli.commands.extraction", (app, train_app, entities_app)),
+        ("cli.commands.viz", (app,)),
+    ):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(*args)
+
+
+_register_optional()
+app.add_typer(train_app, name="train")
+app.add_typer(entities_app, name="entities")
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point: one-line errors, exit 1 (2 for usage), tracebacks only with --debug."""
+    import click
+
+    from kg.errors import KGError
+    from nlp.errors import NLPError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("KGNLP_DEBUG"))
+    args = [a for a in args if a != "--debug"]
+    try:
+        result = typer.main.get_command(app).main(args=args, prog_name="kgnlp", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        print("Aborted.", file=sys.stderr)
+        code = 130
+    except click.ClickException as exc:
+        if debug:
+            raise
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" Try '{exc.ctx.command_path} --help'."
+        print(f"Error: {exc.format_message()}{hint}", file=sys.stderr)
+        code = exc.exit_code
+    except (KGError, NLPError) as exc:
+        if debug:
+            raise
+        print(f"Error: {exc}", file=sys.stderr)
+        code = 1
+    except BrokenPipeError:
+        code = 0
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if debug:
+            raise
+        print(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
+        code = 1
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,23 @@
+"""Name normalisation shared by every store's name lookup."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACE = re.compile(r"\s+")
+_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def normalise(name: str) -> str:
+    """Case-folded, NFKC, single-spaced, without punctuation at the ends ("Pfizer Inc." -> "pfizer inc")."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    text = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
+    text = _SPACE.sub(" ", text).strip()
+    return _EDGE_PUNCT.sub("", text)
+
+
+def slug(name: str) -> str:
+    """A readable id fragment: "Type 2 Diabetes" -> "type-2-diabetes"."""
+    text = normalise(name)
+    text = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE).strip("-")
+    return text or "x"

@@ -1,0 +1,53 @@
+"""Read a seed graph: ``entities.jsonl`` (id, name, type, aliases, external_ids) and ``triples.tsv``."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import KGError
+from kg.records import Entity, Provenance, Triple
+from kg.schema import Schema
+
+
+@dataclass(frozen=True)
+class SeedGraph:
+    entities: tuple[Entity, ...]
+    triples: tuple[Triple, ...]
+
+
+def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
+    """Entities and facts of a seed folder; facts are sourced to the file and line they come from."""
+    schema = schema or Schema()
+    ent_file, tri_file = folder / "entities.jsonl", folder / "triples.tsv"
+    if not ent_file.exists():
+        raise KGError(f"Seed folder '{folder}' has no entities.jsonl.")
+    entities = []
+    for n, line in enumerate(ent_file.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            entities.append(Entity(
+                str(obj["id"]), str(obj["name"]), str(obj["type"]), tuple(obj.get("aliases", ())),
+                tuple(sorted((str(k), str(v)) for k, v in obj.get("external_ids", {}).items())),
+            ))
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise KGError(f"{ent_file}:{n}: expected {{\"id\",\"name\",\"type\",...}} ({exc}).") from None
+    known = {e.id for e in entities}
+    triples = []
+    if tri_file.exists():
+        for n, line in enumerate(tri_file.read_text(encoding="utf-8").splitlines(), 1):
+            parts = line.rstrip("\n").split("\t")
+            if not line.strip() or (n == 1 and parts[0] == "head"):
+                continue
+            if len(parts) != 3:
+                raise KGError(f"{tri_file}:{n}: expected head<TAB>RELATION<TAB>tail.")
+            head, rel, tail = parts
+            schema.get(rel)
+            for ent in (head, tail):
+                if ent not in known:
+                    raise KGError(f"{tri_file}:{n}: unknown entity id '{ent}' (not in entities.jsonl).")
+            prov = Provenance(f"seed:{folder.name}", n, n, line, "seed")
+            triples.append(Triple(head, rel, tail, 1.0, (prov,)))
+    return SeedGraph(tuple(entities), tuple(triples))

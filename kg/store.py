@@ -1,0 +1,109 @@
+"""The ``GraphStore`` contract every backend honours, and lazy lookup of backends by name."""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Protocol, runtime_checkable
+
+from kg.errors import KGError
+from kg.records import Entity, Extraction, Triple
+
+# name -> "module:Class"; modules load only when asked for, so `kgnlp query` starts fast.
+BACKENDS: dict[str, str] = {
+    "embedded": "kg.stores.sqlite:SQLiteStore",
+    "rdf": "kg.stores.rdf:RDFStore",
+    "neo4j": "kg.stores.neo4j:Neo4jStore",
+}
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """Counts of what a store holds."""
+
+    documents: int
+    entities: int
+    relations: int
+    by_type: tuple[tuple[str, int], ...] = ()
+    by_relation: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows returned by a query in the backend's own language."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """What every backend provides. Writes are idempotent: adding the same fact twice keeps one."""
+
+    name: str
+
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
+        """Upsert entities, then facts; provenance rows are merged into existing facts."""
+
+    def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
+        """Store one document with its mentions, entities and facts, all or nothing."""
+
+    def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:
+        """True if the document is stored (with this content, when a hash is given)."""
+
+    def remove_document(self, doc_id: str) -> int:
+        """Remove a document and the facts only it supported; returns how many facts went."""
+
+    def document_ids(self) -> list[str]:
+        """Ids of the stored documents."""
+
+    def document_text(self, doc_id: str) -> str | None:
+        """The stored text of a document, or None."""
+
+    def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
+                  source: str = "import", batch: int = 50_000) -> int:
+        """Fast load of plain ``(head_id, RELATION, tail_id)`` facts, each sourced to ``source``;
+        returns how many facts were new."""
+
+    def names(self) -> Iterator[tuple[str, str, str]]:
+        """``(surface name, entity id, type)`` for every name and alias: the gazetteer's input."""
+
+    def entity(self, entity_id: str) -> Entity | None:
+        """The entity with this id, or None."""
+
+    def find_entities(self, name: str, limit: int = 10) -> list[Entity]:
+        """Entities whose name or alias matches ``name`` (exact, case-folded first)."""
+
+    def entities(self) -> Iterator[Entity]:
+        """Every entity."""
+
+    def neighbours(self, entity_id: str, hops: int = 1, relation: str | None = None) -> list[Triple]:
+        """Facts within ``hops`` of the entity, either direction, optionally of one relation."""
+
+    def path(self, source_id: str, target_id: str, max_hops: int = 4) -> list[Triple]:
+        """The facts along a shortest undirected path, or [] when none within ``max_hops``."""
+
+    def triples(self) -> Iterator[Triple]:
+        """Every fact with its provenance."""
+
+    def stats(self) -> StoreStats:
+        """Counts of documents, entities and facts."""
+
+    def query(self, text: str, write: bool = False) -> QueryResult:
+        """Run a query in the backend's own language; read-only unless ``write``."""
+
+    def close(self) -> None:
+        """Release files and connections."""
+
+
+def store_class(name: str) -> type:
+    """The backend class registered under ``name``, imported on first use."""
+    try:
+        target = BACKENDS[name]
+    except KeyError:
+        raise KGError(f"Unknown store '{name}'. Choose one of: {', '.join(BACKENDS)}.") from None
+    module_name, cls_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise KGError(f"Store '{name}' needs a package that is not installed ({exc.name}).") from exc
+    return getattr(module, cls_name)

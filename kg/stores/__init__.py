@@ -1,0 +1,1 @@
+"""Graph store backends: ``embedded`` (SQLite), ``rdf`` (rdflib) and ``neo4j`` (Bolt)."""

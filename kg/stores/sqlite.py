@@ -1,0 +1,349 @@
+"""The embedded default store: one SQLite file in WAL mode, crash-safe per document.
+
+Every document is written in a single transaction (document, mentions, entities, facts and
+their sources), so a killed ``ingest`` leaves either the whole document or none of it.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from kg.errors import KGError
+from kg.names import normalise
+from kg.records import Entity, Extraction, Provenance, Triple
+from kg.store import QueryResult, StoreStats
+
+SCHEMA_VERSION = "1"
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entities(
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL,
+    aliases TEXT NOT NULL DEFAULT '[]', external_ids TEXT NOT NULL DEFAULT '{}',
+    pinned INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS names(norm TEXT NOT NULL, entity_id TEXT NOT NULL,
+    PRIMARY KEY(norm, entity_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS documents(id TEXT PRIMARY KEY, sha256 TEXT NOT NULL,
+    source TEXT NOT NULL, text TEXT NOT NULL, added REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS mentions(doc_id TEXT NOT NULL, start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL, text TEXT NOT NULL, label TEXT NOT NULL, entity_id TEXT, score REAL);
+CREATE INDEX IF NOT EXISTS mentions_doc ON mentions(doc_id);
+CREATE INDEX IF NOT EXISTS mentions_entity ON mentions(entity_id);
+CREATE TABLE IF NOT EXISTS triples(id INTEGER PRIMARY KEY, head TEXT NOT NULL,
+    relation TEXT NOT NULL, tail TEXT NOT NULL, confidence REAL NOT NULL,
+    UNIQUE(head, relation, tail));
+CREATE INDEX IF NOT EXISTS triples_tail ON triples(tail, relation);
+CREATE TABLE IF NOT EXISTS sources(triple_id INTEGER NOT NULL, doc_id TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentence TEXT NOT NULL,
+    extractor TEXT NOT NULL, confidence REAL NOT NULL,
+    UNIQUE(triple_id, doc_id, start, "end", extractor));
+CREATE INDEX IF NOT EXISTS sources_doc ON sources(doc_id);
+"""
+
+
+class SQLiteStore:
+    """``GraphStore`` over a single SQLite file. Open it with :meth:`open`."""
+
+    name = "embedded"
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.file = path
+
+    @classmethod
+    def open(cls, path: str | Path, create: bool = True, durable: bool = True) -> "SQLiteStore":
+        """Open (and with ``create``, make) the store file at ``path``."""
+        path = Path(path)
+        if not create and not path.exists():
+            raise KGError(f"No graph at {path}. Run `kgnlp ingest` first or pass the right --workspace.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a document reported as stored survives power loss, not only a killed process.
+            conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            conn.executescript(_DDL)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
+        except sqlite3.DatabaseError as exc:
+            raise KGError(f"{path} is not a kgnlp graph database ({exc}).") from exc
+        return cls(conn, path)
+
+    # ---- writing -------------------------------------------------------------------------
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
+        with self._transaction():
+            self._put_entities(entities, pinned=1)
+            self._put_triples(triples)
+
+    def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
+        doc = extraction.document
+        with self._transaction():
+            self._delete_document(doc.id)
+            self._conn.execute(
+                "INSERT INTO documents VALUES(?,?,?,?,?)",
+                (doc.id, content_hash, doc.source, doc.text, time.time()),
+            )
+            self._put_entities(extraction.entities, pinned=0)
+            self._conn.executemany(
+                'INSERT INTO mentions VALUES(?,?,?,?,?,?,?)',
+                [(doc.id, m.start, m.end, m.text, m.label, m.entity_id, m.score) for m in extraction.mentions],
+            )
+            self._put_triples(extraction.triples)
+
+    def _put_entities(self, entities: Iterable[Entity], pinned: int) -> None:
+        # pinned=1: seeded or imported, kept when no document mentions it any more.
+        rows, names = [], []
+        for ent in entities:
+            rows.append((ent.id, ent.name, ent.type, json.dumps(list(ent.aliases)), json.dumps(ent.external()),
+                         pinned))
+            names.extend((normalise(n), ent.id) for n in (ent.name, *ent.aliases) if normalise(n))
+        # Keep the first name and type an entity was given; merge in new aliases.
+        self._conn.executemany(
+            "INSERT INTO entities VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET pinned=max(pinned, excluded.pinned), "
+            "aliases=json((SELECT json_group_array(value) FROM (SELECT value FROM json_each(entities.aliases) "
+            "UNION SELECT value FROM json_each(excluded.aliases)))), "
+            "external_ids=json_patch(entities.external_ids, excluded.external_ids)",
+            rows,
+        )
+        self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", names)
+
+    def _put_triples(self, triples: Iterable[Triple]) -> None:
+        cur = self._conn
+        for t in triples:
+            cur.execute(
+                "INSERT INTO triples(head, relation, tail, confidence) VALUES(?,?,?,?) "
+                "ON CONFLICT(head, relation, tail) DO UPDATE SET confidence=max(confidence, excluded.confidence)",
+                (t.head_id, t.relation, t.tail_id, t.confidence),
+            )
+            if not t.provenance:
+                continue
+            (tid,) = cur.execute(
+                "SELECT id FROM triples WHERE head=? AND relation=? AND tail=?", (t.head_id, t.relation, t.tail_id)
+            ).fetchone()
+            cur.executemany(
+                "INSERT OR IGNORE INTO sources VALUES(?,?,?,?,?,?,?)",
+                [(tid, p.doc_id, p.start, p.end, p.sentence, p.extractor, t.confidence) for p in t.provenance],
+            )
+
+    def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
+                  source: str = "import", batch: int = 50_000) -> int:
+        """Fast load of plain facts (no sentence provenance) in large transactions; returns facts added."""
+        with self._transaction():
+            self._put_entities(entities, pinned=1)
+        total = 0
+        buf: list[tuple[str, str, str]] = []
+        for row in triples:
+            buf.append(row)
+            if len(buf) >= batch:
+                total += self._bulk(buf, source)
+                buf = []
+        if buf:
+            total += self._bulk(buf, source)
+        return total
+
+    def _bulk(self, rows: list[tuple[str, str, str]], source: str) -> int:
+        with self._transaction():
+            before = self._conn.total_changes
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO triples(head, relation, tail, confidence) VALUES(?,?,?,1.0)", rows)
+            added = self._conn.total_changes - before
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO sources SELECT id, ?, 0, 0, '', 'import', 1.0 FROM triples "
+                "WHERE head=? AND relation=? AND tail=?", [(source, *r) for r in rows])
+        return added
+
+    def remove_document(self, doc_id: str) -> int:
+        if not self.has_document(doc_id):
+            raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")
+        with self._transaction():
+            return self._delete_document(doc_id)
+
+    def _delete_document(self, doc_id: str) -> int:
+        c = self._conn
+        touched = [r[0] for r in c.execute("SELECT DISTINCT triple_id FROM sources WHERE doc_id=?", (doc_id,))]
+        ents = [r[0] for r in c.execute("SELECT DISTINCT entity_id FROM mentions WHERE doc_id=?", (doc_id,))]
+        c.execute("DELETE FROM sources WHERE doc_id=?", (doc_id,))
+        c.execute("DELETE FROM mentions WHERE doc_id=?", (doc_id,))
+        c.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+        before = c.total_changes
+        c.executemany(
+            "DELETE FROM triples WHERE id=? AND NOT EXISTS (SELECT 1 FROM sources WHERE triple_id=?)",
+            [(t, t) for t in touched],
+        )
+        removed = c.total_changes - before
+        # Entities first seen in this document go too, once nothing else mentions or relates them.
+        orphan = [(e, e, e, e) for e in ents if e]
+        c.executemany(
+            "DELETE FROM entities WHERE id=? AND pinned=0 "
+            "AND NOT EXISTS (SELECT 1 FROM mentions WHERE entity_id=?) "
+            "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=? OR tail=?)", orphan)
+        if orphan:
+            c.execute("DELETE FROM names WHERE entity_id NOT IN (SELECT id FROM entities)")
+        return removed
+
+    # ---- reading -------------------------------------------------------------------------
+    def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:
+        row = self._conn.execute("SELECT sha256 FROM documents WHERE id=?", (doc_id,)).fetchone()
+        return row is not None and (content_hash is None or row[0] == content_hash)
+
+    def document_ids(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT id FROM documents ORDER BY id")]
+
+    def document_text(self, doc_id: str) -> str | None:
+        row = self._conn.execute("SELECT text FROM documents WHERE id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def entity(self, entity_id: str) -> Entity | None:
+        row = self._conn.execute("SELECT * FROM entities WHERE id=?", (entity_id,)).fetchone()
+        return _entity(row) if row else None
+
+    def find_entities(self, name: str, limit: int = 10) -> list[Entity]:
+        norm = normalise(name)
+        if not norm:
+            return []
+        rows = self._conn.execute(
+            "SELECT e.* FROM names n JOIN entities e ON e.id=n.entity_id WHERE n.norm=? LIMIT ?", (norm, limit)
+        ).fetchall()
+        if len(rows) < limit:
+            seen = {r[0] for r in rows}
+            like = norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            more = self._conn.execute(
+                "SELECT DISTINCT e.* FROM names n JOIN entities e ON e.id=n.entity_id "
+                "WHERE n.norm LIKE ? ESCAPE '\\' ORDER BY length(n.norm) LIMIT ?", (f"%{like}%", limit * 2)
+            ).fetchall()
+            rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
+        return [_entity(r) for r in rows]
+
+    def entities(self) -> Iterator[Entity]:
+        for row in self._conn.execute("SELECT * FROM entities ORDER BY id"):
+            yield _entity(row)
+
+    def names(self) -> Iterator[tuple[str, str, str]]:
+        """(surface name, entity id, type) for every name and alias: the gazetteer's input."""
+        for ent in self.entities():
+            for n in (ent.name, *ent.aliases):
+                yield n, ent.id, ent.type
+
+    def neighbours(self, entity_id: str, hops: int = 1, relation: str | None = None) -> list[Triple]:
+        if hops < 1:
+            raise KGError(f"--hops must be at least 1, got {hops}.")
+        seen_nodes, frontier, found = {entity_id}, {entity_id}, {}
+        rel_sql, rel_arg = (" AND relation=?", (relation,)) if relation else ("", ())
+        for _ in range(hops):
+            nxt: set[str] = set()
+            for node in frontier:
+                for row in self._conn.execute(
+                    f"SELECT id, head, relation, tail, confidence FROM triples WHERE head=?{rel_sql} "
+                    f"UNION ALL SELECT id, head, relation, tail, confidence FROM triples WHERE tail=?{rel_sql}",
+                    (node, *rel_arg, node, *rel_arg),
+                ):
+                    found[row[0]] = row
+                    nxt.update((row[1], row[3]))
+            frontier = nxt - seen_nodes
+            seen_nodes |= nxt
+            if not frontier:
+                break
+        return self._with_sources(found.values())
+
+    def path(self, source_id: str, target_id: str, max_hops: int = 4) -> list[Triple]:
+        parent: dict[str, tuple | None] = {source_id: None}
+        queue = deque([(source_id, 0)])
+        while queue:
+            node, depth = queue.popleft()
+            if node == target_id:
+                break
+            if depth >= max_hops:
+                continue
+            for row in self._conn.execute(
+                "SELECT id, head, relation, tail, confidence FROM triples WHERE head=? "
+                "UNION ALL SELECT id, head, relation, tail, confidence FROM triples WHERE tail=?", (node, node)
+            ):
+                other = row[3] if row[1] == node else row[1]
+                if other not in parent:
+                    parent[other] = (node, row)
+                    queue.append((other, depth + 1))
+        if target_id not in parent or source_id == target_id:
+            return []
+        rows, node = [], target_id
+        while parent[node] is not None:
+            prev, row = parent[node]
+            rows.append(row)
+            node = prev
+        return self._with_sources(reversed(rows))
+
+    def triples(self) -> Iterator[Triple]:
+        cur = self._conn.execute("SELECT id, head, relation, tail, confidence FROM triples ORDER BY id")
+        while chunk := cur.fetchmany(2000):
+            yield from self._with_sources(chunk)
+
+    def _with_sources(self, rows: Iterable[tuple]) -> list[Triple]:
+        rows = list(rows)
+        prov: dict[int, list[Provenance]] = defaultdict(list)
+        ids = [r[0] for r in rows]
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for tid, doc, s, e, sent, ext in self._conn.execute(
+                f'SELECT triple_id, doc_id, start, "end", sentence, extractor FROM sources '
+                f"WHERE triple_id IN ({marks}) ORDER BY doc_id, start", part
+            ):
+                prov[tid].append(Provenance(doc, s, e, sent, ext))
+        return [Triple(r[1], r[2], r[3], r[4], tuple(prov[r[0]])) for r in rows]
+
+    def mentions_of(self, entity_id: str, limit: int = 20) -> list[tuple[str, int, int, str]]:
+        """(doc id, start, end, text) of the places an entity is mentioned."""
+        return self._conn.execute(
+            'SELECT doc_id, start, "end", text FROM mentions WHERE entity_id=? ORDER BY doc_id, start LIMIT ?',
+            (entity_id, limit)).fetchall()
+
+    def stats(self) -> StoreStats:
+        one = lambda sql: self._conn.execute(sql).fetchone()[0]  # noqa: E731
+        return StoreStats(
+            documents=one("SELECT count(*) FROM documents"),
+            entities=one("SELECT count(*) FROM entities"),
+            relations=one("SELECT count(*) FROM triples"),
+            by_type=tuple(self._conn.execute("SELECT type, count(*) FROM entities GROUP BY type ORDER BY 2 DESC")),
+            by_relation=tuple(
+                self._conn.execute("SELECT relation, count(*) FROM triples GROUP BY relation ORDER BY 2 DESC")),
+        )
+
+    def query(self, text: str, write: bool = False) -> QueryResult:
+        """SQL over the store's tables; a read-only connection unless ``write``."""
+        conn = self._conn if write else sqlite3.connect(f"file:{self.file}?mode=ro", uri=True)
+        try:
+            cur = conn.execute(text)
+            cols = tuple(d[0] for d in cur.description or ())
+            return QueryResult(cols, tuple(tuple(r) for r in cur.fetchall()))
+        except sqlite3.Error as exc:
+            hint = " Add --write to change data." if "readonly" in str(exc) else ""
+            raise KGError(f"SQL query failed: {exc}.{hint}") from exc
+        finally:
+            if conn is not self._conn:
+                conn.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _transaction(self) -> "_Tx":
+        return _Tx(self._conn)
+
+
+class _Tx:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _entity(row: tuple) -> Entity:
+    ext = json.loads(row[4] or "{}")
+    return Entity(row[0], row[1], row[2], tuple(json.loads(row[3])), tuple(sorted(ext.items())))

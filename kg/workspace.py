@@ -1,0 +1,50 @@
+"""A workspace: the folder that holds one project's graph, indexes, models and settings."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import KGError
+from kg.store import GraphStore, store_class
+
+MARKER = "workspace.json"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths of a workspace folder. Nothing is read or written until a method is called."""
+
+    path: Path
+
+    @classmethod
+    def open(cls, path: str | Path, create: bool = False) -> "Workspace":
+        """The workspace at ``path``; with ``create`` the folder is made when missing."""
+        ws = cls(Path(path))
+        marker = ws.path / MARKER
+        if marker.exists():
+            return ws
+        if not create:
+            raise KGError(
+                f"No kgnlp workspace at '{ws.path}'. Run `kgnlp ingest PATH` to create one, "
+                "or pass --workspace DIR (or set KGNLP_WORKSPACE)."
+            )
+        if ws.path.exists() and not ws.path.is_dir():
+            raise KGError(f"Workspace path '{ws.path}' is a file, expected a folder.")
+        ws.path.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"format": 1, "store": "embedded"}) + "\n", encoding="utf-8")
+        return ws
+
+    @property
+    def graph_path(self) -> Path:
+        return self.path / "graph.db"
+
+    def settings(self) -> dict[str, object]:
+        return json.loads((self.path / MARKER).read_text(encoding="utf-8"))
+
+    def open_store(self, kind: str = "embedded", **options: object) -> GraphStore:
+        """Open the workspace's graph in the named backend."""
+        cls = store_class(kind)
+        if kind == "embedded":
+            return cls.open(self.graph_path, **options)
+        return cls.open(self, **options)

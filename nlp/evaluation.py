@@ -1,0 +1,139 @@
+"""Scores on labelled files: entity P/R/F1, fact P/R/F1 per document, QA exact match and hits@k."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from kg.names import normalise
+from kg.store import GraphStore
+from kg.views import NameCache
+from nlp.errors import NLPError
+
+
+@dataclass(frozen=True)
+class PRF:
+    precision: float
+    recall: float
+    f1: float
+    tp: int
+    fp: int
+    fn: int
+
+    @classmethod
+    def of(cls, tp: int, fp: int, fn: int) -> "PRF":
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        return cls(round(p, 4), round(r, 4), round(f, 4), tp, fp, fn)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        raise NLPError(f"No such file: '{path}'.")
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise NLPError(f"{path}:{n}: malformed JSON ({exc.msg}).") from None
+    if not rows:
+        raise NLPError(f"'{path}' has no records.")
+    return rows
+
+
+def score_spans(gold: Iterable[set[tuple]], pred: Iterable[set[tuple]]) -> PRF:
+    """Micro P/R/F1 over per-item sets of (start, end, label) (exact span and type)."""
+    tp = fp = fn = 0
+    for g, p in zip(gold, pred):
+        tp += len(g & p)
+        fp += len(p - g)
+        fn += len(g - p)
+    return PRF.of(tp, fp, fn)
+
+
+def evaluate_ner(store: GraphStore, path: Path, extra_ner=()) -> dict[str, PRF]:
+    """Entity-level micro P/R/F1 of the extractor on ``{"text","entities":[{start,end,label}]}`` lines."""
+    from nlp.extractor import Extractor
+
+    rows = read_jsonl(path)
+    try:
+        gold = [{(e["start"], e["end"], e["label"]) for e in r["entities"]} for r in rows]
+        texts = [r["text"] for r in rows]
+    except (KeyError, TypeError) as exc:
+        raise NLPError(f"{path}: expected {{\"text\", \"entities\": [{{start, end, label}}]}} lines ({exc}).") from None
+    analyses = Extractor.for_store(store, extra_ner=extra_ner).analyse(texts)
+    pred = [{(m.start, m.end, m.label) for m in a.mentions} for a in analyses]
+    labels = sorted({g[2] for s in gold for g in s})
+    result = {"all": score_spans(gold, pred)}
+    for label in labels:
+        result[label] = score_spans([{g for g in s if g[2] == label} for s in gold],
+                                    [{p for p in s if p[2] == label} for s in pred])
+    return result
+
+
+def evaluate_relations(store: GraphStore, path: Path) -> PRF:
+    """Facts stored per document vs ``{"doc", "triples": [[head, REL, tail]]}`` by normalised names.
+    A stored fact matches when its relation agrees and each end's name or alias equals the gold name."""
+    rows = read_jsonl(path)
+    by_doc: dict[str, set[tuple[str, str, str]]] = {}
+    names = NameCache(store)
+    surface: dict[str, set[str]] = {}
+
+    def forms(entity_id: str) -> set[str]:
+        if entity_id not in surface:
+            ent = store.entity(entity_id)
+            surface[entity_id] = {normalise(n) for n in ((ent.name, *ent.aliases) if ent else (names(entity_id),))}
+        return surface[entity_id]
+
+    for t in store.triples():
+        for p in t.provenance:
+            by_doc.setdefault(p.doc_id, set()).add((t.head_id, t.relation, t.tail_id))
+    tp = fp = fn = 0
+    for row in rows:
+        gold = {(normalise(h), r, normalise(t)) for h, r, t in row["triples"]}
+        pred = by_doc.get(row["doc"], set())
+        hit_gold: set[tuple[str, str, str]] = set()
+        for h, r, t in pred:
+            match = next((g for g in gold if g[1] == r and g[0] in forms(h) and g[2] in forms(t)), None)
+            if match is None and r in ("PARTNERED_WITH", "INTERACTS_WITH"):
+                match = next((g for g in gold if g[1] == r and g[0] in forms(t) and g[2] in forms(h)), None)
+            if match:
+                hit_gold.add(match)
+            else:
+                fp += 1
+        tp += len(hit_gold)
+        fn += len(gold - hit_gold)
+    return PRF.of(tp, fp, fn)
+
+
+@dataclass(frozen=True)
+class QAScore:
+    questions: int
+    exact_match: float
+    hits_at: dict[int, float]
+    answered: int
+
+
+def evaluate_qa(store: GraphStore, path: Path, schema=None, ks: tuple[int, ...] = (1, 3, 10)) -> QAScore:
+    """Exact match (top answer equals a gold answer, normalised) and hits@k."""
+    from nlp.qa import answer
+
+    rows = read_jsonl(path)
+    hits = {k: 0 for k in ks}
+    em = answered = 0
+    for row in rows:
+        gold = {normalise(a) for a in row["answers"]}
+        try:
+            result = answer(store, row["question"], schema, limit=max(ks))
+        except NLPError:
+            continue
+        got = [normalise(a.text) for a in result.answers]
+        answered += bool(got)
+        em += bool(got) and got[0] in gold
+        for k in ks:
+            hits[k] += any(g in gold for g in got[:k])
+    n = len(rows)
+    return QAScore(n, round(em / n, 4), {k: round(v / n, 4) for k, v in hits.items()}, answered)

@@ -1,0 +1,111 @@
+"""The extractor: documents in, ``Extraction`` records out (mentions linked, facts with provenance).
+
+    spaCy (sentences, stock NER) + graph names [+ trained NER layers] -> merge -> link -> relations
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+from kg.records import Document, Entity, Extraction, Mention
+from kg.schema import Schema
+from kg.store import GraphStore
+from nlp.gazetteer import Gazetteer
+from nlp.interfaces import Linker, NERLayer, RelationLayer, Sentence
+from nlp.linking import StoreLinker
+from nlp.models import spacy_pipeline
+from nlp.relations import PatternRelations
+from nlp.spacy_ner import SpacyNER
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """NER and linking for one text, without relations: what ``kgnlp ner`` shows."""
+
+    text: str
+    sentences: tuple[Sentence, ...]
+    mentions: tuple[Mention, ...]
+    new_entities: tuple[Entity, ...]
+
+
+class Extractor:
+    """Runs every layer over documents. Build it with :meth:`for_store`."""
+
+    def __init__(self, nlp, gazetteer: Gazetteer, linker: Linker, relation_layers: Sequence[RelationLayer],
+                 extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True,
+                 types: dict[str, str] | None = None) -> None:
+        self._nlp = nlp
+        self.gazetteer = gazetteer
+        self._spacy = SpacyNER(nlp) if use_spacy_ner else None
+        self._extra = list(extra_ner)
+        self._linker = linker
+        self._relations = list(relation_layers)
+        self._types = types if types is not None else {}
+
+    @classmethod
+    def for_store(cls, store: GraphStore, schema: Schema | None = None,
+                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True) -> "Extractor":
+        """An extractor whose gazetteer holds every name in ``store`` and whose linker uses it."""
+        nlp = spacy_pipeline()
+        gazetteer = Gazetteer(nlp)
+        types: dict[str, str] = {}
+        rows = []
+        for surface, entity_id, kind in store.names():
+            rows.append((surface, entity_id, kind))
+            types[entity_id] = kind
+        gazetteer.add(rows)
+        return cls(nlp, gazetteer, StoreLinker(store), [PatternRelations(schema or Schema())],
+                   extra_ner, use_spacy_ner, types)
+
+    def analyse(self, texts: Sequence[str]) -> list[Analysis]:
+        """Sentences and linked mentions for each text."""
+        extra = [layer.predict(texts) for layer in self._extra]
+        out = []
+        for i, doc in enumerate(self._nlp.pipe(texts, batch_size=32)):
+            layers = [(self.gazetteer.priority, self.gazetteer.from_doc(doc))]
+            if self._spacy:
+                layers.append((self._spacy.priority, self._spacy.from_doc(doc)))
+            layers += [(layer.priority, preds[i]) for layer, preds in zip(self._extra, extra)]
+            mentions = merge_mentions(layers)
+            linked = self._linker.link(doc.text, mentions)
+            sentences = tuple(Sentence(s.start_char, s.end_char, s.text) for s in doc.sents)
+            out.append(Analysis(doc.text, sentences, linked.mentions, linked.new_entities))
+        return out
+
+    def extract(self, documents: Iterable[Document], batch_size: int = 16) -> Iterator[Extraction]:
+        """One ``Extraction`` per document, in order. New entities join the gazetteer as they appear."""
+        batch: list[Document] = []
+        for doc in documents:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._extract_batch(batch)
+                batch = []
+        if batch:
+            yield from self._extract_batch(batch)
+
+    def _extract_batch(self, docs: list[Document]) -> Iterator[Extraction]:
+        for doc, analysis in zip(docs, self.analyse([d.text for d in docs])):
+            for ent in analysis.new_entities:
+                self._types[ent.id] = ent.type
+            types = dict(self._types)
+            for m in analysis.mentions:
+                if m.entity_id and m.entity_id not in types:
+                    types[m.entity_id] = m.label
+            triples = []
+            for layer in self._relations:
+                triples += layer.extract(doc.id, doc.text, analysis.sentences, analysis.mentions, types)
+            self.gazetteer.add((n, e.id, e.type) for e in analysis.new_entities for n in (e.name, *e.aliases))
+            yield Extraction(doc, analysis.mentions, tuple(triples), analysis.new_entities)
+
+
+def merge_mentions(layers: list[tuple[int, list[Mention]]]) -> list[Mention]:
+    """Non-overlapping mentions: higher priority first, then longer spans."""
+    ranked = sorted(
+        ((prio, m) for prio, ms in layers for m in ms),
+        key=lambda pm: (-pm[0], -(pm[1].end - pm[1].start), pm[1].start),
+    )
+    taken: list[Mention] = []
+    for _, m in ranked:
+        if all(m.end <= t.start or t.end <= m.start for t in taken):
+            taken.append(m)
+    return sorted(taken, key=lambda m: m.start)

@@ -1,0 +1,119 @@
+"""The base linker: exact name/alias match in the graph, short forms within a document, else a new entity.
+
+New entity ids are readable and stable (``org:northwind-therapeutics``), so the same new name in two
+documents lands on one entity; corporate suffixes are dropped from the id and kept as an alias.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from kg.names import normalise, slug
+from kg.records import Entity, Mention
+from kg.store import GraphStore
+from nlp.interfaces import Linked
+
+PREFIX = {"Chemical": "chem", "Disease": "dis", "Organization": "org", "Person": "per", "Location": "loc"}
+_SUFFIX = re.compile(
+    r"[,\s]+(inc|incorporated|corp|corporation|co|company|ltd|limited|plc|llc|ag|sa|se|nv|gmbh|asa|ab|group|holdings)\.?$",
+    re.IGNORECASE,
+)
+
+
+def canonical_name(text: str) -> str:
+    """The name a new entity gets: without a leading "the" or a trailing possessive."""
+    text = re.sub(r"^(the|The)\s+", "", text.strip())
+    return re.sub(r"['\u2019]s$", "", text).strip()
+
+
+def new_entity_id(name: str, kind: str) -> str:
+    core = _SUFFIX.sub("", name) if kind == "Organization" else name
+    return f"{PREFIX.get(kind, 'ent')}:{slug(core or name)}"
+
+
+class StoreLinker:
+    """Links against a ``GraphStore``; remembers what it created during a run."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self._store = store
+        self._cache: dict[tuple[str, str], tuple[str, float] | None] = {}
+        self._made: dict[str, str] = {}  # normalised name -> id of an entity created in this run
+
+    def link(self, text: str, mentions: Sequence[Mention]) -> Linked:
+        linked: list[Mention] = []
+        created: dict[str, Entity] = {}
+        local: list[Mention] = []  # linked mentions so far in this document, for short forms
+        for m in mentions:
+            if m.entity_id:
+                out = m
+            else:
+                out = self._link_one(m, local, created)
+            linked.append(out)
+            local.append(out)
+        return Linked(tuple(linked), tuple(created.values()))
+
+    def _link_one(self, m: Mention, local: list[Mention], created: dict[str, Entity]) -> Mention:
+        hit = self._lookup(m.text, m.label)
+        if hit:
+            return Mention(m.start, m.end, m.text, m.label, hit[0], round(m.score * hit[1], 3))
+        short = _short_form_of(m, local)
+        if short:
+            return Mention(m.start, m.end, m.text, m.label, short.entity_id, round(m.score * 0.9, 3))
+        made = self._made.get(normalise(canonical_name(m.text)))
+        if made:
+            return Mention(m.start, m.end, m.text, m.label, made, round(m.score * 0.9, 3))
+        prefix = self._org_prefix(m)
+        if prefix:
+            return Mention(m.start, m.end, m.text, m.label, prefix, round(m.score * 0.75, 3))
+        name = canonical_name(m.text)
+        entity_id = new_entity_id(name, m.label)
+        existing = self._store.entity(entity_id)
+        if existing is None and entity_id not in created:
+            aliases = tuple(sorted({m.text} - {name}))
+            created[entity_id] = Entity(entity_id, name, m.label, aliases)
+        self._cache[(normalise(m.text), m.label)] = (entity_id, 1.0)
+        self._made[normalise(name)] = entity_id
+        return Mention(m.start, m.end, m.text, m.label, entity_id, m.score)
+
+    def _org_prefix(self, m: Mention) -> str | None:
+        """A bare "Northwind" for the one known organisation whose name starts with it."""
+        if m.label != "Organization" or len(m.text) < 3:
+            return None
+        norm = normalise(canonical_name(m.text))
+        hits = {e.id for e in self._store.find_entities(norm, limit=10)
+                if e.type == "Organization" and normalise(e.name).startswith(norm + " ")}
+        hits |= {eid for name, eid in self._made.items() if name.startswith(norm + " ")}
+        return hits.pop() if len(hits) == 1 else None
+
+    def _lookup(self, text: str, label: str) -> tuple[str, float] | None:
+        key = (normalise(text), label)
+        if key not in self._cache:
+            self._cache[key] = self._exact(canonical_name(text), label)
+        return self._cache[key]
+
+    def _exact(self, text: str, label: str) -> tuple[str, float] | None:
+        norm = normalise(text)
+        candidates = [
+            e for e in self._store.find_entities(text, limit=5)
+            if norm in {normalise(n) for n in (e.name, *e.aliases)}
+        ]
+        if not candidates:
+            return None
+        same_type = [e for e in candidates if e.type == label]
+        if same_type:
+            return same_type[0].id, 1.0
+        return candidates[0].id, 0.8  # the graph knows the name under another type: trust the graph
+
+
+def _short_form_of(m: Mention, local: list[Mention]) -> Mention | None:
+    """"Northwind" after "Northwind Therapeutics Inc.", "Roe" after "Jane Roe", in the same document."""
+    words = m.text.split()
+    for prev in reversed(local):
+        if not prev.entity_id or prev.label != m.label or len(prev.text) <= len(m.text):
+            continue
+        prev_words = prev.text.split()
+        if m.label == "Person" and len(words) == 1 and prev_words[-1] == words[0]:
+            return prev
+        if m.label == "Organization" and prev_words[: len(words)] == words:
+            return prev
+    return None

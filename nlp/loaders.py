@@ -1,0 +1,92 @@
+"""Read documents to ingest: ``.txt``, ``.md`` and ``.jsonl`` files, or folders of them.
+
+Every problem is an ``NLPError`` naming the file (and line), raised before anything is stored.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from kg.records import Document
+from nlp.errors import NLPError
+
+TEXT_SUFFIXES = (".txt", ".md")
+SUFFIXES = (*TEXT_SUFFIXES, ".jsonl")
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A document and the hash of its content, used to skip what is already stored."""
+
+    document: Document
+    sha256: str
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    """The files to read: given files, and supported files under given folders (sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise NLPError(f"No such file or folder: '{path}'.")
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            if not found:
+                raise NLPError(f"Folder '{path}' has no .txt, .md or .jsonl files.")
+            files.extend(found)
+        elif path.suffix.lower() in SUFFIXES:
+            files.append(path)
+        else:
+            raise NLPError(f"Cannot read '{path}': expected a .txt, .md or .jsonl file, or a folder of them.")
+    return files
+
+
+def load_documents(paths: list[Path]) -> list[LoadedDocument]:
+    """Every document of the given paths, checked: all files are read and validated first."""
+    docs: list[LoadedDocument] = []
+    seen: dict[str, Path] = {}
+    for file in collect_files(paths):
+        for doc in _read_file(file):
+            if doc.id in seen:
+                raise NLPError(f"Document id '{doc.id}' appears twice ({seen[doc.id]} and {file}). Ids must be unique.")
+            seen[doc.id] = file
+            docs.append(LoadedDocument(doc, content_hash(doc.text)))
+    return docs
+
+
+def _read_file(file: Path) -> Iterator[Document]:
+    raw = file.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise NLPError(f"'{file}' looks like a binary file, expected UTF-8 text.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NLPError(f"'{file}' is not UTF-8 text (bad byte at offset {exc.start}). Convert it to UTF-8.") from None
+    if file.suffix.lower() == ".jsonl":
+        yield from _read_jsonl(file, text)
+        return
+    if not text.strip():
+        raise NLPError(f"'{file}' is empty.")
+    yield Document(id=file.stem, text=text, source=str(file))
+
+
+def _read_jsonl(file: Path, text: str) -> Iterator[Document]:
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines:
+        raise NLPError(f"'{file}' is empty.")
+    for n, line in lines:
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise NLPError(f"{file}:{n}: malformed JSON ({exc.msg}). Each line must be {{\"id\": ..., \"text\": ...}}.") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or "id" not in obj:
+            raise NLPError(f"{file}:{n}: expected an object with string \"text\" and an \"id\".")
+        if not obj["text"].strip():
+            raise NLPError(f"{file}:{n}: \"text\" is empty.")
+        yield Document(id=str(obj["id"]), text=obj["text"], source=f"{file}:{n}")

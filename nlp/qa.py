@@ -1,0 +1,209 @@
+"""Question answering over the graph: link the question's entities, find the relation(s) it asks
+about and their direction, follow one or two hops, and return answers with their evidence.
+
+"No answer" is returned rather than a guess.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kg.names import normalise
+from kg.records import Entity, Triple
+from kg.schema import Schema
+from kg.store import GraphStore
+from kg.views import NameCache
+from nlp.errors import NLPError
+from nlp.question_cues import CUES, PASSIVE_AUX, PASSIVE_BY
+
+_TOKEN = re.compile(r"[\w][\w\-\.&']*[\w]|[\w]")
+_STOP = set("""a an the what which who whom whose where when why how is are was were be been do does did of in on at
+to for by with and or that this these those it its their company companies drug drugs firm firms any all some
+has have had can could will would should may might me tell list name give show please there""".split())
+_MAX_NGRAM = 8
+
+
+@dataclass(frozen=True)
+class Evidence:
+    doc: str
+    sentence: str
+    triple: tuple[str, str, str] | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    score: float
+    entity_id: str | None
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class LinkedEntity:
+    entity: Entity
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class QAResult:
+    question: str
+    answers: tuple[Answer, ...]
+    entities: tuple[LinkedEntity, ...]
+    relations: tuple[str, ...]
+
+
+def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
+    """Known entities named in the question: longest n-grams first, no overlaps."""
+    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(question)]
+    found: list[LinkedEntity] = []
+    taken: list[tuple[int, int]] = []
+    for size in range(min(_MAX_NGRAM, len(tokens)), 0, -1):
+        for i in range(len(tokens) - size + 1):
+            a, b = tokens[i][0], tokens[i + size - 1][1]
+            if any(a < y and x < b for x, y in taken):
+                continue
+            text = question[a:b]
+            text = re.sub(r"['\u2019]s$", "", text)
+            words = normalise(text).split()
+            if not words or all(w in _STOP for w in words):
+                continue
+            ent = _exact_entity(store, text)
+            if ent:
+                found.append(LinkedEntity(ent, a, a + len(text)))
+                taken.append((a, b))
+    return sorted(found, key=lambda le: le.start)
+
+
+def _exact_entity(store: GraphStore, text: str) -> Entity | None:
+    norm = normalise(text)
+    for ent in store.find_entities(text, limit=5):
+        if norm in {normalise(n) for n in (ent.name, *ent.aliases)}:
+            return ent
+    return None
+
+
+@dataclass(frozen=True)
+class _Cue:
+    relation: str
+    start: int
+    end: int
+    inverted: bool
+
+
+def find_cues(question: str, masked: list[tuple[int, int]]) -> list[_Cue]:
+    """Relation cues in the question, outside the entity spans, in order of appearance."""
+    text = question.lower()
+    cues: list[_Cue] = []
+    taken = list(masked)
+    for pattern, relation, inverted in CUES:
+        for m in re.finditer(pattern, text):
+            if any(m.start() < y and x < m.end() for x, y in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            cues.append(_Cue(relation, m.start(), m.end(), inverted))
+    cues.sort(key=lambda c: c.start)
+    # "where is X headquartered" names one relation twice: keep the first of each.
+    seen: set[str] = set()
+    return [c for c in cues if not (c.relation in seen or seen.add(c.relation))]
+
+
+def _role(question: str, cue: _Cue, at: int) -> str:
+    """Is the entity at ``at`` the head or the tail of the cue's relation, by word order?"""
+    after = question[cue.end :]
+    before = question[: cue.start]
+    passive = bool(re.match(PASSIVE_BY, after.lower())) or (
+        at < cue.start and bool(re.search(PASSIVE_AUX, before.lower())) and " by" in after.lower())
+    role = "tail" if at > cue.start else "head"
+    if passive:
+        role = "head" if role == "tail" else "tail"
+    if cue.inverted:
+        role = "head" if role == "tail" else "tail"
+    return role
+
+
+def _roles_allowed(schema: Schema, relation: str, kind: str) -> list[str]:
+    rel = schema.get(relation)
+    roles = []
+    if kind in rel.head_types or "*" in rel.head_types:
+        roles.append("head")
+    if kind in rel.tail_types or "*" in rel.tail_types:
+        roles.append("tail")
+    return roles
+
+
+def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred: str,
+         schema: Schema) -> list[tuple[str, Triple]]:
+    """(other entity id, fact) pairs one ``relation`` hop away, in the direction the question asks."""
+    allowed = _roles_allowed(schema, relation, kind)
+    rel = schema.get(relation)
+    if not allowed:
+        return []
+    roles = allowed if rel.symmetric or len(allowed) == 1 else [preferred]
+    out = []
+    for t in store.neighbours(entity_id, hops=1, relation=relation):
+        if "head" in roles and t.head_id == entity_id:
+            out.append((t.tail_id, t))
+        elif "tail" in roles and t.tail_id == entity_id:
+            out.append((t.head_id, t))
+    return out
+
+
+def answer(store: GraphStore, question: str, schema: Schema | None = None, limit: int = 10) -> QAResult:
+    """Answers from the graph, best first, each with the facts and sentences behind it."""
+    schema = schema or Schema()
+    question = " ".join(question.split())
+    if not question:
+        raise NLPError("The question is empty.")
+    linked = link_question(store, question)
+    if not linked:
+        raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
+    cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()]
+    names = NameCache(store)
+    scored: dict[str, tuple[float, list[Triple]]] = {}
+    for anchor in linked:
+        chains = _chains(store, anchor, cues, question, schema)
+        for target, facts in chains:
+            if target in {le.entity.id for le in linked}:
+                continue
+            score = 1.0
+            for f in facts:
+                score *= f.confidence
+            best = scored.get(target)
+            if best is None or best[0] < score:
+                scored[target] = (score, facts)
+    answers = []
+    for target, (score, facts) in sorted(scored.items(), key=lambda kv: -kv[1][0])[:limit]:
+        evidence = []
+        for f in facts:
+            triple = (names(f.head_id), f.relation, names(f.tail_id))
+            for p in f.provenance[:3] or ():
+                evidence.append(Evidence(p.doc_id, p.sentence.strip(), triple))
+            if not f.provenance:
+                evidence.append(Evidence("", "", triple))
+        answers.append(Answer(names(target), round(score, 4), target, tuple(evidence)))
+    return QAResult(question, tuple(answers), tuple(linked), tuple(c.relation for c in cues))
+
+
+def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema: Schema):
+    """One hop for one cue; two hops when the question names two relations ("CEO of the company that
+    acquired X": first the cue nearest the entity, then the other)."""
+    if not cues:
+        return []
+    ordered = sorted(cues, key=lambda c: abs(c.start - anchor.start))
+    first = ordered[0]
+    hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
+                _role(question, first, anchor.start), schema)
+    if len(ordered) == 1:
+        return [(other, [fact]) for other, fact in hop1]
+    second = ordered[1]
+    chains = []
+    for middle, fact in hop1:
+        ent = store.entity(middle)
+        if ent is None:
+            continue
+        # The middle entity stands where the question's noun phrase ("the company") is: before the inner cue.
+        role = _role(question, second, first.start)
+        for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema):
+            chains.append((other, [fact, fact2]))
+    return chains

@@ -1,0 +1,29 @@
+"""Words in a question that say which relation it asks about.
+
+Each cue: (regex, relation, inverted). ``inverted`` cues name the head from the tail's side
+("the parent of X" asks for the tail of ``X SUBSIDIARY_OF ?``; "who owns X" likewise).
+Longer cues are tried first, and a matched span is not reused by a shorter one.
+"""
+from __future__ import annotations
+
+CUES: tuple[tuple[str, str, bool], ...] = (
+    (r"side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)", "CAUSES", False),
+    (r"chief executive(?: officer)?|\bceos?\b|managing director|in charge of|at the helm of|\bbosse?s?\b", "CEO_OF", False),
+    (r"head(?:quarter(?:ed|s)?| office)|\bhq\b|\bbased\b|\blocated\b|\bwhere\b", "HEADQUARTERED_IN", False),
+    (r"parent(?: company| firm| group)?|\bowns?\b|\bown(?:er|ers)\b", "SUBSIDIARY_OF", True),
+    (r"subsidiar(?:y|ies)|\bunits? of\b|\bdivisions? of\b|\bowned\b", "SUBSIDIARY_OF", False),
+    (r"risk factors?|associat(?:ed|ion)|\blinked\b|correlat(?:ed|ion)", "ASSOCIATED_WITH", False),
+    (r"interact(?:s|ion|ions)?|combin(?:e|ed)|taken (?:together )?with|\bmix(?:ed)?\b", "INTERACTS_WITH", False),
+    (r"treat(?:s|ed|ing|ment|ments)?|therap(?:y|ies)|\bcures?\b|medications? for|drugs? (?:for|against)|"
+     r"prescribed|indicated|used (?:for|against|in)|\bmanages?\b", "TREATS", False),
+    (r"\bcaus(?:e|es|ed|ing)\b|induc(?:e|es|ed|ing)|lead to|leads to|trigger(?:s|ed)?", "CAUSES", False),
+    (r"manufactur(?:e|es|ed|er|ers)|\bmak(?:e|es|er|ers)\b|\bmade\b|produc(?:e|es|ed|er|ers)|\bmarkets?\b", "MANUFACTURES", False),
+    (r"acquir(?:e|ed|es|ing)|acquisitions?|\bb(?:uy|uys|ought)\b|purchas(?:e|ed|es)|took over|taken over|takeovers?",
+     "ACQUIRED", False),
+    (r"invest(?:s|ed|ing|ment|ments|or|ors)?|\bback(?:ed|s|ers?)\b|\bfund(?:ed|s)\b|stakes?", "INVESTED_IN", False),
+    (r"partner(?:s|ed|ship|ships)?|collaborat(?:e|es|ed|ion|ions)|team(?:ed)? up|alliances?|work(?:s|ed)? with|"
+     r"joint venture", "PARTNERED_WITH", False),
+    (r"\blead(?:s|er)?\b|\bled\b|\bruns?\b|\bheads?\b|\bhead of\b", "CEO_OF", False),
+)
+PASSIVE_BY = r"^\s*(?:by|from)\b"
+PASSIVE_AUX = r"\b(?:is|are|was|were|been|be|being|get|got)\s*$"

@@ -1,0 +1,84 @@
+"""Pattern relation extraction: lexical cues between two linked mentions of one sentence,
+checked against the schema's head and tail types. User relation types bring their own cues."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from kg.records import Mention, Provenance, Triple
+from kg.schema import Schema
+from nlp.interfaces import Sentence
+from nlp.relation_patterns import CUES, END, NEGATED_CUES, NEGATION
+
+MAX_GAP = 120  # characters between the two mentions
+
+
+@dataclass(frozen=True)
+class _Cue:
+    relation: str
+    direction: str
+    regex: re.Pattern[str]
+
+
+class PatternRelations:
+    """A ``RelationLayer``: one triple per (pair, relation) cue found, with the sentence as provenance."""
+
+    name = "patterns"
+
+    def __init__(self, schema: Schema) -> None:
+        self._schema = schema
+        cues = [_Cue(r, d, re.compile(rx, re.IGNORECASE)) for r, d, rx in CUES]
+        for rel in schema.relations:  # user cues: text between head and tail, head first
+            cues += [_Cue(rel.name, "fwd", re.compile(p + END, re.IGNORECASE)) for p in rel.patterns]
+        self._cues = [c for c in cues if c.relation in schema.names()]
+        self._negation = re.compile(NEGATION, re.IGNORECASE)
+        self._negated_cues = re.compile(NEGATED_CUES, re.IGNORECASE)
+
+    def extract(self, doc_id: str, text: str, sentences: Sequence[Sentence],
+                mentions: Sequence[Mention], types: dict[str, str]) -> list[Triple]:
+        found: dict[tuple[str, str, str], Triple] = {}
+        for sent in sentences:
+            inside = [m for m in mentions if m.entity_id and sent.start <= m.start and m.end <= sent.end]
+            for i, first in enumerate(inside):
+                for j in range(i + 1, len(inside)):
+                    second = inside[j]
+                    if second.start - first.end > MAX_GAP or first.entity_id == second.entity_id:
+                        continue
+                    if second.start < first.end:
+                        continue
+                    middle = _middle(text, first, second, inside[i + 1 : j])
+                    if self._negation.search(self._negated_cues.sub(" ", middle)):
+                        continue
+                    for triple in self._match(doc_id, sent, first, second, middle, types, j - i - 1):
+                        if triple.key not in found or found[triple.key].confidence < triple.confidence:
+                            found[triple.key] = triple
+        return list(found.values())
+
+    def _match(self, doc_id, sent, first, second, middle, types, between):
+        for cue in self._cues:
+            if not cue.regex.search(middle):
+                continue
+            head, tail = (first, second) if cue.direction == "fwd" else (second, first)
+            rel = self._schema.get(cue.relation)
+            h_type, t_type = types.get(head.entity_id, head.label), types.get(tail.entity_id, tail.label)
+            if not rel.accepts(h_type, t_type):
+                if rel.symmetric and rel.accepts(t_type, h_type):
+                    head, tail = tail, head
+                else:
+                    continue
+            confidence = round(max(0.5, 0.9 - 0.05 * between - 0.002 * len(middle)), 3)
+            prov = Provenance(doc_id, sent.start, sent.end, sent.text, self.name)
+            yield Triple(head.entity_id, cue.relation, tail.entity_id, confidence, (prov,))
+
+
+def _middle(text: str, first: Mention, second: Mention, others: Sequence[Mention]) -> str:
+    """Text between two mentions, other mentions replaced by ``<E>``."""
+    parts, pos = [], first.end
+    for m in others:
+        if m.start < pos:
+            continue
+        parts += [text[pos : m.start], "<E>"]
+        pos = m.end
+    parts.append(text[pos : second.start])
+    return " ".join("".join(parts).split()) if "\n" in "".join(parts) else "".join(parts)

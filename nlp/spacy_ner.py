@@ -1,0 +1,40 @@
+"""NER layer from the stock spaCy model: organisations, people and places (it knows no drugs)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from kg.records import Mention
+
+LABELS = {"ORG": "Organization", "PERSON": "Person", "GPE": "Location", "LOC": "Location", "FAC": "Location"}
+_TRIM_START = ("the ", "The ")
+
+
+class SpacyNER:
+    """Maps the stock model's ORG/PERSON/GPE/LOC/FAC to our types; drops the rest."""
+
+    name = "spacy"
+    priority = 10
+
+    def __init__(self, nlp) -> None:
+        self._nlp = nlp
+
+    def from_doc(self, doc) -> list[Mention]:
+        out = []
+        for ent in doc.ents:
+            label = LABELS.get(ent.label_)
+            if label is None:
+                continue
+            start, text = ent.start_char, ent.text
+            for prefix in _TRIM_START:
+                if text.startswith(prefix):
+                    start, text = start + len(prefix), text[len(prefix):]
+            if text.endswith("'s") or text.endswith("\u2019s"):
+                text = text[:-2]
+            text = text.rstrip(" ,.;:")
+            if len(text) < 2:
+                continue
+            out.append(Mention(start, start + len(text), text, label, None, 0.7))
+        return out
+
+    def predict(self, texts: Sequence[str]) -> list[list[Mention]]:
+        return [self.from_doc(doc) for doc in self._nlp.pipe(texts)]
