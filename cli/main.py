@@ -56,8 +56,12 @@ app.add_typer(entities_app, name="entities")
 
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point: one-line errors, exit 1 (2 for usage), tracebacks only with --debug."""
-    import click
+    try:  # typer >= 0.26 carries its own copy of click
+        from typer._click import exceptions as click
+    except ImportError:  # pragma: no cover - older typer uses the click package
+        from click import exceptions as click
 
+    from fusion.errors import FusionError
     from kg.errors import KGError
     from nlp.errors import NLPError
 
@@ -67,9 +71,12 @@ def run(argv: list[str] | None = None) -> None:
     try:
         result = typer.main.get_command(app).main(args=args, prog_name="kgnlp", standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except getattr(click, "NoArgsIsHelpError", ()) as exc:
+        print(exc.ctx.get_help() if exc.ctx else str(exc))
+        code = 0
+    except typer.Abort:
         print("Aborted.", file=sys.stderr)
         code = 130
     except click.ClickException as exc:
@@ -78,9 +85,11 @@ def run(argv: list[str] | None = None) -> None:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             hint = f" Try '{exc.ctx.command_path} --help'."
-        print(f"Error: {exc.format_message()}{hint}", file=sys.stderr)
+        message = exc.format_message().rstrip()
+        message += "" if message.endswith((".", "?", "!")) else "."
+        print(f"Error: {message}{hint}", file=sys.stderr)
         code = exc.exit_code
-    except (KGError, NLPError) as exc:
+    except (KGError, NLPError, FusionError) as exc:
         if debug:
             raise
         print(f"Error: {exc}", file=sys.stderr)

@@ -59,6 +59,10 @@ class GraphStore(Protocol):
     def document_text(self, doc_id: str) -> str | None:
         """The stored text of a document, or None."""
 
+    def extractions(self) -> Iterator[tuple[Extraction, str]]:
+        """Every stored document with its mentions and content hash (facts and entities are read separately);
+        what ``kg.migrate`` copies between backends."""
+
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
                   source: str = "import", batch: int = 50_000) -> int:
         """Fast load of plain ``(head_id, RELATION, tail_id)`` facts, each sourced to ``source``;

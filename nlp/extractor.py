@@ -10,6 +10,7 @@ from typing import Iterable, Iterator, Sequence
 from kg.records import Document, Entity, Extraction, Mention
 from kg.schema import Schema
 from kg.store import GraphStore
+from nlp.coreference import resolve_references
 from nlp.gazetteer import Gazetteer
 from nlp.interfaces import Linker, NERLayer, RelationLayer, Sentence
 from nlp.linking import StoreLinker
@@ -68,7 +69,7 @@ class Extractor:
             layers += [(layer.priority, preds[i]) for layer, preds in zip(self._extra, extra)]
             mentions = merge_mentions(layers)
             linked = self._linker.link(doc.text, mentions)
-            sentences = tuple(Sentence(s.start_char, s.end_char, s.text) for s in doc.sents)
+            sentences = mend_sentences(doc.text, [(s.start_char, s.end_char) for s in doc.sents], mentions)
             out.append(Analysis(doc.text, sentences, linked.mentions, linked.new_entities))
         return out
 
@@ -91,9 +92,11 @@ class Extractor:
             for m in analysis.mentions:
                 if m.entity_id and m.entity_id not in types:
                     types[m.entity_id] = m.label
+            references = resolve_references(doc.text, analysis.sentences, analysis.mentions)
+            with_refs = sorted((*analysis.mentions, *references), key=lambda m: m.start)
             triples = []
             for layer in self._relations:
-                triples += layer.extract(doc.id, doc.text, analysis.sentences, analysis.mentions, types)
+                triples += layer.extract(doc.id, doc.text, analysis.sentences, with_refs, types)
             self.gazetteer.add((n, e.id, e.type) for e in analysis.new_entities for n in (e.name, *e.aliases))
             yield Extraction(doc, analysis.mentions, tuple(triples), analysis.new_entities)
 
@@ -109,3 +112,14 @@ def merge_mentions(layers: list[tuple[int, list[Mention]]]) -> list[Mention]:
         if all(m.end <= t.start or t.end <= m.start for t in taken):
             taken.append(m)
     return sorted(taken, key=lambda m: m.start)
+
+
+def mend_sentences(text: str, bounds: list[tuple[int, int]], mentions: Sequence[Mention]) -> tuple[Sentence, ...]:
+    """Sentences, with any two joined where the parser split inside a mention ("Acme Corp. | Holdings")."""
+    merged: list[list[int]] = []
+    for start, end in bounds:
+        if merged and any(m.start < start < m.end for m in mentions):
+            merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    return tuple(Sentence(a, b, text[a:b]) for a, b in merged)

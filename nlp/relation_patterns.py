@@ -8,7 +8,7 @@ may be the last of a list ("acquired <E>, <E> and Y").
 from __future__ import annotations
 
 LIST = r"(?:\s*(?:the\s+)?<E>\s*(?:,|and|or|as well as|, and)\s*)*"  # "A, B and" before the tail
-END = LIST + r"\s*(?:the|its|a|an)?\s*$"
+END = LIST + r"\s*(?:the|its|a|an)?\s*(?:[a-z][a-z-]*\s+){0,2}$"  # up to two modifiers: "cause serious"
 
 CUES: tuple[tuple[str, str, str], ...] = (
     # --- medical ---------------------------------------------------------------------------
@@ -73,3 +73,15 @@ CUES: tuple[tuple[str, str, str], ...] = (
 # Cues that contain a negation themselves ("should not be combined with") are removed before the check.
 NEGATED_CUES = r"\b(?:should|must|cannot|can not|may not|is not to|are not to) (?:not )?be (?:combined|taken|given|used|co-administered|mixed)"
 NEGATION = r"\b(?:not|no|never|neither|nor|denied|declined to|failed to|did not|does not|didn't|doesn't|won't|rumou?red)\b"
+
+# Cues that also need the text right after the second mention: (relation, direction, middle, right).
+RIGHT_CUES: tuple[tuple[str, str, str, str], ...] = (
+    ("HEADQUARTERED_IN", "fwd", r"^\s*,\s*(?:a|an|the)\s*$", r"^(?:-based|\s+based|\s+[a-z])"),
+    ("HEADQUARTERED_IN", "fwd", r"^\s+(?:of|from)\s*$", r"^(?:\s*[,.;]|\s+(?:has|have|had|is|was|will|said|announced))"),
+    ("CEO_OF", "fwd", r"^\s*,\s*$", r"^['\u2019]s\s+(?:new\s+)?(?:chief executive(?: officer)?|ceo|boss|founder and ceo)\b"),
+    ("SUBSIDIARY_OF", "fwd", r"^\s*,\s*(?:a|an|the)\s*$", r"^(?:-based|\s+based)\s+(?:\w+\s+){0,3}?(?:subsidiary|unit|division|arm) of\b"),
+)
+EXTRA_CUES: tuple[tuple[str, str, str], ...] = (
+    ("INVESTED_IN", "rev", r"\b(?:raised|secured|closed|landed)\b[^<]{0,80}?\b(?:from|led by|backed by|funded by)\s*$"),
+    ("TREATS", "rev", r"\b(?:treated|managed|cured) with\b[^<]{0,50}?\b(?:around|on|including|containing|of|combining)" + END),
+)

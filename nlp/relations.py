@@ -9,7 +9,7 @@ from typing import Sequence
 from kg.records import Mention, Provenance, Triple
 from kg.schema import Schema
 from nlp.interfaces import Sentence
-from nlp.relation_patterns import CUES, END, NEGATED_CUES, NEGATION
+from nlp.relation_patterns import CUES, END, EXTRA_CUES, NEGATED_CUES, NEGATION, RIGHT_CUES
 
 MAX_GAP = 120  # characters between the two mentions
 
@@ -19,6 +19,7 @@ class _Cue:
     relation: str
     direction: str
     regex: re.Pattern[str]
+    right: re.Pattern[str] | None = None
 
 
 class PatternRelations:
@@ -28,7 +29,9 @@ class PatternRelations:
 
     def __init__(self, schema: Schema) -> None:
         self._schema = schema
-        cues = [_Cue(r, d, re.compile(rx, re.IGNORECASE)) for r, d, rx in CUES]
+        cues = [_Cue(r, d, re.compile(rx, re.IGNORECASE)) for r, d, rx in (*CUES, *EXTRA_CUES)]
+        cues += [_Cue(r, d, re.compile(rx, re.IGNORECASE), re.compile(right, re.IGNORECASE))
+                 for r, d, rx, right in RIGHT_CUES]
         for rel in schema.relations:  # user cues: text between head and tail, head first
             cues += [_Cue(rel.name, "fwd", re.compile(p + END, re.IGNORECASE)) for p in rel.patterns]
         self._cues = [c for c in cues if c.relation in schema.names()]
@@ -50,14 +53,15 @@ class PatternRelations:
                     middle = _middle(text, first, second, inside[i + 1 : j])
                     if self._negation.search(self._negated_cues.sub(" ", middle)):
                         continue
-                    for triple in self._match(doc_id, sent, first, second, middle, types, j - i - 1):
+                    right = text[second.end : min(sent.end, second.end + 60)]
+                    for triple in self._match(doc_id, sent, first, second, middle, right, types, j - i - 1):
                         if triple.key not in found or found[triple.key].confidence < triple.confidence:
                             found[triple.key] = triple
         return list(found.values())
 
-    def _match(self, doc_id, sent, first, second, middle, types, between):
+    def _match(self, doc_id, sent, first, second, middle, right, types, between):
         for cue in self._cues:
-            if not cue.regex.search(middle):
+            if not cue.regex.search(middle) or (cue.right is not None and not cue.right.search(right)):
                 continue
             head, tail = (first, second) if cue.direction == "fwd" else (second, first)
             rel = self._schema.get(cue.relation)

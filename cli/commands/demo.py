@@ -16,8 +16,9 @@ SAMPLE_SENTENCE = ("Elena Marchetti, chief executive of Northwind Therapeutics, 
 SAMPLE_QUESTIONS = (
     "What does metformin treat?",
     "What are the side effects of warfarin?",
-    "Who is the CEO of Northwind Therapeutics?",
-    "Where is Corvane Holdings headquartered?",
+    "Which company makes clopidogrel?",
+    "Who leads Northwind Therapeutics?",
+    "Where is Corvane Pharmaceuticals headquartered?",
     "Who is the CEO of the company that acquired Bramble Biologics?",
 )
 

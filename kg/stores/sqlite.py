@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 
 from kg.errors import KGError
 from kg.names import normalise
-from kg.records import Entity, Extraction, Provenance, Triple
+from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.store import QueryResult, StoreStats
 
 SCHEMA_VERSION = "1"
@@ -195,6 +195,13 @@ class SQLiteStore:
     def document_text(self, doc_id: str) -> str | None:
         row = self._conn.execute("SELECT text FROM documents WHERE id=?", (doc_id,)).fetchone()
         return row[0] if row else None
+
+    def extractions(self) -> Iterator[tuple[Extraction, str]]:
+        for doc_id, sha, source, text in self._conn.execute("SELECT id, sha256, source, text FROM documents ORDER BY id").fetchall():
+            mentions = tuple(Mention(*r) for r in self._conn.execute(
+                'SELECT start, "end", text, label, entity_id, score FROM mentions WHERE doc_id=? ORDER BY rowid',
+                (doc_id,)))
+            yield Extraction(Document(doc_id, text, source), mentions), sha
 
     def entity(self, entity_id: str) -> Entity | None:
         row = self._conn.execute("SELECT * FROM entities WHERE id=?", (entity_id,)).fetchone()

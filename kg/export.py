@@ -1,0 +1,152 @@
+"""Export any ``GraphStore`` to TSV, RDF (Turtle, N-Triples, JSON-LD), GraphML or a Cypher script; import RDF.
+
+Every format carries entities and facts; RDF also carries each fact's confidence and provenance (the model in
+kg/stores/rdf_map.py), so an RDF export imports back into any backend without loss of facts or sources.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+from typing import IO, TextIO
+
+from kg.errors import KGError
+from kg.records import Entity, Triple
+from kg.store import GraphStore
+
+FORMATS = ("tsv", "turtle", "ntriples", "jsonld", "graphml", "cypher")
+RDF_FORMATS = ("turtle", "ntriples", "jsonld")
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    entities: int
+    facts: int
+
+
+def export(store: GraphStore, fmt: str, out: TextIO) -> int:
+    """Write the graph to ``out`` in ``fmt``; returns the number of facts written."""
+    if fmt not in FORMATS:
+        raise KGError(f"Unknown export format '{fmt}'. Choose one of: {', '.join(FORMATS)}.")
+    return {"tsv": _tsv, "graphml": _graphml, "cypher": _cypher}.get(fmt, _rdf)(store, out, fmt)
+
+
+def _tsv(store: GraphStore, out: TextIO, fmt: str) -> int:
+    """``head<TAB>RELATION<TAB>tail`` by entity name (the id when the entity has no record)."""
+    names = {e.id: e.name for e in store.entities()}
+    clean = lambda s: s.replace("\t", " ").replace("\n", " ")  # noqa: E731
+    n = 0
+    for t in store.triples():
+        out.write(f"{clean(names.get(t.head_id, t.head_id))}\t{t.relation}\t{clean(names.get(t.tail_id, t.tail_id))}\n")
+        n += 1
+    return n
+
+
+def _rdf(store: GraphStore, out: TextIO, fmt: str) -> int:
+    import pyoxigraph as ox
+
+    from kg.stores.rdf_map import PREFIXES, entity_quads, fact_quads, rdf_format
+
+    mem = ox.Store()
+    mem.extend(q for e in store.entities() for q in entity_quads(e))
+    n = 0
+    for t in store.triples():
+        mem.extend(fact_quads(t))
+        n += 1
+    buf = io.BytesIO()
+    mem.dump(buf, rdf_format(fmt), from_graph=ox.DefaultGraph(), prefixes=PREFIXES if fmt == "turtle" else None)
+    out.write(buf.getvalue().decode("utf-8"))
+    return n
+
+
+def _graphml(store: GraphStore, out: TextIO, fmt: str) -> int:
+    import networkx as nx
+
+    from kg.graph_view import to_networkx
+
+    g = to_networkx(store)
+    for line in nx.generate_graphml(g, encoding="utf-8", prettyprint=True):
+        out.write(line + "\n")
+    return g.number_of_edges()
+
+
+def _cy(value: object) -> str:
+    """A Cypher literal for a string or number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
+    return "'" + text.replace("\t", "\\t") + "'"
+
+
+def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
+    """Statements for the neo4j store's model (idempotent MERGEs); run them with cypher-shell or `query cypher
+    --write`."""
+    from kg.names import normalise
+    from kg.stores.neo4j import rel_type
+
+    out.write("CREATE CONSTRAINT kg_entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE;\n")
+    for e in store.entities():
+        aliases = "[" + ", ".join(_cy(a) for a in e.aliases) + "]"
+        out.write(f"MERGE (e:Entity {{id: {_cy(e.id)}}}) SET e.name = {_cy(e.name)}, e.type = {_cy(e.type)}, "
+                  f"e.norm = {_cy(normalise(e.name))}, e.aliases = {aliases}, "
+                  f"e.ext = {_cy(json.dumps(e.external(), sort_keys=True))}, e.pinned = true, e.stub = false;\n")
+    n = 0
+    for t in store.triples():
+        docs = "[" + ", ".join(_cy(d) for d in sorted({p.doc_id for p in t.provenance})) + "]"
+        out.write(f"MERGE (h:Entity {{id: {_cy(t.head_id)}}}) MERGE (t:Entity {{id: {_cy(t.tail_id)}}}) "
+                  f"MERGE (h)-[x:{rel_type(t.relation)}]->(t) SET x.confidence = {_cy(float(t.confidence))}, "
+                  f"x.sources = {docs};\n")
+        n += 1
+    return n
+
+
+_LOCAL = re.compile(r"[^A-Za-z0-9]+")
+
+
+def read_rdf(data: bytes | IO[bytes], fmt: str) -> tuple[list[Entity], list[Triple]]:
+    """Entities and facts from RDF. The kgnlp vocabulary is read in full (confidence, provenance, aliases);
+    other IRI-to-IRI triples become facts named after the predicate's local name (``ex:treats`` -> ``TREATS``),
+    with ``rdfs:label`` as the entity name when there is one."""
+    import pyoxigraph as ox
+
+    from kg.stores.rdf_map import ENT, LABEL, REL, RDF_TYPE, asserted, rdf_format, read_entity, read_triple
+
+    mem = ox.Store()
+    try:
+        mem.load(data, rdf_format(fmt), to_graph=ox.DefaultGraph())
+    except SyntaxError as exc:
+        raise KGError(f"Not valid {fmt}: {exc}.") from exc
+    entities: dict[str, Entity] = {}
+    for q in mem.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(ENT) and q.subject.value not in entities:
+            e = read_entity(mem, q.subject)
+            if e is not None:
+                entities[q.subject.value] = e
+    triples = [read_triple(mem, q.subject, q.predicate, q.object) for q in asserted(mem)
+               if q.subject.value.startswith(ENT) and q.object.value.startswith(ENT)]
+    for q in mem.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        p = q.predicate.value
+        if p.startswith(REL) or p == RDF_TYPE.value or p.startswith("https://kgnlp.dev/"):
+            continue
+        if not (isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode)):
+            continue
+        if q.subject.value.startswith("https://kgnlp.dev/"):
+            continue
+        local = _LOCAL.sub("_", re.split(r"[#/]", p.rstrip("/#"))[-1]).strip("_").upper() or "RELATED_TO"
+        for node in (q.subject, q.object):
+            if node.value not in entities:
+                labels = [x.object.value for x in mem.quads_for_pattern(node, LABEL, None, ox.DefaultGraph())]
+                entities[node.value] = Entity(node.value, labels[0] if labels else node.value, "Thing")
+        triples.append(Triple(q.subject.value, local, q.object.value))
+    return list(entities.values()), triples
+
+
+def import_rdf(store: GraphStore, data: bytes | IO[bytes], fmt: str) -> ImportReport:
+    """Read RDF (``turtle``, ``ntriples`` or ``jsonld``) into ``store``; idempotent."""
+    if fmt not in RDF_FORMATS:
+        raise KGError(f"Cannot import '{fmt}'. Choose one of: {', '.join(RDF_FORMATS)}.")
+    entities, triples = read_rdf(data, fmt)
+    for i in range(0, max(len(entities), len(triples)), 5000):
+        store.add(triples[i : i + 5000], entities[i : i + 5000])
+    return ImportReport(len(entities), len(triples))

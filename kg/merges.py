@@ -1,0 +1,143 @@
+"""The merge log: which entity was merged into which, by whom, why and how sure; undoable.
+
+It lives in its own small SQLite file in the workspace (``<ws>/merges.db``), independent of the
+graph backend, so every store sees the same resolution. ``canonical(id)`` is what the rest of the
+system asks: the id an entity now goes by.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import KGError
+
+FILE_NAME = "merges.db"
+_DDL = """
+CREATE TABLE IF NOT EXISTS merges(
+    id INTEGER PRIMARY KEY, canonical_id TEXT NOT NULL, merged_id TEXT NOT NULL,
+    who TEXT NOT NULL, why TEXT NOT NULL, score REAL NOT NULL, created REAL NOT NULL,
+    undone REAL);
+CREATE INDEX IF NOT EXISTS merges_merged ON merges(merged_id) WHERE undone IS NULL;
+"""
+
+
+@dataclass(frozen=True)
+class Merge:
+    """One recorded merge: ``merged_id`` now resolves to ``canonical_id``."""
+
+    id: int
+    canonical_id: str
+    merged_id: str
+    who: str
+    why: str
+    score: float
+    created: float
+    undone: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "canonical_id": self.canonical_id, "merged_id": self.merged_id, "who": self.who,
+                "why": self.why, "score": self.score, "created": self.created, "undone": self.undone}
+
+
+class MergeLog:
+    """Open with :meth:`open` or :meth:`for_workspace`; close when done."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path) -> "MergeLog":
+        path = Path(path)
+        if path.exists() and path.is_dir():
+            raise KGError(f"Merge log path '{path}' is a folder; expected a file such as <workspace>/{FILE_NAME}.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path))
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_DDL)
+        return cls(conn, path)
+
+    @classmethod
+    def for_workspace(cls, workspace_path: str | Path) -> "MergeLog":
+        return cls.open(Path(workspace_path) / FILE_NAME)
+
+    def record(self, canonical_id: str, merged_id: str, who: str, why: str, score: float) -> Merge:
+        """Merge ``merged_id`` into ``canonical_id`` (itself resolved first, so chains stay flat)."""
+        target = self.canonical(canonical_id)
+        if target == merged_id or canonical_id == merged_id:
+            raise KGError(f"Cannot merge '{merged_id}' into itself (via '{canonical_id}').")
+        if self.canonical(merged_id) != merged_id:
+            raise KGError(f"'{merged_id}' is already merged into '{self.canonical(merged_id)}'. "
+                          "Undo that merge first (`kgnlp entities unmerge ID`).")
+        now = time.time()
+        with self._conn:
+            cur = self._conn.execute(
+                "INSERT INTO merges(canonical_id, merged_id, who, why, score, created) VALUES (?,?,?,?,?,?)",
+                (target, merged_id, who, why, float(score), now))
+            # entities already merged into the one being merged now follow it to the new target
+            self._conn.execute(
+                "UPDATE merges SET canonical_id = ? WHERE canonical_id = ? AND undone IS NULL",
+                (target, merged_id))
+        return Merge(int(cur.lastrowid), target, merged_id, who, why, float(score), now)
+
+    def merges(self, include_undone: bool = False) -> list[Merge]:
+        sql = "SELECT id, canonical_id, merged_id, who, why, score, created, undone FROM merges"
+        if not include_undone:
+            sql += " WHERE undone IS NULL"
+        return [Merge(*row) for row in self._conn.execute(sql + " ORDER BY id")]
+
+    def get(self, merge_id: int) -> Merge:
+        row = self._conn.execute(
+            "SELECT id, canonical_id, merged_id, who, why, score, created, undone FROM merges WHERE id = ?",
+            (merge_id,)).fetchone()
+        if row is None:
+            raise KGError(f"No merge with id {merge_id}. List them with `kgnlp entities merges`.")
+        return Merge(*row)
+
+    def undo(self, merge_id: int) -> Merge:
+        """Undo one merge: ``merged_id`` goes by its own id again."""
+        merge = self.get(merge_id)
+        if merge.undone is not None:
+            raise KGError(f"Merge {merge_id} was already undone.")
+        now = time.time()
+        with self._conn:
+            self._conn.execute("UPDATE merges SET undone = ? WHERE id = ?", (now, merge_id))
+        return Merge(merge.id, merge.canonical_id, merge.merged_id, merge.who, merge.why, merge.score,
+                     merge.created, now)
+
+    def canonical(self, entity_id: str) -> str:
+        """The id ``entity_id`` now goes by (itself when never merged)."""
+        seen = {entity_id}
+        current = entity_id
+        while True:
+            row = self._conn.execute(
+                "SELECT canonical_id FROM merges WHERE merged_id = ? AND undone IS NULL ORDER BY id DESC LIMIT 1",
+                (current,)).fetchone()
+            if row is None or row[0] in seen:
+                return current
+            current = row[0]
+            seen.add(current)
+
+    def canonical_map(self) -> dict[str, str]:
+        """Every merged id -> its canonical id."""
+        return {m.merged_id: self.canonical(m.merged_id) for m in self.merges()}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "MergeLog":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def canonical_id(workspace_path: str | Path, entity_id: str) -> str:
+    """The canonical id of an entity in a workspace (no merge log = no merges)."""
+    path = Path(workspace_path) / FILE_NAME
+    if not path.exists():
+        return entity_id
+    with MergeLog.open(path) as log:
+        return log.canonical(entity_id)

@@ -1,0 +1,52 @@
+"""Cheap reference resolution for relation extraction: "it", "its", "the company", "the drug"
+point back to the salient entity of a fitting type, so "Its chief executive, Claire Dubois, ..."
+still yields a fact. The pseudo-mentions feed relation layers only; they are never stored as NER.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from kg.records import Mention
+from nlp.interfaces import Sentence
+
+_ORG_NOUNS = (r"company|firm|group|drugmaker|drug maker|lender|bank|manufacturer|insurer|start-?up|biotech|"
+              r"acquirer|buyer|fund|investor|developer|supplier|maker|business|subsidiary|conglomerate")
+_CHEM_NOUNS = r"drug|medication|medicine|agent|compound|antibiotic|statin|inhibitor"
+_REFERENCES = (
+    (re.compile(rf"\b[Tt]he (?:\w+[- ])?(?:{_ORG_NOUNS})\b"), ("Organization",)),
+    (re.compile(rf"\b[Tt]he (?:\w+ )?(?:{_CHEM_NOUNS})\b"), ("Chemical",)),
+    (re.compile(r"\b(?:[Ii]ts?)\b"), ("Chemical", "Organization")),
+)
+
+
+def resolve_references(text: str, sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[Mention]:
+    """Pseudo-mentions for references, each carrying its antecedent's entity id and label."""
+    linked = [m for m in mentions if m.entity_id]
+    out: list[Mention] = []
+    for regex, kinds in _REFERENCES:
+        for match in regex.finditer(text):
+            a, b = match.span()
+            if any(m.start < b and a < m.end for m in (*mentions, *out)):
+                continue
+            antecedent = _antecedent(a, sentences, linked, kinds)
+            if antecedent is not None:
+                out.append(Mention(a, b, match.group(0), antecedent.label, antecedent.entity_id, 0.8))
+    return sorted(out, key=lambda m: m.start)
+
+
+def _antecedent(at: int, sentences: Sequence[Sentence], linked: Sequence[Mention],
+                kinds: tuple[str, ...]) -> Mention | None:
+    idx = next((i for i, s in enumerate(sentences) if s.start <= at < s.end), None)
+    if idx is None:
+        return None
+    here = sentences[idx]
+    fits = [m for m in linked if m.label in kinds]
+    before_here = [m for m in fits if here.start <= m.start and m.end <= at]
+    if before_here:
+        return before_here[0]  # the subject-like first mention of this sentence
+    for prev in reversed(sentences[:idx]):
+        in_prev = [m for m in fits if prev.start <= m.start and m.end <= prev.end]
+        if in_prev:
+            return in_prev[0]
+    return None

@@ -1,0 +1,157 @@
+"""A better linker: exact/alias match, abbreviation expansion, then FAISS embedding similarity, else NIL.
+
+Order of evidence for one mention (first that answers wins):
+1. the same surface form already linked earlier in this document;
+2. exact name/alias match (case-folded; then a looser key without spaces, hyphens and a plural "s");
+3. a short form defined in this document ("atrial fibrillation (AF)"): link the long form instead;
+4. nearest entity name by cosine similarity of MiniLM embeddings (FAISS), same type, score >= threshold;
+5. NIL: a new entity (``create_new``) or no id.
+Source-vocabulary ids (MeSH) stay in ``Entity.external_ids``.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from kg.names import normalise
+from kg.records import Entity, Mention
+from nlp.abbreviations import abbreviation_map
+from nlp.interfaces import Linked
+from nlp.linking import canonical_name, new_entity_id
+from nlp.name_encoder import NameEncoder
+
+_LOOSE = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def loose_key(name: str) -> str:
+    """"Non-steroidal anti-inflammatory drugs" and "nonsteroidal antiinflammatory drug" share a key."""
+    key = _LOOSE.sub("", normalise(name))
+    return key[:-1] if len(key) > 4 and key.endswith("s") else key
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The linker's best answer for one mention: ``entity_id`` is None for NIL."""
+
+    entity_id: str | None
+    score: float
+    method: str  # "document" | "exact" | "loose" | "abbreviation" | "embedding" | "nil"
+
+
+class EntityLinker:
+    """Implements ``nlp.interfaces.Linker`` over a fixed set of entities (add more with :meth:`add`)."""
+
+    def __init__(self, entities: Iterable[Entity] = (), encoder: NameEncoder | None = None,
+                 threshold: float = 0.8, create_new: bool = True, use_embeddings: bool = True) -> None:
+        self.threshold = threshold
+        self.create_new = create_new
+        self.use_embeddings = use_embeddings
+        self._encoder = encoder
+        self._entities: dict[str, Entity] = {}
+        self._exact: dict[str, set[str]] = defaultdict(set)
+        self._loose: dict[str, set[str]] = defaultdict(set)
+        self._rows: list[tuple[str, str]] = []  # (name, entity id) per FAISS row
+        self._index = None
+        self._indexed = 0
+        self.add(entities)
+
+    @classmethod
+    def from_store(cls, store, **options) -> "EntityLinker":
+        """A linker over every entity of a GraphStore."""
+        return cls(store.entities(), **options)
+
+    def add(self, entities: Iterable[Entity]) -> None:
+        """Make more entities linkable (the FAISS index grows on the next embedding lookup)."""
+        for e in entities:
+            self._entities[e.id] = e
+            for name in {e.name, *e.aliases}:
+                if not name.strip():
+                    continue
+                self._exact[normalise(name)].add(e.id)
+                self._loose[loose_key(name)].add(e.id)
+                self._rows.append((name, e.id))
+
+    def entity(self, entity_id: str) -> Entity | None:
+        return self._entities.get(entity_id)
+
+    def link(self, text: str, mentions: Sequence[Mention]) -> Linked:
+        abbrevs = abbreviation_map(text)
+        seen: dict[tuple[str, str], Candidate] = {}
+        created: dict[str, Entity] = {}
+        out = []
+        for m in mentions:
+            if m.entity_id:
+                out.append(m)
+                continue
+            cand = self.candidate(m.text, m.label, abbrevs, seen)
+            entity_id = cand.entity_id
+            if entity_id is None and self.create_new:
+                name = canonical_name(m.text)
+                entity_id = new_entity_id(name, m.label)
+                if entity_id not in self._entities and entity_id not in created:
+                    created[entity_id] = Entity(entity_id, name, m.label, tuple(sorted({m.text} - {name})))
+                cand = Candidate(entity_id, 1.0, "nil")
+            seen[(normalise(m.text), m.label)] = cand
+            out.append(Mention(m.start, m.end, m.text, m.label, entity_id, round(m.score * cand.score, 4)))
+        self.add(created.values())
+        return Linked(tuple(out), tuple(created.values()))
+
+    def candidate(self, surface: str, label: str, abbrevs: dict[str, str] | None = None,
+                  seen: dict[tuple[str, str], Candidate] | None = None) -> Candidate:
+        """The best entity for a surface form of type ``label`` (``None`` id when NIL)."""
+        key = (normalise(surface), label)
+        if seen and key in seen and seen[key].entity_id:
+            return Candidate(seen[key].entity_id, seen[key].score, "document")
+        hit = self._lookup(self._exact.get(normalise(surface), ()), label)
+        if hit:
+            return Candidate(hit, 1.0, "exact")
+        hit = self._lookup(self._loose.get(loose_key(surface), ()), label)
+        if hit:
+            return Candidate(hit, 0.95, "loose")
+        long = (abbrevs or {}).get(surface.strip())
+        if long:
+            inner = self.candidate(long, label, None, None)
+            if inner.entity_id:
+                return Candidate(inner.entity_id, round(inner.score * 0.95, 4), "abbreviation")
+        if self.use_embeddings and self._rows:
+            best = self.nearest(surface, label, k=10)
+            if best and best[1] >= self.threshold:
+                return Candidate(best[0], round(best[1], 4), "embedding")
+        return Candidate(None, 0.0, "nil")
+
+    def _lookup(self, ids: Iterable[str], label: str) -> str | None:
+        same = sorted(i for i in ids if self._entities[i].type == label)
+        return same[0] if same else None
+
+    def nearest(self, surface: str, label: str, k: int = 10) -> tuple[str, float] | None:
+        """The most similar entity name of the same type by embedding, with its cosine score."""
+        self._ensure_index()
+        vec = self._encoder.encode([surface])
+        scores, rows = self._index.search(vec, min(k, len(self._rows)))
+        for score, row in zip(scores[0], rows[0]):
+            if row < 0:
+                continue
+            entity_id = self._rows[row][1]
+            if self._entities[entity_id].type == label:
+                return entity_id, float(score)
+        return None
+
+    def warm(self, surfaces: Sequence[str]) -> None:
+        """Build the FAISS index now (e.g. before timing)."""
+        if self.use_embeddings and self._rows:
+            self._ensure_index()
+
+    def _ensure_index(self) -> None:
+        import faiss
+
+        if self._encoder is None:
+            self._encoder = NameEncoder()
+        if self._index is None:
+            self._index = faiss.IndexFlatIP(self._encoder.dim)
+            self._indexed = 0
+        if self._indexed < len(self._rows):
+            vecs = self._encoder.encode([n for n, _ in self._rows[self._indexed:]])
+            self._index.add(vecs)
+            self._indexed = len(self._rows)

@@ -1,0 +1,78 @@
+"""Build and update the workspace's FAISS indexes from the store (what ingest/remove call)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable
+
+from kg.index import KINDS, IndexReport, SyncedIndex, chunk_items, entity_items, entity_spans, fact_item
+from kg.index.items import store_fingerprint
+from kg.schema import Schema
+from kg.store import GraphStore
+from kg.workspace import Workspace
+from nlp.embedder import Embedder
+from nlp.errors import NLPError
+
+Progress = Callable[[str, int, int], None]
+
+
+def index_root(ws: Workspace | str | Path) -> Path:
+    return Path(ws.path if isinstance(ws, Workspace) else ws) / "index"
+
+
+def update_indexes(
+    ws: Workspace | str | Path,
+    store: GraphStore,
+    progress: Progress | None = None,
+    *,
+    embedder: Embedder | None = None,
+    schema: Schema | None = None,
+    kinds: Iterable[str] = KINDS,
+    rebuild: bool = False,
+) -> dict[str, IndexReport]:
+    """Bring each index (entities, facts, chunks) in step with the store, embedding only what changed.
+
+    ``progress(kind, done, total)`` is called as texts are embedded. An index that is inconsistent
+    with itself or was built by another embedder is rebuilt; its report says why.
+    """
+    kinds = list(kinds)
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise NLPError(f"Unknown index kind '{unknown[0]}'. Choose one of: {', '.join(KINDS)}.")
+    embedder = embedder or Embedder()
+    schema = schema or Schema()
+    root = index_root(ws)
+    fingerprint = store_fingerprint(store)
+    entities = list(store.entities())
+    triples = list(store.triples()) if {"facts", "chunks"} & set(kinds) else []
+    names = {e.id: e.name for e in entities}
+    sources = {
+        "entities": lambda: entity_items(entities),
+        "facts": lambda: (fact_item(t, schema, names) for t in triples),
+        "chunks": lambda: chunk_items(store, entity_spans(triples)),
+    }
+    reports: dict[str, IndexReport] = {}
+    for kind in kinds:
+        index = SyncedIndex.open(root / kind, kind)
+        try:
+            reports[kind] = index.sync(sources[kind](), embedder, fingerprint, progress, rebuild=rebuild)
+        finally:
+            index.close()
+    return reports
+
+
+def build_indexes(
+    ws: Workspace | str | Path,
+    store: GraphStore,
+    progress: Progress | None = None,
+    *,
+    embedder: Embedder | None = None,
+    schema: Schema | None = None,
+) -> dict[str, IndexReport]:
+    """Build every index from scratch (same ids as an incremental update would give)."""
+    return update_indexes(ws, store, progress, embedder=embedder, schema=schema, rebuild=True)
+
+
+def indexes_exist(ws: Workspace | str | Path) -> bool:
+    """True when ``<ws>/index/`` holds at least one built index (ingest then keeps them updated)."""
+    root = index_root(ws)
+    return any(SyncedIndex.exists(root / k) for k in KINDS)

@@ -1,0 +1,117 @@
+"""Bad input: one clear line on stderr, a non-zero exit, no traceback, and the workspace untouched."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+
+from tests.conftest import DATA, kgnlp
+
+
+@pytest.fixture(scope="module")
+def small_ws(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("bad") / "ws"
+    kgnlp("ingest", str(DATA / "documents" / "medical" / "med01_metformin.txt"), "-w", str(ws), "--json", check=True)
+    return ws
+
+
+def _snapshot(ws):
+    tsv = kgnlp("export", "--format", "tsv", "-w", str(ws), check=True).stdout
+    docs = kgnlp("documents", "-w", str(ws), "--json", check=True).stdout
+    return hashlib.sha256((tsv + docs).encode()).hexdigest()
+
+
+def _assert_one_line_error(proc, code=1, needle=""):
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert needle.lower() in lines[0].lower(), lines[0]
+
+
+def _bad_files(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Caf\xe9 au lait and metformin.".encode("latin-1"))
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text('{"id": "a", "text": "fine"}\n{"id": "b", "text": oops}\n', encoding="utf-8")
+    no_text = tmp_path / "notext.jsonl"
+    no_text.write_text('{"id": "a"}\n', encoding="utf-8")
+    wrong = tmp_path / "table.csv"
+    wrong.write_text("a,b\n", encoding="utf-8")
+    return {"empty": (empty, "empty"), "binary": (binary, "binary"), "latin": (latin, "UTF-8"),
+            "jsonl": (jsonl, "docs.jsonl:2"), "no_text": (no_text, "text"), "wrong": (wrong, ".txt")}
+
+
+@pytest.mark.parametrize("case", ["empty", "binary", "latin", "jsonl", "no_text", "wrong"])
+def test_bad_file_is_refused_and_nothing_changes(small_ws, tmp_path, case):
+    path, needle = _bad_files(tmp_path)[case]
+    good = tmp_path / "good.txt"
+    good.write_text("Warfarin can cause bleeding.", encoding="utf-8")
+    before = _snapshot(small_ws)
+    proc = kgnlp("ingest", str(good), str(path), "-w", str(small_ws))
+    _assert_one_line_error(proc, 1, needle)
+    assert _snapshot(small_ws) == before  # the good file was not half-ingested either
+
+
+def test_missing_path(small_ws, tmp_path):
+    _assert_one_line_error(kgnlp("ingest", str(tmp_path / "nope.txt"), "-w", str(small_ws)), 1, "no such file")
+
+
+def test_missing_workspace(tmp_path):
+    proc = kgnlp("query", "entity", "metformin", "-w", str(tmp_path / "nowhere"))
+    _assert_one_line_error(proc, 1, "no kgnlp workspace")
+    assert not (tmp_path / "nowhere").exists()
+    _assert_one_line_error(kgnlp("ask", "What does metformin treat?", "-w", str(tmp_path / "nowhere")), 1, "workspace")
+
+
+def test_question_with_no_known_entity(small_ws):
+    before = _snapshot(small_ws)
+    _assert_one_line_error(kgnlp("ask", "What does zorblax treat?", "-w", str(small_ws)), 1, "no known entity")
+    assert _snapshot(small_ws) == before
+
+
+def test_unknown_entity_in_query(small_ws):
+    _assert_one_line_error(kgnlp("query", "entity", "zorblax", "-w", str(small_ws)), 1, "no entity named")
+
+
+def test_unknown_command_and_option():
+    _assert_one_line_error(kgnlp("frobnicate"), 2, "no such command")
+    _assert_one_line_error(kgnlp("ingest", "--frob", "x"), 2, "no such option")
+
+
+def test_unknown_store(small_ws):
+    _assert_one_line_error(kgnlp("query", "entity", "metformin", "--store", "neo", "-w", str(small_ws)), 1,
+                           "Unknown store 'neo'. Choose one of: embedded, rdf, neo4j")
+
+
+def test_empty_stdin(small_ws):
+    _assert_one_line_error(kgnlp("ner", "-", "-w", str(small_ws), stdin=""), 1, "standard input")
+
+
+def test_debug_shows_traceback(tmp_path):
+    proc = kgnlp("query", "entity", "x", "-w", str(tmp_path / "nowhere"), "--debug")
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_workspace_that_is_a_file(tmp_path):
+    f = tmp_path / "ws"
+    f.write_text("not a folder")
+    good = tmp_path / "good.txt"
+    good.write_text("Warfarin can cause bleeding.", encoding="utf-8")
+    _assert_one_line_error(kgnlp("ingest", str(good), "-w", str(f)), 1, "is a file")
+    assert f.read_text() == "not a folder"
+
+
+def test_corrupt_graph_file_is_reported(tmp_path):
+    ws = tmp_path / "ws"
+    shutil.copytree(DATA / "seed", tmp_path / "seed")
+    kgnlp("ingest", str(DATA / "documents" / "medical" / "med01_metformin.txt"), "-w", str(ws), check=True)
+    (ws / "graph.db").write_bytes(b"garbage" * 100)
+    for extra in ("graph.db-wal", "graph.db-shm"):
+        (ws / extra).unlink(missing_ok=True)
+    _assert_one_line_error(kgnlp("query", "entity", "metformin", "-w", str(ws)), 1, "not a kgnlp graph")

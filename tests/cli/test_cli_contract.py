@@ -1,0 +1,133 @@
+"""The CLI contract of issue 2, through the real command in a subprocess."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import DATA, kgnlp, kgnlp_json
+
+
+def test_ingest_json_keys_and_rerun_adds_nothing(tmp_path):
+    ws = tmp_path / "ws"
+    first = kgnlp_json("ingest", str(DATA / "documents" / "financial"), "--seed", str(DATA / "seed"), "-w", str(ws))
+    assert set(first) >= {"documents", "entities", "relations", "seconds"}
+    assert first["documents"] == 25 and first["relations"] > 10
+    again = kgnlp_json("ingest", str(DATA / "documents" / "financial"), "--seed", str(DATA / "seed"), "-w", str(ws))
+    assert (again["documents"], again["entities"], again["relations"]) == (0, 0, 0)
+    assert again["skipped"] == 25
+
+
+def test_changed_document_replaces_its_old_facts(tmp_path):
+    ws, doc = tmp_path / "ws", tmp_path / "deal.txt"
+    doc.write_text("Acme Robotics acquired Beta Sensors in March.", encoding="utf-8")
+    kgnlp("ingest", str(doc), "-w", str(ws), "--json", check=True)
+    assert "ACQUIRED" in kgnlp("export", "--format", "tsv", "-w", str(ws), check=True).stdout
+    doc.write_text("Acme Robotics partnered with Beta Sensors in March.", encoding="utf-8")
+    kgnlp("ingest", str(doc), "-w", str(ws), "--json", check=True)
+    tsv = kgnlp("export", "--format", "tsv", "-w", str(ws), check=True).stdout
+    assert "PARTNERED_WITH" in tsv and "ACQUIRED" not in tsv
+
+
+def test_ner_json_offsets_and_links(sample_ws):
+    text = "Elena Marchetti said metformin is used to treat type 2 diabetes."
+    got = kgnlp_json("ner", text, "-w", str(sample_ws))["entities"]
+    for ent in got:
+        assert set(ent) == {"text", "label", "start", "end", "entity_id"}
+        assert text[ent["start"] : ent["end"]] == ent["text"]
+    by_text = {e["text"]: e for e in got}
+    assert by_text["metformin"]["label"] == "Chemical" and by_text["metformin"]["entity_id"]
+    assert by_text["type 2 diabetes"]["label"] == "Disease"
+    assert by_text["Elena Marchetti"]["label"] == "Person"
+
+
+def test_ner_reads_stdin(sample_ws):
+    got = kgnlp_json("ner", "-", "-w", str(sample_ws), stdin="Warfarin can cause bleeding.\n")["entities"]
+    assert [e["text"] for e in got] == ["Warfarin", "bleeding"]
+
+
+def test_ask_answers_with_evidence(sample_ws):
+    got = kgnlp_json("ask", "What does metformin treat?", "-w", str(sample_ws))
+    assert got["question"] == "What does metformin treat?"
+    best = got["answers"][0]
+    assert best["text"] == "type 2 diabetes" and 0 < best["score"] <= 1
+    ev = best["evidence"][0]
+    assert ev["triple"] == ["metformin", "TREATS", "type 2 diabetes"]
+    assert ev["doc"] and "metformin" in ev["sentence"].lower()
+
+
+def test_ask_two_hops_and_inverse_phrasing(sample_ws):
+    two = kgnlp_json("ask", "Who is the CEO of the company that acquired Bramble Biologics?", "-w", str(sample_ws))
+    assert two["answers"][0]["text"] == "Elena Marchetti"
+    assert len(two["answers"][0]["evidence"]) >= 2
+    inverse = kgnlp_json("ask", "Who leads Northwind Therapeutics?", "-w", str(sample_ws))
+    assert inverse["answers"][0]["text"] == "Elena Marchetti"
+
+
+def test_ask_reads_stdin_and_says_no_answer(sample_ws):
+    got = kgnlp_json("ask", "-", "-w", str(sample_ws), stdin="Who acquired metformin?")
+    assert got["answers"] == []
+    human = kgnlp("ask", "Who acquired metformin?", "-w", str(sample_ws), check=True)
+    assert "No answer found" in human.stdout
+
+
+def test_query_entity_neighbours_path(sample_ws):
+    ent = kgnlp_json("query", "entity", "Glucophage", "-w", str(sample_ws))
+    assert ent["entity"]["name"] == "metformin"
+    assert any(f["relation"] == "TREATS" and f["sources"] for f in ent["facts"])
+    one = kgnlp_json("query", "neighbours", "Northwind Therapeutics", "-w", str(sample_ws))
+    two = kgnlp_json("query", "neighbours", "Northwind Therapeutics", "--hops", "2", "-w", str(sample_ws))
+    assert len(two["facts"]) > len(one["facts"]) > 0
+    path = kgnlp_json("query", "path", "Elena Marchetti", "Bramble Biologics", "-w", str(sample_ws))
+    assert [f["relation"] for f in path["facts"]] == ["CEO_OF", "ACQUIRED"]
+
+
+def test_query_uses_env_workspace(sample_ws):
+    got = kgnlp_json("query", "entity", "warfarin", env={"KGNLP_WORKSPACE": str(sample_ws)})
+    assert got["entity"]["type"] == "Chemical"
+
+
+def test_export_tsv_by_entity_name(sample_ws):
+    lines = kgnlp("export", "--format", "tsv", "-w", str(sample_ws), check=True).stdout.splitlines()
+    rows = [line.split("\t") for line in lines if line]
+    assert ["metformin", "TREATS", "type 2 diabetes"] in rows
+    assert all(len(r) == 3 and r[1].isupper() for r in rows)
+
+
+@pytest.mark.parametrize("fmt,marker", [("turtle", "@prefix"), ("graphml", "<graphml")])
+def test_export_other_formats(sample_ws, fmt, marker):
+    assert marker in kgnlp("export", "--format", fmt, "-w", str(sample_ws), check=True).stdout
+
+
+COMMANDS = [["ingest"], ["ner"], ["ask"], ["query", "entity"], ["query", "neighbours"], ["query", "path"],
+            ["export"], ["demo"], ["remove"], ["eval", "qa"]]
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c))
+def test_every_command_has_help_with_example_workspace_and_json(cmd):
+    out = kgnlp(*cmd, "--help", check=True).stdout
+    assert "Example" in out and "--workspace" in out and "--json" in out
+
+
+def test_remove_drops_facts_only_that_document_supported(tmp_path):
+    ws = tmp_path / "ws"
+    shutil.copytree(DATA / "documents" / "financial", tmp_path / "docs")
+    kgnlp("ingest", str(tmp_path / "docs"), "-w", str(ws), "--json", check=True)
+    before = set(kgnlp("export", "--format", "tsv", "-w", str(ws), check=True).stdout.splitlines())
+    removed = kgnlp_json("remove", "fin19_greywater_lumenfield", "-w", str(ws))
+    after = set(kgnlp("export", "--format", "tsv", "-w", str(ws), check=True).stdout.splitlines())
+    assert removed["relations_removed"] == len(before - after) > 0
+    assert "fin19_greywater_lumenfield" not in kgnlp_json("documents", "-w", str(ws))["documents"]
+    # a fact also stated elsewhere stays
+    assert any("Lumenfield" in line and "ACQUIRED" in line for line in after)
+
+
+def test_user_relation_type_from_config(tmp_path):
+    ws, cfg, doc = tmp_path / "ws", tmp_path / "kgnlp.toml", tmp_path / "lic.txt"
+    cfg.write_text('[[relations]]\nname = "LICENSED_TO"\nhead = ["Organization"]\ntail = ["Organization"]\n'
+                   'verb = "licensed to"\npatterns = ["\\\\blicensed (?:its \\\\w+ )?to"]\n', encoding="utf-8")
+    doc.write_text("Acme Robotics licensed its patents to Globex Corporation last year.", encoding="utf-8")
+    kgnlp("ingest", str(doc), "-w", str(ws), "--config", str(cfg), "--json", check=True)
+    tsv = kgnlp("export", "--format", "tsv", "-w", str(ws), check=True).stdout
+    assert "Acme Robotics\tLICENSED_TO\tGlobex" in tsv, tsv

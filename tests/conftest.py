@@ -1,0 +1,37 @@
+"""Shared fixtures: the repo's sample data, and a workspace built from it once per test session."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+
+def kgnlp(*args: str, stdin: str | None = None, env: dict | None = None, check: bool = False,
+          cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real CLI in a fresh process, as a user would."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "cli.main", *args], input=stdin, capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"kgnlp {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+def kgnlp_json(*args: str, **kw) -> dict:
+    proc = kgnlp(*args, "--json", check=True, **kw)
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def sample_ws(tmp_path_factory) -> Path:
+    """A workspace holding the sample documents and seed graph (built once, treat as read-only)."""
+    ws = tmp_path_factory.mktemp("sample") / "ws"
+    kgnlp("ingest", str(DATA / "documents"), "--seed", str(DATA / "seed"), "-w", str(ws), "--json", check=True)
+    return ws
