@@ -1,0 +1,142 @@
+"""``kgnlp viz`` (an offline interactive HTML graph) and ``kgnlp shell`` (an interactive prompt)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.common import (
+    DEFAULT_WORKSPACE,
+    DebugOpt,
+    JsonOpt,
+    PasswordEnvOpt,
+    QuietOpt,
+    StoreOpt,
+    UriOpt,
+    UserOpt,
+    WorkspaceOpt,
+    emit,
+    open_store,
+    workspace,
+)
+from cli.shell import INTRO, EntityNames, KGShell, resolve_entity, run_shell
+from kg.names import normalise
+
+
+
+def complete_entity_name(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion (Tab after `kgnlp viz `): entity names of the workspace's graph that start with
+    what was typed. Never raises: a completion must not print a traceback into the shell."""
+    try:
+        ws_path = ctx.params.get("ws_path") or os.environ.get("KGNLP_WORKSPACE") or DEFAULT_WORKSPACE
+        ws = workspace(Path(ws_path))
+        if not ws.graph_path.exists():
+            return []
+        graph = open_store(ws)
+        try:
+            return EntityNames(graph.names).complete(incomplete)
+        finally:
+            graph.close()
+    except Exception:  # noqa: BLE001
+        return []
+
+
+EntityArg = Annotated[
+    Optional[list[str]],
+    typer.Argument(help="Entity name, alias or id to centre on (several allowed). Omit for the whole graph.",
+                   show_default=False, autocompletion=complete_entity_name),
+]
+HopsOpt = Annotated[int, typer.Option("--hops", "-n", min=1, help="How many hops around ENTITY to draw.")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.", dir_okay=False)]
+MaxNodesOpt = Annotated[int, typer.Option("--max-nodes", min=1, help="Cap on nodes; the best-connected/nearest win.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``viz`` and ``shell`` to the ``kgnlp`` app."""
+    app.command("viz")(viz)
+    app.command("shell")(shell)
+
+
+def viz(
+    entity: EntityArg = None,
+    hops: HopsOpt = 1,
+    out: OutOpt = Path("graph.html"),
+    max_nodes: MaxNodesOpt = 300,
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    store: StoreOpt = "embedded",
+    uri: UriOpt = None,
+    user: UserOpt = "neo4j",
+    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Draw the graph as one interactive HTML file that works offline (no CDN, nothing to install).
+
+    Click a node for its facts and their source sentences; drag to move, wheel to zoom, / to search.
+
+    Examples:
+
+        kgnlp viz aspirin --hops 2 --out aspirin.html
+
+        kgnlp viz --max-nodes 200 --out overview.html --json
+    """
+    from kg.viz import render_graph_html  # only this command pays for it
+
+    graph = open_store(workspace(ws_path), store, uri, user, password_env)
+    try:
+        center_ids = []
+        for name in entity or ():
+            ent, others = resolve_entity(graph, name)
+            center_ids.append(ent.id)
+            named = {normalise(n) for n in (ent.name, *ent.aliases)} | {ent.id}
+            if not quiet and name not in named and normalise(name) not in named:
+                # A substring match: say which entity was meant, so a surprise is visible at once.
+                alt = f" Others: {', '.join(o.name for o in others)}." if others else ""
+                typer.echo(f"Using '{ent.name}' ({ent.id}) for '{name}'.{alt}", err=True)
+        report = render_graph_html(graph, center_ids or None, hops, out, max_nodes=max_nodes)
+    finally:
+        graph.close()
+
+    def human() -> None:
+        typer.echo(f"Wrote {report.out}: {report.nodes} nodes, {report.edges} edges. Open it in a browser.")
+        if report.note and not quiet:
+            typer.echo(report.note, err=True)
+
+    emit(as_json, {"out": str(report.out), "nodes": report.nodes, "edges": report.edges}, human)
+
+
+def shell(
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    store: StoreOpt = "embedded",
+    uri: UriOpt = None,
+    user: UserOpt = "neo4j",
+    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+    debug: DebugOpt = False,
+) -> None:
+    """Explore the graph at an interactive prompt: Tab completes entity names, Up/Down walk the history
+    (kept in WORKSPACE/shell_history). Reads commands from a pipe too.
+
+    Examples:
+
+        kgnlp shell
+          kgnlp> neighbours aspi<Tab>      ->  neighbours Aspirin
+          kgnlp> path Bill Anderson -> Monsanto
+          kgnlp> ask Who is the CEO of Bayer?
+
+        echo "entity aspirin" | kgnlp shell
+    """
+
+    ws = workspace(ws_path)
+    graph = open_store(ws, store, uri, user, password_env)
+    interactive = sys.stdin.isatty()
+    try:
+        sh = KGShell(graph, workspace=ws, history=ws.path / "shell_history", debug=debug,
+                     stdin=None if interactive else sys.stdin, stdout=sys.stdout)
+        if not interactive:
+            sh.prompt = ""
+        run_shell(sh, intro=INTRO if interactive else None)
+    finally:
+        graph.close()

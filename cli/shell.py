@@ -1,0 +1,286 @@
+"""``kgnlp shell``: an interactive prompt over one graph, with history and Tab completion of entity names.
+
+Built on the standard library (``cmd`` + ``readline``): nothing extra to install.
+"""
+from __future__ import annotations
+
+import bisect
+import cmd
+import traceback
+from pathlib import Path
+from typing import Callable, Iterable, TextIO
+
+from kg.errors import KGError
+from kg.records import Entity, Triple
+from kg.store import GraphStore
+
+HISTORY_LENGTH = 1000
+MAX_COMPLETIONS = 50
+PATH_SEPARATOR = "->"
+INTRO = ("kgnlp shell. Commands: ask, entity, neighbours, path, help, quit. "
+         "Tab completes entity names; Up/Down walk the history.")
+
+
+def resolve_entity(store: GraphStore, text: str) -> tuple[Entity, list[Entity]]:
+    """The entity ``text`` names (an id or a name/alias, best match first) and the other candidates.
+
+    Raises ``KGError`` with a one-line hint when nothing matches.
+    """
+    text = text.strip()
+    if not text:
+        raise KGError("Expected an entity name, got nothing. Example: entity aspirin")
+    exact = store.entity(text)
+    if exact is not None:
+        return exact, []
+    found = store.find_entities(text, limit=6)
+    if not found:
+        raise KGError(f"No entity named '{text}' in the graph. Check the spelling, or type the start of the "
+                      "name in `kgnlp shell` and press Tab to complete it.")
+    return found[0], found[1:]
+
+
+class EntityNames:
+    """Sorted, case-folded names for prefix completion; read from the store on first use."""
+
+    def __init__(self, source: Callable[[], Iterable[tuple[str, str, str]]]) -> None:
+        self._source = source
+        self._keys: list[str] | None = None
+        self._names: list[str] = []
+
+    def complete(self, prefix: str) -> list[str]:
+        if self._keys is None:
+            pairs = sorted({(n.casefold(), n) for n, _id, _type in self._source() if n})
+            self._keys = [k for k, _ in pairs]
+            self._names = [n for _, n in pairs]
+        key = prefix.casefold()
+        i = bisect.bisect_left(self._keys, key)
+        out: list[str] = []
+        while i < len(self._keys) and self._keys[i].startswith(key) and len(out) < MAX_COMPLETIONS:
+            if self._names[i] not in out:
+                out.append(self._names[i])
+            i += 1
+        return out
+
+
+class KGShell(cmd.Cmd):
+    """The interactive loop. ``stdin``/``stdout`` may be any text streams (tests, pipes)."""
+
+    prompt = "kgnlp> "
+    doc_header = "Commands (help COMMAND for details):"
+
+    def __init__(self, store: GraphStore, workspace: object | None = None, history: Path | None = None,
+                 stdin: TextIO | None = None, stdout: TextIO | None = None, debug: bool = False) -> None:
+        super().__init__(completekey="tab", stdin=stdin, stdout=stdout)
+        if stdin is not None:
+            self.use_rawinput = False
+        self.store = store
+        self.workspace = workspace
+        self.history = history
+        self.debug = debug
+        self.names = EntityNames(store.names)
+        self._entity_cache: dict[str, Entity | None] = {}
+        self._history_loaded = False
+
+    # ---- loop plumbing -------------------------------------------------------------------
+    def preloop(self) -> None:
+        readline = _readline() if self.use_rawinput else None
+        if readline is None:
+            return
+        # Only whitespace splits words: names keep their hyphens, apostrophes and dots, and
+        # _complete_name looks at the whole argument, spaces included.
+        readline.set_completer_delims(" \t\n")
+        readline.set_history_length(HISTORY_LENGTH)
+        if self.history is not None and self.history.exists() and not self._history_loaded:
+            self._history_loaded = True
+            try:
+                readline.read_history_file(str(self.history))
+            except OSError:
+                pass
+
+    def postloop(self) -> None:
+        readline = _readline() if self.use_rawinput else None
+        if readline is not None and self.history is not None:
+            try:
+                self.history.parent.mkdir(parents=True, exist_ok=True)
+                readline.write_history_file(str(self.history))
+            except OSError:
+                self._say(f"(could not save history to {self.history})")
+
+    def onecmd(self, line: str) -> bool:
+        try:
+            return bool(super().onecmd(line))
+        except Exception as exc:  # noqa: BLE001 - one bad command must not end the session
+            self._say(f"error: {exc}")
+            if self.debug:
+                self._say(traceback.format_exc().rstrip())
+            return False
+
+    def emptyline(self) -> bool:
+        return False  # cmd's default repeats the last command, which surprises people
+
+    def default(self, line: str) -> bool:
+        if line.strip().endswith("?"):
+            return bool(self.do_ask(line))
+        self._say(f"Unknown command '{line.split()[0]}'. Type help to list the commands, "
+                  "or end a question with '?' to ask it.")
+        return False
+
+    def completedefault(self, text: str, line: str, begidx: int, endidx: int) -> list[str]:
+        return []
+
+    # ---- commands --------------------------------------------------------------------------
+    def do_ask(self, arg: str) -> bool:
+        """ask QUESTION: answer from the graph and the documents, with evidence.
+        Example: ask Which drugs treat headache?   (a line ending in '?' is asked too)"""
+        question = arg.strip()
+        if not question:
+            self._say("Usage: ask QUESTION   e.g. ask Who is the CEO of Bayer?")
+            return False
+        try:
+            from nlp.qa import answer
+        except ImportError:
+            self._say("Question answering is not available in this build (nlp.qa.answer is missing). "
+                      "Use entity, neighbours or path meanwhile.")
+            return False
+        result = answer(question, store=self.store, workspace=self.workspace)
+        self._print_answer(result)
+        return False
+
+    def do_entity(self, arg: str) -> bool:
+        """entity NAME: show an entity: type, id, other names, external ids, number of facts.
+        Example: entity aspirin"""
+        ent, others = resolve_entity(self.store, arg)
+        self._say(f"{ent.name}  [{ent.type}]  {ent.id}")
+        if ent.aliases:
+            self._say(f"  also: {', '.join(ent.aliases)}")
+        for key, value in ent.external_ids:
+            self._say(f"  {key}: {value}")
+        facts = self.store.neighbours(ent.id, 1)
+        self._say(f"  facts: {len(facts)}" + (f"  (neighbours {ent.name} lists them)" if facts else ""))
+        if others:
+            self._say(f"  other matches: {'; '.join(f'{o.name} ({o.id})' for o in others)}")
+        return False
+
+    def do_neighbours(self, arg: str) -> bool:
+        """neighbours NAME [--hops N]: the facts around an entity, with their sources.
+        Example: neighbours aspirin --hops 2"""
+        name, hops = _split_hops(arg)
+        ent, _ = resolve_entity(self.store, name)
+        facts = self.store.neighbours(ent.id, hops)
+        if not facts:
+            self._say(f"No facts about {ent.name} ({ent.id}).")
+        for t in facts:
+            self._print_fact(t)
+        return False
+
+    def do_path(self, arg: str) -> bool:
+        """path A -> B: the shortest chain of facts linking two entities (at most 4 hops).
+        Example: path Bill Anderson -> Monsanto"""
+        if PATH_SEPARATOR not in arg:
+            self._say(f"Usage: path A {PATH_SEPARATOR} B   e.g. path aspirin {PATH_SEPARATOR} Bayer")
+            return False
+        left, right = arg.split(PATH_SEPARATOR, 1)
+        a, _ = resolve_entity(self.store, left)
+        b, _ = resolve_entity(self.store, right)
+        facts = self.store.path(a.id, b.id)
+        if not facts:
+            self._say(f"No path within 4 hops between {a.name} and {b.name}.")
+        for t in facts:
+            self._print_fact(t)
+        return False
+
+    def do_quit(self, arg: str) -> bool:
+        """quit: leave the shell (also: exit, Ctrl-D)."""
+        return True
+
+    do_exit = do_quit
+
+    def do_EOF(self, arg: str) -> bool:  # noqa: N802 - the name cmd dispatches Ctrl-D to
+        """Ctrl-D leaves the shell."""
+        self._say("")
+        return True
+
+    # Tab completion of entity names for every command that takes one.
+    def complete_entity(self, text: str, line: str, begidx: int, endidx: int) -> list[str]:
+        return self._complete_name(text, line, endidx)
+
+    complete_neighbours = complete_entity
+
+    def complete_path(self, text: str, line: str, begidx: int, endidx: int) -> list[str]:
+        return self._complete_name(text, line, endidx, after=PATH_SEPARATOR)
+
+    def _complete_name(self, text: str, line: str, endidx: int, after: str | None = None) -> list[str]:
+        typed = line[:endidx]
+        # The fragment is the whole argument typed so far (names have spaces): after the command,
+        # or after the last separator.
+        fragment = typed.split(None, 1)[1] if len(typed.split(None, 1)) > 1 else ""
+        if after and after in fragment:
+            fragment = fragment.rsplit(after, 1)[1]
+        fragment = fragment.lstrip()
+        if not fragment.endswith(text):
+            return []
+        # readline replaces only ``text`` (the part after its word delimiters): hand back that part.
+        cut = len(fragment) - len(text)
+        return [name[cut:] for name in self.names.complete(fragment)]
+
+    # ---- printing --------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+
+    def _name(self, entity_id: str) -> str:
+        if entity_id not in self._entity_cache:
+            self._entity_cache[entity_id] = self.store.entity(entity_id)
+        ent = self._entity_cache[entity_id]
+        return ent.name if ent else entity_id
+
+    def _print_fact(self, t: Triple) -> None:
+        self._say(f"{self._name(t.head_id)} -{t.relation}-> {self._name(t.tail_id)}  ({t.confidence:.2f})")
+        for p in t.provenance[:3]:
+            self._say(f"    {p.doc_id}: {p.sentence}" if p.sentence else f"    {p.doc_id} ({p.extractor})")
+        if len(t.provenance) > 3:
+            self._say(f"    ... {len(t.provenance) - 3} more sources")
+
+    def _print_answer(self, result: object) -> None:
+        text = getattr(result, "text", None) or getattr(result, "answer", None)
+        if result is None or not text:
+            self._say("No answer found.")
+            return
+        confidence = getattr(result, "confidence", None)
+        self._say(f"{text}" + (f"  (confidence {confidence:.2f})" if isinstance(confidence, float) else ""))
+        for item in getattr(result, "evidence", ()) or ():
+            if isinstance(item, Triple):
+                self._print_fact(item)
+            else:
+                self._say(f"    {item}")
+
+
+def _split_hops(arg: str) -> tuple[str, int]:
+    """``"Bayer AG --hops 2"`` -> ("Bayer AG", 2)."""
+    words = arg.split()
+    if "--hops" in words:
+        i = words.index("--hops")
+        try:
+            hops = int(words[i + 1])
+        except (IndexError, ValueError):
+            raise KGError("--hops needs a whole number, e.g. neighbours aspirin --hops 2") from None
+        return " ".join(words[:i] + words[i + 2:]), hops
+    return arg.strip(), 1
+
+
+def _readline():  # noqa: ANN202 - a module, or None where Python has no readline (Windows)
+    try:
+        import readline
+    except ImportError:
+        return None
+    return readline
+
+
+def run_shell(shell: KGShell, intro: str | None = INTRO) -> None:
+    """Loop until quit/Ctrl-D; Ctrl-C cancels the line being typed, not the session."""
+    while True:
+        try:
+            shell.cmdloop(intro)
+            return
+        except KeyboardInterrupt:
+            shell.stdout.write("^C\n")
+            intro = None
