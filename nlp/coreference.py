@@ -50,3 +50,9 @@ def _antecedent(at: int, sentences: Sequence[Sentence], linked: Sequence[Mention
         if in_prev:
             return in_prev[0]
     return None
+
+
+def is_reference(mention: Mention) -> bool:
+    """True for the pseudo-mentions made here ("it", "its", "the company")."""
+    first = mention.text.split()[0].lower() if mention.text.split() else ""
+    return first in {"it", "its", "the"}

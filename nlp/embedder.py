@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -56,22 +57,7 @@ class Embedder:
 
     def _load(self):
         if self._model is None:
-            try:
-                from sentence_transformers import SentenceTransformer
-            except ImportError:
-                raise NLPError("sentence-transformers is not installed. Install it with: "
-                               "pip install 'sentence-transformers>=3.0'") from None
-            try:
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.disable_progress_bar()  # no "Loading weights" bar on every CLI call
-            except ImportError:
-                pass
-            try:
-                self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
-            except (OSError, ValueError) as exc:
-                raise NLPError(f"Cannot load the sentence embedder from '{self.path}' ({exc}). "
-                               "Pass a local sentence-transformers folder.") from exc
+            self._model = _load_model(str(self.path.resolve()), self.device)
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -83,3 +69,24 @@ class Embedder:
         vecs = self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                    convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+@lru_cache(maxsize=2)
+def _load_model(path: str, device: str):
+    """One loaded copy per model folder and process (ingest, index and retrieve share it)."""
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise NLPError("sentence-transformers is not installed. Install it with: "
+                       "pip install 'sentence-transformers>=3.0'") from None
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every CLI call
+    except ImportError:
+        pass
+    try:
+        return SentenceTransformer(path, device=device, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise NLPError(f"Cannot load the sentence embedder from '{path}' ({exc}). "
+                       "Pass a local sentence-transformers folder.") from exc

@@ -12,7 +12,7 @@ from kg.workspace import Workspace
 from nlp.embedder import Embedder
 from nlp.errors import NLPError
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed), over all kinds
 
 
 def index_root(ws: Workspace | str | Path) -> Path:
@@ -31,7 +31,7 @@ def update_indexes(
 ) -> dict[str, IndexReport]:
     """Bring each index (entities, facts, chunks) in step with the store, embedding only what changed.
 
-    ``progress(kind, done, total)`` is called as texts are embedded. An index that is inconsistent
+    ``progress(done, total)`` counts texts embedded over all kinds. An index that is inconsistent
     with itself or was built by another embedder is rebuilt; its report says why.
     """
     kinds = list(kinds)
@@ -50,14 +50,21 @@ def update_indexes(
         "facts": lambda: (fact_item(t, schema, names) for t in triples),
         "chunks": lambda: chunk_items(store, entity_spans(triples)),
     }
-    reports: dict[str, IndexReport] = {}
-    for kind in kinds:
-        index = SyncedIndex.open(root / kind, kind)
-        try:
-            reports[kind] = index.sync(sources[kind](), embedder, fingerprint, progress, rebuild=rebuild)
-        finally:
-            index.close()
-    return reports
+    opened = {kind: SyncedIndex.open(root / kind, kind) for kind in kinds}
+    try:
+        plans = {kind: idx.plan(sources[kind](), embedder, rebuild) for kind, idx in opened.items()}
+        total, done = sum(p.work for p in plans.values()), 0
+        reports: dict[str, IndexReport] = {}
+        for kind, idx in opened.items():
+            step = (lambda d, _t, base=done: progress(base + d, total)) if progress else None
+            reports[kind] = idx.apply(plans[kind], embedder, fingerprint, step)
+            done += plans[kind].work
+        if progress:
+            progress(total, total)
+        return reports
+    finally:
+        for idx in opened.values():
+            idx.close()
 
 
 def build_indexes(

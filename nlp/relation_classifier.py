@@ -197,7 +197,8 @@ def train_relation_classifier(examples: Sequence[PairExample], gold: set[tuple[s
                     rows.append(r)
                     cols.append(k)
                     vals.append(v)
-            x = torch.sparse_coo_tensor([rows, cols], vals, (len(idx), HASH_DIM)).to_dense()
+            x = torch.zeros((len(idx), HASH_DIM))
+            x.index_put_((torch.tensor(rows), torch.tensor(cols)), torch.tensor(vals), accumulate=True)
             y = torch.tensor([labels[j] for j in idx])
             logits = x @ weights
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=pos_weight)

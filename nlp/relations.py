@@ -8,6 +8,7 @@ from typing import Sequence
 
 from kg.records import Mention, Provenance, Triple
 from kg.schema import Schema
+from nlp.coreference import is_reference
 from nlp.interfaces import Sentence
 from nlp.relation_patterns import CUES, END, EXTRA_CUES, NEGATED_CUES, NEGATION, RIGHT_CUES
 
@@ -80,7 +81,7 @@ def _middle(text: str, first: Mention, second: Mention, others: Sequence[Mention
     """Text between two mentions, other mentions replaced by ``<E>``."""
     parts, pos = [], first.end
     for m in others:
-        if m.start < pos:
+        if m.start < pos or is_reference(m):  # "licensed its patents to" keeps its words
             continue
         parts += [text[pos : m.start], "<E>"]
         pos = m.end

@@ -19,10 +19,18 @@ def test_ingest_json_keys_and_rerun_adds_nothing(tmp_path):
     assert again["skipped"] == 25
 
 
+def _org_seed(folder, *names):
+    folder.mkdir()
+    (folder / "entities.jsonl").write_text("".join(
+        json.dumps({"id": f"org:{i}", "name": n, "type": "Organization"}) + "\n" for i, n in enumerate(names)))
+    return folder
+
+
 def test_changed_document_replaces_its_old_facts(tmp_path):
     ws, doc = tmp_path / "ws", tmp_path / "deal.txt"
+    seed = _org_seed(tmp_path / "seed", "Acme Robotics", "Beta Sensors")
     doc.write_text("Acme Robotics acquired Beta Sensors in March.", encoding="utf-8")
-    kgnlp("ingest", str(doc), "-w", str(ws), "--json", check=True)
+    kgnlp("ingest", str(doc), "--seed", str(seed), "-w", str(ws), "--json", check=True)
     assert "ACQUIRED" in kgnlp("export", "--format", "tsv", "-w", str(ws), check=True).stdout
     doc.write_text("Acme Robotics partnered with Beta Sensors in March.", encoding="utf-8")
     kgnlp("ingest", str(doc), "-w", str(ws), "--json", check=True)
@@ -128,6 +136,7 @@ def test_user_relation_type_from_config(tmp_path):
     cfg.write_text('[[relations]]\nname = "LICENSED_TO"\nhead = ["Organization"]\ntail = ["Organization"]\n'
                    'verb = "licensed to"\npatterns = ["\\\\blicensed (?:its \\\\w+ )?to"]\n', encoding="utf-8")
     doc.write_text("Acme Robotics licensed its patents to Globex Corporation last year.", encoding="utf-8")
-    kgnlp("ingest", str(doc), "-w", str(ws), "--config", str(cfg), "--json", check=True)
+    seed = _org_seed(tmp_path / "seed", "Acme Robotics", "Globex Corporation")
+    kgnlp("ingest", str(doc), "--seed", str(seed), "-w", str(ws), "--config", str(cfg), "--json", check=True)
     tsv = kgnlp("export", "--format", "tsv", "-w", str(ws), check=True).stdout
     assert "Acme Robotics\tLICENSED_TO\tGlobex" in tsv, tsv

@@ -1,0 +1,54 @@
+"""Labelled JSONL: one ``{"id"?, "text", "entities": [{"start","end","label"}]}`` object per line."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kg.records import Document
+from nlp.errors import NLPError
+from nlp.formats.records import GoldMention, LabelledDoc
+
+
+def read_labelled_jsonl(path: str | Path) -> list[LabelledDoc]:
+    """Labelled documents; spans are character offsets into ``text`` and are checked."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise NLPError(f"JSONL file '{path}' does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise NLPError(f"JSONL file '{path}' is not UTF-8 text ({exc.reason}). Convert it to UTF-8.") from None
+    docs = []
+    for line_no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            text = obj["text"]
+            ents = obj.get("entities", [])
+            if not isinstance(text, str):
+                raise TypeError("text")
+            mentions = []
+            for e in ents:
+                start, end, label = int(e["start"]), int(e["end"]), str(e["label"])
+                if not 0 <= start < end <= len(text):
+                    raise NLPError(f"{path}:{line_no}: span {start}-{end} is outside the text (length {len(text)}).")
+                ids = tuple(str(i) for i in e.get("ids", ()))
+                mentions.append(GoldMention(start, end, text[start:end], label, ids))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise NLPError(
+                f"{path}:{line_no}: malformed line ({exc.__class__.__name__}: {exc}). Expected "
+                '{"text": "...", "entities": [{"start": 0, "end": 4, "label": "Chemical"}]}.'
+            ) from None
+        doc_id = str(obj.get("id", f"{path.stem}-{line_no}"))
+        docs.append(LabelledDoc(Document(doc_id, text, str(path)), tuple(sorted(mentions, key=lambda m: m.start))))
+    return docs
+
+
+def write_labelled_jsonl(docs: list[LabelledDoc], path: str | Path) -> None:
+    """Write labelled documents in the same format (useful to convert any corpus to JSONL)."""
+    with Path(path).open("w", encoding="utf-8") as out:
+        for d in docs:
+            ents = [{"start": m.start, "end": m.end, "label": m.label, **({"ids": list(m.ids)} if m.ids else {})}
+                    for m in d.mentions]
+            out.write(json.dumps({"id": d.doc.id, "text": d.doc.text, "entities": ents}, ensure_ascii=False) + "\n")

@@ -1,0 +1,42 @@
+"""A trained NER model is a directory; ``kgnlp_ner.json`` in it says which kind it is."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nlp.errors import NLPError
+
+MARKER = "kgnlp_ner.json"
+
+
+def write_marker(out_dir: Path, kind: str, labels: list[str], extra: dict[str, object]) -> None:
+    """Record the kind, labels and training facts of a model dir."""
+    data = {"format": 1, "kind": kind, "labels": labels, **extra}
+    (out_dir / MARKER).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_marker(path: str | Path) -> dict:
+    """The marker of a model dir, with a fix-it error when the folder is not one."""
+    path = Path(path)
+    marker = path / MARKER
+    if not marker.exists():
+        raise NLPError(
+            f"'{path}' is not a kgnlp NER model directory (no {MARKER}). "
+            "Train one with `kgnlp train ner --data FILE --format FORMAT --out DIR`."
+        )
+    return json.loads(marker.read_text(encoding="utf-8"))
+
+
+def load_ner_model(path: str | Path, **options: object):
+    """The NERLayer saved in ``path`` (a spaCy CNN or a transformer token classifier)."""
+    info = read_marker(path)
+    kind = info.get("kind")
+    if kind == "spacy":
+        from nlp.ner.spacy_cnn import SpacyNER
+
+        return SpacyNER.load(path, **options)
+    if kind == "transformer":
+        from nlp.ner.transformer import TransformerNER
+
+        return TransformerNER.load(path, **options)
+    raise NLPError(f"Model dir '{path}' has kind {kind!r}; expected 'spacy' or 'transformer'. Retrain it.")

@@ -1,0 +1,171 @@
+"""The fast NER layer: spaCy's transition-based NER on a CNN tok2vec, trained from a blank pipeline.
+
+Saved under ``<dir>/pipeline`` in spaCy's own msgpack format (no pickle); ``kgnlp_ner.json`` marks the dir.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from pathlib import Path
+from typing import Sequence
+
+from kg.records import Mention
+from nlp.errors import NLPError
+from nlp.formats.records import LabelledDoc
+from nlp.ner.evaluate import evaluate_ner
+from nlp.ner.model_dir import read_marker, write_marker
+from nlp.ner.training import ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress
+
+CHUNK = 50_000  # characters per piece of a very long text; spaCy's CNN needs no more context
+
+
+class SpacyNER:
+    """A trained spaCy pipeline (tokenizer + ner) as an NERLayer."""
+
+    name = "spacy-cnn"
+    priority = 20
+
+    def __init__(self, nlp, batch_size: int = 64) -> None:
+        self.nlp = nlp
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, path: str | Path, batch_size: int = 64) -> "SpacyNER":
+        import spacy
+
+        read_marker(path)
+        pipe_dir = Path(path) / "pipeline"
+        if not pipe_dir.exists():
+            raise NLPError(f"Model dir '{path}' has no pipeline/ folder. Retrain it with `kgnlp train ner --kind spacy`.")
+        return cls(spacy.load(pipe_dir), batch_size)
+
+    def predict(self, texts: Sequence[str]) -> list[list[Mention]]:
+        pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
+        for ti, text in enumerate(texts):
+            for off, piece in split_long(text, CHUNK):
+                pieces.append((ti, off, piece))
+        out: list[list[Mention]] = [[] for _ in texts]
+        docs = self.nlp.pipe((p for _, _, p in pieces), batch_size=self.batch_size)
+        for (ti, off, _), doc in zip(pieces, docs):
+            for ent in doc.ents:
+                s, e = off + ent.start_char, off + ent.end_char
+                out[ti].append(Mention(s, e, texts[ti][s:e], ent.label_, None, 1.0))
+        return out
+
+
+def split_long(text: str, limit: int) -> list[tuple[int, str]]:
+    """Pieces of at most ``limit`` characters, cut at whitespace where possible, with their offsets."""
+    if len(text) <= limit:
+        return [(0, text)]
+    out, start = [], 0
+    while start < len(text):
+        end = min(start + limit, len(text))
+        if end < len(text):
+            cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+            end = cut + 1 if cut > start else end
+        out.append((start, text[start:end]))
+        start = end
+    return out
+
+
+def _examples(nlp, docs: Sequence[LabelledDoc]):
+    from spacy.training import Example, offsets_to_biluo_tags
+
+    examples = []
+    for d in docs:
+        doc = nlp.make_doc(d.doc.text)
+        ents = _non_overlapping([(m.start, m.end, m.label) for m in d.mentions])
+        # spans that do not fall on token boundaries become "missing" (-), not wrong O's
+        tags = offsets_to_biluo_tags(doc, ents, missing="-")
+        examples.append(Example.from_dict(doc, {"entities": tags}))
+    return examples
+
+
+def _non_overlapping(spans):
+    out, last_end = [], -1
+    for s, e, lab in sorted(spans, key=lambda x: (x[0], -x[1])):
+        if s >= last_end:
+            out.append((s, e, lab))
+            last_end = e
+    return out
+
+
+def train_spacy_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path, config: TrainConfig,
+                    dev_docs: Sequence[LabelledDoc] | None = None,
+                    progress: ProgressFn | None = None) -> TrainReport:
+    """Train spaCy NER from a blank English pipeline; keep the best dev epoch (or the last without dev)."""
+    import logging
+    import warnings
+
+    import spacy
+    from spacy.util import fix_random_seed, minibatch
+
+    progress = progress or no_progress
+    started = time.perf_counter()
+    fix_random_seed(config.seed)
+    rng = random.Random(config.seed)
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("ner")
+    labels = sorted({m.label for d in train_docs for m in d.mentions})
+    if not labels:
+        raise NLPError("The training data has no entity mentions. Check the file and --format.")
+    for lab in labels:
+        ner.add_label(lab)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # W030: misaligned spans are treated as missing on purpose
+        logging.getLogger("spacy").setLevel(logging.ERROR)
+        examples = _examples(nlp, train_docs)
+    optimizer = nlp.initialize(lambda: examples)
+    if config.learning_rate:
+        optimizer.learn_rate = config.learning_rate
+    per_epoch = (len(examples) + config.batch_size - 1) // config.batch_size
+    total = per_epoch * config.epochs
+    if config.max_steps:
+        total = min(total, config.max_steps)
+    layer = SpacyNER(nlp)
+    out = Path(out_dir)
+    best_f1, best_epoch, bad, step, history, dev_scores = -1.0, 0, 0, 0, [], None
+    epoch = 0
+    for epoch in range(1, config.epochs + 1):
+        rng.shuffle(examples)
+        losses: dict[str, float] = {}
+        for batch in minibatch(examples, size=config.batch_size):
+            if step >= total:
+                break
+            nlp.update(batch, drop=config.dropout, sgd=optimizer, losses=losses)
+            step += 1
+            progress(TrainProgress("train", epoch, step, total, float(losses.get("ner", 0.0)) / max(1, step - (epoch - 1) * per_epoch)))
+        record = {"epoch": epoch, "loss": round(float(losses.get("ner", 0.0)), 2)}
+        if dev_docs:
+            scores = evaluate_ner(layer, dev_docs)
+            record["dev_f1"] = round(scores.micro.f1, 4)
+            progress(TrainProgress("eval", epoch, step, total, float(losses.get("ner", 0.0)), scores.micro.f1))
+            if scores.micro.f1 > best_f1:
+                best_f1, best_epoch, bad, dev_scores = scores.micro.f1, epoch, 0, scores.as_dict()
+                _save(nlp, out, labels, config)
+            else:
+                bad += 1
+        else:
+            best_epoch = epoch
+        history.append(record)
+        if (dev_docs and bad >= config.patience) or step >= total:
+            break
+    if not dev_docs:
+        _save(nlp, out, labels, config)
+    report = TrainReport(str(out), "spacy", tuple(labels), epoch, best_epoch,
+                         round(time.perf_counter() - started, 1), len(train_docs), dev_scores, tuple(history))
+    write_marker(out, "spacy", labels, {"config": config.as_dict(), "report": report.as_dict()})
+    return report
+
+
+def _save(nlp, out: Path, labels: list[str], config: TrainConfig) -> None:
+    if out.exists() and not (out / "kgnlp_ner.json").exists() and any(out.iterdir()):
+        raise NLPError(f"Output folder '{out}' exists and is not a kgnlp model dir. Choose an empty or new --out.")
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    nlp.to_disk(tmp / "pipeline")
+    write_marker(tmp, "spacy", labels, {"config": config.as_dict()})
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)

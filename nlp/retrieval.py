@@ -1,0 +1,210 @@
+"""Retrieval over the FAISS indexes with hybrid ranking: vector similarity + graph proximity.
+
+``score = (1 - w) * cosine + w * proximity``, where proximity says how close an item is in the
+graph to the entities linked in the query (1 = is/touches one, 0.5 = a neighbour, 0 = elsewhere).
+With no linked entity the ranking is the plain vector ranking.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from kg.index import KINDS, IndexItem, SyncedIndex
+from kg.index.items import store_fingerprint
+from kg.names import normalise
+from kg.records import Provenance
+from kg.schema import Schema
+from kg.store import GraphStore
+from kg.workspace import Workspace
+from nlp.embedder import Embedder
+from nlp.errors import NLPError
+from nlp.index_sync import Progress, build_indexes, index_root, indexes_exist, update_indexes
+
+__all__ = ["Hit", "Retriever", "build_indexes", "indexes_exist", "update_indexes"]
+
+_TOKEN = re.compile(r"\w(?:[\w'.\-/+]*\w)?")
+_STOP = frozenset(
+    "a an and are as at be by can did do does for from has have how in is it its of on or that the this to "
+    "was were what when where which who whom why will with".split()
+)
+MAX_NGRAM = 6
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved item. ``score`` is the hybrid score used for ranking."""
+
+    text: str
+    score: float
+    kind: str
+    similarity: float
+    proximity: float
+    id: int
+    entity_ids: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+    provenance: tuple[Provenance, ...] = ()
+    triple: tuple[str, str, str] | None = None
+    label: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "text": self.text, "score": round(self.score, 6), "kind": self.kind,
+            "similarity": round(self.similarity, 6), "proximity": self.proximity, "id": self.id,
+            "entity_ids": list(self.entity_ids), "doc_ids": list(self.doc_ids),
+            "provenance": [{"doc": p.doc_id, "start": p.start, "end": p.end, "sentence": p.sentence}
+                           for p in self.provenance],
+            "triple": list(self.triple) if self.triple else None, "label": self.label,
+        }
+
+
+class Retriever:
+    """``search(text, k, kind)`` over a workspace's indexes. Open with :meth:`open`."""
+
+    def __init__(self, root: Path, store: GraphStore, embedder: Embedder, indexes: dict[str, SyncedIndex],
+                 graph_weight: float = 0.3) -> None:
+        self.root, self.store, self.embedder, self.indexes = root, store, embedder, indexes
+        self.graph_weight = graph_weight
+
+    @classmethod
+    def open(
+        cls,
+        ws: Workspace | str | Path,
+        store: GraphStore,
+        embedder: Embedder | None = None,
+        *,
+        schema: Schema | None = None,
+        on_drift: str = "update",
+        notify: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
+        graph_weight: float = 0.3,
+    ) -> "Retriever":
+        """Open the indexes, checking them against the store first.
+
+        An index missing, inconsistent with itself, or out of step with the store is brought in step
+        (``on_drift="update"``, with a message through ``notify``) or refused (``on_drift="error"``).
+        """
+        if on_drift not in ("update", "error"):
+            raise NLPError(f"on_drift must be 'update' or 'error', got '{on_drift}'.")
+        embedder = embedder or Embedder()
+        root = index_root(ws)
+        fingerprint = store_fingerprint(store)
+        stale: dict[str, str] = {}
+        for kind in KINDS:
+            idx = SyncedIndex.open(root / kind, kind)
+            try:
+                problems = idx.problems(embedder.name)
+                if problems:
+                    stale[kind] = "; ".join(problems)
+                elif not idx.in_step_with(fingerprint):
+                    stale[kind] = "the graph changed since the last index update"
+            finally:
+                idx.close()
+        if stale:
+            detail = "; ".join(f"{k}: {why}" for k, why in stale.items())
+            if on_drift == "error":
+                raise NLPError(f"Indexes out of step with the graph ({detail}). Run `kgnlp index`.")
+            if notify:
+                notify(f"Updating indexes ({detail}).")
+            update_indexes(ws, store, progress, embedder=embedder, schema=schema, kinds=list(stale))
+        indexes = {kind: SyncedIndex.open(root / kind, kind) for kind in KINDS}
+        return cls(root, store, embedder, indexes, graph_weight)
+
+    def close(self) -> None:
+        for idx in self.indexes.values():
+            idx.close()
+
+    # ---- linking ---------------------------------------------------------------------------
+    def link(self, text: str) -> list[str]:
+        """Entity ids named in ``text``: longest n-grams first, exact (normalised) name or alias matches."""
+        tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        spans: list[tuple[int, int, str]] = []
+        for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
+            for i in range(len(tokens) - n + 1):
+                norm = normalise(text[tokens[i][0] : tokens[i + n - 1][1]])
+                if n == 1 and (norm in _STOP or len(norm) < 2):
+                    continue
+                spans.append((i, i + n, norm))
+        found = self._lookup({s[2] for s in spans})
+        covered: set[int] = set()
+        chosen: list[tuple[int, list[str]]] = []
+        for i, j, norm in spans:  # longest first: "type 2 diabetes" wins over "diabetes"
+            if norm in found and not covered & set(range(i, j)):
+                covered |= set(range(i, j))
+                chosen.append((i, found[norm]))
+        linked: list[str] = []
+        for _, ids in sorted(chosen, key=lambda c: c[0]):  # in the order the text names them
+            linked.extend(e for e in ids if e not in linked)
+        return linked
+
+    def _lookup(self, norms: set[str]) -> dict[str, list[str]]:
+        names = self.indexes.get("entities")
+        if names is not None and len(names):
+            return names.entities_named(norms)
+        out: dict[str, list[str]] = {}
+        for norm in norms:
+            hits = [e.id for e in self.store.find_entities(norm, limit=5)
+                    if norm in {normalise(n) for n in (e.name, *e.aliases)}]
+            if hits:
+                out[norm] = hits
+        return out
+
+    # ---- search ----------------------------------------------------------------------------
+    def search(self, text: str, k: int = 10, kind: str = "facts",
+               entity_ids: Sequence[str] | None = None) -> list[Hit]:
+        """The ``k`` best items of ``kind`` (facts, chunks or entities) for ``text``, best first.
+
+        ``entity_ids`` replaces query linking when the caller already knows the entities.
+        """
+        if kind not in KINDS:
+            raise NLPError(f"Unknown kind '{kind}'. Choose one of: {', '.join(KINDS)}.")
+        if k < 1:
+            raise NLPError(f"k must be at least 1, got {k}.")
+        index = self.indexes[kind]
+        if not len(index):
+            return []
+        query = self.embedder.encode([text])[0]
+        return self.rank(query, k, kind, list(entity_ids) if entity_ids is not None else self.link(text))
+
+    def rank(self, query_vector, k: int, kind: str, linked: list[str]) -> list[Hit]:
+        """Hybrid ranking for an already embedded query (what benchmarks time)."""
+        index = self.indexes[kind]
+        sims = dict(index.search(query_vector, max(4 * k, 50)))
+        near: set[str] = set()
+        if linked and self.graph_weight > 0:
+            near = self._neighbours(linked)
+            extra = [i for i in index.ids_for_entities(linked, limit=500) if i not in sims]
+            sims.update(index.similarities(query_vector, extra))
+        items = index.items(list(sims))
+        scored = []
+        for item_id, sim in sims.items():
+            item = items.get(item_id)
+            if item is None:
+                continue
+            prox = _proximity(item, set(linked), near) if linked else 0.0
+            w = self.graph_weight if linked else 0.0
+            scored.append(((1 - w) * sim + w * prox, sim, prox, item))
+        scored.sort(key=lambda s: (-s[0], s[3].id))
+        return [_hit(item, score, sim, prox) for score, sim, prox, item in scored[:k]]
+
+    def _neighbours(self, linked: Iterable[str], cap: int = 2000) -> set[str]:
+        near: set[str] = set()
+        for ent in linked:
+            for t in self.store.neighbours(ent, hops=1)[:cap]:
+                near.update((t.head_id, t.tail_id))
+        return near
+
+
+def _proximity(item: IndexItem, linked: set[str], near: set[str]) -> float:
+    closeness = [1.0 if e in linked else 0.5 if e in near else 0.0 for e in item.entity_ids]
+    if not closeness:
+        return 0.0
+    # A fact is as close as the mean of its two ends (joining two question entities scores 1);
+    # a chunk or a name is as close as its closest entity.
+    return sum(closeness) / len(closeness) if item.kind == "facts" else max(closeness)
+
+
+def _hit(item: IndexItem, score: float, sim: float, prox: float) -> Hit:
+    return Hit(item.text, float(score), item.kind, float(sim), float(prox), item.id, item.entity_ids,
+               item.doc_ids, item.provenance, item.triple, item.label)
