@@ -14,6 +14,9 @@ _ORG_NOUNS = (r"company|firm|group|drugmaker|drug maker|lender|bank|manufacturer
               r"acquirer|buyer|fund|investor|developer|supplier|maker|business|subsidiary|conglomerate")
 _CHEM_NOUNS = r"drug|medication|medicine|agent|compound|antibiotic|statin|inhibitor"
 _REFERENCES = (
+    # "The Zürich-headquartered company ...": the noun after a place (a mention of its own) opening a sentence
+    (re.compile(rf"(?:(?<=^)|(?<=[.!?] ))The [^,.;]{{1,40}}?-(?:based|headquartered) ((?:\w+ )?(?:{_ORG_NOUNS}))\b"),
+     ("Organization",)),
     (re.compile(rf"\b[Tt]he (?:\w+[- ])?(?:{_ORG_NOUNS})\b"), ("Organization",)),
     (re.compile(rf"\b[Tt]he (?:\w+ )?(?:{_CHEM_NOUNS})\b"), ("Chemical",)),
     (re.compile(r"\b(?:[Ii]ts?)\b"), ("Chemical", "Organization")),
@@ -26,7 +29,7 @@ def resolve_references(text: str, sentences: Sequence[Sentence], mentions: Seque
     out: list[Mention] = []
     for regex, kinds in _REFERENCES:
         for match in regex.finditer(text):
-            a, b = match.span()
+            a, b = match.span(match.lastindex or 0)
             if any(m.start < b and a < m.end for m in (*mentions, *out)):
                 continue
             antecedent = _antecedent(a, sentences, linked, kinds)

@@ -36,7 +36,7 @@ class StoreLinker:
 
     def __init__(self, store: GraphStore) -> None:
         self._store = store
-        self._cache: dict[tuple[str, str], tuple[str, float] | None] = {}
+        self._cache: dict[tuple[str, str], tuple[str, float, str] | None] = {}
         self._made: dict[str, str] = {}  # normalised name -> id of an entity created in this run
 
     def link(self, text: str, mentions: Sequence[Mention]) -> Linked:
@@ -54,8 +54,8 @@ class StoreLinker:
 
     def _link_one(self, m: Mention, local: list[Mention], created: dict[str, Entity]) -> Mention:
         hit = self._lookup(m.text, m.label)
-        if hit:
-            return Mention(m.start, m.end, m.text, m.label, hit[0], round(m.score * hit[1], 3))
+        if hit:  # the graph's type wins over the tagger's guess
+            return Mention(m.start, m.end, m.text, hit[2], hit[0], round(m.score * hit[1], 3))
         short = _short_form_of(m, local)
         if short:
             return Mention(m.start, m.end, m.text, m.label, short.entity_id, round(m.score * 0.9, 3))
@@ -71,7 +71,7 @@ class StoreLinker:
         if existing is None and entity_id not in created:
             aliases = tuple(sorted({m.text} - {name}))
             created[entity_id] = Entity(entity_id, name, m.label, aliases)
-        self._cache[(normalise(m.text), m.label)] = (entity_id, 1.0)
+        self._cache[(normalise(m.text), m.label)] = (entity_id, 1.0, m.label)
         self._made[normalise(name)] = entity_id
         return Mention(m.start, m.end, m.text, m.label, entity_id, m.score)
 
@@ -85,13 +85,13 @@ class StoreLinker:
         hits |= {eid for name, eid in self._made.items() if name.startswith(norm + " ")}
         return hits.pop() if len(hits) == 1 else None
 
-    def _lookup(self, text: str, label: str) -> tuple[str, float] | None:
+    def _lookup(self, text: str, label: str) -> tuple[str, float, str] | None:
         key = (normalise(text), label)
         if key not in self._cache:
             self._cache[key] = self._exact(canonical_name(text), label)
         return self._cache[key]
 
-    def _exact(self, text: str, label: str) -> tuple[str, float] | None:
+    def _exact(self, text: str, label: str) -> tuple[str, float, str] | None:
         norm = normalise(text)
         candidates = [
             e for e in self._store.find_entities(text, limit=5)
@@ -101,8 +101,8 @@ class StoreLinker:
             return None
         same_type = [e for e in candidates if e.type == label]
         if same_type:
-            return same_type[0].id, 1.0
-        return candidates[0].id, 0.8  # the graph knows the name under another type: trust the graph
+            return same_type[0].id, 1.0, label
+        return candidates[0].id, 0.8, candidates[0].type  # known under another type: trust the graph
 
 
 def _short_form_of(m: Mention, local: list[Mention]) -> Mention | None:

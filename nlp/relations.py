@@ -51,6 +51,9 @@ class PatternRelations:
                         continue
                     if second.start < first.end:
                         continue
+                    between_ms = [m for m in inside[i + 1 : j] if not is_reference(m)]
+                    if _shadowed(text, first, second, between_ms):
+                        continue
                     middle = _middle(text, first, second, inside[i + 1 : j])
                     if self._negation.search(self._negated_cues.sub(" ", middle)):
                         continue
@@ -75,6 +78,20 @@ class PatternRelations:
             confidence = round(max(0.5, 0.9 - 0.05 * between - 0.002 * len(middle)), 3)
             prov = Provenance(doc_id, sent.start, sent.end, sent.text, self.name)
             yield Triple(head.entity_id, cue.relation, tail.entity_id, confidence, (prov,))
+
+
+_COORD = re.compile(r"^\s*(?:,|and|or|,\s*and|as well as|&)?\s*$")
+
+
+def _shadowed(text: str, first: Mention, second: Mention, between: Sequence[Mention]) -> bool:
+    """A closer mention of the same type stands between the pair ("A, led by P, ... while B, which makes X":
+    B, not A, makes X), unless it is coordinated with the end it shadows ("A and B acquired X")."""
+    for m in between:
+        if m.label == first.label and not _COORD.match(text[first.end : m.start]):
+            return True
+        if m.label == second.label and not _COORD.match(text[m.end : second.start]):
+            return True
+    return False
 
 
 def _middle(text: str, first: Mention, second: Mention, others: Sequence[Mention]) -> str:

@@ -31,8 +31,10 @@ class SpacyNER:
             if text.endswith("'s") or text.endswith("\u2019s"):
                 text = text[:-2]
             text = text.rstrip(" ,.;:")
-            if len(text) < 2:
+            if len(text) < 2 or text.lower() == text:  # "healthcare group" is a description, not a name
                 continue
+            if doc.text[start + len(text) : start + len(text) + 14].startswith(("-based", "-headquartered")):
+                label = "Location"  # "Lyon-based": a place, whatever the tagger said
             out.append(Mention(start, start + len(text), text, label, None, 0.7))
         return out
 
