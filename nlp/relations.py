@@ -85,13 +85,22 @@ _COORD = re.compile(r"^\s*(?:,|and|or|,\s*and|as well as|&)?\s*$")
 
 def _shadowed(text: str, first: Mention, second: Mention, between: Sequence[Mention]) -> bool:
     """A closer mention of the same type stands between the pair ("A, led by P, ... while B, which makes X":
-    B, not A, makes X), unless it is coordinated with the end it shadows ("A and B acquired X")."""
-    for m in between:
-        if m.label == first.label and not _COORD.match(text[first.end : m.start]):
-            return True
-        if m.label == second.label and not _COORD.match(text[m.end : second.start]):
-            return True
-    return False
+    B, not A, makes X), unless it is in a list with either end ("A and B acquired X", "acquired B and X")."""
+    listed: set[int] = set()
+    anchor = first
+    for i, m in enumerate(between):  # mentions chained to the head by "," / "and"
+        if not _COORD.match(text[anchor.end : m.start]):
+            break
+        listed.add(i)
+        anchor = m
+    anchor = second
+    for i in range(len(between) - 1, -1, -1):  # ... and to the tail
+        m = between[i]
+        if not _COORD.match(text[m.end : anchor.start]):
+            break
+        listed.add(i)
+        anchor = m
+    return any(i not in listed and m.label in (first.label, second.label) for i, m in enumerate(between))
 
 
 def _middle(text: str, first: Mention, second: Mention, others: Sequence[Mention]) -> str:

@@ -1,0 +1,115 @@
+"""Pattern relations, references, linking and loaders on small texts we write here."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg.records import Document, Entity
+from kg.stores.sqlite import SQLiteStore
+from nlp.errors import NLPError
+from nlp.extractor import Extractor
+from nlp.loaders import load_documents
+
+ENTITIES = [
+    Entity("chem:warfarin", "warfarin", "Chemical", ("Coumadin",)),
+    Entity("chem:aspirin", "aspirin", "Chemical"),
+    Entity("chem:metformin", "metformin", "Chemical"),
+    Entity("dis:bleeding", "bleeding", "Disease"),
+    Entity("dis:t2d", "type 2 diabetes", "Disease", ("T2D",)),
+    Entity("dis:af", "atrial fibrillation", "Disease", ("AF",)),
+    Entity("org:acme", "Acme Robotics", "Organization", ("Acme",)),
+    Entity("org:beta", "Beta Sensors", "Organization"),
+    Entity("org:gamma", "Gamma Labs", "Organization"),
+    Entity("per:ada", "Ada Quint", "Person"),
+    Entity("loc:oslo", "Oslo", "Location"),
+]
+
+
+@pytest.fixture(scope="module")
+def extractor(tmp_path_factory):
+    store = SQLiteStore.open(tmp_path_factory.mktemp("x") / "g.db")
+    store.add([], ENTITIES)
+    return Extractor.for_store(store)
+
+
+def facts(extractor, text):
+    (ex,) = extractor.extract([Document("d", text)])
+    return {(t.head_id, t.relation, t.tail_id) for t in ex.triples}, ex
+
+
+@pytest.mark.parametrize("text,fact", [
+    ("Metformin is used to treat type 2 diabetes.", ("chem:metformin", "TREATS", "dis:t2d")),
+    ("T2D patients were given metformin.", ("chem:metformin", "TREATS", "dis:t2d")),
+    ("Warfarin can cause serious bleeding.", ("chem:warfarin", "CAUSES", "dis:bleeding")),
+    ("Aspirin-induced bleeding is common.", ("chem:aspirin", "CAUSES", "dis:bleeding")),
+    ("Warfarin should not be combined with aspirin.", ("chem:warfarin", "INTERACTS_WITH", "chem:aspirin")),
+    ("Acme Robotics acquired Beta Sensors last year.", ("org:acme", "ACQUIRED", "org:beta")),
+    ("Beta Sensors was bought by Acme Robotics.", ("org:acme", "ACQUIRED", "org:beta")),
+    ("Acme Robotics completed its purchase of Beta Sensors.", ("org:acme", "ACQUIRED", "org:beta")),
+    ("Ada Quint, chief executive of Acme Robotics, spoke.", ("per:ada", "CEO_OF", "org:acme")),
+    ("Ada Quint, Acme's chief executive, spoke.", ("per:ada", "CEO_OF", "org:acme")),
+    ("The Oslo-based Acme Robotics hired staff.", ("org:acme", "HEADQUARTERED_IN", "loc:oslo")),
+    ("Beta Sensors, a subsidiary of Acme Robotics, grew.", ("org:beta", "SUBSIDIARY_OF", "org:acme")),
+    ("Acme Robotics partnered with Beta Sensors.", ("org:acme", "PARTNERED_WITH", "org:beta")),
+    ("Acme Robotics invested in Beta Sensors.", ("org:acme", "INVESTED_IN", "org:beta")),
+    ("Acme Robotics acquired Gamma Labs and Beta Sensors.", ("org:acme", "ACQUIRED", "org:beta")),
+])
+def test_pattern_finds_fact(extractor, text, fact):
+    found, _ = facts(extractor, text)
+    assert fact in found, found
+
+
+@pytest.mark.parametrize("text", [
+    "Acme Robotics did not acquire Beta Sensors.",
+    "Acme Robotics and Beta Sensors both reported results.",
+    "Warfarin and aspirin were studied in patients with bleeding risk factors.",
+])
+def test_no_fact_without_a_cue_or_when_negated(extractor, text):
+    found, _ = facts(extractor, text)
+    assert not {f for f in found if f[1] in ("ACQUIRED", "INTERACTS_WITH", "TREATS")}, found
+
+
+def test_closer_mention_of_same_type_takes_the_fact(extractor):
+    found, _ = facts(extractor, "Acme Robotics will sell, while Gamma Labs, which acquired Beta Sensors, will buy.")
+    assert ("org:gamma", "ACQUIRED", "org:beta") in found
+    assert ("org:acme", "ACQUIRED", "org:beta") not in found
+
+
+def test_pronoun_reference_carries_the_fact(extractor):
+    found, ex = facts(extractor, "Beta Sensors makes chips in Oslo. Its chief executive, Ada Quint, is new.")
+    assert ("per:ada", "CEO_OF", "org:beta") in found
+    assert all(m.text.lower() != "its" for m in ex.mentions)  # references are not stored as mentions
+
+
+def test_provenance_points_at_the_sentence(extractor):
+    text = "Nothing here. Acme Robotics acquired Beta Sensors."
+    _, ex = facts(extractor, text)
+    (t,) = [t for t in ex.triples if t.relation == "ACQUIRED"]
+    p = t.provenance[0]
+    assert p.doc_id == "d" and text[p.start : p.end] == p.sentence == "Acme Robotics acquired Beta Sensors."
+
+
+def test_acronym_alias_matches_only_as_written(extractor):
+    _, ex = facts(extractor, "AF is common; af in lower case is not the disease.")
+    assert [(m.text, m.entity_id) for m in ex.mentions if m.entity_id == "dis:af"] == [("AF", "dis:af")]
+
+
+def test_short_form_links_to_the_full_name_in_the_same_document(tmp_path):
+    store = SQLiteStore.open(tmp_path / "g.db")
+    ex = Extractor.for_store(store)
+    (out,) = ex.extract([Document("d", "Jane Roe joined Northwind Therapeutics Inc. in May. Roe said Northwind grew.")])
+    ids = {m.text: m.entity_id for m in out.mentions}
+    assert ids["Roe"] == ids["Jane Roe"] == "per:jane-roe"
+    assert ids["Northwind"] == ids["Northwind Therapeutics Inc"] == "org:northwind-therapeutics"
+
+
+def test_loader_reads_txt_md_jsonl_and_refuses_duplicates(tmp_path):
+    (tmp_path / "a.txt").write_text("Alpha.", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# Beta\nText.", encoding="utf-8")
+    (tmp_path / "c.jsonl").write_text(json.dumps({"id": 7, "text": "Gamma."}) + "\n\n", encoding="utf-8")
+    docs = load_documents([tmp_path])
+    assert [d.document.id for d in docs] == ["a", "b", "7"]
+    (tmp_path / "d.jsonl").write_text(json.dumps({"id": "a", "text": "again"}) + "\n", encoding="utf-8")
+    with pytest.raises(NLPError, match="appears twice"):
+        load_documents([tmp_path])
