@@ -1,0 +1,77 @@
+"""Graph QA: entity linking in questions, relation and direction, two hops, no guessing."""
+from __future__ import annotations
+
+import pytest
+
+from kg.records import Entity, Provenance, Triple
+from kg.stores.sqlite import SQLiteStore
+from nlp.errors import NLPError
+from nlp.qa import answer
+
+
+def _fact(h, r, t, doc="d1"):
+    return Triple(h, r, t, 0.9, (Provenance(doc, 0, 10, f"{h} {r} {t}.", "patterns"),))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    s = SQLiteStore.open(tmp_path_factory.mktemp("qa") / "g.db")
+    s.add([
+        _fact("org:acme", "ACQUIRED", "org:beta"),
+        _fact("per:ada", "CEO_OF", "org:acme"),
+        _fact("per:bo", "CEO_OF", "org:beta"),
+        _fact("org:acme", "HEADQUARTERED_IN", "loc:oslo"),
+        _fact("chem:met", "TREATS", "dis:t2d", doc="d2"),
+        _fact("chem:met", "CAUSES", "dis:la"),
+        _fact("org:beta", "SUBSIDIARY_OF", "org:acme"),
+    ], [
+        Entity("org:acme", "Acme Robotics", "Organization", ("Acme",)),
+        Entity("org:beta", "Beta Sensors", "Organization"),
+        Entity("per:ada", "Ada Quint", "Person"),
+        Entity("per:bo", "Bo Lind", "Person"),
+        Entity("loc:oslo", "Oslo", "Location"),
+        Entity("chem:met", "metformin", "Chemical", ("Glucophage",)),
+        Entity("dis:t2d", "type 2 diabetes", "Disease", ("T2D",)),
+        Entity("dis:la", "lactic acidosis", "Disease"),
+    ])
+    return s
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("What does metformin treat?", "type 2 diabetes"),
+    ("Which drugs treat T2D?", "metformin"),
+    ("What are the side effects of Glucophage?", "lactic acidosis"),
+    ("Who is the CEO of Acme Robotics?", "Ada Quint"),
+    ("Who leads Acme?", "Ada Quint"),
+    ("Who runs Beta Sensors?", "Bo Lind"),
+    ("Where is Acme based?", "Oslo"),
+    ("Which company acquired Beta Sensors?", "Acme Robotics"),
+    ("What did Acme Robotics acquire?", "Beta Sensors"),
+    ("Beta Sensors was bought by which company?", "Acme Robotics"),
+    ("What is the parent company of Beta Sensors?", "Acme Robotics"),
+    ("Who is the CEO of the company that acquired Beta Sensors?", "Ada Quint"),
+])
+def test_answers(store, question, expected):
+    result = answer(store, question)
+    assert result.answers and result.answers[0].text == expected, result
+
+
+def test_evidence_names_the_fact_and_the_source(store):
+    best = answer(store, "What does metformin treat?").answers[0]
+    assert best.evidence[0].triple == ("metformin", "TREATS", "type 2 diabetes")
+    assert best.evidence[0].doc == "d2"
+
+
+def test_two_hop_answer_carries_both_facts(store):
+    best = answer(store, "Who is the CEO of the company that acquired Beta Sensors?").answers[0]
+    assert {e.triple[1] for e in best.evidence} == {"ACQUIRED", "CEO_OF"}
+
+
+def test_no_answer_rather_than_a_guess(store):
+    assert answer(store, "Who acquired metformin?").answers == ()
+    assert answer(store, "Tell me about Acme Robotics").answers == ()
+
+
+def test_unknown_entity_is_an_error(store):
+    with pytest.raises(NLPError, match="No known entity"):
+        answer(store, "What does zorblax treat?")
