@@ -68,6 +68,8 @@ def run(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or bool(os.environ.get("KGNLP_DEBUG"))
     args = [a for a in args if a != "--debug"]
+    if debug:
+        os.environ["KGNLP_DEBUG"] = "1"  # the interactive shell reads it too
     try:
         result = typer.main.get_command(app).main(args=args, prog_name="kgnlp", standalone_mode=False)
         code = result if isinstance(result, int) else 0

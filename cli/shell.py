@@ -16,6 +16,7 @@ from kg.store import GraphStore
 
 HISTORY_LENGTH = 1000
 MAX_COMPLETIONS = 50
+MAX_ANSWERS = 5
 PATH_SEPARATOR = "->"
 INTRO = ("kgnlp shell. Commands: ask, entity, neighbours, path, help, quit. "
          "Tab completes entity names; Up/Down walk the history.")
@@ -142,8 +143,7 @@ class KGShell(cmd.Cmd):
             self._say("Question answering is not available in this build (nlp.qa.answer is missing). "
                       "Use entity, neighbours or path meanwhile.")
             return False
-        result = answer(question, store=self.store, workspace=self.workspace)
-        self._print_answer(result)
+        self._print_answers(answer(self.store, question))
         return False
 
     def do_entity(self, arg: str) -> bool:
@@ -197,7 +197,8 @@ class KGShell(cmd.Cmd):
 
     def do_EOF(self, arg: str) -> bool:  # noqa: N802 - the name cmd dispatches Ctrl-D to
         """Ctrl-D leaves the shell."""
-        self._say("")
+        if self.use_rawinput:
+            self._say("")  # end the prompt's line
         return True
 
     # Tab completion of entity names for every command that takes one.
@@ -240,18 +241,22 @@ class KGShell(cmd.Cmd):
         if len(t.provenance) > 3:
             self._say(f"    ... {len(t.provenance) - 3} more sources")
 
-    def _print_answer(self, result: object) -> None:
-        text = getattr(result, "text", None) or getattr(result, "answer", None)
-        if result is None or not text:
+    def _print_answers(self, result: object) -> None:
+        """A ``nlp.qa.QAResult``: the best answers, each with its score and the sentences behind it."""
+        answers = list(getattr(result, "answers", ()) or ())
+        if not answers:
             self._say("No answer found.")
             return
-        confidence = getattr(result, "confidence", None)
-        self._say(f"{text}" + (f"  (confidence {confidence:.2f})" if isinstance(confidence, float) else ""))
-        for item in getattr(result, "evidence", ()) or ():
-            if isinstance(item, Triple):
-                self._print_fact(item)
-            else:
-                self._say(f"    {item}")
+        for rank, ans in enumerate(answers[:MAX_ANSWERS], 1):
+            self._say(f"{rank}. {ans.text}  (score {ans.score:.2f})")
+            for ev in ans.evidence[:3]:
+                fact = " ".join(ev.triple) if ev.triple else ""
+                if ev.sentence:
+                    self._say(f"    {ev.doc}: {ev.sentence}" + (f"  [{fact}]" if fact else ""))
+                elif fact:
+                    self._say(f"    [{fact}]")
+        if len(answers) > MAX_ANSWERS:
+            self._say(f"   ... {len(answers) - MAX_ANSWERS} more")
 
 
 def _split_hops(arg: str) -> tuple[str, int]:

@@ -47,7 +47,7 @@ def complete_entity_name(ctx: typer.Context, incomplete: str) -> list[str]:
 EntityArg = Annotated[
     Optional[list[str]],
     typer.Argument(help="Entity name, alias or id to centre on (several allowed). Omit for the whole graph.",
-                   show_default=False, autocompletion=complete_entity_name),
+                   show_default=False, metavar="ENTITY", autocompletion=complete_entity_name),
 ]
 HopsOpt = Annotated[int, typer.Option("--hops", "-n", min=1, help="How many hops around ENTITY to draw.")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.", dir_okay=False)]
@@ -101,7 +101,8 @@ def viz(
         graph.close()
 
     def human() -> None:
-        typer.echo(f"Wrote {report.out}: {report.nodes} nodes, {report.edges} edges. Open it in a browser.")
+        nodes, edges = _count(report.nodes, "node"), _count(report.edges, "edge")
+        typer.echo(f"Wrote {report.out}: {nodes}, {edges}. Open it in a browser.")
         if report.note and not quiet:
             typer.echo(report.note, err=True)
 
@@ -116,15 +117,20 @@ def shell(
     password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     debug: DebugOpt = False,
 ) -> None:
-    """Explore the graph at an interactive prompt: Tab completes entity names, Up/Down walk the history
-    (kept in WORKSPACE/shell_history). Reads commands from a pipe too.
+    """Explore the graph at an interactive prompt, with history and Tab completion of entity names.
+
+    Commands: ask QUESTION, entity NAME, neighbours NAME [--hops N], path A -> B, help, quit.
+    History is kept in WORKSPACE/shell_history. Commands can also come from a pipe.
 
     Examples:
 
         kgnlp shell
-          kgnlp> neighbours aspi<Tab>      ->  neighbours Aspirin
-          kgnlp> path Bill Anderson -> Monsanto
-          kgnlp> ask Who is the CEO of Bayer?
+
+        kgnlp> neighbours aspi<Tab>   (completes to: neighbours Aspirin)
+
+        kgnlp> path Bill Anderson -> Monsanto
+
+        kgnlp> ask Who is the CEO of Bayer?
 
         echo "entity aspirin" | kgnlp shell
     """
@@ -133,6 +139,7 @@ def shell(
     graph = open_store(ws, store, uri, user, password_env)
     interactive = sys.stdin.isatty()
     try:
+        debug = debug or bool(os.environ.get("KGNLP_DEBUG"))  # `kgnlp --debug` is taken by cli.main
         sh = KGShell(graph, workspace=ws, history=ws.path / "shell_history", debug=debug,
                      stdin=None if interactive else sys.stdin, stdout=sys.stdout)
         if not interactive:
@@ -140,3 +147,7 @@ def shell(
         run_shell(sh, intro=INTRO if interactive else None)
     finally:
         graph.close()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

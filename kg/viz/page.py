@@ -16,7 +16,8 @@ from kg.store import GraphStore
 from kg.viz.colors import NODE_COLORS, OTHER, node_color, type_group
 from kg.viz.subgraph import Subgraph, select_subgraph
 
-ASSETS = Path(__file__).parent / "assets"
+# Shipped next to this module (package data: *.html, *.js).
+HERE = Path(__file__).parent
 SOURCES_PER_FACT = 5
 SENTENCE_CHARS = 300
 DATA_ELEMENT_ID = "kg-data"
@@ -128,14 +129,13 @@ def embed_json(data: object) -> str:
 
 
 def build_page(payload: dict[str, object]) -> str:
-    """The whole HTML document, with the CSS, the script and the data inline."""
-    template = (ASSETS / "page.html").read_text(encoding="utf-8")
+    """The whole HTML document: page.html (markup and styles) with the script and the data put inline."""
+    template = (HERE / "page.html").read_text(encoding="utf-8")
     meta = payload["meta"]
     assert isinstance(meta, dict)
     parts = {
         "__TITLE__": html.escape(str(meta["title"])),
-        "/*__CSS__*/": (ASSETS / "graph.css").read_text(encoding="utf-8"),
-        "/*__JS__*/": (ASSETS / "graph.js").read_text(encoding="utf-8"),
+        "/*__JS__*/": (HERE / "graph.js").read_text(encoding="utf-8"),
         "__DATA__": embed_json(payload),
     }
     # One pass over the template only: text put in (a name, the data) is never scanned for markers.

@@ -182,7 +182,8 @@
   }
   function applyView() {
     viewport.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")");
-    svg.classList.toggle("zoomed-out", view.k < 0.55);
+    // Big graphs: only the best-connected names until the reader zooms in.
+    svg.classList.toggle("zoomed-out", view.k < (nodes.length > 120 ? 1.2 : 0.55));
   }
   function visibleWidth() {
     var box = svg.getBoundingClientRect(), panel = document.getElementById("panel");

@@ -1,0 +1,218 @@
+"""``kgnlp viz`` and ``kgnlp shell`` through a small Typer app, over a tiny SQLite graph."""
+from __future__ import annotations
+
+import io
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli.commands.viz import register
+from cli.shell import KGShell, resolve_entity
+from kg.errors import KGError
+from kg.records import Entity, Provenance, Triple
+from kg.stores.sqlite import SQLiteStore
+from kg.workspace import Workspace
+
+
+def _p(doc: str, sentence: str) -> tuple[Provenance, ...]:
+    return (Provenance(doc, 0, len(sentence), sentence, "test"),)
+
+
+ENTITIES = [
+    Entity("chem:aspirin", "Aspirin", "Chemical", ("acetylsalicylic acid",), (("mesh", "D001241"),)),
+    Entity("chem:aspartame", "Aspartame", "Chemical"),
+    Entity("dis:headache", "Headache", "Disease"),
+    Entity("org:bayer", "Bayer AG", "Organization"),
+    Entity("per:anderson", "Bill Anderson", "Person"),
+    Entity("org:monsanto", "Monsanto", "Organization"),
+]
+TRIPLES = [
+    Triple("chem:aspirin", "TREATS", "dis:headache", 0.9, _p("doc1", "Aspirin treats headache.")),
+    Triple("org:bayer", "MANUFACTURES", "chem:aspirin", 0.95, _p("doc2", "Bayer AG manufactures aspirin.")),
+    Triple("per:anderson", "CEO_OF", "org:bayer", 1.0, _p("doc3", "Bill Anderson is the CEO of Bayer.")),
+    Triple("org:bayer", "ACQUIRED", "org:monsanto", 1.0, _p("doc4", "Bayer acquired Monsanto in 2018.")),
+]
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    workspace = Workspace.open(tmp_path / "ws", create=True)
+    store = SQLiteStore.open(workspace.graph_path)
+    store.add(TRIPLES, ENTITIES)
+    store.close()
+    return workspace.path
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def invoke(app: typer.Typer, *args: str, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def test_viz_json_reports_out_nodes_edges(app, ws, tmp_path):
+    out = tmp_path / "aspirin.html"
+    result = invoke(app, "viz", "aspirin", "--hops", "1", "--out", str(out), "-w", str(ws), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"out": str(out), "nodes": 3, "edges": 2}
+    assert "Aspirin" in out.read_text(encoding="utf-8")
+
+
+def test_viz_whole_graph_human_output(app, ws, tmp_path):
+    out = tmp_path / "all.html"
+    result = invoke(app, "viz", "--out", str(out), "-w", str(ws), "--max-nodes", "3")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Wrote {out}: 3 nodes")
+    assert "Showing the 3 best-connected of 6 entities" in result.stderr
+
+
+def test_viz_partial_name_says_which_entity_it_used(app, ws, tmp_path):
+    result = invoke(app, "viz", "anders", "--out", str(tmp_path / "g.html"), "-w", str(ws), "--hops", "2")
+    assert result.exit_code == 0, result.output
+    assert "Using 'Bill Anderson' (per:anderson) for 'anders'." in result.stderr
+    quiet = invoke(app, "viz", "anders", "--out", str(tmp_path / "g.html"), "-w", str(ws), "-q")
+    assert quiet.stderr == ""
+
+
+def test_viz_unknown_entity_is_a_one_line_kgerror(app, ws, tmp_path):
+    result = invoke(app, "viz", "paracetamol", "--out", str(tmp_path / "g.html"), "-w", str(ws))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, KGError)
+    assert str(result.exception).startswith("No entity named 'paracetamol' in the graph.")
+    assert "\n" not in str(result.exception)
+    assert not (tmp_path / "g.html").exists()
+
+
+def test_viz_and_shell_help_show_examples(app):
+    assert "kgnlp viz aspirin --hops 2" in invoke(app, "viz", "--help").stdout
+    assert "echo \"entity aspirin\" | kgnlp shell" in invoke(app, "shell", "--help").stdout
+
+
+def test_shell_reads_commands_from_a_pipe(app, ws):
+    script = "entity aspirin\nneighbours bayer ag --hops 1\npath Bill Anderson -> Monsanto\nfrobnicate\nquit\n"
+    result = invoke(app, "shell", "-w", str(ws), input=script)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Aspirin  [Chemical]  chem:aspirin" in out and "mesh: D001241" in out
+    assert "Bayer AG -MANUFACTURES-> Aspirin  (0.95)" in out and "doc2: Bayer AG manufactures aspirin." in out
+    facts = [line for line in out.splitlines() if "-> " in line and not line.startswith(" ")]
+    assert facts[-2:] == ["Bill Anderson -CEO_OF-> Bayer AG  (1.00)", "Bayer AG -ACQUIRED-> Monsanto  (1.00)"]
+    assert "Unknown command 'frobnicate'" in out
+
+
+def shell_over(ws: Path, text: str = "") -> tuple[KGShell, io.StringIO]:
+    out = io.StringIO()
+    store = SQLiteStore.open(Workspace.open(ws).graph_path)
+    return KGShell(store, stdin=io.StringIO(text), stdout=out), out
+
+
+def test_shell_completes_entity_names_with_spaces_and_after_arrow(ws):
+    sh, _ = shell_over(ws)
+    assert sh.complete_entity("asp", "entity asp", 7, 10) == ["Aspartame", "Aspirin"]
+    assert sh.complete_entity("acetyl", "entity acetyl", 7, 13) == ["acetylsalicylic acid"]
+    # readline hands over only the last word; the completion must continue that word.
+    assert sh.complete_neighbours("an", "neighbours bill an", 16, 18) == ["Anderson"]
+    assert sh.complete_path("mon", "path Bill Anderson -> mon", 22, 25) == ["Monsanto"]
+    assert sh.complete_entity("zzz", "entity zzz", 7, 10) == []
+    assert "neighbours" in sh.completenames("nei", "nei", 0, 3)
+
+
+def test_shell_errors_do_not_end_the_session(ws):
+    sh, out = shell_over(ws, "entity nosuchthing\nneighbours aspirin --hops x\nentity headache\n")
+    sh.cmdloop(intro="")
+    text = out.getvalue()
+    assert "error: No entity named 'nosuchthing'" in text
+    assert "error: --hops needs a whole number" in text
+    assert "Headache  [Disease]" in text
+
+
+def test_shell_ask_without_qa_module_says_so(ws, monkeypatch):
+    monkeypatch.setitem(sys.modules, "nlp.qa", None)  # import fails as if the module were absent
+    sh, out = shell_over(ws, "ask Who is the CEO of Bayer?\n")
+    sh.cmdloop(intro="")
+    assert "Question answering is not available in this build" in out.getvalue()
+
+
+def test_shell_ask_answers_from_the_graph_with_evidence(ws):
+    pytest.importorskip("nlp.qa")
+    sh, out = shell_over(ws, "Who is the CEO of Bayer AG?\nask Who runs Nowhere Inc?\n")  # '?' = a question
+    sh.cmdloop(intro="")
+    text = out.getvalue()
+    assert "1. Bill Anderson  (score 1.00)" in text
+    assert "doc3: Bill Anderson is the CEO of Bayer." in text
+    assert "error: " in text  # an unknown entity is one line, and the session goes on
+
+
+def test_resolve_entity_prefers_id_then_exact_name(ws):
+    store = SQLiteStore.open(Workspace.open(ws).graph_path)
+    assert resolve_entity(store, "org:bayer")[0].id == "org:bayer"
+    assert resolve_entity(store, "ACETYLSALICYLIC ACID")[0].id == "chem:aspirin"
+    with pytest.raises(KGError, match="Expected an entity name"):
+        resolve_entity(store, "  ")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_shell_tab_completion_and_history_in_a_real_terminal(ws):
+    """Real readline in a pseudo-terminal: Tab completes a two-word name, history is saved on quit."""
+    import os
+    import pty
+    import select
+    import signal
+    import time
+
+    code = ("import typer; from cli.commands.viz import register; app = typer.Typer(); register(app); "
+            f"app(['shell', '-w', {str(ws)!r}])")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the shell on the terminal's other end
+        os.environ["TERM"] = "dumb"
+        os.chdir(Path(__file__).resolve().parents[2])  # the repository root, so `cli` imports
+        os.execv(sys.executable, [sys.executable, "-c", code])
+
+    def read_until(marker: str, timeout: float = 20.0) -> str:
+        out, end = "", time.time() + timeout
+        while marker not in out and time.time() < end:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    out += os.read(fd, 4096).decode(errors="replace")
+                except OSError:
+                    break
+        return out
+
+    status = None
+    try:
+        assert "kgnlp> " in read_until("kgnlp> ")
+        os.write(fd, b"entity bill an\t")
+        assert "Anderson" in read_until("Anderson")
+        os.write(fd, b"\r")
+        assert "per:anderson" in read_until("kgnlp> ")
+        os.write(fd, b"quit\r")
+        end = time.time() + 20
+        while status is None and time.time() < end:
+            read_until("never", timeout=0.2)  # keep draining so the child never blocks on output
+            done, code_ = os.waitpid(pid, os.WNOHANG)
+            status = code_ if done else None
+        assert status is not None and os.WEXITSTATUS(status) == 0
+    finally:
+        if status is None:  # the shell hung or a check failed: do not leave it running
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    assert (ws / "shell_history").read_text().splitlines()[-2:] == ["entity bill Anderson", "quit"]
+
+
+def test_viz_argument_completes_entity_names_from_the_workspace(ws, tmp_path):
+    from cli.commands.viz import complete_entity_name
+
+    ctx = types.SimpleNamespace(params={"ws_path": ws})
+    assert complete_entity_name(ctx, "bi") == ["Bill Anderson"]
+    assert complete_entity_name(ctx, "ASP") == ["Aspartame", "Aspirin"]
+    assert complete_entity_name(types.SimpleNamespace(params={"ws_path": tmp_path / "none"}), "a") == []
