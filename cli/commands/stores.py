@@ -1,0 +1,212 @@
+"""Graph-store commands: stats, export, import, migrate, and `query sparql` / `query cypher`."""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.common import (
+    DEFAULT_WORKSPACE, JsonOpt, PasswordEnvOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt, emit, open_store,
+    read_text_arg, workspace,
+)
+from kg.errors import KGError
+
+STORES = ("embedded", "rdf", "neo4j")
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="tsv, turtle, ntriples, jsonld, graphml or cypher.")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")]
+WriteOpt = Annotated[bool, typer.Option("--write", help="Allow the query to change the graph.")]
+
+
+def _check_store(name: str) -> None:
+    if name not in STORES:
+        raise KGError(f"Unknown store '{name}'. Choose one of: {', '.join(STORES)}.")
+
+
+def _table(columns: list[str], rows: list[list[object]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(table)
+
+
+def degree_summary(triples) -> dict[str, object]:
+    """Degree distribution (facts in either direction) in a few buckets, with max and mean."""
+    deg: Counter[str] = Counter()
+    for t in triples:
+        deg[t.head_id] += 1
+        deg[t.tail_id] += 1
+    buckets = {"1": 0, "2-5": 0, "6-20": 0, "21-100": 0, ">100": 0}
+    for d in deg.values():
+        key = "1" if d == 1 else "2-5" if d <= 5 else "6-20" if d <= 20 else "21-100" if d <= 100 else ">100"
+        buckets[key] += 1
+    return {"nodes_with_facts": len(deg), "max": max(deg.values(), default=0),
+            "mean": round(sum(deg.values()) / len(deg), 2) if deg else 0.0, "buckets": buckets}
+
+
+def stats(ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
+          user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+          as_json: JsonOpt = False) -> None:
+    """Counts by entity type and relation, and the degree distribution.
+
+    Example: kgnlp stats --json
+    """
+    _check_store(store)
+    g = open_store(workspace(ws), store, uri, user, password_env)
+    try:
+        s = g.stats()
+        data = {"store": store, "documents": s.documents, "entities": s.entities, "relations": s.relations,
+                "by_type": dict(s.by_type), "by_relation": dict(s.by_relation), "degree": degree_summary(g.triples())}
+    finally:
+        g.close()
+
+    def human() -> None:
+        typer.echo(f"{data['documents']} documents, {data['entities']} entities, {data['relations']} facts ({store})")
+        _table(["type", "entities"], [list(x) for x in data["by_type"].items()])
+        _table(["relation", "facts"], [list(x) for x in data["by_relation"].items()])
+        d = data["degree"]
+        _table(["degree", "entities"], [list(x) for x in d["buckets"].items()])
+        typer.echo(f"max degree {d['max']}, mean {d['mean']}")
+
+    emit(as_json, data, human)
+
+
+def export_cmd(fmt: FormatOpt = "tsv", out: OutOpt = None, ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+               store: StoreOpt = "embedded", uri: UriOpt = None, user: UserOpt = "neo4j",
+               password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD", as_json: JsonOpt = False) -> None:
+    """Export the graph. Without --out the data goes to stdout; with --out, --json prints a summary.
+
+    Example: kgnlp export --format turtle --out graph.ttl
+    """
+    from kg.export import FORMATS, export
+
+    if fmt not in FORMATS:
+        raise KGError(f"Unknown export format '{fmt}'. Choose one of: {', '.join(FORMATS)}.")
+    _check_store(store)
+    g = open_store(workspace(ws), store, uri, user, password_env)
+    try:
+        if out is None:
+            export(g, fmt, sys.stdout)
+            return
+        tmp = out.with_name(out.name + ".part")
+        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+            n = export(g, fmt, fh)
+        tmp.replace(out)  # never leave a half-written file under the real name
+    finally:
+        g.close()
+    emit(as_json, {"format": fmt, "facts": n, "out": str(out)},
+         lambda: typer.echo(f"Wrote {n} facts as {fmt} to {out}"))
+
+
+def import_cmd(file: Annotated[Path, typer.Argument(help="RDF file to read ('-' for stdin).")],
+               fmt: Annotated[str, typer.Option("--format", "-f", help="turtle, ntriples or jsonld.")] = "turtle",
+               ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
+               user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+               as_json: JsonOpt = False) -> None:
+    """Import entities and facts (with provenance) from Turtle, N-Triples or JSON-LD. Rerunning adds nothing twice.
+
+    Example: kgnlp import graph.ttl --format turtle
+    """
+    from kg.export import RDF_FORMATS, import_rdf
+
+    if fmt not in RDF_FORMATS:
+        raise KGError(f"Cannot import '{fmt}'. Choose one of: {', '.join(RDF_FORMATS)}.")
+    if str(file) == "-":
+        data = sys.stdin.buffer.read()
+    elif not file.is_file():
+        raise KGError(f"File '{file}' does not exist.")
+    else:
+        data = file.read_bytes()
+    _check_store(store)
+    g = open_store(workspace(ws, create=True), store, uri, user, password_env)
+    try:
+        report = import_rdf(g, data, fmt)
+    finally:
+        g.close()
+    emit(as_json, {"entities": report.entities, "facts": report.facts, "store": store},
+         lambda: typer.echo(f"Imported {report.entities} entities and {report.facts} facts into {store}"))
+
+
+def migrate_cmd(source: Annotated[str, typer.Option("--from", help="Backend to copy from.")] = "embedded",
+                target: Annotated[str, typer.Option("--to", help="Backend to copy to: rdf or neo4j.")] = "neo4j",
+                batch_size: Annotated[int, typer.Option("--batch-size", help="Facts per write batch.")] = 1000,
+                ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), uri: UriOpt = None, user: UserOpt = "neo4j",
+                password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD", as_json: JsonOpt = False) -> None:
+    """Copy the workspace's graph (documents, mentions, entities, facts, provenance) to another backend.
+    Idempotent: rerun after a failure to finish the copy.
+
+    Example: KGNLP_NEO4J_PASSWORD=... kgnlp migrate --from embedded --to neo4j --uri bolt://127.0.0.1:7687
+    """
+    from kg.migrate import migrate
+
+    _check_store(source)
+    _check_store(target)
+    if source == target:
+        raise KGError(f"--from and --to are both '{source}'; choose two different backends.")
+    w = workspace(ws)
+    src = open_store(w, source, uri, user, password_env)
+    try:
+        dst = open_store(w, target, uri, user, password_env)
+        try:
+            r = migrate(src, dst, batch=batch_size)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    data = {"from": source, "to": target, "documents": r.documents, "entities": r.entities, "facts": r.facts,
+            "seconds": r.seconds}
+    emit(as_json, data, lambda: typer.echo(
+        f"Copied {r.documents} documents, {r.entities} entities, {r.facts} facts from {source} to {target} "
+        f"in {r.seconds:.1f} s"))
+
+
+def _print_result(res, as_json: bool) -> None:
+    data = {"columns": list(res.columns), "rows": [list(r) for r in res.rows]}
+    emit(as_json, data, lambda: _table(data["columns"], data["rows"]))
+
+
+def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for stdin).")],
+           write: WriteOpt = False, ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), as_json: JsonOpt = False) -> None:
+    """SPARQL SELECT/ASK/CONSTRUCT over the workspace's RDF store; UPDATE only with --write.
+    Prefixes kg:, kge: (entities), kgr: (relations), rdf:, rdfs:, skos: are predeclared.
+
+    Example: kgnlp query sparql "SELECT ?d WHERE { ?d kgr:TREATS ?x } LIMIT 5" --json
+    """
+    w = workspace(ws)
+    g = w.open_store("rdf")
+    try:
+        res = g.query(read_text_arg(text), write=write)
+    finally:
+        g.close()
+    _print_result(res, as_json)
+
+
+def cypher(text: Annotated[str, typer.Argument(help="Cypher query ('-' for stdin).")], write: WriteOpt = False,
+           ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), uri: UriOpt = None, user: UserOpt = "neo4j",
+           password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD", as_json: JsonOpt = False) -> None:
+    """Cypher over the Bolt server, in a read transaction unless --write.
+
+    Example: KGNLP_NEO4J_PASSWORD=... kgnlp query cypher "MATCH (e:Entity) RETURN e.name LIMIT 5" --json
+    """
+    w = workspace(ws)
+    g = open_store(w, "neo4j", uri, user, password_env)
+    try:
+        res = g.query(read_text_arg(text), write=write)
+    finally:
+        g.close()
+    _print_result(res, as_json)
+
+
+def register(app: typer.Typer, query_app: typer.Typer) -> None:
+    """Add stats, export, import and migrate to ``app`` and sparql/cypher to ``query_app``."""
+    app.command("stats")(stats)
+    app.command("export")(export_cmd)
+    app.command("import")(import_cmd)
+    app.command("migrate")(migrate_cmd)
+    query_app.command("sparql")(sparql)
+    query_app.command("cypher")(cypher)

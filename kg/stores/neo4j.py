@@ -1,0 +1,480 @@
+"""The ``neo4j`` store: the graph in a Neo4j-compatible server over Bolt, with plain parameterised Cypher.
+
+Model (labels carry an optional prefix, so several graphs can share one server, e.g. in tests):
+
+* ``(:Entity {id, name, type, norm, aliases, ext, pinned, stub})`` — ``id`` unique; ``norm`` indexed for name lookup;
+  ``stub`` marks a node that only exists as a fact endpoint (never returned as an entity);
+* ``(:Name {norm, entity_id})`` — one per alias, indexed;
+* a fact is a relationship ``(h)-[:RELATION {confidence, imports}]->(t)``, MERGEd so it exists once; ``imports`` lists
+  the bulk-import sources that support it;
+* ``(:Source {key, fact, head, rel, tail, doc_id, start, end, sentence, extractor})`` — one per sentence-level
+  source of a fact (a property graph cannot point a node at a relationship, so ``fact`` names it);
+* ``(:Document {id, sha256, source, text, added})`` and ``(:Mention {doc_id, start, end, text, label, entity_id})``.
+
+Writes run in managed transactions (the driver retries transient errors), in ``UNWIND $rows`` batches.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections import defaultdict
+from typing import Callable, Iterable, Iterator
+
+from kg.errors import KGError
+from kg.names import normalise
+from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
+from kg.store import QueryResult, StoreStats
+
+_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Clauses that change data or schema. Strings and comments are blanked before this runs.
+_WRITE = re.compile(r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|LOAD\s+CSV|FOREACH|ALTER|GRANT|DENY|REVOKE)\b"
+                    r"|\bCALL\s+(apoc|db\.create|dbms)", re.IGNORECASE)
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def rel_type(name: str) -> str:
+    """A relationship type as a Cypher identifier; backticks make any name safe."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def fact_key(head: str, relation: str, tail: str) -> str:
+    return f"{head}\x1f{relation}\x1f{tail}"
+
+
+def _is_import(p: Provenance) -> bool:
+    return p.extractor == "import" and p.start == 0 and p.end == 0 and not p.sentence
+
+
+class Neo4jStore:
+    """``GraphStore`` over Bolt. Open it with :meth:`open`."""
+
+    name = "neo4j"
+
+    def __init__(self, driver, uri: str, user: str, database: str | None, batch_size: int, prefix: str) -> None:
+        self._driver = driver
+        self.uri, self.user, self.database, self.batch_size = uri, user, database, batch_size
+        self.prefix = prefix
+        p = prefix
+        self.E, self.N, self.D, self.M, self.S = (f"`{p}{x}`" for x in ("Entity", "Name", "Document", "Mention",
+                                                                       "Source"))
+
+    @classmethod
+    def open(cls, workspace: object = None, uri: str = "bolt://127.0.0.1:7687", user: str = "neo4j",
+             password: str = "", database: str | None = None, batch_size: int = 1000, label_prefix: str = "",
+             retry_seconds: float = 10.0) -> "Neo4jStore":
+        """Connect, check the credentials, and create the constraint and indexes when missing."""
+        from neo4j import GraphDatabase
+
+        if label_prefix and not _PREFIX.match(label_prefix):
+            raise KGError(f"Label prefix '{label_prefix}' must be letters, digits and _ (starting with a letter).")
+        if batch_size < 1:
+            raise KGError(f"batch_size must be at least 1, got {batch_size}.")
+        try:
+            driver = GraphDatabase.driver(uri, auth=(user, password), connection_timeout=5.0,
+                                          max_transaction_retry_time=retry_seconds)
+        except ValueError as exc:
+            raise KGError(f"Bad Bolt URI '{uri}' ({exc}). Expected e.g. bolt://127.0.0.1:7687.") from exc
+        store = cls(driver, uri, user, database, batch_size, label_prefix)
+        try:
+            store._guard(driver.verify_connectivity)
+            store._schema()
+        except KGError:
+            driver.close()
+            raise
+        return store
+
+    def _schema(self) -> None:
+        tag = self.prefix.lower() or "kg"
+        stmts = [
+            f"CREATE CONSTRAINT {tag}_entity_id IF NOT EXISTS FOR (e:{self.E}) REQUIRE e.id IS UNIQUE",
+            f"CREATE CONSTRAINT {tag}_document_id IF NOT EXISTS FOR (d:{self.D}) REQUIRE d.id IS UNIQUE",
+            f"CREATE CONSTRAINT {tag}_source_key IF NOT EXISTS FOR (s:{self.S}) REQUIRE s.key IS UNIQUE",
+            f"CREATE INDEX {tag}_entity_norm IF NOT EXISTS FOR (e:{self.E}) ON (e.norm)",
+            f"CREATE INDEX {tag}_name_norm IF NOT EXISTS FOR (n:{self.N}) ON (n.norm)",
+            f"CREATE INDEX {tag}_mention_doc IF NOT EXISTS FOR (m:{self.M}) ON (m.doc_id)",
+            f"CREATE INDEX {tag}_mention_entity IF NOT EXISTS FOR (m:{self.M}) ON (m.entity_id)",
+            f"CREATE INDEX {tag}_source_doc IF NOT EXISTS FOR (s:{self.S}) ON (s.doc_id)",
+            f"CREATE INDEX {tag}_source_fact IF NOT EXISTS FOR (s:{self.S}) ON (s.fact)",
+        ]
+        for stmt in stmts:
+            self._run(stmt)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """Neo4j-only features (vector and fulltext indexes); ArcadeDB's Bolt plugin has neither."""
+        try:
+            rows = self._read(lambda tx: [r.values() for r in tx.run("CALL dbms.components() YIELD name RETURN name")])
+        except KGError:
+            return frozenset()
+        return frozenset({"vector_index", "fulltext_index"}) if any("neo4j" in str(r[0]).lower() for r in rows) \
+            else frozenset()
+
+    # ---- plumbing ------------------------------------------------------------------------
+    def _guard(self, fn: Callable, *args):
+        from neo4j import exceptions as nx
+
+        try:
+            return fn(*args)
+        except nx.AuthError as exc:
+            raise KGError(f"The Bolt server at {self.uri} refused user '{self.user}': wrong user or password. "
+                          "Put the right password in the variable named by --password-env.") from exc
+        except (nx.ServiceUnavailable, nx.SessionExpired, OSError) as exc:
+            raise KGError(f"Cannot reach the Bolt server at {self.uri} ({_short(exc)}). Is it running? Check --uri, "
+                          "or start the test server with `bash .ci/arcadedb.sh start`; rerunning is safe.") from exc
+        except nx.TransientError as exc:
+            raise KGError(f"The Bolt server kept failing with a transient error ({_short(exc)}); retry later.") from exc
+        except nx.Neo4jError as exc:
+            raise KGError(f"Cypher failed on {self.uri}: {_short(exc)}.") from exc
+        except nx.DriverError as exc:
+            raise KGError(f"Bolt driver error talking to {self.uri}: {_short(exc)}.") from exc
+
+    def _session(self, read: bool = False):
+        return self._driver.session(database=self.database, default_access_mode="READ" if read else "WRITE")
+
+    def _write(self, work: Callable) -> object:
+        def go():
+            with self._session() as s:
+                return s.execute_write(work)
+        return self._guard(go)
+
+    def _read(self, work: Callable) -> object:
+        def go():
+            with self._session(read=True) as s:
+                return s.execute_read(work)
+        return self._guard(go)
+
+    def _run(self, cypher: str, **params: object) -> list[list]:
+        return self._read(lambda tx: [r.values() for r in tx.run(cypher, **params)]) if not _WRITE.search(cypher) \
+            else self._write(lambda tx: [r.values() for r in tx.run(cypher, **params)])
+
+    # ---- writing -------------------------------------------------------------------------
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
+        ents, facts = list(entities), list(triples)
+        for i in range(0, len(ents), self.batch_size):
+            part = ents[i : i + self.batch_size]
+            self._write(lambda tx: self._put_entities(tx, part, pinned=True))
+        for i in range(0, len(facts), self.batch_size):
+            part = facts[i : i + self.batch_size]
+            self._write(lambda tx: self._put_facts(tx, part))
+
+    def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
+        doc = extraction.document
+
+        def work(tx) -> None:
+            self._delete_document(tx, doc.id)
+            tx.run(f"CREATE (d:{self.D} {{id: $id, sha256: $sha, source: $source, text: $text, added: $added}})",
+                   id=doc.id, sha=content_hash, source=doc.source, text=doc.text, added=time.time()).consume()
+            rows = [{"doc_id": doc.id, "idx": i, "start": m.start, "end": m.end, "text": m.text, "label": m.label,
+                     "entity_id": m.entity_id, "score": float(m.score)} for i, m in enumerate(extraction.mentions)]
+            if rows:
+                tx.run(f"UNWIND $rows AS r CREATE (m:{self.M}) SET m.doc_id = r.doc_id, m.idx = r.idx, "
+                       "m.start = r.start, m.end = r.end, m.text = r.text, m.label = r.label, "
+                       "m.entity_id = r.entity_id, m.score = r.score", rows=rows).consume()
+            self._put_entities(tx, list(extraction.entities), pinned=False)
+            self._put_facts(tx, list(extraction.triples))
+
+        self._write(work)  # one transaction: the whole document or nothing
+
+    def _put_entities(self, tx, entities: list[Entity], pinned: bool) -> None:
+        if not entities:
+            return
+        merged: dict[str, Entity] = {}
+        for e in entities:  # the same id twice in one batch: merge as two calls would
+            merged[e.id] = _merge(merged[e.id], e) if e.id in merged else e
+        old = {r[0]: r for r in tx.run(
+            f"UNWIND $ids AS i MATCH (e:{self.E} {{id: i}}) WHERE NOT coalesce(e.stub, false) "
+            "RETURN e.id, e.name, e.type, e.aliases, e.ext, e.pinned", ids=list(merged))}
+        rows, names = [], []
+        for e in merged.values():
+            if e.id in old:
+                _, name, etype, aliases, ext, was_pinned = old[e.id]
+                prev = Entity(e.id, name, etype, tuple(aliases or ()), tuple(sorted(json.loads(ext or "{}").items())))
+                e, keep_pin = _merge(prev, e), bool(was_pinned) or pinned
+            else:
+                keep_pin = pinned
+            rows.append({"id": e.id, "name": e.name, "type": e.type, "norm": normalise(e.name),
+                         "aliases": list(e.aliases), "ext": json.dumps(dict(e.external_ids), sort_keys=True),
+                         "pinned": keep_pin})
+            main = normalise(e.name)
+            names += [{"norm": n, "id": e.id} for n in {normalise(a) for a in e.aliases} if n and n != main]
+        tx.run(f"UNWIND $rows AS r MERGE (e:{self.E} {{id: r.id}}) SET e.name = r.name, e.type = r.type, "
+               "e.norm = r.norm, e.aliases = r.aliases, e.ext = r.ext, e.pinned = r.pinned, e.stub = false",
+               rows=rows).consume()
+        if names:
+            tx.run(f"UNWIND $rows AS r MERGE (n:{self.N} {{norm: r.norm, entity_id: r.id}})", rows=names).consume()
+
+    def _put_facts(self, tx, triples: list[Triple]) -> int:
+        """MERGE the facts (one statement per relation type) and their sources; returns facts created."""
+        by_rel: dict[str, dict[tuple[str, str], dict]] = defaultdict(dict)
+        sources = []
+        for t in triples:
+            row = by_rel[t.relation].setdefault((t.head_id, t.tail_id),
+                                                {"h": t.head_id, "t": t.tail_id, "c": t.confidence, "imports": []})
+            row["c"] = max(row["c"], t.confidence)
+            for p in t.provenance:
+                if _is_import(p):
+                    if p.doc_id not in row["imports"]:
+                        row["imports"].append(p.doc_id)
+                else:
+                    key = hashlib.sha1("\x1f".join(map(str, (*t.key, p.doc_id, p.start, p.end, p.extractor)))
+                                       .encode()).hexdigest()
+                    sources.append({"key": key, "fact": fact_key(*t.key), "head": t.head_id, "rel": t.relation,
+                                    "tail": t.tail_id, "doc_id": p.doc_id, "start": p.start, "end": p.end,
+                                    "sentence": p.sentence, "extractor": p.extractor})
+        created = 0
+        for relation, rows in by_rel.items():
+            summary = tx.run(
+                f"UNWIND $rows AS r MERGE (h:{self.E} {{id: r.h}}) ON CREATE SET h.stub = true "
+                f"MERGE (t:{self.E} {{id: r.t}}) ON CREATE SET t.stub = true "
+                f"MERGE (h)-[x:{rel_type(relation)}]->(t) ON CREATE SET x.confidence = r.c, x.imports = r.imports "
+                "ON MATCH SET x.confidence = CASE WHEN r.c > x.confidence THEN r.c ELSE x.confidence END, "
+                "x.imports = coalesce(x.imports, []) + [i IN r.imports WHERE NOT i IN coalesce(x.imports, [])]",
+                rows=list(rows.values())).consume()
+            created += summary.counters.relationships_created
+        if sources:
+            tx.run(f"UNWIND $rows AS r MERGE (s:{self.S} {{key: r.key}}) SET s.fact = r.fact, s.head = r.head, "
+                   "s.rel = r.rel, s.tail = r.tail, s.doc_id = r.doc_id, s.start = r.start, s.end = r.end, "
+                   "s.sentence = r.sentence, s.extractor = r.extractor", rows=sources).consume()
+        return created
+
+    def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
+                  source: str = "import", batch: int | None = None) -> int:
+        """``UNWIND $rows`` batches of ``batch_size`` facts, each in its own retried transaction; idempotent."""
+        size = self.batch_size if batch is None else min(batch, self.batch_size)
+        ents = list(entities)
+        for i in range(0, len(ents), size):
+            part = ents[i : i + size]
+            self._write(lambda tx: self._put_entities(tx, part, pinned=True))
+        prov = (Provenance(source, 0, 0, "", "import"),)
+        total, buf = 0, []
+        for h, r, t in triples:
+            buf.append(Triple(h, r, t, 1.0, prov))
+            if len(buf) >= size:
+                part, buf = buf, []
+                total += self._write(lambda tx: self._put_facts(tx, part))
+        if buf:
+            total += self._write(lambda tx: self._put_facts(tx, buf))
+        return total
+
+    def remove_document(self, doc_id: str) -> int:
+        if not self.has_document(doc_id):
+            raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")
+        return self._write(lambda tx: self._delete_document(tx, doc_id))
+
+    def _delete_document(self, tx, doc_id: str) -> int:
+        S, M, E = self.S, self.M, self.E
+        touched = [r.values() for r in tx.run(
+            f"MATCH (s:{S} {{doc_id: $d}}) RETURN DISTINCT s.head, s.rel, s.tail, s.fact", d=doc_id)]
+        ents = [r[0] for r in tx.run(f"MATCH (m:{M} {{doc_id: $d}}) WHERE m.entity_id IS NOT NULL "
+                                     "RETURN DISTINCT m.entity_id", d=doc_id)]
+        tx.run(f"MATCH (s:{S} {{doc_id: $d}}) DELETE s", d=doc_id).consume()
+        tx.run(f"MATCH (m:{M} {{doc_id: $d}}) DELETE m", d=doc_id).consume()
+        tx.run(f"MATCH (x:{self.D} {{id: $d}}) DELETE x", d=doc_id).consume()
+        supported = {r[0] for r in tx.run(f"UNWIND $fs AS f MATCH (s:{S} {{fact: f}}) RETURN DISTINCT f",
+                                          fs=[t[3] for t in touched])}
+        by_rel: dict[str, list] = defaultdict(list)
+        for h, rel, t, f in touched:
+            if f not in supported:
+                by_rel[rel].append({"h": h, "t": t})
+        removed = 0
+        for rel, rows in by_rel.items():
+            removed += tx.run(f"UNWIND $rows AS r MATCH (h:{E} {{id: r.h}})-[x:{rel_type(rel)}]->(t:{E} {{id: r.t}}) "
+                              "WHERE size(coalesce(x.imports, [])) = 0 DELETE x", rows=rows
+                              ).consume().counters.relationships_deleted
+        ends = {e for rows in by_rel.values() for r in rows for e in (r["h"], r["t"])}
+        if ents:
+            still = {r[0] for r in tx.run(f"UNWIND $ids AS i MATCH (m:{M} {{entity_id: i}}) RETURN DISTINCT i",
+                                          ids=ents)}
+            gone = [e for e in ents if e not in still]
+            tx.run(f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) WHERE e.pinned = false AND COUNT {{ (e)--() }} = 0 "
+                   f"OPTIONAL MATCH (n:{self.N} {{entity_id: i}}) DELETE n, e", ids=gone).consume()
+        if ends:
+            tx.run(f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) WHERE e.stub = true AND COUNT {{ (e)--() }} = 0 "
+                   "DELETE e", ids=list(ends)).consume()
+        return removed
+
+    # ---- reading -------------------------------------------------------------------------
+    def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:
+        rows = self._run(f"MATCH (d:{self.D} {{id: $id}}) RETURN d.sha256", id=doc_id)
+        return bool(rows) and (content_hash is None or rows[0][0] == content_hash)
+
+    def document_ids(self) -> list[str]:
+        return [r[0] for r in self._run(f"MATCH (d:{self.D}) RETURN d.id ORDER BY d.id")]
+
+    def document_text(self, doc_id: str) -> str | None:
+        rows = self._run(f"MATCH (d:{self.D} {{id: $id}}) RETURN d.text", id=doc_id)
+        return rows[0][0] if rows else None
+
+    def extractions(self) -> Iterator[tuple[Extraction, str]]:
+        for doc_id, sha, source, text in self._run(f"MATCH (d:{self.D}) RETURN d.id, d.sha256, d.source, d.text "
+                                                   "ORDER BY d.id"):
+            mentions = tuple(Mention(*r) for r in self._run(
+                f"MATCH (m:{self.M} {{doc_id: $d}}) RETURN m.start, m.end, m.text, m.label, m.entity_id, m.score "
+                "ORDER BY m.idx", d=doc_id))
+            yield Extraction(Document(doc_id, text, source), mentions), sha
+
+    _ENT = "e.id, e.name, e.type, e.aliases, e.ext"
+
+    def entity(self, entity_id: str) -> Entity | None:
+        rows = self._run(f"MATCH (e:{self.E} {{id: $id}}) WHERE NOT coalesce(e.stub, false) RETURN {self._ENT}",
+                         id=entity_id)
+        return _entity(rows[0]) if rows else None
+
+    def find_entities(self, name: str, limit: int = 10) -> list[Entity]:
+        norm = normalise(name)
+        if not norm:
+            return []
+        E, N, F = self.E, self.N, self._ENT
+        rows = self._run(f"MATCH (e:{E} {{norm: $n}}) RETURN {F} UNION "
+                         f"MATCH (a:{N} {{norm: $n}}) MATCH (e:{E} {{id: a.entity_id}}) RETURN {F}", n=norm)
+        if len(rows) < limit:
+            more = self._run(f"MATCH (e:{E}) WHERE e.norm CONTAINS $n RETURN {F}, size(e.norm) AS l UNION "
+                             f"MATCH (a:{N}) WHERE a.norm CONTAINS $n MATCH (e:{E} {{id: a.entity_id}}) "
+                             f"RETURN {F}, size(a.norm) AS l", n=norm)
+            seen = {r[0] for r in rows}
+            for r in sorted(more, key=lambda r: r[5]):
+                if r[0] not in seen:
+                    seen.add(r[0])
+                    rows.append(r[:5])
+        return [_entity(r) for r in rows[:limit]]
+
+    def entities(self) -> Iterator[Entity]:
+        for r in self._run(f"MATCH (e:{self.E}) WHERE NOT coalesce(e.stub, false) RETURN {self._ENT} ORDER BY e.id"):
+            yield _entity(r)
+
+    def names(self) -> Iterator[tuple[str, str, str]]:
+        for e in self.entities():
+            for n in (e.name, *e.aliases):
+                yield n, e.id, e.type
+
+    def _edges(self, ids: list[str], relation: str | None) -> list[list]:
+        where = "WHERE type(x) = $rel " if relation else ""
+        return self._run(f"UNWIND $ids AS i MATCH (a:{self.E} {{id: i}})-[x]-(b:{self.E}) {where}"
+                         "RETURN startNode(x).id, type(x), endNode(x).id, x.confidence, x.imports",
+                         ids=ids, rel=relation)
+
+    def neighbours(self, entity_id: str, hops: int = 1, relation: str | None = None) -> list[Triple]:
+        if hops < 1:
+            raise KGError(f"--hops must be at least 1, got {hops}.")
+        seen, frontier, found = {entity_id}, [entity_id], {}
+        for _ in range(hops):
+            nxt = set()
+            for row in self._edges(frontier, relation):
+                found[(row[0], row[1], row[2])] = row
+                nxt.update((row[0], row[2]))
+            frontier = list(nxt - seen)
+            seen |= nxt
+            if not frontier:
+                break
+        return self._with_sources(list(found.values()))
+
+    def path(self, source_id: str, target_id: str, max_hops: int = 4) -> list[Triple]:
+        if source_id == target_id:
+            return []
+        hops = int(max_hops)
+        if hops < 1:
+            raise KGError(f"max_hops must be at least 1, got {max_hops}.")
+        rows = self._run(
+            f"MATCH (a:{self.E} {{id: $s}}), (b:{self.E} {{id: $t}}) MATCH p = shortestPath((a)-[*..{hops}]-(b)) "
+            "RETURN [x IN relationships(p) | [startNode(x).id, type(x), endNode(x).id, x.confidence, x.imports]]",
+            s=source_id, t=target_id)
+        return self._with_sources(rows[0][0]) if rows and rows[0][0] else []
+
+    def triples(self) -> Iterator[Triple]:
+        rows = self._run(f"MATCH (h:{self.E})-[x]->(t:{self.E}) "
+                         "RETURN h.id, type(x), t.id, x.confidence, x.imports")
+        for i in range(0, len(rows), 2000):
+            yield from self._with_sources(rows[i : i + 2000])
+
+    def _with_sources(self, rows: list) -> list[Triple]:
+        prov: dict[str, list[Provenance]] = defaultdict(list)
+        keys = [fact_key(r[0], r[1], r[2]) for r in rows]
+        for i in range(0, len(keys), 2000):
+            for f, doc, s, e, sent, ext in self._run(
+                    f"UNWIND $fs AS f MATCH (s:{self.S} {{fact: f}}) "
+                    "RETURN f, s.doc_id, s.start, s.end, s.sentence, s.extractor", fs=keys[i : i + 2000]):
+                prov[f].append(Provenance(doc, s, e, sent, ext))
+        out = []
+        for key, (h, rel, t, conf, imports) in zip(keys, rows):
+            p = prov[key] + [Provenance(src, 0, 0, "", "import") for src in imports or ()]
+            p.sort(key=lambda x: (x.doc_id, x.start, x.end, x.sentence, x.extractor))
+            out.append(Triple(h, rel, t, 1.0 if conf is None else float(conf), tuple(p)))
+        return out
+
+    def mentions_of(self, entity_id: str, limit: int = 20) -> list[tuple[str, int, int, str]]:
+        return [tuple(r) for r in self._run(
+            f"MATCH (m:{self.M} {{entity_id: $id}}) RETURN m.doc_id, m.start, m.end, m.text "
+            "ORDER BY m.doc_id, m.start LIMIT $k", id=entity_id, k=int(limit))]
+
+    def stats(self) -> StoreStats:
+        E = self.E
+        by_type = self._run(f"MATCH (e:{E}) WHERE NOT coalesce(e.stub, false) RETURN e.type, count(*)")
+        by_rel = self._run(f"MATCH (:{E})-[x]->(:{E}) RETURN type(x), count(*)")
+        order = lambda rows: tuple(sorted(((r[0], r[1]) for r in rows), key=lambda x: (-x[1], x[0])))  # noqa: E731
+        return StoreStats(documents=self._run(f"MATCH (d:{self.D}) RETURN count(d)")[0][0],
+                          entities=sum(r[1] for r in by_type), relations=sum(r[1] for r in by_rel),
+                          by_type=order(by_type), by_relation=order(by_rel))
+
+    def query(self, text: str, write: bool = False) -> QueryResult:
+        """User Cypher. Without ``write`` it must not change anything: write clauses are refused up front, and the
+        read transaction is rolled back if the server still reports an update (not every server enforces READ)."""
+        if not write and _WRITE.search(_STRINGS.sub(" ", text)):
+            raise KGError("This Cypher query writes to the graph; it is refused without --write.")
+
+        def go() -> QueryResult:
+            with self._session(read=not write) as s:
+                tx = s.begin_transaction()
+                try:
+                    result = tx.run(text)
+                    cols = tuple(result.keys())
+                    rows = tuple(tuple(_plain(v) for v in r.values()) for r in result)
+                    counters = result.consume().counters
+                    if not write and (counters.contains_updates or counters.contains_system_updates):
+                        tx.rollback()
+                        raise KGError("This Cypher query changed the graph; rolled back. Add --write to allow it.")
+                    tx.commit()
+                    return QueryResult(cols, rows)
+                finally:
+                    if not tx.closed():
+                        tx.rollback()
+
+        return self._guard(go)
+
+    def close(self) -> None:
+        self._driver.close()
+
+
+def _merge(old: Entity, new: Entity) -> Entity:
+    """First name and type stay; aliases are merged; new external ids win (as the embedded store does)."""
+    aliases = tuple(sorted(set(old.aliases) | set(new.aliases)))
+    ext = dict(old.external_ids)
+    ext.update(dict(new.external_ids))
+    return Entity(old.id, old.name, old.type, aliases, tuple(sorted(ext.items())))
+
+
+def _entity(row: list) -> Entity:
+    ext = json.loads(row[4] or "{}")
+    return Entity(row[0], row[1], row[2], tuple(row[3] or ()), tuple(sorted(ext.items())))
+
+
+def _plain(value: object) -> object:
+    """Nodes and relationships as dicts, so results print and serialise."""
+    if hasattr(value, "items") and hasattr(value, "element_id"):
+        out = dict(value.items())
+        if hasattr(value, "labels"):
+            out["_labels"] = sorted(value.labels)
+        if hasattr(value, "type"):
+            out["_type"] = value.type
+        return out
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "nodes") and hasattr(value, "relationships"):
+        return {"nodes": [_plain(n) for n in value.nodes], "relationships": [_plain(r) for r in value.relationships]}
+    return value
+
+
+def _short(exc: BaseException) -> str:
+    msg = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(msg).split())[:200]

@@ -1,0 +1,417 @@
+"""The ``rdf`` store: the graph as RDF in a persistent Oxigraph store, queried with SPARQL 1.1.
+
+Mapping (vocabulary ``https://kgnlp.dev/ns#``, prefix ``kg:``; see docs/stores.md):
+
+* an entity is ``kge:<id>`` (id percent-encoded) with ``rdf:type kg:Entity``, ``rdfs:label``, ``skos:altLabel``,
+  ``kg:entityType``, ``kg:norm`` (normalised names, for lookup), ``kg:pinned`` and ``kgx:<scheme>`` external ids;
+* a fact is the asserted triple ``kge:<head> kgr:<RELATION> kge:<tail>`` plus a standard RDF reification node
+  ``kgf:<hash>`` (``rdf:subject/predicate/object``) carrying ``kg:confidence`` and one ``kg:evidence`` link per
+  source. Reification rather than RDF-star because every tool and format (N-Triples, Turtle, JSON-LD, rdflib)
+  reads it;
+* a source is a content-addressed ``kgv:<hash>`` node (``kg:docId``, ``kg:start``, ``kg:end``, ``kg:sentence``,
+  ``kg:extractor``), shared by every fact it supports (a bulk import has one for the whole import);
+* documents and mentions are ``kgd:<id>`` and ``kgm:<doc>/<n>`` nodes.
+
+Writes go straight to pyoxigraph (transactional ``extend``/``update``); ``store.graph`` gives the same data as an
+rdflib ``Graph`` through oxrdflib. Oxigraph keeps the data on disk (RocksDB), not as Python objects: on the
+Hetionet subset rdflib's in-memory store needs several times the memory (benchmarks/stores.py measures both).
+"""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+from urllib.parse import quote, unquote
+
+import pyoxigraph as ox
+
+from kg.errors import KGError
+from kg.names import normalise
+from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
+from kg.store import QueryResult, StoreStats
+from kg.stores.rdf_map import (
+    ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
+    P_ENTITY, P_ETYPE, P_EVID, P_LABEL, P_NORM, P_PINNED, P_SCORE, P_SHA, P_SOURCE, P_START, P_TEXT, PREFIXES,
+    RDF_OBJ, RDF_PRED, RDF_STATEMENT, RDF_SUBJ, RDF_TYPE, REL, _id, _lit, _N, _props, _q, asserted, ent,
+    entity_quads, evidence_quads, fact_node, fact_quads, py_value, rdf_format, read_entity, read_triple, rel,
+)
+
+_UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b", re.IGNORECASE)
+
+class RDFStore:
+    """``GraphStore`` over an on-disk Oxigraph store. Open it with :meth:`open`."""
+
+    name = "rdf"
+
+    def __init__(self, store: ox.Store, path: Path | None) -> None:
+        self._store = store
+        self.location = path
+
+    @classmethod
+    def open(cls, workspace: object = None, path: str | Path | None = None) -> "RDFStore":
+        """The RDF graph of a workspace (kept in ``<workspace>/rdf``), at ``path``, or in memory when neither."""
+        if path is None and workspace is not None:
+            path = Path(workspace.path) / "rdf"
+        try:
+            store = ox.Store(str(path)) if path is not None else ox.Store()
+        except OSError as exc:
+            raise KGError(f"Cannot open the RDF store at {path} ({exc}). Is another kgnlp process using it?") from exc
+        return cls(store, Path(path) if path is not None else None)
+
+    @property
+    def graph(self):  # -> rdflib.Graph; rdflib loads only when asked for
+        """The same data as an rdflib ``Graph`` (oxrdflib store), for code that speaks rdflib."""
+        from oxrdflib import OxigraphStore
+        from rdflib import Graph
+
+        return Graph(store=OxigraphStore(store=self._store))
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        return self._store
+
+    # ---- writing -------------------------------------------------------------------------
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
+        remove, add = self._entity_changes(entities, pinned=True)
+        r2, a2 = self._fact_changes(triples)
+        self._apply(remove + r2, add + a2)
+
+    def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
+        doc = extraction.document
+        remove, _ = self._document_removal(doc.id)
+        dn = _N(DOC + quote(doc.id, safe=""))
+        add = [_q(dn, RDF_TYPE, C_DOC), _q(dn, P_DOCID, _lit(doc.id)), _q(dn, P_SHA, _lit(content_hash)),
+               _q(dn, P_SOURCE, _lit(doc.source)), _q(dn, P_TEXT, _lit(doc.text)), _q(dn, P_ADDED, _lit(time.time()))]
+        for i, m in enumerate(extraction.mentions):
+            mn = _N(f"{MENT}{quote(doc.id, safe='')}/{i}")
+            add += [_q(mn, RDF_TYPE, C_MENTION), _q(mn, P_DOCID, _lit(doc.id)), _q(mn, P_START, _lit(m.start)),
+                    _q(mn, P_END, _lit(m.end)), _q(mn, P_TEXT, _lit(m.text)), _q(mn, P_LABEL, _lit(m.label)),
+                    _q(mn, P_SCORE, _lit(float(m.score)))]
+            if m.entity_id:
+                add.append(_q(mn, P_ENTITY, ent(m.entity_id)))
+        r1, a1 = self._entity_changes(extraction.entities, pinned=False, removed=set(remove))
+        r2, a2 = self._fact_changes(extraction.triples, removed=set(remove))
+        # One SPARQL update = one transaction: the whole document or nothing.
+        self._apply(remove + r1 + r2, add + a1 + a2, atomic=True)
+
+    def _entity_changes(self, entities: Iterable[Entity], pinned: bool,
+                        removed: set | frozenset = frozenset()) -> tuple[list, list]:
+        remove: list[ox.Quad] = []
+        add: list[ox.Quad] = []
+        for e in entities:
+            node = ent(e.id)
+            props = {k: v for k, v in _props(self._store, node).items()}
+            if C_ENTITY not in props.get(RDF_TYPE.value, []) or _q(node, RDF_TYPE, C_ENTITY) in removed:
+                add += entity_quads(e, pinned)
+                continue
+            # Keep the first name and type; merge aliases; new external ids win; pinned only grows.
+            add += [_q(node, ALT, _lit(a)) for a in e.aliases]
+            add += [_q(node, P_NORM, _lit(n)) for n in {normalise(a) for a in e.aliases} if n]
+            for k, v in e.external_ids:
+                p = _N(EXT + quote(k, safe=""))
+                remove += [_q(node, p, o) for o in props.get(p.value, []) if o.value != v]
+                add.append(_q(node, p, _lit(v)))
+            if pinned and _lit(True) not in props.get(P_PINNED.value, []):
+                remove += [_q(node, P_PINNED, o) for o in props.get(P_PINNED.value, [])]
+                add.append(_q(node, P_PINNED, _lit(True)))
+        return remove, add
+
+    def _fact_changes(self, triples: Iterable[Triple], removed: set | frozenset = frozenset()) -> tuple[list, list]:
+        remove: list[ox.Quad] = []
+        add: list[ox.Quad] = []
+        for t in triples:
+            f = fact_node(*t.key)
+            old = [q.object for q in self._store.quads_for_pattern(f, P_CONF, None, DG)]
+            old = [o for o in old if _q(f, P_CONF, o) not in removed]
+            if old and float(old[0].value) >= t.confidence:
+                add += [q for q in fact_quads(t) if not (q.subject == f and q.predicate == P_CONF)]
+            else:
+                remove += [_q(f, P_CONF, o) for o in old]
+                add += fact_quads(t)
+        return remove, add
+
+    def _apply(self, remove: list, add: list, atomic: bool = False) -> None:
+        if not remove and not atomic:
+            self._store.extend(add)
+            return
+        parts = []
+        if remove:
+            parts.append("DELETE DATA { " + " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in remove) + " }")
+        if add:
+            parts.append("INSERT DATA { " + " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in add) + " }")
+        if parts:
+            self._store.update(" ;\n".join(parts))
+
+    def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
+                  source: str = "import", batch: int = 50_000) -> int:
+        """Fast load of plain facts, each sourced to ``source``, in transactional batches; returns facts added."""
+        _, add = self._entity_changes(entities, pinned=True)
+        self._store.extend(add)
+        ev, ev_quads = evidence_quads(Provenance(source, 0, 0, "", "import"))
+        self._store.extend(ev_quads)
+        total, buf = 0, []
+        for row in triples:
+            buf.append(row)
+            if len(buf) >= batch:
+                total += self._bulk(buf, ev)
+                buf = []
+        if buf:
+            total += self._bulk(buf, ev)
+        return total
+
+    def _bulk(self, rows: list[tuple[str, str, str]], ev: ox.NamedNode) -> int:
+        quads, new, one = [], 0, _lit(1.0)
+        seen: set[tuple[str, str, str]] = set()
+        for h_id, r_name, t_id in rows:
+            h, r, t, f = ent(h_id), rel(r_name), ent(t_id), fact_node(h_id, r_name, t_id)
+            if (h_id, r_name, t_id) not in seen and _q(h, r, t) not in self._store:
+                new += 1
+                quads += [_q(h, r, t), _q(f, RDF_TYPE, RDF_STATEMENT), _q(f, RDF_SUBJ, h), _q(f, RDF_PRED, r),
+                          _q(f, RDF_OBJ, t), _q(f, P_CONF, one)]
+            seen.add((h_id, r_name, t_id))
+            quads.append(_q(f, P_EVID, ev))
+        self._store.extend(quads)
+        return new
+
+    def remove_document(self, doc_id: str) -> int:
+        if not self.has_document(doc_id):
+            raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")
+        remove, removed_facts = self._document_removal(doc_id)
+        self._apply(remove, [], atomic=True)
+        return removed_facts
+
+    def _document_removal(self, doc_id: str) -> tuple[list[ox.Quad], int]:
+        """The quads that go when a document goes, and how many facts go with them."""
+        s = self._store
+        doc_lit = _lit(doc_id)
+        remove = list(s.quads_for_pattern(_N(DOC + quote(doc_id, safe="")), None, None, DG))
+        if not remove:
+            return [], 0
+        mentioned: set[str] = set()
+        evidence: set[str] = set()
+        for q in list(s.quads_for_pattern(None, P_DOCID, doc_lit, DG)):
+            node = q.subject
+            if _q(node, RDF_TYPE, C_MENTION) in s:
+                mentioned.update(o.object.value for o in s.quads_for_pattern(node, P_ENTITY, None, DG))
+            elif _q(node, RDF_TYPE, C_EVIDENCE) not in s:
+                continue
+            else:
+                evidence.add(node.value)
+            remove += s.quads_for_pattern(node, None, None, DG)
+        gone_facts: set[str] = set()
+        for ev in evidence:
+            for q in s.quads_for_pattern(None, P_EVID, _N(ev), DG):
+                remove.append(q)
+                others = [o for o in s.quads_for_pattern(q.subject, P_EVID, None, DG) if o.object.value not in evidence]
+                if not others and q.subject.value not in gone_facts:
+                    gone_facts.add(q.subject.value)
+                    props = _props(s, q.subject)
+                    remove += [_q(q.subject, _N(p), o) for p, objs in props.items() for o in objs if p != P_EVID.value]
+                    remove.append(_q(props[RDF_SUBJ.value][0], props[RDF_PRED.value][0], props[RDF_OBJ.value][0]))
+        removing = set(remove)
+        for e_iri in mentioned:
+            node = _N(e_iri)
+            if _q(node, P_PINNED, _lit(False)) not in s:
+                continue
+            still_mentioned = any(q for q in s.quads_for_pattern(None, P_ENTITY, node, DG) if q not in removing)
+            related = any(q for q in (*s.quads_for_pattern(node, None, None, DG), *s.quads_for_pattern(None, None, node, DG))
+                          if q.predicate.value.startswith(REL) and q not in removing)
+            if not still_mentioned and not related:
+                remove += [q for q in s.quads_for_pattern(node, None, None, DG) if q not in removing]
+        return list(dict.fromkeys(remove)), len(gone_facts)
+
+    # ---- reading -------------------------------------------------------------------------
+    def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:
+        node = _N(DOC + quote(doc_id, safe=""))
+        shas = [q.object.value for q in self._store.quads_for_pattern(node, P_SHA, None, DG)]
+        return bool(shas) and (content_hash is None or shas[0] == content_hash)
+
+    def document_ids(self) -> list[str]:
+        return sorted(q.object.value for q in self._docs(P_DOCID))
+
+    def _docs(self, prop: ox.NamedNode) -> Iterator[ox.Quad]:
+        for q in self._store.quads_for_pattern(None, RDF_TYPE, C_DOC, DG):
+            yield from self._store.quads_for_pattern(q.subject, prop, None, DG)
+
+    def document_text(self, doc_id: str) -> str | None:
+        node = _N(DOC + quote(doc_id, safe=""))
+        texts = [q.object.value for q in self._store.quads_for_pattern(node, P_TEXT, None, DG)]
+        return texts[0] if texts else None
+
+    def extractions(self) -> Iterator[tuple[Extraction, str]]:
+        for doc_id in self.document_ids():
+            d = _props(self._store, _N(DOC + quote(doc_id, safe="")))
+            mentions = []
+            for q in self._store.quads_for_pattern(None, P_DOCID, _lit(doc_id), DG):
+                m = _props(self._store, q.subject)
+                if C_MENTION not in m.get(RDF_TYPE.value, []):
+                    continue
+                idx = int(q.subject.value.rsplit("/", 1)[1])
+                entity = _id(m[P_ENTITY.value][0]) if P_ENTITY.value in m else None
+                mentions.append((idx, Mention(int(m[P_START.value][0].value), int(m[P_END.value][0].value),
+                                              m[P_TEXT.value][0].value, m[P_LABEL.value][0].value, entity,
+                                              float(m[P_SCORE.value][0].value))))
+            doc = Document(doc_id, d[P_TEXT.value][0].value, d[P_SOURCE.value][0].value)
+            yield Extraction(doc, tuple(m for _, m in sorted(mentions))), d[P_SHA.value][0].value
+
+    def entity(self, entity_id: str) -> Entity | None:
+        return read_entity(self._store, ent(entity_id))
+
+    def find_entities(self, name: str, limit: int = 10) -> list[Entity]:
+        norm = normalise(name)
+        if not norm:
+            return []
+        nodes = list(dict.fromkeys(q.subject for q in self._store.quads_for_pattern(None, P_NORM, _lit(norm), DG)))
+        if len(nodes) < limit:
+            rows = self._store.query(
+                "SELECT ?e (MIN(STRLEN(?n)) AS ?l) ?q WHERE { ?e <%s> ?n FILTER(CONTAINS(?n, ?q)) } "
+                "GROUP BY ?e ?q ORDER BY ?l LIMIT %d" % (P_NORM.value, limit * 2),
+                substitutions={ox.Variable("q"): _lit(norm)})
+            nodes += [r[0] for r in rows if r[0] not in nodes]
+        found = [read_entity(self._store, n) for n in nodes[:limit]]
+        return [e for e in found if e is not None]
+
+    def entities(self) -> Iterator[Entity]:
+        nodes = sorted((q.subject for q in self._store.quads_for_pattern(None, RDF_TYPE, C_ENTITY, DG)), key=_id)
+        for node in nodes:
+            e = read_entity(self._store, node)
+            if e is not None:
+                yield e
+
+    def names(self) -> Iterator[tuple[str, str, str]]:
+        for e in self.entities():
+            for n in (e.name, *e.aliases):
+                yield n, e.id, e.type
+
+    def _edges(self, node: ox.NamedNode, relation: str | None) -> Iterator[ox.Quad]:
+        pred = rel(relation) if relation else None
+        for q in (*self._store.quads_for_pattern(node, pred, None, DG), *self._store.quads_for_pattern(None, pred, node, DG)):
+            if q.predicate.value.startswith(REL) and isinstance(q.subject, ox.NamedNode) \
+                    and q.subject.value.startswith(ENT) and isinstance(q.object, ox.NamedNode):
+                yield q
+
+    def neighbours(self, entity_id: str, hops: int = 1, relation: str | None = None) -> list[Triple]:
+        if hops < 1:
+            raise KGError(f"--hops must be at least 1, got {hops}.")
+        start = ent(entity_id)
+        seen, frontier, found = {start}, {start}, {}
+        for _ in range(hops):
+            nxt = set()
+            for node in frontier:
+                for q in self._edges(node, relation):
+                    found[q] = None
+                    nxt.update((q.subject, q.object))
+            frontier = nxt - seen
+            seen |= nxt
+            if not frontier:
+                break
+        cache: dict = {}
+        return [read_triple(self._store, q.subject, q.predicate, q.object, cache) for q in found]
+
+    def path(self, source_id: str, target_id: str, max_hops: int = 4) -> list[Triple]:
+        """Bidirectional breadth-first search: expands the smaller side, so hubs are met from both ends."""
+        src, dst = ent(source_id), ent(target_id)
+        if src == dst:
+            return []
+        sides = ({src: None}, {dst: None})  # node -> (previous node, quad) on each side
+        fronts = ([src], [dst])
+        meet = None
+        for _ in range(max_hops):
+            i = 0 if len(fronts[0]) <= len(fronts[1]) else 1
+            seen, other, nxt = sides[i], sides[1 - i], []
+            for node in fronts[i]:
+                for q in self._edges(node, None):
+                    n2 = q.object if q.subject == node else q.subject
+                    if n2 not in seen:
+                        seen[n2] = (node, q)
+                        nxt.append(n2)
+                        if n2 in other:
+                            meet = n2
+                            break
+                if meet is not None:
+                    break
+            fronts = (nxt, fronts[1]) if i == 0 else (fronts[0], nxt)
+            if meet is not None or not nxt:
+                break
+        if meet is None:
+            return []
+        head, node = [], meet
+        while sides[0][node] is not None:
+            node, q = sides[0][node]
+            head.append(q)
+        tail, node = [], meet
+        while sides[1][node] is not None:
+            node, q = sides[1][node]
+            tail.append(q)
+        cache: dict = {}
+        return [read_triple(self._store, q.subject, q.predicate, q.object, cache) for q in [*reversed(head), *tail]]
+
+    def triples(self) -> Iterator[Triple]:
+        cache: dict = {}
+        for q in asserted(self._store):
+            yield read_triple(self._store, q.subject, q.predicate, q.object, cache)
+
+    def mentions_of(self, entity_id: str, limit: int = 20) -> list[tuple[str, int, int, str]]:
+        out = []
+        for q in self._store.quads_for_pattern(None, P_ENTITY, ent(entity_id), DG):
+            p = _props(self._store, q.subject)
+            out.append((p[P_DOCID.value][0].value, int(p[P_START.value][0].value), int(p[P_END.value][0].value),
+                        p[P_TEXT.value][0].value))
+        return sorted(out)[:limit]
+
+    def stats(self) -> StoreStats:
+        def count(cls: ox.NamedNode) -> int:
+            return sum(1 for _ in self._store.quads_for_pattern(None, RDF_TYPE, cls, DG))
+
+        def grouped(sparql: str) -> tuple[tuple[str, int], ...]:
+            rows = [(r[0].value, int(r[1].value)) for r in self._store.query(sparql)]
+            return tuple(sorted(rows, key=lambda x: (-x[1], x[0])))
+
+        by_rel = grouped(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?f <{RDF_PRED.value}> ?p }} GROUP BY ?p")
+        return StoreStats(
+            documents=count(C_DOC), entities=count(C_ENTITY), relations=count(RDF_STATEMENT),
+            by_type=grouped(f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ ?e <{RDF_TYPE.value}> <{C_ENTITY.value}> ; "
+                            f"<{P_ETYPE.value}> ?t }} GROUP BY ?t"),
+            by_relation=tuple((unquote(p[len(REL):]), n) for p, n in by_rel),
+        )
+
+    def query(self, text: str, write: bool = False) -> QueryResult:
+        """SPARQL 1.1 SELECT/ASK/CONSTRUCT/DESCRIBE; an UPDATE only with ``write``. Prefixes kg:, kge:, kgr:… are
+        predeclared (see ``PREFIXES``)."""
+        try:
+            result = self._store.query(text, prefixes=PREFIXES)
+        except SyntaxError as exc:
+            if not _UPDATE.search(text):
+                raise KGError(f"SPARQL syntax error: {exc}.") from exc
+            if not write:
+                raise KGError("SPARQL UPDATE is refused without --write (this query would change the graph).") from exc
+            try:
+                self._store.update(text, prefixes=PREFIXES)
+            except SyntaxError as exc2:
+                raise KGError(f"SPARQL syntax error: {exc2}.") from exc2
+            return QueryResult(("updated",), ((True,),))
+        except OSError as exc:
+            raise KGError(f"SPARQL query failed: {exc}.") from exc
+        if isinstance(result, ox.QueryBoolean):
+            return QueryResult(("ask",), ((bool(result),),))
+        if isinstance(result, ox.QuerySolutions):
+            cols = tuple(v.value for v in result.variables)
+            return QueryResult(cols, tuple(tuple(py_value(t) for t in row) for row in result))
+        return QueryResult(("subject", "predicate", "object"),
+                           tuple((py_value(t.subject), py_value(t.predicate), py_value(t.object)) for t in result))
+
+    def dump(self, out: IO[bytes], fmt: str) -> None:
+        """Write the default graph as ``turtle``, ``ntriples`` or ``jsonld``."""
+        self._store.dump(out, rdf_format(fmt), from_graph=DG, prefixes=PREFIXES if fmt == "turtle" else None)
+
+    def stats_quads(self) -> int:
+        return len(self._store)
+
+    def close(self) -> None:
+        if self._store is not None:
+            if self.location is not None:
+                self._store.flush()
+            self._store = None
+
+

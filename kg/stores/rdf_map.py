@@ -1,0 +1,172 @@
+"""The RDF mapping of the graph, shared by the ``rdf`` store and by export/import: IRIs, quads, readers.
+
+See kg/stores/rdf.py and docs/stores.md for the model.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Iterator
+from urllib.parse import quote, unquote
+
+import pyoxigraph as ox
+
+from kg.errors import KGError
+from kg.names import normalise
+from kg.records import Entity, Provenance, Triple
+
+BASE = "https://kgnlp.dev/"
+KG = BASE + "ns#"
+ENT, REL, FACT, EVID, DOC, MENT, EXT = (BASE + p for p in ("entity/", "relation/", "fact/", "evidence/",
+                                                          "document/", "mention/", "external/"))
+PREFIXES = {"kg": KG, "kge": ENT, "kgr": REL, "kgf": FACT, "kgv": EVID, "kgd": DOC, "kgm": MENT, "kgx": EXT,
+            "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+            "skos": "http://www.w3.org/2004/02/skos/core#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
+_N = ox.NamedNode
+RDF_TYPE = _N(PREFIXES["rdf"] + "type")
+RDF_SUBJ, RDF_PRED, RDF_OBJ = (_N(PREFIXES["rdf"] + p) for p in ("subject", "predicate", "object"))
+RDF_STATEMENT = _N(PREFIXES["rdf"] + "Statement")
+LABEL = _N(PREFIXES["rdfs"] + "label")
+ALT = _N(PREFIXES["skos"] + "altLabel")
+(C_ENTITY, C_DOC, C_MENTION, C_EVIDENCE, P_ETYPE, P_NORM, P_PINNED, P_CONF, P_EVID, P_DOCID, P_START, P_END,
+ P_SENT, P_EXTR, P_SHA, P_SOURCE, P_TEXT, P_ADDED, P_LABEL, P_ENTITY, P_SCORE) = (_N(KG + n) for n in (
+    "Entity", "Document", "Mention", "Evidence", "entityType", "norm", "pinned", "confidence", "evidence", "docId",
+    "start", "end", "sentence", "extractor", "sha256", "source", "text", "added", "mentionLabel", "entity", "score"))
+_XSD = PREFIXES["xsd"]
+DG = ox.DefaultGraph()
+
+
+def ent(entity_id: str) -> ox.NamedNode:
+    return _N(ENT + quote(entity_id, safe=""))
+
+
+def rel(relation: str) -> ox.NamedNode:
+    return _N(REL + quote(relation, safe=""))
+
+
+def fact_node(head: str, relation: str, tail: str) -> ox.NamedNode:
+    return _N(FACT + _hash(head, relation, tail))
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:32]
+
+
+def _lit(value: object) -> ox.Literal:
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=_N(_XSD + "boolean"))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=_N(_XSD + "integer"))
+    if isinstance(value, float):
+        return ox.Literal(repr(value), datatype=_N(_XSD + "double"))
+    return ox.Literal(str(value))
+
+
+def _q(s: object, p: ox.NamedNode, o: object) -> ox.Quad:
+    return ox.Quad(s, p, o, DG)
+
+
+def entity_quads(e: Entity, pinned: bool = True) -> list[ox.Quad]:
+    """Every quad describing an entity (used for new entities and for export)."""
+    node = ent(e.id)
+    quads = [_q(node, RDF_TYPE, C_ENTITY), _q(node, LABEL, _lit(e.name)), _q(node, P_ETYPE, _lit(e.type)),
+             _q(node, P_PINNED, _lit(pinned))]
+    quads += [_q(node, ALT, _lit(a)) for a in e.aliases]
+    quads += [_q(node, P_NORM, _lit(n)) for n in {normalise(x) for x in (e.name, *e.aliases)} if n]
+    quads += [_q(node, _N(EXT + quote(k, safe="")), _lit(v)) for k, v in e.external_ids]
+    return quads
+
+
+def evidence_quads(p: Provenance) -> tuple[ox.NamedNode, list[ox.Quad]]:
+    node = _N(EVID + _hash(p.doc_id, p.start, p.end, p.extractor, p.sentence))
+    quads = [_q(node, RDF_TYPE, C_EVIDENCE), _q(node, P_DOCID, _lit(p.doc_id)), _q(node, P_START, _lit(p.start)),
+             _q(node, P_END, _lit(p.end)), _q(node, P_EXTR, _lit(p.extractor))]
+    if p.sentence:
+        quads.append(_q(node, P_SENT, _lit(p.sentence)))
+    return node, quads
+
+
+def fact_quads(t: Triple) -> list[ox.Quad]:
+    """The asserted triple, its reification node with confidence, and its evidence."""
+    h, r, o, f = ent(t.head_id), rel(t.relation), ent(t.tail_id), fact_node(*t.key)
+    quads = [_q(h, r, o), _q(f, RDF_TYPE, RDF_STATEMENT), _q(f, RDF_SUBJ, h), _q(f, RDF_PRED, r), _q(f, RDF_OBJ, o),
+             _q(f, P_CONF, _lit(float(t.confidence)))]
+    for p in t.provenance:
+        ev, ev_quads = evidence_quads(p)
+        quads += ev_quads
+        quads.append(_q(f, P_EVID, ev))
+    return quads
+
+
+def _id(node: object) -> str:
+    return unquote(node.value[len(ENT):])
+
+
+def _rel_name(node: object) -> str:
+    return unquote(node.value[len(REL):])
+
+
+def _props(store: ox.Store, node: object) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for q in store.quads_for_pattern(node, None, None, DG):
+        out.setdefault(q.predicate.value, []).append(q.object)
+    return out
+
+
+def read_entity(store: ox.Store, node: object) -> Entity | None:
+    """The entity described at ``node`` in ``store``, or None when it is only a fact endpoint."""
+    props = _props(store, node)
+    if C_ENTITY not in props.get(RDF_TYPE.value, []):
+        return None
+    ext = tuple(sorted((unquote(k[len(EXT):]), v[0].value) for k, v in props.items() if k.startswith(EXT)))
+    return Entity(_id(node), props[LABEL.value][0].value, props.get(P_ETYPE.value, [_lit("")])[0].value,
+                  tuple(sorted(a.value for a in props.get(ALT.value, []))), ext)
+
+
+def read_triple(store: ox.Store, head: object, relation: object, tail: object,
+                cache: dict | None = None) -> Triple:
+    """The fact ``head relation tail`` with its confidence and evidence from its reification node."""
+    h, r, t = _id(head), _rel_name(relation), _id(tail)
+    props = _props(store, fact_node(h, r, t))
+    conf = float(props[P_CONF.value][0].value) if P_CONF.value in props else 1.0
+    cache = {} if cache is None else cache
+    prov = []
+    for ev in props.get(P_EVID.value, []):
+        if ev.value not in cache:
+            e = _props(store, ev)
+            one = lambda k, d="": e[k][0].value if k in e else d  # noqa: E731
+            cache[ev.value] = Provenance(one(P_DOCID.value), int(one(P_START.value, 0)), int(one(P_END.value, 0)),
+                                         one(P_SENT.value), one(P_EXTR.value))
+        prov.append(cache[ev.value])
+    prov.sort(key=lambda p: (p.doc_id, p.start, p.end, p.sentence, p.extractor))
+    return Triple(h, r, t, conf, tuple(prov))
+
+
+def asserted(store: ox.Store) -> Iterator[ox.Quad]:
+    """The asserted fact quads (predicate in the relation namespace) of the default graph."""
+    for q in store.quads_for_pattern(None, None, None, DG):
+        if q.predicate.value.startswith(REL) and isinstance(q.object, ox.NamedNode):
+            yield q
+
+
+
+def rdf_format(fmt: str) -> ox.RdfFormat:
+    formats = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
+    if fmt not in formats:
+        raise KGError(f"Unknown RDF format '{fmt}'. Choose one of: {', '.join(formats)}.")
+    return formats[fmt]
+
+
+def py_value(term: object) -> object:
+    """A SPARQL result term as a plain Python value."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value
+        if dt in (_XSD + "integer", _XSD + "int", _XSD + "long"):
+            return int(term.value)
+        if dt in (_XSD + "double", _XSD + "decimal", _XSD + "float"):
+            return float(term.value)
+        if dt == _XSD + "boolean":
+            return term.value == "true"
+        return term.value
+    return getattr(term, "value", str(term))

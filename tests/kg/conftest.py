@@ -1,0 +1,103 @@
+"""Fixtures for the graph-store tests: one ``make_store`` per backend, and the Bolt test server settings.
+
+The neo4j backend runs against the server that ``bash .ci/arcadedb.sh start`` starts (or any Neo4j: set
+KGNLP_TEST_BOLT_URI / _USER / _PASSWORD, or KGNLP_NEO4J_URI). Each test gets its own label prefix, so tests never
+touch each other's data or anything else in the database. With CI=true a missing server fails the run.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+BOLT_URI = os.environ.get("KGNLP_TEST_BOLT_URI") or os.environ.get("KGNLP_NEO4J_URI") or "bolt://127.0.0.1:7687"
+BOLT_USER = os.environ.get("KGNLP_TEST_BOLT_USER", "root")
+BOLT_PASSWORD = os.environ.get("KGNLP_TEST_BOLT_PASSWORD", "kgnlp-test-password")
+BACKENDS = ("embedded", "rdf", "neo4j")
+
+
+def bolt_problem() -> str | None:
+    """Why the Bolt server cannot be used, or None when it answers ``RETURN 1``."""
+    try:
+        from neo4j import GraphDatabase
+
+        with GraphDatabase.driver(BOLT_URI, auth=(BOLT_USER, BOLT_PASSWORD), connection_timeout=3) as d:
+            with d.session() as s:
+                s.run("RETURN 1").consume()
+    except Exception as exc:  # any failure means: no usable server
+        return f"{type(exc).__name__}: {str(exc)[:160]}"
+    return None
+
+
+_PROBLEM: list[str | None] = []
+
+
+def require_bolt() -> None:
+    if not _PROBLEM:
+        _PROBLEM.append(bolt_problem())
+    problem = _PROBLEM[0]
+    if problem is None:
+        return
+    msg = (f"No Bolt server at {BOLT_URI} ({problem}). Start one with `bash .ci/arcadedb.sh start` "
+           "or point KGNLP_TEST_BOLT_URI at a Neo4j.")
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def wipe_prefix(prefix: str) -> None:
+    """Delete the (small) test graph under one label prefix."""
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(BOLT_URI, auth=(BOLT_USER, BOLT_PASSWORD)) as d:
+        with d.session() as s:
+            for label in ("Entity", "Name", "Document", "Mention", "Source"):
+                s.run(f"MATCH (n:`{prefix}{label}`) DETACH DELETE n").consume()
+
+
+@pytest.fixture
+def bolt_settings() -> dict[str, str]:
+    """URI, user and password of the shared Bolt test server."""
+    return {"uri": BOLT_URI, "user": BOLT_USER, "password": BOLT_PASSWORD}
+
+
+@pytest.fixture
+def make_store(tmp_path: Path) -> Iterator[Callable]:
+    """``make_store(kind)`` opens a fresh, empty store of that backend; all are closed afterwards."""
+    opened: list = []
+    prefixes: list[str] = []
+
+    def make(kind: str, **options):
+        if kind == "embedded":
+            from kg.stores.sqlite import SQLiteStore
+
+            store = SQLiteStore.open(tmp_path / f"graph{len(opened)}.db")
+        elif kind == "rdf":
+            from kg.stores.rdf import RDFStore
+
+            store = RDFStore.open(path=tmp_path / f"rdf{len(opened)}")
+        else:
+            require_bolt()
+            from kg.stores.neo4j import Neo4jStore
+
+            prefix = options.pop("label_prefix", None) or f"T{uuid.uuid4().hex[:10]}_"
+            prefixes.append(prefix)
+            store = Neo4jStore.open(None, uri=BOLT_URI, user=BOLT_USER, password=BOLT_PASSWORD,
+                                    label_prefix=prefix, retry_seconds=3.0, **options)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        try:
+            store.close()
+        except Exception:
+            pass
+    for prefix in prefixes:
+        try:
+            wipe_prefix(prefix)
+        except Exception:
+            pass

@@ -1,0 +1,92 @@
+"""The store commands through Typer (a local app; cli/main.py wires the same register())."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli.commands.stores import register
+from kg.errors import KGError
+from kg.records import Entity, Provenance, Triple
+from kg.workspace import Workspace
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    root, query = typer.Typer(), typer.Typer()
+    register(root, query)
+    root.add_typer(query, name="query")
+    return root
+
+
+@pytest.fixture
+def ws(tmp_path):
+    w = Workspace.open(tmp_path / "ws", create=True)
+    g = w.open_store("embedded")
+    g.add([Triple("d:asp", "TREATS", "x:head", 0.9, (Provenance("doc1", 0, 5, "s", "pattern"),))],
+          [Entity("d:asp", "Aspirin", "Drug"), Entity("x:head", "Headache", "Disease")])
+    g.close()
+    return w.path
+
+
+def invoke(app, *args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_cli_every_command_has_help_with_an_example(app):
+    for cmd in (["stats"], ["export"], ["import"], ["migrate"], ["query", "sparql"], ["query", "cypher"]):
+        result = invoke(app, *cmd, "--help")
+        assert result.exit_code == 0 and "Example" in result.output, cmd
+
+
+def test_cli_stats_json(app, ws):
+    data = json.loads(invoke(app, "stats", "--workspace", ws, "--json").output)
+    assert (data["entities"], data["relations"], data["by_relation"]) == (2, 1, {"TREATS": 1})
+    assert data["degree"]["max"] == 1
+
+
+def test_cli_export_tsv_and_file(app, ws, tmp_path):
+    assert invoke(app, "export", "--workspace", ws, "--format", "tsv").output == "Aspirin\tTREATS\tHeadache\n"
+    out = tmp_path / "g.ttl"
+    data = json.loads(invoke(app, "export", "--workspace", ws, "--format", "turtle", "--out", out, "--json").output)
+    assert data == {"format": "turtle", "facts": 1, "out": str(out)}
+    assert "kgr:TREATS" in out.read_text()
+
+
+def test_cli_migrate_to_rdf_then_sparql(app, ws):
+    data = json.loads(invoke(app, "migrate", "--from", "embedded", "--to", "rdf", "--workspace", ws, "--json").output)
+    assert (data["entities"], data["facts"]) == (2, 1)
+    res = json.loads(invoke(app, "query", "sparql", "SELECT ?n WHERE { ?d kgr:TREATS ?x . ?d rdfs:label ?n }",
+                            "--workspace", ws, "--json").output)
+    assert res == {"columns": ["n"], "rows": [["Aspirin"]]}
+    refused = invoke(app, "query", "sparql", "DELETE WHERE { ?s ?p ?o }", "--workspace", ws)
+    assert isinstance(refused.exception, KGError) and "--write" in str(refused.exception)
+
+
+def test_cli_import_round_trip(app, ws, tmp_path):
+    out = tmp_path / "g.nt"
+    invoke(app, "export", "--workspace", ws, "--format", "ntriples", "--out", out)
+    other = tmp_path / "other"
+    data = json.loads(invoke(app, "import", out, "--format", "ntriples", "--workspace", other, "--json").output)
+    assert (data["entities"], data["facts"]) == (2, 1)
+    missing = invoke(app, "import", tmp_path / "nope.ttl", "--workspace", other)
+    assert isinstance(missing.exception, KGError)
+
+
+def test_cli_cypher_needs_the_password_variable(app, ws, monkeypatch):
+    monkeypatch.delenv("KGNLP_NO_SUCH_PW", raising=False)
+    result = invoke(app, "query", "cypher", "RETURN 1", "--workspace", ws, "--password-env", "KGNLP_NO_SUCH_PW")
+    assert isinstance(result.exception, KGError) and "KGNLP_NO_SUCH_PW" in str(result.exception)
+
+
+def test_cli_cypher_refuses_writes_without_write(app, ws, monkeypatch, make_store, bolt_settings):
+    make_store("neo4j").close()  # skips locally / fails in CI without a server
+    monkeypatch.setenv("KGNLP_TEST_PW", bolt_settings["password"])
+    common = ["--workspace", ws, "--uri", bolt_settings["uri"], "--user", bolt_settings["user"],
+              "--password-env", "KGNLP_TEST_PW"]
+    ok = invoke(app, "query", "cypher", "RETURN 1 AS one", *common, "--json")
+    assert json.loads(ok.output) == {"columns": ["one"], "rows": [[1]]}
+    refused = invoke(app, "query", "cypher", "CREATE (:Nope)", *common)
+    assert isinstance(refused.exception, KGError) and "--write" in str(refused.exception)

@@ -1,0 +1,94 @@
+"""Export formats and RDF import, on the embedded and RDF backends (the neo4j path shares the same code)."""
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from kg.errors import KGError
+from kg.export import export, import_rdf
+from kg.records import Entity, Provenance, Triple
+
+ENTS = [Entity("d:asp", "Aspirin", "Drug", ("ASA",), (("mesh", "D001241"),)), Entity("x:head", "Head\tache", "Disease"),
+        Entity("o:bayer", "Bayer 'AG'", "Company")]
+FACTS = [Triple("d:asp", "TREATS", "x:head", 0.9, (Provenance("doc1", 3, 30, "Aspirin treats headache.", "pattern"),)),
+         Triple("o:bayer", "MANUFACTURES", "d:asp", 1.0, (Provenance("hetionet", 0, 0, "", "import"),))]
+
+
+@pytest.fixture(params=["embedded", "rdf"])
+def filled(request, make_store):
+    store = make_store(request.param)
+    store.add(FACTS, ENTS)
+    return store
+
+
+def run(store, fmt: str) -> str:
+    buf = io.StringIO()
+    export(store, fmt, buf)
+    return buf.getvalue()
+
+
+def test_export_tsv_is_head_relation_tail_by_name(filled):
+    lines = sorted(run(filled, "tsv").splitlines())
+    assert lines == ["Aspirin\tTREATS\tHead ache", "Bayer 'AG'\tMANUFACTURES\tAspirin"]
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "ntriples", "jsonld"])
+def test_export_rdf_round_trips_facts_entities_and_provenance(filled, make_store, fmt):
+    text = run(filled, fmt)
+    target = make_store("embedded")
+    report = import_rdf(target, text.encode(), fmt)
+    assert (report.entities, report.facts) == (3, 2)
+    got = {t.key: t for t in target.triples()}
+    assert got[("d:asp", "TREATS", "x:head")].provenance == FACTS[0].provenance
+    assert got[("d:asp", "TREATS", "x:head")].confidence == pytest.approx(0.9)
+    assert got[("o:bayer", "MANUFACTURES", "d:asp")].provenance == FACTS[1].provenance
+    asp = target.entity("d:asp")
+    assert (asp.name, asp.aliases, asp.external()) == ("Aspirin", ("ASA",), {"mesh": "D001241"})
+    import_rdf(target, text.encode(), fmt)  # idempotent
+    assert len(list(target.triples())) == 2
+
+
+def test_import_reads_foreign_rdf_as_facts(make_store):
+    ttl = b"""@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ex:metformin ex:treats ex:diabetes ; rdfs:label "Metformin" . ex:diabetes rdfs:label "Diabetes" ."""
+    store = make_store("embedded")
+    assert import_rdf(store, ttl, "turtle").facts == 1
+    (t,) = store.triples()
+    assert t.key == ("http://example.org/metformin", "TREATS", "http://example.org/diabetes")
+    assert store.entity("http://example.org/metformin").name == "Metformin"
+
+
+def test_import_rejects_bad_rdf_with_a_clear_error(make_store):
+    with pytest.raises(KGError, match="Not valid turtle"):
+        import_rdf(make_store("embedded"), b"this is not turtle", "turtle")
+    with pytest.raises(KGError, match="Choose one of"):
+        import_rdf(make_store("embedded"), b"", "graphml")
+
+
+def test_export_graphml_is_valid_xml_with_names_and_relations(filled):
+    root = ET.fromstring(run(filled, "graphml").encode())
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    assert len(root.findall(".//g:node", ns)) == 3
+    assert len(root.findall(".//g:edge", ns)) == 2
+    assert "MANUFACTURES" in run(filled, "graphml")
+
+
+def test_export_cypher_script_runs_on_the_bolt_server(filled, make_store):
+    script = run(filled, "cypher")
+    assert script.count("MERGE (h)-[x:`TREATS`]->(t)") == 1
+    assert "'Bayer \\'AG\\''" in script
+    neo = make_store("neo4j")
+    prefix = neo.prefix
+    for stmt in filter(None, (s.strip() for s in script.split(";\n"))):
+        if stmt.startswith("CREATE CONSTRAINT"):
+            continue
+        neo.query(stmt.replace(":Entity", f":`{prefix}Entity`"), write=True)
+    assert {t.key for t in neo.triples()} == {t.key for t in FACTS}
+    assert neo.entity("o:bayer").name == "Bayer 'AG'"
+
+
+def test_export_unknown_format_is_refused(filled):
+    with pytest.raises(KGError, match="Choose one of"):
+        run(filled, "xlsx")

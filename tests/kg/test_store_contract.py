@@ -1,0 +1,222 @@
+"""One contract, every backend: the embedded store's behaviour is the reference."""
+from __future__ import annotations
+
+import pytest
+
+from kg.errors import KGError
+from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
+from kg.store import GraphStore
+
+BACKENDS = ("embedded", "rdf", "neo4j")
+
+ASPIRIN = Entity("drug:aspirin", "Aspirin", "Drug", ("acetylsalicylic acid", "ASA"), (("mesh", "D001241"),))
+HEADACHE = Entity("disease:headache", "Headache", "Disease", ("cephalalgia",))
+BAYER = Entity("org:bayer", "Bayer AG", "Company")
+IBU = Entity("drug:ibuprofen", "Ibuprofen", "Drug")
+FEVER = Entity("disease:fever", "Fever", "Disease")
+
+
+def prov(doc: str, start: int = 0, sentence: str = "s") -> Provenance:
+    return Provenance(doc, start, start + 10, sentence, "pattern")
+
+
+def fact_set(store: GraphStore) -> set[tuple[str, str, str]]:
+    return {t.key for t in store.triples()}
+
+
+def extraction(doc_id: str, text: str, triples: tuple[Triple, ...], entities: tuple[Entity, ...] = (),
+               mentions: tuple[Mention, ...] = ()) -> Extraction:
+    return Extraction(Document(doc_id, text, f"{doc_id}.txt"), mentions, triples, entities)
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, make_store) -> GraphStore:
+    return make_store(request.param)
+
+
+def seed(store: GraphStore) -> None:
+    store.add([
+        Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.9, (prov("d1"),)),
+        Triple(BAYER.id, "MANUFACTURES", ASPIRIN.id, 0.8, (prov("d2"),)),
+        Triple(IBU.id, "TREATS", FEVER.id, 0.7, (prov("d3"),)),
+    ], [ASPIRIN, HEADACHE, BAYER, IBU, FEVER])
+
+
+def test_store_satisfies_protocol(store):
+    assert isinstance(store, GraphStore)
+
+
+def test_store_entity_round_trips(store):
+    seed(store)
+    got = store.entity(ASPIRIN.id)
+    assert (got.id, got.name, got.type) == (ASPIRIN.id, "Aspirin", "Drug")
+    assert set(got.aliases) == set(ASPIRIN.aliases)
+    assert got.external() == {"mesh": "D001241"}
+    assert store.entity("nope") is None
+
+
+def test_store_find_entities_by_name_alias_and_part(store):
+    seed(store)
+    assert [e.id for e in store.find_entities("aspirin")] == [ASPIRIN.id]
+    assert [e.id for e in store.find_entities("  ASPIRIN. ")] == [ASPIRIN.id]
+    assert [e.id for e in store.find_entities("Acetylsalicylic Acid")] == [ASPIRIN.id]
+    assert BAYER.id in [e.id for e in store.find_entities("bayer")]
+    assert store.find_entities("zzz-unknown") == []
+    assert store.find_entities("") == []
+
+
+def test_store_add_is_idempotent_and_merges_provenance(store):
+    seed(store)
+    seed(store)
+    assert len(list(store.triples())) == 3
+    store.add([Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.95, (prov("d9", 5),))])
+    (fact,) = [t for t in store.triples() if t.key == (ASPIRIN.id, "TREATS", HEADACHE.id)]
+    assert {p.doc_id for p in fact.provenance} == {"d1", "d9"}
+    assert fact.confidence == pytest.approx(0.95)
+    store.add([Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.1)])
+    (fact,) = [t for t in store.triples() if t.key == (ASPIRIN.id, "TREATS", HEADACHE.id)]
+    assert fact.confidence == pytest.approx(0.95)  # confidence keeps the best seen
+
+
+def test_store_entity_upsert_keeps_first_name_and_merges_aliases(store):
+    seed(store)
+    store.add([], [Entity(ASPIRIN.id, "Aspirin 2", "Other", ("Aspirin tablet",), (("drugbank", "DB00945"),))])
+    got = store.entity(ASPIRIN.id)
+    assert (got.name, got.type) == ("Aspirin", "Drug")
+    assert set(got.aliases) == {"acetylsalicylic acid", "ASA", "Aspirin tablet"}
+    assert got.external() == {"mesh": "D001241", "drugbank": "DB00945"}
+    assert [e.id for e in store.find_entities("aspirin tablet")] == [ASPIRIN.id]
+
+
+def test_store_neighbours_respects_hops_and_relation(store):
+    seed(store)
+    one = {t.key for t in store.neighbours(ASPIRIN.id)}
+    assert one == {(ASPIRIN.id, "TREATS", HEADACHE.id), (BAYER.id, "MANUFACTURES", ASPIRIN.id)}
+    store.add([Triple(HEADACHE.id, "ASSOCIATED_WITH", FEVER.id)])
+    two = {t.key for t in store.neighbours(BAYER.id, hops=2)}
+    assert two == {(BAYER.id, "MANUFACTURES", ASPIRIN.id), (ASPIRIN.id, "TREATS", HEADACHE.id)}
+    three = {t.key for t in store.neighbours(BAYER.id, hops=3)}
+    assert (HEADACHE.id, "ASSOCIATED_WITH", FEVER.id) in three
+    only = {t.key for t in store.neighbours(ASPIRIN.id, relation="TREATS")}
+    assert only == {(ASPIRIN.id, "TREATS", HEADACHE.id)}
+    (t,) = [t for t in store.neighbours(HEADACHE.id, relation="TREATS")]
+    assert t.provenance == (prov("d1"),)
+    assert store.neighbours("nope") == []
+    with pytest.raises(KGError):
+        store.neighbours(ASPIRIN.id, hops=0)
+
+
+def test_store_path_is_shortest_and_empty_when_none(store):
+    seed(store)
+    store.add([Triple(HEADACHE.id, "ASSOCIATED_WITH", FEVER.id)])
+    path = store.path(BAYER.id, FEVER.id)
+    assert [t.key for t in path] == [(BAYER.id, "MANUFACTURES", ASPIRIN.id), (ASPIRIN.id, "TREATS", HEADACHE.id),
+                                     (HEADACHE.id, "ASSOCIATED_WITH", FEVER.id)]
+    assert path[0].provenance == (prov("d2"),)
+    assert store.path(BAYER.id, FEVER.id, max_hops=2) == []
+    store.add([], [Entity("x:lonely", "Lonely", "Thing")])
+    assert store.path(BAYER.id, "x:lonely") == []
+
+
+def test_store_documents_are_stored_atomically_and_idempotently(store):
+    ext = extraction("doc-a", "Aspirin treats headache.", (Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.9,
+                                                                  (prov("doc-a", 0, "Aspirin treats headache."),)),),
+                     (ASPIRIN, HEADACHE), (Mention(0, 7, "Aspirin", "DRUG", ASPIRIN.id),
+                                           Mention(15, 23, "headache", "DISEASE", HEADACHE.id)))
+    store.add_extraction(ext, "h1")
+    store.add_extraction(ext, "h1")
+    assert store.has_document("doc-a") and store.has_document("doc-a", "h1")
+    assert not store.has_document("doc-a", "other") and not store.has_document("doc-b")
+    assert store.document_ids() == ["doc-a"]
+    assert store.document_text("doc-a") == "Aspirin treats headache."
+    assert store.document_text("missing") is None
+    assert len(list(store.triples())) == 1
+    (fact,) = store.triples()
+    assert fact.provenance == (Provenance("doc-a", 0, 10, "Aspirin treats headache.", "pattern"),)
+    st = store.stats()
+    assert (st.documents, st.entities, st.relations) == (1, 2, 1)
+
+
+def test_store_reingest_replaces_a_changed_document(store):
+    store.add_extraction(extraction("doc-a", "v1", (Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.9,
+                                                           (prov("doc-a"),)),), (ASPIRIN, HEADACHE)), "h1")
+    store.add_extraction(extraction("doc-a", "v2", (Triple(IBU.id, "TREATS", FEVER.id, 0.9,
+                                                           (prov("doc-a"),)),), (IBU, FEVER)), "h2")
+    assert fact_set(store) == {(IBU.id, "TREATS", FEVER.id)}
+    assert store.has_document("doc-a", "h2") and store.document_text("doc-a") == "v2"
+
+
+def test_store_remove_document_removes_only_what_it_alone_supported(store):
+    shared = Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.9, (prov("doc-a"),))
+    store.add([], [BAYER])  # pinned: seeded entities stay
+    store.add_extraction(extraction("doc-a", "a", (shared, Triple(BAYER.id, "MANUFACTURES", ASPIRIN.id, 0.8,
+                                                                  (prov("doc-a", 20),))),
+                                    (ASPIRIN, HEADACHE), (Mention(0, 7, "Aspirin", "DRUG", ASPIRIN.id),
+                                                          Mention(9, 14, "Bayer", "ORG", BAYER.id))), "ha")
+    store.add_extraction(extraction("doc-b", "b", (Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.7, (prov("doc-b"),)),
+                                                   Triple(IBU.id, "TREATS", FEVER.id, 0.7, (prov("doc-b", 30),))),
+                                    (ASPIRIN, HEADACHE, IBU, FEVER),
+                                    (Mention(0, 9, "Ibuprofen", "DRUG", IBU.id),)), "hb")
+    assert store.remove_document("doc-a") == 1  # MANUFACTURES went; TREATS is still supported by doc-b
+    assert fact_set(store) == {(ASPIRIN.id, "TREATS", HEADACHE.id), (IBU.id, "TREATS", FEVER.id)}
+    (treats,) = [t for t in store.triples() if t.head_id == ASPIRIN.id]
+    assert [p.doc_id for p in treats.provenance] == ["doc-b"]
+    assert store.entity(BAYER.id) is not None  # pinned
+    assert store.entity(ASPIRIN.id) is not None  # still in a fact
+    assert store.remove_document("doc-b") == 2
+    assert fact_set(store) == set()
+    assert store.entity(IBU.id) is None  # extracted, unpinned, no longer mentioned or related
+    assert store.entity(BAYER.id) is not None
+    assert store.document_ids() == []
+    with pytest.raises(KGError):
+        store.remove_document("doc-b")
+
+
+def test_store_bulk_load_counts_new_facts_and_is_idempotent(store):
+    rows = [(ASPIRIN.id, "TREATS", HEADACHE.id), (IBU.id, "TREATS", FEVER.id), (IBU.id, "TREATS", FEVER.id)]
+    assert store.bulk_load(rows, [ASPIRIN, HEADACHE, IBU, FEVER], source="hetionet", batch=2) == 2
+    assert store.bulk_load(rows, [ASPIRIN], source="hetionet", batch=2) == 0
+    facts = list(store.triples())
+    assert len(facts) == 2
+    assert all(t.provenance == (Provenance("hetionet", 0, 0, "", "import"),) for t in facts)
+    assert store.stats().entities == 4
+
+
+def test_store_stats_and_names(store):
+    seed(store)
+    st = store.stats()
+    assert (st.entities, st.relations, st.documents) == (5, 3, 0)
+    assert dict(st.by_relation) == {"TREATS": 2, "MANUFACTURES": 1}
+    assert dict(st.by_type) == {"Drug": 2, "Disease": 2, "Company": 1}
+    names = set(store.names())
+    assert ("ASA", ASPIRIN.id, "Drug") in names and ("Bayer AG", BAYER.id, "Company") in names
+    assert [e.id for e in store.entities()] == sorted(e.id for e in (ASPIRIN, HEADACHE, BAYER, IBU, FEVER))
+
+
+def test_store_facts_with_unknown_endpoints_are_kept(store):
+    store.add([Triple("x:a", "RELATED_TO", "x:b")])
+    assert fact_set(store) == {("x:a", "RELATED_TO", "x:b")}
+    assert store.entity("x:a") is None
+    assert [t.key for t in store.neighbours("x:a")] == [("x:a", "RELATED_TO", "x:b")]
+
+
+READ_QUERIES = {
+    "embedded": "SELECT count(*) AS n FROM entities",
+    "rdf": "SELECT (COUNT(?e) AS ?n) WHERE { ?e a kg:Entity }",
+    "neo4j": "MATCH (e) WHERE e.id = 'drug:aspirin' RETURN count(e) AS n",
+}
+WRITE_QUERIES = {
+    "embedded": "DELETE FROM entities",
+    "rdf": "DELETE WHERE { ?s ?p ?o }",
+    "neo4j": "MATCH (e) WHERE e.id = 'drug:aspirin' DETACH DELETE e",
+}
+
+
+def test_store_query_reads_and_refuses_writes_without_write(store):
+    seed(store)
+    res = store.query(READ_QUERIES[store.name])
+    assert res.columns == ("n",)
+    assert res.rows[0][0] >= 1
+    with pytest.raises(KGError, match="--write"):
+        store.query(WRITE_QUERIES[store.name])
+    assert store.entity(ASPIRIN.id) is not None
