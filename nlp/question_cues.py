@@ -13,6 +13,8 @@ CUES: tuple[tuple[str, str, bool], ...] = (
     (r"parent(?: company| firm| group)?|\bowns?\b|\bown(?:er|ers)\b", "SUBSIDIARY_OF", True),
     (r"subsidiar(?:y|ies)|\bunits? of\b|\bdivisions? of\b|\bowned\b", "SUBSIDIARY_OF", False),
     (r"risk factors?|associat(?:ed|ion)|\blinked\b|correlat(?:ed|ion)", "ASSOCIATED_WITH", False),
+    (r"\bsymptoms?\b|\bsigns?\b|manifestations?", "ASSOCIATED_WITH", True),
+    (r"\bpresent(?:s|ing)?(?: with)?\b|characteri[sz]ed by", "ASSOCIATED_WITH", False),
     (r"interact(?:s|ion|ions)?|combin(?:e|ed)|taken (?:together )?with|\bmix(?:ed)?\b", "INTERACTS_WITH", False),
     (r"treat(?:s|ed|ing|ment|ments)?|therap(?:y|ies)|\bcures?\b|medications? for|drugs? (?:for|against)|"
      r"prescribed|indicated|used (?:for|against|in)|\bmanages?\b", "TREATS", False),

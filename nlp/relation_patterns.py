@@ -36,9 +36,14 @@ CUES: tuple[tuple[str, str, str], ...] = (
      r"(?:is|are) the (?:maker|manufacturer|producer) of)" + END),
     ("MANUFACTURES", "rev", r"^\s*(?:,\s*)?(?:which is |is |are |was )?(?:made|manufactured|produced|marketed|developed|sold)\s+by\s*$"
      r"|^\s*(?:,\s*)?(?:a (?:drug|product|medicine) (?:of|from))\s*$"),
-    ("ASSOCIATED_WITH", "fwd", r"\b(?:(?:is|are|was|were) (?:strongly |closely )?(?:associated|linked|correlated) with|"
+    ("ASSOCIATED_WITH", "fwd", r"\b(?:presents? with|(?:is|are) characteri[sz]ed by|(?:frequently |often |commonly )?"
+     r"(?:reports?|experiences?|develops?)|(?:is|are|was|were) (?:strongly |closely )?(?:associated|linked|correlated) with|"
      r"(?:is|are) a (?:major |known |common )?risk factor for|raises? the risk of|increases? (?:the )?(?:risk|likelihood) of|"
      r"(?:often |frequently |commonly )?(?:co-?occurs?|accompanies) with)" + END),
+    ("ASSOCIATED_WITH", "rev", r"^\s*(?:is|are|was|were)\s+(?:a|an|the)?\s*(?:common |typical |frequent |known |classic )?"
+     r"(?:symptom|sign|feature|manifestation|complication) of\s*$"),
+    ("CAUSES", "rev", r"\b(?:reported|seen|observed|described) (?:in|among) (?:patients|people|users|adults|children) "
+     r"(?:taking|on|given|receiving|treated with)\s*$"),
     # --- financial -------------------------------------------------------------------------
     ("ACQUIRED", "fwd", r"\b(?:acquired|acquires|acquire|acquiring|bought|buys|buy|purchased|purchases|took over|takes over|"
      r"(?:acquisition|purchase|takeover|buyout) of|(?:agreed|agreement|deal|plans|offer|bid) to (?:acquire|buy|purchase|take over)|"
