@@ -30,15 +30,23 @@ from kg.records import Entity  # noqa: E402
 
 KIND_TYPE = {"Compound": "Chemical", "Disease": "Disease", "Side Effect": "Disease", "Symptom": "Disease"}
 REL = {"CtD": "TREATS", "CcSE": "CAUSES", "DpS": "ASSOCIATED_WITH"}
+# Phrasings marked HELD_OUT were written for this benchmark without a matching pattern cue being written for them
+# afterwards; the rest are phrasings the pattern cues were written or extended for. Fact recall is reported per group.
+HELD_OUT = {"{h} remains a mainstay of therapy in {t}.", "Guidelines recommend {h} as initial therapy for {t}.",
+            "{t} occurred more often with {h} than with placebo.", "Exposure to {h} has been linked to {t}.",
+            "Many patients with {h} also have {t}."}
 SENTENCES = {
     "TREATS": ["{h} is used to treat {t}.", "{t} is commonly treated with {h}.", "Patients with {t} were given {h}.",
                "{h} is approved for {t}.", "Clinicians prescribe {h} for the treatment of {t}.",
-               "{h} has shown efficacy against {t} in several trials.", "For {t}, doctors often reach for {h}."],
+               "{h} has shown efficacy against {t} in several trials.", "For {t}, doctors often reach for {h}.",
+               "{h} remains a mainstay of therapy in {t}.", "Guidelines recommend {h} as initial therapy for {t}."],
     "CAUSES": ["{h} can cause {t}.", "{t} is a known side effect of {h}.",
                "{t} has been reported in patients taking {h}.", "Treatment with {h} may lead to {t}.",
-               "Some people on {h} develop {t}.", "{h} users occasionally experience {t}."],
+               "Some people on {h} develop {t}.", "{h} users occasionally experience {t}.",
+               "{t} occurred more often with {h} than with placebo.", "Exposure to {h} has been linked to {t}."],
     "ASSOCIATED_WITH": ["{h} often presents with {t}.", "{t} is a common symptom of {h}.",
-                        "Patients with {h} frequently report {t}.", "{t} is frequently seen in {h}."],
+                        "Patients with {h} frequently report {t}.", "{t} is frequently seen in {h}.",
+                        "Many patients with {h} also have {t}."],
 }
 ONE_HOP = {  # (relation, asks for): phrasings; {e} is the given entity
     ("TREATS", "tail"): ["What does {e} treat?", "What is {e} used to treat?", "Which diseases can {e} treat?"],
@@ -97,13 +105,19 @@ def build(quick: bool, seed: int):
     return entities, sorted(facts), rng
 
 
-def documents(entities, facts, rng) -> list[dict]:
+def documents(entities, facts, rng, phrasing: dict | None = None) -> list[dict]:
+    """One document per head entity; ``phrasing`` records which template stated each fact."""
     by_head = defaultdict(list)
     for f in facts:
         by_head[f[0]].append(f)
     docs = []
     for i, (head, fs) in enumerate(sorted(by_head.items())):
-        sents = [rng.choice(SENTENCES[r]).format(h=entities[h].name, t=entities[t].name) for h, r, t in fs]
+        sents = []
+        for h, r, t in fs:
+            tmpl = rng.choice(SENTENCES[r])
+            if phrasing is not None:
+                phrasing[(h, r, t)] = tmpl
+            sents.append(tmpl.format(h=entities[h].name, t=entities[t].name))
         sents = [s[0].upper() + s[1:] for s in sents]
         rng.shuffle(sents)
         docs.append({"id": f"het-doc-{i:04d}", "text": " ".join(sents)})
@@ -155,7 +169,8 @@ def main() -> None:
     from kg.records import Document
 
     entities, facts, rng = build(args.quick, args.seed)
-    docs = documents(entities, facts, rng)
+    phrasing: dict = {}
+    docs = documents(entities, facts, rng, phrasing)
     qs = questions(entities, facts, rng, args.quick)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -186,10 +201,15 @@ def main() -> None:
             args.keep.mkdir(parents=True, exist_ok=True)
             (args.keep / "documents.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
             (args.keep / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in qs), encoding="utf-8")
+    held = [f for f in facts if phrasing[f] in HELD_OUT]
+    seen = [f for f in facts if phrasing[f] not in HELD_OUT]
     summary = {
         "benchmark": "qa", "quick": args.quick, "seed": args.seed, "documents": len(docs), "facts_stated": len(facts),
         "facts_recovered": len(built & set(facts)), "facts_extracted": len(built),
-        "fact_recall": round(len(built & set(facts)) / len(facts), 4), "questions": len(qs),
+        "fact_recall": round(len(built & set(facts)) / len(facts), 4),
+        "fact_recall_pattern_phrasings": round(len(built & set(seen)) / max(1, len(seen)), 4),
+        "fact_recall_held_out_phrasings": round(len(built & set(held)) / max(1, len(held)), 4),
+        "questions": len(qs),
         "ingest_seconds": round(ingest_s, 2), "qa_seconds": round(qa_s, 2),
         "ms_per_question": round(1000 * qa_s / (2 * len(qs)), 2), **results, "hits@1_by_relation": per_rel,
         "new_entities": report.entities,

@@ -16,7 +16,9 @@ CUES: tuple[tuple[str, str, str], ...] = (
      r"used (?:to treat|in the treatment of|for)|(?:is|are|was|were) (?:approved|indicated|effective|prescribed|given) "
      r"(?:for|in|to treat|against)|(?:relieves?|controls?|lowers?|manages?|reduces?|improves?|alleviates?|prevents?)|"
      r"(?:a|the|first-line|standard|effective|mainstay) (?:of )?(?:treatment|therapy|drug|option) (?:for|of|in)|"
-     r"(?:for|in) the (?:treatment|management) of|therapy for|remains? (?:a|the) [\w-]+ (?:for|of))" + END),
+     r"(?:for|in) the (?:treatment|management) of|therapy for|remains? (?:a|the) [\w-]+ (?:for|of)|"
+     r"(?:shown |demonstrated |proven )?(?:efficacy|effective|activity|benefit) (?:against|in|for))" + END),
+    ("TREATS", "rev", r"^\s*,\s*(?:doctors|clinicians|physicians|guidelines)\s+(?:\w+\s+)?(?:reach for|recommend|prescribe|use|favou?r)\s*$"),
     ("TREATS", "rev", r"^(?:\s*(?:patients|adults|children|people|subjects)?\s*(?:with\s+<E>\s*)?(?:were|was|are|is|being)?\s*"
      r"(?:treated|managed|given|receiving|received|controlled|who received|on)\s+(?:with\s+)?)\s*$"),
     ("TREATS", "rev", r"\b(?:treatment|therapy|management) (?:of|for)\s*$|^\s*(?:is|are|was|were)?\s*(?:often |usually |commonly |typically )?"
@@ -25,7 +27,10 @@ CUES: tuple[tuple[str, str, str], ...] = (
      r"can (?:cause|lead to|trigger|induce|result in)|may (?:cause|lead to|trigger|induce|result in)|"
      r"(?:leads?|led) to|triggers?|results? in|(?:is|are|was|were) (?:linked|associated) with (?:an? )?(?:increased |higher )?"
      r"(?:risk of|cases of)|increases? the risk of|side effects? (?:such as|including|like|of)|"
-     r"adverse (?:effects?|events?|reactions?) (?:such as|including|like)|reported)" + END),
+     r"adverse (?:effects?|events?|reactions?) (?:such as|including|like)|reported|"
+     r"(?:users|patients|people) (?:\w+ )?(?:experience|develop|report|get))" + END),
+    ("CAUSES", "fwd", r"^\s+(?:\w+ )?(?:develops?|experiences?|gets?)" + END),
+    ("CAUSES", "fwd", r"^\s+(?:users|patients|recipients) (?:\w+ )?(?:experience|develop|report|get)" + END),
     ("CAUSES", "rev", r"^\s*(?:was|were|is|are|has been|have been)?\s*(?:caused|induced|triggered|provoked) by"
      r"|^\s*(?:associated with|due to|after|following|secondary to|attributed to)\s+(?:the\s+)?(?:use of|treatment with|exposure to|taking|intake of)?\s*$"
      r"|^\s*(?:is|are)\s+(?:a|an|the)?\s*(?:known|common|rare|serious|recognised|recognized)?\s*(?:side effect|adverse effect|complication) of\s*$"),
@@ -41,7 +46,8 @@ CUES: tuple[tuple[str, str, str], ...] = (
      r"(?:is|are) a (?:major |known |common )?risk factor for|raises? the risk of|increases? (?:the )?(?:risk|likelihood) of|"
      r"(?:often |frequently |commonly )?(?:co-?occurs?|accompanies) with)" + END),
     ("ASSOCIATED_WITH", "rev", r"^\s*(?:is|are|was|were)\s+(?:a|an|the)?\s*(?:common |typical |frequent |known |classic )?"
-     r"(?:symptom|sign|feature|manifestation|complication) of\s*$"),
+     r"(?:symptom|sign|feature|manifestation|complication) of\s*$"
+     r"|^\s*(?:is|are|was|were)\s+(?:\w+\s+)?(?:seen|observed|found|common|frequent|reported) (?:in|among)\s*$"),
     ("CAUSES", "rev", r"\b(?:reported|seen|observed|described) (?:in|among) (?:patients|people|users|adults|children) "
      r"(?:taking|on|given|receiving|treated with)\s*$"),
     # --- financial -------------------------------------------------------------------------
