@@ -71,7 +71,11 @@ def run(argv: list[str] | None = None) -> None:
     if debug:
         os.environ["KGNLP_DEBUG"] = "1"  # the interactive shell reads it too
     try:
-        result = typer.main.get_command(app).main(args=args, prog_name="kgnlp", standalone_mode=False)
+        from cli.config import default_map, find_config, option_defaults
+
+        command = typer.main.get_command(app)
+        defaults = default_map(command, option_defaults(find_config(args)))
+        result = command.main(args=args, prog_name="kgnlp", standalone_mode=False, default_map=defaults)
         code = result if isinstance(result, int) else 0
     except typer.Exit as exc:
         code = exc.exit_code
