@@ -39,6 +39,7 @@ def _register_optional() -> None:
         ("cli.commands.embed", (app,)),
         ("cli.commands.extraction", (app, train_app, entities_app)),
         ("cli.commands.viz", (app,)),
+        ("cli.commands.fusion", (app, train_app)),
     ):
         try:
             mod = importlib.import_module(module)

@@ -1,0 +1,303 @@
+"""Ablation of the fusion model: none | facts | embeddings | both on BC5CDR NER, Financial PhraseBank and PubMedQA.
+
+    python benchmarks/fusion.py prepare --out benchmarks/.work/fusion          # graph + KG embeddings + data copies (CPU)
+    python benchmarks/fusion.py run --prepared benchmarks/.work/fusion --quick [--device cuda] [--fusion none,both]
+
+``prepare`` builds one biomedical graph (BC5CDR *training-set* gold entities with their surface forms and
+chemical-induced-disease relations as CAUSES, plus Hetionet Compound/Disease/Side Effect/Symptom names and
+their edges from the 5k-per-type subset) in SQLite, trains TransE on it with ``kg.embeddings``, and copies the
+task data so ``run`` can go to a machine without the shared folder. The financial graph is the repo's
+``data/seed`` (a small fictional graph): Financial PhraseBank has no public graph here.
+Last stdout line of ``run``: one JSON object with every figure.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DATA = Path("/work/shared/datasets")
+HETIO_KINDS = {"Compound", "Disease", "Side Effect", "Symptom"}
+HETIO_RELS = {"CtD": "TREATS", "CpD": "PALLIATES", "CcSE": "CAUSES", "DpS": "PRESENTS", "CrC": "RESEMBLES",
+              "DrD": "RESEMBLES"}
+SIZES = {  # (train, eval) per task; eval for PubMedQA is taken from the official 500 test questions
+    "quick": {"ner": (120, 100), "fpb": (800, 400), "pubmedqa": (450, 500), "epochs": 3},
+    "smoke": {"ner": (4, 3), "fpb": (24, 16), "pubmedqa": (8, 8), "epochs": 1},
+    "full": {"ner": (500, 500), "fpb": (3876, 485), "pubmedqa": (450, 500), "epochs": 4},
+}
+
+
+# ---------------------------------------------------------------- prepare (CPU, once)
+def prepare(out: Path, emb_seconds: int) -> dict:
+    from kg.embeddings import TrainConfig, train_embeddings
+    from kg.records import Entity, Triple
+    from kg.seed import read_seed
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.formats.pubtator import read_pubtator
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("CDR_TrainingSet.PubTator.txt", "CDR_DevelopmentSet.PubTator.txt", "CDR_TestSet.PubTator.txt"):
+        shutil.copy(DATA / "bc5cdr" / name, out / name)
+    shutil.copy(DATA / "pubmedqa" / "ori_pqal.json", out / "ori_pqal.json")
+    shutil.copy(DATA / "pubmedqa" / "test_ground_truth.json", out / "test_ground_truth.json")
+    shutil.copy(DATA / "financial-phrasebank" / "FinancialPhraseBank-v1.0" / "Sentences_50Agree.txt", out / "fpb.txt")
+    started = time.perf_counter()
+    docs = read_pubtator(out / "CDR_TrainingSet.PubTator.txt")
+    surfaces: dict[str, Counter] = defaultdict(Counter)
+    kinds: dict[str, str] = {}
+    for d in docs:
+        for m in d.mentions:
+            for i in m.ids:
+                if i and i != "-1":
+                    surfaces[i][m.text.lower()] += 1
+                    kinds[i] = m.label
+    entities = [Entity(i, c.most_common(1)[0][0], kinds[i], tuple(s for s, _ in c.most_common(12)[1:]))
+                for i, c in surfaces.items()]
+    triples = {(r.head, "CAUSES", r.tail) for d in docs for r in d.relations if r.head in surfaces and r.tail in surfaces}
+    hetio_kind = {}
+    with open(DATA / "hetionet" / "hetionet-v1.0-nodes.tsv", encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            nid, name, kind = line.rstrip("\n").split("\t")
+            if kind in HETIO_KINDS:
+                hetio_kind[nid] = kind
+                entities.append(Entity(nid, name.lower(), "Chemical" if kind == "Compound" else "Disease"))
+    with gzip.open(DATA / "hetionet" / "edges-5k.sif.gz", "rt", encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            s, meta, t = line.rstrip("\n").split("\t")
+            if meta in HETIO_RELS and s in hetio_kind and t in hetio_kind:
+                triples.add((s, HETIO_RELS[meta], t))
+    bio = SQLiteStore.open(out / "bio.db")
+    bio.add([Triple(h, r, t) for h, r, t in sorted(triples)], entities)
+    seed = read_seed(Path(__file__).resolve().parents[1] / "data" / "seed")
+    fin = SQLiteStore.open(out / "fin.db")
+    fin.add(seed.triples, seed.entities)
+    graph_s = time.perf_counter() - started
+    info = {"bio_entities": len(entities), "bio_triples": len(triples), "fin_entities": len(seed.entities),
+            "fin_triples": len(seed.triples), "graph_seconds": round(graph_s, 1)}
+    for name, store in (("bio", bio), ("fin", fin)):
+        t0 = time.perf_counter()
+        res = train_embeddings(store, TrainConfig(model="transe", dim=32, epochs=60, seed=0, patience=2,
+                                                  max_seconds=emb_seconds))
+        res.embeddings.save(out / f"emb-{name}")
+        info[f"{name}_embedding_seconds"] = round(time.perf_counter() - t0, 1)
+        info[f"{name}_embedding_valid_mrr"] = res.embeddings.meta.valid_mrr
+        store.close()
+    (out / "prepared.json").write_text(json.dumps(info, indent=1))
+    return info
+
+
+# ---------------------------------------------------------------- tasks
+def fpb_split(prepared: Path, seed: int, n_train: int, n_test: int):
+    """Fixed 80/10/10 split of Sentences_50Agree by ``seed``; then the first ``n_train``/``n_test`` of train/test."""
+    from fusion.data import TextExample
+
+    rows = []
+    for line in (prepared / "fpb.txt").read_bytes().decode("latin-1").splitlines():
+        text, _, label = line.rpartition("@")
+        if text:
+            rows.append(TextExample(text.strip(), (label.strip(),)))
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    n = len(rows)
+    train = [rows[i] for i in order[: int(0.8 * n)]]
+    dev = [rows[i] for i in order[int(0.8 * n): int(0.9 * n)]]
+    test = [rows[i] for i in order[int(0.9 * n):]]
+    return train[:n_train], dev[: max(50, n_train // 8)], test[:n_test]
+
+
+def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int):
+    """Official PQA-L split: 500 test ids; the other 500 are train (50 of them dev, by seed)."""
+    from fusion.data import read_pubmedqa
+
+    test_ids = set(json.loads((prepared / "test_ground_truth.json").read_text()))
+    data = json.loads((prepared / "ori_pqal.json").read_text())
+    train_ids = sorted(set(data) - test_ids)
+    random.Random(seed).shuffle(train_ids)
+    dev_ids, train_ids = set(train_ids[:50]), set(train_ids[50:50 + n_train])
+    test = read_pubmedqa(prepared / "ori_pqal.json", test_ids)
+    return (read_pubmedqa(prepared / "ori_pqal.json", train_ids), read_pubmedqa(prepared / "ori_pqal.json", dev_ids),
+            test[:n_test])
+
+
+def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work):
+    from fusion.config import FusionConfig
+    from fusion.model import FusedModel
+    from fusion.predict import outputs, sequence_scores
+    from fusion.tasks import train_classifier
+    from fusion.examples import InputBuilder
+    from transformers import AutoTokenizer
+
+    train, dev, test = examples
+    cfg = FusionConfig(head="sequence", fusion=fusion, max_length=max_length, max_facts=4)
+    report = train_classifier(train, work, cfg, encoder=encoder, knowledge=knowledge, settings=settings, dev=dev)
+    model = FusedModel.load(work).to(settings.device)
+    tok = AutoTokenizer.from_pretrained(str(work))
+    builder = InputBuilder(tok, model.config, knowledge, model.entity_row)
+    index = {lab: i for i, lab in enumerate(model.config.labels)}
+    items = [builder.sequence(e.text, index.get(e.labels[0], -1), e.pair) for e in test]
+    _sync(settings.device)
+    t0 = time.perf_counter()
+    outputs(model, items, 32, settings.device)
+    _sync(settings.device)
+    infer = time.perf_counter() - t0
+    scores = sequence_scores(model, items, device=settings.device)
+    linked = sum(1 for it in items if any(it.entity_rows) or len(it) > sum(len(b) for b in it.body) + 1 + len(it.body))
+    return {"accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"], "train_seconds": report.train.seconds,
+            "epochs": report.train.epochs_run, "infer_per_s": len(items) / infer, "n_test": len(items),
+            "n_train": len(train), "test_with_knowledge": linked}
+
+
+def run_ner(examples, encoder, fusion, knowledge, settings, max_length, work):
+    from fusion.examples import InputBuilder
+    from fusion.model import FusedModel
+    from fusion.ner import ner_f1, predict_fused_ner, train_fused_ner
+    from transformers import AutoTokenizer
+
+    train, dev, test = examples
+    report = train_fused_ner(train, work, fusion=fusion, encoder=encoder, dev_docs=dev, settings=settings,
+                             max_length=max_length, knowledge=knowledge)
+    model = FusedModel.load(work).to(settings.device)
+    tok = AutoTokenizer.from_pretrained(str(work))
+    builder = InputBuilder(tok, model.config, knowledge, model.entity_row)
+    _sync(settings.device)
+    t0 = time.perf_counter()
+    pred = predict_fused_ner(model, builder, test)
+    _sync(settings.device)
+    infer = time.perf_counter() - t0
+    scores = ner_f1(test, pred)
+    return {"f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
+            "train_seconds": report.train.seconds, "epochs": report.train.epochs_run,
+            "infer_docs_per_s": len(test) / infer, "n_test": len(test), "n_train": len(train)}
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def run(args) -> dict:
+    import torch
+
+    from fusion.context import NameLinker
+    from fusion.examples import Knowledge
+    from fusion.train import TrainSettings
+    from kg.embeddings import KGEmbeddings
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.formats.pubtator import read_pubtator
+
+    prepared = Path(args.prepared)
+    if not (prepared / "prepared.json").exists():
+        print(json.dumps({"prepare": prepare(prepared, args.embedding_seconds)}), file=sys.stderr)
+    size = SIZES["smoke" if args.smoke else "quick" if args.quick else "full"]
+    fusions = args.fusion.split(",")
+    tasks = args.tasks.split(",")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    encoder = args.encoder or str(_default_encoder())
+    stores = {n: SQLiteStore.open(prepared / f"{n}.db", create=False) for n in ("bio", "fin")}
+    linkers = {n: NameLinker.from_store(s) for n, s in stores.items()}
+    embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in ("bio", "fin")}
+    bc_train = read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt")
+    bc_dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")
+    bc_test = read_pubtator(prepared / "CDR_TestSet.PubTator.txt")
+    results: dict = {t: {f: [] for f in fusions} for t in tasks}
+    work_root = Path(tempfile.mkdtemp(prefix="fusion-bench-"))
+    torch.set_num_threads(args.threads) if args.threads else None
+    for seed in seeds:  # seed-major, so a run cut short still holds whole comparisons
+        for task in tasks:
+            graph = "fin" if task == "fpb" else "bio"
+            for fusion in fusions:
+                knowledge = None if fusion == "none" else Knowledge(
+                    store=stores[graph], linker=linkers[graph], embeddings=embs[graph], facts_per_entity=2, max_facts=4)
+                settings = TrainSettings(epochs=size["epochs"], batch_size=16, learning_rate=args.lr, seed=seed,
+                                         patience=2, device=args.device)
+                work = work_root / f"{task}-{fusion}-{seed}"
+                n_train, n_test = size[task]
+                t0 = time.perf_counter()
+                if task == "ner":
+                    rng = random.Random(seed)
+                    tr = rng.sample(bc_train, min(n_train, len(bc_train)))
+                    res = run_ner((tr, bc_dev[:40 if not args.smoke else 3], bc_test[:n_test]), encoder, fusion, knowledge, settings, 128, work)
+                elif task == "fpb":
+                    res = run_classification(task, fpb_split(prepared, seed, n_train, n_test), encoder, fusion,
+                                             knowledge, settings, 96, work)
+                else:
+                    res = run_classification(task, pubmedqa_split(prepared, seed, n_train, n_test), encoder, fusion,
+                                             knowledge, settings, 256, work)
+                res["seed"], res["wall_seconds"] = seed, round(time.perf_counter() - t0, 1)
+                results[task][fusion].append(res)
+                print(json.dumps({"task": task, "fusion": fusion, **res}), file=sys.stderr, flush=True)
+                shutil.rmtree(work, ignore_errors=True)
+                _write_partial(args, results)
+    return {"config": {"quick": args.quick, "smoke": args.smoke, "sizes": size, "seeds": seeds, "device": args.device,
+                       "encoder": Path(encoder).name, "lr": args.lr,
+                       "prepared": json.loads((prepared / "prepared.json").read_text())},
+            "summary": summarise(results), "runs": results}
+
+
+def summarise(results: dict) -> dict:
+    out: dict = {}
+    for task, by_fusion in results.items():
+        for fusion, runs in by_fusion.items():
+            if not runs:
+                continue
+            keys = [k for k in runs[0] if isinstance(runs[0][k], (int, float)) and k != "seed"]
+            out.setdefault(task, {})[fusion] = {
+                k: {"mean": round(statistics.mean(r[k] for r in runs), 4),
+                    "std": round(statistics.stdev([r[k] for r in runs]), 4) if len(runs) > 1 else 0.0}
+                for k in keys}
+    return out
+
+
+def _write_partial(args, results) -> None:
+    if args.partial:
+        Path(args.partial).write_text(json.dumps({"summary": summarise(results), "runs": results}, indent=1))
+
+
+def _default_encoder() -> Path:
+    from nlp.models import encoder_path
+
+    return encoder_path(None)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pp = sub.add_parser("prepare")
+    pp.add_argument("--out", default="benchmarks/.work/fusion")
+    pp.add_argument("--embedding-seconds", type=int, default=120)
+    pr = sub.add_parser("run")
+    pr.add_argument("--prepared", default="benchmarks/.work/fusion")
+    pr.add_argument("--embedding-seconds", type=int, default=120)
+    pr.add_argument("--quick", action="store_true", help="small subsets (see SIZES)")
+    pr.add_argument("--smoke", action="store_true", help="a few examples per task, to check the wiring")
+    pr.add_argument("--fusion", default="none,facts,embeddings,both")
+    pr.add_argument("--tasks", default="ner,fpb,pubmedqa")
+    pr.add_argument("--seeds", default="1,2,3")
+    pr.add_argument("--device", default="cpu")
+    pr.add_argument("--encoder", default="")
+    pr.add_argument("--lr", type=float, default=5e-5)
+    pr.add_argument("--threads", type=int, default=0)
+    pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
+    args = p.parse_args()
+    if args.cmd == "prepare":
+        print(json.dumps(prepare(Path(args.out), args.embedding_seconds)))
+        return
+    print(json.dumps(run(args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""``kgnlp train classify|qa`` and ``kgnlp classify``: thin wiring over ``fusion``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.common import JsonOpt, QuietOpt, WorkspaceOpt, read_text_arg
+
+FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
+EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
+
+
+def register(app: typer.Typer, train_app: typer.Typer) -> None:
+    train_app.command("classify")(train_classify_cmd)
+    train_app.command("qa")(train_qa_cmd)
+    app.command("classify")(classify_cmd)
+
+
+def _knowledge(workspace: Path, fusion: str, need: bool):
+    """The workspace's graph (and its best embeddings when the embeddings path is on), or None for 'none'."""
+    if fusion == "none" and not need:
+        return None, None
+    from cli.common import open_store
+    from cli.common import workspace as open_ws
+    from fusion.errors import FusionError
+    from fusion.examples import Knowledge
+
+    ws_path = Path(workspace)
+    if not ws_path.exists():
+        raise FusionError(f"Workspace '{workspace}' does not exist; fusion '{fusion}' needs its graph. "
+                          "Run `kgnlp ingest ...` first or use --fusion none.")
+    store = open_store(open_ws(ws_path))
+    embeddings = None
+    if fusion in ("embeddings", "both"):
+        from kg.embeddings import load_embeddings
+
+        embeddings = load_embeddings(ws_path)
+    return Knowledge(store=store, embeddings=embeddings), store
+
+
+def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int):
+    from fusion.train import TrainSettings
+
+    return TrainSettings(epochs=epochs, batch_size=batch_size, accumulate=accumulate, learning_rate=lr, seed=seed,
+                         max_steps=max_steps, patience=patience)
+
+
+def _run_training(fn, quiet: bool):
+    from cli.console import progress_bar
+
+    with progress_bar("training", enabled=not quiet) as update:
+        return fn(lambda p: update(p.step, p.total_steps))
+
+
+def _emit(report: dict, as_json: bool, line: str) -> None:
+    import json
+
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        typer.echo(line)
+
+
+def train_classify_cmd(
+    data: Annotated[Path, typer.Option("--data", help="JSONL: {\"text\", \"label\"} or {\"text\", \"labels\": [...]}.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the trained model.")],
+    fusion: FusionOpt = "none",
+    encoder: EncoderOpt = None,
+    fact_mode: Annotated[str, typer.Option("--fact-mode", help="kbert (mask + soft positions) or concat.")] = "kbert",
+    inject_layer: Annotated[int, typer.Option("--inject-layer", min=0, help="0 = input embeddings, k = after layer k.")] = 0,
+    epochs: Annotated[int, typer.Option("--epochs", min=1)] = 3,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
+    accumulate: Annotated[int, typer.Option("--accumulate", min=1, help="Gradient accumulation steps.")] = 1,
+    lr: Annotated[float, typer.Option("--lr", help="Encoder learning rate.")] = 5e-5,
+    max_length: Annotated[int, typer.Option("--max-length", min=16)] = 128,
+    seed: Annotated[int, typer.Option("--seed")] = 13,
+    patience: Annotated[int, typer.Option("--patience", min=1, help="Epochs without dev gain before stopping.")] = 2,
+    max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
+    workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Fine-tune a (knowledge-fused) text classifier; resumes from OUT/checkpoint if present.
+
+    Example: kgnlp train classify --data data/labelled/sentiment.jsonl --fusion both --out models/sentiment
+    """
+    from fusion.config import FusionConfig
+    from fusion.data import read_classification
+    from fusion.tasks import train_classifier
+
+    examples, multi = read_classification(data)
+    knowledge, _ = _knowledge(workspace, fusion, False)
+    cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
+                       fact_mode=fact_mode, inject_layer=inject_layer, max_length=max_length)
+    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience)
+    report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
+                                                       settings=settings, progress=cb), quiet)
+    dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
+    _emit(report.as_dict(), as_json, f"Saved {out_dir} ({report.train.epochs_run} epochs, "
+                                     f"{report.train.seconds:.1f} s){'; dev ' + dev if dev else ''}")
+
+
+def train_qa_cmd(
+    data: Annotated[Path, typer.Option("--data", help="JSONL {\"question\",\"context\",\"answer\"} or PubMedQA JSON.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the trained model.")],
+    fusion: FusionOpt = "none",
+    encoder: EncoderOpt = None,
+    epochs: Annotated[int, typer.Option("--epochs", min=1)] = 3,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 8,
+    accumulate: Annotated[int, typer.Option("--accumulate", min=1)] = 2,
+    lr: Annotated[float, typer.Option("--lr")] = 5e-5,
+    max_length: Annotated[int, typer.Option("--max-length", min=32)] = 256,
+    seed: Annotated[int, typer.Option("--seed")] = 13,
+    patience: Annotated[int, typer.Option("--patience", min=1)] = 2,
+    max_steps: Annotated[int, typer.Option("--max-steps", min=0)] = 0,
+    workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Fine-tune QA: extractive spans, or yes/no/maybe (PubMedQA JSON, or JSONL answers yes/no/maybe).
+
+    Example: kgnlp train qa --data ori_pqal.json --fusion facts --out models/pubmedqa
+    """
+    from fusion.config import FusionConfig
+    from fusion.data import read_qa
+    from fusion.tasks import train_classifier, train_span_qa
+
+    examples, kind = read_qa(data)
+    knowledge, _ = _knowledge(workspace, fusion, False)
+    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience)
+    if kind == "yesno":
+        cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length)
+        fn = lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
+                                         settings=settings, progress=cb)
+    else:
+        cfg = FusionConfig(head="span", fusion=fusion, max_length=max_length)
+        fn = lambda cb: train_span_qa(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
+                                      settings=settings, progress=cb)
+    report = _run_training(fn, quiet)
+    dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
+    _emit({**report.as_dict(), "kind": kind}, as_json,
+          f"Saved {out_dir} ({kind}, {report.train.epochs_run} epochs){'; dev ' + dev if dev else ''}")
+
+
+def classify_cmd(
+    text: Annotated[str, typer.Argument(help="Text to classify, or '-' to read standard input.")],
+    model: Annotated[Path, typer.Option("--model", help="Folder written by `kgnlp train classify`.")],
+    workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Classify a text with a trained (knowledge-fused) model; the workspace graph supplies links and facts.
+
+    Example: kgnlp classify "Northwind's revenue beat forecasts." --model models/sentiment --json
+    """
+    import json
+
+    from fusion.model import read_config
+    from fusion.predict import Classifier
+
+    body = read_text_arg(text)
+    fusion = read_config(model)["fusion"]["fusion"]
+    store = None
+    if fusion != "none" and Path(workspace).exists():
+        _, store = _knowledge(workspace, "facts", True)
+    pred = Classifier.load(model, store).classify([body])[0]
+    if as_json:
+        typer.echo(json.dumps({"label": pred.label, "score": round(pred.score, 6),
+                               "scores": {k: round(v, 6) for k, v in pred.scores.items()},
+                               "entities": list(pred.entities), "facts": list(pred.facts)}))
+    else:
+        typer.echo(f"{pred.label}\t{pred.score:.3f}")

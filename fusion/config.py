@@ -1,0 +1,71 @@
+"""``FusionConfig``: what a fused model is (paths, head, labels), saved in its ``config.json``."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from fusion.errors import FusionError
+
+FUSIONS = ("none", "facts", "embeddings", "both")
+FACT_MODES = ("kbert", "concat")
+HEADS = ("token", "sequence", "multilabel", "span")
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """``fusion`` switches the two knowledge paths; ``none`` is the plain fine-tuned encoder.
+
+    ``fact_mode``: ``kbert`` (facts after their mention, soft positions, visibility mask) or ``concat``
+    (facts appended after a [SEP], full attention). ``inject_layer``: 0 adds graph embeddings to the input
+    embeddings, k adds them after encoder layer k.
+    """
+
+    head: str = "sequence"
+    labels: tuple[str, ...] = ()
+    fusion: str = "none"
+    fact_mode: str = "kbert"
+    inject_layer: int = 0
+    kg_dim: int = 0
+    max_length: int = 128
+    max_fact_tokens: int = 16  # per fact
+    max_facts: int = 4
+    fact_budget: int = 64  # all fact tokens of one input together
+    dropout: float = 0.1
+
+    @property
+    def uses_facts(self) -> bool:
+        return self.fusion in ("facts", "both")
+
+    @property
+    def uses_embeddings(self) -> bool:
+        return self.fusion in ("embeddings", "both")
+
+    def checked(self) -> "FusionConfig":
+        if self.fusion not in FUSIONS:
+            raise FusionError(f"Unknown fusion '{self.fusion}'. Choose one of: {', '.join(FUSIONS)}.")
+        if self.fact_mode not in FACT_MODES:
+            raise FusionError(f"Unknown fact mode '{self.fact_mode}'. Choose one of: {', '.join(FACT_MODES)}.")
+        if self.head not in HEADS:
+            raise FusionError(f"Unknown head '{self.head}'. Choose one of: {', '.join(HEADS)}.")
+        if self.head != "span" and not self.labels:
+            raise FusionError(f"A '{self.head}' head needs labels; none were given. Check the training data.")
+        if self.uses_embeddings and self.kg_dim <= 0:
+            raise FusionError(f"Fusion '{self.fusion}' needs graph embeddings (kg_dim > 0). Train them with "
+                              "`kgnlp embed` or pass --fusion facts|none.")
+        if self.inject_layer < 0:
+            raise FusionError(f"inject_layer must be 0 (input embeddings) or a layer number, got {self.inject_layer}.")
+        return self
+
+    def with_(self, **changes: object) -> "FusionConfig":
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["labels"] = list(self.labels)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FusionConfig":
+        names = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in data.items() if k in names}
+        kw["labels"] = tuple(kw.get("labels", ()))
+        return cls(**kw).checked()

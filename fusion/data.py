@@ -1,0 +1,84 @@
+"""Task files: classification JSONL, QA JSONL and PubMedQA JSON, read into small frozen records."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from fusion.errors import FusionError
+
+
+@dataclass(frozen=True)
+class TextExample:
+    text: str
+    labels: tuple[str, ...]  # one label, or several for multilabel data
+    pair: str | None = None  # second text (e.g. the PubMedQA abstract)
+
+
+@dataclass(frozen=True)
+class SpanExample:
+    question: str
+    context: str
+    answer: str
+    answer_start: int  # character offset in context, -1 when the answer is not in it
+
+
+def read_classification(path: str | Path) -> tuple[list[TextExample], bool]:
+    """``{"text", "label"}`` or ``{"text", "labels": [...]}`` per line; returns ``(examples, multilabel)``."""
+    rows = _jsonl(path)
+    out, multi = [], False
+    for n, row in enumerate(rows, 1):
+        if "text" not in row or not ("label" in row or "labels" in row):
+            raise FusionError(f"{path}:{n}: expected {{\"text\", \"label\"}} or {{\"text\", \"labels\"}}, got keys "
+                              f"{sorted(row)}.")
+        if "labels" in row:
+            multi = True
+            labels = tuple(str(x) for x in row["labels"])
+        else:
+            labels = (str(row["label"]),)
+        out.append(TextExample(str(row["text"]), labels, row.get("pair")))
+    return out, multi
+
+
+def read_qa(path: str | Path) -> tuple[list, str]:
+    """QA data and its kind: ``span`` for ``{"question","context","answer"}`` JSONL, ``yesno`` for PubMedQA JSON
+    (``{pmid: {"QUESTION","CONTEXTS","final_decision"}}``) or JSONL whose answers are all yes/no/maybe."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("{") and path.suffix == ".json":
+        return read_pubmedqa(path), "yesno"
+    rows = _jsonl(path)
+    for n, row in enumerate(rows, 1):
+        if not {"question", "context", "answer"} <= set(row):
+            raise FusionError(f"{path}:{n}: expected {{\"question\", \"context\", \"answer\"}}, got keys {sorted(row)}.")
+    if rows and all(str(r["answer"]).lower() in ("yes", "no", "maybe") for r in rows):
+        return [TextExample(r["question"], (str(r["answer"]).lower(),), r["context"]) for r in rows], "yesno"
+    out = []
+    for r in rows:
+        ctx, ans = str(r["context"]), str(r["answer"])
+        start = int(r["answer_start"]) if "answer_start" in r else ctx.find(ans)
+        out.append(SpanExample(str(r["question"]), ctx, ans, start))
+    return out, "span"
+
+
+def read_pubmedqa(path: str | Path, ids: set[str] | None = None) -> list[TextExample]:
+    """PubMedQA (``ori_pqal.json`` layout): question, joined abstract contexts, final decision."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [TextExample(v["QUESTION"], (v["final_decision"],), " ".join(v["CONTEXTS"]))
+            for k, v in data.items() if ids is None or k in ids]
+
+
+def _jsonl(path: str | Path) -> list[dict]:
+    path = Path(path)
+    if not path.exists():
+        raise FusionError(f"Data file '{path}' does not exist. Pass an existing JSONL file with --data.")
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise FusionError(f"{path}:{n}: not JSON ({exc.msg}). Write one JSON object per line.") from exc
+    if not rows:
+        raise FusionError(f"'{path}' has no examples. Write one JSON object per line.")
+    return rows

@@ -1,0 +1,194 @@
+"""``FusedModel``: a BERT-style HF encoder with K-BERT fact injection and ERNIE-style entity fusion.
+
+The encoder is run layer by layer so that (1) K-BERT rows get explicit soft ``position_ids`` and a 4-D
+additive visibility mask, and (2) graph embeddings can be added at any layer: for tokens of a linked mention,
+``h <- h + g * tanh(W e)`` with ``g = sigmoid(U [h; W e])`` (a learned per-dimension gate), where ``e`` is the
+entity's KG vector. Heads: token (BIO), sequence (single label), multilabel, span (extractive QA).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from fusion.config import FusionConfig
+from fusion.errors import FusionError
+
+FORMAT = 1
+MARKER = "kgnlp-fused-model"
+
+
+class FusedModel(nn.Module):
+    """Build with :meth:`from_encoder` (fine-tuning start) or :meth:`load` (a saved directory)."""
+
+    def __init__(self, config: FusionConfig, encoder: nn.Module, kg_table: torch.Tensor | None = None,
+                 entity_ids: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.config = config.checked()
+        if not (hasattr(encoder, "embeddings") and hasattr(getattr(encoder, "encoder", None), "layer")):
+            raise FusionError(f"Encoder {type(encoder).__name__} is not BERT-like (embeddings + encoder.layer). "
+                              "Use a BERT, RoBERTa or MiniLM model directory.")
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        n_layers = len(encoder.encoder.layer)
+        if config.inject_layer > n_layers:
+            raise FusionError(f"inject_layer {config.inject_layer} is past the encoder's {n_layers} layers; "
+                              f"choose 0..{n_layers}.")
+        self.entity_ids = tuple(entity_ids)
+        self.entity_row = {e: i + 1 for i, e in enumerate(self.entity_ids)}
+        dim = config.kg_dim if config.uses_embeddings else 0
+        if dim:
+            if kg_table is None or kg_table.shape != (len(entity_ids) + 1, dim):
+                raise FusionError(f"KG table of shape {None if kg_table is None else tuple(kg_table.shape)} does "
+                                  f"not match {len(entity_ids)} entities of width {dim}.")
+            self.register_buffer("kg_table", kg_table.float(), persistent=False)
+            self.kg_proj = nn.Linear(dim, hidden)
+            self.kg_gate = nn.Linear(2 * hidden, hidden)
+            nn.init.constant_(self.kg_gate.bias, -1.0)  # start mostly closed: fine-tuning begins near the encoder
+        self.dropout = nn.Dropout(config.dropout)
+        n_out = 2 if config.head == "span" else len(config.labels)
+        self.head = nn.Linear(hidden, n_out)
+
+    # ---- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_encoder(cls, encoder_dir: str | Path, config: FusionConfig, embeddings=None) -> "FusedModel":
+        """A pretrained local encoder (safetensors only) plus fresh fusion layers and head.
+
+        ``embeddings`` is a ``KGEmbeddings``; its vectors are scaled to unit standard deviation.
+        """
+        from transformers import AutoModel
+
+        path = Path(encoder_dir)
+        if not (path / "config.json").exists():
+            raise FusionError(f"'{path}' is not a local Hugging Face model folder (no config.json). "
+                              "Pass a folder with config.json and model.safetensors.")
+        encoder = AutoModel.from_pretrained(str(path), local_files_only=True, use_safetensors=True,
+                                            add_pooling_layer=False, attn_implementation="eager",
+                                            dtype=torch.float32)
+        table, ids = None, ()
+        if config.uses_embeddings:
+            if embeddings is None:
+                raise FusionError(f"Fusion '{config.fusion}' needs graph embeddings. Train them with `kgnlp embed` "
+                                  "or choose --fusion facts|none.")
+            vec = torch.as_tensor(embeddings.entity_vectors, dtype=torch.float32)
+            vec = vec / (vec.std() + 1e-6)
+            table = torch.cat([torch.zeros(1, vec.shape[1]), vec])
+            ids = tuple(embeddings.entity_ids)
+            config = config.with_(kg_dim=int(vec.shape[1]))
+        return cls(config, encoder, table, ids)
+
+    # ---- forward -----------------------------------------------------------------------------
+    def encode(self, batch: dict) -> torch.Tensor:
+        """Final hidden states ``(B, L, H)``."""
+        enc = self.encoder
+        h = enc.embeddings(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                           position_ids=batch["position_ids"])
+        mask = batch["attention_mask"].to(h.dtype)
+        for i, layer in enumerate(enc.encoder.layer):
+            if i == self.config.inject_layer:
+                h = self._fuse(h, batch["entity_rows"])
+            out = layer(h, attention_mask=mask)
+            h = out[0] if isinstance(out, tuple) else out
+        if self.config.inject_layer == len(enc.encoder.layer):
+            h = self._fuse(h, batch["entity_rows"])
+        return h
+
+    def _fuse(self, h: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        if not self.config.uses_embeddings:
+            return h
+        e = torch.tanh(self.kg_proj(self.kg_table[rows]))
+        gate = torch.sigmoid(self.kg_gate(torch.cat([h, e], dim=-1)))
+        has = (rows > 0).unsqueeze(-1).to(h.dtype)
+        return h + has * gate * e
+
+    def forward(self, batch: dict) -> dict:
+        """``{"logits": ...}`` plus ``"loss"`` when the batch carries labels."""
+        h = self.dropout(self.encode(batch))
+        head = self.config.head
+        out: dict = {}
+        if head == "token":
+            logits = self.head(h)
+            out["logits"] = logits
+            if "labels" in batch:
+                out["loss"] = nn.functional.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(),
+                                                          ignore_index=-100)
+        elif head in ("sequence", "multilabel"):
+            m = batch["body_mask"].unsqueeze(-1).to(h.dtype)
+            pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
+            logits = self.head(pooled)
+            out["logits"] = logits
+            if "labels" in batch:
+                if head == "sequence":
+                    out["loss"] = nn.functional.cross_entropy(logits, batch["labels"])
+                else:
+                    out["loss"] = nn.functional.binary_cross_entropy_with_logits(logits, batch["labels"].float())
+        else:
+            logits = self.head(h)
+            allowed = batch.get("span_mask", batch["body_mask"])
+            neg = torch.finfo(logits.dtype).min
+            start = logits[..., 0].masked_fill(~allowed, neg)
+            end = logits[..., 1].masked_fill(~allowed, neg)
+            out["start_logits"], out["end_logits"] = start, end
+            out["logits"] = torch.stack([start, end], dim=-1)
+            if "start_positions" in batch:
+                out["loss"] = (nn.functional.cross_entropy(start, batch["start_positions"])
+                               + nn.functional.cross_entropy(end, batch["end_positions"])) / 2
+        return out
+
+    # ---- files -------------------------------------------------------------------------------
+    def save(self, folder: str | Path, tokenizer=None, extra: dict | None = None) -> Path:
+        """``config.json``, ``model.safetensors``, the tokenizer and (embeddings path) ``kg_table.safetensors``
+        with ``kg_entities.json``. ``extra`` lands in config.json under ``"extra"``."""
+        from safetensors.torch import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        save_file(state, str(folder / "model.safetensors"), metadata={"format": MARKER})
+        if self.config.uses_embeddings:
+            save_file({"table": self.kg_table.detach().cpu().contiguous()}, str(folder / "kg_table.safetensors"))
+            (folder / "kg_entities.json").write_text(json.dumps({"ids": list(self.entity_ids)}), encoding="utf-8")
+        data = {"kgnlp": MARKER, "format": FORMAT, "fusion": self.config.as_dict(),
+                "encoder": self.encoder.config.to_dict(), "extra": extra or {}}
+        (folder / "config.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+        if tokenizer is not None:
+            tokenizer.save_pretrained(str(folder))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "FusedModel":
+        """Rebuild a saved model from its directory (no network, safetensors only)."""
+        from safetensors.torch import load_file
+        from transformers import AutoConfig, AutoModel
+
+        data = read_config(folder)
+        folder = Path(folder)
+        enc_cfg = dict(data["encoder"])
+        model_type = enc_cfg.pop("model_type")
+        hf_config = AutoConfig.for_model(model_type, **enc_cfg)
+        hf_config._attn_implementation = "eager"
+        encoder = AutoModel.from_config(hf_config, add_pooling_layer=False)
+        config = FusionConfig.from_dict(data["fusion"])
+        table, ids = None, ()
+        if config.uses_embeddings:
+            table = load_file(str(folder / "kg_table.safetensors"))["table"]
+            ids = tuple(json.loads((folder / "kg_entities.json").read_text(encoding="utf-8"))["ids"])
+        model = cls(config, encoder, table, ids)
+        model.load_state_dict(load_file(str(folder / "model.safetensors")))
+        model.eval()
+        return model
+
+
+def read_config(folder: str | Path) -> dict:
+    """The saved ``config.json``, checked to be a fused model's."""
+    path = Path(folder) / "config.json"
+    if not path.exists():
+        raise FusionError(f"No fused model at '{folder}' (config.json missing). Train one with "
+                          "`kgnlp train classify|qa --out DIR`.")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("kgnlp") != MARKER:
+        raise FusionError(f"'{folder}' holds a model that is not a fused kgnlp model. Train one with "
+                          "`kgnlp train classify|qa --out DIR`.")
+    return data

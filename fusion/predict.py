@@ -1,0 +1,132 @@
+"""Inference and scores for fused models: batched logits, sequence metrics, span answers, a classifier."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from fusion.inputs import FusedInput
+
+
+def outputs(model, items: Sequence[FusedInput], batch_size: int = 32, device: str | None = None) -> list:
+    """Per item: its logits as a numpy array (sequence heads: ``(C,)``; token/span heads: ``(L, C)``).
+    Runs where the model's parameters are unless ``device`` says otherwise."""
+    import torch
+
+    device = device or str(next(model.parameters()).device)
+    model.to(device)
+    from fusion.train import to_batch
+
+    model.eval()
+    order = sorted(range(len(items)), key=lambda i: len(items[i]))
+    result: list = [None] * len(items)
+    with torch.no_grad():
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            batch = to_batch(model, [items[i] for i in idx], device)
+            for k in ("labels", "start_positions", "end_positions"):
+                batch.pop(k, None)
+            logits = model(batch)["logits"].float().cpu().numpy()
+            for r, i in enumerate(idx):
+                result[i] = logits[r] if logits.ndim == 2 else logits[r, :len(items[i])]
+    return result
+
+
+def macro_f1(gold: Sequence[int], pred: Sequence[int], n_labels: int) -> float:
+    f1s = []
+    for c in range(n_labels):
+        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
+        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
+        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
+        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return sum(f1s) / max(n_labels, 1)
+
+
+def sequence_scores(model, items: Sequence[FusedInput], batch_size: int = 32, device: str | None = None) -> dict:
+    """Accuracy and macro-F1 (single label) or micro-F1 (multilabel, threshold 0.5)."""
+    logits = outputs(model, items, batch_size, device)
+    if model.config.head == "multilabel":
+        tp = fp = fn = 0
+        for it, lg in zip(items, logits):
+            pred = {i for i, v in enumerate(lg) if v > 0}
+            gold = set(it.extra["label"])
+            tp, fp, fn = tp + len(pred & gold), fp + len(pred - gold), fn + len(gold - pred)
+        return {"micro_f1": 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn), "n": len(items)}
+    gold = [int(it.extra["label"]) for it in items]
+    pred = [int(lg.argmax()) for lg in logits]
+    acc = sum(g == p for g, p in zip(gold, pred)) / max(len(gold), 1)
+    return {"accuracy": acc, "macro_f1": macro_f1(gold, pred, len(model.config.labels)), "n": len(items)}
+
+
+def best_span(start, end, allowed: Sequence[int], max_len: int = 30) -> tuple[int, int, float]:
+    """Highest ``start[i] + end[j]`` with ``i <= j < i + max_len`` over allowed token positions."""
+    best = (0, 0, float("-inf"))
+    allowed = list(allowed)
+    for a, i in enumerate(allowed):
+        for j in allowed[a:a + max_len]:
+            s = float(start[i] + end[j])
+            if s > best[2]:
+                best = (i, j, s)
+    return best
+
+
+def span_answers(model, items: Sequence[FusedInput], contexts: Sequence[str], batch_size: int = 16) -> list[str]:
+    """The answer text for each item (character span of its context)."""
+    answers = []
+    for it, lg, ctx in zip(items, outputs(model, items, batch_size), contexts):
+        i, j, _ = best_span(lg[:, 0], lg[:, 1], it.body[1])
+        offs = it.extra["context_offsets"]
+        pos = {p: k for k, p in enumerate(it.body[1])}
+        answers.append(ctx[offs[pos[i]][0]:offs[pos[j]][1]] if i in pos and j in pos else "")
+    return answers
+
+
+@dataclass(frozen=True)
+class Prediction:
+    text: str
+    label: str
+    score: float
+    scores: dict[str, float]
+    entities: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
+
+
+class Classifier:
+    """A saved sequence-classification model with its knowledge; ``classify(texts)``."""
+
+    def __init__(self, model, tokenizer, knowledge=None) -> None:
+        from fusion.examples import InputBuilder
+
+        self.model, self.tokenizer, self.knowledge = model, tokenizer, knowledge
+        self.builder = InputBuilder(tokenizer, model.config, knowledge, model.entity_row)
+
+    @classmethod
+    def load(cls, folder: str | Path, store=None) -> "Classifier":
+        """Load ``folder``; with a ``store`` the graph supplies links and facts, else only the model itself."""
+        from transformers import AutoTokenizer
+
+        from fusion.examples import Knowledge
+        from fusion.model import FusedModel
+
+        model = FusedModel.load(folder)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        knowledge = Knowledge(store=store) if store is not None and model.config.fusion != "none" else None
+        return cls(model, tokenizer, knowledge)
+
+    def classify(self, texts: Sequence[str]) -> list[Prediction]:
+        import numpy as np
+
+        items = [self.builder.sequence(t) for t in texts]
+        labels = self.model.config.labels
+        out = []
+        for t, lg in zip(texts, outputs(self.model, items)):
+            if self.model.config.head == "multilabel":
+                probs = 1 / (1 + np.exp(-lg))
+            else:
+                probs = np.exp(lg - lg.max())
+                probs = probs / probs.sum()
+            k = int(probs.argmax())
+            ctx = self.knowledge.context(t) if self.knowledge else None
+            out.append(Prediction(t, labels[k], float(probs[k]), {lab: float(p) for lab, p in zip(labels, probs)},
+                                  ctx.entity_ids if ctx else (), tuple(f.text for f in ctx.facts) if ctx else ()))
+        return out

@@ -1,0 +1,140 @@
+"""One call per task: build the model and the inputs, train, and report (what the CLI and benchmarks use)."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from fusion.config import FusionConfig
+from fusion.data import SpanExample, TextExample
+from fusion.errors import FusionError
+from fusion.examples import InputBuilder, Knowledge
+from fusion.train import Progress, TrainResult, TrainSettings, train_fused
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    train: TrainResult
+    dev: dict
+    labels: tuple[str, ...]
+    fusion: str
+
+    def as_dict(self) -> dict:
+        return {"train": self.train.as_dict(), "dev": self.dev, "labels": list(self.labels), "fusion": self.fusion}
+
+
+def split_dev(examples: list, fraction: float, seed: int) -> tuple[list, list]:
+    """A seeded split; ``fraction`` of the examples (at least one when there are 5+) go to dev."""
+    if fraction <= 0 or len(examples) < 5:
+        return examples, []
+    order = list(range(len(examples)))
+    random.Random(seed).shuffle(order)
+    n = max(1, int(len(examples) * fraction))
+    return [examples[i] for i in order[n:]], [examples[i] for i in order[:n]]
+
+
+def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowledge | None):
+    """``(model, tokenizer, builder)`` for a fresh fine-tuning run."""
+    from transformers import AutoTokenizer
+
+    from fusion.model import FusedModel
+    from nlp.models import encoder_path
+
+    path = encoder_path(str(encoder) if encoder else None)
+    embeddings = knowledge.embeddings if knowledge else None
+    if config.fusion != "none" and (knowledge is None or knowledge.linker is None):
+        raise FusionError(f"Fusion '{config.fusion}' needs a knowledge graph, but none was given. Build one with "
+                          "`kgnlp ingest` (and `kgnlp embed` for embeddings) or use --fusion none.")
+    model = FusedModel.from_encoder(path, config, embeddings)
+    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    tokenizer.model_max_length = 1_000_000
+    return model, tokenizer, InputBuilder(tokenizer, model.config, knowledge, model.entity_row)
+
+
+def train_classifier(
+    examples: Sequence[TextExample],
+    out_dir: str | Path,
+    config: FusionConfig,
+    *,
+    encoder: str | Path | None = None,
+    knowledge: Knowledge | None = None,
+    settings: TrainSettings = TrainSettings(),
+    dev: Sequence[TextExample] | None = None,
+    dev_fraction: float = 0.1,
+    progress: Callable[[Progress], None] | None = None,
+) -> TaskReport:
+    """Sequence classification (single-label, or multilabel when ``config.head == "multilabel"``);
+    labels come from the data. Early stopping on dev macro-F1 (micro-F1 for multilabel)."""
+    from fusion.predict import sequence_scores
+
+    examples = list(examples)
+    if dev is None:
+        examples, dev = split_dev(examples, dev_fraction, settings.seed)
+    labels = tuple(sorted({lab for e in examples for lab in e.labels}))
+    config = config.with_(labels=labels)
+    model, tokenizer, builder = prepare(encoder, config, knowledge)
+    index = {lab: i for i, lab in enumerate(labels)}
+    multi = config.head == "multilabel"
+
+    def item(e: TextExample):
+        label = [index[x] for x in e.labels if x in index] if multi else index.get(e.labels[0], 0)
+        return builder.sequence(e.text, label, e.pair)
+
+    train_items = [item(e) for e in examples]
+    dev_items = [item(e) for e in dev if multi or e.labels[0] in index]
+    key = "micro_f1" if multi else "macro_f1"
+    score = (lambda m: sequence_scores(m, dev_items, device=settings.device)[key]) if dev_items else None
+    result = train_fused(model, train_items, out_dir, settings, score=score, tokenizer=tokenizer,
+                         progress=progress, extra={"task": "classify", "train_examples": len(train_items)})
+    best = _reload(out_dir).to(settings.device)
+    dev_scores = sequence_scores(best, dev_items) if dev_items else {}
+    return TaskReport(result, dev_scores, labels, config.fusion)
+
+
+def train_span_qa(
+    examples: Sequence[SpanExample],
+    out_dir: str | Path,
+    config: FusionConfig,
+    *,
+    encoder: str | Path | None = None,
+    knowledge: Knowledge | None = None,
+    settings: TrainSettings = TrainSettings(),
+    dev_fraction: float = 0.1,
+    progress: Callable[[Progress], None] | None = None,
+) -> TaskReport:
+    """Extractive QA over question + context (+ facts); early stopping on dev exact match."""
+    from fusion.predict import span_answers
+
+    train, dev = split_dev(list(examples), dev_fraction, settings.seed)
+    config = config.with_(head="span", labels=())
+    model, tokenizer, builder = prepare(encoder, config, knowledge)
+
+    def item(e: SpanExample):
+        answer = (e.answer_start, e.answer_start + len(e.answer)) if e.answer_start >= 0 else None
+        it = builder.span(e.question, e.context, answer)
+        if answer is None:
+            it.extra["start"] = it.extra["end"] = 0
+        return it
+
+    train_items = [item(e) for e in train]
+    dev_items = [item(e) for e in dev]
+
+    def exact(m) -> float:
+        got = span_answers(m, dev_items, [e.context for e in dev])
+        return sum(_norm(g) == _norm(e.answer) for g, e in zip(got, dev)) / max(len(dev), 1)
+
+    result = train_fused(model, train_items, out_dir, settings, score=exact if dev_items else None,
+                         tokenizer=tokenizer, progress=progress, extra={"task": "qa-span"})
+    best = _reload(out_dir).to(settings.device)
+    return TaskReport(result, {"exact_match": exact(best), "n": len(dev_items)} if dev_items else {}, (), config.fusion)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().strip(" .,;:").split())
+
+
+def _reload(out_dir: str | Path):
+    from fusion.model import FusedModel
+
+    return FusedModel.load(out_dir)

@@ -1,0 +1,187 @@
+"""Training loop for fused models: length-sorted batches with dynamic padding, gradient accumulation, early
+stopping on a dev score, seeds, a progress callback, and resumption from the checkpoint of the last epoch."""
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from fusion.errors import FusionError
+from fusion.inputs import FusedInput
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 3
+    batch_size: int = 16
+    accumulate: int = 1  # optimizer step every N batches
+    learning_rate: float = 5e-5
+    head_learning_rate: float = 1e-3  # fusion layers and head start from scratch
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    seed: int = 13
+    patience: int = 2
+    max_steps: int = 0  # 0 = no limit
+    threads: int = 0
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str  # "train" or "eval"
+    epoch: int
+    step: int
+    total_steps: int
+    loss: float
+    dev_score: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    out_dir: str
+    epochs_run: int
+    best_epoch: int
+    best_dev: float | None
+    seconds: float
+    steps: int
+    history: tuple[dict, ...] = field(default=())
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def length_batches(items: Sequence[FusedInput], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Indices grouped by similar length (little padding); batch order shuffled, content kept sorted."""
+    order = sorted(range(len(items)), key=lambda i: (len(items[i]), rng.random()))
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def to_batch(model, items: Sequence[FusedInput], device: str = "cpu") -> dict:
+    from fusion.batch import collate
+    from fusion.examples import label_tensors
+
+    batch = collate(items, pad_id=0)
+    batch.update(label_tensors(items, model.config.head, batch["input_ids"].shape[1], len(model.config.labels)))
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train_fused(
+    model,
+    train: Sequence[FusedInput],
+    out_dir: str | Path,
+    settings: TrainSettings = TrainSettings(),
+    *,
+    score: Callable[[object], float] | None = None,
+    tokenizer=None,
+    progress: Callable[[Progress], None] | None = None,
+    extra: dict | None = None,
+    resume: bool = True,
+) -> TrainResult:
+    """Fine-tune ``model`` on ``train``; ``score(model)`` (higher is better, e.g. dev macro-F1) picks the best
+    epoch, which is what ``out_dir`` holds at the end. ``out_dir/checkpoint`` holds the last epoch's model and
+    optimizer state; a later call with the same ``out_dir`` resumes after that epoch."""
+    import torch
+    from safetensors.torch import load_file, save_file
+    from transformers import get_linear_schedule_with_warmup
+
+    if not train:
+        raise FusionError("No training examples. Check the --data file (one JSON object per line).")
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    seed_everything(settings.seed)
+    progress = progress or (lambda p: None)
+    out, ckpt = Path(out_dir), Path(out_dir) / "checkpoint"
+    model.to(settings.device)
+    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
+    new_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    optimizer = torch.optim.AdamW([{"params": enc_params, "lr": settings.learning_rate},
+                                   {"params": new_params, "lr": settings.head_learning_rate}],
+                                  weight_decay=settings.weight_decay)
+    per_epoch = -(-len(train) // settings.batch_size)
+    total = -(-per_epoch // settings.accumulate) * settings.epochs
+    if settings.max_steps:
+        total = min(total, settings.max_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * settings.warmup), max(total, 1))
+    state = {"epoch": 0, "step": 0, "best": None, "best_epoch": 0, "bad": 0, "history": []}
+    if resume and (ckpt / "trainer.json").exists():
+        state = json.loads((ckpt / "trainer.json").read_text())
+        model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
+        _load_optimizer(optimizer, load_file(str(ckpt / "optimizer.safetensors")))
+        scheduler.load_state_dict(state.pop("scheduler"))
+    started = time.perf_counter()
+    step, epoch = state["step"], state["epoch"]
+    while epoch < settings.epochs and not (settings.max_steps and step >= total) and state["bad"] < settings.patience:
+        epoch += 1
+        rng = random.Random(settings.seed * 1000 + epoch)
+        model.train()
+        running, n = 0.0, 0
+        for b, idx in enumerate(length_batches(train, settings.batch_size, rng)):
+            batch = to_batch(model, [train[i] for i in idx], settings.device)
+            loss = model(batch)["loss"]
+            (loss / settings.accumulate).backward()
+            running = loss.item() if n == 0 else 0.9 * running + 0.1 * loss.item()
+            n += 1
+            if (b + 1) % settings.accumulate == 0 or b + 1 == per_epoch:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+                step += 1
+                progress(Progress("train", epoch, step, total, running))
+                if settings.max_steps and step >= total:
+                    break
+        model.eval()
+        record = {"epoch": epoch, "loss": round(running, 5)}
+        dev = None
+        if score is not None:
+            with torch.no_grad():
+                dev = float(score(model))
+            record["dev"] = round(dev, 5)
+            progress(Progress("eval", epoch, step, total, running, dev))
+        if score is None or state["best"] is None or dev > state["best"]:
+            state.update(best=dev, best_epoch=epoch, bad=0)
+            model.save(out, tokenizer, {**(extra or {}), "best_epoch": epoch, "dev_score": dev})
+        else:
+            state["bad"] += 1
+        state["history"].append(record)
+        state.update(epoch=epoch, step=step)
+        _checkpoint(model, optimizer, scheduler, state, ckpt, save_file)
+    seconds = time.perf_counter() - started
+    return TrainResult(str(out), epoch, state["best_epoch"], state["best"], round(seconds, 2), step,
+                       tuple(state["history"]))
+
+
+def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file) -> None:
+    ckpt.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+              str(ckpt / "model.safetensors"))
+    flat = {}
+    for i, st in optimizer.state_dict()["state"].items():
+        for key, value in st.items():
+            flat[f"{i}.{key}"] = value.detach().cpu().contiguous().reshape(-1) if key == "step" else value.cpu().contiguous()
+    save_file(flat, str(ckpt / "optimizer.safetensors"))
+    (ckpt / "trainer.json").write_text(json.dumps({**state, "scheduler": scheduler.state_dict()}))
+
+
+def _load_optimizer(optimizer, flat: dict) -> None:
+    sd = optimizer.state_dict()
+    state: dict = {}
+    for name, value in flat.items():
+        i, key = name.split(".", 1)
+        state.setdefault(int(i), {})[key] = value.reshape(()) if key == "step" else value
+    sd["state"] = state
+    optimizer.load_state_dict(sd)

@@ -1,0 +1,143 @@
+"""Shapes per head and path, the K-BERT visibility property, save/load, and a short training run."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fusion.config import FusionConfig
+from fusion.context import build_kg_context, NameLinker
+from fusion.examples import InputBuilder, Knowledge
+from fusion.model import FusedModel
+from fusion.train import TrainSettings, to_batch, train_fused
+
+TEXTS = ["the patient took metformin for type 2 diabetes .", "aspirin causes bleeding and headache ."]
+
+
+def _setup(tiny_encoder, store, emb, head="sequence", fusion="both", mode="kbert", layer=0, labels=("bad", "good")):
+    from transformers import AutoTokenizer
+
+    cfg = FusionConfig(head=head, labels=labels if head != "span" else (), fusion=fusion, fact_mode=mode,
+                       inject_layer=layer, max_length=48, dropout=0.0)
+    model = FusedModel.from_encoder(tiny_encoder, cfg, emb if cfg.uses_embeddings else None)
+    tok = AutoTokenizer.from_pretrained(str(tiny_encoder))
+    knowledge = Knowledge(store=store, embeddings=emb) if fusion != "none" else None
+    return model, tok, InputBuilder(tok, model.config, knowledge, model.entity_row)
+
+
+def test_build_kg_context_links_mentions_and_anchors_facts(tiny_store, tiny_embeddings):
+    ctx = build_kg_context(TEXTS[0], tiny_store, tiny_embeddings, None, linker=NameLinker.from_store(tiny_store))
+    assert [(m.text, m.entity_id) for m in ctx.mentions] == [("metformin", "C1"), ("type 2 diabetes", "D1")]
+    assert ctx.facts and all(f.anchor in (0, 1) for f in ctx.facts)
+    assert "metformin treats diabetes" in {f.text for f in ctx.facts}
+
+
+@pytest.mark.parametrize("fusion", ["none", "facts", "embeddings", "both"])
+@pytest.mark.parametrize("head", ["token", "sequence", "multilabel", "span"])
+def test_head_shapes_with_each_path(tiny_encoder, tiny_store, tiny_embeddings, fusion, head):
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, head, fusion)
+    if head == "span":
+        items = [b.span("what does metformin treat ?", TEXTS[0], (27, 42)), b.span("what ?", TEXTS[1], (8, 14))]
+    elif head == "token":
+        items = [b.tokens(t, *__import__("fusion.inputs", fromlist=["tokenise"]).tokenise(tok, t), None) for t in TEXTS]
+    else:
+        items = [b.sequence(t, [0] if head == "multilabel" else 0) for t in TEXTS]
+    batch = to_batch(model, items)
+    out = model(batch)
+    width = batch["input_ids"].shape[1]
+    expected = {"token": (2, width, 2), "sequence": (2, 2), "multilabel": (2, 2), "span": (2, width, 2)}[head]
+    assert tuple(out["logits"].shape) == expected
+    if head != "token":
+        assert out["loss"].ndim == 0 and torch.isfinite(out["loss"])
+    if fusion in ("facts", "both"):
+        assert max(len(i) for i in items) > max(len(i.body[0]) for i in items) + 2  # facts were injected
+
+
+def _body_states(model, b, text, anchor_sees_fact=True):
+    from fusion.batch import collate
+
+    item = b.sequence(text)
+    batch = collate([item], anchor_sees_fact=anchor_sees_fact)
+    with torch.no_grad():
+        h = model.encode(batch)[0]
+    return item, h[list(item.body[0])]
+
+
+def test_visibility_mask_keeps_original_tokens_identical(tiny_encoder, tiny_store, tiny_embeddings):
+    text = TEXTS[0]
+    with_facts, tok, b_f = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="facts")
+    plain, _, b_n = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="none")
+    plain.load_state_dict(with_facts.state_dict())
+    item, h_facts = _body_states(with_facts, b_f, text, anchor_sees_fact=False)
+    _, h_plain = _body_states(plain, b_n, text)
+    assert len(item) > len(item.body[0]) + 2
+    # facts see their anchor, nobody sees the facts: every original token is untouched in every layer
+    assert torch.allclose(h_facts, h_plain, atol=1e-5)
+    # with K-BERT's full mask the anchor reads its facts, so the outputs now differ (the property can fail)
+    _, h_kbert = _body_states(with_facts, b_f, text)
+    assert not torch.allclose(h_kbert, h_plain, atol=1e-4)
+
+
+def test_visibility_mask_one_layer_only_anchors_change(tiny_encoder, tiny_store, tiny_embeddings):
+    model, _, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="facts")
+    plain, _, b_n = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="none")
+    plain.load_state_dict(model.state_dict())
+    for m in (model, plain):
+        m.encoder.encoder.layer = m.encoder.encoder.layer[:1]
+    item, h_f = _body_states(model, b, TEXTS[0])
+    _, h_p = _body_states(plain, b_n, TEXTS[0])
+    anchors = {t for a in item.anchors for t in a}
+    same = [i for i, t in enumerate(item.body[0]) if t not in anchors]
+    diff = [i for i, t in enumerate(item.body[0]) if t in anchors]
+    assert torch.allclose(h_f[same], h_p[same], atol=1e-5)
+    assert not torch.allclose(h_f[diff], h_p[diff], atol=1e-4)
+
+
+def test_concatenation_changes_original_tokens(tiny_encoder, tiny_store, tiny_embeddings):
+    model, _, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="facts", mode="concat")
+    plain, _, b_n = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="none")
+    plain.load_state_dict(model.state_dict())
+    _, h_c = _body_states(model, b, TEXTS[0])
+    _, h_p = _body_states(plain, b_n, TEXTS[0])
+    assert not torch.allclose(h_c, h_p, atol=1e-4)
+
+
+@pytest.mark.parametrize("layer", [0, 1, 2])
+def test_save_load_gives_same_logits(tmp_path, tiny_encoder, tiny_store, tiny_embeddings, layer):
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "both", layer=layer)
+    torch.nn.init.normal_(model.kg_gate.weight)  # make the gate matter
+    items = [b.sequence(t) for t in TEXTS]
+    model.eval()
+    with torch.no_grad():
+        before = model(to_batch(model, items))["logits"]
+    model.save(tmp_path / "m", tok)
+    loaded = FusedModel.load(tmp_path / "m")
+    with torch.no_grad():
+        after = loaded(to_batch(loaded, items))["logits"]
+    assert torch.allclose(before, after, atol=1e-6)
+    assert (tmp_path / "m" / "kg_table.safetensors").exists() and (tmp_path / "m" / "kg_entities.json").exists()
+
+
+def test_embeddings_path_changes_only_with_linked_entities(tiny_encoder, tiny_store, tiny_embeddings):
+    model, _, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "embeddings")
+    item = b.sequence(TEXTS[0])
+    assert sum(r > 0 for r in item.entity_rows) >= 2
+    none_item = b.sequence("good news .")
+    assert not any(none_item.entity_rows)
+
+
+def test_three_training_steps_lower_the_loss(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "both")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    batch = to_batch(model, items)
+    model.eval()
+    with torch.no_grad():
+        before = model(batch)["loss"].item()
+    settings = TrainSettings(epochs=3, batch_size=8, learning_rate=1e-3, head_learning_rate=1e-2, warmup=0.0, seed=1)
+    result = train_fused(model, items, tmp_path / "out", settings, tokenizer=tok)
+    model.eval()
+    with torch.no_grad():
+        after = model(batch)["loss"].item()
+    assert result.steps == 3 and after < before
+    # resuming a finished run does nothing more and keeps the step count
+    again = train_fused(FusedModel.load(tmp_path / "out"), items, tmp_path / "out", settings, tokenizer=tok)
+    assert again.steps == 3 and again.epochs_run == 3

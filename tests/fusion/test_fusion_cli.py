@@ -1,0 +1,61 @@
+"""The fusion commands on a small app, with the tiny encoder (no workspace needed for --fusion none)."""
+from __future__ import annotations
+
+import json
+
+import typer
+from typer.testing import CliRunner
+
+from cli.commands import fusion as fusion_cli
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    train = typer.Typer()
+    fusion_cli.register(app, train)
+    app.add_typer(train, name="train")
+    return app
+
+
+def test_help_has_examples():
+    runner = CliRunner()
+    app = _app()
+    for args in (["train", "classify", "--help"], ["train", "qa", "--help"], ["classify", "--help"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0 and "Example: kgnlp" in res.output
+
+
+def test_train_then_classify_from_stdin(tmp_path, tiny_encoder):
+    data = tmp_path / "d.jsonl"
+    rows = [{"text": "profit rose , good news", "label": "positive"}, {"text": "shares fell , bad news", "label": "negative"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 4))
+    runner = CliRunner()
+    app = _app()
+    res = runner.invoke(app, ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"), "--encoder",
+                              str(tiny_encoder), "--epochs", "1", "--json", "--quiet", "-w", str(tmp_path / "ws")])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout.strip().splitlines()[-1])["labels"] == ["negative", "positive"]
+    res = runner.invoke(app, ["classify", "-", "--model", str(tmp_path / "m"), "--json", "-w", str(tmp_path / "ws")],
+                        input="profit rose")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["label"] in ("negative", "positive") and abs(sum(out["scores"].values()) - 1) < 1e-5
+
+
+def test_train_qa_span(tmp_path, tiny_encoder):
+    data = tmp_path / "qa.jsonl"
+    row = {"question": "what does metformin treat ?", "context": "metformin treats diabetes .", "answer": "diabetes"}
+    data.write_text("\n".join(json.dumps(row) for _ in range(6)))
+    res = CliRunner().invoke(_app(), ["train", "qa", "--data", str(data), "--out", str(tmp_path / "qa"), "--encoder",
+                                      str(tiny_encoder), "--epochs", "1", "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout.strip().splitlines()[-1])["kind"] == "span"
+
+
+def test_fusion_without_workspace_is_a_clear_error(tmp_path, tiny_encoder):
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"text": "x", "label": "a"}))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--fusion", "facts", "-w", str(tmp_path / "missing"), "--quiet"])
+    assert res.exit_code != 0
+    assert "does not exist" in str(res.exception)
