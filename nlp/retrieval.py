@@ -115,6 +115,12 @@ class Retriever:
         for idx in self.indexes.values():
             idx.close()
 
+    def __enter__(self) -> "Retriever":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # ---- linking ---------------------------------------------------------------------------
     def link(self, text: str) -> list[str]:
         """Entity ids named in ``text``: longest n-grams first, exact (normalised) name or alias matches."""

@@ -47,7 +47,7 @@ def ingest(
         layers = [_load_layer(model)] if model else []
         with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
             report = ingest_documents(graph, docs, schema, layers, progress=update)
-        _sync_indexes(ws, graph, quiet or as_json)
+        _sync_indexes(ws, graph, quiet or as_json, schema)
     finally:
         graph.close()
     data = {"documents": report.documents, "entities": report.entities, "relations": report.relations,
@@ -67,14 +67,14 @@ def _load_layer(model: Path):
     return load_ner_model(model)
 
 
-def _sync_indexes(ws, graph, quiet: bool) -> None:
+def _sync_indexes(ws, graph, quiet: bool, schema=None) -> None:
     """Keep retrieval indexes in step with the graph when the workspace has them."""
     if not (ws.path / "index").exists():
         return
     from nlp.retrieval import update_indexes
 
     with progress_bar("Indexing", enabled=not quiet) as update:
-        update_indexes(ws, graph, progress=update)
+        update_indexes(ws, graph, progress=update, schema=schema)
 
 
 def remove(

@@ -1,0 +1,190 @@
+"""``KGEmbeddings``: trained entity and relation vectors with their id maps, saved without pickle.
+
+Layout of ``<workspace>/embeddings/<model>/``:
+``vectors.safetensors`` (``entity``, ``relation`` float32), ``entities.json`` (ids and where each
+vector came from), ``relations.json`` and ``meta.json`` (model, dims, training figures).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from kg.embeddings import scoring
+from kg.errors import KGError
+
+TRAINED = "trained"
+FROM_NEIGHBOURS = "neighbours"
+FROM_NAME = "name"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class EmbeddingMeta:
+    """How a set of vectors was made; figures are the validation ones used for early stopping."""
+
+    model: str
+    dim: int
+    epochs_run: int = 0
+    best_epoch: int = 0
+    seed: int = 0
+    seconds: float = 0.0
+    valid_mrr: float | None = None
+    trained_at: str = ""
+    library: str = "pykeen"
+    facts: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class KGEmbeddings:
+    """Entity and relation vectors of one model. ``vector(entity_id)`` is what the fusion model reads.
+
+    ``entity_vectors`` rows are float32; complex models store ``[real | imaginary]`` so every row is a
+    plain real vector of width :attr:`dim`. ``sources[i]`` says whether row ``i`` was trained or
+    inferred later (``neighbours`` or ``name``).
+    """
+
+    meta: EmbeddingMeta
+    entity_ids: tuple[str, ...]
+    relation_ids: tuple[str, ...]
+    entity_vectors: np.ndarray
+    relation_vectors: np.ndarray
+    sources: tuple[str, ...] = ()
+    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+    _rel_rows: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.meta.model not in scoring.MODELS:
+            raise KGError(f"Unknown embedding model '{self.meta.model}'. "
+                          f"Choose one of: {', '.join(scoring.MODELS)}.")
+        if len(self.entity_ids) != len(self.entity_vectors):
+            raise KGError(f"{len(self.entity_ids)} entity ids for {len(self.entity_vectors)} vectors; files are damaged.")
+        if not self.sources:
+            object.__setattr__(self, "sources", (TRAINED,) * len(self.entity_ids))
+        object.__setattr__(self, "_rows", {e: i for i, e in enumerate(self.entity_ids)})
+        object.__setattr__(self, "_rel_rows", {r: i for i, r in enumerate(self.relation_ids)})
+
+    @property
+    def model(self) -> str:
+        return self.meta.model
+
+    @property
+    def dim(self) -> int:
+        """Width of the vectors :meth:`vector` returns (twice the complex dimension for ComplEx/RotatE)."""
+        return int(self.entity_vectors.shape[1])
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self._rows
+
+    def __len__(self) -> int:
+        return len(self.entity_ids)
+
+    def vector(self, entity_id: str) -> np.ndarray | None:
+        """The entity's vector (a copy), or None when it has none (unknown and not inferred)."""
+        row = self._rows.get(entity_id)
+        return None if row is None else self.entity_vectors[row].copy()
+
+    def relation_vector(self, relation: str) -> np.ndarray | None:
+        row = self._rel_rows.get(relation)
+        return None if row is None else self.relation_vectors[row].copy()
+
+    def source(self, entity_id: str) -> str | None:
+        """``trained``, ``neighbours`` or ``name`` (how the vector was made), or None."""
+        row = self._rows.get(entity_id)
+        return None if row is None else self.sources[row]
+
+    def is_inferred(self, entity_id: str) -> bool:
+        return self.source(entity_id) not in (None, TRAINED)
+
+    def score(self, head_id: str, relation: str, tail_id: str) -> float | None:
+        """Plausibility of one fact (higher is better), or None if a part has no vector."""
+        h, r, t = self._rows.get(head_id), self._rel_rows.get(relation), self._rows.get(tail_id)
+        if h is None or r is None or t is None:
+            return None
+        E, R = self.entity_vectors, self.relation_vectors
+        return float(scoring.score_triples(self.model, E[[h]], R[[r]], E[[t]])[0])
+
+    def predict_tails(self, head_id: str, relation: str, k: int = 10) -> list[tuple[str, float]]:
+        """The ``k`` most plausible tails of ``(head, relation, ?)``, best first."""
+        h, r = self._rows.get(head_id), self._rel_rows.get(relation)
+        if h is None or r is None:
+            return []
+        q = scoring.tail_query(self.model, self.entity_vectors[[h]], self.relation_vectors[[r]])
+        scores = scoring.match(self.model, q, self.entity_vectors)[0]
+        top = np.argsort(-scores)[:k]
+        return [(self.entity_ids[i], float(scores[i])) for i in top]
+
+    def with_rows(self, ids: list[str], vectors: np.ndarray, sources: list[str]) -> "KGEmbeddings":
+        """A copy with extra entity rows (used for vectors inferred after training)."""
+        if not ids:
+            return self
+        return replace(
+            self,
+            entity_ids=self.entity_ids + tuple(ids),
+            entity_vectors=np.vstack([self.entity_vectors, vectors.astype(np.float32)]),
+            sources=self.sources + tuple(sources),
+        )
+
+    # ---- files -----------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write the four files into ``folder`` (each replaced atomically); returns the folder."""
+        from safetensors.numpy import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "vectors.safetensors.tmp"
+        save_file({"entity": np.ascontiguousarray(self.entity_vectors, dtype=np.float32),
+                   "relation": np.ascontiguousarray(self.relation_vectors, dtype=np.float32)}, str(tmp))
+        os.replace(tmp, folder / "vectors.safetensors")
+        _write_json(folder / "entities.json", {"ids": list(self.entity_ids), "sources": list(self.sources)})
+        _write_json(folder / "relations.json", {"ids": list(self.relation_ids)})
+        _write_json(folder / "meta.json", {"format": FORMAT, **asdict(self.meta)})
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "KGEmbeddings":
+        """Read vectors saved by :meth:`save`."""
+        from safetensors.numpy import load_file
+
+        folder = Path(folder)
+        if not (folder / "meta.json").exists():
+            raise KGError(f"No embeddings in '{folder}'. Train some with `kgnlp embed --model transe`.")
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            meta.pop("format", None)
+            ents = json.loads((folder / "entities.json").read_text(encoding="utf-8"))
+            rels = json.loads((folder / "relations.json").read_text(encoding="utf-8"))
+            arrays = load_file(str(folder / "vectors.safetensors"))
+        except (OSError, ValueError, KeyError) as exc:
+            raise KGError(f"Embeddings in '{folder}' are unreadable ({exc}). Retrain with `kgnlp embed`.") from exc
+        return cls(EmbeddingMeta(**meta), tuple(ents["ids"]), tuple(rels["ids"]),
+                   arrays["entity"], arrays["relation"], tuple(ents.get("sources", ())))
+
+
+def embeddings_dir(workspace_path: str | Path, model: str) -> Path:
+    return Path(workspace_path) / "embeddings" / model
+
+
+def load_embeddings(workspace_path: str | Path, model: str | None = None) -> KGEmbeddings:
+    """The workspace's embeddings of ``model``; without one, the saved model with the best validation MRR."""
+    root = Path(workspace_path) / "embeddings"
+    if model is not None:
+        return KGEmbeddings.load(root / model)
+    saved = [p for p in sorted(root.glob("*/meta.json"))] if root.exists() else []
+    if not saved:
+        raise KGError(f"No embeddings under '{root}'. Train some with `kgnlp embed --model transe`.")
+
+    def quality(meta_file: Path) -> float:
+        mrr = json.loads(meta_file.read_text(encoding="utf-8")).get("valid_mrr")
+        return -1.0 if mrr is None else float(mrr)
+
+    return KGEmbeddings.load(max(saved, key=quality).parent)
+
+
+def _write_json(path: Path, data: object) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

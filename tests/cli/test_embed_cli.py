@@ -1,0 +1,98 @@
+"""``kgnlp embed``, ``kgnlp index`` and ``kgnlp retrieve`` through Typer's CliRunner on a small app."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli.commands.embed import register
+from kg.records import Document, Entity, Extraction, Provenance, Triple
+from kg.workspace import Workspace
+
+FACTS = [("chem:metformin", "TREATS", "dis:t2d"), ("chem:insulin", "TREATS", "dis:t2d"),
+         ("chem:aspirin", "TREATS", "dis:headache"), ("chem:ibuprofen", "TREATS", "dis:headache"),
+         ("org:acme", "MANUFACTURES", "chem:aspirin"), ("org:acme", "MANUFACTURES", "chem:ibuprofen"),
+         ("chem:aspirin", "INTERACTS_WITH", "chem:ibuprofen"), ("org:nova", "MANUFACTURES", "chem:insulin"),
+         ("org:nova", "MANUFACTURES", "chem:metformin"), ("chem:metformin", "CAUSES", "dis:acidosis")]
+NAMES = {"chem:metformin": "metformin", "dis:t2d": "type 2 diabetes", "chem:insulin": "insulin",
+         "chem:aspirin": "aspirin", "dis:headache": "headache", "chem:ibuprofen": "ibuprofen",
+         "org:acme": "Acme Pharma", "org:nova": "Nova Bio", "dis:acidosis": "lactic acidosis"}
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    ws = Workspace.open(tmp_path_factory.mktemp("cli") / "ws", create=True)
+    store = ws.open_store()
+    store.add([], [Entity(i, n, i.split(":")[0]) for i, n in NAMES.items()])
+    for n, (h, r, t) in enumerate(FACTS):
+        text = f"Doc {n}: {NAMES[h]} and {NAMES[t]} ({r.lower()})."
+        prov = (Provenance(f"doc{n}", 0, len(text), text, "test"),)
+        store.add_extraction(Extraction(Document(f"doc{n}", text), (), (Triple(h, r, t, 1.0, prov),)), f"h{n}")
+    store.close()
+    return ws
+
+
+def invoke(app, *args, stdin=None):
+    return CliRunner().invoke(app, list(args), input=stdin)
+
+
+def test_each_command_has_help_with_an_example(app):
+    for command in ("embed", "index", "retrieve"):
+        result = invoke(app, command, "--help")
+        assert result.exit_code == 0 and "Example: kgnlp " + command in result.stdout
+        assert "--workspace" in result.stdout and "--json" in result.stdout
+
+
+def test_embed_trains_saves_and_evaluates(app, ws):
+    result = invoke(app, "embed", "--model", "distmult", "--dim", "8", "--epochs", "4", "--eval-every", "2",
+                    "--eval", "-w", str(ws.path), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["model"] == "distmult" and data["epochs_run"] == 4 and data["dim"] == 8
+    assert set(data["eval"]) >= {"mrr", "hits_at_1", "hits_at_3", "hits_at_10"}
+    assert (ws.path / "embeddings" / "distmult" / "vectors.safetensors").exists()
+
+
+def test_embed_infer_new_marks_vectors_inferred(app, ws):
+    assert invoke(app, "embed", "--model", "transe", "--dim", "8", "--epochs", "2", "--eval-every", "2",
+                  "-w", str(ws.path), "-q").exit_code == 0
+    store = ws.open_store()
+    store.add([Triple("chem:newdrug", "TREATS", "dis:t2d")], [Entity("chem:newdrug", "newdrug", "chem")])
+    store.close()
+    result = invoke(app, "embed", "--model", "transe", "--infer-new", "-w", str(ws.path), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["from_neighbours"] == 1 and data["without"] == 0
+
+    from kg.embeddings import load_embeddings
+    assert load_embeddings(ws.path, "transe").source("chem:newdrug") == "neighbours"
+
+
+def test_index_then_retrieve_json_and_stdin(app, ws):
+    result = invoke(app, "index", "-w", str(ws.path), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"entities", "facts", "chunks"} and data["facts"]["total"] == len(FACTS) + 1
+    result = invoke(app, "retrieve", "-", "--k", "2", "--kind", "facts", "-w", str(ws.path), "--json",
+                    stdin="What does metformin treat?\n")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["query"] == "What does metformin treat?" and out["linked"] == ["chem:metformin"]
+    assert out["hits"][0]["text"] == "metformin treats type 2 diabetes"
+    assert out["hits"][0]["provenance"][0]["doc"] == "doc0" and len(out["hits"]) == 2
+    human = invoke(app, "retrieve", "aspirin", "-k", "1", "--kind", "entities", "-w", str(ws.path))
+    assert human.exit_code == 0 and "aspirin" in human.stdout and "similarity" in human.stdout
+
+
+def test_bad_choices_are_refused(app, ws):
+    assert invoke(app, "embed", "--model", "transh", "-w", str(ws.path)).exit_code != 0
+    assert invoke(app, "retrieve", "x", "--kind", "tables", "-w", str(ws.path)).exit_code != 0

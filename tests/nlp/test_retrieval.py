@@ -1,0 +1,143 @@
+"""Retrieval with the real MiniLM embedder: documents in and out change results; drift is caught."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kg.records import Document, Entity, Extraction, Provenance, Triple
+from kg.stores.sqlite import SQLiteStore
+from kg.workspace import Workspace
+from nlp.embedder import Embedder
+from nlp.errors import NLPError
+from nlp.retrieval import Retriever, build_indexes, indexes_exist, update_indexes
+
+ENTITIES = [
+    Entity("chem:metformin", "metformin", "Chemical", ("Glucophage",)),
+    Entity("dis:t2d", "type 2 diabetes", "Disease", ("T2D",)),
+    Entity("chem:ibuprofen", "ibuprofen", "Chemical"),
+    Entity("dis:arthritis", "arthritis", "Disease"),
+    Entity("chem:warfarin", "warfarin", "Chemical"),
+    Entity("dis:stroke", "stroke", "Disease"),
+    Entity("org:acme", "Acme Pharma", "Organization"),
+]
+DOCS = {
+    "met": ("Metformin is the first-line drug for type 2 diabetes. It lowers blood glucose.",
+            [("chem:metformin", "TREATS", "dis:t2d")]),
+    "ibu": ("Ibuprofen relieves the pain of arthritis. Acme Pharma manufactures ibuprofen.",
+            [("chem:ibuprofen", "TREATS", "dis:arthritis"), ("org:acme", "MANUFACTURES", "chem:ibuprofen")]),
+}
+NEW = ("war", "Warfarin is an anticoagulant given to prevent stroke in atrial fibrillation.",
+       [("chem:warfarin", "TREATS", "dis:stroke")])
+
+
+def add_doc(store, doc_id: str, text: str, facts) -> None:
+    triples = tuple(Triple(h, r, t, 1.0, (Provenance(doc_id, 0, len(text), text, "test"),)) for h, r, t in facts)
+    store.add_extraction(Extraction(Document(doc_id, text), (), triples), f"hash-{doc_id}")
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    emb = Embedder()
+    emb.encode(["warm up"])  # load MiniLM once for the module
+    return emb
+
+
+@pytest.fixture()
+def ws_store(tmp_path):
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    store = SQLiteStore.open(ws.graph_path, durable=False)
+    store.add([], ENTITIES)
+    for doc_id, (text, facts) in DOCS.items():
+        add_doc(store, doc_id, text, facts)
+    yield ws, store
+    store.close()
+
+
+def test_embedder_gives_unit_vectors_in_order(embedder):
+    vecs = embedder.encode(["metformin treats diabetes", "a bank bought another bank"])
+    assert vecs.shape == (2, 384) and vecs.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-5)
+    assert np.allclose(embedder.encode(["metformin treats diabetes"])[0], vecs[0], atol=1e-5)
+
+
+def test_embedder_refuses_a_folder_that_is_not_a_model(tmp_path):
+    with pytest.raises(NLPError, match="not a local Hugging Face model folder"):
+        Embedder(tmp_path).encode(["x"])
+
+
+def test_search_finds_facts_with_provenance(ws_store, embedder):
+    ws, store = ws_store
+    build_indexes(ws, store, embedder=embedder)
+    retriever = Retriever.open(ws, store, embedder, on_drift="error")
+    hits = retriever.search("What does metformin treat?", k=2, kind="facts")
+    retriever.close()
+    assert hits[0].text == "metformin treats type 2 diabetes"
+    assert hits[0].doc_ids == ("met",) and hits[0].triple == ("chem:metformin", "TREATS", "dis:t2d")
+    assert hits[0].proximity > 0 and hits[0].score >= hits[1].score
+
+
+def test_adding_and_removing_a_document_changes_results(ws_store, embedder):
+    ws, store = ws_store
+    update_indexes(ws, store, embedder=embedder)
+    query = "blood thinner to prevent a stroke"
+
+    def top_chunk_docs():
+        r = Retriever.open(ws, store, embedder, on_drift="error")
+        try:
+            return [h.doc_ids[0] for h in r.search(query, k=3, kind="chunks")]
+        finally:
+            r.close()
+
+    assert "war" not in top_chunk_docs()
+    add_doc(store, *NEW)
+    reports = update_indexes(ws, store, embedder=embedder)
+    assert reports["chunks"].added == 1 and not reports["chunks"].rebuilt
+    assert reports["facts"].added == 1 and reports["facts"].removed == 0
+    assert top_chunk_docs()[0] == "war"
+    store.remove_document("war")
+    reports = update_indexes(ws, store, embedder=embedder)
+    assert reports["chunks"].removed == 1 and reports["facts"].removed == 1
+    assert "war" not in top_chunk_docs()
+
+
+def test_store_change_without_update_is_detected(ws_store, embedder):
+    ws, store = ws_store
+    build_indexes(ws, store, embedder=embedder)
+    add_doc(store, *NEW)
+    with pytest.raises(NLPError, match="out of step"):
+        Retriever.open(ws, store, embedder, on_drift="error")
+    messages: list[str] = []
+    retriever = Retriever.open(ws, store, embedder, notify=messages.append)
+    assert messages and "graph changed" in messages[0]
+    assert retriever.search("warfarin", k=1, kind="entities")[0].entity_ids == ("chem:warfarin",)
+    retriever.close()
+
+
+def test_linking_prefers_the_longest_name_and_aliases(ws_store, embedder):
+    ws, store = ws_store
+    build_indexes(ws, store, embedder=embedder)
+    retriever = Retriever.open(ws, store, embedder)
+    assert retriever.link("Is Glucophage used for type 2 diabetes?") == ["chem:metformin", "dis:t2d"]
+    assert retriever.link("nothing known here") == []
+    retriever.close()
+
+
+def test_graph_proximity_lifts_facts_about_the_linked_entity(ws_store, embedder):
+    ws, store = ws_store
+    build_indexes(ws, store, embedder=embedder)
+    retriever = Retriever.open(ws, store, embedder)
+    query = "who makes it?"
+    plain = retriever.search(query, k=3, kind="facts", entity_ids=[])
+    around = retriever.search(query, k=3, kind="facts", entity_ids=["chem:ibuprofen"])
+    retriever.close()
+    assert all(h.proximity == 0 for h in plain)
+    assert around[0].triple == ("org:acme", "MANUFACTURES", "chem:ibuprofen")
+    assert {h.triple for h in around[:2]} == {("org:acme", "MANUFACTURES", "chem:ibuprofen"),
+                                              ("chem:ibuprofen", "TREATS", "dis:arthritis")}
+
+
+def test_indexes_exist_only_after_a_build(ws_store, embedder):
+    ws, store = ws_store
+    assert not indexes_exist(ws)
+    update_indexes(ws, store, embedder=embedder, kinds=["entities"])
+    assert indexes_exist(ws)
