@@ -69,16 +69,6 @@ def read_pubmedqa(path: str | Path, ids: set[str] | None = None) -> list[TextExa
 
 
 def _jsonl(path: str | Path) -> list[dict]:
-    path = Path(path)
-    if not path.exists():
-        raise FusionError(f"Data file '{path}' does not exist. Pass an existing JSONL file with --data.")
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise FusionError(f"{path}:{n}: not JSON ({exc.msg}). Write one JSON object per line.") from exc
-    if not rows:
-        raise FusionError(f"'{path}' has no examples. Write one JSON object per line.")
-    return rows
+    from nlp.evaluation import read_jsonl  # one reader for every labelled JSONL file
+
+    return read_jsonl(Path(path))
