@@ -55,6 +55,7 @@ class EntityLinker:
         self._rows: list[tuple[str, str]] = []  # (name, entity id) per FAISS row
         self._index = None
         self._indexed = 0
+        self._nearest_cache: dict[tuple[str, str], tuple[str, float] | None] = {}
         self.add(entities)
 
     @classmethod
@@ -78,6 +79,9 @@ class EntityLinker:
 
     def link(self, text: str, mentions: Sequence[Mention]) -> Linked:
         abbrevs = abbreviation_map(text)
+        todo = [m for m in mentions if not m.entity_id]
+        # one batched embedding lookup for every surface the rules cannot answer
+        self.prefetch([(m.text, m.label) for m in todo], abbrevs)
         seen: dict[tuple[str, str], Candidate] = {}
         created: dict[str, Entity] = {}
         out = []
@@ -97,6 +101,29 @@ class EntityLinker:
             out.append(Mention(m.start, m.end, m.text, m.label, entity_id, round(m.score * cand.score, 4)))
         self.add(created.values())
         return Linked(tuple(out), tuple(created.values()))
+
+    def _rule_hit(self, surface: str, label: str) -> bool:
+        return bool(self._lookup(self._exact.get(normalise(surface), ()), label)
+                    or self._lookup(self._loose.get(loose_key(surface), ()), label))
+
+    def prefetch(self, items: Sequence[tuple[str, str]], abbrevs: dict[str, str] | None = None) -> None:
+        """Embed, in one batch, every surface the exact rules cannot answer (results are cached)."""
+        abbrevs = abbrevs or {}
+        if not (self.use_embeddings and self._rows):
+            return
+        need = []
+        for surface, label in items:
+            surface = abbrevs.get(surface.strip(), surface)
+            if (surface, label) not in self._nearest_cache and not self._rule_hit(surface, label):
+                need.append((surface, label))
+        need = list(dict.fromkeys(need))
+        if need:
+            self._ensure_index()
+            vecs = self._encoder.encode([s for s, _ in need])
+            k = min(10, len(self._rows))
+            scores, rows = self._index.search(vecs, k)
+            for (surface, label), sc, rw in zip(need, scores, rows):
+                self._nearest_cache[(surface, label)] = self._best_of(sc, rw, label)
 
     def candidate(self, surface: str, label: str, abbrevs: dict[str, str] | None = None,
                   seen: dict[tuple[str, str], Candidate] | None = None) -> Candidate:
@@ -127,10 +154,15 @@ class EntityLinker:
 
     def nearest(self, surface: str, label: str, k: int = 10) -> tuple[str, float] | None:
         """The most similar entity name of the same type by embedding, with its cosine score."""
-        self._ensure_index()
-        vec = self._encoder.encode([surface])
-        scores, rows = self._index.search(vec, min(k, len(self._rows)))
-        for score, row in zip(scores[0], rows[0]):
+        key = (surface, label)
+        if key not in self._nearest_cache:
+            self._ensure_index()
+            scores, rows = self._index.search(self._encoder.encode([surface]), min(k, len(self._rows)))
+            self._nearest_cache[key] = self._best_of(scores[0], rows[0], label)
+        return self._nearest_cache[key]
+
+    def _best_of(self, scores, rows, label: str) -> tuple[str, float] | None:
+        for score, row in zip(scores, rows):
             if row < 0:
                 continue
             entity_id = self._rows[row][1]
@@ -155,3 +187,4 @@ class EntityLinker:
             vecs = self._encoder.encode([n for n, _ in self._rows[self._indexed:]])
             self._index.add(vecs)
             self._indexed = len(self._rows)
+            self._nearest_cache.clear()  # new names may be nearer now

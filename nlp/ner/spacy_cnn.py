@@ -76,8 +76,8 @@ def _examples(nlp, docs: Sequence[LabelledDoc]):
     for d in docs:
         doc = nlp.make_doc(d.doc.text)
         ents = _non_overlapping([(m.start, m.end, m.label) for m in d.mentions])
-        # spans that do not fall on token boundaries become "missing" (-), not wrong O's
-        tags = offsets_to_biluo_tags(doc, ents, missing="-")
+        # tokens outside every span are O; spans that do not fall on token boundaries stay "-" (missing)
+        tags = offsets_to_biluo_tags(doc, ents)
         examples.append(Example.from_dict(doc, {"entities": tags}))
     return examples
 

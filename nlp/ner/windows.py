@@ -84,15 +84,16 @@ def word_tags(enc: Encoded, mentions: Sequence[tuple[int, int, str]]) -> list[st
 
 
 def decode_words(enc: Encoded, tags: Sequence[str], scores: Sequence[float] | None = None,
-                 ) -> list[tuple[int, int, str, float]]:
-    """``(start_char, end_char, label, score)`` from word tags; a stray I- starts an entity."""
+                 merge_adjacent: bool = False) -> list[tuple[int, int, str, float]]:
+    """``(start_char, end_char, label, score)`` from word tags; a stray I- starts an entity.
+    With ``merge_adjacent`` (IO decoding), a B- right after a word of the same type continues it."""
     words = enc.word_spans()
     out: list[tuple[int, int, str, float]] = []
     cur: list | None = None
     for i, ((_, ws, we), tag) in enumerate(zip(words, tags)):
         prefix, _, label = tag.partition("-")
         sc = scores[i] if scores is not None else 1.0
-        if prefix == "I" and cur is not None and cur[2] == label:
+        if cur is not None and cur[2] == label and (prefix == "I" or (merge_adjacent and prefix == "B")):
             cur[1] = we
             cur[3] = min(cur[3], sc)
             continue

@@ -1,0 +1,400 @@
+"""Extraction benchmark (issue 3): NER, linking, CID relations and throughput, one run side by side.
+
+    python benchmarks/extraction.py            # full: BC5CDR / NCBI-disease / FiNER-ORD test sets
+    python benchmarks/extraction.py --quick    # small subsets, tiny models: checks the script end to end
+
+Models are trained on train(+dev) by benchmarks/extraction_train.py into benchmarks/.models/ when missing
+(the full run reuses dirs already there; each records its config and training time). The LAST stdout
+line is one JSON object with every figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from extraction_train import MODELS, split, train_model  # noqa: E402
+
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
+
+
+def sentences(text: str):
+    """A cheap regex sentence splitter (the benchmark's relation layer needs sentence bounds only)."""
+    from nlp.interfaces import Sentence
+
+    out, start = [], 0
+    for m in _SENT.finditer(text):
+        out.append(Sentence(start, m.start(), text[start:m.start()]))
+        start = m.end()
+    out.append(Sentence(start, len(text), text[start:]))
+    return out
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- models and layers
+def model_dir(corpus: str, kind: str, quick: bool, epochs: int) -> Path | None:
+    name = f"{'quick-' if quick else ''}{corpus}-{kind}"
+    path = MODELS / name
+    if (path / "kgnlp_ner.json").exists():
+        return path
+    if not quick and kind == "transformer" and corpus != "bc5cdr":
+        return None  # only trained when there was CPU time for it (see RESULTS-extraction.md)
+    log(f"training {name}")
+    return train_model(corpus, kind, epochs, use_dev=True, max_length=128 if quick else 256,
+                       limit=40 if quick else 0, name=name, max_steps=6 if quick and kind == "transformer" else 0)
+
+
+def kb_from(docs):
+    """Entities of the 'graph' built from training documents: one per MeSH id, its surface forms as names."""
+    from collections import Counter, defaultdict
+
+    from kg.records import Entity
+
+    names: dict[str, Counter] = defaultdict(Counter)
+    types: dict[str, Counter] = defaultdict(Counter)
+    for d in docs:
+        for m in d.mentions:
+            for i in m.ids:
+                names[i][m.text] += 1
+                types[i][m.label] += 1
+    ents = []
+    for mesh, counter in names.items():
+        ordered = [n for n, _ in counter.most_common()]
+        ents.append(Entity(f"mesh:{mesh}", ordered[0], types[mesh].most_common(1)[0][0], tuple(ordered[1:]),
+                           (("MeSH", mesh),)))
+    return ents
+
+
+def gazetteer_for(entities):
+    from nlp.gazetteer import Gazetteer
+    from nlp.models import blank_english
+
+    gaz = Gazetteer(blank_english())
+    gaz.add((n, e.id, e.type) for e in entities for n in (e.name, *e.aliases))
+    return gaz
+
+
+class Combined:
+    """Several NER layers merged like the Extractor does (higher priority wins overlaps)."""
+
+    def __init__(self, layers, priorities):
+        self.layers, self.priorities = layers, priorities
+        self.name, self.priority = "+".join(layer.name for layer in layers), 0
+
+    def predict(self, texts):
+        from nlp.extractor import merge_mentions
+
+        preds = [layer.predict(texts) for layer in self.layers]
+        return [merge_mentions([(p, ps[i]) for p, ps in zip(self.priorities, preds)]) for i in range(len(texts))]
+
+
+def profile_layer(name: str, paths: dict, entities):
+    from nlp.ner import load_ner_model
+
+    gaz = gazetteer_for(entities)
+    prio = [10, 40] if name.endswith("(graph names first)") else [40, 10]
+    name = name.split(" (")[0]
+    if name == "graph-names":
+        return gaz
+    if name == "spacy-cnn":
+        return load_ner_model(paths["spacy"])
+    if name == "fast":
+        return Combined([load_ner_model(paths["spacy"]), gaz], prio)
+    if name == "transformer":
+        return load_ner_model(paths["transformer"])
+    if name == "accurate":
+        return Combined([load_ner_model(paths["transformer"]), gaz], prio)
+    raise ValueError(name)
+
+
+# ---------------------------------------------------------------- evaluations
+def predict_all(layer, docs, batch=32):
+    out = []
+    for i in range(0, len(docs), batch):
+        out.extend(layer.predict([d.doc.text for d in docs[i:i + batch]]))
+    return out
+
+
+def ner_scores(layer, docs):
+    from nlp.ner.evaluate import score_spans
+
+    t0 = time.perf_counter()
+    pred = predict_all(layer, docs)
+    secs = time.perf_counter() - t0
+    s = score_spans([d.mentions for d in docs], pred)
+    res = {"micro": s.micro.as_dict(), **{lab: prf.as_dict() for lab, prf in s.by_label},
+           "docs_per_s_ner_only": round(len(docs) / secs, 1)}
+    return res, pred
+
+
+def linking_scores(entities, test_docs, predicted=None, threshold: float = 0.8):
+    """Accuracy on gold spans (mentions with a MeSH id); with ``predicted``, end-to-end P/R/F1 of
+    (doc, span, id) against gold."""
+    from collections import Counter
+
+    from kg.records import Mention
+    from nlp.entity_linker import EntityLinker
+
+    linker = EntityLinker(entities, threshold=threshold, create_new=False)
+    known = {e.external()["MeSH"] for e in entities}
+    correct = total = reachable = 0
+    methods: Counter = Counter()
+    from nlp.abbreviations import abbreviation_map
+
+    for d in test_docs:
+        abbrevs = abbreviation_map(d.doc.text)
+        linker.prefetch([(m.text, m.label) for m in d.mentions], abbrevs)
+        seen: dict = {}
+        for m in d.mentions:
+            if not m.ids:
+                continue
+            total += 1
+            reachable += any(i in known for i in m.ids)
+            c = linker.candidate(m.text, m.label, abbrevs, seen)
+            methods[c.method] += 1
+            if c.entity_id and c.entity_id.removeprefix("mesh:") in m.ids:
+                correct += 1
+    out = {"gold_spans": {"accuracy": round(correct / max(total, 1), 4), "mentions": total,
+                          "ceiling_id_seen_in_train_dev": round(reachable / max(total, 1), 4),
+                          "by_method": dict(methods), "threshold": threshold}}
+    if predicted is not None:
+        tp = fp = 0
+        gold = {(d.doc.id, m.start, m.end, i) for d in test_docs for m in d.mentions for i in m.ids}
+        gold_mentions = sum(1 for d in test_docs for m in d.mentions if m.ids)
+        for d, preds in zip(test_docs, predicted):
+            linked = linker.link(d.doc.text, [Mention(p.start, p.end, p.text, p.label) for p in preds])
+            for m in linked.mentions:
+                if not m.entity_id:
+                    continue
+                if (d.doc.id, m.start, m.end, m.entity_id.removeprefix("mesh:")) in gold:
+                    tp += 1
+                else:
+                    fp += 1
+        p, r = tp / max(tp + fp, 1), tp / max(gold_mentions, 1)
+        out["end_to_end"] = {"precision": round(p, 4), "recall": round(r, 4),
+                             "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0}
+    return out, linker
+
+
+def gold_linked(d):
+    from kg.records import Mention
+
+    return [Mention(m.start, m.end, m.text, m.label, "mesh:" + i) for m in d.mentions for i in m.ids]
+
+
+def pairs_of(docs, mentions_of):
+    from nlp.relation_classifier import pair_examples
+
+    examples = []
+    for d in docs:
+        ms = mentions_of(d)
+        types = {m.entity_id: m.label for m in ms if m.entity_id}
+        examples += pair_examples(d.doc.id, d.doc.text, sentences(d.doc.text), ms, types, "Chemical", "Disease",
+                                  "relation-classifier")
+    return examples
+
+
+def relation_scores(train_docs, dev_docs, test_docs, predicted_linked=None):
+    from nlp.relation_classifier import train_relation_classifier
+
+    def gold(docs):
+        return {(d.doc.id, "mesh:" + r.head, "mesh:" + r.tail) for d in docs for r in d.relations}
+
+    t0 = time.perf_counter()
+    clf = train_relation_classifier(pairs_of(train_docs, gold_linked), gold(train_docs),
+                                    dev=(pairs_of(dev_docs, gold_linked), gold(dev_docs)))
+    clf.save(MODELS / "bc5cdr-cid")
+    train_s = time.perf_counter() - t0
+
+    def f1(examples, gold_set):
+        scores = clf.score(examples)
+        pred = {(e.doc_id, e.head_id, e.tail_id) for e, s in zip(examples, scores) if s >= clf.threshold}
+        tp = len(pred & gold_set)
+        p, r = tp / max(len(pred), 1), tp / max(len(gold_set), 1)
+        return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+                "predicted": len(pred), "gold": len(gold_set)}
+
+    test_gold = gold(test_docs)
+    cands = pairs_of(test_docs, gold_linked)
+    out = {"gold_entities": f1(cands, test_gold), "threshold": clf.threshold, "train_seconds": round(train_s, 1),
+           "candidate_recall_gold_entities": round(len({(e.doc_id, e.head_id, e.tail_id) for e in cands}
+                                                       & test_gold) / max(len(test_gold), 1), 4)}
+    if predicted_linked is not None:
+        by_doc = dict(zip([d.doc.id for d in test_docs], predicted_linked))
+        out["end_to_end"] = f1(pairs_of(test_docs, lambda d: by_doc[d.doc.id]), test_gold)
+    return out
+
+
+# ---------------------------------------------------------------- throughput (one subprocess per profile)
+def throughput_child(profile: str, paths: dict, limit: int, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    docs = split("bc5cdr", "test")[:limit]
+    kb = kb_from(split("bc5cdr", "train") + split("bc5cdr", "dev"))
+    from nlp.entity_linker import EntityLinker
+    from nlp.relation_classifier import RelationClassifier
+
+    layer = profile_layer(profile, paths, kb)
+    # fast / graph-names link by rules only (no MiniLM); accurate adds embedding similarity
+    linker = EntityLinker(kb, threshold=0.8, create_new=True, use_embeddings=profile.startswith("accurate"))
+    rel = RelationClassifier.load(MODELS / "bc5cdr-cid") if (MODELS / "bc5cdr-cid").exists() else None
+    layer.predict([docs[0].doc.text])  # warm up: lazy loads are not throughput
+    linker.warm([])
+    t0 = time.perf_counter()
+    triples = 0
+    for i in range(0, len(docs), 32):
+        batch = docs[i:i + 32]
+        for d, ms in zip(batch, layer.predict([x.doc.text for x in batch])):
+            linked = linker.link(d.doc.text, ms)
+            if rel is not None:
+                types = {m.entity_id: m.label for m in linked.mentions if m.entity_id}
+                triples += len(rel.extract(d.doc.id, d.doc.text, sentences(d.doc.text), linked.mentions, types))
+    secs = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"profile": profile, "docs": len(docs), "seconds": round(secs, 2),
+                      "docs_per_s": round(len(docs) / secs, 1), "peak_rss_mb": round(rss_mb), "triples": triples,
+                      "linker_embeddings": profile.startswith("accurate"),
+                      "load_avg_1m_after": round(__import__("os").getloadavg()[0], 2)}))
+
+
+def throughput(profile: str, paths: dict, limit: int, threads: int) -> dict:
+    cmd = [sys.executable, __file__, "--throughput-child", profile, "--paths", json.dumps({k: str(v) for k, v in paths.items()}),
+           "--limit", str(limit), "--threads", str(threads)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--throughput-child")
+    ap.add_argument("--paths", default="{}")
+    ap.add_argument("--limit", type=int, default=500)
+    ap.add_argument("--skip", default="", help="comma list to skip: transformer,ncbi,finer,linking,relations,throughput")
+    a = ap.parse_args()
+    if a.throughput_child:
+        throughput_child(a.throughput_child, {k: Path(v) for k, v in json.loads(a.paths).items()}, a.limit, a.threads)
+        return
+    import torch
+
+    torch.set_num_threads(a.threads)
+    skip = set(filter(None, a.skip.split(",")))
+    started = time.time()
+    n_test = 40 if a.quick else 10_000
+    result: dict = {"quick": a.quick, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "machine": f"{platform.machine()} {platform.processor() or ''} cpus={__import__('os').cpu_count()}",
+                    "threads": a.threads, "skip": sorted(skip)}
+    train, dev, test = split("bc5cdr", "train"), split("bc5cdr", "dev"), split("bc5cdr", "test")[:n_test]
+    kb = kb_from(train + dev)
+    paths = {"spacy": model_dir("bc5cdr", "spacy", a.quick, 1 if a.quick else 6)}
+    if "transformer" not in skip:
+        paths["transformer"] = model_dir("bc5cdr", "transformer", a.quick, 1)
+    result["models"] = {k: _model_info(v) for k, v in paths.items()}
+    bc5, preds = {}, {}
+    from nlp.extractor import merge_mentions
+    from nlp.ner.evaluate import score_spans
+
+    secs = {}
+    for prof in ("graph-names", "spacy-cnn", "transformer")[:3 if "transformer" in paths else 2]:
+        log(f"BC5CDR NER {prof}")
+        bc5[prof], preds[prof] = ner_scores(profile_layer(prof, paths, kb), test)
+        secs[prof] = len(test) / bc5[prof]["docs_per_s_ner_only"]
+        log(f"  F1 {bc5[prof]['micro']['f1']}")
+    # the profiles merge a trained layer with the graph names; both orders of priority are reported
+    for prof, model in (("fast", "spacy-cnn"), ("accurate", "transformer"))[:2 if "transformer" in paths else 1]:
+        for suffix, order in (("", (model, "graph-names")), (" (graph names first)", ("graph-names", model))):
+            merged = [merge_mentions([(2, preds[order[0]][i]), (1, preds[order[1]][i])]) for i in range(len(test))]
+            sc = score_spans([d.mentions for d in test], merged)
+            bc5[prof + suffix] = {"micro": sc.micro.as_dict(), **{lab: prf.as_dict() for lab, prf in sc.by_label},
+                                  "docs_per_s_ner_only": round(len(test) / (secs[model] + secs["graph-names"]), 1)}
+            preds[prof + suffix] = merged
+            log(f"  {prof + suffix} F1 {bc5[prof + suffix]['micro']['f1']}")
+    result["bc5cdr_ner"] = bc5
+    _partial(result)
+    best = max((p for p in bc5 if p.startswith(("fast", "accurate"))), key=lambda p: bc5[p]["micro"]["f1"])
+    if "linking" not in skip:
+        log("linking")
+        result["bc5cdr_linking"], _ = linking_scores(kb, test, preds[best])
+        result["bc5cdr_linking"]["end_to_end_profile"] = best
+        _partial(result)
+    if "relations" not in skip:
+        log("CID relations")
+        from kg.records import Mention
+        from nlp.entity_linker import EntityLinker
+
+        linker = EntityLinker(kb, threshold=0.8, create_new=False)
+        linked = [linker.link(d.doc.text, [Mention(p.start, p.end, p.text, p.label) for p in ps]).mentions
+                  for d, ps in zip(test, preds[best])]
+        result["bc5cdr_cid"] = relation_scores(train, dev, test, linked)
+        result["bc5cdr_cid"]["end_to_end_profile"] = best
+        _partial(result)
+    if "throughput" not in skip:
+        result["throughput"] = {}
+        chosen = ["graph-names"] + [max((p for p in bc5 if p.startswith(base)), key=lambda p: bc5[p]["micro"]["f1"])
+                                    for base in ("fast", "accurate") if any(p.startswith(base) for p in bc5)]
+        for prof in chosen:
+            log(f"throughput {prof}")
+            result["throughput"][prof] = throughput(prof, paths, 40 if a.quick else 500, a.threads)
+    for corpus, key in (("ncbi", "ncbi_disease_ner"), ("finer", "finer_ord_ner")):
+        if corpus in skip:
+            continue
+        docs = split(corpus, "test")[:200 if a.quick else 100_000]
+        res = {}
+        for kind in ("spacy", "transformer"):
+            if kind in skip:
+                continue
+            p = model_dir(corpus, kind, a.quick, 1 if a.quick else (5 if corpus == "finer" else 4))
+            if p is None:
+                res[kind] = "not trained (CPU budget, see RESULTS-extraction.md)"
+                continue
+            from nlp.ner import load_ner_model
+
+            log(f"{corpus} {kind}")
+            res[kind], _ = ner_scores(load_ner_model(p), docs)
+            res[kind]["model"] = _model_info(p)
+        result[key] = res
+        _partial(result)
+    result["seconds"] = round(time.time() - started, 1)
+    _partial(result)
+    print(json.dumps(result))
+
+
+def _model_info(path: Path | None) -> dict:
+    if path is None:
+        return {}
+    info = json.loads((path / "kgnlp_ner.json").read_text())
+    rep = info.get("report", {})
+    cfg = info.get("config", {})
+    return {"dir": str(path.relative_to(ROOT)), "kind": info["kind"], "epochs": rep.get("epochs_run"),
+            "train_docs": rep.get("train_docs"), "train_seconds": rep.get("seconds"),
+            "max_length": cfg.get("max_length"), "learning_rate": cfg.get("learning_rate")}
+
+
+def _partial(result: dict) -> None:
+    """Write what is measured so far, so a cut-off run still leaves its figures."""
+    name = "extraction" + ("-quick" if result.get("quick") else "") + "".join(f"-no-{x}" for x in result.get("skip", []))
+    out = ROOT / "benchmarks" / ".models" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""``kgnlp train ner`` and ``kgnlp entities merges|unmerge|resolve``: parsing, wiring and printing only."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.common import DEFAULT_WORKSPACE, JsonOpt, QuietOpt, WorkspaceOpt, emit, workspace
+from cli.console import err, out
+
+
+def register(app: typer.Typer, train_app: typer.Typer, entities_app: typer.Typer) -> None:
+    """Add ``train ner`` to ``train_app`` and ``merges``/``unmerge``/``resolve`` to ``entities_app``."""
+    train_app.command("ner")(train_ner_cmd)
+    entities_app.command("merges")(merges_cmd)
+    entities_app.command("unmerge")(unmerge_cmd)
+    entities_app.command("resolve")(resolve_cmd)
+
+
+def train_ner_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Labelled training file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the trained model.")],
+    fmt: Annotated[str, typer.Option("--format", help="pubtator, iob, finer-csv or jsonl.")] = "jsonl",
+    kind: Annotated[str, typer.Option("--kind", help="spacy (fast CNN) or transformer (accurate).")] = "spacy",
+    encoder: Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (transformer).")] = None,
+    dev: Annotated[Optional[Path], typer.Option("--dev", help="Labelled dev file: early stopping + final eval.")] = None,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = 10,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
+    max_length: Annotated[int, typer.Option("--max-length", min=16, help="Transformer window (tokens).")] = 128,
+    seed: Annotated[int, typer.Option("--seed")] = 13,
+    max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train an NER model (spaCy CNN or transformer) and evaluate it at the end.
+
+    Example: kgnlp train ner --data train.PubTator.txt --format pubtator --kind spacy --dev dev.PubTator.txt --out models/ner
+    """
+    from nlp.formats import load_labelled
+    from nlp.ner import TrainConfig, load_ner_model, train_ner
+    from nlp.ner.evaluate import evaluate_ner
+
+    train_docs = load_labelled(data, fmt)
+    dev_docs = load_labelled(dev, fmt) if dev else None
+    config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
+                         encoder=str(encoder) if encoder else "", max_length=max_length)
+    show = not (quiet or as_json)
+    report = _train_with_bar(train_ner, train_docs, out_dir, config, dev_docs, show)
+    model = load_ner_model(out_dir)
+    eval_docs, eval_on = (dev_docs, "dev") if dev_docs else (train_docs[:200], "train (no --dev given)")
+    scores = evaluate_ner(model, eval_docs)
+    result = {"out": str(out_dir), "kind": kind, "labels": list(report.labels), "epochs": report.epochs_run,
+              "best_epoch": report.best_epoch, "seconds": report.seconds, "train_docs": report.train_docs,
+              "eval": {"on": eval_on, **scores.as_dict()}}
+
+    def human() -> None:
+        from rich.table import Table
+
+        out.print(f"Saved {kind} NER to {out_dir} ({report.epochs_run} epochs, {report.seconds:.0f}s).")
+        table = Table(title=f"Eval on {eval_on}")
+        for col in ("label", "P", "R", "F1"):
+            table.add_column(col)
+        for label, prf in (*scores.by_label, ("micro", scores.micro)):
+            table.add_row(label, f"{prf.precision:.3f}", f"{prf.recall:.3f}", f"{prf.f1:.3f}")
+        out.print(table)
+
+    emit(as_json, result, human)
+
+
+def _train_with_bar(train_fn, train_docs, out_dir, config, dev_docs, show: bool):
+    if not show:
+        return train_fn(train_docs, out_dir, config, dev_docs=dev_docs)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    with Progress(TextColumn("[bold]train ner"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("epoch {task.fields[epoch]} loss {task.fields[loss]:.4f} {task.fields[dev]}"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err) as bar:
+        task = bar.add_task("train", total=None, epoch=0, loss=0.0, dev="")
+
+        def progress(p) -> None:
+            dev = f"dev F1 {p.dev_f1:.3f}" if p.dev_f1 is not None else ""
+            fields = {"epoch": p.epoch, "loss": p.loss}
+            if dev:
+                fields["dev"] = dev
+            bar.update(task, completed=p.step, total=p.total_steps, **fields)
+
+        return train_fn(train_docs, out_dir, config, dev_docs=dev_docs, progress=progress)
+
+
+def merges_cmd(
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    include_undone: Annotated[bool, typer.Option("--all", help="Include undone merges.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List recorded entity merges (who, why, score).
+
+    Example: kgnlp entities merges --json
+    """
+    from kg.merges import MergeLog
+
+    ws = workspace(ws_path)
+    with MergeLog.for_workspace(ws.path) as log:
+        rows = [m.as_dict() for m in log.merges(include_undone)]
+
+    def human() -> None:
+        if not rows:
+            out.print("No merges.")
+            return
+        for r in rows:
+            state = " (undone)" if r["undone"] else ""
+            out.print(f"#{r['id']}  {r['merged_id']} -> {r['canonical_id']}  score {r['score']:.2f}  "
+                      f"by {r['who']}: {r['why']}{state}")
+
+    emit(as_json, {"merges": rows}, human)
+
+
+def unmerge_cmd(
+    merge_id: Annotated[int, typer.Argument(help="Merge id from `kgnlp entities merges`.")],
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    as_json: JsonOpt = False,
+) -> None:
+    """Undo one merge: the merged entity goes by its own id again.
+
+    Example: kgnlp entities unmerge 3
+    """
+    from kg.merges import MergeLog
+
+    ws = workspace(ws_path)
+    with MergeLog.for_workspace(ws.path) as log:
+        merge = log.undo(merge_id)
+    emit(as_json, {"undone": merge.as_dict()},
+         lambda: out.print(f"Undid merge #{merge.id}: {merge.merged_id} is separate from {merge.canonical_id} again."))
+
+
+def resolve_cmd(
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+    embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings",
+                                             help="Also merge on MiniLM name similarity.")] = False,
+    threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
+                                             help="Embedding similarity needed to merge.")] = 0.92,
+    encoder: Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show proposals, record nothing.")] = False,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run entity resolution over the workspace's graph and record each merge (undo with `unmerge`).
+
+    Example: kgnlp entities resolve --dry-run
+    """
+    from kg.merges import MergeLog
+    from nlp.resolution import resolve
+
+    ws = workspace(ws_path)
+    store = ws.open_store("embedded")
+    try:
+        entities = list(store.entities())
+    finally:
+        store.close()
+    name_encoder = None
+    if embeddings:
+        from nlp.name_encoder import NameEncoder
+
+        name_encoder = NameEncoder(encoder)
+    with MergeLog.for_workspace(ws.path) as log:
+        done = resolve(entities, log, encoder=name_encoder, threshold=threshold, dry_run=dry_run)
+    rows = [{"id": getattr(m, "id", None), "canonical_id": m.canonical_id, "merged_id": m.merged_id,
+             "why": m.why, "score": m.score} for m in done]
+
+    def human() -> None:
+        verb = "Would merge" if dry_run else "Merged"
+        for r in rows:
+            tag = f"#{r['id']} " if r["id"] is not None else ""
+            out.print(f"{tag}{verb} {r['merged_id']} -> {r['canonical_id']} ({r['why']}, {r['score']:.2f})")
+        out.print(f"{len(rows)} merge(s) {'proposed' if dry_run else 'recorded'} over {len(entities)} entities.")
+
+    emit(as_json, {"entities": len(entities), "dry_run": dry_run, "merges": rows}, human)

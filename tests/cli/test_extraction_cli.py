@@ -1,0 +1,80 @@
+"""``train ner`` and ``entities merges|unmerge|resolve`` through a small Typer app (CliRunner)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli.commands.extraction import register
+from kg.records import Entity
+from kg.workspace import Workspace
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "extraction"
+
+
+@pytest.fixture()
+def app():
+    root = typer.Typer()
+    train_app = typer.Typer()
+    entities_app = typer.Typer()
+    register(root, train_app, entities_app)
+    root.add_typer(train_app, name="train")
+    root.add_typer(entities_app, name="entities")
+    return root
+
+
+@pytest.fixture()
+def ws(tmp_path):
+    w = Workspace.open(tmp_path / "ws", create=True)
+    store = w.open_store("embedded")
+    store.add([], [Entity("org:pfizer-inc", "Pfizer Inc.", "Organization", (), (("ticker", "PFE"),)),
+                   Entity("org:pfizer", "Pfizer", "Organization"),
+                   Entity("org:pfe", "PFE", "Organization"),
+                   Entity("org:moderna", "Moderna", "Organization")])
+    store.close()
+    return w.path
+
+
+def test_train_ner_json_reports_eval(app, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "ner", "--data", str(FIX / "tiny.jsonl"), "--format", "jsonl",
+                              "--kind", "spacy", "--out", str(tmp_path / "m"), "--dev", str(FIX / "tiny.jsonl"),
+                              "--epochs", "1", "--max-steps", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout.strip().splitlines()[-1])
+    assert data["kind"] == "spacy" and data["eval"]["on"] == "dev"
+    assert set(data["eval"]["micro"]) >= {"precision", "recall", "f1"}
+    assert (tmp_path / "m" / "kgnlp_ner.json").exists()
+
+
+def test_train_ner_help_has_an_example(app):
+    res = CliRunner().invoke(app, ["train", "ner", "--help"])
+    assert res.exit_code == 0 and "Example: kgnlp train ner" in res.output
+
+
+def test_resolve_then_list_then_unmerge(app, ws):
+    runner = CliRunner()
+    dry = json.loads(runner.invoke(app, ["entities", "resolve", "-w", str(ws), "--dry-run", "--json"]).stdout)
+    assert dry["dry_run"] and len(dry["merges"]) == 2
+    assert json.loads(runner.invoke(app, ["entities", "merges", "-w", str(ws), "--json"]).stdout)["merges"] == []
+    res = runner.invoke(app, ["entities", "resolve", "-w", str(ws), "--json"])
+    assert res.exit_code == 0, res.output
+    merged = {m["merged_id"]: m["canonical_id"] for m in json.loads(res.stdout)["merges"]}
+    assert merged == {"org:pfizer": "org:pfizer-inc", "org:pfe": "org:pfizer-inc"}
+    listing = json.loads(runner.invoke(app, ["entities", "merges", "-w", str(ws), "--json"]).stdout)["merges"]
+    assert len(listing) == 2 and all(m["who"] and m["why"] and m["score"] > 0 for m in listing)
+    undo = runner.invoke(app, ["entities", "unmerge", str(listing[0]["id"]), "-w", str(ws)])
+    assert undo.exit_code == 0 and "Undid merge" in undo.stdout
+    after = json.loads(runner.invoke(app, ["entities", "merges", "-w", str(ws), "--json"]).stdout)["merges"]
+    assert len(after) == 1
+    human = runner.invoke(app, ["entities", "merges", "-w", str(ws), "--all"])
+    assert "(undone)" in human.stdout
+
+
+def test_unmerge_unknown_id_is_an_error(app, ws):
+    res = CliRunner().invoke(app, ["entities", "unmerge", "42", "-w", str(ws)])
+    assert res.exit_code != 0
+    assert "No merge with id 42" in str(res.exception)

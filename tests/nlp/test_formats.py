@@ -1,0 +1,80 @@
+"""Corpus loaders on small fixtures we wrote: offsets index the text, labels map to the schema."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlp.errors import NLPError
+from nlp.formats import load_labelled, read_labelled_jsonl, write_labelled_jsonl
+from nlp.formats.iob import decode_tags
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "extraction"
+
+
+def _spans_match_text(docs):
+    for d in docs:
+        for m in d.mentions:
+            assert d.doc.text[m.start:m.end] == m.text
+
+
+def test_pubtator_reads_documents_mentions_mesh_ids_and_cid_relations():
+    docs = load_labelled(FIX / "tiny.PubTator.txt", "pubtator")
+    assert [d.doc.id for d in docs] == ["9000001", "9000002"]
+    assert docs[0].doc.text.startswith("Lithium-induced tremor in two patients. Two patients")
+    _spans_match_text(docs)
+    first = docs[0].mentions[0]
+    assert (first.text, first.label, first.ids) == ("Lithium", "Chemical", ("D008094",))
+    assert docs[0].relations[0].relation == "CAUSES"
+    assert (docs[0].relations[0].head, docs[0].relations[0].tail) == ("D008094", "D014202")
+
+
+def test_pubtator_rejects_offsets_that_do_not_match(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1|t|Aspirin works.\n1|a|Yes.\n1\t0\t5\tAspirin\tChemical\tD1\n")
+    with pytest.raises(NLPError, match="does not match"):
+        load_labelled(bad, "pubtator")
+
+
+def test_iob_sentences_become_documents_with_exact_spans():
+    docs = load_labelled(FIX / "tiny.iob.tsv", "iob")
+    assert len(docs) == 2
+    _spans_match_text(docs)
+    assert [(m.text, m.label) for m in docs[0].mentions] == [("atrial fibrillation", "Disease"),
+                                                            ("warfarin", "Chemical")]
+    assert [(m.text, m.label) for m in docs[1].mentions] == [("Cisplatin", "Chemical"), ("nephrotoxicity", "Disease")]
+
+
+def test_finer_csv_groups_sentences_and_maps_labels_to_schema_types():
+    docs = load_labelled(FIX / "tiny_finer.csv", "finer-csv")
+    assert [d.doc.id for d in docs] == ["tiny_finer-0-0", "tiny_finer-0-1", "tiny_finer-1-0"]
+    _spans_match_text(docs)
+    assert [(m.text, m.label) for m in docs[0].mentions] == [("Acme Corp", "Organization"), ("Boston", "Location")]
+    assert [(m.text, m.label) for m in docs[1].mentions] == [("Jane Roe", "Person"), ("Acme", "Organization")]
+    # a stray I- tag starts an entity (seqeval's default)
+    assert [(m.text, m.label) for m in docs[2].mentions] == [("Smith", "Person"), ("Oslo", "Location")]
+
+
+def test_decode_tags_handles_type_change_inside_a_run():
+    assert decode_tags(["B-A", "I-A", "I-B", "O", "I-A"]) == [(0, 1, "A"), (2, 2, "B"), (4, 4, "A")]
+
+
+def test_jsonl_round_trips(tmp_path):
+    docs = read_labelled_jsonl(FIX / "tiny.jsonl")
+    _spans_match_text(docs)
+    out = tmp_path / "copy.jsonl"
+    write_labelled_jsonl(docs, out)
+    assert read_labelled_jsonl(out) == [type(d)(type(d.doc)(d.doc.id, d.doc.text, str(out)), d.mentions)
+                                        for d in docs]
+
+
+def test_jsonl_malformed_line_names_the_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok", "entities": []}\n{"text": 5}\n')
+    with pytest.raises(NLPError, match="bad.jsonl:2"):
+        read_labelled_jsonl(bad)
+
+
+def test_unknown_format_lists_the_choices():
+    with pytest.raises(NLPError, match="pubtator, iob, finer-csv, jsonl"):
+        load_labelled(FIX / "tiny.jsonl", "brat")

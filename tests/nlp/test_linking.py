@@ -1,0 +1,104 @@
+"""Linking rules: exact, loose, abbreviations, embeddings with a threshold, NIL, and MeSH ids kept."""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from kg.records import Entity, Mention
+from nlp.abbreviations import abbreviation_map, find_abbreviations
+from nlp.entity_linker import EntityLinker, loose_key
+from nlp.interfaces import Linker
+
+
+class FakeEncoder:
+    """Deterministic 'embeddings': names sharing a word are similar."""
+
+    dim = 64
+
+    def encode(self, names):
+        out = np.zeros((len(names), self.dim), dtype="float32")
+        for i, n in enumerate(names):
+            for w in n.lower().split():
+                out[i, zlib.crc32(w.encode()) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-9)
+
+
+ENTITIES = [
+    Entity("mesh:D001281", "atrial fibrillation", "Disease", ("AF",), (("MeSH", "D001281"),)),
+    Entity("mesh:D001241", "aspirin", "Chemical", ("acetylsalicylic acid",), (("MeSH", "D001241"),)),
+    Entity("mesh:D000894", "non-steroidal anti-inflammatory drugs", "Chemical", (), (("MeSH", "D000894"),)),
+]
+
+
+def m(text, doc, label, nth=0):
+    start = -1
+    for _ in range(nth + 1):
+        start = doc.index(text, start + 1)
+    return Mention(start, start + len(text), text, label)
+
+
+@pytest.mark.parametrize("text,short,long", [
+    ("Patients with atrial fibrillation (AF) were treated.", "AF", "atrial fibrillation"),
+    ("A dose of indomethacin (IDM) was given.", "IDM", "indomethacin"),
+    ("AF (atrial fibrillation) is common.", "AF", "atrial fibrillation"),
+    ("Pfizer (PFE) shares rose.", "PFE", "Pfizer"),
+])
+def test_abbreviations_are_found(text, short, long):
+    assert abbreviation_map(text) == {short: long}
+    a = find_abbreviations(text)[0]
+    assert text[a.short_start:a.short_end] == short and text[a.long_start:a.long_end] == long
+
+
+def test_parentheses_that_are_not_abbreviations_are_ignored():
+    assert abbreviation_map("The dose (n = 5) was low (see above).") == {}
+
+
+def test_linker_implements_the_protocol():
+    assert isinstance(EntityLinker(ENTITIES, encoder=FakeEncoder()), Linker)
+
+
+def test_exact_alias_and_loose_matches_keep_mesh_ids():
+    linker = EntityLinker(ENTITIES, encoder=FakeEncoder())
+    doc = "Aspirin, acetylsalicylic acid and nonsteroidal antiinflammatory drug use."
+    out = linker.link(doc, [m("Aspirin", doc, "Chemical"), m("acetylsalicylic acid", doc, "Chemical"),
+                            m("nonsteroidal antiinflammatory drug", doc, "Chemical")])
+    assert [x.entity_id for x in out.mentions] == ["mesh:D001241", "mesh:D001241", "mesh:D000894"]
+    assert out.new_entities == ()
+    assert linker.entity("mesh:D001241").external()["MeSH"] == "D001241"
+    assert loose_key("Non-steroidal anti-inflammatory drugs") == loose_key("nonsteroidal antiinflammatory drug")
+
+
+def test_abbreviation_defined_in_the_document_links_through_its_long_form():
+    linker = EntityLinker([ENTITIES[1]], encoder=FakeEncoder())
+    doc = "Patients took acetylsalicylic acid (ASA); ASA was stopped later."
+    out = linker.link(doc, [m("ASA", doc, "Chemical", 1)])
+    assert {x.entity_id for x in out.mentions} == {"mesh:D001241"}
+
+
+def test_embedding_match_needs_the_threshold_and_the_type():
+    linker = EntityLinker(ENTITIES, encoder=FakeEncoder(), threshold=0.5, create_new=False)
+    c = linker.candidate("paroxysmal atrial fibrillation", "Disease")
+    assert c.entity_id == "mesh:D001281" and c.method == "embedding" and 0.5 <= c.score < 1.0
+    assert linker.candidate("paroxysmal atrial fibrillation", "Chemical").entity_id is None  # type must agree
+    strict = EntityLinker(ENTITIES, encoder=FakeEncoder(), threshold=0.99, create_new=False)
+    nil = strict.candidate("paroxysmal atrial fibrillation", "Disease")
+    assert nil.entity_id is None and nil.method == "nil"
+
+
+def test_nil_mentions_create_one_new_entity_per_name():
+    linker = EntityLinker(ENTITIES, encoder=FakeEncoder(), threshold=0.99)
+    doc = "Zorbaxin helped. Zorbaxin again."
+    out = linker.link(doc, [m("Zorbaxin", doc, "Chemical"), m("Zorbaxin", doc, "Chemical", 1)])
+    assert len(out.new_entities) == 1
+    assert out.mentions[0].entity_id == out.mentions[1].entity_id == out.new_entities[0].id
+    again = linker.link("Zorbaxin.", [Mention(0, 8, "Zorbaxin", "Chemical")])
+    assert again.new_entities == () and again.mentions[0].entity_id == out.new_entities[0].id
+
+
+def test_real_minilm_links_a_spelling_variant():
+    linker = EntityLinker([Entity("org:pfizer", "Pfizer Inc", "Organization")], threshold=0.75, create_new=False)
+    c = linker.candidate("Pfizer Incorporated", "Organization")
+    assert c.entity_id == "org:pfizer" and c.method == "embedding"

@@ -1,0 +1,105 @@
+"""A 2-step training run of each NER kind saves a model dir that reloads with identical predictions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlp.errors import NLPError
+from nlp.formats import read_labelled_jsonl
+from nlp.ner import TrainConfig, load_ner_model, train_ner
+from nlp.ner.evaluate import evaluate_ner, score_spans
+from nlp.formats.records import GoldMention
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "extraction"
+TEXTS = ["Metformin lowers blood glucose in type 2 diabetes.", "Jane Roe runs Northwind Therapeutics in Oslo.",
+         "word " * 80 + "aspirin"]
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(tmp_path_factory):
+    """A 1-layer random BERT with MiniLM's tokenizer, saved as a local HF folder (exercises --encoder PATH)."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from nlp.models import default_encoder_path
+
+    out = tmp_path_factory.mktemp("enc")
+    tok = AutoTokenizer.from_pretrained(str(default_encoder_path()), local_files_only=True)
+    BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=64)).save_pretrained(str(out))
+    tok.save_pretrained(str(out))
+    return str(out)
+
+
+@pytest.mark.parametrize("kind", ["spacy", "transformer"])
+def test_two_step_training_saves_and_reloads_identical_predictions(tmp_path, kind, tiny_encoder):
+    docs = read_labelled_jsonl(FIX / "tiny.jsonl")
+    seen = []
+    report = train_ner(docs, tmp_path / "m", TrainConfig(kind=kind, epochs=1, max_steps=2, batch_size=2,
+                                                         max_length=32, stride=8, encoder=tiny_encoder),
+                       dev_docs=docs[:2], progress=seen.append)
+    assert report.kind == kind and report.epochs_run == 1
+    assert [p.step for p in seen if p.phase == "train"] == [1, 2]
+    assert any(p.phase == "eval" and p.dev_f1 is not None for p in seen)
+    assert (tmp_path / "m" / "kgnlp_ner.json").exists()
+    if kind == "transformer":
+        assert (tmp_path / "m" / "model.safetensors").exists()
+        assert not list((tmp_path / "m").glob("*.bin"))
+    first = load_ner_model(tmp_path / "m").predict(TEXTS)
+    again = load_ner_model(tmp_path / "m").predict(TEXTS)
+    assert first == again
+    for text, mentions in zip(TEXTS, first):
+        for m in mentions:
+            assert text[m.start:m.end] == m.text
+
+
+def test_load_ner_model_explains_a_wrong_folder(tmp_path):
+    with pytest.raises(NLPError, match="kgnlp train ner"):
+        load_ner_model(tmp_path)
+
+
+def test_unknown_kind_lists_choices(tmp_path):
+    with pytest.raises(NLPError, match="spacy, transformer"):
+        train_ner(read_labelled_jsonl(FIX / "tiny.jsonl"), tmp_path / "m", TrainConfig(kind="crf"))
+
+
+def test_transformer_refuses_a_hub_name(tmp_path):
+    with pytest.raises(NLPError, match="local Hugging Face model folder"):
+        train_ner(read_labelled_jsonl(FIX / "tiny.jsonl"), tmp_path / "m",
+                  TrainConfig(kind="transformer", encoder="bert-base-uncased", max_steps=1))
+
+
+def test_scores_are_exact_span_and_type():
+    gold = [[GoldMention(0, 5, "a", "Chemical"), GoldMention(10, 15, "b", "Disease")]]
+    pred = [[GoldMention(0, 5, "a", "Chemical"), GoldMention(10, 14, "b", "Disease"), GoldMention(20, 25, "c", "Disease")]]
+    s = score_spans(gold, pred)
+    assert (s.micro.tp, s.micro.fp, s.micro.fn) == (1, 2, 1)
+    assert dict(s.by_label)["Chemical"].f1 == 1.0
+    assert round(s.micro.f1, 4) == round(2 * (1 / 3) * 0.5 / (1 / 3 + 0.5), 4)
+
+
+def test_evaluate_ner_runs_a_layer_over_docs():
+    class Echo:
+        name, priority = "echo", 0
+
+        def predict(self, texts):
+            return [[] for _ in texts]
+
+    docs = read_labelled_jsonl(FIX / "tiny.jsonl")
+    assert evaluate_ner(Echo(), docs).micro.recall == 0.0
+
+
+def test_spacy_examples_mark_tokens_outside_entities_as_O_and_misaligned_spans_missing():
+    import spacy
+
+    from nlp.formats.records import LabelledDoc
+    from nlp.ner.spacy_cnn import _examples
+    from kg.records import Document
+
+    text = "Aspirin helps. Xaspirin no."
+    doc = LabelledDoc(Document("d", text), (GoldMention(0, 7, "Aspirin", "Chemical"),
+                                            GoldMention(16, 23, "aspirin", "Chemical")))  # mid-token: misaligned
+    [ex] = _examples(spacy.blank("en"), [doc])
+    tags = ex.get_aligned_ner()
+    assert tags[0] == "U-Chemical" and tags[1] == "O" and tags[2] == "O"
+    assert tags[3] in (None, "-")  # "Xaspirin" cannot hold the span: missing, not O
