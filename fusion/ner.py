@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from fusion.config import FusionConfig
+from kg.records import Document, Mention
 from fusion.examples import IGNORE, InputBuilder, Knowledge
 from fusion.tasks import TaskReport, prepare
 from fusion.train import Progress, TrainSettings, train_fused
@@ -124,3 +125,45 @@ def train_fused_ner(
         dev = ner_f1(dev_docs, predict_fused_ner(best, InputBuilder(tokenizer, best.config, knowledge,
                                                                      best.entity_row), dev_docs, stride))
     return TaskReport(result, dev, labels, fusion)
+
+
+class FusedNER:
+    """A saved fused token classifier as an ``nlp.interfaces.NERLayer`` (for ``kgnlp ner|ingest --model``)."""
+
+    name = "fused-ner"
+    priority = 20
+
+    def __init__(self, model, builder: InputBuilder) -> None:
+        self._model, self._builder = model, builder
+
+    @classmethod
+    def load(cls, folder: str | Path, store=None) -> "FusedNER":
+        """Load ``folder``; with a ``store`` (and a fusion path on) the graph supplies links and facts."""
+        from transformers import AutoTokenizer
+
+        from fusion.model import FusedModel
+
+        model = FusedModel.load(folder)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        knowledge = Knowledge(store=store) if store is not None and model.config.fusion != "none" else None
+        return cls(model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
+
+    def predict(self, texts: Sequence[str]) -> list[list[Mention]]:
+        from nlp.formats.records import LabelledDoc
+
+        docs = [LabelledDoc(Document(str(i), t)) for i, t in enumerate(texts)]
+        spans = predict_fused_ner(self._model, self._builder, docs)
+        return [[Mention(s, e, t[s:e], label, None, 0.9) for s, e, label in doc] for t, doc in zip(texts, spans)]
+
+
+def is_fused_model(folder: str | Path) -> bool:
+    """True when ``folder`` holds a fused kgnlp model (its config.json says so)."""
+    import json
+
+    from fusion.model import MARKER
+
+    path = Path(folder) / "config.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("kgnlp") == MARKER
+    except (OSError, ValueError):
+        return False

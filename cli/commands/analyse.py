@@ -38,9 +38,9 @@ def ner(
     try:
         layers = []
         if model:
-            from cli.commands.ingest import _load_layer
+            from cli.commands.ingest import load_ner_layer
 
-            layers.append(_load_layer(model))
+            layers.append(load_ner_layer(model, graph))
         analysis = Extractor.for_store(graph, extra_ner=layers).analyse([content])[0]
         known = {m.entity_id for m in analysis.mentions if m.entity_id and graph.entity(m.entity_id)}
     finally:

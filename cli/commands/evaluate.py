@@ -20,12 +20,12 @@ def eval_ner(data: DataOpt,
 
     Example: kgnlp eval ner --data data/labelled/ner.jsonl
     """
-    from cli.commands.ingest import _load_layer
+    from cli.commands.ingest import load_ner_layer
     from nlp.evaluation import evaluate_ner
 
     graph = open_store(workspace(ws_path))
     try:
-        scores = evaluate_ner(graph, data, [_load_layer(model)] if model else [])
+        scores = evaluate_ner(graph, data, [load_ner_layer(model)] if model else [])
     finally:
         graph.close()
     emit(as_json, {k: asdict(v) for k, v in scores.items()}, lambda: _table(

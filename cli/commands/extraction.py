@@ -30,6 +30,10 @@ def train_ner_cmd(
     max_length: Annotated[int, typer.Option("--max-length", min=16, help="Transformer window (tokens).")] = 128,
     seed: Annotated[int, typer.Option("--seed")] = 13,
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
+    fusion: Annotated[Optional[str], typer.Option(
+        "--fusion", help="Train a graph-fused transformer instead: none, facts, embeddings or both "
+        "(uses the workspace graph and its KG embeddings).")] = None,
+    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -43,6 +47,10 @@ def train_ner_cmd(
 
     train_docs = load_labelled(data, fmt)
     dev_docs = load_labelled(dev, fmt) if dev else None
+    if fusion is not None:
+        _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps,
+                     max_length, ws_path, as_json or quiet, as_json)
+        return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
                          encoder=str(encoder) if encoder else "", max_length=max_length)
     show = not (quiet or as_json)
@@ -66,6 +74,39 @@ def train_ner_cmd(
         out.print(table)
 
     emit(as_json, result, human)
+
+
+def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,
+                 ws_path, quiet: bool, as_json: bool) -> None:
+    """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
+    from cli.console import progress_bar
+    from fusion.errors import FusionError
+    from fusion.ner import train_fused_ner
+    from fusion.train import TrainSettings
+
+    if fusion not in ("none", "facts", "embeddings", "both"):
+        raise FusionError(f"Unknown fusion '{fusion}'. Choose one of: none, facts, embeddings, both.")
+    store = embeddings = None
+    if fusion != "none":
+        from cli.common import open_store, workspace
+
+        ws = workspace(ws_path)
+        store = open_store(ws)
+        if fusion in ("embeddings", "both"):
+            from kg.embeddings import load_embeddings
+
+            embeddings = load_embeddings(ws.path)
+    settings = TrainSettings(epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps)
+    try:
+        with progress_bar("train ner (fused)", enabled=not quiet) as update:
+            report = train_fused_ner(train_docs, out_dir, fusion=fusion, encoder=encoder, store=store,
+                                     embeddings=embeddings, dev_docs=dev_docs, settings=settings,
+                                     max_length=max_length, progress=lambda p: update(p.step, p.total_steps))
+    finally:
+        if store is not None:
+            store.close()
+    data = {"out": str(out_dir), "kind": "fused", **report.as_dict()}
+    emit(as_json, data, lambda: out.print(f"Saved fused NER ({fusion}) to {out_dir}; dev: {report.dev}"))
 
 
 def _train_with_bar(train_fn, train_docs, out_dir, config, dev_docs, show: bool):

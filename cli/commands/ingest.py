@@ -44,7 +44,7 @@ def ingest(
 
             seeded = read_seed(seed, schema)
             graph.add(seeded.triples, seeded.entities)
-        layers = [_load_layer(model)] if model else []
+        layers = [load_ner_layer(model, graph)] if model else []
         with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
             report = ingest_documents(graph, docs, schema, layers, progress=update)
         _sync_indexes(ws, graph, quiet or as_json, schema)
@@ -57,7 +57,14 @@ def ingest(
         f"+{report.entities} entities, +{report.relations} relations in {report.seconds:.2f} s."))
 
 
-def _load_layer(model: Path):
+def load_ner_layer(model: Path, store=None):
+    """A trained NER layer: a fused model (graph-aware, uses ``store``) or an nlp.ner model dir."""
+    from fusion.ner import is_fused_model
+
+    if is_fused_model(model):
+        from fusion.ner import FusedNER
+
+        return FusedNER.load(model, store)
     try:
         from nlp.ner import load_ner_model
     except ImportError as exc:

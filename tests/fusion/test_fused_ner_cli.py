@@ -1,0 +1,36 @@
+"""`kgnlp train ner --fusion` and `kgnlp ner|ingest --model FUSED_DIR`, through the real CLI."""
+from __future__ import annotations
+
+import json
+
+from tests.conftest import kgnlp, kgnlp_json
+
+
+def test_train_fused_ner_then_tag_with_it(tiny_encoder, tmp_path):
+    ws = tmp_path / "ws"
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "entities.jsonl").write_text(
+        json.dumps({"id": "C1", "name": "metformin", "type": "Chemical"}) + "\n"
+        + json.dumps({"id": "D1", "name": "diabetes", "type": "Disease"}) + "\n", encoding="utf-8")
+    doc = tmp_path / "d.txt"
+    doc.write_text("metformin treats diabetes.", encoding="utf-8")
+    kgnlp("ingest", str(doc), "--seed", str(seed), "-w", str(ws), "--json", check=True)
+    train = tmp_path / "train.jsonl"
+    rows = [{"text": "metformin treats diabetes .", "entities": [
+        {"start": 0, "end": 9, "label": "Chemical"}, {"start": 17, "end": 25, "label": "Disease"}]}] * 4
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    got = kgnlp_json("train", "ner", "--data", str(train), "--format", "jsonl", "--fusion", "facts",
+                     "--encoder", str(tiny_encoder), "--epochs", "1", "--max-steps", "2", "--out",
+                     str(tmp_path / "m"), "-w", str(ws))
+    assert got["kind"] == "fused" and got["fusion"] == "facts" and got["train"]["steps"] >= 1
+    tagged = kgnlp_json("ner", "aspirin treats diabetes.", "--model", str(tmp_path / "m"), "-w", str(ws))
+    text = "aspirin treats diabetes."
+    assert all(text[e["start"]:e["end"]] == e["text"] for e in tagged["entities"])
+
+
+def test_unknown_fusion_is_one_line_error(tiny_encoder, tmp_path):
+    train = tmp_path / "train.jsonl"
+    train.write_text(json.dumps({"text": "metformin .", "entities": []}) + "\n", encoding="utf-8")
+    proc = kgnlp("train", "ner", "--data", str(train), "--fusion", "all", "--out", str(tmp_path / "m"))
+    assert proc.returncode == 1 and "Unknown fusion 'all'" in proc.stderr and "Traceback" not in proc.stderr
