@@ -21,3 +21,17 @@ def slug(name: str) -> str:
     text = normalise(name)
     text = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE).strip("-")
     return text or "x"
+
+
+PREFIX = {"Chemical": "chem", "Disease": "dis", "Organization": "org", "Person": "per", "Location": "loc"}
+_SUFFIX = re.compile(
+    r"[,\s]+(inc|incorporated|corp|corporation|co|company|ltd|limited|plc|llc|ag|sa|se|nv|gmbh|asa|ab|group|holdings)\.?$",
+    re.IGNORECASE,
+)
+
+
+def new_entity_id(name: str, kind: str) -> str:
+    """The id a new entity gets: readable and stable, so one name lands on one entity across documents
+    ("Northwind Therapeutics Inc." -> "org:northwind-therapeutics")."""
+    core = _SUFFIX.sub("", name) if kind == "Organization" else name
+    return f"{PREFIX.get(kind, 'ent')}:{slug(core or name)}"

@@ -19,7 +19,8 @@ from kg.names import normalise
 from kg.records import Entity, Mention
 from nlp.abbreviations import abbreviation_map
 from nlp.interfaces import Linked
-from nlp.linking import canonical_name, new_entity_id
+from kg.names import new_entity_id
+from nlp.linking import canonical_name
 from nlp.name_encoder import NameEncoder
 
 _LOOSE = re.compile(r"[\W_]+", re.UNICODE)

@@ -8,27 +8,16 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from kg.names import normalise, slug
+from kg.names import new_entity_id, normalise
 from kg.records import Entity, Mention
 from kg.store import GraphStore
 from nlp.interfaces import Linked
-
-PREFIX = {"Chemical": "chem", "Disease": "dis", "Organization": "org", "Person": "per", "Location": "loc"}
-_SUFFIX = re.compile(
-    r"[,\s]+(inc|incorporated|corp|corporation|co|company|ltd|limited|plc|llc|ag|sa|se|nv|gmbh|asa|ab|group|holdings)\.?$",
-    re.IGNORECASE,
-)
 
 
 def canonical_name(text: str) -> str:
     """The name a new entity gets: without a leading "the" or a trailing possessive."""
     text = re.sub(r"^(the|The)\s+", "", text.strip())
     return re.sub(r"['\u2019]s$", "", text).strip()
-
-
-def new_entity_id(name: str, kind: str) -> str:
-    core = _SUFFIX.sub("", name) if kind == "Organization" else name
-    return f"{PREFIX.get(kind, 'ent')}:{slug(core or name)}"
 
 
 class StoreLinker:

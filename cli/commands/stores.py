@@ -103,19 +103,12 @@ def export_cmd(fmt: FormatOpt = "tsv", out: OutOpt = None, ws: WorkspaceOpt = Pa
          lambda: typer.echo(f"Wrote {n} facts as {fmt} to {out}"))
 
 
-def import_cmd(file: Annotated[Path, typer.Argument(help="RDF file to read ('-' for stdin).")],
-               fmt: Annotated[str, typer.Option("--format", "-f", help="turtle, ntriples or jsonld.")] = "turtle",
-               ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
-               user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
-               as_json: JsonOpt = False) -> None:
-    """Import entities and facts (with provenance) from Turtle, N-Triples or JSON-LD. Rerunning adds nothing twice.
+import_app = typer.Typer(help="Import facts: turtle, ntriples, jsonld, hetionet or csv files.", no_args_is_help=True)
 
-    Example: kgnlp import graph.ttl --format turtle
-    """
-    from kg.export import RDF_FORMATS, import_rdf
 
-    if fmt not in RDF_FORMATS:
-        raise KGError(f"Cannot import '{fmt}'. Choose one of: {', '.join(RDF_FORMATS)}.")
+def _import_rdf(file: Path, fmt: str, ws: Path, store: str, uri, user, password_env, as_json: bool) -> None:
+    from kg.export import import_rdf
+
     if str(file) == "-":
         data = sys.stdin.buffer.read()
     elif not file.is_file():
@@ -130,6 +123,63 @@ def import_cmd(file: Annotated[Path, typer.Argument(help="RDF file to read ('-' 
         g.close()
     emit(as_json, {"entities": report.entities, "facts": report.facts, "store": store},
          lambda: typer.echo(f"Imported {report.entities} entities and {report.facts} facts into {store}"))
+
+
+def _rdf_command(fmt: str, example: str):
+    def command(file: Annotated[Path, typer.Argument(help="RDF file to read ('-' for stdin).")],
+                ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
+                user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+                as_json: JsonOpt = False) -> None:
+        _import_rdf(file, fmt, ws, store, uri, user, password_env, as_json)
+
+    command.__doc__ = (f"Import entities and facts (with provenance) from {fmt}. Rerunning adds nothing twice.\n\n"
+                       f"    Example: kgnlp import {fmt} {example}")
+    return command
+
+
+def _bulk_import(graph_data, source: str, ws: Path, store: str, uri, user, password_env, as_json: bool) -> None:
+    _check_store(store)
+    g = open_store(workspace(ws, create=True), store, uri, user, password_env)
+    try:
+        new = g.bulk_load(graph_data.facts, graph_data.entities, source=source)
+    finally:
+        g.close()
+    data = {"entities": len(graph_data.entities), "facts": len(graph_data.facts), "new_facts": new, "store": store}
+    emit(as_json, data, lambda: typer.echo(
+        f"Imported {len(graph_data.entities)} entities and {len(graph_data.facts)} facts ({new} new) into {store}"))
+
+
+@import_app.command("hetionet")
+def import_hetionet(nodes: Annotated[Path, typer.Argument(help="Hetionet nodes TSV (id, name, kind).")],
+                    edges: Annotated[Path, typer.Argument(help="Hetionet edges SIF (source, metaedge, target); .gz ok.")],
+                    ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
+                    user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+                    as_json: JsonOpt = False) -> None:
+    """Import Hetionet nodes and edges (metaedges become relations: CtD -> TREATS, CcSE -> CAUSES, ...).
+
+    Example: kgnlp import hetionet hetionet-v1.0-nodes.tsv edges-5k.sif.gz
+    """
+    from kg.importers import read_hetionet
+
+    _bulk_import(read_hetionet(nodes, edges), f"import:{edges.name}", ws, store, uri, user, password_env, as_json)
+
+
+@import_app.command("csv")
+def import_csv(file: Annotated[Path, typer.Argument(help="CSV with head, relation, tail [, head_type, tail_type].")],
+               ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
+               user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
+               as_json: JsonOpt = False) -> None:
+    """Import named facts from a CSV; entities get the ids extraction would give them.
+
+    Example: kgnlp import csv deals.csv
+    """
+    from kg.importers import read_fact_csv
+
+    _bulk_import(read_fact_csv(file), f"import:{file.name}", ws, store, uri, user, password_env, as_json)
+
+
+for _fmt, _example in (("turtle", "graph.ttl"), ("ntriples", "graph.nt"), ("jsonld", "graph.jsonld")):
+    import_app.command(_fmt)(_rdf_command(_fmt, _example))
 
 
 def migrate_cmd(source: Annotated[str, typer.Option("--from", help="Backend to copy from.")] = "embedded",
@@ -206,7 +256,7 @@ def register(app: typer.Typer, query_app: typer.Typer) -> None:
     """Add stats, export, import and migrate to ``app`` and sparql/cypher to ``query_app``."""
     app.command("stats")(stats)
     app.command("export")(export_cmd)
-    app.command("import")(import_cmd)
+    app.add_typer(import_app, name="import")
     app.command("migrate")(migrate_cmd)
     query_app.command("sparql")(sparql)
     query_app.command("cypher")(cypher)

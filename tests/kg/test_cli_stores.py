@@ -36,7 +36,7 @@ def invoke(app, *args):
 
 
 def test_cli_every_command_has_help_with_an_example(app):
-    for cmd in (["stats"], ["export"], ["import"], ["migrate"], ["query", "sparql"], ["query", "cypher"]):
+    for cmd in (["stats"], ["export"], ["import", "turtle"], ["import", "hetionet"], ["import", "csv"], ["migrate"], ["query", "sparql"], ["query", "cypher"]):
         result = invoke(app, *cmd, "--help")
         assert result.exit_code == 0 and "Example" in result.output, cmd
 
@@ -69,9 +69,9 @@ def test_cli_import_round_trip(app, ws, tmp_path):
     out = tmp_path / "g.nt"
     invoke(app, "export", "--workspace", ws, "--format", "ntriples", "--out", out)
     other = tmp_path / "other"
-    data = json.loads(invoke(app, "import", out, "--format", "ntriples", "--workspace", other, "--json").output)
+    data = json.loads(invoke(app, "import", "ntriples", out, "--workspace", other, "--json").output)
     assert (data["entities"], data["facts"]) == (2, 1)
-    missing = invoke(app, "import", tmp_path / "nope.ttl", "--workspace", other)
+    missing = invoke(app, "import", "turtle", tmp_path / "nope.ttl", "--workspace", other)
     assert isinstance(missing.exception, KGError)
 
 

@@ -1,0 +1,54 @@
+"""Hetionet and CSV imports, through the real CLI: CRLF and gzip files, idempotent reruns, clear errors."""
+from __future__ import annotations
+
+import gzip
+
+from tests.conftest import kgnlp, kgnlp_json
+
+
+def _hetionet(tmp_path):
+    nodes = tmp_path / "nodes.tsv"
+    nodes.write_bytes(b"id\tname\tkind\r\nCompound::DB1\tMetformin\tCompound\r\n"
+                      b"Disease::DOID:9352\ttype 2 diabetes mellitus\tDisease\r\nGene::1\tINS\tGene\r\n")
+    edges = tmp_path / "edges.sif.gz"
+    with gzip.open(edges, "wb") as f:
+        f.write(b"source\tmetaedge\ttarget\r\nCompound::DB1\tCtD\tDisease::DOID:9352\r\n"
+                b"Disease::DOID:9352\tDaG\tGene::1\r\n")
+    return nodes, edges
+
+
+def test_import_hetionet_then_ask(tmp_path):
+    nodes, edges = _hetionet(tmp_path)
+    ws = tmp_path / "ws"
+    got = kgnlp_json("import", "hetionet", str(nodes), str(edges), "-w", str(ws))
+    assert (got["entities"], got["facts"], got["new_facts"]) == (3, 2, 2)
+    again = kgnlp_json("import", "hetionet", str(nodes), str(edges), "-w", str(ws))
+    assert again["new_facts"] == 0
+    answer = kgnlp_json("ask", "What does metformin treat?", "-w", str(ws))["answers"][0]
+    assert answer["text"] == "type 2 diabetes mellitus"
+    assert answer["evidence"][0]["doc"] == "import:edges.sif.gz"
+    tsv = kgnlp("export", "--format", "tsv", "-w", str(ws), check=True).stdout
+    assert "type 2 diabetes mellitus\tASSOCIATED_WITH\tINS" in tsv
+
+
+def test_import_hetionet_refuses_unknown_node(tmp_path):
+    nodes, _ = _hetionet(tmp_path)
+    edges = tmp_path / "bad.sif"
+    edges.write_text("source\tmetaedge\ttarget\nCompound::DB1\tCtD\tDisease::NOPE\n", encoding="utf-8")
+    proc = kgnlp("import", "hetionet", str(nodes), str(edges), "-w", str(tmp_path / "ws"))
+    assert proc.returncode == 1 and "bad.sif:2: node 'Disease::NOPE'" in proc.stderr
+
+
+def test_import_csv_uses_extraction_ids(tmp_path):
+    f = tmp_path / "deals.csv"
+    f.write_text("head,relation,tail,head_type,tail_type\nAcme Robotics Inc.,acquired,Beta Sensors,Organization,"
+                 "Organization\n", encoding="utf-8")
+    ws = tmp_path / "ws"
+    assert kgnlp_json("import", "csv", str(f), "-w", str(ws))["new_facts"] == 1
+    ent = kgnlp_json("query", "entity", "Acme Robotics Inc.", "-w", str(ws))
+    assert ent["entity"]["id"] == "org:acme-robotics"
+    assert ent["facts"][0]["relation"] == "ACQUIRED"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    proc = kgnlp("import", "csv", str(bad), "-w", str(ws))
+    assert proc.returncode == 1 and "head, relation, tail" in proc.stderr
