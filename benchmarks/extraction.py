@@ -51,7 +51,7 @@ def model_dir(corpus: str, kind: str, quick: bool, epochs: int) -> Path | None:
     if (path / "kgnlp_ner.json").exists():
         return path
     if not quick and kind == "transformer" and corpus != "bc5cdr":
-        return None  # only trained when there was CPU time for it (see RESULTS-extraction.md)
+        return None  # only trained when there was CPU time for it (see BENCHMARKS.md)
     log(f"training {name}")
     return train_model(corpus, kind, epochs, use_dev=True, max_length=128 if quick else 256,
                        limit=40 if quick else 0, name=name, max_steps=6 if quick and kind == "transformer" else 0)
@@ -363,7 +363,7 @@ def main() -> None:
                 continue
             p = model_dir(corpus, kind, a.quick, 1 if a.quick else (5 if corpus == "finer" else 4))
             if p is None:
-                res[kind] = "not trained (CPU budget, see RESULTS-extraction.md)"
+                res[kind] = "not trained (CPU budget, see BENCHMARKS.md)"
                 continue
             from nlp.ner import load_ner_model
 

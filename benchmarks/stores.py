@@ -96,7 +96,7 @@ def worker(backend: str, quick: bool, tmp: Path, bolt: dict | None) -> dict:
     else:
         from kg.stores.neo4j import Neo4jStore
 
-        store = Neo4jStore.open(None, uri=bolt["uri"], user="root", password=bolt["password"], batch_size=int(os.environ.get("KGNLP_BENCH_BATCH", "1000")))
+        store = Neo4jStore.open(None, uri=bolt["uri"], user="root", password=bolt["password"], **({"batch_size": int(os.environ["KGNLP_BENCH_BATCH"])} if os.environ.get("KGNLP_BENCH_BATCH") else {}))
     t = time.perf_counter()
     store.bulk_load([], entities, source="hetionet")
     ent_s = time.perf_counter() - t
