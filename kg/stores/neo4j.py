@@ -62,7 +62,7 @@ class Neo4jStore:
 
     @classmethod
     def open(cls, workspace: object = None, uri: str = "bolt://127.0.0.1:7687", user: str = "neo4j",
-             password: str = "", database: str | None = None, batch_size: int = 1000, label_prefix: str = "",
+             password: str = "", database: str | None = None, batch_size: int = 3000, label_prefix: str = "",
              retry_seconds: float = 10.0) -> "Neo4jStore":
         """Connect, check the credentials, and create the constraint and indexes when missing."""
         from neo4j import GraphDatabase
