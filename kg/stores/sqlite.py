@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -256,30 +256,48 @@ class SQLiteStore:
         return self._with_sources(found.values())
 
     def path(self, source_id: str, target_id: str, max_hops: int = 4) -> list[Triple]:
-        parent: dict[str, tuple | None] = {source_id: None}
-        queue = deque([(source_id, 0)])
-        while queue:
-            node, depth = queue.popleft()
-            if node == target_id:
-                break
-            if depth >= max_hops:
-                continue
-            for row in self._conn.execute(
-                "SELECT id, head, relation, tail, confidence FROM triples WHERE head=? "
-                "UNION ALL SELECT id, head, relation, tail, confidence FROM triples WHERE tail=?", (node, node)
-            ):
-                other = row[3] if row[1] == node else row[1]
-                if other not in parent:
-                    parent[other] = (node, row)
-                    queue.append((other, depth + 1))
-        if target_id not in parent or source_id == target_id:
+        """Bidirectional breadth-first search, expanding the smaller frontier one level per query, so hubs
+        are met from both ends instead of being walked through."""
+        if source_id == target_id:
             return []
-        rows, node = [], target_id
-        while parent[node] is not None:
-            prev, row = parent[node]
+        sides: tuple[dict[str, tuple | None], dict[str, tuple | None]] = ({source_id: None}, {target_id: None})
+        fronts = [[source_id], [target_id]]
+        meet = None
+        for _ in range(max_hops):
+            i = 0 if len(fronts[0]) <= len(fronts[1]) else 1
+            seen, other, nxt, front = sides[i], sides[1 - i], [], set(fronts[i])
+            for row in self._edges_of(fronts[i]):
+                for node, n2 in ((row[1], row[3]), (row[3], row[1])):
+                    if node in front and n2 not in seen:
+                        seen[n2] = (node, row)
+                        nxt.append(n2)
+                        if n2 in other and meet is None:
+                            meet = n2
+            fronts[i] = nxt
+            if meet is not None or not nxt:
+                break
+        if meet is None:
+            return []
+        rows, node = [], meet
+        while sides[0][node] is not None:
+            node, row = sides[0][node]
             rows.append(row)
-            node = prev
-        return self._with_sources(reversed(rows))
+        rows.reverse()
+        node = meet
+        while sides[1][node] is not None:
+            node, row = sides[1][node]
+            rows.append(row)
+        return self._with_sources(rows)
+
+    def _edges_of(self, nodes: list[str]) -> Iterator[tuple]:
+        """Every fact touching any of ``nodes`` (either end), in chunks SQLite can take."""
+        for i in range(0, len(nodes), 450):
+            part = nodes[i : i + 450]
+            marks = ",".join("?" * len(part))
+            yield from self._conn.execute(
+                f"SELECT id, head, relation, tail, confidence FROM triples WHERE head IN ({marks}) "
+                f"UNION ALL SELECT id, head, relation, tail, confidence FROM triples WHERE tail IN ({marks})",
+                (*part, *part))
 
     def triples(self) -> Iterator[Triple]:
         cur = self._conn.execute("SELECT id, head, relation, tail, confidence FROM triples ORDER BY id")
