@@ -28,6 +28,9 @@ UserOpt = Annotated[str, typer.Option("--user", envvar="KGNLP_NEO4J_USER", help=
 PasswordEnvOpt = Annotated[
     str, typer.Option("--password-env", help="Name of the environment variable holding the Bolt password.")
 ]
+ProfileOpt = Annotated[Optional[str], typer.Option(
+    "--profile", help="fast: graph names + spaCy (+ a spaCy CNN --model); accurate: adds a transformer --model. "
+    "Default: fast, or whatever --model is.")]
 ConfigOpt = Annotated[
     Optional[Path], typer.Option("--config", envvar="KGNLP_CONFIG", help="TOML file with extra relation types.")
 ]

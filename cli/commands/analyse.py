@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, PasswordEnvOpt, StoreOpt, UriOpt, UserOpt,
+from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, ProfileOpt, JsonOpt, PasswordEnvOpt, StoreOpt, UriOpt, UserOpt,
                         WorkspaceOpt, config_path, emit, open_store, read_text_arg, workspace)
 from cli.console import out
 
@@ -15,6 +15,7 @@ def ner(
     text: Annotated[str, typer.Argument(help="Text to tag, or - to read standard input.")],
     model: Annotated[Optional[Path], typer.Option("--model", help="A trained NER model folder to add as a layer.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Also write the text with entities highlighted.")] = None,
+    profile: ProfileOpt = None,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     store: StoreOpt = "embedded",
     uri: UriOpt = None,
@@ -36,11 +37,9 @@ def ner(
     has_ws = (ws_path / MARKER).exists()
     graph = open_store(workspace(ws_path), store, uri, user, password_env) if has_ws else SQLiteStore.open(":memory:")
     try:
-        layers = []
-        if model:
-            from cli.commands.ingest import load_ner_layer
+        from cli.commands.ingest import profile_layers
 
-            layers.append(load_ner_layer(model, graph))
+        layers = profile_layers(profile, model, graph)
         analysis = Extractor.for_store(graph, extra_ner=layers).analyse([content])[0]
         known = {m.entity_id for m in analysis.mentions if m.entity_id and graph.entity(m.entity_id)}
     finally:

@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt,
+from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, ProfileOpt, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt,
                         WorkspaceOpt, config_path, emit, open_store, workspace)
 from cli.console import out, progress_bar
 
@@ -15,6 +15,7 @@ def ingest(
     paths: Annotated[List[Path], typer.Argument(help="Files or folders of .txt, .md, .jsonl documents.")],
     seed: Annotated[Optional[Path], typer.Option(help="Seed graph folder (entities.jsonl, triples.tsv) to load first.")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="A trained NER model folder to add as a layer.")] = None,
+    profile: ProfileOpt = None,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     store: StoreOpt = "embedded",
     uri: UriOpt = None,
@@ -35,16 +36,17 @@ def ingest(
     from nlp.loaders import load_documents
 
     docs = load_documents(list(paths))  # every file is checked before the workspace is touched
+    check_profile(profile, model)
     ws = workspace(ws_path, create=True)
     schema = load_schema(config_path(ws.path, config))
     graph = open_store(ws, store, uri, user, password_env)
     try:
+        layers = profile_layers(profile, model, graph)
         if seed is not None:
             from kg.seed import read_seed
 
             seeded = read_seed(seed, schema)
             graph.add(seeded.triples, seeded.entities)
-        layers = [load_ner_layer(model, graph)] if model else []
         with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
             report = ingest_documents(graph, docs, schema, layers, progress=update)
         _sync_indexes(ws, graph, quiet or as_json, schema)
@@ -65,13 +67,40 @@ def load_ner_layer(model: Path, store=None):
         from fusion.ner import FusedNER
 
         return FusedNER.load(model, store)
-    try:
-        from nlp.ner import load_ner_model
-    except ImportError as exc:
-        from nlp.errors import NLPError
+    from nlp.ner import load_ner_model
 
-        raise NLPError(f"Trained NER models are not available in this build ({exc}).") from None
     return load_ner_model(model)
+
+
+def check_profile(profile: str | None, model: Path | None) -> None:
+    """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is)."""
+    from nlp.errors import NLPError
+
+    if profile not in (None, "fast", "accurate"):
+        raise NLPError(f"Unknown profile '{profile}'. Choose one of: fast, accurate.")
+    if profile == "accurate" and model is None:
+        raise NLPError("The accurate profile needs a trained transformer NER model: pass --model DIR "
+                       "(train one with `kgnlp train ner --kind transformer --out DIR`).")
+    if model is not None and not model.is_dir():
+        raise NLPError(f"--model '{model}' is not a folder. Pass a trained model folder.")
+
+
+def profile_layers(profile: str | None, model: Path | None, store=None) -> list:
+    """The trained NER layers a profile runs: ``fast`` runs no transformer (graph names, spaCy, and a spaCy
+    CNN model if given); ``accurate`` adds a transformer (or fused) token classifier, which it requires."""
+    from nlp.errors import NLPError
+
+    check_profile(profile, model)
+    if model is None:
+        return []
+    layer = load_ner_layer(model, store)
+    is_transformer = layer.name in ("transformer", "fused-ner")
+    if profile == "fast" and is_transformer:
+        raise NLPError(f"'{model}' is a transformer model; the fast profile runs none. Use --profile accurate.")
+    if profile == "accurate" and not is_transformer:
+        raise NLPError(f"'{model}' is not a transformer model; the accurate profile needs one "
+                       "(`kgnlp train ner --kind transformer`).")
+    return [layer]
 
 
 def _sync_indexes(ws, graph, quiet: bool, schema=None) -> None:

@@ -27,6 +27,9 @@ def test_train_fused_ner_then_tag_with_it(tiny_encoder, tmp_path):
     tagged = kgnlp_json("ner", "aspirin treats diabetes.", "--model", str(tmp_path / "m"), "-w", str(ws))
     text = "aspirin treats diabetes."
     assert all(text[e["start"]:e["end"]] == e["text"] for e in tagged["entities"])
+    assert kgnlp_json("ner", text, "--profile", "accurate", "--model", str(tmp_path / "m"), "-w", str(ws))
+    fast = kgnlp("ner", text, "--profile", "fast", "--model", str(tmp_path / "m"), "-w", str(ws))
+    assert fast.returncode == 1 and "the fast profile runs none" in fast.stderr
 
 
 def test_unknown_fusion_is_one_line_error(tiny_encoder, tmp_path):
