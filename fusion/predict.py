@@ -113,10 +113,11 @@ class Classifier:
         knowledge = Knowledge(store=store) if store is not None and model.config.fusion != "none" else None
         return cls(model, tokenizer, knowledge)
 
-    def classify(self, texts: Sequence[str]) -> list[Prediction]:
+    def classify(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> list[Prediction]:
+        """Label each text (with its ``pairs`` item as the second segment, e.g. question + abstract)."""
         import numpy as np
 
-        items = [self.builder.sequence(t) for t in texts]
+        items = [self.builder.sequence(t, pair=pairs[i] if pairs else None) for i, t in enumerate(texts)]
         labels = self.model.config.labels
         out = []
         for t, lg in zip(texts, outputs(self.model, items)):

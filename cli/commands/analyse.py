@@ -1,6 +1,7 @@
 """``kgnlp ner`` and ``kgnlp ask``."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -70,6 +71,9 @@ def ner(
 def ask(
     question: Annotated[str, typer.Argument(help="A question in plain English, or - for standard input.")],
     top: Annotated[int, typer.Option("--top", min=1, help="How many answers to show.")] = 5,
+    qa_model: Annotated[Optional[Path], typer.Option(
+        "--model", help="A trained QA model (`kgnlp train qa`): reads passages for yes/no/maybe questions and "
+        "when the graph has no answer.")] = None,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     store: StoreOpt = "embedded",
     uri: UriOpt = None,
@@ -80,39 +84,72 @@ def ask(
 ) -> None:
     """Answer a question from the graph, with the facts and sentences behind each answer.
 
+    With --model, yes/no/maybe questions (and questions the graph cannot answer) are read from the best
+    passages (FAISS chunks when `kgnlp index` was run, else the documents sharing the most words).
+
     Example: kgnlp ask "Who is the CEO of the company that acquired Halvorsen Capital?"
     """
     from kg.schema import load_schema
+    from nlp.errors import NLPError
     from nlp.qa import answer
 
     text = read_text_arg(question)
     ws = workspace(ws_path)
     graph = open_store(ws, store, uri, user, password_env)
     try:
-        result = answer(graph, text, load_schema(config_path(ws.path, config)), limit=top)
+        try:
+            result = answer(graph, text, load_schema(config_path(ws.path, config)), limit=top)
+            answers = [
+                {"text": a.text, "score": a.score,
+                 "evidence": [{"doc": e.doc, "sentence": e.sentence, "triple": list(e.triple) if e.triple else None}
+                              for e in a.evidence]}
+                for a in result.answers
+            ]
+        except NLPError:
+            if qa_model is None:
+                raise
+            answers = []
+        if qa_model is not None and (not answers or _YES_NO.match(text.lower())):
+            answers = _read(ws, graph, text, qa_model, top)
     finally:
         graph.close()
-    data = {
-        "question": result.question,
-        "answers": [
-            {"text": a.text, "score": a.score,
-             "evidence": [{"doc": e.doc, "sentence": e.sentence, "triple": list(e.triple) if e.triple else None}
-                          for e in a.evidence]}
-            for a in result.answers
-        ],
-    }
+    data = {"question": " ".join(text.split()), "answers": answers}
 
     def human() -> None:
-        if not result.answers:
+        if not answers:
             out.print("No answer found.")
             return
-        for i, a in enumerate(result.answers, 1):
-            out.print(f"[bold]{i}. {a.text}[/bold]  (confidence {a.score:.2f})")
-            for e in a.evidence[:3]:
-                fact = " ".join(e.triple) if e.triple else ""
-                out.print(f"   {fact}  [dim]— {e.doc}: {e.sentence[:140]}[/dim]")
+        for i, a in enumerate(answers, 1):
+            out.print(f"[bold]{i}. {a['text']}[/bold]  (confidence {a['score']:.2f})")
+            for e in a["evidence"][:3]:
+                fact = " ".join(e["triple"]) if e["triple"] else ""
+                out.print(f"   {fact}  [dim]— {e['doc']}: {e['sentence'][:140]}[/dim]")
 
     emit(as_json, data, human)
+
+
+_YES_NO = re.compile(r"^(is|are|does|do|did|can|could|should|was|were|has|have|had|will|may|might)\b")
+
+
+def _read(ws, graph, question: str, qa_model: Path, top: int) -> list[dict]:
+    """Answers read from passages by the QA model, one per distinct answer text, best first."""
+    from fusion.reader import Passage, rank_passages, read_answers
+
+    if (ws.path / "index").exists():
+        from nlp.retrieval import Retriever
+
+        with Retriever.open(ws, graph) as retriever:
+            passages = [Passage(h.doc_ids[0] if h.doc_ids else "", h.text)
+                        for h in retriever.search(question, k=3, kind="chunks")]
+    else:
+        docs = [Passage(d, graph.document_text(d) or "") for d in graph.document_ids()]
+        passages = rank_passages(question, docs, k=3)
+    best: dict[str, dict] = {}
+    for a in read_answers(qa_model, question, passages, graph):
+        if a.text and a.text not in best:
+            best[a.text] = {"text": a.text, "score": a.score,
+                            "evidence": [{"doc": a.passage.doc_id, "sentence": a.passage.text[:400], "triple": None}]}
+    return list(best.values())[:top]
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,81 @@
+"""Read answers from passages with a trained fused model: yes/no/maybe (PubMedQA style, a sequence head over
+question + passage) or an extractive span. ``kgnlp ask --model DIR`` uses it when the graph cannot answer."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from fusion.errors import FusionError
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = set("a an the of in on for to and or is are was were be does do did what which who how with by".split())
+
+
+@dataclass(frozen=True)
+class Passage:
+    doc_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReadAnswer:
+    text: str
+    score: float
+    passage: Passage
+
+
+def rank_passages(question: str, passages: Sequence[Passage], k: int = 3) -> list[Passage]:
+    """The ``k`` passages sharing the most content words with the question (when no FAISS index exists)."""
+    words = {w for w in _WORD.findall(question.lower()) if w not in _STOP}
+    scored = []
+    for p in passages:
+        have = set(_WORD.findall(p.text.lower()))
+        scored.append((len(words & have) / (len(words) or 1), p))
+    scored.sort(key=lambda sp: -sp[0])
+    return [p for score, p in scored[:k] if score > 0]
+
+
+def read_answers(model_dir: str | Path, question: str, passages: Sequence[Passage], store=None) -> list[ReadAnswer]:
+    """One answer per passage, best first: the label of a yes/no/maybe model, or the best span of a QA model."""
+    from fusion.model import read_config
+
+    if not passages:
+        return []
+    head = read_config(model_dir)["fusion"]["head"]
+    if head == "sequence":
+        from fusion.predict import Classifier
+
+        preds = Classifier.load(model_dir, store).classify([question] * len(passages), [p.text for p in passages])
+        out = [ReadAnswer(pr.label, round(pr.score, 4), p) for pr, p in zip(preds, passages)]
+    elif head == "span":
+        out = _spans(model_dir, question, passages, store)
+    else:
+        raise FusionError(f"'{model_dir}' is a {head} model; `ask --model` needs a QA model "
+                          "(`kgnlp train qa --data FILE --out DIR`).")
+    return sorted(out, key=lambda a: -a.score)
+
+
+def _spans(model_dir, question: str, passages: Sequence[Passage], store) -> list[ReadAnswer]:
+    import numpy as np
+    from transformers import AutoTokenizer
+
+    from fusion.examples import InputBuilder, Knowledge
+    from fusion.model import FusedModel
+    from fusion.predict import best_span, outputs
+
+    model = FusedModel.load(model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    knowledge = Knowledge(store=store) if store is not None and model.config.fusion != "none" else None
+    builder = InputBuilder(tokenizer, model.config, knowledge, model.entity_row)
+    items = [builder.span(question, p.text) for p in passages]
+    out = []
+    for it, lg, p in zip(items, outputs(model, items), passages):
+        i, j, score = best_span(lg[:, 0], lg[:, 1], it.body[1])
+        offs = it.extra["context_offsets"]
+        pos = {q: n for n, q in enumerate(it.body[1])}
+        if i in pos and j in pos:
+            prob = float(1 / (1 + np.exp(-score / 2)))  # a monotone squash of the start+end logit sum
+            out.append(ReadAnswer(p.text[offs[pos[i]][0]:offs[pos[j]][1]], round(prob, 4), p))
+    return out

@@ -1,0 +1,35 @@
+"""`kgnlp ask --model QA_DIR`: yes/no questions read from the best passage, with the passage as evidence."""
+from __future__ import annotations
+
+import json
+
+from fusion.reader import Passage, rank_passages
+from tests.conftest import kgnlp, kgnlp_json
+
+
+def test_rank_passages_by_shared_words():
+    ps = [Passage("a", "aspirin causes bleeding."), Passage("b", "metformin treats diabetes in a patient.")]
+    assert [p.doc_id for p in rank_passages("Does metformin treat diabetes?", ps, k=1)] == ["b"]
+    assert rank_passages("zebra?", ps) == []
+
+
+def test_ask_yes_no_with_a_trained_reader(tiny_encoder, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "met.txt").write_text("metformin treats diabetes in a patient.", encoding="utf-8")
+    (docs / "asp.txt").write_text("aspirin causes bleeding and headache.", encoding="utf-8")
+    ws = tmp_path / "ws"
+    kgnlp("ingest", str(docs), "-w", str(ws), "--json", check=True)
+    rows = [{"question": "does metformin treat diabetes ?", "context": "metformin treats diabetes .", "answer": "yes"},
+            {"question": "does aspirin treat diabetes ?", "context": "aspirin causes bleeding .", "answer": "no"}] * 3
+    data = tmp_path / "qa.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    kgnlp("train", "qa", "--data", str(data), "--encoder", str(tiny_encoder), "--epochs", "1", "--max-steps", "1",
+          "--out", str(tmp_path / "reader"), "-w", str(ws), "--json", check=True)
+    got = kgnlp_json("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
+    best = got["answers"][0]
+    assert best["text"] in {"yes", "no"} and 0 < best["score"] <= 1
+    assert best["evidence"][0]["doc"] == "met" and best["evidence"][0]["triple"] is None
+    # without --model the same question has no known entity: one clear line
+    proc = kgnlp("ask", "Does metformin treat diabetes?", "-w", str(ws))
+    assert proc.returncode == 1 and "No known entity" in proc.stderr
