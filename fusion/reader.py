@@ -37,45 +37,70 @@ def rank_passages(question: str, passages: Sequence[Passage], k: int = 3) -> lis
     return [p for score, p in scored[:k] if score > 0]
 
 
+class Reader:
+    """A loaded QA model that reads passages: yes/no/maybe (sequence head) or extractive spans (span head)."""
+
+    def __init__(self, head: str, model_dir: Path, store=None) -> None:
+        self.head, self.model_dir, self.store = head, model_dir, store
+        if head == "sequence":
+            from fusion.predict import Classifier
+
+            self._classifier = Classifier.load(model_dir, store)
+        elif head == "span":
+            self._span = _SpanReader(model_dir, store)
+        else:
+            raise FusionError(f"'{model_dir}' is a {head} model; `ask --model` needs a QA model "
+                              "(`kgnlp train qa --data FILE --out DIR`).")
+
+    @classmethod
+    def load(cls, model_dir: str | Path, store=None) -> "Reader":
+        from fusion.model import read_config
+
+        return cls(read_config(model_dir)["fusion"]["head"], Path(model_dir), store)
+
+    def read(self, question: str, passages: Sequence[Passage]) -> list[ReadAnswer]:
+        """One answer per passage, best first."""
+        if not passages:
+            return []
+        if self.head == "sequence":
+            preds = self._classifier.classify([question] * len(passages), [p.text for p in passages])
+            out = [ReadAnswer(pr.label, round(pr.score, 4), p) for pr, p in zip(preds, passages)]
+        else:
+            out = self._span.read(question, passages)
+        return sorted(out, key=lambda a: -a.score)
+
+
 def read_answers(model_dir: str | Path, question: str, passages: Sequence[Passage], store=None) -> list[ReadAnswer]:
     """One answer per passage, best first: the label of a yes/no/maybe model, or the best span of a QA model."""
-    from fusion.model import read_config
-
     if not passages:
         return []
-    head = read_config(model_dir)["fusion"]["head"]
-    if head == "sequence":
-        from fusion.predict import Classifier
-
-        preds = Classifier.load(model_dir, store).classify([question] * len(passages), [p.text for p in passages])
-        out = [ReadAnswer(pr.label, round(pr.score, 4), p) for pr, p in zip(preds, passages)]
-    elif head == "span":
-        out = _spans(model_dir, question, passages, store)
-    else:
-        raise FusionError(f"'{model_dir}' is a {head} model; `ask --model` needs a QA model "
-                          "(`kgnlp train qa --data FILE --out DIR`).")
-    return sorted(out, key=lambda a: -a.score)
+    return Reader.load(model_dir, store).read(question, passages)
 
 
-def _spans(model_dir, question: str, passages: Sequence[Passage], store) -> list[ReadAnswer]:
-    import numpy as np
-    from transformers import AutoTokenizer
+class _SpanReader:
+    def __init__(self, model_dir: Path, store) -> None:
+        from transformers import AutoTokenizer
 
-    from fusion.examples import InputBuilder, Knowledge
-    from fusion.model import FusedModel
-    from fusion.predict import best_span, outputs
+        from fusion.examples import InputBuilder, Knowledge
+        from fusion.model import FusedModel
 
-    model = FusedModel.load(model_dir)
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    knowledge = Knowledge(store=store) if store is not None and model.config.fusion != "none" else None
-    builder = InputBuilder(tokenizer, model.config, knowledge, model.entity_row)
-    items = [builder.span(question, p.text) for p in passages]
-    out = []
-    for it, lg, p in zip(items, outputs(model, items), passages):
-        i, j, score = best_span(lg[:, 0], lg[:, 1], it.body[1])
-        offs = it.extra["context_offsets"]
-        pos = {q: n for n, q in enumerate(it.body[1])}
-        if i in pos and j in pos:
-            prob = float(1 / (1 + np.exp(-score / 2)))  # a monotone squash of the start+end logit sum
-            out.append(ReadAnswer(p.text[offs[pos[i]][0]:offs[pos[j]][1]], round(prob, 4), p))
-    return out
+        self.model = FusedModel.load(model_dir)
+        tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+        knowledge = Knowledge(store=store) if store is not None and self.model.config.fusion != "none" else None
+        self.builder = InputBuilder(tokenizer, self.model.config, knowledge, self.model.entity_row)
+
+    def read(self, question: str, passages: Sequence[Passage]) -> list[ReadAnswer]:
+        import numpy as np
+
+        from fusion.predict import best_span, outputs
+
+        items = [self.builder.span(question, p.text) for p in passages]
+        out = []
+        for it, lg, p in zip(items, outputs(self.model, items), passages):
+            i, j, score = best_span(lg[:, 0], lg[:, 1], it.body[1])
+            offs = it.extra["context_offsets"]
+            pos = {q: n for n, q in enumerate(it.body[1])}
+            if i in pos and j in pos:
+                prob = float(1 / (1 + np.exp(-score / 2)))  # a monotone squash of the start+end logit sum
+                out.append(ReadAnswer(p.text[offs[pos[i]][0]:offs[pos[j]][1]], round(prob, 4), p))
+        return out

@@ -1,0 +1,94 @@
+"""PubMedQA through `kgnlp ask --model`: yes/no/maybe questions over a document set of 1,000 abstracts.
+
+    python benchmarks/pubmedqa_ask.py            # train on the 500 non-test questions, test on the official 500
+    python benchmarks/pubmedqa_ask.py --quick    # 100 train / 100 test, 1 epoch
+
+The reader is trained with `kgnlp train qa` (plain MiniLM, --fusion none: see BENCHMARKS.md for the fused
+variants), then each test question is answered the way `kgnlp ask --model DIR` answers it without a FAISS index:
+the 3 abstracts sharing the most words with the question are read and the most confident label wins. Reported:
+accuracy and macro-F1 of that answer, how often the question's own abstract is among the 3 passages, and the
+accuracy when the reader is given its own abstract (the standard PubMedQA reasoning-required setting).
+The last stdout line is one JSON object with the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = (ROOT.parent / "shared" / "datasets" / "pubmedqa").resolve()
+sys.path.insert(0, str(ROOT))
+
+
+def macro_f1(gold: list[str], pred: list[str]) -> float:
+    f1s = []
+    for label in ("yes", "no", "maybe"):
+        tp = sum(g == p == label for g, p in zip(gold, pred))
+        fp = sum(p == label != g for g, p in zip(gold, pred))
+        fn = sum(g == label != p for g, p in zip(gold, pred))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / 3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--epochs", type=int, default=2)
+    args = ap.parse_args()
+    import random
+
+    from fusion.reader import Passage, Reader, rank_passages
+
+    data = json.loads((DATA / "ori_pqal.json").read_text(encoding="utf-8"))
+    test_ids = list(json.loads((DATA / "test_ground_truth.json").read_text(encoding="utf-8")))
+    train_ids = [k for k in data if k not in set(test_ids)]
+    if args.quick:  # the ground-truth file is ordered by label: sample across it
+        rng = random.Random(0)
+        train_ids, test_ids = rng.sample(train_ids, 100), rng.sample(test_ids, 100)
+    epochs = 1 if args.quick else args.epochs
+    docs = [Passage(k, " ".join(v["CONTEXTS"])) for k, v in data.items()]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "train.json").write_text(json.dumps({k: data[k] for k in train_ids}), encoding="utf-8")
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "cli.main", "train", "qa", "--data", str(tmp / "train.json"),
+                        "--fusion", "none", "--epochs", str(epochs), "--out", str(tmp / "reader"), "-w", str(tmp / "ws"),
+                        "--quiet", "--json"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        train_s = time.perf_counter() - t0
+        gold, pred, own_pred, found = [], [], [], 0
+        t0 = time.perf_counter()
+        reader = Reader.load(tmp / "reader")
+        for k in test_ids:
+            q = data[k]["QUESTION"]
+            passages = rank_passages(q, docs, k=3)
+            found += any(p.doc_id == k for p in passages)
+            answers = reader.read(q, passages)
+            pred.append(answers[0].text if answers else "yes")
+            own = reader.read(q, [Passage(k, " ".join(data[k]["CONTEXTS"]))])
+            own_pred.append(own[0].text)
+            gold.append(data[k]["final_decision"])
+        ask_s = time.perf_counter() - t0
+    n = len(gold)
+    summary = {
+        "benchmark": "pubmedqa_ask", "quick": args.quick, "train_questions": len(train_ids), "test_questions": n,
+        "epochs": epochs, "document_set": len(docs), "train_seconds": round(train_s, 1),
+        "answer_seconds": round(ask_s, 1),
+        "ask_accuracy": round(sum(g == p for g, p in zip(gold, pred)) / n, 4),
+        "ask_macro_f1": round(macro_f1(gold, pred), 4),
+        "own_abstract_in_top3": round(found / n, 4),
+        "own_abstract_accuracy": round(sum(g == p for g, p in zip(gold, own_pred)) / n, 4),
+        "own_abstract_macro_f1": round(macro_f1(gold, own_pred), 4),
+        "majority_class_accuracy": round(Counter(gold).most_common(1)[0][1] / n, 4),
+        "predicted": dict(Counter(pred)),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
