@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (
-    DEFAULT_WORKSPACE, JsonOpt, PasswordEnvOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt, emit, open_store,
+    DEFAULT_WORKSPACE, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt, emit, open_store,
     read_text_arg, workspace,
 )
 from kg.errors import KGError
@@ -137,11 +137,24 @@ def _rdf_command(fmt: str, example: str):
     return command
 
 
-def _bulk_import(graph_data, source: str, ws: Path, store: str, uri, user, password_env, as_json: bool) -> None:
+def _bulk_import(graph_data, source: str, ws: Path, store: str, uri, user, password_env, as_json: bool,
+                 quiet: bool = False) -> None:
+    from cli.console import progress_bar
+
     _check_store(store)
     g = open_store(workspace(ws, create=True), store, uri, user, password_env)
+    total = len(graph_data.facts)
+
+    def counted(update):  # the store consumes facts lazily, so the bar follows the load
+        for i, row in enumerate(graph_data.facts, 1):
+            if i % 1000 == 0 or i == total:
+                update(i, total)
+            yield row
+
     try:
-        new = g.bulk_load(graph_data.facts, graph_data.entities, source=source)
+        with progress_bar("Importing", enabled=not (quiet or as_json)) as update:
+            update(0, total)
+            new = g.bulk_load(counted(update), graph_data.entities, source=source)
     finally:
         g.close()
     data = {"entities": len(graph_data.entities), "facts": len(graph_data.facts), "new_facts": new, "store": store}
@@ -154,28 +167,29 @@ def import_hetionet(nodes: Annotated[Path, typer.Argument(help="Hetionet nodes T
                     edges: Annotated[Path, typer.Argument(help="Hetionet edges SIF (source, metaedge, target); .gz ok.")],
                     ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
                     user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
-                    as_json: JsonOpt = False) -> None:
+                    as_json: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Import Hetionet nodes and edges (metaedges become relations: CtD -> TREATS, CcSE -> CAUSES, ...).
 
     Example: kgnlp import hetionet hetionet-v1.0-nodes.tsv edges-5k.sif.gz
     """
     from kg.importers import read_hetionet
 
-    _bulk_import(read_hetionet(nodes, edges), f"import:{edges.name}", ws, store, uri, user, password_env, as_json)
+    _bulk_import(read_hetionet(nodes, edges), f"import:{edges.name}", ws, store, uri, user, password_env, as_json,
+                 quiet)
 
 
 @import_app.command("csv")
 def import_csv(file: Annotated[Path, typer.Argument(help="CSV with head, relation, tail [, head_type, tail_type].")],
                ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
                user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
-               as_json: JsonOpt = False) -> None:
+               as_json: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Import named facts from a CSV; entities get the ids extraction would give them.
 
     Example: kgnlp import csv deals.csv
     """
     from kg.importers import read_fact_csv
 
-    _bulk_import(read_fact_csv(file), f"import:{file.name}", ws, store, uri, user, password_env, as_json)
+    _bulk_import(read_fact_csv(file), f"import:{file.name}", ws, store, uri, user, password_env, as_json, quiet)
 
 
 for _fmt, _example in (("turtle", "graph.ttl"), ("ntriples", "graph.nt"), ("jsonld", "graph.jsonld")):
