@@ -52,6 +52,8 @@ def option_defaults(path: Path | None) -> dict[str, Any]:
     if unknown:
         raise KGError(f"Unknown setting(s) {', '.join(sorted(unknown))} in {path}. Known: {', '.join(sorted(_KNOWN))}.")
     out = {param: data[key] for key, param in _TOP.items() if key in data}
+    if "ws_path" in out:  # command modules name the workspace option ws_path, ws or workspace
+        out["ws"] = out["workspace"] = out["ws_path"]
     neo = data.get("neo4j", {})
     if not isinstance(neo, dict) or set(neo) - set(_NEO4J):
         raise KGError(f"[neo4j] in {path} takes only: {', '.join(_NEO4J)}.")

@@ -8,6 +8,8 @@ def test_config_workspace_and_flag_override(sample_ws, tmp_path):
     (tmp_path / "kgnlp.toml").write_text(f'workspace = "{sample_ws}"\n', encoding="utf-8")
     got = kgnlp_json("query", "entity", "metformin", cwd=tmp_path)
     assert got["entity"]["id"] == "chem:metformin"
+    assert "metformin\tTREATS" in kgnlp("export", "--format", "tsv", cwd=tmp_path, check=True).stdout
+    assert kgnlp_json("stats", cwd=tmp_path)["documents"] == 47
     (tmp_path / "kgnlp.toml").write_text(f'workspace = "{tmp_path / "elsewhere"}"\n', encoding="utf-8")
     assert kgnlp("query", "entity", "metformin", cwd=tmp_path).returncode == 1
     assert kgnlp_json("query", "entity", "metformin", "-w", str(sample_ws), cwd=tmp_path)["entity"]
