@@ -1,9 +1,12 @@
 """Options and helpers every command shares: workspace, store, JSON output, text from stdin."""
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
@@ -84,3 +87,48 @@ def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=None) + "\n")
     else:
         human()
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where a command's graph lives: the workspace folder and the backend that opens it."""
+
+    ws_path: Path
+    store: str = "embedded"
+    uri: str | None = None
+    user: str = "neo4j"
+    password_env: str = "KGNLP_NEO4J_PASSWORD"
+
+    def workspace(self, create: bool = False) -> Workspace:
+        return Workspace.open(self.ws_path, create=create)
+
+    def open(self, ws: Workspace | None = None, create: bool = False) -> GraphStore:
+        """The graph store (the workspace is opened, or with ``create`` made, when not given)."""
+        return open_store(ws or self.workspace(create), self.store, self.uri, self.user, self.password_env)
+
+
+_CONNECTION_OPTIONS = (
+    ("ws_path", WorkspaceOpt, Path(DEFAULT_WORKSPACE)),
+    ("store", StoreOpt, "embedded"),
+    ("uri", UriOpt, None),
+    ("user", UserOpt, "neo4j"),
+    ("password_env", PasswordEnvOpt, "KGNLP_NEO4J_PASSWORD"),
+)
+
+
+def with_connection(func: Callable) -> Callable:
+    """Give a command --workspace, --store, --uri, --user and --password-env, handed to it as ``conn``."""
+    sig = inspect.signature(func, eval_str=True)  # resolved here, in the command's own module
+    own = [p for name, p in sig.parameters.items() if name != "conn"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+             for name, kind, default in _CONNECTION_OPTIONS]
+
+    @functools.wraps(func)
+    def command(*args: Any, ws_path: Path, store: str, uri: str | None, user: str, password_env: str,
+                **kwargs: Any) -> Any:
+        return func(*args, conn=Connection(ws_path, store, uri, user, password_env), **kwargs)
+
+    del command.__wrapped__  # Typer must read the signature below, not the wrapped function's
+    command.__signature__ = sig.replace(parameters=[*own, *extra])  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in (*own, *extra)}
+    return command

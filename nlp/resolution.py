@@ -96,7 +96,6 @@ def _embedding_pairs(ents: Sequence[Entity], encoder, threshold: float) -> list[
 
 
 def _group(ents: Sequence[Entity], pairs) -> list[MergeProposal]:
-    by_id = {e.id: e for e in ents}
     parent = {e.id: e.id for e in ents}
 
     def find(x: str) -> str:

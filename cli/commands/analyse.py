@@ -7,22 +7,20 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, ProfileOpt, JsonOpt, PasswordEnvOpt, StoreOpt, UriOpt, UserOpt,
-                        WorkspaceOpt, config_path, emit, open_store, read_text_arg, workspace)
+from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, config_path, emit, read_text_arg,
+                        with_connection)
 from cli.console import out
 
 
+@with_connection
 def ner(
     text: Annotated[str, typer.Argument(help="Text to tag, or - to read standard input.")],
     model: Annotated[Optional[Path], typer.Option("--model", help="A trained NER model folder to add as a layer.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Also write the text with entities highlighted.")] = None,
     profile: ProfileOpt = None,
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
-    uri: UriOpt = None,
-    user: UserOpt = "neo4j",
-    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     as_json: JsonOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Find entities in a text and link them to the workspace graph.
 
@@ -35,8 +33,8 @@ def ner(
     from nlp.extractor import Extractor
 
     content = read_text_arg(text)
-    has_ws = (ws_path / MARKER).exists()
-    graph = open_store(workspace(ws_path), store, uri, user, password_env) if has_ws else SQLiteStore.open(":memory:")
+    has_ws = (conn.ws_path / MARKER).exists()
+    graph = conn.open() if has_ws else SQLiteStore.open(":memory:")
     try:
         from cli.commands.ingest import profile_layers
 
@@ -68,19 +66,17 @@ def ner(
     emit(as_json, {"entities": rows}, human)
 
 
+@with_connection
 def ask(
     question: Annotated[str, typer.Argument(help="A question in plain English, or - for standard input.")],
     top: Annotated[int, typer.Option("--top", min=1, help="How many answers to show.")] = 5,
     qa_model: Annotated[Optional[Path], typer.Option(
         "--model", help="A trained QA model (`kgnlp train qa`): reads passages for yes/no/maybe questions and "
         "when the graph has no answer.")] = None,
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
-    uri: UriOpt = None,
-    user: UserOpt = "neo4j",
-    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Answer a question from the graph, with the facts and sentences behind each answer.
 
@@ -94,8 +90,8 @@ def ask(
     from nlp.qa import answer
 
     text = read_text_arg(question)
-    ws = workspace(ws_path)
-    graph = open_store(ws, store, uri, user, password_env)
+    ws = conn.workspace()
+    graph = conn.open(ws)
     try:
         try:
             result = answer(graph, text, load_schema(config_path(ws.path, config)), limit=top)

@@ -6,24 +6,21 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, ProfileOpt, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt,
-                        WorkspaceOpt, config_path, emit, open_store, workspace)
+from cli.common import ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, config_path, emit, with_connection
 from cli.console import out, progress_bar
 
 
+@with_connection
 def ingest(
     paths: Annotated[List[Path], typer.Argument(help="Files or folders of .txt, .md, .jsonl documents.")],
     seed: Annotated[Optional[Path], typer.Option(help="Seed graph folder (entities.jsonl, triples.tsv) to load first.")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="A trained NER model folder to add as a layer.")] = None,
     profile: ProfileOpt = None,
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
-    uri: UriOpt = None,
-    user: UserOpt = "neo4j",
-    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Extract entities and facts from documents into the workspace graph.
 
@@ -37,9 +34,9 @@ def ingest(
 
     docs = load_documents(list(paths))  # every file is checked before the workspace is touched
     check_profile(profile, model)
-    ws = workspace(ws_path, create=True)
+    ws = conn.workspace(create=True)
     schema = load_schema(config_path(ws.path, config))
-    graph = open_store(ws, store, uri, user, password_env)
+    graph = conn.open(ws)
     try:
         layers = profile_layers(profile, model, graph)
         if seed is not None:
@@ -113,21 +110,19 @@ def _sync_indexes(ws, graph, quiet: bool, schema=None) -> None:
         update_indexes(ws, graph, progress=update, schema=schema)
 
 
+@with_connection
 def remove(
     doc_id: Annotated[str, typer.Argument(help="Id of a stored document (see `kgnlp documents`).")],
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
-    uri: UriOpt = None,
-    user: UserOpt = "neo4j",
-    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     as_json: JsonOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Remove a document and the facts that only it supported.
 
     Example: kgnlp remove med03_warfarin
     """
-    ws = workspace(ws_path)
-    graph = open_store(ws, store, uri, user, password_env)
+    ws = conn.workspace()
+    graph = conn.open(ws)
     try:
         removed = graph.remove_document(doc_id)
         _sync_indexes(ws, graph, True)
@@ -137,19 +132,17 @@ def remove(
          lambda: out.print(f"Removed {doc_id} and {removed} fact(s) only it supported."))
 
 
+@with_connection
 def documents(
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
-    uri: UriOpt = None,
-    user: UserOpt = "neo4j",
-    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     as_json: JsonOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """List the stored document ids.
 
     Example: kgnlp documents --json
     """
-    graph = open_store(workspace(ws_path), store, uri, user, password_env)
+    graph = conn.open()
     try:
         ids = graph.document_ids()
     finally:

@@ -1,13 +1,11 @@
 """``kgnlp query entity|neighbours|path``: facts with their sources. No NLP libraries load here."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, JsonOpt, PasswordEnvOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt, emit,
-                        open_store, workspace)
+from cli.common import Connection, JsonOpt, emit, with_connection
 from cli.console import out
 from kg.errors import KGError
 from kg.records import Entity
@@ -51,20 +49,18 @@ def _entity_dict(ent: Entity) -> dict[str, object]:
 
 
 @query_app.command("entity")
+@with_connection
 def entity_cmd(
     name: Annotated[str, typer.Argument(help="Entity name, alias or id.")],
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
-    uri: UriOpt = None,
-    user: UserOpt = "neo4j",
-    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     as_json: JsonOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """An entity, its names and its facts with sources.
 
     Example: kgnlp query entity metformin
     """
-    graph = open_store(workspace(ws_path), store, uri, user, password_env)
+    graph = conn.open()
     try:
         ent = resolve_entity(graph, name)
         facts = name_facts(graph, graph.neighbours(ent.id, hops=1))
@@ -81,22 +77,20 @@ def entity_cmd(
 
 
 @query_app.command("neighbours")
+@with_connection
 def neighbours_cmd(
     name: Annotated[str, typer.Argument(help="Entity name, alias or id.")],
     hops: Annotated[int, typer.Option(min=1, max=4, help="How many hops out.")] = 1,
     relation: Annotated[Optional[str], typer.Option(help="Only this relation, e.g. TREATS.")] = None,
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
-    uri: UriOpt = None,
-    user: UserOpt = "neo4j",
-    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     as_json: JsonOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Facts within N hops of an entity.
 
     Example: kgnlp query neighbours "Northwind Therapeutics" --hops 2
     """
-    graph = open_store(workspace(ws_path), store, uri, user, password_env)
+    graph = conn.open()
     try:
         ent = resolve_entity(graph, name)
         facts = name_facts(graph, graph.neighbours(ent.id, hops=hops, relation=relation))
@@ -107,22 +101,20 @@ def neighbours_cmd(
 
 
 @query_app.command("path")
+@with_connection
 def path_cmd(
     source: Annotated[str, typer.Argument(help="Start entity.")],
     target: Annotated[str, typer.Argument(help="End entity.")],
     max_hops: Annotated[int, typer.Option(min=1, max=6, help="Longest path to look for.")] = 4,
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
-    uri: UriOpt = None,
-    user: UserOpt = "neo4j",
-    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     as_json: JsonOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """A shortest chain of facts linking two entities (either direction).
 
     Example: kgnlp query path "Jane Roe" Boston
     """
-    graph = open_store(workspace(ws_path), store, uri, user, password_env)
+    graph = conn.open()
     try:
         a, b = resolve_entity(graph, source), resolve_entity(graph, target)
         facts = name_facts(graph, graph.path(a.id, b.id, max_hops=max_hops))

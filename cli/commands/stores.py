@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (
-    DEFAULT_WORKSPACE, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt, emit, open_store,
-    read_text_arg, workspace,
+    DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, UriOpt, UserOpt, WorkspaceOpt, emit, open_store,
+    read_text_arg, with_connection, workspace,
 )
 from kg.errors import KGError
 
@@ -49,24 +49,23 @@ def degree_summary(triples) -> dict[str, object]:
             "mean": round(sum(deg.values()) / len(deg), 2) if deg else 0.0, "buckets": buckets}
 
 
-def stats(ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
-          user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
-          as_json: JsonOpt = False) -> None:
+@with_connection
+def stats(as_json: JsonOpt = False, *, conn: Connection) -> None:
     """Counts by entity type and relation, and the degree distribution.
 
     Example: kgnlp stats --json
     """
-    _check_store(store)
-    g = open_store(workspace(ws), store, uri, user, password_env)
+    _check_store(conn.store)
+    g = conn.open()
     try:
         s = g.stats()
-        data = {"store": store, "documents": s.documents, "entities": s.entities, "relations": s.relations,
+        data = {"store": conn.store, "documents": s.documents, "entities": s.entities, "relations": s.relations,
                 "by_type": dict(s.by_type), "by_relation": dict(s.by_relation), "degree": degree_summary(g.triples())}
     finally:
         g.close()
 
     def human() -> None:
-        typer.echo(f"{data['documents']} documents, {data['entities']} entities, {data['relations']} facts ({store})")
+        typer.echo(f"{data['documents']} documents, {data['entities']} entities, {data['relations']} facts ({conn.store})")
         _table(["type", "entities"], [list(x) for x in data["by_type"].items()])
         _table(["relation", "facts"], [list(x) for x in data["by_relation"].items()])
         d = data["degree"]
@@ -76,9 +75,8 @@ def stats(ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedde
     emit(as_json, data, human)
 
 
-def export_cmd(fmt: FormatOpt = "tsv", out: OutOpt = None, ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-               store: StoreOpt = "embedded", uri: UriOpt = None, user: UserOpt = "neo4j",
-               password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD", as_json: JsonOpt = False) -> None:
+@with_connection
+def export_cmd(fmt: FormatOpt = "tsv", out: OutOpt = None, as_json: JsonOpt = False, *, conn: Connection) -> None:
     """Export the graph. Without --out the data goes to stdout; with --out, --json prints a summary.
 
     Example: kgnlp export --format turtle --out graph.ttl
@@ -87,8 +85,8 @@ def export_cmd(fmt: FormatOpt = "tsv", out: OutOpt = None, ws: WorkspaceOpt = Pa
 
     if fmt not in FORMATS:
         raise KGError(f"Unknown export format '{fmt}'. Choose one of: {', '.join(FORMATS)}.")
-    _check_store(store)
-    g = open_store(workspace(ws), store, uri, user, password_env)
+    _check_store(conn.store)
+    g = conn.open()
     try:
         if out is None:
             export(g, fmt, sys.stdout)
@@ -106,7 +104,7 @@ def export_cmd(fmt: FormatOpt = "tsv", out: OutOpt = None, ws: WorkspaceOpt = Pa
 import_app = typer.Typer(help="Import facts: turtle, ntriples, jsonld, hetionet or csv files.", no_args_is_help=True)
 
 
-def _import_rdf(file: Path, fmt: str, ws: Path, store: str, uri, user, password_env, as_json: bool) -> None:
+def _import_rdf(file: Path, fmt: str, conn: Connection, as_json: bool) -> None:
     from kg.export import import_rdf
 
     if str(file) == "-":
@@ -115,34 +113,31 @@ def _import_rdf(file: Path, fmt: str, ws: Path, store: str, uri, user, password_
         raise KGError(f"File '{file}' does not exist.")
     else:
         data = file.read_bytes()
-    _check_store(store)
-    g = open_store(workspace(ws, create=True), store, uri, user, password_env)
+    _check_store(conn.store)
+    g = conn.open(create=True)
     try:
         report = import_rdf(g, data, fmt)
     finally:
         g.close()
-    emit(as_json, {"entities": report.entities, "facts": report.facts, "store": store},
-         lambda: typer.echo(f"Imported {report.entities} entities and {report.facts} facts into {store}"))
+    emit(as_json, {"entities": report.entities, "facts": report.facts, "store": conn.store},
+         lambda: typer.echo(f"Imported {report.entities} entities and {report.facts} facts into {conn.store}"))
 
 
 def _rdf_command(fmt: str, example: str):
     def command(file: Annotated[Path, typer.Argument(help="RDF file to read ('-' for stdin).")],
-                ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
-                user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
-                as_json: JsonOpt = False) -> None:
-        _import_rdf(file, fmt, ws, store, uri, user, password_env, as_json)
+                as_json: JsonOpt = False, *, conn: Connection) -> None:
+        _import_rdf(file, fmt, conn, as_json)
 
     command.__doc__ = (f"Import entities and facts (with provenance) from {fmt}. Rerunning adds nothing twice.\n\n"
                        f"    Example: kgnlp import {fmt} {example}")
-    return command
+    return with_connection(command)
 
 
-def _bulk_import(graph_data, source: str, ws: Path, store: str, uri, user, password_env, as_json: bool,
-                 quiet: bool = False) -> None:
+def _bulk_import(graph_data, source: str, conn: Connection, as_json: bool, quiet: bool = False) -> None:
     from cli.console import progress_bar
 
-    _check_store(store)
-    g = open_store(workspace(ws, create=True), store, uri, user, password_env)
+    _check_store(conn.store)
+    g = conn.open(create=True)
     total = len(graph_data.facts)
 
     def counted(update):  # the store consumes facts lazily, so the bar follows the load
@@ -157,39 +152,36 @@ def _bulk_import(graph_data, source: str, ws: Path, store: str, uri, user, passw
             new = g.bulk_load(counted(update), graph_data.entities, source=source)
     finally:
         g.close()
-    data = {"entities": len(graph_data.entities), "facts": len(graph_data.facts), "new_facts": new, "store": store}
+    data = {"entities": len(graph_data.entities), "facts": len(graph_data.facts), "new_facts": new, "store": conn.store}
     emit(as_json, data, lambda: typer.echo(
-        f"Imported {len(graph_data.entities)} entities and {len(graph_data.facts)} facts ({new} new) into {store}"))
+        f"Imported {len(graph_data.entities)} entities and {len(graph_data.facts)} facts ({new} new) into {conn.store}"))
 
 
 @import_app.command("hetionet")
+@with_connection
 def import_hetionet(nodes: Annotated[Path, typer.Argument(help="Hetionet nodes TSV (id, name, kind).")],
                     edges: Annotated[Path, typer.Argument(help="Hetionet edges SIF (source, metaedge, target); .gz ok.")],
-                    ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
-                    user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
-                    as_json: JsonOpt = False, quiet: QuietOpt = False) -> None:
+                    as_json: JsonOpt = False, quiet: QuietOpt = False, *, conn: Connection) -> None:
     """Import Hetionet nodes and edges (metaedges become relations: CtD -> TREATS, CcSE -> CAUSES, ...).
 
     Example: kgnlp import hetionet hetionet-v1.0-nodes.tsv edges-5k.sif.gz
     """
     from kg.importers import read_hetionet
 
-    _bulk_import(read_hetionet(nodes, edges), f"import:{edges.name}", ws, store, uri, user, password_env, as_json,
-                 quiet)
+    _bulk_import(read_hetionet(nodes, edges), f"import:{edges.name}", conn, as_json, quiet)
 
 
 @import_app.command("csv")
+@with_connection
 def import_csv(file: Annotated[Path, typer.Argument(help="CSV with head, relation, tail [, head_type, tail_type].")],
-               ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), store: StoreOpt = "embedded", uri: UriOpt = None,
-               user: UserOpt = "neo4j", password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
-               as_json: JsonOpt = False, quiet: QuietOpt = False) -> None:
+               as_json: JsonOpt = False, quiet: QuietOpt = False, *, conn: Connection) -> None:
     """Import named facts from a CSV; entities get the ids extraction would give them.
 
     Example: kgnlp import csv deals.csv
     """
     from kg.importers import read_fact_csv
 
-    _bulk_import(read_fact_csv(file), f"import:{file.name}", ws, store, uri, user, password_env, as_json, quiet)
+    _bulk_import(read_fact_csv(file), f"import:{file.name}", conn, as_json, quiet)
 
 
 for _fmt, _example in (("turtle", "graph.ttl"), ("ntriples", "graph.nt"), ("jsonld", "graph.jsonld")):

@@ -8,20 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import (
-    DEFAULT_WORKSPACE,
-    DebugOpt,
-    JsonOpt,
-    PasswordEnvOpt,
-    QuietOpt,
-    StoreOpt,
-    UriOpt,
-    UserOpt,
-    WorkspaceOpt,
-    emit,
-    open_store,
-    workspace,
-)
+from cli.common import DEFAULT_WORKSPACE, Connection, DebugOpt, JsonOpt, QuietOpt, emit, with_connection
 from cli.shell import INTRO, EntityNames, KGShell, resolve_entity, run_shell
 from kg.names import normalise
 
@@ -32,10 +19,11 @@ def complete_entity_name(ctx: typer.Context, incomplete: str) -> list[str]:
     what was typed. Never raises: a completion must not print a traceback into the shell."""
     try:
         ws_path = ctx.params.get("ws_path") or os.environ.get("KGNLP_WORKSPACE") or DEFAULT_WORKSPACE
-        ws = workspace(Path(ws_path))
+        conn = Connection(Path(ws_path))
+        ws = conn.workspace()
         if not ws.graph_path.exists():
             return []
-        graph = open_store(ws)
+        graph = conn.open(ws)
         try:
             return EntityNames(graph.names).complete(incomplete)
         finally:
@@ -60,18 +48,16 @@ def register(app: typer.Typer) -> None:
     app.command("shell")(shell)
 
 
+@with_connection
 def viz(
     entity: EntityArg = None,
     hops: HopsOpt = 1,
     out: OutOpt = Path("graph.html"),
     max_nodes: MaxNodesOpt = 300,
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
-    uri: UriOpt = None,
-    user: UserOpt = "neo4j",
-    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Draw the graph as one interactive HTML file that works offline (no CDN, nothing to install).
 
@@ -85,7 +71,7 @@ def viz(
     """
     from kg.viz import render_graph_html  # only this command pays for it
 
-    graph = open_store(workspace(ws_path), store, uri, user, password_env)
+    graph = conn.open()
     try:
         center_ids = []
         for name in entity or ():
@@ -109,13 +95,11 @@ def viz(
     emit(as_json, {"out": str(report.out), "nodes": report.nodes, "edges": report.edges}, human)
 
 
+@with_connection
 def shell(
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
-    uri: UriOpt = None,
-    user: UserOpt = "neo4j",
-    password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD",
     debug: DebugOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Explore the graph at an interactive prompt, with history and Tab completion of entity names.
 
@@ -135,8 +119,8 @@ def shell(
         echo "entity aspirin" | kgnlp shell
     """
 
-    ws = workspace(ws_path)
-    graph = open_store(ws, store, uri, user, password_env)
+    ws = conn.workspace()
+    graph = conn.open(ws)
     interactive = sys.stdin.isatty()
     try:
         debug = debug or bool(os.environ.get("KGNLP_DEBUG"))  # `kgnlp --debug` is taken by cli.main
