@@ -1,0 +1,43 @@
+"""End to end on our own sample data: ingest data/documents with the seed graph, then score facts, QA and NER
+against data/labelled/ (what `kgnlp eval relations|qa|ner` print). No --quick: the set is already small.
+
+    python benchmarks/sample_data.py
+
+The last stdout line is one JSON object with the figures.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    from kg.seed import read_seed
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.evaluation import evaluate_ner, evaluate_qa, evaluate_relations
+    from nlp.ingest import ingest_paths
+
+    data = ROOT / "data"
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteStore.open(Path(tmp) / "graph.db")
+        seed = read_seed(data / "seed")
+        store.add(seed.triples, seed.entities)
+        report = ingest_paths(store, [data / "documents"])
+        facts = evaluate_relations(store, data / "labelled" / "doc_triples.jsonl")
+        qa = evaluate_qa(store, data / "labelled" / "qa.jsonl")
+        ner = evaluate_ner(store, data / "labelled" / "ner.jsonl")
+        store.close()
+    print(json.dumps({"benchmark": "sample_data", "documents": report.documents, "ingest_seconds": report.seconds,
+                      "facts": asdict(facts), "qa": {"questions": qa.questions, "answered": qa.answered,
+                                                     "hits@1": qa.hits_at[1], "exact_match": qa.exact_match},
+                      "ner": {label: asdict(prf) for label, prf in ner.items()}}))
+
+
+if __name__ == "__main__":
+    main()
