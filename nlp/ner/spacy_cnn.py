@@ -15,7 +15,7 @@ from nlp.errors import NLPError
 from nlp.formats.records import LabelledDoc
 from nlp.ner.evaluate import evaluate_ner
 from nlp.ner.model_dir import read_marker, write_marker
-from nlp.ner.training import ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress
+from nlp.ner.training import EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress
 
 CHUNK = 50_000  # characters per piece of a very long text; spaCy's CNN needs no more context
 
@@ -125,7 +125,7 @@ def train_spacy_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path, conf
         total = min(total, config.max_steps)
     layer = SpacyNER(nlp)
     out = Path(out_dir)
-    best_f1, best_epoch, bad, step, history, dev_scores = -1.0, 0, 0, 0, [], None
+    early, step, history = EarlyStopping(config.patience), 0, []
     epoch = 0
     for epoch in range(1, config.epochs + 1):
         rng.shuffle(examples)
@@ -141,20 +141,17 @@ def train_spacy_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path, conf
             scores = evaluate_ner(layer, dev_docs)
             record["dev_f1"] = round(scores.micro.f1, 4)
             progress(TrainProgress("eval", epoch, step, total, float(losses.get("ner", 0.0)), scores.micro.f1))
-            if scores.micro.f1 > best_f1:
-                best_f1, best_epoch, bad, dev_scores = scores.micro.f1, epoch, 0, scores.as_dict()
+            if early.update(epoch, scores):
                 _save(nlp, out, labels, config)
-            else:
-                bad += 1
         else:
-            best_epoch = epoch
+            early.best_epoch = epoch
         history.append(record)
-        if (dev_docs and bad >= config.patience) or step >= total:
+        if (dev_docs and early.stop) or step >= total:
             break
     if not dev_docs:
         _save(nlp, out, labels, config)
-    report = TrainReport(str(out), "spacy", tuple(labels), epoch, best_epoch,
-                         round(time.perf_counter() - started, 1), len(train_docs), dev_scores, tuple(history))
+    report = TrainReport(str(out), "spacy", tuple(labels), epoch, early.best_epoch,
+                         round(time.perf_counter() - started, 1), len(train_docs), early.scores, tuple(history))
     write_marker(out, "spacy", labels, {"config": config.as_dict(), "report": report.as_dict()})
     return report
 

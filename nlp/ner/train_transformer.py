@@ -11,7 +11,7 @@ from nlp.errors import NLPError
 from nlp.formats.records import LabelledDoc
 from nlp.ner.evaluate import evaluate_ner
 from nlp.ner.model_dir import write_marker
-from nlp.ner.training import ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress
+from nlp.ner.training import EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress
 from nlp.ner.transformer import TransformerNER, check_local_dir, default_encoder_path
 from nlp.ner.windows import encode, windows, word_tags
 
@@ -77,8 +77,7 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
     scheduler = get_linear_schedule_with_warmup(optimizer, max(1, total // 10), total)
     out = Path(out_dir)
     layer = TransformerNER(model, tokenizer, labels, config.max_length, config.stride)
-    best_f1, best_epoch, bad, step, history = -1.0, 0, 0, 0, []
-    dev_scores = None
+    early, step, history = EarlyStopping(config.patience), 0, []
     rng = random.Random(config.seed)
     epoch = 0
     for epoch in range(1, config.epochs + 1):
@@ -114,20 +113,17 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
             scores = evaluate_ner(layer, dev_docs)
             record["dev_f1"] = round(scores.micro.f1, 4)
             progress(TrainProgress("eval", epoch, step, total, running, scores.micro.f1))
-            if scores.micro.f1 > best_f1:
-                best_f1, best_epoch, bad, dev_scores = scores.micro.f1, epoch, 0, scores.as_dict()
+            if early.update(epoch, scores):
                 _save(model, tokenizer, labels, out, config, len(train_docs))
-            else:
-                bad += 1
         else:
-            best_epoch = epoch
+            early.best_epoch = epoch
         history.append(record)
-        if (dev_docs and bad >= config.patience) or step >= total:
+        if (dev_docs and early.stop) or step >= total:
             break
     if not dev_docs:
         _save(model, tokenizer, labels, out, config, len(train_docs))
-    report = TrainReport(str(out), "transformer", tuple(labels), epoch, best_epoch,
-                         round(time.perf_counter() - started, 1), len(train_docs), dev_scores, tuple(history))
+    report = TrainReport(str(out), "transformer", tuple(labels), epoch, early.best_epoch,
+                         round(time.perf_counter() - started, 1), len(train_docs), early.scores, tuple(history))
     write_marker(out, "transformer", labels, {"max_length": config.max_length, "stride": config.stride,
                                               "config": config.as_dict(), "report": report.as_dict()})
     return report

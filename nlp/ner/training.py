@@ -63,3 +63,26 @@ ProgressFn = Callable[[TrainProgress], None]
 
 def no_progress(_: TrainProgress) -> None:
     """The default progress callback: nothing."""
+
+
+@dataclass
+class EarlyStopping:
+    """The best dev score so far; ``stop`` once ``patience`` epochs in a row brought no gain."""
+
+    patience: int
+    best: float = -1.0
+    best_epoch: int = 0
+    bad: int = 0
+    scores: dict | None = None
+
+    def update(self, epoch: int, scores) -> bool:
+        """Record an epoch's dev scores; True when it is the best so far (save the model then)."""
+        if scores.micro.f1 > self.best:
+            self.best, self.best_epoch, self.bad, self.scores = scores.micro.f1, epoch, 0, scores.as_dict()
+            return True
+        self.bad += 1
+        return False
+
+    @property
+    def stop(self) -> bool:
+        return self.bad >= self.patience
