@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
@@ -14,7 +15,7 @@ from nlp.coreference import resolve_references
 from nlp.gazetteer import Gazetteer
 from nlp.interfaces import Linker, NERLayer, RelationLayer, Sentence
 from nlp.linking import StoreLinker
-from nlp.models import spacy_pipeline
+from nlp.models import sentence_pipeline, spacy_pipeline
 from nlp.relations import PatternRelations
 from nlp.spacy_ner import SpacyNER
 
@@ -34,11 +35,12 @@ class Extractor:
 
     def __init__(self, nlp, gazetteer: Gazetteer, linker: Linker, relation_layers: Sequence[RelationLayer],
                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True,
-                 types: dict[str, str] | None = None) -> None:
+                 types: dict[str, str] | None = None, doc_layers: Sequence = ()) -> None:
         self._nlp = nlp
         self.gazetteer = gazetteer
         self._spacy = SpacyNER(nlp) if use_spacy_ner else None
         self._extra = list(extra_ner)
+        self._doc_layers = list(doc_layers)  # layers that read the base pipeline's own Doc (no second pass)
         self._linker = linker
         self._relations = list(relation_layers)
         self._types = types if types is not None else {}
@@ -46,8 +48,26 @@ class Extractor:
     @classmethod
     def for_store(cls, store: GraphStore, schema: Schema | None = None,
                   extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True) -> "Extractor":
-        """An extractor whose gazetteer holds every name in ``store`` and whose linker uses it."""
-        nlp = spacy_pipeline()
+        """An extractor whose gazetteer holds every name in ``store`` and whose linker uses it.
+
+        Without trained layers the stock spaCy pipeline gives sentences (parser) and generic NER. A trained
+        NER layer replaces the stock NER: a trained spaCy CNN then *is* the base pipeline (one pass gives
+        tokens, rule-based sentences, its entities and the graph-name matches), and other trained layers
+        (transformer, fused) run beside a tokenizer-and-sentencizer pipeline.
+        """
+        extra = list(extra_ner)
+        own = next((layer for layer in extra if hasattr(layer, "sentence_pipeline")), None)
+        doc_layers: list = []
+        if own is not None:
+            nlp = own.sentence_pipeline()
+            extra.remove(own)
+            doc_layers = [own]
+            use_spacy_ner = False
+        elif extra:
+            nlp = sentence_pipeline()
+            use_spacy_ner = False
+        else:
+            nlp = spacy_pipeline()
         gazetteer = Gazetteer(nlp)
         types: dict[str, str] = {}
         rows = []
@@ -56,36 +76,57 @@ class Extractor:
             types[entity_id] = kind
         gazetteer.add(rows)
         return cls(nlp, gazetteer, StoreLinker(store), [PatternRelations(schema or Schema())],
-                   extra_ner, use_spacy_ner, types)
+                   extra, use_spacy_ner, types, doc_layers)
 
     def analyse(self, texts: Sequence[str]) -> list[Analysis]:
         """Sentences and linked mentions for each text."""
+        return self._analyse(texts, list(self._nlp.pipe(texts, batch_size=32)))
+
+    def _analyse(self, texts: Sequence[str], docs: Sequence) -> list[Analysis]:
         extra = [layer.predict(texts) for layer in self._extra]
         out = []
-        for i, doc in enumerate(self._nlp.pipe(texts, batch_size=32)):
+        for i, doc in enumerate(docs):
+            text = texts[i]  # Doc.text rebuilds the string from its tokens on every access
             layers = [(self.gazetteer.priority, self.gazetteer.from_doc(doc))]
             if self._spacy:
                 layers.append((self._spacy.priority, self._spacy.from_doc(doc)))
+            layers += [(layer.priority, layer.from_doc(doc)) for layer in self._doc_layers]
             layers += [(layer.priority, preds[i]) for layer, preds in zip(self._extra, extra)]
             mentions = merge_mentions(layers)
-            linked = self._linker.link(doc.text, mentions)
-            sentences = mend_sentences(doc.text, [(s.start_char, s.end_char) for s in doc.sents], mentions)
-            out.append(Analysis(doc.text, sentences, linked.mentions, linked.new_entities))
+            linked = self._linker.link(text, mentions)
+            sentences = mend_sentences(text, sentence_bounds(doc), mentions)
+            out.append(Analysis(text, sentences, linked.mentions, linked.new_entities))
         return out
 
-    def extract(self, documents: Iterable[Document], batch_size: int = 16) -> Iterator[Extraction]:
-        """One ``Extraction`` per document, in order. New entities join the gazetteer as they appear."""
-        batch: list[Document] = []
-        for doc in documents:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                yield from self._extract_batch(batch)
-                batch = []
-        if batch:
-            yield from self._extract_batch(batch)
+    def extract(self, documents: Iterable[Document], batch_size: int = 16,
+                processes: int = 1) -> Iterator[Extraction]:
+        """One ``Extraction`` per document, in order. New entities join the gazetteer as they appear.
 
-    def _extract_batch(self, docs: list[Document]) -> Iterator[Extraction]:
-        for doc, analysis in zip(docs, self.analyse([d.text for d in docs])):
+        ``processes`` > 1 runs the base spaCy pipeline (tokens, sentences, CNN NER) in that many worker
+        processes over the whole stream; linking, relations and everything that grows the graph stay here,
+        in document order, so the result is the same as with one process.
+        """
+        pending: deque[Document] = deque()
+
+        def texts() -> Iterator[str]:
+            for doc in documents:
+                pending.append(doc)
+                yield doc.text
+
+        kwargs = {"n_process": processes} if processes > 1 else {}
+        batch: list[Document] = []
+        parsed: list = []
+        for sdoc in self._nlp.pipe(texts(), batch_size=32, **kwargs):
+            batch.append(pending.popleft())
+            parsed.append(sdoc)
+            if len(batch) >= batch_size:
+                yield from self._extract_batch(batch, parsed)
+                batch, parsed = [], []
+        if batch:
+            yield from self._extract_batch(batch, parsed)
+
+    def _extract_batch(self, docs: list[Document], parsed: Sequence) -> Iterator[Extraction]:
+        for doc, analysis in zip(docs, self._analyse([d.text for d in docs], parsed)):
             for ent in analysis.new_entities:
                 self._types[ent.id] = ent.type
             types = dict(self._types)
@@ -112,6 +153,23 @@ def merge_mentions(layers: list[tuple[int, list[Mention]]]) -> list[Mention]:
         if all(m.end <= t.start or t.end <= m.start for t in taken):
             taken.append(m)
     return sorted(taken, key=lambda m: m.start)
+
+
+def sentence_bounds(doc) -> list[tuple[int, int]]:
+    """(start, end) character offsets of a Doc's sentences, read from its arrays (no Span objects)."""
+    import numpy as np
+    from spacy.attrs import IDX, LENGTH, SENT_START
+
+    if len(doc) == 0:
+        return []
+    if not doc.has_annotation("SENT_START"):
+        return [(s.start_char, s.end_char) for s in doc.sents]
+    arr = doc.to_array([SENT_START, IDX, LENGTH]).astype(np.int64)
+    starts = np.flatnonzero(arr[:, 0] == 1)
+    if len(starts) == 0 or starts[0] != 0:
+        starts = np.concatenate(([0], starts))
+    last = np.concatenate((starts[1:] - 1, [len(doc) - 1]))
+    return list(zip(arr[starts, 1].tolist(), (arr[last, 1] + arr[last, 2]).tolist()))
 
 
 def mend_sentences(text: str, bounds: list[tuple[int, int]], mentions: Sequence[Mention]) -> tuple[Sentence, ...]:

@@ -32,7 +32,10 @@ def ingest_paths(store: GraphStore, paths: Sequence[Path], schema: Schema | None
 
 
 def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: Schema | None = None,
-                     extra_ner: Sequence[NERLayer] = (), progress: Progress | None = None) -> IngestReport:
+                     extra_ner: Sequence[NERLayer] = (), progress: Progress | None = None,
+                     processes: int = 0) -> IngestReport:
+    """Extract and store ``docs``. ``processes``: worker processes for the spaCy pass (0 = automatic:
+    up to 2, and only for 200 documents or more, where the start-up cost pays off)."""
     from nlp.extractor import Extractor  # spaCy loads only when there is something to do
 
     started = time.perf_counter()
@@ -44,10 +47,21 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
     if todo:
         extractor = Extractor.for_store(store, schema, extra_ner)
         hashes = {d.document.id: d.sha256 for d in todo}
-        for done, extraction in enumerate(extractor.extract(d.document for d in todo), 1):
+        workers = processes or auto_processes(len(todo))
+        for done, extraction in enumerate(extractor.extract((d.document for d in todo), processes=workers), 1):
             store.add_extraction(extraction, hashes[extraction.document.id])
             if progress:
                 progress(done, len(todo))
     after = store.stats()
     return IngestReport(len(todo), skipped, after.entities - before.entities,
                         after.relations - before.relations, round(time.perf_counter() - started, 3))
+
+
+def auto_processes(n_docs: int) -> int:
+    """Worker processes for the spaCy pass: ``KGNLP_PROCESSES`` if set, else 2 for big batches on 2+ cores."""
+    import os
+
+    env = os.environ.get("KGNLP_PROCESSES", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return min(2, os.cpu_count() or 1) if n_docs >= 200 else 1

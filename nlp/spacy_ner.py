@@ -20,6 +20,7 @@ class SpacyNER:
 
     def from_doc(self, doc) -> list[Mention]:
         out = []
+        full = None  # Doc.text rebuilds the string from tokens: once per doc at most
         for ent in doc.ents:
             label = LABELS.get(ent.label_)
             if label is None:
@@ -33,7 +34,9 @@ class SpacyNER:
             text = text.rstrip(" ,.;:")
             if len(text) < 2 or text.lower() == text:  # "healthcare group" is a description, not a name
                 continue
-            if doc.text[start + len(text) : start + len(text) + 14].startswith(("-based", "-headquartered")):
+            if full is None:
+                full = doc.text
+            if full[start + len(text) : start + len(text) + 14].startswith(("-based", "-headquartered")):
                 label = "Location"  # "Lyon-based": a place, whatever the tagger said
             out.append(Mention(start, start + len(text), text, label, None, 0.7))
         return out

@@ -40,6 +40,16 @@ class SpacyNER:
             raise NLPError(f"Model dir '{path}' has no pipeline/ folder. Retrain it with `kgnlp train ner --kind spacy`.")
         return cls(spacy.load(pipe_dir), batch_size)
 
+    def sentence_pipeline(self):
+        """This model's pipeline plus a rule-based sentencizer: the extractor's single pass (see Extractor)."""
+        if "sentencizer" not in self.nlp.pipe_names:
+            self.nlp.add_pipe("sentencizer")
+        return self.nlp
+
+    def from_doc(self, doc) -> list[Mention]:
+        """Mentions from a Doc this model's own pipeline produced."""
+        return [Mention(e.start_char, e.end_char, e.text, e.label_, None, 1.0) for e in doc.ents]
+
     def predict(self, texts: Sequence[str]) -> list[list[Mention]]:
         pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
         for ti, text in enumerate(texts):

@@ -1,0 +1,75 @@
+"""The extractor's base pipeline: one spaCy pass with a trained CNN, sentence bounds, worker processes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kg.records import Document
+from kg.seed import read_seed
+from kg.stores.sqlite import SQLiteStore
+from nlp.extractor import Extractor, sentence_bounds
+from nlp.loaders import load_documents
+from nlp.models import sentence_pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+FIX = ROOT / "tests" / "fixtures" / "extraction"
+
+words = st.sampled_from(["Aspirin", "lowers", "risk", ".", "Dr.", "Smith", "e.g.", "?", "!", "\n", "  ", "é", "3.5"])
+texts = st.lists(words, max_size=30).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=texts)
+def test_sentence_bounds_match_doc_sents(text):
+    doc = sentence_pipeline()(text)
+    expected = [(s.start_char, s.end_char) for s in doc.sents] if len(doc) else []
+    assert sentence_bounds(doc) == expected
+
+
+@pytest.fixture(scope="module")
+def spacy_layer(tmp_path_factory):
+    from nlp.formats import read_labelled_jsonl
+    from nlp.ner import TrainConfig, load_ner_model, train_ner
+
+    out = tmp_path_factory.mktemp("cnn") / "model"
+    train_ner(read_labelled_jsonl(FIX / "tiny.jsonl"), out, TrainConfig(kind="spacy", epochs=2, max_steps=4))
+    return load_ner_model(out)
+
+
+@pytest.fixture()
+def store(tmp_path):
+    store = SQLiteStore.open(tmp_path / "g.db")
+    seed = read_seed(ROOT / "data" / "seed")
+    store.add(seed.triples, seed.entities)
+    yield store
+    store.close()
+
+
+def test_a_trained_spacy_layer_is_the_base_pipeline(store, spacy_layer):
+    extractor = Extractor.for_store(store, extra_ner=[spacy_layer])
+    assert extractor._nlp is spacy_layer.nlp and extractor._spacy is None and extractor._extra == []
+    text = "Metformin lowers blood glucose in type 2 diabetes. Warfarin can cause bleeding."
+    [analysis] = extractor.analyse([text])
+    cnn = {(m.start, m.end) for m in spacy_layer.predict([text])[0]}
+    names = {(m.start, m.end) for m in extractor.gazetteer.predict([text])[0]}
+    found = {(m.start, m.end) for m in analysis.mentions}
+    assert found <= cnn | names and names <= found  # graph names win overlaps; nothing comes from elsewhere
+    assert [(s.start, s.end) for s in analysis.sentences] == [(0, 50), (51, 79)]
+
+
+def test_worker_processes_give_the_same_extractions(store, spacy_layer):
+    docs = [d.document for d in load_documents([ROOT / "data" / "documents"])]
+    docs = docs + [Document(f"{d.id}-copy", d.text) for d in docs]  # enough to cross several batches
+
+    def run(processes):
+        extractor = Extractor.for_store(store, extra_ner=[spacy_layer])
+        return [(e.document.id, e.mentions, e.triples, e.entities)
+                for e in extractor.extract(docs, processes=processes)]
+
+    one, two = run(1), run(2)
+    assert [x[0] for x in two] == [d.id for d in docs]
+    assert one == two
+    assert sum(len(x[1]) for x in one) > len(docs) and sum(len(x[3]) for x in one) > 0  # mentions, new entities
