@@ -56,7 +56,10 @@ class EntityLinker:
         self._rows: list[tuple[str, str]] = []  # (name, entity id) per FAISS row
         self._index = None
         self._indexed = 0
-        self._nearest_cache: dict[tuple[str, str], tuple[str, float] | None] = {}
+        self._row_vecs = None  # numpy (indexed rows, dim): to bring cached answers up to date cheaply
+        self._vecs: dict[str, object] = {}  # name -> unit vector, so no name is embedded twice
+        # (surface, label) -> (best (entity id, score) or None, rows indexed when it was computed, vector)
+        self._nearest_cache: dict[tuple[str, str], tuple[tuple[str, float] | None, int, object]] = {}
         self.add(entities)
 
     @classmethod
@@ -120,11 +123,11 @@ class EntityLinker:
         need = list(dict.fromkeys(need))
         if need:
             self._ensure_index()
-            vecs = self._encoder.encode([s for s, _ in need])
+            vecs = self._embed([s for s, _ in need])
             k = min(10, len(self._rows))
             scores, rows = self._index.search(vecs, k)
-            for (surface, label), sc, rw in zip(need, scores, rows):
-                self._nearest_cache[(surface, label)] = self._best_of(sc, rw, label)
+            for (surface, label), sc, rw, vec in zip(need, scores, rows, vecs):
+                self._nearest_cache[(surface, label)] = (self._best_of(sc, rw, label), self._indexed, vec)
 
     def candidate(self, surface: str, label: str, abbrevs: dict[str, str] | None = None,
                   seen: dict[tuple[str, str], Candidate] | None = None) -> Candidate:
@@ -154,13 +157,40 @@ class EntityLinker:
         return same[0] if same else None
 
     def nearest(self, surface: str, label: str, k: int = 10) -> tuple[str, float] | None:
-        """The most similar entity name of the same type by embedding, with its cosine score."""
+        """The most similar entity name of the same type by embedding, with its cosine score.
+
+        Answers are cached; when names were added since, only the new rows are compared (exact, cheap).
+        """
         key = (surface, label)
-        if key not in self._nearest_cache:
-            self._ensure_index()
-            scores, rows = self._index.search(self._encoder.encode([surface]), min(k, len(self._rows)))
-            self._nearest_cache[key] = self._best_of(scores[0], rows[0], label)
-        return self._nearest_cache[key]
+        self._ensure_index()
+        cached = self._nearest_cache.get(key)
+        if cached is None:
+            vec = self._embed([surface])
+            scores, rows = self._index.search(vec, min(k, len(self._rows)))
+            best = self._best_of(scores[0], rows[0], label)
+            self._nearest_cache[key] = (best, self._indexed, vec[0])
+            return best
+        best, seen, vec = cached
+        if seen < self._indexed:
+            scores = self._row_vecs[seen:self._indexed] @ vec
+            for row in scores.argsort()[::-1]:
+                entity_id = self._rows[seen + int(row)][1]
+                if self._entities[entity_id].type == label:
+                    if best is None or float(scores[row]) > best[1]:
+                        best = (entity_id, float(scores[row]))
+                    break
+            self._nearest_cache[key] = (best, self._indexed, vec)
+        return best
+
+    def _embed(self, names: Sequence[str]):
+        """Unit vectors for ``names``, embedding only those never seen before."""
+        import numpy as np
+
+        missing = list(dict.fromkeys(n for n in names if n not in self._vecs))
+        if missing:
+            for name, vec in zip(missing, self._encoder.encode(missing)):
+                self._vecs[name] = vec
+        return np.stack([self._vecs[n] for n in names]).astype("float32")
 
     def _best_of(self, scores, rows, label: str) -> tuple[str, float] | None:
         for score, row in zip(scores, rows):
@@ -185,7 +215,10 @@ class EntityLinker:
             self._index = faiss.IndexFlatIP(self._encoder.dim)
             self._indexed = 0
         if self._indexed < len(self._rows):
-            vecs = self._encoder.encode([n for n, _ in self._rows[self._indexed:]])
+            import numpy as np
+
+            vecs = self._embed([n for n, _ in self._rows[self._indexed:]])
             self._index.add(vecs)
+            self._row_vecs = vecs if self._row_vecs is None else np.concatenate([self._row_vecs, vecs])
             self._indexed = len(self._rows)
-            self._nearest_cache.clear()  # new names may be nearer now
+            # cached answers stay: nearest() compares them with the new rows only when asked again

@@ -102,3 +102,25 @@ def test_real_minilm_links_a_spelling_variant():
     linker = EntityLinker([Entity("org:pfizer", "Pfizer Inc", "Organization")], threshold=0.75, create_new=False)
     c = linker.candidate("Pfizer Incorporated", "Organization")
     assert c.entity_id == "org:pfizer" and c.method == "embedding"
+
+
+class CountingEncoder(FakeEncoder):
+    def __init__(self):
+        self.names = []
+
+    def encode(self, names):
+        self.names += list(names)
+        return super().encode(names)
+
+
+def test_cached_nearest_answers_see_entities_added_later_and_nothing_is_embedded_twice():
+    enc = CountingEncoder()
+    linker = EntityLinker(ENTITIES, encoder=enc, threshold=0.5, create_new=False)
+    before = linker.nearest("chronic kidney failure", "Disease")
+    linker.add([Entity("dis:ckf", "kidney failure", "Disease")])
+    after = linker.nearest("chronic kidney failure", "Disease")
+    assert after[0] == "dis:ckf" and (before is None or after[1] > before[1])
+    # the same answer a fresh linker (no cache) gives
+    fresh = EntityLinker([*ENTITIES, Entity("dis:ckf", "kidney failure", "Disease")], encoder=FakeEncoder())
+    assert fresh.nearest("chronic kidney failure", "Disease") == pytest.approx(after)
+    assert len(enc.names) == len(set(enc.names))  # every name embedded once
