@@ -16,6 +16,8 @@ def ingest(
     seed: Annotated[Optional[Path], typer.Option(help="Seed graph folder (entities.jsonl, triples.tsv) to load first.")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="A trained NER model folder to add as a layer.")] = None,
     profile: ProfileOpt = None,
+    processes: Annotated[int, typer.Option("--processes", min=0, help="Worker processes for the spaCy pass "
+                                           "(0: automatic, 2 for 200+ documents; env KGNLP_PROCESSES).")] = 0,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -45,7 +47,7 @@ def ingest(
             seeded = read_seed(seed, schema)
             graph.add(seeded.triples, seeded.entities)
         with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
-            report = ingest_documents(graph, docs, schema, layers, progress=update)
+            report = ingest_documents(graph, docs, schema, layers, progress=update, processes=processes)
         _sync_indexes(ws, graph, quiet or as_json, schema)
     finally:
         graph.close()
