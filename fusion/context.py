@@ -9,6 +9,7 @@ about (``anchor`` = index into ``mentions``) or to the whole input (``anchor = -
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
 
@@ -56,10 +57,17 @@ class Linker(Protocol):
 
 
 class NameLinker:
-    """Longest-first n-gram match of a text against entity names and aliases (normalised)."""
+    """Longest-first n-gram match of a text against entity names and aliases (normalised).
+
+    Only n-grams whose first token can start a name are normalised and looked up (an exact filter for ASCII
+    texts; other texts take the plain path). :meth:`link_windows` links several windows of one document and
+    looks each n-gram up once for all of them, with results identical to ``link`` on each window's text.
+    ``names`` is indexed when the linker is built: build a new linker when the names change.
+    """
 
     def __init__(self, names: dict[str, tuple[str, str]], max_ngram: int = 6, min_chars: int = 3) -> None:
         self.names, self.max_ngram, self.min_chars = names, max_ngram, min_chars
+        self._starts = _name_starts(names)
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str, str]], **kw: int) -> "NameLinker":
@@ -76,22 +84,71 @@ class NameLinker:
         return cls.from_rows(store.names(), **kw)
 
     def link(self, text: str) -> list[Mention]:
+        return self._link(text, 0, len(text), {})
+
+    def link_windows(self, text: str, spans: Sequence[tuple[int, int]]) -> list[list[Mention]]:
+        """``link(text[lo:hi])`` for every ``(lo, hi)`` (offsets relative to the window), sharing the name
+        lookups of n-grams that several windows hold."""
+        memo: dict[tuple[int, int], tuple[str, str] | None] = {}
+        return [self._link(text, lo, hi, memo) for lo, hi in spans]
+
+    def _link(self, doc: str, lo: int, hi: int, memo: dict) -> list[Mention]:
+        text = doc if lo == 0 and hi == len(doc) else doc[lo:hi]
         tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
-        covered = [False] * len(tokens)
-        found: list[Mention] = []
-        for n in range(min(self.max_ngram, len(tokens)), 0, -1):
-            for i in range(len(tokens) - n + 1):
-                if any(covered[i:i + n]):
-                    continue
-                start, end = tokens[i][0], tokens[i + n - 1][1]
-                key = normalise(text[start:end])
-                if n == 1 and (key in _STOP or len(key) < self.min_chars):
-                    continue
-                hit = self.names.get(key)
+        n_tok = len(tokens)
+        top = min(self.max_ngram, n_tok)
+        # ASCII: normalise(span) is the lowercased span with each whitespace character a space, unless the
+        # span holds a run of whitespace or starts/ends with "_" (then normalise it as usual)
+        low = text.lower().translate(_ASCII_SPACE) if text.isascii() else None
+        starts, names, stop, min_chars = self._starts, self.names, _STOP, self.min_chars
+        hits: list[tuple[int, int, tuple[str, str]]] = []  # (n, i, hit)
+        for i, (start, first_end) in enumerate(tokens):
+            if low is not None and low[start:first_end] not in starts and "_" not in low[start:first_end]:
+                continue  # no name starts with this token (see _name_starts)
+            for n in range(1, min(top, n_tok - i) + 1):
+                end = tokens[i + n - 1][1]
+                span = (lo + start, lo + end)
+                hit = memo.get(span, _UNSEEN)
+                if hit is _UNSEEN:
+                    key = low[start:end] if low is not None else None
+                    if key is None or "  " in key or key[0] == "_" or key[-1] == "_":
+                        key = normalise(text[start:end])
+                    hit = memo[span] = names.get(key) if n > 1 or (key not in stop and len(key) >= min_chars) \
+                        else None
                 if hit:
-                    covered[i:i + n] = [True] * n
-                    found.append(Mention(start, end, text[start:end], hit[1], hit[0]))
+                    hits.append((n, i, hit))
+        # the greedy pass of the plain algorithm (longest first, then left to right), over the hits only
+        hits.sort(key=lambda h: (-h[0], h[1]))
+        covered = [False] * n_tok
+        found: list[Mention] = []
+        for n, i, hit in hits:
+            if any(covered[i:i + n]):
+                continue
+            covered[i:i + n] = [True] * n
+            start, end = tokens[i][0], tokens[i + n - 1][1]
+            found.append(Mention(start, end, text[start:end], hit[1], hit[0]))
         return sorted(found, key=lambda m: m.start)
+
+
+_UNSEEN = object()
+_ASCII_SPACE = {i: " " for i in range(128) if re.fullmatch(r"\s", chr(i))}
+_WORD = re.compile(r"\w")
+
+
+def _name_starts(names: Iterable[str]) -> frozenset[str]:
+    """Every prefix of a name key that ends at the key's end or right before a non-word character.
+
+    In an ASCII text an n-gram starts with a token (no ``_``) followed by a non-word character or the end,
+    and ``normalise`` only lowercases it and turns whitespace runs into one space, so the lowercased first
+    token of any n-gram that is a name is in this set; n-grams starting elsewhere need no lookup.
+    """
+    out: set[str] = set()
+    for key in names:
+        out.add(key)
+        for j, ch in enumerate(key):
+            if not _WORD.match(ch):
+                out.add(key[:j])
+    return frozenset(out)
 
 
 class _AnalyserLinker:
@@ -115,6 +172,49 @@ def as_linker(obj) -> Linker:
     raise FusionError(f"Expected a linker (link(text)) or an extractor (analyse(texts)), got {type(obj).__name__}.")
 
 
+class EntityFacts:
+    """The best one-hop facts of each entity, verbalised, kept in an LRU cache (entity id -> facts).
+
+    ``get(entity_id)`` is what :func:`build_kg_context` reads: up to ``facts_per_entity`` ``(triple key,
+    text)`` pairs, most plausible first when ``embeddings`` can score them, else by confidence. One object
+    serves many texts, so each entity costs one store query and one ranking until it leaves the cache.
+    """
+
+    def __init__(self, store: GraphStore, embeddings=None, schema: Schema | None = None, facts_per_entity: int = 2,
+                 maxsize: int = 50_000) -> None:
+        self.store, self.embeddings, self.schema = store, embeddings, schema or Schema()
+        self.facts_per_entity, self.maxsize = facts_per_entity, maxsize
+        self._cache: OrderedDict[str, tuple[tuple[tuple[str, str, str], str], ...]] = OrderedDict()
+        self._names: dict[str, str] = {}
+
+    def get(self, entity_id: str) -> tuple[tuple[tuple[str, str, str], str], ...]:
+        cache = self._cache
+        got = cache.get(entity_id)
+        if got is not None:
+            cache.move_to_end(entity_id)
+            return got
+        ranked = _rank(self.store.neighbours(entity_id, hops=1), self.embeddings)[:self.facts_per_entity]
+        got = tuple((t.key, self.schema.verbalise(self._name(t.head_id), t.relation, self._name(t.tail_id)))
+                    for t in ranked)
+        cache[entity_id] = got
+        if len(cache) > self.maxsize:
+            cache.popitem(last=False)
+        return got
+
+    def clear(self) -> None:
+        self._cache.clear()
+        self._names.clear()
+
+    def _name(self, entity_id: str) -> str:
+        name = self._names.get(entity_id)
+        if name is None:
+            if len(self._names) > self.maxsize:
+                self._names.clear()
+            ent = self.store.entity(entity_id)
+            name = self._names[entity_id] = ent.name if ent else entity_id
+        return name
+
+
 def build_kg_context(
     text: str,
     store: GraphStore | None,
@@ -126,35 +226,40 @@ def build_kg_context(
     facts_per_entity: int = 2,
     max_facts: int = 8,
     retrieved: int = 2,
+    mentions: Sequence[Mention] | None = None,
+    entity_facts: EntityFacts | None = None,
 ) -> KGContext:
     """Linked mentions and verbalised facts for ``text``.
 
     Graph facts: up to ``facts_per_entity`` one-hop triples per linked entity, most plausible first when
     ``embeddings`` (a ``KGEmbeddings``) can score them, else by confidence. FAISS facts: the ``retrieved``
     best hits of ``retriever.search(text, kind="facts")``, anchored to a mention when they name its entity.
-    Build the linker once (``NameLinker.from_store(store)``) when calling this for many texts.
+    Build the linker once (``NameLinker.from_store(store)``) when calling this for many texts, and pass an
+    :class:`EntityFacts` (built with the same store, embeddings, schema and ``facts_per_entity``) to reuse
+    each entity's facts; ``mentions`` are the text's linked mentions when the caller has them already.
     """
-    if linker is None:
-        if store is None:
-            return KGContext(text)
-        linker = NameLinker.from_store(store)
-    mentions = tuple(as_linker(linker).link(text))
-    schema = schema or Schema()
+    if mentions is None:
+        if linker is None:
+            if store is None:
+                return KGContext(text)
+            linker = NameLinker.from_store(store)
+        mentions = as_linker(linker).link(text)
+    mentions = tuple(mentions)
     facts: list[Fact] = []
     seen: set[tuple[str, str, str]] = set()
     first_mention: dict[str, int] = {}
     for i, m in enumerate(mentions):
         if m.entity_id and m.entity_id not in first_mention:
             first_mention[m.entity_id] = i
-    if store is not None:
+    if store is not None and first_mention:
+        if entity_facts is None:
+            entity_facts = EntityFacts(store, embeddings, schema, facts_per_entity)
         for entity_id, anchor in first_mention.items():
-            triples = store.neighbours(entity_id, hops=1)
-            ranked = _rank(triples, embeddings)
-            for t in ranked[:facts_per_entity]:
-                if t.key in seen:
+            for key, fact_text in entity_facts.get(entity_id):
+                if key in seen:
                     continue
-                seen.add(t.key)
-                facts.append(Fact(_verbalise(store, schema, t.head_id, t.relation, t.tail_id), anchor, "graph", t.key))
+                seen.add(key)
+                facts.append(Fact(fact_text, anchor, "graph", key))
     if retriever is not None and retrieved > 0:
         for hit in retriever.search(text, k=retrieved, kind="facts", entity_ids=list(first_mention)):
             if hit.triple and tuple(hit.triple) in seen:
@@ -167,24 +272,32 @@ def build_kg_context(
 def _rank(triples: Sequence, embeddings) -> list:
     if embeddings is None:
         return sorted(triples, key=lambda t: (-t.confidence, t.key))
-
-    def plaus(t) -> float:
-        s = embeddings.score(t.head_id, t.relation, t.tail_id)
-        return float("-inf") if s is None else s
-
-    return sorted(triples, key=lambda t: (-plaus(t), t.key))
+    scores = _scores(triples, embeddings)
+    return [t for _, t in sorted(zip(scores, triples), key=lambda p: (-p[0], p[1].key))]
 
 
-_NAMES: dict[tuple[int, str], str] = {}
+def _scores(triples: Sequence, embeddings) -> list[float]:
+    """``embeddings.score`` of each triple (-inf without one); a ``KGEmbeddings`` scores them in one call
+    (the same numbers: rows are scored independently)."""
+    from kg.embeddings import KGEmbeddings
 
+    if not isinstance(embeddings, KGEmbeddings) or len(triples) < 2:
+        out = []
+        for t in triples:
+            sc = embeddings.score(t.head_id, t.relation, t.tail_id)
+            out.append(float("-inf") if sc is None else sc)
+        return out
+    import numpy as np
 
-def _name(store: GraphStore, entity_id: str) -> str:
-    key = (id(store), entity_id)
-    if key not in _NAMES:
-        ent = store.entity(entity_id)
-        _NAMES[key] = ent.name if ent else entity_id
-    return _NAMES[key]
+    from kg.embeddings import scoring
 
-
-def _verbalise(store: GraphStore, schema: Schema, head: str, relation: str, tail: str) -> str:
-    return schema.verbalise(_name(store, head), relation, _name(store, tail))
+    rows, rels = embeddings._rows, embeddings._rel_rows
+    parts = [(rows.get(t.head_id), rels.get(t.relation), rows.get(t.tail_id)) for t in triples]
+    ok = [k for k, p in enumerate(parts) if None not in p]
+    out = [float("-inf")] * len(triples)
+    if ok:
+        h, r, t = (np.array([parts[k][j] for k in ok]) for j in range(3))
+        E, R = embeddings.entity_vectors, embeddings.relation_vectors
+        for k, sc in zip(ok, scoring.score_triples(embeddings.model, E[h], R[r], E[t]).tolist()):
+            out[k] = sc
+    return out

@@ -1,19 +1,27 @@
 """From task data to :class:`FusedInput` rows with labels: the knowledge source and the input builder."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from fusion.config import FusionConfig
-from fusion.context import KGContext, NameLinker, build_kg_context
+from fusion.context import EntityFacts, KGContext, NameLinker, build_kg_context
 from fusion.inputs import FusedInput, Segment, Specials, assemble, tokenise
 
 IGNORE = -100
+_LOOKUP = object()  # segment(): look the context up
+_FACT_CACHE = 200_000  # fact texts whose tokens an InputBuilder keeps
 
 
 @dataclass
 class Knowledge:
-    """Where contexts come from: a store (+ linker, embeddings, retriever). Contexts are cached by text."""
+    """Where contexts come from: a store (+ linker, embeddings, retriever).
+
+    Contexts are cached by text and each entity's facts by entity id (both LRU, ``cache_size`` entries);
+    :meth:`window_contexts` links a document once for all its windows. :meth:`clear` forgets everything
+    (call it when the store changes).
+    """
 
     store: object = None
     linker: object = None
@@ -23,20 +31,55 @@ class Knowledge:
     facts_per_entity: int = 2
     max_facts: int = 4
     retrieved: int = 0
-    _cache: dict = field(default_factory=dict, repr=False)
+    cache_size: int = 50_000
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _facts: EntityFacts | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.linker is None and self.store is not None:
             self.linker = NameLinker.from_store(self.store)
+        if self.store is not None:
+            self._facts = EntityFacts(self.store, self.embeddings, self.schema, self.facts_per_entity,
+                                      self.cache_size)
 
-    def context(self, text: str) -> KGContext | None:
+    def context(self, text: str, facts: bool = True) -> KGContext | None:
+        """Linked mentions and (with ``facts``) the facts found for them; ``facts=False`` skips the fact
+        lookup for a model that reads only the linked entities."""
         if self.linker is None:
             return None
-        if text not in self._cache:
-            self._cache[text] = build_kg_context(
-                text, self.store, self.embeddings, self.retriever, linker=self.linker, schema=self.schema,
-                facts_per_entity=self.facts_per_entity, max_facts=self.max_facts, retrieved=self.retrieved)
-        return self._cache[text]
+        got = self._cache.get((text, facts))
+        if got is None:
+            got = self._build(text, None, facts)
+        else:
+            self._cache.move_to_end((text, facts))
+        return got
+
+    def window_contexts(self, text: str, spans: Sequence[tuple[int, int]], facts: bool = True
+                        ) -> list[KGContext | None]:
+        """``context(text[lo:hi], facts)`` for each ``(lo, hi)``, linking the document once for all its
+        windows (a :class:`NameLinker` shares the name lookups of overlapping windows; results are the same)."""
+        if self.linker is None:
+            return [None] * len(spans)
+        todo = [(lo, hi) for lo, hi in spans if (text[lo:hi], facts) not in self._cache]
+        if todo and isinstance(self.linker, NameLinker):
+            for (lo, hi), mentions in zip(todo, self.linker.link_windows(text, todo)):
+                self._build(text[lo:hi], mentions, facts)
+        return [self.context(text[lo:hi], facts) for lo, hi in spans]
+
+    def clear(self) -> None:
+        self._cache.clear()
+        if self._facts is not None:
+            self._facts.clear()
+
+    def _build(self, text: str, mentions, facts: bool) -> KGContext:
+        ctx = build_kg_context(
+            text, self.store if facts else None, self.embeddings, self.retriever if facts else None,
+            linker=self.linker, schema=self.schema, facts_per_entity=self.facts_per_entity,
+            max_facts=self.max_facts, retrieved=self.retrieved, mentions=mentions, entity_facts=self._facts)
+        self._cache[(text, facts)] = ctx
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return ctx
 
 
 class InputBuilder:
@@ -52,11 +95,33 @@ class InputBuilder:
     def needs_context(self) -> bool:
         return self.knowledge is not None and self.config.fusion != "none"
 
-    def segment(self, text: str, ids=None, offsets=None) -> Segment:
+    def segment(self, text: str, ids=None, offsets=None, context=_LOOKUP) -> Segment:
+        """``context``: the text's knowledge when the caller has it (see :meth:`window_contexts`)."""
         if ids is None:
             ids, offsets = tokenise(self.tokenizer, text)
-        ctx = self.knowledge.context(text) if self.needs_context() else None
-        return Segment(tuple(ids), tuple(offsets), ctx)
+        if context is _LOOKUP:
+            context = self.knowledge.context(text, self.config.uses_facts) if self.needs_context() else None
+        return Segment(tuple(ids), tuple(offsets), context)
+
+    def window_contexts(self, text: str, spans: Sequence[tuple[int, int]]) -> list[KGContext | None]:
+        """The knowledge of each window ``text[lo:hi]``, the document linked once for all of them."""
+        if not self.needs_context():
+            return [None] * len(spans)
+        contexts = self.knowledge.window_contexts(text, spans, self.config.uses_facts)
+        if self.config.uses_facts:  # tokenise the new fact texts of all windows in one call
+            todo = list(dict.fromkeys(f.text for c in contexts if c is not None for f in c.facts
+                                      if f.text not in self._fact_cache))
+            if todo:
+                enc = self.tokenizer(todo, add_special_tokens=False, truncation=False, verbose=False)
+                for fact_text, ids in zip(todo, enc["input_ids"]):
+                    self._remember_fact(fact_text, tuple(ids))
+        return contexts
+
+    def clear(self) -> None:
+        """Forget cached fact tokens and the knowledge's cached contexts and entity facts."""
+        self._fact_cache.clear()
+        if self.knowledge is not None:
+            self.knowledge.clear()
 
     def build(self, segments: Sequence[Segment]) -> FusedInput:
         fact_ids = []
@@ -70,9 +135,16 @@ class InputBuilder:
                         max_fact_tokens=c.max_fact_tokens, max_facts=c.max_facts, fact_budget=c.fact_budget)
 
     def _fact_tokens(self, text: str) -> tuple[int, ...]:
-        if text not in self._fact_cache:
-            self._fact_cache[text] = tokenise(self.tokenizer, text)[0]
-        return self._fact_cache[text]
+        got = self._fact_cache.get(text)
+        if got is None:
+            got = self._remember_fact(text, tokenise(self.tokenizer, text)[0])
+        return got
+
+    def _remember_fact(self, text: str, ids: tuple[int, ...]) -> tuple[int, ...]:
+        if len(self._fact_cache) >= _FACT_CACHE:
+            self._fact_cache.clear()
+        self._fact_cache[text] = ids
+        return ids
 
     # ---- tasks -------------------------------------------------------------------------------
     def sequence(self, text: str, label: int | Sequence[int] | None = None, pair: str | None = None) -> FusedInput:
@@ -96,9 +168,10 @@ class InputBuilder:
                 item.extra["start"] = item.extra["end"] = 0
         return item
 
-    def tokens(self, text: str, ids, offsets, labels: Sequence[int] | None = None) -> FusedInput:
-        """Token classification input for one window (``ids``/``offsets`` already cut from the document)."""
-        item = self.build([self.segment(text, ids, offsets)])
+    def tokens(self, text: str, ids, offsets, labels: Sequence[int] | None = None, context=_LOOKUP) -> FusedInput:
+        """Token classification input for one window (``ids``/``offsets`` already cut from the document;
+        ``context`` the window's knowledge if already known)."""
+        item = self.build([self.segment(text, ids, offsets, context)])
         if labels is not None:
             item.extra["token_labels"] = [(item.body[0][i], lab) for i, lab in enumerate(labels[:len(item.body[0])])
                                           if lab != IGNORE]

@@ -8,6 +8,7 @@ Concat layout: ``[CLS] body [SEP] fact ; fact [SEP]`` with ordinary positions an
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -126,11 +127,12 @@ def _rows(seg: Segment, n: int, entity_row: dict[str, int] | None) -> list[int]:
     rows = [0] * n
     if not entity_row or seg.context is None:
         return rows
+    find = _Overlaps(seg.offsets[:n])
     for m in seg.context.mentions:
         row = entity_row.get(m.entity_id or "")
         if not row:
             continue
-        for t in _overlap(seg.offsets[:n], m.start, m.end):
+        for t in find(m.start, m.end):
             rows[t] = row
     return rows
 
@@ -139,12 +141,31 @@ def _overlap(offsets: Sequence[tuple[int, int]], start: int, end: int) -> list[i
     return [i for i, (s, e) in enumerate(offsets) if s < end and e > start and e > s]
 
 
+class _Overlaps:
+    """``_overlap(offsets, start, end)`` for many spans: by bisection when the offsets are in order (as a
+    tokenizer gives them), else by the plain scan. Same token indices either way."""
+
+    def __init__(self, offsets: Sequence[tuple[int, int]]) -> None:
+        self.offsets = offsets
+        self.starts = [s for s, _ in offsets]
+        self.ends = [e for _, e in offsets]
+        self.ordered = self.starts == sorted(self.starts) and self.ends == sorted(self.ends)
+
+    def __call__(self, start: int, end: int) -> list[int]:
+        if not self.ordered:
+            return _overlap(self.offsets, start, end)
+        lo = bisect_right(self.ends, start)  # from here on e > start
+        hi = bisect_left(self.starts, end)  # before this s < end
+        return [i for i in range(lo, hi) if self.ends[i] > self.starts[i]]
+
+
 def _attachments(segments, lengths, seg_tokens, fact_ids, max_fact_tokens, max_facts, budget):
     """``(anchor token indices, fact token ids, segment type)`` for every fact that fits."""
     out = []
     for s_i, (seg, n) in enumerate(zip(segments, lengths)):
         if seg.context is None or s_i >= len(fact_ids):
             continue
+        find = None
         for f_i, fact in enumerate(seg.context.facts):
             if len(out) >= max_facts or f_i >= len(fact_ids[s_i]):
                 break
@@ -155,7 +176,8 @@ def _attachments(segments, lengths, seg_tokens, fact_ids, max_fact_tokens, max_f
                 anchor = [0]
             else:
                 m = seg.context.mentions[fact.anchor]
-                local = _overlap(seg.offsets[:n], m.start, m.end)
+                find = find or _Overlaps(seg.offsets[:n])
+                local = find(m.start, m.end)
                 if not local:  # mention truncated away
                     continue
                 anchor = [seg_tokens[s_i][t] for t in local]
@@ -165,21 +187,29 @@ def _attachments(segments, lengths, seg_tokens, fact_ids, max_fact_tokens, max_f
 
 
 def _kbert(ids, types, rows, body, attach) -> FusedInput:
-    """Insert each fact after its anchor's last token; body positions are unchanged (soft positions)."""
+    """Insert each fact after its anchor's last token; body positions are unchanged (soft positions).
+
+    Copies the body in slices between insertion points (no per-token loop)."""
     after: dict[int, list[int]] = {}
     for f, (anchor, _, _) in enumerate(attach):
         after.setdefault(max(anchor), []).append(f)
+    n = len(ids)
     new_ids, new_pos, new_types, new_rows, fact_of = [], [], [], [], []
-    where: dict[int, int] = {}
-    for t in range(len(ids)):
-        where[t] = len(new_ids)
-        new_ids.append(ids[t]); new_pos.append(t); new_types.append(types[t]); new_rows.append(rows[t])
-        fact_of.append(-1)
-        for f in after.get(t, ()):
+    where = list(range(n))  # original token -> its index in the new layout
+    prev = shift = 0
+    for t in sorted(after) + [n - 1]:
+        if t >= prev:
+            new_ids.extend(ids[prev:t + 1]); new_pos.extend(range(prev, t + 1)); new_types.extend(types[prev:t + 1])
+            new_rows.extend(rows[prev:t + 1]); fact_of.extend([-1] * (t + 1 - prev))
+            if shift:
+                where[prev:t + 1] = range(prev + shift, t + 1 + shift)
+            prev = t + 1
+        for f in after.pop(t, ()):
             _, toks, seg_type = attach[f]
-            for k, tok in enumerate(toks):
-                new_ids.append(tok); new_pos.append(t + 1 + k); new_types.append(seg_type); new_rows.append(0)
-                fact_of.append(f)
+            k = len(toks)
+            new_ids.extend(toks); new_pos.extend(range(t + 1, t + 1 + k)); new_types.extend([seg_type] * k)
+            new_rows.extend([0] * k); fact_of.extend([f] * k)
+            shift += k
     anchors = tuple(tuple(where[t] for t in a) for a, _, _ in attach)
     new_body = tuple(tuple(where[t] for t in seg) for seg in body)
     return FusedInput(tuple(new_ids), tuple(new_pos), tuple(new_types), tuple(fact_of), anchors, tuple(new_rows),

@@ -98,10 +98,19 @@ class FusedModel(nn.Module):
     def _fuse(self, h: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         if not self.config.uses_embeddings:
             return h
-        e = torch.tanh(self.kg_proj(self.kg_table[rows]))
-        gate = torch.sigmoid(self.kg_gate(torch.cat([h, e], dim=-1)))
-        has = (rows > 0).unsqueeze(-1).to(h.dtype)
-        return h + has * gate * e
+        # only tokens of linked mentions change (h + g * e); the others stay h, so compute just those rows
+        # (small ops on K rows instead of several over the whole (B, L, H) batch)
+        idx = torch.nonzero(rows.reshape(-1) > 0).squeeze(1)
+        if idx.numel() == 0:
+            return h
+        flat = h.reshape(-1, h.shape[-1])
+        hs = flat.index_select(0, idx)
+        e = torch.tanh(self.kg_proj(self.kg_table[rows.reshape(-1).index_select(0, idx)]))
+        gate = torch.sigmoid(self.kg_gate(torch.cat([hs, e], dim=-1)))
+        new = hs + gate * e
+        if torch.is_grad_enabled():
+            return flat.index_copy(0, idx, new).view_as(h)
+        return flat.index_copy_(0, idx, new).view_as(h)  # no autograd: h is this forward's own tensor
 
     def forward(self, batch: dict) -> dict:
         """``{"logits": ...}`` plus ``"loss"`` when the batch carries labels."""

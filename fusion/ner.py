@@ -24,7 +24,8 @@ class Window:
 
 
 def _windows(builder: InputBuilder, docs, label_ids: dict[str, int] | None, stride: int):
-    """``(items, windows, encodings)``; labels sit on each word's first subword."""
+    """``(items, windows, encodings)``; labels sit on each word's first subword. A document is linked once
+    for all its windows (``builder.window_contexts``); each window keeps its own context."""
     from nlp.ner.windows import encode, windows, word_tags
 
     size = builder.config.max_length - 2
@@ -39,33 +40,40 @@ def _windows(builder: InputBuilder, docs, label_ids: dict[str, int] | None, stri
             labels = [IGNORE] * len(enc.ids)
             for (first, _, _), tag in zip(enc.word_spans(), tags):
                 labels[first] = label_ids.get(tag, 0)
-        for s, e in windows(len(enc.ids), size, stride):
+        spans = windows(len(enc.ids), size, stride)
+        chars = [(enc.offsets[s][0], enc.offsets[e - 1][1]) for s, e in spans]
+        contexts = builder.window_contexts(text, chars)
+        for (s, e), (lo, hi), ctx in zip(spans, chars, contexts):
             # the window's own text keeps character offsets relative to the document
-            lo, hi = enc.offsets[s][0], enc.offsets[e - 1][1]
             offsets = tuple((a - lo, b - lo) for a, b in enc.offsets[s:e])
-            item = builder.tokens(text[lo:hi], enc.ids[s:e], offsets, labels[s:e] if labels else None)
+            item = builder.tokens(text[lo:hi], enc.ids[s:e], offsets, labels[s:e] if labels else None, ctx)
             items.append(item)
             where.append(Window(d_i, s, e))
     return items, where, encs
 
 
 def predict_fused_ner(model, builder: InputBuilder, docs, stride: int = 32, batch_size: int = 32):
-    """Predicted ``(start, end, label)`` spans per document (character offsets)."""
+    """Predicted ``(start, end, label)`` spans per document (character offsets). Windows of all documents
+    are batched together (by length)."""
     from fusion.predict import outputs
     from nlp.ner.windows import best_window, decode_words
 
     items, where, encs = _windows(builder, docs, None, stride)
     logits = outputs(model, items, batch_size)
     labels = model.config.labels
+    by_doc: list[list[int]] = [[] for _ in encs]
+    for k, w in enumerate(where):
+        by_doc[w.doc].append(k)
     result = []
     for d_i, enc in enumerate(encs):
-        mine = [k for k, w in enumerate(where) if w.doc == d_i]
+        mine = by_doc[d_i]
         best = best_window(len(enc.ids), [(where[k].start, where[k].end) for k in mine])
+        tops = {k: logits[k].argmax(-1).tolist() for k in mine}
         tags = []
         for first, _, _ in enc.word_spans():
             k = mine[best[first]]
             pos = items[k].body[0][first - where[k].start]
-            tags.append(labels[int(logits[k][pos].argmax())])
+            tags.append(labels[tops[k][pos]])
         result.append([(s, e, lab) for s, e, lab, _ in decode_words(enc, tags)])
     return result
 

@@ -1,0 +1,175 @@
+"""Inference speed of fused NER on CPU: none | facts | embeddings | both, same weights, same texts, one run.
+
+    python benchmarks/fusion_speed.py [--quick] [--docs N] [--threads 2] [--rounds 2]
+
+Needs the prepared biomedical graph and TransE embeddings (``python benchmarks/fusion.py prepare``). Every
+variant is a ``FusedNER`` built from the default encoder with the SAME weights (seeded, untrained: inference
+cost does not depend on training quality); ``none`` runs without knowledge, the others link names against the
+graph, look up and rank facts, and fuse them. Each timed pass starts with cold knowledge caches (no text or
+entity seen before), so linking and fact lookup are paid in full; warm-up runs on other (dev-set) abstracts.
+Passes are interleaved (round 1 in one order, round 2 reversed, ...) so machine noise hits all variants.
+Last stdout line: one JSON object with every figure (docs/s, ratio to ``none``, load average, knowledge sizes).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PREPARED = Path(__file__).resolve().parent / ".work" / "fusion"
+VARIANTS = ("none", "facts", "embeddings", "both")
+
+
+def load_graph(prepared: Path):
+    """``(store, linker, embeddings)`` of the prepared biomedical graph."""
+    from fusion.context import NameLinker
+    from kg.embeddings import KGEmbeddings
+    from kg.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore.open(prepared / "bio.db", create=False)
+    return store, NameLinker.from_store(store), KGEmbeddings.load(prepared / "emb-bio")
+
+
+def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max_length: int = 128) -> dict:
+    """``{fusion: FusedNER}`` sharing one set of weights (the ``both`` model's, fusion layers dropped where
+    unused), each with its own knowledge object over the same store, linker and embeddings."""
+    import torch
+
+    from fusion.config import FusionConfig
+    from fusion.examples import InputBuilder, Knowledge
+    from fusion.ner import FusedNER
+    from fusion.tasks import prepare
+
+    store, linker, emb = load_graph(prepared)
+    torch.manual_seed(seed)
+    cfg = FusionConfig(head="token", labels=tuple(labels), fusion="both", max_length=max_length, dropout=0.0)
+    ref, tokenizer, _ = prepare(None, cfg, Knowledge(store=store, linker=linker, embeddings=emb))
+    torch.nn.init.normal_(ref.kg_gate.weight, std=0.05)  # open the gate a little so the embeddings path matters
+    state = ref.state_dict()
+    out = {}
+    for fusion in variants:
+        knowledge = None if fusion == "none" else Knowledge(store=store, linker=linker, embeddings=emb,
+                                                            facts_per_entity=2, max_facts=4)
+        if fusion == "both":
+            model = ref
+        else:
+            torch.manual_seed(seed)
+            model, _, _ = prepare(None, cfg.with_(fusion=fusion), knowledge)
+            model.load_state_dict({k: v for k, v in state.items() if k in model.state_dict()})
+        model.eval()
+        out[fusion] = FusedNER(model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
+    return out
+
+
+def clear_caches(ner) -> None:
+    """Forget every text, entity and fact the variant's knowledge has seen (a cold start for a timed pass)."""
+    b = ner._builder
+    if hasattr(b, "clear"):
+        b.clear()
+    elif b.knowledge is not None:  # the code before the caches had a clear()
+        b.knowledge._cache.clear()
+        b._fact_cache.clear()
+
+
+def knowledge_sizes(ner, texts, stride: int = 32) -> dict:
+    """What the variant reads and runs, averaged: linked entities per document, mentions and facts per window,
+    and tokens per window with and without the injected fact tokens (the encoder's extra work)."""
+    from kg.records import Document
+    from nlp.formats.records import LabelledDoc
+    from nlp.ner.windows import encode, windows
+
+    from fusion.ner import _windows
+
+    b = ner._builder
+    items, _, _ = _windows(b, [LabelledDoc(Document(str(i), t)) for i, t in enumerate(texts)], None, stride)
+    entities = mentions = found = 0
+    for t in texts:
+        enc = encode(b.tokenizer, t)
+        chars = [(enc.offsets[s][0], enc.offsets[e - 1][1])
+                 for s, e in windows(len(enc.ids), b.config.max_length - 2, stride)]
+        ctxs = [c for c in b.window_contexts(t, chars) if c is not None]
+        entities += len({e for c in ctxs for e in c.entity_ids})
+        mentions += sum(len(c.mentions) for c in ctxs)
+        found += sum(len(c.facts) for c in ctxs)
+    n_docs, n_win = max(len(texts), 1), max(len(items), 1)
+    fact_tokens = sum(sum(1 for f in it.fact_of if f >= 0) for it in items)
+    tokens = sum(len(it) for it in items)
+    return {"windows": len(items), "linked_entities_per_doc": round(entities / n_docs, 2),
+            "linked_mentions_per_window": round(mentions / n_win, 2),
+            "facts_found_per_window": round(found / n_win, 2),
+            "facts_injected_per_window": round(sum(len(it.anchors) for it in items if any(f >= 0 for f in it.fact_of))
+                                               / n_win, 2),
+            "facts_injected_per_doc": round(sum(len(it.anchors) for it in items if any(f >= 0 for f in it.fact_of))
+                                            / n_docs, 2),
+            "tokens_per_window": round(tokens / n_win, 2),
+            "tokens_per_window_without_facts": round((tokens - fact_tokens) / n_win, 2),
+            "linked_tokens_per_window": round(sum(sum(1 for r in it.entity_rows if r) for it in items) / n_win, 2)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--prepared", default=str(PREPARED))
+    p.add_argument("--quick", action="store_true", help="30 abstracts instead of 200")
+    p.add_argument("--docs", type=int, default=0, help="number of BC5CDR test abstracts (default 200, quick 30)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--variants", default=",".join(VARIANTS))
+    args = p.parse_args()
+    prepared = Path(args.prepared)
+    if not (prepared / "bio.db").exists() or not (prepared / "emb-bio").exists() \
+            or not (prepared / "CDR_TestSet.PubTator.txt").exists():
+        print(f"fusion_speed: no prepared graph at {prepared}; run `python benchmarks/fusion.py prepare` first.",
+              file=sys.stderr)
+        sys.exit(2)
+
+    import torch
+
+    from nlp.formats import load_labelled
+    from nlp.ner.train_transformer import bio_labels
+
+    torch.set_num_threads(args.threads)
+    n_docs = args.docs or (30 if args.quick else 200)
+    test = load_labelled(prepared / "CDR_TestSet.PubTator.txt", "pubtator")[:n_docs]
+    warm = [d.doc.text for d in load_labelled(prepared / "CDR_DevelopmentSet.PubTator.txt", "pubtator")[:16]]
+    texts = [d.doc.text for d in test]
+    variants = [v for v in args.variants.split(",") if v]
+    t0 = time.perf_counter()
+    models = build_variants(prepared, bio_labels(test), variants)
+    build_s = time.perf_counter() - t0
+    for name in variants:  # warm-up on other texts: kernels, allocator, tokenizer
+        models[name].predict(warm)
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    load_before = os.getloadavg()
+    preds: dict[str, list] = {}
+    for r in range(args.rounds):
+        order = variants if r % 2 == 0 else variants[::-1]
+        for name in order:
+            clear_caches(models[name])
+            t = time.perf_counter()
+            preds[name] = models[name].predict(texts)
+            times[name].append(time.perf_counter() - t)
+            print(f"round {r + 1} {name:10s} {len(texts) / times[name][-1]:7.1f} docs/s", file=sys.stderr, flush=True)
+    load_after = os.getloadavg()
+    best = {v: min(ts) for v, ts in times.items()}
+    per_s = {v: round(len(texts) / best[v], 2) for v in variants}
+    ratio = {v: round(best[v] / best["none"], 3) for v in variants} if "none" in best else {}
+    per_round = {v: [round(t / n, 3) for t, n in zip(times[v], times["none"])] for v in variants} if ratio else {}
+    sizes = {v: knowledge_sizes(models[v], texts) for v in variants}
+    result = {"docs": len(texts), "threads": args.threads, "rounds": args.rounds, "docs_per_s": per_s,
+              "ratio_vs_none": ratio, "ratio_vs_none_per_round": per_round,
+              "seconds": {v: [round(t, 3) for t in ts] for v, ts in times.items()},
+              "goal_1_3x": {v: ratio[v] <= 1.3 for v in ratio if v != "none"},
+              "knowledge": sizes, "load_avg_before": [round(x, 2) for x in load_before],
+              "load_avg_after": [round(x, 2) for x in load_after], "build_seconds": round(build_s, 1),
+              "mentions_predicted": {v: sum(len(p) for p in preds[v]) for v in variants},
+              "torch": torch.__version__}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
