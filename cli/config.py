@@ -61,16 +61,29 @@ def option_defaults(path: Path | None) -> dict[str, Any]:
     return out
 
 
-def default_map(command, defaults: dict[str, Any]) -> dict[str, Any]:
+# settings that mean one thing only: ``model`` is the NER model, not `embed --model` or `classify --model`
+_ONLY = {"model": {"ner", "ingest", "eval ner"}}
+
+
+def default_map(command, defaults: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Click's ``default_map`` for a command tree: each option that names a setting gets its value."""
     result: dict[str, Any] = {}
     for name, sub in getattr(command, "commands", {}).items():
+        path = f"{prefix}{name}"
         if getattr(sub, "commands", None):
-            nested = default_map(sub, defaults)
+            nested = default_map(sub, defaults, path + " ")
             if nested:
                 result[name] = nested
             continue
-        values = {p.name: defaults[p.name] for p in sub.params if p.name in defaults}
+        values = {p.name: _for_param(p, defaults[p.name]) for p in sub.params
+                  if p.name in defaults and path in _ONLY.get(p.name, {path})}
         if values:
             result[name] = values
     return result
+
+
+def _for_param(param, value: Any) -> Any:
+    """A single setting for a repeatable option becomes a one-item list."""
+    if getattr(param, "multiple", False) and isinstance(value, (str, Path)):
+        return [value]
+    return value

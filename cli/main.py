@@ -68,6 +68,9 @@ def run(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or bool(os.environ.get("KGNLP_DEBUG"))
+    if not debug:  # no "Loading weights" bars or load reports from transformers on a user's terminal
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     args = [a for a in args if a != "--debug"]
     if debug:
         os.environ["KGNLP_DEBUG"] = "1"  # the interactive shell reads it too

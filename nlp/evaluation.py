@@ -54,7 +54,7 @@ def score_spans(gold: Iterable[set[tuple]], pred: Iterable[set[tuple]]) -> PRF:
     return PRF.of(tp, fp, fn)
 
 
-def evaluate_ner(store: GraphStore, path: Path, extra_ner=()) -> dict[str, PRF]:
+def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: int = 0) -> dict[str, PRF]:
     """Entity-level micro P/R/F1 of the extractor on ``{"text","entities":[{start,end,label}]}`` lines."""
     from nlp.extractor import Extractor
 
@@ -64,7 +64,7 @@ def evaluate_ner(store: GraphStore, path: Path, extra_ner=()) -> dict[str, PRF]:
         texts = [r["text"] for r in rows]
     except (KeyError, TypeError) as exc:
         raise NLPError(f"{path}: expected {{\"text\", \"entities\": [{{start, end, label}}]}} lines ({exc}).") from None
-    analyses = Extractor.for_store(store, extra_ner=extra_ner).analyse(texts)
+    analyses = Extractor.for_store(store, extra_ner=extra_ner, vote=vote).analyse(texts)
     pred = [{(m.start, m.end, m.label) for m in a.mentions} for a in analyses]
     labels = sorted({g[2] for s in gold for g in s})
     result = {"all": score_spans(gold, pred)}

@@ -17,6 +17,7 @@ from nlp.interfaces import Linker, NERLayer, RelationLayer, Sentence
 from nlp.linking import StoreLinker
 from nlp.models import sentence_pipeline, spacy_pipeline
 from nlp.relations import PatternRelations
+from nlp.ner.vote import vote_mentions
 from nlp.spacy_ner import SpacyNER
 
 
@@ -35,25 +36,27 @@ class Extractor:
 
     def __init__(self, nlp, gazetteer: Gazetteer, linker: Linker, relation_layers: Sequence[RelationLayer],
                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True,
-                 types: dict[str, str] | None = None, doc_layers: Sequence = ()) -> None:
+                 types: dict[str, str] | None = None, doc_layers: Sequence = (), vote: int = 0) -> None:
         self._nlp = nlp
         self.gazetteer = gazetteer
         self._spacy = SpacyNER(nlp) if use_spacy_ner else None
         self._extra = list(extra_ner)
         self._doc_layers = list(doc_layers)  # layers that read the base pipeline's own Doc (no second pass)
+        self._vote = vote  # > 0: graph names and trained layers vote (a span needs this many), else priorities
         self._linker = linker
         self._relations = list(relation_layers)
         self._types = types if types is not None else {}
 
     @classmethod
     def for_store(cls, store: GraphStore, schema: Schema | None = None,
-                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True) -> "Extractor":
+                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True, vote: int = 0) -> "Extractor":
         """An extractor whose gazetteer holds every name in ``store`` and whose linker uses it.
 
         Without trained layers the stock spaCy pipeline gives sentences (parser) and generic NER. A trained
         NER layer replaces the stock NER: a trained spaCy CNN then *is* the base pipeline (one pass gives
         tokens, rule-based sentences, its entities and the graph-name matches), and other trained layers
-        (transformer, fused) run beside a tokenizer-and-sentencizer pipeline.
+        (transformer, fused) run beside a tokenizer-and-sentencizer pipeline. ``vote`` > 0: the graph names and
+        the trained layers vote (see ``nlp.ner.vote``) instead of merging by priority.
         """
         extra = list(extra_ner)
         own = next((layer for layer in extra if hasattr(layer, "sentence_pipeline")), None)
@@ -76,7 +79,7 @@ class Extractor:
             types[entity_id] = kind
         gazetteer.add(rows)
         return cls(nlp, gazetteer, StoreLinker(store), [PatternRelations(schema or Schema())],
-                   extra, use_spacy_ner, types, doc_layers)
+                   extra, use_spacy_ner, types, doc_layers, vote)
 
     def analyse(self, texts: Sequence[str]) -> list[Analysis]:
         """Sentences and linked mentions for each text."""
@@ -92,7 +95,10 @@ class Extractor:
                 layers.append((self._spacy.priority, self._spacy.from_doc(doc)))
             layers += [(layer.priority, layer.from_doc(doc)) for layer in self._doc_layers]
             layers += [(layer.priority, preds[i]) for layer, preds in zip(self._extra, extra)]
-            mentions = merge_mentions(layers)
+            if self._vote:
+                mentions = vote_mentions([ms for _, ms in layers], self._vote)
+            else:
+                mentions = merge_mentions(layers)
             linked = self._linker.link(text, mentions)
             sentences = mend_sentences(text, sentence_bounds(doc), mentions)
             out.append(Analysis(text, sentences, linked.mentions, linked.new_entities))

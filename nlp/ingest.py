@@ -33,7 +33,7 @@ def ingest_paths(store: GraphStore, paths: Sequence[Path], schema: Schema | None
 
 def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: Schema | None = None,
                      extra_ner: Sequence[NERLayer] = (), progress: Progress | None = None,
-                     processes: int = 0) -> IngestReport:
+                     processes: int = 0, vote: int = 0) -> IngestReport:
     """Extract and store ``docs``. ``processes``: worker processes for the spaCy pass (0 = automatic:
     up to 2, and only for 200 documents or more, where the start-up cost pays off)."""
     from nlp.extractor import Extractor  # spaCy loads only when there is something to do
@@ -45,7 +45,7 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
     if progress:
         progress(0, len(todo))
     if todo:
-        extractor = Extractor.for_store(store, schema, extra_ner)
+        extractor = Extractor.for_store(store, schema, extra_ner, vote=vote)
         hashes = {d.document.id: d.sha256 for d in todo}
         workers = processes or auto_processes(len(todo))
         for done, extraction in enumerate(extractor.extract((d.document for d in todo), processes=workers), 1):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -15,7 +15,8 @@ from cli.console import out
 @with_connection
 def ner(
     text: Annotated[str, typer.Argument(help="Text to tag, or - to read standard input.")],
-    model: Annotated[Optional[Path], typer.Option("--model", help="A trained NER model folder to add as a layer.")] = None,
+    model: Annotated[Optional[List[Path]], typer.Option("--model", help="A trained NER model folder to add as a "
+                                                        "layer (repeat for several; see --profile).")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Also write the text with entities highlighted.")] = None,
     profile: ProfileOpt = None,
     as_json: JsonOpt = False,
@@ -36,10 +37,10 @@ def ner(
     has_ws = (conn.ws_path / MARKER).exists()
     graph = conn.open() if has_ws else SQLiteStore.open(":memory:")
     try:
-        from cli.commands.ingest import profile_layers
+        from cli.commands.ingest import profile_layers, profile_vote
 
         layers = profile_layers(profile, model, graph)
-        analysis = Extractor.for_store(graph, extra_ner=layers).analyse([content])[0]
+        analysis = Extractor.for_store(graph, extra_ner=layers, vote=profile_vote(layers)).analyse([content])[0]
         known = {m.entity_id for m in analysis.mentions if m.entity_id and graph.entity(m.entity_id)}
     finally:
         graph.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -14,18 +14,20 @@ DataOpt = Annotated[Path, typer.Option("--data", help="Labelled JSONL file.")]
 
 
 def eval_ner(data: DataOpt,
-             model: Annotated[Optional[Path], typer.Option("--model", help="A trained NER model folder.")] = None,
+             model: Annotated[Optional[List[Path]], typer.Option(
+                 "--model", help="A trained NER model folder (repeat for several: they vote, like --profile accurate).")] = None,
              ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE), as_json: JsonOpt = False) -> None:
     """Entity-level P/R/F1 (exact span and type) on {"text","entities":[{start,end,label}]} lines.
 
     Example: kgnlp eval ner --data data/labelled/ner.jsonl
     """
-    from cli.commands.ingest import load_ner_layer
+    from cli.commands.ingest import profile_layers, profile_vote
     from nlp.evaluation import evaluate_ner
 
     graph = open_store(workspace(ws_path))
     try:
-        scores = evaluate_ner(graph, data, [load_ner_layer(model)] if model else [])
+        layers = profile_layers(None, model, graph)
+        scores = evaluate_ner(graph, data, layers, vote=profile_vote(layers))
     finally:
         graph.close()
     emit(as_json, {k: asdict(v) for k, v in scores.items()}, lambda: _table(

@@ -14,7 +14,8 @@ from cli.console import out, progress_bar
 def ingest(
     paths: Annotated[List[Path], typer.Argument(help="Files or folders of .txt, .md, .jsonl documents.")],
     seed: Annotated[Optional[Path], typer.Option(help="Seed graph folder (entities.jsonl, triples.tsv) to load first.")] = None,
-    model: Annotated[Optional[Path], typer.Option("--model", help="A trained NER model folder to add as a layer.")] = None,
+    model: Annotated[Optional[List[Path]], typer.Option("--model", help="A trained NER model folder to add as a "
+                                                        "layer (repeat for several; see --profile).")] = None,
     profile: ProfileOpt = None,
     processes: Annotated[int, typer.Option("--processes", min=0, help="Worker processes for the spaCy pass "
                                            "(0: automatic, 2 for 200+ documents; env KGNLP_PROCESSES).")] = 0,
@@ -47,7 +48,8 @@ def ingest(
             seeded = read_seed(seed, schema)
             graph.add(seeded.triples, seeded.entities)
         with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
-            report = ingest_documents(graph, docs, schema, layers, progress=update, processes=processes)
+            report = ingest_documents(graph, docs, schema, layers, progress=update, processes=processes,
+                                      vote=profile_vote(layers))
         _sync_indexes(ws, graph, quiet or as_json, schema)
     finally:
         graph.close()
@@ -71,35 +73,53 @@ def load_ner_layer(model: Path, store=None):
     return load_ner_model(model)
 
 
-def check_profile(profile: str | None, model: Path | None) -> None:
+def _models(model) -> list[Path]:
+    if model is None:
+        return []
+    return [Path(m) for m in model] if isinstance(model, (list, tuple)) else [Path(model)]
+
+
+def check_profile(profile: str | None, model) -> None:
     """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is)."""
     from nlp.errors import NLPError
 
+    models = _models(model)
     if profile not in (None, "fast", "accurate"):
         raise NLPError(f"Unknown profile '{profile}'. Choose one of: fast, accurate.")
-    if profile == "accurate" and model is None:
+    if profile == "accurate" and not models:
         raise NLPError("The accurate profile needs a trained transformer NER model: pass --model DIR "
                        "(train one with `kgnlp train ner --kind transformer --out DIR`).")
-    if model is not None and not model.is_dir():
-        raise NLPError(f"--model '{model}' is not a folder. Pass a trained model folder.")
+    for m in models:
+        if not m.is_dir():
+            raise NLPError(f"--model '{m}' is not a folder. Pass a trained model folder.")
 
 
-def profile_layers(profile: str | None, model: Path | None, store=None) -> list:
-    """The trained NER layers a profile runs: ``fast`` runs no transformer (graph names, spaCy, and a spaCy
-    CNN model if given); ``accurate`` adds a transformer (or fused) token classifier, which it requires."""
+def profile_layers(profile: str | None, model, store=None) -> list:
+    """The trained NER layers a profile runs: ``fast`` runs no transformer (graph names, spaCy, and spaCy
+    CNN models if given); ``accurate`` needs a transformer (or fused) token classifier, and with a spaCy CNN
+    beside it the three layers vote (see :func:`profile_vote`)."""
     from nlp.errors import NLPError
 
     check_profile(profile, model)
-    if model is None:
-        return []
-    layer = load_ner_layer(model, store)
-    is_transformer = layer.name in ("transformer", "fused-ner")
-    if profile == "fast" and is_transformer:
-        raise NLPError(f"'{model}' is a transformer model; the fast profile runs none. Use --profile accurate.")
-    if profile == "accurate" and not is_transformer:
-        raise NLPError(f"'{model}' is not a transformer model; the accurate profile needs one "
+    layers = []
+    for path in _models(model):
+        layer = load_ner_layer(path, store)
+        if profile == "fast" and layer.name in _TRANSFORMERS:
+            raise NLPError(f"'{path}' is a transformer model; the fast profile runs none. Use --profile accurate.")
+        layers.append(layer)
+    if profile == "accurate" and not any(layer.name in _TRANSFORMERS for layer in layers):
+        raise NLPError("The accurate profile needs a transformer model among --model "
                        "(`kgnlp train ner --kind transformer`).")
-    return [layer]
+    return layers
+
+
+_TRANSFORMERS = ("transformer", "fused-ner")
+
+
+def profile_vote(layers: list) -> int:
+    """Votes a mention needs: with two or more trained layers, graph names and those layers vote and a
+    majority wins (2 of 3); with one trained layer, layers merge by priority (0)."""
+    return (len(layers) + 1) // 2 + 1 if len(layers) >= 2 else 0
 
 
 def _sync_indexes(ws, graph, quiet: bool, schema=None) -> None:

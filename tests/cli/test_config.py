@@ -22,3 +22,15 @@ def test_unknown_setting_is_one_line_error(tmp_path):
     proc = kgnlp("query", "entity", "metformin", cwd=tmp_path)
     assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0
     assert "Unknown setting(s) storage" in proc.stderr
+
+
+def test_the_model_setting_reaches_only_the_ner_commands_and_becomes_a_list():
+    import typer
+
+    from cli.config import default_map
+    from cli.main import app
+
+    dm = default_map(typer.main.get_command(app), {"model": "models/ner"})
+    assert dm["ingest"]["model"] == ["models/ner"] and dm["ner"]["model"] == ["models/ner"]
+    assert dm["eval"]["ner"]["model"] == ["models/ner"]
+    assert "model" not in dm.get("embed", {}) and "model" not in dm.get("classify", {})

@@ -21,3 +21,18 @@ def test_unknown_profile_and_missing_model_folder(sample_ws, tmp_path):
 def test_fast_profile_is_the_default(sample_ws):
     proc = kgnlp("ner", "Metformin treats T2D.", "--profile", "fast", "-w", str(sample_ws), "--json", check=True)
     assert '"Metformin"' in proc.stdout
+
+
+def test_two_trained_layers_vote_with_the_graph_names():
+    from cli.commands.ingest import profile_vote
+
+    assert profile_vote([]) == 0 and profile_vote(["cnn"]) == 0  # priorities merge
+    assert profile_vote(["cnn", "transformer"]) == 2  # graph names + 2 layers: 2 of 3
+    assert profile_vote(["a", "b", "c"]) == 3  # 3 of 4
+
+
+def test_accurate_profile_refuses_models_without_a_transformer(sample_ws, tmp_path):
+    (tmp_path / "m").mkdir()
+    proc = kgnlp("ner", "Metformin treats T2D.", "--profile", "accurate", "--model", str(tmp_path / "m"),
+                 "--model", str(tmp_path / "missing"), "-w", str(sample_ws))
+    assert proc.returncode == 1 and "'" + str(tmp_path / "missing") + "' is not a folder" in proc.stderr
