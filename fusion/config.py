@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from fusion.errors import FusionError
 
+MARKER = "kgnlp-fused-model"  # the "kgnlp" key of a fused model's config.json
 FUSIONS = ("none", "facts", "embeddings", "both")
 FACT_MODES = ("kbert", "concat")
 HEADS = ("token", "sequence", "multilabel", "span")

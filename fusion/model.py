@@ -13,11 +13,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from fusion.config import FusionConfig
+from fusion.config import MARKER, FusionConfig  # MARKER re-exported: config.json marks a fused model
 from fusion.errors import FusionError
 
 FORMAT = 1
-MARKER = "kgnlp-fused-model"
 
 
 class FusedModel(nn.Module):

@@ -168,7 +168,7 @@ def is_fused_model(folder: str | Path) -> bool:
     """True when ``folder`` holds a fused kgnlp model (its config.json says so)."""
     import json
 
-    from fusion.model import MARKER
+    from fusion.config import MARKER  # not fusion.model: that imports torch
 
     path = Path(folder) / "config.json"
     try:
