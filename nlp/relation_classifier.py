@@ -86,9 +86,13 @@ def pair_examples(doc_id: str, text: str, sentences: Sequence[Sentence], mention
                 feats[k] = feats.get(k, 0.0) + value
 
             hs, ts = by_entity[h], by_entity[t]
-            best = min(((a, b) for a in hs for b in ts),
-                       key=lambda p: (abs(sent_of[id(p[0])] - sent_of[id(p[1])]), abs(p[0].start - p[1].start)))
-            a, b = best
+            best_key, a, b = None, hs[0], ts[0]  # the closest pair: fewest sentences apart, then characters
+            for x in hs:
+                sx = sent_of[id(x)]
+                for y in ts:
+                    key = (abs(sx - sent_of[id(y)]), abs(x.start - y.start))
+                    if best_key is None or key < best_key:
+                        best_key, a, b = key, x, y
             dist = abs(sent_of[id(a)] - sent_of[id(b)])
             same = len({sent_of[id(x)] for x in hs} & {sent_of[id(y)] for y in ts})
             add("bias")
