@@ -18,7 +18,7 @@ def ingest(
                                                         "layer (repeat for several; see --profile).")] = None,
     profile: ProfileOpt = None,
     processes: Annotated[int, typer.Option("--processes", min=0, help="Worker processes for the spaCy pass "
-                                           "(0: automatic, 2 for 200+ documents; env KGNLP_PROCESSES).")] = 0,
+                                           "(0: automatic: 2 for 200+ documents without a transformer layer; env KGNLP_PROCESSES).")] = 0,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
