@@ -38,7 +38,7 @@ def split(corpus: str, name: str):
 
 def train_model(corpus: str, kind: str, epochs: int, use_dev: bool = True, max_length: int = 256,
                 threads: int = 2, limit: int = 0, lr: float = 0.0,
-                name: str = "", max_steps: int = 0) -> Path:
+                name: str = "", max_steps: int = 0, encoder: str = "") -> Path:
     """Train on train(+dev) for a fixed number of epochs (no dev left for early stopping)."""
     from nlp.ner import TrainConfig, train_ner
 
@@ -53,7 +53,8 @@ def train_model(corpus: str, kind: str, epochs: int, use_dev: bool = True, max_l
             print(f"[{corpus}-{kind}] epoch {p.epoch} step {p.step}/{p.total_steps} loss {p.loss:.4f} "
                   f"{time.time() - t0:.0f}s", flush=True)
 
-    cfg = TrainConfig(kind=kind, epochs=epochs, max_length=max_length, stride=32, threads=threads, learning_rate=lr, max_steps=max_steps,
+    cfg = TrainConfig(kind=kind, epochs=epochs, max_length=max_length, stride=32, threads=threads, learning_rate=lr,
+                      max_steps=max_steps, encoder=encoder,
                       batch_size=16 if kind == "transformer" else (8 if corpus == "bc5cdr" else 32))
     report = train_ner(docs, out, cfg, progress=log)
     print(f"[{corpus}-{kind}] done in {report.seconds}s -> {out}", flush=True)
@@ -70,5 +71,8 @@ if __name__ == "__main__":
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--lr", type=float, default=0.0)
+    ap.add_argument("--encoder", default="", help="start from this local HF folder (e.g. a trained model: continue)")
+    ap.add_argument("--name", default="", help="output dir name under benchmarks/.models (default CORPUS-KIND)")
     a = ap.parse_args()
-    train_model(a.corpus, a.kind, a.epochs, not a.no_dev, a.max_length, a.threads, a.limit, a.lr)
+    train_model(a.corpus, a.kind, a.epochs, not a.no_dev, a.max_length, a.threads, a.limit, a.lr, a.name,
+                encoder=a.encoder)
