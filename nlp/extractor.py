@@ -49,14 +49,16 @@ class Extractor:
 
     @classmethod
     def for_store(cls, store: GraphStore, schema: Schema | None = None,
-                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True, vote: int = 0) -> "Extractor":
+                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True, vote: int = 0,
+                  similar=None) -> "Extractor":
         """An extractor whose gazetteer holds every name in ``store`` and whose linker uses it.
 
         Without trained layers the stock spaCy pipeline gives sentences (parser) and generic NER. A trained
         NER layer replaces the stock NER: a trained spaCy CNN then *is* the base pipeline (one pass gives
         tokens, rule-based sentences, its entities and the graph-name matches), and other trained layers
         (transformer, fused) run beside a tokenizer-and-sentencizer pipeline. ``vote`` > 0: the graph names and
-        the trained layers vote (see ``nlp.ner.vote``) instead of merging by priority.
+        the trained layers vote (see ``nlp.ner.vote``) instead of merging by priority. ``similar``: embedding
+        similarity over the graph's names for mentions the rules cannot link (``nlp.retrieval.name_similarity``).
         """
         extra = list(extra_ner)
         own = next((layer for layer in extra if hasattr(layer, "sentence_pipeline")), None)
@@ -78,7 +80,7 @@ class Extractor:
             rows.append((surface, entity_id, kind))
             types[entity_id] = kind
         gazetteer.add(rows)
-        return cls(nlp, gazetteer, StoreLinker(store), [PatternRelations(schema or Schema())],
+        return cls(nlp, gazetteer, StoreLinker(store, similar), [PatternRelations(schema or Schema())],
                    extra, use_spacy_ner, types, doc_layers, vote)
 
     def analyse(self, texts: Sequence[str]) -> list[Analysis]:

@@ -33,7 +33,7 @@ def ingest_paths(store: GraphStore, paths: Sequence[Path], schema: Schema | None
 
 def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: Schema | None = None,
                      extra_ner: Sequence[NERLayer] = (), progress: Progress | None = None,
-                     processes: int = 0, vote: int = 0) -> IngestReport:
+                     processes: int = 0, vote: int = 0, similar=None) -> IngestReport:
     """Extract and store ``docs``. ``processes``: worker processes for the spaCy pass (0 = automatic:
     up to 2, only for 200 documents or more, where the start-up cost pays off, and none beside a transformer
     layer, which already keeps both cores busy: measured 9.6 vs 10.6 docs/s with and without workers)."""
@@ -46,7 +46,7 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
     if progress:
         progress(0, len(todo))
     if todo:
-        extractor = Extractor.for_store(store, schema, extra_ner, vote=vote)
+        extractor = Extractor.for_store(store, schema, extra_ner, vote=vote, similar=similar)
         hashes = {d.document.id: d.sha256 for d in todo}
         # a transformer in the main process already uses both cores: spaCy workers would only compete with it
         heavy = any(not hasattr(layer, "sentence_pipeline") for layer in extra_ner)

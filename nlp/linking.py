@@ -23,10 +23,14 @@ def canonical_name(text: str) -> str:
 class StoreLinker:
     """Links against a ``GraphStore``; remembers what it created during a run."""
 
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: GraphStore, similar=None, threshold: float = 0.8) -> None:
         self._store = store
         self._cache: dict[tuple[str, str], tuple[str, float, str] | None] = {}
         self._made: dict[str, str] = {}  # normalised name -> id of an entity created in this run
+        # (name, type) -> (entity id, cosine) | None: embedding similarity over the graph's names, tried
+        # before a mention becomes a new entity (nlp.retrieval.name_similarity; the accurate profile)
+        self._similar = similar
+        self._threshold = threshold
 
     def link(self, text: str, mentions: Sequence[Mention]) -> Linked:
         linked: list[Mention] = []
@@ -55,6 +59,11 @@ class StoreLinker:
         if prefix:
             return Mention(m.start, m.end, m.text, m.label, prefix, round(m.score * 0.75, 3))
         name = canonical_name(m.text)
+        if self._similar is not None:
+            near = self._similar(name, m.label)
+            if near and near[1] >= self._threshold:
+                self._cache[(normalise(m.text), m.label)] = (near[0], round(near[1], 3), m.label)
+                return Mention(m.start, m.end, m.text, m.label, near[0], round(m.score * near[1], 3))
         entity_id = new_entity_id(name, m.label)
         existing = self._store.entity(entity_id)
         if existing is None and entity_id not in created:

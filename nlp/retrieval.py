@@ -214,3 +214,31 @@ def _proximity(item: IndexItem, linked: set[str], near: set[str]) -> float:
 def _hit(item: IndexItem, score: float, sim: float, prox: float) -> Hit:
     return Hit(item.text, float(score), item.kind, float(sim), float(prox), item.id, item.entity_ids,
                item.doc_ids, item.provenance, item.triple, item.label)
+
+
+def name_similarity(ws: Workspace | str | Path, store: GraphStore, embedder: Embedder | None = None, k: int = 10):
+    """A ``(name, type) -> (entity id, cosine) | None`` function over the workspace's entity-name index
+    (built by `kgnlp index`): the most similar indexed name of that type. None when the workspace has no
+    usable entity index (then linking stays with exact/alias rules). Answers are cached per (name, type)."""
+    root = index_root(ws)
+    if not (root / "entities").exists():
+        return None
+    embedder = embedder or Embedder()
+    index = SyncedIndex.open(root / "entities", "entities")
+    if not len(index) or index.problems(embedder.name):
+        index.close()
+        return None
+    cache: dict[tuple[str, str], tuple[str, float] | None] = {}
+
+    def similar(name: str, label: str) -> tuple[str, float] | None:
+        key = (name, label)
+        if key not in cache:
+            hits = index.search(embedder.encode([name])[0], k)
+            items = index.items([i for i, _ in hits])
+            cache[key] = next(((item.entity_ids[0], float(sim)) for i, sim in hits
+                               if (item := items.get(i)) is not None and item.label == label and item.entity_ids),
+                              None)
+        return cache[key]
+
+    similar.close = index.close  # type: ignore[attr-defined]
+    return similar

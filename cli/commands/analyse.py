@@ -37,10 +37,16 @@ def ner(
     has_ws = (conn.ws_path / MARKER).exists()
     graph = conn.open() if has_ws else SQLiteStore.open(":memory:")
     try:
-        from cli.commands.ingest import profile_layers, profile_vote
+        from cli.commands.ingest import profile_layers, profile_similarity, profile_vote
 
         layers = profile_layers(profile, model, graph)
-        analysis = Extractor.for_store(graph, extra_ner=layers, vote=profile_vote(layers)).analyse([content])[0]
+        similar = profile_similarity(profile, conn.ws_path, graph) if has_ws else None
+        try:
+            analysis = Extractor.for_store(graph, extra_ner=layers, vote=profile_vote(layers),
+                                           similar=similar).analyse([content])[0]
+        finally:
+            if similar is not None:
+                similar.close()
         known = {m.entity_id for m in analysis.mentions if m.entity_id and graph.entity(m.entity_id)}
     finally:
         graph.close()

@@ -47,9 +47,14 @@ def ingest(
 
             seeded = read_seed(seed, schema)
             graph.add(seeded.triples, seeded.entities)
-        with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
-            report = ingest_documents(graph, docs, schema, layers, progress=update, processes=processes,
-                                      vote=profile_vote(layers))
+        similar = profile_similarity(profile, ws, graph)
+        try:
+            with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
+                report = ingest_documents(graph, docs, schema, layers, progress=update, processes=processes,
+                                          vote=profile_vote(layers), similar=similar)
+        finally:
+            if similar is not None:
+                similar.close()
         _sync_indexes(ws, graph, quiet or as_json, schema)
     finally:
         graph.close()
@@ -114,6 +119,16 @@ def profile_layers(profile: str | None, model, store=None) -> list:
 
 
 _TRANSFORMERS = ("transformer", "fused-ner")
+
+
+def profile_similarity(profile: str | None, ws, graph):
+    """The accurate profile links mentions the rules cannot by embedding similarity over the workspace's
+    entity-name index (`kgnlp index`); None for other profiles or without an index."""
+    if profile != "accurate" or ws is None:
+        return None
+    from nlp.retrieval import name_similarity
+
+    return name_similarity(ws, graph)
 
 
 def profile_vote(layers: list) -> int:

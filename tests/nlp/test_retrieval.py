@@ -141,3 +141,26 @@ def test_indexes_exist_only_after_a_build(ws_store, embedder):
     assert not indexes_exist(ws)
     update_indexes(ws, store, embedder=embedder, kinds=["entities"])
     assert indexes_exist(ws)
+
+
+def test_name_similarity_links_a_variant_to_an_indexed_entity_of_the_same_type(ws_store, embedder):
+    from kg.records import Mention
+    from nlp.linking import StoreLinker
+    from nlp.retrieval import name_similarity
+
+    ws, store = ws_store
+    assert name_similarity(ws, store, embedder=embedder) is None  # no index yet: rules only
+    update_indexes(ws, store, embedder=embedder, kinds=["entities"])
+    similar = name_similarity(ws, store, embedder=embedder)
+    try:
+        hit = similar("metformin hydrochloride", "Chemical")
+        assert hit is not None and hit[0] == "chem:metformin" and 0.5 < hit[1] < 1.0
+        assert similar("metformin hydrochloride", "Organization") != hit  # the type must agree
+        text = "Metformin hydrochloride was given."
+        mention = Mention(0, 23, "Metformin hydrochloride", "Chemical")
+        near = StoreLinker(store, similar, threshold=hit[1] - 0.01).link(text, [mention])
+        assert near.mentions[0].entity_id == "chem:metformin" and near.new_entities == ()
+        strict = StoreLinker(store, similar, threshold=hit[1] + 0.01).link(text, [mention])
+        assert strict.mentions[0].entity_id != "chem:metformin" and len(strict.new_entities) == 1
+    finally:
+        similar.close()
