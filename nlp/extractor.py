@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+import os
+import signal
 from collections import deque
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
@@ -124,6 +126,7 @@ class Extractor:
         kwargs = {"n_process": processes} if processes > 1 else {}
         if processes > 1:
             _load_msgpack_plugins_once()
+            _workers_die_with_parent()
         batch: list[Document] = []
         parsed: list = []
         for sdoc in self._nlp.pipe(texts(), batch_size=32, **kwargs):
@@ -150,6 +153,34 @@ class Extractor:
                 triples += layer.extract(doc.id, doc.text, analysis.sentences, with_refs, types)
             self.gazetteer.add((n, e.id, e.type) for e in analysis.new_entities for n in (e.name, *e.aliases))
             yield Extraction(doc, analysis.mentions, tuple(triples), analysis.new_entities)
+
+
+_AT_FORK = False
+
+
+def _workers_die_with_parent() -> None:
+    """spaCy's worker processes block on a queue read; if this process is killed (kill -9, OOM) they would
+    wait forever. On Linux, every process forked from here from now on asks the kernel for SIGKILL when its
+    parent dies (prctl PR_SET_PDEATHSIG). Elsewhere nothing changes."""
+    global _AT_FORK
+    if _AT_FORK or not hasattr(os, "register_at_fork"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return
+    parent = os.getpid()
+
+    def in_child() -> None:
+        prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    os.register_at_fork(after_in_child=in_child)
+    _AT_FORK = True
 
 
 def _load_msgpack_plugins_once() -> None:

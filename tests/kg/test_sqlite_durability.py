@@ -54,9 +54,15 @@ def test_kill_9_mid_ingest_then_resume(tmp_path):
     while time.time() < deadline and len(reported) < 25:
         time.sleep(0.05)
         reported = _stored_docs(db)
+    workers = _children(proc.pid)  # the spaCy worker processes of a big ingest
+    assert workers or (os.cpu_count() or 1) < 2
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert 25 <= len(reported) < N_DOCS, "the ingest finished before it could be killed"
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.1)
+    assert not [p for p in workers if _alive(p)], "worker processes outlived the killed ingest"
 
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -75,3 +81,24 @@ def test_kill_9_mid_ingest_then_resume(tmp_path):
     assert conn.execute("SELECT count(*) FROM triples").fetchone()[0] == N_DOCS
     assert conn.execute("SELECT count(*) FROM sources").fetchone()[0] == N_DOCS
     conn.close()
+
+
+def _children(pid: int) -> list[int]:
+    """Child process ids of ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
