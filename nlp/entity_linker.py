@@ -122,7 +122,7 @@ class EntityLinker:
                 need.append((surface, label))
         need = list(dict.fromkeys(need))
         if need:
-            self._ensure_index(also=[s for s, _ in need])  # one encoder call for new rows and these surfaces
+            self._ensure_index()
             vecs = self._embed([s for s, _ in need])
             k = min(10, len(self._rows))
             scores, rows = self._index.search(vecs, k)
@@ -206,8 +206,8 @@ class EntityLinker:
         if self.use_embeddings and self._rows:
             self._ensure_index()
 
-    def _ensure_index(self, also: Sequence[str] = ()) -> None:
-        """Index the rows added since last time; ``also``: names to embed in the same encoder call."""
+    def _ensure_index(self) -> None:
+        """Index the rows added since last time."""
         import faiss
 
         if self._encoder is None:
@@ -218,9 +218,7 @@ class EntityLinker:
         if self._indexed < len(self._rows):
             import numpy as np
 
-            names = [n for n, _ in self._rows[self._indexed:]]
-            self._embed([*names, *also])  # small batches cost mostly per-call overhead: one call for both
-            vecs = self._embed(names)
+            vecs = self._embed([n for n, _ in self._rows[self._indexed:]])
             self._index.add(vecs)
             self._row_vecs = vecs if self._row_vecs is None else np.concatenate([self._row_vecs, vecs])
             self._indexed = len(self._rows)

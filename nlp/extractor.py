@@ -172,14 +172,17 @@ def _workers_die_with_parent() -> None:
         prctl = libc.prctl
     except (OSError, AttributeError):
         return
-    parent = os.getpid()
+    forking = [0]  # pid of the process that is forking, whoever it is
+
+    def before() -> None:
+        forking[0] = os.getpid()
 
     def in_child() -> None:
         prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before the request took effect
+        if os.getppid() != forking[0]:  # the parent died before the request took effect
             os._exit(1)
 
-    os.register_at_fork(after_in_child=in_child)
+    os.register_at_fork(before=before, after_in_child=in_child)
     _AT_FORK = True
 
 

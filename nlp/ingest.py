@@ -48,9 +48,8 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
     if todo:
         extractor = Extractor.for_store(store, schema, extra_ner, vote=vote, similar=similar)
         hashes = {d.document.id: d.sha256 for d in todo}
-        # a transformer in the main process already uses both cores: spaCy workers would only compete with it
-        heavy = any(not hasattr(layer, "sentence_pipeline") for layer in extra_ner)
-        workers = processes or (1 if heavy else auto_processes(len(todo)))
+        heavy = any(not hasattr(layer, "sentence_pipeline") for layer in extra_ner)  # transformer or fused
+        workers = processes or auto_processes(len(todo), heavy)
         for done, extraction in enumerate(extractor.extract((d.document for d in todo), processes=workers), 1):
             store.add_extraction(extraction, hashes[extraction.document.id])
             if progress:
@@ -60,11 +59,12 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
                         after.relations - before.relations, round(time.perf_counter() - started, 3))
 
 
-def auto_processes(n_docs: int) -> int:
-    """Worker processes for the spaCy pass: ``KGNLP_PROCESSES`` if set, else 2 for big batches on 2+ cores."""
+def auto_processes(n_docs: int, heavy: bool = False) -> int:
+    """Worker processes for the spaCy pass: ``KGNLP_PROCESSES`` if set, else 2 for big batches on 2+ cores,
+    but none beside a ``heavy`` (transformer) layer, which already keeps the cores busy."""
     import os
 
     env = os.environ.get("KGNLP_PROCESSES", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
-    return min(2, os.cpu_count() or 1) if n_docs >= 200 else 1
+    return min(2, os.cpu_count() or 1) if n_docs >= 200 and not heavy else 1
