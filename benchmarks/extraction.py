@@ -451,7 +451,8 @@ def _model_info(path: Path | None) -> dict:
     cfg = info.get("config", {})
     return {"dir": str(path.relative_to(ROOT)), "kind": info["kind"], "epochs": rep.get("epochs_run"),
             "train_docs": rep.get("train_docs"), "train_seconds": rep.get("seconds"),
-            "max_length": cfg.get("max_length"), "learning_rate": cfg.get("learning_rate")}
+            "max_length": cfg.get("max_length"), "learning_rate": cfg.get("learning_rate"),
+            "batch_size": cfg.get("batch_size"), "device": cfg.get("device", "cpu")}
 
 
 def _partial(result: dict) -> None:

@@ -9,16 +9,18 @@ config, the training data and the time it took.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATA = ROOT.parent / "shared" / "datasets"
+DATA = Path(os.environ["KGNLP_DATASETS"]) if os.environ.get("KGNLP_DATASETS") else ROOT.parent / "shared" / "datasets"
 if not DATA.exists():
     DATA = Path("/work/shared/datasets")
-MODELS = ROOT / "benchmarks" / ".models"
+MODELS = Path(os.environ["KGNLP_MODELS"]) if os.environ.get("KGNLP_MODELS") else ROOT / "benchmarks" / ".models"
 
 CORPORA = {
     "bc5cdr": ("pubtator", DATA / "bc5cdr/CDR_TrainingSet.PubTator.txt",
@@ -38,7 +40,8 @@ def split(corpus: str, name: str):
 
 def train_model(corpus: str, kind: str, epochs: int, use_dev: bool = True, max_length: int = 256,
                 threads: int = 2, limit: int = 0, lr: float = 0.0,
-                name: str = "", max_steps: int = 0, encoder: str = "") -> Path:
+                name: str = "", max_steps: int = 0, encoder: str = "", device: str = "cpu",
+                batch_size: int = 0, eval_on: str = "", eval_limit: int = 0) -> Path:
     """Train on train(+dev) for a fixed number of epochs (no dev left for early stopping)."""
     from nlp.ner import TrainConfig, train_ner
 
@@ -54,10 +57,24 @@ def train_model(corpus: str, kind: str, epochs: int, use_dev: bool = True, max_l
                   f"{time.time() - t0:.0f}s", flush=True)
 
     cfg = TrainConfig(kind=kind, epochs=epochs, max_length=max_length, stride=32, threads=threads, learning_rate=lr,
-                      max_steps=max_steps, encoder=encoder,
-                      batch_size=16 if kind == "transformer" else (8 if corpus == "bc5cdr" else 32))
+                      max_steps=max_steps, encoder=encoder, device=device,
+                      batch_size=batch_size or (16 if kind == "transformer" else (8 if corpus == "bc5cdr" else 32)))
     report = train_ner(docs, out, cfg, progress=log)
     print(f"[{corpus}-{kind}] done in {report.seconds}s -> {out}", flush=True)
+    if eval_on:  # micro P/R/F1 of this model alone on the dev or test split, written beside it
+        from nlp.ner import load_ner_model
+        from nlp.ner.evaluate import evaluate_ner
+
+        layer = load_ner_model(out)
+        if kind == "transformer" and device != "cpu":
+            from nlp.ner.training import resolve_device
+
+            layer.model.to(resolve_device(device))
+        scores = evaluate_ner(layer, split(corpus, eval_on)[: eval_limit or None])
+        result = {"corpus": corpus, "kind": kind, "epochs": epochs, "train_docs": len(docs), "use_dev": use_dev,
+                  "seconds": report.seconds, "eval_on": eval_on, **scores.as_dict()}
+        (out / f"eval-{eval_on}.json").write_text(json.dumps(result, indent=1))
+        print(json.dumps(result), flush=True)
     return out
 
 
@@ -73,6 +90,13 @@ if __name__ == "__main__":
     ap.add_argument("--lr", type=float, default=0.0)
     ap.add_argument("--encoder", default="", help="start from this local HF folder (e.g. a trained model: continue)")
     ap.add_argument("--name", default="", help="output dir name under benchmarks/.models (default CORPUS-KIND)")
+    ap.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (transformer only)")
+    ap.add_argument("--batch-size", type=int, default=0, help="0 = 16 for transformers, 8/32 for spaCy")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after N updates (smoke runs)")
+    ap.add_argument("--eval", dest="eval_on", choices=["", "dev", "test"], default="",
+                    help="after training, score the model alone on this split and write eval-SPLIT.json beside it")
+    ap.add_argument("--eval-limit", type=int, default=0, help="score only the first N docs (smoke runs)")
     a = ap.parse_args()
     train_model(a.corpus, a.kind, a.epochs, not a.no_dev, a.max_length, a.threads, a.limit, a.lr, a.name,
-                encoder=a.encoder)
+                max_steps=a.max_steps, encoder=a.encoder, device=a.device, batch_size=a.batch_size,
+                eval_on=a.eval_on, eval_limit=a.eval_limit)

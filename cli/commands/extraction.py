@@ -29,6 +29,8 @@ def train_ner_cmd(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
     max_length: Annotated[int, typer.Option("--max-length", min=16, help="Transformer window (tokens).")] = 128,
     seed: Annotated[int, typer.Option("--seed")] = 13,
+    device: Annotated[str, typer.Option(
+        "--device", help="auto (a CUDA GPU when PyTorch sees one), cpu, cuda or cuda:N. Transformers only.")] = "auto",
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
     fusion: Annotated[Optional[str], typer.Option(
         "--fusion", help="Train a graph-fused transformer instead: none, facts, embeddings or both "
@@ -48,11 +50,13 @@ def train_ner_cmd(
     train_docs = load_labelled(data, fmt)
     dev_docs = load_labelled(dev, fmt) if dev else None
     if fusion is not None:
+        from nlp.ner.training import resolve_device
+
         _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps,
-                     max_length, ws_path, as_json or quiet, as_json)
+                     max_length, ws_path, as_json or quiet, as_json, resolve_device(device))
         return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
-                         encoder=str(encoder) if encoder else "", max_length=max_length)
+                         encoder=str(encoder) if encoder else "", max_length=max_length, device=device)
     show = not (quiet or as_json)
     report = _train_with_bar(train_ner, train_docs, out_dir, config, dev_docs, show)
     model = load_ner_model(out_dir)
@@ -77,7 +81,7 @@ def train_ner_cmd(
 
 
 def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,
-                 ws_path, quiet: bool, as_json: bool) -> None:
+                 ws_path, quiet: bool, as_json: bool, device: str = "cpu") -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
     from cli.console import progress_bar
     from fusion.errors import FusionError
@@ -96,7 +100,7 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
             from kg.embeddings import load_embeddings
 
             embeddings = load_embeddings(ws.path)
-    settings = TrainSettings(epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps)
+    settings = TrainSettings(epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps, device=device)
     try:
         with progress_bar("train ner (fused)", enabled=not quiet) as update:
             report = train_fused_ner(train_docs, out_dir, fusion=fusion, encoder=encoder, store=store,

@@ -111,6 +111,9 @@ def train_spacy_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path, conf
     import spacy
     from spacy.util import fix_random_seed, minibatch
 
+    if (config.device or "auto").lower() not in ("auto", "cpu"):
+        raise NLPError(f"--device {config.device}: the spaCy CNN trains on the CPU only; "
+                       "the device applies to --kind transformer.")
     progress = progress or no_progress
     started = time.perf_counter()
     fix_random_seed(config.seed)

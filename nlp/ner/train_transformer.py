@@ -11,7 +11,8 @@ from nlp.errors import NLPError
 from nlp.formats.records import LabelledDoc
 from nlp.ner.evaluate import evaluate_ner
 from nlp.ner.model_dir import write_marker
-from nlp.ner.training import EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress
+from nlp.ner.training import (EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress,
+                              resolve_device)
 from nlp.ner.transformer import TransformerNER, check_local_dir, default_encoder_path
 from nlp.ner.windows import encode, windows, word_tags
 
@@ -57,6 +58,7 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
     started = time.perf_counter()
     if config.threads:
         torch.set_num_threads(config.threads)
+    device = resolve_device(config.device)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
     encoder = check_local_dir(config.encoder or default_encoder_path())
@@ -66,7 +68,8 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
     tokenizer.model_max_length = 1_000_000  # we window ourselves; silence the length warning
     model = AutoModelForTokenClassification.from_pretrained(
         str(encoder), local_files_only=True, num_labels=len(labels),
-        id2label=dict(enumerate(labels)), label2id=label_ids)
+        id2label=dict(enumerate(labels)), label2id=label_ids, dtype=torch.float32)  # fp32 even from fp16 files
+    model.to(device)
     rows = training_windows(tokenizer, train_docs, label_ids, config.max_length, config.stride)
     batches_per_epoch = (len(rows) + config.batch_size - 1) // config.batch_size
     total = batches_per_epoch * config.epochs
@@ -97,7 +100,7 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
                 ids[r, :len(i_row)] = torch.tensor(i_row)
                 labs[r, :len(l_row)] = torch.tensor(l_row)
                 mask[r, :len(i_row)] = 1
-            loss = model(input_ids=ids, attention_mask=mask, labels=labs).loss
+            loss = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labs.to(device)).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()

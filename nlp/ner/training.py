@@ -23,6 +23,7 @@ class TrainConfig:
     max_length: int = 128
     stride: int = 32
     threads: int = 0  # torch threads; 0 = leave as is
+    device: str = "auto"  # transformer only: auto (CUDA when PyTorch sees a GPU), cpu, cuda, cuda:N
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -86,3 +87,25 @@ class EarlyStopping:
     @property
     def stop(self) -> bool:
         return self.bad >= self.patience
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` → ``cuda`` when PyTorch sees a GPU, else ``cpu``; a CUDA device that is not there is an error."""
+    import torch
+
+    from nlp.errors import NLPError
+
+    name = (name or "auto").strip().lower()
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        return name
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise NLPError(f"--device {name}: PyTorch sees no CUDA GPU here (torch {torch.__version__}). "
+                           "Use --device cpu (or auto).")
+        index = name.partition(":")[2]
+        if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
+            raise NLPError(f"--device {name}: there are {torch.cuda.device_count()} CUDA device(s) here.")
+        return name
+    raise NLPError(f"Unknown --device '{name}'. Choose auto, cpu, cuda or cuda:N.")

@@ -48,8 +48,10 @@ class TransformerNER:
         info = read_marker(path)
         path = check_local_dir(path)
         tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        import torch
+
         model = AutoModelForTokenClassification.from_pretrained(str(path), local_files_only=True,
-                                                                use_safetensors=True)
+                                                                use_safetensors=True, dtype=torch.float32)
         model.eval()
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         return cls(model, tokenizer, labels, max_length or int(info.get("max_length", 256)),
@@ -71,6 +73,7 @@ class TransformerNER:
         cls_id, sep_id = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
         pad_id = self.tokenizer.pad_token_id or 0
         jobs.sort(key=lambda j: j[2] - j[1])  # similar lengths together: less padding
+        device = next(self.model.parameters()).device
         with torch.inference_mode():
             for i in range(0, len(jobs), self.batch_size):
                 batch = jobs[i:i + self.batch_size]
@@ -81,7 +84,7 @@ class TransformerNER:
                     row = [cls_id, *encs[ti].ids[s:e], sep_id]
                     ids[r, :len(row)] = torch.tensor(row)
                     mask[r, :len(row)] = 1
-                out = self.model(input_ids=ids, attention_mask=mask).logits
+                out = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.cpu()
                 for r, (ti, s, e) in enumerate(batch):
                     logits_of[(ti, s)] = out[r, 1:1 + e - s].float()
         return [self._mentions(texts[ti], enc, spans_per_text[ti], logits_of, ti)
