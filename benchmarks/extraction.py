@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import resource
@@ -115,6 +116,8 @@ def profile_layer(name: str, paths: dict, entities):
         return Combined([load_ner_model(paths["spacy"]), gaz], prio)
     if name == "transformer":
         return load_ner_model(paths["transformer"])
+    if name == "transformer-fp32":  # the same model with every product in fp32 (what `auto` does without bf16)
+        return load_ner_model(paths["transformer"], precision="fp32")
     if name == "accurate":
         return Combined([load_ner_model(paths["transformer"]), gaz], prio)
     raise ValueError(name)
@@ -255,7 +258,7 @@ def throughput_child(profile: str, paths: dict, limit: int, threads: int, proces
     from nlp.ner import load_ner_model
     from nlp.relation_classifier import RelationClassifier
 
-    base = profile.split(" (")[0]
+    base = profile.split(" (")[0].removesuffix("-fp32")
     doc_layers, extra = [], []
     if base == "fast":
         own = load_ner_model(paths["spacy"])
@@ -287,13 +290,15 @@ def throughput_child(profile: str, paths: dict, limit: int, threads: int, proces
                       "peak_rss_worker_mb": round(child_mb) if processes > 1 else 0,
                       "mentions": mentions, "triples": triples,
                       "linker_embeddings": base == "accurate",
+                      "precision": os.environ.get("KGNLP_PRECISION") or "auto",
                       "load_avg_1m_after": round(__import__("os").getloadavg()[0], 2)}))
 
 
 def throughput(profile: str, paths: dict, limit: int, threads: int, processes: int = 1) -> dict:
     cmd = [sys.executable, __file__, "--throughput-child", profile, "--paths", json.dumps({k: str(v) for k, v in paths.items()}),
            "--limit", str(limit), "--threads", str(threads), "--processes", str(processes)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    env = {**os.environ, **({"KGNLP_PRECISION": "fp32"} if profile.endswith("-fp32") else {})}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -334,10 +339,21 @@ def main() -> None:
     from nlp.ner.evaluate import score_spans
 
     secs = {}
-    for prof in ("graph-names", "spacy-cnn", "transformer")[:3 if "transformer" in paths else 2]:
+    for prof in ("graph-names", "spacy-cnn", "transformer", "transformer-fp32")[:4 if "transformer" in paths else 2]:
         log(f"BC5CDR NER {prof}")
         bc5[prof], preds[prof] = ner_scores(profile_layer(prof, paths, kb), test)
-        secs[prof] = len(test) / bc5[prof]["docs_per_s_ner_only"]
+        if prof == "transformer-fp32":  # side by side with the default (bf16 matrix products on this CPU)
+            from nlp.ner.transformer import inference_precision
+
+            a = [{(m.start, m.end, m.label) for m in ps} for ps in preds["transformer"]]
+            b = [{(m.start, m.end, m.label) for m in ps} for ps in preds[prof]]
+            bc5[prof]["default_precision_here"] = inference_precision(None)
+            bc5[prof]["spans_differing_from_default"] = sum(len(x ^ y) for x, y in zip(a, b))
+            bc5[prof]["spans_default"] = sum(map(len, a))
+            bc5[prof]["speed_ratio_default_vs_fp32"] = round(
+                bc5["transformer"]["docs_per_s_ner_only"] / bc5[prof]["docs_per_s_ner_only"], 2)
+        else:
+            secs[prof] = len(test) / bc5[prof]["docs_per_s_ner_only"]
         log(f"  F1 {bc5[prof]['micro']['f1']}")
     # the profiles merge a trained layer with the graph names; both orders of priority are reported
     for prof, model in (("fast", "spacy-cnn"), ("accurate", "transformer"))[:2 if "transformer" in paths else 1]:
@@ -391,10 +407,11 @@ def main() -> None:
     if "throughput" not in skip:
         result["throughput"] = {}
         chosen = ["graph-names"] + [base for base in ("fast", "accurate") if any(p.startswith(base) for p in bc5)]
+        chosen += ["accurate-fp32"] if "accurate" in chosen else []  # the default precision vs all-fp32, side by side
         runs: dict[str, list[dict]] = {}
         for rep in range(1 if a.quick else 3):  # interleaved repeats: the machine is noisy, report the median
             for prof in chosen:
-                for procs in (1, 2):
+                for procs in ((1,) if prof.endswith("-fp32") else (1, 2)):
                     log(f"throughput {prof} x{procs} (run {rep + 1})")
                     runs.setdefault(f"{prof} x{procs}", []).append(
                         throughput(prof, paths, 40 if a.quick else 500, a.threads, procs))

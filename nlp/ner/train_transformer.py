@@ -59,6 +59,8 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
+    if device.startswith("cuda"):
+        torch.set_float32_matmul_precision("high")  # TF32 matrix products on GPUs that have them
     random.seed(config.seed)
     torch.manual_seed(config.seed)
     encoder = check_local_dir(config.encoder or default_encoder_path())
