@@ -140,6 +140,7 @@ class FusedNER:
 
     name = "fused-ner"
     priority = 20
+    vote_weight = 2.0  # in a vote it carries a span alone; CNN and graph names need each other (nlp.ner.vote)
 
     def __init__(self, model, builder: InputBuilder) -> None:
         self._model, self._builder = model, builder

@@ -54,7 +54,7 @@ def score_spans(gold: Iterable[set[tuple]], pred: Iterable[set[tuple]]) -> PRF:
     return PRF.of(tp, fp, fn)
 
 
-def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: int = 0) -> dict[str, PRF]:
+def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0) -> dict[str, PRF]:
     """Entity-level micro P/R/F1 of the extractor on ``{"text","entities":[{start,end,label}]}`` lines."""
     from nlp.extractor import Extractor
 

@@ -19,7 +19,7 @@ from nlp.interfaces import Linker, NERLayer, RelationLayer, Sentence
 from nlp.linking import StoreLinker
 from nlp.models import sentence_pipeline, spacy_pipeline
 from nlp.relations import PatternRelations
-from nlp.ner.vote import vote_mentions
+from nlp.ner.vote import vote_mentions, vote_weight
 from nlp.spacy_ner import SpacyNER
 
 
@@ -38,20 +38,22 @@ class Extractor:
 
     def __init__(self, nlp, gazetteer: Gazetteer, linker: Linker, relation_layers: Sequence[RelationLayer],
                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True,
-                 types: dict[str, str] | None = None, doc_layers: Sequence = (), vote: int = 0) -> None:
+                 types: dict[str, str] | None = None, doc_layers: Sequence = (), vote: float = 0) -> None:
         self._nlp = nlp
         self.gazetteer = gazetteer
         self._spacy = SpacyNER(nlp) if use_spacy_ner else None
         self._extra = list(extra_ner)
         self._doc_layers = list(doc_layers)  # layers that read the base pipeline's own Doc (no second pass)
-        self._vote = vote  # > 0: graph names and trained layers vote (a span needs this many), else priorities
+        self._vote = vote  # > 0: graph names and trained layers vote (a span needs this many votes), else priorities
+        self._weights = [1.0] * (2 if self._spacy else 1) + [vote_weight(layer) for layer in (*self._doc_layers,
+                                                                                               *self._extra)]
         self._linker = linker
         self._relations = list(relation_layers)
         self._types = types if types is not None else {}
 
     @classmethod
     def for_store(cls, store: GraphStore, schema: Schema | None = None,
-                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True, vote: int = 0,
+                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True, vote: float = 0,
                   similar=None) -> "Extractor":
         """An extractor whose gazetteer holds every name in ``store`` and whose linker uses it.
 
@@ -100,7 +102,7 @@ class Extractor:
             layers += [(layer.priority, layer.from_doc(doc)) for layer in self._doc_layers]
             layers += [(layer.priority, preds[i]) for layer, preds in zip(self._extra, extra)]
             if self._vote:
-                mentions = vote_mentions([ms for _, ms in layers], self._vote)
+                mentions = vote_mentions([ms for _, ms in layers], self._vote, self._weights)
             else:
                 mentions = merge_mentions(layers)
             linked = self._linker.link(text, mentions)

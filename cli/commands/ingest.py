@@ -131,10 +131,13 @@ def profile_similarity(profile: str | None, ws, graph):
     return name_similarity(ws, graph)
 
 
-def profile_vote(layers: list) -> int:
-    """Votes a mention needs: with two or more trained layers, graph names and those layers vote and a
-    majority wins (2 of 3); with one trained layer, layers merge by priority (0)."""
-    return (len(layers) + 1) // 2 + 1 if len(layers) >= 2 else 0
+def profile_vote(layers: list) -> float:
+    """Votes a mention needs: with two or more trained layers, graph names (1 vote) and those layers (a
+    transformer 2, a CNN 1: ``nlp.ner.vote``) vote and a mention needs half of all votes; with one trained
+    layer, layers merge by priority (0)."""
+    from nlp.ner.vote import vote_weight, votes_needed
+
+    return votes_needed([1.0] + [vote_weight(layer) for layer in layers]) if len(layers) >= 2 else 0
 
 
 def _sync_indexes(ws, graph, quiet: bool, schema=None) -> None:

@@ -31,6 +31,7 @@ class TransformerNER:
 
     name = "transformer"
     priority = 30
+    vote_weight = 2.0  # in a vote it carries a span alone; CNN and graph names need each other (nlp.ner.vote)
 
     def __init__(self, model, tokenizer, labels: Sequence[str], max_length: int = 256, stride: int = 64,
                  batch_size: int = 16, merge_adjacent: bool = False, precision: str | None = None) -> None:

@@ -1,6 +1,8 @@
-"""Majority vote over NER layers: a span counts when at least ``min_votes`` layers found it (same start,
-end and type). With three layers (graph names, spaCy CNN, transformer) and two votes this is the
-``accurate`` profile's merge: each layer's own errors are rarely shared by the other two.
+"""Weighted vote over NER layers: a span counts when the layers that found it (same start, end and type)
+hold at least ``min_votes`` votes. A layer holds ``vote_weight`` votes (1 unless it says otherwise; the
+transformer and fused token classifiers hold 2). The ``accurate`` profile's merge needs half of all votes:
+with graph names (1), spaCy CNN (1) and a transformer (2) that is "the transformer's spans, plus those the CNN
+and the graph names agree on"; with equal weights it is a plain majority (2 of 3).
 """
 from __future__ import annotations
 
@@ -10,15 +12,32 @@ from typing import Sequence
 from kg.records import Mention
 
 
-def vote_mentions(predictions: Sequence[Sequence[Mention]], min_votes: int = 2) -> list[Mention]:
-    """Non-overlapping mentions found by ``min_votes`` or more of the layers' ``predictions`` (one list
-    per layer, same text). Overlaps between accepted spans go to more votes, then the longer span.
-    The entity id comes from a voter that has one (graph names); the score is the voters' mean."""
+def vote_weight(layer) -> float:
+    """The votes an NER layer holds: its ``vote_weight`` attribute, else 1."""
+    return float(getattr(layer, "vote_weight", 1.0))
+
+
+def votes_needed(weights: Sequence[float]) -> float:
+    """Half of all the votes: with equal weights a majority of an odd number of layers (2 of 3)."""
+    return sum(weights) / 2
+
+
+def vote_mentions(predictions: Sequence[Sequence[Mention]], min_votes: float = 2,
+                  weights: Sequence[float] | None = None) -> list[Mention]:
+    """Non-overlapping mentions whose finders hold ``min_votes`` or more votes (``predictions``: one list
+    per layer, same text; ``weights``: each layer's votes, default 1 each). Overlaps between accepted spans go
+    to more votes, then the longer span. The entity id comes from a voter that has one (graph names); the
+    score is the voters' mean."""
+    weights = [1.0] * len(predictions) if weights is None else list(weights)
+    if len(weights) != len(predictions):
+        raise ValueError(f"{len(weights)} weights for {len(predictions)} layers")
     voters: dict[tuple[int, int, str], list[Mention]] = defaultdict(list)
-    for layer in predictions:
-        for key in {(m.start, m.end, m.label): m for m in layer}.items():  # one vote per layer
-            voters[key[0]].append(key[1])
-    accepted = [(len(ms), k, ms) for k, ms in voters.items() if len(ms) >= min_votes]
+    votes: dict[tuple[int, int, str], float] = defaultdict(float)
+    for layer, weight in zip(predictions, weights):
+        for key, m in {(m.start, m.end, m.label): m for m in layer}.items():  # one vote per layer
+            voters[key].append(m)
+            votes[key] += weight
+    accepted = [(votes[k], k, ms) for k, ms in voters.items() if votes[k] >= min_votes - 1e-9]
     accepted.sort(key=lambda x: (-x[0], -(x[1][1] - x[1][0]), x[1][0]))
     taken: list[Mention] = []
     for _, (start, end, label), ms in accepted:

@@ -26,9 +26,13 @@ def test_fast_profile_is_the_default(sample_ws):
 def test_two_trained_layers_vote_with_the_graph_names():
     from cli.commands.ingest import profile_vote
 
+    class Transformer:
+        vote_weight = 2.0
+
     assert profile_vote([]) == 0 and profile_vote(["cnn"]) == 0  # priorities merge
-    assert profile_vote(["cnn", "transformer"]) == 2  # graph names + 2 layers: 2 of 3
-    assert profile_vote(["a", "b", "c"]) == 3  # 3 of 4
+    assert profile_vote(["cnn", "cnn2"]) == 1.5  # graph names + 2 equal layers: 2 of 3
+    assert profile_vote(["cnn", Transformer()]) == 2  # names 1 + CNN 1 + transformer 2: half of 4
+    assert profile_vote(["a", "b", Transformer()]) == 2.5  # 5 votes: the transformer needs one more
 
 
 def test_accurate_profile_refuses_models_without_a_transformer(sample_ws, tmp_path):
@@ -36,3 +40,18 @@ def test_accurate_profile_refuses_models_without_a_transformer(sample_ws, tmp_pa
     proc = kgnlp("ner", "Metformin treats T2D.", "--profile", "accurate", "--model", str(tmp_path / "m"),
                  "--model", str(tmp_path / "missing"), "-w", str(sample_ws))
     assert proc.returncode == 1 and "'" + str(tmp_path / "missing") + "' is not a folder" in proc.stderr
+
+
+def test_train_ner_on_a_gpu_that_is_not_there_is_a_one_line_error(tmp_path):
+    fix = DATA.parent / "tests" / "fixtures" / "extraction" / "tiny.jsonl"
+    if not fix.exists():
+        from pathlib import Path
+
+        fix = Path(__file__).resolve().parents[1] / "fixtures" / "extraction" / "tiny.jsonl"
+    proc = kgnlp("train", "ner", "--data", str(fix), "--kind", "transformer", "--device", "cuda",
+                 "--out", str(tmp_path / "m"), env={"CUDA_VISIBLE_DEVICES": ""})
+    assert proc.returncode == 1 and "--device cuda" in proc.stderr and "no CUDA GPU" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "m").exists()
+    proc = kgnlp("train", "ner", "--data", str(fix), "--kind", "spacy", "--device", "cuda",
+                 "--out", str(tmp_path / "s"))
+    assert proc.returncode == 1 and "CPU only" in proc.stderr and not (tmp_path / "s").exists()

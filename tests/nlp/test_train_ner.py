@@ -103,3 +103,60 @@ def test_spacy_examples_mark_tokens_outside_entities_as_O_and_misaligned_spans_m
     tags = ex.get_aligned_ner()
     assert tags[0] == "U-Chemical" and tags[1] == "O" and tags[2] == "O"
     assert tags[3] in (None, "-")  # "Xaspirin" cannot hold the span: missing, not O
+
+
+def test_device_choice_is_checked_before_training(tmp_path, tiny_encoder, monkeypatch):
+    import torch
+
+    from nlp.ner.training import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu" and resolve_device("CPU") == "cpu"
+    with pytest.raises(NLPError, match="sees no CUDA GPU"):
+        resolve_device("cuda")
+    with pytest.raises(NLPError, match="Choose auto, cpu, cuda"):
+        resolve_device("tpu")
+    docs = read_labelled_jsonl(FIX / "tiny.jsonl")
+    with pytest.raises(NLPError, match="CPU only"):
+        train_ner(docs, tmp_path / "s", TrainConfig(kind="spacy", epochs=1, max_steps=1, device="cuda"))
+    with pytest.raises(NLPError, match="sees no CUDA GPU"):
+        train_ner(docs, tmp_path / "t", TrainConfig(kind="transformer", epochs=1, max_steps=1, device="cuda",
+                                                    encoder=tiny_encoder))
+    assert not (tmp_path / "t").exists() and not (tmp_path / "s").exists()
+
+
+def test_inference_precision_bf16_runs_under_autocast_and_fp32_does_not(tmp_path, tiny_encoder, monkeypatch):
+    import torch
+
+    from nlp.ner import transformer as tr
+
+    docs = read_labelled_jsonl(FIX / "tiny.jsonl")
+    train_ner(docs, tmp_path / "m", TrainConfig(kind="transformer", epochs=1, max_steps=1, batch_size=2,
+                                                max_length=32, stride=8, encoder=tiny_encoder))
+    layer = load_ner_model(tmp_path / "m")
+    seen = []
+    forward = layer.model.forward
+
+    def spy(*args, **kwargs):
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(layer.model, "forward", spy)
+    monkeypatch.delenv("KGNLP_PRECISION", raising=False)
+    for choice, autocast in (("fp32", False), ("bf16", True)):
+        layer.precision, seen[:] = choice, []
+        out = layer.predict(TEXTS)
+        assert seen and set(seen) == {autocast}, choice
+        assert all(text[m.start:m.end] == m.text for text, ms in zip(TEXTS, out) for m in ms)
+    layer.precision = None
+    monkeypatch.setenv("KGNLP_PRECISION", "fp32")
+    seen[:] = []
+    layer.predict(TEXTS[:1])
+    assert set(seen) == {False}  # the environment variable is obeyed when no precision is given
+    monkeypatch.setattr(tr, "_native_cpu_bf16", lambda: False)
+    assert tr.inference_precision("auto") == "fp32" and tr.inference_precision("auto", "cuda") == "fp32"
+    monkeypatch.setattr(tr, "_native_cpu_bf16", lambda: True)
+    assert tr.inference_precision("auto") == "bf16" and tr.inference_precision("auto", "cuda") == "fp32"
+    monkeypatch.setenv("KGNLP_PRECISION", "int4")
+    with pytest.raises(NLPError, match="Choose auto, fp32 or bf16"):
+        tr.inference_precision(None)
