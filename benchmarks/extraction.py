@@ -283,7 +283,7 @@ def throughput_child(profile: str, paths: dict, limit: int, threads: int, proces
         triples += len(ex.triples)
         mentions += len(ex.mentions)
     secs = time.perf_counter() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = _vm_hwm_mb()  # this process's own peak (ru_maxrss would count the parent's memory at fork)
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"profile": profile, "docs": len(docs), "processes": processes, "seconds": round(secs, 2),
                       "docs_per_s": round(len(docs) / secs, 1), "peak_rss_mb": round(rss_mb),
@@ -292,6 +292,14 @@ def throughput_child(profile: str, paths: dict, limit: int, threads: int, proces
                       "linker_embeddings": base == "accurate",
                       "precision": os.environ.get("KGNLP_PRECISION") or "auto",
                       "load_avg_1m_after": round(__import__("os").getloadavg()[0], 2)}))
+
+
+def _vm_hwm_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def throughput(profile: str, paths: dict, limit: int, threads: int, processes: int = 1) -> dict:
@@ -343,7 +351,7 @@ def main() -> None:
         log(f"BC5CDR NER {prof}")
         bc5[prof], preds[prof] = ner_scores(profile_layer(prof, paths, kb), test)
         if prof == "transformer-fp32":  # side by side with the default (bf16 matrix products on this CPU)
-            from nlp.ner.transformer import inference_precision
+            from nlp.models import inference_precision
 
             dflt = [{(m.start, m.end, m.label) for m in ps} for ps in preds["transformer"]]
             full = [{(m.start, m.end, m.label) for m in ps} for ps in preds[prof]]

@@ -110,17 +110,33 @@ class EntityLinker:
         return bool(self._lookup(self._exact.get(normalise(surface), ()), label)
                     or self._lookup(self._loose.get(loose_key(surface), ()), label))
 
-    def prefetch(self, items: Sequence[tuple[str, str]], abbrevs: dict[str, str] | None = None) -> None:
-        """Embed, in one batch, every surface the exact rules cannot answer (results are cached)."""
-        abbrevs = abbrevs or {}
+    def prefetch_docs(self, docs: Sequence[tuple[str, Sequence[Mention]]]) -> None:
+        """:meth:`prefetch` for several documents' mentions in one embedding batch (the Extractor calls it once
+        per batch of documents). Only fills the cache: the same answers as linking one by one, up to float
+        rounding of a padded batch's embeddings (7th digit of a cosine)."""
         if not (self.use_embeddings and self._rows):
             return
+        need = []
+        for text, mentions in docs:
+            need += self._needing_embeddings([(m.text, m.label) for m in mentions if not m.entity_id],
+                                             abbreviation_map(text))
+        self._fetch(list(dict.fromkeys(need)))
+
+    def _needing_embeddings(self, items, abbrevs) -> list[tuple[str, str]]:
         need = []
         for surface, label in items:
             surface = abbrevs.get(surface.strip(), surface)
             if (surface, label) not in self._nearest_cache and not self._rule_hit(surface, label):
                 need.append((surface, label))
-        need = list(dict.fromkeys(need))
+        return need
+
+    def prefetch(self, items: Sequence[tuple[str, str]], abbrevs: dict[str, str] | None = None) -> None:
+        """Embed, in one batch, every surface the exact rules cannot answer (results are cached)."""
+        if not (self.use_embeddings and self._rows):
+            return
+        self._fetch(list(dict.fromkeys(self._needing_embeddings(items, abbrevs or {}))))
+
+    def _fetch(self, need: list[tuple[str, str]]) -> None:
         if need:
             self._ensure_index()
             vecs = self._embed([s for s, _ in need])

@@ -93,18 +93,23 @@ class Extractor:
 
     def _analyse(self, texts: Sequence[str], docs: Sequence) -> list[Analysis]:
         extra = [layer.predict(texts) for layer in self._extra]
-        out = []
+        merged = []
         for i, doc in enumerate(docs):
-            text = texts[i]  # Doc.text rebuilds the string from its tokens on every access
             layers = [(self.gazetteer.priority, self.gazetteer.from_doc(doc))]
             if self._spacy:
                 layers.append((self._spacy.priority, self._spacy.from_doc(doc)))
             layers += [(layer.priority, layer.from_doc(doc)) for layer in self._doc_layers]
             layers += [(layer.priority, preds[i]) for layer, preds in zip(self._extra, extra)]
             if self._vote:
-                mentions = vote_mentions([ms for _, ms in layers], self._vote, self._weights)
+                merged.append(vote_mentions([ms for _, ms in layers], self._vote, self._weights))
             else:
-                mentions = merge_mentions(layers)
+                merged.append(merge_mentions(layers))
+        prefetch = getattr(self._linker, "prefetch_docs", None)
+        if prefetch is not None:  # one embedding batch for the whole batch of documents (same answers)
+            prefetch(list(zip(texts, merged)))
+        out = []
+        for i, doc in enumerate(docs):
+            text, mentions = texts[i], merged[i]  # Doc.text rebuilds the string from its tokens on every access
             linked = self._linker.link(text, mentions)
             sentences = mend_sentences(text, sentence_bounds(doc), mentions)
             out.append(Analysis(text, sentences, linked.mentions, linked.new_entities))

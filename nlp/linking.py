@@ -32,6 +32,16 @@ class StoreLinker:
         self._similar = similar
         self._threshold = threshold
 
+    def prefetch_docs(self, docs: Sequence[tuple[str, Sequence[Mention]]]) -> None:
+        """Embed in one batch the names of several documents' mentions that the exact rules cannot answer,
+        so the similarity step (if any) finds them cached; linking picks the same entities as without it (the
+        cosines of a padded batch can differ from one-by-one encoding in the 7th digit)."""
+        fetch = getattr(self._similar, "prefetch", None)
+        if fetch is None:
+            return
+        fetch([(canonical_name(m.text), m.label) for _, mentions in docs for m in mentions
+               if not m.entity_id and self._lookup(m.text, m.label) is None])
+
     def link(self, text: str, mentions: Sequence[Mention]) -> Linked:
         linked: list[Mention] = []
         created: dict[str, Entity] = {}

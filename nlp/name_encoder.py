@@ -8,8 +8,10 @@ from typing import Sequence
 class NameEncoder:
     """Embeds names with a local encoder (default all-MiniLM-L6-v2); loads the model on first use."""
 
-    def __init__(self, path: str | Path | None = None, batch_size: int = 64, max_length: int = 32) -> None:
+    def __init__(self, path: str | Path | None = None, batch_size: int = 64, max_length: int = 32,
+                 precision: str | None = None) -> None:
         self._path = path
+        self.precision = precision  # None: $KGNLP_PRECISION, else auto (nlp.models.inference_precision)
         self._model = None
         self._tokenizer = None
         self.batch_size = batch_size
@@ -40,14 +42,19 @@ class NameEncoder:
             self._load()
         if not names:
             return np.zeros((0, self.dim), dtype="float32")
+        from contextlib import nullcontext
+
+        from nlp.models import inference_precision
+
         out = []
         order = sorted(range(len(names)), key=lambda i: len(names[i]))
-        with torch.inference_mode():
+        bf16 = inference_precision(self.precision) == "bf16"  # matrix products only; pooling stays fp32
+        with torch.inference_mode(), (torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()):
             for i in range(0, len(order), self.batch_size):
                 idx = order[i:i + self.batch_size]
                 batch = self._tokenizer([names[j] for j in idx], padding=True, truncation=True,
                                         max_length=self.max_length, return_tensors="pt")
-                hidden = self._model(**batch).last_hidden_state
+                hidden = self._model(**batch).last_hidden_state.float()
                 mask = batch["attention_mask"].unsqueeze(-1).float()
                 vec = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
                 vec = torch.nn.functional.normalize(vec, dim=-1)

@@ -230,15 +230,26 @@ def name_similarity(ws: Workspace | str | Path, store: GraphStore, embedder: Emb
         return None
     cache: dict[tuple[str, str], tuple[str, float] | None] = {}
 
+    def answer(key: tuple[str, str], vec) -> None:
+        hits = index.search(vec, k)
+        items = index.items([i for i, _ in hits])
+        cache[key] = next(((item.entity_ids[0], float(sim)) for i, sim in hits
+                           if (item := items.get(i)) is not None and item.label == key[1] and item.entity_ids),
+                          None)
+
     def similar(name: str, label: str) -> tuple[str, float] | None:
         key = (name, label)
         if key not in cache:
-            hits = index.search(embedder.encode([name])[0], k)
-            items = index.items([i for i, _ in hits])
-            cache[key] = next(((item.entity_ids[0], float(sim)) for i, sim in hits
-                               if (item := items.get(i)) is not None and item.label == label and item.entity_ids),
-                              None)
+            answer(key, embedder.encode([name])[0])
         return cache[key]
 
+    def prefetch(pairs) -> None:
+        """Answer many (name, type) pairs with one embedding batch (the extractor's batch of documents)."""
+        todo = list(dict.fromkeys(p for p in pairs if p not in cache))
+        if todo:
+            for key, vec in zip(todo, embedder.encode([n for n, _ in todo])):
+                answer(key, vec)
+
     similar.close = index.close  # type: ignore[attr-defined]
+    similar.prefetch = prefetch  # type: ignore[attr-defined]
     return similar

@@ -1,12 +1,12 @@
 """The accurate NER layer: a fine-tuned transformer token classifier, windowed over long texts."""
 from __future__ import annotations
 
-import os
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Sequence
 
 from kg.records import Mention
+from nlp.models import inference_precision
 from nlp.ner.model_dir import read_marker
 from nlp.ner.windows import best_window, decode_words, encode, windows
 
@@ -103,39 +103,16 @@ class TransformerNER:
         if not enc.ids:
             return []
         owner = best_window(len(enc.ids), spans)
+        best: dict[int, tuple] = {}  # window start -> (argmax label per token, its probability), one softmax each
         tags, scores = [], []
         for first_tok, _, _ in enc.word_spans():
             s = spans[owner[first_tok]][0]
-            probs = torch.softmax(logits_of[(ti, s)][first_tok - s], dim=-1)
-            k = int(probs.argmax())
-            tags.append(self.labels[k])
-            scores.append(float(probs[k]))
+            if s not in best:
+                conf, k = torch.softmax(logits_of[(ti, s)], dim=-1).max(dim=-1)
+                best[s] = (k.tolist(), conf.tolist())
+            ks, confs = best[s]
+            tags.append(self.labels[ks[first_tok - s]])
+            scores.append(confs[first_tok - s])
         return [Mention(s, e, text[s:e], label, None, round(sc, 4))
                 for s, e, label, sc in decode_words(enc, tags, scores, self.merge_adjacent)]
 
-
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
-def inference_precision(choice: str | None, device_type: str = "cpu") -> str:
-    """``fp32`` or ``bf16`` for inference. ``choice`` (else ``$KGNLP_PRECISION``, else ``auto``): ``auto`` runs
-    the matrix products in bfloat16 (autocast; weights, layer norms and softmax stay fp32) on a CPU with native
-    bf16 (AMX or AVX512-BF16), where it is ~1.7x faster and changes well under 1 % of predicted spans
-    (BENCHMARKS.md); fp32 elsewhere. ``fp32`` gives bit-for-bit the trained model's own arithmetic."""
-    from nlp.errors import NLPError
-
-    choice = (choice or os.environ.get("KGNLP_PRECISION") or "auto").strip().lower()
-    if choice not in PRECISIONS:
-        raise NLPError(f"Unknown precision '{choice}' (KGNLP_PRECISION or precision=). Choose auto, fp32 or bf16.")
-    if choice != "auto":
-        return choice
-    return "bf16" if device_type == "cpu" and _native_cpu_bf16() else "fp32"
-
-
-def _native_cpu_bf16() -> bool:
-    import torch
-
-    try:
-        return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
-    except AttributeError:  # an older torch without these probes: stay exact
-        return False

@@ -124,3 +124,30 @@ def test_cached_nearest_answers_see_entities_added_later_and_nothing_is_embedded
     fresh = EntityLinker([*ENTITIES, Entity("dis:ckf", "kidney failure", "Disease")], encoder=FakeEncoder())
     assert fresh.nearest("chronic kidney failure", "Disease") == pytest.approx(after)
     assert len(enc.names) == len(set(enc.names))  # every name embedded once
+
+
+def test_prefetch_docs_embeds_a_batch_once_and_links_exactly_as_one_by_one():
+    docs = ["Patients on acetylsalicylic acid tablets had atrial fibrillation (AF).",
+            "Aspirin dose and the non-steroidal drugs; fibrillation of the atria.",
+            "Unknown compound XR-17 and fibrillation of the atria again."]
+    mentions = [[m("acetylsalicylic acid tablets", docs[0], "Chemical"), m("AF", docs[0], "Disease")],
+                [m("Aspirin dose", docs[1], "Chemical"), m("non-steroidal drugs", docs[1], "Chemical"),
+                 m("fibrillation of the atria", docs[1], "Disease")],
+                [m("XR-17", docs[2], "Chemical"), m("fibrillation of the atria", docs[2], "Disease")]]
+
+    class Counting(FakeEncoder):
+        calls: list = []
+
+        def encode(self, names):
+            self.calls.append(list(names))
+            return super().encode(names)
+
+    plain = EntityLinker(ENTITIES, encoder=FakeEncoder(), threshold=0.5)
+    expected = [plain.link(t, ms) for t, ms in zip(docs, mentions)]
+    enc = Counting()
+    batched = EntityLinker(ENTITIES, encoder=enc, threshold=0.5)
+    batched.warm([])
+    enc.calls.clear()
+    batched.prefetch_docs(list(zip(docs, mentions)))
+    assert len(enc.calls) == 1 and len(enc.calls[0]) == 5  # every surface the rules cannot answer, once
+    assert [batched.link(t, ms) for t, ms in zip(docs, mentions)] == expected

@@ -164,3 +164,46 @@ def test_name_similarity_links_a_variant_to_an_indexed_entity_of_the_same_type(w
         assert strict.mentions[0].entity_id != "chem:metformin" and len(strict.new_entities) == 1
     finally:
         similar.close()
+
+
+def test_name_similarity_prefetch_answers_a_batch_with_one_encode_and_the_same_answers(ws_store, embedder):
+    from kg.records import Mention
+    from nlp.linking import StoreLinker
+    from nlp.retrieval import name_similarity
+
+    ws, store = ws_store
+    update_indexes(ws, store, embedder=embedder, kinds=["entities"])
+    pairs = [("metformin hydrochloride", "Chemical"), ("type two diabetes", "Disease"), ("aspirin tablets", "Chemical")]
+    one = name_similarity(ws, store, embedder=embedder)
+    batched = name_similarity(ws, store, embedder=embedder)
+    calls = []
+    real = embedder.encode
+
+    def counting(texts):
+        calls.append(len(texts))
+        return real(texts)
+
+    try:
+        expected = [one(n, t) for n, t in pairs]
+        embedder.encode = counting
+        batched.prefetch(pairs + pairs[:1])
+        assert calls == [3]  # one batch, duplicates once
+        got = [batched(n, t) for n, t in pairs]
+        assert calls == [3]  # answered from the cache
+        # the same entities; cosines agree to float precision (a padded batch is not bit-identical)
+        assert [g and g[0] for g in got] == [e and e[0] for e in expected]
+        assert all(g is None or abs(g[1] - e[1]) < 1e-5 for g, e in zip(got, expected))
+        text = "Metformin hydrochloride and aspirin tablets."
+        ms = [Mention(0, 23, "Metformin hydrochloride", "Chemical"), Mention(28, 43, "aspirin tablets", "Chemical")]
+        linker = StoreLinker(store, batched, threshold=0.0)
+        calls.clear()
+        linker.prefetch_docs([(text, ms)])
+        assert len(calls) == 1  # the canonical names the rules cannot answer, in one batch
+        a = linker.link(text, ms)
+        assert len(calls) == 1  # linking found them cached
+        b = StoreLinker(store, one, threshold=0.0).link(text, ms)
+        assert [x.entity_id for x in a.mentions] == [x.entity_id for x in b.mentions]
+    finally:
+        embedder.encode = real
+        one.close()
+        batched.close()

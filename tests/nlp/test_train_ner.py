@@ -128,7 +128,7 @@ def test_device_choice_is_checked_before_training(tmp_path, tiny_encoder, monkey
 def test_inference_precision_bf16_runs_under_autocast_and_fp32_does_not(tmp_path, tiny_encoder, monkeypatch):
     import torch
 
-    from nlp.ner import transformer as tr
+    from nlp import models as tr
 
     docs = read_labelled_jsonl(FIX / "tiny.jsonl")
     train_ner(docs, tmp_path / "m", TrainConfig(kind="transformer", epochs=1, max_steps=1, batch_size=2,
