@@ -79,6 +79,12 @@ def build_indexes(
     return update_indexes(ws, store, progress, embedder=embedder, schema=schema, rebuild=True)
 
 
+def existing_kinds(ws: Workspace | str | Path) -> list[str]:
+    """The index kinds already built in ``<ws>/index/`` (what ingest and remove keep updated)."""
+    root = index_root(ws)
+    return [k for k in KINDS if SyncedIndex.exists(root / k)]
+
+
 def indexes_exist(ws: Workspace | str | Path) -> bool:
     """True when ``<ws>/index/`` holds at least one built index (ingest then keeps them updated)."""
     root = index_root(ws)

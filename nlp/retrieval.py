@@ -20,9 +20,9 @@ from kg.store import GraphStore
 from kg.workspace import Workspace
 from nlp.embedder import Embedder
 from nlp.errors import NLPError
-from nlp.index_sync import Progress, build_indexes, index_root, indexes_exist, update_indexes
+from nlp.index_sync import Progress, build_indexes, existing_kinds, index_root, indexes_exist, update_indexes
 
-__all__ = ["Hit", "Retriever", "build_indexes", "indexes_exist", "update_indexes"]
+__all__ = ["Hit", "Retriever", "build_indexes", "existing_kinds", "indexes_exist", "update_indexes"]
 
 _TOKEN = re.compile(r"\w(?:[\w'.\-/+]*\w)?")
 _STOP = frozenset(

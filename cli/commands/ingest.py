@@ -141,13 +141,17 @@ def profile_vote(layers: list) -> float:
 
 
 def _sync_indexes(ws, graph, quiet: bool, schema=None) -> None:
-    """Keep retrieval indexes in step with the graph when the workspace has them."""
+    """Keep the retrieval indexes the workspace has in step with the graph (only those: an entity-name index
+    built for accurate linking does not make ingest build fact and chunk indexes)."""
     if not (ws.path / "index").exists():
         return
-    from nlp.retrieval import update_indexes
+    from nlp.retrieval import existing_kinds, update_indexes
 
+    kinds = existing_kinds(ws)
+    if not kinds:
+        return
     with progress_bar("Indexing", enabled=not quiet) as update:
-        update_indexes(ws, graph, progress=update, schema=schema)
+        update_indexes(ws, graph, progress=update, schema=schema, kinds=kinds)
 
 
 @with_connection

@@ -55,3 +55,22 @@ def test_train_ner_on_a_gpu_that_is_not_there_is_a_one_line_error(tmp_path):
     proc = kgnlp("train", "ner", "--data", str(fix), "--kind", "spacy", "--device", "cuda",
                  "--out", str(tmp_path / "s"))
     assert proc.returncode == 1 and "CPU only" in proc.stderr and not (tmp_path / "s").exists()
+
+
+def test_ingest_updates_only_the_indexes_the_workspace_has(tmp_path):
+    from kg.index import SyncedIndex
+
+    files = sorted((DATA / "documents" / "medical").glob("*.txt"))
+    assert len(files) >= 2
+    ws = tmp_path / "ws"
+    kgnlp("ingest", str(files[0]), "-w", str(ws), check=True)
+    kgnlp("index", "--kind", "entities", "-w", str(ws), check=True)
+    idx = SyncedIndex.open(ws / "index" / "entities", "entities")
+    before = len(idx)
+    idx.close()
+    kgnlp("ingest", *map(str, files[1:]), "-w", str(ws), check=True)
+    idx = SyncedIndex.open(ws / "index" / "entities", "entities")
+    after = len(idx)
+    idx.close()
+    assert after > before  # the entity-name index kept up with the new entities
+    assert not SyncedIndex.exists(ws / "index" / "facts") and not SyncedIndex.exists(ws / "index" / "chunks")
