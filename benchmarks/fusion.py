@@ -292,7 +292,10 @@ def main() -> None:
     pr.add_argument("--lr", type=float, default=5e-5)
     pr.add_argument("--threads", type=int, default=0)
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
-    args = p.parse_args()
+    argv = sys.argv[1:]
+    if not argv or argv[0] not in ("prepare", "run", "-h", "--help"):
+        argv = ["run", *argv]  # `python benchmarks/fusion.py [--quick]` is the run, like every benchmark
+    args = p.parse_args(argv)
     if args.cmd == "prepare":
         print(json.dumps(prepare(Path(args.out), args.embedding_seconds)))
         return
