@@ -32,7 +32,8 @@ PasswordEnvOpt = Annotated[
     str, typer.Option("--password-env", help="Name of the environment variable holding the Bolt password.")
 ]
 ProfileOpt = Annotated[Optional[str], typer.Option(
-    "--profile", help="fast: graph names + spaCy (+ a spaCy CNN --model); accurate: adds a transformer --model. "
+    "--profile", help="fast: graph names + spaCy (+ a spaCy CNN --model); accurate: adds a transformer --model "
+    "(with a CNN --model too: the transformer's mentions plus those the CNN and graph names agree on). "
     "Default: fast, or whatever --model is.")]
 ConfigOpt = Annotated[
     Optional[Path], typer.Option("--config", envvar="KGNLP_CONFIG", help="TOML file with extra relation types.")
