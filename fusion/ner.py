@@ -139,6 +139,7 @@ class FusedNER:
     """A saved fused token classifier as an ``nlp.interfaces.NERLayer`` (for ``kgnlp ner|ingest --model``)."""
 
     name = "fused-ner"
+    kind = "transformer"  # a graph-fused token classifier: same cost class and vote as the transformer
     priority = 20
     vote_weight = 2.0  # in a vote it carries a span alone; CNN and graph names need each other (nlp.ner.vote)
 

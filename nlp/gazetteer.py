@@ -20,6 +20,7 @@ class Gazetteer:
     """Matches known names; each match carries its entity id and type. Add names as the graph grows."""
 
     name = "graph-names"
+    kind = "names"
     priority = _PRIORITY
 
     def __init__(self, nlp) -> None:

@@ -22,7 +22,11 @@ class Sentence:
 
 @runtime_checkable
 class NERLayer(Protocol):
-    """Finds entity mentions. Offsets are characters into the given text (end exclusive)."""
+    """Finds entity mentions. Offsets are characters into the given text (end exclusive).
+
+    Optional attributes the profiles and the extractor read (see :func:`layer_kind`): ``kind`` ("names",
+    "cnn" or "transformer") and ``vote_weight`` (votes in the accurate profile's vote, default 1).
+    """
 
     name: str
     priority: int  # higher wins when spans of two layers overlap
@@ -56,3 +60,9 @@ class RelationLayer(Protocol):
     def extract(self, doc_id: str, text: str, sentences: Sequence[Sentence],
                 mentions: Sequence[Mention], types: dict[str, str]) -> list[Triple]:
         """``types`` maps entity id -> entity type for the mentions given."""
+
+
+def layer_kind(layer) -> str:
+    """What kind of NER layer this is: "names" (graph-name matching), "cnn" (a spaCy CNN), "transformer"
+    (a transformer or graph-fused token classifier), or "" for a layer that does not say."""
+    return str(getattr(layer, "kind", ""))

@@ -104,21 +104,19 @@ def profile_layers(profile: str | None, model, store=None) -> list:
     CNN models if given); ``accurate`` needs a transformer (or fused) token classifier, and with a spaCy CNN
     beside it the three layers vote (see :func:`profile_vote`)."""
     from nlp.errors import NLPError
+    from nlp.interfaces import layer_kind
 
     check_profile(profile, model)
     layers = []
     for path in _models(model):
         layer = load_ner_layer(path, store)
-        if profile == "fast" and layer.name in _TRANSFORMERS:
+        if profile == "fast" and layer_kind(layer) == "transformer":
             raise NLPError(f"'{path}' is a transformer model; the fast profile runs none. Use --profile accurate.")
         layers.append(layer)
-    if profile == "accurate" and not any(layer.name in _TRANSFORMERS for layer in layers):
+    if profile == "accurate" and not any(layer_kind(layer) == "transformer" for layer in layers):
         raise NLPError("The accurate profile needs a transformer model among --model "
                        "(`kgnlp train ner --kind transformer`).")
     return layers
-
-
-_TRANSFORMERS = ("transformer", "fused-ner")
 
 
 def profile_similarity(profile: str | None, ws, graph):

@@ -24,6 +24,7 @@ class SpacyNER:
     """A trained spaCy pipeline (tokenizer + ner) as an NERLayer."""
 
     name = "spacy-cnn"
+    kind = "cnn"
     priority = 20
 
     def __init__(self, nlp, batch_size: int = 64) -> None:

@@ -30,6 +30,7 @@ class TransformerNER:
     tokens overlapping by ``stride``; each token's label comes from the window where it is most central."""
 
     name = "transformer"
+    kind = "transformer"
     priority = 30
     vote_weight = 2.0  # in a vote it carries a span alone; CNN and graph names need each other (nlp.ner.vote)
 

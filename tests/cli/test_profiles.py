@@ -74,3 +74,61 @@ def test_ingest_updates_only_the_indexes_the_workspace_has(tmp_path):
     idx.close()
     assert after > before  # the entity-name index kept up with the new entities
     assert not SyncedIndex.exists(ws / "index" / "facts") and not SyncedIndex.exists(ws / "index" / "chunks")
+
+
+def test_layers_say_their_kind_and_the_profiles_go_by_it(monkeypatch):
+    import pytest
+
+    from cli.commands import ingest as ingest_cmd
+    from fusion.ner import FusedNER
+    from nlp.errors import NLPError
+    from nlp.gazetteer import Gazetteer
+    from nlp.interfaces import layer_kind
+    from nlp.ner.spacy_cnn import SpacyNER
+    from nlp.ner.transformer import TransformerNER
+
+    assert [layer_kind(c) for c in (Gazetteer, SpacyNER, TransformerNER, FusedNER)] == \
+        ["names", "cnn", "transformer", "transformer"]
+    assert layer_kind(object()) == ""
+
+    class Renamed:  # a transformer-kind layer under any name still counts as one
+        name, kind, vote_weight = "my-tagger", "transformer", 2.0
+
+    class Cnn:
+        name, kind = "transformer", "cnn"  # the name no longer decides
+
+    monkeypatch.setattr(ingest_cmd, "check_profile", lambda profile, model: None)
+    monkeypatch.setattr(ingest_cmd, "_models", lambda model: list(model))
+    monkeypatch.setattr(ingest_cmd, "load_ner_layer", lambda path, store=None: path)
+    assert ingest_cmd.profile_layers("accurate", [Renamed(), Cnn()])
+    with pytest.raises(NLPError, match="fast profile runs none"):
+        ingest_cmd.profile_layers("fast", [Renamed()])
+    with pytest.raises(NLPError, match="needs a transformer model"):
+        ingest_cmd.profile_layers("accurate", [Cnn()])
+
+
+def test_ingest_starts_no_spacy_workers_beside_a_transformer_kind_layer(tmp_path, monkeypatch):
+    from kg.stores.sqlite import SQLiteStore
+    from nlp import ingest as ing
+
+    seen = []
+    monkeypatch.setattr(ing, "auto_processes", lambda n, heavy=False: seen.append(heavy) or 1)
+
+    class Tagger:  # a transformer-kind layer that finds nothing
+        name, kind, priority = "t", "transformer", 30
+
+        def predict(self, texts):
+            return [[] for _ in texts]
+
+    from nlp.loaders import load_documents
+
+    docs = load_documents([DATA / "documents" / "medical" / "med01_metformin.txt"])
+    store = SQLiteStore.open(tmp_path / "g.db")
+    try:
+        ing.ingest_documents(store, docs, extra_ner=[Tagger()])
+        store2 = SQLiteStore.open(tmp_path / "g2.db")
+        ing.ingest_documents(store2, docs)
+        store2.close()
+    finally:
+        store.close()
+    assert seen == [True, False]
