@@ -141,7 +141,6 @@ class FusedNER:
     name = "fused-ner"
     kind = "transformer"  # a graph-fused token classifier: same cost class and vote as the transformer
     priority = 20
-    vote_weight = 2.0  # in a vote it carries a span alone; CNN and graph names need each other (nlp.ner.vote)
 
     def __init__(self, model, builder: InputBuilder) -> None:
         self._model, self._builder = model, builder

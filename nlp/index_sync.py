@@ -87,5 +87,4 @@ def existing_kinds(ws: Workspace | str | Path) -> list[str]:
 
 def indexes_exist(ws: Workspace | str | Path) -> bool:
     """True when ``<ws>/index/`` holds at least one built index (ingest then keeps them updated)."""
-    root = index_root(ws)
-    return any(SyncedIndex.exists(root / k) for k in KINDS)
+    return bool(existing_kinds(ws))

@@ -25,7 +25,8 @@ class NERLayer(Protocol):
     """Finds entity mentions. Offsets are characters into the given text (end exclusive).
 
     Optional attributes the profiles and the extractor read (see :func:`layer_kind`): ``kind`` ("names",
-    "cnn" or "transformer") and ``vote_weight`` (votes in the accurate profile's vote, default 1).
+    "cnn" or "transformer") and ``vote_weight`` (votes in the accurate profile's vote; by default 2 for a
+    transformer, 1 otherwise: ``nlp.ner.vote.vote_weight``).
     """
 
     name: str

@@ -36,7 +36,7 @@ class StoreLinker:
         """Embed in one batch the names of several documents' mentions that the exact rules cannot answer,
         so the similarity step (if any) finds them cached; linking picks the same entities as without it (the
         cosines of a padded batch can differ from one-by-one encoding in the 7th digit)."""
-        fetch = getattr(self._similar, "prefetch", None)
+        fetch = getattr(self._similar, "prefetch", None)  # a plain (name, type) function has none
         if fetch is None:
             return
         fetch([(canonical_name(m.text), m.label) for _, mentions in docs for m in mentions

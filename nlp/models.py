@@ -82,6 +82,18 @@ def inference_precision(choice: str | None, device_type: str = "cpu") -> str:
     return "bf16" if device_type == "cpu" and _native_cpu_bf16() else "fp32"
 
 
+def inference_autocast(choice: str | None, device_type: str = "cpu"):
+    """The context to run inference in: bf16 autocast when :func:`inference_precision` says bf16, else none."""
+    if inference_precision(choice, device_type) != "bf16":
+        from contextlib import nullcontext
+
+        return nullcontext()
+    import torch
+
+    return torch.autocast(device_type, dtype=torch.bfloat16)
+
+
+@lru_cache(maxsize=1)
 def _native_cpu_bf16() -> bool:
     import torch
 

@@ -42,14 +42,11 @@ class NameEncoder:
             self._load()
         if not names:
             return np.zeros((0, self.dim), dtype="float32")
-        from contextlib import nullcontext
-
-        from nlp.models import inference_precision
+        from nlp.models import inference_autocast
 
         out = []
         order = sorted(range(len(names)), key=lambda i: len(names[i]))
-        bf16 = inference_precision(self.precision) == "bf16"  # matrix products only; pooling stays fp32
-        with torch.inference_mode(), (torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()):
+        with torch.inference_mode(), inference_autocast(self.precision):  # pooling below stays fp32
             for i in range(0, len(order), self.batch_size):
                 idx = order[i:i + self.batch_size]
                 batch = self._tokenizer([names[j] for j in idx], padding=True, truncation=True,

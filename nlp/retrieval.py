@@ -216,10 +216,43 @@ def _hit(item: IndexItem, score: float, sim: float, prox: float) -> Hit:
                item.doc_ids, item.provenance, item.triple, item.label)
 
 
-def name_similarity(ws: Workspace | str | Path, store: GraphStore, embedder: Embedder | None = None, k: int = 10):
-    """A ``(name, type) -> (entity id, cosine) | None`` function over the workspace's entity-name index
-    (built by `kgnlp index`): the most similar indexed name of that type. None when the workspace has no
-    usable entity index (then linking stays with exact/alias rules). Answers are cached per (name, type)."""
+class NameSimilarity:
+    """``(name, type) -> (entity id, cosine) | None`` over the workspace's entity-name index: the most similar
+    indexed name of that type. Answers are cached per (name, type); :meth:`prefetch` answers many with one
+    embedding batch. Build it with :func:`name_similarity`; :meth:`close` the index when done."""
+
+    def __init__(self, index: SyncedIndex, embedder: Embedder, k: int = 10) -> None:
+        self._index, self._embedder, self._k = index, embedder, k
+        self._cache: dict[tuple[str, str], tuple[str, float] | None] = {}
+
+    def __call__(self, name: str, label: str) -> tuple[str, float] | None:
+        key = (name, label)
+        if key not in self._cache:
+            self._answer(key, self._embedder.encode([name])[0])
+        return self._cache[key]
+
+    def prefetch(self, pairs) -> None:
+        """Answer many (name, type) pairs with one embedding batch (the extractor's batch of documents)."""
+        todo = list(dict.fromkeys(p for p in pairs if p not in self._cache))
+        if todo:
+            for key, vec in zip(todo, self._embedder.encode([n for n, _ in todo])):
+                self._answer(key, vec)
+
+    def close(self) -> None:
+        self._index.close()
+
+    def _answer(self, key: tuple[str, str], vec) -> None:
+        hits = self._index.search(vec, self._k)
+        items = self._index.items([i for i, _ in hits])
+        self._cache[key] = next(((item.entity_ids[0], float(sim)) for i, sim in hits
+                                 if (item := items.get(i)) is not None and item.label == key[1] and item.entity_ids),
+                                None)
+
+
+def name_similarity(ws: Workspace | str | Path, store: GraphStore, embedder: Embedder | None = None,
+                    k: int = 10) -> NameSimilarity | None:
+    """A :class:`NameSimilarity` over the workspace's entity-name index (built by `kgnlp index`); None when
+    the workspace has no usable entity index (then linking stays with exact/alias rules)."""
     root = index_root(ws)
     if not (root / "entities").exists():
         return None
@@ -228,28 +261,4 @@ def name_similarity(ws: Workspace | str | Path, store: GraphStore, embedder: Emb
     if not len(index) or index.problems(embedder.name):
         index.close()
         return None
-    cache: dict[tuple[str, str], tuple[str, float] | None] = {}
-
-    def answer(key: tuple[str, str], vec) -> None:
-        hits = index.search(vec, k)
-        items = index.items([i for i, _ in hits])
-        cache[key] = next(((item.entity_ids[0], float(sim)) for i, sim in hits
-                           if (item := items.get(i)) is not None and item.label == key[1] and item.entity_ids),
-                          None)
-
-    def similar(name: str, label: str) -> tuple[str, float] | None:
-        key = (name, label)
-        if key not in cache:
-            answer(key, embedder.encode([name])[0])
-        return cache[key]
-
-    def prefetch(pairs) -> None:
-        """Answer many (name, type) pairs with one embedding batch (the extractor's batch of documents)."""
-        todo = list(dict.fromkeys(p for p in pairs if p not in cache))
-        if todo:
-            for key, vec in zip(todo, embedder.encode([n for n, _ in todo])):
-                answer(key, vec)
-
-    similar.close = index.close  # type: ignore[attr-defined]
-    similar.prefetch = prefetch  # type: ignore[attr-defined]
-    return similar
+    return NameSimilarity(index, embedder, k)

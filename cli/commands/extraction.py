@@ -43,16 +43,12 @@ def train_ner_cmd(
 
     Example: kgnlp train ner --data train.PubTator.txt --format pubtator --kind spacy --dev dev.PubTator.txt --out models/ner
     """
-    from nlp.errors import NLPError
     from nlp.formats import load_labelled
     from nlp.ner import TrainConfig, load_ner_model, train_ner
     from nlp.ner.evaluate import evaluate_ner
-    from nlp.ner.training import resolve_device
+    from nlp.ner.training import training_device
 
-    if kind == "spacy" and fusion is None and device.strip().lower() not in ("auto", "cpu"):
-        raise NLPError(f"--device {device}: the spaCy CNN trains on the CPU only; the device applies to "
-                       "--kind transformer.")
-    device = resolve_device(device)  # a missing GPU fails here, before any data is read
+    device = training_device("transformer" if fusion is not None else kind, device)  # before any data is read
     train_docs = load_labelled(data, fmt)
     dev_docs = load_labelled(dev, fmt) if dev else None
     if fusion is not None:
@@ -61,7 +57,7 @@ def train_ner_cmd(
         return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
                          encoder=str(encoder) if encoder else "", max_length=max_length,
-                         device=device if kind == "transformer" else "cpu")
+                         device=device)
     show = not (quiet or as_json)
     report = _train_with_bar(train_ner, train_docs, out_dir, config, dev_docs, show)
     model = load_ner_model(out_dir)

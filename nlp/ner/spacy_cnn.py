@@ -15,7 +15,8 @@ from nlp.errors import NLPError
 from nlp.formats.records import LabelledDoc
 from nlp.ner.evaluate import evaluate_ner
 from nlp.ner.model_dir import read_marker, write_marker
-from nlp.ner.training import EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress
+from nlp.ner.training import (EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress,
+                              training_device)
 
 CHUNK = 50_000  # characters per piece of a very long text; spaCy's CNN needs no more context
 
@@ -112,9 +113,7 @@ def train_spacy_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path, conf
     import spacy
     from spacy.util import fix_random_seed, minibatch
 
-    if (config.device or "auto").lower() not in ("auto", "cpu"):
-        raise NLPError(f"--device {config.device}: the spaCy CNN trains on the CPU only; "
-                       "the device applies to --kind transformer.")
+    training_device("spacy", config.device)  # a GPU asked for is an error, not ignored
     progress = progress or no_progress
     started = time.perf_counter()
     fix_random_seed(config.seed)

@@ -89,6 +89,19 @@ class EarlyStopping:
         return self.bad >= self.patience
 
 
+def training_device(kind: str, name: str) -> str:
+    """The device a ``kind`` of model trains on: the spaCy CNN on the CPU only (any other device asked for is an
+    error), a transformer where :func:`resolve_device` says."""
+    from nlp.errors import NLPError
+
+    if kind == "spacy":
+        if (name or "auto").strip().lower() not in ("auto", "cpu"):
+            raise NLPError(f"--device {name}: the spaCy CNN trains on the CPU only; the device applies to "
+                           "--kind transformer.")
+        return "cpu"
+    return resolve_device(name)
+
+
 def resolve_device(name: str) -> str:
     """``auto`` → ``cuda`` when PyTorch sees a GPU, else ``cpu``; a CUDA device that is not there is an error."""
     import torch

@@ -1,12 +1,11 @@
 """The accurate NER layer: a fine-tuned transformer token classifier, windowed over long texts."""
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Sequence
 
 from kg.records import Mention
-from nlp.models import inference_precision
+from nlp.models import inference_autocast
 from nlp.ner.model_dir import read_marker
 from nlp.ner.windows import best_window, decode_words, encode, windows
 
@@ -32,7 +31,6 @@ class TransformerNER:
     name = "transformer"
     kind = "transformer"
     priority = 30
-    vote_weight = 2.0  # in a vote it carries a span alone; CNN and graph names need each other (nlp.ner.vote)
 
     def __init__(self, model, tokenizer, labels: Sequence[str], max_length: int = 256, stride: int = 64,
                  batch_size: int = 16, merge_adjacent: bool = False, precision: str | None = None) -> None:
@@ -49,13 +47,12 @@ class TransformerNER:
     def load(cls, path: str | Path, max_length: int | None = None, stride: int | None = None,
              batch_size: int = 16, merge_adjacent: bool | None = None,
              precision: str | None = None) -> "TransformerNER":
+        import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
         info = read_marker(path)
         path = check_local_dir(path)
         tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        import torch
-
         model = AutoModelForTokenClassification.from_pretrained(str(path), local_files_only=True,
                                                                 use_safetensors=True, dtype=torch.float32)
         model.eval()
@@ -80,9 +77,7 @@ class TransformerNER:
         pad_id = self.tokenizer.pad_token_id or 0
         jobs.sort(key=lambda j: j[2] - j[1])  # similar lengths together: less padding
         device = next(self.model.parameters()).device
-        bf16 = inference_precision(self.precision, device.type) == "bf16"
-        cast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
-        with torch.inference_mode(), cast:
+        with torch.inference_mode(), inference_autocast(self.precision, device.type):
             for i in range(0, len(jobs), self.batch_size):
                 batch = jobs[i:i + self.batch_size]
                 width = max(e - s for _, s, e in batch) + 2
@@ -116,4 +111,3 @@ class TransformerNER:
             scores.append(confs[first_tok - s])
         return [Mention(s, e, text[s:e], label, None, round(sc, 4))
                 for s, e, label, sc in decode_words(enc, tags, scores, self.merge_adjacent)]
-

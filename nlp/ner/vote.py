@@ -10,11 +10,14 @@ from collections import defaultdict
 from typing import Sequence
 
 from kg.records import Mention
+from nlp.interfaces import layer_kind
 
 
 def vote_weight(layer) -> float:
-    """The votes an NER layer holds: its ``vote_weight`` attribute, else 1."""
-    return float(getattr(layer, "vote_weight", 1.0))
+    """The votes an NER layer holds: its ``vote_weight`` attribute if it has one, else 2 for a transformer
+    (or fused) token classifier, which carries a span alone, and 1 for the others (CNN, graph names)."""
+    default = 2.0 if layer_kind(layer) == "transformer" else 1.0
+    return float(getattr(layer, "vote_weight", default))
 
 
 def votes_needed(weights: Sequence[float]) -> float:
