@@ -103,7 +103,6 @@ def _gpu_name() -> str:
 
 def pack(args) -> dict:
     """The chosen (or named) model dir as fp16 weight parts + one tar of the small files, into ``--out``."""
-    import torch
     from safetensors.torch import load_file, save_file
 
     work, out = Path(args.work), Path(args.out)
@@ -124,14 +123,13 @@ def pack(args) -> dict:
         for f in META:
             if (src / f).exists():
                 tar.add(src / f, arcname=f)
-    shutil.copy(work / "summary.json", out / "summary.json") if (work / "summary.json").exists() else None
-    del torch
+    if (work / "summary.json").exists():
+        shutil.copy(work / "summary.json", out / "summary.json")
     return {"packed": name, "parts": parts, "bytes": len(data)}
 
 
 def unpack(args) -> dict:
     """Join the parts, cast the weights back to fp32 and write a normal model dir at ``--dest``."""
-    import torch
     from safetensors.torch import load, save_file
 
     src, dest = Path(args.src), Path(args.dest)
@@ -152,7 +150,6 @@ def unpack(args) -> dict:
         tar.extractall(tmp, filter="data")
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
-    del torch
     return {"unpacked": name, "dest": str(dest), "tensors": len(tensors)}
 
 
