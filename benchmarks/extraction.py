@@ -46,6 +46,9 @@ def log(msg: str) -> None:
 
 
 # ---------------------------------------------------------------- models and layers
+REF_SUFFIX = "-cnn96x4"  # profiles run with the reference CNN (bc5cdr-spacy-96x4) beside the shipped one
+
+
 def model_dir(corpus: str, kind: str, quick: bool, epochs: int) -> Path | None:
     name = f"{'quick-' if quick else ''}{corpus}-{kind}"
     path = MODELS / name
@@ -259,6 +262,8 @@ def throughput_child(profile: str, paths: dict, limit: int, threads: int, proces
     from nlp.relation_classifier import RelationClassifier
 
     base = profile.split(" (")[0].removesuffix("-fp32")
+    if base.endswith(REF_SUFFIX):  # the same profile with the reference CNN (spaCy's default size)
+        base, paths = base.removesuffix(REF_SUFFIX), {**paths, "spacy": paths["spacy_ref"]}
     doc_layers, extra = [], []
     if base == "fast":
         own = load_ner_model(paths["spacy"])
@@ -341,6 +346,8 @@ def main() -> None:
     paths = {"spacy": model_dir("bc5cdr", "spacy", a.quick, 1 if a.quick else 6)}
     if "transformer" not in skip:
         paths["transformer"] = model_dir("bc5cdr", "transformer", a.quick, 1)
+    if not a.quick and (MODELS / "bc5cdr-spacy-96x4" / "kgnlp_ner.json").exists():
+        paths["spacy_ref"] = MODELS / "bc5cdr-spacy-96x4"  # spaCy's default CNN size, side by side
     result["models"] = {k: _model_info(v) for k, v in paths.items()}
     bc5, preds = {}, {}
     from nlp.extractor import merge_mentions
@@ -363,8 +370,17 @@ def main() -> None:
         else:
             secs[prof] = len(test) / bc5[prof]["docs_per_s_ner_only"]
         log(f"  F1 {bc5[prof]['micro']['f1']}")
+    if "spacy_ref" in paths:
+        from nlp.ner import load_ner_model as load_reference
+
+        log("BC5CDR NER spacy-cnn (reference size)")
+        bc5["spacy-cnn" + REF_SUFFIX], preds["spacy-cnn" + REF_SUFFIX] = ner_scores(
+            load_reference(paths["spacy_ref"]), test)
+        secs["spacy-cnn" + REF_SUFFIX] = len(test) / bc5["spacy-cnn" + REF_SUFFIX]["docs_per_s_ner_only"]
     # the profiles merge a trained layer with the graph names; both orders of priority are reported
-    for prof, model in (("fast", "spacy-cnn"), ("accurate", "transformer"))[:2 if "transformer" in paths else 1]:
+    pairs = (("fast", "spacy-cnn"), ("accurate", "transformer"))[:2 if "transformer" in paths else 1]
+    pairs += (("fast" + REF_SUFFIX, "spacy-cnn" + REF_SUFFIX),) if "spacy_ref" in paths else ()
+    for prof, model in pairs:
         for suffix, order in (("", (model, "graph-names")), (" (graph names first)", ("graph-names", model))):
             merged = [merge_mentions([(2, preds[order[0]][i]), (1, preds[order[1]][i])]) for i in range(len(test))]
             sc = score_spans([d.mentions for d in test], merged)
@@ -381,16 +397,20 @@ def main() -> None:
         from nlp.ner.vote import vote_mentions
 
         gold = [d.mentions for d in test]
-        rules = {"accurate (weighted vote)": ([1, 1, 2], 2), "accurate (equal vote 2 of 3)": ([1, 1, 1], 2)}
-        for rule, (weights, need) in rules.items():
-            voted = [vote_mentions([preds["graph-names"][i], preds["spacy-cnn"][i], preds["transformer"][i]], need,
+        rules = {"accurate (weighted vote)": ([1, 1, 2], 2, "spacy-cnn"),
+                 "accurate (equal vote 2 of 3)": ([1, 1, 1], 2, "spacy-cnn")}
+        if "spacy_ref" in paths:
+            rules["accurate" + REF_SUFFIX + " (weighted vote)"] = ([1, 1, 2], 2, "spacy-cnn" + REF_SUFFIX)
+        for rule, (weights, need, cnn) in rules.items():
+            voted = [vote_mentions([preds["graph-names"][i], preds[cnn][i], preds["transformer"][i]], need,
                                    weights) for i in range(len(test))]
             for name, lo in ((rule, 0), (f"{rule}, test abstracts 151-500", 150)):
                 if lo >= len(test):
                     continue
                 sc = score_spans(gold[lo:], voted[lo:])
                 bc5[name] = {"micro": sc.micro.as_dict(), **{lab: prf.as_dict() for lab, prf in sc.by_label},
-                             "docs_per_s_ner_only": round(len(test) / sum(secs.values()), 1)}
+                             "docs_per_s_ner_only": round(len(test) / sum(secs[k] for k in (
+                                 "graph-names", cnn, "transformer")), 1)}
                 log(f"  {name} F1 {bc5[name]['micro']['f1']}")
             preds[rule] = voted
         if len(test) > 150:
@@ -420,10 +440,11 @@ def main() -> None:
         result["throughput"] = {}
         chosen = ["graph-names"] + [base for base in ("fast", "accurate") if any(p.startswith(base) for p in bc5)]
         chosen += ["accurate-fp32"] if "accurate" in chosen else []  # the default precision vs all-fp32, side by side
+        chosen += [p + REF_SUFFIX for p in ("fast", "accurate") if p in chosen and "spacy_ref" in paths]
         runs: dict[str, list[dict]] = {}
         for rep in range(1 if a.quick else 3):  # interleaved repeats: the machine is noisy, report the median
             for prof in chosen:
-                for procs in ((1,) if prof.endswith("-fp32") else (1, 2)):
+                for procs in ((1,) if prof.endswith("-fp32") or prof == "accurate" + REF_SUFFIX else (1, 2)):
                     log(f"throughput {prof} x{procs} (run {rep + 1})")
                     runs.setdefault(f"{prof} x{procs}", []).append(
                         throughput(prof, paths, 40 if a.quick else 500, a.threads, procs))

@@ -41,7 +41,8 @@ def split(corpus: str, name: str):
 def train_model(corpus: str, kind: str, epochs: int, use_dev: bool = True, max_length: int = 256,
                 threads: int = 2, limit: int = 0, lr: float = 0.0,
                 name: str = "", max_steps: int = 0, encoder: str = "", device: str = "cpu",
-                batch_size: int = 0, eval_on: str = "", eval_limit: int = 0) -> Path:
+                batch_size: int = 0, eval_on: str = "", eval_limit: int = 0, cnn_width: int = 96,
+                cnn_depth: int = 4) -> Path:
     """Train on train(+dev) for a fixed number of epochs (no dev left for early stopping)."""
     from nlp.ner import TrainConfig, train_ner
 
@@ -57,7 +58,7 @@ def train_model(corpus: str, kind: str, epochs: int, use_dev: bool = True, max_l
                   f"{time.time() - t0:.0f}s", flush=True)
 
     cfg = TrainConfig(kind=kind, epochs=epochs, max_length=max_length, stride=32, threads=threads, learning_rate=lr,
-                      max_steps=max_steps, encoder=encoder, device=device,
+                      max_steps=max_steps, encoder=encoder, device=device, cnn_width=cnn_width, cnn_depth=cnn_depth,
                       batch_size=batch_size or (16 if kind == "transformer" else (8 if corpus == "bc5cdr" else 32)))
     report = train_ner(docs, out, cfg, progress=log)
     print(f"[{corpus}-{kind}] done in {report.seconds}s -> {out}", flush=True)
@@ -92,6 +93,8 @@ if __name__ == "__main__":
     ap.add_argument("--name", default="", help="output dir name under benchmarks/.models (default CORPUS-KIND)")
     ap.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (transformer only)")
     ap.add_argument("--batch-size", type=int, default=0, help="0 = 16 for transformers, 8/32 for spaCy")
+    ap.add_argument("--cnn-width", type=int, default=96, help="spaCy only: tok2vec width")
+    ap.add_argument("--cnn-depth", type=int, default=4, help="spaCy only: tok2vec CNN layers")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after N updates (smoke runs)")
     ap.add_argument("--eval", dest="eval_on", choices=["", "dev", "test"], default="",
                     help="after training, score the model alone on this split and write eval-SPLIT.json beside it")
@@ -99,4 +102,4 @@ if __name__ == "__main__":
     a = ap.parse_args()
     train_model(a.corpus, a.kind, a.epochs, not a.no_dev, a.max_length, a.threads, a.limit, a.lr, a.name,
                 max_steps=a.max_steps, encoder=a.encoder, device=a.device, batch_size=a.batch_size,
-                eval_on=a.eval_on, eval_limit=a.eval_limit)
+                eval_on=a.eval_on, eval_limit=a.eval_limit, cnn_width=a.cnn_width, cnn_depth=a.cnn_depth)

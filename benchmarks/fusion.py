@@ -222,8 +222,9 @@ def run(args) -> dict:
             for fusion in fusions:
                 knowledge = None if fusion == "none" else Knowledge(
                     store=stores[graph], linker=linkers[graph], embeddings=embs[graph], facts_per_entity=2, max_facts=4)
-                settings = TrainSettings(epochs=size["epochs"], batch_size=16, learning_rate=args.lr, seed=seed,
-                                         patience=2, device=args.device)
+                settings = TrainSettings(epochs=args.epochs or size["epochs"], batch_size=16, learning_rate=args.lr,
+                                         seed=seed, patience=args.patience, device=args.device,
+                                         class_weight=args.class_weight if task != "ner" else "none")
                 work = work_root / f"{task}-{fusion}-{seed}"
                 n_train, n_test = size[task]
                 t0 = time.perf_counter()
@@ -244,6 +245,8 @@ def run(args) -> dict:
                 _write_partial(args, results)
     return {"config": {"quick": args.quick, "smoke": args.smoke, "sizes": size, "seeds": seeds, "device": args.device,
                        "encoder": Path(encoder).name, "lr": args.lr,
+                       "epochs": args.epochs or size["epochs"], "patience": args.patience,
+                       "class_weight": args.class_weight, "threads": torch.get_num_threads(),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
             "summary": summarise(results), "runs": results}
 
@@ -291,6 +294,10 @@ def main() -> None:
     pr.add_argument("--encoder", default="")
     pr.add_argument("--lr", type=float, default=5e-5)
     pr.add_argument("--threads", type=int, default=0)
+    pr.add_argument("--epochs", type=int, default=0, help="0 = the size's default (SIZES)")
+    pr.add_argument("--patience", type=int, default=2, help="epochs without dev gain before stopping")
+    pr.add_argument("--class-weight", default="none", choices=["none", "balanced"],
+                    help="classification tasks: balanced = loss weighted by n / (k * count) per class")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
     argv = sys.argv[1:]
     if not argv or argv[0] not in ("prepare", "run", "-h", "--help"):

@@ -47,6 +47,8 @@ class FusedModel(nn.Module):
             self.kg_gate = nn.Linear(2 * hidden, hidden)
             nn.init.constant_(self.kg_gate.bias, -1.0)  # start mostly closed: fine-tuning begins near the encoder
         self.dropout = nn.Dropout(config.dropout)
+        # per-class loss weights for single-label training (set by the trainer; not saved: inference ignores them)
+        self.register_buffer("loss_weights", None, persistent=False)
         n_out = 2 if config.head == "span" else len(config.labels)
         self.head = nn.Linear(hidden, n_out)
 
@@ -129,7 +131,7 @@ class FusedModel(nn.Module):
             out["logits"] = logits
             if "labels" in batch:
                 if head == "sequence":
-                    out["loss"] = nn.functional.cross_entropy(logits, batch["labels"])
+                    out["loss"] = nn.functional.cross_entropy(logits, batch["labels"], weight=self.loss_weights)
                 else:
                     out["loss"] = nn.functional.binary_cross_entropy_with_logits(logits, batch["labels"].float())
         else:

@@ -52,6 +52,17 @@ def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowled
     return model, tokenizer, InputBuilder(tokenizer, model.config, knowledge, model.entity_row)
 
 
+def balanced_weights(label_ids: Sequence[int], n_labels: int):
+    """n / (k * count) per class (sklearn's "balanced"); a class absent from training gets weight 1."""
+    import torch
+
+    counts = [0] * n_labels
+    for i in label_ids:
+        counts[i] += 1
+    n = len(label_ids)
+    return torch.tensor([n / (n_labels * c) if c else 1.0 for c in counts], dtype=torch.float32)
+
+
 def train_classifier(
     examples: Sequence[TextExample],
     out_dir: str | Path,
@@ -82,6 +93,10 @@ def train_classifier(
         return builder.sequence(e.text, label, e.pair)
 
     train_items = [item(e) for e in examples]
+    if settings.class_weight not in ("none", "balanced"):
+        raise FusionError(f"Unknown class weighting '{settings.class_weight}'. Choose none or balanced.")
+    if settings.class_weight == "balanced" and not multi:
+        model.loss_weights = balanced_weights([index.get(e.labels[0], 0) for e in examples], len(labels))
     dev_items = [item(e) for e in dev if multi or e.labels[0] in index]
     key = "micro_f1" if multi else "macro_f1"
     score = (lambda m: sequence_scores(m, dev_items, device=settings.device)[key]) if dev_items else None

@@ -27,6 +27,7 @@ class TrainSettings:
     max_steps: int = 0  # 0 = no limit
     threads: int = 0
     device: str = "cpu"
+    class_weight: str = "none"  # single-label classification: "balanced" weighs each class by n / (k * count)
 
 
 @dataclass(frozen=True)

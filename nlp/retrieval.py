@@ -249,7 +249,7 @@ class NameSimilarity:
                                 None)
 
 
-def name_similarity(ws: Workspace | str | Path, store: GraphStore, embedder: Embedder | None = None,
+def name_similarity(ws: Workspace | str | Path, embedder: Embedder | None = None,
                     k: int = 10) -> NameSimilarity | None:
     """A :class:`NameSimilarity` over the workspace's entity-name index (built by `kgnlp index`); None when
     the workspace has no usable entity index (then linking stays with exact/alias rules)."""

@@ -40,7 +40,7 @@ def ner(
         from cli.commands.ingest import profile_layers, profile_similarity, profile_vote
 
         layers = profile_layers(profile, model, graph)
-        similar = profile_similarity(profile, conn.ws_path, graph) if has_ws else None
+        similar = profile_similarity(profile, conn.ws_path) if has_ws else None
         try:
             analysis = Extractor.for_store(graph, extra_ner=layers, vote=profile_vote(layers),
                                            similar=similar).analyse([content])[0]

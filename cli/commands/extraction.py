@@ -32,6 +32,8 @@ def train_ner_cmd(
     device: Annotated[str, typer.Option(
         "--device", help="auto (a CUDA GPU when PyTorch sees one), cpu, cuda or cuda:N. Transformers only.")] = "auto",
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
+    cnn_width: Annotated[int, typer.Option("--cnn-width", min=8, help="spaCy only: CNN width (smaller = faster).")] = 96,
+    cnn_depth: Annotated[int, typer.Option("--cnn-depth", min=1, help="spaCy only: CNN layers (fewer = faster).")] = 4,
     fusion: Annotated[Optional[str], typer.Option(
         "--fusion", help="Train a graph-fused transformer instead: none, facts, embeddings or both "
         "(uses the workspace graph and its KG embeddings).")] = None,
@@ -57,7 +59,7 @@ def train_ner_cmd(
         return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
                          encoder=str(encoder) if encoder else "", max_length=max_length,
-                         device=device)
+                         device=device, cnn_width=cnn_width, cnn_depth=cnn_depth)
     show = not (quiet or as_json)
     report = _train_with_bar(train_ner, train_docs, out_dir, config, dev_docs, show)
     model = load_ner_model(out_dir)

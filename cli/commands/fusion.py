@@ -40,11 +40,16 @@ def _knowledge(workspace: Path, fusion: str, need: bool):
     return Knowledge(store=store, embeddings=embeddings), store
 
 
-def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int):
+def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int,
+              class_weight: str = "none"):
     from fusion.train import TrainSettings
 
     return TrainSettings(epochs=epochs, batch_size=batch_size, accumulate=accumulate, learning_rate=lr, seed=seed,
-                         max_steps=max_steps, patience=patience)
+                         max_steps=max_steps, patience=patience, class_weight=class_weight)
+
+
+ClassWeightOpt = Annotated[str, typer.Option(
+    "--class-weight", help="none, or balanced: weigh each class's loss by n / (k * count) (skewed labels).")]
 
 
 def _run_training(fn, quiet: bool):
@@ -78,6 +83,7 @@ def train_classify_cmd(
     seed: Annotated[int, typer.Option("--seed")] = 13,
     patience: Annotated[int, typer.Option("--patience", min=1, help="Epochs without dev gain before stopping.")] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
+    class_weight: ClassWeightOpt = "none",
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -94,7 +100,7 @@ def train_classify_cmd(
     knowledge, _ = _knowledge(workspace, fusion, False)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
                        fact_mode=fact_mode, inject_layer=inject_layer, max_length=max_length)
-    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience)
+    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight)
     report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
                                                        settings=settings, progress=cb), quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
@@ -115,6 +121,7 @@ def train_qa_cmd(
     seed: Annotated[int, typer.Option("--seed")] = 13,
     patience: Annotated[int, typer.Option("--patience", min=1)] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=0)] = 0,
+    class_weight: ClassWeightOpt = "none",
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -129,7 +136,7 @@ def train_qa_cmd(
 
     examples, kind = read_qa(data)
     knowledge, _ = _knowledge(workspace, fusion, False)
-    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience)
+    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length)
         fn = lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731

@@ -47,7 +47,7 @@ def ingest(
 
             seeded = read_seed(seed, schema)
             graph.add(seeded.triples, seeded.entities)
-        similar = profile_similarity(profile, ws, graph)
+        similar = profile_similarity(profile, ws)
         try:
             with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
                 report = ingest_documents(graph, docs, schema, layers, progress=update, processes=processes,
@@ -119,14 +119,14 @@ def profile_layers(profile: str | None, model, store=None) -> list:
     return layers
 
 
-def profile_similarity(profile: str | None, ws, graph):
+def profile_similarity(profile: str | None, ws):
     """The accurate profile links mentions the rules cannot by embedding similarity over the workspace's
     entity-name index (`kgnlp index`); None for other profiles or without an index."""
     if profile != "accurate" or ws is None:
         return None
     from nlp.retrieval import name_similarity
 
-    return name_similarity(ws, graph)
+    return name_similarity(ws)
 
 
 def profile_vote(layers: list) -> float:

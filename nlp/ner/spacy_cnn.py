@@ -118,8 +118,10 @@ def train_spacy_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path, conf
     started = time.perf_counter()
     fix_random_seed(config.seed)
     rng = random.Random(config.seed)
+    if config.cnn_width < 8 or config.cnn_depth < 1:
+        raise NLPError(f"CNN width must be >= 8 and depth >= 1 (got {config.cnn_width} and {config.cnn_depth}).")
     nlp = spacy.blank("en")
-    ner = nlp.add_pipe("ner")
+    ner = nlp.add_pipe("ner", config={"model": {"tok2vec": {"width": config.cnn_width, "depth": config.cnn_depth}}})
     labels = sorted({m.label for d in train_docs for m in d.mentions})
     if not labels:
         raise NLPError("The training data has no entity mentions. Check the file and --format.")

@@ -24,6 +24,8 @@ class TrainConfig:
     stride: int = 32
     threads: int = 0  # torch threads; 0 = leave as is
     device: str = "auto"  # transformer only: auto (CUDA when PyTorch sees a GPU), cpu, cuda, cuda:N
+    cnn_width: int = 96  # spaCy only: tok2vec width (spaCy's default 96)
+    cnn_depth: int = 4  # spaCy only: tok2vec CNN layers (spaCy's default 4)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -42,10 +42,12 @@ def test_train_ner_json_reports_eval(app, tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["train", "ner", "--data", str(FIX / "tiny.jsonl"), "--format", "jsonl",
                               "--kind", "spacy", "--out", str(tmp_path / "m"), "--dev", str(FIX / "tiny.jsonl"),
-                              "--epochs", "1", "--max-steps", "2", "--json"])
+                              "--epochs", "1", "--max-steps", "2", "--cnn-width", "48", "--cnn-depth", "2", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout.strip().splitlines()[-1])
     assert data["kind"] == "spacy" and data["eval"]["on"] == "dev"
+    marker = json.loads((tmp_path / "m" / "kgnlp_ner.json").read_text())
+    assert (marker["config"]["cnn_width"], marker["config"]["cnn_depth"]) == (48, 2)
     assert set(data["eval"]["micro"]) >= {"precision", "recall", "f1"}
     assert (tmp_path / "m" / "kgnlp_ner.json").exists()
 

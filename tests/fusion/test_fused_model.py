@@ -141,3 +141,36 @@ def test_three_training_steps_lower_the_loss(tmp_path, tiny_encoder, tiny_store,
     # resuming a finished run does nothing more and keeps the step count
     again = train_fused(FusedModel.load(tmp_path / "out"), items, tmp_path / "out", settings, tokenizer=tok)
     assert again.steps == 3 and again.epochs_run == 3
+
+
+def test_balanced_weights_follow_class_counts():
+    from fusion.tasks import balanced_weights
+
+    w = balanced_weights([0, 0, 0, 1], 3)  # 4 examples, 3 classes; class 2 absent
+    assert torch.allclose(w, torch.tensor([4 / 9, 4 / 3, 1.0]))
+
+
+def test_class_weights_change_the_loss_and_are_not_saved(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
+    from fusion.data import TextExample
+    from fusion.tasks import train_classifier
+
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    batch = to_batch(model, [b.sequence(t, 1) for t in TEXTS])
+    model.eval()
+    with torch.no_grad():
+        plain = model(batch)["loss"].item()
+        model.loss_weights = torch.tensor([1.0, 3.0])  # every row is class 1: the weighted mean is unchanged ...
+        same = model(batch)["loss"].item()
+        mixed = to_batch(model, [b.sequence(TEXTS[0], 0), b.sequence(TEXTS[1], 1)])
+        weighted = model(mixed)["loss"].item()
+        model.loss_weights = None
+        unweighted = model(mixed)["loss"].item()
+    assert same == pytest.approx(plain, abs=1e-6) and weighted != pytest.approx(unweighted, abs=1e-6)
+    examples = [TextExample(t, ("good" if i % 4 else "bad",)) for i, t in enumerate(TEXTS * 4)]
+    cfg = FusionConfig(head="sequence", labels=("_",), fusion="none", max_length=48)
+    settings = TrainSettings(epochs=1, batch_size=4, max_steps=1, class_weight="balanced")
+    train_classifier(examples, tmp_path / "m", cfg, encoder=tiny_encoder, settings=settings, dev=examples[:2])
+    assert "loss_weights" not in FusedModel.load(tmp_path / "m").state_dict()
+    with pytest.raises(Exception, match="class weighting"):
+        train_classifier(examples, tmp_path / "n", cfg, encoder=tiny_encoder,
+                         settings=TrainSettings(max_steps=1, class_weight="inverse"), dev=examples[:2])

@@ -149,9 +149,9 @@ def test_name_similarity_links_a_variant_to_an_indexed_entity_of_the_same_type(w
     from nlp.retrieval import name_similarity
 
     ws, store = ws_store
-    assert name_similarity(ws, store, embedder=embedder) is None  # no index yet: rules only
+    assert name_similarity(ws, embedder=embedder) is None  # no index yet: rules only
     update_indexes(ws, store, embedder=embedder, kinds=["entities"])
-    similar = name_similarity(ws, store, embedder=embedder)
+    similar = name_similarity(ws, embedder=embedder)
     try:
         hit = similar("metformin hydrochloride", "Chemical")
         assert hit is not None and hit[0] == "chem:metformin" and 0.5 < hit[1] < 1.0
@@ -174,8 +174,8 @@ def test_name_similarity_prefetch_answers_a_batch_with_one_encode_and_the_same_a
     ws, store = ws_store
     update_indexes(ws, store, embedder=embedder, kinds=["entities"])
     pairs = [("metformin hydrochloride", "Chemical"), ("type two diabetes", "Disease"), ("aspirin tablets", "Chemical")]
-    one = name_similarity(ws, store, embedder=embedder)
-    batched = name_similarity(ws, store, embedder=embedder)
+    one = name_similarity(ws, embedder=embedder)
+    batched = name_similarity(ws, embedder=embedder)
     calls = []
     real = embedder.encode
 

@@ -160,3 +160,14 @@ def test_inference_precision_bf16_runs_under_autocast_and_fp32_does_not(tmp_path
     monkeypatch.setenv("KGNLP_PRECISION", "int4")
     with pytest.raises(NLPError, match="Choose auto, fp32 or bf16"):
         tr.inference_precision(None)
+
+
+def test_spacy_cnn_size_is_configurable_and_saved(tmp_path):
+    docs = read_labelled_jsonl(FIX / "tiny.jsonl")
+    train_ner(docs, tmp_path / "m", TrainConfig(kind="spacy", epochs=1, max_steps=1, batch_size=2,
+                                                cnn_width=32, cnn_depth=1))
+    layer = load_ner_model(tmp_path / "m")
+    tok2vec = layer.nlp.config["components"]["ner"]["model"]["tok2vec"]
+    assert (tok2vec["width"], tok2vec["depth"]) == (32, 1)
+    with pytest.raises(NLPError, match="width"):
+        train_ner(docs, tmp_path / "bad", TrainConfig(kind="spacy", epochs=1, max_steps=1, cnn_width=4))
