@@ -1,6 +1,10 @@
-"""Inference speed of fused NER on CPU: none | facts | embeddings | both, same weights, same texts, one run.
+"""Inference speed of fused models on CPU: none | facts | embeddings | both, same weights, same texts, one run.
 
-    python benchmarks/fusion_speed.py [--quick] [--docs N] [--threads 2] [--rounds 2]
+    python benchmarks/fusion_speed.py [--quick] [--docs N] [--threads 2] [--rounds 2]     # NER (BC5CDR)
+    python benchmarks/fusion_speed.py --task pubmedqa [--docs N]                          # yes/no/maybe classifier
+
+``--task pubmedqa`` times the sequence head over the official PubMedQA test questions (question + abstract,
+256 tokens): building each input (linking, fact lookup, masks) plus the forward pass, per variant.
 
 Needs the prepared biomedical graph and TransE embeddings (``python benchmarks/fusion.py prepare``). Every
 variant is a ``FusedNER`` built from the default encoder with the SAME weights (seeded, untrained: inference
@@ -66,6 +70,87 @@ def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max
     return out
 
 
+def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256) -> dict:
+    """``{fusion: (model, builder)}`` for the yes/no/maybe head, one set of weights as in :func:`build_variants`."""
+    import torch
+
+    from fusion.config import FusionConfig
+    from fusion.examples import InputBuilder, Knowledge
+    from fusion.tasks import prepare
+
+    store, linker, emb = load_graph(prepared)
+    torch.manual_seed(seed)
+    cfg = FusionConfig(head="sequence", labels=("maybe", "no", "yes"), fusion="both", max_length=max_length,
+                       max_facts=4, dropout=0.0)
+    ref, tokenizer, _ = prepare(None, cfg, Knowledge(store=store, linker=linker, embeddings=emb))
+    torch.nn.init.normal_(ref.kg_gate.weight, std=0.05)
+    state = ref.state_dict()
+    out = {}
+    for fusion in variants:
+        knowledge = None if fusion == "none" else Knowledge(store=store, linker=linker, embeddings=emb,
+                                                            facts_per_entity=2, max_facts=4)
+        if fusion == "both":
+            model = ref
+        else:
+            torch.manual_seed(seed)
+            model, _, _ = prepare(None, cfg.with_(fusion=fusion), knowledge)
+            model.load_state_dict({k: v for k, v in state.items() if k in model.state_dict()})
+        model.eval()
+        out[fusion] = (model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
+    return out
+
+
+def pubmedqa_main(args, prepared: Path) -> None:
+    import json as _json
+
+    import torch
+
+    from fusion.data import read_pubmedqa
+    from fusion.predict import outputs
+
+    torch.set_num_threads(args.threads)
+    test_ids = set(_json.loads((prepared / "test_ground_truth.json").read_text()))
+    examples = read_pubmedqa(prepared / "ori_pqal.json", test_ids)[: args.docs or (40 if args.quick else 500)]
+    warm = read_pubmedqa(prepared / "ori_pqal.json", set(_json.loads((prepared / "ori_pqal.json").read_text()))
+                         - test_ids)[:16]
+    variants = [v for v in args.variants.split(",") if v]
+    models = build_sequence_variants(prepared, variants)
+
+    def run(name, exs):
+        model, builder = models[name]
+        items = [builder.sequence(e.text, None, e.pair) for e in exs]
+        with torch.no_grad():
+            return items, outputs(model, items, 32, "cpu")
+
+    for name in variants:
+        run(name, warm)
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    sizes: dict[str, dict] = {}
+    load_before = os.getloadavg()
+    for r in range(args.rounds):
+        for name in (variants if r % 2 == 0 else variants[::-1]):
+            models[name][1].clear()
+            t = time.perf_counter()
+            items, _ = run(name, examples)
+            times[name].append(time.perf_counter() - t)
+            sizes[name] = {"tokens_per_input": round(sum(map(len, items)) / len(items), 1),
+                           "inputs_with_knowledge": sum(1 for it in items if any(it.entity_rows)
+                                                        or any(f >= 0 for f in it.fact_of))}
+            print(f"round {r + 1} {name:10s} {len(examples) / times[name][-1]:7.1f} questions/s", file=sys.stderr,
+                  flush=True)
+    best = {v: min(ts) for v, ts in times.items()}
+    ratio = {v: round(best[v] / best["none"], 3) for v in variants} if "none" in best else {}
+    print(json.dumps({"task": "pubmedqa", "questions": len(examples), "threads": args.threads, "rounds": args.rounds,
+                      "questions_per_s": {v: round(len(examples) / best[v], 2) for v in variants},
+                      "ratio_vs_none": ratio,
+                      "ratio_vs_none_per_round": {v: [round(t / n, 3) for t, n in zip(times[v], times["none"])]
+                                                  for v in variants} if ratio else {},
+                      "seconds": {v: [round(t, 3) for t in ts] for v, ts in times.items()},
+                      "goal_1_3x": {v: ratio[v] <= 1.3 for v in ratio if v != "none"}, "inputs": sizes,
+                      "load_avg_before": [round(x, 2) for x in load_before],
+                      "load_avg_after": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__}))
+
+
 def clear_caches(ner) -> None:
     """Forget every text, entity and fact the variant's knowledge has seen (a cold start for a timed pass)."""
     b = ner._builder
@@ -119,8 +204,16 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--task", default="ner", choices=["ner", "pubmedqa"])
     args = p.parse_args()
     prepared = Path(args.prepared)
+    if args.task == "pubmedqa":
+        if not (prepared / "bio.db").exists() or not (prepared / "ori_pqal.json").exists():
+            print(f"fusion_speed: no prepared graph at {prepared}; run `python benchmarks/fusion.py prepare` first.",
+                  file=sys.stderr)
+            sys.exit(2)
+        pubmedqa_main(args, prepared)
+        return
     if not (prepared / "bio.db").exists() or not (prepared / "emb-bio").exists() \
             or not (prepared / "CDR_TestSet.PubTator.txt").exists():
         print(f"fusion_speed: no prepared graph at {prepared}; run `python benchmarks/fusion.py prepare` first.",
