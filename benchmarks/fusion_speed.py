@@ -39,51 +39,18 @@ def load_graph(prepared: Path):
     return store, NameLinker.from_store(store), KGEmbeddings.load(prepared / "emb-bio")
 
 
-def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max_length: int = 128) -> dict:
-    """``{fusion: FusedNER}`` sharing one set of weights (the ``both`` model's, fusion layers dropped where
-    unused), each with its own knowledge object over the same store, linker and embeddings."""
+def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0) -> dict:
+    """``{fusion: (model, InputBuilder)}`` sharing one set of weights (the ``both`` model's, fusion layers dropped
+    where unused), each with its own knowledge object over the same store, linker and embeddings."""
     import torch
 
-    from fusion.config import FusionConfig
     from fusion.examples import InputBuilder, Knowledge
-    from fusion.ner import FusedNER
     from fusion.tasks import prepare
 
     store, linker, emb = load_graph(prepared)
     torch.manual_seed(seed)
-    cfg = FusionConfig(head="token", labels=tuple(labels), fusion="both", max_length=max_length, dropout=0.0)
-    ref, tokenizer, _ = prepare(None, cfg, Knowledge(store=store, linker=linker, embeddings=emb))
+    ref, tokenizer, _ = prepare(None, cfg.with_(fusion="both"), Knowledge(store=store, linker=linker, embeddings=emb))
     torch.nn.init.normal_(ref.kg_gate.weight, std=0.05)  # open the gate a little so the embeddings path matters
-    state = ref.state_dict()
-    out = {}
-    for fusion in variants:
-        knowledge = None if fusion == "none" else Knowledge(store=store, linker=linker, embeddings=emb,
-                                                            facts_per_entity=2, max_facts=4)
-        if fusion == "both":
-            model = ref
-        else:
-            torch.manual_seed(seed)
-            model, _, _ = prepare(None, cfg.with_(fusion=fusion), knowledge)
-            model.load_state_dict({k: v for k, v in state.items() if k in model.state_dict()})
-        model.eval()
-        out[fusion] = FusedNER(model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
-    return out
-
-
-def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256) -> dict:
-    """``{fusion: (model, builder)}`` for the yes/no/maybe head, one set of weights as in :func:`build_variants`."""
-    import torch
-
-    from fusion.config import FusionConfig
-    from fusion.examples import InputBuilder, Knowledge
-    from fusion.tasks import prepare
-
-    store, linker, emb = load_graph(prepared)
-    torch.manual_seed(seed)
-    cfg = FusionConfig(head="sequence", labels=("maybe", "no", "yes"), fusion="both", max_length=max_length,
-                       max_facts=4, dropout=0.0)
-    ref, tokenizer, _ = prepare(None, cfg, Knowledge(store=store, linker=linker, embeddings=emb))
-    torch.nn.init.normal_(ref.kg_gate.weight, std=0.05)
     state = ref.state_dict()
     out = {}
     for fusion in variants:
@@ -98,6 +65,24 @@ def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, ma
         model.eval()
         out[fusion] = (model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
     return out
+
+
+def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max_length: int = 128) -> dict:
+    """``{fusion: FusedNER}`` over :func:`shared_variants`."""
+    from fusion.config import FusionConfig
+    from fusion.ner import FusedNER
+
+    cfg = FusionConfig(head="token", labels=tuple(labels), max_length=max_length, dropout=0.0)
+    return {f: FusedNER(m, b) for f, (m, b) in shared_variants(prepared, cfg, variants, seed).items()}
+
+
+def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256) -> dict:
+    """``{fusion: (model, builder)}`` for the yes/no/maybe head over :func:`shared_variants`."""
+    from fusion.config import FusionConfig
+
+    cfg = FusionConfig(head="sequence", labels=("maybe", "no", "yes"), max_length=max_length, max_facts=4,
+                       dropout=0.0)
+    return shared_variants(prepared, cfg, variants, seed)
 
 
 def pubmedqa_main(args, prepared: Path) -> None:
