@@ -44,6 +44,8 @@ def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: in
               class_weight: str = "none"):
     from fusion.train import TrainSettings
 
+    if class_weight not in ("none", "balanced"):
+        raise typer.BadParameter(f"'{class_weight}': choose none or balanced.", param_hint="--class-weight")
     return TrainSettings(epochs=epochs, batch_size=batch_size, accumulate=accumulate, learning_rate=lr, seed=seed,
                          max_steps=max_steps, patience=patience, class_weight=class_weight)
 

@@ -32,7 +32,8 @@ def test_train_then_classify_from_stdin(tmp_path, tiny_encoder):
     runner = CliRunner()
     app = _app()
     res = runner.invoke(app, ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"), "--encoder",
-                              str(tiny_encoder), "--epochs", "1", "--json", "--quiet", "-w", str(tmp_path / "ws")])
+                              str(tiny_encoder), "--epochs", "1", "--class-weight", "balanced", "--json", "--quiet",
+                              "-w", str(tmp_path / "ws")])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout.strip().splitlines()[-1])["labels"] == ["negative", "positive"]
     res = runner.invoke(app, ["classify", "-", "--model", str(tmp_path / "m"), "--json", "-w", str(tmp_path / "ws")],
@@ -59,3 +60,12 @@ def test_fusion_without_workspace_is_a_clear_error(tmp_path, tiny_encoder):
                                       "--fusion", "facts", "-w", str(tmp_path / "missing"), "--quiet"])
     assert res.exit_code != 0
     assert "does not exist" in str(res.exception)
+
+
+def test_unknown_class_weight_is_refused_before_training(tmp_path, tiny_encoder):
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"text": "x", "label": "a"}))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--class-weight", "inverse", "--quiet"])
+    assert res.exit_code == 2 and "--class-weight" in res.output
+    assert not (tmp_path / "m").exists()
