@@ -60,6 +60,7 @@ class EntityLinker:
         self._vecs: dict[str, object] = {}  # name -> unit vector, so no name is embedded twice
         # (surface, label) -> (best (entity id, score) or None, rows indexed when it was computed, vector)
         self._nearest_cache: dict[tuple[str, str], tuple[tuple[str, float] | None, int, object]] = {}
+        self._abbrevs: dict[str, dict[str, str]] = {}  # text -> abbreviation map, from the last prefetch_docs
         self.add(entities)
 
     @classmethod
@@ -82,7 +83,7 @@ class EntityLinker:
         return self._entities.get(entity_id)
 
     def link(self, text: str, mentions: Sequence[Mention]) -> Linked:
-        abbrevs = abbreviation_map(text)
+        abbrevs = self._abbrevs.pop(text) if text in self._abbrevs else abbreviation_map(text)
         todo = [m for m in mentions if not m.entity_id]
         # one batched embedding lookup for every surface the rules cannot answer
         self.prefetch([(m.text, m.label) for m in todo], abbrevs)
@@ -117,9 +118,10 @@ class EntityLinker:
         if not (self.use_embeddings and self._rows):
             return
         need = []
+        self._abbrevs = {text: abbreviation_map(text) for text, _ in docs}  # link() takes them, not again
         for text, mentions in docs:
             need += self._needing_embeddings([(m.text, m.label) for m in mentions if not m.entity_id],
-                                             abbreviation_map(text))
+                                             self._abbrevs[text])
         self._fetch(list(dict.fromkeys(need)))
 
     def _needing_embeddings(self, items, abbrevs) -> list[tuple[str, str]]:

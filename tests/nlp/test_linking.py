@@ -126,7 +126,7 @@ def test_cached_nearest_answers_see_entities_added_later_and_nothing_is_embedded
     assert len(enc.names) == len(set(enc.names))  # every name embedded once
 
 
-def test_prefetch_docs_embeds_a_batch_once_and_links_exactly_as_one_by_one():
+def test_prefetch_docs_embeds_a_batch_once_and_links_exactly_as_one_by_one(monkeypatch):
     docs = ["Patients on acetylsalicylic acid tablets had atrial fibrillation (AF).",
             "Aspirin dose and the non-steroidal drugs; fibrillation of the atria.",
             "Unknown compound XR-17 and fibrillation of the atria again."]
@@ -150,4 +150,9 @@ def test_prefetch_docs_embeds_a_batch_once_and_links_exactly_as_one_by_one():
     enc.calls.clear()
     batched.prefetch_docs(list(zip(docs, mentions)))
     assert len(enc.calls) == 1 and len(enc.calls[0]) == 5  # every surface the rules cannot answer, once
+    import nlp.entity_linker as el
+
+    seen, real = [], el.abbreviation_map
+    monkeypatch.setattr(el, "abbreviation_map", lambda text: seen.append(text) or real(text))
     assert [batched.link(t, ms) for t, ms in zip(docs, mentions)] == expected
+    assert seen == []  # the abbreviation maps found by prefetch_docs are reused, not recomputed
