@@ -57,8 +57,12 @@ def model_dir(corpus: str, kind: str, quick: bool, epochs: int) -> Path | None:
     if not quick and kind == "transformer" and corpus != "bc5cdr":
         return None  # only trained when there was CPU time for it (see BENCHMARKS.md)
     log(f"training {name}")
+    size = {}
+    if corpus == "bc5cdr" and kind == "spacy" and not quick:  # the size and epochs benchmarks/cnn_grid.py chose on dev
+        size, epochs = {"cnn_width": 48, "cnn_depth": 2}, 11
     return train_model(corpus, kind, epochs, use_dev=True, max_length=128 if quick else 256,
-                       limit=40 if quick else 0, name=name, max_steps=6 if quick and kind == "transformer" else 0)
+                       limit=40 if quick else 0, name=name, max_steps=6 if quick and kind == "transformer" else 0,
+                       **size)
 
 
 def kb_from(docs):
