@@ -277,6 +277,8 @@ def _default_encoder() -> Path:
 
 
 def main() -> None:
+    from fusion.train import CLASS_WEIGHTS
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     pp = sub.add_parser("prepare")
@@ -296,7 +298,7 @@ def main() -> None:
     pr.add_argument("--threads", type=int, default=0)
     pr.add_argument("--epochs", type=int, default=0, help="0 = the size's default (SIZES)")
     pr.add_argument("--patience", type=int, default=2, help="epochs without dev gain before stopping")
-    pr.add_argument("--class-weight", default="none", choices=["none", "balanced"],
+    pr.add_argument("--class-weight", default="none", choices=CLASS_WEIGHTS,
                     help="classification tasks: balanced = loss weighted by n / (k * count) per class")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
     argv = sys.argv[1:]

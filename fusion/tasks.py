@@ -10,7 +10,7 @@ from fusion.config import FusionConfig
 from fusion.data import SpanExample, TextExample
 from fusion.errors import FusionError
 from fusion.examples import InputBuilder, Knowledge
-from fusion.train import Progress, TrainResult, TrainSettings, train_fused
+from fusion.train import CLASS_WEIGHTS, Progress, TrainResult, TrainSettings, train_fused
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,8 @@ def train_classifier(
     labels come from the data. Early stopping on dev macro-F1 (micro-F1 for multilabel)."""
     from fusion.predict import sequence_scores
 
+    if settings.class_weight not in CLASS_WEIGHTS:
+        raise FusionError(f"Unknown class weighting '{settings.class_weight}'. Choose {' or '.join(CLASS_WEIGHTS)}.")
     examples = list(examples)
     if dev is None:
         examples, dev = split_dev(examples, dev_fraction, settings.seed)
@@ -93,8 +95,6 @@ def train_classifier(
         return builder.sequence(e.text, label, e.pair)
 
     train_items = [item(e) for e in examples]
-    if settings.class_weight not in ("none", "balanced"):
-        raise FusionError(f"Unknown class weighting '{settings.class_weight}'. Choose none or balanced.")
     if settings.class_weight == "balanced" and not multi:
         model.loss_weights = balanced_weights([index.get(e.labels[0], 0) for e in examples], len(labels))
     dev_items = [item(e) for e in dev if multi or e.labels[0] in index]

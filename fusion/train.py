@@ -27,7 +27,10 @@ class TrainSettings:
     max_steps: int = 0  # 0 = no limit
     threads: int = 0
     device: str = "cpu"
-    class_weight: str = "none"  # single-label classification: "balanced" weighs each class by n / (k * count)
+    class_weight: str = "none"  # one of CLASS_WEIGHTS; "balanced" weighs each class by n / (k * count)
+
+
+CLASS_WEIGHTS = ("none", "balanced")  # single-label classification losses (fusion.tasks.train_classifier)
 
 
 @dataclass(frozen=True)

@@ -83,10 +83,10 @@ class EntityLinker:
         return self._entities.get(entity_id)
 
     def link(self, text: str, mentions: Sequence[Mention]) -> Linked:
-        abbrevs = self._abbrevs.pop(text) if text in self._abbrevs else abbreviation_map(text)
-        todo = [m for m in mentions if not m.entity_id]
-        # one batched embedding lookup for every surface the rules cannot answer
-        self.prefetch([(m.text, m.label) for m in todo], abbrevs)
+        abbrevs = self._abbrevs.pop(text, None)
+        if abbrevs is None:  # not prefetched with its batch (prefetch_docs): one embedding batch for this text
+            abbrevs = abbreviation_map(text)
+            self.prefetch([(m.text, m.label) for m in mentions if not m.entity_id], abbrevs)
         seen: dict[tuple[str, str], Candidate] = {}
         created: dict[str, Entity] = {}
         out = []

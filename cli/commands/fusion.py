@@ -42,10 +42,10 @@ def _knowledge(workspace: Path, fusion: str, need: bool):
 
 def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int,
               class_weight: str = "none"):
-    from fusion.train import TrainSettings
+    from fusion.train import CLASS_WEIGHTS, TrainSettings
 
-    if class_weight not in ("none", "balanced"):
-        raise typer.BadParameter(f"'{class_weight}': choose none or balanced.", param_hint="--class-weight")
+    if class_weight not in CLASS_WEIGHTS:
+        raise typer.BadParameter(f"'{class_weight}': choose {' or '.join(CLASS_WEIGHTS)}.", param_hint="--class-weight")
     return TrainSettings(epochs=epochs, batch_size=batch_size, accumulate=accumulate, learning_rate=lr, seed=seed,
                          max_steps=max_steps, patience=patience, class_weight=class_weight)
 
