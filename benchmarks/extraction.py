@@ -362,11 +362,11 @@ def main() -> None:
         log(f"BC5CDR NER {prof}")
         bc5[prof], preds[prof] = ner_scores(profile_layer(prof, paths, kb), test)
         if prof == "transformer-fp32":  # side by side with the default (bf16 matrix products on this CPU)
-            from nlp.models import inference_precision
+            from nlp.models import matmul_precision
 
             dflt = [{(m.start, m.end, m.label) for m in ps} for ps in preds["transformer"]]
             full = [{(m.start, m.end, m.label) for m in ps} for ps in preds[prof]]
-            bc5[prof]["default_precision_here"] = inference_precision(None)
+            bc5[prof]["default_precision_here"] = matmul_precision(None)
             bc5[prof]["spans_differing_from_default"] = sum(len(x ^ y) for x, y in zip(dflt, full))
             bc5[prof]["spans_default"] = sum(map(len, dflt))
             bc5[prof]["speed_ratio_default_vs_fp32"] = round(

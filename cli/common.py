@@ -25,6 +25,9 @@ WorkspaceOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or chatter.")]
+PrecisionOpt = Annotated[str, typer.Option(
+    "--precision", help="Transformer training arithmetic: auto (bf16 matrix products on CPUs with AMX or "
+    "AVX512-BF16, fp32 elsewhere), fp32 or bf16. Default: $KGNLP_PRECISION, else auto.")]
 StoreOpt = Annotated[str, typer.Option("--store", help="Backend: embedded, rdf or neo4j.")]
 UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="KGNLP_NEO4J_URI", help="Bolt URI for --store neo4j.")]
 UserOpt = Annotated[str, typer.Option("--user", envvar="KGNLP_NEO4J_USER", help="Bolt user for --store neo4j.")]

@@ -28,6 +28,7 @@ class TrainSettings:
     threads: int = 0
     device: str = "cpu"
     class_weight: str = "none"  # one of CLASS_WEIGHTS; "balanced" weighs each class by n / (k * count)
+    precision: str = ""  # "" ($KGNLP_PRECISION, else auto), auto, fp32 or bf16: see nlp.models.matmul_precision
 
 
 CLASS_WEIGHTS = ("none", "balanced")  # single-label classification losses (fusion.tasks.train_classifier)
@@ -102,6 +103,10 @@ def train_fused(
     from safetensors.torch import load_file, save_file
     from transformers import get_linear_schedule_with_warmup
 
+    from nlp.models import matmul_autocast, matmul_precision
+
+    device_type = settings.device.split(":")[0]
+    precision = matmul_precision(settings.precision, device_type)  # a bad value fails before any work
     if not train:
         raise FusionError("No training examples. Check the --data file (one JSON object per line).")
     if settings.threads:
@@ -135,7 +140,8 @@ def train_fused(
         running, n = 0.0, 0
         for b, idx in enumerate(length_batches(train, settings.batch_size, rng)):
             batch = to_batch(model, [train[i] for i in idx], settings.device)
-            loss = model(batch)["loss"]
+            with matmul_autocast(precision, device_type):
+                loss = model(batch)["loss"]
             (loss / settings.accumulate).backward()
             running = loss.item() if n == 0 else 0.9 * running + 0.1 * loss.item()
             n += 1

@@ -68,23 +68,24 @@ def encoder_path(path: str | Path | None) -> Path:
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-def inference_precision(choice: str | None, device_type: str = "cpu") -> str:
-    """``fp32`` or ``bf16`` for inference. ``choice`` (else ``$KGNLP_PRECISION``, else ``auto``): ``auto`` runs
-    the matrix products in bfloat16 (autocast; weights, layer norms and softmax stay fp32) on a CPU with native
-    bf16 (AMX or AVX512-BF16), where it is ~1.7x faster and changes well under 1 % of predicted spans
-    (BENCHMARKS.md); fp32 elsewhere. ``fp32`` gives bit-for-bit the trained model's own arithmetic. Used by
-    the transformer NER layer and the name encoder."""
+def matmul_precision(choice: str | None, device_type: str = "cpu") -> str:
+    """``fp32`` or ``bf16`` for a transformer's matrix products. ``choice`` (else ``$KGNLP_PRECISION``, else
+    ``auto``): ``auto`` runs them in bfloat16 (autocast; weights, layer norms and softmax stay fp32) on a CPU with
+    native bf16 (AMX or AVX512-BF16), where inference is ~1.7x faster and changes well under 1 % of predicted
+    spans, and a training step ~1.7x faster (BENCHMARKS.md); fp32 elsewhere (GPUs train in fp32/TF32). ``fp32``
+    gives bit-for-bit the trained model's own arithmetic. Used by the transformer NER layer, the name encoder
+    and the transformer NER trainer (mixed precision: the weights and the optimiser stay fp32)."""
     choice = (choice or os.environ.get("KGNLP_PRECISION") or "auto").strip().lower()
     if choice not in PRECISIONS:
-        raise NLPError(f"Unknown precision '{choice}' (KGNLP_PRECISION or precision=). Choose auto, fp32 or bf16.")
+        raise NLPError(f"Unknown precision '{choice}' (--precision, KGNLP_PRECISION or precision=). Choose auto, fp32 or bf16.")
     if choice != "auto":
         return choice
     return "bf16" if device_type == "cpu" and _native_cpu_bf16() else "fp32"
 
 
-def inference_autocast(choice: str | None, device_type: str = "cpu"):
-    """The context to run inference in: bf16 autocast when :func:`inference_precision` says bf16, else none."""
-    if inference_precision(choice, device_type) != "bf16":
+def matmul_autocast(choice: str | None, device_type: str = "cpu"):
+    """The context to run a forward pass in: bf16 autocast when :func:`matmul_precision` says bf16, else none."""
+    if matmul_precision(choice, device_type) != "bf16":
         from contextlib import nullcontext
 
         return nullcontext()

@@ -11,7 +11,7 @@ class NameEncoder:
     def __init__(self, path: str | Path | None = None, batch_size: int = 64, max_length: int = 32,
                  precision: str | None = None) -> None:
         self._path = path
-        self.precision = precision  # None: $KGNLP_PRECISION, else auto (nlp.models.inference_precision)
+        self.precision = precision  # None: $KGNLP_PRECISION, else auto (nlp.models.matmul_precision)
         self._model = None
         self._tokenizer = None
         self.batch_size = batch_size
@@ -42,11 +42,11 @@ class NameEncoder:
             self._load()
         if not names:
             return np.zeros((0, self.dim), dtype="float32")
-        from nlp.models import inference_autocast
+        from nlp.models import matmul_autocast
 
         out = []
         order = sorted(range(len(names)), key=lambda i: len(names[i]))
-        with torch.inference_mode(), inference_autocast(self.precision):  # pooling below stays fp32
+        with torch.inference_mode(), matmul_autocast(self.precision):  # pooling below stays fp32
             for i in range(0, len(order), self.batch_size):
                 idx = order[i:i + self.batch_size]
                 batch = self._tokenizer([names[j] for j in idx], padding=True, truncation=True,

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, JsonOpt, QuietOpt, WorkspaceOpt, emit, workspace
+from cli.common import DEFAULT_WORKSPACE, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, emit, workspace
 from cli.console import err, out
 
 
@@ -34,6 +34,7 @@ def train_ner_cmd(
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
     cnn_width: Annotated[int, typer.Option("--cnn-width", min=8, help="spaCy only: CNN width (smaller = faster).")] = 96,
     cnn_depth: Annotated[int, typer.Option("--cnn-depth", min=1, help="spaCy only: CNN layers (fewer = faster).")] = 4,
+    precision: PrecisionOpt = "",
     fusion: Annotated[Optional[str], typer.Option(
         "--fusion", help="Train a graph-fused transformer instead: none, facts, embeddings or both "
         "(uses the workspace graph and its KG embeddings).")] = None,
@@ -50,16 +51,19 @@ def train_ner_cmd(
     from nlp.ner.evaluate import evaluate_ner
     from nlp.ner.training import training_device
 
+    from nlp.models import matmul_precision
+
     device = training_device("transformer" if fusion is not None else kind, device)  # before any data is read
+    matmul_precision(precision, device.split(":")[0])  # an unknown --precision fails here too
     train_docs = load_labelled(data, fmt)
     dev_docs = load_labelled(dev, fmt) if dev else None
     if fusion is not None:
         _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps,
-                     max_length, ws_path, as_json or quiet, as_json, device)
+                     max_length, ws_path, as_json or quiet, as_json, device, precision)
         return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
                          encoder=str(encoder) if encoder else "", max_length=max_length,
-                         device=device, cnn_width=cnn_width, cnn_depth=cnn_depth)
+                         device=device, cnn_width=cnn_width, cnn_depth=cnn_depth, precision=precision)
     show = not (quiet or as_json)
     report = _train_with_bar(train_ner, train_docs, out_dir, config, dev_docs, show)
     model = load_ner_model(out_dir)
@@ -84,7 +88,7 @@ def train_ner_cmd(
 
 
 def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,
-                 ws_path, quiet: bool, as_json: bool, device: str = "cpu") -> None:
+                 ws_path, quiet: bool, as_json: bool, device: str = "cpu", precision: str = "") -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
     from cli.console import progress_bar
     from fusion.errors import FusionError
@@ -103,7 +107,8 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
             from kg.embeddings import load_embeddings
 
             embeddings = load_embeddings(ws.path)
-    settings = TrainSettings(epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps, device=device)
+    settings = TrainSettings(epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps, device=device,
+                             precision=precision)
     try:
         with progress_bar("train ner (fused)", enabled=not quiet) as update:
             report = train_fused_ner(train_docs, out_dir, fusion=fusion, encoder=encoder, store=store,

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import JsonOpt, QuietOpt, WorkspaceOpt, read_text_arg
+from cli.common import JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, read_text_arg
 
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
@@ -41,13 +41,15 @@ def _knowledge(workspace: Path, fusion: str, need: bool):
 
 
 def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int,
-              class_weight: str = "none"):
+              class_weight: str = "none", precision: str = ""):
     from fusion.train import CLASS_WEIGHTS, TrainSettings
+    from nlp.models import matmul_precision
 
     if class_weight not in CLASS_WEIGHTS:
         raise typer.BadParameter(f"'{class_weight}': choose {' or '.join(CLASS_WEIGHTS)}.", param_hint="--class-weight")
+    matmul_precision(precision)  # an unknown --precision fails before any data is read
     return TrainSettings(epochs=epochs, batch_size=batch_size, accumulate=accumulate, learning_rate=lr, seed=seed,
-                         max_steps=max_steps, patience=patience, class_weight=class_weight)
+                         max_steps=max_steps, patience=patience, class_weight=class_weight, precision=precision)
 
 
 ClassWeightOpt = Annotated[str, typer.Option(
@@ -86,6 +88,7 @@ def train_classify_cmd(
     patience: Annotated[int, typer.Option("--patience", min=1, help="Epochs without dev gain before stopping.")] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
     class_weight: ClassWeightOpt = "none",
+    precision: PrecisionOpt = "",
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -98,11 +101,11 @@ def train_classify_cmd(
     from fusion.data import read_classification
     from fusion.tasks import train_classifier
 
+    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
     examples, multi = read_classification(data)
     knowledge, _ = _knowledge(workspace, fusion, False)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
                        fact_mode=fact_mode, inject_layer=inject_layer, max_length=max_length)
-    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight)
     report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
                                                        settings=settings, progress=cb), quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
@@ -124,6 +127,7 @@ def train_qa_cmd(
     patience: Annotated[int, typer.Option("--patience", min=1)] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=0)] = 0,
     class_weight: ClassWeightOpt = "none",
+    precision: PrecisionOpt = "",
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -136,9 +140,9 @@ def train_qa_cmd(
     from fusion.data import read_qa
     from fusion.tasks import train_classifier, train_span_qa
 
+    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
     examples, kind = read_qa(data)
     knowledge, _ = _knowledge(workspace, fusion, False)
-    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length)
         fn = lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731

@@ -9,6 +9,7 @@ from typing import Sequence
 
 from nlp.errors import NLPError
 from nlp.formats.records import LabelledDoc
+from nlp.models import matmul_autocast, matmul_precision
 from nlp.ner.evaluate import evaluate_ner
 from nlp.ner.model_dir import write_marker
 from nlp.ner.training import (EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress,
@@ -59,6 +60,7 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
+    precision = matmul_precision(config.precision, device.split(":")[0])  # a bad value fails before any work
     if device.startswith("cuda"):
         torch.set_float32_matmul_precision("high")  # TF32 matrix products on GPUs that have them
     random.seed(config.seed)
@@ -102,7 +104,8 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
                 ids[r, :len(i_row)] = torch.tensor(i_row)
                 labs[r, :len(l_row)] = torch.tensor(l_row)
                 mask[r, :len(i_row)] = 1
-            loss = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labs.to(device)).loss
+            with matmul_autocast(precision, device.split(":")[0]):
+                loss = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labs.to(device)).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -130,7 +133,8 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
     report = TrainReport(str(out), "transformer", tuple(labels), epoch, early.best_epoch,
                          round(time.perf_counter() - started, 1), len(train_docs), early.scores, tuple(history))
     write_marker(out, "transformer", labels, {"max_length": config.max_length, "stride": config.stride,
-                                              "config": config.as_dict(), "report": report.as_dict()})
+                                              "config": config.as_dict(), "train_precision": precision,
+                                              "report": report.as_dict()})
     return report
 
 

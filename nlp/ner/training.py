@@ -26,6 +26,7 @@ class TrainConfig:
     device: str = "auto"  # transformer only: auto (CUDA when PyTorch sees a GPU), cpu, cuda, cuda:N
     cnn_width: int = 96  # spaCy only: tok2vec width (spaCy's default 96)
     cnn_depth: int = 4  # spaCy only: tok2vec CNN layers (spaCy's default 4)
+    precision: str = ""  # transformer only: "" ($KGNLP_PRECISION, else auto), auto, fp32 or bf16 (nlp.models)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Sequence
 
 from kg.records import Mention
-from nlp.models import inference_autocast
+from nlp.models import matmul_autocast
 from nlp.ner.model_dir import read_marker
 from nlp.ner.windows import best_window, decode_words, encode, windows
 
@@ -41,7 +41,7 @@ class TransformerNER:
         self.stride = stride
         self.batch_size = batch_size
         self.merge_adjacent = merge_adjacent  # IO decoding: "B-X B-X" on adjacent words is one entity
-        self.precision = precision  # None: $KGNLP_PRECISION, else "auto" (see inference_precision)
+        self.precision = precision  # None: $KGNLP_PRECISION, else "auto" (see matmul_precision)
 
     @classmethod
     def load(cls, path: str | Path, max_length: int | None = None, stride: int | None = None,
@@ -77,7 +77,7 @@ class TransformerNER:
         pad_id = self.tokenizer.pad_token_id or 0
         jobs.sort(key=lambda j: j[2] - j[1])  # similar lengths together: less padding
         device = next(self.model.parameters()).device
-        with torch.inference_mode(), inference_autocast(self.precision, device.type):
+        with torch.inference_mode(), matmul_autocast(self.precision, device.type):
             for i in range(0, len(jobs), self.batch_size):
                 batch = jobs[i:i + self.batch_size]
                 width = max(e - s for _, s, e in batch) + 2

@@ -132,3 +132,12 @@ def test_ingest_starts_no_spacy_workers_beside_a_transformer_kind_layer(tmp_path
     finally:
         store.close()
     assert seen == [True, False]
+
+
+def test_unknown_training_precision_is_a_one_line_error_before_data_is_read(tmp_path):
+    missing = str(tmp_path / "no-such-file.jsonl")  # the precision is checked first, so this is never opened
+    for cmd in (("train", "ner", "--kind", "transformer"), ("train", "ner", "--fusion", "none"),
+                ("train", "classify"), ("train", "qa")):
+        proc = kgnlp(*cmd, "--data", missing, "--out", str(tmp_path / "m"), "--precision", "fp8")
+        assert proc.returncode == 1 and "Unknown precision 'fp8'" in proc.stderr, cmd
+        assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "m").exists()

@@ -174,3 +174,25 @@ def test_class_weights_change_the_loss_and_are_not_saved(tmp_path, tiny_encoder,
     with pytest.raises(Exception, match="class weighting"):
         train_classifier(examples, tmp_path / "n", cfg, encoder=tiny_encoder,
                          settings=TrainSettings(max_steps=1, class_weight="inverse"), dev=examples[:2])
+
+
+@pytest.mark.parametrize("choice", ["fp32", "bf16"])
+def test_fused_training_precision_sets_autocast(tmp_path, tiny_encoder, tiny_store, tiny_embeddings, monkeypatch,
+                                                choice):
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "both")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 2)]
+    seen = []
+    forward = FusedModel.forward
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(FusedModel, "forward", spy)
+    settings = TrainSettings(epochs=1, batch_size=2, max_steps=2, seed=1, precision=choice)
+    result = train_fused(model, items, tmp_path / "out", settings, tokenizer=tok)
+    assert result.steps == 2 and seen and set(seen) == {choice == "bf16"}
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    with pytest.raises(Exception, match="Unknown precision 'fp8'"):
+        train_fused(model, items, tmp_path / "bad", TrainSettings(max_steps=1, precision="fp8"), tokenizer=tok)
+    assert not (tmp_path / "bad").exists()

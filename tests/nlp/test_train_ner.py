@@ -125,7 +125,7 @@ def test_device_choice_is_checked_before_training(tmp_path, tiny_encoder, monkey
     assert not (tmp_path / "t").exists() and not (tmp_path / "s").exists()
 
 
-def test_inference_precision_bf16_runs_under_autocast_and_fp32_does_not(tmp_path, tiny_encoder, monkeypatch):
+def test_matmul_precision_bf16_runs_under_autocast_and_fp32_does_not(tmp_path, tiny_encoder, monkeypatch):
     import torch
 
     from nlp import models as tr
@@ -154,12 +154,12 @@ def test_inference_precision_bf16_runs_under_autocast_and_fp32_does_not(tmp_path
     layer.predict(TEXTS[:1])
     assert set(seen) == {False}  # the environment variable is obeyed when no precision is given
     monkeypatch.setattr(tr, "_native_cpu_bf16", lambda: False)
-    assert tr.inference_precision("auto") == "fp32" and tr.inference_precision("auto", "cuda") == "fp32"
+    assert tr.matmul_precision("auto") == "fp32" and tr.matmul_precision("auto", "cuda") == "fp32"
     monkeypatch.setattr(tr, "_native_cpu_bf16", lambda: True)
-    assert tr.inference_precision("auto") == "bf16" and tr.inference_precision("auto", "cuda") == "fp32"
+    assert tr.matmul_precision("auto") == "bf16" and tr.matmul_precision("auto", "cuda") == "fp32"
     monkeypatch.setenv("KGNLP_PRECISION", "int4")
     with pytest.raises(NLPError, match="Choose auto, fp32 or bf16"):
-        tr.inference_precision(None)
+        tr.matmul_precision(None)
 
 
 def test_spacy_cnn_size_is_configurable_and_saved(tmp_path):
@@ -171,3 +171,31 @@ def test_spacy_cnn_size_is_configurable_and_saved(tmp_path):
     assert (tok2vec["width"], tok2vec["depth"]) == (32, 1)
     with pytest.raises(NLPError, match="width"):
         train_ner(docs, tmp_path / "bad", TrainConfig(kind="spacy", epochs=1, max_steps=1, cnn_width=4))
+
+
+@pytest.mark.parametrize("choice", ["fp32", "bf16"])
+def test_transformer_training_precision_sets_autocast_and_is_recorded(tmp_path, tiny_encoder, monkeypatch, choice):
+    import json
+
+    import torch
+    from transformers import BertForTokenClassification
+
+    seen = []
+    forward = BertForTokenClassification.forward
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(BertForTokenClassification, "forward", spy)
+    docs = read_labelled_jsonl(FIX / "tiny.jsonl")
+    report = train_ner(docs, tmp_path / "m", TrainConfig(kind="transformer", epochs=1, max_steps=2, batch_size=2,
+                                                         max_length=32, stride=8, encoder=tiny_encoder,
+                                                         precision=choice))
+    assert seen and set(seen) == {choice == "bf16"}  # only training forwards ran (no dev set)
+    assert report.epochs_run == 1 and all(h["loss"] == h["loss"] for h in report.history)  # finite, not NaN
+    assert json.loads((tmp_path / "m" / "kgnlp_ner.json").read_text())["train_precision"] == choice
+    with pytest.raises(NLPError, match="Unknown precision 'fp8'"):
+        train_ner(docs, tmp_path / "bad", TrainConfig(kind="transformer", epochs=1, max_steps=1,
+                                                      encoder=tiny_encoder, precision="fp8"))
+    assert not (tmp_path / "bad").exists()
