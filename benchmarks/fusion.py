@@ -198,6 +198,7 @@ def run(args) -> dict:
     from kg.embeddings import KGEmbeddings
     from kg.stores.sqlite import SQLiteStore
     from nlp.formats.pubtator import read_pubtator
+    from nlp.models import matmul_precision
 
     prepared = Path(args.prepared)
     if not (prepared / "prepared.json").exists():
@@ -224,7 +225,8 @@ def run(args) -> dict:
                     store=stores[graph], linker=linkers[graph], embeddings=embs[graph], facts_per_entity=2, max_facts=4)
                 settings = TrainSettings(epochs=args.epochs or size["epochs"], batch_size=16, learning_rate=args.lr,
                                          seed=seed, patience=args.patience, device=args.device,
-                                         class_weight=args.class_weight if task != "ner" else "none")
+                                         class_weight=args.class_weight if task != "ner" else "none",
+                                         precision=args.precision)
                 work = work_root / f"{task}-{fusion}-{seed}"
                 n_train, n_test = size[task]
                 t0 = time.perf_counter()
@@ -247,6 +249,7 @@ def run(args) -> dict:
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
                        "class_weight": args.class_weight, "threads": torch.get_num_threads(),
+                       "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
             "summary": summarise(results), "runs": results}
 
@@ -300,6 +303,8 @@ def main() -> None:
     pr.add_argument("--patience", type=int, default=2, help="epochs without dev gain before stopping")
     pr.add_argument("--class-weight", default="none", choices=CLASS_WEIGHTS,
                     help="classification tasks: balanced = loss weighted by n / (k * count) per class")
+    pr.add_argument("--precision", default="", help="training arithmetic: auto, fp32 or bf16 (default: "
+                    "$KGNLP_PRECISION, else auto; runs before 2026-11-29 trained in fp32)")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
     argv = sys.argv[1:]
     if not argv or argv[0] not in ("prepare", "run", "-h", "--help"):

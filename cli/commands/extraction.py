@@ -49,12 +49,10 @@ def train_ner_cmd(
     from nlp.formats import load_labelled
     from nlp.ner import TrainConfig, load_ner_model, train_ner
     from nlp.ner.evaluate import evaluate_ner
-    from nlp.ner.training import training_device
-
-    from nlp.models import matmul_precision
+    from nlp.ner.training import training_device, training_precision
 
     device = training_device("transformer" if fusion is not None else kind, device)  # before any data is read
-    matmul_precision(precision, device.split(":")[0])  # an unknown --precision fails here too
+    training_precision("transformer" if fusion is not None else kind, precision, device)  # so is --precision
     train_docs = load_labelled(data, fmt)
     dev_docs = load_labelled(dev, fmt) if dev else None
     if fusion is not None:

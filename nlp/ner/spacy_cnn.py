@@ -16,7 +16,7 @@ from nlp.formats.records import LabelledDoc
 from nlp.ner.evaluate import evaluate_ner
 from nlp.ner.model_dir import read_marker, write_marker
 from nlp.ner.training import (EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress,
-                              training_device)
+                              training_device, training_precision)
 
 CHUNK = 50_000  # characters per piece of a very long text; spaCy's CNN needs no more context
 
@@ -114,6 +114,7 @@ def train_spacy_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path, conf
     from spacy.util import fix_random_seed, minibatch
 
     training_device("spacy", config.device)  # a GPU asked for is an error, not ignored
+    training_precision("spacy", config.precision)  # so is bf16
     progress = progress or no_progress
     started = time.perf_counter()
     fix_random_seed(config.seed)

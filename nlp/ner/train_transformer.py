@@ -9,11 +9,11 @@ from typing import Sequence
 
 from nlp.errors import NLPError
 from nlp.formats.records import LabelledDoc
-from nlp.models import matmul_autocast, matmul_precision
+from nlp.models import matmul_autocast
 from nlp.ner.evaluate import evaluate_ner
 from nlp.ner.model_dir import write_marker
 from nlp.ner.training import (EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress,
-                              resolve_device)
+                              resolve_device, training_precision)
 from nlp.ner.transformer import TransformerNER, check_local_dir, default_encoder_path
 from nlp.ner.windows import encode, windows, word_tags
 
@@ -60,7 +60,7 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
-    precision = matmul_precision(config.precision, device.split(":")[0])  # a bad value fails before any work
+    precision = training_precision("transformer", config.precision, device)  # a bad value fails before any work
     if device.startswith("cuda"):
         torch.set_float32_matmul_precision("high")  # TF32 matrix products on GPUs that have them
     random.seed(config.seed)

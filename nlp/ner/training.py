@@ -105,6 +105,22 @@ def training_device(kind: str, name: str) -> str:
     return resolve_device(name)
 
 
+def training_precision(kind: str, choice: str, device: str = "cpu") -> str:
+    """The arithmetic a ``kind`` of model trains in (``fp32`` or ``bf16``, see ``nlp.models.matmul_precision``).
+    The spaCy CNN trains in fp32 only: asking for bf16 by name is an error (``auto`` and the environment
+    variable are not)."""
+    from nlp.errors import NLPError
+    from nlp.models import matmul_precision
+
+    resolved = matmul_precision(choice, device.split(":")[0])  # an unknown value is an error for every kind
+    if kind == "spacy":
+        if (choice or "").strip().lower() == "bf16":
+            raise NLPError("--precision bf16: the spaCy CNN trains in fp32 only; the precision applies to "
+                           "--kind transformer.")
+        return "fp32"
+    return resolved
+
+
 def resolve_device(name: str) -> str:
     """``auto`` → ``cuda`` when PyTorch sees a GPU, else ``cpu``; a CUDA device that is not there is an error."""
     import torch

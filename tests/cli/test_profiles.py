@@ -141,3 +141,6 @@ def test_unknown_training_precision_is_a_one_line_error_before_data_is_read(tmp_
         proc = kgnlp(*cmd, "--data", missing, "--out", str(tmp_path / "m"), "--precision", "fp8")
         assert proc.returncode == 1 and "Unknown precision 'fp8'" in proc.stderr, cmd
         assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "m").exists()
+    proc = kgnlp("train", "ner", "--kind", "spacy", "--data", missing, "--out", str(tmp_path / "m"),
+                 "--precision", "bf16")
+    assert proc.returncode == 1 and "spaCy CNN trains in fp32 only" in proc.stderr and not (tmp_path / "m").exists()

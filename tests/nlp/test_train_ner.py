@@ -199,3 +199,13 @@ def test_transformer_training_precision_sets_autocast_and_is_recorded(tmp_path, 
         train_ner(docs, tmp_path / "bad", TrainConfig(kind="transformer", epochs=1, max_steps=1,
                                                       encoder=tiny_encoder, precision="fp8"))
     assert not (tmp_path / "bad").exists()
+
+
+def test_spacy_cnn_refuses_bf16_by_name_but_not_by_environment(tmp_path, monkeypatch):
+    docs = read_labelled_jsonl(FIX / "tiny.jsonl")
+    with pytest.raises(NLPError, match="trains in fp32 only"):
+        train_ner(docs, tmp_path / "m", TrainConfig(kind="spacy", epochs=1, max_steps=1, precision="bf16"))
+    assert not (tmp_path / "m").exists()
+    monkeypatch.setenv("KGNLP_PRECISION", "bf16")  # a global preference for transformers; the CNN ignores it
+    report = train_ner(docs, tmp_path / "m", TrainConfig(kind="spacy", epochs=1, max_steps=1, batch_size=2))
+    assert report.epochs_run == 1 and (tmp_path / "m" / "kgnlp_ner.json").exists()
