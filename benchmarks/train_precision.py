@@ -109,7 +109,8 @@ def main() -> None:
         fused = fused_trainer(Path(a.prepared), a.threads, work, a.quick)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {"benchmark": "train_precision", "quick": a.quick, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    result = {"benchmark": "train_precision", "quick": a.quick,
+              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "machine": {"cpus": os.cpu_count(), "threads": a.threads, "native_bf16": _native_cpu_bf16(),
                           "processor": platform.processor() or platform.machine(), "load_avg": os.getloadavg()},
               "ner_trainer": {"train_docs": len(train), "dev_docs": len(dev), "epochs": 1 if a.quick else a.epochs,

@@ -77,7 +77,8 @@ def matmul_precision(choice: str | None, device_type: str = "cpu") -> str:
     and the transformer NER trainer (mixed precision: the weights and the optimiser stay fp32)."""
     choice = (choice or os.environ.get("KGNLP_PRECISION") or "auto").strip().lower()
     if choice not in PRECISIONS:
-        raise NLPError(f"Unknown precision '{choice}' (--precision, KGNLP_PRECISION or precision=). Choose auto, fp32 or bf16.")
+        raise NLPError(f"Unknown precision '{choice}' (--precision, KGNLP_PRECISION or precision=). "
+                       "Choose auto, fp32 or bf16.")
     if choice != "auto":
         return choice
     return "bf16" if device_type == "cpu" and _native_cpu_bf16() else "fp32"
