@@ -72,8 +72,9 @@ def doc_counts(gold_docs, pred_docs):
     return np.array([[m.tp, m.fp, m.fn] for m in micros], dtype=np.int64)
 
 
-def f1(counts) -> float:
-    tp, fp, fn = counts.sum(axis=-2).T if counts.ndim == 3 else counts.sum(axis=0)
+def f1(counts):
+    """Micro F1 of (docs, 3) counts, or one per resample of (resamples, docs, 3) counts."""
+    tp, fp, fn = counts.sum(axis=-2).T
     return 2 * tp / (2 * tp + fp + fn)
 
 
