@@ -61,6 +61,7 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
     precision = training_precision("transformer", config.precision, device)  # a bad value fails before any work
+    device_type = device.split(":")[0]
     if device.startswith("cuda"):
         torch.set_float32_matmul_precision("high")  # TF32 matrix products on GPUs that have them
     random.seed(config.seed)
@@ -104,7 +105,7 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
                 ids[r, :len(i_row)] = torch.tensor(i_row)
                 labs[r, :len(l_row)] = torch.tensor(l_row)
                 mask[r, :len(i_row)] = 1
-            with matmul_autocast(precision, device.split(":")[0]):
+            with matmul_autocast(precision, device_type):
                 loss = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labs.to(device)).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
