@@ -111,7 +111,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     result = {"benchmark": "train_precision", "quick": a.quick,
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "machine": {"cpus": os.cpu_count(), "threads": a.threads, "native_bf16": matmul_precision("auto") == "bf16",
+              "machine": {"cpus": os.cpu_count(), "threads": a.threads,
+                          "native_bf16": matmul_precision("auto") == "bf16",
                           "processor": platform.processor() or platform.machine(), "load_avg": os.getloadavg()},
               "ner_trainer": {"train_docs": len(train), "dev_docs": len(dev), "epochs": 1 if a.quick else a.epochs,
                               **ner, "speedup_bf16": ratios(ner, "train_seconds"),
