@@ -6,8 +6,11 @@
 ``prepare`` builds one biomedical graph (BC5CDR *training-set* gold entities with their surface forms and
 chemical-induced-disease relations as CAUSES, plus Hetionet Compound/Disease/Side Effect/Symptom names and
 their edges from the 5k-per-type subset) in SQLite, trains TransE on it with ``kg.embeddings``, and copies the
-task data so ``run`` can go to a machine without the shared folder. The financial graph is the repo's
-``data/seed`` (a small fictional graph): Financial PhraseBank has no public graph here.
+task data so ``run`` can go to a machine without the shared folder. Financial PhraseBank has no public graph
+here: the financial graph is the repo's hand-written concept graph ``data/finance`` (financial measures with the
+direction that is good news, business events and what they signal, change words; schema in
+``data/finance/schema.toml``) plus ``data/seed`` (a small fictional graph). ``prepare --graphs fin`` rebuilds only
+that graph and its embeddings (runs before 2026-11-29 used ``data/seed`` alone).
 Last stdout line of ``run``: one JSON object with every figure.
 """
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DATA = Path("/work/shared/datasets")
+FIN_GRAPH = Path(__file__).resolve().parents[1] / "data" / "finance"
 HETIO_KINDS = {"Compound", "Disease", "Side Effect", "Symptom"}
 HETIO_RELS = {"CtD": "TREATS", "CpD": "PALLIATES", "CcSE": "CAUSES", "DpS": "PRESENTS", "CrC": "RESEMBLES",
               "DrD": "RESEMBLES"}
@@ -38,20 +42,39 @@ SIZES = {  # (train, eval) per task; eval for PubMedQA is taken from the officia
 
 
 # ---------------------------------------------------------------- prepare (CPU, once)
-def prepare(out: Path, emb_seconds: int) -> dict:
+def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin")) -> dict:
     from kg.embeddings import TrainConfig, train_embeddings
+    from kg.stores.sqlite import SQLiteStore
+
+    out.mkdir(parents=True, exist_ok=True)
+    info = json.loads((out / "prepared.json").read_text()) if (out / "prepared.json").exists() else {}
+    info.pop("graph_seconds", None)  # the one figure for both graphs of earlier prepares
+    for name in graphs:
+        started = time.perf_counter()
+        info.update(_bio_graph(out) if name == "bio" else _fin_graph(out))
+        info[f"{name}_graph_seconds"] = round(time.perf_counter() - started, 1)
+    for name in graphs:
+        store = SQLiteStore.open(out / f"{name}.db", create=False)
+        t0 = time.perf_counter()
+        res = train_embeddings(store, TrainConfig(model="transe", dim=32, epochs=60, seed=0, patience=2,
+                                                  max_seconds=emb_seconds))
+        res.embeddings.save(out / f"emb-{name}")
+        info[f"{name}_embedding_seconds"] = round(time.perf_counter() - t0, 1)
+        info[f"{name}_embedding_valid_mrr"] = res.embeddings.meta.valid_mrr
+        store.close()
+    (out / "prepared.json").write_text(json.dumps(info, indent=1))
+    return info
+
+
+def _bio_graph(out: Path) -> dict:
     from kg.records import Entity, Triple
-    from kg.seed import read_seed
     from kg.stores.sqlite import SQLiteStore
     from nlp.formats.pubtator import read_pubtator
 
-    out.mkdir(parents=True, exist_ok=True)
     for name in ("CDR_TrainingSet.PubTator.txt", "CDR_DevelopmentSet.PubTator.txt", "CDR_TestSet.PubTator.txt"):
         shutil.copy(DATA / "bc5cdr" / name, out / name)
     shutil.copy(DATA / "pubmedqa" / "ori_pqal.json", out / "ori_pqal.json")
     shutil.copy(DATA / "pubmedqa" / "test_ground_truth.json", out / "test_ground_truth.json")
-    shutil.copy(DATA / "financial-phrasebank" / "FinancialPhraseBank-v1.0" / "Sentences_50Agree.txt", out / "fpb.txt")
-    started = time.perf_counter()
     docs = read_pubtator(out / "CDR_TrainingSet.PubTator.txt")
     surfaces: dict[str, Counter] = defaultdict(Counter)
     kinds: dict[str, str] = {}
@@ -78,24 +101,30 @@ def prepare(out: Path, emb_seconds: int) -> dict:
             s, meta, t = line.rstrip("\n").split("\t")
             if meta in HETIO_RELS and s in hetio_kind and t in hetio_kind:
                 triples.add((s, HETIO_RELS[meta], t))
+    (out / "bio.db").unlink(missing_ok=True)
     bio = SQLiteStore.open(out / "bio.db")
     bio.add([Triple(h, r, t) for h, r, t in sorted(triples)], entities)
-    seed = read_seed(Path(__file__).resolve().parents[1] / "data" / "seed")
+    bio.close()
+    return {"bio_entities": len(entities), "bio_triples": len(triples)}
+
+
+def _fin_graph(out: Path) -> dict:
+    """``data/finance`` (concept graph) + ``data/seed`` in a fresh ``fin.db``; the schema is copied along."""
+    from kg.schema import load_schema
+    from kg.seed import read_seed
+    from kg.stores.sqlite import SQLiteStore
+
+    shutil.copy(DATA / "financial-phrasebank" / "FinancialPhraseBank-v1.0" / "Sentences_50Agree.txt", out / "fpb.txt")
+    shutil.copy(FIN_GRAPH / "schema.toml", out / "fin-schema.toml")
+    schema = load_schema(out / "fin-schema.toml")
+    parts = [read_seed(FIN_GRAPH, schema), read_seed(FIN_GRAPH.parent / "seed", schema)]
+    (out / "fin.db").unlink(missing_ok=True)
     fin = SQLiteStore.open(out / "fin.db")
-    fin.add(seed.triples, seed.entities)
-    graph_s = time.perf_counter() - started
-    info = {"bio_entities": len(entities), "bio_triples": len(triples), "fin_entities": len(seed.entities),
-            "fin_triples": len(seed.triples), "graph_seconds": round(graph_s, 1)}
-    for name, store in (("bio", bio), ("fin", fin)):
-        t0 = time.perf_counter()
-        res = train_embeddings(store, TrainConfig(model="transe", dim=32, epochs=60, seed=0, patience=2,
-                                                  max_seconds=emb_seconds))
-        res.embeddings.save(out / f"emb-{name}")
-        info[f"{name}_embedding_seconds"] = round(time.perf_counter() - t0, 1)
-        info[f"{name}_embedding_valid_mrr"] = res.embeddings.meta.valid_mrr
-        store.close()
-    (out / "prepared.json").write_text(json.dumps(info, indent=1))
-    return info
+    for part in parts:
+        fin.add(part.triples, part.entities)
+    fin.close()
+    return {"fin_graph": "data/finance + data/seed", "fin_entities": sum(len(p.entities) for p in parts),
+            "fin_triples": sum(len(p.triples) for p in parts)}
 
 
 # ---------------------------------------------------------------- tasks
@@ -196,6 +225,7 @@ def run(args) -> dict:
     from fusion.examples import Knowledge
     from fusion.train import TrainSettings
     from kg.embeddings import KGEmbeddings
+    from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
     from nlp.formats.pubtator import read_pubtator
     from nlp.models import matmul_precision
@@ -211,6 +241,7 @@ def run(args) -> dict:
     stores = {n: SQLiteStore.open(prepared / f"{n}.db", create=False) for n in ("bio", "fin")}
     linkers = {n: NameLinker.from_store(s) for n, s in stores.items()}
     embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in ("bio", "fin")}
+    schemas = {"bio": None, "fin": load_schema(prepared / "fin-schema.toml")}  # no file (old prepare): built-ins
     bc_train = read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt")
     bc_dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")
     bc_test = read_pubtator(prepared / "CDR_TestSet.PubTator.txt")
@@ -222,7 +253,8 @@ def run(args) -> dict:
             graph = "fin" if task == "fpb" else "bio"
             for fusion in fusions:
                 knowledge = None if fusion == "none" else Knowledge(
-                    store=stores[graph], linker=linkers[graph], embeddings=embs[graph], facts_per_entity=2, max_facts=4)
+                    store=stores[graph], linker=linkers[graph], embeddings=embs[graph], schema=schemas[graph],
+                    facts_per_entity=2, max_facts=4)
                 settings = TrainSettings(epochs=args.epochs or size["epochs"], batch_size=16, learning_rate=args.lr,
                                          seed=seed, patience=args.patience, device=args.device,
                                          class_weight=args.class_weight if task != "ner" else "none",
@@ -287,6 +319,7 @@ def main() -> None:
     pp = sub.add_parser("prepare")
     pp.add_argument("--out", default="benchmarks/.work/fusion")
     pp.add_argument("--embedding-seconds", type=int, default=120)
+    pp.add_argument("--graphs", default="bio,fin", help="which graphs to (re)build: bio, fin or both")
     pr = sub.add_parser("run")
     pr.add_argument("--prepared", default="benchmarks/.work/fusion")
     pr.add_argument("--embedding-seconds", type=int, default=120)
@@ -311,7 +344,10 @@ def main() -> None:
         argv = ["run", *argv]  # `python benchmarks/fusion.py [--quick]` is the run, like every benchmark
     args = p.parse_args(argv)
     if args.cmd == "prepare":
-        print(json.dumps(prepare(Path(args.out), args.embedding_seconds)))
+        graphs = tuple(g for g in args.graphs.split(",") if g)
+        if not graphs or set(graphs) - {"bio", "fin"}:
+            p.error(f"--graphs takes bio, fin or bio,fin, not {args.graphs!r}")
+        print(json.dumps(prepare(Path(args.out), args.embedding_seconds, graphs)))
         return
     print(json.dumps(run(args)))
 
