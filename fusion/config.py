@@ -31,6 +31,9 @@ class FusionConfig:
     max_facts: int = 4
     fact_budget: int = 64  # all fact tokens of one input together
     dropout: float = 0.1
+    # (relation, verb) for relations whose facts were put into words with a verb other than the built-in
+    # schema's (a user schema, e.g. data/finance/schema.toml): inference says facts the way training did
+    relation_verbs: tuple[tuple[str, str], ...] = ()
 
     @property
     def uses_facts(self) -> bool:
@@ -56,12 +59,35 @@ class FusionConfig:
             raise FusionError(f"inject_layer must be 0 (input embeddings) or a layer number, got {self.inject_layer}.")
         return self
 
+    def schema(self):
+        """The built-in schema with this model's ``relation_verbs``: the words its facts were trained in."""
+        from kg.schema import ANY, BUILTIN_RELATIONS, RelationType, Schema
+
+        if not self.relation_verbs:
+            return Schema()
+        rels = {r.name: r for r in BUILTIN_RELATIONS}
+        for name, verb in self.relation_verbs:
+            old = rels.get(name)
+            rels[name] = replace(old, verb=verb) if old else RelationType(name, (ANY,), (ANY,), verb)
+        return Schema(tuple(rels.values()))
+
+    def with_schema(self, schema) -> "FusionConfig":
+        """Remember the verbs of ``schema`` (None: the built-ins) that differ from the built-in schema's."""
+        from kg.schema import BUILTIN_RELATIONS
+
+        if schema is None:
+            return replace(self, relation_verbs=())
+        builtin = {r.name: r.verb for r in BUILTIN_RELATIONS}
+        return replace(self, relation_verbs=tuple((r.name, r.verb) for r in schema.relations
+                                                  if builtin.get(r.name) != r.verb))
+
     def with_(self, **changes: object) -> "FusionConfig":
         return replace(self, **changes)
 
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["labels"] = list(self.labels)
+        d["relation_verbs"] = [list(p) for p in self.relation_verbs]
         return d
 
     @classmethod
@@ -69,4 +95,5 @@ class FusionConfig:
         names = {f.name for f in fields(cls)}
         kw = {k: v for k, v in data.items() if k in names}
         kw["labels"] = tuple(kw.get("labels", ()))
+        kw["relation_verbs"] = tuple((str(n), str(v)) for n, v in kw.get("relation_verbs", ()))
         return cls(**kw).checked()

@@ -82,6 +82,14 @@ class Knowledge:
         return ctx
 
 
+def model_knowledge(model, store) -> "Knowledge | None":
+    """What a loaded fused ``model`` reads at inference: links and facts from ``store``, the facts put into
+    the words the model was trained with (``FusionConfig.relation_verbs``); None without a store or a path."""
+    if store is None or model.config.fusion == "none":
+        return None
+    return Knowledge(store=store, schema=model.config.schema())
+
+
 class InputBuilder:
     """Tokenises texts, looks up their knowledge and lays out fused inputs for one model configuration."""
 

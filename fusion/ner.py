@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 from fusion.config import FusionConfig
 from kg.records import Document, Mention
-from fusion.examples import IGNORE, InputBuilder, Knowledge
+from fusion.examples import IGNORE, InputBuilder, Knowledge, model_knowledge
 from fusion.tasks import TaskReport, prepare
 from fusion.train import Progress, TrainSettings, train_fused
 
@@ -98,6 +98,7 @@ def train_fused_ner(
     encoder: str | Path | None = None,
     store=None,
     embeddings=None,
+    schema=None,
     dev_docs: Sequence | None = None,
     settings: TrainSettings = TrainSettings(),
     max_length: int = 128,
@@ -108,13 +109,13 @@ def train_fused_ner(
     knowledge: Knowledge | None = None,
 ) -> TaskReport:
     """Train a fused BIO tagger on ``LabelledDoc``s (``nlp.formats.load_labelled``); early stopping on dev
-    entity micro-F1 when ``dev_docs`` are given. ``store``/``embeddings`` supply the graph (or pass a ready
-    ``knowledge``). The saved directory loads with ``FusedModel.load``."""
+    entity micro-F1 when ``dev_docs`` are given. ``store``/``embeddings`` supply the graph and ``schema`` the
+    words facts are said in (or pass a ready ``knowledge``). The saved directory loads with ``FusedModel.load``."""
     from nlp.ner.train_transformer import bio_labels
 
     labels = tuple(bio_labels(train_docs))
     if knowledge is None and fusion != "none":
-        knowledge = Knowledge(store=store, embeddings=embeddings)
+        knowledge = Knowledge(store=store, embeddings=embeddings, schema=schema)
     config = FusionConfig(head="token", labels=labels, fusion=fusion, fact_mode=fact_mode,
                           inject_layer=inject_layer, max_length=max_length)
     model, tokenizer, builder = prepare(encoder, config, knowledge)
@@ -154,7 +155,7 @@ class FusedNER:
 
         model = FusedModel.load(folder)
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        knowledge = Knowledge(store=store) if store is not None and model.config.fusion != "none" else None
+        knowledge = model_knowledge(model, store)
         return cls(model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
 
     def predict(self, texts: Sequence[str]) -> list[list[Mention]]:

@@ -105,12 +105,12 @@ class Classifier:
         """Load ``folder``; with a ``store`` the graph supplies links and facts, else only the model itself."""
         from transformers import AutoTokenizer
 
-        from fusion.examples import Knowledge
+        from fusion.examples import model_knowledge
         from fusion.model import FusedModel
 
         model = FusedModel.load(folder)
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        knowledge = Knowledge(store=store) if store is not None and model.config.fusion != "none" else None
+        knowledge = model_knowledge(model, store)
         return cls(model, tokenizer, knowledge)
 
     def classify(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> list[Prediction]:

@@ -81,12 +81,12 @@ class _SpanReader:
     def __init__(self, model_dir: Path, store) -> None:
         from transformers import AutoTokenizer
 
-        from fusion.examples import InputBuilder, Knowledge
+        from fusion.examples import InputBuilder, model_knowledge
         from fusion.model import FusedModel
 
         self.model = FusedModel.load(model_dir)
         tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-        knowledge = Knowledge(store=store) if store is not None and self.model.config.fusion != "none" else None
+        knowledge = model_knowledge(self.model, store)
         self.builder = InputBuilder(tokenizer, self.model.config, knowledge, self.model.entity_row)
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[ReadAnswer]:

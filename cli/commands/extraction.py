@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, emit, workspace
+from cli.common import DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, emit, workspace
 from cli.console import err, out
 
 
@@ -38,6 +38,7 @@ def train_ner_cmd(
     fusion: Annotated[Optional[str], typer.Option(
         "--fusion", help="Train a graph-fused transformer instead: none, facts, embeddings or both "
         "(uses the workspace graph and its KG embeddings).")] = None,
+    config: ConfigOpt = None,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -57,7 +58,7 @@ def train_ner_cmd(
     dev_docs = load_labelled(dev, fmt) if dev else None
     if fusion is not None:
         _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps,
-                     max_length, ws_path, as_json or quiet, as_json, device, precision)
+                     max_length, ws_path, as_json or quiet, as_json, device, precision, config)
         return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
                          encoder=str(encoder) if encoder else "", max_length=max_length,
@@ -86,7 +87,8 @@ def train_ner_cmd(
 
 
 def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,
-                 ws_path, quiet: bool, as_json: bool, device: str = "cpu", precision: str = "") -> None:
+                 ws_path, quiet: bool, as_json: bool, device: str = "cpu", precision: str = "",
+                 config: Path | None = None) -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
     from cli.console import progress_bar
     from fusion.errors import FusionError
@@ -95,11 +97,13 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
 
     if fusion not in ("none", "facts", "embeddings", "both"):
         raise FusionError(f"Unknown fusion '{fusion}'. Choose one of: none, facts, embeddings, both.")
-    store = embeddings = None
+    store = embeddings = schema = None
     if fusion != "none":
-        from cli.common import open_store, workspace
+        from cli.common import config_path, open_store, workspace
+        from kg.schema import load_schema
 
         ws = workspace(ws_path)
+        schema = load_schema(config_path(ws.path, config))
         store = open_store(ws)
         if fusion in ("embeddings", "both"):
             from kg.embeddings import load_embeddings
@@ -110,7 +114,7 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
     try:
         with progress_bar("train ner (fused)", enabled=not quiet) as update:
             report = train_fused_ner(train_docs, out_dir, fusion=fusion, encoder=encoder, store=store,
-                                     embeddings=embeddings, dev_docs=dev_docs, settings=settings,
+                                     embeddings=embeddings, schema=schema, dev_docs=dev_docs, settings=settings,
                                      max_length=max_length, progress=lambda p: update(p.step, p.total_steps))
     finally:
         if store is not None:

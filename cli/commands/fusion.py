@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, read_text_arg
+from cli.common import ConfigOpt, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, read_text_arg
 
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
@@ -18,14 +18,16 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     app.command("classify")(classify_cmd)
 
 
-def _knowledge(workspace: Path, fusion: str, need: bool):
-    """The workspace's graph (and its best embeddings when the embeddings path is on), or None for 'none'."""
+def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = None):
+    """The workspace's graph (and its best embeddings when the embeddings path is on), or None for 'none'.
+    Facts are put into words with the schema in force (``--config``, else ./kgnlp.toml or the workspace's)."""
     if fusion == "none" and not need:
         return None, None
-    from cli.common import open_store
+    from cli.common import config_path, open_store
     from cli.common import workspace as open_ws
     from fusion.errors import FusionError
     from fusion.examples import Knowledge
+    from kg.schema import load_schema
 
     ws_path = Path(workspace)
     if not ws_path.exists():
@@ -37,7 +39,7 @@ def _knowledge(workspace: Path, fusion: str, need: bool):
         from kg.embeddings import load_embeddings
 
         embeddings = load_embeddings(ws_path)
-    return Knowledge(store=store, embeddings=embeddings), store
+    return Knowledge(store=store, embeddings=embeddings, schema=load_schema(config_path(ws_path, config))), store
 
 
 def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int,
@@ -89,6 +91,7 @@ def train_classify_cmd(
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
     class_weight: ClassWeightOpt = "none",
     precision: PrecisionOpt = "",
+    config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -103,7 +106,7 @@ def train_classify_cmd(
 
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
     examples, multi = read_classification(data)
-    knowledge, _ = _knowledge(workspace, fusion, False)
+    knowledge, _ = _knowledge(workspace, fusion, False, config)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
                        fact_mode=fact_mode, inject_layer=inject_layer, max_length=max_length)
     report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
@@ -128,6 +131,7 @@ def train_qa_cmd(
     max_steps: Annotated[int, typer.Option("--max-steps", min=0)] = 0,
     class_weight: ClassWeightOpt = "none",
     precision: PrecisionOpt = "",
+    config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -142,7 +146,7 @@ def train_qa_cmd(
 
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
     examples, kind = read_qa(data)
-    knowledge, _ = _knowledge(workspace, fusion, False)
+    knowledge, _ = _knowledge(workspace, fusion, False, config)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length)
         fn = lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731

@@ -196,3 +196,42 @@ def test_fused_training_precision_sets_autocast(tmp_path, tiny_encoder, tiny_sto
     with pytest.raises(Exception, match="Unknown precision 'fp8'"):
         train_fused(model, items, tmp_path / "bad", TrainSettings(max_steps=1, precision="fp8"), tokenizer=tok)
     assert not (tmp_path / "bad").exists()
+
+
+def test_facts_keep_the_training_schema_words_after_loading(tmp_path, tiny_encoder):
+    """A user relation (from a schema file) is said the same way at inference as in training, with no config."""
+    from fusion.data import TextExample
+    from fusion.predict import Classifier
+    from fusion.tasks import train_classifier
+    from kg.records import Entity, Triple
+    from kg.schema import load_schema
+    from kg.stores.sqlite import SQLiteStore
+
+    (tmp_path / "schema.toml").write_text('[[relations]]\nname = "RISING_IS"\nverb = "going up is"\n')
+    schema = load_schema(tmp_path / "schema.toml")
+    store = SQLiteStore.open(tmp_path / "g.db")
+    store.add([Triple("P", "RISING_IS", "G")], [Entity("P", "profit", "Concept"), Entity("G", "good news", "Polarity")])
+    examples = [TextExample("profit rose .", ("good",)), TextExample("profit fell .", ("bad",))] * 2
+    knowledge = Knowledge(store=store, schema=schema)
+    assert [f.text for f in knowledge.context("profit rose .").facts] == ["profit going up is good news"]
+    cfg = FusionConfig(head="sequence", labels=("_",), fusion="facts", max_length=32)
+    train_classifier(examples, tmp_path / "m", cfg, encoder=tiny_encoder, knowledge=knowledge,
+                     settings=TrainSettings(epochs=1, batch_size=4, seed=1))
+    loaded = FusedModel.load(tmp_path / "m")
+    assert loaded.config.relation_verbs == (("RISING_IS", "going up is"),)
+    assert loaded.config.schema().get("TREATS").verb == "treats"  # the built-ins stay
+    pred = Classifier.load(tmp_path / "m", store).classify(["profit rose ."])[0]
+    assert pred.facts == ("profit going up is good news",)
+    # the built-in schema alone says it the fallback way: the saved verbs are what made the difference
+    assert Knowledge(store=store).context("profit rose .").facts[0].text == "profit rising is good news"
+    store.close()
+
+
+def test_relation_verbs_round_trip_and_default_to_none():
+    from kg.schema import Schema
+
+    cfg = FusionConfig(labels=("a",)).with_schema(Schema())
+    assert cfg.relation_verbs == () and FusionConfig.from_dict(cfg.as_dict()) == cfg
+    old = cfg.as_dict()
+    del old["relation_verbs"]  # a model saved before the field existed
+    assert FusionConfig.from_dict(old).relation_verbs == ()

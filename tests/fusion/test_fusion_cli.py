@@ -69,3 +69,27 @@ def test_unknown_class_weight_is_refused_before_training(tmp_path, tiny_encoder)
                                       "--encoder", str(tiny_encoder), "--class-weight", "inverse", "--quiet"])
     assert res.exit_code == 2 and "--class-weight" in res.output
     assert not (tmp_path / "m").exists()
+
+
+def test_train_with_a_schema_file_and_classify_without_it(tmp_path, tiny_encoder):
+    """`--config` names the user relations' words for training; `classify` says facts the same way without it."""
+    from tests.conftest import DATA, kgnlp
+
+    fin, ws = DATA / "finance", tmp_path / "ws"
+    doc = tmp_path / "n.txt"
+    doc.write_text("Net sales rose.\n")
+    kgnlp("ingest", str(doc), "--seed", str(fin), "--config", str(fin / "schema.toml"), "-w", str(ws), "--json",
+          check=True)
+    data = tmp_path / "d.jsonl"
+    rows = [{"text": "net sales rose", "label": "positive"}, {"text": "costs rose", "label": "negative"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 4))
+    app = _app()
+    res = CliRunner().invoke(app, ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--fusion", "facts",
+                                   "--config", str(fin / "schema.toml"), "-w", str(ws), "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["classify", "costs rose", "--model", str(tmp_path / "m"), "-w", str(ws), "--json"])
+    assert res.exit_code == 0, res.output
+    facts = json.loads(res.stdout.strip().splitlines()[-1])["facts"]
+    assert {"costs going up is unfavourable", "costs going down is favourable"} & set(facts), facts
+    assert not any("rising is" in f or "falling is" in f for f in facts), facts  # the fallback words
