@@ -241,6 +241,8 @@ def run(args) -> dict:
     stores = {n: SQLiteStore.open(prepared / f"{n}.db", create=False) for n in ("bio", "fin")}
     linkers = {n: NameLinker.from_store(s) for n, s in stores.items()}
     embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in ("bio", "fin")}
+    if args.kg_control == "permuted":
+        embs = {n: _permuted(e) for n, e in embs.items()}
     schemas = {"bio": None, "fin": load_schema(prepared / "fin-schema.toml")}  # no file (old prepare): built-ins
     bc_train = read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt")
     bc_dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")
@@ -280,10 +282,21 @@ def run(args) -> dict:
     return {"config": {"quick": args.quick, "smoke": args.smoke, "sizes": size, "seeds": seeds, "device": args.device,
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
-                       "class_weight": args.class_weight, "threads": torch.get_num_threads(),
+                       "class_weight": args.class_weight, "kg_control": args.kg_control, "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
             "summary": summarise(results), "runs": results}
+
+
+def _permuted(emb):
+    """The same vectors dealt to the wrong entities (a fixed permutation): each entity keeps a vector of its
+    own, so linked tokens are still marked, but what the graph says about it is gone."""
+    import dataclasses
+
+    import numpy as np
+
+    perm = np.random.default_rng(0).permutation(len(emb.entity_ids))
+    return dataclasses.replace(emb, entity_vectors=emb.entity_vectors[perm])
 
 
 def summarise(results: dict) -> dict:
@@ -338,6 +351,8 @@ def main() -> None:
                     help="classification tasks: balanced = loss weighted by n / (k * count) per class")
     pr.add_argument("--precision", default="", help="training arithmetic: auto, fp32 or bf16 (default: "
                     "$KGNLP_PRECISION, else auto; runs before 2026-11-29 trained in fp32)")
+    pr.add_argument("--kg-control", default="none", choices=("none", "permuted"),
+                    help="permuted = a control: the graph's entity vectors dealt to the wrong entities")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
     argv = sys.argv[1:]
     if not argv or argv[0] not in ("prepare", "run", "-h", "--help"):
