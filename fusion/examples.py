@@ -83,11 +83,12 @@ class Knowledge:
 
 
 def model_knowledge(model, store) -> "Knowledge | None":
-    """What a loaded fused ``model`` reads at inference: links and facts from ``store``, the facts put into
-    the words the model was trained with (``FusionConfig.relation_verbs``); None without a store or a path."""
+    """What a loaded fused ``model`` reads at inference: links and facts from ``store``, each entity's facts
+    ranked with the graph embeddings training used (saved with the model) and put into the words training
+    used (``FusionConfig.relation_verbs``); None without a store or a path."""
     if store is None or model.config.fusion == "none":
         return None
-    return Knowledge(store=store, schema=model.config.schema())
+    return Knowledge(store=store, embeddings=model.kg_embeddings, schema=model.config.schema())
 
 
 class InputBuilder:

@@ -37,6 +37,7 @@ class FusedModel(nn.Module):
                               f"choose 0..{n_layers}.")
         self.entity_ids = tuple(entity_ids)
         self.entity_row = {e: i + 1 for i, e in enumerate(self.entity_ids)}
+        self.kg_embeddings = None  # the KGEmbeddings the training facts were ranked with (saved along)
         dim = config.kg_dim if config.uses_embeddings else 0
         if dim:
             if kg_table is None or kg_table.shape != (len(entity_ids) + 1, dim):
@@ -78,7 +79,10 @@ class FusedModel(nn.Module):
             table = torch.cat([torch.zeros(1, vec.shape[1]), vec])
             ids = tuple(embeddings.entity_ids)
             config = config.with_(kg_dim=int(vec.shape[1]))
-        return cls(config, encoder, table, ids)
+        model = cls(config, encoder, table, ids)
+        if embeddings is not None and config.fusion != "none":
+            model.kg_embeddings = embeddings  # inference ranks each entity's facts the way training did
+        return model
 
     # ---- forward -----------------------------------------------------------------------------
     def encode(self, batch: dict) -> torch.Tensor:
@@ -149,8 +153,9 @@ class FusedModel(nn.Module):
 
     # ---- files -------------------------------------------------------------------------------
     def save(self, folder: str | Path, tokenizer=None, extra: dict | None = None) -> Path:
-        """``config.json``, ``model.safetensors``, the tokenizer and (embeddings path) ``kg_table.safetensors``
-        with ``kg_entities.json``. ``extra`` lands in config.json under ``"extra"``."""
+        """``config.json``, ``model.safetensors``, the tokenizer, (embeddings path) ``kg_table.safetensors``
+        with ``kg_entities.json``, and (built with graph embeddings) ``kg_embeddings/``, the vectors the facts
+        were ranked with. ``extra`` lands in config.json under ``"extra"``."""
         from safetensors.torch import save_file
 
         folder = Path(folder)
@@ -160,6 +165,8 @@ class FusedModel(nn.Module):
         if self.config.uses_embeddings:
             save_file({"table": self.kg_table.detach().cpu().contiguous()}, str(folder / "kg_table.safetensors"))
             (folder / "kg_entities.json").write_text(json.dumps({"ids": list(self.entity_ids)}), encoding="utf-8")
+        if self.kg_embeddings is not None:
+            self.kg_embeddings.save(folder / "kg_embeddings")
         data = {"kgnlp": MARKER, "format": FORMAT, "fusion": self.config.as_dict(),
                 "encoder": self.encoder.config.to_dict(), "extra": extra or {}}
         (folder / "config.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -187,6 +194,10 @@ class FusedModel(nn.Module):
             ids = tuple(json.loads((folder / "kg_entities.json").read_text(encoding="utf-8"))["ids"])
         model = cls(config, encoder, table, ids)
         model.load_state_dict(load_file(str(folder / "model.safetensors")))
+        if (folder / "kg_embeddings" / "meta.json").exists():
+            from kg.embeddings import KGEmbeddings
+
+            model.kg_embeddings = KGEmbeddings.load(folder / "kg_embeddings")
         model.eval()
         return model
 

@@ -235,3 +235,33 @@ def test_relation_verbs_round_trip_and_default_to_none():
     old = cfg.as_dict()
     del old["relation_verbs"]  # a model saved before the field existed
     assert FusionConfig.from_dict(old).relation_verbs == ()
+
+
+def test_loaded_model_ranks_facts_as_training_did(tmp_path, tiny_encoder):
+    """The graph embeddings that ranked each entity's facts in training are saved with the model, so after
+    loading (no embeddings passed) the same facts are picked, not the confidence order's."""
+    import numpy as np
+
+    from fusion.examples import model_knowledge
+    from kg.embeddings import EmbeddingMeta, KGEmbeddings
+    from kg.records import Entity, Triple
+    from kg.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore.open(tmp_path / "g.db")
+    ents = [Entity("C1", "metformin", "Chemical"), Entity("D1", "diabetes", "Disease"),
+            Entity("D2", "bleeding", "Disease"), Entity("D3", "headache", "Disease")]
+    store.add([Triple("C1", "TREATS", "D1", 0.9), Triple("C1", "CAUSES", "D2", 0.8),
+               Triple("C1", "CAUSES", "D3", 0.7)], ents)
+    # TransE: h + r close to t for the two lowest-confidence facts only
+    vec = {"C1": [0, 0], "D1": [5, 5], "D2": [1, 0], "D3": [1, 0.1]}
+    emb = KGEmbeddings(EmbeddingMeta("transe", 2), tuple(vec), ("TREATS", "CAUSES"),
+                       np.array(list(vec.values()), dtype="float32"), np.array([[-5, 0], [1, 0]], dtype="float32"))
+    text = "the patient took metformin ."
+    trained = [f.text for f in Knowledge(store=store, embeddings=emb).context(text).facts]
+    by_confidence = [f.text for f in Knowledge(store=store).context(text).facts]
+    assert trained == ["metformin causes bleeding", "metformin causes headache"] and trained != by_confidence
+    model, tok, _ = _setup(tiny_encoder, store, emb, "sequence", "both")
+    model.save(tmp_path / "m", tok)
+    loaded = FusedModel.load(tmp_path / "m")
+    assert [f.text for f in model_knowledge(loaded, store).context(text).facts] == trained
+    store.close()
