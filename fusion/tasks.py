@@ -46,8 +46,8 @@ def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowled
     if config.fusion != "none" and (knowledge is None or knowledge.linker is None):
         raise FusionError(f"Fusion '{config.fusion}' needs a knowledge graph, but none was given. Build one with "
                           "`kgnlp ingest` (and `kgnlp embed` for embeddings) or use --fusion none.")
-    if config.uses_facts and knowledge is not None:
-        config = config.with_schema(knowledge.schema)  # inference puts facts into the same words
+    if knowledge is not None:
+        config = config.with_schema(knowledge.schema)  # inference (and its explanations) say facts the same way
     model = FusedModel.from_encoder(path, config, embeddings)
     tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     tokenizer.model_max_length = 1_000_000
