@@ -2,11 +2,13 @@
 
     python benchmarks/fusion_speed.py [--quick] [--docs N] [--threads 2] [--rounds 2]     # NER (BC5CDR)
     python benchmarks/fusion_speed.py --task pubmedqa [--docs N]                          # yes/no/maybe classifier
+    python benchmarks/fusion_speed.py --task fpb [--docs N]                               # PhraseBank sentiment
 
 ``--task pubmedqa`` times the sequence head over the official PubMedQA test questions (question + abstract,
-256 tokens): building each input (linking, fact lookup, masks) plus the forward pass, per variant.
+256 tokens); ``--task fpb`` over Financial PhraseBank test sentences (seed 1's split, 96 tokens, the financial
+concept graph): building each input (linking, fact lookup, masks) plus the forward pass, per variant.
 
-Needs the prepared biomedical graph and TransE embeddings (``python benchmarks/fusion.py prepare``). Every
+Needs the prepared graphs and TransE embeddings (``python benchmarks/fusion.py prepare``). Every
 variant is a ``FusedNER`` built from the default encoder with the SAME weights (seeded, untrained: inference
 cost does not depend on training quality); ``none`` runs without knowledge, the others link names against the
 graph, look up and rank facts, and fuse them. Each timed pass starts with cold knowledge caches (no text or
@@ -29,17 +31,19 @@ PREPARED = Path(__file__).resolve().parent / ".work" / "fusion"
 VARIANTS = ("none", "facts", "embeddings", "both")
 
 
-def load_graph(prepared: Path):
-    """``(store, linker, embeddings)`` of the prepared biomedical graph."""
+def load_graph(prepared: Path, graph: str = "bio"):
+    """``(store, linker, embeddings, schema)`` of a prepared graph (``bio`` or ``fin``)."""
     from fusion.context import NameLinker
     from kg.embeddings import KGEmbeddings
+    from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
 
-    store = SQLiteStore.open(prepared / "bio.db", create=False)
-    return store, NameLinker.from_store(store), KGEmbeddings.load(prepared / "emb-bio")
+    store = SQLiteStore.open(prepared / f"{graph}.db", create=False)
+    schema = load_schema(prepared / "fin-schema.toml") if graph == "fin" else None
+    return store, NameLinker.from_store(store), KGEmbeddings.load(prepared / f"emb-{graph}"), schema
 
 
-def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0) -> dict:
+def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph: str = "bio") -> dict:
     """``{fusion: (model, InputBuilder)}`` sharing one set of weights (the ``both`` model's, fusion layers dropped
     where unused), each with its own knowledge object over the same store, linker and embeddings."""
     import torch
@@ -47,15 +51,16 @@ def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0) -> di
     from fusion.examples import InputBuilder, Knowledge
     from fusion.tasks import prepare
 
-    store, linker, emb = load_graph(prepared)
+    store, linker, emb, schema = load_graph(prepared, graph)
     torch.manual_seed(seed)
-    ref, tokenizer, _ = prepare(None, cfg.with_(fusion="both"), Knowledge(store=store, linker=linker, embeddings=emb))
+    ref, tokenizer, _ = prepare(None, cfg.with_(fusion="both"), Knowledge(store=store, linker=linker, embeddings=emb,
+                                                                          schema=schema))
     torch.nn.init.normal_(ref.kg_gate.weight, std=0.05)  # open the gate a little so the embeddings path matters
     state = ref.state_dict()
     out = {}
     for fusion in variants:
         knowledge = None if fusion == "none" else Knowledge(store=store, linker=linker, embeddings=emb,
-                                                            facts_per_entity=2, max_facts=4)
+                                                            schema=schema, facts_per_entity=2, max_facts=4)
         if fusion == "both":
             model = ref
         else:
@@ -76,16 +81,17 @@ def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max
     return {f: FusedNER(m, b) for f, (m, b) in shared_variants(prepared, cfg, variants, seed).items()}
 
 
-def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256) -> dict:
-    """``{fusion: (model, builder)}`` for the yes/no/maybe head over :func:`shared_variants`."""
+def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256,
+                            labels=("maybe", "no", "yes"), graph: str = "bio") -> dict:
+    """``{fusion: (model, builder)}`` for a sequence head (default yes/no/maybe) over :func:`shared_variants`."""
     from fusion.config import FusionConfig
 
-    cfg = FusionConfig(head="sequence", labels=("maybe", "no", "yes"), max_length=max_length, max_facts=4,
-                       dropout=0.0)
-    return shared_variants(prepared, cfg, variants, seed)
+    cfg = FusionConfig(head="sequence", labels=tuple(labels), max_length=max_length, max_facts=4, dropout=0.0)
+    return shared_variants(prepared, cfg, variants, seed, graph)
 
 
-def pubmedqa_main(args, prepared: Path) -> None:
+def sequence_main(args, prepared: Path) -> None:
+    """``--task pubmedqa`` or ``--task fpb``: the sequence head, input building plus forward pass."""
     import json as _json
 
     import torch
@@ -94,12 +100,23 @@ def pubmedqa_main(args, prepared: Path) -> None:
     from fusion.predict import outputs
 
     torch.set_num_threads(args.threads)
-    test_ids = set(_json.loads((prepared / "test_ground_truth.json").read_text()))
-    examples = read_pubmedqa(prepared / "ori_pqal.json", test_ids)[: args.docs or (40 if args.quick else 500)]
-    warm = read_pubmedqa(prepared / "ori_pqal.json", set(_json.loads((prepared / "ori_pqal.json").read_text()))
-                         - test_ids)[:16]
+    if args.task == "fpb":
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("fusion_bench", Path(__file__).with_name("fusion.py"))
+        bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench)
+        train, _, test = bench.fpb_split(prepared, 1, 16, 10_000)
+        examples, warm = test[: args.docs or (100 if args.quick else 485)], train
+        models = build_sequence_variants(prepared, [v for v in args.variants.split(",") if v], max_length=96,
+                                         labels=("negative", "neutral", "positive"), graph="fin")
+    else:
+        test_ids = set(_json.loads((prepared / "test_ground_truth.json").read_text()))
+        examples = read_pubmedqa(prepared / "ori_pqal.json", test_ids)[: args.docs or (40 if args.quick else 500)]
+        warm = read_pubmedqa(prepared / "ori_pqal.json", set(_json.loads((prepared / "ori_pqal.json").read_text()))
+                             - test_ids)[:16]
+        models = build_sequence_variants(prepared, [v for v in args.variants.split(",") if v])
     variants = [v for v in args.variants.split(",") if v]
-    models = build_sequence_variants(prepared, variants)
 
     def run(name, exs):
         model, builder = models[name]
@@ -121,17 +138,17 @@ def pubmedqa_main(args, prepared: Path) -> None:
             sizes[name] = {"tokens_per_input": round(sum(map(len, items)) / len(items), 1),
                            "inputs_with_knowledge": sum(1 for it in items if any(it.entity_rows)
                                                         or any(f >= 0 for f in it.fact_of))}
-            print(f"round {r + 1} {name:10s} {len(examples) / times[name][-1]:7.1f} questions/s", file=sys.stderr,
+            print(f"round {r + 1} {name:10s} {len(examples) / times[name][-1]:7.1f} inputs/s", file=sys.stderr,
                   flush=True)
     best = {v: min(ts) for v, ts in times.items()}
     ratio = {v: round(best[v] / best["none"], 3) for v in variants} if "none" in best else {}
-    print(json.dumps({"task": "pubmedqa", "questions": len(examples), "threads": args.threads, "rounds": args.rounds,
-                      "questions_per_s": {v: round(len(examples) / best[v], 2) for v in variants},
+    print(json.dumps({"task": args.task, "inputs": len(examples), "threads": args.threads, "rounds": args.rounds,
+                      "inputs_per_s": {v: round(len(examples) / best[v], 2) for v in variants},
                       "ratio_vs_none": ratio,
                       "ratio_vs_none_per_round": {v: [round(t / n, 3) for t, n in zip(times[v], times["none"])]
                                                   for v in variants} if ratio else {},
                       "seconds": {v: [round(t, 3) for t in ts] for v, ts in times.items()},
-                      "goal_1_3x": {v: ratio[v] <= 1.3 for v in ratio if v != "none"}, "inputs": sizes,
+                      "goal_1_3x": {v: ratio[v] <= 1.3 for v in ratio if v != "none"}, "sizes": sizes,
                       "load_avg_before": [round(x, 2) for x in load_before],
                       "load_avg_after": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__}))
 
@@ -189,15 +206,16 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--variants", default=",".join(VARIANTS))
-    p.add_argument("--task", default="ner", choices=["ner", "pubmedqa"])
+    p.add_argument("--task", default="ner", choices=["ner", "pubmedqa", "fpb"])
     args = p.parse_args()
     prepared = Path(args.prepared)
-    if args.task == "pubmedqa":
-        if not (prepared / "bio.db").exists() or not (prepared / "ori_pqal.json").exists():
+    if args.task in ("pubmedqa", "fpb"):
+        need = ("bio.db", "ori_pqal.json") if args.task == "pubmedqa" else ("fin.db", "fpb.txt", "emb-fin")
+        if not all((prepared / n).exists() for n in need):
             print(f"fusion_speed: no prepared graph at {prepared}; run `python benchmarks/fusion.py prepare` first.",
                   file=sys.stderr)
             sys.exit(2)
-        pubmedqa_main(args, prepared)
+        sequence_main(args, prepared)
         return
     if not (prepared / "bio.db").exists() or not (prepared / "emb-bio").exists() \
             or not (prepared / "CDR_TestSet.PubTator.txt").exists():
