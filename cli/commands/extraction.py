@@ -38,7 +38,7 @@ def train_ner_cmd(
     fusion: Annotated[Optional[str], typer.Option(
         "--fusion", help="Train a graph-fused transformer instead: none, facts, embeddings or both "
         "(uses the workspace graph and its KG embeddings).")] = None,
-    config: ConfigOpt = None,
+    schema_file: ConfigOpt = None,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -58,7 +58,7 @@ def train_ner_cmd(
     dev_docs = load_labelled(dev, fmt) if dev else None
     if fusion is not None:
         _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps,
-                     max_length, ws_path, as_json or quiet, as_json, device, precision, config)
+                     max_length, ws_path, as_json or quiet, as_json, device, precision, schema_file)
         return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
                          encoder=str(encoder) if encoder else "", max_length=max_length,
@@ -88,7 +88,7 @@ def train_ner_cmd(
 
 def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,
                  ws_path, quiet: bool, as_json: bool, device: str = "cpu", precision: str = "",
-                 config: Path | None = None) -> None:
+                 schema_file: Path | None = None) -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
     from cli.console import progress_bar
     from fusion.errors import FusionError
@@ -103,7 +103,7 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
         from kg.schema import load_schema
 
         ws = workspace(ws_path)
-        schema = load_schema(config_path(ws.path, config))
+        schema = load_schema(config_path(ws.path, schema_file))
         store = open_store(ws)
         if fusion in ("embeddings", "both"):
             from kg.embeddings import load_embeddings

@@ -20,10 +20,14 @@ def test_train_fused_ner_then_tag_with_it(tiny_encoder, tmp_path):
     rows = [{"text": "metformin treats diabetes .", "entities": [
         {"start": 0, "end": 9, "label": "Chemical"}, {"start": 17, "end": 25, "label": "Disease"}]}] * 4
     train.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    schema = tmp_path / "schema.toml"
+    schema.write_text('[[relations]]\nname = "TREATS"\nverb = "is a therapy for"\n', encoding="utf-8")
     got = kgnlp_json("train", "ner", "--data", str(train), "--format", "jsonl", "--fusion", "facts",
                      "--encoder", str(tiny_encoder), "--epochs", "1", "--max-steps", "2", "--out",
-                     str(tmp_path / "m"), "-w", str(ws))
+                     str(tmp_path / "m"), "-w", str(ws), "--config", str(schema))
     assert got["kind"] == "fused" and got["fusion"] == "facts" and got["train"]["steps"] >= 1
+    saved = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))["fusion"]
+    assert saved["relation_verbs"] == [["TREATS", "is a therapy for"]]  # --config reached the model
     tagged = kgnlp_json("ner", "aspirin treats diabetes.", "--model", str(tmp_path / "m"), "-w", str(ws))
     text = "aspirin treats diabetes."
     assert all(text[e["start"]:e["end"]] == e["text"] for e in tagged["entities"])
