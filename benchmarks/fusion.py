@@ -263,6 +263,7 @@ def run(args) -> dict:
                                          precision=args.precision)
                 work = work_root / f"{task}-{fusion}-{seed}"
                 n_train, n_test = size[task]
+                n_train = args.train or n_train
                 t0 = time.perf_counter()
                 if task == "ner":
                     rng = random.Random(seed)
@@ -282,7 +283,8 @@ def run(args) -> dict:
     return {"config": {"quick": args.quick, "smoke": args.smoke, "sizes": size, "seeds": seeds, "device": args.device,
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
-                       "class_weight": args.class_weight, "kg_control": args.kg_control, "threads": torch.get_num_threads(),
+                       "class_weight": args.class_weight, "kg_control": args.kg_control, "train": args.train,
+                       "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
             "summary": summarise(results), "runs": results}
@@ -351,6 +353,8 @@ def main() -> None:
                     help="classification tasks: balanced = loss weighted by n / (k * count) per class")
     pr.add_argument("--precision", default="", help="training arithmetic: auto, fp32 or bf16 (default: "
                     "$KGNLP_PRECISION, else auto; runs before 2026-11-29 trained in fp32)")
+    pr.add_argument("--train", type=int, default=0, help="training examples per task (0 = the size's default; "
+                    "for a learning curve)")
     pr.add_argument("--kg-control", default="none", choices=("none", "permuted"),
                     help="permuted = a control: the graph's entity vectors dealt to the wrong entities")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
