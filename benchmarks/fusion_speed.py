@@ -100,6 +100,7 @@ def sequence_main(args, prepared: Path) -> None:
     from fusion.predict import outputs
 
     torch.set_num_threads(args.threads)
+    variants = [v for v in args.variants.split(",") if v]
     if args.task == "fpb":
         import importlib.util
 
@@ -108,15 +109,14 @@ def sequence_main(args, prepared: Path) -> None:
         spec.loader.exec_module(bench)
         train, _, test = bench.fpb_split(prepared, 1, 16, 10_000)
         examples, warm = test[: args.docs or (100 if args.quick else 485)], train
-        models = build_sequence_variants(prepared, [v for v in args.variants.split(",") if v], max_length=96,
-                                         labels=("negative", "neutral", "positive"), graph="fin")
+        models = build_sequence_variants(prepared, variants, max_length=96, labels=("negative", "neutral", "positive"),
+                                         graph="fin")
     else:
         test_ids = set(_json.loads((prepared / "test_ground_truth.json").read_text()))
         examples = read_pubmedqa(prepared / "ori_pqal.json", test_ids)[: args.docs or (40 if args.quick else 500)]
         warm = read_pubmedqa(prepared / "ori_pqal.json", set(_json.loads((prepared / "ori_pqal.json").read_text()))
                              - test_ids)[:16]
-        models = build_sequence_variants(prepared, [v for v in args.variants.split(",") if v])
-    variants = [v for v in args.variants.split(",") if v]
+        models = build_sequence_variants(prepared, variants)
 
     def run(name, exs):
         model, builder = models[name]
