@@ -102,12 +102,9 @@ def sequence_main(args, prepared: Path) -> None:
     torch.set_num_threads(args.threads)
     variants = [v for v in args.variants.split(",") if v]
     if args.task == "fpb":
-        import importlib.util
+        from benchmarks.fusion import fpb_split
 
-        spec = importlib.util.spec_from_file_location("fusion_bench", Path(__file__).with_name("fusion.py"))
-        bench = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(bench)
-        train, _, test = bench.fpb_split(prepared, 1, 16, 10_000)
+        train, _, test = fpb_split(prepared, 1, 16, 10_000)
         examples, warm = test[: args.docs or (100 if args.quick else 485)], train
         models = build_sequence_variants(prepared, variants, max_length=96, labels=("negative", "neutral", "positive"),
                                          graph="fin")

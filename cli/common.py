@@ -85,6 +85,13 @@ def config_path(ws_path: Path, config: Path | None) -> Path | None:
     return None
 
 
+def schema_in_force(ws_path: Path, config: Path | None):
+    """The relation schema: the built-ins extended by the config file in force (see :func:`config_path`)."""
+    from kg.schema import load_schema
+
+    return load_schema(config_path(ws_path, config))
+
+
 def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
     """Print ``data`` as JSON, or call ``human`` to render it for people."""
     if as_json:

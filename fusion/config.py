@@ -61,15 +61,11 @@ class FusionConfig:
 
     def schema(self):
         """The built-in schema with this model's ``relation_verbs``: the words its facts were trained in."""
-        from kg.schema import ANY, BUILTIN_RELATIONS, RelationType, Schema
+        from kg.schema import ANY, BUILTIN_RELATIONS, RelationType, extended_schema
 
-        if not self.relation_verbs:
-            return Schema()
-        rels = {r.name: r for r in BUILTIN_RELATIONS}
-        for name, verb in self.relation_verbs:
-            old = rels.get(name)
-            rels[name] = replace(old, verb=verb) if old else RelationType(name, (ANY,), (ANY,), verb)
-        return Schema(tuple(rels.values()))
+        builtin = {r.name: r for r in BUILTIN_RELATIONS}
+        return extended_schema(replace(builtin[name], verb=verb) if name in builtin
+                               else RelationType(name, (ANY,), (ANY,), verb) for name, verb in self.relation_verbs)
 
     def with_schema(self, schema) -> "FusionConfig":
         """Remember the verbs of ``schema`` (None: the built-ins) that differ from the built-in schema's."""

@@ -9,6 +9,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from kg.errors import KGError
 
@@ -87,11 +88,16 @@ def load_schema(path: Path | None) -> Schema:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise KGError(f"Config file {path} is not valid TOML ({exc}). Fix the file or remove it.") from exc
-    extra = [_relation_from_table(t, path) for t in data.get("relations", [])]
-    builtin = {r.name: r for r in BUILTIN_RELATIONS}
+    return extended_schema(_relation_from_table(t, path) for t in data.get("relations", []))
+
+
+def extended_schema(extra: Iterable[RelationType]) -> Schema:
+    """The built-in relations plus ``extra``; an extra relation with a built-in's name replaces it (a user
+    table may refine a built-in: more patterns, other types, another verb)."""
+    rels = {r.name: r for r in BUILTIN_RELATIONS}
     for rel in extra:
-        builtin[rel.name] = rel  # a user table may refine a built-in (more patterns, other types)
-    return Schema(tuple(builtin.values()))
+        rels[rel.name] = rel
+    return Schema(tuple(rels.values()))
 
 
 def _relation_from_table(table: dict, path: Path) -> RelationType:

@@ -73,9 +73,9 @@ def matmul_precision(choice: str | None, device_type: str = "cpu") -> str:
     ``auto``): ``auto`` runs them in bfloat16 (autocast; weights, layer norms and softmax stay fp32) on a CPU with
     native bf16 (AMX or AVX512-BF16), where inference is ~1.7x faster and changes well under 1 % of predicted
     spans, and transformer NER training ~1.3x faster at the same dev F1 (BENCHMARKS.md); fp32 elsewhere (GPUs
-    train in fp32/TF32). ``fp32``
-    gives bit-for-bit the trained model's own arithmetic. Used by the transformer NER layer, the name encoder
-    and the transformer NER trainer (mixed precision: the weights and the optimiser stay fp32)."""
+    train in fp32/TF32). ``fp32`` gives bit-for-bit the trained model's own arithmetic. Used by the transformer
+    NER layer, the name encoder and the transformer NER trainer (mixed precision: the weights and the optimiser
+    stay fp32)."""
     choice = (choice or os.environ.get("KGNLP_PRECISION") or "auto").strip().lower()
     if choice not in PRECISIONS:
         raise NLPError(f"Unknown precision '{choice}' (--precision, KGNLP_PRECISION or precision=). "

@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, config_path, emit, read_text_arg,
+from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, schema_in_force, emit, read_text_arg,
                         with_connection)
 from cli.console import out
 
@@ -92,7 +92,6 @@ def ask(
 
     Example: kgnlp ask "Who is the CEO of the company that acquired Halvorsen Capital?"
     """
-    from kg.schema import load_schema
     from nlp.errors import NLPError
     from nlp.qa import answer
 
@@ -101,7 +100,7 @@ def ask(
     graph = conn.open(ws)
     try:
         try:
-            result = answer(graph, text, load_schema(config_path(ws.path, config)), limit=top)
+            result = answer(graph, text, schema_in_force(ws.path, config), limit=top)
             answers = [
                 {"text": a.text, "score": a.score,
                  "evidence": [{"doc": e.doc, "sentence": e.sentence, "triple": list(e.triple) if e.triple else None}

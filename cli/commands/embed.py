@@ -8,7 +8,7 @@ from typing import Annotated, Callable, Iterator, List, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, QuietOpt, StoreOpt, WorkspaceOpt, config_path, emit,
+from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, QuietOpt, StoreOpt, WorkspaceOpt, schema_in_force, emit,
                         open_store, read_text_arg, workspace)
 from cli.console import out, progress_bar
 
@@ -166,14 +166,13 @@ def index(
 
     Example: kgnlp index --rebuild
     """
-    from kg.schema import load_schema
     from nlp.retrieval import update_indexes
 
     for kind in kinds or ():
         if kind not in KINDS:
             raise typer.BadParameter(f"'{kind}'. Choose one of: {', '.join(KINDS)}", param_hint="--kind")
     ws = workspace(ws_path)
-    schema = load_schema(config_path(ws.path, config))
+    schema = schema_in_force(ws.path, config)
     graph = open_store(ws, store)
     try:
         with progress_bar("Embedding", enabled=not (quiet or as_json)) as update:
@@ -212,7 +211,6 @@ def retrieve(
 
     Example: kgnlp retrieve "What does metformin treat?" --k 5 --kind facts
     """
-    from kg.schema import load_schema
     from nlp.retrieval import Retriever
 
     if kind not in KINDS:
@@ -225,7 +223,7 @@ def retrieve(
     notify = None if quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
         with _lazy_bar("Indexing", enabled=not (quiet or as_json)) as update:
-            retriever = Retriever.open(ws, graph, schema=load_schema(config_path(ws.path, config)), notify=notify,
+            retriever = Retriever.open(ws, graph, schema=schema_in_force(ws.path, config), notify=notify,
                                        progress=update, graph_weight=graph_weight)
         try:
             linked = list(entity) if entity else retriever.link(query)

@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, WorkspaceOpt, config_path, emit, open_store, workspace
+from cli.common import DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, WorkspaceOpt, schema_in_force, emit, open_store, workspace
 from cli.console import out
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Labelled JSONL file.")]
@@ -58,13 +58,12 @@ def eval_qa(data: DataOpt, ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE), conf
 
     Example: kgnlp eval qa --data data/labelled/qa.jsonl
     """
-    from kg.schema import load_schema
     from nlp.evaluation import evaluate_qa
 
     ws = workspace(ws_path)
     graph = open_store(ws)
     try:
-        s = evaluate_qa(graph, data, load_schema(config_path(ws.path, config)))
+        s = evaluate_qa(graph, data, schema_in_force(ws.path, config))
     finally:
         graph.close()
     data_out = {"questions": s.questions, "answered": s.answered, "exact_match": s.exact_match,

@@ -99,11 +99,10 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
         raise FusionError(f"Unknown fusion '{fusion}'. Choose one of: none, facts, embeddings, both.")
     store = embeddings = schema = None
     if fusion != "none":
-        from cli.common import config_path, open_store, workspace
-        from kg.schema import load_schema
+        from cli.common import schema_in_force, open_store, workspace
 
         ws = workspace(ws_path)
-        schema = load_schema(config_path(ws.path, schema_file))
+        schema = schema_in_force(ws.path, schema_file)
         store = open_store(ws)
         if fusion in ("embeddings", "both"):
             from kg.embeddings import load_embeddings

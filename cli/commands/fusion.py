@@ -23,11 +23,10 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
     Facts are put into words with the schema in force (``--config``, else ./kgnlp.toml or the workspace's)."""
     if fusion == "none" and not need:
         return None, None
-    from cli.common import config_path, open_store
+    from cli.common import schema_in_force, open_store
     from cli.common import workspace as open_ws
     from fusion.errors import FusionError
     from fusion.examples import Knowledge
-    from kg.schema import load_schema
 
     ws_path = Path(workspace)
     if not ws_path.exists():
@@ -39,7 +38,7 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
         from kg.embeddings import load_embeddings
 
         embeddings = load_embeddings(ws_path)
-    return Knowledge(store=store, embeddings=embeddings, schema=load_schema(config_path(ws_path, config))), store
+    return Knowledge(store=store, embeddings=embeddings, schema=schema_in_force(ws_path, config)), store
 
 
 def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int,

@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, config_path, emit, with_connection
+from cli.common import ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, schema_in_force, emit, with_connection
 from cli.console import out, progress_bar
 
 
@@ -31,14 +31,13 @@ def ingest(
 
     Example: kgnlp ingest data/documents --seed data/seed
     """
-    from kg.schema import load_schema
     from nlp.ingest import ingest_documents
     from nlp.loaders import load_documents
 
     docs = load_documents(list(paths))  # every file is checked before the workspace is touched
     check_profile(profile, model)
     ws = conn.workspace(create=True)
-    schema = load_schema(config_path(ws.path, config))
+    schema = schema_in_force(ws.path, config)
     graph = conn.open(ws)
     try:
         layers = profile_layers(profile, model, graph)
