@@ -160,7 +160,7 @@ def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int):
             test[:n_test])
 
 
-def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work):
+def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work, truncation_side="right"):
     from fusion.config import FusionConfig
     from fusion.model import FusedModel
     from fusion.predict import outputs, sequence_scores
@@ -169,7 +169,8 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
     from transformers import AutoTokenizer
 
     train, dev, test = examples
-    cfg = FusionConfig(head="sequence", fusion=fusion, max_length=max_length, max_facts=4)
+    cfg = FusionConfig(head="sequence", fusion=fusion, max_length=max_length, max_facts=4,
+                       truncation_side=truncation_side)
     report = train_classifier(train, work, cfg, encoder=encoder, knowledge=knowledge, settings=settings, dev=dev)
     model = FusedModel.load(work).to(settings.device)
     tok = AutoTokenizer.from_pretrained(str(work))
@@ -271,10 +272,10 @@ def run(args) -> dict:
                     res = run_ner((tr, bc_dev[:40 if not args.smoke else 3], bc_test[:n_test]), encoder, fusion, knowledge, settings, 128, work)
                 elif task == "fpb":
                     res = run_classification(task, fpb_split(prepared, seed, n_train, n_test), encoder, fusion,
-                                             knowledge, settings, 96, work)
+                                             knowledge, settings, 96, work, args.truncation_side)
                 else:
                     res = run_classification(task, pubmedqa_split(prepared, seed, n_train, n_test), encoder, fusion,
-                                             knowledge, settings, 256, work)
+                                             knowledge, settings, args.pubmedqa_length, work, args.truncation_side)
                 res["seed"], res["wall_seconds"] = seed, round(time.perf_counter() - t0, 1)
                 results[task][fusion].append(res)
                 print(json.dumps({"task": task, "fusion": fusion, **res}), file=sys.stderr, flush=True)
@@ -283,7 +284,8 @@ def run(args) -> dict:
     return {"config": {"quick": args.quick, "smoke": args.smoke, "sizes": size, "seeds": seeds, "device": args.device,
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
-                       "class_weight": args.class_weight, "kg_control": args.kg_control, "train": args.train,
+                       "class_weight": args.class_weight, "pubmedqa_length": args.pubmedqa_length,
+                       "truncation_side": args.truncation_side, "kg_control": args.kg_control, "train": args.train,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
@@ -357,6 +359,11 @@ def main() -> None:
                     "for a learning curve)")
     pr.add_argument("--kg-control", default="none", choices=("none", "permuted"),
                     help="permuted = a control: the graph's entity vectors dealt to the wrong entities")
+    pr.add_argument("--pubmedqa-length", type=int, default=256, help="PubMedQA input length in tokens "
+                    "(question + abstract; the abstracts average ~330 tokens, MiniLM takes 512)")
+    pr.add_argument("--truncation-side", default="right", choices=("right", "left"),
+                    help="classification tasks: which end of an overlong text is cut (left keeps the end: "
+                    "an abstract's results)")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
     argv = sys.argv[1:]
     if not argv or argv[0] not in ("prepare", "run", "-h", "--help"):

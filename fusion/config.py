@@ -8,6 +8,7 @@ from fusion.errors import FusionError
 MARKER = "kgnlp-fused-model"  # the "kgnlp" key of a fused model's config.json
 FUSIONS = ("none", "facts", "embeddings", "both")
 FACT_MODES = ("kbert", "concat")
+TRUNCATION_SIDES = ("right", "left")
 HEADS = ("token", "sequence", "multilabel", "span")
 
 
@@ -17,7 +18,9 @@ class FusionConfig:
 
     ``fact_mode``: ``kbert`` (facts after their mention, soft positions, visibility mask) or ``concat``
     (facts appended after a [SEP], full attention). ``inject_layer``: 0 adds graph embeddings to the input
-    embeddings, k adds them after encoder layer k.
+    embeddings, k adds them after encoder layer k. ``truncation_side``: when the input is longer than
+    ``max_length``, the longest text loses tokens at its end (``right``) or at its start (``left``: keeps
+    the end, e.g. the results section of an abstract).
     """
 
     head: str = "sequence"
@@ -27,6 +30,7 @@ class FusionConfig:
     inject_layer: int = 0
     kg_dim: int = 0
     max_length: int = 128
+    truncation_side: str = "right"
     max_fact_tokens: int = 16  # per fact
     max_facts: int = 4
     fact_budget: int = 64  # all fact tokens of one input together
@@ -48,6 +52,9 @@ class FusionConfig:
             raise FusionError(f"Unknown fusion '{self.fusion}'. Choose one of: {', '.join(FUSIONS)}.")
         if self.fact_mode not in FACT_MODES:
             raise FusionError(f"Unknown fact mode '{self.fact_mode}'. Choose one of: {', '.join(FACT_MODES)}.")
+        if self.truncation_side not in TRUNCATION_SIDES:
+            raise FusionError(f"Unknown truncation side '{self.truncation_side}'. "
+                              f"Choose one of: {', '.join(TRUNCATION_SIDES)}.")
         if self.head not in HEADS:
             raise FusionError(f"Unknown head '{self.head}'. Choose one of: {', '.join(HEADS)}.")
         if self.head != "span" and not self.labels:

@@ -141,7 +141,8 @@ class InputBuilder:
         c = self.config
         return assemble(segments, self.specials, fact_ids, max_length=c.max_length, use_facts=c.uses_facts,
                         kbert=c.fact_mode == "kbert", entity_row=self.entity_row,
-                        max_fact_tokens=c.max_fact_tokens, max_facts=c.max_facts, fact_budget=c.fact_budget)
+                        max_fact_tokens=c.max_fact_tokens, max_facts=c.max_facts, fact_budget=c.fact_budget,
+                        truncation_side=c.truncation_side)
 
     def _fact_tokens(self, text: str) -> tuple[int, ...]:
         got = self._fact_cache.get(text)
@@ -168,9 +169,11 @@ class InputBuilder:
         """Extractive QA input; ``answer`` is a character span in ``context`` (kept if it survives truncation)."""
         q, c = self.segment(question), self.segment(context)
         item = self.build([q, c])
-        item.extra["context_offsets"] = c.offsets[:len(item.body[1])]
+        n = len(item.body[1])
+        kept = c.offsets[len(c.offsets) - n:] if self.config.truncation_side == "left" else c.offsets[:n]
+        item.extra["context_offsets"] = kept
         if answer is not None:
-            toks = [i for i, (s, e) in enumerate(c.offsets[:len(item.body[1])]) if s < answer[1] and e > answer[0]]
+            toks = [i for i, (s, e) in enumerate(kept) if s < answer[1] and e > answer[0]]
             if toks:
                 item.extra["start"], item.extra["end"] = item.body[1][toks[0]], item.body[1][toks[-1]]
             else:  # answer truncated away: point at [CLS] as SQuAD 2 does

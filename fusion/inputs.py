@@ -72,14 +72,19 @@ def assemble(
     max_fact_tokens: int = 16,
     max_facts: int = 4,
     fact_budget: int = 64,
+    truncation_side: str = "right",
 ) -> FusedInput:
     """Lay out ``[CLS] seg0 [SEP] seg1 [SEP] ...`` (body truncated to ``max_length``) plus facts.
+
+    A segment that does not fit loses tokens at its end (``truncation_side="right"``) or its start (``left``).
 
     ``fact_ids[s][f]`` are the token ids of fact ``f`` of segment ``s`` (tokenised by the caller).
     ``entity_row`` maps entity ids to rows of the KG table (rows start at 1; 0 means no vector).
     """
     room = max_length - 1 - len(segments)
     lengths = _fit([len(s.ids) for s in segments], room)
+    if truncation_side == "left":
+        segments = [kept_tail(s, n) for s, n in zip(segments, lengths)]
     ids: list[int] = [specials.cls]
     types: list[int] = [0]
     rows: list[int] = [0]
@@ -113,6 +118,12 @@ def assemble(
         fact_of = fact_of + [-1] * (len(ids) - n_body)  # concat: every token is body (full attention)
     return FusedInput(tuple(ids), tuple(positions), tuple(types), tuple(fact_of), tuple(anchors), tuple(rows),
                       tuple(body), kbert=kbert)
+
+
+def kept_tail(seg: Segment, n: int) -> Segment:
+    """``seg`` with only its last ``n`` tokens (offsets still index the original text)."""
+    cut = len(seg.ids) - n
+    return seg if cut <= 0 else Segment(seg.ids[cut:], seg.offsets[cut:], seg.context)
 
 
 def _fit(lengths: list[int], room: int) -> list[int]:

@@ -56,6 +56,17 @@ def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: in
 ClassWeightOpt = Annotated[str, typer.Option(
     "--class-weight", help="none, or balanced: weigh each class's loss by n / (k * count) (skewed labels).")]
 
+TruncationOpt = Annotated[str, typer.Option(
+    "--truncation-side", help="Where an overlong input is cut: right (its end) or left (its start; keeps e.g. "
+    "an abstract's results).")]
+
+
+def _check_truncation(side: str) -> None:
+    from fusion.config import TRUNCATION_SIDES
+
+    if side not in TRUNCATION_SIDES:  # before any data is read
+        raise typer.BadParameter(f"'{side}': choose {' or '.join(TRUNCATION_SIDES)}.", param_hint="--truncation-side")
+
 
 def _run_training(fn, quiet: bool):
     from cli.console import progress_bar
@@ -85,6 +96,7 @@ def train_classify_cmd(
     accumulate: Annotated[int, typer.Option("--accumulate", min=1, help="Gradient accumulation steps.")] = 1,
     lr: Annotated[float, typer.Option("--lr", help="Encoder learning rate.")] = 5e-5,
     max_length: Annotated[int, typer.Option("--max-length", min=16)] = 128,
+    truncation_side: TruncationOpt = "right",
     seed: Annotated[int, typer.Option("--seed")] = 13,
     patience: Annotated[int, typer.Option("--patience", min=1, help="Epochs without dev gain before stopping.")] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
@@ -103,11 +115,13 @@ def train_classify_cmd(
     from fusion.data import read_classification
     from fusion.tasks import train_classifier
 
+    _check_truncation(truncation_side)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
     examples, multi = read_classification(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
-                       fact_mode=fact_mode, inject_layer=inject_layer, max_length=max_length)
+                       fact_mode=fact_mode, inject_layer=inject_layer, max_length=max_length,
+                       truncation_side=truncation_side)
     report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
                                                        settings=settings, progress=cb), quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
@@ -125,6 +139,7 @@ def train_qa_cmd(
     accumulate: Annotated[int, typer.Option("--accumulate", min=1)] = 2,
     lr: Annotated[float, typer.Option("--lr")] = 5e-5,
     max_length: Annotated[int, typer.Option("--max-length", min=32)] = 256,
+    truncation_side: TruncationOpt = "right",
     seed: Annotated[int, typer.Option("--seed")] = 13,
     patience: Annotated[int, typer.Option("--patience", min=1)] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=0)] = 0,
@@ -143,15 +158,17 @@ def train_qa_cmd(
     from fusion.data import read_qa
     from fusion.tasks import train_classifier, train_span_qa
 
+    _check_truncation(truncation_side)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
     examples, kind = read_qa(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config)
     if kind == "yesno":
-        cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length)
+        cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length,
+                           truncation_side=truncation_side)
         fn = lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
                                          settings=settings, progress=cb)
     else:
-        cfg = FusionConfig(head="span", fusion=fusion, max_length=max_length)
+        cfg = FusionConfig(head="span", fusion=fusion, max_length=max_length, truncation_side=truncation_side)
         fn = lambda cb: train_span_qa(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
                                       settings=settings, progress=cb)
     report = _run_training(fn, quiet)

@@ -265,3 +265,37 @@ def test_loaded_model_ranks_facts_as_training_did(tmp_path, tiny_encoder):
     loaded = FusedModel.load(tmp_path / "m")
     assert [f.text for f in model_knowledge(loaded, store).context(text).facts] == trained
     store.close()
+
+
+def test_left_truncation_keeps_the_end_of_the_long_text(tiny_encoder, tiny_store, tiny_embeddings):
+    """truncation_side=left drops the start of an overlong context: its last tokens, the entity rows of a
+    mention there and a span answer at the very end survive; right truncation loses them."""
+    from dataclasses import replace
+
+    question = "what helps ?"
+    context = "the first part is long . " * 12 + "the patient took metformin for type 2 diabetes ."
+    answer = (context.index("type 2 diabetes"), len(context) - 2)
+    _, tok, right = _setup(tiny_encoder, tiny_store, tiny_embeddings, head="span", fusion="both")
+    left = InputBuilder(tok, replace(right.config, truncation_side="left"), right.knowledge, right.entity_row)
+    from fusion.inputs import tokenise
+
+    ctx_ids = tokenise(tok, context)[0]
+    r, lft = right.span(question, context, answer), left.span(question, context, answer)
+    assert len(r.body[1]) == len(lft.body[1]) < len(ctx_ids)  # both cut to the same length
+    assert [lft.input_ids[i] for i in lft.body[1]] == list(ctx_ids[-len(lft.body[1]):])
+    assert [r.input_ids[i] for i in r.body[1]] == list(ctx_ids[:len(r.body[1])])
+    assert lft.extra["start"] > 0 and r.extra["start"] == 0  # the answer survives only on the left cut
+    offs, body = lft.extra["context_offsets"], list(lft.body[1])
+    first, last = offs[body.index(lft.extra["start"])], offs[body.index(lft.extra["end"])]
+    assert context[first[0]:last[1]] == "type 2 diabetes"
+    assert any(lft.entity_rows[i] for i in lft.body[1]) and not any(r.entity_rows[i] for i in r.body[1])
+    assert lft.extra["context_offsets"][-1][1] == len(context)
+
+
+def test_unknown_truncation_side_is_refused():
+    from fusion.errors import FusionError
+
+    with pytest.raises(FusionError, match="truncation side"):
+        FusionConfig(labels=("a",), truncation_side="middle").checked()
+    assert FusionConfig.from_dict(FusionConfig(labels=("a",), truncation_side="left").as_dict()).truncation_side == "left"
+    assert FusionConfig.from_dict({"labels": ["a"]}).truncation_side == "right"  # models saved before the option

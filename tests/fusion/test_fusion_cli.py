@@ -93,3 +93,26 @@ def test_train_with_a_schema_file_and_classify_without_it(tmp_path, tiny_encoder
     facts = json.loads(res.stdout.strip().splitlines()[-1])["facts"]
     assert {"costs going up is unfavourable", "costs going down is favourable"} & set(facts), facts
     assert not any("rising is" in f or "falling is" in f for f in facts), facts  # the fallback words
+
+
+def test_unknown_truncation_side_is_refused_before_training(tmp_path, tiny_encoder):
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"text": "x", "label": "a"}))
+    for cmd in ("classify", "qa"):
+        res = CliRunner().invoke(_app(), ["train", cmd, "--data", str(data), "--out", str(tmp_path / "m"),
+                                          "--encoder", str(tiny_encoder), "--truncation-side", "middle", "--quiet"])
+        assert res.exit_code == 2 and "--truncation-side" in res.output
+        assert not (tmp_path / "m").exists()
+
+
+def test_truncation_side_is_saved_with_the_model(tmp_path, tiny_encoder):
+    data = tmp_path / "d.jsonl"
+    rows = [{"text": "profit rose , good news", "label": "positive"}, {"text": "shares fell , bad news", "label": "negative"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 2))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--epochs", "1", "--truncation-side", "left",
+                                      "--quiet", "-w", str(tmp_path / "ws")])
+    assert res.exit_code == 0, res.output
+    from fusion.model import read_config
+
+    assert read_config(tmp_path / "m")["fusion"]["truncation_side"] == "left"
