@@ -146,8 +146,9 @@ def fpb_split(prepared: Path, seed: int, n_train: int, n_test: int):
     return train[:n_train], dev[: max(50, n_train // 8)], test[:n_test]
 
 
-def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int):
-    """Official PQA-L split: 500 test ids; the other 500 are train (50 of them dev, by seed)."""
+def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_answers: bool = False):
+    """Official PQA-L split: 500 test ids; the other 500 are train (50 of them dev, by seed). ``long_answers``:
+    the training questions also come with their conclusions as the text (dev and test never do)."""
     from fusion.data import read_pubmedqa
 
     test_ids = set(json.loads((prepared / "test_ground_truth.json").read_text()))
@@ -156,7 +157,7 @@ def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int):
     random.Random(seed).shuffle(train_ids)
     dev_ids, train_ids = set(train_ids[:50]), set(train_ids[50:50 + n_train])
     test = read_pubmedqa(prepared / "ori_pqal.json", test_ids)
-    return (read_pubmedqa(prepared / "ori_pqal.json", train_ids), read_pubmedqa(prepared / "ori_pqal.json", dev_ids),
+    return (read_pubmedqa(prepared / "ori_pqal.json", train_ids, long_answers), read_pubmedqa(prepared / "ori_pqal.json", dev_ids),
             test[:n_test])
 
 
@@ -274,7 +275,7 @@ def run(args) -> dict:
                     res = run_classification(task, fpb_split(prepared, seed, n_train, n_test), encoder, fusion,
                                              knowledge, settings, 96, work, args.truncation_side)
                 else:
-                    res = run_classification(task, pubmedqa_split(prepared, seed, n_train, n_test), encoder, fusion,
+                    res = run_classification(task, pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers), encoder, fusion,
                                              knowledge, settings, args.pubmedqa_length, work, args.truncation_side)
                 res["seed"], res["wall_seconds"] = seed, round(time.perf_counter() - t0, 1)
                 results[task][fusion].append(res)
@@ -285,7 +286,8 @@ def run(args) -> dict:
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
                        "class_weight": args.class_weight, "pubmedqa_length": args.pubmedqa_length,
-                       "truncation_side": args.truncation_side, "kg_control": args.kg_control, "train": args.train,
+                       "truncation_side": args.truncation_side, "long_answers": args.long_answers,
+                       "kg_control": args.kg_control, "train": args.train,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
@@ -364,6 +366,8 @@ def main() -> None:
     pr.add_argument("--truncation-side", default="right", choices=("right", "left"),
                     help="classification tasks: which end of an overlong text is cut (left keeps the end: "
                     "an abstract's results)")
+    pr.add_argument("--long-answers", action="store_true", help="PubMedQA: train also on each training "
+                    "question with its abstract's conclusion as the text (the reasoning-free setting)")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
     argv = sys.argv[1:]
     if not argv or argv[0] not in ("prepare", "run", "-h", "--help"):

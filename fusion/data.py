@@ -61,11 +61,18 @@ def read_qa(path: str | Path) -> tuple[list, str]:
     return out, "span"
 
 
-def read_pubmedqa(path: str | Path, ids: set[str] | None = None) -> list[TextExample]:
-    """PubMedQA (``ori_pqal.json`` layout): question, joined abstract contexts, final decision."""
+def read_pubmedqa(path: str | Path, ids: set[str] | None = None, long_answers: bool = False) -> list[TextExample]:
+    """PubMedQA (``ori_pqal.json`` layout): question, joined abstract contexts, final decision.
+
+    ``long_answers``: also one example per question whose text is the abstract's conclusion (``LONG_ANSWER``,
+    PubMedQA's reasoning-free setting), for training only: a test input never has its conclusion."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return [TextExample(v["QUESTION"], (v["final_decision"],), " ".join(v["CONTEXTS"]))
-            for k, v in data.items() if ids is None or k in ids]
+    out = [TextExample(v["QUESTION"], (v["final_decision"],), " ".join(v["CONTEXTS"]))
+           for k, v in data.items() if ids is None or k in ids]
+    if long_answers:
+        out += [TextExample(v["QUESTION"], (v["final_decision"],), v["LONG_ANSWER"])
+                for k, v in data.items() if (ids is None or k in ids) and v.get("LONG_ANSWER")]
+    return out
 
 
 def _jsonl(path: str | Path) -> list[dict]:
