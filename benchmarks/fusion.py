@@ -282,6 +282,7 @@ def run(args) -> dict:
                 print(json.dumps({"task": task, "fusion": fusion, **res}), file=sys.stderr, flush=True)
                 shutil.rmtree(work, ignore_errors=True)
                 _write_partial(args, results)
+    shutil.rmtree(work_root, ignore_errors=True)
     return {"config": {"quick": args.quick, "smoke": args.smoke, "sizes": size, "seeds": seeds, "device": args.device,
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,24 @@ def read_pubmedqa(path: str | Path, ids: set[str] | None = None, long_answers: b
         out += [TextExample(v["QUESTION"], (v["final_decision"],), v["LONG_ANSWER"])
                 for k, v in data.items() if (ids is None or k in ids) and v.get("LONG_ANSWER")]
     return out
+
+
+def pubmedqa_train_dev(path: str | Path, dev_fraction: float, seed: int,
+                       long_answers: bool = False) -> tuple[list[TextExample], list[TextExample]]:
+    """PubMedQA JSON split by question (seeded): training examples, with each training question's conclusion
+    as a second example when ``long_answers``, and dev examples, which never have conclusions."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) and "QUESTION" in v for v in data.values()):
+        raise FusionError(f"{path}: --long-answers needs PubMedQA JSON ({{pmid: {{QUESTION, CONTEXTS, "
+                          "final_decision, LONG_ANSWER}}}}).")
+    ids = sorted(data)
+    random.Random(seed).shuffle(ids)
+    n = max(1, int(len(ids) * dev_fraction)) if dev_fraction > 0 and len(ids) >= 5 else 0
+    return read_pubmedqa(path, set(ids[n:]), long_answers), read_pubmedqa(path, set(ids[:n]))
 
 
 def _jsonl(path: str | Path) -> list[dict]:

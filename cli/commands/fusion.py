@@ -140,6 +140,9 @@ def train_qa_cmd(
     lr: Annotated[float, typer.Option("--lr")] = 5e-5,
     max_length: Annotated[int, typer.Option("--max-length", min=32)] = 256,
     truncation_side: TruncationOpt = "right",
+    long_answers: Annotated[bool, typer.Option(
+        "--long-answers", help="PubMedQA JSON: train also on each question with its abstract's conclusion as the "
+        "text (LONG_ANSWER); the model still answers from the abstract.")] = False,
     seed: Annotated[int, typer.Option("--seed")] = 13,
     patience: Annotated[int, typer.Option("--patience", min=1)] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=0)] = 0,
@@ -155,18 +158,21 @@ def train_qa_cmd(
     Example: kgnlp train qa --data ori_pqal.json --fusion facts --out models/pubmedqa
     """
     from fusion.config import FusionConfig
-    from fusion.data import read_qa
+    from fusion.data import pubmedqa_train_dev, read_qa
     from fusion.tasks import train_classifier, train_span_qa
 
     _check_truncation(truncation_side)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
     examples, kind = read_qa(data)
+    dev_examples = None
+    if long_answers:  # split by question first: dev answers from abstracts only, as a user's model will
+        examples, dev_examples = pubmedqa_train_dev(data, 0.1, seed, long_answers=True)
     knowledge, _ = _knowledge(workspace, fusion, False, config)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length,
                            truncation_side=truncation_side)
         fn = lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
-                                         settings=settings, progress=cb)
+                                         settings=settings, dev=dev_examples, progress=cb)
     else:
         cfg = FusionConfig(head="span", fusion=fusion, max_length=max_length, truncation_side=truncation_side)
         fn = lambda cb: train_span_qa(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731

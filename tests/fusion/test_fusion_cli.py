@@ -116,3 +116,21 @@ def test_truncation_side_is_saved_with_the_model(tmp_path, tiny_encoder):
     from fusion.model import read_config
 
     assert read_config(tmp_path / "m")["fusion"]["truncation_side"] == "left"
+
+
+def test_train_qa_with_long_answers(tmp_path, tiny_encoder):
+    data = {str(i): {"QUESTION": f"does drug {i} work ?", "CONTEXTS": ["it was tested ."],
+                     "final_decision": "yes" if i % 2 else "no", "LONG_ANSWER": "it works ." if i % 2 else "it fails ."}
+            for i in range(10)}
+    path = tmp_path / "ori_pqal.json"
+    path.write_text(json.dumps(data))
+    res = CliRunner().invoke(_app(), ["train", "qa", "--data", str(path), "--out", str(tmp_path / "m"), "--encoder",
+                                      str(tiny_encoder), "--epochs", "1", "--long-answers", "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout.strip().splitlines()[-1])["kind"] == "yesno"
+    bad = tmp_path / "qa.jsonl"
+    bad.write_text(json.dumps({"question": "q ?", "context": "c .", "answer": "yes"}))
+    res = CliRunner().invoke(_app(), ["train", "qa", "--data", str(bad), "--out", str(tmp_path / "m2"), "--encoder",
+                                      str(tiny_encoder), "--long-answers", "--quiet"])
+    assert res.exit_code != 0 and "PubMedQA JSON" in str(res.exception)
+    assert not (tmp_path / "m2").exists()

@@ -34,3 +34,30 @@ def test_pubmedqa_long_answers_add_one_example_per_conclusion_of_the_chosen_ids(
         ("Does aspirin cause bleeding?", ("yes",), "We studied. Bleeding rose."),
         ("Does water cure cancer?", ("no",), "No effect was seen."),
         ("Does aspirin cause bleeding?", ("yes",), "Aspirin causes bleeding.")]  # "2" has no conclusion
+
+
+def test_pubmedqa_train_dev_splits_by_question_and_keeps_conclusions_out_of_dev(tmp_path):
+    from fusion.data import pubmedqa_train_dev
+
+    data = {str(i): {"QUESTION": f"q{i}?", "CONTEXTS": [f"c{i}"], "final_decision": "yes", "LONG_ANSWER": f"a{i}"}
+            for i in range(20)}
+    path = tmp_path / "ori_pqal.json"
+    path.write_text(json.dumps(data))
+    train, dev = pubmedqa_train_dev(path, 0.1, seed=3, long_answers=True)
+    assert len(dev) == 2 and all(e.pair.startswith("c") for e in dev)
+    dev_q = {e.text for e in dev}
+    assert not dev_q & {e.text for e in train}  # a dev question is in no training example
+    assert len(train) == 36 and sum(e.pair.startswith("a") for e in train) == 18
+    assert pubmedqa_train_dev(path, 0.1, seed=3)[1] == dev  # the same questions with or without conclusions
+
+
+def test_long_answers_need_pubmedqa_json(tmp_path):
+    import pytest
+
+    from fusion.data import pubmedqa_train_dev
+    from fusion.errors import FusionError
+
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"question": "q?", "context": "c", "answer": "yes"}\n')
+    with pytest.raises(FusionError, match="PubMedQA JSON"):
+        pubmedqa_train_dev(path, 0.1, 1, long_answers=True)
