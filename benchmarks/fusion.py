@@ -157,8 +157,8 @@ def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_an
     random.Random(seed).shuffle(train_ids)
     dev_ids, train_ids = set(train_ids[:50]), set(train_ids[50:50 + n_train])
     test = read_pubmedqa(prepared / "ori_pqal.json", test_ids)
-    return (read_pubmedqa(prepared / "ori_pqal.json", train_ids, long_answers), read_pubmedqa(prepared / "ori_pqal.json", dev_ids),
-            test[:n_test])
+    return (read_pubmedqa(prepared / "ori_pqal.json", train_ids, long_answers),
+            read_pubmedqa(prepared / "ori_pqal.json", dev_ids), test[:n_test])
 
 
 def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work, truncation_side="right"):
@@ -275,8 +275,9 @@ def run(args) -> dict:
                     res = run_classification(task, fpb_split(prepared, seed, n_train, n_test), encoder, fusion,
                                              knowledge, settings, 96, work, args.truncation_side)
                 else:
-                    res = run_classification(task, pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers), encoder, fusion,
-                                             knowledge, settings, args.pubmedqa_length, work, args.truncation_side)
+                    split = pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers)
+                    res = run_classification(task, split, encoder, fusion, knowledge, settings, args.pubmedqa_length,
+                                             work, args.truncation_side)
                 res["seed"], res["wall_seconds"] = seed, round(time.perf_counter() - t0, 1)
                 results[task][fusion].append(res)
                 print(json.dumps({"task": task, "fusion": fusion, **res}), file=sys.stderr, flush=True)

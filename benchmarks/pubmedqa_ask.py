@@ -2,6 +2,7 @@
 
     python benchmarks/pubmedqa_ask.py            # train on the 500 non-test questions, test on the official 500
     python benchmarks/pubmedqa_ask.py --quick    # 100 train / 100 test, 1 epoch
+    python benchmarks/pubmedqa_ask.py --recipe conclusions --epochs 8   # train on conclusions too (see --help)
 
 The reader is trained with `kgnlp train qa` (plain MiniLM, --fusion none: see BENCHMARKS.md for the fused
 variants), then each test question is answered the way `kgnlp ask --model DIR` answers it without a FAISS index:
@@ -26,6 +27,10 @@ DATA = (ROOT.parent / "shared" / "datasets" / "pubmedqa").resolve()
 sys.path.insert(0, str(ROOT))
 
 
+RECIPES = {"plain": [], "conclusions": ["--class-weight", "balanced", "--long-answers", "--truncation-side", "left",
+                                        "--patience", "3"]}
+
+
 def macro_f1(gold: list[str], pred: list[str]) -> float:
     f1s = []
     for label in ("yes", "no", "maybe"):
@@ -40,6 +45,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--recipe", choices=("plain", "conclusions"), default="plain",
+                    help="plain: `kgnlp train qa` defaults; conclusions: --class-weight balanced --long-answers "
+                    "--truncation-side left --patience 3 (the fusion benchmark's best PubMedQA setting)")
     args = ap.parse_args()
     import random
 
@@ -59,7 +67,7 @@ def main() -> None:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "cli.main", "train", "qa", "--data", str(tmp / "train.json"),
                         "--fusion", "none", "--epochs", str(epochs), "--out", str(tmp / "reader"), "-w", str(tmp / "ws"),
-                        "--quiet", "--json"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+                        "--quiet", "--json", *RECIPES[args.recipe]], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         train_s = time.perf_counter() - t0
         gold, pred, own_pred, found = [], [], [], 0
         t0 = time.perf_counter()
@@ -77,7 +85,7 @@ def main() -> None:
     n = len(gold)
     summary = {
         "benchmark": "pubmedqa_ask", "quick": args.quick, "train_questions": len(train_ids), "test_questions": n,
-        "epochs": epochs, "document_set": len(docs), "train_seconds": round(train_s, 1),
+        "epochs": epochs, "recipe": args.recipe, "document_set": len(docs), "train_seconds": round(train_s, 1),
         "answer_seconds": round(ask_s, 1),
         "ask_accuracy": round(sum(g == p for g, p in zip(gold, pred)) / n, 4),
         "ask_macro_f1": round(macro_f1(gold, pred), 4),

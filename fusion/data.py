@@ -67,13 +67,7 @@ def read_pubmedqa(path: str | Path, ids: set[str] | None = None, long_answers: b
 
     ``long_answers``: also one example per question whose text is the abstract's conclusion (``LONG_ANSWER``,
     PubMedQA's reasoning-free setting), for training only: a test input never has its conclusion."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    out = [TextExample(v["QUESTION"], (v["final_decision"],), " ".join(v["CONTEXTS"]))
-           for k, v in data.items() if ids is None or k in ids]
-    if long_answers:
-        out += [TextExample(v["QUESTION"], (v["final_decision"],), v["LONG_ANSWER"])
-                for k, v in data.items() if (ids is None or k in ids) and v.get("LONG_ANSWER")]
-    return out
+    return _pubmedqa_examples(json.loads(Path(path).read_text(encoding="utf-8")), ids, long_answers)
 
 
 def pubmedqa_train_dev(path: str | Path, dev_fraction: float, seed: int,
@@ -91,7 +85,16 @@ def pubmedqa_train_dev(path: str | Path, dev_fraction: float, seed: int,
     ids = sorted(data)
     random.Random(seed).shuffle(ids)
     n = max(1, int(len(ids) * dev_fraction)) if dev_fraction > 0 and len(ids) >= 5 else 0
-    return read_pubmedqa(path, set(ids[n:]), long_answers), read_pubmedqa(path, set(ids[:n]))
+    return _pubmedqa_examples(data, set(ids[n:]), long_answers), _pubmedqa_examples(data, set(ids[:n]))
+
+
+def _pubmedqa_examples(data: dict, ids: set[str] | None, long_answers: bool = False) -> list[TextExample]:
+    chosen = [v for k, v in data.items() if ids is None or k in ids]
+    out = [TextExample(v["QUESTION"], (v["final_decision"],), " ".join(v["CONTEXTS"])) for v in chosen]
+    if long_answers:
+        out += [TextExample(v["QUESTION"], (v["final_decision"],), v["LONG_ANSWER"]) for v in chosen
+                if v.get("LONG_ANSWER")]
+    return out
 
 
 def _jsonl(path: str | Path) -> list[dict]:

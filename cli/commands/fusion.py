@@ -163,10 +163,11 @@ def train_qa_cmd(
 
     _check_truncation(truncation_side)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
-    examples, kind = read_qa(data)
     dev_examples = None
     if long_answers:  # split by question first: dev answers from abstracts only, as a user's model will
-        examples, dev_examples = pubmedqa_train_dev(data, 0.1, seed, long_answers=True)
+        (examples, dev_examples), kind = pubmedqa_train_dev(data, 0.1, seed, long_answers=True), "yesno"
+    else:
+        examples, kind = read_qa(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length,
