@@ -149,16 +149,15 @@ def fpb_split(prepared: Path, seed: int, n_train: int, n_test: int):
 def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_answers: bool = False):
     """Official PQA-L split: 500 test ids; the other 500 are train (50 of them dev, by seed). ``long_answers``:
     the training questions also come with their conclusions as the text (dev and test never do)."""
-    from fusion.data import read_pubmedqa
+    from fusion.data import pubmedqa_examples
 
     test_ids = set(json.loads((prepared / "test_ground_truth.json").read_text()))
     data = json.loads((prepared / "ori_pqal.json").read_text())
     train_ids = sorted(set(data) - test_ids)
     random.Random(seed).shuffle(train_ids)
     dev_ids, train_ids = set(train_ids[:50]), set(train_ids[50:50 + n_train])
-    test = read_pubmedqa(prepared / "ori_pqal.json", test_ids)
-    return (read_pubmedqa(prepared / "ori_pqal.json", train_ids, long_answers),
-            read_pubmedqa(prepared / "ori_pqal.json", dev_ids), test[:n_test])
+    return (pubmedqa_examples(data, train_ids, long_answers), pubmedqa_examples(data, dev_ids),
+            pubmedqa_examples(data, test_ids)[:n_test])
 
 
 def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work, truncation_side="right"):

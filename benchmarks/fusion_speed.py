@@ -96,7 +96,7 @@ def sequence_main(args, prepared: Path) -> None:
 
     import torch
 
-    from fusion.data import read_pubmedqa
+    from fusion.data import pubmedqa_examples
     from fusion.predict import outputs
 
     torch.set_num_threads(args.threads)
@@ -110,9 +110,9 @@ def sequence_main(args, prepared: Path) -> None:
                                          graph="fin")
     else:
         test_ids = set(_json.loads((prepared / "test_ground_truth.json").read_text()))
-        examples = read_pubmedqa(prepared / "ori_pqal.json", test_ids)[: args.docs or (40 if args.quick else 500)]
-        warm = read_pubmedqa(prepared / "ori_pqal.json", set(_json.loads((prepared / "ori_pqal.json").read_text()))
-                             - test_ids)[:16]
+        data = _json.loads((prepared / "ori_pqal.json").read_text())
+        examples = pubmedqa_examples(data, test_ids)[: args.docs or (40 if args.quick else 500)]
+        warm = pubmedqa_examples(data, set(data) - test_ids)[:16]
         models = build_sequence_variants(prepared, variants)
 
     def run(name, exs):

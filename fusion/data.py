@@ -67,7 +67,7 @@ def read_pubmedqa(path: str | Path, ids: set[str] | None = None, long_answers: b
 
     ``long_answers``: also one example per question whose text is the abstract's conclusion (``LONG_ANSWER``,
     PubMedQA's reasoning-free setting), for training only: a test input never has its conclusion."""
-    return _pubmedqa_examples(json.loads(Path(path).read_text(encoding="utf-8")), ids, long_answers)
+    return pubmedqa_examples(json.loads(Path(path).read_text(encoding="utf-8")), ids, long_answers)
 
 
 def pubmedqa_train_dev(path: str | Path, dev_fraction: float, seed: int,
@@ -85,10 +85,11 @@ def pubmedqa_train_dev(path: str | Path, dev_fraction: float, seed: int,
     ids = sorted(data)
     random.Random(seed).shuffle(ids)
     n = max(1, int(len(ids) * dev_fraction)) if dev_fraction > 0 and len(ids) >= 5 else 0
-    return _pubmedqa_examples(data, set(ids[n:]), long_answers), _pubmedqa_examples(data, set(ids[:n]))
+    return pubmedqa_examples(data, set(ids[n:]), long_answers), pubmedqa_examples(data, set(ids[:n]))
 
 
-def _pubmedqa_examples(data: dict, ids: set[str] | None, long_answers: bool = False) -> list[TextExample]:
+def pubmedqa_examples(data: dict, ids: set[str] | None = None, long_answers: bool = False) -> list[TextExample]:
+    """:func:`read_pubmedqa` over an already parsed ``ori_pqal.json``."""
     chosen = [v for k, v in data.items() if ids is None or k in ids]
     out = [TextExample(v["QUESTION"], (v["final_decision"],), " ".join(v["CONTEXTS"])) for v in chosen]
     if long_answers:

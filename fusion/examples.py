@@ -7,7 +7,7 @@ from typing import Sequence
 
 from fusion.config import FusionConfig
 from fusion.context import EntityFacts, KGContext, NameLinker, build_kg_context
-from fusion.inputs import FusedInput, Segment, Specials, assemble, tokenise
+from fusion.inputs import FusedInput, Segment, Specials, assemble, kept_tail, tokenise
 
 IGNORE = -100
 _LOOKUP = object()  # segment(): look the context up
@@ -170,7 +170,7 @@ class InputBuilder:
         q, c = self.segment(question), self.segment(context)
         item = self.build([q, c])
         n = len(item.body[1])
-        kept = c.offsets[len(c.offsets) - n:] if self.config.truncation_side == "left" else c.offsets[:n]
+        kept = kept_tail(c, n).offsets if self.config.truncation_side == "left" else c.offsets[:n]
         item.extra["context_offsets"] = kept
         if answer is not None:
             toks = [i for i, (s, e) in enumerate(kept) if s < answer[1] and e > answer[0]]

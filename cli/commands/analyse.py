@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, schema_in_force, emit, read_text_arg,
+from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, emit, read_text_arg, schema_in_force,
                         with_connection)
 from cli.console import out
 

@@ -8,8 +8,8 @@ from typing import Annotated, Callable, Iterator, List, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, QuietOpt, StoreOpt, WorkspaceOpt, schema_in_force, emit,
-                        open_store, read_text_arg, workspace)
+from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, QuietOpt, StoreOpt, WorkspaceOpt, emit, open_store,
+                        read_text_arg, schema_in_force, workspace)
 from cli.console import out, progress_bar
 
 MODELS = ("transe", "distmult", "complex", "rotate")

@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, WorkspaceOpt, schema_in_force, emit, open_store, workspace
+from cli.common import DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, WorkspaceOpt, emit, open_store, schema_in_force, workspace
 from cli.console import out
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Labelled JSONL file.")]

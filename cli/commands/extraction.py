@@ -99,7 +99,7 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
         raise FusionError(f"Unknown fusion '{fusion}'. Choose one of: none, facts, embeddings, both.")
     store = embeddings = schema = None
     if fusion != "none":
-        from cli.common import schema_in_force, open_store, workspace
+        from cli.common import open_store, schema_in_force, workspace
 
         ws = workspace(ws_path)
         schema = schema_in_force(ws.path, schema_file)

@@ -23,7 +23,7 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
     Facts are put into words with the schema in force (``--config``, else ./kgnlp.toml or the workspace's)."""
     if fusion == "none" and not need:
         return None, None
-    from cli.common import schema_in_force, open_store
+    from cli.common import open_store, schema_in_force
     from cli.common import workspace as open_ws
     from fusion.errors import FusionError
     from fusion.examples import Knowledge

@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, schema_in_force, emit, with_connection
+from cli.common import ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, emit, schema_in_force, with_connection
 from cli.console import out, progress_bar
 
 
