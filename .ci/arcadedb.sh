@@ -83,6 +83,9 @@ cmd_start() {
   # On a port clash the JVM logs the error and stays alive, so check first.
   port_free "$BOLT_PORT" || die "port $BOLT_PORT is in use. Stop what holds it or set KGNLP_TEST_BOLT_PORT."
   port_free "$HTTP_PORT" || die "port $HTTP_PORT is in use. Stop what holds it or set KGNLP_TEST_HTTP_PORT."
+  # a test-only server: every start gets an empty database (test graphs from earlier runs piled up to 2 GB
+  # and made ArcadeDB refuse schema commands)
+  rm -rf "$ROOT/databases"
   mkdir -p "$ROOT"
   : >"$LOG"
   nohup "$pkg/jre/bin/java" "-Xmx$HEAP" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
