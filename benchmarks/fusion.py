@@ -42,7 +42,7 @@ SIZES = {  # (train, eval) per task; eval for PubMedQA is taken from the officia
 
 
 # ---------------------------------------------------------------- prepare (CPU, once)
-def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin")) -> dict:
+def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin"), ner_model: str = "") -> dict:
     from kg.embeddings import TrainConfig, train_embeddings
     from kg.stores.sqlite import SQLiteStore
 
@@ -51,7 +51,8 @@ def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin"
     info.pop("graph_seconds", None)  # the one figure for both graphs of earlier prepares
     for name in graphs:
         started = time.perf_counter()
-        info.update(_bio_graph(out) if name == "bio" else _fin_graph(out))
+        info.update(_bio_graph(out) if name == "bio" else _pqa_graph(out, ner_model) if name == "pqa"
+                    else _fin_graph(out))
         info[f"{name}_graph_seconds"] = round(time.perf_counter() - started, 1)
     for name in graphs:
         store = SQLiteStore.open(out / f"{name}.db", create=False)
@@ -106,6 +107,39 @@ def _bio_graph(out: Path) -> dict:
     bio.add([Triple(h, r, t) for h, r, t in sorted(triples)], entities)
     bio.close()
     return {"bio_entities": len(entities), "bio_triples": len(triples)}
+
+
+def _pqa_graph(out: Path, ner_model: str) -> dict:
+    """The biomedical graph plus what ``kgnlp ingest`` extracts from PQA-L's 1,000 abstracts (``CONTEXTS`` only:
+    the task's own inputs, never an answer or a conclusion), in ``pqa.db``: the issue's "graph from ingesting
+    the abstracts". Extraction is the ingest pipeline's (spaCy + graph names + pattern relations), with the
+    trained BC5CDR NER model ``ner_model`` as an extra layer when that folder exists."""
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.ingest import ingest_documents
+    from nlp.loaders import LoadedDocument, content_hash
+    from kg.records import Document
+
+    if not (out / "bio.db").exists():
+        _bio_graph(out)
+    data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
+    docs = []
+    for pmid, item in sorted(data.items()):
+        text = " ".join(item["CONTEXTS"])
+        docs.append(LoadedDocument(Document(pmid, text, f"pubmedqa:{pmid}"), content_hash(text)))
+    layers = []
+    if ner_model and Path(ner_model).is_dir():
+        from nlp.ner import load_ner_model
+
+        layers.append(load_ner_model(Path(ner_model)))
+    (out / "pqa.db").unlink(missing_ok=True)
+    shutil.copy(out / "bio.db", out / "pqa.db")
+    store = SQLiteStore.open(out / "pqa.db", create=False)
+    report = ingest_documents(store, docs, extra_ner=layers)
+    stats = store.stats()
+    store.close()
+    return {"pqa_documents": report.documents, "pqa_added_entities": report.entities,
+            "pqa_added_relations": report.relations, "pqa_entities": stats.entities, "pqa_triples": stats.relations,
+            "pqa_ner_model": Path(ner_model).name if layers else "none (graph names + spaCy)"}
 
 
 def _fin_graph(out: Path) -> dict:
@@ -239,9 +273,13 @@ def run(args) -> dict:
     tasks = args.tasks.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     encoder = args.encoder or str(_default_encoder())
-    stores = {n: SQLiteStore.open(prepared / f"{n}.db", create=False) for n in ("bio", "fin")}
+    graphs = ("bio", "fin", args.pubmedqa_graph) if "pubmedqa" in tasks else ("bio", "fin")
+    if not (prepared / f"{graphs[-1]}.db").exists():
+        sys.exit(f"error: {prepared / graphs[-1]}.db is missing: run `benchmarks/fusion.py prepare --graphs "
+                 f"{graphs[-1]}` first")
+    stores = {n: SQLiteStore.open(prepared / f"{n}.db", create=False) for n in dict.fromkeys(graphs)}
     linkers = {n: NameLinker.from_store(s) for n, s in stores.items()}
-    embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in ("bio", "fin")}
+    embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in stores}
     if args.kg_control == "permuted":
         embs = {n: _permuted(e) for n, e in embs.items()}
     schemas = {"bio": None, "fin": load_schema(prepared / "fin-schema.toml")}  # no file (old prepare): built-ins
@@ -253,10 +291,10 @@ def run(args) -> dict:
     torch.set_num_threads(args.threads) if args.threads else None
     for seed in seeds:  # seed-major, so a run cut short still holds whole comparisons
         for task in tasks:
-            graph = "fin" if task == "fpb" else "bio"
+            graph = {"fpb": "fin", "pubmedqa": args.pubmedqa_graph}.get(task, "bio")
             for fusion in fusions:
                 knowledge = None if fusion == "none" else Knowledge(
-                    store=stores[graph], linker=linkers[graph], embeddings=embs[graph], schema=schemas[graph],
+                    store=stores[graph], linker=linkers[graph], embeddings=embs[graph], schema=schemas.get(graph),
                     facts_per_entity=2, max_facts=4)
                 settings = TrainSettings(epochs=args.epochs or size["epochs"], batch_size=16, learning_rate=args.lr,
                                          seed=seed, patience=args.patience, device=args.device,
@@ -288,6 +326,7 @@ def run(args) -> dict:
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
                        "class_weight": args.class_weight, "pubmedqa_length": args.pubmedqa_length,
                        "truncation_side": args.truncation_side, "long_answers": args.long_answers,
+                       "pubmedqa_graph": args.pubmedqa_graph,
                        "kg_control": args.kg_control, "train": args.train,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
@@ -339,7 +378,10 @@ def main() -> None:
     pp = sub.add_parser("prepare")
     pp.add_argument("--out", default="benchmarks/.work/fusion")
     pp.add_argument("--embedding-seconds", type=int, default=120)
-    pp.add_argument("--graphs", default="bio,fin", help="which graphs to (re)build: bio, fin or both")
+    pp.add_argument("--graphs", default="bio,fin", help="which graphs to (re)build: bio, fin, pqa (bio + the "
+                    "ingested PQA-L abstracts), comma-separated")
+    pp.add_argument("--ner-model", default=str(Path(__file__).resolve().parent / ".models" / "bc5cdr-spacy"),
+                    help="pqa graph: a trained NER model folder used by the ingest (skipped if missing)")
     pr = sub.add_parser("run")
     pr.add_argument("--prepared", default="benchmarks/.work/fusion")
     pr.add_argument("--embedding-seconds", type=int, default=120)
@@ -369,6 +411,8 @@ def main() -> None:
                     "an abstract's results)")
     pr.add_argument("--long-answers", action="store_true", help="PubMedQA: train also on each training "
                     "question with its abstract's conclusion as the text (the reasoning-free setting)")
+    pr.add_argument("--pubmedqa-graph", default="bio", choices=("bio", "pqa"), help="PubMedQA's graph: bio "
+                    "(BC5CDR + Hetionet) or pqa (bio + the ingested PQA-L abstracts; `prepare --graphs pqa`)")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
     argv = sys.argv[1:]
     if not argv or argv[0] not in ("prepare", "run", "-h", "--help"):
@@ -376,9 +420,9 @@ def main() -> None:
     args = p.parse_args(argv)
     if args.cmd == "prepare":
         graphs = tuple(g for g in args.graphs.split(",") if g)
-        if not graphs or set(graphs) - {"bio", "fin"}:
-            p.error(f"--graphs takes bio, fin or bio,fin, not {args.graphs!r}")
-        print(json.dumps(prepare(Path(args.out), args.embedding_seconds, graphs)))
+        if not graphs or set(graphs) - {"bio", "fin", "pqa"}:
+            p.error(f"--graphs takes bio, fin and pqa, comma-separated, not {args.graphs!r}")
+        print(json.dumps(prepare(Path(args.out), args.embedding_seconds, graphs, args.ner_model)))
         return
     print(json.dumps(run(args)))
 

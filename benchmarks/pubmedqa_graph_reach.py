@@ -26,13 +26,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--prepared", default=str(ROOT / "benchmarks" / ".work" / "fusion"))
+    ap.add_argument("--graph", default="bio", choices=("bio", "pqa"), help="bio: BC5CDR + Hetionet; pqa: bio + "
+                    "the ingested PQA-L abstracts (`benchmarks/fusion.py prepare --graphs pqa`)")
     args = ap.parse_args()
     from fusion.context import NameLinker
     from kg.stores.sqlite import SQLiteStore
 
-    db = Path(args.prepared) / "bio.db"
+    db = Path(args.prepared) / f"{args.graph}.db"
     if not db.exists():
-        sys.exit(f"error: {db} is missing; run `python benchmarks/fusion.py prepare` first.")
+        sys.exit(f"error: {db} is missing; run `python benchmarks/fusion.py prepare --graphs {args.graph}` first.")
     store = SQLiteStore.open(db, create=False)
     linker = NameLinker.from_store(store)
     data = json.loads((DATA / "ori_pqal.json").read_text(encoding="utf-8"))
@@ -56,7 +58,7 @@ def main() -> None:
             with_edge += 1
             labels[data[k]["final_decision"]] += 1
             examples.append({"question": question, "edges": [list(e) for e in edges[:3]]})
-    print(json.dumps({"benchmark": "pubmedqa_graph_reach", "quick": args.quick, "questions": len(test_ids),
+    print(json.dumps({"benchmark": "pubmedqa_graph_reach", "quick": args.quick, "graph": args.graph, "questions": len(test_ids),
                       "graph_entities": store.stats().entities, "questions_linked": linked,
                       "mentions": mentions, "questions_with_2_entities": two,
                       "questions_with_an_edge_between_their_entities": with_edge,
