@@ -83,7 +83,7 @@ def _bio_graph(out: Path) -> dict:
         for m in d.mentions:
             for i in m.ids:
                 if i and i != "-1":
-                    surfaces[i][m.text.lower()] += 1
+                    surfaces[i][m.text] += 1  # as written: "NO" (nitric oxide) must not become "no"
                     kinds[i] = m.label
     entities = [Entity(i, c.most_common(1)[0][0], kinds[i], tuple(s for s, _ in c.most_common(12)[1:]))
                 for i, c in surfaces.items()]
@@ -95,7 +95,7 @@ def _bio_graph(out: Path) -> dict:
             nid, name, kind = line.rstrip("\n").split("\t")
             if kind in HETIO_KINDS:
                 hetio_kind[nid] = kind
-                entities.append(Entity(nid, name.lower(), "Chemical" if kind == "Compound" else "Disease"))
+                entities.append(Entity(nid, name, "Chemical" if kind == "Compound" else "Disease"))
     with gzip.open(DATA / "hetionet" / "edges-5k.sif.gz", "rt", encoding="utf-8") as f:
         next(f)
         for line in f:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
 
-from kg.names import normalise
+from kg.names import matches_as_written, normalise
 from kg.records import Mention
 from kg.schema import Schema
 from kg.store import GraphStore
@@ -65,19 +65,31 @@ class NameLinker:
     ``names`` is indexed when the linker is built: build a new linker when the names change.
     """
 
-    def __init__(self, names: dict[str, tuple[str, str]], max_ngram: int = 6, min_chars: int = 3) -> None:
+    def __init__(self, names: dict[str, tuple[str, str]], max_ngram: int = 6, min_chars: int = 3,
+                 cased: dict[str, frozenset[str]] | None = None) -> None:
         self.names, self.max_ngram, self.min_chars = names, max_ngram, min_chars
+        self.cased = cased or {}  # name key -> the only spellings it matches (short acronyms, "Mg")
         self._starts = _name_starts(names)
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str, str]], **kw: int) -> "NameLinker":
-        """From ``(surface, entity_id, type)`` rows such as ``GraphStore.names()``; the first id per name wins."""
+        """From ``(surface, entity_id, type)`` rows such as ``GraphStore.names()``; the first id per name wins.
+        A name whose every spelling is a short acronym (``kg.names.matches_as_written``: "ALL", "NO", "Mg")
+        matches only as written, so "all", "no" or "5 mg" in running text link to nothing."""
         names: dict[str, tuple[str, str]] = {}
+        cased: dict[str, set[str]] = {}
+        loose: set[str] = set()
         for surface, entity_id, kind in rows:
             key = normalise(surface)
-            if key and key not in names:
+            if not key:
+                continue
+            if matches_as_written(surface):
+                cased.setdefault(key, set()).add(surface.strip())
+            else:
+                loose.add(key)
+            if key not in names:
                 names[key] = (entity_id, kind)
-        return cls(names, **kw)
+        return cls(names, cased={k: frozenset(v) for k, v in cased.items() if k not in loose}, **kw)
 
     @classmethod
     def from_store(cls, store: GraphStore, **kw: int) -> "NameLinker":
@@ -100,7 +112,7 @@ class NameLinker:
         # ASCII: normalise(span) is the lowercased span with each whitespace character a space, unless the
         # span holds a run of whitespace or starts/ends with "_" (then normalise it as usual)
         low = text.lower().translate(_ASCII_SPACE) if text.isascii() else None
-        starts, names, stop, min_chars = self._starts, self.names, _STOP, self.min_chars
+        starts, names, stop, min_chars, cased = self._starts, self.names, _STOP, self.min_chars, self.cased
         hits: list[tuple[int, int, tuple[str, str]]] = []  # (n, i, hit)
         for i, (start, first_end) in enumerate(tokens):
             if low is not None and low[start:first_end] not in starts and "_" not in low[start:first_end]:
@@ -113,8 +125,10 @@ class NameLinker:
                     key = low[start:end] if low is not None else None
                     if key is None or "  " in key or key[0] == "_" or key[-1] == "_":
                         key = normalise(text[start:end])
-                    hit = memo[span] = names.get(key) if n > 1 or (key not in stop and len(key) >= min_chars) \
-                        else None
+                    hit = names.get(key) if n > 1 or (key not in stop and len(key) >= min_chars) else None
+                    if hit and key in cased and text[start:end] not in cased[key]:
+                        hit = None  # an acronym's letters written otherwise ("all" is not "ALL")
+                    memo[span] = hit
                 if hit:
                     hits.append((n, i, hit))
         # the greedy pass of the plain algorithm (longest first, then left to right), over the hits only

@@ -16,6 +16,15 @@ def normalise(name: str) -> str:
     return _EDGE_PUNCT.sub("", text)
 
 
+def matches_as_written(name: str) -> bool:
+    """True for a short name that only matches text written the same way: an all-caps acronym of up to six
+    characters ("ALL", "NO", "AF", "PFE") or a name of up to three characters with a capital ("Mg", "pH").
+    Matched case-insensitively, these would take common words ("all", "no", "mg" as in 5 mg) for entities."""
+    name = name.strip()
+    return (len(name) <= 6 and any(c.isalpha() for c in name) and any(c.isupper() for c in name)
+            and (name.upper() == name or len(name) <= 3))
+
+
 def slug(name: str) -> str:
     """A readable id fragment: "Type 2 Diabetes" -> "type-2-diabetes"."""
     text = normalise(name)

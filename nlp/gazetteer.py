@@ -1,19 +1,17 @@
 """NER layer from the graph's own names: phrase matching of every entity name and alias.
 
-Long names match case-insensitively; short all-caps aliases ("AF", "PFE") only as written,
-so "af" in running text is not taken for atrial fibrillation.
+Long names match case-insensitively; short all-caps aliases ("AF", "PFE") and names of up to three
+characters with a capital ("Mg") only as written (``kg.names.matches_as_written``), so "af" or "5 mg" in
+running text is not taken for atrial fibrillation or magnesium.
 """
 from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from kg.names import matches_as_written
 from kg.records import Mention
 
 _PRIORITY = 30
-
-
-def _is_acronym(name: str) -> bool:
-    return len(name) <= 6 and name.upper() == name and any(c.isalpha() for c in name)
 
 
 class Gazetteer:
@@ -44,7 +42,7 @@ class Gazetteer:
                 continue
             self._seen.add((surface, entity_id))
             key = f"{entity_id}\t{kind}"
-            (exact if _is_acronym(surface) else lower).append((key, surface))
+            (exact if matches_as_written(surface) else lower).append((key, surface))
         for matcher, rows in ((self._lower, lower), (self._exact, exact)):
             by_key: dict[str, list[str]] = {}
             for key, surface in rows:

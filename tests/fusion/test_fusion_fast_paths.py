@@ -24,7 +24,7 @@ from kg.records import Document, Mention
 
 NAMES = ["metformin", "type 2 diabetes", "diabetes", "aspirin", "bleeding", "insulin", "anti-inflammatory drug",
          "5-fluorouracil", "the", "of", "co_q10", "café au lait", "heart  failure", "sodium, potassium", "fibrosis",
-         "with aspirin", "aspirin causes bleeding"]
+         "with aspirin", "aspirin causes bleeding", "ALL", "Tau"]
 
 
 def reference_link(linker: NameLinker, text: str) -> list[Mention]:
@@ -41,6 +41,8 @@ def reference_link(linker: NameLinker, text: str) -> list[Mention]:
             if n == 1 and (key in _STOP or len(key) < linker.min_chars):
                 continue
             hit = linker.names.get(key)
+            if hit and key in linker.cased and text[start:end] not in linker.cased[key]:
+                continue
             if hit:
                 covered[i:i + n] = [True] * n
                 found.append(Mention(start, end, text[start:end], hit[1], hit[0]))
@@ -55,7 +57,7 @@ PIECES = ["metformin", "Metformin", "type 2 diabetes", "Type  2\tdiabetes", "typ
           "of", "aspirin", "ASPIRIN-induced", "anti-inflammatory drug", "anti-inflammatory", "5-fluorouracil",
           "co_q10", "_aspirin", "aspirin_", "café au lait", "cafe\u0301 au lait", "ﬁbrosis", "heart failure",
           "heart  failure", "sodium, potassium", "sodium,  potassium", "(", ")", ",", ".", " ", "  ", "\n", "x",
-          "insulin's", "bleeding/insulin", "patients", "with", "causes"]
+          "insulin's", "bleeding/insulin", "patients", "with", "causes", "ALL", "all", "All", "Tau", "tau"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -79,6 +81,16 @@ def test_name_linker_fast_path_finds_tricky_names():
     assert ("sodium,  potassium", "E13") in got and ("ASPIRIN", "E3") in got
     # longest first, even when a shorter name starts earlier
     assert [m.text for m in linker.link("with aspirin causes bleeding")] == ["aspirin causes bleeding"]
+
+
+def test_name_linker_matches_short_acronyms_only_as_written():
+    linker = NameLinker.from_rows([("ALL", "dis:all", "Disease"), ("acute lymphoblastic leukemia", "dis:all", "Disease"),
+                                   ("Tau", "chem:tau", "Chemical"), ("CAD", "dis:cad", "Disease"),
+                                   ("cad", "dis:cad", "Disease")])
+    text = "In all children with ALL, tau and Tau; CAD and cad."
+    assert [(m.text, m.entity_id) for m in linker.link(text)] == [
+        ("ALL", "dis:all"), ("Tau", "chem:tau"), ("CAD", "dis:cad"), ("cad", "dis:cad")]  # "cad" is also a name
+    assert linker.link_windows(text, [(0, 26)]) == [linker.link(text[:26])]
 
 
 def reference_kbert(ids, types, rows, body, attach) -> FusedInput:

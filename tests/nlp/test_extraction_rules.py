@@ -23,6 +23,8 @@ ENTITIES = [
     Entity("org:gamma", "Gamma Labs", "Organization"),
     Entity("per:ada", "Ada Quint", "Person"),
     Entity("loc:oslo", "Oslo", "Location"),
+    Entity("chem:mg", "magnesium", "Chemical", ("Mg",)),
+    Entity("dis:all", "acute lymphoblastic leukemia", "Disease", ("ALL",)),
 ]
 
 
@@ -93,6 +95,19 @@ def test_provenance_points_at_the_sentence(extractor):
 def test_acronym_alias_matches_only_as_written(extractor):
     _, ex = facts(extractor, "AF is common; af in lower case is not the disease.")
     assert [(m.text, m.entity_id) for m in ex.mentions if m.entity_id == "dis:af"] == [("AF", "dis:af")]
+
+
+def test_short_names_with_a_capital_match_only_as_written(extractor):
+    _, ex = facts(extractor, "All children with ALL got 5 mg of Mg daily; all got no more.")
+    assert [(m.text, m.entity_id) for m in ex.mentions if m.entity_id in ("chem:mg", "dis:all")] == [
+        ("ALL", "dis:all"), ("Mg", "chem:mg")]
+
+
+def test_matches_as_written():
+    from kg.names import matches_as_written
+
+    assert all(map(matches_as_written, ["ALL", "NO", "AF", "PFE", "Mg", "pH", "HIV-1", " CAD "]))
+    assert not any(map(matches_as_written, ["all", "no", "mg", "Aspirin", "Gout", "1-2", "", "Pfizer"]))
 
 
 def test_short_form_links_to_the_full_name_in_the_same_document(tmp_path):
