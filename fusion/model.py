@@ -38,6 +38,7 @@ class FusedModel(nn.Module):
         self.entity_ids = tuple(entity_ids)
         self.entity_row = {e: i + 1 for i, e in enumerate(self.entity_ids)}
         self.kg_embeddings = None  # the KGEmbeddings the training facts were ranked with (saved along)
+        self._kg_saved_in: tuple | None = None  # (kg_embeddings, the folder it was last saved to or loaded from)
         dim = config.kg_dim if config.uses_embeddings else 0
         if dim:
             if kg_table is None or kg_table.shape != (len(entity_ids) + 1, dim):
@@ -74,11 +75,8 @@ class FusedModel(nn.Module):
             if embeddings is None:
                 raise FusionError(f"Fusion '{config.fusion}' needs graph embeddings. Train them with `kgnlp embed` "
                                   "or choose --fusion facts|none.")
-            vec = torch.as_tensor(embeddings.entity_vectors, dtype=torch.float32)
-            vec = vec / (vec.std() + 1e-6)
-            table = torch.cat([torch.zeros(1, vec.shape[1]), vec])
-            ids = tuple(embeddings.entity_ids)
-            config = config.with_(kg_dim=int(vec.shape[1]))
+            table, ids = kg_table(embeddings)
+            config = config.with_(kg_dim=int(table.shape[1]))
         model = cls(config, encoder, table, ids)
         if embeddings is not None and config.fusion != "none":
             model.kg_embeddings = embeddings  # inference ranks each entity's facts the way training did
@@ -153,20 +151,30 @@ class FusedModel(nn.Module):
 
     # ---- files -------------------------------------------------------------------------------
     def save(self, folder: str | Path, tokenizer=None, extra: dict | None = None) -> Path:
-        """``config.json``, ``model.safetensors``, the tokenizer, (embeddings path) ``kg_table.safetensors``
-        with ``kg_entities.json``, and (built with graph embeddings) ``kg_embeddings/``, the vectors the facts
-        were ranked with. ``extra`` lands in config.json under ``"extra"``."""
+        """``config.json``, ``model.safetensors``, the tokenizer and (built with graph embeddings)
+        ``kg_embeddings/``, the vectors the facts were ranked with and the embeddings path's table is made from.
+        Only a table that ``kg_embeddings/`` cannot give is written apart (``kg_table.safetensors`` with
+        ``kg_entities.json``, the format before 2026-11-29, which :meth:`load` still reads). ``kg_embeddings/``
+        is written once per folder, not again at every checkpoint. ``extra`` lands in config.json."""
         from safetensors.torch import save_file
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
         save_file(state, str(folder / "model.safetensors"), metadata={"format": MARKER})
-        if self.config.uses_embeddings:
+        derivable = self.kg_embeddings is not None and tuple(self.kg_embeddings.entity_ids) == self.entity_ids
+        if self.config.uses_embeddings and not derivable:
             save_file({"table": self.kg_table.detach().cpu().contiguous()}, str(folder / "kg_table.safetensors"))
             (folder / "kg_entities.json").write_text(json.dumps({"ids": list(self.entity_ids)}), encoding="utf-8")
-        if self.kg_embeddings is not None:
+        else:  # a table left by an earlier save into this folder would shadow kg_embeddings/ at load
+            (folder / "kg_table.safetensors").unlink(missing_ok=True)
+            (folder / "kg_entities.json").unlink(missing_ok=True)
+        saved = self._kg_saved_in
+        if self.kg_embeddings is not None and not (saved and saved[0] is self.kg_embeddings
+                                                   and saved[1] == folder.resolve()
+                                                   and (folder / "kg_embeddings" / "meta.json").exists()):
             self.kg_embeddings.save(folder / "kg_embeddings")
+            self._kg_saved_in = (self.kg_embeddings, folder.resolve())
         data = {"kgnlp": MARKER, "format": FORMAT, "fusion": self.config.as_dict(),
                 "encoder": self.encoder.config.to_dict(), "extra": extra or {}}
         (folder / "config.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -188,18 +196,35 @@ class FusedModel(nn.Module):
         hf_config._attn_implementation = "eager"
         encoder = AutoModel.from_config(hf_config, add_pooling_layer=False)
         config = FusionConfig.from_dict(data["fusion"])
-        table, ids = None, ()
-        if config.uses_embeddings:
-            table = load_file(str(folder / "kg_table.safetensors"))["table"]
-            ids = tuple(json.loads((folder / "kg_entities.json").read_text(encoding="utf-8"))["ids"])
-        model = cls(config, encoder, table, ids)
-        model.load_state_dict(load_file(str(folder / "model.safetensors")))
+        embeddings = None
         if (folder / "kg_embeddings" / "meta.json").exists():
             from kg.embeddings import KGEmbeddings
 
-            model.kg_embeddings = KGEmbeddings.load(folder / "kg_embeddings")
+            embeddings = KGEmbeddings.load(folder / "kg_embeddings")
+        table, ids = None, ()
+        if config.uses_embeddings:
+            if (folder / "kg_table.safetensors").exists():
+                table = load_file(str(folder / "kg_table.safetensors"))["table"]
+                ids = tuple(json.loads((folder / "kg_entities.json").read_text(encoding="utf-8"))["ids"])
+            elif embeddings is not None:
+                table, ids = kg_table(embeddings)
+            else:
+                raise FusionError(f"The fused model at '{folder}' uses graph embeddings but holds neither "
+                                  "kg_embeddings/ nor kg_table.safetensors. Copy the whole model folder.")
+        model = cls(config, encoder, table, ids)
+        model.load_state_dict(load_file(str(folder / "model.safetensors")))
+        model.kg_embeddings = embeddings
+        model._kg_saved_in = (embeddings, folder.resolve())
         model.eval()
         return model
+
+
+def kg_table(embeddings) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """The embeddings path's lookup table (row 0 = no entity, then each entity's vector scaled to unit standard
+    deviation over the whole table) and the entity ids of rows 1.."""
+    vec = torch.as_tensor(embeddings.entity_vectors, dtype=torch.float32)
+    vec = vec / (vec.std() + 1e-6)
+    return torch.cat([torch.zeros(1, vec.shape[1]), vec]), tuple(embeddings.entity_ids)
 
 
 def read_config(folder: str | Path) -> dict:

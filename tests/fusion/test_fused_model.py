@@ -1,11 +1,16 @@
 """Shapes per head and path, the K-BERT visibility property, save/load, and a short training run."""
 from __future__ import annotations
 
+import json
+import shutil
+
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from fusion.config import FusionConfig
 from fusion.context import build_kg_context, NameLinker
+from fusion.errors import FusionError
 from fusion.examples import InputBuilder, Knowledge
 from fusion.model import FusedModel
 from fusion.train import TrainSettings, to_batch, train_fused
@@ -114,7 +119,45 @@ def test_save_load_gives_same_logits(tmp_path, tiny_encoder, tiny_store, tiny_em
     with torch.no_grad():
         after = loaded(to_batch(loaded, items))["logits"]
     assert torch.allclose(before, after, atol=1e-6)
-    assert (tmp_path / "m" / "kg_table.safetensors").exists() and (tmp_path / "m" / "kg_entities.json").exists()
+    assert torch.equal(loaded.kg_table, model.kg_table) and loaded.entity_ids == model.entity_ids
+    # the table comes from kg_embeddings/, not from a second copy of the vectors
+    assert (tmp_path / "m" / "kg_embeddings" / "meta.json").exists()
+    assert not (tmp_path / "m" / "kg_table.safetensors").exists()
+
+
+def test_a_model_saved_with_a_separate_table_still_loads(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "embeddings")
+    torch.nn.init.normal_(model.kg_gate.weight)
+    items = [b.sequence(t) for t in TEXTS]
+    model.eval()
+    with torch.no_grad():
+        before = model(to_batch(model, items))["logits"]
+    folder = model.save(tmp_path / "old", tok)
+    # the layout before 2026-11-29: kg_table.safetensors + kg_entities.json; here without kg_embeddings/
+    save_file({"table": model.kg_table.contiguous()}, str(folder / "kg_table.safetensors"))
+    (folder / "kg_entities.json").write_text(json.dumps({"ids": list(model.entity_ids)}), encoding="utf-8")
+    shutil.rmtree(folder / "kg_embeddings")
+    loaded = FusedModel.load(folder)
+    with torch.no_grad():
+        assert torch.allclose(before, loaded(to_batch(loaded, items))["logits"], atol=1e-6)
+    assert loaded.kg_embeddings is None
+    (folder / "kg_table.safetensors").unlink()
+    with pytest.raises(FusionError, match="neither kg_embeddings"):
+        FusedModel.load(folder)
+
+
+def test_checkpoints_write_the_graph_vectors_once(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
+    model, tok, _ = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "both")
+    model.save(tmp_path / "m", tok)
+    vectors = tmp_path / "m" / "kg_embeddings" / "vectors.safetensors"
+    first = vectors.stat().st_mtime_ns
+    model.save(tmp_path / "m", tok)  # the next checkpoint
+    assert vectors.stat().st_mtime_ns == first
+    model.save(tmp_path / "other", tok)  # another folder gets its own copy
+    assert (tmp_path / "other" / "kg_embeddings" / "vectors.safetensors").exists()
+    shutil.rmtree(tmp_path / "m" / "kg_embeddings")  # removed behind the model's back: written again
+    model.save(tmp_path / "m", tok)
+    assert (tmp_path / "m" / "kg_embeddings" / "meta.json").exists()
 
 
 def test_embeddings_path_changes_only_with_linked_entities(tiny_encoder, tiny_store, tiny_embeddings):
@@ -293,8 +336,6 @@ def test_left_truncation_keeps_the_end_of_the_long_text(tiny_encoder, tiny_store
 
 
 def test_unknown_truncation_side_is_refused():
-    from fusion.errors import FusionError
-
     with pytest.raises(FusionError, match="truncation side"):
         FusionConfig(labels=("a",), truncation_side="middle").checked()
     assert FusionConfig.from_dict(FusionConfig(labels=("a",), truncation_side="left").as_dict()).truncation_side == "left"
