@@ -10,7 +10,10 @@ task data so ``run`` can go to a machine without the shared folder. Financial Ph
 here: the financial graph is the repo's hand-written concept graph ``data/finance`` (financial measures with the
 direction that is good news, business events and what they signal, change words; schema in
 ``data/finance/schema.toml``) plus ``data/seed`` (a small fictional graph). ``prepare --graphs fin`` rebuilds only
-that graph and its embeddings (runs before 2026-11-29 used ``data/seed`` alone).
+that graph and its embeddings (runs before 2026-11-29 used ``data/seed`` alone). ``prepare --graphs pqa`` builds
+``pqa.db``: the biomedical graph plus what ``kgnlp ingest``'s pipeline extracts from PQA-L's 1,000 abstracts
+(their ``CONTEXTS``, the task's inputs; never a label or a conclusion); ``run --pubmedqa-graph pqa`` uses it.
+Since 2026-11-29 the biomedical graph keeps names as written ("NO", not "no"; earlier runs lowercased them).
 Last stdout line of ``run``: one JSON object with every figure.
 """
 from __future__ import annotations
