@@ -118,7 +118,7 @@ def train_fused_ner(
         knowledge = Knowledge(store=store, embeddings=embeddings, schema=schema)
     config = FusionConfig(head="token", labels=labels, fusion=fusion, fact_mode=fact_mode,
                           inject_layer=inject_layer, max_length=max_length)
-    model, tokenizer, builder = prepare(encoder, config, knowledge)
+    model, tokenizer, builder = prepare(encoder, config, knowledge, settings.seed)
     label_ids = {lab: i for i, lab in enumerate(labels)}
     items, _, _ = _windows(builder, train_docs, label_ids, stride)
     score = None

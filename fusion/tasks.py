@@ -10,7 +10,7 @@ from fusion.config import FusionConfig
 from fusion.data import SpanExample, TextExample
 from fusion.errors import FusionError
 from fusion.examples import InputBuilder, Knowledge
-from fusion.train import CLASS_WEIGHTS, Progress, TrainResult, TrainSettings, train_fused
+from fusion.train import CLASS_WEIGHTS, Progress, TrainResult, TrainSettings, seed_everything, train_fused
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def split_dev(examples: list, fraction: float, seed: int) -> tuple[list, list]:
     return [examples[i] for i in order[n:]], [examples[i] for i in order[:n]]
 
 
-def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowledge | None):
+def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowledge | None, seed: int = 13):
     """``(model, tokenizer, builder)`` for a fresh fine-tuning run."""
     from transformers import AutoTokenizer
 
@@ -48,6 +48,7 @@ def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowled
                           "`kgnlp ingest` (and `kgnlp embed` for embeddings) or use --fusion none.")
     if knowledge is not None:
         config = config.with_schema(knowledge.schema)  # inference (and its explanations) say facts the same way
+    seed_everything(seed)  # the new head and fusion layers start the same whatever ran before in this process
     model = FusedModel.from_encoder(path, config, embeddings)
     tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     tokenizer.model_max_length = 1_000_000
@@ -88,7 +89,7 @@ def train_classifier(
         examples, dev = split_dev(examples, dev_fraction, settings.seed)
     labels = tuple(sorted({lab for e in examples for lab in e.labels}))
     config = config.with_(labels=labels)
-    model, tokenizer, builder = prepare(encoder, config, knowledge)
+    model, tokenizer, builder = prepare(encoder, config, knowledge, settings.seed)
     index = {lab: i for i, lab in enumerate(labels)}
     multi = config.head == "multilabel"
 
@@ -125,7 +126,7 @@ def train_span_qa(
 
     train, dev = split_dev(list(examples), dev_fraction, settings.seed)
     config = config.with_(head="span", labels=())
-    model, tokenizer, builder = prepare(encoder, config, knowledge)
+    model, tokenizer, builder = prepare(encoder, config, knowledge, settings.seed)
 
     def item(e: SpanExample):
         answer = (e.answer_start, e.answer_start + len(e.answer)) if e.answer_start >= 0 else None

@@ -219,6 +219,25 @@ def test_class_weights_change_the_loss_and_are_not_saved(tmp_path, tiny_encoder,
                          settings=TrainSettings(max_steps=1, class_weight="inverse"), dev=examples[:2])
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_seeded_run_does_not_depend_on_what_ran_before(tmp_path, tiny_encoder, precision):
+    from safetensors.torch import load_file
+
+    from fusion.data import TextExample
+    from fusion.tasks import train_classifier
+
+    examples = [TextExample(t, ("good" if i % 3 else "bad",)) for i, t in enumerate(TEXTS * 4)]
+    cfg = FusionConfig(head="sequence", labels=("_",), fusion="none", max_length=48)
+    settings = TrainSettings(epochs=1, batch_size=4, max_steps=3, seed=5, precision=precision)
+    weights = []
+    for run in range(2):
+        torch.rand(run * 7 + 1)  # other work in the same process draws from the global generator
+        train_classifier(examples, tmp_path / f"m{run}", cfg, encoder=tiny_encoder, settings=settings)
+        weights.append(load_file(str(tmp_path / f"m{run}" / "model.safetensors")))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
 @pytest.mark.parametrize("choice", ["fp32", "bf16"])
 def test_fused_training_precision_sets_autocast(tmp_path, tiny_encoder, tiny_store, tiny_embeddings, monkeypatch,
                                                 choice):
