@@ -68,7 +68,7 @@ class FusedModel(nn.Module):
             raise FusionError(f"'{path}' is not a local Hugging Face model folder (no config.json). "
                               "Pass a folder with config.json and model.safetensors.")
         encoder = AutoModel.from_pretrained(str(path), local_files_only=True, use_safetensors=True,
-                                            add_pooling_layer=False, attn_implementation="eager",
+                                            add_pooling_layer=False, attn_implementation="sdpa",
                                             dtype=torch.float32)
         table, ids = None, ()
         if config.uses_embeddings:
@@ -193,7 +193,7 @@ class FusedModel(nn.Module):
         enc_cfg = dict(data["encoder"])
         model_type = enc_cfg.pop("model_type")
         hf_config = AutoConfig.for_model(model_type, **enc_cfg)
-        hf_config._attn_implementation = "eager"
+        hf_config._attn_implementation = "sdpa"  # the 4-D visibility mask goes to SDPA (~1.3x faster than eager)
         encoder = AutoModel.from_config(hf_config, add_pooling_layer=False)
         config = FusionConfig.from_dict(data["fusion"])
         embeddings = None
