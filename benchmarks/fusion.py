@@ -117,18 +117,16 @@ def _pqa_graph(out: Path, ner_model: str) -> dict:
     the task's own inputs, never an answer or a conclusion), in ``pqa.db``: the issue's "graph from ingesting
     the abstracts". Extraction is the ingest pipeline's (spaCy + graph names + pattern relations), with the
     trained BC5CDR NER model ``ner_model`` as an extra layer when that folder exists."""
+    from kg.records import Document
     from kg.stores.sqlite import SQLiteStore
     from nlp.ingest import ingest_documents
-    from nlp.loaders import LoadedDocument, content_hash
-    from kg.records import Document
+    from nlp.loaders import LoadedDocument
 
     if not (out / "bio.db").exists():
         _bio_graph(out)
     data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
-    docs = []
-    for pmid, item in sorted(data.items()):
-        text = " ".join(item["CONTEXTS"])
-        docs.append(LoadedDocument(Document(pmid, text, f"pubmedqa:{pmid}"), content_hash(text)))
+    docs = [LoadedDocument.of(Document(pmid, " ".join(item["CONTEXTS"]), f"pubmedqa:{pmid}"))
+            for pmid, item in sorted(data.items())]
     layers = []
     if ner_model and Path(ner_model).is_dir():
         from nlp.ner import load_ner_model

@@ -165,7 +165,7 @@ def main() -> None:
     from kg.stores.sqlite import SQLiteStore
     from nlp.evaluation import evaluate_qa
     from nlp.ingest import ingest_documents
-    from nlp.loaders import LoadedDocument, content_hash
+    from nlp.loaders import LoadedDocument
     from kg.records import Document
 
     entities, facts, rng = build(args.quick, args.seed)
@@ -177,7 +177,7 @@ def main() -> None:
         store = SQLiteStore.open(tmp / "graph.db")
         store.add([], entities.values())
         t0 = time.perf_counter()
-        loaded = [LoadedDocument(Document(d["id"], d["text"]), content_hash(d["text"])) for d in docs]
+        loaded = [LoadedDocument.of(Document(d["id"], d["text"])) for d in docs]
         report = ingest_documents(store, loaded)
         ingest_s = time.perf_counter() - t0
         built = {(t.head_id, t.relation, t.tail_id) for t in store.triples()}

@@ -24,6 +24,11 @@ class LoadedDocument:
     document: Document
     sha256: str
 
+    @classmethod
+    def of(cls, document: Document) -> "LoadedDocument":
+        """A document read some other way (not from a file), with its content hash."""
+        return cls(document, content_hash(document.text))
+
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -56,7 +61,7 @@ def load_documents(paths: list[Path]) -> list[LoadedDocument]:
             if doc.id in seen:
                 raise NLPError(f"Document id '{doc.id}' appears twice ({seen[doc.id]} and {file}). Ids must be unique.")
             seen[doc.id] = file
-            docs.append(LoadedDocument(doc, content_hash(doc.text)))
+            docs.append(LoadedDocument.of(doc))
     return docs
 
 
