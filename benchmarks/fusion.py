@@ -195,7 +195,8 @@ def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_an
             pubmedqa_examples(data, test_ids)[:n_test])
 
 
-def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work, truncation_side="right"):
+def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work, truncation_side="right",
+                       fact_words="branch"):
     from fusion.config import FusionConfig
     from fusion.model import FusedModel
     from fusion.predict import outputs, sequence_scores
@@ -205,7 +206,7 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
 
     train, dev, test = examples
     cfg = FusionConfig(head="sequence", fusion=fusion, max_length=max_length, max_facts=4,
-                       truncation_side=truncation_side)
+                       truncation_side=truncation_side, fact_words=fact_words)
     report = train_classifier(train, work, cfg, encoder=encoder, knowledge=knowledge, settings=settings, dev=dev)
     model = FusedModel.load(work).to(settings.device)
     tok = AutoTokenizer.from_pretrained(str(work))
@@ -224,7 +225,7 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
             "n_train": len(train), "test_with_knowledge": linked}
 
 
-def run_ner(examples, encoder, fusion, knowledge, settings, max_length, work):
+def run_ner(examples, encoder, fusion, knowledge, settings, max_length, work, fact_words="branch"):
     from fusion.examples import InputBuilder
     from fusion.model import FusedModel
     from fusion.ner import ner_f1, predict_fused_ner, train_fused_ner
@@ -232,7 +233,7 @@ def run_ner(examples, encoder, fusion, knowledge, settings, max_length, work):
 
     train, dev, test = examples
     report = train_fused_ner(train, work, fusion=fusion, encoder=encoder, dev_docs=dev, settings=settings,
-                             max_length=max_length, knowledge=knowledge)
+                             max_length=max_length, knowledge=knowledge, fact_words=fact_words)
     model = FusedModel.load(work).to(settings.device)
     tok = AutoTokenizer.from_pretrained(str(work))
     builder = InputBuilder(tok, model.config, knowledge, model.entity_row)
@@ -308,14 +309,15 @@ def run(args) -> dict:
                 if task == "ner":
                     rng = random.Random(seed)
                     tr = rng.sample(bc_train, min(n_train, len(bc_train)))
-                    res = run_ner((tr, bc_dev[:40 if not args.smoke else 3], bc_test[:n_test]), encoder, fusion, knowledge, settings, 128, work)
+                    res = run_ner((tr, bc_dev[:40 if not args.smoke else 3], bc_test[:n_test]), encoder, fusion,
+                                  knowledge, settings, 128, work, args.fact_words)
                 elif task == "fpb":
                     res = run_classification(task, fpb_split(prepared, seed, n_train, n_test), encoder, fusion,
-                                             knowledge, settings, 96, work, args.truncation_side)
+                                             knowledge, settings, 96, work, args.truncation_side, args.fact_words)
                 else:
                     split = pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers)
                     res = run_classification(task, split, encoder, fusion, knowledge, settings, args.pubmedqa_length,
-                                             work, args.truncation_side)
+                                             work, args.truncation_side, args.fact_words)
                 res["seed"], res["wall_seconds"] = seed, round(time.perf_counter() - t0, 1)
                 results[task][fusion].append(res)
                 print(json.dumps({"task": task, "fusion": fusion, **res}), file=sys.stderr, flush=True)
@@ -326,7 +328,8 @@ def run(args) -> dict:
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
                        "class_weight": args.class_weight, "pubmedqa_length": args.pubmedqa_length,
-                       "truncation_side": args.truncation_side, "long_answers": args.long_answers,
+                       "truncation_side": args.truncation_side, "fact_words": args.fact_words,
+                       "long_answers": args.long_answers,
                        "pubmedqa_graph": args.pubmedqa_graph,
                        "kg_control": args.kg_control, "train": args.train,
                        "threads": torch.get_num_threads(),
@@ -414,6 +417,9 @@ def main() -> None:
                     "question with its abstract's conclusion as the text (the reasoning-free setting)")
     pr.add_argument("--pubmedqa-graph", default="bio", choices=("bio", "pqa"), help="PubMedQA's graph: bio "
                     "(BC5CDR + Hetionet) or pqa (bio + the ingested PQA-L abstracts; `prepare --graphs pqa`)")
+    pr.add_argument("--fact-words", default="branch", choices=("branch", "sentence"),
+                    help="K-BERT facts after their mention: branch (without the entity's name, K-BERT's form; "
+                    "the default since 2026-11-29) or sentence (the whole fact, as runs before then)")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
     argv = sys.argv[1:]
     if not argv or argv[0] not in ("prepare", "run", "-h", "--help"):

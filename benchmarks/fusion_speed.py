@@ -58,17 +58,18 @@ def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph
     torch.nn.init.normal_(ref.kg_gate.weight, std=0.05)  # open the gate a little so the embeddings path matters
     state = ref.state_dict()
     out = {}
-    for fusion in variants:
+    for name in variants:  # "both" or "both:sentence" (facts read as whole sentences, as before 2026-11-29)
+        fusion, _, words = name.partition(":")
         knowledge = None if fusion == "none" else Knowledge(store=store, linker=linker, embeddings=emb,
                                                             schema=schema, facts_per_entity=2, max_facts=4)
-        if fusion == "both":
+        if name == "both":
             model = ref
         else:
             torch.manual_seed(seed)
-            model, _, _ = prepare(None, cfg.with_(fusion=fusion), knowledge)
+            model, _, _ = prepare(None, cfg.with_(fusion=fusion, fact_words=words or "branch"), knowledge)
             model.load_state_dict({k: v for k, v in state.items() if k in model.state_dict()})
         model.eval()
-        out[fusion] = (model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
+        out[name] = (model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
     return out
 
 
@@ -202,7 +203,8 @@ def main() -> None:
     p.add_argument("--docs", type=int, default=0, help="number of BC5CDR test abstracts (default 200, quick 30)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--variants", default=",".join(VARIANTS), help="any of none, facts, embeddings, both; "
+                   "facts:sentence and both:sentence read facts as whole sentences (the form before 2026-11-29)")
     p.add_argument("--task", default="ner", choices=["ner", "pubmedqa", "fpb"])
     args = p.parse_args()
     prepared = Path(args.prepared)

@@ -8,6 +8,7 @@ from fusion.errors import FusionError
 MARKER = "kgnlp-fused-model"  # the "kgnlp" key of a fused model's config.json
 FUSIONS = ("none", "facts", "embeddings", "both")
 FACT_MODES = ("kbert", "concat")
+FACT_WORDS = ("branch", "sentence")
 TRUNCATION_SIDES = ("right", "left")
 HEADS = ("token", "sequence", "multilabel", "span")
 
@@ -17,7 +18,10 @@ class FusionConfig:
     """``fusion`` switches the two knowledge paths; ``none`` is the plain fine-tuned encoder.
 
     ``fact_mode``: ``kbert`` (facts after their mention, soft positions, visibility mask) or ``concat``
-    (facts appended after a [SEP], full attention). ``inject_layer``: 0 adds graph embeddings to the input
+    (facts appended after a [SEP], full attention). ``fact_words``: how a K-BERT fact reads after its mention:
+    ``branch`` leaves out the mentioned entity's own name, as K-BERT's sentence tree does ("metformin [treats
+    diabetes]"), ``sentence`` repeats it ("metformin [metformin treats diabetes]"; models saved before this
+    field existed read facts so). Concatenated facts and facts about the whole input are always sentences. ``inject_layer``: 0 adds graph embeddings to the input
     embeddings, k adds them after encoder layer k. ``truncation_side``: when the input is longer than
     ``max_length``, the longest text loses tokens at its end (``right``) or at its start (``left``: keeps
     the end, e.g. the results section of an abstract).
@@ -27,6 +31,7 @@ class FusionConfig:
     labels: tuple[str, ...] = ()
     fusion: str = "none"
     fact_mode: str = "kbert"
+    fact_words: str = "branch"
     inject_layer: int = 0
     kg_dim: int = 0
     max_length: int = 128
@@ -52,6 +57,8 @@ class FusionConfig:
             raise FusionError(f"Unknown fusion '{self.fusion}'. Choose one of: {', '.join(FUSIONS)}.")
         if self.fact_mode not in FACT_MODES:
             raise FusionError(f"Unknown fact mode '{self.fact_mode}'. Choose one of: {', '.join(FACT_MODES)}.")
+        if self.fact_words not in FACT_WORDS:
+            raise FusionError(f"Unknown fact words '{self.fact_words}'. Choose one of: {', '.join(FACT_WORDS)}.")
         if self.truncation_side not in TRUNCATION_SIDES:
             raise FusionError(f"Unknown truncation side '{self.truncation_side}'. "
                               f"Choose one of: {', '.join(TRUNCATION_SIDES)}.")
@@ -98,5 +105,6 @@ class FusionConfig:
         names = {f.name for f in fields(cls)}
         kw = {k: v for k, v in data.items() if k in names}
         kw["labels"] = tuple(kw.get("labels", ()))
+        kw.setdefault("fact_words", "sentence")  # saved before branches existed: facts were whole sentences
         kw["relation_verbs"] = tuple((str(n), str(v)) for n, v in kw.get("relation_verbs", ()))
         return cls(**kw).checked()

@@ -17,6 +17,7 @@ from kg.names import matches_as_written, normalise
 from kg.records import Mention
 from kg.schema import Schema
 from kg.store import GraphStore
+from nlp.abbreviations import relink_short_forms
 
 _TOKEN = re.compile(r"\w(?:[\w'\-/+]*\w)?")
 _STOP = frozenset(
@@ -27,12 +28,17 @@ _STOP = frozenset(
 
 @dataclass(frozen=True)
 class Fact:
-    """A verbalised fact; ``anchor`` is the index of the mention it is about, -1 for the whole input."""
+    """A verbalised fact; ``anchor`` is the index of the mention it is about, -1 for the whole input.
+
+    ``branch`` is the fact without the anchored entity's name (K-BERT's branch, read right after the
+    mention: "treats diabetes" for "metformin treats diabetes" anchored at metformin, "metformin treats" when
+    anchored at diabetes); empty when the fact has no such form (use ``text``)."""
 
     text: str
     anchor: int
     source: str  # "graph" or "faiss"
     triple: tuple[str, str, str] | None = None
+    branch: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,9 @@ class NameLinker:
     Only n-grams whose first token can start a name are normalised and looked up (an exact filter for ASCII
     texts; other texts take the plain path). :meth:`link_windows` links several windows of one document and
     looks each n-gram up once for all of them, with results identical to ``link`` on each window's text.
+    Abbreviations follow ``nlp.abbreviations.relink_short_forms``, with the definitions of the text linked (a
+    window sees only its own): "SD" links as "sexual dysfunction (SD)" says, not after "standard deviation
+    (SD)", nor undefined.
     ``names`` is indexed when the linker is built: build a new linker when the names change.
     """
 
@@ -131,6 +140,8 @@ class NameLinker:
                     memo[span] = hit
                 if hit:
                     hits.append((n, i, hit))
+        if hits or "(" in text:
+            hits = self._short_forms(text, tokens, hits)
         # the greedy pass of the plain algorithm (longest first, then left to right), over the hits only
         hits.sort(key=lambda h: (-h[0], h[1]))
         covered = [False] * n_tok
@@ -142,6 +153,34 @@ class NameLinker:
             start, end = tokens[i][0], tokens[i + n - 1][1]
             found.append(Mention(start, end, text[start:end], hit[1], hit[0]))
         return sorted(found, key=lambda m: m.start)
+
+    def _short_forms(self, text: str, tokens: list[tuple[int, int]], hits: list) -> list:
+        """The n-gram hits after the short-form rule; an added short form must be an n-gram of whole tokens."""
+        spans = [(tokens[i][0], tokens[i + n - 1][1], hit) for n, i, hit in hits]
+        got = relink_short_forms(text, spans, lambda d: self._lookup(d.long))
+        if got is spans:
+            return hits
+        where = {(a, b): (n, i) for (a, b, _), (n, i, _) in zip(spans, hits)}
+        first = last = None
+        out = []
+        for start, end, hit in got:
+            got_at = where.get((start, end))
+            if got_at is None:  # an added short form
+                if first is None:
+                    first = {a: k for k, (a, _) in enumerate(tokens)}
+                    last = {b: k for k, (_, b) in enumerate(tokens)}
+                i, j = first.get(start), last.get(end)
+                if i is None or j is None or j - i >= self.max_ngram:
+                    continue
+                got_at = (j - i + 1, i)
+            out.append((*got_at, hit))
+        return out
+
+    def _lookup(self, name: str) -> tuple[str, str] | None:
+        """The entity a name in running text (a long form) links to, as written if it is a cased name."""
+        key = normalise(name)
+        hit = self.names.get(key)
+        return None if hit and key in self.cased and name.strip() not in self.cased[key] else hit
 
 
 _UNSEEN = object()
@@ -190,26 +229,26 @@ class EntityFacts:
     """The best one-hop facts of each entity, verbalised, kept in an LRU cache (entity id -> facts).
 
     ``get(entity_id)`` is what :func:`build_kg_context` reads: up to ``facts_per_entity`` ``(triple key,
-    text)`` pairs, most plausible first when ``embeddings`` can score them, else by confidence. One object
-    serves many texts, so each entity costs one store query and one ranking until it leaves the cache.
+    text, branch)`` triples (``branch``: the text without the entity's own name), most plausible first when
+    ``embeddings`` can score them, else by confidence. One object serves many texts, so each entity costs one
+    store query and one ranking until it leaves the cache.
     """
 
     def __init__(self, store: GraphStore, embeddings=None, schema: Schema | None = None, facts_per_entity: int = 2,
                  maxsize: int = 50_000) -> None:
         self.store, self.embeddings, self.schema = store, embeddings, schema or Schema()
         self.facts_per_entity, self.maxsize = facts_per_entity, maxsize
-        self._cache: OrderedDict[str, tuple[tuple[tuple[str, str, str], str], ...]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[tuple[tuple[str, str, str], str, str], ...]] = OrderedDict()
         self._names: dict[str, str] = {}
 
-    def get(self, entity_id: str) -> tuple[tuple[tuple[str, str, str], str], ...]:
+    def get(self, entity_id: str) -> tuple[tuple[tuple[str, str, str], str, str], ...]:
         cache = self._cache
         got = cache.get(entity_id)
         if got is not None:
             cache.move_to_end(entity_id)
             return got
         ranked = _rank(self.store.neighbours(entity_id, hops=1), self.embeddings)[:self.facts_per_entity]
-        got = tuple((t.key, self.schema.verbalise(self._name(t.head_id), t.relation, self._name(t.tail_id)))
-                    for t in ranked)
+        got = tuple(self._words(entity_id, t) for t in ranked)
         cache[entity_id] = got
         if len(cache) > self.maxsize:
             cache.popitem(last=False)
@@ -218,6 +257,11 @@ class EntityFacts:
     def clear(self) -> None:
         self._cache.clear()
         self._names.clear()
+
+    def _words(self, entity_id: str, t) -> tuple[tuple[str, str, str], str, str]:
+        head, verb, tail = self._name(t.head_id), self.schema.verb(t.relation), self._name(t.tail_id)
+        branch = f"{verb} {tail}" if t.head_id == entity_id else f"{head} {verb}"
+        return t.key, f"{head} {verb} {tail}", branch
 
     def _name(self, entity_id: str) -> str:
         name = self._names.get(entity_id)
@@ -269,11 +313,11 @@ def build_kg_context(
         if entity_facts is None:
             entity_facts = EntityFacts(store, embeddings, schema, facts_per_entity)
         for entity_id, anchor in first_mention.items():
-            for key, fact_text in entity_facts.get(entity_id):
+            for key, fact_text, branch in entity_facts.get(entity_id):
                 if key in seen:
                     continue
                 seen.add(key)
-                facts.append(Fact(fact_text, anchor, "graph", key))
+                facts.append(Fact(fact_text, anchor, "graph", key, branch))
     if retriever is not None and retrieved > 0:
         for hit in retriever.search(text, k=retrieved, kind="facts", entity_ids=list(first_mention)):
             if hit.triple and tuple(hit.triple) in seen:

@@ -118,8 +118,8 @@ class InputBuilder:
             return [None] * len(spans)
         contexts = self.knowledge.window_contexts(text, spans, self.config.uses_facts)
         if self.config.uses_facts:  # tokenise the new fact texts of all windows in one call
-            todo = list(dict.fromkeys(f.text for c in contexts if c is not None for f in c.facts
-                                      if f.text not in self._fact_cache))
+            todo = list(dict.fromkeys(w for c in contexts if c is not None for w in map(self.fact_words, c.facts)
+                                      if w not in self._fact_cache))
             if todo:
                 enc = self.tokenizer(todo, add_special_tokens=False, truncation=False, verbose=False)
                 for fact_text, ids in zip(todo, enc["input_ids"]):
@@ -137,12 +137,20 @@ class InputBuilder:
         if self.config.uses_facts:
             for seg in segments:
                 facts = seg.context.facts if seg.context else ()
-                fact_ids.append([self._fact_tokens(f.text) for f in facts])
+                fact_ids.append([self._fact_tokens(self.fact_words(f)) for f in facts])
         c = self.config
         return assemble(segments, self.specials, fact_ids, max_length=c.max_length, use_facts=c.uses_facts,
                         kbert=c.fact_mode == "kbert", entity_row=self.entity_row,
                         max_fact_tokens=c.max_fact_tokens, max_facts=c.max_facts, fact_budget=c.fact_budget,
                         truncation_side=c.truncation_side)
+
+    def fact_words(self, fact) -> str:
+        """What the model reads for ``fact``: its branch after its mention (``fact_words="branch"`` with K-BERT
+        layout), else the whole sentence."""
+        c = self.config
+        if c.fact_mode == "kbert" and c.fact_words == "branch" and fact.anchor >= 0 and fact.branch:
+            return fact.branch
+        return fact.text
 
     def _fact_tokens(self, text: str) -> tuple[int, ...]:
         got = self._fact_cache.get(text)

@@ -104,6 +104,7 @@ def train_fused_ner(
     max_length: int = 128,
     stride: int = 32,
     fact_mode: str = "kbert",
+    fact_words: str = "branch",
     inject_layer: int = 0,
     progress: Callable[[Progress], None] | None = None,
     knowledge: Knowledge | None = None,
@@ -116,7 +117,7 @@ def train_fused_ner(
     labels = tuple(bio_labels(train_docs))
     if knowledge is None and fusion != "none":
         knowledge = Knowledge(store=store, embeddings=embeddings, schema=schema)
-    config = FusionConfig(head="token", labels=labels, fusion=fusion, fact_mode=fact_mode,
+    config = FusionConfig(head="token", labels=labels, fusion=fusion, fact_mode=fact_mode, fact_words=fact_words,
                           inject_layer=inject_layer, max_length=max_length)
     model, tokenizer, builder = prepare(encoder, config, knowledge, settings.seed)
     label_ids = {lab: i for i, lab in enumerate(labels)}

@@ -72,12 +72,15 @@ class Schema:
     def names(self) -> tuple[str, ...]:
         return tuple(r.name for r in self.relations)
 
-    def verbalise(self, head: str, relation: str, tail: str) -> str:
+    def verb(self, relation: str) -> str:
+        """The words of ``relation`` ("treats"); an unknown relation's name in lower case."""
         try:
-            verb = self.get(relation).verb
+            return self.get(relation).verb
         except KGError:
-            verb = relation.lower().replace("_", " ")
-        return f"{head} {verb} {tail}"
+            return relation.lower().replace("_", " ")
+
+    def verbalise(self, head: str, relation: str, tail: str) -> str:
+        return f"{head} {self.verb(relation)} {tail}"
 
 
 def load_schema(path: Path | None) -> Schema:

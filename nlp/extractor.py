@@ -95,7 +95,7 @@ class Extractor:
         extra = [layer.predict(texts) for layer in self._extra]
         merged = []
         for i, doc in enumerate(docs):
-            layers = [(self.gazetteer.priority, self.gazetteer.from_doc(doc))]
+            layers = [(self.gazetteer.priority, self.gazetteer.from_doc(doc, texts[i]))]
             if self._spacy:
                 layers.append((self._spacy.priority, self._spacy.from_doc(doc)))
             layers += [(layer.priority, layer.from_doc(doc)) for layer in self._doc_layers]

@@ -2,7 +2,8 @@
 
 Long names match case-insensitively; short all-caps aliases ("AF", "PFE") and names of up to three
 characters with a capital ("Mg") only as written (``kg.names.matches_as_written``), so "af" or "5 mg" in
-running text is not taken for atrial fibrillation or magnesium.
+running text is not taken for atrial fibrillation or magnesium. Abbreviations follow the document's own
+definitions (``nlp.abbreviations.relink_short_forms``): "SD" after "standard deviation (SD)" links to nothing.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Iterable, Sequence
 
 from kg.names import matches_as_written
 from kg.records import Mention
+from nlp.abbreviations import relink_short_forms
 
 _PRIORITY = 30
 
@@ -51,24 +53,33 @@ class Gazetteer:
                 matcher.add(key, list(self._nlp.tokenizer.pipe(surfaces)))
                 self._targets[self._nlp.vocab.strings[key]] = tuple(key.split("\t"))  # type: ignore[assignment]
 
-    def from_doc(self, doc) -> list[Mention]:
-        """Longest non-overlapping matches in a spaCy Doc."""
-        spans = []
+    def from_doc(self, doc, text: str | None = None) -> list[Mention]:
+        """Longest non-overlapping matches in a spaCy Doc, after the short-form rule; a long form links to the
+        name matched exactly over it. ``text`` is ``doc.text`` when the caller has it (spaCy rebuilds it)."""
+        if text is None:
+            text = doc.text
+        found: list[tuple[int, int, tuple[str, str]]] = []
         for matcher in (self._lower, self._exact):
             for match_id, start, end in matcher(doc):
-                spans.append((doc[start:end], match_id))
-        spans.sort(key=lambda s: (-(s[0].end_char - s[0].start_char), s[0].start_char))
+                span = doc[start:end]
+                found.append((span.start_char, span.end_char, self._targets[match_id]))
+        if found or "(" in text:
+            by_span: dict[tuple[int, int], tuple[str, str]] = {}
+            for a, b, target in found:
+                by_span.setdefault((a, b), target)
+            got = relink_short_forms(text, found, lambda d: by_span.get((d.long_start, d.long_end)))
+            if got is not found:  # an added short form must be whole tokens
+                found = [f for f in got if (f[0], f[1]) in by_span or doc.char_span(f[0], f[1]) is not None]
+        found.sort(key=lambda f: (f[0] - f[1], f[0]))
         taken: list[tuple[int, int]] = []
         out = []
-        for span, match_id in spans:
-            a, b = span.start_char, span.end_char
+        for a, b, (entity_id, kind) in found:
             if any(a < y and x < b for x, y in taken):
                 continue
             taken.append((a, b))
-            entity_id, kind = self._targets[match_id]
-            out.append(Mention(a, b, span.text, kind, entity_id, 1.0))
+            out.append(Mention(a, b, text[a:b], kind, entity_id, 1.0))
         return sorted(out, key=lambda m: m.start)
 
     def predict(self, texts: Sequence[str]) -> list[list[Mention]]:
-        return [self.from_doc(doc) for doc in self._nlp.tokenizer.pipe(texts)]
+        return [self.from_doc(doc, text) for doc, text in zip(self._nlp.tokenizer.pipe(texts), texts)]
 

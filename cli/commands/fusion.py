@@ -90,6 +90,8 @@ def train_classify_cmd(
     fusion: FusionOpt = "none",
     encoder: EncoderOpt = None,
     fact_mode: Annotated[str, typer.Option("--fact-mode", help="kbert (mask + soft positions) or concat.")] = "kbert",
+    fact_words: Annotated[str, typer.Option("--fact-words", help="kbert facts after their mention: branch (without "
+                                            "the entity's name, as K-BERT) or sentence (the whole fact).")] = "branch",
     inject_layer: Annotated[int, typer.Option("--inject-layer", min=0, help="0 = input embeddings, k = after layer k.")] = 0,
     epochs: Annotated[int, typer.Option("--epochs", min=1)] = 3,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
@@ -120,7 +122,7 @@ def train_classify_cmd(
     examples, multi = read_classification(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
-                       fact_mode=fact_mode, inject_layer=inject_layer, max_length=max_length,
+                       fact_mode=fact_mode, fact_words=fact_words, inject_layer=inject_layer, max_length=max_length,
                        truncation_side=truncation_side)
     report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
                                                        settings=settings, progress=cb), quiet)

@@ -36,6 +36,41 @@ def test_build_kg_context_links_mentions_and_anchors_facts(tiny_store, tiny_embe
     assert "metformin treats diabetes" in {f.text for f in ctx.facts}
 
 
+def test_kbert_facts_read_as_branches_after_their_mention(tiny_encoder, tiny_store, tiny_embeddings):
+    """K-BERT's sentence tree: after "metformin" comes "treats diabetes", not the name again; ``sentence``
+    keeps the whole fact (what older models read), and concatenated facts are always whole sentences."""
+    from fusion.inputs import tokenise
+
+    def injected(cfg_changes):
+        model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="facts")
+        b = InputBuilder(tok, model.config.with_(**cfg_changes), b.knowledge, model.entity_row)
+        item = b.sequence(TEXTS[0])
+        words = [b.fact_words(f) for f in b.knowledge.context(TEXTS[0]).facts]
+        ids = [tuple(i for i, f in zip(item.input_ids, item.fact_of) if f == k) for k in range(len(item.anchors))]
+        return words, ids, item, tok
+
+    branches, ids, item, tok = injected({})
+    assert "treats diabetes" in branches and "metformin treats diabetes" not in branches
+    assert ids == [tokenise(tok, w)[0] for w in branches]  # what the model reads is the branch
+    k = branches.index("treats diabetes")
+    assert item.fact_of[max(item.anchors[k]) + 1] == k  # placed right after its mention
+    sentences, s_ids, _, _ = injected({"fact_words": "sentence"})
+    assert "metformin treats diabetes" in sentences and len(sentences) == len(branches)
+    assert s_ids == [tokenise(tok, w)[0] for w in sentences]
+    assert sum(map(len, ids)) < sum(map(len, s_ids))
+    concat, c_ids, item, _ = injected({"fact_mode": "concat"})
+    assert concat == sentences
+
+
+def test_configs_saved_before_fact_words_read_sentences():
+    old = FusionConfig(head="sequence", labels=("a",)).as_dict()
+    assert FusionConfig.from_dict(old).fact_words == "branch"
+    del old["fact_words"]
+    assert FusionConfig.from_dict(old).fact_words == "sentence"
+    with pytest.raises(FusionError, match="fact words"):
+        FusionConfig(head="sequence", labels=("a",), fact_words="tree").checked()
+
+
 @pytest.mark.parametrize("fusion", ["none", "facts", "embeddings", "both"])
 @pytest.mark.parametrize("head", ["token", "sequence", "multilabel", "span"])
 def test_head_shapes_with_each_path(tiny_encoder, tiny_store, tiny_embeddings, fusion, head):

@@ -21,14 +21,25 @@ from fusion.ner import _windows, predict_fused_ner
 from fusion.predict import outputs
 from kg.names import normalise
 from kg.records import Document, Mention
+from nlp.abbreviations import STATISTICAL, abbreviation_map
 
 NAMES = ["metformin", "type 2 diabetes", "diabetes", "aspirin", "bleeding", "insulin", "anti-inflammatory drug",
          "5-fluorouracil", "the", "of", "co_q10", "café au lait", "heart  failure", "sodium, potassium", "fibrosis",
-         "with aspirin", "aspirin causes bleeding", "ALL", "Tau"]
+         "with aspirin", "aspirin causes bleeding", "ALL", "Tau", "SD", "sexual dysfunction", "SEM",
+         "sleep deprivation"]
 
 
 def reference_link(linker: NameLinker, text: str) -> list[Mention]:
-    """NameLinker.link as it was: every n-gram normalised and looked up, longest first."""
+    """NameLinker.link as it was: every n-gram normalised and looked up, longest first; and the short-form rule
+    written out per n-gram: one that the text defines as an abbreviation takes its long form's entity (or
+    none), an undefined statistical one none."""
+    defined = abbreviation_map(text)
+
+    def lookup(name):
+        key = normalise(name)
+        hit = linker.names.get(key)
+        return None if hit and key in linker.cased and name not in linker.cased[key] else hit
+
     tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
     covered = [False] * len(tokens)
     found = []
@@ -37,15 +48,17 @@ def reference_link(linker: NameLinker, text: str) -> list[Mention]:
             if any(covered[i:i + n]):
                 continue
             start, end = tokens[i][0], tokens[i + n - 1][1]
-            key = normalise(text[start:end])
-            if n == 1 and (key in _STOP or len(key) < linker.min_chars):
+            surface = text[start:end]
+            key = normalise(surface)
+            if surface in defined:
+                hit = lookup(defined[surface])
+            elif n == 1 and (key in _STOP or len(key) < linker.min_chars) or surface in STATISTICAL:
                 continue
-            hit = linker.names.get(key)
-            if hit and key in linker.cased and text[start:end] not in linker.cased[key]:
-                continue
+            else:
+                hit = lookup(surface)
             if hit:
                 covered[i:i + n] = [True] * n
-                found.append(Mention(start, end, text[start:end], hit[1], hit[0]))
+                found.append(Mention(start, end, surface, hit[1], hit[0]))
     return sorted(found, key=lambda m: m.start)
 
 
@@ -57,7 +70,9 @@ PIECES = ["metformin", "Metformin", "type 2 diabetes", "Type  2\tdiabetes", "typ
           "of", "aspirin", "ASPIRIN-induced", "anti-inflammatory drug", "anti-inflammatory", "5-fluorouracil",
           "co_q10", "_aspirin", "aspirin_", "café au lait", "cafe\u0301 au lait", "ﬁbrosis", "heart failure",
           "heart  failure", "sodium, potassium", "sodium,  potassium", "(", ")", ",", ".", " ", "  ", "\n", "x",
-          "insulin's", "bleeding/insulin", "patients", "with", "causes", "ALL", "all", "All", "Tau", "tau"]
+          "insulin's", "bleeding/insulin", "patients", "with", "causes", "ALL", "all", "All", "Tau", "tau",
+          "SD", "SEM", "T2D", "mean ±", "(SD)", "(SEM)", "(T2D)", "(ALL)", "(Tau)", "(p < 0.05)", "sexual dysfunction",
+          "standard deviation", "sleep deprivation"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -91,6 +106,38 @@ def test_name_linker_matches_short_acronyms_only_as_written():
     assert [(m.text, m.entity_id) for m in linker.link(text)] == [
         ("ALL", "dis:all"), ("Tau", "chem:tau"), ("CAD", "dis:cad"), ("cad", "dis:cad")]  # "cad" is also a name
     assert linker.link_windows(text, [(0, 26)]) == [linker.link(text[:26])]
+
+
+def test_name_linker_links_abbreviations_as_the_text_defines_them():
+    linker = NameLinker.from_rows([("sexual dysfunction", "dis:sd", "Disease"), ("SD", "dis:sd", "Disease"),
+                                   ("sleep deprivation", "dis:slp", "Disease"), ("ALL", "dis:all", "Disease"),
+                                   ("type 2 diabetes mellitus", "dis:t2dm", "Disease")], min_chars=2)
+
+    def links(text):
+        return [(m.text, m.entity_id) for m in linker.link(text)]
+
+    assert links("Scores were 4.1 (SD 1.2); mean ± SD of three runs.") == []  # undefined statistical SD
+    assert links("Sexual dysfunction (SD) was common; SD fell.") == [
+        ("Sexual dysfunction", "dis:sd"), ("SD", "dis:sd"), ("SD", "dis:sd")]
+    assert links("Mean and standard deviation (SD); SD was small.") == []  # the long form links to nothing
+    assert links("Sleep deprivation (SD) raised SD scores.") == [  # re-pointed to the long form's entity
+        ("Sleep deprivation", "dis:slp"), ("SD", "dis:slp"), ("SD", "dis:slp")]
+    # T2DM is no graph name: the long form's entity; "T2DM-related" is one token, no mention
+    assert links("Type 2 diabetes mellitus (T2DM): T2DM and T2DM-related care.") == [
+        ("Type 2 diabetes mellitus", "dis:t2dm"), ("T2DM", "dis:t2dm"), ("T2DM", "dis:t2dm")]
+    assert links("ALL relapsed in 3; ALL is common.") == [("ALL", "dis:all"), ("ALL", "dis:all")]  # unchanged
+
+
+def test_name_linker_windows_see_only_their_own_definitions():
+    linker = NameLinker.from_rows([("sexual dysfunction", "dis:sd", "Disease"), ("SD", "dis:sd", "Disease")],
+                                  min_chars=2)
+    text = "Sexual dysfunction (SD) was common. Later SD fell."
+    later = text.index("Later")
+    spans = [(0, len(text)), (later, len(text)), (0, later)]
+    got = linker.link_windows(text, spans)
+    assert got == [linker.link(text[lo:hi]) for lo, hi in spans]
+    assert [m.text for m in got[0]] == ["Sexual dysfunction", "SD", "SD"]
+    assert got[1] == []  # "Later SD fell." defines nothing and SD is a statistical abbreviation
 
 
 def reference_kbert(ids, types, rows, body, attach) -> FusedInput:
@@ -183,7 +230,9 @@ def test_entity_facts_cache_and_batched_ranking_match_per_triple_ranking(tiny_st
     facts = EntityFacts(tiny_store, tiny_embeddings, facts_per_entity=1, maxsize=2)
     first = [facts.get(e) for e in ("D1", "C1", "C2", "D1")]
     assert len(facts._cache) == 2 and first[0] == first[3]  # evicted and rebuilt the same
-    assert first[1] == ((("C1", "TREATS", "D1"), "metformin treats diabetes"),)
+    assert first[1] == ((("C1", "TREATS", "D1"), "metformin treats diabetes", "treats diabetes"),)
+    # the branch leaves out the entity the facts were asked for: the head here, the tail for D1
+    assert all(b == text.removesuffix(" diabetes") for _, text, b in first[0] if b.endswith("treats"))
 
 
 DOCS = ["the patient took metformin for type 2 diabetes and had bleeding with aspirin . insulin lowers glucose "

@@ -1,0 +1,45 @@
+"""The graph-names layer: phrase matching of names and aliases, and abbreviations as the document defines them."""
+from __future__ import annotations
+
+import pytest
+
+from nlp.gazetteer import Gazetteer
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    import spacy
+
+    g = Gazetteer(spacy.blank("en"))
+    g.add([("sexual dysfunction", "dis:sd", "Disease"), ("SD", "dis:sd", "Disease"),
+           ("sleep deprivation", "dis:slp", "Disease"), ("ALL", "dis:all", "Disease"),
+           ("acute lymphoblastic leukemia", "dis:all", "Disease"), ("type 2 diabetes mellitus", "dis:t2dm", "Disease"),
+           ("metformin", "chem:met", "Chemical"), ("OR", "org:or", "Organization")])
+    return g
+
+
+def links(g, text):
+    return [(m.text, m.entity_id) for m in g.predict([text])[0]]
+
+
+def test_undefined_statistical_abbreviations_link_to_nothing(gazetteer):
+    assert links(gazetteer, "Values are mean ± SD of three runs; OR 1.2 with metformin.") == [
+        ("metformin", "chem:met")]
+
+
+def test_a_short_form_links_as_its_definition_says(gazetteer):
+    assert links(gazetteer, "Sexual dysfunction (SD) was common; SD fell.") == [
+        ("Sexual dysfunction", "dis:sd"), ("SD", "dis:sd"), ("SD", "dis:sd")]
+    assert links(gazetteer, "Scores are the standard deviation (SD); SD was small.") == []
+    assert links(gazetteer, "Sleep deprivation (SD) raised SD scores.") == [
+        ("Sleep deprivation", "dis:slp"), ("SD", "dis:slp"), ("SD", "dis:slp")]
+
+
+def test_an_acronym_defined_by_a_graph_name_links_even_when_it_is_no_alias(gazetteer):
+    assert links(gazetteer, "Type 2 diabetes mellitus (T2DM) patients; T2DM care.") == [
+        ("Type 2 diabetes mellitus", "dis:t2dm"), ("T2DM", "dis:t2dm"), ("T2DM", "dis:t2dm")]
+
+
+def test_other_names_and_acronyms_are_unchanged(gazetteer):
+    assert links(gazetteer, "In all children with ALL (see above), acute lymphoblastic leukemia.") == [
+        ("ALL", "dis:all"), ("acute lymphoblastic leukemia", "dis:all")]
