@@ -157,7 +157,7 @@ class NameLinker:
     def _short_forms(self, text: str, tokens: list[tuple[int, int]], hits: list) -> list:
         """The n-gram hits after the short-form rule; an added short form must be an n-gram of whole tokens."""
         spans = [(tokens[i][0], tokens[i + n - 1][1], hit) for n, i, hit in hits]
-        got = relink_short_forms(text, spans, lambda d: self._lookup(d.long))
+        got = relink_short_forms(text, spans, lambda d: next(filter(None, map(self._lookup, d.long_forms)), None))
         if got is spans:
             return hits
         where = {(a, b): (n, i) for (a, b, _), (n, i, _) in zip(spans, hits)}

@@ -43,6 +43,15 @@ class Abbreviation:
     def long_end(self) -> int:
         return self.long_start + len(self.long)
 
+    @property
+    def long_forms(self) -> tuple[str, ...]:
+        """The long form, then its singular when it ends in a plural "s" ("levodopa-induced dyskinesias
+        (LIDs)" is defined by a plural while graphs name the singular)."""
+        last = self.long.rsplit(None, 1)[-1]
+        if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+            return self.long, self.long[:-1]
+        return (self.long,)
+
 
 def find_abbreviations(text: str) -> list[Abbreviation]:
     """Every definition of a short form in ``text``, in order of appearance: one regex pass over the

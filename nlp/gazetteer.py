@@ -31,6 +31,7 @@ class Gazetteer:
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._targets: dict[int, tuple[str, str]] = {}
         self._seen: set[tuple[str, str]] = set()
+        self._by_name: dict[str, tuple[str, str]] = {}  # name (lower case unless as written) -> first target
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -44,7 +45,9 @@ class Gazetteer:
                 continue
             self._seen.add((surface, entity_id))
             key = f"{entity_id}\t{kind}"
-            (exact if matches_as_written(surface) else lower).append((key, surface))
+            written = matches_as_written(surface)
+            (exact if written else lower).append((key, surface))
+            self._by_name.setdefault(surface if written else surface.lower(), (entity_id, kind))
         for matcher, rows in ((self._lower, lower), (self._exact, exact)):
             by_key: dict[str, list[str]] = {}
             for key, surface in rows:
@@ -67,7 +70,8 @@ class Gazetteer:
             by_span: dict[tuple[int, int], tuple[str, str]] = {}
             for a, b, target in found:
                 by_span.setdefault((a, b), target)
-            got = relink_short_forms(text, found, lambda d: by_span.get((d.long_start, d.long_end)))
+            got = relink_short_forms(text, found, lambda d: by_span.get((d.long_start, d.long_end))
+                                     or self._long_form(d.long_forms))
             if got is not found:  # an added short form must be whole tokens
                 found = [f for f in got if (f[0], f[1]) in by_span or doc.char_span(f[0], f[1]) is not None]
         found.sort(key=lambda f: (f[0] - f[1], f[0]))
@@ -79,6 +83,14 @@ class Gazetteer:
             taken.append((a, b))
             out.append(Mention(a, b, text[a:b], kind, entity_id, 1.0))
         return sorted(out, key=lambda m: m.start)
+
+    def _long_form(self, forms: Sequence[str]) -> tuple[str, str] | None:
+        """The target of a long form that no match covers exactly (its singular, say), by name."""
+        for form in forms:
+            hit = self._by_name.get(form) or self._by_name.get(form.lower())
+            if hit:
+                return hit
+        return None
 
     def predict(self, texts: Sequence[str]) -> list[list[Mention]]:
         return [self.from_doc(doc, text) for doc, text in zip(self._nlp.tokenizer.pipe(texts), texts)]

@@ -21,7 +21,7 @@ from fusion.ner import _windows, predict_fused_ner
 from fusion.predict import outputs
 from kg.names import normalise
 from kg.records import Document, Mention
-from nlp.abbreviations import STATISTICAL, abbreviation_map
+from nlp.abbreviations import STATISTICAL, definitions
 
 NAMES = ["metformin", "type 2 diabetes", "diabetes", "aspirin", "bleeding", "insulin", "anti-inflammatory drug",
          "5-fluorouracil", "the", "of", "co_q10", "café au lait", "heart  failure", "sodium, potassium", "fibrosis",
@@ -33,7 +33,7 @@ def reference_link(linker: NameLinker, text: str) -> list[Mention]:
     """NameLinker.link as it was: every n-gram normalised and looked up, longest first; and the short-form rule
     written out per n-gram: one that the text defines as an abbreviation takes its long form's entity (or
     none), an undefined statistical one none."""
-    defined = abbreviation_map(text)
+    defined = {short: d.long_forms for short, d in definitions(text).items()}
 
     def lookup(name):
         key = normalise(name)
@@ -51,7 +51,7 @@ def reference_link(linker: NameLinker, text: str) -> list[Mention]:
             surface = text[start:end]
             key = normalise(surface)
             if surface in defined:
-                hit = lookup(defined[surface])
+                hit = next((h for h in map(lookup, defined[surface]) if h), None)
             elif n == 1 and (key in _STOP or len(key) < linker.min_chars) or surface in STATISTICAL:
                 continue
             else:
@@ -72,7 +72,7 @@ PIECES = ["metformin", "Metformin", "type 2 diabetes", "Type  2\tdiabetes", "typ
           "heart  failure", "sodium, potassium", "sodium,  potassium", "(", ")", ",", ".", " ", "  ", "\n", "x",
           "insulin's", "bleeding/insulin", "patients", "with", "causes", "ALL", "all", "All", "Tau", "tau",
           "SD", "SEM", "T2D", "mean ±", "(SD)", "(SEM)", "(T2D)", "(ALL)", "(Tau)", "(p < 0.05)", "sexual dysfunction",
-          "standard deviation", "sleep deprivation"]
+          "standard deviation", "sleep deprivation", "sleep deprivations", "(SDs)"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -122,6 +122,7 @@ def test_name_linker_links_abbreviations_as_the_text_defines_them():
     assert links("Mean and standard deviation (SD); SD was small.") == []  # the long form links to nothing
     assert links("Sleep deprivation (SD) raised SD scores.") == [  # re-pointed to the long form's entity
         ("Sleep deprivation", "dis:slp"), ("SD", "dis:slp"), ("SD", "dis:slp")]
+    assert links("Sleep deprivations (SD) raised SD scores.") == [("SD", "dis:slp"), ("SD", "dis:slp")]  # singular
     # T2DM is no graph name: the long form's entity; "T2DM-related" is one token, no mention
     assert links("Type 2 diabetes mellitus (T2DM): T2DM and T2DM-related care.") == [
         ("Type 2 diabetes mellitus", "dis:t2dm"), ("T2DM", "dis:t2dm"), ("T2DM", "dis:t2dm")]

@@ -74,3 +74,10 @@ def test_rule_follows_the_definition_drops_undefined_statistics_and_keeps_the_re
                                                          (33, 37, "dis:t2dm")]  # whole words only
     unchanged = [(0, 7, "chem:asa")]
     assert relink_short_forms("aspirin (low dose)", unchanged, names.get) is unchanged
+
+
+def test_plural_long_forms_offer_their_singular():
+    forms = {a.short: a.long_forms for a in find_abbreviations(
+        "levodopa-induced dyskinesias (LIDs) and multiple sclerosis (MS) and sleep status (SS) in mice")}
+    assert forms["LIDs"] == ("levodopa-induced dyskinesias", "levodopa-induced dyskinesia")
+    assert forms["MS"] == ("multiple sclerosis",)

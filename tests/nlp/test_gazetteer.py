@@ -43,3 +43,7 @@ def test_an_acronym_defined_by_a_graph_name_links_even_when_it_is_no_alias(gazet
 def test_other_names_and_acronyms_are_unchanged(gazetteer):
     assert links(gazetteer, "In all children with ALL (see above), acute lymphoblastic leukemia.") == [
         ("ALL", "dis:all"), ("acute lymphoblastic leukemia", "dis:all")]
+
+
+def test_a_plural_long_form_links_through_its_singular(gazetteer):
+    assert links(gazetteer, "Sleep deprivations (SD) raised SD scores.") == [("SD", "dis:slp"), ("SD", "dis:slp")]
