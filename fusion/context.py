@@ -32,7 +32,9 @@ class Fact:
 
     ``branch`` is the fact without the anchored entity's name (K-BERT's branch, read right after the
     mention: "treats diabetes" for "metformin treats diabetes" anchored at metformin, "metformin treats" when
-    anchored at diabetes); empty when the fact has no such form (use ``text``)."""
+    anchored at diabetes). It is empty (read ``text``) when the fact has no such form, or when the mention does
+    not say the entity's name: after "decreased", linked to *decrease*, the whole "increase is the opposite of
+    decrease" is what names the concept."""
 
     text: str
     anchor: int
@@ -258,6 +260,10 @@ class EntityFacts:
         self._cache.clear()
         self._names.clear()
 
+    def name(self, entity_id: str) -> str:
+        """The entity's name (its id when the store does not have it), cached."""
+        return self._name(entity_id)
+
     def _words(self, entity_id: str, t) -> tuple[tuple[str, str, str], str, str]:
         head, verb, tail = self._name(t.head_id), self.schema.verb(t.relation), self._name(t.tail_id)
         branch = f"{verb} {tail}" if t.head_id == entity_id else f"{head} {verb}"
@@ -313,11 +319,13 @@ def build_kg_context(
         if entity_facts is None:
             entity_facts = EntityFacts(store, embeddings, schema, facts_per_entity)
         for entity_id, anchor in first_mention.items():
-            for key, fact_text, branch in entity_facts.get(entity_id):
+            got = entity_facts.get(entity_id)
+            says_name = bool(got) and normalise(mentions[anchor].text) == normalise(entity_facts.name(entity_id))
+            for key, fact_text, branch in got:
                 if key in seen:
                     continue
                 seen.add(key)
-                facts.append(Fact(fact_text, anchor, "graph", key, branch))
+                facts.append(Fact(fact_text, anchor, "graph", key, branch if says_name else ""))
     if retriever is not None and retrieved > 0:
         for hit in retriever.search(text, k=retrieved, kind="facts", entity_ids=list(first_mention)):
             if hit.triple and tuple(hit.triple) in seen:

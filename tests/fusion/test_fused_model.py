@@ -51,6 +51,11 @@ def test_kbert_facts_read_as_branches_after_their_mention(tiny_encoder, tiny_sto
 
     branches, ids, item, tok = injected({})
     assert "treats diabetes" in branches and "metformin treats diabetes" not in branches
+    # "type 2 diabetes" is an alias of diabetes: its facts keep the name the mention does not say
+    ctx = Knowledge(store=tiny_store, embeddings=tiny_embeddings).context(TEXTS[0])
+    alias = [f for f in ctx.facts if ctx.mentions[f.anchor].text == "type 2 diabetes"]
+    assert alias and all(f.branch == "" and "diabetes" in f.text for f in alias)
+    assert {f.text for f in alias} <= set(branches)
     assert ids == [tokenise(tok, w)[0] for w in branches]  # what the model reads is the branch
     k = branches.index("treats diabetes")
     assert item.fact_of[max(item.anchors[k]) + 1] == k  # placed right after its mention
