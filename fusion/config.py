@@ -19,9 +19,10 @@ class FusionConfig:
 
     ``fact_mode``: ``kbert`` (facts after their mention, soft positions, visibility mask) or ``concat``
     (facts appended after a [SEP], full attention). ``fact_words``: how a K-BERT fact reads after its mention:
-    ``branch`` leaves out the mentioned entity's own name, as K-BERT's sentence tree does ("metformin [treats
-    diabetes]"), ``sentence`` repeats it ("metformin [metformin treats diabetes]"; models saved before this
-    field existed read facts so). Concatenated facts and facts about the whole input are always sentences. ``inject_layer``: 0 adds graph embeddings to the input
+    ``branch`` leaves out the entity's name where the mention says it, as K-BERT's sentence tree does
+    ("metformin [treats diabetes]"; ``fusion.context.Fact``), ``sentence`` repeats it ("metformin [metformin
+    treats diabetes]"; models saved before this field existed read facts so). Concatenated facts and facts
+    about the whole input are always sentences. ``inject_layer``: 0 adds graph embeddings to the input
     embeddings, k adds them after encoder layer k. ``truncation_side``: when the input is longer than
     ``max_length``, the longest text loses tokens at its end (``right``) or at its start (``left``: keeps
     the end, e.g. the results section of an abstract).

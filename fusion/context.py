@@ -260,16 +260,13 @@ class EntityFacts:
         self._cache.clear()
         self._names.clear()
 
+    def _words(self, entity_id: str, t) -> tuple[tuple[str, str, str], str, str]:
+        head, verb, tail = self.name(t.head_id), self.schema.verb(t.relation), self.name(t.tail_id)
+        branch = f"{verb} {tail}" if t.head_id == entity_id else f"{head} {verb}"
+        return t.key, self.schema.verbalise(head, t.relation, tail), branch
+
     def name(self, entity_id: str) -> str:
         """The entity's name (its id when the store does not have it), cached."""
-        return self._name(entity_id)
-
-    def _words(self, entity_id: str, t) -> tuple[tuple[str, str, str], str, str]:
-        head, verb, tail = self._name(t.head_id), self.schema.verb(t.relation), self._name(t.tail_id)
-        branch = f"{verb} {tail}" if t.head_id == entity_id else f"{head} {verb}"
-        return t.key, f"{head} {verb} {tail}", branch
-
-    def _name(self, entity_id: str) -> str:
         name = self._names.get(entity_id)
         if name is None:
             if len(self._names) > self.maxsize:
