@@ -196,7 +196,7 @@ def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_an
 
 
 def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work, truncation_side="right",
-                       fact_words="branch"):
+                       fact_words="branch", fact_share=0.0):
     from fusion.config import FusionConfig
     from fusion.model import FusedModel
     from fusion.predict import outputs, sequence_scores
@@ -206,7 +206,7 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
 
     train, dev, test = examples
     cfg = FusionConfig(head="sequence", fusion=fusion, max_length=max_length, max_facts=4,
-                       truncation_side=truncation_side, fact_words=fact_words)
+                       truncation_side=truncation_side, fact_words=fact_words, fact_share=fact_share)
     report = train_classifier(train, work, cfg, encoder=encoder, knowledge=knowledge, settings=settings, dev=dev)
     model = FusedModel.load(work).to(settings.device)
     tok = AutoTokenizer.from_pretrained(str(work))
@@ -225,7 +225,7 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
             "n_train": len(train), "test_with_knowledge": linked}
 
 
-def run_ner(examples, encoder, fusion, knowledge, settings, max_length, work, fact_words="branch"):
+def run_ner(examples, encoder, fusion, knowledge, settings, max_length, work, fact_words="branch", fact_share=0.0):
     from fusion.examples import InputBuilder
     from fusion.model import FusedModel
     from fusion.ner import ner_f1, predict_fused_ner, train_fused_ner
@@ -233,7 +233,7 @@ def run_ner(examples, encoder, fusion, knowledge, settings, max_length, work, fa
 
     train, dev, test = examples
     report = train_fused_ner(train, work, fusion=fusion, encoder=encoder, dev_docs=dev, settings=settings,
-                             max_length=max_length, knowledge=knowledge, fact_words=fact_words)
+                             max_length=max_length, knowledge=knowledge, fact_words=fact_words, fact_share=fact_share)
     model = FusedModel.load(work).to(settings.device)
     tok = AutoTokenizer.from_pretrained(str(work))
     builder = InputBuilder(tok, model.config, knowledge, model.entity_row)
@@ -310,14 +310,15 @@ def run(args) -> dict:
                     rng = random.Random(seed)
                     tr = rng.sample(bc_train, min(n_train, len(bc_train)))
                     res = run_ner((tr, bc_dev[:40 if not args.smoke else 3], bc_test[:n_test]), encoder, fusion,
-                                  knowledge, settings, 128, work, args.fact_words)
+                                  knowledge, settings, 128, work, args.fact_words, args.fact_share)
                 elif task == "fpb":
                     res = run_classification(task, fpb_split(prepared, seed, n_train, n_test), encoder, fusion,
-                                             knowledge, settings, 96, work, args.truncation_side, args.fact_words)
+                                             knowledge, settings, 96, work, args.truncation_side, args.fact_words,
+                                             args.fact_share)
                 else:
                     split = pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers)
                     res = run_classification(task, split, encoder, fusion, knowledge, settings, args.pubmedqa_length,
-                                             work, args.truncation_side, args.fact_words)
+                                             work, args.truncation_side, args.fact_words, args.fact_share)
                 res["seed"], res["wall_seconds"] = seed, round(time.perf_counter() - t0, 1)
                 results[task][fusion].append(res)
                 print(json.dumps({"task": task, "fusion": fusion, **res}), file=sys.stderr, flush=True)
@@ -328,7 +329,7 @@ def run(args) -> dict:
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
                        "class_weight": args.class_weight, "pubmedqa_length": args.pubmedqa_length,
-                       "truncation_side": args.truncation_side, "fact_words": args.fact_words,
+                       "truncation_side": args.truncation_side, "fact_words": args.fact_words, "fact_share": args.fact_share,
                        "long_answers": args.long_answers,
                        "pubmedqa_graph": args.pubmedqa_graph,
                        "kg_control": args.kg_control, "train": args.train,
@@ -420,6 +421,8 @@ def main() -> None:
     pr.add_argument("--fact-words", default="branch", choices=("branch", "sentence"),
                     help="K-BERT facts after their mention: branch (without the entity's name, K-BERT's form; "
                     "the default since 2026-11-29) or sentence (the whole fact, as runs before then)")
+    pr.add_argument("--fact-share", type=float, default=0.0, help="facts get at most this share of an input's own "
+                    "tokens (0 = no such limit)")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
     argv = sys.argv[1:]
     if not argv or argv[0] not in ("prepare", "run", "-h", "--help"):

@@ -73,21 +73,23 @@ def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph
     return out
 
 
-def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max_length: int = 128) -> dict:
+def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max_length: int = 128,
+                   fact_share: float = 0.0) -> dict:
     """``{fusion: FusedNER}`` over :func:`shared_variants`."""
     from fusion.config import FusionConfig
     from fusion.ner import FusedNER
 
-    cfg = FusionConfig(head="token", labels=tuple(labels), max_length=max_length, dropout=0.0)
+    cfg = FusionConfig(head="token", labels=tuple(labels), max_length=max_length, dropout=0.0, fact_share=fact_share)
     return {f: FusedNER(m, b) for f, (m, b) in shared_variants(prepared, cfg, variants, seed).items()}
 
 
 def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256,
-                            labels=("maybe", "no", "yes"), graph: str = "bio") -> dict:
+                            labels=("maybe", "no", "yes"), graph: str = "bio", fact_share: float = 0.0) -> dict:
     """``{fusion: (model, builder)}`` for a sequence head (default yes/no/maybe) over :func:`shared_variants`."""
     from fusion.config import FusionConfig
 
-    cfg = FusionConfig(head="sequence", labels=tuple(labels), max_length=max_length, max_facts=4, dropout=0.0)
+    cfg = FusionConfig(head="sequence", labels=tuple(labels), max_length=max_length, max_facts=4, dropout=0.0,
+                       fact_share=fact_share)
     return shared_variants(prepared, cfg, variants, seed, graph)
 
 
@@ -108,13 +110,13 @@ def sequence_main(args, prepared: Path) -> None:
         train, _, test = fpb_split(prepared, 1, 16, 10_000)
         examples, warm = test[: args.docs or (100 if args.quick else 485)], train
         models = build_sequence_variants(prepared, variants, max_length=96, labels=("negative", "neutral", "positive"),
-                                         graph="fin")
+                                         graph="fin", fact_share=args.fact_share)
     else:
         test_ids = set(_json.loads((prepared / "test_ground_truth.json").read_text()))
         data = _json.loads((prepared / "ori_pqal.json").read_text())
         examples = pubmedqa_examples(data, test_ids)[: args.docs or (40 if args.quick else 500)]
         warm = pubmedqa_examples(data, set(data) - test_ids)[:16]
-        models = build_sequence_variants(prepared, variants)
+        models = build_sequence_variants(prepared, variants, fact_share=args.fact_share)
 
     def run(name, exs):
         model, builder = models[name]
@@ -141,6 +143,7 @@ def sequence_main(args, prepared: Path) -> None:
     best = {v: min(ts) for v, ts in times.items()}
     ratio = {v: round(best[v] / best["none"], 3) for v in variants} if "none" in best else {}
     print(json.dumps({"task": args.task, "inputs": len(examples), "threads": args.threads, "rounds": args.rounds,
+                      "fact_share": args.fact_share,
                       "inputs_per_s": {v: round(len(examples) / best[v], 2) for v in variants},
                       "ratio_vs_none": ratio,
                       "ratio_vs_none_per_round": {v: [round(t / n, 3) for t, n in zip(times[v], times["none"])]
@@ -206,6 +209,8 @@ def main() -> None:
     p.add_argument("--variants", default=",".join(VARIANTS), help="any of none, facts, embeddings, both; "
                    "facts:sentence and both:sentence read facts as whole sentences (the form before 2026-11-29)")
     p.add_argument("--task", default="ner", choices=["ner", "pubmedqa", "fpb"])
+    p.add_argument("--fact-share", type=float, default=0.0, help="facts get at most this share of an input's own "
+                   "tokens (0 = no such limit), every variant")
     args = p.parse_args()
     prepared = Path(args.prepared)
     if args.task in ("pubmedqa", "fpb"):
@@ -234,7 +239,7 @@ def main() -> None:
     texts = [d.doc.text for d in test]
     variants = [v for v in args.variants.split(",") if v]
     t0 = time.perf_counter()
-    models = build_variants(prepared, bio_labels(test), variants)
+    models = build_variants(prepared, bio_labels(test), variants, fact_share=args.fact_share)
     build_s = time.perf_counter() - t0
     for name in variants:  # warm-up on other texts: kernels, allocator, tokenizer
         models[name].predict(warm)
@@ -255,7 +260,8 @@ def main() -> None:
     ratio = {v: round(best[v] / best["none"], 3) for v in variants} if "none" in best else {}
     per_round = {v: [round(t / n, 3) for t, n in zip(times[v], times["none"])] for v in variants} if ratio else {}
     sizes = {v: knowledge_sizes(models[v], texts) for v in variants}
-    result = {"docs": len(texts), "threads": args.threads, "rounds": args.rounds, "docs_per_s": per_s,
+    result = {"docs": len(texts), "threads": args.threads, "rounds": args.rounds, "fact_share": args.fact_share,
+              "docs_per_s": per_s,
               "ratio_vs_none": ratio, "ratio_vs_none_per_round": per_round,
               "seconds": {v: [round(t, 3) for t in ts] for v, ts in times.items()},
               "goal_1_3x": {v: ratio[v] <= 1.3 for v in ratio if v != "none"},

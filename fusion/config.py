@@ -40,6 +40,7 @@ class FusionConfig:
     max_fact_tokens: int = 16  # per fact
     max_facts: int = 4
     fact_budget: int = 64  # all fact tokens of one input together
+    fact_share: float = 0.0  # and at most this share of the input's own tokens (0 = no such limit)
     dropout: float = 0.1
     # (relation, verb) for relations whose facts were put into words with a verb other than the built-in
     # schema's (a user schema, e.g. data/finance/schema.toml): inference says facts the way training did
@@ -70,6 +71,8 @@ class FusionConfig:
         if self.uses_embeddings and self.kg_dim <= 0:
             raise FusionError(f"Fusion '{self.fusion}' needs graph embeddings (kg_dim > 0). Train them with "
                               "`kgnlp embed` or pass --fusion facts|none.")
+        if not 0.0 <= self.fact_share <= 10.0:
+            raise FusionError(f"fact_share must be between 0 (no limit) and 10, got {self.fact_share}.")
         if self.inject_layer < 0:
             raise FusionError(f"inject_layer must be 0 (input embeddings) or a layer number, got {self.inject_layer}.")
         return self

@@ -142,6 +142,7 @@ class InputBuilder:
         return assemble(segments, self.specials, fact_ids, max_length=c.max_length, use_facts=c.uses_facts,
                         kbert=c.fact_mode == "kbert", entity_row=self.entity_row,
                         max_fact_tokens=c.max_fact_tokens, max_facts=c.max_facts, fact_budget=c.fact_budget,
+                        fact_share=c.fact_share,
                         truncation_side=c.truncation_side)
 
     def fact_words(self, fact) -> str:

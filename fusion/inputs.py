@@ -72,6 +72,7 @@ def assemble(
     max_fact_tokens: int = 16,
     max_facts: int = 4,
     fact_budget: int = 64,
+    fact_share: float = 0.0,
     truncation_side: str = "right",
 ) -> FusedInput:
     """Lay out ``[CLS] seg0 [SEP] seg1 [SEP] ...`` (body truncated to ``max_length``) plus facts.
@@ -80,6 +81,8 @@ def assemble(
 
     ``fact_ids[s][f]`` are the token ids of fact ``f`` of segment ``s`` (tokenised by the caller).
     ``entity_row`` maps entity ids to rows of the KG table (rows start at 1; 0 means no vector).
+    Facts get at most ``fact_budget`` tokens together and, with ``fact_share`` > 0, at most that share of the
+    body's tokens (a bound on the extra encoder work for short inputs).
     """
     room = max_length - 1 - len(segments)
     lengths = _fit([len(s.ids) for s in segments], room)
@@ -105,6 +108,8 @@ def assemble(
     fact_of = [-1] * n_body
     anchors: list[tuple[int, ...]] = []
     if use_facts and fact_ids:
+        if fact_share > 0:
+            fact_budget = min(fact_budget, int(fact_share * sum(lengths)))
         attach = _attachments(segments, lengths, seg_tokens, fact_ids, max_fact_tokens, max_facts, fact_budget)
         if kbert:
             return _kbert(ids, types, rows, body, attach)

@@ -105,6 +105,7 @@ def train_fused_ner(
     stride: int = 32,
     fact_mode: str = "kbert",
     fact_words: str = "branch",
+    fact_share: float = 0.0,
     inject_layer: int = 0,
     progress: Callable[[Progress], None] | None = None,
     knowledge: Knowledge | None = None,
@@ -118,7 +119,7 @@ def train_fused_ner(
     if knowledge is None and fusion != "none":
         knowledge = Knowledge(store=store, embeddings=embeddings, schema=schema)
     config = FusionConfig(head="token", labels=labels, fusion=fusion, fact_mode=fact_mode, fact_words=fact_words,
-                          inject_layer=inject_layer, max_length=max_length)
+                          fact_share=fact_share, inject_layer=inject_layer, max_length=max_length)
     model, tokenizer, builder = prepare(encoder, config, knowledge, settings.seed)
     label_ids = {lab: i for i, lab in enumerate(labels)}
     items, _, _ = _windows(builder, train_docs, label_ids, stride)

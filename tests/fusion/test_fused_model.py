@@ -67,6 +67,22 @@ def test_kbert_facts_read_as_branches_after_their_mention(tiny_encoder, tiny_sto
     assert concat == sentences
 
 
+def test_fact_share_bounds_the_fact_tokens_by_the_input_length(tiny_encoder, tiny_store, tiny_embeddings):
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="facts")
+    free = b.sequence(TEXTS[0])
+    n_body = sum(len(s) for s in free.body)
+    n_facts = sum(1 for f in free.fact_of if f >= 0)
+    assert n_facts > 0
+    for share in (0.1, 0.3, 1.0):
+        capped = InputBuilder(tok, model.config.with_(fact_share=share), b.knowledge, model.entity_row)
+        item = capped.sequence(TEXTS[0])
+        got = sum(1 for f in item.fact_of if f >= 0)
+        assert got <= int(share * n_body) and got <= n_facts
+    assert got == n_facts  # a share above what the facts need changes nothing
+    with pytest.raises(FusionError, match="fact_share"):
+        model.config.with_(fact_share=-1.0).checked()
+
+
 def test_configs_saved_before_fact_words_read_sentences():
     old = FusionConfig(head="sequence", labels=("a",)).as_dict()
     assert FusionConfig.from_dict(old).fact_words == "branch"
