@@ -40,7 +40,7 @@ class FusionConfig:
     max_fact_tokens: int = 16  # per fact
     max_facts: int = 4
     fact_budget: int = 64  # all fact tokens of one input together
-    fact_share: float = 0.0  # and at most this share of the input's own tokens (0 = no such limit)
+    fact_share: float = 0.2  # and at most this share of the input's own tokens (0 = no such limit)
     dropout: float = 0.1
     # (relation, verb) for relations whose facts were put into words with a verb other than the built-in
     # schema's (a user schema, e.g. data/finance/schema.toml): inference says facts the way training did
@@ -110,5 +110,6 @@ class FusionConfig:
         kw = {k: v for k, v in data.items() if k in names}
         kw["labels"] = tuple(kw.get("labels", ()))
         kw.setdefault("fact_words", "sentence")  # saved before branches existed: facts were whole sentences
+        kw.setdefault("fact_share", 0.0)  # and before the share limit
         kw["relation_verbs"] = tuple((str(n), str(v)) for n, v in kw.get("relation_verbs", ()))
         return cls(**kw).checked()

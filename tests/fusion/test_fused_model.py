@@ -22,7 +22,7 @@ def _setup(tiny_encoder, store, emb, head="sequence", fusion="both", mode="kbert
     from transformers import AutoTokenizer
 
     cfg = FusionConfig(head=head, labels=labels if head != "span" else (), fusion=fusion, fact_mode=mode,
-                       inject_layer=layer, max_length=48, dropout=0.0)
+                       inject_layer=layer, max_length=48, dropout=0.0, fact_share=0.0)  # tiny texts: every fact
     model = FusedModel.from_encoder(tiny_encoder, cfg, emb if cfg.uses_embeddings else None)
     tok = AutoTokenizer.from_pretrained(str(tiny_encoder))
     knowledge = Knowledge(store=store, embeddings=emb) if fusion != "none" else None
@@ -83,11 +83,11 @@ def test_fact_share_bounds_the_fact_tokens_by_the_input_length(tiny_encoder, tin
         model.config.with_(fact_share=-1.0).checked()
 
 
-def test_configs_saved_before_fact_words_read_sentences():
+def test_configs_saved_before_fact_words_read_sentences_without_a_share_limit():
     old = FusionConfig(head="sequence", labels=("a",)).as_dict()
-    assert FusionConfig.from_dict(old).fact_words == "branch"
-    del old["fact_words"]
-    assert FusionConfig.from_dict(old).fact_words == "sentence"
+    assert FusionConfig.from_dict(old).fact_words == "branch" and FusionConfig.from_dict(old).fact_share == 0.2
+    del old["fact_words"], old["fact_share"]
+    assert FusionConfig.from_dict(old).fact_words == "sentence" and FusionConfig.from_dict(old).fact_share == 0.0
     with pytest.raises(FusionError, match="fact words"):
         FusionConfig(head="sequence", labels=("a",), fact_words="tree").checked()
 
