@@ -137,8 +137,8 @@ class NameLinker:
                     if key is None or "  " in key or key[0] == "_" or key[-1] == "_":
                         key = normalise(text[start:end])
                     hit = names.get(key) if n > 1 or (key not in stop and len(key) >= min_chars) else None
-                    if hit and key in cased and text[start:end] not in cased[key]:
-                        hit = None  # an acronym's letters written otherwise ("all" is not "ALL")
+                    if hit and key in cased:
+                        hit = self._as_written(hit, key, text[start:end])
                     memo[span] = hit
                 if hit:
                     hits.append((n, i, hit))
@@ -182,7 +182,12 @@ class NameLinker:
         """The entity a name in running text (a long form) links to, as written if it is a cased name."""
         key = normalise(name)
         hit = self.names.get(key)
-        return None if hit and key in self.cased and name.strip() not in self.cased[key] else hit
+        return self._as_written(hit, key, name.strip()) if hit and key in self.cased else hit
+
+    def _as_written(self, hit: tuple[str, str], key: str, surface: str) -> tuple[str, str] | None:
+        """``hit`` unless ``key`` is a name that matches only as written and ``surface`` writes it otherwise
+        ("all" is not "ALL")."""
+        return hit if surface in self.cased[key] else None
 
 
 _UNSEEN = object()

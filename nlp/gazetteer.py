@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from kg.names import matches_as_written
+from kg.names import matches_as_written, normalise
 from kg.records import Mention
 from nlp.abbreviations import relink_short_forms
 
@@ -31,7 +31,7 @@ class Gazetteer:
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._targets: dict[int, tuple[str, str]] = {}
         self._seen: set[tuple[str, str]] = set()
-        self._by_name: dict[str, tuple[str, str]] = {}  # name (lower case unless as written) -> first target
+        self._by_name: dict[str, tuple[str, str]] = {}  # name (normalised unless as written) -> first target
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -47,7 +47,7 @@ class Gazetteer:
             key = f"{entity_id}\t{kind}"
             written = matches_as_written(surface)
             (exact if written else lower).append((key, surface))
-            self._by_name.setdefault(surface if written else surface.lower(), (entity_id, kind))
+            self._by_name.setdefault(surface if written else normalise(surface), (entity_id, kind))
         for matcher, rows in ((self._lower, lower), (self._exact, exact)):
             by_key: dict[str, list[str]] = {}
             for key, surface in rows:
@@ -87,7 +87,7 @@ class Gazetteer:
     def _long_form(self, forms: Sequence[str]) -> tuple[str, str] | None:
         """The target of a long form that no match covers exactly (its singular, say), by name."""
         for form in forms:
-            hit = self._by_name.get(form) or self._by_name.get(form.lower())
+            hit = self._by_name.get(form) or self._by_name.get(normalise(form))
             if hit:
                 return hit
         return None
