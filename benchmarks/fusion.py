@@ -13,6 +13,9 @@ direction that is good news, business events and what they signal, change words;
 that graph and its embeddings (runs before 2026-11-29 used ``data/seed`` alone). ``prepare --graphs pqa`` builds
 ``pqa.db``: the biomedical graph plus what ``kgnlp ingest``'s pipeline extracts from PQA-L's 1,000 abstracts
 (their ``CONTEXTS``, the task's inputs; never a label or a conclusion); ``run --pubmedqa-graph pqa`` uses it.
+``prepare --graphs findings`` builds ``findings.db``: the biomedical graph plus ``data/findings``, a hand-written
+concept graph of how studies report results (significance, no difference, association, benefit, hedging, trends,
+negation, and what each signals); ``run --pubmedqa-graph findings`` uses it.
 Since 2026-11-29 the biomedical graph keeps names as written ("NO", not "no"; earlier runs lowercased them).
 Last stdout line of ``run``: one JSON object with every figure.
 """
@@ -34,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DATA = Path("/work/shared/datasets")
 FIN_GRAPH = Path(__file__).resolve().parents[1] / "data" / "finance"
+FINDINGS_GRAPH = Path(__file__).resolve().parents[1] / "data" / "findings"
 HETIO_KINDS = {"Compound", "Disease", "Side Effect", "Symptom"}
 HETIO_RELS = {"CtD": "TREATS", "CpD": "PALLIATES", "CcSE": "CAUSES", "DpS": "PRESENTS", "CrC": "RESEMBLES",
               "DrD": "RESEMBLES"}
@@ -54,8 +58,9 @@ def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin"
     info.pop("graph_seconds", None)  # the one figure for both graphs of earlier prepares
     for name in graphs:
         started = time.perf_counter()
-        info.update(_bio_graph(out) if name == "bio" else _pqa_graph(out, ner_model) if name == "pqa"
-                    else _fin_graph(out))
+        builders = {"bio": lambda: _bio_graph(out), "pqa": lambda: _pqa_graph(out, ner_model),
+                    "fin": lambda: _fin_graph(out), "findings": lambda: _findings_graph(out)}
+        info.update(builders[name]())
         info[f"{name}_graph_seconds"] = round(time.perf_counter() - started, 1)
     for name in graphs:
         store = SQLiteStore.open(out / f"{name}.db", create=False)
@@ -141,6 +146,28 @@ def _pqa_graph(out: Path, ner_model: str) -> dict:
     return {"pqa_documents": report.documents, "pqa_added_entities": report.entities,
             "pqa_added_relations": report.relations, "pqa_entities": stats.entities, "pqa_triples": stats.relations,
             "pqa_ner_model": Path(ner_model).name if layers else "none (graph names + spaCy)"}
+
+
+def _findings_graph(out: Path) -> dict:
+    """The biomedical graph plus ``data/findings`` (how studies report results and what each way of saying it
+    signals) in ``findings.db``, for PubMedQA; the concept graph's schema is copied along."""
+    from kg.schema import load_schema
+    from kg.seed import read_seed
+    from kg.stores.sqlite import SQLiteStore
+
+    if not (out / "bio.db").exists():
+        _bio_graph(out)
+    shutil.copy(FINDINGS_GRAPH / "schema.toml", out / "findings-schema.toml")
+    part = read_seed(FINDINGS_GRAPH, load_schema(out / "findings-schema.toml"))
+    (out / "findings.db").unlink(missing_ok=True)
+    shutil.copy(out / "bio.db", out / "findings.db")
+    store = SQLiteStore.open(out / "findings.db", create=False)
+    store.add(part.triples, part.entities)
+    stats = store.stats()
+    store.close()
+    return {"findings_graph": "bio + data/findings", "findings_concepts": len(part.entities),
+            "findings_concept_triples": len(part.triples), "findings_entities": stats.entities,
+            "findings_triples": stats.relations}
 
 
 def _fin_graph(out: Path) -> dict:
@@ -284,7 +311,8 @@ def run(args) -> dict:
     embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in stores}
     if args.kg_control == "permuted":
         embs = {n: _permuted(e) for n, e in embs.items()}
-    schemas = {"bio": None, "fin": load_schema(prepared / "fin-schema.toml")}  # no file (old prepare): built-ins
+    schemas = {"bio": None, "fin": load_schema(prepared / "fin-schema.toml"),  # no file (old prepare): built-ins
+               "findings": load_schema(prepared / "findings-schema.toml")}
     bc_train = read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt")
     bc_dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")
     bc_test = read_pubtator(prepared / "CDR_TestSet.PubTator.txt")
@@ -384,7 +412,7 @@ def main() -> None:
     pp.add_argument("--out", default="benchmarks/.work/fusion")
     pp.add_argument("--embedding-seconds", type=int, default=120)
     pp.add_argument("--graphs", default="bio,fin", help="which graphs to (re)build: bio, fin, pqa (bio + the "
-                    "ingested PQA-L abstracts), comma-separated")
+                    "ingested PQA-L abstracts), findings (bio + data/findings), comma-separated")
     pp.add_argument("--ner-model", default=str(Path(__file__).resolve().parent / ".models" / "bc5cdr-spacy"),
                     help="pqa graph: a trained NER model folder used by the ingest (skipped if missing)")
     pr = sub.add_parser("run")
@@ -416,8 +444,9 @@ def main() -> None:
                     "an abstract's results)")
     pr.add_argument("--long-answers", action="store_true", help="PubMedQA: train also on each training "
                     "question with its abstract's conclusion as the text (the reasoning-free setting)")
-    pr.add_argument("--pubmedqa-graph", default="bio", choices=("bio", "pqa"), help="PubMedQA's graph: bio "
-                    "(BC5CDR + Hetionet) or pqa (bio + the ingested PQA-L abstracts; `prepare --graphs pqa`)")
+    pr.add_argument("--pubmedqa-graph", default="bio", choices=("bio", "pqa", "findings"), help="PubMedQA's "
+                    "graph: bio (BC5CDR + Hetionet), pqa (bio + the ingested PQA-L abstracts; `prepare --graphs "
+                    "pqa`) or findings (bio + the concept graph data/findings; `prepare --graphs findings`)")
     pr.add_argument("--fact-words", default="branch", choices=("branch", "sentence"),
                     help="K-BERT facts after their mention: branch (without the entity's name, K-BERT's form; "
                     "the default since 2026-11-29) or sentence (the whole fact, as runs before then)")
@@ -430,8 +459,8 @@ def main() -> None:
     args = p.parse_args(argv)
     if args.cmd == "prepare":
         graphs = tuple(g for g in args.graphs.split(",") if g)
-        if not graphs or set(graphs) - {"bio", "fin", "pqa"}:
-            p.error(f"--graphs takes bio, fin and pqa, comma-separated, not {args.graphs!r}")
+        if not graphs or set(graphs) - {"bio", "fin", "pqa", "findings"}:
+            p.error(f"--graphs takes bio, fin, pqa and findings, comma-separated, not {args.graphs!r}")
         print(json.dumps(prepare(Path(args.out), args.embedding_seconds, graphs, args.ner_model)))
         return
     print(json.dumps(run(args)))
