@@ -13,9 +13,10 @@ direction that is good news, business events and what they signal, change words;
 that graph and its embeddings (runs before 2026-11-29 used ``data/seed`` alone). ``prepare --graphs pqa`` builds
 ``pqa.db``: the biomedical graph plus what ``kgnlp ingest``'s pipeline extracts from PQA-L's 1,000 abstracts
 (their ``CONTEXTS``, the task's inputs; never a label or a conclusion); ``run --pubmedqa-graph pqa`` uses it.
-``prepare --graphs findings`` builds ``findings.db``: the biomedical graph plus ``data/findings``, a hand-written
-concept graph of how studies report results (significance, no difference, association, benefit, hedging, trends,
-negation, and what each signals); ``run --pubmedqa-graph findings`` uses it.
+``prepare --graphs findings`` builds ``findings.db`` from ``data/findings`` alone, a hand-written concept graph of
+how studies report results (significance, no difference, association, benefit, hedging, trends, negation, and
+what each signals); ``run --pubmedqa-graph findings`` uses it. It leaves out the biomedical graph: its drug and
+disease facts would take the few fact slots of an input and say nothing about a study's outcome.
 Since 2026-11-29 the biomedical graph keeps names as written ("NO", not "no"; earlier runs lowercased them).
 Last stdout line of ``run``: one JSON object with every figure.
 """
@@ -149,24 +150,20 @@ def _pqa_graph(out: Path, ner_model: str) -> dict:
 
 
 def _findings_graph(out: Path) -> dict:
-    """The biomedical graph plus ``data/findings`` (how studies report results and what each way of saying it
-    signals) in ``findings.db``, for PubMedQA; the concept graph's schema is copied along."""
+    """``data/findings`` (how studies report results and what each way of saying it signals) in ``findings.db``,
+    for PubMedQA, without the biomedical graph; the concept graph's schema is copied along."""
     from kg.schema import load_schema
     from kg.seed import read_seed
     from kg.stores.sqlite import SQLiteStore
 
-    if not (out / "bio.db").exists():
-        _bio_graph(out)
     shutil.copy(FINDINGS_GRAPH / "schema.toml", out / "findings-schema.toml")
     part = read_seed(FINDINGS_GRAPH, load_schema(out / "findings-schema.toml"))
     (out / "findings.db").unlink(missing_ok=True)
-    shutil.copy(out / "bio.db", out / "findings.db")
-    store = SQLiteStore.open(out / "findings.db", create=False)
+    store = SQLiteStore.open(out / "findings.db")
     store.add(part.triples, part.entities)
     stats = store.stats()
     store.close()
-    return {"findings_graph": "bio + data/findings", "findings_concepts": len(part.entities),
-            "findings_concept_triples": len(part.triples), "findings_entities": stats.entities,
+    return {"findings_graph": "data/findings", "findings_entities": stats.entities,
             "findings_triples": stats.relations}
 
 
@@ -325,7 +322,7 @@ def run(args) -> dict:
             for fusion in fusions:
                 knowledge = None if fusion == "none" else Knowledge(
                     store=stores[graph], linker=linkers[graph], embeddings=embs[graph], schema=schemas.get(graph),
-                    facts_per_entity=2, max_facts=4)
+                    facts_per_entity=2)
                 settings = TrainSettings(epochs=args.epochs or size["epochs"], batch_size=16, learning_rate=args.lr,
                                          seed=seed, patience=args.patience, device=args.device,
                                          class_weight=args.class_weight if task != "ner" else "none",
@@ -412,7 +409,7 @@ def main() -> None:
     pp.add_argument("--out", default="benchmarks/.work/fusion")
     pp.add_argument("--embedding-seconds", type=int, default=120)
     pp.add_argument("--graphs", default="bio,fin", help="which graphs to (re)build: bio, fin, pqa (bio + the "
-                    "ingested PQA-L abstracts), findings (bio + data/findings), comma-separated")
+                    "ingested PQA-L abstracts), findings (data/findings), comma-separated")
     pp.add_argument("--ner-model", default=str(Path(__file__).resolve().parent / ".models" / "bc5cdr-spacy"),
                     help="pqa graph: a trained NER model folder used by the ingest (skipped if missing)")
     pr = sub.add_parser("run")
@@ -446,7 +443,7 @@ def main() -> None:
                     "question with its abstract's conclusion as the text (the reasoning-free setting)")
     pr.add_argument("--pubmedqa-graph", default="bio", choices=("bio", "pqa", "findings"), help="PubMedQA's "
                     "graph: bio (BC5CDR + Hetionet), pqa (bio + the ingested PQA-L abstracts; `prepare --graphs "
-                    "pqa`) or findings (bio + the concept graph data/findings; `prepare --graphs findings`)")
+                    "pqa`) or findings (the concept graph data/findings alone; `prepare --graphs findings`)")
     pr.add_argument("--fact-words", default="branch", choices=("branch", "sentence"),
                     help="K-BERT facts after their mention: branch (without the entity's name, K-BERT's form; "
                     "the default since 2026-11-29) or sentence (the whole fact, as runs before then)")

@@ -61,7 +61,7 @@ def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph
     for name in variants:  # "both" or "both:sentence" (facts read as whole sentences, as before 2026-11-29)
         fusion, _, words = name.partition(":")
         knowledge = None if fusion == "none" else Knowledge(store=store, linker=linker, embeddings=emb,
-                                                            schema=schema, facts_per_entity=2, max_facts=4)
+                                                            schema=schema, facts_per_entity=2)
         if name == "both":
             model = ref
         else:

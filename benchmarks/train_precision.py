@@ -66,7 +66,7 @@ def fused_trainer(prepared: Path, threads: int, work: Path, quick: bool) -> dict
         return {"skipped": f"no prepared graph at {prepared} (run: python benchmarks/fusion.py prepare)"}
     store = SQLiteStore.open(prepared / "bio.db", create=False)
     knowledge = Knowledge(store=store, linker=NameLinker.from_store(store),
-                          embeddings=KGEmbeddings.load(prepared / "emb-bio"), facts_per_entity=2, max_facts=4)
+                          embeddings=KGEmbeddings.load(prepared / "emb-bio"), facts_per_entity=2)
     train = random.Random(1).sample(read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt"), 16 if quick else 120)
     dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")[:8 if quick else 40]
     test = read_pubtator(prepared / "CDR_TestSet.PubTator.txt")[:8 if quick else 100]

@@ -290,7 +290,7 @@ def build_kg_context(
     linker=None,
     schema: Schema | None = None,
     facts_per_entity: int = 2,
-    max_facts: int = 8,
+    max_facts: int | None = 8,
     retrieved: int = 2,
     mentions: Sequence[Mention] | None = None,
     entity_facts: EntityFacts | None = None,
@@ -300,6 +300,7 @@ def build_kg_context(
     Graph facts: up to ``facts_per_entity`` one-hop triples per linked entity, most plausible first when
     ``embeddings`` (a ``KGEmbeddings``) can score them, else by confidence. FAISS facts: the ``retrieved``
     best hits of ``retriever.search(text, kind="facts")``, anchored to a mention when they name its entity.
+    At most ``max_facts`` facts in all, the first mentions' first (None: no cap).
     Build the linker once (``NameLinker.from_store(store)``) when calling this for many texts, and pass an
     :class:`EntityFacts` (built with the same store, embeddings, schema and ``facts_per_entity``) to reuse
     each entity's facts; ``mentions`` are the text's linked mentions when the caller has them already.
@@ -334,7 +335,7 @@ def build_kg_context(
                 continue
             anchor = next((first_mention[e] for e in hit.entity_ids if e in first_mention), -1)
             facts.append(Fact(hit.text, anchor, "faiss", tuple(hit.triple) if hit.triple else None))
-    return KGContext(text, mentions, tuple(facts[:max_facts]))
+    return KGContext(text, mentions, tuple(facts if max_facts is None else facts[:max_facts]))
 
 
 def _rank(triples: Sequence, embeddings) -> list:

@@ -21,6 +21,10 @@ class Knowledge:
     Contexts are cached by text and each entity's facts by entity id (both LRU, ``cache_size`` entries);
     :meth:`window_contexts` links a document once for all its windows. :meth:`clear` forgets everything
     (call it when the store changes).
+
+    ``max_facts`` caps the facts of a context; None (the default) keeps every linked entity's facts, so the
+    model's own ``FusionConfig.max_facts`` picks those whose mention survives truncation: with
+    ``truncation_side="left"`` a cap here would spend the facts on the cut-off start of a long text.
     """
 
     store: object = None
@@ -29,7 +33,7 @@ class Knowledge:
     retriever: object = None
     schema: object = None
     facts_per_entity: int = 2
-    max_facts: int = 4
+    max_facts: int | None = None
     retrieved: int = 0
     cache_size: int = 50_000
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)

@@ -415,3 +415,30 @@ def test_unknown_truncation_side_is_refused():
         FusionConfig(labels=("a",), truncation_side="middle").checked()
     assert FusionConfig.from_dict(FusionConfig(labels=("a",), truncation_side="left").as_dict()).truncation_side == "left"
     assert FusionConfig.from_dict({"labels": ["a"]}).truncation_side == "right"  # models saved before the option
+
+
+def test_left_truncation_spends_facts_on_the_kept_end(tmp_path, tiny_encoder, tiny_embeddings):
+    """The facts an input has room for go to mentions that survive truncation: with the start of a long text
+    cut, the facts of its first mentions must not use up the cap (the knowledge layer's old cap of 4 did)."""
+    from dataclasses import replace
+
+    from kg.records import Entity, Triple
+    from kg.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore.open(tmp_path / "g.db")
+    early = ["aspirin", "insulin", "heparin", "warfarin", "codeine"]
+    ents = [Entity(f"C{i}", n, "Chemical") for i, n in enumerate(early)] + [
+        Entity("M", "metformin", "Chemical"), Entity("B", "bleeding", "Disease"), Entity("D", "diabetes", "Disease")]
+    store.add([Triple(f"C{i}", "CAUSES", "B") for i in range(len(early))] + [Triple("M", "TREATS", "D")], ents)
+    context = " ".join(early) + " . " + "the first part is long . " * 12 + "the patient took metformin ."
+    _, tok, right = _setup(tiny_encoder, store, tiny_embeddings, fusion="facts")
+    cfg = replace(right.config, truncation_side="left", max_facts=1)
+    item = InputBuilder(tok, cfg, Knowledge(store=store)).sequence("what helps ?", 0, context)
+    fact_tokens = [i for i, f in enumerate(item.fact_of) if f >= 0]
+    assert fact_tokens and len({item.fact_of[i] for i in fact_tokens}) == 1
+    anchor = fact_tokens[0] - 1  # K-BERT: the fact follows its mention's last token
+    assert anchor in sorted(item.body[1])[-2:]  # "metformin" of "... metformin .", the kept end
+    assert item.position_ids[fact_tokens[0]] == item.position_ids[anchor] + 1  # soft position after the mention
+    capped = InputBuilder(tok, cfg, Knowledge(store=store, max_facts=4))
+    assert not any(f >= 0 for f in capped.sequence("what helps ?", 0, context).fact_of)  # the old cap: none
+    store.close()
