@@ -308,8 +308,7 @@ def run(args) -> dict:
     embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in stores}
     if args.kg_control == "permuted":
         embs = {n: _permuted(e) for n, e in embs.items()}
-    schemas = {"bio": None, "fin": load_schema(prepared / "fin-schema.toml"),  # no file (old prepare): built-ins
-               "findings": load_schema(prepared / "findings-schema.toml")}
+    schemas = {n: load_schema(prepared / f"{n}-schema.toml") for n in stores}  # no such file (bio): built-ins
     bc_train = read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt")
     bc_dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")
     bc_test = read_pubtator(prepared / "CDR_TestSet.PubTator.txt")
@@ -321,7 +320,7 @@ def run(args) -> dict:
             graph = {"fpb": "fin", "pubmedqa": args.pubmedqa_graph}.get(task, "bio")
             for fusion in fusions:
                 knowledge = None if fusion == "none" else Knowledge(
-                    store=stores[graph], linker=linkers[graph], embeddings=embs[graph], schema=schemas.get(graph),
+                    store=stores[graph], linker=linkers[graph], embeddings=embs[graph], schema=schemas[graph],
                     facts_per_entity=2)
                 settings = TrainSettings(epochs=args.epochs or size["epochs"], batch_size=16, learning_rate=args.lr,
                                          seed=seed, patience=args.patience, device=args.device,

@@ -32,14 +32,15 @@ VARIANTS = ("none", "facts", "embeddings", "both")
 
 
 def load_graph(prepared: Path, graph: str = "bio"):
-    """``(store, linker, embeddings, schema)`` of a prepared graph (``bio`` or ``fin``)."""
+    """``(store, linker, embeddings, schema)`` of a prepared graph (``bio``, ``fin``, ``findings``, ...); its schema
+    is ``<graph>-schema.toml`` beside it, else the built-in one."""
     from fusion.context import NameLinker
     from kg.embeddings import KGEmbeddings
     from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
 
     store = SQLiteStore.open(prepared / f"{graph}.db", create=False)
-    schema = load_schema(prepared / "fin-schema.toml") if graph == "fin" else None
+    schema = load_schema(prepared / f"{graph}-schema.toml")  # no such file (bio): the built-in schema
     return store, NameLinker.from_store(store), KGEmbeddings.load(prepared / f"emb-{graph}"), schema
 
 
@@ -84,12 +85,13 @@ def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max
 
 
 def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256,
-                            labels=("maybe", "no", "yes"), graph: str = "bio", fact_share: float = 0.0) -> dict:
+                            labels=("maybe", "no", "yes"), graph: str = "bio", fact_share: float = 0.0,
+                            truncation_side: str = "right") -> dict:
     """``{fusion: (model, builder)}`` for a sequence head (default yes/no/maybe) over :func:`shared_variants`."""
     from fusion.config import FusionConfig
 
     cfg = FusionConfig(head="sequence", labels=tuple(labels), max_length=max_length, max_facts=4, dropout=0.0,
-                       fact_share=fact_share)
+                       fact_share=fact_share, truncation_side=truncation_side)
     return shared_variants(prepared, cfg, variants, seed, graph)
 
 
@@ -116,7 +118,8 @@ def sequence_main(args, prepared: Path) -> None:
         data = _json.loads((prepared / "ori_pqal.json").read_text())
         examples = pubmedqa_examples(data, test_ids)[: args.docs or (40 if args.quick else 500)]
         warm = pubmedqa_examples(data, set(data) - test_ids)[:16]
-        models = build_sequence_variants(prepared, variants, fact_share=args.fact_share)
+        models = build_sequence_variants(prepared, variants, graph=args.graph or "bio", fact_share=args.fact_share,
+                                         truncation_side=args.truncation_side)
 
     def run(name, exs):
         model, builder = models[name]
@@ -143,7 +146,8 @@ def sequence_main(args, prepared: Path) -> None:
     best = {v: min(ts) for v, ts in times.items()}
     ratio = {v: round(best[v] / best["none"], 3) for v in variants} if "none" in best else {}
     print(json.dumps({"task": args.task, "inputs": len(examples), "threads": args.threads, "rounds": args.rounds,
-                      "fact_share": args.fact_share,
+                      "fact_share": args.fact_share, "graph": args.graph or ("fin" if args.task == "fpb" else "bio"),
+                      "truncation_side": args.truncation_side,
                       "inputs_per_s": {v: round(len(examples) / best[v], 2) for v in variants},
                       "ratio_vs_none": ratio,
                       "ratio_vs_none_per_round": {v: [round(t / n, 3) for t, n in zip(times[v], times["none"])]
@@ -211,10 +215,16 @@ def main() -> None:
     p.add_argument("--task", default="ner", choices=["ner", "pubmedqa", "fpb"])
     p.add_argument("--fact-share", type=float, default=0.0, help="facts get at most this share of an input's own "
                    "tokens (0 = no such limit), every variant")
+    p.add_argument("--graph", default="", choices=("", "bio", "findings", "pqa"), help="--task pubmedqa: the prepared "
+                   "graph to read (default bio; findings = data/findings, `fusion.py prepare --graphs findings`)")
+    p.add_argument("--truncation-side", default="right", choices=("right", "left"), help="--task pubmedqa: which end "
+                   "of an overlong abstract is cut (left keeps the results, as the PubMedQA runs train)")
     args = p.parse_args()
     prepared = Path(args.prepared)
     if args.task in ("pubmedqa", "fpb"):
-        need = ("bio.db", "ori_pqal.json") if args.task == "pubmedqa" else ("fin.db", "fpb.txt", "emb-fin")
+        graph = args.graph or "bio"
+        need = (f"{graph}.db", f"emb-{graph}", "ori_pqal.json") if args.task == "pubmedqa" else ("fin.db", "fpb.txt",
+                                                                                                "emb-fin")
         if not all((prepared / n).exists() for n in need):
             print(f"fusion_speed: no prepared graph at {prepared}; run `python benchmarks/fusion.py prepare` first.",
                   file=sys.stderr)
