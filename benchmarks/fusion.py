@@ -245,8 +245,9 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
     scores = sequence_scores(model, items, device=settings.device)
     linked = sum(1 for it in items if any(it.entity_rows) or len(it) > sum(len(b) for b in it.body) + 1 + len(it.body))
     return {"accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"], "train_seconds": report.train.seconds,
-            "epochs": report.train.epochs_run, "infer_per_s": len(items) / infer, "n_test": len(items),
-            "n_train": len(train), "test_with_knowledge": linked}
+            "epochs": report.train.epochs_run, "best_epoch": report.train.best_epoch,
+            "infer_per_s": len(items) / infer, "n_test": len(items), "n_train": len(train), "test_with_knowledge": linked,
+            "history": list(report.train.history)}  # loss and dev score per epoch
 
 
 def run_ner(examples, encoder, fusion, knowledge, settings, max_length, work, fact_words="branch", fact_share=0.0):
