@@ -57,10 +57,10 @@ def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin"
     out.mkdir(parents=True, exist_ok=True)
     info = json.loads((out / "prepared.json").read_text()) if (out / "prepared.json").exists() else {}
     info.pop("graph_seconds", None)  # the one figure for both graphs of earlier prepares
+    builders = {"bio": lambda: _bio_graph(out), "pqa": lambda: _pqa_graph(out, ner_model),
+                "fin": lambda: _fin_graph(out), "findings": lambda: _findings_graph(out)}
     for name in graphs:
         started = time.perf_counter()
-        builders = {"bio": lambda: _bio_graph(out), "pqa": lambda: _pqa_graph(out, ner_model),
-                    "fin": lambda: _fin_graph(out), "findings": lambda: _findings_graph(out)}
         info.update(builders[name]())
         info[f"{name}_graph_seconds"] = round(time.perf_counter() - started, 1)
     for name in graphs:
@@ -151,39 +151,34 @@ def _pqa_graph(out: Path, ner_model: str) -> dict:
 
 def _findings_graph(out: Path) -> dict:
     """``data/findings`` (how studies report results and what each way of saying it signals) in ``findings.db``,
-    for PubMedQA, without the biomedical graph; the concept graph's schema is copied along."""
-    from kg.schema import load_schema
-    from kg.seed import read_seed
-    from kg.stores.sqlite import SQLiteStore
-
-    shutil.copy(FINDINGS_GRAPH / "schema.toml", out / "findings-schema.toml")
-    part = read_seed(FINDINGS_GRAPH, load_schema(out / "findings-schema.toml"))
-    (out / "findings.db").unlink(missing_ok=True)
-    store = SQLiteStore.open(out / "findings.db")
-    store.add(part.triples, part.entities)
-    stats = store.stats()
-    store.close()
-    return {"findings_graph": "data/findings", "findings_entities": stats.entities,
-            "findings_triples": stats.relations}
+    for PubMedQA, without the biomedical graph."""
+    return _seed_graph(out, "findings", FINDINGS_GRAPH)
 
 
 def _fin_graph(out: Path) -> dict:
-    """``data/finance`` (concept graph) + ``data/seed`` in a fresh ``fin.db``; the schema is copied along."""
+    """``data/finance`` (concept graph) + ``data/seed`` in a fresh ``fin.db``."""
+    shutil.copy(DATA / "financial-phrasebank" / "FinancialPhraseBank-v1.0" / "Sentences_50Agree.txt", out / "fpb.txt")
+    return _seed_graph(out, "fin", FIN_GRAPH, FIN_GRAPH.parent / "seed")
+
+
+def _seed_graph(out: Path, name: str, concepts: Path, *more: Path) -> dict:
+    """Seed folders (``concepts`` first, its schema copied along as ``<name>-schema.toml``) in a fresh
+    ``<name>.db``."""
     from kg.schema import load_schema
     from kg.seed import read_seed
     from kg.stores.sqlite import SQLiteStore
 
-    shutil.copy(DATA / "financial-phrasebank" / "FinancialPhraseBank-v1.0" / "Sentences_50Agree.txt", out / "fpb.txt")
-    shutil.copy(FIN_GRAPH / "schema.toml", out / "fin-schema.toml")
-    schema = load_schema(out / "fin-schema.toml")
-    parts = [read_seed(FIN_GRAPH, schema), read_seed(FIN_GRAPH.parent / "seed", schema)]
-    (out / "fin.db").unlink(missing_ok=True)
-    fin = SQLiteStore.open(out / "fin.db")
+    shutil.copy(concepts / "schema.toml", out / f"{name}-schema.toml")
+    schema = load_schema(out / f"{name}-schema.toml")
+    folders = (concepts, *more)
+    parts = [read_seed(folder, schema) for folder in folders]
+    (out / f"{name}.db").unlink(missing_ok=True)
+    store = SQLiteStore.open(out / f"{name}.db")
     for part in parts:
-        fin.add(part.triples, part.entities)
-    fin.close()
-    return {"fin_graph": "data/finance + data/seed", "fin_entities": sum(len(p.entities) for p in parts),
-            "fin_triples": sum(len(p.triples) for p in parts)}
+        store.add(part.triples, part.entities)
+    store.close()
+    return {f"{name}_graph": " + ".join(f"data/{f.name}" for f in folders),
+            f"{name}_entities": sum(len(p.entities) for p in parts), f"{name}_triples": sum(len(p.triples) for p in parts)}
 
 
 # ---------------------------------------------------------------- tasks

@@ -420,8 +420,6 @@ def test_unknown_truncation_side_is_refused():
 def test_left_truncation_spends_facts_on_the_kept_end(tmp_path, tiny_encoder, tiny_embeddings):
     """The facts an input has room for go to mentions that survive truncation: with the start of a long text
     cut, the facts of its first mentions must not use up the cap (the knowledge layer's old cap of 4 did)."""
-    from dataclasses import replace
-
     from kg.records import Entity, Triple
     from kg.stores.sqlite import SQLiteStore
 
@@ -432,7 +430,7 @@ def test_left_truncation_spends_facts_on_the_kept_end(tmp_path, tiny_encoder, ti
     store.add([Triple(f"C{i}", "CAUSES", "B") for i in range(len(early))] + [Triple("M", "TREATS", "D")], ents)
     context = " ".join(early) + " . " + "the first part is long . " * 12 + "the patient took metformin ."
     _, tok, right = _setup(tiny_encoder, store, tiny_embeddings, fusion="facts")
-    cfg = replace(right.config, truncation_side="left", max_facts=1)
+    cfg = right.config.with_(truncation_side="left", max_facts=1)
     item = InputBuilder(tok, cfg, Knowledge(store=store)).sequence("what helps ?", 0, context)
     fact_tokens = [i for i, f in enumerate(item.fact_of) if f >= 0]
     assert fact_tokens and len({item.fact_of[i] for i in fact_tokens}) == 1
