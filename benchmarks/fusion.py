@@ -265,7 +265,8 @@ def run_ner(examples, encoder, fusion, knowledge, settings, max_length, work, fa
     scores = ner_f1(test, pred)
     return {"f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
             "train_seconds": report.train.seconds, "epochs": report.train.epochs_run,
-            "infer_docs_per_s": len(test) / infer, "n_test": len(test), "n_train": len(train)}
+            "best_epoch": report.train.best_epoch, "infer_docs_per_s": len(test) / infer, "n_test": len(test),
+            "n_train": len(train), "history": list(report.train.history)}  # loss and dev score per epoch
 
 
 def _sync(device: str) -> None:
