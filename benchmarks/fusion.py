@@ -303,8 +303,9 @@ def run(args) -> dict:
     stores = {n: SQLiteStore.open(prepared / f"{n}.db", create=False) for n in dict.fromkeys(graphs)}
     linkers = {n: NameLinker.from_store(s) for n, s in stores.items()}
     embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in stores}
-    if args.kg_control == "permuted":
-        embs = {n: _permuted(e) for n, e in embs.items()}
+    if args.kg_control != "none":
+        embs = {n: _permuted(e, stores[n] if args.kg_control == "permuted-within-type" else None)
+                for n, e in embs.items()}
     schemas = {n: load_schema(prepared / f"{n}-schema.toml") for n in stores}  # no such file (bio): built-ins
     bc_train = read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt")
     bc_dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")
@@ -360,14 +361,25 @@ def run(args) -> dict:
             "summary": summarise(results), "runs": results}
 
 
-def _permuted(emb):
+def _permuted(emb, store=None):
     """The same vectors dealt to the wrong entities (a fixed permutation): each entity keeps a vector of its
-    own, so linked tokens are still marked, but what the graph says about it is gone."""
+    own, so linked tokens are still marked, but what the graph says about it is gone. With ``store``, vectors
+    are dealt only among entities of the same type (a chemical gets another chemical's vector): what the type
+    says survives, what the entity's own edges say does not."""
     import dataclasses
 
     import numpy as np
 
-    perm = np.random.default_rng(0).permutation(len(emb.entity_ids))
+    rng = np.random.default_rng(0)
+    if store is None:
+        return dataclasses.replace(emb, entity_vectors=emb.entity_vectors[rng.permutation(len(emb.entity_ids))])
+    types = {e.id: e.type for e in store.entities()}
+    groups: dict[str, list[int]] = {}
+    for row, eid in enumerate(emb.entity_ids):
+        groups.setdefault(types.get(eid, ""), []).append(row)
+    perm = np.arange(len(emb.entity_ids))
+    for rows in groups.values():
+        perm[rows] = np.asarray(rows)[rng.permutation(len(rows))]
     return dataclasses.replace(emb, entity_vectors=emb.entity_vectors[perm])
 
 
@@ -428,8 +440,9 @@ def main() -> None:
                     "$KGNLP_PRECISION, else auto; runs before 2026-11-29 trained in fp32)")
     pr.add_argument("--train", type=int, default=0, help="training examples per task (0 = the size's default; "
                     "for a learning curve)")
-    pr.add_argument("--kg-control", default="none", choices=("none", "permuted"),
-                    help="permuted = a control: the graph's entity vectors dealt to the wrong entities")
+    pr.add_argument("--kg-control", default="none", choices=("none", "permuted", "permuted-within-type"),
+                    help="permuted = a control: the graph's entity vectors dealt to the wrong entities; "
+                    "permuted-within-type: dealt only among entities of the same type")
     pr.add_argument("--pubmedqa-length", type=int, default=256, help="PubMedQA input length in tokens "
                     "(question + abstract; the abstracts average ~330 tokens, MiniLM takes 512)")
     pr.add_argument("--truncation-side", default="right", choices=("right", "left"),
