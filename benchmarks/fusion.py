@@ -303,6 +303,9 @@ def run(args) -> dict:
     stores = {n: SQLiteStore.open(prepared / f"{n}.db", create=False) for n in dict.fromkeys(graphs)}
     linkers = {n: NameLinker.from_store(s) for n, s in stores.items()}
     embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in stores}
+    if args.entity_vectors == "all":
+        embs = {n: _with_name_vectors(e, stores[n], prepared / f"emb-{n}-all") for n, e in embs.items()}
+    vectors = {n: {"entities": sum(1 for _ in s.entities()), "with_vector": len(embs[n])} for n, s in stores.items()}
     if args.kg_control != "none":
         embs = {n: _permuted(e, stores[n] if args.kg_control == "permuted-within-type" else None)
                 for n, e in embs.items()}
@@ -355,10 +358,25 @@ def run(args) -> dict:
                        "long_answers": args.long_answers,
                        "pubmedqa_graph": args.pubmedqa_graph,
                        "kg_control": args.kg_control, "train": args.train,
+                       "entity_vectors": args.entity_vectors, "graph_vectors": vectors,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
             "summary": summarise(results), "runs": results}
+
+
+def _with_name_vectors(emb, store, cache: Path):
+    """What ``kgnlp embed --infer-new`` gives a workspace: graph entities without a fact (so without a trained
+    vector) get one mapped from their name's sentence embedding (a ridge map fitted on trained entities), marked
+    inferred. Deterministic; kept in ``cache`` beside the trained table of ``prepare``, which stays as it was."""
+    from kg.embeddings import KGEmbeddings, infer_new_entities
+    from nlp.embedder import Embedder
+
+    if (cache / "meta.json").exists() and KGEmbeddings.load(cache).entity_ids[:len(emb)] == emb.entity_ids:
+        return KGEmbeddings.load(cache)
+    full = infer_new_entities(emb, store, list(store.entities()), Embedder().encode)
+    full.save(cache)
+    return full
 
 
 def _permuted(emb, store=None):
@@ -443,6 +461,9 @@ def main() -> None:
     pr.add_argument("--kg-control", default="none", choices=("none", "permuted", "permuted-within-type"),
                     help="permuted = a control: the graph's entity vectors dealt to the wrong entities; "
                     "permuted-within-type: dealt only among entities of the same type")
+    pr.add_argument("--entity-vectors", default="trained", choices=("trained", "all"),
+                    help="trained = TransE vectors only (entities with facts); all = also a vector from the name "
+                    "for every other graph entity, as `kgnlp embed --infer-new` gives")
     pr.add_argument("--pubmedqa-length", type=int, default=256, help="PubMedQA input length in tokens "
                     "(question + abstract; the abstracts average ~330 tokens, MiniLM takes 512)")
     pr.add_argument("--truncation-side", default="right", choices=("right", "left"),
