@@ -334,6 +334,8 @@ def run(args) -> dict:
                 if task == "ner":
                     rng = random.Random(seed)
                     tr = rng.sample(bc_train, min(n_train, len(bc_train)))
+                    if args.ner_train_dev:  # the dev abstracts that early stopping does not read
+                        tr += bc_dev[40:]
                     res = run_ner((tr, bc_dev[:40 if not args.smoke else 3], bc_test[:n_test]), encoder, fusion,
                                   knowledge, settings, 128, work, args.fact_words, args.fact_share)
                 elif task == "fpb":
@@ -358,7 +360,7 @@ def run(args) -> dict:
                        "long_answers": args.long_answers,
                        "pubmedqa_graph": args.pubmedqa_graph,
                        "kg_control": args.kg_control, "train": args.train,
-                       "entity_vectors": args.entity_vectors, "graph_vectors": vectors,
+                       "entity_vectors": args.entity_vectors, "ner_train_dev": args.ner_train_dev, "graph_vectors": vectors,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
@@ -461,6 +463,9 @@ def main() -> None:
     pr.add_argument("--kg-control", default="none", choices=("none", "permuted", "permuted-within-type"),
                     help="permuted = a control: the graph's entity vectors dealt to the wrong entities; "
                     "permuted-within-type: dealt only among entities of the same type")
+    pr.add_argument("--ner-train-dev", action="store_true",
+                    help="NER: train also on BC5CDR's dev abstracts 41-500 (the first 40 stay for early stopping), "
+                    "as the extraction benchmark trains on train+dev")
     pr.add_argument("--entity-vectors", default="trained", choices=("trained", "all"),
                     help="trained = TransE vectors only (entities with facts); all = also a vector from the name "
                     "for every other graph entity, as `kgnlp embed --infer-new` gives")
