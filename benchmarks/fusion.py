@@ -368,15 +368,15 @@ def run(args) -> dict:
 
 
 def _with_name_vectors(emb, store, cache: Path):
-    """What ``kgnlp embed --infer-new`` gives a workspace: graph entities without a fact (so without a trained
-    vector) get one mapped from their name's sentence embedding (a ridge map fitted on trained entities), marked
-    inferred. Deterministic; kept in ``cache`` beside the trained table of ``prepare``, which stays as it was."""
-    from kg.embeddings import KGEmbeddings, infer_new_entities
-    from nlp.embedder import Embedder
+    """``kgnlp train --entity-vectors all`` (``fusion.examples.vectors_for_training``): graph entities without a
+    fact (so without a trained vector) get one mapped from their name's sentence embedding, marked inferred.
+    Deterministic; kept in ``cache`` beside the trained table of ``prepare``, which stays as it was."""
+    from fusion.examples import vectors_for_training
+    from kg.embeddings import KGEmbeddings
 
     if (cache / "meta.json").exists() and KGEmbeddings.load(cache).entity_ids[:len(emb)] == emb.entity_ids:
         return KGEmbeddings.load(cache)
-    full = infer_new_entities(emb, store, list(store.entities()), Embedder().encode)
+    full = vectors_for_training(emb, store, "all")
     full.save(cache)
     return full
 
@@ -468,7 +468,7 @@ def main() -> None:
                     "as the extraction benchmark trains on train+dev")
     pr.add_argument("--entity-vectors", default="trained", choices=("trained", "all"),
                     help="trained = TransE vectors only (entities with facts); all = also a vector from the name "
-                    "for every other graph entity, as `kgnlp embed --infer-new` gives")
+                    "for every other graph entity, as `kgnlp train --entity-vectors all` (the CLI's default) gives")
     pr.add_argument("--pubmedqa-length", type=int, default=256, help="PubMedQA input length in tokens "
                     "(question + abstract; the abstracts average ~330 tokens, MiniLM takes 512)")
     pr.add_argument("--truncation-side", default="right", choices=("right", "left"),

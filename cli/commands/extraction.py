@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, emit, workspace
+from cli.common import DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, emit, workspace
 from cli.console import err, out
 
 
@@ -38,6 +38,7 @@ def train_ner_cmd(
     fusion: Annotated[Optional[str], typer.Option(
         "--fusion", help="Train a graph-fused transformer instead: none, facts, embeddings or both "
         "(uses the workspace graph and its KG embeddings).")] = None,
+    entity_vectors: EntityVectorsOpt = "all",
     schema_file: ConfigOpt = None,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
@@ -58,7 +59,7 @@ def train_ner_cmd(
     dev_docs = load_labelled(dev, fmt) if dev else None
     if fusion is not None:
         _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps,
-                     max_length, ws_path, as_json or quiet, as_json, device, precision, schema_file)
+                     max_length, ws_path, as_json or quiet, as_json, device, precision, schema_file, entity_vectors)
         return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
                          encoder=str(encoder) if encoder else "", max_length=max_length,
@@ -88,15 +89,17 @@ def train_ner_cmd(
 
 def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,
                  ws_path, quiet: bool, as_json: bool, device: str = "cpu", precision: str = "",
-                 schema_file: Path | None = None) -> None:
+                 schema_file: Path | None = None, entity_vectors: str = "all") -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
     from cli.console import progress_bar
     from fusion.errors import FusionError
+    from fusion.examples import check_entity_vectors, vectors_for_training
     from fusion.ner import train_fused_ner
     from fusion.train import TrainSettings
 
     if fusion not in ("none", "facts", "embeddings", "both"):
         raise FusionError(f"Unknown fusion '{fusion}'. Choose one of: none, facts, embeddings, both.")
+    check_entity_vectors(entity_vectors)
     store = embeddings = schema = None
     if fusion != "none":
         from cli.common import open_store, schema_in_force, workspace
@@ -107,7 +110,7 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
         if fusion in ("embeddings", "both"):
             from kg.embeddings import load_embeddings
 
-            embeddings = load_embeddings(ws.path)
+            embeddings = vectors_for_training(load_embeddings(ws.path), store, entity_vectors)
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps, device=device,
                              precision=precision)
     try:

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import ConfigOpt, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, read_text_arg
+from cli.common import ConfigOpt, EntityVectorsOpt, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, read_text_arg
 
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
@@ -18,15 +18,19 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     app.command("classify")(classify_cmd)
 
 
-def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = None):
-    """The workspace's graph (and its best embeddings when the embeddings path is on), or None for 'none'.
+def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = None, entity_vectors: str = "all"):
+    """The workspace's graph (and its best embeddings when the embeddings path is on, completed as
+    ``entity_vectors`` says: ``fusion.examples.vectors_for_training``), or None for 'none'.
     Facts are put into words with the schema in force (``--config``, else ./kgnlp.toml or the workspace's)."""
+    from fusion.examples import check_entity_vectors
+
+    check_entity_vectors(entity_vectors)
     if fusion == "none" and not need:
         return None, None
     from cli.common import open_store, schema_in_force
     from cli.common import workspace as open_ws
     from fusion.errors import FusionError
-    from fusion.examples import Knowledge
+    from fusion.examples import Knowledge, vectors_for_training
 
     ws_path = Path(workspace)
     if not ws_path.exists():
@@ -37,7 +41,7 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
     if fusion in ("embeddings", "both"):
         from kg.embeddings import load_embeddings
 
-        embeddings = load_embeddings(ws_path)
+        embeddings = vectors_for_training(load_embeddings(ws_path), store, entity_vectors)
     return Knowledge(store=store, embeddings=embeddings, schema=schema_in_force(ws_path, config)), store
 
 
@@ -104,6 +108,7 @@ def train_classify_cmd(
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
     class_weight: ClassWeightOpt = "none",
     precision: PrecisionOpt = "",
+    entity_vectors: EntityVectorsOpt = "all",
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -120,7 +125,7 @@ def train_classify_cmd(
     _check_truncation(truncation_side)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
     examples, multi = read_classification(data)
-    knowledge, _ = _knowledge(workspace, fusion, False, config)
+    knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
                        fact_mode=fact_mode, fact_words=fact_words, inject_layer=inject_layer, max_length=max_length,
                        truncation_side=truncation_side)
@@ -150,6 +155,7 @@ def train_qa_cmd(
     max_steps: Annotated[int, typer.Option("--max-steps", min=0)] = 0,
     class_weight: ClassWeightOpt = "none",
     precision: PrecisionOpt = "",
+    entity_vectors: EntityVectorsOpt = "all",
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -170,7 +176,7 @@ def train_qa_cmd(
         (examples, dev_examples), kind = pubmedqa_train_dev(data, 0.1, seed, long_answers=True), "yesno"
     else:
         examples, kind = read_qa(data)
-    knowledge, _ = _knowledge(workspace, fusion, False, config)
+    knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length,
                            truncation_side=truncation_side)
