@@ -96,12 +96,12 @@ def check_entity_vectors(entity_vectors: str) -> None:
         raise FusionError(f"Unknown --entity-vectors '{entity_vectors}'. Choose one of: {', '.join(ENTITY_VECTORS)}.")
 
 
-def vectors_for_training(embeddings, store, entity_vectors: str = "all", embed_names=None):
-    """The KG vectors a fused model is trained with. ``"all"``: ``embeddings`` plus a vector for every graph
-    entity it lacks, as ``kgnlp embed --infer-new`` gives (from trained neighbours, else mapped from the entity's
-    name; marked inferred): training leaves out entities without a fact, and the linker links them all, so
-    without this the embeddings path skips their mentions (27 % of the linked mentions in BC5CDR test abstracts
-    with the benchmark graph). ``"trained"``: ``embeddings`` as they are. ``embed_names`` defaults to the
+def vectors_for_training(embeddings, store, entity_vectors: str = "trained", embed_names=None):
+    """The KG vectors a fused model is trained with. ``"trained"`` (the default): ``embeddings`` as they are.
+    ``"all"``: plus a vector for every graph entity they lack, as ``kgnlp embed --infer-new`` gives (from trained
+    neighbours, else mapped from the entity's name; marked inferred). KG-embedding training leaves out entities
+    without a fact while the linker links them all, so without it the embeddings path skips their mentions (27 %
+    of the linked mentions in BC5CDR test abstracts with the benchmark graph). ``embed_names`` defaults to the
     sentence embedder, loaded only when a name has to be embedded. The workspace's files are not changed."""
     check_entity_vectors(entity_vectors)
     if embeddings is None or store is None or entity_vectors == "trained":

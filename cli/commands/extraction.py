@@ -38,7 +38,7 @@ def train_ner_cmd(
     fusion: Annotated[Optional[str], typer.Option(
         "--fusion", help="Train a graph-fused transformer instead: none, facts, embeddings or both "
         "(uses the workspace graph and its KG embeddings).")] = None,
-    entity_vectors: EntityVectorsOpt = "all",
+    entity_vectors: EntityVectorsOpt = "trained",
     schema_file: ConfigOpt = None,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
@@ -89,7 +89,7 @@ def train_ner_cmd(
 
 def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,
                  ws_path, quiet: bool, as_json: bool, device: str = "cpu", precision: str = "",
-                 schema_file: Path | None = None, entity_vectors: str = "all") -> None:
+                 schema_file: Path | None = None, entity_vectors: str = "trained") -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
     from cli.console import progress_bar
     from fusion.errors import FusionError

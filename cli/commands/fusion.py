@@ -18,7 +18,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     app.command("classify")(classify_cmd)
 
 
-def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = None, entity_vectors: str = "all"):
+def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = None, entity_vectors: str = "trained"):
     """The workspace's graph (and its best embeddings when the embeddings path is on, completed as
     ``entity_vectors`` says: ``fusion.examples.vectors_for_training``), or None for 'none'.
     Facts are put into words with the schema in force (``--config``, else ./kgnlp.toml or the workspace's)."""
@@ -108,7 +108,7 @@ def train_classify_cmd(
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
     class_weight: ClassWeightOpt = "none",
     precision: PrecisionOpt = "",
-    entity_vectors: EntityVectorsOpt = "all",
+    entity_vectors: EntityVectorsOpt = "trained",
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -155,7 +155,7 @@ def train_qa_cmd(
     max_steps: Annotated[int, typer.Option("--max-steps", min=0)] = 0,
     class_weight: ClassWeightOpt = "none",
     precision: PrecisionOpt = "",
-    entity_vectors: EntityVectorsOpt = "all",
+    entity_vectors: EntityVectorsOpt = "trained",
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,

@@ -1,4 +1,4 @@
-"""Every entity the linker can link gets a KG vector for training (``--entity-vectors all``, the default)."""
+"""``--entity-vectors all``: every entity the linker can link gets a KG vector for training (default: trained)."""
 from __future__ import annotations
 
 import json
@@ -64,7 +64,7 @@ def _workspace_with_embeddings(tmp_path):
     return ws.path
 
 
-@pytest.mark.parametrize("choice, has_aspirin", [("all", True), ("trained", False)])
+@pytest.mark.parametrize("choice, has_aspirin", [("all", True), ("trained", False), (None, False)])
 def test_train_classify_saves_a_vector_for_each_linkable_entity(tmp_path, tiny_encoder, choice, has_aspirin):
     from tests.fusion.test_fusion_cli import _app
 
@@ -74,7 +74,8 @@ def test_train_classify_saves_a_vector_for_each_linkable_entity(tmp_path, tiny_e
     data.write_text("\n".join(json.dumps(r) for r in rows * 2))
     res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
                                       "--encoder", str(tiny_encoder), "--epochs", "1", "--fusion", "embeddings",
-                                      "--entity-vectors", choice, "-w", str(ws), "--json", "--quiet"])
+                                      *(["--entity-vectors", choice] if choice else []), "-w", str(ws), "--json",
+                                      "--quiet"])
     assert res.exit_code == 0, res.output
     saved = KGEmbeddings.load(tmp_path / "m" / "kg_embeddings")
     assert ("C9" in saved) is has_aspirin and "C1" in saved
