@@ -360,7 +360,8 @@ def run(args) -> dict:
                        "long_answers": args.long_answers,
                        "pubmedqa_graph": args.pubmedqa_graph,
                        "kg_control": args.kg_control, "train": args.train,
-                       "entity_vectors": args.entity_vectors, "ner_train_dev": args.ner_train_dev, "graph_vectors": vectors,
+                       "entity_vectors": args.entity_vectors, "graph_vectors": vectors,
+                       "ner_train_dev": args.ner_train_dev,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
@@ -468,7 +469,7 @@ def main() -> None:
                     "as the extraction benchmark trains on train+dev")
     pr.add_argument("--entity-vectors", default="trained", choices=("trained", "all"),
                     help="trained = TransE vectors only (entities with facts); all = also a vector from the name "
-                    "for every other graph entity, as `kgnlp train --entity-vectors all` (the CLI's default) gives")
+                    "for every other graph entity, as `kgnlp train --entity-vectors all` gives")
     pr.add_argument("--pubmedqa-length", type=int, default=256, help="PubMedQA input length in tokens "
                     "(question + abstract; the abstracts average ~330 tokens, MiniLM takes 512)")
     pr.add_argument("--truncation-side", default="right", choices=("right", "left"),

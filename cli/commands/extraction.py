@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, emit, workspace
+from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt,
+                        emit, workspace)
 from cli.console import err, out
 
 

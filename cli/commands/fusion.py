@@ -18,7 +18,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     app.command("classify")(classify_cmd)
 
 
-def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = None, entity_vectors: str = "trained"):
+def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = None,
+               entity_vectors: str = "trained"):
     """The workspace's graph (and its best embeddings when the embeddings path is on, completed as
     ``entity_vectors`` says: ``fusion.examples.vectors_for_training``), or None for 'none'.
     Facts are put into words with the schema in force (``--config``, else ./kgnlp.toml or the workspace's)."""
