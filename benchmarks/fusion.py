@@ -375,8 +375,10 @@ def _with_name_vectors(emb, store, cache: Path):
     from fusion.examples import vectors_for_training
     from kg.embeddings import KGEmbeddings
 
-    if (cache / "meta.json").exists() and KGEmbeddings.load(cache).entity_ids[:len(emb)] == emb.entity_ids:
-        return KGEmbeddings.load(cache)
+    if (cache / "meta.json").exists():
+        cached = KGEmbeddings.load(cache)
+        if cached.entity_ids[:len(emb)] == emb.entity_ids:
+            return cached
     full = vectors_for_training(emb, store, "all")
     full.save(cache)
     return full

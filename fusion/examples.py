@@ -102,23 +102,14 @@ def vectors_for_training(embeddings, store, entity_vectors: str = "trained", emb
     neighbours, else mapped from the entity's name; marked inferred). KG-embedding training leaves out entities
     without a fact while the linker links them all, so without it the embeddings path skips their mentions (27 %
     of the linked mentions in BC5CDR test abstracts with the benchmark graph). ``embed_names`` defaults to the
-    sentence embedder, loaded only when a name has to be embedded. The workspace's files are not changed."""
+    sentence embedder (its model loads on the first name it embeds). The workspace's files are not changed."""
     check_entity_vectors(entity_vectors)
     if embeddings is None or store is None or entity_vectors == "trained":
         return embeddings
     from kg.embeddings import infer_new_entities
+    from nlp.embedder import Embedder
 
-    if embed_names is None:
-        embedder = None
-
-        def embed_names(names):  # the embedder loads only when some entity has no neighbour to go by
-            nonlocal embedder
-            if embedder is None:
-                from nlp.embedder import Embedder
-
-                embedder = Embedder()
-            return embedder.encode(names)
-    return infer_new_entities(embeddings, store, list(store.entities()), embed_names)
+    return infer_new_entities(embeddings, store, list(store.entities()), embed_names or Embedder().encode)
 
 
 def model_knowledge(model, store) -> "Knowledge | None":
