@@ -326,7 +326,7 @@ def run(args) -> dict:
                 settings = TrainSettings(epochs=args.epochs or size["epochs"], batch_size=16, learning_rate=args.lr,
                                          seed=seed, patience=args.patience, device=args.device,
                                          class_weight=args.class_weight if task != "ner" else "none",
-                                         precision=args.precision)
+                                         precision=args.precision, knowledge_dropout=args.knowledge_dropout)
                 work = work_root / f"{task}-{fusion}-{seed}"
                 n_train, n_test = size[task]
                 n_train = args.train or n_train
@@ -361,7 +361,7 @@ def run(args) -> dict:
                        "pubmedqa_graph": args.pubmedqa_graph,
                        "kg_control": args.kg_control, "train": args.train,
                        "entity_vectors": args.entity_vectors, "graph_vectors": vectors,
-                       "ner_train_dev": args.ner_train_dev,
+                       "ner_train_dev": args.ner_train_dev, "knowledge_dropout": args.knowledge_dropout,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
@@ -472,6 +472,8 @@ def main() -> None:
     pr.add_argument("--entity-vectors", default="trained", choices=("trained", "all"),
                     help="trained = TransE vectors only (entities with facts); all = also a vector from the name "
                     "for every other graph entity, as `kgnlp train --entity-vectors all` gives")
+    pr.add_argument("--knowledge-dropout", type=float, default=0.0, help="training: hide the graph's knowledge of "
+                    "this share of linked mentions in each step (`kgnlp train --knowledge-dropout`)")
     pr.add_argument("--pubmedqa-length", type=int, default=256, help="PubMedQA input length in tokens "
                     "(question + abstract; the abstracts average ~330 tokens, MiniLM takes 512)")
     pr.add_argument("--truncation-side", default="right", choices=("right", "left"),

@@ -230,3 +230,51 @@ def _kbert(ids, types, rows, body, attach) -> FusedInput:
     new_body = tuple(tuple(where[t] for t in seg) for seg in body)
     return FusedInput(tuple(new_ids), tuple(new_pos), tuple(new_types), tuple(fact_of), anchors, tuple(new_rows),
                       new_body, kbert=True)
+
+
+def knowledge_units(item: FusedInput) -> list[set[int]]:
+    """The token sets that carry one piece of knowledge: a linked mention (a run of tokens with the same
+    entity row, and the anchor of its facts) or a fact's anchor alone (a mention without a vector, or [CLS]
+    for facts about the whole input). Overlapping sets are merged, so a mention is one unit."""
+    units: list[set[int]] = []
+    rows = item.entity_rows
+    t = 0
+    while t < len(rows):
+        if rows[t] and item.fact_of[t] == -1:
+            end = t
+            while end + 1 < len(rows) and rows[end + 1] == rows[t]:
+                end += 1
+            units.append(set(range(t, end + 1)))
+            t = end + 1
+        else:
+            t += 1
+    if item.kbert:
+        units.extend(set(a) for a in item.anchors if a)
+    merged: list[set[int]] = []
+    for unit in units:
+        for other in [m for m in merged if m & unit]:
+            unit |= other
+            merged.remove(other)
+        merged.append(unit)
+    return merged
+
+
+def hide_knowledge(item: FusedInput, share: float, rng) -> FusedInput:
+    """``item`` with the knowledge of about ``share`` of its :func:`knowledge_units` hidden, for training (as
+    ERNIE's denoising masks token–entity alignments): the unit's tokens lose their entity vector, and the
+    facts anchored in it are cut off from the body (no body token sees them, so the body reads as if they
+    were not there; their tokens stay, so token positions and labels do not move). Concatenated facts
+    (``kbert=False``) see everything and are kept; their mentions still lose the vector."""
+    from dataclasses import replace
+
+    if share <= 0:
+        return item
+    hidden: set[int] = set()
+    for unit in knowledge_units(item):
+        if rng.random() < share:
+            hidden |= unit
+    if not hidden:
+        return item
+    rows = tuple(0 if t in hidden else r for t, r in enumerate(item.entity_rows))
+    anchors = tuple(() if item.kbert and set(a) & hidden else a for a in item.anchors)
+    return replace(item, entity_rows=rows, anchors=anchors)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from fusion.errors import FusionError
-from fusion.inputs import FusedInput
+from fusion.inputs import FusedInput, hide_knowledge
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class TrainSettings:
     device: str = "cpu"
     class_weight: str = "none"  # one of CLASS_WEIGHTS; "balanced" weighs each class by n / (k * count)
     precision: str = ""  # "" ($KGNLP_PRECISION, else auto), auto, fp32 or bf16: see nlp.models.matmul_precision
+    knowledge_dropout: float = 0.0  # share of linked mentions whose knowledge each training step hides
 
 
 CLASS_WEIGHTS = ("none", "balanced")  # single-label classification losses (fusion.tasks.train_classifier)
@@ -109,6 +110,8 @@ def train_fused(
     precision = matmul_precision(settings.precision, device_type)  # a bad value fails before any work
     if not train:
         raise FusionError("No training examples. Check the --data file (one JSON object per line).")
+    if not 0.0 <= settings.knowledge_dropout < 1.0:
+        raise FusionError(f"knowledge_dropout must be at least 0 and below 1, got {settings.knowledge_dropout}.")
     if settings.threads:
         torch.set_num_threads(settings.threads)
     seed_everything(settings.seed)
@@ -136,10 +139,14 @@ def train_fused(
     while epoch < settings.epochs and not (settings.max_steps and step >= total) and state["bad"] < settings.patience:
         epoch += 1
         rng = random.Random(settings.seed * 1000 + epoch)
+        hide_rng = random.Random(settings.seed * 7919 + epoch)  # its own stream: the batches stay the same
         model.train()
         running, n = 0.0, 0
         for b, idx in enumerate(length_batches(train, settings.batch_size, rng)):
-            batch = to_batch(model, [train[i] for i in idx], settings.device)
+            items = [train[i] for i in idx]
+            if settings.knowledge_dropout:
+                items = [hide_knowledge(it, settings.knowledge_dropout, hide_rng) for it in items]
+            batch = to_batch(model, items, settings.device)
             with matmul_autocast(precision, device_type):
                 loss = model(batch)["loss"]
             (loss / settings.accumulate).backward()

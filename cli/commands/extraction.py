@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt,
-                        emit, workspace)
+from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, JsonOpt, KnowledgeDropoutOpt, PrecisionOpt,
+                        QuietOpt, WorkspaceOpt, emit, workspace)
 from cli.console import err, out
 
 
@@ -40,6 +40,7 @@ def train_ner_cmd(
         "--fusion", help="Train a graph-fused transformer instead: none, facts, embeddings or both "
         "(uses the workspace graph and its KG embeddings).")] = None,
     entity_vectors: EntityVectorsOpt = "trained",
+    knowledge_dropout: KnowledgeDropoutOpt = 0.0,
     schema_file: ConfigOpt = None,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
@@ -54,13 +55,17 @@ def train_ner_cmd(
     from nlp.ner.evaluate import evaluate_ner
     from nlp.ner.training import training_device, training_precision
 
+    if knowledge_dropout and fusion is None:
+        raise typer.BadParameter("hides graph knowledge, which only a --fusion model reads.",
+                                 param_hint="--knowledge-dropout")
     device = training_device("transformer" if fusion is not None else kind, device)  # before any data is read
     training_precision("transformer" if fusion is not None else kind, precision, device)  # so is --precision
     train_docs = load_labelled(data, fmt)
     dev_docs = load_labelled(dev, fmt) if dev else None
     if fusion is not None:
         _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps,
-                     max_length, ws_path, as_json or quiet, as_json, device, precision, schema_file, entity_vectors)
+                     max_length, ws_path, as_json or quiet, as_json, device, precision, schema_file, entity_vectors,
+                     knowledge_dropout)
         return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
                          encoder=str(encoder) if encoder else "", max_length=max_length,
@@ -90,7 +95,8 @@ def train_ner_cmd(
 
 def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,
                  ws_path, quiet: bool, as_json: bool, device: str = "cpu", precision: str = "",
-                 schema_file: Path | None = None, entity_vectors: str = "trained") -> None:
+                 schema_file: Path | None = None, entity_vectors: str = "trained",
+                 knowledge_dropout: float = 0.0) -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
     from cli.console import progress_bar
     from fusion.errors import FusionError
@@ -113,7 +119,7 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
 
             embeddings = vectors_for_training(load_embeddings(ws.path), store, entity_vectors)
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps, device=device,
-                             precision=precision)
+                             precision=precision, knowledge_dropout=knowledge_dropout)
     try:
         with progress_bar("train ner (fused)", enabled=not quiet) as update:
             report = train_fused_ner(train_docs, out_dir, fusion=fusion, encoder=encoder, store=store,

@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import ConfigOpt, EntityVectorsOpt, JsonOpt, PrecisionOpt, QuietOpt, WorkspaceOpt, read_text_arg
+from cli.common import (ConfigOpt, EntityVectorsOpt, JsonOpt, KnowledgeDropoutOpt, PrecisionOpt, QuietOpt,
+                        WorkspaceOpt, read_text_arg)
 
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
@@ -47,7 +48,7 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
 
 
 def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int,
-              class_weight: str = "none", precision: str = ""):
+              class_weight: str = "none", precision: str = "", knowledge_dropout: float = 0.0):
     from fusion.train import CLASS_WEIGHTS, TrainSettings
     from nlp.models import matmul_precision
 
@@ -55,7 +56,8 @@ def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: in
         raise typer.BadParameter(f"'{class_weight}': choose {' or '.join(CLASS_WEIGHTS)}.", param_hint="--class-weight")
     matmul_precision(precision)  # an unknown --precision fails before any data is read
     return TrainSettings(epochs=epochs, batch_size=batch_size, accumulate=accumulate, learning_rate=lr, seed=seed,
-                         max_steps=max_steps, patience=patience, class_weight=class_weight, precision=precision)
+                         max_steps=max_steps, patience=patience, class_weight=class_weight, precision=precision,
+                         knowledge_dropout=knowledge_dropout)
 
 
 ClassWeightOpt = Annotated[str, typer.Option(
@@ -110,6 +112,7 @@ def train_classify_cmd(
     class_weight: ClassWeightOpt = "none",
     precision: PrecisionOpt = "",
     entity_vectors: EntityVectorsOpt = "trained",
+    knowledge_dropout: KnowledgeDropoutOpt = 0.0,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -124,7 +127,8 @@ def train_classify_cmd(
     from fusion.tasks import train_classifier
 
     _check_truncation(truncation_side)
-    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
+    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
+                         knowledge_dropout)
     examples, multi = read_classification(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
@@ -157,6 +161,7 @@ def train_qa_cmd(
     class_weight: ClassWeightOpt = "none",
     precision: PrecisionOpt = "",
     entity_vectors: EntityVectorsOpt = "trained",
+    knowledge_dropout: KnowledgeDropoutOpt = 0.0,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -171,7 +176,8 @@ def train_qa_cmd(
     from fusion.tasks import train_classifier, train_span_qa
 
     _check_truncation(truncation_side)
-    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision)
+    settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
+                         knowledge_dropout)
     dev_examples = None
     if long_answers:  # split by question first: dev answers from abstracts only, as a user's model will
         (examples, dev_examples), kind = pubmedqa_train_dev(data, 0.1, seed, long_answers=True), "yesno"
