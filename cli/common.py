@@ -31,11 +31,11 @@ PrecisionOpt = Annotated[str, typer.Option(
 EntityVectorsOpt = Annotated[str, typer.Option(
     "--entity-vectors", help="Embeddings path: trained (the KG embeddings' vectors) or all (graph entities without "
     "one also get a vector from their neighbours or name, as `kgnlp embed --infer-new`; workspace files unchanged). "
-    "all helped BC5CDR NER with 120 training abstracts and cost F1 with 500 (BENCHMARKS.md).")]
+    "On BC5CDR NER, all with --knowledge-dropout 0.2 was the best setting measured (BENCHMARKS.md).")]
 KnowledgeDropoutOpt = Annotated[float, typer.Option(
     "--knowledge-dropout", min=0.0, max=0.9, help="Training only: in each step, hide the graph's knowledge (entity "
     "vector and facts) of this share of the linked mentions, so the model does not lean on the graph's marks "
-    "(ERNIE-style). 0 = off.")]
+    "(ERNIE-style). 0 = off; 0.2 helped BC5CDR NER, not PhraseBank or PubMedQA (BENCHMARKS.md).")]
 StoreOpt = Annotated[str, typer.Option("--store", help="Backend: embedded, rdf or neo4j.")]
 UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="KGNLP_NEO4J_URI", help="Bolt URI for --store neo4j.")]
 UserOpt = Annotated[str, typer.Option("--user", envvar="KGNLP_NEO4J_USER", help="Bolt user for --store neo4j.")]
