@@ -9,7 +9,7 @@ Concat layout: ``[CLS] body [SEP] fact ; fact [SEP]`` with ordinary positions an
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from fusion.context import KGContext
@@ -265,8 +265,6 @@ def hide_knowledge(item: FusedInput, share: float, rng) -> FusedInput:
     facts anchored in it are cut off from the body (no body token sees them, so the body reads as if they
     were not there; their tokens stay, so token positions and labels do not move). Concatenated facts
     (``kbert=False``) see everything and are kept; their mentions still lose the vector."""
-    from dataclasses import replace
-
     if share <= 0:
         return item
     hidden: set[int] = set()
