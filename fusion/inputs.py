@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
+from itertools import groupby
 from typing import Sequence
 
 from fusion.context import KGContext
@@ -236,18 +237,8 @@ def knowledge_units(item: FusedInput) -> list[set[int]]:
     """The token sets that carry one piece of knowledge: a linked mention (a run of tokens with the same
     entity row, and the anchor of its facts) or a fact's anchor alone (a mention without a vector, or [CLS]
     for facts about the whole input). Overlapping sets are merged, so a mention is one unit."""
-    units: list[set[int]] = []
-    rows = item.entity_rows
-    t = 0
-    while t < len(rows):
-        if rows[t] and item.fact_of[t] == -1:
-            end = t
-            while end + 1 < len(rows) and rows[end + 1] == rows[t]:
-                end += 1
-            units.append(set(range(t, end + 1)))
-            t = end + 1
-        else:
-            t += 1
+    rows = item.entity_rows  # fact tokens have row 0, so runs are body tokens
+    units = [set(run) for row, run in groupby(range(len(rows)), key=rows.__getitem__) if row]
     if item.kbert:
         units.extend(set(a) for a in item.anchors if a)
     merged: list[set[int]] = []
