@@ -31,7 +31,7 @@ PrecisionOpt = Annotated[str, typer.Option(
 EntityVectorsOpt = Annotated[str, typer.Option(
     "--entity-vectors", help="Embeddings path: trained (the KG embeddings' vectors) or all (graph entities without "
     "one also get a vector from their neighbours or name, as `kgnlp embed --infer-new`; workspace files unchanged). "
-    "On BC5CDR NER, all with --knowledge-dropout 0.2 was the best setting in 4-epoch runs (BENCHMARKS.md).")]
+    "On BC5CDR NER, all with --knowledge-dropout 0.2 was the best setting measured (BENCHMARKS.md).")]
 KnowledgeDropoutOpt = Annotated[float, typer.Option(
     "--knowledge-dropout", min=0.0, max=0.9, help="Training only: in each step, hide the graph's knowledge (entity "
     "vector and facts) of this share of the linked mentions, so the model does not lean on the graph's marks "
