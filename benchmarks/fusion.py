@@ -326,7 +326,8 @@ def run(args) -> dict:
                 settings = TrainSettings(epochs=args.epochs or size["epochs"], batch_size=16, learning_rate=args.lr,
                                          seed=seed, patience=args.patience, device=args.device,
                                          class_weight=args.class_weight if task != "ner" else "none",
-                                         precision=args.precision, knowledge_dropout=args.knowledge_dropout)
+                                         precision=args.precision,
+                                         knowledge_dropout=0.0 if fusion == "none" else args.knowledge_dropout)
                 work = work_root / f"{task}-{fusion}-{seed}"
                 n_train, n_test = size[task]
                 n_train = args.train or n_train

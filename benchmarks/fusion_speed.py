@@ -31,9 +31,10 @@ PREPARED = Path(__file__).resolve().parent / ".work" / "fusion"
 VARIANTS = ("none", "facts", "embeddings", "both")
 
 
-def load_graph(prepared: Path, graph: str = "bio"):
+def load_graph(prepared: Path, graph: str = "bio", entity_vectors: str = "trained"):
     """``(store, linker, embeddings, schema)`` of a prepared graph (``bio``, ``fin``, ``findings``, ...); its schema
-    is ``<graph>-schema.toml`` beside it, else the built-in one."""
+    is ``<graph>-schema.toml`` beside it, else the built-in one. ``entity_vectors="all"``: every graph entity has a
+    vector, as ``kgnlp train --entity-vectors all`` (cached as ``emb-<graph>-all``, as ``fusion.py run`` does)."""
     from fusion.context import NameLinker
     from kg.embeddings import KGEmbeddings
     from kg.schema import load_schema
@@ -41,10 +42,16 @@ def load_graph(prepared: Path, graph: str = "bio"):
 
     store = SQLiteStore.open(prepared / f"{graph}.db", create=False)
     schema = load_schema(prepared / f"{graph}-schema.toml")  # no such file (bio): the built-in schema
-    return store, NameLinker.from_store(store), KGEmbeddings.load(prepared / f"emb-{graph}"), schema
+    emb = KGEmbeddings.load(prepared / f"emb-{graph}")
+    if entity_vectors == "all":
+        from benchmarks.fusion import _with_name_vectors
+
+        emb = _with_name_vectors(emb, store, prepared / f"emb-{graph}-all")
+    return store, NameLinker.from_store(store), emb, schema
 
 
-def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph: str = "bio") -> dict:
+def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph: str = "bio",
+                    entity_vectors: str = "trained") -> dict:
     """``{fusion: (model, InputBuilder)}`` sharing one set of weights (the ``both`` model's, fusion layers dropped
     where unused), each with its own knowledge object over the same store, linker and embeddings."""
     import torch
@@ -52,7 +59,7 @@ def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph
     from fusion.examples import InputBuilder, Knowledge
     from fusion.tasks import prepare
 
-    store, linker, emb, schema = load_graph(prepared, graph)
+    store, linker, emb, schema = load_graph(prepared, graph, entity_vectors)
     torch.manual_seed(seed)
     ref, tokenizer, _ = prepare(None, cfg.with_(fusion="both"), Knowledge(store=store, linker=linker, embeddings=emb,
                                                                           schema=schema))
@@ -75,13 +82,14 @@ def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph
 
 
 def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max_length: int = 128,
-                   fact_share: float = 0.0) -> dict:
+                   fact_share: float = 0.0, entity_vectors: str = "trained") -> dict:
     """``{fusion: FusedNER}`` over :func:`shared_variants`."""
     from fusion.config import FusionConfig
     from fusion.ner import FusedNER
 
     cfg = FusionConfig(head="token", labels=tuple(labels), max_length=max_length, dropout=0.0, fact_share=fact_share)
-    return {f: FusedNER(m, b) for f, (m, b) in shared_variants(prepared, cfg, variants, seed).items()}
+    return {f: FusedNER(m, b) for f, (m, b) in shared_variants(prepared, cfg, variants, seed, "bio",
+                                                                entity_vectors).items()}
 
 
 def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256,
@@ -217,6 +225,8 @@ def main() -> None:
                    "tokens (0 = no such limit), every variant")
     p.add_argument("--graph", default="", choices=("", "bio", "findings", "pqa"), help="--task pubmedqa: the prepared "
                    "graph to read (default bio; findings = data/findings, `fusion.py prepare --graphs findings`)")
+    p.add_argument("--entity-vectors", default="trained", choices=("trained", "all"), help="NER: trained = TransE "
+                   "vectors only; all = every graph entity has one (`kgnlp train --entity-vectors all`)")
     p.add_argument("--truncation-side", default="right", choices=("right", "left"), help="--task pubmedqa: which end "
                    "of an overlong abstract is cut (left keeps the results, as the PubMedQA runs train)")
     args = p.parse_args()
@@ -249,7 +259,8 @@ def main() -> None:
     texts = [d.doc.text for d in test]
     variants = [v for v in args.variants.split(",") if v]
     t0 = time.perf_counter()
-    models = build_variants(prepared, bio_labels(test), variants, fact_share=args.fact_share)
+    models = build_variants(prepared, bio_labels(test), variants, fact_share=args.fact_share,
+                            entity_vectors=args.entity_vectors)
     build_s = time.perf_counter() - t0
     for name in variants:  # warm-up on other texts: kernels, allocator, tokenizer
         models[name].predict(warm)
@@ -271,6 +282,7 @@ def main() -> None:
     per_round = {v: [round(t / n, 3) for t, n in zip(times[v], times["none"])] for v in variants} if ratio else {}
     sizes = {v: knowledge_sizes(models[v], texts) for v in variants}
     result = {"docs": len(texts), "threads": args.threads, "rounds": args.rounds, "fact_share": args.fact_share,
+              "entity_vectors": args.entity_vectors,
               "docs_per_s": per_s,
               "ratio_vs_none": ratio, "ratio_vs_none_per_round": per_round,
               "seconds": {v: [round(t, 3) for t in ts] for v, ts in times.items()},

@@ -35,7 +35,16 @@ EntityVectorsOpt = Annotated[str, typer.Option(
 KnowledgeDropoutOpt = Annotated[float, typer.Option(
     "--knowledge-dropout", min=0.0, max=0.9, help="Training only: in each step, hide the graph's knowledge (entity "
     "vector and facts) of this share of the linked mentions, so the model does not lean on the graph's marks "
-    "(ERNIE-style). 0 = off; 0.2 helped BC5CDR NER, not PhraseBank or PubMedQA (BENCHMARKS.md).")]
+    "(ERNIE-style); needs --fusion facts, embeddings or both. 0 = off; 0.2 helped BC5CDR NER, not PhraseBank or PubMedQA (BENCHMARKS.md).")]
+
+
+def check_knowledge_dropout(share: float, fusion: str | None) -> None:
+    """Before any data is read: knowledge dropout only means something for a model that reads the graph."""
+    if share and fusion in (None, "none"):
+        raise typer.BadParameter("hides graph knowledge, which only a --fusion facts, embeddings or both model "
+                                 "reads.", param_hint="--knowledge-dropout")
+
+
 StoreOpt = Annotated[str, typer.Option("--store", help="Backend: embedded, rdf or neo4j.")]
 UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="KGNLP_NEO4J_URI", help="Bolt URI for --store neo4j.")]
 UserOpt = Annotated[str, typer.Option("--user", envvar="KGNLP_NEO4J_USER", help="Bolt user for --store neo4j.")]

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, JsonOpt, KnowledgeDropoutOpt, PrecisionOpt,
-                        QuietOpt, WorkspaceOpt, emit, workspace)
+                        QuietOpt, WorkspaceOpt, check_knowledge_dropout, emit, workspace)
 from cli.console import err, out
 
 
@@ -55,9 +55,7 @@ def train_ner_cmd(
     from nlp.ner.evaluate import evaluate_ner
     from nlp.ner.training import training_device, training_precision
 
-    if knowledge_dropout and fusion is None:
-        raise typer.BadParameter("hides graph knowledge, which only a --fusion model reads.",
-                                 param_hint="--knowledge-dropout")
+    check_knowledge_dropout(knowledge_dropout, fusion)
     device = training_device("transformer" if fusion is not None else kind, device)  # before any data is read
     training_precision("transformer" if fusion is not None else kind, precision, device)  # so is --precision
     train_docs = load_labelled(data, fmt)

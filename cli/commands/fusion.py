@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (ConfigOpt, EntityVectorsOpt, JsonOpt, KnowledgeDropoutOpt, PrecisionOpt, QuietOpt,
-                        WorkspaceOpt, read_text_arg)
+                        WorkspaceOpt, check_knowledge_dropout, read_text_arg)
 
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
@@ -48,10 +48,12 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
 
 
 def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int,
-              class_weight: str = "none", precision: str = "", knowledge_dropout: float = 0.0):
+              class_weight: str = "none", precision: str = "", knowledge_dropout: float = 0.0,
+              fusion: str = "none"):
     from fusion.train import CLASS_WEIGHTS, TrainSettings
     from nlp.models import matmul_precision
 
+    check_knowledge_dropout(knowledge_dropout, fusion)
     if class_weight not in CLASS_WEIGHTS:
         raise typer.BadParameter(f"'{class_weight}': choose {' or '.join(CLASS_WEIGHTS)}.", param_hint="--class-weight")
     matmul_precision(precision)  # an unknown --precision fails before any data is read
@@ -128,7 +130,7 @@ def train_classify_cmd(
 
     _check_truncation(truncation_side)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
-                         knowledge_dropout)
+                         knowledge_dropout, fusion)
     examples, multi = read_classification(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
@@ -177,7 +179,7 @@ def train_qa_cmd(
 
     _check_truncation(truncation_side)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
-                         knowledge_dropout)
+                         knowledge_dropout, fusion)
     dev_examples = None
     if long_answers:  # split by question first: dev answers from abstracts only, as a user's model will
         (examples, dev_examples), kind = pubmedqa_train_dev(data, 0.1, seed, long_answers=True), "yesno"

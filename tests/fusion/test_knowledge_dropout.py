@@ -76,6 +76,10 @@ def test_training_with_knowledge_dropout(tmp_path, tiny_encoder, tiny_store, tin
     with pytest.raises(FusionError, match="knowledge_dropout"):
         train_fused(model, items, tmp_path / "bad", TrainSettings(knowledge_dropout=1.0))
     assert not (tmp_path / "bad").exists()
+    plain, _, pb = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="none")
+    with pytest.raises(FusionError, match="fusion 'none'"):  # it would hide nothing: refused, not ignored
+        train_fused(plain, [pb.sequence(t, 0) for t in TEXTS], tmp_path / "bad", TrainSettings(knowledge_dropout=0.2))
+    assert not (tmp_path / "bad").exists()
     model.eval()
     with torch.no_grad():
         start = model(to_batch(model, items))["loss"].item()
@@ -128,8 +132,10 @@ def test_cli_passes_knowledge_dropout_and_refuses_bad_values(tmp_path, tiny_enco
     assert res.exit_code == 0, res.output
     assert shares and set(shares) == {0.25}
     for cmd, extra in (("classify", ["--fusion", "both"]), ("qa", ["--fusion", "both"]),
-                       ("ner", ["--fusion", "both", "--format", "jsonl"]), ("ner", ["--kind", "spacy"])):
-        value = "0.5" if extra == ["--kind", "spacy"] else "1.5"  # in range, but a spaCy model reads no graph
+                       ("ner", ["--fusion", "both", "--format", "jsonl"]), ("ner", ["--kind", "spacy"]),
+                       ("classify", ["--fusion", "none"]), ("qa", ["--fusion", "none"]),
+                       ("ner", ["--fusion", "none", "--format", "jsonl"])):
+        value = "1.5" if "both" in extra else "0.5"  # in range, but a spaCy or fusion none model reads no graph
         res = CliRunner().invoke(app, ["train", cmd, *base, "--out", str(tmp_path / "bad"), *extra,
                                           "--knowledge-dropout", value])
         assert res.exit_code == 2 and "--knowledge-dropout" in res.output, (cmd, res.output)
