@@ -35,7 +35,8 @@ EntityVectorsOpt = Annotated[str, typer.Option(
 KnowledgeDropoutOpt = Annotated[float, typer.Option(
     "--knowledge-dropout", min=0.0, max=0.9, help="Training only: in each step, hide the graph's knowledge (entity "
     "vector and facts) of this share of the linked mentions, so the model does not lean on the graph's marks "
-    "(ERNIE-style); needs --fusion facts, embeddings or both. 0 = off; 0.2 helped BC5CDR NER, not PhraseBank or PubMedQA (BENCHMARKS.md).")]
+    "(ERNIE-style); needs --fusion facts, embeddings or both. 0 = off; 0.2 helped BC5CDR NER, not PhraseBank or "
+    "PubMedQA (BENCHMARKS.md).")]
 
 
 def check_knowledge_dropout(share: float, fusion: str | None) -> None:
