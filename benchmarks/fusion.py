@@ -304,7 +304,7 @@ def run(args) -> dict:
     linkers = {n: NameLinker.from_store(s) for n, s in stores.items()}
     embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in stores}
     if args.entity_vectors == "all":
-        embs = {n: _with_name_vectors(e, stores[n], prepared / f"emb-{n}-all") for n, e in embs.items()}
+        embs = {n: with_name_vectors(e, stores[n], prepared / f"emb-{n}-all") for n, e in embs.items()}
     vectors = {n: {"entities": sum(1 for _ in s.entities()), "with_vector": len(embs[n])} for n, s in stores.items()}
     if args.kg_control != "none":
         embs = {n: _permuted(e, stores[n] if args.kg_control == "permuted-within-type" else None)
@@ -369,7 +369,7 @@ def run(args) -> dict:
             "summary": summarise(results), "runs": results}
 
 
-def _with_name_vectors(emb, store, cache: Path):
+def with_name_vectors(emb, store, cache: Path):
     """``kgnlp train --entity-vectors all`` (``fusion.examples.vectors_for_training``): graph entities without a
     fact (so without a trained vector) get one mapped from their name's sentence embedding, marked inferred.
     Deterministic; kept in ``cache`` beside the trained table of ``prepare``, which stays as it was."""

@@ -44,9 +44,9 @@ def load_graph(prepared: Path, graph: str = "bio", entity_vectors: str = "traine
     schema = load_schema(prepared / f"{graph}-schema.toml")  # no such file (bio): the built-in schema
     emb = KGEmbeddings.load(prepared / f"emb-{graph}")
     if entity_vectors == "all":
-        from benchmarks.fusion import _with_name_vectors
+        from benchmarks.fusion import with_name_vectors
 
-        emb = _with_name_vectors(emb, store, prepared / f"emb-{graph}-all")
+        emb = with_name_vectors(emb, store, prepared / f"emb-{graph}-all")
     return store, NameLinker.from_store(store), emb, schema
 
 

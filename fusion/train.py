@@ -112,7 +112,7 @@ def train_fused(
         raise FusionError("No training examples. Check the --data file (one JSON object per line).")
     if not 0.0 <= settings.knowledge_dropout < 1.0:
         raise FusionError(f"knowledge_dropout must be at least 0 and below 1, got {settings.knowledge_dropout}.")
-    if settings.knowledge_dropout and getattr(getattr(model, "config", None), "fusion", None) == "none":
+    if settings.knowledge_dropout and model.config.fusion == "none":
         raise FusionError("knowledge_dropout hides graph knowledge, which a fusion 'none' model does not read: "
                           "use fusion facts, embeddings or both, or leave it at 0.")
     if settings.threads:
