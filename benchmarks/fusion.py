@@ -17,6 +17,12 @@ that graph and its embeddings (runs before 2026-11-29 used ``data/seed`` alone).
 how studies report results (significance, no difference, association, benefit, hedging, trends, negation, and
 what each signals); ``run --pubmedqa-graph findings`` uses it. It leaves out the biomedical graph: its drug and
 disease facts would take the few fact slots of an input and say nothing about a study's outcome.
+``prepare --graphs results`` ingests the results of PQA-L's 1,000 abstracts (the sentences of their RESULTS
+sections, never a label or a conclusion) as findings: each sentence in which ``data/findings`` finds a way of
+reporting a result becomes a finding entity (named by the sentence), tied to what it signals ("no evidence of an
+effect is reported in <sentence>"), with the abstract as provenance, in ``results.db``, and builds its FAISS
+indexes in the workspace ``results-ws``. ``run --pubmedqa-graph results --retrieved 2`` gives a fused model the
+findings most like the question, wherever they were read (``FusionConfig.retrieved``).
 Since 2026-11-29 the biomedical graph keeps names as written ("NO", not "no"; earlier runs lowercased them).
 Last stdout line of ``run``: one JSON object with every figure.
 """
@@ -58,7 +64,8 @@ def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin"
     info = json.loads((out / "prepared.json").read_text()) if (out / "prepared.json").exists() else {}
     info.pop("graph_seconds", None)  # the one figure for both graphs of earlier prepares
     builders = {"bio": lambda: _bio_graph(out), "pqa": lambda: _pqa_graph(out, ner_model),
-                "fin": lambda: _fin_graph(out), "findings": lambda: _findings_graph(out)}
+                "fin": lambda: _fin_graph(out), "findings": lambda: _findings_graph(out),
+                "results": lambda: _results_graph(out)}
     for name in graphs:
         started = time.perf_counter()
         info.update(builders[name]())
@@ -155,6 +162,76 @@ def _findings_graph(out: Path) -> dict:
     return _seed_graph(out, "findings", FINDINGS_GRAPH)
 
 
+RESULT_SECTIONS = ("RESULT", "FINDING")
+
+
+def _results_graph(out: Path) -> dict:
+    """The findings of PQA-L's abstracts, in ``results.db`` with FAISS indexes in ``results-ws`` (module doc)."""
+    from kg.index.items import text_hash
+    from kg.records import Document, Entity, Extraction, Provenance, Triple
+    from kg.schema import load_schema
+    from kg.stores.sqlite import SQLiteStore
+    from kg.workspace import Workspace
+    from fusion.context import NameLinker
+    from nlp.index_sync import update_indexes
+
+    if not (out / "findings.db").exists():
+        _findings_graph(out)
+    cues = SQLiteStore.open(out / "findings.db", create=False)
+    linker = NameLinker.from_store(cues)
+    says = {(t.head_id, t.relation): t.tail_id for t in cues.triples()}
+    evidence = {e.id: e for e in cues.entities() if e.type == "Evidence"}
+    cues.close()
+    (out / "results-schema.toml").write_text('[[relations]]\nname = "REPORTED_IN"\nverb = "is reported in"\n')
+    data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
+    (out / "results.db").unlink(missing_ok=True)
+    store = SQLiteStore.open(out / "results.db")
+    store.add([], list(evidence.values()))
+    counts: Counter = Counter()
+    for pmid, item in sorted(data.items()):
+        parts = [c for c, lab in zip(item["CONTEXTS"], item["LABELS"]) if any(r in lab.upper() for r in RESULT_SECTIONS)]
+        text = " ".join(item["CONTEXTS"])
+        entities, triples = [], []
+        for part in parts or item["CONTEXTS"][-1:]:
+            for sentence in _sentences(part):
+                what = finding_signal(sentence, linker, says)
+                counts[what or "none"] += 1
+                if what is None:
+                    continue
+                fid = f"finding:{pmid}:{len(triples)}"
+                start = text.find(sentence)
+                entities.append(Entity(fid, sentence[:300], "Finding"))
+                triples.append(Triple(what, "REPORTED_IN", fid, 1.0,
+                                      (Provenance(pmid, start, start + len(sentence), sentence, "findings-cues"),)))
+        store.add_extraction(Extraction(Document(pmid, text, f"pubmedqa:{pmid}"), (), tuple(triples),
+                                        tuple(entities)), text_hash(text))
+    shutil.rmtree(out / "results-ws", ignore_errors=True)
+    ws = Workspace.open(out / "results-ws", create=True)
+    update_indexes(ws, store, schema=load_schema(out / "results-schema.toml"))
+    store.close()
+    return {"results_findings": sum(v for k, v in counts.items() if k != "none"), "results_sentences": dict(counts)}
+
+
+def _sentences(text: str) -> list[str]:
+    import re
+
+    return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text) if s.strip()]
+
+
+def finding_signal(sentence: str, linker, says: dict) -> str | None:
+    """What a results sentence signals by ``data/findings``' cues: ``find:no_effect`` when a cue signals no
+    effect or a negation comes with an effect cue, else ``find:effect``, else ``find:uncertain``; None when no
+    cue is found."""
+    linked = {m.entity_id for m in linker.link(sentence)}
+    signals = {says.get((c, "SIGNALS")) for c in linked}
+    if "find:no_effect" in signals or ("find:effect" in signals and "find:negation" in linked):
+        return "find:no_effect"
+    for what in ("find:effect", "find:uncertain"):
+        if what in signals:
+            return what
+    return None
+
+
 def _fin_graph(out: Path) -> dict:
     """``data/finance`` (concept graph) + ``data/seed`` in a fresh ``fin.db``."""
     shutil.copy(DATA / "financial-phrasebank" / "FinancialPhraseBank-v1.0" / "Sentences_50Agree.txt", out / "fpb.txt")
@@ -215,7 +292,7 @@ def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_an
 
 
 def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work, truncation_side="right",
-                       fact_words="branch", fact_share=0.0):
+                       fact_words="branch", fact_share=0.0, retrieved=0):
     from fusion.config import FusionConfig
     from fusion.model import FusedModel
     from fusion.predict import outputs, sequence_scores
@@ -225,7 +302,8 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
 
     train, dev, test = examples
     cfg = FusionConfig(head="sequence", fusion=fusion, max_length=max_length, max_facts=4,
-                       truncation_side=truncation_side, fact_words=fact_words, fact_share=fact_share)
+                       truncation_side=truncation_side, fact_words=fact_words, fact_share=fact_share,
+                       retrieved=retrieved if fusion in ("facts", "both") else 0)
     report = train_classifier(train, work, cfg, encoder=encoder, knowledge=knowledge, settings=settings, dev=dev)
     model = FusedModel.load(work).to(settings.device)
     tok = AutoTokenizer.from_pretrained(str(work))
@@ -302,6 +380,15 @@ def run(args) -> dict:
                  f"{graphs[-1]}` first")
     stores = {n: SQLiteStore.open(prepared / f"{n}.db", create=False) for n in dict.fromkeys(graphs)}
     linkers = {n: NameLinker.from_store(s) for n, s in stores.items()}
+    retrievers = {}
+    if args.retrieved:
+        from nlp.retrieval import Retriever
+
+        retrievers = {n: Retriever.open(prepared / f"{n}-ws", s, schema=load_schema(prepared / f"{n}-schema.toml"),
+                                        on_drift="error") for n, s in stores.items() if (prepared / f"{n}-ws").is_dir()}
+        if not retrievers:
+            sys.exit("error: --retrieved needs a graph with FAISS indexes: `benchmarks/fusion.py prepare --graphs "
+                     "results` and --pubmedqa-graph results")
     embs = {n: KGEmbeddings.load(prepared / f"emb-{n}") for n in stores}
     if args.entity_vectors == "all":
         embs = {n: with_name_vectors(e, stores[n], prepared / f"emb-{n}-all") for n, e in embs.items()}
@@ -322,7 +409,7 @@ def run(args) -> dict:
             for fusion in fusions:
                 knowledge = None if fusion == "none" else Knowledge(
                     store=stores[graph], linker=linkers[graph], embeddings=embs[graph], schema=schemas[graph],
-                    facts_per_entity=2)
+                    facts_per_entity=2, retriever=retrievers.get(graph))
                 settings = TrainSettings(epochs=args.epochs or size["epochs"], batch_size=16, learning_rate=args.lr,
                                          seed=seed, patience=args.patience, device=args.device,
                                          class_weight=args.class_weight if task != "ner" else "none",
@@ -346,7 +433,8 @@ def run(args) -> dict:
                 else:
                     split = pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers)
                     res = run_classification(task, split, encoder, fusion, knowledge, settings, args.pubmedqa_length,
-                                             work, args.truncation_side, args.fact_words, args.fact_share)
+                                             work, args.truncation_side, args.fact_words, args.fact_share,
+                                             args.retrieved if graph in retrievers else 0)
                 res["seed"], res["wall_seconds"] = seed, round(time.perf_counter() - t0, 1)
                 results[task][fusion].append(res)
                 print(json.dumps({"task": task, "fusion": fusion, **res}), file=sys.stderr, flush=True)
@@ -359,7 +447,7 @@ def run(args) -> dict:
                        "class_weight": args.class_weight, "pubmedqa_length": args.pubmedqa_length,
                        "truncation_side": args.truncation_side, "fact_words": args.fact_words, "fact_share": args.fact_share,
                        "long_answers": args.long_answers,
-                       "pubmedqa_graph": args.pubmedqa_graph,
+                       "pubmedqa_graph": args.pubmedqa_graph, "retrieved": args.retrieved,
                        "kg_control": args.kg_control, "train": args.train,
                        "entity_vectors": args.entity_vectors, "graph_vectors": vectors,
                        "ner_train_dev": args.ner_train_dev, "knowledge_dropout": args.knowledge_dropout,
@@ -441,7 +529,8 @@ def main() -> None:
     pp.add_argument("--out", default="benchmarks/.work/fusion")
     pp.add_argument("--embedding-seconds", type=int, default=120)
     pp.add_argument("--graphs", default="bio,fin", help="which graphs to (re)build: bio, fin, pqa (bio + the "
-                    "ingested PQA-L abstracts), findings (data/findings), comma-separated")
+                    "ingested PQA-L abstracts), findings (data/findings), results (the findings of PQA-L's results "
+                    "sections, with FAISS indexes), comma-separated")
     pp.add_argument("--ner-model", default=str(Path(__file__).resolve().parent / ".models" / "bc5cdr-spacy"),
                     help="pqa graph: a trained NER model folder used by the ingest (skipped if missing)")
     pr = sub.add_parser("run")
@@ -482,9 +571,12 @@ def main() -> None:
                     "an abstract's results)")
     pr.add_argument("--long-answers", action="store_true", help="PubMedQA: train also on each training "
                     "question with its abstract's conclusion as the text (the reasoning-free setting)")
-    pr.add_argument("--pubmedqa-graph", default="bio", choices=("bio", "pqa", "findings"), help="PubMedQA's "
-                    "graph: bio (BC5CDR + Hetionet), pqa (bio + the ingested PQA-L abstracts; `prepare --graphs "
-                    "pqa`) or findings (the concept graph data/findings alone; `prepare --graphs findings`)")
+    pr.add_argument("--pubmedqa-graph", default="bio", choices=("bio", "pqa", "findings", "results"),
+                    help="PubMedQA's graph: bio (BC5CDR + Hetionet), pqa (bio + the ingested PQA-L abstracts; "
+                    "`prepare --graphs pqa`), findings (the concept graph data/findings alone; `prepare --graphs "
+                    "findings`) or results (the findings read in PQA-L's results sections; `prepare --graphs results`)")
+    pr.add_argument("--retrieved", type=int, default=0, help="fused models with facts also read this many facts "
+                    "from the graph's FAISS fact index, most like the question (only graphs with an index: results)")
     pr.add_argument("--fact-words", default="branch", choices=("branch", "sentence"),
                     help="K-BERT facts after their mention: branch (without the entity's name, K-BERT's form; "
                     "the default since 2026-11-29) or sentence (the whole fact, as runs before then)")
@@ -497,8 +589,8 @@ def main() -> None:
     args = p.parse_args(argv)
     if args.cmd == "prepare":
         graphs = tuple(g for g in args.graphs.split(",") if g)
-        if not graphs or set(graphs) - {"bio", "fin", "pqa", "findings"}:
-            p.error(f"--graphs takes bio, fin, pqa and findings, comma-separated, not {args.graphs!r}")
+        if not graphs or set(graphs) - {"bio", "fin", "pqa", "findings", "results"}:
+            p.error(f"--graphs takes bio, fin, pqa, findings and results, comma-separated, not {args.graphs!r}")
         print(json.dumps(prepare(Path(args.out), args.embedding_seconds, graphs, args.ner_model)))
         return
     print(json.dumps(run(args)))

@@ -25,7 +25,10 @@ class FusionConfig:
     about the whole input are always sentences. ``inject_layer``: 0 adds graph embeddings to the input
     embeddings, k adds them after encoder layer k. ``truncation_side``: when the input is longer than
     ``max_length``, the longest text loses tokens at its end (``right``) or at its start (``left``: keeps
-    the end, e.g. the results section of an abstract).
+    the end, e.g. the results section of an abstract). ``retrieved``: with a facts path, that many facts from
+    the FAISS fact index (``kgnlp index``) most like the input's first text (the question of a question +
+    passage pair, else the text), anchored to a mention they name or, failing that, to [CLS]; they come after
+    the graph's own facts within ``max_facts``. 0 (the default) retrieves none.
     """
 
     head: str = "sequence"
@@ -42,6 +45,7 @@ class FusionConfig:
     fact_budget: int = 64  # all fact tokens of one input together
     fact_share: float = 0.2  # and at most this share of the input's own tokens (0 = no such limit)
     dropout: float = 0.1
+    retrieved: int = 0  # FAISS facts for the first text (needs a retriever at training and inference)
     # (relation, verb) for relations whose facts were put into words with a verb other than the built-in
     # schema's (a user schema, e.g. data/finance/schema.toml): inference says facts the way training did
     relation_verbs: tuple[tuple[str, str], ...] = ()
@@ -73,6 +77,10 @@ class FusionConfig:
                               "`kgnlp embed` or pass --fusion facts|none.")
         if not 0.0 <= self.fact_share <= 10.0:
             raise FusionError(f"fact_share must be between 0 (no limit) and 10, got {self.fact_share}.")
+        if self.retrieved < 0:
+            raise FusionError(f"retrieved must be 0 or more, got {self.retrieved}.")
+        if self.retrieved and not self.uses_facts:
+            raise FusionError(f"Retrieved facts need a facts path (--fusion facts|both), not '{self.fusion}'.")
         if self.inject_layer < 0:
             raise FusionError(f"inject_layer must be 0 (input embeddings) or a layer number, got {self.inject_layer}.")
         return self

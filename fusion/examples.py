@@ -16,7 +16,8 @@ _FACT_CACHE = 200_000  # fact texts whose tokens an InputBuilder keeps
 
 @dataclass
 class Knowledge:
-    """Where contexts come from: a store (+ linker, embeddings, retriever).
+    """Where contexts come from: a store (+ linker, embeddings, retriever: ``search(text, k, kind, entity_ids)``
+    such as ``nlp.retrieval.Retriever``, read only when a context asks for ``retrieved`` facts).
 
     Contexts are cached by text and each entity's facts by entity id (both LRU, ``cache_size`` entries);
     :meth:`window_contexts` links a document once for all its windows. :meth:`clear` forgets everything
@@ -34,7 +35,6 @@ class Knowledge:
     schema: object = None
     facts_per_entity: int = 2
     max_facts: int | None = None
-    retrieved: int = 0
     cache_size: int = 50_000
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _facts: EntityFacts | None = field(default=None, repr=False)
@@ -46,41 +46,49 @@ class Knowledge:
             self._facts = EntityFacts(self.store, self.embeddings, self.schema, self.facts_per_entity,
                                       self.cache_size)
 
-    def context(self, text: str, facts: bool = True) -> KGContext | None:
+    def context(self, text: str, facts: bool = True, retrieved: int = 0) -> KGContext | None:
         """Linked mentions and (with ``facts``) the facts found for them; ``facts=False`` skips the fact
-        lookup for a model that reads only the linked entities."""
+        lookup for a model that reads only the linked entities. ``retrieved``: that many facts from the
+        retriever as well (an error without one)."""
         if self.linker is None:
             return None
-        got = self._cache.get((text, facts))
+        key = (text, facts, retrieved)
+        got = self._cache.get(key)
         if got is None:
-            got = self._build(text, None, facts)
+            got = self._build(text, None, facts, retrieved)
         else:
-            self._cache.move_to_end((text, facts))
+            self._cache.move_to_end(key)
         return got
 
-    def window_contexts(self, text: str, spans: Sequence[tuple[int, int]], facts: bool = True
+    def window_contexts(self, text: str, spans: Sequence[tuple[int, int]], facts: bool = True, retrieved: int = 0
                         ) -> list[KGContext | None]:
-        """``context(text[lo:hi], facts)`` for each ``(lo, hi)``, linking the document once for all its
-        windows (a :class:`NameLinker` shares the name lookups of overlapping windows; results are the same)."""
+        """``context(text[lo:hi], facts, retrieved)`` for each ``(lo, hi)``, linking the document once for all
+        its windows (a :class:`NameLinker` shares the name lookups of overlapping windows; results are the same)."""
         if self.linker is None:
             return [None] * len(spans)
-        todo = [(lo, hi) for lo, hi in spans if (text[lo:hi], facts) not in self._cache]
+        todo = [(lo, hi) for lo, hi in spans if (text[lo:hi], facts, retrieved) not in self._cache]
         if todo and isinstance(self.linker, NameLinker):
             for (lo, hi), mentions in zip(todo, self.linker.link_windows(text, todo)):
-                self._build(text[lo:hi], mentions, facts)
-        return [self.context(text[lo:hi], facts) for lo, hi in spans]
+                self._build(text[lo:hi], mentions, facts, retrieved)
+        return [self.context(text[lo:hi], facts, retrieved) for lo, hi in spans]
 
     def clear(self) -> None:
         self._cache.clear()
         if self._facts is not None:
             self._facts.clear()
 
-    def _build(self, text: str, mentions, facts: bool) -> KGContext:
+    def _build(self, text: str, mentions, facts: bool, retrieved: int) -> KGContext:
+        if facts and retrieved and self.retriever is None:
+            from fusion.errors import FusionError
+
+            raise FusionError(f"This model reads {retrieved} retrieved facts per input but no retriever was given: "
+                              "build the workspace's FAISS indexes with `kgnlp index`.")
         ctx = build_kg_context(
             text, self.store if facts else None, self.embeddings, self.retriever if facts else None,
             linker=self.linker, schema=self.schema, facts_per_entity=self.facts_per_entity,
-            max_facts=self.max_facts, retrieved=self.retrieved, mentions=mentions, entity_facts=self._facts)
-        self._cache[(text, facts)] = ctx
+            max_facts=self.max_facts, retrieved=retrieved if facts else 0, mentions=mentions,
+            entity_facts=self._facts)
+        self._cache[(text, facts, retrieved)] = ctx
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return ctx
@@ -112,13 +120,14 @@ def vectors_for_training(embeddings, store, entity_vectors: str = "trained", emb
     return infer_new_entities(embeddings, store, list(store.entities()), embed_names or Embedder().encode)
 
 
-def model_knowledge(model, store) -> "Knowledge | None":
+def model_knowledge(model, store, retriever=None) -> "Knowledge | None":
     """What a loaded fused ``model`` reads at inference: links and facts from ``store``, each entity's facts
     ranked with the graph embeddings training used (saved with the model) and put into the words training
-    used (``FusionConfig.relation_verbs``); None without a store or a path."""
+    used (``FusionConfig.relation_verbs``), and the ``retriever``'s facts when the model reads retrieved facts
+    (``FusionConfig.retrieved``); None without a store or a path."""
     if store is None or model.config.fusion == "none":
         return None
-    return Knowledge(store=store, embeddings=model.kg_embeddings, schema=model.config.schema())
+    return Knowledge(store=store, embeddings=model.kg_embeddings, schema=model.config.schema(), retriever=retriever)
 
 
 class InputBuilder:
@@ -134,19 +143,24 @@ class InputBuilder:
     def needs_context(self) -> bool:
         return self.knowledge is not None and self.config.fusion != "none"
 
-    def segment(self, text: str, ids=None, offsets=None, context=_LOOKUP) -> Segment:
-        """``context``: the text's knowledge when the caller has it (see :meth:`window_contexts`)."""
+    def segment(self, text: str, ids=None, offsets=None, context=_LOOKUP, first: bool = True) -> Segment:
+        """``context``: the text's knowledge when the caller has it (see :meth:`window_contexts`). ``first``:
+        the input's first text, the one retrieved facts are for (``FusionConfig.retrieved``)."""
         if ids is None:
             ids, offsets = tokenise(self.tokenizer, text)
         if context is _LOOKUP:
-            context = self.knowledge.context(text, self.config.uses_facts) if self.needs_context() else None
+            context = self.knowledge.context(text, self.config.uses_facts, self._retrieved(first)) \
+                if self.needs_context() else None
         return Segment(tuple(ids), tuple(offsets), context)
+
+    def _retrieved(self, first: bool) -> int:
+        return self.config.retrieved if first and self.config.uses_facts else 0
 
     def window_contexts(self, text: str, spans: Sequence[tuple[int, int]]) -> list[KGContext | None]:
         """The knowledge of each window ``text[lo:hi]``, the document linked once for all of them."""
         if not self.needs_context():
             return [None] * len(spans)
-        contexts = self.knowledge.window_contexts(text, spans, self.config.uses_facts)
+        contexts = self.knowledge.window_contexts(text, spans, self.config.uses_facts, self._retrieved(True))
         if self.config.uses_facts:  # tokenise the new fact texts of all windows in one call
             todo = list(dict.fromkeys(w for c in contexts if c is not None for w in map(self.fact_words, c.facts)
                                       if w not in self._fact_cache))
@@ -198,7 +212,7 @@ class InputBuilder:
     # ---- tasks -------------------------------------------------------------------------------
     def sequence(self, text: str, label: int | Sequence[int] | None = None, pair: str | None = None) -> FusedInput:
         """Sequence classification input; ``label`` an index, or indices for multilabel."""
-        segs = [self.segment(text)] + ([self.segment(pair)] if pair else [])
+        segs = [self.segment(text)] + ([self.segment(pair, first=False)] if pair else [])
         item = self.build(segs)
         if label is not None:
             item.extra["label"] = label
@@ -206,7 +220,7 @@ class InputBuilder:
 
     def span(self, question: str, context: str, answer: tuple[int, int] | None = None) -> FusedInput:
         """Extractive QA input; ``answer`` is a character span in ``context`` (kept if it survives truncation)."""
-        q, c = self.segment(question), self.segment(context)
+        q, c = self.segment(question), self.segment(context, first=False)
         item = self.build([q, c])
         n = len(item.body[1])
         kept = kept_tail(c, n).offsets if self.config.truncation_side == "left" else c.offsets[:n]

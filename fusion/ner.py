@@ -149,15 +149,16 @@ class FusedNER:
         self._model, self._builder = model, builder
 
     @classmethod
-    def load(cls, folder: str | Path, store=None) -> "FusedNER":
-        """Load ``folder``; with a ``store`` (and a fusion path on) the graph supplies links and facts."""
+    def load(cls, folder: str | Path, store=None, retriever=None) -> "FusedNER":
+        """Load ``folder``; with a ``store`` (and a fusion path on) the graph supplies links and facts
+        (``retriever``: where a model that reads retrieved facts gets them)."""
         from transformers import AutoTokenizer
 
         from fusion.model import FusedModel
 
         model = FusedModel.load(folder)
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        knowledge = model_knowledge(model, store)
+        knowledge = model_knowledge(model, store, retriever)
         return cls(model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
 
     def predict(self, texts: Sequence[str]) -> list[list[Mention]]:

@@ -101,8 +101,9 @@ class Classifier:
         self.builder = InputBuilder(tokenizer, model.config, knowledge, model.entity_row)
 
     @classmethod
-    def load(cls, folder: str | Path, store=None) -> "Classifier":
-        """Load ``folder``; with a ``store`` the graph supplies links and facts, else only the model itself."""
+    def load(cls, folder: str | Path, store=None, retriever=None) -> "Classifier":
+        """Load ``folder``; with a ``store`` the graph supplies links and facts, else only the model itself
+        (``retriever``: where a model that reads retrieved facts gets them)."""
         from transformers import AutoTokenizer
 
         from fusion.examples import model_knowledge
@@ -110,7 +111,7 @@ class Classifier:
 
         model = FusedModel.load(folder)
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        knowledge = model_knowledge(model, store)
+        knowledge = model_knowledge(model, store, retriever)
         return cls(model, tokenizer, knowledge)
 
     def classify(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> list[Prediction]:
@@ -127,7 +128,7 @@ class Classifier:
                 probs = np.exp(lg - lg.max())
                 probs = probs / probs.sum()
             k = int(probs.argmax())
-            ctx = self.knowledge.context(t) if self.knowledge else None
+            ctx = self.knowledge.context(t, True, self.model.config.retrieved) if self.knowledge else None
             out.append(Prediction(t, labels[k], float(probs[k]), {lab: float(p) for lab, p in zip(labels, probs)},
                                   ctx.entity_ids if ctx else (), tuple(f.text for f in ctx.facts) if ctx else ()))
         return out

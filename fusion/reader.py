@@ -40,23 +40,23 @@ def rank_passages(question: str, passages: Sequence[Passage], k: int = 3) -> lis
 class Reader:
     """A loaded QA model that reads passages: yes/no/maybe (sequence head) or extractive spans (span head)."""
 
-    def __init__(self, head: str, model_dir: Path, store=None) -> None:
+    def __init__(self, head: str, model_dir: Path, store=None, retriever=None) -> None:
         self.head, self.model_dir, self.store = head, model_dir, store
         if head == "sequence":
             from fusion.predict import Classifier
 
-            self._classifier = Classifier.load(model_dir, store)
+            self._classifier = Classifier.load(model_dir, store, retriever)
         elif head == "span":
-            self._span = _SpanReader(model_dir, store)
+            self._span = _SpanReader(model_dir, store, retriever)
         else:
             raise FusionError(f"'{model_dir}' is a {head} model; `ask --model` needs a QA model "
                               "(`kgnlp train qa --data FILE --out DIR`).")
 
     @classmethod
-    def load(cls, model_dir: str | Path, store=None) -> "Reader":
+    def load(cls, model_dir: str | Path, store=None, retriever=None) -> "Reader":
         from fusion.model import read_config
 
-        return cls(read_config(model_dir)["fusion"]["head"], Path(model_dir), store)
+        return cls(read_config(model_dir)["fusion"]["head"], Path(model_dir), store, retriever)
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[ReadAnswer]:
         """One answer per passage, best first."""
@@ -70,15 +70,16 @@ class Reader:
         return sorted(out, key=lambda a: -a.score)
 
 
-def read_answers(model_dir: str | Path, question: str, passages: Sequence[Passage], store=None) -> list[ReadAnswer]:
+def read_answers(model_dir: str | Path, question: str, passages: Sequence[Passage], store=None,
+                 retriever=None) -> list[ReadAnswer]:
     """One answer per passage, best first: the label of a yes/no/maybe model, or the best span of a QA model."""
     if not passages:
         return []
-    return Reader.load(model_dir, store).read(question, passages)
+    return Reader.load(model_dir, store, retriever).read(question, passages)
 
 
 class _SpanReader:
-    def __init__(self, model_dir: Path, store) -> None:
+    def __init__(self, model_dir: Path, store, retriever=None) -> None:
         from transformers import AutoTokenizer
 
         from fusion.examples import InputBuilder, model_knowledge
@@ -86,7 +87,7 @@ class _SpanReader:
 
         self.model = FusedModel.load(model_dir)
         tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-        knowledge = model_knowledge(self.model, store)
+        knowledge = model_knowledge(self.model, store, retriever)
         self.builder = InputBuilder(tokenizer, self.model.config, knowledge, self.model.entity_row)
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[ReadAnswer]:

@@ -137,17 +137,23 @@ def _read(ws, graph, question: str, qa_model: Path, top: int) -> list[dict]:
     """Answers read from passages by the QA model, one per distinct answer text, best first."""
     from fusion.reader import Passage, rank_passages, read_answers
 
+    retriever = None
     if (ws.path / "index").exists():
         from nlp.retrieval import Retriever
 
-        with Retriever.open(ws, graph) as retriever:
-            passages = [Passage(h.doc_ids[0] if h.doc_ids else "", h.text)
-                        for h in retriever.search(question, k=3, kind="chunks")]
+        retriever = Retriever.open(ws, graph)
+        passages = [Passage(h.doc_ids[0] if h.doc_ids else "", h.text)
+                    for h in retriever.search(question, k=3, kind="chunks")]
     else:
         docs = [Passage(d, graph.document_text(d) or "") for d in graph.document_ids()]
         passages = rank_passages(question, docs, k=3)
+    try:  # the retriever also serves a model that reads retrieved facts
+        answers = read_answers(qa_model, question, passages, graph, retriever)
+    finally:
+        if retriever is not None:
+            retriever.close()
     best: dict[str, dict] = {}
-    for a in read_answers(qa_model, question, passages, graph):
+    for a in answers:
         if a.text and a.text not in best:
             best[a.text] = {"text": a.text, "score": a.score,
                             "evidence": [{"doc": a.passage.doc_id, "sentence": a.passage.text[:400], "triple": None}]}

@@ -11,6 +11,10 @@ from cli.common import (ConfigOpt, EntityVectorsOpt, JsonOpt, KnowledgeDropoutOp
 
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
+RetrievedOpt = Annotated[int, typer.Option(
+    "--retrieved", min=0, help="With --fusion facts|both: also read this many facts from the workspace's FAISS fact "
+    "index, those most like the question (or the text), attached to [CLS] or the mention they name; the index is "
+    "built (`kgnlp index`) if missing.")]
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -20,9 +24,10 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
 
 
 def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = None,
-               entity_vectors: str = "trained"):
+               entity_vectors: str = "trained", retrieved: int = 0, quiet: bool = False):
     """The workspace's graph (and its best embeddings when the embeddings path is on, completed as
-    ``entity_vectors`` says: ``fusion.examples.vectors_for_training``), or None for 'none'.
+    ``entity_vectors`` says: ``fusion.examples.vectors_for_training``; and its FAISS retriever when the model reads
+    ``retrieved`` facts), or None for 'none'.
     Facts are put into words with the schema in force (``--config``, else ./kgnlp.toml or the workspace's)."""
     from fusion.examples import check_entity_vectors
 
@@ -44,7 +49,35 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
         from kg.embeddings import load_embeddings
 
         embeddings = vectors_for_training(load_embeddings(ws_path), store, entity_vectors)
-    return Knowledge(store=store, embeddings=embeddings, schema=schema_in_force(ws_path, config)), store
+    schema = schema_in_force(ws_path, config)
+    retriever = open_retriever(ws_path, store, schema, quiet) if retrieved and fusion in ("facts", "both") else None
+    return Knowledge(store=store, embeddings=embeddings, schema=schema, retriever=retriever), store
+
+
+def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
+    """The workspace's FAISS retriever, its indexes brought in step with the graph first (with a message)."""
+    from cli.common import workspace as open_ws
+    from nlp.retrieval import Retriever
+
+    return Retriever.open(open_ws(ws_path), store, schema=schema,
+                          notify=None if quiet else lambda msg: typer.echo(msg, err=True))
+
+
+def _check_retrieved(retrieved: int, fusion: str) -> None:
+    if retrieved and fusion not in ("facts", "both"):  # before any data is read
+        raise typer.BadParameter(f"retrieved facts need a facts path (--fusion facts|both), not '{fusion}'.",
+                                 param_hint="--retrieved")
+
+
+def model_retriever(model: Path, workspace: Path, store, quiet: bool = False):
+    """A retriever for a saved model that reads retrieved facts (``FusionConfig.retrieved``), else None."""
+    from fusion.config import FusionConfig
+    from fusion.model import read_config
+
+    config = FusionConfig.from_dict(read_config(model)["fusion"])
+    if store is None or not config.retrieved:
+        return None
+    return open_retriever(Path(workspace), store, config.schema(), quiet)
 
 
 def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int,
@@ -115,6 +148,7 @@ def train_classify_cmd(
     precision: PrecisionOpt = "",
     entity_vectors: EntityVectorsOpt = "trained",
     knowledge_dropout: KnowledgeDropoutOpt = 0.0,
+    retrieved: RetrievedOpt = 0,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -129,13 +163,14 @@ def train_classify_cmd(
     from fusion.tasks import train_classifier
 
     _check_truncation(truncation_side)
+    _check_retrieved(retrieved, fusion)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion)
     examples, multi = read_classification(data)
-    knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors)
+    knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
                        fact_mode=fact_mode, fact_words=fact_words, inject_layer=inject_layer, max_length=max_length,
-                       truncation_side=truncation_side)
+                       truncation_side=truncation_side, retrieved=retrieved)
     report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
                                                        settings=settings, progress=cb), quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
@@ -164,6 +199,7 @@ def train_qa_cmd(
     precision: PrecisionOpt = "",
     entity_vectors: EntityVectorsOpt = "trained",
     knowledge_dropout: KnowledgeDropoutOpt = 0.0,
+    retrieved: RetrievedOpt = 0,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -178,6 +214,7 @@ def train_qa_cmd(
     from fusion.tasks import train_classifier, train_span_qa
 
     _check_truncation(truncation_side)
+    _check_retrieved(retrieved, fusion)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion)
     dev_examples = None
@@ -185,14 +222,15 @@ def train_qa_cmd(
         (examples, dev_examples), kind = pubmedqa_train_dev(data, 0.1, seed, long_answers=True), "yesno"
     else:
         examples, kind = read_qa(data)
-    knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors)
+    knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length,
-                           truncation_side=truncation_side)
+                           truncation_side=truncation_side, retrieved=retrieved)
         fn = lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
                                          settings=settings, dev=dev_examples, progress=cb)
     else:
-        cfg = FusionConfig(head="span", fusion=fusion, max_length=max_length, truncation_side=truncation_side)
+        cfg = FusionConfig(head="span", fusion=fusion, max_length=max_length, truncation_side=truncation_side,
+                           retrieved=retrieved)
         fn = lambda cb: train_span_qa(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
                                       settings=settings, progress=cb)
     report = _run_training(fn, quiet)
@@ -222,7 +260,7 @@ def classify_cmd(
     store = None
     if fusion != "none" and Path(workspace).exists():
         _, store = _knowledge(workspace, "facts", True)
-    pred = Classifier.load(model, store).classify([body])[0]
+    pred = Classifier.load(model, store, model_retriever(model, workspace, store, quiet or as_json)).classify([body])[0]
     if as_json:
         typer.echo(json.dumps({"label": pred.label, "score": round(pred.score, 6),
                                "scores": {k: round(v, 6) for k, v in pred.scores.items()},

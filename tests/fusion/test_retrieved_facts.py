@@ -1,0 +1,136 @@
+"""Facts retrieved from a FAISS fact index (``FusionConfig.retrieved``): for the first text only, hung off [CLS]
+or the mention they name, saved with the model, and asked of the workspace's index by the CLI."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from fusion.config import FusionConfig
+from fusion.errors import FusionError
+from fusion.examples import InputBuilder, Knowledge
+from fusion.inputs import tokenise
+from nlp.retrieval import Hit
+
+
+class FakeRetriever:
+    """``search`` answers with fixed facts and records what it was asked."""
+
+    def __init__(self, hits):
+        self.hits, self.asked = hits, []
+
+    def search(self, text, k=10, kind="facts", entity_ids=None):
+        self.asked.append((text, k, kind))
+        return self.hits[:k]
+
+
+def _hit(text, entity_ids=(), triple=None):
+    return Hit(text, 1.0, "facts", 1.0, 0.0, 0, tuple(entity_ids), (), (), triple)
+
+
+def _builder(tiny_encoder, tiny_store, retriever, retrieved=1, fusion="facts"):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_encoder))
+    cfg = FusionConfig(head="sequence", labels=("no", "yes"), fusion=fusion, kg_dim=8, retrieved=retrieved,
+                       fact_share=0.0)
+    return InputBuilder(tok, cfg, Knowledge(store=tiny_store, retriever=retriever))
+
+
+def test_config_checks_retrieved():
+    with pytest.raises(FusionError, match="0 or more"):
+        FusionConfig(labels=("a",), fusion="facts", retrieved=-1).checked()
+    for fusion in ("none", "embeddings"):
+        with pytest.raises(FusionError, match="facts path"):
+            FusionConfig(labels=("a",), fusion=fusion, kg_dim=8, retrieved=2).checked()
+    old = FusionConfig(labels=("a",), fusion="facts").as_dict()
+    old.pop("retrieved")  # a model saved before the field existed reads no retrieved facts
+    assert FusionConfig.from_dict(old).retrieved == 0
+    assert FusionConfig.from_dict(FusionConfig(labels=("a",), fusion="both", kg_dim=8, retrieved=2).as_dict()).retrieved == 2
+
+
+def test_retrieved_facts_are_for_the_question_only_and_hang_off_cls(tiny_encoder, tiny_store):
+    retriever = FakeRetriever([_hit("yes news is good"), _hit("profit rose")])
+    b = _builder(tiny_encoder, tiny_store, retriever, retrieved=1)
+    item = b.sequence("does the drug treat headache ?", 1, pair="the patient took the drug and had headache .")
+    assert retriever.asked == [("does the drug treat headache ?", 1, "facts")]  # never the passage, k from config
+    facts = [f for f in set(item.fact_of) if f >= 0]
+    assert len(facts) == 1 and item.anchors[0] == (0,)  # one fact, anchored to [CLS]
+    fact_ids = [i for i, f in zip(item.input_ids, item.fact_of) if f == 0]
+    assert tuple(fact_ids) == tokenise(b.tokenizer, "yes news is good")[0]  # the first hit, k = 1
+    # without retrieval the same input has no fact at all (this graph has no facts for these words)
+    plain = _builder(tiny_encoder, tiny_store, retriever, retrieved=0).sequence(
+        "does the drug treat headache ?", 1, pair="the patient took the drug and had headache .")
+    assert all(f == -1 for f in plain.fact_of)
+
+
+def test_a_retrieved_fact_naming_a_mention_is_anchored_to_it(tiny_encoder, tiny_store):
+    retriever = FakeRetriever([_hit("insulin lowers glucose", ("C3",), ("C3", "LOWERS", "X"))])
+    b = _builder(tiny_encoder, tiny_store, retriever, retrieved=1)
+    item = b.sequence("does insulin help ?", 1)
+    facts = {tuple(i for i, f in zip(item.input_ids, item.fact_of) if f == k): item.anchors[k]
+             for k in range(len(item.anchors))}
+    anchor = facts[tokenise(b.tokenizer, "insulin lowers glucose")[0]]
+    assert anchor != (0,) and tuple(item.input_ids[t] for t in anchor) == tokenise(b.tokenizer, "insulin")[0]
+
+
+def test_a_model_that_retrieves_needs_a_retriever(tiny_encoder, tiny_store):
+    b = _builder(tiny_encoder, tiny_store, None, retrieved=2)
+    with pytest.raises(FusionError, match="kgnlp index"):
+        b.sequence("does metformin treat diabetes ?", 1)
+
+
+def test_classifier_reads_retrieved_facts_after_save_and_load(tmp_path, tiny_encoder, tiny_store):
+    from fusion.data import TextExample
+    from fusion.predict import Classifier
+    from fusion.tasks import train_classifier
+    from fusion.train import TrainSettings
+
+    retriever = FakeRetriever([_hit("yes news is good")])
+    examples = [TextExample("profit rose", ("yes",)), TextExample("shares fell", ("no",))] * 3
+    cfg = FusionConfig(head="sequence", labels=("_",), fusion="facts", retrieved=1)
+    train_classifier(examples, tmp_path / "m", cfg, encoder=str(tiny_encoder),
+                     knowledge=Knowledge(store=tiny_store, retriever=retriever),
+                     settings=TrainSettings(epochs=1, batch_size=4, seed=1))
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["fusion"]["retrieved"] == 1
+    pred = Classifier.load(tmp_path / "m", tiny_store, FakeRetriever([_hit("no news is bad")])).classify(["aspirin"])[0]
+    assert "no news is bad" in pred.facts
+    with pytest.raises(FusionError, match="kgnlp index"):
+        Classifier.load(tmp_path / "m", tiny_store).classify(["aspirin"])
+
+
+def test_cli_refuses_retrieved_without_facts_before_reading_data(tmp_path):
+    from tests.fusion.test_fusion_cli import _app
+
+    for cmd in ("classify", "qa"):
+        res = CliRunner().invoke(_app(), ["train", cmd, "--data", str(tmp_path / "missing.jsonl"), "--out",
+                                          str(tmp_path / "m"), "--fusion", "embeddings", "--retrieved", "2"])
+        assert res.exit_code == 2 and "facts path" in res.output, res.output
+
+
+def test_cli_trains_and_classifies_with_the_workspace_index(tmp_path, tiny_encoder):
+    """`train classify --retrieved 1` builds the workspace's FAISS indexes and saves the setting; `classify`
+    reads facts from the same index (real MiniLM embedder)."""
+    from tests.conftest import DATA, kgnlp
+    from tests.fusion.test_fusion_cli import _app
+
+    ws = tmp_path / "ws"
+    doc = tmp_path / "n.txt"
+    doc.write_text("Metformin treats type 2 diabetes.\n")
+    kgnlp("ingest", str(doc), "--seed", str(DATA / "seed"), "-w", str(ws), "--json", check=True)
+    data = tmp_path / "d.jsonl"
+    rows = [{"text": "metformin is good", "label": "positive"}, {"text": "aspirin causes bleeding", "label": "negative"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 4))
+    app = _app()
+    res = CliRunner().invoke(app, ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--fusion", "facts",
+                                   "--retrieved", "1", "-w", str(ws), "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert (ws / "index" / "facts").is_dir()
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["fusion"]["retrieved"] == 1
+    res = CliRunner().invoke(app, ["classify", "which pill helps with blood sugar", "--model", str(tmp_path / "m"),
+                                   "-w", str(ws), "--json"])
+    assert res.exit_code == 0, res.output
+    facts = json.loads(res.stdout.strip().splitlines()[-1])["facts"]
+    assert len(facts) == 1, facts  # the question links nothing: the one fact is the retrieved one
