@@ -292,7 +292,7 @@ def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_an
 
 
 def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work, truncation_side="right",
-                       fact_words="branch", fact_share=0.0, retrieved=0):
+                       fact_words="branch", fact_share=0.0, retrieved=0, retrieve_from="graph"):
     from fusion.config import FusionConfig
     from fusion.model import FusedModel
     from fusion.predict import outputs, sequence_scores
@@ -303,7 +303,7 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
     train, dev, test = examples
     cfg = FusionConfig(head="sequence", fusion=fusion, max_length=max_length, max_facts=4,
                        truncation_side=truncation_side, fact_words=fact_words, fact_share=fact_share,
-                       retrieved=retrieved if fusion in ("facts", "both") else 0)
+                       retrieved=retrieved if fusion in ("facts", "both") else 0, retrieve_from=retrieve_from)
     report = train_classifier(train, work, cfg, encoder=encoder, knowledge=knowledge, settings=settings, dev=dev)
     model = FusedModel.load(work).to(settings.device)
     tok = AutoTokenizer.from_pretrained(str(work))
@@ -434,7 +434,7 @@ def run(args) -> dict:
                     split = pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers)
                     res = run_classification(task, split, encoder, fusion, knowledge, settings, args.pubmedqa_length,
                                              work, args.truncation_side, args.fact_words, args.fact_share,
-                                             args.retrieved if graph in retrievers else 0)
+                                             args.retrieved if graph in retrievers else 0, args.retrieve_from)
                 res["seed"], res["wall_seconds"] = seed, round(time.perf_counter() - t0, 1)
                 results[task][fusion].append(res)
                 print(json.dumps({"task": task, "fusion": fusion, **res}), file=sys.stderr, flush=True)
@@ -448,6 +448,7 @@ def run(args) -> dict:
                        "truncation_side": args.truncation_side, "fact_words": args.fact_words, "fact_share": args.fact_share,
                        "long_answers": args.long_answers,
                        "pubmedqa_graph": args.pubmedqa_graph, "retrieved": args.retrieved,
+                       "retrieve_from": args.retrieve_from,
                        "kg_control": args.kg_control, "train": args.train,
                        "entity_vectors": args.entity_vectors, "graph_vectors": vectors,
                        "ner_train_dev": args.ner_train_dev, "knowledge_dropout": args.knowledge_dropout,
@@ -577,6 +578,8 @@ def main() -> None:
                     "findings`) or results (the findings read in PQA-L's results sections; `prepare --graphs results`)")
     pr.add_argument("--retrieved", type=int, default=0, help="fused models with facts also read this many facts "
                     "from the graph's FAISS fact index, most like the question (only graphs with an index: results)")
+    pr.add_argument("--retrieve-from", default="graph", choices=("graph", "passage"), help="--retrieved facts from "
+                    "the whole index (graph) or only those read in the question's own abstract (passage)")
     pr.add_argument("--fact-words", default="branch", choices=("branch", "sentence"),
                     help="K-BERT facts after their mention: branch (without the entity's name, K-BERT's form; "
                     "the default since 2026-11-29) or sentence (the whole fact, as runs before then)")

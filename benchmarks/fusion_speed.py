@@ -51,30 +51,37 @@ def load_graph(prepared: Path, graph: str = "bio", entity_vectors: str = "traine
 
 
 def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph: str = "bio",
-                    entity_vectors: str = "trained") -> dict:
+                    entity_vectors: str = "trained", retrieved: int = 0) -> dict:
     """``{fusion: (model, InputBuilder)}`` sharing one set of weights (the ``both`` model's, fusion layers dropped
-    where unused), each with its own knowledge object over the same store, linker and embeddings."""
+    where unused), each with its own knowledge object over the same store, linker and embeddings. ``retrieved``:
+    the variants with facts also read that many facts from the graph's FAISS index (``<graph>-ws``)."""
     import torch
 
     from fusion.examples import InputBuilder, Knowledge
     from fusion.tasks import prepare
 
     store, linker, emb, schema = load_graph(prepared, graph, entity_vectors)
+    retriever = None
+    if retrieved:
+        from nlp.retrieval import Retriever
+
+        retriever = Retriever.open(prepared / f"{graph}-ws", store, schema=schema, on_drift="error")
     torch.manual_seed(seed)
-    ref, tokenizer, _ = prepare(None, cfg.with_(fusion="both"), Knowledge(store=store, linker=linker, embeddings=emb,
-                                                                          schema=schema))
+    ref, tokenizer, _ = prepare(None, cfg.with_(fusion="both", retrieved=retrieved),
+                                Knowledge(store=store, linker=linker, embeddings=emb, schema=schema, retriever=retriever))
     torch.nn.init.normal_(ref.kg_gate.weight, std=0.05)  # open the gate a little so the embeddings path matters
     state = ref.state_dict()
     out = {}
     for name in variants:  # "both" or "both:sentence" (facts read as whole sentences, as before 2026-11-29)
         fusion, _, words = name.partition(":")
         knowledge = None if fusion == "none" else Knowledge(store=store, linker=linker, embeddings=emb,
-                                                            schema=schema, facts_per_entity=2)
+                                                            schema=schema, facts_per_entity=2, retriever=retriever)
         if name == "both":
             model = ref
         else:
             torch.manual_seed(seed)
-            model, _, _ = prepare(None, cfg.with_(fusion=fusion, fact_words=words or "branch"), knowledge)
+            model, _, _ = prepare(None, cfg.with_(fusion=fusion, fact_words=words or "branch",
+                                                  retrieved=retrieved if fusion in ("facts", "both") else 0), knowledge)
             model.load_state_dict({k: v for k, v in state.items() if k in model.state_dict()})
         model.eval()
         out[name] = (model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
@@ -94,13 +101,13 @@ def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max
 
 def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256,
                             labels=("maybe", "no", "yes"), graph: str = "bio", fact_share: float = 0.0,
-                            truncation_side: str = "right") -> dict:
+                            truncation_side: str = "right", retrieved: int = 0) -> dict:
     """``{fusion: (model, builder)}`` for a sequence head (default yes/no/maybe) over :func:`shared_variants`."""
     from fusion.config import FusionConfig
 
     cfg = FusionConfig(head="sequence", labels=tuple(labels), max_length=max_length, max_facts=4, dropout=0.0,
                        fact_share=fact_share, truncation_side=truncation_side)
-    return shared_variants(prepared, cfg, variants, seed, graph)
+    return shared_variants(prepared, cfg, variants, seed, graph, retrieved=retrieved)
 
 
 def sequence_main(args, prepared: Path) -> None:
@@ -127,7 +134,7 @@ def sequence_main(args, prepared: Path) -> None:
         examples = pubmedqa_examples(data, test_ids)[: args.docs or (40 if args.quick else 500)]
         warm = pubmedqa_examples(data, set(data) - test_ids)[:16]
         models = build_sequence_variants(prepared, variants, graph=args.graph or "bio", fact_share=args.fact_share,
-                                         truncation_side=args.truncation_side)
+                                         truncation_side=args.truncation_side, retrieved=args.retrieved)
 
     def run(name, exs):
         model, builder = models[name]
@@ -155,7 +162,7 @@ def sequence_main(args, prepared: Path) -> None:
     ratio = {v: round(best[v] / best["none"], 3) for v in variants} if "none" in best else {}
     print(json.dumps({"task": args.task, "inputs": len(examples), "threads": args.threads, "rounds": args.rounds,
                       "fact_share": args.fact_share, "graph": args.graph or ("fin" if args.task == "fpb" else "bio"),
-                      "truncation_side": args.truncation_side,
+                      "truncation_side": args.truncation_side, "retrieved": args.retrieved,
                       "inputs_per_s": {v: round(len(examples) / best[v], 2) for v in variants},
                       "ratio_vs_none": ratio,
                       "ratio_vs_none_per_round": {v: [round(t / n, 3) for t, n in zip(times[v], times["none"])]
@@ -223,8 +230,11 @@ def main() -> None:
     p.add_argument("--task", default="ner", choices=["ner", "pubmedqa", "fpb"])
     p.add_argument("--fact-share", type=float, default=0.0, help="facts get at most this share of an input's own "
                    "tokens (0 = no such limit), every variant")
-    p.add_argument("--graph", default="", choices=("", "bio", "findings", "pqa"), help="--task pubmedqa: the prepared "
-                   "graph to read (default bio; findings = data/findings, `fusion.py prepare --graphs findings`)")
+    p.add_argument("--graph", default="", choices=("", "bio", "findings", "pqa", "results"), help="--task pubmedqa: "
+                   "the prepared graph to read (default bio; findings = data/findings, `fusion.py prepare --graphs "
+                   "findings`; results = the findings of PQA-L's results sections, `--graphs results`)")
+    p.add_argument("--retrieved", type=int, default=0, help="--task pubmedqa: variants with facts also read this many "
+                   "facts from the graph's FAISS fact index, most like the question (graph results)")
     p.add_argument("--entity-vectors", default="trained", choices=("trained", "all"), help="NER: trained = TransE "
                    "vectors only; all = every graph entity has one (`kgnlp train --entity-vectors all`)")
     p.add_argument("--truncation-side", default="right", choices=("right", "left"), help="--task pubmedqa: which end "

@@ -10,6 +10,7 @@ FUSIONS = ("none", "facts", "embeddings", "both")
 FACT_MODES = ("kbert", "concat")
 FACT_WORDS = ("branch", "sentence")
 TRUNCATION_SIDES = ("right", "left")
+RETRIEVE_FROM = ("graph", "passage")
 HEADS = ("token", "sequence", "multilabel", "span")
 
 
@@ -28,7 +29,9 @@ class FusionConfig:
     the end, e.g. the results section of an abstract). ``retrieved``: with a facts path, that many facts from
     the FAISS fact index (``kgnlp index``) most like the input's first text (the question of a question +
     passage pair, else the text), anchored to a mention they name or, failing that, to [CLS]; they come after
-    the graph's own facts within ``max_facts``. 0 (the default) retrieves none.
+    the graph's own facts within ``max_facts``. 0 (the default) retrieves none. ``retrieve_from``: ``graph``
+    (any fact of the index) or ``passage`` (only facts read in the input's last text, the passage of a pair:
+    a provenance sentence of the fact is in it).
     """
 
     head: str = "sequence"
@@ -46,6 +49,7 @@ class FusionConfig:
     fact_share: float = 0.2  # and at most this share of the input's own tokens (0 = no such limit)
     dropout: float = 0.1
     retrieved: int = 0  # FAISS facts for the first text (needs a retriever at training and inference)
+    retrieve_from: str = "graph"
     # (relation, verb) for relations whose facts were put into words with a verb other than the built-in
     # schema's (a user schema, e.g. data/finance/schema.toml): inference says facts the way training did
     relation_verbs: tuple[tuple[str, str], ...] = ()
@@ -77,6 +81,8 @@ class FusionConfig:
                               "`kgnlp embed` or pass --fusion facts|none.")
         if not 0.0 <= self.fact_share <= 10.0:
             raise FusionError(f"fact_share must be between 0 (no limit) and 10, got {self.fact_share}.")
+        if self.retrieve_from not in RETRIEVE_FROM:
+            raise FusionError(f"Unknown retrieve_from '{self.retrieve_from}'. Choose one of: {', '.join(RETRIEVE_FROM)}.")
         if self.retrieved < 0:
             raise FusionError(f"retrieved must be 0 or more, got {self.retrieved}.")
         if self.retrieved and not self.uses_facts:

@@ -26,6 +26,9 @@ _STOP = frozenset(
 )
 
 
+WITHIN_POOL = 200  # build_kg_context(within=...): the facts searched before keeping those read in the text
+
+
 @dataclass(frozen=True)
 class Fact:
     """A verbalised fact; ``anchor`` is the index of the mention it is about, -1 for the whole input.
@@ -294,13 +297,15 @@ def build_kg_context(
     retrieved: int = 2,
     mentions: Sequence[Mention] | None = None,
     entity_facts: EntityFacts | None = None,
+    within: str | None = None,
 ) -> KGContext:
     """Linked mentions and verbalised facts for ``text``.
 
     Graph facts: up to ``facts_per_entity`` one-hop triples per linked entity, most plausible first when
     ``embeddings`` (a ``KGEmbeddings``) can score them, else by confidence. FAISS facts: the ``retrieved``
     best hits of ``retriever.search(text, kind="facts")``, anchored to a mention when they name its entity.
-    At most ``max_facts`` facts in all, the first mentions' first (None: no cap).
+    At most ``max_facts`` facts in all, the first mentions' first (None: no cap). ``within``: only FAISS facts
+    read in that text (a provenance sentence of theirs is in it), the best of a wider search (``WITHIN_POOL``).
     Build the linker once (``NameLinker.from_store(store)``) when calling this for many texts, and pass an
     :class:`EntityFacts` (built with the same store, embeddings, schema and ``facts_per_entity``) to reuse
     each entity's facts; ``mentions`` are the text's linked mentions when the caller has them already.
@@ -330,7 +335,11 @@ def build_kg_context(
                 seen.add(key)
                 facts.append(Fact(fact_text, anchor, "graph", key, branch if says_name else ""))
     if retriever is not None and retrieved > 0:
-        for hit in retriever.search(text, k=retrieved, kind="facts", entity_ids=list(first_mention)):
+        hits = retriever.search(text, k=retrieved if within is None else max(retrieved, WITHIN_POOL), kind="facts",
+                                entity_ids=list(first_mention))
+        if within is not None:
+            hits = [h for h in hits if any(p.sentence and p.sentence in within for p in h.provenance)][:retrieved]
+        for hit in hits:
             if hit.triple and tuple(hit.triple) in seen:
                 continue
             anchor = next((first_mention[e] for e in hit.entity_ids if e in first_mention), -1)

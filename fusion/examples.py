@@ -46,38 +46,42 @@ class Knowledge:
             self._facts = EntityFacts(self.store, self.embeddings, self.schema, self.facts_per_entity,
                                       self.cache_size)
 
-    def context(self, text: str, facts: bool = True, retrieved: int = 0) -> KGContext | None:
+    def context(self, text: str, facts: bool = True, retrieved: int = 0, within: str | None = None
+                ) -> KGContext | None:
         """Linked mentions and (with ``facts``) the facts found for them; ``facts=False`` skips the fact
         lookup for a model that reads only the linked entities. ``retrieved``: that many facts from the
-        retriever as well (an error without one)."""
+        retriever as well (an error without one); ``within``: only facts read in that text."""
         if self.linker is None:
             return None
-        key = (text, facts, retrieved)
+        key = (text, facts, retrieved, within)
         got = self._cache.get(key)
         if got is None:
-            got = self._build(text, None, facts, retrieved)
+            got = self._build(text, None, facts, retrieved, within)
         else:
             self._cache.move_to_end(key)
         return got
 
-    def window_contexts(self, text: str, spans: Sequence[tuple[int, int]], facts: bool = True, retrieved: int = 0
-                        ) -> list[KGContext | None]:
-        """``context(text[lo:hi], facts, retrieved)`` for each ``(lo, hi)``, linking the document once for all
-        its windows (a :class:`NameLinker` shares the name lookups of overlapping windows; results are the same)."""
+    def window_contexts(self, text: str, spans: Sequence[tuple[int, int]], facts: bool = True, retrieved: int = 0,
+                        scoped: bool = False) -> list[KGContext | None]:
+        """``context(text[lo:hi], facts, retrieved, within)`` for each ``(lo, hi)`` (``within`` the window itself
+        when ``scoped``, else None), linking the document once for all its windows (a :class:`NameLinker` shares
+        the name lookups of overlapping windows; results are the same)."""
         if self.linker is None:
             return [None] * len(spans)
-        todo = [(lo, hi) for lo, hi in spans if (text[lo:hi], facts, retrieved) not in self._cache]
+        within = (lambda w: w) if scoped else (lambda w: None)
+        todo = [(lo, hi) for lo, hi in spans
+                if (text[lo:hi], facts, retrieved, within(text[lo:hi])) not in self._cache]
         if todo and isinstance(self.linker, NameLinker):
             for (lo, hi), mentions in zip(todo, self.linker.link_windows(text, todo)):
-                self._build(text[lo:hi], mentions, facts, retrieved)
-        return [self.context(text[lo:hi], facts, retrieved) for lo, hi in spans]
+                self._build(text[lo:hi], mentions, facts, retrieved, within(text[lo:hi]))
+        return [self.context(text[lo:hi], facts, retrieved, within(text[lo:hi])) for lo, hi in spans]
 
     def clear(self) -> None:
         self._cache.clear()
         if self._facts is not None:
             self._facts.clear()
 
-    def _build(self, text: str, mentions, facts: bool, retrieved: int) -> KGContext:
+    def _build(self, text: str, mentions, facts: bool, retrieved: int, within: str | None) -> KGContext:
         if facts and retrieved and self.retriever is None:
             from fusion.errors import FusionError
 
@@ -87,8 +91,8 @@ class Knowledge:
             text, self.store if facts else None, self.embeddings, self.retriever if facts else None,
             linker=self.linker, schema=self.schema, facts_per_entity=self.facts_per_entity,
             max_facts=self.max_facts, retrieved=retrieved if facts else 0, mentions=mentions,
-            entity_facts=self._facts)
-        self._cache[(text, facts, retrieved)] = ctx
+            entity_facts=self._facts, within=within)
+        self._cache[(text, facts, retrieved, within)] = ctx
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return ctx
@@ -143,14 +147,17 @@ class InputBuilder:
     def needs_context(self) -> bool:
         return self.knowledge is not None and self.config.fusion != "none"
 
-    def segment(self, text: str, ids=None, offsets=None, context=_LOOKUP, first: bool = True) -> Segment:
+    def segment(self, text: str, ids=None, offsets=None, context=_LOOKUP, first: bool = True,
+                passage: str | None = None) -> Segment:
         """``context``: the text's knowledge when the caller has it (see :meth:`window_contexts`). ``first``:
-        the input's first text, the one retrieved facts are for (``FusionConfig.retrieved``)."""
+        the input's first text, the one retrieved facts are for (``FusionConfig.retrieved``); ``passage``: the
+        input's last text (``text`` itself when None), where ``retrieve_from="passage"`` facts must be read."""
         if ids is None:
             ids, offsets = tokenise(self.tokenizer, text)
         if context is _LOOKUP:
-            context = self.knowledge.context(text, self.config.uses_facts, self._retrieved(first)) \
-                if self.needs_context() else None
+            k = self._retrieved(first)
+            within = (text if passage is None else passage) if k and self.config.retrieve_from == "passage" else None
+            context = self.knowledge.context(text, self.config.uses_facts, k, within) if self.needs_context() else None
         return Segment(tuple(ids), tuple(offsets), context)
 
     def _retrieved(self, first: bool) -> int:
@@ -160,7 +167,8 @@ class InputBuilder:
         """The knowledge of each window ``text[lo:hi]``, the document linked once for all of them."""
         if not self.needs_context():
             return [None] * len(spans)
-        contexts = self.knowledge.window_contexts(text, spans, self.config.uses_facts, self._retrieved(True))
+        contexts = self.knowledge.window_contexts(text, spans, self.config.uses_facts, self._retrieved(True),
+                                                  self.config.retrieve_from == "passage")
         if self.config.uses_facts:  # tokenise the new fact texts of all windows in one call
             todo = list(dict.fromkeys(w for c in contexts if c is not None for w in map(self.fact_words, c.facts)
                                       if w not in self._fact_cache))
@@ -212,7 +220,7 @@ class InputBuilder:
     # ---- tasks -------------------------------------------------------------------------------
     def sequence(self, text: str, label: int | Sequence[int] | None = None, pair: str | None = None) -> FusedInput:
         """Sequence classification input; ``label`` an index, or indices for multilabel."""
-        segs = [self.segment(text)] + ([self.segment(pair, first=False)] if pair else [])
+        segs = [self.segment(text, passage=pair)] + ([self.segment(pair, first=False)] if pair else [])
         item = self.build(segs)
         if label is not None:
             item.extra["label"] = label
@@ -220,7 +228,7 @@ class InputBuilder:
 
     def span(self, question: str, context: str, answer: tuple[int, int] | None = None) -> FusedInput:
         """Extractive QA input; ``answer`` is a character span in ``context`` (kept if it survives truncation)."""
-        q, c = self.segment(question), self.segment(context, first=False)
+        q, c = self.segment(question, passage=context), self.segment(context, first=False)
         item = self.build([q, c])
         n = len(item.body[1])
         kept = kept_tail(c, n).offsets if self.config.truncation_side == "left" else c.offsets[:n]

@@ -121,14 +121,17 @@ class Classifier:
         items = [self.builder.sequence(t, pair=pairs[i] if pairs else None) for i, t in enumerate(texts)]
         labels = self.model.config.labels
         out = []
-        for t, lg in zip(texts, outputs(self.model, items)):
+        c = self.model.config
+        for i, (t, lg) in enumerate(zip(texts, outputs(self.model, items))):
             if self.model.config.head == "multilabel":
                 probs = 1 / (1 + np.exp(-lg))
             else:
                 probs = np.exp(lg - lg.max())
                 probs = probs / probs.sum()
             k = int(probs.argmax())
-            ctx = self.knowledge.context(t, True, self.model.config.retrieved) if self.knowledge else None
+            ctx = self.knowledge.context(t, True, c.retrieved, (pairs[i] if pairs else t)
+                                         if c.retrieved and c.retrieve_from == "passage" else None) \
+                if self.knowledge else None
             out.append(Prediction(t, labels[k], float(probs[k]), {lab: float(p) for lab, p in zip(labels, probs)},
                                   ctx.entity_ids if ctx else (), tuple(f.text for f in ctx.facts) if ctx else ()))
         return out

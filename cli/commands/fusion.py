@@ -63,8 +63,18 @@ def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
                           notify=None if quiet else lambda msg: typer.echo(msg, err=True))
 
 
-def _check_retrieved(retrieved: int, fusion: str) -> None:
-    if retrieved and fusion not in ("facts", "both"):  # before any data is read
+RetrieveFromOpt = Annotated[str, typer.Option(
+    "--retrieve-from", help="--retrieved facts from the whole index (graph) or only those read in the passage "
+    "(passage: the text of a question + passage pair, else the text itself).")]
+
+
+def _check_retrieved(retrieved: int, fusion: str, retrieve_from: str) -> None:
+    from fusion.config import RETRIEVE_FROM
+
+    if retrieve_from not in RETRIEVE_FROM:  # before any data is read
+        raise typer.BadParameter(f"'{retrieve_from}': choose {' or '.join(RETRIEVE_FROM)}.",
+                                 param_hint="--retrieve-from")
+    if retrieved and fusion not in ("facts", "both"):
         raise typer.BadParameter(f"retrieved facts need a facts path (--fusion facts|both), not '{fusion}'.",
                                  param_hint="--retrieved")
 
@@ -149,6 +159,7 @@ def train_classify_cmd(
     entity_vectors: EntityVectorsOpt = "trained",
     knowledge_dropout: KnowledgeDropoutOpt = 0.0,
     retrieved: RetrievedOpt = 0,
+    retrieve_from: RetrieveFromOpt = "graph",
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -163,14 +174,14 @@ def train_classify_cmd(
     from fusion.tasks import train_classifier
 
     _check_truncation(truncation_side)
-    _check_retrieved(retrieved, fusion)
+    _check_retrieved(retrieved, fusion, retrieve_from)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion)
     examples, multi = read_classification(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
                        fact_mode=fact_mode, fact_words=fact_words, inject_layer=inject_layer, max_length=max_length,
-                       truncation_side=truncation_side, retrieved=retrieved)
+                       truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from)
     report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
                                                        settings=settings, progress=cb), quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
@@ -200,6 +211,7 @@ def train_qa_cmd(
     entity_vectors: EntityVectorsOpt = "trained",
     knowledge_dropout: KnowledgeDropoutOpt = 0.0,
     retrieved: RetrievedOpt = 0,
+    retrieve_from: RetrieveFromOpt = "graph",
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -214,7 +226,7 @@ def train_qa_cmd(
     from fusion.tasks import train_classifier, train_span_qa
 
     _check_truncation(truncation_side)
-    _check_retrieved(retrieved, fusion)
+    _check_retrieved(retrieved, fusion, retrieve_from)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion)
     dev_examples = None
@@ -225,12 +237,12 @@ def train_qa_cmd(
     knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length,
-                           truncation_side=truncation_side, retrieved=retrieved)
+                           truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from)
         fn = lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
                                          settings=settings, dev=dev_examples, progress=cb)
     else:
         cfg = FusionConfig(head="span", fusion=fusion, max_length=max_length, truncation_side=truncation_side,
-                           retrieved=retrieved)
+                           retrieved=retrieved, retrieve_from=retrieve_from)
         fn = lambda cb: train_span_qa(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
                                       settings=settings, progress=cb)
     report = _run_training(fn, quiet)

@@ -25,20 +25,25 @@ class FakeRetriever:
         return self.hits[:k]
 
 
-def _hit(text, entity_ids=(), triple=None):
-    return Hit(text, 1.0, "facts", 1.0, 0.0, 0, tuple(entity_ids), (), (), triple)
+def _hit(text, entity_ids=(), triple=None, read_in=""):
+    from kg.records import Provenance
+
+    prov = (Provenance("d1", 0, len(read_in), read_in, "test"),) if read_in else ()
+    return Hit(text, 1.0, "facts", 1.0, 0.0, 0, tuple(entity_ids), (), prov, triple)
 
 
-def _builder(tiny_encoder, tiny_store, retriever, retrieved=1, fusion="facts"):
+def _builder(tiny_encoder, tiny_store, retriever, retrieved=1, fusion="facts", retrieve_from="graph"):
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(tiny_encoder))
     cfg = FusionConfig(head="sequence", labels=("no", "yes"), fusion=fusion, kg_dim=8, retrieved=retrieved,
-                       fact_share=0.0)
+                       fact_share=0.0, retrieve_from=retrieve_from)
     return InputBuilder(tok, cfg, Knowledge(store=tiny_store, retriever=retriever))
 
 
 def test_config_checks_retrieved():
+    with pytest.raises(FusionError, match="retrieve_from"):
+        FusionConfig(labels=("a",), fusion="facts", retrieve_from="web").checked()
     with pytest.raises(FusionError, match="0 or more"):
         FusionConfig(labels=("a",), fusion="facts", retrieved=-1).checked()
     for fusion in ("none", "embeddings"):
@@ -63,6 +68,27 @@ def test_retrieved_facts_are_for_the_question_only_and_hang_off_cls(tiny_encoder
     plain = _builder(tiny_encoder, tiny_store, retriever, retrieved=0).sequence(
         "does the drug treat headache ?", 1, pair="the patient took the drug and had headache .")
     assert all(f == -1 for f in plain.fact_of)
+
+
+def test_passage_scope_keeps_only_facts_read_in_the_passage(tiny_encoder, tiny_store):
+    from fusion.context import WITHIN_POOL
+
+    hits = [_hit("yes news is good", read_in="profit rose ."), _hit("no news is bad", read_in="shares fell ."),
+            _hit("profit fell", read_in="the patient had headache .")]
+    retriever = FakeRetriever(hits)
+    b = _builder(tiny_encoder, tiny_store, retriever, retrieved=1, retrieve_from="passage")
+    item = b.sequence("does the drug treat headache ?", 1, pair="the patient took the drug . shares fell .")
+    assert retriever.asked == [("does the drug treat headache ?", WITHIN_POOL, "facts")]  # a wider search
+    fact_ids = tuple(i for i, f in zip(item.input_ids, item.fact_of) if f == 0)
+    assert fact_ids == tokenise(b.tokenizer, "no news is bad")[0] and max(item.fact_of) == 0
+    # the whole graph's best hit when the scope is the graph
+    item = _builder(tiny_encoder, tiny_store, FakeRetriever(hits), retrieved=1).sequence(
+        "does the drug treat headache ?", 1, pair="the patient took the drug . shares fell .")
+    assert tuple(i for i, f in zip(item.input_ids, item.fact_of) if f == 0) == tokenise(b.tokenizer, "yes news is good")[0]
+    # nothing read in the passage: no retrieved fact
+    item = _builder(tiny_encoder, tiny_store, FakeRetriever(hits), retrieved=1, retrieve_from="passage").sequence(
+        "does the drug treat headache ?", 1, pair="the patient took the drug .")
+    assert all(f == -1 for f in item.fact_of)
 
 
 def test_a_retrieved_fact_naming_a_mention_is_anchored_to_it(tiny_encoder, tiny_store):
