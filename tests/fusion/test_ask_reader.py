@@ -33,3 +33,30 @@ def test_ask_yes_no_with_a_trained_reader(tiny_encoder, tmp_path):
     # without --model the same question has no known entity: one clear line
     proc = kgnlp("ask", "Does metformin treat diabetes?", "-w", str(ws))
     assert proc.returncode == 1 and "No known entity" in proc.stderr
+
+
+def test_ask_with_a_reader_that_reads_retrieved_facts(tiny_encoder, tmp_path):
+    """A yes/no reader trained with `--retrieved 1 --retrieve-from passage` reads the workspace's FAISS facts at
+    `ask` time; without the index the answer is one clear line, not a traceback."""
+    import shutil
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "met.txt").write_text("Metformin treats type 2 diabetes.", encoding="utf-8")
+    ws = tmp_path / "ws"
+    kgnlp("ingest", str(docs), "-w", str(ws), "--json", check=True)
+    rows = [{"question": "does metformin treat diabetes ?", "context": "Metformin treats type 2 diabetes.",
+             "answer": "yes"},
+            {"question": "does aspirin treat diabetes ?", "context": "aspirin causes bleeding .", "answer": "no"}] * 3
+    data = tmp_path / "qa.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    kgnlp("train", "qa", "--data", str(data), "--encoder", str(tiny_encoder), "--epochs", "1", "--max-steps", "1",
+          "--fusion", "facts", "--retrieved", "1", "--retrieve-from", "passage", "--out", str(tmp_path / "reader"),
+          "-w", str(ws), "--json", check=True)
+    config = json.loads((tmp_path / "reader" / "config.json").read_text())["fusion"]
+    assert (config["retrieved"], config["retrieve_from"]) == (1, "passage") and (ws / "index" / "facts").is_dir()
+    got = kgnlp_json("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
+    assert got["answers"][0]["text"] in {"yes", "no"}
+    shutil.rmtree(ws / "index")
+    proc = kgnlp("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
+    assert proc.returncode != 0 and "kgnlp index" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
