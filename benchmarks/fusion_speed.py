@@ -101,12 +101,12 @@ def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max
 
 def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256,
                             labels=("maybe", "no", "yes"), graph: str = "bio", fact_share: float = 0.0,
-                            truncation_side: str = "right", retrieved: int = 0) -> dict:
+                            truncation_side: str = "right", retrieved: int = 0, retrieve_from: str = "graph") -> dict:
     """``{fusion: (model, builder)}`` for a sequence head (default yes/no/maybe) over :func:`shared_variants`."""
     from fusion.config import FusionConfig
 
     cfg = FusionConfig(head="sequence", labels=tuple(labels), max_length=max_length, max_facts=4, dropout=0.0,
-                       fact_share=fact_share, truncation_side=truncation_side)
+                       fact_share=fact_share, truncation_side=truncation_side, retrieve_from=retrieve_from)
     return shared_variants(prepared, cfg, variants, seed, graph, retrieved=retrieved)
 
 
@@ -134,7 +134,8 @@ def sequence_main(args, prepared: Path) -> None:
         examples = pubmedqa_examples(data, test_ids)[: args.docs or (40 if args.quick else 500)]
         warm = pubmedqa_examples(data, set(data) - test_ids)[:16]
         models = build_sequence_variants(prepared, variants, graph=args.graph or "bio", fact_share=args.fact_share,
-                                         truncation_side=args.truncation_side, retrieved=args.retrieved)
+                                         truncation_side=args.truncation_side, retrieved=args.retrieved,
+                                         retrieve_from=args.retrieve_from)
 
     def run(name, exs):
         model, builder = models[name]
@@ -163,7 +164,7 @@ def sequence_main(args, prepared: Path) -> None:
     print(json.dumps({"task": args.task, "inputs": len(examples), "threads": args.threads, "rounds": args.rounds,
                       "fact_share": args.fact_share, "graph": args.graph or ("fin" if args.task == "fpb" else "bio"),
                       "truncation_side": args.truncation_side, "retrieved": args.retrieved,
-                      "inputs_per_s": {v: round(len(examples) / best[v], 2) for v in variants},
+                      "retrieve_from": args.retrieve_from, "inputs_per_s": {v: round(len(examples) / best[v], 2) for v in variants},
                       "ratio_vs_none": ratio,
                       "ratio_vs_none_per_round": {v: [round(t / n, 3) for t, n in zip(times[v], times["none"])]
                                                   for v in variants} if ratio else {},
@@ -235,6 +236,8 @@ def main() -> None:
                    "findings`; results = the findings of PQA-L's results sections, `--graphs results`)")
     p.add_argument("--retrieved", type=int, default=0, help="--task pubmedqa: variants with facts also read this many "
                    "facts from the graph's FAISS fact index, most like the question (graph results)")
+    p.add_argument("--retrieve-from", default="graph", choices=("graph", "passage"), help="--retrieved facts from "
+                   "the whole index or only those read in the question's own abstract")
     p.add_argument("--entity-vectors", default="trained", choices=("trained", "all"), help="NER: trained = TransE "
                    "vectors only; all = every graph entity has one (`kgnlp train --entity-vectors all`)")
     p.add_argument("--truncation-side", default="right", choices=("right", "left"), help="--task pubmedqa: which end "
