@@ -22,7 +22,8 @@ sections, never a label or a conclusion) as findings: each sentence in which ``d
 reporting a result becomes a finding entity (named by the sentence), tied to what it signals ("no evidence of an
 effect is reported in <sentence>"), with the abstract as provenance, in ``results.db``, and builds its FAISS
 indexes in the workspace ``results-ws``. ``run --pubmedqa-graph results --retrieved 2`` gives a fused model the
-findings most like the question, wherever they were read (``FusionConfig.retrieved``).
+findings most like the question (``FusionConfig.retrieved``), from the whole index or, with ``--retrieve-from
+passage``, only those read in the question's own abstract.
 Since 2026-11-29 the biomedical graph keeps names as written ("NO", not "no"; earlier runs lowercased them).
 Last stdout line of ``run``: one JSON object with every figure.
 """
@@ -32,6 +33,7 @@ import argparse
 import gzip
 import json
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -194,7 +196,7 @@ def _results_graph(out: Path) -> dict:
         entities, triples = [], []
         for part in parts or item["CONTEXTS"][-1:]:
             for sentence in _sentences(part):
-                what = finding_signal(sentence, linker, says)
+                what = _finding_signal(sentence, linker, says)
                 counts[what or "none"] += 1
                 if what is None:
                     continue
@@ -213,12 +215,10 @@ def _results_graph(out: Path) -> dict:
 
 
 def _sentences(text: str) -> list[str]:
-    import re
-
     return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text) if s.strip()]
 
 
-def finding_signal(sentence: str, linker, says: dict) -> str | None:
+def _finding_signal(sentence: str, linker, says: dict) -> str | None:
     """What a results sentence signals by ``data/findings``' cues: ``find:no_effect`` when a cue signals no
     effect or a negation comes with an effect cue, else ``find:effect``, else ``find:uncertain``; None when no
     cue is found."""
@@ -441,6 +441,8 @@ def run(args) -> dict:
                 shutil.rmtree(work, ignore_errors=True)
                 _write_partial(args, results)
     shutil.rmtree(work_root, ignore_errors=True)
+    for retriever in retrievers.values():
+        retriever.close()
     return {"config": {"quick": args.quick, "smoke": args.smoke, "sizes": size, "seeds": seeds, "device": args.device,
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
