@@ -68,13 +68,12 @@ class Knowledge:
         the name lookups of overlapping windows; results are the same)."""
         if self.linker is None:
             return [None] * len(spans)
-        within = (lambda w: w) if scoped else (lambda w: None)
-        todo = [(lo, hi) for lo, hi in spans
-                if (text[lo:hi], facts, retrieved, within(text[lo:hi])) not in self._cache]
+        windows = [(text[lo:hi], text[lo:hi] if scoped else None) for lo, hi in spans]  # (window, within)
+        todo = [span for span, (w, within) in zip(spans, windows) if (w, facts, retrieved, within) not in self._cache]
         if todo and isinstance(self.linker, NameLinker):
             for (lo, hi), mentions in zip(todo, self.linker.link_windows(text, todo)):
-                self._build(text[lo:hi], mentions, facts, retrieved, within(text[lo:hi]))
-        return [self.context(text[lo:hi], facts, retrieved, within(text[lo:hi])) for lo, hi in spans]
+                self._build(text[lo:hi], mentions, facts, retrieved, text[lo:hi] if scoped else None)
+        return [self.context(w, facts, retrieved, within) for w, within in windows]
 
     def clear(self) -> None:
         self._cache.clear()
@@ -155,10 +154,16 @@ class InputBuilder:
         if ids is None:
             ids, offsets = tokenise(self.tokenizer, text)
         if context is _LOOKUP:
-            k = self._retrieved(first)
-            within = (text if passage is None else passage) if k and self.config.retrieve_from == "passage" else None
-            context = self.knowledge.context(text, self.config.uses_facts, k, within) if self.needs_context() else None
+            context = self.knowledge_of(text, first, passage) if self.needs_context() else None
         return Segment(tuple(ids), tuple(offsets), context)
+
+    def knowledge_of(self, text: str, first: bool = True, passage: str | None = None, facts: bool | None = None
+                     ) -> KGContext | None:
+        """What the model reads for ``text`` (see :meth:`segment`); ``facts`` (None: as the model's path says)
+        asks for the graph's facts even when the model does not read them (to show them)."""
+        k = self._retrieved(first)
+        within = (text if passage is None else passage) if k and self.config.retrieve_from == "passage" else None
+        return self.knowledge.context(text, self.config.uses_facts if facts is None else facts, k, within)
 
     def _retrieved(self, first: bool) -> int:
         return self.config.retrieved if first and self.config.uses_facts else 0

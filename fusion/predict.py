@@ -121,7 +121,6 @@ class Classifier:
         items = [self.builder.sequence(t, pair=pairs[i] if pairs else None) for i, t in enumerate(texts)]
         labels = self.model.config.labels
         out = []
-        c = self.model.config
         for i, (t, lg) in enumerate(zip(texts, outputs(self.model, items))):
             if self.model.config.head == "multilabel":
                 probs = 1 / (1 + np.exp(-lg))
@@ -129,8 +128,7 @@ class Classifier:
                 probs = np.exp(lg - lg.max())
                 probs = probs / probs.sum()
             k = int(probs.argmax())
-            ctx = self.knowledge.context(t, True, c.retrieved, (pairs[i] if pairs else t)
-                                         if c.retrieved and c.retrieve_from == "passage" else None) \
+            ctx = self.builder.knowledge_of(t, passage=pairs[i] if pairs else None, facts=True) \
                 if self.knowledge else None
             out.append(Prediction(t, labels[k], float(probs[k]), {lab: float(p) for lab, p in zip(labels, probs)},
                                   ctx.entity_ids if ctx else (), tuple(f.text for f in ctx.facts) if ctx else ()))

@@ -79,16 +79,6 @@ def _check_retrieved(retrieved: int, fusion: str, retrieve_from: str) -> None:
                                  param_hint="--retrieved")
 
 
-def model_retriever(model: Path, workspace: Path, store, quiet: bool = False):
-    """A retriever for a saved model that reads retrieved facts (``FusionConfig.retrieved``), else None."""
-    from fusion.config import FusionConfig
-    from fusion.model import read_config
-
-    config = FusionConfig.from_dict(read_config(model)["fusion"])
-    if store is None or not config.retrieved:
-        return None
-    return open_retriever(Path(workspace), store, config.schema(), quiet)
-
 
 def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int,
               class_weight: str = "none", precision: str = "", knowledge_dropout: float = 0.0,
@@ -264,15 +254,18 @@ def classify_cmd(
     """
     import json
 
+    from fusion.config import FusionConfig
     from fusion.model import read_config
     from fusion.predict import Classifier
 
     body = read_text_arg(text)
-    fusion = read_config(model)["fusion"]["fusion"]
-    store = None
-    if fusion != "none" and Path(workspace).exists():
+    saved = FusionConfig.from_dict(read_config(model)["fusion"])
+    store = retriever = None
+    if saved.fusion != "none" and Path(workspace).exists():
         _, store = _knowledge(workspace, "facts", True)
-    pred = Classifier.load(model, store, model_retriever(model, workspace, store, quiet or as_json)).classify([body])[0]
+        if saved.retrieved:  # the model reads retrieved facts: the workspace's index
+            retriever = open_retriever(Path(workspace), store, saved.schema(), quiet or as_json)
+    pred = Classifier.load(model, store, retriever).classify([body])[0]
     if as_json:
         typer.echo(json.dumps({"label": pred.label, "score": round(pred.score, 6),
                                "scores": {k: round(v, 6) for k, v in pred.scores.items()},
