@@ -67,7 +67,7 @@ def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin"
     info.pop("graph_seconds", None)  # the one figure for both graphs of earlier prepares
     builders = {"bio": lambda: _bio_graph(out), "pqa": lambda: _pqa_graph(out, ner_model),
                 "fin": lambda: _fin_graph(out), "findings": lambda: _findings_graph(out),
-                "results": lambda: _results_graph(out)}
+                "results": lambda: _results_graph(out), "results-lc": lambda: _results_lc_graph(out)}
     for name in graphs:
         started = time.perf_counter()
         info.update(builders[name]())
@@ -212,6 +212,58 @@ def _results_graph(out: Path) -> dict:
     update_indexes(ws, store, schema=load_schema(out / "results-schema.toml"))
     store.close()
     return {"results_findings": sum(v for k, v in counts.items() if k != "none"), "results_sentences": dict(counts)}
+
+
+def _results_lc_graph(out: Path) -> dict:
+    """``results`` plus the findings read the same way in the conclusions (``LONG_ANSWER``) of the 500 PQA-L
+    questions outside the official test set, in ``results-lc.db`` / ``results-lc-ws``. ``--long-answers`` trains
+    on those conclusions as passages; with ``--retrieve-from passage`` they now get facts too. Test inputs never
+    hold a conclusion, so the scope keeps these facts from them. Built on copies of ``results`` (FAISS embeds only
+    the new items): each conclusion is its own document, ``<pmid>:conclusion``."""
+    from kg.index.items import text_hash
+    from kg.records import Document, Entity, Extraction, Provenance, Triple
+    from kg.schema import load_schema
+    from kg.stores.sqlite import SQLiteStore
+    from kg.workspace import Workspace
+    from fusion.context import NameLinker
+    from nlp.index_sync import update_indexes
+
+    if not (out / "results-ws").is_dir():
+        _results_graph(out)
+    shutil.rmtree(out / "results-lc-ws", ignore_errors=True)
+    shutil.copy(out / "results.db", out / "results-lc.db")
+    shutil.copytree(out / "results-ws", out / "results-lc-ws")
+    shutil.copy(out / "results-schema.toml", out / "results-lc-schema.toml")
+    cues = SQLiteStore.open(out / "findings.db", create=False)
+    linker = NameLinker.from_store(cues)
+    says = {(t.head_id, t.relation): t.tail_id for t in cues.triples()}
+    cues.close()
+    test_ids = set(json.loads((out / "test_ground_truth.json").read_text()))
+    data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
+    store = SQLiteStore.open(out / "results-lc.db", create=False)
+    counts: Counter = Counter()
+    for pmid, item in sorted(data.items()):
+        text = item.get("LONG_ANSWER") or ""
+        if pmid in test_ids or not text:
+            continue
+        doc, entities, triples = f"{pmid}:conclusion", [], []
+        for sentence in _sentences(text):
+            what = _finding_signal(sentence, linker, says)
+            counts[what or "none"] += 1
+            if what is None:
+                continue
+            fid = f"finding:{doc}:{len(triples)}"
+            start = text.find(sentence)
+            entities.append(Entity(fid, sentence[:300], "Finding"))
+            triples.append(Triple(what, "REPORTED_IN", fid, 1.0,
+                                  (Provenance(doc, start, start + len(sentence), sentence, "findings-cues"),)))
+        store.add_extraction(Extraction(Document(doc, text, f"pubmedqa:{pmid}:long_answer"), (), tuple(triples),
+                                        tuple(entities)), text_hash(text))
+    ws = Workspace.open(out / "results-lc-ws", create=False)
+    update_indexes(ws, store, schema=load_schema(out / "results-lc-schema.toml"))
+    store.close()
+    return {"conclusion_findings": sum(v for k, v in counts.items() if k != "none"),
+            "conclusion_sentences": dict(counts)}
 
 
 def _sentences(text: str) -> list[str]:
@@ -533,7 +585,8 @@ def main() -> None:
     pp.add_argument("--embedding-seconds", type=int, default=120)
     pp.add_argument("--graphs", default="bio,fin", help="which graphs to (re)build: bio, fin, pqa (bio + the "
                     "ingested PQA-L abstracts), findings (data/findings), results (the findings of PQA-L's results "
-                    "sections, with FAISS indexes), comma-separated")
+                    "sections, with FAISS indexes), results-lc (results + the findings of the non-test questions' "
+                    "conclusions), comma-separated")
     pp.add_argument("--ner-model", default=str(Path(__file__).resolve().parent / ".models" / "bc5cdr-spacy"),
                     help="pqa graph: a trained NER model folder used by the ingest (skipped if missing)")
     pr = sub.add_parser("run")
@@ -574,12 +627,13 @@ def main() -> None:
                     "an abstract's results)")
     pr.add_argument("--long-answers", action="store_true", help="PubMedQA: train also on each training "
                     "question with its abstract's conclusion as the text (the reasoning-free setting)")
-    pr.add_argument("--pubmedqa-graph", default="bio", choices=("bio", "pqa", "findings", "results"),
+    pr.add_argument("--pubmedqa-graph", default="bio", choices=("bio", "pqa", "findings", "results", "results-lc"),
                     help="PubMedQA's graph: bio (BC5CDR + Hetionet), pqa (bio + the ingested PQA-L abstracts; "
                     "`prepare --graphs pqa`), findings (the concept graph data/findings alone; `prepare --graphs "
-                    "findings`) or results (the findings read in PQA-L's results sections; `prepare --graphs results`)")
+                    "findings`), results (the findings read in PQA-L's results sections; `prepare --graphs results`) or "
+                    "results-lc (those + the findings of the non-test questions' conclusions)")
     pr.add_argument("--retrieved", type=int, default=0, help="fused models with facts also read this many facts "
-                    "from the graph's FAISS fact index, most like the question (only graphs with an index: results)")
+                    "from the graph's FAISS fact index, most like the question (only graphs with an index: results, results-lc)")
     pr.add_argument("--retrieve-from", default="graph", choices=("graph", "passage"), help="--retrieved facts from "
                     "the whole index (graph) or only those read in the question's own abstract (passage)")
     pr.add_argument("--fact-words", default="branch", choices=("branch", "sentence"),
@@ -594,8 +648,8 @@ def main() -> None:
     args = p.parse_args(argv)
     if args.cmd == "prepare":
         graphs = tuple(g for g in args.graphs.split(",") if g)
-        if not graphs or set(graphs) - {"bio", "fin", "pqa", "findings", "results"}:
-            p.error(f"--graphs takes bio, fin, pqa, findings and results, comma-separated, not {args.graphs!r}")
+        if not graphs or set(graphs) - {"bio", "fin", "pqa", "findings", "results", "results-lc"}:
+            p.error(f"--graphs takes bio, fin, pqa, findings, results and results-lc, comma-separated, not {args.graphs!r}")
         print(json.dumps(prepare(Path(args.out), args.embedding_seconds, graphs, args.ner_model)))
         return
     print(json.dumps(run(args)))
