@@ -26,7 +26,6 @@ _STOP = frozenset(
 )
 
 
-WITHIN_POOL = 200  # build_kg_context(within=...): the facts searched before keeping those read in the text
 
 
 @dataclass(frozen=True)
@@ -305,7 +304,7 @@ def build_kg_context(
     ``embeddings`` (a ``KGEmbeddings``) can score them, else by confidence. FAISS facts: the ``retrieved``
     best hits of ``retriever.search(text, kind="facts")``, anchored to a mention when they name its entity.
     At most ``max_facts`` facts in all, the first mentions' first (None: no cap). ``within``: only FAISS facts
-    read in that text (a provenance sentence of theirs is in it), the best of a wider search (``WITHIN_POOL``).
+    read in that text (a provenance sentence of theirs is in it; ``retriever.search(..., within=...)``).
     Build the linker once (``NameLinker.from_store(store)``) when calling this for many texts, and pass an
     :class:`EntityFacts` (built with the same store, embeddings, schema and ``facts_per_entity``) to reuse
     each entity's facts; ``mentions`` are the text's linked mentions when the caller has them already.
@@ -335,10 +334,8 @@ def build_kg_context(
                 seen.add(key)
                 facts.append(Fact(fact_text, anchor, "graph", key, branch if says_name else ""))
     if retriever is not None and retrieved > 0:
-        hits = retriever.search(text, k=retrieved if within is None else max(retrieved, WITHIN_POOL), kind="facts",
-                                entity_ids=list(first_mention))
-        if within is not None:
-            hits = [h for h in hits if any(p.sentence and p.sentence in within for p in h.provenance)][:retrieved]
+        hits = retriever.search(text, k=retrieved, kind="facts", entity_ids=list(first_mention),
+                                **({} if within is None else {"within": within}))
         for hit in hits:
             if hit.triple and tuple(hit.triple) in seen:
                 continue

@@ -79,6 +79,8 @@ class Knowledge:
         self._cache.clear()
         if self._facts is not None:
             self._facts.clear()
+        if hasattr(self.retriever, "clear"):  # its remembered query vectors
+            self.retriever.clear()
 
     def _build(self, text: str, mentions, facts: bool, retrieved: int, within: str | None) -> KGContext:
         if facts and retrieved and self.retriever is None:
@@ -164,6 +166,13 @@ class InputBuilder:
         k = self._retrieved(first)
         within = (text if passage is None else passage) if k and self.config.retrieve_from == "passage" else None
         return self.knowledge.context(text, self.config.uses_facts if facts is None else facts, k, within)
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Embed the retrieval queries of inputs whose first texts are ``texts`` in batches, ahead of
+        :meth:`segment` (a retriever without ``prefetch`` embeds them one by one, with the same facts)."""
+        retriever = self.knowledge.retriever if self.needs_context() and self._retrieved(True) else None
+        if retriever is not None and hasattr(retriever, "prefetch"):
+            retriever.prefetch(texts)
 
     def _retrieved(self, first: bool) -> int:
         return self.config.retrieved if first and self.config.uses_facts else 0

@@ -30,6 +30,7 @@ _STOP = frozenset(
     "was were what when where which who whom why will with".split()
 )
 MAX_NGRAM = 6
+QUERY_CACHE = 10_000  # query vectors a Retriever keeps (prefetch)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Retriever:
                  graph_weight: float = 0.3) -> None:
         self.root, self.store, self.embedder, self.indexes = root, store, embedder, indexes
         self.graph_weight = graph_weight
+        self._queries: dict[str, object] = {}  # query text -> its vector (prefetch)
 
     @classmethod
     def open(
@@ -158,10 +160,11 @@ class Retriever:
 
     # ---- search ----------------------------------------------------------------------------
     def search(self, text: str, k: int = 10, kind: str = "facts",
-               entity_ids: Sequence[str] | None = None) -> list[Hit]:
+               entity_ids: Sequence[str] | None = None, within: str | None = None) -> list[Hit]:
         """The ``k`` best items of ``kind`` (facts, chunks or entities) for ``text``, best first.
 
-        ``entity_ids`` replaces query linking when the caller already knows the entities.
+        ``entity_ids`` replaces query linking when the caller already knows the entities. ``within``: only
+        items read in that text (a provenance sentence of theirs is in it, word for word), all of them ranked.
         """
         if kind not in KINDS:
             raise NLPError(f"Unknown kind '{kind}'. Choose one of: {', '.join(KINDS)}.")
@@ -170,19 +173,53 @@ class Retriever:
         index = self.indexes[kind]
         if not len(index):
             return []
-        query = self.embedder.encode([text])[0]
-        return self.rank(query, k, kind, list(entity_ids) if entity_ids is not None else self.link(text))
+        candidates = None if within is None else index.items_read_in(within)
+        if candidates == {}:
+            return []
+        query = self.query_vector(text)
+        return self.rank(query, k, kind, list(entity_ids) if entity_ids is not None else self.link(text),
+                         candidates)
 
-    def rank(self, query_vector, k: int, kind: str, linked: list[str]) -> list[Hit]:
-        """Hybrid ranking for an already embedded query (what benchmarks time)."""
+    def prefetch(self, texts: Iterable[str], batch: int = 64) -> None:
+        """Embed the queries ``search`` will be asked for, in batches (much faster than one at a time on a
+        CPU); ``search`` then reuses them. Keeps the last ``QUERY_CACHE`` queries."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._queries))
+        for start in range(0, len(todo), batch):
+            part = todo[start : start + batch]
+            for text, vec in zip(part, self.embedder.encode(part)):
+                self._remember(text, vec)
+
+    def clear(self) -> None:
+        """Forget the prefetched and remembered query vectors."""
+        self._queries.clear()
+
+    def query_vector(self, text: str):
+        vec = self._queries.get(text)
+        if vec is None:
+            vec = self._remember(text, self.embedder.encode([text])[0])
+        return vec
+
+    def _remember(self, text: str, vec):
+        if len(self._queries) >= QUERY_CACHE:
+            self._queries.pop(next(iter(self._queries)))
+        self._queries[text] = vec
+        return vec
+
+    def rank(self, query_vector, k: int, kind: str, linked: list[str],
+             candidates: dict[int, IndexItem] | None = None) -> list[Hit]:
+        """Hybrid ranking for an already embedded query (what benchmarks time); ``candidates``: rank only
+        these items (else the nearest in the index, and the items of the linked entities)."""
         index = self.indexes[kind]
-        sims = dict(index.search(query_vector, max(4 * k, 50)))
-        near: set[str] = set()
-        if linked and self.graph_weight > 0:
-            near = self._neighbours(linked)
-            extra = [i for i in index.ids_for_entities(linked, limit=500) if i not in sims]
-            sims.update(index.similarities(query_vector, extra))
-        items = index.items(list(sims))
+        graphed = bool(linked) and self.graph_weight > 0
+        near = self._neighbours(linked) if graphed else set()
+        if candidates is not None:
+            sims, items = dict(index.similarities(query_vector, list(candidates))), candidates
+        else:
+            sims = dict(index.search(query_vector, max(4 * k, 50)))
+            if graphed:
+                extra = [i for i in index.ids_for_entities(linked, limit=500) if i not in sims]
+                sims.update(index.similarities(query_vector, extra))
+            items = index.items(list(sims))
         scored = []
         for item_id, sim in sims.items():
             item = items.get(item_id)

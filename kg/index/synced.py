@@ -32,7 +32,11 @@ CREATE TABLE IF NOT EXISTS items(id INTEGER PRIMARY KEY, key TEXT NOT NULL, text
 CREATE TABLE IF NOT EXISTS item_entities(entity_id TEXT NOT NULL, item_id INTEGER NOT NULL,
     PRIMARY KEY(entity_id, item_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_norm ON items(norm);
+CREATE TABLE IF NOT EXISTS item_sentences(head TEXT NOT NULL, item_id INTEGER NOT NULL,
+    PRIMARY KEY(head, item_id)) WITHOUT ROWID;
 """
+HEAD = 16  # item_sentences: the first characters of a provenance sentence, what items_read_in looks up
+_TABLES = 1  # PRAGMA user_version: 1 = item_sentences is filled (older item tables get it on open)
 
 
 class Encoder(Protocol):
@@ -116,6 +120,7 @@ class SyncedIndex:
         folder.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(folder / "items.sqlite", isolation_level=None, check_same_thread=False)
         conn.executescript(_DDL)
+        _fill_sentences(conn)
         manifest, vectors, error = None, None, ""
         mpath = folder / "manifest.json"
         if mpath.exists():
@@ -199,6 +204,7 @@ class SyncedIndex:
             self.conn.execute("BEGIN")
             self.conn.execute("DELETE FROM items")
             self.conn.execute("DELETE FROM item_entities")
+            self.conn.execute("DELETE FROM item_sentences")
         else:
             index = self.vectors  # type: ignore[assignment]
             self.conn.execute("BEGIN")
@@ -250,6 +256,9 @@ class SyncedIndex:
         c.executemany("DELETE FROM item_entities WHERE item_id=?", [(it.id,) for it in updated])
         c.executemany("INSERT OR IGNORE INTO item_entities VALUES(?,?)",
                       [(e, it.id) for it in (*added, *updated) for e in it.entity_ids])
+        c.executemany("DELETE FROM item_sentences WHERE item_id=?", [(i,) for i in (*removed, *(it.id for it in updated))])
+        c.executemany("INSERT OR IGNORE INTO item_sentences VALUES(?,?)",
+                      [(h, it.id) for it in (*added, *updated) for h in _heads(it.provenance)])
 
     # ---- reading -------------------------------------------------------------------------
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -284,6 +293,19 @@ class SyncedIndex:
                 out.setdefault(norm, []).extend(json.loads(data)["entity_ids"])
         return out
 
+    def items_read_in(self, text: str) -> dict[int, IndexItem]:
+        """The items with a provenance sentence that ``text`` holds word for word (sentences of at least
+        ``HEAD`` characters: shorter ones cannot be told apart by their start)."""
+        starts = list({text[i : i + HEAD] for i in range(len(text) - HEAD + 1)})
+        ids: set[int] = set()
+        for start in range(0, len(starts), 500):
+            part = starts[start : start + 500]
+            marks = ",".join("?" * len(part))
+            ids.update(r[0] for r in self.conn.execute(
+                f"SELECT item_id FROM item_sentences WHERE head IN ({marks})", part))
+        return {i: it for i, it in self.items(sorted(ids)).items()
+                if any(len(p.sentence) >= HEAD and p.sentence in text for p in it.provenance)}
+
     def items(self, ids: list[int]) -> dict[int, IndexItem]:
         out: dict[int, IndexItem] = {}
         for start in range(0, len(ids), 500):
@@ -310,6 +332,27 @@ def _row(it: IndexItem) -> tuple:
             "triple": list(it.triple) if it.triple else None}
     norm = normalise(it.text) if it.kind == "entities" else None
     return (it.id, it.key, it.text, text_hash(it.text), _digest(it), it.label, json.dumps(data), norm)
+
+
+def _heads(provenance: Iterable[Provenance]) -> set[str]:
+    return {p.sentence[:HEAD] for p in provenance if p.sentence and len(p.sentence) >= HEAD}
+
+
+def _fill_sentences(conn: sqlite3.Connection) -> None:
+    """Give an item table written before ``item_sentences`` existed its rows (no re-embedding), once."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= _TABLES:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < _TABLES:
+            rows = [(h, r[0]) for r in conn.execute("SELECT id, data FROM items")
+                    for h in _heads(Provenance(**p) for p in json.loads(r[1])["provenance"])]
+            conn.executemany("INSERT OR IGNORE INTO item_sentences VALUES(?,?)", rows)
+            conn.execute(f"PRAGMA user_version = {_TABLES}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _item(kind: str, row: tuple) -> IndexItem:

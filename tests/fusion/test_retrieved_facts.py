@@ -15,14 +15,15 @@ from nlp.retrieval import Hit
 
 
 class FakeRetriever:
-    """``search`` answers with fixed facts and records what it was asked."""
+    """``search`` answers with fixed facts (``within``: those read in it, as ``Retriever`` does) and records
+    what it was asked."""
 
     def __init__(self, hits):
         self.hits, self.asked = hits, []
 
-    def search(self, text, k=10, kind="facts", entity_ids=None):
-        self.asked.append((text, k, kind))
-        return self.hits[:k]
+    def search(self, text, k=10, kind="facts", entity_ids=None, within=None):
+        self.asked.append((text, k, kind) + ((within,) if within is not None else ()))
+        return [h for h in self.hits if within is None or any(p.sentence in within for p in h.provenance)][:k]
 
 
 def _hit(text, entity_ids=(), triple=None, read_in=""):
@@ -71,14 +72,13 @@ def test_retrieved_facts_are_for_the_question_only_and_hang_off_cls(tiny_encoder
 
 
 def test_passage_scope_keeps_only_facts_read_in_the_passage(tiny_encoder, tiny_store):
-    from fusion.context import WITHIN_POOL
-
     hits = [_hit("yes news is good", read_in="profit rose ."), _hit("no news is bad", read_in="shares fell ."),
             _hit("profit fell", read_in="the patient had headache .")]
     retriever = FakeRetriever(hits)
     b = _builder(tiny_encoder, tiny_store, retriever, retrieved=1, retrieve_from="passage")
     item = b.sequence("does the drug treat headache ?", 1, pair="the patient took the drug . shares fell .")
-    assert retriever.asked == [("does the drug treat headache ?", WITHIN_POOL, "facts")]  # a wider search
+    assert retriever.asked == [("does the drug treat headache ?", 1, "facts",  # the retriever keeps the passage's
+                                "the patient took the drug . shares fell .")]
     fact_ids = tuple(i for i, f in zip(item.input_ids, item.fact_of) if f == 0)
     assert fact_ids == tokenise(b.tokenizer, "no news is bad")[0] and max(item.fact_of) == 0
     # the whole graph's best hit when the scope is the graph

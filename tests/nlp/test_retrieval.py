@@ -207,3 +207,67 @@ def test_name_similarity_prefetch_answers_a_batch_with_one_encode_and_the_same_a
         embedder.encode = real
         one.close()
         batched.close()
+
+
+def test_search_within_ranks_every_item_read_in_the_text_and_nothing_else(ws_store, embedder):
+    ws, store = ws_store
+    build_indexes(ws, store, embedder=embedder)
+    retriever = Retriever.open(ws, store, embedder, on_drift="error")
+    try:
+        passage = "An aside first. " + DOCS["ibu"][0] + " And a last word."
+        hits = retriever.search("What does metformin treat?", k=5, kind="facts", within=passage)
+        # both ibuprofen facts, though the question is about metformin; never the metformin fact
+        assert sorted(h.triple for h in hits) == sorted(DOCS["ibu"][1])
+        assert len(hits) == 2 and hits[0].score >= hits[1].score
+        assert retriever.search("What does metformin treat?", k=1, within=passage)[0].triple == hits[0].triple
+        # part of a provenance sentence is not the sentence; a text holding none gives nothing
+        assert retriever.search("ibuprofen", k=5, within=DOCS["ibu"][0][:40]) == []
+        assert retriever.search("ibuprofen", k=5, within="Nothing from the graph here.") == []
+        # an incremental update writes the new items' sentences too
+        add_doc(store, *NEW)
+        update_indexes(ws, store, embedder=embedder)
+        retriever.close()
+        retriever = Retriever.open(ws, store, embedder, on_drift="error")
+        assert [h.triple for h in retriever.search("anticoagulant", k=5, within=NEW[1])] == NEW[2]
+    finally:
+        retriever.close()
+
+
+def test_an_index_written_before_item_sentences_gets_them_on_open(ws_store, embedder):
+    import sqlite3
+
+    from nlp.index_sync import index_root
+
+    ws, store = ws_store
+    build_indexes(ws, store, embedder=embedder)
+    db = sqlite3.connect(index_root(ws) / "facts" / "items.sqlite")
+    db.execute("DELETE FROM item_sentences")
+    db.execute("PRAGMA user_version = 0")  # as an item table of an earlier version
+    db.commit()
+    db.close()
+    with Retriever.open(ws, store, embedder, on_drift="error") as retriever:  # no rebuild, no re-embedding
+        hits = retriever.search("pain", k=5, within=DOCS["ibu"][0])
+    assert sorted(h.triple for h in hits) == sorted(DOCS["ibu"][1])
+
+
+def test_prefetch_embeds_queries_in_one_batch_and_search_gives_the_same_hits(ws_store, embedder):
+    ws, store = ws_store
+    build_indexes(ws, store, embedder=embedder)
+    questions = ["What does metformin treat?", "Who makes ibuprofen?", "What relieves arthritis pain?"]
+    with Retriever.open(ws, store, embedder, on_drift="error") as retriever:
+        expected = [retriever.search(q, k=3) for q in questions]
+        retriever.clear()
+        calls = []
+        real = embedder.encode
+        embedder.encode = lambda texts: calls.append(len(texts)) or real(texts)
+        try:
+            retriever.prefetch(questions + questions[:1])
+            got = [retriever.search(q, k=3) for q in questions]
+            assert calls == [3]  # one batch, a repeated question once, none at search time
+            retriever.clear()
+            retriever.search(questions[0], k=3)
+            assert calls == [3, 1]  # forgotten after clear()
+        finally:
+            embedder.encode = real
+    assert [[h.id for h in hs] for hs in got] == [[h.id for h in hs] for hs in expected]
+    assert all(abs(a.score - b.score) < 1e-5 for g, e in zip(got, expected) for a, b in zip(g, e))
