@@ -634,8 +634,9 @@ def main() -> None:
                     "results-lc (those + the findings of the non-test questions' conclusions)")
     pr.add_argument("--retrieved", type=int, default=0, help="fused models with facts also read this many facts "
                     "from the graph's FAISS fact index, most like the question (only graphs with an index: results, results-lc)")
-    pr.add_argument("--retrieve-from", default="graph", choices=("graph", "passage"), help="--retrieved facts from "
-                    "the whole index (graph) or only those read in the question's own abstract (passage)")
+    pr.add_argument("--retrieve-from", default="graph", choices=("graph", "passage", "sentence"),
+                    help="--retrieved facts from the whole index (graph) or only those read in the question's own "
+                    "abstract (passage), or those placed after the abstract sentence they were read in (sentence)")
     pr.add_argument("--fact-words", default="branch", choices=("branch", "sentence"),
                     help="K-BERT facts after their mention: branch (without the entity's name, K-BERT's form; "
                     "the default since 2026-11-29) or sentence (the whole fact, as runs before then)")

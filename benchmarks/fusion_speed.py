@@ -237,8 +237,9 @@ def main() -> None:
                    "findings`; results = the findings of PQA-L's results sections, `--graphs results`)")
     p.add_argument("--retrieved", type=int, default=0, help="--task pubmedqa: variants with facts also read this many "
                    "facts from the graph's FAISS fact index, most like the question (graph results)")
-    p.add_argument("--retrieve-from", default="graph", choices=("graph", "passage"), help="--retrieved facts from "
-                   "the whole index or only those read in the question's own abstract")
+    p.add_argument("--retrieve-from", default="graph", choices=("graph", "passage", "sentence"),
+                   help="--retrieved facts from the whole index or only those read in the question's own abstract "
+                   "(passage), or those after the sentence they were read in (sentence)")
     p.add_argument("--entity-vectors", default="trained", choices=("trained", "all"), help="NER: trained = TransE "
                    "vectors only; all = every graph entity has one (`kgnlp train --entity-vectors all`)")
     p.add_argument("--truncation-side", default="right", choices=("right", "left"), help="--task pubmedqa: which end "

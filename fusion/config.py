@@ -10,7 +10,7 @@ FUSIONS = ("none", "facts", "embeddings", "both")
 FACT_MODES = ("kbert", "concat")
 FACT_WORDS = ("branch", "sentence")
 TRUNCATION_SIDES = ("right", "left")
-RETRIEVE_FROM = ("graph", "passage")
+RETRIEVE_FROM = ("graph", "passage", "sentence")
 HEADS = ("token", "sequence", "multilabel", "span")
 
 
@@ -31,7 +31,8 @@ class FusionConfig:
     passage pair, else the text), anchored to a mention they name or, failing that, to [CLS]; they come after
     the graph's own facts within ``max_facts``. 0 (the default) retrieves none. ``retrieve_from``: ``graph``
     (any fact of the index) or ``passage`` (only facts read in the input's last text, the passage of a pair:
-    a provenance sentence of the fact is in it).
+    a provenance sentence of the fact is in it) or ``sentence`` (those facts, each placed after the sentence of
+    the passage it was read in instead of on the first text; ``fusion.context.with_read_facts``).
     """
 
     head: str = "sequence"
@@ -87,6 +88,9 @@ class FusionConfig:
             raise FusionError(f"retrieved must be 0 or more, got {self.retrieved}.")
         if self.retrieved and not self.uses_facts:
             raise FusionError(f"Retrieved facts need a facts path (--fusion facts|both), not '{self.fusion}'.")
+        if self.retrieved and self.retrieve_from == "sentence" and self.head == "token":
+            raise FusionError("retrieve_from 'sentence' is for classification and QA inputs, not a token head; "
+                              "use 'graph' or 'passage'.")
         if self.inject_layer < 0:
             raise FusionError(f"inject_layer must be 0 (input embeddings) or a layer number, got {self.inject_layer}.")
         return self

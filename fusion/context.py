@@ -26,8 +26,6 @@ _STOP = frozenset(
 )
 
 
-
-
 @dataclass(frozen=True)
 class Fact:
     """A verbalised fact; ``anchor`` is the index of the mention it is about, -1 for the whole input.
@@ -342,6 +340,41 @@ def build_kg_context(
             anchor = next((first_mention[e] for e in hit.entity_ids if e in first_mention), -1)
             facts.append(Fact(hit.text, anchor, "faiss", tuple(hit.triple) if hit.triple else None))
     return KGContext(text, mentions, tuple(facts if max_facts is None else facts[:max_facts]))
+
+
+def with_read_facts(ctx: KGContext, query: str, retriever, retrieved: int,
+                    entity_facts: EntityFacts | None = None) -> KGContext:
+    """``ctx`` plus the ``retrieved`` FAISS facts most like ``query`` among those read in ``ctx.text`` (a
+    provenance sentence of theirs is in it), each anchored to the sentence it was read in: a mention spanning
+    that sentence, first among the mentions, so the fact follows the sentence and only its tokens see it. When
+    one end of the fact is an entity named by the sentence itself (a finding), the mention links that entity
+    and the fact reads as a branch without it ("no evidence of an effect is reported in" after the sentence);
+    otherwise the whole fact follows the sentence (always, without ``entity_facts`` to name the ends). They
+    come after ``ctx``'s own facts."""
+    text = ctx.text
+    hits = retriever.search(query, k=retrieved, kind="facts", entity_ids=[], within=text)
+    seen = {f.triple for f in ctx.facts if f.triple}
+    added: list[tuple[Mention, Fact]] = []
+    for hit in hits:
+        key = tuple(hit.triple) if hit.triple else None
+        read = next((p.sentence for p in hit.provenance if p.sentence and p.sentence in text), "")
+        if not read or (key and key in seen):
+            continue
+        start, named, branch = text.find(read), None, ""
+        if key and entity_facts is not None:
+            head, relation, tail = key
+            verb, sentence = entity_facts.schema.verb(relation), normalise(read)
+            if normalise(entity_facts.name(tail)) == sentence:
+                named, branch = tail, f"{entity_facts.name(head)} {verb}"
+            elif normalise(entity_facts.name(head)) == sentence:
+                named, branch = head, f"{verb} {entity_facts.name(tail)}"
+        added.append((Mention(start, start + len(read), read, "Sentence", named),
+                      Fact(hit.text, len(added), "faiss", key, branch)))
+    if not added:
+        return ctx
+    shift = len(added)
+    facts = [Fact(f.text, f.anchor + shift if f.anchor >= 0 else -1, f.source, f.triple, f.branch) for f in ctx.facts]
+    return KGContext(text, tuple(m for m, _ in added) + ctx.mentions, tuple(facts) + tuple(f for _, f in added))
 
 
 def _rank(triples: Sequence, embeddings) -> list:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from fusion.config import FusionConfig
-from fusion.context import EntityFacts, KGContext, NameLinker, build_kg_context
+from fusion.context import EntityFacts, KGContext, NameLinker, build_kg_context, with_read_facts
 from fusion.inputs import FusedInput, Segment, Specials, assemble, kept_tail, tokenise
 
 IGNORE = -100
@@ -61,6 +61,21 @@ class Knowledge:
             self._cache.move_to_end(key)
         return got
 
+    def read_in(self, text: str, query: str, retrieved: int, facts: bool = True) -> KGContext | None:
+        """``context(text, facts)`` plus (with ``facts``) the ``retrieved`` facts most like ``query`` among those
+        read in ``text``, each after the sentence it was read in (``fusion.context.with_read_facts``)."""
+        ctx = self.context(text, facts)
+        if ctx is None or not (facts and retrieved):
+            return ctx
+        self._need_retriever(retrieved)
+        key = (text, facts, retrieved, "read_in", query)
+        got = self._cache.get(key)
+        if got is None:
+            got = self._remember(key, with_read_facts(ctx, query, self.retriever, retrieved, self._facts))
+        else:
+            self._cache.move_to_end(key)
+        return got
+
     def window_contexts(self, text: str, spans: Sequence[tuple[int, int]], facts: bool = True, retrieved: int = 0,
                         scoped: bool = False) -> list[KGContext | None]:
         """``context(text[lo:hi], facts, retrieved, within)`` for each ``(lo, hi)`` (``within`` the window itself
@@ -83,20 +98,27 @@ class Knowledge:
             self.retriever.clear()
 
     def _build(self, text: str, mentions, facts: bool, retrieved: int, within: str | None) -> KGContext:
-        if facts and retrieved and self.retriever is None:
-            from fusion.errors import FusionError
-
-            raise FusionError(f"This model reads {retrieved} retrieved facts per input but no retriever was given: "
-                              "build the workspace's FAISS indexes with `kgnlp index`.")
+        if facts:
+            self._need_retriever(retrieved)
         ctx = build_kg_context(
             text, self.store if facts else None, self.embeddings, self.retriever if facts else None,
             linker=self.linker, schema=self.schema, facts_per_entity=self.facts_per_entity,
             max_facts=self.max_facts, retrieved=retrieved if facts else 0, mentions=mentions,
             entity_facts=self._facts, within=within)
-        self._cache[(text, facts, retrieved, within)] = ctx
+        return self._remember((text, facts, retrieved, within), ctx)
+
+    def _remember(self, key: tuple, ctx: KGContext) -> KGContext:
+        self._cache[key] = ctx
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return ctx
+
+    def _need_retriever(self, retrieved: int) -> None:
+        if retrieved and self.retriever is None:
+            from fusion.errors import FusionError
+
+            raise FusionError(f"This model reads {retrieved} retrieved facts per input but no retriever was given: "
+                              "build the workspace's FAISS indexes with `kgnlp index`.")
 
 
 ENTITY_VECTORS = ("all", "trained")
@@ -149,23 +171,39 @@ class InputBuilder:
         return self.knowledge is not None and self.config.fusion != "none"
 
     def segment(self, text: str, ids=None, offsets=None, context=_LOOKUP, first: bool = True,
-                passage: str | None = None) -> Segment:
+                passage: str | None = None, query: str | None = None) -> Segment:
         """``context``: the text's knowledge when the caller has it (see :meth:`window_contexts`). ``first``:
         the input's first text, the one retrieved facts are for (``FusionConfig.retrieved``); ``passage``: the
-        input's last text (``text`` itself when None), where ``retrieve_from="passage"`` facts must be read."""
+        input's last text (``text`` itself when None), where ``retrieve_from="passage"`` facts must be read;
+        ``query``: for the last text of a pair, the first text (``retrieve_from="sentence"`` puts the facts most
+        like it after the sentences of this text they were read in)."""
         if ids is None:
             ids, offsets = tokenise(self.tokenizer, text)
         if context is _LOOKUP:
-            context = self.knowledge_of(text, first, passage) if self.needs_context() else None
+            context = self.knowledge_of(text, first, passage, query=query) if self.needs_context() else None
         return Segment(tuple(ids), tuple(offsets), context)
 
-    def knowledge_of(self, text: str, first: bool = True, passage: str | None = None, facts: bool | None = None
-                     ) -> KGContext | None:
+    def knowledge_of(self, text: str, first: bool = True, passage: str | None = None, facts: bool | None = None,
+                     query: str | None = None) -> KGContext | None:
         """What the model reads for ``text`` (see :meth:`segment`); ``facts`` (None: as the model's path says)
         asks for the graph's facts even when the model does not read them (to show them)."""
-        k = self._retrieved(first)
-        within = (text if passage is None else passage) if k and self.config.retrieve_from == "passage" else None
-        return self.knowledge.context(text, self.config.uses_facts if facts is None else facts, k, within)
+        c, facts = self.config, self.config.uses_facts if facts is None else facts
+        k = self._retrieved(True)
+        if c.retrieve_from == "sentence":  # the facts go to the last text: a pair's passage, else the text
+            last = not first or passage is None
+            return self.knowledge.read_in(text, query or text, k, facts) if k and last \
+                else self.knowledge.context(text, facts)
+        k = k if first else 0
+        within = (text if passage is None else passage) if k and c.retrieve_from == "passage" else None
+        return self.knowledge.context(text, facts, k, within)
+
+    def input_knowledge(self, text: str, pair: str | None = None, facts: bool | None = None) -> list[KGContext]:
+        """The knowledge of each text of an input (``text``, and ``pair`` when given), as :meth:`sequence` and
+        :meth:`span` read it (``facts``: see :meth:`knowledge_of`)."""
+        got = [self.knowledge_of(text, passage=pair, facts=facts)]
+        if pair is not None:
+            got.append(self.knowledge_of(pair, first=False, facts=facts, query=text))
+        return [c for c in got if c is not None]
 
     def prefetch(self, texts: Sequence[str]) -> None:
         """Embed the retrieval queries of inputs whose first texts are ``texts`` in batches, ahead of
@@ -234,7 +272,7 @@ class InputBuilder:
     # ---- tasks -------------------------------------------------------------------------------
     def sequence(self, text: str, label: int | Sequence[int] | None = None, pair: str | None = None) -> FusedInput:
         """Sequence classification input; ``label`` an index, or indices for multilabel."""
-        segs = [self.segment(text, passage=pair)] + ([self.segment(pair, first=False)] if pair else [])
+        segs = [self.segment(text, passage=pair)] + ([self.segment(pair, first=False, query=text)] if pair else [])
         item = self.build(segs)
         if label is not None:
             item.extra["label"] = label
@@ -242,7 +280,7 @@ class InputBuilder:
 
     def span(self, question: str, context: str, answer: tuple[int, int] | None = None) -> FusedInput:
         """Extractive QA input; ``answer`` is a character span in ``context`` (kept if it survives truncation)."""
-        q, c = self.segment(question, passage=context), self.segment(context, first=False)
+        q, c = self.segment(question, passage=context), self.segment(context, first=False, query=question)
         item = self.build([q, c])
         n = len(item.body[1])
         kept = kept_tail(c, n).offsets if self.config.truncation_side == "left" else c.offsets[:n]

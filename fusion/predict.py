@@ -129,8 +129,8 @@ class Classifier:
                 probs = np.exp(lg - lg.max())
                 probs = probs / probs.sum()
             k = int(probs.argmax())
-            ctx = self.builder.knowledge_of(t, passage=pairs[i] if pairs else None, facts=True) \
-                if self.knowledge else None
+            ctxs = self.builder.input_knowledge(t, pairs[i] if pairs else None, facts=True) if self.knowledge else []
             out.append(Prediction(t, labels[k], float(probs[k]), {lab: float(p) for lab, p in zip(labels, probs)},
-                                  ctx.entity_ids if ctx else (), tuple(f.text for f in ctx.facts) if ctx else ()))
+                                  tuple(dict.fromkeys(e for c in ctxs for e in c.entity_ids)),
+                                  tuple(dict.fromkeys(f.text for c in ctxs for f in c.facts))))
         return out

@@ -65,7 +65,8 @@ def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
 
 RetrieveFromOpt = Annotated[str, typer.Option(
     "--retrieve-from", help="--retrieved facts from the whole index (graph) or only those read in the passage "
-    "(passage: the text of a question + passage pair, else the text itself).")]
+    "(passage: the text of a question + passage pair, else the text itself), or those placed after the sentence "
+    "of the passage they were read in (sentence).")]
 
 
 def _check_retrieved(retrieved: int, fusion: str, retrieve_from: str) -> None:

@@ -160,3 +160,65 @@ def test_cli_trains_and_classifies_with_the_workspace_index(tmp_path, tiny_encod
     assert res.exit_code == 0, res.output
     facts = json.loads(res.stdout.strip().splitlines()[-1])["facts"]
     assert len(facts) == 1, facts  # the question links nothing: the one fact is the retrieved one
+
+
+def _finding_store(tmp_path, sentence):
+    from kg.records import Entity, Triple
+    from kg.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore.open(tmp_path / "findings.db")
+    store.add([Triple("E0", "SUPPORTS", "F1")], [Entity("E0", "no effect", "Evidence"),
+                                                    Entity("F1", sentence, "Finding")])
+    return store
+
+
+def test_sentence_scope_puts_each_fact_after_the_sentence_it_was_read_in(tmp_path, tiny_encoder):
+    """`retrieve_from="sentence"`: the fact most like the question, among those read in the passage, follows its
+    sentence in the passage (only that sentence's tokens see it), as a branch without the finding the sentence
+    names; the question gets no retrieved fact."""
+    read = "shares of the firm fell sharply in the third quarter ."  # longer than a linked name
+    store = _finding_store(tmp_path, read)
+    hits = [_hit("no effect supports " + read, triple=("E0", "SUPPORTS", "F1"), read_in=read),
+            _hit("profit rose a lot", read_in="profit rose a lot .")]
+    retriever = FakeRetriever(hits)
+    b = _builder(tiny_encoder, store, retriever, retrieved=2, retrieve_from="sentence")
+    passage = "the patient took the drug . " + read + " the end ."
+    item = b.sequence("does the drug treat headache ?", 1, pair=passage)
+    assert retriever.asked == [("does the drug treat headache ?", 2, "facts", passage)]  # asked with the question
+    facts = sorted({f for f in item.fact_of if f >= 0})
+    assert facts == [0]  # the second hit was not read in this passage
+    fact_ids = tuple(i for i, f in zip(item.input_ids, item.fact_of) if f == 0)
+    assert fact_ids == tokenise(b.tokenizer, "no effect supports")[0]  # the branch: the finding is the sentence
+    anchor = item.anchors[0]
+    assert tuple(item.input_ids[t] for t in anchor) == tokenise(b.tokenizer, read)[0]  # the whole sentence
+    first_fact = item.fact_of.index(0)
+    assert first_fact == max(anchor) + 1  # right after the sentence
+    assert item.position_ids[first_fact] == item.position_ids[max(anchor)] + 1  # soft positions go on from it
+    ctx = b.input_knowledge("does the drug treat headache ?", passage)
+    assert ctx[0].facts == () and [m.entity_id for m in ctx[1].mentions] == ["F1"]  # the mention links the finding
+    # a single text gets the facts read in itself, after their sentence
+    alone = b.sequence(read + " so what ?", 1)
+    assert tuple(i for i, f in zip(alone.input_ids, alone.fact_of) if f == 0) == fact_ids
+    store.close()
+
+
+def test_sentence_scope_gives_the_sentence_the_findings_vector(tmp_path, tiny_encoder):
+    """With the embeddings path the sentence's tokens carry the finding's KG vector (its row in the table)."""
+    read = "shares of the firm fell sharply in the third quarter ."  # longer than a linked name
+    store = _finding_store(tmp_path, read)
+    retriever = FakeRetriever([_hit("no effect supports " + read, triple=("E0", "SUPPORTS", "F1"), read_in=read)])
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_encoder))
+    cfg = FusionConfig(head="sequence", labels=("no", "yes"), fusion="both", kg_dim=8, retrieved=1,
+                       fact_share=0.0, retrieve_from="sentence")
+    b = InputBuilder(tok, cfg, Knowledge(store=store, retriever=retriever), {"F1": 7})
+    item = b.sequence("is there an effect ?", 1, pair="we looked . " + read)
+    rows = [r for r, f in zip(item.entity_rows, item.fact_of) if f == -1]
+    assert rows.count(7) == len(tokenise(tok, read)[0])  # the sentence's tokens, and only they
+    store.close()
+
+
+def test_sentence_scope_is_refused_for_a_token_head():
+    with pytest.raises(FusionError, match="token head"):
+        FusionConfig(head="token", labels=("O",), fusion="facts", retrieved=1, retrieve_from="sentence").checked()
