@@ -188,7 +188,7 @@ class InputBuilder:
         """What the model reads for ``text`` (see :meth:`segment`); ``facts`` (None: as the model's path says)
         asks for the graph's facts even when the model does not read them (to show them)."""
         c, facts = self.config, self.config.uses_facts if facts is None else facts
-        k = self._retrieved(True)
+        k = self._retrieved()
         if c.retrieve_from == "sentence":  # the facts go to the last text: a pair's passage, else the text
             last = not first or passage is None
             return self.knowledge.read_in(text, query or text, k, facts) if k and last \
@@ -207,19 +207,20 @@ class InputBuilder:
 
     def prefetch(self, texts: Sequence[str]) -> None:
         """Embed the retrieval queries of inputs whose first texts are ``texts`` in batches, ahead of
-        :meth:`segment` (a retriever without ``prefetch`` embeds them one by one, with the same facts)."""
-        retriever = self.knowledge.retriever if self.needs_context() and self._retrieved(True) else None
+        :meth:`segment` (a retriever without ``prefetch`` embeds them one by one; batched vectors agree to float
+        precision)."""
+        retriever = self.knowledge.retriever if self.needs_context() and self._retrieved() else None
         if retriever is not None and hasattr(retriever, "prefetch"):
             retriever.prefetch(texts)
 
-    def _retrieved(self, first: bool) -> int:
-        return self.config.retrieved if first and self.config.uses_facts else 0
+    def _retrieved(self) -> int:
+        return self.config.retrieved if self.config.uses_facts else 0
 
     def window_contexts(self, text: str, spans: Sequence[tuple[int, int]]) -> list[KGContext | None]:
         """The knowledge of each window ``text[lo:hi]``, the document linked once for all of them."""
         if not self.needs_context():
             return [None] * len(spans)
-        contexts = self.knowledge.window_contexts(text, spans, self.config.uses_facts, self._retrieved(True),
+        contexts = self.knowledge.window_contexts(text, spans, self.config.uses_facts, self._retrieved(),
                                                   self.config.retrieve_from == "passage")
         if self.config.uses_facts:  # tokenise the new fact texts of all windows in one call
             todo = list(dict.fromkeys(w for c in contexts if c is not None for w in map(self.fact_words, c.facts)
