@@ -222,3 +222,33 @@ def test_sentence_scope_gives_the_sentence_the_findings_vector(tmp_path, tiny_en
 def test_sentence_scope_is_refused_for_a_token_head():
     with pytest.raises(FusionError, match="token head"):
         FusionConfig(head="token", labels=("O",), fusion="facts", retrieved=1, retrieve_from="sentence").checked()
+
+
+def test_cli_trains_and_classifies_with_facts_after_the_sentence_they_were_read_in(tmp_path, tiny_encoder):
+    """`--retrieve-from sentence` end to end: the setting is saved and `classify` reads it: a text that does not
+    hold the indexed sentence gets no fact (with `graph` the same text gets the index's best fact, test above)."""
+    from tests.conftest import DATA, kgnlp
+    from tests.fusion.test_fusion_cli import _app
+
+    ws = tmp_path / "ws"
+    doc = tmp_path / "n.txt"
+    doc.write_text("Metformin treats type 2 diabetes.\n")
+    kgnlp("ingest", str(doc), "--seed", str(DATA / "seed"), "-w", str(ws), "--json", check=True)
+    data = tmp_path / "d.jsonl"
+    rows = [{"text": "Metformin treats type 2 diabetes. Good.", "label": "positive"},
+            {"text": "aspirin causes bleeding", "label": "negative"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 4))
+    app = _app()
+    res = CliRunner().invoke(app, ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--fusion", "facts",
+                                   "--retrieved", "1", "--retrieve-from", "sentence", "-w", str(ws), "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["fusion"]["retrieve_from"] == "sentence"
+
+    def facts(text):
+        res = CliRunner().invoke(app, ["classify", text, "--model", str(tmp_path / "m"), "-w", str(ws), "--json"])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout.strip().splitlines()[-1])["facts"]
+
+    assert facts("which pill helps with blood sugar") == []
+    assert "metformin treats type 2 diabetes" in facts("We read that Metformin treats type 2 diabetes. So?")
