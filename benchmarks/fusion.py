@@ -170,20 +170,17 @@ RESULT_SECTIONS = ("RESULT", "FINDING")
 def _results_graph(out: Path) -> dict:
     """The findings of PQA-L's abstracts, in ``results.db`` with FAISS indexes in ``results-ws`` (module doc)."""
     from kg.index.items import text_hash
-    from kg.records import Document, Entity, Extraction, Provenance, Triple
     from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
     from kg.workspace import Workspace
-    from fusion.context import NameLinker
     from nlp.index_sync import update_indexes
 
     if not (out / "findings.db").exists():
         _findings_graph(out)
     cues = SQLiteStore.open(out / "findings.db", create=False)
-    linker = NameLinker.from_store(cues)
-    says = {(t.head_id, t.relation): t.tail_id for t in cues.triples()}
     evidence = {e.id: e for e in cues.entities() if e.type == "Evidence"}
     cues.close()
+    reader = _FindingsReader(out)
     (out / "results-schema.toml").write_text('[[relations]]\nname = "REPORTED_IN"\nverb = "is reported in"\n')
     data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
     (out / "results.db").unlink(missing_ok=True)
@@ -193,20 +190,8 @@ def _results_graph(out: Path) -> dict:
     for pmid, item in sorted(data.items()):
         parts = [c for c, lab in zip(item["CONTEXTS"], item["LABELS"]) if any(r in lab.upper() for r in RESULT_SECTIONS)]
         text = " ".join(item["CONTEXTS"])
-        entities, triples = [], []
-        for part in parts or item["CONTEXTS"][-1:]:
-            for sentence in _sentences(part):
-                what = _finding_signal(sentence, linker, says)
-                counts[what or "none"] += 1
-                if what is None:
-                    continue
-                fid = f"finding:{pmid}:{len(triples)}"
-                start = text.find(sentence)
-                entities.append(Entity(fid, sentence[:300], "Finding"))
-                triples.append(Triple(what, "REPORTED_IN", fid, 1.0,
-                                      (Provenance(pmid, start, start + len(sentence), sentence, "findings-cues"),)))
-        store.add_extraction(Extraction(Document(pmid, text, f"pubmedqa:{pmid}"), (), tuple(triples),
-                                        tuple(entities)), text_hash(text))
+        store.add_extraction(reader.read(pmid, text, parts or item["CONTEXTS"][-1:], f"pubmedqa:{pmid}", counts),
+                             text_hash(text))
     shutil.rmtree(out / "results-ws", ignore_errors=True)
     ws = Workspace.open(out / "results-ws", create=True)
     update_indexes(ws, store, schema=load_schema(out / "results-schema.toml"))
@@ -221,11 +206,9 @@ def _results_lc_graph(out: Path) -> dict:
     hold a conclusion, so the scope keeps these facts from them. Built on copies of ``results`` (FAISS embeds only
     the new items): each conclusion is its own document, ``<pmid>:conclusion``."""
     from kg.index.items import text_hash
-    from kg.records import Document, Entity, Extraction, Provenance, Triple
     from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
     from kg.workspace import Workspace
-    from fusion.context import NameLinker
     from nlp.index_sync import update_indexes
 
     if not (out / "results-ws").is_dir():
@@ -234,10 +217,7 @@ def _results_lc_graph(out: Path) -> dict:
     shutil.copy(out / "results.db", out / "results-lc.db")
     shutil.copytree(out / "results-ws", out / "results-lc-ws")
     shutil.copy(out / "results-schema.toml", out / "results-lc-schema.toml")
-    cues = SQLiteStore.open(out / "findings.db", create=False)
-    linker = NameLinker.from_store(cues)
-    says = {(t.head_id, t.relation): t.tail_id for t in cues.triples()}
-    cues.close()
+    reader = _FindingsReader(out)
     test_ids = set(json.loads((out / "test_ground_truth.json").read_text()))
     data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
     store = SQLiteStore.open(out / "results-lc.db", create=False)
@@ -246,24 +226,46 @@ def _results_lc_graph(out: Path) -> dict:
         text = item.get("LONG_ANSWER") or ""
         if pmid in test_ids or not text:
             continue
-        doc, entities, triples = f"{pmid}:conclusion", [], []
-        for sentence in _sentences(text):
-            what = _finding_signal(sentence, linker, says)
-            counts[what or "none"] += 1
-            if what is None:
-                continue
-            fid = f"finding:{doc}:{len(triples)}"
-            start = text.find(sentence)
-            entities.append(Entity(fid, sentence[:300], "Finding"))
-            triples.append(Triple(what, "REPORTED_IN", fid, 1.0,
-                                  (Provenance(doc, start, start + len(sentence), sentence, "findings-cues"),)))
-        store.add_extraction(Extraction(Document(doc, text, f"pubmedqa:{pmid}:long_answer"), (), tuple(triples),
-                                        tuple(entities)), text_hash(text))
+        store.add_extraction(reader.read(f"{pmid}:conclusion", text, [text], f"pubmedqa:{pmid}:long_answer", counts),
+                             text_hash(text))
     ws = Workspace.open(out / "results-lc-ws", create=False)
     update_indexes(ws, store, schema=load_schema(out / "results-lc-schema.toml"))
     store.close()
     return {"conclusion_findings": sum(v for k, v in counts.items() if k != "none"),
             "conclusion_sentences": dict(counts)}
+
+
+class _FindingsReader:
+    """Reads findings in text with the ``data/findings`` cue graph (``findings.db``): each sentence with a cue
+    becomes a finding entity named by the sentence, tied to what it signals, the sentence as provenance."""
+
+    def __init__(self, out: Path) -> None:
+        from kg.stores.sqlite import SQLiteStore
+        from fusion.context import NameLinker
+
+        cues = SQLiteStore.open(out / "findings.db", create=False)
+        self.linker = NameLinker.from_store(cues)
+        self.says = {(t.head_id, t.relation): t.tail_id for t in cues.triples()}
+        cues.close()
+
+    def read(self, doc: str, text: str, parts: list[str], source: str, counts: Counter):
+        """The extraction of document ``doc`` (``text``) with the findings of ``parts`` (pieces of ``text``);
+        ``counts`` tallies each sentence's signal ("none" without a cue)."""
+        from kg.records import Document, Entity, Extraction, Provenance, Triple
+
+        entities, triples = [], []
+        for part in parts:
+            for sentence in _sentences(part):
+                what = _finding_signal(sentence, self.linker, self.says)
+                counts[what or "none"] += 1
+                if what is None:
+                    continue
+                fid = f"finding:{doc}:{len(triples)}"
+                start = text.find(sentence)
+                entities.append(Entity(fid, sentence[:300], "Finding"))
+                triples.append(Triple(what, "REPORTED_IN", fid, 1.0,
+                                      (Provenance(doc, start, start + len(sentence), sentence, "findings-cues"),)))
+        return Extraction(Document(doc, text, source), (), tuple(triples), tuple(entities))
 
 
 def _sentences(text: str) -> list[str]:
