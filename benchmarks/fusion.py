@@ -363,18 +363,21 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
     tok = AutoTokenizer.from_pretrained(str(work))
     builder = InputBuilder(tok, model.config, knowledge, model.entity_row)
     index = {lab: i for i, lab in enumerate(model.config.labels)}
+    builder.prefetch([e.text for e in test])
     items = [builder.sequence(e.text, index.get(e.labels[0], -1), e.pair) for e in test]
     _sync(settings.device)
     t0 = time.perf_counter()
-    outputs(model, items, 32, settings.device)
+    logits = outputs(model, items, 32, settings.device)
     _sync(settings.device)
     infer = time.perf_counter() - t0
+    predicted = Counter(model.config.labels[int(lg.argmax())] for lg in logits)
     scores = sequence_scores(model, items, device=settings.device)
     linked = sum(1 for it in items if any(it.entity_rows) or len(it) > sum(len(b) for b in it.body) + 1 + len(it.body))
     return {"accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"], "train_seconds": report.train.seconds,
             "epochs": report.train.epochs_run, "best_epoch": report.train.best_epoch,
             "infer_per_s": len(items) / infer, "n_test": len(items), "n_train": len(train), "test_with_knowledge": linked,
-            "history": list(report.train.history)}  # loss and dev score per epoch
+            "history": list(report.train.history),  # loss and dev score per epoch
+            "predicted": dict(sorted(predicted.items()))}  # test predictions per label
 
 
 def run_ner(examples, encoder, fusion, knowledge, settings, max_length, work, fact_words="branch", fact_share=0.0):
