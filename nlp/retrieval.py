@@ -181,7 +181,7 @@ class Retriever:
                          candidates)
 
     def prefetch(self, texts: Iterable[str], batch: int = 64) -> None:
-        """Embed the queries ``search`` will be asked for, in batches (much faster than one at a time on a
+        """Embed the queries ``search`` will be asked for, in batches (faster than one at a time on a
         CPU); ``search`` then reuses them. Keeps the last ``QUERY_CACHE`` queries."""
         todo = list(dict.fromkeys(t for t in texts if t not in self._queries))
         for start in range(0, len(todo), batch):
