@@ -555,6 +555,17 @@ def _permuted(emb, store=None):
     return dataclasses.replace(emb, entity_vectors=emb.entity_vectors[perm])
 
 
+def add_retrieval_options(parser: argparse.ArgumentParser) -> None:
+    """``--retrieved`` and ``--retrieve-from``, as ``run`` here and ``fusion_speed.py`` take them."""
+    parser.add_argument("--retrieved", type=int, default=0, help="fused models with facts also read this many facts "
+                        "from the graph's FAISS fact index, most like the question (only graphs with an index: "
+                        "results, results-lc)")
+    parser.add_argument("--retrieve-from", default="graph", choices=("graph", "passage", "sentence"),
+                        help="--retrieved facts from the whole index (graph) or only those read in the question's "
+                        "own abstract (passage), or those placed after the abstract sentence they were read in "
+                        "(sentence)")
+
+
 def summarise(results: dict) -> dict:
     out: dict = {}
     for task, by_fusion in results.items():
@@ -637,11 +648,7 @@ def main() -> None:
                     "`prepare --graphs pqa`), findings (the concept graph data/findings alone; `prepare --graphs "
                     "findings`), results (the findings read in PQA-L's results sections; `prepare --graphs results`) or "
                     "results-lc (those + the findings of the non-test questions' conclusions)")
-    pr.add_argument("--retrieved", type=int, default=0, help="fused models with facts also read this many facts "
-                    "from the graph's FAISS fact index, most like the question (only graphs with an index: results, results-lc)")
-    pr.add_argument("--retrieve-from", default="graph", choices=("graph", "passage", "sentence"),
-                    help="--retrieved facts from the whole index (graph) or only those read in the question's own "
-                    "abstract (passage), or those placed after the abstract sentence they were read in (sentence)")
+    add_retrieval_options(pr)
     pr.add_argument("--fact-words", default="branch", choices=("branch", "sentence"),
                     help="K-BERT facts after their mention: branch (without the entity's name, K-BERT's form; "
                     "the default since 2026-11-29) or sentence (the whole fact, as runs before then)")

@@ -221,6 +221,8 @@ def knowledge_sizes(ner, texts, stride: int = 32) -> dict:
 
 
 def main() -> None:
+    from benchmarks.fusion import add_retrieval_options
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--prepared", default=str(PREPARED))
     p.add_argument("--quick", action="store_true", help="30 abstracts instead of 200")
@@ -235,11 +237,7 @@ def main() -> None:
     p.add_argument("--graph", default="", choices=("", "bio", "findings", "pqa", "results"), help="--task pubmedqa: "
                    "the prepared graph to read (default bio; findings = data/findings, `fusion.py prepare --graphs "
                    "findings`; results = the findings of PQA-L's results sections, `--graphs results`)")
-    p.add_argument("--retrieved", type=int, default=0, help="--task pubmedqa: variants with facts also read this many "
-                   "facts from the graph's FAISS fact index, most like the question (graph results)")
-    p.add_argument("--retrieve-from", default="graph", choices=("graph", "passage", "sentence"),
-                   help="--retrieved facts from the whole index or only those read in the question's own abstract "
-                   "(passage), or those after the sentence they were read in (sentence)")
+    add_retrieval_options(p)  # --task pubmedqa
     p.add_argument("--entity-vectors", default="trained", choices=("trained", "all"), help="NER: trained = TransE "
                    "vectors only; all = every graph entity has one (`kgnlp train --entity-vectors all`)")
     p.add_argument("--truncation-side", default="right", choices=("right", "left"), help="--task pubmedqa: which end "

@@ -332,8 +332,7 @@ def build_kg_context(
                 seen.add(key)
                 facts.append(Fact(fact_text, anchor, "graph", key, branch if says_name else ""))
     if retriever is not None and retrieved > 0:
-        hits = retriever.search(text, k=retrieved, kind="facts", entity_ids=list(first_mention),
-                                **({} if within is None else {"within": within}))
+        hits = retriever.search(text, k=retrieved, kind="facts", entity_ids=list(first_mention), within=within)
         for hit in hits:
             if hit.triple and tuple(hit.triple) in seen:
                 continue

@@ -16,8 +16,8 @@ _FACT_CACHE = 200_000  # fact texts whose tokens an InputBuilder keeps
 
 @dataclass
 class Knowledge:
-    """Where contexts come from: a store (+ linker, embeddings, retriever: ``search(text, k, kind, entity_ids)``
-    such as ``nlp.retrieval.Retriever``, read only when a context asks for ``retrieved`` facts).
+    """Where contexts come from: a store (+ linker, embeddings, retriever: ``search(text, k, kind, entity_ids,
+    within)`` such as ``nlp.retrieval.Retriever``, read only when a context asks for ``retrieved`` facts).
 
     Contexts are cached by text and each entity's facts by entity id (both LRU, ``cache_size`` entries);
     :meth:`window_contexts` links a document once for all its windows. :meth:`clear` forgets everything
