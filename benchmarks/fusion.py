@@ -331,9 +331,11 @@ def fpb_split(prepared: Path, seed: int, n_train: int, n_test: int):
     return train[:n_train], dev[: max(50, n_train // 8)], test[:n_test]
 
 
-def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_answers: bool = False):
-    """Official PQA-L split: 500 test ids; the other 500 are train (50 of them dev, by seed). ``long_answers``:
-    the training questions also come with their conclusions as the text (dev and test never do)."""
+def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_answers: bool = False,
+                   train_on_dev: bool = False):
+    """Official PQA-L split: 500 test ids; the other 500 are train (50 of them dev, by seed; ``train_on_dev``: no
+    dev, those 50 are trained on too). ``long_answers``: the training questions also come with their conclusions
+    as the text (dev and test never do)."""
     from fusion.data import pubmedqa_examples
 
     test_ids = set(json.loads((prepared / "test_ground_truth.json").read_text()))
@@ -341,6 +343,8 @@ def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_an
     train_ids = sorted(set(data) - test_ids)
     random.Random(seed).shuffle(train_ids)
     dev_ids, train_ids = set(train_ids[:50]), set(train_ids[50:50 + n_train])
+    if train_on_dev:
+        dev_ids, train_ids = set(), train_ids | dev_ids
     return (pubmedqa_examples(data, train_ids, long_answers), pubmedqa_examples(data, dev_ids),
             pubmedqa_examples(data, test_ids)[:n_test])
 
@@ -479,16 +483,19 @@ def run(args) -> dict:
                 if task == "ner":
                     rng = random.Random(seed)
                     tr = rng.sample(bc_train, min(n_train, len(bc_train)))
+                    n_dev = 0 if args.no_dev else 40 if not args.smoke else 3
                     if args.ner_train_dev:  # the dev abstracts that early stopping does not read
-                        tr += bc_dev[40:]
-                    res = run_ner((tr, bc_dev[:40 if not args.smoke else 3], bc_test[:n_test]), encoder, fusion,
+                        tr += bc_dev[n_dev:]
+                    res = run_ner((tr, bc_dev[:n_dev], bc_test[:n_test]), encoder, fusion,
                                   knowledge, settings, 128, work, args.fact_words, args.fact_share)
                 elif task == "fpb":
-                    res = run_classification(task, fpb_split(prepared, seed, n_train, n_test), encoder, fusion,
+                    train, dev, test = fpb_split(prepared, seed, n_train, n_test)
+                    split = (train + dev, [], test) if args.no_dev else (train, dev, test)
+                    res = run_classification(task, split, encoder, fusion,
                                              knowledge, settings, 96, work, args.truncation_side, args.fact_words,
                                              args.fact_share)
                 else:
-                    split = pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers)
+                    split = pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers, args.no_dev)
                     res = run_classification(task, split, encoder, fusion, knowledge, settings, args.pubmedqa_length,
                                              work, args.truncation_side, args.fact_words, args.fact_share,
                                              args.retrieved if graph in retrievers else 0, args.retrieve_from)
@@ -510,7 +517,7 @@ def run(args) -> dict:
                        "retrieve_from": args.retrieve_from,
                        "kg_control": args.kg_control, "train": args.train,
                        "entity_vectors": args.entity_vectors, "graph_vectors": vectors,
-                       "ner_train_dev": args.ner_train_dev, "knowledge_dropout": args.knowledge_dropout,
+                       "ner_train_dev": args.ner_train_dev, "no_dev": args.no_dev, "knowledge_dropout": args.knowledge_dropout,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
@@ -631,6 +638,9 @@ def main() -> None:
     pr.add_argument("--ner-train-dev", action="store_true",
                     help="NER: train also on BC5CDR's dev abstracts 41-500 (the first 40 stay for early stopping), "
                     "as the extraction benchmark trains on train+dev")
+    pr.add_argument("--no-dev", action="store_true",
+                    help="no early stopping and no dev set: its examples are trained on too (FPB's 10 %%, PubMedQA's 50 "
+                    "questions, with --ner-train-dev all 500 BC5CDR dev abstracts) and the last of --epochs is kept")
     pr.add_argument("--entity-vectors", default="trained", choices=("trained", "all"),
                     help="trained = TransE vectors only (entities with facts); all = also a vector from the name "
                     "for every other graph entity, as `kgnlp train --entity-vectors all` gives")
