@@ -367,7 +367,7 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
     tok = AutoTokenizer.from_pretrained(str(work))
     builder = InputBuilder(tok, model.config, knowledge, model.entity_row)
     index = {lab: i for i, lab in enumerate(model.config.labels)}
-    builder.prefetch([e.text for e in test])
+    builder.prefetch([e.text for e in test], [e.pair for e in test])
     items = [builder.sequence(e.text, index.get(e.labels[0], -1), e.pair) for e in test]
     _sync(settings.device)
     t0 = time.perf_counter()

@@ -139,7 +139,7 @@ def sequence_main(args, prepared: Path) -> None:
 
     def run(name, exs):
         model, builder = models[name]
-        builder.prefetch([e.text for e in exs])  # as Classifier.classify: retrieval queries embedded in batches
+        builder.prefetch([e.text for e in exs], [e.pair for e in exs])  # as Classifier.classify: retrieval queries embedded in batches
         items = [builder.sequence(e.text, None, e.pair) for e in exs]
         with torch.no_grad():
             return items, outputs(model, items, 32, "cpu")

@@ -17,7 +17,8 @@ _FACT_CACHE = 200_000  # fact texts whose tokens an InputBuilder keeps
 @dataclass
 class Knowledge:
     """Where contexts come from: a store (+ linker, embeddings, retriever: ``search(text, k, kind, entity_ids,
-    within)`` such as ``nlp.retrieval.Retriever``, read only when a context asks for ``retrieved`` facts).
+    within)`` such as ``nlp.retrieval.Retriever``, read only when a context asks for ``retrieved`` facts; an
+    optional ``prefetch(texts, within=None, k=0)`` embeds queries in batches, see :meth:`InputBuilder.prefetch`).
 
     Contexts are cached by text and each entity's facts by entity id (both LRU, ``cache_size`` entries);
     :meth:`window_contexts` links a document once for all its windows. :meth:`clear` forgets everything
@@ -205,13 +206,21 @@ class InputBuilder:
             got.append(self.knowledge_of(pair, first=False, facts=facts, query=text))
         return [c for c in got if c is not None]
 
-    def prefetch(self, texts: Sequence[str]) -> None:
-        """Embed the retrieval queries of inputs whose first texts are ``texts`` in batches, ahead of
-        :meth:`segment` (a retriever without ``prefetch`` embeds them one by one; batched vectors agree to float
-        precision)."""
-        retriever = self.knowledge.retriever if self.needs_context() and self._retrieved() else None
-        if retriever is not None and hasattr(retriever, "prefetch"):
+    def prefetch(self, texts: Sequence[str], pairs: Sequence[str | None] | None = None) -> None:
+        """Embed the retrieval queries of inputs whose first texts are ``texts`` (and second texts ``pairs``,
+        as :meth:`sequence` and :meth:`span` take them) in batches, ahead of :meth:`segment` (a retriever
+        without ``prefetch`` embeds them one by one; batched vectors agree to float precision). With a passage
+        or sentence scope, a query whose text holds no more facts than the model reads is not embedded: its
+        search ranks nothing."""
+        k = self._retrieved()
+        retriever = self.knowledge.retriever if self.needs_context() and k else None
+        if retriever is None or not hasattr(retriever, "prefetch"):
+            return
+        if self.config.retrieve_from == "graph":
             retriever.prefetch(texts)
+        else:
+            pairs = pairs if pairs is not None else [None] * len(texts)
+            retriever.prefetch(texts, within=[t if p is None else p for t, p in zip(texts, pairs)], k=k)
 
     def _retrieved(self) -> int:
         return self.config.retrieved if self.config.uses_facts else 0

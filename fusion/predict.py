@@ -118,7 +118,7 @@ class Classifier:
         """Label each text (with its ``pairs`` item as the second segment, e.g. question + abstract)."""
         import numpy as np
 
-        self.builder.prefetch(texts)
+        self.builder.prefetch(texts, pairs)
         items = [self.builder.sequence(t, pair=pairs[i] if pairs else None) for i, t in enumerate(texts)]
         labels = self.model.config.labels
         out = []

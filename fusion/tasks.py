@@ -97,7 +97,7 @@ def train_classifier(
         label = [index[x] for x in e.labels if x in index] if multi else index.get(e.labels[0], 0)
         return builder.sequence(e.text, label, e.pair)
 
-    builder.prefetch([e.text for e in (*examples, *dev)])
+    builder.prefetch([e.text for e in (*examples, *dev)], [e.pair for e in (*examples, *dev)])
     train_items = [item(e) for e in examples]
     if settings.class_weight == "balanced" and not multi:
         model.loss_weights = balanced_weights([index.get(e.labels[0], 0) for e in examples], len(labels))
@@ -136,7 +136,7 @@ def train_span_qa(
             it.extra["start"] = it.extra["end"] = 0
         return it
 
-    builder.prefetch([e.question for e in (*train, *dev)])
+    builder.prefetch([e.question for e in (*train, *dev)], [e.context for e in (*train, *dev)])
     train_items = [item(e) for e in train]
     dev_items = [item(e) for e in dev]
 

@@ -164,7 +164,9 @@ class Retriever:
         """The ``k`` best items of ``kind`` (facts, chunks or entities) for ``text``, best first.
 
         ``entity_ids`` replaces query linking when the caller already knows the entities. ``within``: only
-        items read in that text (a provenance sentence of theirs is in it, word for word), all of them ranked.
+        items read in that text (a provenance sentence of theirs is in it, word for word), all of them ranked;
+        when there are ``k`` or fewer, there is nothing to choose: all are returned in the order they are read
+        in ``within``, and the query is not embedded (their ``similarity`` and ``score`` are NaN).
         """
         if kind not in KINDS:
             raise NLPError(f"Unknown kind '{kind}'. Choose one of: {', '.join(KINDS)}.")
@@ -176,13 +178,24 @@ class Retriever:
         candidates = None if within is None else index.items_read_in(within)
         if candidates == {}:
             return []
-        query = self.query_vector(text)
-        return self.rank(query, k, kind, list(entity_ids) if entity_ids is not None else self.link(text),
-                         candidates)
+        linked = list(entity_ids) if entity_ids is not None else self.link(text)
+        if candidates is not None and len(candidates) <= k:
+            near = self._neighbours(linked) if linked and self.graph_weight > 0 else set()
+            return _in_reading_order(candidates, within, linked, near)
+        return self.rank(self.query_vector(text), k, kind, linked, candidates)
 
-    def prefetch(self, texts: Iterable[str], batch: int = 64) -> None:
+    def prefetch(self, texts: Iterable[str], batch: int = 64, within: Sequence[str | None] | None = None,
+                 k: int = 0, kind: str = "facts") -> None:
         """Embed the queries ``search`` will be asked for, in batches (faster than one at a time on a
-        CPU); ``search`` then reuses them. Keeps the last ``QUERY_CACHE`` queries."""
+        CPU); ``search`` then reuses them. Keeps the last ``QUERY_CACHE`` queries. ``within`` (one text or
+        None per query) and ``k``: the searches will be ``search(text, k, kind, within=...)``, so a query
+        whose scope holds ``k`` items or fewer is not embedded (that search ranks nothing)."""
+        texts = list(texts)
+        if within is not None:
+            if len(within) != len(texts):
+                raise NLPError(f"prefetch: {len(texts)} queries but {len(within)} scopes.")
+            index = self.indexes[kind]
+            texts = [t for t, w in zip(texts, within) if w is None or len(index.items_read_in(w)) > k]
         todo = list(dict.fromkeys(t for t in texts if t not in self._queries))
         for start in range(0, len(todo), batch):
             part = todo[start : start + batch]
@@ -246,6 +259,18 @@ def _proximity(item: IndexItem, linked: set[str], near: set[str]) -> float:
     # A fact is as close as the mean of its two ends (joining two question entities scores 1);
     # a chunk or a name is as close as its closest entity.
     return sum(closeness) / len(closeness) if item.kind == "facts" else max(closeness)
+
+
+def _in_reading_order(items: dict[int, IndexItem], text: str, linked: list[str], near: set[str]) -> list[Hit]:
+    """Every item, unranked: in the order their first provenance sentence comes in ``text`` (similarity and
+    score NaN: no query was embedded; proximity as :meth:`Retriever.rank` gives it)."""
+    def read_at(item: IndexItem) -> int:
+        return min((text.find(p.sentence) for p in item.provenance if p.sentence and p.sentence in text),
+                   default=len(text))
+
+    nan, ends = float("nan"), set(linked)
+    return [_hit(item, nan, nan, _proximity(item, ends, near) if linked else 0.0)
+            for item in sorted(items.values(), key=lambda it: (read_at(it), it.id))]
 
 
 def _hit(item: IndexItem, score: float, sim: float, prox: float) -> Hit:

@@ -91,6 +91,27 @@ def test_passage_scope_keeps_only_facts_read_in_the_passage(tiny_encoder, tiny_s
     assert all(f == -1 for f in item.fact_of)
 
 
+class PrefetchingRetriever(FakeRetriever):
+    def __init__(self, hits):
+        super().__init__(hits)
+        self.prefetched = []
+
+    def prefetch(self, texts, within=None, k=0):
+        self.prefetched.append((list(texts), within, k))
+
+
+@pytest.mark.parametrize("scope", ["graph", "passage", "sentence"])
+def test_prefetch_tells_the_retriever_each_query_and_the_text_its_facts_are_read_in(tiny_encoder, tiny_store, scope):
+    retriever = PrefetchingRetriever([])
+    b = _builder(tiny_encoder, tiny_store, retriever, retrieved=2, retrieve_from=scope)
+    b.prefetch(["q1", "q2"], ["passage one", None])
+    scopes = None if scope == "graph" else ["passage one", "q2"]  # a text without a pair is its own passage
+    assert retriever.prefetched == [(["q1", "q2"], scopes, 2 if scopes else 0)]
+    none = _builder(tiny_encoder, tiny_store, retriever, retrieved=0, retrieve_from=scope)
+    none.prefetch(["q3"])
+    assert len(retriever.prefetched) == 1  # a model that retrieves nothing embeds no query
+
+
 def test_a_retrieved_fact_naming_a_mention_is_anchored_to_it(tiny_encoder, tiny_store):
     retriever = FakeRetriever([_hit("insulin lowers glucose", ("C3",), ("C3", "LOWERS", "X"))])
     b = _builder(tiny_encoder, tiny_store, retriever, retrieved=1)

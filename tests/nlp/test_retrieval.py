@@ -209,17 +209,29 @@ def test_name_similarity_prefetch_answers_a_batch_with_one_encode_and_the_same_a
         batched.close()
 
 
-def test_search_within_ranks_every_item_read_in_the_text_and_nothing_else(ws_store, embedder):
+def test_search_within_gives_every_item_read_in_the_text_and_nothing_else(ws_store, embedder):
+    import math
+
     ws, store = ws_store
     build_indexes(ws, store, embedder=embedder)
     retriever = Retriever.open(ws, store, embedder, on_drift="error")
+    calls = []
+    real = embedder.encode
+    embedder.encode = lambda texts: calls.append(len(texts)) or real(texts)
     try:
         passage = "An aside first. " + DOCS["ibu"][0] + " And a last word."
         hits = retriever.search("What does metformin treat?", k=5, kind="facts", within=passage)
         # both ibuprofen facts, though the question is about metformin; never the metformin fact
         assert sorted(h.triple for h in hits) == sorted(DOCS["ibu"][1])
-        assert len(hits) == 2 and hits[0].score >= hits[1].score
-        assert retriever.search("What does metformin treat?", k=1, within=passage)[0].triple == hits[0].triple
+        # no more than k of them: nothing to choose, so the question is not embedded
+        assert calls == [] and len(hits) == 2 and all(math.isnan(h.similarity) for h in hits)
+        both = DOCS["met"][0] + " Then: " + DOCS["ibu"][0]
+        read = retriever.search("What relieves arthritis pain?", k=5, within=both)
+        assert len(read) == 3 and read[0].triple == DOCS["met"][1][0]  # in reading order: metformin's first
+        assert calls == []
+        ranked = retriever.search("What relieves arthritis pain?", k=2, within=both)  # 3 for 2 places: ranked
+        assert calls == [1] and len(ranked) == 2 and ranked[0].score >= ranked[1].score
+        assert ranked[0].triple == DOCS["ibu"][1][0]
         # part of a provenance sentence is not the sentence; a text holding none gives nothing
         assert retriever.search("ibuprofen", k=5, within=DOCS["ibu"][0][:40]) == []
         assert retriever.search("ibuprofen", k=5, within="Nothing from the graph here.") == []
@@ -230,6 +242,7 @@ def test_search_within_ranks_every_item_read_in_the_text_and_nothing_else(ws_sto
         retriever = Retriever.open(ws, store, embedder, on_drift="error")
         assert [h.triple for h in retriever.search("anticoagulant", k=5, within=NEW[1])] == NEW[2]
     finally:
+        embedder.encode = real
         retriever.close()
 
 
@@ -271,3 +284,24 @@ def test_prefetch_embeds_queries_in_one_batch_and_search_gives_the_same_hits(ws_
             embedder.encode = real
     assert [[h.id for h in hs] for hs in got] == [[h.id for h in hs] for hs in expected]
     assert all(abs(a.score - b.score) < 1e-5 for g, e in zip(got, expected) for a, b in zip(g, e))
+
+
+def test_prefetch_with_scopes_embeds_only_the_queries_whose_search_ranks(ws_store, embedder):
+    ws, store = ws_store
+    build_indexes(ws, store, embedder=embedder)
+    questions = ["What does metformin treat?", "What relieves arthritis pain?", "Who makes warfarin?"]
+    scopes = [DOCS["ibu"][0], DOCS["met"][0] + " " + DOCS["ibu"][0], None]  # 2 items, 3 items, no scope
+    with Retriever.open(ws, store, embedder, on_drift="error") as retriever:
+        calls = []
+        real = embedder.encode
+        embedder.encode = lambda texts: calls.append(list(texts)) or real(texts)
+        try:
+            retriever.prefetch(questions, within=scopes, k=2)
+            assert calls == [questions[1:]]  # the first one's 2 items fit in k: its search ranks nothing
+            for q, w in zip(questions, scopes):
+                retriever.search(q, k=2, within=w)
+            assert len(calls) == 1  # every search found what it needed
+            with pytest.raises(NLPError, match="2 scopes"):
+                retriever.prefetch(questions, within=scopes[:2], k=2)
+        finally:
+            embedder.encode = real
