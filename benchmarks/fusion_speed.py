@@ -155,9 +155,11 @@ def sequence_main(args, prepared: Path) -> None:
             t = time.perf_counter()
             items, _ = run(name, examples)
             times[name].append(time.perf_counter() - t)
+            retriever = getattr(models[name][1].knowledge, "retriever", None)
             sizes[name] = {"tokens_per_input": round(sum(map(len, items)) / len(items), 1),
                            "inputs_with_knowledge": sum(1 for it in items if any(it.entity_rows)
-                                                        or any(f >= 0 for f in it.fact_of))}
+                                                        or any(f >= 0 for f in it.fact_of)),
+                           "queries_embedded": retriever.queries_held if retriever is not None else 0}
             print(f"round {r + 1} {name:10s} {len(examples) / times[name][-1]:7.1f} inputs/s", file=sys.stderr,
                   flush=True)
     best = {v: min(ts) for v, ts in times.items()}

@@ -206,6 +206,11 @@ class Retriever:
         """Forget the prefetched and remembered query vectors."""
         self._queries.clear()
 
+    @property
+    def queries_held(self) -> int:
+        """How many query vectors are held (embedded since the last :meth:`clear`, up to ``QUERY_CACHE``)."""
+        return len(self._queries)
+
     def query_vector(self, text: str):
         vec = self._queries.get(text)
         if vec is None:

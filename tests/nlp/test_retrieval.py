@@ -279,7 +279,7 @@ def test_prefetch_embeds_queries_in_one_batch_and_search_gives_the_same_hits(ws_
             assert calls == [3]  # one batch, a repeated question once, none at search time
             retriever.clear()
             retriever.search(questions[0], k=3)
-            assert calls == [3, 1]  # forgotten after clear()
+            assert calls == [3, 1] and retriever.queries_held == 1  # forgotten after clear()
         finally:
             embedder.encode = real
     assert [[h.id for h in hs] for hs in got] == [[h.id for h in hs] for hs in expected]
@@ -298,6 +298,7 @@ def test_prefetch_with_scopes_embeds_only_the_queries_whose_search_ranks(ws_stor
         try:
             retriever.prefetch(questions, within=scopes, k=2)
             assert calls == [questions[1:]]  # the first one's 2 items fit in k: its search ranks nothing
+            assert retriever.queries_held == 2
             for q, w in zip(questions, scopes):
                 retriever.search(q, k=2, within=w)
             assert len(calls) == 1  # every search found what it needed
