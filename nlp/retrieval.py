@@ -68,6 +68,7 @@ class Retriever:
         self.root, self.store, self.embedder, self.indexes = root, store, embedder, indexes
         self.graph_weight = graph_weight
         self._queries: dict[str, object] = {}  # query text -> its vector (prefetch)
+        self._scopes: dict[tuple[str, str], dict[int, IndexItem]] = {}  # (kind, text) -> items read in it (prefetch)
 
     @classmethod
     def open(
@@ -175,7 +176,9 @@ class Retriever:
         index = self.indexes[kind]
         if not len(index):
             return []
-        candidates = None if within is None else index.items_read_in(within)
+        candidates = None if within is None else self._scopes.pop((kind, within), None)
+        if within is not None and candidates is None:
+            candidates = index.items_read_in(within)
         if candidates == {}:
             return []
         linked = list(entity_ids) if entity_ids is not None else self.link(text)
@@ -194,8 +197,7 @@ class Retriever:
         if within is not None:
             if len(within) != len(texts):
                 raise NLPError(f"prefetch: {len(texts)} queries but {len(within)} scopes.")
-            index = self.indexes[kind]
-            texts = [t for t, w in zip(texts, within) if w is None or len(index.items_read_in(w)) > k]
+            texts = [t for t, w in zip(texts, within) if w is None or len(self._scope(kind, w)) > k]
         todo = list(dict.fromkeys(t for t in texts if t not in self._queries))
         for start in range(0, len(todo), batch):
             part = todo[start : start + batch]
@@ -203,8 +205,14 @@ class Retriever:
                 self._remember(text, vec)
 
     def clear(self) -> None:
-        """Forget the prefetched and remembered query vectors."""
+        """Forget the prefetched and remembered query vectors (and scopes)."""
         self._queries.clear()
+        self._scopes.clear()
+
+    def _scope(self, kind: str, text: str) -> dict[int, IndexItem]:
+        """The items read in ``text``, kept for the ``search`` that follows a prefetch (which takes them)."""
+        got = self._scopes.get((kind, text))
+        return got if got is not None else _keep(self._scopes, (kind, text), self.indexes[kind].items_read_in(text))
 
     @property
     def queries_held(self) -> int:
@@ -218,10 +226,7 @@ class Retriever:
         return vec
 
     def _remember(self, text: str, vec):
-        if len(self._queries) >= QUERY_CACHE:
-            self._queries.pop(next(iter(self._queries)))
-        self._queries[text] = vec
-        return vec
+        return _keep(self._queries, text, vec)
 
     def rank(self, query_vector, k: int, kind: str, linked: list[str],
              candidates: dict[int, IndexItem] | None = None) -> list[Hit]:
@@ -264,6 +269,14 @@ def _proximity(item: IndexItem, linked: set[str], near: set[str]) -> float:
     # A fact is as close as the mean of its two ends (joining two question entities scores 1);
     # a chunk or a name is as close as its closest entity.
     return sum(closeness) / len(closeness) if item.kind == "facts" else max(closeness)
+
+
+def _keep(cache: dict, key, value):
+    """``cache[key] = value``, the oldest entry dropped first when it holds ``QUERY_CACHE``."""
+    if len(cache) >= QUERY_CACHE:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value
 
 
 def _in_reading_order(items: dict[int, IndexItem], text: str, linked: list[str], near: set[str]) -> list[Hit]:
