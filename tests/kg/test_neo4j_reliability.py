@@ -57,7 +57,7 @@ def open_store(env: dict[str, str], prefix: str = "R_"):
 
 def test_neo4j_killed_mid_ingest_fails_clearly_and_rerun_leaves_no_duplicates(private_server):
     env = private_server
-    n = 600
+    n = 3000  # enough batches that the ingest is still running when the server is killed (600 raced on a quiet machine)
     entities = [Entity(f"n{i}", f"Node {i}", "Thing") for i in range(n)]
     rows = [(f"n{i}", "LINKS", f"n{(i * 7 + 1) % n}") for i in range(n)] + \
            [(f"n{i}", "NEXT", f"n{(i + 1) % n}") for i in range(n)]
