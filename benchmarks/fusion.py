@@ -475,7 +475,8 @@ def run(args) -> dict:
                                          seed=seed, patience=args.patience, device=args.device,
                                          class_weight=args.class_weight if task != "ner" else "none",
                                          precision=args.precision,
-                                         knowledge_dropout=0.0 if fusion == "none" else args.knowledge_dropout)
+                                         knowledge_dropout=0.0 if fusion == "none" else args.knowledge_dropout,
+                                         train_layers=args.train_layers)
                 work = work_root / f"{task}-{fusion}-{seed}"
                 n_train, n_test = size[task]
                 n_train = args.train or n_train
@@ -518,6 +519,7 @@ def run(args) -> dict:
                        "kg_control": args.kg_control, "train": args.train,
                        "entity_vectors": args.entity_vectors, "graph_vectors": vectors,
                        "ner_train_dev": args.ner_train_dev, "no_dev": args.no_dev, "knowledge_dropout": args.knowledge_dropout,
+                       "train_layers": args.train_layers,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
@@ -646,6 +648,8 @@ def main() -> None:
                     "for every other graph entity, as `kgnlp train --entity-vectors all` gives")
     pr.add_argument("--knowledge-dropout", type=float, default=0.0, help="training: hide the graph's knowledge of "
                     "this share of linked mentions in each step (`kgnlp train --knowledge-dropout`)")
+    pr.add_argument("--train-layers", type=int, default=-1, help="encoder layers fine-tuned, from the top (-1 = all; "
+                    "0 = the encoder fixed, only fusion layers and head learn; `kgnlp train --train-layers`)")
     pr.add_argument("--pubmedqa-length", type=int, default=256, help="PubMedQA input length in tokens "
                     "(question + abstract; the abstracts average ~330 tokens, MiniLM takes 512)")
     pr.add_argument("--truncation-side", default="right", choices=("right", "left"),

@@ -30,6 +30,7 @@ class TrainSettings:
     class_weight: str = "none"  # one of CLASS_WEIGHTS; "balanced" weighs each class by n / (k * count)
     precision: str = ""  # "" ($KGNLP_PRECISION, else auto), auto, fp32 or bf16: see nlp.models.matmul_precision
     knowledge_dropout: float = 0.0  # share of linked mentions whose knowledge each training step hides
+    train_layers: int = -1  # encoder layers fine-tuned, from the top; -1 = all (and the embeddings), 0 = none
 
 
 CLASS_WEIGHTS = ("none", "balanced")  # single-label classification losses (fusion.tasks.train_classifier)
@@ -115,13 +116,16 @@ def train_fused(
     if settings.knowledge_dropout and model.config.fusion == "none":
         raise FusionError("knowledge_dropout hides graph knowledge, which a fusion 'none' model does not read: "
                           "use fusion facts, embeddings or both, or leave it at 0.")
+    frozen = frozen_encoder_params(model, settings.train_layers)
     if settings.threads:
         torch.set_num_threads(settings.threads)
     seed_everything(settings.seed)
     progress = progress or (lambda p: None)
     out, ckpt = Path(out_dir), Path(out_dir) / "checkpoint"
     model.to(settings.device)
-    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
+    for name, p in model.named_parameters():
+        p.requires_grad_(name not in frozen)
+    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.") and n not in frozen]
     new_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     optimizer = torch.optim.AdamW([{"params": enc_params, "lr": settings.learning_rate},
                                    {"params": new_params, "lr": settings.head_learning_rate}],
@@ -183,6 +187,19 @@ def train_fused(
     seconds = time.perf_counter() - started
     return TrainResult(str(out), epoch, state["best_epoch"], state["best"], round(seconds, 2), step,
                        tuple(state["history"]))
+
+
+def frozen_encoder_params(model, train_layers: int) -> frozenset[str]:
+    """Names of the encoder parameters that ``train_layers`` keeps fixed: with N >= 0 the embeddings and all but
+    the top N layers (N = 0: the whole encoder; only the fusion layers and the head learn); -1 = none fixed."""
+    n_layers = len(model.encoder.encoder.layer)
+    if train_layers == -1:
+        return frozenset()
+    if not 0 <= train_layers <= n_layers:
+        raise FusionError(f"train_layers must be -1 (all) or 0..{n_layers} (this encoder's layers), "
+                          f"got {train_layers}.")
+    keep = tuple(f"encoder.encoder.layer.{i}." for i in range(n_layers - train_layers, n_layers))
+    return frozenset(n for n, _ in model.named_parameters() if n.startswith("encoder.") and not n.startswith(keep))
 
 
 def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file) -> None:
