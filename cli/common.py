@@ -38,6 +38,11 @@ KnowledgeDropoutOpt = Annotated[float, typer.Option(
     "(ERNIE-style); needs --fusion facts, embeddings or both. 0 = off; 0.2 helped BC5CDR NER, not PhraseBank or "
     "PubMedQA (BENCHMARKS.md).")]
 
+TrainLayersOpt = Annotated[int, typer.Option(
+    "--train-layers", min=-1, help="Transformer encoder layers to fine-tune, counted from the top: -1 = all (and "
+    "the embeddings), 0 = none (only the fusion layers and the head learn). Fewer is faster and keeps a small "
+    "training set from being learnt by heart.")]
+
 
 def check_knowledge_dropout(share: float, fusion: str | None) -> None:
     """Before any data is read: knowledge dropout only means something for a model that reads the graph."""

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, JsonOpt, KnowledgeDropoutOpt, PrecisionOpt,
-                        QuietOpt, WorkspaceOpt, check_knowledge_dropout, emit, workspace)
+                        QuietOpt, TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout, emit,
+                        workspace)
 from cli.console import err, out
 
 
@@ -41,6 +42,7 @@ def train_ner_cmd(
         "(uses the workspace graph and its KG embeddings).")] = None,
     entity_vectors: EntityVectorsOpt = "trained",
     knowledge_dropout: KnowledgeDropoutOpt = 0.0,
+    train_layers: TrainLayersOpt = -1,
     schema_file: ConfigOpt = None,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
@@ -56,6 +58,9 @@ def train_ner_cmd(
     from nlp.ner.training import training_device, training_precision
 
     check_knowledge_dropout(knowledge_dropout, fusion)
+    if train_layers != -1 and fusion is None:
+        raise typer.BadParameter("applies to the fused transformer (--fusion none, facts, embeddings or both); "
+                                 "--kind transformer fine-tunes every layer.", param_hint="--train-layers")
     device = training_device("transformer" if fusion is not None else kind, device)  # before any data is read
     training_precision("transformer" if fusion is not None else kind, precision, device)  # so is --precision
     train_docs = load_labelled(data, fmt)
@@ -63,7 +68,7 @@ def train_ner_cmd(
     if fusion is not None:
         _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps,
                      max_length, ws_path, as_json or quiet, as_json, device, precision, schema_file, entity_vectors,
-                     knowledge_dropout)
+                     knowledge_dropout, train_layers)
         return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
                          encoder=str(encoder) if encoder else "", max_length=max_length,
@@ -94,7 +99,7 @@ def train_ner_cmd(
 def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,
                  ws_path, quiet: bool, as_json: bool, device: str = "cpu", precision: str = "",
                  schema_file: Path | None = None, entity_vectors: str = "trained",
-                 knowledge_dropout: float = 0.0) -> None:
+                 knowledge_dropout: float = 0.0, train_layers: int = -1) -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
     from cli.console import progress_bar
     from fusion.errors import FusionError
@@ -117,7 +122,7 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
 
             embeddings = vectors_for_training(load_embeddings(ws.path), store, entity_vectors)
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps, device=device,
-                             precision=precision, knowledge_dropout=knowledge_dropout)
+                             precision=precision, knowledge_dropout=knowledge_dropout, train_layers=train_layers)
     try:
         with progress_bar("train ner (fused)", enabled=not quiet) as update:
             report = train_fused_ner(train_docs, out_dir, fusion=fusion, encoder=encoder, store=store,

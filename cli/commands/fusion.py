@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (ConfigOpt, EntityVectorsOpt, JsonOpt, KnowledgeDropoutOpt, PrecisionOpt, QuietOpt,
-                        WorkspaceOpt, check_knowledge_dropout, read_text_arg)
+                        TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout, read_text_arg)
 
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
@@ -83,7 +83,7 @@ def _check_retrieved(retrieved: int, fusion: str, retrieve_from: str) -> None:
 
 def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: int, max_steps: int, patience: int,
               class_weight: str = "none", precision: str = "", knowledge_dropout: float = 0.0,
-              fusion: str = "none"):
+              fusion: str = "none", train_layers: int = -1):
     from fusion.train import CLASS_WEIGHTS, TrainSettings
     from nlp.models import matmul_precision
 
@@ -93,7 +93,7 @@ def _settings(epochs: int, batch_size: int, accumulate: int, lr: float, seed: in
     matmul_precision(precision)  # an unknown --precision fails before any data is read
     return TrainSettings(epochs=epochs, batch_size=batch_size, accumulate=accumulate, learning_rate=lr, seed=seed,
                          max_steps=max_steps, patience=patience, class_weight=class_weight, precision=precision,
-                         knowledge_dropout=knowledge_dropout)
+                         knowledge_dropout=knowledge_dropout, train_layers=train_layers)
 
 
 ClassWeightOpt = Annotated[str, typer.Option(
@@ -149,6 +149,7 @@ def train_classify_cmd(
     precision: PrecisionOpt = "",
     entity_vectors: EntityVectorsOpt = "trained",
     knowledge_dropout: KnowledgeDropoutOpt = 0.0,
+    train_layers: TrainLayersOpt = -1,
     retrieved: RetrievedOpt = 0,
     retrieve_from: RetrieveFromOpt = "graph",
     config: ConfigOpt = None,
@@ -167,7 +168,7 @@ def train_classify_cmd(
     _check_truncation(truncation_side)
     _check_retrieved(retrieved, fusion, retrieve_from)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
-                         knowledge_dropout, fusion)
+                         knowledge_dropout, fusion, train_layers)
     examples, multi = read_classification(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
@@ -201,6 +202,7 @@ def train_qa_cmd(
     precision: PrecisionOpt = "",
     entity_vectors: EntityVectorsOpt = "trained",
     knowledge_dropout: KnowledgeDropoutOpt = 0.0,
+    train_layers: TrainLayersOpt = -1,
     retrieved: RetrievedOpt = 0,
     retrieve_from: RetrieveFromOpt = "graph",
     config: ConfigOpt = None,
@@ -219,7 +221,7 @@ def train_qa_cmd(
     _check_truncation(truncation_side)
     _check_retrieved(retrieved, fusion, retrieve_from)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
-                         knowledge_dropout, fusion)
+                         knowledge_dropout, fusion, train_layers)
     dev_examples = None
     if long_answers:  # split by question first: dev answers from abstracts only, as a user's model will
         (examples, dev_examples), kind = pubmedqa_train_dev(data, 0.1, seed, long_answers=True), "yesno"
