@@ -350,7 +350,7 @@ def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_an
 
 
 def run_classification(task, examples, encoder, fusion, knowledge, settings, max_length, work, truncation_side="right",
-                       fact_words="branch", fact_share=0.0, retrieved=0, retrieve_from="graph"):
+                       fact_words="branch", fact_share=0.0, retrieved=0, retrieve_from="graph", kg_readout=False):
     from fusion.config import FusionConfig
     from fusion.model import FusedModel
     from fusion.predict import outputs, sequence_scores
@@ -361,7 +361,8 @@ def run_classification(task, examples, encoder, fusion, knowledge, settings, max
     train, dev, test = examples
     cfg = FusionConfig(head="sequence", fusion=fusion, max_length=max_length, max_facts=4,
                        truncation_side=truncation_side, fact_words=fact_words, fact_share=fact_share,
-                       retrieved=retrieved if fusion in ("facts", "both") else 0, retrieve_from=retrieve_from)
+                       retrieved=retrieved if fusion in ("facts", "both") else 0, retrieve_from=retrieve_from,
+                       kg_readout=kg_readout and fusion in ("embeddings", "both"))
     report = train_classifier(train, work, cfg, encoder=encoder, knowledge=knowledge, settings=settings, dev=dev)
     model = FusedModel.load(work).to(settings.device)
     tok = AutoTokenizer.from_pretrained(str(work))
@@ -494,12 +495,13 @@ def run(args) -> dict:
                     split = (train + dev, [], test) if args.no_dev else (train, dev, test)
                     res = run_classification(task, split, encoder, fusion,
                                              knowledge, settings, 96, work, args.truncation_side, args.fact_words,
-                                             args.fact_share)
+                                             args.fact_share, kg_readout=args.kg_readout)
                 else:
                     split = pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers, args.no_dev)
                     res = run_classification(task, split, encoder, fusion, knowledge, settings, args.pubmedqa_length,
                                              work, args.truncation_side, args.fact_words, args.fact_share,
-                                             args.retrieved if graph in retrievers else 0, args.retrieve_from)
+                                             args.retrieved if graph in retrievers else 0, args.retrieve_from,
+                                             args.kg_readout)
                 res["seed"], res["wall_seconds"] = seed, round(time.perf_counter() - t0, 1)
                 results[task][fusion].append(res)
                 print(json.dumps({"task": task, "fusion": fusion, **res}), file=sys.stderr, flush=True)
@@ -519,7 +521,7 @@ def run(args) -> dict:
                        "kg_control": args.kg_control, "train": args.train,
                        "entity_vectors": args.entity_vectors, "graph_vectors": vectors,
                        "ner_train_dev": args.ner_train_dev, "no_dev": args.no_dev, "knowledge_dropout": args.knowledge_dropout,
-                       "train_layers": args.train_layers,
+                       "train_layers": args.train_layers, "kg_readout": args.kg_readout,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
@@ -648,6 +650,9 @@ def main() -> None:
                     "for every other graph entity, as `kgnlp train --entity-vectors all` gives")
     pr.add_argument("--knowledge-dropout", type=float, default=0.0, help="training: hide the graph's knowledge of "
                     "this share of linked mentions in each step (`kgnlp train --knowledge-dropout`)")
+    pr.add_argument("--kg-readout", action="store_true", help="classification: embeddings and both models also "
+                    "read the mean KG vector of the input's knowledge straight into the logits "
+                    "(`kgnlp train classify|qa --kg-readout`)")
     pr.add_argument("--train-layers", type=int, default=-1, help="encoder layers fine-tuned, from the top (-1 = all; "
                     "0 = the encoder fixed, only fusion layers and head learn; `kgnlp train --train-layers`)")
     pr.add_argument("--pubmedqa-length", type=int, default=256, help="PubMedQA input length in tokens "

@@ -57,7 +57,16 @@ def collate(items: Sequence[FusedInput], pad_id: int = 0, anchor_sees_fact: bool
             "position_ids": torch.from_numpy(padded((it.position_ids for it in items), 0)),
             "token_type_ids": torch.from_numpy(padded((it.token_type_ids for it in items), 0)),
             "entity_rows": torch.from_numpy(padded((it.entity_rows for it in items), 0)),
-            "attention_mask": torch.from_numpy(mask), "body_mask": torch.from_numpy(fact_of == -1)}
+            "attention_mask": torch.from_numpy(mask), "body_mask": torch.from_numpy(fact_of == -1),
+            "kg_rows": torch.from_numpy(_kg_rows(items))}
+
+
+def _kg_rows(items: Sequence[FusedInput]):
+    """``(B, K)`` KG table rows per input for the readout, padded with 0 (no vector); K >= 1."""
+    import numpy as np
+
+    k = max(1, max(len(it.kg_rows) for it in items))
+    return np.array([list(it.kg_rows) + [0] * (k - len(it.kg_rows)) for it in items], dtype=np.int64)
 
 
 _PAD = -2  # fact_of of padding in a batch

@@ -33,6 +33,10 @@ class FusionConfig:
     (any fact of the index) or ``passage`` (only facts read in the input's last text, the passage of a pair:
     a provenance sentence of the fact is in it) or ``sentence`` (those facts, each placed after the sentence of
     the passage it was read in instead of on the first text; ``fusion.context.with_read_facts``).
+    ``kg_readout`` (sequence and multilabel heads with graph embeddings): the logits also read, through a linear
+    map of their own, the mean KG vector of the entities the input's knowledge is about (its linked mentions
+    and both ends of each fact found for it, retrieved ones included): a direct path from the graph to the
+    decision, beside the token-level one, that no token budget cuts.
     """
 
     head: str = "sequence"
@@ -51,6 +55,7 @@ class FusionConfig:
     dropout: float = 0.1
     retrieved: int = 0  # FAISS facts for the first text (needs a retriever at training and inference)
     retrieve_from: str = "graph"
+    kg_readout: bool = False
     # (relation, verb) for relations whose facts were put into words with a verb other than the built-in
     # schema's (a user schema, e.g. data/finance/schema.toml): inference says facts the way training did
     relation_verbs: tuple[tuple[str, str], ...] = ()
@@ -91,6 +96,10 @@ class FusionConfig:
         if self.retrieved and self.retrieve_from == "sentence" and self.head == "token":
             raise FusionError("retrieve_from 'sentence' is for classification and QA inputs, not a token head; "
                               "use 'graph' or 'passage'.")
+        if self.kg_readout and not (self.uses_embeddings and self.head in ("sequence", "multilabel")):
+            raise FusionError("kg_readout reads graph embeddings into a sequence or multilabel head: use fusion "
+                              f"embeddings or both with such a head, not fusion '{self.fusion}' with a "
+                              f"'{self.head}' head.")
         if self.inject_layer < 0:
             raise FusionError(f"inject_layer must be 0 (input embeddings) or a layer number, got {self.inject_layer}.")
         return self

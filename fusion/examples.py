@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from fusion.config import FusionConfig
@@ -253,11 +253,14 @@ class InputBuilder:
                 facts = seg.context.facts if seg.context else ()
                 fact_ids.append([self._fact_tokens(self.fact_words(f)) for f in facts])
         c = self.config
-        return assemble(segments, self.specials, fact_ids, max_length=c.max_length, use_facts=c.uses_facts,
+        item = assemble(segments, self.specials, fact_ids, max_length=c.max_length, use_facts=c.uses_facts,
                         kbert=c.fact_mode == "kbert", entity_row=self.entity_row,
                         max_fact_tokens=c.max_fact_tokens, max_facts=c.max_facts, fact_budget=c.fact_budget,
                         fact_share=c.fact_share,
                         truncation_side=c.truncation_side)
+        if not c.kg_readout:
+            return item
+        return replace(item, kg_rows=readout_rows([s.context for s in segments], self.entity_row))
 
     def fact_words(self, fact) -> str:
         """What the model reads for ``fact``: its branch after its mention (``fact_words="branch"`` with K-BERT
@@ -311,6 +314,15 @@ class InputBuilder:
             item.extra["token_labels"] = [(item.body[0][i], lab) for i, lab in enumerate(labels[:len(item.body[0])])
                                           if lab != IGNORE]
         return item
+
+
+def readout_rows(contexts: Sequence[KGContext | None], entity_row: dict[str, int]) -> tuple[int, ...]:
+    """KG table rows of the entities an input's knowledge is about, for ``FusionConfig.kg_readout``: each linked
+    mention's entity, then both ends of each fact (an entity may come more than once: the mean then weighs it
+    by how much of the knowledge is about it). Entities without a vector are left out."""
+    ids = [m.entity_id for ctx in contexts if ctx is not None for m in ctx.mentions]
+    ids += [e for ctx in contexts if ctx is not None for f in ctx.facts if f.triple for e in (f.triple[0], f.triple[2])]
+    return tuple(r for r in (entity_row.get(e or "", 0) for e in ids) if r)
 
 
 def label_tensors(items: Sequence[FusedInput], head: str, width: int, n_labels: int) -> dict:

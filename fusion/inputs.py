@@ -39,6 +39,7 @@ class FusedInput:
     body: tuple[tuple[int, ...], ...]
     kbert: bool = True
     extra: dict = field(default_factory=dict, compare=False)
+    kg_rows: tuple[int, ...] = ()  # KG table rows the model's readout averages (FusionConfig.kg_readout)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -255,15 +256,17 @@ def hide_knowledge(item: FusedInput, share: float, rng) -> FusedInput:
     ERNIE's denoising masks token–entity alignments): the unit's tokens lose their entity vector, and the
     facts anchored in it are cut off from the body (no body token sees them, so the body reads as if they
     were not there; their tokens stay, so token positions and labels do not move). Concatenated facts
-    (``kbert=False``) see everything and are kept; their mentions still lose the vector."""
+    (``kbert=False``) see everything and are kept; their mentions still lose the vector. The readout's
+    ``kg_rows`` each drop out at the same share."""
     if share <= 0:
         return item
     hidden: set[int] = set()
     for unit in knowledge_units(item):
         if rng.random() < share:
             hidden |= unit
-    if not hidden:
+    kept = tuple(r for r in item.kg_rows if rng.random() >= share)  # the readout's rows, hidden at the same share
+    if not hidden and len(kept) == len(item.kg_rows):
         return item
     rows = tuple(0 if t in hidden else r for t, r in enumerate(item.entity_rows))
     anchors = tuple(() if item.kbert and set(a) & hidden else a for a in item.anchors)
-    return replace(item, entity_rows=rows, anchors=anchors)
+    return replace(item, entity_rows=rows, anchors=anchors, kg_rows=kept)

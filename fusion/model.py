@@ -53,6 +53,9 @@ class FusedModel(nn.Module):
         self.register_buffer("loss_weights", None, persistent=False)
         n_out = 2 if config.head == "span" else len(config.labels)
         self.head = nn.Linear(hidden, n_out)
+        # FusionConfig.kg_readout: the mean KG vector of the input's knowledge, straight into the logits (no bias:
+        # an input without knowledge gets the plain head's logits)
+        self.kg_readout = nn.Linear(dim, n_out, bias=False) if config.kg_readout else None
 
     # ---- construction ------------------------------------------------------------------------
     @classmethod
@@ -115,6 +118,11 @@ class FusedModel(nn.Module):
             return flat.index_copy(0, idx, new).view_as(h)
         return flat.index_copy_(0, idx, new).view_as(h)  # no autograd: h is this forward's own tensor
 
+    def _knowledge_mean(self, rows: torch.Tensor) -> torch.Tensor:
+        """``(B, kg_dim)`` mean of the KG vectors of ``rows`` (``(B, K)``, 0 = none); zeros for a row without any."""
+        have = (rows > 0).unsqueeze(-1).to(self.kg_table.dtype)
+        return (self.kg_table[rows] * have).sum(1) / have.sum(1).clamp(min=1.0)
+
     def forward(self, batch: dict) -> dict:
         """``{"logits": ...}`` plus ``"loss"`` when the batch carries labels."""
         h = self.dropout(self.encode(batch))
@@ -130,6 +138,8 @@ class FusedModel(nn.Module):
             m = batch["body_mask"].unsqueeze(-1).to(h.dtype)
             pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
             logits = self.head(pooled)
+            if self.kg_readout is not None:
+                logits = logits + self.kg_readout(self._knowledge_mean(batch["kg_rows"]).to(logits.dtype))
             out["logits"] = logits
             if "labels" in batch:
                 if head == "sequence":
