@@ -67,6 +67,15 @@ RetrieveFromOpt = Annotated[str, typer.Option(
     "--retrieve-from", help="--retrieved facts from the whole index (graph) or only those read in the passage "
     "(passage: the text of a question + passage pair, else the text itself), or those placed after the sentence "
     "of the passage they were read in (sentence).")]
+KgReadoutOpt = Annotated[bool, typer.Option(
+    "--kg-readout", help="With --fusion embeddings|both: the logits also read the mean graph vector of the "
+    "input's linked entities and facts (retrieved ones too), a direct path from the graph to the decision.")]
+
+
+def _check_readout(kg_readout: bool, fusion: str) -> None:
+    if kg_readout and fusion not in ("embeddings", "both"):  # before any data is read
+        raise typer.BadParameter(f"reads graph embeddings: use --fusion embeddings or both, not '{fusion}'.",
+                                 param_hint="--kg-readout")
 
 
 def _check_retrieved(retrieved: int, fusion: str, retrieve_from: str) -> None:
@@ -152,6 +161,7 @@ def train_classify_cmd(
     train_layers: TrainLayersOpt = -1,
     retrieved: RetrievedOpt = 0,
     retrieve_from: RetrieveFromOpt = "graph",
+    kg_readout: KgReadoutOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -167,13 +177,15 @@ def train_classify_cmd(
 
     _check_truncation(truncation_side)
     _check_retrieved(retrieved, fusion, retrieve_from)
+    _check_readout(kg_readout, fusion)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion, train_layers)
     examples, multi = read_classification(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
                        fact_mode=fact_mode, fact_words=fact_words, inject_layer=inject_layer, max_length=max_length,
-                       truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from)
+                       truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from,
+                       kg_readout=kg_readout)
     report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
                                                        settings=settings, progress=cb), quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
@@ -205,6 +217,7 @@ def train_qa_cmd(
     train_layers: TrainLayersOpt = -1,
     retrieved: RetrievedOpt = 0,
     retrieve_from: RetrieveFromOpt = "graph",
+    kg_readout: KgReadoutOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -220,6 +233,7 @@ def train_qa_cmd(
 
     _check_truncation(truncation_side)
     _check_retrieved(retrieved, fusion, retrieve_from)
+    _check_readout(kg_readout, fusion)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion, train_layers)
     dev_examples = None
@@ -230,12 +244,13 @@ def train_qa_cmd(
     knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length,
-                           truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from)
+                           truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from,
+                           kg_readout=kg_readout)
         fn = lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
                                          settings=settings, dev=dev_examples, progress=cb)
     else:
         cfg = FusionConfig(head="span", fusion=fusion, max_length=max_length, truncation_side=truncation_side,
-                           retrieved=retrieved, retrieve_from=retrieve_from)
+                           retrieved=retrieved, retrieve_from=retrieve_from, kg_readout=kg_readout)
         fn = lambda cb: train_span_qa(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
                                       settings=settings, progress=cb)
     report = _run_training(fn, quiet)
