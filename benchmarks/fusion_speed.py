@@ -54,7 +54,8 @@ def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph
                     entity_vectors: str = "trained", retrieved: int = 0) -> dict:
     """``{fusion: (model, InputBuilder)}`` sharing one set of weights (the ``both`` model's, fusion layers dropped
     where unused), each with its own knowledge object over the same store, linker and embeddings. ``retrieved``:
-    the variants with facts also read that many facts from the graph's FAISS index (``<graph>-ws``)."""
+    the variants with facts also read that many facts from the graph's FAISS index (``<graph>-ws``). A ``cfg`` with
+    ``kg_readout`` gives it to the variants with graph embeddings."""
     import torch
 
     from fusion.examples import InputBuilder, Knowledge
@@ -81,7 +82,9 @@ def shared_variants(prepared: Path, cfg, variants=VARIANTS, seed: int = 0, graph
         else:
             torch.manual_seed(seed)
             model, _, _ = prepare(None, cfg.with_(fusion=fusion, fact_words=words or "branch",
-                                                  retrieved=retrieved if fusion in ("facts", "both") else 0), knowledge)
+                                                  retrieved=retrieved if fusion in ("facts", "both") else 0,
+                                                  kg_readout=cfg.kg_readout and fusion in ("embeddings", "both")),
+                                  knowledge)
             model.load_state_dict({k: v for k, v in state.items() if k in model.state_dict()})
         model.eval()
         out[name] = (model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
@@ -101,12 +104,14 @@ def build_variants(prepared: Path, labels, variants=VARIANTS, seed: int = 0, max
 
 def build_sequence_variants(prepared: Path, variants=VARIANTS, seed: int = 0, max_length: int = 256,
                             labels=("maybe", "no", "yes"), graph: str = "bio", fact_share: float = 0.0,
-                            truncation_side: str = "right", retrieved: int = 0, retrieve_from: str = "graph") -> dict:
+                            truncation_side: str = "right", retrieved: int = 0, retrieve_from: str = "graph",
+                            kg_readout: bool = False) -> dict:
     """``{fusion: (model, builder)}`` for a sequence head (default yes/no/maybe) over :func:`shared_variants`."""
     from fusion.config import FusionConfig
 
     cfg = FusionConfig(head="sequence", labels=tuple(labels), max_length=max_length, max_facts=4, dropout=0.0,
-                       fact_share=fact_share, truncation_side=truncation_side, retrieve_from=retrieve_from)
+                       fact_share=fact_share, truncation_side=truncation_side, retrieve_from=retrieve_from,
+                       kg_readout=kg_readout)
     return shared_variants(prepared, cfg, variants, seed, graph, retrieved=retrieved)
 
 
@@ -127,7 +132,7 @@ def sequence_main(args, prepared: Path) -> None:
         train, _, test = fpb_split(prepared, 1, 16, 10_000)
         examples, warm = test[: args.docs or (100 if args.quick else 485)], train
         models = build_sequence_variants(prepared, variants, max_length=96, labels=("negative", "neutral", "positive"),
-                                         graph="fin", fact_share=args.fact_share)
+                                         graph="fin", fact_share=args.fact_share, kg_readout=args.kg_readout)
     else:
         test_ids = set(_json.loads((prepared / "test_ground_truth.json").read_text()))
         data = _json.loads((prepared / "ori_pqal.json").read_text())
@@ -135,7 +140,7 @@ def sequence_main(args, prepared: Path) -> None:
         warm = pubmedqa_examples(data, set(data) - test_ids)[:16]
         models = build_sequence_variants(prepared, variants, graph=args.graph or "bio", fact_share=args.fact_share,
                                          truncation_side=args.truncation_side, retrieved=args.retrieved,
-                                         retrieve_from=args.retrieve_from)
+                                         retrieve_from=args.retrieve_from, kg_readout=args.kg_readout)
 
     def run(name, exs):
         model, builder = models[name]
@@ -167,7 +172,7 @@ def sequence_main(args, prepared: Path) -> None:
     print(json.dumps({"task": args.task, "inputs": len(examples), "threads": args.threads, "rounds": args.rounds,
                       "fact_share": args.fact_share, "graph": args.graph or ("fin" if args.task == "fpb" else "bio"),
                       "truncation_side": args.truncation_side, "retrieved": args.retrieved,
-                      "retrieve_from": args.retrieve_from, "inputs_per_s": {v: round(len(examples) / best[v], 2) for v in variants},
+                      "retrieve_from": args.retrieve_from, "kg_readout": args.kg_readout, "inputs_per_s": {v: round(len(examples) / best[v], 2) for v in variants},
                       "ratio_vs_none": ratio,
                       "ratio_vs_none_per_round": {v: [round(t / n, 3) for t, n in zip(times[v], times["none"])]
                                                   for v in variants} if ratio else {},
@@ -242,6 +247,8 @@ def main() -> None:
     add_retrieval_options(p)  # --task pubmedqa
     p.add_argument("--entity-vectors", default="trained", choices=("trained", "all"), help="NER: trained = TransE "
                    "vectors only; all = every graph entity has one (`kgnlp train --entity-vectors all`)")
+    p.add_argument("--kg-readout", action="store_true", help="--task pubmedqa or fpb: the variants with graph "
+                   "embeddings also read the knowledge's mean KG vector into the logits (`kgnlp train classify|qa --kg-readout`)")
     p.add_argument("--truncation-side", default="right", choices=("right", "left"), help="--task pubmedqa: which end "
                    "of an overlong abstract is cut (left keeps the results, as the PubMedQA runs train)")
     args = p.parse_args()

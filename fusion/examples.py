@@ -319,7 +319,8 @@ class InputBuilder:
 def readout_rows(contexts: Sequence[KGContext | None], entity_row: dict[str, int]) -> tuple[int, ...]:
     """KG table rows of the entities an input's knowledge is about, for ``FusionConfig.kg_readout``: each linked
     mention's entity, then both ends of each fact (an entity may come more than once: the mean then weighs it
-    by how much of the knowledge is about it). Entities without a vector are left out."""
+    by how much of the knowledge is about it). Entities without a vector are left out. The contexts are those of
+    the whole texts, so knowledge of a part that truncation cuts from the tokens still counts here."""
     ids = [m.entity_id for ctx in contexts if ctx is not None for m in ctx.mentions]
     ids += [e for ctx in contexts if ctx is not None for f in ctx.facts if f.triple for e in (f.triple[0], f.triple[2])]
     return tuple(r for r in (entity_row.get(e or "", 0) for e in ids) if r)
