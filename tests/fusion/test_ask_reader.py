@@ -60,3 +60,40 @@ def test_ask_with_a_reader_that_reads_retrieved_facts(tiny_encoder, tmp_path):
     shutil.rmtree(ws / "index")
     proc = kgnlp("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
     assert proc.returncode != 0 and "kgnlp index" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_ask_with_a_fixed_encoder_reader_that_reads_the_graph_into_its_logits(tiny_encoder, tmp_path):
+    """The PubMedQA setting that lifted the benchmark (`--fusion both --retrieved --retrieve-from passage
+    --kg-readout --train-layers 0`), end to end: trained from the CLI, the encoder saved as loaded, the readout
+    saved and used by `kgnlp ask --model`."""
+    from safetensors.torch import load_file
+
+    from kg.embeddings import embeddings_dir
+    from kg.workspace import Workspace
+    from tests.fusion.test_entity_vectors import _trained
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "met.txt").write_text("Metformin treats type 2 diabetes.", encoding="utf-8")
+    ws = tmp_path / "ws"
+    kgnlp("ingest", str(docs), "-w", str(ws), "--json", check=True)
+    store = Workspace.open(ws).open_store()
+    ids = [e.id for e in store.entities()]
+    store.close()
+    _trained(ids).save(embeddings_dir(ws, "transe"))
+    rows = [{"question": "does metformin treat diabetes ?", "context": "Metformin treats type 2 diabetes.",
+             "answer": "yes"},
+            {"question": "does aspirin treat diabetes ?", "context": "aspirin causes bleeding .", "answer": "no"}] * 3
+    data = tmp_path / "qa.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    kgnlp("train", "qa", "--data", str(data), "--encoder", str(tiny_encoder), "--epochs", "2", "--fusion", "both",
+          "--retrieved", "1", "--retrieve-from", "passage", "--kg-readout", "--train-layers", "0",
+          "--out", str(tmp_path / "reader"), "-w", str(ws), "--json", check=True)
+    config = json.loads((tmp_path / "reader" / "config.json").read_text())["fusion"]
+    assert config["kg_readout"] and config["retrieved"] == 1
+    saved = load_file(str(tmp_path / "reader" / "model.safetensors"))
+    start = {k: v for k, v in load_file(str(tiny_encoder / "model.safetensors")).items() if "pooler" not in k}
+    assert start and saved["kg_readout.weight"].abs().sum() > 0
+    assert all(saved["encoder." + k.removeprefix("bert.")].equal(v) for k, v in start.items())
+    got = kgnlp_json("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
+    assert got["answers"][0]["text"] in {"yes", "no"}
