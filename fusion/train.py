@@ -125,7 +125,7 @@ def train_fused(
     model.to(settings.device)
     for name, p in model.named_parameters():
         p.requires_grad_(name not in frozen)
-    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.") and n not in frozen]
+    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
     new_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     optimizer = torch.optim.AdamW([{"params": enc_params, "lr": settings.learning_rate},
                                    {"params": new_params, "lr": settings.head_learning_rate}],

@@ -35,11 +35,8 @@ def test_ask_yes_no_with_a_trained_reader(tiny_encoder, tmp_path):
     assert proc.returncode == 1 and "No known entity" in proc.stderr
 
 
-def test_ask_with_a_reader_that_reads_retrieved_facts(tiny_encoder, tmp_path):
-    """A yes/no reader trained with `--retrieved 1 --retrieve-from passage` reads the workspace's FAISS facts at
-    `ask` time; without the index the answer is one clear line, not a traceback."""
-    import shutil
-
+def _metformin_workspace_and_questions(tmp_path):
+    """A workspace ingested from one sentence about metformin, and six yes/no training questions (JSONL)."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "met.txt").write_text("Metformin treats type 2 diabetes.", encoding="utf-8")
@@ -50,6 +47,15 @@ def test_ask_with_a_reader_that_reads_retrieved_facts(tiny_encoder, tmp_path):
             {"question": "does aspirin treat diabetes ?", "context": "aspirin causes bleeding .", "answer": "no"}] * 3
     data = tmp_path / "qa.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return ws, data
+
+
+def test_ask_with_a_reader_that_reads_retrieved_facts(tiny_encoder, tmp_path):
+    """A yes/no reader trained with `--retrieved 1 --retrieve-from passage` reads the workspace's FAISS facts at
+    `ask` time; without the index the answer is one clear line, not a traceback."""
+    import shutil
+
+    ws, data = _metformin_workspace_and_questions(tmp_path)
     kgnlp("train", "qa", "--data", str(data), "--encoder", str(tiny_encoder), "--epochs", "1", "--max-steps", "1",
           "--fusion", "facts", "--retrieved", "1", "--retrieve-from", "passage", "--out", str(tmp_path / "reader"),
           "-w", str(ws), "--json", check=True)
@@ -72,20 +78,11 @@ def test_ask_with_a_fixed_encoder_reader_that_reads_the_graph_into_its_logits(ti
     from kg.workspace import Workspace
     from tests.fusion.test_entity_vectors import _trained
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "met.txt").write_text("Metformin treats type 2 diabetes.", encoding="utf-8")
-    ws = tmp_path / "ws"
-    kgnlp("ingest", str(docs), "-w", str(ws), "--json", check=True)
+    ws, data = _metformin_workspace_and_questions(tmp_path)
     store = Workspace.open(ws).open_store()
     ids = [e.id for e in store.entities()]
     store.close()
     _trained(ids).save(embeddings_dir(ws, "transe"))
-    rows = [{"question": "does metformin treat diabetes ?", "context": "Metformin treats type 2 diabetes.",
-             "answer": "yes"},
-            {"question": "does aspirin treat diabetes ?", "context": "aspirin causes bleeding .", "answer": "no"}] * 3
-    data = tmp_path / "qa.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     kgnlp("train", "qa", "--data", str(data), "--encoder", str(tiny_encoder), "--epochs", "2", "--fusion", "both",
           "--retrieved", "1", "--retrieve-from", "passage", "--kg-readout", "--train-layers", "0",
           "--out", str(tmp_path / "reader"), "-w", str(ws), "--json", check=True)
