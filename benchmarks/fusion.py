@@ -33,7 +33,6 @@ import argparse
 import gzip
 import json
 import random
-import re
 import shutil
 import statistics
 import sys
@@ -170,6 +169,7 @@ RESULT_SECTIONS = ("RESULT", "FINDING")
 def _results_graph(out: Path) -> dict:
     """The findings of PQA-L's abstracts, in ``results.db`` with FAISS indexes in ``results-ws`` (module doc)."""
     from kg.index.items import text_hash
+    from kg.records import Document
     from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
     from kg.workspace import Workspace
@@ -177,21 +177,18 @@ def _results_graph(out: Path) -> dict:
 
     if not (out / "findings.db").exists():
         _findings_graph(out)
-    cues = SQLiteStore.open(out / "findings.db", create=False)
-    evidence = {e.id: e for e in cues.entities() if e.type == "Evidence"}
-    cues.close()
-    reader = _FindingsReader(out)
+    reader = _findings_reader(out)
     (out / "results-schema.toml").write_text('[[relations]]\nname = "REPORTED_IN"\nverb = "is reported in"\n')
     data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
     (out / "results.db").unlink(missing_ok=True)
     store = SQLiteStore.open(out / "results.db")
-    store.add([], list(evidence.values()))
+    store.add([], list(reader.evidence))
     counts: Counter = Counter()
     for pmid, item in sorted(data.items()):
         parts = [c for c, lab in zip(item["CONTEXTS"], item["LABELS"]) if any(r in lab.upper() for r in RESULT_SECTIONS)]
         text = " ".join(item["CONTEXTS"])
-        store.add_extraction(reader.read(pmid, text, parts or item["CONTEXTS"][-1:], f"pubmedqa:{pmid}", counts),
-                             text_hash(text))
+        store.add_extraction(reader.read(Document(pmid, text, f"pubmedqa:{pmid}"), parts or item["CONTEXTS"][-1:],
+                                         counts), text_hash(text))
     shutil.rmtree(out / "results-ws", ignore_errors=True)
     ws = Workspace.open(out / "results-ws", create=True)
     update_indexes(ws, store, schema=load_schema(out / "results-schema.toml"))
@@ -206,6 +203,7 @@ def _results_lc_graph(out: Path) -> dict:
     hold a conclusion, so the scope keeps these facts from them. Built on copies of ``results`` (FAISS embeds only
     the new items): each conclusion is its own document, ``<pmid>:conclusion``."""
     from kg.index.items import text_hash
+    from kg.records import Document
     from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
     from kg.workspace import Workspace
@@ -217,7 +215,7 @@ def _results_lc_graph(out: Path) -> dict:
     shutil.copy(out / "results.db", out / "results-lc.db")
     shutil.copytree(out / "results-ws", out / "results-lc-ws")
     shutil.copy(out / "results-schema.toml", out / "results-lc-schema.toml")
-    reader = _FindingsReader(out)
+    reader = _findings_reader(out)
     test_ids = set(json.loads((out / "test_ground_truth.json").read_text()))
     data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
     store = SQLiteStore.open(out / "results-lc.db", create=False)
@@ -226,8 +224,8 @@ def _results_lc_graph(out: Path) -> dict:
         text = item.get("LONG_ANSWER") or ""
         if pmid in test_ids or not text:
             continue
-        store.add_extraction(reader.read(f"{pmid}:conclusion", text, [text], f"pubmedqa:{pmid}:long_answer", counts),
-                             text_hash(text))
+        store.add_extraction(reader.read(Document(f"{pmid}:conclusion", text, f"pubmedqa:{pmid}:long_answer"),
+                                         counts=counts), text_hash(text))
     ws = Workspace.open(out / "results-lc-ws", create=False)
     update_indexes(ws, store, schema=load_schema(out / "results-lc-schema.toml"))
     store.close()
@@ -235,55 +233,17 @@ def _results_lc_graph(out: Path) -> dict:
             "conclusion_sentences": dict(counts)}
 
 
-class _FindingsReader:
-    """Reads findings in text with the ``data/findings`` cue graph (``findings.db``): each sentence with a cue
-    becomes a finding entity named by the sentence, tied to what it signals, the sentence as provenance."""
+def _findings_reader(out: Path):
+    """``nlp.findings.FindingsReader`` over the ``data/findings`` cue graph in ``findings.db``."""
+    from kg.stores.sqlite import SQLiteStore
+    from fusion.context import NameLinker
+    from nlp.findings import FindingsReader
 
-    def __init__(self, out: Path) -> None:
-        from kg.stores.sqlite import SQLiteStore
-        from fusion.context import NameLinker
-
-        cues = SQLiteStore.open(out / "findings.db", create=False)
-        self.linker = NameLinker.from_store(cues)
-        self.says = {(t.head_id, t.relation): t.tail_id for t in cues.triples()}
+    cues = SQLiteStore.open(out / "findings.db", create=False)
+    try:
+        return FindingsReader.from_graph(NameLinker.from_store(cues), cues.entities(), cues.triples())
+    finally:
         cues.close()
-
-    def read(self, doc: str, text: str, parts: list[str], source: str, counts: Counter):
-        """The extraction of document ``doc`` (``text``) with the findings of ``parts`` (pieces of ``text``);
-        ``counts`` tallies each sentence's signal ("none" without a cue)."""
-        from kg.records import Document, Entity, Extraction, Provenance, Triple
-
-        entities, triples = [], []
-        for part in parts:
-            for sentence in _sentences(part):
-                what = _finding_signal(sentence, self.linker, self.says)
-                counts[what or "none"] += 1
-                if what is None:
-                    continue
-                fid = f"finding:{doc}:{len(triples)}"
-                start = text.find(sentence)
-                entities.append(Entity(fid, sentence[:300], "Finding"))
-                triples.append(Triple(what, "REPORTED_IN", fid, 1.0,
-                                      (Provenance(doc, start, start + len(sentence), sentence, "findings-cues"),)))
-        return Extraction(Document(doc, text, source), (), tuple(triples), tuple(entities))
-
-
-def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text) if s.strip()]
-
-
-def _finding_signal(sentence: str, linker, says: dict) -> str | None:
-    """What a results sentence signals by ``data/findings``' cues: ``find:no_effect`` when a cue signals no
-    effect or a negation comes with an effect cue, else ``find:effect``, else ``find:uncertain``; None when no
-    cue is found."""
-    linked = {m.entity_id for m in linker.link(sentence)}
-    signals = {says.get((c, "SIGNALS")) for c in linked}
-    if "find:no_effect" in signals or ("find:effect" in signals and "find:negation" in linked):
-        return "find:no_effect"
-    for what in ("find:effect", "find:uncertain"):
-        if what in signals:
-            return what
-    return None
 
 
 def _fin_graph(out: Path) -> dict:

@@ -53,6 +53,8 @@ BUILTIN_RELATIONS: tuple[RelationType, ...] = (
     RelationType("HEADQUARTERED_IN", _ORG, ("Location",), "is headquartered in"),
     RelationType("INVESTED_IN", ("Organization", "Person"), _ORG, "invested in"),
     RelationType("PARTNERED_WITH", _ORG, _ORG, "partnered with", symmetric=True),
+    # what a sentence reporting a study's result signals (``nlp.findings``, ``kgnlp findings``)
+    RelationType("REPORTED_IN", ("Evidence",), ("Finding",), "is reported in"),
 )
 
 

@@ -64,6 +64,64 @@ def ingest(
         f"+{report.entities} entities, +{report.relations} relations in {report.seconds:.2f} s."))
 
 
+@with_connection
+def findings(
+    paths: Annotated[List[Path], typer.Argument(help="Files or folders of .txt, .md, .jsonl documents.")],
+    cues: Annotated[Path, typer.Option("--cues", help="Cue graph folder (entities.jsonl, triples.tsv, schema.toml) "
+                                       "of ways to report a result and what each signals: data/findings.")],
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    *,
+    conn: Connection,
+) -> None:
+    """Read how documents report their results (findings) into the workspace graph.
+
+    Each sentence with a cue ("no significant difference", "was associated with", "may") becomes a finding
+    tied to what it signals ("no evidence of an effect is reported in <sentence>"), with the sentence as its
+    source, stored as document '<id>#findings' (remove it with `kgnlp remove`). A QA model trained with
+    --retrieved N --retrieve-from passage reads the findings of its own passage. Re-running adds nothing twice.
+
+    Example: kgnlp findings abstracts/ --cues data/findings -w ws && kgnlp index -w ws
+    """
+    from kg.records import Document
+    from kg.schema import load_schema
+    from kg.seed import read_seed
+    from fusion.context import NameLinker
+    from nlp.findings import FindingsReader
+    from nlp.loaders import load_documents
+
+    docs = load_documents(list(paths))  # every file is checked before the workspace is touched
+    if not cues.is_dir():
+        raise typer.BadParameter(f"'{cues}' is not a folder (expected a cue graph such as data/findings).",
+                                 param_hint="--cues")
+    cue_graph = read_seed(cues, load_schema(cues / "schema.toml"))
+    rows = [(name, e.id, e.type) for e in cue_graph.entities for name in (e.name, *e.aliases)]
+    reader = FindingsReader.from_graph(NameLinker.from_rows(rows), cue_graph.entities, cue_graph.triples)
+    ws = conn.workspace(create=True)
+    schema = schema_in_force(ws.path, config)
+    graph = conn.open(ws)
+    stored = skipped = found = 0
+    try:
+        graph.add([], reader.evidence)
+        with progress_bar("Reading findings", enabled=not (quiet or as_json)) as update:
+            for done, loaded in enumerate(docs, 1):
+                doc = loaded.document
+                doc = Document(f"{doc.id}#findings", doc.text, doc.source)
+                if graph.has_document(doc.id, loaded.sha256):
+                    skipped += 1
+                else:
+                    extraction = reader.read(doc)
+                    graph.add_extraction(extraction, loaded.sha256)
+                    stored, found = stored + 1, found + len(extraction.triples)
+                update(done, len(docs))
+        _sync_indexes(ws, graph, quiet or as_json, schema)
+    finally:
+        graph.close()
+    emit(as_json, {"documents": stored, "skipped": skipped, "findings": found}, lambda: out.print(
+        f"Read {found} finding(s) in {stored} document(s) ({skipped} already read)."))
+
+
 def load_ner_layer(model: Path, store=None):
     """A trained NER layer: a fused model (graph-aware, uses ``store``) or an nlp.ner model dir."""
     from fusion.ner import is_fused_model
@@ -193,5 +251,6 @@ def documents(
 
 def register(app: typer.Typer) -> None:
     app.command()(ingest)
+    app.command()(findings)
     app.command()(remove)
     app.command()(documents)

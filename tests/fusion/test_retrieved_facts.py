@@ -273,3 +273,33 @@ def test_cli_trains_and_classifies_with_facts_after_the_sentence_they_were_read_
 
     assert facts("which pill helps with blood sugar") == []
     assert "metformin treats type 2 diabetes" in facts("We read that Metformin treats type 2 diabetes. So?")
+
+
+def test_cli_model_reads_the_findings_of_its_own_passage(tmp_path, tiny_encoder):
+    """`kgnlp findings` then `--retrieve-from passage`: a text that holds a sentence read as a finding gets
+    that finding ("no evidence of an effect is reported in ..."); a text that holds none gets no fact."""
+    from tests.conftest import DATA, kgnlp
+    from tests.fusion.test_fusion_cli import _app
+
+    ws = tmp_path / "ws"
+    doc = tmp_path / "a1.txt"
+    said = "Mortality did not differ significantly between the groups."
+    doc.write_text(f"Metformin was given to 120 patients. {said}\n")
+    kgnlp("findings", str(doc), "--cues", str(DATA / "findings"), "-w", str(ws), "--json", check=True)
+    data = tmp_path / "d.jsonl"
+    rows = [{"text": f"Metformin was given. {said}", "label": "no"}, {"text": "Admissions fell.", "label": "yes"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 4))
+    app = _app()
+    res = CliRunner().invoke(app, ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--fusion", "facts",
+                                   "--retrieved", "1", "--retrieve-from", "passage", "-w", str(ws), "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+
+    def facts(text):
+        res = CliRunner().invoke(app, ["classify", text, "--model", str(tmp_path / "m"), "-w", str(ws), "--json"])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout.strip().splitlines()[-1])["facts"]
+
+    assert facts("Admissions fell in the metformin group.") == []
+    got = facts(f"In a trial of metformin: {said}")
+    assert len(got) == 1 and got[0].startswith("no evidence of an effect"), got

@@ -1,0 +1,88 @@
+"""Findings: how a study reports its results, read with a cue graph (the repo's ``data/findings``).
+
+Each sentence in which the cue graph finds a way of reporting a result ("no significant difference", "was
+associated with", "may") becomes a finding: an entity of type ``Finding`` named by the sentence, tied by
+``REPORTED_IN`` to what the sentence signals (``find:effect`` "evidence of an effect", ``find:no_effect`` or
+``find:uncertain``), with the sentence as provenance. A fused QA model trained with ``--retrieved N
+--retrieve-from passage`` reads the findings of its own passage ("no evidence of an effect is reported in
+<sentence>"): the graph behind the best PubMedQA model (BENCHMARKS.md).
+
+The cue graph holds the cues (names and aliases), their ``SIGNALS`` edges to the three evidence entities, and a
+negation cue (``find:negation``). The rule (``signal``): a sentence signals no effect when a cue signals it or a
+negation comes with an effect cue; else an effect; else uncertainty; else nothing. The reader takes any linker
+with ``link(text) -> [Mention]`` over the cue names (the CLI and the benchmark pass ``fusion.context.NameLinker``).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Iterable, Protocol, Sequence
+
+from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
+from kg.schema import Schema
+from nlp.errors import NLPError
+
+EFFECT, NO_EFFECT, UNCERTAIN, NEGATION = "find:effect", "find:no_effect", "find:uncertain", "find:negation"
+REPORTED_IN = Schema().get("REPORTED_IN")  # a built-in relation: "<evidence> is reported in <sentence>"
+MAX_NAME = 300  # a finding entity is named by its sentence, cut to this many characters
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+
+
+class CueLinker(Protocol):
+    def link(self, text: str) -> list[Mention]: ...
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut after ., ! or ? before a capital or "(" (abstracts' results read well this way)."""
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+class FindingsReader:
+    """Reads findings in text with a cue graph: ``linker`` finds its cues, ``signals`` maps a cue id to the
+    evidence entity it ``SIGNALS``, ``evidence`` are those entities (the heads of the facts it reads)."""
+
+    def __init__(self, linker: CueLinker, signals: dict[str, str], evidence: Sequence[Entity]) -> None:
+        missing = {EFFECT, NO_EFFECT, UNCERTAIN} - {e.id for e in evidence}
+        if missing:
+            raise NLPError(f"The cue graph lacks the evidence entities {', '.join(sorted(missing))}: "
+                           "use data/findings or a graph built like it.")
+        self.linker, self.signals, self.evidence = linker, signals, tuple(evidence)
+
+    @classmethod
+    def from_graph(cls, linker: CueLinker, entities: Iterable[Entity], triples: Iterable[Triple]) -> "FindingsReader":
+        """From the cue graph's records (e.g. ``kg.seed.read_seed("data/findings")``)."""
+        signals = {t.head_id: t.tail_id for t in triples if t.relation == "SIGNALS"}
+        return cls(linker, signals, [e for e in entities if e.type == "Evidence"])
+
+    def signal(self, sentence: str) -> str | None:
+        """The evidence entity ``sentence`` signals (module doc), or None without a cue."""
+        linked = {m.entity_id for m in self.linker.link(sentence)}
+        said = {self.signals.get(c) for c in linked}
+        if NO_EFFECT in said or (EFFECT in said and NEGATION in linked):
+            return NO_EFFECT
+        for what in (EFFECT, UNCERTAIN):
+            if what in said:
+                return what
+        return None
+
+    def read(self, document: Document, parts: Sequence[str] | None = None,
+             counts: Counter | None = None) -> Extraction:
+        """The findings of ``document`` (of ``parts``, pieces of its text, when given) as an extraction of
+        finding entities and ``REPORTED_IN`` facts (store ``self.evidence`` first: the facts' heads); ``counts``
+        tallies each sentence's signal ("none" without a cue)."""
+        text, doc = document.text, document.id
+        entities: list[Entity] = []
+        triples: list[Triple] = []
+        for part in (text,) if parts is None else parts:
+            for sentence in map(str.strip, sentences(part)):
+                what = self.signal(sentence)
+                if counts is not None:
+                    counts[what or "none"] += 1
+                if what is None:
+                    continue
+                fid = f"finding:{doc}:{len(triples)}"
+                start = text.find(sentence)
+                entities.append(Entity(fid, sentence[:MAX_NAME], "Finding"))
+                triples.append(Triple(what, REPORTED_IN.name, fid, 1.0,
+                                      (Provenance(doc, start, start + len(sentence), sentence, "findings-cues"),)))
+        return Extraction(document, (), tuple(triples), tuple(entities))

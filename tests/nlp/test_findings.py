@@ -1,0 +1,78 @@
+"""`nlp.findings`: how a study reports its results, read with the `data/findings` cue graph."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from kg.records import Document
+from kg.schema import load_schema
+from kg.seed import read_seed
+from nlp.errors import NLPError
+from nlp.findings import EFFECT, NO_EFFECT, UNCERTAIN, FindingsReader, sentences
+from tests.conftest import DATA
+
+ABSTRACT = ("Metformin was given to 120 patients with heart failure. Mortality did not differ significantly "
+            "between the groups. Admissions were significantly reduced with metformin. Rates did not increase. "
+            "These results may support wider use.")
+
+
+@pytest.fixture(scope="module")
+def reader():
+    from fusion.context import NameLinker
+
+    cues = read_seed(DATA / "findings", load_schema(DATA / "findings" / "schema.toml"))
+    rows = [(name, e.id, e.type) for e in cues.entities for name in (e.name, *e.aliases)]
+    return FindingsReader.from_graph(NameLinker.from_rows(rows), cues.entities, cues.triples)
+
+
+def test_each_sentence_signals_by_its_cues(reader):
+    got = [reader.signal(s) for s in sentences(ABSTRACT)]
+    # no cue; a no-effect cue; an effect cue; a negated effect cue; a hedge
+    assert got == [None, NO_EFFECT, EFFECT, NO_EFFECT, UNCERTAIN]
+
+
+def test_findings_are_facts_with_their_sentence_as_source(reader):
+    counts: Counter = Counter()
+    ex = reader.read(Document("a1", ABSTRACT, "test"), counts=counts)
+    assert [t.head_id for t in ex.triples] == [NO_EFFECT, EFFECT, NO_EFFECT, UNCERTAIN]
+    assert {t.relation for t in ex.triples} == {"REPORTED_IN"} and counts["none"] == 1
+    names = {e.id: e.name for e in ex.entities}
+    for t in ex.triples:
+        prov = t.provenance[0]
+        assert prov.doc_id == "a1" and ABSTRACT[prov.start:prov.end] == prov.sentence == names[t.tail_id]
+    assert all(e.type == "Finding" for e in ex.entities) and len(set(names)) == 4
+    # parts: only the pieces given are read (e.g. an abstract's results section), offsets still into the text
+    part = reader.read(Document("a1", ABSTRACT), parts=["These results may support wider use."])
+    assert [t.head_id for t in part.triples] == [UNCERTAIN]
+    assert part.triples[0].provenance[0].start == ABSTRACT.index("These results")
+
+
+def test_a_cue_graph_without_the_evidence_entities_is_refused(reader):
+    with pytest.raises(NLPError, match="find:effect"):
+        FindingsReader(reader.linker, reader.signals, [e for e in reader.evidence if e.id != EFFECT])
+
+
+def test_cli_reads_findings_once_and_keeps_them_beside_ingest(tmp_path):
+    from kg.workspace import Workspace
+    from tests.conftest import kgnlp, kgnlp_json
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a1.txt").write_text(ABSTRACT, encoding="utf-8")
+    ws = tmp_path / "ws"
+    assert kgnlp_json("findings", str(docs), "--cues", str(DATA / "findings"), "-w", str(ws)) == \
+        {"documents": 1, "skipped": 0, "findings": 4}
+    assert kgnlp_json("findings", str(docs), "--cues", str(DATA / "findings"), "-w", str(ws))["skipped"] == 1
+    kgnlp("ingest", str(docs), "-w", str(ws), "--json", check=True)  # the document itself: its own id
+    store = Workspace.open(ws).open_store()
+    try:
+        assert sorted(store.document_ids()) == ["a1", "a1#findings"]
+        reported = [t for t in store.triples() if t.relation == "REPORTED_IN"]
+        assert len(reported) == 4 and {t.provenance[0].doc_id for t in reported} == {"a1#findings"}
+    finally:
+        store.close()
+    proc = kgnlp("findings", str(docs), "--cues", str(DATA / "finance"), "-w", str(ws))
+    assert proc.returncode == 1 and "evidence entities" in proc.stderr and "Traceback" not in proc.stderr
+    proc = kgnlp("findings", str(docs), "--cues", str(tmp_path / "none"), "-w", str(ws))
+    assert proc.returncode == 2 and "--cues" in proc.stderr
