@@ -163,32 +163,25 @@ def _findings_graph(out: Path) -> dict:
     return _seed_graph(out, "findings", FINDINGS_GRAPH)
 
 
-RESULT_SECTIONS = ("RESULT", "FINDING")
-
-
 def _results_graph(out: Path) -> dict:
     """The findings of PQA-L's abstracts, in ``results.db`` with FAISS indexes in ``results-ws`` (module doc)."""
     from kg.index.items import text_hash
-    from kg.records import Document
     from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
     from kg.workspace import Workspace
+    from nlp.findings import pubmedqa_passages
     from nlp.index_sync import update_indexes
 
     if not (out / "findings.db").exists():
         _findings_graph(out)
     reader = _findings_reader(out)
     (out / "results-schema.toml").write_text('[[relations]]\nname = "REPORTED_IN"\nverb = "is reported in"\n')
-    data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
     (out / "results.db").unlink(missing_ok=True)
     store = SQLiteStore.open(out / "results.db")
     store.add([], list(reader.evidence))
     counts: Counter = Counter()
-    for pmid, item in sorted(data.items()):
-        parts = [c for c, lab in zip(item["CONTEXTS"], item["LABELS"]) if any(r in lab.upper() for r in RESULT_SECTIONS)]
-        text = " ".join(item["CONTEXTS"])
-        store.add_extraction(reader.read(Document(pmid, text, f"pubmedqa:{pmid}"), parts or item["CONTEXTS"][-1:],
-                                         counts), text_hash(text))
+    for doc, parts in pubmedqa_passages(out / "ori_pqal.json"):
+        store.add_extraction(reader.read(doc, parts, counts), text_hash(doc.text))
     shutil.rmtree(out / "results-ws", ignore_errors=True)
     ws = Workspace.open(out / "results-ws", create=True)
     update_indexes(ws, store, schema=load_schema(out / "results-schema.toml"))
@@ -203,10 +196,10 @@ def _results_lc_graph(out: Path) -> dict:
     hold a conclusion, so the scope keeps these facts from them. Built on copies of ``results`` (FAISS embeds only
     the new items): each conclusion is its own document, ``<pmid>:conclusion``."""
     from kg.index.items import text_hash
-    from kg.records import Document
     from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
     from kg.workspace import Workspace
+    from nlp.findings import pubmedqa_passages
     from nlp.index_sync import update_indexes
 
     if not (out / "results-ws").is_dir():
@@ -217,15 +210,11 @@ def _results_lc_graph(out: Path) -> dict:
     shutil.copy(out / "results-schema.toml", out / "results-lc-schema.toml")
     reader = _findings_reader(out)
     test_ids = set(json.loads((out / "test_ground_truth.json").read_text()))
-    data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
     store = SQLiteStore.open(out / "results-lc.db", create=False)
     counts: Counter = Counter()
-    for pmid, item in sorted(data.items()):
-        text = item.get("LONG_ANSWER") or ""
-        if pmid in test_ids or not text:
-            continue
-        store.add_extraction(reader.read(Document(f"{pmid}:conclusion", text, f"pubmedqa:{pmid}:long_answer"),
-                                         counts=counts), text_hash(text))
+    for doc, parts in pubmedqa_passages(out / "ori_pqal.json", long_answers=True, skip=test_ids):
+        if doc.id.endswith(":conclusion"):  # the abstracts' findings are in the copy of results.db
+            store.add_extraction(reader.read(doc, parts, counts), text_hash(doc.text))
     ws = Workspace.open(out / "results-lc-ws", create=False)
     update_indexes(ws, store, schema=load_schema(out / "results-lc-schema.toml"))
     store.close()

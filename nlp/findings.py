@@ -14,9 +14,11 @@ with ``link(text) -> [Mention]`` over the cue names (the CLI and the benchmark p
 """
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
-from typing import Iterable, Protocol, Sequence
+from pathlib import Path
+from typing import Iterable, Iterator, Protocol, Sequence
 
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.schema import Schema
@@ -25,6 +27,7 @@ from nlp.errors import NLPError
 EFFECT, NO_EFFECT, UNCERTAIN, NEGATION = "find:effect", "find:no_effect", "find:uncertain", "find:negation"
 REPORTED_IN = Schema().get("REPORTED_IN")  # a built-in relation: "<evidence> is reported in <sentence>"
 MAX_NAME = 300  # a finding entity is named by its sentence, cut to this many characters
+RESULT_SECTIONS = ("RESULT", "FINDING")  # PubMedQA context labels whose sentences report results
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
@@ -86,3 +89,29 @@ class FindingsReader:
                 triples.append(Triple(what, REPORTED_IN.name, fid, 1.0,
                                       (Provenance(doc, start, start + len(sentence), sentence, "findings-cues"),)))
         return Extraction(document, (), tuple(triples), tuple(entities))
+
+
+def pubmedqa_passages(path: str | Path, long_answers: bool = False,
+                      skip: Iterable[str] = ()) -> Iterator[tuple[Document, list[str] | None]]:
+    """The documents of a PubMedQA JSON file (``ori_pqal.json`` layout), each with the parts to read findings
+    in: an abstract (its joined ``CONTEXTS``, id = the PMID) with its results sections (``LABELS`` with RESULT
+    or FINDING; else its last context); with ``long_answers`` also each conclusion (``LONG_ANSWER``, id
+    ``<pmid>:conclusion``, read whole), the texts ``kgnlp train qa --long-answers`` trains on. ``skip``: PMIDs
+    whose conclusions to leave out (a test set's: a test input never holds its conclusion)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = None
+    if not isinstance(data, dict) or not data or not all(isinstance(v, dict) and isinstance(v.get("CONTEXTS"), list)
+                                                         for v in data.values()):
+        raise NLPError(f"{path}: expected PubMedQA JSON ({{pmid: {{QUESTION, CONTEXTS, LABELS, ...}}}}).")
+    skip = set(skip)
+    for pmid, item in sorted(data.items()):
+        contexts, labels = item["CONTEXTS"], item.get("LABELS") or []
+        parts = [c for c, lab in zip(contexts, labels) if any(r in str(lab).upper() for r in RESULT_SECTIONS)]
+        yield Document(pmid, " ".join(contexts), f"pubmedqa:{pmid}"), parts or contexts[-1:]
+    if long_answers:
+        for pmid, item in sorted(data.items()):
+            if item.get("LONG_ANSWER") and pmid not in skip:
+                yield Document(f"{pmid}:conclusion", item["LONG_ANSWER"], f"pubmedqa:{pmid}:long_answer"), None

@@ -66,9 +66,13 @@ def ingest(
 
 @with_connection
 def findings(
-    paths: Annotated[List[Path], typer.Argument(help="Files or folders of .txt, .md, .jsonl documents.")],
+    paths: Annotated[List[Path], typer.Argument(help="Files or folders of .txt, .md, .jsonl documents, or "
+                                                "PubMedQA .json files (findings read in each abstract's results).")],
     cues: Annotated[Path, typer.Option("--cues", help="Cue graph folder (entities.jsonl, triples.tsv, schema.toml) "
                                        "of ways to report a result and what each signals: data/findings.")],
+    long_answers: Annotated[bool, typer.Option(
+        "--long-answers", help="PubMedQA JSON: read each conclusion too (the texts `train qa --long-answers` "
+        "trains on).")] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -82,16 +86,22 @@ def findings(
     source, stored as document '<id>#findings' (remove it with `kgnlp remove`). A QA model trained with
     --retrieved N --retrieve-from passage reads the findings of its own passage. Re-running adds nothing twice.
 
-    Example: kgnlp findings abstracts/ --cues data/findings -w ws && kgnlp index -w ws
+    Example: kgnlp findings ori_pqal.json --long-answers --cues data/findings -w ws
     """
     from kg.records import Document
     from kg.schema import load_schema
     from kg.seed import read_seed
     from fusion.context import NameLinker
-    from nlp.findings import FindingsReader
-    from nlp.loaders import load_documents
+    from nlp.findings import FindingsReader, pubmedqa_passages
+    from nlp.loaders import content_hash, load_documents
 
-    docs = load_documents(list(paths))  # every file is checked before the workspace is touched
+    pubmedqa = [p for p in paths if p.suffix.lower() == ".json"]
+    others = [p for p in paths if p.suffix.lower() != ".json"]
+    if long_answers and not pubmedqa:
+        raise typer.BadParameter("it reads PubMedQA .json files: give one.", param_hint="--long-answers")
+    # every file is read and checked before the workspace is touched
+    docs = [(d.document, None, d.sha256) for d in (load_documents(others) if others else [])]
+    docs += [(doc, parts, content_hash(doc.text)) for p in pubmedqa for doc, parts in pubmedqa_passages(p, long_answers)]
     if not cues.is_dir():
         raise typer.BadParameter(f"'{cues}' is not a folder (expected a cue graph such as data/findings).",
                                  param_hint="--cues")
@@ -105,14 +115,13 @@ def findings(
     try:
         graph.add([], reader.evidence)
         with progress_bar("Reading findings", enabled=not (quiet or as_json)) as update:
-            for done, loaded in enumerate(docs, 1):
-                doc = loaded.document
+            for done, (doc, parts, sha) in enumerate(docs, 1):
                 doc = Document(f"{doc.id}#findings", doc.text, doc.source)
-                if graph.has_document(doc.id, loaded.sha256):
+                if graph.has_document(doc.id, sha):
                     skipped += 1
                 else:
-                    extraction = reader.read(doc)
-                    graph.add_extraction(extraction, loaded.sha256)
+                    extraction = reader.read(doc, parts)
+                    graph.add_extraction(extraction, sha)
                     stored, found = stored + 1, found + len(extraction.triples)
                 update(done, len(docs))
         _sync_indexes(ws, graph, quiet or as_json, schema)

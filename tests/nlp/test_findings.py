@@ -76,3 +76,37 @@ def test_cli_reads_findings_once_and_keeps_them_beside_ingest(tmp_path):
     assert proc.returncode == 1 and "evidence entities" in proc.stderr and "Traceback" not in proc.stderr
     proc = kgnlp("findings", str(docs), "--cues", str(tmp_path / "none"), "-w", str(ws))
     assert proc.returncode == 2 and "--cues" in proc.stderr
+
+
+def test_cli_reads_pubmedqa_results_sections_and_conclusions(tmp_path):
+    """A PubMedQA .json file: findings are read in each abstract's results sections only (the background's
+    "may" is not read); `--long-answers` reads each conclusion as its own document too."""
+    import json
+
+    from kg.workspace import Workspace
+    from tests.conftest import kgnlp, kgnlp_json
+
+    data = {"101": {"QUESTION": "Does metformin lower mortality?", "final_decision": "no",
+                    "CONTEXTS": ["Metformin may lower mortality.", "Mortality did not differ significantly."],
+                    "LABELS": ["BACKGROUND", "RESULTS"], "LONG_ANSWER": "Metformin was not associated with mortality."}}
+    path = tmp_path / "pqa.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    ws = tmp_path / "ws"
+    cues = str(DATA / "findings")
+    assert kgnlp_json("findings", str(path), "--cues", cues, "-w", str(ws))["findings"] == 1
+    assert kgnlp_json("findings", str(path), "--cues", cues, "--long-answers", "-w", str(ws)) == \
+        {"documents": 1, "skipped": 1, "findings": 1}
+    store = Workspace.open(ws).open_store()
+    try:
+        got = sorted((t.provenance[0].doc_id, t.head_id, t.provenance[0].sentence)
+                     for t in store.triples() if t.relation == "REPORTED_IN")
+    finally:
+        store.close()
+    assert got == [("101#findings", NO_EFFECT, "Mortality did not differ significantly."),
+                   ("101:conclusion#findings", NO_EFFECT, "Metformin was not associated with mortality.")]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"a": 1}', encoding="utf-8")
+    proc = kgnlp("findings", str(bad), "--cues", cues, "-w", str(ws))
+    assert proc.returncode == 1 and "PubMedQA JSON" in proc.stderr and "Traceback" not in proc.stderr
+    proc = kgnlp("findings", str(tmp_path), "--cues", cues, "--long-answers", "-w", str(ws))
+    assert proc.returncode == 2 and "--long-answers" in proc.stderr
