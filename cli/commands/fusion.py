@@ -71,6 +71,10 @@ KgReadoutOpt = Annotated[bool, typer.Option(
     "--kg-readout", help="With --fusion embeddings|both: the logits also read the mean graph vector of the "
     "input's linked entities and facts (retrieved ones too), a direct path from the graph to the decision.")]
 
+NoDevOpt = Annotated[bool, typer.Option(
+    "--no-dev", help="Train on every example for --epochs and keep the last epoch: no dev split, no early "
+    "stopping (for small sets, where a 10 % dev split is too small to choose an epoch by).")]
+
 
 def _check_readout(kg_readout: bool, fusion: str) -> None:
     if kg_readout and fusion not in ("embeddings", "both"):  # before any data is read
@@ -162,6 +166,7 @@ def train_classify_cmd(
     retrieved: RetrievedOpt = 0,
     retrieve_from: RetrieveFromOpt = "graph",
     kg_readout: KgReadoutOpt = False,
+    no_dev: NoDevOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -187,7 +192,8 @@ def train_classify_cmd(
                        truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from,
                        kg_readout=kg_readout)
     report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
-                                                       settings=settings, progress=cb), quiet)
+                                                       settings=settings, dev=[] if no_dev else None,
+                                                       progress=cb), quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
     _emit(report.as_dict(), as_json, f"Saved {out_dir} ({report.train.epochs_run} epochs, "
                                      f"{report.train.seconds:.1f} s){'; dev ' + dev if dev else ''}")
@@ -218,6 +224,7 @@ def train_qa_cmd(
     retrieved: RetrievedOpt = 0,
     retrieve_from: RetrieveFromOpt = "graph",
     kg_readout: KgReadoutOpt = False,
+    no_dev: NoDevOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -236,9 +243,10 @@ def train_qa_cmd(
     _check_readout(kg_readout, fusion)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion, train_layers)
-    dev_examples = None
+    dev_fraction = 0.0 if no_dev else 0.1
+    dev_examples = [] if no_dev else None
     if long_answers:  # split by question first: dev answers from abstracts only, as a user's model will
-        (examples, dev_examples), kind = pubmedqa_train_dev(data, 0.1, seed, long_answers=True), "yesno"
+        (examples, dev_examples), kind = pubmedqa_train_dev(data, dev_fraction, seed, long_answers=True), "yesno"
     else:
         examples, kind = read_qa(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
@@ -252,7 +260,7 @@ def train_qa_cmd(
         cfg = FusionConfig(head="span", fusion=fusion, max_length=max_length, truncation_side=truncation_side,
                            retrieved=retrieved, retrieve_from=retrieve_from, kg_readout=kg_readout)
         fn = lambda cb: train_span_qa(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
-                                      settings=settings, progress=cb)
+                                      settings=settings, dev_fraction=dev_fraction, progress=cb)
     report = _run_training(fn, quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
     _emit({**report.as_dict(), "kind": kind}, as_json,

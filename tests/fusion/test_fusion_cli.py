@@ -134,3 +134,27 @@ def test_train_qa_with_long_answers(tmp_path, tiny_encoder):
                                       str(tiny_encoder), "--long-answers", "--quiet"])
     assert res.exit_code != 0 and "PubMedQA JSON" in str(res.exception)
     assert not (tmp_path / "m2").exists()
+
+
+def test_no_dev_trains_on_everything_for_every_epoch(tmp_path, tiny_encoder):
+    """`--no-dev`: no dev split and no early stopping (every epoch run, the last kept); without it a dev split is
+    scored. For `train classify` and for `train qa` with `--long-answers` (split by question)."""
+    data = {str(i): {"QUESTION": f"does drug {i} work ?", "CONTEXTS": ["it was tested ."],
+                     "final_decision": "yes" if i % 2 else "no", "LONG_ANSWER": "it works ." if i % 2 else "it fails ."}
+            for i in range(10)}
+    pqa = tmp_path / "ori_pqal.json"
+    pqa.write_text(json.dumps(data))
+    sentiment = tmp_path / "d.jsonl"
+    rows = [{"text": "profit rose , good news", "label": "positive"}, {"text": "shares fell , bad news", "label": "negative"}]
+    sentiment.write_text("\n".join(json.dumps(r) for r in rows * 4))
+
+    def train(*args):
+        res = CliRunner().invoke(_app(), ["train", *args, "--encoder", str(tiny_encoder), "--epochs", "2",
+                                          "--patience", "1", "--json", "--quiet", "-w", str(tmp_path / "ws")])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+    for args in (["qa", "--data", str(pqa), "--long-answers"], ["classify", "--data", str(sentiment)]):
+        with_dev = train(*args, "--out", str(tmp_path / f"{args[0]}-dev"))
+        without = train(*args, "--out", str(tmp_path / f"{args[0]}-all"), "--no-dev")
+        assert with_dev["dev"] and without["dev"] == {} and without["train"]["epochs_run"] == 2
