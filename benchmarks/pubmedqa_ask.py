@@ -3,9 +3,14 @@
     python benchmarks/pubmedqa_ask.py            # train on the 500 non-test questions, test on the official 500
     python benchmarks/pubmedqa_ask.py --quick    # 100 train / 100 test, 1 epoch
     python benchmarks/pubmedqa_ask.py --recipe conclusions --epochs 8   # train on conclusions too (see --help)
+    python benchmarks/pubmedqa_ask.py --recipe findings --epochs 8      # the graph of findings, from the CLI alone
 
 The reader is trained with `kgnlp train qa` (plain MiniLM, --fusion none: see BENCHMARKS.md for the fused
-variants), then each test question is answered the way `kgnlp ask --model DIR` answers it without a FAISS index:
+variants; with ``--recipe findings`` the best fused setting of benchmarks/fusion.py, built with the CLI alone:
+``kgnlp findings`` reads the findings of the 1,000 abstracts' results sections and of the training questions'
+conclusions into a workspace, ``kgnlp embed`` trains TransE on it, and the reader is ``--fusion both --kg-readout
+--train-layers 0 --retrieved 2 --retrieve-from passage --no-dev`` with the conclusions recipe; it reads the
+workspace's graph and FAISS fact index when it answers), then each test question is answered the way `kgnlp ask --model DIR` answers it without a FAISS index:
 the 3 abstracts sharing the most words with the question are read and the most confident label wins. Reported:
 accuracy and macro-F1 of that answer, how often the question's own abstract is among the 3 passages, and the
 accuracy when the reader is given its own abstract (the standard PubMedQA reasoning-required setting).
@@ -27,8 +32,10 @@ DATA = (ROOT.parent / "shared" / "datasets" / "pubmedqa").resolve()
 sys.path.insert(0, str(ROOT))
 
 
-RECIPES = {"plain": [], "conclusions": ["--class-weight", "balanced", "--long-answers", "--truncation-side", "left",
-                                        "--patience", "3"]}
+CONCLUSIONS = ["--class-weight", "balanced", "--long-answers", "--truncation-side", "left"]
+RECIPES = {"plain": [], "conclusions": [*CONCLUSIONS, "--patience", "3"],
+           "findings": [*CONCLUSIONS, "--fusion", "both", "--kg-readout", "--train-layers", "0", "--retrieved", "2",
+                        "--retrieve-from", "passage", "--no-dev"]}
 
 
 def macro_f1(gold: list[str], pred: list[str]) -> float:
@@ -41,13 +48,21 @@ def macro_f1(gold: list[str], pred: list[str]) -> float:
     return sum(f1s) / 3
 
 
+def kgnlp(*args: str) -> dict:
+    """Runs ``kgnlp ARGS --json`` (from this checkout) and returns its JSON answer."""
+    proc = subprocess.run([sys.executable, "-m", "cli.main", *args, "--json"], check=True, cwd=ROOT,
+                          capture_output=True, text=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--recipe", choices=("plain", "conclusions"), default="plain",
+    ap.add_argument("--recipe", choices=tuple(RECIPES), default="plain",
                     help="plain: `kgnlp train qa` defaults; conclusions: --class-weight balanced --long-answers "
-                    "--truncation-side left --patience 3 (the fusion benchmark's best PubMedQA setting)")
+                    "--truncation-side left --patience 3; findings: the fusion benchmark's best PubMedQA setting "
+                    "(module doc)")
     args = ap.parse_args()
     import random
 
@@ -61,17 +76,35 @@ def main() -> None:
         train_ids, test_ids = rng.sample(train_ids, 100), rng.sample(test_ids, 100)
     epochs = 1 if args.quick else args.epochs
     docs = [Passage(k, " ".join(v["CONTEXTS"])) for k, v in data.items()]
+    graph: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "train.json").write_text(json.dumps({k: data[k] for k in train_ids}), encoding="utf-8")
+        ws = tmp / "ws"
+        if args.recipe == "findings":
+            (tmp / "rest.json").write_text(json.dumps({k: v for k, v in data.items() if k not in set(train_ids)}),
+                                           encoding="utf-8")  # their abstracts only: no test conclusion
+            t0 = time.perf_counter()
+            for part in (["rest.json"], ["train.json", "--long-answers"]):
+                graph[part[0]] = kgnlp("findings", str(tmp / part[0]), *part[1:], "--cues", str(ROOT / "data" / "findings"),
+                                       "-w", str(ws))
+            graph["embed"] = kgnlp("embed", "--model", "transe", "--dim", "32", "--epochs", "60", "--seed", "0",
+                                   "--patience", "2", "-w", str(ws))
+            graph["seconds"] = round(time.perf_counter() - t0, 1)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cli.main", "train", "qa", "--data", str(tmp / "train.json"),
-                        "--fusion", "none", "--epochs", str(epochs), "--out", str(tmp / "reader"), "-w", str(tmp / "ws"),
-                        "--quiet", "--json", *RECIPES[args.recipe]], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        kgnlp("train", "qa", "--data", str(tmp / "train.json"), "--epochs", str(epochs),
+              "--out", str(tmp / "reader"), "-w", str(ws), "--quiet", *RECIPES[args.recipe])
         train_s = time.perf_counter() - t0
         gold, pred, own_pred, found = [], [], [], 0
         t0 = time.perf_counter()
-        reader = Reader.load(tmp / "reader")
+        store = retriever = None
+        if args.recipe == "findings":  # the model reads the workspace's graph and FAISS fact index, as `ask` does
+            from kg.workspace import Workspace
+            from nlp.retrieval import Retriever
+
+            store = Workspace.open(ws).open_store()
+            retriever = Retriever.open(ws, store)
+        reader = Reader.load(tmp / "reader", store, retriever)
         for k in test_ids:
             q = data[k]["QUESTION"]
             passages = rank_passages(q, docs, k=3)
@@ -82,6 +115,9 @@ def main() -> None:
             own_pred.append(own[0].text)
             gold.append(data[k]["final_decision"])
         ask_s = time.perf_counter() - t0
+        if store is not None:
+            retriever.close()
+            store.close()
     n = len(gold)
     summary = {
         "benchmark": "pubmedqa_ask", "quick": args.quick, "train_questions": len(train_ids), "test_questions": n,
@@ -93,7 +129,7 @@ def main() -> None:
         "own_abstract_accuracy": round(sum(g == p for g, p in zip(gold, own_pred)) / n, 4),
         "own_abstract_macro_f1": round(macro_f1(gold, own_pred), 4),
         "majority_class_accuracy": round(Counter(gold).most_common(1)[0][1] / n, 4),
-        "predicted": dict(Counter(pred)),
+        "predicted": dict(Counter(pred)), "own_abstract_predicted": dict(Counter(own_pred)), "graph": graph,
     }
     print(json.dumps(summary))
 
