@@ -245,32 +245,41 @@ def test_sentence_scope_is_refused_for_a_token_head():
         FusionConfig(head="token", labels=("O",), fusion="facts", retrieved=1, retrieve_from="sentence").checked()
 
 
-def test_cli_trains_and_classifies_with_facts_after_the_sentence_they_were_read_in(tmp_path, tiny_encoder):
-    """`--retrieve-from sentence` end to end: the setting is saved and `classify` reads it: a text that does not
-    hold the indexed sentence gets no fact (with `graph` the same text gets the index's best fact, test above)."""
-    from tests.conftest import DATA, kgnlp
+def _trained_retrieving_classifier(tmp_path, tiny_encoder, ws, rows, retrieve_from):
+    """`train classify --fusion facts --retrieved 1 --retrieve-from X` on ``rows`` (x4) into tmp_path/m, with the
+    workspace ``ws``; returns ``facts(text)``: the facts `classify --json` read for a text."""
     from tests.fusion.test_fusion_cli import _app
 
-    ws = tmp_path / "ws"
-    doc = tmp_path / "n.txt"
-    doc.write_text("Metformin treats type 2 diabetes.\n")
-    kgnlp("ingest", str(doc), "--seed", str(DATA / "seed"), "-w", str(ws), "--json", check=True)
     data = tmp_path / "d.jsonl"
-    rows = [{"text": "Metformin treats type 2 diabetes. Good.", "label": "positive"},
-            {"text": "aspirin causes bleeding", "label": "negative"}]
     data.write_text("\n".join(json.dumps(r) for r in rows * 4))
     app = _app()
     res = CliRunner().invoke(app, ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
                                    "--encoder", str(tiny_encoder), "--epochs", "1", "--fusion", "facts",
-                                   "--retrieved", "1", "--retrieve-from", "sentence", "-w", str(ws), "--json", "--quiet"])
+                                   "--retrieved", "1", "--retrieve-from", retrieve_from, "-w", str(ws), "--json",
+                                   "--quiet"])
     assert res.exit_code == 0, res.output
-    assert json.loads((tmp_path / "m" / "config.json").read_text())["fusion"]["retrieve_from"] == "sentence"
 
     def facts(text):
         res = CliRunner().invoke(app, ["classify", text, "--model", str(tmp_path / "m"), "-w", str(ws), "--json"])
         assert res.exit_code == 0, res.output
         return json.loads(res.stdout.strip().splitlines()[-1])["facts"]
 
+    return facts
+
+
+def test_cli_trains_and_classifies_with_facts_after_the_sentence_they_were_read_in(tmp_path, tiny_encoder):
+    """`--retrieve-from sentence` end to end: the setting is saved and `classify` reads it: a text that does not
+    hold the indexed sentence gets no fact (with `graph` the same text gets the index's best fact, test above)."""
+    from tests.conftest import DATA, kgnlp
+
+    ws = tmp_path / "ws"
+    doc = tmp_path / "n.txt"
+    doc.write_text("Metformin treats type 2 diabetes.\n")
+    kgnlp("ingest", str(doc), "--seed", str(DATA / "seed"), "-w", str(ws), "--json", check=True)
+    rows = [{"text": "Metformin treats type 2 diabetes. Good.", "label": "positive"},
+            {"text": "aspirin causes bleeding", "label": "negative"}]
+    facts = _trained_retrieving_classifier(tmp_path, tiny_encoder, ws, rows, "sentence")
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["fusion"]["retrieve_from"] == "sentence"
     assert facts("which pill helps with blood sugar") == []
     assert "metformin treats type 2 diabetes" in facts("We read that Metformin treats type 2 diabetes. So?")
 
@@ -279,27 +288,14 @@ def test_cli_model_reads_the_findings_of_its_own_passage(tmp_path, tiny_encoder)
     """`kgnlp findings` then `--retrieve-from passage`: a text that holds a sentence read as a finding gets
     that finding ("no evidence of an effect is reported in ..."); a text that holds none gets no fact."""
     from tests.conftest import DATA, kgnlp
-    from tests.fusion.test_fusion_cli import _app
 
     ws = tmp_path / "ws"
     doc = tmp_path / "a1.txt"
     said = "Mortality did not differ significantly between the groups."
     doc.write_text(f"Metformin was given to 120 patients. {said}\n")
     kgnlp("findings", str(doc), "--cues", str(DATA / "findings"), "-w", str(ws), "--json", check=True)
-    data = tmp_path / "d.jsonl"
     rows = [{"text": f"Metformin was given. {said}", "label": "no"}, {"text": "Admissions fell.", "label": "yes"}]
-    data.write_text("\n".join(json.dumps(r) for r in rows * 4))
-    app = _app()
-    res = CliRunner().invoke(app, ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
-                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--fusion", "facts",
-                                   "--retrieved", "1", "--retrieve-from", "passage", "-w", str(ws), "--json", "--quiet"])
-    assert res.exit_code == 0, res.output
-
-    def facts(text):
-        res = CliRunner().invoke(app, ["classify", text, "--model", str(tmp_path / "m"), "-w", str(ws), "--json"])
-        assert res.exit_code == 0, res.output
-        return json.loads(res.stdout.strip().splitlines()[-1])["facts"]
-
+    facts = _trained_retrieving_classifier(tmp_path, tiny_encoder, ws, rows, "passage")
     assert facts("Admissions fell in the metformin group.") == []
     got = facts(f"In a trial of metformin: {said}")
     assert len(got) == 1 and got[0].startswith("no evidence of an effect"), got
