@@ -99,6 +99,8 @@ def pubmedqa_passages(path: str | Path, long_answers: bool = False,
     ``<pmid>:conclusion``, read whole), the texts ``kgnlp train qa --long-answers`` trains on. ``skip``: PMIDs
     whose conclusions to leave out (a test set's: a test input never holds its conclusion)."""
     path = Path(path)
+    if not path.is_file():
+        raise NLPError(f"No such file: '{path}'.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
