@@ -10,8 +10,8 @@ variants; with ``--recipe findings`` the best fused setting of benchmarks/fusion
 ``kgnlp findings`` reads the findings of the 1,000 abstracts' results sections and of the training questions'
 conclusions into a workspace, ``kgnlp embed`` trains TransE on it, and the reader is ``--fusion both --kg-readout
 --train-layers 0 --retrieved 2 --retrieve-from passage --no-dev`` with the conclusions recipe; it reads the
-workspace's graph and FAISS fact index when it answers), then each test question is answered the way `kgnlp ask --model DIR` answers it without a FAISS index:
-the 3 abstracts sharing the most words with the question are read and the most confident label wins. Reported:
+workspace's graph and FAISS fact index when it answers), then each test question is answered the way `kgnlp ask
+--model DIR` answers it without a chunk index: the 3 abstracts sharing the most words with the question are read and the most confident label wins. Reported:
 accuracy and macro-F1 of that answer, how often the question's own abstract is among the 3 passages, and the
 accuracy when the reader is given its own abstract (the standard PubMedQA reasoning-required setting).
 The last stdout line is one JSON object with the figures.
