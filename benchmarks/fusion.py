@@ -166,7 +166,6 @@ def _findings_graph(out: Path) -> dict:
 def _results_graph(out: Path) -> dict:
     """The findings of PQA-L's abstracts, in ``results.db`` with FAISS indexes in ``results-ws`` (module doc)."""
     from kg.index.items import text_hash
-    from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
     from kg.workspace import Workspace
     from nlp.findings import pubmedqa_passages
@@ -175,7 +174,6 @@ def _results_graph(out: Path) -> dict:
     if not (out / "findings.db").exists():
         _findings_graph(out)
     reader = _findings_reader(out)
-    (out / "results-schema.toml").write_text('[[relations]]\nname = "REPORTED_IN"\nverb = "is reported in"\n')
     (out / "results.db").unlink(missing_ok=True)
     store = SQLiteStore.open(out / "results.db")
     store.add([], list(reader.evidence))
@@ -184,7 +182,7 @@ def _results_graph(out: Path) -> dict:
         store.add_extraction(reader.read(doc, parts, counts), text_hash(doc.text))
     shutil.rmtree(out / "results-ws", ignore_errors=True)
     ws = Workspace.open(out / "results-ws", create=True)
-    update_indexes(ws, store, schema=load_schema(out / "results-schema.toml"))
+    update_indexes(ws, store)  # REPORTED_IN is a built-in relation
     store.close()
     return {"results_findings": sum(v for k, v in counts.items() if k != "none"), "results_sentences": dict(counts)}
 
@@ -196,7 +194,6 @@ def _results_lc_graph(out: Path) -> dict:
     hold a conclusion, so the scope keeps these facts from them. Built on copies of ``results`` (FAISS embeds only
     the new items): each conclusion is its own document, ``<pmid>:conclusion``."""
     from kg.index.items import text_hash
-    from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
     from kg.workspace import Workspace
     from nlp.findings import pubmedqa_passages
@@ -207,7 +204,6 @@ def _results_lc_graph(out: Path) -> dict:
     shutil.rmtree(out / "results-lc-ws", ignore_errors=True)
     shutil.copy(out / "results.db", out / "results-lc.db")
     shutil.copytree(out / "results-ws", out / "results-lc-ws")
-    shutil.copy(out / "results-schema.toml", out / "results-lc-schema.toml")
     reader = _findings_reader(out)
     test_ids = set(json.loads((out / "test_ground_truth.json").read_text()))
     store = SQLiteStore.open(out / "results-lc.db", create=False)
@@ -216,7 +212,7 @@ def _results_lc_graph(out: Path) -> dict:
         if doc.id.endswith(":conclusion"):  # the abstracts' findings are in the copy of results.db
             store.add_extraction(reader.read(doc, parts, counts), text_hash(doc.text))
     ws = Workspace.open(out / "results-lc-ws", create=False)
-    update_indexes(ws, store, schema=load_schema(out / "results-lc-schema.toml"))
+    update_indexes(ws, store)
     store.close()
     return {"conclusion_findings": sum(v for k, v in counts.items() if k != "none"),
             "conclusion_sentences": dict(counts)}
