@@ -60,6 +60,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13, help="`kgnlp train qa --seed` (13, its default)")
+    ap.add_argument("--dev", type=int, default=0,
+                    help="hold out N of the 500 non-test questions (a seeded sample), train on the rest and report "
+                    "how each way of choosing among the passages answers them too: the check before a rule is "
+                    "chosen on the test set's figures")
     ap.add_argument("--recipe", choices=tuple(RECIPES), default="plain",
                     help="plain: `kgnlp train qa` defaults; conclusions: --class-weight balanced --long-answers "
                     "--truncation-side left --patience 3; findings: the fusion benchmark's best PubMedQA setting "
@@ -67,11 +71,15 @@ def main() -> None:
     args = ap.parse_args()
     import random
 
-    from fusion.reader import Passage, Reader, rank_passages
+    from fusion.reader import Passage, Reader
 
     data = json.loads((DATA / "ori_pqal.json").read_text(encoding="utf-8"))
     test_ids = list(json.loads((DATA / "test_ground_truth.json").read_text(encoding="utf-8")))
     train_ids = [k for k in data if k not in set(test_ids)]
+    dev_ids: list[str] = []
+    if args.dev:
+        dev_ids = sorted(random.Random(0).sample(train_ids, args.dev))
+        train_ids = [k for k in train_ids if k not in set(dev_ids)]
     if args.quick:  # the ground-truth file is ordered by label: sample across it
         rng = random.Random(0)
         train_ids, test_ids = rng.sample(train_ids, 100), rng.sample(test_ids, 100)
@@ -96,7 +104,6 @@ def main() -> None:
         kgnlp("train", "qa", "--data", str(tmp / "train.json"), "--epochs", str(epochs), "--seed", str(args.seed),
               "--out", str(tmp / "reader"), "-w", str(ws), "--quiet", *RECIPES[args.recipe])
         train_s = time.perf_counter() - t0
-        gold, pred, top1_pred, own_pred, found = [], [], [], [], 0
         t0 = time.perf_counter()
         store = retriever = None
         if args.recipe == "findings":  # the model reads the workspace's graph and FAISS fact index, as `ask` does
@@ -106,21 +113,13 @@ def main() -> None:
             store = Workspace.open(ws).open_store()
             retriever = Retriever.open(ws, store)
         reader = Reader.load(tmp / "reader", store, retriever)
-        for k in test_ids:
-            q = data[k]["QUESTION"]
-            passages = rank_passages(q, docs, k=3)
-            found += any(p.doc_id == k for p in passages)
-            answers = reader.read(q, passages)
-            pred.append(answers[0].text if answers else "yes")
-            top1 = [a for a in answers if a.passage.doc_id == passages[0].doc_id] if passages else []
-            top1_pred.append(top1[0].text if top1 else "yes")
-            own = reader.read(q, [Passage(k, " ".join(data[k]["CONTEXTS"]))])
-            own_pred.append(own[0].text)
-            gold.append(data[k]["final_decision"])
+        results = {part: answer_all(reader, data, ids, docs) for part, ids in (("test", test_ids), ("dev", dev_ids))}
         ask_s = time.perf_counter() - t0
         if store is not None:
             retriever.close()
             store.close()
+    gold, found, own_pred = results["test"]["gold"], results["test"]["found"], results["test"]["own"]
+    pred, top1_pred = results["test"]["confident"], results["test"]["top"]
     n = len(gold)
     summary = {
         "benchmark": "pubmedqa_ask", "quick": args.quick, "train_questions": len(train_ids), "test_questions": n,
@@ -135,9 +134,49 @@ def main() -> None:
         "own_abstract_accuracy": round(sum(g == p for g, p in zip(gold, own_pred)) / n, 4),
         "own_abstract_macro_f1": round(macro_f1(gold, own_pred), 4),
         "majority_class_accuracy": round(Counter(gold).most_common(1)[0][1] / n, 4),
+        "mean_of_passages_accuracy": accuracy(gold, results["test"]["mean"]),
+        "mean_of_passages_macro_f1": round(macro_f1(gold, results["test"]["mean"]), 4),
         "predicted": dict(Counter(pred)), "own_abstract_predicted": dict(Counter(own_pred)), "graph": graph,
     }
+    if dev_ids:
+        dev = results["dev"]
+        summary["dev"] = {"questions": len(dev_ids), "own_abstract_in_top3": round(dev["found"] / len(dev_ids), 4),
+                          **{f"{rule}_accuracy": accuracy(dev["gold"], dev[rule]) for rule in RULES},
+                          **{f"{rule}_macro_f1": round(macro_f1(dev["gold"], dev[rule]), 4) for rule in RULES},
+                          "majority_class_accuracy": round(Counter(dev["gold"]).most_common(1)[0][1] / len(dev_ids), 4)}
     print(json.dumps(summary))
+
+
+RULES = ("confident", "top", "mean", "own")  # own: the question's own abstract (not a rule: the reading setting)
+
+
+def accuracy(gold: list[str], pred: list[str]) -> float:
+    return round(sum(g == p for g, p in zip(gold, pred)) / len(gold), 4)
+
+
+def answer_all(reader, data: dict, ids: list[str], docs: list) -> dict:
+    """Each question answered from the 3 passages sharing the most words with it, by each rule: ``confident``
+    (the most confident passage's label, what `kgnlp ask` did until 2026-12), ``top`` (the top-ranked passage's
+    label), ``mean`` (the label with the highest probability averaged over the passages); and ``own`` (given its
+    own abstract)."""
+    from fusion.reader import Passage, rank_passages
+
+    out: dict = {"gold": [], "found": 0, **{rule: [] for rule in RULES}}
+    for k in ids:
+        q = data[k]["QUESTION"]
+        passages = rank_passages(q, docs, k=3)
+        out["found"] += any(p.doc_id == k for p in passages)
+        answers = reader.read(q, passages)
+        out["confident"].append(answers[0].text if answers else "yes")
+        top1 = [a for a in answers if a.passage.doc_id == passages[0].doc_id] if passages else []
+        out["top"].append(top1[0].text if top1 else "yes")
+        mean = Counter()
+        for a in answers:
+            mean.update(a.scores)
+        out["mean"].append(max(mean, key=mean.get) if mean else "yes")
+        out["own"].append(reader.read(q, [Passage(k, " ".join(data[k]["CONTEXTS"]))])[0].text)
+        out["gold"].append(data[k]["final_decision"])
+    return out
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ question + passage) or an extractive span. ``kgnlp ask --model DIR`` uses it whe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -24,6 +24,7 @@ class ReadAnswer:
     text: str
     score: float
     passage: Passage
+    scores: dict[str, float] = field(default_factory=dict)  # every label's probability (yes/no/maybe models)
 
 
 def rank_passages(question: str, passages: Sequence[Passage], k: int = 3) -> list[Passage]:
@@ -64,7 +65,7 @@ class Reader:
             return []
         if self.head == "sequence":
             preds = self._classifier.classify([question] * len(passages), [p.text for p in passages])
-            out = [ReadAnswer(pr.label, round(pr.score, 4), p) for pr, p in zip(preds, passages)]
+            out = [ReadAnswer(pr.label, round(pr.score, 4), p, dict(pr.scores)) for pr, p in zip(preds, passages)]
         else:
             out = self._span.read(question, passages)
         return sorted(out, key=lambda a: -a.score)
