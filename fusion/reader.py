@@ -60,20 +60,24 @@ class Reader:
         return cls(read_config(model_dir)["fusion"]["head"], Path(model_dir), store, retriever)
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[ReadAnswer]:
-        """One answer per passage, best first."""
+        """One answer per passage, best first. Give the passages best-ranked first: a yes/no/maybe model's answers
+        keep that order (the top-ranked passage's label is the answer), a span model's are sorted by score.
+
+        A yes/no/maybe model is trained on each question with its own passage, so its confidence on another
+        passage says little: on PubMedQA (``benchmarks/pubmedqa_ask.py --dev``, BENCHMARKS.md) the most confident
+        of three passages answered worse than the top-ranked one, on held-out questions and on the test set."""
         if not passages:
             return []
         if self.head == "sequence":
             preds = self._classifier.classify([question] * len(passages), [p.text for p in passages])
-            out = [ReadAnswer(pr.label, round(pr.score, 4), p, dict(pr.scores)) for pr, p in zip(preds, passages)]
-        else:
-            out = self._span.read(question, passages)
-        return sorted(out, key=lambda a: -a.score)
+            return [ReadAnswer(pr.label, round(pr.score, 4), p, dict(pr.scores)) for pr, p in zip(preds, passages)]
+        return sorted(self._span.read(question, passages), key=lambda a: -a.score)
 
 
 def read_answers(model_dir: str | Path, question: str, passages: Sequence[Passage], store=None,
                  retriever=None) -> list[ReadAnswer]:
-    """One answer per passage, best first: the label of a yes/no/maybe model, or the best span of a QA model."""
+    """One answer per passage, best first (:meth:`Reader.read`): the label of a yes/no/maybe model, or the best
+    span of a QA model."""
     if not passages:
         return []
     return Reader.load(model_dir, store, retriever).read(question, passages)

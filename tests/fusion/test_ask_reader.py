@@ -1,4 +1,4 @@
-"""`kgnlp ask --model QA_DIR`: yes/no questions read from the best passage, with the passage as evidence."""
+"""`kgnlp ask --model QA_DIR`: yes/no questions read from the best-ranked passage, with the passage as evidence."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,27 @@ def test_rank_passages_by_shared_words():
     ps = [Passage("a", "aspirin causes bleeding."), Passage("b", "metformin treats diabetes in a patient.")]
     assert [p.doc_id for p in rank_passages("Does metformin treat diabetes?", ps, k=1)] == ["b"]
     assert rank_passages("zebra?", ps) == []
+
+
+def test_a_yes_no_reader_answers_from_the_top_ranked_passage():
+    """The passages come best-ranked first; a yes/no/maybe model's answers keep that order, so a more confident
+    label read in a lower-ranked passage does not win (PubMedQA: it answered worse, BENCHMARKS.md)."""
+    from fusion.predict import Prediction
+    from fusion.reader import Reader
+
+    probs = {"own study": {"no": 0.55, "yes": 0.45}, "other study": {"no": 0.05, "yes": 0.95}}
+
+    class Stub:
+        def classify(self, texts, pairs):
+            return [Prediction(t, max(probs[p], key=probs[p].get), max(probs[p].values()), probs[p])
+                    for t, p in zip(texts, pairs)]
+
+    reader = Reader.__new__(Reader)
+    reader.head, reader._classifier = "sequence", Stub()
+    ps = [Passage("own", "own study"), Passage("other", "other study")]
+    got = reader.read("Does it work?", ps)
+    assert [(a.text, a.passage.doc_id) for a in got] == [("no", "own"), ("yes", "other")]
+    assert got[0].scores == {"no": 0.55, "yes": 0.45}
 
 
 def test_ask_yes_no_with_a_trained_reader(tiny_encoder, tmp_path):
