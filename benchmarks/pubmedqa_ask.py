@@ -132,7 +132,7 @@ def main() -> None:
         "most_confident_accuracy": accuracy(gold, confident),
         "most_confident_macro_f1": round(macro_f1(gold, confident), 4),
         "own_abstract_in_top3": round(found / n, 4),
-        "own_abstract_accuracy": round(sum(g == p for g, p in zip(gold, own_pred)) / n, 4),
+        "own_abstract_accuracy": accuracy(gold, own_pred),
         "own_abstract_macro_f1": round(macro_f1(gold, own_pred), 4),
         "majority_class_accuracy": round(Counter(gold).most_common(1)[0][1] / n, 4),
         "mean_of_passages_accuracy": accuracy(gold, results["test"]["mean"]),
@@ -158,8 +158,8 @@ def accuracy(gold: list[str], pred: list[str]) -> float:
 def answer_all(reader, data: dict, ids: list[str], docs: list) -> dict:
     """Each question answered from the 3 passages sharing the most words with it, by each rule: ``confident``
     (the most confident passage's label, what `kgnlp ask` did until 2026-11-30), ``top`` (the top-ranked passage's
-    label, what it does since), ``mean`` (the label with the highest probability averaged over the passages); and ``own`` (given its
-    own abstract)."""
+    label, what it does since), ``mean`` (the label with the highest probability averaged over the passages); and
+    ``own`` (given its own abstract)."""
     from fusion.reader import Passage, rank_passages
 
     out: dict = {"gold": [], "found": 0, **{rule: [] for rule in RULES}}
@@ -169,8 +169,7 @@ def answer_all(reader, data: dict, ids: list[str], docs: list) -> dict:
         out["found"] += any(p.doc_id == k for p in passages)
         answers = reader.read(q, passages)
         out["confident"].append(max(answers, key=lambda a: a.score).text if answers else "yes")
-        top1 = [a for a in answers if a.passage.doc_id == passages[0].doc_id] if passages else []
-        out["top"].append(top1[0].text if top1 else "yes")
+        out["top"].append(answers[0].text if answers else "yes")  # Reader.read keeps the passages' order
         mean = Counter()
         for a in answers:
             mean.update(a.scores)
