@@ -77,11 +77,13 @@ def main() -> None:
 
     data = json.loads((DATA / "ori_pqal.json").read_text(encoding="utf-8"))
     test_ids = list(json.loads((DATA / "test_ground_truth.json").read_text(encoding="utf-8")))
-    train_ids = [k for k in data if k not in set(test_ids)]
+    tested = set(test_ids)
+    train_ids = [k for k in data if k not in tested]
     dev_ids: list[str] = []
     if args.dev:
         dev_ids = sorted(random.Random(0).sample(train_ids, args.dev))
-        train_ids = [k for k in train_ids if k not in set(dev_ids)]
+        held_out = set(dev_ids)
+        train_ids = [k for k in train_ids if k not in held_out]
     if args.quick:  # the ground-truth file is ordered by label: sample across it
         rng = random.Random(0)
         train_ids, test_ids = rng.sample(train_ids, 100), rng.sample(test_ids, 100)
@@ -93,12 +95,13 @@ def main() -> None:
         (tmp / "train.json").write_text(json.dumps({k: data[k] for k in train_ids}), encoding="utf-8")
         ws = tmp / "ws"
         if args.recipe == "findings":
-            (tmp / "rest.json").write_text(json.dumps({k: v for k, v in data.items() if k not in set(train_ids)}),
+            trained = set(train_ids)
+            (tmp / "rest.json").write_text(json.dumps({k: v for k, v in data.items() if k not in trained}),
                                            encoding="utf-8")  # their abstracts only: no test conclusion
             t0 = time.perf_counter()
             for part in (["rest.json"], ["train.json", "--long-answers"]):
-                graph[part[0]] = kgnlp("findings", str(tmp / part[0]), *part[1:], "--cues", str(ROOT / "data" / "findings"),
-                                       "-w", str(ws))
+                graph[part[0]] = kgnlp("findings", str(tmp / part[0]), *part[1:],
+                                       "--cues", str(ROOT / "data" / "findings"), "-w", str(ws))
             graph["embed"] = kgnlp("embed", "--model", "transe", "--dim", "32", "--epochs", "60", "--seed", "0",
                                    "--patience", "2", "-w", str(ws))
             graph["seconds"] = round(time.perf_counter() - t0, 1)
