@@ -76,15 +76,20 @@ class FindingsReader:
         text, doc = document.text, document.id
         entities: list[Entity] = []
         triples: list[Triple] = []
+        cursor = 0  # parts and their sentences come in text order: a repeated sentence is placed after the last
         for part in (text,) if parts is None else parts:
             for sentence in map(str.strip, sentences(part)):
+                found = text.find(sentence, cursor)
+                if found < 0:  # a part out of order: the first occurrence
+                    found = text.find(sentence)
+                cursor = found + len(sentence) if found >= 0 else cursor
                 what = self.signal(sentence)
                 if counts is not None:
                     counts[what or "none"] += 1
                 if what is None:
                     continue
                 fid = f"finding:{doc}:{len(triples)}"
-                start = text.find(sentence)
+                start = found
                 entities.append(Entity(fid, sentence[:MAX_NAME], "Finding"))
                 triples.append(Triple(what, REPORTED_IN.name, fid, 1.0,
                                       (Provenance(doc, start, start + len(sentence), sentence, "findings-cues"),)))

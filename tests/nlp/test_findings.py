@@ -48,6 +48,17 @@ def test_findings_are_facts_with_their_sentence_as_source(reader):
     assert part.triples[0].provenance[0].start == ABSTRACT.index("These results")
 
 
+
+def test_a_repeated_sentence_is_placed_where_it_occurs(reader):
+    said = "Mortality did not differ significantly between the groups."
+    text = f"{said} Patients were followed for a year. {said}"
+    ex = reader.read(Document("r1", text))
+    assert [(p.start, p.end) for t in ex.triples for p in t.provenance] == \
+        [(0, len(said)), (text.rindex(said), len(text))]
+    # parts that repeat a sentence of an earlier part: each in its own place
+    ex = reader.read(Document("r1", text), parts=[said, f"Patients were followed for a year. {said}"])
+    assert [t.provenance[0].start for t in ex.triples] == [0, text.rindex(said)]
+
 def test_a_cue_graph_without_the_evidence_entities_is_refused(reader):
     with pytest.raises(NLPError, match="find:effect"):
         FindingsReader(reader.linker, reader.signals, [e for e in reader.evidence if e.id != EFFECT])
