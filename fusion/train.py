@@ -195,12 +195,29 @@ def frozen_encoder_params(model, train_layers: int) -> frozenset[str]:
     n_layers = len(model.encoder.encoder.layer)
     if train_layers == -1:
         return frozenset()
-    if not 0 <= train_layers <= n_layers:
-        raise FusionError(f"train_layers must be -1 (all) or 0..{n_layers} (this encoder's layers), "
-                          f"got {train_layers}.")
+    _check_layers(train_layers, n_layers)
     keep = tuple(f"encoder.encoder.layer.{i}." for i in range(n_layers - train_layers, n_layers))
     return frozenset(n for n, _ in model.named_parameters() if n.startswith("encoder.") and not n.startswith(keep))
 
+
+def check_train_layers(train_layers: int, encoder: str | Path | None = None) -> None:
+    """Before any data is read or the encoder loaded: ``train_layers`` within the layers that the encoder folder's
+    ``config.json`` declares (``num_hidden_layers``; the default encoder when None)."""
+    if train_layers == -1:
+        return
+    from nlp.models import encoder_path
+
+    try:
+        n_layers = json.loads((encoder_path(encoder) / "config.json").read_text(encoding="utf-8"))["num_hidden_layers"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # not an HF BERT-like config: the loaded model's layers decide (frozen_encoder_params)
+    _check_layers(train_layers, n_layers)
+
+
+def _check_layers(train_layers: int, n_layers: int) -> None:
+    if not 0 <= train_layers <= n_layers:
+        raise FusionError(f"train_layers must be -1 (all) or 0..{n_layers} (this encoder's layers), "
+                          f"got {train_layers}.")
 
 def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file) -> None:
     ckpt.mkdir(parents=True, exist_ok=True)

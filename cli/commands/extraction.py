@@ -61,6 +61,10 @@ def train_ner_cmd(
     if train_layers != -1 and fusion is None:
         raise typer.BadParameter("applies to the fused transformer (--fusion none, facts, embeddings or both); "
                                  "--kind transformer fine-tunes every layer.", param_hint="--train-layers")
+    if fusion is not None:
+        from fusion.train import check_train_layers
+
+        check_train_layers(train_layers, encoder)
     device = training_device("transformer" if fusion is not None else kind, device)  # before any data is read
     training_precision("transformer" if fusion is not None else kind, precision, device)  # so is --precision
     train_docs = load_labelled(data, fmt)

@@ -179,12 +179,14 @@ def train_classify_cmd(
     from fusion.config import FusionConfig
     from fusion.data import read_classification
     from fusion.tasks import train_classifier
+    from fusion.train import check_train_layers
 
     _check_truncation(truncation_side)
     _check_retrieved(retrieved, fusion, retrieve_from)
     _check_readout(kg_readout, fusion)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion, train_layers)
+    check_train_layers(train_layers, encoder)
     examples, multi = read_classification(data)
     knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
@@ -237,12 +239,14 @@ def train_qa_cmd(
     from fusion.config import FusionConfig
     from fusion.data import pubmedqa_train_dev, read_qa
     from fusion.tasks import train_classifier, train_span_qa
+    from fusion.train import check_train_layers
 
     _check_truncation(truncation_side)
     _check_retrieved(retrieved, fusion, retrieve_from)
     _check_readout(kg_readout, fusion)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion, train_layers)
+    check_train_layers(train_layers, encoder)
     dev_fraction = 0.0 if no_dev else 0.1
     dev_examples = [] if no_dev else None
     if long_answers:  # split by question first: dev answers from abstracts only, as a user's model will

@@ -70,10 +70,14 @@ def test_cli_train_layers(tmp_path, tiny_encoder, capsys):
     for (name, p), (_, q) in zip(start.encoder.named_parameters(), trained.encoder.named_parameters()):
         assert torch.equal(p, q), name  # the encoder is as loaded; only the head learnt
     capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_:
-        run(["train", "classify", *base, "--out", str(tmp_path / "bad"), "--train-layers", "99"])
-    err = capsys.readouterr().err.strip().splitlines()[-1]  # (this process's transformers shows a load bar first)
-    assert exit_.value.code == 1 and err.startswith("Error: train_layers must be -1 (all) or 0..2"), err
+    missing = ["--data", str(tmp_path / "missing.jsonl"), *base[2:]]  # refused before the data is read
+    for cmd, data_args in ((("train", "classify"), base), (("train", "classify"), missing), (("train", "qa"), missing),
+                           (("train", "ner"), [*missing[:-2], "--format", "jsonl", "--fusion", "none"])):
+        with pytest.raises(SystemExit) as exit_:
+            run([*cmd, *data_args, "--out", str(tmp_path / "bad"), "--train-layers", "99"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_.value.code == 1 and err == ["Error: train_layers must be -1 (all) or 0..2 (this encoder's "
+                                                 "layers), got 99."], (cmd, err)
     assert not (tmp_path / "bad").exists()
     res = CliRunner().invoke(app, ["train", "ner", *base[:-2], "--out", str(tmp_path / "bad"), "--format", "jsonl",
                                    "--train-layers", "1"])
