@@ -1,7 +1,6 @@
 """Task files: classification JSONL, QA JSONL and PubMedQA JSON, read into small frozen records."""
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,21 +66,14 @@ def read_pubmedqa(path: str | Path, ids: set[str] | None = None, long_answers: b
 
     ``long_answers``: also one example per question whose text is the abstract's conclusion (``LONG_ANSWER``,
     PubMedQA's reasoning-free setting), for training only: a test input never has its conclusion."""
-    return pubmedqa_examples(json.loads(Path(path).read_text(encoding="utf-8")), ids, long_answers)
+    return pubmedqa_examples(_pubmedqa(path), ids, long_answers)
 
 
 def pubmedqa_train_dev(path: str | Path, dev_fraction: float, seed: int,
                        long_answers: bool = False) -> tuple[list[TextExample], list[TextExample]]:
     """PubMedQA JSON split by question (seeded): training examples, with each training question's conclusion
     as a second example when ``long_answers``, and dev examples, which never have conclusions."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict) or not all(isinstance(v, dict) and "QUESTION" in v for v in data.values()):
-        raise FusionError(f"{path}: --long-answers needs PubMedQA JSON ({{pmid: {{QUESTION, CONTEXTS, "
-                          "final_decision, LONG_ANSWER}}}}).")
+    data = _pubmedqa(path)
     ids = sorted(data)
     random.Random(seed).shuffle(ids)
     n = max(1, int(len(ids) * dev_fraction)) if dev_fraction > 0 and len(ids) >= 5 else 0
@@ -96,6 +88,16 @@ def pubmedqa_examples(data: dict, ids: set[str] | None = None, long_answers: boo
         out += [TextExample(v["QUESTION"], (v["final_decision"],), v["LONG_ANSWER"]) for v in chosen
                 if v.get("LONG_ANSWER")]
     return out
+
+
+def _pubmedqa(path: str | Path) -> dict:
+    from nlp.errors import NLPError
+    from nlp.formats.pubmedqa import read_pubmedqa_json  # one reader (and check) for PubMedQA JSON
+
+    try:
+        return read_pubmedqa_json(path, labelled=True)
+    except NLPError as exc:
+        raise FusionError(str(exc)) from None
 
 
 def _jsonl(path: str | Path) -> list[dict]:

@@ -14,7 +14,6 @@ with ``link(text) -> [Mention]`` over the cue names (the CLI and the benchmark p
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Iterable, Iterator, Protocol, Sequence
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.schema import Schema
 from nlp.errors import NLPError
+from nlp.formats.pubmedqa import read_pubmedqa_json
 
 EFFECT, NO_EFFECT, UNCERTAIN, NEGATION = "find:effect", "find:no_effect", "find:uncertain", "find:negation"
 REPORTED_IN = Schema().get("REPORTED_IN")  # a built-in relation: "<evidence> is reported in <sentence>"
@@ -103,16 +103,7 @@ def pubmedqa_passages(path: str | Path, long_answers: bool = False,
     or FINDING; else its last context); with ``long_answers`` also each conclusion (``LONG_ANSWER``, id
     ``<pmid>:conclusion``, read whole), the texts ``kgnlp train qa --long-answers`` trains on. ``skip``: PMIDs
     whose conclusions to leave out (a test set's: a test input never holds its conclusion)."""
-    path = Path(path)
-    if not path.is_file():
-        raise NLPError(f"No such file: '{path}'.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        data = None
-    if not isinstance(data, dict) or not data or not all(isinstance(v, dict) and isinstance(v.get("CONTEXTS"), list)
-                                                         for v in data.values()):
-        raise NLPError(f"{path}: expected PubMedQA JSON ({{pmid: {{QUESTION, CONTEXTS, LABELS, ...}}}}).")
+    data = read_pubmedqa_json(path)
     skip = set(skip)
     for pmid, item in sorted(data.items()):
         contexts, labels = item["CONTEXTS"], item.get("LABELS") or []

@@ -61,3 +61,28 @@ def test_long_answers_need_pubmedqa_json(tmp_path):
     path.write_text('{"question": "q?", "context": "c", "answer": "yes"}\n')
     with pytest.raises(FusionError, match="PubMedQA JSON"):
         pubmedqa_train_dev(path, 0.1, 1, long_answers=True)
+
+
+def test_malformed_pubmedqa_json_is_a_one_line_error_naming_the_question(tmp_path):
+    import pytest
+
+    from fusion.errors import FusionError
+    from tests.conftest import kgnlp
+
+    bad = {**PQA, "2": {**PQA["2"], "final_decision": None}}
+    cases = [(bad, "question '2' has final_decision None"),
+             ({"1": {**PQA["1"], "CONTEXTS": "We studied."}}, "question '1' has no CONTEXTS list"),
+             ({"1": {**PQA["1"], "QUESTION": ""}}, "question '1' has no QUESTION")]
+    for data, message in cases:
+        path = tmp_path / "ori_pqal.json"
+        path.write_text(json.dumps(data))
+        with pytest.raises(FusionError, match=message):
+            read_pubmedqa(path)
+        with pytest.raises(FusionError, match=message):
+            read_qa(path)
+    # through the CLI: exit 1, one line, no model written (before: KeyError, or CONTEXTS read letter by letter)
+    proc = kgnlp("train", "qa", "--data", str(path), "--out", str(tmp_path / "m"), "-w", str(tmp_path / "ws"))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"Error: {path}: question '1' has no QUESTION; expected PubMedQA JSON"), lines
+    assert not (tmp_path / "m").exists()
