@@ -88,6 +88,9 @@ def train_classifier(
     if dev is None:
         examples, dev = split_dev(examples, dev_fraction, settings.seed)
     labels = tuple(sorted({lab for e in examples for lab in e.labels}))
+    if config.head != "multilabel" and len(labels) < 2:  # before the encoder loads
+        raise FusionError(f"The training examples have {len(labels)} label{'' if len(labels) == 1 else 's'} "
+                          f"({', '.join(map(repr, labels)) or 'none'}): a classifier needs at least two.")
     config = config.with_(labels=labels)
     model, tokenizer, builder = prepare(encoder, config, knowledge, settings.seed)
     index = {lab: i for i, lab in enumerate(labels)}

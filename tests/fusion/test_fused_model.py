@@ -275,6 +275,22 @@ def test_class_weights_change_the_loss_and_are_not_saved(tmp_path, tiny_encoder,
                          settings=TrainSettings(max_steps=1, class_weight="inverse"), dev=examples[:2])
 
 
+
+def test_a_classifier_needs_two_labels_in_its_training_examples(tmp_path, tiny_encoder):
+    from fusion.data import TextExample
+    from fusion.errors import FusionError
+    from fusion.tasks import train_classifier
+
+    cfg = FusionConfig(head="sequence", labels=("_",), fusion="none", max_length=48)
+    one = [TextExample(t, ("good",)) for t in TEXTS * 2]
+    with pytest.raises(FusionError, match=r"1 label \('good'\): a classifier needs at least two"):
+        train_classifier(one, tmp_path / "m", cfg, encoder=tiny_encoder, settings=TrainSettings(max_steps=1))
+    # the second label only in dev: the training examples still have one
+    with pytest.raises(FusionError, match="needs at least two"):
+        train_classifier(one, tmp_path / "m", cfg, encoder=tiny_encoder, settings=TrainSettings(max_steps=1),
+                         dev=[TextExample(TEXTS[0], ("bad",))])
+    assert not (tmp_path / "m").exists()
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_a_seeded_run_does_not_depend_on_what_ran_before(tmp_path, tiny_encoder, precision):
     from safetensors.torch import load_file
