@@ -219,6 +219,7 @@ def _check_layers(train_layers: int, n_layers: int) -> None:
         raise FusionError(f"train_layers must be -1 (all) or 0..{n_layers} (this encoder's layers), "
                           f"got {train_layers}.")
 
+
 def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file) -> None:
     ckpt.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},

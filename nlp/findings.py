@@ -89,10 +89,9 @@ class FindingsReader:
                 if what is None:
                     continue
                 fid = f"finding:{doc}:{len(triples)}"
-                start = found
                 entities.append(Entity(fid, sentence[:MAX_NAME], "Finding"))
                 triples.append(Triple(what, REPORTED_IN.name, fid, 1.0,
-                                      (Provenance(doc, start, start + len(sentence), sentence, "findings-cues"),)))
+                                      (Provenance(doc, found, found + len(sentence), sentence, "findings-cues"),)))
         return Extraction(document, (), tuple(triples), tuple(entities))
 
 
