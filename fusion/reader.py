@@ -68,10 +68,20 @@ class Reader:
         of three passages answered worse than the top-ranked one, on held-out questions and on the test set."""
         if not passages:
             return []
+        answers = self.read_pairs([question] * len(passages), [p.text for p in passages], passages)
         if self.head == "sequence":
-            preds = self._classifier.classify([question] * len(passages), [p.text for p in passages])
+            return answers  # type: ignore[return-value]  (a sequence head always answers)
+        return sorted((a for a in answers if a is not None), key=lambda a: -a.score)
+
+    def read_pairs(self, questions: Sequence[str], texts: Sequence[str],
+                   passages: Sequence[Passage] | None = None) -> list[ReadAnswer | None]:
+        """Each question answered from its own text, in one batched pass (``kgnlp eval qa --model``); a span
+        model's answer is None where no span fits. ``passages``: what each answer names (default: unnamed)."""
+        passages = passages or [Passage("", t) for t in texts]
+        if self.head == "sequence":
+            preds = self._classifier.classify(list(questions), list(texts))
             return [ReadAnswer(pr.label, round(pr.score, 4), p, dict(pr.scores)) for pr, p in zip(preds, passages)]
-        return sorted(self._span.read(question, passages), key=lambda a: -a.score)
+        return self._span.read_pairs(questions, passages)
 
 
 def read_answers(model_dir: str | Path, question: str, passages: Sequence[Passage], store=None,
@@ -95,18 +105,19 @@ class _SpanReader:
         knowledge = model_knowledge(self.model, store, retriever)
         self.builder = InputBuilder(tokenizer, self.model.config, knowledge, self.model.entity_row)
 
-    def read(self, question: str, passages: Sequence[Passage]) -> list[ReadAnswer]:
+    def read_pairs(self, questions: Sequence[str], passages: Sequence[Passage]) -> list[ReadAnswer | None]:
         import numpy as np
 
         from fusion.predict import best_span, outputs
 
-        items = [self.builder.span(question, p.text) for p in passages]
-        out = []
+        self.builder.prefetch(list(questions), [p.text for p in passages])
+        items = [self.builder.span(q, p.text) for q, p in zip(questions, passages)]
+        out: list[ReadAnswer | None] = []
         for it, lg, p in zip(items, outputs(self.model, items), passages):
             i, j, score = best_span(lg[:, 0], lg[:, 1], it.body[1])
             offs = it.extra["context_offsets"]
             pos = {q: n for n, q in enumerate(it.body[1])}
-            if i in pos and j in pos:
-                prob = float(1 / (1 + np.exp(-score / 2)))  # a monotone squash of the start+end logit sum
-                out.append(ReadAnswer(p.text[offs[pos[i]][0]:offs[pos[j]][1]], round(prob, 4), p))
+            prob = float(1 / (1 + np.exp(-score / 2)))  # a monotone squash of the start+end logit sum
+            out.append(ReadAnswer(p.text[offs[pos[i]][0]:offs[pos[j]][1]], round(prob, 4), p)
+                       if i in pos and j in pos else None)
         return out

@@ -1,4 +1,5 @@
-"""``kgnlp eval ner|relations|qa``: scores on a labelled file against the workspace graph."""
+"""``kgnlp eval ner|relations|qa|classify``: scores on a labelled file against the workspace graph, or of a trained
+fused model (``classify``, ``qa --model``)."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -52,14 +53,23 @@ def eval_relations(data: DataOpt, ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE
         f"relations: P={s.precision:.3f} R={s.recall:.3f} F1={s.f1:.3f} (tp={s.tp} fp={s.fp} fn={s.fn})"))
 
 
-def eval_qa(data: DataOpt, ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE), config: ConfigOpt = None,
-            as_json: JsonOpt = False) -> None:
-    """Exact match and hits@1/3/10 on {"question","answers":[...]} lines.
+QaModelOpt = Annotated[Optional[Path], typer.Option(
+    "--model", help="A model from `kgnlp train qa`: score it instead of the graph, each question read with its own "
+    "context (JSONL {\"question\",\"context\",\"answer\"} or PubMedQA JSON).")]
+
+
+def eval_qa(data: DataOpt, model: QaModelOpt = None, ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+            config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Exact match and hits@1/3/10 on {"question","answers":[...]} lines (the graph answers); with --model, a
+    trained QA model: accuracy and macro-F1 (yes/no/maybe) or exact match and token F1 (spans).
 
     Example: kgnlp eval qa --data data/labelled/qa.jsonl
     """
     from nlp.evaluation import evaluate_qa
 
+    if model is not None:
+        _eval_qa_model(data, model, ws_path, as_json)
+        return
     ws = workspace(ws_path)
     graph = open_store(ws)
     try:
@@ -71,6 +81,88 @@ def eval_qa(data: DataOpt, ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE), conf
     emit(as_json, data_out, lambda: out.print(
         f"{s.questions} questions, {s.answered} answered: exact match {s.exact_match:.3f}, "
         + ", ".join(f"hits@{k} {v:.3f}" for k, v in s.hits_at.items())))
+
+
+def eval_classify(data: DataOpt,
+                  model: Annotated[Path, typer.Option("--model", help="Folder written by `kgnlp train classify`.")],
+                  ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE), as_json: JsonOpt = False) -> None:
+    """Accuracy, macro-F1 and per-label P/R/F1 of a trained classifier on {"text","label"} lines ({"text",
+    "labels":[...]} for a multilabel model: micro and per-label scores); the workspace graph supplies what a
+    fused model reads.
+
+    Example: kgnlp eval classify --data data/labelled/sentiment.jsonl --model models/sentiment
+    """
+    from fusion.data import read_classification
+    from fusion.errors import FusionError
+    from fusion.evaluate import evaluate_classifier
+    from fusion.model import read_config
+    from fusion.predict import Classifier
+
+    head = read_config(model)["fusion"]["head"]
+    if head not in ("sequence", "multilabel"):
+        raise FusionError(f"'{model}' is a {head} model; `eval classify` scores one from `kgnlp train classify` "
+                          "(`eval qa --model` scores QA models).")
+    examples, multi = read_classification(data)
+    if multi and head != "multilabel":
+        raise FusionError(f"{data} has label lists (\"labels\"), but '{model}' is a single-label classifier.")
+    scores = _with_model_knowledge(model, ws_path, as_json,
+                                   lambda store, retriever: evaluate_classifier(Classifier.load(model, store, retriever),
+                                                                               examples))
+    emit(as_json, scores, lambda: _classification_report(scores))
+
+
+def _eval_qa_model(data: Path, model: Path, ws_path: Path, as_json: bool) -> None:
+    from fusion.data import read_qa
+    from fusion.errors import FusionError
+    from fusion.evaluate import evaluate_classifier, evaluate_spans
+    from fusion.model import read_config
+    from fusion.predict import Classifier
+    from fusion.reader import Reader
+
+    head = read_config(model)["fusion"]["head"]
+    examples, kind = read_qa(data)
+    if (kind, head) not in (("yesno", "sequence"), ("span", "span")):
+        want = "yes/no/maybe answers" if head == "sequence" else "span answers"
+        raise FusionError(f"'{model}' is a {head} model, which reads {want}; {data} holds "
+                          f"{'yes/no/maybe' if kind == 'yesno' else 'span'} answers.")
+    if kind == "yesno":
+        scores = _with_model_knowledge(model, ws_path, as_json, lambda store, retriever: evaluate_classifier(
+            Classifier.load(model, store, retriever), examples))
+        emit(as_json, {"kind": kind, **scores}, lambda: _classification_report(scores))
+        return
+    scores = _with_model_knowledge(model, ws_path, as_json, lambda store, retriever: evaluate_spans(
+        Reader.load(model, store, retriever), examples))
+    emit(as_json, {"kind": kind, **scores}, lambda: out.print(
+        f"{scores['n']} questions, {scores['answered']} answered: exact match {scores['exact_match']:.3f}, "
+        f"F1 {scores['f1']:.3f}"))
+
+
+def _with_model_knowledge(model: Path, ws_path: Path, quiet: bool, score):
+    """``score(store, retriever)`` with what the saved model reads from the workspace, closed after."""
+    from cli.commands.fusion import saved_model_knowledge
+
+    store, retriever = saved_model_knowledge(model, ws_path, quiet, require=True)
+    try:
+        return score(store, retriever)
+    finally:
+        if retriever is not None:
+            retriever.close()
+        if store is not None:
+            store.close()
+
+
+def _classification_report(scores: dict) -> None:
+    if "accuracy" in scores:
+        out.print(f"{scores['n']} examples: accuracy {scores['accuracy']:.3f}, macro-F1 {scores['macro_f1']:.3f}")
+    else:
+        out.print(f"{scores['n']} examples: micro-F1 {scores['micro_f1']:.3f}, exact label sets "
+                  f"{scores['exact_set_accuracy']:.3f}")
+    _table(["label", "P", "R", "F1", "support"],
+           [[k, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"])]
+            for k, v in scores["labels"].items()])
+    if scores["unknown_labels"]:
+        out.print("Labels the model was not trained on (scored as misses): "
+                  + ", ".join(f"{k} ({v})" for k, v in scores["unknown_labels"].items()))
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> None:
@@ -88,3 +180,4 @@ def register(eval_app: typer.Typer) -> None:
     eval_app.command("ner")(eval_ner)
     eval_app.command("relations")(eval_relations)
     eval_app.command("qa")(eval_qa)
+    eval_app.command("classify")(eval_classify)

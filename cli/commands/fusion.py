@@ -63,6 +63,27 @@ def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
                           notify=None if quiet else lambda msg: typer.echo(msg, err=True))
 
 
+def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, require: bool = False):
+    """What the saved fused ``model`` reads at inference: ``(store, retriever)`` of the workspace (the retriever
+    only for a model that reads retrieved facts); ``(None, None)`` for a 'none' model, or when the workspace is
+    missing (an error with ``require``: scores without the model's graph would not be the model's)."""
+    from fusion.config import FusionConfig
+    from fusion.errors import FusionError
+    from fusion.model import read_config
+
+    saved = FusionConfig.from_dict(read_config(model)["fusion"])
+    if saved.fusion == "none":
+        return None, None
+    if not Path(workspace).exists():
+        if require:
+            raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no workspace at "
+                              f"'{workspace}': pass the one it was trained with (-w DIR).")
+        return None, None
+    _, store = _knowledge(workspace, "facts", True)
+    retriever = open_retriever(Path(workspace), store, saved.schema(), quiet) if saved.retrieved else None
+    return store, retriever
+
+
 RetrieveFromOpt = Annotated[str, typer.Option(
     "--retrieve-from", help="--retrieved facts from the whole index (graph) or only those read in the passage "
     "(passage: the text of a question + passage pair, else the text itself), or those placed after the sentence "
@@ -284,17 +305,10 @@ def classify_cmd(
     """
     import json
 
-    from fusion.config import FusionConfig
-    from fusion.model import read_config
     from fusion.predict import Classifier
 
     body = read_text_arg(text)
-    saved = FusionConfig.from_dict(read_config(model)["fusion"])
-    store = retriever = None
-    if saved.fusion != "none" and Path(workspace).exists():
-        _, store = _knowledge(workspace, "facts", True)
-        if saved.retrieved:  # the model reads retrieved facts: the workspace's index
-            retriever = open_retriever(Path(workspace), store, saved.schema(), quiet or as_json)
+    store, retriever = saved_model_knowledge(model, workspace, quiet or as_json)
     pred = Classifier.load(model, store, retriever).classify([body])[0]
     if as_json:
         typer.echo(json.dumps({"label": pred.label, "score": round(pred.score, 6),

@@ -1,0 +1,99 @@
+"""Scores of trained fused models on labelled examples (``kgnlp eval classify`` and ``kgnlp eval qa --model``):
+classifiers and yes/no/maybe readers by accuracy, macro-F1 and per-label precision/recall/F1 (multilabel: micro
+and per-label scores at probability 0.5); extractive readers by SQuAD's exact match and token F1."""
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from typing import Sequence
+
+from fusion.data import SpanExample, TextExample
+
+
+def classification_scores(gold: Sequence[str], pred: Sequence[str]) -> dict:
+    """Single-label scores. Macro-F1 averages the labels that occur in ``gold`` or ``pred`` (as scikit-learn
+    does), so a gold label the model does not know counts, with F1 0."""
+    labels = sorted(set(gold) | set(pred))
+    per = {lab: _prf(sum(g == p == lab for g, p in zip(gold, pred)), sum(p == lab != g for g, p in zip(gold, pred)),
+                     sum(g == lab != p for g, p in zip(gold, pred)), sum(g == lab for g in gold)) for lab in labels}
+    confusion: dict[str, Counter] = {}
+    for g, p in zip(gold, pred):
+        confusion.setdefault(g, Counter())[p] += 1
+    n = len(gold)
+    return {"n": n, "accuracy": sum(g == p for g, p in zip(gold, pred)) / n if n else 0.0,
+            "macro_f1": sum(s["f1"] for s in per.values()) / len(per) if per else 0.0, "labels": per,
+            "confusion": {g: dict(sorted(c.items())) for g, c in sorted(confusion.items())}}
+
+
+def multilabel_scores(gold: Sequence[set[str]], pred: Sequence[set[str]]) -> dict:
+    """Micro precision/recall/F1 over (example, label) pairs, per-label scores and exact-set accuracy."""
+    labels = sorted(set().union(*gold, *pred)) if gold else []
+    per = {lab: _prf(sum(lab in g and lab in p for g, p in zip(gold, pred)),
+                     sum(lab in p and lab not in g for g, p in zip(gold, pred)),
+                     sum(lab in g and lab not in p for g, p in zip(gold, pred)), sum(lab in g for g in gold))
+           for lab in labels}
+    tp, fp, fn = (sum(len(g & p) for g, p in zip(gold, pred)), sum(len(p - g) for g, p in zip(gold, pred)),
+                  sum(len(g - p) for g, p in zip(gold, pred)))
+    micro = _prf(tp, fp, fn, tp + fn)
+    n = len(gold)
+    return {"n": n, "micro_precision": micro["precision"], "micro_recall": micro["recall"], "micro_f1": micro["f1"],
+            "exact_set_accuracy": sum(g == p for g, p in zip(gold, pred)) / n if n else 0.0, "labels": per}
+
+
+def evaluate_classifier(classifier, examples: Sequence[TextExample]) -> dict:
+    """Scores of a loaded :class:`fusion.predict.Classifier` (a classifier, or a yes/no/maybe reader whose
+    examples carry their passage as ``pair``) on ``examples``; ``unknown_labels`` counts gold labels the model
+    was not trained on (each such example is scored as a miss)."""
+    texts = [e.text for e in examples]
+    pairs = [e.pair or "" for e in examples] if any(e.pair for e in examples) else None
+    preds = classifier.classify(texts, pairs) if examples else []
+    known = set(classifier.model.config.labels)
+    unknown = Counter(lab for e in examples for lab in e.labels if lab not in known)
+    if classifier.model.config.head == "multilabel":
+        scores = multilabel_scores([set(e.labels) for e in examples],
+                                   [{lab for lab, p in pr.scores.items() if p >= 0.5} for pr in preds])
+    else:
+        scores = classification_scores([e.labels[0] for e in examples], [pr.label for pr in preds])
+    return {**scores, "unknown_labels": dict(sorted(unknown.items()))}
+
+
+def evaluate_spans(reader, examples: Sequence[SpanExample]) -> dict:
+    """Exact match and token F1 (SQuAD's normalisation: lower case, no punctuation or articles) of a span
+    :class:`fusion.reader.Reader` answering each question from its own context."""
+    answers = reader.read_pairs([e.question for e in examples], [e.context for e in examples]) if examples else []
+    em = f1 = 0.0
+    for e, a in zip(examples, answers):
+        got = a.text if a is not None else ""
+        em += float(_normalise(got) == _normalise(e.answer))
+        f1 += token_f1(got, e.answer)
+    n = len(examples)
+    return {"n": n, "exact_match": em / n if n else 0.0, "f1": f1 / n if n else 0.0,
+            "answered": sum(a is not None and bool(a.text) for a in answers)}
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD token F1 of two answer strings (both empty: 1)."""
+    p, g = _normalise(prediction).split(), _normalise(gold).split()
+    if not p or not g:
+        return float(p == g)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans("", "", string.punctuation)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
+
+
+def _prf(tp: int, fp: int, fn: int, support: int) -> dict:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support}
