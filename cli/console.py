@@ -11,10 +11,11 @@ err = Console(stderr=True, highlight=False)
 
 
 @contextmanager
-def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
-    """Yields ``update(done, total)``; draws a bar with rate and ETA on stderr when enabled."""
+def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[..., None]]:
+    """Yields ``update(done, total, info=None)``; draws a bar with rate and ETA on stderr when enabled, and
+    ``info`` (e.g. a training loss) after it, kept until the next ``info``."""
     if not enabled:
-        yield lambda done, total: None
+        yield lambda done, total, info=None: None
         return
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
@@ -29,10 +30,29 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[i
             return Text(f"{speed:.1f}/s" if speed else "", style="progress.data.speed")
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                  Rate(), TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False) as bar:
-        task = bar.add_task(description, total=None)
+                  Rate(), TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=err,
+                  transient=False) as bar:
+        task = bar.add_task(description, total=None, info="")
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(done: int, total: int, info: str | None = None) -> None:
+            bar.update(task, completed=done, total=total, **({} if info is None else {"info": info}))
 
         yield update
+
+
+@contextmanager
+def training_bar(description: str, enabled: bool = True, dev_name: str = "dev") -> Iterator[Callable[[object], None]]:
+    """:func:`progress_bar` for training: yields ``update(progress)`` for a trainer's progress records (``step``,
+    ``total_steps``, ``epoch``, ``loss``, and a dev score as ``dev_score`` or ``dev_f1`` after each epoch's
+    evaluation), shown as "epoch E  loss L  dev D (epoch K)"; the last dev score stays until the next."""
+    last_dev = ""
+    with progress_bar(description, enabled) as update:
+        def on_progress(p) -> None:
+            nonlocal last_dev
+            dev = getattr(p, "dev_score", None)
+            dev = getattr(p, "dev_f1", None) if dev is None else dev
+            if dev is not None:
+                last_dev = f"  {dev_name} {dev:.3f} (epoch {p.epoch})"
+            update(p.step, p.total_steps, f"epoch {p.epoch}  loss {p.loss:.4f}{last_dev}")
+
+        yield on_progress

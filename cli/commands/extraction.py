@@ -9,7 +9,7 @@ import typer
 from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, JsonOpt, KnowledgeDropoutOpt, PrecisionOpt,
                         QuietOpt, TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout, emit,
                         workspace)
-from cli.console import err, out
+from cli.console import out
 
 
 def register(app: typer.Typer, train_app: typer.Typer, entities_app: typer.Typer) -> None:
@@ -105,7 +105,7 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
                  schema_file: Path | None = None, entity_vectors: str = "trained",
                  knowledge_dropout: float = 0.0, train_layers: int = -1) -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
-    from cli.console import progress_bar
+    from cli.console import training_bar
     from fusion.errors import FusionError
     from fusion.examples import check_entity_vectors, vectors_for_training
     from fusion.ner import train_fused_ner
@@ -128,10 +128,10 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps, device=device,
                              precision=precision, knowledge_dropout=knowledge_dropout, train_layers=train_layers)
     try:
-        with progress_bar("train ner (fused)", enabled=not quiet) as update:
+        with training_bar("train ner (fused)", enabled=not quiet, dev_name="dev F1") as update:
             report = train_fused_ner(train_docs, out_dir, fusion=fusion, encoder=encoder, store=store,
                                      embeddings=embeddings, schema=schema, dev_docs=dev_docs, settings=settings,
-                                     max_length=max_length, progress=lambda p: update(p.step, p.total_steps))
+                                     max_length=max_length, progress=update)
     finally:
         if store is not None:
             store.close()
@@ -140,24 +140,10 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
 
 
 def _train_with_bar(train_fn, train_docs, out_dir, config, dev_docs, show: bool):
-    if not show:
-        return train_fn(train_docs, out_dir, config, dev_docs=dev_docs)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    from cli.console import training_bar
 
-    with Progress(TextColumn("[bold]train ner"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("epoch {task.fields[epoch]} loss {task.fields[loss]:.4f} {task.fields[dev]}"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=err) as bar:
-        task = bar.add_task("train", total=None, epoch=0, loss=0.0, dev="")
-
-        def progress(p) -> None:
-            dev = f"dev F1 {p.dev_f1:.3f}" if p.dev_f1 is not None else ""
-            fields = {"epoch": p.epoch, "loss": p.loss}
-            if dev:
-                fields["dev"] = dev
-            bar.update(task, completed=p.step, total=p.total_steps, **fields)
-
-        return train_fn(train_docs, out_dir, config, dev_docs=dev_docs, progress=progress)
+    with training_bar("train ner", enabled=show, dev_name="dev F1") as update:
+        return train_fn(train_docs, out_dir, config, dev_docs=dev_docs, progress=update)
 
 
 def merges_cmd(

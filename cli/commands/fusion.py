@@ -146,10 +146,10 @@ def _check_truncation(side: str) -> None:
 
 
 def _run_training(fn, quiet: bool):
-    from cli.console import progress_bar
+    from cli.console import training_bar
 
-    with progress_bar("training", enabled=not quiet) as update:
-        return fn(lambda p: update(p.step, p.total_steps))
+    with training_bar("training", enabled=not quiet) as update:
+        return fn(update)
 
 
 def _emit(report: dict, as_json: bool, line: str) -> None:

@@ -158,3 +158,24 @@ def test_no_dev_trains_on_everything_for_every_epoch(tmp_path, tiny_encoder):
         with_dev = train(*args, "--out", str(tmp_path / f"{args[0]}-dev"))
         without = train(*args, "--out", str(tmp_path / f"{args[0]}-all"), "--no-dev")
         assert with_dev["dev"] and without["dev"] == {} and without["train"]["epochs_run"] == 2
+
+
+def test_training_bars_show_the_loss_and_the_last_dev_score(tmp_path, tiny_encoder):
+    """The bar of `kgnlp train classify|ner` (fused and spaCy) carries the running loss and the dev score."""
+    import re
+
+    from tests.conftest import DATA, kgnlp
+
+    data = tmp_path / "d.jsonl"
+    rows = [{"text": "profit rose , good news", "label": "positive"}, {"text": "shares fell , bad news", "label": "negative"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 10))
+    bar = r"epoch 2\s+loss \d+\.\d{4}\s+{dev} \d\.\d{3} \(epoch 2\)"
+    runs = [(["train", "classify", "--data", str(data), "--encoder", str(tiny_encoder)], "dev"),
+            (["train", "ner", "--data", str(DATA / "labelled" / "ner.jsonl"), "--format", "jsonl", "--fusion", "none",
+              "--encoder", str(tiny_encoder), "--dev", str(DATA / "labelled" / "ner.jsonl")], "dev F1"),
+            (["train", "ner", "--data", str(DATA / "labelled" / "ner.jsonl"), "--format", "jsonl", "--kind", "spacy",
+              "--dev", str(DATA / "labelled" / "ner.jsonl")], "dev F1")]
+    for n, (args, dev) in enumerate(runs):
+        proc = kgnlp(*args, "--epochs", "2", "--out", str(tmp_path / f"m{n}"), "-w", str(tmp_path / "ws"))
+        assert proc.returncode == 0, proc.stderr
+        assert re.search(bar.replace("{dev}", dev), proc.stderr), proc.stderr[-600:]
