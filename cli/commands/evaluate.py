@@ -138,17 +138,11 @@ def _eval_qa_model(data: Path, model: Path, ws_path: Path, as_json: bool) -> Non
 
 
 def _with_model_knowledge(model: Path, ws_path: Path, quiet: bool, score):
-    """``score(store, retriever)`` with what the saved model reads from the workspace, closed after."""
+    """``score(store, retriever)`` with what the saved model reads from the workspace (required if it reads any)."""
     from cli.commands.fusion import saved_model_knowledge
 
-    store, retriever = saved_model_knowledge(model, ws_path, quiet, require=True)
-    try:
+    with saved_model_knowledge(model, ws_path, quiet, require=True) as (store, retriever):
         return score(store, retriever)
-    finally:
-        if retriever is not None:
-            retriever.close()
-        if store is not None:
-            store.close()
 
 
 def _classification_report(scores: dict) -> None:

@@ -1,6 +1,7 @@
 """``kgnlp train classify|qa`` and ``kgnlp classify``: thin wiring over ``fusion``."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -63,25 +64,32 @@ def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
                           notify=None if quiet else lambda msg: typer.echo(msg, err=True))
 
 
+@contextmanager
 def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, require: bool = False):
     """What the saved fused ``model`` reads at inference: ``(store, retriever)`` of the workspace (the retriever
-    only for a model that reads retrieved facts); ``(None, None)`` for a 'none' model, or when the workspace is
-    missing (an error with ``require``: scores without the model's graph would not be the model's)."""
+    only for a model that reads retrieved facts), closed on exit; ``(None, None)`` for a 'none' model, or when
+    the workspace is missing (an error with ``require``: scores without the model's graph would not be the
+    model's)."""
     from fusion.config import FusionConfig
     from fusion.errors import FusionError
     from fusion.model import read_config
 
     saved = FusionConfig.from_dict(read_config(model)["fusion"])
-    if saved.fusion == "none":
-        return None, None
-    if not Path(workspace).exists():
-        if require:
-            raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no workspace at "
-                              f"'{workspace}': pass the one it was trained with (-w DIR).")
-        return None, None
-    _, store = _knowledge(workspace, "facts", True)
-    retriever = open_retriever(Path(workspace), store, saved.schema(), quiet) if saved.retrieved else None
-    return store, retriever
+    store = retriever = None
+    if saved.fusion != "none" and not Path(workspace).exists() and require:
+        raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no workspace at "
+                          f"'{workspace}': pass the one it was trained with (-w DIR).")
+    try:
+        if saved.fusion != "none" and Path(workspace).exists():
+            _, store = _knowledge(workspace, "facts", True)
+            if saved.retrieved:  # the model reads retrieved facts: the workspace's index
+                retriever = open_retriever(Path(workspace), store, saved.schema(), quiet)
+        yield store, retriever
+    finally:
+        if retriever is not None:
+            retriever.close()
+        if store is not None:
+            store.close()
 
 
 RetrieveFromOpt = Annotated[str, typer.Option(
@@ -293,13 +301,18 @@ def train_qa_cmd(
 
 
 def classify_cmd(
-    text: Annotated[str, typer.Argument(help="Text to classify, or '-' to read standard input.")],
+    text: Annotated[str, typer.Argument(help="Text to classify, or '-' to read standard input; with --lines a file "
+                                        "(or '-') holding one text per line.")],
     model: Annotated[Path, typer.Option("--model", help="Folder written by `kgnlp train classify`.")],
+    lines: Annotated[bool, typer.Option(
+        "--lines", help="TEXT is a file (or '-' for standard input) with one text per line: one result per "
+        "non-empty line, in order (JSON lines with --json, else label, score and text by tabs).")] = False,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Classify a text with a trained (knowledge-fused) model; the workspace graph supplies links and facts.
+    """Classify a text (or, with --lines, each line of a file) with a trained (knowledge-fused) model; the
+    workspace graph supplies links and facts.
 
     Example: kgnlp classify "Northwind's revenue beat forecasts." --model models/sentiment --json
     """
@@ -307,12 +320,40 @@ def classify_cmd(
 
     from fusion.predict import Classifier
 
-    body = read_text_arg(text)
-    store, retriever = saved_model_knowledge(model, workspace, quiet or as_json)
-    pred = Classifier.load(model, store, retriever).classify([body])[0]
-    if as_json:
-        typer.echo(json.dumps({"label": pred.label, "score": round(pred.score, 6),
-                               "scores": {k: round(v, 6) for k, v in pred.scores.items()},
-                               "entities": list(pred.entities), "facts": list(pred.facts)}))
+    texts = _line_texts(text) if lines else [read_text_arg(text)]
+    with saved_model_knowledge(model, workspace, quiet or as_json) as (store, retriever):
+        classifier = Classifier.load(model, store, retriever)
+        for start in range(0, len(texts), _CLASSIFY_CHUNK):  # bounded memory for long files, output as it goes
+            for pred in classifier.classify(texts[start:start + _CLASSIFY_CHUNK]):
+                if as_json:
+                    typer.echo(json.dumps({**({"text": pred.text} if lines else {}), "label": pred.label,
+                                           "score": round(pred.score, 6),
+                                           "scores": {k: round(v, 6) for k, v in pred.scores.items()},
+                                           "entities": list(pred.entities), "facts": list(pred.facts)}))
+                else:
+                    typer.echo(f"{pred.label}\t{pred.score:.3f}" + (f"\t{pred.text}" if lines else ""))
+
+
+_CLASSIFY_CHUNK = 256
+
+
+def _line_texts(source: str) -> list[str]:
+    """The non-empty lines of a file, or of standard input for '-'."""
+    import sys
+
+    from fusion.errors import FusionError
+
+    if source == "-":
+        raw = sys.stdin.read()
     else:
-        typer.echo(f"{pred.label}\t{pred.score:.3f}")
+        path = Path(source)
+        if not path.is_file():
+            raise FusionError(f"--lines: no such file '{source}'.")
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise FusionError(f"--lines: '{source}' is not UTF-8 text.") from None
+    texts = [line.strip() for line in raw.splitlines() if line.strip()]
+    if not texts:
+        raise FusionError(f"--lines: no text in '{source}'.")
+    return texts

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -41,6 +42,22 @@ def test_train_then_classify_from_stdin(tmp_path, tiny_encoder):
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["label"] in ("negative", "positive") and abs(sum(out["scores"].values()) - 1) < 1e-5
+    # --lines: one result per non-empty line, in order, the same as one text at a time
+    res = runner.invoke(app, ["classify", "-", "--lines", "--model", str(tmp_path / "m"), "--json", "-w",
+                              str(tmp_path / "ws")], input="profit rose\n\n  shares fell , bad news \n")
+    assert res.exit_code == 0, res.output
+    got = [json.loads(line) for line in res.stdout.strip().splitlines()]
+    assert [g["text"] for g in got] == ["profit rose", "shares fell , bad news"]
+    assert got[0]["label"] == out["label"] and got[0]["scores"] == pytest.approx(out["scores"], abs=1e-5)
+    texts = tmp_path / "texts.txt"
+    texts.write_text("profit rose\nshares fell , bad news\n", encoding="utf-8")
+    res = runner.invoke(app, ["classify", str(texts), "--lines", "--model", str(tmp_path / "m"), "-w",
+                              str(tmp_path / "ws")])
+    assert res.exit_code == 0 and [line.split("\t")[0] for line in res.stdout.splitlines()] == \
+        [g["label"] for g in got] and res.stdout.splitlines()[1].endswith("\tshares fell , bad news")
+    for bad in (str(tmp_path / "missing.txt"), str(tmp_path / "ws")):
+        res = runner.invoke(app, ["classify", bad, "--lines", "--model", str(tmp_path / "m")])
+        assert res.exit_code == 1 and "--lines" in str(res.exception), res.exception
 
 
 def test_train_qa_span(tmp_path, tiny_encoder):
