@@ -92,6 +92,7 @@ def eval_classify(data: DataOpt,
 
     Example: kgnlp eval classify --data data/labelled/sentiment.jsonl --model models/sentiment
     """
+    from cli.commands.fusion import saved_model_knowledge
     from fusion.data import read_classification
     from fusion.errors import FusionError
     from fusion.evaluate import evaluate_classifier
@@ -105,13 +106,13 @@ def eval_classify(data: DataOpt,
     examples, multi = read_classification(data)
     if multi and head != "multilabel":
         raise FusionError(f"{data} has label lists (\"labels\"), but '{model}' is a single-label classifier.")
-    scores = _with_model_knowledge(model, ws_path, as_json,
-                                   lambda store, retriever: evaluate_classifier(Classifier.load(model, store, retriever),
-                                                                               examples))
+    with saved_model_knowledge(model, ws_path, as_json, require=True) as (store, retriever):
+        scores = evaluate_classifier(Classifier.load(model, store, retriever), examples)
     emit(as_json, scores, lambda: _classification_report(scores))
 
 
 def _eval_qa_model(data: Path, model: Path, ws_path: Path, as_json: bool) -> None:
+    from cli.commands.fusion import saved_model_knowledge
     from fusion.data import read_qa
     from fusion.errors import FusionError
     from fusion.evaluate import evaluate_classifier, evaluate_spans
@@ -125,24 +126,17 @@ def _eval_qa_model(data: Path, model: Path, ws_path: Path, as_json: bool) -> Non
         want = "yes/no/maybe answers" if head == "sequence" else "span answers"
         raise FusionError(f"'{model}' is a {head} model, which reads {want}; {data} holds "
                           f"{'yes/no/maybe' if kind == 'yesno' else 'span'} answers.")
+    with saved_model_knowledge(model, ws_path, as_json, require=True) as (store, retriever):
+        if kind == "yesno":
+            scores = evaluate_classifier(Classifier.load(model, store, retriever), examples)
+        else:
+            scores = evaluate_spans(Reader.load(model, store, retriever), examples)
     if kind == "yesno":
-        scores = _with_model_knowledge(model, ws_path, as_json, lambda store, retriever: evaluate_classifier(
-            Classifier.load(model, store, retriever), examples))
         emit(as_json, {"kind": kind, **scores}, lambda: _classification_report(scores))
         return
-    scores = _with_model_knowledge(model, ws_path, as_json, lambda store, retriever: evaluate_spans(
-        Reader.load(model, store, retriever), examples))
     emit(as_json, {"kind": kind, **scores}, lambda: out.print(
         f"{scores['n']} questions, {scores['answered']} answered: exact match {scores['exact_match']:.3f}, "
         f"F1 {scores['f1']:.3f}"))
-
-
-def _with_model_knowledge(model: Path, ws_path: Path, quiet: bool, score):
-    """``score(store, retriever)`` with what the saved model reads from the workspace (required if it reads any)."""
-    from cli.commands.fusion import saved_model_knowledge
-
-    with saved_model_knowledge(model, ws_path, quiet, require=True) as (store, retriever):
-        return score(store, retriever)
 
 
 def _classification_report(scores: dict) -> None:
