@@ -44,9 +44,12 @@ def read_qa(path: str | Path) -> tuple[list, str]:
     """QA data and its kind: ``span`` for ``{"question","context","answer"}`` JSONL, ``yesno`` for PubMedQA JSON
     (``{pmid: {"QUESTION","CONTEXTS","final_decision"}}``) or JSONL whose answers are all yes/no/maybe."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("{") and path.suffix == ".json":
-        return read_pubmedqa(path), "yesno"
+    if not path.is_file():
+        raise FusionError(f"No such file: '{path}'.")
+    if path.suffix == ".json":  # PubMedQA JSON (checked and read once, by its reader); else JSONL
+        with path.open("rb") as fh:
+            if fh.read(4096).lstrip().startswith(b"{"):
+                return read_pubmedqa(path), "yesno"
     rows = _jsonl(path)
     for n, row in enumerate(rows, 1):
         if not {"question", "context", "answer"} <= set(row):
