@@ -93,7 +93,7 @@ def _normalise(text: str) -> str:
 
 
 def _prf(tp: int, fp: int, fn: int, support: int) -> dict:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    from nlp.ner.evaluate import PRF  # the project's precision/recall/F1 of counts
+
+    scores = PRF(tp, fp, fn)
+    return {"precision": scores.precision, "recall": scores.recall, "f1": scores.f1, "support": support}

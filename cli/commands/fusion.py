@@ -75,12 +75,13 @@ def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, req
     from fusion.model import read_config
 
     saved = FusionConfig.from_dict(read_config(model)["fusion"])
-    store = retriever = None
-    if saved.fusion != "none" and not Path(workspace).exists() and require:
+    reads_graph, found = saved.fusion != "none", Path(workspace).exists()
+    if reads_graph and not found and require:
         raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no workspace at "
                           f"'{workspace}': pass the one it was trained with (-w DIR).")
+    store = retriever = None
     try:
-        if saved.fusion != "none" and Path(workspace).exists():
+        if reads_graph and found:
             _, store = _knowledge(workspace, "facts", True)
             if saved.retrieved:  # the model reads retrieved facts: the workspace's index
                 retriever = open_retriever(Path(workspace), store, saved.schema(), quiet)
@@ -339,12 +340,10 @@ _CLASSIFY_CHUNK = 256
 
 def _line_texts(source: str) -> list[str]:
     """The non-empty lines of a file, or of standard input for '-'."""
-    import sys
-
     from fusion.errors import FusionError
 
     if source == "-":
-        raw = sys.stdin.read()
+        raw = read_text_arg(source)
     else:
         path = Path(source)
         if not path.is_file():
