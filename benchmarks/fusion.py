@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -368,7 +369,7 @@ def run(args) -> dict:
     from fusion.examples import Knowledge
     from fusion.train import TrainSettings
     from kg.embeddings import KGEmbeddings
-    from kg.schema import load_schema
+    from kg.schema import Schema, load_schema
     from kg.stores.sqlite import SQLiteStore
     from nlp.formats.pubtator import read_pubtator
     from nlp.models import matmul_precision
@@ -404,6 +405,9 @@ def run(args) -> dict:
         embs = {n: _permuted(e, stores[n] if args.kg_control == "permuted-within-type" else None)
                 for n, e in embs.items()}
     schemas = {n: load_schema(prepared / f"{n}-schema.toml") for n in stores}  # no such file (bio): built-ins
+    if args.no_conditions:  # a control: every fact of an entity competes for its places, whatever the text says
+        schemas = {n: Schema(tuple(replace(r, when=()) for r in s.relations)) for n, s in schemas.items()}
+    conditions = {n: {r.name: list(r.when) for r in s.relations if r.when} for n, s in schemas.items()}
     bc_train = read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt")
     bc_dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")
     bc_test = read_pubtator(prepared / "CDR_TestSet.PubTator.txt")
@@ -467,6 +471,7 @@ def run(args) -> dict:
                        "entity_vectors": args.entity_vectors, "graph_vectors": vectors,
                        "ner_train_dev": args.ner_train_dev, "no_dev": args.no_dev, "knowledge_dropout": args.knowledge_dropout,
                        "train_layers": args.train_layers, "kg_readout": args.kg_readout,
+                       "fact_conditions": conditions,
                        "threads": torch.get_num_threads(),
                        "precision": matmul_precision(args.precision, args.device.split(":")[0]),
                        "prepared": json.loads((prepared / "prepared.json").read_text())},
@@ -595,6 +600,8 @@ def main() -> None:
                     "for every other graph entity, as `kgnlp train --entity-vectors all` gives")
     pr.add_argument("--knowledge-dropout", type=float, default=0.0, help="training: hide the graph's knowledge of "
                     "this share of linked mentions in each step (`kgnlp train --knowledge-dropout`)")
+    pr.add_argument("--no-conditions", action="store_true", help="a control: ignore the schemas' fact conditions "
+                    "(`when`, e.g. data/finance's RISING_IS only with a text that says *increase*)")
     pr.add_argument("--kg-readout", action="store_true", help="classification: embeddings and both models also "
                     "read the mean KG vector of the input's knowledge straight into the logits "
                     "(`kgnlp train classify|qa --kg-readout`)")

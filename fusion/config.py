@@ -59,6 +59,9 @@ class FusionConfig:
     # (relation, verb) for relations whose facts were put into words with a verb other than the built-in
     # schema's (a user schema, e.g. data/finance/schema.toml): inference says facts the way training did
     relation_verbs: tuple[tuple[str, str], ...] = ()
+    # (relation, entity ids) for relations whose facts come only with a text mentioning one of them (the schema's
+    # ``when``): inference picks facts the way training did
+    relation_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def uses_facts(self) -> bool:
@@ -105,22 +108,29 @@ class FusionConfig:
         return self
 
     def schema(self):
-        """The built-in schema with this model's ``relation_verbs``: the words its facts were trained in."""
+        """The built-in schema with this model's ``relation_verbs`` and ``relation_when``: the words its facts were
+        trained in and when they were read."""
         from kg.schema import ANY, BUILTIN_RELATIONS, RelationType, extended_schema
 
-        builtin = {r.name: r for r in BUILTIN_RELATIONS}
-        return extended_schema(replace(builtin[name], verb=verb) if name in builtin
-                               else RelationType(name, (ANY,), (ANY,), verb) for name, verb in self.relation_verbs)
+        rels = {r.name: r for r in BUILTIN_RELATIONS}
+        for name, verb in self.relation_verbs:
+            rels[name] = replace(rels[name], verb=verb) if name in rels else RelationType(name, (ANY,), (ANY,), verb)
+        for name, when in self.relation_when:
+            rels[name] = replace(rels.get(name) or RelationType(name, (ANY,), (ANY,), name.lower().replace("_", " ")),
+                                 when=when)
+        return extended_schema(rels[name] for name in rels)
 
     def with_schema(self, schema) -> "FusionConfig":
-        """Remember the verbs of ``schema`` (None: the built-ins) that differ from the built-in schema's."""
+        """Remember the verbs of ``schema`` (None: the built-ins) that differ from the built-in schema's, and the
+        conditions (``when``) of its relations."""
         from kg.schema import BUILTIN_RELATIONS
 
         if schema is None:
-            return replace(self, relation_verbs=())
+            return replace(self, relation_verbs=(), relation_when=())
         builtin = {r.name: r.verb for r in BUILTIN_RELATIONS}
         return replace(self, relation_verbs=tuple((r.name, r.verb) for r in schema.relations
-                                                  if builtin.get(r.name) != r.verb))
+                                                  if builtin.get(r.name) != r.verb),
+                       relation_when=tuple((r.name, r.when) for r in schema.relations if r.when))
 
     def with_(self, **changes: object) -> "FusionConfig":
         return replace(self, **changes)
@@ -129,6 +139,7 @@ class FusionConfig:
         d = asdict(self)
         d["labels"] = list(self.labels)
         d["relation_verbs"] = [list(p) for p in self.relation_verbs]
+        d["relation_when"] = [[n, list(w)] for n, w in self.relation_when]
         return d
 
     @classmethod
@@ -139,4 +150,5 @@ class FusionConfig:
         kw.setdefault("fact_words", "sentence")  # saved before branches existed: facts were whole sentences
         kw.setdefault("fact_share", 0.0)  # and before the share limit
         kw["relation_verbs"] = tuple((str(n), str(v)) for n, v in kw.get("relation_verbs", ()))
+        kw["relation_when"] = tuple((str(n), tuple(map(str, w))) for n, w in kw.get("relation_when", ()))
         return cls(**kw).checked()

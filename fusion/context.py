@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from typing import Collection, Iterable, Protocol, Sequence
 
 from kg.names import matches_as_written, normalise
 from kg.records import Mention
@@ -235,31 +235,41 @@ def as_linker(obj) -> Linker:
 class EntityFacts:
     """The best one-hop facts of each entity, verbalised, kept in an LRU cache (entity id -> facts).
 
-    ``get(entity_id)`` is what :func:`build_kg_context` reads: up to ``facts_per_entity`` ``(triple key,
+    ``get(entity_id, present)`` is what :func:`build_kg_context` reads: up to ``facts_per_entity`` ``(triple key,
     text, branch)`` triples (``branch``: the text without the entity's own name), most plausible first when
-    ``embeddings`` can score them, else by confidence. One object serves many texts, so each entity costs one
-    store query and one ranking until it leaves the cache.
+    ``embeddings`` can score them, else by confidence. A fact whose relation has a condition (the schema's
+    ``when``: ``RISING_IS`` when the text mentions *increase*) comes only when one of those entities is in
+    ``present`` (the entities the text mentions), and then before the others: it says what the text is about.
+    One object serves many texts, so each entity costs one store query and one ranking until it leaves the cache.
     """
 
     def __init__(self, store: GraphStore, embeddings=None, schema: Schema | None = None, facts_per_entity: int = 2,
                  maxsize: int = 50_000) -> None:
         self.store, self.embeddings, self.schema = store, embeddings, schema or Schema()
         self.facts_per_entity, self.maxsize = facts_per_entity, maxsize
-        self._cache: OrderedDict[str, tuple[tuple[tuple[str, str, str], str, str], ...]] = OrderedDict()
+        # entity id -> (its best unconditional facts, its conditional facts with their conditions)
+        self._cache: OrderedDict[str, tuple[tuple, tuple]] = OrderedDict()
         self._names: dict[str, str] = {}
 
-    def get(self, entity_id: str) -> tuple[tuple[tuple[str, str, str], str, str], ...]:
+    def get(self, entity_id: str, present: Collection[str] = ()) -> tuple[tuple[tuple[str, str, str], str, str], ...]:
         cache = self._cache
         got = cache.get(entity_id)
-        if got is not None:
+        if got is None:
+            ranked = _rank(self.store.neighbours(entity_id, hops=1), self.embeddings)
+            when = {r: frozenset(self.schema.when(r)) for r in {t.relation for t in ranked}}
+            plain = [t for t in ranked if not when[t.relation]][:self.facts_per_entity]
+            got = (tuple(self._words(entity_id, t) for t in plain),
+                   tuple((when[t.relation], self._words(entity_id, t)) for t in ranked if when[t.relation]))
+            cache[entity_id] = got
+            if len(cache) > self.maxsize:
+                cache.popitem(last=False)
+        else:
             cache.move_to_end(entity_id)
-            return got
-        ranked = _rank(self.store.neighbours(entity_id, hops=1), self.embeddings)[:self.facts_per_entity]
-        got = tuple(self._words(entity_id, t) for t in ranked)
-        cache[entity_id] = got
-        if len(cache) > self.maxsize:
-            cache.popitem(last=False)
-        return got
+        plain, conditional = got
+        if not conditional:
+            return plain
+        met = tuple(words for cond, words in conditional if not cond.isdisjoint(present))
+        return (met + plain)[:self.facts_per_entity]
 
     def clear(self) -> None:
         self._cache.clear()
@@ -324,7 +334,7 @@ def build_kg_context(
         if entity_facts is None:
             entity_facts = EntityFacts(store, embeddings, schema, facts_per_entity)
         for entity_id, anchor in first_mention.items():
-            got = entity_facts.get(entity_id)
+            got = entity_facts.get(entity_id, first_mention)
             says_name = bool(got) and normalise(mentions[anchor].text) == normalise(entity_facts.name(entity_id))
             for key, fact_text, branch in got:
                 if key in seen:

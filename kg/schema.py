@@ -20,7 +20,11 @@ _UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
 
 @dataclass(frozen=True)
 class RelationType:
-    """One relation: allowed head and tail types (``*`` = any), and its verb phrase."""
+    """One relation: allowed head and tail types (``*`` = any), and its verb phrase.
+
+    ``when``: entity ids of which a text must mention one for a fact of this relation to be read with it (a
+    fused model's facts, ``fusion.context.EntityFacts``): ``net sales RISING_IS favourable`` says something about
+    a sentence that says net sales went up, not about every sentence naming net sales. Empty: always."""
 
     name: str
     head_types: tuple[str, ...]
@@ -28,6 +32,7 @@ class RelationType:
     verb: str
     symmetric: bool = False
     patterns: tuple[str, ...] = ()
+    when: tuple[str, ...] = ()
 
     def accepts(self, head_type: str, tail_type: str) -> bool:
         return _fits(head_type, self.head_types) and _fits(tail_type, self.tail_types)
@@ -81,6 +86,13 @@ class Schema:
         except KGError:
             return relation.lower().replace("_", " ")
 
+    def when(self, relation: str) -> tuple[str, ...]:
+        """The entities a text must mention for facts of ``relation`` to apply to it (empty: always)."""
+        for rel in self.relations:
+            if rel.name == relation:
+                return rel.when
+        return ()
+
     def verbalise(self, head: str, relation: str, tail: str) -> str:
         return f"{head} {self.verb(relation)} {tail}"
 
@@ -122,4 +134,8 @@ def _relation_from_table(table: dict, path: Path) -> RelationType:
             raise KGError(f"Pattern {pat!r} of relation {name} in {path} is not a valid regex: {exc}.") from exc
     verb = str(table.get("verb", builtin.verb if builtin else name.lower().replace("_", " ")))
     symmetric = bool(table.get("symmetric", builtin.symmetric if builtin else False))
-    return RelationType(name, head, tail, verb, symmetric, patterns)
+    when = table.get("when", builtin.when if builtin else ())
+    when = (when,) if isinstance(when, str) else when
+    if not isinstance(when, (list, tuple)) or not all(isinstance(w, str) and w.strip() for w in when):
+        raise KGError(f"'when' of relation {name} in {path} must be a list of entity ids, like [\"fin:increase\"].")
+    return RelationType(name, head, tail, verb, symmetric, patterns, tuple(when))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import shutil
 
 import pytest
@@ -341,21 +342,25 @@ def test_facts_keep_the_training_schema_words_after_loading(tmp_path, tiny_encod
     from kg.schema import load_schema
     from kg.stores.sqlite import SQLiteStore
 
-    (tmp_path / "schema.toml").write_text('[[relations]]\nname = "RISING_IS"\nverb = "going up is"\n')
+    (tmp_path / "schema.toml").write_text('[[relations]]\nname = "RISING_IS"\nverb = "going up is"\n'
+                                          'when = ["UP"]\n')
     schema = load_schema(tmp_path / "schema.toml")
     store = SQLiteStore.open(tmp_path / "g.db")
-    store.add([Triple("P", "RISING_IS", "G")], [Entity("P", "profit", "Concept"), Entity("G", "good news", "Polarity")])
+    store.add([Triple("P", "RISING_IS", "G")], [Entity("P", "profit", "Concept"), Entity("G", "good news", "Polarity"),
+                                                 Entity("UP", "rose", "Change")])
     examples = [TextExample("profit rose .", ("good",)), TextExample("profit fell .", ("bad",))] * 2
     knowledge = Knowledge(store=store, schema=schema)
     assert [f.text for f in knowledge.context("profit rose .").facts] == ["profit going up is good news"]
+    assert knowledge.context("profit fell .").facts == ()  # the fact's condition: a text that says it rose
     cfg = FusionConfig(head="sequence", labels=("_",), fusion="facts", max_length=32)
     train_classifier(examples, tmp_path / "m", cfg, encoder=tiny_encoder, knowledge=knowledge,
                      settings=TrainSettings(epochs=1, batch_size=4, seed=1))
     loaded = FusedModel.load(tmp_path / "m")
     assert loaded.config.relation_verbs == (("RISING_IS", "going up is"),)
+    assert loaded.config.relation_when == (("RISING_IS", ("UP",)),)
     assert loaded.config.schema().get("TREATS").verb == "treats"  # the built-ins stay
-    pred = Classifier.load(tmp_path / "m", store).classify(["profit rose ."])[0]
-    assert pred.facts == ("profit going up is good news",)
+    rose, fell = Classifier.load(tmp_path / "m", store).classify(["profit rose .", "profit fell ."])
+    assert rose.facts == ("profit going up is good news",) and fell.facts == ()
     # the built-in schema alone says it the fallback way: the saved verbs are what made the difference
     assert Knowledge(store=store).context("profit rose .").facts[0].text == "profit rising is good news"
     store.close()
@@ -368,7 +373,16 @@ def test_relation_verbs_round_trip_and_default_to_none():
     assert cfg.relation_verbs == () and FusionConfig.from_dict(cfg.as_dict()) == cfg
     old = cfg.as_dict()
     del old["relation_verbs"]  # a model saved before the field existed
-    assert FusionConfig.from_dict(old).relation_verbs == ()
+    del old["relation_when"]
+    assert FusionConfig.from_dict(old).relation_verbs == () and FusionConfig.from_dict(old).relation_when == ()
+    # a relation with a condition and the built-in verb: the condition alone is saved, and comes back
+    from kg.schema import BUILTIN_RELATIONS, extended_schema
+
+    treats = next(r for r in BUILTIN_RELATIONS if r.name == "TREATS")
+    cfg = FusionConfig(labels=("a",)).with_schema(extended_schema([replace(treats, when=("D1",))]))
+    assert cfg.relation_verbs == () and cfg.relation_when == (("TREATS", ("D1",)),)
+    back = FusionConfig.from_dict(json.loads(json.dumps(cfg.as_dict())))
+    assert back == cfg and back.schema().get("TREATS") == replace(treats, when=("D1",))
 
 
 def test_loaded_model_ranks_facts_as_training_did(tmp_path, tiny_encoder):
@@ -404,7 +418,6 @@ def test_loaded_model_ranks_facts_as_training_did(tmp_path, tiny_encoder):
 def test_left_truncation_keeps_the_end_of_the_long_text(tiny_encoder, tiny_store, tiny_embeddings):
     """truncation_side=left drops the start of an overlong context: its last tokens, the entity rows of a
     mention there and a span answer at the very end survive; right truncation loses them."""
-    from dataclasses import replace
 
     question = "what helps ?"
     context = "the first part is long . " * 12 + "the patient took metformin for type 2 diabetes ."
