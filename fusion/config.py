@@ -103,6 +103,13 @@ class FusionConfig:
             raise FusionError("kg_readout reads graph embeddings into a sequence or multilabel head: use fusion "
                               f"embeddings or both with such a head, not fusion '{self.fusion}' with a "
                               f"'{self.head}' head.")
+        from kg.schema import BUILTIN_RELATIONS
+
+        said = {r.name for r in BUILTIN_RELATIONS} | {n for n, _ in self.relation_verbs}
+        unsaid = [n for n, _ in self.relation_when if n not in said]
+        if unsaid:
+            raise FusionError(f"relation_when names relations without a verb ({', '.join(unsaid)}): the model's "
+                              "config.json was edited or is damaged; retrain or restore it.")
         if self.inject_layer < 0:
             raise FusionError(f"inject_layer must be 0 (input embeddings) or a layer number, got {self.inject_layer}.")
         return self
@@ -115,10 +122,9 @@ class FusionConfig:
         rels = {r.name: r for r in BUILTIN_RELATIONS}
         for name, verb in self.relation_verbs:
             rels[name] = replace(rels[name], verb=verb) if name in rels else RelationType(name, (ANY,), (ANY,), verb)
-        for name, when in self.relation_when:
-            rels[name] = replace(rels.get(name) or RelationType(name, (ANY,), (ANY,), name.lower().replace("_", " ")),
-                                 when=when)
-        return extended_schema(rels[name] for name in rels)
+        for name, when in self.relation_when:  # a relation with a condition has its verb above unless built in
+            rels[name] = replace(rels[name], when=when)
+        return extended_schema(rels.values())
 
     def with_schema(self, schema) -> "FusionConfig":
         """Remember the verbs of ``schema`` (None: the built-ins) that differ from the built-in schema's, and the

@@ -383,6 +383,9 @@ def test_relation_verbs_round_trip_and_default_to_none():
     assert cfg.relation_verbs == () and cfg.relation_when == (("TREATS", ("D1",)),)
     back = FusionConfig.from_dict(json.loads(json.dumps(cfg.as_dict())))
     assert back == cfg and back.schema().get("TREATS") == replace(treats, when=("D1",))
+    damaged = {**cfg.as_dict(), "relation_when": [["RISES", ["D1"]]]}  # a condition on a relation it cannot say
+    with pytest.raises(FusionError, match="relation_when names relations without a verb"):
+        FusionConfig.from_dict(damaged)
 
 
 def test_loaded_model_ranks_facts_as_training_did(tmp_path, tiny_encoder):
