@@ -12,6 +12,7 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
+from fusion.config import MAX_KNOWLEDGE_DROPOUT
 from kg.errors import KGError
 from kg.store import GraphStore
 from kg.workspace import Workspace
@@ -33,7 +34,7 @@ EntityVectorsOpt = Annotated[str, typer.Option(
     "one also get a vector from their neighbours or name, as `kgnlp embed --infer-new`; workspace files unchanged). "
     "On BC5CDR NER, all with --knowledge-dropout 0.2 was the best setting measured (BENCHMARKS.md).")]
 KnowledgeDropoutOpt = Annotated[float, typer.Option(
-    "--knowledge-dropout", min=0.0, max=0.9, help="Training only: in each step, hide the graph's knowledge (entity "
+    "--knowledge-dropout", min=0.0, max=MAX_KNOWLEDGE_DROPOUT, help="Training only: in each step, hide the graph's knowledge (entity "
     "vector and facts) of this share of the linked mentions, so the model does not lean on the graph's marks "
     "(ERNIE-style); needs --fusion facts, embeddings or both. 0 = off; 0.2 helped BC5CDR NER, not PhraseBank or "
     "PubMedQA (BENCHMARKS.md).")]

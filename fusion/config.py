@@ -12,6 +12,7 @@ FACT_WORDS = ("branch", "sentence")
 TRUNCATION_SIDES = ("right", "left")
 RETRIEVE_FROM = ("graph", "passage", "sentence")
 HEADS = ("token", "sequence", "multilabel", "span")
+MAX_KNOWLEDGE_DROPOUT = 0.9  # TrainSettings.knowledge_dropout, here for the CLI's option too
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from fusion.config import MAX_KNOWLEDGE_DROPOUT
 from fusion.errors import FusionError
 from fusion.inputs import FusedInput, hide_knowledge
 
@@ -111,8 +112,9 @@ def train_fused(
     precision = matmul_precision(settings.precision, device_type)  # a bad value fails before any work
     if not train:
         raise FusionError("No training examples. Check the --data file (one JSON object per line).")
-    if not 0.0 <= settings.knowledge_dropout < 1.0:
-        raise FusionError(f"knowledge_dropout must be at least 0 and below 1, got {settings.knowledge_dropout}.")
+    if not 0.0 <= settings.knowledge_dropout <= MAX_KNOWLEDGE_DROPOUT:
+        raise FusionError(f"knowledge_dropout must be between 0 and {MAX_KNOWLEDGE_DROPOUT}, "
+                          f"got {settings.knowledge_dropout}.")
     if settings.knowledge_dropout and model.config.fusion == "none":
         raise FusionError("knowledge_dropout hides graph knowledge, which a fusion 'none' model does not read: "
                           "use fusion facts, embeddings or both, or leave it at 0.")

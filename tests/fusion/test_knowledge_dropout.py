@@ -73,8 +73,9 @@ def test_training_with_knowledge_dropout(tmp_path, tiny_encoder, tiny_store, tin
     model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="both")
     items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
     before = items[0].entity_rows
-    with pytest.raises(FusionError, match="knowledge_dropout"):
-        train_fused(model, items, tmp_path / "bad", TrainSettings(knowledge_dropout=1.0))
+    for share in (1.0, 0.95):  # the library's bound is the CLI's (--knowledge-dropout at most 0.9)
+        with pytest.raises(FusionError, match="knowledge_dropout must be between 0 and 0.9"):
+            train_fused(model, items, tmp_path / "bad", TrainSettings(knowledge_dropout=share))
     assert not (tmp_path / "bad").exists()
     plain, _, pb = _setup(tiny_encoder, tiny_store, tiny_embeddings, fusion="none")
     with pytest.raises(FusionError, match="fusion 'none'"):  # it would hide nothing: refused, not ignored
