@@ -405,8 +405,9 @@ def run(args) -> dict:
         embs = {n: _permuted(e, stores[n] if args.kg_control == "permuted-within-type" else None)
                 for n, e in embs.items()}
     schemas = {n: load_schema(prepared / f"{n}-schema.toml") for n in stores}  # no such file (bio): built-ins
-    if args.no_conditions:  # a control: every fact of an entity competes for its places, whatever the text says
-        schemas = {n: Schema(tuple(replace(r, when=()) for r in s.relations)) for n, s in schemas.items()}
+    if args.direction_conditions:  # data/finance ships without them (they did not help PhraseBank, BENCHMARKS.md)
+        when = {"RISING_IS": ("fin:increase",), "FALLING_IS": ("fin:decrease",)}
+        schemas["fin"] = Schema(tuple(replace(r, when=when.get(r.name, r.when)) for r in schemas["fin"].relations))
     conditions = {n: {r.name: list(r.when) for r in s.relations if r.when} for n, s in schemas.items()}
     bc_train = read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt")
     bc_dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")
@@ -600,8 +601,8 @@ def main() -> None:
                     "for every other graph entity, as `kgnlp train --entity-vectors all` gives")
     pr.add_argument("--knowledge-dropout", type=float, default=0.0, help="training: hide the graph's knowledge of "
                     "this share of linked mentions in each step (`kgnlp train --knowledge-dropout`)")
-    pr.add_argument("--no-conditions", action="store_true", help="a control: ignore the schemas' fact conditions "
-                    "(`when`, e.g. data/finance's RISING_IS only with a text that says *increase*)")
+    pr.add_argument("--direction-conditions", action="store_true", help="PhraseBank: a measure's RISING_IS fact only "
+                    "with a sentence that links fin:increase, FALLING_IS only with fin:decrease (the schema's `when`)")
     pr.add_argument("--kg-readout", action="store_true", help="classification: embeddings and both models also "
                     "read the mean KG vector of the input's knowledge straight into the logits "
                     "(`kgnlp train classify|qa --kg-readout`)")
