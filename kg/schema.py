@@ -88,10 +88,7 @@ class Schema:
 
     def when(self, relation: str) -> tuple[str, ...]:
         """The entities a text must mention for facts of ``relation`` to apply to it (empty: always)."""
-        for rel in self.relations:
-            if rel.name == relation:
-                return rel.when
-        return ()
+        return next((rel.when for rel in self.relations if rel.name == relation), ())
 
     def verbalise(self, head: str, relation: str, tail: str) -> str:
         return f"{head} {self.verb(relation)} {tail}"
