@@ -500,13 +500,11 @@ def _permuted(emb, store=None):
     own, so linked tokens are still marked, but what the graph says about it is gone. With ``store``, vectors
     are dealt only among entities of the same type (a chemical gets another chemical's vector): what the type
     says survives, what the entity's own edges say does not."""
-    import dataclasses
-
     import numpy as np
 
     rng = np.random.default_rng(0)
     if store is None:
-        return dataclasses.replace(emb, entity_vectors=emb.entity_vectors[rng.permutation(len(emb.entity_ids))])
+        return replace(emb, entity_vectors=emb.entity_vectors[rng.permutation(len(emb.entity_ids))])
     types = {e.id: e.type for e in store.entities()}
     groups: dict[str, list[int]] = {}
     for row, eid in enumerate(emb.entity_ids):
@@ -514,7 +512,7 @@ def _permuted(emb, store=None):
     perm = np.arange(len(emb.entity_ids))
     for rows in groups.values():
         perm[rows] = np.asarray(rows)[rng.permutation(len(rows))]
-    return dataclasses.replace(emb, entity_vectors=emb.entity_vectors[perm])
+    return replace(emb, entity_vectors=emb.entity_vectors[perm])
 
 
 def add_retrieval_options(parser: argparse.ArgumentParser) -> None:

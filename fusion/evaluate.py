@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Sequence
 
 from fusion.data import SpanExample, TextExample
+from nlp.ner.evaluate import PRF
 
 
 def classification_scores(gold: Sequence[str], pred: Sequence[str]) -> dict:
@@ -93,7 +94,5 @@ def _normalise(text: str) -> str:
 
 
 def _prf(tp: int, fp: int, fn: int, support: int) -> dict:
-    from nlp.ner.evaluate import PRF  # the project's precision/recall/F1 of counts
-
-    scores = PRF(tp, fp, fn)
+    scores = PRF(tp, fp, fn)  # the project's precision/recall/F1 of counts
     return {"precision": scores.precision, "recall": scores.recall, "f1": scores.f1, "support": support}
