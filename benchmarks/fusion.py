@@ -2,6 +2,7 @@
 
     python benchmarks/fusion.py prepare --out benchmarks/.work/fusion          # graph + KG embeddings + data copies (CPU)
     python benchmarks/fusion.py run --prepared benchmarks/.work/fusion --quick [--device cuda] [--fusion none,both]
+    python benchmarks/fusion.py compare none=A.json,B.json both=C.json,D.json   # per seed, mean ± std, paired
 
 ``prepare`` builds one biomedical graph (BC5CDR *training-set* gold entities with their surface forms and
 chemical-induced-disease relations as CAUSES, plus Hetionet Compound/Disease/Side Effect/Symptom names and
@@ -540,6 +541,66 @@ def summarise(results: dict) -> dict:
     return out
 
 
+def _runs_of(spec: str, task: str) -> list[dict]:
+    """The runs of ``task`` in ``[FUSION@]FILE[,FILE...]`` (``run``'s JSON or ``--partial`` files); without
+    ``FUSION`` each file must hold runs of one fusion variant for the task."""
+    fusion, _, files = spec.rpartition("@")
+    runs: list[dict] = []
+    for name in files.split(","):
+        try:
+            by_fusion = json.loads(Path(name).read_text())["runs"].get(task, {})
+        except (OSError, ValueError, KeyError, AttributeError) as e:
+            raise SystemExit(f"compare: cannot read runs from {name}: {e}") from None
+        variants = [fusion] if fusion else list(by_fusion)
+        if len(variants) != 1 or variants[0] not in by_fusion:
+            raise SystemExit(f"compare: {name} holds {task} runs of {sorted(by_fusion) or 'no variant'}; "
+                             f"name one as FUSION@{name}")
+        runs += by_fusion[variants[0]]
+    return runs
+
+
+def compare(specs: list[str], task: str, metric: str) -> dict:
+    """Per-seed ``metric`` of each ``LABEL=[FUSION@]FILE,...``, mean ± std, and each later label against the
+    first, paired by seed (mean ± std of the differences, and on how many seeds it is ahead): the figures
+    BENCHMARKS.md gives, computed from the raw JSON rather than by hand."""
+    table: dict[str, dict[int, float]] = {}
+    for spec in specs:
+        label, sep, rest = spec.partition("=")
+        if not sep or not label or not rest:
+            raise SystemExit(f"compare: {spec!r} is not LABEL=[FUSION@]FILE[,FILE...]")
+        by_seed: dict[int, float] = {}
+        for r in _runs_of(rest, task):
+            if metric not in r:
+                raise SystemExit(f"compare: a {task} run in {rest} has no {metric!r}")
+            if r["seed"] in by_seed:
+                raise SystemExit(f"compare: seed {r['seed']} comes twice in {label}")
+            by_seed[r["seed"]] = r[metric]
+        table[label] = dict(sorted(by_seed.items()))
+
+    def spread(xs: list[float]) -> dict:
+        return {"mean": round(statistics.mean(xs), 4), "std": round(statistics.stdev(xs), 4) if len(xs) > 1 else 0.0,
+                "n": len(xs)}
+
+    base_label, base = next(iter(table.items()))
+    out: dict = {"task": task, "metric": metric, "base": base_label, "variants": {}}
+    for label, by_seed in table.items():
+        row: dict = {"by_seed": by_seed, **spread(list(by_seed.values()))}
+        shared = [s for s in by_seed if s in base]
+        if label != base_label and shared:
+            diffs = [by_seed[s] - base[s] for s in shared]
+            row["paired"] = {**spread(diffs), "seeds": shared, "ahead": sum(d > 0 for d in diffs),
+                             "behind": sum(d < 0 for d in diffs)}
+        out["variants"][label] = row
+        line = f"{label:>24}  " + " ".join(f"{v:.3f}" for v in by_seed.values()) + \
+            f"  mean {row['mean']:.3f} ± {row['std']:.3f}"
+        if "paired" in row:
+            pd = row["paired"]
+            line += (f"  vs {base_label}: {100 * pd['mean']:+.1f} ± {100 * pd['std']:.1f} "
+                     f"(ahead on {pd['ahead']}, behind on {pd['behind']} of {pd['n']} seeds)")
+        print(line)
+    return out
+
+
 def _write_partial(args, results) -> None:
     if args.partial:
         Path(args.partial).write_text(json.dumps({"summary": summarise(results), "runs": results}, indent=1))
@@ -565,6 +626,11 @@ def main() -> None:
                     "conclusions), comma-separated")
     pp.add_argument("--ner-model", default=str(Path(__file__).resolve().parent / ".models" / "bc5cdr-spacy"),
                     help="pqa graph: a trained NER model folder used by the ingest (skipped if missing)")
+    pc = sub.add_parser("compare", help="per-seed figures, mean ± std and paired differences from run JSON files")
+    pc.add_argument("specs", nargs="+", metavar="LABEL=[FUSION@]FILE[,FILE...]",
+                    help="the first is the base the others are paired with, by seed")
+    pc.add_argument("--task", default="ner", choices=("ner", "fpb", "pubmedqa"))
+    pc.add_argument("--metric", default="", help="default: f1 for ner, accuracy otherwise")
     pr = sub.add_parser("run")
     pr.add_argument("--prepared", default="benchmarks/.work/fusion")
     pr.add_argument("--embedding-seconds", type=int, default=120)
@@ -626,7 +692,7 @@ def main() -> None:
                     "tokens (0 = no such limit)")
     pr.add_argument("--partial", default="", help="write results so far to this JSON file after every run")
     argv = sys.argv[1:]
-    if not argv or argv[0] not in ("prepare", "run", "-h", "--help"):
+    if not argv or argv[0] not in ("prepare", "run", "compare", "-h", "--help"):
         argv = ["run", *argv]  # `python benchmarks/fusion.py [--quick]` is the run, like every benchmark
     args = p.parse_args(argv)
     if args.cmd == "prepare":
@@ -634,6 +700,9 @@ def main() -> None:
         if not graphs or set(graphs) - {"bio", "fin", "pqa", "findings", "results", "results-lc"}:
             p.error(f"--graphs takes bio, fin, pqa, findings, results and results-lc, comma-separated, not {args.graphs!r}")
         print(json.dumps(prepare(Path(args.out), args.embedding_seconds, graphs, args.ner_model)))
+        return
+    if args.cmd == "compare":
+        print(json.dumps(compare(args.specs, args.task, args.metric or ("f1" if args.task == "ner" else "accuracy"))))
         return
     print(json.dumps(run(args)))
 
