@@ -534,11 +534,13 @@ def summarise(results: dict) -> dict:
             if not runs:
                 continue
             keys = [k for k in runs[0] if isinstance(runs[0][k], (int, float)) and k != "seed"]
-            out.setdefault(task, {})[fusion] = {
-                k: {"mean": round(statistics.mean(r[k] for r in runs), 4),
-                    "std": round(statistics.stdev([r[k] for r in runs]), 4) if len(runs) > 1 else 0.0}
-                for k in keys}
+            out.setdefault(task, {})[fusion] = {k: _spread([r[k] for r in runs]) for k in keys}
     return out
+
+
+def _spread(xs: list[float]) -> dict:
+    """Mean and sample standard deviation (0 for one value), rounded as every summary here is."""
+    return {"mean": round(statistics.mean(xs), 4), "std": round(statistics.stdev(xs), 4) if len(xs) > 1 else 0.0}
 
 
 def _runs_of(spec: str, task: str) -> list[dict]:
@@ -578,8 +580,7 @@ def compare(specs: list[str], task: str, metric: str) -> dict:
         table[label] = dict(sorted(by_seed.items()))
 
     def spread(xs: list[float]) -> dict:
-        return {"mean": round(statistics.mean(xs), 4), "std": round(statistics.stdev(xs), 4) if len(xs) > 1 else 0.0,
-                "n": len(xs)}
+        return {**_spread(xs), "n": len(xs)}
 
     base_label, base = next(iter(table.items()))
     out: dict = {"task": task, "metric": metric, "base": base_label, "variants": {}}
