@@ -45,6 +45,28 @@ TrainLayersOpt = Annotated[int, typer.Option(
     "training set from being learnt by heart.")]
 
 
+def _out_folder(path: Path) -> Path:
+    """Before any data is read: ``--out`` is a folder that can be made here (not a file, nor inside one, and
+    writable), so that a long training run does not fail at its first save."""
+    if path.exists() and not path.is_dir():
+        raise typer.BadParameter(f"'{path}' is a file; give a folder for the trained model.")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise typer.BadParameter(f"'{path}' is inside '{parent}', which is a file; give a folder.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise typer.BadParameter(f"'{parent}' is not writable; give a folder you can write to.")
+    return path
+
+
+OutFolderOpt = Annotated[Path, typer.Option("--out", help="Folder for the trained model.", callback=_out_folder)]
+
+FreshOpt = Annotated[bool, typer.Option(
+    "--fresh", help="Start over even if OUT holds a checkpoint of another run (it is replaced); without it an "
+    "interrupted run with the same data and settings resumes after its last finished epoch.")]
+
+
 def check_knowledge_dropout(share: float, fusion: str | None) -> None:
     """Before any data is read: knowledge dropout only means something for a model that reads the graph."""
     if share and fusion in (None, "none"):

@@ -18,7 +18,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-train_app = typer.Typer(help="Train models: ner (and more as they land).", no_args_is_help=True)
+train_app = typer.Typer(help="Train models: ner, classify and qa (fused with the graph or plain).", no_args_is_help=True)
 entities_app = typer.Typer(help="Entity resolution: list, run and undo merges.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate NER, relations or QA on a labelled file.", no_args_is_help=True)
 

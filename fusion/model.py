@@ -70,9 +70,19 @@ class FusedModel(nn.Module):
         if not (path / "config.json").exists():
             raise FusionError(f"'{path}' is not a local Hugging Face model folder (no config.json). "
                               "Pass a folder with config.json and model.safetensors.")
-        encoder = AutoModel.from_pretrained(str(path), local_files_only=True, use_safetensors=True,
-                                            add_pooling_layer=False, attn_implementation="sdpa",
-                                            dtype=torch.float32)
+        from fusion.ner import is_fused_model
+
+        if is_fused_model(path):
+            raise FusionError(f"'{path}' is a trained kgnlp model, not an encoder: pass the encoder it was trained "
+                              "from (--encoder), or omit --encoder for the default MiniLM.")
+        try:
+            encoder = AutoModel.from_pretrained(str(path), local_files_only=True, use_safetensors=True,
+                                                add_pooling_layer=False, attn_implementation="sdpa",
+                                                dtype=torch.float32)
+        except (OSError, ValueError) as exc:
+            raise FusionError(f"'{path}' is not a usable Hugging Face encoder folder ({' '.join(str(exc).split())[:200]})"
+                              ": pass a folder saved with save_pretrained() (config.json, model.safetensors, "
+                              "tokenizer).") from exc
         table, ids = None, ()
         if config.uses_embeddings:
             if embeddings is None:
@@ -200,12 +210,16 @@ class FusedModel(nn.Module):
 
         data = read_config(folder)
         folder = Path(folder)
-        enc_cfg = dict(data["encoder"])
-        model_type = enc_cfg.pop("model_type")
-        hf_config = AutoConfig.for_model(model_type, **enc_cfg)
+        try:
+            enc_cfg = dict(data["encoder"])
+            model_type = enc_cfg.pop("model_type")
+            hf_config = AutoConfig.for_model(model_type, **enc_cfg)
+            config = FusionConfig.from_dict(data["fusion"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FusionError(f"'{folder / 'config.json'}' is damaged ({type(exc).__name__}: {exc}): retrain the "
+                              "model or restore its folder.") from exc
         hf_config._attn_implementation = "sdpa"  # the 4-D visibility mask goes to SDPA (~1.3x faster than eager)
         encoder = AutoModel.from_config(hf_config, add_pooling_layer=False)
-        config = FusionConfig.from_dict(data["fusion"])
         embeddings = None
         if (folder / "kg_embeddings" / "meta.json").exists():
             from kg.embeddings import KGEmbeddings
@@ -222,7 +236,16 @@ class FusedModel(nn.Module):
                 raise FusionError(f"The fused model at '{folder}' uses graph embeddings but holds neither "
                                   "kg_embeddings/ nor kg_table.safetensors. Copy the whole model folder.")
         model = cls(config, encoder, table, ids)
-        model.load_state_dict(load_file(str(folder / "model.safetensors")))
+        weights = folder / "model.safetensors"
+        try:
+            model.load_state_dict(load_file(str(weights)))
+        except FileNotFoundError as exc:
+            raise FusionError(f"The fused model at '{folder}' has no model.safetensors: copy the whole model folder "
+                              "or retrain it.") from exc
+        except Exception as exc:  # noqa: BLE001 - safetensors' own error type, or weights of another shape
+            first = " ".join(str(exc).split())[:240] or type(exc).__name__
+            raise FusionError(f"'{weights}' does not hold this model's weights ({first}): the folder is damaged "
+                              "or mixed with another model's files; copy it again or retrain.") from exc
         model.kg_embeddings = embeddings
         model._kg_saved_in = (embeddings, folder.resolve())
         model.eval()
@@ -237,14 +260,42 @@ def kg_table(embeddings) -> tuple[torch.Tensor, tuple[str, ...]]:
     return torch.cat([torch.zeros(1, vec.shape[1]), vec]), tuple(embeddings.entity_ids)
 
 
+def load_tokenizer(folder: str | Path):
+    """The tokenizer saved in ``folder`` (a model or an encoder folder), offline; a clear error without one."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise FusionError(f"No usable tokenizer in '{folder}' (tokenizer.json, tokenizer_config.json): the folder is "
+                          "incomplete; copy the whole folder again.") from exc
+
+
+_TRAINED_BY = {"token": "`kgnlp train ner --fusion ...`", "sequence": "`kgnlp train classify` or a yes/no/maybe "
+               "`kgnlp train qa`", "multilabel": "`kgnlp train classify`", "span": "`kgnlp train qa` (spans)"}
+
+
+def check_head(model: "FusedModel", folder: str | Path, heads: tuple[str, ...], use: str, needs: str) -> None:
+    """A loaded model's head is one that ``use`` (e.g. "an NER --model") can read; else say what it is and which
+    command trains what ``use`` ``needs``."""
+    head = model.config.head
+    if head not in heads:
+        raise FusionError(f"'{folder}' is a {head} model (from {_TRAINED_BY.get(head, 'another command')}); {use} "
+                          f"needs one from {needs}.")
+
+
 def read_config(folder: str | Path) -> dict:
     """The saved ``config.json``, checked to be a fused model's."""
     path = Path(folder) / "config.json"
     if not path.exists():
         raise FusionError(f"No fused model at '{folder}' (config.json missing). Train one with "
                           "`kgnlp train classify|qa --out DIR`.")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("kgnlp") != MARKER:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise FusionError(f"'{path}' is damaged ({type(exc).__name__}: {exc}): retrain the model or restore "
+                          "its folder.") from exc
+    if not isinstance(data, dict) or data.get("kgnlp") != MARKER:
         raise FusionError(f"'{folder}' holds a model that is not a fused kgnlp model. Train one with "
                           "`kgnlp train classify|qa --out DIR`.")
     return data

@@ -109,6 +109,7 @@ def train_fused_ner(
     inject_layer: int = 0,
     progress: Callable[[Progress], None] | None = None,
     knowledge: Knowledge | None = None,
+    resume: bool = True,
 ) -> TaskReport:
     """Train a fused BIO tagger on ``LabelledDoc``s (``nlp.formats.load_labelled``); early stopping on dev
     entity micro-F1 when ``dev_docs`` are given. ``store``/``embeddings`` supply the graph and ``schema`` the
@@ -127,7 +128,7 @@ def train_fused_ner(
     if dev_docs:
         score = lambda m: ner_f1(dev_docs, predict_fused_ner(m, builder, dev_docs, stride))["f1"]  # noqa: E731
     result = train_fused(model, items, out_dir, settings, score=score, tokenizer=tokenizer, progress=progress,
-                         extra={"task": "ner", "stride": stride, "train_docs": len(train_docs)})
+                         extra={"task": "ner", "stride": stride, "train_docs": len(train_docs)}, resume=resume)
     dev = {}
     if dev_docs:
         from fusion.model import FusedModel
@@ -152,12 +153,11 @@ class FusedNER:
     def load(cls, folder: str | Path, store=None, retriever=None) -> "FusedNER":
         """Load ``folder``; with a ``store`` (and a fusion path on) the graph supplies links and facts
         (``retriever``: where a model that reads retrieved facts gets them)."""
-        from transformers import AutoTokenizer
-
-        from fusion.model import FusedModel
+        from fusion.model import FusedModel, check_head, load_tokenizer
 
         model = FusedModel.load(folder)
-        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        check_head(model, folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
+        tokenizer = load_tokenizer(folder)
         knowledge = model_knowledge(model, store, retriever)
         return cls(model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
 

@@ -104,13 +104,12 @@ class Classifier:
     def load(cls, folder: str | Path, store=None, retriever=None) -> "Classifier":
         """Load ``folder``; with a ``store`` the graph supplies links and facts, else only the model itself
         (``retriever``: where a model that reads retrieved facts gets them)."""
-        from transformers import AutoTokenizer
-
         from fusion.examples import model_knowledge
-        from fusion.model import FusedModel
+        from fusion.model import FusedModel, check_head, load_tokenizer
 
         model = FusedModel.load(folder)
-        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        check_head(model, folder, ("sequence", "multilabel"), "`kgnlp classify`", "`kgnlp train classify`")
+        tokenizer = load_tokenizer(folder)
         knowledge = model_knowledge(model, store, retriever)
         return cls(model, tokenizer, knowledge)
 

@@ -47,6 +47,12 @@ class Reader:
             from fusion.predict import Classifier
 
             self._classifier = Classifier.load(model_dir, store, retriever)
+            from nlp.formats.pubmedqa import DECISIONS
+
+            labels = self._classifier.model.config.labels
+            if not {str(lab).lower() for lab in labels} <= set(DECISIONS):
+                raise FusionError(f"'{model_dir}' classifies into {', '.join(map(str, labels))}, not yes/no/maybe: "
+                                  "`ask --model` needs a QA model (`kgnlp train qa --data FILE --out DIR`).")
         elif head == "span":
             self._span = _SpanReader(model_dir, store, retriever)
         else:
@@ -95,13 +101,11 @@ def read_answers(model_dir: str | Path, question: str, passages: Sequence[Passag
 
 class _SpanReader:
     def __init__(self, model_dir: Path, store, retriever=None) -> None:
-        from transformers import AutoTokenizer
-
         from fusion.examples import InputBuilder, model_knowledge
-        from fusion.model import FusedModel
+        from fusion.model import FusedModel, load_tokenizer
 
         self.model = FusedModel.load(model_dir)
-        tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+        tokenizer = load_tokenizer(model_dir)
         knowledge = model_knowledge(self.model, store, retriever)
         self.builder = InputBuilder(tokenizer, self.model.config, knowledge, self.model.entity_row)
 

@@ -36,9 +36,7 @@ def split_dev(examples: list, fraction: float, seed: int) -> tuple[list, list]:
 
 def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowledge | None, seed: int = 13):
     """``(model, tokenizer, builder)`` for a fresh fine-tuning run."""
-    from transformers import AutoTokenizer
-
-    from fusion.model import FusedModel
+    from fusion.model import FusedModel, load_tokenizer
     from nlp.models import encoder_path
 
     path = encoder_path(str(encoder) if encoder else None)
@@ -50,7 +48,7 @@ def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowled
         config = config.with_schema(knowledge.schema)  # inference (and its explanations) say facts the same way
     seed_everything(seed)  # the new head and fusion layers start the same whatever ran before in this process
     model = FusedModel.from_encoder(path, config, embeddings)
-    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    tokenizer = load_tokenizer(path)
     tokenizer.model_max_length = 1_000_000
     return model, tokenizer, InputBuilder(tokenizer, model.config, knowledge, model.entity_row)
 
@@ -77,6 +75,7 @@ def train_classifier(
     dev: Sequence[TextExample] | None = None,
     dev_fraction: float = 0.1,
     progress: Callable[[Progress], None] | None = None,
+    resume: bool = True,
 ) -> TaskReport:
     """Sequence classification (single-label, or multilabel when ``config.head == "multilabel"``);
     labels come from the data. Early stopping on dev macro-F1 (micro-F1 for multilabel)."""
@@ -108,7 +107,8 @@ def train_classifier(
     key = "micro_f1" if multi else "macro_f1"
     score = (lambda m: sequence_scores(m, dev_items, device=settings.device)[key]) if dev_items else None
     result = train_fused(model, train_items, out_dir, settings, score=score, tokenizer=tokenizer,
-                         progress=progress, extra={"task": "classify", "train_examples": len(train_items)})
+                         progress=progress, extra={"task": "classify", "train_examples": len(train_items)},
+                         resume=resume)
     best = _reload(out_dir).to(settings.device)
     dev_scores = sequence_scores(best, dev_items) if dev_items else {}
     return TaskReport(result, dev_scores, labels, config.fusion)
@@ -124,6 +124,7 @@ def train_span_qa(
     settings: TrainSettings = TrainSettings(),
     dev_fraction: float = 0.1,
     progress: Callable[[Progress], None] | None = None,
+    resume: bool = True,
 ) -> TaskReport:
     """Extractive QA over question + context (+ facts); early stopping on dev exact match."""
     from fusion.predict import span_answers
@@ -148,7 +149,7 @@ def train_span_qa(
         return sum(_norm(g) == _norm(e.answer) for g, e in zip(got, dev)) / max(len(dev), 1)
 
     result = train_fused(model, train_items, out_dir, settings, score=exact if dev_items else None,
-                         tokenizer=tokenizer, progress=progress, extra={"task": "qa-span"})
+                         tokenizer=tokenizer, progress=progress, extra={"task": "qa-span"}, resume=resume)
     best = _reload(out_dir).to(settings.device)
     return TaskReport(result, {"exact_match": exact(best), "n": len(dev_items)} if dev_items else {}, (), config.fusion)
 

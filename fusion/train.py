@@ -137,9 +137,11 @@ def train_fused(
     if settings.max_steps:
         total = min(total, settings.max_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * settings.warmup), max(total, 1))
-    state = {"epoch": 0, "step": 0, "best": None, "best_epoch": 0, "bad": 0, "history": []}
+    run = run_identity(model.config, settings, train)
+    state = {"epoch": 0, "step": 0, "best": None, "best_epoch": 0, "bad": 0, "history": [], "run": run}
     if resume and (ckpt / "trainer.json").exists():
         state = json.loads((ckpt / "trainer.json").read_text())
+        _check_same_run(state.setdefault("run", run), run, ckpt)
         model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
         _load_optimizer(optimizer, load_file(str(ckpt / "optimizer.safetensors")))
         scheduler.load_state_dict(state.pop("scheduler"))
@@ -189,6 +191,43 @@ def train_fused(
     seconds = time.perf_counter() - started
     return TrainResult(str(out), epoch, state["best_epoch"], state["best"], round(seconds, 2), step,
                        tuple(state["history"]))
+
+
+# How long a run goes on and where it runs: these may change when a run resumes (e.g. more epochs).
+_RESUMABLE = frozenset({"epochs", "patience", "max_steps", "threads", "device", "precision"})
+
+
+def run_identity(config, settings: TrainSettings, train: Sequence[FusedInput]) -> dict:
+    """What a checkpoint must share with a run that resumes it: the model's config, the training settings
+    (except :data:`_RESUMABLE`) and a digest of the training inputs and their targets."""
+    import hashlib
+
+    def plain(o):
+        return sorted(o) if isinstance(o, (set, frozenset)) else str(o)
+
+    digest = hashlib.sha256()
+    for it in train:
+        digest.update(json.dumps([it.input_ids, it.position_ids, it.token_type_ids, it.fact_of, it.anchors,
+                                  it.entity_rows, it.body, it.kbert, it.kg_rows, it.extra],
+                                 sort_keys=True, default=plain).encode())
+    kept = {k: v for k, v in asdict(settings).items() if k not in _RESUMABLE}
+    return {"config": json.loads(json.dumps(config.as_dict(), default=plain)), "settings": kept,
+            "data": digest.hexdigest(), "examples": len(train)}
+
+
+def _check_same_run(saved: dict, run: dict, ckpt: Path) -> None:
+    """Resume only the run the checkpoint is from; name what differs otherwise."""
+    changed = [f"the training data ({saved.get('examples')} -> {run['examples']} examples)"
+               if saved.get("examples") != run["examples"] else "the training data (same count, other content)"
+               ] if saved.get("data") != run["data"] else []
+    for part in ("settings", "config"):
+        old, new = saved.get(part, {}), run[part]
+        changed += [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new))
+                    if old.get(k) != new.get(k)]
+    if changed:
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        raise FusionError(f"{ckpt} is the checkpoint of another run ({'; '.join(changed[:3])}{more}): use the "
+                          "same data and settings to resume it, or --fresh to start over (it is replaced).")
 
 
 def frozen_encoder_params(model, train_layers: int) -> frozenset[str]:

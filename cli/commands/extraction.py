@@ -6,9 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, JsonOpt, KnowledgeDropoutOpt, PrecisionOpt,
-                        QuietOpt, TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout, emit,
-                        workspace)
+from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt,
+                        OutFolderOpt, PrecisionOpt, QuietOpt, TrainLayersOpt, WorkspaceOpt,
+                        check_knowledge_dropout, emit, workspace)
 from cli.console import out
 
 
@@ -22,7 +22,7 @@ def register(app: typer.Typer, train_app: typer.Typer, entities_app: typer.Typer
 
 def train_ner_cmd(
     data: Annotated[Path, typer.Option("--data", help="Labelled training file.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the trained model.")],
+    out_dir: OutFolderOpt,
     fmt: Annotated[str, typer.Option("--format", help="pubtator, iob, finer-csv or jsonl.")] = "jsonl",
     kind: Annotated[str, typer.Option("--kind", help="spacy (fast CNN) or transformer (accurate).")] = "spacy",
     encoder: Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (transformer).")] = None,
@@ -43,6 +43,7 @@ def train_ner_cmd(
     entity_vectors: EntityVectorsOpt = "trained",
     knowledge_dropout: KnowledgeDropoutOpt = 0.0,
     train_layers: TrainLayersOpt = -1,
+    fresh: FreshOpt = False,
     schema_file: ConfigOpt = None,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
@@ -61,6 +62,9 @@ def train_ner_cmd(
     if train_layers != -1 and fusion is None:
         raise typer.BadParameter("applies to the fused transformer (--fusion none, facts, embeddings or both); "
                                  "--kind transformer fine-tunes every layer.", param_hint="--train-layers")
+    if fresh and fusion is None:
+        raise typer.BadParameter("applies to the fused transformer (--fusion ...), which resumes from a checkpoint; "
+                                 "--kind spacy and transformer always start over.", param_hint="--fresh")
     if fusion is not None:
         from fusion.train import check_train_layers
 
@@ -72,7 +76,7 @@ def train_ner_cmd(
     if fusion is not None:
         _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps,
                      max_length, ws_path, as_json or quiet, as_json, device, precision, schema_file, entity_vectors,
-                     knowledge_dropout, train_layers)
+                     knowledge_dropout, train_layers, fresh)
         return
     config = TrainConfig(kind=kind, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps,
                          encoder=str(encoder) if encoder else "", max_length=max_length,
@@ -103,7 +107,7 @@ def train_ner_cmd(
 def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,
                  ws_path, quiet: bool, as_json: bool, device: str = "cpu", precision: str = "",
                  schema_file: Path | None = None, entity_vectors: str = "trained",
-                 knowledge_dropout: float = 0.0, train_layers: int = -1) -> None:
+                 knowledge_dropout: float = 0.0, train_layers: int = -1, fresh: bool = False) -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
     from cli.console import training_bar
     from fusion.errors import FusionError
@@ -131,7 +135,7 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
         with training_bar("train ner (fused)", enabled=not quiet, dev_name="dev F1") as update:
             report = train_fused_ner(train_docs, out_dir, fusion=fusion, encoder=encoder, store=store,
                                      embeddings=embeddings, schema=schema, dev_docs=dev_docs, settings=settings,
-                                     max_length=max_length, progress=update)
+                                     max_length=max_length, progress=update, resume=not fresh)
     finally:
         if store is not None:
             store.close()

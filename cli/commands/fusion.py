@@ -7,8 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import (ConfigOpt, EntityVectorsOpt, JsonOpt, KnowledgeDropoutOpt, PrecisionOpt, QuietOpt,
-                        TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout, read_text_arg)
+from cli.common import (ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt,
+                        PrecisionOpt, QuietOpt, TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout,
+                        read_text_arg)
 
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
@@ -172,7 +173,7 @@ def _emit(report: dict, as_json: bool, line: str) -> None:
 
 def train_classify_cmd(
     data: Annotated[Path, typer.Option("--data", help="JSONL: {\"text\", \"label\"} or {\"text\", \"labels\": [...]}.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the trained model.")],
+    out_dir: OutFolderOpt,
     fusion: FusionOpt = "none",
     encoder: EncoderOpt = None,
     fact_mode: Annotated[str, typer.Option("--fact-mode", help="kbert (mask + soft positions) or concat.")] = "kbert",
@@ -197,6 +198,7 @@ def train_classify_cmd(
     retrieve_from: RetrieveFromOpt = "graph",
     kg_readout: KgReadoutOpt = False,
     no_dev: NoDevOpt = False,
+    fresh: FreshOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -225,7 +227,7 @@ def train_classify_cmd(
                        kg_readout=kg_readout)
     report = _run_training(lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,
                                                        settings=settings, dev=[] if no_dev else None,
-                                                       progress=cb), quiet)
+                                                       progress=cb, resume=not fresh), quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
     _emit(report.as_dict(), as_json, f"Saved {out_dir} ({report.train.epochs_run} epochs, "
                                      f"{report.train.seconds:.1f} s){'; dev ' + dev if dev else ''}")
@@ -233,7 +235,7 @@ def train_classify_cmd(
 
 def train_qa_cmd(
     data: Annotated[Path, typer.Option("--data", help="JSONL {\"question\",\"context\",\"answer\"} or PubMedQA JSON.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the trained model.")],
+    out_dir: OutFolderOpt,
     fusion: FusionOpt = "none",
     encoder: EncoderOpt = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1)] = 3,
@@ -257,6 +259,7 @@ def train_qa_cmd(
     retrieve_from: RetrieveFromOpt = "graph",
     kg_readout: KgReadoutOpt = False,
     no_dev: NoDevOpt = False,
+    fresh: FreshOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = Path("./kgnlp-workspace"),
     as_json: JsonOpt = False,
@@ -289,15 +292,23 @@ def train_qa_cmd(
                            truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from,
                            kg_readout=kg_readout)
         fn = lambda cb: train_classifier(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
-                                         settings=settings, dev=dev_examples, progress=cb)
+                                         settings=settings, dev=dev_examples, progress=cb, resume=not fresh)
     else:
         cfg = FusionConfig(head="span", fusion=fusion, max_length=max_length, truncation_side=truncation_side,
                            retrieved=retrieved, retrieve_from=retrieve_from, kg_readout=kg_readout)
         fn = lambda cb: train_span_qa(examples, out_dir, cfg, encoder=encoder, knowledge=knowledge,  # noqa: E731
-                                      settings=settings, dev_fraction=dev_fraction, progress=cb)
+                                      settings=settings, dev_fraction=dev_fraction, progress=cb,
+                                      resume=not fresh)
+    unfound = sum(e.answer_start < 0 for e in examples) if kind == "span" else 0
+    if unfound and not (quiet or as_json):
+        from cli.console import err
+
+        err.print(f"Note: {unfound} of {len(examples)} answers are not in their context; they are trained as "
+                  "'no answer' (give answer_start, or check the data).")
     report = _run_training(fn, quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
-    _emit({**report.as_dict(), "kind": kind}, as_json,
+    _emit({**report.as_dict(), "kind": kind, **({"answers_not_in_context": unfound} if kind == "span" else {})},
+          as_json,
           f"Saved {out_dir} ({kind}, {report.train.epochs_run} epochs){'; dev ' + dev if dev else ''}")
 
 

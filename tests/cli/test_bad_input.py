@@ -115,3 +115,19 @@ def test_corrupt_graph_file_is_reported(tmp_path):
     for extra in ("graph.db-wal", "graph.db-shm"):
         (ws / extra).unlink(missing_ok=True)
     _assert_one_line_error(kgnlp("query", "entity", "metformin", "-w", str(ws)), 1, "not a kgnlp graph")
+
+
+@pytest.mark.parametrize("task", ["ner", "classify", "qa"])
+def test_train_out_that_is_a_file_is_refused_before_training(tmp_path, task):
+    blocker = tmp_path / "model.bin"
+    blocker.write_text("not a folder")
+    data = tmp_path / "missing.jsonl"  # never read: --out is checked first
+    for out, needle in ((blocker, "is a file"), (blocker / "inner", "which is a file")):
+        proc = kgnlp("train", task, "--data", str(data), "--out", str(out), "-w", str(tmp_path / "ws"))
+        _assert_one_line_error(proc, code=2, needle=needle)
+    assert blocker.read_text() == "not a folder"
+
+
+def test_fresh_is_refused_where_nothing_resumes(tmp_path):
+    proc = kgnlp("train", "ner", "--data", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "m"), "--fresh")
+    _assert_one_line_error(proc, code=2, needle="--fresh")

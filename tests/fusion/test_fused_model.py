@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 import shutil
 
@@ -243,6 +244,31 @@ def test_three_training_steps_lower_the_loss(tmp_path, tiny_encoder, tiny_store,
     assert again.steps == 3 and again.epochs_run == 3
 
 
+def test_a_checkpoint_resumes_only_its_own_run(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "both")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    settings = TrainSettings(epochs=1, batch_size=8, seed=1)
+    out = tmp_path / "out"
+    train_fused(model, items, out, settings, tokenizer=tok)
+    saved = (out / "model.safetensors").read_bytes(), (out / "checkpoint" / "trainer.json").read_text()
+    other_labels = [b.sequence(t, 1 - i % 2) for i, t in enumerate(TEXTS * 4)]
+    for data, changed, message in ((other_labels, settings, "the training data (same count, other content)"),
+                                   (items[:-1], settings, "the training data (8 -> 7 examples)"),
+                                   (items, replace(settings, learning_rate=1e-3), "learning_rate 5e-05 -> 0.001")):
+        with pytest.raises(FusionError, match="checkpoint of another run") as err:
+            train_fused(FusedModel.load(out), data, out, changed, tokenizer=tok)
+        assert message in str(err.value) and "--fresh" in str(err.value)
+        assert ((out / "model.safetensors").read_bytes(), (out / "checkpoint" / "trainer.json").read_text()) == saved
+    # more epochs (and threads) may change: the same run goes on after its last epoch
+    more = train_fused(FusedModel.load(out), items, out, replace(settings, epochs=2, threads=1), tokenizer=tok)
+    assert more.epochs_run == 2 and more.steps == 2 and [h["epoch"] for h in more.history] == [1, 2]
+    # resume=False (the CLI's --fresh) starts the other run over and replaces the checkpoint
+    fresh = train_fused(FusedModel.load(out), other_labels, out, settings, tokenizer=tok, resume=False)
+    assert fresh.epochs_run == 1 and fresh.steps == 1 and len(fresh.history) == 1
+    again = train_fused(FusedModel.load(out), other_labels, out, replace(settings, epochs=2), tokenizer=tok)
+    assert again.steps == 2 and again.epochs_run == 2
+
+
 def test_balanced_weights_follow_class_counts():
     from fusion.tasks import balanced_weights
 
@@ -472,3 +498,27 @@ def test_left_truncation_spends_facts_on_the_kept_end(tmp_path, tiny_encoder, ti
     capped = InputBuilder(tok, cfg, Knowledge(store=store, max_facts=4))
     assert not any(f >= 0 for f in capped.sequence("what helps ?", 0, context).fact_of)  # the old cap: none
     store.close()
+
+
+def test_each_command_refuses_a_model_of_another_head(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
+    """`ner --model` needs a token model, `classify` a sequence one, `ask --model` yes/no/maybe or spans."""
+    from fusion.ner import FusedNER
+    from fusion.predict import Classifier
+    from fusion.reader import Reader
+
+    saved = {}
+    for head, labels in (("token", ("O", "B-Chemical", "I-Chemical")), ("sequence", ("down", "up")),
+                         ("span", ()), ("yesno", ("maybe", "no", "yes"))):
+        model, tok, _ = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence" if head == "yesno" else head,
+                               "none", labels=labels)
+        model.save(tmp_path / head, tok)
+        saved[head] = tmp_path / head
+    for load, ok, refused, needle in (
+            (FusedNER.load, ("token",), ("sequence", "span"), "an NER --model needs"),
+            (Classifier.load, ("sequence", "yesno"), ("token", "span"), "`kgnlp classify` needs"),
+            (Reader.load, ("span", "yesno"), ("token", "sequence"), "`ask --model` needs a QA model")):
+        for head in ok:
+            load(saved[head])
+        for head in refused:
+            with pytest.raises(FusionError, match=re.escape(needle)):
+                load(saved[head])

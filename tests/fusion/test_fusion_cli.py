@@ -63,11 +63,16 @@ def test_train_then_classify_from_stdin(tmp_path, tiny_encoder):
 def test_train_qa_span(tmp_path, tiny_encoder):
     data = tmp_path / "qa.jsonl"
     row = {"question": "what does metformin treat ?", "context": "metformin treats diabetes .", "answer": "diabetes"}
-    data.write_text("\n".join(json.dumps(row) for _ in range(6)))
+    missing = {**row, "answer": "insulin"}  # not in its context: trained as no answer, and counted
+    data.write_text("\n".join(json.dumps(r) for r in [row] * 5 + [missing]))
     res = CliRunner().invoke(_app(), ["train", "qa", "--data", str(data), "--out", str(tmp_path / "qa"), "--encoder",
                                       str(tiny_encoder), "--epochs", "1", "--json", "--quiet"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout.strip().splitlines()[-1])["kind"] == "span"
+    report = json.loads(res.stdout.strip().splitlines()[-1])
+    assert report["kind"] == "span" and report["answers_not_in_context"] == 1
+    res = CliRunner().invoke(_app(), ["train", "qa", "--data", str(data), "--out", str(tmp_path / "qa2"), "--encoder",
+                                      str(tiny_encoder), "--epochs", "1"])
+    assert res.exit_code == 0 and "1 of 6 answers are not in their context" in " ".join(res.output.split())
 
 
 def test_fusion_without_workspace_is_a_clear_error(tmp_path, tiny_encoder):
@@ -196,3 +201,41 @@ def test_training_bars_show_the_loss_and_the_last_dev_score(tmp_path, tiny_encod
         proc = kgnlp(*args, "--epochs", "2", "--out", str(tmp_path / f"m{n}"), "-w", str(tmp_path / "ws"))
         assert proc.returncode == 0, proc.stderr
         assert re.search(bar.replace("{dev}", dev), proc.stderr), proc.stderr[-600:]
+
+
+def test_a_damaged_model_folder_is_a_clear_error(tmp_path, tiny_encoder):
+    """Each way a copied model folder can be broken gives a FusionError naming the file, not a library error."""
+    import shutil
+
+    from fusion.errors import FusionError
+
+    rows = [{"text": "profit rose , good news", "label": "positive"}, {"text": "shares fell", "label": "negative"},
+            {"text": "news", "label": "neutral"}]
+    for name, n in (("m3", 3), ("m2", 2)):
+        data = tmp_path / f"{name}.jsonl"
+        data.write_text("\n".join(json.dumps(r) for r in rows[:n] * 4))
+        res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / name),
+                                          "--encoder", str(tiny_encoder), "--epochs", "1", "--quiet"])
+        assert res.exit_code == 0, res.output
+
+    def broken(label, damage):
+        folder = tmp_path / label
+        shutil.copytree(tmp_path / "m3", folder)
+        damage(folder)
+        return folder
+
+    cases = [
+        (broken("no-weights", lambda f: (f / "model.safetensors").unlink()), "has no model.safetensors"),
+        (broken("cut-weights", lambda f: (f / "model.safetensors").write_bytes(b"\x10" * 100)), "does not hold"),
+        (broken("foreign-weights", lambda f: shutil.copy(tmp_path / "m2" / "model.safetensors", f)), "size mismatch"),
+        (broken("bad-config", lambda f: (f / "config.json").write_text("{")), "config.json' is damaged"),
+        (broken("no-tokenizer", lambda f: [(f / n).unlink() for n in ("tokenizer.json", "tokenizer_config.json")]),
+         "No usable tokenizer"),
+    ]
+    for folder, needle in cases:
+        res = CliRunner().invoke(_app(), ["classify", "profit rose", "--model", str(folder)])
+        assert res.exit_code == 1 and isinstance(res.exception, FusionError), (folder.name, res.exception)
+        assert needle in str(res.exception) and "\n" not in str(res.exception), str(res.exception)
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(tmp_path / "m2.jsonl"), "--out",
+                                      str(tmp_path / "m5"), "--encoder", str(tmp_path / "m3"), "--quiet"])
+    assert isinstance(res.exception, FusionError) and "not an encoder" in str(res.exception)
