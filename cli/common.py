@@ -96,6 +96,8 @@ def read_text_arg(text: str) -> str:
         if not data.strip():
             raise KGError("Expected text on standard input (argument '-'), got nothing.")
         return data
+    if not text.strip():
+        raise KGError("Expected text, got an empty argument (pass '-' to read standard input).")
     return text
 
 

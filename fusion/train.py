@@ -56,6 +56,18 @@ class TrainResult:
     seconds: float
     steps: int
     history: tuple[dict, ...] = field(default=())
+    resumed_after: int = 0  # the checkpoint's epoch this call went on from (0: a fresh run)
+    stopped_early: bool = False  # the dev score had not improved for ``patience`` epochs
+
+    def summary(self) -> str:
+        """e.g. "4 epochs (best 2), 12.3 s, resumed after epoch 3, stopped early", for a report line."""
+        best = f" (best {self.best_epoch})" if self.best_dev is not None and self.best_epoch != self.epochs_run else ""
+        parts = [f"{self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}{best}", f"{self.seconds:.1f} s"]
+        if self.resumed_after:
+            parts.append(f"resumed after epoch {self.resumed_after}")
+        if self.stopped_early:
+            parts.append("stopped early: no dev gain")
+        return ", ".join(parts)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -147,6 +159,7 @@ def train_fused(
         scheduler.load_state_dict(state.pop("scheduler"))
     started = time.perf_counter()
     step, epoch = state["step"], state["epoch"]
+    resumed_after = epoch
     while epoch < settings.epochs and not (settings.max_steps and step >= total) and state["bad"] < settings.patience:
         epoch += 1
         rng = random.Random(settings.seed * 1000 + epoch)
@@ -190,7 +203,7 @@ def train_fused(
         _checkpoint(model, optimizer, scheduler, state, ckpt, save_file)
     seconds = time.perf_counter() - started
     return TrainResult(str(out), epoch, state["best_epoch"], state["best"], round(seconds, 2), step,
-                       tuple(state["history"]))
+                       tuple(state["history"]), resumed_after, state["bad"] >= settings.patience)
 
 
 # How long a run goes on and where it runs: these may change when a run resumes (e.g. more epochs).

@@ -229,8 +229,7 @@ def train_classify_cmd(
                                                        settings=settings, dev=[] if no_dev else None,
                                                        progress=cb, resume=not fresh), quiet)
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
-    _emit(report.as_dict(), as_json, f"Saved {out_dir} ({report.train.epochs_run} epochs, "
-                                     f"{report.train.seconds:.1f} s){'; dev ' + dev if dev else ''}")
+    _emit(report.as_dict(), as_json, f"Saved {out_dir} ({report.train.summary()}){'; dev ' + dev if dev else ''}")
 
 
 def train_qa_cmd(
@@ -309,7 +308,7 @@ def train_qa_cmd(
     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.dev.items() if isinstance(v, float))
     _emit({**report.as_dict(), "kind": kind, **({"answers_not_in_context": unfound} if kind == "span" else {})},
           as_json,
-          f"Saved {out_dir} ({kind}, {report.train.epochs_run} epochs){'; dev ' + dev if dev else ''}")
+          f"Saved {out_dir} ({kind}, {report.train.summary()}){'; dev ' + dev if dev else ''}")
 
 
 def classify_cmd(

@@ -93,6 +93,11 @@ def test_empty_stdin(small_ws):
     _assert_one_line_error(kgnlp("ner", "-", "-w", str(small_ws), stdin=""), 1, "standard input")
 
 
+@pytest.mark.parametrize("command", [("ner",), ("ask",), ("query", "sparql")])
+def test_empty_text_argument(small_ws, command):
+    _assert_one_line_error(kgnlp(*command, "  ", "-w", str(small_ws)), 1, "empty argument")
+
+
 def test_debug_shows_traceback(tmp_path):
     proc = kgnlp("query", "entity", "x", "-w", str(tmp_path / "nowhere"), "--debug")
     assert proc.returncode != 0 and "Traceback" in proc.stderr

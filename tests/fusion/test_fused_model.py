@@ -262,11 +262,23 @@ def test_a_checkpoint_resumes_only_its_own_run(tmp_path, tiny_encoder, tiny_stor
     # more epochs (and threads) may change: the same run goes on after its last epoch
     more = train_fused(FusedModel.load(out), items, out, replace(settings, epochs=2, threads=1), tokenizer=tok)
     assert more.epochs_run == 2 and more.steps == 2 and [h["epoch"] for h in more.history] == [1, 2]
+    assert more.resumed_after == 1 and not more.stopped_early and "resumed after epoch 1" in more.summary()
     # resume=False (the CLI's --fresh) starts the other run over and replaces the checkpoint
     fresh = train_fused(FusedModel.load(out), other_labels, out, settings, tokenizer=tok, resume=False)
-    assert fresh.epochs_run == 1 and fresh.steps == 1 and len(fresh.history) == 1
+    assert fresh.epochs_run == 1 and fresh.steps == 1 and len(fresh.history) == 1 and fresh.resumed_after == 0
     again = train_fused(FusedModel.load(out), other_labels, out, replace(settings, epochs=2), tokenizer=tok)
     assert again.steps == 2 and again.epochs_run == 2
+
+
+def test_early_stopping_keeps_the_best_epoch_and_says_so(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    scores = iter([0.5, 0.7, 0.6, 0.6, 0.9])  # best at epoch 2, then two epochs without a gain
+    result = train_fused(model, items, tmp_path / "out", TrainSettings(epochs=5, batch_size=8, patience=2),
+                         score=lambda m: next(scores), tokenizer=tok)
+    assert (result.epochs_run, result.best_epoch, result.stopped_early) == (4, 2, True)
+    assert result.summary().startswith("4 epochs (best 2), ") and result.summary().endswith("stopped early: no dev gain")
+    assert json.loads((tmp_path / "out" / "config.json").read_text())["extra"]["best_epoch"] == 2
 
 
 def test_balanced_weights_follow_class_counts():
