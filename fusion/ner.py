@@ -105,7 +105,7 @@ def train_fused_ner(
     stride: int = 32,
     fact_mode: str = "kbert",
     fact_words: str = "branch",
-    fact_share: float = 0.0,
+    fact_share: float = FusionConfig.fact_share,  # the measured setting (BENCHMARKS.md), as for the other heads
     inject_layer: int = 0,
     progress: Callable[[Progress], None] | None = None,
     knowledge: Knowledge | None = None,

@@ -28,6 +28,7 @@ def test_train_fused_ner_then_tag_with_it(tiny_encoder, tmp_path):
     assert got["kind"] == "fused" and got["fusion"] == "facts" and got["train"]["steps"] >= 1
     saved = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))["fusion"]
     assert saved["relation_verbs"] == [["TREATS", "is a therapy for"]]  # --config reached the model
+    assert saved["fact_share"] == 0.2  # the default of every head and the setting the benchmarks measured
     tagged = kgnlp_json("ner", "aspirin treats diabetes.", "--model", str(tmp_path / "m"), "-w", str(ws))
     text = "aspirin treats diabetes."
     assert all(text[e["start"]:e["end"]] == e["text"] for e in tagged["entities"])
