@@ -1,11 +1,23 @@
 """``FusionConfig``: what a fused model is (paths, head, labels), saved in its ``config.json``."""
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 
 from fusion.errors import FusionError
 
 MARKER = "kgnlp-fused-model"  # the "kgnlp" key of a fused model's config.json
+
+
+def is_fused_model(folder: str | Path) -> bool:
+    """True when ``folder`` holds a fused kgnlp model (its config.json says so); here, not in fusion.model,
+    because that imports torch."""
+    try:
+        data = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("kgnlp") == MARKER
 FUSIONS = ("none", "facts", "embeddings", "both")
 FACT_MODES = ("kbert", "concat")
 FACT_WORDS = ("branch", "sentence")

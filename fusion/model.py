@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from fusion.config import MARKER, FusionConfig  # MARKER re-exported: config.json marks a fused model
+from fusion.config import MARKER, FusionConfig, is_fused_model  # MARKER re-exported: config.json marks a fused model
 from fusion.errors import FusionError
 
 FORMAT = 1
@@ -70,8 +70,6 @@ class FusedModel(nn.Module):
         if not (path / "config.json").exists():
             raise FusionError(f"'{path}' is not a local Hugging Face model folder (no config.json). "
                               "Pass a folder with config.json and model.safetensors.")
-        from fusion.ner import is_fused_model
-
         if is_fused_model(path):
             raise FusionError(f"'{path}' is a trained kgnlp model, not an encoder: pass the encoder it was trained "
                               "from (--encoder), or omit --encoder for the default MiniLM.")

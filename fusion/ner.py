@@ -167,16 +167,3 @@ class FusedNER:
         docs = [LabelledDoc(Document(str(i), t)) for i, t in enumerate(texts)]
         spans = predict_fused_ner(self._model, self._builder, docs)
         return [[Mention(s, e, t[s:e], label, None, 0.9) for s, e, label in doc] for t, doc in zip(texts, spans)]
-
-
-def is_fused_model(folder: str | Path) -> bool:
-    """True when ``folder`` holds a fused kgnlp model (its config.json says so)."""
-    import json
-
-    from fusion.config import MARKER  # not fusion.model: that imports torch
-
-    path = Path(folder) / "config.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get("kgnlp") == MARKER
-    except (OSError, ValueError):
-        return False

@@ -133,7 +133,7 @@ def findings(
 
 def load_ner_layer(model: Path, store=None):
     """A trained NER layer: a fused model (graph-aware, uses ``store``) or an nlp.ner model dir."""
-    from fusion.ner import is_fused_model
+    from fusion.config import is_fused_model
 
     if is_fused_model(model):
         from fusion.ner import FusedNER
