@@ -135,4 +135,4 @@ def test_train_out_that_is_a_file_is_refused_before_training(tmp_path, task):
 
 def test_fresh_is_refused_where_nothing_resumes(tmp_path):
     proc = kgnlp("train", "ner", "--data", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "m"), "--fresh")
-    _assert_one_line_error(proc, code=2, needle="--fresh")
+    _assert_one_line_error(proc, code=2, needle="applies to the fused transformer")
