@@ -13,7 +13,7 @@ from fusion.config import FusionConfig
 from kg.records import Document, Mention
 from fusion.examples import IGNORE, InputBuilder, Knowledge, model_knowledge
 from fusion.tasks import TaskReport, prepare
-from fusion.train import Progress, TrainSettings, train_fused
+from fusion.train import Progress, TrainSettings, digest, train_fused
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,9 @@ def train_fused_ner(
     if dev_docs:
         score = lambda m: ner_f1(dev_docs, predict_fused_ner(m, builder, dev_docs, stride))["f1"]  # noqa: E731
     result = train_fused(model, items, out_dir, settings, score=score, tokenizer=tokenizer, progress=progress,
-                         extra={"task": "ner", "stride": stride, "train_docs": len(train_docs)}, resume=resume)
+                         extra={"task": "ner", "stride": stride, "train_docs": len(train_docs)}, resume=resume,
+                         dev_digest=digest((d.doc.text, [(m.start, m.end, m.label) for m in d.mentions])
+                                           for d in dev_docs) if dev_docs else "")
     dev = {}
     if dev_docs:
         from fusion.model import FusedModel

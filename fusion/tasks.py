@@ -10,7 +10,8 @@ from fusion.config import FusionConfig
 from fusion.data import SpanExample, TextExample
 from fusion.errors import FusionError
 from fusion.examples import InputBuilder, Knowledge
-from fusion.train import CLASS_WEIGHTS, Progress, TrainResult, TrainSettings, seed_everything, train_fused
+from fusion.train import (CLASS_WEIGHTS, Progress, TrainResult, TrainSettings, items_digest, seed_everything,
+                          train_fused)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def train_classifier(
     score = (lambda m: sequence_scores(m, dev_items, device=settings.device)[key]) if dev_items else None
     result = train_fused(model, train_items, out_dir, settings, score=score, tokenizer=tokenizer,
                          progress=progress, extra={"task": "classify", "train_examples": len(train_items)},
-                         resume=resume)
+                         resume=resume, dev_digest=items_digest(dev_items) if score else "")
     best = _reload(out_dir).to(settings.device)
     dev_scores = sequence_scores(best, dev_items) if dev_items else {}
     return TaskReport(result, dev_scores, labels, config.fusion)
@@ -149,7 +150,8 @@ def train_span_qa(
         return sum(_norm(g) == _norm(e.answer) for g, e in zip(got, dev)) / max(len(dev), 1)
 
     result = train_fused(model, train_items, out_dir, settings, score=exact if dev_items else None,
-                         tokenizer=tokenizer, progress=progress, extra={"task": "qa-span"}, resume=resume)
+                         tokenizer=tokenizer, progress=progress, extra={"task": "qa-span"}, resume=resume,
+                         dev_digest=items_digest(dev_items) if dev_items else "")
     best = _reload(out_dir).to(settings.device)
     return TaskReport(result, {"exact_match": exact(best), "n": len(dev_items)} if dev_items else {}, (), config.fusion)
 

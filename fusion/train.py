@@ -110,10 +110,12 @@ def train_fused(
     progress: Callable[[Progress], None] | None = None,
     extra: dict | None = None,
     resume: bool = True,
+    dev_digest: str = "",
 ) -> TrainResult:
     """Fine-tune ``model`` on ``train``; ``score(model)`` (higher is better, e.g. dev macro-F1) picks the best
     epoch, which is what ``out_dir`` holds at the end. ``out_dir/checkpoint`` holds the last epoch's model and
-    optimizer state; a later call with the same ``out_dir`` resumes after that epoch."""
+    optimizer state; a later call with the same ``out_dir`` resumes after that epoch, if it trains the same run
+    (:func:`run_identity`; ``dev_digest`` names the data ``score`` reads, e.g. :func:`items_digest`)."""
     import torch
     from safetensors.torch import load_file, save_file
     from transformers import get_linear_schedule_with_warmup
@@ -149,7 +151,7 @@ def train_fused(
     if settings.max_steps:
         total = min(total, settings.max_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * settings.warmup), max(total, 1))
-    run = run_identity(model.config, settings, train)
+    run = run_identity(model.config, settings, train, dev_digest)
     state = {"epoch": 0, "step": 0, "best": None, "best_epoch": 0, "bad": 0, "history": [], "run": run}
     if resume and (ckpt / "trainer.json").exists():
         state = json.loads((ckpt / "trainer.json").read_text())
@@ -210,22 +212,32 @@ def train_fused(
 _RESUMABLE = frozenset({"epochs", "patience", "max_steps", "threads", "device", "precision"})
 
 
-def run_identity(config, settings: TrainSettings, train: Sequence[FusedInput]) -> dict:
-    """What a checkpoint must share with a run that resumes it: the model's config, the training settings
-    (except :data:`_RESUMABLE`) and a digest of the training inputs and their targets."""
+def digest(rows) -> str:
+    """sha256 of JSON-able rows (sets sorted, anything else as its string): what a checkpoint's run is trained on."""
     import hashlib
 
     def plain(o):
         return sorted(o) if isinstance(o, (set, frozenset)) else str(o)
 
-    digest = hashlib.sha256()
-    for it in train:
-        digest.update(json.dumps([it.input_ids, it.position_ids, it.token_type_ids, it.fact_of, it.anchors,
-                                  it.entity_rows, it.body, it.kbert, it.kg_rows, it.extra],
-                                 sort_keys=True, default=plain).encode())
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(json.dumps(row, sort_keys=True, default=plain).encode())
+    return h.hexdigest()
+
+
+def items_digest(items: Sequence[FusedInput]) -> str:
+    """:func:`digest` of model inputs and their targets (``extra``)."""
+    return digest([it.input_ids, it.position_ids, it.token_type_ids, it.fact_of, it.anchors, it.entity_rows,
+                   it.body, it.kbert, it.kg_rows, it.extra] for it in items)
+
+
+def run_identity(config, settings: TrainSettings, train: Sequence[FusedInput], dev: str = "") -> dict:
+    """What a checkpoint must share with a run that resumes it: the model's config, the training settings
+    (except :data:`_RESUMABLE`), a digest of the training inputs and their targets, and ``dev`` (a digest of
+    the dev data the run's score reads, from the caller; "" without one)."""
     kept = {k: v for k, v in asdict(settings).items() if k not in _RESUMABLE}
-    return {"config": json.loads(json.dumps(config.as_dict(), default=plain)), "settings": kept,
-            "data": digest.hexdigest(), "examples": len(train)}
+    return {"config": json.loads(json.dumps(config.as_dict(), default=str)), "settings": kept,
+            "data": items_digest(train), "examples": len(train), "dev": dev}
 
 
 def _check_same_run(saved: dict, run: dict, ckpt: Path) -> None:
@@ -233,6 +245,8 @@ def _check_same_run(saved: dict, run: dict, ckpt: Path) -> None:
     changed = [f"the training data ({saved.get('examples')} -> {run['examples']} examples)"
                if saved.get("examples") != run["examples"] else "the training data (same count, other content)"
                ] if saved.get("data") != run["data"] else []
+    if saved.get("dev", run["dev"]) != run["dev"]:
+        changed.append("the dev data")
     for part in ("settings", "config"):
         old, new = saved.get(part, {}), run[part]
         changed += [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new))

@@ -140,8 +140,9 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
         if store is not None:
             store.close()
     data = {"out": str(out_dir), "kind": "fused", **report.as_dict()}
-    emit(as_json, data, lambda: out.print(f"Saved fused NER ({fusion}) to {out_dir} ({report.train.summary()})"
-                                          f"{'; dev: ' + str(report.dev) if report.dev else ''}"))
+    dev = (f"; dev F1 {report.dev['f1']:.3f} (precision {report.dev['precision']:.3f}, recall "
+           f"{report.dev['recall']:.3f})") if report.dev else ""
+    emit(as_json, data, lambda: out.print(f"Saved fused NER ({fusion}) to {out_dir} ({report.train.summary()}){dev}"))
 
 
 def _train_with_bar(train_fn, train_docs, out_dir, config, dev_docs, show: bool):

@@ -259,6 +259,8 @@ def test_a_checkpoint_resumes_only_its_own_run(tmp_path, tiny_encoder, tiny_stor
             train_fused(FusedModel.load(out), data, out, changed, tokenizer=tok)
         assert message in str(err.value) and "--fresh" in str(err.value)
         assert ((out / "model.safetensors").read_bytes(), (out / "checkpoint" / "trainer.json").read_text()) == saved
+    with pytest.raises(FusionError, match="the dev data"):  # early stopping would read other dev data
+        train_fused(FusedModel.load(out), items, out, settings, tokenizer=tok, dev_digest="another dev set")
     # more epochs (and threads) may change: the same run goes on after its last epoch
     more = train_fused(FusedModel.load(out), items, out, replace(settings, epochs=2, threads=1), tokenizer=tok)
     assert more.epochs_run == 2 and more.steps == 2 and [h["epoch"] for h in more.history] == [1, 2]
