@@ -18,6 +18,8 @@ def is_fused_model(folder: str | Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and data.get("kgnlp") == MARKER
+
+
 FUSIONS = ("none", "facts", "embeddings", "both")
 FACT_MODES = ("kbert", "concat")
 FACT_WORDS = ("branch", "sentence")

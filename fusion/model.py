@@ -78,8 +78,8 @@ class FusedModel(nn.Module):
                                                 add_pooling_layer=False, attn_implementation="sdpa",
                                                 dtype=torch.float32)
         except (OSError, ValueError) as exc:
-            raise FusionError(f"'{path}' is not a usable Hugging Face encoder folder ({' '.join(str(exc).split())[:200]})"
-                              ": pass a folder saved with save_pretrained() (config.json, model.safetensors, "
+            raise FusionError(f"'{path}' is not a usable Hugging Face encoder folder ({_one_line(exc, 200)}): "
+                              "pass a folder saved with save_pretrained() (config.json, model.safetensors, "
                               "tokenizer).") from exc
         table, ids = None, ()
         if config.uses_embeddings:
@@ -241,8 +241,7 @@ class FusedModel(nn.Module):
             raise FusionError(f"The fused model at '{folder}' has no model.safetensors: copy the whole model folder "
                               "or retrain it.") from exc
         except Exception as exc:  # noqa: BLE001 - safetensors' own error type, or weights of another shape
-            first = " ".join(str(exc).split())[:240] or type(exc).__name__
-            raise FusionError(f"'{weights}' does not hold this model's weights ({first}): the folder is damaged "
+            raise FusionError(f"'{weights}' does not hold this model's weights ({_one_line(exc)}): the folder is damaged "
                               "or mixed with another model's files; copy it again or retrain.") from exc
         model.kg_embeddings = embeddings
         model._kg_saved_in = (embeddings, folder.resolve())
@@ -256,6 +255,11 @@ def kg_table(embeddings) -> tuple[torch.Tensor, tuple[str, ...]]:
     vec = torch.as_tensor(embeddings.entity_vectors, dtype=torch.float32)
     vec = vec / (vec.std() + 1e-6)
     return torch.cat([torch.zeros(1, vec.shape[1]), vec]), tuple(embeddings.entity_ids)
+
+
+def _one_line(exc: BaseException, limit: int = 240) -> str:
+    """A library error's message on one line (a FusionError is printed as one line), cut at ``limit``."""
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__
 
 
 def load_tokenizer(folder: str | Path):

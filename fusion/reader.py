@@ -45,10 +45,9 @@ class Reader:
         self.head, self.model_dir, self.store = head, model_dir, store
         if head == "sequence":
             from fusion.predict import Classifier
-
-            self._classifier = Classifier.load(model_dir, store, retriever)
             from nlp.formats.pubmedqa import DECISIONS
 
+            self._classifier = Classifier.load(model_dir, store, retriever)
             labels = self._classifier.model.config.labels
             if not {str(lab).lower() for lab in labels} <= set(DECISIONS):
                 raise FusionError(f"'{model_dir}' classifies into {', '.join(map(str, labels))}, not yes/no/maybe: "

@@ -242,10 +242,12 @@ def run_identity(config, settings: TrainSettings, train: Sequence[FusedInput], d
 
 def _check_same_run(saved: dict, run: dict, ckpt: Path) -> None:
     """Resume only the run the checkpoint is from; name what differs otherwise."""
-    changed = [f"the training data ({saved.get('examples')} -> {run['examples']} examples)"
-               if saved.get("examples") != run["examples"] else "the training data (same count, other content)"
-               ] if saved.get("data") != run["data"] else []
-    if saved.get("dev", run["dev"]) != run["dev"]:
+    changed = []
+    if saved.get("data") != run["data"]:
+        counts = saved.get("examples"), run["examples"]
+        changed.append(f"the training data ({counts[0]} -> {counts[1]} examples)" if counts[0] != counts[1]
+                       else "the training data (same count, other content)")
+    if saved.get("dev", run["dev"]) != run["dev"]:  # checkpoints written before the dev digest: not compared
         changed.append("the dev data")
     for part in ("settings", "config"):
         old, new = saved.get(part, {}), run[part]
