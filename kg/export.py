@@ -44,18 +44,11 @@ def _tsv(store: GraphStore, out: TextIO, fmt: str) -> int:
 
 
 def _rdf(store: GraphStore, out: TextIO, fmt: str) -> int:
-    import pyoxigraph as ox
+    from kg.stores.rdf import RDFStore
 
-    from kg.stores.rdf_map import PREFIXES, entity_quads, fact_quads, rdf_format
-
-    mem = ox.Store()
-    mem.extend(q for e in store.entities() for q in entity_quads(e))
-    n = 0
-    for t in store.triples():
-        mem.extend(fact_quads(t))
-        n += 1
+    copy, n = RDFStore.copy_of(store)
     buf = io.BytesIO()
-    mem.dump(buf, rdf_format(fmt), from_graph=ox.DefaultGraph(), prefixes=PREFIXES if fmt == "turtle" else None)
+    copy.dump(buf, fmt)
     out.write(buf.getvalue().decode("utf-8"))
     return n
 

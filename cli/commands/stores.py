@@ -1,6 +1,7 @@
 """Graph-store commands: stats, export, import, migrate, and `query sparql` / `query cypher`."""
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -9,12 +10,13 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (
-    DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, UriOpt, UserOpt, WorkspaceOpt, emit, open_store,
-    read_text_arg, with_connection, workspace,
+    DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt, emit,
+    open_store, read_text_arg, with_connection, workspace,
 )
 from kg.errors import KGError
 
 STORES = ("embedded", "rdf", "neo4j")
+SLOW_COPY_SECONDS = 5.0  # SPARQL over the embedded store says so when its RDF copy takes longer
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="tsv, turtle, ntriples, jsonld, graphml or cypher.")]
 OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")]
 WriteOpt = Annotated[bool, typer.Option("--write", help="Allow the query to change the graph.")]
@@ -227,16 +229,45 @@ def _print_result(res, as_json: bool) -> None:
 
 
 def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for stdin).")],
-           write: WriteOpt = False, ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), as_json: JsonOpt = False) -> None:
-    """SPARQL SELECT/ASK/CONSTRUCT over the workspace's RDF store; UPDATE only with --write.
-    Prefixes kg:, kge: (entities), kgr: (relations), rdf:, rdfs:, skos: are predeclared.
+           write: WriteOpt = False, store: StoreOpt = "embedded", ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
+           as_json: JsonOpt = False) -> None:
+    """SPARQL SELECT/ASK/CONSTRUCT over the workspace's graph: the embedded store (read through an in-memory RDF
+    copy of its entities and facts with their sources) or, with --store rdf, the RDF store, which UPDATE changes
+    with --write. Prefixes kg:, kge: (entities), kgr: (relations), rdf:, rdfs:, skos: are predeclared.
 
     Example: kgnlp query sparql "SELECT ?d WHERE { ?d kgr:TREATS ?x } LIMIT 5" --json
     """
+    import time
+
+    from kg.stores.rdf import RDFStore
+
+    _check_store(store)
+    if store == "neo4j":
+        raise KGError("SPARQL runs on the embedded or rdf store; a neo4j graph answers `kgnlp query cypher`.")
+    if store == "embedded" and write:
+        raise KGError("SPARQL reads the embedded store through an in-memory copy, which --write would not change: "
+                      "`kgnlp migrate --to rdf` and query with --store rdf to update a graph with SPARQL.")
+    query = read_text_arg(text)
     w = workspace(ws)
-    g = w.open_store("rdf")
+    if store == "rdf":
+        if not RDFStore.path_of(w).exists():
+            raise KGError(f"No RDF store in workspace {w.path}: `kgnlp migrate --from embedded --to rdf` copies the "
+                          "graph there (or ingest with --store rdf).")
+        g = w.open_store("rdf")
+    else:
+        started = time.perf_counter()
+        source = w.open_store("embedded")
+        try:
+            g, facts = RDFStore.copy_of(source)
+        finally:
+            source.close()
+        seconds = time.perf_counter() - started
+        if seconds > SLOW_COPY_SECONDS:
+            typer.echo(f"(SPARQL read an in-memory RDF copy of {facts} facts, built in {seconds:.1f} s; for many "
+                       "queries on a large graph, `kgnlp migrate --to rdf` once and query with --store rdf.)",
+                       err=True)
     try:
-        res = g.query(read_text_arg(text), write=write)
+        res = g.query(query, write=write)
     finally:
         g.close()
     _print_result(res, as_json)
@@ -249,6 +280,10 @@ def cypher(text: Annotated[str, typer.Argument(help="Cypher query ('-' for stdin
 
     Example: KGNLP_NEO4J_PASSWORD=... kgnlp query cypher "MATCH (e:Entity) RETURN e.name LIMIT 5" --json
     """
+    if os.environ.get(password_env) is None:
+        raise KGError(f"`query cypher` runs on a Neo4j (Bolt) server, and {password_env} (its password) is not set: "
+                      "set it, copy the graph there with `kgnlp migrate --to neo4j`, and pass --uri; without a "
+                      "server, `kgnlp query sparql` queries the embedded graph.")
     w = workspace(ws)
     g = open_store(w, "neo4j", uri, user, password_env)
     try:

@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from kg.errors import KGError
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
-from kg.store import QueryResult, StoreStats
+from kg.store import GraphStore, QueryResult, StoreStats
 from kg.stores.rdf_map import (
     ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
     P_ENTITY, P_ETYPE, P_EVID, P_LABEL, P_NORM, P_PINNED, P_SCORE, P_SHA, P_SOURCE, P_START, P_TEXT, PREFIXES,
@@ -52,12 +52,30 @@ class RDFStore:
     def open(cls, workspace: object = None, path: str | Path | None = None) -> "RDFStore":
         """The RDF graph of a workspace (kept in ``<workspace>/rdf``), at ``path``, or in memory when neither."""
         if path is None and workspace is not None:
-            path = Path(workspace.path) / "rdf"
+            path = cls.path_of(workspace)
         try:
             store = ox.Store(str(path)) if path is not None else ox.Store()
         except OSError as exc:
             raise KGError(f"Cannot open the RDF store at {path} ({exc}). Is another kgnlp process using it?") from exc
         return cls(store, Path(path) if path is not None else None)
+
+    @staticmethod
+    def path_of(workspace: object) -> Path:
+        """Where a workspace keeps its RDF graph (the folder exists once something was written there)."""
+        return Path(workspace.path) / "rdf"
+
+    @classmethod
+    def copy_of(cls, source: "GraphStore") -> tuple["RDFStore", int]:
+        """An in-memory RDF copy of any store's entities and facts (with confidence and provenance; documents and
+        mentions are not copied), and the number of facts copied: what ``export`` writes and what SPARQL over the
+        embedded store reads."""
+        mem = ox.Store()
+        mem.bulk_extend(q for e in source.entities() for q in entity_quads(e))
+        facts = 0
+        for t in source.triples():
+            mem.bulk_extend(fact_quads(t))
+            facts += 1
+        return cls(mem, None), facts
 
     @property
     def graph(self):  # -> rdflib.Graph; rdflib loads only when asked for

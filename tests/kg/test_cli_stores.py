@@ -90,3 +90,48 @@ def test_cli_cypher_refuses_writes_without_write(app, ws, monkeypatch, make_stor
     assert json.loads(ok.output) == {"columns": ["one"], "rows": [[1]]}
     refused = invoke(app, "query", "cypher", "CREATE (:Nope)", *common)
     assert isinstance(refused.exception, KGError) and "--write" in str(refused.exception)
+
+
+def test_cli_sparql_reads_the_embedded_graph_without_a_copy(app, ws):
+    """The default store is embedded: SPARQL reads it (an in-memory RDF copy) and leaves no rdf store behind."""
+    res = json.loads(invoke(app, "query", "sparql", "SELECT ?n ?doc WHERE { ?d kgr:TREATS ?x . ?d rdfs:label ?n . "
+                            "?f rdf:subject ?d ; kg:evidence ?e . ?e kg:docId ?doc }", "--workspace", ws,
+                            "--json").output)
+    assert res == {"columns": ["n", "doc"], "rows": [["Aspirin", "doc1"]]}
+    assert not (ws / "rdf").exists()
+
+
+def test_cli_sparql_write_on_the_embedded_graph_is_refused_and_changes_nothing(app, ws):
+    refused = invoke(app, "query", "sparql", "DELETE WHERE { ?s ?p ?o }", "--write", "--workspace", ws)
+    assert isinstance(refused.exception, KGError) and "--store rdf" in str(refused.exception)
+    assert json.loads(invoke(app, "stats", "--workspace", ws, "--json").output)["relations"] == 1
+
+
+def test_cli_sparql_store_rdf_without_an_rdf_store_says_how_to_make_one(app, ws):
+    result = invoke(app, "query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }", "--store", "rdf", "--workspace", ws)
+    assert isinstance(result.exception, KGError) and "migrate" in str(result.exception)
+    assert not (ws / "rdf").exists()
+
+
+def test_cli_sparql_on_neo4j_points_to_cypher(app, ws):
+    result = invoke(app, "query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }", "--store", "neo4j", "--workspace", ws)
+    assert isinstance(result.exception, KGError) and "query cypher" in str(result.exception)
+
+
+def test_cli_sparql_store_rdf_after_migrate_can_write(app, ws):
+    invoke(app, "migrate", "--from", "embedded", "--to", "rdf", "--workspace", ws)
+    common = ["--store", "rdf", "--workspace", ws]
+    upd = invoke(app, "query", "sparql", "DELETE WHERE { ?d kgr:TREATS ?x }", "--write", *common, "--json")
+    assert json.loads(upd.output) == {"columns": ["updated"], "rows": [[True]]}
+    res = json.loads(invoke(app, "query", "sparql", "ASK { ?d kgr:TREATS ?x }", *common, "--json").output)
+    assert res == {"columns": ["ask"], "rows": [[False]]}
+    # the embedded graph is its own store: unchanged
+    res = json.loads(invoke(app, "query", "sparql", "ASK { ?d kgr:TREATS ?x }", "--workspace", ws, "--json").output)
+    assert res == {"columns": ["ask"], "rows": [[True]]}
+
+
+def test_cli_cypher_without_a_server_names_the_ways_on(app, ws, monkeypatch):
+    monkeypatch.delenv("KGNLP_NO_SUCH_PW", raising=False)
+    result = invoke(app, "query", "cypher", "RETURN 1", "--workspace", ws, "--password-env", "KGNLP_NO_SUCH_PW")
+    message = str(result.exception)
+    assert "migrate --to neo4j" in message and "query sparql" in message
