@@ -45,18 +45,36 @@ TrainLayersOpt = Annotated[int, typer.Option(
     "training set from being learnt by heart.")]
 
 
+def _writable_ancestor(path: Path, what: str, start: Path | None = None) -> None:
+    """The nearest existing path from ``start`` (default ``path``) upwards is a folder that can be written to."""
+    parent = path if start is None else start
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise typer.BadParameter(f"'{path}' is inside '{parent}', which is a file; give {what}.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise typer.BadParameter(f"'{parent}' is not writable; give {what} you can write to.")
+
+
 def _out_folder(path: Path) -> Path:
     """Before any data is read: ``--out`` is a folder that can be made here (not a file, nor inside one, and
     writable), so that a long training run does not fail at its first save."""
     if path.exists() and not path.is_dir():
         raise typer.BadParameter(f"'{path}' is a file; give a folder for the trained model.")
-    parent = path
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise typer.BadParameter(f"'{path}' is inside '{parent}', which is a file; give a folder.")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise typer.BadParameter(f"'{parent}' is not writable; give a folder you can write to.")
+    _writable_ancestor(path, "a folder")
+    return path
+
+
+def out_file(path: Path | None) -> Path | None:
+    """Typer callback for an output file option, checked before any work: not a folder, not inside a file, in a
+    writable place (missing folders are made when it is written, see ``kg.files.open_atomic``)."""
+    if path is None:
+        return None
+    if path.is_dir():
+        raise typer.BadParameter(f"'{path}' is a folder; give a file name (a path inside it will do).")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise typer.BadParameter(f"'{path}' is not writable; give a file you can write to.")
+    _writable_ancestor(path, "a file path", start=path.parent)
     return path
 
 

@@ -7,8 +7,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, emit, read_text_arg, schema_in_force,
-                        with_connection)
+from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, emit, out_file, read_text_arg,
+                        schema_in_force, with_connection)
 from cli.console import out
 
 
@@ -17,7 +17,8 @@ def ner(
     text: Annotated[str, typer.Argument(help="Text to tag, or - to read standard input.")],
     model: Annotated[Optional[List[Path]], typer.Option("--model", help="A trained NER model folder to add as a "
                                                         "layer (repeat for several; see --profile).")] = None,
-    html: Annotated[Optional[Path], typer.Option("--html", help="Also write the text with entities highlighted.")] = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="Also write the text with entities highlighted.",
+                                                 callback=out_file)] = None,
     profile: ProfileOpt = None,
     as_json: JsonOpt = False,
     *,
@@ -53,9 +54,10 @@ def ner(
     rows = [{"text": m.text, "label": m.label, "start": m.start, "end": m.end,
              "entity_id": m.entity_id if m.entity_id in known else None} for m in analysis.mentions]
     if html:
+        from kg.files import write_atomic
         from nlp.render import render_entities_html
 
-        html.write_text(render_entities_html(content, analysis.mentions), encoding="utf-8")
+        write_atomic(html, render_entities_html(content, analysis.mentions))
 
     def human() -> None:
         from rich.table import Table

@@ -11,14 +11,15 @@ import typer
 
 from cli.common import (
     DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt, emit,
-    open_store, read_text_arg, with_connection, workspace,
+    open_store, out_file, read_text_arg, with_connection, workspace,
 )
 from kg.errors import KGError
 
 STORES = ("embedded", "rdf", "neo4j")
 SLOW_COPY_SECONDS = 5.0  # SPARQL over the embedded store says so when its RDF copy takes longer
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="tsv, turtle, ntriples, jsonld, graphml or cypher.")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.",
+                                                callback=out_file)]
 WriteOpt = Annotated[bool, typer.Option("--write", help="Allow the query to change the graph.")]
 
 
@@ -84,6 +85,7 @@ def export_cmd(fmt: FormatOpt = "tsv", out: OutOpt = None, as_json: JsonOpt = Fa
     Example: kgnlp export --format turtle --out graph.ttl
     """
     from kg.export import FORMATS, export
+    from kg.files import open_atomic
 
     if fmt not in FORMATS:
         raise KGError(f"Unknown export format '{fmt}'. Choose one of: {', '.join(FORMATS)}.")
@@ -93,10 +95,8 @@ def export_cmd(fmt: FormatOpt = "tsv", out: OutOpt = None, as_json: JsonOpt = Fa
         if out is None:
             export(g, fmt, sys.stdout)
             return
-        tmp = out.with_name(out.name + ".part")
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+        with open_atomic(out) as fh:  # never a half-written file under the real name
             n = export(g, fmt, fh)
-        tmp.replace(out)  # never leave a half-written file under the real name
     finally:
         g.close()
     emit(as_json, {"format": fmt, "facts": n, "out": str(out)},

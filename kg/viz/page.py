@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import KGError
+from kg.files import write_atomic
 from kg.schema import ENTITY_TYPES
 from kg.store import GraphStore
 from kg.viz.colors import NODE_COLORS, OTHER, node_color, type_group
@@ -54,7 +53,7 @@ def render_graph_html(
         raise KGError(f"--out '{out}' is a folder; expected an .html file path such as {out / 'graph.html'}.")
     sub = select_subgraph(store, center_ids, hops, max_nodes)
     payload = graph_payload(sub, title)
-    _write_atomic(out, build_page(payload))
+    write_atomic(out, build_page(payload))
     return VizReport(out, len(sub.entities), len(sub.triples), sub.total_entities, sub.total_triples,
                      sub.truncated, payload["meta"]["note"])
 
@@ -143,13 +142,3 @@ def build_page(payload: dict[str, object]) -> str:
     return pattern.sub(lambda m: parts[m.group(0)], template)
 
 
-def _write_atomic(out: Path, text: str) -> None:
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".viz-", suffix=".html", dir=out.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise KGError(f"Cannot write {out}: {exc.strerror}. Pass --out with a writable path.") from exc

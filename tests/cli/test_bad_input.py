@@ -136,3 +136,26 @@ def test_train_out_that_is_a_file_is_refused_before_training(tmp_path, task):
 def test_fresh_is_refused_where_nothing_resumes(tmp_path):
     proc = kgnlp("train", "ner", "--data", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "m"), "--fresh")
     _assert_one_line_error(proc, code=2, needle="applies to the fused transformer")
+
+
+@pytest.mark.parametrize("command", [("export", "--format", "turtle", "--out"), ("ner", "metformin", "--html"),
+                                     ("viz", "--out"), ("demo", "--out")])
+def test_output_file_that_cannot_be_written_is_refused_first(small_ws, tmp_path, command):
+    """A folder, or a path under a file, given as an output file: a usage error before any work, nothing left
+    behind (export used to fail with an internal error after writing the whole graph to OUT.part)."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("keep")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for out, needle in ((tmp_path, "is a folder"), (blocker / "g.out", "which is a file")):
+        proc = kgnlp(*command, str(out), "-w", str(small_ws))
+        _assert_one_line_error(proc, code=2, needle=needle)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and blocker.read_text() == "keep"
+    assert not list(tmp_path.parent.glob(tmp_path.name + ".part"))
+
+
+@pytest.mark.parametrize("command", [("export", "--format", "turtle", "--out"), ("ner", "metformin", "--html")])
+def test_output_file_in_a_new_folder_is_written(small_ws, tmp_path, command):
+    out = tmp_path / "new" / "deeper" / "result.out"
+    kgnlp(*command, str(out), "-w", str(small_ws), check=True)
+    assert out.read_text(encoding="utf-8").strip()
+    assert [p.name for p in out.parent.iterdir()] == ["result.out"]  # no temporary file left beside it

@@ -1,0 +1,40 @@
+"""Writing output files whole or not at all: a temporary file beside the target, renamed over it when complete."""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+from kg.errors import KGError
+
+
+@contextlib.contextmanager
+def open_atomic(out: Path, mode: int = 0o644) -> Iterator[IO[str]]:
+    """A text handle whose content replaces ``out`` when the block ends without error (missing parent folders are
+    made); on an error the temporary file is removed and ``out`` keeps what it held. ``OSError`` becomes a
+    one-line ``KGError``."""
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    except OSError as exc:
+        raise KGError(f"Cannot write {out}: {exc.strerror}.") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            yield fh
+        os.chmod(tmp, mode)  # mkstemp makes 0600; an output is meant to be shared
+        os.replace(tmp, out)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise KGError(f"Cannot write {out}: {exc.strerror}.") from exc
+        raise
+
+
+def write_atomic(out: Path, text: str) -> None:
+    """Write ``text`` to ``out`` whole or not at all (see :func:`open_atomic`)."""
+    with open_atomic(out) as fh:
+        fh.write(text)
