@@ -180,8 +180,12 @@ class Connection:
         return Workspace.open(self.ws_path, create=create)
 
     def open(self, ws: Workspace | None = None, create: bool = False) -> GraphStore:
-        """The graph store (the workspace is opened, or with ``create`` made, when not given)."""
-        return open_store(ws or self.workspace(create), self.store, self.uri, self.user, self.password_env)
+        """The graph store (the workspace is opened, or with ``create`` made, when not given); ``create`` also
+        means the command writes, so an embedded graph may be started in a workspace that has only an RDF store."""
+        ws = ws or self.workspace(create)
+        if self.store == "embedded" and not create:
+            ws.check_embedded_graph()
+        return open_store(ws, self.store, self.uri, self.user, self.password_env)
 
 
 _CONNECTION_OPTIONS = (

@@ -39,6 +39,18 @@ class Workspace:
     def graph_path(self) -> Path:
         return self.path / "graph.db"
 
+    @property
+    def rdf_path(self) -> Path:
+        """The RDF store's folder (it exists once something was written there)."""
+        return self.path / "rdf"
+
+    def check_embedded_graph(self) -> None:
+        """Before reading the embedded store: a workspace whose graph went only to its RDF store says so, instead of
+        an empty ``graph.db`` being made and nothing found."""
+        if not self.graph_path.exists() and self.rdf_path.exists():
+            raise KGError(f"Workspace '{self.path}' holds its graph in the rdf store, not the embedded one: pass "
+                          "--store rdf (or set store = \"rdf\" in kgnlp.toml).")
+
     def settings(self) -> dict[str, object]:
         return json.loads((self.path / MARKER).read_text(encoding="utf-8"))
 

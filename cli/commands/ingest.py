@@ -38,7 +38,7 @@ def ingest(
     check_profile(profile, model)
     ws = conn.workspace(create=True)
     schema = schema_in_force(ws.path, config)
-    graph = conn.open(ws)
+    graph = conn.open(ws, create=True)
     try:
         layers = profile_layers(profile, model, graph)
         if seed is not None:
@@ -110,7 +110,7 @@ def findings(
     reader = FindingsReader.from_graph(NameLinker.from_rows(rows), cue_graph.entities, cue_graph.triples)
     ws = conn.workspace(create=True)
     schema = schema_in_force(ws.path, config)
-    graph = conn.open(ws)
+    graph = conn.open(ws, create=True)
     stored = skipped = found = 0
     try:
         graph.add([], reader.evidence)

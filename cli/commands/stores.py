@@ -250,11 +250,12 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
     query = read_text_arg(text)
     w = workspace(ws)
     if store == "rdf":
-        if not RDFStore.path_of(w).exists():
+        if not w.rdf_path.exists():
             raise KGError(f"No RDF store in workspace {w.path}: `kgnlp migrate --from embedded --to rdf` copies the "
                           "graph there (or ingest with --store rdf).")
         g = w.open_store("rdf")
     else:
+        w.check_embedded_graph()
         started = time.perf_counter()
         source = w.open_store("embedded")
         try:

@@ -52,17 +52,12 @@ class RDFStore:
     def open(cls, workspace: object = None, path: str | Path | None = None) -> "RDFStore":
         """The RDF graph of a workspace (kept in ``<workspace>/rdf``), at ``path``, or in memory when neither."""
         if path is None and workspace is not None:
-            path = cls.path_of(workspace)
+            path = workspace.rdf_path
         try:
             store = ox.Store(str(path)) if path is not None else ox.Store()
         except OSError as exc:
             raise KGError(f"Cannot open the RDF store at {path} ({exc}). Is another kgnlp process using it?") from exc
         return cls(store, Path(path) if path is not None else None)
-
-    @staticmethod
-    def path_of(workspace: object) -> Path:
-        """Where a workspace keeps its RDF graph (the folder exists once something was written there)."""
-        return Path(workspace.path) / "rdf"
 
     @classmethod
     def copy_of(cls, source: "GraphStore") -> tuple["RDFStore", int]:

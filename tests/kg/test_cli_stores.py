@@ -135,3 +135,31 @@ def test_cli_cypher_without_a_server_names_the_ways_on(app, ws, monkeypatch):
     result = invoke(app, "query", "cypher", "RETURN 1", "--workspace", ws, "--password-env", "KGNLP_NO_SUCH_PW")
     message = str(result.exception)
     assert "migrate --to neo4j" in message and "query sparql" in message
+
+
+@pytest.fixture
+def rdf_only_ws(tmp_path):
+    """A workspace whose graph went only to the RDF store (as `kgnlp ingest --store rdf` leaves it)."""
+    w = Workspace.open(tmp_path / "rdfws", create=True)
+    g = w.open_store("rdf")
+    g.add([Triple("d:asp", "TREATS", "x:head", 0.9, (Provenance("doc1", 0, 5, "s", "pattern"),))],
+          [Entity("d:asp", "Aspirin", "Drug"), Entity("x:head", "Headache", "Disease")])
+    g.close()
+    return w.path
+
+
+@pytest.mark.parametrize("command", [("stats",), ("export",), ("query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }")])
+def test_reading_the_embedded_store_of_an_rdf_only_workspace_points_to_store_rdf(app, rdf_only_ws, command):
+    result = invoke(app, *command, "--workspace", rdf_only_ws)
+    assert isinstance(result.exception, KGError) and "--store rdf" in str(result.exception)
+    assert not (rdf_only_ws / "graph.db").exists()  # no empty embedded graph made by a read
+    ok = invoke(app, *command, "--workspace", rdf_only_ws, "--store", "rdf", "--json")
+    assert ok.exit_code == 0, ok.output
+
+
+def test_import_into_the_embedded_store_of_an_rdf_only_workspace_still_works(app, rdf_only_ws, tmp_path):
+    out = tmp_path / "g.nt"
+    invoke(app, "export", "--workspace", rdf_only_ws, "--store", "rdf", "--format", "ntriples", "--out", out)
+    data = json.loads(invoke(app, "import", "ntriples", out, "--workspace", rdf_only_ws, "--json").output)
+    assert (data["entities"], data["facts"]) == (2, 1)
+    assert json.loads(invoke(app, "stats", "--workspace", rdf_only_ws, "--json").output)["relations"] == 1
