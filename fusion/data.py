@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fusion.errors import FusionError
+from nlp.formats.pubmedqa import DECISIONS
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def read_qa(path: str | Path) -> tuple[list, str]:
     for n, row in enumerate(rows, 1):
         if not {"question", "context", "answer"} <= set(row):
             raise FusionError(f"{path}:{n}: expected {{\"question\", \"context\", \"answer\"}}, got keys {sorted(row)}.")
-    if rows and all(str(r["answer"]).lower() in ("yes", "no", "maybe") for r in rows):
+    if rows and all(str(r["answer"]).lower() in DECISIONS for r in rows):
         return [TextExample(r["question"], (str(r["answer"]).lower(),), r["context"]) for r in rows], "yesno"
     out = []
     for r in rows:
