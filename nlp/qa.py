@@ -1,7 +1,9 @@
 """Question answering over the graph: link the question's entities, find the relation(s) it asks
 about and their direction, follow one or two hops, and return answers with their evidence.
 
-"No answer" is returned rather than a guess.
+A yes/no question ("Does metformin treat T2D?") is answered "yes" when a chain of the facts it asks about links
+two of its entities, with those facts as evidence; otherwise, as for every question, "no answer" is returned rather
+than a guess (the graph not holding a fact is not evidence for "no").
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ _STOP = set("""a an the what which who whom whose where when why how is are was 
 to for by with and or that this these those it its their company companies drug drugs firm firms any all some
 has have had can could will would should may might me tell list name give show please there""".split())
 _MAX_NGRAM = 8
+YES_NO = re.compile(r"^(is|are|does|do|did|can|could|should|was|were|has|have|had|will|may|might)\b")
+YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
 
 
 @dataclass(frozen=True)
@@ -160,18 +164,23 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()]
     names = NameCache(store)
+    in_question = {le.entity.id for le in linked}
+    yes_no = bool(YES_NO.match(question.lower()))
     scored: dict[str, tuple[float, list[Triple]]] = {}
     for anchor in linked:
         chains = _chains(store, anchor, cues, question, schema)
         for target, facts in chains:
-            if target in {le.entity.id for le in linked}:
+            # A yes/no question is confirmed by a chain that ends at another of its entities ("Does metformin
+            # treat T2D?"); other questions ask for what the chain reaches beyond them.
+            if (target in in_question) != yes_no or target == anchor.entity.id:
                 continue
             score = 1.0
             for f in facts:
                 score *= f.confidence
-            best = scored.get(target)
+            key = YES if yes_no else target
+            best = scored.get(key)
             if best is None or best[0] < score:
-                scored[target] = (score, facts)
+                scored[key] = (score, facts)
     answers = []
     for target, (score, facts) in sorted(scored.items(), key=lambda kv: -kv[1][0])[:limit]:
         evidence = []
@@ -181,7 +190,8 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
                 evidence.append(Evidence(p.doc_id, p.sentence.strip(), triple))
             if not f.provenance:
                 evidence.append(Evidence("", "", triple))
-        answers.append(Answer(names(target), round(score, 4), target, tuple(evidence)))
+        answers.append(Answer("yes", round(score, 4), None, tuple(evidence)) if target == YES else
+                       Answer(names(target), round(score, 4), target, tuple(evidence)))
     return QAResult(question, tuple(answers), tuple(linked), tuple(c.relation for c in cues))
 
 

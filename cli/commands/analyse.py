@@ -1,7 +1,6 @@
 """``kgnlp ner`` and ``kgnlp ask``."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -95,7 +94,7 @@ def ask(
     Example: kgnlp ask "Who is the CEO of the company that acquired Halvorsen Capital?"
     """
     from nlp.errors import NLPError
-    from nlp.qa import answer
+    from nlp.qa import YES_NO, answer
 
     text = read_text_arg(question)
     ws = conn.workspace()
@@ -113,7 +112,7 @@ def ask(
             if qa_model is None:
                 raise
             answers = []
-        if qa_model is not None and (not answers or _YES_NO.match(text.lower())):
+        if qa_model is not None and (not answers or YES_NO.match(text.lower())):
             answers = _read(ws, graph, text, qa_model, top)
     finally:
         graph.close()
@@ -130,9 +129,6 @@ def ask(
                 out.print(f"   {fact}  [dim]— {e['doc']}: {e['sentence'][:140]}[/dim]")
 
     emit(as_json, data, human)
-
-
-_YES_NO = re.compile(r"^(is|are|does|do|did|can|could|should|was|were|has|have|had|will|may|might)\b")
 
 
 def _read(ws, graph, question: str, qa_model: Path, top: int) -> list[dict]:

@@ -75,3 +75,27 @@ def test_no_answer_rather_than_a_guess(store):
 def test_unknown_entity_is_an_error(store):
     with pytest.raises(NLPError, match="No known entity"):
         answer(store, "What does zorblax treat?")
+
+
+@pytest.mark.parametrize("question,triples", [
+    ("Does metformin treat T2D?", [("metformin", "TREATS", "type 2 diabetes")]),
+    ("Is Glucophage used for type 2 diabetes?", [("metformin", "TREATS", "type 2 diabetes")]),
+    ("Is Ada Quint the CEO of Acme Robotics?", [("Ada Quint", "CEO_OF", "Acme Robotics")]),
+    ("Did Acme acquire Beta Sensors?", [("Acme Robotics", "ACQUIRED", "Beta Sensors")]),
+    ("Is Ada Quint the CEO of the company that acquired Beta Sensors?",
+     [("Ada Quint", "CEO_OF", "Acme Robotics"), ("Acme Robotics", "ACQUIRED", "Beta Sensors")]),
+])
+def test_yes_no_question_confirmed_by_a_fact_between_its_entities(store, question, triples):
+    result = answer(store, question)
+    assert [a.text for a in result.answers] == ["yes"], result
+    assert [e.triple for e in result.answers[0].evidence] == triples
+
+
+@pytest.mark.parametrize("question", [
+    "Does metformin cause type 2 diabetes?",       # a fact links them, but not the one asked about
+    "Is Bo Lind the CEO of Acme Robotics?",        # he runs Beta Sensors: not a list of Acme's CEOs
+    "Is metformin used for lactic acidosis?",
+    "Does metformin treat anything?",              # one entity: nothing to confirm
+])
+def test_yes_no_question_without_such_a_fact_has_no_answer(store, question):
+    assert answer(store, question).answers == (), question
