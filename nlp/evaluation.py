@@ -54,18 +54,29 @@ def score_spans(gold: Iterable[set[tuple]], pred: Iterable[set[tuple]]) -> PRF:
     return PRF.of(tp, fp, fn)
 
 
-def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0) -> dict[str, PRF]:
-    """Entity-level micro P/R/F1 of the extractor on ``{"text","entities":[{start,end,label}]}`` lines."""
-    from nlp.extractor import Extractor
+def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, fmt: str = "jsonl",
+                 model_only: bool = False) -> dict[str, PRF]:
+    """Entity-level micro P/R/F1 (exact span and type), overall ("all") and per gold label, of the extraction
+    pipeline (the graph's names, spaCy, and the ``extra_ner`` layers) on a labelled file in ``fmt`` (see
+    ``nlp.formats``); with ``model_only``, of the one ``extra_ner`` layer alone."""
+    from nlp.formats import load_labelled
 
-    rows = read_jsonl(path)
-    try:
-        gold = [{(e["start"], e["end"], e["label"]) for e in r["entities"]} for r in rows]
-        texts = [r["text"] for r in rows]
-    except (KeyError, TypeError) as exc:
-        raise NLPError(f"{path}: expected {{\"text\", \"entities\": [{{start, end, label}}]}} lines ({exc}).") from None
-    analyses = Extractor.for_store(store, extra_ner=extra_ner, vote=vote).analyse(texts)
-    pred = [{(m.start, m.end, m.label) for m in a.mentions} for a in analyses]
+    if model_only and len(extra_ner) != 1:
+        raise NLPError(f"--model-only scores one trained model alone; give exactly one --model (got {len(extra_ner)}).")
+    if not Path(path).is_file():
+        raise NLPError(f"No such file: '{path}'.")
+    docs = load_labelled(path, fmt)
+    if not docs:
+        raise NLPError(f"'{path}' has no labelled documents.")
+    texts = [d.doc.text for d in docs]
+    if model_only:
+        mentions = extra_ner[0].predict(texts)
+    else:
+        from nlp.extractor import Extractor
+
+        mentions = [a.mentions for a in Extractor.for_store(store, extra_ner=extra_ner, vote=vote).analyse(texts)]
+    gold = [{(m.start, m.end, m.label) for m in d.mentions} for d in docs]
+    pred = [{(m.start, m.end, m.label) for m in ms} for ms in mentions]
     labels = sorted({g[2] for s in gold for g in s})
     result = {"all": score_spans(gold, pred)}
     for label in labels:

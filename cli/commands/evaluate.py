@@ -14,13 +14,18 @@ from cli.console import out
 DataOpt = Annotated[Path, typer.Option("--data", help="Labelled JSONL file.")]
 
 
-def eval_ner(data: DataOpt,
+def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")],
+             fmt: Annotated[str, typer.Option("--format", help="pubtator, iob, finer-csv or jsonl.")] = "jsonl",
              model: Annotated[Optional[List[Path]], typer.Option(
                  "--model", help="A trained NER model folder (repeat for several: they vote, like --profile accurate).")] = None,
+             model_only: Annotated[bool, typer.Option(
+                 "--model-only", help="Score the one --model alone, not the extraction pipeline it joins (the "
+                 "graph's names and spaCy).")] = False,
              ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE), as_json: JsonOpt = False) -> None:
-    """Entity-level P/R/F1 (exact span and type) on {"text","entities":[{start,end,label}]} lines.
+    """Entity-level P/R/F1 (exact span and type) of the extraction pipeline (with --model-only, of a trained model
+    alone) on a labelled file: JSONL {"text","entities":[{start,end,label}]} lines, PubTator, IOB or FiNER CSV.
 
-    Example: kgnlp eval ner --data data/labelled/ner.jsonl
+    Example: kgnlp eval ner --data CDR_TestSet.PubTator.txt --format pubtator --model models/ner --model-only
     """
     from cli.commands.ingest import profile_layers, profile_vote
     from nlp.evaluation import evaluate_ner
@@ -28,7 +33,7 @@ def eval_ner(data: DataOpt,
     graph = open_store(workspace(ws_path))
     try:
         layers = profile_layers(None, model, graph)
-        scores = evaluate_ner(graph, data, layers, vote=profile_vote(layers))
+        scores = evaluate_ner(graph, data, layers, vote=profile_vote(layers), fmt=fmt, model_only=model_only)
     finally:
         graph.close()
     emit(as_json, {k: asdict(v) for k, v in scores.items()}, lambda: _table(
