@@ -11,6 +11,7 @@ import typer
 from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, QuietOpt, StoreOpt, WorkspaceOpt, emit, open_store,
                         read_text_arg, schema_in_force, workspace)
 from cli.console import out, progress_bar
+from kg.errors import KGError
 
 MODELS = ("transe", "distmult", "complex", "rotate")
 KINDS = ("facts", "chunks", "entities")
@@ -194,7 +195,7 @@ def index(
 
 def retrieve(
     text: Annotated[str, typer.Argument(help="Query text, or '-' to read it from standard input.")],
-    k: Annotated[int, typer.Option("--k", "-k", help="How many results.")] = 10,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="How many results.")] = 10,
     kind: Annotated[str, typer.Option("--kind", help="facts, chunks or entities.")] = "facts",
     entity: Annotated[Optional[List[str]], typer.Option(
         "--entity", help="Entity id to rank around (skips linking); repeatable.")] = None,
@@ -222,6 +223,10 @@ def retrieve(
     graph = open_store(ws, store)
     notify = None if quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
+        unknown = [e for e in entity or () if graph.entity(e) is None]
+        if unknown:
+            raise KGError(f"No entity with id {', '.join(map(repr, unknown))} in the graph; --entity takes ids "
+                          "(`kgnlp query entity NAME` shows an entity's id).")
         with _lazy_bar("Indexing", enabled=not (quiet or as_json)) as update:
             retriever = Retriever.open(ws, graph, schema=schema_in_force(ws.path, config), notify=notify,
                                        progress=update, graph_weight=graph_weight)

@@ -159,3 +159,12 @@ def test_output_file_in_a_new_folder_is_written(small_ws, tmp_path, command):
     kgnlp(*command, str(out), "-w", str(small_ws), check=True)
     assert out.read_text(encoding="utf-8").strip()
     assert [p.name for p in out.parent.iterdir()] == ["result.out"]  # no temporary file left beside it
+
+
+def test_retrieve_checks_its_options_before_building_indexes(tmp_path):
+    ws = tmp_path / "ws"
+    kgnlp("ingest", str(DATA / "documents" / "medical" / "med01_metformin.txt"), "-w", str(ws), check=True)
+    _assert_one_line_error(kgnlp("retrieve", "metformin", "--k", "0", "-w", str(ws)), code=2, needle="--k")
+    assert not (ws / "index").exists()  # refused before the indexes were built
+    proc = kgnlp("retrieve", "metformin", "--entity", "chem:no_such_thing", "-w", str(ws), "--quiet")
+    _assert_one_line_error(proc, code=1, needle="chem:no_such_thing")
