@@ -93,11 +93,25 @@ def neighbours_cmd(
     graph = conn.open()
     try:
         ent = resolve_entity(graph, name)
+        if relation is not None:
+            relation = _known_relation(graph, relation)
         facts = name_facts(graph, graph.neighbours(ent.id, hops=hops, relation=relation))
     finally:
         graph.close()
     emit(as_json, {"entity": _entity_dict(ent), "hops": hops, "facts": [f.as_dict() for f in facts]},
          lambda: _print_facts(facts))
+
+
+def _known_relation(graph, typed: str) -> str:
+    """``typed`` as the graph names relations ("treats", "headquartered in" -> TREATS, HEADQUARTERED_IN); one the
+    graph holds no fact of is an error listing those it has."""
+    import re
+
+    name = re.sub(r"[\s\-]+", "_", typed.strip()).upper()
+    held = [r for r, _ in graph.stats().by_relation]
+    if name not in held:
+        raise KGError(f"No {name} facts in the graph. Its relations: {', '.join(sorted(held)) or 'none yet'}.")
+    return name
 
 
 @query_app.command("path")

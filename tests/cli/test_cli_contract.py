@@ -91,6 +91,19 @@ def test_query_entity_neighbours_path(sample_ws):
     assert [f["relation"] for f in path["facts"]] == ["CEO_OF", "ACQUIRED"]
 
 
+def test_query_neighbours_relation_as_typed(sample_ws):
+    """--relation takes the name as people type it ("treats", "headquartered in"); one the graph lacks is an error
+    listing those it has (it printed "No facts.", as if the entity had none)."""
+    upper = kgnlp_json("query", "neighbours", "metformin", "--relation", "TREATS", "-w", str(sample_ws))
+    lower = kgnlp_json("query", "neighbours", "metformin", "--relation", "treats", "-w", str(sample_ws))
+    assert upper == lower and upper["facts"] and {f["relation"] for f in upper["facts"]} == {"TREATS"}
+    spaced = kgnlp_json("query", "neighbours", "Northwind Therapeutics", "--relation", "headquartered in",
+                        "-w", str(sample_ws))
+    assert {f["relation"] for f in spaced["facts"]} == {"HEADQUARTERED_IN"}
+    proc = kgnlp("query", "neighbours", "metformin", "--relation", "CURES", "-w", str(sample_ws))
+    assert proc.returncode == 1 and "CURES" in proc.stderr and "TREATS" in proc.stderr
+
+
 def test_query_uses_env_workspace(sample_ws):
     got = kgnlp_json("query", "entity", "warfarin", env={"KGNLP_WORKSPACE": str(sample_ws)})
     assert got["entity"]["type"] == "Chemical"
