@@ -44,12 +44,18 @@ class Workspace:
         """The RDF store's folder (it exists once something was written there)."""
         return self.path / "rdf"
 
-    def check_embedded_graph(self) -> None:
-        """Before reading the embedded store: a workspace whose graph went only to its RDF store says so, instead of
-        an empty ``graph.db`` being made and nothing found."""
+    def check_embedded_graph(self, way: str = "pass --store rdf (or set store = \"rdf\" in kgnlp.toml)") -> None:
+        """Before reading the embedded store: a workspace whose graph went only to its RDF store says so (and
+        ``way``, what to do), instead of an empty ``graph.db`` being made and nothing found."""
         if not self.graph_path.exists() and self.rdf_path.exists():
-            raise KGError(f"Workspace '{self.path}' holds its graph in the rdf store, not the embedded one: pass "
-                          "--store rdf (or set store = \"rdf\" in kgnlp.toml).")
+            raise KGError(f"Workspace '{self.path}' holds its graph in the rdf store, not the embedded one: {way}.")
+
+    def read_embedded(self) -> GraphStore:
+        """The embedded store, for a command that has no --store (the fusion models, `eval`, entity resolution):
+        a workspace whose graph is only in its RDF store is refused with the way to copy it over."""
+        self.check_embedded_graph("this command reads the embedded store; copy the graph there with "
+                                  "`kgnlp migrate --from rdf --to embedded`")
+        return self.open_store("embedded")
 
     def settings(self) -> dict[str, object]:
         return json.loads((self.path / MARKER).read_text(encoding="utf-8"))

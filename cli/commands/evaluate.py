@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, WorkspaceOpt, emit, open_store, schema_in_force, workspace
+from cli.common import DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, WorkspaceOpt, emit, schema_in_force, workspace
 from cli.console import out
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Labelled JSONL file.")]
@@ -30,7 +30,7 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
     from cli.commands.ingest import profile_layers, profile_vote
     from nlp.evaluation import evaluate_ner
 
-    graph = open_store(workspace(ws_path))
+    graph = workspace(ws_path).read_embedded()
     try:
         layers = profile_layers(None, model, graph)
         scores = evaluate_ner(graph, data, layers, vote=profile_vote(layers), fmt=fmt, model_only=model_only)
@@ -49,7 +49,7 @@ def eval_relations(data: DataOpt, ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE
     """
     from nlp.evaluation import evaluate_relations
 
-    graph = open_store(workspace(ws_path))
+    graph = workspace(ws_path).read_embedded()
     try:
         s = evaluate_relations(graph, data)
     finally:
@@ -76,7 +76,7 @@ def eval_qa(data: DataOpt, model: QaModelOpt = None, ws_path: WorkspaceOpt = Pat
         _eval_qa_model(data, model, ws_path, as_json)
         return
     ws = workspace(ws_path)
-    graph = open_store(ws)
+    graph = ws.read_embedded()
     try:
         s = evaluate_qa(graph, data, schema_in_force(ws.path, config))
     finally:

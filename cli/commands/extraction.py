@@ -120,11 +120,11 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
     check_entity_vectors(entity_vectors)
     store = embeddings = schema = None
     if fusion != "none":
-        from cli.common import open_store, schema_in_force, workspace
+        from cli.common import schema_in_force, workspace
 
         ws = workspace(ws_path)
         schema = schema_in_force(ws.path, schema_file)
-        store = open_store(ws)
+        store = ws.read_embedded()
         if fusion in ("embeddings", "both"):
             from kg.embeddings import load_embeddings
 
@@ -216,7 +216,7 @@ def resolve_cmd(
     from nlp.resolution import resolve
 
     ws = workspace(ws_path)
-    store = ws.open_store("embedded")
+    store = ws.read_embedded()
     try:
         entities = list(store.entities())
     finally:

@@ -36,7 +36,7 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
     check_entity_vectors(entity_vectors)
     if fusion == "none" and not need:
         return None, None
-    from cli.common import open_store, schema_in_force
+    from cli.common import schema_in_force
     from cli.common import workspace as open_ws
     from fusion.errors import FusionError
     from fusion.examples import Knowledge, vectors_for_training
@@ -45,7 +45,7 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
     if not ws_path.exists():
         raise FusionError(f"Workspace '{workspace}' does not exist; fusion '{fusion}' needs its graph. "
                           "Run `kgnlp ingest ...` first or use --fusion none.")
-    store = open_store(open_ws(ws_path))
+    store = open_ws(ws_path).read_embedded()
     embeddings = None
     if fusion in ("embeddings", "both"):
         from kg.embeddings import load_embeddings

@@ -168,3 +168,19 @@ def test_retrieve_checks_its_options_before_building_indexes(tmp_path):
     assert not (ws / "index").exists()  # refused before the indexes were built
     proc = kgnlp("retrieve", "metformin", "--entity", "chem:no_such_thing", "-w", str(ws), "--quiet")
     _assert_one_line_error(proc, code=1, needle="chem:no_such_thing")
+
+
+@pytest.mark.parametrize("command", [("eval", "ner", "--data", str(DATA / "labelled" / "ner.jsonl")),
+                                     ("entities", "resolve", "--dry-run")])
+def test_commands_without_store_option_refuse_an_rdf_only_workspace(tmp_path, command):
+    """Commands that read only the embedded store (eval, entity resolution, the fusion models) on a workspace
+    whose graph went to the RDF store: the way to copy it, not an empty graph.db and empty results."""
+    from kg.records import Entity
+    from kg.workspace import Workspace
+
+    w = Workspace.open(tmp_path / "ws", create=True)
+    g = w.open_store("rdf")
+    g.add([], [Entity("chem:metformin", "metformin", "Chemical")])
+    g.close()
+    _assert_one_line_error(kgnlp(*command, "-w", str(w.path)), 1, "migrate --from rdf --to embedded")
+    assert not w.graph_path.exists()
