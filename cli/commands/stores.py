@@ -237,10 +237,6 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
 
     Example: kgnlp query sparql "SELECT ?d WHERE { ?d kgr:TREATS ?x } LIMIT 5" --json
     """
-    import time
-
-    from kg.stores.rdf import RDFStore
-
     _check_store(store)
     if store == "neo4j":
         raise KGError("SPARQL runs on the embedded or rdf store; a neo4j graph answers `kgnlp query cypher`.")
@@ -255,23 +251,32 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
                           "graph there (or ingest with --store rdf).")
         g = w.open_store("rdf")
     else:
-        w.check_embedded_graph()
-        started = time.perf_counter()
-        source = w.open_store("embedded")
-        try:
-            g, facts = RDFStore.copy_of(source)
-        finally:
-            source.close()
-        seconds = time.perf_counter() - started
-        if seconds > SLOW_COPY_SECONDS:
-            typer.echo(f"(SPARQL read an in-memory RDF copy of {facts} facts, built in {seconds:.1f} s; for many "
-                       "queries on a large graph, `kgnlp migrate --to rdf` once and query with --store rdf.)",
-                       err=True)
+        g = _embedded_copy(w)
     try:
         res = g.query(query, write=write)
     finally:
         g.close()
     _print_result(res, as_json)
+
+
+def _embedded_copy(w):
+    """An in-memory RDF copy of the workspace's embedded graph (said on stderr when it is slow to build)."""
+    import time
+
+    from kg.stores.rdf import RDFStore
+
+    w.check_embedded_graph()
+    started = time.perf_counter()
+    source = w.open_store("embedded")
+    try:
+        copy, facts = RDFStore.copy_of(source)
+    finally:
+        source.close()
+    seconds = time.perf_counter() - started
+    if seconds > SLOW_COPY_SECONDS:
+        typer.echo(f"(SPARQL read an in-memory RDF copy of {facts} facts, built in {seconds:.1f} s; for many "
+                   "queries on a large graph, `kgnlp migrate --to rdf` once and query with --store rdf.)", err=True)
+    return copy
 
 
 def cypher(text: Annotated[str, typer.Argument(help="Cypher query ('-' for stdin).")], write: WriteOpt = False,

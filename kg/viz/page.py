@@ -140,5 +140,3 @@ def build_page(payload: dict[str, object]) -> str:
     # One pass over the template only: text put in (a name, the data) is never scanned for markers.
     pattern = re.compile("|".join(re.escape(m) for m in parts))
     return pattern.sub(lambda m: parts[m.group(0)], template)
-
-

@@ -163,3 +163,12 @@ def test_import_into_the_embedded_store_of_an_rdf_only_workspace_still_works(app
     data = json.loads(invoke(app, "import", "ntriples", out, "--workspace", rdf_only_ws, "--json").output)
     assert (data["entities"], data["facts"]) == (2, 1)
     assert json.loads(invoke(app, "stats", "--workspace", rdf_only_ws, "--json").output)["relations"] == 1
+
+
+def test_cli_sparql_says_when_the_embedded_copy_is_slow(app, ws, monkeypatch):
+    import cli.commands.stores as stores
+
+    monkeypatch.setattr(stores, "SLOW_COPY_SECONDS", -1.0)  # every copy counts as slow
+    res = invoke(app, "query", "sparql", "ASK { ?d kgr:TREATS ?x }", "--workspace", ws, "--json")
+    assert json.loads(res.stdout) == {"columns": ["ask"], "rows": [[True]]}
+    assert "in-memory RDF copy of 1 facts" in res.stderr and "--store rdf" in res.stderr
