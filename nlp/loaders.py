@@ -34,14 +34,19 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def collect_files(paths: list[Path]) -> list[Path]:
-    """The files to read: given files, and supported files under given folders (sorted)."""
+def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list[Path]:
+    """The files to read: given files, and supported files under given folders (sorted); a folder's other files,
+    except hidden ones, are added to ``not_read`` when it is given."""
     files: list[Path] = []
     for path in paths:
         if not path.exists():
             raise NLPError(f"No such file or folder: '{path}'.")
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            every = sorted(p for p in path.rglob("*") if p.is_file())
+            found = [p for p in every if p.suffix.lower() in SUFFIXES]
+            if not_read is not None:
+                not_read.extend(p for p in every if p.suffix.lower() not in SUFFIXES
+                                and not any(part.startswith(".") for part in p.relative_to(path).parts))
             if not found:
                 raise NLPError(f"Folder '{path}' has no .txt, .md or .jsonl files.")
             files.extend(found)
@@ -52,11 +57,12 @@ def collect_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def load_documents(paths: list[Path]) -> list[LoadedDocument]:
-    """Every document of the given paths, checked: all files are read and validated first."""
+def load_documents(paths: list[Path], not_read: list[Path] | None = None) -> list[LoadedDocument]:
+    """Every document of the given paths, checked: all files are read and validated first (``not_read``: see
+    :func:`collect_files`)."""
     docs: list[LoadedDocument] = []
     seen: dict[str, Path] = {}
-    for file in collect_files(paths):
+    for file in collect_files(paths, not_read):
         for doc in _read_file(file):
             if doc.id in seen:
                 raise NLPError(f"Document id '{doc.id}' appears twice ({seen[doc.id]} and {file}). Ids must be unique.")

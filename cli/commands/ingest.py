@@ -34,7 +34,8 @@ def ingest(
     from nlp.ingest import ingest_documents
     from nlp.loaders import load_documents
 
-    docs = load_documents(list(paths))  # every file is checked before the workspace is touched
+    not_read: list[Path] = []
+    docs = load_documents(list(paths), not_read)  # every file is checked before the workspace is touched
     check_profile(profile, model)
     ws = conn.workspace(create=True)
     schema = schema_in_force(ws.path, config)
@@ -58,7 +59,11 @@ def ingest(
     finally:
         graph.close()
     data = {"documents": report.documents, "entities": report.entities, "relations": report.relations,
-            "seconds": report.seconds, "skipped": report.skipped}
+            "seconds": report.seconds, "skipped": report.skipped, "not_read": [str(p) for p in not_read]}
+    if not_read and not as_json:
+        more = f" and {len(not_read) - 5} more" if len(not_read) > 5 else ""
+        typer.echo(f"Not read ({len(not_read)} file(s) of other types than .txt, .md, .jsonl): "
+                   f"{', '.join(str(p) for p in not_read[:5])}{more}", err=True)
     emit(as_json, data, lambda: out.print(
         f"Ingested {report.documents} document(s) ({report.skipped} already stored): "
         f"+{report.entities} entities, +{report.relations} relations in {report.seconds:.2f} s."))
