@@ -129,8 +129,12 @@ def open_store(
     uri: str | None = None,
     user: str = "neo4j",
     password_env: str = "KGNLP_NEO4J_PASSWORD",
+    read: bool = False,
 ) -> GraphStore:
-    """Open the workspace's graph in the chosen backend; the Bolt password comes from the environment."""
+    """Open the workspace's graph in the chosen backend; the Bolt password comes from the environment. ``read``: the
+    command only reads, so an embedded graph is not started in a workspace whose graph is in its RDF store."""
+    if read and store == "embedded":
+        ws.check_embedded_graph()
     if store == "neo4j":
         password = os.environ.get(password_env)
         if password is None:
@@ -182,10 +186,8 @@ class Connection:
     def open(self, ws: Workspace | None = None, create: bool = False) -> GraphStore:
         """The graph store (the workspace is opened, or with ``create`` made, when not given); ``create`` also
         means the command writes, so an embedded graph may be started in a workspace that has only an RDF store."""
-        ws = ws or self.workspace(create)
-        if self.store == "embedded" and not create:
-            ws.check_embedded_graph()
-        return open_store(ws, self.store, self.uri, self.user, self.password_env)
+        return open_store(ws or self.workspace(create), self.store, self.uri, self.user, self.password_env,
+                          read=not create)
 
 
 _CONNECTION_OPTIONS = (

@@ -19,17 +19,19 @@ KINDS = ("facts", "chunks", "entities")
 
 def embed(
     model: Annotated[str, typer.Option("--model", "-m", help="transe, distmult, complex or rotate.")] = "transe",
-    dim: Annotated[int, typer.Option("--dim", help="Embedding size (complex components for complex/rotate).")] = 64,
-    epochs: Annotated[int, typer.Option("--epochs", help="Most epochs; early stopping may end sooner.")] = 100,
+    dim: Annotated[int, typer.Option(
+        "--dim", min=1, help="Embedding size (complex components for complex/rotate).")] = 64,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Most epochs; early stopping may end sooner.")] = 100,
     evaluate: Annotated[bool, typer.Option(
         "--eval", help="Hold out 10% of facts and report filtered MRR, Hits@1/3/10.")] = False,
     infer_new: Annotated[bool, typer.Option(
         "--infer-new", help="No training: give vectors to entities added since (marked inferred).")] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 512,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 512,
     lr: Annotated[Optional[float], typer.Option("--lr", help="Adam learning rate (default: tuned per model).")] = None,
-    negatives: Annotated[int, typer.Option("--negatives", help="Negative samples per fact.")] = 8,
-    patience: Annotated[int, typer.Option("--patience", help="Validation checks without gain before stopping.")] = 3,
-    eval_every: Annotated[int, typer.Option("--eval-every", help="Epochs between validation checks.")] = 5,
+    negatives: Annotated[int, typer.Option("--negatives", min=1, help="Negative samples per fact.")] = 8,
+    patience: Annotated[int, typer.Option(
+        "--patience", min=1, help="Validation checks without gain before stopping.")] = 3,
+    eval_every: Annotated[int, typer.Option("--eval-every", min=1, help="Epochs between validation checks.")] = 5,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     store: StoreOpt = "embedded",
@@ -45,7 +47,7 @@ def embed(
     if model.lower() not in MODELS:
         raise typer.BadParameter(f"'{model}'. Choose one of: {', '.join(MODELS)}", param_hint="--model")
     ws = workspace(ws_path)
-    graph = open_store(ws, store)
+    graph = open_store(ws, store, read=True)
     try:
         if infer_new:
             data = _infer_new(ws.path, graph, model.lower(), quiet or as_json)
@@ -174,7 +176,7 @@ def index(
             raise typer.BadParameter(f"'{kind}'. Choose one of: {', '.join(KINDS)}", param_hint="--kind")
     ws = workspace(ws_path)
     schema = schema_in_force(ws.path, config)
-    graph = open_store(ws, store)
+    graph = open_store(ws, store, read=True)
     try:
         with progress_bar("Embedding", enabled=not (quiet or as_json)) as update:
             reports = update_indexes(ws, graph, progress=update, schema=schema, rebuild=rebuild,
@@ -220,7 +222,7 @@ def retrieve(
         raise typer.BadParameter(f"{graph_weight} is not between 0 and 1", param_hint="--graph-weight")
     query = read_text_arg(text).strip()
     ws = workspace(ws_path)
-    graph = open_store(ws, store)
+    graph = open_store(ws, store, read=True)
     notify = None if quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
         unknown = [e for e in entity or () if graph.entity(e) is None]

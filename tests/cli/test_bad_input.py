@@ -203,3 +203,17 @@ def test_files_a_folder_holds_that_ingest_cannot_read_are_named(tmp_path):
     data = kgnlp("ingest", str(folder), "-w", str(tmp_path / "ws"), "--json", check=True)
     got = json.loads(data.stdout)
     assert got["skipped"] == 1 and sorted(Path(p).name for p in got["not_read"]) == ["report.pdf", "table.csv"]
+
+
+def test_embed_on_an_rdf_only_workspace_and_embed_sizes(tmp_path):
+    from kg.records import Entity, Triple
+    from kg.workspace import Workspace
+
+    w = Workspace.open(tmp_path / "ws", create=True)
+    g = w.open_store("rdf")
+    g.add([Triple("chem:a", "TREATS", "dis:b", 1.0)], [Entity("chem:a", "a", "Chemical"), Entity("dis:b", "b", "Disease")])
+    g.close()
+    _assert_one_line_error(kgnlp("embed", "-w", str(w.path)), 1, "--store rdf")
+    assert not w.graph_path.exists()
+    for option in ("--dim", "--epochs"):
+        _assert_one_line_error(kgnlp("embed", option, "0", "-w", str(w.path), "--store", "rdf"), 2, option)
