@@ -89,6 +89,8 @@ def test_query_entity_neighbours_path(sample_ws):
     assert len(two["facts"]) > len(one["facts"]) > 0
     path = kgnlp_json("query", "path", "Elena Marchetti", "Bramble Biologics", "-w", str(sample_ws))
     assert [f["relation"] for f in path["facts"]] == ["CEO_OF", "ACQUIRED"]
+    same = kgnlp("query", "path", "Glucophage", "metformin", "-w", str(sample_ws), check=True).stdout
+    assert "name the same entity" in same  # not "No path between metformin and metformin"
 
 
 def test_query_neighbours_relation_as_typed(sample_ws):
