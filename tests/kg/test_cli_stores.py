@@ -21,14 +21,19 @@ def app() -> typer.Typer:
     return root
 
 
-@pytest.fixture
-def ws(tmp_path):
-    w = Workspace.open(tmp_path / "ws", create=True)
-    g = w.open_store("embedded")
+def _sample_workspace(path, store: str):
+    """A workspace whose ``store`` holds one sourced fact: Aspirin TREATS Headache."""
+    w = Workspace.open(path, create=True)
+    g = w.open_store(store)
     g.add([Triple("d:asp", "TREATS", "x:head", 0.9, (Provenance("doc1", 0, 5, "s", "pattern"),))],
           [Entity("d:asp", "Aspirin", "Drug"), Entity("x:head", "Headache", "Disease")])
     g.close()
     return w.path
+
+
+@pytest.fixture
+def ws(tmp_path):
+    return _sample_workspace(tmp_path / "ws", "embedded")
 
 
 def invoke(app, *args):
@@ -140,12 +145,7 @@ def test_cli_cypher_without_a_server_names_the_ways_on(app, ws, monkeypatch):
 @pytest.fixture
 def rdf_only_ws(tmp_path):
     """A workspace whose graph went only to the RDF store (as `kgnlp ingest --store rdf` leaves it)."""
-    w = Workspace.open(tmp_path / "rdfws", create=True)
-    g = w.open_store("rdf")
-    g.add([Triple("d:asp", "TREATS", "x:head", 0.9, (Provenance("doc1", 0, 5, "s", "pattern"),))],
-          [Entity("d:asp", "Aspirin", "Drug"), Entity("x:head", "Headache", "Disease")])
-    g.close()
-    return w.path
+    return _sample_workspace(tmp_path / "rdfws", "rdf")
 
 
 @pytest.mark.parametrize("command", [("stats",), ("export",), ("query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }")])
