@@ -62,7 +62,7 @@ def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, f
     from nlp.formats import load_labelled
 
     if model_only and len(extra_ner) != 1:
-        raise NLPError(f"--model-only scores one trained model alone; give exactly one --model (got {len(extra_ner)}).")
+        raise NLPError(f"model_only scores one NER layer alone, not {len(extra_ner)}.")
     if not Path(path).is_file():
         raise NLPError(f"No such file: '{path}'.")
     docs = load_labelled(path, fmt)

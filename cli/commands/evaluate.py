@@ -28,8 +28,12 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
     Example: kgnlp eval ner --data CDR_TestSet.PubTator.txt --format pubtator --model models/ner --model-only
     """
     from cli.commands.ingest import profile_layers, profile_vote
+    from nlp.errors import NLPError
     from nlp.evaluation import evaluate_ner
 
+    if model_only and len(model or ()) != 1:
+        raise NLPError("--model-only scores one trained model alone; give exactly one --model "
+                       f"(got {len(model or ())}).")
     graph = workspace(ws_path).read_embedded()
     try:
         layers = profile_layers(None, model, graph)
