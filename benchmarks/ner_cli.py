@@ -44,10 +44,11 @@ def workspace_from_prepared(prepared: Path, ws: Path) -> None:
     """A kgnlp workspace holding the prepared BC5CDR + Hetionet graph and its TransE vectors."""
     if not (prepared / "bio.db").exists() or not (prepared / "emb-bio" / "meta.json").exists():
         sys.exit(f"error: no prepared graph in {prepared}: run `python benchmarks/fusion.py prepare --graphs bio`")
-    ws.mkdir(parents=True)
-    (ws / "workspace.json").write_text(json.dumps({"format": 1, "store": "embedded"}), encoding="utf-8")
-    shutil.copy(prepared / "bio.db", ws / "graph.db")
-    shutil.copytree(prepared / "emb-bio", ws / "embeddings" / "transe")
+    from kg.workspace import Workspace
+
+    w = Workspace.open(ws, create=True)
+    shutil.copy(prepared / "bio.db", w.graph_path)
+    shutil.copytree(prepared / "emb-bio", w.path / "embeddings" / "transe")
 
 
 def main() -> None:
@@ -58,6 +59,7 @@ def main() -> None:
     ap.add_argument("--fusion", choices=tuple(RECIPES), default="both")
     ap.add_argument("--prepared", type=Path, default=PREPARED)
     args = ap.parse_args()
+    from fusion.model import read_config
     from fusion.ner import FusedNER, ner_f1
     from kg.workspace import Workspace
     from nlp.formats.pubtator import read_pubtator
@@ -86,7 +88,7 @@ def main() -> None:
             infer_s = time.perf_counter() - t0
         finally:
             store.close()
-        saved = json.loads((tmp / "model" / "config.json").read_text(encoding="utf-8"))["fusion"]
+        saved = read_config(tmp / "model")["fusion"]
     scores = ner_f1(test, [[(m.start, m.end, m.label) for m in ms] for ms in mentions])
     summary = {"benchmark": "ner_cli", "quick": args.quick, "fusion": args.fusion, "seed": args.seed,
                "epochs": epochs, "train_abstracts": len(blocks), "test_abstracts": len(test),

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from fusion.config import MARKER, FusionConfig, is_fused_model  # MARKER re-exported: config.json marks a fused model
+from fusion.config import MARKER, FusionConfig, is_fused_model  # MARKER re-exported: marks a fused model
 from fusion.errors import FusionError
 
 FORMAT = 1
@@ -241,8 +241,8 @@ class FusedModel(nn.Module):
             raise FusionError(f"The fused model at '{folder}' has no model.safetensors: copy the whole model folder "
                               "or retrain it.") from exc
         except Exception as exc:  # noqa: BLE001 - safetensors' own error type, or weights of another shape
-            raise FusionError(f"'{weights}' does not hold this model's weights ({_one_line(exc)}): the folder is damaged "
-                              "or mixed with another model's files; copy it again or retrain.") from exc
+            raise FusionError(f"'{weights}' does not hold this model's weights ({_one_line(exc)}): the folder is "
+                              "damaged or mixed with another model's files; copy it again or retrain.") from exc
         model.kg_embeddings = embeddings
         model._kg_saved_in = (embeddings, folder.resolve())
         model.eval()
