@@ -62,7 +62,7 @@ def _lit(value: object) -> ox.Literal:
 
 
 def _q(s: object, p: ox.NamedNode, o: object) -> ox.Quad:
-    return ox.Quad(s, p, o)  # the default graph (DG); naming it makes each quad ~1.7x slower to build
+    return ox.Quad(s, p, o)  # the default graph (DG); naming it makes each quad slower to build
 
 
 def entity_quads(e: Entity, pinned: bool = True) -> list[ox.Quad]:
