@@ -13,6 +13,10 @@ from nlp.interfaces import Sentence
 _ORG_NOUNS = (r"company|firm|group|drugmaker|drug maker|lender|bank|manufacturer|insurer|start-?up|biotech|"
               r"acquirer|buyer|fund|investor|developer|supplier|maker|business|subsidiary|conglomerate")
 _CHEM_NOUNS = r"drug|medication|medicine|agent|compound|antibiotic|statin|inhibitor"
+# "The round was led by X": a funding round (or financing) that an earlier sentence says an organisation raised
+_ROUND = re.compile(r"\b[Tt]he (?:[$€£]?[\w.-]+ ){0,3}?(?:round|financing|fundraising|raise)\b")
+_FUNDING = re.compile(r"\b(?:raised|raises|raising|secured|secures|closed|closes|completed|completes|landed|lands)\b"
+                      r".{0,80}?\b(?:funding|round|financing|million|billion|capital|investment|Series [A-H])\b")
 _REFERENCES = (
     # "The Zürich-headquartered company ...": the noun after a place (a mention of its own) opening a sentence
     (re.compile(rf"(?:(?<=^)|(?<=[.!?] ))The [^,.;]{{1,40}}?-(?:based|headquartered) ((?:\w+ )?(?:{_ORG_NOUNS}))\b"),
@@ -27,6 +31,13 @@ def resolve_references(text: str, sentences: Sequence[Sentence], mentions: Seque
     """Pseudo-mentions for references, each carrying its antecedent's entity id and label."""
     linked = [m for m in mentions if m.entity_id]
     out: list[Mention] = []
+    for match in _ROUND.finditer(text):  # before "the company" and the like, which would take its words
+        a, b = match.span()
+        if any(m.start < b and a < m.end for m in mentions):
+            continue
+        antecedent = _raiser(a, text, sentences, linked)
+        if antecedent is not None:
+            out.append(Mention(a, b, match.group(0), antecedent.label, antecedent.entity_id, 0.8))
     for regex, kinds in _REFERENCES:
         for match in regex.finditer(text):
             a, b = match.span(match.lastindex or 0)
@@ -53,6 +64,27 @@ def _antecedent(at: int, sentences: Sequence[Sentence], linked: Sequence[Mention
         if in_prev:
             return in_prev[0]
     return None
+
+
+def _raiser(at: int, text: str, sentences: Sequence[Sentence], linked: Sequence[Mention]) -> Mention | None:
+    """The organisation that raised money in the nearest sentence up to ``at`` that says so (this sentence
+    or the two before it): the first organisation of that sentence."""
+    idx = next((i for i, s in enumerate(sentences) if s.start <= at < s.end), None)
+    if idx is None:
+        return None
+    for k in range(idx, max(-1, idx - 3), -1):
+        sent = sentences[k]
+        end = min(sent.end, at)
+        if not _FUNDING.search(text, sent.start, end):
+            continue
+        orgs = [m for m in linked if m.label == "Organization" and sent.start <= m.start and m.end <= end]
+        return orgs[0] if orgs else None
+    return None
+
+
+def is_round_reference(mention: Mention) -> bool:
+    """True for a pseudo-mention of a funding round ("the round", "the Series B financing")."""
+    return _ROUND.fullmatch(mention.text) is not None
 
 
 def is_reference(mention: Mention) -> bool:

@@ -6,6 +6,7 @@ documents lands on one entity; corporate suffixes are dropped from the id and ke
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Sequence
 
 from kg.names import new_entity_id, normalise
@@ -61,7 +62,10 @@ class StoreLinker:
             return Mention(m.start, m.end, m.text, hit[2], hit[0], round(m.score * hit[1], 3))
         short = _short_form_of(m, local)
         if short:
-            return Mention(m.start, m.end, m.text, m.label, short.entity_id, round(m.score * 0.9, 3))
+            new = created.get(short.entity_id)
+            if short.label == "Organization" and new is not None and m.text not in (new.name, *new.aliases):
+                created[short.entity_id] = replace(new, aliases=(*new.aliases, m.text))
+            return Mention(m.start, m.end, m.text, short.label, short.entity_id, round(m.score * 0.9, 3))
         made = self._made.get(normalise(canonical_name(m.text)))
         if made:
             return Mention(m.start, m.end, m.text, m.label, made, round(m.score * 0.9, 3))
@@ -113,15 +117,24 @@ class StoreLinker:
         return candidates[0].id, 0.8, candidates[0].type  # known under another type: trust the graph
 
 
+_DOMAIN = ("Chemical", "Disease")
+
+
 def _short_form_of(m: Mention, local: list[Mention]) -> Mention | None:
-    """"Northwind" after "Northwind Therapeutics Inc.", "Roe" after "Jane Roe", in the same document."""
+    """"Northwind" after "Northwind Therapeutics Inc.", "Roe" after "Jane Roe", in the same document. A
+    short form of an organisation's name that the tagger took for a person or a place ("Greywater" after
+    "Greywater Pharmaceuticals") is the organisation too, unless it is the surname of a person named before."""
     words = m.text.split()
+    org_prefix = None
     for prev in reversed(local):
-        if not prev.entity_id or prev.label != m.label or len(prev.text) <= len(m.text):
+        if not prev.entity_id or len(prev.text) <= len(m.text):
             continue
         prev_words = prev.text.split()
-        if m.label == "Person" and len(words) == 1 and prev_words[-1] == words[0]:
+        if prev.label == m.label == "Person" and len(words) == 1 and prev_words[-1] == words[0]:
             return prev
-        if m.label == "Organization" and prev_words[: len(words)] == words:
-            return prev
-    return None
+        if prev.label == "Organization" and prev_words[: len(words)] == words:
+            if m.label == "Organization":
+                return prev
+            if m.label not in _DOMAIN and org_prefix is None:
+                org_prefix = prev
+    return org_prefix

@@ -8,14 +8,15 @@ may be the last of a list ("acquired <E>, <E> and Y").
 from __future__ import annotations
 
 LIST = r"(?:\s*(?:the\s+)?<E>\s*(?:,|and|or|as well as|, and)\s*)*"  # "A, B and" before the tail
-END = LIST + r"\s*(?:the|its|a|an)?\s*(?:[a-z][a-z-]*\s+){0,2}$"  # up to two modifiers: "cause serious"
+# up to two modifiers ("cause serious"), never "by": "bought by X" is the passive, read by the "rev" cues
+END = LIST + r"\s*(?:the|its|a|an)?\s*(?:(?!by\s)[a-z][a-z-]*\s+){0,2}$"
 
 CUES: tuple[tuple[str, str, str], ...] = (
     # --- medical ---------------------------------------------------------------------------
     ("TREATS", "fwd", r"\b(?:treats?|treated|treating|is used (?:to treat|in|for)|are used (?:to treat|in|for)|"
      r"used (?:to treat|in the treatment of|for)|(?:is|are|was|were) (?:approved|indicated|effective|prescribed|given) "
      r"(?:for|in|to treat|against)|(?:relieves?|controls?|lowers?|manages?|reduces?|improves?|alleviates?|prevents?)|"
-     r"(?:a|the|first-line|standard|effective|mainstay) (?:of )?(?:treatment|therapy|drug|option) (?:for|of|in)|"
+     r"(?:a|the|first-line|standard|effective|mainstay) (?:of )?(?:[\w-]+ )?(?:treatment|therapy|drug|option) (?:for|of|in)|"
      r"(?:for|in) the (?:treatment|management) of|therapy for|remains? (?:a|the) [\w-]+ (?:for|of)|"
      r"(?:shown |demonstrated |proven )?(?:efficacy|effective|activity|benefit) (?:against|in|for))" + END),
     ("TREATS", "rev", r"^\s*,\s*(?:doctors|clinicians|physicians|guidelines)\s+(?:\w+\s+)?(?:reach for|recommend|prescribe|use|favou?r)\s*$"),
@@ -24,7 +25,8 @@ CUES: tuple[tuple[str, str, str], ...] = (
     ("TREATS", "rev", r"\b(?:treatment|therapy|management) (?:of|for)\s*$|^\s*(?:is|are|was|were)?\s*(?:often |usually |commonly |typically )?"
      r"(?:treated|managed|controlled) (?:with|using|by)" + END),
     ("CAUSES", "fwd", r"(?:^-?\s*(?:induced|associated|related)\s*$)|\b(?:causes?|caused|causing|induces?|induced|"
-     r"can (?:cause|lead to|trigger|induce|result in)|may (?:cause|lead to|trigger|induce|result in)|"
+     r"(?:can|may|could|might) (?:also |often |sometimes |rarely |occasionally |commonly |frequently )?"
+     r"(?:cause|lead to|trigger|induce|result in)|"
      r"(?:leads?|led) to|triggers?|results? in|(?:is|are|was|were) (?:linked|associated) with (?:an? )?(?:increased |higher )?"
      r"(?:risk of|cases of)|increases? the risk of|side effects? (?:such as|including|like|of)|"
      r"adverse (?:effects?|events?|reactions?) (?:such as|including|like)|reported|"
@@ -73,7 +75,7 @@ CUES: tuple[tuple[str, str, str], ...] = (
     ("HEADQUARTERED_IN", "rev", r"^-?\s*(?:based|headquartered)\s*(?:<E>)?\s*$"),
     ("INVESTED_IN", "fwd", r"\b(?:invested|invests|invest|investing|(?:took|takes|acquired|bought) an? (?:\w+\s+)?(?:stake|interest|share) in|"
      r"(?:led|joined|participated in|co-led) (?:a|an|the) [^<]{0,60}?(?:round|financing|investment) (?:in|for|of)|"
-     r"backed|backs|funded|funds|injected [^<]{0,40} into|put [^<]{0,40} into)" + END),
+     r"backed|(?<!\bthe )(?<!\bits )(?<!\btheir )(?<!\bnew )(?<!\bof )(?<!\bthese )(?<!\braised )(?:backs|funds)|funded|injected [^<]{0,40} into|put [^<]{0,40} into)" + END),
     ("INVESTED_IN", "rev", r"^\s*(?:,\s*)?(?:which is |is |was |were |has been )?(?:backed|funded|financed) by\s*$"
      r"|\b(?:raised|secured|closed) [^<]{0,60}?\bfrom\s*$"),
     ("PARTNERED_WITH", "fwd", r"\b(?:partnered|partners|partnering|teamed up|teams up|allied|collaborat(?:ed|es|ing)|"
@@ -91,6 +93,15 @@ RIGHT_CUES: tuple[tuple[str, str, str, str], ...] = (
     ("HEADQUARTERED_IN", "fwd", r"^\s+(?:of|from)\s*$", r"^(?:\s*[,.;]|\s+(?:has|have|had|is|was|will|said|announced))"),
     ("CEO_OF", "fwd", r"^\s*,\s*$", r"^['\u2019]s\s+(?:new\s+)?(?:chief executive(?: officer)?|ceo|boss|founder and ceo)\b"),
     ("SUBSIDIARY_OF", "fwd", r"^\s*,\s*(?:a|an|the)\s*$", r"^(?:-based|\s+based)\s+(?:\w+\s+){0,3}?(?:subsidiary|unit|division|arm) of\b"),
+)
+# Cues read only when one of the pair is a funding round standing for the organisation that raised it
+# ("The round was led by X, with Y also investing"; "X led the round"); no other cue reads such a pair.
+ROUND_CUES: tuple[tuple[str, str, str], ...] = (
+    ("INVESTED_IN", "rev", r"^\s*(?:was|were|is|has been|had been)?\s*(?:(?:co-)?led|anchored|joined|backed|supported|"
+     r"funded|financed|provided) by(?:\s*<E>\s*,?\s*(?:with|alongside|and|as well as|plus)"
+     r"(?: participation from| support from| contributions from)?)?" + END),
+    ("INVESTED_IN", "rev", r"^\s*(?:also\s+)?(?:included|includes|drew|attracted|saw participation from|featured)" + END),
+    ("INVESTED_IN", "fwd", r"\b(?:(?:co-)?led|anchored|joined|participated in|backed|invested in|took part in)\s*$"),
 )
 EXTRA_CUES: tuple[tuple[str, str, str], ...] = (
     ("INVESTED_IN", "rev", r"\b(?:raised|secured|closed|landed)\b[^<]{0,80}?\b(?:from|led by|backed by|funded by)\s*$"),

@@ -3,14 +3,14 @@ checked against the schema's head and tail types. User relation types bring thei
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from kg.records import Mention, Provenance, Triple
 from kg.schema import Schema
-from nlp.coreference import is_reference
+from nlp.coreference import is_reference, is_round_reference
 from nlp.interfaces import Sentence
-from nlp.relation_patterns import CUES, END, EXTRA_CUES, NEGATED_CUES, NEGATION, RIGHT_CUES
+from nlp.relation_patterns import CUES, END, EXTRA_CUES, NEGATED_CUES, NEGATION, RIGHT_CUES, ROUND_CUES
 
 MAX_GAP = 120  # characters between the two mentions
 
@@ -36,6 +36,8 @@ class PatternRelations:
         for rel in schema.relations:  # user cues: text between head and tail, head first
             cues += [_Cue(rel.name, "fwd", re.compile(p + END, re.IGNORECASE)) for p in rel.patterns]
         self._cues = [c for c in cues if c.relation in schema.names()]
+        self._round_cues = [_Cue(r, d, re.compile(rx, re.IGNORECASE)) for r, d, rx in ROUND_CUES
+                            if r in schema.names()]
         self._negation = re.compile(NEGATION, re.IGNORECASE)
         self._negated_cues = re.compile(NEGATED_CUES, re.IGNORECASE)
 
@@ -44,17 +46,20 @@ class PatternRelations:
         found: dict[tuple[str, str, str], Triple] = {}
         for sent in sentences:
             inside = [m for m in mentions if m.entity_id and sent.start <= m.start and m.end <= sent.end]
+            appositions = [_apposition_end(text, m, sent.end) for m in inside]
             for i, first in enumerate(inside):
                 for j in range(i + 1, len(inside)):
                     second = inside[j]
                     if second.start - first.end > MAX_GAP or first.entity_id == second.entity_id:
                         continue
-                    if second.start < first.end:
+                    if second.start < first.end or _in_apposition(inside, appositions, i, second):
                         continue
-                    between_ms = [m for m in inside[i + 1 : j] if not is_reference(m)]
-                    if _shadowed(text, first, second, between_ms):
+                    # "A, the Lyon-based maker, was bought by B": read the words after the apposition
+                    after = appositions[i] if appositions[i] is not None and appositions[i] <= second.start else first.end
+                    between_ms = [m for m in inside[i + 1 : j] if not is_reference(m) and m.start >= after]
+                    if not is_round_reference(first) and _shadowed(text, first, second, between_ms):
                         continue
-                    middle = _middle(text, first, second, inside[i + 1 : j])
+                    middle = _middle(text, replace(first, end=after), second, inside[i + 1 : j])
                     if self._negation.search(self._negated_cues.sub(" ", middle)):
                         continue
                     right = text[second.end : min(sent.end, second.end + 60)]
@@ -64,7 +69,8 @@ class PatternRelations:
         return list(found.values())
 
     def _match(self, doc_id, sent, first, second, middle, right, types, between):
-        for cue in self._cues:
+        round_pair = is_round_reference(first) or is_round_reference(second)
+        for cue in self._round_cues if round_pair else self._cues:
             if not cue.regex.search(middle) or (cue.right is not None and not cue.right.search(right)):
                 continue
             head, tail = (first, second) if cue.direction == "fwd" else (second, first)
@@ -78,6 +84,24 @@ class PatternRelations:
             confidence = round(max(0.5, 0.9 - 0.05 * between - 0.002 * len(middle)), 3)
             prov = Provenance(doc_id, sent.start, sent.end, sent.text, self.name)
             yield Triple(head.entity_id, cue.relation, tail.entity_id, confidence, (prov,))
+
+
+# ", the Lyon-based contract manufacturer," / ", a subsidiary of X," / ", part of X," right after a mention
+_APPOSITION = re.compile(r"\s*,\s*(?:the|a|an|part of|now part of|formerly)\s[^,;.()]{0,80}?,")
+
+
+def _apposition_end(text: str, m: Mention, limit: int) -> int | None:
+    """Where an apposition right after ``m`` ends (after its closing comma), if there is one."""
+    hit = _APPOSITION.match(text, m.end, limit)
+    return hit.end() if hit else None
+
+
+def _in_apposition(inside: Sequence[Mention], appositions: Sequence[int | None], i: int, second: Mention) -> bool:
+    """Mention ``i`` sits in an earlier mention's apposition that closes before ``second``: that earlier
+    mention, not this one, is the subject of what follows ("A, a unit of B, partnered with C": A, not B)."""
+    first = inside[i]
+    return any(end is not None and inside[k].end < first.start and first.end <= end <= second.start
+               for k, end in enumerate(appositions[:i]))
 
 
 _COORD = re.compile(r"^\s*(?:,|and|or|,\s*and|as well as|&)?\s*$")

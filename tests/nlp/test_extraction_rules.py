@@ -56,6 +56,8 @@ def facts(extractor, text):
     ("Acme Robotics partnered with Beta Sensors.", ("org:acme", "PARTNERED_WITH", "org:beta")),
     ("Acme Robotics invested in Beta Sensors.", ("org:acme", "INVESTED_IN", "org:beta")),
     ("Acme Robotics acquired Gamma Labs and Beta Sensors.", ("org:acme", "ACQUIRED", "org:beta")),
+    ("Warfarin can also cause bleeding.", ("chem:warfarin", "CAUSES", "dis:bleeding")),
+    ("Metformin is the anchor drug for type 2 diabetes.", ("chem:metformin", "TREATS", "dis:t2d")),
 ])
 def test_pattern_finds_fact(extractor, text, fact):
     found, _ = facts(extractor, text)
@@ -72,6 +74,17 @@ def test_no_fact_without_a_cue_or_when_negated(extractor, text):
     assert not {f for f in found if f[1] in ("ACQUIRED", "INTERACTS_WITH", "TREATS")}, found
 
 
+@pytest.mark.parametrize("text,fact", [
+    ("Beta Sensors was bought by Acme Robotics.", ("org:acme", "ACQUIRED", "org:beta")),
+    ("Beta Sensors, the Oslo-based maker, has been bought by Acme Robotics for $5 million.",
+     ("org:acme", "ACQUIRED", "org:beta")),
+    ("Beta Sensors was backed by Gamma Labs.", ("org:gamma", "INVESTED_IN", "org:beta")),
+])
+def test_a_passive_verb_with_by_never_gives_the_active_direction(extractor, text, fact):
+    found, _ = facts(extractor, text)
+    assert fact in found and (fact[2], fact[1], fact[0]) not in found, found
+
+
 def test_closer_mention_of_same_type_takes_the_fact(extractor):
     found, _ = facts(extractor, "Acme Robotics will sell, while Gamma Labs, which acquired Beta Sensors, will buy.")
     assert ("org:gamma", "ACQUIRED", "org:beta") in found
@@ -82,6 +95,31 @@ def test_pronoun_reference_carries_the_fact(extractor):
     found, ex = facts(extractor, "Beta Sensors makes chips in Oslo. Its chief executive, Ada Quint, is new.")
     assert ("per:ada", "CEO_OF", "org:beta") in found
     assert all(m.text.lower() != "its" for m in ex.mentions)  # references are not stored as mentions
+
+
+@pytest.mark.parametrize("text,investors", [
+    ("Beta Sensors has secured $60 million in new funding. The round was led by Gamma Labs, "
+     "with Acme Robotics also investing.", {"org:gamma", "org:acme"}),
+    ("Beta Sensors raised $20 million in a Series A. Gamma Labs led the round.", {"org:gamma"}),
+    ("Beta Sensors closed a $9 million financing. The financing was co-led by Gamma Labs and Ada Quint.",
+     {"org:gamma", "per:ada"}),
+])
+def test_the_round_of_an_earlier_sentence_carries_its_investors(extractor, text, investors):
+    found, ex = facts(extractor, text)
+    assert {h for h, r, t in found if r == "INVESTED_IN" and t == "org:beta"} == investors, found
+    assert not {f for f in found if f[1] == "CEO_OF"}, found
+    assert all(not m.text.lower().startswith("the") for m in ex.mentions)  # references are not stored
+
+
+@pytest.mark.parametrize("text", [
+    "Beta Sensors cut 40 jobs in March. The round of cuts was led by Gamma Labs.",  # no funding to refer to
+    "Beta Sensors raised $20 million. The round was not led by Gamma Labs.",
+    "Ada Quint, Acme's chief executive, said the funds would carry its lead programme.",  # "funds", a noun
+    "Acme Robotics, led by Ada Quint, grew.",
+])
+def test_no_investment_without_a_funding_round_or_with_funds_as_a_noun(extractor, text):
+    found, _ = facts(extractor, text)
+    assert not {f for f in found if f[1] == "INVESTED_IN"}, found
 
 
 def test_provenance_points_at_the_sentence(extractor):

@@ -156,3 +156,20 @@ def test_prefetch_docs_embeds_a_batch_once_and_links_exactly_as_one_by_one(monke
     monkeypatch.setattr(el, "abbreviation_map", lambda text: seen.append(text) or real(text))
     assert [batched.link(t, ms) for t, ms in zip(docs, mentions)] == expected
     assert seen == []  # the abbreviation maps found by prefetch_docs are reused, not recomputed
+
+
+def test_a_short_form_tagged_as_a_person_links_to_the_organisation_of_the_same_document(tmp_path):
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.linking import StoreLinker
+
+    linker = StoreLinker(SQLiteStore.open(tmp_path / "g.db"))
+    doc = "Greywater Pharmaceuticals was sold. Greywater makes tablets. Erik Halvorsen spoke; Halvorsen left."
+    out = linker.link(doc, [m("Greywater Pharmaceuticals", doc, "Organization"), m("Greywater", doc, "Person", 1),
+                            m("Erik Halvorsen", doc, "Person"), m("Halvorsen", doc, "Person", 1)])
+    org, short, person, surname = out.mentions
+    assert (short.entity_id, short.label) == (org.entity_id, "Organization")
+    assert surname.entity_id == person.entity_id and surname.label == "Person"  # a surname stays the person's
+    assert [e.id for e in out.new_entities] == [org.entity_id, person.entity_id]
+    made = {e.id: e for e in out.new_entities}
+    assert "Greywater" in made[org.entity_id].aliases  # the name the document uses, findable later
+    assert made[person.entity_id].aliases == ()  # a bare surname is no alias (it may be a firm's name too)
