@@ -23,13 +23,19 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
     if not ent_file.exists():
         raise KGError(f"Seed folder '{folder}' has no entities.jsonl.")
     entities = []
-    for n, line in enumerate(ent_file.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(_text(ent_file).splitlines(), 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
+            aliases = obj.get("aliases", [])
+            if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+                raise TypeError(f"\"aliases\" must be a list of names, not {json.dumps(aliases)}")
+            for key in ("id", "name", "type"):
+                if not isinstance(obj[key], str) or not obj[key].strip():
+                    raise TypeError(f"\"{key}\" must be a non-empty string, not {json.dumps(obj[key])}")
             entities.append(Entity(
-                str(obj["id"]), str(obj["name"]), str(obj["type"]), tuple(obj.get("aliases", ())),
+                obj["id"], obj["name"], obj["type"], tuple(aliases),
                 tuple(sorted((str(k), str(v)) for k, v in obj.get("external_ids", {}).items())),
             ))
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
@@ -37,7 +43,7 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
     known = {e.id for e in entities}
     triples = []
     if tri_file.exists():
-        for n, line in enumerate(tri_file.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(_text(tri_file).splitlines(), 1):
             parts = line.rstrip("\n").split("\t")
             if not line.strip() or (n == 1 and parts[0] == "head"):
                 continue
@@ -51,3 +57,10 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
             prov = Provenance(f"seed:{folder.name}", n, n, line, "seed")
             triples.append(Triple(head, rel, tail, 1.0, (prov,)))
     return SeedGraph(tuple(entities), tuple(triples))
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KGError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}). Convert it to UTF-8.") from None

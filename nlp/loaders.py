@@ -14,6 +14,8 @@ from kg.records import Document
 from nlp.errors import NLPError
 
 TEXT_SUFFIXES = (".txt", ".md")
+MAX_CHARS = 1_000_000  # spaCy's own limit per text (its parser's memory); longer documents must be split
+RESERVED_PREFIXES = ("seed:", "import:")  # sources of seeded and imported facts, not documents
 SUFFIXES = (*TEXT_SUFFIXES, ".jsonl")
 
 
@@ -42,11 +44,11 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
         if not path.exists():
             raise NLPError(f"No such file or folder: '{path}'.")
         if path.is_dir():
-            every = sorted(p for p in path.rglob("*") if p.is_file())
+            every = sorted(p for p in path.rglob("*") if p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
             found = [p for p in every if p.suffix.lower() in SUFFIXES]
             if not_read is not None:
-                not_read.extend(p for p in every if p.suffix.lower() not in SUFFIXES
-                                and not any(part.startswith(".") for part in p.relative_to(path).parts))
+                not_read.extend(p for p in every if p.suffix.lower() not in SUFFIXES)
             if not found:
                 raise NLPError(f"Folder '{path}' has no .txt, .md or .jsonl files.")
             files.extend(found)
@@ -64,11 +66,27 @@ def load_documents(paths: list[Path], not_read: list[Path] | None = None) -> lis
     seen: dict[str, Path] = {}
     for file in collect_files(paths, not_read):
         for doc in _read_file(file):
+            _check(doc)
             if doc.id in seen:
                 raise NLPError(f"Document id '{doc.id}' appears twice ({seen[doc.id]} and {file}). Ids must be unique.")
             seen[doc.id] = file
             docs.append(LoadedDocument.of(doc))
     return docs
+
+
+def _check(doc: Document) -> None:
+    where = doc.source or doc.id
+    if doc.id.startswith(RESERVED_PREFIXES):
+        raise NLPError(f"{where}: document id '{doc.id}' is reserved (ids starting with "
+                       f"{' or '.join(RESERVED_PREFIXES)} name the sources of seeded and imported facts).")
+    if len(doc.text) > MAX_CHARS:
+        raise NLPError(f"{where}: document '{doc.id}' has {len(doc.text):,} characters; the limit is "
+                       f"{MAX_CHARS:,}. Split it into several documents.")
+    try:
+        doc.text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise NLPError(f"{where}: the text holds an unpaired surrogate ({doc.text[exc.start]!a} at "
+                       f"{exc.start}), which is not valid Unicode.") from None
 
 
 def _read_file(file: Path) -> Iterator[Document]:
@@ -100,4 +118,7 @@ def _read_jsonl(file: Path, text: str) -> Iterator[Document]:
             raise NLPError(f"{file}:{n}: expected an object with string \"text\" and an \"id\".")
         if not obj["text"].strip():
             raise NLPError(f"{file}:{n}: \"text\" is empty.")
-        yield Document(id=str(obj["id"]), text=obj["text"], source=f"{file}:{n}")
+        doc_id = obj["id"]
+        if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)) or not str(doc_id).strip():
+            raise NLPError(f"{file}:{n}: \"id\" must be a non-empty string or a number, not {json.dumps(doc_id)}.")
+        yield Document(id=str(doc_id), text=obj["text"], source=f"{file}:{n}")

@@ -192,7 +192,7 @@ for _fmt, _example in (("turtle", "graph.ttl"), ("ntriples", "graph.nt"), ("json
 
 def migrate_cmd(source: Annotated[str, typer.Option("--from", help="Backend to copy from.")] = "embedded",
                 target: Annotated[str, typer.Option("--to", help="Backend to copy to: rdf or neo4j.")] = "neo4j",
-                batch_size: Annotated[int, typer.Option("--batch-size", help="Facts per write batch.")] = 1000,
+                batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Facts per write batch.")] = 1000,
                 ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), uri: UriOpt = None, user: UserOpt = "neo4j",
                 password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD", as_json: JsonOpt = False) -> None:
     """Copy the workspace's graph (documents, mentions, entities, facts, provenance) to another backend.

@@ -45,11 +45,24 @@ def _bad_files(tmp_path):
     no_text.write_text('{"id": "a"}\n', encoding="utf-8")
     wrong = tmp_path / "table.csv"
     wrong.write_text("a,b\n", encoding="utf-8")
-    return {"empty": (empty, "empty"), "binary": (binary, "binary"), "latin": (latin, "UTF-8"),
-            "jsonl": (jsonl, "docs.jsonl:2"), "no_text": (no_text, "text"), "wrong": (wrong, ".txt")}
+    cases = {"empty": (empty, "empty"), "binary": (binary, "binary"), "latin": (latin, "UTF-8"),
+             "jsonl": (jsonl, "docs.jsonl:2"), "no_text": (no_text, "text"), "wrong": (wrong, ".txt")}
+    odd_ids = {"seed_id": ('"seed:seed"', "reserved"), "import_id": ('"import:x.csv"', "reserved"),
+               "null_id": ("null", "id"), "blank_id": ('"  "', "id"), "dict_id": ('{"a": 1}', "id")}
+    for case, (value, needle) in odd_ids.items():  # "seed:seed" would replace the seed graph's facts
+        path = tmp_path / f"{case}.jsonl"
+        path.write_text('{"id": %s, "text": "Metformin treats type 2 diabetes."}\n' % value, encoding="utf-8")
+        cases[case] = (path, needle)
+    surrogate = tmp_path / "surrogate.jsonl"
+    surrogate.write_text('{"id": "s", "text": "bad \\ud800 text"}\n', encoding="utf-8")
+    long = tmp_path / "long.txt"
+    long.write_text("Metformin treats diabetes. " * 40_000, encoding="utf-8")  # 1,080,000 characters
+    cases |= {"surrogate": (surrogate, "unpaired surrogate"), "long": (long, "1,000,000")}
+    return cases
 
 
-@pytest.mark.parametrize("case", ["empty", "binary", "latin", "jsonl", "no_text", "wrong"])
+@pytest.mark.parametrize("case", ["empty", "binary", "latin", "jsonl", "no_text", "wrong", "seed_id", "import_id",
+                                  "null_id", "blank_id", "dict_id", "surrogate", "long"])
 def test_bad_file_is_refused_and_nothing_changes(small_ws, tmp_path, case):
     path, needle = _bad_files(tmp_path)[case]
     good = tmp_path / "good.txt"
@@ -217,3 +230,24 @@ def test_embed_on_an_rdf_only_workspace_and_embed_sizes(tmp_path):
     assert not w.graph_path.exists()
     for option in ("--dim", "--epochs"):
         _assert_one_line_error(kgnlp("embed", option, "0", "-w", str(w.path), "--store", "rdf"), 2, option)
+
+
+def test_hidden_files_and_folders_are_not_ingested(tmp_path):
+    docs = tmp_path / "docs"
+    (docs / ".cache").mkdir(parents=True)
+    (docs / "a.txt").write_text("Warfarin can cause bleeding.", encoding="utf-8")
+    (docs / ".draft.txt").write_text("Aspirin can cause bleeding.", encoding="utf-8")
+    (docs / ".cache" / "b.txt").write_text("Metformin treats type 2 diabetes.", encoding="utf-8")
+    kgnlp("ingest", str(docs), "-w", str(tmp_path / "ws"), check=True)
+    listed = kgnlp("documents", "-w", str(tmp_path / "ws"), "--json", check=True).stdout
+    assert json.loads(listed)["documents"] == ["a"]
+
+
+def test_migrate_batch_size_below_one_is_refused_and_the_target_keeps_its_facts(tmp_path):
+    ws = tmp_path / "ws"
+    kgnlp("ingest", str(DATA / "documents" / "medical"), "-w", str(ws), check=True)
+    kgnlp("migrate", "--to", "rdf", "-w", str(ws), check=True)
+    before = kgnlp("export", "--format", "tsv", "--store", "rdf", "-w", str(ws), check=True).stdout
+    for size in ("0", "-5"):
+        _assert_one_line_error(kgnlp("migrate", "--to", "rdf", "--batch-size", size, "-w", str(ws)), 2, "batch-size")
+    assert kgnlp("export", "--format", "tsv", "--store", "rdf", "-w", str(ws), check=True).stdout == before

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
+
 from tests.conftest import kgnlp, kgnlp_json
 
 
@@ -52,3 +54,20 @@ def test_import_csv_uses_extraction_ids(tmp_path):
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
     proc = kgnlp("import", "csv", str(bad), "-w", str(ws))
     assert proc.returncode == 1 and "head, relation, tail" in proc.stderr
+
+
+@pytest.mark.parametrize("line,needle", [
+    ('{"id": "chem:x", "name": "X", "type": "Chemical", "aliases": "Xano"}', "aliases"),  # not split into letters
+    ('{"id": "chem:x", "name": "  ", "type": "Chemical"}', "name"),
+    ('{"id": "", "name": "X", "type": "Chemical"}', "id"),
+    (b'{"id": "chem:x", "name": "Caf\xe9", "type": "Chemical"}', "UTF-8"),
+])
+def test_seed_entities_of_the_wrong_shape_are_refused(tmp_path, line, needle):
+    from kg.errors import KGError
+    from kg.seed import read_seed
+
+    path = tmp_path / "entities.jsonl"
+    path.write_bytes(line if isinstance(line, bytes) else line.encode("utf-8"))
+    with pytest.raises(KGError, match=needle) as err:
+        read_seed(tmp_path)
+    assert "entities.jsonl" in str(err.value)
