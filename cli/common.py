@@ -14,6 +14,7 @@ import typer
 
 from fusion.config import MAX_KNOWLEDGE_DROPOUT
 from kg.errors import KGError
+from kg.resolved import resolved
 from kg.store import GraphStore
 from kg.workspace import Workspace
 
@@ -132,15 +133,18 @@ def open_store(
     read: bool = False,
 ) -> GraphStore:
     """Open the workspace's graph in the chosen backend; the Bolt password comes from the environment. ``read``: the
-    command only reads, so an embedded graph is not started in a workspace whose graph is in its RDF store."""
+    command only reads, so an embedded graph is not started in a workspace whose graph is in its RDF store, and it
+    sees the graph with the workspace's entity merges applied (:mod:`kg.resolved`)."""
     if read and store == "embedded":
         ws.check_embedded_graph()
     if store == "neo4j":
         password = os.environ.get(password_env)
         if password is None:
             raise KGError(f"Environment variable {password_env} is not set. Put the Bolt password there.")
-        return ws.open_store("neo4j", uri=uri or "bolt://127.0.0.1:7687", user=user, password=password)
-    return ws.open_store(store)
+        graph = ws.open_store("neo4j", uri=uri or "bolt://127.0.0.1:7687", user=user, password=password)
+    else:
+        graph = ws.open_store(store)
+    return resolved(graph, ws.path) if read else graph
 
 
 def config_path(ws_path: Path, config: Path | None) -> Path | None:

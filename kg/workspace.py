@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import KGError
+from kg.resolved import resolved
 from kg.store import GraphStore, store_class
 
 MARKER = "workspace.json"
@@ -51,11 +52,12 @@ class Workspace:
             raise KGError(f"Workspace '{self.path}' holds its graph in the rdf store, not the embedded one: {way}.")
 
     def read_embedded(self) -> GraphStore:
-        """The embedded store, for a command that has no --store (the fusion models, `eval`, entity resolution):
-        a workspace whose graph is only in its RDF store is refused with the way to copy it over."""
+        """The embedded store, for a command that has no --store (the fusion models, `eval`, entity resolution),
+        with the workspace's entity merges applied: a workspace whose graph is only in its RDF store is refused
+        with the way to copy it over."""
         self.check_embedded_graph("this command reads the embedded store; copy the graph there with "
                                   "`kgnlp migrate --from rdf --to embedded`")
-        return self.open_store("embedded")
+        return resolved(self.open_store("embedded"), self.path)
 
     def settings(self) -> dict[str, object]:
         return json.loads((self.path / MARKER).read_text(encoding="utf-8"))

@@ -1,0 +1,97 @@
+"""Entity merges applied to reading: the merge log's view of a store (kg.resolved), and through the CLI."""
+from __future__ import annotations
+
+import json
+
+from kg.merges import MergeLog
+from kg.records import Entity, Provenance, Triple
+from kg.resolved import ResolvedStore, resolved
+from kg.stores.sqlite import SQLiteStore
+from tests.conftest import kgnlp, kgnlp_json
+
+ENTITIES = [Entity("dis:t2d", "type 2 diabetes", "Disease", ("T2D",)),
+            Entity("dis:t2d-2", "type II diabetes", "Disease", (), (("MeSH", "D003924"),)),
+            Entity("chem:met", "metformin", "Chemical"), Entity("chem:sema", "semaglutide", "Chemical"),
+            Entity("dis:ob", "obesity", "Disease")]
+
+
+def _fact(h, r, t, doc, conf=0.9):
+    return Triple(h, r, t, conf, (Provenance(doc, 0, 5, f"sentence of {doc}", "patterns"),))
+
+
+def _store(tmp_path):
+    store = SQLiteStore.open(tmp_path / "graph.db")
+    store.add([_fact("chem:met", "TREATS", "dis:t2d", "a", 0.8), _fact("chem:met", "TREATS", "dis:t2d-2", "b"),
+               _fact("chem:sema", "TREATS", "dis:t2d-2", "c"), _fact("dis:t2d-2", "ASSOCIATED_WITH", "dis:t2d", "d"),
+               _fact("chem:sema", "TREATS", "dis:ob", "e")], ENTITIES)
+    with MergeLog.open(tmp_path / "merges.db") as log:
+        log.record("dis:t2d", "dis:t2d-2", "test", "same disease", 0.95)
+    return store
+
+
+def test_a_merged_entity_is_its_canonical_one_for_every_reader(tmp_path):
+    view = resolved(_store(tmp_path), tmp_path)
+    assert isinstance(view, ResolvedStore)
+    ent = view.entity("dis:t2d-2")
+    assert (ent.id, ent.name) == ("dis:t2d", "type 2 diabetes")
+    assert set(ent.aliases) == {"T2D", "type II diabetes"} and ent.external_ids == (("MeSH", "D003924"),)
+    assert [e.id for e in view.find_entities("type II diabetes")] == ["dis:t2d"]
+    assert sorted(e.id for e in view.entities()) == ["chem:met", "chem:sema", "dis:ob", "dis:t2d"]
+    facts = {(t.head_id, t.relation, t.tail_id): t for t in view.triples()}
+    assert set(facts) == {("chem:met", "TREATS", "dis:t2d"), ("chem:sema", "TREATS", "dis:t2d"),
+                          ("chem:sema", "TREATS", "dis:ob")}  # the fact between the two merged ones is gone
+    both = facts[("chem:met", "TREATS", "dis:t2d")]
+    assert {p.doc_id for p in both.provenance} == {"a", "b"} and both.confidence == 0.9
+    assert {(t.head_id, t.tail_id) for t in view.neighbours("dis:t2d-2")} == {("chem:met", "dis:t2d"),
+                                                                              ("chem:sema", "dis:t2d")}
+    ends = lambda facts: {e for t in facts for e in (t.head_id, t.tail_id)}  # noqa: E731
+    assert ends(view.neighbours("chem:met", hops=2)) == {"chem:met", "dis:t2d", "chem:sema"}
+    assert ends(view.neighbours("chem:met", hops=3)) == {"chem:met", "dis:t2d", "chem:sema", "dis:ob"}
+    assert [(t.head_id, t.tail_id) for t in view.path("chem:met", "dis:ob")] == [
+        ("chem:met", "dis:t2d"), ("chem:sema", "dis:t2d"), ("chem:sema", "dis:ob")]
+    assert [(t.head_id, t.tail_id) for t in view.path("dis:t2d-2", "chem:met")] == [("chem:met", "dis:t2d")]
+    stats = view.stats()
+    assert (stats.entities, stats.relations) == (4, 3)
+    assert dict(stats.by_relation) == {"TREATS": 3} and dict(stats.by_type) == {"Chemical": 2, "Disease": 2}
+
+
+def test_no_merge_log_or_an_undone_merge_leaves_the_store_as_it_is(tmp_path):
+    store = _store(tmp_path)
+    assert resolved(store, tmp_path / "elsewhere") is store
+    with MergeLog.open(tmp_path / "merges.db") as log:
+        log.undo(log.merges()[0].id)
+    assert resolved(store, tmp_path) is store
+    assert len(list(store.triples())) == 5  # the stored graph was never rewritten
+
+
+def test_resolve_then_query_export_stats_and_unmerge_through_the_cli(tmp_path):
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "entities.jsonl").write_text("\n".join(json.dumps(e) for e in [
+        {"id": "org:acme", "name": "Acme Robotics", "type": "Organization"},
+        {"id": "org:acme-inc", "name": "Acme Robotics Inc.", "type": "Organization"},
+        {"id": "loc:oslo", "name": "Oslo", "type": "Location"},
+        {"id": "per:ada", "name": "Ada Quint", "type": "Person"}]) + "\n", encoding="utf-8")
+    (seed / "triples.tsv").write_text("org:acme\tHEADQUARTERED_IN\tloc:oslo\nper:ada\tCEO_OF\torg:acme-inc\n",
+                                      encoding="utf-8")
+    ws = str(tmp_path / "ws")
+    (tmp_path / "doc.txt").write_text("Nothing to see.", encoding="utf-8")
+    kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", ws, check=True)
+    assert kgnlp_json("stats", "-w", ws)["entities"] == 4
+    merges = kgnlp_json("entities", "resolve", "-w", ws)["merges"]
+    assert [(m["merged_id"], m["canonical_id"]) for m in merges] in ([("org:acme-inc", "org:acme")],
+                                                                     [("org:acme", "org:acme-inc")])
+    keep = merges[0]["canonical_id"]
+    facts = kgnlp_json("query", "entity", "Acme Robotics Inc.", "-w", ws)["facts"]
+    assert {(f["head_id"], f["relation"], f["tail_id"]) for f in facts} == {
+        (keep, "HEADQUARTERED_IN", "loc:oslo"), ("per:ada", "CEO_OF", keep)}
+    assert kgnlp_json("stats", "-w", ws)["entities"] == 3
+    gone = {"org:acme": "Acme Robotics", "org:acme-inc": "Acme Robotics Inc."}[merges[0]["merged_id"]]
+    rows = [line.split("\t") for line in kgnlp("export", "--format", "tsv", "-w", ws, check=True).stdout.splitlines()]
+    assert len(rows) == 2 and not any(gone in row[:3] for row in rows), rows
+    answer = kgnlp_json("ask", "Who is the CEO of Acme Robotics?", "-w", ws)
+    assert "Ada Quint" in json.dumps(answer)
+    kgnlp("entities", "unmerge", str(merges[0]["id"]), "-w", ws, check=True)
+    assert kgnlp_json("stats", "-w", ws)["entities"] == 4
+    facts = kgnlp_json("query", "entity", "Ada Quint", "-w", ws)["facts"]
+    assert {f["tail_id"] for f in facts} == {"org:acme-inc"}
