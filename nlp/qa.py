@@ -24,6 +24,7 @@ to for by with and or that this these those it its their company companies drug 
 has have had can could will would should may might me tell list name give show please there""".split())
 _MAX_NGRAM = 8
 YES_NO = re.compile(r"^(is|are|does|do|did|can|could|should|was|were|has|have|had|will|may|might)\b")
+NEGATED = re.compile(r"\b(?:not|never|n't)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
 
 
@@ -116,8 +117,10 @@ def _role(question: str, cue: _Cue, at: int) -> str:
     """Is the entity at ``at`` the head or the tail of the cue's relation, by word order?"""
     after = question[cue.end :]
     before = question[: cue.start]
-    passive = bool(re.match(PASSIVE_BY, after.lower())) or (
-        at < cue.start and bool(re.search(PASSIVE_AUX, before.lower())) and " by" in after.lower())
+    aux = bool(re.search(PASSIVE_AUX, before.lower()) or re.match(r"(?:is|are|was|were)\b", before.lower()))
+    participle = question[cue.start : cue.end].lower().endswith("ed")  # "Is T2D treated with metformin?"
+    passive = bool(re.match(PASSIVE_BY, after.lower())) or (at < cue.start and aux and (
+        " by" in after.lower() or (participle and bool(re.match(r"\s*with\b", after.lower())))))
     role = "tail" if at > cue.start else "head"
     if passive:
         role = "head" if role == "tail" else "tail"
@@ -137,13 +140,21 @@ def _roles_allowed(schema: Schema, relation: str, kind: str) -> list[str]:
 
 
 def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred: str,
-         schema: Schema) -> list[tuple[str, Triple]]:
-    """(other entity id, fact) pairs one ``relation`` hop away, in the direction the question asks."""
+         schema: Schema, strict: bool = False) -> list[tuple[str, Triple]]:
+    """(other entity id, fact) pairs one ``relation`` hop away, in the direction the question asks. Where the
+    entity's type allows one direction only, that one is taken ("What does bleeding cause?" reads as "what causes
+    bleeding"), unless ``strict`` (a yes/no question: "Does bleeding cause warfarin?" is not confirmed by
+    "warfarin causes bleeding")."""
     allowed = _roles_allowed(schema, relation, kind)
     rel = schema.get(relation)
     if not allowed:
         return []
-    roles = allowed if rel.symmetric or len(allowed) == 1 else [preferred]
+    if rel.symmetric:
+        roles = allowed
+    elif strict:
+        roles = [preferred] if preferred in allowed else []
+    else:
+        roles = allowed if len(allowed) == 1 else [preferred]
     out = []
     for t in store.neighbours(entity_id, hops=1, relation=relation):
         if "head" in roles and t.head_id == entity_id:
@@ -166,9 +177,11 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     names = NameCache(store)
     in_question = {le.entity.id for le in linked}
     yes_no = bool(YES_NO.match(question.lower()))
+    if yes_no and NEGATED.search(question):  # "Does X not cause Y?": a fact that it does is no "yes"
+        return QAResult(question, (), tuple(linked), tuple(c.relation for c in cues))
     scored: dict[str, tuple[float, list[Triple]]] = {}
     for anchor in linked:
-        chains = _chains(store, anchor, cues, question, schema)
+        chains = _chains(store, anchor, cues, question, schema, strict=yes_no)
         for target, facts in chains:
             # A yes/no question is confirmed by a chain that ends at another of its entities ("Does metformin
             # treat T2D?"); other questions ask for what the chain reaches beyond them.
@@ -195,7 +208,7 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     return QAResult(question, tuple(answers), tuple(linked), tuple(c.relation for c in cues))
 
 
-def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema: Schema):
+def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema: Schema, strict: bool = False):
     """One hop for one cue; two hops when the question names two relations ("CEO of the company that
     acquired X": first the cue nearest the entity, then the other)."""
     if not cues:
@@ -203,7 +216,7 @@ def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema
     ordered = sorted(cues, key=lambda c: abs(c.start - anchor.start))
     first = ordered[0]
     hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
-                _role(question, first, anchor.start), schema)
+                _role(question, first, anchor.start), schema, strict)
     if len(ordered) == 1:
         return [(other, [fact]) for other, fact in hop1]
     second = ordered[1]
@@ -214,6 +227,6 @@ def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema
             continue
         # The middle entity stands where the question's noun phrase ("the company") is: before the inner cue.
         role = _role(question, second, first.start)
-        for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema):
+        for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema, strict):
             chains.append((other, [fact, fact2]))
     return chains

@@ -80,6 +80,7 @@ def test_unknown_entity_is_an_error(store):
 @pytest.mark.parametrize("question,triples", [
     ("Does metformin treat T2D?", [("metformin", "TREATS", "type 2 diabetes")]),
     ("Is Glucophage used for type 2 diabetes?", [("metformin", "TREATS", "type 2 diabetes")]),
+    ("Is type 2 diabetes treated with metformin?", [("metformin", "TREATS", "type 2 diabetes")]),
     ("Is Ada Quint the CEO of Acme Robotics?", [("Ada Quint", "CEO_OF", "Acme Robotics")]),
     ("Did Acme acquire Beta Sensors?", [("Acme Robotics", "ACQUIRED", "Beta Sensors")]),
     ("Is Ada Quint the CEO of the company that acquired Beta Sensors?",
@@ -96,6 +97,10 @@ def test_yes_no_question_confirmed_by_a_fact_between_its_entities(store, questio
     "Is Bo Lind the CEO of Acme Robotics?",        # he runs Beta Sensors: not a list of Acme's CEOs
     "Is metformin used for lactic acidosis?",
     "Does metformin treat anything?",              # one entity: nothing to confirm
+    "Does type 2 diabetes treat metformin?",       # the fact, the wrong way round
+    "Is Acme Robotics the CEO of Ada Quint?",
+    "Does metformin not treat type 2 diabetes?",   # negated: the fact is no "yes"
+    "Doesn't metformin treat type 2 diabetes?",
 ])
 def test_yes_no_question_without_such_a_fact_has_no_answer(store, question):
     assert answer(store, question).answers == (), question
