@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from kg.errors import KGError
+from kg.names import normalise
 from kg.records import Entity, Triple
 from kg.store import GraphStore
 
@@ -23,21 +24,30 @@ INTRO = ("kgnlp shell. Commands: ask, entity, neighbours, path, help, quit. "
 
 
 def resolve_entity(store: GraphStore, text: str) -> tuple[Entity, list[Entity]]:
-    """The entity ``text`` names (an id or a name/alias, best match first) and the other candidates.
+    """The entity ``text`` names: an id, else the one entity with that name or alias, else the one whose name
+    contains it; and the other candidates (longer names that contain it).
 
-    Raises ``KGError`` with a one-line hint when nothing matches.
+    Raises ``KGError`` with a one-line hint when nothing matches, and, listing them, when several entities carry
+    that very name ("Mercury": the metal and the firm) or, with none, several names contain it ("diabetes").
     """
     text = text.strip()
     if not text:
         raise KGError("Expected an entity name, got nothing. Example: entity aspirin")
-    exact = store.entity(text)
-    if exact is not None:
-        return exact, []
+    by_id = store.entity(text)
+    if by_id is not None:
+        return by_id, []
     found = store.find_entities(text, limit=6)
     if not found:
         raise KGError(f"No entity named '{text}' in the graph. Check the spelling, or type the start of the "
                       "name in `kgnlp shell` and press Tab to complete it.")
-    return found[0], found[1:]
+    key = normalise(text)
+    exact = [e for e in found if key in {normalise(n) for n in (e.name, *e.aliases)}]
+    if len(exact) > 1 or (not exact and len(found) > 1):
+        listed = "; ".join(f"{e.name} [{e.type}] {e.id}" for e in (exact or found)[:5])
+        what = "names" if exact else "is part of the names of"
+        raise KGError(f"'{text}' {what} several entities: {listed}. Pass the id (or more of the name).")
+    chosen = exact[0] if exact else found[0]
+    return chosen, [e for e in found if e.id != chosen.id]
 
 
 class EntityNames:

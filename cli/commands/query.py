@@ -7,6 +7,7 @@ import typer
 
 from cli.common import Connection, JsonOpt, emit, with_connection
 from cli.console import out
+from cli.shell import resolve_entity as pick_entity
 from kg.errors import KGError
 from kg.records import Entity
 from kg.store import GraphStore
@@ -17,14 +18,8 @@ query_app = typer.Typer(help="Query the graph: an entity, its neighbourhood, or 
 
 
 def resolve_entity(store: GraphStore, name: str) -> Entity:
-    """An entity by id or by name/alias; a clear error when none or several fit."""
-    ent = store.entity(name)
-    if ent:
-        return ent
-    hits = store.find_entities(name, limit=5)
-    if not hits:
-        raise KGError(f"No entity named '{name}' in the graph. Try `kgnlp query entity` with another name.")
-    return hits[0]
+    """An entity by id or by name/alias; a clear error when none or several fit (see :func:`cli.shell.resolve_entity`)."""
+    return pick_entity(store, name)[0]
 
 
 def _print_facts(facts: list[NamedFact]) -> None:

@@ -1,0 +1,54 @@
+"""Names that fit several entities are an error listing them, in `query` and the shell, never a silent pick."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import kgnlp, kgnlp_json
+
+
+@pytest.fixture(scope="module")
+def two_mercuries(tmp_path_factory):
+    root = tmp_path_factory.mktemp("names")
+    seed = root / "seed"
+    seed.mkdir()
+    (seed / "entities.jsonl").write_text("\n".join(json.dumps(e) for e in [
+        {"id": "chem:mercury", "name": "Mercury", "type": "Chemical"},
+        {"id": "org:mercury_inc", "name": "Mercury", "type": "Organization", "aliases": ["Mercury Inc."]},
+        {"id": "dis:poison", "name": "mercury poisoning", "type": "Disease"},
+        {"id": "loc:zurich", "name": "Zürich", "type": "Location"},
+        {"id": "dis:t1d", "name": "type 1 diabetes", "type": "Disease"},
+        {"id": "dis:t2d", "name": "type 2 diabetes", "type": "Disease"}]) + "\n", encoding="utf-8")
+    (seed / "triples.tsv").write_text("chem:mercury\tCAUSES\tdis:poison\norg:mercury_inc\tHEADQUARTERED_IN\tloc:zurich\n",
+                                      encoding="utf-8")
+    (root / "doc.txt").write_text("Nothing to see.", encoding="utf-8")
+    ws = root / "ws"
+    kgnlp("ingest", str(root / "doc.txt"), "--seed", str(seed), "-w", str(ws), check=True)
+    return str(ws)
+
+
+@pytest.mark.parametrize("args,listed", [
+    (["query", "entity", "Mercury"], ["chem:mercury", "org:mercury_inc"]),
+    (["query", "path", "Mercury", "Zürich"], ["chem:mercury", "org:mercury_inc"]),
+    (["query", "neighbours", "diabetes"], ["dis:t1d", "dis:t2d"]),  # part of several names
+])
+def test_a_name_that_fits_several_entities_is_an_error_that_lists_them(two_mercuries, args, listed):
+    proc = kgnlp(*args, "-w", two_mercuries)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 1 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert all(i in lines[0] for i in listed) and "id" in lines[0], lines[0]
+
+
+def test_an_id_an_alias_or_the_one_name_that_fits_picks_that_entity(two_mercuries):
+    assert kgnlp_json("query", "entity", "org:mercury_inc", "-w", two_mercuries)["entity"]["id"] == "org:mercury_inc"
+    assert kgnlp_json("query", "entity", "Mercury Inc.", "-w", two_mercuries)["entity"]["id"] == "org:mercury_inc"
+    assert kgnlp_json("query", "entity", "poisoning", "-w", two_mercuries)["entity"]["id"] == "dis:poison"
+    path = kgnlp_json("query", "path", "org:mercury_inc", "Zürich", "-w", two_mercuries)
+    assert [f["relation"] for f in path["facts"]] == ["HEADQUARTERED_IN"]
+
+
+def test_the_shell_says_which_entities_a_name_fits(two_mercuries):
+    proc = kgnlp("shell", "-w", two_mercuries, stdin="path Mercury -> Zürich\nentity Mercury Inc.\nquit\n")
+    assert "chem:mercury" in proc.stdout + proc.stderr and "org:mercury_inc" in proc.stdout + proc.stderr
+    assert "No path" not in proc.stdout
