@@ -37,6 +37,26 @@ from kg.stores.rdf_map import (
     entity_quads, evidence_quads, fact_node, fact_quads, py_value, rdf_format, read_entity, read_triple, rel,
 )
 
+# String literals, IRIs and comments, blanked before looking for keywords that reach other servers
+_SPARQL_TEXT = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+                          r'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
+_REMOTE = re.compile(r"\b(?:SERVICE|LOAD)\b", re.IGNORECASE)
+_PREFIXED = re.compile(r"(?<![\w<:])([A-Za-z][\w.-]*):[\w]")
+
+
+def _syntax_error(exc: SyntaxError, text: str) -> str:
+    """pyoxigraph's message on one line; an unknown prefix named, with the ones kgnlp declares."""
+    first = str(exc).splitlines()[0] if str(exc) else "invalid query"
+    if "Prefix not found" not in str(exc):
+        return f"SPARQL syntax error: {first[:200]}."
+    declared = {*PREFIXES, *re.findall(r"PREFIX\s+([\w.-]*):", text, re.IGNORECASE)}
+    unknown = [p for p in _PREFIXED.findall(_SPARQL_TEXT.sub(" ", text)) if p not in declared]
+    where = first.split(": expected", 1)[0]
+    name = f" '{unknown[0]}:'" if unknown else ""
+    return (f"SPARQL syntax error: {where}: unknown prefix{name}. Declared: {', '.join(p + ':' for p in PREFIXES)} "
+            "(or add PREFIX lines).")
+
+
 _UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b", re.IGNORECASE)
 
 class RDFStore:
@@ -392,17 +412,20 @@ class RDFStore:
     def query(self, text: str, write: bool = False) -> QueryResult:
         """SPARQL 1.1 SELECT/ASK/CONSTRUCT/DESCRIBE; an UPDATE only with ``write``. Prefixes kg:, kge:, kgr:… are
         predeclared (see ``PREFIXES``)."""
+        if _REMOTE.search(_SPARQL_TEXT.sub(" ", text)):
+            raise KGError("SERVICE and LOAD are refused: they fetch from other servers, and kgnlp queries only the "
+                          "workspace's graph (offline). Import other data with `kgnlp import` first.")
         try:
             result = self._store.query(text, prefixes=PREFIXES)
         except SyntaxError as exc:
             if not _UPDATE.search(text):
-                raise KGError(f"SPARQL syntax error: {exc}.") from exc
+                raise KGError(_syntax_error(exc, text)) from exc
             if not write:
                 raise KGError("SPARQL UPDATE is refused without --write (this query would change the graph).") from exc
             try:
                 self._store.update(text, prefixes=PREFIXES)
             except SyntaxError as exc2:
-                raise KGError(f"SPARQL syntax error: {exc2}.") from exc2
+                raise KGError(_syntax_error(exc2, text)) from exc2
             return QueryResult(("updated",), ((True,),))
         except OSError as exc:
             raise KGError(f"SPARQL query failed: {exc}.") from exc

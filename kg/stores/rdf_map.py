@@ -5,6 +5,7 @@ See kg/stores/rdf.py and docs/stores.md for the model.
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Iterator
 from urllib.parse import quote, unquote
 
@@ -160,13 +161,17 @@ def py_value(term: object) -> object:
     """A SPARQL result term as a plain Python value."""
     if term is None:
         return None
-    if isinstance(term, ox.Literal):
+    if isinstance(term, ox.Literal):  # numbers as numbers; a malformed or non-finite one as its text (valid JSON)
         dt = term.datatype.value
-        if dt in (_XSD + "integer", _XSD + "int", _XSD + "long"):
-            return int(term.value)
-        if dt in (_XSD + "double", _XSD + "decimal", _XSD + "float"):
-            return float(term.value)
+        try:
+            if dt in (_XSD + "integer", _XSD + "int", _XSD + "long"):
+                return int(term.value)
+            if dt in (_XSD + "double", _XSD + "decimal", _XSD + "float"):
+                number = float(term.value)
+                return number if math.isfinite(number) else term.value
+        except ValueError:
+            return term.value
         if dt == _XSD + "boolean":
-            return term.value == "true"
+            return term.value in ("true", "1")
         return term.value
     return getattr(term, "value", str(term))
