@@ -4,11 +4,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from kg.errors import KGError
-from kg.names import new_entity_id
+from kg.names import new_entity_id, normalise
 from kg.records import Entity
 
 # Hetionet metaedges -> our UPPER_SNAKE relations (the built-in ones where they mean the same thing).
@@ -34,22 +37,48 @@ def _open_text(path: Path) -> io.TextIOBase:
     if not path.is_file():
         raise KGError(f"File '{path}' does not exist.")
     if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[io.TextIOBase]:
+    """The file opened as text; what cannot be read as UTF-8 (or gzip, for .gz) is a KGError naming it."""
+    try:
+        with _open_text(path) as fh:
+            yield fh
+    except UnicodeDecodeError as exc:
+        raise KGError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}). Convert it to UTF-8.") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise KGError(f"{path}: not a readable gzip file ({exc}).") from None
+    except csv.Error as exc:
+        raise KGError(f"{path}: malformed ({exc}).") from None
+
+
+def _name(path: Path, n: int, text: str | None, what: str) -> str:
+    """A CSV cell that names an entity: non-empty, with a letter or digit (an id is made from them)."""
+    name = (text or "").strip()
+    if not name:
+        raise KGError(f"{path}:{n}: {what} must not be empty.")
+    if not any(ch.isalnum() for ch in name):
+        raise KGError(f"{path}:{n}: {what} '{name}' needs a letter or digit to be a name.")
+    return name
 
 
 def read_hetionet(nodes: Path, edges: Path) -> BulkGraph:
     """Hetionet's ``nodes.tsv`` (id, name, kind) and an edges ``.sif`` (source, metaedge, target)."""
     entities = {}
-    with _open_text(nodes) as fh:
+    with _reading(nodes) as fh:
         reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         if not reader.fieldnames or not {"id", "name", "kind"} <= set(reader.fieldnames):
             raise KGError(f"{nodes}: expected a TSV with columns id, name, kind (Hetionet nodes).")
-        for row in reader:
+        for n, row in enumerate(reader, 2):
+            if not all(row.get(col) for col in ("id", "name", "kind")):
+                raise KGError(f"{nodes}:{n}: expected id<TAB>name<TAB>kind, each non-empty.")
             kind = HETIONET_TYPES.get(row["kind"], row["kind"].replace(" ", ""))
             entities[row["id"]] = Entity(row["id"], row["name"], kind, (), (("hetionet", row["id"]),))
     facts: dict[tuple[str, str, str], None] = {}
-    with _open_text(edges) as fh:
+    with _reading(edges) as fh:
         for n, line in enumerate(fh, 1):
             parts = line.rstrip("\r\n").split("\t")
             if n == 1 and parts[:2] == ["source", "metaedge"]:
@@ -72,19 +101,36 @@ def read_fact_csv(path: Path) -> BulkGraph:
     get the same readable ids extraction gives them, so imported and extracted facts meet."""
     entities: dict[str, Entity] = {}
     facts: dict[tuple[str, str, str], None] = {}
-    with _open_text(path) as fh:
+    with _reading(path) as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or not {"head", "relation", "tail"} <= set(reader.fieldnames):
             raise KGError(f"{path}: expected a header with head, relation, tail (and optionally head_type, tail_type).")
         for n, row in enumerate(reader, 2):
             rel = (row["relation"] or "").strip().upper().replace(" ", "_")
-            if not rel or not row["head"] or not row["tail"]:
-                raise KGError(f"{path}:{n}: head, relation and tail must not be empty.")
+            if not rel:
+                raise KGError(f"{path}:{n}: relation must not be empty.")
             ids = []
             for side in ("head", "tail"):
-                name, kind = row[side].strip(), (row.get(f"{side}_type") or "Entity").strip()
+                name, kind = _name(path, n, row[side], side), (row.get(f"{side}_type") or "Entity").strip() or "Entity"
                 eid = new_entity_id(name, kind)
                 entities.setdefault(eid, Entity(eid, name, kind))
                 ids.append(eid)
             facts[(ids[0], rel, ids[1])] = None
     return BulkGraph(tuple(entities.values()), tuple(facts))
+
+
+def link_to_graph(graph: BulkGraph, store) -> BulkGraph:
+    """``graph`` with each entity the store already knows by that exact name or alias (of the same type, or of
+    any one type when the file gave none) replaced by the stored one, so imported facts meet extracted ones."""
+    moved: dict[str, str] = {}
+    for ent in graph.entities:
+        key = normalise(ent.name)
+        known = [e for e in store.find_entities(ent.name, limit=10)
+                 if key in {normalise(n) for n in (e.name, *e.aliases)} and e.id != ent.id]
+        fits = [e for e in known if e.type == ent.type] or (known if ent.type == "Entity" else [])
+        if len({e.id for e in fits}) == 1 and store.entity(ent.id) is None:
+            moved[ent.id] = fits[0].id
+    if not moved:
+        return graph
+    facts = dict.fromkeys((moved.get(h, h), r, moved.get(t, t)) for h, r, t in graph.facts)
+    return BulkGraph(tuple(e for e in graph.entities if e.id not in moved), tuple(facts))

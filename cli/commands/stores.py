@@ -135,23 +135,26 @@ def _rdf_command(fmt: str, example: str):
     return with_connection(command)
 
 
-def _bulk_import(graph_data, source: str, conn: Connection, as_json: bool, quiet: bool = False) -> None:
+def _bulk_import(graph_data, source: str, conn: Connection, as_json: bool, quiet: bool = False,
+                 link: bool = False) -> None:
     from cli.console import progress_bar
+    from kg.importers import link_to_graph
 
     _check_store(conn.store)
     g = conn.open(create=True)
-    total = len(graph_data.facts)
 
-    def counted(update):  # the store consumes facts lazily, so the bar follows the load
-        for i, row in enumerate(graph_data.facts, 1):
+    def counted(update, facts, total):  # the store consumes facts lazily, so the bar follows the load
+        for i, row in enumerate(facts, 1):
             if i % 1000 == 0 or i == total:
                 update(i, total)
             yield row
 
     try:
+        graph_data = link_to_graph(graph_data, g) if link else graph_data
+        total = len(graph_data.facts)
         with progress_bar("Importing", enabled=not (quiet or as_json)) as update:
             update(0, total)
-            new = g.bulk_load(counted(update), graph_data.entities, source=source)
+            new = g.bulk_load(counted(update, graph_data.facts, total), graph_data.entities, source=source)
     finally:
         g.close()
     data = {"entities": len(graph_data.entities), "facts": len(graph_data.facts), "new_facts": new, "store": conn.store}
@@ -177,13 +180,14 @@ def import_hetionet(nodes: Annotated[Path, typer.Argument(help="Hetionet nodes T
 @with_connection
 def import_csv(file: Annotated[Path, typer.Argument(help="CSV with head, relation, tail [, head_type, tail_type].")],
                as_json: JsonOpt = False, quiet: QuietOpt = False, *, conn: Connection) -> None:
-    """Import named facts from a CSV; entities get the ids extraction would give them.
+    """Import named facts from a CSV: a name the graph already has (name or alias, same type) is that entity;
+    a new one gets the id extraction would give it.
 
     Example: kgnlp import csv deals.csv
     """
     from kg.importers import read_fact_csv
 
-    _bulk_import(read_fact_csv(file), f"import:{file.name}", conn, as_json, quiet)
+    _bulk_import(read_fact_csv(file), f"import:{file.name}", conn, as_json, quiet, link=True)
 
 
 for _fmt, _example in (("turtle", "graph.ttl"), ("ntriples", "graph.nt"), ("jsonld", "graph.jsonld")):

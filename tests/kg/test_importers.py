@@ -71,3 +71,46 @@ def test_seed_entities_of_the_wrong_shape_are_refused(tmp_path, line, needle):
     with pytest.raises(KGError, match=needle) as err:
         read_seed(tmp_path)
     assert "entities.jsonl" in str(err.value)
+
+
+def test_import_csv_links_names_the_graph_already_has(tmp_path):
+    from tests.conftest import DATA
+
+    ws = str(tmp_path / "ws")
+    kgnlp("ingest", str(DATA / "documents" / "medical" / "med01_metformin.txt"), "--seed", str(DATA / "seed"),
+          "-w", ws, check=True)
+    before = kgnlp_json("stats", "-w", ws)["entities"]
+    f = tmp_path / "more.csv"
+    f.write_bytes("\ufeffhead,relation,tail,head_type,tail_type\n"  # a BOM, as spreadsheet programs write
+                  "Glucophage,treats,type 2 diabetes,Chemical,Disease\nmetformin,causes,Zorbitis,,Disease\n"
+                  .encode("utf-8"))
+    assert kgnlp_json("import", "csv", str(f), "-w", ws)["facts"] == 2
+    assert kgnlp_json("stats", "-w", ws)["entities"] == before + 1  # only Zorbitis is new
+    facts = kgnlp_json("query", "entity", "metformin", "-w", ws)["facts"]
+    treats = [x for x in facts if x["relation"] == "TREATS" and x["tail"] == "type 2 diabetes"]
+    assert len(treats) == 1 and any(s["doc"] == "import:more.csv" for s in treats[0]["sources"])
+    assert any(x["relation"] == "CAUSES" and x["tail"] == "Zorbitis" for x in facts)
+
+
+@pytest.mark.parametrize("kind,content,needle", [
+    ("csv", "head,relation,tail\nCaf\xe9,treats,x\n".encode("latin-1"), "UTF-8"),
+    ("csv", b"head,relation,tail\n!!!,treats,???\n", "letter"),
+    ("csv", b"head,relation,tail\n  ,treats,x\n", "empty"),
+    ("nodes", b"id\tname\tkind\nCompound::DB1\tMetformin\n", "nodes.tsv:2"),
+    ("edges", b"not gzip at all", "gzip"),
+])
+def test_import_files_of_the_wrong_shape_are_one_line_errors(tmp_path, kind, content, needle):
+    ws = str(tmp_path / "ws")
+    if kind == "csv":
+        (tmp_path / "f.csv").write_bytes(content)
+        proc = kgnlp("import", "csv", str(tmp_path / "f.csv"), "-w", ws)
+    else:
+        nodes, edges = _hetionet(tmp_path)
+        if kind == "nodes":
+            nodes.write_bytes(content)
+        else:
+            edges.write_bytes(content)
+        proc = kgnlp("import", "hetionet", str(nodes), str(edges), "-w", ws)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 1 and len(lines) == 1 and "Internal error" not in lines[0], proc.stderr
+    assert needle.lower() in lines[0].lower(), lines[0]
