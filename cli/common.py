@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -64,6 +65,13 @@ def _out_folder(path: Path) -> Path:
         raise typer.BadParameter(f"'{path}' is a file; give a folder for the trained model.")
     _writable_ancestor(path, "a folder")
     return path
+
+
+def positive_rate(value: float | None) -> float | None:
+    """Typer callback for a learning rate: a finite number above 0 (nan, inf, 0 and negatives are usage errors)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"{value} is not a positive number")
+    return value
 
 
 def out_file(path: Path | None) -> Path | None:

@@ -55,8 +55,13 @@ class MergeLog:
             raise KGError(f"Merge log path '{path}' is a folder; expected a file such as <workspace>/{FILE_NAME}.")
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path))
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_DDL)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_DDL)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise KGError(f"The merge log '{path}' cannot be read ({exc}). Restore it from a backup, or move it "
+                          "away to start with no merges.") from None
         return cls(conn, path)
 
     @classmethod
@@ -64,7 +69,9 @@ class MergeLog:
         return cls.open(Path(workspace_path) / FILE_NAME)
 
     def record(self, canonical_id: str, merged_id: str, who: str, why: str, score: float) -> Merge:
-        """Merge ``merged_id`` into ``canonical_id`` (itself resolved first, so chains stay flat)."""
+        """Merge ``merged_id`` into ``canonical_id``. Earlier records stay as they were: what was merged into
+        ``merged_id`` now resolves through it (:meth:`canonical` follows the chain), and comes back to it when
+        this merge is undone."""
         target = self.canonical(canonical_id)
         if target == merged_id or canonical_id == merged_id:
             raise KGError(f"Cannot merge '{merged_id}' into itself (via '{canonical_id}').")
@@ -76,10 +83,6 @@ class MergeLog:
             cur = self._conn.execute(
                 "INSERT INTO merges(canonical_id, merged_id, who, why, score, created) VALUES (?,?,?,?,?,?)",
                 (target, merged_id, who, why, float(score), now))
-            # entities already merged into the one being merged now follow it to the new target
-            self._conn.execute(
-                "UPDATE merges SET canonical_id = ? WHERE canonical_id = ? AND undone IS NULL",
-                (target, merged_id))
         return Merge(int(cur.lastrowid), target, merged_id, who, why, float(score), now)
 
     def merges(self, include_undone: bool = False) -> list[Merge]:

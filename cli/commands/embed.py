@@ -8,8 +8,8 @@ from typing import Annotated, Callable, Iterator, List, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, QuietOpt, StoreOpt, WorkspaceOpt, emit, open_store,
-                        read_text_arg, schema_in_force, workspace)
+from cli.common import (ConfigOpt, DEFAULT_WORKSPACE, JsonOpt, QuietOpt, StoreOpt, WorkspaceOpt, emit, open_store,
+                        positive_rate, read_text_arg, schema_in_force, workspace)
 from cli.console import out, progress_bar
 from kg.errors import KGError
 
@@ -27,7 +27,8 @@ def embed(
     infer_new: Annotated[bool, typer.Option(
         "--infer-new", help="No training: give vectors to entities added since (marked inferred).")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 512,
-    lr: Annotated[Optional[float], typer.Option("--lr", help="Adam learning rate (default: tuned per model).")] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", callback=positive_rate,
+                                                     help="Adam learning rate (default: tuned per model).")] = None,
     negatives: Annotated[int, typer.Option("--negatives", min=1, help="Negative samples per fact.")] = 8,
     patience: Annotated[int, typer.Option(
         "--patience", min=1, help="Validation checks without gain before stopping.")] = 3,

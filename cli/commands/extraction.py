@@ -212,6 +212,7 @@ def resolve_cmd(
 
     Example: kgnlp entities resolve --dry-run
     """
+    from kg.merges import FILE_NAME as MERGES_FILE
     from kg.merges import MergeLog
     from nlp.resolution import resolve
 
@@ -226,7 +227,8 @@ def resolve_cmd(
         from nlp.name_encoder import NameEncoder
 
         name_encoder = NameEncoder(encoder)
-    with MergeLog.for_workspace(ws.path) as log:
+    log_path = ws.path / MERGES_FILE
+    with MergeLog.open(log_path if log_path.exists() or not dry_run else ":memory:") as log:  # a dry run writes nothing
         done = resolve(entities, log, encoder=name_encoder, threshold=threshold, dry_run=dry_run)
     rows = [{"id": getattr(m, "id", None), "canonical_id": m.canonical_id, "merged_id": m.merged_id,
              "why": m.why, "score": m.score} for m in done]

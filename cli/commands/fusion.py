@@ -9,7 +9,7 @@ import typer
 
 from cli.common import (ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt,
                         PrecisionOpt, QuietOpt, TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout,
-                        read_text_arg)
+                        positive_rate, read_text_arg)
 
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
@@ -183,7 +183,7 @@ def train_classify_cmd(
     epochs: Annotated[int, typer.Option("--epochs", min=1)] = 3,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
     accumulate: Annotated[int, typer.Option("--accumulate", min=1, help="Gradient accumulation steps.")] = 1,
-    lr: Annotated[float, typer.Option("--lr", help="Encoder learning rate.")] = 5e-5,
+    lr: Annotated[float, typer.Option("--lr", callback=positive_rate, help="Encoder learning rate.")] = 5e-5,
     max_length: Annotated[int, typer.Option("--max-length", min=16)] = 128,
     truncation_side: TruncationOpt = "right",
     seed: Annotated[int, typer.Option("--seed")] = 13,
@@ -240,7 +240,7 @@ def train_qa_cmd(
     epochs: Annotated[int, typer.Option("--epochs", min=1)] = 3,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 8,
     accumulate: Annotated[int, typer.Option("--accumulate", min=1)] = 2,
-    lr: Annotated[float, typer.Option("--lr")] = 5e-5,
+    lr: Annotated[float, typer.Option("--lr", callback=positive_rate)] = 5e-5,
     max_length: Annotated[int, typer.Option("--max-length", min=32)] = 256,
     truncation_side: TruncationOpt = "right",
     long_answers: Annotated[bool, typer.Option(

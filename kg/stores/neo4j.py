@@ -47,6 +47,9 @@ def _is_import(p: Provenance) -> bool:
     return p.extractor == "import" and p.start == 0 and p.end == 0 and not p.sentence
 
 
+BOLT_SCHEMES = ("bolt", "neo4j", "bolt+s", "bolt+ssc", "neo4j+s", "neo4j+ssc")
+
+
 class Neo4jStore:
     """``GraphStore`` over Bolt. Open it with :meth:`open`."""
 
@@ -71,6 +74,9 @@ class Neo4jStore:
             raise KGError(f"Label prefix '{label_prefix}' must be letters, digits and _ (starting with a letter).")
         if batch_size < 1:
             raise KGError(f"batch_size must be at least 1, got {batch_size}.")
+        if uri.split("://", 1)[0].lower() not in BOLT_SCHEMES or "://" not in uri:
+            raise KGError(f"Bad Bolt URI '{uri}': expected {' or '.join(s + '://' for s in BOLT_SCHEMES[:2])}... "
+                          "(e.g. bolt://127.0.0.1:7687).")
         try:
             driver = GraphDatabase.driver(uri, auth=(user, password), connection_timeout=5.0,
                                           max_transaction_retry_time=retry_seconds)

@@ -119,6 +119,8 @@ def read_entity(store: ox.Store, node: object) -> Entity | None:
     if C_ENTITY not in props.get(RDF_TYPE.value, []):
         return None
     ext = tuple(sorted((unquote(k[len(EXT):]), v[0].value) for k, v in props.items() if k.startswith(EXT)))
+    if LABEL.value not in props:
+        raise KGError(f"Entity <{node.value}> has no rdfs:label (every kg:Entity needs its name there).")
     return Entity(_id(node), props[LABEL.value][0].value, props.get(P_ETYPE.value, [_lit("")])[0].value,
                   tuple(sorted(a.value for a in props.get(ALT.value, []))), ext)
 
@@ -127,19 +129,28 @@ def read_triple(store: ox.Store, head: object, relation: object, tail: object,
                 cache: dict | None = None) -> Triple:
     """The fact ``head relation tail`` with its confidence and evidence from its reification node."""
     h, r, t = _id(head), _rel_name(relation), _id(tail)
-    props = _props(store, fact_node(h, r, t))
-    conf = float(props[P_CONF.value][0].value) if P_CONF.value in props else 1.0
+    node = fact_node(h, r, t)
+    props = _props(store, node)
+    conf = _number(float, props[P_CONF.value][0].value, node, "kg:confidence") if P_CONF.value in props else 1.0
     cache = {} if cache is None else cache
     prov = []
     for ev in props.get(P_EVID.value, []):
         if ev.value not in cache:
             e = _props(store, ev)
             one = lambda k, d="": e[k][0].value if k in e else d  # noqa: E731
-            cache[ev.value] = Provenance(one(P_DOCID.value), int(one(P_START.value, 0)), int(one(P_END.value, 0)),
+            cache[ev.value] = Provenance(one(P_DOCID.value), _number(int, one(P_START.value, 0), ev, "kg:start"),
+                                         _number(int, one(P_END.value, 0), ev, "kg:end"),
                                          one(P_SENT.value), one(P_EXTR.value))
         prov.append(cache[ev.value])
     prov.sort(key=lambda p: (p.doc_id, p.start, p.end, p.sentence, p.extractor))
     return Triple(h, r, t, conf, tuple(prov))
+
+
+def _number(kind: type, value: object, node: object, what: str):
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise KGError(f"{what} of <{getattr(node, 'value', node)}> is '{value}', not a number.") from None
 
 
 def asserted(store: ox.Store) -> Iterator[ox.Quad]:

@@ -251,3 +251,28 @@ def test_migrate_batch_size_below_one_is_refused_and_the_target_keeps_its_facts(
     for size in ("0", "-5"):
         _assert_one_line_error(kgnlp("migrate", "--to", "rdf", "--batch-size", size, "-w", str(ws)), 2, "batch-size")
     assert kgnlp("export", "--format", "tsv", "--store", "rdf", "-w", str(ws), check=True).stdout == before
+
+
+def test_more_bad_values_are_one_line_errors(small_ws, tmp_path):
+    ws = str(small_ws)
+    for lr in ("-1", "nan", "0"):
+        _assert_one_line_error(kgnlp("embed", "--lr", lr, "--epochs", "1", "-w", ws), 2, "--lr")
+    _assert_one_line_error(kgnlp("query", "cypher", "MATCH (n) RETURN n", "--uri", "http://nope", "-w", ws,
+                                 env={"KGNLP_NEO4J_PASSWORD": "x"}), 1, "bolt uri")
+    _assert_one_line_error(kgnlp("migrate", "--to", "neo4j", "--uri", "notauri", "-w", ws,
+                                 env={"KGNLP_NEO4J_PASSWORD": "x"}), 1, "bolt uri")
+    prefixes = ("@prefix kg: <https://kgnlp.dev/ns#> .\n@prefix kge: <https://kgnlp.dev/entity/> .\n"
+                "@prefix kgr: <https://kgnlp.dev/relation/> .\n")
+    (tmp_path / "nolabel.ttl").write_text(prefixes + "kge:zz a kg:Entity .\n", encoding="utf-8")
+    before = _snapshot(small_ws)
+    _assert_one_line_error(kgnlp("import", "turtle", str(tmp_path / "nolabel.ttl"), "-w", ws), 1, "rdfs:label")
+    assert _snapshot(small_ws) == before
+
+
+def test_a_dry_run_records_nothing_and_a_corrupt_merge_log_is_named(tmp_path):
+    ws = tmp_path / "ws"
+    kgnlp("ingest", str(DATA / "documents" / "financial"), "-w", str(ws), check=True)
+    kgnlp("entities", "resolve", "--dry-run", "-w", str(ws), check=True)
+    assert not (ws / "merges.db").exists()
+    (ws / "merges.db").write_bytes(b"not a database" * 200)
+    _assert_one_line_error(kgnlp("stats", "-w", str(ws)), 1, "merge log")

@@ -68,6 +68,23 @@ def test_merge_chains_stay_flat_and_cycles_are_refused(tmp_path):
             log.undo(99)
 
 
+def test_undoing_a_later_merge_restores_the_earlier_one_and_its_record(tmp_path):
+    with MergeLog.open(tmp_path / "m.db") as log:
+        first = log.record("a", "b", "t", "why", 1.0)   # b -> a
+        second = log.record("c", "a", "t", "why", 1.0)  # a -> c, so b -> c too
+        assert log.canonical_map() == {"a": "c", "b": "c"}
+        log.undo(second.id)
+        assert log.canonical_map() == {"b": "a"}
+        assert [(m.merged_id, m.canonical_id) for m in log.merges(include_undone=True)] == [("b", "a"), ("a", "c")]
+        assert log.get(first.id).canonical_id == "a"
+
+
+def test_a_corrupt_merge_log_is_a_clear_error(tmp_path):
+    (tmp_path / "m.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(KGError, match="m.db"):
+        MergeLog.open(tmp_path / "m.db")
+
+
 def test_embedding_evidence_is_optional_and_typed():
     class Enc:
         def encode(self, names):
