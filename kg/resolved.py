@@ -21,7 +21,7 @@ from kg.store import GraphStore, StoreStats
 def resolved(store: GraphStore, workspace_path: str | Path) -> GraphStore:
     """``store`` seen through the workspace's merges; the store itself when nothing is merged."""
     path = Path(workspace_path) / FILE_NAME
-    if not path.exists():
+    if not path.exists() or isinstance(store, ResolvedStore):
         return store
     with MergeLog.open(path) as log:
         canonical = log.canonical_map()

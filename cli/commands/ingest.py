@@ -8,6 +8,7 @@ import typer
 
 from cli.common import ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, emit, schema_in_force, with_connection
 from cli.console import out, progress_bar
+from kg.resolved import resolved
 
 
 @with_connection
@@ -219,8 +220,8 @@ def _sync_indexes(ws, graph, quiet: bool, schema=None) -> None:
     kinds = existing_kinds(ws)
     if not kinds:
         return
-    with progress_bar("Indexing", enabled=not quiet) as update:
-        update_indexes(ws, graph, progress=update, schema=schema, kinds=kinds)
+    with progress_bar("Indexing", enabled=not quiet) as update:  # the graph as readers see it: merges applied
+        update_indexes(ws, resolved(graph, ws.path), progress=update, schema=schema, kinds=kinds)
 
 
 @with_connection
