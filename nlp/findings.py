@@ -14,6 +14,7 @@ with ``link(text) -> [Mention]`` over the cue names (the CLI and the benchmark p
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from pathlib import Path
@@ -76,6 +77,7 @@ class FindingsReader:
         text, doc = document.text, document.id
         entities: list[Entity] = []
         triples: list[Triple] = []
+        repeats: dict[str, int] = {}
         cursor = 0  # parts and their sentences come in text order: a repeated sentence is placed after the last
         for part in (text,) if parts is None else parts:
             for sentence in map(str.strip, sentences(part)):
@@ -88,7 +90,10 @@ class FindingsReader:
                     counts[what or "none"] += 1
                 if what is None:
                     continue
-                fid = f"finding:{doc}:{len(triples)}"
+                # named by its sentence, so a changed sentence is a new finding, never an old id renamed
+                digest = hashlib.blake2b(sentence.encode("utf-8"), digest_size=5).hexdigest()
+                repeat = repeats[digest] = repeats.get(digest, 0) + 1  # the same sentence again: :2, :3 ...
+                fid = f"finding:{doc}:{digest}" + (f":{repeat}" if repeat > 1 else "")
                 entities.append(Entity(fid, sentence[:MAX_NAME], "Finding"))
                 triples.append(Triple(what, REPORTED_IN.name, fid, 1.0,
                                       (Provenance(doc, found, found + len(sentence), sentence, "findings-cues"),)))

@@ -89,6 +89,15 @@ def test_cli_reads_findings_once_and_keeps_them_beside_ingest(tmp_path):
     assert proc.returncode == 2 and "--cues" in proc.stderr
 
 
+def test_a_changed_document_names_its_findings_by_the_new_sentences(reader):
+    before = reader.read(Document("d", "Aspirin did not reduce pain. Aspirin reduced fever significantly."))
+    after = reader.read(Document("d", "Aspirin reduced pain significantly. Aspirin reduced fever significantly."))
+    old = {e.id: e.name for e in before.entities}
+    new = {e.id: e.name for e in after.entities}
+    assert all(new[i] == name for i, name in old.items() if i in new)  # an id never changes its sentence
+    assert [n for i, n in new.items() if i in old] == ["Aspirin reduced fever significantly."]
+
+
 def test_cli_reads_pubmedqa_results_sections_and_conclusions(tmp_path):
     """A PubMedQA .json file: findings are read in each abstract's results sections only (the background's
     "may" is not read); `--long-answers` reads each conclusion as its own document too."""
