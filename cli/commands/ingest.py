@@ -67,7 +67,7 @@ def ingest(
                    f"{', '.join(str(p) for p in not_read[:5])}{more}", err=True)
     emit(as_json, data, lambda: out.print(
         f"Ingested {report.documents} document(s) ({report.skipped} already stored): "
-        f"+{report.entities} entities, +{report.relations} relations in {report.seconds:.2f} s."))
+        f"{report.entities:+d} entities, {report.relations:+d} relations in {report.seconds:.2f} s."))
 
 
 @with_connection

@@ -276,3 +276,17 @@ def test_a_dry_run_records_nothing_and_a_corrupt_merge_log_is_named(tmp_path):
     assert not (ws / "merges.db").exists()
     (ws / "merges.db").write_bytes(b"not a database" * 200)
     _assert_one_line_error(kgnlp("stats", "-w", str(ws)), 1, "merge log")
+
+
+def test_a_changed_document_that_loses_facts_reports_a_negative_count(tmp_path):
+    doc = tmp_path / "a.txt"
+    doc.write_text("Warfarin can cause bleeding. Zorblamab can cause bleeding.", encoding="utf-8")
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "entities.jsonl").write_text(
+        '{"id": "chem:w", "name": "warfarin", "type": "Chemical"}\n{"id": "chem:z", "name": "Zorblamab", '
+        '"type": "Chemical"}\n{"id": "dis:b", "name": "bleeding", "type": "Disease"}\n', encoding="utf-8")
+    kgnlp("ingest", str(doc), "--seed", str(seed), "-w", str(tmp_path / "ws"), check=True)
+    doc.write_text("Warfarin can cause bleeding.", encoding="utf-8")
+    proc = kgnlp("ingest", str(doc), "-w", str(tmp_path / "ws"), check=True)
+    assert "-1 relations" in proc.stdout and "+-" not in proc.stdout, proc.stdout
