@@ -211,6 +211,11 @@ def migrate_cmd(source: Annotated[str, typer.Option("--from", help="Backend to c
     if source == target:
         raise KGError(f"--from and --to are both '{source}'; choose two different backends.")
     w = workspace(ws)
+    held = {"embedded": w.graph_path, "rdf": w.rdf_path}
+    if source in held and not held[source].exists():  # nothing to copy: opening it would make an empty store
+        has = [name for name, path in held.items() if path.exists()]
+        raise KGError(f"Workspace '{w.path}' has no {source} store to copy from"
+                      + (f"; its graph is in the {has[0]} store (--from {has[0]})." if has else "."))
     src = open_store(w, source, uri, user, password_env)
     try:
         dst = open_store(w, target, uri, user, password_env)

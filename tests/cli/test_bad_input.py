@@ -290,3 +290,12 @@ def test_a_changed_document_that_loses_facts_reports_a_negative_count(tmp_path):
     doc.write_text("Warfarin can cause bleeding.", encoding="utf-8")
     proc = kgnlp("ingest", str(doc), "-w", str(tmp_path / "ws"), check=True)
     assert "-1 relations" in proc.stdout and "+-" not in proc.stdout, proc.stdout
+
+
+def test_migrate_from_a_store_the_workspace_does_not_have_is_refused(tmp_path):
+    ws = tmp_path / "ws"
+    kgnlp("ingest", str(DATA / "documents" / "medical" / "med01_metformin.txt"), "--store", "rdf", "-w", str(ws),
+          check=True)
+    _assert_one_line_error(kgnlp("migrate", "--from", "embedded", "--to", "rdf", "-w", str(ws)), 1, "--from rdf")
+    assert not (ws / "graph.db").exists()
+    _assert_one_line_error(kgnlp("stats", "-w", str(ws)), 1, "rdf store")  # the hint is still right
