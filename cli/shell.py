@@ -253,13 +253,15 @@ class KGShell(cmd.Cmd):
 
     def _print_answers(self, result: object) -> None:
         """A ``nlp.qa.QAResult``: the best answers, each with its score and the sentences behind it."""
+        from nlp.qa import brief_evidence
+
         answers = list(getattr(result, "answers", ()) or ())
         if not answers:
             self._say("No answer found.")
             return
         for rank, ans in enumerate(answers[:MAX_ANSWERS], 1):
             self._say(f"{rank}. {ans.text}  (score {ans.score:.2f})")
-            for ev in ans.evidence[:3]:
+            for ev in brief_evidence(ans.evidence, key=lambda e: e.triple):
                 fact = " ".join(ev.triple) if ev.triple else ""
                 if ev.sentence:
                     self._say(f"    {ev.doc}: {ev.sentence}" + (f"  [{fact}]" if fact else ""))

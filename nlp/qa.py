@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable, Sequence, TypeVar
 
 from kg.names import normalise
 from kg.records import Entity, Triple
@@ -18,6 +19,7 @@ from kg.views import NameCache
 from nlp.errors import NLPError
 from nlp.question_cues import CUES, PASSIVE_AUX, PASSIVE_BY
 
+T = TypeVar("T")
 _TOKEN = re.compile(r"[\w][\w\-\.&']*[\w]|[\w]")
 _STOP = set("""a an the what which who whom whose where when why how is are was were be been do does did of in on at
 to for by with and or that this these those it its their company companies drug drugs firm firms any all some
@@ -162,6 +164,17 @@ def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred:
         elif "tail" in roles and t.tail_id == entity_id:
             out.append((t.head_id, t))
     return out
+
+
+def brief_evidence(evidence: Sequence[T], key: Callable[[T], object], limit: int = 3) -> list[T]:
+    """The evidence lines to show: the first source of every fact of the chain (a 2-hop answer shows both
+    facts), then more sources up to ``limit``."""
+    seen: set[object] = set()
+    first, more = [], []
+    for e in evidence:
+        (more if key(e) in seen else first).append(e)
+        seen.add(key(e))
+    return (first + more)[: max(limit, len(first))]
 
 
 def answer(store: GraphStore, question: str, schema: Schema | None = None, limit: int = 10) -> QAResult:

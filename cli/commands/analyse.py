@@ -94,7 +94,7 @@ def ask(
     Example: kgnlp ask "Who is the CEO of the company that acquired Halvorsen Capital?"
     """
     from nlp.errors import NLPError
-    from nlp.qa import YES_NO, answer
+    from nlp.qa import YES_NO, answer, brief_evidence
 
     text = read_text_arg(question)
     ws = conn.workspace()
@@ -124,7 +124,7 @@ def ask(
             return
         for i, a in enumerate(answers, 1):
             out.print(f"[bold]{i}. {a['text']}[/bold]  (confidence {a['score']:.2f})")
-            for e in a["evidence"][:3]:
+            for e in brief_evidence(a["evidence"], key=lambda e: tuple(e["triple"] or ())):
                 fact = " ".join(e["triple"]) if e["triple"] else ""
                 out.print(f"   {fact}  [dim]— {e['doc']}: {e['sentence'][:140]}[/dim]")
 

@@ -104,3 +104,11 @@ def test_yes_no_question_confirmed_by_a_fact_between_its_entities(store, questio
 ])
 def test_yes_no_question_without_such_a_fact_has_no_answer(store, question):
     assert answer(store, question).answers == (), question
+
+
+def test_brief_evidence_shows_every_fact_of_a_chain_first():
+    from nlp.qa import brief_evidence
+
+    lines = [("a", 1), ("a", 2), ("a", 3), ("b", 1)]
+    assert brief_evidence(lines, key=lambda e: e[0]) == [("a", 1), ("b", 1), ("a", 2)]
+    assert brief_evidence(lines[:3], key=lambda e: e[0]) == [("a", 1), ("a", 2), ("a", 3)]
