@@ -49,10 +49,11 @@ def text_hash(text: str) -> str:
 
 
 def store_fingerprint(store: GraphStore) -> str:
-    """A cheap summary of the store's content: counts and document ids. Ingest and removal change it."""
+    """A cheap summary of the store's content: the backend, counts and document ids. Ingest and removal change
+    it, and so does reading another backend of the workspace (its indexes are shared by the backends)."""
     stats = store.stats()
     h = hashlib.blake2b(digest_size=12)
-    h.update(f"{stats.documents}|{stats.entities}|{stats.relations}|".encode())
+    h.update(f"{getattr(store, 'name', '')}|{stats.documents}|{stats.entities}|{stats.relations}|".encode())
     for doc_id in store.document_ids():
         h.update(doc_id.encode("utf-8") + b"\x00")
     return h.hexdigest()

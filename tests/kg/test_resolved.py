@@ -97,3 +97,21 @@ def test_resolve_then_query_export_stats_and_unmerge_through_the_cli(tmp_path):
     assert kgnlp_json("stats", "-w", ws)["entities"] == 4
     facts = kgnlp_json("query", "entity", "Ada Quint", "-w", ws)["facts"]
     assert {f["tail_id"] for f in facts} == {"org:acme-inc"}
+
+
+def test_retrieve_never_returns_facts_of_another_backend(tmp_path):
+    from tests.conftest import DATA
+
+    ws = str(tmp_path / "ws")
+    kgnlp("ingest", str(DATA / "documents" / "medical" / "med01_metformin.txt"), "--seed", str(DATA / "seed"),
+          "-w", ws, check=True)
+    kgnlp("migrate", "--to", "rdf", "-w", ws, check=True)
+    # a fact only the rdf store has, its counts unchanged (no evidence node): only the backend tells them apart
+    kgnlp("query", "sparql", "INSERT DATA { kge:zorb kgr:TREATS kge:blix }", "--store", "rdf", "--write", "-w", ws,
+          check=True)
+    kgnlp("index", "--kind", "facts", "--store", "rdf", "-w", ws, check=True)
+    rdf_hits = kgnlp_json("retrieve", "zorb treats blix", "--kind", "facts", "-k", "50", "--store", "rdf",
+                          "-w", ws)["hits"]
+    assert any(h["entity_ids"] == ["zorb", "blix"] for h in rdf_hits), rdf_hits
+    hits = kgnlp_json("retrieve", "zorb treats blix", "--kind", "facts", "-k", "50", "-w", ws)["hits"]
+    assert hits and not any("zorb" in h["entity_ids"] for h in hits), hits
