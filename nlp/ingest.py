@@ -23,6 +23,7 @@ class IngestReport:
     entities: int  # new in the graph
     relations: int  # new facts in the graph
     seconds: float
+    replaced: tuple[str, ...] = ()  # ids stored before with other text, now replaced (edited, or another file's)
 
 
 def ingest_paths(store: GraphStore, paths: Sequence[Path], schema: Schema | None = None,
@@ -44,6 +45,7 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
     before = store.stats()
     todo = [d for d in docs if not store.has_document(d.document.id, d.sha256)]
     skipped = len(docs) - len(todo)
+    replaced = tuple(d.document.id for d in todo if store.has_document(d.document.id))
     if progress:
         progress(0, len(todo))
     if todo:
@@ -57,7 +59,7 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
                 progress(done, len(todo))
     after = store.stats()
     return IngestReport(len(todo), skipped, after.entities - before.entities,
-                        after.relations - before.relations, round(time.perf_counter() - started, 3))
+                        after.relations - before.relations, round(time.perf_counter() - started, 3), replaced)
 
 
 def auto_processes(n_docs: int, heavy: bool = False) -> int:

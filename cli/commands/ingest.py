@@ -60,11 +60,16 @@ def ingest(
     finally:
         graph.close()
     data = {"documents": report.documents, "entities": report.entities, "relations": report.relations,
-            "seconds": report.seconds, "skipped": report.skipped, "not_read": [str(p) for p in not_read]}
+            "seconds": report.seconds, "skipped": report.skipped, "not_read": [str(p) for p in not_read],
+            "replaced": list(report.replaced)}
     if not_read and not as_json:
         more = f" and {len(not_read) - 5} more" if len(not_read) > 5 else ""
         typer.echo(f"Not read ({len(not_read)} file(s) of other types than .txt, .md, .jsonl): "
                    f"{', '.join(str(p) for p in not_read[:5])}{more}", err=True)
+    if report.replaced and not as_json:  # an edit, or another file with the same name (ids are file names)
+        more = f" and {len(report.replaced) - 5} more" if len(report.replaced) > 5 else ""
+        typer.echo(f"Replaced {len(report.replaced)} stored document(s) whose text differs (the same id): "
+                   f"{', '.join(report.replaced[:5])}{more}", err=True)
     emit(as_json, data, lambda: out.print(
         f"Ingested {report.documents} document(s) ({report.skipped} already stored): "
         f"{report.entities:+d} entities, {report.relations:+d} relations in {report.seconds:.2f} s."))

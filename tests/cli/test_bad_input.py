@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, kgnlp
+from tests.conftest import DATA, kgnlp, kgnlp_json
 
 
 @pytest.fixture(scope="module")
@@ -299,3 +299,13 @@ def test_migrate_from_a_store_the_workspace_does_not_have_is_refused(tmp_path):
     _assert_one_line_error(kgnlp("migrate", "--from", "embedded", "--to", "rdf", "-w", str(ws)), 1, "--from rdf")
     assert not (ws / "graph.db").exists()
     _assert_one_line_error(kgnlp("stats", "-w", str(ws)), 1, "rdf store")  # the hint is still right
+
+
+def test_a_file_that_replaces_a_stored_document_of_the_same_id_is_named(tmp_path):
+    for folder, text in (("x1", "Warfarin can cause bleeding."), ("x2", "Aspirin can cause bleeding.")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "notes.txt").write_text(text, encoding="utf-8")
+    ws = str(tmp_path / "ws")
+    assert kgnlp_json("ingest", str(tmp_path / "x1"), "-w", ws)["replaced"] == []
+    proc = kgnlp("ingest", str(tmp_path / "x2"), "-w", ws, check=True)
+    assert "Replaced 1 stored document(s)" in proc.stderr and "notes" in proc.stderr, proc.stderr
