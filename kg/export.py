@@ -58,7 +58,7 @@ def _graphml(store: GraphStore, out: TextIO, fmt: str) -> int:
 
     from kg.graph_view import to_networkx
 
-    g = to_networkx(store)
+    g = to_networkx(store, provenance=True)
     for line in nx.generate_graphml(g, encoding="utf-8", prettyprint=True):
         out.write(line + "\n")
     return g.number_of_edges()
@@ -75,6 +75,7 @@ def _cy(value: object) -> str:
 def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
     """Statements for the neo4j store's model (idempotent MERGEs); run them with cypher-shell or `query cypher
     --write`."""
+    from kg.graph_view import provenance_json
     from kg.names import normalise
     from kg.stores.neo4j import rel_type
 
@@ -89,7 +90,7 @@ def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
         docs = "[" + ", ".join(_cy(d) for d in sorted({p.doc_id for p in t.provenance})) + "]"
         out.write(f"MERGE (h:Entity {{id: {_cy(t.head_id)}}}) MERGE (t:Entity {{id: {_cy(t.tail_id)}}}) "
                   f"MERGE (h)-[x:{rel_type(t.relation)}]->(t) SET x.confidence = {_cy(float(t.confidence))}, "
-                  f"x.sources = {docs};\n")
+                  f"x.sources = {docs}, x.provenance = {_cy(provenance_json(t))};\n")
         n += 1
     return n
 

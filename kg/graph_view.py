@@ -5,10 +5,12 @@ edge keys are relation names. Algorithms that ignore direction use the undirecte
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kg.errors import KGError
+from kg.records import Triple
 from kg.store import GraphStore
 
 if TYPE_CHECKING:
@@ -17,8 +19,9 @@ if TYPE_CHECKING:
 CENTRALITIES = ("degree", "betweenness", "closeness")
 
 
-def to_networkx(store: GraphStore, relation: str | None = None) -> "nx.MultiDiGraph":
-    """Nodes carry ``name`` and ``type``; edges carry ``relation``, ``confidence`` and ``sources`` (a count)."""
+def to_networkx(store: GraphStore, relation: str | None = None, provenance: bool = False) -> "nx.MultiDiGraph":
+    """Nodes carry ``name`` and ``type``; edges carry ``relation``, ``confidence`` and ``sources`` (a count), and
+    with ``provenance`` also ``provenance``: the sources as a JSON list (doc, start, end, sentence, extractor)."""
     import networkx as nx
 
     g = nx.MultiDiGraph()
@@ -30,9 +33,16 @@ def to_networkx(store: GraphStore, relation: str | None = None) -> "nx.MultiDiGr
         for node in (t.head_id, t.tail_id):
             if node not in g:
                 g.add_node(node, name=node, type="")
+        extra = {"provenance": provenance_json(t)} if provenance else {}
         g.add_edge(t.head_id, t.tail_id, key=t.relation, relation=t.relation, confidence=t.confidence,
-                   sources=len(t.provenance))
+                   sources=len(t.provenance), **extra)
     return g
+
+
+def provenance_json(t: Triple) -> str:
+    """A fact's sources as one JSON string, for formats whose attributes are plain values (GraphML, Cypher)."""
+    return json.dumps([{"doc": p.doc_id, "start": p.start, "end": p.end, "sentence": p.sentence,
+                        "extractor": p.extractor} for p in t.provenance], ensure_ascii=False)
 
 
 @dataclass

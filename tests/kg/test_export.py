@@ -75,6 +75,18 @@ def test_export_graphml_is_valid_xml_with_names_and_relations(filled):
     assert "MANUFACTURES" in run(filled, "graphml")
 
 
+def test_export_graphml_and_cypher_keep_every_source(filled):
+    import json
+
+    import networkx as nx
+
+    g = nx.read_graphml(io.StringIO(run(filled, "graphml")))
+    (data,) = [d for _, _, d in g.edges(data=True) if d["relation"] == "TREATS"]
+    assert json.loads(data["provenance"]) == [{"doc": "doc1", "start": 3, "end": 30,
+                                               "sentence": "Aspirin treats headache.", "extractor": "pattern"}]
+    assert "Aspirin treats headache." in run(filled, "cypher")
+
+
 def test_export_cypher_script_runs_on_the_bolt_server(filled, make_store):
     script = run(filled, "cypher")
     assert script.count("MERGE (h)-[x:`TREATS`]->(t)") == 1
