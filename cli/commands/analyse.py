@@ -93,10 +93,14 @@ def ask(
 
     Example: kgnlp ask "Who is the CEO of the company that acquired Halvorsen Capital?"
     """
+    from fusion.config import is_fused_model
     from nlp.errors import NLPError
     from nlp.qa import YES_NO, answer, brief_evidence
 
     text = read_text_arg(question)
+    if qa_model is not None and not is_fused_model(qa_model):  # checked first: the graph may answer without it
+        raise typer.BadParameter(f"'{qa_model}' is not a trained QA model folder (`kgnlp train qa --out DIR`).",
+                                 param_hint="--model")
     ws = conn.workspace()
     graph = conn.open(ws)
     try:

@@ -261,6 +261,8 @@ def test_more_bad_values_are_one_line_errors(small_ws, tmp_path):
                                  env={"KGNLP_NEO4J_PASSWORD": "x"}), 1, "bolt uri")
     _assert_one_line_error(kgnlp("migrate", "--to", "neo4j", "--uri", "notauri", "-w", ws,
                                  env={"KGNLP_NEO4J_PASSWORD": "x"}), 1, "bolt uri")
+    _assert_one_line_error(kgnlp("ask", "What does metformin treat?", "--model", str(tmp_path / "nope"), "-w", ws),
+                           2, "qa model")  # refused even where the graph answers without it
     prefixes = ("@prefix kg: <https://kgnlp.dev/ns#> .\n@prefix kge: <https://kgnlp.dev/entity/> .\n"
                 "@prefix kgr: <https://kgnlp.dev/relation/> .\n")
     (tmp_path / "nolabel.ttl").write_text(prefixes + "kge:zz a kg:Entity .\n", encoding="utf-8")
