@@ -8,11 +8,11 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, TextIO
 
 from kg.errors import KGError
-from kg.records import Entity, Triple
+from kg.records import Entity, Provenance, Triple
 from kg.store import GraphStore
 
 FORMATS = ("tsv", "turtle", "ntriples", "jsonld", "graphml", "cypher")
@@ -98,10 +98,11 @@ def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
 _LOCAL = re.compile(r"[^A-Za-z0-9]+")
 
 
-def read_rdf(data: bytes | IO[bytes], fmt: str) -> tuple[list[Entity], list[Triple]]:
+def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> tuple[list[Entity], list[Triple]]:
     """Entities and facts from RDF. The kgnlp vocabulary is read in full (confidence, provenance, aliases);
     other IRI-to-IRI triples become facts named after the predicate's local name (``ex:treats`` -> ``TREATS``),
-    with ``rdfs:label`` as the entity name when there is one."""
+    with ``rdfs:label`` as the entity name when there is one. A fact with no evidence gets ``source`` (the file)
+    as its source, and an end that is not declared as an entity becomes one named by its id."""
     import pyoxigraph as ox
 
     from kg.stores.rdf_map import ENT, LABEL, REL, RDF_TYPE, asserted, rdf_format, read_entity, read_triple
@@ -133,14 +134,21 @@ def read_rdf(data: bytes | IO[bytes], fmt: str) -> tuple[list[Entity], list[Trip
                 labels = [x.object.value for x in mem.quads_for_pattern(node, LABEL, None, ox.DefaultGraph())]
                 entities[node.value] = Entity(node.value, labels[0] if labels else node.value, "Thing")
         triples.append(Triple(q.subject.value, local, q.object.value))
+    imported = (Provenance(source, 0, 0, "", "import"),)
+    triples = [t if t.provenance else replace(t, provenance=imported) for t in triples]
+    known = {e.id for e in entities.values()}
+    for end in dict.fromkeys(x for t in triples for x in (t.head_id, t.tail_id)):
+        if end not in known:
+            entities[end] = Entity(end, end, "Entity")
     return list(entities.values()), triples
 
 
-def import_rdf(store: GraphStore, data: bytes | IO[bytes], fmt: str) -> ImportReport:
-    """Read RDF (``turtle``, ``ntriples`` or ``jsonld``) into ``store``; idempotent."""
+def import_rdf(store: GraphStore, data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> ImportReport:
+    """Read RDF (``turtle``, ``ntriples`` or ``jsonld``) into ``store``; idempotent. ``source``: what facts
+    without evidence of their own are sourced to (``import:<file name>``)."""
     if fmt not in RDF_FORMATS:
         raise KGError(f"Cannot import '{fmt}'. Choose one of: {', '.join(RDF_FORMATS)}.")
-    entities, triples = read_rdf(data, fmt)
+    entities, triples = read_rdf(data, fmt, source)
     for i in range(0, max(len(entities), len(triples)), 5000):
         store.add(triples[i : i + 5000], entities[i : i + 5000])
     return ImportReport(len(entities), len(triples))

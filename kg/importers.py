@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -109,6 +110,9 @@ def read_fact_csv(path: Path) -> BulkGraph:
             rel = (row["relation"] or "").strip().upper().replace(" ", "_")
             if not rel:
                 raise KGError(f"{path}:{n}: relation must not be empty.")
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", rel):
+                raise KGError(f"{path}:{n}: relation '{row['relation'].strip()}' must be letters, digits and "
+                              "spaces or _ (e.g. 'treats', 'HEADQUARTERED_IN').")
             ids = []
             for side in ("head", "tail"):
                 name, kind = _name(path, n, row[side], side), (row.get(f"{side}_type") or "Entity").strip() or "Entity"

@@ -118,7 +118,7 @@ def _import_rdf(file: Path, fmt: str, conn: Connection, as_json: bool) -> None:
     _check_store(conn.store)
     g = conn.open(create=True)
     try:
-        report = import_rdf(g, data, fmt)
+        report = import_rdf(g, data, fmt, source=f"import:{'stdin' if str(file) == '-' else file.name}")
     finally:
         g.close()
     emit(as_json, {"entities": report.entities, "facts": report.facts, "store": conn.store},

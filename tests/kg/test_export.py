@@ -58,6 +58,17 @@ def test_import_reads_foreign_rdf_as_facts(make_store):
     (t,) = store.triples()
     assert t.key == ("http://example.org/metformin", "TREATS", "http://example.org/diabetes")
     assert store.entity("http://example.org/metformin").name == "Metformin"
+    assert [(p.doc_id, p.extractor) for p in t.provenance] == [("import:rdf", "import")]  # a fact keeps a source
+
+
+def test_imported_facts_between_undeclared_entities_get_entities_and_a_source(make_store):
+    ttl = b"@prefix kge: <https://kgnlp.dev/entity/> . @prefix kgr: <https://kgnlp.dev/relation/> .\n" \
+          b"kge:zorb kgr:TREATS kge:blix ."
+    store = make_store("embedded")
+    import_rdf(store, ttl, "turtle", source="import:x.ttl")
+    (t,) = store.triples()
+    assert t.key == ("zorb", "TREATS", "blix") and t.provenance[0].doc_id == "import:x.ttl"
+    assert store.entity("zorb").name == "zorb" and store.find_entities("blix")[0].id == "blix"
 
 
 def test_import_rejects_bad_rdf_with_a_clear_error(make_store):

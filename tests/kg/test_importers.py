@@ -96,6 +96,7 @@ def test_import_csv_links_names_the_graph_already_has(tmp_path):
     ("csv", "head,relation,tail\nCaf\xe9,treats,x\n".encode("latin-1"), "UTF-8"),
     ("csv", b"head,relation,tail\n!!!,treats,???\n", "letter"),
     ("csv", b"head,relation,tail\n  ,treats,x\n", "empty"),
+    ("csv", b"head,relation,tail\nx,<REL>,y\n", "relation '<REL>'"),
     ("nodes", b"id\tname\tkind\nCompound::DB1\tMetformin\n", "nodes.tsv:2"),
     ("edges", b"not gzip at all", "gzip"),
 ])
