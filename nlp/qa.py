@@ -82,12 +82,24 @@ def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
     return sorted(found, key=lambda le: le.start)
 
 
-def _exact_entity(store: GraphStore, text: str) -> Entity | None:
+def _exact_entities(store: GraphStore, text: str) -> list[Entity]:
     norm = normalise(text)
-    for ent in store.find_entities(text, limit=5):
-        if norm in {normalise(n) for n in (ent.name, *ent.aliases)}:
-            return ent
-    return None
+    return [e for e in store.find_entities(text, limit=5) if norm in {normalise(n) for n in (e.name, *e.aliases)}]
+
+
+def _exact_entity(store: GraphStore, text: str) -> Entity | None:
+    found = _exact_entities(store, text)
+    return found[0] if found else None
+
+
+def _fitting(store: GraphStore, question: str, le: LinkedEntity, cues: list["_Cue"], schema: Schema) -> LinkedEntity:
+    """Of the entities a question's name fits ("Mercury": the metal and the firm), one whose type the asked
+    relations take ("Where is Mercury headquartered?": the firm)."""
+    named = _exact_entities(store, question[le.start : le.end])
+    if len(named) < 2 or not cues:
+        return le
+    fits = [e for e in named if any(_roles_allowed(schema, c.relation, e.type) for c in cues)]
+    return LinkedEntity(fits[0], le.start, le.end) if fits and le.entity not in fits else le
 
 
 @dataclass(frozen=True)
@@ -187,6 +199,7 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     if not linked:
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()]
+    linked = [_fitting(store, question, le, cues, schema) for le in linked]
     names = NameCache(store)
     in_question = {le.entity.id for le in linked}
     yes_no = bool(YES_NO.match(question.lower()))

@@ -112,3 +112,16 @@ def test_brief_evidence_shows_every_fact_of_a_chain_first():
     lines = [("a", 1), ("a", 2), ("a", 3), ("b", 1)]
     assert brief_evidence(lines, key=lambda e: e[0]) == [("a", 1), ("b", 1), ("a", 2)]
     assert brief_evidence(lines[:3], key=lambda e: e[0]) == [("a", 1), ("a", 2), ("a", 3)]
+
+
+def test_a_name_two_entities_share_is_the_one_the_question_asks_about(tmp_path):
+    from kg.records import Entity, Provenance, Triple
+    from kg.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore.open(tmp_path / "g.db")
+    src = (Provenance("d", 0, 1, "s", "test"),)
+    store.add([Triple("chem:hg", "CAUSES", "dis:poison", 0.9, src), Triple("org:hg", "HEADQUARTERED_IN", "loc:zh", 0.9, src)],
+              [Entity("chem:hg", "Mercury", "Chemical"), Entity("org:hg", "Mercury", "Organization"),
+               Entity("dis:poison", "mercury poisoning", "Disease"), Entity("loc:zh", "Zürich", "Location")])
+    assert [a.text for a in answer(store, "Where is Mercury headquartered?").answers] == ["Zürich"]
+    assert [a.text for a in answer(store, "What does Mercury cause?").answers] == ["mercury poisoning"]
