@@ -16,7 +16,7 @@ import typer
 from fusion.config import MAX_KNOWLEDGE_DROPOUT
 from kg.errors import KGError
 from kg.resolved import resolved
-from kg.store import GraphStore
+from kg.store import BACKENDS, GraphStore
 from kg.workspace import Workspace
 
 DEFAULT_WORKSPACE = "./kgnlp-workspace"
@@ -193,6 +193,8 @@ class Connection:
     password_env: str = "KGNLP_NEO4J_PASSWORD"
 
     def workspace(self, create: bool = False) -> Workspace:
+        if create and self.store not in BACKENDS:  # before a workspace folder is made for nothing
+            raise KGError(f"Unknown store '{self.store}'. Choose one of: {', '.join(BACKENDS)}.")
         return Workspace.open(self.ws_path, create=create)
 
     def open(self, ws: Workspace | None = None, create: bool = False) -> GraphStore:

@@ -38,15 +38,17 @@ def ingest(
     not_read: list[Path] = []
     docs = load_documents(list(paths), not_read)  # every file is checked before the workspace is touched
     check_profile(profile, model)
+    schema = schema_in_force(conn.ws_path, config)
+    seeded = None
+    if seed is not None:  # read and checked before the workspace is made
+        from kg.seed import read_seed
+
+        seeded = read_seed(seed, schema)
     ws = conn.workspace(create=True)
-    schema = schema_in_force(ws.path, config)
     graph = conn.open(ws, create=True)
     try:
         layers = profile_layers(profile, model, graph)
-        if seed is not None:
-            from kg.seed import read_seed
-
-            seeded = read_seed(seed, schema)
+        if seeded is not None:
             graph.add(seeded.triples, seeded.entities)
         similar = profile_similarity(profile, ws)
         try:

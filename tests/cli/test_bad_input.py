@@ -311,3 +311,14 @@ def test_a_file_that_replaces_a_stored_document_of_the_same_id_is_named(tmp_path
     assert kgnlp_json("ingest", str(tmp_path / "x1"), "-w", ws)["replaced"] == []
     proc = kgnlp("ingest", str(tmp_path / "x2"), "-w", ws, check=True)
     assert "Replaced 1 stored document(s)" in proc.stderr and "notes" in proc.stderr, proc.stderr
+
+
+def test_a_refused_ingest_makes_no_workspace(tmp_path):
+    doc = tmp_path / "a.txt"
+    doc.write_text("Warfarin can cause bleeding.", encoding="utf-8")
+    (tmp_path / "seed").mkdir()
+    (tmp_path / "seed" / "entities.jsonl").write_text("{bad\n", encoding="utf-8")
+    for extra, needle in ((["--store", "bogus"], "unknown store"), (["--seed", str(tmp_path / "seed")], "entities.jsonl")):
+        ws = tmp_path / f"ws{len(extra[1])}"
+        _assert_one_line_error(kgnlp("ingest", str(doc), *extra, "-w", str(ws)), 1, needle)
+        assert not ws.exists()
