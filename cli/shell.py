@@ -19,6 +19,7 @@ HISTORY_LENGTH = 1000
 MAX_COMPLETIONS = 50
 MAX_ANSWERS = 5
 PATH_SEPARATOR = "->"
+MAX_HOPS = 4
 INTRO = ("kgnlp shell. Commands: ask, entity, neighbours, path, help, quit. "
          "Tab completes entity names; Up/Down walk the history.")
 
@@ -280,6 +281,8 @@ def _split_hops(arg: str) -> tuple[str, int]:
             hops = int(words[i + 1])
         except (IndexError, ValueError):
             raise KGError("--hops needs a whole number, e.g. neighbours aspirin --hops 2") from None
+        if not 1 <= hops <= MAX_HOPS:  # as `kgnlp query neighbours`: hub entities make wider rings huge
+            raise KGError(f"--hops must be 1 to {MAX_HOPS}, got {hops}.")
         return " ".join(words[:i] + words[i + 2:]), hops
     return arg.strip(), 1
 

@@ -7,6 +7,7 @@ import typer
 
 from cli.common import Connection, JsonOpt, emit, with_connection
 from cli.console import out
+from cli.shell import MAX_HOPS
 from cli.shell import resolve_entity as pick_entity
 from kg.errors import KGError
 from kg.records import Entity
@@ -75,7 +76,7 @@ def entity_cmd(
 @with_connection
 def neighbours_cmd(
     name: Annotated[str, typer.Argument(help="Entity name, alias or id.")],
-    hops: Annotated[int, typer.Option(min=1, max=4, help="How many hops out.")] = 1,
+    hops: Annotated[int, typer.Option(min=1, max=MAX_HOPS, help="How many hops out.")] = 1,
     relation: Annotated[Optional[str], typer.Option(help="Only this relation, e.g. TREATS.")] = None,
     as_json: JsonOpt = False,
     *,

@@ -52,3 +52,9 @@ def test_the_shell_says_which_entities_a_name_fits(two_mercuries):
     proc = kgnlp("shell", "-w", two_mercuries, stdin="path Mercury -> Zürich\nentity Mercury Inc.\nquit\n")
     assert "chem:mercury" in proc.stdout + proc.stderr and "org:mercury_inc" in proc.stdout + proc.stderr
     assert "No path" not in proc.stdout
+
+
+def test_the_shell_caps_hops_as_the_cli_does(two_mercuries):
+    proc = kgnlp("shell", "-w", two_mercuries, stdin="neighbours Zürich --hops 9\nneighbours Zürich --hops 2\nquit\n")
+    assert "--hops must be 1 to 4, got 9" in proc.stdout + proc.stderr
+    assert "HEADQUARTERED_IN" in proc.stdout
