@@ -26,6 +26,7 @@ to for by with and or that this these those it its their company companies drug 
 has have had can could will would should may might me tell list name give show please there""".split())
 _MAX_NGRAM = 8
 YES_NO = re.compile(r"^(is|are|does|do|did|can|could|should|was|were|has|have|had|will|may|might)\b")
+HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 NEGATED = re.compile(r"\b(?:not|never|n't)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
 
@@ -220,18 +221,28 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
             best = scored.get(key)
             if best is None or best[0] < score:
                 scored[key] = (score, facts)
-    answers = []
-    for target, (score, facts) in sorted(scored.items(), key=lambda kv: -kv[1][0])[:limit]:
-        evidence = []
-        for f in facts:
-            triple = (names(f.head_id), f.relation, names(f.tail_id))
-            for p in f.provenance[:3] or ():
-                evidence.append(Evidence(p.doc_id, p.sentence.strip(), triple))
-            if not f.provenance:
-                evidence.append(Evidence("", "", triple))
-        answers.append(Answer("yes", round(score, 4), None, tuple(evidence)) if target == YES else
-                       Answer(names(target), round(score, 4), target, tuple(evidence)))
-    return QAResult(question, tuple(answers), tuple(linked), tuple(c.relation for c in cues))
+    ranked = sorted(scored.items(), key=lambda kv: -kv[1][0])
+    relations = tuple(c.relation for c in cues)
+    if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
+        evidence = tuple(ev for _, (_, facts) in ranked for ev in _evidence(facts, names)[:1])
+        count = Answer(str(len(ranked)), round(min(score for _, (score, _) in ranked), 4), None, evidence)
+        return QAResult(question, (count,), tuple(linked), relations)
+    answers = [Answer("yes", round(score, 4), None, _evidence(facts, names)) if target == YES else
+               Answer(names(target), round(score, 4), target, _evidence(facts, names))
+               for target, (score, facts) in ranked[:limit]]
+    return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+def _evidence(facts: list[Triple], names: NameCache) -> tuple[Evidence, ...]:
+    """Up to three sources of each fact of a chain, in chain order."""
+    evidence = []
+    for f in facts:
+        triple = (names(f.head_id), f.relation, names(f.tail_id))
+        for p in f.provenance[:3] or ():
+            evidence.append(Evidence(p.doc_id, p.sentence.strip(), triple))
+        if not f.provenance:
+            evidence.append(Evidence("", "", triple))
+    return tuple(evidence)
 
 
 def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema: Schema, strict: bool = False):

@@ -125,3 +125,11 @@ def test_a_name_two_entities_share_is_the_one_the_question_asks_about(tmp_path):
                Entity("dis:poison", "mercury poisoning", "Disease"), Entity("loc:zh", "Zürich", "Location")])
     assert [a.text for a in answer(store, "Where is Mercury headquartered?").answers] == ["Zürich"]
     assert [a.text for a in answer(store, "What does Mercury cause?").answers] == ["mercury poisoning"]
+
+
+def test_how_many_counts_what_the_graph_holds_with_a_source_for_each(store):
+    result = answer(store, "How many drugs treat type 2 diabetes?")
+    names = {a.text for a in answer(store, "Which drugs treat type 2 diabetes?").answers}
+    (count,) = result.answers
+    assert count.text == str(len(names)) and len(names) >= 1
+    assert {e.triple[0] for e in count.evidence} == names
