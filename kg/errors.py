@@ -3,3 +3,8 @@
 
 class KGError(Exception):
     """Anything the graph layer refuses or cannot do; the message says how to fix it."""
+
+
+def not_utf8(path: object, exc: UnicodeDecodeError) -> str:
+    """The one-line message for a file that is not UTF-8 text."""
+    return f"{path}: not UTF-8 text (bad byte at offset {exc.start}). Convert it to UTF-8."

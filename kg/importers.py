@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from kg.errors import KGError
+from kg.errors import KGError, not_utf8
 from kg.names import new_entity_id, normalise
 from kg.records import Entity
 
@@ -49,7 +49,7 @@ def _reading(path: Path) -> Iterator[io.TextIOBase]:
         with _open_text(path) as fh:
             yield fh
     except UnicodeDecodeError as exc:
-        raise KGError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}). Convert it to UTF-8.") from None
+        raise KGError(not_utf8(path, exc)) from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise KGError(f"{path}: not a readable gzip file ({exc}).") from None
     except csv.Error as exc:

@@ -71,7 +71,7 @@ class ResolvedStore:
 
     def find_entities(self, name: str, limit: int = 10) -> list[Entity]:
         out: dict[str, Entity] = {}
-        for ent in self._store.find_entities(name, limit + len(self._to)):
+        for ent in self._store.find_entities(name, 2 * limit + min(len(self._to), 20)):  # merged names count once
             target = self._id(ent.id)
             if target not in out:
                 found = self.entity(target)

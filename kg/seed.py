@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import KGError
+from kg.errors import KGError, not_utf8
 from kg.records import Entity, Provenance, Triple
 from kg.schema import Schema
 
@@ -63,4 +63,4 @@ def _text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise KGError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}). Convert it to UTF-8.") from None
+        raise KGError(not_utf8(path, exc)) from None

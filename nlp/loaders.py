@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from kg.errors import not_utf8
 from kg.records import Document
 from nlp.errors import NLPError
 
@@ -96,7 +97,7 @@ def _read_file(file: Path) -> Iterator[Document]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise NLPError(f"'{file}' is not UTF-8 text (bad byte at offset {exc.start}). Convert it to UTF-8.") from None
+        raise NLPError(not_utf8(f"'{file}'", exc)) from None
     if file.suffix.lower() == ".jsonl":
         yield from _read_jsonl(file, text)
         return
