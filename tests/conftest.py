@@ -29,6 +29,23 @@ def kgnlp_json(*args: str, **kw) -> dict:
     return json.loads(proc.stdout)
 
 
+def write_seed(folder: Path, entities: list[dict], triples: str = "") -> Path:
+    """A seed graph folder: ``entities`` as entities.jsonl, ``triples`` (TSV lines) as triples.tsv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "entities.jsonl").write_text("\n".join(json.dumps(e) for e in entities) + "\n", encoding="utf-8")
+    (folder / "triples.tsv").write_text(triples, encoding="utf-8")
+    return folder
+
+
+def seeded_workspace(root: Path, entities: list[dict], triples: str = "") -> str:
+    """A workspace under ``root`` holding only a seed graph (and one document without facts)."""
+    seed = write_seed(root / "seed", entities, triples)
+    (root / "doc.txt").write_text("Nothing to see.", encoding="utf-8")
+    ws = root / "ws"
+    kgnlp("ingest", str(root / "doc.txt"), "--seed", str(seed), "-w", str(ws), check=True)
+    return str(ws)
+
+
 @pytest.fixture(scope="session")
 def sample_ws(tmp_path_factory) -> Path:
     """A workspace holding the sample documents and seed graph (built once, treat as read-only)."""

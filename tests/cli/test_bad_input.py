@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, kgnlp, kgnlp_json
+from tests.conftest import DATA, kgnlp, kgnlp_json, write_seed
 
 
 @pytest.fixture(scope="module")
@@ -283,11 +283,9 @@ def test_a_dry_run_records_nothing_and_a_corrupt_merge_log_is_named(tmp_path):
 def test_a_changed_document_that_loses_facts_reports_a_negative_count(tmp_path):
     doc = tmp_path / "a.txt"
     doc.write_text("Warfarin can cause bleeding. Zorblamab can cause bleeding.", encoding="utf-8")
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "entities.jsonl").write_text(
-        '{"id": "chem:w", "name": "warfarin", "type": "Chemical"}\n{"id": "chem:z", "name": "Zorblamab", '
-        '"type": "Chemical"}\n{"id": "dis:b", "name": "bleeding", "type": "Disease"}\n', encoding="utf-8")
+    seed = write_seed(tmp_path / "seed", [{"id": "chem:w", "name": "warfarin", "type": "Chemical"},
+                                          {"id": "chem:z", "name": "Zorblamab", "type": "Chemical"},
+                                          {"id": "dis:b", "name": "bleeding", "type": "Disease"}])
     kgnlp("ingest", str(doc), "--seed", str(seed), "-w", str(tmp_path / "ws"), check=True)
     doc.write_text("Warfarin can cause bleeding.", encoding="utf-8")
     proc = kgnlp("ingest", str(doc), "-w", str(tmp_path / "ws"), check=True)

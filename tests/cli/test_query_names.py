@@ -1,31 +1,21 @@
 """Names that fit several entities are an error listing them, in `query` and the shell, never a silent pick."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.conftest import kgnlp, kgnlp_json
+from tests.conftest import kgnlp, kgnlp_json, seeded_workspace
 
 
 @pytest.fixture(scope="module")
 def two_mercuries(tmp_path_factory):
-    root = tmp_path_factory.mktemp("names")
-    seed = root / "seed"
-    seed.mkdir()
-    (seed / "entities.jsonl").write_text("\n".join(json.dumps(e) for e in [
+    return seeded_workspace(tmp_path_factory.mktemp("names"), [
         {"id": "chem:mercury", "name": "Mercury", "type": "Chemical"},
         {"id": "org:mercury_inc", "name": "Mercury", "type": "Organization", "aliases": ["Mercury Inc."]},
         {"id": "dis:poison", "name": "mercury poisoning", "type": "Disease"},
         {"id": "loc:zurich", "name": "Zürich", "type": "Location"},
         {"id": "dis:t1d", "name": "type 1 diabetes", "type": "Disease"},
-        {"id": "dis:t2d", "name": "type 2 diabetes", "type": "Disease"}]) + "\n", encoding="utf-8")
-    (seed / "triples.tsv").write_text("chem:mercury\tCAUSES\tdis:poison\norg:mercury_inc\tHEADQUARTERED_IN\tloc:zurich\n",
-                                      encoding="utf-8")
-    (root / "doc.txt").write_text("Nothing to see.", encoding="utf-8")
-    ws = root / "ws"
-    kgnlp("ingest", str(root / "doc.txt"), "--seed", str(seed), "-w", str(ws), check=True)
-    return str(ws)
+        {"id": "dis:t2d", "name": "type 2 diabetes", "type": "Disease"}],
+        "chem:mercury\tCAUSES\tdis:poison\norg:mercury_inc\tHEADQUARTERED_IN\tloc:zurich\n")
 
 
 @pytest.mark.parametrize("args,listed", [

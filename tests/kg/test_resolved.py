@@ -7,7 +7,7 @@ from kg.merges import MergeLog
 from kg.records import Entity, Provenance, Triple
 from kg.resolved import ResolvedStore, resolved
 from kg.stores.sqlite import SQLiteStore
-from tests.conftest import kgnlp, kgnlp_json
+from tests.conftest import kgnlp, kgnlp_json, seeded_workspace
 
 ENTITIES = [Entity("dis:t2d", "type 2 diabetes", "Disease", ("T2D",)),
             Entity("dis:t2d-2", "type II diabetes", "Disease", (), (("MeSH", "D003924"),)),
@@ -65,18 +65,12 @@ def test_no_merge_log_or_an_undone_merge_leaves_the_store_as_it_is(tmp_path):
 
 
 def test_resolve_then_query_export_stats_and_unmerge_through_the_cli(tmp_path):
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "entities.jsonl").write_text("\n".join(json.dumps(e) for e in [
+    ws = seeded_workspace(tmp_path, [
         {"id": "org:acme", "name": "Acme Robotics", "type": "Organization"},
         {"id": "org:acme-inc", "name": "Acme Robotics Inc.", "type": "Organization"},
         {"id": "loc:oslo", "name": "Oslo", "type": "Location"},
-        {"id": "per:ada", "name": "Ada Quint", "type": "Person"}]) + "\n", encoding="utf-8")
-    (seed / "triples.tsv").write_text("org:acme\tHEADQUARTERED_IN\tloc:oslo\nper:ada\tCEO_OF\torg:acme-inc\n",
-                                      encoding="utf-8")
-    ws = str(tmp_path / "ws")
-    (tmp_path / "doc.txt").write_text("Nothing to see.", encoding="utf-8")
-    kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", ws, check=True)
+        {"id": "per:ada", "name": "Ada Quint", "type": "Person"}],
+        "org:acme\tHEADQUARTERED_IN\tloc:oslo\nper:ada\tCEO_OF\torg:acme-inc\n")
     assert kgnlp_json("stats", "-w", ws)["entities"] == 4
     merges = kgnlp_json("entities", "resolve", "-w", ws)["merges"]
     assert [(m["merged_id"], m["canonical_id"]) for m in merges] in ([("org:acme-inc", "org:acme")],
