@@ -77,6 +77,7 @@ class FindingsReader:
         text, doc = document.text, document.id
         entities: list[Entity] = []
         triples: list[Triple] = []
+        mentions: list[Mention] = []
         repeats: dict[str, int] = {}
         cursor = 0  # parts and their sentences come in text order: a repeated sentence is placed after the last
         for part in (text,) if parts is None else parts:
@@ -95,9 +96,11 @@ class FindingsReader:
                 repeat = repeats[digest] = repeats.get(digest, 0) + 1  # the same sentence again: :2, :3 ...
                 fid = f"finding:{doc}:{digest}" + (f":{repeat}" if repeat > 1 else "")
                 entities.append(Entity(fid, sentence[:MAX_NAME], "Finding"))
+                if found >= 0:  # its sentence, as a mention: a finding goes when its document is removed or changed
+                    mentions.append(Mention(found, found + len(sentence), sentence, "Finding", fid, 1.0))
                 triples.append(Triple(what, REPORTED_IN.name, fid, 1.0,
                                       (Provenance(doc, found, found + len(sentence), sentence, "findings-cues"),)))
-        return Extraction(document, (), tuple(triples), tuple(entities))
+        return Extraction(document, tuple(mentions), tuple(triples), tuple(entities))
 
 
 def pubmedqa_passages(path: str | Path, long_answers: bool = False,

@@ -132,3 +132,20 @@ def test_cli_reads_pubmedqa_results_sections_and_conclusions(tmp_path):
     assert proc.returncode == 1 and "No such file" in proc.stderr and "Traceback" not in proc.stderr
     proc = kgnlp("findings", str(tmp_path), "--cues", cues, "--long-answers", "-w", str(ws))
     assert proc.returncode == 2 and "--long-answers" in proc.stderr
+
+
+def test_findings_go_with_their_document_when_it_is_removed_or_changed(tmp_path):
+    from tests.conftest import kgnlp, kgnlp_json
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a1.txt").write_text(ABSTRACT, encoding="utf-8")
+    ws = str(tmp_path / "ws")
+    cues = str(DATA / "findings")
+    kgnlp("findings", str(docs), "--cues", cues, "-w", ws, check=True)
+    with_four = kgnlp_json("stats", "-w", ws)["entities"]
+    (docs / "a1.txt").write_text(ABSTRACT.replace("Rates did not increase.", "Rates did not rise."), encoding="utf-8")
+    kgnlp("findings", str(docs), "--cues", cues, "-w", ws, check=True)
+    assert kgnlp_json("stats", "-w", ws)["entities"] == with_four  # the changed finding replaced, not added
+    kgnlp("remove", "a1#findings", "-w", ws, check=True)
+    assert kgnlp_json("stats", "-w", ws)["entities"] == with_four - 4  # the cue graph's evidence entities stay
