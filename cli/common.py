@@ -132,6 +132,12 @@ def workspace(path: Path, create: bool = False) -> Workspace:
     return Workspace.open(path, create=create)
 
 
+def check_store(name: str) -> None:
+    """A backend name kgnlp knows, else a one-line error listing them."""
+    if name not in BACKENDS:
+        raise KGError(f"Unknown store '{name}'. Choose one of: {', '.join(BACKENDS)}.")
+
+
 def open_store(
     ws: Workspace,
     store: str = "embedded",
@@ -193,8 +199,8 @@ class Connection:
     password_env: str = "KGNLP_NEO4J_PASSWORD"
 
     def workspace(self, create: bool = False) -> Workspace:
-        if create and self.store not in BACKENDS:  # before a workspace folder is made for nothing
-            raise KGError(f"Unknown store '{self.store}'. Choose one of: {', '.join(BACKENDS)}.")
+        if create:  # before a workspace folder is made for nothing
+            check_store(self.store)
         return Workspace.open(self.ws_path, create=create)
 
     def open(self, ws: Workspace | None = None, create: bool = False) -> GraphStore:

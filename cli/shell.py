@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from kg.errors import KGError
-from kg.names import normalise
 from kg.records import Entity, Triple
 from kg.store import GraphStore
+from kg.views import is_named
 
 HISTORY_LENGTH = 1000
 MAX_COMPLETIONS = 50
@@ -41,8 +41,7 @@ def resolve_entity(store: GraphStore, text: str) -> tuple[Entity, list[Entity]]:
     if not found:
         raise KGError(f"No entity named '{text}' in the graph. Check the spelling, or type the start of the "
                       "name in `kgnlp shell` and press Tab to complete it.")
-    key = normalise(text)
-    exact = [e for e in found if key in {normalise(n) for n in (e.name, *e.aliases)}]
+    exact = [e for e in found if is_named(e, text)]
     if len(exact) > 1 or (not exact and len(found) > 1):
         listed = "; ".join(f"{e.name} [{e.type}] {e.id}" for e in (exact or found)[:5])
         what = "names" if exact else "is part of the names of"

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Iterator
 
 from kg.errors import KGError, not_utf8
-from kg.names import new_entity_id, normalise
+from kg.names import new_entity_id
 from kg.records import Entity
+from kg.views import entities_named
 
 # Hetionet metaedges -> our UPPER_SNAKE relations (the built-in ones where they mean the same thing).
 HETIONET_RELATIONS = {
@@ -128,9 +129,7 @@ def link_to_graph(graph: BulkGraph, store) -> BulkGraph:
     any one type when the file gave none) replaced by the stored one, so imported facts meet extracted ones."""
     moved: dict[str, str] = {}
     for ent in graph.entities:
-        key = normalise(ent.name)
-        known = [e for e in store.find_entities(ent.name, limit=10)
-                 if key in {normalise(n) for n in (e.name, *e.aliases)} and e.id != ent.id]
+        known = [e for e in entities_named(store, ent.name, limit=10) if e.id != ent.id]
         fits = [e for e in known if e.type == ent.type] or (known if ent.type == "Entity" else [])
         if len({e.id for e in fits}) == 1 and store.entity(ent.id) is None:
             moved[ent.id] = fits[0].id

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
-from kg.records import Provenance, Triple
+from kg.names import normalise
+from kg.records import Entity, Provenance, Triple
 from kg.store import GraphStore
 
 
@@ -47,3 +48,14 @@ def name_facts(store: GraphStore, triples: Iterable[Triple], names: NameCache | 
         NamedFact(names(t.head_id), t.relation, names(t.tail_id), t.head_id, t.tail_id, t.confidence, t.provenance)
         for t in triples
     ]
+
+
+def is_named(entity: Entity, name: str) -> bool:
+    """True when ``name`` is the entity's name or one of its aliases (as ``kg.names.normalise`` compares them)."""
+    key = normalise(name)
+    return key in {normalise(n) for n in (entity.name, *entity.aliases)}
+
+
+def entities_named(store: GraphStore, name: str, limit: int = 5) -> list[Entity]:
+    """The entities ``name`` names exactly (name or alias), among the store's best ``limit`` matches."""
+    return [e for e in store.find_entities(name, limit=limit) if is_named(e, name)]

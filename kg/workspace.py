@@ -45,6 +45,10 @@ class Workspace:
         """The RDF store's folder (it exists once something was written there)."""
         return self.path / "rdf"
 
+    def local_stores(self) -> list[str]:
+        """The backends that keep their graph in this folder and hold one here: embedded and/or rdf."""
+        return [kind for kind, path in (("embedded", self.graph_path), ("rdf", self.rdf_path)) if path.exists()]
+
     def check_embedded_graph(self, way: str = "pass --store rdf (or set store = \"rdf\" in kgnlp.toml)") -> None:
         """Before reading the embedded store: a workspace whose graph went only to its RDF store says so (and
         ``way``, what to do), instead of an empty ``graph.db`` being made and nothing found."""

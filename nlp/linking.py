@@ -12,6 +12,7 @@ from typing import Sequence
 from kg.names import new_entity_id, normalise
 from kg.records import Entity, Mention
 from kg.store import GraphStore
+from kg.views import entities_named
 from nlp.interfaces import Linked
 
 
@@ -104,11 +105,7 @@ class StoreLinker:
         return self._cache[key]
 
     def _exact(self, text: str, label: str) -> tuple[str, float, str] | None:
-        norm = normalise(text)
-        candidates = [
-            e for e in self._store.find_entities(text, limit=5)
-            if norm in {normalise(n) for n in (e.name, *e.aliases)}
-        ]
+        candidates = entities_named(self._store, text)
         if not candidates:
             return None
         same_type = [e for e in candidates if e.type == label]

@@ -8,14 +8,14 @@ than a guess (the graph not holding a fact is not evidence for "no").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence, TypeVar
 
 from kg.names import normalise
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
-from kg.views import NameCache
+from kg.views import NameCache, entities_named
 from nlp.errors import NLPError
 from nlp.question_cues import CUES, PASSIVE_AUX, PASSIVE_BY
 
@@ -27,7 +27,7 @@ has have had can could will would should may might me tell list name give show p
 _MAX_NGRAM = 8
 YES_NO = re.compile(r"^(is|are|does|do|did|can|could|should|was|were|has|have|had|will|may|might)\b")
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
-NEGATED = re.compile(r"\b(?:not|never|n't)\b|n't\b", re.IGNORECASE)
+NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
 
 
@@ -51,6 +51,7 @@ class LinkedEntity:
     entity: Entity
     start: int
     end: int
+    named: tuple[Entity, ...] = ()  # every entity the span names exactly ("Mercury": the metal and the firm)
 
 
 @dataclass(frozen=True)
@@ -76,31 +77,20 @@ def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
             words = normalise(text).split()
             if not words or all(w in _STOP for w in words):
                 continue
-            ent = _exact_entity(store, text)
-            if ent:
-                found.append(LinkedEntity(ent, a, a + len(text)))
+            named = entities_named(store, text)
+            if named:
+                found.append(LinkedEntity(named[0], a, a + len(text), tuple(named)))
                 taken.append((a, b))
     return sorted(found, key=lambda le: le.start)
 
 
-def _exact_entities(store: GraphStore, text: str) -> list[Entity]:
-    norm = normalise(text)
-    return [e for e in store.find_entities(text, limit=5) if norm in {normalise(n) for n in (e.name, *e.aliases)}]
-
-
-def _exact_entity(store: GraphStore, text: str) -> Entity | None:
-    found = _exact_entities(store, text)
-    return found[0] if found else None
-
-
-def _fitting(store: GraphStore, question: str, le: LinkedEntity, cues: list["_Cue"], schema: Schema) -> LinkedEntity:
+def _fitting(le: LinkedEntity, cues: list["_Cue"], schema: Schema) -> LinkedEntity:
     """Of the entities a question's name fits ("Mercury": the metal and the firm), one whose type the asked
     relations take ("Where is Mercury headquartered?": the firm)."""
-    named = _exact_entities(store, question[le.start : le.end])
-    if len(named) < 2 or not cues:
+    if len(le.named) < 2 or not cues:
         return le
-    fits = [e for e in named if any(_roles_allowed(schema, c.relation, e.type) for c in cues)]
-    return LinkedEntity(fits[0], le.start, le.end) if fits and le.entity not in fits else le
+    fits = [e for e in le.named if any(_roles_allowed(schema, c.relation, e.type) for c in cues)]
+    return replace(le, entity=fits[0]) if fits and le.entity not in fits else le
 
 
 @dataclass(frozen=True)
@@ -200,12 +190,13 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     if not linked:
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()]
-    linked = [_fitting(store, question, le, cues, schema) for le in linked]
+    relations = tuple(c.relation for c in cues)
+    linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
     in_question = {le.entity.id for le in linked}
     yes_no = bool(YES_NO.match(question.lower()))
     if yes_no and NEGATED.search(question):  # "Does X not cause Y?": a fact that it does is no "yes"
-        return QAResult(question, (), tuple(linked), tuple(c.relation for c in cues))
+        return QAResult(question, (), tuple(linked), relations)
     scored: dict[str, tuple[float, list[Triple]]] = {}
     for anchor in linked:
         chains = _chains(store, anchor, cues, question, schema, strict=yes_no)
@@ -222,7 +213,6 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
             if best is None or best[0] < score:
                 scored[key] = (score, facts)
     ranked = sorted(scored.items(), key=lambda kv: -kv[1][0])
-    relations = tuple(c.relation for c in cues)
     if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts) in ranked for ev in _evidence(facts, names)[:1])
         count = Answer(str(len(ranked)), round(min(score for _, (score, _) in ranked), 4), None, evidence)

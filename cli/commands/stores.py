@@ -10,22 +10,16 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (
-    DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt, emit,
-    open_store, out_file, read_text_arg, with_connection, workspace,
+    DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt,
+    check_store, emit, open_store, out_file, read_text_arg, with_connection, workspace,
 )
 from kg.errors import KGError
 
-STORES = ("embedded", "rdf", "neo4j")
 SLOW_COPY_SECONDS = 5.0  # SPARQL over the embedded store says so when its RDF copy takes longer
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="tsv, turtle, ntriples, jsonld, graphml or cypher.")]
 OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.",
                                                 callback=out_file)]
 WriteOpt = Annotated[bool, typer.Option("--write", help="Allow the query to change the graph.")]
-
-
-def _check_store(name: str) -> None:
-    if name not in STORES:
-        raise KGError(f"Unknown store '{name}'. Choose one of: {', '.join(STORES)}.")
 
 
 def _table(columns: list[str], rows: list[list[object]]) -> None:
@@ -58,7 +52,7 @@ def stats(as_json: JsonOpt = False, *, conn: Connection) -> None:
 
     Example: kgnlp stats --json
     """
-    _check_store(conn.store)
+    check_store(conn.store)
     g = conn.open()
     try:
         s = g.stats()
@@ -89,7 +83,7 @@ def export_cmd(fmt: FormatOpt = "tsv", out: OutOpt = None, as_json: JsonOpt = Fa
 
     if fmt not in FORMATS:
         raise KGError(f"Unknown export format '{fmt}'. Choose one of: {', '.join(FORMATS)}.")
-    _check_store(conn.store)
+    check_store(conn.store)
     g = conn.open()
     try:
         if out is None:
@@ -115,7 +109,6 @@ def _import_rdf(file: Path, fmt: str, conn: Connection, as_json: bool) -> None:
         raise KGError(f"File '{file}' does not exist.")
     else:
         data = file.read_bytes()
-    _check_store(conn.store)
     g = conn.open(create=True)
     try:
         report = import_rdf(g, data, fmt, source=f"import:{'stdin' if str(file) == '-' else file.name}")
@@ -140,7 +133,6 @@ def _bulk_import(graph_data, source: str, conn: Connection, as_json: bool, quiet
     from cli.console import progress_bar
     from kg.importers import link_to_graph
 
-    _check_store(conn.store)
     g = conn.open(create=True)
 
     def counted(update, facts, total):  # the store consumes facts lazily, so the bar follows the load
@@ -206,14 +198,13 @@ def migrate_cmd(source: Annotated[str, typer.Option("--from", help="Backend to c
     """
     from kg.migrate import migrate
 
-    _check_store(source)
-    _check_store(target)
+    check_store(source)
+    check_store(target)
     if source == target:
         raise KGError(f"--from and --to are both '{source}'; choose two different backends.")
     w = workspace(ws)
-    held = {"embedded": w.graph_path, "rdf": w.rdf_path}
-    if source in held and not held[source].exists():  # nothing to copy: opening it would make an empty store
-        has = [name for name, path in held.items() if path.exists()]
+    has = w.local_stores()
+    if source != "neo4j" and source not in has:  # nothing to copy: opening it would make an empty store
         raise KGError(f"Workspace '{w.path}' has no {source} store to copy from"
                       + (f"; its graph is in the {has[0]} store (--from {has[0]})." if has else "."))
     src = open_store(w, source, uri, user, password_env)
@@ -246,7 +237,7 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
 
     Example: kgnlp query sparql "SELECT ?d WHERE { ?d kgr:TREATS ?x } LIMIT 5" --json
     """
-    _check_store(store)
+    check_store(store)
     if store == "neo4j":
         raise KGError("SPARQL runs on the embedded or rdf store; a neo4j graph answers `kgnlp query cypher`.")
     if store == "embedded" and write:
