@@ -8,3 +8,8 @@ class KGError(Exception):
 def not_utf8(path: object, exc: UnicodeDecodeError) -> str:
     """The one-line message for a file that is not UTF-8 text."""
     return f"{path}: not UTF-8 text (bad byte at offset {exc.start}). Convert it to UTF-8."
+
+
+def not_a_source(source: str) -> str:
+    """The one-line message for replacing the facts of a source that is a stored document."""
+    return f"'{source}' is a stored document, not a seed source; `kgnlp remove {source}` removes a document."

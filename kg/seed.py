@@ -14,6 +14,7 @@ from kg.schema import Schema
 class SeedGraph:
     entities: tuple[Entity, ...]
     triples: tuple[Triple, ...]
+    source: str = "seed:"  # the provenance id of its facts, ``seed:<folder name>``
 
 
 def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
@@ -41,6 +42,7 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise KGError(f"{ent_file}:{n}: expected {{\"id\",\"name\",\"type\",...}} ({exc}).") from None
     known = {e.id for e in entities}
+    source = f"seed:{folder.resolve().name}"
     triples = []
     if tri_file.exists():
         for n, line in enumerate(_text(tri_file).splitlines(), 1):
@@ -54,9 +56,9 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
             for ent in (head, tail):
                 if ent not in known:
                     raise KGError(f"{tri_file}:{n}: unknown entity id '{ent}' (not in entities.jsonl).")
-            prov = Provenance(f"seed:{folder.name}", n, n, line, "seed")
+            prov = Provenance(source, n, n, line, "seed")
             triples.append(Triple(head, rel, tail, 1.0, (prov,)))
-    return SeedGraph(tuple(entities), tuple(triples))
+    return SeedGraph(tuple(entities), tuple(triples), source)
 
 
 def _text(path: Path) -> str:

@@ -53,6 +53,11 @@ class GraphStore(Protocol):
     def remove_document(self, doc_id: str) -> int:
         """Remove a document and the facts only it supported; returns how many facts went."""
 
+    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
+        """Give a source that is not a document (a seed folder's ``seed:<name>``) exactly these facts: its
+        earlier provenance goes (and the facts only it supported), then these are added, all or nothing where the
+        backend allows; entities stay. Returns how many earlier facts are gone. A document id is refused."""
+
     def document_ids(self) -> list[str]:
         """Ids of the stored documents."""
 

@@ -58,7 +58,7 @@ def demo(
     graph = ws.open_store("embedded")
     try:
         seed = read_seed(folder / "seed")
-        graph.add(seed.triples, seed.entities)
+        graph.replace_source(seed.source, seed.triples, seed.entities)
         with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
             report = ingest_documents(graph, docs, progress=update)
         stats = graph.stats()

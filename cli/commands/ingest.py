@@ -48,8 +48,11 @@ def ingest(
     graph = conn.open(ws, create=True)
     try:
         layers = profile_layers(profile, model, graph)
-        if seeded is not None:
-            graph.add(seeded.triples, seeded.entities)
+        seed_report = None
+        if seeded is not None:  # a re-run with an edited seed: lines it no longer has go
+            removed = graph.replace_source(seeded.source, seeded.triples, seeded.entities)
+            seed_report = {"source": seeded.source, "entities": len(seeded.entities), "facts": len(seeded.triples),
+                           "removed": removed}
         similar = profile_similarity(profile, ws)
         try:
             with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
@@ -63,7 +66,10 @@ def ingest(
         graph.close()
     data = {"documents": report.documents, "entities": report.entities, "relations": report.relations,
             "seconds": report.seconds, "skipped": report.skipped, "not_read": [str(p) for p in not_read],
-            "replaced": list(report.replaced)}
+            "replaced": list(report.replaced), "seed": seed_report}
+    if seed_report and seed_report["removed"] and not as_json:
+        typer.echo(f"Removed {seed_report['removed']} fact(s) that seed '{seed_report['source']}' no longer has "
+                   "(their only source was the seed).", err=True)
     if not_read and not as_json:
         more = f" and {len(not_read) - 5} more" if len(not_read) > 5 else ""
         typer.echo(f"Not read ({len(not_read)} file(s) of other types than .txt, .md, .jsonl): "
@@ -72,8 +78,10 @@ def ingest(
         more = f" and {len(report.replaced) - 5} more" if len(report.replaced) > 5 else ""
         typer.echo(f"Replaced {len(report.replaced)} stored document(s) whose text differs (the same id): "
                    f"{', '.join(report.replaced[:5])}{more}", err=True)
+    seeded_line = (f"Seed '{seed_report['source']}': {seed_report['entities']} entities, {seed_report['facts']} "
+                   "facts.\n" if seed_report else "")
     emit(as_json, data, lambda: out.print(
-        f"Ingested {report.documents} document(s) ({report.skipped} already stored): "
+        f"{seeded_line}Ingested {report.documents} document(s) ({report.skipped} already stored): "
         f"{report.entities:+d} entities, {report.relations:+d} relations in {report.seconds:.2f} s."))
 
 

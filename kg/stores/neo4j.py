@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from typing import Callable, Iterable, Iterator
 
-from kg.errors import KGError
+from kg.errors import KGError, not_a_source
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.store import QueryResult, StoreStats
@@ -316,9 +316,27 @@ class Neo4jStore:
     def remove_document(self, doc_id: str) -> int:
         if not self.has_document(doc_id):
             raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")
-        return self._write(lambda tx: self._delete_document(tx, doc_id))
+        return len(self._write(lambda tx: self._delete_document(tx, doc_id)))
 
-    def _delete_document(self, tx, doc_id: str) -> int:
+    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
+        if self.has_document(source):
+            raise KGError(not_a_source(source))
+        facts, ents = list(triples), list(entities)
+        if len(facts) + len(ents) <= self.batch_size:
+            def work(tx) -> set:
+                gone = self._delete_document(tx, source)
+                self._put_entities(tx, ents, pinned=True)
+                self._put_facts(tx, facts)
+                return gone
+
+            gone = self._write(work)  # one transaction: all or nothing
+        else:  # too big for one transaction: the old provenance goes first, then the facts in batches
+            gone = self._write(lambda tx: self._delete_document(tx, source))
+            self.add(facts, ents)
+        return len(gone - {t.key for t in facts})
+
+    def _delete_document(self, tx, doc_id: str) -> set[tuple[str, str, str]]:
+        """Delete a document's (or another source's) nodes; returns the facts that went with them."""
         S, M, E = self.S, self.M, self.E
         touched = [r.values() for r in tx.run(
             f"MATCH (s:{S} {{doc_id: $d}}) RETURN DISTINCT s.head, s.rel, s.tail, s.fact", d=doc_id)]
@@ -333,11 +351,11 @@ class Neo4jStore:
         for h, rel, t, f in touched:
             if f not in supported:
                 by_rel[rel].append({"h": h, "t": t})
-        removed = 0
+        removed = set()
         for rel, rows in by_rel.items():
-            removed += tx.run(f"UNWIND $rows AS r MATCH (h:{E} {{id: r.h}})-[x:{rel_type(rel)}]->(t:{E} {{id: r.t}}) "
-                              "WHERE size(coalesce(x.imports, [])) = 0 DELETE x", rows=rows
-                              ).consume().counters.relationships_deleted
+            removed.update((h, rel, t) for h, t in tx.run(
+                f"UNWIND $rows AS r MATCH (h:{E} {{id: r.h}})-[x:{rel_type(rel)}]->(t:{E} {{id: r.t}}) "
+                "WHERE size(coalesce(x.imports, [])) = 0 DELETE x RETURN r.h, r.t", rows=rows).values())
         ends = {e for rows in by_rel.values() for r in rows for e in (r["h"], r["t"])}
         if ents:
             still = {r[0] for r in tx.run(f"UNWIND $ids AS i MATCH (m:{M} {{entity_id: i}}) RETURN DISTINCT i",

@@ -26,7 +26,7 @@ from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
 
-from kg.errors import KGError
+from kg.errors import KGError, not_a_source
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.store import GraphStore, QueryResult, StoreStats
@@ -210,17 +210,28 @@ class RDFStore:
     def remove_document(self, doc_id: str) -> int:
         if not self.has_document(doc_id):
             raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")
-        remove, removed_facts = self._document_removal(doc_id)
+        remove, gone = self._document_removal(doc_id)
         self._apply(remove, [], atomic=True)
-        return removed_facts
+        return len(gone)
 
-    def _document_removal(self, doc_id: str) -> tuple[list[ox.Quad], int]:
-        """The quads that go when a document goes, and how many facts go with them."""
+    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
+        if self.has_document(source):
+            raise KGError(not_a_source(source))
+        triples = list(triples)
+        remove, gone = self._document_removal(source, document=False)
+        r1, a1 = self._entity_changes(entities, pinned=True, removed=set(remove))
+        r2, a2 = self._fact_changes(triples, removed=set(remove))
+        self._apply(remove + r1 + r2, a1 + a2)  # one SPARQL update when anything goes: all or nothing
+        return len(gone - {fact_node(*t.key).value for t in triples})
+
+    def _document_removal(self, doc_id: str, document: bool = True) -> tuple[list[ox.Quad], set[str]]:
+        """The quads that go when a document (or, ``document=False``, another source) goes, and the facts
+        (their nodes) that go with them."""
         s = self._store
         doc_lit = _lit(doc_id)
         remove = list(s.quads_for_pattern(_N(DOC + quote(doc_id, safe="")), None, None, DG))
-        if not remove:
-            return [], 0
+        if not remove and document:
+            return [], set()
         mentioned: set[str] = set()
         evidence: set[str] = set()
         for q in list(s.quads_for_pattern(None, P_DOCID, doc_lit, DG)):
@@ -252,7 +263,7 @@ class RDFStore:
                           if q.predicate.value.startswith(REL) and q not in removing)
             if not still_mentioned and not related:
                 remove += [q for q in s.quads_for_pattern(node, None, None, DG) if q not in removing]
-        return list(dict.fromkeys(remove)), len(gone_facts)
+        return list(dict.fromkeys(remove)), gone_facts
 
     # ---- reading -------------------------------------------------------------------------
     def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from kg.errors import KGError
+from kg.errors import KGError, not_a_source
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.store import QueryResult, StoreStats
@@ -159,21 +159,32 @@ class SQLiteStore:
         if not self.has_document(doc_id):
             raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")
         with self._transaction():
-            return self._delete_document(doc_id)
+            return len(self._delete_document(doc_id))
 
-    def _delete_document(self, doc_id: str) -> int:
+    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
+        if self.has_document(source):
+            raise KGError(not_a_source(source))
+        triples = list(triples)
+        with self._transaction():
+            gone = self._delete_document(source)
+            self._put_entities(entities, pinned=1)
+            self._put_triples(triples)
+        return len(gone - {t.key for t in triples})
+
+    def _delete_document(self, doc_id: str) -> set[tuple[str, str, str]]:
+        """Delete a document's (or another source's) rows; returns the facts that went with them."""
         c = self._conn
-        touched = [r[0] for r in c.execute("SELECT DISTINCT triple_id FROM sources WHERE doc_id=?", (doc_id,))]
+        touched = c.execute("SELECT DISTINCT t.id, t.head, t.relation, t.tail FROM sources s "
+                            "JOIN triples t ON t.id = s.triple_id WHERE s.doc_id=?", (doc_id,)).fetchall()
         ents = [r[0] for r in c.execute("SELECT DISTINCT entity_id FROM mentions WHERE doc_id=?", (doc_id,))]
         c.execute("DELETE FROM sources WHERE doc_id=?", (doc_id,))
         c.execute("DELETE FROM mentions WHERE doc_id=?", (doc_id,))
         c.execute("DELETE FROM documents WHERE id=?", (doc_id,))
-        before = c.total_changes
-        c.executemany(
-            "DELETE FROM triples WHERE id=? AND NOT EXISTS (SELECT 1 FROM sources WHERE triple_id=?)",
-            [(t, t) for t in touched],
-        )
-        removed = c.total_changes - before
+        removed = set()
+        for tid, *key in touched:
+            if c.execute("DELETE FROM triples WHERE id=? AND NOT EXISTS (SELECT 1 FROM sources WHERE triple_id=?)",
+                         (tid, tid)).rowcount:
+                removed.add(tuple(key))
         # Entities first seen in this document go too, once nothing else mentions or relates them.
         orphan = [(e, e, e, e) for e in ents if e]
         c.executemany(

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import DATA, kgnlp, kgnlp_json
+from tests.conftest import DATA, kgnlp, kgnlp_json, write_seed
 
 
 def test_ingest_json_keys_and_rerun_adds_nothing(tmp_path):
@@ -24,6 +24,23 @@ def _org_seed(folder, *names):
     (folder / "entities.jsonl").write_text("".join(
         json.dumps({"id": f"org:{i}", "name": n, "type": "Organization"}) + "\n" for i, n in enumerate(names)))
     return folder
+
+
+def test_changed_seed_replaces_its_old_facts_and_their_line_numbers(tmp_path):
+    ws, doc, seed = tmp_path / "ws", tmp_path / "d.txt", tmp_path / "seed"
+    write_seed(seed, [{"id": "a", "name": "Aspirin", "type": "Drug"}, {"id": "b", "name": "Headache", "type": "Disease"},
+                      {"id": "c", "name": "Fever", "type": "Disease"}],
+               "head\trelation\ttail\na\tTREATS\tb\na\tTREATS\tc\n")
+    doc.write_text("Nothing to see.", encoding="utf-8")
+    first = kgnlp_json("ingest", str(doc), "--seed", str(seed), "-w", str(ws))
+    assert first["seed"] == {"source": "seed:seed", "entities": 3, "facts": 2, "removed": 0}
+    (seed / "triples.tsv").write_text("head\trelation\ttail\na\tTREATS\tc\n", encoding="utf-8")  # b's line deleted
+    again = kgnlp_json("ingest", str(doc), "--seed", str(seed), "-w", str(ws))
+    assert again["seed"]["removed"] == 1
+    facts = kgnlp_json("query", "entity", "Aspirin", "-w", str(ws))["facts"]
+    assert [(f["tail"], [(s["doc"], s["start"]) for s in f["sources"]]) for f in facts] == [("Fever", [("seed:seed", 2)])]
+    proc = kgnlp("ingest", str(doc), "--seed", str(seed), "-w", str(ws))
+    assert proc.returncode == 0 and "removed" not in proc.stderr
 
 
 def test_changed_document_replaces_its_old_facts(tmp_path):

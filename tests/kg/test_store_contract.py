@@ -172,6 +172,35 @@ def test_store_remove_document_removes_only_what_it_alone_supported(store):
         store.remove_document("doc-b")
 
 
+def seed_prov(line: int, source: str = "seed:s") -> Provenance:
+    return Provenance(source, line, line, f"line {line}", "seed")
+
+
+def test_store_replace_source_drops_the_facts_a_seed_no_longer_has(store):
+    store.add([Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 1.0, (seed_prov(1),)),
+               Triple(IBU.id, "TREATS", FEVER.id, 1.0, (seed_prov(2),)),
+               Triple(IBU.id, "TREATS", HEADACHE.id, 1.0, (seed_prov(1, "seed:other"),))],
+              [ASPIRIN, HEADACHE, IBU, FEVER])
+    store.add_extraction(extraction("doc-a", "a", (Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.9, (prov("doc-a"),)),),
+                                    (ASPIRIN, HEADACHE), (Mention(0, 7, "Aspirin", "DRUG", ASPIRIN.id),)), "ha")
+    # The seed's new text: line 1 is now Bayer's fact, the other two lines are gone.
+    gone = store.replace_source("seed:s", [Triple(BAYER.id, "MANUFACTURES", ASPIRIN.id, 1.0, (seed_prov(1),))],
+                                [BAYER])
+    assert gone == 1  # ibuprofen TREATS fever had no other source; aspirin TREATS headache keeps doc-a's
+    assert fact_set(store) == {(ASPIRIN.id, "TREATS", HEADACHE.id), (IBU.id, "TREATS", HEADACHE.id),
+                               (BAYER.id, "MANUFACTURES", ASPIRIN.id)}
+    sources = {t.key: {(p.doc_id, p.start) for p in t.provenance} for t in store.triples()}
+    assert sources[(ASPIRIN.id, "TREATS", HEADACHE.id)] == {("doc-a", 0)}
+    assert sources[(IBU.id, "TREATS", HEADACHE.id)] == {("seed:other", 1)}  # another seed is not touched
+    assert sources[(BAYER.id, "MANUFACTURES", ASPIRIN.id)] == {("seed:s", 1)}
+    assert store.entity(BAYER.id) is not None and store.entity(FEVER.id) is not None  # seeded entities stay
+    assert store.document_ids() == ["doc-a"]
+    assert store.replace_source("seed:s", [], []) == 1  # Bayer's fact goes too
+    assert store.replace_source("seed:new", [], []) == 0
+    with pytest.raises(KGError):
+        store.replace_source("doc-a", [], [])  # a document is removed with remove_document
+
+
 def test_store_bulk_load_counts_new_facts_and_is_idempotent(store):
     rows = [(ASPIRIN.id, "TREATS", HEADACHE.id), (IBU.id, "TREATS", FEVER.id), (IBU.id, "TREATS", FEVER.id)]
     assert store.bulk_load(rows, [ASPIRIN, HEADACHE, IBU, FEVER], source="hetionet", batch=2) == 2
