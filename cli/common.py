@@ -9,15 +9,27 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
 
-from fusion.config import MAX_KNOWLEDGE_DROPOUT
+from fusion.config import ENTITY_VECTORS, FUSIONS, MAX_KNOWLEDGE_DROPOUT
 from kg.errors import KGError
 from kg.resolved import resolved
 from kg.store import BACKENDS, GraphStore
 from kg.workspace import Workspace
+
+
+def one_of(names: Callable[[], Sequence[str]] | Sequence[str]) -> Callable[[Any], Any]:
+    """An option callback: a value outside ``names`` (or what calling it gives, read only then) is a usage error
+    (exit 2) naming the choices, before the command runs."""
+    def check(value):
+        known = names() if callable(names) else names
+        if value is not None and value not in known:
+            raise typer.BadParameter(f"'{value}' is not one of: {', '.join(known)}.")
+        return value
+    return check
+
 
 DEFAULT_WORKSPACE = "./kgnlp-workspace"
 
@@ -32,8 +44,9 @@ PrecisionOpt = Annotated[str, typer.Option(
     "--precision", help="Transformer training arithmetic: auto (bf16 matrix products on CPUs with AMX or "
     "AVX512-BF16, fp32 elsewhere), fp32 or bf16. Default: $KGNLP_PRECISION, else auto.")]
 EntityVectorsOpt = Annotated[str, typer.Option(
-    "--entity-vectors", help="Embeddings path: trained (the KG embeddings' vectors) or all (graph entities without "
-    "one also get a vector from their neighbours or name, as `kgnlp embed --infer-new`; workspace files unchanged). "
+    "--entity-vectors", callback=one_of(ENTITY_VECTORS),
+    help="Embeddings path: trained (the KG embeddings' vectors) or all (graph entities without one also get a "
+    "vector from their neighbours or name, as `kgnlp embed --infer-new`; workspace files unchanged). "
     "On BC5CDR NER, all with --knowledge-dropout 0.2 was the best setting measured (BENCHMARKS.md).")]
 KnowledgeDropoutOpt = Annotated[float, typer.Option(
     "--knowledge-dropout", min=0.0, max=MAX_KNOWLEDGE_DROPOUT, help="Training only: in each step, hide the graph's knowledge (entity "
@@ -101,14 +114,29 @@ def check_knowledge_dropout(share: float, fusion: str | None) -> None:
                                  "reads.", param_hint="--knowledge-dropout")
 
 
-StoreOpt = Annotated[str, typer.Option("--store", help="Backend: embedded, rdf or neo4j.")]
+def _ner_formats() -> list[str]:
+    from nlp.formats import FORMATS
+
+    return list(FORMATS)
+
+
+def _ner_kinds() -> list[str]:
+    from nlp.ner import KINDS
+
+    return list(KINDS)
+
+
+NER_FORMAT = one_of(_ner_formats)  # --format of labelled NER data
+NER_KIND = one_of(_ner_kinds)
+FUSION = one_of(FUSIONS)
+StoreOpt = Annotated[str, typer.Option("--store", callback=one_of(BACKENDS), help="Backend: embedded, rdf or neo4j.")]
 UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="KGNLP_NEO4J_URI", help="Bolt URI for --store neo4j.")]
 UserOpt = Annotated[str, typer.Option("--user", envvar="KGNLP_NEO4J_USER", help="Bolt user for --store neo4j.")]
 PasswordEnvOpt = Annotated[
     str, typer.Option("--password-env", help="Name of the environment variable holding the Bolt password.")
 ]
 ProfileOpt = Annotated[Optional[str], typer.Option(
-    "--profile", help="fast: graph names + spaCy (+ a spaCy CNN --model); accurate: adds a transformer --model "
+    "--profile", callback=one_of(("fast", "accurate")), help="fast: graph names + spaCy (+ a spaCy CNN --model); accurate: adds a transformer --model "
     "(with a CNN --model too: the transformer's mentions plus those the CNN and graph names agree on). "
     "Default: fast, or whatever --model is.")]
 ConfigOpt = Annotated[
@@ -130,12 +158,6 @@ def read_text_arg(text: str) -> str:
 
 def workspace(path: Path, create: bool = False) -> Workspace:
     return Workspace.open(path, create=create)
-
-
-def check_store(name: str) -> None:
-    """A backend name kgnlp knows, else a one-line error listing them."""
-    if name not in BACKENDS:
-        raise KGError(f"Unknown store '{name}'. Choose one of: {', '.join(BACKENDS)}.")
 
 
 def open_store(
@@ -199,8 +221,6 @@ class Connection:
     password_env: str = "KGNLP_NEO4J_PASSWORD"
 
     def workspace(self, create: bool = False) -> Workspace:
-        if create:  # before a workspace folder is made for nothing
-            check_store(self.store)
         return Workspace.open(self.ws_path, create=create)
 
     def open(self, ws: Workspace | None = None, create: bool = False) -> GraphStore:

@@ -21,6 +21,7 @@ def is_fused_model(folder: str | Path) -> bool:
 
 
 FUSIONS = ("none", "facts", "embeddings", "both")
+ENTITY_VECTORS = ("all", "trained")  # how a fused model's KG vectors are completed: fusion.examples
 FACT_MODES = ("kbert", "concat")
 FACT_WORDS = ("branch", "sentence")
 TRUNCATION_SIDES = ("right", "left")

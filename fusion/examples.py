@@ -5,7 +5,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
-from fusion.config import FusionConfig
+from fusion.config import ENTITY_VECTORS, FusionConfig
 from fusion.context import EntityFacts, KGContext, NameLinker, build_kg_context, with_read_facts
 from fusion.inputs import FusedInput, Segment, Specials, assemble, kept_tail, tokenise
 
@@ -120,9 +120,6 @@ class Knowledge:
 
             raise FusionError(f"This model reads {retrieved} retrieved facts per input but no retriever was given: "
                               "build the workspace's FAISS indexes with `kgnlp index`.")
-
-
-ENTITY_VECTORS = ("all", "trained")
 
 
 def check_entity_vectors(entity_vectors: str) -> None:

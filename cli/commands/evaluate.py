@@ -8,14 +8,14 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, WorkspaceOpt, emit, schema_in_force, workspace
+from cli.common import DEFAULT_WORKSPACE, NER_FORMAT, ConfigOpt, JsonOpt, WorkspaceOpt, emit, schema_in_force, workspace
 from cli.console import out
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Labelled JSONL file.")]
 
 
 def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")],
-             fmt: Annotated[str, typer.Option("--format", help="pubtator, iob, finer-csv or jsonl.")] = "jsonl",
+             fmt: Annotated[str, typer.Option("--format", callback=NER_FORMAT, help="pubtator, iob, finer-csv or jsonl.")] = "jsonl",
              model: Annotated[Optional[List[Path]], typer.Option(
                  "--model", help="A trained NER model folder (repeat for several: they vote, like --profile accurate).")] = None,
              model_only: Annotated[bool, typer.Option(

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt,
+from cli.common import (DEFAULT_WORKSPACE, FUSION, NER_FORMAT, NER_KIND, ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt,
                         OutFolderOpt, PrecisionOpt, QuietOpt, TrainLayersOpt, WorkspaceOpt,
                         check_knowledge_dropout, emit, workspace)
 from cli.console import out
@@ -23,8 +23,8 @@ def register(app: typer.Typer, train_app: typer.Typer, entities_app: typer.Typer
 def train_ner_cmd(
     data: Annotated[Path, typer.Option("--data", help="Labelled training file.")],
     out_dir: OutFolderOpt,
-    fmt: Annotated[str, typer.Option("--format", help="pubtator, iob, finer-csv or jsonl.")] = "jsonl",
-    kind: Annotated[str, typer.Option("--kind", help="spacy (fast CNN) or transformer (accurate).")] = "spacy",
+    fmt: Annotated[str, typer.Option("--format", callback=NER_FORMAT, help="pubtator, iob, finer-csv or jsonl.")] = "jsonl",
+    kind: Annotated[str, typer.Option("--kind", callback=NER_KIND, help="spacy (fast CNN) or transformer (accurate).")] = "spacy",
     encoder: Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (transformer).")] = None,
     dev: Annotated[Optional[Path], typer.Option("--dev", help="Labelled dev file: early stopping + final eval.")] = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = 10,
@@ -38,7 +38,7 @@ def train_ner_cmd(
     cnn_depth: Annotated[int, typer.Option("--cnn-depth", min=1, help="spaCy only: CNN layers (fewer = faster).")] = 4,
     precision: PrecisionOpt = "",
     fusion: Annotated[Optional[str], typer.Option(
-        "--fusion", help="Train a graph-fused transformer instead: none, facts, embeddings or both "
+        "--fusion", callback=FUSION, help="Train a graph-fused transformer instead: none, facts, embeddings or both "
         "(uses the workspace graph and its KG embeddings).")] = None,
     entity_vectors: EntityVectorsOpt = "trained",
     knowledge_dropout: KnowledgeDropoutOpt = 0.0,
@@ -110,14 +110,10 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
                  knowledge_dropout: float = 0.0, train_layers: int = -1, fresh: bool = False) -> None:
     """``train ner --fusion``: the fused token classifier, reading the workspace graph when a path is on."""
     from cli.console import training_bar
-    from fusion.errors import FusionError
-    from fusion.examples import check_entity_vectors, vectors_for_training
+    from fusion.examples import vectors_for_training
     from fusion.ner import train_fused_ner
     from fusion.train import TrainSettings
 
-    if fusion not in ("none", "facts", "embeddings", "both"):
-        raise FusionError(f"Unknown fusion '{fusion}'. Choose one of: none, facts, embeddings, both.")
-    check_entity_vectors(entity_vectors)
     store = embeddings = schema = None
     if fusion != "none":
         from cli.common import schema_in_force, workspace

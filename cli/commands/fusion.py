@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import (ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt,
+from cli.common import (FUSION, ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt,
                         PrecisionOpt, QuietOpt, TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout,
                         positive_rate, read_text_arg)
 
-FusionOpt = Annotated[str, typer.Option("--fusion", help="Knowledge paths: none, facts, embeddings or both.")]
+FusionOpt = Annotated[str, typer.Option("--fusion", callback=FUSION, help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
 RetrievedOpt = Annotated[int, typer.Option(
     "--retrieved", min=0, help="With --fusion facts|both: also read this many facts from the workspace's FAISS fact "
@@ -31,9 +31,6 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
     ``entity_vectors`` says: ``fusion.examples.vectors_for_training``; and its FAISS retriever when the model reads
     ``retrieved`` facts), or None for 'none'.
     Facts are put into words with the schema in force (``--config``, else ./kgnlp.toml or the workspace's)."""
-    from fusion.examples import check_entity_vectors
-
-    check_entity_vectors(entity_vectors)
     if fusion == "none" and not need:
         return None, None
     from cli.common import schema_in_force

@@ -176,8 +176,6 @@ def check_profile(profile: str | None, model) -> None:
     from nlp.errors import NLPError
 
     models = _models(model)
-    if profile not in (None, "fast", "accurate"):
-        raise NLPError(f"Unknown profile '{profile}'. Choose one of: fast, accurate.")
     if profile == "accurate" and not models:
         raise NLPError("The accurate profile needs a trained transformer NER model: pass --model DIR "
                        "(train one with `kgnlp train ner --kind transformer --out DIR`).")

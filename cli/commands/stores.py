@@ -11,12 +11,15 @@ import typer
 
 from cli.common import (
     DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt,
-    check_store, emit, open_store, out_file, read_text_arg, with_connection, workspace,
+    emit, one_of, open_store, out_file, read_text_arg, with_connection, workspace,
 )
 from kg.errors import KGError
+from kg.export import FORMATS as EXPORT_FORMATS
+from kg.store import BACKENDS
 
 SLOW_COPY_SECONDS = 5.0  # SPARQL over the embedded store says so when its RDF copy takes longer
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="tsv, turtle, ntriples, jsonld, graphml or cypher.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", callback=one_of(EXPORT_FORMATS),
+                                        help="tsv, turtle, ntriples, jsonld, graphml or cypher.")]
 OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.",
                                                 callback=out_file)]
 WriteOpt = Annotated[bool, typer.Option("--write", help="Allow the query to change the graph.")]
@@ -52,7 +55,6 @@ def stats(as_json: JsonOpt = False, *, conn: Connection) -> None:
 
     Example: kgnlp stats --json
     """
-    check_store(conn.store)
     g = conn.open()
     try:
         s = g.stats()
@@ -78,12 +80,9 @@ def export_cmd(fmt: FormatOpt = "tsv", out: OutOpt = None, as_json: JsonOpt = Fa
 
     Example: kgnlp export --format turtle --out graph.ttl
     """
-    from kg.export import FORMATS, export
+    from kg.export import export
     from kg.files import open_atomic
 
-    if fmt not in FORMATS:
-        raise KGError(f"Unknown export format '{fmt}'. Choose one of: {', '.join(FORMATS)}.")
-    check_store(conn.store)
     g = conn.open()
     try:
         if out is None:
@@ -186,8 +185,10 @@ for _fmt, _example in (("turtle", "graph.ttl"), ("ntriples", "graph.nt"), ("json
     import_app.command(_fmt)(_rdf_command(_fmt, _example))
 
 
-def migrate_cmd(source: Annotated[str, typer.Option("--from", help="Backend to copy from.")] = "embedded",
-                target: Annotated[str, typer.Option("--to", help="Backend to copy to: rdf or neo4j.")] = "neo4j",
+def migrate_cmd(source: Annotated[str, typer.Option("--from", callback=one_of(BACKENDS),
+                                                   help="Backend to copy from.")] = "embedded",
+                target: Annotated[str, typer.Option("--to", callback=one_of(BACKENDS),
+                                                   help="Backend to copy to: rdf or neo4j.")] = "neo4j",
                 batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Facts per write batch.")] = 1000,
                 ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), uri: UriOpt = None, user: UserOpt = "neo4j",
                 password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD", as_json: JsonOpt = False) -> None:
@@ -198,8 +199,6 @@ def migrate_cmd(source: Annotated[str, typer.Option("--from", help="Backend to c
     """
     from kg.migrate import migrate
 
-    check_store(source)
-    check_store(target)
     if source == target:
         raise KGError(f"--from and --to are both '{source}'; choose two different backends.")
     w = workspace(ws)
@@ -237,7 +236,6 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
 
     Example: kgnlp query sparql "SELECT ?d WHERE { ?d kgr:TREATS ?x } LIMIT 5" --json
     """
-    check_store(store)
     if store == "neo4j":
         raise KGError("SPARQL runs on the embedded or rdf store; a neo4j graph answers `kgnlp query cypher`.")
     if store == "embedded" and write:

@@ -13,7 +13,7 @@ def test_accurate_without_a_transformer_model_writes_nothing(tmp_path):
 
 def test_unknown_profile_and_missing_model_folder(sample_ws, tmp_path):
     proc = kgnlp("ner", "Metformin treats T2D.", "--profile", "turbo", "-w", str(sample_ws))
-    assert proc.returncode == 1 and "Unknown profile 'turbo'" in proc.stderr
+    assert proc.returncode == 2 and "'turbo' is not one of: fast, accurate" in proc.stderr
     proc = kgnlp("ner", "Metformin treats T2D.", "--model", str(tmp_path / "none"), "-w", str(sample_ws))
     assert proc.returncode == 1 and "is not a folder" in proc.stderr
 

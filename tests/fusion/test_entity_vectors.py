@@ -89,5 +89,5 @@ def test_unknown_entity_vectors_is_refused_before_training(tmp_path, tiny_encode
     data.write_text(json.dumps({"text": "x", "label": "a"}))
     proc = kgnlp("train", "classify", "--data", str(data), "--out", str(tmp_path / "m"), "--encoder",
                  str(tiny_encoder), "--entity-vectors", "some")
-    assert proc.returncode == 1 and "Unknown --entity-vectors 'some'" in proc.stderr
+    assert proc.returncode == 2 and "'some' is not one of: all, trained" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "m").exists()

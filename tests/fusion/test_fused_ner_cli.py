@@ -41,7 +41,7 @@ def test_unknown_fusion_is_one_line_error(tiny_encoder, tmp_path):
     train = tmp_path / "train.jsonl"
     train.write_text(json.dumps({"text": "metformin .", "entities": []}) + "\n", encoding="utf-8")
     proc = kgnlp("train", "ner", "--data", str(train), "--fusion", "all", "--out", str(tmp_path / "m"))
-    assert proc.returncode == 1 and "Unknown fusion 'all'" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "'all' is not one of: none, facts" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_unknown_entity_vectors_is_one_line_error(tiny_encoder, tmp_path):
@@ -49,5 +49,5 @@ def test_unknown_entity_vectors_is_one_line_error(tiny_encoder, tmp_path):
     train.write_text(json.dumps({"text": "metformin .", "entities": []}) + "\n", encoding="utf-8")
     proc = kgnlp("train", "ner", "--data", str(train), "--fusion", "embeddings", "--entity-vectors", "some",
                  "--out", str(tmp_path / "m"), "-w", str(tmp_path / "ws"))
-    assert proc.returncode == 1 and "Unknown --entity-vectors 'some'" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "'some' is not one of: all, trained" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "m").exists()
