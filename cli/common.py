@@ -130,6 +130,10 @@ NER_FORMAT = one_of(_ner_formats)  # --format of labelled NER data
 NER_KIND = one_of(_ner_kinds)
 FUSION = one_of(FUSIONS)
 StoreOpt = Annotated[str, typer.Option("--store", callback=one_of(BACKENDS), help="Backend: embedded, rdf or neo4j.")]
+# The same for commands given a Connection; None (not given, not in kgnlp.toml) lets a writer refuse to start a
+# second graph beside a workspace's RDF one.
+ConnectionStoreOpt = Annotated[Optional[str], typer.Option(
+    "--store", callback=one_of(BACKENDS), help="Backend: embedded, rdf or neo4j.  [default: embedded]")]
 UriOpt = Annotated[Optional[str], typer.Option("--uri", envvar="KGNLP_NEO4J_URI", help="Bolt URI for --store neo4j.")]
 UserOpt = Annotated[str, typer.Option("--user", envvar="KGNLP_NEO4J_USER", help="Bolt user for --store neo4j.")]
 PasswordEnvOpt = Annotated[
@@ -219,20 +223,25 @@ class Connection:
     uri: str | None = None
     user: str = "neo4j"
     password_env: str = "KGNLP_NEO4J_PASSWORD"
+    store_named: bool = True  # False: --store was left at its default (not given, not in kgnlp.toml)
 
     def workspace(self, create: bool = False) -> Workspace:
         return Workspace.open(self.ws_path, create=create)
 
     def open(self, ws: Workspace | None = None, create: bool = False) -> GraphStore:
         """The graph store (the workspace is opened, or with ``create`` made, when not given); ``create`` also
-        means the command writes, so an embedded graph may be started in a workspace that has only an RDF store."""
-        return open_store(ws or self.workspace(create), self.store, self.uri, self.user, self.password_env,
-                          read=not create)
+        means the command writes, so an embedded graph may be started in a workspace that has only an RDF store,
+        but only when ``--store embedded`` says so: by default such a workspace is refused, not split in two."""
+        ws = ws or self.workspace(create)
+        if create and self.store == "embedded" and not self.store_named:
+            ws.check_embedded_graph("pass --store rdf to add to it (or --store embedded to start a second, "
+                                    "separate graph in the embedded store)")
+        return open_store(ws, self.store, self.uri, self.user, self.password_env, read=not create)
 
 
 _CONNECTION_OPTIONS = (
     ("ws_path", WorkspaceOpt, Path(DEFAULT_WORKSPACE)),
-    ("store", StoreOpt, "embedded"),
+    ("store", ConnectionStoreOpt, None),
     ("uri", UriOpt, None),
     ("user", UserOpt, "neo4j"),
     ("password_env", PasswordEnvOpt, "KGNLP_NEO4J_PASSWORD"),
@@ -247,9 +256,10 @@ def with_connection(func: Callable) -> Callable:
              for name, kind, default in _CONNECTION_OPTIONS]
 
     @functools.wraps(func)
-    def command(*args: Any, ws_path: Path, store: str, uri: str | None, user: str, password_env: str,
+    def command(*args: Any, ws_path: Path, store: str | None, uri: str | None, user: str, password_env: str,
                 **kwargs: Any) -> Any:
-        return func(*args, conn=Connection(ws_path, store, uri, user, password_env), **kwargs)
+        return func(*args, conn=Connection(ws_path, store or "embedded", uri, user, password_env, store is not None),
+                    **kwargs)
 
     del command.__wrapped__  # Typer must read the signature below, not the wrapped function's
     command.__signature__ = sig.replace(parameters=[*own, *extra])  # type: ignore[attr-defined]

@@ -336,3 +336,15 @@ def test_a_refused_ingest_makes_no_workspace(tmp_path):
     _assert_one_line_error(kgnlp("ingest", str(doc), "--seed", str(tmp_path / "seed"), "-w", str(ws)), 1,
                            "entities.jsonl")
     assert not ws.exists()
+
+
+def test_a_writer_without_store_does_not_start_a_second_graph_beside_an_rdf_one(tmp_path):
+    a, b, ws = tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "ws"
+    a.write_text("Metformin treats type 2 diabetes.", encoding="utf-8")
+    b.write_text("Aspirin treats headache.", encoding="utf-8")
+    kgnlp("ingest", str(a), "--store", "rdf", "-w", str(ws), check=True)
+    _assert_one_line_error(kgnlp("ingest", str(b), "-w", str(ws)), 1, "holds its graph in the rdf store")
+    assert not (ws / "graph.db").exists()
+    kgnlp("ingest", str(b), "--store", "rdf", "-w", str(ws), check=True)
+    kgnlp("ingest", str(b), "--store", "embedded", "-w", str(ws), check=True)  # asked for: a second graph
+    assert (ws / "graph.db").exists()
