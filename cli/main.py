@@ -1,6 +1,7 @@
 """The ``kgnlp`` command: builds the Typer app from the command modules and turns errors into one line."""
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -79,8 +80,15 @@ def run(argv: list[str] | None = None) -> None:
 
         command = typer.main.get_command(app)
         defaults = default_map(command, option_defaults(find_config(args)))
-        result = command.main(args=args, prog_name="kgnlp", standalone_mode=False, default_map=defaults)
+        try:
+            result = command.main(args=args, prog_name="kgnlp", standalone_mode=False, default_map=defaults)
+        except SystemExit as exc:  # Typer's answer to a closed pipe (`kgnlp export | head`): exit 1, silently
+            if isinstance(exc.__context__, OSError) and exc.__context__.errno == errno.EPIPE:
+                raise BrokenPipeError from None
+            raise
         code = result if isinstance(result, int) else 0
+        if code == 130:  # Typer's answer to Ctrl-C: Exit(130), which says nothing
+            raise KeyboardInterrupt
     except typer.Exit as exc:
         code = exc.exit_code
     except getattr(click, "NoArgsIsHelpError", ()) as exc:

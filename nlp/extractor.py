@@ -186,6 +186,9 @@ def _workers_die_with_parent() -> None:
 
     def in_child() -> None:
         prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        # Ctrl-C reaches the whole process group: a worker leaves quietly (no traceback of its own) and the
+        # parent, which stops the run, says so once.
+        signal.signal(signal.SIGINT, lambda *_: os._exit(0))
         if os.getppid() != forking[0]:  # the parent died before the request took effect
             os._exit(1)
 

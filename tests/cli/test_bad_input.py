@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, kgnlp, kgnlp_json, write_seed
+from tests.conftest import DATA, ROOT, kgnlp, kgnlp_json, write_seed
 
 
 @pytest.fixture(scope="module")
@@ -348,3 +349,28 @@ def test_a_writer_without_store_does_not_start_a_second_graph_beside_an_rdf_one(
     kgnlp("ingest", str(b), "--store", "rdf", "-w", str(ws), check=True)
     kgnlp("ingest", str(b), "--store", "embedded", "-w", str(ws), check=True)  # asked for: a second graph
     assert (ws / "graph.db").exists()
+
+
+def test_ctrl_c_says_interrupted_once_and_exits_130(monkeypatch, capsys, tmp_path):
+    from cli.main import run
+    from kg.workspace import Workspace
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Workspace, "open", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        run(["stats", "-w", str(tmp_path)])
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err.strip() == "Interrupted."
+
+
+def test_a_reader_that_stops_reading_is_no_error(sample_ws):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "export", "-w", str(sample_ws)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc.stdout.close()  # as `kgnlp export | head -0` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and err == ""
