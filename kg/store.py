@@ -61,6 +61,9 @@ class GraphStore(Protocol):
     def document_ids(self) -> list[str]:
         """Ids of the stored documents."""
 
+    def document_sources(self) -> dict[str, str]:
+        """Each stored document's id and where it was read from (``Document.source``: a file, ``file:line``)."""
+
     def document_text(self, doc_id: str) -> str | None:
         """The stored text of a document, or None."""
 

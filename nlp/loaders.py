@@ -8,7 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from kg.errors import not_utf8
 from kg.records import Document
@@ -17,6 +17,7 @@ from nlp.errors import NLPError
 TEXT_SUFFIXES = (".txt", ".md")
 MAX_CHARS = 1_000_000  # spaCy's own limit per text (its parser's memory); longer documents must be split
 RESERVED_PREFIXES = ("seed:", "import:")  # sources of seeded and imported facts, not documents
+FINDINGS_SUFFIX = "#findings"  # `kgnlp findings` stores a document's findings as document '<id>#findings'
 SUFFIXES = (*TEXT_SUFFIXES, ".jsonl")
 
 
@@ -58,6 +59,23 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
         else:
             raise NLPError(f"Cannot read '{path}': expected a .txt, .md or .jsonl file, or a folder of them.")
     return files
+
+
+def gone_documents(stored: dict[str, str], paths: Sequence[Path], read: set[str]) -> list[str]:
+    """Stored documents (id -> source) that were read from ``paths`` (the file itself, or a file under a folder)
+    but are not among the ids read from them now (``read``): a deleted or renamed file, a line gone from a .jsonl
+    file. A document's findings ('<id>#findings') go with it. A relative source is taken from the current folder."""
+    roots = [p.resolve() for p in paths]
+    gone = []
+    for doc_id, source in stored.items():
+        head, sep, line = source.rpartition(":")
+        file = head if sep and line.isdigit() and head.lower().endswith(".jsonl") else source
+        if not file or doc_id.removesuffix(FINDINGS_SUFFIX) in read:
+            continue
+        where = Path(file).resolve()
+        if any(where == root or where.is_relative_to(root) for root in roots):
+            gone.append(doc_id)
+    return gone
 
 
 def load_documents(paths: list[Path], not_read: list[Path] | None = None) -> list[LoadedDocument]:

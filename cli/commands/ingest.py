@@ -18,6 +18,9 @@ def ingest(
     model: Annotated[Optional[List[Path]], typer.Option("--model", help="A trained NER model folder to add as a "
                                                         "layer (repeat for several; see --profile).")] = None,
     profile: ProfileOpt = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Remove stored documents read from these paths before that "
+                                        "are no longer there (a deleted or renamed file, a line gone from a "
+                                        ".jsonl file), with the facts only they supported.")] = False,
     processes: Annotated[int, typer.Option("--processes", min=0, help="Worker processes for the spaCy pass "
                                            "(0: automatic: 2 for 200+ documents without a transformer layer; env KGNLP_PROCESSES).")] = 0,
     config: ConfigOpt = None,
@@ -28,12 +31,13 @@ def ingest(
 ) -> None:
     """Extract entities and facts from documents into the workspace graph.
 
-    Re-running on the same files adds nothing twice; a changed file replaces its old facts.
+    Re-running on the same files adds nothing twice; a changed file replaces its old facts; documents whose file
+    is gone are named (--prune removes them).
 
     Example: kgnlp ingest data/documents --seed data/seed
     """
     from nlp.ingest import ingest_documents
-    from nlp.loaders import load_documents
+    from nlp.loaders import gone_documents, load_documents
 
     not_read: list[Path] = []
     docs = load_documents(list(paths), not_read)  # every file is checked before the workspace is touched
@@ -61,12 +65,20 @@ def ingest(
         finally:
             if similar is not None:
                 similar.close()
+        gone = gone_documents(graph.document_sources(), paths, {d.document.id for d in docs})
+        for doc_id in gone if prune else ():
+            graph.remove_document(doc_id)
         _sync_indexes(ws, graph, quiet or as_json, schema)
     finally:
         graph.close()
     data = {"documents": report.documents, "entities": report.entities, "relations": report.relations,
             "seconds": report.seconds, "skipped": report.skipped, "not_read": [str(p) for p in not_read],
-            "replaced": list(report.replaced), "seed": seed_report}
+            "replaced": list(report.replaced), "seed": seed_report, "gone": gone, "pruned": prune and bool(gone)}
+    if gone and not as_json:
+        more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
+        what = "Removed" if prune else "Kept"
+        typer.echo(f"{what} {len(gone)} stored document(s) read from these paths before but no longer there: "
+                   f"{', '.join(gone[:5])}{more}" + ("." if prune else " (--prune removes them)."), err=True)
     if seed_report and seed_report["removed"] and not as_json:
         typer.echo(f"Removed {seed_report['removed']} fact(s) that seed '{seed_report['source']}' no longer has "
                    "(their only source was the seed).", err=True)
@@ -114,7 +126,7 @@ def findings(
     from kg.seed import read_seed
     from fusion.context import NameLinker
     from nlp.findings import FindingsReader, pubmedqa_passages
-    from nlp.loaders import content_hash, load_documents
+    from nlp.loaders import FINDINGS_SUFFIX, content_hash, load_documents
 
     pubmedqa = [p for p in paths if p.suffix.lower() == ".json"]
     others = [p for p in paths if p.suffix.lower() != ".json"]
@@ -137,7 +149,7 @@ def findings(
         graph.add([], reader.evidence)
         with progress_bar("Reading findings", enabled=not (quiet or as_json)) as update:
             for done, (doc, parts, sha) in enumerate(docs, 1):
-                doc = Document(f"{doc.id}#findings", doc.text, doc.source)
+                doc = Document(f"{doc.id}{FINDINGS_SUFFIX}", doc.text, doc.source)
                 if graph.has_document(doc.id, sha):
                     skipped += 1
                 else:

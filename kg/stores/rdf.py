@@ -274,6 +274,10 @@ class RDFStore:
     def document_ids(self) -> list[str]:
         return sorted(q.object.value for q in self._docs(P_DOCID))
 
+    def document_sources(self) -> dict[str, str]:
+        ids = {q.subject: q.object.value for q in self._docs(P_DOCID)}
+        return dict(sorted((ids[q.subject], q.object.value) for q in self._docs(P_SOURCE) if q.subject in ids))
+
     def _docs(self, prop: ox.NamedNode) -> Iterator[ox.Quad]:
         for q in self._store.quads_for_pattern(None, RDF_TYPE, C_DOC, DG):
             yield from self._store.quads_for_pattern(q.subject, prop, None, DG)

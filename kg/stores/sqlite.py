@@ -203,6 +203,9 @@ class SQLiteStore:
     def document_ids(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT id FROM documents ORDER BY id")]
 
+    def document_sources(self) -> dict[str, str]:
+        return dict(self._conn.execute("SELECT id, source FROM documents ORDER BY id").fetchall())
+
     def document_text(self, doc_id: str) -> str | None:
         row = self._conn.execute("SELECT text FROM documents WHERE id=?", (doc_id,)).fetchone()
         return row[0] if row else None

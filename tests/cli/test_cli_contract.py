@@ -43,6 +43,32 @@ def test_changed_seed_replaces_its_old_facts_and_their_line_numbers(tmp_path):
     assert proc.returncode == 0 and "removed" not in proc.stderr
 
 
+def test_documents_whose_files_are_gone_are_named_and_pruned_to_the_from_scratch_graph(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Metformin treats type 2 diabetes.", encoding="utf-8")
+    (folder / "b.txt").write_text("Warfarin can cause bleeding.", encoding="utf-8")
+    (folder / "c.txt").write_text("Aspirin treats headache.", encoding="utf-8")
+    (folder / "more.jsonl").write_text(json.dumps({"id": "j1", "text": "Lisinopril treats hypertension."}) + "\n"
+                                       + json.dumps({"id": "j2", "text": "Statins can cause myopathy."}) + "\n")
+    other = tmp_path / "other.txt"  # stored from elsewhere: never named
+    other.write_text("Ibuprofen treats fever.", encoding="utf-8")
+    ws, scratch = tmp_path / "ws", tmp_path / "scratch"
+    kgnlp("ingest", str(folder), str(other), "--seed", str(DATA / "seed"), "-w", str(ws), check=True)
+    (folder / "b.txt").unlink()
+    (folder / "c.txt").rename(folder / "c2.txt")
+    (folder / "more.jsonl").write_text(json.dumps({"id": "j1", "text": "Lisinopril treats hypertension."}) + "\n")
+    kept = kgnlp("ingest", str(folder), "-w", str(ws))
+    assert kept.returncode == 0 and "Kept 3 stored document(s)" in kept.stderr and "b, c, j2" in kept.stderr
+    assert kgnlp_json("documents", "-w", str(ws))["documents"] == ["a", "b", "c", "c2", "j1", "j2", "other"]
+    pruned = kgnlp_json("ingest", str(folder), "--prune", "-w", str(ws))
+    assert (pruned["gone"], pruned["pruned"]) == (["b", "c", "j2"], True)
+    assert kgnlp_json("documents", "-w", str(ws))["documents"] == ["a", "c2", "j1", "other"]
+    kgnlp("ingest", str(folder), str(other), "--seed", str(DATA / "seed"), "-w", str(scratch), check=True)
+    export = [sorted(kgnlp("export", "-f", "ntriples", "-w", str(w), check=True).stdout.splitlines()) for w in (ws, scratch)]
+    assert export[0] == export[1]
+
+
 def test_changed_document_replaces_its_old_facts(tmp_path):
     ws, doc = tmp_path / "ws", tmp_path / "deal.txt"
     seed = _org_seed(tmp_path / "seed", "Acme Robotics", "Beta Sensors")
