@@ -18,6 +18,8 @@ class MigrationReport:
     entities: int
     facts: int
     seconds: float
+    removed: tuple[str, ...] = ()  # documents and seed/import sources the target held but the source no longer has
+    extra_facts: int = 0  # facts the target still holds beyond the source's (a seed or import changed since)
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -32,12 +34,18 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
 
     Documents go first: storing a document on the target replaces what the target held for it, and the facts copied
     afterwards bring back their sources. Entities arrive pinned (the contract does not expose the pinned flag).
+    A rerun after the source changed also removes from the target the documents, and the seed or import sources,
+    that the source no longer has; facts the target then still holds beyond the source's are counted.
     """
     import time
 
     started = time.perf_counter()
     tell = progress or (lambda stage, n: None)
     docs = 0
+    stored = set(source.document_ids())
+    removed = [doc_id for doc_id in target.document_ids() if doc_id not in stored]
+    for doc_id in removed:
+        target.remove_document(doc_id)
     for extraction, content_hash in source.extractions():
         target.add_extraction(extraction, content_hash)
         docs += 1
@@ -48,8 +56,14 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
         ents += len(chunk)
         tell("entities", ents)
     facts = 0
+    sources: set[str] = set()
     for chunk in _chunks(source.triples(), batch):
         target.add(chunk)
         facts += len(chunk)
+        sources.update(p.doc_id for t in chunk for p in t.provenance if p.doc_id not in stored)
         tell("facts", facts)
-    return MigrationReport(docs, ents, facts, round(time.perf_counter() - started, 3))
+    gone = sorted({p.doc_id for t in target.triples() for p in t.provenance} - stored - sources)
+    for other in gone:
+        target.replace_source(other, [])
+    extra = target.stats().relations - facts
+    return MigrationReport(docs, ents, facts, round(time.perf_counter() - started, 3), (*removed, *gone), extra)

@@ -193,7 +193,8 @@ def migrate_cmd(source: Annotated[str, typer.Option("--from", callback=one_of(BA
                 ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), uri: UriOpt = None, user: UserOpt = "neo4j",
                 password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD", as_json: JsonOpt = False) -> None:
     """Copy the workspace's graph (documents, mentions, entities, facts, provenance) to another backend.
-    Idempotent: rerun after a failure to finish the copy.
+    Idempotent: rerun after a failure to finish the copy, or after changes to bring the target up to date
+    (documents and seed or import sources the source no longer has are removed from the target).
 
     Example: KGNLP_NEO4J_PASSWORD=... kgnlp migrate --from embedded --to neo4j --uri bolt://127.0.0.1:7687
     """
@@ -216,7 +217,13 @@ def migrate_cmd(source: Annotated[str, typer.Option("--from", callback=one_of(BA
     finally:
         src.close()
     data = {"from": source, "to": target, "documents": r.documents, "entities": r.entities, "facts": r.facts,
-            "seconds": r.seconds}
+            "seconds": r.seconds, "removed": list(r.removed), "extra_facts": r.extra_facts}
+    if r.removed and not as_json:
+        more = f" and {len(r.removed) - 5} more" if len(r.removed) > 5 else ""
+        typer.echo(f"Removed from {target} what {source} no longer has: {', '.join(r.removed[:5])}{more}.", err=True)
+    if r.extra_facts > 0 and not as_json:
+        typer.echo(f"{target} still holds {r.extra_facts} fact(s) that {source} does not (a seed or import changed "
+                   "since the last copy): migrate into an empty store for an exact copy.", err=True)
     emit(as_json, data, lambda: typer.echo(
         f"Copied {r.documents} documents, {r.entities} entities, {r.facts} facts from {source} to {target} "
         f"in {r.seconds:.1f} s"))

@@ -36,3 +36,19 @@ def test_migrate_copies_everything_and_is_idempotent(make_store, source, target)
     assert snapshot(dst) == snapshot(src)
     assert dst.has_document("doc1", "sha-doc1")
     assert dst.stats().relations == 2
+
+
+@pytest.mark.parametrize("source,target", [("embedded", "rdf"), ("embedded", "neo4j"), ("rdf", "embedded")])
+def test_a_rerun_after_the_source_changed_removes_what_it_no_longer_has(make_store, source, target):
+    src, dst = make_store(source), make_store(target)
+    fill(src)
+    seed = Provenance("seed:s", 2, 2, "g:2\tTREATS\td:1", "seed")
+    src.add([Triple("g:2", "TREATS", "d:1", 1.0, (seed,))])
+    migrate(src, dst)
+    assert dst.stats().relations == 3
+    src.remove_document("doc1")  # its fact stays: hetionet supports it too
+    src.replace_source("seed:s", [])
+    report = migrate(src, dst)
+    assert report.removed == ("doc1", "seed:s") and report.extra_facts == 0
+    assert snapshot(dst) == snapshot(src)
+    assert dst.document_ids() == []
