@@ -1,7 +1,7 @@
 """Copy a workspace's graph from one backend to another: batched, and idempotent (rerun after a failure)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -33,7 +33,8 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
     """Copy documents (text, hash, mentions), entities and facts with all their provenance.
 
     Documents go first: storing a document on the target replaces what the target held for it, and the facts copied
-    afterwards bring back their sources. Entities arrive pinned (the contract does not expose the pinned flag).
+    afterwards bring back their sources. An entity a document mentions and no seed or import pinned arrives with
+    that document, unpinned (so removing the documents removes it, as on the source); the others arrive pinned.
     A rerun after the source changed also removes from the target the documents, and the seed or import sources,
     that the source no longer has; facts the target then still holds beyond the source's are counted.
     """
@@ -46,12 +47,17 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
     removed = [doc_id for doc_id in target.document_ids() if doc_id not in stored]
     for doc_id in removed:
         target.remove_document(doc_id)
+    pinned = source.pinned_ids()
+    unpinned: set[str] = set()  # stored with the first document that mentions them, unpinned as in the source
     for extraction, content_hash in source.extractions():
-        target.add_extraction(extraction, content_hash)
+        mentioned = {m.entity_id for m in extraction.mentions if m.entity_id} - pinned - unpinned
+        entities = tuple(e for e in map(source.entity, sorted(mentioned)) if e is not None)
+        unpinned.update(e.id for e in entities)
+        target.add_extraction(replace(extraction, entities=entities), content_hash)
         docs += 1
         tell("documents", docs)
-    ents = 0
-    for chunk in _chunks(source.entities(), batch):
+    ents = len(unpinned)
+    for chunk in _chunks((e for e in source.entities() if e.id not in unpinned), batch):
         target.add([], chunk)
         ents += len(chunk)
         tell("entities", ents)

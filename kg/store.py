@@ -61,6 +61,9 @@ class GraphStore(Protocol):
     def document_ids(self) -> list[str]:
         """Ids of the stored documents."""
 
+    def pinned_ids(self) -> set[str]:
+        """Ids of the pinned entities: seeded or imported, kept when no document mentions them any more."""
+
     def document_sources(self) -> dict[str, str]:
         """Each stored document's id and where it was read from (``Document.source``: a file, ``file:line``)."""
 

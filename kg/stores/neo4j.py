@@ -376,6 +376,9 @@ class Neo4jStore:
     def document_ids(self) -> list[str]:
         return [r[0] for r in self._run(f"MATCH (d:{self.D}) RETURN d.id ORDER BY d.id")]
 
+    def pinned_ids(self) -> set[str]:
+        return {r[0] for r in self._run(f"MATCH (e:{self.E}) WHERE e.pinned = true RETURN e.id")}
+
     def document_sources(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._run(f"MATCH (d:{self.D}) RETURN d.id, d.source ORDER BY d.id")}
 

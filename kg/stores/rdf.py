@@ -274,6 +274,10 @@ class RDFStore:
     def document_ids(self) -> list[str]:
         return sorted(q.object.value for q in self._docs(P_DOCID))
 
+    def pinned_ids(self) -> set[str]:
+        quads = self._store.quads_for_pattern(None, P_PINNED, _lit(True), DG)
+        return {unquote(q.subject.value[len(ENT):]) for q in quads}
+
     def document_sources(self) -> dict[str, str]:
         ids = {q.subject: q.object.value for q in self._docs(P_DOCID)}
         return dict(sorted((ids[q.subject], q.object.value) for q in self._docs(P_SOURCE) if q.subject in ids))

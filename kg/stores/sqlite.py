@@ -203,6 +203,9 @@ class SQLiteStore:
     def document_ids(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT id FROM documents ORDER BY id")]
 
+    def pinned_ids(self) -> set[str]:
+        return {r[0] for r in self._conn.execute("SELECT id FROM entities WHERE pinned=1")}
+
     def document_sources(self) -> dict[str, str]:
         return dict(self._conn.execute("SELECT id, source FROM documents ORDER BY id").fetchall())
 

@@ -52,3 +52,18 @@ def test_a_rerun_after_the_source_changed_removes_what_it_no_longer_has(make_sto
     assert report.removed == ("doc1", "seed:s") and report.extra_facts == 0
     assert snapshot(dst) == snapshot(src)
     assert dst.document_ids() == []
+
+
+@pytest.mark.parametrize("source,target", [("embedded", "rdf"), ("rdf", "embedded"), ("embedded", "neo4j")])
+def test_an_extracted_entity_stays_unpinned_so_removing_its_document_removes_it_on_the_target_too(
+        make_store, source, target):
+    src, dst = make_store(source), make_store(target)
+    fill(src)
+    src.add_extraction(Extraction(Document("doc2", "Zorbaxin is new.", "doc2.txt"),
+                                  (Mention(0, 8, "Zorbaxin", "DRUG", "c:zorbaxin"),), (),
+                                  (Entity("c:zorbaxin", "Zorbaxin", "Drug"),)), "sha-doc2")
+    report = migrate(src, dst)
+    assert report.entities == 4 and dst.pinned_ids() == src.pinned_ids() == {"g:1", "g:2", "d:1"}
+    for store in (src, dst):
+        store.remove_document("doc2")
+        assert store.entity("c:zorbaxin") is None

@@ -196,6 +196,7 @@ def test_store_replace_source_drops_the_facts_a_seed_no_longer_has(store):
     assert store.entity(BAYER.id) is not None and store.entity(FEVER.id) is not None  # seeded entities stay
     assert store.document_ids() == ["doc-a"]
     assert store.document_sources() == {"doc-a": "doc-a.txt"}
+    assert store.pinned_ids() == {ASPIRIN.id, HEADACHE.id, IBU.id, FEVER.id, BAYER.id}
     assert store.replace_source("seed:s", [], []) == 1  # Bayer's fact goes too
     assert store.replace_source("seed:new", [], []) == 0
     with pytest.raises(KGError):
