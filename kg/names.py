@@ -39,6 +39,13 @@ _SUFFIX = re.compile(
 )
 
 
+def without_suffixes(name: str) -> str:
+    """An organisation's name without its corporate suffixes ("Acme Holdings AG" -> "Acme")."""
+    while (cut := _SUFFIX.sub("", name)) != name:
+        name = cut
+    return name
+
+
 def new_entity_id(name: str, kind: str) -> str:
     """The id a new entity gets: readable and stable, so one name lands on one entity across documents
     ("Northwind Therapeutics Inc." -> "org:northwind-therapeutics")."""

@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections import deque
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
+from kg.names import without_suffixes
 from kg.records import Document, Entity, Extraction, Mention
 from kg.schema import Schema
 from kg.store import GraphStore
@@ -228,9 +230,13 @@ def _cached_get_all(get_all, global_registry: dict):
 
 
 def merge_mentions(layers: list[tuple[int, list[Mention]]]) -> list[Mention]:
-    """Non-overlapping mentions: higher priority first, then longer spans."""
+    """Non-overlapping mentions: higher priority first, then longer spans; but an organisation's name that begins
+    a longer organisation span of a lower layer with more capitalised words is a part of another name
+    ("Northwind" in "Northwind Pharmaceuticals AG"), and gives way to it."""
+    orgs = [(prio, m) for prio, ms in layers for m in ms if m.label == "Organization"]
     ranked = sorted(
-        ((prio, m) for prio, ms in layers for m in ms),
+        ((prio, m) for prio, ms in layers for m in ms
+         if not (m.label == "Organization" and any(_extends(m, longer) for p, longer in orgs if p < prio))),
         key=lambda pm: (-pm[0], -(pm[1].end - pm[1].start), pm[1].start),
     )
     taken: list[Mention] = []
@@ -238,6 +244,17 @@ def merge_mentions(layers: list[tuple[int, list[Mention]]]) -> list[Mention]:
         if all(m.end <= t.start or t.end <= m.start for t in taken):
             taken.append(m)
     return sorted(taken, key=lambda m: m.start)
+
+
+_MORE_NAME = re.compile(r"(?:\s+[A-Z][\w&.-]*)+")
+
+
+def _extends(name: Mention, span: Mention) -> bool:
+    """``span`` starts with ``name`` and goes on with capitalised words other than corporate suffixes."""
+    if span.start != name.start or span.end <= name.end:
+        return False
+    rest = without_suffixes(re.sub(r"['’]s$", "", span.text[name.end - span.start:]))
+    return _MORE_NAME.fullmatch(rest) is not None
 
 
 def sentence_bounds(doc) -> list[tuple[int, int]]:

@@ -73,3 +73,19 @@ def test_worker_processes_give_the_same_extractions(store, spacy_layer):
     assert [x[0] for x in two] == [d.id for d in docs]
     assert one == two
     assert sum(len(x[1]) for x in one) > len(docs) and sum(len(x[3]) for x in one) > 0  # mentions, new entities
+
+
+def test_a_graph_name_that_begins_another_organisations_name_gives_way_to_it():
+    from kg.records import Mention
+    from nlp.extractor import merge_mentions
+
+    text = "Northwind Pharmaceuticals AG bought Northwind Inc's stake; Northwind and Corvane agreed."
+    graph = [Mention(0, 9, "Northwind", "Organization", "org:northwind", 1.0),
+             Mention(36, 45, "Northwind", "Organization", "org:northwind", 1.0),
+             Mention(59, 68, "Northwind", "Organization", "org:northwind", 1.0)]
+    spacy = [Mention(0, 28, text[0:28], "Organization", None, 0.9),  # another company
+             Mention(36, 51, text[36:51], "Organization", None, 0.9),  # the same one: suffix and possessive
+             Mention(59, 80, text[59:80], "Organization", None, 0.9)]  # two names glued by "and"
+    merged = merge_mentions([(30, graph), (10, spacy)])
+    assert [(m.text, m.entity_id) for m in merged] == [
+        ("Northwind Pharmaceuticals AG", None), ("Northwind", "org:northwind"), ("Northwind", "org:northwind")]
