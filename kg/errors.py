@@ -13,3 +13,10 @@ def not_utf8(path: object, exc: UnicodeDecodeError) -> str:
 def not_a_source(source: str) -> str:
     """The one-line message for replacing the facts of a source that is a stored document."""
     return f"'{source}' is a stored document, not a seed source; `kgnlp remove {source}` removes a document."
+
+
+def not_a_file(path: object) -> str:
+    """The one-line message for a path to read that is not a file: a folder, or nothing."""
+    from pathlib import Path
+
+    return f"'{path}' is a folder, not a file." if Path(str(path)).is_dir() else f"File '{path}' does not exist."

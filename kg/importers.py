@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from kg.errors import KGError, not_utf8
+from kg.errors import KGError, not_a_file, not_utf8
 from kg.names import new_entity_id
 from kg.records import Entity
 from kg.views import entities_named
@@ -37,7 +37,7 @@ class BulkGraph:
 
 def _open_text(path: Path) -> io.TextIOBase:
     if not path.is_file():
-        raise KGError(f"File '{path}' does not exist.")
+        raise KGError(not_a_file(path))
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
     return open(path, encoding="utf-8-sig", newline="")

@@ -120,5 +120,7 @@ def store_class(name: str) -> type:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
+        if (exc.name or "").split(".")[0] in ("kg", "nlp", "fusion", "cli"):
+            raise  # a fault of kgnlp's own, not a missing package: the traceback says where
         raise KGError(f"Store '{name}' needs a package that is not installed ({exc.name}).") from exc
     return getattr(module, cls_name)

@@ -13,7 +13,7 @@ from cli.common import (
     DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt,
     emit, one_of, open_store, out_file, read_text_arg, with_connection, workspace,
 )
-from kg.errors import KGError
+from kg.errors import KGError, not_a_file
 from kg.export import FORMATS as EXPORT_FORMATS
 from kg.store import BACKENDS
 
@@ -105,7 +105,7 @@ def _import_rdf(file: Path, fmt: str, conn: Connection, as_json: bool) -> None:
     if str(file) == "-":
         data = sys.stdin.buffer.read()
     elif not file.is_file():
-        raise KGError(f"File '{file}' does not exist.")
+        raise KGError(not_a_file(file))
     else:
         data = file.read_bytes()
     g = conn.open(create=True)

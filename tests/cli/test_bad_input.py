@@ -374,3 +374,22 @@ def test_a_reader_that_stops_reading_is_no_error(sample_ws):
     proc.stdout.close()  # as `kgnlp export | head -0` does
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and err == ""
+
+
+@pytest.mark.parametrize("kind", ["csv", "turtle"])
+def test_importing_a_folder_says_it_is_a_folder(tmp_path, kind):
+    _assert_one_line_error(kgnlp("import", kind, str(tmp_path), "-w", str(tmp_path / "ws")), 1,
+                           f"'{tmp_path}' is a folder, not a file")
+    assert not (tmp_path / "ws").exists()
+
+
+def test_a_missing_package_is_named_but_a_fault_of_kgnlps_own_is_not_hidden_as_one(monkeypatch):
+    from kg import store
+    from kg.errors import KGError
+
+    monkeypatch.setitem(store.BACKENDS, "missing", "zz_not_installed_pkg:Store")
+    monkeypatch.setitem(store.BACKENDS, "broken", "kg.stores.zz_no_such_module:Store")
+    with pytest.raises(KGError, match=r"needs a package that is not installed \(zz_not_installed_pkg\)"):
+        store.store_class("missing")
+    with pytest.raises(ImportError):
+        store.store_class("broken")
