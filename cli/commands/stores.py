@@ -14,6 +14,7 @@ from cli.common import (
     emit, one_of, open_store, out_file, read_text_arg, with_connection, workspace,
 )
 from kg.errors import KGError, not_a_file
+from kg.resolved import resolved
 from kg.export import FORMATS as EXPORT_FORMATS
 from kg.store import BACKENDS
 
@@ -265,14 +266,15 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
 
 
 def _embedded_copy(w):
-    """An in-memory RDF copy of the workspace's embedded graph (said on stderr when it is slow to build)."""
+    """An in-memory RDF copy of the workspace's embedded graph, with its entity merges applied as every other
+    reading command sees it (said on stderr when it is slow to build)."""
     import time
 
     from kg.stores.rdf import RDFStore
 
     w.check_embedded_graph()
     started = time.perf_counter()
-    source = w.open_store("embedded")
+    source = resolved(w.open_store("embedded"), w.path)
     try:
         copy, facts = RDFStore.copy_of(source)
     finally:

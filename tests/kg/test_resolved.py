@@ -83,6 +83,8 @@ def test_resolve_then_query_export_stats_and_unmerge_through_the_cli(tmp_path):
     gone = {"org:acme": "Acme Robotics", "org:acme-inc": "Acme Robotics Inc."}[merges[0]["merged_id"]]
     rows = [line.split("\t") for line in kgnlp("export", "--format", "tsv", "-w", ws, check=True).stdout.splitlines()]
     assert len(rows) == 2 and not any(gone in row[:3] for row in rows), rows
+    count = kgnlp_json("query", "sparql", "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e a kg:Entity }", "-w", ws)
+    assert count["rows"] == [[3]]  # SPARQL over the embedded store reads the merged graph too
     hits = kgnlp_json("retrieve", "Acme Robotics", "--kind", "entities", "-k", "2", "-w", ws)["hits"]
     assert [h["entity_ids"] for h in hits] == [[keep], [keep]]  # both names, one entity
     answer = kgnlp_json("ask", "Who is the CEO of Acme Robotics?", "-w", ws)
