@@ -6,9 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, FUSION, NER_FORMAT, NER_KIND, ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt,
-                        OutFolderOpt, PrecisionOpt, QuietOpt, TrainLayersOpt, WorkspaceOpt,
-                        check_knowledge_dropout, emit, workspace)
+from cli.common import (DEFAULT_WORKSPACE, FUSION, NER_FORMAT, NER_KIND, ConfigOpt, Connection, EntityVectorsOpt,
+                        FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt, PrecisionOpt, QuietOpt, TrainLayersOpt,
+                        WorkspaceOpt, check_knowledge_dropout, emit, with_connection, workspace)
 from cli.console import out
 
 
@@ -193,8 +193,8 @@ def unmerge_cmd(
          lambda: out.print(f"Undid merge #{merge.id}: {merge.merged_id} is separate from {merge.canonical_id} again."))
 
 
+@with_connection
 def resolve_cmd(
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings",
                                              help="Also merge on MiniLM name similarity.")] = False,
     threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
@@ -203,8 +203,10 @@ def resolve_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show proposals, record nothing.")] = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
-    """Run entity resolution over the workspace's graph and record each merge (undo with `unmerge`).
+    """Run entity resolution over the workspace's graph (any --store) and record each merge (undo with `unmerge`).
 
     Example: kgnlp entities resolve --dry-run
     """
@@ -212,8 +214,8 @@ def resolve_cmd(
     from kg.merges import MergeLog
     from nlp.resolution import resolve
 
-    ws = workspace(ws_path)
-    store = ws.read_embedded()
+    ws = conn.workspace()
+    store = conn.open(ws)
     try:
         entities = list(store.entities())
     finally:

@@ -7,7 +7,7 @@ from kg.merges import MergeLog
 from kg.records import Entity, Provenance, Triple
 from kg.resolved import ResolvedStore, resolved
 from kg.stores.sqlite import SQLiteStore
-from tests.conftest import kgnlp, kgnlp_json, seeded_workspace
+from tests.conftest import kgnlp, kgnlp_json, seeded_workspace, write_seed
 
 ENTITIES = [Entity("dis:t2d", "type 2 diabetes", "Disease", ("T2D",)),
             Entity("dis:t2d-2", "type II diabetes", "Disease", (), (("MeSH", "D003924"),)),
@@ -111,3 +111,14 @@ def test_retrieve_never_returns_facts_of_another_backend(tmp_path):
     assert any(h["entity_ids"] == ["zorb", "blix"] for h in rdf_hits), rdf_hits
     hits = kgnlp_json("retrieve", "zorb treats blix", "--kind", "facts", "-k", "50", "-w", ws)["hits"]
     assert hits and not any("zorb" in h["entity_ids"] for h in hits), hits
+
+
+def test_resolve_runs_on_the_rdf_store_too(tmp_path):
+    seed = write_seed(tmp_path / "seed", [{"id": "org:a", "name": "Acme Robotics", "type": "Organization"},
+                                          {"id": "org:b", "name": "Acme Robotics Inc.", "type": "Organization"}])
+    (tmp_path / "doc.txt").write_text("Nothing to see.", encoding="utf-8")
+    ws = str(tmp_path / "ws")
+    kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "--store", "rdf", "-w", ws, check=True)
+    merges = kgnlp_json("entities", "resolve", "--store", "rdf", "-w", ws)["merges"]
+    assert len(merges) == 1
+    assert kgnlp_json("stats", "--store", "rdf", "-w", ws)["entities"] == 1
