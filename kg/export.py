@@ -105,13 +105,15 @@ def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> t
     as its source, and an end that is not declared as an entity becomes one named by its id."""
     import pyoxigraph as ox
 
-    from kg.stores.rdf_map import ENT, LABEL, REL, RDF_TYPE, asserted, rdf_format, read_entity, read_triple
+    from kg.stores.rdf_map import (ENT, LABEL, REL, RDF_TYPE, asserted, name_statements, rdf_format, read_entity,
+                                   read_triple)
 
     mem = ox.Store()
     try:
         mem.load(data, rdf_format(fmt), to_graph=ox.DefaultGraph())
     except SyntaxError as exc:
         raise KGError(f"Not valid {fmt}: {exc}.") from exc
+    name_statements(mem)
     entities: dict[str, Entity] = {}
     for q in mem.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(ENT) and q.subject.value not in entities:

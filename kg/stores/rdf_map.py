@@ -153,6 +153,27 @@ def _number(kind: type, value: object, node: object, what: str):
         raise KGError(f"{what} of <{getattr(node, 'value', node)}> is '{value}', not a number.") from None
 
 
+def name_statements(store: ox.Store) -> int:
+    """Give every reification of a kgnlp fact (``rdf:subject``/``rdf:predicate``/``rdf:object``) that another tool
+    wrote under its own name (a blank node, ``ex:stmt1``) kgnlp's name for it too, so its confidence and evidence
+    are read; returns how many were named."""
+    named = 0
+    for q in list(store.quads_for_pattern(None, RDF_SUBJ, None, DG)):
+        node, head = q.subject, q.object
+        preds = [x.object for x in store.quads_for_pattern(node, RDF_PRED, None, DG)]
+        objs = [x.object for x in store.quads_for_pattern(node, RDF_OBJ, None, DG)]
+        if len(preds) != 1 or len(objs) != 1 or not all(
+                isinstance(x, ox.NamedNode) and x.value.startswith(ns)
+                for x, ns in ((head, ENT), (preds[0], REL), (objs[0], ENT))):
+            continue
+        canonical = fact_node(_id(head), _rel_name(preds[0]), _id(objs[0]))
+        if node != canonical:
+            store.extend([ox.Quad(canonical, x.predicate, x.object, DG)
+                          for x in store.quads_for_pattern(node, None, None, DG)])
+            named += 1
+    return named
+
+
 def asserted(store: ox.Store) -> Iterator[ox.Quad]:
     """The asserted fact quads (predicate in the relation namespace) of the default graph."""
     for q in store.quads_for_pattern(None, None, None, DG):

@@ -71,6 +71,27 @@ def test_imported_facts_between_undeclared_entities_get_entities_and_a_source(ma
     assert store.entity("zorb").name == "zorb" and store.find_entities("blix")[0].id == "blix"
 
 
+def test_import_reads_a_reified_facts_evidence_whatever_the_statement_is_called(make_store):
+    ttl = b"""@prefix kg: <https://kgnlp.dev/ns#> . @prefix kge: <https://kgnlp.dev/entity/> .
+    @prefix kgr: <https://kgnlp.dev/relation/> . @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+    @prefix ex: <http://example.org/> .
+    kge:acme kgr:ACQUIRED kge:bramble .
+    ex:stmt1 a rdf:Statement ; rdf:subject kge:acme ; rdf:predicate kgr:ACQUIRED ; rdf:object kge:bramble ;
+        kg:confidence 0.9e0 ; kg:evidence ex:ev1 .
+    ex:ev1 kg:docId "news-7" ; kg:start 4 ; kg:end 40 ; kg:sentence "Acme acquired Bramble." ; kg:extractor "pattern" .
+    kge:acme kgr:PARTNERED_WITH kge:cobalt .
+    [] rdf:subject kge:acme ; rdf:predicate kgr:PARTNERED_WITH ; rdf:object kge:cobalt ; kg:confidence 0.5e0 ."""
+    store = make_store("embedded")
+    import_rdf(store, ttl, "turtle", source="import:x.ttl")
+    facts = {t.key: t for t in store.triples()}
+    acquired = facts[("acme", "ACQUIRED", "bramble")]
+    assert acquired.confidence == pytest.approx(0.9)
+    assert [(p.doc_id, p.start, p.end, p.sentence) for p in acquired.provenance] == [
+        ("news-7", 4, 40, "Acme acquired Bramble.")]
+    partnered = facts[("acme", "PARTNERED_WITH", "cobalt")]
+    assert partnered.confidence == pytest.approx(0.5) and partnered.provenance[0].doc_id == "import:x.ttl"
+
+
 def test_import_rejects_bad_rdf_with_a_clear_error(make_store):
     with pytest.raises(KGError, match="Not valid turtle"):
         import_rdf(make_store("embedded"), b"this is not turtle", "turtle")
