@@ -20,6 +20,25 @@ def is_fused_model(folder: str | Path) -> bool:
     return isinstance(data, dict) and data.get("kgnlp") == MARKER
 
 
+def check_out(out: str | Path, head: str) -> None:
+    """Before training: ``out`` is new, empty, a fused model with the same head (the run resumes or replaces it) or
+    an interrupted run's checkpoint; another model, an encoder or a folder of files is refused, nothing written."""
+    out = Path(out)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if is_fused_model(out):
+        fusion = json.loads((out / "config.json").read_text(encoding="utf-8")).get("fusion")
+        saved = fusion.get("head", "sequence") if isinstance(fusion, dict) else "?"
+        if saved == head:
+            return
+        raise FusionError(f"'{out}' holds a fused {saved} model, which a {head} model would replace. "
+                          "Choose an empty or new --out.")
+    if {p.name for p in out.iterdir()} <= {"checkpoint", "checkpoint.tmp", "checkpoint.old"}:
+        return
+    raise FusionError(f"Output folder '{out}' exists and is not a fused kgnlp model (it holds an encoder, another "
+                      "kind of model or other files). Choose an empty or new --out.")
+
+
 FUSIONS = ("none", "facts", "embeddings", "both")
 ENTITY_VECTORS = ("all", "trained")  # how a fused model's KG vectors are completed: fusion.examples
 FACT_MODES = ("kbert", "concat")

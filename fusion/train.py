@@ -3,13 +3,14 @@ stopping on a dev score, seeds, a progress callback, and resumption from the che
 from __future__ import annotations
 
 import json
+import shutil
 import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from fusion.config import MAX_KNOWLEDGE_DROPOUT
+from fusion.config import MAX_KNOWLEDGE_DROPOUT, check_out
 from fusion.errors import FusionError
 from fusion.inputs import FusedInput, hide_knowledge
 
@@ -126,6 +127,7 @@ def train_fused(
     precision = matmul_precision(settings.precision, device_type)  # a bad value fails before any work
     if not train:
         raise FusionError("No training examples. Check the --data file (one JSON object per line).")
+    check_out(out_dir, model.config.head)
     if not 0.0 <= settings.knowledge_dropout <= MAX_KNOWLEDGE_DROPOUT:
         raise FusionError(f"knowledge_dropout must be between 0 and {MAX_KNOWLEDGE_DROPOUT}, "
                           f"got {settings.knowledge_dropout}.")
@@ -153,12 +155,22 @@ def train_fused(
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * settings.warmup), max(total, 1))
     run = run_identity(model.config, settings, train, dev_digest)
     state = {"epoch": 0, "step": 0, "best": None, "best_epoch": 0, "bad": 0, "history": [], "run": run}
+    old = ckpt.with_name(ckpt.name + ".old")
+    if not ckpt.exists() and old.exists():  # interrupted between putting the old one aside and the new in place
+        old.rename(ckpt)
     if resume and (ckpt / "trainer.json").exists():
-        state = json.loads((ckpt / "trainer.json").read_text())
-        _check_same_run(state.setdefault("run", run), run, ckpt)
-        model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
-        _load_optimizer(optimizer, load_file(str(ckpt / "optimizer.safetensors")))
-        scheduler.load_state_dict(state.pop("scheduler"))
+        try:
+            state = json.loads((ckpt / "trainer.json").read_text())
+            _check_same_run(state.setdefault("run", run), run, ckpt)
+            model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
+            _load_optimizer(optimizer, load_file(str(ckpt / "optimizer.safetensors")))
+            scheduler.load_state_dict(state.pop("scheduler"))
+        except FusionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library's error
+            why = (str(exc).splitlines() or [""])[0]
+            raise FusionError(f"The checkpoint in {ckpt} cannot be read ({type(exc).__name__}: {why}); rerun with "
+                              "--fresh to start over.") from None
     started = time.perf_counter()
     step, epoch = state["step"], state["epoch"]
     resumed_after = epoch
@@ -291,7 +303,11 @@ def _check_layers(train_layers: int, n_layers: int) -> None:
 
 
 def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file) -> None:
-    ckpt.mkdir(parents=True, exist_ok=True)
+    """Written whole or not at all: into a new folder that then takes the old one's place, so an interrupt
+    leaves the last epoch's checkpoint or this one, never a mix."""
+    final, ckpt, old = ckpt, ckpt.with_name(ckpt.name + ".tmp"), ckpt.with_name(ckpt.name + ".old")
+    shutil.rmtree(ckpt, ignore_errors=True)
+    ckpt.mkdir(parents=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
               str(ckpt / "model.safetensors"))
     flat = {}
@@ -300,6 +316,11 @@ def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file)
             flat[f"{i}.{key}"] = value.detach().cpu().contiguous().reshape(-1) if key == "step" else value.cpu().contiguous()
     save_file(flat, str(ckpt / "optimizer.safetensors"))
     (ckpt / "trainer.json").write_text(json.dumps({**state, "scheduler": scheduler.state_dict()}))
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    ckpt.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _load_optimizer(optimizer, flat: dict) -> None:

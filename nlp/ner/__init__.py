@@ -12,6 +12,10 @@ def train_ner(train_docs, out_dir, config: TrainConfig, dev_docs=None, progress=
     """Train the kind of model ``config.kind`` names on labelled docs and save it to ``out_dir``."""
     from nlp.errors import NLPError
 
+    from nlp.ner.model_dir import check_out
+
+    if config.kind in KINDS:
+        check_out(out_dir)
     if config.kind == "spacy":
         from nlp.ner.spacy_cnn import train_spacy_ner as trainer
     elif config.kind == "transformer":

@@ -15,6 +15,16 @@ def write_marker(out_dir: Path, kind: str, labels: list[str], extra: dict[str, o
     (out_dir / MARKER).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def check_out(out: str | Path) -> None:
+    """Before training: ``out`` is new, empty, or a kgnlp NER model (which the new one replaces); anything else
+    (another kind of model, an encoder, a folder of files) is refused, nothing written."""
+    from nlp.errors import NLPError
+
+    out = Path(out)
+    if out.is_dir() and not (out / MARKER).exists() and any(out.iterdir()):
+        raise NLPError(f"Output folder '{out}' exists and is not a kgnlp NER model. Choose an empty or new --out.")
+
+
 def read_marker(path: str | Path) -> dict:
     """The marker of a model dir, with a fix-it error when the folder is not one."""
     path = Path(path)

@@ -14,7 +14,7 @@ from kg.records import Mention
 from nlp.errors import NLPError
 from nlp.formats.records import LabelledDoc
 from nlp.ner.evaluate import evaluate_ner
-from nlp.ner.model_dir import read_marker, write_marker
+from nlp.ner.model_dir import check_out, read_marker, write_marker
 from nlp.ner.training import (EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress,
                               training_device, training_precision)
 
@@ -173,8 +173,7 @@ def train_spacy_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path, conf
 
 
 def _save(nlp, out: Path, labels: list[str], config: TrainConfig) -> None:
-    if out.exists() and not (out / "kgnlp_ner.json").exists() and any(out.iterdir()):
-        raise NLPError(f"Output folder '{out}' exists and is not a kgnlp model dir. Choose an empty or new --out.")
+    check_out(out)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

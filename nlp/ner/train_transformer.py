@@ -11,7 +11,7 @@ from nlp.errors import NLPError
 from nlp.formats.records import LabelledDoc
 from nlp.models import matmul_autocast
 from nlp.ner.evaluate import evaluate_ner
-from nlp.ner.model_dir import write_marker
+from nlp.ner.model_dir import check_out, write_marker
 from nlp.ner.training import (EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress,
                               resolve_device, training_precision)
 from nlp.ner.transformer import TransformerNER, check_local_dir, default_encoder_path
@@ -140,8 +140,7 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
 
 
 def _save(model, tokenizer, labels, out: Path, config: TrainConfig, n_docs: int) -> None:
-    if out.exists() and not (out / "kgnlp_ner.json").exists() and any(out.iterdir()):
-        raise NLPError(f"Output folder '{out}' exists and is not a kgnlp model dir. Choose an empty or new --out.")
+    check_out(out)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(str(tmp), safe_serialization=True)

@@ -536,3 +536,47 @@ def test_each_command_refuses_a_model_of_another_head(tmp_path, tiny_encoder, ti
         for head in refused:
             with pytest.raises(FusionError, match=re.escape(needle)):
                 load(saved[head])
+
+
+def test_a_damaged_or_half_swapped_checkpoint_is_a_clear_error_or_the_last_whole_one(
+        tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    settings = TrainSettings(epochs=1, batch_size=8, seed=1)
+    out = tmp_path / "out"
+    train_fused(model, items, out, settings, tokenizer=tok)
+    ckpt = out / "checkpoint"
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("checkpoint")) == ["checkpoint"]
+    ckpt.rename(out / "checkpoint.old")  # an interrupt between putting the old one aside and the new in place
+    more = train_fused(FusedModel.load(out), items, out, replace(settings, epochs=2), tokenizer=tok)
+    assert more.resumed_after == 1 and more.epochs_run == 2
+    with open(ckpt / "model.safetensors", "r+b") as f:
+        f.truncate(1000)
+    with pytest.raises(FusionError, match=r"checkpoint in .* cannot be read .*--fresh") as err:
+        train_fused(FusedModel.load(out), items, out, replace(settings, epochs=3), tokenizer=tok)
+    assert "\n" not in str(err.value)
+    train_fused(FusedModel.load(out), items, out, replace(settings, epochs=3), tokenizer=tok, resume=False)
+
+
+def test_training_never_replaces_another_kind_of_model_or_an_encoder(tmp_path, tiny_encoder, tiny_store,
+                                                                     tiny_embeddings):
+    import shutil
+
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    settings = TrainSettings(epochs=1, batch_size=8, seed=1)
+    encoder = tmp_path / "encoder"
+    shutil.copytree(tiny_encoder, encoder)
+    ner = tmp_path / "ner"
+    ner.mkdir()
+    (ner / "kgnlp_ner.json").write_text('{"kind": "spacy"}', encoding="utf-8")
+    for folder in (encoder, ner):
+        before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        with pytest.raises(FusionError, match="Choose an empty or new --out"):
+            train_fused(model, items, folder, settings, tokenizer=tok)
+        assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    out = tmp_path / "sequence"
+    train_fused(model, items, out, settings, tokenizer=tok)
+    token_model, _, _ = _setup(tiny_encoder, tiny_store, tiny_embeddings, "token", "none", labels=("O", "B-X"))
+    with pytest.raises(FusionError, match="holds a fused sequence model, which a token model would replace"):
+        train_fused(token_model, items, out, settings, tokenizer=tok)  # refused before any item is read

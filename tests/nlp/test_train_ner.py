@@ -209,3 +209,20 @@ def test_spacy_cnn_refuses_bf16_by_name_but_not_by_environment(tmp_path, monkeyp
     monkeypatch.setenv("KGNLP_PRECISION", "bf16")  # a global preference for transformers; the CNN ignores it
     report = train_ner(docs, tmp_path / "m", TrainConfig(kind="spacy", epochs=1, max_steps=1, batch_size=2))
     assert report.epochs_run == 1 and (tmp_path / "m" / "kgnlp_ner.json").exists()
+
+
+def test_the_out_folder_is_checked_before_training(tmp_path):
+    from nlp.errors import NLPError
+    from nlp.ner import TrainConfig, train_ner
+
+    out = tmp_path / "enc"
+    out.mkdir()
+    (out / "config.json").write_text("{}", encoding="utf-8")  # an encoder, say
+    class Never:
+        def __iter__(self):
+            raise AssertionError("training data read before --out was checked")
+
+    for kind in ("spacy", "transformer"):
+        with pytest.raises(NLPError, match="is not a kgnlp NER model"):
+            train_ner(Never(), out, TrainConfig(kind=kind))
+    assert [p.name for p in out.iterdir()] == ["config.json"]
