@@ -106,16 +106,13 @@ def results_reach(args) -> None:
         gold.append(item["final_decision"])
     from fusion.predict import macro_f1
 
-    labels = ("maybe", "no", "yes")
-
     print(json.dumps({"benchmark": "pubmedqa_graph_reach", "quick": args.quick, "graph": "results",
                       "questions": len(test_ids), "graph_facts": store.stats().relations,
                       "top2_from_whole_index_read_in_own_abstract": own, "of_top2": 2 * len(test_ids),
                       "questions_with_a_fact_from_own_abstract": with_fact,
                       "top_fact_signal_by_label": {f"{s} / {g}": n for (s, g), n in sorted(by_signal.items())},
                       "rule_accuracy": round(sum(r == g for r, g in zip(rule, gold)) / len(gold), 4),
-                      "rule_macro_f1": round(macro_f1([labels.index(g) for g in gold], [labels.index(r) for r in rule],
-                                                      len(labels)), 4),
+                      "rule_macro_f1": round(macro_f1(gold, rule), 4),
                       "always_yes_accuracy": round(gold.count("yes") / len(gold), 4)}))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Hashable, Sequence
 
 from fusion.inputs import FusedInput
 
@@ -32,14 +32,16 @@ def outputs(model, items: Sequence[FusedInput], batch_size: int = 32, device: st
     return result
 
 
-def macro_f1(gold: Sequence[int], pred: Sequence[int], n_labels: int) -> float:
+def macro_f1(gold: Sequence[Hashable], pred: Sequence[Hashable]) -> float:
+    """The mean F1 of the labels that occur in ``gold`` or ``pred`` (as scikit-learn and `kgnlp eval classify`
+    average: a label neither has does not count as a 0)."""
     f1s = []
-    for c in range(n_labels):
+    for c in sorted(set(gold) | set(pred), key=str):
         tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
         fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
         fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
         f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return sum(f1s) / max(n_labels, 1)
+    return sum(f1s) / len(f1s) if f1s else 0.0
 
 
 def sequence_scores(model, items: Sequence[FusedInput], batch_size: int = 32, device: str | None = None) -> dict:
@@ -55,7 +57,7 @@ def sequence_scores(model, items: Sequence[FusedInput], batch_size: int = 32, de
     gold = [int(it.extra["label"]) for it in items]
     pred = [int(lg.argmax()) for lg in logits]
     acc = sum(g == p for g, p in zip(gold, pred)) / max(len(gold), 1)
-    return {"accuracy": acc, "macro_f1": macro_f1(gold, pred, len(model.config.labels)), "n": len(items)}
+    return {"accuracy": acc, "macro_f1": macro_f1(gold, pred), "n": len(items)}
 
 
 def best_span(start, end, allowed: Sequence[int], max_len: int = 30) -> tuple[int, int, float]:

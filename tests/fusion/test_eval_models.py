@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fusion.evaluate import classification_scores, multilabel_scores, token_f1
+from fusion.predict import macro_f1
 
 
 def _invoke(*args: str):
@@ -38,6 +39,8 @@ def test_classification_scores_agree_with_scikit_learn():
     got = classification_scores(gold, pred)
     assert got["accuracy"] == pytest.approx(accuracy_score(gold, pred))
     assert got["macro_f1"] == pytest.approx(f1_score(gold, pred, average="macro", zero_division=0))
+    assert macro_f1(gold, pred) == pytest.approx(got["macro_f1"])  # the dev score training reports: the same
+    assert macro_f1(["a"], ["a"]) == 1.0  # a label of the model that neither has does not count as 0
     p, r, f, s = precision_recall_fscore_support(gold, pred, labels=list("abcde"), zero_division=0)
     for i, lab in enumerate("abcde"):
         assert [got["labels"][lab][k] for k in ("precision", "recall", "f1", "support")] == \
