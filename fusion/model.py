@@ -15,6 +15,7 @@ from torch import nn
 
 from fusion.config import MARKER, FusionConfig, is_fused_model  # MARKER re-exported: marks a fused model
 from fusion.errors import FusionError
+from nlp.models import check_max_length
 
 FORMAT = 1
 
@@ -81,6 +82,7 @@ class FusedModel(nn.Module):
             raise FusionError(f"'{path}' is not a usable Hugging Face encoder folder ({_one_line(exc, 200)}): "
                               "pass a folder saved with save_pretrained() (config.json, model.safetensors, "
                               "tokenizer).") from exc
+        check_max_length(config.max_length, encoder.config)
         table, ids = None, ()
         if config.uses_embeddings:
             if embeddings is None:

@@ -1,6 +1,7 @@
 """Find the pretrained models that ship inside PyPI packages; never download anything."""
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -63,6 +64,23 @@ def encoder_path(path: str | Path | None) -> Path:
             "Pass a folder saved with save_pretrained(); models are never fetched from a hub."
         )
     return folder
+
+
+def is_trained_model(folder: str | Path) -> bool:
+    """A folder kgnlp trained (its config.json has a "kgnlp" key): not an encoder to start from."""
+    try:
+        data = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "kgnlp" in data
+
+
+def check_max_length(max_length: int, encoder_config) -> None:
+    """A window no longer than the encoder has positions for (BERT-style: 512)."""
+    positions = getattr(encoder_config, "max_position_embeddings", None)
+    if positions and max_length > positions:
+        raise NLPError(f"--max-length {max_length} is more than this encoder's {positions} positions: use at most "
+                       f"{positions}.")
 
 
 PRECISIONS = ("auto", "fp32", "bf16")

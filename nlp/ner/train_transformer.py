@@ -69,11 +69,22 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
     encoder = check_local_dir(config.encoder or default_encoder_path())
     labels = bio_labels(train_docs)
     label_ids = {lab: i for i, lab in enumerate(labels)}
-    tokenizer = AutoTokenizer.from_pretrained(str(encoder), local_files_only=True)
+    from nlp.models import check_max_length, is_trained_model
+
+    if is_trained_model(encoder):
+        raise NLPError(f"'{encoder}' is a trained kgnlp model, not an encoder: pass the encoder it was trained from "
+                       "(--encoder), or omit --encoder for the default MiniLM.")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(encoder), local_files_only=True)
+        model = AutoModelForTokenClassification.from_pretrained(
+            str(encoder), local_files_only=True, num_labels=len(labels),
+            id2label=dict(enumerate(labels)), label2id=label_ids, dtype=torch.float32)  # fp32 even from fp16 files
+    except (OSError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise NLPError(f"'{encoder}' is not a usable Hugging Face encoder folder ({type(exc).__name__}: {first}): "
+                       "pass a folder saved with save_pretrained() (config.json, model.safetensors, tokenizer).") from None
     tokenizer.model_max_length = 1_000_000  # we window ourselves; silence the length warning
-    model = AutoModelForTokenClassification.from_pretrained(
-        str(encoder), local_files_only=True, num_labels=len(labels),
-        id2label=dict(enumerate(labels)), label2id=label_ids, dtype=torch.float32)  # fp32 even from fp16 files
+    check_max_length(config.max_length, model.config)
     model.to(device)
     rows = training_windows(tokenizer, train_docs, label_ids, config.max_length, config.stride)
     batches_per_epoch = (len(rows) + config.batch_size - 1) // config.batch_size

@@ -580,3 +580,39 @@ def test_training_never_replaces_another_kind_of_model_or_an_encoder(tmp_path, t
     token_model, _, _ = _setup(tiny_encoder, tiny_store, tiny_embeddings, "token", "none", labels=("O", "B-X"))
     with pytest.raises(FusionError, match="holds a fused sequence model, which a token model would replace"):
         train_fused(token_model, items, out, settings, tokenizer=tok)  # refused before any item is read
+
+
+def test_a_max_length_beyond_the_encoders_positions_is_refused_before_training(tmp_path, tiny_encoder):
+    from nlp.errors import NLPError
+
+    with pytest.raises(NLPError, match="--max-length 300 is more than this encoder's 256 positions"):
+        FusedModel.from_encoder(tiny_encoder, FusionConfig(head="sequence", labels=("a", "b"), max_length=300))
+    FusedModel.from_encoder(tiny_encoder, FusionConfig(head="sequence", labels=("a", "b"), max_length=256))
+
+
+def test_transformer_ner_refuses_a_trained_model_or_a_broken_folder_as_its_encoder(tmp_path, tiny_encoder):
+    import json
+    import shutil
+
+    from nlp.errors import NLPError
+    from kg.records import Document
+    from nlp.formats import LabelledDoc
+    from nlp.formats.records import GoldMention
+    from nlp.ner import TrainConfig, train_ner
+
+    docs = [LabelledDoc(Document("d", "metformin helps", "d"), (GoldMention(0, 9, "metformin", "Chemical"),))]
+    fused = tmp_path / "fused"
+    fused.mkdir()
+    (fused / "config.json").write_text(json.dumps({"kgnlp": "kgnlp-fused-model"}), encoding="utf-8")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "config.json").write_text("{}", encoding="utf-8")
+    for encoder, needle in ((fused, "is a trained kgnlp model, not an encoder"),
+                            (empty, "is not a usable Hugging Face encoder folder")):
+        with pytest.raises(NLPError, match=needle) as err:
+            train_ner(docs, tmp_path / "out", TrainConfig(kind="transformer", encoder=str(encoder), epochs=1))
+        assert "\n" not in str(err.value)
+    long = tmp_path / "enc"
+    shutil.copytree(tiny_encoder, long)
+    with pytest.raises(NLPError, match="more than this encoder's 256 positions"):
+        train_ner(docs, tmp_path / "out", TrainConfig(kind="transformer", encoder=str(long), max_length=1000))
