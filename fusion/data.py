@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fusion.errors import FusionError
+from kg.errors import not_a_file
 from nlp.formats.pubmedqa import DECISIONS
 
 
@@ -46,7 +47,7 @@ def read_qa(path: str | Path) -> tuple[list, str]:
     (``{pmid: {"QUESTION","CONTEXTS","final_decision"}}``) or JSONL whose answers are all yes/no/maybe."""
     path = Path(path)
     if not path.is_file():
-        raise FusionError(f"No such file: '{path}'.")
+        raise FusionError(not_a_file(path))
     if path.suffix == ".json":  # PubMedQA JSON (checked and read once, by its reader); else JSONL
         with path.open("rb") as fh:
             if fh.read(4096).lstrip().startswith(b"{"):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from kg.errors import not_a_file
 from kg.names import normalise
 from kg.store import GraphStore
 from kg.views import NameCache
@@ -30,15 +31,18 @@ class PRF:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        raise NLPError(f"No such file: '{path}'.")
+    """The JSON objects of a JSONL file, one per line; anything else is a one-line error naming the line."""
+    from nlp.formats.records import read_text
+
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(read_text(path, "JSONL file").splitlines(), 1):
         if line.strip():
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise NLPError(f"{path}:{n}: malformed JSON ({exc.msg}).") from None
+            if not isinstance(rows[-1], dict):
+                raise NLPError(f"{path}:{n}: expected a JSON object ({{...}}), got {json.dumps(rows[-1])[:40]}.")
     if not rows:
         raise NLPError(f"'{path}' has no records.")
     return rows
@@ -64,7 +68,7 @@ def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, f
     if model_only and len(extra_ner) != 1:
         raise NLPError(f"model_only scores one NER layer alone, not {len(extra_ner)}.")
     if not Path(path).is_file():
-        raise NLPError(f"No such file: '{path}'.")
+        raise NLPError(not_a_file(path))
     docs = load_labelled(path, fmt)
     if not docs:
         raise NLPError(f"'{path}' has no labelled documents.")

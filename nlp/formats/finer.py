@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from nlp.errors import NLPError
 from nlp.formats.iob import sentence_doc
-from nlp.formats.records import LabelledDoc
+from nlp.formats.records import LabelledDoc, read_text
 
 TAGS = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC", 5: "B-ORG", 6: "I-ORG"}
 LABELS = {"PER": "Person", "LOC": "Location", "ORG": "Organization"}
@@ -15,10 +16,7 @@ LABELS = {"PER": "Person", "LOC": "Location", "ORG": "Organization"}
 def read_finer_csv(path: str | Path) -> list[LabelledDoc]:
     """Sentences grouped by ``(doc_idx, sent_idx)``; ids look like ``test-12-3``; PER/LOC/ORG become schema types."""
     path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8", newline="")
-    except FileNotFoundError:
-        raise NLPError(f"FiNER-ORD file '{path}' does not exist.") from None
+    handle = io.StringIO(read_text(path, "FiNER-ORD file"), newline="")
     groups: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
     with handle:
         reader = csv.DictReader(handle)

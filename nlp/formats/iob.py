@@ -6,18 +6,13 @@ from typing import Iterable, Sequence
 
 from kg.records import Document
 from nlp.errors import NLPError
-from nlp.formats.records import GoldMention, LabelledDoc
+from nlp.formats.records import GoldMention, LabelledDoc, read_text
 
 
 def read_iob(path: str | Path, label_map: dict[str, str] | None = None) -> list[LabelledDoc]:
     """One LabelledDoc per sentence: tokens joined by single spaces, spans from the IOB2 tags."""
     path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NLPError(f"IOB file '{path}' does not exist.") from None
-    except UnicodeDecodeError as exc:
-        raise NLPError(f"IOB file '{path}' is not UTF-8 text ({exc.reason}). Convert it to UTF-8.") from None
+    raw = read_text(path, "IOB file")
     docs: list[LabelledDoc] = []
     tokens: list[str] = []
     tags: list[str] = []
@@ -31,10 +26,25 @@ def read_iob(path: str | Path, label_map: dict[str, str] | None = None) -> list[
         if len(parts) < 2:
             raise NLPError(f"{path}:{line_no}: expected 'token<TAB>tag', got {line[:60]!r}.")
         tokens.append(parts[0])
-        tags.append(parts[-1])
+        tags.append(_tag(parts[-1], path, line_no))
     if tokens:
         docs.append(sentence_doc(f"{path.stem}-{len(docs)}", tokens, tags, str(path), label_map))
     return docs
+
+
+_BIOES = {"B": "B", "I": "I", "S": "B", "E": "I"}  # BIOES read as IOB2: S(ingle) begins, E(nd) continues
+
+
+def _tag(tag: str, path: Path, line_no: int) -> str:
+    """An IOB2 tag (``O``, ``B-type``, ``I-type``; BIOES's ``S-``/``E-`` and lower-case prefixes are read too);
+    anything else, a file in another format say, is a one-line error naming the line."""
+    prefix, dash, label = tag.partition("-")
+    if tag == "O" or tag == "o":
+        return "O"
+    if dash and label and prefix.upper() in _BIOES:
+        return f"{_BIOES[prefix.upper()]}-{label}"
+    raise NLPError(f"{path}:{line_no}: tag {tag[:40]!r} is not O, B-<type> or I-<type> (IOB2). Is the file IOB "
+                   "(token<TAB>tag per line), or another --format?")
 
 
 def sentence_doc(doc_id: str, tokens: Sequence[str], tags: Sequence[str], source: str,

@@ -6,18 +6,13 @@ from pathlib import Path
 
 from kg.records import Document
 from nlp.errors import NLPError
-from nlp.formats.records import GoldMention, LabelledDoc
+from nlp.formats.records import GoldMention, LabelledDoc, read_text
 
 
 def read_labelled_jsonl(path: str | Path) -> list[LabelledDoc]:
     """Labelled documents; spans are character offsets into ``text`` and are checked."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise NLPError(f"JSONL file '{path}' does not exist.") from None
-    except UnicodeDecodeError as exc:
-        raise NLPError(f"JSONL file '{path}' is not UTF-8 text ({exc.reason}). Convert it to UTF-8.") from None
+    lines = read_text(path, "JSONL file").splitlines()
     docs = []
     for line_no, line in enumerate(lines, 1):
         if not line.strip():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from kg.errors import not_a_file
 from nlp.errors import NLPError
 
 DECISIONS = ("yes", "no", "maybe")
@@ -17,7 +18,7 @@ def read_pubmedqa_json(path: str | Path, labelled: bool = False) -> dict[str, di
     naming the file (and the first bad question)."""
     path = Path(path)
     if not path.is_file():
-        raise NLPError(f"No such file: '{path}'.")
+        raise NLPError(not_a_file(path))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):

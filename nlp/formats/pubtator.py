@@ -5,7 +5,7 @@ from pathlib import Path
 
 from kg.records import Document
 from nlp.errors import NLPError
-from nlp.formats.records import GoldMention, GoldRelation, LabelledDoc
+from nlp.formats.records import GoldMention, GoldRelation, LabelledDoc, read_text
 
 LABELS = {"Chemical": "Chemical", "Disease": "Disease"}
 RELATIONS = {"CID": "CAUSES"}
@@ -24,12 +24,7 @@ def read_pubtator(path: str | Path) -> list[LabelledDoc]:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NLPError(f"PubTator file '{path}' does not exist. Pass the path of a *.PubTator.txt file.") from None
-    except UnicodeDecodeError as exc:
-        raise NLPError(f"PubTator file '{path}' is not UTF-8 text ({exc.reason}). Convert it to UTF-8.") from None
+    return read_text(path, "PubTator file", "Pass the path of a *.PubTator.txt file.")
 
 
 def _parse_block(lines: list[str], path: Path, block_no: int) -> LabelledDoc:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from kg.records import Document
 
@@ -33,3 +34,20 @@ class LabelledDoc:
     doc: Document
     mentions: tuple[GoldMention, ...] = ()
     relations: tuple[GoldRelation, ...] = ()
+
+
+def read_text(path: str | Path, what: str, fix: str = "") -> str:
+    """The text of a labelled-data file, or a one-line NLPError: ``what`` (e.g. "IOB file") missing (``fix`` says
+    what to pass), a folder, or not UTF-8."""
+    from kg.errors import not_utf8
+    from nlp.errors import NLPError
+
+    path = Path(path)
+    if path.is_dir():
+        raise NLPError(f"{what} '{path}' is a folder, not a file.")
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NLPError(f"{what} '{path}' does not exist.{' ' + fix if fix else ''}") from None
+    except UnicodeDecodeError as exc:
+        raise NLPError(not_utf8(f"{what} '{path}'", exc)) from None

@@ -393,3 +393,16 @@ def test_a_missing_package_is_named_but_a_fault_of_kgnlps_own_is_not_hidden_as_o
         store.store_class("missing")
     with pytest.raises(ImportError):
         store.store_class("broken")
+
+
+@pytest.mark.parametrize("content", [b"5\n", b"null\n", b'["text"]\n', b"\xff\xfe\n"])
+def test_a_jsonl_line_that_is_no_object_or_not_utf8_is_one_line_for_every_reader(tmp_path, content):
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(content)
+    for args in (("train", "classify", "--data", str(data), "--out", str(tmp_path / "m")),
+                 ("eval", "classify", "--data", str(data), "--model", str(tmp_path)),
+                 ("train", "qa", "--data", str(data), "--out", str(tmp_path / "m")),
+                 ("train", "classify", "--data", str(tmp_path), "--out", str(tmp_path / "m"))):
+        proc = kgnlp(*args)
+        _assert_one_line_error(proc, 1)
+        assert "Internal error" not in proc.stderr and not (tmp_path / "m").exists()

@@ -80,7 +80,7 @@ def test_malformed_pubmedqa_json_is_a_one_line_error_naming_the_question(tmp_pat
             read_pubmedqa(path)
         with pytest.raises(FusionError, match=message):
             read_qa(path)
-    with pytest.raises(FusionError, match="No such file"):
+    with pytest.raises(FusionError, match="missing.json.* does not exist"):
         read_qa(tmp_path / "missing.json")  # was a FileNotFoundError, an internal error in the CLI
     # through the CLI: exit 1, one line, no model written (before: KeyError, or CONTEXTS read letter by letter)
     proc = kgnlp("train", "qa", "--data", str(path), "--out", str(tmp_path / "m"), "-w", str(tmp_path / "ws"))

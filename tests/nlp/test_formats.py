@@ -78,3 +78,31 @@ def test_jsonl_malformed_line_names_the_line(tmp_path):
 def test_unknown_format_lists_the_choices():
     with pytest.raises(NLPError, match="pubtator, iob, finer-csv, jsonl"):
         load_labelled(FIX / "tiny.jsonl", "brat")
+
+
+def test_iob_reads_bioes_and_lower_case_prefixes_and_refuses_other_tags(tmp_path):
+    from nlp.errors import NLPError
+    from nlp.formats import read_iob
+
+    good = tmp_path / "good.iob"
+    good.write_text("Aspirin\tS-Chemical\ncures\tO\nbad\tb-Disease\nheadache\tE-Disease\n", encoding="utf-8")
+    (doc,) = read_iob(good)
+    assert [(m.text, m.label) for m in doc.mentions] == [("Aspirin", "Chemical"), ("bad headache", "Disease")]
+    bad = tmp_path / "bad.iob"
+    bad.write_text('{"text": "Aspirin cures.", "entities": []}\n', encoding="utf-8")  # JSONL given as IOB
+    with pytest.raises(NLPError, match=r"bad.iob:1: tag .* is not O, B-<type> or I-<type>"):
+        read_iob(bad)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "iob", "pubtator", "finer-csv"])
+def test_every_labelled_format_says_folder_missing_or_not_utf8_in_one_line(tmp_path, fmt):
+    from nlp.errors import NLPError
+    from nlp.formats import load_labelled
+
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("caf\xe9\tO\n".encode("latin-1"))
+    for path, needle in ((tmp_path, "is a folder, not a file"), (tmp_path / "none", "does not exist"),
+                         (latin, "not UTF-8 text")):
+        with pytest.raises(NLPError, match=needle) as err:
+            load_labelled(path, fmt)
+        assert "\n" not in str(err.value)
