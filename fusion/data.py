@@ -1,6 +1,7 @@
 """Task files: classification JSONL, QA JSONL and PubMedQA JSON, read into small frozen records."""
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +34,35 @@ def read_classification(path: str | Path) -> tuple[list[TextExample], bool]:
         if "text" not in row or not ("label" in row or "labels" in row):
             raise FusionError(f"{path}:{n}: expected {{\"text\", \"label\"}} or {{\"text\", \"labels\"}}, got keys "
                               f"{sorted(row)}.")
-        if "labels" in row:
-            multi = True
-            labels = tuple(str(x) for x in row["labels"])
-        else:
-            labels = (str(row["label"]),)
-        out.append(TextExample(str(row["text"]), labels, row.get("pair")))
+        given = row["labels"] if "labels" in row else [row["label"]]
+        multi = multi or "labels" in row
+        bad = (not _text(row["text"]) or not isinstance(given, list) or not given
+               or not all(_label(x) for x in given) or not (row.get("pair") is None or _text(row["pair"])))
+        if bad:
+            raise FusionError(f"{path}:{n}: expected a non-empty \"text\" string, a \"label\" (a string or number) "
+                              "or \"labels\" (a list of them), and an optional \"pair\" text; got "
+                              f"{json.dumps(row)[:80]}.")
+        out.append(TextExample(row["text"], tuple(str(x) for x in given), row.get("pair")))
     return out, multi
+
+
+def _jsonl_row(path: Path) -> bool:
+    """The file's first line is a QA row of its own (JSONL in a .json file), not the start of PubMedQA JSON."""
+    with path.open("rb") as fh:
+        first = fh.readline()
+    try:
+        row = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(row, dict) and "question" in row
+
+
+def _text(value) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _label(value) -> bool:
+    return _text(value) or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
 def read_qa(path: str | Path) -> tuple[list, str]:
@@ -48,21 +71,26 @@ def read_qa(path: str | Path) -> tuple[list, str]:
     path = Path(path)
     if not path.is_file():
         raise FusionError(not_a_file(path))
-    if path.suffix == ".json":  # PubMedQA JSON (checked and read once, by its reader); else JSONL
-        with path.open("rb") as fh:
-            if fh.read(4096).lstrip().startswith(b"{"):
-                return read_pubmedqa(path), "yesno"
+    if path.suffix == ".json" and not _jsonl_row(path):  # PubMedQA JSON (read and checked by its reader)
+        return read_pubmedqa(path), "yesno"
     rows = _jsonl(path)
     for n, row in enumerate(rows, 1):
         if not {"question", "context", "answer"} <= set(row):
             raise FusionError(f"{path}:{n}: expected {{\"question\", \"context\", \"answer\"}}, got keys {sorted(row)}.")
+        if not (_text(row["question"]) and _text(row["context"]) and _text(row["answer"])):
+            raise FusionError(f"{path}:{n}: \"question\", \"context\" and \"answer\" must be non-empty strings.")
     if rows and all(str(r["answer"]).lower() in DECISIONS for r in rows):
         return [TextExample(r["question"], (str(r["answer"]).lower(),), r["context"]) for r in rows], "yesno"
     out = []
-    for r in rows:
-        ctx, ans = str(r["context"]), str(r["answer"])
-        start = int(r["answer_start"]) if "answer_start" in r else ctx.find(ans)
-        out.append(SpanExample(str(r["question"]), ctx, ans, start))
+    for n, r in enumerate(rows, 1):
+        ctx, ans = r["context"], r["answer"]
+        start = r.get("answer_start", ctx.find(ans))
+        if "answer_start" in r and not (isinstance(start, int) and not isinstance(start, bool)
+                                        and ctx[start:start + len(ans)] == ans and start >= 0):
+            raise FusionError(f"{path}:{n}: \"answer_start\" {json.dumps(start)[:20]} is not where the answer "
+                              f"{json.dumps(ans)[:40]} starts in the context (a character offset; omit it to find "
+                              "the answer's first occurrence).")
+        out.append(SpanExample(r["question"], ctx, ans, start))
     return out, "span"
 
 

@@ -20,9 +20,11 @@ class TaskReport:
     dev: dict
     labels: tuple[str, ...]
     fusion: str
+    unseen: tuple[str, ...] = ()  # dev labels no training example has: the model cannot predict them
 
     def as_dict(self) -> dict:
-        return {"train": self.train.as_dict(), "dev": self.dev, "labels": list(self.labels), "fusion": self.fusion}
+        return {"train": self.train.as_dict(), "dev": self.dev, "labels": list(self.labels), "fusion": self.fusion,
+                "dev_labels_not_trained": list(self.unseen)}
 
 
 def split_dev(examples: list, fraction: float, seed: int) -> tuple[list, list]:
@@ -112,7 +114,8 @@ def train_classifier(
                          resume=resume, dev_digest=items_digest(dev_items) if dev_items else "")
     best = _reload(out_dir).to(settings.device)
     dev_scores = sequence_scores(best, dev_items) if dev_items else {}
-    return TaskReport(result, dev_scores, labels, config.fusion)
+    unseen = tuple(sorted({lab for e in dev for lab in e.labels} - set(labels)))
+    return TaskReport(result, dev_scores, labels, config.fusion, unseen)
 
 
 def train_span_qa(

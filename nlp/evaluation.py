@@ -137,6 +137,14 @@ def evaluate_qa(store: GraphStore, path: Path, schema=None, ks: tuple[int, ...] 
     from nlp.qa import answer
 
     rows = read_jsonl(path)
+    for n, row in enumerate(rows, 1):
+        answers = row.get("answers")
+        if isinstance(answers, str):  # one answer
+            row["answers"] = answers = [answers]
+        if not (isinstance(row.get("question"), str) and row["question"].strip() and isinstance(answers, list)
+                and answers and all(isinstance(a, str) for a in answers)):
+            raise NLPError(f"{path}:{n}: expected {{\"question\": \"...\", \"answers\": [\"...\", ...]}}, got "
+                           f"{json.dumps(row)[:80]}.")
     hits = {k: 0 for k in ks}
     em = answered = 0
     for row in rows:

@@ -166,6 +166,10 @@ def _emit(report: dict, as_json: bool, line: str) -> None:
         typer.echo(json.dumps(report))
     else:
         typer.echo(line)
+        unseen = report.get("dev_labels_not_trained")
+        if unseen:
+            typer.echo(f"Dev labels no training example has (the model cannot predict them; their dev examples are "
+                       f"left out of the dev score): {', '.join(unseen)}.", err=True)
 
 
 def train_classify_cmd(

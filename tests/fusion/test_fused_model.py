@@ -616,3 +616,16 @@ def test_transformer_ner_refuses_a_trained_model_or_a_broken_folder_as_its_encod
     shutil.copytree(tiny_encoder, long)
     with pytest.raises(NLPError, match="more than this encoder's 256 positions"):
         train_ner(docs, tmp_path / "out", TrainConfig(kind="transformer", encoder=str(long), max_length=1000))
+
+
+def test_a_dev_label_no_training_example_has_is_reported(tmp_path, tiny_encoder):
+    from fusion.data import TextExample
+    from fusion.tasks import train_classifier
+
+    cfg = FusionConfig(head="sequence", labels=("_",), fusion="none", max_length=48)
+    train = [TextExample(t, ("good" if i % 2 else "bad",)) for i, t in enumerate(TEXTS * 2)]
+    dev = [TextExample(TEXTS[0], ("mixed",)), TextExample(TEXTS[1], ("good",))]
+    report = train_classifier(train, tmp_path / "m", cfg, encoder=tiny_encoder, settings=TrainSettings(max_steps=1),
+                              dev=dev)
+    assert report.unseen == ("mixed",) and report.as_dict()["dev_labels_not_trained"] == ["mixed"]
+    assert report.dev["n"] == 1

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from fusion.data import read_pubmedqa, read_qa
 
 PQA = {
@@ -88,3 +90,32 @@ def test_malformed_pubmedqa_json_is_a_one_line_error_naming_the_question(tmp_pat
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr
     assert lines[0].startswith(f"Error: {path}: question '1' has no QUESTION; expected PubMedQA JSON"), lines
     assert not (tmp_path / "m").exists()
+
+
+def test_malformed_rows_are_refused_not_coerced(tmp_path):
+    from fusion.data import read_classification, read_qa
+    from fusion.errors import FusionError
+
+    for row in ({"text": "x", "label": ["a", "b"]}, {"text": "x", "labels": "abc"}, {"text": None, "label": "a"},
+                {"text": "x", "label": None}, {"text": "x", "label": "a", "pair": 5}):
+        path = tmp_path / "c.jsonl"
+        path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+        with pytest.raises(FusionError, match=r"c.jsonl:1: expected a non-empty \"text\" string"):
+            read_classification(path)
+    path = tmp_path / "n.jsonl"
+    path.write_text(json.dumps({"text": "x", "label": 3}) + "\n", encoding="utf-8")
+    assert read_classification(path)[0][0].labels == ("3",)  # numbers are labels too
+    qa = tmp_path / "q.jsonl"
+    for start, ok in ((4, True), (0, False), (999, False), ("x", False), (-1, False)):
+        qa.write_text(json.dumps({"question": "q?", "context": "abc def", "answer": "def", "answer_start": start})
+                      + "\n", encoding="utf-8")
+        if ok:
+            assert read_qa(qa)[0][0].answer_start == 4
+        else:
+            with pytest.raises(FusionError, match="is not where the answer"):
+                read_qa(qa)
+    jsonl_in_json = tmp_path / "yn.json"
+    jsonl_in_json.write_text(json.dumps({"question": "q?", "context": "c", "answer": "yes"}) + "\n"
+                             + json.dumps({"question": "r?", "context": "c", "answer": "no"}) + "\n", encoding="utf-8")
+    examples, kind = read_qa(jsonl_in_json)
+    assert kind == "yesno" and [e.labels for e in examples] == [("yes",), ("no",)]

@@ -133,3 +133,16 @@ def test_how_many_counts_what_the_graph_holds_with_a_source_for_each(store):
     (count,) = result.answers
     assert count.text == str(len(names)) and len(names) >= 1
     assert {e.triple[0] for e in count.evidence} == names
+
+
+def test_eval_qa_reads_one_answer_as_a_string_and_refuses_rows_without_a_question(tmp_path, store):
+    from nlp.errors import NLPError
+    from nlp.evaluation import evaluate_qa
+
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"question": "What does metformin treat?", "answers": "type 2 diabetes"}\n', encoding="utf-8")
+    assert evaluate_qa(store, path).exact_match == 1.0  # was scored letter by letter: 0.0
+    for row in ('{"answers": ["x"]}', '{"question": "Q?"}', '{"question": "Q?", "answers": [1]}'):
+        path.write_text(row + "\n", encoding="utf-8")
+        with pytest.raises(NLPError, match="qa.jsonl:1: expected"):
+            evaluate_qa(store, path)
