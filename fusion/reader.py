@@ -38,6 +38,15 @@ def rank_passages(question: str, passages: Sequence[Passage], k: int = 3) -> lis
     return [p for score, p in scored[:k] if score > 0]
 
 
+def check_yes_no(model_dir: Path, labels, command: str = "ask --model") -> None:
+    """A sequence model answers yes/no/maybe questions only when those are its labels (not a sentiment classifier)."""
+    from nlp.formats.pubmedqa import DECISIONS
+
+    if not {str(lab).lower() for lab in labels} <= set(DECISIONS):
+        raise FusionError(f"'{model_dir}' classifies into {', '.join(map(str, labels))}, not yes/no/maybe: "
+                          f"`{command}` needs a QA model (`kgnlp train qa --data FILE --out DIR`).")
+
+
 class Reader:
     """A loaded QA model that reads passages: yes/no/maybe (sequence head) or extractive spans (span head)."""
 
@@ -45,13 +54,9 @@ class Reader:
         self.head, self.model_dir, self.store = head, model_dir, store
         if head == "sequence":
             from fusion.predict import Classifier
-            from nlp.formats.pubmedqa import DECISIONS
 
             self._classifier = Classifier.load(model_dir, store, retriever)
-            labels = self._classifier.model.config.labels
-            if not {str(lab).lower() for lab in labels} <= set(DECISIONS):
-                raise FusionError(f"'{model_dir}' classifies into {', '.join(map(str, labels))}, not yes/no/maybe: "
-                                  "`ask --model` needs a QA model (`kgnlp train qa --data FILE --out DIR`).")
+            check_yes_no(model_dir, self._classifier.model.config.labels)
         elif head == "span":
             self._span = _SpanReader(model_dir, store, retriever)
         else:

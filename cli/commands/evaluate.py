@@ -127,9 +127,12 @@ def _eval_qa_model(data: Path, model: Path, ws_path: Path, as_json: bool) -> Non
     from fusion.evaluate import evaluate_classifier, evaluate_spans
     from fusion.model import read_config
     from fusion.predict import Classifier
-    from fusion.reader import Reader
+    from fusion.reader import Reader, check_yes_no
 
-    head = read_config(model)["fusion"]["head"]
+    saved = read_config(model)["fusion"]
+    head = saved["head"]
+    if head == "sequence":
+        check_yes_no(model, saved.get("labels", ()), "eval qa --model")
     examples, kind = read_qa(data)
     if (kind, head) not in (("yesno", "sequence"), ("span", "span")):
         want = "yes/no/maybe answers" if head == "sequence" else "span answers"

@@ -90,8 +90,12 @@ def test_eval_classify_scores_the_models_own_predictions(tmp_path, tiny_encoder,
     # a classifier is not a QA model, and a QA file is not classification data: one line each, exit 1
     qa = tmp_path / "qa.jsonl"
     qa.write_text(json.dumps({"question": "q ?", "context": "metformin treats diabetes", "answer": "diabetes"}))
-    assert "is a sequence model, which reads yes/no/maybe answers" in _refused(
+    assert "not yes/no/maybe: `eval qa --model` needs a QA model" in _refused(
         capsys, "eval", "qa", "--data", str(qa), "--model", str(model))
+    yes_no = tmp_path / "yn.jsonl"  # yes/no questions too: it scored them as if it read them (accuracy 0)
+    yes_no.write_text(json.dumps({"question": "q ?", "context": "metformin treats diabetes", "answer": "yes"}))
+    assert "not yes/no/maybe: `eval qa --model` needs a QA model" in _refused(
+        capsys, "eval", "qa", "--data", str(yes_no), "--model", str(model))
     assert "expected {\"text\", \"label\"}" in _refused(capsys, "eval", "classify", "--data", str(qa), "--model",
                                                       str(model))
     assert "No fused model at" in _refused(capsys, "eval", "classify", "--data", str(test), "--model",
