@@ -187,6 +187,10 @@ def train_fused(
             batch = to_batch(model, items, settings.device)
             with matmul_autocast(precision, device_type):
                 loss = model(batch)["loss"]
+            if not torch.isfinite(loss):
+                raise FusionError(f"The training loss became {loss.item()} in epoch {epoch} (the learning rate is too "
+                                  "high, or the data holds something the model cannot read): nothing of this epoch "
+                                  "was saved. Lower --lr, or check the data.")
             (loss / settings.accumulate).backward()
             running = loss.item() if n == 0 else 0.9 * running + 0.1 * loss.item()
             n += 1

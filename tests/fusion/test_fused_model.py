@@ -629,3 +629,13 @@ def test_a_dev_label_no_training_example_has_is_reported(tmp_path, tiny_encoder)
                               dev=dev)
     assert report.unseen == ("mixed",) and report.as_dict()["dev_labels_not_trained"] == ["mixed"]
     assert report.dev["n"] == 1
+
+
+def test_a_diverged_run_stops_with_an_error_instead_of_saving_nan_weights(tmp_path, tiny_encoder, tiny_store,
+                                                                          tiny_embeddings):
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    with pytest.raises(FusionError, match="The training loss became nan in epoch 1"):
+        train_fused(model, items, tmp_path / "out", TrainSettings(epochs=2, batch_size=2, learning_rate=1e308,
+                                                                  head_learning_rate=1e308), tokenizer=tok)
+    assert not (tmp_path / "out" / "model.safetensors").exists()
