@@ -40,6 +40,8 @@ WorkspaceOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or chatter.")]
+SeedOpt = Annotated[int, typer.Option(
+    "--seed", min=0, max=2**32 - 1, help="Random seed, 0 to 2^32-1.")]
 PrecisionOpt = Annotated[str, typer.Option(
     "--precision", help="Transformer training arithmetic: auto (bf16 matrix products on CPUs with AMX or "
     "AVX512-BF16, fp32 elsewhere), fp32 or bf16. Default: $KGNLP_PRECISION, else auto.")]
@@ -154,9 +156,19 @@ def read_text_arg(text: str) -> str:
         data = sys.stdin.read()
         if not data.strip():
             raise KGError("Expected text on standard input (argument '-'), got nothing.")
-        return data
+        return _utf8(data, "standard input")
     if not text.strip():
         raise KGError("Expected text, got an empty argument (pass '-' to read standard input).")
+    return _utf8(text, "the text argument")
+
+
+def _utf8(text: str, where: str) -> str:
+    """Bytes that are not UTF-8 reach Python as lone surrogates ("surrogateescape"): a one-line error."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise KGError(f"{where[0].upper()}{where[1:]} is not UTF-8 text (bad byte at character {exc.start}). "
+                      "Convert it to UTF-8.") from None
     return text
 
 

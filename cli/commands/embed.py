@@ -8,8 +8,8 @@ from typing import Annotated, Callable, Iterator, List, Optional
 
 import typer
 
-from cli.common import (ConfigOpt, DEFAULT_WORKSPACE, JsonOpt, QuietOpt, StoreOpt, WorkspaceOpt, emit, open_store,
-                        positive_rate, read_text_arg, schema_in_force, workspace)
+from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, QuietOpt, SeedOpt, StoreOpt, WorkspaceOpt, emit,
+                        open_store, positive_rate, read_text_arg, schema_in_force, workspace)
 from cli.console import out, progress_bar
 from kg.errors import KGError
 
@@ -33,7 +33,7 @@ def embed(
     patience: Annotated[int, typer.Option(
         "--patience", min=1, help="Validation checks without gain before stopping.")] = 3,
     eval_every: Annotated[int, typer.Option("--eval-every", min=1, help="Epochs between validation checks.")] = 5,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: SeedOpt = 0,
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     store: StoreOpt = "embedded",
     as_json: JsonOpt = False,

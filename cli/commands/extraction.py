@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (DEFAULT_WORKSPACE, FUSION, NER_FORMAT, NER_KIND, ConfigOpt, Connection, EntityVectorsOpt,
-                        FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt, PrecisionOpt, QuietOpt, TrainLayersOpt,
-                        WorkspaceOpt, check_knowledge_dropout, emit, with_connection, workspace)
+                        FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt, PrecisionOpt, QuietOpt, SeedOpt,
+                        TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout, emit, with_connection, workspace)
 from cli.console import out
 
 
@@ -30,7 +30,7 @@ def train_ner_cmd(
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = 10,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
     max_length: Annotated[int, typer.Option("--max-length", min=16, help="Transformer window (tokens).")] = 128,
-    seed: Annotated[int, typer.Option("--seed")] = 13,
+    seed: SeedOpt = 13,
     device: Annotated[str, typer.Option(
         "--device", help="auto (a CUDA GPU when PyTorch sees one), cpu, cuda or cuda:N. Transformers only.")] = "auto",
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,

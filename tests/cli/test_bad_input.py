@@ -121,6 +121,19 @@ def test_a_value_outside_an_options_choices_is_a_usage_error_before_anything_run
     assert not ws.exists() and not out.exists()
 
 
+@pytest.mark.parametrize("args", [
+    ("train", "classify", "--data", "{doc}", "--out", "{out}", "--seed", "-1"),
+    ("train", "ner", "--data", "{doc}", "--out", "{out}", "--seed", str(2**32)),
+    ("embed", "--seed", "-5")])
+def test_a_seed_numpy_and_torch_cannot_take_is_a_usage_error(tmp_path, args):
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Metformin treats type 2 diabetes.", encoding="utf-8")
+    ws, out = tmp_path / "ws", tmp_path / "model"
+    proc = kgnlp(*(a.format(doc=doc, out=out) for a in args), "-w", str(ws))
+    _assert_one_line_error(proc, 2, "'--seed'")
+    assert not ws.exists() and not out.exists()
+
+
 def test_empty_stdin(small_ws):
     _assert_one_line_error(kgnlp("ner", "-", "-w", str(small_ws), stdin=""), 1, "standard input")
 
@@ -202,11 +215,13 @@ def test_retrieve_checks_its_options_before_building_indexes(tmp_path):
     _assert_one_line_error(proc, code=1, needle="chem:no_such_thing")
 
 
-@pytest.mark.parametrize("command", [("eval", "ner", "--data", str(DATA / "labelled" / "ner.jsonl")),
-                                     ("entities", "resolve", "--dry-run")])
-def test_commands_without_store_option_refuse_an_rdf_only_workspace(tmp_path, command):
-    """Commands that read only the embedded store (eval, entity resolution, the fusion models) on a workspace
-    whose graph went to the RDF store: the way to copy it, not an empty graph.db and empty results."""
+@pytest.mark.parametrize("command, needle", [
+    (("eval", "ner", "--data", str(DATA / "labelled" / "ner.jsonl")), "migrate --from rdf --to embedded"),
+    (("entities", "resolve", "--dry-run"), "pass --store rdf")])
+def test_commands_without_store_option_refuse_an_rdf_only_workspace(tmp_path, command, needle):
+    """Commands run without --store on a workspace whose graph went to the RDF store: those that read only the
+    embedded store (eval, the fusion models) name the way to copy it; those that take --store (entity
+    resolution) name that option; neither makes an empty graph.db and reports empty results."""
     from kg.records import Entity
     from kg.workspace import Workspace
 
@@ -214,7 +229,7 @@ def test_commands_without_store_option_refuse_an_rdf_only_workspace(tmp_path, co
     g = w.open_store("rdf")
     g.add([], [Entity("chem:metformin", "metformin", "Chemical")])
     g.close()
-    _assert_one_line_error(kgnlp(*command, "-w", str(w.path)), 1, "migrate --from rdf --to embedded")
+    _assert_one_line_error(kgnlp(*command, "-w", str(w.path)), 1, needle)
     assert not w.graph_path.exists()
 
 
@@ -406,3 +421,15 @@ def test_a_jsonl_line_that_is_no_object_or_not_utf8_is_one_line_for_every_reader
         proc = kgnlp(*args)
         _assert_one_line_error(proc, 1)
         assert "Internal error" not in proc.stderr and not (tmp_path / "m").exists()
+
+
+def test_text_that_is_not_utf8_is_one_line_from_the_argument_or_stdin(sample_ws):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LC_ALL": "C.UTF-8"}
+    for args, stdin in (([b"abc\xff"], None), ([b"-"], b"abc\xff\n")):
+        proc = subprocess.run([sys.executable, "-m", "cli.main", "ner", *args, "-w", str(sample_ws)], input=stdin,
+                              capture_output=True, env=env, cwd=ROOT, timeout=120)
+        err = proc.stderr.decode()
+        assert proc.returncode == 1 and err.count("\n") == 1 and "is not UTF-8 text" in err, err

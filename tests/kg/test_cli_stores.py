@@ -160,7 +160,13 @@ def test_reading_the_embedded_store_of_an_rdf_only_workspace_points_to_store_rdf
 def test_import_into_the_embedded_store_of_an_rdf_only_workspace_still_works(app, rdf_only_ws, tmp_path):
     out = tmp_path / "g.nt"
     invoke(app, "export", "--workspace", rdf_only_ws, "--store", "rdf", "--format", "ntriples", "--out", out)
-    data = json.loads(invoke(app, "import", "ntriples", out, "--workspace", rdf_only_ws, "--json").output)
+    # without --store the import is refused (it would start a second graph beside the RDF one) ...
+    refused = invoke(app, "import", "ntriples", out, "--workspace", rdf_only_ws, "--json")
+    assert isinstance(refused.exception, KGError) and "--store embedded" in str(refused.exception)
+    assert not (rdf_only_ws / "graph.db").exists()
+    # ... and with --store embedded it is what was asked for: a copy in the embedded store
+    data = json.loads(invoke(app, "import", "ntriples", out, "--workspace", rdf_only_ws, "--store", "embedded",
+                             "--json").output)
     assert (data["entities"], data["facts"]) == (2, 1)
     assert json.loads(invoke(app, "stats", "--workspace", rdf_only_ws, "--json").output)["relations"] == 1
 

@@ -129,7 +129,7 @@ def test_cli_reads_pubmedqa_results_sections_and_conclusions(tmp_path):
     proc = kgnlp("findings", str(bad), "--cues", cues, "-w", str(ws))
     assert proc.returncode == 1 and "PubMedQA JSON" in proc.stderr and "Traceback" not in proc.stderr
     proc = kgnlp("findings", str(tmp_path / "nope.json"), "--cues", cues, "-w", str(ws))
-    assert proc.returncode == 1 and "No such file" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 1 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
     proc = kgnlp("findings", str(tmp_path), "--cues", cues, "--long-answers", "-w", str(ws))
     assert proc.returncode == 2 and "--long-answers" in proc.stderr
 
