@@ -53,7 +53,7 @@ def evaluate_classifier(classifier, examples: Sequence[TextExample]) -> dict:
     unknown = Counter(lab for e in examples for lab in e.labels if lab not in known)
     if classifier.model.config.head == "multilabel":
         scores = multilabel_scores([set(e.labels) for e in examples],
-                                   [{lab for lab, p in pr.scores.items() if p >= 0.5} for pr in preds])
+                                   [set(pr.labels) for pr in preds])
     else:
         scores = classification_scores([e.labels[0] for e in examples], [pr.label for pr in preds])
     return {**scores, "unknown_labels": dict(sorted(unknown.items()))}

@@ -44,6 +44,9 @@ def macro_f1(gold: Sequence[Hashable], pred: Sequence[Hashable]) -> float:
     return sum(f1s) / len(f1s) if f1s else 0.0
 
 
+MULTILABEL_THRESHOLD = 0.5  # a multilabel model predicts each label whose probability is above this (logit > 0)
+
+
 def sequence_scores(model, items: Sequence[FusedInput], batch_size: int = 32, device: str | None = None) -> dict:
     """Accuracy and macro-F1 (single label) or micro-F1 (multilabel, threshold 0.5)."""
     logits = outputs(model, items, batch_size, device)
@@ -91,6 +94,7 @@ class Prediction:
     scores: dict[str, float]
     entities: tuple[str, ...] = ()
     facts: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()  # every label predicted: the one label, or (multilabel) each above 0.5
 
 
 class Classifier:
@@ -130,8 +134,10 @@ class Classifier:
                 probs = np.exp(lg - lg.max())
                 probs = probs / probs.sum()
             k = int(probs.argmax())
+            chosen = (tuple(lab for lab, p in zip(labels, probs) if p > MULTILABEL_THRESHOLD)
+                      if self.model.config.head == "multilabel" else (labels[k],))
             ctxs = self.builder.input_knowledge(t, pairs[i] if pairs else None, facts=True) if self.knowledge else []
             out.append(Prediction(t, labels[k], float(probs[k]), {lab: float(p) for lab, p in zip(labels, probs)},
                                   tuple(dict.fromkeys(e for c in ctxs for e in c.entity_ids)),
-                                  tuple(dict.fromkeys(f.text for c in ctxs for f in c.facts))))
+                                  tuple(dict.fromkeys(f.text for c in ctxs for f in c.facts)), chosen))
         return out

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (FUSION, ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt,
-                        PrecisionOpt, QuietOpt, TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout,
+                        PrecisionOpt, QuietOpt, SeedOpt, TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout,
                         positive_rate, read_text_arg)
 
 FusionOpt = Annotated[str, typer.Option("--fusion", callback=FUSION, help="Knowledge paths: none, facts, embeddings or both.")]
@@ -66,17 +66,20 @@ def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
 def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, require: bool = False):
     """What the saved fused ``model`` reads at inference: ``(store, retriever)`` of the workspace (the retriever
     only for a model that reads retrieved facts), closed on exit; ``(None, None)`` for a 'none' model, or when
-    the workspace is missing (an error with ``require``: scores without the model's graph would not be the
-    model's)."""
+    the workspace is missing (a warning on stderr, or an error with ``require``: scores without the model's graph
+    would not be the model's)."""
     from fusion.config import FusionConfig
     from fusion.errors import FusionError
     from fusion.model import read_config
 
     saved = FusionConfig.from_dict(read_config(model)["fusion"])
     reads_graph, found = saved.fusion != "none", Path(workspace).exists()
-    if reads_graph and not found and require:
-        raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no workspace at "
-                          f"'{workspace}': pass the one it was trained with (-w DIR).")
+    if reads_graph and not found:
+        if require:
+            raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no workspace at "
+                              f"'{workspace}': pass the one it was trained with (-w DIR).")
+        typer.echo(f"Warning: '{model}' was trained to read the graph (fusion '{saved.fusion}'), but there is no "
+                   f"workspace at '{workspace}': it runs without graph knowledge (pass -w DIR).", err=True)
     store = retriever = None
     try:
         if reads_graph and found:
@@ -187,7 +190,7 @@ def train_classify_cmd(
     lr: Annotated[float, typer.Option("--lr", callback=positive_rate, help="Encoder learning rate.")] = 5e-5,
     max_length: Annotated[int, typer.Option("--max-length", min=16)] = 128,
     truncation_side: TruncationOpt = "right",
-    seed: Annotated[int, typer.Option("--seed")] = 13,
+    seed: SeedOpt = 13,
     patience: Annotated[int, typer.Option("--patience", min=1, help="Epochs without dev gain before stopping.")] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Stop after N updates (0 = no limit).")] = 0,
     class_weight: ClassWeightOpt = "none",
@@ -247,7 +250,7 @@ def train_qa_cmd(
     long_answers: Annotated[bool, typer.Option(
         "--long-answers", help="PubMedQA JSON: train also on each question with its abstract's conclusion as the "
         "text (LONG_ANSWER); the model still answers from the abstract.")] = False,
-    seed: Annotated[int, typer.Option("--seed")] = 13,
+    seed: SeedOpt = 13,
     patience: Annotated[int, typer.Option("--patience", min=1)] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=0)] = 0,
     class_weight: ClassWeightOpt = "none",
@@ -324,7 +327,8 @@ def classify_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Classify a text (or, with --lines, each line of a file) with a trained (knowledge-fused) model; the
-    workspace graph supplies links and facts.
+    workspace graph supplies links and facts. A multilabel model shows every label above probability 0.5, joined
+    by commas ('(none)' if none; JSON "labels"), with the top label's score.
 
     Example: kgnlp classify "Northwind's revenue beat forecasts." --model models/sentiment --json
     """
@@ -335,15 +339,17 @@ def classify_cmd(
     texts = _line_texts(text) if lines else [read_text_arg(text)]
     with saved_model_knowledge(model, workspace, quiet or as_json) as (store, retriever):
         classifier = Classifier.load(model, store, retriever)
+        multilabel = classifier.model.config.head == "multilabel"
         for start in range(0, len(texts), _CLASSIFY_CHUNK):  # bounded memory for long files, output as it goes
             for pred in classifier.classify(texts[start:start + _CLASSIFY_CHUNK]):
                 if as_json:
                     typer.echo(json.dumps({**({"text": pred.text} if lines else {}), "label": pred.label,
-                                           "score": round(pred.score, 6),
+                                           "labels": list(pred.labels), "score": round(pred.score, 6),
                                            "scores": {k: round(v, 6) for k, v in pred.scores.items()},
                                            "entities": list(pred.entities), "facts": list(pred.facts)}))
                 else:
-                    typer.echo(f"{pred.label}\t{pred.score:.3f}" + (f"\t{pred.text}" if lines else ""))
+                    shown = (",".join(pred.labels) or "(none)") if multilabel else pred.label
+                    typer.echo(f"{shown}\t{pred.score:.3f}" + (f"\t{pred.text}" if lines else ""))
 
 
 _CLASSIFY_CHUNK = 256

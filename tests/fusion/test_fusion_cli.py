@@ -115,6 +115,12 @@ def test_train_with_a_schema_file_and_classify_without_it(tmp_path, tiny_encoder
     facts = json.loads(res.stdout.strip().splitlines()[-1])["facts"]
     assert {"costs going up is unfavourable", "costs going down is favourable"} & set(facts), facts
     assert not any("rising is" in f or "falling is" in f for f in facts), facts  # the fallback words
+    # without the workspace it was trained with, the model still runs, with no facts, and says so on stderr
+    res = CliRunner().invoke(app, ["classify", "costs rose", "--model", str(tmp_path / "m"), "-w",
+                                   str(tmp_path / "elsewhere"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout.strip().splitlines()[-1])["facts"] == []
+    assert "trained to read the graph (fusion 'facts')" in res.stderr and "-w DIR" in res.stderr
 
 
 def test_unknown_truncation_side_is_refused_before_training(tmp_path, tiny_encoder):
@@ -239,3 +245,25 @@ def test_a_damaged_model_folder_is_a_clear_error(tmp_path, tiny_encoder):
     res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(tmp_path / "m2.jsonl"), "--out",
                                       str(tmp_path / "m5"), "--encoder", str(tmp_path / "m3"), "--quiet"])
     assert isinstance(res.exception, FusionError) and "not an encoder" in str(res.exception)
+
+
+def test_multilabel_classify_shows_every_label_above_one_half(tmp_path, tiny_encoder):
+    data = tmp_path / "d.jsonl"
+    rows = [{"text": "profit rose , good news", "labels": ["finance", "positive"]},
+            {"text": "shares fell , bad news", "labels": ["finance", "negative"]}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 8))
+    app, runner = _app(), CliRunner()
+    res = runner.invoke(app, ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"), "--encoder",
+                              str(tiny_encoder), "--epochs", "4", "--lr", "5e-3", "--no-dev", "--quiet"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["classify", "-", "--lines", "--model", str(tmp_path / "m"), "--json"],
+                        input="profit rose , good news\nshares fell , bad news\n")
+    assert res.exit_code == 0, res.output
+    got = [json.loads(line) for line in res.stdout.strip().splitlines()]
+    for g in got:  # the labels are those above 0.5; "finance", on every training row, is one of them
+        assert g["labels"] == [lab for lab, p in g["scores"].items() if p > 0.5] and "finance" in g["labels"]
+        assert g["label"] == max(g["scores"], key=g["scores"].get)
+    res = runner.invoke(app, ["classify", "-", "--lines", "--model", str(tmp_path / "m")],
+                        input="profit rose , good news\nshares fell , bad news\n")
+    assert res.exit_code == 0 and [line.split("\t")[0] for line in res.stdout.splitlines()] == \
+        [",".join(g["labels"]) for g in got]
