@@ -44,6 +44,9 @@ def _parse_block(lines: list[str], path: Path, block_no: int) -> LabelledDoc:
             elif len(cols) >= 6:
                 label = LABELS.get(cols[4], cols[4])
                 ids = tuple(i for i in cols[5].split("|") if i and i != "-1")
+                if not (cols[1].strip().isdigit() and cols[2].strip().isdigit()):
+                    raise NLPError(f"{path}, document {block_no + 1}: mention line {line[:60]!r} has offsets "
+                                   f"{cols[1]!r} and {cols[2]!r}; they must be whole numbers (start, end).")
                 mentions.append(GoldMention(int(cols[1]), int(cols[2]), cols[3], label, ids))
             else:
                 raise NLPError(

@@ -36,6 +36,13 @@ def test_pubtator_rejects_offsets_that_do_not_match(tmp_path):
         load_labelled(bad, "pubtator")
 
 
+def test_pubtator_names_a_mention_line_whose_offsets_are_not_numbers(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1|t|Aspirin works.\n1|a|Yes.\n1\tzero\t7\tAspirin\tChemical\tD1\n")
+    with pytest.raises(NLPError, match="'zero' and '7'; they must be whole numbers"):
+        load_labelled(bad, "pubtator")
+
+
 def test_iob_sentences_become_documents_with_exact_spans():
     docs = load_labelled(FIX / "tiny.iob.tsv", "iob")
     assert len(docs) == 2
