@@ -60,9 +60,10 @@ def score_spans(gold: Iterable[set[tuple]], pred: Iterable[set[tuple]]) -> PRF:
 
 def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, fmt: str = "jsonl",
                  model_only: bool = False) -> dict[str, PRF]:
-    """Entity-level micro P/R/F1 (exact span and type), overall ("all") and per gold label, of the extraction
-    pipeline (the graph's names, spaCy, and the ``extra_ner`` layers) on a labelled file in ``fmt`` (see
-    ``nlp.formats``); with ``model_only``, of the one ``extra_ner`` layer alone."""
+    """Entity-level micro P/R/F1 (exact span and type), overall ("all") and per label (each gold or predicted
+    label, so the rows add up to "all"), of the extraction pipeline (the graph's names, spaCy, and the
+    ``extra_ner`` layers) on a labelled file in ``fmt`` (see ``nlp.formats``); with ``model_only``, of the one
+    ``extra_ner`` layer alone."""
     from nlp.formats import load_labelled
 
     if model_only and len(extra_ner) != 1:
@@ -81,7 +82,7 @@ def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, f
         mentions = [a.mentions for a in Extractor.for_store(store, extra_ner=extra_ner, vote=vote).analyse(texts)]
     gold = [{(m.start, m.end, m.label) for m in d.mentions} for d in docs]
     pred = [{(m.start, m.end, m.label) for m in ms} for ms in mentions]
-    labels = sorted({g[2] for s in gold for g in s})
+    labels = sorted({m[2] for s in (*gold, *pred) for m in s})
     result = {"all": score_spans(gold, pred)}
     for label in labels:
         result[label] = score_spans([{g for g in s if g[2] == label} for s in gold],

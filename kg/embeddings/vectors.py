@@ -158,10 +158,15 @@ class KGEmbeddings:
             ents = json.loads((folder / "entities.json").read_text(encoding="utf-8"))
             rels = json.loads((folder / "relations.json").read_text(encoding="utf-8"))
             arrays = load_file(str(folder / "vectors.safetensors"))
-        except (OSError, ValueError, KeyError) as exc:
-            raise KGError(f"Embeddings in '{folder}' are unreadable ({exc}). Retrain with `kgnlp embed`.") from exc
-        return cls(EmbeddingMeta(**meta), tuple(ents["ids"]), tuple(rels["ids"]),
-                   arrays["entity"], arrays["relation"], tuple(ents.get("sources", ())))
+            out = cls(EmbeddingMeta(**meta), tuple(ents["ids"]), tuple(rels["ids"]),
+                      arrays["entity"], arrays["relation"], tuple(ents.get("sources", ())))
+            if len(out.entity_ids) != len(out.entity_vectors) or len(out.relation_ids) != len(out.relation_vectors):
+                raise ValueError(f"{len(out.entity_ids)} entities and {len(out.relation_ids)} relations named for "
+                                 f"{len(out.entity_vectors)} and {len(out.relation_vectors)} vectors")
+        except Exception as exc:  # noqa: BLE001 - cut JSON, safetensors' own error, missing keys, mixed files
+            reason = " ".join(str(exc).split())[:240] or type(exc).__name__
+            raise KGError(f"Embeddings in '{folder}' are unreadable ({reason}): retrain with `kgnlp embed`.") from exc
+        return out
 
 
 def embeddings_dir(workspace_path: str | Path, model: str) -> Path:
@@ -178,8 +183,11 @@ def load_embeddings(workspace_path: str | Path, model: str | None = None) -> KGE
         raise KGError(f"No embeddings under '{root}'. Train some with `kgnlp embed --model transe`.")
 
     def quality(meta_file: Path) -> float:
-        mrr = json.loads(meta_file.read_text(encoding="utf-8")).get("valid_mrr")
-        return -1.0 if mrr is None else float(mrr)
+        try:
+            mrr = json.loads(meta_file.read_text(encoding="utf-8")).get("valid_mrr")
+            return -1.0 if mrr is None else float(mrr)
+        except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
+            return -2.0  # unreadable: chosen last; loading it (if it is the only one) says what is wrong
 
     return KGEmbeddings.load(max(saved, key=quality).parent)
 

@@ -34,7 +34,21 @@ def read_marker(path: str | Path) -> dict:
             f"'{path}' is not a kgnlp NER model directory (no {MARKER}). "
             "Train one with `kgnlp train ner --data FILE --format FORMAT --out DIR`."
         )
-    return json.loads(marker.read_text(encoding="utf-8"))
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
+        info = None
+    if not isinstance(info, dict):
+        raise NLPError(f"'{marker}' is damaged (not a JSON object): copy the whole model folder again or retrain it.")
+    return info
+
+
+def damaged(path: str | Path, exc: BaseException) -> NLPError:
+    """The one-line error for a model folder whose files a library could not read (cut, missing, or another
+    model's), naming the folder and the library's reason."""
+    reason = " ".join(str(exc).split())[:240] or type(exc).__name__
+    return NLPError(f"The NER model at '{path}' is damaged or incomplete ({reason}): copy the whole folder again "
+                    "or retrain it.")
 
 
 def load_ner_model(path: str | Path, **options: object):

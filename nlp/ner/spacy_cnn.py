@@ -14,7 +14,7 @@ from kg.records import Mention
 from nlp.errors import NLPError
 from nlp.formats.records import LabelledDoc
 from nlp.ner.evaluate import evaluate_ner
-from nlp.ner.model_dir import check_out, read_marker, write_marker
+from nlp.ner.model_dir import check_out, damaged, read_marker, write_marker
 from nlp.ner.training import (EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress,
                               training_device, training_precision)
 
@@ -40,7 +40,11 @@ class SpacyNER:
         pipe_dir = Path(path) / "pipeline"
         if not pipe_dir.exists():
             raise NLPError(f"Model dir '{path}' has no pipeline/ folder. Retrain it with `kgnlp train ner --kind spacy`.")
-        return cls(spacy.load(pipe_dir), batch_size)
+        try:
+            nlp = spacy.load(pipe_dir)
+        except Exception as exc:  # noqa: BLE001 - spaCy/thinc/srsly raise many kinds on cut or missing files
+            raise damaged(path, exc) from exc
+        return cls(nlp, batch_size)
 
     def sentence_pipeline(self):
         """This model's pipeline plus a rule-based sentencizer: the extractor's single pass (see Extractor)."""

@@ -6,7 +6,7 @@ from typing import Sequence
 
 from kg.records import Mention
 from nlp.models import matmul_autocast
-from nlp.ner.model_dir import read_marker
+from nlp.ner.model_dir import damaged, read_marker
 from nlp.ner.windows import best_window, decode_words, encode, windows
 
 
@@ -52,9 +52,12 @@ class TransformerNER:
 
         info = read_marker(path)
         path = check_local_dir(path)
-        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        model = AutoModelForTokenClassification.from_pretrained(str(path), local_files_only=True,
-                                                                use_safetensors=True, dtype=torch.float32)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            model = AutoModelForTokenClassification.from_pretrained(str(path), local_files_only=True,
+                                                                    use_safetensors=True, dtype=torch.float32)
+        except Exception as exc:  # noqa: BLE001 - OSError, ValueError, safetensors' own error, a size mismatch
+            raise damaged(path, exc) from exc
         model.eval()
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         return cls(model, tokenizer, labels, max_length or int(info.get("max_length", 256)),

@@ -33,8 +33,11 @@ def test_eval_ner_reads_each_training_format(ws, fmt, path):
 
     gold = sum(len(d.mentions) for d in load_labelled(FIX / path, fmt))
     proc = kgnlp("eval", "ner", "--data", str(FIX / path), "--format", fmt, "-w", str(ws), "--json", check=True)
-    scores = json.loads(proc.stdout)["all"]
+    got = json.loads(proc.stdout)
+    scores = got.pop("all")
     assert scores["tp"] + scores["fn"] == gold > 0
+    for k in ("tp", "fp", "fn"):  # a row for each gold or predicted label: the rows add up to "all"
+        assert sum(row[k] for row in got.values()) == scores[k], (k, got)
 
 
 def test_model_only_scores_the_model_as_its_own_evaluator_does(ws, spacy_model):

@@ -51,6 +51,36 @@ def test_save_load_round_trip_gives_the_same_scores(trained, tmp_path):
     assert load_embeddings(tmp_path).meta == emb.meta
 
 
+def test_damaged_embedding_files_are_a_one_line_error_naming_the_folder(trained, tmp_path):
+    """Cut vectors, cut or foreign JSON, another model's vectors: a KGError, not a library traceback."""
+    import json
+    import shutil
+
+    emb = trained[0].embeddings
+    good = emb.save(tmp_path / "good")
+    other = emb.save(tmp_path / "other")
+    (other / "entities.json").write_text(json.dumps({"ids": list(emb.entity_ids[:3])}), encoding="utf-8")
+    damage = {"cut-vectors": lambda f: (f / "vectors.safetensors").write_bytes(b"\x10" * 100),
+              "no-vectors": lambda f: (f / "vectors.safetensors").unlink(),
+              "cut-meta": lambda f: (f / "meta.json").write_text('{"model": '),
+              "foreign-meta": lambda f: (f / "meta.json").write_text('{"colour": "red"}'),
+              "list-entities": lambda f: (f / "entities.json").write_text("[1, 2]"),
+              "few-relations": lambda f: (f / "relations.json").write_text('{"ids": ["IS_A"]}')}
+    for name, hurt in damage.items():
+        folder = tmp_path / "broken" / name
+        shutil.copytree(good, folder)
+        hurt(folder)
+        with pytest.raises(KGError) as err:
+            KGEmbeddings.load(folder)
+        assert str(folder) in str(err.value) and "\n" not in str(err.value), (name, err.value)
+    with pytest.raises(KGError, match="unreadable"):
+        KGEmbeddings.load(other)
+    # the best-MRR choice skips a meta.json it cannot read (rather than crash) and loads a good one
+    shutil.copytree(tmp_path / "broken" / "cut-meta", tmp_path / "ws" / "embeddings" / "aaa")
+    shutil.copytree(good, tmp_path / "ws" / "embeddings" / "transe")
+    assert load_embeddings(tmp_path / "ws").entity_ids == emb.entity_ids
+
+
 def test_vector_is_none_for_an_unknown_entity(trained):
     emb = trained[0].embeddings
     assert emb.vector("nope") is None and emb.score("nope", "TREATS", "flu") is None

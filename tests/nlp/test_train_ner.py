@@ -51,6 +51,22 @@ def test_two_step_training_saves_and_reloads_identical_predictions(tmp_path, kin
     for text, mentions in zip(TEXTS, first):
         for m in mentions:
             assert text[m.start:m.end] == m.text
+    # a copied folder broken in each common way is a one-line NLPError naming it, not a library traceback
+    import shutil
+
+    weights = "model.safetensors" if kind == "transformer" else "pipeline/ner/model"
+    damage = {"cut-weights": lambda f: (f / weights).write_bytes(b"\x10" * 100),
+              "no-weights": lambda f: (f / weights).unlink(),
+              "bad-config": lambda f: (f / ("config.json" if kind == "transformer" else "pipeline/config.cfg"))
+              .write_text("{"),
+              "bad-marker": lambda f: (f / "kgnlp_ner.json").write_text("{")}
+    for name, hurt in damage.items():
+        folder = tmp_path / name
+        shutil.copytree(tmp_path / "m", folder)
+        hurt(folder)
+        with pytest.raises(NLPError) as err:
+            load_ner_model(folder)
+        assert str(folder) in str(err.value) and "\n" not in str(err.value), (name, err.value)
 
 
 def test_load_ner_model_explains_a_wrong_folder(tmp_path):
