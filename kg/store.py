@@ -56,7 +56,9 @@ class GraphStore(Protocol):
     def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
         """Give a source that is not a document (a seed folder's ``seed:<name>``) exactly these facts: its
         earlier provenance goes (and the facts only it supported), then these are added, all or nothing where the
-        backend allows; entities stay. Returns how many earlier facts are gone. A document id is refused."""
+        backend allows. The seed is the curated source: its entities' names and types replace the stored ones (a
+        replaced name stays on as an alias), where ``add`` keeps the first; entities it no longer lists stay.
+        Returns how many earlier facts are gone. A document id is refused."""
 
     def document_ids(self) -> list[str]:
         """Ids of the stored documents."""

@@ -183,7 +183,9 @@ class Neo4jStore:
 
         self._write(work)  # one transaction: the whole document or nothing
 
-    def _put_entities(self, tx, entities: list[Entity], pinned: bool) -> None:
+    def _put_entities(self, tx, entities: list[Entity], pinned: bool, override: bool = False) -> None:
+        """Upsert entities; ``override`` (a seed, the curated source): their name and type replace the stored
+        ones, a replaced name staying on as an alias."""
         if not entities:
             return
         merged: dict[str, Entity] = {}
@@ -197,7 +199,7 @@ class Neo4jStore:
             if e.id in old:
                 _, name, etype, aliases, ext, was_pinned = old[e.id]
                 prev = Entity(e.id, name, etype, tuple(aliases or ()), tuple(sorted(json.loads(ext or "{}").items())))
-                e, keep_pin = _merge(prev, e), bool(was_pinned) or pinned
+                e, keep_pin = (_override if override else _merge)(prev, e), bool(was_pinned) or pinned
             else:
                 keep_pin = pinned
             rows.append({"id": e.id, "name": e.name, "type": e.type, "norm": normalise(e.name),
@@ -325,14 +327,17 @@ class Neo4jStore:
         if len(facts) + len(ents) <= self.batch_size:
             def work(tx) -> set:
                 gone = self._delete_document(tx, source)
-                self._put_entities(tx, ents, pinned=True)
+                self._put_entities(tx, ents, pinned=True, override=True)
                 self._put_facts(tx, facts)
                 return gone
 
             gone = self._write(work)  # one transaction: all or nothing
         else:  # too big for one transaction: the old provenance goes first, then the facts in batches
             gone = self._write(lambda tx: self._delete_document(tx, source))
-            self.add(facts, ents)
+            for i in range(0, len(ents), self.batch_size):
+                part = ents[i : i + self.batch_size]
+                self._write(lambda tx: self._put_entities(tx, part, pinned=True, override=True))
+            self.add(facts)
         return len(gone - {t.key for t in facts})
 
     def _delete_document(self, tx, doc_id: str) -> set[tuple[str, str, str]]:
@@ -531,6 +536,14 @@ def _merge(old: Entity, new: Entity) -> Entity:
     ext = dict(old.external_ids)
     ext.update(dict(new.external_ids))
     return Entity(old.id, old.name, old.type, aliases, tuple(sorted(ext.items())))
+
+
+def _override(old: Entity, new: Entity) -> Entity:
+    """The new name and type win, the old name staying on as an alias; aliases merged; new external ids win (as
+    the embedded store does for a seed)."""
+    kept = _merge(old, new)
+    aliases = set(kept.aliases) | ({old.name} if old.name != new.name else set())
+    return Entity(old.id, new.name, new.type, tuple(sorted(aliases)), kept.external_ids)
 
 
 def _entity(row: list) -> Entity:

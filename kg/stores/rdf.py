@@ -31,7 +31,7 @@ from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.store import GraphStore, QueryResult, StoreStats
 from kg.stores.rdf_map import (
-    ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
+    ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
     P_ENTITY, P_ETYPE, P_EVID, P_LABEL, P_NORM, P_PINNED, P_SCORE, P_SHA, P_SOURCE, P_START, P_TEXT, PREFIXES,
     RDF_OBJ, RDF_PRED, RDF_STATEMENT, RDF_SUBJ, RDF_TYPE, REL, _id, _lit, _N, _props, _q, asserted, ent,
     entity_quads, evidence_quads, fact_node, fact_quads, py_value, rdf_format, read_entity, read_triple, rel,
@@ -128,8 +128,10 @@ class RDFStore:
         # One SPARQL update = one transaction: the whole document or nothing.
         self._apply(remove + r1 + r2, add + a1 + a2, atomic=True)
 
-    def _entity_changes(self, entities: Iterable[Entity], pinned: bool,
-                        removed: set | frozenset = frozenset()) -> tuple[list, list]:
+    def _entity_changes(self, entities: Iterable[Entity], pinned: bool, removed: set | frozenset = frozenset(),
+                        override: bool = False) -> tuple[list, list]:
+        """Quads to remove and add for upserting ``entities``; ``override`` (a seed): their name and type replace
+        the stored ones, a replaced name staying on as an alias."""
         remove: list[ox.Quad] = []
         add: list[ox.Quad] = []
         for e in entities:
@@ -138,6 +140,16 @@ class RDFStore:
             if C_ENTITY not in props.get(RDF_TYPE.value, []) or _q(node, RDF_TYPE, C_ENTITY) in removed:
                 add += entity_quads(e, pinned)
                 continue
+            if override:
+                for pred, value in ((LABEL, e.name), (P_ETYPE, e.type)):
+                    old = props.get(pred.value, [])
+                    if [o.value for o in old] != [value]:
+                        remove += [_q(node, pred, o) for o in old]
+                        add.append(_q(node, pred, _lit(value)))
+                        if pred == LABEL:
+                            add += [_q(node, ALT, o) for o in old if o.value != e.name]
+                if normalise(e.name):
+                    add.append(_q(node, P_NORM, _lit(normalise(e.name))))
             # Keep the first name and type; merge aliases; new external ids win; pinned only grows.
             add += [_q(node, ALT, _lit(a)) for a in e.aliases]
             add += [_q(node, P_NORM, _lit(n)) for n in {normalise(a) for a in e.aliases} if n]
@@ -219,7 +231,7 @@ class RDFStore:
             raise KGError(not_a_source(source))
         triples = list(triples)
         remove, gone = self._document_removal(source, document=False)
-        r1, a1 = self._entity_changes(entities, pinned=True, removed=set(remove))
+        r1, a1 = self._entity_changes(entities, pinned=True, removed=set(remove), override=True)
         r2, a2 = self._fact_changes(triples, removed=set(remove))
         self._apply(remove + r1 + r2, a1 + a2)  # one SPARQL update when anything goes: all or nothing
         return len(gone - {fact_node(*t.key).value for t in triples})

@@ -9,6 +9,7 @@ import json
 import sqlite3
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -93,8 +94,20 @@ class SQLiteStore:
             )
             self._put_triples(extraction.triples)
 
-    def _put_entities(self, entities: Iterable[Entity], pinned: int) -> None:
-        # pinned=1: seeded or imported, kept when no document mentions it any more.
+    def _put_entities(self, entities: Iterable[Entity], pinned: int, override: bool = False) -> None:
+        # pinned=1: seeded or imported, kept when no document mentions it any more. override (a seed, the curated
+        # source): its name and type replace the stored ones, a replaced name staying on as an alias.
+        if override:
+            entities = list(entities)
+            old = {}
+            for i in range(0, len(entities), 500):
+                ids = [e.id for e in entities[i:i + 500]]
+                old.update(self._conn.execute(
+                    f"SELECT id, name FROM entities WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
+            self._conn.executemany("UPDATE entities SET name=?, type=? WHERE id=?",
+                                   [(e.name, e.type, e.id) for e in entities if e.id in old])
+            entities = [replace(e, aliases=tuple(dict.fromkeys((*e.aliases, old[e.id]))))
+                        if e.id in old and old[e.id] != e.name else e for e in entities]
         rows, names = [], []
         for ent in entities:
             rows.append((ent.id, ent.name, ent.type, json.dumps(list(ent.aliases)), json.dumps(ent.external()),
@@ -167,7 +180,7 @@ class SQLiteStore:
         triples = list(triples)
         with self._transaction():
             gone = self._delete_document(source)
-            self._put_entities(entities, pinned=1)
+            self._put_entities(entities, pinned=1, override=True)
             self._put_triples(triples)
         return len(gone - {t.key for t in triples})
 

@@ -41,6 +41,13 @@ def test_changed_seed_replaces_its_old_facts_and_their_line_numbers(tmp_path):
     assert [(f["tail"], [(s["doc"], s["start"]) for s in f["sources"]]) for f in facts] == [("Fever", [("seed:seed", 2)])]
     proc = kgnlp("ingest", str(doc), "--seed", str(seed), "-w", str(ws))
     assert proc.returncode == 0 and "removed" not in proc.stderr
+    # a corrected entity (its type, its name) is taken on re-ingest; the old name still finds it
+    write_seed(seed, [{"id": "a", "name": "Aspirin", "type": "Drug"}, {"id": "b", "name": "Headache", "type": "Symptom"},
+                      {"id": "c", "name": "Pyrexia", "type": "Symptom"}], "head\trelation\ttail\na\tTREATS\tc\n")
+    kgnlp("ingest", str(doc), "--seed", str(seed), "-w", str(ws), check=True)
+    got = kgnlp_json("query", "entity", "Fever", "-w", str(ws))["entity"]
+    assert (got["id"], got["name"], got["type"]) == ("c", "Pyrexia", "Symptom") and "Fever" in got["aliases"]
+    assert kgnlp_json("query", "entity", "Headache", "-w", str(ws))["entity"]["type"] == "Symptom"
 
 
 def test_documents_whose_files_are_gone_are_named_and_pruned_to_the_from_scratch_graph(tmp_path):

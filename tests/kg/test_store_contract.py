@@ -203,6 +203,27 @@ def test_store_replace_source_drops_the_facts_a_seed_no_longer_has(store):
         store.replace_source("doc-a", [], [])  # a document is removed with remove_document
 
 
+def test_store_replace_source_takes_the_seeds_name_and_type_and_keeps_the_old_name_findable(store):
+    """An edited seed corrects an entity (the seed is the curated source); `add` (documents, imports) keeps the
+    first name and type it was given."""
+    from dataclasses import replace
+
+    store.add([], [ASPIRIN, IBU])
+    store.add([], [replace(IBU, name="Advil", type="Brand")])
+    assert (store.entity(IBU.id).name, store.entity(IBU.id).type) == ("Ibuprofen", "Drug")
+    fixed = replace(ASPIRIN, name="Acetylsalicylic acid", type="Chemical", aliases=("aspirin tablet",))
+    store.replace_source("seed:s", [], [fixed, replace(IBU, type="Chemical")])
+    got = store.entity(ASPIRIN.id)
+    assert (got.name, got.type) == ("Acetylsalicylic acid", "Chemical")
+    assert {"Aspirin", "ASA", "aspirin tablet"} <= set(got.aliases)  # the old name stays on as an alias
+    assert got.external() == {"mesh": "D001241"}
+    assert [e.id for e in store.find_entities("aspirin")] == [ASPIRIN.id]  # still found by its old name
+    assert [e.id for e in store.find_entities("acetylsalicylic acid")] == [ASPIRIN.id]
+    assert (store.entity(IBU.id).name, store.entity(IBU.id).type) == ("Ibuprofen", "Chemical")
+    assert ("Acetylsalicylic acid", ASPIRIN.id, "Chemical") in set(store.names())
+    assert dict(store.stats().by_type) == {"Chemical": 2}
+
+
 def test_store_bulk_load_counts_new_facts_and_is_idempotent(store):
     rows = [(ASPIRIN.id, "TREATS", HEADACHE.id), (IBU.id, "TREATS", FEVER.id), (IBU.id, "TREATS", FEVER.id)]
     assert store.bulk_load(rows, [ASPIRIN, HEADACHE, IBU, FEVER], source="hetionet", batch=2) == 2
