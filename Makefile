@@ -1,7 +1,7 @@
 # kgnlp: the two commands of the README.
 #   make demo   create .venv, install (torch 2.13.0 CPU first), run `kgnlp demo` on the sample data
 #   make test   same install plus test tools, start the Bolt test server, run pytest (one worker per core,
-#               pytest-xdist), stop the server
+#               pytest-xdist, at most 4: each loads torch and spaCy), stop the server
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -30,7 +30,7 @@ demo: install
 
 test: install-test
 	bash .ci/arcadedb.sh start
-	$(BIN)/python -m pytest -n auto; status=$$?; bash .ci/arcadedb.sh stop; exit $$status
+	$(BIN)/python -m pytest -n auto --maxprocesses 4; status=$$?; bash .ci/arcadedb.sh stop; exit $$status
 
 # the benchmark scripts (extraction_train/_gpu/_report and hetionet_data are their helpers)
 BENCHMARKS = sample_data qa pubmedqa_ask stores extraction cnn_grid vote_select ingest_cli embeddings retrieval fusion ner_cli pubmedqa_graph_reach fusion_speed train_precision
