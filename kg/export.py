@@ -122,6 +122,10 @@ def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> t
                 entities[q.subject.value] = e
     triples = [read_triple(mem, q.subject, q.predicate, q.object) for q in asserted(mem)
                if q.subject.value.startswith(ENT) and q.object.value.startswith(ENT)]
+    for t in triples:  # NaN would break the embedded store's NOT NULL column and every --json reader
+        if not 0.0 <= t.confidence <= 1.0:
+            raise KGError(f"kg:confidence of the fact {t.head_id} {t.relation} {t.tail_id} is {t.confidence}; "
+                          "expected a number from 0 to 1.")
     for q in mem.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         p = q.predicate.value
         if p.startswith(REL) or p == RDF_TYPE.value or p.startswith("https://kgnlp.dev/"):

@@ -136,3 +136,17 @@ def test_export_cypher_script_runs_on_the_bolt_server(filled, make_store):
 def test_export_unknown_format_is_refused(filled):
     with pytest.raises(KGError, match="Choose one of"):
         run(filled, "xlsx")
+
+
+@pytest.mark.parametrize("kind", ["embedded", "rdf"])
+@pytest.mark.parametrize("value", ["NaN", "INF", "-0.5", "7.5"])
+def test_import_refuses_a_confidence_outside_0_to_1_and_stores_nothing(make_store, kind, value):
+    ttl = f"""@prefix kg: <https://kgnlp.dev/ns#> . @prefix kge: <https://kgnlp.dev/entity/> .
+    @prefix kgr: <https://kgnlp.dev/relation/> . @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+    @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+    kge:a kgr:TREATS kge:b .
+    [] rdf:subject kge:a ; rdf:predicate kgr:TREATS ; rdf:object kge:b ; kg:confidence "{value}"^^xsd:double .""".encode()
+    store = make_store(kind)
+    with pytest.raises(KGError, match="expected a number from 0 to 1"):
+        import_rdf(store, ttl, "turtle")
+    assert list(store.triples()) == [] and list(store.entities()) == []
