@@ -118,14 +118,14 @@ def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> t
     for q in mem.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(ENT) and q.subject.value not in entities:
             e = read_entity(mem, q.subject)
+            if e is not None and not e.id:
+                raise KGError(f"Entity '{e.name}' has an empty id (its IRI ends at kge:); give it an id.")
             if e is not None:
                 entities[q.subject.value] = e
     triples = [read_triple(mem, q.subject, q.predicate, q.object) for q in asserted(mem)
                if q.subject.value.startswith(ENT) and q.object.value.startswith(ENT)]
-    for t in triples:  # NaN would break the embedded store's NOT NULL column and every --json reader
-        if not 0.0 <= t.confidence <= 1.0:
-            raise KGError(f"kg:confidence of the fact {t.head_id} {t.relation} {t.tail_id} is {t.confidence}; "
-                          "expected a number from 0 to 1.")
+    for t in triples:
+        _check_read(t)
     for q in mem.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         p = q.predicate.value
         if p.startswith(REL) or p == RDF_TYPE.value or p.startswith("https://kgnlp.dev/"):
@@ -147,6 +147,25 @@ def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> t
         if end not in known:
             entities[end] = Entity(end, end, "Entity")
     return list(entities.values()), triples
+
+
+_MAX_OFFSET = 2**63 - 1  # the embedded store's INTEGER column
+
+
+def _check_read(t: Triple) -> None:
+    """A fact read in the kgnlp vocabulary is one every store can hold and every reader can print: ids and a
+    relation that are not empty, a confidence from 0 to 1 (NaN would break the embedded store's NOT NULL column
+    and every --json reader) and offsets that fit an integer column."""
+    what = f"the fact <{t.head_id}> {t.relation} <{t.tail_id}>"
+    if not (t.head_id and t.tail_id and t.relation):
+        raise KGError(f"{what.capitalize()} has an empty entity id or relation name (an IRI that ends at "
+                      "kge: or kgr:); give every entity and relation a name.")
+    if not 0.0 <= t.confidence <= 1.0:
+        raise KGError(f"kg:confidence of {what} is {t.confidence}; expected a number from 0 to 1.")
+    for p in t.provenance:
+        if not (0 <= p.start <= _MAX_OFFSET and 0 <= p.end <= _MAX_OFFSET):
+            raise KGError(f"Evidence of {what} from '{p.doc_id}' has offsets {p.start}..{p.end}; expected "
+                          "character offsets from 0 to 2^63-1.")
 
 
 def import_rdf(store: GraphStore, data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> ImportReport:

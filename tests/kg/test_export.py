@@ -150,3 +150,26 @@ def test_import_refuses_a_confidence_outside_0_to_1_and_stores_nothing(make_stor
     with pytest.raises(KGError, match="expected a number from 0 to 1"):
         import_rdf(store, ttl, "turtle")
     assert list(store.triples()) == [] and list(store.entities()) == []
+
+
+KGNLP_TTL = b"""@prefix kg: <https://kgnlp.dev/ns#> . @prefix kge: <https://kgnlp.dev/entity/> .
+    @prefix kgr: <https://kgnlp.dev/relation/> . @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+    @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+"""
+
+
+@pytest.mark.parametrize("kind", ["embedded", "rdf"])
+@pytest.mark.parametrize("body, error", [
+    (b"kge:a kgr:TREATS kge:b . [] rdf:subject kge:a ; rdf:predicate kgr:TREATS ; rdf:object kge:b ; "
+     b"kg:evidence kge:ev . kge:ev kg:docId 'd' ; kg:start 99999999999999999999999 ; kg:end 2 .", "offsets"),
+    (b"kge:a kgr:TREATS kge:b . [] rdf:subject kge:a ; rdf:predicate kgr:TREATS ; rdf:object kge:b ; "
+     b"kg:evidence kge:ev . kge:ev kg:docId 'd' ; kg:start -5 ; kg:end 2 .", "offsets"),
+    (b"kge: kgr:TREATS kge:b .", "empty entity id"),
+    (b"kge:a <https://kgnlp.dev/relation/> kge:b .", "empty entity id or relation"),
+    (b"kge: a kg:Entity ; rdfs:label 'Nameless' .", "empty id"),
+], ids=["huge-offset", "negative-offset", "empty-entity-id", "empty-relation", "empty-declared-id"])
+def test_import_refuses_facts_no_store_can_hold_and_stores_nothing(make_store, kind, body, error):
+    store = make_store(kind)
+    with pytest.raises(KGError, match=error):
+        import_rdf(store, KGNLP_TTL + body, "turtle")
+    assert list(store.triples()) == [] and list(store.entities()) == []
