@@ -54,11 +54,15 @@ def _rdf(store: GraphStore, out: TextIO, fmt: str) -> int:
 
 
 def _graphml(store: GraphStore, out: TextIO, fmt: str) -> int:
+    """Nodes with name, type, aliases and external ids; edges with relation, confidence and provenance."""
     import networkx as nx
 
     from kg.graph_view import to_networkx
 
     g = to_networkx(store, provenance=True)
+    for e in store.entities():  # GraphML attributes are plain values: other names and ids as JSON, like provenance
+        g.nodes[e.id]["aliases"] = json.dumps(list(e.aliases), ensure_ascii=False)
+        g.nodes[e.id]["external_ids"] = json.dumps(e.external(), ensure_ascii=False, sort_keys=True)
     for line in nx.generate_graphml(g, encoding="utf-8", prettyprint=True):
         out.write(line + "\n")
     return g.number_of_edges()

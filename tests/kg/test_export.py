@@ -119,6 +119,18 @@ def test_export_graphml_and_cypher_keep_every_source(filled):
     assert "Aspirin treats headache." in run(filled, "cypher")
 
 
+def test_export_graphml_keeps_aliases_and_external_ids(filled):
+    import json
+
+    import networkx as nx
+
+    g = nx.read_graphml(io.StringIO(run(filled, "graphml")))
+    asp = g.nodes["d:asp"]
+    assert (asp["name"], json.loads(asp["aliases"]), json.loads(asp["external_ids"])) == (
+        "Aspirin", ["ASA"], {"mesh": "D001241"})
+    assert (json.loads(g.nodes["o:bayer"]["aliases"]), json.loads(g.nodes["o:bayer"]["external_ids"])) == ([], {})
+
+
 def test_export_cypher_script_runs_on_the_bolt_server(filled, make_store):
     script = run(filled, "cypher")
     assert script.count("MERGE (h)-[x:`TREATS`]->(t)") == 1
