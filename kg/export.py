@@ -177,7 +177,11 @@ def import_rdf(store: GraphStore, data: bytes | IO[bytes], fmt: str, source: str
     without evidence of their own are sourced to (``import:<file name>``)."""
     if fmt not in RDF_FORMATS:
         raise KGError(f"Cannot import '{fmt}'. Choose one of: {', '.join(RDF_FORMATS)}.")
-    entities, triples = read_rdf(data, fmt, source)
+    return add_read(store, *read_rdf(data, fmt, source))
+
+
+def add_read(store: GraphStore, entities: list[Entity], triples: list[Triple]) -> ImportReport:
+    """Add what :func:`read_rdf` read to ``store`` (so a file can be read, and refused, before a store is opened)."""
     for i in range(0, max(len(entities), len(triples)), 5000):
         store.add(triples[i : i + 5000], entities[i : i + 5000])
     return ImportReport(len(entities), len(triples))

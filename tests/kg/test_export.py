@@ -157,7 +157,8 @@ def test_import_refuses_a_confidence_outside_0_to_1_and_stores_nothing(make_stor
     @prefix kgr: <https://kgnlp.dev/relation/> . @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
     @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
     kge:a kgr:TREATS kge:b .
-    [] rdf:subject kge:a ; rdf:predicate kgr:TREATS ; rdf:object kge:b ; kg:confidence "{value}"^^xsd:double .""".encode()
+    [] rdf:subject kge:a ; rdf:predicate kgr:TREATS ; rdf:object kge:b ;
+       kg:confidence "{value}"^^xsd:double .""".encode()
     store = make_store(kind)
     with pytest.raises(KGError, match="expected a number from 0 to 1"):
         import_rdf(store, ttl, "turtle")
