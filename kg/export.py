@@ -32,10 +32,14 @@ def export(store: GraphStore, fmt: str, out: TextIO) -> int:
     return {"tsv": _tsv, "graphml": _graphml, "cypher": _cypher}.get(fmt, _rdf)(store, out, fmt)
 
 
+# A tab or any character a reader may end a line at (\r, as spreadsheet programs and str.splitlines do, ...).
+_BREAKS = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def _tsv(store: GraphStore, out: TextIO, fmt: str) -> int:
     """``head<TAB>RELATION<TAB>tail`` by entity name (the id when the entity has no record)."""
     names = {e.id: e.name for e in store.entities()}
-    clean = lambda s: s.replace("\t", " ").replace("\n", " ")  # noqa: E731
+    clean = lambda s: _BREAKS.sub(" ", s)  # noqa: E731
     n = 0
     for t in store.triples():
         out.write(f"{clean(names.get(t.head_id, t.head_id))}\t{t.relation}\t{clean(names.get(t.tail_id, t.tail_id))}\n")

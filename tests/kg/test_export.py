@@ -34,6 +34,12 @@ def test_export_tsv_is_head_relation_tail_by_name(filled):
     assert lines == ["Aspirin\tTREATS\tHead ache", "Bayer 'AG'\tMANUFACTURES\tAspirin"]
 
 
+def test_export_tsv_keeps_one_fact_per_line_whatever_the_names_hold(make_store):
+    store = make_store("embedded")
+    store.add([Triple("a", "TREATS", "b")], [Entity("a", "A\rB\u2028C", "Drug"), Entity("b", "D\x0bE\x85F", "Disease")])
+    assert run(store, "tsv").splitlines() == ["A B C\tTREATS\tD E F"]
+
+
 @pytest.mark.parametrize("fmt", ["turtle", "ntriples", "jsonld"])
 def test_export_rdf_round_trips_facts_entities_and_provenance(filled, make_store, fmt):
     text = run(filled, fmt)
