@@ -192,6 +192,9 @@ class KGShell(cmd.Cmd):
         left, right = arg.split(PATH_SEPARATOR, 1)
         a, _ = resolve_entity(self.store, left)
         b, _ = resolve_entity(self.store, right)
+        if a.id == b.id:  # as `kgnlp query path`: not "no path", which reads as if they were unconnected
+            self._say(f"'{left.strip()}' and '{right.strip()}' name the same entity, {a.name} ({a.id}).")
+            return False
         facts = self.store.path(a.id, b.id)
         if not facts:
             self._say(f"No path within 4 hops between {a.name} and {b.name}.")

@@ -32,10 +32,14 @@ def export(store: GraphStore, fmt: str, out: TextIO) -> int:
     return {"tsv": _tsv, "graphml": _graphml, "cypher": _cypher}.get(fmt, _rdf)(store, out, fmt)
 
 
+# A tab or any character a reader may end a line at (\r, as spreadsheet programs and str.splitlines do, ...).
+_BREAKS = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def _tsv(store: GraphStore, out: TextIO, fmt: str) -> int:
     """``head<TAB>RELATION<TAB>tail`` by entity name (the id when the entity has no record)."""
     names = {e.id: e.name for e in store.entities()}
-    clean = lambda s: s.replace("\t", " ").replace("\n", " ")  # noqa: E731
+    clean = lambda s: _BREAKS.sub(" ", s)  # noqa: E731
     n = 0
     for t in store.triples():
         out.write(f"{clean(names.get(t.head_id, t.head_id))}\t{t.relation}\t{clean(names.get(t.tail_id, t.tail_id))}\n")
@@ -54,11 +58,15 @@ def _rdf(store: GraphStore, out: TextIO, fmt: str) -> int:
 
 
 def _graphml(store: GraphStore, out: TextIO, fmt: str) -> int:
+    """Nodes with name, type, aliases and external ids; edges with relation, confidence and provenance."""
     import networkx as nx
 
     from kg.graph_view import to_networkx
 
     g = to_networkx(store, provenance=True)
+    for e in store.entities():  # GraphML attributes are plain values: other names and ids as JSON, like provenance
+        g.nodes[e.id]["aliases"] = json.dumps(list(e.aliases), ensure_ascii=False)
+        g.nodes[e.id]["external_ids"] = json.dumps(e.external(), ensure_ascii=False, sort_keys=True)
     for line in nx.generate_graphml(g, encoding="utf-8", prettyprint=True):
         out.write(line + "\n")
     return g.number_of_edges()
@@ -118,10 +126,14 @@ def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> t
     for q in mem.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(ENT) and q.subject.value not in entities:
             e = read_entity(mem, q.subject)
+            if e is not None and not e.id:
+                raise KGError(f"Entity '{e.name}' has an empty id (its IRI ends at kge:); give it an id.")
             if e is not None:
                 entities[q.subject.value] = e
     triples = [read_triple(mem, q.subject, q.predicate, q.object) for q in asserted(mem)
                if q.subject.value.startswith(ENT) and q.object.value.startswith(ENT)]
+    for t in triples:
+        _check_read(t)
     for q in mem.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         p = q.predicate.value
         if p.startswith(REL) or p == RDF_TYPE.value or p.startswith("https://kgnlp.dev/"):
@@ -145,12 +157,35 @@ def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> t
     return list(entities.values()), triples
 
 
+_MAX_OFFSET = 2**63 - 1  # the embedded store's INTEGER column
+
+
+def _check_read(t: Triple) -> None:
+    """A fact read in the kgnlp vocabulary is one every store can hold and every reader can print: ids and a
+    relation that are not empty, a confidence from 0 to 1 (NaN would break the embedded store's NOT NULL column
+    and every --json reader) and offsets that fit an integer column."""
+    what = f"the fact <{t.head_id}> {t.relation} <{t.tail_id}>"
+    if not (t.head_id and t.tail_id and t.relation):
+        raise KGError(f"{what.capitalize()} has an empty entity id or relation name (an IRI that ends at "
+                      "kge: or kgr:); give every entity and relation a name.")
+    if not 0.0 <= t.confidence <= 1.0:
+        raise KGError(f"kg:confidence of {what} is {t.confidence}; expected a number from 0 to 1.")
+    for p in t.provenance:
+        if not (0 <= p.start <= _MAX_OFFSET and 0 <= p.end <= _MAX_OFFSET):
+            raise KGError(f"Evidence of {what} from '{p.doc_id}' has offsets {p.start}..{p.end}; expected "
+                          "character offsets from 0 to 2^63-1.")
+
+
 def import_rdf(store: GraphStore, data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> ImportReport:
     """Read RDF (``turtle``, ``ntriples`` or ``jsonld``) into ``store``; idempotent. ``source``: what facts
     without evidence of their own are sourced to (``import:<file name>``)."""
     if fmt not in RDF_FORMATS:
         raise KGError(f"Cannot import '{fmt}'. Choose one of: {', '.join(RDF_FORMATS)}.")
-    entities, triples = read_rdf(data, fmt, source)
+    return add_read(store, *read_rdf(data, fmt, source))
+
+
+def add_read(store: GraphStore, entities: list[Entity], triples: list[Triple]) -> ImportReport:
+    """Add what :func:`read_rdf` read to ``store`` (so a file can be read, and refused, before a store is opened)."""
     for i in range(0, max(len(entities), len(triples)), 5000):
         store.add(triples[i : i + 5000], entities[i : i + 5000])
     return ImportReport(len(entities), len(triples))

@@ -7,12 +7,12 @@ import io
 import re
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
 from kg.errors import KGError, not_a_file, not_utf8
-from kg.names import new_entity_id
+from kg.names import new_entity_id, normalise
 from kg.records import Entity
 from kg.views import entities_named
 
@@ -118,7 +118,10 @@ def read_fact_csv(path: Path) -> BulkGraph:
             for side in ("head", "tail"):
                 name, kind = _name(path, n, row[side], side), (row.get(f"{side}_type") or "Entity").strip() or "Entity"
                 eid = new_entity_id(name, kind)
-                entities.setdefault(eid, Entity(eid, name, kind))
+                known = entities.setdefault(eid, Entity(eid, name, kind))
+                if normalise(name) not in {normalise(x) for x in (known.name, *known.aliases)}:
+                    # "A-B" after "A B" (or "Acme Inc." after "Acme") is the same entity: keep the name findable
+                    entities[eid] = replace(known, aliases=(*known.aliases, name))
                 ids.append(eid)
             facts[(ids[0], rel, ids[1])] = None
     return BulkGraph(tuple(entities.values()), tuple(facts))

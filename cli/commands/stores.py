@@ -101,7 +101,7 @@ import_app = typer.Typer(help="Import facts: turtle, ntriples, jsonld, hetionet 
 
 
 def _import_rdf(file: Path, fmt: str, conn: Connection, as_json: bool) -> None:
-    from kg.export import import_rdf
+    from kg.export import add_read, read_rdf
 
     if str(file) == "-":
         data = sys.stdin.buffer.read()
@@ -109,9 +109,11 @@ def _import_rdf(file: Path, fmt: str, conn: Connection, as_json: bool) -> None:
         raise KGError(not_a_file(file))
     else:
         data = file.read_bytes()
+    # read before opening: a file that is refused leaves no new workspace behind
+    read = read_rdf(data, fmt, source=f"import:{'stdin' if str(file) == '-' else file.name}")
     g = conn.open(create=True)
     try:
-        report = import_rdf(g, data, fmt, source=f"import:{'stdin' if str(file) == '-' else file.name}")
+        report = add_read(g, *read)
     finally:
         g.close()
     emit(as_json, {"entities": report.entities, "facts": report.facts, "store": conn.store},

@@ -246,10 +246,9 @@ class SQLiteStore:
         ).fetchall()
         if len(rows) < limit:
             seen = {r[0] for r in rows}
-            like = norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            more = self._conn.execute(
+            more = self._conn.execute(  # instr, not LIKE: a LIKE pattern over 50,000 bytes is an SQLite error
                 "SELECT DISTINCT e.* FROM names n JOIN entities e ON e.id=n.entity_id "
-                "WHERE n.norm LIKE ? ESCAPE '\\' ORDER BY length(n.norm) LIMIT ?", (f"%{like}%", limit * 2)
+                "WHERE instr(n.norm, ?) > 0 ORDER BY length(n.norm) LIMIT ?", (norm, limit * 2)
             ).fetchall()
             rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
         return [_entity(r) for r in rows]

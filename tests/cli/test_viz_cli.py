@@ -126,6 +126,13 @@ def test_shell_completes_entity_names_with_spaces_and_after_arrow(ws):
     assert "neighbours" in sh.completenames("nei", "nei", 0, 3)
 
 
+def test_shell_path_between_two_names_of_one_entity_says_so(ws):
+    sh, out = shell_over(ws, "path aspirin -> acetylsalicylic acid\n")
+    sh.cmdloop(intro=None)
+    text = out.getvalue()
+    assert "name the same entity, Aspirin (chem:aspirin)" in text and "No path" not in text
+
+
 def test_shell_errors_do_not_end_the_session(ws):
     sh, out = shell_over(ws, "entity nosuchthing\nneighbours aspirin --hops x\nentity headache\n")
     sh.cmdloop(intro="")

@@ -80,6 +80,14 @@ def test_cli_import_round_trip(app, ws, tmp_path):
     assert isinstance(missing.exception, KGError)
 
 
+def test_cli_import_of_a_bad_rdf_file_makes_no_workspace(app, tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_bytes(b"\xff\xfe not turtle")
+    result = invoke(app, "import", "turtle", bad, "--workspace", tmp_path / "new")
+    assert isinstance(result.exception, KGError) and "Not valid turtle" in str(result.exception)
+    assert not (tmp_path / "new").exists()
+
+
 def test_cli_cypher_needs_the_password_variable(app, ws, monkeypatch):
     monkeypatch.delenv("KGNLP_NO_SUCH_PW", raising=False)
     result = invoke(app, "query", "cypher", "RETURN 1", "--workspace", ws, "--password-env", "KGNLP_NO_SUCH_PW")

@@ -34,6 +34,12 @@ def test_export_tsv_is_head_relation_tail_by_name(filled):
     assert lines == ["Aspirin\tTREATS\tHead ache", "Bayer 'AG'\tMANUFACTURES\tAspirin"]
 
 
+def test_export_tsv_keeps_one_fact_per_line_whatever_the_names_hold(make_store):
+    store = make_store("embedded")
+    store.add([Triple("a", "TREATS", "b")], [Entity("a", "A\rB\u2028C", "Drug"), Entity("b", "D\x0bE\x85F", "Disease")])
+    assert run(store, "tsv").splitlines() == ["A B C\tTREATS\tD E F"]
+
+
 @pytest.mark.parametrize("fmt", ["turtle", "ntriples", "jsonld"])
 def test_export_rdf_round_trips_facts_entities_and_provenance(filled, make_store, fmt):
     text = run(filled, fmt)
@@ -119,6 +125,18 @@ def test_export_graphml_and_cypher_keep_every_source(filled):
     assert "Aspirin treats headache." in run(filled, "cypher")
 
 
+def test_export_graphml_keeps_aliases_and_external_ids(filled):
+    import json
+
+    import networkx as nx
+
+    g = nx.read_graphml(io.StringIO(run(filled, "graphml")))
+    asp = g.nodes["d:asp"]
+    assert (asp["name"], json.loads(asp["aliases"]), json.loads(asp["external_ids"])) == (
+        "Aspirin", ["ASA"], {"mesh": "D001241"})
+    assert (json.loads(g.nodes["o:bayer"]["aliases"]), json.loads(g.nodes["o:bayer"]["external_ids"])) == ([], {})
+
+
 def test_export_cypher_script_runs_on_the_bolt_server(filled, make_store):
     script = run(filled, "cypher")
     assert script.count("MERGE (h)-[x:`TREATS`]->(t)") == 1
@@ -136,3 +154,41 @@ def test_export_cypher_script_runs_on_the_bolt_server(filled, make_store):
 def test_export_unknown_format_is_refused(filled):
     with pytest.raises(KGError, match="Choose one of"):
         run(filled, "xlsx")
+
+
+@pytest.mark.parametrize("kind", ["embedded", "rdf"])
+@pytest.mark.parametrize("value", ["NaN", "INF", "-0.5", "7.5"])
+def test_import_refuses_a_confidence_outside_0_to_1_and_stores_nothing(make_store, kind, value):
+    ttl = f"""@prefix kg: <https://kgnlp.dev/ns#> . @prefix kge: <https://kgnlp.dev/entity/> .
+    @prefix kgr: <https://kgnlp.dev/relation/> . @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+    @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+    kge:a kgr:TREATS kge:b .
+    [] rdf:subject kge:a ; rdf:predicate kgr:TREATS ; rdf:object kge:b ;
+       kg:confidence "{value}"^^xsd:double .""".encode()
+    store = make_store(kind)
+    with pytest.raises(KGError, match="expected a number from 0 to 1"):
+        import_rdf(store, ttl, "turtle")
+    assert list(store.triples()) == [] and list(store.entities()) == []
+
+
+KGNLP_TTL = b"""@prefix kg: <https://kgnlp.dev/ns#> . @prefix kge: <https://kgnlp.dev/entity/> .
+    @prefix kgr: <https://kgnlp.dev/relation/> . @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+    @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+"""
+
+
+@pytest.mark.parametrize("kind", ["embedded", "rdf"])
+@pytest.mark.parametrize("body, error", [
+    (b"kge:a kgr:TREATS kge:b . [] rdf:subject kge:a ; rdf:predicate kgr:TREATS ; rdf:object kge:b ; "
+     b"kg:evidence kge:ev . kge:ev kg:docId 'd' ; kg:start 99999999999999999999999 ; kg:end 2 .", "offsets"),
+    (b"kge:a kgr:TREATS kge:b . [] rdf:subject kge:a ; rdf:predicate kgr:TREATS ; rdf:object kge:b ; "
+     b"kg:evidence kge:ev . kge:ev kg:docId 'd' ; kg:start -5 ; kg:end 2 .", "offsets"),
+    (b"kge: kgr:TREATS kge:b .", "empty entity id"),
+    (b"kge:a <https://kgnlp.dev/relation/> kge:b .", "empty entity id or relation"),
+    (b"kge: a kg:Entity ; rdfs:label 'Nameless' .", "empty id"),
+], ids=["huge-offset", "negative-offset", "empty-entity-id", "empty-relation", "empty-declared-id"])
+def test_import_refuses_facts_no_store_can_hold_and_stores_nothing(make_store, kind, body, error):
+    store = make_store(kind)
+    with pytest.raises(KGError, match=error):
+        import_rdf(store, KGNLP_TTL + body, "turtle")
+    assert list(store.triples()) == [] and list(store.entities()) == []

@@ -115,3 +115,13 @@ def test_import_files_of_the_wrong_shape_are_one_line_errors(tmp_path, kind, con
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == 1 and len(lines) == 1 and "Internal error" not in lines[0], proc.stderr
     assert needle.lower() in lines[0].lower(), lines[0]
+
+
+def test_import_csv_keeps_every_name_that_lands_on_one_entity(tmp_path):
+    f = tmp_path / "names.csv"
+    f.write_text("head,relation,tail,head_type,tail_type\nA-B,treats,X,Chemical,Disease\n"
+                 "A B,causes,X,Chemical,Disease\na-b,causes,X,Chemical,Disease\n", encoding="utf-8")
+    ws = str(tmp_path / "ws")
+    assert kgnlp_json("import", "csv", str(f), "-w", ws)["entities"] == 2
+    ent = kgnlp_json("query", "entity", "A B", "-w", ws)["entity"]  # the second spelling is still a name
+    assert (ent["id"], ent["name"], ent["aliases"]) == ("chem:a-b", "A-B", ["A B"])

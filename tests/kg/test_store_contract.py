@@ -65,6 +65,13 @@ def test_store_find_entities_by_name_alias_and_part(store):
     assert store.find_entities("") == []
 
 
+def test_store_find_entities_with_a_very_long_name_finds_none(store):
+    seed(store)
+    assert store.find_entities("x" * 60_000) == []  # not an SQLite "pattern too complex" error
+    assert [e.id for e in store.find_entities("spirin")] == [ASPIRIN.id]  # part of a name, as before
+    assert store.find_entities("50%") == [] and store.find_entities("a_b") == []  # no wildcards
+
+
 def test_store_add_is_idempotent_and_merges_provenance(store):
     seed(store)
     seed(store)
