@@ -39,7 +39,8 @@ def resolve_entity(store: GraphStore, text: str) -> tuple[Entity, list[Entity]]:
         return by_id, []
     found = store.find_entities(text, limit=6)
     if not found:
-        raise KGError(f"No entity named '{text}' in the graph. Check the spelling, or type the start of the "
+        shown = text if len(text) <= 120 else f"{text[:100]}… ({len(text)} characters)"
+        raise KGError(f"No entity named '{shown}' in the graph. Check the spelling, or type the start of the "
                       "name in `kgnlp shell` and press Tab to complete it.")
     exact = [e for e in found if is_named(e, text)]
     if len(exact) > 1 or (not exact and len(found) > 1):

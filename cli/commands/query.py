@@ -104,6 +104,8 @@ def _known_relation(graph, typed: str) -> str:
     import re
 
     name = re.sub(r"[\s\-]+", "_", typed.strip()).upper()
+    if not name.strip("_"):
+        raise KGError(f"--relation {typed!r} names no relation. Example: --relation treats")
     held = [r for r, _ in graph.stats().by_relation]
     if name not in held:
         raise KGError(f"No {name} facts in the graph. Its relations: {', '.join(sorted(held)) or 'none yet'}.")

@@ -154,6 +154,8 @@ def test_query_neighbours_relation_as_typed(sample_ws):
     assert {f["relation"] for f in spaced["facts"]} == {"HEADQUARTERED_IN"}
     proc = kgnlp("query", "neighbours", "metformin", "--relation", "CURES", "-w", str(sample_ws))
     assert proc.returncode == 1 and "CURES" in proc.stderr and "TREATS" in proc.stderr
+    proc = kgnlp("query", "neighbours", "metformin", "--relation", " - ", "-w", str(sample_ws))
+    assert proc.returncode == 1 and "names no relation" in proc.stderr, proc.stderr
 
 
 def test_query_uses_env_workspace(sample_ws):

@@ -90,6 +90,8 @@ def test_viz_unknown_entity_is_a_one_line_kgerror(app, ws, tmp_path):
     assert str(result.exception).startswith("No entity named 'paracetamol' in the graph.")
     assert "\n" not in str(result.exception)
     assert not (tmp_path / "g.html").exists()
+    long = invoke(app, "viz", "x" * 5000, "--out", str(tmp_path / "g.html"), "-w", str(ws))
+    assert long.exit_code == 1 and "(5000 characters)" in str(long.exception) and len(str(long.exception)) < 400
 
 
 def test_viz_and_shell_help_show_examples(app):
