@@ -153,7 +153,10 @@ ConfigOpt = Annotated[
 def read_text_arg(text: str) -> str:
     """A text argument, or standard input when it is ``-``."""
     if text == "-":
-        data = sys.stdin.read()
+        # the bytes as sent: text mode would turn CRLF into LF (so offsets would not index the input) and keep a BOM
+        buffer = getattr(sys.stdin, "buffer", None)
+        data = (buffer.read().decode("utf-8", "surrogateescape") if buffer is not None
+                else sys.stdin.read()).removeprefix("\ufeff")
         if not data.strip():
             raise KGError("Expected text on standard input (argument '-'), got nothing.")
         return _utf8(data, "standard input")

@@ -105,6 +105,14 @@ def test_ner_reads_stdin(sample_ws):
     assert [e["text"] for e in got] == ["Warfarin", "bleeding"]
 
 
+def test_ner_stdin_offsets_index_the_input_as_sent_with_crlf_and_a_bom(sample_ws):
+    text = "Aspirin helps.\r\n\r\nWarfarin can cause bleeding.\r\n"
+    got = kgnlp_json("ner", "-", "-w", str(sample_ws), stdin="\ufeff" + text)["entities"]
+    assert "Warfarin" in [e["text"] for e in got] and "Aspirin" in [e["text"] for e in got]
+    for ent in got:  # offsets into the text after its byte-order mark, with its CRLF line ends kept
+        assert text[ent["start"] : ent["end"]] == ent["text"]
+
+
 def test_ask_answers_with_evidence(sample_ws):
     got = kgnlp_json("ask", "What does metformin treat?", "-w", str(sample_ws))
     assert got["question"] == "What does metformin treat?"
