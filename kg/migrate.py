@@ -8,6 +8,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from kg.store import GraphStore
 
 T = TypeVar("T")
+RENAME_SOURCE = "seed:/migrate"  # gives the target the source's names and types of pinned entities
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
     for doc_id in removed:
         target.remove_document(doc_id)
     pinned = source.pinned_ids()
+    named = {e.id: (e.name, e.type) for e in target.entities()}  # what an earlier copy stored
     unpinned: set[str] = set()  # stored with the first document that mentions them, unpinned as in the source
     for extraction, content_hash in source.extractions():
         mentioned = {m.entity_id for m in extraction.mentions if m.entity_id} - pinned - unpinned
@@ -58,7 +60,10 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
         tell("documents", docs)
     ents = len(unpinned)
     for chunk in _chunks((e for e in source.entities() if e.id not in unpinned), batch):
-        target.add([], chunk)
+        target.add([], chunk)  # keeps the name and type the target has: a seed edited since renamed some
+        renamed = [e for e in chunk if e.id in pinned and named.get(e.id, (e.name, e.type)) != (e.name, e.type)]
+        if renamed:  # a source no seed or import can be named (no '/' in a folder or file name): no facts go
+            target.replace_source(RENAME_SOURCE, [], renamed)
         ents += len(chunk)
         tell("entities", ents)
     facts = 0

@@ -67,3 +67,15 @@ def test_an_extracted_entity_stays_unpinned_so_removing_its_document_removes_it_
     for store in (src, dst):
         store.remove_document("doc2")
         assert store.entity("c:zorbaxin") is None
+
+
+@pytest.mark.parametrize("source,target", [("embedded", "rdf"), ("rdf", "embedded"), ("embedded", "neo4j")])
+def test_a_rerun_after_a_seed_renamed_an_entity_gives_the_target_its_new_name_and_type(make_store, source, target):
+    src, dst = make_store(source), make_store(target)
+    fill(src)
+    migrate(src, dst)
+    src.replace_source("seed:s", [], [Entity("g:2", "TP53 gene", "Protein")])  # an edited seed renames g:2
+    migrate(src, dst)
+    assert snapshot(dst) == snapshot(src)
+    assert (dst.entity("g:2").name, dst.entity("g:2").type) == ("TP53 gene", "Protein")
+    assert dst.stats().relations == 2 and dst.pinned_ids() == src.pinned_ids()
