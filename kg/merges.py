@@ -110,6 +110,11 @@ class MergeLog:
         return Merge(merge.id, merge.canonical_id, merge.merged_id, merge.who, merge.why, merge.score,
                      merge.created, now)
 
+    def undone_pairs(self) -> set[frozenset[str]]:
+        """The pairs of ids a merge between was undone: someone judged them apart."""
+        return {frozenset(row) for row in self._conn.execute(
+            "SELECT canonical_id, merged_id FROM merges WHERE undone IS NOT NULL")}
+
     def canonical(self, entity_id: str) -> str:
         """The id ``entity_id`` now goes by (itself when never merged)."""
         seen = {entity_id}

@@ -128,9 +128,13 @@ def _group(ents: Sequence[Entity], pairs) -> list[MergeProposal]:
 
 def resolve(entities: Iterable[Entity], log: MergeLog, who: str = "kgnlp entities resolve", encoder=None,
             threshold: float = 0.92, dry_run: bool = False) -> list[Merge | MergeProposal]:
-    """Propose merges and record the new ones in ``log`` (skipping ids already merged)."""
+    """Propose merges and record the new ones in ``log`` (skipping ids already merged, and pairs whose merge
+    was undone: an unmerge is a judgement a later run must not overturn)."""
     done = []
+    undone = log.undone_pairs()
     for p in propose_merges(entities, encoder, threshold):
+        if frozenset((p.canonical_id, p.merged_id)) in undone:
+            continue
         if log.canonical(p.merged_id) != p.merged_id or log.canonical(p.canonical_id) == p.merged_id:
             continue
         if log.canonical(p.canonical_id) == log.canonical(p.merged_id):

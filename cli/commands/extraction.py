@@ -180,7 +180,7 @@ def unmerge_cmd(
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
 ) -> None:
-    """Undo one merge: the merged entity goes by its own id again.
+    """Undo one merge: the merged entity goes by its own id again (a later `entities resolve` leaves the two apart).
 
     Example: kgnlp entities unmerge 3
     """

@@ -54,6 +54,15 @@ def test_merges_are_recorded_listed_and_undone(tmp_path):
     assert canonical_id(tmp_path / "nowhere", "x") == "x"
 
 
+def test_a_later_resolve_does_not_redo_an_undone_merge(tmp_path):
+    with MergeLog.for_workspace(tmp_path) as log:
+        done = resolve(PFIZER, log, who="test")
+        log.undo(done[0].id)
+        assert resolve(PFIZER, log) == [] and resolve(PFIZER, log, dry_run=True) == []
+        assert log.canonical(done[0].merged_id) == done[0].merged_id  # still apart
+        assert log.canonical(done[1].merged_id) == done[1].canonical_id
+
+
 def test_merge_chains_stay_flat_and_cycles_are_refused(tmp_path):
     with MergeLog.open(tmp_path / "m.db") as log:
         log.record("b", "a", "t", "why", 1.0)
