@@ -24,7 +24,7 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
     if not ent_file.exists():
         raise KGError(f"Seed folder '{folder}' has no entities.jsonl.")
     entities = []
-    for n, line in enumerate(_text(ent_file).splitlines(), 1):
+    for n, line in enumerate(_text(ent_file).split("\n"), 1):  # a JSON string may hold U+2028 unescaped
         if not line.strip():
             continue
         try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import pytest
 
@@ -71,6 +72,18 @@ def test_seed_entities_of_the_wrong_shape_are_refused(tmp_path, line, needle):
     with pytest.raises(KGError, match=needle) as err:
         read_seed(tmp_path)
     assert "entities.jsonl" in str(err.value)
+
+
+def test_seed_entity_names_may_hold_unicode_line_separators(tmp_path):
+    from kg.seed import read_seed
+
+    rows = [{"id": "org:a", "name": "Acme\u2028Robotics", "type": "Organization", "aliases": ["Acme\x85R"]},
+            {"id": "org:b", "name": "Beta", "type": "Organization"}]
+    (tmp_path / "entities.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+                                             encoding="utf-8")
+    got = read_seed(tmp_path).entities
+    assert [(e.id, e.name, e.aliases) for e in got] == [("org:a", "Acme\u2028Robotics", ("Acme\x85R",)),
+                                                        ("org:b", "Beta", ())]
 
 
 def test_import_csv_links_names_the_graph_already_has(tmp_path):

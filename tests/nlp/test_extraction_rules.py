@@ -157,6 +157,16 @@ def test_short_form_links_to_the_full_name_in_the_same_document(tmp_path):
     assert ids["Northwind"] == ids["Northwind Therapeutics Inc"] == "org:northwind-therapeutics"
 
 
+def test_loader_reads_jsonl_text_holding_unicode_line_separators_and_any_line_ends(tmp_path):
+    text = "Warfarin interacts with aspirin.\u2028Metformin treats diabetes.\x85Next.\u2029End."
+    rows = [json.dumps({"id": "p1", "text": text}, ensure_ascii=False), json.dumps({"id": "p2", "text": "Two."}),
+            json.dumps({"id": "p3", "text": "Three."})]
+    (tmp_path / "c.jsonl").write_bytes((rows[0] + "\r\n" + rows[1] + "\r" + rows[2] + "\n").encode("utf-8"))
+    docs = load_documents([tmp_path / "c.jsonl"])
+    assert [(d.document.id, d.document.text) for d in docs] == [("p1", text), ("p2", "Two."), ("p3", "Three.")]
+    assert [d.document.source for d in docs] == [f"{tmp_path / 'c.jsonl'}:{n}" for n in (1, 2, 3)]
+
+
 def test_loader_reads_txt_md_jsonl_and_refuses_duplicates(tmp_path):
     (tmp_path / "a.txt").write_text("Alpha.", encoding="utf-8")
     (tmp_path / "b.md").write_text("# Beta\nText.", encoding="utf-8")
