@@ -24,6 +24,7 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
     if not ent_file.exists():
         raise KGError(f"Seed folder '{folder}' has no entities.jsonl.")
     entities = []
+    lines: dict[str, int] = {}  # id -> the line that gave it
     for n, line in enumerate(_text(ent_file).split("\n"), 1):  # a JSON string may hold U+2028 unescaped
         if not line.strip():
             continue
@@ -41,6 +42,10 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
             ))
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise KGError(f"{ent_file}:{n}: expected {{\"id\",\"name\",\"type\",...}} ({exc}).") from None
+        if obj["id"] in lines:  # which line would win differs between a first run and a rerun, and by backend
+            raise KGError(f"{ent_file}:{n}: entity id '{obj['id']}' appears twice (lines {lines[obj['id']]} and {n}). "
+                          "Ids must be unique: merge the two lines into one.")
+        lines[obj["id"]] = n
     known = {e.id for e in entities}
     source = f"seed:{folder.resolve().name}"
     triples = []

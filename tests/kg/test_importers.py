@@ -86,6 +86,18 @@ def test_seed_entity_names_may_hold_unicode_line_separators(tmp_path):
                                                         ("org:b", "Beta", ())]
 
 
+def test_a_seed_entity_id_given_twice_is_refused_before_anything_is_stored(tmp_path):
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "entities.jsonl").write_text('{"id": "a", "name": "Alpha", "type": "Chemical"}\n'
+                                         '{"id": "a", "name": "Beta", "type": "Disease"}\n', encoding="utf-8")
+    (tmp_path / "doc.txt").write_text("Alpha and Beta.", encoding="utf-8")
+    proc = kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", str(tmp_path / "ws"))
+    assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1
+    assert "entities.jsonl:2" in proc.stderr and "'a' appears twice (lines 1 and 2)" in proc.stderr
+    assert not (tmp_path / "ws").exists()
+
+
 def test_import_csv_links_names_the_graph_already_has(tmp_path):
     from tests.conftest import DATA
 
