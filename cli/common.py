@@ -189,9 +189,12 @@ def open_store(
 ) -> GraphStore:
     """Open the workspace's graph in the chosen backend; the Bolt password comes from the environment. ``read``: the
     command only reads, so an embedded graph is not started in a workspace whose graph is in its RDF store, and it
-    sees the graph with the workspace's entity merges applied (:mod:`kg.resolved`)."""
+    sees the graph with the workspace's entity merges applied (:mod:`kg.resolved`); nor is an empty RDF store made
+    in a workspace that has none."""
     if read and store == "embedded":
         ws.check_embedded_graph()
+    if read and store == "rdf":
+        ws.check_rdf_graph()
     if store == "neo4j":
         password = os.environ.get(password_env)
         if password is None:

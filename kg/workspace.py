@@ -55,6 +55,13 @@ class Workspace:
         if not self.graph_path.exists() and self.rdf_path.exists():
             raise KGError(f"Workspace '{self.path}' holds its graph in the rdf store, not the embedded one: {way}.")
 
+    def check_rdf_graph(self) -> None:
+        """Before reading the RDF store: a workspace that has none says so, instead of an empty one being made
+        (which `kgnlp migrate --from rdf` would then copy over the embedded graph, emptying it)."""
+        if not self.rdf_path.exists():
+            raise KGError(f"No RDF store in workspace {self.path}: `kgnlp migrate --from embedded --to rdf` copies the "
+                          "graph there (or ingest with --store rdf).")
+
     def read_embedded(self) -> GraphStore:
         """The embedded store, for a command that has no --store (the fusion models, `eval`, entity resolution),
         with the workspace's entity merges applied: a workspace whose graph is only in its RDF store is refused

@@ -254,9 +254,7 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
     query = read_text_arg(text)
     w = workspace(ws)
     if store == "rdf":
-        if not w.rdf_path.exists():
-            raise KGError(f"No RDF store in workspace {w.path}: `kgnlp migrate --from embedded --to rdf` copies the "
-                          "graph there (or ingest with --store rdf).")
+        w.check_rdf_graph()
         g = w.open_store("rdf")
     else:
         g = _embedded_copy(w)

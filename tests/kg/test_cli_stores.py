@@ -126,6 +126,17 @@ def test_cli_sparql_store_rdf_without_an_rdf_store_says_how_to_make_one(app, ws)
     assert not (ws / "rdf").exists()
 
 
+@pytest.mark.parametrize("command", [("stats",), ("export",)])
+def test_reading_store_rdf_of_a_workspace_without_one_makes_none_so_migrate_from_rdf_cannot_empty_the_graph(
+        app, ws, command):
+    result = invoke(app, *command, "--store", "rdf", "--workspace", ws)
+    assert isinstance(result.exception, KGError) and "migrate" in str(result.exception)
+    assert not (ws / "rdf").exists()
+    refused = invoke(app, "migrate", "--from", "rdf", "--to", "embedded", "--workspace", ws)
+    assert isinstance(refused.exception, KGError)
+    assert json.loads(invoke(app, "stats", "--workspace", ws, "--json").output)["relations"] == 1
+
+
 def test_cli_sparql_on_neo4j_points_to_cypher(app, ws):
     result = invoke(app, "query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }", "--store", "neo4j", "--workspace", ws)
     assert isinstance(result.exception, KGError) and "query cypher" in str(result.exception)
