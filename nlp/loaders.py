@@ -95,6 +95,15 @@ def load_documents(paths: list[Path], not_read: list[Path] | None = None) -> lis
 
 
 def _check(doc: Document) -> None:
+    # a file name that is not UTF-8 reaches Python as lone surrogates, as does a "\\udxxx" escape in a JSON id: no
+    # store can hold either, so say so before anything is written
+    for what, value in (("the file name is not UTF-8. Rename the file", doc.source),
+                        (f"the document id {doc.id!a} is not valid Unicode. Change the id", doc.id)):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = (doc.source or "").encode("utf-8", "backslashreplace").decode("utf-8")
+            raise NLPError(f"{shown}: {what}.") from None
     where = doc.source or doc.id
     if doc.id.startswith(RESERVED_PREFIXES):
         raise NLPError(f"{where}: document id '{doc.id}' is reserved (ids starting with "

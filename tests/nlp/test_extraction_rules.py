@@ -10,6 +10,7 @@ from kg.stores.sqlite import SQLiteStore
 from nlp.errors import NLPError
 from nlp.extractor import Extractor
 from nlp.loaders import load_documents
+from tests.conftest import kgnlp
 
 ENTITIES = [
     Entity("chem:warfarin", "warfarin", "Chemical", ("Coumadin",)),
@@ -165,6 +166,22 @@ def test_loader_reads_jsonl_text_holding_unicode_line_separators_and_any_line_en
     docs = load_documents([tmp_path / "c.jsonl"])
     assert [(d.document.id, d.document.text) for d in docs] == [("p1", text), ("p2", "Two."), ("p3", "Three.")]
     assert [d.document.source for d in docs] == [f"{tmp_path / 'c.jsonl'}:{n}" for n in (1, 2, 3)]
+
+
+def test_ingest_names_a_file_name_or_jsonl_id_that_is_not_utf8_in_one_line_and_writes_nothing(tmp_path):
+    import os
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    with open(os.path.join(os.fsencode(bad), b"caf\xe9.txt"), "wb") as f:  # a Latin-1 file name
+        f.write(b"Metformin treats type 2 diabetes.")
+    ids = tmp_path / "ids.jsonl"
+    ids.write_text('{"id": "x\\udce9", "text": "Aspirin."}\n', encoding="utf-8")
+    for path, needle in ((bad, "the file name is not UTF-8"), (ids, "the document id 'x\\udce9'")):
+        proc = kgnlp("ingest", str(path), "-w", str(tmp_path / "ws"))
+        assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert needle in proc.stderr and "Internal error" not in proc.stderr
+        assert not (tmp_path / "ws").exists()
 
 
 def test_loader_reads_txt_md_jsonl_and_refuses_duplicates(tmp_path):
