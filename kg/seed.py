@@ -46,8 +46,14 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
             raise KGError(f"{ent_file}:{n}: entity id '{obj['id']}' appears twice (lines {lines[obj['id']]} and {n}). "
                           "Ids must be unique: merge the two lines into one.")
         lines[obj["id"]] = n
+        e = entities[-1]
+        bad = [v for v in (e.id, e.name, e.type, *e.aliases, *sum(e.external_ids, ())) if not _unicode(v)]
+        if bad:  # a "\\ud800" escape: no store can hold it
+            raise KGError(f"{ent_file}:{n}: {bad[0]!a} is not valid Unicode (it holds a lone surrogate). Fix that value.")
     known = {e.id for e in entities}
     source = f"seed:{folder.resolve().name}"
+    if not _unicode(source):  # a folder name that is not UTF-8 reaches Python as lone surrogates
+        raise KGError(f"Seed folder {str(folder)!a}: its name is not UTF-8. Rename the folder.")
     triples = []
     if tri_file.exists():
         for n, line in enumerate(_text(tri_file).splitlines(), 1):
@@ -71,3 +77,11 @@ def _text(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise KGError(not_utf8(path, exc)) from None
+
+
+def _unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

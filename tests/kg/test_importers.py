@@ -98,6 +98,25 @@ def test_a_seed_entity_id_given_twice_is_refused_before_anything_is_stored(tmp_p
     assert not (tmp_path / "ws").exists()
 
 
+def test_a_seed_value_or_folder_name_that_is_not_unicode_is_one_line_and_writes_nothing(tmp_path):
+    import os
+
+    (tmp_path / "doc.txt").write_text("Alpha.", encoding="utf-8")
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "entities.jsonl").write_text('{"id": "a", "name": "A\\ud800", "type": "Chemical"}\n', encoding="utf-8")
+    latin1 = os.path.join(os.fsencode(tmp_path), b"s\xe9")  # a folder name that is not UTF-8
+    os.mkdir(latin1)
+    with open(os.path.join(latin1, b"entities.jsonl"), "w", encoding="utf-8") as f:
+        f.write('{"id": "a", "name": "Alpha", "type": "Chemical"}\n')
+    for seed, needle in ((str(good), "entities.jsonl:1: 'A\\ud800' is not valid Unicode"),
+                         (os.fsdecode(latin1), "its name is not UTF-8")):
+        proc = kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", seed, "-w", str(tmp_path / "ws"))
+        assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert needle in proc.stderr and "Internal error" not in proc.stderr
+        assert not (tmp_path / "ws").exists()
+
+
 def test_import_csv_links_names_the_graph_already_has(tmp_path):
     from tests.conftest import DATA
 
