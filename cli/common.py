@@ -159,13 +159,13 @@ def read_text_arg(text: str) -> str:
                 else sys.stdin.read()).removeprefix("\ufeff")
         if not data.strip():
             raise KGError("Expected text on standard input (argument '-'), got nothing.")
-        return _utf8(data, "standard input")
+        return utf8_arg(data, "standard input")
     if not text.strip():
         raise KGError("Expected text, got an empty argument (pass '-' to read standard input).")
-    return _utf8(text, "the text argument")
+    return utf8_arg(text, "the text argument")
 
 
-def _utf8(text: str, where: str) -> str:
+def utf8_arg(text: str, where: str) -> str:
     """Bytes that are not UTF-8 reach Python as lone surrogates ("surrogateescape"): a one-line error."""
     try:
         text.encode("utf-8")

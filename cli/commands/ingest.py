@@ -6,7 +6,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, emit, schema_in_force, with_connection
+from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, emit, schema_in_force, utf8_arg,
+                        with_connection)
 from cli.console import out, progress_bar
 from kg.resolved import resolved
 
@@ -260,6 +261,7 @@ def remove(
 
     Example: kgnlp remove med03_warfarin
     """
+    utf8_arg(doc_id, "the document id")  # bytes that are not UTF-8 (a copied Latin-1 name) name no document
     ws = conn.workspace()
     graph = conn.open(ws)
     try:

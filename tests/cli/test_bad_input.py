@@ -433,3 +433,14 @@ def test_text_that_is_not_utf8_is_one_line_from_the_argument_or_stdin(sample_ws)
                               capture_output=True, env=env, cwd=ROOT, timeout=120)
         err = proc.stderr.decode()
         assert proc.returncode == 1 and err.count("\n") == 1 and "is not UTF-8 text" in err, err
+
+
+def test_remove_with_a_document_id_that_is_not_utf8_is_one_line(sample_ws):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LC_ALL": "C.UTF-8"}
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "remove", b"caf\xe9", "-w", str(sample_ws)],
+                          capture_output=True, env=env, cwd=ROOT, timeout=120)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and err.count("\n") == 1 and "document id is not UTF-8 text" in err, err
