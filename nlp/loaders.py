@@ -59,7 +59,11 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
             files.append(path)
         else:
             raise NLPError(f"Cannot read '{path}': expected a .txt, .md or .jsonl file, or a folder of them.")
-    return files
+    # a file named twice (a folder and a file in it, `a.txt ./a.txt`) is read once, not refused as a duplicate id
+    once: dict[Path, Path] = {}
+    for file in files:
+        once.setdefault(file.resolve(), file)
+    return list(once.values())
 
 
 def gone_documents(stored: dict[str, str], paths: Sequence[Path], read: set[str]) -> list[str]:

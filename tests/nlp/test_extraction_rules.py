@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -182,6 +183,14 @@ def test_ingest_names_a_file_name_or_jsonl_id_that_is_not_utf8_in_one_line_and_w
         assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert needle in proc.stderr and "Internal error" not in proc.stderr
         assert not (tmp_path / "ws").exists()
+
+
+def test_loader_reads_a_file_named_twice_once(tmp_path, monkeypatch):
+    (tmp_path / "a.txt").write_text("Alpha.", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Beta.", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    docs = load_documents([tmp_path, tmp_path / "a.txt", Path("a.txt"), Path("./b.txt")])
+    assert [d.document.id for d in docs] == ["a", "b"]
 
 
 def test_loader_reads_txt_md_jsonl_and_refuses_duplicates(tmp_path):
