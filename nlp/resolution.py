@@ -23,9 +23,15 @@ _CORP = re.compile(
 _TICKER_KEYS = {"ticker", "symbol", "stock", "nyse", "nasdaq"}
 
 
+# A sign that tells things apart, unlike punctuation: "(+)-catechin" and "(-)-catechin" are two compounds,
+# "HER2+ breast cancer" and "HER2- breast cancer" two diseases, "Na+" is not "Na". A hyphen between two word
+# characters ("COX-1", "type-2") is not a sign.
+_SIGN = re.compile(r"\+|\u2212|(?<=[\w(])[-\u2013](?=[)\s]|$)")
+
+
 def core_name(name: str) -> str:
-    """"Pfizer Inc." -> "pfizer"; "The Boeing Company" -> "boeing"."""
-    text = normalise(name)
+    """"Pfizer Inc." -> "pfizer"; "The Boeing Company" -> "boeing"; "HER2+" -> "her2 plus"."""
+    text = normalise(_SIGN.sub(lambda m: " plus " if m.group() == "+" else " minus ", name))
     text = re.sub(r"^the\s+", "", text)
     text = _CORP.sub("", text)
     text = re.sub(r"[^\w\s&]", " ", text)

@@ -24,6 +24,16 @@ def test_core_name_drops_corporate_suffixes(name, core):
     assert core_name(name) == core
 
 
+def test_names_that_differ_by_a_sign_are_not_merged_but_hyphens_and_suffixes_still_are():
+    ents = [Entity("chem:p-cat", "(+)-catechin", "Chemical"), Entity("chem:m-cat", "(-)-catechin", "Chemical"),
+            Entity("chem:na-ion", "Na+", "Chemical"), Entity("chem:na", "Na", "Chemical"),
+            Entity("dis:her2p", "HER2+ breast cancer", "Disease"), Entity("dis:her2m", "HER2- breast cancer", "Disease"),
+            Entity("dis:t2d", "type-2 diabetes", "Disease"), Entity("dis:t2d-2", "Type 2 Diabetes", "Disease"),
+            Entity("org:cox", "COX-1 Inc.", "Organization"), Entity("org:cox-2", "COX 1", "Organization")]
+    assert {(p.merged_id, p.canonical_id) for p in propose_merges(ents)} == {
+        ("dis:t2d-2", "dis:t2d"), ("org:cox-2", "org:cox")}
+
+
 def test_pfizer_names_and_ticker_become_one_entity_but_types_must_agree():
     proposals = propose_merges(PFIZER)
     assert {(p.merged_id, p.canonical_id) for p in proposals} == {
