@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import signal
@@ -233,17 +234,31 @@ def merge_mentions(layers: list[tuple[int, list[Mention]]]) -> list[Mention]:
     """Non-overlapping mentions: higher priority first, then longer spans; but an organisation's name that begins
     a longer organisation span of a lower layer with more capitalised words is a part of another name
     ("Northwind" in "Northwind Pharmaceuticals AG"), and gives way to it."""
-    orgs = [(prio, m) for prio, ms in layers for m in ms if m.label == "Organization"]
+    orgs: dict[int, list[tuple[int, Mention]]] = {}  # by start: a longer name begins where the part does
+    for prio, ms in layers:
+        for m in ms:
+            if m.label == "Organization":
+                orgs.setdefault(m.start, []).append((prio, m))
     ranked = sorted(
         ((prio, m) for prio, ms in layers for m in ms
-         if not (m.label == "Organization" and any(_extends(m, longer) for p, longer in orgs if p < prio))),
+         if not (m.label == "Organization" and any(_extends(m, longer) for p, longer in orgs[m.start] if p < prio))),
         key=lambda pm: (-pm[0], -(pm[1].end - pm[1].start), pm[1].start),
     )
+    # taken spans, sorted and disjoint, so one look left of where a span would go finds any overlap: a long
+    # document's thousands of mentions stay linear, not quadratic
+    spans: list[tuple[int, int]] = []
     taken: list[Mention] = []
     for _, m in ranked:
-        if all(m.end <= t.start or t.end <= m.start for t in taken):
+        if not overlaps(spans, m.start, m.end):
+            bisect.insort(spans, (m.start, m.end))
             taken.append(m)
     return sorted(taken, key=lambda m: m.start)
+
+
+def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether ``[start, end)`` overlaps one of ``spans`` (sorted, disjoint (start, end) pairs)."""
+    i = bisect.bisect_left(spans, (end,))  # the spans that start before ``end``; the last of them ends last
+    return i > 0 and spans[i - 1][1] > start
 
 
 _MORE_NAME = re.compile(r"(?:\s+[A-Z][\w&.-]*)+")
@@ -277,8 +292,12 @@ def sentence_bounds(doc) -> list[tuple[int, int]]:
 def mend_sentences(text: str, bounds: list[tuple[int, int]], mentions: Sequence[Mention]) -> tuple[Sentence, ...]:
     """Sentences, with any two joined where the parser split inside a mention ("Acme Corp. | Holdings")."""
     merged: list[list[int]] = []
+    spans = sorted((m.start, m.end) for m in mentions)
+    i = reach = 0  # the furthest end of the mentions that start before the sentence: one pass, not sentences x mentions
     for start, end in bounds:
-        if merged and any(m.start < start < m.end for m in mentions):
+        while i < len(spans) and spans[i][0] < start:
+            reach, i = max(reach, spans[i][1]), i + 1
+        if merged and reach > start:
             merged[-1][1] = end
         else:
             merged.append([start, end])

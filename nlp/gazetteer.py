@@ -7,6 +7,7 @@ definitions (``nlp.abbreviations.relink_short_forms``): "SD" after "standard dev
 """
 from __future__ import annotations
 
+import bisect
 from typing import Iterable, Sequence
 
 from kg.names import matches_as_written, normalise
@@ -75,12 +76,13 @@ class Gazetteer:
             if got is not found:  # an added short form must be whole tokens
                 found = [f for f in got if (f[0], f[1]) in by_span or doc.char_span(f[0], f[1]) is not None]
         found.sort(key=lambda f: (f[0] - f[1], f[0]))
-        taken: list[tuple[int, int]] = []
+        taken: list[tuple[int, int]] = []  # sorted and disjoint: a look at its neighbour finds an overlap
         out = []
         for a, b, (entity_id, kind) in found:
-            if any(a < y and x < b for x, y in taken):
+            i = bisect.bisect_left(taken, (b,))
+            if i > 0 and taken[i - 1][1] > a:
                 continue
-            taken.append((a, b))
+            taken.insert(i, (a, b))
             out.append(Mention(a, b, text[a:b], kind, entity_id, 1.0))
         return sorted(out, key=lambda m: m.start)
 

@@ -2,6 +2,7 @@
 checked against the schema's head and tail types. User relation types bring their own cues."""
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 from typing import Sequence
@@ -44,8 +45,11 @@ class PatternRelations:
     def extract(self, doc_id: str, text: str, sentences: Sequence[Sentence],
                 mentions: Sequence[Mention], types: dict[str, str]) -> list[Triple]:
         found: dict[tuple[str, str, str], Triple] = {}
+        order = sorted(range(len(mentions)), key=lambda k: mentions[k].start)  # to find a sentence's by bisection
+        starts = [mentions[k].start for k in order]
         for sent in sentences:
-            inside = [m for m in mentions if m.entity_id and sent.start <= m.start and m.end <= sent.end]
+            near = sorted(order[bisect.bisect_left(starts, sent.start):bisect.bisect_right(starts, sent.end)])
+            inside = [m for m in map(mentions.__getitem__, near) if m.entity_id and m.end <= sent.end]
             appositions = [_apposition_end(text, m, sent.end) for m in inside]
             for i, first in enumerate(inside):
                 for j in range(i + 1, len(inside)):

@@ -89,3 +89,22 @@ def test_a_graph_name_that_begins_another_organisations_name_gives_way_to_it():
     merged = merge_mentions([(30, graph), (10, spacy)])
     assert [(m.text, m.entity_id) for m in merged] == [
         ("Northwind Pharmaceuticals AG", None), ("Northwind", "org:northwind"), ("Northwind", "org:northwind")]
+
+
+def test_a_long_documents_thousands_of_mentions_and_sentences_are_merged_in_near_linear_time():
+    import time
+
+    from kg.records import Mention
+    from nlp.extractor import merge_mentions, mend_sentences
+
+    n = 12_000  # a 400,000-character document (the limit is 1,000,000) has about this many
+    text = "Acme Robotics sold it. " * n
+    graph = [Mention(23 * i, 23 * i + 13, "Acme Robotics", "Organization", "org:acme", 1.0) for i in range(n)]
+    spacy = [Mention(23 * i, 23 * i + 4, "Acme", "Organization", None, 0.9) for i in range(n)]
+    bounds = [(23 * i, 23 * i + 22) for i in range(n)]
+    started = time.perf_counter()
+    merged = merge_mentions([(30, graph), (10, spacy)])
+    sentences = mend_sentences(text, bounds, merged)
+    assert time.perf_counter() - started < 1.5  # quadratic: some 20 s here
+    assert merged == graph and len(sentences) == n
+    assert len(mend_sentences(text, [(0, 5), (5, 22), (23, 45)], merged)) == 2  # split inside a mention: mended
