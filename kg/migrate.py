@@ -41,6 +41,15 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
     """
     import time
 
+    from kg.errors import KGError
+
+    have = source.stats()
+    if not (have.documents or have.entities or have.relations):
+        held = target.stats()
+        if held.documents or held.entities or held.relations:  # a mistyped server or an empty store, not a wish
+            raise KGError(f"The source graph is empty: copying it would remove the target's {held.documents} "
+                          f"document(s) and {held.relations} fact(s). Nothing was changed; check --from and its "
+                          "connection options.")
     started = time.perf_counter()
     tell = progress or (lambda stage, n: None)
     docs = 0

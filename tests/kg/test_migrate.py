@@ -79,3 +79,18 @@ def test_a_rerun_after_a_seed_renamed_an_entity_gives_the_target_its_new_name_an
     assert snapshot(dst) == snapshot(src)
     assert (dst.entity("g:2").name, dst.entity("g:2").type) == ("TP53 gene", "Protein")
     assert dst.stats().relations == 2 and dst.pinned_ids() == src.pinned_ids()
+
+
+@pytest.mark.parametrize("source,target", [("embedded", "rdf"), ("neo4j", "embedded")])
+def test_an_empty_source_is_refused_rather_than_emptying_the_target(make_store, source, target):
+    """An empty source (a mistyped server, the wrong --from) would remove every document from the target."""
+    from kg.errors import KGError
+
+    src, dst = make_store(source), make_store(target)
+    fill(dst)
+    before = snapshot(dst)
+    with pytest.raises(KGError, match="source graph is empty.*1 document"):
+        migrate(src, dst)
+    assert snapshot(dst) == before
+    empty = make_store(target)
+    assert migrate(src, empty).documents == 0  # empty to empty is no loss
