@@ -38,3 +38,11 @@ def write_atomic(out: Path, text: str) -> None:
     """Write ``text`` to ``out`` whole or not at all (see :func:`open_atomic`)."""
     with open_atomic(out) as fh:
         fh.write(text)
+
+
+def jsonl_lines(text: str) -> list[str]:
+    """The lines of a JSONL text, ended by \\n, \\r\\n or \\r only: a JSON string may hold U+2028, U+2029 or U+0085
+    unescaped, where ``str.splitlines`` would end a line."""
+    import re
+
+    return re.split(r"\r\n?|\n", text)

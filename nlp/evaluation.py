@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterable
 
 from kg.errors import not_a_file
+from kg.files import jsonl_lines
 from kg.names import normalise
 from kg.store import GraphStore
 from kg.views import NameCache
@@ -35,7 +36,7 @@ def read_jsonl(path: Path) -> list[dict]:
     from nlp.formats.records import read_text
 
     rows = []
-    for n, line in enumerate(read_text(path, "JSONL file").splitlines(), 1):
+    for n, line in enumerate(jsonl_lines(read_text(path, "JSONL file")), 1):
         if line.strip():
             try:
                 rows.append(json.loads(line))

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from kg.errors import not_utf8
+from kg.files import jsonl_lines
 from kg.records import Document
 from nlp.errors import NLPError
 
@@ -139,9 +139,7 @@ def _read_file(file: Path) -> Iterator[Document]:
 
 
 def _read_jsonl(file: Path, text: str) -> Iterator[Document]:
-    # lines end at \n, \r\n or \r (JSON strings escape those), not wherever str.splitlines ends one: a JSON
-    # string may hold U+2028, U+2029 or U+0085 unescaped
-    lines = [(n, line) for n, line in enumerate(re.split(r"\r\n?|\n", text), 1) if line.strip()]
+    lines = [(n, line) for n, line in enumerate(jsonl_lines(text), 1) if line.strip()]
     if not lines:
         raise NLPError(f"'{file}' is empty.")
     for n, line in lines:

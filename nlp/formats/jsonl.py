@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from kg.files import jsonl_lines
 from kg.records import Document
 from nlp.errors import NLPError
 from nlp.formats.records import GoldMention, LabelledDoc, read_text
@@ -12,7 +13,7 @@ from nlp.formats.records import GoldMention, LabelledDoc, read_text
 def read_labelled_jsonl(path: str | Path) -> list[LabelledDoc]:
     """Labelled documents; spans are character offsets into ``text`` and are checked."""
     path = Path(path)
-    lines = read_text(path, "JSONL file").splitlines()
+    lines = jsonl_lines(read_text(path, "JSONL file"))
     docs = []
     for line_no, line in enumerate(lines, 1):
         if not line.strip():

@@ -75,6 +75,22 @@ def test_jsonl_round_trips(tmp_path):
                                         for d in docs]
 
 
+def test_labelled_and_task_jsonl_read_texts_holding_unicode_line_separators(tmp_path):
+    """A JSON string may hold U+2028, U+2029 or U+0085 unescaped: lines end at \\n, \\r\\n or \\r only (NER data,
+    and the JSONL every eval and train command reads)."""
+    import json
+
+    from nlp.evaluation import read_jsonl
+
+    text = "Aspirin\u2028eases\x85pain\u2029now."
+    path = tmp_path / "sep.jsonl"
+    path.write_bytes((json.dumps({"text": text, "entities": [{"start": 0, "end": 7, "label": "Chemical"}]},
+                                 ensure_ascii=False) + "\r\n" + json.dumps({"text": "Two.", "entities": []})).encode())
+    docs = read_labelled_jsonl(path)
+    assert [d.doc.text for d in docs] == [text, "Two."] and docs[0].mentions[0].text == "Aspirin"
+    assert [row["text"] for row in read_jsonl(path)] == [text, "Two."]
+
+
 def test_jsonl_malformed_line_names_the_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ok", "entities": []}\n{"text": 5}\n')
