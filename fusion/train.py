@@ -165,6 +165,9 @@ def train_fused(
             model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
             _load_optimizer(optimizer, load_file(str(ckpt / "optimizer.safetensors")))
             scheduler.load_state_dict(state.pop("scheduler"))
+            for group, lr in zip(optimizer.param_groups, scheduler.get_last_lr()):
+                group["lr"] = lr  # the schedule's rate at the checkpoint, not the new optimizer's first one
+            _load_rng(ckpt, load_file, settings.device)
         except FusionError:
             raise
         except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library's error
@@ -218,7 +221,7 @@ def train_fused(
             state["bad"] += 1
         state["history"].append(record)
         state.update(epoch=epoch, step=step)
-        _checkpoint(model, optimizer, scheduler, state, ckpt, save_file)
+        _checkpoint(model, optimizer, scheduler, state, ckpt, save_file, settings.device)
     seconds = time.perf_counter() - started
     return TrainResult(str(out), epoch, state["best_epoch"], state["best"], round(seconds, 2), step,
                        tuple(state["history"]), resumed_after, state["bad"] >= settings.patience)
@@ -306,9 +309,12 @@ def _check_layers(train_layers: int, n_layers: int) -> None:
                           f"got {train_layers}.")
 
 
-def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file) -> None:
+def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file, device: str = "cpu") -> None:
     """Written whole or not at all: into a new folder that then takes the old one's place, so an interrupt
-    leaves the last epoch's checkpoint or this one, never a mix."""
+    leaves the last epoch's checkpoint or this one, never a mix. The random number generators' state goes with
+    it: dropout in the next epoch draws what it would have drawn had the run not stopped."""
+    import torch
+
     final, ckpt, old = ckpt, ckpt.with_name(ckpt.name + ".tmp"), ckpt.with_name(ckpt.name + ".old")
     shutil.rmtree(ckpt, ignore_errors=True)
     ckpt.mkdir(parents=True)
@@ -319,12 +325,28 @@ def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file)
         for key, value in st.items():
             flat[f"{i}.{key}"] = value.detach().cpu().contiguous().reshape(-1) if key == "step" else value.cpu().contiguous()
     save_file(flat, str(ckpt / "optimizer.safetensors"))
+    rng = {"torch": torch.get_rng_state()}
+    if device.startswith("cuda"):
+        rng["cuda"] = torch.cuda.get_rng_state(device)
+    save_file(rng, str(ckpt / "rng.safetensors"))
     (ckpt / "trainer.json").write_text(json.dumps({**state, "scheduler": scheduler.state_dict()}))
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
     ckpt.rename(final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_rng(ckpt: Path, load_file, device: str) -> None:
+    """The generators' state when the checkpoint was written (a checkpoint from before it was kept: as seeded)."""
+    import torch
+
+    if not (ckpt / "rng.safetensors").exists():
+        return
+    rng = load_file(str(ckpt / "rng.safetensors"))
+    torch.set_rng_state(rng["torch"])
+    if device.startswith("cuda") and "cuda" in rng:
+        torch.cuda.set_rng_state(rng["cuda"], device)
 
 
 def _load_optimizer(optimizer, flat: dict) -> None:

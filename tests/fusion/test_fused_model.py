@@ -272,6 +272,33 @@ def test_a_checkpoint_resumes_only_its_own_run(tmp_path, tiny_encoder, tiny_stor
     assert again.steps == 2 and again.epochs_run == 2
 
 
+def test_an_interrupted_run_resumed_ends_as_the_same_run_uninterrupted(tmp_path, tiny_encoder, tiny_store,
+                                                                       tiny_embeddings):
+    from safetensors.torch import load_file
+
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    settings = TrainSettings(epochs=3, batch_size=4, seed=1)  # 2 steps an epoch; encoder dropout draws numbers
+    whole = train_fused(FusedModel.load(model.save(tmp_path / "start", tok)), items, tmp_path / "whole", settings,
+                        tokenizer=tok)
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_epoch_2(p):
+        if p.epoch == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train_fused(FusedModel.load(tmp_path / "start"), items, tmp_path / "cut", settings, tokenizer=tok,
+                    progress=stop_in_epoch_2)
+    resumed = train_fused(FusedModel.load(tmp_path / "start"), items, tmp_path / "cut", settings, tokenizer=tok)
+    # the learning rate goes on from the schedule's step, and dropout from the generator's state, at the checkpoint
+    assert resumed.resumed_after == 1 and resumed.history == whole.history
+    a, b = load_file(str(tmp_path / "whole" / "model.safetensors")), load_file(str(tmp_path / "cut" / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_early_stopping_keeps_the_best_epoch_and_says_so(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
     model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
     items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
