@@ -195,6 +195,10 @@ class FusedModel(nn.Module):
                                                    and (folder / "kg_embeddings" / "meta.json").exists()):
             self.kg_embeddings.save(folder / "kg_embeddings")
             self._kg_saved_in = (self.kg_embeddings, folder.resolve())
+        elif self.kg_embeddings is None and (folder / "kg_embeddings").exists():
+            import shutil  # an earlier model's vectors: load would rank this model's facts with them
+
+            shutil.rmtree(folder / "kg_embeddings")
         data = {"kgnlp": MARKER, "format": FORMAT, "fusion": self.config.as_dict(),
                 "encoder": self.encoder.config.to_dict(), "extra": extra or {}}
         (folder / "config.json").write_text(json.dumps(data, indent=1), encoding="utf-8")

@@ -485,6 +485,37 @@ def test_loaded_model_ranks_facts_as_training_did(tmp_path, tiny_encoder):
     store.close()
 
 
+def test_a_model_without_graph_vectors_saved_over_one_with_them_ranks_facts_as_its_training_did(tmp_path,
+                                                                                                 tiny_encoder):
+    """A facts model trained (without embeddings) into the folder of an earlier 'both' model must not load the
+    earlier model's kg_embeddings/: they would rank its facts otherwise than training did."""
+    import numpy as np
+
+    from fusion.examples import model_knowledge
+    from kg.embeddings import EmbeddingMeta, KGEmbeddings
+    from kg.records import Entity, Triple
+    from kg.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore.open(tmp_path / "g.db")
+    store.add([Triple("C1", "TREATS", "D1", 0.9), Triple("C1", "CAUSES", "D2", 0.8),
+               Triple("C1", "CAUSES", "D3", 0.7)],
+              [Entity("C1", "metformin", "Chemical"), Entity("D1", "diabetes", "Disease"),
+               Entity("D2", "bleeding", "Disease"), Entity("D3", "headache", "Disease")])
+    vec = {"C1": [0, 0], "D1": [5, 5], "D2": [1, 0], "D3": [1, 0.1]}
+    emb = KGEmbeddings(EmbeddingMeta("transe", 2), tuple(vec), ("TREATS", "CAUSES"),
+                       np.array(list(vec.values()), dtype="float32"), np.array([[-5, 0], [1, 0]], dtype="float32"))
+    text = "the patient took metformin ."
+    by_confidence = [f.text for f in Knowledge(store=store).context(text).facts]
+    both, tok, _ = _setup(tiny_encoder, store, emb, "sequence", "both")
+    both.save(tmp_path / "m", tok)
+    facts, _, _ = _setup(tiny_encoder, store, None, "sequence", "facts")
+    facts.save(tmp_path / "m", tok)
+    loaded = FusedModel.load(tmp_path / "m")
+    assert loaded.kg_embeddings is None and not (tmp_path / "m" / "kg_embeddings").exists()
+    assert [f.text for f in model_knowledge(loaded, store).context(text).facts] == by_confidence
+    store.close()
+
+
 def test_left_truncation_keeps_the_end_of_the_long_text(tiny_encoder, tiny_store, tiny_embeddings):
     """truncation_side=left drops the start of an overlong context: its last tokens, the entity rows of a
     mention there and a span answer at the very end survive; right truncation loses them."""
