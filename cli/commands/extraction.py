@@ -8,7 +8,8 @@ import typer
 
 from cli.common import (DEFAULT_WORKSPACE, FUSION, NER_FORMAT, NER_KIND, ConfigOpt, Connection, EntityVectorsOpt,
                         FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt, PrecisionOpt, QuietOpt, SeedOpt,
-                        TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout, emit, with_connection, workspace)
+                        TrainLayersOpt, WorkspaceOpt, check_entity_vectors, check_knowledge_dropout, emit,
+                        with_connection, workspace)
 from cli.console import out
 
 
@@ -59,6 +60,7 @@ def train_ner_cmd(
     from nlp.ner.training import training_device, training_precision
 
     check_knowledge_dropout(knowledge_dropout, fusion)
+    check_entity_vectors(entity_vectors, fusion)
     if train_layers != -1 and fusion is None:
         raise typer.BadParameter("applies to the fused transformer (--fusion none, facts, embeddings or both); "
                                  "--kind transformer fine-tunes every layer.", param_hint="--train-layers")

@@ -295,7 +295,7 @@ def test_an_interrupted_run_resumed_ends_as_the_same_run_uninterrupted(tmp_path,
     resumed = train_fused(FusedModel.load(tmp_path / "start"), items, tmp_path / "cut", settings, tokenizer=tok)
     # the learning rate goes on from the schedule's step, and dropout from the generator's state, at the checkpoint
     assert resumed.resumed_after == 1 and resumed.history == whole.history
-    a, b = load_file(str(tmp_path / "whole" / "model.safetensors")), load_file(str(tmp_path / "cut" / "model.safetensors"))
+    a, b = (load_file(str(tmp_path / run / "model.safetensors")) for run in ("whole", "cut"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 

@@ -51,3 +51,13 @@ def test_unknown_entity_vectors_is_one_line_error(tiny_encoder, tmp_path):
                  "--out", str(tmp_path / "m"), "-w", str(tmp_path / "ws"))
     assert proc.returncode == 2 and "'some' is not one of: all, trained" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "m").exists()
+
+
+def test_entity_vectors_without_a_graph_embeddings_path_is_refused_not_ignored(tmp_path):
+    train = tmp_path / "train.jsonl"
+    train.write_text(json.dumps({"text": "metformin .", "entities": []}) + "\n", encoding="utf-8")
+    for fusion in ([], ["--fusion", "facts"]):
+        proc = kgnlp("train", "ner", "--data", str(train), *fusion, "--entity-vectors", "all",
+                     "--out", str(tmp_path / "m"), "-w", str(tmp_path / "ws"))
+        assert proc.returncode == 2 and "--entity-vectors" in proc.stderr and "Traceback" not in proc.stderr
+        assert not (tmp_path / "m").exists()

@@ -93,6 +93,22 @@ def test_unknown_class_weight_is_refused_before_training(tmp_path, tiny_encoder)
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("cmd, fusion, option", [
+    ("classify", "facts", ["--inject-layer", "1"]), ("classify", "none", ["--inject-layer", "1"]),
+    ("classify", "embeddings", ["--fact-mode", "concat"]), ("classify", "none", ["--fact-words", "sentence"]),
+    ("classify", "facts", ["--entity-vectors", "all"]), ("qa", "none", ["--entity-vectors", "all"])])
+def test_options_of_a_knowledge_path_the_model_lacks_are_refused_not_ignored(tmp_path, tiny_encoder, cmd, fusion,
+                                                                            option):
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"text": "x", "label": "a"}))
+    res = CliRunner().invoke(_app(), ["train", cmd, "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--fusion", fusion, *option, "--quiet",
+                                      "-w", str(tmp_path / "missing")])
+    said = " ".join(res.output.split())  # the error box may wrap lines
+    assert res.exit_code == 2 and option[0] in said
+    assert f"not '{fusion}'" in said or "only a --fusion embeddings or both model reads" in said
+    assert not (tmp_path / "m").exists()
+
 def test_train_with_a_schema_file_and_classify_without_it(tmp_path, tiny_encoder):
     """`--config` names the user relations' words for training; `classify` says facts the same way without it."""
     from tests.conftest import DATA, kgnlp
