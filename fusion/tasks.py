@@ -86,6 +86,9 @@ def train_classifier(
 
     if settings.class_weight not in CLASS_WEIGHTS:
         raise FusionError(f"Unknown class weighting '{settings.class_weight}'. Choose {' or '.join(CLASS_WEIGHTS)}.")
+    if settings.class_weight != "none" and config.head == "multilabel":  # before the encoder loads
+        raise FusionError(f"Class weighting '{settings.class_weight}' weighs single-label classes; this data has label "
+                          "lists (multilabel), whose loss it would not change. Leave it (--class-weight) at 'none'.")
     examples = list(examples)
     if dev is None:
         examples, dev = split_dev(examples, dev_fraction, settings.seed)
@@ -133,6 +136,9 @@ def train_span_qa(
     """Extractive QA over question + context (+ facts); early stopping on dev exact match."""
     from fusion.predict import span_answers
 
+    if settings.class_weight != "none":  # before the encoder loads
+        raise FusionError(f"Class weighting '{settings.class_weight}' weighs classes; extractive QA has none (its "
+                          "answers are spans). Leave it (--class-weight) at 'none'.")
     train, dev = split_dev(list(examples), dev_fraction, settings.seed)
     config = config.with_(head="span", labels=())
     model, tokenizer, builder = prepare(encoder, config, knowledge, settings.seed)

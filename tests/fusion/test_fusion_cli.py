@@ -109,6 +109,18 @@ def test_options_of_a_knowledge_path_the_model_lacks_are_refused_not_ignored(tmp
     assert f"not '{fusion}'" in said or "only a --fusion embeddings or both model reads" in said
     assert not (tmp_path / "m").exists()
 
+@pytest.mark.parametrize("cmd, rows", [
+    ("qa", [{"question": "what treats diabetes ?", "context": "metformin treats diabetes .", "answer": "metformin"}]),
+    ("classify", [{"text": "metformin treats diabetes", "labels": ["drug", "disease"]}])])
+def test_class_weights_where_there_are_no_single_label_classes_are_refused_not_ignored(tmp_path, tiny_encoder, cmd,
+                                                                                      rows):
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows * 3))
+    res = CliRunner().invoke(_app(), ["train", cmd, "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--class-weight", "balanced", "--quiet"])
+    assert res.exit_code == 1 and "--class-weight" in str(res.exception) and "\n" not in str(res.exception)
+    assert not (tmp_path / "m").exists()
+
 def test_train_with_a_schema_file_and_classify_without_it(tmp_path, tiny_encoder):
     """`--config` names the user relations' words for training; `classify` says facts the same way without it."""
     from tests.conftest import DATA, kgnlp
