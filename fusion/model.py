@@ -40,6 +40,7 @@ class FusedModel(nn.Module):
         self.entity_row = {e: i + 1 for i, e in enumerate(self.entity_ids)}
         self.kg_embeddings = None  # the KGEmbeddings the training facts were ranked with (saved along)
         self._kg_saved_in: tuple | None = None  # (kg_embeddings, the folder it was last saved to or loaded from)
+        self.encoder_source = ""  # the encoder folder from_encoder read: part of a training run's identity
         dim = config.kg_dim if config.uses_embeddings else 0
         if dim:
             if kg_table is None or kg_table.shape != (len(entity_ids) + 1, dim):
@@ -91,6 +92,7 @@ class FusedModel(nn.Module):
             table, ids = kg_table(embeddings)
             config = config.with_(kg_dim=int(table.shape[1]))
         model = cls(config, encoder, table, ids)
+        model.encoder_source = str(path.resolve())
         if embeddings is not None and config.fusion != "none":
             model.kg_embeddings = embeddings  # inference ranks each entity's facts the way training did
         return model

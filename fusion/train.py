@@ -153,7 +153,7 @@ def train_fused(
     if settings.max_steps:
         total = min(total, settings.max_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * settings.warmup), max(total, 1))
-    run = run_identity(model.config, settings, train, dev_digest)
+    run = run_identity(model.config, settings, train, dev_digest, getattr(model, "encoder_source", ""))
     state = {"epoch": 0, "step": 0, "best": None, "best_epoch": 0, "bad": 0, "history": [], "run": run}
     old = ckpt.with_name(ckpt.name + ".old")
     if not ckpt.exists() and old.exists():  # interrupted between putting the old one aside and the new in place
@@ -250,13 +250,15 @@ def items_digest(items: Sequence[FusedInput]) -> str:
                    it.body, it.kbert, it.kg_rows, it.extra] for it in items)
 
 
-def run_identity(config, settings: TrainSettings, train: Sequence[FusedInput], dev: str = "") -> dict:
+def run_identity(config, settings: TrainSettings, train: Sequence[FusedInput], dev: str = "",
+                 encoder: str = "") -> dict:
     """What a checkpoint must share with a run that resumes it: the model's config, the training settings
-    (except :data:`_RESUMABLE`), a digest of the training inputs and their targets, and ``dev`` (a digest of
-    the dev data the run's score reads, from the caller; "" without one)."""
+    (except :data:`_RESUMABLE`), a digest of the training inputs and their targets, ``dev`` (a digest of
+    the dev data the run's score reads, from the caller; "" without one) and ``encoder``, the folder the
+    pretrained encoder came from ("" for a model that was not built from one: not compared)."""
     kept = {k: v for k, v in asdict(settings).items() if k not in _RESUMABLE}
     return {"config": json.loads(json.dumps(config.as_dict(), default=str)), "settings": kept,
-            "data": items_digest(train), "examples": len(train), "dev": dev}
+            "data": items_digest(train), "examples": len(train), "dev": dev, "encoder": encoder}
 
 
 def _check_same_run(saved: dict, run: dict, ckpt: Path) -> None:
@@ -268,6 +270,8 @@ def _check_same_run(saved: dict, run: dict, ckpt: Path) -> None:
                        else "the training data (same count, other content)")
     if saved.get("dev", run["dev"]) != run["dev"]:  # checkpoints written before the dev digest: not compared
         changed.append("the dev data")
+    if saved.get("encoder") and run["encoder"] and saved["encoder"] != run["encoder"]:  # the checkpoint's weights
+        changed.append(f"the encoder ({saved['encoder']} -> {run['encoder']})")  # would silently replace the new one
     for part in ("settings", "config"):
         old, new = saved.get(part, {}), run[part]
         changed += [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new))

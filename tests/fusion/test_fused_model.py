@@ -272,6 +272,21 @@ def test_a_checkpoint_resumes_only_its_own_run(tmp_path, tiny_encoder, tiny_stor
     assert again.steps == 2 and again.epochs_run == 2
 
 
+def test_a_checkpoint_is_not_resumed_from_another_encoder(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
+    """Resuming loads every weight from the checkpoint: with another --encoder the run would silently go on
+    from the first encoder's, so it is refused, naming both folders."""
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    settings, out = TrainSettings(epochs=1, batch_size=8, seed=1), tmp_path / "out"
+    train_fused(model, items, out, settings, tokenizer=tok)
+    other = shutil.copytree(tiny_encoder, tmp_path / "other-encoder")
+    with pytest.raises(FusionError, match=r"checkpoint of another run \(the encoder \(.*other-encoder\)"):
+        train_fused(FusedModel.from_encoder(other, model.config), items, out, replace(settings, epochs=2),
+                    tokenizer=tok)
+    more = train_fused(FusedModel.from_encoder(tiny_encoder, model.config), items, out, replace(settings, epochs=2),
+                       tokenizer=tok)
+    assert more.resumed_after == 1 and more.epochs_run == 2
+
 def test_an_interrupted_run_resumed_ends_as_the_same_run_uninterrupted(tmp_path, tiny_encoder, tiny_store,
                                                                        tiny_embeddings):
     from safetensors.torch import load_file
