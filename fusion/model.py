@@ -308,4 +308,11 @@ def read_config(folder: str | Path) -> dict:
     if not isinstance(data, dict) or data.get("kgnlp") != MARKER:
         raise FusionError(f"'{folder}' holds a model that is not a fused kgnlp model. Train one with "
                           "`kgnlp train classify|qa --out DIR`.")
+    try:  # what the commands read from it (its head, labels) before the weights load
+        FusionConfig.from_dict(data["fusion"])
+    except (KeyError, TypeError, ValueError, AttributeError, FusionError) as exc:
+        why = "missing" if isinstance(exc, KeyError) else _one_line(exc, 160)
+        raise FusionError(f"'{path}' is damaged (its \"fusion\" settings: {why}): retrain the model "
+                          "or restore its folder.") from exc
+    data["fusion"].setdefault("head", FusionConfig.head)
     return data

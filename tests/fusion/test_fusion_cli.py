@@ -295,3 +295,25 @@ def test_multilabel_classify_shows_every_label_above_one_half(tmp_path, tiny_enc
                         input="profit rose , good news\nshares fell , bad news\n")
     assert res.exit_code == 0 and [line.split("\t")[0] for line in res.stdout.splitlines()] == \
         [",".join(g["labels"]) for g in got]
+
+
+@pytest.mark.parametrize("fusion", ["absent", {}, [], {"head": "tree", "labels": ["a", "b"]}])
+def test_a_model_folder_with_damaged_fusion_settings_is_a_clear_error(tmp_path, fusion):
+    """eval classify|qa, classify and ask read the head and labels from config.json before the weights: settings
+    missing or of the wrong shape are a one-line error naming the file, not an internal KeyError."""
+    from fusion.errors import FusionError
+    from fusion.model import MARKER, read_config
+
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps({"kgnlp": MARKER, **({} if fusion == "absent" else
+                                                                       {"fusion": fusion})}), encoding="utf-8")
+    with pytest.raises(FusionError, match=r"config.json' is damaged \(its \"fusion\" settings") as err:
+        read_config(model)
+    assert "\n" not in str(err.value)
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"text": "x", "label": "a"}) + "\n")
+    from cli.commands.evaluate import eval_classify
+
+    with pytest.raises(FusionError, match="is damaged"):
+        eval_classify(data, model, tmp_path / "ws", True)
