@@ -133,7 +133,9 @@ def train_span_qa(
     progress: Callable[[Progress], None] | None = None,
     resume: bool = True,
 ) -> TaskReport:
-    """Extractive QA over question + context (+ facts); early stopping on dev exact match."""
+    """Extractive QA over question + context (+ facts); early stopping on dev exact match (SQuAD's, as
+    `kgnlp eval qa --model` scores)."""
+    from fusion.evaluate import exact_match
     from fusion.predict import span_answers
 
     if settings.class_weight != "none":  # before the encoder loads
@@ -156,17 +158,13 @@ def train_span_qa(
 
     def exact(m) -> float:
         got = span_answers(m, dev_items, [e.context for e in dev])
-        return sum(_norm(g) == _norm(e.answer) for g, e in zip(got, dev)) / max(len(dev), 1)
+        return sum(exact_match(g, e.answer) for g, e in zip(got, dev)) / max(len(dev), 1)
 
     result = train_fused(model, train_items, out_dir, settings, score=exact if dev_items else None,
                          tokenizer=tokenizer, progress=progress, extra={"task": "qa-span"}, resume=resume,
                          dev_digest=items_digest(dev_items) if dev_items else "")
     best = _reload(out_dir).to(settings.device)
     return TaskReport(result, {"exact_match": exact(best), "n": len(dev_items)} if dev_items else {}, (), config.fusion)
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.lower().strip(" .,;:").split())
 
 
 def _reload(out_dir: str | Path):
