@@ -62,13 +62,13 @@ def train_ner_cmd(
 
     check_knowledge_dropout(knowledge_dropout, fusion)
     check_entity_vectors(entity_vectors, fusion)
-    _check_model_options(ctx, "fused" if fusion is not None else kind)
     if train_layers != -1 and fusion is None:
         raise typer.BadParameter("applies to the fused transformer (--fusion none, facts, embeddings or both); "
                                  "--kind transformer fine-tunes every layer.", param_hint="--train-layers")
     if fresh and fusion is None:
         raise typer.BadParameter("applies to the fused transformer (--fusion ...), which resumes from a checkpoint; "
                                  "--kind spacy and transformer always start over.", param_hint="--fresh")
+    _check_model_options(ctx, "fused" if fusion is not None else kind)
     if fusion is not None:
         from fusion.train import check_train_layers
 
