@@ -116,6 +116,13 @@ def check_knowledge_dropout(share: float, fusion: str | None) -> None:
                                  "reads.", param_hint="--knowledge-dropout")
 
 
+def check_entity_vectors(choice: str, fusion: str | None) -> None:
+    """Before any data is read: how graph vectors are completed only means something for a model that reads them."""
+    if choice != "trained" and fusion not in ("embeddings", "both"):
+        raise typer.BadParameter(f"'{choice}' completes graph embeddings, which only a --fusion embeddings or both "
+                                 "model reads.", param_hint="--entity-vectors")
+
+
 def _ner_formats() -> list[str]:
     from nlp.formats import FORMATS
 

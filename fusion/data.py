@@ -27,7 +27,8 @@ class SpanExample:
 
 
 def read_classification(path: str | Path) -> tuple[list[TextExample], bool]:
-    """``{"text", "label"}`` or ``{"text", "labels": [...]}`` per line; returns ``(examples, multilabel)``."""
+    """``{"text", "label"}`` or ``{"text", "labels": [...]}`` per line (``[]``: a text with none of the labels, as
+    multilabel data has); returns ``(examples, multilabel)``."""
     rows = _jsonl(path)
     out, multi = [], False
     for n, row in enumerate(rows, 1):
@@ -36,11 +37,11 @@ def read_classification(path: str | Path) -> tuple[list[TextExample], bool]:
                               f"{sorted(row)}.")
         given = row["labels"] if "labels" in row else [row["label"]]
         multi = multi or "labels" in row
-        bad = (not _text(row["text"]) or not isinstance(given, list) or not given
+        bad = (not _text(row["text"]) or not isinstance(given, list)  # [] : a multilabel text with none of them
                or not all(_label(x) for x in given) or not (row.get("pair") is None or _text(row["pair"])))
         if bad:
             raise FusionError(f"{path}:{n}: expected a non-empty \"text\" string, a \"label\" (a string or number) "
-                              "or \"labels\" (a list of them), and an optional \"pair\" text; got "
+                              "or \"labels\" (a list of them, [] for none), and an optional \"pair\" text; got "
                               f"{json.dumps(row)[:80]}.")
         out.append(TextExample(row["text"], tuple(str(x) for x in given), row.get("pair")))
     return out, multi

@@ -66,11 +66,16 @@ def evaluate_spans(reader, examples: Sequence[SpanExample]) -> dict:
     em = f1 = 0.0
     for e, a in zip(examples, answers):
         got = a.text if a is not None else ""
-        em += float(_normalise(got) == _normalise(e.answer))
+        em += float(exact_match(got, e.answer))
         f1 += token_f1(got, e.answer)
     n = len(examples)
     return {"n": n, "exact_match": em / n if n else 0.0, "f1": f1 / n if n else 0.0,
             "answered": sum(a is not None and bool(a.text) for a in answers)}
+
+
+def exact_match(prediction: str, gold: str) -> bool:
+    """SQuAD exact match: the same answer after normalisation (lower case, no punctuation or articles)."""
+    return _normalise(prediction) == _normalise(gold)
 
 
 def token_f1(prediction: str, gold: str) -> float:

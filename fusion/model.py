@@ -40,6 +40,7 @@ class FusedModel(nn.Module):
         self.entity_row = {e: i + 1 for i, e in enumerate(self.entity_ids)}
         self.kg_embeddings = None  # the KGEmbeddings the training facts were ranked with (saved along)
         self._kg_saved_in: tuple | None = None  # (kg_embeddings, the folder it was last saved to or loaded from)
+        self.encoder_source = ""  # the encoder folder from_encoder read: part of a training run's identity
         dim = config.kg_dim if config.uses_embeddings else 0
         if dim:
             if kg_table is None or kg_table.shape != (len(entity_ids) + 1, dim):
@@ -91,6 +92,7 @@ class FusedModel(nn.Module):
             table, ids = kg_table(embeddings)
             config = config.with_(kg_dim=int(table.shape[1]))
         model = cls(config, encoder, table, ids)
+        model.encoder_source = str(path.resolve())
         if embeddings is not None and config.fusion != "none":
             model.kg_embeddings = embeddings  # inference ranks each entity's facts the way training did
         return model
@@ -195,6 +197,10 @@ class FusedModel(nn.Module):
                                                    and (folder / "kg_embeddings" / "meta.json").exists()):
             self.kg_embeddings.save(folder / "kg_embeddings")
             self._kg_saved_in = (self.kg_embeddings, folder.resolve())
+        elif self.kg_embeddings is None and (folder / "kg_embeddings").exists():
+            import shutil  # an earlier model's vectors: load would rank this model's facts with them
+
+            shutil.rmtree(folder / "kg_embeddings")
         data = {"kgnlp": MARKER, "format": FORMAT, "fusion": self.config.as_dict(),
                 "encoder": self.encoder.config.to_dict(), "extra": extra or {}}
         (folder / "config.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -302,4 +308,11 @@ def read_config(folder: str | Path) -> dict:
     if not isinstance(data, dict) or data.get("kgnlp") != MARKER:
         raise FusionError(f"'{folder}' holds a model that is not a fused kgnlp model. Train one with "
                           "`kgnlp train classify|qa --out DIR`.")
+    try:  # what the commands read from it (its head, labels) before the weights load
+        FusionConfig.from_dict(data["fusion"])
+    except (KeyError, TypeError, ValueError, AttributeError, FusionError) as exc:
+        why = "missing" if isinstance(exc, KeyError) else _one_line(exc, 160)
+        raise FusionError(f"'{path}' is damaged (its \"fusion\" settings: {why}): retrain the model "
+                          "or restore its folder.") from exc
+    data["fusion"].setdefault("head", FusionConfig.head)
     return data

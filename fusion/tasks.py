@@ -86,6 +86,9 @@ def train_classifier(
 
     if settings.class_weight not in CLASS_WEIGHTS:
         raise FusionError(f"Unknown class weighting '{settings.class_weight}'. Choose {' or '.join(CLASS_WEIGHTS)}.")
+    if settings.class_weight != "none" and config.head == "multilabel":  # before the encoder loads
+        raise FusionError(f"Class weighting '{settings.class_weight}' weighs single-label classes; this data has label "
+                          "lists (multilabel), whose loss it would not change. Leave it (--class-weight) at 'none'.")
     examples = list(examples)
     if dev is None:
         examples, dev = split_dev(examples, dev_fraction, settings.seed)
@@ -130,9 +133,14 @@ def train_span_qa(
     progress: Callable[[Progress], None] | None = None,
     resume: bool = True,
 ) -> TaskReport:
-    """Extractive QA over question + context (+ facts); early stopping on dev exact match."""
+    """Extractive QA over question + context (+ facts); early stopping on dev exact match (SQuAD's, as
+    `kgnlp eval qa --model` scores)."""
+    from fusion.evaluate import exact_match
     from fusion.predict import span_answers
 
+    if settings.class_weight != "none":  # before the encoder loads
+        raise FusionError(f"Class weighting '{settings.class_weight}' weighs classes; extractive QA has none (its "
+                          "answers are spans). Leave it (--class-weight) at 'none'.")
     train, dev = split_dev(list(examples), dev_fraction, settings.seed)
     config = config.with_(head="span", labels=())
     model, tokenizer, builder = prepare(encoder, config, knowledge, settings.seed)
@@ -150,17 +158,13 @@ def train_span_qa(
 
     def exact(m) -> float:
         got = span_answers(m, dev_items, [e.context for e in dev])
-        return sum(_norm(g) == _norm(e.answer) for g, e in zip(got, dev)) / max(len(dev), 1)
+        return sum(exact_match(g, e.answer) for g, e in zip(got, dev)) / max(len(dev), 1)
 
     result = train_fused(model, train_items, out_dir, settings, score=exact if dev_items else None,
                          tokenizer=tokenizer, progress=progress, extra={"task": "qa-span"}, resume=resume,
                          dev_digest=items_digest(dev_items) if dev_items else "")
     best = _reload(out_dir).to(settings.device)
     return TaskReport(result, {"exact_match": exact(best), "n": len(dev_items)} if dev_items else {}, (), config.fusion)
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.lower().strip(" .,;:").split())
 
 
 def _reload(out_dir: str | Path):

@@ -153,7 +153,7 @@ def train_fused(
     if settings.max_steps:
         total = min(total, settings.max_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * settings.warmup), max(total, 1))
-    run = run_identity(model.config, settings, train, dev_digest)
+    run = run_identity(model.config, settings, train, dev_digest, getattr(model, "encoder_source", ""))
     state = {"epoch": 0, "step": 0, "best": None, "best_epoch": 0, "bad": 0, "history": [], "run": run}
     old = ckpt.with_name(ckpt.name + ".old")
     if not ckpt.exists() and old.exists():  # interrupted between putting the old one aside and the new in place
@@ -165,6 +165,9 @@ def train_fused(
             model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
             _load_optimizer(optimizer, load_file(str(ckpt / "optimizer.safetensors")))
             scheduler.load_state_dict(state.pop("scheduler"))
+            for group, lr in zip(optimizer.param_groups, scheduler.get_last_lr()):
+                group["lr"] = lr  # the schedule's rate at the checkpoint, not the new optimizer's first one
+            _load_rng(ckpt, load_file, settings.device)
         except FusionError:
             raise
         except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library's error
@@ -218,7 +221,7 @@ def train_fused(
             state["bad"] += 1
         state["history"].append(record)
         state.update(epoch=epoch, step=step)
-        _checkpoint(model, optimizer, scheduler, state, ckpt, save_file)
+        _checkpoint(model, optimizer, scheduler, state, ckpt, save_file, settings.device)
     seconds = time.perf_counter() - started
     return TrainResult(str(out), epoch, state["best_epoch"], state["best"], round(seconds, 2), step,
                        tuple(state["history"]), resumed_after, state["bad"] >= settings.patience)
@@ -247,13 +250,15 @@ def items_digest(items: Sequence[FusedInput]) -> str:
                    it.body, it.kbert, it.kg_rows, it.extra] for it in items)
 
 
-def run_identity(config, settings: TrainSettings, train: Sequence[FusedInput], dev: str = "") -> dict:
+def run_identity(config, settings: TrainSettings, train: Sequence[FusedInput], dev: str = "",
+                 encoder: str = "") -> dict:
     """What a checkpoint must share with a run that resumes it: the model's config, the training settings
-    (except :data:`_RESUMABLE`), a digest of the training inputs and their targets, and ``dev`` (a digest of
-    the dev data the run's score reads, from the caller; "" without one)."""
+    (except :data:`_RESUMABLE`), a digest of the training inputs and their targets, ``dev`` (a digest of
+    the dev data the run's score reads, from the caller; "" without one) and ``encoder``, the folder the
+    pretrained encoder came from ("" for a model that was not built from one: not compared)."""
     kept = {k: v for k, v in asdict(settings).items() if k not in _RESUMABLE}
     return {"config": json.loads(json.dumps(config.as_dict(), default=str)), "settings": kept,
-            "data": items_digest(train), "examples": len(train), "dev": dev}
+            "data": items_digest(train), "examples": len(train), "dev": dev, "encoder": encoder}
 
 
 def _check_same_run(saved: dict, run: dict, ckpt: Path) -> None:
@@ -265,6 +270,8 @@ def _check_same_run(saved: dict, run: dict, ckpt: Path) -> None:
                        else "the training data (same count, other content)")
     if saved.get("dev", run["dev"]) != run["dev"]:  # checkpoints written before the dev digest: not compared
         changed.append("the dev data")
+    if saved.get("encoder") and run["encoder"] and saved["encoder"] != run["encoder"]:  # the checkpoint's weights
+        changed.append(f"the encoder ({saved['encoder']} -> {run['encoder']})")  # would silently replace the new one
     for part in ("settings", "config"):
         old, new = saved.get(part, {}), run[part]
         changed += [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new))
@@ -306,9 +313,12 @@ def _check_layers(train_layers: int, n_layers: int) -> None:
                           f"got {train_layers}.")
 
 
-def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file) -> None:
+def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file, device: str = "cpu") -> None:
     """Written whole or not at all: into a new folder that then takes the old one's place, so an interrupt
-    leaves the last epoch's checkpoint or this one, never a mix."""
+    leaves the last epoch's checkpoint or this one, never a mix. The random number generators' state goes with
+    it: dropout in the next epoch draws what it would have drawn had the run not stopped."""
+    import torch
+
     final, ckpt, old = ckpt, ckpt.with_name(ckpt.name + ".tmp"), ckpt.with_name(ckpt.name + ".old")
     shutil.rmtree(ckpt, ignore_errors=True)
     ckpt.mkdir(parents=True)
@@ -319,12 +329,28 @@ def _checkpoint(model, optimizer, scheduler, state: dict, ckpt: Path, save_file)
         for key, value in st.items():
             flat[f"{i}.{key}"] = value.detach().cpu().contiguous().reshape(-1) if key == "step" else value.cpu().contiguous()
     save_file(flat, str(ckpt / "optimizer.safetensors"))
+    rng = {"torch": torch.get_rng_state()}
+    if device.startswith("cuda"):
+        rng["cuda"] = torch.cuda.get_rng_state(device)
+    save_file(rng, str(ckpt / "rng.safetensors"))
     (ckpt / "trainer.json").write_text(json.dumps({**state, "scheduler": scheduler.state_dict()}))
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
     ckpt.rename(final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_rng(ckpt: Path, load_file, device: str) -> None:
+    """The generators' state when the checkpoint was written (a checkpoint from before it was kept: as seeded)."""
+    import torch
+
+    if not (ckpt / "rng.safetensors").exists():
+        return
+    rng = load_file(str(ckpt / "rng.safetensors"))
+    torch.set_rng_state(rng["torch"])
+    if device.startswith("cuda") and "cuda" in rng:
+        torch.cuda.set_rng_state(rng["cuda"], device)
 
 
 def _load_optimizer(optimizer, flat: dict) -> None:

@@ -102,10 +102,11 @@ def ask(
         raise typer.BadParameter(f"'{qa_model}' is not a trained QA model folder (`kgnlp train qa --out DIR`).",
                                  param_hint="--model")
     ws = conn.workspace()
+    schema = schema_in_force(ws.path, config)
     graph = conn.open(ws)
     try:
         try:
-            result = answer(graph, text, schema_in_force(ws.path, config), limit=top)
+            result = answer(graph, text, schema, limit=top)
             answers = [
                 {"text": a.text, "score": a.score,
                  "evidence": [{"doc": e.doc, "sentence": e.sentence, "triple": list(e.triple) if e.triple else None}
@@ -117,7 +118,7 @@ def ask(
                 raise
             answers = []
         if qa_model is not None and (not answers or YES_NO.match(text.lower())):
-            answers = _read(ws, graph, text, qa_model, top)
+            answers = _read(ws, graph, text, qa_model, top, schema)
     finally:
         graph.close()
     data = {"question": " ".join(text.split()), "answers": answers}
@@ -135,15 +136,16 @@ def ask(
     emit(as_json, data, human)
 
 
-def _read(ws, graph, question: str, qa_model: Path, top: int) -> list[dict]:
-    """Answers read from passages by the QA model, one per distinct answer text, best first."""
+def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> list[dict]:
+    """Answers read from passages by the QA model, one per distinct answer text, best first (``schema``: the
+    words of facts an out-of-step index is brought up to date with, as `kgnlp index` would)."""
     from fusion.reader import Passage, rank_passages, read_answers
 
     retriever = None
     if (ws.path / "index").exists():
         from nlp.retrieval import Retriever
 
-        retriever = Retriever.open(ws, graph)
+        retriever = Retriever.open(ws, graph, schema=schema)
         passages = [Passage(h.doc_ids[0] if h.doc_ids else "", h.text)
                     for h in retriever.search(question, k=3, kind="chunks")]
     else:

@@ -18,6 +18,7 @@ KINDS = ("facts", "chunks", "entities")
 
 
 def embed(
+    ctx: typer.Context,
     model: Annotated[str, typer.Option("--model", "-m", help="transe, distmult, complex or rotate.")] = "transe",
     dim: Annotated[int, typer.Option(
         "--dim", min=1, help="Embedding size (complex components for complex/rotate).")] = 64,
@@ -47,6 +48,8 @@ def embed(
 
     if model.lower() not in MODELS:
         raise typer.BadParameter(f"'{model}'. Choose one of: {', '.join(MODELS)}", param_hint="--model")
+    if infer_new:
+        _check_nothing_trained(ctx)
     ws = workspace(ws_path)
     graph = open_store(ws, store, read=True)
     try:
@@ -73,6 +76,21 @@ def embed(
             "stopped_early": result.stopped_early, "seconds": m.seconds, "valid_mrr": m.valid_mrr, "path": str(path),
             "eval": metrics.as_dict() if metrics else None}
     emit(as_json, data, lambda: _print_training(data))
+
+
+_TRAINING_OPTIONS = {"dim": "--dim", "epochs": "--epochs", "evaluate": "--eval", "batch_size": "--batch-size",
+                     "lr": "--lr", "negatives": "--negatives", "patience": "--patience", "eval_every": "--eval-every",
+                     "seed": "--seed"}
+
+
+def _check_nothing_trained(ctx: typer.Context) -> None:
+    """--infer-new trains nothing: options of a training run given with it are refused, not ignored."""
+    given = [flag for name, flag in _TRAINING_OPTIONS.items()  # by name: typer may carry its own copy of click
+             if getattr(ctx.get_parameter_source(name), "name", "") in ("COMMANDLINE", "ENVIRONMENT")]
+    if given:
+        raise typer.BadParameter(f"trains nothing (it places new entities among the trained vectors), so "
+                                 f"{', '.join(given)} would not be used: leave {'it' if len(given) == 1 else 'them'} "
+                                 "out, or drop --infer-new to retrain.", param_hint="--infer-new")
 
 
 def _print_training(data: dict) -> None:

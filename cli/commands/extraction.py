@@ -8,7 +8,8 @@ import typer
 
 from cli.common import (DEFAULT_WORKSPACE, FUSION, NER_FORMAT, NER_KIND, ConfigOpt, Connection, EntityVectorsOpt,
                         FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt, PrecisionOpt, QuietOpt, SeedOpt,
-                        TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout, emit, with_connection, workspace)
+                        TrainLayersOpt, WorkspaceOpt, check_entity_vectors, check_knowledge_dropout, emit,
+                        with_connection, workspace)
 from cli.console import out
 
 
@@ -21,6 +22,7 @@ def register(app: typer.Typer, train_app: typer.Typer, entities_app: typer.Typer
 
 
 def train_ner_cmd(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Option("--data", help="Labelled training file.")],
     out_dir: OutFolderOpt,
     fmt: Annotated[str, typer.Option("--format", callback=NER_FORMAT, help="pubtator, iob, finer-csv or jsonl.")] = "jsonl",
@@ -59,12 +61,14 @@ def train_ner_cmd(
     from nlp.ner.training import training_device, training_precision
 
     check_knowledge_dropout(knowledge_dropout, fusion)
+    check_entity_vectors(entity_vectors, fusion)
     if train_layers != -1 and fusion is None:
         raise typer.BadParameter("applies to the fused transformer (--fusion none, facts, embeddings or both); "
                                  "--kind transformer fine-tunes every layer.", param_hint="--train-layers")
     if fresh and fusion is None:
         raise typer.BadParameter("applies to the fused transformer (--fusion ...), which resumes from a checkpoint; "
                                  "--kind spacy and transformer always start over.", param_hint="--fresh")
+    _check_model_options(ctx, "fused" if fusion is not None else kind)
     if fusion is not None:
         from fusion.train import check_train_layers
 
@@ -102,6 +106,28 @@ def train_ner_cmd(
         out.print(table)
 
     emit(as_json, result, human)
+
+
+_SPACY_ONLY = {"cnn_width": "--cnn-width", "cnn_depth": "--cnn-depth"}
+_TRANSFORMER_ONLY = {"encoder": "--encoder", "max_length": "--max-length"}
+
+
+def _check_model_options(ctx: typer.Context, model: str) -> None:
+    """Before any data is read: options of another kind of NER model than the one trained (``model``: spacy,
+    transformer or fused) are refused, not ignored; so is --kind with --fusion, which trains the fused one."""
+    def given(name: str) -> bool:  # by name: typer may carry its own copy of click
+        return getattr(ctx.get_parameter_source(name), "name", "") in ("COMMANDLINE", "ENVIRONMENT")
+
+    if model == "fused" and given("kind"):
+        raise typer.BadParameter("--fusion trains the fused transformer; leave --kind out.", param_hint="--kind")
+    what = "a --fusion model" if model == "fused" else f"--kind {model}"
+    if model == "spacy":
+        wrong, applies = _TRANSFORMER_ONLY, "--kind transformer and --fusion models"
+    else:
+        wrong, applies = _SPACY_ONLY, "--kind spacy only"
+    for name, flag in wrong.items():
+        if given(name):
+            raise typer.BadParameter(f"applies to {applies}, not to {what}; leave it out.", param_hint=flag)
 
 
 def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_size, seed, max_steps, max_length,

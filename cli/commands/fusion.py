@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (FUSION, ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt,
-                        PrecisionOpt, QuietOpt, SeedOpt, TrainLayersOpt, WorkspaceOpt, check_knowledge_dropout,
-                        positive_rate, read_text_arg)
+                        PrecisionOpt, QuietOpt, SeedOpt, TrainLayersOpt, WorkspaceOpt, check_entity_vectors,
+                        check_knowledge_dropout, positive_rate, read_text_arg)
 
 FusionOpt = Annotated[str, typer.Option("--fusion", callback=FUSION, help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
@@ -111,6 +111,17 @@ def _check_readout(kg_readout: bool, fusion: str) -> None:
     if kg_readout and fusion not in ("embeddings", "both"):  # before any data is read
         raise typer.BadParameter(f"reads graph embeddings: use --fusion embeddings or both, not '{fusion}'.",
                                  param_hint="--kg-readout")
+
+
+def _check_paths(fusion: str, inject_layer: int, fact_mode: str, fact_words: str) -> None:
+    """Before any data is read: options of a knowledge path the model does not have are refused, not ignored."""
+    if inject_layer and fusion not in ("embeddings", "both"):
+        raise typer.BadParameter(f"places graph embeddings: use --fusion embeddings or both, not '{fusion}'.",
+                                 param_hint="--inject-layer")
+    for value, default, hint in ((fact_mode, "kbert", "--fact-mode"), (fact_words, "branch", "--fact-words")):
+        if value != default and fusion not in ("facts", "both"):
+            raise typer.BadParameter(f"lays out graph facts: use --fusion facts or both, not '{fusion}'.",
+                                     param_hint=hint)
 
 
 def _check_retrieved(retrieved: int, fusion: str, retrieve_from: str) -> None:
@@ -220,6 +231,8 @@ def train_classify_cmd(
     _check_truncation(truncation_side)
     _check_retrieved(retrieved, fusion, retrieve_from)
     _check_readout(kg_readout, fusion)
+    _check_paths(fusion, inject_layer, fact_mode, fact_words)
+    check_entity_vectors(entity_vectors, fusion)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion, train_layers)
     check_train_layers(train_layers, encoder)
@@ -280,6 +293,7 @@ def train_qa_cmd(
     _check_truncation(truncation_side)
     _check_retrieved(retrieved, fusion, retrieve_from)
     _check_readout(kg_readout, fusion)
+    check_entity_vectors(entity_vectors, fusion)
     settings = _settings(epochs, batch_size, accumulate, lr, seed, max_steps, patience, class_weight, precision,
                          knowledge_dropout, fusion, train_layers)
     check_train_layers(train_layers, encoder)

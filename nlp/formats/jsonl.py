@@ -14,7 +14,7 @@ def read_labelled_jsonl(path: str | Path) -> list[LabelledDoc]:
     """Labelled documents; spans are character offsets into ``text`` and are checked."""
     path = Path(path)
     lines = jsonl_lines(read_text(path, "JSONL file"))
-    docs = []
+    docs, labelled = [], False
     for line_no, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -22,6 +22,7 @@ def read_labelled_jsonl(path: str | Path) -> list[LabelledDoc]:
             obj = json.loads(line)
             text = obj["text"]
             ents = obj.get("entities", [])
+            labelled = labelled or "entities" in obj
             if not isinstance(text, str):
                 raise TypeError("text")
             mentions = []
@@ -38,6 +39,10 @@ def read_labelled_jsonl(path: str | Path) -> list[LabelledDoc]:
             ) from None
         doc_id = str(obj.get("id", f"{path.stem}-{line_no}"))
         docs.append(LabelledDoc(Document(doc_id, text, str(path)), tuple(sorted(mentions, key=lambda m: m.start))))
+    if docs and not labelled:  # e.g. a classification file: scored or trained on, it would mean "no entities"
+        raise NLPError(f"{path}: no line has \"entities\", so it is not labelled NER data. Expected "
+                       '{"text": "...", "entities": [{"start": 0, "end": 4, "label": "Chemical"}]} per line '
+                       '("entities": [] for a text with none).')
     return docs
 
 

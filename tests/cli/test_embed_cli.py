@@ -77,6 +77,15 @@ def test_embed_infer_new_marks_vectors_inferred(app, ws):
     assert load_embeddings(ws.path, "transe").source("chem:newdrug") == "neighbours"
 
 
+
+def test_embed_infer_new_refuses_training_options_instead_of_ignoring_them(app, ws):
+    before = sorted(p.name for p in ws.path.rglob("*"))
+    for options in (["--eval"], ["--dim", "8"], ["--epochs", "3", "--lr", "0.1"]):
+        result = invoke(app, "embed", "--infer-new", *options, "-w", str(ws.path))
+        said = " ".join(result.output.split())
+        assert result.exit_code == 2 and "--infer-new" in said and all(o in said for o in options[::2]), said
+    assert sorted(p.name for p in ws.path.rglob("*")) == before
+
 def test_index_then_retrieve_json_and_stdin(app, ws):
     store = ws.open_store()
     n_facts = sum(1 for _ in store.triples())  # FACTS, and the one the test above adds when it runs

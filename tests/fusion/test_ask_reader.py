@@ -89,6 +89,35 @@ def test_ask_with_a_reader_that_reads_retrieved_facts(tiny_encoder, tmp_path):
     assert proc.returncode != 0 and "kgnlp index" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
+def test_ask_with_a_reader_opens_the_index_with_the_schema_in_force(tmp_path, monkeypatch):
+    """An index out of step with the graph is brought up to date when `ask --model` opens it: with the relation
+    verbs in force (kgnlp.toml), as `kgnlp index` does, not the built-in ones, which `retrieve` and fused models
+    would then read from the workspace's index."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from kg.workspace import Workspace
+    from nlp.retrieval import Retriever
+
+    Workspace.open(tmp_path / "ws", create=True).open_store().close()
+    (tmp_path / "ws" / "index").mkdir()
+    (tmp_path / "ws" / "kgnlp.toml").write_text('[[relations]]\nname = "LICENSED_TO"\nhead = ["*"]\n'
+                                                'tail = ["*"]\nverb = "signed a licence deal with"\n',
+                                                encoding="utf-8")
+    (tmp_path / "reader").mkdir()
+    (tmp_path / "reader" / "config.json").write_text('{"kgnlp": "kgnlp-fused-model"}', encoding="utf-8")
+    seen = {}
+
+    def opened(ws, store, embedder=None, **kw):
+        seen.update(kw)
+        raise RuntimeError("opened")
+
+    monkeypatch.setattr(Retriever, "open", staticmethod(opened))
+    res = CliRunner().invoke(app, ["ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"),
+                                   "-w", str(tmp_path / "ws")])
+    assert str(res.exception) == "opened", res.output
+    assert seen["schema"].verb("LICENSED_TO") == "signed a licence deal with"
+
 def test_ask_with_a_fixed_encoder_reader_that_reads_the_graph_into_its_logits(tiny_encoder, tmp_path):
     """The PubMedQA setting that lifted the benchmark (`--fusion both --retrieved --retrieve-from passage
     --kg-readout --train-layers 0`), end to end: trained from the CLI, the encoder saved as loaded, the readout

@@ -62,6 +62,23 @@ def test_token_f1_uses_squad_normalisation():
     assert token_f1("", "") == 1.0 and token_f1("aspirin", "") == 0.0 and token_f1("aspirin", "metformin") == 0.0
 
 
+
+def test_train_qa_dev_exact_match_is_the_one_eval_qa_scores(tmp_path, tiny_encoder, monkeypatch):
+    """The dev exact match `train qa` reports (and stops early on) normalises answers as SQuAD and `eval qa
+    --model` do: a reader answering "shares" for "The shares" matches in both."""
+    import fusion.predict
+    from fusion.config import FusionConfig
+    from fusion.data import SpanExample
+    from fusion.tasks import train_span_qa
+    from fusion.train import TrainSettings
+
+    ctx = "The shares fell ."
+    examples = [SpanExample("what fell ?", ctx, "The shares", 0)] * 6
+    monkeypatch.setattr(fusion.predict, "span_answers", lambda model, items, contexts, *a: ["shares"] * len(items))
+    report = train_span_qa(examples, tmp_path / "m", FusionConfig(head="span", max_length=32), encoder=tiny_encoder,
+                           settings=TrainSettings(epochs=1, batch_size=8))
+    assert report.dev == {"exact_match": 1.0, "n": 1}
+
 def test_eval_classify_scores_the_models_own_predictions(tmp_path, tiny_encoder, capsys):
     from fusion.predict import Classifier
 

@@ -272,6 +272,48 @@ def test_a_checkpoint_resumes_only_its_own_run(tmp_path, tiny_encoder, tiny_stor
     assert again.steps == 2 and again.epochs_run == 2
 
 
+def test_a_checkpoint_is_not_resumed_from_another_encoder(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
+    """Resuming loads every weight from the checkpoint: with another --encoder the run would silently go on
+    from the first encoder's, so it is refused, naming both folders."""
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    settings, out = TrainSettings(epochs=1, batch_size=8, seed=1), tmp_path / "out"
+    train_fused(model, items, out, settings, tokenizer=tok)
+    other = shutil.copytree(tiny_encoder, tmp_path / "other-encoder")
+    with pytest.raises(FusionError, match=r"checkpoint of another run \(the encoder \(.*other-encoder\)"):
+        train_fused(FusedModel.from_encoder(other, model.config), items, out, replace(settings, epochs=2),
+                    tokenizer=tok)
+    more = train_fused(FusedModel.from_encoder(tiny_encoder, model.config), items, out, replace(settings, epochs=2),
+                       tokenizer=tok)
+    assert more.resumed_after == 1 and more.epochs_run == 2
+
+def test_an_interrupted_run_resumed_ends_as_the_same_run_uninterrupted(tmp_path, tiny_encoder, tiny_store,
+                                                                       tiny_embeddings):
+    from safetensors.torch import load_file
+
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    settings = TrainSettings(epochs=3, batch_size=4, seed=1)  # 2 steps an epoch; encoder dropout draws numbers
+    whole = train_fused(FusedModel.load(model.save(tmp_path / "start", tok)), items, tmp_path / "whole", settings,
+                        tokenizer=tok)
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_epoch_2(p):
+        if p.epoch == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train_fused(FusedModel.load(tmp_path / "start"), items, tmp_path / "cut", settings, tokenizer=tok,
+                    progress=stop_in_epoch_2)
+    resumed = train_fused(FusedModel.load(tmp_path / "start"), items, tmp_path / "cut", settings, tokenizer=tok)
+    # the learning rate goes on from the schedule's step, and dropout from the generator's state, at the checkpoint
+    assert resumed.resumed_after == 1 and resumed.history == whole.history
+    a, b = (load_file(str(tmp_path / run / "model.safetensors")) for run in ("whole", "cut"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_early_stopping_keeps_the_best_epoch_and_says_so(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
     model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
     items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
@@ -455,6 +497,37 @@ def test_loaded_model_ranks_facts_as_training_did(tmp_path, tiny_encoder):
     model.save(tmp_path / "m", tok)
     loaded = FusedModel.load(tmp_path / "m")
     assert [f.text for f in model_knowledge(loaded, store).context(text).facts] == trained
+    store.close()
+
+
+def test_a_model_without_graph_vectors_saved_over_one_with_them_ranks_facts_as_its_training_did(tmp_path,
+                                                                                                 tiny_encoder):
+    """A facts model trained (without embeddings) into the folder of an earlier 'both' model must not load the
+    earlier model's kg_embeddings/: they would rank its facts otherwise than training did."""
+    import numpy as np
+
+    from fusion.examples import model_knowledge
+    from kg.embeddings import EmbeddingMeta, KGEmbeddings
+    from kg.records import Entity, Triple
+    from kg.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore.open(tmp_path / "g.db")
+    store.add([Triple("C1", "TREATS", "D1", 0.9), Triple("C1", "CAUSES", "D2", 0.8),
+               Triple("C1", "CAUSES", "D3", 0.7)],
+              [Entity("C1", "metformin", "Chemical"), Entity("D1", "diabetes", "Disease"),
+               Entity("D2", "bleeding", "Disease"), Entity("D3", "headache", "Disease")])
+    vec = {"C1": [0, 0], "D1": [5, 5], "D2": [1, 0], "D3": [1, 0.1]}
+    emb = KGEmbeddings(EmbeddingMeta("transe", 2), tuple(vec), ("TREATS", "CAUSES"),
+                       np.array(list(vec.values()), dtype="float32"), np.array([[-5, 0], [1, 0]], dtype="float32"))
+    text = "the patient took metformin ."
+    by_confidence = [f.text for f in Knowledge(store=store).context(text).facts]
+    both, tok, _ = _setup(tiny_encoder, store, emb, "sequence", "both")
+    both.save(tmp_path / "m", tok)
+    facts, _, _ = _setup(tiny_encoder, store, None, "sequence", "facts")
+    facts.save(tmp_path / "m", tok)
+    loaded = FusedModel.load(tmp_path / "m")
+    assert loaded.kg_embeddings is None and not (tmp_path / "m" / "kg_embeddings").exists()
+    assert [f.text for f in model_knowledge(loaded, store).context(text).facts] == by_confidence
     store.close()
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import kgnlp, kgnlp_json
 
 
@@ -50,4 +52,34 @@ def test_unknown_entity_vectors_is_one_line_error(tiny_encoder, tmp_path):
     proc = kgnlp("train", "ner", "--data", str(train), "--fusion", "embeddings", "--entity-vectors", "some",
                  "--out", str(tmp_path / "m"), "-w", str(tmp_path / "ws"))
     assert proc.returncode == 2 and "'some' is not one of: all, trained" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_entity_vectors_without_a_graph_embeddings_path_is_refused_not_ignored(tmp_path):
+    train = tmp_path / "train.jsonl"
+    train.write_text(json.dumps({"text": "metformin .", "entities": []}) + "\n", encoding="utf-8")
+    for fusion in ([], ["--fusion", "facts"]):
+        proc = kgnlp("train", "ner", "--data", str(train), *fusion, "--entity-vectors", "all",
+                     "--out", str(tmp_path / "m"), "-w", str(tmp_path / "ws"))
+        assert proc.returncode == 2 and "--entity-vectors" in proc.stderr and "Traceback" not in proc.stderr
+        assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--kind", "spacy", "--encoder", "ENC"], "--encoder"), (["--kind", "spacy", "--max-length", "64"], "--max-length"),
+    (["--kind", "transformer", "--cnn-width", "48"], "--cnn-width"), (["--fusion", "none", "--cnn-depth", "2"],
+                                                                       "--cnn-depth"),
+    (["--fusion", "none", "--kind", "transformer"], "--kind")])
+def test_options_of_another_kind_of_ner_model_are_refused_not_ignored(tmp_path, tiny_encoder, args, flag):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    train = tmp_path / "train.jsonl"
+    train.write_text(json.dumps({"text": "metformin .", "entities": []}) + "\n", encoding="utf-8")
+    args = [str(tiny_encoder) if a == "ENC" else a for a in args]
+    res = CliRunner().invoke(app, ["train", "ner", "--data", str(train), *args, "--out", str(tmp_path / "m"),
+                                   "-w", str(tmp_path / "ws")])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and flag in said and "leave" in said, said
     assert not (tmp_path / "m").exists()

@@ -93,6 +93,34 @@ def test_unknown_class_weight_is_refused_before_training(tmp_path, tiny_encoder)
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("cmd, fusion, option", [
+    ("classify", "facts", ["--inject-layer", "1"]), ("classify", "none", ["--inject-layer", "1"]),
+    ("classify", "embeddings", ["--fact-mode", "concat"]), ("classify", "none", ["--fact-words", "sentence"]),
+    ("classify", "facts", ["--entity-vectors", "all"]), ("qa", "none", ["--entity-vectors", "all"])])
+def test_options_of_a_knowledge_path_the_model_lacks_are_refused_not_ignored(tmp_path, tiny_encoder, cmd, fusion,
+                                                                            option):
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"text": "x", "label": "a"}))
+    res = CliRunner().invoke(_app(), ["train", cmd, "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--fusion", fusion, *option, "--quiet",
+                                      "-w", str(tmp_path / "missing")])
+    said = " ".join(res.output.split())  # the error box may wrap lines
+    assert res.exit_code == 2 and option[0] in said
+    assert f"not '{fusion}'" in said or "only a --fusion embeddings or both model reads" in said
+    assert not (tmp_path / "m").exists()
+
+@pytest.mark.parametrize("cmd, rows", [
+    ("qa", [{"question": "what treats diabetes ?", "context": "metformin treats diabetes .", "answer": "metformin"}]),
+    ("classify", [{"text": "metformin treats diabetes", "labels": ["drug", "disease"]}])])
+def test_class_weights_where_there_are_no_single_label_classes_are_refused_not_ignored(tmp_path, tiny_encoder, cmd,
+                                                                                      rows):
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows * 3))
+    res = CliRunner().invoke(_app(), ["train", cmd, "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--class-weight", "balanced", "--quiet"])
+    assert res.exit_code == 1 and "--class-weight" in str(res.exception) and "\n" not in str(res.exception)
+    assert not (tmp_path / "m").exists()
+
 def test_train_with_a_schema_file_and_classify_without_it(tmp_path, tiny_encoder):
     """`--config` names the user relations' words for training; `classify` says facts the same way without it."""
     from tests.conftest import DATA, kgnlp
@@ -267,3 +295,25 @@ def test_multilabel_classify_shows_every_label_above_one_half(tmp_path, tiny_enc
                         input="profit rose , good news\nshares fell , bad news\n")
     assert res.exit_code == 0 and [line.split("\t")[0] for line in res.stdout.splitlines()] == \
         [",".join(g["labels"]) for g in got]
+
+
+@pytest.mark.parametrize("fusion", ["absent", {}, [], {"head": "tree", "labels": ["a", "b"]}])
+def test_a_model_folder_with_damaged_fusion_settings_is_a_clear_error(tmp_path, fusion):
+    """eval classify|qa, classify and ask read the head and labels from config.json before the weights: settings
+    missing or of the wrong shape are a one-line error naming the file, not an internal KeyError."""
+    from fusion.errors import FusionError
+    from fusion.model import MARKER, read_config
+
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps({"kgnlp": MARKER, **({} if fusion == "absent" else
+                                                                       {"fusion": fusion})}), encoding="utf-8")
+    with pytest.raises(FusionError, match=r"config.json' is damaged \(its \"fusion\" settings") as err:
+        read_config(model)
+    assert "\n" not in str(err.value)
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"text": "x", "label": "a"}) + "\n")
+    from cli.commands.evaluate import eval_classify
+
+    with pytest.raises(FusionError, match="is damaged"):
+        eval_classify(data, model, tmp_path / "ws", True)

@@ -119,3 +119,13 @@ def test_malformed_rows_are_refused_not_coerced(tmp_path):
                              + json.dumps({"question": "r?", "context": "c", "answer": "no"}) + "\n", encoding="utf-8")
     examples, kind = read_qa(jsonl_in_json)
     assert kind == "yesno" and [e.labels for e in examples] == [("yes",), ("no",)]
+
+
+def test_a_multilabel_text_may_have_none_of_the_labels(tmp_path):
+    from fusion.data import read_classification
+
+    path = tmp_path / "m.jsonl"
+    path.write_text(json.dumps({"text": "metformin treats diabetes", "labels": ["drug", "disease"]}) + "\n"
+                    + json.dumps({"text": "shares rose", "labels": []}) + "\n", encoding="utf-8")
+    examples, multi = read_classification(path)
+    assert multi and [e.labels for e in examples] == [("drug", "disease"), ()]

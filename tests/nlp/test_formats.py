@@ -129,3 +129,16 @@ def test_every_labelled_format_says_folder_missing_or_not_utf8_in_one_line(tmp_p
         with pytest.raises(NLPError, match=needle) as err:
             load_labelled(path, fmt)
         assert "\n" not in str(err.value)
+
+
+def test_jsonl_without_any_entities_key_is_not_labelled_ner_data(tmp_path):
+    """A classification file given as NER data is refused, not read as texts without entities (which `eval ner`
+    scored and `train ner` trained on)."""
+    other = tmp_path / "sentiment.jsonl"
+    other.write_text('{"text": "profit rose", "label": "positive"}\n{"text": "shares fell", "label": "negative"}\n')
+    with pytest.raises(NLPError, match=r"sentiment.jsonl: no line has \"entities\"") as err:
+        read_labelled_jsonl(other)
+    assert "\n" not in str(err.value)
+    some = tmp_path / "some.jsonl"  # a line without the key among labelled ones: a text without entities
+    some.write_text('{"text": "ok", "entities": [{"start": 0, "end": 2, "label": "X"}]}\n{"text": "none"}\n')
+    assert [len(d.mentions) for d in read_labelled_jsonl(some)] == [1, 0]
