@@ -117,12 +117,32 @@ def run(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         code = 130
+    except UnicodeEncodeError as exc:  # an argument in bytes that are not UTF-8 reached a name, path or query
+        if debug:
+            raise
+        bad = next((n for n, a in enumerate(args, 1) if not _utf8(a)), None)
+        if bad is None:
+            print(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+                  file=sys.stderr)
+        else:
+            shown = args[bad - 1].encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")[:80]
+            print(f"Error: argument {bad} ('{shown}') is not UTF-8 text. kgnlp reads names, text and paths as "
+                  "UTF-8: convert it.", file=sys.stderr)
+        code = 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if debug:
             raise
         print(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
         code = 1
     sys.exit(code)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -444,3 +444,17 @@ def test_remove_with_a_document_id_that_is_not_utf8_is_one_line(sample_ws):
                           capture_output=True, env=env, cwd=ROOT, timeout=120)
     err = proc.stderr.decode()
     assert proc.returncode == 1 and err.count("\n") == 1 and "document id is not UTF-8 text" in err, err
+
+
+@pytest.mark.parametrize("command", [("query", "entity"), ("query", "neighbours"), ("viz",)])
+def test_any_argument_that_is_not_utf8_is_one_line_naming_it(sample_ws, command):
+    """Commands without a check of their own (names, paths, queries) still say which argument is not UTF-8."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LC_ALL": "C.UTF-8"}
+    proc = subprocess.run([sys.executable, "-m", "cli.main", *command, b"caf\xe9", "-w", str(sample_ws)],
+                          capture_output=True, env=env, cwd=ROOT, timeout=120)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and err.count("\n") == 1, err
+    assert f"argument {len(command) + 1} ('caf\\xe9') is not UTF-8 text" in err and "Internal error" not in err, err
