@@ -24,7 +24,8 @@ def embed(
         "--dim", min=1, help="Embedding size (complex components for complex/rotate).")] = 64,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Most epochs; early stopping may end sooner.")] = 100,
     evaluate: Annotated[bool, typer.Option(
-        "--eval", help="Hold out 10% of facts and report filtered MRR, Hits@1/3/10.")] = False,
+        "--eval", help="Hold out 10% of facts and report filtered MRR, Hits@1/3/10. The vectors saved are the ones "
+        "evaluated, trained without those facts; rerun without --eval to save vectors of every fact.")] = False,
     infer_new: Annotated[bool, typer.Option(
         "--infer-new", help="No training: give vectors to entities added since (marked inferred).")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 512,
