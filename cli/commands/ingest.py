@@ -19,6 +19,9 @@ def ingest(
     model: Annotated[Optional[List[Path]], typer.Option("--model", help="A trained NER model folder to add as a "
                                                         "layer (repeat for several; see --profile).")] = None,
     profile: ProfileOpt = None,
+    reextract: Annotated[bool, typer.Option(
+        "--reextract", help="Extract documents already stored with the same text again, replacing their mentions "
+        "and facts (after adding a --model, changing --profile or the relation schema).")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove stored documents read from these paths before that "
                                         "are no longer there (a deleted or renamed file, a line gone from a "
                                         ".jsonl file), with the facts only they supported.")] = False,
@@ -32,8 +35,8 @@ def ingest(
 ) -> None:
     """Extract entities and facts from documents into the workspace graph.
 
-    Re-running on the same files adds nothing twice; a changed file replaces its old facts; documents whose file
-    is gone are named (--prune removes them).
+    Re-running on the same files adds nothing twice (--reextract reads them again, e.g. with a new --model); a
+    changed file replaces its old facts; documents whose file is gone are named (--prune removes them).
 
     Example: kgnlp ingest data/documents --seed data/seed
     """
@@ -62,7 +65,7 @@ def ingest(
         try:
             with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
                 report = ingest_documents(graph, docs, schema, layers, progress=update, processes=processes,
-                                          vote=profile_vote(layers), similar=similar)
+                                          vote=profile_vote(layers), similar=similar, reextract=reextract)
         finally:
             if similar is not None:
                 similar.close()
@@ -87,6 +90,10 @@ def ingest(
         more = f" and {len(not_read) - 5} more" if len(not_read) > 5 else ""
         typer.echo(f"Not read ({len(not_read)} file(s) of other types than .txt, .md, .jsonl): "
                    f"{', '.join(str(p) for p in not_read[:5])}{more}", err=True)
+    if report.skipped and (model or profile) and not as_json:
+        typer.echo(f"Note: {report.skipped} document(s) already stored with the same text were not read again: "
+                   "--model and --profile apply to new and changed documents (--reextract reads them all again).",
+                   err=True)
     if report.replaced and not as_json:  # an edit, or another file with the same name (ids are file names)
         more = f" and {len(report.replaced) - 5} more" if len(report.replaced) > 5 else ""
         typer.echo(f"Replaced {len(report.replaced)} stored document(s) whose text differs (the same id): "

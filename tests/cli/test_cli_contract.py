@@ -88,6 +88,31 @@ def test_changed_document_replaces_its_old_facts(tmp_path):
     assert "PARTNERED_WITH" in tsv and "ACQUIRED" not in tsv
 
 
+@pytest.mark.parametrize("store", ["embedded", "rdf"])
+def test_an_edited_document_keeps_the_entities_it_alone_brought(tmp_path, store):
+    """Storing the new text first removed the entities only the old text brought; the new mentions linked to them
+    and pointed at nothing ('Greece' was gone from the graph)."""
+    ws, doc = tmp_path / "ws", tmp_path / "a.txt"
+    doc.write_text("Northwind Therapeutics opened an office in Greece.", encoding="utf-8")
+    kgnlp("ingest", str(doc), "--store", store, "-w", str(ws), check=True)
+    first = kgnlp_json("query", "entity", "Greece", "--store", store, "-w", str(ws))["entity"]
+    doc.write_text("Northwind Therapeutics opened a new office in Greece.", encoding="utf-8")
+    kgnlp("ingest", str(doc), "--store", store, "-w", str(ws), check=True)
+    assert kgnlp_json("query", "entity", "Greece", "--store", store, "-w", str(ws))["entity"] == first
+    assert kgnlp_json("stats", "--store", store, "-w", str(ws))["entities"] == 2
+
+
+def test_reextract_reads_stored_documents_again_and_gives_the_same_graph(tmp_path):
+    ws, docs = tmp_path / "ws", DATA / "documents" / "financial"
+    kgnlp("ingest", str(docs), "--seed", str(DATA / "seed"), "-w", str(ws), check=True)
+    before = sorted(kgnlp("export", "-f", "ntriples", "-w", str(ws), check=True).stdout.splitlines())
+    again = kgnlp_json("ingest", str(docs), "--reextract", "-w", str(ws))
+    assert (again["documents"], again["skipped"], again["replaced"], again["relations"]) == (25, 0, [], 0)
+    assert sorted(kgnlp("export", "-f", "ntriples", "-w", str(ws), check=True).stdout.splitlines()) == before
+    proc = kgnlp("ingest", str(docs), "--profile", "fast", "-w", str(ws))  # a profile given, nothing re-read
+    assert proc.returncode == 0 and "25 document(s) already stored" in proc.stderr and "--reextract" in proc.stderr
+
+
 def test_ner_json_offsets_and_links(sample_ws):
     text = "Elena Marchetti said metformin is used to treat type 2 diabetes."
     got = kgnlp_json("ner", text, "-w", str(sample_ws))["entities"]
