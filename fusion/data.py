@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ def read_classification(path: str | Path) -> tuple[list[TextExample], bool]:
             raise FusionError(f"{path}:{n}: expected a non-empty \"text\" string, a \"label\" (a string or number) "
                               "or \"labels\" (a list of them, [] for none), and an optional \"pair\" text; got "
                               f"{json.dumps(row)[:80]}.")
-        out.append(TextExample(row["text"], tuple(str(x) for x in given), row.get("pair")))
+        out.append(TextExample(row["text"], tuple(_label_name(x) for x in given), row.get("pair")))
     return out, multi
 
 
@@ -63,7 +64,13 @@ def _text(value) -> bool:
 
 
 def _label(value) -> bool:
-    return _text(value) or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    return _text(value) or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                            and math.isfinite(value))
+
+
+def _label_name(value) -> str:
+    """A label as the model names it: a number written 1 or 1.0 is one label, "1"."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def read_qa(path: str | Path) -> tuple[list, str]:

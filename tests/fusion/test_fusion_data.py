@@ -105,6 +105,13 @@ def test_malformed_rows_are_refused_not_coerced(tmp_path):
     path = tmp_path / "n.jsonl"
     path.write_text(json.dumps({"text": "x", "label": 3}) + "\n", encoding="utf-8")
     assert read_classification(path)[0][0].labels == ("3",)  # numbers are labels too
+    path.write_text('{"text": "x", "label": 1.0}\n{"text": "y", "label": 1}\n{"text": "z", "label": 0.5}\n',
+                    encoding="utf-8")
+    assert [e.labels for e in read_classification(path)[0]] == [("1",), ("1",), ("0.5",)]  # 1.0 and 1: one label
+    for bad in ("NaN", "Infinity"):  # Python's json reads them; no label is "nan"
+        path.write_text('{"text": "x", "label": %s}\n' % bad, encoding="utf-8")
+        with pytest.raises(FusionError, match=r"n.jsonl:1: expected"):
+            read_classification(path)
     qa = tmp_path / "q.jsonl"
     for start, ok in ((4, True), (0, False), (999, False), ("x", False), (-1, False)):
         qa.write_text(json.dumps({"question": "q?", "context": "abc def", "answer": "def", "answer_start": start})
