@@ -112,6 +112,10 @@ def _check(doc: Document) -> None:
     if doc.id.startswith(RESERVED_PREFIXES):
         raise NLPError(f"{where}: document id '{doc.id}' is reserved (ids starting with "
                        f"{' or '.join(RESERVED_PREFIXES)} name the sources of seeded and imported facts).")
+    if doc.id.endswith(FINDINGS_SUFFIX):  # it would replace (or be replaced by) another document's findings
+        raise NLPError(f"{where}: document id '{doc.id}' is reserved (ids ending in '{FINDINGS_SUFFIX}' hold what "
+                       f"`kgnlp findings` read in document '{doc.id.removesuffix(FINDINGS_SUFFIX)}'). Rename the file "
+                       "or change the id.")
     if len(doc.text) > MAX_CHARS:
         raise NLPError(f"{where}: document '{doc.id}' has {len(doc.text):,} characters; the limit is "
                        f"{MAX_CHARS:,}. Split it into several documents.")

@@ -49,6 +49,7 @@ def _bad_files(tmp_path):
     cases = {"empty": (empty, "empty"), "binary": (binary, "binary"), "latin": (latin, "UTF-8"),
              "jsonl": (jsonl, "docs.jsonl:2"), "no_text": (no_text, "text"), "wrong": (wrong, ".txt")}
     odd_ids = {"seed_id": ('"seed:seed"', "reserved"), "import_id": ('"import:x.csv"', "reserved"),
+               "findings_id": ('"a#findings"', "kgnlp findings` read in document 'a'"),
                "null_id": ("null", "id"), "blank_id": ('"  "', "id"), "dict_id": ('{"a": 1}', "id")}
     for case, (value, needle) in odd_ids.items():  # "seed:seed" would replace the seed graph's facts
         path = tmp_path / f"{case}.jsonl"
@@ -63,7 +64,7 @@ def _bad_files(tmp_path):
 
 
 @pytest.mark.parametrize("case", ["empty", "binary", "latin", "jsonl", "no_text", "wrong", "seed_id", "import_id",
-                                  "null_id", "blank_id", "dict_id", "surrogate", "long"])
+                                  "findings_id", "null_id", "blank_id", "dict_id", "surrogate", "long"])
 def test_bad_file_is_refused_and_nothing_changes(small_ws, tmp_path, case):
     path, needle = _bad_files(tmp_path)[case]
     good = tmp_path / "good.txt"
