@@ -63,7 +63,10 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
             if len(parts) != 3:
                 raise KGError(f"{tri_file}:{n}: expected head<TAB>RELATION<TAB>tail.")
             head, rel, tail = parts
-            schema.get(rel)
+            try:
+                schema.get(rel)
+            except KGError as exc:
+                raise KGError(f"{tri_file}:{n}: {exc}") from None
             for ent in (head, tail):
                 if ent not in known:
                     raise KGError(f"{tri_file}:{n}: unknown entity id '{ent}' (not in entities.jsonl).")

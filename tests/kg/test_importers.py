@@ -98,6 +98,19 @@ def test_a_seed_entity_id_given_twice_is_refused_before_anything_is_stored(tmp_p
     assert not (tmp_path / "ws").exists()
 
 
+def test_a_seed_fact_with_an_unknown_relation_names_its_file_and_line(tmp_path):
+    from kg.errors import KGError
+    from kg.seed import read_seed
+
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "entities.jsonl").write_text('{"id": "a", "name": "Alpha", "type": "Chemical"}\n'
+                                         '{"id": "b", "name": "Beta", "type": "Disease"}\n', encoding="utf-8")
+    (seed / "triples.tsv").write_text("head\trelation\ttail\na\tTREATS\tb\na\tCURES_MAYBE\tb\n", encoding="utf-8")
+    with pytest.raises(KGError, match=r"triples.tsv:3: Unknown relation 'CURES_MAYBE'"):
+        read_seed(seed)
+
+
 def test_a_seed_value_or_folder_name_that_is_not_unicode_is_one_line_and_writes_nothing(tmp_path):
     import os
 
