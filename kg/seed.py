@@ -33,6 +33,11 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
             aliases = obj.get("aliases", [])
             if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
                 raise TypeError(f"\"aliases\" must be a list of names, not {json.dumps(aliases)}")
+            ext = obj.get("external_ids", {})
+            if not isinstance(ext, dict) or not all(
+                    isinstance(v, str) and v.strip() or isinstance(v, int) and not isinstance(v, bool)
+                    for v in ext.values()):
+                raise TypeError(f"\"external_ids\" must map schemes to ids (strings), not {json.dumps(ext)[:80]}")
             for key in ("id", "name", "type"):
                 if not isinstance(obj[key], str) or not obj[key].strip():
                     raise TypeError(f"\"{key}\" must be a non-empty string, not {json.dumps(obj[key])}")

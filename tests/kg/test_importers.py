@@ -109,6 +109,15 @@ def test_a_seed_fact_with_an_unknown_relation_names_its_file_and_line(tmp_path):
     (seed / "triples.tsv").write_text("head\trelation\ttail\na\tTREATS\tb\na\tCURES_MAYBE\tb\n", encoding="utf-8")
     with pytest.raises(KGError, match=r"triples.tsv:3: Unknown relation 'CURES_MAYBE'"):
         read_seed(seed)
+    for ext in ('["D001"]', '{"mesh": ["D001", "D002"]}', '{"mesh": null}', '{"mesh": ""}'):
+        (seed / "entities.jsonl").write_text('{"id": "a", "name": "Alpha", "type": "Chemical", "external_ids": %s}\n'
+                                             % ext, encoding="utf-8")
+        with pytest.raises(KGError, match=r"entities.jsonl:1: .*external_ids"):  # was stored as "['D001', 'D002']"
+            read_seed(seed)
+    (seed / "entities.jsonl").write_text('{"id": "a", "name": "Alpha", "type": "Chemical", "external_ids": '
+                                         '{"mesh": "D001", "pubchem": 2244}}\n', encoding="utf-8")
+    (seed / "triples.tsv").unlink()
+    assert read_seed(seed).entities[0].external() == {"mesh": "D001", "pubchem": "2244"}
 
 
 def test_a_seed_value_or_folder_name_that_is_not_unicode_is_one_line_and_writes_nothing(tmp_path):
