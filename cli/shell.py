@@ -143,10 +143,10 @@ class KGShell(cmd.Cmd):
     # ---- commands --------------------------------------------------------------------------
     def do_ask(self, arg: str) -> bool:
         """ask QUESTION: answer from the graph and the documents, with evidence.
-        Example: ask Which drugs treat headache?   (a line ending in '?' is asked too)"""
+        Example: ask What does metformin treat?   (a line ending in '?' is asked too)"""
         question = arg.strip()
         if not question:
-            self._say("Usage: ask QUESTION   e.g. ask Who is the CEO of Bayer?")
+            self._say("Usage: ask QUESTION   e.g. ask Who leads Northwind Therapeutics?")
             return False
         try:
             from nlp.qa import answer
@@ -186,9 +186,9 @@ class KGShell(cmd.Cmd):
 
     def do_path(self, arg: str) -> bool:
         """path A -> B: the shortest chain of facts linking two entities (at most 4 hops).
-        Example: path Bill Anderson -> Monsanto"""
+        Example: path Elena Marchetti -> Bramble Biologics"""
         if PATH_SEPARATOR not in arg:
-            self._say(f"Usage: path A {PATH_SEPARATOR} B   e.g. path aspirin {PATH_SEPARATOR} Bayer")
+            self._say(f"Usage: path A {PATH_SEPARATOR} B   e.g. path aspirin {PATH_SEPARATOR} warfarin")
             return False
         left, right = arg.split(PATH_SEPARATOR, 1)
         a, _ = resolve_entity(self.store, left)

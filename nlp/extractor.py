@@ -290,7 +290,10 @@ def sentence_bounds(doc) -> list[tuple[int, int]]:
 
 
 def mend_sentences(text: str, bounds: list[tuple[int, int]], mentions: Sequence[Mention]) -> tuple[Sentence, ...]:
-    """Sentences, with any two joined where the parser split inside a mention ("Acme Corp. | Holdings")."""
+    """Sentences, with any two joined where the parser split inside a mention ("Acme Corp. | Holdings").
+
+    A sentence's span leaves out the whitespace spaCy gives it at its edges (the "\n" that ends a file, the blank
+    line after a paragraph): a fact's source sentence is the sentence, not a line of the file."""
     merged: list[list[int]] = []
     spans = sorted((m.start, m.end) for m in mentions)
     i = reach = 0  # the furthest end of the mentions that start before the sentence: one pass, not sentences x mentions
@@ -301,4 +304,11 @@ def mend_sentences(text: str, bounds: list[tuple[int, int]], mentions: Sequence[
             merged[-1][1] = end
         else:
             merged.append([start, end])
-    return tuple(Sentence(a, b, text[a:b]) for a, b in merged)
+    out = []
+    for a, b in merged:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        out.append(Sentence(a, b, text[a:b]))
+    return tuple(out)

@@ -91,7 +91,7 @@ def ask(
     With --model, yes/no/maybe questions (and questions the graph cannot answer) are read from the best
     passages (FAISS chunks when `kgnlp index` was run, else the documents sharing the most words).
 
-    Example: kgnlp ask "Who is the CEO of the company that acquired Halvorsen Capital?"
+    Example: kgnlp ask "Who is the CEO of the company that acquired Bramble Biologics?"
     """
     from fusion.config import is_fused_model
     from nlp.errors import NLPError

@@ -266,7 +266,7 @@ def remove(
 ) -> None:
     """Remove a document and the facts that only it supported.
 
-    Example: kgnlp remove med03_warfarin
+    Example: kgnlp remove med04_warfarin
     """
     utf8_arg(doc_id, "the document id")  # bytes that are not UTF-8 (a copied Latin-1 name) name no document
     ws = conn.workspace()

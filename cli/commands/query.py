@@ -124,7 +124,7 @@ def path_cmd(
 ) -> None:
     """A shortest chain of facts linking two entities (either direction).
 
-    Example: kgnlp query path "Jane Roe" Boston
+    Example: kgnlp query path "Elena Marchetti" "Bramble Biologics"
     """
     graph = conn.open()
     try:

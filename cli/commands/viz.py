@@ -110,11 +110,11 @@ def shell(
 
         kgnlp shell
 
-        kgnlp> neighbours aspi<Tab>   (completes to: neighbours Aspirin)
+        kgnlp> neighbours aspi<Tab>   (completes to: neighbours aspirin)
 
-        kgnlp> path Bill Anderson -> Monsanto
+        kgnlp> path Elena Marchetti -> Bramble Biologics
 
-        kgnlp> ask Who is the CEO of Bayer?
+        kgnlp> ask Who leads Northwind Therapeutics?
 
         echo "entity aspirin" | kgnlp shell
     """

@@ -108,3 +108,12 @@ def test_a_long_documents_thousands_of_mentions_and_sentences_are_merged_in_near
     assert time.perf_counter() - started < 1.5  # quadratic: some 20 s here
     assert merged == graph and len(sentences) == n
     assert len(mend_sentences(text, [(0, 5), (5, 22), (23, 45)], merged)) == 2  # split inside a mention: mended
+
+
+def test_a_sentence_leaves_out_the_whitespace_at_its_edges():
+    from nlp.extractor import mend_sentences
+
+    text = "Warfarin can cause bleeding.\n\nAspirin treats pain.\n"  # spaCy ends each sentence with the "\n" tokens
+    sentences = mend_sentences(text, [(0, 30), (30, 51)], [])
+    assert [s.text for s in sentences] == ["Warfarin can cause bleeding.", "Aspirin treats pain."]
+    assert all(text[s.start:s.end] == s.text for s in sentences)
