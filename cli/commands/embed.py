@@ -8,8 +8,8 @@ from typing import Annotated, Callable, Iterator, List, Optional
 
 import typer
 
-from cli.common import (DEFAULT_WORKSPACE, ConfigOpt, JsonOpt, QuietOpt, SeedOpt, StoreOpt, WorkspaceOpt, emit,
-                        open_store, positive_rate, read_text_arg, schema_in_force, workspace)
+from cli.common import (ConfigOpt, Connection, JsonOpt, QuietOpt, SeedOpt, emit, positive_rate, read_text_arg,
+                        schema_in_force, with_connection)
 from cli.console import out, progress_bar
 from kg.errors import KGError
 
@@ -17,6 +17,7 @@ MODELS = ("transe", "distmult", "complex", "rotate")
 KINDS = ("facts", "chunks", "entities")
 
 
+@with_connection
 def embed(
     ctx: typer.Context,
     model: Annotated[str, typer.Option("--model", "-m", help="transe, distmult, complex or rotate.")] = "transe",
@@ -36,10 +37,10 @@ def embed(
         "--patience", min=1, help="Validation checks without gain before stopping.")] = 3,
     eval_every: Annotated[int, typer.Option("--eval-every", min=1, help="Epochs between validation checks.")] = 5,
     seed: SeedOpt = 0,
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Train knowledge-graph embeddings (PyKEEN) on the workspace graph; saved in <workspace>/embeddings/<model>/.
 
@@ -51,8 +52,8 @@ def embed(
         raise typer.BadParameter(f"'{model}'. Choose one of: {', '.join(MODELS)}", param_hint="--model")
     if infer_new:
         _check_nothing_trained(ctx)
-    ws = workspace(ws_path)
-    graph = open_store(ws, store, read=True)
+    ws = conn.workspace()
+    graph = conn.open(ws)
     try:
         if infer_new:
             data = _infer_new(ws.path, graph, model.lower(), quiet or as_json)
@@ -173,15 +174,16 @@ def _lazy_bar(description: str, enabled: bool) -> Iterator[Callable[[int, int], 
         yield update
 
 
+@with_connection
 def index(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild from scratch instead of updating.")] = False,
     kinds: Annotated[Optional[List[str]], typer.Option(
         "--kind", help="Only this index (facts, chunks, entities); repeatable.")] = None,
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Build or update the FAISS indexes (entity names, verbalised facts, document chunks) in <workspace>/index/.
 
@@ -194,9 +196,9 @@ def index(
     for kind in kinds or ():
         if kind not in KINDS:
             raise typer.BadParameter(f"'{kind}'. Choose one of: {', '.join(KINDS)}", param_hint="--kind")
-    ws = workspace(ws_path)
+    ws = conn.workspace()
     schema = schema_in_force(ws.path, config)
-    graph = open_store(ws, store, read=True)
+    graph = conn.open(ws)
     try:
         with progress_bar("Embedding", enabled=not (quiet or as_json)) as update:
             reports = update_indexes(ws, graph, progress=update, schema=schema, rebuild=rebuild,
@@ -215,6 +217,7 @@ def index(
     emit(as_json, data, human)
 
 
+@with_connection
 def retrieve(
     text: Annotated[str, typer.Argument(help="Query text, or '-' to read it from standard input.")],
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="How many results.")] = 10,
@@ -223,11 +226,11 @@ def retrieve(
         "--entity", help="Entity id to rank around (skips linking); repeatable.")] = None,
     graph_weight: Annotated[float, typer.Option(
         "--graph-weight", help="Weight of graph proximity in the score (0: vectors only).")] = 0.3,
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
-    store: StoreOpt = "embedded",
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Find the facts, document chunks or entity names closest to TEXT, ranked by vector similarity and
     graph proximity to the entities TEXT names.
@@ -241,8 +244,8 @@ def retrieve(
     if not 0.0 <= graph_weight <= 1.0:
         raise typer.BadParameter(f"{graph_weight} is not between 0 and 1", param_hint="--graph-weight")
     query = read_text_arg(text).strip()
-    ws = workspace(ws_path)
-    graph = open_store(ws, store, read=True)
+    ws = conn.workspace()
+    graph = conn.open(ws)
     notify = None if quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
         unknown = [e for e in entity or () if graph.entity(e) is None]

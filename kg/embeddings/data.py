@@ -29,8 +29,11 @@ class TripleData:
 
 
 def labelled_facts(source: FactSource) -> list[tuple[str, str, str]]:
-    """``(head, RELATION, tail)`` for every distinct fact of a store or an iterable, in first-seen order."""
-    items = source.triples() if hasattr(source, "triples") else source
+    """``(head, RELATION, tail)`` for every distinct fact: a store's sorted (each backend lists its facts in its own
+    order, and the training split must not depend on the backend), an iterable's in first-seen order."""
+    if hasattr(source, "triples"):
+        return sorted(labelled_facts(list(source.triples())))
+    items = source
     seen: dict[tuple[str, str, str], None] = {}
     for item in items:
         key = item.key if isinstance(item, Triple) else tuple(item)

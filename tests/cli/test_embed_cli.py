@@ -108,3 +108,16 @@ def test_index_then_retrieve_json_and_stdin(app, ws):
 def test_bad_choices_are_refused(app, ws):
     assert invoke(app, "embed", "--model", "transh", "-w", str(ws.path)).exit_code != 0
     assert invoke(app, "retrieve", "x", "--kind", "tables", "-w", str(ws.path)).exit_code != 0
+
+
+@pytest.mark.parametrize("command", [("embed", "--epochs", "1"), ("index",), ("retrieve", "metformin")])
+def test_store_neo4j_takes_the_bolt_uri_user_and_password_env_like_every_graph_command(app, ws, monkeypatch,
+                                                                                       command):
+    """--store neo4j without --uri/--user/--password-env could only reach bolt://127.0.0.1:7687 as user neo4j."""
+    from kg.errors import KGError
+
+    monkeypatch.setenv("KGNLP_TEST_PW", "pw")
+    result = invoke(app, *command, "--workspace", str(ws.path), "--store", "neo4j", "--uri", "bolt://127.0.0.1:1",
+                    "--user", "someone", "--password-env", "KGNLP_TEST_PW")
+    assert isinstance(result.exception, KGError), result.output
+    assert "bolt://127.0.0.1:1" in str(result.exception)

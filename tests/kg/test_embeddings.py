@@ -173,3 +173,16 @@ def test_every_model_trains_and_round_trips(model, tmp_path):
     assert again.score("a1", "TREATS", "flu") == pytest.approx(emb.score("a1", "TREATS", "flu"), abs=0)
     metrics = evaluate_link_prediction(again, held, facts)
     assert 0.0 < metrics.mrr <= 1.0 and metrics.count == 4
+
+
+@pytest.mark.parametrize("backend", ["embedded", "rdf", "neo4j"])
+def test_labelled_facts_of_a_store_do_not_depend_on_the_backends_order(make_store, backend):
+    """The training split is drawn from this list: the same graph and seed must train the same model on every store."""
+    from kg.embeddings import labelled_facts
+    from kg.records import Provenance, Triple
+
+    facts = [("x:z", "TREATS", "x:a"), ("x:b", "CAUSES", "x:y"), ("x:a", "TREATS", "x:m"), ("x:m", "CAUSES", "x:b")]
+    store = make_store(backend)
+    store.add([Triple(h, r, t, 1.0, (Provenance("d", 0, 1, "s", "test"),)) for h, r, t in facts],
+              [Entity(i, i, "Thing") for i in ("x:z", "x:a", "x:b", "x:y", "x:m")])
+    assert labelled_facts(store) == sorted(facts)
