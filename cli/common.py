@@ -194,7 +194,8 @@ def open_store(
     password_env: str = "KGNLP_NEO4J_PASSWORD",
     read: bool = False,
 ) -> GraphStore:
-    """Open the workspace's graph in the chosen backend; the Bolt password comes from the environment. ``read``: the
+    """Open the workspace's graph in the chosen backend; the Bolt password comes from the environment, as does a
+    label prefix (``KGNLP_NEO4J_LABEL_PREFIX``: several graphs on one server, each under its own labels). ``read``: the
     command only reads, so an embedded graph is not started in a workspace whose graph is in its RDF store, and it
     sees the graph with the workspace's entity merges applied (:mod:`kg.resolved`); nor is an empty RDF store made
     in a workspace that has none."""
@@ -206,7 +207,8 @@ def open_store(
         password = os.environ.get(password_env)
         if password is None:
             raise KGError(f"Environment variable {password_env} is not set. Put the Bolt password there.")
-        graph = ws.open_store("neo4j", uri=uri or "bolt://127.0.0.1:7687", user=user, password=password)
+        graph = ws.open_store("neo4j", uri=uri or "bolt://127.0.0.1:7687", user=user, password=password,
+                              label_prefix=os.environ.get("KGNLP_NEO4J_LABEL_PREFIX", ""))
     else:
         graph = ws.open_store(store)
     return resolved(graph, ws.path) if read else graph

@@ -105,6 +105,33 @@ def test_cli_cypher_refuses_writes_without_write(app, ws, monkeypatch, make_stor
     assert isinstance(refused.exception, KGError) and "--write" in str(refused.exception)
 
 
+def test_cli_neo4j_label_prefix_from_the_environment_keeps_a_graph_under_its_own_labels(app, ws, monkeypatch,
+                                                                                       make_store, bolt_settings):
+    import uuid
+
+    from tests.kg.conftest import wipe_prefix
+
+    make_store("neo4j").close()  # skips locally / fails in CI without a server
+    prefix = f"T{uuid.uuid4().hex[:10]}_"
+    monkeypatch.setenv("KGNLP_TEST_PW", bolt_settings["password"])
+    monkeypatch.setenv("KGNLP_NEO4J_LABEL_PREFIX", prefix)
+    common = ["--workspace", ws, "--uri", bolt_settings["uri"], "--user", bolt_settings["user"],
+              "--password-env", "KGNLP_TEST_PW"]
+    try:
+        moved = invoke(app, "migrate", "--to", "neo4j", *common)
+        assert moved.exit_code == 0, moved.output
+        stats = json.loads(invoke(app, "stats", "--store", "neo4j", *common, "--json").output)
+        assert (stats["entities"], stats["relations"]) == (2, 1)
+        count = json.loads(invoke(app, "query", "cypher", f"MATCH (e:`{prefix}Entity`) RETURN count(e) AS n",
+                                  *common, "--json").output)
+        assert count["rows"] == [[2]]
+        monkeypatch.setenv("KGNLP_NEO4J_LABEL_PREFIX", "9-bad")
+        bad = invoke(app, "stats", "--store", "neo4j", *common)
+        assert isinstance(bad.exception, KGError) and "Label prefix '9-bad'" in str(bad.exception)
+    finally:
+        wipe_prefix(prefix)
+
+
 def test_cli_sparql_reads_the_embedded_graph_without_a_copy(app, ws):
     """The default store is embedded: SPARQL reads it (an in-memory RDF copy) and leaves no rdf store behind."""
     res = json.loads(invoke(app, "query", "sparql", "SELECT ?n ?doc WHERE { ?d kgr:TREATS ?x . ?d rdfs:label ?n . "
