@@ -27,6 +27,7 @@ has have had can could will would should may might me tell list name give show p
 _MAX_NGRAM = 8
 YES_NO = re.compile(r"^(is|are|does|do|did|can|could|should|was|were|has|have|had|will|may|might)\b")
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
+WHERE = re.compile(r"where\b", re.IGNORECASE)
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
 
@@ -197,6 +198,7 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     yes_no = bool(YES_NO.match(question.lower()))
     if yes_no and NEGATED.search(question):  # "Does X not cause Y?": a fact that it does is no "yes"
         return QAResult(question, (), tuple(linked), relations)
+    places = _places(question, schema, yes_no)
     scored: dict[str, tuple[float, list[Triple]]] = {}
     for anchor in linked:
         chains = _chains(store, anchor, cues, question, schema, strict=yes_no)
@@ -205,6 +207,8 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
             # treat T2D?"); other questions ask for what the chain reaches beyond them.
             if (target in in_question) != yes_no or target == anchor.entity.id:
                 continue
+            if places is not None and getattr(store.entity(target), "type", None) not in places:
+                continue  # "Where is Zürich?" asks for a place, not for the firm based there
             score = 1.0
             for f in facts:
                 score *= f.confidence
@@ -221,6 +225,13 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
                Answer(names(target), round(score, 4), target, _evidence(facts, names))
                for target, (score, facts) in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | None:
+    """The entity types a "where" question's answer may have (those a firm is headquartered in), else None."""
+    if yes_no or not WHERE.match(question) or "HEADQUARTERED_IN" not in schema.names():
+        return None
+    return frozenset(schema.get("HEADQUARTERED_IN").tail_types)
 
 
 def _evidence(facts: list[Triple], names: NameCache) -> tuple[Evidence, ...]:

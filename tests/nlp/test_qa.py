@@ -72,6 +72,11 @@ def test_no_answer_rather_than_a_guess(store):
     assert answer(store, "Tell me about Acme Robotics").answers == ()
 
 
+def test_where_question_about_a_place_is_not_answered_with_a_firm_based_there(store):
+    assert answer(store, "Where is Oslo?").answers == ()
+    assert [a.text for a in answer(store, "Where is Acme based?").answers] == ["Oslo"]
+
+
 def test_unknown_entity_is_an_error(store):
     with pytest.raises(NLPError, match="No known entity"):
         answer(store, "What does zorblax treat?")
