@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence, TypeVar
 
-from kg.names import normalise
+from kg.names import normalise, without_suffixes
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
@@ -79,10 +79,27 @@ def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
             if not words or all(w in _STOP for w in words):
                 continue
             named = entities_named(store, text)
+            if named and _part_of_another_name(store, named, question[a + len(text):]):
+                continue
             if named:
                 found.append(LinkedEntity(named[0], a, a + len(text), tuple(named)))
                 taken.append((a, b))
     return sorted(found, key=lambda le: le.start)
+
+
+_NEXT_WORD = re.compile(r"\s+([A-Z][a-z]+)\b")
+
+
+def _part_of_another_name(store: GraphStore, named: list[Entity], rest: str) -> bool:
+    """An organisation's name followed by a capitalised word that is no corporate suffix, cue, or known name
+    ("Northwind" in "Northwind Capital") is part of the name of a firm the graph does not know."""
+    m = _NEXT_WORD.match(rest)
+    if m is None or any(e.type != "Organization" for e in named):
+        return False
+    word = m.group(1)
+    return (word.lower() not in _STOP and without_suffixes(f"x {word}") != "x"
+            and not any(re.search(pattern, word.lower()) for pattern, _, _ in CUES)
+            and not entities_named(store, word))
 
 
 def _fitting(le: LinkedEntity, cues: list["_Cue"], schema: Schema) -> LinkedEntity:

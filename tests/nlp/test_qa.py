@@ -77,6 +77,13 @@ def test_where_question_about_a_place_is_not_answered_with_a_firm_based_there(st
     assert [a.text for a in answer(store, "Where is Acme based?").answers] == ["Oslo"]
 
 
+def test_a_known_firm_s_name_inside_an_unknown_firm_s_name_is_not_linked(store):
+    with pytest.raises(NLPError, match="No known entity"):
+        answer(store, "Who is the CEO of Acme Capital?")
+    assert answer(store, "Who is the CEO of Acme Holdings?").answers[0].text == "Ada Quint"  # a suffix
+    assert answer(store, "Is Acme Based In Oslo?").answers[0].text == "yes"  # title case: a cue, a known name
+
+
 def test_unknown_entity_is_an_error(store):
     with pytest.raises(NLPError, match="No known entity"):
         answer(store, "What does zorblax treat?")
