@@ -8,8 +8,9 @@ may be the last of a list ("acquired <E>, <E> and Y").
 from __future__ import annotations
 
 LIST = r"(?:\s*(?:the\s+)?<E>\s*(?:,|and|or|as well as|, and)\s*)*"  # "A, B and" before the tail
-# up to two modifiers ("cause serious"), never "by": "bought by X" is the passive, read by the "rev" cues
-END = LIST + r"\s*(?:the|its|a|an)?\s*(?:(?!by\s)[a-z][a-z-]*\s+){0,2}$"
+# the cue ends a word ("markets" is not the start of "marketed as"); then up to two modifiers ("cause serious"),
+# never "by": "bought by X" is the passive, read by the "rev" cues
+END = r"\b" + LIST + r"\s*(?:the|its|a|an)?\s*(?:(?!by\s)[a-z][a-z-]*\s+){0,2}$"
 
 CUES: tuple[tuple[str, str, str], ...] = (
     # --- medical ---------------------------------------------------------------------------
