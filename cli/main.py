@@ -64,7 +64,7 @@ def run(argv: list[str] | None = None) -> None:
         from click import exceptions as click
 
     from fusion.errors import FusionError
-    from kg.errors import KGError
+    from kg.errors import KGError, is_unicode
     from nlp.errors import NLPError
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -120,7 +120,7 @@ def run(argv: list[str] | None = None) -> None:
     except UnicodeEncodeError as exc:  # an argument in bytes that are not UTF-8 reached a name, path or query
         if debug:
             raise
-        bad = next((n for n, a in enumerate(args, 1) if not _utf8(a)), None)
+        bad = next((n for n, a in enumerate(args, 1) if not is_unicode(a)), None)
         if bad is None:
             print(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
                   file=sys.stderr)
@@ -135,14 +135,6 @@ def run(argv: list[str] | None = None) -> None:
         print(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
         code = 1
     sys.exit(code)
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 if __name__ == "__main__":

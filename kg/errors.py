@@ -10,6 +10,16 @@ def not_utf8(path: object, exc: UnicodeDecodeError) -> str:
     return f"{path}: not UTF-8 text (bad byte at offset {exc.start}). Convert it to UTF-8."
 
 
+def is_unicode(text: str) -> bool:
+    """False for text holding lone surrogates: bytes that were not UTF-8 (a file name, an argument) or a "\\udxxx"
+    escape, which no store, file or terminal can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def not_a_source(source: str) -> str:
     """The one-line message for replacing the facts of a source that is a stored document."""
     return f"'{source}' is a stored document, not a seed source; `kgnlp remove {source}` removes a document."

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import KGError, not_utf8
+from kg.errors import KGError, is_unicode, not_utf8
 from kg.records import Entity, Provenance, Triple
 from kg.schema import Schema
 
@@ -52,12 +52,12 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
                           "Ids must be unique: merge the two lines into one.")
         lines[obj["id"]] = n
         e = entities[-1]
-        bad = [v for v in (e.id, e.name, e.type, *e.aliases, *sum(e.external_ids, ())) if not _unicode(v)]
+        bad = [v for v in (e.id, e.name, e.type, *e.aliases, *sum(e.external_ids, ())) if not is_unicode(v)]
         if bad:  # a "\\ud800" escape: no store can hold it
             raise KGError(f"{ent_file}:{n}: {bad[0]!a} is not valid Unicode (it holds a lone surrogate). Fix that value.")
     known = {e.id for e in entities}
     source = f"seed:{folder.resolve().name}"
-    if not _unicode(source):  # a folder name that is not UTF-8 reaches Python as lone surrogates
+    if not is_unicode(source):  # a folder name that is not UTF-8 reaches Python as lone surrogates
         raise KGError(f"Seed folder {str(folder)!a}: its name is not UTF-8. Rename the folder.")
     triples = []
     if tri_file.exists():
@@ -85,11 +85,3 @@ def _text(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise KGError(not_utf8(path, exc)) from None
-
-
-def _unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
