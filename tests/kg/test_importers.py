@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import kgnlp, kgnlp_json
+from tests.conftest import kgnlp, kgnlp_json, write_seed
 
 
 def _hetionet(tmp_path):
@@ -87,10 +87,8 @@ def test_seed_entity_names_may_hold_unicode_line_separators(tmp_path):
 
 
 def test_a_seed_entity_id_given_twice_is_refused_before_anything_is_stored(tmp_path):
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "entities.jsonl").write_text('{"id": "a", "name": "Alpha", "type": "Chemical"}\n'
-                                         '{"id": "a", "name": "Beta", "type": "Disease"}\n', encoding="utf-8")
+    seed = write_seed(tmp_path / "seed", [{"id": "a", "name": "Alpha", "type": "Chemical"},
+                                          {"id": "a", "name": "Beta", "type": "Disease"}])
     (tmp_path / "doc.txt").write_text("Alpha and Beta.", encoding="utf-8")
     proc = kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", str(tmp_path / "ws"))
     assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1
@@ -102,11 +100,9 @@ def test_a_seed_fact_with_an_unknown_relation_names_its_file_and_line(tmp_path):
     from kg.errors import KGError
     from kg.seed import read_seed
 
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "entities.jsonl").write_text('{"id": "a", "name": "Alpha", "type": "Chemical"}\n'
-                                         '{"id": "b", "name": "Beta", "type": "Disease"}\n', encoding="utf-8")
-    (seed / "triples.tsv").write_text("head\trelation\ttail\na\tTREATS\tb\na\tCURES_MAYBE\tb\n", encoding="utf-8")
+    seed = write_seed(tmp_path / "seed", [{"id": "a", "name": "Alpha", "type": "Chemical"},
+                                          {"id": "b", "name": "Beta", "type": "Disease"}],
+                      "head\trelation\ttail\na\tTREATS\tb\na\tCURES_MAYBE\tb\n")
     with pytest.raises(KGError, match=r"triples.tsv:3: Unknown relation 'CURES_MAYBE'"):
         read_seed(seed)
     for ext in ('["D001"]', '{"mesh": ["D001", "D002"]}', '{"mesh": null}', '{"mesh": ""}'):
