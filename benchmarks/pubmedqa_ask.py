@@ -72,6 +72,10 @@ def main() -> None:
 
     from fusion.reader import Passage, Reader
 
+    for name in ("ori_pqal.json", "test_ground_truth.json"):
+        if not (DATA / name).is_file():
+            sys.exit(f"error: PubMedQA data not found: {DATA / name} (expected ../shared/datasets/pubmedqa/ next to "
+                     "the repo)")
     data = json.loads((DATA / "ori_pqal.json").read_text(encoding="utf-8"))
     test_ids = list(json.loads((DATA / "test_ground_truth.json").read_text(encoding="utf-8")))
     tested = set(test_ids)
