@@ -35,7 +35,11 @@ def split(corpus: str, name: str):
     from nlp.formats import load_labelled
 
     fmt, train, dev, test = CORPORA[corpus]
-    return load_labelled({"train": train, "dev": dev, "test": test}[name], fmt)
+    path = {"train": train, "dev": dev, "test": test}[name]
+    if not path.is_file():
+        raise SystemExit(f"error: {corpus} {name} data not found at {path} (expected ../shared/datasets/ next to the "
+                         "repo, or KGNLP_DATASETS)")
+    return load_labelled(path, fmt)
 
 
 def train_model(corpus: str, kind: str, epochs: int, use_dev: bool = True, max_length: int = 256,
