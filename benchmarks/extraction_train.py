@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ["KGNLP_DATASETS"]) if os.environ.get("KGNLP_DATASETS") else ROOT.parent / "shared" / "datasets"
-if not DATA.exists():
+if not os.environ.get("KGNLP_DATASETS") and not DATA.exists():  # a KGNLP_DATASETS given is used as given
     DATA = Path("/work/shared/datasets")
 MODELS = Path(os.environ["KGNLP_MODELS"]) if os.environ.get("KGNLP_MODELS") else ROOT / "benchmarks" / ".models"
 
