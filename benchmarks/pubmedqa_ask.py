@@ -49,8 +49,10 @@ def macro_f1(gold: list[str], pred: list[str]) -> float:
 
 def kgnlp(*args: str) -> dict:
     """Runs ``kgnlp ARGS --json`` (from this checkout) and returns its JSON answer."""
-    proc = subprocess.run([sys.executable, "-m", "cli.main", *args, "--json"], check=True, cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "cli.main", *args, "--json"], cwd=ROOT, capture_output=True,
+                          text=True)
+    if proc.returncode:
+        sys.exit(f"error: kgnlp {' '.join(args[:2])} failed: {proc.stderr.strip().splitlines()[-1:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
