@@ -504,7 +504,8 @@ def _model_info(path: Path | None) -> dict:
     info = json.loads((path / "kgnlp_ner.json").read_text())
     rep = info.get("report", {})
     cfg = info.get("config", {})
-    return {"dir": str(path.relative_to(ROOT)), "kind": info["kind"], "epochs": rep.get("epochs_run"),
+    return {"dir": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),  # KGNLP_MODELS elsewhere
+            "kind": info["kind"], "epochs": rep.get("epochs_run"),
             "train_docs": rep.get("train_docs"), "train_seconds": rep.get("seconds"),
             "max_length": cfg.get("max_length"), "learning_rate": cfg.get("learning_rate"),
             "batch_size": cfg.get("batch_size"), "device": cfg.get("device", "cpu")}

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ["KGNLP_DATASETS"]) if os.environ.get("KGNLP_DATASETS") else ROOT.parent / "shared" / "datasets"
-if not DATA.exists():
+if not os.environ.get("KGNLP_DATASETS") and not DATA.exists():  # a KGNLP_DATASETS given is used as given
     DATA = Path("/work/shared/datasets")
 MODELS = Path(os.environ["KGNLP_MODELS"]) if os.environ.get("KGNLP_MODELS") else ROOT / "benchmarks" / ".models"
 
@@ -35,7 +35,11 @@ def split(corpus: str, name: str):
     from nlp.formats import load_labelled
 
     fmt, train, dev, test = CORPORA[corpus]
-    return load_labelled({"train": train, "dev": dev, "test": test}[name], fmt)
+    path = {"train": train, "dev": dev, "test": test}[name]
+    if not path.is_file():
+        raise SystemExit(f"error: {corpus} {name} data not found at {path} (expected ../shared/datasets/ next to the "
+                         "repo, or KGNLP_DATASETS)")
+    return load_labelled(path, fmt)
 
 
 def train_model(corpus: str, kind: str, epochs: int, use_dev: bool = True, max_length: int = 256,

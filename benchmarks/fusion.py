@@ -45,7 +45,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DATA = Path("/work/shared/datasets")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"  # ../shared/datasets next to the repo
+if not DATA.is_dir():
+    DATA = Path("/work/shared/datasets")
 FIN_GRAPH = Path(__file__).resolve().parents[1] / "data" / "finance"
 FINDINGS_GRAPH = Path(__file__).resolve().parents[1] / "data" / "findings"
 HETIO_KINDS = {"Compound", "Disease", "Side Effect", "Symptom"}
@@ -63,6 +65,8 @@ def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin"
     from kg.embeddings import TrainConfig, train_embeddings
     from kg.stores.sqlite import SQLiteStore
 
+    if {"bio", "fin"} & set(graphs) and not DATA.is_dir():  # the graphs (and task data) read from the shared folder
+        sys.exit(f"error: datasets not found at {DATA} (expected ../shared/datasets/ next to the repo)")
     out.mkdir(parents=True, exist_ok=True)
     info = json.loads((out / "prepared.json").read_text()) if (out / "prepared.json").exists() else {}
     info.pop("graph_seconds", None)  # the one figure for both graphs of earlier prepares

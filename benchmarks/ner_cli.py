@@ -42,7 +42,9 @@ def kgnlp(*args: str) -> dict:
 
 def workspace_from_prepared(prepared: Path, ws: Path) -> None:
     """A kgnlp workspace holding the prepared BC5CDR + Hetionet graph and its TransE vectors."""
-    if not (prepared / "bio.db").exists() or not (prepared / "emb-bio" / "meta.json").exists():
+    need = ("bio.db", "emb-bio/meta.json", "CDR_TrainingSet.PubTator.txt", "CDR_DevelopmentSet.PubTator.txt",
+            "CDR_TestSet.PubTator.txt")
+    if not all((prepared / n).exists() for n in need):
         sys.exit(f"error: no prepared graph in {prepared}: run `python benchmarks/fusion.py prepare --graphs bio`")
     from kg.workspace import Workspace
 
@@ -65,12 +67,12 @@ def main() -> None:
     from nlp.formats.pubtator import read_pubtator
 
     names = ("CDR_TrainingSet.PubTator.txt", "CDR_DevelopmentSet.PubTator.txt")
-    test = read_pubtator(args.prepared / "CDR_TestSet.PubTator.txt")
     epochs = 1 if args.quick else args.epochs
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ws = tmp / "ws"
         workspace_from_prepared(args.prepared, ws)
+        test = read_pubtator(args.prepared / "CDR_TestSet.PubTator.txt")
         blocks = [b for n in names for b in (args.prepared / n).read_text(encoding="utf-8").split("\n\n") if b.strip()]
         if args.quick:
             blocks, test = blocks[:40], test[:40]

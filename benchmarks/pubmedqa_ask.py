@@ -49,8 +49,10 @@ def macro_f1(gold: list[str], pred: list[str]) -> float:
 
 def kgnlp(*args: str) -> dict:
     """Runs ``kgnlp ARGS --json`` (from this checkout) and returns its JSON answer."""
-    proc = subprocess.run([sys.executable, "-m", "cli.main", *args, "--json"], check=True, cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "cli.main", *args, "--json"], cwd=ROOT, capture_output=True,
+                          text=True)
+    if proc.returncode:
+        sys.exit(f"error: kgnlp {' '.join(args[:2])} failed: {proc.stderr.strip().splitlines()[-1:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -72,6 +74,10 @@ def main() -> None:
 
     from fusion.reader import Passage, Reader
 
+    for name in ("ori_pqal.json", "test_ground_truth.json"):
+        if not (DATA / name).is_file():
+            sys.exit(f"error: PubMedQA data not found: {DATA / name} (expected ../shared/datasets/pubmedqa/ next to "
+                     "the repo)")
     data = json.loads((DATA / "ori_pqal.json").read_text(encoding="utf-8"))
     test_ids = list(json.loads((DATA / "test_ground_truth.json").read_text(encoding="utf-8")))
     tested = set(test_ids)

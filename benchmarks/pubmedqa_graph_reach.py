@@ -27,6 +27,16 @@ DATA = (ROOT.parent / "shared" / "datasets" / "pubmedqa").resolve()
 sys.path.insert(0, str(ROOT))
 
 
+def read_pqal() -> tuple[dict, list[str]]:
+    """PQA-L's questions and its test ids (sorted), or a one-line error when the data is not there."""
+    for name in ("ori_pqal.json", "test_ground_truth.json"):
+        if not (DATA / name).is_file():
+            sys.exit(f"error: PubMedQA data not found: {DATA / name} (expected ../shared/datasets/pubmedqa/ next to "
+                     "the repo)")
+    data = json.loads((DATA / "ori_pqal.json").read_text(encoding="utf-8"))
+    return data, sorted(json.loads((DATA / "test_ground_truth.json").read_text(encoding="utf-8")))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -45,8 +55,7 @@ def main() -> None:
         sys.exit(f"error: {db} is missing; run `python benchmarks/fusion.py prepare --graphs {args.graph}` first.")
     store = SQLiteStore.open(db, create=False)
     linker = NameLinker.from_store(store)
-    data = json.loads((DATA / "ori_pqal.json").read_text(encoding="utf-8"))
-    test_ids = sorted(json.loads((DATA / "test_ground_truth.json").read_text(encoding="utf-8")))
+    data, test_ids = read_pqal()
     if args.quick:
         test_ids = test_ids[:100]
     linked = two = mentions = 0
@@ -86,8 +95,7 @@ def results_reach(args) -> None:
     store = SQLiteStore.open(prepared / "results.db", create=False)
     retriever = Retriever.open(prepared / "results-ws", store, schema=load_schema(prepared / "results-schema.toml"),
                                on_drift="error")
-    data = json.loads((DATA / "ori_pqal.json").read_text(encoding="utf-8"))
-    test_ids = sorted(json.loads((DATA / "test_ground_truth.json").read_text(encoding="utf-8")))
+    data, test_ids = read_pqal()
     if args.quick:
         test_ids = test_ids[:100]
     own = with_fact = 0

@@ -1,12 +1,14 @@
 """End to end on our own sample data: ingest data/documents with the seed graph, then score facts, QA and NER
-against data/labelled/ (what `kgnlp eval relations|qa|ner` print). No --quick: the set is already small.
+against data/labelled/ (what `kgnlp eval relations|qa|ner` print). --quick is accepted and changes nothing:
+the set is already small.
 
-    python benchmarks/sample_data.py
+    python benchmarks/sample_data.py [--quick]
 
 The last stdout line is one JSON object with the figures.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -18,6 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="accepted like every benchmark's; the run is already small")
+    ap.parse_args()
     from kg.seed import read_seed
     from kg.stores.sqlite import SQLiteStore
     from nlp.evaluation import evaluate_ner, evaluate_qa, evaluate_relations

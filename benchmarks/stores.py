@@ -214,7 +214,7 @@ def main() -> None:
             if backend == "neo4j":
                 env = {"KGNLP_TEST_BOLT_PORT": str(free_port()), "KGNLP_TEST_HTTP_PORT": str(free_port()),
                        "KGNLP_ARCADEDB_DIR": str(tmp / "arcadedb"), "KGNLP_TEST_BOLT_PASSWORD": "bench-password",
-                       "KGNLP_ARCADEDB_HEAP": "2g"}
+                       "KGNLP_ARCADEDB_HEAP": "2g", "PYTHON": os.environ.get("PYTHON") or sys.executable}
                 started = subprocess.run(["bash", str(REPO / ".ci" / "arcadedb.sh"), "start"], env={**os.environ, **env},
                                          capture_output=True, text=True)
                 if started.returncode != 0:
