@@ -87,6 +87,15 @@ def test_a_passive_verb_with_by_never_gives_the_active_direction(extractor, text
     assert fact in found and (fact[2], fact[1], fact[0]) not in found, found
 
 
+def test_a_cue_must_end_a_word(extractor):
+    """"markets" is not the start of "marketed as": the words after a cue may not continue it."""
+    for text in ("Acme Robotics marketing praised aspirin.", "Acme Robotics sellers recommend aspirin."):
+        found, _ = facts(extractor, text)
+        assert ("org:acme", "MANUFACTURES", "chem:aspirin") not in found, (text, found)
+    found, _ = facts(extractor, "Acme Robotics markets aspirin.")  # the cue itself still reads
+    assert ("org:acme", "MANUFACTURES", "chem:aspirin") in found, found
+
+
 def test_closer_mention_of_same_type_takes_the_fact(extractor):
     found, _ = facts(extractor, "Acme Robotics will sell, while Gamma Labs, which acquired Beta Sensors, will buy.")
     assert ("org:gamma", "ACQUIRED", "org:beta") in found
