@@ -116,6 +116,12 @@ def check_knowledge_dropout(share: float, fusion: str | None) -> None:
                                  "reads.", param_hint="--knowledge-dropout")
 
 
+def given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user set option ``name`` (on the command line or by its environment variable), not left it at
+    its default; by the source's name, as typer may carry its own copy of click."""
+    return getattr(ctx.get_parameter_source(name), "name", "") in ("COMMANDLINE", "ENVIRONMENT")
+
+
 def check_entity_vectors(choice: str, fusion: str | None) -> None:
     """Before any data is read: how graph vectors are completed only means something for a model that reads them."""
     if choice != "trained" and fusion not in ("embeddings", "both"):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import KGError, is_unicode, not_utf8
+from kg.files import jsonl_lines
 from kg.records import Entity, Provenance, Triple
 from kg.schema import Schema
 
@@ -25,7 +26,7 @@ def read_seed(folder: Path, schema: Schema | None = None) -> SeedGraph:
         raise KGError(f"Seed folder '{folder}' has no entities.jsonl.")
     entities = []
     lines: dict[str, int] = {}  # id -> the line that gave it
-    for n, line in enumerate(_text(ent_file).split("\n"), 1):  # a JSON string may hold U+2028 unescaped
+    for n, line in enumerate(jsonl_lines(_text(ent_file)), 1):
         if not line.strip():
             continue
         try:

@@ -17,7 +17,7 @@ from kg.records import Document, Entity, Extraction, Mention
 from kg.schema import Schema
 from kg.store import GraphStore
 from nlp.coreference import resolve_references
-from nlp.gazetteer import Gazetteer
+from nlp.gazetteer import Gazetteer, overlaps
 from nlp.interfaces import Linker, NERLayer, RelationLayer, Sentence
 from nlp.linking import StoreLinker
 from nlp.models import sentence_pipeline, spacy_pipeline
@@ -254,11 +254,6 @@ def merge_mentions(layers: list[tuple[int, list[Mention]]]) -> list[Mention]:
             taken.append(m)
     return sorted(taken, key=lambda m: m.start)
 
-
-def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    """Whether ``[start, end)`` overlaps one of ``spans`` (sorted, disjoint (start, end) pairs)."""
-    i = bisect.bisect_left(spans, (end,))  # the spans that start before ``end``; the last of them ends last
-    return i > 0 and spans[i - 1][1] > start
 
 
 _MORE_NAME = re.compile(r"(?:\s+[A-Z][\w&.-]*)+")

@@ -17,6 +17,12 @@ from nlp.abbreviations import relink_short_forms
 _PRIORITY = 30
 
 
+def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether ``[start, end)`` overlaps one of ``spans`` (sorted, disjoint (start, end) pairs)."""
+    i = bisect.bisect_left(spans, (end,))  # the spans that start before ``end``; the last of them ends last
+    return i > 0 and spans[i - 1][1] > start
+
+
 class Gazetteer:
     """Matches known names; each match carries its entity id and type. Add names as the graph grows."""
 
@@ -79,10 +85,9 @@ class Gazetteer:
         taken: list[tuple[int, int]] = []  # sorted and disjoint: a look at its neighbour finds an overlap
         out = []
         for a, b, (entity_id, kind) in found:
-            i = bisect.bisect_left(taken, (b,))
-            if i > 0 and taken[i - 1][1] > a:
+            if overlaps(taken, a, b):
                 continue
-            taken.insert(i, (a, b))
+            bisect.insort(taken, (a, b))
             out.append(Mention(a, b, text[a:b], kind, entity_id, 1.0))
         return sorted(out, key=lambda m: m.start)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from kg.errors import not_utf8
+from kg.errors import is_unicode, not_utf8
 from kg.files import jsonl_lines
 from kg.records import Document
 from nlp.errors import NLPError
@@ -103,11 +103,9 @@ def _check(doc: Document) -> None:
     # store can hold either, so say so before anything is written
     for what, value in (("the file name is not UTF-8. Rename the file", doc.source),
                         (f"the document id {doc.id!a} is not valid Unicode. Change the id", doc.id)):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
+        if not is_unicode(value):
             shown = (doc.source or "").encode("utf-8", "backslashreplace").decode("utf-8")
-            raise NLPError(f"{shown}: {what}.") from None
+            raise NLPError(f"{shown}: {what}.")
     where = doc.source or doc.id
     if doc.id.startswith(RESERVED_PREFIXES):
         raise NLPError(f"{where}: document id '{doc.id}' is reserved (ids starting with "

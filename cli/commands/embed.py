@@ -8,8 +8,8 @@ from typing import Annotated, Callable, Iterator, List, Optional
 
 import typer
 
-from cli.common import (ConfigOpt, Connection, JsonOpt, QuietOpt, SeedOpt, emit, positive_rate, read_text_arg,
-                        schema_in_force, with_connection)
+from cli.common import (ConfigOpt, Connection, JsonOpt, QuietOpt, SeedOpt, emit, given, positive_rate,
+                        read_text_arg, schema_in_force, with_connection)
 from cli.console import out, progress_bar
 from kg.errors import KGError
 
@@ -87,11 +87,10 @@ _TRAINING_OPTIONS = {"dim": "--dim", "epochs": "--epochs", "evaluate": "--eval",
 
 def _check_nothing_trained(ctx: typer.Context) -> None:
     """--infer-new trains nothing: options of a training run given with it are refused, not ignored."""
-    given = [flag for name, flag in _TRAINING_OPTIONS.items()  # by name: typer may carry its own copy of click
-             if getattr(ctx.get_parameter_source(name), "name", "") in ("COMMANDLINE", "ENVIRONMENT")]
-    if given:
+    used = [flag for name, flag in _TRAINING_OPTIONS.items() if given(ctx, name)]
+    if used:
         raise typer.BadParameter(f"trains nothing (it places new entities among the trained vectors), so "
-                                 f"{', '.join(given)} would not be used: leave {'it' if len(given) == 1 else 'them'} "
+                                 f"{', '.join(used)} would not be used: leave {'it' if len(used) == 1 else 'them'} "
                                  "out, or drop --infer-new to retrain.", param_hint="--infer-new")
 
 

@@ -8,7 +8,7 @@ import typer
 
 from cli.common import (DEFAULT_WORKSPACE, FUSION, NER_FORMAT, NER_KIND, ConfigOpt, Connection, EntityVectorsOpt,
                         FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt, PrecisionOpt, QuietOpt, SeedOpt,
-                        TrainLayersOpt, WorkspaceOpt, check_entity_vectors, check_knowledge_dropout, emit,
+                        TrainLayersOpt, WorkspaceOpt, check_entity_vectors, check_knowledge_dropout, emit, given,
                         with_connection, workspace)
 from cli.console import out
 
@@ -115,10 +115,7 @@ _TRANSFORMER_ONLY = {"encoder": "--encoder", "max_length": "--max-length"}
 def _check_model_options(ctx: typer.Context, model: str) -> None:
     """Before any data is read: options of another kind of NER model than the one trained (``model``: spacy,
     transformer or fused) are refused, not ignored; so is --kind with --fusion, which trains the fused one."""
-    def given(name: str) -> bool:  # by name: typer may carry its own copy of click
-        return getattr(ctx.get_parameter_source(name), "name", "") in ("COMMANDLINE", "ENVIRONMENT")
-
-    if model == "fused" and given("kind"):
+    if model == "fused" and given(ctx, "kind"):
         raise typer.BadParameter("--fusion trains the fused transformer; leave --kind out.", param_hint="--kind")
     what = "a --fusion model" if model == "fused" else f"--kind {model}"
     if model == "spacy":
@@ -126,7 +123,7 @@ def _check_model_options(ctx: typer.Context, model: str) -> None:
     else:
         wrong, applies = _SPACY_ONLY, "--kind spacy only"
     for name, flag in wrong.items():
-        if given(name):
+        if given(ctx, name):
             raise typer.BadParameter(f"applies to {applies}, not to {what}; leave it out.", param_hint=flag)
 
 

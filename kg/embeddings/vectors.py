@@ -62,6 +62,9 @@ class KGEmbeddings:
                           f"Choose one of: {', '.join(scoring.MODELS)}.")
         if len(self.entity_ids) != len(self.entity_vectors):
             raise KGError(f"{len(self.entity_ids)} entity ids for {len(self.entity_vectors)} vectors; files are damaged.")
+        if len(self.relation_ids) != len(self.relation_vectors):
+            raise KGError(f"{len(self.relation_ids)} relation ids for {len(self.relation_vectors)} vectors; files are "
+                          "damaged.")
         if not self.sources:
             object.__setattr__(self, "sources", (TRAINED,) * len(self.entity_ids))
         object.__setattr__(self, "_rows", {e: i for i, e in enumerate(self.entity_ids)})
@@ -160,9 +163,6 @@ class KGEmbeddings:
             arrays = load_file(str(folder / "vectors.safetensors"))
             out = cls(EmbeddingMeta(**meta), tuple(ents["ids"]), tuple(rels["ids"]),
                       arrays["entity"], arrays["relation"], tuple(ents.get("sources", ())))
-            if len(out.entity_ids) != len(out.entity_vectors) or len(out.relation_ids) != len(out.relation_vectors):
-                raise ValueError(f"{len(out.entity_ids)} entities and {len(out.relation_ids)} relations named for "
-                                 f"{len(out.entity_vectors)} and {len(out.relation_vectors)} vectors")
         except Exception as exc:  # noqa: BLE001 - cut JSON, safetensors' own error, missing keys, mixed files
             reason = " ".join(str(exc).split())[:240] or type(exc).__name__
             raise KGError(f"Embeddings in '{folder}' are unreadable ({reason}): retrain with `kgnlp embed`.") from exc

@@ -157,10 +157,13 @@ class Neo4jStore:
 
     # ---- writing -------------------------------------------------------------------------
     def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
-        ents, facts = list(entities), list(triples)
+        self._add(list(triples), list(entities))
+
+    def _add(self, facts: list[Triple], ents: list[Entity], override: bool = False) -> None:
+        """Entities, then facts, in batches of ``batch_size`` (``override``: see :meth:`_put_entities`)."""
         for i in range(0, len(ents), self.batch_size):
             part = ents[i : i + self.batch_size]
-            self._write(lambda tx: self._put_entities(tx, part, pinned=True))
+            self._write(lambda tx: self._put_entities(tx, part, pinned=True, override=override))
         for i in range(0, len(facts), self.batch_size):
             part = facts[i : i + self.batch_size]
             self._write(lambda tx: self._put_facts(tx, part))
@@ -334,10 +337,7 @@ class Neo4jStore:
             gone = self._write(work)  # one transaction: all or nothing
         else:  # too big for one transaction: the old provenance goes first, then the facts in batches
             gone = self._write(lambda tx: self._delete_document(tx, source))
-            for i in range(0, len(ents), self.batch_size):
-                part = ents[i : i + self.batch_size]
-                self._write(lambda tx: self._put_entities(tx, part, pinned=True, override=True))
-            self.add(facts)
+            self._add(facts, ents, override=True)
         return len(gone - {t.key for t in facts})
 
     def _delete_document(self, tx, doc_id: str) -> set[tuple[str, str, str]]:
