@@ -1,13 +1,14 @@
 """Ablation of the fusion model: none | facts | embeddings | both on BC5CDR NER, Financial PhraseBank and PubMedQA.
 
-    python benchmarks/fusion.py prepare --out benchmarks/.work/fusion          # graph + KG embeddings + data copies (CPU)
+    python benchmarks/fusion.py prepare --out benchmarks/.work/fusion          # graphs + KG embeddings (CPU)
     python benchmarks/fusion.py run --prepared benchmarks/.work/fusion --quick [--device cuda] [--fusion none,both]
     python benchmarks/fusion.py compare none=A.json,B.json both=C.json,D.json   # per seed, mean ± std, paired
 
 ``prepare`` builds one biomedical graph (BC5CDR *training-set* gold entities with their surface forms and
 chemical-induced-disease relations as CAUSES, plus Hetionet Compound/Disease/Side Effect/Symptom names and
-their edges from the 5k-per-type subset) in SQLite, trains TransE on it with ``kg.embeddings``, and copies the
-task data so ``run`` can go to a machine without the shared folder. Financial PhraseBank has no public graph
+their edges from the 5k-per-type subset) in SQLite and trains TransE on it with ``kg.embeddings``. The task data is
+never copied: ``prepare`` and ``run`` read it from ``../shared/datasets/`` in place (``benchmarks/shared_data.py``;
+before 2026-12-02 ``prepare`` copied it into the ignored ``--out`` folder). Financial PhraseBank has no public graph
 here: the financial graph is the repo's hand-written concept graph ``data/finance`` (financial measures with the
 direction that is good news, business events and what they signal, change words; schema in
 ``data/finance/schema.toml``) plus ``data/seed`` (a small fictional graph). ``prepare --graphs fin`` rebuilds only
@@ -45,9 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"  # ../shared/datasets next to the repo
-if not DATA.is_dir():
-    DATA = Path("/work/shared/datasets")
+from benchmarks.shared_data import DATA, dataset  # noqa: E402  (../shared/datasets, read in place)
 FIN_GRAPH = Path(__file__).resolve().parents[1] / "data" / "finance"
 FINDINGS_GRAPH = Path(__file__).resolve().parents[1] / "data" / "findings"
 HETIO_KINDS = {"Compound", "Disease", "Side Effect", "Symptom"}
@@ -95,11 +94,7 @@ def _bio_graph(out: Path) -> dict:
     from kg.stores.sqlite import SQLiteStore
     from nlp.formats.pubtator import read_pubtator
 
-    for name in ("CDR_TrainingSet.PubTator.txt", "CDR_DevelopmentSet.PubTator.txt", "CDR_TestSet.PubTator.txt"):
-        shutil.copy(DATA / "bc5cdr" / name, out / name)
-    shutil.copy(DATA / "pubmedqa" / "ori_pqal.json", out / "ori_pqal.json")
-    shutil.copy(DATA / "pubmedqa" / "test_ground_truth.json", out / "test_ground_truth.json")
-    docs = read_pubtator(out / "CDR_TrainingSet.PubTator.txt")
+    docs = read_pubtator(dataset("CDR_TrainingSet.PubTator.txt"))
     surfaces: dict[str, Counter] = defaultdict(Counter)
     kinds: dict[str, str] = {}
     for d in docs:
@@ -144,7 +139,7 @@ def _pqa_graph(out: Path, ner_model: str) -> dict:
 
     if not (out / "bio.db").exists():
         _bio_graph(out)
-    data = json.loads((out / "ori_pqal.json").read_text(encoding="utf-8"))
+    data = json.loads(dataset("ori_pqal.json").read_text(encoding="utf-8"))
     docs = [LoadedDocument.of(Document(pmid, " ".join(item["CONTEXTS"]), f"pubmedqa:{pmid}"))
             for pmid, item in sorted(data.items())]
     layers = []
@@ -184,7 +179,7 @@ def _results_graph(out: Path) -> dict:
     store = SQLiteStore.open(out / "results.db")
     store.add([], list(reader.evidence))
     counts: Counter = Counter()
-    for doc, parts in pubmedqa_passages(out / "ori_pqal.json"):
+    for doc, parts in pubmedqa_passages(dataset("ori_pqal.json")):
         store.add_extraction(reader.read(doc, parts, counts), text_hash(doc.text))
     shutil.rmtree(out / "results-ws", ignore_errors=True)
     ws = Workspace.open(out / "results-ws", create=True)
@@ -211,10 +206,10 @@ def _results_lc_graph(out: Path) -> dict:
     shutil.copy(out / "results.db", out / "results-lc.db")
     shutil.copytree(out / "results-ws", out / "results-lc-ws")
     reader = _findings_reader(out)
-    test_ids = set(json.loads((out / "test_ground_truth.json").read_text()))
+    test_ids = set(json.loads(dataset("test_ground_truth.json").read_text()))
     store = SQLiteStore.open(out / "results-lc.db", create=False)
     counts: Counter = Counter()
-    for doc, parts in pubmedqa_passages(out / "ori_pqal.json", long_answers=True, skip=test_ids):
+    for doc, parts in pubmedqa_passages(dataset("ori_pqal.json"), long_answers=True, skip=test_ids):
         if doc.id.endswith(":conclusion"):  # the abstracts' findings are in the copy of results.db
             store.add_extraction(reader.read(doc, parts, counts), text_hash(doc.text))
     ws = Workspace.open(out / "results-lc-ws", create=False)
@@ -239,7 +234,6 @@ def _findings_reader(out: Path):
 
 def _fin_graph(out: Path) -> dict:
     """``data/finance`` (concept graph) + ``data/seed`` in a fresh ``fin.db``."""
-    shutil.copy(DATA / "financial-phrasebank" / "FinancialPhraseBank-v1.0" / "Sentences_50Agree.txt", out / "fpb.txt")
     return _seed_graph(out, "fin", FIN_GRAPH, FIN_GRAPH.parent / "seed")
 
 
@@ -269,7 +263,7 @@ def fpb_split(prepared: Path, seed: int, n_train: int, n_test: int):
     from fusion.data import TextExample
 
     rows = []
-    for line in (prepared / "fpb.txt").read_bytes().decode("latin-1").splitlines():
+    for line in dataset("fpb.txt").read_bytes().decode("latin-1").splitlines():
         text, _, label = line.rpartition("@")
         if text:
             rows.append(TextExample(text.strip(), (label.strip(),)))
@@ -289,8 +283,8 @@ def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_an
     as the text (dev and test never do)."""
     from fusion.data import pubmedqa_examples
 
-    test_ids = set(json.loads((prepared / "test_ground_truth.json").read_text()))
-    data = json.loads((prepared / "ori_pqal.json").read_text())
+    test_ids = set(json.loads(dataset("test_ground_truth.json").read_text()))
+    data = json.loads(dataset("ori_pqal.json").read_text())
     train_ids = sorted(set(data) - test_ids)
     random.Random(seed).shuffle(train_ids)
     dev_ids, train_ids = set(train_ids[:50]), set(train_ids[50:50 + n_train])
@@ -414,9 +408,9 @@ def run(args) -> dict:
         when = {"RISING_IS": ("fin:increase",), "FALLING_IS": ("fin:decrease",)}
         schemas["fin"] = Schema(tuple(replace(r, when=when.get(r.name, r.when)) for r in schemas["fin"].relations))
     conditions = {n: {r.name: list(r.when) for r in s.relations if r.when} for n, s in schemas.items()}
-    bc_train = read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt")
-    bc_dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")
-    bc_test = read_pubtator(prepared / "CDR_TestSet.PubTator.txt")
+    bc_train = read_pubtator(dataset("CDR_TrainingSet.PubTator.txt"))
+    bc_dev = read_pubtator(dataset("CDR_DevelopmentSet.PubTator.txt"))
+    bc_test = read_pubtator(dataset("CDR_TestSet.PubTator.txt"))
     results: dict = {t: {f: [] for f in fusions} for t in tasks}
     work_root = Path(tempfile.mkdtemp(prefix="fusion-bench-"))
     torch.set_num_threads(args.threads) if args.threads else None

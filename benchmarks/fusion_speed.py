@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.shared_data import dataset  # noqa: E402  (../shared/datasets, read in place)
+
 PREPARED = Path(__file__).resolve().parent / ".work" / "fusion"
 VARIANTS = ("none", "facts", "embeddings", "both")
 
@@ -134,8 +136,8 @@ def sequence_main(args, prepared: Path) -> None:
         models = build_sequence_variants(prepared, variants, max_length=96, labels=("negative", "neutral", "positive"),
                                          graph="fin", fact_share=args.fact_share, kg_readout=args.kg_readout)
     else:
-        test_ids = set(_json.loads((prepared / "test_ground_truth.json").read_text()))
-        data = _json.loads((prepared / "ori_pqal.json").read_text())
+        test_ids = set(_json.loads(dataset("test_ground_truth.json").read_text()))
+        data = _json.loads(dataset("ori_pqal.json").read_text())
         examples = pubmedqa_examples(data, test_ids)[: args.docs or (40 if args.quick else 500)]
         warm = pubmedqa_examples(data, set(data) - test_ids)[:16]
         models = build_sequence_variants(prepared, variants, graph=args.graph or "bio", fact_share=args.fact_share,
@@ -255,8 +257,7 @@ def main() -> None:
     prepared = Path(args.prepared)
     if args.task in ("pubmedqa", "fpb"):
         graph = args.graph or "bio"
-        need = (f"{graph}.db", f"emb-{graph}", "ori_pqal.json") if args.task == "pubmedqa" else ("fin.db", "fpb.txt",
-                                                                                                "emb-fin")
+        need = (f"{graph}.db", f"emb-{graph}") if args.task == "pubmedqa" else ("fin.db", "emb-fin")
         if not all((prepared / n).exists() for n in need):
             print(f"fusion_speed: no prepared graph at {prepared}; run `python benchmarks/fusion.py prepare` first.",
                   file=sys.stderr)
@@ -264,7 +265,7 @@ def main() -> None:
         sequence_main(args, prepared)
         return
     if not (prepared / "bio.db").exists() or not (prepared / "emb-bio").exists() \
-            or not (prepared / "CDR_TestSet.PubTator.txt").exists():
+            or not dataset("CDR_TestSet.PubTator.txt").exists():
         print(f"fusion_speed: no prepared graph at {prepared}; run `python benchmarks/fusion.py prepare` first.",
               file=sys.stderr)
         sys.exit(2)
@@ -276,8 +277,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     n_docs = args.docs or (30 if args.quick else 200)
-    test = load_labelled(prepared / "CDR_TestSet.PubTator.txt", "pubtator")[:n_docs]
-    warm = [d.doc.text for d in load_labelled(prepared / "CDR_DevelopmentSet.PubTator.txt", "pubtator")[:16]]
+    test = load_labelled(dataset("CDR_TestSet.PubTator.txt"), "pubtator")[:n_docs]
+    warm = [d.doc.text for d in load_labelled(dataset("CDR_DevelopmentSet.PubTator.txt"), "pubtator")[:16]]
     texts = [d.doc.text for d in test]
     variants = [v for v in args.variants.split(",") if v]
     t0 = time.perf_counter()

@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PREPARED = ROOT / "benchmarks" / ".work" / "fusion"
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import dataset  # noqa: E402  (../shared/datasets, read in place)
+
 RECIPES = {"both": ["--fusion", "both", "--entity-vectors", "all", "--knowledge-dropout", "0.2"],
            "none": ["--fusion", "none"]}
 
@@ -42,8 +44,7 @@ def kgnlp(*args: str) -> dict:
 
 def workspace_from_prepared(prepared: Path, ws: Path) -> None:
     """A kgnlp workspace holding the prepared BC5CDR + Hetionet graph and its TransE vectors."""
-    need = ("bio.db", "emb-bio/meta.json", "CDR_TrainingSet.PubTator.txt", "CDR_DevelopmentSet.PubTator.txt",
-            "CDR_TestSet.PubTator.txt")
+    need = ("bio.db", "emb-bio/meta.json")
     if not all((prepared / n).exists() for n in need):
         sys.exit(f"error: no prepared graph in {prepared}: run `python benchmarks/fusion.py prepare --graphs bio`")
     from kg.workspace import Workspace
@@ -72,8 +73,8 @@ def main() -> None:
         tmp = Path(tmp)
         ws = tmp / "ws"
         workspace_from_prepared(args.prepared, ws)
-        test = read_pubtator(args.prepared / "CDR_TestSet.PubTator.txt")
-        blocks = [b for n in names for b in (args.prepared / n).read_text(encoding="utf-8").split("\n\n") if b.strip()]
+        test = read_pubtator(dataset("CDR_TestSet.PubTator.txt"))
+        blocks = [b for n in names for b in dataset(n).read_text(encoding="utf-8").split("\n\n") if b.strip()]
         if args.quick:
             blocks, test = blocks[:40], test[:40]
         (tmp / "train.PubTator.txt").write_text("\n\n".join(blocks) + "\n", encoding="utf-8")

@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import dataset  # noqa: E402  (../shared/datasets, read in place)
+
 PRECISIONS = ("fp32", "bf16")
 
 
@@ -67,9 +69,9 @@ def fused_trainer(prepared: Path, threads: int, work: Path, quick: bool) -> dict
     store = SQLiteStore.open(prepared / "bio.db", create=False)
     knowledge = Knowledge(store=store, linker=NameLinker.from_store(store),
                           embeddings=KGEmbeddings.load(prepared / "emb-bio"), facts_per_entity=2)
-    train = random.Random(1).sample(read_pubtator(prepared / "CDR_TrainingSet.PubTator.txt"), 16 if quick else 120)
-    dev = read_pubtator(prepared / "CDR_DevelopmentSet.PubTator.txt")[:8 if quick else 40]
-    test = read_pubtator(prepared / "CDR_TestSet.PubTator.txt")[:8 if quick else 100]
+    train = random.Random(1).sample(read_pubtator(dataset("CDR_TrainingSet.PubTator.txt")), 16 if quick else 120)
+    dev = read_pubtator(dataset("CDR_DevelopmentSet.PubTator.txt"))[:8 if quick else 40]
+    test = read_pubtator(dataset("CDR_TestSet.PubTator.txt"))[:8 if quick else 100]
     out = {}
     for precision in PRECISIONS:
         settings = TrainSettings(epochs=1 if quick else 3, batch_size=16, learning_rate=5e-5, seed=1, patience=2,
