@@ -1,4 +1,4 @@
-"""Read documents to ingest: ``.txt``, ``.md`` and ``.jsonl`` files, or folders of them.
+"""Read documents to ingest: ``.txt``, ``.md``, ``.jsonl``, HTML, PubMed XML and PDF files, or folders of them.
 
 Every problem is an ``NLPError`` naming the file (and line), raised before anything is stored.
 """
@@ -13,13 +13,17 @@ from typing import Iterator, Sequence
 from kg.errors import is_unicode, not_utf8
 from kg.files import jsonl_lines
 from kg.records import Document
+from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decode_html, html_text, pdf_text,
+                              pubmed_articles)
 from nlp.errors import NLPError
 
 TEXT_SUFFIXES = (".txt", ".md")
 MAX_CHARS = 1_000_000  # spaCy's own limit per text (its parser's memory); longer documents must be split
 RESERVED_PREFIXES = ("seed:", "import:")  # sources of seeded and imported facts, not documents
 FINDINGS_SUFFIX = "#findings"  # `kgnlp findings` stores a document's findings as document '<id>#findings'
-SUFFIXES = (*TEXT_SUFFIXES, ".jsonl")
+SUFFIXES = (*TEXT_SUFFIXES, ".jsonl", *HTML_SUFFIXES, *PUBMED_SUFFIXES, *PDF_SUFFIXES)
+MULTI_SUFFIXES = (".jsonl", *PUBMED_SUFFIXES)  # files of several documents: a document's source is 'FILE:N'
+KINDS = ".txt, .md, .jsonl, .html, PubMed .xml or .pdf"
 
 
 @dataclass(frozen=True)
@@ -49,16 +53,16 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
         if path.is_dir():
             every = sorted(p for p in path.rglob("*") if p.is_file()
                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            found = [p for p in every if p.suffix.lower() in SUFFIXES]
+            found = [p for p in every if p.suffix.lower() in SUFFIXES and _in_folder_kind(p)]
             if not_read is not None:
-                not_read.extend(p for p in every if p.suffix.lower() not in SUFFIXES)
+                not_read.extend(p for p in every if p not in found)
             if not found:
-                raise NLPError(f"Folder '{path}' has no .txt, .md or .jsonl files.")
+                raise NLPError(f"Folder '{path}' has no {KINDS} files.")
             files.extend(found)
         elif path.suffix.lower() in SUFFIXES:
             files.append(path)
         else:
-            raise NLPError(f"Cannot read '{path}': expected a .txt, .md or .jsonl file, or a folder of them.")
+            raise NLPError(f"Cannot read '{path}': expected a {KINDS} file, or a folder of them.")
     # a file named twice (a folder and a file in it, `a.txt ./a.txt`) is read once, not refused as a duplicate id
     once: dict[Path, Path] = {}
     for file in files:
@@ -66,15 +70,25 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
     return list(once.values())
 
 
+def _in_folder_kind(file: Path) -> bool:
+    """A folder's .xml file is read only when it is PubMed XML (a folder of filings may hold other XML); a file
+    named on the command line is always read, and refused if it is not."""
+    if file.suffix.lower() not in PUBMED_SUFFIXES:
+        return True
+    with open(file, "rb") as f:
+        return b"<PubmedArticleSet" in f.read(8192)
+
+
 def gone_documents(stored: dict[str, str], paths: Sequence[Path], read: set[str]) -> list[str]:
     """Stored documents (id -> source) that were read from ``paths`` (the file itself, or a file under a folder)
     but are not among the ids read from them now (``read``): a deleted or renamed file, a line gone from a .jsonl
-    file. A document's findings ('<id>#findings') go with it. A relative source is taken from the current folder."""
+    file, an article gone from a PubMed XML file. A document's findings ('<id>#findings') go with it. A relative source
+    is taken from the current folder."""
     roots = [p.resolve() for p in paths]
     gone = []
     for doc_id, source in stored.items():
         head, sep, line = source.rpartition(":")
-        file = head if sep and line.isdigit() and head.lower().endswith(".jsonl") else source
+        file = head if sep and line.isdigit() and head.lower().endswith(MULTI_SUFFIXES) else source
         if not file or doc_id.removesuffix(FINDINGS_SUFFIX) in read:
             continue
         where = Path(file).resolve()
@@ -125,7 +139,21 @@ def _check(doc: Document) -> None:
 
 
 def _read_file(file: Path) -> Iterator[Document]:
+    suffix = file.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        yield Document(id=file.stem, text=pdf_text(file), source=str(file))
+        return
     raw = file.read_bytes()
+    if suffix in PUBMED_SUFFIXES:
+        for n, (pmid, text) in enumerate(pubmed_articles(raw, file), 1):
+            yield Document(id=f"PMID:{pmid}", text=text, source=f"{file}:{n}")
+        return
+    if suffix in HTML_SUFFIXES:
+        text = html_text(decode_html(raw, file))
+        if not text.strip():
+            raise NLPError(f"'{file}' has no visible text.")
+        yield Document(id=file.stem, text=text, source=str(file))
+        return
     if b"\x00" in raw[:8192]:
         raise NLPError(f"'{file}' looks like a binary file, expected UTF-8 text.")
     try:

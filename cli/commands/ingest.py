@@ -14,7 +14,8 @@ from kg.resolved import resolved
 
 @with_connection
 def ingest(
-    paths: Annotated[List[Path], typer.Argument(help="Files or folders of .txt, .md, .jsonl documents.")],
+    paths: Annotated[List[Path], typer.Argument(
+        help="Files or folders of .txt, .md, .jsonl, .html, PubMed .xml or .pdf documents.")],
     seed: Annotated[Optional[Path], typer.Option(help="Seed graph folder (entities.jsonl, triples.tsv) to load first.")] = None,
     model: Annotated[Optional[List[Path]], typer.Option("--model", help="A trained NER model folder to add as a "
                                                         "layer (repeat for several; see --profile).")] = None,
@@ -41,7 +42,7 @@ def ingest(
     Example: kgnlp ingest data/documents --seed data/seed
     """
     from nlp.ingest import ingest_documents
-    from nlp.loaders import gone_documents, load_documents
+    from nlp.loaders import KINDS, gone_documents, load_documents
 
     not_read: list[Path] = []
     docs = load_documents(list(paths), not_read)  # every file is checked before the workspace is touched
@@ -88,7 +89,7 @@ def ingest(
                    "(their only source was the seed).", err=True)
     if not_read and not as_json:
         more = f" and {len(not_read) - 5} more" if len(not_read) > 5 else ""
-        typer.echo(f"Not read ({len(not_read)} file(s) of other types than .txt, .md, .jsonl): "
+        typer.echo(f"Not read ({len(not_read)} file(s) of other types than {KINDS}): "
                    f"{', '.join(str(p) for p in not_read[:5])}{more}", err=True)
     if report.skipped and (model or profile) and not as_json:
         typer.echo(f"Note: {report.skipped} document(s) already stored with the same text were not read again: "
@@ -107,7 +108,8 @@ def ingest(
 
 @with_connection
 def findings(
-    paths: Annotated[List[Path], typer.Argument(help="Files or folders of .txt, .md, .jsonl documents, or "
+    paths: Annotated[List[Path], typer.Argument(help="Files or folders of .txt, .md, .jsonl, .html, PubMed .xml, "
+                                                ".pdf documents, or "
                                                 "PubMedQA .json files (findings read in each abstract's results).")],
     cues: Annotated[Path, typer.Option("--cues", help="Cue graph folder (entities.jsonl, triples.tsv, schema.toml) "
                                        "of ways to report a result and what each signals: data/findings.")],

@@ -235,20 +235,20 @@ def test_commands_without_store_option_refuse_an_rdf_only_workspace(tmp_path, co
 
 
 def test_files_a_folder_holds_that_ingest_cannot_read_are_named(tmp_path):
-    """A folder's .txt/.md/.jsonl files are ingested; its other files (not hidden ones) are named on stderr and in
-    the JSON instead of being passed over in silence."""
+    """A folder's documents (.txt, .md, .jsonl, .html, PubMed .xml, .pdf) are ingested; its other files (not hidden
+    ones) are named on stderr and in the JSON instead of being passed over in silence."""
     folder = tmp_path / "docs"
     (folder / "sub").mkdir(parents=True)
     shutil.copy(DATA / "documents" / "medical" / "med01_metformin.txt", folder)
-    (folder / "report.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "report.docx").write_bytes(b"PK\x03\x04")
     (folder / "sub" / "table.csv").write_text("a,b\n")
     (folder / ".DS_Store").write_bytes(b"\x00\x01")
     proc = kgnlp("ingest", str(folder), "-w", str(tmp_path / "ws"), "-q")
     assert proc.returncode == 0, proc.stderr
-    assert "report.pdf" in proc.stderr and "table.csv" in proc.stderr and ".DS_Store" not in proc.stderr
+    assert "report.docx" in proc.stderr and "table.csv" in proc.stderr and ".DS_Store" not in proc.stderr
     data = kgnlp("ingest", str(folder), "-w", str(tmp_path / "ws"), "--json", check=True)
     got = json.loads(data.stdout)
-    assert got["skipped"] == 1 and sorted(Path(p).name for p in got["not_read"]) == ["report.pdf", "table.csv"]
+    assert got["skipped"] == 1 and sorted(Path(p).name for p in got["not_read"]) == ["report.docx", "table.csv"]
 
 
 def test_embed_on_an_rdf_only_workspace_and_embed_sizes(tmp_path):

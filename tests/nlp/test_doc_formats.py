@@ -1,0 +1,181 @@
+"""Documents in HTML, PubMed XML and PDF: read as text a block per paragraph, ingested like .txt files."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp.doc_formats import html_text
+from nlp.errors import NLPError
+from nlp.loaders import collect_files, gone_documents, load_documents
+from tests.conftest import kgnlp, kgnlp_json, write_seed
+
+
+def make_pdf(path: Path, pages: list[list[str]]) -> Path:
+    """A minimal PDF with a text layer: each page's lines in Helvetica, top to bottom (offsets computed, so the
+    cross-reference table is exact)."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", None, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for lines in pages:
+        ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
+        for line in lines:
+            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            ops += [f"({escaped}) Tj", "T*"]
+        ops.append("ET")
+        stream = "\n".join(ops)
+        objects.append(f"<< /Length {len(stream.encode('latin-1'))} >>\nstream\n{stream}\nendstream")
+        content = len(objects)
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content} 0 R "
+                       "/Resources << /Font << /F1 3 0 R >> >> >>")
+        kids.append(f"{len(objects)} 0 R")
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>"
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(out)
+    return path
+
+
+PUBMED = """<?xml version="1.0" ?>
+<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2024//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_240101.dtd">
+<PubmedArticleSet>
+<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">11111111</PMID>
+<Article><ArticleTitle>Metformin and <i>lactic</i> acidosis.</ArticleTitle>
+<Abstract><AbstractText Label="BACKGROUND">Metformin treats type 2 diabetes.</AbstractText>
+<AbstractText Label="RESULTS">Metformin can cause lactic acidosis in renal failure.</AbstractText></Abstract>
+</Article></MedlineCitation></PubmedArticle>
+<PubmedArticle><MedlineCitation><PMID Version="1">22222222</PMID>
+<Article><ArticleTitle>Warfarin bleeding risk</ArticleTitle>
+<Abstract><AbstractText>Warfarin can cause bleeding.</AbstractText></Abstract></Article></MedlineCitation>
+</PubmedArticle>
+</PubmedArticleSet>
+"""
+
+
+def test_html_text_keeps_visible_text_a_block_per_paragraph():
+    page = ("<html><head><title>Q3 &amp; outlook</title><style>p {color: red}</style>"
+            "<script>if (a < b) { alert('x') }</script></head><body><h1>Northwind</h1>"
+            "<p>Northwind&nbsp;Therapeutics said revenue rose.<br>Sales grew.</p>"
+            "<ul><li>one <b>bold</b> item</li></ul><table><tr><th>Company</th><th>City</th></tr>"
+            "<tr><td>Northwind</td><td>Boston</td></tr></table><p>caf&eacute;</p></body></html>")
+    assert html_text(page).split("\n\n") == [
+        "Q3 & outlook", "Northwind", "Northwind Therapeutics said revenue rose.", "Sales grew.", "one bold item",
+        "Company | City", "Northwind | Boston", "café"]
+
+
+def test_html_head_left_open_ends_at_the_body():
+    assert html_text("<html><head><title>T</title><body><p>Body text.</p>") == "T\n\nBody text."
+
+
+def test_html_in_a_declared_charset_and_undeclared_non_utf8(tmp_path):
+    page = tmp_path / "filing.htm"
+    page.write_bytes('<meta charset="windows-1252"><p>Zürich — 10 €</p>'.encode("cp1252"))
+    [doc] = load_documents([page])
+    assert doc.document.text == "Zürich — 10 €" and doc.document.id == "filing"
+    bad = tmp_path / "bad.html"
+    bad.write_bytes("<p>Zürich</p>".encode("latin-1"))
+    with pytest.raises(NLPError, match="not UTF-8 and declares no charset"):
+        load_documents([bad])
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html><script>x()</script></html>", encoding="utf-8")
+    with pytest.raises(NLPError, match="no visible text"):
+        load_documents([empty])
+
+
+def test_pubmed_xml_gives_a_document_per_article(tmp_path):
+    xml = tmp_path / "pubmed.xml"
+    xml.write_text(PUBMED, encoding="utf-8")
+    docs = [d.document for d in load_documents([xml])]
+    assert [d.id for d in docs] == ["PMID:11111111", "PMID:22222222"]
+    assert docs[0].text == ("Metformin and lactic acidosis.\n\nBACKGROUND: Metformin treats type 2 diabetes.\n\n"
+                            "RESULTS: Metformin can cause lactic acidosis in renal failure.")
+    assert [d.source for d in docs] == [f"{xml}:1", f"{xml}:2"]
+    # an article gone from the file is a gone document, as a line gone from a .jsonl file is
+    stored = {d.id: d.source for d in docs}
+    assert gone_documents(stored, [xml], {"PMID:11111111"}) == ["PMID:22222222"]
+
+
+def test_xml_that_is_not_pubmed_is_refused_named_but_skipped_in_a_folder(tmp_path):
+    other = tmp_path / "sitemap.xml"
+    other.write_text("<urlset><url>x</url></urlset>", encoding="utf-8")
+    with pytest.raises(NLPError, match=r"expected PubMed XML \(a <PubmedArticleSet>\), found <urlset>"):
+        load_documents([other])
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<PubmedArticleSet><PubmedArticle>", encoding="utf-8")
+    with pytest.raises(NLPError, match="not well-formed XML"):
+        load_documents([broken])
+    (tmp_path / "a.txt").write_text("Aspirin.", encoding="utf-8")
+    not_read: list[Path] = []
+    assert collect_files([tmp_path], not_read) == [tmp_path / "a.txt", broken]
+    assert not_read == [other]
+
+
+def test_pdf_text_layer_a_block_per_page_with_broken_words_joined(tmp_path):
+    pdf = make_pdf(tmp_path / "report.pdf", [["Metformin is a first-line treat-", "ment for type 2 diabetes."],
+                                             ["Warfarin can cause bleeding."]])
+    [doc] = load_documents([pdf])
+    assert doc.document.id == "report"
+    blocks = doc.document.text.split("\n\n")
+    assert len(blocks) == 2
+    assert "treatment for type 2 diabetes." in blocks[0].replace("\n", " ")
+    assert blocks[1] == "Warfarin can cause bleeding."
+
+
+def test_pdf_without_text_or_not_a_pdf_is_one_clear_error(tmp_path):
+    blank = make_pdf(tmp_path / "scan.pdf", [[]])
+    with pytest.raises(NLPError, match="no text layer"):
+        load_documents([blank])
+    fake = tmp_path / "fake.pdf"
+    fake.write_text("just text", encoding="utf-8")
+    with pytest.raises(NLPError, match="not a readable PDF"):
+        load_documents([fake])
+
+
+def test_encrypted_pdf_is_refused(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    plain = make_pdf(tmp_path / "plain.pdf", [["Aspirin treats pain."]])
+    writer = PdfWriter()
+    for page in PdfReader(str(plain)).pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    locked = tmp_path / "locked.pdf"
+    with open(locked, "wb") as f:
+        writer.write(f)
+    with pytest.raises(NLPError, match="encrypted PDF"):
+        load_documents([locked])
+
+
+def test_ingest_a_folder_of_html_pubmed_and_pdf_and_ask(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pubmed.xml").write_text(PUBMED, encoding="utf-8")
+    (docs / "news.html").write_text("<html><head><title>Deal</title></head><body><p>Lisinopril is used to treat "
+                                    "hypertension.</p></body></html>", encoding="utf-8")
+    make_pdf(docs / "label.pdf", [["Amlodipine is prescribed for angina."]])
+    seed = write_seed(tmp_path / "seed", [
+        {"id": "chem:lisinopril", "name": "lisinopril", "type": "Chemical"},
+        {"id": "chem:warfarin", "name": "warfarin", "type": "Chemical"},
+        {"id": "dis:hypertension", "name": "hypertension", "type": "Disease"},
+        {"id": "dis:bleeding", "name": "bleeding", "type": "Disease"}])
+    ws = tmp_path / "ws"
+    out = kgnlp_json("ingest", str(docs), "--seed", str(seed), "-w", str(ws))
+    assert out["documents"] == 4 and out["not_read"] == []
+    listed = kgnlp("documents", "-w", str(ws), check=True).stdout.split()
+    assert sorted(listed) == ["PMID:11111111", "PMID:22222222", "label", "news"]
+    for question, answer, source in (("What does lisinopril treat?", "hypertension", "news"),
+                                     ("What does warfarin cause?", "bleeding", "PMID:22222222")):
+        found = json.dumps(kgnlp_json("ask", question, "-w", str(ws)))
+        assert answer in found and source in found, found
+    # the same folder again adds nothing; an article removed from the XML file is named as gone
+    (docs / "pubmed.xml").write_text(PUBMED.replace(PUBMED[PUBMED.index("<PubmedArticle><MedlineCitation><PMID "
+                                                                       'Version="1">2222'):
+                                                     PUBMED.index("</PubmedArticleSet>")], ""), encoding="utf-8")
+    again = kgnlp_json("ingest", str(docs), "-w", str(ws))
+    assert again["skipped"] == 3 and again["gone"] == ["PMID:22222222"]
