@@ -552,7 +552,12 @@ def _entity(row: list) -> Entity:
 
 
 def _plain(value: object) -> object:
-    """Nodes and relationships as dicts, so results print and serialise."""
+    """Nodes and relationships as dicts, dates, times and durations as ISO 8601 text, points as Cypher's map form
+    (``{srid, x, y[, z]}``), so results print and serialise."""
+    if hasattr(value, "iso_format"):  # neo4j.time Date, Time, DateTime, Duration
+        return value.iso_format()
+    if hasattr(value, "srid") and isinstance(value, tuple):  # a neo4j.spatial Point
+        return {"srid": value.srid, **dict(zip(("x", "y", "z"), value))}
     if hasattr(value, "items") and hasattr(value, "element_id"):
         out: dict = GraphNode(value.items()) if hasattr(value, "labels") else GraphRelationship(value.items())
         if hasattr(value, "labels"):
@@ -562,6 +567,8 @@ def _plain(value: object) -> object:
         return out
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if hasattr(value, "nodes") and hasattr(value, "relationships"):
         path = GraphPath(nodes=[_plain(n) for n in value.nodes],
                          relationships=[_plain(r) for r in value.relationships])

@@ -288,3 +288,17 @@ def test_cli_cypher_table_shows_nodes_relationships_and_paths_in_pattern_syntax(
         assert none.exit_code == 0 and "No rows." in none.output
     finally:
         wipe_prefix(prefix)
+
+
+def test_cli_cypher_json_carries_dates_durations_points_and_nodes_inside_maps(app, ws, monkeypatch, make_store,
+                                                                            bolt_settings):
+    make_store("neo4j").close()  # skips locally / fails in CI without a server
+    monkeypatch.setenv("KGNLP_TEST_PW", bolt_settings["password"])
+    common = ["--workspace", ws, "--uri", bolt_settings["uri"], "--user", bolt_settings["user"],
+              "--password-env", "KGNLP_TEST_PW"]
+    res = invoke(app, "query", "cypher", "RETURN date('2024-01-02') AS d, duration('P1DT2H') AS du, "
+                 "point({x: 1, y: 2}) AS p, {when: date('2024-01-02')} AS m", *common, "--json")
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.output)["rows"][0]
+    assert row[:2] == ["2024-01-02", "P1DT2H"] and row[3] == {"when": "2024-01-02"}
+    assert (row[2]["x"], row[2]["y"]) == (1.0, 2.0) and "srid" in row[2]
