@@ -68,3 +68,11 @@ def test_query_tables_print_names_as_written_never_as_markup_and_never_cut(tmp_p
     for args in (["neighbours", "org:acme", "--hops", "2"], ["path", "org:acme", "org:zeta"]):
         proc = kgnlp("query", *args, "-w", ws, env=narrow)
         assert proc.returncode == 0 and "Beta[red]Ltd" in proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("typed,shown", [("Zür\nich", "Zür\\nich"), ("Mercury\n", None), ("dia\rbetes", "dia\\rbetes")])
+def test_a_line_break_typed_into_a_name_keeps_the_error_one_line(two_mercuries, typed, shown):
+    proc = kgnlp("query", "entity", typed, "-w", two_mercuries)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert shown is None or f"'{shown}'" in lines[0]
