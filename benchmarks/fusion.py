@@ -89,6 +89,20 @@ def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin"
     return info
 
 
+def prepare_for_quick(prepared: Path, need: tuple[str, ...], who: str) -> None:
+    """A --quick run on a fresh checkout: when any of ``need`` is missing from ``prepared``, build what ``run``
+    builds itself (``prepare``'s bio and fin graphs and their TransE vectors, a few minutes on CPU), said on stderr;
+    its output goes to stderr, so the benchmark's last stdout line stays its JSON."""
+    from contextlib import redirect_stdout
+
+    if all((prepared / n).exists() for n in need):
+        return
+    print(f"{who}: no prepared graph at {prepared}; --quick prepares it first "
+          "(python benchmarks/fusion.py prepare: the bio and fin graphs and their TransE vectors)", file=sys.stderr)
+    with redirect_stdout(sys.stderr):
+        print(json.dumps({"prepare": prepare(prepared, 120)}))
+
+
 def _bio_graph(out: Path) -> dict:
     from kg.records import Entity, Triple
     from kg.stores.sqlite import SQLiteStore

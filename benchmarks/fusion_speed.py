@@ -8,7 +8,8 @@
 256 tokens); ``--task fpb`` over Financial PhraseBank test sentences (seed 1's split, 96 tokens, the financial
 concept graph): building each input (linking, fact lookup, masks) plus the forward pass, per variant.
 
-Needs the prepared graphs and TransE embeddings (``python benchmarks/fusion.py prepare``). Every
+Needs the prepared graphs and TransE embeddings (``python benchmarks/fusion.py prepare``; --quick prepares them when
+missing). Every
 variant is a ``FusedNER`` built from the default encoder with the SAME weights (seeded, untrained: inference
 cost does not depend on training quality); ``none`` runs without knowledge, the others link names against the
 graph, look up and rank facts, and fuse them. Each timed pass starts with cold knowledge caches (no text or
@@ -264,8 +265,12 @@ def main() -> None:
             sys.exit(2)
         sequence_main(args, prepared)
         return
-    if not (prepared / "bio.db").exists() or not (prepared / "emb-bio").exists() \
-            or not dataset("CDR_TestSet.PubTator.txt").exists():
+    need = ("bio.db", "emb-bio")
+    if args.quick:  # a fresh checkout has no prepared graph: make it, as fusion.py run --quick does
+        from benchmarks.fusion import prepare_for_quick
+
+        prepare_for_quick(prepared, need, "fusion_speed")
+    if not all((prepared / n).exists() for n in need):
         print(f"fusion_speed: no prepared graph at {prepared}; run `python benchmarks/fusion.py prepare` first.",
               file=sys.stderr)
         sys.exit(2)

@@ -1,7 +1,7 @@
 """`kgnlp ingest` end to end, store writes included: the 500 BC5CDR test abstracts, fast vs accurate.
 
     python benchmarks/ingest_cli.py            # 500 abstracts, 3 interleaved repeats, median
-    python benchmarks/ingest_cli.py --quick    # 60 abstracts, one repeat
+    python benchmarks/ingest_cli.py --quick    # 60 abstracts, one repeat; tiny models trained here if missing
 
 Each run starts from a fresh workspace whose graph holds the BC5CDR train+dev entities (one per MeSH id, its
 annotated surface forms as aliases: the same "graph" benchmarks/extraction.py uses) and runs the real CLI in a
@@ -15,8 +15,9 @@ Reported per profile: the command's own `seconds` (documents read to graph commi
 the wall time of the whole process (Python start, imports and model loading included), what it added, and
 the peak RSS of the largest process of the run (spaCy workers included). The accurate profile's `kgnlp index`
 (embedding the graph's entity names once, needed for its similarity linking) is timed apart. Models come from
-benchmarks/.models/ (train them with benchmarks/extraction_train.py / extraction_gpu.py). Last stdout line:
-one JSON object.
+benchmarks/.models/ (train them with benchmarks/extraction_train.py / extraction_gpu.py); --quick uses the tiny
+quick-bc5cdr-spacy / quick-bc5cdr-transformer that extraction.py --quick trains, and trains them when missing, so
+it runs on a fresh checkout (its docs/s are not the shipped models'). Last stdout line: one JSON object.
 """
 from __future__ import annotations
 
@@ -71,17 +72,29 @@ def fresh_workspace(root: Path, entities) -> Path:
     return root
 
 
-def run_profile(profile: str, docs_file: Path, work: Path, entities, n_docs: int) -> dict:
+def quick_models() -> dict[str, Path]:
+    """--quick on a checkout without trained models: the tiny ones extraction.py --quick trains (40 abstracts;
+    the transformer 6 steps), trained here once when missing. They check the path, not the accuracy."""
+    from contextlib import redirect_stdout
+
+    from extraction import model_dir
+
+    with redirect_stdout(sys.stderr):  # training progress; stdout's last line stays the JSON
+        return {"spacy": model_dir("bc5cdr", "spacy", True, 1), "transformer": model_dir("bc5cdr", "transformer",
+                                                                                           True, 1)}
+
+
+def run_profile(profile: str, docs_file: Path, work: Path, entities, n_docs: int, models: dict[str, Path]) -> dict:
     ws = fresh_workspace(work / f"ws-{profile}", entities)
     row: dict = {}
     if profile == "accurate":
         idx = kgnlp("index", "--kind", "entities", "-w", str(ws), "--json")
         row["index_wall_seconds"] = round(idx["wall"], 1)
-        models = [MODELS / "bc5cdr-transformer", MODELS / "bc5cdr-spacy"]
+        chosen = [models["transformer"], models["spacy"]]
     else:
-        models = [MODELS / "bc5cdr-spacy"]
+        chosen = [models["spacy"]]
     args = ["ingest", str(docs_file), "--profile", profile, "-w", str(ws), "--json"]
-    for m in models:
+    for m in chosen:
         args += ["--model", str(m)]
     res = kgnlp(*args)
     data = res["json"]
@@ -101,9 +114,10 @@ def main() -> None:
     a = ap.parse_args()
     n = 60 if a.quick else 500
     repeats = a.repeats or (1 if a.quick else 3)
-    for need in ("bc5cdr-spacy", "bc5cdr-transformer"):
-        if not (MODELS / need / "kgnlp_ner.json").exists():
-            raise SystemExit(f"benchmarks/.models/{need} is missing: train it first (see docs/extraction.md).")
+    models = quick_models() if a.quick else {kind: MODELS / f"bc5cdr-{kind}" for kind in ("spacy", "transformer")}
+    for path in models.values():
+        if not (path / "kgnlp_ner.json").exists():
+            raise SystemExit(f"benchmarks/.models/{path.name} is missing: train it first (see docs/extraction.md).")
     test = split("bc5cdr", "test")[:n]
     entities = kb_from(split("bc5cdr", "train") + split("bc5cdr", "dev"))
     work = Path(tempfile.mkdtemp(prefix="kgnlp-ingest-bench-"))
@@ -115,7 +129,7 @@ def main() -> None:
         for rep in range(repeats):  # interleaved: the machine is shared and noisy
             for profile in runs:
                 print(f"[ingest {time.strftime('%H:%M:%S')}] {profile} run {rep + 1}", file=sys.stderr, flush=True)
-                runs[profile].append(run_profile(profile, docs_file, work, entities, n))
+                runs[profile].append(run_profile(profile, docs_file, work, entities, n, models))
                 print(json.dumps({"profile": profile, **runs[profile][-1]}), file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -127,6 +141,7 @@ def main() -> None:
                             "peak_rss_mb_max": max(r["peak_rss_mb"] for r in rs)}
     fast, acc = summary["fast"]["docs_per_s"], summary["accurate"]["docs_per_s"]
     print(json.dumps({"benchmark": "ingest_cli", "quick": a.quick, "documents": n, "repeats": repeats,
+                      "models": {k: p.name for k, p in models.items()},
                       "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                       "machine": f"{platform.machine()} cpus={os.cpu_count()}",
                       "graph_entities": len(entities), "precision": os.environ.get("KGNLP_PRECISION") or "auto",

@@ -5,7 +5,8 @@
     python benchmarks/ner_cli.py --fusion none
 
 The graph is the one `benchmarks/fusion.py prepare` builds (BC5CDR training names + Hetionet, and its TransE
-vectors), copied into a fresh workspace; prepare it first (`python benchmarks/fusion.py prepare --graphs bio`).
+vectors), copied into a fresh workspace; prepare it first (`python benchmarks/fusion.py prepare --graphs bio`;
+--quick prepares it itself when missing).
 The model is trained by the CLI alone, as a user would: the 500 training and 500 development abstracts in one
 PubTator file, no `--dev`, `--fusion both --entity-vectors all --knowledge-dropout 0.2 --epochs 8` (the setting
 of README's table). It is then loaded the way `kgnlp ner --model` loads it (`FusedNER.load` with the workspace
@@ -42,10 +43,12 @@ def kgnlp(*args: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+NEED = ("bio.db", "emb-bio/meta.json")
+
+
 def workspace_from_prepared(prepared: Path, ws: Path) -> None:
     """A kgnlp workspace holding the prepared BC5CDR + Hetionet graph and its TransE vectors."""
-    need = ("bio.db", "emb-bio/meta.json")
-    if not all((prepared / n).exists() for n in need):
+    if not all((prepared / n).exists() for n in NEED):
         sys.exit(f"error: no prepared graph in {prepared}: run `python benchmarks/fusion.py prepare --graphs bio`")
     from kg.workspace import Workspace
 
@@ -72,6 +75,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ws = tmp / "ws"
+        if args.quick:  # a fresh checkout has no prepared graph: make it, as fusion.py run --quick does
+            from benchmarks.fusion import prepare_for_quick
+
+            prepare_for_quick(args.prepared, NEED, "ner_cli")
         workspace_from_prepared(args.prepared, ws)
         test = read_pubtator(dataset("CDR_TestSet.PubTator.txt"))
         blocks = [b for n in names for b in dataset(n).read_text(encoding="utf-8").split("\n\n") if b.strip()]

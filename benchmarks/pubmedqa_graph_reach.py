@@ -1,7 +1,7 @@
 """What the fusion benchmark's biomedical graph can say about PubMedQA questions.
 
     python benchmarks/pubmedqa_graph_reach.py            # the official 500 test questions
-    python benchmarks/pubmedqa_graph_reach.py --quick    # the first 100 of them
+    python benchmarks/pubmedqa_graph_reach.py --quick    # the first 100 of them (prepares the bio graph if missing)
 
 Links each question with the fused models' linker (longest match over the graph's names, `fusion.context.
 NameLinker`) against the graph `python benchmarks/fusion.py prepare` built (BC5CDR training names + Hetionet
@@ -51,6 +51,10 @@ def main() -> None:
     from kg.stores.sqlite import SQLiteStore
 
     db = Path(args.prepared) / f"{args.graph}.db"
+    if args.quick and args.graph == "bio":  # a fresh checkout has no prepared graph: make it (fusion.py run does too)
+        from benchmarks.fusion import prepare_for_quick
+
+        prepare_for_quick(Path(args.prepared), ("bio.db",), "pubmedqa_graph_reach")
     if not db.exists():
         sys.exit(f"error: {db} is missing; run `python benchmarks/fusion.py prepare --graphs {args.graph}` first.")
     store = SQLiteStore.open(db, create=False)

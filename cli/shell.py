@@ -39,16 +39,24 @@ def resolve_entity(store: GraphStore, text: str) -> tuple[Entity, list[Entity]]:
         return by_id, []
     found = store.find_entities(text, limit=6)
     if not found:
-        shown = text if len(text) <= 120 else f"{text[:100]}… ({len(text)} characters)"
-        raise KGError(f"No entity named '{shown}' in the graph. Check the spelling, or type the start of the "
+        raise KGError(f"No entity named '{_shown(text)}' in the graph. Check the spelling, or type the start of the "
                       "name in `kgnlp shell` and press Tab to complete it.")
     exact = [e for e in found if is_named(e, text)]
     if len(exact) > 1 or (not exact and len(found) > 1):
         listed = "; ".join(f"{e.name} [{e.type}] {e.id}" for e in (exact or found)[:5])
         what = "names" if exact else "is part of the names of"
-        raise KGError(f"'{text}' {what} several entities: {listed}. Pass the id (or more of the name).")
+        raise KGError(f"'{_shown(text)}' {what} several entities: {listed}. Pass the id (or more of the name).")
     chosen = exact[0] if exact else found[0]
     return chosen, [e for e in found if e.id != chosen.id]
+
+
+def _shown(text: str) -> str:
+    """A typed name as an error quotes it: long ones cut, and a line break or other control character escaped
+    (``\\n``), so that the error stays one line."""
+    import unicodedata
+
+    text = text if len(text) <= 120 else f"{text[:100]}… ({len(text)} characters)"
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
 
 
 class EntityNames:

@@ -67,9 +67,27 @@ def _graphml(store: GraphStore, out: TextIO, fmt: str) -> int:
     for e in store.entities():  # GraphML attributes are plain values: other names and ids as JSON, like provenance
         g.nodes[e.id]["aliases"] = json.dumps(list(e.aliases), ensure_ascii=False)
         g.nodes[e.id]["external_ids"] = json.dumps(e.external(), ensure_ascii=False, sort_keys=True)
+    g = _xml_safe(g)
     for line in nx.generate_graphml(g, encoding="utf-8", prettyprint=True):
         out.write(line + "\n")
     return g.number_of_edges()
+
+
+# Characters XML 1.0 cannot hold, not even as &#...; references (a name with \x01 made the file unreadable)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(g):
+    """``g`` with every character XML cannot hold, in ids and string attributes, replaced by U+FFFD."""
+    import networkx as nx
+
+    clean = lambda v: _NOT_XML.sub("\ufffd", v) if isinstance(v, str) else v  # noqa: E731
+    for _, data in g.nodes(data=True):
+        data.update({k: clean(v) for k, v in data.items()})
+    for _, _, data in g.edges(data=True):
+        data.update({k: clean(v) for k, v in data.items()})
+    renamed = {n: clean(n) for n in g if clean(n) != n}
+    return nx.relabel_nodes(g, renamed, copy=True) if renamed else g
 
 
 def _cy(value: object) -> str:

@@ -27,6 +27,28 @@ class StoreStats:
     by_relation: tuple[tuple[str, int], ...] = ()
 
 
+class IRI(str):
+    """An IRI among a query's values (not a literal that reads like one): a plain string, so JSON writes it in
+    full, that a table may print in a shorter form."""
+
+    __slots__ = ()
+
+
+class GraphNode(dict):
+    """A node among a Cypher query's values: its properties, with ``_labels``."""
+
+
+class GraphRelationship(dict):
+    """A relationship among a Cypher query's values: its properties, with ``_type``."""
+
+
+class GraphPath(dict):
+    """A path among a Cypher query's values: ``nodes`` and ``relationships``; ``forward[i]`` says whether
+    relationship ``i`` points from node ``i`` to node ``i + 1`` (kept off the dict, so JSON is unchanged)."""
+
+    forward: tuple[bool, ...] = ()
+
+
 @dataclass(frozen=True)
 class QueryResult:
     """Rows returned by a query in the backend's own language."""

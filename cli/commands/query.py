@@ -23,19 +23,29 @@ def resolve_entity(store: GraphStore, name: str) -> Entity:
     return pick_entity(store, name)[0]
 
 
+SENTENCE_SHOWN = 90  # characters of a source sentence in the facts table; --json has it whole
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SENTENCE_SHOWN else text[:SENTENCE_SHOWN - 1].rstrip() + "…"
+
+
 def _print_facts(facts: list[NamedFact]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     if not facts:
         out.print("No facts.")
         return
     table = Table(show_lines=False)
     for col in ("head", "relation", "tail", "conf.", "sources"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # a long name or document id folds; cut, it could be another's
     for f in facts:
-        srcs = "; ".join(f"{p.doc_id}: {p.sentence.strip()[:90]}" for p in f.sources[:2])
+        srcs = "; ".join(f"{p.doc_id}: {_sentence(p.sentence)}" for p in f.sources[:2])
         more = f" (+{len(f.sources) - 2})" if len(f.sources) > 2 else ""
-        table.add_row(f.head, f.relation, f.tail, f"{f.confidence:.2f}", srcs + more)
+        # Text, not markup: a name such as "Beta[red]Ltd" is data, printed as written
+        table.add_row(Text(f.head), Text(f.relation), Text(f.tail), f"{f.confidence:.2f}", Text(srcs + more))
     out.print(table)
 
 
@@ -65,8 +75,10 @@ def entity_cmd(
     facts = [f for f in facts if ent.id in (f.head_id, f.tail_id)]
 
     def human() -> None:
+        from rich.markup import escape
+
         aliases = f" (also: {', '.join(ent.aliases)})" if ent.aliases else ""
-        out.print(f"[bold]{ent.name}[/bold] [{ent.type}] id={ent.id}{aliases}")
+        out.print(f"[bold]{escape(ent.name)}[/bold] {escape(f'[{ent.type}] id={ent.id}{aliases}')}")
         _print_facts(facts)
 
     emit(as_json, {"entity": _entity_dict(ent), "facts": [f.as_dict() for f in facts]}, human)
@@ -135,9 +147,10 @@ def path_cmd(
 
     def human() -> None:
         if a.id == b.id:
-            out.print(f"'{source}' and '{target}' name the same entity, {a.name} ({a.id}).")
+            out.print(f"'{source}' and '{target}' name the same entity, {a.name} ({a.id}).", markup=False)
         elif not facts:
-            out.print(f"No path between {a.name} and {b.name} within {max_hops} hop{'s' if max_hops > 1 else ''}.")
+            out.print(f"No path between {a.name} and {b.name} within {max_hops} hop{'s' if max_hops > 1 else ''}.",
+                      markup=False)
         else:
             _print_facts(facts)
 

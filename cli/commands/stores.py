@@ -26,14 +26,67 @@ OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to th
 WriteOpt = Annotated[bool, typer.Option("--write", help="Allow the query to change the graph.")]
 
 
-def _table(columns: list[str], rows: list[list[object]]) -> None:
+def _table(columns: list[str], rows: list[list[object]], cell=None) -> None:
+    """A rich table; a long value folds onto more lines rather than being cut (a cut IRI or id is ambiguous)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    Console().print(table)
+    table = Table()
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:  # Text: a value's own [brackets] are data, not rich markup
+        table.add_row(*(Text("" if v is None else cell(v) if cell else str(v)) for v in row))
+    Console(highlight=False).print(table)
+
+
+def _cell(value: object) -> str:
+    """A query value as the terminal table shows it: an IRI as a prefixed name (kge:dis%3Aobesity) or <iri>,
+    Cypher nodes, relationships and paths in Cypher's own pattern syntax, lists and maps as JSON."""
+    import json
+
+    from kg.store import IRI, GraphNode, GraphPath, GraphRelationship
+
+    def props(d: dict, skip: str) -> str:
+        keys = sorted((k for k in d if k != skip), key=lambda k: (k not in ("id", "name"), k != "id"))
+        inner = ", ".join(f"{k if k.isidentifier() else '`' + k.replace('`', '``') + '`'}: {lit(d[k])}" for k in keys)
+        return f" {{{inner}}}" if inner else ""
+
+    def lit(v: object) -> str:
+        return _cell(v) if isinstance(v, (GraphNode, GraphRelationship, GraphPath)) else \
+            json.dumps(v, ensure_ascii=False, default=str)
+
+    def node(n: dict, short: bool = False) -> str:
+        labels = "".join(f":{x}" for x in n.get("_labels", ()))
+        body = props({"id": n["id"]} if short and "id" in n else n, "_labels")
+        return f"({labels}{body})"
+
+    def rel(r: dict) -> str:
+        return f"[:{r.get('_type', '')}{props(r, '_type')}]"
+
+    if isinstance(value, IRI):
+        from kg.stores.rdf_map import prefixed
+
+        return prefixed(value)
+    if isinstance(value, GraphNode):
+        return node(value)
+    if isinstance(value, GraphRelationship):
+        return rel(value)
+    if isinstance(value, GraphPath):
+        nodes, rels = value["nodes"], value["relationships"]
+        text = node(nodes[0], short=True) if nodes else ""
+        for i, r in enumerate(rels):
+            fwd = value.forward[i] if i < len(value.forward) else True
+            text += (f"-{rel(r)}->" if fwd else f"<-{rel(r)}-") + (node(nodes[i + 1], short=True)
+                                                                   if i + 1 < len(nodes) else "()")
+        return text
+    if isinstance(value, (list, dict)):
+        if any(isinstance(v, (GraphNode, GraphRelationship, GraphPath, IRI))
+               for v in (value.values() if isinstance(value, dict) else value)):
+            items = (f"{k}: {_cell(v)}" for k, v in value.items()) if isinstance(value, dict) else map(_cell, value)
+            return ("{%s}" if isinstance(value, dict) else "[%s]") % ", ".join(items)
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
 
 
 def degree_summary(triples) -> dict[str, object]:
@@ -234,7 +287,16 @@ def migrate_cmd(source: Annotated[str, typer.Option("--from", callback=one_of(BA
 
 def _print_result(res, as_json: bool) -> None:
     data = {"columns": list(res.columns), "rows": [list(r) for r in res.rows]}
-    emit(as_json, data, lambda: _table(data["columns"], data["rows"]))
+
+    def human() -> None:
+        if not data["columns"]:  # a Bolt server names no columns for a query that matched nothing
+            typer.echo("No rows.")
+            return
+        _table(data["columns"], data["rows"], _cell)
+        if not data["rows"]:
+            typer.echo("No rows.")
+
+    emit(as_json, data, human)
 
 
 def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for stdin).")],

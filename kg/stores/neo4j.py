@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Iterator
 from kg.errors import KGError, not_a_source
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
-from kg.store import QueryResult, StoreStats
+from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, StoreStats
 
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Clauses that change data or schema. Strings and comments are blanked before this runs.
@@ -552,9 +552,14 @@ def _entity(row: list) -> Entity:
 
 
 def _plain(value: object) -> object:
-    """Nodes and relationships as dicts, so results print and serialise."""
+    """Nodes and relationships as dicts, dates, times and durations as ISO 8601 text, points as Cypher's map form
+    (``{srid, x, y[, z]}``), so results print and serialise."""
+    if hasattr(value, "iso_format"):  # neo4j.time Date, Time, DateTime, Duration
+        return value.iso_format()
+    if hasattr(value, "srid") and isinstance(value, tuple):  # a neo4j.spatial Point
+        return {"srid": value.srid, **dict(zip(("x", "y", "z"), value))}
     if hasattr(value, "items") and hasattr(value, "element_id"):
-        out = dict(value.items())
+        out: dict = GraphNode(value.items()) if hasattr(value, "labels") else GraphRelationship(value.items())
         if hasattr(value, "labels"):
             out["_labels"] = sorted(value.labels)
         if hasattr(value, "type"):
@@ -562,8 +567,14 @@ def _plain(value: object) -> object:
         return out
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if hasattr(value, "nodes") and hasattr(value, "relationships"):
-        return {"nodes": [_plain(n) for n in value.nodes], "relationships": [_plain(r) for r in value.relationships]}
+        path = GraphPath(nodes=[_plain(n) for n in value.nodes],
+                         relationships=[_plain(r) for r in value.relationships])
+        path.forward = tuple(getattr(r.start_node, "element_id", None) == n.element_id
+                             for r, n in zip(value.relationships, value.nodes))
+        return path
     return value
 
 

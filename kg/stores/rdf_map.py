@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from typing import Iterator
 from urllib.parse import quote, unquote
 
@@ -14,6 +15,7 @@ import pyoxigraph as ox
 from kg.errors import KGError
 from kg.names import normalise
 from kg.records import Entity, Provenance, Triple
+from kg.store import IRI
 
 BASE = "https://kgnlp.dev/"
 KG = BASE + "ns#"
@@ -206,4 +208,21 @@ def py_value(term: object) -> object:
         if dt == _XSD + "boolean":
             return term.value in ("true", "1")
         return term.value
+    if isinstance(term, ox.NamedNode):
+        return IRI(term.value)
     return getattr(term, "value", str(term))
+
+
+# A local name SPARQL and Turtle read without escapes: letters, digits, _ - . : and %XX (kept as written, so
+# kge:dis%3Aobesity is <.../entity/dis%3Aobesity>); '-' and '.' not first, '.' not last.
+_LOCAL = re.compile(r"(?:(?:[A-Za-z0-9_:]|%[0-9A-Fa-f]{2})(?:(?:[A-Za-z0-9_:.-]|%[0-9A-Fa-f]{2})*"
+                    r"(?:[A-Za-z0-9_:-]|%[0-9A-Fa-f]{2}))?)?")
+
+
+def prefixed(iri: str) -> str:
+    """``iri`` as a prefixed name over :data:`PREFIXES` (``kge:dis%3Aobesity``), as rdflib's namespace manager
+    writes it, or else as ``<iri>``: either form can be pasted back into a query."""
+    best = max((p for p, ns in PREFIXES.items() if iri.startswith(ns)), key=lambda p: len(PREFIXES[p]), default=None)
+    if best is not None and _LOCAL.fullmatch(local := iri[len(PREFIXES[best]):]):
+        return f"{best}:{local}"
+    return f"<{iri}>"

@@ -48,3 +48,31 @@ def test_the_shell_caps_hops_as_the_cli_does(two_mercuries):
     proc = kgnlp("shell", "-w", two_mercuries, stdin="neighbours Zürich --hops 9\nneighbours Zürich --hops 2\nquit\n")
     assert "--hops must be 1 to 4, got 9" in proc.stdout + proc.stderr
     assert "HEADQUARTERED_IN" in proc.stdout
+
+
+def test_query_tables_print_names_as_written_never_as_markup_and_never_cut(tmp_path):
+    long_name = "Zeta-Holdings-International-Pharmaceutical-Manufacturing-Group"
+    ws = seeded_workspace(tmp_path, [
+        {"id": "org:acme", "name": "Acme [/bold] Corp", "type": "Organization"},
+        {"id": "org:beta", "name": "Beta[red]Ltd", "type": "Organization"},
+        {"id": "org:zeta", "name": long_name, "type": "Organization"}],
+        "org:acme\tACQUIRED\torg:beta\norg:zeta\tACQUIRED\torg:beta\n")
+    narrow = {"COLUMNS": "70"}
+    entity = kgnlp("query", "entity", "org:beta", "-w", ws, env=narrow)
+    assert entity.returncode == 0, entity.stderr
+    assert entity.stdout.startswith("Beta[red]Ltd [Organization] id=org:beta")
+    assert "…" not in entity.stdout
+    # a name wraps or folds onto more lines of its cell: read back whole
+    heads = [line.split("│")[1].strip() for line in entity.stdout.splitlines() if line.startswith("│")]
+    assert long_name in "".join(heads) and "Acme [/bold] Corp" in " ".join(heads)
+    for args in (["neighbours", "org:acme", "--hops", "2"], ["path", "org:acme", "org:zeta"]):
+        proc = kgnlp("query", *args, "-w", ws, env=narrow)
+        assert proc.returncode == 0 and "Beta[red]Ltd" in proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("typed,shown", [("Zür\nich", "Zür\\nich"), ("Mercury\n", None), ("dia\rbetes", "dia\\rbetes")])
+def test_a_line_break_typed_into_a_name_keeps_the_error_one_line(two_mercuries, typed, shown):
+    proc = kgnlp("query", "entity", typed, "-w", two_mercuries)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert shown is None or f"'{shown}'" in lines[0]

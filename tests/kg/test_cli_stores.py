@@ -224,3 +224,81 @@ def test_cli_sparql_says_when_the_embedded_copy_is_slow(app, ws, monkeypatch):
     res = invoke(app, "query", "sparql", "ASK { ?d kgr:TREATS ?x }", "--workspace", ws, "--json")
     assert json.loads(res.stdout) == {"columns": ["ask"], "rows": [[True]]}
     assert "in-memory RDF copy of 1 facts" in res.stderr and "--store rdf" in res.stderr
+
+
+def _cells(output: str) -> list[str]:
+    """The body cells of a one-column rich table, each folded cell joined back into one string."""
+    rows, cell = [], ""
+    for line in output.splitlines():
+        if line.startswith("│"):
+            cell += line.strip("│").strip()
+        elif line.startswith(("├", "└")) and cell:
+            rows.append(cell)
+            cell = ""
+    return rows
+
+
+@pytest.mark.parametrize("store", ["embedded", "rdf"])
+def test_cli_sparql_table_shows_iris_as_prefixed_names_in_full_and_json_keeps_the_iri(app, tmp_path, store):
+    long_id = "d:a-rather-long-identifier-for-aspirin-that-an-eighty-column-table-would-cut-0123456789"
+    w = Workspace.open(tmp_path / "ws", create=True)
+    g = w.open_store(store)
+    g.add([Triple(long_id, "TREATS", "x:head", 0.9, (Provenance("doc1", 0, 5, "s", "pattern"),))],
+          [Entity(long_id, "Aspirin", "Drug"), Entity("x:head", "Headache", "Disease")])
+    g.close()
+    common = ["--store", store, "--workspace", w.path]
+    table = invoke(app, "query", "sparql", "SELECT ?d WHERE { ?d kgr:TREATS ?x }", *common)
+    assert table.exit_code == 0, table.output
+    shown = _cells(table.output)
+    assert shown == ["kge:d%3Aa-rather-long-identifier-for-aspirin-that-an-eighty-column-table-would-cut-0123456789"]
+    # what the table shows is a name the user can paste back into a query
+    again = invoke(app, "query", "sparql", f"SELECT ?n WHERE {{ {shown[0]} rdfs:label ?n }}", *common, "--json")
+    assert json.loads(again.output)["rows"] == [["Aspirin"]]
+    full = json.loads(invoke(app, "query", "sparql", "SELECT ?d WHERE { ?d kgr:TREATS ?x }", *common, "--json").output)
+    assert full["rows"] == [["https://kgnlp.dev/entity/d%3Aa-rather-long-identifier-for-aspirin-that-an-eighty-"
+                             "column-table-would-cut-0123456789"]]
+    # a literal that reads like an IRI is shown as the literal it is
+    lit = invoke(app, "query", "sparql", 'SELECT ("https://kgnlp.dev/entity/x" AS ?v) WHERE {}', *common)
+    assert _cells(lit.output) == ["https://kgnlp.dev/entity/x"]
+
+
+def test_cli_cypher_table_shows_nodes_relationships_and_paths_in_pattern_syntax(app, ws, monkeypatch, make_store,
+                                                                                  bolt_settings):
+    import uuid
+
+    from tests.kg.conftest import wipe_prefix
+
+    make_store("neo4j").close()  # skips locally / fails in CI without a server
+    prefix = f"T{uuid.uuid4().hex[:10]}_"
+    monkeypatch.setenv("KGNLP_TEST_PW", bolt_settings["password"])
+    monkeypatch.setenv("KGNLP_NEO4J_LABEL_PREFIX", prefix)
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row
+    common = ["--workspace", ws, "--uri", bolt_settings["uri"], "--user", bolt_settings["user"],
+              "--password-env", "KGNLP_TEST_PW"]
+    try:
+        assert invoke(app, "migrate", "--to", "neo4j", *common).exit_code == 0
+        out = invoke(app, "query", "cypher", f"MATCH p = (a:`{prefix}Entity`)<-[r]-(b) RETURN a, r, p",
+                     *common).output
+        assert f'(:{prefix}Entity {{id: "x:head", name: "Headache", ' in out
+        assert '[:TREATS {confidence: 0.9, ' in out
+        assert f'(:{prefix}Entity {{id: "x:head"}})<-[:TREATS {{confidence: 0.9, ' in out
+        assert f']-(:{prefix}Entity {{id: "d:asp"}})' in out
+        assert "_labels" not in out and "_type" not in out
+        none = invoke(app, "query", "cypher", f"MATCH (a:`{prefix}Nothing`) RETURN a", *common)
+        assert none.exit_code == 0 and "No rows." in none.output
+    finally:
+        wipe_prefix(prefix)
+
+
+def test_cli_cypher_json_carries_dates_durations_points_and_nodes_inside_maps(app, ws, monkeypatch, make_store,
+                                                                            bolt_settings):
+    make_store("neo4j").close()  # skips locally / fails in CI without a server
+    monkeypatch.setenv("KGNLP_TEST_PW", bolt_settings["password"])
+    common = ["--workspace", ws, "--uri", bolt_settings["uri"], "--user", bolt_settings["user"],
+              "--password-env", "KGNLP_TEST_PW"]
+    res = invoke(app, "query", "cypher", "RETURN date('2024-01-02') AS d, duration('P1DT2H') AS du, "
+                 "point({x: 1, y: 2}) AS p, {when: date('2024-01-02')} AS m", *common, "--json")
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.output)["rows"][0]
+    assert row[:2] == ["2024-01-02", "P1DT2H"] and row[3] == {"when": "2024-01-02"}
+    assert (row[2]["x"], row[2]["y"]) == (1.0, 2.0) and "srid" in row[2]

@@ -192,3 +192,14 @@ def test_import_refuses_facts_no_store_can_hold_and_stores_nothing(make_store, k
     with pytest.raises(KGError, match=error):
         import_rdf(store, KGNLP_TTL + body, "turtle")
     assert list(store.triples()) == [] and list(store.entities()) == []
+
+
+@pytest.mark.parametrize("kind", ["embedded", "rdf"])
+def test_export_graphml_stays_readable_xml_when_a_name_holds_characters_xml_cannot(make_store, kind):
+    import networkx as nx
+
+    store = make_store(kind)
+    store.add([Triple("a", "TREATS", "b\x02")], [Entity("a", "Ctl\x01Name\x0bInc", "Drug"), Entity("b\x02", "B", "X")])
+    g = nx.read_graphml(io.StringIO(run(store, "graphml")))
+    assert sorted(d["name"] for _, d in g.nodes(data=True)) == ["B", "Ctl\ufffdName\ufffdInc"]
+    assert [(h, t, d["relation"]) for h, t, d in g.edges(data=True)] == [("a", "b\ufffd", "TREATS")]

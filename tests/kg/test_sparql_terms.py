@@ -41,3 +41,20 @@ def test_a_syntax_error_is_one_line_and_names_an_unknown_prefix():
     with pytest.raises(KGError, match="SPARQL syntax error") as err:
         RDFStore.open().query("SELECT ?x WHERE { ?x <a> ?y ")
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("iri,shown", [
+    ("https://kgnlp.dev/entity/dis%3Aobesity", "kge:dis%3Aobesity"),
+    ("https://kgnlp.dev/relation/TREATS", "kgr:TREATS"),
+    ("http://www.w3.org/2000/01/rdf-schema#label", "rdfs:label"),
+    ("https://kgnlp.dev/mention/doc1/0", "<https://kgnlp.dev/mention/doc1/0>"),
+    ("https://kgnlp.dev/entity/-a.", "<https://kgnlp.dev/entity/-a.>"),
+    ("https://kgnlp.dev/entity/a~b", "<https://kgnlp.dev/entity/a~b>"),
+    ("http://example.org/x", "<http://example.org/x>"),
+])
+def test_an_iri_is_shown_in_a_form_a_query_reads_back_as_the_same_iri(iri, shown):
+    from kg.stores.rdf_map import prefixed
+
+    assert prefixed(iri) == shown
+    rows = RDFStore.open().query(f"SELECT ?x WHERE {{ BIND({shown} AS ?x) }}").rows
+    assert rows == ((iri,),) and type(rows[0][0]).__name__ == "IRI"

@@ -1,0 +1,82 @@
+"""`make bench-quick` on a fresh checkout: a benchmark's --quick makes what it needs (tiny models, the prepared
+fusion graphs) instead of stopping; the work itself is replaced by stand-ins here, so the test is fast."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _fake_model(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "kgnlp_ner.json").write_text("{}")
+    return path
+
+
+def test_ingest_cli_quick_without_trained_models_trains_the_tiny_ones_and_prints_its_json(tmp_path, monkeypatch,
+                                                                                          capsys):
+    from benchmarks import ingest_cli
+
+    extraction = sys.modules["extraction"]
+    trained = []
+
+    def model_dir(corpus, kind, quick, epochs):
+        print("training progress")  # must not land on stdout
+        trained.append((corpus, kind, quick))
+        return _fake_model(tmp_path / "models" / f"quick-{corpus}-{kind}")
+
+    monkeypatch.setattr(ingest_cli, "MODELS", tmp_path / "models")  # a fresh checkout: no trained model
+    monkeypatch.setattr(extraction, "model_dir", model_dir)
+    monkeypatch.setattr(ingest_cli, "split", lambda corpus, part: [])
+    monkeypatch.setattr(ingest_cli, "kb_from", lambda docs: [])
+    used = []
+
+    def run_profile(profile, docs_file, work, entities, n, models):
+        used.append(sorted(p.name for p in models.values()))
+        return {"docs_per_s": 1.0, "docs_per_s_wall": 1.0, "peak_rss_mb": 1}
+
+    monkeypatch.setattr(ingest_cli, "run_profile", run_profile)
+    monkeypatch.setattr(sys, "argv", ["ingest_cli.py", "--quick"])
+    ingest_cli.main()
+    out = capsys.readouterr().out
+    assert sorted(trained) == [("bc5cdr", "spacy", True), ("bc5cdr", "transformer", True)]
+    assert used == [["quick-bc5cdr-spacy", "quick-bc5cdr-transformer"]] * 2
+    last = json.loads(out.strip().splitlines()[-1])
+    assert out.strip().splitlines() == [out.strip().splitlines()[-1]]
+    assert last["models"] == {"spacy": "quick-bc5cdr-spacy", "transformer": "quick-bc5cdr-transformer"}
+
+
+def test_ingest_cli_full_run_still_needs_the_shipped_models(tmp_path, monkeypatch):
+    from benchmarks import ingest_cli
+
+    monkeypatch.setattr(ingest_cli, "MODELS", tmp_path / "models")
+    monkeypatch.setattr(sys, "argv", ["ingest_cli.py"])
+    with pytest.raises(SystemExit, match="bc5cdr-spacy is missing"):
+        ingest_cli.main()
+
+
+def test_ner_cli_quick_without_a_prepared_graph_prepares_it_once(tmp_path, monkeypatch, capsys):
+    from benchmarks import fusion, ner_cli
+
+    calls = []
+
+    def prepare(out, seconds, graphs=("bio", "fin"), ner_model=""):
+        calls.append(out)
+        for name in ner_cli.NEED:
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            (out / name).write_text("")
+        return {"stand_in": True}
+
+    monkeypatch.setattr(fusion, "prepare", prepare)
+    monkeypatch.setattr(ner_cli, "workspace_from_prepared", lambda prepared, ws: (_ for _ in ()).throw(
+        RuntimeError(f"stop after preparing {prepared}")))
+    monkeypatch.setattr(sys, "argv", ["ner_cli.py", "--quick", "--prepared", str(tmp_path / "prep")])
+    with pytest.raises(RuntimeError, match="stop after preparing"):
+        ner_cli.main()
+    assert calls == [tmp_path / "prep"]
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--quick prepares it first" in captured.err
+    fusion.prepare_for_quick(tmp_path / "prep", ner_cli.NEED, "ner_cli")  # already there: nothing to do
+    assert calls == [tmp_path / "prep"]
