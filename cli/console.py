@@ -6,7 +6,9 @@ from typing import Callable, Iterator
 
 from rich.console import Console
 
-out = Console(highlight=False, soft_wrap=True)
+# markup off: what is printed is data (names, sentences, ids such as "Beta[red]Ltd"), never rich markup; styles
+# are given as styles (``style=``, ``Text``)
+out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
+from rich.text import Text
 
 from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, emit, out_file, read_text_arg,
                         schema_in_force, with_connection)
@@ -128,10 +129,10 @@ def ask(
             out.print("No answer found.")
             return
         for i, a in enumerate(answers, 1):
-            out.print(f"[bold]{i}. {a['text']}[/bold]  (confidence {a['score']:.2f})")
+            out.print(Text.assemble((f"{i}. {a['text']}", "bold"), f"  (confidence {a['score']:.2f})"))
             for e in brief_evidence(a["evidence"], key=lambda e: tuple(e["triple"] or ())):
                 fact = " ".join(e["triple"]) if e["triple"] else ""
-                out.print(f"   {fact}  [dim]— {e['doc']}: {e['sentence'][:140]}[/dim]")
+                out.print(Text.assemble(f"   {fact}  ", (f"— {e['doc']}: {e['sentence'][:140]}", "dim")))
 
     emit(as_json, data, human)
 

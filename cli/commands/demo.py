@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.text import Text
 
 from cli.common import DEFAULT_WORKSPACE, JsonOpt, QuietOpt, WorkspaceOpt, emit, out_file, workspace
 from cli.console import out, progress_bar
@@ -81,25 +82,25 @@ def demo(
     }
 
     def human() -> None:
-        out.rule("[bold]1. Ingest")
+        out.rule(Text("1. Ingest", style="bold"))
         out.print(f"Workspace {ws.path}: {stats.documents} documents, {stats.entities} entities, "
                   f"{stats.relations} relations ({report.documents} documents ingested now in {report.seconds:.1f} s, "
                   f"{report.skipped} already stored).")
         out.print("Relations: " + ", ".join(f"{r} {n}" for r, n in stats.by_relation))
-        out.rule("[bold]2. NER")
+        out.rule(Text("2. NER", style="bold"))
         out.print(SAMPLE_SENTENCE)
         for m in analysis.mentions:
             out.print(f"  [{m.start}:{m.end}] {m.text!r} {m.label} -> {m.entity_id or '(new)'}")
-        out.rule("[bold]3. Questions")
+        out.rule(Text("3. Questions", style="bold"))
         for r in answers:
-            out.print(f"[bold]Q: {r.question}[/bold]")
+            out.print(f"Q: {r.question}", style="bold")
             if not r.answers:
                 out.print("  No answer found.")
             for a in r.answers[:2]:
                 ev = a.evidence[0] if a.evidence else None
                 src = f" — {ev.doc}: \"{ev.sentence[:110]}\"" if ev else ""
                 out.print(f"  A: {a.text} ({a.score:.2f}){src}")
-        out.rule("[bold]4. Graph view")
+        out.rule(Text("4. Graph view", style="bold"))
         out.print(f"Wrote {out_html} ({viz.nodes} nodes, {viz.edges} edges). Done in {seconds:.1f} s.")
 
     emit(as_json, data_out, human)

@@ -75,10 +75,10 @@ def entity_cmd(
     facts = [f for f in facts if ent.id in (f.head_id, f.tail_id)]
 
     def human() -> None:
-        from rich.markup import escape
+        from rich.text import Text
 
         aliases = f" (also: {', '.join(ent.aliases)})" if ent.aliases else ""
-        out.print(f"[bold]{escape(ent.name)}[/bold] {escape(f'[{ent.type}] id={ent.id}{aliases}')}")
+        out.print(Text.assemble((ent.name, "bold"), f" [{ent.type}] id={ent.id}{aliases}"))
         _print_facts(facts)
 
     emit(as_json, {"entity": _entity_dict(ent), "facts": [f.as_dict() for f in facts]}, human)

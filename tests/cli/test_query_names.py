@@ -70,6 +70,21 @@ def test_query_tables_print_names_as_written_never_as_markup_and_never_cut(tmp_p
         assert proc.returncode == 0 and "Beta[red]Ltd" in proc.stdout, proc.stderr
 
 
+def test_ask_and_ner_print_names_and_sentences_as_written_never_as_markup(tmp_path):
+    """Rich markup in a name or a source sentence crashed `ask` ("[/bold]": MarkupError) or was swallowed
+    ("[red]"); every command prints data as written."""
+    ws = seeded_workspace(tmp_path, [
+        {"id": "org:acme", "name": "Acme [/bold] Corp", "type": "Organization"},
+        {"id": "org:beta", "name": "Beta[red]Ltd", "type": "Organization"}],
+        "org:acme\tACQUIRED\torg:beta\n")
+    ask = kgnlp("ask", "Who acquired Beta[red]Ltd?", "-w", ws)
+    assert ask.returncode == 0, ask.stderr
+    assert ask.stdout.startswith("1. Acme [/bold] Corp  (confidence") and "ACQUIRED Beta[red]Ltd" in ask.stdout
+    ner = kgnlp("ner", "Acme [/bold] Corp bought Beta[red]Ltd.", "-w", ws)
+    assert ner.returncode == 0, ner.stderr
+    assert "Acme [/bold] Corp" in ner.stdout and "Beta[red]Ltd" in ner.stdout
+
+
 @pytest.mark.parametrize("typed,shown", [("Zür\nich", "Zür\\nich"), ("Mercury\n", None), ("dia\rbetes", "dia\\rbetes")])
 def test_a_line_break_typed_into_a_name_keeps_the_error_one_line(two_mercuries, typed, shown):
     proc = kgnlp("query", "entity", typed, "-w", two_mercuries)
