@@ -27,5 +27,8 @@ CUES: tuple[tuple[str, str, bool], ...] = (
      r"joint venture", "PARTNERED_WITH", False),
     (r"\blead(?:s|er)?\b|\bled\b|\bruns?\b|\bheads?\b|\bhead of\b", "CEO_OF", False),
 )
+# Cue words that say a relation holds both ways ("X is associated with Y": Y is with X too), so a question using
+# them reads its facts from either end; "symptoms of", "risk factors for" keep the direction the fact was stored in.
+BOTH_WAYS = r"associat(?:ed|ion)|\blinked\b|correlat(?:ed|ion)"
 PASSIVE_BY = r"^\s*(?:by|from)\b"
 PASSIVE_AUX = r"\b(?:is|are|was|were|been|be|being|get|got)\s*$"

@@ -158,3 +158,19 @@ def test_eval_qa_reads_one_answer_as_a_string_and_refuses_rows_without_a_questio
         path.write_text(row + "\n", encoding="utf-8")
         with pytest.raises(NLPError, match="qa.jsonl:1: expected"):
             evaluate_qa(store, path)
+
+
+def test_association_is_read_both_ways_and_shown_as_stored(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("dis:ob", "ASSOCIATED_WITH", "dis:ht"), _fact("dis:sj", "ASSOCIATED_WITH", "dis:dry")],
+          [Entity("dis:ob", "obesity", "Disease"), Entity("dis:ht", "hypertension", "Disease"),
+           Entity("dis:sj", "Sjogren syndrome", "Disease"), Entity("dis:dry", "dry eyes", "Disease")])
+    for question in ("What is associated with obesity?", "What is obesity associated with?"):
+        assert [a.text for a in answer(s, question).answers] == ["hypertension"], question
+    best = answer(s, "What is associated with hypertension?").answers[0]
+    assert best.text == "obesity" and best.evidence[0].triple == ("obesity", "ASSOCIATED_WITH", "hypertension")
+    assert [a.text for a in answer(s, "Is hypertension associated with obesity?").answers] == ["yes"]
+    assert [a.text for a in answer(s, "What conditions are linked to hypertension?").answers] == ["obesity"]
+    # a symptom is no association the other way round: dry eyes have no symptom called Sjogren syndrome
+    assert [a.text for a in answer(s, "What are the symptoms of Sjogren syndrome?").answers] == ["dry eyes"]
+    assert answer(s, "What are the symptoms of dry eyes?").answers == ()
