@@ -288,7 +288,9 @@ def mend_sentences(text: str, bounds: list[tuple[int, int]], mentions: Sequence[
     """Sentences, with any two joined where the parser split inside a mention ("Acme Corp. | Holdings").
 
     A sentence's span leaves out the whitespace spaCy gives it at its edges (the "\n" that ends a file, the blank
-    line after a paragraph): a fact's source sentence is the sentence, not a line of the file."""
+    line after a paragraph): a fact's source sentence is the sentence, not a line of the file. No sentence runs
+    over a blank line or on from a markdown heading (see :func:`paragraph_bounds`)."""
+    bounds = paragraph_bounds(text, bounds)
     merged: list[list[int]] = []
     spans = sorted((m.start, m.end) for m in mentions)
     i = reach = 0  # the furthest end of the mentions that start before the sentence: one pass, not sentences x mentions
@@ -307,3 +309,30 @@ def mend_sentences(text: str, bounds: list[tuple[int, int]], mentions: Sequence[
             b -= 1
         out.append(Sentence(a, b, text[a:b]))
     return tuple(out)
+
+
+# a paragraph break (a blank line), or a markdown heading's line ("# Warfarin: interactions to watch")
+_BREAK = re.compile(r"\n[ \t]*\n|(?m:^[ \t]{0,3}#{1,6}(?:[ \t][^\n]*)?$)")
+
+
+def paragraph_bounds(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``bounds`` split at paragraph breaks and around markdown headings' lines: the parser runs a title line
+    without a full stop into the sentence under it, and a fact read there had the title in its source sentence."""
+    cuts = sorted({at for m in _BREAK.finditer(text) for at in m.span()})
+    if not cuts:
+        return bounds
+    out = []
+    for start, end in bounds:
+        pieces = []
+        at = bisect.bisect_right(cuts, start)
+        while at < len(cuts) and cuts[at] < end:
+            if text[start:cuts[at]].strip():
+                pieces.append((start, cuts[at]))
+                start = cuts[at]
+            at += 1
+        if text[start:end].strip() or not pieces:
+            pieces.append((start, end))
+        else:  # only whitespace is left: it stays with the piece before
+            pieces[-1] = (pieces[-1][0], end)
+        out += pieces
+    return out

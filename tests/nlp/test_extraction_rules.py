@@ -211,3 +211,19 @@ def test_loader_reads_txt_md_jsonl_and_refuses_duplicates(tmp_path):
     (tmp_path / "d.jsonl").write_text(json.dumps({"id": "a", "text": "again"}) + "\n", encoding="utf-8")
     with pytest.raises(NLPError, match="appears twice"):
         load_documents([tmp_path])
+
+
+def test_a_markdown_heading_is_no_part_of_the_sentence_under_it(extractor):
+    text = "# Warfarin: interactions to watch\n\nWarfarin can cause serious bleeding.\n## Notes\nAspirin can cause bleeding."
+    found, ex = facts(extractor, text)
+    sources = {t.head_id: t.provenance[0].sentence for t in ex.triples}
+    assert sources == {"chem:warfarin": "Warfarin can cause serious bleeding.",
+                       "chem:aspirin": "Aspirin can cause bleeding."}
+
+
+def test_no_sentence_runs_over_a_blank_line():
+    from nlp.extractor import mend_sentences
+
+    text = "Quarterly results\n\nAcme Robotics acquired Beta Sensors."  # a title line without a full stop
+    assert [s.text for s in mend_sentences(text, [(0, len(text))], [])] == [
+        "Quarterly results", "Acme Robotics acquired Beta Sensors."]
