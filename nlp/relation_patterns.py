@@ -32,6 +32,10 @@ CUES: tuple[tuple[str, str, str], ...] = (
      r"(?:risk of|cases of)|increases? the risk of|side effects? (?:such as|including|like|of)|"
      r"adverse (?:effects?|events?|reactions?) (?:such as|including|like)|reported|"
      r"(?:users|patients|people) (?:\w+ )?(?:experience|develop|report|get))" + END),
+    # "Its best-known adverse effect is lactic acidosis", "X's side effects include nausea": the copula names the
+    # effect itself, so no word other than a modifier may follow ("side effects are rare in T2D" says no fact)
+    ("CAUSES", "fwd", r"\b(?:side|adverse) (?:effects?|events?|reactions?) (?:is|are|was|were|includes?|included)\b"
+     + LIST + r"\s*(?:the|a|an)?\s*(?:(?!(?:by|in|of|for|with|among|to|at|on)\s)[a-z][a-z-]*\s+)?$"),
     ("CAUSES", "fwd", r"^\s+(?:\w+ )?(?:develops?|experiences?|gets?)" + END),
     ("CAUSES", "fwd", r"^\s+(?:users|patients|recipients) (?:\w+ )?(?:experience|develop|report|get)" + END),
     ("CAUSES", "rev", r"^\s*(?:was|were|is|are|has been|have been)?\s*(?:caused|induced|triggered|provoked) by"

@@ -227,3 +227,19 @@ def test_no_sentence_runs_over_a_blank_line():
     text = "Quarterly results\n\nAcme Robotics acquired Beta Sensors."  # a title line without a full stop
     assert [s.text for s in mend_sentences(text, [(0, len(text))], [])] == [
         "Quarterly results", "Acme Robotics acquired Beta Sensors."]
+
+
+@pytest.mark.parametrize("text,fact", [
+    ("Metformin lowers glucose. Its best-known serious adverse effect is bleeding: it is rare.",
+     ("chem:metformin", "CAUSES", "dis:bleeding")),
+    ("Aspirin's main side effect is bleeding.", ("chem:aspirin", "CAUSES", "dis:bleeding")),
+    ("Warfarin's adverse reactions include AF and bleeding.", ("chem:warfarin", "CAUSES", "dis:bleeding")),
+])
+def test_a_side_effect_named_by_is_or_include_is_a_cause(extractor, text, fact):
+    found, _ = facts(extractor, text)
+    assert fact in found, found
+
+
+def test_side_effects_said_to_be_rare_in_a_disease_are_no_cause_of_it(extractor):
+    found, _ = facts(extractor, "Metformin's side effects are rare in type 2 diabetes.")
+    assert not {f for f in found if f[1] == "CAUSES"}, found
