@@ -17,7 +17,7 @@ from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
 from nlp.errors import NLPError
-from nlp.question_cues import BOTH_WAYS, CUES, PASSIVE_AUX, PASSIVE_BY
+from nlp.question_cues import CUES, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
 
 T = TypeVar("T")
 _TOKEN = re.compile(r"[\w][\w\-\.&']*[\w]|[\w]")
@@ -117,7 +117,6 @@ class _Cue:
     start: int
     end: int
     inverted: bool
-    both_ways: bool = False  # the cue's words hold both ways ("associated with"): read facts from either end
 
 
 def find_cues(question: str, masked: list[tuple[int, int]]) -> list[_Cue]:
@@ -130,7 +129,7 @@ def find_cues(question: str, masked: list[tuple[int, int]]) -> list[_Cue]:
             if any(m.start() < y and x < m.end() for x, y in taken):
                 continue
             taken.append((m.start(), m.end()))
-            cues.append(_Cue(relation, m.start(), m.end(), inverted, bool(re.fullmatch(BOTH_WAYS, m.group(0)))))
+            cues.append(_Cue(relation, m.start(), m.end(), inverted))
     cues.sort(key=lambda c: c.start)
     # "where is X headquartered" names one relation twice: keep the first of each.
     seen: set[str] = set()
@@ -164,17 +163,17 @@ def _roles_allowed(schema: Schema, relation: str, kind: str) -> list[str]:
 
 
 def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred: str,
-         schema: Schema, strict: bool = False, both_ways: bool = False) -> list[tuple[str, Triple]]:
+         schema: Schema, strict: bool = False) -> list[tuple[str, Triple]]:
     """(other entity id, fact) pairs one ``relation`` hop away, in the direction the question asks. Where the
     entity's type allows one direction only, that one is taken ("What does bleeding cause?" reads as "what causes
     bleeding"), unless ``strict`` (a yes/no question: "Does bleeding cause warfarin?" is not confirmed by
-    "warfarin causes bleeding"). ``both_ways`` (a symmetric relation, or a cue like "associated with"): either
+    "warfarin causes bleeding"). A symmetric relation, or one of ``READ_BOTH_WAYS`` (an association): either
     direction."""
     allowed = _roles_allowed(schema, relation, kind)
     rel = schema.get(relation)
     if not allowed:
         return []
-    if rel.symmetric or both_ways:
+    if rel.symmetric or relation in READ_BOTH_WAYS:
         roles = allowed
     elif strict:
         roles = [preferred] if preferred in allowed else []
@@ -273,7 +272,7 @@ def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema
     ordered = sorted(cues, key=lambda c: abs(c.start - anchor.start))
     first = ordered[0]
     hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
-                _role(question, first, anchor.start), schema, strict, first.both_ways)
+                _role(question, first, anchor.start), schema, strict)
     if len(ordered) == 1:
         return [(other, [fact]) for other, fact in hop1]
     second = ordered[1]
@@ -284,6 +283,6 @@ def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema
             continue
         # The middle entity stands where the question's noun phrase ("the company") is: before the inner cue.
         role = _role(question, second, first.start)
-        for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema, strict, second.both_ways):
+        for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema, strict):
             chains.append((other, [fact, fact2]))
     return chains

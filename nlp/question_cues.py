@@ -27,8 +27,10 @@ CUES: tuple[tuple[str, str, bool], ...] = (
      r"joint venture", "PARTNERED_WITH", False),
     (r"\blead(?:s|er)?\b|\bled\b|\bruns?\b|\bheads?\b|\bhead of\b", "CEO_OF", False),
 )
-# Cue words that say a relation holds both ways ("X is associated with Y": Y is with X too), so a question using
-# them reads its facts from either end; "symptoms of", "risk factors for" keep the direction the fact was stored in.
-BOTH_WAYS = r"associat(?:ed|ion)|\blinked\b|correlat(?:ed|ion)"
+# Relations whose facts a question reads from either end: an association is stored in the order its sentence named
+# the two ("Dry mouth is closely associated with Sjögren's syndrome" and "Sjögren's syndrome presents with dry
+# mouth" say one thing), so which end an entity is at tells nothing. Extraction is unchanged (unlike ``symmetric``
+# in the schema, which also lets a fact be stored the other way round when only that order fits the types).
+READ_BOTH_WAYS = frozenset({"ASSOCIATED_WITH"})
 PASSIVE_BY = r"^\s*(?:by|from)\b"
 PASSIVE_AUX = r"\b(?:is|are|was|were|been|be|being|get|got)\s*$"
