@@ -17,7 +17,7 @@ from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
 from nlp.errors import NLPError
-from nlp.question_cues import CUES, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
+from nlp.question_cues import CUES, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
 
 T = TypeVar("T")
 _TOKEN = re.compile(r"[\w][\w\-\.&']*[\w]|[\w]")
@@ -136,8 +136,16 @@ def find_cues(question: str, masked: list[tuple[int, int]]) -> list[_Cue]:
     return [c for c in cues if not (c.relation in seen or seen.add(c.relation))]
 
 
-def _role(question: str, cue: _Cue, at: int) -> str:
-    """Is the entity at ``at`` the head or the tail of the cue's relation, by word order?"""
+# "Corvane's subsidiaries", "Meridale Labs' parent company": the entity owns the cue's noun, as in "the
+# subsidiaries of Corvane", so it stands where a name after the cue would
+_POSSESSOR = re.compile(r"['\u2019]s?\s+(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE)
+
+
+def _role(question: str, cue: _Cue, at: int, end: int | None = None) -> str:
+    """Is the entity at ``at`` (ending at ``end``) the head or the tail of the cue's relation, by word order?"""
+    if (end is not None and end <= cue.start and _POSSESSOR.match(question[end:cue.start])
+            and re.fullmatch(OF_NOUNS, question[cue.start:cue.end].lower())):
+        at = cue.end
     after = question[cue.end :]
     before = question[: cue.start]
     aux = bool(re.search(PASSIVE_AUX, before.lower()) or re.match(r"(?:is|are|was|were)\b", before.lower()))
@@ -272,7 +280,7 @@ def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema
     ordered = sorted(cues, key=lambda c: abs(c.start - anchor.start))
     first = ordered[0]
     hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
-                _role(question, first, anchor.start), schema, strict)
+                _role(question, first, anchor.start, anchor.end), schema, strict)
     if len(ordered) == 1:
         return [(other, [fact]) for other, fact in hop1]
     second = ordered[1]

@@ -32,5 +32,11 @@ CUES: tuple[tuple[str, str, bool], ...] = (
 # mouth" say one thing), so which end an entity is at tells nothing. Extraction is unchanged (unlike ``symmetric``
 # in the schema, which also lets a fact be stored the other way round when only that order fits the types).
 READ_BOTH_WAYS = frozenset({"ASSOCIATED_WITH"})
+# Cue nouns whose owner is their "of" ("Corvane's subsidiaries" = "the subsidiaries of Corvane"), unlike action
+# nouns, whose owner is the doer ("Northwind's acquisitions" = what Northwind acquired)
+OF_NOUNS = (r"subsidiar(?:y|ies)|units?|divisions?|parent(?: company| firm| group)?|owners?|chief executive(?: officer)?|"
+            r"ceos?|bosse?s?|managing director|head(?:quarters| office)?|hq|investors?|backers?|symptoms?|signs?|"
+            r"manifestations?|side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)|risk factors?|"
+            r"makers?|manufacturers?|producers?")
 PASSIVE_BY = r"^\s*(?:by|from)\b"
 PASSIVE_AUX = r"\b(?:is|are|was|were|been|be|being|get|got)\s*$"

@@ -175,3 +175,14 @@ def test_association_is_read_both_ways_and_shown_as_stored(tmp_path):
     # syndrome", the other way round: the symptom is found either way
     assert [a.text for a in answer(s, "What are the symptoms of Sjogren syndrome?").answers] == ["dry eyes"]
     assert [a.text for a in answer(s, "Is dry eyes a symptom of Sjogren syndrome?").answers] == ["yes"]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("What are Acme's subsidiaries?", ["Beta Sensors"]),           # = the subsidiaries of Acme
+    ("What is Beta Sensors' parent company?", ["Acme Robotics"]),  # = the parent company of Beta Sensors
+    ("Who is Beta Sensors\u2019 owner?", ["Acme Robotics"]),
+    ("What were Acme's acquisitions?", ["Beta Sensors"]),          # an action noun: what Acme acquired
+    ("What are Beta Sensors' acquisitions?", []),
+])
+def test_a_possessive_before_a_cue_noun_reads_as_its_of(store, question, expected):
+    assert [a.text for a in answer(store, question).answers] == expected
