@@ -78,7 +78,7 @@ CUES: tuple[tuple[str, str, str], ...] = (
      r"(?:headquarters|head office|main office|base) in|headquarters (?:are|is) in|moved (?:its|their) headquarters to|"
      r"relocated (?:its|their) (?:headquarters|head office) to)" + END),
     ("HEADQUARTERED_IN", "rev", r"^-?\s*(?:based|headquartered)\s*(?:<E>)?\s*$"),
-    ("INVESTED_IN", "fwd", r"\b(?:invested|invests|invest|investing|(?:took|takes|acquired|bought) an? (?:\w+\s+)?(?:stake|interest|share) in|"
+    ("INVESTED_IN", "fwd", r"\b(?:invested|invests|invest|investing|(?:took|takes|taken|taking|acquired|bought) an? (?:[\w.%-]+\s+){0,2}?(?:stake|interest|share) in|"
      r"(?:led|joined|participated in|co-led) (?:a|an|the) [^<]{0,60}?(?:round|financing|investment) (?:in|for|of)|"
      r"backed|(?<!\bthe )(?<!\bits )(?<!\btheir )(?<!\bnew )(?<!\bof )(?<!\bthese )(?<!\braised )(?:backs|funds)|funded|injected [^<]{0,40} into|put [^<]{0,40} into)" + END),
     ("INVESTED_IN", "rev", r"^\s*(?:,\s*)?(?:which is |is |was |were |has been )?(?:backed|funded|financed) by\s*$"
@@ -97,6 +97,9 @@ RIGHT_CUES: tuple[tuple[str, str, str, str], ...] = (
     ("HEADQUARTERED_IN", "fwd", r"^\s*,\s*(?:a|an|the)\s*$", r"^(?:-based|\s+based|\s+[a-z])"),
     ("HEADQUARTERED_IN", "fwd", r"^\s+(?:of|from)\s*$", r"^(?:\s*[,.;]|\s+(?:has|have|had|is|was|will|said|announced))"),
     ("CEO_OF", "fwd", r"^\s*,\s*$", r"^['\u2019]s\s+(?:new\s+)?(?:chief executive(?: officer)?|ceo|boss|founder and ceo)\b"),
+    # "Erik Halvorsen, who founded the firm and still serves as its CEO": the organisation is the "its"
+    ("CEO_OF", "fwd", r"\b(?:is|was|became|becomes|remains|(?:serves|served|acts|acted|remains|stays) as)\s*$",
+     r"^\s+(?:new\s+)?(?:chief executive(?: officer)?|ceo|managing director)\b"),
     ("SUBSIDIARY_OF", "fwd", r"^\s*,\s*(?:a|an|the)\s*$", r"^(?:-based|\s+based)\s+(?:\w+\s+){0,3}?(?:subsidiary|unit|division|arm) of\b"),
 )
 # Cues read only when one of the pair is a funding round standing for the organisation that raised it

@@ -243,3 +243,20 @@ def test_a_side_effect_named_by_is_or_include_is_a_cause(extractor, text, fact):
 def test_side_effects_said_to_be_rare_in_a_disease_are_no_cause_of_it(extractor):
     found, _ = facts(extractor, "Metformin's side effects are rare in type 2 diabetes.")
     assert not {f for f in found if f[1] == "CAUSES"}, found
+
+
+@pytest.mark.parametrize("text,fact", [
+    ("Gamma Labs has taken a 9% stake in Beta Sensors.", ("org:gamma", "INVESTED_IN", "org:beta")),
+    ("Gamma Labs is taking a minority stake in Beta Sensors.", ("org:gamma", "INVESTED_IN", "org:beta")),
+    ("Beta Sensors makes chips. Ada Quint, who founded the company and still serves as its CEO, spoke.",
+     ("per:ada", "CEO_OF", "org:beta")),
+    ("Ada Quint is Acme chief executive.", ("per:ada", "CEO_OF", "org:acme")),
+])
+def test_a_stake_taken_and_a_ceo_named_after_the_firm_are_read(extractor, text, fact):
+    found, _ = facts(extractor, text)
+    assert fact in found, found
+
+
+def test_a_firm_named_before_other_words_than_ceo_makes_no_ceo(extractor):
+    found, _ = facts(extractor, "Ada Quint is Acme's biggest customer, and Ada Quint was Acme staff.")
+    assert not {f for f in found if f[1] == "CEO_OF"}, found
