@@ -226,12 +226,21 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
         return QAResult(question, (), tuple(linked), relations)
     places = _places(question, schema, yes_no)
     scored: dict[str, tuple[float, list[Triple]]] = {}
+    meeting: dict[str, tuple[float, list[Triple]]] = {}  # middles of chains between two of the question's entities
     for anchor in linked:
         chains = _chains(store, anchor, cues, question, schema, strict=yes_no)
         for target, facts in chains:
+            into = scored
+            if not yes_no and len(facts) == 2 and target in in_question and target != anchor.entity.id:
+                # "Which drugs made by Corvane cause bleeding?": two facts that link two of its entities through a
+                # third, which meets both conditions and is what the question asks for (before any chain that
+                # leaves one of its entities out)
+                target, into = _other(facts[0], anchor.entity.id), meeting
+                if target in in_question:
+                    continue
             # A yes/no question is confirmed by a chain that ends at another of its entities ("Does metformin
             # treat T2D?"); other questions ask for what the chain reaches beyond them.
-            if (target in in_question) != yes_no or target == anchor.entity.id:
+            elif (target in in_question) != yes_no or target == anchor.entity.id:
                 continue
             if places is not None and getattr(store.entity(target), "type", None) not in places:
                 continue  # "Where is Zürich?" asks for a place, not for the firm based there
@@ -239,10 +248,10 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
             for f in facts:
                 score *= f.confidence
             key = YES if yes_no else target
-            best = scored.get(key)
+            best = into.get(key)
             if best is None or best[0] < score:
-                scored[key] = (score, facts)
-    ranked = sorted(scored.items(), key=lambda kv: -kv[1][0])
+                into[key] = (score, facts)
+    ranked = sorted((meeting or scored).items(), key=lambda kv: -kv[1][0])
     if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts) in ranked for ev in _evidence(facts, names)[:1])
         count = Answer(str(len(ranked)), round(min(score for _, (score, _) in ranked), 4), None, evidence)
@@ -251,6 +260,11 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
                Answer(names(target), round(score, 4), target, _evidence(facts, names))
                for target, (score, facts) in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+def _other(fact: Triple, entity_id: str) -> str:
+    """The end of ``fact`` that is not ``entity_id``."""
+    return fact.tail_id if fact.head_id == entity_id else fact.head_id
 
 
 def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | None:

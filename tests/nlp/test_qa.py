@@ -186,3 +186,16 @@ def test_association_is_read_both_ways_and_shown_as_stored(tmp_path):
 ])
 def test_a_possessive_before_a_cue_noun_reads_as_its_of(store, question, expected):
     assert [a.text for a in answer(store, question).answers] == expected
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Which company acquired by Acme Robotics is run by Bo Lind?", ["Beta Sensors"]),
+    ("Which drug that treats T2D causes lactic acidosis?", ["metformin"]),
+    ("Which company based in Oslo acquired Beta Sensors?", ["Acme Robotics"]),  # not also Bo Lind, Beta's CEO
+    ("How many drugs that treat T2D cause lactic acidosis?", ["1"]),
+])
+def test_the_entity_between_two_named_ones_answers_a_question_with_two_conditions(store, question, expected):
+    result = answer(store, question)
+    assert [a.text for a in result.answers] == expected, result
+    if not question.startswith("How many"):  # a count shows one source per thing counted
+        assert len({e.triple for e in result.answers[0].evidence}) == 2  # both conditions' facts
