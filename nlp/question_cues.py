@@ -10,7 +10,9 @@ CUES: tuple[tuple[str, str, bool], ...] = (
     (r"side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)", "CAUSES", False),
     (r"chief executive(?: officer)?|\bceos?\b|managing director|in charge of|at the helm of|\bbosse?s?\b", "CEO_OF", False),
     (r"head(?:quarter(?:ed|s)?| office)|\bhq\b|\bbased\b|\blocated\b|\bwhere\b", "HEADQUARTERED_IN", False),
-    (r"parent(?: company| firm| group)?|\bowns?\b|\bown(?:er|ers)\b", "SUBSIDIARY_OF", True),
+    # "owns a 9% stake in" is an investment (the cue below), not ownership of the firm
+    (r"parent(?: company| firm| group)?|\bowns?\b(?!\s+(?:an?\s+|the\s+|its\s+)?(?:[\w.%-]+\s+){0,2}?"
+     r"(?:stakes?|shares?|interests?|holdings?)\b)|\bown(?:er|ers)\b", "SUBSIDIARY_OF", True),
     (r"subsidiar(?:y|ies)|\bunits? of\b|\bdivisions? of\b|\bowned\b", "SUBSIDIARY_OF", False),
     (r"risk factors?|associat(?:ed|ion)|\blinked\b|correlat(?:ed|ion)", "ASSOCIATED_WITH", False),
     (r"\bsymptoms?\b|\bsigns?\b|manifestations?", "ASSOCIATED_WITH", True),
@@ -22,7 +24,8 @@ CUES: tuple[tuple[str, str, bool], ...] = (
     (r"manufactur(?:e|es|ed|er|ers)|\bmak(?:e|es|er|ers)\b|\bmade\b|produc(?:e|es|ed|er|ers)|\bmarkets?\b", "MANUFACTURES", False),
     (r"acquir(?:e|ed|es|ing)|acquisitions?|\bb(?:uy|uys|ought)\b|purchas(?:e|ed|es)|took over|taken over|takeovers?",
      "ACQUIRED", False),
-    (r"invest(?:s|ed|ing|ment|ments|or|ors)?|\bback(?:ed|s|ers?)\b|\bfund(?:ed|s)\b|stakes?", "INVESTED_IN", False),
+    (r"invest(?:s|ed|ing|ment|ments|or|ors)?|\bback(?:ed|s|ers?)\b|\bfund(?:ed|s)\b|stakes?|\bshares? in\b|shareholders?",
+     "INVESTED_IN", False),
     (r"partner(?:s|ed|ship|ships)?|collaborat(?:e|es|ed|ion|ions)|team(?:ed)? up|alliances?|work(?:s|ed)? with|"
      r"joint venture", "PARTNERED_WITH", False),
     (r"\blead(?:s|er)?\b|\bled\b|\bruns?\b|\bheads?\b|\bhead of\b", "CEO_OF", False),
@@ -35,7 +38,7 @@ READ_BOTH_WAYS = frozenset({"ASSOCIATED_WITH"})
 # Cue nouns whose owner is their "of" ("Corvane's subsidiaries" = "the subsidiaries of Corvane"), unlike action
 # nouns, whose owner is the doer ("Northwind's acquisitions" = what Northwind acquired)
 OF_NOUNS = (r"subsidiar(?:y|ies)|units?|divisions?|parent(?: company| firm| group)?|owners?|chief executive(?: officer)?|"
-            r"ceos?|bosse?s?|managing director|head(?:quarters| office)?|hq|investors?|backers?|symptoms?|signs?|"
+            r"ceos?|bosse?s?|managing director|head(?:quarters| office)?|hq|investors?|backers?|shareholders?|symptoms?|signs?|"
             r"manifestations?|side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)|risk factors?|"
             r"makers?|manufacturers?|producers?")
 PASSIVE_BY = r"^\s*(?:by|from)\b"

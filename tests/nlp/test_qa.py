@@ -199,3 +199,14 @@ def test_the_entity_between_two_named_ones_answers_a_question_with_two_condition
     assert [a.text for a in result.answers] == expected, result
     if not question.startswith("How many"):  # a count shows one source per thing counted
         assert len({e.triple for e in result.answers[0].evidence}) == 2  # both conditions' facts
+
+
+def test_owning_a_stake_or_shares_is_an_investment_not_ownership(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:hc", "INVESTED_IN", "org:nw"), _fact("org:nw", "SUBSIDIARY_OF", "org:big")],
+          [Entity("org:hc", "Halvorsen Capital", "Organization"), Entity("org:nw", "Northwind", "Organization"),
+           Entity("org:big", "Bigco", "Organization")])
+    assert [a.text for a in answer(s, "Does Halvorsen Capital own a 9% stake in Northwind?").answers] == ["yes"]
+    assert [a.text for a in answer(s, "Who owns shares in Northwind?").answers] == ["Halvorsen Capital"]
+    assert [a.text for a in answer(s, "Who are Northwind's shareholders?").answers] == ["Halvorsen Capital"]
+    assert [a.text for a in answer(s, "Who owns Northwind?").answers] == ["Bigco"]  # ownership still reads
