@@ -17,7 +17,7 @@ from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
 from nlp.errors import NLPError
-from nlp.question_cues import CUES, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
+from nlp.question_cues import CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
 
 T = TypeVar("T")
 _TOKEN = re.compile(r"[\w][\w\-\.&']*[\w]|[\w]")
@@ -216,12 +216,13 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     linked = link_question(store, question)
     if not linked:
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
-    cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()]
+    yes_no = bool(YES_NO.match(question.lower()))
+    cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
+            and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
     in_question = {le.entity.id for le in linked}
-    yes_no = bool(YES_NO.match(question.lower()))
     if yes_no and NEGATED.search(question):  # "Does X not cause Y?": a fact that it does is no "yes"
         return QAResult(question, (), tuple(linked), relations)
     places = _places(question, schema, yes_no)

@@ -41,5 +41,8 @@ OF_NOUNS = (r"subsidiar(?:y|ies)|units?|divisions?|parent(?: company| firm| grou
             r"ceos?|bosse?s?|managing director|head(?:quarters| office)?|hq|investors?|backers?|shareholders?|symptoms?|signs?|"
             r"manifestations?|side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)|risk factors?|"
             r"makers?|manufacturers?|producers?")
+# Cues a yes/no question cannot be confirmed by: "Can warfarin be combined with aspirin?" asks whether that is
+# safe, and "warfarin INTERACTS_WITH aspirin" (read in "should not be combined with") is no "yes"
+NOT_YES_NO = r"combin(?:e|ed)|taken (?:together )?with|\bmix(?:ed)?\b"
 PASSIVE_BY = r"^\s*(?:by|from)\b"
 PASSIVE_AUX = r"\b(?:is|are|was|were|been|be|being|get|got)\s*$"

@@ -210,3 +210,14 @@ def test_owning_a_stake_or_shares_is_an_investment_not_ownership(tmp_path):
     assert [a.text for a in answer(s, "Who owns shares in Northwind?").answers] == ["Halvorsen Capital"]
     assert [a.text for a in answer(s, "Who are Northwind's shareholders?").answers] == ["Halvorsen Capital"]
     assert [a.text for a in answer(s, "Who owns Northwind?").answers] == ["Bigco"]  # ownership still reads
+
+
+def test_an_interaction_is_no_yes_to_whether_two_drugs_can_be_combined(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:w", "INTERACTS_WITH", "chem:a")],
+          [Entity("chem:w", "warfarin", "Chemical"), Entity("chem:a", "aspirin", "Chemical")])
+    for question in ("Can warfarin be combined with aspirin?", "Can warfarin be taken with aspirin?",
+                     "Is warfarin safe to mix with aspirin?"):
+        assert answer(s, question).answers == (), question
+    assert [a.text for a in answer(s, "Does warfarin interact with aspirin?").answers] == ["yes"]
+    assert [a.text for a in answer(s, "What should warfarin not be combined with?").answers] == ["aspirin"]
