@@ -65,7 +65,7 @@ CUES: tuple[tuple[str, str, str], ...] = (
      r"taken over|snapped up|absorbed)\s+by\s*$|^['\u2019]s\s+(?:acquisition|purchase|takeover|sale)\s+(?:by|to)\s*$"
      r"|^\s*(?:,\s*)?(?:which|that) (?:was|were) (?:acquired|bought|purchased) by\s*$"),
     ("SUBSIDIARY_OF", "fwd", r"^\s*(?:,\s*)?(?:is |was |, )?(?:a|an|the)\s+(?:wholly[- ]owned |fully[- ]owned |majority[- ]owned )?"
-     r"(?:\w+\s+)?(?:subsidiary|unit|division|arm|affiliate) of\s*$|\b(?:is|became|becomes|operates as) (?:a|an) "
+     r"(?:(?:\w+|<E>)(?:-\w+)*\s+){0,2}(?:subsidiary|unit|division|arm|affiliate) of\s*$|\b(?:is|became|becomes|operates as) (?:a|an) "
      r"(?:wholly[- ]owned |fully[- ]owned )?(?:subsidiary|unit|division|arm) of" + END + r"|\b(?:owned|controlled) by\s*$"),
     ("SUBSIDIARY_OF", "rev", r"\b(?:its|their) (?:\w+\s+)?(?:subsidiary|unit|division|arm)\s*,?\s*$|\b(?:owns|controls|parent (?:company )?of)\s*$"),
     ("CEO_OF", "fwd", r"^\s*(?:,\s*)?(?:the\s+)?(?:chief executive(?: officer)?|ceo|c\.e\.o\.|managing director|head|chief)\s+(?:of|at)\s*$"

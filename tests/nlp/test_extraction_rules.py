@@ -260,3 +260,12 @@ def test_a_stake_taken_and_a_ceo_named_after_the_firm_are_read(extractor, text, 
 def test_a_firm_named_before_other_words_than_ceo_makes_no_ceo(extractor):
     found, _ = facts(extractor, "Ada Quint is Acme's biggest customer, and Ada Quint was Acme staff.")
     assert not {f for f in found if f[1] == "CEO_OF"}, found
+
+
+@pytest.mark.parametrize("text", [
+    "Beta Sensors, an Oslo-based subsidiary of Acme Robotics, has signed a deal with Gamma Labs.",
+    "Beta Sensors, a Norway-based chip subsidiary of Acme Robotics, grew.",
+])
+def test_a_subsidiary_described_by_its_place_is_read(extractor, text):
+    found, _ = facts(extractor, text)
+    assert ("org:beta", "SUBSIDIARY_OF", "org:acme") in found, found
