@@ -219,6 +219,7 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
+    cues = cues or _place_cue(question, linked, schema)
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
@@ -261,6 +262,22 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
                Answer(names(target), round(score, 4), target, _evidence(facts, names))
                for target, (score, facts) in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+_IN_PLACE = re.compile(r"\b(?:in|from)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _place_cue(question: str, linked: list[LinkedEntity], schema: Schema) -> list[_Cue]:
+    """No other cue, and a place named after "in"/"from" ("Which companies are in Basel?", "Is Corvane from
+    Zürich?"): the question asks where firms are based."""
+    if "HEADQUARTERED_IN" not in schema.names():
+        return []
+    places = schema.get("HEADQUARTERED_IN").tail_types
+    for le in linked:
+        hit = _IN_PLACE.search(question, 0, le.start)
+        if hit and le.entity.type in places and not any(e.type not in places for e in le.named):
+            return [_Cue("HEADQUARTERED_IN", hit.start(), hit.start() + 2, False)]
+    return []
 
 
 def _other(fact: Triple, entity_id: str) -> str:

@@ -221,3 +221,14 @@ def test_an_interaction_is_no_yes_to_whether_two_drugs_can_be_combined(tmp_path)
         assert answer(s, question).answers == (), question
     assert [a.text for a in answer(s, "Does warfarin interact with aspirin?").answers] == ["yes"]
     assert [a.text for a in answer(s, "What should warfarin not be combined with?").answers] == ["aspirin"]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Which companies are in Oslo?", ["Acme Robotics"]),
+    ("What firms are from Oslo?", ["Acme Robotics"]),
+    ("Is Acme in Oslo?", ["yes"]),
+    ("Is Beta Sensors in Oslo?", []),
+    ("Which drugs are made in Oslo?", []),  # another cue: no place question
+])
+def test_a_place_after_in_asks_where_firms_are_based(store, question, expected):
+    assert [a.text for a in answer(store, question).answers] == expected
