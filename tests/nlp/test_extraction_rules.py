@@ -269,3 +269,19 @@ def test_a_firm_named_before_other_words_than_ceo_makes_no_ceo(extractor):
 def test_a_subsidiary_described_by_its_place_is_read(extractor, text):
     found, _ = facts(extractor, text)
     assert ("org:beta", "SUBSIDIARY_OF", "org:acme") in found, found
+
+
+@pytest.mark.parametrize("text,wrong", [
+    ("Acme Robotics makes robots. The company Beta Sensors acquired Gamma Labs.", ("org:acme", "ACQUIRED", "org:gamma")),
+    ("Metformin treats type 2 diabetes. The antibiotic trimethoprim interacts with warfarin.",
+     ("chem:metformin", "INTERACTS_WITH", "chem:warfarin")),
+])
+def test_the_noun_before_a_name_introduces_it_and_points_back_to_nothing(extractor, text, wrong):
+    found, _ = facts(extractor, text)
+    assert wrong not in found, found
+
+
+def test_the_noun_before_a_verb_still_points_back(extractor):
+    found, _ = facts(extractor, "Acme Robotics makes robots. The company acquired Gamma Labs. Warfarin treats AF. "
+                                "The drug can cause bleeding.")
+    assert {("org:acme", "ACQUIRED", "org:gamma"), ("chem:warfarin", "CAUSES", "dis:bleeding")} <= found, found
