@@ -17,7 +17,7 @@ from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
 from nlp.errors import NLPError
-from nlp.question_cues import CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
+from nlp.question_cues import ASKED_NEGATION, CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
 
 T = TypeVar("T")
 _TOKEN = re.compile(r"[\w][\w\-\.&']*[\w]|[\w]")
@@ -224,7 +224,9 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
     in_question = {le.entity.id for le in linked}
-    if yes_no and NEGATED.search(question):  # "Does X not cause Y?": a fact that it does is no "yes"
+    if NEGATED.search(re.sub(ASKED_NEGATION, " ", question, flags=re.IGNORECASE)):
+        # "Does X not cause Y?": a fact that it does is no "yes"; "What doesn't Northwind make?": the graph lists
+        # what things do, not what they don't
         return QAResult(question, (), tuple(linked), relations)
     places = _places(question, schema, yes_no)
     scored: dict[str, tuple[float, list[Triple]]] = {}
@@ -309,7 +311,9 @@ def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema
     acquired X": first the cue nearest the entity, then the other)."""
     if not cues:
         return []
-    ordered = sorted(cues, key=lambda c: abs(c.start - anchor.start))
+    # a relation the anchor's type can take first ("Where is metformin made?": made by a firm, then where it is)
+    ordered = sorted(cues, key=lambda c: (not _roles_allowed(schema, c.relation, anchor.entity.type),
+                                          abs(c.start - anchor.start)))
     first = ordered[0]
     hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
                 _role(question, first, anchor.start, anchor.end), schema, strict)

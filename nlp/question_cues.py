@@ -14,7 +14,7 @@ CUES: tuple[tuple[str, str, bool], ...] = (
     (r"parent(?: company| firm| group)?|\bowns?\b(?!\s+(?:an?\s+|the\s+|its\s+)?(?:[\w.%-]+\s+){0,2}?"
      r"(?:stakes?|shares?|interests?|holdings?)\b)|\bown(?:er|ers)\b", "SUBSIDIARY_OF", True),
     (r"subsidiar(?:y|ies)|\bunits? of\b|\bdivisions? of\b|\bowned\b", "SUBSIDIARY_OF", False),
-    (r"risk factors?|associat(?:ed|ion)|\blinked\b|correlat(?:ed|ion)", "ASSOCIATED_WITH", False),
+    (r"risk factors?|associat(?:ed|ions?)|\blink(?:s|ed)?\b|correlat(?:ed|ions?)", "ASSOCIATED_WITH", False),
     (r"\bsymptoms?\b|\bsigns?\b|manifestations?", "ASSOCIATED_WITH", True),
     (r"\bpresent(?:s|ing)?(?: with)?\b|characteri[sz]ed by", "ASSOCIATED_WITH", False),
     (r"interact(?:s|ion|ions)?|combin(?:e|ed)|taken (?:together )?with|\bmix(?:ed)?\b", "INTERACTS_WITH", False),
@@ -44,5 +44,7 @@ OF_NOUNS = (r"subsidiar(?:y|ies)|units?|divisions?|parent(?: company| firm| grou
 # Cues a yes/no question cannot be confirmed by: "Can warfarin be combined with aspirin?" asks whether that is
 # safe, and "warfarin INTERACTS_WITH aspirin" (read in "should not be combined with") is no "yes"
 NOT_YES_NO = r"combin(?:e|ed)|taken (?:together )?with|\bmix(?:ed)?\b"
+# a negation that is part of what the question asks ("What should warfarin not be combined with?": its interactions)
+ASKED_NEGATION = r"(?:\b(?:not|never)\b|n't\b)(?=.*\bbe\s+(?:combined|taken|given|used|mixed)\s+(?:together\s+)?with\b)"
 PASSIVE_BY = r"^\s*(?:by|from)\b"
 PASSIVE_AUX = r"\b(?:is|are|was|were|been|be|being|get|got)\s*$"

@@ -232,3 +232,32 @@ def test_an_interaction_is_no_yes_to_whether_two_drugs_can_be_combined(tmp_path)
 ])
 def test_a_place_after_in_asks_where_firms_are_based(store, question, expected):
     assert [a.text for a in answer(store, question).answers] == expected
+
+
+def test_where_a_drug_is_made_takes_the_maker_first_then_where_it_is(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:nw", "MANUFACTURES", "chem:met"), _fact("org:nw", "HEADQUARTERED_IN", "loc:bos")],
+          [Entity("org:nw", "Northwind", "Organization"), Entity("chem:met", "metformin", "Chemical"),
+           Entity("loc:bos", "Boston", "Location")])
+    for question in ("Where is metformin made?", "Where is the company that makes metformin based?"):
+        assert [a.text for a in answer(s, question).answers] == ["Boston"], question
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("What doesn't Acme Robotics acquire?", []),               # the graph holds what happened, not what did not
+    ("Which companies did Acme not acquire?", []),
+    ("Who is not the CEO of Acme Robotics?", []),
+    ("What did Acme Robotics acquire?", ["Beta Sensors"]),
+])
+def test_a_negated_question_gets_no_answer(store, question, expected):
+    assert [a.text for a in answer(store, question).answers] == expected
+
+
+def test_what_should_not_be_combined_with_a_drug_asks_for_its_interactions_and_link_is_an_association(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:w", "INTERACTS_WITH", "chem:a"), _fact("dis:ob", "ASSOCIATED_WITH", "dis:ht")],
+          [Entity("chem:w", "warfarin", "Chemical"), Entity("chem:a", "aspirin", "Chemical"),
+           Entity("dis:ob", "obesity", "Disease"), Entity("dis:ht", "hypertension", "Disease")])
+    for question in ("What should warfarin not be combined with?", "Which drugs can't be taken with warfarin?"):
+        assert [a.text for a in answer(s, question).answers] == ["aspirin"], question
+    assert [a.text for a in answer(s, "Is there a link between obesity and hypertension?").answers] == ["yes"]
