@@ -285,3 +285,11 @@ def test_the_noun_before_a_verb_still_points_back(extractor):
     found, _ = facts(extractor, "Acme Robotics makes robots. The company acquired Gamma Labs. Warfarin treats AF. "
                                 "The drug can cause bleeding.")
     assert {("org:acme", "ACQUIRED", "org:gamma"), ("chem:warfarin", "CAUSES", "dis:bleeding")} <= found, found
+
+
+def test_a_reference_to_another_firm_between_the_pair_takes_the_fact(extractor):
+    found, _ = facts(extractor, "Beta Sensors said Acme's data would support its partnership with Gamma Labs.")
+    assert ("org:beta", "PARTNERED_WITH", "org:gamma") in found, found  # its = Beta Sensors
+    assert ("org:acme", "PARTNERED_WITH", "org:gamma") not in found, found
+    found, _ = facts(extractor, "Acme Robotics said its partnership with Gamma Labs grew.")  # its = Acme itself
+    assert ("org:acme", "PARTNERED_WITH", "org:gamma") in found, found
