@@ -79,7 +79,7 @@ def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
             if not words or all(w in _STOP for w in words):
                 continue
             named = entities_named(store, text)
-            if named and _part_of_another_name(store, named, question[a + len(text):]):
+            if named and _part_of_another_name(store, named, text, question[a + len(text):]):
                 continue
             if named:
                 found.append(LinkedEntity(named[0], a, a + len(text), tuple(named)))
@@ -90,16 +90,19 @@ def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
 _NEXT_WORD = re.compile(r"\s+([A-Z][a-z]+)\b")
 
 
-def _part_of_another_name(store: GraphStore, named: list[Entity], rest: str) -> bool:
+def _part_of_another_name(store: GraphStore, named: list[Entity], text: str, rest: str) -> bool:
     """An organisation's name followed by a capitalised word that is no corporate suffix, cue, or known name
-    ("Northwind" in "Northwind Capital") is part of the name of a firm the graph does not know."""
+    ("Northwind" in "Northwind Capital") is part of the name of a firm the graph does not know; a word that
+    begins the next word of the firm's own name ("Corvane Pharma" for Corvane Pharmaceuticals) is not."""
     m = _NEXT_WORD.match(rest)
     if m is None or any(e.type != "Organization" for e in named):
         return False
     word = m.group(1)
+    longer = normalise(f"{text} {word}")
     return (word.lower() not in _STOP and without_suffixes(f"x {word}") != "x"
             and not any(re.search(pattern, word.lower()) for pattern, _, _ in CUES)
-            and not entities_named(store, word))
+            and not entities_named(store, word)
+            and not any(normalise(n).startswith(longer) for e in named for n in (e.name, *e.aliases)))
 
 
 def _fitting(le: LinkedEntity, cues: list["_Cue"], schema: Schema) -> LinkedEntity:

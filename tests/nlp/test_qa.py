@@ -82,6 +82,7 @@ def test_a_known_firm_s_name_inside_an_unknown_firm_s_name_is_not_linked(store):
         answer(store, "Who is the CEO of Acme Capital?")
     assert answer(store, "Who is the CEO of Acme Holdings?").answers[0].text == "Ada Quint"  # a suffix
     assert answer(store, "Is Acme Based In Oslo?").answers[0].text == "yes"  # title case: a cue, a known name
+    assert answer(store, "Who is the CEO of Acme Robo?").answers[0].text == "Ada Quint"  # its own name, cut short
 
 
 def test_unknown_entity_is_an_error(store):
