@@ -21,6 +21,7 @@ from nlp.gazetteer import Gazetteer, overlaps
 from nlp.interfaces import Linker, NERLayer, RelationLayer, Sentence
 from nlp.linking import StoreLinker
 from nlp.models import sentence_pipeline, spacy_pipeline
+from nlp.paragraphs import paragraph_bounds
 from nlp.relations import PatternRelations
 from nlp.ner.vote import vote_mentions, vote_weight
 from nlp.spacy_ner import SpacyNER
@@ -310,29 +311,3 @@ def mend_sentences(text: str, bounds: list[tuple[int, int]], mentions: Sequence[
         out.append(Sentence(a, b, text[a:b]))
     return tuple(out)
 
-
-# a paragraph break (a blank line), or a markdown heading's line ("# Warfarin: interactions to watch")
-_BREAK = re.compile(r"\n[ \t]*\n|(?m:^[ \t]{0,3}#{1,6}(?:[ \t][^\n]*)?$)")
-
-
-def paragraph_bounds(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``bounds`` split at paragraph breaks and around markdown headings' lines: the parser runs a title line
-    without a full stop into the sentence under it, and a fact read there had the title in its source sentence."""
-    cuts = sorted({at for m in _BREAK.finditer(text) for at in m.span()})
-    if not cuts:
-        return bounds
-    out = []
-    for start, end in bounds:
-        pieces = []
-        at = bisect.bisect_right(cuts, start)
-        while at < len(cuts) and cuts[at] < end:
-            if text[start:cuts[at]].strip():
-                pieces.append((start, cuts[at]))
-                start = cuts[at]
-            at += 1
-        if text[start:end].strip() or not pieces:
-            pieces.append((start, end))
-        else:  # only whitespace is left: it stays with the piece before
-            pieces[-1] = (pieces[-1][0], end)
-        out += pieces
-    return out
