@@ -8,7 +8,8 @@ from __future__ import annotations
 
 CUES: tuple[tuple[str, str, bool], ...] = (
     (r"side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)", "CAUSES", False),
-    (r"chief executive(?: officer)?|\bceos?\b|managing director|in charge of|at the helm of|\bbosse?s?\b", "CEO_OF", False),
+    (r"chief executive(?: officer)?|\bceos?\b|managing director|in charge of|at the helm of|\bbosse?s?\b|"
+     r"\b(?:top |senior )?executives?\b", "CEO_OF", False),
     (r"head(?:quarter(?:ed|s)?| office)|\bhq\b|\bbased\b|\blocated\b|\bwhere\b", "HEADQUARTERED_IN", False),
     # "owns a 9% stake in" is an investment (the cue below), not ownership of the firm
     (r"parent(?: company| firm| group)?|\bowns?\b(?!\s+(?:an?\s+|the\s+|its\s+)?(?:[\w.%-]+\s+){0,2}?"
@@ -38,8 +39,8 @@ READ_BOTH_WAYS = frozenset({"ASSOCIATED_WITH"})
 # Cue nouns whose owner is their "of" ("Corvane's subsidiaries" = "the subsidiaries of Corvane"), unlike action
 # nouns, whose owner is the doer ("Northwind's acquisitions" = what Northwind acquired)
 OF_NOUNS = (r"subsidiar(?:y|ies)|units?|divisions?|parent(?: company| firm| group)?|owners?|chief executive(?: officer)?|"
-            r"ceos?|bosse?s?|managing director|head(?:quarters| office)?|hq|investors?|backers?|shareholders?|symptoms?|signs?|"
-            r"manifestations?|side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)|risk factors?|"
+            r"ceos?|bosse?s?|(?:top |senior )?executives?|managing director|head(?:quarters| office)?|hq|investors?|"
+            r"backers?|shareholders?|symptoms?|signs?|manifestations?|side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)|risk factors?|"
             r"makers?|manufacturers?|producers?")
 # Cues a yes/no question cannot be confirmed by: "Can warfarin be combined with aspirin?" asks whether that is
 # safe, and "warfarin INTERACTS_WITH aspirin" (read in "should not be combined with") is no "yes"

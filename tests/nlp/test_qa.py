@@ -262,3 +262,12 @@ def test_what_should_not_be_combined_with_a_drug_asks_for_its_interactions_and_l
     for question in ("What should warfarin not be combined with?", "Which drugs can't be taken with warfarin?"):
         assert [a.text for a in answer(s, question).answers] == ["aspirin"], question
     assert [a.text for a in answer(s, "Is there a link between obesity and hypertension?").answers] == ["yes"]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Who are the executives at Acme Robotics?", ["Ada Quint"]),
+    ("Who is Beta Sensors' top executive?", ["Bo Lind"]),
+    ("Which company is Ada Quint an executive of?", ["Acme Robotics"]),
+])
+def test_an_executive_is_asked_about_like_a_chief_executive(store, question, expected):
+    assert [a.text for a in answer(store, question).answers] == expected
