@@ -38,15 +38,42 @@ def resolve_references(text: str, sentences: Sequence[Sentence], mentions: Seque
         antecedent = _raiser(a, text, sentences, linked)
         if antecedent is not None:
             out.append(Mention(a, b, match.group(0), antecedent.label, antecedent.entity_id, 0.8))
+    starts = {m.start for m in mentions}
     for regex, kinds in _REFERENCES:
         for match in regex.finditer(text):
             a, b = match.span(match.lastindex or 0)
             if any(m.start < b and a < m.end for m in (*mentions, *out)):
                 continue
+            if match.group(0)[:1] in "Tt" and _names_one(text, b, starts):
+                continue
             antecedent = _antecedent(a, sentences, linked, kinds)
             if antecedent is not None:
                 out.append(Mention(a, b, match.group(0), antecedent.label, antecedent.entity_id, 0.8))
     return sorted(out, key=lambda m: m.start)
+
+
+# words that may follow a reference ("The drug is", "the company also", "The firm said"); any other lower-case word
+# not ending like a verb ("-s", "-ed") or an adverb ("-ly") is a name the noun introduces ("The antibiotic
+# trimethoprim interacts with ...")
+_GOES_ON = re.compile(r"(?:is|are|was|were|be|been|being|has|have|had|can|could|may|might|must|shall|should|will|"
+                      r"would|does|do|did|also|often|still|now|then|later|only|usually|typically|rarely|sometimes|"
+                      r"however|already|mainly|not|never|of|for|in|on|at|by|with|from|to|into|after|before|during|"
+                      r"against|among|as|than|and|or|but|which|that|who|whose|while|itself|said|made|sold|took|grew|"
+                      r"became|won|led|bought|cut|set|put|saw|hit|kept|gave|got|paid|sent|spent|began|rose|fell|"
+                      r"agreed)\b|.*(?:s|ed|ly)\b")
+_NEXT = re.compile(r"[ \t]+([a-z][\w-]*)\b|[ \t]+(?=\S)")
+
+
+def _names_one(text: str, end: int, starts: set[int]) -> bool:
+    """"The company Beta Sensors ...", "the antibiotic trimethoprim ...": the noun phrase ending at ``end`` goes on
+    with a name (a mention, or a lower-case word that is no verb, adverb or function word), so it introduces
+    that name rather than pointing back to an earlier one."""
+    hit = _NEXT.match(text, end)
+    if hit is None:
+        return False
+    if hit.end() in starts or hit.start(1) in starts:
+        return True
+    return hit.group(1) is not None and not _GOES_ON.fullmatch(hit.group(1))
 
 
 def _antecedent(at: int, sentences: Sequence[Sentence], linked: Sequence[Mention],

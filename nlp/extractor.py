@@ -21,6 +21,7 @@ from nlp.gazetteer import Gazetteer, overlaps
 from nlp.interfaces import Linker, NERLayer, RelationLayer, Sentence
 from nlp.linking import StoreLinker
 from nlp.models import sentence_pipeline, spacy_pipeline
+from nlp.paragraphs import paragraph_bounds
 from nlp.relations import PatternRelations
 from nlp.ner.vote import vote_mentions, vote_weight
 from nlp.spacy_ner import SpacyNER
@@ -288,7 +289,9 @@ def mend_sentences(text: str, bounds: list[tuple[int, int]], mentions: Sequence[
     """Sentences, with any two joined where the parser split inside a mention ("Acme Corp. | Holdings").
 
     A sentence's span leaves out the whitespace spaCy gives it at its edges (the "\n" that ends a file, the blank
-    line after a paragraph): a fact's source sentence is the sentence, not a line of the file."""
+    line after a paragraph): a fact's source sentence is the sentence, not a line of the file. No sentence runs
+    over a blank line or on from a markdown heading (see :func:`paragraph_bounds`)."""
+    bounds = paragraph_bounds(text, bounds)
     merged: list[list[int]] = []
     spans = sorted((m.start, m.end) for m in mentions)
     i = reach = 0  # the furthest end of the mentions that start before the sentence: one pass, not sentences x mentions
@@ -307,3 +310,4 @@ def mend_sentences(text: str, bounds: list[tuple[int, int]], mentions: Sequence[
             b -= 1
         out.append(Sentence(a, b, text[a:b]))
     return tuple(out)
+

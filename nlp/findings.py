@@ -24,6 +24,7 @@ from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.schema import Schema
 from nlp.errors import NLPError
 from nlp.formats.pubmedqa import read_pubmedqa_json
+from nlp.paragraphs import paragraphs
 
 EFFECT, NO_EFFECT, UNCERTAIN, NEGATION = "find:effect", "find:no_effect", "find:uncertain", "find:negation"
 REPORTED_IN = Schema().get("REPORTED_IN")  # a built-in relation: "<evidence> is reported in <sentence>"
@@ -37,8 +38,9 @@ class CueLinker(Protocol):
 
 
 def sentences(text: str) -> list[str]:
-    """``text`` cut after ., ! or ? before a capital or "(" (abstracts' results read well this way)."""
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+    """``text`` cut after ., ! or ? before a capital or "(" (abstracts' results read well this way), and at
+    paragraph breaks and around markdown headings (``nlp.paragraphs``)."""
+    return [s for part in paragraphs(text) for s in _SENTENCE_END.split(part) if s.strip()]
 
 
 class FindingsReader:

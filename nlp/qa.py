@@ -17,7 +17,7 @@ from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
 from nlp.errors import NLPError
-from nlp.question_cues import CUES, PASSIVE_AUX, PASSIVE_BY
+from nlp.question_cues import ASKED_NEGATION, CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
 
 T = TypeVar("T")
 _TOKEN = re.compile(r"[\w][\w\-\.&']*[\w]|[\w]")
@@ -79,7 +79,7 @@ def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
             if not words or all(w in _STOP for w in words):
                 continue
             named = entities_named(store, text)
-            if named and _part_of_another_name(store, named, question[a + len(text):]):
+            if named and _part_of_another_name(store, named, text, question[a + len(text):]):
                 continue
             if named:
                 found.append(LinkedEntity(named[0], a, a + len(text), tuple(named)))
@@ -90,16 +90,19 @@ def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
 _NEXT_WORD = re.compile(r"\s+([A-Z][a-z]+)\b")
 
 
-def _part_of_another_name(store: GraphStore, named: list[Entity], rest: str) -> bool:
+def _part_of_another_name(store: GraphStore, named: list[Entity], text: str, rest: str) -> bool:
     """An organisation's name followed by a capitalised word that is no corporate suffix, cue, or known name
-    ("Northwind" in "Northwind Capital") is part of the name of a firm the graph does not know."""
+    ("Northwind" in "Northwind Capital") is part of the name of a firm the graph does not know; a word that
+    begins the next word of the firm's own name ("Corvane Pharma" for Corvane Pharmaceuticals) is not."""
     m = _NEXT_WORD.match(rest)
     if m is None or any(e.type != "Organization" for e in named):
         return False
     word = m.group(1)
+    longer = normalise(f"{text} {word}")
     return (word.lower() not in _STOP and without_suffixes(f"x {word}") != "x"
             and not any(re.search(pattern, word.lower()) for pattern, _, _ in CUES)
-            and not entities_named(store, word))
+            and not entities_named(store, word)
+            and not any(normalise(n).startswith(longer) for e in named for n in (e.name, *e.aliases)))
 
 
 def _fitting(le: LinkedEntity, cues: list["_Cue"], schema: Schema) -> LinkedEntity:
@@ -136,8 +139,16 @@ def find_cues(question: str, masked: list[tuple[int, int]]) -> list[_Cue]:
     return [c for c in cues if not (c.relation in seen or seen.add(c.relation))]
 
 
-def _role(question: str, cue: _Cue, at: int) -> str:
-    """Is the entity at ``at`` the head or the tail of the cue's relation, by word order?"""
+# "Corvane's subsidiaries", "Meridale Labs' parent company": the entity owns the cue's noun, as in "the
+# subsidiaries of Corvane", so it stands where a name after the cue would
+_POSSESSOR = re.compile(r"['\u2019]s?\s+(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE)
+
+
+def _role(question: str, cue: _Cue, at: int, end: int | None = None) -> str:
+    """Is the entity at ``at`` (ending at ``end``) the head or the tail of the cue's relation, by word order?"""
+    if (end is not None and end <= cue.start and _POSSESSOR.match(question[end:cue.start])
+            and re.fullmatch(OF_NOUNS, question[cue.start:cue.end].lower())):
+        at = cue.end
     after = question[cue.end :]
     before = question[: cue.start]
     aux = bool(re.search(PASSIVE_AUX, before.lower()) or re.match(r"(?:is|are|was|were)\b", before.lower()))
@@ -167,12 +178,13 @@ def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred:
     """(other entity id, fact) pairs one ``relation`` hop away, in the direction the question asks. Where the
     entity's type allows one direction only, that one is taken ("What does bleeding cause?" reads as "what causes
     bleeding"), unless ``strict`` (a yes/no question: "Does bleeding cause warfarin?" is not confirmed by
-    "warfarin causes bleeding")."""
+    "warfarin causes bleeding"). A symmetric relation, or one of ``READ_BOTH_WAYS`` (an association): either
+    direction."""
     allowed = _roles_allowed(schema, relation, kind)
     rel = schema.get(relation)
     if not allowed:
         return []
-    if rel.symmetric:
+    if rel.symmetric or relation in READ_BOTH_WAYS:
         roles = allowed
     elif strict:
         roles = [preferred] if preferred in allowed else []
@@ -207,22 +219,35 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     linked = link_question(store, question)
     if not linked:
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
-    cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()]
+    yes_no = bool(YES_NO.match(question.lower()))
+    cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
+            and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
+    cues = cues or _place_cue(question, linked, schema)
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
     in_question = {le.entity.id for le in linked}
-    yes_no = bool(YES_NO.match(question.lower()))
-    if yes_no and NEGATED.search(question):  # "Does X not cause Y?": a fact that it does is no "yes"
+    if NEGATED.search(re.sub(ASKED_NEGATION, " ", question, flags=re.IGNORECASE)):
+        # "Does X not cause Y?": a fact that it does is no "yes"; "What doesn't Northwind make?": the graph lists
+        # what things do, not what they don't
         return QAResult(question, (), tuple(linked), relations)
     places = _places(question, schema, yes_no)
     scored: dict[str, tuple[float, list[Triple]]] = {}
+    meeting: dict[str, tuple[float, list[Triple]]] = {}  # middles of chains between two of the question's entities
     for anchor in linked:
         chains = _chains(store, anchor, cues, question, schema, strict=yes_no)
         for target, facts in chains:
+            into = scored
+            if not yes_no and len(facts) == 2 and target in in_question and target != anchor.entity.id:
+                # "Which drugs made by Corvane cause bleeding?": two facts that link two of its entities through a
+                # third, which meets both conditions and is what the question asks for (before any chain that
+                # leaves one of its entities out)
+                target, into = _other(facts[0], anchor.entity.id), meeting
+                if target in in_question:
+                    continue
             # A yes/no question is confirmed by a chain that ends at another of its entities ("Does metformin
             # treat T2D?"); other questions ask for what the chain reaches beyond them.
-            if (target in in_question) != yes_no or target == anchor.entity.id:
+            elif (target in in_question) != yes_no or target == anchor.entity.id:
                 continue
             if places is not None and getattr(store.entity(target), "type", None) not in places:
                 continue  # "Where is Zürich?" asks for a place, not for the firm based there
@@ -230,10 +255,10 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
             for f in facts:
                 score *= f.confidence
             key = YES if yes_no else target
-            best = scored.get(key)
+            best = into.get(key)
             if best is None or best[0] < score:
-                scored[key] = (score, facts)
-    ranked = sorted(scored.items(), key=lambda kv: -kv[1][0])
+                into[key] = (score, facts)
+    ranked = sorted((meeting or scored).items(), key=lambda kv: -kv[1][0])
     if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts) in ranked for ev in _evidence(facts, names)[:1])
         count = Answer(str(len(ranked)), round(min(score for _, (score, _) in ranked), 4), None, evidence)
@@ -242,6 +267,27 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
                Answer(names(target), round(score, 4), target, _evidence(facts, names))
                for target, (score, facts) in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+_IN_PLACE = re.compile(r"\b(?:in|from)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _place_cue(question: str, linked: list[LinkedEntity], schema: Schema) -> list[_Cue]:
+    """No other cue, and a place named after "in"/"from" ("Which companies are in Basel?", "Is Corvane from
+    Zürich?"): the question asks where firms are based."""
+    if "HEADQUARTERED_IN" not in schema.names():
+        return []
+    places = schema.get("HEADQUARTERED_IN").tail_types
+    for le in linked:
+        hit = _IN_PLACE.search(question, 0, le.start)
+        if hit and le.entity.type in places and not any(e.type not in places for e in le.named):
+            return [_Cue("HEADQUARTERED_IN", hit.start(), hit.start() + 2, False)]
+    return []
+
+
+def _other(fact: Triple, entity_id: str) -> str:
+    """The end of ``fact`` that is not ``entity_id``."""
+    return fact.tail_id if fact.head_id == entity_id else fact.head_id
 
 
 def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | None:
@@ -268,10 +314,12 @@ def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema
     acquired X": first the cue nearest the entity, then the other)."""
     if not cues:
         return []
-    ordered = sorted(cues, key=lambda c: abs(c.start - anchor.start))
+    # a relation the anchor's type can take first ("Where is metformin made?": made by a firm, then where it is)
+    ordered = sorted(cues, key=lambda c: (not _roles_allowed(schema, c.relation, anchor.entity.type),
+                                          abs(c.start - anchor.start)))
     first = ordered[0]
     hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
-                _role(question, first, anchor.start), schema, strict)
+                _role(question, first, anchor.start, anchor.end), schema, strict)
     if len(ordered) == 1:
         return [(other, [fact]) for other, fact in hop1]
     second = ordered[1]

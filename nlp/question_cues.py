@@ -8,11 +8,14 @@ from __future__ import annotations
 
 CUES: tuple[tuple[str, str, bool], ...] = (
     (r"side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)", "CAUSES", False),
-    (r"chief executive(?: officer)?|\bceos?\b|managing director|in charge of|at the helm of|\bbosse?s?\b", "CEO_OF", False),
+    (r"chief executive(?: officer)?|\bceos?\b|managing director|in charge of|at the helm of|\bbosse?s?\b|"
+     r"\b(?:top |senior )?executives?\b", "CEO_OF", False),
     (r"head(?:quarter(?:ed|s)?| office)|\bhq\b|\bbased\b|\blocated\b|\bwhere\b", "HEADQUARTERED_IN", False),
-    (r"parent(?: company| firm| group)?|\bowns?\b|\bown(?:er|ers)\b", "SUBSIDIARY_OF", True),
+    # "owns a 9% stake in" is an investment (the cue below), not ownership of the firm
+    (r"parent(?: company| firm| group)?|\bowns?\b(?!\s+(?:an?\s+|the\s+|its\s+)?(?:[\w.%-]+\s+){0,2}?"
+     r"(?:stakes?|shares?|interests?|holdings?)\b)|\bown(?:er|ers)\b", "SUBSIDIARY_OF", True),
     (r"subsidiar(?:y|ies)|\bunits? of\b|\bdivisions? of\b|\bowned\b", "SUBSIDIARY_OF", False),
-    (r"risk factors?|associat(?:ed|ion)|\blinked\b|correlat(?:ed|ion)", "ASSOCIATED_WITH", False),
+    (r"risk factors?|associat(?:ed|ions?)|\blink(?:s|ed)?\b|correlat(?:ed|ions?)", "ASSOCIATED_WITH", False),
     (r"\bsymptoms?\b|\bsigns?\b|manifestations?", "ASSOCIATED_WITH", True),
     (r"\bpresent(?:s|ing)?(?: with)?\b|characteri[sz]ed by", "ASSOCIATED_WITH", False),
     (r"interact(?:s|ion|ions)?|combin(?:e|ed)|taken (?:together )?with|\bmix(?:ed)?\b", "INTERACTS_WITH", False),
@@ -22,10 +25,27 @@ CUES: tuple[tuple[str, str, bool], ...] = (
     (r"manufactur(?:e|es|ed|er|ers)|\bmak(?:e|es|er|ers)\b|\bmade\b|produc(?:e|es|ed|er|ers)|\bmarkets?\b", "MANUFACTURES", False),
     (r"acquir(?:e|ed|es|ing)|acquisitions?|\bb(?:uy|uys|ought)\b|purchas(?:e|ed|es)|took over|taken over|takeovers?",
      "ACQUIRED", False),
-    (r"invest(?:s|ed|ing|ment|ments|or|ors)?|\bback(?:ed|s|ers?)\b|\bfund(?:ed|s)\b|stakes?", "INVESTED_IN", False),
+    (r"invest(?:s|ed|ing|ment|ments|or|ors)?|\bback(?:ed|s|ers?)\b|\bfund(?:ed|s)\b|stakes?|\bshares? in\b|shareholders?",
+     "INVESTED_IN", False),
     (r"partner(?:s|ed|ship|ships)?|collaborat(?:e|es|ed|ion|ions)|team(?:ed)? up|alliances?|work(?:s|ed)? with|"
      r"joint venture", "PARTNERED_WITH", False),
     (r"\blead(?:s|er)?\b|\bled\b|\bruns?\b|\bheads?\b|\bhead of\b", "CEO_OF", False),
 )
+# Relations whose facts a question reads from either end: an association is stored in the order its sentence named
+# the two ("Dry mouth is closely associated with Sjögren's syndrome" and "Sjögren's syndrome presents with dry
+# mouth" say one thing), so which end an entity is at tells nothing. Extraction is unchanged (unlike ``symmetric``
+# in the schema, which also lets a fact be stored the other way round when only that order fits the types).
+READ_BOTH_WAYS = frozenset({"ASSOCIATED_WITH"})
+# Cue nouns whose owner is their "of" ("Corvane's subsidiaries" = "the subsidiaries of Corvane"), unlike action
+# nouns, whose owner is the doer ("Northwind's acquisitions" = what Northwind acquired)
+OF_NOUNS = (r"subsidiar(?:y|ies)|units?|divisions?|parent(?: company| firm| group)?|owners?|chief executive(?: officer)?|"
+            r"ceos?|bosse?s?|(?:top |senior )?executives?|managing director|head(?:quarters| office)?|hq|investors?|"
+            r"backers?|shareholders?|symptoms?|signs?|manifestations?|side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)|risk factors?|"
+            r"makers?|manufacturers?|producers?")
+# Cues a yes/no question cannot be confirmed by: "Can warfarin be combined with aspirin?" asks whether that is
+# safe, and "warfarin INTERACTS_WITH aspirin" (read in "should not be combined with") is no "yes"
+NOT_YES_NO = r"combin(?:e|ed)|taken (?:together )?with|\bmix(?:ed)?\b"
+# a negation that is part of what the question asks ("What should warfarin not be combined with?": its interactions)
+ASKED_NEGATION = r"(?:\b(?:not|never)\b|n't\b)(?=.*\bbe\s+(?:combined|taken|given|used|mixed)\s+(?:together\s+)?with\b)"
 PASSIVE_BY = r"^\s*(?:by|from)\b"
 PASSIVE_AUX = r"\b(?:is|are|was|were|been|be|being|get|got)\s*$"

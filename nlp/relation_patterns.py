@@ -32,6 +32,10 @@ CUES: tuple[tuple[str, str, str], ...] = (
      r"(?:risk of|cases of)|increases? the risk of|side effects? (?:such as|including|like|of)|"
      r"adverse (?:effects?|events?|reactions?) (?:such as|including|like)|reported|"
      r"(?:users|patients|people) (?:\w+ )?(?:experience|develop|report|get))" + END),
+    # "Its best-known adverse effect is lactic acidosis", "X's side effects include nausea": the copula names the
+    # effect itself, so no word other than a modifier may follow ("side effects are rare in T2D" says no fact)
+    ("CAUSES", "fwd", r"\b(?:side|adverse) (?:effects?|events?|reactions?) (?:is|are|was|were|includes?|included)\b"
+     + LIST + r"\s*(?:the|a|an)?\s*(?:(?!(?:by|in|of|for|with|among|to|at|on)\s)[a-z][a-z-]*\s+)?$"),
     ("CAUSES", "fwd", r"^\s+(?:\w+ )?(?:develops?|experiences?|gets?)" + END),
     ("CAUSES", "fwd", r"^\s+(?:users|patients|recipients) (?:\w+ )?(?:experience|develop|report|get)" + END),
     ("CAUSES", "rev", r"^\s*(?:was|were|is|are|has been|have been)?\s*(?:caused|induced|triggered|provoked) by"
@@ -61,7 +65,7 @@ CUES: tuple[tuple[str, str, str], ...] = (
      r"taken over|snapped up|absorbed)\s+by\s*$|^['\u2019]s\s+(?:acquisition|purchase|takeover|sale)\s+(?:by|to)\s*$"
      r"|^\s*(?:,\s*)?(?:which|that) (?:was|were) (?:acquired|bought|purchased) by\s*$"),
     ("SUBSIDIARY_OF", "fwd", r"^\s*(?:,\s*)?(?:is |was |, )?(?:a|an|the)\s+(?:wholly[- ]owned |fully[- ]owned |majority[- ]owned )?"
-     r"(?:\w+\s+)?(?:subsidiary|unit|division|arm|affiliate) of\s*$|\b(?:is|became|becomes|operates as) (?:a|an) "
+     r"(?:(?:\w+|<E>)(?:-\w+)*\s+){0,2}(?:subsidiary|unit|division|arm|affiliate) of\s*$|\b(?:is|became|becomes|operates as) (?:a|an) "
      r"(?:wholly[- ]owned |fully[- ]owned )?(?:subsidiary|unit|division|arm) of" + END + r"|\b(?:owned|controlled) by\s*$"),
     ("SUBSIDIARY_OF", "rev", r"\b(?:its|their) (?:\w+\s+)?(?:subsidiary|unit|division|arm)\s*,?\s*$|\b(?:owns|controls|parent (?:company )?of)\s*$"),
     ("CEO_OF", "fwd", r"^\s*(?:,\s*)?(?:the\s+)?(?:chief executive(?: officer)?|ceo|c\.e\.o\.|managing director|head|chief)\s+(?:of|at)\s*$"
@@ -74,7 +78,7 @@ CUES: tuple[tuple[str, str, str], ...] = (
      r"(?:headquarters|head office|main office|base) in|headquarters (?:are|is) in|moved (?:its|their) headquarters to|"
      r"relocated (?:its|their) (?:headquarters|head office) to)" + END),
     ("HEADQUARTERED_IN", "rev", r"^-?\s*(?:based|headquartered)\s*(?:<E>)?\s*$"),
-    ("INVESTED_IN", "fwd", r"\b(?:invested|invests|invest|investing|(?:took|takes|acquired|bought) an? (?:\w+\s+)?(?:stake|interest|share) in|"
+    ("INVESTED_IN", "fwd", r"\b(?:invested|invests|invest|investing|(?:took|takes|taken|taking|acquired|bought) an? (?:[\w.%-]+\s+){0,2}?(?:stake|interest|share) in|"
      r"(?:led|joined|participated in|co-led) (?:a|an|the) [^<]{0,60}?(?:round|financing|investment) (?:in|for|of)|"
      r"backed|(?<!\bthe )(?<!\bits )(?<!\btheir )(?<!\bnew )(?<!\bof )(?<!\bthese )(?<!\braised )(?:backs|funds)|funded|injected [^<]{0,40} into|put [^<]{0,40} into)" + END),
     ("INVESTED_IN", "rev", r"^\s*(?:,\s*)?(?:which is |is |was |were |has been )?(?:backed|funded|financed) by\s*$"
@@ -93,6 +97,9 @@ RIGHT_CUES: tuple[tuple[str, str, str, str], ...] = (
     ("HEADQUARTERED_IN", "fwd", r"^\s*,\s*(?:a|an|the)\s*$", r"^(?:-based|\s+based|\s+[a-z])"),
     ("HEADQUARTERED_IN", "fwd", r"^\s+(?:of|from)\s*$", r"^(?:\s*[,.;]|\s+(?:has|have|had|is|was|will|said|announced))"),
     ("CEO_OF", "fwd", r"^\s*,\s*$", r"^['\u2019]s\s+(?:new\s+)?(?:chief executive(?: officer)?|ceo|boss|founder and ceo)\b"),
+    # "Erik Halvorsen, who founded the firm and still serves as its CEO": the organisation is the "its"
+    ("CEO_OF", "fwd", r"\b(?:is|was|became|becomes|remains|(?:serves|served|acts|acted|remains|stays) as)\s*$",
+     r"^\s+(?:new\s+)?(?:chief executive(?: officer)?|ceo|managing director)\b"),
     ("SUBSIDIARY_OF", "fwd", r"^\s*,\s*(?:a|an|the)\s*$", r"^(?:-based|\s+based)\s+(?:\w+\s+){0,3}?(?:subsidiary|unit|division|arm) of\b"),
 )
 # Cues read only when one of the pair is a funding round standing for the organisation that raised it

@@ -60,7 +60,10 @@ class PatternRelations:
                         continue
                     # "A, the Lyon-based maker, was bought by B": read the words after the apposition
                     after = appositions[i] if appositions[i] is not None and appositions[i] <= second.start else first.end
-                    between_ms = [m for m in inside[i + 1 : j] if not is_reference(m) and m.start >= after]
+                    # a reference to another entity stands for it ("Sunda's data would support its partnership
+                    # with Hoshida": its = Marlowe, whose partnership it is); one back to the first does not
+                    between_ms = [m for m in inside[i + 1 : j] if m.start >= after
+                                  and not (is_reference(m) and m.entity_id in (first.entity_id, second.entity_id))]
                     if not is_round_reference(first) and _shadowed(text, first, second, between_ms):
                         continue
                     middle = _middle(text, replace(first, end=after), second, inside[i + 1 : j])

@@ -211,3 +211,85 @@ def test_loader_reads_txt_md_jsonl_and_refuses_duplicates(tmp_path):
     (tmp_path / "d.jsonl").write_text(json.dumps({"id": "a", "text": "again"}) + "\n", encoding="utf-8")
     with pytest.raises(NLPError, match="appears twice"):
         load_documents([tmp_path])
+
+
+def test_a_markdown_heading_is_no_part_of_the_sentence_under_it(extractor):
+    text = "# Warfarin: interactions to watch\n\nWarfarin can cause serious bleeding.\n## Notes\nAspirin can cause bleeding."
+    found, ex = facts(extractor, text)
+    sources = {t.head_id: t.provenance[0].sentence for t in ex.triples}
+    assert sources == {"chem:warfarin": "Warfarin can cause serious bleeding.",
+                       "chem:aspirin": "Aspirin can cause bleeding."}
+
+
+def test_no_sentence_runs_over_a_blank_line():
+    from nlp.extractor import mend_sentences
+
+    text = "Quarterly results\n\nAcme Robotics acquired Beta Sensors."  # a title line without a full stop
+    assert [s.text for s in mend_sentences(text, [(0, len(text))], [])] == [
+        "Quarterly results", "Acme Robotics acquired Beta Sensors."]
+
+
+@pytest.mark.parametrize("text,fact", [
+    ("Metformin lowers glucose. Its best-known serious adverse effect is bleeding: it is rare.",
+     ("chem:metformin", "CAUSES", "dis:bleeding")),
+    ("Aspirin's main side effect is bleeding.", ("chem:aspirin", "CAUSES", "dis:bleeding")),
+    ("Warfarin's adverse reactions include AF and bleeding.", ("chem:warfarin", "CAUSES", "dis:bleeding")),
+])
+def test_a_side_effect_named_by_is_or_include_is_a_cause(extractor, text, fact):
+    found, _ = facts(extractor, text)
+    assert fact in found, found
+
+
+def test_side_effects_said_to_be_rare_in_a_disease_are_no_cause_of_it(extractor):
+    found, _ = facts(extractor, "Metformin's side effects are rare in type 2 diabetes.")
+    assert not {f for f in found if f[1] == "CAUSES"}, found
+
+
+@pytest.mark.parametrize("text,fact", [
+    ("Gamma Labs has taken a 9% stake in Beta Sensors.", ("org:gamma", "INVESTED_IN", "org:beta")),
+    ("Gamma Labs is taking a minority stake in Beta Sensors.", ("org:gamma", "INVESTED_IN", "org:beta")),
+    ("Beta Sensors makes chips. Ada Quint, who founded the company and still serves as its CEO, spoke.",
+     ("per:ada", "CEO_OF", "org:beta")),
+    ("Ada Quint is Acme chief executive.", ("per:ada", "CEO_OF", "org:acme")),
+])
+def test_a_stake_taken_and_a_ceo_named_after_the_firm_are_read(extractor, text, fact):
+    found, _ = facts(extractor, text)
+    assert fact in found, found
+
+
+def test_a_firm_named_before_other_words_than_ceo_makes_no_ceo(extractor):
+    found, _ = facts(extractor, "Ada Quint is Acme's biggest customer, and Ada Quint was Acme staff.")
+    assert not {f for f in found if f[1] == "CEO_OF"}, found
+
+
+@pytest.mark.parametrize("text", [
+    "Beta Sensors, an Oslo-based subsidiary of Acme Robotics, has signed a deal with Gamma Labs.",
+    "Beta Sensors, a Norway-based chip subsidiary of Acme Robotics, grew.",
+])
+def test_a_subsidiary_described_by_its_place_is_read(extractor, text):
+    found, _ = facts(extractor, text)
+    assert ("org:beta", "SUBSIDIARY_OF", "org:acme") in found, found
+
+
+@pytest.mark.parametrize("text,wrong", [
+    ("Acme Robotics makes robots. The company Beta Sensors acquired Gamma Labs.", ("org:acme", "ACQUIRED", "org:gamma")),
+    ("Metformin treats type 2 diabetes. The antibiotic trimethoprim interacts with warfarin.",
+     ("chem:metformin", "INTERACTS_WITH", "chem:warfarin")),
+])
+def test_the_noun_before_a_name_introduces_it_and_points_back_to_nothing(extractor, text, wrong):
+    found, _ = facts(extractor, text)
+    assert wrong not in found, found
+
+
+def test_the_noun_before_a_verb_still_points_back(extractor):
+    found, _ = facts(extractor, "Acme Robotics makes robots. The company acquired Gamma Labs. Warfarin treats AF. "
+                                "The drug can cause bleeding.")
+    assert {("org:acme", "ACQUIRED", "org:gamma"), ("chem:warfarin", "CAUSES", "dis:bleeding")} <= found, found
+
+
+def test_a_reference_to_another_firm_between_the_pair_takes_the_fact(extractor):
+    found, _ = facts(extractor, "Beta Sensors said Acme's data would support its partnership with Gamma Labs.")
+    assert ("org:beta", "PARTNERED_WITH", "org:gamma") in found, found  # its = Beta Sensors
+    assert ("org:acme", "PARTNERED_WITH", "org:gamma") not in found, found
+    found, _ = facts(extractor, "Acme Robotics said its partnership with Gamma Labs grew.")  # its = Acme itself
+    assert ("org:acme", "PARTNERED_WITH", "org:gamma") in found, found

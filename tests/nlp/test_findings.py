@@ -49,6 +49,14 @@ def test_findings_are_facts_with_their_sentence_as_source(reader):
 
 
 
+def test_a_finding_is_named_by_its_sentence_not_by_the_heading_over_it(reader):
+    text = "# Metformin in heart failure\n\nAdmissions were significantly reduced with metformin.\n"
+    assert [s.strip() for s in sentences(text)] == [
+        "# Metformin in heart failure", "Admissions were significantly reduced with metformin."]
+    ex = reader.read(Document("h1", text))
+    assert [e.name for e in ex.entities] == ["Admissions were significantly reduced with metformin."]
+
+
 def test_a_repeated_sentence_is_placed_where_it_occurs(reader):
     said = "Mortality did not differ significantly between the groups."
     text = f"{said} Patients were followed for a year. {said}"

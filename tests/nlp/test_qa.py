@@ -82,6 +82,7 @@ def test_a_known_firm_s_name_inside_an_unknown_firm_s_name_is_not_linked(store):
         answer(store, "Who is the CEO of Acme Capital?")
     assert answer(store, "Who is the CEO of Acme Holdings?").answers[0].text == "Ada Quint"  # a suffix
     assert answer(store, "Is Acme Based In Oslo?").answers[0].text == "yes"  # title case: a cue, a known name
+    assert answer(store, "Who is the CEO of Acme Robo?").answers[0].text == "Ada Quint"  # its own name, cut short
 
 
 def test_unknown_entity_is_an_error(store):
@@ -158,3 +159,115 @@ def test_eval_qa_reads_one_answer_as_a_string_and_refuses_rows_without_a_questio
         path.write_text(row + "\n", encoding="utf-8")
         with pytest.raises(NLPError, match="qa.jsonl:1: expected"):
             evaluate_qa(store, path)
+
+
+def test_association_is_read_both_ways_and_shown_as_stored(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("dis:ob", "ASSOCIATED_WITH", "dis:ht"), _fact("dis:sj", "ASSOCIATED_WITH", "dis:dry")],
+          [Entity("dis:ob", "obesity", "Disease"), Entity("dis:ht", "hypertension", "Disease"),
+           Entity("dis:sj", "Sjogren syndrome", "Disease"), Entity("dis:dry", "dry eyes", "Disease")])
+    for question in ("What is associated with obesity?", "What is obesity associated with?"):
+        assert [a.text for a in answer(s, question).answers] == ["hypertension"], question
+    best = answer(s, "What is associated with hypertension?").answers[0]
+    assert best.text == "obesity" and best.evidence[0].triple == ("obesity", "ASSOCIATED_WITH", "hypertension")
+    assert [a.text for a in answer(s, "Is hypertension associated with obesity?").answers] == ["yes"]
+    assert [a.text for a in answer(s, "What conditions are linked to hypertension?").answers] == ["obesity"]
+    # stored as "Sjogren syndrome ASSOCIATED_WITH dry eyes" or, from "Dry eyes are associated with Sjogren
+    # syndrome", the other way round: the symptom is found either way
+    assert [a.text for a in answer(s, "What are the symptoms of Sjogren syndrome?").answers] == ["dry eyes"]
+    assert [a.text for a in answer(s, "Is dry eyes a symptom of Sjogren syndrome?").answers] == ["yes"]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("What are Acme's subsidiaries?", ["Beta Sensors"]),           # = the subsidiaries of Acme
+    ("What is Beta Sensors' parent company?", ["Acme Robotics"]),  # = the parent company of Beta Sensors
+    ("Who is Beta Sensors\u2019 owner?", ["Acme Robotics"]),
+    ("What were Acme's acquisitions?", ["Beta Sensors"]),          # an action noun: what Acme acquired
+    ("What are Beta Sensors' acquisitions?", []),
+])
+def test_a_possessive_before_a_cue_noun_reads_as_its_of(store, question, expected):
+    assert [a.text for a in answer(store, question).answers] == expected
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Which company acquired by Acme Robotics is run by Bo Lind?", ["Beta Sensors"]),
+    ("Which drug that treats T2D causes lactic acidosis?", ["metformin"]),
+    ("Which company based in Oslo acquired Beta Sensors?", ["Acme Robotics"]),  # not also Bo Lind, Beta's CEO
+    ("How many drugs that treat T2D cause lactic acidosis?", ["1"]),
+])
+def test_the_entity_between_two_named_ones_answers_a_question_with_two_conditions(store, question, expected):
+    result = answer(store, question)
+    assert [a.text for a in result.answers] == expected, result
+    if not question.startswith("How many"):  # a count shows one source per thing counted
+        assert len({e.triple for e in result.answers[0].evidence}) == 2  # both conditions' facts
+
+
+def test_owning_a_stake_or_shares_is_an_investment_not_ownership(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:hc", "INVESTED_IN", "org:nw"), _fact("org:nw", "SUBSIDIARY_OF", "org:big")],
+          [Entity("org:hc", "Halvorsen Capital", "Organization"), Entity("org:nw", "Northwind", "Organization"),
+           Entity("org:big", "Bigco", "Organization")])
+    assert [a.text for a in answer(s, "Does Halvorsen Capital own a 9% stake in Northwind?").answers] == ["yes"]
+    assert [a.text for a in answer(s, "Who owns shares in Northwind?").answers] == ["Halvorsen Capital"]
+    assert [a.text for a in answer(s, "Who are Northwind's shareholders?").answers] == ["Halvorsen Capital"]
+    assert [a.text for a in answer(s, "Who owns Northwind?").answers] == ["Bigco"]  # ownership still reads
+
+
+def test_an_interaction_is_no_yes_to_whether_two_drugs_can_be_combined(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:w", "INTERACTS_WITH", "chem:a")],
+          [Entity("chem:w", "warfarin", "Chemical"), Entity("chem:a", "aspirin", "Chemical")])
+    for question in ("Can warfarin be combined with aspirin?", "Can warfarin be taken with aspirin?",
+                     "Is warfarin safe to mix with aspirin?"):
+        assert answer(s, question).answers == (), question
+    assert [a.text for a in answer(s, "Does warfarin interact with aspirin?").answers] == ["yes"]
+    assert [a.text for a in answer(s, "What should warfarin not be combined with?").answers] == ["aspirin"]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Which companies are in Oslo?", ["Acme Robotics"]),
+    ("What firms are from Oslo?", ["Acme Robotics"]),
+    ("Is Acme in Oslo?", ["yes"]),
+    ("Is Beta Sensors in Oslo?", []),
+    ("Which drugs are made in Oslo?", []),  # another cue: no place question
+])
+def test_a_place_after_in_asks_where_firms_are_based(store, question, expected):
+    assert [a.text for a in answer(store, question).answers] == expected
+
+
+def test_where_a_drug_is_made_takes_the_maker_first_then_where_it_is(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:nw", "MANUFACTURES", "chem:met"), _fact("org:nw", "HEADQUARTERED_IN", "loc:bos")],
+          [Entity("org:nw", "Northwind", "Organization"), Entity("chem:met", "metformin", "Chemical"),
+           Entity("loc:bos", "Boston", "Location")])
+    for question in ("Where is metformin made?", "Where is the company that makes metformin based?"):
+        assert [a.text for a in answer(s, question).answers] == ["Boston"], question
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("What doesn't Acme Robotics acquire?", []),               # the graph holds what happened, not what did not
+    ("Which companies did Acme not acquire?", []),
+    ("Who is not the CEO of Acme Robotics?", []),
+    ("What did Acme Robotics acquire?", ["Beta Sensors"]),
+])
+def test_a_negated_question_gets_no_answer(store, question, expected):
+    assert [a.text for a in answer(store, question).answers] == expected
+
+
+def test_what_should_not_be_combined_with_a_drug_asks_for_its_interactions_and_link_is_an_association(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:w", "INTERACTS_WITH", "chem:a"), _fact("dis:ob", "ASSOCIATED_WITH", "dis:ht")],
+          [Entity("chem:w", "warfarin", "Chemical"), Entity("chem:a", "aspirin", "Chemical"),
+           Entity("dis:ob", "obesity", "Disease"), Entity("dis:ht", "hypertension", "Disease")])
+    for question in ("What should warfarin not be combined with?", "Which drugs can't be taken with warfarin?"):
+        assert [a.text for a in answer(s, question).answers] == ["aspirin"], question
+    assert [a.text for a in answer(s, "Is there a link between obesity and hypertension?").answers] == ["yes"]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Who are the executives at Acme Robotics?", ["Ada Quint"]),
+    ("Who is Beta Sensors' top executive?", ["Bo Lind"]),
+    ("Which company is Ada Quint an executive of?", ["Acme Robotics"]),
+])
+def test_an_executive_is_asked_about_like_a_chief_executive(store, question, expected):
+    assert [a.text for a in answer(store, question).answers] == expected
