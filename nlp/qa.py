@@ -231,6 +231,8 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
         # "Does X not cause Y?": a fact that it does is no "yes"; "What doesn't Northwind make?": the graph lists
         # what things do, not what they don't
         return QAResult(question, (), tuple(linked), relations)
+    if not cues and not yes_no and len(linked) == 1 and ABOUT.fullmatch(_without(question, linked[0])):
+        return QAResult(question, (_about(store, linked[0].entity, names),), tuple(linked), relations)
     places = _places(question, schema, yes_no)
     scored: dict[str, tuple[float, list[Triple]]] = {}
     meeting: dict[str, tuple[float, list[Triple]]] = {}  # middles of chains between two of the question's entities
@@ -267,6 +269,29 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
                Answer(names(target), round(score, 4), target, _evidence(facts, names))
                for target, (score, facts) in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+# what is left of a question about one entity and nothing else ("What is Ozempic?", "Who is Giulia Ferri?", "Tell
+# me about warfarin") once the entity's name is taken out
+ABOUT = re.compile(r"(?:(?:what|who)(?:'s|\s+(?:is|are|was|were))(?:\s+(?:the|an?))?|(?:please\s+)?(?:tell\s+me|what\s+do"
+                   r"\s+(?:you|we)\s+know|what\s+does\s+the\s+graph\s+(?:say|know)|show\s+me\s+what\s+you\s+know)"
+                   r"\s+about|describe|about)\s*", re.IGNORECASE)
+ABOUT_FACTS = 5  # the facts shown with an entity's description
+
+
+def _without(question: str, le: LinkedEntity) -> str:
+    """The question with the entity's name taken out and its closing punctuation dropped."""
+    return " ".join((question[:le.start] + " " + question[le.end:]).replace("?", " ").strip(" .!").split())
+
+
+def _about(store: GraphStore, entity: Entity, names: NameCache) -> Answer:
+    """"What is X?": the entity itself, named with its type and other names, and its best-supported facts as the
+    evidence (an alias asked about is answered by the name it stands for: "What is Ozempic?" -> semaglutide)."""
+    facts = [f for f in store.neighbours(entity.id, hops=1) if entity.id in (f.head_id, f.tail_id)]
+    facts.sort(key=lambda f: (-f.confidence, -len(f.provenance), f.relation, names(f.head_id), names(f.tail_id)))
+    also = f"; also {', '.join(entity.aliases[:4])}" if entity.aliases else ""
+    evidence = tuple(ev for f in facts[:ABOUT_FACTS] for ev in _evidence([f], names)[:1])
+    return Answer(f"{entity.name} ({entity.type}{also})", 1.0, entity.id, evidence)
 
 
 _IN_PLACE = re.compile(r"\b(?:in|from)\s+(?:the\s+)?$", re.IGNORECASE)

@@ -69,7 +69,7 @@ def test_two_hop_answer_carries_both_facts(store):
 
 def test_no_answer_rather_than_a_guess(store):
     assert answer(store, "Who acquired metformin?").answers == ()
-    assert answer(store, "Tell me about Acme Robotics").answers == ()
+    assert answer(store, "What is Acme Robotics buying?").answers == ()  # no relation word the graph knows
 
 
 def test_where_question_about_a_place_is_not_answered_with_a_firm_based_there(store):
@@ -271,3 +271,22 @@ def test_what_should_not_be_combined_with_a_drug_asks_for_its_interactions_and_l
 ])
 def test_an_executive_is_asked_about_like_a_chief_executive(store, question, expected):
     assert [a.text for a in answer(store, question).answers] == expected
+
+
+@pytest.mark.parametrize("question", ["What is Glucophage?", "what's metformin", "Tell me about metformin.",
+                                      "What do you know about Glucophage?", "Describe metformin"])
+def test_a_question_about_one_entity_describes_it_with_its_facts(store, question):
+    """"What is X?" asks for X itself: its name (an alias asked about gives the name it stands for), type and
+    other names, with its facts as the evidence; it used to find no answer."""
+    [a] = answer(store, question).answers
+    assert a.text == "metformin (Chemical; also Glucophage)" and a.entity_id == "chem:met"
+    assert {e.triple for e in a.evidence} == {("metformin", "TREATS", "type 2 diabetes"),
+                                             ("metformin", "CAUSES", "lactic acidosis")}
+
+
+def test_a_question_about_one_entity_with_a_relation_word_still_asks_for_the_relation(store):
+    assert [a.text for a in answer(store, "What is metformin used to treat?").answers] == ["type 2 diabetes"]
+    assert [a.text for a in answer(store, "Who is the CEO of Acme?").answers] == ["Ada Quint"]
+    assert answer(store, "Is Ada Quint?").answers == ()  # a yes/no question is never a description
+    [acme] = answer(store, "Tell me about Acme Robotics").answers  # no answer before: now the entity, its facts
+    assert acme.text == "Acme Robotics (Organization; also Acme)" and len(acme.evidence) == 4
