@@ -51,20 +51,23 @@ class GraphStore(Protocol):
         """True if the document is stored (with this content, when a hash is given)."""
 
     def remove_document(self, doc_id: str) -> int:
-        """Remove a document and the facts only it supported; returns how many facts went."""
+        """Remove a document and the facts only it supported (the others take the best confidence of the sources
+        they keep); returns how many facts went."""
 
     def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
         """Give a source that is not a document (a seed folder's ``seed:<name>``) exactly these facts: its
         earlier provenance goes (and the facts only it supported), then these are added, all or nothing where the
         backend allows. The seed is the curated source: its entities' names and types replace the stored ones (a
-        replaced name stays on as an alias), where ``add`` keeps the first; entities it no longer lists stay.
+        replaced name stays on as an alias), where ``add`` keeps the first. What it gave before and no longer lists
+        goes: an alias no other source gave, and an entity nothing else holds (no other seed, no ``add`` or import,
+        no document mention, no fact). A fact that keeps other sources takes the best confidence among them.
         Returns how many earlier facts are gone. A document id is refused."""
 
     def document_ids(self) -> list[str]:
         """Ids of the stored documents."""
 
     def pinned_ids(self) -> set[str]:
-        """Ids of the pinned entities: seeded or imported, kept when no document mentions them any more."""
+        """Ids of the pinned entities: listed by a seed, or imported, kept when no document mentions them any more."""
 
     def document_sources(self) -> dict[str, str]:
         """Each stored document's id and where it was read from (``Document.source``: a file, ``file:line``)."""
