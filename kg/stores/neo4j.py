@@ -241,7 +241,8 @@ class Neo4jStore:
                                        .encode()).hexdigest()
                     sources.append({"key": key, "fact": fact_key(*t.key), "head": t.head_id, "rel": t.relation,
                                     "tail": t.tail_id, "doc_id": p.doc_id, "start": p.start, "end": p.end,
-                                    "sentence": p.sentence, "extractor": p.extractor, "c": float(t.confidence)})
+                                    "sentence": p.sentence, "extractor": p.extractor,
+                                    "c": float(t.confidence if p.confidence is None else p.confidence)})
         created = 0
         for relation, rows in by_rel.items():
             summary = tx.run(
@@ -560,13 +561,13 @@ class Neo4jStore:
         prov: dict[str, list[Provenance]] = defaultdict(list)
         keys = [fact_key(r[0], r[1], r[2]) for r in rows]
         for i in range(0, len(keys), 2000):
-            for f, doc, s, e, sent, ext in self._run(
+            for f, doc, s, e, sent, ext, conf in self._run(
                     f"UNWIND $fs AS f MATCH (s:{self.S} {{fact: f}}) "
-                    "RETURN f, s.doc_id, s.start, s.end, s.sentence, s.extractor", fs=keys[i : i + 2000]):
-                prov[f].append(Provenance(doc, s, e, sent, ext))
+                    "RETURN f, s.doc_id, s.start, s.end, s.sentence, s.extractor, s.confidence", fs=keys[i : i + 2000]):
+                prov[f].append(Provenance(doc, s, e, sent, ext, None if conf is None else float(conf)))
         out = []
         for key, (h, rel, t, conf, imports) in zip(keys, rows):
-            p = prov[key] + [Provenance(src, 0, 0, "", "import") for src in imports or ()]
+            p = prov[key] + [Provenance(src, 0, 0, "", "import", 1.0) for src in imports or ()]
             p.sort(key=lambda x: (x.doc_id, x.start, x.end, x.sentence, x.extractor))
             out.append(Triple(h, rel, t, 1.0 if conf is None else float(conf), tuple(p)))
         return out

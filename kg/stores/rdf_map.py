@@ -105,7 +105,8 @@ def fact_quads(t: Triple, per_source: bool = True) -> list[ox.Quad]:
     quads = [_q(h, r, o), _q(f, RDF_TYPE, RDF_STATEMENT), _q(f, RDF_SUBJ, h), _q(f, RDF_PRED, r), _q(f, RDF_OBJ, o),
              _q(f, P_CONF, _lit(float(t.confidence)))]
     for p in t.provenance:
-        ev, ev_quads = evidence_quads(p, t.confidence if per_source else None)
+        ev, ev_quads = evidence_quads(p, p.confidence if p.confidence is not None else
+                                      t.confidence if per_source else None)
         quads += ev_quads
         quads.append(_q(f, P_EVID, ev))
     return quads
@@ -151,11 +152,17 @@ def read_triple(store: ox.Store, head: object, relation: object, tail: object,
         if ev.value not in cache:
             e = _props(store, ev)
             one = lambda k, d="": e[k][0].value if k in e else d  # noqa: E731
+            sure = one(P_CONF.value, None)
             cache[ev.value] = Provenance(one(P_DOCID.value), _number(int, one(P_START.value, 0), ev, "kg:start"),
                                          _number(int, one(P_END.value, 0), ev, "kg:end"),
-                                         one(P_SENT.value), one(P_EXTR.value))
+                                         one(P_SENT.value), one(P_EXTR.value),
+                                         None if sure is None else _number(float, sure, ev, "kg:confidence"))
         prov.append(cache[ev.value])
-    prov = sorted(set(prov), key=lambda p: (p.doc_id, p.start, p.end, p.sentence, p.extractor))  # one per source
+    best: dict[Provenance, Provenance] = {}  # one per source (re-added with another confidence: the best)
+    for p in prov:
+        if p not in best or (p.confidence or 0.0) > (best[p].confidence or 0.0):
+            best[p] = p
+    prov = sorted(best.values(), key=lambda p: (p.doc_id, p.start, p.end, p.sentence, p.extractor))
     return Triple(h, r, t, conf, tuple(prov))
 
 

@@ -206,7 +206,8 @@ class SQLiteStore:
             cur.executemany(  # each source keeps its own best confidence: the fact's is recomputed from them
                 'INSERT INTO sources VALUES(?,?,?,?,?,?,?) ON CONFLICT(triple_id, doc_id, start, "end", extractor) '
                 "DO UPDATE SET confidence=max(confidence, excluded.confidence)",
-                [(tid, p.doc_id, p.start, p.end, p.sentence, p.extractor, t.confidence) for p in t.provenance],
+                [(tid, p.doc_id, p.start, p.end, p.sentence, p.extractor,
+                  t.confidence if p.confidence is None else p.confidence) for p in t.provenance],
             )
 
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
@@ -416,11 +417,11 @@ class SQLiteStore:
         for i in range(0, len(ids), 900):
             part = ids[i : i + 900]
             marks = ",".join("?" * len(part))
-            for tid, doc, s, e, sent, ext in self._conn.execute(
-                f'SELECT triple_id, doc_id, start, "end", sentence, extractor FROM sources '
+            for tid, doc, s, e, sent, ext, conf in self._conn.execute(
+                f'SELECT triple_id, doc_id, start, "end", sentence, extractor, confidence FROM sources '
                 f"WHERE triple_id IN ({marks}) ORDER BY doc_id, start", part
             ):
-                prov[tid].append(Provenance(doc, s, e, sent, ext))
+                prov[tid].append(Provenance(doc, s, e, sent, ext, conf))
         return [Triple(r[1], r[2], r[3], r[4], tuple(prov[r[0]])) for r in rows]
 
     def mentions_of(self, entity_id: str, limit: int = 20) -> list[tuple[str, int, int, str]]:
