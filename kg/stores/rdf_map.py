@@ -99,8 +99,9 @@ def seeding_node(source: str, entity_id: str) -> ox.NamedNode:
 
 
 def fact_quads(t: Triple, per_source: bool = True) -> list[ox.Quad]:
-    """The asserted triple, its reification node with confidence, and its evidence (each with the confidence of
-    ``t``, its source's, unless ``per_source`` is False: a copy of a fact that merges sources of other confidences)."""
+    """The asserted triple, its reification node with confidence, and its evidence, each with its source's own
+    confidence (``Provenance.confidence``); one without takes the fact's, unless ``per_source`` is False (a copy, where
+    the fact's is the best of several sources): then it has none."""
     h, r, o, f = ent(t.head_id), rel(t.relation), ent(t.tail_id), fact_node(*t.key)
     quads = [_q(h, r, o), _q(f, RDF_TYPE, RDF_STATEMENT), _q(f, RDF_SUBJ, h), _q(f, RDF_PRED, r), _q(f, RDF_OBJ, o),
              _q(f, P_CONF, _lit(float(t.confidence)))]

@@ -192,3 +192,13 @@ def test_import_refuses_facts_no_store_can_hold_and_stores_nothing(make_store, k
     with pytest.raises(KGError, match=error):
         import_rdf(store, KGNLP_TTL + body, "turtle")
     assert list(store.triples()) == [] and list(store.entities()) == []
+
+
+@pytest.mark.parametrize("kind", ["embedded", "rdf", "neo4j"])
+def test_export_then_import_keeps_each_sources_confidence(make_store, kind):
+    store, copy = make_store("embedded"), make_store(kind)
+    store.add([Triple("d:asp", "TREATS", "x:head", conf, (Provenance(doc, 0, 9, "s", "pattern"),))
+               for doc, conf in (("doc-a", 0.6), ("doc-b", 0.9))], ENTS[:2])
+    import_rdf(copy, run(store, "ntriples").encode(), "ntriples")
+    copy.replace_source("doc-b", [])  # the best source goes: the next best counts
+    assert [round(t.confidence, 6) for t in copy.triples()] == [0.6]
