@@ -331,7 +331,8 @@ class RDFStore:
                 [_q(node, P_NORM, _lit(n)) for n in {normalise(a) for a in dropped} - keep
                  if _q(node, P_NORM, _lit(n)) in s]
 
-        remove = [q for node in before for q in s.quads_for_pattern(seeding_node(source, _id(node)), None, None, DG)]
+        recorded = [q for node in before for q in s.quads_for_pattern(seeding_node(source, _id(node)), None, None, DG)]
+        remove: list[ox.Quad] = []
         add: list[ox.Quad] = []
         listed = {ent(e.id): e for e in entities}
         for node, e in listed.items():
@@ -352,7 +353,8 @@ class RDFStore:
                 remove += without(node, props, before[node] - other)
             else:
                 remove += s.quads_for_pattern(node, None, None, DG)
-        return remove, add
+        kept, new = set(recorded), set(add)  # what the seed gave before and still gives is left as it is
+        return [q for q in recorded if q not in new] + remove, [q for q in add if q not in kept]
 
     # ---- reading -------------------------------------------------------------------------
     def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS entities(
     pinned INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS names(norm TEXT NOT NULL, entity_id TEXT NOT NULL,
     PRIMARY KEY(norm, entity_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS names_entity ON names(entity_id);
 CREATE TABLE IF NOT EXISTS documents(id TEXT PRIMARY KEY, sha256 TEXT NOT NULL,
     source TEXT NOT NULL, text TEXT NOT NULL, added REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS mentions(doc_id TEXT NOT NULL, start INTEGER NOT NULL,
@@ -156,16 +157,19 @@ class SQLiteStore:
             stored.update((r[0], (r[1], set(json.loads(r[2])))) for r in c.execute(
                 f"SELECT id, name, aliases FROM entities WHERE id IN ({','.join('?' * len(ids))})", ids))
         listed = {e.id: e for e in entities}
+        others: dict[str, set[str]] = defaultdict(set)  # the aliases other seeds gave
+        for (src, eid), aliases in claims.items():
+            if src != source:
+                others[eid].update(aliases)
         rows, dropped = [], defaultdict(set)
         for e in entities:
             name, have = stored.get(e.id, (None, set()))
             mine = set(claims.get((source, e.id), ()))
-            others = {a for (src, eid), al in claims.items() if eid == e.id and src != source for a in al}
-            rows.append((source, e.id, json.dumps([a for a in e.aliases if a not in have or a in mine | others])))
-            dropped[e.id] = mine - set(e.aliases) - others - {name}  # the old name stays on as an alias
+            rows.append((source, e.id, json.dumps([a for a in dict.fromkeys(e.aliases)
+                                                   if a not in have or a in mine | others[e.id]])))
+            dropped[e.id] = mine - set(e.aliases) - others[e.id] - {name}  # the old name stays on as an alias
         for eid in before - set(listed):
-            dropped[eid] = set(claims[(source, eid)]) - {
-                a for (src, e2), al in claims.items() if e2 == eid and src != source for a in al}
+            dropped[eid] = set(claims[(source, eid)]) - others[eid]
         c.executemany("DELETE FROM seeded WHERE source=? AND entity_id=?", [(source, e) for e in before - set(listed)])
         c.executemany("INSERT OR REPLACE INTO seeded VALUES(?,?,?)", rows)
         for eid, gone in dropped.items():
