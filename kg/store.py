@@ -41,8 +41,9 @@ class GraphStore(Protocol):
 
     name: str
 
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
-        """Upsert entities, then facts; provenance rows are merged into existing facts."""
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
+        """Upsert entities, then facts; provenance rows are merged into existing facts. The entities are pinned
+        (kept when no document mentions them) unless ``pinned`` is False; an entity once pinned stays pinned."""
 
     def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
         """Store one document with its mentions, entities and facts, all or nothing."""
@@ -66,8 +67,12 @@ class GraphStore(Protocol):
     def document_ids(self) -> list[str]:
         """Ids of the stored documents."""
 
-    def pinned_ids(self) -> set[str]:
-        """Ids of the pinned entities: listed by a seed, or imported, kept when no document mentions them any more."""
+    def pinned_ids(self, seeds: bool = True) -> set[str]:
+        """Ids of the pinned entities: listed by a seed, or imported (or added), kept when no document mentions them
+        any more; with ``seeds=False`` only those imported or added."""
+
+    def seedings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        """``(seed source, entity id, the aliases only that seed gave)`` for every entity a seed lists."""
 
     def document_sources(self) -> dict[str, str]:
         """Each stored document's id and where it was read from (``Document.source``: a file, ``file:line``)."""

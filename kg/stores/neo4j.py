@@ -160,8 +160,8 @@ class Neo4jStore:
             else self._write(lambda tx: [r.values() for r in tx.run(cypher, **params)])
 
     # ---- writing -------------------------------------------------------------------------
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
-        self._add(list(triples), list(entities))
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
+        self._add(list(triples), list(entities), pinned=pinned)
 
     def _add(self, facts: list[Triple], ents: list[Entity], override: bool = False, pinned: bool = True) -> None:
         """Entities, then facts, in batches of ``batch_size`` (``override``: see :meth:`_put_entities`)."""
@@ -464,10 +464,14 @@ class Neo4jStore:
     def document_ids(self) -> list[str]:
         return [r[0] for r in self._run(f"MATCH (d:{self.D}) RETURN d.id ORDER BY d.id")]
 
-    def pinned_ids(self) -> set[str]:
-        seeded = {r[0] for r in self._run(f"MATCH (g:{self.G}) MATCH (e:{self.E} {{id: g.entity_id}}) "
-                                          "WHERE NOT coalesce(e.stub, false) RETURN DISTINCT e.id")}
+    def pinned_ids(self, seeds: bool = True) -> set[str]:
+        seeded = {eid for _, eid, _ in self.seedings()} if seeds else set()
         return {r[0] for r in self._run(f"MATCH (e:{self.E}) WHERE e.pinned = true RETURN e.id")} | seeded
+
+    def seedings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        rows = self._run(f"MATCH (g:{self.G}) MATCH (e:{self.E} {{id: g.entity_id}}) WHERE NOT coalesce(e.stub, false) "
+                         "RETURN g.source, g.entity_id, g.aliases")
+        yield from sorted((src, eid, tuple(sorted(aliases or ()))) for src, eid, aliases in rows)
 
     def document_sources(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._run(f"MATCH (d:{self.D}) RETURN d.id, d.source ORDER BY d.id")}

@@ -107,8 +107,8 @@ class RDFStore:
         return self._store
 
     # ---- writing -------------------------------------------------------------------------
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
-        remove, add = self._entity_changes(entities, pinned=True)
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
+        remove, add = self._entity_changes(entities, pinned=pinned)
         r2, a2 = self._fact_changes(triples, conf={})
         self._apply(remove + r2, add + a2)
 
@@ -365,11 +365,19 @@ class RDFStore:
     def document_ids(self) -> list[str]:
         return sorted(q.object.value for q in self._docs(P_DOCID))
 
-    def pinned_ids(self) -> set[str]:
+    def pinned_ids(self, seeds: bool = True) -> set[str]:
         quads = self._store.quads_for_pattern(None, P_PINNED, _lit(True), DG)
-        seeded = {q.object for q in self._store.quads_for_pattern(None, P_SEEDED, None, DG)
-                  if _q(q.object, RDF_TYPE, C_ENTITY) in self._store}
-        return {unquote(q.subject.value[len(ENT):]) for q in quads} | {_id(n) for n in seeded}
+        seeded = {eid for _, eid, _ in self.seedings()} if seeds else set()
+        return {unquote(q.subject.value[len(ENT):]) for q in quads} | seeded
+
+    def seedings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        s, rows = self._store, []
+        for q in s.quads_for_pattern(None, P_SEED, None, DG):
+            for e in s.quads_for_pattern(q.subject, P_SEEDED, None, DG):
+                if _q(e.object, RDF_TYPE, C_ENTITY) in s:
+                    aliases = sorted(a.object.value for a in s.quads_for_pattern(q.subject, P_SEEDED_ALIAS, None, DG))
+                    rows.append((q.object.value, _id(e.object), tuple(aliases)))
+        yield from sorted(rows)
 
     def document_sources(self) -> dict[str, str]:
         ids = {q.subject: q.object.value for q in self._docs(P_DOCID)}

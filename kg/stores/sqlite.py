@@ -78,9 +78,9 @@ class SQLiteStore:
         return cls(conn, path)
 
     # ---- writing -------------------------------------------------------------------------
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
         with self._transaction():
-            self._put_entities(entities, pinned=1)
+            self._put_entities(entities, pinned=int(pinned))
             self._put_triples(triples)
 
     def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
@@ -296,9 +296,14 @@ class SQLiteStore:
     def document_ids(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT id FROM documents ORDER BY id")]
 
-    def pinned_ids(self) -> set[str]:
-        return {r[0] for r in self._conn.execute(
-            "SELECT id FROM entities WHERE pinned=1 UNION SELECT entity_id FROM seeded JOIN entities ON id=entity_id")}
+    def pinned_ids(self, seeds: bool = True) -> set[str]:
+        seeded = " UNION SELECT entity_id FROM seeded JOIN entities ON id=entity_id" if seeds else ""
+        return {r[0] for r in self._conn.execute("SELECT id FROM entities WHERE pinned=1" + seeded)}
+
+    def seedings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        for src, eid, aliases in self._conn.execute("SELECT source, entity_id, s.aliases FROM seeded s JOIN entities "
+                                                    "ON id=entity_id ORDER BY source, entity_id").fetchall():
+            yield src, eid, tuple(sorted(json.loads(aliases)))
 
     def document_sources(self) -> dict[str, str]:
         return dict(self._conn.execute("SELECT id, source FROM documents ORDER BY id").fetchall())
