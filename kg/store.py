@@ -134,3 +134,16 @@ def store_class(name: str) -> type:
             raise  # a fault of kgnlp's own, not a missing package: the traceback says where
         raise KGError(f"Store '{name}' needs a package that is not installed ({exc.name}).") from exc
     return getattr(module, cls_name)
+
+
+def remove_source(store: GraphStore, source: str) -> int:
+    """Take a seed (``seed:<folder>``) or an import (``import:<file>``) out of the graph as a stored document is
+    removed: its facts that no other source supports go, and so do the entities and aliases only a seed gave.
+    Returns how many facts went; an id that is no stored document nor such a source is an error."""
+    if source.split(":", 1)[0] not in ("seed", "import") or store.has_document(source):
+        return store.remove_document(source)
+    known = {s for s, _, _ in store.seedings()} | {p.doc_id for t in store.triples() for p in t.provenance}
+    if source not in known:
+        raise KGError(f"No document or source '{source}' in the store. `kgnlp documents` lists the documents; "
+                      "a seed is 'seed:<folder name>', an import 'import:<file name>'.")
+    return store.replace_source(source, [])

@@ -208,3 +208,23 @@ def test_rerunning_ingest_with_an_edited_seed_removes_what_only_the_seed_gave(tm
         assert store.entity("a").aliases == ("Alfa",)
     finally:
         store.close()
+
+
+def test_remove_takes_a_seed_out_of_the_graph(tmp_path):
+    """A renamed seed folder is a new source: `kgnlp remove seed:<old name>` takes the old one out."""
+    from kg.stores.sqlite import SQLiteStore
+
+    seed = write_seed(tmp_path / "old", [{"id": "a", "name": "Alpha", "type": "Chemical", "aliases": ["Alfa"]},
+                                         {"id": "b", "name": "Beta", "type": "Disease"}], "a\tTREATS\tb\n")
+    (tmp_path / "doc.txt").write_text("Nothing to see.", encoding="utf-8")
+    ws = str(tmp_path / "ws")
+    kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", ws, check=True)
+    assert kgnlp_json("remove", "seed:old", "-w", ws) == {"document": "seed:old", "relations_removed": 1}
+    store = SQLiteStore.open(tmp_path / "ws" / "graph.db", create=False)
+    try:
+        assert list(store.entities()) == [] and list(store.triples()) == []
+    finally:
+        store.close()
+    proc = kgnlp("remove", "seed:old", "-w", ws)
+    assert proc.returncode == 1 and "No document or source 'seed:old'" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
