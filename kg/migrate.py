@@ -1,10 +1,12 @@
 """Copy a workspace's graph from one backend to another: batched, and idempotent (rerun after a failure)."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Callable, Iterable, Iterator, TypeVar
 
+from kg.records import Entity
 from kg.store import GraphStore
 
 T = TypeVar("T")
@@ -35,7 +37,9 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
 
     Documents go first: storing a document on the target replaces what the target held for it, and the facts copied
     afterwards bring back their sources. An entity a document mentions and no seed or import pinned arrives with
-    that document, unpinned (so removing the documents removes it, as on the source); the others arrive pinned.
+    that document, unpinned (so removing the documents removes it, as on the source); an entity only seeds hold
+    arrives with what each seed gave it (its record and the aliases only it gave), unpinned, so an edited seed takes
+    back on the target what it would on the source; the others arrive pinned.
     A rerun after the source changed also removes from the target the documents, and the seed or import sources,
     that the source no longer has; facts the target then still holds beyond the source's are counted.
     """
@@ -58,7 +62,14 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
     for doc_id in removed:
         target.remove_document(doc_id)
     pinned = source.pinned_ids()
-    named = {e.id: (e.name, e.type) for e in target.entities()}  # what an earlier copy stored
+    seed_only = pinned - source.pinned_ids(seeds=False)  # held by seeds alone: not pinned on the target either
+    given: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)  # seed -> entity id -> aliases only it gave
+    for seed, entity_id, aliases in source.seedings():
+        given[seed][entity_id] = aliases
+    seed_aliases: dict[str, set[str]] = defaultdict(set)
+    for of_seed in given.values():
+        for entity_id, aliases in of_seed.items():
+            seed_aliases[entity_id].update(aliases)
     unpinned: set[str] = set()  # stored with the first document that mentions them, unpinned as in the source
     for extraction, content_hash in source.extractions():
         mentioned = {m.entity_id for m in extraction.mentions if m.entity_id} - pinned - unpinned
@@ -68,13 +79,30 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
         docs += 1
         tell("documents", docs)
     ents = len(unpinned)
+    records: dict[str, Entity] = {}  # the pinned entities, as the source has them
     for chunk in _chunks((e for e in source.entities() if e.id not in unpinned), batch):
-        target.add([], chunk)  # keeps the name and type the target has: a seed edited since renamed some
-        renamed = [e for e in chunk if e.id in pinned and named.get(e.id, (e.name, e.type)) != (e.name, e.type)]
-        if renamed:  # a source no seed or import can be named (no '/' in a folder or file name): no facts go
-            target.replace_source(RENAME_SOURCE, [], renamed)
+        # Aliases a seed alone gave are the seed's (below): `add` would make them the import's too. An entity only
+        # seeds hold is not pinned, so an edited seed can take it back on the target as on the source.
+        plain = [replace(e, aliases=tuple(a for a in e.aliases if a not in seed_aliases[e.id])) for e in chunk]
+        for entities, pin in (([e for e in plain if e.id not in seed_only], True),
+                              ([e for e in plain if e.id in seed_only], False)):
+            if entities:
+                target.add([], entities, pinned=pin)  # keeps the name and type the target has
+        records.update((e.id, e) for e in chunk if e.id in pinned)
         ents += len(chunk)
         tell("entities", ents)
+    # What each seed gave, as the seed itself records it; its facts on the target go here and come back below.
+    for seed in sorted(given):
+        target.replace_source(seed, [], [replace(records[i], aliases=given[seed][i]) for i in sorted(given[seed])
+                                         if i in records])
+    for seed in sorted({s for s, _, _ in target.seedings()} - set(given)):  # a seed the source no longer has
+        target.replace_source(seed, [])
+    named = {e.id: (e.name, e.type) for e in target.entities()}
+    renamed = [replace(e, aliases=()) for e in records.values() if named.get(e.id, (e.name, e.type)) != (e.name, e.type)]
+    if renamed:  # a seed edited since an earlier copy renamed some: a source no seed or import can be named (no '/'
+        # in a folder or file name), so no facts go, and it leaves no record of a seed behind
+        target.replace_source(RENAME_SOURCE, [], renamed)
+        target.replace_source(RENAME_SOURCE, [], [])
     facts = 0
     sources: set[str] = set()
     for chunk in _chunks(source.triples(), batch):

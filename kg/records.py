@@ -20,13 +20,16 @@ class Entity:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a fact was read: the document, the character span, the sentence and the extractor."""
+    """Where a fact was read: the document, the character span, the sentence and the extractor, and how sure
+    that source is (None: the fact's confidence). The confidence is not part of a source's identity: two
+    provenances that differ only there are equal."""
 
     doc_id: str
     start: int
     end: int
     sentence: str
     extractor: str
+    confidence: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

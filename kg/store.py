@@ -63,8 +63,9 @@ class GraphStore(Protocol):
 
     name: str
 
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
-        """Upsert entities, then facts; provenance rows are merged into existing facts."""
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
+        """Upsert entities, then facts; provenance rows are merged into existing facts. The entities are pinned
+        (kept when no document mentions them) unless ``pinned`` is False; an entity once pinned stays pinned."""
 
     def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
         """Store one document with its mentions, entities and facts, all or nothing."""
@@ -73,20 +74,27 @@ class GraphStore(Protocol):
         """True if the document is stored (with this content, when a hash is given)."""
 
     def remove_document(self, doc_id: str) -> int:
-        """Remove a document and the facts only it supported; returns how many facts went."""
+        """Remove a document and the facts only it supported (the others take the best confidence of the sources
+        they keep); returns how many facts went."""
 
     def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
         """Give a source that is not a document (a seed folder's ``seed:<name>``) exactly these facts: its
         earlier provenance goes (and the facts only it supported), then these are added, all or nothing where the
         backend allows. The seed is the curated source: its entities' names and types replace the stored ones (a
-        replaced name stays on as an alias), where ``add`` keeps the first; entities it no longer lists stay.
+        replaced name stays on as an alias), where ``add`` keeps the first. What it gave before and no longer lists
+        goes: an alias no other source gave, and an entity nothing else holds (no other seed, no ``add`` or import,
+        no document mention, no fact). A fact that keeps other sources takes the best confidence among them.
         Returns how many earlier facts are gone. A document id is refused."""
 
     def document_ids(self) -> list[str]:
         """Ids of the stored documents."""
 
-    def pinned_ids(self) -> set[str]:
-        """Ids of the pinned entities: seeded or imported, kept when no document mentions them any more."""
+    def pinned_ids(self, seeds: bool = True) -> set[str]:
+        """Ids of the pinned entities: listed by a seed, or imported (or added), kept when no document mentions them
+        any more; with ``seeds=False`` only those imported or added."""
+
+    def seedings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        """``(seed source, entity id, the aliases only that seed gave)`` for every entity a seed lists."""
 
     def document_sources(self) -> dict[str, str]:
         """Each stored document's id and where it was read from (``Document.source``: a file, ``file:line``)."""
@@ -148,3 +156,16 @@ def store_class(name: str) -> type:
             raise  # a fault of kgnlp's own, not a missing package: the traceback says where
         raise KGError(f"Store '{name}' needs a package that is not installed ({exc.name}).") from exc
     return getattr(module, cls_name)
+
+
+def remove_source(store: GraphStore, source: str) -> int:
+    """Take a seed (``seed:<folder>``) or an import (``import:<file>``) out of the graph as a stored document is
+    removed: its facts that no other source supports go, and so do the entities and aliases only a seed gave.
+    Returns how many facts went; an id that is no stored document nor such a source is an error."""
+    if source.split(":", 1)[0] not in ("seed", "import") or store.has_document(source):
+        return store.remove_document(source)
+    known = {s for s, _, _ in store.seedings()} | {p.doc_id for t in store.triples() for p in t.provenance}
+    if source not in known:
+        raise KGError(f"No document or source '{source}' in the store. `kgnlp documents` lists the documents; "
+                      "a seed is 'seed:<folder name>', an import 'import:<file name>'.")
+    return store.replace_source(source, [])

@@ -261,20 +261,26 @@ def _sync_indexes(ws, graph, quiet: bool, schema=None) -> None:
 
 @with_connection
 def remove(
-    doc_id: Annotated[str, typer.Argument(help="Id of a stored document (see `kgnlp documents`).")],
+    doc_id: Annotated[str, typer.Argument(help="Id of a stored document (see `kgnlp documents`), or a seed "
+                                        "('seed:<folder name>') or import ('import:<file name>').")],
     as_json: JsonOpt = False,
     *,
     conn: Connection,
 ) -> None:
     """Remove a document and the facts that only it supported.
 
+    A seed or an import goes the same way (a seed also takes back the entities and aliases only it gave), e.g.
+    after renaming a seed folder.
+
     Example: kgnlp remove med04_warfarin
     """
+    from kg.store import remove_source
+
     utf8_arg(doc_id, "the document id")  # bytes that are not UTF-8 (a copied Latin-1 name) name no document
     ws = conn.workspace()
     graph = conn.open(ws)
     try:
-        removed = graph.remove_document(doc_id)
+        removed = remove_source(graph, doc_id)
         _sync_indexes(ws, graph, True)
     finally:
         graph.close()

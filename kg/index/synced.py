@@ -321,17 +321,25 @@ class SyncedIndex:
 
 
 def _digest(it: IndexItem) -> str:
-    payload = json.dumps([it.label, it.entity_ids, [asdict(p) for p in it.provenance], it.triple])
+    payload = json.dumps([it.label, it.entity_ids, [_source(p) for p in it.provenance], it.triple])
     return text_hash(it.text + "\x1f" + payload)
 
 
 def _row(it: IndexItem) -> tuple:
     from kg.names import normalise
 
-    data = {"entity_ids": list(it.entity_ids), "provenance": [asdict(p) for p in it.provenance],
+    data = {"entity_ids": list(it.entity_ids), "provenance": [_source(p) for p in it.provenance],
             "triple": list(it.triple) if it.triple else None}
     norm = normalise(it.text) if it.kind == "entities" else None
     return (it.id, it.key, it.text, text_hash(it.text), _digest(it), it.label, json.dumps(data), norm)
+
+
+def _source(p: Provenance) -> dict[str, object]:
+    """A source as the index keeps it: where it is, not how sure it is (a confidence that changes with the
+    other sources of a fact does not make an item new)."""
+    data = asdict(p)
+    del data["confidence"]
+    return data
 
 
 def _heads(provenance: Iterable[Provenance]) -> set[str]:

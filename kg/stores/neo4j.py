@@ -7,8 +7,10 @@ Model (labels carry an optional prefix, so several graphs can share one server, 
 * ``(:Name {norm, entity_id})`` — one per alias, indexed;
 * a fact is a relationship ``(h)-[:RELATION {confidence, imports}]->(t)``, MERGEd so it exists once; ``imports`` lists
   the bulk-import sources that support it;
-* ``(:Source {key, fact, head, rel, tail, doc_id, start, end, sentence, extractor})`` — one per sentence-level
-  source of a fact (a property graph cannot point a node at a relationship, so ``fact`` names it);
+* ``(:Source {key, fact, head, rel, tail, doc_id, start, end, sentence, extractor, confidence})`` — one per
+  sentence-level source of a fact (a property graph cannot point a node at a relationship, so ``fact`` names it);
+  a fact's ``confidence`` is the best of its sources' (an import's counts 1.0);
+* ``(:Seeding {source, entity_id, aliases})`` — a seed lists the entity; ``aliases``: those it alone gave;
 * ``(:Document {id, sha256, source, text, added})`` and ``(:Mention {doc_id, start, end, text, label, entity_id})``.
 
 Writes run in managed transactions (the driver retries transient errors), in ``UNWIND $rows`` batches.
@@ -60,8 +62,8 @@ class Neo4jStore:
         self.uri, self.user, self.database, self.batch_size = uri, user, database, batch_size
         self.prefix = prefix
         p = prefix
-        self.E, self.N, self.D, self.M, self.S = (f"`{p}{x}`" for x in ("Entity", "Name", "Document", "Mention",
-                                                                       "Source"))
+        self.E, self.N, self.D, self.M, self.S, self.G = (f"`{p}{x}`" for x in (
+            "Entity", "Name", "Document", "Mention", "Source", "Seeding"))
 
     @classmethod
     def open(cls, workspace: object = None, uri: str = "bolt://127.0.0.1:7687", user: str = "neo4j",
@@ -103,6 +105,8 @@ class Neo4jStore:
             f"CREATE INDEX {tag}_mention_entity IF NOT EXISTS FOR (m:{self.M}) ON (m.entity_id)",
             f"CREATE INDEX {tag}_source_doc IF NOT EXISTS FOR (s:{self.S}) ON (s.doc_id)",
             f"CREATE INDEX {tag}_source_fact IF NOT EXISTS FOR (s:{self.S}) ON (s.fact)",
+            f"CREATE INDEX {tag}_seeding_source IF NOT EXISTS FOR (g:{self.G}) ON (g.source)",
+            f"CREATE INDEX {tag}_seeding_entity IF NOT EXISTS FOR (g:{self.G}) ON (g.entity_id)",
         ]
         for stmt in stmts:
             self._run(stmt)
@@ -156,14 +160,14 @@ class Neo4jStore:
             else self._write(lambda tx: [r.values() for r in tx.run(cypher, **params)])
 
     # ---- writing -------------------------------------------------------------------------
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
-        self._add(list(triples), list(entities))
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
+        self._add(list(triples), list(entities), pinned=pinned)
 
-    def _add(self, facts: list[Triple], ents: list[Entity], override: bool = False) -> None:
+    def _add(self, facts: list[Triple], ents: list[Entity], override: bool = False, pinned: bool = True) -> None:
         """Entities, then facts, in batches of ``batch_size`` (``override``: see :meth:`_put_entities`)."""
         for i in range(0, len(ents), self.batch_size):
             part = ents[i : i + self.batch_size]
-            self._write(lambda tx: self._put_entities(tx, part, pinned=True, override=override))
+            self._write(lambda tx: self._put_entities(tx, part, pinned=pinned, override=override))
         for i in range(0, len(facts), self.batch_size):
             part = facts[i : i + self.batch_size]
             self._write(lambda tx: self._put_facts(tx, part))
@@ -197,6 +201,10 @@ class Neo4jStore:
         old = {r[0]: r for r in tx.run(
             f"UNWIND $ids AS i MATCH (e:{self.E} {{id: i}}) WHERE NOT coalesce(e.stub, false) "
             "RETURN e.id, e.name, e.type, e.aliases, e.ext, e.pinned", ids=list(merged))}
+        given = [{"id": e.id, "aliases": list(e.aliases)} for e in merged.values() if e.id in old and e.aliases]
+        if given and not override:  # an alias a seed gave is now this source's too: no seed takes it back
+            tx.run(f"UNWIND $rows AS r MATCH (g:{self.G} {{entity_id: r.id}}) "
+                   "SET g.aliases = [a IN coalesce(g.aliases, []) WHERE NOT a IN r.aliases]", rows=given).consume()
         rows, names = [], []
         for e in merged.values():
             if e.id in old:
@@ -233,7 +241,8 @@ class Neo4jStore:
                                        .encode()).hexdigest()
                     sources.append({"key": key, "fact": fact_key(*t.key), "head": t.head_id, "rel": t.relation,
                                     "tail": t.tail_id, "doc_id": p.doc_id, "start": p.start, "end": p.end,
-                                    "sentence": p.sentence, "extractor": p.extractor})
+                                    "sentence": p.sentence, "extractor": p.extractor,
+                                    "c": float(t.confidence if p.confidence is None else p.confidence)})
         created = 0
         for relation, rows in by_rel.items():
             summary = tx.run(
@@ -247,7 +256,8 @@ class Neo4jStore:
         if sources:
             tx.run(f"UNWIND $rows AS r MERGE (s:{self.S} {{key: r.key}}) SET s.fact = r.fact, s.head = r.head, "
                    "s.rel = r.rel, s.tail = r.tail, s.doc_id = r.doc_id, s.start = r.start, s.end = r.end, "
-                   "s.sentence = r.sentence, s.extractor = r.extractor", rows=sources).consume()
+                   "s.sentence = r.sentence, s.extractor = r.extractor, s.confidence = CASE WHEN s.confidence IS NULL "
+                   "OR r.c > s.confidence THEN r.c ELSE s.confidence END", rows=sources).consume()
         return created
 
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
@@ -327,44 +337,117 @@ class Neo4jStore:
         if self.has_document(source):
             raise KGError(not_a_source(source))
         facts, ents = list(triples), list(entities)
+        imports = not source.startswith("seed:")  # a seed's facts are never import-sourced: no scan for them
         if len(facts) + len(ents) <= self.batch_size:
             def work(tx) -> set:
-                gone = self._delete_document(tx, source)
-                self._put_entities(tx, ents, pinned=True, override=True)
+                gone = self._delete_document(tx, source, imports)
                 self._put_facts(tx, facts)
+                self._claim(tx, source, ents)
+                self._put_entities(tx, ents, pinned=False, override=True)
                 return gone
 
             gone = self._write(work)  # one transaction: all or nothing
         else:  # too big for one transaction: the old provenance goes first, then the facts in batches
-            gone = self._write(lambda tx: self._delete_document(tx, source))
-            self._add(facts, ents, override=True)
+            gone = self._write(lambda tx: self._delete_document(tx, source, imports))
+            self._add(facts, [])
+            self._write(lambda tx: self._claim(tx, source, ents))
+            self._add([], ents, override=True, pinned=False)
         return len(gone - {t.key for t in facts})
 
-    def _delete_document(self, tx, doc_id: str) -> set[tuple[str, str, str]]:
-        """Delete a document's (or another source's) nodes; returns the facts that went with them."""
+    def _claim(self, tx, source: str, entities: list[Entity]) -> None:
+        """Record what seed ``source`` now gives (its entities, and the aliases no other source gave them), then
+        take back what it gave before and no longer lists: aliases only it gave, and entities nothing else holds
+        (no other seed, no import, no document mention, no fact). Runs before the seed's entities are written."""
+        G, E, N = self.G, self.E, self.N
+        before = {r[0]: set(r[1] or ()) for r in tx.run(
+            f"MATCH (g:{G} {{source: $s}}) RETURN g.entity_id, g.aliases", s=source)}
+        listed = {e.id: e for e in entities}
+        others: dict[str, set[str]] = defaultdict(set)  # aliases other seeds gave
+        held: set[str] = set()  # listed by another seed
+        for eid, src, aliases in tx.run(f"UNWIND $ids AS i MATCH (g:{G} {{entity_id: i}}) "
+                                        "RETURN g.entity_id, g.source, g.aliases", ids=sorted(set(before) | set(listed))):
+            if src != source:
+                held.add(eid)
+                others[eid] |= set(aliases or ())
+        stored = {r[0]: (r[1], set(r[2] or ())) for r in tx.run(
+            f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) WHERE NOT coalesce(e.stub, false) "
+            "RETURN e.id, e.name, e.aliases", ids=sorted(set(before) | set(listed)))}
+        rows, dropped = [], {}
+        for e in listed.values():
+            name, have = stored.get(e.id, (None, set()))
+            mine = before.get(e.id, set())
+            rows.append({"id": e.id, "aliases": [a for a in dict.fromkeys(e.aliases)
+                                                 if a not in have or a in mine | others[e.id]]})
+            dropped[e.id] = mine - set(e.aliases) - others[e.id] - {name}  # the old name stays an alias
+        unlisted = sorted(set(before) - set(listed))
+        for eid in unlisted:
+            dropped[eid] = before[eid] - others[eid]
+        tx.run(f"UNWIND $ids AS i MATCH (g:{G} {{source: $s, entity_id: i}}) DELETE g", ids=unlisted, s=source).consume()
+        tx.run(f"UNWIND $rows AS r MERGE (g:{G} {{source: $s, entity_id: r.id}}) SET g.aliases = r.aliases",
+               rows=rows, s=source).consume()
+        fixes, names = [], []
+        for eid, gone in dropped.items():
+            if gone and eid in stored:
+                name, have = stored[eid]
+                kept = sorted(have - gone)
+                fixes.append({"id": eid, "aliases": kept})
+                keep = {normalise(a) for a in kept} - {normalise(name)}
+                names += [{"id": eid, "norm": n} for n in {normalise(a) for a in gone} - keep]
+        if fixes:
+            tx.run(f"UNWIND $rows AS r MATCH (e:{E} {{id: r.id}}) SET e.aliases = r.aliases", rows=fixes).consume()
+        if names:
+            tx.run(f"UNWIND $rows AS r MATCH (n:{N} {{norm: r.norm, entity_id: r.id}}) DELETE n", rows=names).consume()
+        mentioned = {r[0] for r in tx.run(f"UNWIND $ids AS i MATCH (m:{self.M} {{entity_id: i}}) RETURN DISTINCT i",
+                                          ids=unlisted)}
+        free = [e for e in unlisted if e not in held and e not in mentioned]
+        if free:
+            tx.run(f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) WHERE e.pinned = false AND COUNT {{ (e)--() }} = 0 "
+                   f"OPTIONAL MATCH (n:{N} {{entity_id: i}}) DELETE n, e", ids=free).consume()
+
+    def _delete_document(self, tx, doc_id: str, imports: bool = False) -> set[tuple[str, str, str]]:
+        """Delete a document's (or another source's) nodes, and with ``imports`` its name from the facts' import
+        lists; returns the facts that went with them. The facts that stay take the best confidence of the sources
+        left."""
         S, M, E = self.S, self.M, self.E
-        touched = [r.values() for r in tx.run(
+        touched = [tuple(r.values()) for r in tx.run(
             f"MATCH (s:{S} {{doc_id: $d}}) RETURN DISTINCT s.head, s.rel, s.tail, s.fact", d=doc_id)]
+        if imports:  # a bulk import's source is a name in the list on each fact, not a node
+            touched += [(h, rel, t, fact_key(h, rel, t)) for h, rel, t in tx.run(
+                f"MATCH (h:{E})-[x]->(t:{E}) WHERE $d IN coalesce(x.imports, []) "
+                "SET x.imports = [i IN x.imports WHERE i <> $d] RETURN h.id, type(x), t.id", d=doc_id).values()]
+            touched = list(dict.fromkeys(touched))
         ents = [r[0] for r in tx.run(f"MATCH (m:{M} {{doc_id: $d}}) WHERE m.entity_id IS NOT NULL "
                                      "RETURN DISTINCT m.entity_id", d=doc_id)]
         tx.run(f"MATCH (s:{S} {{doc_id: $d}}) DELETE s", d=doc_id).consume()
         tx.run(f"MATCH (m:{M} {{doc_id: $d}}) DELETE m", d=doc_id).consume()
         tx.run(f"MATCH (x:{self.D} {{id: $d}}) DELETE x", d=doc_id).consume()
-        supported = {r[0] for r in tx.run(f"UNWIND $fs AS f MATCH (s:{S} {{fact: f}}) RETURN DISTINCT f",
-                                          fs=[t[3] for t in touched])}
+        left: dict[str, list] = defaultdict(list)  # the confidences of the sources each fact has left
+        for f, c in tx.run(f"UNWIND $fs AS f MATCH (s:{S} {{fact: f}}) RETURN f, s.confidence",
+                           fs=[t[3] for t in touched]).values():
+            left[f].append(c)
         by_rel: dict[str, list] = defaultdict(list)
         for h, rel, t, f in touched:
-            if f not in supported:
+            if f not in left:
                 by_rel[rel].append({"h": h, "t": t})
         removed = set()
         for rel, rows in by_rel.items():
             removed.update((h, rel, t) for h, t in tx.run(
                 f"UNWIND $rows AS r MATCH (h:{E} {{id: r.h}})-[x:{rel_type(rel)}]->(t:{E} {{id: r.t}}) "
                 "WHERE size(coalesce(x.imports, [])) = 0 DELETE x RETURN r.h, r.t", rows=rows).values())
+        best: dict[str, list] = defaultdict(list)  # a source written before sources had a confidence: left as is
+        for h, rel, t, f in touched:
+            if (h, rel, t) not in removed and None not in left.get(f, ()):
+                best[rel].append({"h": h, "t": t, "c": max(left[f], default=0.0)})
+        for rel, rows in best.items():
+            tx.run(f"UNWIND $rows AS r MATCH (h:{E} {{id: r.h}})-[x:{rel_type(rel)}]->(t:{E} {{id: r.t}}) "
+                   "SET x.confidence = CASE WHEN size(coalesce(x.imports, [])) > 0 THEN 1.0 ELSE r.c END",
+                   rows=rows).consume()
         ends = {e for rows in by_rel.values() for r in rows for e in (r["h"], r["t"])}
         if ents:
             still = {r[0] for r in tx.run(f"UNWIND $ids AS i MATCH (m:{M} {{entity_id: i}}) RETURN DISTINCT i",
                                           ids=ents)}
+            still |= {r[0] for r in tx.run(f"UNWIND $ids AS i MATCH (g:{self.G} {{entity_id: i}}) RETURN DISTINCT i",
+                                           ids=ents)}  # a seed lists it
             gone = [e for e in ents if e not in still]
             tx.run(f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) WHERE e.pinned = false AND COUNT {{ (e)--() }} = 0 "
                    f"OPTIONAL MATCH (n:{self.N} {{entity_id: i}}) DELETE n, e", ids=gone).consume()
@@ -381,8 +464,14 @@ class Neo4jStore:
     def document_ids(self) -> list[str]:
         return [r[0] for r in self._run(f"MATCH (d:{self.D}) RETURN d.id ORDER BY d.id")]
 
-    def pinned_ids(self) -> set[str]:
-        return {r[0] for r in self._run(f"MATCH (e:{self.E}) WHERE e.pinned = true RETURN e.id")}
+    def pinned_ids(self, seeds: bool = True) -> set[str]:
+        seeded = {eid for _, eid, _ in self.seedings()} if seeds else set()
+        return {r[0] for r in self._run(f"MATCH (e:{self.E}) WHERE e.pinned = true RETURN e.id")} | seeded
+
+    def seedings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        rows = self._run(f"MATCH (g:{self.G}) MATCH (e:{self.E} {{id: g.entity_id}}) WHERE NOT coalesce(e.stub, false) "
+                         "RETURN g.source, g.entity_id, g.aliases")
+        yield from sorted((src, eid, tuple(sorted(aliases or ()))) for src, eid, aliases in rows)
 
     def document_sources(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._run(f"MATCH (d:{self.D}) RETURN d.id, d.source ORDER BY d.id")}
@@ -476,13 +565,13 @@ class Neo4jStore:
         prov: dict[str, list[Provenance]] = defaultdict(list)
         keys = [fact_key(r[0], r[1], r[2]) for r in rows]
         for i in range(0, len(keys), 2000):
-            for f, doc, s, e, sent, ext in self._run(
+            for f, doc, s, e, sent, ext, conf in self._run(
                     f"UNWIND $fs AS f MATCH (s:{self.S} {{fact: f}}) "
-                    "RETURN f, s.doc_id, s.start, s.end, s.sentence, s.extractor", fs=keys[i : i + 2000]):
-                prov[f].append(Provenance(doc, s, e, sent, ext))
+                    "RETURN f, s.doc_id, s.start, s.end, s.sentence, s.extractor, s.confidence", fs=keys[i : i + 2000]):
+                prov[f].append(Provenance(doc, s, e, sent, ext, None if conf is None else float(conf)))
         out = []
         for key, (h, rel, t, conf, imports) in zip(keys, rows):
-            p = prov[key] + [Provenance(src, 0, 0, "", "import") for src in imports or ()]
+            p = prov[key] + [Provenance(src, 0, 0, "", "import", 1.0) for src in imports or ()]
             p.sort(key=lambda x: (x.doc_id, x.start, x.end, x.sentence, x.extractor))
             out.append(Triple(h, rel, t, 1.0 if conf is None else float(conf), tuple(p)))
         return out

@@ -31,10 +31,12 @@ from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.store import GraphStore, QueryResult, StoreStats
 from kg.stores.rdf_map import (
-    ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
-    P_ENTITY, P_ETYPE, P_EVID, P_LABEL, P_NORM, P_PINNED, P_SCORE, P_SHA, P_SOURCE, P_START, P_TEXT, PREFIXES,
+    ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, C_SEEDING, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
+    P_ENTITY, P_ETYPE, P_EVID, P_LABEL, P_NORM, P_PINNED, P_SCORE, P_SEED, P_SEEDED, P_SEEDED_ALIAS, P_SHA, P_SOURCE,
+    P_START, P_TEXT, PREFIXES,
     RDF_OBJ, RDF_PRED, RDF_STATEMENT, RDF_SUBJ, RDF_TYPE, REL, _id, _lit, _N, _props, _q, asserted, ent,
     entity_quads, evidence_quads, fact_node, fact_quads, py_value, rdf_format, read_entity, read_triple, rel,
+    seeding_node,
 )
 
 # String literals, IRIs and comments, blanked before looking for keywords that reach other servers
@@ -88,7 +90,7 @@ class RDFStore:
         mem.bulk_extend(q for e in source.entities() for q in entity_quads(e))
         facts = 0
         for t in source.triples():
-            mem.bulk_extend(fact_quads(t))
+            mem.bulk_extend(fact_quads(t, per_source=False))
             facts += 1
         return cls(mem, None), facts
 
@@ -105,14 +107,14 @@ class RDFStore:
         return self._store
 
     # ---- writing -------------------------------------------------------------------------
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
-        remove, add = self._entity_changes(entities, pinned=True)
-        r2, a2 = self._fact_changes(triples)
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
+        remove, add = self._entity_changes(entities, pinned=pinned)
+        r2, a2 = self._fact_changes(triples, conf={})
         self._apply(remove + r2, add + a2)
 
     def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
         doc = extraction.document
-        remove, _ = self._document_removal(doc.id)
+        remove, _, conf = self._document_removal(doc.id)
         dn = _N(DOC + quote(doc.id, safe=""))
         add = [_q(dn, RDF_TYPE, C_DOC), _q(dn, P_DOCID, _lit(doc.id)), _q(dn, P_SHA, _lit(content_hash)),
                _q(dn, P_SOURCE, _lit(doc.source)), _q(dn, P_TEXT, _lit(doc.text)), _q(dn, P_ADDED, _lit(time.time()))]
@@ -124,7 +126,7 @@ class RDFStore:
             if m.entity_id:
                 add.append(_q(mn, P_ENTITY, ent(m.entity_id)))
         r1, a1 = self._entity_changes(extraction.entities, pinned=False, removed=set(remove))
-        r2, a2 = self._fact_changes(extraction.triples, removed=set(remove))
+        r2, a2 = self._fact_changes(extraction.triples, conf, removed=set(remove))
         # One SPARQL update = one transaction: the whole document or nothing.
         self._apply(remove + r1 + r2, add + a1 + a2, atomic=True)
 
@@ -150,6 +152,10 @@ class RDFStore:
                             add += [_q(node, ALT, o) for o in old if o.value != e.name]
                 if normalise(e.name):
                     add.append(_q(node, P_NORM, _lit(normalise(e.name))))
+            elif e.aliases:  # an alias a seed gave is now this source's too: no seed takes it back
+                for sn in self._store.quads_for_pattern(None, P_SEEDED, node, DG):
+                    remove += [_q(sn.subject, P_SEEDED_ALIAS, _lit(a)) for a in e.aliases
+                               if _q(sn.subject, P_SEEDED_ALIAS, _lit(a)) in self._store]
             # Keep the first name and type; merge aliases; new external ids win; pinned only grows.
             add += [_q(node, ALT, _lit(a)) for a in e.aliases]
             add += [_q(node, P_NORM, _lit(n)) for n in {normalise(a) for a in e.aliases} if n]
@@ -162,18 +168,25 @@ class RDFStore:
                 add.append(_q(node, P_PINNED, _lit(True)))
         return remove, add
 
-    def _fact_changes(self, triples: Iterable[Triple], removed: set | frozenset = frozenset()) -> tuple[list, list]:
+    def _fact_changes(self, triples: Iterable[Triple], conf: dict[ox.NamedNode, float],
+                      removed: set | frozenset = frozenset()) -> tuple[list, list]:
+        """Quads to remove and add for merging ``triples`` in; ``conf`` holds the confidence of facts that the same
+        update sets (recomputed after a source went) and is the place the best confidence of each fact is kept."""
         remove: list[ox.Quad] = []
         add: list[ox.Quad] = []
         for t in triples:
             f = fact_node(*t.key)
-            old = [q.object for q in self._store.quads_for_pattern(f, P_CONF, None, DG)]
-            old = [o for o in old if _q(f, P_CONF, o) not in removed]
-            if old and float(old[0].value) >= t.confidence:
-                add += [q for q in fact_quads(t) if not (q.subject == f and q.predicate == P_CONF)]
-            else:
+            if f not in conf:
+                old = [q.object for q in self._store.quads_for_pattern(f, P_CONF, None, DG)]
+                old = [o for o in old if _q(f, P_CONF, o) not in removed]
+                if old and float(old[0].value) >= t.confidence:
+                    add += [q for q in fact_quads(t) if not (q.subject == f and q.predicate == P_CONF)]
+                    continue
                 remove += [_q(f, P_CONF, o) for o in old]
-                add += fact_quads(t)
+                conf[f] = t.confidence
+            conf[f] = max(conf[f], t.confidence)
+            add += [q for q in fact_quads(t) if not (q.subject == f and q.predicate == P_CONF)]
+        add += [_q(f, P_CONF, _lit(float(c))) for f, c in conf.items()]
         return remove, add
 
     def _apply(self, remove: list, add: list, atomic: bool = False) -> None:
@@ -193,7 +206,7 @@ class RDFStore:
         """Fast load of plain facts, each sourced to ``source``, in transactional batches; returns facts added."""
         _, add = self._entity_changes(entities, pinned=True)
         self._store.extend(add)
-        ev, ev_quads = evidence_quads(Provenance(source, 0, 0, "", "import"))
+        ev, ev_quads = evidence_quads(Provenance(source, 0, 0, "", "import"), 1.0)
         self._store.extend(ev_quads)
         total, buf = 0, []
         for row in triples:
@@ -214,6 +227,10 @@ class RDFStore:
                 new += 1
                 quads += [_q(h, r, t), _q(f, RDF_TYPE, RDF_STATEMENT), _q(f, RDF_SUBJ, h), _q(f, RDF_PRED, r),
                           _q(f, RDF_OBJ, t), _q(f, P_CONF, one)]
+            elif (h_id, r_name, t_id) not in seen:  # an import's source has confidence 1.0, the best there is
+                lower = [q for q in self._store.quads_for_pattern(f, P_CONF, None, DG) if q.object != one]
+                if lower:
+                    self._apply(lower, [_q(f, P_CONF, one)], atomic=True)
             seen.add((h_id, r_name, t_id))
             quads.append(_q(f, P_EVID, ev))
         self._store.extend(quads)
@@ -222,28 +239,31 @@ class RDFStore:
     def remove_document(self, doc_id: str) -> int:
         if not self.has_document(doc_id):
             raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")
-        remove, gone = self._document_removal(doc_id)
-        self._apply(remove, [], atomic=True)
+        remove, gone, conf = self._document_removal(doc_id)
+        self._apply(remove, [_q(f, P_CONF, _lit(float(c))) for f, c in conf.items()], atomic=True)
         return len(gone)
 
     def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
         if self.has_document(source):
             raise KGError(not_a_source(source))
-        triples = list(triples)
-        remove, gone = self._document_removal(source, document=False)
-        r1, a1 = self._entity_changes(entities, pinned=True, removed=set(remove), override=True)
-        r2, a2 = self._fact_changes(triples, removed=set(remove))
-        self._apply(remove + r1 + r2, a1 + a2)  # one SPARQL update when anything goes: all or nothing
+        triples, entities = list(triples), list(entities)
+        remove, gone, conf = self._document_removal(source, document=False)
+        r2, a2 = self._fact_changes(triples, conf, removed=set(remove))
+        r0, a0 = self._claim(source, entities, set(remove + r2))
+        r1, a1 = self._entity_changes(entities, pinned=False, removed=set(remove + r0), override=True)
+        self._apply(remove + r0 + r1 + r2, a0 + a1 + a2)  # one SPARQL update when anything goes: all or nothing
         return len(gone - {fact_node(*t.key).value for t in triples})
 
-    def _document_removal(self, doc_id: str, document: bool = True) -> tuple[list[ox.Quad], set[str]]:
-        """The quads that go when a document (or, ``document=False``, another source) goes, and the facts
-        (their nodes) that go with them."""
+    def _document_removal(self, doc_id: str, document: bool = True
+                          ) -> tuple[list[ox.Quad], set[str], dict[ox.NamedNode, float]]:
+        """The quads that go when a document (or, ``document=False``, another source) goes, the facts (their
+        nodes) that go with them, and the confidence of the facts that stay, recomputed from their other sources
+        (their old confidence quads are among those that go)."""
         s = self._store
         doc_lit = _lit(doc_id)
         remove = list(s.quads_for_pattern(_N(DOC + quote(doc_id, safe="")), None, None, DG))
         if not remove and document:
-            return [], set()
+            return [], set(), {}
         mentioned: set[str] = set()
         evidence: set[str] = set()
         for q in list(s.quads_for_pattern(None, P_DOCID, doc_lit, DG)):
@@ -256,6 +276,7 @@ class RDFStore:
                 evidence.add(node.value)
             remove += s.quads_for_pattern(node, None, None, DG)
         gone_facts: set[str] = set()
+        conf: dict[ox.NamedNode, float] = {}
         for ev in evidence:
             for q in s.quads_for_pattern(None, P_EVID, _N(ev), DG):
                 remove.append(q)
@@ -265,17 +286,75 @@ class RDFStore:
                     props = _props(s, q.subject)
                     remove += [_q(q.subject, _N(p), o) for p, objs in props.items() for o in objs if p != P_EVID.value]
                     remove.append(_q(props[RDF_SUBJ.value][0], props[RDF_PRED.value][0], props[RDF_OBJ.value][0]))
+                elif others and q.subject not in conf:  # the best of the sources left (one without its own
+                    # confidence, written before sources had one, leaves the fact's as it is)
+                    left = [[c.object for c in s.quads_for_pattern(o.object, P_CONF, None, DG)] for o in others]
+                    if all(left):
+                        old = list(s.quads_for_pattern(q.subject, P_CONF, None, DG))
+                        remove += old
+                        conf[q.subject] = max(float(c[0].value) for c in left)
         removing = set(remove)
         for e_iri in mentioned:
             node = _N(e_iri)
-            if _q(node, P_PINNED, _lit(False)) not in s:
+            if _q(node, P_PINNED, _lit(False)) not in s or any(s.quads_for_pattern(None, P_SEEDED, node, DG)):
                 continue
             still_mentioned = any(q for q in s.quads_for_pattern(None, P_ENTITY, node, DG) if q not in removing)
             related = any(q for q in (*s.quads_for_pattern(node, None, None, DG), *s.quads_for_pattern(None, None, node, DG))
                           if q.predicate.value.startswith(REL) and q not in removing)
             if not still_mentioned and not related:
                 remove += [q for q in s.quads_for_pattern(node, None, None, DG) if q not in removing]
-        return list(dict.fromkeys(remove)), gone_facts
+        return list(dict.fromkeys(remove)), gone_facts, conf
+
+    def _claim(self, source: str, entities: list[Entity], removing: set) -> tuple[list, list]:
+        """Quads that record what seed ``source`` now gives (its entities, and the aliases no other source gave
+        them), and that take back what it gave before and no longer lists: aliases only it gave, and entities
+        nothing else holds (no other seed, no import, no document mention, no fact outside ``removing``)."""
+        s, src = self._store, _lit(source)
+        before: dict[ox.NamedNode, set[str]] = {}
+        for q in s.quads_for_pattern(None, P_SEED, src, DG):
+            for e in s.quads_for_pattern(q.subject, P_SEEDED, None, DG):
+                before[e.object] = {a.object.value for a in s.quads_for_pattern(q.subject, P_SEEDED_ALIAS, None, DG)}
+
+        def others(node: ox.NamedNode) -> tuple[set[str], bool]:
+            """The aliases other seeds gave ``node``, and whether another seed lists it."""
+            given, listed_elsewhere = set(), False
+            for q in s.quads_for_pattern(None, P_SEEDED, node, DG):
+                if _q(q.subject, P_SEED, src) not in s:
+                    listed_elsewhere = True
+                    given |= {a.object.value for a in s.quads_for_pattern(q.subject, P_SEEDED_ALIAS, None, DG)}
+            return given, listed_elsewhere
+
+        def without(node: ox.NamedNode, props: dict, dropped: set[str]) -> list[ox.Quad]:
+            kept = [o.value for o in (*props.get(LABEL.value, []), *props.get(ALT.value, [])) if o.value not in dropped]
+            keep = {normalise(x) for x in kept}
+            return [_q(node, ALT, _lit(a)) for a in dropped if _q(node, ALT, _lit(a)) in s] + \
+                [_q(node, P_NORM, _lit(n)) for n in {normalise(a) for a in dropped} - keep
+                 if _q(node, P_NORM, _lit(n)) in s]
+
+        recorded = [q for node in before for q in s.quads_for_pattern(seeding_node(source, _id(node)), None, None, DG)]
+        remove: list[ox.Quad] = []
+        add: list[ox.Quad] = []
+        listed = {ent(e.id): e for e in entities}
+        for node, e in listed.items():
+            props = _props(s, node)
+            have = {a.value for a in props.get(ALT.value, [])}
+            names = {o.value for o in props.get(LABEL.value, [])}
+            mine, (other, _) = before.get(node, set()), others(node)
+            sn = seeding_node(source, e.id)
+            add += [_q(sn, RDF_TYPE, C_SEEDING), _q(sn, P_SEED, src), _q(sn, P_SEEDED, node)]
+            add += [_q(sn, P_SEEDED_ALIAS, _lit(a)) for a in dict.fromkeys(e.aliases) if a not in have or a in mine | other]
+            remove += without(node, props, mine - set(e.aliases) - other - names)  # the old name stays an alias
+        for node in set(before) - set(listed):
+            other, held = others(node)
+            props = _props(s, node)
+            related = any(q for q in (*s.quads_for_pattern(node, None, None, DG), *s.quads_for_pattern(None, None, node, DG))
+                          if q.predicate.value.startswith(REL) and q not in removing)
+            if held or related or _q(node, P_PINNED, _lit(True)) in s or any(s.quads_for_pattern(None, P_ENTITY, node, DG)):
+                remove += without(node, props, before[node] - other)
+            else:
+                remove += s.quads_for_pattern(node, None, None, DG)
+        kept, new = set(recorded), set(add)  # what the seed gave before and still gives is left as it is
+        return [q for q in recorded if q not in new] + remove, [q for q in add if q not in kept]
 
     # ---- reading -------------------------------------------------------------------------
     def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:
@@ -286,9 +365,19 @@ class RDFStore:
     def document_ids(self) -> list[str]:
         return sorted(q.object.value for q in self._docs(P_DOCID))
 
-    def pinned_ids(self) -> set[str]:
+    def pinned_ids(self, seeds: bool = True) -> set[str]:
         quads = self._store.quads_for_pattern(None, P_PINNED, _lit(True), DG)
-        return {unquote(q.subject.value[len(ENT):]) for q in quads}
+        seeded = {eid for _, eid, _ in self.seedings()} if seeds else set()
+        return {unquote(q.subject.value[len(ENT):]) for q in quads} | seeded
+
+    def seedings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        s, rows = self._store, []
+        for q in s.quads_for_pattern(None, P_SEED, None, DG):
+            for e in s.quads_for_pattern(q.subject, P_SEEDED, None, DG):
+                if _q(e.object, RDF_TYPE, C_ENTITY) in s:
+                    aliases = sorted(a.object.value for a in s.quads_for_pattern(q.subject, P_SEEDED_ALIAS, None, DG))
+                    rows.append((q.object.value, _id(e.object), tuple(aliases)))
+        yield from sorted(rows)
 
     def document_sources(self) -> dict[str, str]:
         ids = {q.subject: q.object.value for q in self._docs(P_DOCID)}

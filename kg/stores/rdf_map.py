@@ -19,9 +19,10 @@ from kg.store import IRI
 
 BASE = "https://kgnlp.dev/"
 KG = BASE + "ns#"
-ENT, REL, FACT, EVID, DOC, MENT, EXT = (BASE + p for p in ("entity/", "relation/", "fact/", "evidence/",
-                                                          "document/", "mention/", "external/"))
+ENT, REL, FACT, EVID, DOC, MENT, EXT, SEEDING = (BASE + p for p in (
+    "entity/", "relation/", "fact/", "evidence/", "document/", "mention/", "external/", "seeding/"))
 PREFIXES = {"kg": KG, "kge": ENT, "kgr": REL, "kgf": FACT, "kgv": EVID, "kgd": DOC, "kgm": MENT, "kgx": EXT,
+            "kgs": SEEDING,
             "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
             "skos": "http://www.w3.org/2004/02/skos/core#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
 _N = ox.NamedNode
@@ -34,6 +35,8 @@ ALT = _N(PREFIXES["skos"] + "altLabel")
  P_SENT, P_EXTR, P_SHA, P_SOURCE, P_TEXT, P_ADDED, P_LABEL, P_ENTITY, P_SCORE) = (_N(KG + n) for n in (
     "Entity", "Document", "Mention", "Evidence", "entityType", "norm", "pinned", "confidence", "evidence", "docId",
     "start", "end", "sentence", "extractor", "sha256", "source", "text", "added", "mentionLabel", "entity", "score"))
+# What a seed gave an entity: ``kgs:<hash> a kg:Seeding ; kg:seed "seed:x" ; kg:seeded kge:<id> ; kg:seededAlias "…"``
+C_SEEDING, P_SEED, P_SEEDED, P_SEEDED_ALIAS = (_N(KG + n) for n in ("Seeding", "seed", "seeded", "seededAlias"))
 _XSD = PREFIXES["xsd"]
 DG = ox.DefaultGraph()
 
@@ -79,22 +82,34 @@ def entity_quads(e: Entity, pinned: bool = True) -> list[ox.Quad]:
     return quads
 
 
-def evidence_quads(p: Provenance) -> tuple[ox.NamedNode, list[ox.Quad]]:
-    node = _N(EVID + _hash(p.doc_id, p.start, p.end, p.extractor, p.sentence))
+def evidence_quads(p: Provenance, confidence: float | None = None) -> tuple[ox.NamedNode, list[ox.Quad]]:
+    """A source's node; with ``confidence`` (how sure that source is of the facts it links to) it is part of the
+    node's identity, so the facts of one sentence share a node only when they are as sure."""
+    parts = (p.doc_id, p.start, p.end, p.extractor, p.sentence) + (() if confidence is None else (float(confidence),))
+    node = _N(EVID + _hash(*parts))
     quads = [_q(node, RDF_TYPE, C_EVIDENCE), _q(node, P_DOCID, _lit(p.doc_id)), _q(node, P_START, _lit(p.start)),
              _q(node, P_END, _lit(p.end)), _q(node, P_EXTR, _lit(p.extractor))]
     if p.sentence:
         quads.append(_q(node, P_SENT, _lit(p.sentence)))
+    if confidence is not None:
+        quads.append(_q(node, P_CONF, _lit(float(confidence))))
     return node, quads
 
 
-def fact_quads(t: Triple) -> list[ox.Quad]:
-    """The asserted triple, its reification node with confidence, and its evidence."""
+def seeding_node(source: str, entity_id: str) -> ox.NamedNode:
+    return _N(SEEDING + _hash(source, entity_id))
+
+
+def fact_quads(t: Triple, per_source: bool = True) -> list[ox.Quad]:
+    """The asserted triple, its reification node with confidence, and its evidence, each with its source's own
+    confidence (``Provenance.confidence``); one without takes the fact's, unless ``per_source`` is False (a copy, where
+    the fact's is the best of several sources): then it has none."""
     h, r, o, f = ent(t.head_id), rel(t.relation), ent(t.tail_id), fact_node(*t.key)
     quads = [_q(h, r, o), _q(f, RDF_TYPE, RDF_STATEMENT), _q(f, RDF_SUBJ, h), _q(f, RDF_PRED, r), _q(f, RDF_OBJ, o),
              _q(f, P_CONF, _lit(float(t.confidence)))]
     for p in t.provenance:
-        ev, ev_quads = evidence_quads(p)
+        ev, ev_quads = evidence_quads(p, p.confidence if p.confidence is not None else
+                                      t.confidence if per_source else None)
         quads += ev_quads
         quads.append(_q(f, P_EVID, ev))
     return quads
@@ -140,11 +155,17 @@ def read_triple(store: ox.Store, head: object, relation: object, tail: object,
         if ev.value not in cache:
             e = _props(store, ev)
             one = lambda k, d="": e[k][0].value if k in e else d  # noqa: E731
+            sure = one(P_CONF.value, None)
             cache[ev.value] = Provenance(one(P_DOCID.value), _number(int, one(P_START.value, 0), ev, "kg:start"),
                                          _number(int, one(P_END.value, 0), ev, "kg:end"),
-                                         one(P_SENT.value), one(P_EXTR.value))
+                                         one(P_SENT.value), one(P_EXTR.value),
+                                         None if sure is None else _number(float, sure, ev, "kg:confidence"))
         prov.append(cache[ev.value])
-    prov.sort(key=lambda p: (p.doc_id, p.start, p.end, p.sentence, p.extractor))
+    best: dict[Provenance, Provenance] = {}  # one per source (re-added with another confidence: the best)
+    for p in prov:
+        if p not in best or (p.confidence or 0.0) > (best[p].confidence or 0.0):
+            best[p] = p
+    prov = sorted(best.values(), key=lambda p: (p.doc_id, p.start, p.end, p.sentence, p.extractor))
     return Triple(h, r, t, conf, tuple(prov))
 
 

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS entities(
     pinned INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS names(norm TEXT NOT NULL, entity_id TEXT NOT NULL,
     PRIMARY KEY(norm, entity_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS names_entity ON names(entity_id);
 CREATE TABLE IF NOT EXISTS documents(id TEXT PRIMARY KEY, sha256 TEXT NOT NULL,
     source TEXT NOT NULL, text TEXT NOT NULL, added REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS mentions(doc_id TEXT NOT NULL, start INTEGER NOT NULL,
@@ -42,6 +43,9 @@ CREATE TABLE IF NOT EXISTS sources(triple_id INTEGER NOT NULL, doc_id TEXT NOT N
     extractor TEXT NOT NULL, confidence REAL NOT NULL,
     UNIQUE(triple_id, doc_id, start, "end", extractor));
 CREATE INDEX IF NOT EXISTS sources_doc ON sources(doc_id);
+CREATE TABLE IF NOT EXISTS seeded(source TEXT NOT NULL, entity_id TEXT NOT NULL, aliases TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY(source, entity_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seeded_entity ON seeded(entity_id);
 """
 
 
@@ -74,9 +78,9 @@ class SQLiteStore:
         return cls(conn, path)
 
     # ---- writing -------------------------------------------------------------------------
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> None:
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
         with self._transaction():
-            self._put_entities(entities, pinned=1)
+            self._put_entities(entities, pinned=int(pinned))
             self._put_triples(triples)
 
     def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
@@ -95,19 +99,26 @@ class SQLiteStore:
             self._put_triples(extraction.triples)
 
     def _put_entities(self, entities: Iterable[Entity], pinned: int, override: bool = False) -> None:
-        # pinned=1: seeded or imported, kept when no document mentions it any more. override (a seed, the curated
-        # source): its name and type replace the stored ones, a replaced name staying on as an alias.
+        # pinned=1: imported (or added), kept when no document mentions it any more; a seed's entities are held by
+        # its rows in `seeded` instead. override (a seed, the curated source): its name and type replace the stored
+        # ones, a replaced name staying on as an alias.
+        entities = list(entities)
+        old: dict[str, tuple[str, list[str]]] = {}
+        for i in range(0, len(entities), 500):
+            ids = [e.id for e in entities[i:i + 500]]
+            old.update((r[0], (r[1], json.loads(r[2]))) for r in self._conn.execute(
+                f"SELECT id, name, aliases FROM entities WHERE id IN ({','.join('?' * len(ids))})", ids))
         if override:
-            entities = list(entities)
-            old = {}
-            for i in range(0, len(entities), 500):
-                ids = [e.id for e in entities[i:i + 500]]
-                old.update(self._conn.execute(
-                    f"SELECT id, name FROM entities WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
             self._conn.executemany("UPDATE entities SET name=?, type=? WHERE id=?",
                                    [(e.name, e.type, e.id) for e in entities if e.id in old])
-            entities = [replace(e, aliases=tuple(dict.fromkeys((*e.aliases, old[e.id]))))
-                        if e.id in old and old[e.id] != e.name else e for e in entities]
+            entities = [replace(e, aliases=tuple(dict.fromkeys((*e.aliases, old[e.id][0]))))
+                        if e.id in old and old[e.id][0] != e.name else e for e in entities]
+        elif any(e.aliases for e in entities if e.id in old):  # an alias a seed gave is now this source's too
+            held = self._claims([e.id for e in entities if e.aliases and e.id in old])
+            by_id = {e.id: set(e.aliases) for e in entities}
+            self._conn.executemany("UPDATE seeded SET aliases=? WHERE source=? AND entity_id=?", [
+                (json.dumps([a for a in aliases if a not in by_id[eid]]), src, eid)
+                for (src, eid), aliases in held.items() if by_id[eid] & set(aliases)])
         rows, names = [], []
         for ent in entities:
             rows.append((ent.id, ent.name, ent.type, json.dumps(list(ent.aliases)), json.dumps(ent.external()),
@@ -123,6 +134,66 @@ class SQLiteStore:
         )
         self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", names)
 
+    def _claims(self, ids: list[str]) -> dict[tuple[str, str], list[str]]:
+        """(source, entity id) -> the aliases that seed gave, for every seed that lists one of ``ids``."""
+        out = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            out.update(((r[0], r[1]), json.loads(r[2])) for r in self._conn.execute(
+                f"SELECT source, entity_id, aliases FROM seeded WHERE entity_id IN ({','.join('?' * len(part))})",
+                part))
+        return out
+
+    def _claim(self, source: str, entities: list[Entity]) -> None:
+        """Record what seed ``source`` now gives (its entities, and the aliases no other source gave them), then
+        take back what it gave before and no longer lists: aliases only it gave, and entities nothing else holds
+        (no other seed, no import, no document mention, no fact). Runs before the seed's entities are written."""
+        c = self._conn
+        before = {eid for (eid,) in c.execute("SELECT entity_id FROM seeded WHERE source=?", (source,))}
+        claims = self._claims(sorted(before | {e.id for e in entities}))
+        stored = {}
+        for i in range(0, len(entities), 500):
+            ids = [e.id for e in entities[i:i + 500]]
+            stored.update((r[0], (r[1], set(json.loads(r[2])))) for r in c.execute(
+                f"SELECT id, name, aliases FROM entities WHERE id IN ({','.join('?' * len(ids))})", ids))
+        listed = {e.id: e for e in entities}
+        others: dict[str, set[str]] = defaultdict(set)  # the aliases other seeds gave
+        for (src, eid), aliases in claims.items():
+            if src != source:
+                others[eid].update(aliases)
+        rows, dropped = [], defaultdict(set)
+        for e in entities:
+            name, have = stored.get(e.id, (None, set()))
+            mine = set(claims.get((source, e.id), ()))
+            rows.append((source, e.id, json.dumps([a for a in dict.fromkeys(e.aliases)
+                                                   if a not in have or a in mine | others[e.id]])))
+            dropped[e.id] = mine - set(e.aliases) - others[e.id] - {name}  # the old name stays on as an alias
+        for eid in before - set(listed):
+            dropped[eid] = set(claims[(source, eid)]) - others[eid]
+        c.executemany("DELETE FROM seeded WHERE source=? AND entity_id=?", [(source, e) for e in before - set(listed)])
+        c.executemany("INSERT OR REPLACE INTO seeded VALUES(?,?,?)", rows)
+        for eid, gone in dropped.items():
+            if gone:
+                c.execute("UPDATE entities SET aliases=(SELECT json_group_array(value) FROM json_each(aliases) "
+                          "WHERE value NOT IN (SELECT value FROM json_each(?))) WHERE id=?",
+                          (json.dumps(sorted(gone)), eid))
+                self._rename(eid)
+        c.executemany(
+            "DELETE FROM entities WHERE id=? AND pinned=0 AND NOT EXISTS (SELECT 1 FROM seeded WHERE entity_id=?) "
+            "AND NOT EXISTS (SELECT 1 FROM mentions WHERE entity_id=?) "
+            "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=? OR tail=?)",
+            [(e,) * 5 for e in before - set(listed)])
+        c.executemany("DELETE FROM names WHERE entity_id=? AND NOT EXISTS (SELECT 1 FROM entities WHERE id=?)",
+                      [(e, e) for e in before - set(listed)])
+
+    def _rename(self, entity_id: str) -> None:
+        """Rebuild the lookup names of one entity from its name and aliases."""
+        self._conn.execute("DELETE FROM names WHERE entity_id=?", (entity_id,))
+        row = self._conn.execute("SELECT name, aliases FROM entities WHERE id=?", (entity_id,)).fetchone()
+        if row:
+            norms = {normalise(n) for n in (row[0], *json.loads(row[1]))} - {""}
+            self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", [(n, entity_id) for n in norms])
+
     def _put_triples(self, triples: Iterable[Triple]) -> None:
         cur = self._conn
         for t in triples:
@@ -136,9 +207,11 @@ class SQLiteStore:
             (tid,) = cur.execute(
                 "SELECT id FROM triples WHERE head=? AND relation=? AND tail=?", (t.head_id, t.relation, t.tail_id)
             ).fetchone()
-            cur.executemany(
-                "INSERT OR IGNORE INTO sources VALUES(?,?,?,?,?,?,?)",
-                [(tid, p.doc_id, p.start, p.end, p.sentence, p.extractor, t.confidence) for p in t.provenance],
+            cur.executemany(  # each source keeps its own best confidence: the fact's is recomputed from them
+                'INSERT INTO sources VALUES(?,?,?,?,?,?,?) ON CONFLICT(triple_id, doc_id, start, "end", extractor) '
+                "DO UPDATE SET confidence=max(confidence, excluded.confidence)",
+                [(tid, p.doc_id, p.start, p.end, p.sentence, p.extractor,
+                  t.confidence if p.confidence is None else p.confidence) for p in t.provenance],
             )
 
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
@@ -163,6 +236,8 @@ class SQLiteStore:
             self._conn.executemany(
                 "INSERT OR IGNORE INTO triples(head, relation, tail, confidence) VALUES(?,?,?,1.0)", rows)
             added = self._conn.total_changes - before
+            self._conn.executemany(  # an import's source has confidence 1.0: the best a fact can have
+                "UPDATE triples SET confidence=1.0 WHERE head=? AND relation=? AND tail=? AND confidence<1.0", rows)
             self._conn.executemany(
                 "INSERT OR IGNORE INTO sources SELECT id, ?, 0, 0, '', 'import', 1.0 FROM triples "
                 "WHERE head=? AND relation=? AND tail=?", [(source, *r) for r in rows])
@@ -178,10 +253,12 @@ class SQLiteStore:
         if self.has_document(source):
             raise KGError(not_a_source(source))
         triples = list(triples)
+        entities = list(entities)
         with self._transaction():
             gone = self._delete_document(source)
-            self._put_entities(entities, pinned=1, override=True)
             self._put_triples(triples)
+            self._claim(source, entities)
+            self._put_entities(entities, pinned=0, override=True)
         return len(gone - {t.key for t in triples})
 
     def _delete_document(self, doc_id: str) -> set[tuple[str, str, str]]:
@@ -198,12 +275,15 @@ class SQLiteStore:
             if c.execute("DELETE FROM triples WHERE id=? AND NOT EXISTS (SELECT 1 FROM sources WHERE triple_id=?)",
                          (tid, tid)).rowcount:
                 removed.add(tuple(key))
+            else:  # the best of the sources left: the one removed may have been the best
+                c.execute("UPDATE triples SET confidence=(SELECT max(confidence) FROM sources WHERE triple_id=?) "
+                          "WHERE id=?", (tid, tid))
         # Entities first seen in this document go too, once nothing else mentions or relates them.
         orphan = [(e, e, e, e) for e in ents if e]
         c.executemany(
-            "DELETE FROM entities WHERE id=? AND pinned=0 "
+            "DELETE FROM entities WHERE id=? AND pinned=0 AND NOT EXISTS (SELECT 1 FROM seeded WHERE entity_id=?) "
             "AND NOT EXISTS (SELECT 1 FROM mentions WHERE entity_id=?) "
-            "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=? OR tail=?)", orphan)
+            "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=? OR tail=?)", [(e,) * 5 for e, *_ in orphan])
         if orphan:
             c.execute("DELETE FROM names WHERE entity_id NOT IN (SELECT id FROM entities)")
         return removed
@@ -216,8 +296,14 @@ class SQLiteStore:
     def document_ids(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT id FROM documents ORDER BY id")]
 
-    def pinned_ids(self) -> set[str]:
-        return {r[0] for r in self._conn.execute("SELECT id FROM entities WHERE pinned=1")}
+    def pinned_ids(self, seeds: bool = True) -> set[str]:
+        seeded = " UNION SELECT entity_id FROM seeded JOIN entities ON id=entity_id" if seeds else ""
+        return {r[0] for r in self._conn.execute("SELECT id FROM entities WHERE pinned=1" + seeded)}
+
+    def seedings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        for src, eid, aliases in self._conn.execute("SELECT source, entity_id, s.aliases FROM seeded s JOIN entities "
+                                                    "ON id=entity_id ORDER BY source, entity_id").fetchall():
+            yield src, eid, tuple(sorted(json.loads(aliases)))
 
     def document_sources(self) -> dict[str, str]:
         return dict(self._conn.execute("SELECT id, source FROM documents ORDER BY id").fetchall())
@@ -340,11 +426,11 @@ class SQLiteStore:
         for i in range(0, len(ids), 900):
             part = ids[i : i + 900]
             marks = ",".join("?" * len(part))
-            for tid, doc, s, e, sent, ext in self._conn.execute(
-                f'SELECT triple_id, doc_id, start, "end", sentence, extractor FROM sources '
+            for tid, doc, s, e, sent, ext, conf in self._conn.execute(
+                f'SELECT triple_id, doc_id, start, "end", sentence, extractor, confidence FROM sources '
                 f"WHERE triple_id IN ({marks}) ORDER BY doc_id, start", part
             ):
-                prov[tid].append(Provenance(doc, s, e, sent, ext))
+                prov[tid].append(Provenance(doc, s, e, sent, ext, conf))
         return [Triple(r[1], r[2], r[3], r[4], tuple(prov[r[0]])) for r in rows]
 
     def mentions_of(self, entity_id: str, limit: int = 20) -> list[tuple[str, int, int, str]]:

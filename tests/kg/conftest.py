@@ -54,7 +54,7 @@ def wipe_prefix(prefix: str) -> None:
 
     with GraphDatabase.driver(BOLT_URI, auth=(BOLT_USER, BOLT_PASSWORD)) as d:
         with d.session() as s:
-            for label in ("Entity", "Name", "Document", "Mention", "Source"):
+            for label in ("Entity", "Name", "Document", "Mention", "Source", "Seeding"):
                 s.run(f"MATCH (n:`{prefix}{label}`) DETACH DELETE n").consume()
 
 

@@ -203,3 +203,13 @@ def test_export_graphml_stays_readable_xml_when_a_name_holds_characters_xml_cann
     g = nx.read_graphml(io.StringIO(run(store, "graphml")))
     assert sorted(d["name"] for _, d in g.nodes(data=True)) == ["B", "Ctl\ufffdName\ufffdInc"]
     assert [(h, t, d["relation"]) for h, t, d in g.edges(data=True)] == [("a", "b\ufffd", "TREATS")]
+
+
+@pytest.mark.parametrize("kind", ["embedded", "rdf", "neo4j"])
+def test_export_then_import_keeps_each_sources_confidence(make_store, kind):
+    store, copy = make_store("embedded"), make_store(kind)
+    store.add([Triple("d:asp", "TREATS", "x:head", conf, (Provenance(doc, 0, 9, "s", "pattern"),))
+               for doc, conf in (("doc-a", 0.6), ("doc-b", 0.9))], ENTS[:2])
+    import_rdf(copy, run(store, "ntriples").encode(), "ntriples")
+    copy.replace_source("doc-b", [])  # the best source goes: the next best counts
+    assert [round(t.confidence, 6) for t in copy.triples()] == [0.6]

@@ -187,3 +187,44 @@ def test_import_csv_keeps_every_name_that_lands_on_one_entity(tmp_path):
     assert kgnlp_json("import", "csv", str(f), "-w", ws)["entities"] == 2
     ent = kgnlp_json("query", "entity", "A B", "-w", ws)["entity"]  # the second spelling is still a name
     assert (ent["id"], ent["name"], ent["aliases"]) == ("chem:a-b", "A-B", ["A B"])
+
+
+def test_rerunning_ingest_with_an_edited_seed_removes_what_only_the_seed_gave(tmp_path):
+    from kg.stores.sqlite import SQLiteStore
+
+    seed = write_seed(tmp_path / "seed", [{"id": "a", "name": "Alpha", "type": "Chemical", "aliases": ["Alfa", "A-1"]},
+                                          {"id": "b", "name": "Beta", "type": "Disease"},
+                                          {"id": "c", "name": "Gamma", "type": "Disease"}], "a\tTREATS\tb\n")
+    (tmp_path / "doc.txt").write_text("Gamma was seen.", encoding="utf-8")
+    ws = tmp_path / "ws"
+    kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", str(ws), check=True)
+    write_seed(seed, [{"id": "a", "name": "Alpha", "type": "Chemical", "aliases": ["Alfa"]}])
+    data = kgnlp_json("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", str(ws))
+    assert data["seed"]["removed"] == 1
+    store = SQLiteStore.open(ws / "graph.db", create=False)
+    try:
+        assert store.entity("b") is None  # only the seed had it
+        assert store.entity("c") is not None  # the document mentions it
+        assert store.entity("a").aliases == ("Alfa",)
+    finally:
+        store.close()
+
+
+def test_remove_takes_a_seed_out_of_the_graph(tmp_path):
+    """A renamed seed folder is a new source: `kgnlp remove seed:<old name>` takes the old one out."""
+    from kg.stores.sqlite import SQLiteStore
+
+    seed = write_seed(tmp_path / "old", [{"id": "a", "name": "Alpha", "type": "Chemical", "aliases": ["Alfa"]},
+                                         {"id": "b", "name": "Beta", "type": "Disease"}], "a\tTREATS\tb\n")
+    (tmp_path / "doc.txt").write_text("Nothing to see.", encoding="utf-8")
+    ws = str(tmp_path / "ws")
+    kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", ws, check=True)
+    assert kgnlp_json("remove", "seed:old", "-w", ws) == {"document": "seed:old", "relations_removed": 1}
+    store = SQLiteStore.open(tmp_path / "ws" / "graph.db", create=False)
+    try:
+        assert list(store.entities()) == [] and list(store.triples()) == []
+    finally:
+        store.close()
+    proc = kgnlp("remove", "seed:old", "-w", ws)
+    assert proc.returncode == 1 and "No document or source 'seed:old'" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

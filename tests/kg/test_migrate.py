@@ -94,3 +94,34 @@ def test_an_empty_source_is_refused_rather_than_emptying_the_target(make_store, 
     assert snapshot(dst) == before
     empty = make_store(target)
     assert migrate(src, empty).documents == 0  # empty to empty is no loss
+
+
+@pytest.mark.parametrize("source,target", [("embedded", "rdf"), ("rdf", "neo4j"), ("neo4j", "embedded")])
+def test_the_copy_keeps_each_sources_confidence(make_store, source, target):
+    """Removing the best source on the target leaves the next best confidence, as it would on the source."""
+    src, dst = make_store(source), make_store(target)
+    for doc, conf in (("doc-a", 0.6), ("doc-b", 0.9)):
+        src.add_extraction(Extraction(Document(doc, "BRCA1 and cancer.", f"{doc}.txt"), (), (
+            Triple("g:1", "ASSOCIATES", "d:1", conf, (Provenance(doc, 0, 17, "BRCA1 and cancer.", "pattern"),)),)),
+            f"sha-{doc}")
+    migrate(src, dst)
+    for store in (src, dst):
+        store.remove_document("doc-b")
+        assert [round(t.confidence, 6) for t in store.triples()] == [0.6]
+
+
+@pytest.mark.parametrize("source,target", [("embedded", "rdf"), ("rdf", "neo4j"), ("neo4j", "embedded")])
+def test_the_copy_keeps_what_each_seed_gave_so_an_edited_seed_takes_it_back_there_too(make_store, source, target):
+    src, dst = make_store(source), make_store(target)
+    a, b = Entity("g:1", "BRCA1", "Gene", ("RNF53",)), Entity("g:2", "TP53", "Gene", ("p53",))
+    src.add([], [Entity("d:1", "Cancer", "Disease", ("neoplasm",))])  # imported: it stays
+    src.replace_source("seed:s", [Triple("g:1", "ASSOCIATES", "d:1", 1.0, (Provenance("seed:s", 1, 1, "x", "seed"),))],
+                       [a, b, Entity("d:1", "Cancer", "Disease", ("tumour", "neoplasm"))])
+    migrate(src, dst)
+    assert list(dst.seedings()) == list(src.seedings()) and dst.pinned_ids(seeds=False) == {"d:1"}
+    for store in (src, dst):
+        store.replace_source("seed:s", [], [Entity("g:1", "BRCA1", "Gene")])
+    assert snapshot(dst) == snapshot(src)
+    assert {e.id: e.aliases for e in dst.entities()} == {"g:1": (), "d:1": ("neoplasm",)}
+    migrate(src, dst)
+    assert snapshot(dst) == snapshot(src) and list(dst.seedings()) == list(src.seedings())

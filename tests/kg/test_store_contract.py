@@ -231,6 +231,71 @@ def test_store_replace_source_takes_the_seeds_name_and_type_and_keeps_the_old_na
     assert dict(store.stats().by_type) == {"Chemical": 2}
 
 
+MIGRAINE = Entity("disease:migraine", "Migraine", "Disease", ("hemicrania",))
+
+
+def test_store_replace_source_removes_the_entities_and_aliases_only_the_seed_gave(store):
+    """An edited seed takes back what it alone brought: entities it no longer lists that nothing else holds (no
+    mention, no fact, no other seed or import) go, and so do aliases only it gave."""
+    from dataclasses import replace
+
+    store.add([], [replace(BAYER, aliases=("Bayer Pharma",))])  # an import: pinned, its alias its own
+    store.replace_source("seed:s", [Triple(ASPIRIN.id, "TREATS", MIGRAINE.id, 1.0, (seed_prov(1),))], [
+        ASPIRIN, HEADACHE, IBU, MIGRAINE, replace(FEVER, aliases=("pyrexia",)),
+        replace(BAYER, aliases=("Bayer Pharma", "Bayer"))])
+    store.replace_source("seed:other", [], [replace(FEVER, aliases=("pyrexia",))])
+    store.add_extraction(extraction("doc-a", "a", (Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.9, (prov("doc-a"),)),),
+                                    ()), "ha")
+    store.add_extraction(extraction("doc-b", "b", (), (IBU,), (Mention(0, 9, "Ibuprofen", "DRUG", IBU.id),)), "hb")
+    assert {"Bayer", "Bayer Pharma"} <= set(store.entity(BAYER.id).aliases)
+    # The edited seed lists aspirin alone, with one alias fewer and one more.
+    assert store.replace_source("seed:s", [], [replace(ASPIRIN, aliases=("acetylsalicylic acid", "aspirin tablet"))]) == 1
+    assert store.entity(MIGRAINE.id) is None  # the seed alone brought it (its fact went with the seed's line)
+    assert store.find_entities("hemicrania") == [] and store.find_entities("migraine") == []
+    assert set(store.entity(ASPIRIN.id).aliases) == {"acetylsalicylic acid", "aspirin tablet"}  # "ASA" went
+    assert store.find_entities("asa") == []
+    assert store.entity(HEADACHE.id) is not None  # a document's fact relates it
+    assert store.entity(IBU.id) is not None  # a document mentions it
+    assert set(store.entity(FEVER.id).aliases) == {"pyrexia"}  # another seed lists it, with that alias
+    assert store.entity(BAYER.id).aliases == ("Bayer Pharma",)  # the import's alias stays, the seed's went
+    assert store.find_entities("bayer pharma")[0].id == BAYER.id and [e.id for e in store.find_entities("bayer")] \
+        == [BAYER.id]
+    assert store.pinned_ids() == {ASPIRIN.id, FEVER.id, BAYER.id}  # IBU and HEADACHE now stay while documents hold them
+    store.remove_document("doc-b")
+    assert store.entity(IBU.id) is None  # nothing holds it any more
+    store.replace_source("seed:other", [], [])
+    assert store.entity(FEVER.id) is None
+    assert {e.id for e in store.entities()} == {ASPIRIN.id, HEADACHE.id, BAYER.id}
+
+
+def confidence(store: GraphStore, key: tuple[str, str, str]) -> float:
+    (fact,) = [t for t in store.triples() if t.key == key]
+    return round(fact.confidence, 6)
+
+
+def test_store_confidence_is_recomputed_from_the_remaining_sources(store):
+    """A fact's confidence is the best of its sources: when the best one goes, the next best counts."""
+    treats, makes = (ASPIRIN.id, "TREATS", HEADACHE.id), (BAYER.id, "MANUFACTURES", ASPIRIN.id)
+    same = prov("doc-a", 0, "Bayer's aspirin treats headache.")  # one sentence, two facts, two confidences
+    store.add_extraction(extraction("doc-a", "a", (Triple(*treats, 0.6, (same,)), Triple(*makes, 0.95, (same,))),
+                                    (ASPIRIN, HEADACHE, BAYER)), "ha")
+    store.add_extraction(extraction("doc-b", "b", (Triple(*treats, 0.9, (prov("doc-b"),)),
+                                                   Triple(*makes, 0.7, (prov("doc-b"),))), ()), "hb")
+    store.replace_source("seed:s", [Triple(*treats, 1.0, (seed_prov(1),))], [])
+    assert confidence(store, treats) == 1.0 and confidence(store, makes) == 0.95
+    store.replace_source("seed:s", [], [])  # the seed no longer has the line
+    assert confidence(store, treats) == 0.9
+    store.add_extraction(extraction("doc-b", "b2", (Triple(*treats, 0.7, (prov("doc-b"),)),), ()), "hb2")  # edited
+    assert confidence(store, treats) == 0.7
+    store.remove_document("doc-b")
+    assert confidence(store, treats) == 0.6 and confidence(store, makes) == 0.95
+    store.bulk_load([treats], source="hetionet")
+    assert confidence(store, treats) == 1.0
+    assert store.replace_source("hetionet", []) == 0  # the import's source goes; doc-a still supports the fact
+    assert confidence(store, treats) == 0.6
+    assert [p.doc_id for p in store.neighbours(HEADACHE.id)[0].provenance] == ["doc-a"]
+
+
 def test_store_bulk_load_counts_new_facts_and_is_idempotent(store):
     rows = [(ASPIRIN.id, "TREATS", HEADACHE.id), (IBU.id, "TREATS", FEVER.id), (IBU.id, "TREATS", FEVER.id)]
     assert store.bulk_load(rows, [ASPIRIN, HEADACHE, IBU, FEVER], source="hetionet", batch=2) == 2
