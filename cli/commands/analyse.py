@@ -39,7 +39,7 @@ def ner(
     try:
         from cli.commands.ingest import profile_layers, profile_similarity, profile_vote
 
-        layers = profile_layers(profile, model, graph)
+        layers = profile_layers(profile, model, graph, conn.ws_path if has_ws else None)
         similar = profile_similarity(profile, conn.ws_path) if has_ws else None
         try:
             analysis = Extractor.for_store(graph, extra_ner=layers, vote=profile_vote(layers),
@@ -152,6 +152,9 @@ def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> li
         docs = [Passage(d, graph.document_text(d) or "") for d in graph.document_ids()]
         passages = rank_passages(question, docs, k=3)
     try:  # the retriever also serves a model that reads retrieved facts
+        from cli.commands.fusion import say_graph
+
+        say_graph(qa_model, graph, ws.path)
         answers = read_answers(qa_model, question, passages, graph, retriever)
     finally:
         if retriever is not None:

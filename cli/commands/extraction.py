@@ -153,7 +153,8 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
     try:
         with training_bar("train ner (fused)", enabled=not quiet, dev_name="dev F1") as update:
             report = train_fused_ner(train_docs, out_dir, fusion=fusion, encoder=encoder, store=store,
-                                     embeddings=embeddings, schema=schema, dev_docs=dev_docs, settings=settings,
+                                     embeddings=embeddings, schema=schema, dev_docs=dev_docs,
+                                     workspace=ws_path if store is not None else None, settings=settings,
                                      max_length=max_length, progress=update, resume=not fresh)
     finally:
         if store is not None:
