@@ -73,14 +73,18 @@ def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, req
     from fusion.errors import FusionError
     from fusion.model import read_config
 
+    from fusion.origin import saved_origin
+
     saved = FusionConfig.from_dict(read_config(model)["fusion"])
     reads_graph, found = saved.fusion != "none", Path(workspace).exists()
     if reads_graph and not found:
+        origin = saved_origin(model)
+        fix = f"-w {origin.workspace}" if origin and origin.workspace else "-w DIR"
         if require:
             raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no workspace at "
-                              f"'{workspace}': pass the one it was trained with (-w DIR).")
+                              f"'{workspace}': pass the one it was trained with ({fix}).")
         typer.echo(f"Warning: '{model}' was trained to read the graph (fusion '{saved.fusion}'), but there is no "
-                   f"workspace at '{workspace}': it runs without graph knowledge (pass -w DIR).", err=True)
+                   f"workspace at '{workspace}': it runs without graph knowledge (pass {fix}).", err=True)
     store = retriever = None
     try:
         if reads_graph and found:
@@ -102,13 +106,15 @@ def say_graph(model: Path, store, workspace: Path | None) -> None:
     (``fusion.origin.check_graph``)."""
     from fusion.config import FusionConfig
     from fusion.model import read_config
-    from fusion.origin import check_graph
+    from fusion.origin import check_graph, saved_origin
 
     if workspace is None:
         fusion = FusionConfig.from_dict(read_config(model)["fusion"]).fusion
         if fusion != "none":
+            origin = saved_origin(model)
+            fix = f"-w {origin.workspace}" if origin and origin.workspace else "-w DIR"
             typer.echo(f"Warning: '{model}' was trained to read the graph (fusion '{fusion}'), but there is no "
-                       "workspace: it runs without graph knowledge (pass -w DIR).", err=True)
+                       f"workspace: it runs without graph knowledge (pass {fix}).", err=True)
         return
     line = check_graph(model, store, workspace)
     if line:

@@ -55,12 +55,13 @@ def ingest(
     ws = conn.workspace(create=True)
     graph = conn.open(ws, create=True)
     try:
-        layers = profile_layers(profile, model, graph, ws.path)
         seed_report = None
         if seeded is not None:  # a re-run with an edited seed: lines it no longer has go
             removed = graph.replace_source(seeded.source, seeded.triples, seeded.entities)
             seed_report = {"source": seeded.source, "entities": len(seeded.entities), "facts": len(seeded.triples),
                            "removed": removed}
+        # after the seed: a fused --model links names and reads facts of the graph as it is when it loads
+        layers = profile_layers(profile, model, graph, ws.path)
         similar = profile_similarity(profile, ws)
         try:
             with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:

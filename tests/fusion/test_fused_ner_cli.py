@@ -31,8 +31,16 @@ def test_train_fused_ner_then_tag_with_it(tiny_encoder, tmp_path):
     saved = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))["fusion"]
     assert saved["relation_verbs"] == [["TREATS", "is a therapy for"]]  # --config reached the model
     assert saved["fact_share"] == 0.2  # the default of every head and the setting the benchmarks measured
-    tagged = kgnlp_json("ner", "aspirin treats diabetes.", "--model", str(tmp_path / "m"), "-w", str(ws))
+    graph = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))["graph"]
+    assert graph["workspace"] == str(ws.resolve()) and graph["entities"] == 2  # the graph it was trained with
+    proc = kgnlp("ner", "aspirin treats diabetes.", "--model", str(tmp_path / "m"), "-w", str(ws), "--json",
+                 check=True)
+    assert "Warning" not in proc.stderr and "Note" not in proc.stderr, proc.stderr
+    tagged = json.loads(proc.stdout)
     text = "aspirin treats diabetes."
+    # without a workspace the model runs with no graph knowledge, and says which one it was trained with
+    alone = kgnlp("ner", text, "--model", str(tmp_path / "m"), "-w", str(tmp_path / "none"), "--json", check=True)
+    assert "without graph knowledge" in alone.stderr and f"-w {ws.resolve()}" in alone.stderr, alone.stderr
     assert all(text[e["start"]:e["end"]] == e["text"] for e in tagged["entities"])
     assert kgnlp_json("ner", text, "--profile", "accurate", "--model", str(tmp_path / "m"), "-w", str(ws))
     fast = kgnlp("ner", text, "--profile", "fast", "--model", str(tmp_path / "m"), "-w", str(ws))
@@ -83,3 +91,34 @@ def test_options_of_another_kind_of_ner_model_are_refused_not_ignored(tmp_path, 
     said = " ".join(res.output.split())
     assert res.exit_code == 2 and flag in said and "leave" in said, said
     assert not (tmp_path / "m").exists()
+
+
+def test_ingest_with_a_seed_loads_a_fused_model_on_the_seeded_graph(tmp_path, monkeypatch):
+    """The fused layer builds its name linker when it loads: on a new workspace it must see the --seed's entities,
+    not the empty graph of before the seed."""
+    from typer.testing import CliRunner
+
+    from cli.commands import ingest as ingest_cli
+    from cli.main import app
+    from tests.conftest import write_seed
+
+    seen = []
+
+    class Layer:
+        name, kind, priority = "fake", "transformer", 20
+
+        def predict(self, texts):
+            return [[] for _ in texts]
+
+    def load(model, store=None, workspace=None):
+        seen.append(sorted(i for _, i, _ in store.names()))
+        return Layer()
+
+    monkeypatch.setattr(ingest_cli, "load_ner_layer", load)
+    seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
+    (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
+    (tmp_path / "m").mkdir()
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "--seed", str(seed), "--model",
+                                   str(tmp_path / "m"), "-w", str(tmp_path / "ws"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert seen == [["C1"]]
