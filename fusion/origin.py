@@ -61,13 +61,14 @@ def saved_origin(folder: str | Path) -> GraphOrigin | None:
     return GraphOrigin.from_dict(read_config(folder).get("graph"))
 
 
-def table_entities(folder: str | Path) -> tuple[str, ...]:
+def table_entities(folder: str | Path, config=None) -> tuple[str, ...]:
     """The entity ids of a saved model's KG table (its embeddings path's rows), read without torch; () for a
-    model without the embeddings path."""
+    model without the embeddings path (``config``: its ``FusionConfig`` when already read)."""
     from fusion.config import FusionConfig
     from fusion.model import read_config
 
-    if not FusionConfig.from_dict(read_config(folder)["fusion"]).uses_embeddings:
+    config = config or FusionConfig.from_dict(read_config(folder)["fusion"])
+    if not config.uses_embeddings:
         return ()
     folder = Path(folder)
     for path in (folder / "kg_entities.json", folder / "kg_embeddings" / "entities.json"):  # as FusedModel.load
@@ -88,9 +89,11 @@ def check_graph(folder: str | Path, store, workspace: str | Path | None = None) 
     from fusion.config import FusionConfig
     from fusion.model import read_config
 
-    if FusionConfig.from_dict(read_config(folder)["fusion"]).fusion == "none":
+    data = read_config(folder)
+    config = FusionConfig.from_dict(data["fusion"])
+    if config.fusion == "none":
         return None
-    saved, table = saved_origin(folder), table_entities(folder)
+    saved, table = GraphOrigin.from_dict(data.get("graph")), table_entities(folder, config)
     now, ids = graph_origin(store, workspace)
     where = f"workspace '{now.workspace}'" if now.workspace else "the graph given"
     trained = f" (trained with workspace '{saved.workspace}')" if saved and saved.workspace else ""
