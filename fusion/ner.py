@@ -140,7 +140,9 @@ def train_fused_ner(
         best = FusedModel.load(out_dir).to(settings.device)
         dev = ner_f1(dev_docs, predict_fused_ner(best, InputBuilder(tokenizer, best.config, knowledge,
                                                                      best.entity_row), dev_docs, stride))
-    return TaskReport(result, dev, labels, fusion)
+    trained = {lab[2:] for lab in labels if lab != "O"}  # mentions of other types in dev are misses it cannot avoid
+    unseen = tuple(sorted({m.label for d in dev_docs or () for m in d.mentions} - trained))
+    return TaskReport(result, dev, labels, fusion, unseen)
 
 
 class FusedNER:

@@ -163,6 +163,9 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
     dev = (f"; dev F1 {report.dev['f1']:.3f} (precision {report.dev['precision']:.3f}, recall "
            f"{report.dev['recall']:.3f})") if report.dev else ""
     emit(as_json, data, lambda: out.print(f"Saved fused NER ({fusion}) to {out_dir} ({report.train.summary()}){dev}"))
+    if report.unseen and not as_json:
+        typer.echo(f"Dev entity types no training mention has (the model cannot tag them; their dev mentions count as "
+                   f"misses in the dev F1): {', '.join(report.unseen)}.", err=True)
 
 
 def _train_with_bar(train_fn, train_docs, out_dir, config, dev_docs, show: bool):

@@ -122,3 +122,23 @@ def test_ingest_with_a_seed_loads_a_fused_model_on_the_seeded_graph(tmp_path, mo
                                    str(tmp_path / "m"), "-w", str(tmp_path / "ws"), "--json"])
     assert res.exit_code == 0, res.output
     assert seen == [["C1"]]
+
+
+def test_dev_entity_types_the_training_data_lacks_are_named(tmp_path, tiny_encoder):
+    """A dev file with a type no training mention has scores F1 0 on it: the command says why, as `train classify`
+    does for dev labels."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    row = {"text": "metformin treats diabetes .", "entities": [{"start": 0, "end": 9, "label": "Chemical"}]}
+    dev = {"text": "metformin treats diabetes .", "entities": [{"start": 17, "end": 25, "label": "Illness"}]}
+    (tmp_path / "t.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    (tmp_path / "d.jsonl").write_text(json.dumps(dev) + "\n", encoding="utf-8")
+    args = ["train", "ner", "--data", str(tmp_path / "t.jsonl"), "--dev", str(tmp_path / "d.jsonl"), "--fusion",
+            "none", "--encoder", str(tiny_encoder), "--epochs", "1", "--max-length", "16", "--quiet"]
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    assert "Dev entity types no training mention has" in res.stderr and "Illness" in res.stderr, res.stderr
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "m2"), "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["dev_labels_not_trained"] == ["Illness"], res.output
