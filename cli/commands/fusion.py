@@ -72,7 +72,6 @@ def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, req
     from fusion.config import FusionConfig
     from fusion.errors import FusionError
     from fusion.model import read_config
-
     from fusion.origin import saved_origin
 
     saved = FusionConfig.from_dict(read_config(model)["fusion"])
