@@ -291,10 +291,10 @@ _TRAINED_BY = {"token": "`kgnlp train ner --fusion ...`", "sequence": "`kgnlp tr
                "`kgnlp train qa`", "multilabel": "`kgnlp train classify`", "span": "`kgnlp train qa` (spans)"}
 
 
-def check_head(model: "FusedModel", folder: str | Path, heads: tuple[str, ...], use: str, needs: str) -> None:
-    """A loaded model's head is one that ``use`` (e.g. "an NER --model") can read; else say what it is and which
-    command trains what ``use`` ``needs``."""
-    head = model.config.head
+def check_head(model: "FusedModel | str", folder: str | Path, heads: tuple[str, ...], use: str, needs: str) -> None:
+    """A loaded model's head (or the ``head`` its config.json names) is one that ``use`` (e.g. "an NER --model")
+    can read; else say what it is and which command trains what ``use`` ``needs``."""
+    head = model if isinstance(model, str) else model.config.head
     if head not in heads:
         raise FusionError(f"'{folder}' is a {head} model (from {_TRAINED_BY.get(head, 'another command')}); {use} "
                           f"needs one from {needs}.")

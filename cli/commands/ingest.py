@@ -199,6 +199,7 @@ def _models(model) -> list[Path]:
 
 def check_profile(profile: str | None, model) -> None:
     """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is)."""
+    from fusion.config import is_fused_model
     from nlp.errors import NLPError
 
     models = _models(model)
@@ -208,6 +209,11 @@ def check_profile(profile: str | None, model) -> None:
     for m in models:
         if not m.is_dir():
             raise NLPError(f"--model '{m}' is not a folder. Pass a trained model folder.")
+        if is_fused_model(m):  # a fused model of another task: refused before the workspace is touched
+            from fusion.model import check_head, read_config
+
+            check_head(read_config(m)["fusion"]["head"], m, ("token",), "an NER --model",
+                       "`kgnlp train ner --fusion ...`")
 
 
 def profile_layers(profile: str | None, model, store=None, workspace: Path | None = None) -> list:

@@ -142,3 +142,23 @@ def test_dev_entity_types_the_training_data_lacks_are_named(tmp_path, tiny_encod
     assert "Dev entity types no training mention has" in res.stderr and "Illness" in res.stderr, res.stderr
     res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "m2"), "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["dev_labels_not_trained"] == ["Illness"], res.output
+
+
+def test_ingest_refuses_a_fused_model_of_another_task_before_touching_the_workspace(tmp_path):
+    """The fused layer now loads after the --seed is stored; a classifier given as --model is still refused
+    first, with nothing written."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from fusion.config import MARKER
+    from tests.conftest import write_seed
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps(
+        {"kgnlp": MARKER, "fusion": {"head": "sequence", "labels": ["a", "b"]}}), encoding="utf-8")
+    seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
+    (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "--seed", str(seed), "--model",
+                                   str(tmp_path / "m"), "-w", str(tmp_path / "ws")])
+    assert not (tmp_path / "ws").exists()  # refused before the workspace is made (and the seed stored)
+    assert res.exit_code == 1 and "is a sequence model" in str(res.exception), res.output
