@@ -406,7 +406,7 @@ def _line_texts(source: str) -> list[str]:
         if not path.is_file():
             raise FusionError(f"--lines: no such file '{source}'.")
         try:
-            raw = path.read_text(encoding="utf-8")
+            raw = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the first text
         except UnicodeDecodeError:
             raise FusionError(f"--lines: '{source}' is not UTF-8 text.") from None
     texts = [line.strip() for line in raw.splitlines() if line.strip()]
