@@ -109,6 +109,7 @@ def check_graph(folder: str | Path, store, workspace: str | Path | None = None) 
         return (f"Note: the graph of {where} changed since '{folder}' was trained ({saved.entities} -> "
                 f"{now.entities} entities, {saved.facts} -> {now.facts} facts): the model reads links and facts it "
                 f"was not trained with{vectors}.")
-    return (f"Warning: '{folder}' was trained with the graph of workspace '{saved.workspace or '?'}' "
-            f"({saved.counts()}); {where} holds another ({now.counts()}){vectors}: its graph knowledge differs "
-            f"from training (pass -w {saved.workspace or 'DIR'} for the one it learnt with).")
+    source = f"the graph of workspace '{saved.workspace}'" if saved.workspace else "a graph given without a workspace"
+    fix = f" (pass -w {saved.workspace} for the one it learnt with)" if saved.workspace else ""
+    return (f"Warning: '{folder}' was trained with {source} ({saved.counts()}); {where} holds another "
+            f"({now.counts()}){vectors}: its graph knowledge differs from training{fix}.")

@@ -92,3 +92,21 @@ def test_a_model_saved_before_the_graph_was_recorded_still_loads_and_runs(tmp_pa
     from fusion.model import FusedModel
 
     assert FusedModel.load(model).graph_origin is None
+
+
+def test_check_graph_of_a_model_trained_on_a_graph_given_without_a_workspace(tmp_path, tiny_store):
+    """Library training (a store, no workspace) records the graph all the same; the note then names no -w."""
+    from fusion.config import MARKER
+    from fusion.origin import check_graph, graph_origin
+
+    origin, ids = graph_origin(tiny_store)
+    assert origin.workspace == "" and (origin.entities, origin.facts) == (5, 3) and ids == {"C1", "D1", "C2", "D2", "C3"}
+    (tmp_path / "m").mkdir()
+    config = {"kgnlp": MARKER, "fusion": {"head": "sequence", "labels": ["a", "b"], "fusion": "facts"},
+              "graph": origin.as_dict()}
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert check_graph(tmp_path / "m", tiny_store, tmp_path / "elsewhere") is None  # the same graph
+    tiny_store.add([], [Entity("X1", "headache", "Disease")])
+    line = check_graph(tmp_path / "m", tiny_store, tmp_path / "ws")
+    assert line.startswith("Warning:") and "a graph given without a workspace (5 entities, 3 facts)" in line
+    assert "6 entities" in line and "-w" not in line and "\n" not in line
