@@ -24,6 +24,9 @@ class Knowledge:
     :meth:`window_contexts` links a document once for all its windows. :meth:`clear` forgets everything
     (call it when the store changes).
 
+    ``workspace``: where ``store`` comes from; a model trained with this knowledge records it with the graph's
+    identity (``fusion.origin.GraphOrigin``), so that using it with another graph can be told.
+
     ``max_facts`` caps the facts of a context; None (the default) keeps every linked entity's facts, so the
     model's own ``FusionConfig.max_facts`` picks those whose mention survives truncation: with
     ``truncation_side="left"`` a cap here would spend the facts on the cut-off start of a long text.
@@ -37,6 +40,7 @@ class Knowledge:
     facts_per_entity: int = 2
     max_facts: int | None = None
     cache_size: int = 50_000
+    workspace: str = ""  # the folder the store was read from, recorded with a model trained on it (fusion.origin)
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _facts: EntityFacts | None = field(default=None, repr=False)
 

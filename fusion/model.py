@@ -15,6 +15,7 @@ from torch import nn
 
 from fusion.config import MARKER, FusionConfig, is_fused_model  # MARKER re-exported: marks a fused model
 from fusion.errors import FusionError
+from fusion.origin import GraphOrigin
 from nlp.models import check_max_length
 
 FORMAT = 1
@@ -41,6 +42,7 @@ class FusedModel(nn.Module):
         self.kg_embeddings = None  # the KGEmbeddings the training facts were ranked with (saved along)
         self._kg_saved_in: tuple | None = None  # (kg_embeddings, the folder it was last saved to or loaded from)
         self.encoder_source = ""  # the encoder folder from_encoder read: part of a training run's identity
+        self.graph_origin = None  # fusion.origin.GraphOrigin: the graph it was trained with (config.json "graph")
         dim = config.kg_dim if config.uses_embeddings else 0
         if dim:
             if kg_table is None or kg_table.shape != (len(entity_ids) + 1, dim):
@@ -177,7 +179,8 @@ class FusedModel(nn.Module):
         ``kg_embeddings/``, the vectors the facts were ranked with and the embeddings path's table is made from.
         Only a table that ``kg_embeddings/`` cannot give is written apart (``kg_table.safetensors`` with
         ``kg_entities.json``, the format before 2026-11-29, which :meth:`load` still reads). ``kg_embeddings/``
-        is written once per folder, not again at every checkpoint. ``extra`` lands in config.json."""
+        is written once per folder, not again at every checkpoint. ``extra`` lands in config.json, and
+        ``graph_origin`` (the graph trained with) as its ``"graph"``."""
         from safetensors.torch import save_file
 
         folder = Path(folder)
@@ -203,6 +206,8 @@ class FusedModel(nn.Module):
             shutil.rmtree(folder / "kg_embeddings")
         data = {"kgnlp": MARKER, "format": FORMAT, "fusion": self.config.as_dict(),
                 "encoder": self.encoder.config.to_dict(), "extra": extra or {}}
+        if self.graph_origin is not None:
+            data["graph"] = self.graph_origin.as_dict()
         (folder / "config.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
         if tokenizer is not None:
             tokenizer.save_pretrained(str(folder))
@@ -252,6 +257,7 @@ class FusedModel(nn.Module):
             raise FusionError(f"'{weights}' does not hold this model's weights ({_one_line(exc)}): the folder is "
                               "damaged or mixed with another model's files; copy it again or retrain.") from exc
         model.kg_embeddings = embeddings
+        model.graph_origin = GraphOrigin.from_dict(data.get("graph"))  # None: saved before it was recorded
         model._kg_saved_in = (embeddings, folder.resolve())
         model.eval()
         return model
@@ -285,10 +291,10 @@ _TRAINED_BY = {"token": "`kgnlp train ner --fusion ...`", "sequence": "`kgnlp tr
                "`kgnlp train qa`", "multilabel": "`kgnlp train classify`", "span": "`kgnlp train qa` (spans)"}
 
 
-def check_head(model: "FusedModel", folder: str | Path, heads: tuple[str, ...], use: str, needs: str) -> None:
-    """A loaded model's head is one that ``use`` (e.g. "an NER --model") can read; else say what it is and which
-    command trains what ``use`` ``needs``."""
-    head = model.config.head
+def check_head(model: "FusedModel | str", folder: str | Path, heads: tuple[str, ...], use: str, needs: str) -> None:
+    """A loaded model's head (or the ``head`` its config.json names) is one that ``use`` (e.g. "an NER --model")
+    can read; else say what it is and which command trains what ``use`` ``needs``."""
+    head = model if isinstance(model, str) else model.config.head
     if head not in heads:
         raise FusionError(f"'{folder}' is a {head} model (from {_TRAINED_BY.get(head, 'another command')}); {use} "
                           f"needs one from {needs}.")

@@ -99,6 +99,7 @@ def train_fused_ner(
     store=None,
     embeddings=None,
     schema=None,
+    workspace: str | Path | None = None,
     dev_docs: Sequence | None = None,
     settings: TrainSettings = TrainSettings(),
     max_length: int = 128,
@@ -112,13 +113,14 @@ def train_fused_ner(
     resume: bool = True,
 ) -> TaskReport:
     """Train a fused BIO tagger on ``LabelledDoc``s (``nlp.formats.load_labelled``); early stopping on dev
-    entity micro-F1 when ``dev_docs`` are given. ``store``/``embeddings`` supply the graph and ``schema`` the
-    words facts are said in (or pass a ready ``knowledge``). The saved directory loads with ``FusedModel.load``."""
+    entity micro-F1 when ``dev_docs`` are given. ``store``/``embeddings`` supply the graph (read from
+    ``workspace``, recorded with the model) and ``schema`` the words facts are said in (or pass a ready
+    ``knowledge``). The saved directory loads with ``FusedModel.load``."""
     from nlp.ner.train_transformer import bio_labels
 
     labels = tuple(bio_labels(train_docs))
     if knowledge is None and fusion != "none":
-        knowledge = Knowledge(store=store, embeddings=embeddings, schema=schema)
+        knowledge = Knowledge(store=store, embeddings=embeddings, schema=schema, workspace=str(workspace or ""))
     config = FusionConfig(head="token", labels=labels, fusion=fusion, fact_mode=fact_mode, fact_words=fact_words,
                           fact_share=fact_share, inject_layer=inject_layer, max_length=max_length)
     model, tokenizer, builder = prepare(encoder, config, knowledge, settings.seed)
@@ -138,7 +140,9 @@ def train_fused_ner(
         best = FusedModel.load(out_dir).to(settings.device)
         dev = ner_f1(dev_docs, predict_fused_ner(best, InputBuilder(tokenizer, best.config, knowledge,
                                                                      best.entity_row), dev_docs, stride))
-    return TaskReport(result, dev, labels, fusion)
+    trained = {lab[2:] for lab in labels if lab != "O"}  # mentions of other types in dev are misses it cannot avoid
+    unseen = tuple(sorted({m.label for d in dev_docs or () for m in d.mentions} - trained))
+    return TaskReport(result, dev, labels, fusion, unseen)
 
 
 class FusedNER:

@@ -9,7 +9,7 @@ from typing import Sequence
 
 from fusion.errors import FusionError
 
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits of any script: "Müller", "метформин", "二甲双胍"
 _STOP = set("a an the of in on for to and or is are was were be does do did what which who how with by".split())
 
 

@@ -51,6 +51,10 @@ def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowled
         config = config.with_schema(knowledge.schema)  # inference (and its explanations) say facts the same way
     seed_everything(seed)  # the new head and fusion layers start the same whatever ran before in this process
     model = FusedModel.from_encoder(path, config, embeddings)
+    if config.fusion != "none" and knowledge.store is not None:  # which graph it learns with (fusion.origin)
+        from fusion.origin import graph_origin
+
+        model.graph_origin = graph_origin(knowledge.store, knowledge.workspace)[0]
     tokenizer = load_tokenizer(path)
     tokenizer.model_max_length = 1_000_000
     return model, tokenizer, InputBuilder(tokenizer, model.config, knowledge, model.entity_row)

@@ -40,7 +40,7 @@ def ner(
     try:
         from cli.commands.ingest import profile_layers, profile_similarity, profile_vote
 
-        layers = profile_layers(profile, model, graph)
+        layers = profile_layers(profile, model, graph, conn.ws_path if has_ws else None)
         similar = profile_similarity(profile, conn.ws_path) if has_ws else None
         try:
             analysis = Extractor.for_store(graph, extra_ner=layers, vote=profile_vote(layers),
@@ -140,6 +140,7 @@ def ask(
 def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> list[dict]:
     """Answers read from passages by the QA model, one per distinct answer text, best first (``schema``: the
     words of facts an out-of-step index is brought up to date with, as `kgnlp index` would)."""
+    from cli.commands.fusion import say_graph
     from fusion.reader import Passage, rank_passages, read_answers
 
     retriever = None
@@ -153,6 +154,7 @@ def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> li
         docs = [Passage(d, graph.document_text(d) or "") for d in graph.document_ids()]
         passages = rank_passages(question, docs, k=3)
     try:  # the retriever also serves a model that reads retrieved facts
+        say_graph(qa_model, graph, ws.path)  # one line on stderr if the model was trained with another graph
         answers = read_answers(qa_model, question, passages, graph, retriever)
     finally:
         if retriever is not None:

@@ -36,7 +36,7 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
                        f"(got {len(model or ())}).")
     graph = workspace(ws_path).read_embedded()
     try:
-        layers = profile_layers(None, model, graph)
+        layers = profile_layers(None, model, graph, ws_path)
         scores = evaluate_ner(graph, data, layers, vote=profile_vote(layers), fmt=fmt, model_only=model_only)
     finally:
         graph.close()

@@ -153,7 +153,8 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
     try:
         with training_bar("train ner (fused)", enabled=not quiet, dev_name="dev F1") as update:
             report = train_fused_ner(train_docs, out_dir, fusion=fusion, encoder=encoder, store=store,
-                                     embeddings=embeddings, schema=schema, dev_docs=dev_docs, settings=settings,
+                                     embeddings=embeddings, schema=schema, dev_docs=dev_docs,
+                                     workspace=ws_path if store is not None else None, settings=settings,
                                      max_length=max_length, progress=update, resume=not fresh)
     finally:
         if store is not None:
@@ -162,6 +163,9 @@ def _train_fused(train_docs, dev_docs, out_dir, fusion, encoder, epochs, batch_s
     dev = (f"; dev F1 {report.dev['f1']:.3f} (precision {report.dev['precision']:.3f}, recall "
            f"{report.dev['recall']:.3f})") if report.dev else ""
     emit(as_json, data, lambda: out.print(f"Saved fused NER ({fusion}) to {out_dir} ({report.train.summary()}){dev}"))
+    if report.unseen and not as_json:
+        typer.echo(f"Dev entity types no training mention has (the model cannot tag them; their dev mentions count as "
+                   f"misses in the dev F1): {', '.join(report.unseen)}.", err=True)
 
 
 def _train_with_bar(train_fn, train_docs, out_dir, config, dev_docs, show: bool):

@@ -50,7 +50,8 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
         embeddings = vectors_for_training(load_embeddings(ws_path), store, entity_vectors)
     schema = schema_in_force(ws_path, config)
     retriever = open_retriever(ws_path, store, schema, quiet) if retrieved and fusion in ("facts", "both") else None
-    return Knowledge(store=store, embeddings=embeddings, schema=schema, retriever=retriever), store
+    return Knowledge(store=store, embeddings=embeddings, schema=schema, retriever=retriever,
+                     workspace=str(ws_path)), store
 
 
 def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
@@ -71,19 +72,23 @@ def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, req
     from fusion.config import FusionConfig
     from fusion.errors import FusionError
     from fusion.model import read_config
+    from fusion.origin import saved_origin
 
     saved = FusionConfig.from_dict(read_config(model)["fusion"])
     reads_graph, found = saved.fusion != "none", Path(workspace).exists()
     if reads_graph and not found:
+        origin = saved_origin(model)
+        fix = f"-w {origin.workspace}" if origin and origin.workspace else "-w DIR"
         if require:
             raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no workspace at "
-                              f"'{workspace}': pass the one it was trained with (-w DIR).")
+                              f"'{workspace}': pass the one it was trained with ({fix}).")
         typer.echo(f"Warning: '{model}' was trained to read the graph (fusion '{saved.fusion}'), but there is no "
-                   f"workspace at '{workspace}': it runs without graph knowledge (pass -w DIR).", err=True)
+                   f"workspace at '{workspace}': it runs without graph knowledge (pass {fix}).", err=True)
     store = retriever = None
     try:
         if reads_graph and found:
             _, store = _knowledge(workspace, "facts", True)
+            say_graph(model, store, workspace)
             if saved.retrieved:  # the model reads retrieved facts: the workspace's index
                 retriever = open_retriever(Path(workspace), store, saved.schema(), quiet)
         yield store, retriever
@@ -92,6 +97,27 @@ def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, req
             retriever.close()
         if store is not None:
             store.close()
+
+
+def say_graph(model: Path, store, workspace: Path | None) -> None:
+    """One line on stderr when ``store`` (the graph of ``workspace``; None: no workspace, an empty graph) is not
+    the graph the fused ``model`` was trained with; an error where its KG table has none of the graph's entities
+    (``fusion.origin.check_graph``)."""
+    from fusion.config import FusionConfig
+    from fusion.model import read_config
+    from fusion.origin import check_graph, saved_origin
+
+    if workspace is None:
+        fusion = FusionConfig.from_dict(read_config(model)["fusion"]).fusion
+        if fusion != "none":
+            origin = saved_origin(model)
+            fix = f"-w {origin.workspace}" if origin and origin.workspace else "-w DIR"
+            typer.echo(f"Warning: '{model}' was trained to read the graph (fusion '{fusion}'), but there is no "
+                       f"workspace: it runs without graph knowledge (pass {fix}).", err=True)
+        return
+    line = check_graph(model, store, workspace)
+    if line:
+        typer.echo(line, err=True)
 
 
 RetrieveFromOpt = Annotated[str, typer.Option(
@@ -380,7 +406,7 @@ def _line_texts(source: str) -> list[str]:
         if not path.is_file():
             raise FusionError(f"--lines: no such file '{source}'.")
         try:
-            raw = path.read_text(encoding="utf-8")
+            raw = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the first text
         except UnicodeDecodeError:
             raise FusionError(f"--lines: '{source}' is not UTF-8 text.") from None
     texts = [line.strip() for line in raw.splitlines() if line.strip()]

@@ -56,12 +56,13 @@ def ingest(
     ws = conn.workspace(create=True)
     graph = conn.open(ws, create=True)
     try:
-        layers = profile_layers(profile, model, graph)
         seed_report = None
         if seeded is not None:  # a re-run with an edited seed: lines it no longer has go
             removed = graph.replace_source(seeded.source, seeded.triples, seeded.entities)
             seed_report = {"source": seeded.source, "entities": len(seeded.entities), "facts": len(seeded.triples),
                            "removed": removed}
+        # after the seed: a fused --model links names and reads facts of the graph as it is when it loads
+        layers = profile_layers(profile, model, graph, ws.path)
         similar = profile_similarity(profile, ws)
         try:
             with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
@@ -174,14 +175,19 @@ def findings(
         f"Read {found} finding(s) in {stored} document(s) ({skipped} already read)."))
 
 
-def load_ner_layer(model: Path, store=None):
-    """A trained NER layer: a fused model (graph-aware, uses ``store``) or an nlp.ner model dir."""
+def load_ner_layer(model: Path, store=None, workspace: Path | None = None):
+    """A trained NER layer: a fused model (graph-aware, uses ``store``, the graph of ``workspace``: None when
+    there is none, said on stderr for a model that reads the graph, as is another graph than it was trained
+    with) or an nlp.ner model dir."""
     from fusion.config import is_fused_model
 
     if is_fused_model(model):
+        from cli.commands.fusion import say_graph
         from fusion.ner import FusedNER
 
-        return FusedNER.load(model, store)
+        layer = FusedNER.load(model, store)
+        say_graph(model, store, workspace)
+        return layer
     from nlp.ner import load_ner_model
 
     return load_ner_model(model)
@@ -195,6 +201,7 @@ def _models(model) -> list[Path]:
 
 def check_profile(profile: str | None, model) -> None:
     """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is)."""
+    from fusion.config import is_fused_model
     from nlp.errors import NLPError
 
     models = _models(model)
@@ -204,19 +211,25 @@ def check_profile(profile: str | None, model) -> None:
     for m in models:
         if not m.is_dir():
             raise NLPError(f"--model '{m}' is not a folder. Pass a trained model folder.")
+        if is_fused_model(m):  # a fused model of another task: refused before the workspace is touched
+            from fusion.model import check_head, read_config
+
+            check_head(read_config(m)["fusion"]["head"], m, ("token",), "an NER --model",
+                       "`kgnlp train ner --fusion ...`")
 
 
-def profile_layers(profile: str | None, model, store=None) -> list:
+def profile_layers(profile: str | None, model, store=None, workspace: Path | None = None) -> list:
     """The trained NER layers a profile runs: ``fast`` runs no transformer (graph names, spaCy, and spaCy
     CNN models if given); ``accurate`` needs a transformer (or fused) token classifier, and with a spaCy CNN
-    beside it the three layers vote (see :func:`profile_vote`)."""
+    beside it the three layers vote (see :func:`profile_vote`). ``store`` is the graph of ``workspace`` (None: no
+    workspace), which fused models read."""
     from nlp.errors import NLPError
     from nlp.interfaces import layer_kind
 
     check_profile(profile, model)
     layers = []
     for path in _models(model):
-        layer = load_ner_layer(path, store)
+        layer = load_ner_layer(path, store, workspace)
         if profile == "fast" and layer_kind(layer) == "transformer":
             raise NLPError(f"'{path}' is a transformer model; the fast profile runs none. Use --profile accurate.")
         layers.append(layer)

@@ -20,7 +20,7 @@ def read_pubmedqa_json(path: str | Path, labelled: bool = False) -> dict[str, di
     if not path.is_file():
         raise NLPError(not_a_file(path))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # with or without a byte-order mark
     except (json.JSONDecodeError, UnicodeDecodeError):
         data = None
     if not isinstance(data, dict) or not data:

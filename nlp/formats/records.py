@@ -46,7 +46,7 @@ def read_text(path: str | Path, what: str, fix: str = "") -> str:
     if path.is_dir():
         raise NLPError(f"{what} '{path}' is a folder, not a file.")
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors write one) is no text
     except FileNotFoundError:
         raise NLPError(f"{what} '{path}' does not exist.{' ' + fix if fix else ''}") from None
     except UnicodeDecodeError as exc:

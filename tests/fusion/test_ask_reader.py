@@ -13,6 +13,16 @@ def test_rank_passages_by_shared_words():
     assert rank_passages("zebra?", ps) == []
 
 
+def test_rank_passages_reads_words_of_any_script():
+    """Without a chunk index `ask --model` ranks documents by shared words: accented and non-Latin words count whole,
+    not as ASCII fragments (or not at all)."""
+    ps = [Passage("en", "metformin treats diabetes."), Passage("ru", "Метформин помогает при диабете."),
+          Passage("de", "Die Müller-Studie fand nichts."), Passage("frag", "ller and m were there.")]
+    assert [p.doc_id for p in rank_passages("Помогает ли метформин?", ps)] == ["ru"]
+    assert [p.doc_id for p in rank_passages("Was fand die Müller-Studie?", ps, k=1)] == ["de"]
+    assert "frag" not in [p.doc_id for p in rank_passages("Müller?", ps)]
+
+
 def test_a_yes_no_reader_answers_from_the_top_ranked_passage():
     """The passages come best-ranked first; a yes/no/maybe model's answers keep that order, so a more confident
     label read in a lower-ranked passage does not win (PubMedQA: it answered worse, BENCHMARKS.md)."""

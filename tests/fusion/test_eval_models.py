@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -142,8 +143,8 @@ def test_eval_qa_scores_a_yes_no_reader_with_its_graph_and_a_span_reader(tmp_pat
     assert got["kind"] == "yesno" and got["n"] == 6
     assert got["accuracy"] == pytest.approx(sum(p.label == r["answer"] for p, r in zip(preds, rows)) / 6)
     # a model that reads the graph is not scored without it
-    assert "-w DIR" in _refused(capsys, "eval", "qa", "--data", str(data), "--model", str(reader), "-w",
-                                str(tmp_path / "missing"))
+    assert f"-w {Path(ws).resolve()}" in _refused(capsys, "eval", "qa", "--data", str(data), "--model", str(reader),
+                                                  "-w", str(tmp_path / "missing"))  # the one it was trained with
 
     spans = tmp_path / "spans.jsonl"
     span_rows = [{"question": "what does metformin treat ?", "context": "metformin treats diabetes .",

@@ -31,8 +31,16 @@ def test_train_fused_ner_then_tag_with_it(tiny_encoder, tmp_path):
     saved = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))["fusion"]
     assert saved["relation_verbs"] == [["TREATS", "is a therapy for"]]  # --config reached the model
     assert saved["fact_share"] == 0.2  # the default of every head and the setting the benchmarks measured
-    tagged = kgnlp_json("ner", "aspirin treats diabetes.", "--model", str(tmp_path / "m"), "-w", str(ws))
+    graph = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))["graph"]
+    assert graph["workspace"] == str(ws.resolve()) and graph["entities"] == 2  # the graph it was trained with
+    proc = kgnlp("ner", "aspirin treats diabetes.", "--model", str(tmp_path / "m"), "-w", str(ws), "--json",
+                 check=True)
+    assert "Warning" not in proc.stderr and "Note" not in proc.stderr, proc.stderr
+    tagged = json.loads(proc.stdout)
     text = "aspirin treats diabetes."
+    # without a workspace the model runs with no graph knowledge, and says which one it was trained with
+    alone = kgnlp("ner", text, "--model", str(tmp_path / "m"), "-w", str(tmp_path / "none"), "--json", check=True)
+    assert "without graph knowledge" in alone.stderr and f"-w {ws.resolve()}" in alone.stderr, alone.stderr
     assert all(text[e["start"]:e["end"]] == e["text"] for e in tagged["entities"])
     assert kgnlp_json("ner", text, "--profile", "accurate", "--model", str(tmp_path / "m"), "-w", str(ws))
     fast = kgnlp("ner", text, "--profile", "fast", "--model", str(tmp_path / "m"), "-w", str(ws))
@@ -83,3 +91,74 @@ def test_options_of_another_kind_of_ner_model_are_refused_not_ignored(tmp_path, 
     said = " ".join(res.output.split())
     assert res.exit_code == 2 and flag in said and "leave" in said, said
     assert not (tmp_path / "m").exists()
+
+
+def test_ingest_with_a_seed_loads_a_fused_model_on_the_seeded_graph(tmp_path, monkeypatch):
+    """The fused layer builds its name linker when it loads: on a new workspace it must see the --seed's entities,
+    not the empty graph of before the seed."""
+    from typer.testing import CliRunner
+
+    from cli.commands import ingest as ingest_cli
+    from cli.main import app
+    from tests.conftest import write_seed
+
+    seen = []
+
+    class Layer:
+        name, kind, priority = "fake", "transformer", 20
+
+        def predict(self, texts):
+            return [[] for _ in texts]
+
+    def load(model, store=None, workspace=None):
+        seen.append(sorted(i for _, i, _ in store.names()))
+        return Layer()
+
+    monkeypatch.setattr(ingest_cli, "load_ner_layer", load)
+    seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
+    (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
+    (tmp_path / "m").mkdir()
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "--seed", str(seed), "--model",
+                                   str(tmp_path / "m"), "-w", str(tmp_path / "ws"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert seen == [["C1"]]
+
+
+def test_dev_entity_types_the_training_data_lacks_are_named(tmp_path, tiny_encoder):
+    """A dev file with a type no training mention has scores F1 0 on it: the command says why, as `train classify`
+    does for dev labels."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    row = {"text": "metformin treats diabetes .", "entities": [{"start": 0, "end": 9, "label": "Chemical"}]}
+    dev = {"text": "metformin treats diabetes .", "entities": [{"start": 17, "end": 25, "label": "Illness"}]}
+    (tmp_path / "t.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    (tmp_path / "d.jsonl").write_text(json.dumps(dev) + "\n", encoding="utf-8")
+    args = ["train", "ner", "--data", str(tmp_path / "t.jsonl"), "--dev", str(tmp_path / "d.jsonl"), "--fusion",
+            "none", "--encoder", str(tiny_encoder), "--epochs", "1", "--max-length", "16", "--quiet"]
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    assert "Dev entity types no training mention has" in res.stderr and "Illness" in res.stderr, res.stderr
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "m2"), "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["dev_labels_not_trained"] == ["Illness"], res.output
+
+
+def test_ingest_refuses_a_fused_model_of_another_task_before_touching_the_workspace(tmp_path):
+    """The fused layer now loads after the --seed is stored; a classifier given as --model is still refused
+    first, with nothing written."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from fusion.config import MARKER
+    from tests.conftest import write_seed
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps(
+        {"kgnlp": MARKER, "fusion": {"head": "sequence", "labels": ["a", "b"]}}), encoding="utf-8")
+    seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
+    (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "--seed", str(seed), "--model",
+                                   str(tmp_path / "m"), "-w", str(tmp_path / "ws")])
+    assert not (tmp_path / "ws").exists()  # refused before the workspace is made (and the seed stored)
+    assert res.exit_code == 1 and "is a sequence model" in str(res.exception), res.output

@@ -148,7 +148,7 @@ def test_train_with_a_schema_file_and_classify_without_it(tmp_path, tiny_encoder
                                    str(tmp_path / "elsewhere"), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout.strip().splitlines()[-1])["facts"] == []
-    assert "trained to read the graph (fusion 'facts')" in res.stderr and "-w DIR" in res.stderr
+    assert "trained to read the graph (fusion 'facts')" in res.stderr and f"-w {ws.resolve()}" in res.stderr
 
 
 def test_unknown_truncation_side_is_refused_before_training(tmp_path, tiny_encoder):

@@ -136,3 +136,19 @@ def test_a_multilabel_text_may_have_none_of_the_labels(tmp_path):
                     + json.dumps({"text": "shares rose", "labels": []}) + "\n", encoding="utf-8")
     examples, multi = read_classification(path)
     assert multi and [e.labels for e in examples] == [("drug", "disease"), ()]
+
+
+def test_files_with_a_byte_order_mark_are_read_as_utf8(tmp_path):
+    """Windows editors start UTF-8 files with a byte-order mark: the training and test files still read, and the mark
+    is not part of the first text."""
+    from cli.commands.fusion import _line_texts
+    from fusion.data import read_classification
+
+    bom = "\ufeff"
+    (tmp_path / "c.jsonl").write_text(bom + '{"text": "a", "label": "x"}\r\n{"text": "b", "label": "y"}\r\n',
+                                      encoding="utf-8")
+    assert [e.text for e in read_classification(tmp_path / "c.jsonl")[0]] == ["a", "b"]
+    (tmp_path / "q.json").write_text(bom + json.dumps(PQA), encoding="utf-8")
+    assert read_qa(tmp_path / "q.json")[1] == "yesno" and len(read_qa(tmp_path / "q.json")[0]) == 3
+    (tmp_path / "lines.txt").write_text(bom + "profit rose\nshares fell\n", encoding="utf-8")
+    assert _line_texts(str(tmp_path / "lines.txt")) == ["profit rose", "shares fell"]

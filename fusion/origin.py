@@ -1,0 +1,115 @@
+"""Which graph a fused model was trained with (``config.json``'s ``"graph"``), and what a workspace used with it
+later holds by comparison: the same graph, another one (a one-line note), or none of the entities its KG table has
+vectors for (refused: the embeddings path would read nothing)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from fusion.errors import FusionError
+
+
+@dataclass(frozen=True)
+class GraphOrigin:
+    """A graph as a model saw it: the workspace folder it was read from (resolved; '' when the graph was given
+    without one), its entity and fact counts, and a digest of every (name, entity id, type) the linker reads."""
+
+    workspace: str
+    entities: int
+    facts: int
+    digest: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> "GraphOrigin | None":
+        """None for a model saved before the record existed (or with it damaged): nothing to compare with."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(str(data["workspace"]), int(data["entities"]), int(data["facts"]), str(data["digest"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def same_graph(self, other: "GraphOrigin") -> bool:
+        return (self.digest, self.entities, self.facts) == (other.digest, other.entities, other.facts)
+
+    def counts(self) -> str:
+        return f"{self.entities} entities, {self.facts} facts"
+
+
+def graph_origin(store, workspace: str | Path | None = None) -> tuple[GraphOrigin, set[str]]:
+    """The :class:`GraphOrigin` of ``store`` (read from ``workspace``) and the ids of its entities."""
+    rows, ids = [], set()
+    for name, entity_id, kind in store.names():
+        rows.append((str(name), str(entity_id), str(kind)))
+        ids.add(str(entity_id))
+    h = hashlib.sha256()
+    for row in sorted(rows):
+        h.update(json.dumps(row).encode("utf-8"))
+    where = str(Path(workspace).resolve()) if workspace else ""
+    return GraphOrigin(where, len(ids), int(store.stats().relations), h.hexdigest()[:16]), ids
+
+
+def saved_origin(folder: str | Path) -> GraphOrigin | None:
+    """The graph a saved model records it was trained with (None: it records none)."""
+    from fusion.model import read_config
+
+    return GraphOrigin.from_dict(read_config(folder).get("graph"))
+
+
+def table_entities(folder: str | Path, config=None) -> tuple[str, ...]:
+    """The entity ids of a saved model's KG table (its embeddings path's rows), read without torch; () for a
+    model without the embeddings path (``config``: its ``FusionConfig`` when already read)."""
+    from fusion.config import FusionConfig
+    from fusion.model import read_config
+
+    config = config or FusionConfig.from_dict(read_config(folder)["fusion"])
+    if not config.uses_embeddings:
+        return ()
+    folder = Path(folder)
+    for path in (folder / "kg_entities.json", folder / "kg_embeddings" / "entities.json"):  # as FusedModel.load
+        if path.exists():
+            try:
+                return tuple(map(str, json.loads(path.read_text(encoding="utf-8"))["ids"]))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise FusionError(f"'{path}' is damaged ({type(exc).__name__}): copy the whole model folder "
+                                  "again or retrain.") from exc
+    return ()  # FusedModel.load says what is missing
+
+
+def check_graph(folder: str | Path, store, workspace: str | Path | None = None) -> str | None:
+    """Compare the graph ``store`` (read from ``workspace``) with the one the model in ``folder`` was trained
+    with. None when they are the same graph (wherever it lies now) or the model records none; else one line that
+    says what differs. A graph that holds entities but none of those the model's KG table has vectors for is
+    refused (FusionError): the embeddings path would mark no mention, whatever the text."""
+    from fusion.config import FusionConfig
+    from fusion.model import read_config
+
+    data = read_config(folder)
+    config = FusionConfig.from_dict(data["fusion"])
+    if config.fusion == "none":
+        return None
+    saved, table = GraphOrigin.from_dict(data.get("graph")), table_entities(folder, config)
+    now, ids = graph_origin(store, workspace)
+    where = f"workspace '{now.workspace}'" if now.workspace else "the graph given"
+    trained = f" (trained with workspace '{saved.workspace}')" if saved and saved.workspace else ""
+    shared = sum(e in ids for e in table)
+    if table and ids and not shared:
+        fix = f"pass -w {saved.workspace}" if saved and saved.workspace else "pass the workspace it was trained with"
+        raise FusionError(f"'{folder}' reads graph vectors of {len(table)} entities{trained}, and {where} has none "
+                          f"of them ({now.counts()}): {fix}.")
+    if saved is None or saved.same_graph(now):
+        return None
+    vectors = f"; {shared} of its {len(table)} entity vectors match" if table else ""
+    if saved.workspace and saved.workspace == now.workspace:
+        return (f"Note: the graph of {where} changed since '{folder}' was trained ({saved.entities} -> "
+                f"{now.entities} entities, {saved.facts} -> {now.facts} facts): the model reads links and facts it "
+                f"was not trained with{vectors}.")
+    source = f"the graph of workspace '{saved.workspace}'" if saved.workspace else "a graph given without a workspace"
+    fix = f" (pass -w {saved.workspace} for the one it learnt with)" if saved.workspace else ""
+    return (f"Warning: '{folder}' was trained with {source} ({saved.counts()}); {where} holds another "
+            f"({now.counts()}){vectors}: its graph knowledge differs from training{fix}.")
