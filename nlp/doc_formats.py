@@ -18,15 +18,51 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 PUBMED_SUFFIXES = (".xml",)
 PDF_SUFFIXES = (".pdf",)
 
-# elements whose start or end closes the paragraph being read
-_BLOCKS = frozenset("""address article aside blockquote body br caption dd details div dl dt fieldset figcaption figure
-footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody tfoot thead title tr
-ul""".split())
-_CELLS = frozenset(("td", "th"))  # a table row is one block, its cells separated by ' | '
-# elements whose text is not the document's (code, styling, metadata, embedded objects)
-_SKIPPED = frozenset("script style noscript template head svg math iframe object canvas select option".split())
 _SPACE = re.compile(r"\s+")
+# characters that only lay a word out, taken out so that a name reads as typed: a soft hyphen (&shy;), zero-width
+# spaces and joiners, and the typographic ligatures a PDF's text layer gives ("ﬁbrosis" for "fibrosis")
+_LAYOUT = str.maketrans({"\u00ad": "", "\u200b": "", "\u2060": "", "\ufeff": "", "\ufb00": "ff", "\ufb01": "fi",
+                         "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# elements whose start or end closes the paragraph being read
+_BLOCKS = frozenset("""address article aside blockquote body caption center dd details dialog dir div dl dt fieldset
+figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr legend li main menu nav ol p pre section summary
+table tbody tfoot thead title tr ul""".split())
+_CELLS = frozenset(("td", "th"))  # a table row is one block, its cells separated by ' | '
+# elements whose text is not the document's (code, styling, metadata, embedded objects, menus, an inline XBRL
+# filing's hidden header of facts)
+_SKIPPED = frozenset("""script style noscript template head svg math iframe object canvas select datalist nav
+ix:header""".split())
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+# what may stand in a <head>: any other element starts the body, as in a browser, when neither </head> nor <body> came
+_HEAD = frozenset("html head title meta link style script base noscript template".split())
+# an element ended without its end tag by these start tags (a <p> by any block), as a browser ends it
+_ENDED_BY = {"p": _BLOCKS | _CELLS, "li": frozenset({"li"}), "dt": frozenset({"dt", "dd"}),
+             "dd": frozenset({"dt", "dd"}), "tr": frozenset({"tr"}), "td": frozenset({"td", "th", "tr"}),
+             "th": frozenset({"td", "th", "tr"}), "option": frozenset({"option", "optgroup"})}
+_TABLE = frozenset("table tbody thead tfoot".split())
+# ... and by these end tags (a <li> by its list's)
+_ENDED_BY_END = {"p": _BLOCKS | _CELLS, "li": frozenset("ul ol menu dir".split()), "dt": frozenset({"dl"}),
+                 "dd": frozenset({"dl"}), "tr": _TABLE, "td": _TABLE | {"tr"}, "th": _TABLE | {"tr"},
+                 "option": frozenset({"select", "datalist", "optgroup"})}
+_HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.IGNORECASE)
+_BANNER = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)  # a cookie banner's id or class, not the page's text
+# a footnote mark: 1, 12, (3), [4], 1,2 or 1-3, *, †, ‡, §, ¶, or a letter
+_FOOTNOTE = re.compile(r"[\[(]?(?:\d{1,3}(?:\s*[,–-]\s*\d{1,3})*|[*†‡§¶#]{1,3}|[a-z])[\])]?")
+_GLUED = re.compile(r"(?:[^\W\d_]{3,}|[.,;:)\]\"'’”])$")  # ... read after a word (not a unit: m², 10⁶) or a stop
+_LINE_BREAK = "\u2028"  # a <br> (the markup's own whitespace is read as spaces, a <pre>'s line breaks as "\n")
+_SPACES = re.compile(r"[^\S\n\u2028]+")
+_BLANK_LINE = re.compile(r"[\n\u2028][^\S\n\u2028]*[\n\u2028]\s*")
+_LINES = re.compile(r"(?=[\n\u2028])")
+_SENTENCE_END = re.compile(r"[.!?:;]['\"’”)]*$")
+
+
+def _hidden(tag: str, attrs) -> bool:
+    """Not shown (display: none, the hidden attribute, a closed dialog), or a menu or cookie banner around it."""
+    found = dict(attrs)
+    return ("hidden" in found or bool(_HIDDEN_STYLE.search(found.get("style") or ""))
+            or (tag == "dialog" and "open" not in found) or found.get("role") == "navigation"
+            or bool(_BANNER.search(f"{found.get('id') or ''} {found.get('class') or ''}")))
 
 
 class _HTMLText(HTMLParser):
@@ -35,44 +71,91 @@ class _HTMLText(HTMLParser):
         self.blocks: list[str] = []
         self.title = ""
         self._words: list[str] = []
-        self._skip: list[str] = []
+        self._skip: list[str] = []  # the elements, outermost first, whose text is left out
+        self._sups: list[int] = []  # where in _words each open <sup> started
+        self._pre = 0
         self._in_title = False
 
     def _close(self) -> None:
-        text = _SPACE.sub(" ", "".join(self._words)).strip()
-        if text:
-            self.blocks.append(text)
-        self._words = []
+        """End the paragraph. A blank line in it (a <pre>'s, or two <br>) starts another, and so does a <br>, unless
+        the line goes on with a lowercase word (a <br/> in the middle of a sentence); a <pre>'s line break stays."""
+        for part in _BLANK_LINE.split("".join(self._words)):
+            block = ""
+            for line in _LINES.split(part):
+                text = _SPACES.sub(" ", line[1:] if line[:1] in "\n" + _LINE_BREAK else line).strip()
+                if not text:
+                    continue
+                if not block:
+                    block = text
+                elif (text[0].islower() or block.endswith(",")) and not _SENTENCE_END.search(block):
+                    block += " " + text
+                elif line[0] == "\n":
+                    block += "\n" + text
+                else:
+                    self.blocks.append(block)
+                    block = text
+            if block:
+                self.blocks.append(block)
+        self._words, self._sups = [], []
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        if tag == "title":
-            self._in_title = True
-        elif tag == "body":  # a head left open ends where the body starts
+        if "head" in self._skip and (tag == "body" or tag not in _HEAD):  # a head left open ends where the body starts
             self._skip = [t for t in self._skip if t != "head"]
-        elif tag in _SKIPPED:
+        while self._skip and tag in _ENDED_BY.get(self._skip[-1], ()):
+            self._skip.pop()
+        if tag == "title" and not self.title and set(self._skip) <= {"head"}:  # not an <svg>'s <title>
+            self._in_title = True
+        elif tag not in _VOID and (tag in _SKIPPED or _hidden(tag, attrs)):
             self._skip.append(tag)
         if tag in _BLOCKS:
             self._close()
+        elif tag == "br":
+            self._words.append(_LINE_BREAK)
         elif tag in _CELLS and "".join(self._words).strip():
             self._words.append(" | ")
+        elif tag == "sup":
+            self._sups.append(len(self._words))
+        if tag == "pre":
+            self._pre += 1
 
     def handle_startendtag(self, tag: str, attrs) -> None:
         if tag in _BLOCKS:
             self._close()
+        elif tag == "br":
+            self._words.append(_LINE_BREAK)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self._in_title = False
-        elif self._skip and tag == self._skip[-1]:
-            self._skip.pop()
+        if tag in self._skip:  # elements left open inside it (<option>, <p>) end with it
+            del self._skip[len(self._skip) - 1 - self._skip[::-1].index(tag):]
+        else:
+            while self._skip and tag in _ENDED_BY_END.get(self._skip[-1], ()):
+                self._skip.pop()
+        if tag == "sup" and self._sups:
+            self._footnote(self._sups.pop())
+        elif tag == "pre":
+            self._pre = max(0, self._pre - 1)
         if tag in _BLOCKS:
             self._close()
 
+    def _footnote(self, start: int) -> None:
+        """A footnote mark glued to the word it follows ("Metformin<sup>1</sup>") is left out: read as text it joins
+        the word ("Metformin1") and the name is no longer found. An exponent (10<sup>6</sup>, m<sup>2</sup>) stays."""
+        mark = "".join(self._words[start:]).strip()
+        before = "".join(self._words[:start])
+        if mark and _FOOTNOTE.fullmatch(mark) and _GLUED.search(before):
+            del self._words[start:]
+
     def handle_data(self, data: str) -> None:
+        data = data.translate(_LAYOUT)  # after character references are decoded (&shy;)
         if self._in_title:
             self.title += data
         elif not self._skip:
-            self._words.append(data)
+            if self._pre:
+                self._words.append(re.sub(r"\r\n?|\u2028", "\n", data))
+            else:
+                self._words.append(_SPACE.sub(" ", data))
 
     def text(self) -> str:
         self._close()

@@ -73,6 +73,52 @@ def test_html_head_left_open_ends_at_the_body():
     assert html_text("<html><head><title>T</title><body><p>Body text.</p>") == "T\n\nBody text."
 
 
+def test_html_head_left_open_ends_at_the_first_body_element():
+    # neither </head> nor <body>: a browser starts the body at the <p>; the whole page was read as its head
+    assert html_text("<html><head><title>T</title><meta charset=utf-8><p>Body text.</p>") == "T\n\nBody text."
+
+
+def test_html_select_options_and_svg_titles_do_not_swallow_the_page():
+    # an unclosed <option> kept '</select>' from ending the skipped select: the rest of the page was lost; an icon's
+    # <svg><title> was added to the page's title
+    page = ("<html><head><title>Deal news</title></head><body><a><svg><title>Share icon</title><path d='M0'/></svg>"
+            "</a><form><select><option>Sort<option>Newest</select></form><p>Pfizer bought Seagen.</p></body></html>")
+    assert html_text(page) == "Deal news\n\nPfizer bought Seagen."
+
+
+def test_html_hidden_elements_menus_cookie_banners_and_inline_xbrl_header_are_left_out():
+    page = ("<body><div style='display:none'><ix:header><ix:hidden><ix:nonNumeric name='dei:DocumentType'>10-K"
+            "</ix:nonNumeric></ix:hidden></ix:header></div>"
+            "<nav><a>Home</a> <a>Markets</a></nav><div id='onetrust-consent-sdk'><p>We use cookies.</p></div>"
+            "<p>Revenue was $<ix:nonFraction name='us-gaap:Revenues'>394,328</ix:nonFraction> million.</p>"
+            "<ul><li hidden>tooltip<li>Apple is based in Cupertino.</ul><div hidden><p>Popup<div>text</div></div>"
+            "<span style='color:red; visibility: hidden'>x</span><dialog>Subscribe</dialog><p>End.</p></body>")
+    assert html_text(page).split("\n\n") == ["Revenue was $394,328 million.", "Apple is based in Cupertino.", "End."]
+
+
+def test_html_footnote_marks_glued_to_words_are_left_out_exponents_kept():
+    page = ("<p>Metformin<sup>1</sup> treats diabetes<sup><a href='#fn2'>[2]</a></sup>. Pfizer<sup>(3)</sup> and "
+            "Seagen<sup>*</sup> agreed. Dose 10<sup>6</sup> cells/m<sup>2</sup>.</p><p><sup>1</sup> A note.</p>")
+    assert html_text(page).split("\n\n") == [
+        "Metformin treats diabetes. Pfizer and Seagen agreed. Dose 106 cells/m2.", "1 A note."]
+
+
+def test_html_line_break_inside_a_sentence_and_plain_text_filing_in_pre():
+    # a <br/> before a lowercase word is inside a sentence (it made two paragraphs of one sentence); a <pre> filing's
+    # blank lines separate its paragraphs (it was one block), its hard-wrapped lines are one paragraph
+    page = ("<p>Northwind Therapeutics<br/>said revenue rose.<br>Sales grew.<br><br>Outlook<br/>Strong.</p>"
+            "<pre>\nITEM 1. BUSINESS\n\nApple Inc. designs smartphones and\r\npersonal computers.   It is\n"
+            "Headquartered in Cupertino.\n\n\nITEM 1A. RISK FACTORS\n</pre>")
+    assert html_text(page).split("\n\n") == [
+        "Northwind Therapeutics said revenue rose.", "Sales grew.", "Outlook", "Strong.", "ITEM 1. BUSINESS",
+        "Apple Inc. designs smartphones and personal computers. It is\nHeadquartered in Cupertino.",
+        "ITEM 1A. RISK FACTORS"]
+
+
+def test_html_soft_hyphens_and_zero_width_spaces_are_taken_out_of_words():
+    assert html_text("<p>Metfor&shy;min and war\u200bfarin&#8217;s co&#173;st</p>") == "Metformin and warfarin’s cost"
+
+
 def test_html_in_a_declared_charset_and_undeclared_non_utf8(tmp_path):
     page = tmp_path / "filing.htm"
     page.write_bytes('<meta charset="windows-1252"><p>Zürich — 10 €</p>'.encode("cp1252"))
