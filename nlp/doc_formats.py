@@ -143,7 +143,7 @@ class _HTMLText(HTMLParser):
         """A footnote mark glued to the word it follows ("Metformin<sup>1</sup>") is left out: read as text it joins
         the word ("Metformin1") and the name is no longer found. An exponent (10<sup>6</sup>, m<sup>2</sup>) stays."""
         mark = "".join(self._words[start:]).strip()
-        before = "".join(self._words[:start])
+        before = "".join(self._words[max(0, start - 4):start])  # the word before, not the whole paragraph
         if mark and _FOOTNOTE.fullmatch(mark) and _GLUED.search(before):
             del self._words[start:]
 
@@ -193,38 +193,60 @@ def html_text(markup: str) -> str:
     return parser.text()
 
 
-def pubmed_articles(raw: bytes, file: Path) -> Iterator[tuple[str, str]]:
+_ARTICLES = ("PubmedArticle", "PubmedBookArticle")
+
+
+def pubmed_articles(file: Path) -> Iterator[tuple[str, str]]:
     """(PMID, text) per article of a PubMed XML file (``PubmedArticleSet``, as PubMed's "Save: PubMed XML" and
-    E-utilities efetch give it): the title, then each abstract section (``LABEL: text`` when labelled)."""
+    E-utilities efetch give it), journal articles and book chapters (``PubmedBookArticle``): the title, then each
+    abstract section (``LABEL: text`` when labelled), then any other English abstract (a plain-language summary).
+    The file is read an article at a time, so a file of thousands of articles takes little memory."""
     import xml.etree.ElementTree as ET
 
+    n, root = 0, None
     try:
-        root = ET.fromstring(raw)
+        for event, element in ET.iterparse(str(file), events=("start", "end")):
+            if root is None:
+                root = element
+                if root.tag != "PubmedArticleSet":
+                    raise NLPError(f"'{file}': expected PubMed XML (a <PubmedArticleSet>), found <{root.tag}>.")
+            if event != "end" or element.tag not in _ARTICLES:
+                continue
+            n += 1
+            yield _pubmed_article(element, n, file)
+            root.clear()  # the articles read so far are not kept
     except ET.ParseError as exc:
         raise NLPError(f"'{file}' is not well-formed XML ({exc}).") from None
-    if root.tag != "PubmedArticleSet":
-        raise NLPError(f"'{file}': expected PubMed XML (a <PubmedArticleSet>), found <{root.tag}>.")
-    found = False
-    for n, article in enumerate(root.iter("PubmedArticle"), 1):
-        found = True
-        pmid = _text(article.find("MedlineCitation/PMID"))
-        if not pmid:
-            raise NLPError(f"'{file}': article {n} has no <PMID>.")
-        blocks = [_text(article.find("MedlineCitation/Article/ArticleTitle"))]
-        for part in article.iterfind("MedlineCitation/Article/Abstract/AbstractText"):
-            body, label = _text(part), (part.get("Label") or "").strip()
-            if body:
-                blocks.append(f"{label}: {body}" if label else body)
-        text = "\n\n".join(b for b in blocks if b)
-        if not text:
-            raise NLPError(f"'{file}': article PMID {pmid} has neither a title nor an abstract.")
-        yield pmid, text
-    if not found:
+    if not n:
         raise NLPError(f"'{file}' holds no <PubmedArticle>.")
 
 
+def _pubmed_article(article, n: int, file: Path) -> tuple[str, str]:
+    book = article.tag == "PubmedBookArticle"
+    record = article.find("BookDocument" if book else "MedlineCitation/Article")
+    pmid = _text(article.find("BookDocument/PMID" if book else "MedlineCitation/PMID"))
+    if not pmid:
+        raise NLPError(f"'{file}': article {n} has no <PMID>.")
+    # a title PubMed left out is given in the original language (VernacularTitle); a book chapter's is the chapter's
+    titles = ("ArticleTitle", "Book/BookTitle") if book else ("ArticleTitle", "VernacularTitle")
+    blocks = [next((t for t in (_text(record.find(x)) for x in titles) if t), "")] if record is not None else []
+    abstracts = [record.find("Abstract")] if record is not None else []
+    abstracts += [other for other in article.iterfind("MedlineCitation/OtherAbstract" if not book else
+                                                      "BookDocument/OtherAbstract")
+                  if (other.get("Language") or "eng") == "eng"]
+    for abstract in abstracts:
+        for part in abstract.iterfind("AbstractText") if abstract is not None else ():
+            body, label = _text(part), (part.get("Label") or "").strip()
+            if body:
+                blocks.append(f"{label}: {body}" if label else body)
+    text = "\n\n".join(b for b in blocks if b)
+    if not text:
+        raise NLPError(f"'{file}': article PMID {pmid} has neither a title nor an abstract.")
+    return pmid, text
+
+
 def _text(element) -> str:
-    return _SPACE.sub(" ", "".join(element.itertext())).strip() if element is not None else ""
+    return _SPACE.sub(" ", "".join(element.itertext())).strip().translate(_LAYOUT) if element is not None else ""
 
 
 _HYPHEN_BREAK = re.compile(r"(?<=[a-z])-\n(?=[a-z])")

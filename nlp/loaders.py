@@ -23,6 +23,7 @@ RESERVED_PREFIXES = ("seed:", "import:")  # sources of seeded and imported facts
 FINDINGS_SUFFIX = "#findings"  # `kgnlp findings` stores a document's findings as document '<id>#findings'
 SUFFIXES = (*TEXT_SUFFIXES, ".jsonl", *HTML_SUFFIXES, *PUBMED_SUFFIXES, *PDF_SUFFIXES)
 MULTI_SUFFIXES = (".jsonl", *PUBMED_SUFFIXES)  # files of several documents: a document's source is 'FILE:N'
+PMID_PREFIX = "PMID:"  # a PubMed article's document id: 'PMID:<its PMID>'
 KINDS = ".txt, .md, .jsonl, .html, PubMed .xml or .pdf"
 
 
@@ -101,13 +102,20 @@ def load_documents(paths: list[Path], not_read: list[Path] | None = None) -> lis
     """Every document of the given paths, checked: all files are read and validated first (``not_read``: see
     :func:`collect_files`)."""
     docs: list[LoadedDocument] = []
-    seen: dict[str, Path] = {}
+    seen: dict[str, Document] = {}
     for file in collect_files(paths, not_read):
         for doc in _read_file(file):
             _check(doc)
-            if doc.id in seen:
-                raise NLPError(f"Document id '{doc.id}' appears twice ({seen[doc.id]} and {file}). Ids must be unique.")
-            seen[doc.id] = file
+            first = seen.get(doc.id)
+            if first is not None:
+                if doc.id.startswith(PMID_PREFIX) and doc.text == first.text:
+                    continue  # one article in two overlapping PubMed downloads (or twice in one): read once
+                if doc.id.startswith(PMID_PREFIX):
+                    raise NLPError(f"PubMed article '{doc.id}' appears twice with a different title or abstract "
+                                   f"({first.source} and {doc.source}): keep one version of it.")
+                raise NLPError(f"Document id '{doc.id}' appears twice ({first.source} and {doc.source}). "
+                               "Ids must be unique.")
+            seen[doc.id] = doc
             docs.append(LoadedDocument.of(doc))
     return docs
 
@@ -143,11 +151,11 @@ def _read_file(file: Path) -> Iterator[Document]:
     if suffix in PDF_SUFFIXES:
         yield Document(id=file.stem, text=pdf_text(file), source=str(file))
         return
-    raw = file.read_bytes()
     if suffix in PUBMED_SUFFIXES:
-        for n, (pmid, text) in enumerate(pubmed_articles(raw, file), 1):
-            yield Document(id=f"PMID:{pmid}", text=text, source=f"{file}:{n}")
+        for n, (pmid, text) in enumerate(pubmed_articles(file), 1):
+            yield Document(id=f"{PMID_PREFIX}{pmid}", text=text, source=f"{file}:{n}")
         return
+    raw = file.read_bytes()
     if suffix in HTML_SUFFIXES:
         text = html_text(decode_html(raw, file))
         if not text.strip():
