@@ -231,6 +231,40 @@ def test_pdf_text_layer_a_block_per_page_with_broken_words_joined(tmp_path):
     assert blocks[1] == "Warfarin can cause bleeding."
 
 
+def test_pdf_running_heads_page_numbers_ligatures_and_sentences_over_a_page_break(tmp_path):
+    # "\xae" is the "fi" ligature in Helvetica's standard encoding: the text layer reads "\ufb01", and "cystic
+    # \ufb01brosis" was no longer the seed's "cystic fibrosis"
+    pages = [["ACME Pharma - Annual Report 2023", "Cystic \xaebrosis is treated with ivacaftor.", "Page 1 of 4"],
+             ["ACME Pharma - Annual Report 2023", "Metformin is a \xaerst-line treatment for type 2 diabe-",
+              "Page 2 of 4"],
+             ["ACME Pharma - Annual Report 2023", "tes and is often combined", "Page 3 of 4"],
+             ["ACME Pharma - Annual Report 2023", "with insulin.", "Warfarin can cause bleeding.", "Page 4 of 4"]]
+    [doc] = load_documents([make_pdf(tmp_path / "report.pdf", pages)])
+    assert doc.document.text.split("\n\n") == [
+        "Cystic fibrosis is treated with ivacaftor.",
+        "Metformin is a first-line treatment for type 2 diabetes and is often combined\nwith insulin.\n"
+        "Warfarin can cause bleeding."]
+    # two pages are too few to tell a running head from text
+    [doc] = load_documents([make_pdf(tmp_path / "short.pdf", pages[:2])])
+    assert doc.document.text.count("ACME Pharma") == 2
+
+
+def test_pdf_that_pypdf_mends_reads_quietly_and_one_it_cannot_decode_is_one_clear_error(tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    good = make_pdf(tmp_path / "good.pdf", [["Aspirin treats pain."]]).read_bytes()
+    mended = tmp_path / "mended.pdf"
+    mended.write_bytes(good.replace(b"/Length", b"/Lenxth"))  # pypdf finds the stream's end itself, and warned
+    [doc] = load_documents([mended])
+    assert doc.document.text == "Aspirin treats pain." and not caplog.records, caplog.records
+    odd = tmp_path / "odd.pdf"
+    odd.write_bytes(good.replace(b" >>\nstream", b" /Filter /NoSuchDecode >>\nstream"))
+    with pytest.raises(NLPError, match=r"'.*odd.pdf' is not a readable PDF \(NotImplementedError: Unsupported filter "
+                                       r"/NoSuchDecode\)"):
+        load_documents([odd])
+
+
 def test_pdf_without_text_or_not_a_pdf_is_one_clear_error(tmp_path):
     blank = make_pdf(tmp_path / "scan.pdf", [[]])
     with pytest.raises(NLPError, match="no text layer"):
