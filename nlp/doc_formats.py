@@ -23,6 +23,10 @@ _SPACE = re.compile(r"\s+")
 # spaces and joiners, and the typographic ligatures a PDF's text layer gives ("ﬁbrosis" for "fibrosis")
 _LAYOUT = str.maketrans({"\u00ad": "", "\u200b": "", "\u2060": "", "\ufeff": "", "\ufb00": "ff", "\ufb01": "fi",
                          "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
+# the labels the WHATWG Encoding Standard reads as windows-1252
+_WINDOWS_1252 = frozenset("""ansi_x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 iso8859-1
+iso88591 iso_8859-1 iso_8859-1:1987 l1 latin1 us-ascii windows-1252 x-cp1252""".split())
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 # elements whose start or end closes the paragraph being read
 _BLOCKS = frozenset("""address article aside blockquote body caption center dd details dialog dir div dl dt fieldset
@@ -167,16 +171,23 @@ class _HTMLText(HTMLParser):
 
 
 def decode_html(raw: bytes, file: Path) -> str:
-    """UTF-8 (with or without a BOM), else the charset the page declares in a ``<meta>`` tag."""
+    """UTF-8 (with or without a BOM) or UTF-16 with its BOM, else the charset the page declares in a ``<meta>`` tag
+    or its XML declaration (Latin-1 and ASCII read as Windows-1252, as browsers do)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise NLPError(f"'{file}' is not valid UTF-16 (byte {exc.start}), the byte-order mark it starts with.") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    declared = _CHARSET.search(raw[:4096])
+    declared = _CHARSET.search(raw[:4096]) or _XML_ENCODING.match(raw)
     if declared:
         name = declared.group(1).decode("ascii", "replace")
         try:
-            return raw.decode(name)
+            # pages saying Latin-1 or ASCII hold Windows-1252's quotes and dashes (0x80-0x9f): every browser reads them
+            return raw.decode("cp1252" if name.lower().replace("_", "-") in _WINDOWS_1252 else name)
         except LookupError:
             raise NLPError(f"'{file}' declares the unknown charset '{name}'.") from None
         except UnicodeDecodeError as exc:

@@ -134,6 +134,21 @@ def test_html_in_a_declared_charset_and_undeclared_non_utf8(tmp_path):
         load_documents([empty])
 
 
+def test_html_saying_latin1_or_ascii_is_read_as_windows_1252_xml_declaration_and_utf16_bom(tmp_path):
+    # a filing saying ISO-8859-1 or US-ASCII holds Windows-1252 quotes: read as Latin-1 the 0x92 was a control
+    # character, read as ASCII the file was refused; an XHTML page's XML declaration and a UTF-16 page were refused
+    pages = {"latin.htm": b'<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><p>The Company\x92s '
+                          b'caf\xe9 \x96 \x93new\x94</p>',
+             "ascii.htm": b'<meta charset="us-ascii"><p>The Company\x92s caf\xe9 \x96 \x93new\x94</p>',
+             "page.xhtml": b'<?xml version="1.0" encoding="windows-1252"?>\n<html><body><p>The Company\x92s caf\xe9 '
+                           b'\x96 \x93new\x94</p></body></html>',
+             "utf16.html": "<p>The Company\u2019s caf\u00e9 \u2013 \u201cnew\u201d</p>".encode("utf-16")}
+    for name, raw in pages.items():
+        (tmp_path / name).write_bytes(raw)
+        [doc] = load_documents([tmp_path / name])
+        assert doc.document.text == "The Company\u2019s caf\u00e9 \u2013 \u201cnew\u201d", name
+
+
 def test_pubmed_xml_gives_a_document_per_article(tmp_path):
     xml = tmp_path / "pubmed.xml"
     xml.write_text(PUBMED, encoding="utf-8")
