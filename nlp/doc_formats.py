@@ -25,7 +25,7 @@ _LAYOUT = str.maketrans({"\u00ad": "", "\u200b": "", "\u2060": "", "\ufeff": "",
                          "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 # the labels the WHATWG Encoding Standard reads as windows-1252
-_WINDOWS_1252 = frozenset("""ansi_x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 iso8859-1
+_WINDOWS_1252 = frozenset("""ansi-x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 iso8859-1
 iso88591 iso-8859-1:1987 l1 latin1 us-ascii windows-1252 x-cp1252""".split())
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 # elements whose start or end closes the paragraph being read
