@@ -35,8 +35,8 @@ table tbody tfoot thead title tr ul""".split())
 _CELLS = frozenset(("td", "th"))  # a table row is one block, its cells separated by ' | '
 # elements whose text is not the document's (code, styling, metadata, embedded objects, menus, an inline XBRL
 # filing's hidden header of facts)
-_SKIPPED = frozenset("""script style noscript template head svg math iframe object canvas select datalist nav
-ix:header""".split())
+_SKIPPED = frozenset("""script style noscript template head svg math iframe object canvas select datalist button
+textarea nav ix:header""".split())
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 # what may stand in a <head>: any other element starts the body, as in a browser, when neither </head> nor <body> came
 _HEAD = frozenset("html head title meta link style script base noscript template".split())
@@ -177,7 +177,8 @@ def decode_html(raw: bytes, file: Path) -> str:
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise NLPError(f"'{file}' is not valid UTF-16 (byte {exc.start}), the byte-order mark it starts with.") from None
+            raise NLPError(f"'{file}' is not valid UTF-16 (byte {exc.start}), which its byte-order mark says it "
+                           "is.") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

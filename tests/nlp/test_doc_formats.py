@@ -92,7 +92,9 @@ def test_html_hidden_elements_menus_cookie_banners_and_inline_xbrl_header_are_le
             "<nav><a>Home</a> <a>Markets</a></nav><div id='onetrust-consent-sdk'><p>We use cookies.</p></div>"
             "<p>Revenue was $<ix:nonFraction name='us-gaap:Revenues'>394,328</ix:nonFraction> million.</p>"
             "<ul><li hidden>tooltip<li>Apple is based in Cupertino.</ul><div hidden><p>Popup<div>text</div></div>"
-            "<span style='color:red; visibility: hidden'>x</span><dialog>Subscribe</dialog><p>End.</p></body>")
+            "<span style='color:red; visibility: hidden'>x</span><dialog>Subscribe</dialog><p>End.<button>Share"
+            "</button></p>"
+            "</body>")
     assert html_text(page).split("\n\n") == ["Revenue was $394,328 million.", "Apple is based in Cupertino.", "End."]
 
 
@@ -137,8 +139,8 @@ def test_html_in_a_declared_charset_and_undeclared_non_utf8(tmp_path):
 def test_html_saying_latin1_or_ascii_is_read_as_windows_1252_xml_declaration_and_utf16_bom(tmp_path):
     # a filing saying ISO-8859-1 or US-ASCII holds Windows-1252 quotes: read as Latin-1 the 0x92 was a control
     # character, read as ASCII the file was refused; an XHTML page's XML declaration and a UTF-16 page were refused
-    pages = {"latin.htm": b'<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><p>The Company\x92s '
-                          b'caf\xe9 \x96 \x93new\x94</p>',
+    pages = {"latin.htm": b'<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><p>The '
+                          b'Company\x92s caf\xe9 \x96 \x93new\x94</p>',
              "ascii.htm": b'<meta charset="us-ascii"><p>The Company\x92s caf\xe9 \x96 \x93new\x94</p>',
              "page.xhtml": b'<?xml version="1.0" encoding="windows-1252"?>\n<html><body><p>The Company\x92s caf\xe9 '
                            b'\x96 \x93new\x94</p></body></html>',
