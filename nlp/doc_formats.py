@@ -50,7 +50,9 @@ _ENDED_BY_END = {"p": _BLOCKS | _CELLS, "li": frozenset("ul ol menu dir".split()
                  "dd": frozenset({"dl"}), "tr": _TABLE, "td": _TABLE | {"tr"}, "th": _TABLE | {"tr"},
                  "option": frozenset({"select", "datalist", "optgroup"})}
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.IGNORECASE)
-_BANNER = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)  # a cookie banner's id or class, not the page's text
+# a cookie banner's id or class (not a section on informed consent): generic names and the common consent managers'
+_BANNER = re.compile(r"cookie|gdpr|onetrust|didomi|qc-cmp|truste|consent[-_]?(?:banner|bar|popup|modal|dialog|manager"
+                     r"|notice|sdk|wall)", re.IGNORECASE)
 # a footnote mark: 1, 12, (3), [4], 1,2 or 1-3, *, †, ‡, §, ¶, or a letter
 _FOOTNOTE = re.compile(r"[\[(]?(?:\d{1,3}(?:\s*[,–-]\s*\d{1,3})*|[*†‡§¶#]{1,3}|[a-z])[\])]?")
 _GLUED = re.compile(r"(?:[^\W\d_]{3,}|[.,;:)\]\"'’”])$")  # ... read after a word (not a unit: m², 10⁶) or a stop

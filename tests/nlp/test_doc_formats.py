@@ -90,12 +90,14 @@ def test_html_hidden_elements_menus_cookie_banners_and_inline_xbrl_header_are_le
     page = ("<body><div style='display:none'><ix:header><ix:hidden><ix:nonNumeric name='dei:DocumentType'>10-K"
             "</ix:nonNumeric></ix:hidden></ix:header></div>"
             "<nav><a>Home</a> <a>Markets</a></nav><div id='onetrust-consent-sdk'><p>We use cookies.</p></div>"
+            "<div class='informed-consent'><p>Consent was obtained.</p></div>"
             "<p>Revenue was $<ix:nonFraction name='us-gaap:Revenues'>394,328</ix:nonFraction> million.</p>"
             "<ul><li hidden>tooltip<li>Apple is based in Cupertino.</ul><div hidden><p>Popup<div>text</div></div>"
             "<span style='color:red; visibility: hidden'>x</span><dialog>Subscribe</dialog><p>End.<button>Share"
             "</button></p>"
             "</body>")
-    assert html_text(page).split("\n\n") == ["Revenue was $394,328 million.", "Apple is based in Cupertino.", "End."]
+    assert html_text(page).split("\n\n") == ["Consent was obtained.", "Revenue was $394,328 million.",
+                                             "Apple is based in Cupertino.", "End."]
 
 
 def test_html_footnote_marks_glued_to_words_are_left_out_exponents_kept():
