@@ -22,7 +22,8 @@ MAX_CHARS = 1_000_000  # spaCy's own limit per text (its parser's memory); longe
 RESERVED_PREFIXES = ("seed:", "import:")  # sources of seeded and imported facts, not documents
 FINDINGS_SUFFIX = "#findings"  # `kgnlp findings` stores a document's findings as document '<id>#findings'
 SUFFIXES = (*TEXT_SUFFIXES, ".jsonl", *HTML_SUFFIXES, *PUBMED_SUFFIXES, *PDF_SUFFIXES)
-MULTI_SUFFIXES = (".jsonl", *PUBMED_SUFFIXES)  # files of several documents: a document's source is 'FILE:N'
+# files of several documents (a PDF or an HTML page longer than MAX_CHARS too): a document's source is 'FILE:N'
+MULTI_SUFFIXES = (".jsonl", *PUBMED_SUFFIXES, *PDF_SUFFIXES, *HTML_SUFFIXES)
 PMID_PREFIX = "PMID:"  # a PubMed article's document id: 'PMID:<its PMID>'
 KINDS = ".txt, .md, .jsonl, .html, PubMed .xml or .pdf"
 
@@ -149,7 +150,7 @@ def _check(doc: Document) -> None:
 def _read_file(file: Path) -> Iterator[Document]:
     suffix = file.suffix.lower()
     if suffix in PDF_SUFFIXES:
-        yield Document(id=file.stem, text=pdf_text(file), source=str(file))
+        yield from _in_parts(file, pdf_text(file))
         return
     if suffix in PUBMED_SUFFIXES:
         for n, (pmid, text) in enumerate(pubmed_articles(file), 1):
@@ -160,7 +161,7 @@ def _read_file(file: Path) -> Iterator[Document]:
         text = html_text(decode_html(raw, file))
         if not text.strip():
             raise NLPError(f"'{file}' has no visible text.")
-        yield Document(id=file.stem, text=text, source=str(file))
+        yield from _in_parts(file, text)
         return
     if b"\x00" in raw[:8192]:
         raise NLPError(f"'{file}' looks like a binary file, expected UTF-8 text.")
@@ -174,6 +175,35 @@ def _read_file(file: Path) -> Iterator[Document]:
     if not text.strip():
         raise NLPError(f"'{file}' is empty.")
     yield Document(id=file.stem, text=text, source=str(file))
+
+
+def _in_parts(file: Path, text: str) -> Iterator[Document]:
+    """A PDF's or HTML page's text as one document, or, when it is longer than spaCy reads at once (a 400-page
+    report, a 10-K filing), as documents 'STEM#1', 'STEM#2', ... (sources 'FILE:1', ...) of whole paragraphs: a text
+    file can be split by hand, a PDF cannot."""
+    if len(text) <= MAX_CHARS:
+        yield Document(id=file.stem, text=text, source=str(file))
+        return
+    parts, part = [], ""
+    for piece in _pieces(text):
+        if part and len(part) + len(piece) > MAX_CHARS:
+            parts.append(part)
+            part = ""
+        part += piece
+    parts.append(part)
+    for n, part in enumerate(parts, 1):
+        yield Document(id=f"{file.stem}#{n}", text=part.strip(), source=f"{file}:{n}")
+
+
+def _pieces(text: str, separators: tuple[str, ...] = ("\n\n", "\n", ". ", " ")) -> Iterator[str]:
+    """``text`` cut after its paragraphs (a blank line); one too long for a document after its lines, one of those
+    after its sentences, then its words: each piece (but a single word) at most MAX_CHARS long."""
+    if len(text) <= MAX_CHARS or not separators:
+        yield text
+        return
+    pieces = text.split(separators[0])
+    for n, piece in enumerate(pieces, 1):
+        yield from _pieces(piece + (separators[0] if n < len(pieces) else ""), separators[1:])
 
 
 def _read_jsonl(file: Path, text: str) -> Iterator[Document]:

@@ -284,6 +284,27 @@ def test_pdf_that_pypdf_mends_reads_quietly_and_one_it_cannot_decode_is_one_clea
         load_documents([odd])
 
 
+def test_pdf_or_html_longer_than_a_document_can_be_is_read_as_parts_of_whole_paragraphs(tmp_path, monkeypatch):
+    import nlp.loaders
+
+    # a 400-page report (or a 10-K page) was refused, told to split itself into several documents
+    monkeypatch.setattr(nlp.loaders, "MAX_CHARS", 60)
+    pdf = make_pdf(tmp_path / "report.pdf", [["Metformin treats type 2 diabetes."], ["Warfarin can cause bleeding."],
+                                             ["Aspirin treats pain."]])
+    html = tmp_path / "10k.htm"
+    html.write_text("<p>Apple Inc. designs smartphones.</p><p>" + "It sells them. " * 6 + "</p>", encoding="utf-8")
+    docs = [d.document for d in load_documents([pdf, html])]
+    assert [(d.id, d.text, d.source) for d in docs] == [
+        ("report#1", "Metformin treats type 2 diabetes.", f"{pdf}:1"),
+        ("report#2", "Warfarin can cause bleeding.\n\nAspirin treats pain.", f"{pdf}:2"),
+        ("10k#1", "Apple Inc. designs smartphones.\n\nIt sells them.", f"{html}:1"),  # a long paragraph by sentence
+        ("10k#2", "It sells them. It sells them. It sells them. It sells them.", f"{html}:2"),
+        ("10k#3", "It sells them.", f"{html}:3")]
+    # a part gone (the file shorter) is a gone document, as an article gone from a PubMed file is
+    stored = {d.id: d.source for d in docs}
+    assert gone_documents(stored, [pdf, html], {"report#1", "10k#1", "10k#2"}) == ["report#2", "10k#3"]
+
+
 def test_pdf_without_text_or_not_a_pdf_is_one_clear_error(tmp_path):
     blank = make_pdf(tmp_path / "scan.pdf", [[]])
     with pytest.raises(NLPError, match="no text layer"):
