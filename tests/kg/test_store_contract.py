@@ -5,7 +5,7 @@ import pytest
 
 from kg.errors import KGError
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
-from kg.store import GraphStore
+from kg.store import GraphStore, SourceChange
 
 BACKENDS = ("embedded", "rdf", "neo4j")
 
@@ -193,7 +193,7 @@ def test_store_replace_source_drops_the_facts_a_seed_no_longer_has(store):
     # The seed's new text: line 1 is now Bayer's fact, the other two lines are gone.
     gone = store.replace_source("seed:s", [Triple(BAYER.id, "MANUFACTURES", ASPIRIN.id, 1.0, (seed_prov(1),))],
                                 [BAYER])
-    assert gone == 1  # ibuprofen TREATS fever had no other source; aspirin TREATS headache keeps doc-a's
+    assert gone == SourceChange(1)  # ibuprofen TREATS fever had no other source; aspirin TREATS headache keeps doc-a's
     assert fact_set(store) == {(ASPIRIN.id, "TREATS", HEADACHE.id), (IBU.id, "TREATS", HEADACHE.id),
                                (BAYER.id, "MANUFACTURES", ASPIRIN.id)}
     sources = {t.key: {(p.doc_id, p.start) for p in t.provenance} for t in store.triples()}
@@ -204,8 +204,8 @@ def test_store_replace_source_drops_the_facts_a_seed_no_longer_has(store):
     assert store.document_ids() == ["doc-a"]
     assert store.document_sources() == {"doc-a": "doc-a.txt"}
     assert store.pinned_ids() == {ASPIRIN.id, HEADACHE.id, IBU.id, FEVER.id, BAYER.id}
-    assert store.replace_source("seed:s", [], []) == 1  # Bayer's fact goes too
-    assert store.replace_source("seed:new", [], []) == 0
+    assert store.replace_source("seed:s", [], []) == SourceChange(1, (BAYER.id,))  # Bayer and its fact go too
+    assert store.replace_source("seed:new", [], []) == SourceChange(0)
     with pytest.raises(KGError):
         store.replace_source("doc-a", [], [])  # a document is removed with remove_document
 
@@ -249,7 +249,9 @@ def test_store_replace_source_removes_the_entities_and_aliases_only_the_seed_gav
     store.add_extraction(extraction("doc-b", "b", (), (IBU,), (Mention(0, 9, "Ibuprofen", "DRUG", IBU.id),)), "hb")
     assert {"Bayer", "Bayer Pharma"} <= set(store.entity(BAYER.id).aliases)
     # The edited seed lists aspirin alone, with one alias fewer and one more.
-    assert store.replace_source("seed:s", [], [replace(ASPIRIN, aliases=("acetylsalicylic acid", "aspirin tablet"))]) == 1
+    change = store.replace_source("seed:s", [], [replace(ASPIRIN, aliases=("acetylsalicylic acid", "aspirin tablet"))])
+    assert change == SourceChange(1, (MIGRAINE.id,), ((HEADACHE.id, "cephalalgia"), (ASPIRIN.id, "ASA"),
+                                                      (BAYER.id, "Bayer")))  # what went is reported
     assert store.entity(MIGRAINE.id) is None  # the seed alone brought it (its fact went with the seed's line)
     assert store.find_entities("hemicrania") == [] and store.find_entities("migraine") == []
     assert set(store.entity(ASPIRIN.id).aliases) == {"acetylsalicylic acid", "aspirin tablet"}  # "ASA" went
@@ -263,7 +265,7 @@ def test_store_replace_source_removes_the_entities_and_aliases_only_the_seed_gav
     assert store.pinned_ids() == {ASPIRIN.id, FEVER.id, BAYER.id}  # IBU and HEADACHE now stay while documents hold them
     store.remove_document("doc-b")
     assert store.entity(IBU.id) is None  # nothing holds it any more
-    store.replace_source("seed:other", [], [])
+    assert store.replace_source("seed:other", [], []) == SourceChange(0, (FEVER.id,))
     assert store.entity(FEVER.id) is None
     assert {e.id for e in store.entities()} == {ASPIRIN.id, HEADACHE.id, BAYER.id}
 
@@ -291,7 +293,7 @@ def test_store_confidence_is_recomputed_from_the_remaining_sources(store):
     assert confidence(store, treats) == 0.6 and confidence(store, makes) == 0.95
     store.bulk_load([treats], source="hetionet")
     assert confidence(store, treats) == 1.0
-    assert store.replace_source("hetionet", []) == 0  # the import's source goes; doc-a still supports the fact
+    assert store.replace_source("hetionet", []) == SourceChange(0)  # the import's source goes; doc-a still supports the fact
     assert confidence(store, treats) == 0.6
     assert [p.doc_id for p in store.neighbours(HEADACHE.id)[0].provenance] == ["doc-a"]
 
