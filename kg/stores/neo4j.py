@@ -6,7 +6,7 @@ Model (labels carry an optional prefix, so several graphs can share one server, 
   ``stub`` marks a node that only exists as a fact endpoint (never returned as an entity);
 * ``(:Name {norm, entity_id})`` — one per alias, indexed;
 * a fact is a relationship ``(h)-[:RELATION {confidence, imports}]->(t)``, MERGEd so it exists once; ``imports`` lists
-  the bulk-import sources that support it;
+  the import sources that support it with confidence 1.0 (bulk loads; one added below 1.0 is a ``Source`` node);
 * ``(:Source {key, fact, head, rel, tail, doc_id, start, end, sentence, extractor, confidence})`` — one per
   sentence-level source of a fact (a property graph cannot point a node at a relationship, so ``fact`` names it);
   a fact's ``confidence`` is the best of its sources' (an import's counts 1.0);
@@ -233,7 +233,7 @@ class Neo4jStore:
                                                 {"h": t.head_id, "t": t.tail_id, "c": t.confidence, "imports": []})
             row["c"] = max(row["c"], t.confidence)
             for p in t.provenance:
-                if _is_import(p):
+                if _is_import(p) and (t.confidence if p.confidence is None else p.confidence) >= 1.0:
                     if p.doc_id not in row["imports"]:
                         row["imports"].append(p.doc_id)
                 else:
@@ -577,8 +577,11 @@ class Neo4jStore:
                 prov[f].append(Provenance(doc, s, e, sent, ext, None if conf is None else float(conf)))
         out = []
         for key, (h, rel, t, conf, imports) in zip(keys, rows):
-            p = prov[key] + [Provenance(src, 0, 0, "", "import", 1.0) for src in imports or ()]
-            p.sort(key=lambda x: (x.doc_id, x.start, x.end, x.sentence, x.extractor))
+            best: dict[Provenance, Provenance] = {}  # an import added below 1.0, then bulk-loaded: the best counts
+            for x in prov[key] + [Provenance(src, 0, 0, "", "import", 1.0) for src in imports or ()]:
+                if x not in best or (x.confidence or 0.0) > (best[x].confidence or 0.0):
+                    best[x] = x
+            p = sorted(best.values(), key=lambda x: (x.doc_id, x.start, x.end, x.sentence, x.extractor))
             out.append(Triple(h, rel, t, 1.0 if conf is None else float(conf), tuple(p)))
         return out
 

@@ -243,9 +243,11 @@ class SQLiteStore:
             added = self._conn.total_changes - before
             self._conn.executemany(  # an import's source has confidence 1.0: the best a fact can have
                 "UPDATE triples SET confidence=1.0 WHERE head=? AND relation=? AND tail=? AND confidence<1.0", rows)
-            self._conn.executemany(
-                "INSERT OR IGNORE INTO sources SELECT id, ?, 0, 0, '', 'import', 1.0 FROM triples "
-                "WHERE head=? AND relation=? AND tail=?", [(source, *r) for r in rows])
+            self._conn.executemany(  # the same source added before with less confidence (`add`) is now sure
+                "INSERT INTO sources SELECT id, ?, 0, 0, '', 'import', 1.0 FROM triples "
+                "WHERE head=? AND relation=? AND tail=? "
+                'ON CONFLICT(triple_id, doc_id, start, "end", extractor) DO UPDATE SET confidence=1.0',
+                [(source, *r) for r in rows])
         return added
 
     def remove_document(self, doc_id: str) -> int:

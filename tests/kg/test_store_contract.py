@@ -298,6 +298,28 @@ def test_store_confidence_is_recomputed_from_the_remaining_sources(store):
     assert [p.doc_id for p in store.neighbours(HEADACHE.id)[0].provenance] == ["doc-a"]
 
 
+def test_store_an_import_source_added_below_one_keeps_its_own_confidence(store):
+    """An import-style source (``import:<file>``, no span) added through ``add`` with a confidence below 1.0 (an RDF
+    file's kg:confidence) counts as that, not as a bulk import's 1.0; a bulk load of the same source raises it."""
+    treats = (ASPIRIN.id, "TREATS", HEADACHE.id)
+    imported = Provenance("import:g.ttl", 0, 0, "", "import")
+    store.add([Triple(*treats, 0.6, (imported,))], [ASPIRIN, HEADACHE])
+    store.add_extraction(extraction("doc-a", "a", (Triple(*treats, 0.9, (prov("doc-a"),)),), ()), "ha")
+    assert confidence(store, treats) == 0.9
+    store.remove_document("doc-a")
+    assert confidence(store, treats) == 0.6
+    (fact,) = store.triples()
+    assert [(p.doc_id, p.confidence) for p in fact.provenance] == [("import:g.ttl", 0.6)]
+    store.bulk_load([treats], source="import:g.ttl")  # the same source, now sure of it
+    (fact,) = store.triples()
+    assert fact.confidence == 1.0 and [(p.doc_id, p.confidence) for p in fact.provenance] == [("import:g.ttl", 1.0)]
+    store.add_extraction(extraction("doc-b", "b", (Triple(*treats, 0.8, (prov("doc-b"),)),), ()), "hb")
+    store.remove_document("doc-b")
+    assert confidence(store, treats) == 1.0
+    assert store.replace_source("import:g.ttl", []) == SourceChange(1)
+    assert list(store.triples()) == []
+
+
 def test_store_bulk_load_counts_new_facts_and_is_idempotent(store):
     rows = [(ASPIRIN.id, "TREATS", HEADACHE.id), (IBU.id, "TREATS", FEVER.id), (IBU.id, "TREATS", FEVER.id)]
     assert store.bulk_load(rows, [ASPIRIN, HEADACHE, IBU, FEVER], source="hetionet", batch=2) == 2
