@@ -165,6 +165,10 @@ class ResolvedStore:
                 break
         return []
 
+    def pinned_ids(self, seeds: bool = True) -> set[str]:
+        """A merged entity is pinned when any entity merged into it is."""
+        return {self._id(i) for i in self._store.pinned_ids(seeds)}
+
     def stats(self) -> StoreStats:
         raw = self._store.stats()
         by_type, by_relation = Counter(dict(raw.by_type)), Counter(dict(raw.by_relation))

@@ -87,7 +87,8 @@ class RDFStore:
         mentions are not copied), and the number of facts copied: what ``export`` writes and what SPARQL over the
         embedded store reads."""
         mem = ox.Store()
-        mem.bulk_extend(q for e in source.entities() for q in entity_quads(e))
+        pinned = source.pinned_ids()  # kg:pinned says what is true (an extracted entity is not)
+        mem.bulk_extend(q for e in source.entities() for q in entity_quads(e, e.id in pinned))
         facts = 0
         for t in source.triples():
             mem.bulk_extend(fact_quads(t, per_source=False))
