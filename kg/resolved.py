@@ -24,8 +24,25 @@ def resolved(store: GraphStore, workspace_path: str | Path) -> GraphStore:
     if not path.exists() or isinstance(store, ResolvedStore):
         return store
     with MergeLog.open(path) as log:
-        canonical = log.canonical_map()
+        canonical = _held(store, log.canonical_map())
     return ResolvedStore(store, canonical) if canonical else store
+
+
+def _held(store: GraphStore, canonical: dict[str, str]) -> dict[str, str]:
+    """``canonical`` with each group whose canonical entity the store no longer holds (its only document removed)
+    going by the first of its merged entities the store still holds, so these are not hidden behind an id that names
+    no entity; the merge comes back as it was if the canonical entity does."""
+    groups: dict[str, list[str]] = {}
+    for merged, target in canonical.items():  # in the order the merges were recorded
+        groups.setdefault(target, []).append(merged)
+    out: dict[str, str] = {}
+    for target, members in groups.items():
+        if store.entity(target) is None:
+            held = [m for m in members if store.entity(m) is not None]
+            if held:
+                target, members = held[0], [target, *(m for m in members if m != held[0])]
+        out.update((m, target) for m in members if m != target)
+    return out
 
 
 class ResolvedStore:

@@ -122,3 +122,27 @@ def test_resolve_runs_on_the_rdf_store_too(tmp_path):
     merges = kgnlp_json("entities", "resolve", "--store", "rdf", "-w", ws)["merges"]
     assert len(merges) == 1
     assert kgnlp_json("stats", "--store", "rdf", "-w", ws)["entities"] == 1
+
+
+def test_a_merge_whose_canonical_entity_is_gone_leaves_the_merged_one_visible(tmp_path):
+    """The canonical entity's only document removed: the entity merged into it (still stored, with its fact) goes
+    by its own id again rather than vanishing behind an id that names nothing; it comes back if the other does."""
+    from kg.records import Document, Extraction, Mention
+
+    store = SQLiteStore.open(tmp_path / "graph.db")
+    group = Entity("org:foo-group", "Foo Holdings Group", "Organization")
+    store.add_extraction(Extraction(Document("a", "Foo Holdings Group rose.", "a.txt"),
+                                    (Mention(0, 18, "Foo Holdings Group", "ORG", group.id),), (), (group,)), "ha")
+    store.add([Triple("org:foo", "HEADQUARTERED_IN", "loc:paris", 1.0, (Provenance("import:f.csv", 0, 0, "", "import"),))],
+              [Entity("org:foo", "Foo", "Organization"), Entity("loc:paris", "Paris", "Location")])
+    with MergeLog.open(tmp_path / "merges.db") as log:
+        log.record(group.id, "org:foo", "test", "same name", 1.0)
+    assert [e.id for e in resolved(store, tmp_path).find_entities("Foo")] == [group.id]
+    store.remove_document("a")
+    view = resolved(store, tmp_path)
+    assert [e.id for e in view.find_entities("Foo")] == ["org:foo"]
+    assert sorted(e.id for e in view.entities()) == ["loc:paris", "org:foo"] and view.stats().entities == 2
+    assert [t.head_id for t in view.neighbours("loc:paris")] == ["org:foo"]
+    store.add([], [group])
+    assert resolved(store, tmp_path).entity("org:foo").id == group.id
+    store.close()
