@@ -201,6 +201,6 @@ class ResolvedStore:
         by_relation.subtract(Counter(t.relation for t in before.values()))
         by_relation.update(Counter(t.relation for t in after))
         relations = raw.relations - len(before) + len(after)
-        return StoreStats(raw.documents, entities, relations,
-                          tuple(sorted(((k, v) for k, v in by_type.items() if v > 0), key=lambda kv: -kv[1])),
-                          tuple(sorted(((k, v) for k, v in by_relation.items() if v > 0), key=lambda kv: -kv[1])))
+        order = lambda counts: tuple(sorted(((k, v) for k, v in counts.items() if v > 0),  # noqa: E731
+                                            key=lambda kv: (-kv[1], kv[0])))  # as every backend orders them
+        return StoreStats(raw.documents, entities, relations, order(by_type), order(by_relation))

@@ -452,9 +452,9 @@ class SQLiteStore:
             documents=one("SELECT count(*) FROM documents"),
             entities=one("SELECT count(*) FROM entities"),
             relations=one("SELECT count(*) FROM triples"),
-            by_type=tuple(self._conn.execute("SELECT type, count(*) FROM entities GROUP BY type ORDER BY 2 DESC")),
-            by_relation=tuple(
-                self._conn.execute("SELECT relation, count(*) FROM triples GROUP BY relation ORDER BY 2 DESC")),
+            by_type=tuple(self._conn.execute("SELECT type, count(*) FROM entities GROUP BY type ORDER BY 2 DESC, 1")),
+            by_relation=tuple(  # most first, ties by name: the order of every backend
+                self._conn.execute("SELECT relation, count(*) FROM triples GROUP BY relation ORDER BY 2 DESC, 1")),
         )
 
     def query(self, text: str, write: bool = False) -> QueryResult:

@@ -142,6 +142,7 @@ def test_a_merge_whose_canonical_entity_is_gone_leaves_the_merged_one_visible(tm
     view = resolved(store, tmp_path)
     assert [e.id for e in view.find_entities("Foo")] == ["org:foo"]
     assert sorted(e.id for e in view.entities()) == ["loc:paris", "org:foo"] and view.stats().entities == 2
+    assert view.stats().by_type == (("Location", 1), ("Organization", 1))  # ties by name, as in every store
     assert [t.head_id for t in view.neighbours("loc:paris")] == ["org:foo"]
     store.add([], [group])
     assert resolved(store, tmp_path).entity("org:foo").id == group.id

@@ -336,6 +336,9 @@ def test_store_stats_and_names(store):
     assert (st.entities, st.relations, st.documents) == (5, 3, 0)
     assert dict(st.by_relation) == {"TREATS": 2, "MANUFACTURES": 1}
     assert dict(st.by_type) == {"Drug": 2, "Disease": 2, "Company": 1}
+    assert list(st.by_type) == [("Disease", 2), ("Drug", 2), ("Company", 1)]  # most first, ties by name
+    store.add([Triple(BAYER.id, "ACQUIRED", IBU.id, 0.5, (prov("d4"),))])
+    assert list(store.stats().by_relation) == [("TREATS", 2), ("ACQUIRED", 1), ("MANUFACTURES", 1)]
     names = set(store.names())
     assert ("ASA", ASPIRIN.id, "Drug") in names and ("Bayer AG", BAYER.id, "Company") in names
     assert [e.id for e in store.entities()] == sorted(e.id for e in (ASPIRIN, HEADACHE, BAYER, IBU, FEVER))
