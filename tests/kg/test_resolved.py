@@ -72,6 +72,10 @@ def test_resolve_then_query_export_stats_and_unmerge_through_the_cli(tmp_path):
         {"id": "per:ada", "name": "Ada Quint", "type": "Person"}],
         "org:acme\tHEADQUARTERED_IN\tloc:oslo\nper:ada\tCEO_OF\torg:acme-inc\n")
     assert kgnlp_json("stats", "-w", ws)["entities"] == 4
+    assert kgnlp_json("entities", "merges", "-w", ws) == {"merges": []}
+    proc = kgnlp("entities", "unmerge", "1", "-w", ws)
+    assert proc.returncode == 1 and "No merge with id 1" in proc.stderr
+    assert not (tmp_path / "ws" / "merges.db").exists()  # listing merges, or a refused undo, writes nothing
     merges = kgnlp_json("entities", "resolve", "-w", ws)["merges"]
     assert [(m["merged_id"], m["canonical_id"]) for m in merges] in ([("org:acme-inc", "org:acme")],
                                                                      [("org:acme", "org:acme-inc")])
