@@ -151,3 +151,14 @@ def test_a_merge_whose_canonical_entity_is_gone_leaves_the_merged_one_visible(tm
     store.add([], [group])
     assert resolved(store, tmp_path).entity("org:foo").id == group.id
     store.close()
+
+
+def test_undoing_a_merge_id_no_merge_can_have_is_a_clear_error(tmp_path):
+    import pytest
+
+    from kg.errors import KGError
+
+    with MergeLog.open(tmp_path / "merges.db") as log:
+        for merge_id in (10**20, -10**20, 0):
+            with pytest.raises(KGError, match=f"No merge with id {merge_id}"):
+                log.undo(merge_id)
