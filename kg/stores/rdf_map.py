@@ -77,7 +77,8 @@ def entity_quads(e: Entity, pinned: bool = True) -> list[ox.Quad]:
     quads = [_q(node, RDF_TYPE, C_ENTITY), _q(node, LABEL, _lit(e.name)), _q(node, P_ETYPE, _lit(e.type)),
              _q(node, P_PINNED, _lit(pinned))]
     quads += [_q(node, ALT, _lit(a)) for a in e.aliases]
-    quads += [_q(node, P_NORM, _lit(n)) for n in {normalise(x) for x in (e.name, *e.aliases)} if n]
+    # sorted: a set's order changes from run to run, and so would an export of the same graph
+    quads += [_q(node, P_NORM, _lit(n)) for n in sorted({normalise(x) for x in (e.name, *e.aliases)}) if n]
     quads += [_q(node, _N(EXT + quote(k, safe="")), _lit(v)) for k, v in e.external_ids]
     return quads
 
