@@ -646,7 +646,7 @@ def _override(old: Entity, new: Entity) -> Entity:
 
 def _entity(row: list) -> Entity:
     ext = json.loads(row[4] or "{}")
-    return Entity(row[0], row[1], row[2], tuple(row[3] or ()), tuple(sorted(ext.items())))
+    return Entity(row[0], row[1], row[2], tuple(sorted(row[3] or ())), tuple(sorted(ext.items())))
 
 
 def _plain(value: object) -> object:

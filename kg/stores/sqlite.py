@@ -493,4 +493,5 @@ class _Tx:
 
 def _entity(row: tuple) -> Entity:
     ext = json.loads(row[4] or "{}")
-    return Entity(row[0], row[1], row[2], tuple(json.loads(row[3])), tuple(sorted(ext.items())))
+    # aliases sorted, as every backend gives them (not in the order they were first given)
+    return Entity(row[0], row[1], row[2], tuple(sorted(json.loads(row[3]))), tuple(sorted(ext.items())))

@@ -53,6 +53,9 @@ def test_store_entity_round_trips(store):
     assert set(got.aliases) == set(ASPIRIN.aliases)
     assert got.external() == {"mesh": "D001241"}
     assert store.entity("nope") is None
+    store.add([], [Entity("drug:x", "X", "Drug", ("zeta", "Alpha", "beta"))])  # one order, whatever the store
+    assert store.entity("drug:x").aliases == ("Alpha", "beta", "zeta") == next(
+        e for e in store.entities() if e.id == "drug:x").aliases
 
 
 def test_store_find_entities_by_name_alias_and_part(store):
