@@ -35,10 +35,15 @@ def _held(store: GraphStore, canonical: dict[str, str]) -> dict[str, str]:
     groups: dict[str, list[str]] = {}
     for merged, target in canonical.items():  # in the order the merges were recorded
         groups.setdefault(target, []).append(merged)
+    if len(groups) > 200:  # one pass over the entities rather than a lookup (a server round trip) per group
+        ids = {e.id for e in store.entities()}
+        has = ids.__contains__
+    else:
+        has = lambda entity_id: store.entity(entity_id) is not None  # noqa: E731
     out: dict[str, str] = {}
     for target, members in groups.items():
-        if store.entity(target) is None:
-            held = [m for m in members if store.entity(m) is not None]
+        if not has(target):
+            held = [m for m in members if has(m)]
             if held:
                 target, members = held[0], [target, *(m for m in members if m != held[0])]
         out.update((m, target) for m in members if m != target)
