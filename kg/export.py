@@ -137,8 +137,8 @@ def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf"
     not declared as an entity becomes one named by its id."""
     import pyoxigraph as ox
 
-    from kg.stores.rdf_map import (ENT, LABEL, P_PINNED, REL, RDF_TYPE, _lit, asserted, name_statements, rdf_format,
-                                   read_entity, read_triple)
+    from kg.stores.rdf_map import (ENT, LABEL, P_PINNED, P_SEEDED, REL, RDF_TYPE, _lit, asserted, name_statements,
+                                   rdf_format, read_entity, read_triple)
 
     mem = ox.Store()
     try:
@@ -178,10 +178,13 @@ def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf"
     for end in dict.fromkeys(x for t in triples for x in (t.head_id, t.tail_id)):
         if end not in known:
             entities[end] = Entity(end, end, "Entity")
-    # an entity that documents held where it was exported (kg:pinned false) is not pinned here either
-    unpinned = {e.id for iri, e in entities.items() if iri.startswith(ENT) and ox.Quad(
-        ox.NamedNode(iri), P_PINNED, _lit(False), ox.DefaultGraph()) in mem and ox.Quad(
-        ox.NamedNode(iri), P_PINNED, _lit(True), ox.DefaultGraph()) not in mem}
+    # an entity that only documents held where it was exported (kg:pinned false, no seed lists it) is not pinned
+    # here either; one a seed lists is kept without documents, as an import
+    dg = ox.DefaultGraph()
+    unpinned = {e.id for iri, e in entities.items() if iri.startswith(ENT)
+                and ox.Quad(ox.NamedNode(iri), P_PINNED, _lit(False), dg) in mem
+                and ox.Quad(ox.NamedNode(iri), P_PINNED, _lit(True), dg) not in mem
+                and not any(mem.quads_for_pattern(None, P_SEEDED, ox.NamedNode(iri), dg))}
     return list(entities.values()), triples, unpinned
 
 

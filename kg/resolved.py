@@ -187,6 +187,14 @@ class ResolvedStore:
                 break
         return []
 
+    def seedings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        """What each seed lists, an entity merged into another counting as that one."""
+        given: dict[tuple[str, str], set[str]] = {}
+        for seed, entity_id, aliases in self._store.seedings():
+            given.setdefault((seed, self._id(entity_id)), set()).update(aliases)
+        for (seed, entity_id), aliases in sorted(given.items()):
+            yield seed, entity_id, tuple(sorted(aliases))
+
     def pinned_ids(self, seeds: bool = True) -> set[str]:
         """A merged entity is pinned when any entity merged into it is."""
         return {self._id(i) for i in self._store.pinned_ids(seeds)}

@@ -36,7 +36,7 @@ from kg.stores.rdf_map import (
     P_START, P_TEXT, PREFIXES,
     RDF_OBJ, RDF_PRED, RDF_STATEMENT, RDF_SUBJ, RDF_TYPE, REL, _id, _lit, _N, _props, _q, asserted, ent,
     entity_quads, evidence_quads, fact_node, fact_quads, py_value, rdf_format, read_entity, read_triple, rel,
-    seeding_node,
+    seeding_node, seeding_quads,
 )
 
 # String literals, IRIs and comments, blanked before looking for keywords that reach other servers
@@ -87,8 +87,14 @@ class RDFStore:
         mentions are not copied), and the number of facts copied: what ``export`` writes and what SPARQL over the
         embedded store reads."""
         mem = ox.Store()
-        pinned = source.pinned_ids()  # kg:pinned says what is true (an extracted entity is not)
-        mem.bulk_extend(q for e in source.entities() for q in entity_quads(e, e.id in pinned))
+        # as this store holds them: kg:pinned true for an imported (or added) entity, a kg:Seeding for each seed
+        # that lists one, neither for an entity only documents hold
+        pinned, ids = source.pinned_ids(seeds=False), set()
+        for e in source.entities():
+            ids.add(e.id)
+            mem.bulk_extend(entity_quads(e, e.id in pinned))
+        mem.bulk_extend(q for seed, eid, aliases in source.seedings() if eid in ids
+                        for q in seeding_quads(seed, eid, aliases))
         facts = 0
         for t in source.triples():
             mem.bulk_extend(fact_quads(t, per_source=False))

@@ -101,6 +101,13 @@ def seeding_node(source: str, entity_id: str) -> ox.NamedNode:
     return _N(SEEDING + _hash(source, entity_id))
 
 
+def seeding_quads(source: str, entity_id: str, aliases: tuple[str, ...] = ()) -> list[ox.Quad]:
+    """The record that seed ``source`` lists the entity and alone gave it ``aliases``."""
+    sn = seeding_node(source, entity_id)
+    return [_q(sn, RDF_TYPE, C_SEEDING), _q(sn, P_SEED, _lit(source)), _q(sn, P_SEEDED, ent(entity_id))] + \
+        [_q(sn, P_SEEDED_ALIAS, _lit(a)) for a in aliases]
+
+
 def fact_quads(t: Triple, per_source: bool = True) -> list[ox.Quad]:
     """The asserted triple, its reification node with confidence, and its evidence, each with its source's own
     confidence (``Provenance.confidence``); one without takes the fact's, unless ``per_source`` is False (a copy, where
