@@ -131,9 +131,9 @@ _LOCAL = re.compile(r"[^A-Za-z0-9]+")
 def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf"
              ) -> tuple[list[Entity], list[Triple], set[str]]:
     """Entities and facts from RDF, and the ids of the entities the file says are not pinned. The kgnlp
-    vocabulary is read in full (confidence, provenance, aliases, ``kg:pinned``); other IRI-to-IRI triples become
-    facts named after the predicate's local name (``ex:treats`` -> ``TREATS``), with ``rdfs:label`` as the entity
-    name when there is one. A fact with no evidence gets ``source`` (the file) as its source, and an end that is
+    vocabulary is read in full (confidence, provenance, aliases, ``kg:pinned``, ``kg:Seeding``); other IRI-to-IRI
+    triples become facts named after the predicate's local name (``ex:treats`` -> ``TREATS``), with ``rdfs:label``
+    as the entity name when there is one. A fact with no evidence gets ``source`` (the file) as its source, and an end that is
     not declared as an entity becomes one named by its id."""
     import pyoxigraph as ox
 

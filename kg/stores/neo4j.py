@@ -9,7 +9,7 @@ Model (labels carry an optional prefix, so several graphs can share one server, 
   the import sources that support it with confidence 1.0 (bulk loads; one added below 1.0 is a ``Source`` node);
 * ``(:Source {key, fact, head, rel, tail, doc_id, start, end, sentence, extractor, confidence})`` — one per
   sentence-level source of a fact (a property graph cannot point a node at a relationship, so ``fact`` names it);
-  a fact's ``confidence`` is the best of its sources' (an import's counts 1.0);
+  a fact's ``confidence`` is the best of its sources' (one in ``imports`` counts 1.0);
 * ``(:Seeding {source, entity_id, aliases})`` — a seed lists the entity; ``aliases``: those it alone gave;
 * ``(:Document {id, sha256, source, text, added})`` and ``(:Mention {doc_id, start, end, text, label, entity_id})``.
 
