@@ -133,8 +133,8 @@ def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf"
     """Entities and facts from RDF, and the ids of the entities the file says are not pinned. The kgnlp
     vocabulary is read in full (confidence, provenance, aliases, ``kg:pinned``, ``kg:Seeding``); other IRI-to-IRI
     triples become facts named after the predicate's local name (``ex:treats`` -> ``TREATS``), with ``rdfs:label``
-    as the entity name when there is one. A fact with no evidence gets ``source`` (the file) as its source, and an end that is
-    not declared as an entity becomes one named by its id."""
+    as the entity name when there is one. A fact with no evidence gets ``source`` (the file) as its source, and an
+    end that is not declared as an entity becomes one named by its id."""
     import pyoxigraph as ox
 
     from kg.stores.rdf_map import (ENT, LABEL, P_PINNED, P_SEEDED, REL, RDF_TYPE, _lit, asserted, name_statements,

@@ -137,7 +137,8 @@ def test_a_merge_whose_canonical_entity_is_gone_leaves_the_merged_one_visible(tm
     group = Entity("org:foo-group", "Foo Holdings Group", "Organization")
     store.add_extraction(Extraction(Document("a", "Foo Holdings Group rose.", "a.txt"),
                                     (Mention(0, 18, "Foo Holdings Group", "ORG", group.id),), (), (group,)), "ha")
-    store.add([Triple("org:foo", "HEADQUARTERED_IN", "loc:paris", 1.0, (Provenance("import:f.csv", 0, 0, "", "import"),))],
+    imported = (Provenance("import:f.csv", 0, 0, "", "import"),)
+    store.add([Triple("org:foo", "HEADQUARTERED_IN", "loc:paris", 1.0, imported)],
               [Entity("org:foo", "Foo", "Organization"), Entity("loc:paris", "Paris", "Location")])
     with MergeLog.open(tmp_path / "merges.db") as log:
         log.record(group.id, "org:foo", "test", "same name", 1.0)

@@ -296,7 +296,7 @@ def test_store_confidence_is_recomputed_from_the_remaining_sources(store):
     assert confidence(store, treats) == 0.6 and confidence(store, makes) == 0.95
     store.bulk_load([treats], source="hetionet")
     assert confidence(store, treats) == 1.0
-    assert store.replace_source("hetionet", []) == SourceChange(0)  # the import's source goes; doc-a still supports the fact
+    assert store.replace_source("hetionet", []) == SourceChange(0)  # the import's source goes; doc-a still has it
     assert confidence(store, treats) == 0.6
     assert [p.doc_id for p in store.neighbours(HEADACHE.id)[0].provenance] == ["doc-a"]
 
