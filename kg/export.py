@@ -64,9 +64,11 @@ def _graphml(store: GraphStore, out: TextIO, fmt: str) -> int:
     from kg.graph_view import to_networkx
 
     g = to_networkx(store, provenance=True)
+    pinned = store.pinned_ids()
     for e in store.entities():  # GraphML attributes are plain values: other names and ids as JSON, like provenance
         g.nodes[e.id]["aliases"] = json.dumps(list(e.aliases), ensure_ascii=False)
         g.nodes[e.id]["external_ids"] = json.dumps(e.external(), ensure_ascii=False, sort_keys=True)
+        g.nodes[e.id]["pinned"] = e.id in pinned
     g = _xml_safe(g)
     for line in nx.generate_graphml(g, encoding="utf-8", prettyprint=True):
         out.write(line + "\n")
@@ -106,11 +108,13 @@ def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
     from kg.stores.neo4j import rel_type
 
     out.write("CREATE CONSTRAINT kg_entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE;\n")
+    pinned = store.pinned_ids()  # seeded, imported or added; an entity only documents hold is not
     for e in store.entities():
         aliases = "[" + ", ".join(_cy(a) for a in e.aliases) + "]"
+        pin = "true" if e.id in pinned else "coalesce(e.pinned, false)"  # a pinned entity stays pinned
         out.write(f"MERGE (e:Entity {{id: {_cy(e.id)}}}) SET e.name = {_cy(e.name)}, e.type = {_cy(e.type)}, "
                   f"e.norm = {_cy(normalise(e.name))}, e.aliases = {aliases}, "
-                  f"e.ext = {_cy(json.dumps(e.external(), sort_keys=True))}, e.pinned = true, e.stub = false;\n")
+                  f"e.ext = {_cy(json.dumps(e.external(), sort_keys=True))}, e.pinned = {pin}, e.stub = false;\n")
     n = 0
     for t in store.triples():
         docs = "[" + ", ".join(_cy(d) for d in sorted({p.doc_id for p in t.provenance})) + "]"
@@ -124,15 +128,17 @@ def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
 _LOCAL = re.compile(r"[^A-Za-z0-9]+")
 
 
-def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> tuple[list[Entity], list[Triple]]:
-    """Entities and facts from RDF. The kgnlp vocabulary is read in full (confidence, provenance, aliases);
-    other IRI-to-IRI triples become facts named after the predicate's local name (``ex:treats`` -> ``TREATS``),
-    with ``rdfs:label`` as the entity name when there is one. A fact with no evidence gets ``source`` (the file)
-    as its source, and an end that is not declared as an entity becomes one named by its id."""
+def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf"
+             ) -> tuple[list[Entity], list[Triple], set[str]]:
+    """Entities and facts from RDF, and the ids of the entities the file says are not pinned. The kgnlp
+    vocabulary is read in full (confidence, provenance, aliases, ``kg:pinned``, ``kg:Seeding``); other IRI-to-IRI
+    triples become facts named after the predicate's local name (``ex:treats`` -> ``TREATS``), with ``rdfs:label``
+    as the entity name when there is one. A fact with no evidence gets ``source`` (the file) as its source, and an
+    end that is not declared as an entity becomes one named by its id."""
     import pyoxigraph as ox
 
-    from kg.stores.rdf_map import (ENT, LABEL, REL, RDF_TYPE, asserted, name_statements, rdf_format, read_entity,
-                                   read_triple)
+    from kg.stores.rdf_map import (ENT, LABEL, P_PINNED, P_SEEDED, REL, RDF_TYPE, _lit, asserted, name_statements,
+                                   rdf_format, read_entity, read_triple)
 
     mem = ox.Store()
     try:
@@ -172,7 +178,14 @@ def read_rdf(data: bytes | IO[bytes], fmt: str, source: str = "import:rdf") -> t
     for end in dict.fromkeys(x for t in triples for x in (t.head_id, t.tail_id)):
         if end not in known:
             entities[end] = Entity(end, end, "Entity")
-    return list(entities.values()), triples
+    # an entity that only documents held where it was exported (kg:pinned false, no seed lists it) is not pinned
+    # here either; one a seed lists is kept without documents, as an import
+    dg = ox.DefaultGraph()
+    unpinned = {e.id for iri, e in entities.items() if iri.startswith(ENT)
+                and ox.Quad(ox.NamedNode(iri), P_PINNED, _lit(False), dg) in mem
+                and ox.Quad(ox.NamedNode(iri), P_PINNED, _lit(True), dg) not in mem
+                and not any(mem.quads_for_pattern(None, P_SEEDED, ox.NamedNode(iri), dg))}
+    return list(entities.values()), triples, unpinned
 
 
 _MAX_OFFSET = 2**63 - 1  # the embedded store's INTEGER column
@@ -202,8 +215,13 @@ def import_rdf(store: GraphStore, data: bytes | IO[bytes], fmt: str, source: str
     return add_read(store, *read_rdf(data, fmt, source))
 
 
-def add_read(store: GraphStore, entities: list[Entity], triples: list[Triple]) -> ImportReport:
-    """Add what :func:`read_rdf` read to ``store`` (so a file can be read, and refused, before a store is opened)."""
+def add_read(store: GraphStore, entities: list[Entity], triples: list[Triple],
+             unpinned: set[str] = frozenset()) -> ImportReport:
+    """Add what :func:`read_rdf` read to ``store`` (so a file can be read, and refused, before a store is opened):
+    the entities pinned, as imports are, but those in ``unpinned``."""
     for i in range(0, max(len(entities), len(triples)), 5000):
-        store.add(triples[i : i + 5000], entities[i : i + 5000])
+        part = entities[i : i + 5000]
+        if any(e.id in unpinned for e in part):
+            store.add([], [e for e in part if e.id in unpinned], pinned=False)
+        store.add(triples[i : i + 5000], [e for e in part if e.id not in unpinned])
     return ImportReport(len(entities), len(triples))

@@ -92,6 +92,8 @@ class MergeLog:
         return [Merge(*row) for row in self._conn.execute(sql + " ORDER BY id")]
 
     def get(self, merge_id: int) -> Merge:
+        if not -2**63 <= merge_id < 2**63:  # beyond what SQLite can hold: no merge has it
+            raise KGError(f"No merge with id {merge_id}. List them with `kgnlp entities merges`.")
         row = self._conn.execute(
             "SELECT id, canonical_id, merged_id, who, why, score, created, undone FROM merges WHERE id = ?",
             (merge_id,)).fetchone()

@@ -24,8 +24,30 @@ def resolved(store: GraphStore, workspace_path: str | Path) -> GraphStore:
     if not path.exists() or isinstance(store, ResolvedStore):
         return store
     with MergeLog.open(path) as log:
-        canonical = log.canonical_map()
+        canonical = _held(store, log.canonical_map())
     return ResolvedStore(store, canonical) if canonical else store
+
+
+def _held(store: GraphStore, canonical: dict[str, str]) -> dict[str, str]:
+    """``canonical`` with each group whose canonical entity the store no longer holds (its only document removed)
+    going by the first of its merged entities the store still holds, so these are not hidden behind an id that names
+    no entity; the merge comes back as it was if the canonical entity does."""
+    groups: dict[str, list[str]] = {}
+    for merged, target in canonical.items():  # in the order the merges were recorded
+        groups.setdefault(target, []).append(merged)
+    if len(groups) > 200:  # one pass over the entities rather than a lookup (a server round trip) per group
+        ids = {e.id for e in store.entities()}
+        has = ids.__contains__
+    else:
+        has = lambda entity_id: store.entity(entity_id) is not None  # noqa: E731
+    out: dict[str, str] = {}
+    for target, members in groups.items():
+        if not has(target):
+            held = [m for m in members if has(m)]
+            if held:
+                target, members = held[0], [target, *(m for m in members if m != held[0])]
+        out.update((m, target) for m in members if m != target)
+    return out
 
 
 class ResolvedStore:
@@ -165,6 +187,18 @@ class ResolvedStore:
                 break
         return []
 
+    def seedings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        """What each seed lists, an entity merged into another counting as that one."""
+        given: dict[tuple[str, str], set[str]] = {}
+        for seed, entity_id, aliases in self._store.seedings():
+            given.setdefault((seed, self._id(entity_id)), set()).update(aliases)
+        for (seed, entity_id), aliases in sorted(given.items()):
+            yield seed, entity_id, tuple(sorted(aliases))
+
+    def pinned_ids(self, seeds: bool = True) -> set[str]:
+        """A merged entity is pinned when any entity merged into it is."""
+        return {self._id(i) for i in self._store.pinned_ids(seeds)}
+
     def stats(self) -> StoreStats:
         raw = self._store.stats()
         by_type, by_relation = Counter(dict(raw.by_type)), Counter(dict(raw.by_relation))
@@ -180,6 +214,6 @@ class ResolvedStore:
         by_relation.subtract(Counter(t.relation for t in before.values()))
         by_relation.update(Counter(t.relation for t in after))
         relations = raw.relations - len(before) + len(after)
-        return StoreStats(raw.documents, entities, relations,
-                          tuple(sorted(((k, v) for k, v in by_type.items() if v > 0), key=lambda kv: -kv[1])),
-                          tuple(sorted(((k, v) for k, v in by_relation.items() if v > 0), key=lambda kv: -kv[1])))
+        order = lambda counts: tuple(sorted(((k, v) for k, v in counts.items() if v > 0),  # noqa: E731
+                                            key=lambda kv: (-kv[1], kv[0])))  # as every backend orders them
+        return StoreStats(raw.documents, entities, relations, order(by_type), order(by_relation))

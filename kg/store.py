@@ -17,6 +17,16 @@ BACKENDS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class SourceChange:
+    """What replacing (or removing) a source took out of the graph: facts only it supported, and what only a seed
+    gave: entities nothing else holds (their ids) and aliases (``(entity id, alias)``) of entities that stay."""
+
+    facts: int = 0
+    entities: tuple[str, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class StoreStats:
     """Counts of what a store holds."""
 
@@ -77,14 +87,15 @@ class GraphStore(Protocol):
         """Remove a document and the facts only it supported (the others take the best confidence of the sources
         they keep); returns how many facts went."""
 
-    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
+    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> SourceChange:
         """Give a source that is not a document (a seed folder's ``seed:<name>``) exactly these facts: its
         earlier provenance goes (and the facts only it supported), then these are added, all or nothing where the
         backend allows. The seed is the curated source: its entities' names and types replace the stored ones (a
         replaced name stays on as an alias), where ``add`` keeps the first. What it gave before and no longer lists
         goes: an alias no other source gave, and an entity nothing else holds (no other seed, no ``add`` or import,
         no document mention, no fact). A fact that keeps other sources takes the best confidence among them.
-        Returns how many earlier facts are gone. A document id is refused."""
+        Returns what went: how many earlier facts, and the entities and aliases taken back. A document id is
+        refused."""
 
     def document_ids(self) -> list[str]:
         """Ids of the stored documents."""
@@ -158,12 +169,12 @@ def store_class(name: str) -> type:
     return getattr(module, cls_name)
 
 
-def remove_source(store: GraphStore, source: str) -> int:
+def remove_source(store: GraphStore, source: str) -> SourceChange:
     """Take a seed (``seed:<folder>``) or an import (``import:<file>``) out of the graph as a stored document is
     removed: its facts that no other source supports go, and so do the entities and aliases only a seed gave.
-    Returns how many facts went; an id that is no stored document nor such a source is an error."""
+    Returns what went; an id that is no stored document nor such a source is an error."""
     if source.split(":", 1)[0] not in ("seed", "import") or store.has_document(source):
-        return store.remove_document(source)
+        return SourceChange(store.remove_document(source))
     known = {s for s, _, _ in store.seedings()} | {p.doc_id for t in store.triples() for p in t.provenance}
     if source not in known:
         raise KGError(f"No document or source '{source}' in the store. `kgnlp documents` lists the documents; "

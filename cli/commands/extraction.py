@@ -175,6 +175,15 @@ def _train_with_bar(train_fn, train_docs, out_dir, config, dev_docs, show: bool)
         return train_fn(train_docs, out_dir, config, dev_docs=dev_docs, progress=update)
 
 
+def _merge_log(ws_path: Path):
+    """The workspace's merge log; an empty one in memory when it has none, so that listing merges (or asking to
+    undo one) leaves no new file behind."""
+    from kg.merges import FILE_NAME, MergeLog
+
+    path = ws_path / FILE_NAME
+    return MergeLog.open(path if path.exists() else ":memory:")
+
+
 def merges_cmd(
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     include_undone: Annotated[bool, typer.Option("--all", help="Include undone merges.")] = False,
@@ -184,10 +193,8 @@ def merges_cmd(
 
     Example: kgnlp entities merges --json
     """
-    from kg.merges import MergeLog
-
     ws = workspace(ws_path)
-    with MergeLog.for_workspace(ws.path) as log:
+    with _merge_log(ws.path) as log:
         rows = [m.as_dict() for m in log.merges(include_undone)]
 
     def human() -> None:
@@ -211,10 +218,8 @@ def unmerge_cmd(
 
     Example: kgnlp entities unmerge 3
     """
-    from kg.merges import MergeLog
-
     ws = workspace(ws_path)
-    with MergeLog.for_workspace(ws.path) as log:
+    with _merge_log(ws.path) as log:
         merge = log.undo(merge_id)
     emit(as_json, {"undone": merge.as_dict()},
          lambda: out.print(f"Undid merge #{merge.id}: {merge.merged_id} is separate from {merge.canonical_id} again."))

@@ -58,9 +58,9 @@ def ingest(
     try:
         seed_report = None
         if seeded is not None:  # a re-run with an edited seed: lines it no longer has go
-            removed = graph.replace_source(seeded.source, seeded.triples, seeded.entities)
+            change = graph.replace_source(seeded.source, seeded.triples, seeded.entities)
             seed_report = {"source": seeded.source, "entities": len(seeded.entities), "facts": len(seeded.triples),
-                           "removed": removed}
+                           "removed": change.facts, **taken_back(change)}
         # after the seed: a fused --model links names and reads facts of the graph as it is when it loads
         layers = profile_layers(profile, model, graph, ws.path)
         similar = profile_similarity(profile, ws)
@@ -88,6 +88,9 @@ def ingest(
     if seed_report and seed_report["removed"] and not as_json:
         typer.echo(f"Removed {seed_report['removed']} fact(s) that seed '{seed_report['source']}' no longer has "
                    "(their only source was the seed).", err=True)
+    if seed_report and (seed_report["entities_removed"] or seed_report["aliases_removed"]) and not as_json:
+        typer.echo(f"Seed '{seed_report['source']}' took back what it no longer lists and only it gave: "
+                   f"{taken_back_line(seed_report)}.", err=True)
     if not_read and not as_json:
         more = f" and {len(not_read) - 5} more" if len(not_read) > 5 else ""
         typer.echo(f"Not read ({len(not_read)} file(s) of other types than {KINDS}): "
@@ -173,6 +176,26 @@ def findings(
         graph.close()
     emit(as_json, {"documents": stored, "skipped": skipped, "findings": found}, lambda: out.print(
         f"Read {found} finding(s) in {stored} document(s) ({skipped} already read)."))
+
+
+def taken_back(change) -> dict[str, object]:
+    """The entities and aliases a seed took back (a ``SourceChange``), as --json writes them."""
+    aliases: dict[str, list[str]] = {}
+    for entity_id, alias in change.aliases:
+        aliases.setdefault(entity_id, []).append(alias)
+    return {"entities_removed": list(change.entities), "aliases_removed": aliases}
+
+
+def taken_back_line(data: dict) -> str:
+    """``taken_back(...)`` in words: at most five of each named."""
+    def some(items: list[str]) -> str:
+        return ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+
+    pairs = [f"'{a}' of {e}" for e, aliases in data["aliases_removed"].items() for a in aliases]
+    parts = [f"{len(data['entities_removed'])} entity(ies) ({some(data['entities_removed'])})"] \
+        if data["entities_removed"] else []
+    parts += [f"{len(pairs)} alias(es) ({some(pairs)})"] if pairs else []
+    return " and ".join(parts)
 
 
 def load_ner_layer(model: Path, store=None, workspace: Path | None = None):
@@ -293,12 +316,13 @@ def remove(
     ws = conn.workspace()
     graph = conn.open(ws)
     try:
-        removed = remove_source(graph, doc_id)
+        change = remove_source(graph, doc_id)
         _sync_indexes(ws, graph, True)
     finally:
         graph.close()
-    emit(as_json, {"document": doc_id, "relations_removed": removed},
-         lambda: out.print(f"Removed {doc_id} and {removed} fact(s) only it supported."))
+    data = {"document": doc_id, "relations_removed": change.facts, **taken_back(change)}
+    also = f" It took back {taken_back_line(data)}." if change.entities or change.aliases else ""
+    emit(as_json, data, lambda: out.print(f"Removed {doc_id} and {change.facts} fact(s) only it supported.{also}"))
 
 
 @with_connection

@@ -6,10 +6,10 @@ Model (labels carry an optional prefix, so several graphs can share one server, 
   ``stub`` marks a node that only exists as a fact endpoint (never returned as an entity);
 * ``(:Name {norm, entity_id})`` — one per alias, indexed;
 * a fact is a relationship ``(h)-[:RELATION {confidence, imports}]->(t)``, MERGEd so it exists once; ``imports`` lists
-  the bulk-import sources that support it;
+  the import sources that support it with confidence 1.0 (bulk loads; one added below 1.0 is a ``Source`` node);
 * ``(:Source {key, fact, head, rel, tail, doc_id, start, end, sentence, extractor, confidence})`` — one per
   sentence-level source of a fact (a property graph cannot point a node at a relationship, so ``fact`` names it);
-  a fact's ``confidence`` is the best of its sources' (an import's counts 1.0);
+  a fact's ``confidence`` is the best of its sources' (one in ``imports`` counts 1.0);
 * ``(:Seeding {source, entity_id, aliases})`` — a seed lists the entity; ``aliases``: those it alone gave;
 * ``(:Document {id, sha256, source, text, added})`` and ``(:Mention {doc_id, start, end, text, label, entity_id})``.
 
@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Iterator
 from kg.errors import KGError, not_a_source
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
-from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, StoreStats
+from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats
 
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Clauses that change data or schema. Strings and comments are blanked before this runs.
@@ -233,7 +233,7 @@ class Neo4jStore:
                                                 {"h": t.head_id, "t": t.tail_id, "c": t.confidence, "imports": []})
             row["c"] = max(row["c"], t.confidence)
             for p in t.provenance:
-                if _is_import(p):
+                if _is_import(p) and (t.confidence if p.confidence is None else p.confidence) >= 1.0:
                     if p.doc_id not in row["imports"]:
                         row["imports"].append(p.doc_id)
                 else:
@@ -333,31 +333,32 @@ class Neo4jStore:
             raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")
         return len(self._write(lambda tx: self._delete_document(tx, doc_id)))
 
-    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
+    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> SourceChange:
         if self.has_document(source):
             raise KGError(not_a_source(source))
         facts, ents = list(triples), list(entities)
         imports = not source.startswith("seed:")  # a seed's facts are never import-sourced: no scan for them
         if len(facts) + len(ents) <= self.batch_size:
-            def work(tx) -> set:
+            def work(tx) -> tuple:
                 gone = self._delete_document(tx, source, imports)
                 self._put_facts(tx, facts)
-                self._claim(tx, source, ents)
+                taken = self._claim(tx, source, ents)
                 self._put_entities(tx, ents, pinned=False, override=True)
-                return gone
+                return gone, taken
 
-            gone = self._write(work)  # one transaction: all or nothing
+            gone, taken = self._write(work)  # one transaction: all or nothing
         else:  # too big for one transaction: the old provenance goes first, then the facts in batches
             gone = self._write(lambda tx: self._delete_document(tx, source, imports))
             self._add(facts, [])
-            self._write(lambda tx: self._claim(tx, source, ents))
+            taken = self._write(lambda tx: self._claim(tx, source, ents))
             self._add([], ents, override=True, pinned=False)
-        return len(gone - {t.key for t in facts})
+        return SourceChange(len(gone - {t.key for t in facts}), *taken)
 
-    def _claim(self, tx, source: str, entities: list[Entity]) -> None:
+    def _claim(self, tx, source: str, entities: list[Entity]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
         """Record what seed ``source`` now gives (its entities, and the aliases no other source gave them), then
         take back what it gave before and no longer lists: aliases only it gave, and entities nothing else holds
-        (no other seed, no import, no document mention, no fact). Runs before the seed's entities are written."""
+        (no other seed, no import, no document mention, no fact). Runs before the seed's entities are written.
+        Returns the entities and the ``(entity id, alias)`` pairs taken back."""
         G, E, N = self.G, self.E, self.N
         before = {r[0]: set(r[1] or ()) for r in tx.run(
             f"MATCH (g:{G} {{source: $s}}) RETURN g.entity_id, g.aliases", s=source)}
@@ -385,12 +386,13 @@ class Neo4jStore:
         tx.run(f"UNWIND $ids AS i MATCH (g:{G} {{source: $s, entity_id: i}}) DELETE g", ids=unlisted, s=source).consume()
         tx.run(f"UNWIND $rows AS r MERGE (g:{G} {{source: $s, entity_id: r.id}}) SET g.aliases = r.aliases",
                rows=rows, s=source).consume()
-        fixes, names = [], []
+        fixes, names, taken = [], [], set()
         for eid, gone in dropped.items():
             if gone and eid in stored:
                 name, have = stored[eid]
                 kept = sorted(have - gone)
                 fixes.append({"id": eid, "aliases": kept})
+                taken.update((eid, a) for a in gone & have if eid not in listed or a != listed[eid].name)
                 keep = {normalise(a) for a in kept} - {normalise(name)}
                 names += [{"id": eid, "norm": n} for n in {normalise(a) for a in gone} - keep]
         if fixes:
@@ -400,9 +402,13 @@ class Neo4jStore:
         mentioned = {r[0] for r in tx.run(f"UNWIND $ids AS i MATCH (m:{self.M} {{entity_id: i}}) RETURN DISTINCT i",
                                           ids=unlisted)}
         free = [e for e in unlisted if e not in held and e not in mentioned]
-        if free:
-            tx.run(f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) WHERE e.pinned = false AND COUNT {{ (e)--() }} = 0 "
+        if free:  # those that go are read first: what a DELETE returns differs between servers
+            free = sorted({r[0] for r in tx.run(
+                f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) WHERE e.pinned = false AND NOT coalesce(e.stub, false) "
+                "AND COUNT { (e)--() } = 0 RETURN e.id", ids=free)})
+            tx.run(f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) "
                    f"OPTIONAL MATCH (n:{N} {{entity_id: i}}) DELETE n, e", ids=free).consume()
+        return tuple(free), tuple(sorted((e, a) for e, a in taken if e not in free))
 
     def _delete_document(self, tx, doc_id: str, imports: bool = False) -> set[tuple[str, str, str]]:
         """Delete a document's (or another source's) nodes, and with ``imports`` its name from the facts' import
@@ -571,8 +577,11 @@ class Neo4jStore:
                 prov[f].append(Provenance(doc, s, e, sent, ext, None if conf is None else float(conf)))
         out = []
         for key, (h, rel, t, conf, imports) in zip(keys, rows):
-            p = prov[key] + [Provenance(src, 0, 0, "", "import", 1.0) for src in imports or ()]
-            p.sort(key=lambda x: (x.doc_id, x.start, x.end, x.sentence, x.extractor))
+            best: dict[Provenance, Provenance] = {}  # an import added below 1.0, then bulk-loaded: the best counts
+            for x in prov[key] + [Provenance(src, 0, 0, "", "import", 1.0) for src in imports or ()]:
+                if x not in best or (x.confidence or 0.0) > (best[x].confidence or 0.0):
+                    best[x] = x
+            p = sorted(best.values(), key=lambda x: (x.doc_id, x.start, x.end, x.sentence, x.extractor))
             out.append(Triple(h, rel, t, 1.0 if conf is None else float(conf), tuple(p)))
         return out
 
@@ -637,7 +646,7 @@ def _override(old: Entity, new: Entity) -> Entity:
 
 def _entity(row: list) -> Entity:
     ext = json.loads(row[4] or "{}")
-    return Entity(row[0], row[1], row[2], tuple(row[3] or ()), tuple(sorted(ext.items())))
+    return Entity(row[0], row[1], row[2], tuple(sorted(row[3] or ())), tuple(sorted(ext.items())))
 
 
 def _plain(value: object) -> object:

@@ -29,14 +29,14 @@ import pyoxigraph as ox
 from kg.errors import KGError, not_a_source
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
-from kg.store import GraphStore, QueryResult, StoreStats
+from kg.store import GraphStore, QueryResult, SourceChange, StoreStats
 from kg.stores.rdf_map import (
     ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, C_SEEDING, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
     P_ENTITY, P_ETYPE, P_EVID, P_LABEL, P_NORM, P_PINNED, P_SCORE, P_SEED, P_SEEDED, P_SEEDED_ALIAS, P_SHA, P_SOURCE,
     P_START, P_TEXT, PREFIXES,
     RDF_OBJ, RDF_PRED, RDF_STATEMENT, RDF_SUBJ, RDF_TYPE, REL, _id, _lit, _N, _props, _q, asserted, ent,
     entity_quads, evidence_quads, fact_node, fact_quads, py_value, rdf_format, read_entity, read_triple, rel,
-    seeding_node,
+    seeding_node, seeding_quads,
 )
 
 # String literals, IRIs and comments, blanked before looking for keywords that reach other servers
@@ -87,7 +87,14 @@ class RDFStore:
         mentions are not copied), and the number of facts copied: what ``export`` writes and what SPARQL over the
         embedded store reads."""
         mem = ox.Store()
-        mem.bulk_extend(q for e in source.entities() for q in entity_quads(e))
+        # as this store holds them: kg:pinned true for an imported (or added) entity, a kg:Seeding for each seed
+        # that lists one, neither for an entity only documents hold
+        pinned, ids = source.pinned_ids(seeds=False), set()
+        for e in source.entities():
+            ids.add(e.id)
+            mem.bulk_extend(entity_quads(e, e.id in pinned))
+        mem.bulk_extend(q for seed, eid, aliases in source.seedings() if eid in ids
+                        for q in seeding_quads(seed, eid, aliases))
         facts = 0
         for t in source.triples():
             mem.bulk_extend(fact_quads(t, per_source=False))
@@ -243,16 +250,16 @@ class RDFStore:
         self._apply(remove, [_q(f, P_CONF, _lit(float(c))) for f, c in conf.items()], atomic=True)
         return len(gone)
 
-    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
+    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> SourceChange:
         if self.has_document(source):
             raise KGError(not_a_source(source))
         triples, entities = list(triples), list(entities)
         remove, gone, conf = self._document_removal(source, document=False)
         r2, a2 = self._fact_changes(triples, conf, removed=set(remove))
-        r0, a0 = self._claim(source, entities, set(remove + r2))
+        r0, a0, taken = self._claim(source, entities, set(remove + r2))
         r1, a1 = self._entity_changes(entities, pinned=False, removed=set(remove + r0), override=True)
         self._apply(remove + r0 + r1 + r2, a0 + a1 + a2)  # one SPARQL update when anything goes: all or nothing
-        return len(gone - {fact_node(*t.key).value for t in triples})
+        return SourceChange(len(gone - {fact_node(*t.key).value for t in triples}), *taken)
 
     def _document_removal(self, doc_id: str, document: bool = True
                           ) -> tuple[list[ox.Quad], set[str], dict[ox.NamedNode, float]]:
@@ -305,10 +312,11 @@ class RDFStore:
                 remove += [q for q in s.quads_for_pattern(node, None, None, DG) if q not in removing]
         return list(dict.fromkeys(remove)), gone_facts, conf
 
-    def _claim(self, source: str, entities: list[Entity], removing: set) -> tuple[list, list]:
+    def _claim(self, source: str, entities: list[Entity], removing: set) -> tuple[list, list, tuple]:
         """Quads that record what seed ``source`` now gives (its entities, and the aliases no other source gave
         them), and that take back what it gave before and no longer lists: aliases only it gave, and entities
-        nothing else holds (no other seed, no import, no document mention, no fact outside ``removing``)."""
+        nothing else holds (no other seed, no import, no document mention, no fact outside ``removing``); then the
+        entities and the ``(entity id, alias)`` pairs taken back."""
         s, src = self._store, _lit(source)
         before: dict[ox.NamedNode, set[str]] = {}
         for q in s.quads_for_pattern(None, P_SEED, src, DG):
@@ -335,6 +343,8 @@ class RDFStore:
         remove: list[ox.Quad] = []
         add: list[ox.Quad] = []
         listed = {ent(e.id): e for e in entities}
+        taken: list[tuple[str, str]] = []  # (entity id, alias) taken back
+        gone: list[str] = []  # entities taken back
         for node, e in listed.items():
             props = _props(s, node)
             have = {a.value for a in props.get(ALT.value, [])}
@@ -343,7 +353,9 @@ class RDFStore:
             sn = seeding_node(source, e.id)
             add += [_q(sn, RDF_TYPE, C_SEEDING), _q(sn, P_SEED, src), _q(sn, P_SEEDED, node)]
             add += [_q(sn, P_SEEDED_ALIAS, _lit(a)) for a in dict.fromkeys(e.aliases) if a not in have or a in mine | other]
-            remove += without(node, props, mine - set(e.aliases) - other - names)  # the old name stays an alias
+            dropped = mine - set(e.aliases) - other - names  # the old name stays an alias
+            remove += without(node, props, dropped)
+            taken += [(e.id, a) for a in dropped & have if a != e.name]  # a name the seed now gives is not taken back
         for node in set(before) - set(listed):
             other, held = others(node)
             props = _props(s, node)
@@ -351,10 +363,14 @@ class RDFStore:
                           if q.predicate.value.startswith(REL) and q not in removing)
             if held or related or _q(node, P_PINNED, _lit(True)) in s or any(s.quads_for_pattern(None, P_ENTITY, node, DG)):
                 remove += without(node, props, before[node] - other)
+                taken += [(_id(node), a.value) for a in props.get(ALT.value, []) if a.value in before[node] - other]
             else:
                 remove += s.quads_for_pattern(node, None, None, DG)
+                if C_ENTITY in props.get(RDF_TYPE.value, []):
+                    gone.append(_id(node))
         kept, new = set(recorded), set(add)  # what the seed gave before and still gives is left as it is
-        return [q for q in recorded if q not in new] + remove, [q for q in add if q not in kept]
+        return ([q for q in recorded if q not in new] + remove, [q for q in add if q not in kept],
+                (tuple(sorted(gone)), tuple(sorted(set(taken)))))
 
     # ---- reading -------------------------------------------------------------------------
     def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:

@@ -77,7 +77,8 @@ def entity_quads(e: Entity, pinned: bool = True) -> list[ox.Quad]:
     quads = [_q(node, RDF_TYPE, C_ENTITY), _q(node, LABEL, _lit(e.name)), _q(node, P_ETYPE, _lit(e.type)),
              _q(node, P_PINNED, _lit(pinned))]
     quads += [_q(node, ALT, _lit(a)) for a in e.aliases]
-    quads += [_q(node, P_NORM, _lit(n)) for n in {normalise(x) for x in (e.name, *e.aliases)} if n]
+    # sorted: a set's order changes from run to run, and so would an export of the same graph
+    quads += [_q(node, P_NORM, _lit(n)) for n in sorted({normalise(x) for x in (e.name, *e.aliases)}) if n]
     quads += [_q(node, _N(EXT + quote(k, safe="")), _lit(v)) for k, v in e.external_ids]
     return quads
 
@@ -98,6 +99,13 @@ def evidence_quads(p: Provenance, confidence: float | None = None) -> tuple[ox.N
 
 def seeding_node(source: str, entity_id: str) -> ox.NamedNode:
     return _N(SEEDING + _hash(source, entity_id))
+
+
+def seeding_quads(source: str, entity_id: str, aliases: tuple[str, ...] = ()) -> list[ox.Quad]:
+    """The record that seed ``source`` lists the entity and alone gave it ``aliases``."""
+    sn = seeding_node(source, entity_id)
+    return [_q(sn, RDF_TYPE, C_SEEDING), _q(sn, P_SEED, _lit(source)), _q(sn, P_SEEDED, ent(entity_id))] + \
+        [_q(sn, P_SEEDED_ALIAS, _lit(a)) for a in aliases]
 
 
 def fact_quads(t: Triple, per_source: bool = True) -> list[ox.Quad]:

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 from kg.errors import KGError, not_a_source
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
-from kg.store import QueryResult, StoreStats
+from kg.store import QueryResult, SourceChange, StoreStats
 
 SCHEMA_VERSION = "1"
 _DDL = """
@@ -144,10 +144,11 @@ class SQLiteStore:
                 part))
         return out
 
-    def _claim(self, source: str, entities: list[Entity]) -> None:
+    def _claim(self, source: str, entities: list[Entity]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
         """Record what seed ``source`` now gives (its entities, and the aliases no other source gave them), then
         take back what it gave before and no longer lists: aliases only it gave, and entities nothing else holds
-        (no other seed, no import, no document mention, no fact). Runs before the seed's entities are written."""
+        (no other seed, no import, no document mention, no fact). Runs before the seed's entities are written.
+        Returns the entities and the ``(entity id, alias)`` pairs taken back."""
         c = self._conn
         before = {eid for (eid,) in c.execute("SELECT entity_id FROM seeded WHERE source=?", (source,))}
         claims = self._claims(sorted(before | {e.id for e in entities}))
@@ -172,19 +173,23 @@ class SQLiteStore:
             dropped[eid] = set(claims[(source, eid)]) - others[eid]
         c.executemany("DELETE FROM seeded WHERE source=? AND entity_id=?", [(source, e) for e in before - set(listed)])
         c.executemany("INSERT OR REPLACE INTO seeded VALUES(?,?,?)", rows)
+        taken: set[tuple[str, str]] = set()
         for eid, gone in dropped.items():
             if gone:
+                row = c.execute("SELECT aliases FROM entities WHERE id=?", (eid,)).fetchone()
+                taken.update((eid, a) for a in gone & set(json.loads(row[0]) if row else ()))
                 c.execute("UPDATE entities SET aliases=(SELECT json_group_array(value) FROM json_each(aliases) "
                           "WHERE value NOT IN (SELECT value FROM json_each(?))) WHERE id=?",
                           (json.dumps(sorted(gone)), eid))
                 self._rename(eid)
-        c.executemany(
+        removed = [e for e in sorted(before - set(listed)) if c.execute(
             "DELETE FROM entities WHERE id=? AND pinned=0 AND NOT EXISTS (SELECT 1 FROM seeded WHERE entity_id=?) "
             "AND NOT EXISTS (SELECT 1 FROM mentions WHERE entity_id=?) "
-            "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=? OR tail=?)",
-            [(e,) * 5 for e in before - set(listed)])
+            "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=? OR tail=?)", (e,) * 5).rowcount]
         c.executemany("DELETE FROM names WHERE entity_id=? AND NOT EXISTS (SELECT 1 FROM entities WHERE id=?)",
                       [(e, e) for e in before - set(listed)])
+        return tuple(removed), tuple(sorted((e, a) for e, a in taken  # a name the seed now gives is not taken back
+                                            if e not in removed and (e not in listed or a != listed[e].name)))
 
     def _rename(self, entity_id: str) -> None:
         """Rebuild the lookup names of one entity from its name and aliases."""
@@ -238,9 +243,11 @@ class SQLiteStore:
             added = self._conn.total_changes - before
             self._conn.executemany(  # an import's source has confidence 1.0: the best a fact can have
                 "UPDATE triples SET confidence=1.0 WHERE head=? AND relation=? AND tail=? AND confidence<1.0", rows)
-            self._conn.executemany(
-                "INSERT OR IGNORE INTO sources SELECT id, ?, 0, 0, '', 'import', 1.0 FROM triples "
-                "WHERE head=? AND relation=? AND tail=?", [(source, *r) for r in rows])
+            self._conn.executemany(  # the same source added before with less confidence (`add`) is now sure
+                "INSERT INTO sources SELECT id, ?, 0, 0, '', 'import', 1.0 FROM triples "
+                "WHERE head=? AND relation=? AND tail=? "
+                'ON CONFLICT(triple_id, doc_id, start, "end", extractor) DO UPDATE SET confidence=1.0',
+                [(source, *r) for r in rows])
         return added
 
     def remove_document(self, doc_id: str) -> int:
@@ -249,7 +256,7 @@ class SQLiteStore:
         with self._transaction():
             return len(self._delete_document(doc_id))
 
-    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> int:
+    def replace_source(self, source: str, triples: Iterable[Triple], entities: Iterable[Entity] = ()) -> SourceChange:
         if self.has_document(source):
             raise KGError(not_a_source(source))
         triples = list(triples)
@@ -257,9 +264,9 @@ class SQLiteStore:
         with self._transaction():
             gone = self._delete_document(source)
             self._put_triples(triples)
-            self._claim(source, entities)
+            taken = self._claim(source, entities)
             self._put_entities(entities, pinned=0, override=True)
-        return len(gone - {t.key for t in triples})
+        return SourceChange(len(gone - {t.key for t in triples}), *taken)
 
     def _delete_document(self, doc_id: str) -> set[tuple[str, str, str]]:
         """Delete a document's (or another source's) rows; returns the facts that went with them."""
@@ -445,9 +452,9 @@ class SQLiteStore:
             documents=one("SELECT count(*) FROM documents"),
             entities=one("SELECT count(*) FROM entities"),
             relations=one("SELECT count(*) FROM triples"),
-            by_type=tuple(self._conn.execute("SELECT type, count(*) FROM entities GROUP BY type ORDER BY 2 DESC")),
-            by_relation=tuple(
-                self._conn.execute("SELECT relation, count(*) FROM triples GROUP BY relation ORDER BY 2 DESC")),
+            by_type=tuple(self._conn.execute("SELECT type, count(*) FROM entities GROUP BY type ORDER BY 2 DESC, 1")),
+            by_relation=tuple(  # most first, ties by name: the order of every backend
+                self._conn.execute("SELECT relation, count(*) FROM triples GROUP BY relation ORDER BY 2 DESC, 1")),
         )
 
     def query(self, text: str, write: bool = False) -> QueryResult:
@@ -486,4 +493,5 @@ class _Tx:
 
 def _entity(row: tuple) -> Entity:
     ext = json.loads(row[4] or "{}")
-    return Entity(row[0], row[1], row[2], tuple(json.loads(row[3])), tuple(sorted(ext.items())))
+    # aliases sorted, as every backend gives them (not in the order they were first given)
+    return Entity(row[0], row[1], row[2], tuple(sorted(json.loads(row[3]))), tuple(sorted(ext.items())))

@@ -33,7 +33,8 @@ def test_changed_seed_replaces_its_old_facts_and_their_line_numbers(tmp_path):
                "head\trelation\ttail\na\tTREATS\tb\na\tTREATS\tc\n")
     doc.write_text("Nothing to see.", encoding="utf-8")
     first = kgnlp_json("ingest", str(doc), "--seed", str(seed), "-w", str(ws))
-    assert first["seed"] == {"source": "seed:seed", "entities": 3, "facts": 2, "removed": 0}
+    assert first["seed"] == {"source": "seed:seed", "entities": 3, "facts": 2, "removed": 0, "entities_removed": [],
+                             "aliases_removed": {}}
     (seed / "triples.tsv").write_text("head\trelation\ttail\na\tTREATS\tc\n", encoding="utf-8")  # b's line deleted
     again = kgnlp_json("ingest", str(doc), "--seed", str(seed), "-w", str(ws))
     assert again["seed"]["removed"] == 1

@@ -213,3 +213,64 @@ def test_export_then_import_keeps_each_sources_confidence(make_store, kind):
     import_rdf(copy, run(store, "ntriples").encode(), "ntriples")
     copy.replace_source("doc-b", [])  # the best source goes: the next best counts
     assert [round(t.confidence, 6) for t in copy.triples()] == [0.6]
+
+
+def _mixed(store):
+    """Bayer added (pinned), Aspirin seeded (pinned), Headache only a document holds (not pinned)."""
+    from kg.records import Document, Extraction, Mention
+
+    store.add([], [ENTS[2]])
+    store.replace_source("seed:s", [], [ENTS[0]])
+    store.add_extraction(Extraction(Document("doc1", "Aspirin treats headache.", "doc1.txt"),
+                                    (Mention(15, 23, "headache", "DISEASE", "x:head"),), FACTS[:1], (ENTS[1],)), "h1")
+    assert store.pinned_ids() == {"d:asp", "o:bayer"}
+    return store
+
+
+@pytest.mark.parametrize("kind", ["embedded", "rdf", "neo4j"])
+def test_export_then_import_keeps_which_entities_are_pinned(make_store, kind):
+    source = _mixed(make_store("embedded"))
+    text = run(source, "turtle")
+    # as the RDF store holds them: Bayer pinned, Aspirin listed by a seed, Headache neither
+    assert text.count("kg:pinned true") == 1 and text.count("kg:pinned false") == 2
+    assert text.count("a kg:Seeding") == 1 and 'kg:seed "seed:s"' in text
+    target = make_store(kind)
+    import_rdf(target, text.encode(), "turtle")
+    assert target.pinned_ids() == {"d:asp", "o:bayer"}
+    import_rdf(target, run(make_store("embedded"), "turtle").encode(), "turtle")  # nothing: no change
+    assert {e.id for e in target.entities()} == {"d:asp", "o:bayer", "x:head"}
+
+
+def test_export_graphml_and_cypher_say_which_entities_are_pinned(make_store):
+    import networkx as nx
+
+    source = _mixed(make_store("rdf"))
+    g = nx.read_graphml(io.StringIO(run(source, "graphml")))
+    assert {n for n, d in g.nodes(data=True) if d["pinned"]} == {"d:asp", "o:bayer"}
+    script = run(source, "cypher")
+    neo = make_store("neo4j")
+    neo.add([], [ENTS[1]])  # pinned on the server already: a script does not unpin it
+    for stmt in filter(None, (s.strip() for s in script.split(";\n"))):
+        if not stmt.startswith("CREATE CONSTRAINT"):
+            neo.query(stmt.replace(":Entity", f":`{neo.prefix}Entity`"), write=True)
+    assert neo.pinned_ids() == {"d:asp", "o:bayer", "x:head"}
+    other = make_store("neo4j")
+    for stmt in filter(None, (s.strip() for s in script.split(";\n"))):
+        if not stmt.startswith("CREATE CONSTRAINT"):
+            other.query(stmt.replace(":Entity", f":`{other.prefix}Entity`"), write=True)
+    assert other.pinned_ids() == {"d:asp", "o:bayer"}
+
+
+def test_export_rdf_of_the_same_graph_is_the_same_text_every_run(tmp_path):
+    """Run to run (another hash seed), an unchanged graph exports byte for byte the same (diffable)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import io, sys; from kg.stores.sqlite import SQLiteStore; from kg.export import export; "
+            "from kg.records import Entity; s = SQLiteStore.open(sys.argv[1]); "
+            "s.add([], [Entity('o:a', 'Acme Corp', 'Company', ('Acme', 'ACME Inc', 'AC', 'Acme Co', 'A.C.M.E.'))]); "
+            "b = io.StringIO(); export(s, 'turtle', b); print(b.getvalue())")
+    texts = {subprocess.run([sys.executable, "-c", code, str(tmp_path / f"g{seed}.db")], capture_output=True, text=True,
+                            check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(6)}
+    assert len(texts) == 1 and "kg:norm" in texts.pop()

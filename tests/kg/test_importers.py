@@ -201,11 +201,15 @@ def test_rerunning_ingest_with_an_edited_seed_removes_what_only_the_seed_gave(tm
     write_seed(seed, [{"id": "a", "name": "Alpha", "type": "Chemical", "aliases": ["Alfa"]}])
     data = kgnlp_json("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", str(ws))
     assert data["seed"]["removed"] == 1
+    assert (data["seed"]["entities_removed"], data["seed"]["aliases_removed"]) == (["b"], {"a": ["A-1"]})
+    write_seed(seed, [])  # the human report names what the seed took back, on stderr
+    proc = kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", str(ws), check=True)
+    assert "took back what it no longer lists and only it gave: 1 entity(ies) (a)" in proc.stderr
     store = SQLiteStore.open(ws / "graph.db", create=False)
     try:
         assert store.entity("b") is None  # only the seed had it
         assert store.entity("c") is not None  # the document mentions it
-        assert store.entity("a").aliases == ("Alfa",)
+        assert store.entity("a") is None and store.entity("c") is not None
     finally:
         store.close()
 
@@ -219,7 +223,8 @@ def test_remove_takes_a_seed_out_of_the_graph(tmp_path):
     (tmp_path / "doc.txt").write_text("Nothing to see.", encoding="utf-8")
     ws = str(tmp_path / "ws")
     kgnlp("ingest", str(tmp_path / "doc.txt"), "--seed", str(seed), "-w", ws, check=True)
-    assert kgnlp_json("remove", "seed:old", "-w", ws) == {"document": "seed:old", "relations_removed": 1}
+    assert kgnlp_json("remove", "seed:old", "-w", ws) == {"document": "seed:old", "relations_removed": 1,
+                                                         "entities_removed": ["a", "b"], "aliases_removed": {}}
     store = SQLiteStore.open(tmp_path / "ws" / "graph.db", create=False)
     try:
         assert list(store.entities()) == [] and list(store.triples()) == []

@@ -72,6 +72,10 @@ def test_resolve_then_query_export_stats_and_unmerge_through_the_cli(tmp_path):
         {"id": "per:ada", "name": "Ada Quint", "type": "Person"}],
         "org:acme\tHEADQUARTERED_IN\tloc:oslo\nper:ada\tCEO_OF\torg:acme-inc\n")
     assert kgnlp_json("stats", "-w", ws)["entities"] == 4
+    assert kgnlp_json("entities", "merges", "-w", ws) == {"merges": []}
+    proc = kgnlp("entities", "unmerge", "1", "-w", ws)
+    assert proc.returncode == 1 and "No merge with id 1" in proc.stderr
+    assert not (tmp_path / "ws" / "merges.db").exists()  # listing merges, or a refused undo, writes nothing
     merges = kgnlp_json("entities", "resolve", "-w", ws)["merges"]
     assert [(m["merged_id"], m["canonical_id"]) for m in merges] in ([("org:acme-inc", "org:acme")],
                                                                      [("org:acme", "org:acme-inc")])
@@ -122,3 +126,40 @@ def test_resolve_runs_on_the_rdf_store_too(tmp_path):
     merges = kgnlp_json("entities", "resolve", "--store", "rdf", "-w", ws)["merges"]
     assert len(merges) == 1
     assert kgnlp_json("stats", "--store", "rdf", "-w", ws)["entities"] == 1
+
+
+def test_a_merge_whose_canonical_entity_is_gone_leaves_the_merged_one_visible(tmp_path):
+    """The canonical entity's only document removed: the entity merged into it (still stored, with its fact) goes
+    by its own id again rather than vanishing behind an id that names nothing; it comes back if the other does."""
+    from kg.records import Document, Extraction, Mention
+
+    store = SQLiteStore.open(tmp_path / "graph.db")
+    group = Entity("org:foo-group", "Foo Holdings Group", "Organization")
+    store.add_extraction(Extraction(Document("a", "Foo Holdings Group rose.", "a.txt"),
+                                    (Mention(0, 18, "Foo Holdings Group", "ORG", group.id),), (), (group,)), "ha")
+    imported = (Provenance("import:f.csv", 0, 0, "", "import"),)
+    store.add([Triple("org:foo", "HEADQUARTERED_IN", "loc:paris", 1.0, imported)],
+              [Entity("org:foo", "Foo", "Organization"), Entity("loc:paris", "Paris", "Location")])
+    with MergeLog.open(tmp_path / "merges.db") as log:
+        log.record(group.id, "org:foo", "test", "same name", 1.0)
+    assert [e.id for e in resolved(store, tmp_path).find_entities("Foo")] == [group.id]
+    store.remove_document("a")
+    view = resolved(store, tmp_path)
+    assert [e.id for e in view.find_entities("Foo")] == ["org:foo"]
+    assert sorted(e.id for e in view.entities()) == ["loc:paris", "org:foo"] and view.stats().entities == 2
+    assert view.stats().by_type == (("Location", 1), ("Organization", 1))  # ties by name, as in every store
+    assert [t.head_id for t in view.neighbours("loc:paris")] == ["org:foo"]
+    store.add([], [group])
+    assert resolved(store, tmp_path).entity("org:foo").id == group.id
+    store.close()
+
+
+def test_undoing_a_merge_id_no_merge_can_have_is_a_clear_error(tmp_path):
+    import pytest
+
+    from kg.errors import KGError
+
+    with MergeLog.open(tmp_path / "merges.db") as log:
+        for merge_id in (10**20, -10**20, 0):
+            with pytest.raises(KGError, match=f"No merge with id {merge_id}"):
+                log.undo(merge_id)

@@ -5,7 +5,7 @@ import pytest
 
 from kg.errors import KGError
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
-from kg.store import GraphStore
+from kg.store import GraphStore, SourceChange
 
 BACKENDS = ("embedded", "rdf", "neo4j")
 
@@ -53,6 +53,9 @@ def test_store_entity_round_trips(store):
     assert set(got.aliases) == set(ASPIRIN.aliases)
     assert got.external() == {"mesh": "D001241"}
     assert store.entity("nope") is None
+    store.add([], [Entity("drug:x", "X", "Drug", ("zeta", "Alpha", "beta"))])  # one order, whatever the store
+    assert store.entity("drug:x").aliases == ("Alpha", "beta", "zeta") == next(
+        e for e in store.entities() if e.id == "drug:x").aliases
 
 
 def test_store_find_entities_by_name_alias_and_part(store):
@@ -193,7 +196,7 @@ def test_store_replace_source_drops_the_facts_a_seed_no_longer_has(store):
     # The seed's new text: line 1 is now Bayer's fact, the other two lines are gone.
     gone = store.replace_source("seed:s", [Triple(BAYER.id, "MANUFACTURES", ASPIRIN.id, 1.0, (seed_prov(1),))],
                                 [BAYER])
-    assert gone == 1  # ibuprofen TREATS fever had no other source; aspirin TREATS headache keeps doc-a's
+    assert gone == SourceChange(1)  # ibuprofen TREATS fever had no other source; aspirin TREATS headache keeps doc-a's
     assert fact_set(store) == {(ASPIRIN.id, "TREATS", HEADACHE.id), (IBU.id, "TREATS", HEADACHE.id),
                                (BAYER.id, "MANUFACTURES", ASPIRIN.id)}
     sources = {t.key: {(p.doc_id, p.start) for p in t.provenance} for t in store.triples()}
@@ -204,8 +207,8 @@ def test_store_replace_source_drops_the_facts_a_seed_no_longer_has(store):
     assert store.document_ids() == ["doc-a"]
     assert store.document_sources() == {"doc-a": "doc-a.txt"}
     assert store.pinned_ids() == {ASPIRIN.id, HEADACHE.id, IBU.id, FEVER.id, BAYER.id}
-    assert store.replace_source("seed:s", [], []) == 1  # Bayer's fact goes too
-    assert store.replace_source("seed:new", [], []) == 0
+    assert store.replace_source("seed:s", [], []) == SourceChange(1, (BAYER.id,))  # Bayer and its fact go too
+    assert store.replace_source("seed:new", [], []) == SourceChange(0)
     with pytest.raises(KGError):
         store.replace_source("doc-a", [], [])  # a document is removed with remove_document
 
@@ -249,7 +252,9 @@ def test_store_replace_source_removes_the_entities_and_aliases_only_the_seed_gav
     store.add_extraction(extraction("doc-b", "b", (), (IBU,), (Mention(0, 9, "Ibuprofen", "DRUG", IBU.id),)), "hb")
     assert {"Bayer", "Bayer Pharma"} <= set(store.entity(BAYER.id).aliases)
     # The edited seed lists aspirin alone, with one alias fewer and one more.
-    assert store.replace_source("seed:s", [], [replace(ASPIRIN, aliases=("acetylsalicylic acid", "aspirin tablet"))]) == 1
+    change = store.replace_source("seed:s", [], [replace(ASPIRIN, aliases=("acetylsalicylic acid", "aspirin tablet"))])
+    assert change == SourceChange(1, (MIGRAINE.id,), ((HEADACHE.id, "cephalalgia"), (ASPIRIN.id, "ASA"),
+                                                      (BAYER.id, "Bayer")))  # what went is reported
     assert store.entity(MIGRAINE.id) is None  # the seed alone brought it (its fact went with the seed's line)
     assert store.find_entities("hemicrania") == [] and store.find_entities("migraine") == []
     assert set(store.entity(ASPIRIN.id).aliases) == {"acetylsalicylic acid", "aspirin tablet"}  # "ASA" went
@@ -263,7 +268,7 @@ def test_store_replace_source_removes_the_entities_and_aliases_only_the_seed_gav
     assert store.pinned_ids() == {ASPIRIN.id, FEVER.id, BAYER.id}  # IBU and HEADACHE now stay while documents hold them
     store.remove_document("doc-b")
     assert store.entity(IBU.id) is None  # nothing holds it any more
-    store.replace_source("seed:other", [], [])
+    assert store.replace_source("seed:other", [], []) == SourceChange(0, (FEVER.id,))
     assert store.entity(FEVER.id) is None
     assert {e.id for e in store.entities()} == {ASPIRIN.id, HEADACHE.id, BAYER.id}
 
@@ -291,9 +296,31 @@ def test_store_confidence_is_recomputed_from_the_remaining_sources(store):
     assert confidence(store, treats) == 0.6 and confidence(store, makes) == 0.95
     store.bulk_load([treats], source="hetionet")
     assert confidence(store, treats) == 1.0
-    assert store.replace_source("hetionet", []) == 0  # the import's source goes; doc-a still supports the fact
+    assert store.replace_source("hetionet", []) == SourceChange(0)  # the import's source goes; doc-a still has it
     assert confidence(store, treats) == 0.6
     assert [p.doc_id for p in store.neighbours(HEADACHE.id)[0].provenance] == ["doc-a"]
+
+
+def test_store_an_import_source_added_below_one_keeps_its_own_confidence(store):
+    """An import-style source (``import:<file>``, no span) added through ``add`` with a confidence below 1.0 (an RDF
+    file's kg:confidence) counts as that, not as a bulk import's 1.0; a bulk load of the same source raises it."""
+    treats = (ASPIRIN.id, "TREATS", HEADACHE.id)
+    imported = Provenance("import:g.ttl", 0, 0, "", "import")
+    store.add([Triple(*treats, 0.6, (imported,))], [ASPIRIN, HEADACHE])
+    store.add_extraction(extraction("doc-a", "a", (Triple(*treats, 0.9, (prov("doc-a"),)),), ()), "ha")
+    assert confidence(store, treats) == 0.9
+    store.remove_document("doc-a")
+    assert confidence(store, treats) == 0.6
+    (fact,) = store.triples()
+    assert [(p.doc_id, p.confidence) for p in fact.provenance] == [("import:g.ttl", 0.6)]
+    store.bulk_load([treats], source="import:g.ttl")  # the same source, now sure of it
+    (fact,) = store.triples()
+    assert fact.confidence == 1.0 and [(p.doc_id, p.confidence) for p in fact.provenance] == [("import:g.ttl", 1.0)]
+    store.add_extraction(extraction("doc-b", "b", (Triple(*treats, 0.8, (prov("doc-b"),)),), ()), "hb")
+    store.remove_document("doc-b")
+    assert confidence(store, treats) == 1.0
+    assert store.replace_source("import:g.ttl", []) == SourceChange(1)
+    assert list(store.triples()) == []
 
 
 def test_store_bulk_load_counts_new_facts_and_is_idempotent(store):
@@ -312,6 +339,9 @@ def test_store_stats_and_names(store):
     assert (st.entities, st.relations, st.documents) == (5, 3, 0)
     assert dict(st.by_relation) == {"TREATS": 2, "MANUFACTURES": 1}
     assert dict(st.by_type) == {"Drug": 2, "Disease": 2, "Company": 1}
+    assert list(st.by_type) == [("Disease", 2), ("Drug", 2), ("Company", 1)]  # most first, ties by name
+    store.add([Triple(BAYER.id, "ACQUIRED", IBU.id, 0.5, (prov("d4"),))])
+    assert list(store.stats().by_relation) == [("TREATS", 2), ("ACQUIRED", 1), ("MANUFACTURES", 1)]
     names = set(store.names())
     assert ("ASA", ASPIRIN.id, "Drug") in names and ("Bayer AG", BAYER.id, "Company") in names
     assert [e.id for e in store.entities()] == sorted(e.id for e in (ASPIRIN, HEADACHE, BAYER, IBU, FEVER))
