@@ -88,6 +88,8 @@ cmd_start() {
   rm -rf "$ROOT/databases"
   mkdir -p "$ROOT"
   : >"$LOG"
+  # ArcadeDB keeps files open for every label and index it has seen: give it the most the system allows
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   nohup "$pkg/jre/bin/java" "-Xmx$HEAP" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
     --add-opens=java.base/java.nio.channels.spi=ALL-UNNAMED \

@@ -56,14 +56,13 @@ class Neo4jStore:
     """``GraphStore`` over Bolt. Open it with :meth:`open`."""
 
     name = "neo4j"
+    LABELS = ("Entity", "Name", "Document", "Mention", "Source", "Seeding")  # every node label, before the prefix
 
     def __init__(self, driver, uri: str, user: str, database: str | None, batch_size: int, prefix: str) -> None:
         self._driver = driver
         self.uri, self.user, self.database, self.batch_size = uri, user, database, batch_size
         self.prefix = prefix
-        p = prefix
-        self.E, self.N, self.D, self.M, self.S, self.G = (f"`{p}{x}`" for x in (
-            "Entity", "Name", "Document", "Mention", "Source", "Seeding"))
+        self.E, self.N, self.D, self.M, self.S, self.G = (f"`{prefix}{x}`" for x in self.LABELS)
 
     @classmethod
     def open(cls, workspace: object = None, uri: str = "bolt://127.0.0.1:7687", user: str = "neo4j",

@@ -1,8 +1,10 @@
 """Fixtures for the graph-store tests: one ``make_store`` per backend, and the Bolt test server settings.
 
 The neo4j backend runs against the server that ``bash .ci/arcadedb.sh start`` starts (or any Neo4j: set
-KGNLP_TEST_BOLT_URI / _USER / _PASSWORD, or KGNLP_NEO4J_URI). Each test gets its own label prefix, so tests never
-touch each other's data or anything else in the database. With CI=true a missing server fails the run.
+KGNLP_TEST_BOLT_URI / _USER / _PASSWORD, or KGNLP_NEO4J_URI). Each store a test opens gets its own label prefix, so
+tests never touch each other's data or anything else in the database. A prefix whose graph was wiped empty after its
+test is used again by a later test of the same process: ArcadeDB keeps files for every label it has seen, and one
+fresh prefix per test ran the server out of open files over a few runs. With CI=true a missing server fails the run.
 """
 from __future__ import annotations
 
@@ -48,14 +50,22 @@ def require_bolt() -> None:
     pytest.skip(msg)
 
 
-def wipe_prefix(prefix: str) -> None:
-    """Delete the (small) test graph under one label prefix."""
+def wipe_prefix(prefix: str) -> bool:
+    """Delete the (small) test graph under one label prefix; True when nothing is left under it."""
     from neo4j import GraphDatabase
+
+    from kg.stores.neo4j import Neo4jStore
 
     with GraphDatabase.driver(BOLT_URI, auth=(BOLT_USER, BOLT_PASSWORD)) as d:
         with d.session() as s:
-            for label in ("Entity", "Name", "Document", "Mention", "Source", "Seeding"):
+            left = 0
+            for label in Neo4jStore.LABELS:
                 s.run(f"MATCH (n:`{prefix}{label}`) DETACH DELETE n").consume()
+                left += s.run(f"MATCH (n:`{prefix}{label}`) RETURN count(n) AS c").single()["c"]
+    return left == 0
+
+
+_FREE_PREFIXES: list[str] = []  # generated prefixes wiped empty, to be used again in this process
 
 
 @pytest.fixture
@@ -69,6 +79,7 @@ def make_store(tmp_path: Path) -> Iterator[Callable]:
     """``make_store(kind)`` opens a fresh, empty store of that backend; all are closed afterwards."""
     opened: list = []
     prefixes: list[str] = []
+    generated: list[str] = []
 
     def make(kind: str, **options):
         if kind == "embedded":
@@ -83,7 +94,10 @@ def make_store(tmp_path: Path) -> Iterator[Callable]:
             require_bolt()
             from kg.stores.neo4j import Neo4jStore
 
-            prefix = options.pop("label_prefix", None) or f"T{uuid.uuid4().hex[:10]}_"
+            prefix = options.pop("label_prefix", None)
+            if prefix is None:  # a test's own prefix (reopening a store) is never pooled
+                prefix = _FREE_PREFIXES.pop() if _FREE_PREFIXES else f"T{uuid.uuid4().hex[:10]}_"
+                generated.append(prefix)
             prefixes.append(prefix)
             store = Neo4jStore.open(None, uri=BOLT_URI, user=BOLT_USER, password=BOLT_PASSWORD,
                                     label_prefix=prefix, retry_seconds=3.0, **options)
@@ -96,8 +110,11 @@ def make_store(tmp_path: Path) -> Iterator[Callable]:
             store.close()
         except Exception:
             pass
-    for prefix in prefixes:
+    wiped = set()
+    for prefix in dict.fromkeys(prefixes):
         try:
-            wipe_prefix(prefix)
+            if wipe_prefix(prefix):
+                wiped.add(prefix)
         except Exception:
             pass
+    _FREE_PREFIXES.extend(p for p in generated if p in wiped)
