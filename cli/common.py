@@ -102,6 +102,21 @@ def out_file(path: Path | None) -> Path | None:
     return path
 
 
+def _file_path(value: str | Path) -> Path:
+    """Typer parser of an output file option, given the text as typed: a path ending in a separator names a folder
+    (typer's own Path would drop the slash, and a file named after the folder would be written), so it is refused."""
+    if isinstance(value, str) and value.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+        raise typer.BadParameter(f"'{value}' ends in '{value[-1]}', so it names a folder; give a file name "
+                                 "(a path inside it will do).")
+    return Path(value)
+
+
+def file_option(*names: str, help: str) -> Any:
+    """An output file option: checked by :func:`_file_path` then :func:`out_file` before any work."""
+    return typer.Option(*names, help=f"{help} A file, not a folder: a path ending in '/' is refused.",
+                        parser=_file_path, callback=out_file, metavar="<path>")
+
+
 OutFolderOpt = Annotated[Path, typer.Option("--out", help="Folder for the trained model.", callback=_out_folder)]
 
 FreshOpt = Annotated[bool, typer.Option(

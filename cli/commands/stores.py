@@ -11,7 +11,7 @@ import typer
 
 from cli.common import (
     DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt,
-    emit, one_of, open_store, out_file, read_text_arg, with_connection, workspace,
+    emit, one_of, open_store, file_option, read_text_arg, with_connection, workspace,
 )
 from kg.errors import KGError, not_a_file
 from kg.resolved import resolved
@@ -21,8 +21,8 @@ from kg.store import BACKENDS
 SLOW_COPY_SECONDS = 5.0  # SPARQL over the embedded store says so when its RDF copy takes longer
 FormatOpt = Annotated[str, typer.Option("--format", "-f", callback=one_of(EXPORT_FORMATS),
                                         help="tsv, turtle, ntriples, jsonld, graphml or cypher.")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.",
-                                                callback=out_file)]
+OutOpt = Annotated[Optional[Path], file_option(
+    "--out", "-o", help="Write to this file instead of stdout.")]
 WriteOpt = Annotated[bool, typer.Option("--write", help="Allow the query to change the graph.")]
 
 

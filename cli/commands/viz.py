@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, Connection, DebugOpt, JsonOpt, QuietOpt, emit, out_file, with_connection
+from cli.common import DEFAULT_WORKSPACE, Connection, DebugOpt, JsonOpt, QuietOpt, emit, file_option, with_connection
 from cli.shell import INTRO, EntityNames, KGShell, resolve_entity, run_shell
 from kg.names import normalise
 
@@ -38,7 +38,7 @@ EntityArg = Annotated[
                    show_default=False, metavar="ENTITY", autocompletion=complete_entity_name),
 ]
 HopsOpt = Annotated[int, typer.Option("--hops", "-n", min=1, help="How many hops around ENTITY to draw.")]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.", callback=out_file)]
+OutOpt = Annotated[Path, file_option("--out", "-o", help="HTML file to write.")]
 MaxNodesOpt = Annotated[int, typer.Option("--max-nodes", min=1, help="Cap on nodes; the best-connected/nearest win.")]
 
 
