@@ -41,11 +41,12 @@ def _table(columns: list[str], rows: list[list[object]], cell=None) -> None:
 
 
 def _cell(value: object) -> str:
-    """A query value as the terminal table shows it: an IRI as a prefixed name (kge:dis%3Aobesity) or <iri>,
-    Cypher nodes, relationships and paths in Cypher's own pattern syntax, lists and maps as JSON."""
+    """A query value as the terminal table shows it: an IRI as a prefixed name (kge:dis%3Aobesity) or <iri>, a blank
+    node as _:id and a boolean as true/false (as SPARQL and Cypher write them), Cypher nodes, relationships and
+    paths in Cypher's own pattern syntax, lists and maps as JSON."""
     import json
 
-    from kg.store import IRI, GraphNode, GraphPath, GraphRelationship
+    from kg.store import IRI, BlankNode, GraphNode, GraphPath, GraphRelationship
 
     def props(d: dict, skip: str) -> str:
         keys = sorted((k for k in d if k != skip), key=lambda k: (k not in ("id", "name"), k != "id"))
@@ -68,6 +69,10 @@ def _cell(value: object) -> str:
         from kg.stores.rdf_map import prefixed
 
         return prefixed(value)
+    if isinstance(value, BlankNode):
+        return f"_:{value}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, GraphNode):
         return node(value)
     if isinstance(value, GraphRelationship):
@@ -81,7 +86,7 @@ def _cell(value: object) -> str:
                                                                    if i + 1 < len(nodes) else "()")
         return text
     if isinstance(value, (list, dict)):
-        if any(isinstance(v, (GraphNode, GraphRelationship, GraphPath, IRI))
+        if any(isinstance(v, (GraphNode, GraphRelationship, GraphPath, IRI, BlankNode))
                for v in (value.values() if isinstance(value, dict) else value)):
             items = (f"{k}: {_cell(v)}" for k, v in value.items()) if isinstance(value, dict) else map(_cell, value)
             return ("{%s}" if isinstance(value, dict) else "[%s]") % ", ".join(items)

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from kg.errors import KGError
 from kg.names import normalise
 from kg.records import Entity, Provenance, Triple
-from kg.store import IRI
+from kg.store import IRI, BlankNode
 
 BASE = "https://kgnlp.dev/"
 KG = BASE + "ns#"
@@ -231,6 +231,8 @@ def py_value(term: object) -> object:
         return term.value
     if isinstance(term, ox.NamedNode):
         return IRI(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BlankNode(term.value)
     return getattr(term, "value", str(term))
 
 
