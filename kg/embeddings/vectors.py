@@ -176,9 +176,13 @@ def embeddings_dir(workspace_path: str | Path, model: str) -> Path:
 def load_embeddings(workspace_path: str | Path, model: str | None = None) -> KGEmbeddings:
     """The workspace's embeddings of ``model``; without one, the saved model with the best validation MRR."""
     root = Path(workspace_path) / "embeddings"
-    if model is not None:
-        return KGEmbeddings.load(root / model)
     saved = [p for p in sorted(root.glob("*/meta.json"))] if root.exists() else []
+    if model is not None:
+        if not (root / model / "meta.json").exists():  # the hint names this model, and those there are
+            have = f" This workspace has {', '.join(p.parent.name for p in saved)} embeddings." if saved else ""
+            raise KGError(f"No {model} embeddings in '{root / model}'. Train some with `kgnlp embed --model "
+                          f"{model}`.{have}")
+        return KGEmbeddings.load(root / model)
     if not saved:
         raise KGError(f"No embeddings under '{root}'. Train some with `kgnlp embed --model transe`.")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import typer
@@ -75,6 +76,10 @@ def test_embed_infer_new_marks_vectors_inferred(app, ws):
 
     from kg.embeddings import load_embeddings
     assert load_embeddings(ws.path, "transe").source("chem:newdrug") == "neighbours"
+    # a model not trained here: the hint names that model (it used to say transe) and the one there is
+    other = invoke(app, "embed", "--model", "rotate", "--infer-new", "-w", str(ws.path))
+    assert other.exit_code == 1 and "`kgnlp embed --model rotate`" in str(other.exception)
+    assert re.search(r"This workspace has [a-z, ]*\btranse\b[a-z, ]* embeddings\.", str(other.exception))
 
 
 
