@@ -135,6 +135,10 @@ class KGShell(cmd.Cmd):
                 self._say(traceback.format_exc().rstrip())
             return False
 
+    def get_names(self) -> list[str]:
+        # help and command completion list what people type; EOF is what Ctrl-D sends, not a command
+        return [n for n in super().get_names() if n not in ("do_EOF", "help_EOF")]
+
     def emptyline(self) -> bool:
         return False  # cmd's default repeats the last command, which surprises people
 

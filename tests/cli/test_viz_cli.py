@@ -225,3 +225,11 @@ def test_viz_argument_completes_entity_names_from_the_workspace(ws, tmp_path):
     assert complete_entity_name(ctx, "bi") == ["Bill Anderson"]
     assert complete_entity_name(ctx, "ASP") == ["Aspartame", "Aspirin"]
     assert complete_entity_name(types.SimpleNamespace(params={"ws_path": tmp_path / "none"}), "a") == []
+
+
+def test_shell_help_lists_the_commands_people_type_not_eof(ws):
+    sh, out = shell_over(ws)
+    sh.onecmd("help")
+    listed = out.getvalue().split()
+    assert {"ask", "entity", "neighbours", "path", "quit"} <= set(listed) and "EOF" not in listed
+    assert "EOF" not in sh.completenames("", "", 0, 0) and sh.onecmd("EOF")  # Ctrl-D still leaves
