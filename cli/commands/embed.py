@@ -255,7 +255,7 @@ def retrieve(
             retriever = Retriever.open(ws, graph, schema=schema_in_force(ws.path, config), notify=notify,
                                        progress=update, graph_weight=graph_weight)
         try:
-            linked = list(entity) if entity else retriever.link(query)
+            linked = list(dict.fromkeys(entity)) if entity else retriever.link(query)  # an id given twice: once
             hits = retriever.search(query, k=k, kind=kind, entity_ids=linked)
         finally:
             retriever.close()

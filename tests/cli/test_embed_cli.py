@@ -108,6 +108,9 @@ def test_index_then_retrieve_json_and_stdin(app, ws):
     assert out["hits"][0]["provenance"][0]["doc"] == "doc0" and len(out["hits"]) == 2
     human = invoke(app, "retrieve", "aspirin", "-k", "1", "--kind", "entities", "-w", str(ws.path))
     assert human.exit_code == 0 and "aspirin" in human.stdout and "similarity" in human.stdout
+    twice = invoke(app, "retrieve", "pain", "--entity", "chem:aspirin", "--entity", "chem:aspirin", "-w", str(ws.path),
+                   "--json")
+    assert json.loads(twice.stdout)["linked"] == ["chem:aspirin"]
 
 
 def test_bad_choices_are_refused(app, ws):
