@@ -226,7 +226,7 @@ def py_value(term: object) -> object:
                 return number if math.isfinite(number) else term.value
         except ValueError:
             return term.value
-        if dt == _XSD + "boolean":
+        if dt == _XSD + "boolean" and term.value in ("true", "1", "false", "0"):  # a malformed one: its text
             return term.value in ("true", "1")
         return term.value
     if isinstance(term, ox.NamedNode):

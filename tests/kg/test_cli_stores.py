@@ -315,5 +315,7 @@ def test_cli_sparql_table_shows_blank_nodes_with_their_prefix_and_booleans_as_sp
     data = json.loads(invoke(app, "query", "sparql", 'SELECT (BNODE("b") AS ?v) WHERE {}', *common, "--json").output)
     assert data["rows"][0][0].isalnum()  # JSON keeps the bare id, as before
     for query, cells in (("ASK { ?d kgr:TREATS ?x }", ["true"]), ("ASK { ?d kgr:CAUSES ?x }", ["false"]),
-                         ("SELECT (false AS ?v) WHERE {}", ["false"])):
+                         ("SELECT (false AS ?v) WHERE {}", ["false"]),
+                         ('SELECT ("0"^^xsd:boolean AS ?v) WHERE {}', ["false"]),
+                         ('SELECT ("yes"^^xsd:boolean AS ?v) WHERE {}', ["yes"])):  # malformed: its text, not false
         assert _cells(invoke(app, "query", "sparql", query, *common).output) == cells, query
