@@ -15,6 +15,8 @@ from kg.errors import KGError
 
 MODELS = ("transe", "distmult", "complex", "rotate")
 KINDS = ("facts", "chunks", "entities")
+_EMPTY = {"facts": "the graph has no facts yet", "chunks": "no documents are stored yet",
+          "entities": "the graph has no entities yet"}
 
 
 @with_connection
@@ -266,8 +268,8 @@ def retrieve(
     def human() -> None:
         if linked:
             out.print(f"Linked: {', '.join(linked)}")
-        if not hits:
-            out.print("No results: the index is empty. Ingest documents first.")
+        if not hits:  # search finds nothing only in an empty index: say which, as the others may hold items
+            out.print(f"No results: the {kind} index is empty ({_EMPTY[kind]}).")
         for n, h in enumerate(hits, 1):
             src = ", ".join(h.doc_ids[:3]) or "-"
             out.print(f"{n:2}. {h.score:.3f}  {h.text}")

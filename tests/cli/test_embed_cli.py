@@ -113,6 +113,18 @@ def test_index_then_retrieve_json_and_stdin(app, ws):
     assert json.loads(twice.stdout)["linked"] == ["chem:aspirin"]
 
 
+def test_retrieve_says_which_index_is_empty(app, tmp_path):
+    """A workspace with entities but no facts: the facts index is empty, not "the index" (the entities one is not)."""
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    store = ws.open_store()
+    store.add([], [Entity("chem:metformin", "metformin", "Chemical")])
+    store.close()
+    facts = invoke(app, "retrieve", "metformin", "-w", str(ws.path), "-q")
+    assert facts.exit_code == 0 and "No results: the facts index is empty (the graph has no facts yet)." in facts.stdout
+    names = invoke(app, "retrieve", "metformin", "--kind", "entities", "-w", str(ws.path), "-q")
+    assert names.exit_code == 0 and "1. 1.000  metformin" in names.stdout
+
+
 def test_bad_choices_are_refused(app, ws):
     assert invoke(app, "embed", "--model", "transh", "-w", str(ws.path)).exit_code != 0
     assert invoke(app, "retrieve", "x", "--kind", "tables", "-w", str(ws.path)).exit_code != 0
