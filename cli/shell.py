@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
+from cli.common import utf8_arg
 from kg.errors import KGError
 from kg.records import Entity, Triple
 from kg.store import GraphStore
@@ -128,7 +129,8 @@ class KGShell(cmd.Cmd):
 
     def onecmd(self, line: str) -> bool:
         try:
-            return bool(super().onecmd(line))
+            # piped bytes that are not UTF-8 arrive as lone surrogates: said as `kgnlp ner` says it, not as a codec error
+            return bool(super().onecmd(utf8_arg(line, "the line")))
         except Exception as exc:  # noqa: BLE001 - one bad command must not end the session
             self._say(f"error: {exc}")
             if self.debug:

@@ -233,3 +233,12 @@ def test_shell_help_lists_the_commands_people_type_not_eof(ws):
     listed = out.getvalue().split()
     assert {"ask", "entity", "neighbours", "path", "quit"} <= set(listed) and "EOF" not in listed
     assert "EOF" not in sh.completenames("", "", 0, 0) and sh.onecmd("EOF")  # Ctrl-D still leaves
+
+
+def test_shell_line_that_is_not_utf8_is_one_clear_error_and_the_session_goes_on(ws):
+    sh, out = shell_over(ws)
+    assert not sh.onecmd("entity \udcff\udcfe")  # bytes ff fe piped in, as Python reads them
+    sh.onecmd("entity aspirin")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "error: The line is not UTF-8 text (bad byte at character 7). Convert it to UTF-8."
+    assert lines[1].startswith("Aspirin  [Chemical]")
