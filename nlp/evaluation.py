@@ -157,8 +157,17 @@ class QAScore:
 
 def evaluate_qa(store: GraphStore, path: Path, schema=None, ks: tuple[int, ...] = (1, 3, 10)) -> QAScore:
     """Exact match (top answer equals a gold answer, normalised) and hits@k."""
+    from nlp.formats.pubmedqa import read_pubmedqa_json
     from nlp.qa import answer
 
+    if Path(path).suffix.lower() == ".json" and Path(path).is_file():
+        try:  # PubMedQA questions come with their abstracts, which a trained model reads, not the graph
+            read_pubmedqa_json(path)
+        except NLPError:
+            pass
+        else:
+            raise NLPError(f"{path} is PubMedQA JSON: a model from `kgnlp train qa` answers it (eval qa --model "
+                           "MODEL); the graph is scored on JSONL lines {\"question\": \"...\", \"answers\": [...]}.")
     rows = read_jsonl(path)
     for n, row in enumerate(rows, 1):
         answers = row.get("answers")

@@ -46,3 +46,15 @@ def test_eval_relations_refuses_documents_the_graph_never_read_rather_than_scori
     path = _gold(tmp_path, {"doc": "d1", "triples": []}, {"doc": "other", "triples": [["a", "TREATS", "b"]]})
     with pytest.raises(NLPError, match=r"1 of its documents is not in the graph \('other'\)"):
         evaluate_relations(store, path)
+
+
+def test_eval_qa_on_pubmedqa_json_says_a_trained_model_answers_it(store, tmp_path):
+    """The graph's QA reads {"question","answers"} lines; a PubMedQA file (often indented over many lines) used to be
+    'malformed JSON' or 'expected {"question": ...}', with no word of --model."""
+    from nlp.evaluation import evaluate_qa
+
+    path = tmp_path / "ori_pqal.json"
+    path.write_text(json.dumps({"1": {"QUESTION": "Does metformin treat T2D?", "CONTEXTS": ["It does."],
+                                      "final_decision": "yes"}}, indent=2), encoding="utf-8")
+    with pytest.raises(NLPError, match=r"ori_pqal.json is PubMedQA JSON: .*\(eval qa --model MODEL\)"):
+        evaluate_qa(store, path)
