@@ -106,6 +106,8 @@ def _file_path(value: str | Path) -> Path:
     """Typer parser of an output file option, given the text as typed: a path ending in a separator names a folder
     (typer's own Path would drop the slash, and a file named after the folder would be written), so it is refused,
     as is '-', which users read as standard output."""
+    if isinstance(value, str) and not value.strip():  # Path('') is '.', a folder; spaces alone are a slip
+        raise typer.BadParameter(f"expected a file name, got {'an empty one' if not value else repr(value)}.")
     if isinstance(value, str) and value.endswith(tuple(filter(None, (os.sep, os.altsep)))):
         raise typer.BadParameter(f"'{value}' ends in '{value[-1]}', so it names a folder; give a file name "
                                  "(a path inside it will do).")

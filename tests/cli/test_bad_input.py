@@ -194,7 +194,8 @@ def test_output_file_that_cannot_be_written_is_refused_first(small_ws, tmp_path,
     blocker.write_text("keep")
     before = sorted(p.name for p in tmp_path.iterdir())
     for out, needle in ((str(tmp_path), "is a folder"), (str(blocker / "g.out"), "which is a file"),
-                        (f"{tmp_path / 'newdir'}/", "so it names a folder"), ("-", "not standard output")):
+                        (f"{tmp_path / 'newdir'}/", "so it names a folder"), ("-", "not standard output"),
+                        ("", "expected a file name, got an empty one"), ("  ", "expected a file name, got '  '")):
         proc = kgnlp(*command, out, "-w", str(small_ws), cwd=tmp_path)  # where a file named '-' would go
         _assert_one_line_error(proc, code=2, needle=needle)
     assert sorted(p.name for p in tmp_path.iterdir()) == before and blocker.read_text() == "keep"
