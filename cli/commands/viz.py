@@ -19,9 +19,10 @@ def complete_entity_name(ctx: typer.Context, incomplete: str) -> list[str]:
     what was typed. Never raises: a completion must not print a traceback into the shell."""
     try:
         ws_path = ctx.params.get("ws_path") or os.environ.get("KGNLP_WORKSPACE") or DEFAULT_WORKSPACE
-        conn = Connection(Path(ws_path))
+        params = {k: v for k, v in ctx.params.items() if k in ("store", "uri", "user", "password_env") and v}
+        conn = Connection(Path(ws_path), **params)  # the graph --store names (typed before ENTITY), as viz reads it
         ws = conn.workspace()
-        if not ws.graph_path.exists():
+        if conn.store == "embedded" and not ws.graph_path.exists():  # no empty graph.db made by a Tab
             return []
         graph = conn.open(ws)
         try:

@@ -227,6 +227,23 @@ def test_viz_argument_completes_entity_names_from_the_workspace(ws, tmp_path):
     assert complete_entity_name(types.SimpleNamespace(params={"ws_path": tmp_path / "none"}), "a") == []
 
 
+def test_viz_argument_completes_names_from_the_store_given_with_store(ws, tmp_path):
+    """`kgnlp viz --store rdf -w WS asp<Tab>` completed nothing: the embedded graph was read, and there is none."""
+    from cli.commands.viz import complete_entity_name
+    from kg.migrate import migrate
+
+    rdf_only = Workspace.open(tmp_path / "rdf", create=True)
+    source, target = Workspace.open(ws).open_store("embedded"), rdf_only.open_store("rdf")
+    try:
+        migrate(source, target)
+    finally:
+        source.close()
+        target.close()
+    ctx = types.SimpleNamespace(params={"ws_path": rdf_only.path, "store": "rdf"})
+    assert complete_entity_name(ctx, "ASP") == ["Aspartame", "Aspirin"]
+    assert not (rdf_only.path / "graph.db").exists()
+
+
 def test_shell_help_lists_the_commands_people_type_not_eof(ws):
     sh, out = shell_over(ws)
     sh.onecmd("help")
