@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, Connection, DebugOpt, JsonOpt, QuietOpt, emit, file_option, with_connection
+from cli.common import (DEFAULT_WORKSPACE, Connection, DebugOpt, JsonOpt, QuietOpt, emit, file_option, given,
+                        with_connection)
 from cli.shell import INTRO, EntityNames, KGShell, resolve_entity, run_shell
 from kg.names import normalise
 
@@ -51,6 +52,7 @@ def register(app: typer.Typer) -> None:
 
 @with_connection
 def viz(
+    ctx: typer.Context,
     entity: EntityArg = None,
     hops: HopsOpt = 1,
     out: OutOpt = Path("graph.html"),
@@ -72,6 +74,9 @@ def viz(
     """
     from kg.viz import render_graph_html  # only this command pays for it
 
+    if not entity and given(ctx, "hops"):  # refused, not ignored: the whole graph has no centre to count from
+        raise typer.BadParameter("counts hops around ENTITY: name one, or leave --hops out to draw the whole "
+                                 "graph.", param_hint="--hops")
     graph = conn.open()
     try:
         center_ids = []

@@ -75,6 +75,12 @@ def test_viz_whole_graph_human_output(app, ws, tmp_path):
     assert "Showing the 3 best-connected of 6 entities" in result.stderr
 
 
+def test_viz_hops_without_an_entity_is_refused_not_ignored(app, ws, tmp_path):
+    result = invoke(app, "viz", "--hops", "3", "--out", str(tmp_path / "all.html"), "-w", str(ws))
+    assert result.exit_code == 2 and "counts hops around ENTITY" in " ".join(result.output.split())
+    assert not (tmp_path / "all.html").exists()
+
+
 def test_viz_partial_name_says_which_entity_it_used(app, ws, tmp_path):
     result = invoke(app, "viz", "anders", "--out", str(tmp_path / "g.html"), "-w", str(ws), "--hops", "2")
     assert result.exit_code == 0, result.output
