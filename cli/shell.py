@@ -129,7 +129,7 @@ class KGShell(cmd.Cmd):
 
     def onecmd(self, line: str) -> bool:
         try:
-            # piped bytes that are not UTF-8 arrive as lone surrogates: said as `kgnlp ner` says it, not as a codec error
+            # piped bytes that are not UTF-8 arrive as lone surrogates: said as `kgnlp ner` says it
             return bool(super().onecmd(utf8_arg(line, "the line")))
         except Exception as exc:  # noqa: BLE001 - one bad command must not end the session
             self._say(f"error: {exc}")
