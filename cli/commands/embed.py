@@ -55,6 +55,10 @@ def embed(
     if infer_new:
         _check_nothing_trained(ctx)
     ws = conn.workspace()
+    if not infer_new:  # before training, not at its end: where the vectors go can be made
+        from kg.files import make_folder
+
+        make_folder(embeddings_dir(ws.path, model.lower()), "embeddings folder", "kgnlp embed", create=False)
     graph = conn.open(ws)
     try:
         if infer_new:

@@ -15,6 +15,7 @@ import numpy as np
 
 from kg.embeddings import scoring
 from kg.errors import KGError
+from kg.files import make_folder
 
 TRAINED = "trained"
 FROM_NEIGHBOURS = "neighbours"
@@ -137,7 +138,7 @@ class KGEmbeddings:
         from safetensors.numpy import save_file
 
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder, "embeddings folder", "kgnlp embed")
         tmp = folder / "vectors.safetensors.tmp"
         save_file({"entity": np.ascontiguousarray(self.entity_vectors, dtype=np.float32),
                    "relation": np.ascontiguousarray(self.relation_vectors, dtype=np.float32)}, str(tmp))

@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Protocol, Sequence
 import numpy as np
 
 from kg.errors import KGError
+from kg.files import make_folder
 from kg.index.items import IndexItem, text_hash
 from kg.index.vectors import APPROXIMATE_FROM, VectorIndex, choose_type
 from kg.records import Provenance
@@ -101,20 +102,6 @@ def choose_threshold(approximate_from: int | None) -> int:
     return approximate_from or APPROXIMATE_FROM
 
 
-def _make_folder(folder: Path) -> None:
-    """``folder`` made if missing; a file where it (or a folder above it) should be is a one-line KGError."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        blocker = folder
-        while not blocker.exists() and blocker != blocker.parent:
-            blocker = blocker.parent
-        if blocker.exists() and not blocker.is_dir():
-            raise KGError(f"'{blocker}' is a file where the index folder '{folder}' should be: move it away, then run "
-                          "`kgnlp index`.") from None
-        raise KGError(f"Cannot make the index folder '{folder}' ({exc.strerror or exc}).") from None
-
-
 def ids_digest(ids: Iterable[int]) -> str:
     arr = np.sort(np.fromiter(ids, dtype=np.int64))
     return hashlib.blake2b(arr.tobytes(), digest_size=12).hexdigest()
@@ -131,7 +118,7 @@ class SyncedIndex:
     @classmethod
     def open(cls, folder: str | Path, kind: str) -> "SyncedIndex":
         folder = Path(folder)
-        _make_folder(folder)
+        make_folder(folder, "index folder", "kgnlp index")
         conn = sqlite3.connect(folder / "items.sqlite", isolation_level=None, check_same_thread=False)
         conn.executescript(_DDL)
         _fill_sentences(conn)

@@ -125,6 +125,14 @@ def test_retrieve_says_which_index_is_empty(app, tmp_path):
     assert names.exit_code == 0 and "1. 1.000  metformin" in names.stdout
 
 
+def test_embed_checks_where_its_vectors_go_before_training(app, tmp_path):
+    """A file at <workspace>/embeddings: said before any training (it was an internal error after the last epoch)."""
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    (ws.path / "embeddings").write_text("notes")
+    result = invoke(app, "embed", "--epochs", "1", "-w", str(ws.path))  # no facts: training would fail first
+    assert result.exit_code == 1 and "is a file where the embeddings folder" in str(result.exception)
+
+
 def test_bad_choices_are_refused(app, ws):
     assert invoke(app, "embed", "--model", "transh", "-w", str(ws.path)).exit_code != 0
     assert invoke(app, "retrieve", "x", "--kind", "tables", "-w", str(ws.path)).exit_code != 0

@@ -197,3 +197,10 @@ def test_training_that_diverges_is_one_clear_error_naming_the_learning_rate(mode
                                       rf"this run used 1e\+38"):
         train_embeddings(facts, config, validation=[])
     assert "just failed" not in caplog.text
+
+
+def test_saving_where_a_file_blocks_the_folder_is_one_clear_error(trained, tmp_path):
+    (tmp_path / "embeddings").write_text("notes")
+    with pytest.raises(KGError, match=r"is a file where the embeddings folder .* should be: move it away"):
+        trained[0].embeddings.save(tmp_path / "embeddings" / "transe")
+    assert (tmp_path / "embeddings").read_text() == "notes"
