@@ -320,4 +320,4 @@ def run_shell(shell: KGShell, intro: str | None = INTRO) -> None:
             return
         except KeyboardInterrupt:
             shell.stdout.write("^C\n")
-            intro = None
+            intro = ""  # not None: cmdloop(None) prints the intro it was first given again

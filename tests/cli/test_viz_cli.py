@@ -265,3 +265,23 @@ def test_shell_line_that_is_not_utf8_is_one_clear_error_and_the_session_goes_on(
     lines = out.getvalue().splitlines()
     assert lines[0] == "error: The line is not UTF-8 text (bad byte at character 7). Convert it to UTF-8."
     assert lines[1].startswith("Aspirin  [Chemical]")
+
+
+def test_shell_ctrl_c_drops_the_line_without_printing_the_intro_again(ws):
+    from cli.shell import INTRO, run_shell
+
+    class Typed(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__("entity aspirin\nquit\n")
+            self.interrupted = False
+
+        def readline(self, *args):  # Ctrl-C while the first line is typed
+            if not self.interrupted:
+                self.interrupted = True
+                raise KeyboardInterrupt
+            return super().readline(*args)
+
+    out = io.StringIO()
+    sh = KGShell(SQLiteStore.open(Workspace.open(ws).graph_path), stdin=Typed(), stdout=out)
+    run_shell(sh, intro=INTRO)
+    assert out.getvalue().count(INTRO) == 1 and "^C" in out.getvalue() and "Aspirin  [Chemical]" in out.getvalue()
