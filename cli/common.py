@@ -102,6 +102,27 @@ def out_file(path: Path | None) -> Path | None:
     return path
 
 
+def _file_path(value: str | Path) -> Path:
+    """Typer parser of an output file option, given the text as typed: a path ending in a separator names a folder
+    (typer's own Path would drop the slash, and a file named after the folder would be written), so it is refused,
+    as is '-', which users read as standard output."""
+    if isinstance(value, str) and not value.strip():  # Path('') is '.', a folder; spaces alone are a slip
+        raise typer.BadParameter(f"expected a file name, got {'an empty one' if not value else repr(value)}.")
+    if isinstance(value, str) and value.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+        raise typer.BadParameter(f"'{value}' ends in '{value[-1]}', so it names a folder; give a file name "
+                                 "(a path inside it will do).")
+    if value == "-":  # read everywhere else as standard output, here it would make a file named '-'
+        raise typer.BadParameter("'-' would be a file named '-', not standard output; give a file name (./- if "
+                                 "that is meant), or leave the option out where the command prints to stdout.")
+    return Path(value)
+
+
+def file_option(*names: str, help: str) -> Any:
+    """An output file option: checked by :func:`_file_path` then :func:`out_file` before any work."""
+    return typer.Option(*names, help=f"{help} A file, not a folder (a path ending in '/' is refused), nor '-'.",
+                        parser=_file_path, callback=out_file, metavar="<path>")
+
+
 OutFolderOpt = Annotated[Path, typer.Option("--out", help="Folder for the trained model.", callback=_out_folder)]
 
 FreshOpt = Annotated[bool, typer.Option(

@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
+from cli.common import utf8_arg
 from kg.errors import KGError
 from kg.records import Entity, Triple
 from kg.store import GraphStore
@@ -128,12 +129,17 @@ class KGShell(cmd.Cmd):
 
     def onecmd(self, line: str) -> bool:
         try:
-            return bool(super().onecmd(line))
+            # piped bytes that are not UTF-8 arrive as lone surrogates: said as `kgnlp ner` says it
+            return bool(super().onecmd(utf8_arg(line, "the line")))
         except Exception as exc:  # noqa: BLE001 - one bad command must not end the session
             self._say(f"error: {exc}")
             if self.debug:
                 self._say(traceback.format_exc().rstrip())
             return False
+
+    def get_names(self) -> list[str]:
+        # help and command completion list what people type; EOF is what Ctrl-D sends, not a command
+        return [n for n in super().get_names() if n not in ("do_EOF", "help_EOF")]
 
     def emptyline(self) -> bool:
         return False  # cmd's default repeats the last command, which surprises people
@@ -314,4 +320,4 @@ def run_shell(shell: KGShell, intro: str | None = INTRO) -> None:
             return
         except KeyboardInterrupt:
             shell.stdout.write("^C\n")
-            intro = None
+            intro = ""  # not None: cmdloop(None) prints the intro it was first given again

@@ -1,4 +1,5 @@
-"""Writing output files whole or not at all: a temporary file beside the target, renamed over it when complete."""
+"""Writing output files whole or not at all: a temporary file beside the target, renamed over it when complete;
+and making the folders a workspace keeps its files in."""
 from __future__ import annotations
 
 import contextlib
@@ -46,3 +47,20 @@ def jsonl_lines(text: str) -> list[str]:
     import re
 
     return re.split(r"\r\n?|\n", text)
+
+
+def make_folder(folder: Path, what: str, then: str, create: bool = True) -> None:
+    """``folder`` (the workspace's ``what``) made if missing, or with ``create=False`` only checked that it can be,
+    before a long run; a file where it or a folder above it should be is a one-line KGError saying to move it
+    and then run ``then``."""
+    blocker = folder
+    while not blocker.exists() and blocker != blocker.parent:
+        blocker = blocker.parent
+    if blocker.exists() and not blocker.is_dir():
+        raise KGError(f"'{blocker}' is a file where the {what} '{folder}' should be: move it away, then run "
+                      f"`{then}`.")
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KGError(f"Cannot make the {what} '{folder}' ({exc.strerror or exc}).") from None

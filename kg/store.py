@@ -44,6 +44,12 @@ class IRI(str):
     __slots__ = ()
 
 
+class BlankNode(str):
+    """A blank node among a query's values: its id, as JSON writes it, that a table prints as ``_:id``."""
+
+    __slots__ = ()
+
+
 class GraphNode(dict):
     """A node among a Cypher query's values: its properties, with ``_labels``."""
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -94,7 +95,9 @@ def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, f
 def evaluate_relations(store: GraphStore, path: Path) -> PRF:
     """Facts stored per document vs ``{"doc", "triples": [[head, REL, tail]]}`` by normalised names.
     A stored fact matches when its relation agrees and each end's name or alias equals the gold name."""
-    rows = read_jsonl(path)
+    golds: dict[str, set[tuple[str, str, str]]] = {}  # a document on several lines: its facts scored once
+    for n, row in enumerate(read_jsonl(path), 1):
+        golds.setdefault(row.get("doc"), set()).update(_gold_triples(path, n, row))
     by_doc: dict[str, set[tuple[str, str, str]]] = {}
     names = NameCache(store)
     surface: dict[str, set[str]] = {}
@@ -108,10 +111,16 @@ def evaluate_relations(store: GraphStore, path: Path) -> PRF:
     for t in store.triples():
         for p in t.provenance:
             by_doc.setdefault(p.doc_id, set()).add((t.head_id, t.relation, t.tail_id))
+    # a document the graph never read would count all its gold facts as misses: a wrong workspace or file, said
+    missing = [doc for doc in golds if doc not in by_doc and not store.has_document(doc)]
+    if missing:
+        shown = ", ".join(repr(d) for d in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise NLPError(f"{path}: {len(missing)} of its documents {'is' if len(missing) == 1 else 'are'} not in the "
+                       f"graph ({shown}). Ingest them first, pass the workspace that holds them (-w), or leave their "
+                       "lines out.")
     tp = fp = fn = 0
-    for row in rows:
-        gold = {(normalise(h), r, normalise(t)) for h, r, t in row["triples"]}
-        pred = by_doc.get(row["doc"], set())
+    for doc, gold in golds.items():
+        pred = by_doc.get(doc, set())
         hit_gold: set[tuple[str, str, str]] = set()
         for h, r, t in pred:
             match = next((g for g in gold if g[1] == r and g[0] in forms(h) and g[2] in forms(t)), None)
@@ -126,6 +135,18 @@ def evaluate_relations(store: GraphStore, path: Path) -> PRF:
     return PRF.of(tp, fp, fn)
 
 
+def _gold_triples(path: Path, n: int, row: dict) -> set[tuple[str, str, str]]:
+    """Line ``n``'s gold facts as (name, RELATION, name), normalised; a malformed line is a one-line error. Relations
+    are read as the graph names them ("treats", "headquartered in" -> TREATS, HEADQUARTERED_IN)."""
+    triples = row.get("triples")
+    if not (isinstance(row.get("doc"), str) and row["doc"].strip() and isinstance(triples, list)
+            and all(isinstance(t, list) and len(t) == 3 and all(isinstance(x, str) and x.strip() for x in t)
+                    for t in triples)):
+        raise NLPError(f"{path}:{n}: expected {{\"doc\": \"...\", \"triples\": [[\"head\", \"RELATION\", \"tail\"], "
+                       f"...]}}, got {json.dumps(row, ensure_ascii=False)[:80]}.")
+    return {(normalise(h), re.sub(r"[\s\-]+", "_", r.strip()).upper(), normalise(t)) for h, r, t in triples}
+
+
 @dataclass(frozen=True)
 class QAScore:
     questions: int
@@ -136,8 +157,17 @@ class QAScore:
 
 def evaluate_qa(store: GraphStore, path: Path, schema=None, ks: tuple[int, ...] = (1, 3, 10)) -> QAScore:
     """Exact match (top answer equals a gold answer, normalised) and hits@k."""
+    from nlp.formats.pubmedqa import read_pubmedqa_json
     from nlp.qa import answer
 
+    if Path(path).suffix.lower() == ".json" and Path(path).is_file():
+        try:  # PubMedQA questions come with their abstracts, which a trained model reads, not the graph
+            read_pubmedqa_json(path)
+        except NLPError:
+            pass
+        else:
+            raise NLPError(f"{path} is PubMedQA JSON: a model from `kgnlp train qa` answers it (eval qa --model "
+                           "MODEL); the graph is scored on JSONL lines {\"question\": \"...\", \"answers\": [...]}.")
     rows = read_jsonl(path)
     for n, row in enumerate(rows, 1):
         answers = row.get("answers")

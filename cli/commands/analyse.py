@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 import typer
 from rich.text import Text
 
-from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, emit, out_file, read_text_arg,
+from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, emit, file_option, read_text_arg,
                         schema_in_force, with_connection)
 from cli.console import out
 
@@ -17,8 +17,8 @@ def ner(
     text: Annotated[str, typer.Argument(help="Text to tag, or - to read standard input.")],
     model: Annotated[Optional[List[Path]], typer.Option("--model", help="A trained NER model folder to add as a "
                                                         "layer (repeat for several; see --profile).")] = None,
-    html: Annotated[Optional[Path], typer.Option("--html", help="Also write the text with entities highlighted.",
-                                                 callback=out_file)] = None,
+    html: Annotated[Optional[Path], file_option(
+        "--html", help="Also write the text with entities highlighted.")] = None,
     profile: ProfileOpt = None,
     as_json: JsonOpt = False,
     *,

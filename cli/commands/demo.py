@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from cli.common import DEFAULT_WORKSPACE, JsonOpt, QuietOpt, WorkspaceOpt, emit, out_file, workspace
+from cli.common import DEFAULT_WORKSPACE, JsonOpt, QuietOpt, WorkspaceOpt, emit, file_option, workspace
 from cli.console import out, progress_bar
 from kg.errors import KGError
 
@@ -35,8 +35,8 @@ def _find_data(data: Optional[Path]) -> Path:
 
 def demo(
     data: Annotated[Optional[Path], typer.Option(help="Sample data folder (documents/, seed/).")] = None,
-    out_html: Annotated[Path, typer.Option("--out", help="Where to write the graph view.",
-                                                    callback=out_file)] = Path("kgnlp-graph.html"),
+    out_html: Annotated[Path, file_option(
+        "--out", help="Where to write the graph view.")] = Path("kgnlp-graph.html"),
     ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,

@@ -15,6 +15,8 @@ from kg.errors import KGError
 
 MODELS = ("transe", "distmult", "complex", "rotate")
 KINDS = ("facts", "chunks", "entities")
+_EMPTY = {"facts": "the graph has no facts yet", "chunks": "no documents are stored yet",
+          "entities": "the graph has no entities yet"}
 
 
 @with_connection
@@ -53,6 +55,10 @@ def embed(
     if infer_new:
         _check_nothing_trained(ctx)
     ws = conn.workspace()
+    if not infer_new:  # before training, not at its end: where the vectors go can be made
+        from kg.files import make_folder
+
+        make_folder(embeddings_dir(ws.path, model.lower()), "embeddings folder", "kgnlp embed", create=False)
     graph = conn.open(ws)
     try:
         if infer_new:
@@ -255,7 +261,7 @@ def retrieve(
             retriever = Retriever.open(ws, graph, schema=schema_in_force(ws.path, config), notify=notify,
                                        progress=update, graph_weight=graph_weight)
         try:
-            linked = list(entity) if entity else retriever.link(query)
+            linked = list(dict.fromkeys(entity)) if entity else retriever.link(query)  # an id given twice: once
             hits = retriever.search(query, k=k, kind=kind, entity_ids=linked)
         finally:
             retriever.close()
@@ -266,8 +272,8 @@ def retrieve(
     def human() -> None:
         if linked:
             out.print(f"Linked: {', '.join(linked)}")
-        if not hits:
-            out.print("No results: the index is empty. Ingest documents first.")
+        if not hits:  # search finds nothing only in an empty index: say which, as the others may hold items
+            out.print(f"No results: the {kind} index is empty ({_EMPTY[kind]}).")
         for n, h in enumerate(hits, 1):
             src = ", ".join(h.doc_ids[:3]) or "-"
             out.print(f"{n:2}. {h.score:.3f}  {h.text}")

@@ -47,7 +47,8 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
 
 
 def eval_relations(data: DataOpt, ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE), as_json: JsonOpt = False) -> None:
-    """Facts stored per document vs gold {"doc","triples":[[head,REL,tail]]} lines: P/R/F1.
+    """Facts stored per document vs gold {"doc","triples":[[head,REL,tail]]} lines: P/R/F1. REL is read as the graph
+    names relations ("treats" is TREATS); a document the graph has not read is an error, not a row of misses.
 
     Example: kgnlp eval relations --data data/labelled/doc_triples.jsonl
     """

@@ -11,7 +11,7 @@ import typer
 
 from cli.common import (
     DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt,
-    emit, one_of, open_store, out_file, read_text_arg, with_connection, workspace,
+    emit, one_of, open_store, file_option, read_text_arg, with_connection, workspace,
 )
 from kg.errors import KGError, not_a_file
 from kg.resolved import resolved
@@ -21,8 +21,8 @@ from kg.store import BACKENDS
 SLOW_COPY_SECONDS = 5.0  # SPARQL over the embedded store says so when its RDF copy takes longer
 FormatOpt = Annotated[str, typer.Option("--format", "-f", callback=one_of(EXPORT_FORMATS),
                                         help="tsv, turtle, ntriples, jsonld, graphml or cypher.")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.",
-                                                callback=out_file)]
+OutOpt = Annotated[Optional[Path], file_option(
+    "--out", "-o", help="Write to this file instead of stdout.")]
 WriteOpt = Annotated[bool, typer.Option("--write", help="Allow the query to change the graph.")]
 
 
@@ -41,11 +41,12 @@ def _table(columns: list[str], rows: list[list[object]], cell=None) -> None:
 
 
 def _cell(value: object) -> str:
-    """A query value as the terminal table shows it: an IRI as a prefixed name (kge:dis%3Aobesity) or <iri>,
-    Cypher nodes, relationships and paths in Cypher's own pattern syntax, lists and maps as JSON."""
+    """A query value as the terminal table shows it: an IRI as a prefixed name (kge:dis%3Aobesity) or <iri>, a blank
+    node as _:id and a boolean as true/false (as SPARQL and Cypher write them), Cypher nodes, relationships and
+    paths in Cypher's own pattern syntax, lists and maps as JSON."""
     import json
 
-    from kg.store import IRI, GraphNode, GraphPath, GraphRelationship
+    from kg.store import IRI, BlankNode, GraphNode, GraphPath, GraphRelationship
 
     def props(d: dict, skip: str) -> str:
         keys = sorted((k for k in d if k != skip), key=lambda k: (k not in ("id", "name"), k != "id"))
@@ -68,6 +69,10 @@ def _cell(value: object) -> str:
         from kg.stores.rdf_map import prefixed
 
         return prefixed(value)
+    if isinstance(value, BlankNode):
+        return f"_:{value}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, GraphNode):
         return node(value)
     if isinstance(value, GraphRelationship):
@@ -81,7 +86,7 @@ def _cell(value: object) -> str:
                                                                    if i + 1 < len(nodes) else "()")
         return text
     if isinstance(value, (list, dict)):
-        if any(isinstance(v, (GraphNode, GraphRelationship, GraphPath, IRI))
+        if any(isinstance(v, (GraphNode, GraphRelationship, GraphPath, IRI, BlankNode))
                for v in (value.values() if isinstance(value, dict) else value)):
             items = (f"{k}: {_cell(v)}" for k, v in value.items()) if isinstance(value, dict) else map(_cell, value)
             return ("{%s}" if isinstance(value, dict) else "[%s]") % ", ".join(items)

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import DEFAULT_WORKSPACE, Connection, DebugOpt, JsonOpt, QuietOpt, emit, out_file, with_connection
+from cli.common import (DEFAULT_WORKSPACE, Connection, DebugOpt, JsonOpt, QuietOpt, emit, file_option, given,
+                        with_connection)
 from cli.shell import INTRO, EntityNames, KGShell, resolve_entity, run_shell
 from kg.names import normalise
 
@@ -19,9 +20,10 @@ def complete_entity_name(ctx: typer.Context, incomplete: str) -> list[str]:
     what was typed. Never raises: a completion must not print a traceback into the shell."""
     try:
         ws_path = ctx.params.get("ws_path") or os.environ.get("KGNLP_WORKSPACE") or DEFAULT_WORKSPACE
-        conn = Connection(Path(ws_path))
+        params = {k: v for k, v in ctx.params.items() if k in ("store", "uri", "user", "password_env") and v}
+        conn = Connection(Path(ws_path), **params)  # the graph --store names (typed before ENTITY), as viz reads it
         ws = conn.workspace()
-        if not ws.graph_path.exists():
+        if conn.store == "embedded" and not ws.graph_path.exists():  # no empty graph.db made by a Tab
             return []
         graph = conn.open(ws)
         try:
@@ -38,7 +40,7 @@ EntityArg = Annotated[
                    show_default=False, metavar="ENTITY", autocompletion=complete_entity_name),
 ]
 HopsOpt = Annotated[int, typer.Option("--hops", "-n", min=1, help="How many hops around ENTITY to draw.")]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.", callback=out_file)]
+OutOpt = Annotated[Path, file_option("--out", "-o", help="HTML file to write.")]
 MaxNodesOpt = Annotated[int, typer.Option("--max-nodes", min=1, help="Cap on nodes; the best-connected/nearest win.")]
 
 
@@ -50,6 +52,7 @@ def register(app: typer.Typer) -> None:
 
 @with_connection
 def viz(
+    ctx: typer.Context,
     entity: EntityArg = None,
     hops: HopsOpt = 1,
     out: OutOpt = Path("graph.html"),
@@ -71,6 +74,9 @@ def viz(
     """
     from kg.viz import render_graph_html  # only this command pays for it
 
+    if not entity and given(ctx, "hops"):  # refused, not ignored: the whole graph has no centre to count from
+        raise typer.BadParameter("counts hops around ENTITY: name one, or leave --hops out to draw the whole "
+                                 "graph.", param_hint="--hops")
     graph = conn.open()
     try:
         center_ids = []

@@ -6,11 +6,13 @@ PyKEEN supplies the models, losses, negative sampling and the training loop. Val
 from __future__ import annotations
 
 import gc
+import logging
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -142,8 +144,19 @@ def _fit(data: TripleData, config: TrainConfig, progress: Progress | None, n_fac
                 progress(TrainEvent(epoch, config.epochs, float(epoch_loss)))
 
     def run_until(epoch: int, first: bool) -> tuple[float, np.ndarray, np.ndarray]:
-        loop.train(triples_factory=factory, num_epochs=epoch, batch_size=min(config.batch_size, len(data.train)),
-                   use_tqdm=False, continue_training=not first, callbacks=[_Record()])
+        try:
+            with _pykeen_quiet():
+                loop.train(triples_factory=factory, num_epochs=epoch,
+                           batch_size=min(config.batch_size, len(data.train)), use_tqdm=False,
+                           continue_training=not first, callbacks=[_Record()])
+        except RuntimeError as exc:  # PyKEEN's NonFiniteLossError is one, as is torch's overflow of a huge step
+            if not _diverged(exc):
+                raise
+            failed = max(losses, default=0) + 1
+            raise KGError(f"Training {config.model} diverged in epoch {failed} (the loss overflowed: "
+                          f"{' '.join(str(exc).split())[:80]}). Lower the learning rate (--lr; this run used "
+                          f"{config.learning_rate:g}, the default for {config.model} is {DEFAULT_LR[config.model]:g})."
+                          ) from exc
         return (losses.get(epoch, float("nan")), *_vectors(model, config.model))
 
     # PyKEEN runs a full gc.collect() after every epoch; over torch's large heap that took ~0.5 s per
@@ -197,6 +210,24 @@ def _early_stopping(
     )
     emb = KGEmbeddings(meta, data.entity_ids, data.relation_ids, ents, rels)
     return TrainResult(emb, data, tuple(history), stopped)
+
+
+def _diverged(exc: RuntimeError) -> bool:
+    """A training step that blew up (a non-finite loss, a value too large for float32), not another failure."""
+    text = str(exc).lower()
+    return type(exc).__name__ == "NonFiniteLossError" or "non-finite" in text or "overflow" in text
+
+
+@contextmanager
+def _pykeen_quiet() -> Iterator[None]:
+    """PyKEEN logs a failed epoch as a warning before raising; the error we raise says it in one line."""
+    log = logging.getLogger("pykeen.training.training_loop")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _vectors(model: object, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from kg.embeddings import scoring
 from kg.errors import KGError
+from kg.files import make_folder
 
 TRAINED = "trained"
 FROM_NEIGHBOURS = "neighbours"
@@ -137,7 +138,7 @@ class KGEmbeddings:
         from safetensors.numpy import save_file
 
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder, "embeddings folder", "kgnlp embed")
         tmp = folder / "vectors.safetensors.tmp"
         save_file({"entity": np.ascontiguousarray(self.entity_vectors, dtype=np.float32),
                    "relation": np.ascontiguousarray(self.relation_vectors, dtype=np.float32)}, str(tmp))
@@ -176,9 +177,13 @@ def embeddings_dir(workspace_path: str | Path, model: str) -> Path:
 def load_embeddings(workspace_path: str | Path, model: str | None = None) -> KGEmbeddings:
     """The workspace's embeddings of ``model``; without one, the saved model with the best validation MRR."""
     root = Path(workspace_path) / "embeddings"
-    if model is not None:
-        return KGEmbeddings.load(root / model)
     saved = [p for p in sorted(root.glob("*/meta.json"))] if root.exists() else []
+    if model is not None:
+        if not (root / model / "meta.json").exists():  # the hint names this model, and those there are
+            have = f" This workspace has {', '.join(p.parent.name for p in saved)} embeddings." if saved else ""
+            raise KGError(f"No {model} embeddings in '{root / model}'. Train some with `kgnlp embed --model "
+                          f"{model}`.{have}")
+        return KGEmbeddings.load(root / model)
     if not saved:
         raise KGError(f"No embeddings under '{root}'. Train some with `kgnlp embed --model transe`.")
 

@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Protocol, Sequence
 import numpy as np
 
 from kg.errors import KGError
+from kg.files import make_folder
 from kg.index.items import IndexItem, text_hash
 from kg.index.vectors import APPROXIMATE_FROM, VectorIndex, choose_type
 from kg.records import Provenance
@@ -117,7 +118,7 @@ class SyncedIndex:
     @classmethod
     def open(cls, folder: str | Path, kind: str) -> "SyncedIndex":
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder, "index folder", "kgnlp index")
         conn = sqlite3.connect(folder / "items.sqlite", isolation_level=None, check_same_thread=False)
         conn.executescript(_DDL)
         _fill_sentences(conn)

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from kg.errors import KGError
 from kg.names import normalise
 from kg.records import Entity, Provenance, Triple
-from kg.store import IRI
+from kg.store import IRI, BlankNode
 
 BASE = "https://kgnlp.dev/"
 KG = BASE + "ns#"
@@ -234,11 +234,13 @@ def py_value(term: object) -> object:
                 return number if math.isfinite(number) else term.value
         except ValueError:
             return term.value
-        if dt == _XSD + "boolean":
+        if dt == _XSD + "boolean" and term.value in ("true", "1", "false", "0"):  # a malformed one: its text
             return term.value in ("true", "1")
         return term.value
     if isinstance(term, ox.NamedNode):
         return IRI(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BlankNode(term.value)
     return getattr(term, "value", str(term))
 
 

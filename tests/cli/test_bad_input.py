@@ -187,13 +187,16 @@ def test_fresh_is_refused_where_nothing_resumes(tmp_path):
 @pytest.mark.parametrize("command", [("export", "--format", "turtle", "--out"), ("ner", "metformin", "--html"),
                                      ("viz", "--out"), ("demo", "--out")])
 def test_output_file_that_cannot_be_written_is_refused_first(small_ws, tmp_path, command):
-    """A folder, or a path under a file, given as an output file: a usage error before any work, nothing left
-    behind (export used to fail with an internal error after writing the whole graph to OUT.part)."""
+    """A folder, a path under a file, or a new path ending in '/' (a folder too: it used to be written as a file of
+    that name) given as an output file: a usage error before any work, nothing left behind (export used to fail
+    with an internal error after writing the whole graph to OUT.part)."""
     blocker = tmp_path / "notes.txt"
     blocker.write_text("keep")
     before = sorted(p.name for p in tmp_path.iterdir())
-    for out, needle in ((tmp_path, "is a folder"), (blocker / "g.out", "which is a file")):
-        proc = kgnlp(*command, str(out), "-w", str(small_ws))
+    for out, needle in ((str(tmp_path), "is a folder"), (str(blocker / "g.out"), "which is a file"),
+                        (f"{tmp_path / 'newdir'}/", "so it names a folder"), ("-", "not standard output"),
+                        ("", "expected a file name, got an empty one"), ("  ", "expected a file name, got '  '")):
+        proc = kgnlp(*command, out, "-w", str(small_ws), cwd=tmp_path)  # where a file named '-' would go
         _assert_one_line_error(proc, code=2, needle=needle)
     assert sorted(p.name for p in tmp_path.iterdir()) == before and blocker.read_text() == "keep"
     assert not list(tmp_path.parent.glob(tmp_path.name + ".part"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import typer
@@ -75,6 +76,10 @@ def test_embed_infer_new_marks_vectors_inferred(app, ws):
 
     from kg.embeddings import load_embeddings
     assert load_embeddings(ws.path, "transe").source("chem:newdrug") == "neighbours"
+    # a model not trained here: the hint names that model (it used to say transe) and the one there is
+    other = invoke(app, "embed", "--model", "rotate", "--infer-new", "-w", str(ws.path))
+    assert other.exit_code == 1 and "`kgnlp embed --model rotate`" in str(other.exception)
+    assert re.search(r"This workspace has [a-z, ]*\btranse\b[a-z, ]* embeddings\.", str(other.exception))
 
 
 
@@ -103,6 +108,29 @@ def test_index_then_retrieve_json_and_stdin(app, ws):
     assert out["hits"][0]["provenance"][0]["doc"] == "doc0" and len(out["hits"]) == 2
     human = invoke(app, "retrieve", "aspirin", "-k", "1", "--kind", "entities", "-w", str(ws.path))
     assert human.exit_code == 0 and "aspirin" in human.stdout and "similarity" in human.stdout
+    twice = invoke(app, "retrieve", "pain", "--entity", "chem:aspirin", "--entity", "chem:aspirin", "-w", str(ws.path),
+                   "--json")
+    assert json.loads(twice.stdout)["linked"] == ["chem:aspirin"]
+
+
+def test_retrieve_says_which_index_is_empty(app, tmp_path):
+    """A workspace with entities but no facts: the facts index is empty, not "the index" (the entities one is not)."""
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    store = ws.open_store()
+    store.add([], [Entity("chem:metformin", "metformin", "Chemical")])
+    store.close()
+    facts = invoke(app, "retrieve", "metformin", "-w", str(ws.path), "-q")
+    assert facts.exit_code == 0 and "No results: the facts index is empty (the graph has no facts yet)." in facts.stdout
+    names = invoke(app, "retrieve", "metformin", "--kind", "entities", "-w", str(ws.path), "-q")
+    assert names.exit_code == 0 and "1. 1.000  metformin" in names.stdout
+
+
+def test_embed_checks_where_its_vectors_go_before_training(app, tmp_path):
+    """A file at <workspace>/embeddings: said before any training (it was an internal error after the last epoch)."""
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    (ws.path / "embeddings").write_text("notes")
+    result = invoke(app, "embed", "--epochs", "1", "-w", str(ws.path))  # no facts: training would fail first
+    assert result.exit_code == 1 and "is a file where the embeddings folder" in str(result.exception)
 
 
 def test_bad_choices_are_refused(app, ws):

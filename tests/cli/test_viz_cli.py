@@ -75,6 +75,12 @@ def test_viz_whole_graph_human_output(app, ws, tmp_path):
     assert "Showing the 3 best-connected of 6 entities" in result.stderr
 
 
+def test_viz_hops_without_an_entity_is_refused_not_ignored(app, ws, tmp_path):
+    result = invoke(app, "viz", "--hops", "3", "--out", str(tmp_path / "all.html"), "-w", str(ws))
+    assert result.exit_code == 2 and "counts hops around ENTITY" in " ".join(result.output.split())
+    assert not (tmp_path / "all.html").exists()
+
+
 def test_viz_partial_name_says_which_entity_it_used(app, ws, tmp_path):
     result = invoke(app, "viz", "anders", "--out", str(tmp_path / "g.html"), "-w", str(ws), "--hops", "2")
     assert result.exit_code == 0, result.output
@@ -225,3 +231,57 @@ def test_viz_argument_completes_entity_names_from_the_workspace(ws, tmp_path):
     assert complete_entity_name(ctx, "bi") == ["Bill Anderson"]
     assert complete_entity_name(ctx, "ASP") == ["Aspartame", "Aspirin"]
     assert complete_entity_name(types.SimpleNamespace(params={"ws_path": tmp_path / "none"}), "a") == []
+
+
+def test_viz_argument_completes_names_from_the_store_given_with_store(ws, tmp_path):
+    """`kgnlp viz --store rdf -w WS asp<Tab>` completed nothing: the embedded graph was read, and there is none."""
+    from cli.commands.viz import complete_entity_name
+    from kg.migrate import migrate
+
+    rdf_only = Workspace.open(tmp_path / "rdf", create=True)
+    source, target = Workspace.open(ws).open_store("embedded"), rdf_only.open_store("rdf")
+    try:
+        migrate(source, target)
+    finally:
+        source.close()
+        target.close()
+    ctx = types.SimpleNamespace(params={"ws_path": rdf_only.path, "store": "rdf"})
+    assert complete_entity_name(ctx, "ASP") == ["Aspartame", "Aspirin"]
+    assert not (rdf_only.path / "graph.db").exists()
+
+
+def test_shell_help_lists_the_commands_people_type_not_eof(ws):
+    sh, out = shell_over(ws)
+    sh.onecmd("help")
+    listed = out.getvalue().split()
+    assert {"ask", "entity", "neighbours", "path", "quit"} <= set(listed) and "EOF" not in listed
+    assert "EOF" not in sh.completenames("", "", 0, 0) and sh.onecmd("EOF")  # Ctrl-D still leaves
+
+
+def test_shell_line_that_is_not_utf8_is_one_clear_error_and_the_session_goes_on(ws):
+    sh, out = shell_over(ws)
+    assert not sh.onecmd("entity \udcff\udcfe")  # bytes ff fe piped in, as Python reads them
+    sh.onecmd("entity aspirin")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "error: The line is not UTF-8 text (bad byte at character 7). Convert it to UTF-8."
+    assert lines[1].startswith("Aspirin  [Chemical]")
+
+
+def test_shell_ctrl_c_drops_the_line_without_printing_the_intro_again(ws):
+    from cli.shell import INTRO, run_shell
+
+    class Typed(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__("entity aspirin\nquit\n")
+            self.interrupted = False
+
+        def readline(self, *args):  # Ctrl-C while the first line is typed
+            if not self.interrupted:
+                self.interrupted = True
+                raise KeyboardInterrupt
+            return super().readline(*args)
+
+    out = io.StringIO()
+    sh = KGShell(SQLiteStore.open(Workspace.open(ws).graph_path), stdin=Typed(), stdout=out)
+    run_shell(sh, intro=INTRO)
+    assert out.getvalue().count(INTRO) == 1 and "^C" in out.getvalue() and "Aspirin  [Chemical]" in out.getvalue()

@@ -302,3 +302,20 @@ def test_cli_cypher_json_carries_dates_durations_points_and_nodes_inside_maps(ap
     row = json.loads(res.output)["rows"][0]
     assert row[:2] == ["2024-01-02", "P1DT2H"] and row[3] == {"when": "2024-01-02"}
     assert (row[2]["x"], row[2]["y"]) == (1.0, 2.0) and "srid" in row[2]
+
+
+@pytest.mark.parametrize("store", ["embedded", "rdf"])
+def test_cli_sparql_table_shows_blank_nodes_with_their_prefix_and_booleans_as_sparql_writes_them(app, tmp_path, store):
+    path = _sample_workspace(tmp_path / "ws", store)
+    common = ["--store", store, "--workspace", path]
+    table = invoke(app, "query", "sparql", 'SELECT (BNODE("b") AS ?v) WHERE {} ', *common)
+    assert table.exit_code == 0, table.output
+    [shown] = _cells(table.output)
+    assert shown.startswith("_:") and len(shown) > 2
+    data = json.loads(invoke(app, "query", "sparql", 'SELECT (BNODE("b") AS ?v) WHERE {}', *common, "--json").output)
+    assert data["rows"][0][0].isalnum()  # JSON keeps the bare id, as before
+    for query, cells in (("ASK { ?d kgr:TREATS ?x }", ["true"]), ("ASK { ?d kgr:CAUSES ?x }", ["false"]),
+                         ("SELECT (false AS ?v) WHERE {}", ["false"]),
+                         ('SELECT ("0"^^xsd:boolean AS ?v) WHERE {}', ["false"]),
+                         ('SELECT ("yes"^^xsd:boolean AS ?v) WHERE {}', ["yes"])):  # malformed: its text, not false
+        assert _cells(invoke(app, "query", "sparql", query, *common).output) == cells, query

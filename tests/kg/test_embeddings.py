@@ -186,3 +186,21 @@ def test_labelled_facts_of_a_store_do_not_depend_on_the_backends_order(make_stor
     store.add([Triple(h, r, t, 1.0, (Provenance("d", 0, 1, "s", "test"),)) for h, r, t in facts],
               [Entity(i, i, "Thing") for i in ("x:z", "x:a", "x:b", "x:y", "x:m")])
     assert labelled_facts(store) == sorted(facts)
+
+
+@pytest.mark.parametrize("model", ["transe", "rotate"])
+def test_training_that_diverges_is_one_clear_error_naming_the_learning_rate(model, caplog):
+    """A learning rate far too large overflowed inside PyKEEN: an internal RuntimeError after PyKEEN's own warning."""
+    facts, _ = clustered_graph()
+    config = TrainConfig(model=model, dim=4, epochs=2, batch_size=64, learning_rate=1e38, eval_every=1, threads=1)
+    with pytest.raises(KGError, match=rf"Training {model} diverged in epoch 1 .*Lower the learning rate \(--lr; "
+                                      rf"this run used 1e\+38"):
+        train_embeddings(facts, config, validation=[])
+    assert "just failed" not in caplog.text
+
+
+def test_saving_where_a_file_blocks_the_folder_is_one_clear_error(trained, tmp_path):
+    (tmp_path / "embeddings").write_text("notes")
+    with pytest.raises(KGError, match=r"is a file where the embeddings folder .* should be: move it away"):
+        trained[0].embeddings.save(tmp_path / "embeddings" / "transe")
+    assert (tmp_path / "embeddings").read_text() == "notes"

@@ -228,3 +228,15 @@ def test_chunks_cover_the_text_within_the_size_limit():
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
     covered = "".join(text[s:e] for s, e in spans).replace(" ", "")
     assert covered == text.replace(" ", "")
+
+
+@pytest.mark.parametrize("blocked", ["index", "index/facts"])
+def test_a_file_where_the_index_folder_should_be_is_one_clear_error(tmp_path, blocked):
+    """Was an internal NotADirectoryError / FileExistsError."""
+    from kg.errors import KGError
+
+    (tmp_path / blocked).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / blocked).write_text("notes")
+    with pytest.raises(KGError, match=rf"'{tmp_path / blocked}' is a file where the index folder .* should be"):
+        SyncedIndex.open(tmp_path / "index" / "facts", "facts")
+    assert (tmp_path / blocked).read_text() == "notes"
