@@ -57,9 +57,10 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
         heavy = any(layer_kind(layer) == "transformer" for layer in extra_ner)  # transformer or fused
         workers = processes or auto_processes(len(todo), heavy)
         stored = {d.document.id for d in todo if store.has_document(d.document.id)}
+        held = store.pinned_ids() if stored else set()  # seeded or imported: never removed with a document
         for done, extraction in enumerate(extractor.extract((d.document for d in todo), processes=workers), 1):
             if extraction.document.id in stored:
-                extraction = _with_linked_entities(store, extraction)
+                extraction = _with_linked_entities(store, extraction, held)
             store.add_extraction(extraction, hashes[extraction.document.id])
             if progress:
                 progress(done, len(todo))
@@ -68,11 +69,12 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
                         after.relations - before.relations, round(time.perf_counter() - started, 3), replaced)
 
 
-def _with_linked_entities(store: GraphStore, extraction: Extraction) -> Extraction:
+def _with_linked_entities(store: GraphStore, extraction: Extraction, held: set[str] = frozenset()) -> Extraction:
     """A stored document read again: storing it first removes the entities only its old text brought, so the
     stored entities its new mentions and facts link to travel with it (or they were lost, and its mentions
-    pointed at nothing)."""
-    have = {e.id for e in extraction.entities}
+    pointed at nothing). Those a seed or an import ``held`` are not removed and do not travel: the document would
+    store them again as if it gave their names, and a seed's names would no longer be the seed's alone."""
+    have = {e.id for e in extraction.entities} | set(held)
     linked = {m.entity_id for m in extraction.mentions if m.entity_id}
     linked |= {x for t in extraction.triples for x in (t.head_id, t.tail_id)}
     extra = tuple(e for e in map(store.entity, sorted(linked - have)) if e is not None)
