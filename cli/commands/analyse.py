@@ -140,9 +140,12 @@ def ask(
 def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> list[dict]:
     """Answers read from passages by the QA model, one per distinct answer text, best first (``schema``: the
     words of facts an out-of-step index is brought up to date with, as `kgnlp index` would)."""
-    from cli.commands.fusion import say_graph
+    from cli.commands.fusion import check_fact_index, say_graph
+    from fusion.config import FusionConfig
+    from fusion.model import read_config
     from fusion.reader import Passage, rank_passages, read_answers
 
+    check_fact_index(qa_model, FusionConfig.from_dict(read_config(qa_model)["fusion"]).retrieved, ws.path)
     retriever = None
     if (ws.path / "index").exists():
         from nlp.retrieval import Retriever

@@ -63,30 +63,50 @@ def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
                           notify=None if quiet else lambda msg: typer.echo(msg, err=True))
 
 
+def has_workspace(path: Path) -> bool:
+    """Whether ``path`` holds a kgnlp workspace (a missing folder, a file or a folder of anything else: no)."""
+    from kg.workspace import MARKER
+
+    return (Path(path) / MARKER).is_file()
+
+
+def check_fact_index(model: Path, retrieved: int, workspace: Path) -> None:
+    """A model that reads ``retrieved`` facts from the workspace's FAISS fact index is refused when there is none:
+    a reading command does not build it (writing into the workspace unasked, and slowly); `kgnlp index` does."""
+    from fusion.errors import FusionError
+    from nlp.index_sync import existing_kinds
+
+    if retrieved and "facts" not in existing_kinds(workspace):
+        raise FusionError(f"'{model}' reads {retrieved} retrieved facts per input from the workspace's FAISS fact "
+                          f"index, and workspace '{workspace}' has none: build it with `kgnlp index -w {workspace}`.")
+
+
 @contextmanager
 def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, require: bool = False):
     """What the saved fused ``model`` reads at inference: ``(store, retriever)`` of the workspace (the retriever
-    only for a model that reads retrieved facts), closed on exit; ``(None, None)`` for a 'none' model, or when
-    the workspace is missing (a warning on stderr, or an error with ``require``: scores without the model's graph
-    would not be the model's)."""
+    only for a model that reads retrieved facts: the workspace must have a fact index, ``check_fact_index``),
+    closed on exit; ``(None, None)`` for a 'none' model, or when there is no workspace at ``workspace`` (no folder,
+    or a folder that is not a workspace: a warning on stderr, or an error with ``require``: scores without the
+    model's graph would not be the model's)."""
     from fusion.config import FusionConfig
     from fusion.errors import FusionError
     from fusion.model import read_config
     from fusion.origin import saved_origin
 
     saved = FusionConfig.from_dict(read_config(model)["fusion"])
-    reads_graph, found = saved.fusion != "none", Path(workspace).exists()
+    reads_graph, found = saved.fusion != "none", has_workspace(workspace)
     if reads_graph and not found:
         origin = saved_origin(model)
         fix = f"-w {origin.workspace}" if origin and origin.workspace else "-w DIR"
         if require:
-            raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no workspace at "
-                              f"'{workspace}': pass the one it was trained with ({fix}).")
+            raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no kgnlp "
+                              f"workspace at '{workspace}': pass the one it was trained with ({fix}).")
         typer.echo(f"Warning: '{model}' was trained to read the graph (fusion '{saved.fusion}'), but there is no "
-                   f"workspace at '{workspace}': it runs without graph knowledge (pass {fix}).", err=True)
+                   f"kgnlp workspace at '{workspace}': it runs without graph knowledge (pass {fix}).", err=True)
     store = retriever = None
     try:
         if reads_graph and found:
+            check_fact_index(model, saved.retrieved, Path(workspace))
             _, store = _knowledge(workspace, "facts", True)
             say_graph(model, store, workspace)
             if saved.retrieved:  # the model reads retrieved facts: the workspace's index

@@ -110,3 +110,24 @@ def test_check_graph_of_a_model_trained_on_a_graph_given_without_a_workspace(tmp
     line = check_graph(tmp_path / "m", tiny_store, tmp_path / "ws")
     assert line.startswith("Warning:") and "a graph given without a workspace (5 entities, 3 facts)" in line
     assert "6 entities" in line and "-w" not in line and "\n" not in line
+
+
+def test_a_folder_that_is_not_a_workspace_is_treated_as_a_missing_one(tmp_path, tiny_encoder):
+    """`classify -w DIR` warns and runs without the graph whether DIR is missing or holds no workspace; `eval`
+    refuses both with the same line."""
+    from cli.main import app
+
+    a = _workspace(tmp_path / "a", METFORMIN, [Triple("C1", "TREATS", "D1")], ("C1", "D1"))
+    model = _train(tmp_path, tiny_encoder, a)
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "notes.txt").write_text("not a workspace")
+    test = tmp_path / "t.jsonl"
+    test.write_text(json.dumps({"text": "metformin is good news", "label": "positive"}) + "\n")
+    for where in (tmp_path / "missing", tmp_path / "plain"):
+        res = _classify(model, where)
+        assert res.exit_code == 0 and res.stdout.strip(), (where, res.output, res.exception)
+        assert f"no kgnlp workspace at '{where}'" in res.stderr and "without graph knowledge" in res.stderr
+        assert f"-w {a.resolve()}" in res.stderr and len(res.stderr.splitlines()) == 1
+        res = CliRunner().invoke(app, ["eval", "classify", "--data", str(test), "--model", str(model), "-w", str(where)])
+        assert res.exit_code == 1 and f"no kgnlp workspace at '{where}'" in str(res.exception), res.output
+    assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == ["notes.txt"]  # nothing written there

@@ -181,6 +181,20 @@ def test_cli_trains_and_classifies_with_the_workspace_index(tmp_path, tiny_encod
     assert res.exit_code == 0, res.output
     facts = json.loads(res.stdout.strip().splitlines()[-1])["facts"]
     assert len(facts) == 1, facts  # the question links nothing: the one fact is the retrieved one
+    # a workspace without the fact index: the reading commands say to build it and write nothing there
+    import shutil
+
+    from cli.main import app as main_app
+
+    bare = tmp_path / "bare"
+    shutil.copytree(ws, bare, ignore=shutil.ignore_patterns("index"))
+    test = tmp_path / "t.jsonl"
+    test.write_text(json.dumps(rows[0]) + "\n")
+    for runner_app, args in ((app, ["classify", "metformin is good"]), (main_app, ["eval", "classify", "--data", str(test)]),
+                             (main_app, ["ask", "Does aspirin cause headache?"])):
+        res = CliRunner().invoke(runner_app, [*args, "--model", str(tmp_path / "m"), "-w", str(bare)])
+        assert res.exit_code == 1 and f"kgnlp index -w {bare}" in str(res.exception), (args, res.output, res.exception)
+        assert not (bare / "index").exists()
 
 
 def _finding_store(tmp_path, sentence):
