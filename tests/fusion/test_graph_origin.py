@@ -131,3 +131,32 @@ def test_a_folder_that_is_not_a_workspace_is_treated_as_a_missing_one(tmp_path, 
         res = CliRunner().invoke(app, ["eval", "classify", "--data", str(test), "--model", str(model), "-w", str(where)])
         assert res.exit_code == 1 and f"no kgnlp workspace at '{where}'" in str(res.exception), res.output
     assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == ["notes.txt"]  # nothing written there
+
+
+def test_the_stored_graph_of_a_workspace_with_merges_is_the_graph_its_readers_see(tmp_path):
+    """`ingest --model` reads the stored graph (it writes), training the graph with the workspace's entity merges
+    applied: the same workspace is the same graph, and a real change is still said."""
+    from fusion.config import MARKER
+    from fusion.origin import check_graph, graph_origin
+    from kg.merges import MergeLog
+    from kg.workspace import Workspace
+
+    ws = _workspace(tmp_path / "ws", [*METFORMIN, Entity("D2", "type 2 diabetes", "Disease")],
+                    [Triple("C1", "TREATS", "D1"), Triple("C1", "TREATS", "D2")])
+    with MergeLog.for_workspace(ws) as log:
+        log.record("D1", "D2", "test", "same disease", 0.95)
+    view = Workspace.open(ws).read_embedded()
+    origin, _ = graph_origin(view, ws)
+    view.close()
+    assert (origin.entities, origin.facts) == (3, 1)  # as training sees it: D2 is D1, its fact one with D1's
+    (tmp_path / "m").mkdir()
+    config = {"kgnlp": MARKER, "fusion": {"head": "token", "labels": ["O"], "fusion": "facts"}, "graph": origin.as_dict()}
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    stored = Workspace.open(ws).open_store()  # what ingest opens
+    try:
+        assert check_graph(tmp_path / "m", stored, ws) is None
+        stored.add([], [Entity("X1", "headache", "Disease")])
+        line = check_graph(tmp_path / "m", stored, ws)
+        assert line and "changed since" in line and "3 -> 4 entities" in line, line
+    finally:
+        stored.close()
