@@ -317,3 +317,18 @@ def test_a_model_folder_with_damaged_fusion_settings_is_a_clear_error(tmp_path, 
 
     with pytest.raises(FusionError, match="is damaged"):
         eval_classify(data, model, tmp_path / "ws", True)
+
+
+def test_an_error_found_after_the_data_is_read_comes_without_an_empty_training_bar(tmp_path, tiny_encoder):
+    data = tmp_path / "one.jsonl"
+    data.write_text("\n".join(json.dumps({"text": t, "label": "x"}) for t in ("profit rose", "shares fell")))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder)])
+    assert res.exit_code == 1 and "needs at least two" in str(res.exception), res.output
+    assert res.stderr == "" and not (tmp_path / "m").exists(), res.stderr
+    # a run that trains still shows its bar
+    data.write_text("\n".join(json.dumps({"text": t, "label": lab}) for t, lab in (("profit rose", "a"),
+                                                                                   ("shares fell", "b"))))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--epochs", "1"])
+    assert res.exit_code == 0 and "training" in res.stderr and "epoch 1" in res.stderr, res.output
