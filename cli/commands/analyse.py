@@ -102,6 +102,10 @@ def ask(
     if qa_model is not None and not is_fused_model(qa_model):  # checked first: the graph may answer without it
         raise typer.BadParameter(f"'{qa_model}' is not a trained QA model folder (`kgnlp train qa --out DIR`).",
                                  param_hint="--model")
+    if qa_model is not None:  # a classifier or an NER model too: refused even where the graph answers alone
+        from fusion.reader import check_reader
+
+        check_reader(qa_model)
     ws = conn.workspace()
     schema = schema_in_force(ws.path, config)
     graph = conn.open(ws)

@@ -394,8 +394,12 @@ def classify_cmd(
     """
     import json
 
+    from fusion.model import check_head, read_config
     from fusion.predict import Classifier
 
+    # another task's model is refused before any text is read or the workspace compared with its graph
+    check_head(read_config(model)["fusion"]["head"], model, ("sequence", "multilabel"), "`kgnlp classify`",
+               "`kgnlp train classify`")
     texts = _line_texts(text) if lines else [read_text_arg(text)]
     with saved_model_knowledge(model, workspace, quiet or as_json) as (store, retriever):
         classifier = Classifier.load(model, store, retriever)

@@ -332,3 +332,33 @@ def test_an_error_found_after_the_data_is_read_comes_without_an_empty_training_b
     res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
                                       "--encoder", str(tiny_encoder), "--epochs", "1"])
     assert res.exit_code == 0 and "training" in res.stderr and "epoch 1" in res.stderr, res.output
+
+
+def test_a_model_of_another_task_is_refused_before_the_graph_is_read_or_answers(tmp_path, tiny_encoder):
+    """`ask --model` with a classifier (not yes/no/maybe) or an NER model is an error even where the graph answers
+    the question alone (it was ignored there); `classify` with an NER model says so before any graph line."""
+    from cli.main import app
+    from kg.records import Entity, Triple
+    from tests.fusion.test_graph_origin import _workspace
+
+    ws = _workspace(tmp_path / "ws", [Entity("C1", "metformin", "Chemical"), Entity("D1", "diabetes", "Disease")],
+                    [Triple("C1", "TREATS", "D1")])
+    data = tmp_path / "d.jsonl"
+    data.write_text("\n".join(json.dumps({"text": t, "label": lab}) for t, lab in (("profit rose", "good"),
+                                                                                   ("shares fell", "bad"))))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--epochs", "1", "--quiet"])
+    assert res.exit_code == 0, res.output
+    question = "What does metformin treat?"
+    assert "diabetes" in CliRunner().invoke(app, ["ask", question, "-w", str(ws), "--json"]).stdout  # the graph answers
+    res = CliRunner().invoke(app, ["ask", question, "--model", str(tmp_path / "m"), "-w", str(ws), "--json"])
+    assert res.exit_code == 1 and "not yes/no/maybe" in str(res.exception) and res.stdout == "", res.output
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["fusion"].update(head="token", fusion="facts")  # an NER model, as far as the commands read before loading
+    config["graph"] = {"workspace": "/elsewhere", "entities": 9, "facts": 9, "digest": "0"}
+    (tmp_path / "ner").mkdir()
+    (tmp_path / "ner" / "config.json").write_text(json.dumps(config))
+    res = CliRunner().invoke(app, ["ask", question, "--model", str(tmp_path / "ner"), "-w", str(ws)])
+    assert res.exit_code == 1 and "is a token model" in str(res.exception), res.output
+    res = CliRunner().invoke(_app(), ["classify", "metformin", "--model", str(tmp_path / "ner"), "-w", str(ws)])
+    assert res.exit_code == 1 and "is a token model" in str(res.exception) and res.stderr == "", res.output
