@@ -189,7 +189,15 @@ def test_train_qa_with_long_answers(tmp_path, tiny_encoder):
     res = CliRunner().invoke(_app(), ["train", "qa", "--data", str(bad), "--out", str(tmp_path / "m2"), "--encoder",
                                       str(tiny_encoder), "--long-answers", "--quiet"])
     assert res.exit_code != 0 and "PubMedQA JSON" in str(res.exception)
+    assert "holds QA rows (JSONL)" in str(res.exception)  # was: "question 'question' is not an object"
     assert not (tmp_path / "m2").exists()
+    for row in data.values():  # PubMedQA JSON without conclusions: long answers would add nothing
+        del row["LONG_ANSWER"]
+    path.write_text(json.dumps(data))
+    res = CliRunner().invoke(_app(), ["train", "qa", "--data", str(path), "--out", str(tmp_path / "m3"), "--encoder",
+                                      str(tiny_encoder), "--long-answers", "--quiet"])
+    assert res.exit_code == 1 and "no question has a LONG_ANSWER" in str(res.exception), res.output
+    assert not (tmp_path / "m3").exists()
 
 
 def test_no_dev_trains_on_everything_for_every_epoch(tmp_path, tiny_encoder):
