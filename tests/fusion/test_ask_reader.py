@@ -115,7 +115,9 @@ def test_ask_with_a_reader_opens_the_index_with_the_schema_in_force(tmp_path, mo
                                                 'tail = ["*"]\nverb = "signed a licence deal with"\n',
                                                 encoding="utf-8")
     (tmp_path / "reader").mkdir()
-    (tmp_path / "reader" / "config.json").write_text('{"kgnlp": "kgnlp-fused-model"}', encoding="utf-8")
+    (tmp_path / "reader" / "config.json").write_text(  # a yes/no/maybe reader, as far as `ask` reads before loading
+        '{"kgnlp": "kgnlp-fused-model", "fusion": {"head": "sequence", "labels": ["no", "yes"], "fusion": "none"}}',
+        encoding="utf-8")
     seen = {}
 
     def opened(ws, store, embedder=None, **kw):

@@ -68,9 +68,13 @@ def test_a_model_says_when_it_reads_another_graph_than_it_was_trained_with(tmp_p
     d = _workspace(tmp_path / "d", [Entity("X1", "headache", "Disease")])
     res = _classify(model, d)
     assert res.exit_code == 1 and "none of them" in str(res.exception) and str(a.resolve()) in str(res.exception)
-    from cli.main import app  # `ask --model` checks the graph the same way
+    from cli.main import app  # `ask --model` checks the graph the same way (of a yes/no model: the same, relabelled)
 
-    res = CliRunner().invoke(app, ["ask", "Does metformin help?", "--model", str(model), "-w", str(d)])
+    shutil.copytree(model, tmp_path / "yes-no")
+    config = json.loads((tmp_path / "yes-no" / "config.json").read_text())
+    config["fusion"]["labels"] = ["no", "yes"]
+    (tmp_path / "yes-no" / "config.json").write_text(json.dumps(config))
+    res = CliRunner().invoke(app, ["ask", "Does metformin help?", "--model", str(tmp_path / "yes-no"), "-w", str(d)])
     assert res.exit_code == 1 and "none of them" in str(res.exception), res.output
     # the training workspace itself, changed since: a note
     store = __import__("kg.workspace", fromlist=["Workspace"]).Workspace.open(a).open_store()
