@@ -148,19 +148,25 @@ def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> li
     from fusion.config import FusionConfig
     from fusion.model import read_config
     from fusion.reader import Passage, rank_passages, read_answers
+    from nlp.index_sync import existing_kinds
 
-    check_fact_index(qa_model, FusionConfig.from_dict(read_config(qa_model)["fusion"]).retrieved, ws.path)
+    retrieved = FusionConfig.from_dict(read_config(qa_model)["fusion"]).retrieved
+    check_fact_index(qa_model, retrieved, ws.path)
+    # the indexes used: chunks where built, and the fact index of a model that reads retrieved facts; none is
+    # built here (a reading command)
+    kinds = [k for k in existing_kinds(ws) if k == "chunks" or (k == "facts" and retrieved)]
     retriever = None
-    if (ws.path / "index").exists():
+    if kinds:
         from nlp.retrieval import Retriever
 
-        retriever = Retriever.open(ws, graph, schema=schema)
-        passages = [Passage(h.doc_ids[0] if h.doc_ids else "", h.text)
-                    for h in retriever.search(question, k=3, kind="chunks")]
-    else:
-        docs = [Passage(d, graph.document_text(d) or "") for d in graph.document_ids()]
-        passages = rank_passages(question, docs, k=3)
+        retriever = Retriever.open(ws, graph, schema=schema, kinds=kinds)
     try:  # the retriever also serves a model that reads retrieved facts
+        if "chunks" in kinds:
+            passages = [Passage(h.doc_ids[0] if h.doc_ids else "", h.text)
+                        for h in retriever.search(question, k=3, kind="chunks")]
+        else:
+            docs = [Passage(d, graph.document_text(d) or "") for d in graph.document_ids()]
+            passages = rank_passages(question, docs, k=3)
         say_graph(qa_model, graph, ws.path)  # one line on stderr if the model was trained with another graph
         answers = read_answers(qa_model, question, passages, graph, retriever)
     finally:

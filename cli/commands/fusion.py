@@ -55,11 +55,12 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
 
 
 def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
-    """The workspace's FAISS retriever, its indexes brought in step with the graph first (with a message)."""
+    """The workspace's FAISS fact retriever (what a fused model reads), its index brought in step with the graph
+    first (with a message); the other indexes are neither built nor touched."""
     from cli.common import workspace as open_ws
     from nlp.retrieval import Retriever
 
-    return Retriever.open(open_ws(ws_path), store, schema=schema,
+    return Retriever.open(open_ws(ws_path), store, schema=schema, kinds=("facts",),
                           notify=None if quiet else lambda msg: typer.echo(msg, err=True))
 
 

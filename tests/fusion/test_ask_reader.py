@@ -94,6 +94,8 @@ def test_ask_with_a_reader_that_reads_retrieved_facts(tiny_encoder, tmp_path):
     assert (config["retrieved"], config["retrieve_from"]) == (1, "passage") and (ws / "index" / "facts").is_dir()
     got = kgnlp_json("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
     assert got["answers"][0]["text"] in {"yes", "no"}
+    # training built the one index the model reads, and `ask` built none (passages by shared words, no chunks)
+    assert sorted(p.name for p in (ws / "index").iterdir()) == ["facts"], list((ws / "index").iterdir())
     shutil.rmtree(ws / "index")
     proc = kgnlp("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
     assert proc.returncode != 0 and "kgnlp index" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
@@ -110,7 +112,8 @@ def test_ask_with_a_reader_opens_the_index_with_the_schema_in_force(tmp_path, mo
     from nlp.retrieval import Retriever
 
     Workspace.open(tmp_path / "ws", create=True).open_store().close()
-    (tmp_path / "ws" / "index").mkdir()
+    (tmp_path / "ws" / "index" / "chunks").mkdir(parents=True)  # a built index (its manifest), to be checked
+    (tmp_path / "ws" / "index" / "chunks" / "manifest.json").write_text("{}", encoding="utf-8")
     (tmp_path / "ws" / "kgnlp.toml").write_text('[[relations]]\nname = "LICENSED_TO"\nhead = ["*"]\n'
                                                 'tail = ["*"]\nverb = "signed a licence deal with"\n',
                                                 encoding="utf-8")
@@ -156,3 +159,5 @@ def test_ask_with_a_fixed_encoder_reader_that_reads_the_graph_into_its_logits(ti
     assert all(saved["encoder." + k.removeprefix("bert.")].equal(v) for k, v in start.items())
     got = kgnlp_json("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
     assert got["answers"][0]["text"] in {"yes", "no"}
+    # training built the one index the model reads, and `ask` built none (passages by shared words, no chunks)
+    assert sorted(p.name for p in (ws / "index").iterdir()) == ["facts"], list((ws / "index").iterdir())

@@ -175,12 +175,14 @@ def test_cli_trains_and_classifies_with_the_workspace_index(tmp_path, tiny_encod
                                    "--retrieved", "1", "-w", str(ws), "--json", "--quiet"])
     assert res.exit_code == 0, res.output
     assert (ws / "index" / "facts").is_dir()
+    assert not (ws / "index" / "chunks").exists()  # only the index the model reads: no document chunks embedded
     assert json.loads((tmp_path / "m" / "config.json").read_text())["fusion"]["retrieved"] == 1
     res = CliRunner().invoke(app, ["classify", "which pill helps with blood sugar", "--model", str(tmp_path / "m"),
                                    "-w", str(ws), "--json"])
     assert res.exit_code == 0, res.output
     facts = json.loads(res.stdout.strip().splitlines()[-1])["facts"]
     assert len(facts) == 1, facts  # the question links nothing: the one fact is the retrieved one
+    assert sorted(p.name for p in (ws / "index").iterdir()) == ["facts"], list((ws / "index").iterdir())
     # a workspace without the fact index: the reading commands say to build it and write nothing there
     import shutil
 
@@ -190,9 +192,14 @@ def test_cli_trains_and_classifies_with_the_workspace_index(tmp_path, tiny_encod
     shutil.copytree(ws, bare, ignore=shutil.ignore_patterns("index"))
     test = tmp_path / "t.jsonl"
     test.write_text(json.dumps(rows[0]) + "\n")
-    for runner_app, args in ((app, ["classify", "metformin is good"]), (main_app, ["eval", "classify", "--data", str(test)]),
-                             (main_app, ["ask", "Does aspirin cause headache?"])):
-        res = CliRunner().invoke(runner_app, [*args, "--model", str(tmp_path / "m"), "-w", str(bare)])
+    shutil.copytree(tmp_path / "m", tmp_path / "yes-no")  # the same model as a yes/no reader, for `ask --model`
+    config = json.loads((tmp_path / "yes-no" / "config.json").read_text())
+    config["fusion"]["labels"] = ["no", "yes"]
+    (tmp_path / "yes-no" / "config.json").write_text(json.dumps(config))
+    for runner_app, args, model in ((app, ["classify", "metformin is good"], "m"),
+                                    (main_app, ["eval", "classify", "--data", str(test)], "m"),
+                                    (main_app, ["ask", "Does aspirin cause headache?"], "yes-no")):
+        res = CliRunner().invoke(runner_app, [*args, "--model", str(tmp_path / model), "-w", str(bare)])
         assert res.exit_code == 1 and f"kgnlp index -w {bare}" in str(res.exception), (args, res.output, res.exception)
         assert not (bare / "index").exists()
 
