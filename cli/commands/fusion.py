@@ -15,8 +15,8 @@ FusionOpt = Annotated[str, typer.Option("--fusion", callback=FUSION, help="Knowl
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
 RetrievedOpt = Annotated[int, typer.Option(
     "--retrieved", min=0, help="With --fusion facts|both: also read this many facts from the workspace's FAISS fact "
-    "index, those most like the question (or the text), attached to [CLS] or the mention they name; the index is "
-    "built (`kgnlp index`) if missing.")]
+    "index, those most like the question (or the text), attached to [CLS] or the mention they name; the fact index "
+    "is built if missing (`kgnlp index --kind facts`).")]
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
