@@ -180,6 +180,9 @@ def _check_retrieved(retrieved: int, fusion: str, retrieve_from: str) -> None:
     if retrieved and fusion not in ("facts", "both"):
         raise typer.BadParameter(f"retrieved facts need a facts path (--fusion facts|both), not '{fusion}'.",
                                  param_hint="--retrieved")
+    if retrieve_from != "graph" and not retrieved:  # refused, not ignored (and saved) without retrieved facts
+        raise typer.BadParameter(f"'{retrieve_from}' scopes the retrieved facts, and none are read: give --retrieved "
+                                 "N (with --fusion facts|both).", param_hint="--retrieve-from")
 
 
 

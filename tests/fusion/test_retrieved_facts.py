@@ -320,3 +320,15 @@ def test_cli_model_reads_the_findings_of_its_own_passage(tmp_path, tiny_encoder)
     assert facts("Admissions fell in the metformin group.") == []
     got = facts(f"In a trial of metformin: {said}")
     assert len(got) == 1 and got[0].startswith("no evidence of an effect"), got
+
+
+def test_cli_refuses_a_retrieval_scope_without_retrieved_facts(tmp_path):
+    """`--retrieve-from passage|sentence` without `--retrieved N` would be saved and read nothing: refused."""
+    from tests.fusion.test_fusion_cli import _app
+
+    for cmd in ("classify", "qa"):
+        for fusion in ("none", "facts"):
+            res = CliRunner().invoke(_app(), ["train", cmd, "--data", str(tmp_path / "missing.jsonl"), "--out",
+                                              str(tmp_path / "m"), "--fusion", fusion, "--retrieve-from", "passage"])
+            assert res.exit_code == 2 and "--retrieved" in res.output and "none are read" in res.output, res.output
+    assert not (tmp_path / "m").exists()
