@@ -370,3 +370,21 @@ def test_a_model_of_another_task_is_refused_before_the_graph_is_read_or_answers(
     assert res.exit_code == 1 and "is a token model" in str(res.exception), res.output
     res = CliRunner().invoke(_app(), ["classify", "metformin", "--model", str(tmp_path / "ner"), "-w", str(ws)])
     assert res.exit_code == 1 and "is a token model" in str(res.exception) and res.stderr == "", res.output
+
+
+def test_a_dev_split_that_takes_a_labels_every_example_says_so(tmp_path):
+    """Five examples, one of them 'y': where the seeded dev split takes that one, the error says why the
+    training examples have one label, and what to do (before, it named only 'x', though the file has two)."""
+    from fusion.data import TextExample
+    from fusion.errors import FusionError
+    from fusion.tasks import split_dev
+
+    examples = [TextExample(t, ("x",)) for t in "abcd"] + [TextExample("e", ("y",))]
+    seed = next(s for s in range(100) if split_dev(examples, 0.1, s)[1][0].labels == ("y",))
+    data = tmp_path / "five.jsonl"
+    data.write_text("\n".join(json.dumps({"text": e.text, "label": e.labels[0]}) for e in examples))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--seed", str(seed), "--quiet"])
+    assert res.exit_code == 1 and isinstance(res.exception, FusionError), res.output
+    assert "1 of 5 examples went to the dev split, which took every example of 'y'" in str(res.exception)
+    assert "--no-dev" in str(res.exception) and not (tmp_path / "m").exists()
