@@ -47,6 +47,11 @@ def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowled
     if config.fusion != "none" and (knowledge is None or knowledge.linker is None):
         raise FusionError(f"Fusion '{config.fusion}' needs a knowledge graph, but none was given. Build one with "
                           "`kgnlp ingest` (and `kgnlp embed` for embeddings) or use --fusion none.")
+    if config.fusion != "none" and knowledge.store is not None and not knowledge.store.stats().entities:
+        where = f"workspace '{knowledge.workspace}'" if knowledge.workspace else "the graph given"
+        raise FusionError(f"Fusion '{config.fusion}' reads the knowledge graph, and {where} holds no entities: the "
+                          "model would learn nothing from it. Ingest documents (or a --seed) first with `kgnlp "
+                          "ingest`, or use --fusion none.")
     if knowledge is not None:
         config = config.with_schema(knowledge.schema)  # inference (and its explanations) say facts the same way
     seed_everything(seed)  # the new head and fusion layers start the same whatever ran before in this process

@@ -388,3 +388,18 @@ def test_a_dev_split_that_takes_a_labels_every_example_says_so(tmp_path):
     assert res.exit_code == 1 and isinstance(res.exception, FusionError), res.output
     assert "1 of 5 examples went to the dev split, which took every example of 'y'" in str(res.exception)
     assert "--no-dev" in str(res.exception) and not (tmp_path / "m").exists()
+
+
+def test_a_knowledge_path_over_an_empty_graph_is_refused(tmp_path, tiny_encoder):
+    """A workspace with no entities gives a fused model nothing to read: refused, not trained as a plain model
+    that records a graph."""
+    from kg.workspace import Workspace
+
+    Workspace.open(tmp_path / "ws", create=True).open_store().close()
+    data = tmp_path / "d.jsonl"
+    data.write_text("\n".join(json.dumps({"text": t, "label": lab}) for t, lab in (("profit rose", "a"),
+                                                                                   ("shares fell", "b"))))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--fusion", "facts", "-w", str(tmp_path / "ws")])
+    assert res.exit_code == 1 and "holds no entities" in str(res.exception), res.output
+    assert not (tmp_path / "m").exists() and res.stderr == ""
