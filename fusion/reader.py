@@ -47,20 +47,22 @@ def check_yes_no(model_dir: Path, labels, command: str = "ask --model") -> None:
                           f"`{command}` needs a QA model (`kgnlp train qa --data FILE --out DIR`).")
 
 
-def check_reader(model_dir: str | Path) -> None:
+def check_reader(model_dir: str | Path, command: str = "ask --model") -> str:
     """Before anything loads or is answered: ``model_dir`` holds a QA model (yes/no/maybe or spans), else a
-    one-line FusionError saying what it is."""
+    one-line FusionError saying what it is (and what ``command`` needs). Its head: sequence or span."""
     from fusion.model import read_config
 
     saved = read_config(model_dir)["fusion"]
     if saved["head"] == "sequence":
-        check_yes_no(Path(model_dir), saved.get("labels", ()))
+        check_yes_no(Path(model_dir), saved.get("labels", ()), command)
     elif saved["head"] != "span":
-        raise FusionError(_not_qa(model_dir, saved["head"]))
+        raise FusionError(_not_qa(model_dir, saved["head"], command))
+    return saved["head"]
 
 
-def _not_qa(model_dir: str | Path, head: str) -> str:
-    return f"'{model_dir}' is a {head} model; `ask --model` needs a QA model (`kgnlp train qa --data FILE --out DIR`)."
+def _not_qa(model_dir: str | Path, head: str, command: str = "ask --model") -> str:
+    return (f"'{model_dir}' is a {head} model; `{command}` needs a QA model (`kgnlp train qa --data FILE "
+            "--out DIR`).")
 
 
 class Reader:

@@ -14,8 +14,8 @@ LAYOUT = "PubMedQA JSON ({pmid: {QUESTION, CONTEXTS: [...], final_decision, LONG
 
 def read_pubmedqa_json(path: str | Path, labelled: bool = False) -> dict[str, dict]:
     """The questions of a PubMedQA JSON file by PMID. Each must have a ``QUESTION`` and a list of ``CONTEXTS``
-    (strings, not all empty); with ``labelled`` a ``final_decision`` of yes, no or maybe too. Anything else: one-line NLPError
-    naming the file (and the first bad question)."""
+    (strings, not all empty); with ``labelled`` a ``final_decision`` of yes, no or maybe too. Anything else:
+    one-line NLPError naming the file (and the first bad question)."""
     path = Path(path)
     if not path.is_file():
         raise NLPError(not_a_file(path))
