@@ -67,12 +67,18 @@ def test_ask_yes_no_with_a_trained_reader(tiny_encoder, tmp_path):
 
 
 def _metformin_workspace_and_questions(tmp_path):
-    """A workspace ingested from one sentence about metformin, and six yes/no training questions (JSONL)."""
-    docs = tmp_path / "docs"
+    """A workspace ingested from one sentence about metformin (with a seed naming metformin and type 2 diabetes:
+    without one the sentence gives no entity, and a fused model is refused an empty graph), and six yes/no
+    training questions (JSONL)."""
+    docs, seed = tmp_path / "docs", tmp_path / "seed"
     docs.mkdir()
+    seed.mkdir()
     (docs / "met.txt").write_text("Metformin treats type 2 diabetes.", encoding="utf-8")
+    (seed / "entities.jsonl").write_text(
+        json.dumps({"id": "chem:metformin", "name": "metformin", "type": "Chemical"}) + "\n"
+        + json.dumps({"id": "dis:t2d", "name": "type 2 diabetes", "type": "Disease"}) + "\n", encoding="utf-8")
     ws = tmp_path / "ws"
-    kgnlp("ingest", str(docs), "-w", str(ws), "--json", check=True)
+    kgnlp("ingest", str(docs), "--seed", str(seed), "-w", str(ws), "--json", check=True)
     rows = [{"question": "does metformin treat diabetes ?", "context": "Metformin treats type 2 diabetes.",
              "answer": "yes"},
             {"question": "does aspirin treat diabetes ?", "context": "aspirin causes bleeding .", "answer": "no"}] * 3
