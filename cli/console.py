@@ -46,15 +46,23 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[..
 def training_bar(description: str, enabled: bool = True, dev_name: str = "dev") -> Iterator[Callable[[object], None]]:
     """:func:`progress_bar` for training: yields ``update(progress)`` for a trainer's progress records (``step``,
     ``total_steps``, ``epoch``, ``loss``, and a dev score as ``dev_score`` or ``dev_f1`` after each epoch's
-    evaluation), shown as "epoch E  loss L  dev D (epoch K)"; the last dev score stays until the next."""
+    evaluation), shown as "epoch E  loss L  dev D (epoch K)"; the last dev score stays until the next.
+    The bar is drawn at the first record, so an error found before training starts (the data's labels, the
+    checkpoint of another run) comes alone, not after an empty "0/?" bar."""
+    from contextlib import ExitStack
+
     last_dev = ""
-    with progress_bar(description, enabled) as update:
+    with ExitStack() as stack:
+        bars: list[Callable[..., None]] = []
+
         def on_progress(p) -> None:
             nonlocal last_dev
+            if not bars:
+                bars.append(stack.enter_context(progress_bar(description, enabled)))
             dev = getattr(p, "dev_score", None)
             dev = getattr(p, "dev_f1", None) if dev is None else dev
             if dev is not None:
                 last_dev = f"  {dev_name} {dev:.3f} (epoch {p.epoch})"
-            update(p.step, p.total_steps, f"epoch {p.epoch}  loss {p.loss:.4f}{last_dev}")
+            bars[0](p.step, p.total_steps, f"epoch {p.epoch}  loss {p.loss:.4f}{last_dev}")
 
         yield on_progress

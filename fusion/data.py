@@ -113,8 +113,16 @@ def read_pubmedqa(path: str | Path, ids: set[str] | None = None, long_answers: b
 def pubmedqa_train_dev(path: str | Path, dev_fraction: float, seed: int,
                        long_answers: bool = False) -> tuple[list[TextExample], list[TextExample]]:
     """PubMedQA JSON split by question (seeded): training examples, with each training question's conclusion
-    as a second example when ``long_answers``, and dev examples, which never have conclusions."""
+    as a second example when ``long_answers``, and dev examples, which never have conclusions. Long answers from
+    a file that has none (JSONL QA rows, or PubMedQA JSON without ``LONG_ANSWER``) are refused, not skipped."""
+    path = Path(path)
+    if long_answers and path.is_file() and (path.suffix != ".json" or _jsonl_row(path)):
+        raise FusionError(f"{path} holds QA rows (JSONL): long answers are the LONG_ANSWER conclusions of PubMedQA "
+                          "JSON ({pmid: {QUESTION, CONTEXTS, final_decision, LONG_ANSWER}}); train without them.")
     data = _pubmedqa(path)
+    if long_answers and not any(v.get("LONG_ANSWER") for v in data.values()):
+        raise FusionError(f"{path}: no question has a LONG_ANSWER, so long answers would add nothing; train "
+                          "without them.")
     ids = sorted(data)
     random.Random(seed).shuffle(ids)
     n = max(1, int(len(ids) * dev_fraction)) if dev_fraction > 0 and len(ids) >= 5 else 0

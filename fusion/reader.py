@@ -47,6 +47,24 @@ def check_yes_no(model_dir: Path, labels, command: str = "ask --model") -> None:
                           f"`{command}` needs a QA model (`kgnlp train qa --data FILE --out DIR`).")
 
 
+def check_reader(model_dir: str | Path, command: str = "ask --model") -> str:
+    """Before anything loads or is answered: ``model_dir`` holds a QA model (yes/no/maybe or spans), else a
+    one-line FusionError saying what it is (and what ``command`` needs). Its head: sequence or span."""
+    from fusion.model import read_config
+
+    saved = read_config(model_dir)["fusion"]
+    if saved["head"] == "sequence":
+        check_yes_no(Path(model_dir), saved.get("labels", ()), command)
+    elif saved["head"] != "span":
+        raise FusionError(_not_qa(model_dir, saved["head"], command))
+    return saved["head"]
+
+
+def _not_qa(model_dir: str | Path, head: str, command: str = "ask --model") -> str:
+    return (f"'{model_dir}' is a {head} model; `{command}` needs a QA model (`kgnlp train qa --data FILE "
+            "--out DIR`).")
+
+
 class Reader:
     """A loaded QA model that reads passages: yes/no/maybe (sequence head) or extractive spans (span head)."""
 
@@ -60,8 +78,7 @@ class Reader:
         elif head == "span":
             self._span = _SpanReader(model_dir, store, retriever)
         else:
-            raise FusionError(f"'{model_dir}' is a {head} model; `ask --model` needs a QA model "
-                              "(`kgnlp train qa --data FILE --out DIR`).")
+            raise FusionError(_not_qa(model_dir, head))
 
     @classmethod
     def load(cls, model_dir: str | Path, store=None, retriever=None) -> "Reader":

@@ -47,6 +47,11 @@ def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowled
     if config.fusion != "none" and (knowledge is None or knowledge.linker is None):
         raise FusionError(f"Fusion '{config.fusion}' needs a knowledge graph, but none was given. Build one with "
                           "`kgnlp ingest` (and `kgnlp embed` for embeddings) or use --fusion none.")
+    if config.fusion != "none" and knowledge.store is not None and not knowledge.store.stats().entities:
+        where = f"workspace '{knowledge.workspace}'" if knowledge.workspace else "the graph given"
+        raise FusionError(f"Fusion '{config.fusion}' reads the knowledge graph, and {where} holds no entities: the "
+                          "model would learn nothing from it. Ingest documents (or a --seed) first with `kgnlp "
+                          "ingest`, or use --fusion none.")
     if knowledge is not None:
         config = config.with_schema(knowledge.schema)  # inference (and its explanations) say facts the same way
     seed_everything(seed)  # the new head and fusion layers start the same whatever ran before in this process
@@ -94,12 +99,17 @@ def train_classifier(
         raise FusionError(f"Class weighting '{settings.class_weight}' weighs single-label classes; this data has label "
                           "lists (multilabel), whose loss it would not change. Leave it (--class-weight) at 'none'.")
     examples = list(examples)
-    if dev is None:
+    split = dev is None
+    if split:
         examples, dev = split_dev(examples, dev_fraction, settings.seed)
     labels = tuple(sorted({lab for e in examples for lab in e.labels}))
     if config.head != "multilabel" and len(labels) < 2:  # before the encoder loads
+        given = sorted({lab for e in (*examples, *dev) for lab in e.labels})
+        why = (f" once {len(dev)} of {len(examples) + len(dev)} examples went to the dev split, which took every "
+               f"example of {', '.join(repr(x) for x in given if x not in labels)} (add examples of each label, or "
+               "train on all of them with no dev split: --no-dev)" if split and len(given) > len(labels) else "")
         raise FusionError(f"The training examples have {len(labels)} label{'' if len(labels) == 1 else 's'} "
-                          f"({', '.join(map(repr, labels)) or 'none'}): a classifier needs at least two.")
+                          f"({', '.join(map(repr, labels)) or 'none'}){why}: a classifier needs at least two.")
     config = config.with_(labels=labels)
     model, tokenizer, builder = prepare(encoder, config, knowledge, settings.seed)
     index = {lab: i for i, lab in enumerate(labels)}

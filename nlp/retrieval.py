@@ -82,19 +82,25 @@ class Retriever:
         notify: Callable[[str], None] | None = None,
         progress: Progress | None = None,
         graph_weight: float = 0.3,
+        kinds: Sequence[str] = KINDS,
     ) -> "Retriever":
         """Open the indexes, checking them against the store first.
 
         An index missing, inconsistent with itself, or out of step with the store is brought in step
         (``on_drift="update"``, with a message through ``notify``) or refused (``on_drift="error"``).
+        ``kinds``: only these indexes are checked and opened (e.g. a fused model reads only ``facts``; the others
+        are then neither built nor touched, and searching them is an error).
         """
         if on_drift not in ("update", "error"):
             raise NLPError(f"on_drift must be 'update' or 'error', got '{on_drift}'.")
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise NLPError(f"Unknown index kind '{unknown[0]}'. Choose one of: {', '.join(KINDS)}.")
         embedder = embedder or Embedder()
         root = index_root(ws)
         fingerprint = store_fingerprint(store)
         stale: dict[str, str] = {}
-        for kind in KINDS:
+        for kind in kinds:
             idx = SyncedIndex.open(root / kind, kind)
             try:
                 problems = idx.problems(embedder.name)
@@ -111,7 +117,7 @@ class Retriever:
             if notify:
                 notify(f"Updating indexes ({detail}).")
             update_indexes(ws, store, progress, embedder=embedder, schema=schema, kinds=list(stale))
-        indexes = {kind: SyncedIndex.open(root / kind, kind) for kind in KINDS}
+        indexes = {kind: SyncedIndex.open(root / kind, kind) for kind in kinds}
         return cls(root, store, embedder, indexes, graph_weight)
 
     def close(self) -> None:
@@ -173,6 +179,8 @@ class Retriever:
             raise NLPError(f"Unknown kind '{kind}'. Choose one of: {', '.join(KINDS)}.")
         if k < 1:
             raise NLPError(f"k must be at least 1, got {k}.")
+        if kind not in self.indexes:
+            raise NLPError(f"This retriever was opened without the {kind} index (Retriever.open(kinds=...)).")
         index = self.indexes[kind]
         if not len(index):
             return []

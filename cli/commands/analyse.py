@@ -102,6 +102,10 @@ def ask(
     if qa_model is not None and not is_fused_model(qa_model):  # checked first: the graph may answer without it
         raise typer.BadParameter(f"'{qa_model}' is not a trained QA model folder (`kgnlp train qa --out DIR`).",
                                  param_hint="--model")
+    if qa_model is not None:  # a classifier or an NER model too: refused even where the graph answers alone
+        from fusion.reader import check_reader
+
+        check_reader(qa_model)
     ws = conn.workspace()
     schema = schema_in_force(ws.path, config)
     graph = conn.open(ws)
@@ -140,20 +144,29 @@ def ask(
 def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> list[dict]:
     """Answers read from passages by the QA model, one per distinct answer text, best first (``schema``: the
     words of facts an out-of-step index is brought up to date with, as `kgnlp index` would)."""
-    from cli.commands.fusion import say_graph
+    from cli.commands.fusion import check_fact_index, say_graph
+    from fusion.config import FusionConfig
+    from fusion.model import read_config
     from fusion.reader import Passage, rank_passages, read_answers
+    from nlp.index_sync import existing_kinds
 
+    retrieved = FusionConfig.from_dict(read_config(qa_model)["fusion"]).retrieved
+    check_fact_index(qa_model, retrieved, ws.path)
+    # the indexes used: chunks where built, and the fact index of a model that reads retrieved facts; none is
+    # built here (a reading command)
+    kinds = [k for k in existing_kinds(ws) if k == "chunks" or (k == "facts" and retrieved)]
     retriever = None
-    if (ws.path / "index").exists():
+    if kinds:
         from nlp.retrieval import Retriever
 
-        retriever = Retriever.open(ws, graph, schema=schema)
-        passages = [Passage(h.doc_ids[0] if h.doc_ids else "", h.text)
-                    for h in retriever.search(question, k=3, kind="chunks")]
-    else:
-        docs = [Passage(d, graph.document_text(d) or "") for d in graph.document_ids()]
-        passages = rank_passages(question, docs, k=3)
+        retriever = Retriever.open(ws, graph, schema=schema, kinds=kinds)
     try:  # the retriever also serves a model that reads retrieved facts
+        if "chunks" in kinds:
+            passages = [Passage(h.doc_ids[0] if h.doc_ids else "", h.text)
+                        for h in retriever.search(question, k=3, kind="chunks")]
+        else:
+            docs = [Passage(d, graph.document_text(d) or "") for d in graph.document_ids()]
+            passages = rank_passages(question, docs, k=3)
         say_graph(qa_model, graph, ws.path)  # one line on stderr if the model was trained with another graph
         answers = read_answers(qa_model, question, passages, graph, retriever)
     finally:

@@ -126,14 +126,10 @@ def _eval_qa_model(data: Path, model: Path, ws_path: Path, as_json: bool) -> Non
     from fusion.data import read_qa
     from fusion.errors import FusionError
     from fusion.evaluate import evaluate_classifier, evaluate_spans
-    from fusion.model import read_config
     from fusion.predict import Classifier
-    from fusion.reader import Reader, check_yes_no
+    from fusion.reader import Reader, check_reader
 
-    saved = read_config(model)["fusion"]
-    head = saved["head"]
-    if head == "sequence":
-        check_yes_no(model, saved.get("labels", ()), "eval qa --model")
+    head = check_reader(model, "eval qa --model")  # a classifier of other labels, or an NER model: refused
     examples, kind = read_qa(data)
     if (kind, head) not in (("yesno", "sequence"), ("span", "span")):
         want = "yes/no/maybe answers" if head == "sequence" else "span answers"

@@ -15,8 +15,8 @@ FusionOpt = Annotated[str, typer.Option("--fusion", callback=FUSION, help="Knowl
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
 RetrievedOpt = Annotated[int, typer.Option(
     "--retrieved", min=0, help="With --fusion facts|both: also read this many facts from the workspace's FAISS fact "
-    "index, those most like the question (or the text), attached to [CLS] or the mention they name; the index is "
-    "built (`kgnlp index`) if missing.")]
+    "index, those most like the question (or the text), attached to [CLS] or the mention they name; the fact index "
+    "is built if missing (`kgnlp index --kind facts`).")]
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -55,38 +55,59 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
 
 
 def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
-    """The workspace's FAISS retriever, its indexes brought in step with the graph first (with a message)."""
+    """The workspace's FAISS fact retriever (what a fused model reads), its index brought in step with the graph
+    first (with a message); the other indexes are neither built nor touched."""
     from cli.common import workspace as open_ws
     from nlp.retrieval import Retriever
 
-    return Retriever.open(open_ws(ws_path), store, schema=schema,
+    return Retriever.open(open_ws(ws_path), store, schema=schema, kinds=("facts",),
                           notify=None if quiet else lambda msg: typer.echo(msg, err=True))
+
+
+def has_workspace(path: Path) -> bool:
+    """Whether ``path`` holds a kgnlp workspace (a missing folder, a file or a folder of anything else: no)."""
+    from kg.workspace import MARKER
+
+    return (Path(path) / MARKER).is_file()
+
+
+def check_fact_index(model: Path, retrieved: int, workspace: Path) -> None:
+    """A model that reads ``retrieved`` facts from the workspace's FAISS fact index is refused when there is none:
+    a reading command does not build it (writing into the workspace unasked, and slowly); `kgnlp index` does."""
+    from fusion.errors import FusionError
+    from nlp.index_sync import existing_kinds
+
+    if retrieved and "facts" not in existing_kinds(workspace):
+        raise FusionError(f"'{model}' reads {retrieved} retrieved facts per input from the workspace's FAISS fact "
+                          f"index, and workspace '{workspace}' has none: build it with `kgnlp index -w {workspace}`.")
 
 
 @contextmanager
 def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, require: bool = False):
     """What the saved fused ``model`` reads at inference: ``(store, retriever)`` of the workspace (the retriever
-    only for a model that reads retrieved facts), closed on exit; ``(None, None)`` for a 'none' model, or when
-    the workspace is missing (a warning on stderr, or an error with ``require``: scores without the model's graph
-    would not be the model's)."""
+    only for a model that reads retrieved facts: the workspace must have a fact index, ``check_fact_index``),
+    closed on exit; ``(None, None)`` for a 'none' model, or when there is no workspace at ``workspace`` (no folder,
+    or a folder that is not a workspace: a warning on stderr, or an error with ``require``: scores without the
+    model's graph would not be the model's)."""
     from fusion.config import FusionConfig
     from fusion.errors import FusionError
     from fusion.model import read_config
     from fusion.origin import saved_origin
 
     saved = FusionConfig.from_dict(read_config(model)["fusion"])
-    reads_graph, found = saved.fusion != "none", Path(workspace).exists()
+    reads_graph, found = saved.fusion != "none", has_workspace(workspace)
     if reads_graph and not found:
         origin = saved_origin(model)
         fix = f"-w {origin.workspace}" if origin and origin.workspace else "-w DIR"
         if require:
-            raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no workspace at "
-                              f"'{workspace}': pass the one it was trained with ({fix}).")
+            raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no kgnlp "
+                              f"workspace at '{workspace}': pass the one it was trained with ({fix}).")
         typer.echo(f"Warning: '{model}' was trained to read the graph (fusion '{saved.fusion}'), but there is no "
-                   f"workspace at '{workspace}': it runs without graph knowledge (pass {fix}).", err=True)
+                   f"kgnlp workspace at '{workspace}': it runs without graph knowledge (pass {fix}).", err=True)
     store = retriever = None
     try:
         if reads_graph and found:
+            check_fact_index(model, saved.retrieved, Path(workspace))
             _, store = _knowledge(workspace, "facts", True)
             say_graph(model, store, workspace)
             if saved.retrieved:  # the model reads retrieved facts: the workspace's index
@@ -159,6 +180,9 @@ def _check_retrieved(retrieved: int, fusion: str, retrieve_from: str) -> None:
     if retrieved and fusion not in ("facts", "both"):
         raise typer.BadParameter(f"retrieved facts need a facts path (--fusion facts|both), not '{fusion}'.",
                                  param_hint="--retrieved")
+    if retrieve_from != "graph" and not retrieved:  # refused, not ignored (and saved) without retrieved facts
+        raise typer.BadParameter(f"'{retrieve_from}' scopes the retrieved facts, and none are read: give --retrieved "
+                                 "N (with --fusion facts|both).", param_hint="--retrieve-from")
 
 
 
@@ -374,8 +398,12 @@ def classify_cmd(
     """
     import json
 
+    from fusion.model import check_head, read_config
     from fusion.predict import Classifier
 
+    # another task's model is refused before any text is read or the workspace compared with its graph
+    check_head(read_config(model)["fusion"]["head"], model, ("sequence", "multilabel"), "`kgnlp classify`",
+               "`kgnlp train classify`")
     texts = _line_texts(text) if lines else [read_text_arg(text)]
     with saved_model_knowledge(model, workspace, quiet or as_json) as (store, retriever):
         classifier = Classifier.load(model, store, retriever)

@@ -14,8 +14,8 @@ LAYOUT = "PubMedQA JSON ({pmid: {QUESTION, CONTEXTS: [...], final_decision, LONG
 
 def read_pubmedqa_json(path: str | Path, labelled: bool = False) -> dict[str, dict]:
     """The questions of a PubMedQA JSON file by PMID. Each must have a ``QUESTION`` and a list of ``CONTEXTS``
-    (strings); with ``labelled`` a ``final_decision`` of yes, no or maybe too. Anything else: one-line NLPError
-    naming the file (and the first bad question)."""
+    (strings, not all empty); with ``labelled`` a ``final_decision`` of yes, no or maybe too. Anything else:
+    one-line NLPError naming the file (and the first bad question)."""
     path = Path(path)
     if not path.is_file():
         raise NLPError(not_a_file(path))
@@ -40,6 +40,8 @@ def _problem(item, labelled: bool) -> str:
     contexts = item.get("CONTEXTS")
     if not isinstance(contexts, list) or not all(isinstance(c, str) for c in contexts):
         return "has no CONTEXTS list of strings"
+    if not any(c.strip() for c in contexts):  # else the question alone would be read as its own passage
+        return "has an empty CONTEXTS list (no passage to answer from)"
     if labelled and item.get("final_decision") not in DECISIONS:
         return f"has final_decision {item.get('final_decision')!r}, not {', '.join(DECISIONS)}"
     if item.get("LONG_ANSWER") is not None and not isinstance(item["LONG_ANSWER"], str):

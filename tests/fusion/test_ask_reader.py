@@ -67,12 +67,18 @@ def test_ask_yes_no_with_a_trained_reader(tiny_encoder, tmp_path):
 
 
 def _metformin_workspace_and_questions(tmp_path):
-    """A workspace ingested from one sentence about metformin, and six yes/no training questions (JSONL)."""
-    docs = tmp_path / "docs"
+    """A workspace ingested from one sentence about metformin (with a seed naming metformin and type 2 diabetes:
+    without one the sentence gives no entity, and a fused model is refused an empty graph), and six yes/no
+    training questions (JSONL)."""
+    docs, seed = tmp_path / "docs", tmp_path / "seed"
     docs.mkdir()
+    seed.mkdir()
     (docs / "met.txt").write_text("Metformin treats type 2 diabetes.", encoding="utf-8")
+    (seed / "entities.jsonl").write_text(
+        json.dumps({"id": "chem:metformin", "name": "metformin", "type": "Chemical"}) + "\n"
+        + json.dumps({"id": "dis:t2d", "name": "type 2 diabetes", "type": "Disease"}) + "\n", encoding="utf-8")
     ws = tmp_path / "ws"
-    kgnlp("ingest", str(docs), "-w", str(ws), "--json", check=True)
+    kgnlp("ingest", str(docs), "--seed", str(seed), "-w", str(ws), "--json", check=True)
     rows = [{"question": "does metformin treat diabetes ?", "context": "Metformin treats type 2 diabetes.",
              "answer": "yes"},
             {"question": "does aspirin treat diabetes ?", "context": "aspirin causes bleeding .", "answer": "no"}] * 3
@@ -94,6 +100,8 @@ def test_ask_with_a_reader_that_reads_retrieved_facts(tiny_encoder, tmp_path):
     assert (config["retrieved"], config["retrieve_from"]) == (1, "passage") and (ws / "index" / "facts").is_dir()
     got = kgnlp_json("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
     assert got["answers"][0]["text"] in {"yes", "no"}
+    # training built the one index the model reads, and `ask` built none (passages by shared words, no chunks)
+    assert sorted(p.name for p in (ws / "index").iterdir()) == ["facts"], list((ws / "index").iterdir())
     shutil.rmtree(ws / "index")
     proc = kgnlp("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
     assert proc.returncode != 0 and "kgnlp index" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
@@ -110,12 +118,15 @@ def test_ask_with_a_reader_opens_the_index_with_the_schema_in_force(tmp_path, mo
     from nlp.retrieval import Retriever
 
     Workspace.open(tmp_path / "ws", create=True).open_store().close()
-    (tmp_path / "ws" / "index").mkdir()
+    (tmp_path / "ws" / "index" / "chunks").mkdir(parents=True)  # a built index (its manifest), to be checked
+    (tmp_path / "ws" / "index" / "chunks" / "manifest.json").write_text("{}", encoding="utf-8")
     (tmp_path / "ws" / "kgnlp.toml").write_text('[[relations]]\nname = "LICENSED_TO"\nhead = ["*"]\n'
                                                 'tail = ["*"]\nverb = "signed a licence deal with"\n',
                                                 encoding="utf-8")
     (tmp_path / "reader").mkdir()
-    (tmp_path / "reader" / "config.json").write_text('{"kgnlp": "kgnlp-fused-model"}', encoding="utf-8")
+    (tmp_path / "reader" / "config.json").write_text(  # a yes/no/maybe reader, as far as `ask` reads before loading
+        '{"kgnlp": "kgnlp-fused-model", "fusion": {"head": "sequence", "labels": ["no", "yes"], "fusion": "none"}}',
+        encoding="utf-8")
     seen = {}
 
     def opened(ws, store, embedder=None, **kw):
@@ -154,3 +165,5 @@ def test_ask_with_a_fixed_encoder_reader_that_reads_the_graph_into_its_logits(ti
     assert all(saved["encoder." + k.removeprefix("bert.")].equal(v) for k, v in start.items())
     got = kgnlp_json("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
     assert got["answers"][0]["text"] in {"yes", "no"}
+    # training built the one index the model reads, and `ask` built none (passages by shared words, no chunks)
+    assert sorted(p.name for p in (ws / "index").iterdir()) == ["facts"], list((ws / "index").iterdir())

@@ -114,6 +114,13 @@ def test_eval_classify_scores_the_models_own_predictions(tmp_path, tiny_encoder,
     yes_no.write_text(json.dumps({"question": "q ?", "context": "metformin treats diabetes", "answer": "yes"}))
     assert "not yes/no/maybe: `eval qa --model` needs a QA model" in _refused(
         capsys, "eval", "qa", "--data", str(yes_no), "--model", str(model))
+    ner = tmp_path / "ner"  # an NER model (its head as config.json names it): it was "a token model, which reads
+    ner.mkdir()             # span answers; qa.jsonl holds span answers"
+    config = json.loads((model / "config.json").read_text())
+    config["fusion"].update(head="token", labels=["O", "B-Chemical", "I-Chemical"])
+    (ner / "config.json").write_text(json.dumps(config))
+    assert "is a token model; `eval qa --model` needs a QA model" in _refused(
+        capsys, "eval", "qa", "--data", str(qa), "--model", str(ner))
     assert "expected {\"text\", \"label\"}" in _refused(capsys, "eval", "classify", "--data", str(qa), "--model",
                                                       str(model))
     assert "No fused model at" in _refused(capsys, "eval", "classify", "--data", str(test), "--model",

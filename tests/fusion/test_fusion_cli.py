@@ -189,7 +189,15 @@ def test_train_qa_with_long_answers(tmp_path, tiny_encoder):
     res = CliRunner().invoke(_app(), ["train", "qa", "--data", str(bad), "--out", str(tmp_path / "m2"), "--encoder",
                                       str(tiny_encoder), "--long-answers", "--quiet"])
     assert res.exit_code != 0 and "PubMedQA JSON" in str(res.exception)
+    assert "holds QA rows (JSONL)" in str(res.exception)  # was: "question 'question' is not an object"
     assert not (tmp_path / "m2").exists()
+    for row in data.values():  # PubMedQA JSON without conclusions: long answers would add nothing
+        del row["LONG_ANSWER"]
+    path.write_text(json.dumps(data))
+    res = CliRunner().invoke(_app(), ["train", "qa", "--data", str(path), "--out", str(tmp_path / "m3"), "--encoder",
+                                      str(tiny_encoder), "--long-answers", "--quiet"])
+    assert res.exit_code == 1 and "no question has a LONG_ANSWER" in str(res.exception), res.output
+    assert not (tmp_path / "m3").exists()
 
 
 def test_no_dev_trains_on_everything_for_every_epoch(tmp_path, tiny_encoder):
@@ -317,3 +325,81 @@ def test_a_model_folder_with_damaged_fusion_settings_is_a_clear_error(tmp_path, 
 
     with pytest.raises(FusionError, match="is damaged"):
         eval_classify(data, model, tmp_path / "ws", True)
+
+
+def test_an_error_found_after_the_data_is_read_comes_without_an_empty_training_bar(tmp_path, tiny_encoder):
+    data = tmp_path / "one.jsonl"
+    data.write_text("\n".join(json.dumps({"text": t, "label": "x"}) for t in ("profit rose", "shares fell")))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder)])
+    assert res.exit_code == 1 and "needs at least two" in str(res.exception), res.output
+    assert res.stderr == "" and not (tmp_path / "m").exists(), res.stderr
+    # a run that trains still shows its bar
+    data.write_text("\n".join(json.dumps({"text": t, "label": lab}) for t, lab in (("profit rose", "a"),
+                                                                                   ("shares fell", "b"))))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--epochs", "1"])
+    assert res.exit_code == 0 and "training" in res.stderr and "epoch 1" in res.stderr, res.output
+
+
+def test_a_model_of_another_task_is_refused_before_the_graph_is_read_or_answers(tmp_path, tiny_encoder):
+    """`ask --model` with a classifier (not yes/no/maybe) or an NER model is an error even where the graph answers
+    the question alone (it was ignored there); `classify` with an NER model says so before any graph line."""
+    from cli.main import app
+    from kg.records import Entity, Triple
+    from tests.fusion.test_graph_origin import _workspace
+
+    ws = _workspace(tmp_path / "ws", [Entity("C1", "metformin", "Chemical"), Entity("D1", "diabetes", "Disease")],
+                    [Triple("C1", "TREATS", "D1")])
+    data = tmp_path / "d.jsonl"
+    data.write_text("\n".join(json.dumps({"text": t, "label": lab}) for t, lab in (("profit rose", "good"),
+                                                                                   ("shares fell", "bad"))))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--epochs", "1", "--quiet"])
+    assert res.exit_code == 0, res.output
+    question = "What does metformin treat?"
+    assert "diabetes" in CliRunner().invoke(app, ["ask", question, "-w", str(ws), "--json"]).stdout  # the graph answers
+    res = CliRunner().invoke(app, ["ask", question, "--model", str(tmp_path / "m"), "-w", str(ws), "--json"])
+    assert res.exit_code == 1 and "not yes/no/maybe" in str(res.exception) and res.stdout == "", res.output
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["fusion"].update(head="token", fusion="facts")  # an NER model, as far as the commands read before loading
+    config["graph"] = {"workspace": "/elsewhere", "entities": 9, "facts": 9, "digest": "0"}
+    (tmp_path / "ner").mkdir()
+    (tmp_path / "ner" / "config.json").write_text(json.dumps(config))
+    res = CliRunner().invoke(app, ["ask", question, "--model", str(tmp_path / "ner"), "-w", str(ws)])
+    assert res.exit_code == 1 and "is a token model" in str(res.exception), res.output
+    res = CliRunner().invoke(_app(), ["classify", "metformin", "--model", str(tmp_path / "ner"), "-w", str(ws)])
+    assert res.exit_code == 1 and "is a token model" in str(res.exception) and res.stderr == "", res.output
+
+
+def test_a_dev_split_that_takes_a_labels_every_example_says_so(tmp_path):
+    """Five examples, one of them 'y': where the seeded dev split takes that one, the error says why the
+    training examples have one label, and what to do (before, it named only 'x', though the file has two)."""
+    from fusion.data import TextExample
+    from fusion.errors import FusionError
+    from fusion.tasks import split_dev
+
+    examples = [TextExample(t, ("x",)) for t in "abcd"] + [TextExample("e", ("y",))]
+    seed = next(s for s in range(100) if split_dev(examples, 0.1, s)[1][0].labels == ("y",))
+    data = tmp_path / "five.jsonl"
+    data.write_text("\n".join(json.dumps({"text": e.text, "label": e.labels[0]}) for e in examples))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--seed", str(seed), "--quiet"])
+    assert res.exit_code == 1 and isinstance(res.exception, FusionError), res.output
+    assert "1 of 5 examples went to the dev split, which took every example of 'y'" in str(res.exception)
+    assert "--no-dev" in str(res.exception) and not (tmp_path / "m").exists()
+
+
+def test_a_knowledge_path_over_an_empty_graph_is_refused(tmp_path, tiny_encoder):
+    """A workspace with no entities gives a fused model nothing to read: refused, not trained as a plain model
+    that records a graph."""
+    from kg.workspace import Workspace
+
+    Workspace.open(tmp_path / "ws", create=True).open_store().close()
+    data = tmp_path / "d.jsonl"
+    data.write_text("\n".join(json.dumps({"text": t, "label": lab}) for t, lab in (("profit rose", "a"),
+                                                                                   ("shares fell", "b"))))
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--fusion", "facts", "-w", str(tmp_path / "ws")])
+    assert res.exit_code == 1 and "holds no entities" in str(res.exception), res.output
+    assert not (tmp_path / "m").exists() and res.stderr == ""

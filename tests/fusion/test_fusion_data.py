@@ -74,6 +74,8 @@ def test_malformed_pubmedqa_json_is_a_one_line_error_naming_the_question(tmp_pat
     bad = {**PQA, "2": {**PQA["2"], "final_decision": None}}
     cases = [(bad, "question '2' has final_decision None"),
              ({"1": {**PQA["1"], "CONTEXTS": "We studied."}}, "question '1' has no CONTEXTS list"),
+             ({"1": {**PQA["1"]}, "7": {**PQA["2"], "CONTEXTS": []}}, "question '7' has an empty CONTEXTS list"),
+             ({"1": {**PQA["1"], "CONTEXTS": ["", "  "]}}, "question '1' has an empty CONTEXTS list"),
              ({"1": {**PQA["1"], "QUESTION": ""}}, "question '1' has no QUESTION")]
     for data, message in cases:
         path = tmp_path / "ori_pqal.json"

@@ -68,9 +68,13 @@ def test_a_model_says_when_it_reads_another_graph_than_it_was_trained_with(tmp_p
     d = _workspace(tmp_path / "d", [Entity("X1", "headache", "Disease")])
     res = _classify(model, d)
     assert res.exit_code == 1 and "none of them" in str(res.exception) and str(a.resolve()) in str(res.exception)
-    from cli.main import app  # `ask --model` checks the graph the same way
+    from cli.main import app  # `ask --model` checks the graph the same way (of a yes/no model: the same, relabelled)
 
-    res = CliRunner().invoke(app, ["ask", "Does metformin help?", "--model", str(model), "-w", str(d)])
+    shutil.copytree(model, tmp_path / "yes-no")
+    config = json.loads((tmp_path / "yes-no" / "config.json").read_text())
+    config["fusion"]["labels"] = ["no", "yes"]
+    (tmp_path / "yes-no" / "config.json").write_text(json.dumps(config))
+    res = CliRunner().invoke(app, ["ask", "Does metformin help?", "--model", str(tmp_path / "yes-no"), "-w", str(d)])
     assert res.exit_code == 1 and "none of them" in str(res.exception), res.output
     # the training workspace itself, changed since: a note
     store = __import__("kg.workspace", fromlist=["Workspace"]).Workspace.open(a).open_store()
@@ -110,3 +114,53 @@ def test_check_graph_of_a_model_trained_on_a_graph_given_without_a_workspace(tmp
     line = check_graph(tmp_path / "m", tiny_store, tmp_path / "ws")
     assert line.startswith("Warning:") and "a graph given without a workspace (5 entities, 3 facts)" in line
     assert "6 entities" in line and "-w" not in line and "\n" not in line
+
+
+def test_a_folder_that_is_not_a_workspace_is_treated_as_a_missing_one(tmp_path, tiny_encoder):
+    """`classify -w DIR` warns and runs without the graph whether DIR is missing or holds no workspace; `eval`
+    refuses both with the same line."""
+    from cli.main import app
+
+    a = _workspace(tmp_path / "a", METFORMIN, [Triple("C1", "TREATS", "D1")], ("C1", "D1"))
+    model = _train(tmp_path, tiny_encoder, a)
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "notes.txt").write_text("not a workspace")
+    test = tmp_path / "t.jsonl"
+    test.write_text(json.dumps({"text": "metformin is good news", "label": "positive"}) + "\n")
+    for where in (tmp_path / "missing", tmp_path / "plain"):
+        res = _classify(model, where)
+        assert res.exit_code == 0 and res.stdout.strip(), (where, res.output, res.exception)
+        assert f"no kgnlp workspace at '{where}'" in res.stderr and "without graph knowledge" in res.stderr
+        assert f"-w {a.resolve()}" in res.stderr and len(res.stderr.splitlines()) == 1
+        res = CliRunner().invoke(app, ["eval", "classify", "--data", str(test), "--model", str(model), "-w", str(where)])
+        assert res.exit_code == 1 and f"no kgnlp workspace at '{where}'" in str(res.exception), res.output
+    assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == ["notes.txt"]  # nothing written there
+
+
+def test_the_stored_graph_of_a_workspace_with_merges_is_the_graph_its_readers_see(tmp_path):
+    """`ingest --model` reads the stored graph (it writes), training the graph with the workspace's entity merges
+    applied: the same workspace is the same graph, and a real change is still said."""
+    from fusion.config import MARKER
+    from fusion.origin import check_graph, graph_origin
+    from kg.merges import MergeLog
+    from kg.workspace import Workspace
+
+    ws = _workspace(tmp_path / "ws", [*METFORMIN, Entity("D2", "type 2 diabetes", "Disease")],
+                    [Triple("C1", "TREATS", "D1"), Triple("C1", "TREATS", "D2")])
+    with MergeLog.for_workspace(ws) as log:
+        log.record("D1", "D2", "test", "same disease", 0.95)
+    view = Workspace.open(ws).read_embedded()
+    origin, _ = graph_origin(view, ws)
+    view.close()
+    assert (origin.entities, origin.facts) == (3, 1)  # as training sees it: D2 is D1, its fact one with D1's
+    (tmp_path / "m").mkdir()
+    config = {"kgnlp": MARKER, "fusion": {"head": "token", "labels": ["O"], "fusion": "facts"}, "graph": origin.as_dict()}
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    stored = Workspace.open(ws).open_store()  # what ingest opens
+    try:
+        assert check_graph(tmp_path / "m", stored, ws) is None
+        stored.add([], [Entity("X1", "headache", "Disease")])
+        line = check_graph(tmp_path / "m", stored, ws)
+        assert line and "changed since" in line and "3 -> 4 entities" in line, line
+    finally:
+        stored.close()

@@ -175,12 +175,33 @@ def test_cli_trains_and_classifies_with_the_workspace_index(tmp_path, tiny_encod
                                    "--retrieved", "1", "-w", str(ws), "--json", "--quiet"])
     assert res.exit_code == 0, res.output
     assert (ws / "index" / "facts").is_dir()
+    assert not (ws / "index" / "chunks").exists()  # only the index the model reads: no document chunks embedded
     assert json.loads((tmp_path / "m" / "config.json").read_text())["fusion"]["retrieved"] == 1
     res = CliRunner().invoke(app, ["classify", "which pill helps with blood sugar", "--model", str(tmp_path / "m"),
                                    "-w", str(ws), "--json"])
     assert res.exit_code == 0, res.output
     facts = json.loads(res.stdout.strip().splitlines()[-1])["facts"]
     assert len(facts) == 1, facts  # the question links nothing: the one fact is the retrieved one
+    assert sorted(p.name for p in (ws / "index").iterdir()) == ["facts"], list((ws / "index").iterdir())
+    # a workspace without the fact index: the reading commands say to build it and write nothing there
+    import shutil
+
+    from cli.main import app as main_app
+
+    bare = tmp_path / "bare"
+    shutil.copytree(ws, bare, ignore=shutil.ignore_patterns("index"))
+    test = tmp_path / "t.jsonl"
+    test.write_text(json.dumps(rows[0]) + "\n")
+    shutil.copytree(tmp_path / "m", tmp_path / "yes-no")  # the same model as a yes/no reader, for `ask --model`
+    config = json.loads((tmp_path / "yes-no" / "config.json").read_text())
+    config["fusion"]["labels"] = ["no", "yes"]
+    (tmp_path / "yes-no" / "config.json").write_text(json.dumps(config))
+    for runner_app, args, model in ((app, ["classify", "metformin is good"], "m"),
+                                    (main_app, ["eval", "classify", "--data", str(test)], "m"),
+                                    (main_app, ["ask", "Does aspirin cause headache?"], "yes-no")):
+        res = CliRunner().invoke(runner_app, [*args, "--model", str(tmp_path / model), "-w", str(bare)])
+        assert res.exit_code == 1 and f"kgnlp index -w {bare}" in str(res.exception), (args, res.output, res.exception)
+        assert not (bare / "index").exists()
 
 
 def _finding_store(tmp_path, sentence):
@@ -299,3 +320,15 @@ def test_cli_model_reads_the_findings_of_its_own_passage(tmp_path, tiny_encoder)
     assert facts("Admissions fell in the metformin group.") == []
     got = facts(f"In a trial of metformin: {said}")
     assert len(got) == 1 and got[0].startswith("no evidence of an effect"), got
+
+
+def test_cli_refuses_a_retrieval_scope_without_retrieved_facts(tmp_path):
+    """`--retrieve-from passage|sentence` without `--retrieved N` would be saved and read nothing: refused."""
+    from tests.fusion.test_fusion_cli import _app
+
+    for cmd in ("classify", "qa"):
+        for fusion in ("none", "facts"):
+            res = CliRunner().invoke(_app(), ["train", cmd, "--data", str(tmp_path / "missing.jsonl"), "--out",
+                                              str(tmp_path / "m"), "--fusion", fusion, "--retrieve-from", "passage"])
+            assert res.exit_code == 2 and "--retrieved" in res.output and "none are read" in res.output, res.output
+    assert not (tmp_path / "m").exists()

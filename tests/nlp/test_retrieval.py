@@ -306,3 +306,15 @@ def test_prefetch_with_scopes_embeds_only_the_queries_whose_search_ranks(ws_stor
                 retriever.prefetch(questions, within=scopes[:2], k=2)
         finally:
             embedder.encode = real
+
+
+def test_open_with_kinds_checks_builds_and_opens_only_those(ws_store, embedder):
+    """A fused model reads only facts: opening for it builds the fact index alone and touches no other."""
+    ws, store = ws_store
+    with pytest.raises(NLPError, match="Unknown index kind 'fact'"):
+        Retriever.open(ws, store, embedder, kinds=("fact",))
+    with Retriever.open(ws, store, embedder, kinds=("facts",)) as r:
+        assert [h.text for h in r.search("what treats arthritis", k=1, kind="facts")]
+        with pytest.raises(NLPError, match="without the chunks index"):
+            r.search("arthritis", kind="chunks")
+    assert sorted(p.name for p in (ws.path / "index").iterdir()) == ["facts"]
