@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import random
 import sys
 import time
 from pathlib import Path
@@ -26,23 +25,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-FPB = ROOT.parent / "shared" / "datasets" / "financial-phrasebank" / "FinancialPhraseBank-v1.0" / "Sentences_50Agree.txt"
 
-
-def rows() -> list[tuple[str, str]]:
-    """(text, label) in file order, read as `benchmarks/fusion.py` reads them."""
-    out = []
-    for line in FPB.read_bytes().decode("latin-1").splitlines():
-        text, _, label = line.rpartition("@")
-        if text:
-            out.append((text.strip(), label.strip()))
-    return out
-
-
-def split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    order = list(range(n))
-    random.Random(seed).shuffle(order)
-    return np.array(order[: int(0.8 * n)]), np.array(order[int(0.9 * n):])
+from benchmarks.fusion import fpb_parts, fpb_rows  # noqa: E402  (the fusion benchmark's data and split)
+from benchmarks.shared_data import dataset  # noqa: E402
 
 
 def vote(sims: np.ndarray, idx: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -55,30 +40,21 @@ def vote(sims: np.ndarray, idx: np.ndarray, labels: np.ndarray, k: int) -> np.nd
     return np.array(preds)
 
 
-def macro_f1(gold: np.ndarray, pred: np.ndarray) -> float:
-    scores = []
-    for c in sorted(set(gold)):
-        tp = float(np.sum((pred == c) & (gold == c)))
-        p = tp / max(1.0, float(np.sum(pred == c)))
-        r = tp / max(1.0, float(np.sum(gold == c)))
-        scores.append(0.0 if p + r == 0 else 2 * p * r / (p + r))
-    return float(np.mean(scores))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="seeds 1-3 only")
     ap.add_argument("--ks", default="1,5,10,20")
     args = ap.parse_args()
-    if not FPB.is_file():
-        sys.exit(f"Financial PhraseBank not found at {FPB}")
+    if not dataset("fpb.txt").is_file():
+        sys.exit(f"Financial PhraseBank not found at {dataset('fpb.txt')}")
     import faiss
     import torch
 
+    from fusion.predict import macro_f1
     from nlp.embedder import Embedder
 
     torch.set_num_threads(2)
-    data = rows()
+    data = fpb_rows()
     texts = [t for t, _ in data]
     labels = np.array([lab for _, lab in data])
     started = time.perf_counter()
@@ -88,7 +64,7 @@ def main() -> None:
     seeds = [1, 2, 3] if args.quick else list(range(1, 9))
     per_seed = []
     for seed in seeds:
-        train, test = split(len(data), seed)
+        train, _, test = (np.array(part) for part in fpb_parts(len(data), seed))
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(vectors[train])
         sims, idx = index.search(vectors[test], max(ks))
@@ -101,7 +77,7 @@ def main() -> None:
         for k in ks:
             pred = vote(sims, idx, train_labels, k)
             run[f"acc_k{k}"] = round(float(np.mean(pred == gold)), 3)
-            run[f"macro_f1_k{k}"] = round(macro_f1(gold, pred), 3)
+            run[f"macro_f1_k{k}"] = round(macro_f1(list(gold), list(pred)), 3)
         per_seed.append(run)
         print(json.dumps(run), file=sys.stderr)
     summary = {}

@@ -272,25 +272,33 @@ def _seed_graph(out: Path, name: str, concepts: Path, *more: Path) -> dict:
 
 
 # ---------------------------------------------------------------- tasks
-def fpb_split(prepared: Path, seed: int, n_train: int, n_test: int):
-    """Fixed 80/10/10 split of Sentences_50Agree by ``seed``; then the first ``n_train``/``n_test`` of train/test."""
-    from fusion.data import TextExample
-
+def fpb_rows() -> list[tuple[str, str]]:
+    """Sentences_50Agree as (text, label), in file order."""
     rows = []
     for line in dataset("fpb.txt").read_bytes().decode("latin-1").splitlines():
         text, _, label = line.rpartition("@")
         if text:
-            rows.append(TextExample(text.strip(), (label.strip(),)))
-    order = list(range(len(rows)))
+            rows.append((text.strip(), label.strip()))
+    return rows
+
+
+def fpb_parts(n: int, seed: int) -> tuple[list[int], list[int], list[int]]:
+    """The fixed 80/10/10 split of ``n`` rows by ``seed``: train, dev and test row numbers."""
+    order = list(range(n))
     random.Random(seed).shuffle(order)
-    n = len(rows)
-    train = [rows[i] for i in order[: int(0.8 * n)]]
-    dev = [rows[i] for i in order[int(0.8 * n): int(0.9 * n)]]
-    test = [rows[i] for i in order[int(0.9 * n):]]
+    return order[: int(0.8 * n)], order[int(0.8 * n): int(0.9 * n)], order[int(0.9 * n):]
+
+
+def fpb_split(seed: int, n_train: int, n_test: int):
+    """Fixed 80/10/10 split of Sentences_50Agree by ``seed``; then the first ``n_train``/``n_test`` of train/test."""
+    from fusion.data import TextExample
+
+    rows = [TextExample(text, (label,)) for text, label in fpb_rows()]
+    train, dev, test = ([rows[i] for i in part] for part in fpb_parts(len(rows), seed))
     return train[:n_train], dev[: max(50, n_train // 8)], test[:n_test]
 
 
-def pubmedqa_split(prepared: Path, seed: int, n_train: int, n_test: int, long_answers: bool = False,
+def pubmedqa_split(seed: int, n_train: int, n_test: int, long_answers: bool = False,
                    train_on_dev: bool = False):
     """Official PQA-L split: 500 test ids; the other 500 are train (50 of them dev, by seed; ``train_on_dev``: no
     dev, those 50 are trained on too). ``long_answers``: the training questions also come with their conclusions
@@ -454,13 +462,13 @@ def run(args) -> dict:
                     res = run_ner((tr, bc_dev[:n_dev], bc_test[:n_test]), encoder, fusion,
                                   knowledge, settings, 128, work, args.fact_words, args.fact_share)
                 elif task == "fpb":
-                    train, dev, test = fpb_split(prepared, seed, n_train, n_test)
+                    train, dev, test = fpb_split(seed, n_train, n_test)
                     split = (train + dev, [], test) if args.no_dev else (train, dev, test)
                     res = run_classification(task, split, encoder, fusion,
                                              knowledge, settings, 96, work, args.truncation_side, args.fact_words,
                                              args.fact_share, kg_readout=args.kg_readout)
                 else:
-                    split = pubmedqa_split(prepared, seed, n_train, n_test, args.long_answers, args.no_dev)
+                    split = pubmedqa_split(seed, n_train, n_test, args.long_answers, args.no_dev)
                     res = run_classification(task, split, encoder, fusion, knowledge, settings, args.pubmedqa_length,
                                              work, args.truncation_side, args.fact_words, args.fact_share,
                                              args.retrieved if graph in retrievers else 0, args.retrieve_from,

@@ -132,7 +132,7 @@ def sequence_main(args, prepared: Path) -> None:
     if args.task == "fpb":
         from benchmarks.fusion import fpb_split
 
-        train, _, test = fpb_split(prepared, 1, 16, 10_000)
+        train, _, test = fpb_split(1, 16, 10_000)
         examples, warm = test[: args.docs or (100 if args.quick else 485)], train
         models = build_sequence_variants(prepared, variants, max_length=96, labels=("negative", "neutral", "positive"),
                                          graph="fin", fact_share=args.fact_share, kg_readout=args.kg_readout)

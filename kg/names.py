@@ -16,6 +16,11 @@ def normalise(name: str) -> str:
     return _EDGE_PUNCT.sub("", text)
 
 
+def relation_name(typed: str) -> str:
+    """A relation as the graph names relations ("treats", "headquartered in" -> TREATS, HEADQUARTERED_IN)."""
+    return re.sub(r"[\s\-]+", "_", typed.strip()).upper()
+
+
 def matches_as_written(name: str) -> bool:
     """True for a short name that only matches text written the same way: an all-caps acronym of up to six
     characters ("ALL", "NO", "AF", "PFE") or a name of up to three characters with a capital ("Mg", "pH").

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from kg.errors import not_a_file
 from kg.files import jsonl_lines
-from kg.names import normalise
+from kg.names import normalise, relation_name
 from kg.store import GraphStore
 from kg.views import NameCache
 from nlp.errors import NLPError
@@ -144,7 +143,7 @@ def _gold_triples(path: Path, n: int, row: dict) -> set[tuple[str, str, str]]:
                     for t in triples)):
         raise NLPError(f"{path}:{n}: expected {{\"doc\": \"...\", \"triples\": [[\"head\", \"RELATION\", \"tail\"], "
                        f"...]}}, got {json.dumps(row, ensure_ascii=False)[:80]}.")
-    return {(normalise(h), re.sub(r"[\s\-]+", "_", r.strip()).upper(), normalise(t)) for h, r, t in triples}
+    return {(normalise(h), relation_name(r), normalise(t)) for h, r, t in triples}
 
 
 @dataclass(frozen=True)

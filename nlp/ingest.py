@@ -74,7 +74,7 @@ def _with_linked_entities(store: GraphStore, extraction: Extraction, held: set[s
     stored entities its new mentions and facts link to travel with it (or they were lost, and its mentions
     pointed at nothing). Those a seed or an import ``held`` are not removed and do not travel: the document would
     store them again as if it gave their names, and a seed's names would no longer be the seed's alone."""
-    have = {e.id for e in extraction.entities} | set(held)
+    have = {e.id for e in extraction.entities} | held
     linked = {m.entity_id for m in extraction.mentions if m.entity_id}
     linked |= {x for t in extraction.triples for x in (t.head_id, t.tail_id)}
     extra = tuple(e for e in map(store.entity, sorted(linked - have)) if e is not None)

@@ -57,7 +57,8 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
             found = [p for p in every if p.suffix.lower() in SUFFIXES and _in_folder_kind(p)]
             if not_read is not None:
-                not_read.extend(p for p in every if p not in found)
+                chosen = set(found)
+                not_read.extend(p for p in every if p not in chosen)
             if not found:
                 raise NLPError(f"Folder '{path}' has no {KINDS} files.")
             files.extend(found)
@@ -109,9 +110,9 @@ def load_documents(paths: list[Path], not_read: list[Path] | None = None) -> lis
             _check(doc)
             first = seen.get(doc.id)
             if first is not None:
-                if doc.id.startswith(PMID_PREFIX) and doc.text == first.text:
-                    continue  # one article in two overlapping PubMed downloads (or twice in one): read once
                 if doc.id.startswith(PMID_PREFIX):
+                    if doc.text == first.text:
+                        continue  # one article in two overlapping PubMed downloads (or twice in one): read once
                     raise NLPError(f"PubMed article '{doc.id}' appears twice with a different title or abstract "
                                    f"({first.source} and {doc.source}): keep one version of it.")
                 raise NLPError(f"Document id '{doc.id}' appears twice ({first.source} and {doc.source}). "

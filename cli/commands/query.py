@@ -113,9 +113,9 @@ def neighbours_cmd(
 def _known_relation(graph, typed: str) -> str:
     """``typed`` as the graph names relations ("treats", "headquartered in" -> TREATS, HEADQUARTERED_IN); one the
     graph holds no fact of is an error listing those it has."""
-    import re
+    from kg.names import relation_name
 
-    name = re.sub(r"[\s\-]+", "_", typed.strip()).upper()
+    name = relation_name(typed)
     if not name.strip("_"):
         raise KGError(f"--relation {typed!r} names no relation. Example: --relation treats")
     held = [r for r, _ in graph.stats().by_relation]
