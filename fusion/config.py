@@ -20,6 +20,36 @@ def is_fused_model(folder: str | Path) -> bool:
     return isinstance(data, dict) and data.get("kgnlp") == MARKER
 
 
+def _one_line(exc: BaseException, limit: int = 240) -> str:
+    """A library error's message on one line (a FusionError is printed as one line), cut at ``limit``."""
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__
+
+
+def read_config(folder: str | Path) -> dict:
+    """The saved ``config.json``, checked to be a fused model's (without torch: commands check a model before it
+    loads)."""
+    path = Path(folder) / "config.json"
+    if not path.exists():
+        raise FusionError(f"No fused model at '{folder}' (config.json missing). Train one with "
+                          "`kgnlp train classify|qa --out DIR`.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise FusionError(f"'{path}' is damaged ({type(exc).__name__}: {exc}): retrain the model or restore "
+                          "its folder.") from exc
+    if not isinstance(data, dict) or data.get("kgnlp") != MARKER:
+        raise FusionError(f"'{folder}' holds a model that is not a fused kgnlp model. Train one with "
+                          "`kgnlp train classify|qa --out DIR`.")
+    try:  # what the commands read from it (its head, labels) before the weights load
+        FusionConfig.from_dict(data["fusion"])
+    except (KeyError, TypeError, ValueError, AttributeError, FusionError) as exc:
+        why = "missing" if isinstance(exc, KeyError) else _one_line(exc, 160)
+        raise FusionError(f"'{path}' is damaged (its \"fusion\" settings: {why}): retrain the model "
+                          "or restore its folder.") from exc
+    data["fusion"].setdefault("head", FusionConfig.head)
+    return data
+
+
 def check_out(out: str | Path, head: str) -> None:
     """Before training: ``out`` is new, empty, a fused model with the same head (the run resumes or replaces it) or
     an interrupted run's checkpoint; another model, an encoder or a folder of files is refused, nothing written."""

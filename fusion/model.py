@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from fusion.config import MARKER, FusionConfig, is_fused_model  # MARKER re-exported: marks a fused model
+# MARKER and read_config are re-exported: commands import them from here too
+from fusion.config import MARKER, FusionConfig, _one_line, is_fused_model, read_config  # noqa: F401
 from fusion.errors import FusionError
 from fusion.origin import GraphOrigin
 from nlp.models import check_max_length
@@ -271,11 +272,6 @@ def kg_table(embeddings) -> tuple[torch.Tensor, tuple[str, ...]]:
     return torch.cat([torch.zeros(1, vec.shape[1]), vec]), tuple(embeddings.entity_ids)
 
 
-def _one_line(exc: BaseException, limit: int = 240) -> str:
-    """A library error's message on one line (a FusionError is printed as one line), cut at ``limit``."""
-    return " ".join(str(exc).split())[:limit] or type(exc).__name__
-
-
 def load_tokenizer(folder: str | Path):
     """The tokenizer saved in ``folder`` (a model or an encoder folder), offline; a clear error without one."""
     from transformers import AutoTokenizer
@@ -300,25 +296,3 @@ def check_head(model: "FusedModel | str", folder: str | Path, heads: tuple[str, 
                           f"needs one from {needs}.")
 
 
-def read_config(folder: str | Path) -> dict:
-    """The saved ``config.json``, checked to be a fused model's."""
-    path = Path(folder) / "config.json"
-    if not path.exists():
-        raise FusionError(f"No fused model at '{folder}' (config.json missing). Train one with "
-                          "`kgnlp train classify|qa --out DIR`.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise FusionError(f"'{path}' is damaged ({type(exc).__name__}: {exc}): retrain the model or restore "
-                          "its folder.") from exc
-    if not isinstance(data, dict) or data.get("kgnlp") != MARKER:
-        raise FusionError(f"'{folder}' holds a model that is not a fused kgnlp model. Train one with "
-                          "`kgnlp train classify|qa --out DIR`.")
-    try:  # what the commands read from it (its head, labels) before the weights load
-        FusionConfig.from_dict(data["fusion"])
-    except (KeyError, TypeError, ValueError, AttributeError, FusionError) as exc:
-        why = "missing" if isinstance(exc, KeyError) else _one_line(exc, 160)
-        raise FusionError(f"'{path}' is damaged (its \"fusion\" settings: {why}): retrain the model "
-                          "or restore its folder.") from exc
-    data["fusion"].setdefault("head", FusionConfig.head)
-    return data

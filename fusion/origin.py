@@ -63,7 +63,7 @@ def graph_origin(store, workspace: str | Path | None = None) -> tuple[GraphOrigi
 
 def saved_origin(folder: str | Path) -> GraphOrigin | None:
     """The graph a saved model records it was trained with (None: it records none)."""
-    from fusion.model import read_config
+    from fusion.config import read_config
 
     return GraphOrigin.from_dict(read_config(folder).get("graph"))
 
@@ -71,8 +71,7 @@ def saved_origin(folder: str | Path) -> GraphOrigin | None:
 def table_entities(folder: str | Path, config=None) -> tuple[str, ...]:
     """The entity ids of a saved model's KG table (its embeddings path's rows), read without torch; () for a
     model without the embeddings path (``config``: its ``FusionConfig`` when already read)."""
-    from fusion.config import FusionConfig
-    from fusion.model import read_config
+    from fusion.config import FusionConfig, read_config
 
     config = config or FusionConfig.from_dict(read_config(folder)["fusion"])
     if not config.uses_embeddings:
@@ -93,8 +92,7 @@ def check_graph(folder: str | Path, store, workspace: str | Path | None = None) 
     with. None when they are the same graph (wherever it lies now) or the model records none; else one line that
     says what differs. A graph that holds entities but none of those the model's KG table has vectors for is
     refused (FusionError): the embeddings path would mark no mention, whatever the text."""
-    from fusion.config import FusionConfig
-    from fusion.model import read_config
+    from fusion.config import FusionConfig, read_config
 
     data = read_config(folder)
     config = FusionConfig.from_dict(data["fusion"])

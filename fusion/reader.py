@@ -50,7 +50,7 @@ def check_yes_no(model_dir: Path, labels, command: str = "ask --model") -> None:
 def check_reader(model_dir: str | Path, command: str = "ask --model") -> str:
     """Before anything loads or is answered: ``model_dir`` holds a QA model (yes/no/maybe or spans), else a
     one-line FusionError saying what it is (and what ``command`` needs). Its head: sequence or span."""
-    from fusion.model import read_config
+    from fusion.config import read_config
 
     saved = read_config(model_dir)["fusion"]
     if saved["head"] == "sequence":
@@ -82,7 +82,7 @@ class Reader:
 
     @classmethod
     def load(cls, model_dir: str | Path, store=None, retriever=None) -> "Reader":
-        from fusion.model import read_config
+        from fusion.config import read_config
 
         return cls(read_config(model_dir)["fusion"]["head"], Path(model_dir), store, retriever)
 

@@ -181,8 +181,9 @@ def remove_source(store: GraphStore, source: str) -> SourceChange:
     Returns what went; an id that is no stored document nor such a source is an error."""
     if source.split(":", 1)[0] not in ("seed", "import") or store.has_document(source):
         return SourceChange(store.remove_document(source))
-    known = {s for s, _, _ in store.seedings()} | {p.doc_id for t in store.triples() for p in t.provenance}
-    if source not in known:
+    known = any(s == source for s, _, _ in store.seedings()) or any(
+        p.doc_id == source for t in store.triples() for p in t.provenance)  # stops at the first
+    if not known:
         raise KGError(f"No document or source '{source}' in the store. `kgnlp documents` lists the documents; "
                       "a seed is 'seed:<folder name>', an import 'import:<file name>'.")
     return store.replace_source(source, [])

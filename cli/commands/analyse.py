@@ -146,7 +146,7 @@ def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> li
     words of facts an out-of-step index is brought up to date with, as `kgnlp index` would)."""
     from cli.commands.fusion import check_fact_index, say_graph
     from fusion.config import FusionConfig
-    from fusion.model import read_config
+    from fusion.config import read_config
     from fusion.reader import Passage, rank_passages, read_answers
     from nlp.index_sync import existing_kinds
 

@@ -106,7 +106,7 @@ def eval_classify(data: DataOpt,
     from fusion.data import read_classification
     from fusion.errors import FusionError
     from fusion.evaluate import evaluate_classifier
-    from fusion.model import read_config
+    from fusion.config import read_config
     from fusion.predict import Classifier
 
     head = read_config(model)["fusion"]["head"]

@@ -91,7 +91,7 @@ def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, req
     model's graph would not be the model's)."""
     from fusion.config import FusionConfig
     from fusion.errors import FusionError
-    from fusion.model import read_config
+    from fusion.config import read_config
     from fusion.origin import saved_origin
 
     saved = FusionConfig.from_dict(read_config(model)["fusion"])
@@ -125,7 +125,7 @@ def say_graph(model: Path, store, workspace: Path | None) -> None:
     the graph the fused ``model`` was trained with; an error where its KG table has none of the graph's entities
     (``fusion.origin.check_graph``)."""
     from fusion.config import FusionConfig
-    from fusion.model import read_config
+    from fusion.config import read_config
     from fusion.origin import check_graph, saved_origin
 
     if workspace is None:

@@ -147,10 +147,9 @@ def path_cmd(
 
     def human() -> None:
         if a.id == b.id:
-            out.print(f"'{source}' and '{target}' name the same entity, {a.name} ({a.id}).", markup=False)
+            out.print(f"'{source}' and '{target}' name the same entity, {a.name} ({a.id}).")
         elif not facts:
-            out.print(f"No path between {a.name} and {b.name} within {max_hops} hop{'s' if max_hops > 1 else ''}.",
-                      markup=False)
+            out.print(f"No path between {a.name} and {b.name} within {max_hops} hop{'s' if max_hops > 1 else ''}.")
         else:
             _print_facts(facts)
 

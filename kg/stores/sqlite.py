@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS seeded(source TEXT NOT NULL, entity_id TEXT NOT NULL,
     PRIMARY KEY(source, entity_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seeded_entity ON seeded(entity_id);
 """
+# an entity nothing holds any more (not pinned, no seed lists it, no mention, no fact) goes; its id five times
+_DROP_UNHELD = ("DELETE FROM entities WHERE id=? AND pinned=0 "
+                "AND NOT EXISTS (SELECT 1 FROM seeded WHERE entity_id=?) "
+                "AND NOT EXISTS (SELECT 1 FROM mentions WHERE entity_id=?) "
+                "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=? OR tail=?)")
 
 
 class SQLiteStore:
@@ -182,10 +187,7 @@ class SQLiteStore:
                           "WHERE value NOT IN (SELECT value FROM json_each(?))) WHERE id=?",
                           (json.dumps(sorted(gone)), eid))
                 self._rename(eid)
-        removed = [e for e in sorted(before - set(listed)) if c.execute(
-            "DELETE FROM entities WHERE id=? AND pinned=0 AND NOT EXISTS (SELECT 1 FROM seeded WHERE entity_id=?) "
-            "AND NOT EXISTS (SELECT 1 FROM mentions WHERE entity_id=?) "
-            "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=? OR tail=?)", (e,) * 5).rowcount]
+        removed = [e for e in sorted(before - set(listed)) if c.execute(_DROP_UNHELD, (e,) * 5).rowcount]
         c.executemany("DELETE FROM names WHERE entity_id=? AND NOT EXISTS (SELECT 1 FROM entities WHERE id=?)",
                       [(e, e) for e in before - set(listed)])
         return tuple(removed), tuple(sorted((e, a) for e, a in taken  # a name the seed now gives is not taken back
@@ -286,11 +288,8 @@ class SQLiteStore:
                 c.execute("UPDATE triples SET confidence=(SELECT max(confidence) FROM sources WHERE triple_id=?) "
                           "WHERE id=?", (tid, tid))
         # Entities first seen in this document go too, once nothing else mentions or relates them.
-        orphan = [(e, e, e, e) for e in ents if e]
-        c.executemany(
-            "DELETE FROM entities WHERE id=? AND pinned=0 AND NOT EXISTS (SELECT 1 FROM seeded WHERE entity_id=?) "
-            "AND NOT EXISTS (SELECT 1 FROM mentions WHERE entity_id=?) "
-            "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=? OR tail=?)", [(e,) * 5 for e, *_ in orphan])
+        orphan = [e for e in ents if e]
+        c.executemany(_DROP_UNHELD, [(e,) * 5 for e in orphan])
         if orphan:
             c.execute("DELETE FROM names WHERE entity_id NOT IN (SELECT id FROM entities)")
         return removed
