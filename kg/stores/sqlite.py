@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 from kg.errors import KGError, not_a_source
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
+from kg.claims import Stored, claim
 from kg.store import QueryResult, SourceChange, StoreStats
 
 SCHEMA_VERSION = "1"
@@ -47,11 +48,13 @@ CREATE TABLE IF NOT EXISTS seeded(source TEXT NOT NULL, entity_id TEXT NOT NULL,
     PRIMARY KEY(source, entity_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seeded_entity ON seeded(entity_id);
 """
-# an entity nothing holds any more (not pinned, no seed lists it, no mention, no fact) goes; its id five times
-_DROP_UNHELD = ("DELETE FROM entities WHERE id=? AND pinned=0 "
-                "AND NOT EXISTS (SELECT 1 FROM seeded WHERE entity_id=?) "
-                "AND NOT EXISTS (SELECT 1 FROM mentions WHERE entity_id=?) "
-                "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=? OR tail=?)")
+# the entities among a JSON list of ids that nothing holds any more (not pinned, no seed lists them, no mention, no
+# fact) go; returns their ids
+_DROP_UNHELD = ("DELETE FROM entities WHERE id IN (SELECT value FROM json_each(?)) AND pinned=0 "
+                "AND NOT EXISTS (SELECT 1 FROM seeded WHERE entity_id=entities.id) "
+                "AND NOT EXISTS (SELECT 1 FROM mentions WHERE entity_id=entities.id) "
+                "AND NOT EXISTS (SELECT 1 FROM triples WHERE head=entities.id) "
+                "AND NOT EXISTS (SELECT 1 FROM triples WHERE tail=entities.id) RETURNING id")
 
 
 class SQLiteStore:
@@ -108,18 +111,14 @@ class SQLiteStore:
         # its rows in `seeded` instead. override (a seed, the curated source): its name and type replace the stored
         # ones, a replaced name staying on as an alias.
         entities = list(entities)
-        old: dict[str, tuple[str, list[str]]] = {}
-        for i in range(0, len(entities), 500):
-            ids = [e.id for e in entities[i:i + 500]]
-            old.update((r[0], (r[1], json.loads(r[2]))) for r in self._conn.execute(
-                f"SELECT id, name, aliases FROM entities WHERE id IN ({','.join('?' * len(ids))})", ids))
         if override:
+            old = {eid: stored.name for eid, stored in self._stored([e.id for e in entities]).items()}
             self._conn.executemany("UPDATE entities SET name=?, type=? WHERE id=?",
                                    [(e.name, e.type, e.id) for e in entities if e.id in old])
-            entities = [replace(e, aliases=tuple(dict.fromkeys((*e.aliases, old[e.id][0]))))
-                        if e.id in old and old[e.id][0] != e.name else e for e in entities]
-        elif any(e.aliases for e in entities if e.id in old):  # an alias a seed gave is now this source's too
-            held = self._claims([e.id for e in entities if e.aliases and e.id in old])
+            entities = [replace(e, aliases=tuple(dict.fromkeys((*e.aliases, old[e.id]))))
+                        if e.id in old and old[e.id] != e.name else e for e in entities]
+        elif held := self._claims([e.id for e in entities if e.aliases]):
+            # an alias a seed gave is now this source's too (a seed's record is only ever of a stored entity)
             by_id = {e.id: set(e.aliases) for e in entities}
             self._conn.executemany("UPDATE seeded SET aliases=? WHERE source=? AND entity_id=?", [
                 (json.dumps([a for a in aliases if a not in by_id[eid]]), src, eid)
@@ -141,65 +140,59 @@ class SQLiteStore:
 
     def _claims(self, ids: list[str]) -> dict[tuple[str, str], list[str]]:
         """(source, entity id) -> the aliases that seed gave, for every seed that lists one of ``ids``."""
-        out = {}
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            out.update(((r[0], r[1]), json.loads(r[2])) for r in self._conn.execute(
-                f"SELECT source, entity_id, aliases FROM seeded WHERE entity_id IN ({','.join('?' * len(part))})",
-                part))
-        return out
+        if not ids:
+            return {}
+        return {(r[0], r[1]): json.loads(r[2]) for r in self._conn.execute(
+            "SELECT source, entity_id, aliases FROM seeded WHERE entity_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),))}
+
+    def _stored(self, ids: list[str]) -> dict[str, Stored]:
+        """The name and aliases of the stored entities among ``ids``."""
+        return {r[0]: Stored(r[1], frozenset(json.loads(r[2]))) for r in self._conn.execute(
+            "SELECT id, name, aliases FROM entities WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))}
 
     def _claim(self, source: str, entities: list[Entity]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-        """Record what seed ``source`` now gives (its entities, and the aliases no other source gave them), then
-        take back what it gave before and no longer lists: aliases only it gave, and entities nothing else holds
-        (no other seed, no import, no document mention, no fact). Runs before the seed's entities are written.
-        Returns the entities and the ``(entity id, alias)`` pairs taken back."""
+        """Record what seed ``source`` now gives and take back what it gave before and no longer lists (the decision
+        is :func:`kg.claims.claim`). Runs before the seed's entities are written. Returns the entities and the
+        ``(entity id, alias)`` pairs taken back."""
         c = self._conn
-        before = {eid for (eid,) in c.execute("SELECT entity_id FROM seeded WHERE source=?", (source,))}
-        claims = self._claims(sorted(before | {e.id for e in entities}))
-        stored = {}
-        for i in range(0, len(entities), 500):
-            ids = [e.id for e in entities[i:i + 500]]
-            stored.update((r[0], (r[1], set(json.loads(r[2])))) for r in c.execute(
-                f"SELECT id, name, aliases FROM entities WHERE id IN ({','.join('?' * len(ids))})", ids))
-        listed = {e.id: e for e in entities}
-        others: dict[str, set[str]] = defaultdict(set)  # the aliases other seeds gave
-        for (src, eid), aliases in claims.items():
-            if src != source:
+        ids = sorted({eid for (eid,) in c.execute("SELECT entity_id FROM seeded WHERE source=?", (source,))}
+                     | {e.id for e in entities})
+        before: dict[str, set[str]] = {}
+        others: dict[str, set[str]] = defaultdict(set)  # a key for each entity another seed lists
+        for (src, eid), aliases in self._claims(ids).items():
+            if src == source:
+                before[eid] = set(aliases)
+            else:
                 others[eid].update(aliases)
-        rows, dropped = [], defaultdict(set)
-        for e in entities:
-            name, have = stored.get(e.id, (None, set()))
-            mine = set(claims.get((source, e.id), ()))
-            rows.append((source, e.id, json.dumps([a for a in dict.fromkeys(e.aliases)
-                                                   if a not in have or a in mine | others[e.id]])))
-            dropped[e.id] = mine - set(e.aliases) - others[e.id] - {name}  # the old name stays on as an alias
-        for eid in before - set(listed):
-            dropped[eid] = set(claims[(source, eid)]) - others[eid]
-        c.executemany("DELETE FROM seeded WHERE source=? AND entity_id=?", [(source, e) for e in before - set(listed)])
-        c.executemany("INSERT OR REPLACE INTO seeded VALUES(?,?,?)", rows)
-        taken: set[tuple[str, str]] = set()
-        for eid, gone in dropped.items():
-            if gone:
-                row = c.execute("SELECT aliases FROM entities WHERE id=?", (eid,)).fetchone()
-                taken.update((eid, a) for a in gone & set(json.loads(row[0]) if row else ()))
-                c.execute("UPDATE entities SET aliases=(SELECT json_group_array(value) FROM json_each(aliases) "
-                          "WHERE value NOT IN (SELECT value FROM json_each(?))) WHERE id=?",
-                          (json.dumps(sorted(gone)), eid))
-                self._rename(eid)
-        removed = [e for e in sorted(before - set(listed)) if c.execute(_DROP_UNHELD, (e,) * 5).rowcount]
-        c.executemany("DELETE FROM names WHERE entity_id=? AND NOT EXISTS (SELECT 1 FROM entities WHERE id=?)",
-                      [(e, e) for e in before - set(listed)])
-        return tuple(removed), tuple(sorted((e, a) for e, a in taken  # a name the seed now gives is not taken back
-                                            if e not in removed and (e not in listed or a != listed[e].name)))
+        stored = self._stored(ids)
+        plan = claim(entities, before, others, stored)
+        c.executemany("DELETE FROM seeded WHERE source=? AND entity_id=?", [(source, e) for e in plan.unlisted])
+        c.executemany("INSERT OR REPLACE INTO seeded VALUES(?,?,?)",
+                      [(source, eid, json.dumps(list(aliases))) for eid, aliases in plan.records])
+        c.executemany("UPDATE entities SET aliases=(SELECT json_group_array(value) FROM json_each(aliases) "
+                      "WHERE value NOT IN (SELECT value FROM json_each(?))) WHERE id=?",
+                      [(json.dumps(sorted(gone)), eid) for eid, gone in plan.dropped.items()])
+        self._rename({eid: (stored[eid].name, stored[eid].aliases - gone) for eid, gone in plan.dropped.items()})
+        removed = self._drop_unheld(list(plan.free))
+        return tuple(removed), plan.taken_back(removed)
 
-    def _rename(self, entity_id: str) -> None:
-        """Rebuild the lookup names of one entity from its name and aliases."""
-        self._conn.execute("DELETE FROM names WHERE entity_id=?", (entity_id,))
-        row = self._conn.execute("SELECT name, aliases FROM entities WHERE id=?", (entity_id,)).fetchone()
-        if row:
-            norms = {normalise(n) for n in (row[0], *json.loads(row[1]))} - {""}
-            self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", [(n, entity_id) for n in norms])
+    def _rename(self, surfaces: dict[str, tuple[str, Iterable[str]]]) -> None:
+        """Rebuild the lookup names of entities from their (name, aliases)."""
+        self._conn.executemany("DELETE FROM names WHERE entity_id=?", [(eid,) for eid in surfaces])
+        self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", [
+            (n, eid) for eid, (name, aliases) in surfaces.items() for n in {normalise(x) for x in (name, *aliases)} - {""}])
+
+    def _drop_unheld(self, ids: list[str]) -> list[str]:
+        """Delete the entities among ``ids`` that nothing holds any more, with their lookup names; returns their
+        ids, sorted."""
+        if not ids:
+            return []
+        gone = sorted(r[0] for r in self._conn.execute(_DROP_UNHELD, (json.dumps(ids),)).fetchall())
+        if gone:
+            self._conn.execute("DELETE FROM names WHERE entity_id IN (SELECT value FROM json_each(?))",
+                               (json.dumps(gone),))
+        return gone
 
     def _put_triples(self, triples: Iterable[Triple]) -> None:
         cur = self._conn
@@ -273,25 +266,23 @@ class SQLiteStore:
     def _delete_document(self, doc_id: str) -> set[tuple[str, str, str]]:
         """Delete a document's (or another source's) rows; returns the facts that went with them."""
         c = self._conn
-        touched = c.execute("SELECT DISTINCT t.id, t.head, t.relation, t.tail FROM sources s "
-                            "JOIN triples t ON t.id = s.triple_id WHERE s.doc_id=?", (doc_id,)).fetchall()
+        touched = c.execute("SELECT DISTINCT triple_id FROM sources WHERE doc_id=?", (doc_id,)).fetchall()
         ents = [r[0] for r in c.execute("SELECT DISTINCT entity_id FROM mentions WHERE doc_id=?", (doc_id,))]
         c.execute("DELETE FROM sources WHERE doc_id=?", (doc_id,))
         c.execute("DELETE FROM mentions WHERE doc_id=?", (doc_id,))
         c.execute("DELETE FROM documents WHERE id=?", (doc_id,))
-        removed = set()
-        for tid, *key in touched:
-            if c.execute("DELETE FROM triples WHERE id=? AND NOT EXISTS (SELECT 1 FROM sources WHERE triple_id=?)",
-                         (tid, tid)).rowcount:
-                removed.add(tuple(key))
-            else:  # the best of the sources left: the one removed may have been the best
-                c.execute("UPDATE triples SET confidence=(SELECT max(confidence) FROM sources WHERE triple_id=?) "
-                          "WHERE id=?", (tid, tid))
+        removed: set[tuple[str, str, str]] = set()
+        if touched:
+            tids = json.dumps([r[0] for r in touched])
+            removed = {tuple(r) for r in c.execute(
+                "DELETE FROM triples WHERE id IN (SELECT value FROM json_each(?)) "
+                "AND NOT EXISTS (SELECT 1 FROM sources WHERE triple_id=triples.id) RETURNING head, relation, tail",
+                (tids,)).fetchall()}
+            # the others take the best of the sources left: the one removed may have been the best
+            c.execute("UPDATE triples SET confidence=(SELECT max(confidence) FROM sources WHERE triple_id=triples.id) "
+                      "WHERE id IN (SELECT value FROM json_each(?))", (tids,))
         # Entities first seen in this document go too, once nothing else mentions or relates them.
-        orphan = [e for e in ents if e]
-        c.executemany(_DROP_UNHELD, [(e,) * 5 for e in orphan])
-        if orphan:
-            c.execute("DELETE FROM names WHERE entity_id NOT IN (SELECT id FROM entities)")
+        self._drop_unheld([e for e in ents if e])
         return removed
 
     # ---- reading -------------------------------------------------------------------------
