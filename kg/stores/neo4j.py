@@ -24,6 +24,7 @@ import time
 from collections import defaultdict
 from typing import Callable, Iterable, Iterator
 
+from kg.claims import Stored, claim
 from kg.errors import KGError, not_a_source
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
@@ -354,60 +355,47 @@ class Neo4jStore:
         return SourceChange(len(gone - {t.key for t in facts}), *taken)
 
     def _claim(self, tx, source: str, entities: list[Entity]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-        """Record what seed ``source`` now gives (its entities, and the aliases no other source gave them), then
-        take back what it gave before and no longer lists: aliases only it gave, and entities nothing else holds
-        (no other seed, no import, no document mention, no fact). Runs before the seed's entities are written.
-        Returns the entities and the ``(entity id, alias)`` pairs taken back."""
+        """Record what seed ``source`` now gives and take back what it gave before and no longer lists (the decision
+        is :func:`kg.claims.claim`; an entity no seed lists any more goes when no import pins it, no document
+        mentions it and no fact relates it). Runs before the seed's entities are written. Returns the entities and
+        the ``(entity id, alias)`` pairs taken back."""
         G, E, N = self.G, self.E, self.N
         before = {r[0]: set(r[1] or ()) for r in tx.run(
             f"MATCH (g:{G} {{source: $s}}) RETURN g.entity_id, g.aliases", s=source)}
-        listed = {e.id: e for e in entities}
-        others: dict[str, set[str]] = defaultdict(set)  # aliases other seeds gave
-        held: set[str] = set()  # listed by another seed
+        ids = sorted(set(before) | {e.id for e in entities})
+        others: dict[str, set[str]] = {}  # a key for each entity another seed lists
         for eid, src, aliases in tx.run(f"UNWIND $ids AS i MATCH (g:{G} {{entity_id: i}}) "
-                                        "RETURN g.entity_id, g.source, g.aliases", ids=sorted(set(before) | set(listed))):
+                                        "RETURN g.entity_id, g.source, g.aliases", ids=ids):
             if src != source:
-                held.add(eid)
-                others[eid] |= set(aliases or ())
-        stored = {r[0]: (r[1], set(r[2] or ())) for r in tx.run(
+                others.setdefault(eid, set()).update(aliases or ())
+        stored = {r[0]: Stored(r[1], frozenset(r[2] or ())) for r in tx.run(
             f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) WHERE NOT coalesce(e.stub, false) "
-            "RETURN e.id, e.name, e.aliases", ids=sorted(set(before) | set(listed)))}
-        rows, dropped = [], {}
-        for e in listed.values():
-            name, have = stored.get(e.id, (None, set()))
-            mine = before.get(e.id, set())
-            rows.append({"id": e.id, "aliases": [a for a in dict.fromkeys(e.aliases)
-                                                 if a not in have or a in mine | others[e.id]]})
-            dropped[e.id] = mine - set(e.aliases) - others[e.id] - {name}  # the old name stays an alias
-        unlisted = sorted(set(before) - set(listed))
-        for eid in unlisted:
-            dropped[eid] = before[eid] - others[eid]
-        tx.run(f"UNWIND $ids AS i MATCH (g:{G} {{source: $s, entity_id: i}}) DELETE g", ids=unlisted, s=source).consume()
+            "RETURN e.id, e.name, e.aliases", ids=ids)}
+        plan = claim(entities, before, others, stored)
+        tx.run(f"UNWIND $ids AS i MATCH (g:{G} {{source: $s, entity_id: i}}) DELETE g", ids=list(plan.unlisted),
+               s=source).consume()
         tx.run(f"UNWIND $rows AS r MERGE (g:{G} {{source: $s, entity_id: r.id}}) SET g.aliases = r.aliases",
-               rows=rows, s=source).consume()
-        fixes, names, taken = [], [], set()
-        for eid, gone in dropped.items():
-            if gone and eid in stored:
-                name, have = stored[eid]
-                kept = sorted(have - gone)
-                fixes.append({"id": eid, "aliases": kept})
-                taken.update((eid, a) for a in gone & have if eid not in listed or a != listed[eid].name)
-                keep = {normalise(a) for a in kept} - {normalise(name)}
-                names += [{"id": eid, "norm": n} for n in {normalise(a) for a in gone} - keep]
+               rows=[{"id": eid, "aliases": list(aliases)} for eid, aliases in plan.records], s=source).consume()
+        fixes, names = [], []
+        for eid, gone in plan.dropped.items():
+            kept = stored[eid].aliases - gone
+            fixes.append({"id": eid, "aliases": sorted(kept)})
+            keep = {normalise(a) for a in kept} - {normalise(stored[eid].name)}  # the name is found on the entity
+            names += [{"id": eid, "norm": n} for n in {normalise(a) for a in gone} - keep]
         if fixes:
             tx.run(f"UNWIND $rows AS r MATCH (e:{E} {{id: r.id}}) SET e.aliases = r.aliases", rows=fixes).consume()
         if names:
             tx.run(f"UNWIND $rows AS r MATCH (n:{N} {{norm: r.norm, entity_id: r.id}}) DELETE n", rows=names).consume()
         mentioned = {r[0] for r in tx.run(f"UNWIND $ids AS i MATCH (m:{self.M} {{entity_id: i}}) RETURN DISTINCT i",
-                                          ids=unlisted)}
-        free = [e for e in unlisted if e not in held and e not in mentioned]
+                                          ids=list(plan.free))}
+        free = [e for e in plan.free if e not in mentioned]
         if free:  # those that go are read first: what a DELETE returns differs between servers
             free = sorted({r[0] for r in tx.run(
                 f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) WHERE e.pinned = false AND NOT coalesce(e.stub, false) "
                 "AND COUNT { (e)--() } = 0 RETURN e.id", ids=free)})
             tx.run(f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) "
                    f"OPTIONAL MATCH (n:{N} {{entity_id: i}}) DELETE n, e", ids=free).consume()
-        return tuple(free), tuple(sorted((e, a) for e, a in taken if e not in free))
+        return tuple(free), plan.taken_back(free)
 
     def _delete_document(self, tx, doc_id: str, imports: bool = False) -> set[tuple[str, str, str]]:
         """Delete a document's (or another source's) nodes, and with ``imports`` its name from the facts' import

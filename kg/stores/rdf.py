@@ -26,6 +26,7 @@ from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
 
+from kg.claims import Stored, claim
 from kg.errors import KGError, not_a_source
 from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
@@ -227,6 +228,7 @@ class RDFStore:
 
     def _bulk(self, rows: list[tuple[str, str, str]], ev: ox.NamedNode) -> int:
         quads, new, one = [], 0, _lit(1.0)
+        lower, raised = [], []  # an import's source has confidence 1.0, the best there is: one update raises them all
         seen: set[tuple[str, str, str]] = set()
         for h_id, r_name, t_id in rows:
             h, r, t, f = ent(h_id), rel(r_name), ent(t_id), fact_node(h_id, r_name, t_id)
@@ -234,12 +236,15 @@ class RDFStore:
                 new += 1
                 quads += [_q(h, r, t), _q(f, RDF_TYPE, RDF_STATEMENT), _q(f, RDF_SUBJ, h), _q(f, RDF_PRED, r),
                           _q(f, RDF_OBJ, t), _q(f, P_CONF, one)]
-            elif (h_id, r_name, t_id) not in seen:  # an import's source has confidence 1.0, the best there is
-                lower = [q for q in self._store.quads_for_pattern(f, P_CONF, None, DG) if q.object != one]
-                if lower:
-                    self._apply(lower, [_q(f, P_CONF, one)], atomic=True)
+            elif (h_id, r_name, t_id) not in seen:
+                below = [q for q in self._store.quads_for_pattern(f, P_CONF, None, DG) if q.object != one]
+                if below:
+                    lower += below
+                    raised.append(_q(f, P_CONF, one))
             seen.add((h_id, r_name, t_id))
             quads.append(_q(f, P_EVID, ev))
+        if lower:
+            self._apply(lower, raised, atomic=True)
         self._store.extend(quads)
         return new
 
@@ -313,64 +318,47 @@ class RDFStore:
         return list(dict.fromkeys(remove)), gone_facts, conf
 
     def _claim(self, source: str, entities: list[Entity], removing: set) -> tuple[list, list, tuple]:
-        """Quads that record what seed ``source`` now gives (its entities, and the aliases no other source gave
-        them), and that take back what it gave before and no longer lists: aliases only it gave, and entities
-        nothing else holds (no other seed, no import, no document mention, no fact outside ``removing``); then the
-        entities and the ``(entity id, alias)`` pairs taken back."""
+        """Quads that record what seed ``source`` now gives and take back what it gave before and no longer lists
+        (the decision is :func:`kg.claims.claim`; an entity no seed lists any more goes when no import pins it, no
+        document mentions it and no fact outside ``removing`` relates it); then the entities and the
+        ``(entity id, alias)`` pairs taken back."""
         s, src = self._store, _lit(source)
-        before: dict[ox.NamedNode, set[str]] = {}
+        before: dict[str, set[str]] = {}
         for q in s.quads_for_pattern(None, P_SEED, src, DG):
             for e in s.quads_for_pattern(q.subject, P_SEEDED, None, DG):
-                before[e.object] = {a.object.value for a in s.quads_for_pattern(q.subject, P_SEEDED_ALIAS, None, DG)}
-
-        def others(node: ox.NamedNode) -> tuple[set[str], bool]:
-            """The aliases other seeds gave ``node``, and whether another seed lists it."""
-            given, listed_elsewhere = set(), False
-            for q in s.quads_for_pattern(None, P_SEEDED, node, DG):
+                before[_id(e.object)] = self._seeded_aliases(q.subject)
+        ids = sorted(set(before) | {e.id for e in entities})
+        others: dict[str, set[str]] = {}  # a key for each entity another seed lists
+        for eid in ids:
+            for q in s.quads_for_pattern(None, P_SEEDED, ent(eid), DG):
                 if _q(q.subject, P_SEED, src) not in s:
-                    listed_elsewhere = True
-                    given |= {a.object.value for a in s.quads_for_pattern(q.subject, P_SEEDED_ALIAS, None, DG)}
-            return given, listed_elsewhere
-
-        def without(node: ox.NamedNode, props: dict, dropped: set[str]) -> list[ox.Quad]:
-            kept = [o.value for o in (*props.get(LABEL.value, []), *props.get(ALT.value, [])) if o.value not in dropped]
-            keep = {normalise(x) for x in kept}
-            return [_q(node, ALT, _lit(a)) for a in dropped if _q(node, ALT, _lit(a)) in s] + \
-                [_q(node, P_NORM, _lit(n)) for n in {normalise(a) for a in dropped} - keep
-                 if _q(node, P_NORM, _lit(n)) in s]
-
-        recorded = [q for node in before for q in s.quads_for_pattern(seeding_node(source, _id(node)), None, None, DG)]
+                    others.setdefault(eid, set()).update(self._seeded_aliases(q.subject))
+        props = {eid: _props(s, ent(eid)) for eid in ids}
+        stored = {eid: Stored(p[LABEL.value][0].value, frozenset(a.value for a in p.get(ALT.value, [])))
+                  for eid, p in props.items() if p.get(LABEL.value)}
+        plan = claim(entities, before, others, stored)
+        recorded = [q for eid in before for q in s.quads_for_pattern(seeding_node(source, eid), None, None, DG)]
+        add = [q for eid, aliases in plan.records for q in seeding_quads(source, eid, aliases)]
         remove: list[ox.Quad] = []
-        add: list[ox.Quad] = []
-        listed = {ent(e.id): e for e in entities}
-        taken: list[tuple[str, str]] = []  # (entity id, alias) taken back
         gone: list[str] = []  # entities taken back
-        for node, e in listed.items():
-            props = _props(s, node)
-            have = {a.value for a in props.get(ALT.value, [])}
-            names = {o.value for o in props.get(LABEL.value, [])}
-            mine, (other, _) = before.get(node, set()), others(node)
-            sn = seeding_node(source, e.id)
-            add += [_q(sn, RDF_TYPE, C_SEEDING), _q(sn, P_SEED, src), _q(sn, P_SEEDED, node)]
-            add += [_q(sn, P_SEEDED_ALIAS, _lit(a)) for a in dict.fromkeys(e.aliases) if a not in have or a in mine | other]
-            dropped = mine - set(e.aliases) - other - names  # the old name stays an alias
-            remove += without(node, props, dropped)
-            taken += [(e.id, a) for a in dropped & have if a != e.name]  # a name the seed now gives is not taken back
-        for node in set(before) - set(listed):
-            other, held = others(node)
-            props = _props(s, node)
+        for eid in plan.free:
+            node = ent(eid)
             related = any(q for q in (*s.quads_for_pattern(node, None, None, DG), *s.quads_for_pattern(None, None, node, DG))
                           if q.predicate.value.startswith(REL) and q not in removing)
-            if held or related or _q(node, P_PINNED, _lit(True)) in s or any(s.quads_for_pattern(None, P_ENTITY, node, DG)):
-                remove += without(node, props, before[node] - other)
-                taken += [(_id(node), a.value) for a in props.get(ALT.value, []) if a.value in before[node] - other]
-            else:
+            if not (related or _q(node, P_PINNED, _lit(True)) in s or any(s.quads_for_pattern(None, P_ENTITY, node, DG))):
                 remove += s.quads_for_pattern(node, None, None, DG)
-                if C_ENTITY in props.get(RDF_TYPE.value, []):
-                    gone.append(_id(node))
+                if C_ENTITY in props[eid].get(RDF_TYPE.value, []):
+                    gone.append(eid)
+        for eid, dropped in plan.dropped.items():
+            if eid not in gone:
+                remove += _without(ent(eid), props[eid], dropped)
         kept, new = set(recorded), set(add)  # what the seed gave before and still gives is left as it is
         return ([q for q in recorded if q not in new] + remove, [q for q in add if q not in kept],
-                (tuple(sorted(gone)), tuple(sorted(set(taken)))))
+                (tuple(gone), plan.taken_back(gone)))
+
+    def _seeded_aliases(self, seeding: ox.NamedNode) -> set[str]:
+        """The aliases a seed's record says it alone gave."""
+        return {a.object.value for a in self._store.quads_for_pattern(seeding, P_SEEDED_ALIAS, None, DG)}
 
     # ---- reading -------------------------------------------------------------------------
     def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:
@@ -587,3 +575,11 @@ class RDFStore:
             self._store = None
 
 
+def _without(node: ox.NamedNode, props: dict[str, list], dropped: frozenset[str]) -> list[ox.Quad]:
+    """The quads of aliases ``dropped`` from an entity (``props``: its properties), and of the lookup names that only
+    they gave."""
+    keep = {normalise(o.value) for o in props.get(LABEL.value, [])} | \
+        {normalise(o.value) for o in props.get(ALT.value, []) if o.value not in dropped}
+    return [_q(node, ALT, _lit(a)) for a in sorted(dropped)] + \
+        [_q(node, P_NORM, o) for o in props.get(P_NORM.value, []) if o.value not in keep
+         and o.value in {normalise(a) for a in dropped}]
