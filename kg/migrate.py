@@ -10,7 +10,6 @@ from kg.records import Entity
 from kg.store import GraphStore
 
 T = TypeVar("T")
-RENAME_SOURCE = "seed:/migrate"  # gives the target the source's names and types of pinned entities
 
 
 @dataclass(frozen=True)
@@ -61,15 +60,14 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
     removed = [doc_id for doc_id in target.document_ids() if doc_id not in stored]
     for doc_id in removed:
         target.remove_document(doc_id)
-    pinned = source.pinned_ids()
-    seed_only = pinned - source.pinned_ids(seeds=False)  # held by seeds alone: not pinned on the target either
     given: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)  # seed -> entity id -> aliases only it gave
-    for seed, entity_id, aliases in source.seedings():
+    seed_aliases: dict[str, set[str]] = defaultdict(set)  # entity id -> the aliases a seed alone gave
+    for seed, entity_id, aliases in source.seedings():  # read once: pinned_ids() would read them again
         given[seed][entity_id] = aliases
-    seed_aliases: dict[str, set[str]] = defaultdict(set)
-    for of_seed in given.values():
-        for entity_id, aliases in of_seed.items():
-            seed_aliases[entity_id].update(aliases)
+        seed_aliases[entity_id].update(aliases)
+    held = source.pinned_ids(seeds=False)  # imported or added
+    pinned = held | seed_aliases.keys()
+    seed_only = seed_aliases.keys() - held  # held by seeds alone: not pinned on the target either
     unpinned: set[str] = set()  # stored with the first document that mentions them, unpinned as in the source
     for extraction, content_hash in source.extractions():
         mentioned = {m.entity_id for m in extraction.mentions if m.entity_id} - pinned - unpinned
@@ -99,10 +97,8 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
         target.replace_source(seed, [])
     named = {e.id: (e.name, e.type) for e in target.entities()}
     renamed = [replace(e, aliases=()) for e in records.values() if named.get(e.id, (e.name, e.type)) != (e.name, e.type)]
-    if renamed:  # a seed edited since an earlier copy renamed some: a source no seed or import can be named (no '/'
-        # in a folder or file name), so no facts go, and it leaves no record of a seed behind
-        target.replace_source(RENAME_SOURCE, [], renamed)
-        target.replace_source(RENAME_SOURCE, [], [])
+    if renamed:  # a seed edited since an earlier copy renamed some
+        target.add([], renamed, pinned=False, override=True)  # pinned only grows: each keeps the target's
     facts = 0
     sources: set[str] = set()
     for chunk in _chunks(source.triples(), batch):

@@ -79,9 +79,12 @@ class GraphStore(Protocol):
 
     name: str
 
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True,
+            override: bool = False) -> None:
         """Upsert entities, then facts; provenance rows are merged into existing facts. The entities are pinned
-        (kept when no document mentions them) unless ``pinned`` is False; an entity once pinned stays pinned."""
+        (kept when no document mentions them) unless ``pinned`` is False; an entity once pinned stays pinned. A
+        stored entity keeps its first name and type, unless ``override``: then these replace them, as a seed's do
+        (a replaced name stays on as an alias)."""
 
     def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
         """Store one document with its mentions, entities and facts, all or nothing."""

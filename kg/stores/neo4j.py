@@ -160,14 +160,16 @@ class Neo4jStore:
             else self._write(lambda tx: [r.values() for r in tx.run(cypher, **params)])
 
     # ---- writing -------------------------------------------------------------------------
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
-        self._add(list(triples), list(entities), pinned=pinned)
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True,
+            override: bool = False) -> None:
+        self._add(list(triples), list(entities), override=override, pinned=pinned)
 
-    def _add(self, facts: list[Triple], ents: list[Entity], override: bool = False, pinned: bool = True) -> None:
-        """Entities, then facts, in batches of ``batch_size`` (``override``: see :meth:`_put_entities`)."""
+    def _add(self, facts: list[Triple], ents: list[Entity], override: bool = False, pinned: bool = True,
+             seed: bool = False) -> None:
+        """Entities, then facts, in batches of ``batch_size`` (``override``, ``seed``: see :meth:`_put_entities`)."""
         for i in range(0, len(ents), self.batch_size):
             part = ents[i : i + self.batch_size]
-            self._write(lambda tx: self._put_entities(tx, part, pinned=pinned, override=override))
+            self._write(lambda tx: self._put_entities(tx, part, pinned=pinned, override=override, seed=seed))
         for i in range(0, len(facts), self.batch_size):
             part = facts[i : i + self.batch_size]
             self._write(lambda tx: self._put_facts(tx, part))
@@ -190,9 +192,11 @@ class Neo4jStore:
 
         self._write(work)  # one transaction: the whole document or nothing
 
-    def _put_entities(self, tx, entities: list[Entity], pinned: bool, override: bool = False) -> None:
+    def _put_entities(self, tx, entities: list[Entity], pinned: bool, override: bool = False,
+                      seed: bool = False) -> None:
         """Upsert entities; ``override`` (a seed, the curated source): their name and type replace the stored
-        ones, a replaced name staying on as an alias."""
+        ones, a replaced name staying on as an alias; ``seed``: the seed's own write, whose aliases ``_claim``
+        recorded."""
         if not entities:
             return
         merged: dict[str, Entity] = {}
@@ -202,7 +206,7 @@ class Neo4jStore:
             f"UNWIND $ids AS i MATCH (e:{self.E} {{id: i}}) WHERE NOT coalesce(e.stub, false) "
             "RETURN e.id, e.name, e.type, e.aliases, e.ext, e.pinned", ids=list(merged))}
         given = [{"id": e.id, "aliases": list(e.aliases)} for e in merged.values() if e.id in old and e.aliases]
-        if given and not override:  # an alias a seed gave is now this source's too: no seed takes it back
+        if given and not seed:  # an alias a seed gave is now this source's too: no seed takes it back
             tx.run(f"UNWIND $rows AS r MATCH (g:{self.G} {{entity_id: r.id}}) "
                    "SET g.aliases = [a IN coalesce(g.aliases, []) WHERE NOT a IN r.aliases]", rows=given).consume()
         rows, names = [], []
@@ -343,7 +347,7 @@ class Neo4jStore:
                 gone = self._delete_document(tx, source, imports)
                 self._put_facts(tx, facts)
                 taken = self._claim(tx, source, ents)
-                self._put_entities(tx, ents, pinned=False, override=True)
+                self._put_entities(tx, ents, pinned=False, override=True, seed=True)
                 return gone, taken
 
             gone, taken = self._write(work)  # one transaction: all or nothing
@@ -351,7 +355,7 @@ class Neo4jStore:
             gone = self._write(lambda tx: self._delete_document(tx, source, imports))
             self._add(facts, [])
             taken = self._write(lambda tx: self._claim(tx, source, ents))
-            self._add([], ents, override=True, pinned=False)
+            self._add([], ents, override=True, pinned=False, seed=True)
         return SourceChange(len(gone - {t.key for t in facts}), *taken)
 
     def _claim(self, tx, source: str, entities: list[Entity]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:

@@ -115,8 +115,9 @@ class RDFStore:
         return self._store
 
     # ---- writing -------------------------------------------------------------------------
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
-        remove, add = self._entity_changes(entities, pinned=pinned)
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True,
+            override: bool = False) -> None:
+        remove, add = self._entity_changes(entities, pinned=pinned, override=override)
         r2, a2 = self._fact_changes(triples, conf={})
         self._apply(remove + r2, add + a2)
 
@@ -139,9 +140,10 @@ class RDFStore:
         self._apply(remove + r1 + r2, add + a1 + a2, atomic=True)
 
     def _entity_changes(self, entities: Iterable[Entity], pinned: bool, removed: set | frozenset = frozenset(),
-                        override: bool = False) -> tuple[list, list]:
+                        override: bool = False, seed: bool = False) -> tuple[list, list]:
         """Quads to remove and add for upserting ``entities``; ``override`` (a seed): their name and type replace
-        the stored ones, a replaced name staying on as an alias."""
+        the stored ones, a replaced name staying on as an alias; ``seed``: the seed's own write, whose aliases
+        ``_claim`` recorded."""
         remove: list[ox.Quad] = []
         add: list[ox.Quad] = []
         for e in entities:
@@ -160,7 +162,7 @@ class RDFStore:
                             add += [_q(node, ALT, o) for o in old if o.value != e.name]
                 if normalise(e.name):
                     add.append(_q(node, P_NORM, _lit(normalise(e.name))))
-            elif e.aliases:  # an alias a seed gave is now this source's too: no seed takes it back
+            if e.aliases and not seed:  # an alias a seed gave is now this source's too: no seed takes it back
                 for sn in self._store.quads_for_pattern(None, P_SEEDED, node, DG):
                     remove += [_q(sn.subject, P_SEEDED_ALIAS, _lit(a)) for a in e.aliases
                                if _q(sn.subject, P_SEEDED_ALIAS, _lit(a)) in self._store]
@@ -262,7 +264,8 @@ class RDFStore:
         remove, gone, conf = self._document_removal(source, document=False)
         r2, a2 = self._fact_changes(triples, conf, removed=set(remove))
         r0, a0, taken = self._claim(source, entities, set(remove + r2))
-        r1, a1 = self._entity_changes(entities, pinned=False, removed=set(remove + r0), override=True)
+        r1, a1 = self._entity_changes(entities, pinned=False, removed=set(remove + r0), override=True,
+                                      seed=True)
         self._apply(remove + r0 + r1 + r2, a0 + a1 + a2)  # one SPARQL update when anything goes: all or nothing
         return SourceChange(len(gone - {fact_node(*t.key).value for t in triples}), *taken)
 

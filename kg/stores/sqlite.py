@@ -86,9 +86,10 @@ class SQLiteStore:
         return cls(conn, path)
 
     # ---- writing -------------------------------------------------------------------------
-    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True) -> None:
+    def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True,
+            override: bool = False) -> None:
         with self._transaction():
-            self._put_entities(entities, pinned=int(pinned))
+            self._put_entities(entities, pinned=int(pinned), override=override)
             self._put_triples(triples)
 
     def add_extraction(self, extraction: Extraction, content_hash: str) -> None:
@@ -106,23 +107,24 @@ class SQLiteStore:
             )
             self._put_triples(extraction.triples)
 
-    def _put_entities(self, entities: Iterable[Entity], pinned: int, override: bool = False) -> None:
+    def _put_entities(self, entities: Iterable[Entity], pinned: int, override: bool = False,
+                      seed: bool = False) -> None:
         # pinned=1: imported (or added), kept when no document mentions it any more; a seed's entities are held by
         # its rows in `seeded` instead. override (a seed, the curated source): its name and type replace the stored
-        # ones, a replaced name staying on as an alias.
+        # ones, a replaced name staying on as an alias. seed: the seed's own write, whose aliases `_claim` recorded.
         entities = list(entities)
+        if not seed and (held := self._claims([e.id for e in entities if e.aliases])):
+            # an alias a seed gave is now this source's too (a seed's record is only ever of a stored entity)
+            by_id = {e.id: set(e.aliases) for e in entities}
+            self._conn.executemany("UPDATE seeded SET aliases=? WHERE source=? AND entity_id=?", [
+                (json.dumps([a for a in aliases if a not in by_id[eid]]), src, eid)
+                for (src, eid), aliases in held.items() if by_id[eid] & set(aliases)])
         if override:
             old = {eid: stored.name for eid, stored in self._stored([e.id for e in entities]).items()}
             self._conn.executemany("UPDATE entities SET name=?, type=? WHERE id=?",
                                    [(e.name, e.type, e.id) for e in entities if e.id in old])
             entities = [replace(e, aliases=tuple(dict.fromkeys((*e.aliases, old[e.id]))))
                         if e.id in old and old[e.id] != e.name else e for e in entities]
-        elif held := self._claims([e.id for e in entities if e.aliases]):
-            # an alias a seed gave is now this source's too (a seed's record is only ever of a stored entity)
-            by_id = {e.id: set(e.aliases) for e in entities}
-            self._conn.executemany("UPDATE seeded SET aliases=? WHERE source=? AND entity_id=?", [
-                (json.dumps([a for a in aliases if a not in by_id[eid]]), src, eid)
-                for (src, eid), aliases in held.items() if by_id[eid] & set(aliases)])
         rows, names = [], []
         for ent in entities:
             rows.append((ent.id, ent.name, ent.type, json.dumps(list(ent.aliases)), json.dumps(ent.external()),
@@ -260,7 +262,7 @@ class SQLiteStore:
             gone = self._delete_document(source)
             self._put_triples(triples)
             taken = self._claim(source, entities)
-            self._put_entities(entities, pinned=0, override=True)
+            self._put_entities(entities, pinned=0, override=True, seed=True)
         return SourceChange(len(gone - {t.key for t in triples}), *taken)
 
     def _delete_document(self, doc_id: str) -> set[tuple[str, str, str]]:

@@ -234,6 +234,25 @@ def test_store_replace_source_takes_the_seeds_name_and_type_and_keeps_the_old_na
     assert dict(store.stats().by_type) == {"Chemical": 2}
 
 
+def test_store_add_with_override_renames_as_a_seed_does_and_its_aliases_are_its_own(store):
+    """`add(override=True)` (how `kgnlp migrate` carries a rename) gives the name and type as a seed does, with no
+    record of a seed; an alias it gives is its own, so the seed that gave it first no longer takes it back."""
+    from dataclasses import replace
+
+    store.add([], [ASPIRIN])
+    store.replace_source("seed:s", [], [replace(IBU, aliases=("brufen",))])
+    store.add([], [replace(ASPIRIN, name="Acetylsalicylic acid", type="Chemical", aliases=()),
+                   replace(IBU, name="Ibuprofen sodium", aliases=("brufen",))], pinned=False, override=True)
+    got = store.entity(ASPIRIN.id)
+    assert (got.name, got.type) == ("Acetylsalicylic acid", "Chemical") and "Aspirin" in got.aliases
+    assert [e.id for e in store.find_entities("aspirin")] == [ASPIRIN.id]  # still found by its old name
+    assert store.pinned_ids(seeds=False) == {ASPIRIN.id}  # pinned only grows, and stays
+    assert [(s, e) for s, e, _ in store.seedings()] == [("seed:s", IBU.id)]
+    assert store.entity(IBU.id).name == "Ibuprofen sodium"
+    assert store.replace_source("seed:s", [], [IBU]) == SourceChange(0)  # the alias `add` gave too stays
+    assert {"brufen", "Ibuprofen sodium"} <= set(store.entity(IBU.id).aliases)
+
+
 MIGRAINE = Entity("disease:migraine", "Migraine", "Disease", ("hemicrania",))
 
 
