@@ -32,7 +32,7 @@ from kg.names import normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.store import GraphStore, QueryResult, SourceChange, StoreStats
 from kg.stores.rdf_map import (
-    ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, C_SEEDING, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
+    ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
     P_ENTITY, P_ETYPE, P_EVID, P_LABEL, P_NORM, P_PINNED, P_SCORE, P_SEED, P_SEEDED, P_SEEDED_ALIAS, P_SHA, P_SOURCE,
     P_START, P_TEXT, PREFIXES,
     RDF_OBJ, RDF_PRED, RDF_STATEMENT, RDF_SUBJ, RDF_TYPE, REL, _id, _lit, _N, _props, _q, asserted, ent,
@@ -583,6 +583,6 @@ def _without(node: ox.NamedNode, props: dict[str, list], dropped: frozenset[str]
     they gave."""
     keep = {normalise(o.value) for o in props.get(LABEL.value, [])} | \
         {normalise(o.value) for o in props.get(ALT.value, []) if o.value not in dropped}
+    lost = {normalise(a) for a in dropped} - keep
     return [_q(node, ALT, _lit(a)) for a in sorted(dropped)] + \
-        [_q(node, P_NORM, o) for o in props.get(P_NORM.value, []) if o.value not in keep
-         and o.value in {normalise(a) for a in dropped}]
+        [_q(node, P_NORM, o) for o in props.get(P_NORM.value, []) if o.value in lost]

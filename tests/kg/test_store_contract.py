@@ -292,6 +292,18 @@ def test_store_replace_source_removes_the_entities_and_aliases_only_the_seed_gav
     assert {e.id for e in store.entities()} == {ASPIRIN.id, HEADACHE.id, BAYER.id}
 
 
+def test_store_an_alias_a_seed_takes_back_that_is_also_the_name_leaves_the_entity_findable_by_it(store):
+    """A seed that gave an entity its own name as an alias takes the alias back; the name stays, and so does
+    finding the entity by it."""
+    from dataclasses import replace
+
+    store.add([], [FEVER])  # imported: it stays when the seed drops it
+    store.replace_source("seed:s", [], [replace(FEVER, aliases=("Fever",))])
+    assert store.replace_source("seed:s", [], []) == SourceChange(0, (), ((FEVER.id, "Fever"),))
+    assert store.entity(FEVER.id).name == "Fever"
+    assert [e.id for e in store.find_entities("fever")] == [FEVER.id]
+
+
 def confidence(store: GraphStore, key: tuple[str, str, str]) -> float:
     (fact,) = [t for t in store.triples() if t.key == key]
     return round(fact.confidence, 6)
