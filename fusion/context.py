@@ -8,6 +8,7 @@ about (``anchor`` = index into ``mentions``) or to the whole input (``anchor = -
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -121,20 +122,23 @@ class NameLinker:
         n_tok = len(tokens)
         top = min(self.max_ngram, n_tok)
         # ASCII: normalise(span) is the lowercased span with each whitespace character a space, unless the
-        # span holds a run of whitespace or starts/ends with "_" (then normalise it as usual)
+        # span holds a run of whitespace, starts/ends with "_", or holds an apostrophe or a word that may be a
+        # Roman numeral (``folds``: then normalise it as usual)
         low = text.lower().translate(_ASCII_SPACE) if text.isascii() else None
+        folds = [m.start() for m in _MAY_FOLD.finditer(low)] if low is not None else []
         starts, names, stop, min_chars, cased = self._starts, self.names, _STOP, self.min_chars, self.cased
         hits: list[tuple[int, int, tuple[str, str]]] = []  # (n, i, hit)
         for i, (start, first_end) in enumerate(tokens):
-            if low is not None and low[start:first_end] not in starts and "_" not in low[start:first_end]:
+            if low is not None and "_" not in low[start:first_end] and (
+                    _keyed(text, low, folds, start, first_end) not in starts):
                 continue  # no name starts with this token (see _name_starts)
             for n in range(1, min(top, n_tok - i) + 1):
                 end = tokens[i + n - 1][1]
                 span = (lo + start, lo + end)
                 hit = memo.get(span, _UNSEEN)
                 if hit is _UNSEEN:
-                    key = low[start:end] if low is not None else None
-                    if key is None or "  " in key or key[0] == "_" or key[-1] == "_":
+                    key = _keyed(text, low, folds, start, end) if low is not None else None
+                    if key is None or "  " in key or key[:1] == "_" or key[-1:] == "_":
                         key = normalise(text[start:end])
                     hit = names.get(key) if n > 1 or (key not in stop and len(key) >= min_chars) else None
                     if hit and key in cased:
@@ -191,6 +195,14 @@ class NameLinker:
 
 
 _UNSEEN = object()
+_MAY_FOLD = re.compile(r"'|\b[ivx]+\b")  # where normalise may do more than lowercase an ASCII text
+
+
+def _keyed(text: str, low: str, folds: list[int], start: int, end: int) -> str:
+    """``low[start:end]``, or ``normalise`` of the span when it holds a place in ``folds`` (sorted)."""
+    i = bisect.bisect_left(folds, start)
+    return normalise(text[start:end]) if i < len(folds) and folds[i] < end else low[start:end]
+
 _ASCII_SPACE = {i: " " for i in range(128) if re.fullmatch(r"\s", chr(i))}
 _WORD = re.compile(r"\w")
 
@@ -199,8 +211,9 @@ def _name_starts(names: Iterable[str]) -> frozenset[str]:
     """Every prefix of a name key that ends at the key's end or right before a non-word character.
 
     In an ASCII text an n-gram starts with a token (no ``_``) followed by a non-word character or the end,
-    and ``normalise`` only lowercases it and turns whitespace runs into one space, so the lowercased first
-    token of any n-gram that is a name is in this set; n-grams starting elsewhere need no lookup.
+    and ``normalise`` only lowercases it and turns whitespace runs into one space (a token with an apostrophe or a
+    word that may be a Roman numeral: its key starts the n-gram's key), so the lowercased (or keyed) first token of
+    any n-gram that is a name is in this set; n-grams starting elsewhere need no lookup.
     """
     out: set[str] = set()
     for key in names:
