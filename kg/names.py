@@ -50,10 +50,18 @@ def normalise(name: str) -> str:
     ``word_key`` ("Pfizer Inc." -> "pfizer inc", "Sjögren's syndrome" -> "sjogren syndrome", "type II diabetes"
     -> "type 2 diabetes"). Only keys fold: names are stored and shown as written."""
     text = _SPACE.sub(" ", fold(name)).strip()
-    parts = _WORDS.split(_EDGE_PUNCT.sub("", text))  # words at even places, what separates them at odd ones
+    return _EDGE_PUNCT.sub("", "".join(key_words(_EDGE_PUNCT.sub("", text))))
+
+
+def key_words(folded: str, previous: str = "", between: str = " ") -> list[str]:
+    """A folded text split into its words (at even places, each keyed by ``word_key``) and what separates them (at
+    odd places); ``previous`` is the keyed word before the text, ``between`` what lies between them. Joined, the
+    parts are the text's share of a name key: how a matcher over a text's tokens keys each token as ``normalise``
+    keys the name it is part of."""
+    parts = _WORDS.split(folded)
     for i in range(0, len(parts), 2):
-        parts[i] = word_key(parts[i], parts[i - 2] if i else "", parts[i - 1] if i else " ")
-    return _EDGE_PUNCT.sub("", "".join(parts))
+        parts[i] = word_key(parts[i], parts[i - 2] if i else previous, parts[i - 1] if i else between)
+    return parts
 
 
 def _plain(name: str) -> str:
