@@ -45,6 +45,12 @@ def word_key(word: str, previous: str = "", between: str = " ") -> str:
     return number
 
 
+def keyed_after(folded: str) -> bool:
+    """Whether a folded text's key can depend on the word before it: its first word is a lone I, V or X."""
+    first = _WORDS.split(folded, 1)[0]
+    return len(first) == 1 and first in _ROMAN
+
+
 def normalise(name: str) -> str:
     """A name's lookup key: folded (``fold``), single-spaced, without punctuation at the ends, each word keyed by
     ``word_key`` ("Pfizer Inc." -> "pfizer inc", "Sjögren's syndrome" -> "sjogren syndrome", "type II diabetes"
