@@ -1,4 +1,4 @@
-"""Name normalisation shared by every store's name lookup."""
+"""Name keys shared by every name lookup (the stores', the linkers', the matchers over running text), and ids."""
 from __future__ import annotations
 
 import re
