@@ -2,8 +2,8 @@
 
 Long names match as their keys do (``kg.names.normalise``: case, accents, Roman numerals and possessive
 endings folded, so "Sjogren syndrome" in a text finds "Sjögren's syndrome" and "type II diabetes" finds "type 2
-diabetes"), token by token, with offsets into the text as written; short all-caps aliases ("AF", "PFE") and names of up to three
-characters with a capital ("Mg") only as written (``kg.names.matches_as_written``), so "af" or "5 mg" in
+diabetes"), token by token, with offsets into the text as written; short all-caps aliases ("AF", "PFE") and names
+of up to three characters with a capital ("Mg") only as written (``kg.names.matches_as_written``), so "af" or "5 mg" in
 running text is not taken for atrial fibrillation or magnesium. Abbreviations follow the document's own
 definitions (``nlp.abbreviations.relink_short_forms``): "SD" after "standard deviation (SD)" links to nothing.
 """

@@ -63,7 +63,8 @@ class Neo4jStore:
     """``GraphStore`` over Bolt. Open it with :meth:`open`."""
 
     name = "neo4j"
-    LABELS = ("Entity", "Name", "Document", "Mention", "Source", "Seeding", "Meta")  # every node label, before the prefix
+    # every node label, before the prefix
+    LABELS = ("Entity", "Name", "Document", "Mention", "Source", "Seeding", "Meta")
 
     def __init__(self, driver, uri: str, user: str, database: str | None, batch_size: int, prefix: str) -> None:
         self._driver = driver

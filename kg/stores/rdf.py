@@ -64,6 +64,7 @@ _UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b"
 # queries, dumps and exports never see it
 _META, _STORE, _NAME_KEYS = _N(KG + "meta"), _N(KG + "store"), _N(KG + "nameKeys")
 
+
 class RDFStore:
     """``GraphStore`` over an on-disk Oxigraph store. Open it with :meth:`open`."""
 

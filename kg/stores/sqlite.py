@@ -94,9 +94,9 @@ class SQLiteStore:
             if self._conn.execute(*current).fetchone():  # another process did it meanwhile
                 return
             self._conn.execute("DELETE FROM names")
-            self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", [
-                (n, eid) for eid, name, aliases in self._conn.execute("SELECT id, name, aliases FROM entities").fetchall()
-                for n in _norms(name, aliases)])
+            rows = self._conn.execute("SELECT id, name, aliases FROM entities").fetchall()
+            self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)",
+                                   [(n, eid) for eid, name, aliases in rows for n in _norms(name, aliases)])
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES('name_keys', ?)", (str(KEY_VERSION),))
 
     # ---- writing -------------------------------------------------------------------------
