@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Collection, Iterable, Protocol, Sequence
 
-from kg.names import matches_as_written, normalise
+from kg.names import KEYED_WORDS, matches_as_written, normalise
 from kg.records import Mention
 from kg.schema import Schema
 from kg.store import GraphStore
@@ -122,23 +122,25 @@ class NameLinker:
         n_tok = len(tokens)
         top = min(self.max_ngram, n_tok)
         # ASCII: normalise(span) is the lowercased span with each whitespace character a space, unless the
-        # span holds a run of whitespace, starts/ends with "_", or holds an apostrophe or a word that may be a
-        # Roman numeral (``folds``: then normalise it as usual)
+        # span holds a run of whitespace, starts/ends with "_", or reaches past ``plain_to``, the next apostrophe
+        # or word that may be a Roman numeral (``kg.names.KEYED_WORDS``): then normalise it as usual
         low = text.lower().translate(_ASCII_SPACE) if text.isascii() else None
-        folds = [m.start() for m in _MAY_FOLD.finditer(low)] if low is not None else []
+        folds = [m.start() for m in KEYED_WORDS.finditer(low)] if low is not None else []
+        folds.append(len(text))
         starts, names, stop, min_chars, cased = self._starts, self.names, _STOP, self.min_chars, self.cased
         hits: list[tuple[int, int, tuple[str, str]]] = []  # (n, i, hit)
         for i, (start, first_end) in enumerate(tokens):
+            plain_to = folds[bisect.bisect_left(folds, start)]  # a span ending by here is keyed by lowercasing
             if low is not None and "_" not in low[start:first_end] and (
-                    _keyed(text, low, folds, start, first_end) not in starts):
+                    low[start:first_end] if first_end <= plain_to else normalise(text[start:first_end])) not in starts:
                 continue  # no name starts with this token (see _name_starts)
             for n in range(1, min(top, n_tok - i) + 1):
                 end = tokens[i + n - 1][1]
                 span = (lo + start, lo + end)
                 hit = memo.get(span, _UNSEEN)
                 if hit is _UNSEEN:
-                    key = _keyed(text, low, folds, start, end) if low is not None else None
-                    if key is None or "  " in key or key[:1] == "_" or key[-1:] == "_":
+                    key = low[start:end] if low is not None and end <= plain_to else None
+                    if key is None or "  " in key or key[0] == "_" or key[-1] == "_":
                         key = normalise(text[start:end])
                     hit = names.get(key) if n > 1 or (key not in stop and len(key) >= min_chars) else None
                     if hit and key in cased:
@@ -195,13 +197,6 @@ class NameLinker:
 
 
 _UNSEEN = object()
-_MAY_FOLD = re.compile(r"'|\b[ivx]+\b")  # where normalise may do more than lowercase an ASCII text
-
-
-def _keyed(text: str, low: str, folds: list[int], start: int, end: int) -> str:
-    """``low[start:end]``, or ``normalise`` of the span when it holds a place in ``folds`` (sorted)."""
-    i = bisect.bisect_left(folds, start)
-    return normalise(text[start:end]) if i < len(folds) and folds[i] < end else low[start:end]
 
 _ASCII_SPACE = {i: " " for i in range(128) if re.fullmatch(r"\s", chr(i))}
 _WORD = re.compile(r"\w")

@@ -19,6 +19,8 @@ _POSSESSIVE = re.compile(r"(?<=\w)'s$|(?<=\ws)'$")
 _ROMAN = {r: str(n) for n, r in enumerate(
     "ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), start=2)}
 _ROMAN["i"] = "1"
+# an apostrophe or a word that may be a Roman numeral: where a folded text's key can differ from the text
+KEYED_WORDS = re.compile(r"'|\b[ivx]+\b")
 # a lone I, V or X is a numeral only after one of these words ("type I", "factor V"), never a pronoun, a "v."
 # (versus) or the X of "X-ray"; the numerals of two letters or more (II..XX) are numerals wherever they stand
 _NUMBERED = frozenset("type phase class grade stage factor schedule tier series complex".split())
@@ -38,7 +40,8 @@ def word_key(word: str, previous: str = "", between: str = " ") -> str:
     """One folded word's part of a name key: without a possessive ending ("sjogren's" -> "sjogren", "graves'" ->
     "graves"), a Roman numeral II..XX as its number, and I, V, X too when ``previous`` (the word before, as keyed,
     with ``between`` between them: spaces or a hyphen) is a word such as "type" or "phase"."""
-    word = _POSSESSIVE.sub("", word)
+    if "'" in word:
+        word = _POSSESSIVE.sub("", word)
     number = _ROMAN.get(word)
     if number is None or (len(word) == 1 and not (previous in _NUMBERED and between.strip() in ("", "-"))):
         return word
@@ -55,8 +58,10 @@ def normalise(name: str) -> str:
     """A name's lookup key: folded (``fold``), single-spaced, without punctuation at the ends, each word keyed by
     ``word_key`` ("Pfizer Inc." -> "pfizer inc", "Sjögren's syndrome" -> "sjogren syndrome", "type II diabetes"
     -> "type 2 diabetes"). Only keys fold: names are stored and shown as written."""
-    text = _SPACE.sub(" ", fold(name)).strip()
-    return _EDGE_PUNCT.sub("", "".join(key_words(_EDGE_PUNCT.sub("", text))))
+    text = _EDGE_PUNCT.sub("", _SPACE.sub(" ", fold(name)).strip())
+    if not KEYED_WORDS.search(text):  # most names
+        return text
+    return _EDGE_PUNCT.sub("", "".join(key_words(text)))
 
 
 def key_words(folded: str, previous: str = "", between: str = " ") -> list[str]:

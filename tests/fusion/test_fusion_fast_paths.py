@@ -101,6 +101,15 @@ def test_name_linker_fast_path_finds_tricky_names():
     assert [m.text for m in linker.link("with aspirin causes bleeding")] == ["aspirin causes bleeding"]
 
 
+def test_name_linker_fast_path_keys_spans_with_possessives_and_numerals():
+    linker = NameLinker.from_rows([("Sjögren's syndrome", "E1", "Disease"), ("type 2 diabetes", "E2", "Disease"),
+                                   ("2 x", "E3", "Thing"), ("phase 1", "E4", "Thing")])
+    for text in ("Sjogren's syndrome and type II diabetes", "'ii x", "it's II x", "phase I, phase-i, I x",
+                 "Graves' sjogren syndrome"):
+        assert linker.link(text) == reference_link(linker, text), text
+    assert [m.text for m in linker.link("'ii x; Type-II diabetes? no: type II diabetes")] == ["ii x", "type II diabetes"]
+
+
 def test_name_linker_matches_short_acronyms_only_as_written():
     linker = NameLinker.from_rows([("ALL", "dis:all", "Disease"), ("acute lymphoblastic leukemia", "dis:all", "Disease"),
                                    ("Tau", "chem:tau", "Chemical"), ("CAD", "dis:cad", "Disease"),
