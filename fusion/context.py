@@ -8,12 +8,13 @@ about (``anchor`` = index into ``mentions``) or to the whole input (``anchor = -
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Collection, Iterable, Protocol, Sequence
 
-from kg.names import matches_as_written, normalise
+from kg.names import KEYED_WORDS, matches_as_written, normalise
 from kg.records import Mention
 from kg.schema import Schema
 from kg.store import GraphStore
@@ -121,19 +122,24 @@ class NameLinker:
         n_tok = len(tokens)
         top = min(self.max_ngram, n_tok)
         # ASCII: normalise(span) is the lowercased span with each whitespace character a space, unless the
-        # span holds a run of whitespace or starts/ends with "_" (then normalise it as usual)
+        # span holds a run of whitespace, starts/ends with "_", or reaches past ``plain_to``, the next apostrophe
+        # or word that may be a Roman numeral (``kg.names.KEYED_WORDS``): then normalise it as usual
         low = text.lower().translate(_ASCII_SPACE) if text.isascii() else None
+        folds = [m.start() for m in KEYED_WORDS.finditer(low)] if low is not None else []
+        folds.append(len(text))
         starts, names, stop, min_chars, cased = self._starts, self.names, _STOP, self.min_chars, self.cased
         hits: list[tuple[int, int, tuple[str, str]]] = []  # (n, i, hit)
         for i, (start, first_end) in enumerate(tokens):
-            if low is not None and low[start:first_end] not in starts and "_" not in low[start:first_end]:
+            plain_to = folds[bisect.bisect_left(folds, start)]  # a span ending by here is keyed by lowercasing
+            if low is not None and "_" not in low[start:first_end] and (
+                    low[start:first_end] if first_end <= plain_to else normalise(text[start:first_end])) not in starts:
                 continue  # no name starts with this token (see _name_starts)
             for n in range(1, min(top, n_tok - i) + 1):
                 end = tokens[i + n - 1][1]
                 span = (lo + start, lo + end)
                 hit = memo.get(span, _UNSEEN)
                 if hit is _UNSEEN:
-                    key = low[start:end] if low is not None else None
+                    key = low[start:end] if low is not None and end <= plain_to else None
                     if key is None or "  " in key or key[0] == "_" or key[-1] == "_":
                         key = normalise(text[start:end])
                     hit = names.get(key) if n > 1 or (key not in stop and len(key) >= min_chars) else None
@@ -191,6 +197,7 @@ class NameLinker:
 
 
 _UNSEEN = object()
+
 _ASCII_SPACE = {i: " " for i in range(128) if re.fullmatch(r"\s", chr(i))}
 _WORD = re.compile(r"\w")
 
@@ -199,8 +206,9 @@ def _name_starts(names: Iterable[str]) -> frozenset[str]:
     """Every prefix of a name key that ends at the key's end or right before a non-word character.
 
     In an ASCII text an n-gram starts with a token (no ``_``) followed by a non-word character or the end,
-    and ``normalise`` only lowercases it and turns whitespace runs into one space, so the lowercased first
-    token of any n-gram that is a name is in this set; n-grams starting elsewhere need no lookup.
+    and ``normalise`` only lowercases it and turns whitespace runs into one space (a token with an apostrophe or a
+    word that may be a Roman numeral: its key starts the n-gram's key), so the lowercased (or keyed) first token of
+    any n-gram that is a name is in this set; n-grams starting elsewhere need no lookup.
     """
     out: set[str] = set()
     for key in names:

@@ -1,4 +1,4 @@
-"""Name normalisation shared by every store's name lookup."""
+"""Name keys shared by every name lookup (the stores', the linkers', the matchers over running text), and ids."""
 from __future__ import annotations
 
 import re
@@ -6,10 +6,78 @@ import unicodedata
 
 _SPACE = re.compile(r"\s+")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+# KEY_VERSION numbers the rule ``normalise`` follows; a store records the version its saved keys were made by and
+# remakes them on open when it differs (1: case, NFKC and spaces only; 2: accents, Roman numerals, possessives).
+KEY_VERSION = 2
+# letters NFKD does not take apart: spelled as an English keyboard would ("Ørsted" -> "orsted", "Łódź" -> "lodz")
+_LETTERS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
+                          "\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-"})
+# the combining marks NFKD splits off Latin, Greek and Cyrillic letters (not the vowel signs of other scripts)
+_ACCENTS = re.compile("[\u0300-\u036f]")
+_WORDS = re.compile(r"([^\w']+)")  # a name's words (letters, digits and apostrophes) and what lies between them
+_POSSESSIVE = re.compile(r"(?<=\w)'s$|(?<=\ws)'$")
+_ROMAN = {r: str(n) for n, r in enumerate(
+    "ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), start=2)}
+_ROMAN["i"] = "1"
+# an apostrophe or a word that may be a Roman numeral: where a folded text's key can differ from the text
+KEYED_WORDS = re.compile(r"'|\b[ivx]+\b")
+# a lone I, V or X is a numeral only after one of these words ("type I", "factor V"), never a pronoun, a "v."
+# (versus) or the X of "X-ray"; the numerals of two letters or more (II..XX) are numerals wherever they stand
+_NUMBERED = frozenset("type phase class grade stage factor schedule tier series complex".split())
+
+
+def fold(text: str) -> str:
+    """Case and accents folded: NFKC, case-folded, accents dropped, letters such as ø, æ, ł spelled
+    out, curly quotes and dashes made plain ("Sjögren’s" -> "sjogren's", "Straße" -> "strasse")."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():
+        text = _ACCENTS.sub("", unicodedata.normalize("NFKD", text))
+        text = unicodedata.normalize("NFKC", text.translate(_LETTERS))
+    return text
+
+
+def word_key(word: str, previous: str = "", between: str = " ") -> str:
+    """One folded word's part of a name key: without a possessive ending ("sjogren's" -> "sjogren", "graves'" ->
+    "graves"), a Roman numeral II..XX as its number, and I, V, X too when ``previous`` (the word before, as keyed,
+    with ``between`` between them: spaces or a hyphen) is a word such as "type" or "phase"."""
+    if "'" in word:
+        word = _POSSESSIVE.sub("", word)
+    number = _ROMAN.get(word)
+    if number is None or (len(word) == 1 and not (previous in _NUMBERED and between.strip() in ("", "-"))):
+        return word
+    return number
+
+
+def keyed_after(folded: str) -> bool:
+    """Whether a folded text's key can depend on the word before it: its first word is a lone I, V or X."""
+    first = _WORDS.split(folded, 1)[0]
+    return len(first) == 1 and first in _ROMAN
 
 
 def normalise(name: str) -> str:
-    """Case-folded, NFKC, single-spaced, without punctuation at the ends ("Pfizer Inc." -> "pfizer inc")."""
+    """A name's lookup key: folded (``fold``), single-spaced, without punctuation at the ends, each word keyed by
+    ``word_key`` ("Pfizer Inc." -> "pfizer inc", "Sjögren's syndrome" -> "sjogren syndrome", "type II diabetes"
+    -> "type 2 diabetes"). Only keys fold: names are stored and shown as written."""
+    text = _EDGE_PUNCT.sub("", _SPACE.sub(" ", fold(name)).strip())
+    if not KEYED_WORDS.search(text):  # most names
+        return text
+    return _EDGE_PUNCT.sub("", "".join(key_words(text)))
+
+
+def key_words(folded: str, previous: str = "", between: str = " ") -> list[str]:
+    """A folded text split into its words (at even places, each keyed by ``word_key``) and what separates them (at
+    odd places); ``previous`` is the keyed word before the text, ``between`` what lies between them. Joined, the
+    parts are the text's share of a name key: how a matcher over a text's tokens keys each token as ``normalise``
+    keys the name it is part of."""
+    parts = _WORDS.split(folded)
+    for i in range(0, len(parts), 2):
+        parts[i] = word_key(parts[i], parts[i - 2] if i else previous, parts[i - 1] if i else between)
+    return parts
+
+
+def _plain(name: str) -> str:
+    """The key rule of version 1 (case, NFKC, spaces, punctuation at the ends): what ids are made from, so an
+    entity's id stays as it was."""
     text = unicodedata.normalize("NFKC", name).casefold()
     text = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
     text = _SPACE.sub(" ", text).strip()
@@ -32,7 +100,7 @@ def matches_as_written(name: str) -> bool:
 
 def slug(name: str) -> str:
     """A readable id fragment: "Type 2 Diabetes" -> "type-2-diabetes"."""
-    text = normalise(name)
+    text = _plain(name)
     text = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE).strip("-")
     return text or "x"
 

@@ -1,7 +1,9 @@
 """NER layer from the graph's own names: phrase matching of every entity name and alias.
 
-Long names match case-insensitively; short all-caps aliases ("AF", "PFE") and names of up to three
-characters with a capital ("Mg") only as written (``kg.names.matches_as_written``), so "af" or "5 mg" in
+Long names match as their keys do (``kg.names.normalise``: case, accents, Roman numerals and possessive
+endings folded, so "Sjogren syndrome" in a text finds "Sjögren's syndrome" and "type II diabetes" finds "type 2
+diabetes"), token by token, with offsets into the text as written; short all-caps aliases ("AF", "PFE") and names
+of up to three characters with a capital ("Mg") only as written (``kg.names.matches_as_written``), so "af" or "5 mg" in
 running text is not taken for atrial fibrillation or magnesium. Abbreviations follow the document's own
 definitions (``nlp.abbreviations.relink_short_forms``): "SD" after "standard deviation (SD)" links to nothing.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 import bisect
 from typing import Iterable, Sequence
 
-from kg.names import matches_as_written, normalise
+from kg.names import fold, key_words, keyed_after, matches_as_written, normalise
 from kg.records import Mention
 from nlp.abbreviations import relink_short_forms
 
@@ -21,6 +23,11 @@ def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     """Whether ``[start, end)`` overlaps one of ``spans`` (sorted, disjoint (start, end) pairs)."""
     i = bisect.bisect_left(spans, (end,))  # the spans that start before ``end``; the last of them ends last
     return i > 0 and spans[i - 1][1] > start
+
+
+def _last_word(parts: list[str]) -> str:
+    """The last word of ``kg.names.key_words`` parts ("" when there is none)."""
+    return next((w for w in reversed(parts[::2]) if w), "")
 
 
 class Gazetteer:
@@ -34,11 +41,12 @@ class Gazetteer:
         from spacy.matcher import PhraseMatcher
 
         self._nlp = nlp
-        self._lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._lower = PhraseMatcher(nlp.vocab, attr="ORTH")  # over keyed docs (``_keyed``)
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._targets: dict[int, tuple[str, str]] = {}
         self._seen: set[tuple[str, str]] = set()
         self._by_name: dict[str, tuple[str, str]] = {}  # name (normalised unless as written) -> first target
+        self._token_keys: dict[int, tuple[str, str | None, str, int]] = {}  # see _token_key
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -60,7 +68,8 @@ class Gazetteer:
             for key, surface in rows:
                 by_key.setdefault(key, []).append(surface)
             for key, surfaces in by_key.items():
-                matcher.add(key, list(self._nlp.tokenizer.pipe(surfaces)))
+                docs = self._nlp.tokenizer.pipe(surfaces)
+                matcher.add(key, [self._keyed(d, d.text)[0] for d in docs] if matcher is self._lower else list(docs))
                 self._targets[self._nlp.vocab.strings[key]] = tuple(key.split("\t"))  # type: ignore[assignment]
 
     def from_doc(self, doc, text: str | None = None) -> list[Mention]:
@@ -69,10 +78,11 @@ class Gazetteer:
         if text is None:
             text = doc.text
         found: list[tuple[int, int, tuple[str, str]]] = []
-        for matcher in (self._lower, self._exact):
-            for match_id, start, end in matcher(doc):
-                span = doc[start:end]
-                found.append((span.start_char, span.end_char, self._targets[match_id]))
+        for match_id, start, end in self._exact(doc):
+            span = doc[start:end]
+            found.append((span.start_char, span.end_char, self._targets[match_id]))
+        keyed, starts, ends = self._keyed(doc, text)
+        found += [(starts[a], ends[b - 1], self._targets[match_id]) for match_id, a, b in self._lower(keyed)]
         if found or "(" in text:
             by_span: dict[tuple[int, int], tuple[str, str]] = {}
             for a, b, target in found:
@@ -90,6 +100,47 @@ class Gazetteer:
             bisect.insort(taken, (a, b))
             out.append(Mention(a, b, text[a:b], kind, entity_id, 1.0))
         return sorted(out, key=lambda m: m.start)
+
+    def _keyed(self, doc, text: str):
+        """A Doc of ``doc``'s tokens as name keys ("Sjögren", "'s", "syndrome" -> "sjogren", "syndrome"), and the
+        start and end offset in ``text`` (``doc.text``) of each keyed token. A possessive ending glued to a word is
+        dropped, as ``normalise`` drops it from the word."""
+        from spacy.tokens import Doc
+
+        words: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        previous, previous_end = "", 0  # the last word keyed, and where it ends
+        for orth, start in doc.to_array(["ORTH", "IDX"]).tolist():  # no Token objects: they cost most of the time
+            low, key, last, size = self._token_key(orth)
+            end = start + size
+            if words and ends[-1] == start and words[-1][-1:].isalnum() and (
+                    low == "'s" or low == "'" and words[-1].endswith("s")):
+                continue
+            if key is None:
+                parts = key_words(low, previous, text[previous_end:start] if previous else " ")
+                key, last = "".join(parts), _last_word(parts)
+            if not key:
+                continue
+            if last:
+                previous, previous_end = last, end
+            words.append(key)
+            starts.append(start)
+            ends.append(end)
+        return Doc(self._nlp.vocab, words=words or [" "]), starts, ends
+
+    def _token_key(self, orth: int) -> tuple[str, str | None, str, int]:
+        """A token's folded text, its key (None when that depends on the word before it), its last keyed word
+        ("" for punctuation) and its length, by the token's ORTH id (cached)."""
+        got = self._token_keys.get(orth)
+        if got is None:
+            token = self._nlp.vocab.strings[orth]
+            low = fold(token)
+            parts = key_words(low)
+            got = (low, None if keyed_after(low) else "".join(parts), _last_word(parts), len(token))
+            if len(self._token_keys) < 500_000:
+                self._token_keys[orth] = got
+        return got
 
     def _long_form(self, forms: Sequence[str]) -> tuple[str, str] | None:
         """The target of a long form that no match covers exactly (its singular, say), by name."""

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from kg.names import normalise
+from kg.names import KEY_VERSION, normalise
 from kg.records import Entity, Provenance, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
@@ -49,11 +49,13 @@ def text_hash(text: str) -> str:
 
 
 def store_fingerprint(store: GraphStore) -> str:
-    """A cheap summary of the store's content: the backend, counts and document ids. Ingest and removal change
-    it, and so does reading another backend of the workspace (its indexes are shared by the backends)."""
+    """A cheap summary of the store's content: the backend, counts and document ids, and the name-key rule
+    (``kg.names.KEY_VERSION``: an entity index keeps each name's key). Ingest and removal change it, and so do
+    reading another backend of the workspace (its indexes are shared by the backends) and a new key rule."""
     stats = store.stats()
     h = hashlib.blake2b(digest_size=12)
     h.update(f"{getattr(store, 'name', '')}|{stats.documents}|{stats.entities}|{stats.relations}|".encode())
+    h.update(f"keys {KEY_VERSION}|".encode())
     for doc_id in store.document_ids():
         h.update(doc_id.encode("utf-8") + b"\x00")
     return h.hexdigest()

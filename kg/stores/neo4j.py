@@ -11,7 +11,8 @@ Model (labels carry an optional prefix, so several graphs can share one server, 
   sentence-level source of a fact (a property graph cannot point a node at a relationship, so ``fact`` names it);
   a fact's ``confidence`` is the best of its sources' (one in ``imports`` counts 1.0);
 * ``(:Seeding {source, entity_id, aliases})`` — a seed lists the entity; ``aliases``: those it alone gave;
-* ``(:Document {id, sha256, source, text, added})`` and ``(:Mention {doc_id, start, end, text, label, entity_id})``.
+* ``(:Document {id, sha256, source, text, added})`` and ``(:Mention {doc_id, start, end, text, label, entity_id})``;
+* ``(:Meta {key: 'name_keys', version})`` — the key rule ``norm`` values were made by (``kg.names.KEY_VERSION``).
 
 Writes run in managed transactions (the driver retries transient errors), in ``UNWIND $rows`` batches.
 """
@@ -26,7 +27,7 @@ from typing import Callable, Iterable, Iterator
 
 from kg.claims import Stored, claim
 from kg.errors import KGError, not_a_source
-from kg.names import normalise
+from kg.names import KEY_VERSION, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats
 
@@ -46,6 +47,12 @@ def fact_key(head: str, relation: str, tail: str) -> str:
     return f"{head}\x1f{relation}\x1f{tail}"
 
 
+def _name_rows(entity_id: str, name: str, aliases: Iterable[str]) -> tuple[str, list[dict[str, str]]]:
+    """An entity's ``norm`` and the ``Name`` rows of its aliases' other keys."""
+    main = normalise(name)
+    return main, [{"norm": n, "id": entity_id} for n in {normalise(a) for a in aliases} if n and n != main]
+
+
 def _is_import(p: Provenance) -> bool:
     return p.extractor == "import" and p.start == 0 and p.end == 0 and not p.sentence
 
@@ -57,13 +64,14 @@ class Neo4jStore:
     """``GraphStore`` over Bolt. Open it with :meth:`open`."""
 
     name = "neo4j"
-    LABELS = ("Entity", "Name", "Document", "Mention", "Source", "Seeding")  # every node label, before the prefix
+    # every node label, before the prefix
+    LABELS = ("Entity", "Name", "Document", "Mention", "Source", "Seeding", "Meta")
 
     def __init__(self, driver, uri: str, user: str, database: str | None, batch_size: int, prefix: str) -> None:
         self._driver = driver
         self.uri, self.user, self.database, self.batch_size = uri, user, database, batch_size
         self.prefix = prefix
-        self.E, self.N, self.D, self.M, self.S, self.G = (f"`{prefix}{x}`" for x in self.LABELS)
+        self.E, self.N, self.D, self.M, self.S, self.G, self.K = (f"`{prefix}{x}`" for x in self.LABELS)
 
     @classmethod
     def open(cls, workspace: object = None, uri: str = "bolt://127.0.0.1:7687", user: str = "neo4j",
@@ -88,6 +96,7 @@ class Neo4jStore:
         try:
             store._guard(driver.verify_connectivity)
             store._schema()
+            store._update_name_keys()
         except KGError:
             driver.close()
             raise
@@ -110,6 +119,30 @@ class Neo4jStore:
         ]
         for stmt in stmts:
             self._run(stmt)
+
+    def _update_name_keys(self) -> None:
+        """Remake every entity's ``norm`` and ``Name`` nodes, once, when they were made by another key rule than
+        ``normalise``'s (a graph without a ``Meta`` node has version 1), in one transaction."""
+        if self._run(f"MATCH (m:{self.K} {{key: 'name_keys', version: $v}}) RETURN m.version", v=KEY_VERSION):
+            return
+        E, N = self.E, self.N
+
+        def work(tx) -> None:
+            rows, names = [], []
+            for eid, name, aliases in [r.values() for r in tx.run(f"MATCH (e:{E}) WHERE NOT coalesce(e.stub, false) "
+                                                                  "RETURN e.id, e.name, e.aliases")]:
+                norm, alias_rows = _name_rows(eid, name, aliases or ())
+                rows.append({"id": eid, "norm": norm})
+                names += alias_rows
+            tx.run(f"MATCH (n:{N}) DELETE n").consume()
+            for i in range(0, max(len(rows), len(names)), self.batch_size):
+                tx.run(f"UNWIND $rows AS r MATCH (e:{E} {{id: r.id}}) SET e.norm = r.norm",
+                       rows=rows[i:i + self.batch_size]).consume()
+                tx.run(f"UNWIND $rows AS r MERGE (n:{N} {{norm: r.norm, entity_id: r.id}})",
+                       rows=names[i:i + self.batch_size]).consume()
+            tx.run(f"MERGE (m:{self.K} {{key: 'name_keys'}}) SET m.version = $v", v=KEY_VERSION).consume()
+
+        self._write(work)
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -217,11 +250,11 @@ class Neo4jStore:
                 e, keep_pin = (_override if override else _merge)(prev, e), bool(was_pinned) or pinned
             else:
                 keep_pin = pinned
-            rows.append({"id": e.id, "name": e.name, "type": e.type, "norm": normalise(e.name),
+            main, alias_rows = _name_rows(e.id, e.name, e.aliases)
+            rows.append({"id": e.id, "name": e.name, "type": e.type, "norm": main,
                          "aliases": list(e.aliases), "ext": json.dumps(dict(e.external_ids), sort_keys=True),
                          "pinned": keep_pin})
-            main = normalise(e.name)
-            names += [{"norm": n, "id": e.id} for n in {normalise(a) for a in e.aliases} if n and n != main]
+            names += alias_rows
         tx.run(f"UNWIND $rows AS r MERGE (e:{self.E} {{id: r.id}}) SET e.name = r.name, e.type = r.type, "
                "e.norm = r.norm, e.aliases = r.aliases, e.ext = r.ext, e.pinned = r.pinned, e.stub = false",
                rows=rows).consume()

@@ -28,13 +28,13 @@ import pyoxigraph as ox
 
 from kg.claims import Stored, claim
 from kg.errors import KGError, not_a_source
-from kg.names import normalise
+from kg.names import KEY_VERSION, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.store import GraphStore, QueryResult, SourceChange, StoreStats
 from kg.stores.rdf_map import (
     ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
     P_ENTITY, P_ETYPE, P_EVID, P_LABEL, P_NORM, P_PINNED, P_SCORE, P_SEED, P_SEEDED, P_SEEDED_ALIAS, P_SHA, P_SOURCE,
-    P_START, P_TEXT, PREFIXES,
+    KG, P_START, P_TEXT, PREFIXES,
     RDF_OBJ, RDF_PRED, RDF_STATEMENT, RDF_SUBJ, RDF_TYPE, REL, _id, _lit, _N, _props, _q, asserted, ent,
     entity_quads, evidence_quads, fact_node, fact_quads, py_value, rdf_format, read_entity, read_triple, rel,
     seeding_node, seeding_quads,
@@ -61,6 +61,10 @@ def _syntax_error(exc: SyntaxError, text: str) -> str:
 
 
 _UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b", re.IGNORECASE)
+# The key rule the store's kg:norm literals were made by (kg.names.KEY_VERSION), in a graph of its own: default-graph
+# queries, dumps and exports never see it
+_META, _STORE, _NAME_KEYS = _N(KG + "meta"), _N(KG + "store"), _N(KG + "nameKeys")
+
 
 class RDFStore:
     """``GraphStore`` over an on-disk Oxigraph store. Open it with :meth:`open`."""
@@ -80,7 +84,29 @@ class RDFStore:
             store = ox.Store(str(path)) if path is not None else ox.Store()
         except OSError as exc:
             raise KGError(f"Cannot open the RDF store at {path} ({exc}). Is another kgnlp process using it?") from exc
-        return cls(store, Path(path) if path is not None else None)
+        out = cls(store, Path(path) if path is not None else None)
+        out._update_name_keys()
+        return out
+
+    def _update_name_keys(self) -> None:
+        """Remake every entity's ``kg:norm`` literals, once, when they were made by another key rule than
+        ``normalise``'s (a store that records none has version 1). The version is recorded after the literals are
+        written: a run stopped in between does it again on the next open."""
+        version = ox.Quad(_STORE, _NAME_KEYS, _lit(KEY_VERSION), _META)
+        if version in self._store:
+            return
+        remove, add = [], []
+        for q in list(self._store.quads_for_pattern(None, RDF_TYPE, C_ENTITY, DG)):
+            e = read_entity(self._store, q.subject)
+            have = {o.object.value for o in self._store.quads_for_pattern(q.subject, P_NORM, None, DG)}
+            want = {normalise(n) for n in (e.name, *e.aliases)} - {""} if e else have
+            remove += [_q(q.subject, P_NORM, _lit(n)) for n in sorted(have - want)]
+            add += [_q(q.subject, P_NORM, _lit(n)) for n in sorted(want - have)]
+        if remove or add:
+            self._apply(remove, add, atomic=True)
+        for old in list(self._store.quads_for_pattern(_STORE, _NAME_KEYS, None, _META)):
+            self._store.remove(old)
+        self._store.add(version)
 
     @classmethod
     def copy_of(cls, source: "GraphStore") -> tuple["RDFStore", int]:

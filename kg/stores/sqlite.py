@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from kg.errors import KGError, not_a_source
-from kg.names import normalise
+from kg.names import KEY_VERSION, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
 from kg.claims import Stored, claim
 from kg.store import QueryResult, SourceChange, StoreStats
@@ -83,7 +83,24 @@ class SQLiteStore:
             conn.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
         except sqlite3.DatabaseError as exc:
             raise KGError(f"{path} is not a kgnlp graph database ({exc}).") from exc
-        return cls(conn, path)
+        store = cls(conn, path)
+        store._update_name_keys()
+        return store
+
+    def _update_name_keys(self) -> None:
+        """Remake every lookup name, once, when the store's were made by another key rule than ``normalise``'s
+        (``kg.names.KEY_VERSION``, recorded in ``meta`` as ``name_keys``; a store without it has version 1)."""
+        current = ("SELECT 1 FROM meta WHERE key='name_keys' AND value=?", (str(KEY_VERSION),))
+        if self._conn.execute(*current).fetchone():
+            return
+        with self._transaction():
+            if self._conn.execute(*current).fetchone():  # another process did it meanwhile
+                return
+            self._conn.execute("DELETE FROM names")
+            rows = self._conn.execute("SELECT id, name, aliases FROM entities").fetchall()
+            self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)",
+                                   [(n, eid) for eid, name, aliases in rows for n in _norms(name, aliases)])
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES('name_keys', ?)", (str(KEY_VERSION),))
 
     # ---- writing -------------------------------------------------------------------------
     def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True,
@@ -481,6 +498,11 @@ class _Tx:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _norms(name: str, aliases: str) -> set[str]:
+    """The lookup names of an entity row (its name and its JSON list of aliases)."""
+    return {normalise(n) for n in (name, *json.loads(aliases))} - {""}
 
 
 def _entity(row: tuple) -> Entity:

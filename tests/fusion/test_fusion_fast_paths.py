@@ -26,7 +26,8 @@ from nlp.abbreviations import STATISTICAL, definitions
 NAMES = ["metformin", "type 2 diabetes", "diabetes", "aspirin", "bleeding", "insulin", "anti-inflammatory drug",
          "5-fluorouracil", "the", "of", "co_q10", "café au lait", "heart  failure", "sodium, potassium", "fibrosis",
          "with aspirin", "aspirin causes bleeding", "ALL", "Tau", "SD", "sexual dysfunction", "SEM",
-         "sleep deprivation"]
+         "sleep deprivation", "Sjögren's syndrome", "type II diabetes", "phase I", "Graves' disease", "Xi'an", "IV",
+         "factor V", "X-ray"]
 
 
 def reference_link(linker: NameLinker, text: str) -> list[Mention]:
@@ -72,7 +73,9 @@ PIECES = ["metformin", "Metformin", "type 2 diabetes", "Type  2\tdiabetes", "typ
           "heart  failure", "sodium, potassium", "sodium,  potassium", "(", ")", ",", ".", " ", "  ", "\n", "x",
           "insulin's", "bleeding/insulin", "patients", "with", "causes", "ALL", "all", "All", "Tau", "tau",
           "SD", "SEM", "T2D", "mean ±", "(SD)", "(SEM)", "(T2D)", "(ALL)", "(Tau)", "(p < 0.05)", "sexual dysfunction",
-          "standard deviation", "sleep deprivation", "sleep deprivations", "(SDs)"]
+          "standard deviation", "sleep deprivation", "sleep deprivations", "(SDs)", "Sjogren's", "Sjögren", "sjogren",
+          "syndrome", "type", "Type-II", "2", "ii", "I", "i", "phase", "Phase-1", "III", "Graves'", "graves", "disease",
+          "xi'an", "Xi", "an", "iv", "v", "Factor", "x-ray", "X", "ray", "'s", "s'", "'"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -96,6 +99,15 @@ def test_name_linker_fast_path_finds_tricky_names():
     assert ("sodium,  potassium", "E13") in got and ("ASPIRIN", "E3") in got
     # longest first, even when a shorter name starts earlier
     assert [m.text for m in linker.link("with aspirin causes bleeding")] == ["aspirin causes bleeding"]
+
+
+def test_name_linker_fast_path_keys_spans_with_possessives_and_numerals():
+    linker = NameLinker.from_rows([("Sjögren's syndrome", "E1", "Disease"), ("type 2 diabetes", "E2", "Disease"),
+                                   ("2 x", "E3", "Thing"), ("phase 1", "E4", "Thing")])
+    for text in ("Sjogren's syndrome and type II diabetes", "'ii x", "it's II x", "phase I, phase-i, I x",
+                 "Graves' sjogren syndrome"):
+        assert linker.link(text) == reference_link(linker, text), text
+    assert [m.text for m in linker.link("'ii x; Type-II diabetes? no: type II diabetes")] == ["ii x", "type II diabetes"]
 
 
 def test_name_linker_matches_short_acronyms_only_as_written():

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
+from kg.names import normalise
 from nlp.gazetteer import Gazetteer
 
 
@@ -47,3 +49,53 @@ def test_other_names_and_acronyms_are_unchanged(gazetteer):
 
 def test_a_plural_long_form_links_through_its_singular(gazetteer):
     assert links(gazetteer, "Sleep deprivations (SD) raised SD scores.") == [("SD", "dis:slp"), ("SD", "dis:slp")]
+
+
+def test_names_match_with_accents_numerals_and_possessives_folded():
+    import spacy
+
+    g = Gazetteer(spacy.blank("en"))
+    g.add([("Sjögren's syndrome", "dis:sj", "Disease"), ("Graves disease", "dis:gd", "Disease"),
+           ("type 2 diabetes", "dis:t2d", "Disease"), ("Phase 1", "ph:1", "Phase"), ("Straße", "loc:st", "Location")])
+    text = "Sjogren syndrome, sjogren's syndrome and Sjögren’s syndrome; Graves' disease; type II diabetes; Phase I trial."
+    assert links(g, text) == [("Sjogren syndrome", "dis:sj"), ("sjogren's syndrome", "dis:sj"),
+                              ("Sjögren’s syndrome", "dis:sj"), ("Graves' disease", "dis:gd"),
+                              ("type II diabetes", "dis:t2d"), ("Phase I", "ph:1")]
+    # "I" alone is no numeral, and "Sjögren's" without "syndrome" is no name here
+    assert links(g, "I said Sjögren's was rare.") == []
+
+
+def test_folded_matches_keep_offsets_into_the_text_as_written():
+    import spacy
+
+    g = Gazetteer(spacy.blank("en"))
+    g.add([("Strasse", "loc:st", "Location"), ("Sjogren syndrome", "dis:sj", "Disease")])
+    text = "In der Straße (Straße), ß-Sjögren’s syndrome und STRASSE."
+    got = g.predict([text])[0]
+    assert [(m.start, m.end, m.text) for m in got] == [(7, 13, "Straße"), (15, 21, "Straße"),
+                                                         (26, 44, "Sjögren’s syndrome"), (49, 56, "STRASSE")]
+    assert all(text[m.start:m.end] == m.text for m in got)
+
+
+FOLDED = {"dis:sj": "Sjögren's syndrome", "dis:t2d": "type 2 diabetes", "loc:st": "Straße", "ph:1": "phase 1",
+          "dis:gd": "Graves disease"}
+PIECES = ["Sjogren", "Sjögren’s", "sjögren's", "SJOGREN'S", "syndrome", "type", "Type-II", "II", "2", "I", "diabetes",
+          "STRASSE", "Straße", "strasse", "phase", "Phase", "i", "Graves'", "graves", "disease", ",", "(", ")", "'s", "."]
+
+
+@pytest.fixture(scope="module")
+def folding():
+    import spacy
+
+    g = Gazetteer(spacy.blank("en"))
+    g.add((name, eid, "Thing") for eid, name in FOLDED.items())
+    return g
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces=st.lists(st.sampled_from(PIECES), max_size=14), space=st.sampled_from([" ", "  ", "\n"]))
+def test_every_folded_match_is_a_name_by_its_key_with_offsets_into_the_text(folding, pieces, space):
+    text = space.join(pieces)
+    for m in folding.predict([text])[0]:
+        assert text[m.start:m.end] == m.text
+        assert normalise(m.text) == normalise(FOLDED[m.entity_id])

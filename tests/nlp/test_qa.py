@@ -290,3 +290,21 @@ def test_a_question_about_one_entity_with_a_relation_word_still_asks_for_the_rel
     assert answer(store, "Is Ada Quint?").answers == ()  # a yes/no question is never a description
     [acme] = answer(store, "Tell me about Acme Robotics").answers  # no answer before: now the entity, its facts
     assert acme.text == "Acme Robotics (Organization; also Acme)" and len(acme.evidence) == 4
+
+
+def test_names_written_without_accents_possessives_or_with_roman_numerals_link_end_to_end(tmp_path):
+    from nlp.ingest import ingest_paths
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Hydroxychloroquine is used to treat Sjogren syndrome in many patients.\n")
+    (docs / "b.txt").write_text("Metformin remains a first-line treatment for type II diabetes.\n")
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([], [Entity("dis:sjogren", "Sjögren's syndrome", "Disease"), Entity("dis:t2d", "type 2 diabetes", "Disease"),
+               Entity("chem:hcq", "hydroxychloroquine", "Chemical"), Entity("chem:met", "metformin", "Chemical")])
+    ingest_paths(s, [docs])
+    assert {t.key for t in s.triples()} == {("chem:hcq", "TREATS", "dis:sjogren"), ("chem:met", "TREATS", "dis:t2d")}
+    assert [a.text for a in answer(s, "What treats sjogren syndrome?").answers] == ["hydroxychloroquine"]
+    assert [a.text for a in answer(s, "What does hydroxychloroquine treat?").answers] == ["Sjögren's syndrome"]
+    assert [a.text for a in answer(s, "Which drugs treat type II diabetes?").answers] == ["metformin"]
+    s.close()

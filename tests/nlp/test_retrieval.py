@@ -318,3 +318,22 @@ def test_open_with_kinds_checks_builds_and_opens_only_those(ws_store, embedder):
         with pytest.raises(NLPError, match="without the chunks index"):
             r.search("arthritis", kind="chunks")
     assert sorted(p.name for p in (ws.path / "index").iterdir()) == ["facts"]
+
+
+def test_indexes_made_under_an_older_name_key_rule_are_brought_up_to_date(ws_store, embedder, monkeypatch):
+    from kg import names
+
+    ws, store = ws_store
+    store.add([], [Entity("dis:sjogren", "Sjögren's syndrome", "Disease")])
+    with monkeypatch.context() as old_code:  # the entity index as the code before KEY_VERSION 2 wrote it
+        for where in ("kg.index.items.normalise", "kg.names.normalise"):
+            old_code.setattr(where, names._plain)
+        old_code.setattr("kg.index.items.KEY_VERSION", 1, raising=False)
+        build_indexes(ws, store, embedder=embedder)
+    with pytest.raises(NLPError, match="out of step"):
+        Retriever.open(ws, store, embedder, on_drift="error")
+    retriever = Retriever.open(ws, store, embedder)
+    try:
+        assert retriever.link("Is sjogren syndrome rare?") == ["dis:sjogren"]
+    finally:
+        retriever.close()

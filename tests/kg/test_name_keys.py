@@ -1,0 +1,57 @@
+"""Every backend brings name keys made by an older key rule up to date, once, when it opens a store."""
+from __future__ import annotations
+
+import pytest
+
+from kg import names
+from kg.records import Entity
+from kg.store import GraphStore
+
+BACKENDS = ("embedded", "rdf", "neo4j")
+SJOGREN = Entity("dis:sjogren", "Sjögren's syndrome", "Disease", ("Sjögren disease",))
+T2D = Entity("dis:t2d", "type 2 diabetes", "Disease", ("Type II diabetes mellitus",))
+
+
+def _drop_version(store: GraphStore) -> None:
+    """Remove the record of the key rule, as a store written before there was one holds none."""
+    if store.name == "embedded":
+        store.query("DELETE FROM meta WHERE key='name_keys'", write=True)
+    elif store.name == "rdf":
+        store.query("DELETE WHERE { GRAPH kg:meta { ?s ?p ?o } }", write=True)
+    else:
+        store.query(f"MATCH (m:{store.K}) DELETE m", write=True)
+
+
+def _reopen(make_store, store: GraphStore) -> GraphStore:
+    store.close()
+    if store.name == "embedded":
+        from kg.stores.sqlite import SQLiteStore
+
+        return SQLiteStore.open(store.file)
+    if store.name == "rdf":
+        from kg.stores.rdf import RDFStore
+
+        return RDFStore.open(path=store.location)
+    return make_store("neo4j", label_prefix=store.prefix)
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_store_written_with_old_keys_finds_folded_names_after_it_is_opened(kind, make_store, monkeypatch):
+    store = make_store(kind)
+    modules = {"embedded": ["sqlite"], "rdf": ["rdf", "rdf_map"], "neo4j": ["neo4j"]}[kind]
+    with monkeypatch.context() as old_code:  # the code before KEY_VERSION 2 wrote the keys
+        for module in modules:
+            old_code.setattr(f"kg.stores.{module}.normalise", names._plain)
+        store.add([], [SJOGREN, T2D])
+        _drop_version(store)
+    assert store.find_entities("sjogren syndrome") == [] and store.find_entities("type 2 diabetes mellitus") == []
+    store = _reopen(make_store, store)
+    try:
+        assert [e.id for e in store.find_entities("sjogren syndrome")] == ["dis:sjogren"]
+        assert [e.id for e in store.find_entities("Sjogren disease")] == ["dis:sjogren"]
+        assert [e.id for e in store.find_entities("type 2 diabetes mellitus")] == ["dis:t2d"]
+        assert [e.id for e in store.find_entities("type ii diabetes")] == ["dis:t2d"]
+        assert store.find_entities("sjögren's syndrome")[0].name == "Sjögren's syndrome"  # names stay as written
+    finally:
+        if kind != "neo4j":
+            store.close()
