@@ -61,19 +61,48 @@ _SPACES = re.compile(r"[^\S\n\u2028]+")
 _BLANK_LINE = re.compile(r"[\n\u2028][^\S\n\u2028]*[\n\u2028]\s*")
 _LINES = re.compile(r"(?=[\n\u2028])")
 _SENTENCE_END = re.compile(r"[.!?:;]['\"’”)]*$")
+# page chrome, as ARIA reads the markup: an <aside> (role complementary) is the page's unless an <article> or <section>
+# holds it (then it is the article's: a fact box, a note), a <footer> (role contentinfo) unless one of these holds it
+_CHROME_UNLESS_IN = {"aside": frozenset({"article", "section"}),
+                     "footer": frozenset({"article", "section", "aside", "main", "nav"})}
+_ROLES = {"complementary": "aside", "contentinfo": "footer"}
+_SECTIONS = frozenset().union(*_CHROME_UNLESS_IN.values())
+# ... and an element whose whole class or id names page chrome: sidebars, related links, sharing buttons, newsletter
+# sign-ups, comments, ads, breadcrumbs (whole names only: 'related-party', 'share', 'share-price', 'has-sidebar' are not)
+_CHROME_NAME = re.compile(r"""side-?bar(?:[-_](?:left|right|\d))?|related(?:[-_](?:articles?|stories|story|posts?|links?
+|content|news|items?|reading|topics?|coverage))?|(?:social[-_])?share[-_](?:buttons?|bar|tools?|links?|icons?)|sharing
+|sharethis|social[-_](?:share|links|icons|media|buttons|bar)|newsletter(?:[-_](?:signup|sign-up|form|box|promo))?|comments?
+(?:[-_](?:section|list|area|form|thread|container))?|disqus(?:_thread)?|ads?|advert|advertisement|ad[-_](?:slot|container
+|unit|wrapper|banner|box)|sponsored(?:[-_]content)?|promo|breadcrumbs?""".replace("\n", ""), re.IGNORECASE)
+_NEVER_CHROME = frozenset("html body main article".split())  # a class on these is the page's layout, not chrome
 
 
-def _hidden(tag: str, attrs) -> bool:
-    """Not shown (display: none, the hidden attribute, a closed dialog), or a menu or cookie banner around it."""
+def _hidden(tag: str, attrs, open_sections: dict[str, int] | None) -> bool:
+    """Not shown (display: none, the hidden attribute, a closed dialog), or a menu, cookie banner or page chrome (see
+    :func:`_chrome`; not when ``open_sections`` is None) around it."""
     found = dict(attrs)
     return ("hidden" in found or bool(_HIDDEN_STYLE.search(found.get("style") or ""))
             or (tag == "dialog" and "open" not in found) or found.get("role") == "navigation"
-            or bool(_BANNER.search(f"{found.get('id') or ''} {found.get('class') or ''}")))
+            or bool(_BANNER.search(f"{found.get('id') or ''} {found.get('class') or ''}"))
+            or (open_sections is not None and _chrome(tag, found, open_sections)))
+
+
+def _chrome(tag: str, found: dict, open_sections: dict[str, int]) -> bool:
+    """Page chrome, not the document's text: a page-level <aside> or <footer> (or role), or an element whose class or
+    id is one of :data:`_CHROME_NAME`. When in doubt it is content: a page losing its text is worse than one keeping
+    a 'Related stories' box."""
+    kind = _ROLES.get((found.get("role") or "").strip().lower(), tag)
+    if kind in _CHROME_UNLESS_IN and not any(open_sections.get(s) for s in _CHROME_UNLESS_IN[kind]):
+        return True
+    names = f"{found.get('id') or ''} {found.get('class') or ''}".split()
+    return tag not in _NEVER_CHROME and any(_CHROME_NAME.fullmatch(name) for name in names)
 
 
 class _HTMLText(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, chrome: bool = False) -> None:
+        """``chrome``: read page chrome (asides, footers, sidebars) too."""
         super().__init__(convert_charrefs=True)
+        self.chrome = chrome
         self.blocks: list[str] = []
         self.title = ""
         self._words: list[str] = []
@@ -81,6 +110,9 @@ class _HTMLText(HTMLParser):
         self._sups: list[int] = []  # where in _words each open <sup> started
         self._pre = 0
         self._in_title = False
+        self._sections: dict[str, int] = {}  # how many of each sectioning element (see _SECTIONS) are open
+        self.h1s: list[str] = []  # the page's visible <h1> headings
+        self._h1_from: int | None = None  # the block the <h1> being read starts
 
     def _close(self) -> None:
         """End the paragraph. A blank line in it (a <pre>'s, or two <br>) starts another, and so does a <br>, unless
@@ -111,10 +143,14 @@ class _HTMLText(HTMLParser):
             self._skip.pop()
         if tag == "title" and not self.title and set(self._skip) <= {"head"}:  # not an <svg>'s <title>
             self._in_title = True
-        elif tag not in _VOID and (tag in _SKIPPED or _hidden(tag, attrs)):
+        elif tag not in _VOID and (tag in _SKIPPED or _hidden(tag, attrs, None if self.chrome else self._sections)):
             self._skip.append(tag)
+        if tag in _SECTIONS:
+            self._sections[tag] = self._sections.get(tag, 0) + 1
         if tag in _BLOCKS:
             self._close()
+        if tag == "h1" and not self._skip:
+            self._h1_from = len(self.blocks)
         elif tag == "br":
             self._words.append(_LINE_BREAK)
         elif tag in _CELLS and "".join(self._words).strip():
@@ -142,8 +178,13 @@ class _HTMLText(HTMLParser):
             self._footnote(self._sups.pop())
         elif tag == "pre":
             self._pre = max(0, self._pre - 1)
+        elif self._sections.get(tag):
+            self._sections[tag] -= 1
         if tag in _BLOCKS:
             self._close()
+        if tag == "h1" and self._h1_from is not None:
+            self.h1s.append(" ".join(self.blocks[self._h1_from:]))
+            self._h1_from = None
 
     def _footnote(self, start: int) -> None:
         """A footnote mark glued to the word it follows ("Metformin<sup>1</sup>") is left out: read as text it joins
@@ -167,9 +208,33 @@ class _HTMLText(HTMLParser):
         self._close()
         title = _SPACE.sub(" ", self.title).strip()
         blocks = self.blocks
-        if title and (not blocks or blocks[0] != title):
-            blocks = [title, *blocks]  # the page's title is its first heading (unless the body repeats it)
+        if title and not _same_heading(title, [*self.h1s, *blocks[:1]]):
+            blocks = [title, *blocks]  # the page's title is its first heading (unless the body says it)
         return "\n\n".join(blocks)
+
+
+# what parts a page title from the site's name: "Pfizer to buy Seagen | Reuters", "Home - ACME"
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—·»:]|::)\s+")
+_QUOTES = str.maketrans("‘’“”–—", "''\"\"--")
+
+
+def _same_heading(title: str, headings: list[str]) -> bool:
+    """Whether one of the page's headings (its <h1>s and first block) says what its title does, the title perhaps
+    carrying the site's name before or after it: read both, the title sentence is in the document twice and each fact
+    it gives has two sources."""
+    def norm(text: str) -> str:
+        return _SPACE.sub(" ", text.translate(_QUOTES)).strip(" .:!?").casefold()
+
+    said = {norm(h) for h in headings} - {""}
+    wanted = {norm(title)}
+    separators = list(_TITLE_SEPARATOR.finditer(title))
+    if separators:  # the title without the site's name after it, or before it (the shorter end part)
+        last, first = separators[-1], separators[0]
+        if len(title) - last.end() < last.start():
+            wanted.add(norm(title[:last.start()]))
+        if first.start() < len(title) - first.end():
+            wanted.add(norm(title[first.end():]))
+    return bool(wanted & said)
 
 
 def decode_html(raw: bytes, file: Path) -> str:
@@ -199,12 +264,16 @@ def decode_html(raw: bytes, file: Path) -> str:
 
 
 def html_text(markup: str) -> str:
-    """The visible text of an HTML page, a block per paragraph; scripts, styles and the head (but its title) left
-    out, character references decoded."""
-    parser = _HTMLText()
-    parser.feed(markup)
-    parser.close()
-    return parser.text()
+    """The visible text of an HTML page, a block per paragraph; scripts, styles, the head (but its title) and page
+    chrome left out (unless the page is all chrome), character references decoded."""
+    for chrome in (False, True):
+        parser = _HTMLText(chrome)
+        parser.feed(markup)
+        parser.close()
+        text = parser.text()
+        if parser.blocks:
+            break
+    return text
 
 
 _ARTICLES = ("PubmedArticle", "PubmedBookArticle")
