@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
 
+from nlp.broken_words import join_broken_words
 from nlp.errors import NLPError
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -332,15 +333,15 @@ def _text(element) -> str:
     return _SPACE.sub(" ", "".join(element.itertext())).strip().translate(_LAYOUT) if element is not None else ""
 
 
-_HYPHEN_BREAK = re.compile(r"(?<=[a-z])-[ \t]*\n[ \t]*(?=[a-z])")
 _PAGE_EDGE = 2  # lines at the top and at the bottom of a page where running heads, footers and page numbers are
 _DIGITS = re.compile(r"\d+")
 
 
 def pdf_text(file: Path) -> str:
-    """The text layer of a PDF, a block per page (a word broken by a hyphen at a line's end is joined again). A page
-    whose text goes on on the next one (no full stop, a lowercase word next) is one block with it; running heads,
-    footers and page numbers repeated on most pages are left out; ligatures (ﬁ) are read as their letters."""
+    """The text layer of a PDF, a block per page (a word broken by a hyphen at a line's end is joined again, see
+    :func:`nlp.broken_words.join_broken_words`). A page whose text goes on on the next one (no full stop, a lowercase
+    word next) is one block with it; running heads, footers and page numbers repeated on most pages are left out;
+    ligatures (ﬁ) are read as their letters."""
     import logging
 
     try:
@@ -374,17 +375,16 @@ def pdf_text(file: Path) -> str:
     pages = _without_running_lines([_SPACES.sub(" ", re.sub(r"\r\n?", "\n", p.translate(_LAYOUT))) for p in pages])
     blocks: list[str] = []
     for page in pages:
-        page = _HYPHEN_BREAK.sub("", page).strip()
+        page = page.strip()
         if not page:
             continue
         if blocks and (page[0].islower() or blocks[-1].endswith(",")) and not _SENTENCE_END.search(blocks[-1]):
-            glue = "" if blocks[-1].endswith("-") and blocks[-1][-2:-1].islower() else "\n"
-            blocks[-1] = (blocks[-1][:-1] if glue == "" else blocks[-1]) + glue + page  # a sentence goes on
+            blocks[-1] += "\n" + page  # a sentence goes on
         else:
             blocks.append(page)
     if not blocks:
         raise NLPError(f"'{file}' has no text layer (a scanned PDF needs OCR first).")
-    return "\n\n".join(blocks)
+    return join_broken_words("\n\n".join(blocks))
 
 
 def _without_running_lines(pages: list[str]) -> list[str]:
