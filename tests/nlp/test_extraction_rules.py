@@ -229,6 +229,14 @@ def test_no_sentence_runs_over_a_blank_line():
         "Quarterly results", "Acme Robotics acquired Beta Sensors."]
 
 
+def test_no_sentence_runs_over_a_blank_line_of_windows_line_endings_or_a_page_break(extractor):
+    # a .txt saved on Windows: "\r\n\r\n" was no paragraph break, the title ran into the fact's sentence
+    text = "Warfarin label\r\n\r\nWarfarin can cause bleeding.\r\n\x0c\r\nPage 2\r\n\r\nAspirin can cause bleeding.\r\n"
+    _, ex = facts(extractor, text)
+    assert sorted(t.provenance[0].sentence for t in ex.triples) == [
+        "Aspirin can cause bleeding.", "Warfarin can cause bleeding."]
+
+
 @pytest.mark.parametrize("text,fact", [
     ("Metformin lowers glucose. Its best-known serious adverse effect is bleeding: it is rare.",
      ("chem:metformin", "CAUSES", "dis:bleeding")),
