@@ -229,6 +229,16 @@ def test_no_sentence_runs_over_a_blank_line():
         "Quarterly results", "Acme Robotics acquired Beta Sensors."]
 
 
+def test_a_filings_defined_term_is_the_company_it_defines(extractor):
+    # "the Company" of an 8-K became an entity "Company" that acquired Beta Sensors
+    text = ("On March 11, 2024, Acme Robotics, Inc. (the \u201cCompany\u201d) entered into an Agreement and Plan of Merger "
+            "(the \u201cMerger Agreement\u201d) with Beta Sensors, pursuant to which the Company agreed to acquire Beta "
+            "Sensors for $1.2 billion in cash.")
+    found, ex = facts(extractor, text)
+    assert ("org:acme", "ACQUIRED", "org:beta") in found, found
+    assert not [e.name for e in ex.entities if "Company" in e.name], ex.entities
+
+
 def test_no_sentence_runs_over_a_blank_line_of_windows_line_endings_or_a_page_break(extractor):
     # a .txt saved on Windows: "\r\n\r\n" was no paragraph break, the title ran into the fact's sentence
     text = "Warfarin label\r\n\r\nWarfarin can cause bleeding.\r\n\x0c\r\nPage 2\r\n\r\nAspirin can cause bleeding.\r\n"
