@@ -400,3 +400,16 @@ def test_ingest_a_folder_of_html_pubmed_and_pdf_and_ask(tmp_path):
                                                      PUBMED.index("</PubmedArticleSet>")], ""), encoding="utf-8")
     again = kgnlp_json("ingest", str(docs), "-w", str(ws))
     assert again["skipped"] == 3 and again["gone"] == ["PMID:22222222"]
+
+
+def test_ask_shows_a_pdf_sentence_over_two_lines_on_one_line(tmp_path):
+    # the sentence's line break was printed as it is: the evidence ran onto a line of its own
+    pdf = make_pdf(tmp_path / "paper.pdf", [["Results: Warfarin can cause bleeding, and the risk",
+                                             "rose when aspirin was added."]])
+    seed = write_seed(tmp_path / "seed", [{"id": "chem:warfarin", "name": "warfarin", "type": "Chemical"},
+                                          {"id": "dis:bleeding", "name": "bleeding", "type": "Disease"}])
+    ws = str(tmp_path / "ws")
+    kgnlp("ingest", str(pdf), "--seed", str(seed), "-w", ws, check=True)
+    lines = kgnlp("ask", "What does warfarin cause?", "-w", ws, check=True).stdout.splitlines()
+    assert lines[1].endswith("— paper: Results: Warfarin can cause bleeding, and the risk rose when aspirin was "
+                             "added."), lines
