@@ -238,15 +238,24 @@ def _same_heading(title: str, headings: list[str]) -> bool:
     return bool(wanted & said)
 
 
+def decode_utf16(raw: bytes, file: Path) -> str | None:
+    """The text of a file starting with a UTF-16 byte-order mark (what Windows' Notepad saves as "Unicode"), else
+    None."""
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        return raw.decode("utf-16")
+    except UnicodeDecodeError as exc:
+        raise NLPError(f"'{file}' is not valid UTF-16 (byte {exc.start}), which its byte-order mark says it "
+                       "is.") from None
+
+
 def decode_html(raw: bytes, file: Path) -> str:
     """UTF-8 (with or without a BOM) or UTF-16 with its BOM, else the charset the page declares in a ``<meta>`` tag
     or its XML declaration (Latin-1 and ASCII read as Windows-1252, as browsers do)."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise NLPError(f"'{file}' is not valid UTF-16 (byte {exc.start}), which its byte-order mark says it "
-                           "is.") from None
+    text = decode_utf16(raw, file)
+    if text is not None:
+        return text
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

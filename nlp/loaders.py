@@ -13,8 +13,8 @@ from typing import Iterator, Sequence
 from kg.errors import is_unicode, not_utf8
 from kg.files import jsonl_lines
 from kg.records import Document
-from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decode_html, html_text, pdf_text,
-                              pubmed_articles)
+from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decode_html, decode_utf16, html_text,
+                              pdf_text, pubmed_articles)
 from nlp.errors import NLPError
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -26,6 +26,10 @@ SUFFIXES = (*TEXT_SUFFIXES, ".jsonl", *HTML_SUFFIXES, *PUBMED_SUFFIXES, *PDF_SUF
 MULTI_SUFFIXES = (".jsonl", *PUBMED_SUFFIXES, *PDF_SUFFIXES, *HTML_SUFFIXES)
 PMID_PREFIX = "PMID:"  # a PubMed article's document id: 'PMID:<its PMID>'
 KINDS = ".txt, .md, .jsonl, .html, PubMed .xml or .pdf"
+# office files a user may hand over, told how to make them readable
+_OFFICE = {**dict.fromkeys((".doc", ".docx", ".odt", ".rtf", ".pages"), "a word-processor document"),
+           **dict.fromkeys((".ppt", ".pptx", ".odp", ".key"), "a presentation"),
+           **dict.fromkeys((".xls", ".xlsx", ".ods"), "a spreadsheet")}
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
             files.extend(found)
         elif path.suffix.lower() in SUFFIXES:
             files.append(path)
+        elif path.suffix.lower() in _OFFICE:
+            raise NLPError(f"Cannot read '{path}': {_OFFICE[path.suffix.lower()]} is not read; save it as PDF, HTML or "
+                           "plain text (.txt) and ingest that.")
         else:
             raise NLPError(f"Cannot read '{path}': expected a {KINDS} file, or a folder of them.")
     # a file named twice (a folder and a file in it, `a.txt ./a.txt`) is read once, not refused as a duplicate id
@@ -164,12 +171,14 @@ def _read_file(file: Path) -> Iterator[Document]:
             raise NLPError(f"'{file}' has no visible text.")
         yield from _in_parts(file, text)
         return
-    if b"\x00" in raw[:8192]:
-        raise NLPError(f"'{file}' looks like a binary file, expected UTF-8 text.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise NLPError(not_utf8(f"'{file}'", exc)) from None
+    text = decode_utf16(raw, file)  # Notepad's "Unicode"
+    if text is None:
+        if b"\x00" in raw[:8192]:
+            raise NLPError(f"'{file}' looks like a binary file, expected UTF-8 text.")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise NLPError(not_utf8(f"'{file}'", exc)) from None
     if file.suffix.lower() == ".jsonl":
         yield from _read_jsonl(file, text)
         return

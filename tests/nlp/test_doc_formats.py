@@ -413,3 +413,16 @@ def test_ask_shows_a_pdf_sentence_over_two_lines_on_one_line(tmp_path):
     lines = kgnlp("ask", "What does warfarin cause?", "-w", ws, check=True).stdout.splitlines()
     assert lines[1].endswith("— paper: Results: Warfarin can cause bleeding, and the risk rose when aspirin was "
                              "added."), lines
+
+
+def test_utf16_text_is_read_and_an_office_file_is_refused_saying_what_to_do(tmp_path):
+    # Notepad's "Unicode" (UTF-16 with its BOM) was refused as "a binary file"
+    (tmp_path / "note.txt").write_bytes("Warfarin can cause bleeding.\r\n".encode("utf-16"))
+    (tmp_path / "lines.jsonl").write_bytes('{"id": "a", "text": "Aspirin treats pain."}\n'.encode("utf-16"))
+    docs = [d.document for d in load_documents([tmp_path / "note.txt", tmp_path / "lines.jsonl"])]
+    assert [(d.id, d.text) for d in docs] == [("note", "Warfarin can cause bleeding.\r\n"),
+                                             ("a", "Aspirin treats pain.")]
+    (tmp_path / "memo.docx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(NLPError, match=r"^Cannot read '.*memo.docx': a word-processor document is not read; save it "
+                                       r"as PDF, HTML or plain text \(.txt\) and ingest that.$"):
+        load_documents([tmp_path / "memo.docx"])
