@@ -27,10 +27,7 @@ class SpacyNER:
             label = LABELS.get(ent.label_)
             if label is None:
                 continue
-            start, text = ent.start_char + len(ent.text) - len(ent.text.lstrip(_QUOTES)), ent.text.lstrip(_QUOTES)
-            for prefix in _TRIM_START:
-                if text.startswith(prefix):
-                    start, text = start + len(prefix), text[len(prefix):]
+            start, text = _trim_start(ent.start_char, ent.text)
             text = text.rstrip(_QUOTES)
             if text.endswith("'s") or text.endswith("\u2019s"):
                 text = text[:-2]
@@ -48,3 +45,12 @@ class SpacyNER:
 
     def predict(self, texts: Sequence[str]) -> list[list[Mention]]:
         return [self.from_doc(doc) for doc in self._nlp.pipe(texts)]
+
+
+def _trim_start(start: int, text: str) -> tuple[int, str]:
+    """A mention's start and text without a leading "the" and the opening quotes around it ('the “Company')."""
+    trimmed = text.lstrip(_QUOTES)
+    for prefix in _TRIM_START:
+        if trimmed.startswith(prefix):
+            trimmed = trimmed[len(prefix):].lstrip(_QUOTES)
+    return start + len(text) - len(trimmed), trimmed
