@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from nlp.broken_words import join_broken_words
 from nlp.errors import NLPError
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-PUBMED_SUFFIXES = (".xml",)
+PUBMED_SUFFIXES = (".xml", ".xml.gz")  # PubMed's baseline and update files are gzipped
 PDF_SUFFIXES = (".pdf",)
 
 _SPACE = re.compile(r"\s+")
@@ -291,27 +291,45 @@ _ARTICLES = ("PubmedArticle", "PubmedBookArticle")
 
 def pubmed_articles(file: Path) -> Iterator[tuple[str, str]]:
     """(PMID, text) per article of a PubMed XML file (``PubmedArticleSet``, as PubMed's "Save: PubMed XML" and
-    E-utilities efetch give it), journal articles and book chapters (``PubmedBookArticle``): the title, then each
-    abstract section (``LABEL: text`` when labelled), then any other English abstract (a plain-language summary).
+    E-utilities efetch give it, or gzipped as PubMed's baseline files are), journal articles and book chapters
+    (``PubmedBookArticle``): the title, then each abstract section (``LABEL: text`` when labelled), then any other English abstract (a plain-language summary).
     The file is read an article at a time, so a file of thousands of articles takes little memory."""
+    import gzip
     import xml.etree.ElementTree as ET
+    import zlib
 
     n, root = 0, None
     try:
-        for event, element in ET.iterparse(str(file), events=("start", "end")):
-            if root is None:
-                root = element
-                if root.tag != "PubmedArticleSet":
-                    raise NLPError(f"'{file}': expected PubMed XML (a <PubmedArticleSet>), found <{root.tag}>.")
-            if event != "end" or element.tag not in _ARTICLES:
-                continue
-            n += 1
-            yield _pubmed_article(element, n, file)
-            root.clear()  # the articles read so far are not kept
+        with open_pubmed(file) as fh:
+            for event, element in ET.iterparse(fh, events=("start", "end")):
+                if root is None:
+                    root = element
+                    if root.tag != "PubmedArticleSet":
+                        raise NLPError(f"'{file}': expected PubMed XML (a <PubmedArticleSet>), found <{root.tag}>.")
+                if event != "end" or element.tag not in _ARTICLES:
+                    continue
+                n += 1
+                yield _pubmed_article(element, n, file)
+                root.clear()  # the articles read so far are not kept
     except ET.ParseError as exc:
         raise NLPError(f"'{file}' is not well-formed XML ({exc}).") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise NLPError(f"'{file}' is not a readable gzip file ({exc}).") from None
     if not n:
         raise NLPError(f"'{file}' holds no <PubmedArticle>.")
+
+
+def suffix(path: Path) -> str:
+    """A file's kind as its name ends, lower-case: ".pdf", ".xml.gz" (a gzipped PubMed file)."""
+    name = path.name.lower()
+    return ".xml.gz" if name.endswith(".xml.gz") else path.suffix.lower()
+
+
+def open_pubmed(file: Path) -> BinaryIO:
+    """A PubMed XML file opened for reading, gunzipped as it is read when it is a ``.xml.gz``."""
+    import gzip
+
+    return gzip.open(file, "rb") if suffix(file) == ".xml.gz" else open(file, "rb")
 
 
 def _pubmed_article(article, n: int, file: Path) -> tuple[str, str]:

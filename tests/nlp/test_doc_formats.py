@@ -426,3 +426,23 @@ def test_utf16_text_is_read_and_an_office_file_is_refused_saying_what_to_do(tmp_
     with pytest.raises(NLPError, match=r"^Cannot read '.*memo.docx': a word-processor document is not read; save it "
                                        r"as PDF, HTML or plain text \(.txt\) and ingest that.$"):
         load_documents([tmp_path / "memo.docx"])
+
+
+def test_gzipped_pubmed_file_is_read_in_a_folder_and_a_damaged_one_named(tmp_path):
+    import gzip
+
+    # PubMed's baseline files (pubmed24n0001.xml.gz) were refused, and left out of a folder as "not read"
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pubmed24n0001.xml.gz").write_bytes(gzip.compress(PUBMED.encode("utf-8")))
+    (docs / "other.xml.gz").write_bytes(gzip.compress(b"<filing><item>10-K</item></filing>"))
+    not_read: list[Path] = []
+    read = [(d.document.id, d.document.source) for d in load_documents([docs], not_read)]
+    assert read == [("PMID:11111111", f"{docs / 'pubmed24n0001.xml.gz'}:1"),
+                    ("PMID:22222222", f"{docs / 'pubmed24n0001.xml.gz'}:2")]
+    assert not_read == [docs / "other.xml.gz"]
+    assert gone_documents(dict(read), [docs], {"PMID:11111111"}) == ["PMID:22222222"]
+    cut = tmp_path / "cut.xml.gz"
+    cut.write_bytes(gzip.compress(PUBMED.encode("utf-8"))[:-30])
+    with pytest.raises(NLPError, match=r"'.*cut.xml.gz' is not a readable gzip file"):
+        load_documents([cut])
