@@ -1,4 +1,5 @@
-"""Text out of the document formats analysts are handed: HTML pages and filings, PubMed XML, PDF.
+"""Text out of the document formats analysts are handed: HTML pages and filings, PubMed XML (and, in
+``nlp.pdf_text``, PDF).
 
 Each reader returns plain text with one paragraph (a heading, a list item, a table row, an abstract section) per
 block, blocks separated by a blank line, so sentences never run from one block into the next. Problems are
@@ -12,7 +13,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from nlp.broken_words import join_broken_words
 from nlp.errors import NLPError
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -22,7 +22,7 @@ PDF_SUFFIXES = (".pdf",)
 _SPACE = re.compile(r"\s+")
 # characters that only lay a word out, taken out so that a name reads as typed: a soft hyphen (&shy;), zero-width
 # spaces and joiners, and the typographic ligatures a PDF's text layer gives ("ﬁbrosis" for "fibrosis")
-_LAYOUT = str.maketrans({"\u00ad": "", "\u200b": "", "\u2060": "", "\ufeff": "", "\ufb00": "ff", "\ufb01": "fi",
+LAYOUT = str.maketrans({"\u00ad": "", "\u200b": "", "\u2060": "", "\ufeff": "", "\ufb00": "ff", "\ufb01": "fi",
                          "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 # the labels the WHATWG Encoding Standard reads as windows-1252
@@ -58,10 +58,10 @@ _BANNER = re.compile(r"cookie|gdpr|onetrust|didomi|qc-cmp|truste|consent[-_]?(?:
 _FOOTNOTE = re.compile(r"[\[(]?(?:\d{1,3}(?:\s*[,–-]\s*\d{1,3})*|[*†‡§¶#]{1,3}|[a-z])[\])]?")
 _GLUED = re.compile(r"(?:[^\W\d_]{3,}|[.,;:)\]\"'’”])$")  # ... read after a word (not a unit: m², 10⁶) or a stop
 _LINE_BREAK = "\u2028"  # a <br> (the markup's own whitespace is read as spaces, a <pre>'s line breaks as "\n")
-_SPACES = re.compile(r"[^\S\n\u2028]+")
+SPACES = re.compile(r"[^\S\n\u2028]+")
 _BLANK_LINE = re.compile(r"[\n\u2028][^\S\n\u2028]*[\n\u2028]\s*")
 _LINES = re.compile(r"(?=[\n\u2028])")
-_SENTENCE_END = re.compile(r"[.!?:;]['\"’”)]*$")
+SENTENCE_END = re.compile(r"[.!?:;]['\"’”)]*$")
 # page chrome, as ARIA reads the markup: an <aside> (role complementary) is the page's unless an <article> or <section>
 # holds it (then it is the article's: a fact box, a note), a <footer> (role contentinfo) unless one of these holds it
 _CHROME_UNLESS_IN = {"aside": frozenset({"article", "section"}),
@@ -69,12 +69,17 @@ _CHROME_UNLESS_IN = {"aside": frozenset({"article", "section"}),
 _ROLES = {"complementary": "aside", "contentinfo": "footer"}
 _SECTIONS = frozenset().union(*_CHROME_UNLESS_IN.values())
 # ... and an element whose whole class or id names page chrome: sidebars, related links, sharing buttons, newsletter
-# sign-ups, comments, ads, breadcrumbs (whole names only: 'related-party', 'share', 'share-price', 'has-sidebar' are not)
-_CHROME_NAME = re.compile(r"""side-?bar(?:[-_](?:left|right|\d))?|related(?:[-_](?:articles?|stories|story|posts?|links?
-|content|news|items?|reading|topics?|coverage))?|(?:social[-_])?share[-_](?:buttons?|bar|tools?|links?|icons?)|sharing
-|sharethis|social[-_](?:share|links|icons|media|buttons|bar)|newsletter(?:[-_](?:signup|sign-up|form|box|promo))?|comments?
-(?:[-_](?:section|list|area|form|thread|container))?|disqus(?:_thread)?|ads?|advert|advertisement|ad[-_](?:slot|container
-|unit|wrapper|banner|box)|sponsored(?:[-_]content)?|promo|breadcrumbs?""".replace("\n", ""), re.IGNORECASE)
+# sign-ups, comments, ads, breadcrumbs (whole names only: 'related-party', 'share', 'share-price', 'has-sidebar'
+# are not)
+_CHROME_NAME = re.compile("|".join((
+    r"side-?bar(?:[-_](?:left|right|\d))?",
+    r"related(?:[-_](?:articles?|stories|story|posts?|links?|content|news|items?|reading|topics?|coverage))?",
+    r"(?:social[-_])?share[-_](?:buttons?|bar|tools?|links?|icons?)|sharing|sharethis",
+    r"social[-_](?:share|links|icons|media|buttons|bar)",
+    r"newsletter(?:[-_](?:signup|sign-up|form|box|promo))?",
+    r"comments|comments?[-_](?:section|list|area|form|thread|container)|disqus(?:_thread)?",
+    r"ads?|advert|advertisement|ad[-_](?:slot|container|unit|wrapper|banner|box)|sponsored(?:[-_]content)?|promo",
+    r"breadcrumbs?")), re.IGNORECASE)
 _NEVER_CHROME = frozenset("html body main article".split())  # a class on these is the page's layout, not chrome
 
 
@@ -121,12 +126,12 @@ class _HTMLText(HTMLParser):
         for part in _BLANK_LINE.split("".join(self._words)):
             block = ""
             for line in _LINES.split(part):
-                text = _SPACES.sub(" ", line[1:] if line[:1] in "\n" + _LINE_BREAK else line).strip()
+                text = SPACES.sub(" ", line[1:] if line[:1] in "\n" + _LINE_BREAK else line).strip()
                 if not text:
                     continue
                 if not block:
                     block = text
-                elif (text[0].islower() or block.endswith(",")) and not _SENTENCE_END.search(block):
+                elif (text[0].islower() or block.endswith(",")) and not SENTENCE_END.search(block):
                     block += " " + text
                 elif line[0] == "\n":
                     block += "\n" + text
@@ -196,7 +201,7 @@ class _HTMLText(HTMLParser):
             del self._words[start:]
 
     def handle_data(self, data: str) -> None:
-        data = data.translate(_LAYOUT)  # after character references are decoded (&shy;)
+        data = data.translate(LAYOUT)  # after character references are decoded (&shy;)
         if self._in_title:
             self.title += data
         elif not self._skip:
@@ -292,8 +297,9 @@ _ARTICLES = ("PubmedArticle", "PubmedBookArticle")
 def pubmed_articles(file: Path) -> Iterator[tuple[str, str]]:
     """(PMID, text) per article of a PubMed XML file (``PubmedArticleSet``, as PubMed's "Save: PubMed XML" and
     E-utilities efetch give it, or gzipped as PubMed's baseline files are), journal articles and book chapters
-    (``PubmedBookArticle``): the title, then each abstract section (``LABEL: text`` when labelled), then any other English abstract (a plain-language summary).
-    The file is read an article at a time, so a file of thousands of articles takes little memory."""
+    (``PubmedBookArticle``): the title, then each abstract section (``LABEL: text`` when labelled), then any other
+    English abstract (a plain-language summary). The file is read an article at a time, so a file of thousands of
+    articles takes little memory."""
     import gzip
     import xml.etree.ElementTree as ET
     import zlib
@@ -357,86 +363,4 @@ def _pubmed_article(article, n: int, file: Path) -> tuple[str, str]:
 
 
 def _text(element) -> str:
-    return _SPACE.sub(" ", "".join(element.itertext())).strip().translate(_LAYOUT) if element is not None else ""
-
-
-_PAGE_EDGE = 2  # lines at the top and at the bottom of a page where running heads, footers and page numbers are
-_DIGITS = re.compile(r"\d+")
-
-
-def pdf_text(file: Path) -> str:
-    """The text layer of a PDF, a block per page (a word broken by a hyphen at a line's end is joined again, see
-    :func:`nlp.broken_words.join_broken_words`). A page whose text goes on on the next one (no full stop, a lowercase
-    word next) is one block with it; running heads, footers and page numbers repeated on most pages are left out;
-    ligatures (ﬁ) are read as their letters."""
-    import logging
-
-    try:
-        from pypdf import PdfReader
-        from pypdf.errors import PyPdfError
-    except ImportError:  # a dependency of the package; only a broken install lacks it
-        raise NLPError(f"Cannot read '{file}': reading PDF needs the 'pypdf' package (pip install pypdf).") from None
-    import struct
-    import zlib
-
-    log = logging.getLogger("pypdf")
-    level = log.level
-    log.setLevel(logging.ERROR)  # what pypdf mends in a damaged file ("EOF marker not found") is not the user's to read
-    try:
-        reader = PdfReader(str(file))
-        if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - an unsupported encryption is as good as a password
-                ok = 0
-            if not ok:
-                raise NLPError(f"'{file}' is an encrypted PDF: save an unlocked copy first.")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except NLPError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
-            NotImplementedError, zlib.error, struct.error) as exc:  # a damaged file, or a filter pypdf lacks
-        raise NLPError(f"'{file}' is not a readable PDF ({type(exc).__name__}: {exc}).") from None
-    finally:
-        log.setLevel(level)
-    pages = _without_running_lines([_SPACES.sub(" ", re.sub(r"\r\n?", "\n", p.translate(_LAYOUT))) for p in pages])
-    blocks: list[str] = []
-    for page in pages:
-        page = page.strip()
-        if not page:
-            continue
-        if blocks and (page[0].islower() or blocks[-1].endswith(",")) and not _SENTENCE_END.search(blocks[-1]):
-            blocks[-1] += "\n" + page  # a sentence goes on
-        else:
-            blocks.append(page)
-    if not blocks:
-        raise NLPError(f"'{file}' has no text layer (a scanned PDF needs OCR first).")
-    return join_broken_words("\n\n".join(blocks))
-
-
-def _without_running_lines(pages: list[str]) -> list[str]:
-    """Pages without the lines at their top or bottom that recur, numbers aside, on at least half the pages with
-    text (and three): a running head ("ACME Corp - Annual Report 2023"), a footer, a page number ("Page 3 of 12")."""
-    lines = [[line.strip() for line in page.split("\n") if line.strip()] for page in pages]
-    with_text = sum(1 for page in lines if page)
-    if with_text < 3:
-        return pages
-
-    def key(line: str) -> str:
-        return _DIGITS.sub("#", line.casefold())
-
-    counts: dict[str, int] = {}
-    for page in lines:
-        for edge in {key(x) for x in page[:_PAGE_EDGE] + page[-_PAGE_EDGE:]}:
-            counts[edge] = counts.get(edge, 0) + 1
-    running = {k for k, c in counts.items() if c >= max(3, with_text / 2)}
-    out = []
-    for page in lines:
-        top = 0
-        while top < min(_PAGE_EDGE, len(page)) and key(page[top]) in running:
-            top += 1
-        bottom = len(page)
-        while bottom > max(top, len(page) - _PAGE_EDGE) and key(page[bottom - 1]) in running:
-            bottom -= 1
-        out.append("\n".join(page[top:bottom]))
-    return out
+    return _SPACE.sub(" ", "".join(element.itertext())).strip().translate(LAYOUT) if element is not None else ""

@@ -15,8 +15,9 @@ from kg.errors import is_unicode, not_utf8
 from kg.files import jsonl_lines
 from kg.records import Document
 from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decode_html, decode_utf16, html_text,
-                              open_pubmed, pdf_text, pubmed_articles, suffix)
+                              open_pubmed, pubmed_articles, suffix)
 from nlp.errors import NLPError
+from nlp.pdf_text import pdf_text
 
 TEXT_SUFFIXES = (".txt", ".md")
 MAX_CHARS = 1_000_000  # spaCy's own limit per text (its parser's memory); longer documents must be split

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nlp.broken_words import join_broken_words
-from nlp.doc_formats import pdf_text
+from nlp.pdf_text import pdf_text
 from tests.nlp.test_doc_formats import make_pdf
 
 
