@@ -20,6 +20,7 @@ _ENDINGS = frozenset("""er ers est ly ness ish age ages ary ed en ened ening ens
 # a word the document uses on its own ("non-small") or one starting with the vowel the prefix ends with
 # ("anti-inflammatory", "pre-existing")
 _BOUND_PREFIXES = frozenset("anti non co pre post".split())
+_SUSPENDED = frozenset("and or nor to".split())  # "first- or second-line"
 
 
 def join_broken_words(text: str) -> str:
@@ -31,6 +32,8 @@ def join_broken_words(text: str) -> str:
 
     def join(match: re.Match) -> str:
         left, right = match.group(1), match.group(2)
+        if right.casefold() in _SUSPENDED:  # "pre- and postoperative": the hyphen stands for a word that comes later
+            return f"{left}- {right}"
         return f"{left}{'-' if _keeps_hyphen(left, right, words) else ''}{right}"
 
     return _BREAK.sub(join, text)

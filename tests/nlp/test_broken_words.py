@@ -31,6 +31,9 @@ def test_the_documents_own_words_decide():
     # a prefix before an ending is the word, not a compound; a dash after a space is not a broken word
     assert join_broken_words("the high-\ner dose and a drug short-\nage; rose -\nmostly") == \
         "the higher dose and a drug shortage; rose -\nmostly"
+    # a hyphen left hanging for a word that comes later stays, with its space
+    assert join_broken_words("pre-\nand postoperative, first-\nor second-line") == \
+        "pre- and postoperative, first- or second-line"
 
 
 def test_pdf_keeps_hyphens_of_words_broken_at_a_lines_end(tmp_path):
