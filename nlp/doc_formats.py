@@ -214,11 +214,13 @@ class _HTMLText(HTMLParser):
         self._close()
         title = _SPACE.sub(" ", self.title).strip()
         blocks = self.blocks
-        if title and not _same_heading(title, [*self.h1s, *blocks[:1]]):
+        if title and not _FILE_NAME.fullmatch(title) and not _same_heading(title, [*self.h1s, *blocks[:1]]):
             blocks = [title, *blocks]  # the page's title is its first heading (unless the body says it)
         return "\n\n".join(blocks)
 
 
+# a title that only names the file: an EDGAR filing's 'nwt-20240311' (ticker and date) or 'd512345d8k.htm'
+_FILE_NAME = re.compile(r"[a-z]{1,6}-\d{8}|[\w.-]+\.(?:html?|xhtml|txt)", re.IGNORECASE)
 # what parts a page title from the site's name: "Pfizer to buy Seagen | Reuters", "Home - ACME"
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—·»:]|::)\s+")
 _QUOTES = str.maketrans("‘’“”–—", "''\"\"--")

@@ -133,6 +133,10 @@ def test_html_title_is_read_only_when_no_h1_says_the_same():
     # a hidden <h1> does not stand for the title
     hidden = page.replace("<h1>", "<h1 hidden>")
     assert html_text(hidden).split("\n\n")[0] == "Pfizer to Acquire Seagen | Reuters"
+    # an EDGAR filing's title is its file name, no heading
+    for name in ("nwt-20240311", "d512345d8k.htm"):
+        assert html_text(f"<title>{name}</title><p>FORM 8-K</p>") == "FORM 8-K"
+    assert html_text("<title>COVID-19</title><p>Text.</p>") == "COVID-19\n\nText."
     # nor does a site's logo in an <h1> (the short end of the title): the headline is kept
     logo = "<title>Metformin lowers HbA1c | Health News</title><h1>Health News</h1><p>Text.</p>"
     assert html_text(logo).split("\n\n")[0] == "Metformin lowers HbA1c | Health News"
