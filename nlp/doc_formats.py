@@ -71,7 +71,7 @@ _SECTIONS = frozenset().union(*_CHROME_UNLESS_IN.values())
 # ... and an element whose whole class or id names page chrome: sidebars, related links, sharing buttons, newsletter
 # sign-ups, comments, ads, breadcrumbs (whole names only: 'related-party', 'share', 'share-price', 'has-sidebar'
 # are not)
-_CHROME_NAME = re.compile("|".join((
+_CHROME_NAME = re.compile(r"(?<!\S)(?:" + "|".join((
     r"side-?bar(?:[-_](?:left|right|\d))?",
     r"related(?:[-_](?:articles?|stories|story|posts?|links?|content|news|items?|reading|topics?|coverage))?",
     r"(?:social[-_])?share[-_](?:buttons?|bar|tools?|links?|icons?)|sharing|sharethis",
@@ -79,7 +79,7 @@ _CHROME_NAME = re.compile("|".join((
     r"newsletter(?:[-_](?:signup|sign-up|form|box|promo))?",
     r"comments|comments?[-_](?:section|list|area|form|thread|container)|disqus(?:_thread)?",
     r"ads?|advert|advertisement|ad[-_](?:slot|container|unit|wrapper|banner|box)|sponsored(?:[-_]content)?|promo",
-    r"breadcrumbs?")), re.IGNORECASE)
+    r"breadcrumbs?")) + r")(?!\S)", re.IGNORECASE)
 _NEVER_CHROME = frozenset("html body main article".split())  # a class on these is the page's layout, not chrome
 
 
@@ -87,21 +87,21 @@ def _hidden(tag: str, attrs, open_sections: dict[str, int] | None) -> bool:
     """Not shown (display: none, the hidden attribute, a closed dialog), or a menu, cookie banner or page chrome (see
     :func:`_chrome`; not when ``open_sections`` is None) around it."""
     found = dict(attrs)
+    names = f"{found.get('id') or ''} {found.get('class') or ''}"
     return ("hidden" in found or bool(_HIDDEN_STYLE.search(found.get("style") or ""))
             or (tag == "dialog" and "open" not in found) or found.get("role") == "navigation"
-            or bool(_BANNER.search(f"{found.get('id') or ''} {found.get('class') or ''}"))
-            or (open_sections is not None and _chrome(tag, found, open_sections)))
+            or bool(_BANNER.search(names))
+            or (open_sections is not None and _chrome(tag, found.get("role") or "", names, open_sections)))
 
 
-def _chrome(tag: str, found: dict, open_sections: dict[str, int]) -> bool:
+def _chrome(tag: str, role: str, names: str, open_sections: dict[str, int]) -> bool:
     """Page chrome, not the document's text: a page-level <aside> or <footer> (or role), or an element whose class or
-    id is one of :data:`_CHROME_NAME`. When in doubt it is content: a page losing its text is worse than one keeping
-    a 'Related stories' box."""
-    kind = _ROLES.get((found.get("role") or "").strip().lower(), tag)
+    id (``names``) is one of :data:`_CHROME_NAME`. When in doubt it is content: a page losing its text is worse than
+    one keeping a 'Related stories' box."""
+    kind = _ROLES.get(role.strip().lower(), tag)
     if kind in _CHROME_UNLESS_IN and not any(open_sections.get(s) for s in _CHROME_UNLESS_IN[kind]):
         return True
-    names = f"{found.get('id') or ''} {found.get('class') or ''}".split()
-    return tag not in _NEVER_CHROME and any(_CHROME_NAME.fullmatch(name) for name in names)
+    return tag not in _NEVER_CHROME and bool(_CHROME_NAME.search(names))
 
 
 class _HTMLText(HTMLParser):
