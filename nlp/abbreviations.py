@@ -1,8 +1,8 @@
 """Abbreviation definitions in running text (Schwartz & Hearst 2003), and what they do to name matches.
 
 "standard deviation (SD)" defines SD; so does "SD (standard deviation)", and a filing's defined term does too:
-"Northwind Therapeutics, Inc. (the “Company”)" makes "the Company" Northwind Therapeutics. The long form is the shortest
-stretch of the clause before the parenthesis whose characters hold the short form's letters and digits in
+"Northwind Therapeutics, Inc. (the “Company”)" makes "the Company" Northwind Therapeutics. The long form is the
+shortest stretch of the clause before the parenthesis whose characters hold the short form's letters and digits in
 order, read right to left, the first one at a word start. :func:`relink_short_forms` is the rule both name
 linkers (``nlp.gazetteer.Gazetteer``, ``fusion.context.NameLinker``) apply to their matches: in a text that
 says "standard deviation (SD)", SD stops linking to sexual dysfunction, an alias in the graph.
@@ -26,7 +26,8 @@ _LOOKBACK = 400  # characters before a parenthesis that can hold its long form (
 # a filing's defined term: 'Northwind Therapeutics, Inc. (the “Company”)', 'Bramble Biologics (“Bramble”)'
 _DEFINED_TERM = re.compile(r"(?:[Tt]he\s+)?[“\"]([A-Z][^“”\"()]{0,40}?)[”\"]")
 # ... defines the name just before it: capitalised words (with "of", "and", "&" inside), a company suffix left out
-_NAME_BEFORE = re.compile(r"(?:(?:The|A|An)[ \t]+)?([A-Z][\w.&'’-]*(?:[ \t]+(?:(?:of|and|&|for|the|de)[ \t]+)?[A-Z][\w.&'’-]*)*?)"
+_NAME_BEFORE = re.compile(r"(?:(?:The|A|An)[ \t]+)?"
+                          r"([A-Z][\w.&'’-]*(?:[ \t]+(?:(?:of|and|&|for|the|de)[ \t]+)?[A-Z][\w.&'’-]*)*?)"
                           r"(?=(?:,?[ \t]+(?:Inc|Corp|Corporation|Co|Ltd|Limited|LLC|L\.?P|plc|PLC|N\.V|S\.A|AG|SE|GmbH)"
                           r"\.?)?[ \t,]*$)")
 

@@ -25,9 +25,10 @@ _SUSPENDED = frozenset("and or nor to".split())  # "first- or second-line"
 
 def join_broken_words(text: str) -> str:
     """``text`` with each word broken over a line by a hyphen joined again on the first line, keeping the hyphen when
-    (first that applies): a part is a number or in capitals ("COVID-19", "IL-6", "T-cell", "Pfizer-BioNTech"); the document
-    writes the word elsewhere more often hyphenated than whole ("first-line" / "firstline"); the first part is a
-    prefix the word keeps (see ``_FREE_PREFIXES`` and ``_BOUND_PREFIXES``). Otherwise the hyphen was the line's."""
+    (first that applies): a part is a number or in capitals ("COVID-19", "IL-6", "T-cell", "Pfizer-BioNTech"); the
+    document writes the word elsewhere more often hyphenated than whole ("first-line" / "firstline"); the first part
+    is a prefix the word keeps (see ``_FREE_PREFIXES`` and ``_BOUND_PREFIXES``). Otherwise the hyphen was the line's.
+    A hyphen left hanging before "and" or "or" ("pre- and postoperative") stays, with its space."""
     words = Counter(w.casefold() for w in _WORD.findall(_BREAK.sub(" ", text)))
 
     def join(match: re.Match) -> str:

@@ -23,7 +23,7 @@ _SPACE = re.compile(r"\s+")
 # characters that only lay a word out, taken out so that a name reads as typed: a soft hyphen (&shy;), zero-width
 # spaces and joiners, and the typographic ligatures a PDF's text layer gives ("ﬁbrosis" for "fibrosis")
 LAYOUT = str.maketrans({"\u00ad": "", "\u200b": "", "\u2060": "", "\ufeff": "", "\ufb00": "ff", "\ufb01": "fi",
-                         "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
+                        "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 # the labels the WHATWG Encoding Standard reads as windows-1252
 _WINDOWS_1252 = frozenset("""ansi-x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 iso8859-1
@@ -155,8 +155,8 @@ class _HTMLText(HTMLParser):
             self._sections[tag] = self._sections.get(tag, 0) + 1
         if tag in _BLOCKS:
             self._close()
-        if tag == "h1" and not self._skip:
-            self._h1_from = len(self.blocks)
+            if tag == "h1" and not self._skip:
+                self._h1_from = len(self.blocks)
         elif tag == "br":
             self._words.append(_LINE_BREAK)
         elif tag in _CELLS and "".join(self._words).strip():
