@@ -184,6 +184,13 @@ ConfigOpt = Annotated[
 ]
 
 
+def one_line(text: str, limit: int) -> str:
+    """``text`` on one line (a sentence from a PDF or a wrapped .txt holds line breaks), cut to ``limit`` characters
+    with "…" when longer."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def read_text_arg(text: str) -> str:
     """A text argument, or standard input when it is ``-``."""
     if text == "-":

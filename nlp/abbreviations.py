@@ -1,7 +1,8 @@
 """Abbreviation definitions in running text (Schwartz & Hearst 2003), and what they do to name matches.
 
-"standard deviation (SD)" defines SD; so does "SD (standard deviation)". The long form is the shortest
-stretch of the clause before the parenthesis whose characters hold the short form's letters and digits in
+"standard deviation (SD)" defines SD; so does "SD (standard deviation)", and a filing's defined term does too:
+"Northwind Therapeutics, Inc. (the “Company”)" makes "the Company" Northwind Therapeutics. The long form is the
+shortest stretch of the clause before the parenthesis whose characters hold the short form's letters and digits in
 order, read right to left, the first one at a word start. :func:`relink_short_forms` is the rule both name
 linkers (``nlp.gazetteer.Gazetteer``, ``fusion.context.NameLinker``) apply to their matches: in a text that
 says "standard deviation (SD)", SD stops linking to sexual dysfunction, an alias in the graph.
@@ -22,6 +23,13 @@ _CUT = re.compile(r"[;,]\s")  # a parenthesis holds "SF, other things" or "SF; .
 _LONG_TOKENS = re.compile(r"[^\s\-]+")
 _EDGES = re.compile(r"[\W_]*(.*?)[\W_]*$", re.DOTALL)
 _LOOKBACK = 400  # characters before a parenthesis that can hold its long form (15 words at most)
+# a filing's defined term: 'Northwind Therapeutics, Inc. (the “Company”)', 'Bramble Biologics (“Bramble”)'
+_DEFINED_TERM = re.compile(r"(?:[Tt]he\s+)?[“\"]([A-Z][^“”\"()]{0,40}?)[”\"]")
+# ... defines the name just before it: capitalised words (with "of", "and", "&" inside), a company suffix left out
+_NAME_BEFORE = re.compile(r"(?:(?:The|A|An)[ \t]+)?"
+                          r"([A-Z][\w.&'’-]*(?:[ \t]+(?:(?:of|and|&|for|the|de)[ \t]+)?[A-Z][\w.&'’-]*)*?)"
+                          r"(?=(?:,?[ \t]+(?:Inc|Corp|Corporation|Co|Ltd|Limited|LLC|L\.?P|plc|PLC|N\.V|S\.A|AG|SE|GmbH)"
+                          r"\.?)?[ \t,]*$)")
 
 T = TypeVar("T")
 
@@ -59,6 +67,11 @@ def find_abbreviations(text: str) -> list[Abbreviation]:
     found: list[Abbreviation] = []
     for m in _PAREN.finditer(text):
         inner, inner_start = _strip(m.group(1), m.start(1))
+        term = _DEFINED_TERM.fullmatch(inner)
+        if term:
+            got = _defined_term(text, m.start(), term.group(1), inner_start + term.start(1))
+            found += [got] if got else []
+            continue
         cut = _CUT.search(inner)
         if cut:
             inner, inner_start = _strip(inner[:cut.start()], inner_start)
@@ -133,6 +146,16 @@ def _is_short_form(s: str) -> bool:
     or digit first."""
     return (2 <= len(s) <= 10 and s[0].isalnum() and any(c.isalpha() for c in s)
             and len(s.split()) <= 2)
+
+
+def _defined_term(text: str, paren: int, term: str, term_start: int) -> Abbreviation | None:
+    """A defined term ("the “Company”") as a short form of the name right before its parenthesis, or None when no
+    capitalised name stands there or the term is that name."""
+    lo = max(0, paren - _LOOKBACK)
+    name = _NAME_BEFORE.search(text, lo, paren)
+    if name is None or name.group(1) == term:
+        return None
+    return Abbreviation(term, term_start, name.group(1), name.start(1))
 
 
 def _pair(short: str, short_start: int, long: str, long_start: int) -> Abbreviation | None:

@@ -1,4 +1,5 @@
-"""Text out of the document formats analysts are handed: HTML pages and filings, PubMed XML, PDF.
+"""Text out of the document formats analysts are handed: HTML pages and filings, PubMed XML (and, in
+``nlp.pdf_text``, PDF).
 
 Each reader returns plain text with one paragraph (a heading, a list item, a table row, an abstract section) per
 block, blocks separated by a blank line, so sentences never run from one block into the next. Problems are
@@ -10,19 +11,19 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from nlp.errors import NLPError
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-PUBMED_SUFFIXES = (".xml",)
+PUBMED_SUFFIXES = (".xml", ".xml.gz")  # PubMed's baseline and update files are gzipped
 PDF_SUFFIXES = (".pdf",)
 
 _SPACE = re.compile(r"\s+")
 # characters that only lay a word out, taken out so that a name reads as typed: a soft hyphen (&shy;), zero-width
 # spaces and joiners, and the typographic ligatures a PDF's text layer gives ("ﬁbrosis" for "fibrosis")
-_LAYOUT = str.maketrans({"\u00ad": "", "\u200b": "", "\u2060": "", "\ufeff": "", "\ufb00": "ff", "\ufb01": "fi",
-                         "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
+LAYOUT = str.maketrans({"\u00ad": "", "\u200b": "", "\u2060": "", "\ufeff": "", "\ufb00": "ff", "\ufb01": "fi",
+                        "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 # the labels the WHATWG Encoding Standard reads as windows-1252
 _WINDOWS_1252 = frozenset("""ansi-x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 iso8859-1
@@ -57,23 +58,57 @@ _BANNER = re.compile(r"cookie|gdpr|onetrust|didomi|qc-cmp|truste|consent[-_]?(?:
 _FOOTNOTE = re.compile(r"[\[(]?(?:\d{1,3}(?:\s*[,–-]\s*\d{1,3})*|[*†‡§¶#]{1,3}|[a-z])[\])]?")
 _GLUED = re.compile(r"(?:[^\W\d_]{3,}|[.,;:)\]\"'’”])$")  # ... read after a word (not a unit: m², 10⁶) or a stop
 _LINE_BREAK = "\u2028"  # a <br> (the markup's own whitespace is read as spaces, a <pre>'s line breaks as "\n")
-_SPACES = re.compile(r"[^\S\n\u2028]+")
+SPACES = re.compile(r"[^\S\n\u2028]+")
 _BLANK_LINE = re.compile(r"[\n\u2028][^\S\n\u2028]*[\n\u2028]\s*")
 _LINES = re.compile(r"(?=[\n\u2028])")
-_SENTENCE_END = re.compile(r"[.!?:;]['\"’”)]*$")
+SENTENCE_END = re.compile(r"[.!?:;]['\"’”)]*$")
+# page chrome, as ARIA reads the markup: an <aside> (role complementary) is the page's unless an <article> or <section>
+# holds it (then it is the article's: a fact box, a note), a <footer> (role contentinfo) unless one of these holds it
+_CHROME_UNLESS_IN = {"aside": frozenset({"article", "section"}),
+                     "footer": frozenset({"article", "section", "aside", "main", "nav"})}
+_ROLES = {"complementary": "aside", "contentinfo": "footer"}
+_SECTIONS = frozenset().union(*_CHROME_UNLESS_IN.values())
+# ... and an element whose whole class or id names page chrome: sidebars, related links, sharing buttons, newsletter
+# sign-ups, comments, ads, breadcrumbs (whole names only: 'related-party', 'share', 'share-price', 'has-sidebar'
+# are not)
+_CHROME_NAME = re.compile(r"(?<!\S)(?:" + "|".join((
+    r"side-?bar(?:[-_](?:left|right|\d))?",
+    r"related(?:[-_](?:articles?|stories|story|posts?|links?|content|news|items?|reading|topics?|coverage))?",
+    r"(?:social[-_])?share[-_](?:buttons?|bar|tools?|links?|icons?)|sharing|sharethis",
+    r"social[-_](?:share|links|icons|media|buttons|bar)",
+    r"newsletter(?:[-_](?:signup|sign-up|form|box|promo))?",
+    r"comments|comments?[-_](?:section|list|area|form|thread|container)|disqus(?:_thread)?",
+    r"ads?|advert|advertisement|ad[-_](?:slot|container|unit|wrapper|banner|box)|sponsored(?:[-_]content)?|promo",
+    r"breadcrumbs?")) + r")(?!\S)", re.IGNORECASE)
+_NEVER_CHROME = frozenset("html body main article".split())  # a class on these is the page's layout, not chrome
 
 
-def _hidden(tag: str, attrs) -> bool:
-    """Not shown (display: none, the hidden attribute, a closed dialog), or a menu or cookie banner around it."""
+def _hidden(tag: str, attrs, open_sections: dict[str, int] | None) -> bool:
+    """Not shown (display: none, the hidden attribute, a closed dialog), or a menu, cookie banner or page chrome (see
+    :func:`_chrome`; not when ``open_sections`` is None) around it."""
     found = dict(attrs)
+    names = f"{found.get('id') or ''} {found.get('class') or ''}"
     return ("hidden" in found or bool(_HIDDEN_STYLE.search(found.get("style") or ""))
             or (tag == "dialog" and "open" not in found) or found.get("role") == "navigation"
-            or bool(_BANNER.search(f"{found.get('id') or ''} {found.get('class') or ''}")))
+            or bool(_BANNER.search(names))
+            or (open_sections is not None and _chrome(tag, found.get("role") or "", names, open_sections)))
+
+
+def _chrome(tag: str, role: str, names: str, open_sections: dict[str, int]) -> bool:
+    """Page chrome, not the document's text: a page-level <aside> or <footer> (or role), or an element whose class or
+    id (``names``) is one of :data:`_CHROME_NAME`. When in doubt it is content: a page losing its text is worse than
+    one keeping a 'Related stories' box."""
+    kind = _ROLES.get(role.strip().lower(), tag)
+    if kind in _CHROME_UNLESS_IN and not any(open_sections.get(s) for s in _CHROME_UNLESS_IN[kind]):
+        return True
+    return tag not in _NEVER_CHROME and bool(_CHROME_NAME.search(names))
 
 
 class _HTMLText(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, chrome: bool = False) -> None:
+        """``chrome``: read page chrome (asides, footers, sidebars) too."""
         super().__init__(convert_charrefs=True)
+        self.chrome = chrome
         self.blocks: list[str] = []
         self.title = ""
         self._words: list[str] = []
@@ -81,6 +116,9 @@ class _HTMLText(HTMLParser):
         self._sups: list[int] = []  # where in _words each open <sup> started
         self._pre = 0
         self._in_title = False
+        self._sections: dict[str, int] = {}  # how many of each sectioning element (see _SECTIONS) are open
+        self.h1s: list[str] = []  # the page's visible <h1> headings
+        self._h1_from: int | None = None  # the block the <h1> being read starts
 
     def _close(self) -> None:
         """End the paragraph. A blank line in it (a <pre>'s, or two <br>) starts another, and so does a <br>, unless
@@ -88,12 +126,12 @@ class _HTMLText(HTMLParser):
         for part in _BLANK_LINE.split("".join(self._words)):
             block = ""
             for line in _LINES.split(part):
-                text = _SPACES.sub(" ", line[1:] if line[:1] in "\n" + _LINE_BREAK else line).strip()
+                text = SPACES.sub(" ", line[1:] if line[:1] in "\n" + _LINE_BREAK else line).strip()
                 if not text:
                     continue
                 if not block:
                     block = text
-                elif (text[0].islower() or block.endswith(",")) and not _SENTENCE_END.search(block):
+                elif (text[0].islower() or block.endswith(",")) and not SENTENCE_END.search(block):
                     block += " " + text
                 elif line[0] == "\n":
                     block += "\n" + text
@@ -111,10 +149,14 @@ class _HTMLText(HTMLParser):
             self._skip.pop()
         if tag == "title" and not self.title and set(self._skip) <= {"head"}:  # not an <svg>'s <title>
             self._in_title = True
-        elif tag not in _VOID and (tag in _SKIPPED or _hidden(tag, attrs)):
+        elif tag not in _VOID and (tag in _SKIPPED or _hidden(tag, attrs, None if self.chrome else self._sections)):
             self._skip.append(tag)
+        if tag in _SECTIONS:
+            self._sections[tag] = self._sections.get(tag, 0) + 1
         if tag in _BLOCKS:
             self._close()
+            if tag == "h1" and not self._skip:
+                self._h1_from = len(self.blocks)
         elif tag == "br":
             self._words.append(_LINE_BREAK)
         elif tag in _CELLS and "".join(self._words).strip():
@@ -142,8 +184,13 @@ class _HTMLText(HTMLParser):
             self._footnote(self._sups.pop())
         elif tag == "pre":
             self._pre = max(0, self._pre - 1)
+        elif self._sections.get(tag):
+            self._sections[tag] -= 1
         if tag in _BLOCKS:
             self._close()
+        if tag == "h1" and self._h1_from is not None:
+            self.h1s.append(" ".join(self.blocks[self._h1_from:]))
+            self._h1_from = None
 
     def _footnote(self, start: int) -> None:
         """A footnote mark glued to the word it follows ("Metformin<sup>1</sup>") is left out: read as text it joins
@@ -154,7 +201,7 @@ class _HTMLText(HTMLParser):
             del self._words[start:]
 
     def handle_data(self, data: str) -> None:
-        data = data.translate(_LAYOUT)  # after character references are decoded (&shy;)
+        data = data.translate(LAYOUT)  # after character references are decoded (&shy;)
         if self._in_title:
             self.title += data
         elif not self._skip:
@@ -167,20 +214,55 @@ class _HTMLText(HTMLParser):
         self._close()
         title = _SPACE.sub(" ", self.title).strip()
         blocks = self.blocks
-        if title and (not blocks or blocks[0] != title):
-            blocks = [title, *blocks]  # the page's title is its first heading (unless the body repeats it)
+        if title and not _FILE_NAME.fullmatch(title) and not _same_heading(title, [*self.h1s, *blocks[:1]]):
+            blocks = [title, *blocks]  # the page's title is its first heading (unless the body says it)
         return "\n\n".join(blocks)
+
+
+# a title that only names the file: an EDGAR filing's 'nwt-20240311' (ticker and date) or 'd512345d8k.htm'
+_FILE_NAME = re.compile(r"[a-z]{1,6}-\d{8}|[\w.-]+\.(?:html?|xhtml|txt)", re.IGNORECASE)
+# what parts a page title from the site's name: "Pfizer to buy Seagen | Reuters", "Home - ACME"
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—·»:]|::)\s+")
+_QUOTES = str.maketrans("‘’“”–—", "''\"\"--")
+
+
+def _same_heading(title: str, headings: list[str]) -> bool:
+    """Whether one of the page's headings (its <h1>s and first block) says what its title does, the title perhaps
+    carrying the site's name before or after it: read both, the title sentence is in the document twice and each fact
+    it gives has two sources."""
+    def norm(text: str) -> str:
+        return _SPACE.sub(" ", text.translate(_QUOTES)).strip(" .:!?").casefold()
+
+    said = {norm(h) for h in headings} - {""}
+    wanted = {norm(title)}
+    separators = list(_TITLE_SEPARATOR.finditer(title))
+    if separators:  # the title without the site's name after it, or before it (the shorter end part)
+        last, first = separators[-1], separators[0]
+        if len(title) - last.end() < last.start():
+            wanted.add(norm(title[:last.start()]))
+        if first.start() < len(title) - first.end():
+            wanted.add(norm(title[first.end():]))
+    return bool(wanted & said)
+
+
+def decode_utf16(raw: bytes, file: Path) -> str | None:
+    """The text of a file starting with a UTF-16 byte-order mark (what Windows' Notepad saves as "Unicode"), else
+    None."""
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        return raw.decode("utf-16")
+    except UnicodeDecodeError as exc:
+        raise NLPError(f"'{file}' is not valid UTF-16 (byte {exc.start}), which its byte-order mark says it "
+                       "is.") from None
 
 
 def decode_html(raw: bytes, file: Path) -> str:
     """UTF-8 (with or without a BOM) or UTF-16 with its BOM, else the charset the page declares in a ``<meta>`` tag
     or its XML declaration (Latin-1 and ASCII read as Windows-1252, as browsers do)."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise NLPError(f"'{file}' is not valid UTF-16 (byte {exc.start}), which its byte-order mark says it "
-                           "is.") from None
+    text = decode_utf16(raw, file)
+    if text is not None:
+        return text
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -199,12 +281,16 @@ def decode_html(raw: bytes, file: Path) -> str:
 
 
 def html_text(markup: str) -> str:
-    """The visible text of an HTML page, a block per paragraph; scripts, styles and the head (but its title) left
-    out, character references decoded."""
-    parser = _HTMLText()
-    parser.feed(markup)
-    parser.close()
-    return parser.text()
+    """The visible text of an HTML page, a block per paragraph; scripts, styles, the head (but its title) and page
+    chrome left out (unless the page is all chrome), character references decoded."""
+    for chrome in (False, True):
+        parser = _HTMLText(chrome)
+        parser.feed(markup)
+        parser.close()
+        text = parser.text()
+        if parser.blocks:
+            break
+    return text
 
 
 _ARTICLES = ("PubmedArticle", "PubmedBookArticle")
@@ -212,27 +298,46 @@ _ARTICLES = ("PubmedArticle", "PubmedBookArticle")
 
 def pubmed_articles(file: Path) -> Iterator[tuple[str, str]]:
     """(PMID, text) per article of a PubMed XML file (``PubmedArticleSet``, as PubMed's "Save: PubMed XML" and
-    E-utilities efetch give it), journal articles and book chapters (``PubmedBookArticle``): the title, then each
-    abstract section (``LABEL: text`` when labelled), then any other English abstract (a plain-language summary).
-    The file is read an article at a time, so a file of thousands of articles takes little memory."""
+    E-utilities efetch give it, or gzipped as PubMed's baseline files are), journal articles and book chapters
+    (``PubmedBookArticle``): the title, then each abstract section (``LABEL: text`` when labelled), then any other
+    English abstract (a plain-language summary). The file is read an article at a time, so a file of thousands of
+    articles takes little memory."""
+    import gzip
     import xml.etree.ElementTree as ET
+    import zlib
 
     n, root = 0, None
     try:
-        for event, element in ET.iterparse(str(file), events=("start", "end")):
-            if root is None:
-                root = element
-                if root.tag != "PubmedArticleSet":
-                    raise NLPError(f"'{file}': expected PubMed XML (a <PubmedArticleSet>), found <{root.tag}>.")
-            if event != "end" or element.tag not in _ARTICLES:
-                continue
-            n += 1
-            yield _pubmed_article(element, n, file)
-            root.clear()  # the articles read so far are not kept
+        with open_pubmed(file) as fh:
+            for event, element in ET.iterparse(fh, events=("start", "end")):
+                if root is None:
+                    root = element
+                    if root.tag != "PubmedArticleSet":
+                        raise NLPError(f"'{file}': expected PubMed XML (a <PubmedArticleSet>), found <{root.tag}>.")
+                if event != "end" or element.tag not in _ARTICLES:
+                    continue
+                n += 1
+                yield _pubmed_article(element, n, file)
+                root.clear()  # the articles read so far are not kept
     except ET.ParseError as exc:
         raise NLPError(f"'{file}' is not well-formed XML ({exc}).") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise NLPError(f"'{file}' is not a readable gzip file ({exc}).") from None
     if not n:
         raise NLPError(f"'{file}' holds no <PubmedArticle>.")
+
+
+def suffix(path: Path) -> str:
+    """A file's kind as its name ends, lower-case: ".pdf", ".xml.gz" (a gzipped PubMed file)."""
+    name = path.name.lower()
+    return ".xml.gz" if name.endswith(".xml.gz") else path.suffix.lower()
+
+
+def open_pubmed(file: Path) -> BinaryIO:
+    """A PubMed XML file opened for reading, gunzipped as it is read when it is a ``.xml.gz``."""
+    import gzip
+
+    return gzip.open(file, "rb") if suffix(file) == ".xml.gz" else open(file, "rb")
 
 
 def _pubmed_article(article, n: int, file: Path) -> tuple[str, str]:
@@ -260,87 +365,4 @@ def _pubmed_article(article, n: int, file: Path) -> tuple[str, str]:
 
 
 def _text(element) -> str:
-    return _SPACE.sub(" ", "".join(element.itertext())).strip().translate(_LAYOUT) if element is not None else ""
-
-
-_HYPHEN_BREAK = re.compile(r"(?<=[a-z])-[ \t]*\n[ \t]*(?=[a-z])")
-_PAGE_EDGE = 2  # lines at the top and at the bottom of a page where running heads, footers and page numbers are
-_DIGITS = re.compile(r"\d+")
-
-
-def pdf_text(file: Path) -> str:
-    """The text layer of a PDF, a block per page (a word broken by a hyphen at a line's end is joined again). A page
-    whose text goes on on the next one (no full stop, a lowercase word next) is one block with it; running heads,
-    footers and page numbers repeated on most pages are left out; ligatures (ﬁ) are read as their letters."""
-    import logging
-
-    try:
-        from pypdf import PdfReader
-        from pypdf.errors import PyPdfError
-    except ImportError:  # a dependency of the package; only a broken install lacks it
-        raise NLPError(f"Cannot read '{file}': reading PDF needs the 'pypdf' package (pip install pypdf).") from None
-    import struct
-    import zlib
-
-    log = logging.getLogger("pypdf")
-    level = log.level
-    log.setLevel(logging.ERROR)  # what pypdf mends in a damaged file ("EOF marker not found") is not the user's to read
-    try:
-        reader = PdfReader(str(file))
-        if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - an unsupported encryption is as good as a password
-                ok = 0
-            if not ok:
-                raise NLPError(f"'{file}' is an encrypted PDF: save an unlocked copy first.")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except NLPError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
-            NotImplementedError, zlib.error, struct.error) as exc:  # a damaged file, or a filter pypdf lacks
-        raise NLPError(f"'{file}' is not a readable PDF ({type(exc).__name__}: {exc}).") from None
-    finally:
-        log.setLevel(level)
-    pages = _without_running_lines([_SPACES.sub(" ", re.sub(r"\r\n?", "\n", p.translate(_LAYOUT))) for p in pages])
-    blocks: list[str] = []
-    for page in pages:
-        page = _HYPHEN_BREAK.sub("", page).strip()
-        if not page:
-            continue
-        if blocks and (page[0].islower() or blocks[-1].endswith(",")) and not _SENTENCE_END.search(blocks[-1]):
-            glue = "" if blocks[-1].endswith("-") and blocks[-1][-2:-1].islower() else "\n"
-            blocks[-1] = (blocks[-1][:-1] if glue == "" else blocks[-1]) + glue + page  # a sentence goes on
-        else:
-            blocks.append(page)
-    if not blocks:
-        raise NLPError(f"'{file}' has no text layer (a scanned PDF needs OCR first).")
-    return "\n\n".join(blocks)
-
-
-def _without_running_lines(pages: list[str]) -> list[str]:
-    """Pages without the lines at their top or bottom that recur, numbers aside, on at least half the pages with
-    text (and three): a running head ("ACME Corp - Annual Report 2023"), a footer, a page number ("Page 3 of 12")."""
-    lines = [[line.strip() for line in page.split("\n") if line.strip()] for page in pages]
-    with_text = sum(1 for page in lines if page)
-    if with_text < 3:
-        return pages
-
-    def key(line: str) -> str:
-        return _DIGITS.sub("#", line.casefold())
-
-    counts: dict[str, int] = {}
-    for page in lines:
-        for edge in {key(x) for x in page[:_PAGE_EDGE] + page[-_PAGE_EDGE:]}:
-            counts[edge] = counts.get(edge, 0) + 1
-    running = {k for k, c in counts.items() if c >= max(3, with_text / 2)}
-    out = []
-    for page in lines:
-        top = 0
-        while top < min(_PAGE_EDGE, len(page)) and key(page[top]) in running:
-            top += 1
-        bottom = len(page)
-        while bottom > max(top, len(page) - _PAGE_EDGE) and key(page[bottom - 1]) in running:
-            bottom -= 1
-        out.append("\n".join(page[top:bottom]))
-    return out
+    return _SPACE.sub(" ", "".join(element.itertext())).strip().translate(LAYOUT) if element is not None else ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -13,9 +14,10 @@ from typing import Iterator, Sequence
 from kg.errors import is_unicode, not_utf8
 from kg.files import jsonl_lines
 from kg.records import Document
-from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decode_html, html_text, pdf_text,
-                              pubmed_articles)
+from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decode_html, decode_utf16, html_text,
+                              open_pubmed, pubmed_articles, suffix)
 from nlp.errors import NLPError
+from nlp.pdf_text import pdf_text
 
 TEXT_SUFFIXES = (".txt", ".md")
 MAX_CHARS = 1_000_000  # spaCy's own limit per text (its parser's memory); longer documents must be split
@@ -25,7 +27,11 @@ SUFFIXES = (*TEXT_SUFFIXES, ".jsonl", *HTML_SUFFIXES, *PUBMED_SUFFIXES, *PDF_SUF
 # files of several documents (a PDF or an HTML page longer than MAX_CHARS too): a document's source is 'FILE:N'
 MULTI_SUFFIXES = (".jsonl", *PUBMED_SUFFIXES, *PDF_SUFFIXES, *HTML_SUFFIXES)
 PMID_PREFIX = "PMID:"  # a PubMed article's document id: 'PMID:<its PMID>'
-KINDS = ".txt, .md, .jsonl, .html, PubMed .xml or .pdf"
+KINDS = ".txt, .md, .jsonl, .html, PubMed .xml (or .xml.gz) or .pdf"
+# office files a user may hand over, told how to make them readable
+_OFFICE = {**dict.fromkeys((".doc", ".docx", ".odt", ".rtf", ".pages"), "a word-processor document"),
+           **dict.fromkeys((".ppt", ".pptx", ".odp", ".key"), "a presentation"),
+           **dict.fromkeys((".xls", ".xlsx", ".ods"), "a spreadsheet")}
 
 
 @dataclass(frozen=True)
@@ -55,15 +61,18 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
         if path.is_dir():
             every = sorted(p for p in path.rglob("*") if p.is_file()
                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            found = [p for p in every if p.suffix.lower() in SUFFIXES and _in_folder_kind(p)]
+            found = [p for p in every if suffix(p) in SUFFIXES and _in_folder_kind(p)]
             if not_read is not None:
                 chosen = set(found)
                 not_read.extend(p for p in every if p not in chosen)
             if not found:
                 raise NLPError(f"Folder '{path}' has no {KINDS} files.")
             files.extend(found)
-        elif path.suffix.lower() in SUFFIXES:
+        elif suffix(path) in SUFFIXES:
             files.append(path)
+        elif path.suffix.lower() in _OFFICE:
+            raise NLPError(f"Cannot read '{path}': {_OFFICE[path.suffix.lower()]} is not read; save it as PDF, HTML or "
+                           "plain text (.txt) and ingest that.")
         else:
             raise NLPError(f"Cannot read '{path}': expected a {KINDS} file, or a folder of them.")
     # a file named twice (a folder and a file in it, `a.txt ./a.txt`) is read once, not refused as a duplicate id
@@ -76,10 +85,13 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
 def _in_folder_kind(file: Path) -> bool:
     """A folder's .xml file is read only when it is PubMed XML (a folder of filings may hold other XML); a file
     named on the command line is always read, and refused if it is not."""
-    if file.suffix.lower() not in PUBMED_SUFFIXES:
+    if suffix(file) not in PUBMED_SUFFIXES:
         return True
-    with open(file, "rb") as f:
-        return b"<PubmedArticleSet" in f.read(8192)
+    try:
+        with open_pubmed(file) as f:
+            return b"<PubmedArticleSet" in f.read(8192)
+    except (OSError, EOFError, zlib.error):  # a damaged .xml.gz: read, and refused naming it
+        return True
 
 
 def gone_documents(stored: dict[str, str], paths: Sequence[Path], read: set[str]) -> list[str]:
@@ -149,28 +161,30 @@ def _check(doc: Document) -> None:
 
 
 def _read_file(file: Path) -> Iterator[Document]:
-    suffix = file.suffix.lower()
-    if suffix in PDF_SUFFIXES:
+    kind = suffix(file)
+    if kind in PDF_SUFFIXES:
         yield from _in_parts(file, pdf_text(file))
         return
-    if suffix in PUBMED_SUFFIXES:
+    if kind in PUBMED_SUFFIXES:
         for n, (pmid, text) in enumerate(pubmed_articles(file), 1):
             yield Document(id=f"{PMID_PREFIX}{pmid}", text=text, source=f"{file}:{n}")
         return
     raw = file.read_bytes()
-    if suffix in HTML_SUFFIXES:
+    if kind in HTML_SUFFIXES:
         text = html_text(decode_html(raw, file))
         if not text.strip():
             raise NLPError(f"'{file}' has no visible text.")
         yield from _in_parts(file, text)
         return
-    if b"\x00" in raw[:8192]:
-        raise NLPError(f"'{file}' looks like a binary file, expected UTF-8 text.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise NLPError(not_utf8(f"'{file}'", exc)) from None
-    if file.suffix.lower() == ".jsonl":
+    text = decode_utf16(raw, file)  # Notepad's "Unicode"
+    if text is None:
+        if b"\x00" in raw[:8192]:
+            raise NLPError(f"'{file}' looks like a binary file, expected UTF-8 text.")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise NLPError(not_utf8(f"'{file}'", exc)) from None
+    if kind == ".jsonl":
         yield from _read_jsonl(file, text)
         return
     if not text.strip():

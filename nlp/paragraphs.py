@@ -8,8 +8,9 @@ from __future__ import annotations
 import bisect
 import re
 
-# a paragraph break (a blank line), or a markdown heading's line ("# Warfarin: interactions to watch")
-_BREAK = re.compile(r"\n[ \t]*\n|(?m:^[ \t]{0,3}#{1,6}(?:[ \t][^\n]*)?$)")
+# a paragraph break (a blank line: Windows' "\r\n\r\n" too, or a line holding only a form feed, a page break), or a
+# markdown heading's line ("# Warfarin: interactions to watch")
+_BREAK = re.compile(r"\r?\n[ \t\r\f\v]*\n|(?m:^[ \t]{0,3}#{1,6}(?:[ \t][^\n]*)?$)")
 
 
 def paragraph_bounds(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:

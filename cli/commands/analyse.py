@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 import typer
 from rich.text import Text
 
-from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, emit, file_option, read_text_arg,
+from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, emit, file_option, one_line, read_text_arg,
                         schema_in_force, with_connection)
 from cli.console import out
 
@@ -136,7 +136,7 @@ def ask(
             out.print(Text.assemble((f"{i}. {a['text']}", "bold"), f"  (confidence {a['score']:.2f})"))
             for e in brief_evidence(a["evidence"], key=lambda e: tuple(e["triple"] or ())):
                 fact = " ".join(e["triple"]) if e["triple"] else ""
-                out.print(Text.assemble(f"   {fact}  ", (f"— {e['doc']}: {e['sentence'][:140]}", "dim")))
+                out.print(Text.assemble(f"   {fact}  ", (f"— {e['doc']}: {one_line(e['sentence'], 140)}", "dim")))
 
     emit(as_json, data, human)
 

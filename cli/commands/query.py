@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import Connection, JsonOpt, emit, with_connection
+from cli.common import Connection, JsonOpt, emit, one_line, with_connection
 from cli.console import out
 from cli.shell import MAX_HOPS
 from cli.shell import resolve_entity as pick_entity
@@ -26,11 +26,6 @@ def resolve_entity(store: GraphStore, name: str) -> Entity:
 SENTENCE_SHOWN = 90  # characters of a source sentence in the facts table; --json has it whole
 
 
-def _sentence(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SENTENCE_SHOWN else text[:SENTENCE_SHOWN - 1].rstrip() + "…"
-
-
 def _print_facts(facts: list[NamedFact]) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -42,7 +37,7 @@ def _print_facts(facts: list[NamedFact]) -> None:
     for col in ("head", "relation", "tail", "conf.", "sources"):
         table.add_column(col, overflow="fold")  # a long name or document id folds; cut, it could be another's
     for f in facts:
-        srcs = "; ".join(f"{p.doc_id}: {_sentence(p.sentence)}" for p in f.sources[:2])
+        srcs = "; ".join(f"{p.doc_id}: {one_line(p.sentence, SENTENCE_SHOWN)}" for p in f.sources[:2])
         more = f" (+{len(f.sources) - 2})" if len(f.sources) > 2 else ""
         # Text, not markup: a name such as "Beta[red]Ltd" is data, printed as written
         table.add_row(Text(f.head), Text(f.relation), Text(f.tail), f"{f.confidence:.2f}", Text(srcs + more))

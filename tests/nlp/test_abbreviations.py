@@ -17,6 +17,11 @@ from nlp.abbreviations import STATISTICAL, abbreviation_map, definitions, find_a
     ("In adults, type 2 diabetes mellitus (T2DM) is common.", "T2DM", "type 2 diabetes mellitus"),
     ("Each unit of HR (hazard ratio) was adjusted for age.", "HR", "hazard ratio"),
     ('Values are the "standard deviation" (SD) of three runs.', "SD", "standard deviation"),
+    # a filing's defined terms: the capitalised name before the parenthesis, without "The" or its company suffix
+    ("On March 11, 2024, Northwind Therapeutics, Inc. (the \u201cCompany\u201d) agreed", "Company",
+     "Northwind Therapeutics"),
+    ('The Bank of America Corporation (the "Bank") lent it', "Bank", "Bank of America"),
+    ("It bought Bramble Biologics (\u201cBramble\u201d) in 2023.", "Bramble", "Bramble Biologics"),
 ])
 def test_definitions_are_found_with_their_offsets(text, short, long):
     assert abbreviation_map(text) == {short: long}
@@ -33,6 +38,7 @@ def test_definitions_are_found_with_their_offsets(text, short, long):
     "Men, women, and children (MWC) were seen.",  # a long form does not reach back over ", "
     "Patients had gastric bleeding.\nAspirin (ASA) was stopped.",  # nor over the end of a sentence
     "Patients in the study of the effects of a very long list of drugs on outcomes (X1)",
+    "The seller (the \u201cSeller\u201d) and Pfizer Inc. (\u201cPfizer\u201d) signed.",  # no name, or the name itself
 ])
 def test_parentheses_that_define_nothing_are_ignored(text):
     assert find_abbreviations(text) == []

@@ -119,6 +119,53 @@ def test_html_line_break_inside_a_sentence_and_plain_text_filing_in_pre():
         "ITEM 1A. RISK FACTORS"]
 
 
+def test_html_title_is_read_only_when_no_h1_says_the_same():
+    # the title and the <h1> after the site's header were both read: the title sentence twice, each fact it gave twice
+    page = ("<html><head><title>Pfizer to Acquire Seagen | Reuters</title></head><body><header><a>Reuters</a>"
+            "</header><h1>Pfizer to acquire Seagen</h1><p>Pfizer said on Monday it would buy Seagen.</p></body></html>")
+    assert html_text(page).split("\n\n") == ["Reuters", "Pfizer to acquire Seagen",
+                                             "Pfizer said on Monday it would buy Seagen."]
+    site_first = page.replace("Pfizer to Acquire Seagen | Reuters", "Reuters \u2014 Pfizer to acquire Seagen.")
+    assert html_text(site_first).count("Pfizer to acquire Seagen") == 1
+    # a title the headings do not say stays the first block, site name and all
+    other = page.replace("<h1>Pfizer to acquire Seagen</h1>", "<h1>Deal news</h1>")
+    assert html_text(other).split("\n\n")[:2] == ["Pfizer to Acquire Seagen | Reuters", "Reuters"]
+    # a hidden <h1> does not stand for the title
+    hidden = page.replace("<h1>", "<h1 hidden>")
+    assert html_text(hidden).split("\n\n")[0] == "Pfizer to Acquire Seagen | Reuters"
+    # an EDGAR filing's title is its file name, no heading
+    for name in ("nwt-20240311", "d512345d8k.htm"):
+        assert html_text(f"<title>{name}</title><p>FORM 8-K</p>") == "FORM 8-K"
+    assert html_text("<title>COVID-19</title><p>Text.</p>") == "COVID-19\n\nText."
+    # nor does a site's logo in an <h1> (the short end of the title): the headline is kept
+    logo = "<title>Metformin lowers HbA1c | Health News</title><h1>Health News</h1><p>Text.</p>"
+    assert html_text(logo).split("\n\n")[0] == "Metformin lowers HbA1c | Health News"
+
+
+def test_html_page_chrome_is_left_out_an_articles_own_aside_and_footer_kept():
+    page = ("<body><div class='breadcrumbs'>Home &gt; Health</div><main><article><h1>Metformin and B12</h1>"
+            "<p>Metformin can cause vitamin B12 deficiency.</p><aside><p>Note: the trial was open-label.</p></aside>"
+            "<footer><p>1. Smith J. Diabetes Care 2023.</p></footer></article>"
+            "<div class='related-articles'><p>Warfarin can cause bleeding.</p></div>"
+            "<div class='share-buttons'>Share on X</div><section id='comments'><p>Great read!</p></section>"
+            "<div class='ad-slot'>Buy now</div></main><aside><h2>Most read</h2><p>Aspirin treats pain.</p></aside>"
+            "<div role='complementary'>Trending</div><div class='newsletter-signup'>Sign up</div>"
+            "<footer><p>\u00a9 2024 Health News. Contact us.</p></footer><div role='contentinfo'>Terms</div></body>")
+    assert html_text(page).split("\n\n") == [
+        "Metformin and B12", "Metformin can cause vitamin B12 deficiency.", "Note: the trial was open-label.",
+        "1. Smith J. Diabetes Care 2023."]
+    # content whose class only looks like chrome stays: a filing's related-party note, share prices, a layout class
+    filing = ("<body class='sidebar'><div class='has-sidebar'><div id='related-party'><p>Related party transactions "
+              "were $2 million.</p></div><td class='share'>Earnings per share rose.</td><section><aside><p>Risk: "
+              "Warfarin can cause bleeding.</p></aside></section><main><footer><p>Aspirin treats pain.</p></footer>"
+              "</main></div></body>")
+    assert html_text(filing).split("\n\n") == [
+        "Related party transactions were $2 million.", "Earnings per share rose.", "Risk: Warfarin can cause bleeding.",
+        "Aspirin treats pain."]
+    # a page that is all chrome (a blog post in a page-level <aside>) is read rather than lost
+    assert html_text("<title>T</title><aside><p>Aspirin treats pain.</p></aside>") == "T\n\nAspirin treats pain."
+
+
 def test_html_soft_hyphens_and_zero_width_spaces_are_taken_out_of_words():
     assert html_text("<p>Metfor&shy;min and war\u200bfarin&#8217;s co&#173;st</p>") == "Metformin and warfarin’s cost"
 
@@ -357,3 +404,49 @@ def test_ingest_a_folder_of_html_pubmed_and_pdf_and_ask(tmp_path):
                                                      PUBMED.index("</PubmedArticleSet>")], ""), encoding="utf-8")
     again = kgnlp_json("ingest", str(docs), "-w", str(ws))
     assert again["skipped"] == 3 and again["gone"] == ["PMID:22222222"]
+
+
+def test_ask_shows_a_pdf_sentence_over_two_lines_on_one_line(tmp_path):
+    # the sentence's line break was printed as it is: the evidence ran onto a line of its own
+    pdf = make_pdf(tmp_path / "paper.pdf", [["Results: Warfarin can cause bleeding, and the risk",
+                                             "rose when aspirin was added."]])
+    seed = write_seed(tmp_path / "seed", [{"id": "chem:warfarin", "name": "warfarin", "type": "Chemical"},
+                                          {"id": "dis:bleeding", "name": "bleeding", "type": "Disease"}])
+    ws = str(tmp_path / "ws")
+    kgnlp("ingest", str(pdf), "--seed", str(seed), "-w", ws, check=True)
+    lines = kgnlp("ask", "What does warfarin cause?", "-w", ws, check=True).stdout.splitlines()
+    assert lines[1].endswith("— paper: Results: Warfarin can cause bleeding, and the risk rose when aspirin was "
+                             "added."), lines
+
+
+def test_utf16_text_is_read_and_an_office_file_is_refused_saying_what_to_do(tmp_path):
+    # Notepad's "Unicode" (UTF-16 with its BOM) was refused as "a binary file"
+    (tmp_path / "note.txt").write_bytes("Warfarin can cause bleeding.\r\n".encode("utf-16"))
+    (tmp_path / "lines.jsonl").write_bytes('{"id": "a", "text": "Aspirin treats pain."}\n'.encode("utf-16"))
+    docs = [d.document for d in load_documents([tmp_path / "note.txt", tmp_path / "lines.jsonl"])]
+    assert [(d.id, d.text) for d in docs] == [("note", "Warfarin can cause bleeding.\r\n"),
+                                             ("a", "Aspirin treats pain.")]
+    (tmp_path / "memo.docx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(NLPError, match=r"^Cannot read '.*memo.docx': a word-processor document is not read; save it "
+                                       r"as PDF, HTML or plain text \(.txt\) and ingest that.$"):
+        load_documents([tmp_path / "memo.docx"])
+
+
+def test_gzipped_pubmed_file_is_read_in_a_folder_and_a_damaged_one_named(tmp_path):
+    import gzip
+
+    # PubMed's baseline files (pubmed24n0001.xml.gz) were refused, and left out of a folder as "not read"
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pubmed24n0001.xml.gz").write_bytes(gzip.compress(PUBMED.encode("utf-8")))
+    (docs / "other.xml.gz").write_bytes(gzip.compress(b"<filing><item>10-K</item></filing>"))
+    not_read: list[Path] = []
+    read = [(d.document.id, d.document.source) for d in load_documents([docs], not_read)]
+    assert read == [("PMID:11111111", f"{docs / 'pubmed24n0001.xml.gz'}:1"),
+                    ("PMID:22222222", f"{docs / 'pubmed24n0001.xml.gz'}:2")]
+    assert not_read == [docs / "other.xml.gz"]
+    assert gone_documents(dict(read), [docs], {"PMID:11111111"}) == ["PMID:22222222"]
+    cut = tmp_path / "cut.xml.gz"
+    cut.write_bytes(gzip.compress(PUBMED.encode("utf-8"))[:-30])
+    with pytest.raises(NLPError, match=r"'.*cut.xml.gz' is not a readable gzip file"):
+        load_documents([cut])

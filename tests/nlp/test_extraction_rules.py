@@ -229,6 +229,33 @@ def test_no_sentence_runs_over_a_blank_line():
         "Quarterly results", "Acme Robotics acquired Beta Sensors."]
 
 
+def test_a_filings_defined_term_is_the_company_it_defines(extractor):
+    # "the Company" of an 8-K became an entity "Company" that acquired Beta Sensors
+    text = ("On March 11, 2024, Acme Robotics, Inc. (the \u201cCompany\u201d) entered into an Agreement and Plan of Merger "
+            "(the \u201cMerger Agreement\u201d) with Beta Sensors, pursuant to which the Company agreed to acquire Beta "
+            "Sensors for $1.2 billion in cash.")
+    found, ex = facts(extractor, text)
+    assert ("org:acme", "ACQUIRED", "org:beta") in found, found
+    assert not [e.name for e in ex.entities if "Company" in e.name], ex.entities
+
+
+def test_a_names_quotes_and_a_statistic_are_no_organisation(extractor):
+    # spaCy's '“Merger Agreement' became an entity named with its opening quote, '95% CI' an organisation 'CI'
+    text = ("Acme Robotics signed an Agreement and Plan of Merger (the \u201cMerger Agreement\u201d) with Beta Sensors. "
+            "The hazard ratio was 1.3 (95% CI, 1.1-1.6) for Acme Robotics.")
+    _, ex = facts(extractor, text)
+    assert [(m.text, text[m.start:m.end]) for m in ex.mentions if "Merger" in m.text] == [("Merger Agreement",) * 2]
+    assert not [m for m in ex.mentions if m.text == "CI" or m.text[0] in "\u201c\u201d"], ex.mentions
+
+
+def test_no_sentence_runs_over_a_blank_line_of_windows_line_endings_or_a_page_break(extractor):
+    # a .txt saved on Windows: "\r\n\r\n" was no paragraph break, the title ran into the fact's sentence
+    text = "Warfarin label\r\n\r\nWarfarin can cause bleeding.\r\n\x0c\r\nPage 2\r\n\r\nAspirin can cause bleeding.\r\n"
+    _, ex = facts(extractor, text)
+    assert sorted(t.provenance[0].sentence for t in ex.triples) == [
+        "Aspirin can cause bleeding.", "Warfarin can cause bleeding."]
+
+
 @pytest.mark.parametrize("text,fact", [
     ("Metformin lowers glucose. Its best-known serious adverse effect is bleeding: it is rare.",
      ("chem:metformin", "CAUSES", "dis:bleeding")),
