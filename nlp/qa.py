@@ -16,7 +16,9 @@ from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
+from nlp.compound import PLURAL, PRONOUN, YES_NO, split_question, substitute
 from nlp.errors import NLPError
+from nlp.narrower import narrower_by_name, narrower_entities
 from nlp.question_cues import ASKED_NEGATION, CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
 
 T = TypeVar("T")
@@ -25,11 +27,11 @@ _STOP = set("""a an the what which who whom whose where when why how is are was 
 to for by with and or that this these those it its their company companies drug drugs firm firms any all some
 has have had can could will would should may might me tell list name give show please there""".split())
 _MAX_NGRAM = 8
-YES_NO = re.compile(r"^(is|are|does|do|did|can|could|should|was|were|has|have|had|will|may|might)\b")
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
+BROAD = "\x00broad:"  # the id of a term the graph has no entity for but narrower ones ("cancer": "lung cancer")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Answer:
     score: float
     entity_id: str | None
     evidence: tuple[Evidence, ...]
+    via: str | None = None  # the narrower entity the answer comes from ("type 2 diabetes" for "diabetes")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class QAResult:
     answers: tuple[Answer, ...]
     entities: tuple[LinkedEntity, ...]
     relations: tuple[str, ...]
+    parts: tuple["QAResult", ...] = ()  # a compound question's parts, each answered on its own
 
 
 def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
@@ -211,7 +215,10 @@ def brief_evidence(evidence: Sequence[T], key: Callable[[T], object], limit: int
 
 
 def answer(store: GraphStore, question: str, schema: Schema | None = None, limit: int = 10) -> QAResult:
-    """Answers from the graph, best first, each with the facts and sentences behind it."""
+    """Answers from the graph, best first, each with the facts and sentences behind it. A compound question ("Who
+    makes metformin and where are they based?", "What do aspirin and warfarin treat?") is answered part by part:
+    ``parts`` holds each part's result (a pronoun read as the previous part's answer or subject) and ``answers``
+    all their answers in order."""
     schema = schema or Schema()
     question = " ".join(question.split())
     if not question:
@@ -219,6 +226,15 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     linked = link_question(store, question)
     if not linked:
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
+    parts = split_question(question, [(le.start, le.end, le.entity.type, le.entity.id) for le in linked])
+    if len(parts) == 1:
+        return _answer_one(store, question, linked, schema, limit)
+    return _answer_parts(store, question, parts, schema, limit)
+
+
+def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], schema: Schema,
+                limit: int) -> QAResult:
+    """The answers to a question that asks one thing."""
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
@@ -226,49 +242,141 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
-    in_question = {le.entity.id for le in linked}
     if NEGATED.search(re.sub(ASKED_NEGATION, " ", question, flags=re.IGNORECASE)):
         # "Does X not cause Y?": a fact that it does is no "yes"; "What doesn't Northwind make?": the graph lists
         # what things do, not what they don't
         return QAResult(question, (), tuple(linked), relations)
-    if not cues and not yes_no and len(linked) == 1 and ABOUT.fullmatch(_without(question, linked[0])):
+    if (not cues and not yes_no and len(linked) == 1 and not linked[0].entity.id.startswith(BROAD)
+            and ABOUT.fullmatch(_without(question, linked[0]))):
         return QAResult(question, (_about(store, linked[0].entity, names),), tuple(linked), relations)
-    places = _places(question, schema, yes_no)
-    scored: dict[str, tuple[float, list[Triple]]] = {}
-    meeting: dict[str, tuple[float, list[Triple]]] = {}  # middles of chains between two of the question's entities
-    for anchor in linked:
-        chains = _chains(store, anchor, cues, question, schema, strict=yes_no)
-        for target, facts in chains:
+    reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
+                       _places(question, schema, yes_no))
+    ranked = _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading)
+    if len(ranked) < (1 if yes_no or HOW_MANY.match(question) else FEW):
+        # few facts about the entity itself: those of its narrower kinds after them, the best few
+        more = _ranked(store, _narrower_anchors(store, linked), cues, reading, skip={t for t, _ in ranked})
+        ranked += more[:MAX_NARROWER_ANSWERS]
+    if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
+        evidence = tuple(ev for _, (_, facts, _) in ranked for ev in _evidence(facts, names)[:1])
+        vias = list(dict.fromkeys(via.name for _, (_, _, via) in ranked if via is not None))
+        text = str(len(ranked)) + (f" (via {', '.join(vias)})" if vias else "")
+        count = Answer(text, round(min(score for _, (score, _, _) in ranked), 4), None, evidence)
+        return QAResult(question, (count,), tuple(linked), relations)
+    answers = [Answer(_marked("yes" if target == YES else names(target), facts, via, names, schema),
+                      round(score, 4), None if target == YES else target, _evidence(facts, names),
+                      via.name if via else None)
+               for target, (score, facts, via) in ranked[:limit]]
+    return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+def _answer_parts(store: GraphStore, question: str, parts: list[str], schema: Schema, limit: int) -> QAResult:
+    """Each part answered on its own, a pronoun in it read as the previous part's answer or subject."""
+    results: list[QAResult] = []
+    for part in parts:
+        for text in _resolved(store, part, results[-1] if results else None, schema):
+            linked = link_question(store, text)
+            results.append(_answer_one(store, text, linked, schema, limit) if linked else QAResult(text, (), (), ()))
+    return QAResult(question, tuple(a for r in results for a in r.answers), tuple(le for r in results for le in r.entities),
+                    tuple(dict.fromkeys(rel for r in results for rel in r.relations)), tuple(results))
+
+
+MAX_REFERRED = 3  # "Which drugs does Corvane make and what do they treat?": one part for each of its first answers
+
+
+def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: Schema) -> list[str]:
+    """``part`` with its pronoun replaced by what it refers to: the previous part's answer ("Who makes metformin
+    and where are they based?") or its subject ("Which drugs does Corvane make and who is its CEO?"), whichever
+    the relation asked about takes; a plural pronoun and several answers: one question for each."""
+    pronoun = PRONOUN.search(part)
+    if pronoun is None or previous is None:
+        return [part]
+    answered = [e for e in (store.entity(a.entity_id) for a in previous.answers if a.entity_id and a.via is None)
+                if e is not None]
+    subject = next((le.entity for le in previous.entities if not le.entity.id.startswith(BROAD)), None)
+    candidates = [e for e in (answered[:1] + [subject]) if e is not None]
+    if not candidates:
+        return [part]
+    fits = sorted(candidates, key=lambda e: -_fit(store, substitute(part, pronoun, e.name), pronoun.start(), e, schema))
+    if answered and fits[0] == answered[0] and pronoun.group(1).lower() in PLURAL:
+        return [substitute(part, pronoun, e.name) for e in answered[:MAX_REFERRED]]
+    return [substitute(part, pronoun, fits[0].name)]
+
+
+def _fit(store: GraphStore, text: str, at: int, entity: Entity, schema: Schema) -> int:
+    """How well ``entity``, named at ``at`` in ``text``, fits the relation asked about there: 2 in the role the
+    words give it, 1 in some role its type may take, 0 not at all (or no relation asked about)."""
+    end = at + len(entity.name)
+    masked = [(le.start, le.end) for le in link_question(store, text)] + [(at, end)]
+    cues = [c for c in find_cues(text, masked) if c.relation in schema.names()]
+    if not cues:
+        return 0
+    cue = min(cues, key=lambda c: abs(c.start - at))
+    allowed = _roles_allowed(schema, cue.relation, entity.type)
+    return 0 if not allowed else 2 if _role(text, cue, at, end) in allowed else 1
+
+
+FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
+MAX_NARROWER_ANSWERS = 5  # at most so many answers from narrower entities
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a question asks, as chains are scored against it."""
+    question: str
+    schema: Schema
+    yes_no: bool
+    in_question: frozenset[str]
+    places: frozenset[str] | None
+
+
+Scored = tuple[float, list[Triple], "Entity | None"]
+
+
+def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list["_Cue"],
+            reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> list[tuple[str, Scored]]:
+    """The targets the anchors' chains reach, best first, each with its best score, chain and the narrower entity
+    it came from (None: the question's own); a target in ``skip`` is left out."""
+    scored: dict[str, Scored] = {}
+    meeting: dict[str, Scored] = {}  # middles of chains between two of the question's entities
+    for anchor, via in anchors:
+        for target, facts in _chains(store, anchor, cues, reading.question, reading.schema, strict=reading.yes_no):
             into = scored
-            if not yes_no and len(facts) == 2 and target in in_question and target != anchor.entity.id:
+            if not reading.yes_no and len(facts) == 2 and target in reading.in_question and target != anchor.entity.id:
                 # "Which drugs made by Corvane cause bleeding?": two facts that link two of its entities through a
                 # third, which meets both conditions and is what the question asks for (before any chain that
                 # leaves one of its entities out)
                 target, into = _other(facts[0], anchor.entity.id), meeting
-                if target in in_question:
+                if target in reading.in_question:
                     continue
             # A yes/no question is confirmed by a chain that ends at another of its entities ("Does metformin
             # treat T2D?"); other questions ask for what the chain reaches beyond them.
-            elif (target in in_question) != yes_no or target == anchor.entity.id:
+            elif (target in reading.in_question) != reading.yes_no or target == anchor.entity.id:
                 continue
-            if places is not None and getattr(store.entity(target), "type", None) not in places:
+            if reading.places is not None and getattr(store.entity(target), "type", None) not in reading.places:
                 continue  # "Where is Zürich?" asks for a place, not for the firm based there
             score = 1.0
             for f in facts:
                 score *= f.confidence
-            key = YES if yes_no else target
+            key = YES if reading.yes_no else target
             best = into.get(key)
-            if best is None or best[0] < score:
-                into[key] = (score, facts)
-    ranked = sorted((meeting or scored).items(), key=lambda kv: -kv[1][0])
-    if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
-        evidence = tuple(ev for _, (_, facts) in ranked for ev in _evidence(facts, names)[:1])
-        count = Answer(str(len(ranked)), round(min(score for _, (score, _) in ranked), 4), None, evidence)
-        return QAResult(question, (count,), tuple(linked), relations)
-    answers = [Answer("yes", round(score, 4), None, _evidence(facts, names)) if target == YES else
-               Answer(names(target), round(score, 4), target, _evidence(facts, names))
-               for target, (score, facts) in ranked[:limit]]
-    return QAResult(question, tuple(answers), tuple(linked), relations)
+            if key not in skip and (best is None or best[0] < score):
+                into[key] = (score, facts, via)
+    return sorted((meeting or scored).items(), key=lambda kv: -kv[1][0])
+
+
+def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tuple[LinkedEntity, Entity]]:
+    """Each question entity's narrower entities, standing where it stands in the question."""
+    return [(replace(le, entity=n, named=(n,)), n) for le in linked
+            for n in narrower_entities(store, le.entity, in_graph=not le.entity.id.startswith(BROAD))]
+
+
+def _marked(text: str, facts: list[Triple], via: Entity | None, names: NameCache, schema: Schema) -> str:
+    """An answer from a narrower entity says which: "metformin (treats type 2 diabetes)", else "X (via Y)"."""
+    if via is None:
+        return text
+    if len(facts) == 1 and facts[0].tail_id == via.id and text != "yes":
+        return f"{text} ({schema.verb(facts[0].relation)} {via.name})"
+    return f"{text} (via {via.name})"
 
 
 # what is left of a question about one entity and nothing else ("What is Ozempic?", "Who is Giulia Ferri?", "Tell
