@@ -88,7 +88,31 @@ def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
             if named:
                 found.append(LinkedEntity(named[0], a, a + len(text), tuple(named)))
                 taken.append((a, b))
+    found += _broad_terms(store, question, tokens, taken)
     return sorted(found, key=lambda le: le.start)
+
+
+_MAX_BROAD = 3  # words in a term the graph has no entity for but narrower ones ("cancer", "kidney injury")
+
+
+def _broad_terms(store: GraphStore, question: str, tokens: list[tuple[int, int]],
+                 taken: list[tuple[int, int]]) -> list[LinkedEntity]:
+    """Terms the graph has no entity for but kinds of ("What causes cancer?": "lung cancer"), as entities that
+    stand for them (id ``BROAD``...; their answers come from the narrower entities), longest first, no overlaps."""
+    cued = [(m.start(), m.end()) for pattern, _, _ in CUES for m in re.finditer(pattern, question.lower())]
+    found = []
+    for size in range(min(_MAX_BROAD, len(tokens)), 0, -1):
+        for i in range(len(tokens) - size + 1):
+            a, b = tokens[i][0], tokens[i + size - 1][1]
+            words = normalise(question[a:b]).split()
+            if (not words or any(w in _STOP for w in words) or any(a < y and x < b for x, y in taken + cued)):
+                continue
+            narrower = narrower_by_name(store, (question[a:b],))
+            if narrower:
+                term = Entity(BROAD + normalise(question[a:b]), question[a:b], narrower[0].type)
+                found.append(LinkedEntity(term, a, b, (term,)))
+                taken.append((a, b))
+    return found
 
 
 _NEXT_WORD = re.compile(r"\s+([A-Z][a-z]+)\b")

@@ -290,3 +290,10 @@ def test_a_question_about_one_entity_with_a_relation_word_still_asks_for_the_rel
     assert answer(store, "Is Ada Quint?").answers == ()  # a yes/no question is never a description
     [acme] = answer(store, "Tell me about Acme Robotics").answers  # no answer before: now the entity, its facts
     assert acme.text == "Acme Robotics (Organization; also Acme)" and len(acme.evidence) == 4
+
+
+def test_a_side_effect_named_before_its_cause_is_confirmed_by_the_fact(store):
+    """"Is X a side effect of Y?" names the effect first; it found no answer (the effect read as the cause)."""
+    assert [a.text for a in answer(store, "Is lactic acidosis a side effect of metformin?").answers] == ["yes"]
+    assert answer(store, "Is metformin a side effect of lactic acidosis?").answers == ()
+    assert [a.text for a in answer(store, "Which drugs have lactic acidosis as a side effect?").answers] == ["metformin"]
