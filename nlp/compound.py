@@ -110,7 +110,7 @@ def substitute(part: str, pronoun: re.Match[str], name: str) -> str:
     owner = word in _POSSESSIVE or (word == "her" and bool(re.match(r"\s+\w", part[pronoun.end():])))
     said = (f"{name}'" if name.endswith("s") else f"{name}'s") if owner else name
     before, after = part[: pronoun.start()], part[pronoun.end():]
-    if word in PLURAL:
+    if word == "they":
         before = re.sub(r"\b(do|are|have|were)(\s+)$", lambda m: _agreeing(m.group(1)) + m.group(2), before,
                         flags=re.IGNORECASE)
         after = re.sub(r"^(\s+)(are|have|were)\b", lambda m: m.group(1) + _agreeing(m.group(2)), after)

@@ -262,7 +262,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
-    cues = cues or _place_cue(question, linked, schema)
+    cues = _drug_noun_cue(question, linked, cues or _place_cue(question, linked, schema), schema)
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
@@ -275,11 +275,12 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         return QAResult(question, (_about(store, linked[0].entity, names),), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no))
-    ranked = _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading)
+    ranked, met = _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading)
     if len(ranked) < (1 if yes_no or HOW_MANY.match(question) else FEW):
-        # few facts about the entity itself: those of its narrower kinds after them, the best few
-        more = _ranked(store, _narrower_anchors(store, linked), cues, reading, skip={t for t, _ in ranked})
-        ranked += more[:MAX_NARROWER_ANSWERS]
+        # few facts about the entity itself: those of its narrower kinds after them, the best few (instead of them
+        # where only theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
+        more, more_met = _ranked(store, _narrower_anchors(store, linked), cues, reading, skip={t for t, _ in ranked})
+        ranked = (ranked if met or not more_met else []) + more[:MAX_NARROWER_ANSWERS]
     if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts, _) in ranked for ev in _evidence(facts, names)[:1])
         vias = list(dict.fromkeys(via.name for _, (_, _, via) in ranked if via is not None))
@@ -310,20 +311,27 @@ MAX_REFERRED = 3  # "Which drugs does Corvane make and what do they treat?": one
 def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: Schema) -> list[str]:
     """``part`` with its pronoun replaced by what it refers to: the previous part's answer ("Who makes metformin
     and where are they based?") or its subject ("Which drugs does Corvane make and who is its CEO?"), whichever
-    the relation asked about takes; a plural pronoun and several answers: one question for each."""
+    the relation asked about takes (of two that take it alike, the first the graph answers for); a plural pronoun
+    and several answers: one question for each."""
     pronoun = PRONOUN.search(part)
     if pronoun is None or previous is None:
         return [part]
-    answered = [e for e in (store.entity(a.entity_id) for a in previous.answers if a.entity_id and a.via is None)
-                if e is not None]
-    subject = next((le.entity for le in previous.entities if not le.entity.id.startswith(BROAD)), None)
-    candidates = [e for e in (answered[:1] + [subject]) if e is not None]
+    answered = [e for e in (store.entity(a.entity_id) for a in previous.answers if a.entity_id) if e is not None]
+    candidates = answered[:1] + [le.entity for le in previous.entities[:1]]
     if not candidates:
         return [part]
-    fits = sorted(candidates, key=lambda e: -_fit(store, substitute(part, pronoun, e.name), pronoun.start(), e, schema))
-    if answered and fits[0] == answered[0] and pronoun.group(1).lower() in PLURAL:
+    fit = {e.id: _fit(store, substitute(part, pronoun, e.name), pronoun.start(), e, schema) for e in candidates}
+    tied = [e for e in candidates if fit[e.id] == max(fit.values())]
+    chosen = next((e for e in tied if _answered(store, substitute(part, pronoun, e.name), schema)), tied[0])
+    if answered and chosen == answered[0] and pronoun.group(1).lower() in PLURAL:
         return [substitute(part, pronoun, e.name) for e in answered[:MAX_REFERRED]]
-    return [substitute(part, pronoun, fits[0].name)]
+    return [substitute(part, pronoun, chosen.name)]
+
+
+def _answered(store: GraphStore, question: str, schema: Schema) -> bool:
+    """Does the graph answer ``question``?"""
+    linked = link_question(store, question)
+    return bool(linked) and bool(_answer_one(store, question, linked, schema, 1).answers)
 
 
 def _fit(store: GraphStore, text: str, at: int, entity: Entity, schema: Schema) -> int:
@@ -357,9 +365,10 @@ Scored = tuple[float, list[Triple], "Entity | None"]
 
 
 def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list["_Cue"],
-            reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> list[tuple[str, Scored]]:
+            reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, Scored]], bool]:
     """The targets the anchors' chains reach, best first, each with its best score, chain and the narrower entity
-    it came from (None: the question's own); a target in ``skip`` is left out."""
+    it came from (None: the question's own), a target in ``skip`` left out; and whether they are those between two
+    of the question's entities."""
     scored: dict[str, Scored] = {}
     meeting: dict[str, Scored] = {}  # middles of chains between two of the question's entities
     for anchor, via in anchors:
@@ -385,7 +394,7 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
             best = into.get(key)
             if key not in skip and (best is None or best[0] < score):
                 into[key] = (score, facts, via)
-    return sorted((meeting or scored).items(), key=lambda kv: -kv[1][0])
+    return sorted((meeting or scored).items(), key=lambda kv: -kv[1][0]), bool(meeting)
 
 
 def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tuple[LinkedEntity, Entity]]:
@@ -440,6 +449,23 @@ def _place_cue(question: str, linked: list[LinkedEntity], schema: Schema) -> lis
         if hit and le.entity.type in places and not any(e.type not in places for e in le.named):
             return [_Cue("HEADQUARTERED_IN", hit.start(), hit.start() + 2, False)]
     return []
+
+
+_DRUG_NOUN = re.compile(r"\s+(?:drugs?|medications?|medicines?)\b", re.IGNORECASE)
+
+
+def _drug_noun_cue(question: str, linked: list[LinkedEntity], cues: list[_Cue], schema: Schema) -> list[_Cue]:
+    """"cancer drugs", "diabetes medications": the drugs that treat it, a TREATS cue where the noun stands ("What are
+    the side effects of diabetes drugs?" asks about the drugs, not about what causes diabetes)."""
+    if "TREATS" not in schema.names() or any(c.relation == "TREATS" for c in cues):
+        return cues
+    treated = schema.get("TREATS").tail_types
+    for le in linked:
+        noun = _DRUG_NOUN.match(question, le.end)
+        if noun and le.entity.type in treated:
+            start = noun.start() + len(noun.group()) - len(noun.group().lstrip())
+            return sorted([*cues, _Cue("TREATS", start, noun.end(), False)], key=lambda c: c.start)
+    return cues
 
 
 def _other(fact: Triple, entity_id: str) -> str:
