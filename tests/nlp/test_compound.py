@@ -102,3 +102,24 @@ def test_split_question_keeps_and_inside_a_name_and_needs_a_name_or_pronoun_on_e
     # "Johnson and Johnson" read as one entity twice is no list of two
     jj = [(18, 25, "Person", "per:j"), (30, 37, "Person", "per:j")]
     assert split_question("Who is the CEO of Johnson and Johnson?", jj) == ["Who is the CEO of Johnson and Johnson?"]
+
+
+def test_a_pronoun_stands_for_the_one_of_two_fitting_things_the_graph_answers_for(tmp_path):
+    """"Who acquired Veridian and where is it based?": both firms could be based somewhere; the graph knows where
+    Veridian is, not where its buyer is."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:jj", "ACQUIRED", "org:vo"), _fact("org:vo", "HEADQUARTERED_IN", "loc:ly")],
+          [Entity("org:jj", "Johnson and Johnson", "Organization"), Entity("org:vo", "Veridian Oncology", "Organization"),
+           Entity("loc:ly", "Lyon", "Location")])
+    assert _parts(answer(s, "Who acquired Veridian Oncology and where is it based?")) == [
+        ("Who acquired Veridian Oncology?", ["Johnson and Johnson"]), ("Where is Veridian Oncology based?", ["Lyon"])]
+
+
+def test_their_after_answers_from_narrower_entities_stands_for_those_answers(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:met", "TREATS", "dis:t2d"), _fact("chem:met", "CAUSES", "dis:la")],
+          [Entity("dis:d", "diabetes", "Disease"), Entity("dis:t2d", "type 2 diabetes", "Disease"),
+           Entity("chem:met", "metformin", "Chemical"), Entity("dis:la", "lactic acidosis", "Disease")])
+    assert _parts(answer(s, "Which drugs treat diabetes and what are their side effects?")) == [
+        ("Which drugs treat diabetes?", ["metformin (treats type 2 diabetes)"]),
+        ("What are metformin's side effects?", ["lactic acidosis"])]

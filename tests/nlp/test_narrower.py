@@ -104,3 +104,10 @@ def test_narrower_answers_are_capped_and_ranked_by_confidence(tmp_path):
     got = answer(s, "What treats cancer?").answers
     assert len(got) == MAX_NARROWER_ANSWERS
     assert [a.score for a in got] == sorted((a.score for a in got), reverse=True)
+
+
+def test_narrower_chains_that_meet_both_conditions_answer_a_two_condition_question(store):
+    """"Which cancer drugs cause heart failure?": the drug between a kind of cancer and the effect, not the kind of
+    cancer a chain from the effect reaches ("breast cancer" was the answer)."""
+    for question in ("Which drugs that treat cancer cause heart failure?", "Which cancer drugs cause heart failure?"):
+        assert _texts(store, question) == ["doxorubicin (via breast cancer)"], question

@@ -297,3 +297,12 @@ def test_a_side_effect_named_before_its_cause_is_confirmed_by_the_fact(store):
     assert [a.text for a in answer(store, "Is lactic acidosis a side effect of metformin?").answers] == ["yes"]
     assert answer(store, "Is metformin a side effect of lactic acidosis?").answers == ()
     assert [a.text for a in answer(store, "Which drugs have lactic acidosis as a side effect?").answers] == ["metformin"]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("What are the side effects of T2D drugs?", ["lactic acidosis"]),  # was: what causes T2D (nothing)
+    ("Which type 2 diabetes medications cause lactic acidosis?", ["metformin"]),
+    ("What are the side effects of T2D?", []),  # no drug noun: as before
+])
+def test_a_disease_before_drugs_names_the_drugs_that_treat_it(store, question, expected):
+    assert [a.text for a in answer(store, question).answers] == expected
