@@ -49,7 +49,8 @@ def _clauses(question: str, spans: Sequence[Span]) -> list[tuple[int, int]]:
         aux = _AUX.match(rest)
         starts = bool(_WH.match(rest)) or bool(aux and (PRONOUN.match(rest, aux.end()) or
                                                         any(a == m.end() + aux.end() for a, *_ in spans)))
-        if (not starts or _inside(m.start(), spans) or not _names_something(question, start, m.start(), spans, start > 0)
+        if (not starts or _inside(m.start(), spans)
+                or not _names_something(question, start, m.start(), spans, start > 0)
                 or not _names_something(question, m.end(), len(question), spans, True)):
             continue
         bounds.append((start, m.start()))

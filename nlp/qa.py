@@ -11,27 +11,21 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence, TypeVar
 
-from kg.names import normalise, without_suffixes
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
-from kg.views import NameCache, entities_named
+from kg.views import NameCache
 from nlp.compound import PLURAL, PRONOUN, YES_NO, split_question, substitute
 from nlp.errors import NLPError
-from nlp.narrower import narrower_by_name, narrower_entities
+from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
+from nlp.question_links import BROAD, LinkedEntity, link_question
 
 T = TypeVar("T")
-_TOKEN = re.compile(r"[\w][\w\-\.&']*[\w]|[\w]")
-_STOP = set("""a an the what which who whom whose where when why how is are was were be been do does did of in on at
-to for by with and or that this these those it its their company companies drug drugs firm firms any all some
-has have had can could will would should may might me tell list name give show please there""".split())
-_MAX_NGRAM = 8
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
-BROAD = "\x00broad:"  # the id of a term the graph has no entity for but narrower ones ("cancer": "lung cancer")
 
 
 @dataclass(frozen=True)
@@ -51,86 +45,12 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class LinkedEntity:
-    entity: Entity
-    start: int
-    end: int
-    named: tuple[Entity, ...] = ()  # every entity the span names exactly ("Mercury": the metal and the firm)
-
-
-@dataclass(frozen=True)
 class QAResult:
     question: str
     answers: tuple[Answer, ...]
     entities: tuple[LinkedEntity, ...]
     relations: tuple[str, ...]
     parts: tuple["QAResult", ...] = ()  # a compound question's parts, each answered on its own
-
-
-def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
-    """Known entities named in the question: longest n-grams first, no overlaps."""
-    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(question)]
-    found: list[LinkedEntity] = []
-    taken: list[tuple[int, int]] = []
-    for size in range(min(_MAX_NGRAM, len(tokens)), 0, -1):
-        for i in range(len(tokens) - size + 1):
-            a, b = tokens[i][0], tokens[i + size - 1][1]
-            if any(a < y and x < b for x, y in taken):
-                continue
-            text = question[a:b]
-            text = re.sub(r"['\u2019]s$", "", text)
-            words = normalise(text).split()
-            if not words or all(w in _STOP for w in words):
-                continue
-            named = entities_named(store, text)
-            if named and _part_of_another_name(store, named, text, question[a + len(text):]):
-                continue
-            if named:
-                found.append(LinkedEntity(named[0], a, a + len(text), tuple(named)))
-                taken.append((a, b))
-    found += _broad_terms(store, question, tokens, taken)
-    return sorted(found, key=lambda le: le.start)
-
-
-_MAX_BROAD = 3  # words in a term the graph has no entity for but narrower ones ("cancer", "kidney injury")
-
-
-def _broad_terms(store: GraphStore, question: str, tokens: list[tuple[int, int]],
-                 taken: list[tuple[int, int]]) -> list[LinkedEntity]:
-    """Terms the graph has no entity for but kinds of ("What causes cancer?": "lung cancer"), as entities that
-    stand for them (id ``BROAD``...; their answers come from the narrower entities), longest first, no overlaps."""
-    cued = [(m.start(), m.end()) for pattern, _, _ in CUES for m in re.finditer(pattern, question.lower())]
-    found = []
-    for size in range(min(_MAX_BROAD, len(tokens)), 0, -1):
-        for i in range(len(tokens) - size + 1):
-            a, b = tokens[i][0], tokens[i + size - 1][1]
-            words = normalise(question[a:b]).split()
-            if (not words or any(w in _STOP for w in words) or any(a < y and x < b for x, y in taken + cued)):
-                continue
-            narrower = narrower_by_name(store, (question[a:b],))
-            if narrower:
-                term = Entity(BROAD + normalise(question[a:b]), question[a:b], narrower[0].type)
-                found.append(LinkedEntity(term, a, b, (term,)))
-                taken.append((a, b))
-    return found
-
-
-_NEXT_WORD = re.compile(r"\s+([A-Z][a-z]+)\b")
-
-
-def _part_of_another_name(store: GraphStore, named: list[Entity], text: str, rest: str) -> bool:
-    """An organisation's name followed by a capitalised word that is no corporate suffix, cue, or known name
-    ("Northwind" in "Northwind Capital") is part of the name of a firm the graph does not know; a word that
-    begins the next word of the firm's own name ("Corvane Pharma" for Corvane Pharmaceuticals) is not."""
-    m = _NEXT_WORD.match(rest)
-    if m is None or any(e.type != "Organization" for e in named):
-        return False
-    word = m.group(1)
-    longer = normalise(f"{text} {word}")
-    return (word.lower() not in _STOP and without_suffixes(f"x {word}") != "x"
-            and not any(re.search(pattern, word.lower()) for pattern, _, _ in CUES)
-            and not entities_named(store, word)
-            and not any(normalise(n).startswith(longer) for e in named for n in (e.name, *e.aliases)))
 
 
 def _fitting(le: LinkedEntity, cues: list["_Cue"], schema: Schema) -> LinkedEntity:
@@ -287,7 +207,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         text = str(len(ranked)) + (f" (via {', '.join(vias)})" if vias else "")
         count = Answer(text, round(min(score for _, (score, _, _) in ranked), 4), None, evidence)
         return QAResult(question, (count,), tuple(linked), relations)
-    answers = [Answer(_marked("yes" if target == YES else names(target), facts, via, names, schema),
+    answers = [Answer(_marked("yes" if target == YES else names(target), facts, via, schema),
                       round(score, 4), None if target == YES else target, _evidence(facts, names),
                       via.name if via else None)
                for target, (score, facts, via) in ranked[:limit]]
@@ -301,7 +221,8 @@ def _answer_parts(store: GraphStore, question: str, parts: list[str], schema: Sc
         for text in _resolved(store, part, results[-1] if results else None, schema):
             linked = link_question(store, text)
             results.append(_answer_one(store, text, linked, schema, limit) if linked else QAResult(text, (), (), ()))
-    return QAResult(question, tuple(a for r in results for a in r.answers), tuple(le for r in results for le in r.entities),
+    return QAResult(question, tuple(a for r in results for a in r.answers),
+                    tuple(le for r in results for le in r.entities),
                     tuple(dict.fromkeys(rel for r in results for rel in r.relations)), tuple(results))
 
 
@@ -361,16 +282,16 @@ class _Reading:
     places: frozenset[str] | None
 
 
-Scored = tuple[float, list[Triple], "Entity | None"]
+_Scored = tuple[float, list[Triple], "Entity | None"]
 
 
 def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list["_Cue"],
-            reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, Scored]], bool]:
+            reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, _Scored]], bool]:
     """The targets the anchors' chains reach, best first, each with its best score, chain and the narrower entity
     it came from (None: the question's own), a target in ``skip`` left out; and whether they are those between two
     of the question's entities."""
-    scored: dict[str, Scored] = {}
-    meeting: dict[str, Scored] = {}  # middles of chains between two of the question's entities
+    scored: dict[str, _Scored] = {}
+    meeting: dict[str, _Scored] = {}  # middles of chains between two of the question's entities
     for anchor, via in anchors:
         for target, facts in _chains(store, anchor, cues, reading.question, reading.schema, strict=reading.yes_no):
             into = scored
@@ -403,7 +324,7 @@ def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tup
             for n in narrower_entities(store, le.entity, in_graph=not le.entity.id.startswith(BROAD))]
 
 
-def _marked(text: str, facts: list[Triple], via: Entity | None, names: NameCache, schema: Schema) -> str:
+def _marked(text: str, facts: list[Triple], via: Entity | None, schema: Schema) -> str:
     """An answer from a narrower entity says which: "metformin (treats type 2 diabetes)", else "X (via Y)"."""
     if via is None:
         return text
