@@ -232,8 +232,9 @@ MAX_REFERRED = 3  # "Which drugs does Corvane make and what do they treat?": one
 def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: Schema) -> list[str]:
     """``part`` with its pronoun replaced by what it refers to: the previous part's answer ("Who makes metformin
     and where are they based?") or its subject ("Which drugs does Corvane make and who is its CEO?"), whichever
-    the relation asked about takes (of two that take it alike, the first the graph answers for); a plural pronoun
-    and several answers: one question for each."""
+    the relation asked about takes (of two that take it alike: after several answers, "they" stands for them and
+    "it" for the subject, else the first the graph answers for); a plural pronoun and several answers: one question
+    for each."""
     pronoun = PRONOUN.search(part)
     if pronoun is None or previous is None:
         return [part]
@@ -243,8 +244,12 @@ def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: S
         return [part]
     fit = {e.id: _fit(store, substitute(part, pronoun, e.name), pronoun.start(), e, schema) for e in candidates}
     tied = [e for e in candidates if fit[e.id] == max(fit.values())]
-    chosen = next((e for e in tied if _answered(store, substitute(part, pronoun, e.name), schema)), tied[0])
-    if answered and chosen == answered[0] and pronoun.group(1).lower() in PLURAL:
+    plural = pronoun.group(1).lower() in PLURAL
+    if len(tied) > 1 and len(answered) > 1:  # several answers: "they" stands for them, "it" for the subject
+        chosen = tied[0] if plural else tied[1]
+    else:
+        chosen = next((e for e in tied if _answered(store, substitute(part, pronoun, e.name), schema)), tied[0])
+    if answered and chosen == answered[0] and plural:
         return [substitute(part, pronoun, e.name) for e in answered[:MAX_REFERRED]]
     return [substitute(part, pronoun, chosen.name)]
 

@@ -123,3 +123,19 @@ def test_their_after_answers_from_narrower_entities_stands_for_those_answers(tmp
     assert _parts(answer(s, "Which drugs treat diabetes and what are their side effects?")) == [
         ("Which drugs treat diabetes?", ["metformin (treats type 2 diabetes)"]),
         ("What are metformin's side effects?", ["lactic acidosis"])]
+
+
+def test_after_several_answers_they_stands_for_them_and_it_for_the_subject(tmp_path):
+    """Both readings fit ("What does rifampicin treat?", "What does warfarin treat?"): "they" was read as warfarin
+    because the first answer, aspirin, treats nothing the graph knows."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:war", "INTERACTS_WITH", "chem:asp", 0.95), _fact("chem:war", "INTERACTS_WITH", "chem:rif"),
+           _fact("chem:rif", "TREATS", "dis:tb"), _fact("chem:war", "TREATS", "dis:dvt")],
+          [Entity("chem:war", "warfarin", "Chemical"), Entity("chem:asp", "aspirin", "Chemical"),
+           Entity("chem:rif", "rifampicin", "Chemical"), Entity("dis:tb", "tuberculosis", "Disease"),
+           Entity("dis:dvt", "deep vein thrombosis", "Disease")])
+    first = ("What interacts with warfarin?", ["aspirin", "rifampicin"])
+    assert _parts(answer(s, "What interacts with warfarin and what do they treat?")) == [
+        first, ("What does aspirin treat?", []), ("What does rifampicin treat?", ["tuberculosis"])]
+    assert _parts(answer(s, "What interacts with warfarin and what does it treat?")) == [
+        first, ("What does warfarin treat?", ["deep vein thrombosis"])]
