@@ -22,6 +22,7 @@ PLURAL = frozenset({"they", "them", "their"})
 _POSSESSIVE = frozenset({"its", "their", "his"})
 _LIST_GAP = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+", re.IGNORECASE)
 _RELATING = re.compile(r"\b(?:between|both|either|neither)\s+$", re.IGNORECASE)  # "between X and Y": one thing
+BOTH = re.compile(r"\b(?:both|all(?:\s+of)?)\s+$", re.IGNORECASE)  # "interact with both X and Y": with each
 _AGREE = {"do": "does", "are": "is", "have": "has", "were": "was"}  # "What do X and Y treat?" -> "What does X treat?"
 
 
@@ -74,7 +75,7 @@ def _as_question(clause: str) -> str:
 def _list_parts(clause: str, spans: Sequence[Span]) -> list[str]:
     """One question per entity of a list of entities of one type ("aspirin and warfarin"), else the clause. A
     yes/no question whose list is all it names asks about them together ("Do aspirin and warfarin interact?")."""
-    run = _first_list(clause, spans)
+    run = first_list(clause, spans)
     if run is None or (YES_NO.match(clause.lower()) and len(run) == len(spans)):
         return [clause]
     before, after = clause[: run[0][0]], clause[run[-1][1]:]
@@ -90,7 +91,7 @@ def _agreeing(aux: str) -> str:
     return word.capitalize() if aux[0].isupper() else word
 
 
-def _first_list(clause: str, spans: Sequence[Span]) -> list[Span] | None:
+def first_list(clause: str, spans: Sequence[Span]) -> list[Span] | None:
     """The first run of two or more entities of one type that only commas, "and" and "or" separate."""
     ordered = sorted(spans)
     run: list[Span] = []

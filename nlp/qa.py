@@ -15,7 +15,7 @@ from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache
-from nlp.compound import PLURAL, PRONOUN, YES_NO, split_question, substitute
+from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, first_list, split_question, substitute
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
@@ -195,8 +195,10 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         return QAResult(question, (_about(store, linked[0].entity, names),), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no))
-    ranked, met = _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading)
-    if len(ranked) < (1 if yes_no or HOW_MANY.match(question) else FEW):
+    each = _each_of(question, linked) if not yes_no else []
+    ranked, met = (_common(store, each, cues, reading), True) if each else \
+        _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading)
+    if not each and len(ranked) < (1 if yes_no or HOW_MANY.match(question) else FEW):
         # few facts about the entity itself: those of its narrower kinds after them, the best few (instead of them
         # where only theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
         more, more_met = _ranked(store, _narrower_anchors(store, linked), cues, reading, skip={t for t, _ in ranked})
@@ -321,6 +323,24 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
             if key not in skip and (best is None or best[0] < score):
                 into[key] = (score, facts, via)
     return sorted((meeting or scored).items(), key=lambda kv: -kv[1][0]), bool(meeting)
+
+
+def _each_of(question: str, linked: list[LinkedEntity]) -> list[LinkedEntity]:
+    """The entities of a "both X and Y" list ("Which drugs interact with both aspirin and warfarin?"), else none."""
+    run = first_list(question, [(le.start, le.end, le.entity.type, le.entity.id) for le in linked])
+    if run is None or not BOTH.search(question[: run[0][0]]):
+        return []
+    return [le for le in linked if any(le.start == a for a, *_ in run)]
+
+
+def _common(store: GraphStore, each: list[LinkedEntity], cues: list["_Cue"],
+            reading: _Reading) -> list[tuple[str, _Scored]]:
+    """The targets every one of ``each`` reaches, best first, scored by the weakest of their chains, with all of
+    them as the evidence."""
+    reached = [dict(_ranked(store, [(le, None)], cues, reading)[0]) for le in each]
+    common = [(target, (min(r[target][0] for r in reached), [f for r in reached for f in r[target][1]], None))
+              for target in reached[0] if all(target in r for r in reached[1:])]
+    return sorted(common, key=lambda kv: -kv[1][0])
 
 
 def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tuple[LinkedEntity, Entity]]:

@@ -139,3 +139,17 @@ def test_after_several_answers_they_stands_for_them_and_it_for_the_subject(tmp_p
         first, ("What does aspirin treat?", []), ("What does rifampicin treat?", ["tuberculosis"])]
     assert _parts(answer(s, "What interacts with warfarin and what does it treat?")) == [
         first, ("What does warfarin treat?", ["deep vein thrombosis"])]
+
+
+def test_both_x_and_y_asks_for_what_links_to_each(tmp_path):
+    """It used to give what links to either: ibuprofen (aspirin only) and rifampicin (warfarin only)."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:ibu", "INTERACTS_WITH", "chem:asp"), _fact("chem:rif", "INTERACTS_WITH", "chem:war"),
+           _fact("chem:flu", "INTERACTS_WITH", "chem:asp", 0.8), _fact("chem:flu", "INTERACTS_WITH", "chem:war")],
+          [Entity(f"chem:{k}", n, "Chemical") for k, n in (("ibu", "ibuprofen"), ("asp", "aspirin"), ("rif", "rifampicin"),
+                                                           ("war", "warfarin"), ("flu", "fluconazole"))])
+    [flu] = answer(s, "Which drugs interact with both aspirin and warfarin?").answers
+    assert flu.text == "fluconazole" and flu.score == 0.8
+    assert {e.triple for e in flu.evidence} == {("fluconazole", "INTERACTS_WITH", "aspirin"),
+                                               ("fluconazole", "INTERACTS_WITH", "warfarin")}
+    assert answer(s, "What interacts with both ibuprofen and rifampicin?").answers == ()
