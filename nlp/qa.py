@@ -14,7 +14,7 @@ from typing import Callable, Sequence, TypeVar
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
-from kg.views import NameCache
+from kg.views import NameCache, entities_named
 from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, first_list, split_question, substitute
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
@@ -241,7 +241,9 @@ def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: S
     if pronoun is None or previous is None:
         return [part]
     answered = [e for e in (store.entity(a.entity_id) for a in previous.answers if a.entity_id) if e is not None]
-    candidates = answered[:1] + [le.entity for le in previous.entities[:1]]
+    # the answer, the middle of its chain ("the company" in "Who runs the company that makes metformin and where is
+    # it based?"), the subject
+    candidates = answered[:1] + _middle(store, previous) + [le.entity for le in previous.entities[:1]]
     if not candidates:
         return [part]
     fit = {e.id: _fit(store, substitute(part, pronoun, e.name), pronoun.start(), e, schema) for e in candidates}
@@ -254,6 +256,13 @@ def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: S
     if answered and chosen == answered[0] and plural:
         return [substitute(part, pronoun, e.name) for e in answered[:MAX_REFERRED]]
     return [substitute(part, pronoun, chosen.name)]
+
+
+def _middle(store: GraphStore, previous: QAResult) -> list[Entity]:
+    """The entity between the two facts of the chain behind the previous part's best answer, if it has two."""
+    triples = {ev.triple for ev in (previous.answers[0].evidence if previous.answers else ()) if ev.triple}
+    ends = [name for t in triples for name in {t[0], t[2]}]
+    return [e for name in dict.fromkeys(ends) if ends.count(name) > 1 for e in entities_named(store, name, limit=3)][:1]
 
 
 def _answered(store: GraphStore, question: str, schema: Schema) -> bool:
@@ -362,7 +371,7 @@ def _marked(text: str, facts: list[Triple], via: Entity | None, schema: Schema) 
 # me about warfarin") once the entity's name is taken out
 ABOUT = re.compile(r"(?:(?:what|who)(?:'s|\s+(?:is|are|was|were))(?:\s+(?:the|an?))?|(?:please\s+)?(?:tell\s+me|what\s+do"
                    r"\s+(?:you|we)\s+know|what\s+does\s+the\s+graph\s+(?:say|know)|show\s+me\s+what\s+you\s+know)"
-                   r"\s+about|describe|about)\s*", re.IGNORECASE)
+                   r"\s+about|describe|about|what\s+(?:does|do|did)\s+do)\s*", re.IGNORECASE)
 ABOUT_FACTS = 5  # the facts shown with an entity's description
 
 

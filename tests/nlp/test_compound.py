@@ -153,3 +153,16 @@ def test_both_x_and_y_asks_for_what_links_to_each(tmp_path):
     assert {e.triple for e in flu.evidence} == {("fluconazole", "INTERACTS_WITH", "aspirin"),
                                                ("fluconazole", "INTERACTS_WITH", "warfarin")}
     assert answer(s, "What interacts with both ibuprofen and rifampicin?").answers == ()
+
+
+def test_a_pronoun_after_a_two_hop_answer_may_stand_for_the_middle_of_its_chain(tmp_path):
+    """"the company that makes metformin ... where is it based": the company, not its CEO (based nowhere) or
+    metformin; this found no answer."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:nw", "MANUFACTURES", "chem:met"), _fact("per:em", "CEO_OF", "org:nw"),
+           _fact("org:nw", "HEADQUARTERED_IN", "loc:bos")],
+          [Entity("org:nw", "Northwind Therapeutics", "Organization"), Entity("chem:met", "metformin", "Chemical"),
+           Entity("per:em", "Elena Marchetti", "Person"), Entity("loc:bos", "Boston", "Location")])
+    assert _parts(answer(s, "Who runs the company that makes metformin and where is it based?")) == [
+        ("Who runs the company that makes metformin?", ["Elena Marchetti"]),
+        ("Where is Northwind Therapeutics based?", ["Boston"])]

@@ -274,7 +274,8 @@ def test_an_executive_is_asked_about_like_a_chief_executive(store, question, exp
 
 
 @pytest.mark.parametrize("question", ["What is Glucophage?", "what's metformin", "Tell me about metformin.",
-                                      "What do you know about Glucophage?", "Describe metformin"])
+                                      "What do you know about Glucophage?", "Describe metformin",
+                                      "What does metformin do?"])  # "do": no answer before
 def test_a_question_about_one_entity_describes_it_with_its_facts(store, question):
     """"What is X?" asks for X itself: its name (an alias asked about gives the name it stands for), type and
     other names, with its facts as the evidence; it used to find no answer."""
