@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from nlp.question_cues import CUES
+
 Span = tuple[int, int, str, str]  # (start, end, entity type, entity id) of an entity the question names
 
 YES_NO = re.compile(r"^(is|are|does|do|did|can|could|should|was|were|has|have|had|will|may|might)\b")
@@ -32,8 +34,28 @@ def split_question(question: str, spans: Sequence[Span]) -> list[str]:
     for start, end in _clauses(question, spans):
         clause = _as_question(question[start:end])
         inside = [(a - start, b - start, kind, eid) for a, b, kind, eid in spans if start <= a and b <= end]
-        parts += _list_parts(clause, inside)
+        parts += _list_parts(clause, inside) if first_list(clause, inside) else _cue_parts(clause, inside)
     return parts
+
+
+_WORD_END = re.compile(r"\w*")
+_CUE_GAP = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+", re.IGNORECASE)
+
+
+def _cue_parts(clause: str, spans: Sequence[Span]) -> list[str]:
+    """One question per relation word of two joined ones ("What does warfarin treat and cause?", "Who are
+    Marlowe's partners and investors?"), else the clause."""
+    found: list[tuple[int, int]] = []
+    for pattern, _, _ in CUES:
+        for m in re.finditer(pattern, clause.lower()):
+            if not any(m.start() < b and a < m.end() for a, b, *_ in spans) and \
+                    not any(m.start() < y and x < m.end() for x, y in found):
+                found.append((m.start(), _WORD_END.match(clause, m.end()).end()))  # "investor|s": the whole word
+    found.sort()
+    for (a1, b1), (a2, b2) in zip(found, found[1:]):
+        if _CUE_GAP.fullmatch(clause[b1:a2]):
+            return [clause[:b1] + clause[b2:], clause[:a1] + clause[a2:]]
+    return [clause]
 
 
 def _inside(at: int, spans: Sequence[Span]) -> bool:

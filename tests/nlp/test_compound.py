@@ -166,3 +166,13 @@ def test_a_pronoun_after_a_two_hop_answer_may_stand_for_the_middle_of_its_chain(
     assert _parts(answer(s, "Who runs the company that makes metformin and where is it based?")) == [
         ("Who runs the company that makes metformin?", ["Elena Marchetti"]),
         ("Where is Northwind Therapeutics based?", ["Boston"])]
+
+
+@pytest.mark.parametrize("question,parts", [
+    ("What does metformin treat and cause?",  # read as a chain through type 2 diabetes: no answer
+     [("What does metformin treat?", ["type 2 diabetes"]), ("What does metformin cause?", ["lactic acidosis"])]),
+    ("What are the side effects and interactions of aspirin?",
+     [("What are the side effects of aspirin?", ["peptic ulcer"]), ("What are the interactions of aspirin?", ["warfarin"])]),
+])
+def test_two_joined_relation_words_ask_two_questions(store, question, parts):
+    assert _parts(answer(store, question)) == parts
