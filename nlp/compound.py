@@ -22,7 +22,7 @@ _AUX = re.compile(r"(?:is|are|was|were|does|do|did|can|could|has|have|had)\s+", 
 PRONOUN = re.compile(r"\b(they|them|their|it|its|he|him|his|she|her)\b", re.IGNORECASE)
 PLURAL = frozenset({"they", "them", "their"})
 _POSSESSIVE = frozenset({"its", "their", "his"})
-_LIST_GAP = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+", re.IGNORECASE)
+_LIST_GAP = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+", re.IGNORECASE)  # between list items
 _RELATING = re.compile(r"\b(?:between|both|either|neither)\s+$", re.IGNORECASE)  # "between X and Y": one thing
 BOTH = re.compile(r"\b(?:both|all(?:\s+of)?)\s+$", re.IGNORECASE)  # "interact with both X and Y": with each
 _AGREE = {"do": "does", "are": "is", "have": "has", "were": "was"}  # "What do X and Y treat?" -> "What does X treat?"
@@ -39,7 +39,6 @@ def split_question(question: str, spans: Sequence[Span]) -> list[str]:
 
 
 _WORD_END = re.compile(r"\w*")
-_CUE_GAP = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+", re.IGNORECASE)
 
 
 def _cue_parts(clause: str, spans: Sequence[Span]) -> list[str]:
@@ -53,7 +52,7 @@ def _cue_parts(clause: str, spans: Sequence[Span]) -> list[str]:
                 found.append((m.start(), _WORD_END.match(clause, m.end()).end()))  # "investor|s": the whole word
     found.sort()
     for (a1, b1), (a2, b2) in zip(found, found[1:]):
-        if _CUE_GAP.fullmatch(clause[b1:a2]):
+        if _LIST_GAP.fullmatch(clause[b1:a2]):
             return [clause[:b1] + clause[b2:], clause[:a1] + clause[a2:]]
     return [clause]
 
