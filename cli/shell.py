@@ -277,6 +277,12 @@ class KGShell(cmd.Cmd):
         if not answers:
             self._say("No answer found.")
             return
+        parts = getattr(result, "parts", ())
+        for part in parts:  # a compound question: each part's answers under it
+            self._say(f"Q: {part.question}")
+            self._print_answers(part) if part.answers else self._say("No answer found.")
+        if parts:
+            return
         for rank, ans in enumerate(answers[:MAX_ANSWERS], 1):
             self._say(f"{rank}. {ans.text}  (score {ans.score:.2f})")
             for ev in brief_evidence(ans.evidence, key=lambda e: e.triple):

@@ -11,21 +11,17 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence, TypeVar
 
-from kg.names import normalise, without_suffixes
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
+from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, first_list, split_question, substitute
 from nlp.errors import NLPError
+from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
+from nlp.question_links import BROAD, LinkedEntity, link_question
 
 T = TypeVar("T")
-_TOKEN = re.compile(r"[\w][\w\-\.&']*[\w]|[\w]")
-_STOP = set("""a an the what which who whom whose where when why how is are was were be been do does did of in on at
-to for by with and or that this these those it its their company companies drug drugs firm firms any all some
-has have had can could will would should may might me tell list name give show please there""".split())
-_MAX_NGRAM = 8
-YES_NO = re.compile(r"^(is|are|does|do|did|can|could|should|was|were|has|have|had|will|may|might)\b")
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
@@ -45,14 +41,7 @@ class Answer:
     score: float
     entity_id: str | None
     evidence: tuple[Evidence, ...]
-
-
-@dataclass(frozen=True)
-class LinkedEntity:
-    entity: Entity
-    start: int
-    end: int
-    named: tuple[Entity, ...] = ()  # every entity the span names exactly ("Mercury": the metal and the firm)
+    via: str | None = None  # the narrower entity the answer comes from ("type 2 diabetes" for "diabetes")
 
 
 @dataclass(frozen=True)
@@ -61,48 +50,7 @@ class QAResult:
     answers: tuple[Answer, ...]
     entities: tuple[LinkedEntity, ...]
     relations: tuple[str, ...]
-
-
-def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
-    """Known entities named in the question: longest n-grams first, no overlaps."""
-    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(question)]
-    found: list[LinkedEntity] = []
-    taken: list[tuple[int, int]] = []
-    for size in range(min(_MAX_NGRAM, len(tokens)), 0, -1):
-        for i in range(len(tokens) - size + 1):
-            a, b = tokens[i][0], tokens[i + size - 1][1]
-            if any(a < y and x < b for x, y in taken):
-                continue
-            text = question[a:b]
-            text = re.sub(r"['\u2019]s$", "", text)
-            words = normalise(text).split()
-            if not words or all(w in _STOP for w in words):
-                continue
-            named = entities_named(store, text)
-            if named and _part_of_another_name(store, named, text, question[a + len(text):]):
-                continue
-            if named:
-                found.append(LinkedEntity(named[0], a, a + len(text), tuple(named)))
-                taken.append((a, b))
-    return sorted(found, key=lambda le: le.start)
-
-
-_NEXT_WORD = re.compile(r"\s+([A-Z][a-z]+)\b")
-
-
-def _part_of_another_name(store: GraphStore, named: list[Entity], text: str, rest: str) -> bool:
-    """An organisation's name followed by a capitalised word that is no corporate suffix, cue, or known name
-    ("Northwind" in "Northwind Capital") is part of the name of a firm the graph does not know; a word that
-    begins the next word of the firm's own name ("Corvane Pharma" for Corvane Pharmaceuticals) is not."""
-    m = _NEXT_WORD.match(rest)
-    if m is None or any(e.type != "Organization" for e in named):
-        return False
-    word = m.group(1)
-    longer = normalise(f"{text} {word}")
-    return (word.lower() not in _STOP and without_suffixes(f"x {word}") != "x"
-            and not any(re.search(pattern, word.lower()) for pattern, _, _ in CUES)
-            and not entities_named(store, word)
-            and not any(normalise(n).startswith(longer) for e in named for n in (e.name, *e.aliases)))
+    parts: tuple["QAResult", ...] = ()  # a compound question's parts, each answered on its own
 
 
 def _fitting(le: LinkedEntity, cues: list["_Cue"], schema: Schema) -> LinkedEntity:
@@ -211,7 +159,10 @@ def brief_evidence(evidence: Sequence[T], key: Callable[[T], object], limit: int
 
 
 def answer(store: GraphStore, question: str, schema: Schema | None = None, limit: int = 10) -> QAResult:
-    """Answers from the graph, best first, each with the facts and sentences behind it."""
+    """Answers from the graph, best first, each with the facts and sentences behind it. A compound question ("Who
+    makes metformin and where are they based?", "What do aspirin and warfarin treat?") is answered part by part:
+    ``parts`` holds each part's result (a pronoun read as the previous part's answer or subject) and ``answers``
+    all their answers in order."""
     schema = schema or Schema()
     question = " ".join(question.split())
     if not question:
@@ -219,63 +170,208 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     linked = link_question(store, question)
     if not linked:
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
+    parts = split_question(question, [(le.start, le.end, le.entity.type, le.entity.id) for le in linked])
+    if len(parts) == 1:
+        return _answer_one(store, question, linked, schema, limit)
+    return _answer_parts(store, question, parts, schema, limit)
+
+
+def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], schema: Schema,
+                limit: int) -> QAResult:
+    """The answers to a question that asks one thing."""
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
-    cues = cues or _place_cue(question, linked, schema)
+    cues = _drug_noun_cue(question, linked, cues or _place_cue(question, linked, schema), schema)
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
-    in_question = {le.entity.id for le in linked}
     if NEGATED.search(re.sub(ASKED_NEGATION, " ", question, flags=re.IGNORECASE)):
         # "Does X not cause Y?": a fact that it does is no "yes"; "What doesn't Northwind make?": the graph lists
         # what things do, not what they don't
         return QAResult(question, (), tuple(linked), relations)
-    if not cues and not yes_no and len(linked) == 1 and ABOUT.fullmatch(_without(question, linked[0])):
+    if (not cues and not yes_no and len(linked) == 1 and not linked[0].entity.id.startswith(BROAD)
+            and ABOUT.fullmatch(_without(question, linked[0]))):
         return QAResult(question, (_about(store, linked[0].entity, names),), tuple(linked), relations)
-    places = _places(question, schema, yes_no)
-    scored: dict[str, tuple[float, list[Triple]]] = {}
-    meeting: dict[str, tuple[float, list[Triple]]] = {}  # middles of chains between two of the question's entities
-    for anchor in linked:
-        chains = _chains(store, anchor, cues, question, schema, strict=yes_no)
-        for target, facts in chains:
+    reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
+                       _places(question, schema, yes_no))
+    each = _each_of(question, linked) if not yes_no else []
+    ranked, met = (_common(store, each, cues, reading), True) if each else \
+        _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading)
+    if not each and len(ranked) < (1 if yes_no or HOW_MANY.match(question) else FEW):
+        # few facts about the entity itself: those of its narrower kinds after them, the best few (instead of them
+        # where only theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
+        more, more_met = _ranked(store, _narrower_anchors(store, linked), cues, reading, skip={t for t, _ in ranked})
+        ranked = (ranked if met or not more_met else []) + more[:MAX_NARROWER_ANSWERS]
+    if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
+        evidence = tuple(ev for _, (_, facts, _) in ranked for ev in _evidence(facts, names)[:1])
+        vias = list(dict.fromkeys(via.name for _, (_, _, via) in ranked if via is not None))
+        text = str(len(ranked)) + (f" (via {', '.join(vias)})" if vias else "")
+        count = Answer(text, round(min(score for _, (score, _, _) in ranked), 4), None, evidence)
+        return QAResult(question, (count,), tuple(linked), relations)
+    answers = [Answer(_marked("yes" if target == YES else names(target), facts, via, schema),
+                      round(score, 4), None if target == YES else target, _evidence(facts, names),
+                      via.name if via else None)
+               for target, (score, facts, via) in ranked[:limit]]
+    return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+def _answer_parts(store: GraphStore, question: str, parts: list[str], schema: Schema, limit: int) -> QAResult:
+    """Each part answered on its own, a pronoun in it read as the previous part's answer or subject."""
+    results: list[QAResult] = []
+    for part in parts:
+        for text in _resolved(store, part, results[-1] if results else None, schema):
+            linked = link_question(store, text)
+            results.append(_answer_one(store, text, linked, schema, limit) if linked else QAResult(text, (), (), ()))
+    return QAResult(question, tuple(a for r in results for a in r.answers),
+                    tuple(le for r in results for le in r.entities),
+                    tuple(dict.fromkeys(rel for r in results for rel in r.relations)), tuple(results))
+
+
+MAX_REFERRED = 3  # "Which drugs does Corvane make and what do they treat?": one part for each of its first answers
+
+
+def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: Schema) -> list[str]:
+    """``part`` with its pronoun replaced by what it refers to: the previous part's answer ("Who makes metformin
+    and where are they based?") or its subject ("Which drugs does Corvane make and who is its CEO?"), whichever
+    the relation asked about takes (of two that take it alike: after several answers, "they" stands for them and
+    "it" for the subject, else the first the graph answers for); a plural pronoun and several answers: one question
+    for each."""
+    pronoun = PRONOUN.search(part)
+    if pronoun is None or previous is None:
+        return [part]
+    answered = [e for e in (store.entity(a.entity_id) for a in previous.answers if a.entity_id) if e is not None]
+    # the answer, the middle of its chain ("the company" in "Who runs the company that makes metformin and where is
+    # it based?"), the subject
+    candidates = answered[:1] + _middle(store, previous) + [le.entity for le in previous.entities[:1]]
+    if not candidates:
+        return [part]
+    fit = {e.id: _fit(store, substitute(part, pronoun, e.name), pronoun.start(), e, schema) for e in candidates}
+    tied = [e for e in candidates if fit[e.id] == max(fit.values())]
+    plural = pronoun.group(1).lower() in PLURAL
+    if len(tied) > 1 and len(answered) > 1:  # several answers: "they" stands for them, "it" for the subject
+        chosen = tied[0] if plural else tied[1]
+    else:
+        chosen = next((e for e in tied if _answered(store, substitute(part, pronoun, e.name), schema)), tied[0])
+    if answered and chosen == answered[0] and plural:
+        return [substitute(part, pronoun, e.name) for e in answered[:MAX_REFERRED]]
+    return [substitute(part, pronoun, chosen.name)]
+
+
+def _middle(store: GraphStore, previous: QAResult) -> list[Entity]:
+    """The entity between the two facts of the chain behind the previous part's best answer, if it has two."""
+    triples = {ev.triple for ev in (previous.answers[0].evidence if previous.answers else ()) if ev.triple}
+    ends = [name for t in triples for name in {t[0], t[2]}]
+    return [e for name in dict.fromkeys(ends) if ends.count(name) > 1 for e in entities_named(store, name, limit=3)][:1]
+
+
+def _answered(store: GraphStore, question: str, schema: Schema) -> bool:
+    """Does the graph answer ``question``?"""
+    linked = link_question(store, question)
+    return bool(linked) and bool(_answer_one(store, question, linked, schema, 1).answers)
+
+
+def _fit(store: GraphStore, text: str, at: int, entity: Entity, schema: Schema) -> int:
+    """How well ``entity``, named at ``at`` in ``text``, fits the relation asked about there: 2 in the role the
+    words give it, 1 in some role its type may take, 0 not at all (or no relation asked about)."""
+    end = at + len(entity.name)
+    masked = [(le.start, le.end) for le in link_question(store, text)] + [(at, end)]
+    cues = [c for c in find_cues(text, masked) if c.relation in schema.names()]
+    if not cues:
+        return 0
+    cue = min(cues, key=lambda c: abs(c.start - at))
+    allowed = _roles_allowed(schema, cue.relation, entity.type)
+    return 0 if not allowed else 2 if _role(text, cue, at, end) in allowed else 1
+
+
+FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
+MAX_NARROWER_ANSWERS = 5  # at most so many answers from narrower entities
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a question asks, as chains are scored against it."""
+    question: str
+    schema: Schema
+    yes_no: bool
+    in_question: frozenset[str]
+    places: frozenset[str] | None
+
+
+_Scored = tuple[float, list[Triple], "Entity | None"]
+
+
+def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list["_Cue"],
+            reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, _Scored]], bool]:
+    """The targets the anchors' chains reach, best first, each with its best score, chain and the narrower entity
+    it came from (None: the question's own), a target in ``skip`` left out; and whether they are those between two
+    of the question's entities."""
+    scored: dict[str, _Scored] = {}
+    meeting: dict[str, _Scored] = {}  # middles of chains between two of the question's entities
+    for anchor, via in anchors:
+        for target, facts in _chains(store, anchor, cues, reading.question, reading.schema, strict=reading.yes_no):
             into = scored
-            if not yes_no and len(facts) == 2 and target in in_question and target != anchor.entity.id:
+            if not reading.yes_no and len(facts) == 2 and target in reading.in_question and target != anchor.entity.id:
                 # "Which drugs made by Corvane cause bleeding?": two facts that link two of its entities through a
                 # third, which meets both conditions and is what the question asks for (before any chain that
                 # leaves one of its entities out)
                 target, into = _other(facts[0], anchor.entity.id), meeting
-                if target in in_question:
+                if target in reading.in_question:
                     continue
             # A yes/no question is confirmed by a chain that ends at another of its entities ("Does metformin
             # treat T2D?"); other questions ask for what the chain reaches beyond them.
-            elif (target in in_question) != yes_no or target == anchor.entity.id:
+            elif (target in reading.in_question) != reading.yes_no or target == anchor.entity.id:
                 continue
-            if places is not None and getattr(store.entity(target), "type", None) not in places:
+            if reading.places is not None and getattr(store.entity(target), "type", None) not in reading.places:
                 continue  # "Where is Zürich?" asks for a place, not for the firm based there
             score = 1.0
             for f in facts:
                 score *= f.confidence
-            key = YES if yes_no else target
+            key = YES if reading.yes_no else target
             best = into.get(key)
-            if best is None or best[0] < score:
-                into[key] = (score, facts)
-    ranked = sorted((meeting or scored).items(), key=lambda kv: -kv[1][0])
-    if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
-        evidence = tuple(ev for _, (_, facts) in ranked for ev in _evidence(facts, names)[:1])
-        count = Answer(str(len(ranked)), round(min(score for _, (score, _) in ranked), 4), None, evidence)
-        return QAResult(question, (count,), tuple(linked), relations)
-    answers = [Answer("yes", round(score, 4), None, _evidence(facts, names)) if target == YES else
-               Answer(names(target), round(score, 4), target, _evidence(facts, names))
-               for target, (score, facts) in ranked[:limit]]
-    return QAResult(question, tuple(answers), tuple(linked), relations)
+            if key not in skip and (best is None or best[0] < score):
+                into[key] = (score, facts, via)
+    return sorted((meeting or scored).items(), key=lambda kv: -kv[1][0]), bool(meeting)
+
+
+def _each_of(question: str, linked: list[LinkedEntity]) -> list[LinkedEntity]:
+    """The entities of a "both X and Y" list ("Which drugs interact with both aspirin and warfarin?"), else none."""
+    run = first_list(question, [(le.start, le.end, le.entity.type, le.entity.id) for le in linked])
+    if run is None or not BOTH.search(question[: run[0][0]]):
+        return []
+    return [le for le in linked if any(le.start == a for a, *_ in run)]
+
+
+def _common(store: GraphStore, each: list[LinkedEntity], cues: list["_Cue"],
+            reading: _Reading) -> list[tuple[str, _Scored]]:
+    """The targets every one of ``each`` reaches, best first, scored by the weakest of their chains, with all of
+    them as the evidence."""
+    reached = [dict(_ranked(store, [(le, None)], cues, reading)[0]) for le in each]
+    common = [(target, (min(r[target][0] for r in reached), [f for r in reached for f in r[target][1]], None))
+              for target in reached[0] if all(target in r for r in reached[1:])]
+    return sorted(common, key=lambda kv: -kv[1][0])
+
+
+def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tuple[LinkedEntity, Entity]]:
+    """Each question entity's narrower entities, standing where it stands in the question."""
+    return [(replace(le, entity=n, named=(n,)), n) for le in linked
+            for n in narrower_entities(store, le.entity, in_graph=not le.entity.id.startswith(BROAD))]
+
+
+def _marked(text: str, facts: list[Triple], via: Entity | None, schema: Schema) -> str:
+    """An answer from a narrower entity says which: "metformin (treats type 2 diabetes)", else "X (via Y)"."""
+    if via is None:
+        return text
+    if len(facts) == 1 and facts[0].tail_id == via.id and text != "yes":
+        return f"{text} ({schema.verb(facts[0].relation)} {via.name})"
+    return f"{text} (via {via.name})"
 
 
 # what is left of a question about one entity and nothing else ("What is Ozempic?", "Who is Giulia Ferri?", "Tell
 # me about warfarin") once the entity's name is taken out
 ABOUT = re.compile(r"(?:(?:what|who)(?:'s|\s+(?:is|are|was|were))(?:\s+(?:the|an?))?|(?:please\s+)?(?:tell\s+me|what\s+do"
                    r"\s+(?:you|we)\s+know|what\s+does\s+the\s+graph\s+(?:say|know)|show\s+me\s+what\s+you\s+know)"
-                   r"\s+about|describe|about)\s*", re.IGNORECASE)
+                   r"\s+about|describe|about|what\s+(?:does|do|did)\s+do)\s*", re.IGNORECASE)
 ABOUT_FACTS = 5  # the facts shown with an entity's description
 
 
@@ -308,6 +404,23 @@ def _place_cue(question: str, linked: list[LinkedEntity], schema: Schema) -> lis
         if hit and le.entity.type in places and not any(e.type not in places for e in le.named):
             return [_Cue("HEADQUARTERED_IN", hit.start(), hit.start() + 2, False)]
     return []
+
+
+_DRUG_NOUN = re.compile(r"\s+(?:drugs?|medications?|medicines?)\b", re.IGNORECASE)
+
+
+def _drug_noun_cue(question: str, linked: list[LinkedEntity], cues: list[_Cue], schema: Schema) -> list[_Cue]:
+    """"cancer drugs", "diabetes medications": the drugs that treat it, a TREATS cue where the noun stands ("What are
+    the side effects of diabetes drugs?" asks about the drugs, not about what causes diabetes)."""
+    if "TREATS" not in schema.names() or any(c.relation == "TREATS" for c in cues):
+        return cues
+    treated = schema.get("TREATS").tail_types
+    for le in linked:
+        noun = _DRUG_NOUN.match(question, le.end)
+        if noun and le.entity.type in treated:
+            start = noun.start() + len(noun.group()) - len(noun.group().lstrip())
+            return sorted([*cues, _Cue("TREATS", start, noun.end(), False)], key=lambda c: c.start)
+    return cues
 
 
 def _other(fact: Triple, entity_id: str) -> str:

@@ -7,7 +7,8 @@ Longer cues are tried first, and a matched span is not reused by a shorter one.
 from __future__ import annotations
 
 CUES: tuple[tuple[str, str, bool], ...] = (
-    (r"side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)", "CAUSES", False),
+    # inverted: "the side effects of warfarin" names the cause after the cue, as "the parent of X" names the child
+    (r"side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)", "CAUSES", True),
     (r"chief executive(?: officer)?|\bceos?\b|managing director|in charge of|at the helm of|\bbosse?s?\b|"
      r"\b(?:top |senior )?executives?\b", "CEO_OF", False),
     (r"head(?:quarter(?:ed|s)?| office)|\bhq\b|\bbased\b|\blocated\b|\bwhere\b", "HEADQUARTERED_IN", False),

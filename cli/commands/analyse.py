@@ -96,7 +96,7 @@ def ask(
     """
     from fusion.config import is_fused_model
     from nlp.errors import NLPError
-    from nlp.qa import YES_NO, answer, brief_evidence
+    from nlp.qa import YES_NO, answer
 
     text = read_text_arg(question)
     if qa_model is not None and not is_fused_model(qa_model):  # checked first: the graph may answer without it
@@ -110,35 +110,52 @@ def ask(
     schema = schema_in_force(ws.path, config)
     graph = conn.open(ws)
     try:
+        parts: list[dict] = []
         try:
             result = answer(graph, text, schema, limit=top)
-            answers = [
-                {"text": a.text, "score": a.score,
-                 "evidence": [{"doc": e.doc, "sentence": e.sentence, "triple": list(e.triple) if e.triple else None}
-                              for e in a.evidence]}
-                for a in result.answers
-            ]
+            answers = _answer_rows(result.answers)
+            parts = [{"question": p.question, "answers": _answer_rows(p.answers)} for p in result.parts]
         except NLPError:
             if qa_model is None:
                 raise
             answers = []
         if qa_model is not None and (not answers or YES_NO.match(text.lower())):
-            answers = _read(ws, graph, text, qa_model, top, schema)
+            answers, parts = _read(ws, graph, text, qa_model, top, schema), []
     finally:
         graph.close()
-    data = {"question": " ".join(text.split()), "answers": answers}
+    data = {"question": " ".join(text.split()), "answers": answers} | ({"parts": parts} if parts else {})
 
     def human() -> None:
         if not answers:
             out.print("No answer found.")
             return
-        for i, a in enumerate(answers, 1):
-            out.print(Text.assemble((f"{i}. {a['text']}", "bold"), f"  (confidence {a['score']:.2f})"))
-            for e in brief_evidence(a["evidence"], key=lambda e: tuple(e["triple"] or ())):
-                fact = " ".join(e["triple"]) if e["triple"] else ""
-                out.print(Text.assemble(f"   {fact}  ", (f"— {e['doc']}: {one_line(e['sentence'], 140)}", "dim")))
+        if not parts:
+            _print_answers(answers)
+        for part in parts:  # a compound question: each part's answers under it
+            out.print(Text.assemble(("Q: ", "bold"), part["question"]))
+            _print_answers(part["answers"], indent="  ")
 
     emit(as_json, data, human)
+
+
+def _answer_rows(answers) -> list[dict]:
+    """``nlp.qa.Answer``s as JSON rows."""
+    return [{"text": a.text, "score": a.score,
+             "evidence": [{"doc": e.doc, "sentence": e.sentence, "triple": list(e.triple) if e.triple else None}
+                          for e in a.evidence]} for a in answers]
+
+
+def _print_answers(answers: list[dict], indent: str = "") -> None:
+    """Numbered answers, each with its confidence and the evidence lines behind it."""
+    from nlp.qa import brief_evidence
+
+    if not answers:
+        out.print(f"{indent}No answer found.")
+    for i, a in enumerate(answers, 1):
+        out.print(Text.assemble((f"{indent}{i}. {a['text']}", "bold"), f"  (confidence {a['score']:.2f})"))
+        for e in brief_evidence(a["evidence"], key=lambda e: tuple(e["triple"] or ())):
+            fact = " ".join(e["triple"]) if e["triple"] else ""
+            out.print(Text.assemble(f"{indent}   {fact}  ", (f"— {e['doc']}: {one_line(e['sentence'], 140)}", "dim")))
 
 
 def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> list[dict]:

@@ -164,6 +164,18 @@ def test_ask_reads_stdin_and_says_no_answer(sample_ws):
     assert "No answer found" in human.stdout
 
 
+def test_ask_a_compound_question_prints_each_part_under_its_question(sample_ws):
+    got = kgnlp_json("ask", "Who makes metformin and where are they based?", "-w", str(sample_ws))
+    assert [(p["question"], [a["text"] for a in p["answers"]]) for p in got["parts"]] == [
+        ("Who makes metformin?", ["Northwind Therapeutics"]), ("Where is Northwind Therapeutics based?", ["Boston"])]
+    assert [a["text"] for a in got["answers"]] == ["Northwind Therapeutics", "Boston"]
+    assert "parts" not in kgnlp_json("ask", "Who makes metformin?", "-w", str(sample_ws))  # one question: as before
+    human = kgnlp("ask", "What does warfarin treat and what are its side effects?", "-w", str(sample_ws), check=True)
+    lines = [line.strip() for line in human.stdout.splitlines() if line.startswith(("Q: ", "  1. "))]
+    assert lines[0] == "Q: What does warfarin treat?" and lines[1].startswith("1. deep vein thrombosis")
+    assert lines[2] == "Q: What are warfarin's side effects?" and lines[3].startswith("1. bleeding")
+
+
 def test_query_entity_neighbours_path(sample_ws):
     ent = kgnlp_json("query", "entity", "Glucophage", "-w", str(sample_ws))
     assert ent["entity"]["name"] == "metformin"

@@ -167,6 +167,15 @@ def test_shell_ask_answers_from_the_graph_with_evidence(ws):
     assert "error: " in text  # an unknown entity is one line, and the session goes on
 
 
+def test_shell_ask_prints_a_compound_question_s_parts_under_each(ws):
+    sh, out = shell_over(ws, "Who makes aspirin and who is their CEO?\n")
+    sh.cmdloop(intro="")
+    lines = [line.removeprefix(sh.prompt) for line in out.getvalue().splitlines()]
+    lines = [line for line in lines if line.startswith(("Q: ", "1. "))]
+    assert lines == ["Q: Who makes aspirin?", "1. Bayer AG  (score 0.95)",
+                     "Q: Who is Bayer AG's CEO?", "1. Bill Anderson  (score 1.00)"]
+
+
 def test_resolve_entity_prefers_id_then_exact_name(ws):
     store = SQLiteStore.open(Workspace.open(ws).graph_path)
     assert resolve_entity(store, "org:bayer")[0].id == "org:bayer"

@@ -274,7 +274,8 @@ def test_an_executive_is_asked_about_like_a_chief_executive(store, question, exp
 
 
 @pytest.mark.parametrize("question", ["What is Glucophage?", "what's metformin", "Tell me about metformin.",
-                                      "What do you know about Glucophage?", "Describe metformin"])
+                                      "What do you know about Glucophage?", "Describe metformin",
+                                      "What does metformin do?"])  # "do": no answer before
 def test_a_question_about_one_entity_describes_it_with_its_facts(store, question):
     """"What is X?" asks for X itself: its name (an alias asked about gives the name it stands for), type and
     other names, with its facts as the evidence; it used to find no answer."""
@@ -308,3 +309,19 @@ def test_names_written_without_accents_possessives_or_with_roman_numerals_link_e
     assert [a.text for a in answer(s, "What does hydroxychloroquine treat?").answers] == ["Sjögren's syndrome"]
     assert [a.text for a in answer(s, "Which drugs treat type II diabetes?").answers] == ["metformin"]
     s.close()
+
+
+def test_a_side_effect_named_before_its_cause_is_confirmed_by_the_fact(store):
+    """"Is X a side effect of Y?" names the effect first; it found no answer (the effect read as the cause)."""
+    assert [a.text for a in answer(store, "Is lactic acidosis a side effect of metformin?").answers] == ["yes"]
+    assert answer(store, "Is metformin a side effect of lactic acidosis?").answers == ()
+    assert [a.text for a in answer(store, "Which drugs have lactic acidosis as a side effect?").answers] == ["metformin"]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("What are the side effects of T2D drugs?", ["lactic acidosis"]),  # was: what causes T2D (nothing)
+    ("Which type 2 diabetes medications cause lactic acidosis?", ["metformin"]),
+    ("What are the side effects of T2D?", []),  # no drug noun: as before
+])
+def test_a_disease_before_drugs_names_the_drugs_that_treat_it(store, question, expected):
+    assert [a.text for a in answer(store, question).answers] == expected

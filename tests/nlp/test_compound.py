@@ -1,0 +1,178 @@
+"""Compound questions: split into parts, "they/its" read as the previous part's answer or subject, lists of
+entities asked about one by one, and "and" inside names or between related things left alone."""
+from __future__ import annotations
+
+import pytest
+
+from kg.records import Entity, Provenance, Triple
+from kg.stores.sqlite import SQLiteStore
+from nlp.compound import split_question
+from nlp.qa import answer
+
+
+def _fact(h, r, t, confidence=0.9):
+    return Triple(h, r, t, confidence, (Provenance("d1", 0, 10, f"{h} {r} {t}.", "patterns"),))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    s = SQLiteStore.open(tmp_path_factory.mktemp("compound") / "g.db")
+    s.add([
+        _fact("org:nw", "MANUFACTURES", "chem:met"), _fact("org:nw", "HEADQUARTERED_IN", "loc:bos"),
+        _fact("chem:war", "TREATS", "dis:dvt"), _fact("chem:war", "CAUSES", "dis:bleed"),
+        _fact("chem:tam", "CAUSES", "dis:dvt"),  # something causes DVT too: "its side effects" must not be DVT's
+        _fact("org:cv", "MANUFACTURES", "chem:war"), _fact("org:cv", "MANUFACTURES", "chem:clo"),
+        _fact("per:lb", "CEO_OF", "org:cv"), _fact("chem:clo", "TREATS", "dis:acs"),
+        _fact("chem:asp", "CAUSES", "dis:ulcer"), _fact("chem:asp", "INTERACTS_WITH", "chem:war"),
+        _fact("org:pg", "HEADQUARTERED_IN", "loc:cin"), _fact("per:jm", "CEO_OF", "org:pg"),
+        _fact("chem:met", "TREATS", "dis:t2d"), _fact("chem:met", "CAUSES", "dis:la"),
+    ], [
+        Entity("org:nw", "Northwind Therapeutics", "Organization", ("Northwind",)),
+        Entity("org:cv", "Corvane Pharmaceuticals", "Organization", ("Corvane",)),
+        Entity("org:pg", "Procter and Gamble", "Organization", ("Procter & Gamble",)),
+        Entity("loc:bos", "Boston", "Location"), Entity("loc:cin", "Cincinnati", "Location"),
+        Entity("per:lb", "Lukas Brunner", "Person"), Entity("per:jm", "Jon Moeller", "Person"),
+        Entity("chem:met", "metformin", "Chemical"), Entity("chem:war", "warfarin", "Chemical"),
+        Entity("chem:tam", "tamoxifen", "Chemical"), Entity("chem:clo", "clopidogrel", "Chemical"),
+        Entity("chem:asp", "aspirin", "Chemical"),
+        Entity("dis:dvt", "deep vein thrombosis", "Disease"), Entity("dis:bleed", "bleeding", "Disease"),
+        Entity("dis:acs", "acute coronary syndrome", "Disease"), Entity("dis:ulcer", "peptic ulcer", "Disease"),
+        Entity("dis:t2d", "type 2 diabetes", "Disease"), Entity("dis:la", "lactic acidosis", "Disease"),
+    ])
+    return s
+
+
+def _parts(result):
+    return [(p.question, [a.text for a in p.answers]) for p in result.parts]
+
+
+@pytest.mark.parametrize("question,parts", [
+    # "they": the previous part's answer (a drug cannot be based anywhere)
+    ("Who makes metformin and where are they based?",
+     [("Who makes metformin?", ["Northwind Therapeutics"]), ("Where is Northwind Therapeutics based?", ["Boston"])]),
+    # "its": the subject, though the answer (a disease) could have causes: the side effects of warfarin
+    ("What does warfarin treat and what are its side effects?",
+     [("What does warfarin treat?", ["deep vein thrombosis"]), ("What are warfarin's side effects?", ["bleeding"])]),
+    ("Which drugs does Corvane make and who is its CEO?",
+     [("Which drugs does Corvane make?", ["clopidogrel", "warfarin"]),
+      ("Who is Corvane Pharmaceuticals' CEO?", ["Lukas Brunner"])]),
+    # "they" for several answers: a part for each
+    ("Which drugs does Corvane make, and what do they treat?",
+     [("Which drugs does Corvane make?", ["clopidogrel", "warfarin"]),
+      ("What does clopidogrel treat?", ["acute coronary syndrome"]), ("What does warfarin treat?", ["deep vein thrombosis"])]),
+    ("What does metformin treat? What does it cause?",
+     [("What does metformin treat?", ["type 2 diabetes"]), ("What does metformin cause?", ["lactic acidosis"])]),
+    # a list of two subjects: each asked about
+    ("What do aspirin and warfarin cause?",
+     [("What does aspirin cause?", ["peptic ulcer"]), ("What does warfarin cause?", ["bleeding"])]),
+    ("Which company makes metformin or clopidogrel?",
+     [("Which company makes metformin?", ["Northwind Therapeutics"]),
+      ("Which company makes clopidogrel?", ["Corvane Pharmaceuticals"])]),
+    # "and" inside a name does not split it; the clause after it does
+    ("Where is Procter and Gamble based and who is its CEO?",
+     [("Where is Procter and Gamble based?", ["Cincinnati"]), ("Who is Procter and Gamble's CEO?", ["Jon Moeller"])]),
+])
+def test_a_compound_question_is_answered_part_by_part(store, question, parts):
+    result = answer(store, question)
+    assert _parts(result) == parts, result
+    assert [a.text for a in result.answers] == [a for _, answers in parts for a in answers]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Is there an interaction between warfarin and aspirin?", ["yes"]),  # two things related, not two questions
+    ("Do aspirin and warfarin interact?", ["yes"]),
+    ("Who is the CEO of Procter & Gamble?", ["Jon Moeller"]),
+    ("Which drug treats type 2 diabetes and causes lactic acidosis?", ["metformin"]),  # two conditions on one
+    ("What does metformin treat?", ["type 2 diabetes"]),
+])
+def test_a_question_that_asks_one_thing_has_no_parts(store, question, expected):
+    result = answer(store, question)
+    assert result.parts == () and [a.text for a in result.answers] == expected, result
+
+
+def test_split_question_keeps_and_inside_a_name_and_needs_a_name_or_pronoun_on_each_side():
+    pg = (12, 30, "Organization", "org:pg")
+    assert split_question("Who is the CEO of Procter and Gamble?", [(18, 36, "Organization", "org:pg")]) == [
+        "Who is the CEO of Procter and Gamble?"]
+    assert split_question("Where is Procter and Gamble based and who runs it?", [(9, 27, "Organization", "org:pg")]) == [
+        "Where is Procter and Gamble based?", "Who runs it?"]
+    # nothing named after the "and": one question ("which" alone has nothing to be about)
+    assert split_question("How many firms are in Procter and Gamble and which are new?", [pg]) == [
+        "How many firms are in Procter and Gamble and which are new?"]
+    # "Johnson and Johnson" read as one entity twice is no list of two
+    jj = [(18, 25, "Person", "per:j"), (30, 37, "Person", "per:j")]
+    assert split_question("Who is the CEO of Johnson and Johnson?", jj) == ["Who is the CEO of Johnson and Johnson?"]
+
+
+def test_a_pronoun_stands_for_the_one_of_two_fitting_things_the_graph_answers_for(tmp_path):
+    """"Who acquired Veridian and where is it based?": both firms could be based somewhere; the graph knows where
+    Veridian is, not where its buyer is."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:jj", "ACQUIRED", "org:vo"), _fact("org:vo", "HEADQUARTERED_IN", "loc:ly")],
+          [Entity("org:jj", "Johnson and Johnson", "Organization"), Entity("org:vo", "Veridian Oncology", "Organization"),
+           Entity("loc:ly", "Lyon", "Location")])
+    assert _parts(answer(s, "Who acquired Veridian Oncology and where is it based?")) == [
+        ("Who acquired Veridian Oncology?", ["Johnson and Johnson"]), ("Where is Veridian Oncology based?", ["Lyon"])]
+
+
+def test_their_after_answers_from_narrower_entities_stands_for_those_answers(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:met", "TREATS", "dis:t2d"), _fact("chem:met", "CAUSES", "dis:la")],
+          [Entity("dis:d", "diabetes", "Disease"), Entity("dis:t2d", "type 2 diabetes", "Disease"),
+           Entity("chem:met", "metformin", "Chemical"), Entity("dis:la", "lactic acidosis", "Disease")])
+    assert _parts(answer(s, "Which drugs treat diabetes and what are their side effects?")) == [
+        ("Which drugs treat diabetes?", ["metformin (treats type 2 diabetes)"]),
+        ("What are metformin's side effects?", ["lactic acidosis"])]
+
+
+def test_after_several_answers_they_stands_for_them_and_it_for_the_subject(tmp_path):
+    """Both readings fit ("What does rifampicin treat?", "What does warfarin treat?"): "they" was read as warfarin
+    because the first answer, aspirin, treats nothing the graph knows."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:war", "INTERACTS_WITH", "chem:asp", 0.95), _fact("chem:war", "INTERACTS_WITH", "chem:rif"),
+           _fact("chem:rif", "TREATS", "dis:tb"), _fact("chem:war", "TREATS", "dis:dvt")],
+          [Entity("chem:war", "warfarin", "Chemical"), Entity("chem:asp", "aspirin", "Chemical"),
+           Entity("chem:rif", "rifampicin", "Chemical"), Entity("dis:tb", "tuberculosis", "Disease"),
+           Entity("dis:dvt", "deep vein thrombosis", "Disease")])
+    first = ("What interacts with warfarin?", ["aspirin", "rifampicin"])
+    assert _parts(answer(s, "What interacts with warfarin and what do they treat?")) == [
+        first, ("What does aspirin treat?", []), ("What does rifampicin treat?", ["tuberculosis"])]
+    assert _parts(answer(s, "What interacts with warfarin and what does it treat?")) == [
+        first, ("What does warfarin treat?", ["deep vein thrombosis"])]
+
+
+def test_both_x_and_y_asks_for_what_links_to_each(tmp_path):
+    """It used to give what links to either: ibuprofen (aspirin only) and rifampicin (warfarin only)."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:ibu", "INTERACTS_WITH", "chem:asp"), _fact("chem:rif", "INTERACTS_WITH", "chem:war"),
+           _fact("chem:flu", "INTERACTS_WITH", "chem:asp", 0.8), _fact("chem:flu", "INTERACTS_WITH", "chem:war")],
+          [Entity(f"chem:{k}", n, "Chemical") for k, n in (("ibu", "ibuprofen"), ("asp", "aspirin"), ("rif", "rifampicin"),
+                                                           ("war", "warfarin"), ("flu", "fluconazole"))])
+    [flu] = answer(s, "Which drugs interact with both aspirin and warfarin?").answers
+    assert flu.text == "fluconazole" and flu.score == 0.8
+    assert {e.triple for e in flu.evidence} == {("fluconazole", "INTERACTS_WITH", "aspirin"),
+                                               ("fluconazole", "INTERACTS_WITH", "warfarin")}
+    assert answer(s, "What interacts with both ibuprofen and rifampicin?").answers == ()
+
+
+def test_a_pronoun_after_a_two_hop_answer_may_stand_for_the_middle_of_its_chain(tmp_path):
+    """"the company that makes metformin ... where is it based": the company, not its CEO (based nowhere) or
+    metformin; this found no answer."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:nw", "MANUFACTURES", "chem:met"), _fact("per:em", "CEO_OF", "org:nw"),
+           _fact("org:nw", "HEADQUARTERED_IN", "loc:bos")],
+          [Entity("org:nw", "Northwind Therapeutics", "Organization"), Entity("chem:met", "metformin", "Chemical"),
+           Entity("per:em", "Elena Marchetti", "Person"), Entity("loc:bos", "Boston", "Location")])
+    assert _parts(answer(s, "Who runs the company that makes metformin and where is it based?")) == [
+        ("Who runs the company that makes metformin?", ["Elena Marchetti"]),
+        ("Where is Northwind Therapeutics based?", ["Boston"])]
+
+
+@pytest.mark.parametrize("question,parts", [
+    ("What does metformin treat and cause?",  # read as a chain through type 2 diabetes: no answer
+     [("What does metformin treat?", ["type 2 diabetes"]), ("What does metformin cause?", ["lactic acidosis"])]),
+    ("What are the side effects and interactions of aspirin?",
+     [("What are the side effects of aspirin?", ["peptic ulcer"]), ("What are the interactions of aspirin?", ["warfarin"])]),
+])
+def test_two_joined_relation_words_ask_two_questions(store, question, parts):
+    assert _parts(answer(store, question)) == parts

@@ -1,0 +1,113 @@
+"""Narrower entities: a question about "diabetes" reaches facts about "type 2 diabetes" when "diabetes" itself has
+few, marked as such, after the direct answers, capped; names and hierarchy edges both give them."""
+from __future__ import annotations
+
+import pytest
+
+from kg.records import Entity, Provenance, Triple
+from kg.stores.sqlite import SQLiteStore
+from nlp.narrower import is_narrower_name, narrower_entities
+from nlp.qa import MAX_NARROWER_ANSWERS, answer
+
+
+def _fact(h, r, t, confidence=0.9):
+    return Triple(h, r, t, confidence, (Provenance("d1", 0, 10, f"{h} {r} {t}.", "patterns"),))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    s = SQLiteStore.open(tmp_path_factory.mktemp("narrower") / "g.db")
+    s.add([
+        _fact("chem:met", "TREATS", "dis:t2d", 0.95), _fact("chem:sema", "TREATS", "dis:t2d", 0.8),
+        _fact("chem:ins", "TREATS", "dis:gest", 0.7), _fact("chem:des", "TREATS", "dis:di"),
+        _fact("chem:dox", "TREATS", "dis:bc"), _fact("chem:dox", "CAUSES", "dis:hf"),
+        _fact("chem:asb", "CAUSES", "dis:lc"), _fact("chem:war", "CAUSES", "dis:bleed"),
+        _fact("chem:asp", "CAUSES", "dis:gib"),
+        _fact("chem:ator", "TREATS", "dis:hc"), _fact("pc:statins", "INCLUDES", "chem:ator"),
+        _fact("dis:hashi", "IS_A", "dis:autoimmune"), _fact("chem:levo", "TREATS", "dis:hashi"),
+    ], [
+        Entity("dis:diabetes", "diabetes", "Disease", ("diabetes mellitus",)),
+        Entity("dis:t2d", "diabetes mellitus type 2", "Disease", ("T2D",)),
+        Entity("dis:gest", "gestational diabetes", "Disease"),
+        Entity("dis:di", "diabetes insipidus", "Disease"),  # another disease, not a kind of diabetes mellitus
+        Entity("dis:bc", "breast cancer", "Disease"), Entity("dis:lc", "lung cancer", "Disease"),
+        Entity("dis:hf", "heart failure", "Disease"), Entity("dis:bleed", "bleeding", "Disease"),
+        Entity("dis:gib", "gastrointestinal bleeding", "Disease"), Entity("dis:hc", "hypercholesterolemia", "Disease"),
+        Entity("dis:autoimmune", "autoimmune disease", "Disease"), Entity("dis:hashi", "Hashimoto thyroiditis", "Disease"),
+        Entity("pc:statins", "statins", "PharmacologicClass"),
+        Entity("chem:met", "metformin", "Chemical"), Entity("chem:sema", "semaglutide", "Chemical"),
+        Entity("chem:ins", "insulin", "Chemical"), Entity("chem:des", "desmopressin", "Chemical"),
+        Entity("chem:dox", "doxorubicin", "Chemical"), Entity("chem:asb", "asbestos", "Chemical"),
+        Entity("chem:war", "warfarin", "Chemical"), Entity("chem:asp", "aspirin", "Chemical"),
+        Entity("chem:ator", "atorvastatin", "Chemical"), Entity("chem:levo", "levothyroxine", "Chemical"),
+    ])
+    return s
+
+
+def _texts(store, question):
+    return [a.text for a in answer(store, question).answers]
+
+
+@pytest.mark.parametrize("name,broad,expected", [
+    ("type 2 diabetes", "diabetes", True), ("gestational diabetes", "Diabetes", True),
+    ("diabetes mellitus type 2", "diabetes mellitus", True), ("lung cancer", "cancer", True),
+    ("diabetes insipidus", "diabetes", False), ("diabetes", "diabetes", False), ("pre-diabetes", "diabetes", False),
+    ("pseudo gout", "gout", False), ("non-cancer pain", "pain", True), ("cancer screening", "cancer", False),
+])
+def test_a_narrower_name_ends_with_the_broader_one_or_qualifies_it(name, broad, expected):
+    assert is_narrower_name(name, broad) is expected
+
+
+def test_an_entity_with_no_facts_is_answered_from_its_narrower_kinds_marked_as_such(store):
+    assert _texts(store, "What treats diabetes?") == [
+        "metformin (treats diabetes mellitus type 2)", "semaglutide (treats diabetes mellitus type 2)",
+        "insulin (treats gestational diabetes)"]
+    best = answer(store, "What treats diabetes?").answers[0]
+    assert best.via == "diabetes mellitus type 2" and best.entity_id == "chem:met"
+    assert best.evidence[0].triple == ("metformin", "TREATS", "diabetes mellitus type 2")
+    assert _texts(store, "Does metformin treat diabetes?") == ["yes (via diabetes mellitus type 2)"]
+
+
+def test_direct_answers_come_first_and_narrower_ones_only_when_they_are_few(store):
+    # bleeding has one direct cause: gastrointestinal bleeding's follows it, marked
+    assert _texts(store, "What causes bleeding?") == ["warfarin", "aspirin (causes gastrointestinal bleeding)"]
+    assert _texts(store, "Does warfarin cause bleeding?") == ["yes"]  # confirmed directly: nothing narrower
+
+
+def test_a_term_the_graph_has_no_entity_for_is_answered_from_its_narrower_kinds(store):
+    assert _texts(store, "What causes cancer?") == ["asbestos (causes lung cancer)"]
+    assert _texts(store, "What are the side effects of drugs that treat cancer?") == ["heart failure (via breast cancer)"]
+    assert _texts(store, "How many drugs treat cancer?") == ["1 (via breast cancer)"]
+
+
+def test_hierarchy_edges_give_narrower_entities(store):
+    assert _texts(store, "What treats autoimmune disease?") == ["levothyroxine (treats Hashimoto thyroiditis)"]
+    assert _texts(store, "What do statins treat?") == ["hypercholesterolemia (via atorvastatin)"]
+
+
+def test_only_names_of_narrowable_types_give_narrower_entities(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:ap", "HEADQUARTERED_IN", "loc:mi")],
+          [Entity("org:p", "Pharma", "Organization"), Entity("org:ap", "Aurelia Pharma", "Organization"),
+           Entity("loc:mi", "Milan", "Location")])
+    assert narrower_entities(s, s.entity("org:p")) == []  # Aurelia Pharma is no kind of Pharma
+    assert answer(s, "Where is Pharma based?").answers == ()
+
+
+def test_narrower_answers_are_capped_and_ranked_by_confidence(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    kinds = [f"kind {i} cancer" for i in range(12)]
+    s.add([_fact(f"chem:{i}", "TREATS", f"dis:{i}", 0.5 + i / 100) for i in range(12)],
+          [Entity("dis:cancer", "cancer", "Disease")]
+          + [Entity(f"dis:{i}", kinds[i], "Disease") for i in range(12)]
+          + [Entity(f"chem:{i}", f"drug{i}", "Chemical") for i in range(12)])
+    got = answer(s, "What treats cancer?").answers
+    assert len(got) == MAX_NARROWER_ANSWERS
+    assert [a.score for a in got] == sorted((a.score for a in got), reverse=True)
+
+
+def test_narrower_chains_that_meet_both_conditions_answer_a_two_condition_question(store):
+    """"Which cancer drugs cause heart failure?": the drug between a kind of cancer and the effect, not the kind of
+    cancer a chain from the effect reaches ("breast cancer" was the answer)."""
+    for question in ("Which drugs that treat cancer cause heart failure?", "Which cancer drugs cause heart failure?"):
+        assert _texts(store, question) == ["doxorubicin (via breast cancer)"], question
