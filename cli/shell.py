@@ -10,7 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
-from cli.common import utf8_arg
+from cli.common import one_line, utf8_arg
 from kg.errors import KGError
 from kg.records import Entity, Triple
 from kg.store import GraphStore
@@ -19,6 +19,7 @@ from kg.views import is_named
 HISTORY_LENGTH = 1000
 MAX_COMPLETIONS = 50
 MAX_ANSWERS = 5
+SENTENCE_CHARS = 400  # a source sentence as printed: on one line, cut past this
 PATH_SEPARATOR = "->"
 MAX_HOPS = 4
 INTRO = ("kgnlp shell. Commands: ask, entity, neighbours, path, help, quit. "
@@ -265,7 +266,7 @@ class KGShell(cmd.Cmd):
     def _print_fact(self, t: Triple) -> None:
         self._say(f"{self._name(t.head_id)} -{t.relation}-> {self._name(t.tail_id)}  ({t.confidence:.2f})")
         for p in t.provenance[:3]:
-            self._say(f"    {p.doc_id}: {p.sentence}" if p.sentence else f"    {p.doc_id} ({p.extractor})")
+            self._say(f"    {p.doc_id}: {one_line(p.sentence, SENTENCE_CHARS)}" if p.sentence else f"    {p.doc_id} ({p.extractor})")
         if len(t.provenance) > 3:
             self._say(f"    ... {len(t.provenance) - 3} more sources")
 
@@ -288,7 +289,7 @@ class KGShell(cmd.Cmd):
             for ev in brief_evidence(ans.evidence, key=lambda e: e.triple):
                 fact = " ".join(ev.triple) if ev.triple else ""
                 if ev.sentence:
-                    self._say(f"    {ev.doc}: {ev.sentence}" + (f"  [{fact}]" if fact else ""))
+                    self._say(f"    {ev.doc}: {one_line(ev.sentence, SENTENCE_CHARS)}" + (f"  [{fact}]" if fact else ""))
                 elif fact:
                     self._say(f"    [{fact}]")
         if len(answers) > MAX_ANSWERS:

@@ -294,3 +294,18 @@ def test_shell_ctrl_c_drops_the_line_without_printing_the_intro_again(ws):
     sh = KGShell(SQLiteStore.open(Workspace.open(ws).graph_path), stdin=Typed(), stdout=out)
     run_shell(sh, intro=INTRO)
     assert out.getvalue().count(INTRO) == 1 and "^C" in out.getvalue() and "Aspirin  [Chemical]" in out.getvalue()
+
+
+def test_shell_prints_a_source_sentence_over_several_lines_on_one_line(tmp_path):
+    """A PDF's or a wrapped text's sentence holds line breaks: printed as they were, an answer's evidence and a
+    fact's sources broke over lines that read as separate (and unindented) output."""
+    workspace = Workspace.open(tmp_path / "ws", create=True)
+    store = SQLiteStore.open(workspace.graph_path)
+    sentence = "Bayer AG\nmanufactures\r\naspirin   in Leverkusen."
+    store.add([Triple("org:bayer", "MANUFACTURES", "chem:aspirin", 0.95, _p("doc2", sentence))], ENTITIES)
+    store.close()
+    sh, out = shell_over(workspace.path, "Who makes aspirin?\nneighbours Bayer AG\n")
+    sh.cmdloop(intro="")
+    lines = out.getvalue().splitlines()
+    assert sum("doc2: Bayer AG manufactures aspirin in Leverkusen." in line for line in lines) == 2
+    assert not any(line.strip() in {"manufactures", "aspirin   in Leverkusen."} for line in lines)
