@@ -227,11 +227,14 @@ def unmerge_cmd(
 
 @with_connection
 def resolve_cmd(
+    ctx: typer.Context,
     embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings",
                                              help="Also merge on MiniLM name similarity.")] = False,
     threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
-                                             help="Embedding similarity needed to merge.")] = 0.92,
-    encoder: Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder.")] = None,
+                                             help="Name-embedding similarity needed to merge (with --embeddings)."
+                                             )] = 0.92,
+    encoder: Annotated[Optional[Path], typer.Option(
+        "--encoder", help="Local HF model folder for the name embeddings (with --embeddings).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show proposals, record nothing.")] = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -246,6 +249,11 @@ def resolve_cmd(
     from kg.merges import MergeLog
     from nlp.resolution import resolve
 
+    for option in ("threshold", "encoder"):  # refused, not ignored: the name and alias rules have fixed scores
+        if not embeddings and given(ctx, option):
+            raise typer.BadParameter("applies to name-embedding merges only: add --embeddings (the name, ticker "
+                                     "and alias rules merge on exact evidence, at a fixed score).",
+                                     param_hint=f"--{option}")
     ws = conn.workspace()
     store = conn.open(ws)
     try:
