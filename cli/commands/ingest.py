@@ -314,7 +314,7 @@ def remove(
 
     utf8_arg(doc_id, "the document id")  # bytes that are not UTF-8 (a copied Latin-1 name) name no document
     ws = conn.workspace()
-    graph = conn.open(ws)
+    graph = conn.open(ws, write=True)
     try:
         change = remove_source(graph, doc_id)
         _sync_indexes(ws, graph, True)

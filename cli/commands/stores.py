@@ -322,7 +322,7 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
     w = workspace(ws)
     if store == "rdf":
         w.check_rdf_graph()
-        g = w.open_store("rdf")
+        g = w.open_store("rdf", read_only=not write)
     else:
         g = _embedded_copy(w)
     try:

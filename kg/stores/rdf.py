@@ -66,20 +66,26 @@ class RDFStore:
 
     name = "rdf"
 
-    def __init__(self, store: ox.Store, path: Path | None) -> None:
+    def __init__(self, store: ox.Store, path: Path | None, read_only: bool = False) -> None:
         self._store = store
         self.location = path
+        self.read_only = read_only
 
     @classmethod
-    def open(cls, workspace: object = None, path: str | Path | None = None) -> "RDFStore":
-        """The RDF graph of a workspace (kept in ``<workspace>/rdf``), at ``path``, or in memory when neither."""
+    def open(cls, workspace: object = None, path: str | Path | None = None, read_only: bool = False) -> "RDFStore":
+        """The RDF graph of a workspace (kept in ``<workspace>/rdf``), at ``path``, or in memory when neither.
+        ``read_only``: as it is on disk now, and no file of the store's folder is written (a read-write open
+        rewrites its log files even for a query)."""
         if path is None and workspace is not None:
             path = workspace.rdf_path
         try:
-            store = ox.Store(str(path)) if path is not None else ox.Store()
+            if path is None:
+                store = ox.Store()
+            else:
+                store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
         except OSError as exc:
             raise KGError(f"Cannot open the RDF store at {path} ({exc}). Is another kgnlp process using it?") from exc
-        return cls(store, Path(path) if path is not None else None)
+        return cls(store, Path(path) if path is not None else None, read_only and path is not None)
 
     @classmethod
     def copy_of(cls, source: "GraphStore") -> tuple["RDFStore", int]:
@@ -582,7 +588,7 @@ class RDFStore:
 
     def close(self) -> None:
         if self._store is not None:
-            if self.location is not None:
+            if self.location is not None and not self.read_only:
                 self._store.flush()
             self._store = None
 

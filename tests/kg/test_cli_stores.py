@@ -203,6 +203,26 @@ def test_reading_the_embedded_store_of_an_rdf_only_workspace_points_to_store_rdf
     assert ok.exit_code == 0, ok.output
 
 
+def test_reading_the_rdf_store_writes_nothing_and_works_while_a_writer_holds_it(app, rdf_only_ws):
+    """Reading commands open the RDF store read-only: its folder's files (names, sizes, times) stay as they were
+    (a read-write open rewrites its logs), and they read while another process writes (its lock held)."""
+    from kg.stores.rdf import RDFStore
+    from tests.conftest import file_tree
+
+    commands = [("stats",), ("export",), ("query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }")]
+    before = file_tree(rdf_only_ws)
+    for command in commands:
+        result = invoke(app, *command, "--workspace", rdf_only_ws, "--store", "rdf")
+        assert result.exit_code == 0, (command, result.output)
+    assert file_tree(rdf_only_ws) == before
+    writer = RDFStore.open(Workspace.open(rdf_only_ws))
+    try:
+        stats = invoke(app, "stats", "--workspace", rdf_only_ws, "--store", "rdf", "--json")
+        assert stats.exit_code == 0 and json.loads(stats.output)["relations"] == 1, stats.output
+    finally:
+        writer.close()
+
+
 def test_import_into_the_embedded_store_of_an_rdf_only_workspace_still_works(app, rdf_only_ws, tmp_path):
     out = tmp_path / "g.nt"
     invoke(app, "export", "--workspace", rdf_only_ws, "--store", "rdf", "--format", "ntriples", "--out", out)
