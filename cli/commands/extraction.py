@@ -209,20 +209,36 @@ def merges_cmd(
     emit(as_json, {"merges": rows}, human)
 
 
+@with_connection
 def unmerge_cmd(
     merge_id: Annotated[int, typer.Argument(help="Merge id from `kgnlp entities merges`.")],
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Undo one merge: the merged entity goes by its own id again (a later `entities resolve` leaves the two apart).
+    The workspace's retrieval indexes are brought in step (--store: the graph they are made from).
 
     Example: kgnlp entities unmerge 3
     """
-    ws = workspace(ws_path)
+    ws = conn.workspace()
     with _merge_log(ws.path) as log:
         merge = log.undo(merge_id)
+    _sync_after_merges(conn, ws, quiet or as_json)
     emit(as_json, {"undone": merge.as_dict()},
          lambda: out.print(f"Undid merge #{merge.id}: {merge.merged_id} is separate from {merge.canonical_id} again."))
+
+
+def _sync_after_merges(conn: Connection, ws, quiet: bool) -> None:
+    """The workspace's retrieval indexes brought in step with the graph as the merge log now resolves it."""
+    from cli.commands.ingest import sync_indexes
+
+    store = conn.open(ws)
+    try:
+        sync_indexes(ws, store, quiet)
+    finally:
+        store.close()
 
 
 @with_connection
@@ -268,6 +284,8 @@ def resolve_cmd(
     log_path = ws.path / MERGES_FILE
     with MergeLog.open(log_path if log_path.exists() or not dry_run else ":memory:") as log:  # a dry run writes nothing
         done = resolve(entities, log, encoder=name_encoder, threshold=threshold, dry_run=dry_run)
+    if done and not dry_run:
+        _sync_after_merges(conn, ws, quiet or as_json)
     rows = [{"id": getattr(m, "id", None), "canonical_id": m.canonical_id, "merged_id": m.merged_id,
              "why": m.why, "score": m.score} for m in done]
 
