@@ -227,7 +227,8 @@ def open_store(
     command only reads, so an embedded graph is not started in a workspace whose graph is in its RDF store, and it
     sees the graph with the workspace's entity merges applied (:mod:`kg.resolved`); nor is an empty RDF store made
     in a workspace that has none. ``read_only``: the command does not write the graph either, so an RDF store is
-    opened read-only (its folder unchanged)."""
+    opened read-only (its folder unchanged), and a workspace without an embedded graph is refused, not given an
+    empty one."""
     if read and store == "embedded":
         ws.check_embedded_graph()
     if read and store == "rdf":
@@ -239,7 +240,9 @@ def open_store(
         graph = ws.open_store("neo4j", uri=uri or "bolt://127.0.0.1:7687", user=user, password=password,
                               label_prefix=os.environ.get("KGNLP_NEO4J_LABEL_PREFIX", ""))
     else:
-        graph = ws.open_store(store, **({"read_only": True} if read_only and store == "rdf" else {}))
+        # read-only: no RDF file rewritten, and no empty graph.db made in a workspace that has none
+        graph = ws.open_store(store, **({} if not read_only else {"read_only": True} if store == "rdf" else
+                                       {"create": False, "read_only": True}))
     return resolved(graph, ws.path) if read else graph
 
 

@@ -164,6 +164,16 @@ def test_reading_store_rdf_of_a_workspace_without_one_makes_none_so_migrate_from
     assert json.loads(invoke(app, "stats", "--workspace", ws, "--json").output)["relations"] == 1
 
 
+@pytest.mark.parametrize("command", [("stats",), ("export",)])
+def test_reading_a_workspace_without_a_graph_makes_none(app, tmp_path, command):
+    """A workspace folder whose graph is gone (or never made): a reading command says so and leaves the folder as it
+    was, instead of making an empty graph.db and reporting an empty graph."""
+    ws = Workspace.open(tmp_path / "ws", create=True).path
+    result = invoke(app, *command, "--workspace", ws)
+    assert isinstance(result.exception, KGError) and "kgnlp ingest" in str(result.exception)
+    assert sorted(p.name for p in ws.iterdir()) == ["workspace.json"]
+
+
 def test_cli_sparql_on_neo4j_points_to_cypher(app, ws):
     result = invoke(app, "query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }", "--store", "neo4j", "--workspace", ws)
     assert isinstance(result.exception, KGError) and "query cypher" in str(result.exception)
