@@ -108,16 +108,19 @@ def test_ask_with_a_reader_that_reads_retrieved_facts(tiny_encoder, tmp_path):
 
 
 def test_ask_with_a_reader_leaves_a_stale_fact_index_as_it_was(tiny_encoder, tmp_path):
-    """`ask --model` with a fact index out of step with the graph (an import since `kgnlp index`) brings it up to
-    date in memory, says which command saves it, and writes nothing in the workspace."""
+    """`ask --model` with a fact index out of step with the graph (a fact added by a program since the index was
+    saved) brings it up to date in memory, says which command saves it, and writes nothing in the workspace."""
+    from kg.records import Entity, Triple
+    from kg.stores.sqlite import SQLiteStore
     from tests.conftest import file_tree
 
     ws, data = _metformin_workspace_and_questions(tmp_path)
     kgnlp("train", "qa", "--data", str(data), "--encoder", str(tiny_encoder), "--epochs", "1", "--max-steps", "1",
           "--fusion", "facts", "--retrieved", "1", "--retrieve-from", "passage", "--out", str(tmp_path / "reader"),
           "-w", str(ws), "--json", check=True)
-    (tmp_path / "more.csv").write_text("head,relation,tail\nmetformin,TREATS,obesity\n", encoding="utf-8")
-    kgnlp("import", "csv", str(tmp_path / "more.csv"), "-w", str(ws), check=True)
+    store = SQLiteStore.open(ws / "graph.db")
+    store.add([Triple("chem:metformin", "TREATS", "dis:obesity")], [Entity("dis:obesity", "obesity", "Disease")])
+    store.close()
     before = file_tree(ws)
     proc = kgnlp("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
     assert proc.returncode == 0, proc.stderr
