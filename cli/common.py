@@ -227,12 +227,15 @@ def open_store(
     user: str = "neo4j",
     password_env: str = "KGNLP_NEO4J_PASSWORD",
     read: bool = False,
+    read_only: bool = False,
 ) -> GraphStore:
     """Open the workspace's graph in the chosen backend; the Bolt password comes from the environment, as does a
     label prefix (``KGNLP_NEO4J_LABEL_PREFIX``: several graphs on one server, each under its own labels). ``read``: the
     command only reads, so an embedded graph is not started in a workspace whose graph is in its RDF store, and it
     sees the graph with the workspace's entity merges applied (:mod:`kg.resolved`); nor is an empty RDF store made
-    in a workspace that has none."""
+    in a workspace that has none. ``read_only``: the command does not write the graph either, so an RDF store is
+    opened read-only (its folder unchanged), and a workspace without an embedded graph is refused, not given an
+    empty one."""
     if read and store == "embedded":
         ws.check_embedded_graph()
     if read and store == "rdf":
@@ -244,7 +247,9 @@ def open_store(
         graph = ws.open_store("neo4j", uri=uri or "bolt://127.0.0.1:7687", user=user, password=password,
                               label_prefix=os.environ.get("KGNLP_NEO4J_LABEL_PREFIX", ""))
     else:
-        graph = ws.open_store(store)
+        # read-only: no RDF file rewritten, and no empty graph.db made in a workspace that has none
+        graph = ws.open_store(store, **({} if not read_only else {"read_only": True} if store == "rdf" else
+                                       {"create": False, "read_only": True}))
     return resolved(graph, ws.path) if read else graph
 
 
@@ -289,15 +294,18 @@ class Connection:
     def workspace(self, create: bool = False) -> Workspace:
         return Workspace.open(self.ws_path, create=create)
 
-    def open(self, ws: Workspace | None = None, create: bool = False) -> GraphStore:
+    def open(self, ws: Workspace | None = None, create: bool = False, write: bool = False) -> GraphStore:
         """The graph store (the workspace is opened, or with ``create`` made, when not given); ``create`` also
         means the command writes, so an embedded graph may be started in a workspace that has only an RDF store,
-        but only when ``--store embedded`` says so: by default such a workspace is refused, not split in two."""
+        but only when ``--store embedded`` says so: by default such a workspace is refused, not split in two.
+        ``write``: the command changes the graph it reads (seen with its merges, as readers see it); without it
+        or ``create`` the graph is opened read-only where the backend can be (RDF)."""
         ws = ws or self.workspace(create)
         if create and self.store == "embedded" and not self.store_named:
             ws.check_embedded_graph("pass --store rdf to add to it (or --store embedded to start a second, "
                                     "separate graph in the embedded store)")
-        return open_store(ws, self.store, self.uri, self.user, self.password_env, read=not create)
+        return open_store(ws, self.store, self.uri, self.user, self.password_env, read=not create,
+                          read_only=not (create or write))
 
 
 _CONNECTION_OPTIONS = (

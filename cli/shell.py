@@ -85,14 +85,19 @@ class EntityNames:
 
 
 class KGShell(cmd.Cmd):
-    """The interactive loop. ``stdin``/``stdout`` may be any text streams (tests, pipes)."""
+    """The interactive loop. ``stdin``/``stdout`` may be any text streams (tests, pipes); errors go to ``stderr``
+    when given (commands piped in: a program reads the answers on stdout), else to ``stdout`` with the answers (at
+    a terminal). ``failures`` counts the commands that failed (an error, an unknown command, a usage message)."""
 
     prompt = "kgnlp> "
     doc_header = "Commands (help COMMAND for details):"
 
     def __init__(self, store: GraphStore, workspace: object | None = None, history: Path | None = None,
-                 stdin: TextIO | None = None, stdout: TextIO | None = None, debug: bool = False) -> None:
+                 stdin: TextIO | None = None, stdout: TextIO | None = None, debug: bool = False,
+                 stderr: TextIO | None = None) -> None:
         super().__init__(completekey="tab", stdin=stdin, stdout=stdout)
+        self.stderr = stderr
+        self.failures = 0
         if stdin is not None:
             self.use_rawinput = False
         self.store = store
@@ -133,9 +138,9 @@ class KGShell(cmd.Cmd):
             # piped bytes that are not UTF-8 arrive as lone surrogates: said as `kgnlp ner` says it
             return bool(super().onecmd(utf8_arg(line, "the line")))
         except Exception as exc:  # noqa: BLE001 - one bad command must not end the session
-            self._say(f"error: {exc}")
+            self._fail(f"error: {exc}")
             if self.debug:
-                self._say(traceback.format_exc().rstrip())
+                self._fail(traceback.format_exc().rstrip(), count=False)
             return False
 
     def get_names(self) -> list[str]:
@@ -148,8 +153,8 @@ class KGShell(cmd.Cmd):
     def default(self, line: str) -> bool:
         if line.strip().endswith("?"):
             return bool(self.do_ask(line))
-        self._say(f"Unknown command '{line.split()[0]}'. Type help to list the commands, "
-                  "or end a question with '?' to ask it.")
+        self._fail(f"Unknown command '{line.split()[0]}'. Type help to list the commands, "
+                   "or end a question with '?' to ask it.")
         return False
 
     def completedefault(self, text: str, line: str, begidx: int, endidx: int) -> list[str]:
@@ -161,13 +166,13 @@ class KGShell(cmd.Cmd):
         Example: ask What does metformin treat?   (a line ending in '?' is asked too)"""
         question = arg.strip()
         if not question:
-            self._say("Usage: ask QUESTION   e.g. ask Who leads Northwind Therapeutics?")
+            self._fail("Usage: ask QUESTION   e.g. ask Who leads Northwind Therapeutics?")
             return False
         try:
             from nlp.qa import answer
         except ImportError:
-            self._say("Question answering is not available in this build (nlp.qa.answer is missing). "
-                      "Use entity, neighbours or path meanwhile.")
+            self._fail("Question answering is not available in this build (nlp.qa.answer is missing). "
+                       "Use entity, neighbours or path meanwhile.")
             return False
         self._print_answers(answer(self.store, question))
         return False
@@ -203,7 +208,7 @@ class KGShell(cmd.Cmd):
         """path A -> B: the shortest chain of facts linking two entities (at most 4 hops).
         Example: path Elena Marchetti -> Bramble Biologics"""
         if PATH_SEPARATOR not in arg:
-            self._say(f"Usage: path A {PATH_SEPARATOR} B   e.g. path aspirin {PATH_SEPARATOR} warfarin")
+            self._fail(f"Usage: path A {PATH_SEPARATOR} B   e.g. path aspirin {PATH_SEPARATOR} warfarin")
             return False
         left, right = arg.split(PATH_SEPARATOR, 1)
         a, _ = resolve_entity(self.store, left)
@@ -256,6 +261,11 @@ class KGShell(cmd.Cmd):
     # ---- printing --------------------------------------------------------------------------
     def _say(self, text: str) -> None:
         self.stdout.write(text + "\n")
+
+    def _fail(self, text: str, count: bool = True) -> None:
+        """An error or usage message: to ``stderr`` when the shell has one, counted as a failed command."""
+        (self.stderr or self.stdout).write(text + "\n")
+        self.failures += count
 
     def _name(self, entity_id: str) -> str:
         if entity_id not in self._entity_cache:

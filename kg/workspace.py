@@ -68,7 +68,7 @@ class Workspace:
         with the way to copy it over."""
         self.check_embedded_graph("this command reads the embedded store; copy the graph there with "
                                   "`kgnlp migrate --from rdf --to embedded`")
-        return resolved(self.open_store("embedded"), self.path)
+        return resolved(self.open_store("embedded", read_only=True), self.path)
 
     def settings(self) -> dict[str, object]:
         return json.loads((self.path / MARKER).read_text(encoding="utf-8"))

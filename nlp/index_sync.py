@@ -38,33 +38,52 @@ def update_indexes(
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise NLPError(f"Unknown index kind '{unknown[0]}'. Choose one of: {', '.join(KINDS)}.")
+    root = index_root(ws)
+    opened = {kind: SyncedIndex.open(root / kind, kind) for kind in kinds}
+    try:
+        return sync_opened(opened, store, progress, embedder=embedder, schema=schema, rebuild=rebuild)
+    finally:
+        for idx in opened.values():
+            idx.close()
+
+
+def sync_opened(
+    indexes: dict[str, SyncedIndex],
+    store: GraphStore,
+    progress: Progress | None = None,
+    *,
+    embedder: Embedder | None = None,
+    schema: Schema | None = None,
+    rebuild: bool = False,
+    most: int | None = None,
+) -> dict[str, IndexReport]:
+    """Bring opened indexes (kind -> index) in step with the store: saved, or in memory only for an index opened
+    ``read_only``. ``most``: refuse (before embedding anything) when more texts than that would be embedded."""
     embedder = embedder or Embedder()
     schema = schema or Schema()
-    root = index_root(ws)
     fingerprint = store_fingerprint(store)
     entities = list(store.entities())
-    triples = list(store.triples()) if {"facts", "chunks"} & set(kinds) else []
+    triples = list(store.triples()) if {"facts", "chunks"} & set(indexes) else []
     names = {e.id: e.name for e in entities}
     sources = {
         "entities": lambda: entity_items(entities),
         "facts": lambda: (fact_item(t, schema, names) for t in triples),
         "chunks": lambda: chunk_items(store, entity_spans(triples)),
     }
-    opened = {kind: SyncedIndex.open(root / kind, kind) for kind in kinds}
-    try:
-        plans = {kind: idx.plan(sources[kind](), embedder, rebuild) for kind, idx in opened.items()}
-        total, done = sum(p.work for p in plans.values()), 0
-        reports: dict[str, IndexReport] = {}
-        for kind, idx in opened.items():
-            step = (lambda d, _t, base=done: progress(base + d, total)) if progress else None
-            reports[kind] = idx.apply(plans[kind], embedder, fingerprint, step)
-            done += plans[kind].work
-        if progress:
-            progress(total, total)
-        return reports
-    finally:
-        for idx in opened.values():
-            idx.close()
+    plans = {kind: idx.plan(sources[kind](), embedder, rebuild) for kind, idx in indexes.items()}
+    total, done = sum(p.work for p in plans.values()), 0
+    if most is not None and total > most:
+        folder = next(iter(indexes.values())).folder.parent.parent
+        raise NLPError(f"The saved indexes are {total} texts short of the graph, more than a reading command embeds "
+                       f"({most}): bring them up to date with `kgnlp index -w {folder}`.")
+    reports: dict[str, IndexReport] = {}
+    for kind, idx in indexes.items():
+        step = (lambda d, _t, base=done: progress(base + d, total)) if progress else None
+        reports[kind] = idx.apply(plans[kind], embedder, fingerprint, step)
+        done += plans[kind].work
+    if progress:
+        progress(total, total)
+    return reports
 
 
 def build_indexes(

@@ -20,7 +20,8 @@ from kg.store import GraphStore
 from kg.workspace import Workspace
 from nlp.embedder import Embedder
 from nlp.errors import NLPError
-from nlp.index_sync import Progress, build_indexes, existing_kinds, index_root, indexes_exist, update_indexes
+from nlp.index_sync import (Progress, build_indexes, existing_kinds, index_root, indexes_exist, sync_opened,
+                             update_indexes)
 
 __all__ = ["Hit", "Retriever", "build_indexes", "existing_kinds", "indexes_exist", "update_indexes"]
 
@@ -31,6 +32,11 @@ _STOP = frozenset(
 )
 MAX_NGRAM = 6
 QUERY_CACHE = 10_000  # query vectors a Retriever keeps (prefetch)
+DRIFT = ("update", "error", "memory")  # what Retriever.open does with an index out of step with the graph
+# Texts a reading command embeds to bring indexes up to date in memory, at most: ~95 texts/s on the 2-core development
+# CPU (the demo graph's three indexes from nothing, 404 texts: `kgnlp retrieve` 7.8 s instead of 6.3 s), so ~20 s;
+# past this `kgnlp index` is the way (it saves the work).
+MEMORY_BUILD = 2_000
 
 
 @dataclass(frozen=True)
@@ -86,38 +92,45 @@ class Retriever:
     ) -> "Retriever":
         """Open the indexes, checking them against the store first.
 
-        An index missing, inconsistent with itself, or out of step with the store is brought in step
-        (``on_drift="update"``, with a message through ``notify``) or refused (``on_drift="error"``).
+        An index missing, inconsistent with itself, or out of step with the store is brought in step and saved
+        (``on_drift="update"``, with a message through ``notify``), refused (``on_drift="error"``), or brought in
+        step in memory for this retriever only, nothing in the workspace written (``on_drift="memory"``, what
+        reading commands use: a message through ``notify`` names `kgnlp index`, which saves them; more than
+        ``MEMORY_BUILD`` texts to embed is refused with that advice, before any is embedded).
         ``kinds``: only these indexes are checked and opened (e.g. a fused model reads only ``facts``; the others
         are then neither built nor touched, and searching them is an error).
         """
-        if on_drift not in ("update", "error"):
-            raise NLPError(f"on_drift must be 'update' or 'error', got '{on_drift}'.")
+        if on_drift not in DRIFT:
+            raise NLPError(f"on_drift must be one of {', '.join(DRIFT)}, got '{on_drift}'.")
         unknown = [k for k in kinds if k not in KINDS]
         if unknown:
             raise NLPError(f"Unknown index kind '{unknown[0]}'. Choose one of: {', '.join(KINDS)}.")
         embedder = embedder or Embedder()
         root = index_root(ws)
-        fingerprint = store_fingerprint(store)
-        stale: dict[str, str] = {}
-        for kind in kinds:
-            idx = SyncedIndex.open(root / kind, kind)
-            try:
-                problems = idx.problems(embedder.name)
-                if problems:
-                    stale[kind] = "; ".join(problems)
-                elif not idx.in_step_with(fingerprint):
-                    stale[kind] = "the graph changed since the last index update"
-            finally:
+        indexes = {kind: SyncedIndex.open(root / kind, kind, read_only=True) for kind in kinds}
+        try:
+            stale = _stale(indexes, embedder.name, store_fingerprint(store))
+            if stale:
+                detail = "; ".join(f"{k}: {why}" for k, why in stale.items())
+                if on_drift == "error":
+                    raise NLPError(f"Indexes out of step with the graph ({detail}). Run `kgnlp index`.")
+                if on_drift == "update":
+                    if notify:
+                        notify(f"Updating indexes ({detail}).")
+                    for kind in stale:
+                        indexes.pop(kind).close()
+                    update_indexes(ws, store, progress, embedder=embedder, schema=schema, kinds=list(stale))
+                    indexes.update((kind, SyncedIndex.open(root / kind, kind)) for kind in stale)
+                else:
+                    sync_opened({k: indexes[k] for k in stale}, store, progress, embedder=embedder, schema=schema,
+                                most=MEMORY_BUILD)
+                    if notify:
+                        notify(f"Indexes out of step with the graph ({detail}): brought up to date in memory for "
+                               f"this command only; `kgnlp index -w {root.parent}` saves them.")
+        except BaseException:
+            for idx in indexes.values():
                 idx.close()
-        if stale:
-            detail = "; ".join(f"{k}: {why}" for k, why in stale.items())
-            if on_drift == "error":
-                raise NLPError(f"Indexes out of step with the graph ({detail}). Run `kgnlp index`.")
-            if notify:
-                notify(f"Updating indexes ({detail}).")
-            update_indexes(ws, store, progress, embedder=embedder, schema=schema, kinds=list(stale))
-        indexes = {kind: SyncedIndex.open(root / kind, kind) for kind in kinds}
+            raise
         return cls(root, store, embedder, indexes, graph_weight)
 
     def close(self) -> None:
@@ -270,6 +283,18 @@ class Retriever:
         return near
 
 
+def _stale(indexes: dict[str, SyncedIndex], embedder: str, fingerprint: str) -> dict[str, str]:
+    """kind -> why that index cannot serve as it is (missing, inconsistent, another embedder, the graph changed)."""
+    stale: dict[str, str] = {}
+    for kind, idx in indexes.items():
+        problems = idx.problems(embedder)
+        if problems:
+            stale[kind] = "; ".join(problems)
+        elif not idx.in_step_with(fingerprint):
+            stale[kind] = "the graph changed since the last index update"
+    return stale
+
+
 def _proximity(item: IndexItem, linked: set[str], near: set[str]) -> float:
     closeness = [1.0 if e in linked else 0.5 if e in near else 0.0 for e in item.entity_ids]
     if not closeness:
@@ -345,7 +370,7 @@ def name_similarity(ws: Workspace | str | Path, embedder: Embedder | None = None
     if not (root / "entities").exists():
         return None
     embedder = embedder or Embedder()
-    index = SyncedIndex.open(root / "entities", "entities")
+    index = SyncedIndex.open(root / "entities", "entities", read_only=True)
     if not len(index) or index.problems(embedder.name):
         index.close()
         return None

@@ -46,6 +46,13 @@ def seeded_workspace(root: Path, entities: list[dict], triples: str = "") -> str
     return str(ws)
 
 
+def file_tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under ``root``: relative path -> (size, mtime in ns); what a reading command must leave
+    as it found it."""
+    return {str(p.relative_to(root)): (p.stat().st_size if p.is_file() else 0, p.stat().st_mtime_ns)
+            for p in sorted(Path(root).rglob("*"))}
+
+
 @pytest.fixture(scope="session")
 def sample_ws(tmp_path_factory) -> Path:
     """A workspace holding the sample documents and seed graph (built once, treat as read-only)."""

@@ -176,7 +176,8 @@ def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> li
     if kinds:
         from nlp.retrieval import Retriever
 
-        retriever = Retriever.open(ws, graph, schema=schema, kinds=kinds)
+        retriever = Retriever.open(ws, graph, schema=schema, kinds=kinds, on_drift="memory",
+                                   notify=lambda msg: typer.echo(msg, err=True))
     try:  # the retriever also serves a model that reads retrieved facts
         if "chunks" in kinds:
             passages = [Passage(h.doc_ids[0] if h.doc_ids else "", h.text)

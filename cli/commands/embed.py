@@ -259,7 +259,7 @@ def retrieve(
                           "(`kgnlp query entity NAME` shows an entity's id).")
         with _lazy_bar("Indexing", enabled=not (quiet or as_json)) as update:
             retriever = Retriever.open(ws, graph, schema=schema_in_force(ws.path, config), notify=notify,
-                                       progress=update, graph_weight=graph_weight)
+                                       progress=update, graph_weight=graph_weight, on_drift="memory")
         try:
             linked = list(dict.fromkeys(entity)) if entity else retriever.link(query)  # an id given twice: once
             hits = retriever.search(query, k=k, kind=kind, entity_ids=linked)

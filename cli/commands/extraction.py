@@ -209,29 +209,48 @@ def merges_cmd(
     emit(as_json, {"merges": rows}, human)
 
 
+@with_connection
 def unmerge_cmd(
     merge_id: Annotated[int, typer.Argument(help="Merge id from `kgnlp entities merges`.")],
-    ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Undo one merge: the merged entity goes by its own id again (a later `entities resolve` leaves the two apart).
+    The workspace's retrieval indexes are brought in step (--store: the graph they are made from).
 
     Example: kgnlp entities unmerge 3
     """
-    ws = workspace(ws_path)
+    ws = conn.workspace()
     with _merge_log(ws.path) as log:
         merge = log.undo(merge_id)
+    _sync_after_merges(conn, ws, quiet or as_json)
     emit(as_json, {"undone": merge.as_dict()},
          lambda: out.print(f"Undid merge #{merge.id}: {merge.merged_id} is separate from {merge.canonical_id} again."))
 
 
+def _sync_after_merges(conn: Connection, ws, quiet: bool) -> None:
+    """The workspace's retrieval indexes brought in step with the graph as the merge log now resolves it."""
+    from cli.commands.ingest import sync_indexes
+
+    store = conn.open(ws)
+    try:
+        sync_indexes(ws, store, quiet)
+    finally:
+        store.close()
+
+
 @with_connection
 def resolve_cmd(
+    ctx: typer.Context,
     embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings",
                                              help="Also merge on MiniLM name similarity.")] = False,
     threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
-                                             help="Embedding similarity needed to merge.")] = 0.92,
-    encoder: Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder.")] = None,
+                                             help="Name-embedding similarity needed to merge (with --embeddings)."
+                                             )] = 0.92,
+    encoder: Annotated[Optional[Path], typer.Option(
+        "--encoder", help="Local HF model folder for the name embeddings (with --embeddings).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show proposals, record nothing.")] = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -246,6 +265,11 @@ def resolve_cmd(
     from kg.merges import MergeLog
     from nlp.resolution import resolve
 
+    for option in ("threshold", "encoder"):  # refused, not ignored: the name and alias rules have fixed scores
+        if not embeddings and given(ctx, option):
+            raise typer.BadParameter("applies to name-embedding merges only: add --embeddings (the name, ticker "
+                                     "and alias rules merge on exact evidence, at a fixed score).",
+                                     param_hint=f"--{option}")
     ws = conn.workspace()
     store = conn.open(ws)
     try:
@@ -260,6 +284,8 @@ def resolve_cmd(
     log_path = ws.path / MERGES_FILE
     with MergeLog.open(log_path if log_path.exists() or not dry_run else ":memory:") as log:  # a dry run writes nothing
         done = resolve(entities, log, encoder=name_encoder, threshold=threshold, dry_run=dry_run)
+    if done and not dry_run:
+        _sync_after_merges(conn, ws, quiet or as_json)
     rows = [{"id": getattr(m, "id", None), "canonical_id": m.canonical_id, "merged_id": m.merged_id,
              "why": m.why, "score": m.score} for m in done]
 

@@ -49,18 +49,20 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
 
         embeddings = vectors_for_training(load_embeddings(ws_path), store, entity_vectors)
     schema = schema_in_force(ws_path, config)
-    retriever = open_retriever(ws_path, store, schema, quiet) if retrieved and fusion in ("facts", "both") else None
+    retriever = (open_retriever(ws_path, store, schema, quiet, "update")  # training saves the index it brings in step
+                 if retrieved and fusion in ("facts", "both") else None)
     return Knowledge(store=store, embeddings=embeddings, schema=schema, retriever=retriever,
                      workspace=str(ws_path)), store
 
 
-def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
+def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False, on_drift: str = "memory"):
     """The workspace's FAISS fact retriever (what a fused model reads), its index brought in step with the graph
-    first (with a message); the other indexes are neither built nor touched."""
+    first, with a message: in memory (``on_drift="memory"``, inference: the workspace is not written) or saved
+    (``"update"``, training); the other indexes are neither built nor touched."""
     from cli.common import workspace as open_ws
     from nlp.retrieval import Retriever
 
-    return Retriever.open(open_ws(ws_path), store, schema=schema, kinds=("facts",),
+    return Retriever.open(open_ws(ws_path), store, schema=schema, kinds=("facts",), on_drift=on_drift,
                           notify=None if quiet else lambda msg: typer.echo(msg, err=True))
 
 

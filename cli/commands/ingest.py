@@ -74,7 +74,7 @@ def ingest(
         gone = gone_documents(graph.document_sources(), paths, {d.document.id for d in docs})
         for doc_id in gone if prune else ():
             graph.remove_document(doc_id)
-        _sync_indexes(ws, graph, quiet or as_json, schema)
+        sync_indexes(ws, graph, quiet or as_json, schema)
     finally:
         graph.close()
     data = {"documents": report.documents, "entities": report.entities, "relations": report.relations,
@@ -171,7 +171,7 @@ def findings(
                     graph.add_extraction(extraction, sha)
                     stored, found = stored + 1, found + len(extraction.triples)
                 update(done, len(docs))
-        _sync_indexes(ws, graph, quiet or as_json, schema)
+        sync_indexes(ws, graph, quiet or as_json, schema)
     finally:
         graph.close()
     emit(as_json, {"documents": stored, "skipped": skipped, "findings": found}, lambda: out.print(
@@ -281,9 +281,11 @@ def profile_vote(layers: list) -> float:
     return votes_needed([1.0] + [vote_weight(layer) for layer in layers]) if len(layers) >= 2 else 0
 
 
-def _sync_indexes(ws, graph, quiet: bool, schema=None) -> None:
+def sync_indexes(ws, graph, quiet: bool, schema=None) -> None:
     """Keep the retrieval indexes the workspace has in step with the graph (only those: an entity-name index
-    built for accurate linking does not make ingest build fact and chunk indexes)."""
+    built for accurate linking does not make ingest build fact and chunk indexes): what every command that changes
+    the graph readers see does (ingest, remove, import, entities resolve|unmerge), as reading commands do not save
+    indexes. ``schema``: the relation verbs facts are worded with, else those in force (as `kgnlp index`)."""
     if not (ws.path / "index").exists():
         return
     from nlp.retrieval import existing_kinds, update_indexes
@@ -291,6 +293,7 @@ def _sync_indexes(ws, graph, quiet: bool, schema=None) -> None:
     kinds = existing_kinds(ws)
     if not kinds:
         return
+    schema = schema or schema_in_force(ws.path, None)
     with progress_bar("Indexing", enabled=not quiet) as update:  # the graph as readers see it: merges applied
         update_indexes(ws, resolved(graph, ws.path), progress=update, schema=schema, kinds=kinds)
 
@@ -314,10 +317,10 @@ def remove(
 
     utf8_arg(doc_id, "the document id")  # bytes that are not UTF-8 (a copied Latin-1 name) name no document
     ws = conn.workspace()
-    graph = conn.open(ws)
+    graph = conn.open(ws, write=True)
     try:
         change = remove_source(graph, doc_id)
-        _sync_indexes(ws, graph, True)
+        sync_indexes(ws, graph, True)
     finally:
         graph.close()
     data = {"document": doc_id, "relations_removed": change.facts, **taken_back(change)}

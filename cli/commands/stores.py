@@ -159,6 +159,7 @@ import_app = typer.Typer(help="Import facts: turtle, ntriples, jsonld, hetionet 
 
 
 def _import_rdf(file: Path, fmt: str, conn: Connection, as_json: bool) -> None:
+    from cli.commands.ingest import sync_indexes
     from kg.export import add_read, read_rdf
 
     if str(file) == "-":
@@ -172,6 +173,7 @@ def _import_rdf(file: Path, fmt: str, conn: Connection, as_json: bool) -> None:
     g = conn.open(create=True)
     try:
         report = add_read(g, *read)
+        sync_indexes(conn.workspace(), g, True)
     finally:
         g.close()
     emit(as_json, {"entities": report.entities, "facts": report.facts, "store": conn.store},
@@ -190,6 +192,7 @@ def _rdf_command(fmt: str, example: str):
 
 def _bulk_import(graph_data, source: str, conn: Connection, as_json: bool, quiet: bool = False,
                  link: bool = False) -> None:
+    from cli.commands.ingest import sync_indexes
     from cli.console import progress_bar
     from kg.importers import link_to_graph
 
@@ -207,6 +210,7 @@ def _bulk_import(graph_data, source: str, conn: Connection, as_json: bool, quiet
         with progress_bar("Importing", enabled=not (quiet or as_json)) as update:
             update(0, total)
             new = g.bulk_load(counted(update, graph_data.facts, total), graph_data.entities, source=source)
+        sync_indexes(conn.workspace(), g, quiet or as_json)
     finally:
         g.close()
     data = {"entities": len(graph_data.entities), "facts": len(graph_data.facts), "new_facts": new, "store": conn.store}
@@ -322,7 +326,7 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
     w = workspace(ws)
     if store == "rdf":
         w.check_rdf_graph()
-        g = w.open_store("rdf")
+        g = w.open_store("rdf", read_only=not write)
     else:
         g = _embedded_copy(w)
     try:

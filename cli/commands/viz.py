@@ -110,7 +110,8 @@ def shell(
     """Explore the graph at an interactive prompt, with history and Tab completion of entity names.
 
     Commands: ask QUESTION, entity NAME, neighbours NAME [--hops N], path A -> B, help, quit.
-    History is kept in WORKSPACE/shell_history. Commands can also come from a pipe.
+    History is kept in WORKSPACE/shell_history. Commands can also come from a pipe: then errors go to stderr and
+    the exit code is 1 when any command failed.
 
     Examples:
 
@@ -131,12 +132,15 @@ def shell(
     try:
         debug = debug or bool(os.environ.get("KGNLP_DEBUG"))  # `kgnlp --debug` is taken by cli.main
         sh = KGShell(graph, workspace=ws, history=ws.path / "shell_history", debug=debug,
-                     stdin=None if interactive else sys.stdin, stdout=sys.stdout)
+                     stdin=None if interactive else sys.stdin, stdout=sys.stdout,
+                     stderr=None if interactive else sys.stderr)
         if not interactive:
             sh.prompt = ""
         run_shell(sh, intro=INTRO if interactive else None)
     finally:
         graph.close()
+    if sh.failures and not interactive:  # a script's caller learns that a command failed (each said why on stderr)
+        raise typer.Exit(1)
 
 
 def _count(n: int, noun: str) -> str:

@@ -2,10 +2,13 @@
 
 Layout of ``<workspace>/embeddings/<model>/``:
 ``vectors.safetensors`` (``entity``, ``relation`` float32), ``entities.json`` (ids and where each
-vector came from), ``relations.json`` and ``meta.json`` (model, dims, training figures).
+vector came from), ``relations.json`` and ``meta.json`` (model, dims, training figures, and the digest of each other
+file). A save takes ``meta.json`` away first and writes it last, and a load checks the digests, so a save cut short,
+or one read while it is under way, is refused as unreadable, never read as a mix of two sets.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field, replace
@@ -21,6 +24,7 @@ TRAINED = "trained"
 FROM_NEIGHBOURS = "neighbours"
 FROM_NAME = "name"
 FORMAT = 1
+DATA_FILES = ("vectors.safetensors", "entities.json", "relations.json")  # what meta.json's "files" digests vouch for
 
 
 @dataclass(frozen=True)
@@ -134,18 +138,21 @@ class KGEmbeddings:
 
     # ---- files -----------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
-        """Write the four files into ``folder`` (each replaced atomically); returns the folder."""
+        """Write the four files into ``folder`` (each replaced atomically; ``meta.json``, which vouches for the others
+        with their digests, taken away first and written last); returns the folder."""
         from safetensors.numpy import save_file
 
         folder = Path(folder)
         make_folder(folder, "embeddings folder", "kgnlp embed")
+        (folder / "meta.json").unlink(missing_ok=True)  # until the new set is whole, no set is
         tmp = folder / "vectors.safetensors.tmp"
         save_file({"entity": np.ascontiguousarray(self.entity_vectors, dtype=np.float32),
                    "relation": np.ascontiguousarray(self.relation_vectors, dtype=np.float32)}, str(tmp))
         os.replace(tmp, folder / "vectors.safetensors")
         _write_json(folder / "entities.json", {"ids": list(self.entity_ids), "sources": list(self.sources)})
         _write_json(folder / "relations.json", {"ids": list(self.relation_ids)})
-        _write_json(folder / "meta.json", {"format": FORMAT, **asdict(self.meta)})
+        files = {name: _file_digest(folder / name) for name in DATA_FILES}
+        _write_json(folder / "meta.json", {"format": FORMAT, **asdict(self.meta), "files": files})
         return folder
 
     @classmethod
@@ -159,6 +166,7 @@ class KGEmbeddings:
         try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             meta.pop("format", None)
+            _check_digests(folder, meta.pop("files", None))
             ents = json.loads((folder / "entities.json").read_text(encoding="utf-8"))
             rels = json.loads((folder / "relations.json").read_text(encoding="utf-8"))
             arrays = load_file(str(folder / "vectors.safetensors"))
@@ -195,6 +203,18 @@ def load_embeddings(workspace_path: str | Path, model: str | None = None) -> KGE
             return -2.0  # unreadable: chosen last; loading it (if it is the only one) says what is wrong
 
     return KGEmbeddings.load(max(saved, key=quality).parent)
+
+
+def _file_digest(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "blake2b").hexdigest()[:32]
+
+
+def _check_digests(folder: Path, files: dict[str, str] | None) -> None:
+    """The data files are those ``meta.json`` was written with (a set saved before digests were kept: not checked)."""
+    for name, digest in (files or {}).items():
+        if _file_digest(folder / name) != digest:
+            raise ValueError(f"{name} is not the file meta.json was saved with: a save was cut short or is under way")
 
 
 def _write_json(path: Path, data: object) -> None:

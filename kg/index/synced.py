@@ -5,6 +5,10 @@ to) and ``manifest.json`` (what the index holds: count, a digest of the ids, the
 store fingerprint at the last sync). :meth:`SyncedIndex.problems` compares the three; any mismatch
 (a crash between writes, a different embedder, a hand-edited file) means a rebuild, never a
 silently wrong answer.
+
+An index opened ``read_only`` (what reading commands do) changes nothing on disk: no folder is made, its item table
+is read through a read-only connection, and a sync happens in memory (the item table copied there first) and is
+not saved.
 """
 from __future__ import annotations
 
@@ -111,17 +115,23 @@ class SyncedIndex:
     """One kind of index in its folder. :meth:`open` reads it; :meth:`sync` brings it in step."""
 
     def __init__(self, folder: Path, kind: str, manifest: Manifest | None, vectors: VectorIndex | None,
-                 conn: sqlite3.Connection) -> None:
+                 conn: sqlite3.Connection, read_only: bool = False) -> None:
         self.folder, self.kind, self.manifest, self.vectors, self.conn = folder, kind, manifest, vectors, conn
+        self.read_only = read_only
         self.load_error = ""
 
     @classmethod
-    def open(cls, folder: str | Path, kind: str) -> "SyncedIndex":
+    def open(cls, folder: str | Path, kind: str, read_only: bool = False) -> "SyncedIndex":
+        """The index in ``folder`` (made when missing, unless ``read_only``: then a missing index is an empty one
+        in memory, and nothing in the folder is ever written)."""
         folder = Path(folder)
-        make_folder(folder, "index folder", "kgnlp index")
-        conn = sqlite3.connect(folder / "items.sqlite", isolation_level=None, check_same_thread=False)
-        conn.executescript(_DDL)
-        _fill_sentences(conn)
+        if read_only:
+            conn = _read_only_table(folder / "items.sqlite")
+        else:
+            make_folder(folder, "index folder", "kgnlp index")
+            conn = sqlite3.connect(folder / "items.sqlite", isolation_level=None, check_same_thread=False)
+            conn.executescript(_DDL)
+            _fill_sentences(conn)
         manifest, vectors, error = None, None, ""
         mpath = folder / "manifest.json"
         if mpath.exists():
@@ -130,7 +140,7 @@ class SyncedIndex:
                 vectors = VectorIndex.load(folder / "index.faiss", manifest.index_type, manifest.dim)
             except (ValueError, TypeError, KGError, OSError) as exc:
                 error = f"unreadable index files ({exc})"
-        out = cls(folder, kind, manifest, vectors, conn)
+        out = cls(folder, kind, manifest, vectors, conn, read_only)
         out.load_error = error
         return out
 
@@ -193,9 +203,12 @@ class SyncedIndex:
 
     def apply(self, plan: SyncPlan, encoder: Encoder, fingerprint: str,
               progress: Progress | None = None, batch: int = 256) -> IndexReport:
-        """Carry out a plan: embed, update FAISS and the item table, then write the manifest last."""
+        """Carry out a plan: embed, update FAISS and the item table, then write the manifest last (for an index
+        opened ``read_only``: all in memory, nothing saved)."""
         started = time.perf_counter()
         vecs = self._embed([it.text for it in plan.to_add], encoder, progress, batch)
+        if self.read_only:
+            self.conn = _in_memory(self.conn)
         if plan.full:
             train = None
             kind = "flat" if plan.index_type == "ivf" and len(vecs) < 64 else plan.index_type
@@ -216,7 +229,8 @@ class SyncedIndex:
                 index = index.compacted()  # HNSW tombstones: drop them before an id comes back
             index.add(add_ids, vecs)
             self._write_rows(plan.to_remove, plan.to_add, plan.to_update)
-            index.save(self.folder / "index.faiss")
+            if not self.read_only:
+                index.save(self.folder / "index.faiss")
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -224,7 +238,8 @@ class SyncedIndex:
         self.vectors = index
         self.manifest = Manifest(self.kind, index.index_type, index.dim, encoder.name, len(plan.desired),
                                  ids_digest(plan.desired), fingerprint, time.time())
-        _write_json(self.folder / "manifest.json", asdict(self.manifest))
+        if not self.read_only:
+            _write_json(self.folder / "manifest.json", asdict(self.manifest))
         self.load_error = ""
         return IndexReport(self.kind, len(plan.to_add), len(plan.to_remove), len(plan.to_update),
                            len(plan.desired), plan.full, "; ".join(plan.reasons), index.index_type,
@@ -345,6 +360,33 @@ def _source(p: Provenance) -> dict[str, object]:
 
 def _heads(provenance: Iterable[Provenance]) -> set[str]:
     return {p.sentence[:HEAD] for p in provenance if p.sentence and len(p.sentence) >= HEAD}
+
+
+def _read_only_table(path: Path) -> sqlite3.Connection:
+    """The item table at ``path`` through a read-only connection; an empty one in memory when there is none, and a
+    copy in memory when it lacks a table this version reads (an older index: filled there, the file untouched)."""
+    if not path.is_file():
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn.executescript(_DDL)
+        return conn
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                           check_same_thread=False)
+    if conn.execute("PRAGMA user_version").fetchone()[0] < _TABLES:
+        conn = _in_memory(conn)
+        conn.executescript(_DDL)
+        _fill_sentences(conn)
+    return conn
+
+
+def _in_memory(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """A copy of ``conn``'s database in memory (``conn`` is closed), to change without touching the file; ``conn``
+    itself when it is in memory already."""
+    if not conn.execute("PRAGMA database_list").fetchone()[2]:
+        return conn
+    copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    conn.backup(copy)
+    conn.close()
+    return copy
 
 
 def _fill_sentences(conn: sqlite3.Connection) -> None:

@@ -71,29 +71,48 @@ class RDFStore:
 
     name = "rdf"
 
-    def __init__(self, store: ox.Store, path: Path | None) -> None:
+    def __init__(self, store: ox.Store, path: Path | None, read_only: bool = False) -> None:
         self._store = store
         self.location = path
+        self.read_only = read_only
 
     @classmethod
-    def open(cls, workspace: object = None, path: str | Path | None = None) -> "RDFStore":
-        """The RDF graph of a workspace (kept in ``<workspace>/rdf``), at ``path``, or in memory when neither."""
+    def open(cls, workspace: object = None, path: str | Path | None = None, read_only: bool = False) -> "RDFStore":
+        """The RDF graph of a workspace (kept in ``<workspace>/rdf``), at ``path``, or in memory when neither.
+        ``read_only``: as it is on disk now, and no file of the store's folder is written (a read-write open
+        rewrites its log files even for a query)."""
         if path is None and workspace is not None:
             path = workspace.rdf_path
         try:
-            store = ox.Store(str(path)) if path is not None else ox.Store()
+            if path is None:
+                store = ox.Store()
+            else:
+                store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
         except OSError as exc:
             raise KGError(f"Cannot open the RDF store at {path} ({exc}). Is another kgnlp process using it?") from exc
-        out = cls(store, Path(path) if path is not None else None)
-        out._update_name_keys()
+        out = cls(store, Path(path) if path is not None else None, read_only and path is not None)
+        if out.read_only and not out._name_keys_current():
+            # a format upgrade, done once by whoever opens the store first: a reader takes the write lock for it
+            # when it can (otherwise it reads the older keys: names written as stored still match)
+            try:
+                cls.open(path=path).close()
+                out.close()
+                out = cls(ox.Store.read_only(str(path)), Path(path), True)
+            except (OSError, KGError):
+                pass
+        elif not out.read_only:
+            out._update_name_keys()
         return out
+
+    def _name_keys_current(self) -> bool:
+        """Whether the store's ``kg:norm`` literals were made by ``normalise``'s key rule."""
+        return ox.Quad(_STORE, _NAME_KEYS, _lit(KEY_VERSION), _META) in self._store
 
     def _update_name_keys(self) -> None:
         """Remake every entity's ``kg:norm`` literals, once, when they were made by another key rule than
         ``normalise``'s (a store that records none has version 1). The version is recorded after the literals are
         written: a run stopped in between does it again on the next open."""
-        version = ox.Quad(_STORE, _NAME_KEYS, _lit(KEY_VERSION), _META)
-        if version in self._store:
+        if self._name_keys_current():
             return
         remove, add = [], []
         for q in list(self._store.quads_for_pattern(None, RDF_TYPE, C_ENTITY, DG)):
@@ -106,7 +125,7 @@ class RDFStore:
             self._apply(remove, add, atomic=True)
         for old in list(self._store.quads_for_pattern(_STORE, _NAME_KEYS, None, _META)):
             self._store.remove(old)
-        self._store.add(version)
+        self._store.add(ox.Quad(_STORE, _NAME_KEYS, _lit(KEY_VERSION), _META))
 
     @classmethod
     def copy_of(cls, source: "GraphStore") -> tuple["RDFStore", int]:
@@ -599,7 +618,7 @@ class RDFStore:
 
     def close(self) -> None:
         if self._store is not None:
-            if self.location is not None:
+            if self.location is not None and not self.read_only:
                 self._store.flush()
             self._store = None
 

@@ -6,6 +6,7 @@ their sources), so a killed ``ingest`` leaves either the whole document or none 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections import defaultdict
@@ -57,6 +58,26 @@ _DROP_UNHELD = ("DELETE FROM entities WHERE id IN (SELECT value FROM json_each(?
                 "AND NOT EXISTS (SELECT 1 FROM triples WHERE tail=entities.id) RETURNING id")
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the graph in a folder this process cannot write. SQLite reads a WAL database
+    through its ``-shm`` file, which cannot be made there: a writer's (one is running) serves; without one nobody
+    can be writing, so the file is read as it is (``immutable``). In a writable folder the ordinary connection is
+    used: a read-only one would leave its ``-wal`` and ``-shm`` files behind."""
+    uri = path.resolve().as_uri()
+    for mode in ("mode=ro", "immutable=1"):
+        conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False)
+        try:
+            conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise KGError(f"{path} is not a kgnlp graph database ({exc}).") from exc
+    raise KGError(f"Cannot read the graph at {path} from a folder this process cannot write; copy the workspace "
+                  "somewhere writable.")
+
+
 class SQLiteStore:
     """``GraphStore`` over a single SQLite file. Open it with :meth:`open`."""
 
@@ -67,11 +88,15 @@ class SQLiteStore:
         self.file = path
 
     @classmethod
-    def open(cls, path: str | Path, create: bool = True, durable: bool = True) -> "SQLiteStore":
-        """Open (and with ``create``, make) the store file at ``path``."""
+    def open(cls, path: str | Path, create: bool = True, durable: bool = True,
+             read_only: bool = False) -> "SQLiteStore":
+        """Open (and with ``create``, make) the store file at ``path``. ``read_only``: the caller only reads, so a
+        folder this process cannot write (a read-only workspace) is no obstacle (see :func:`_read_only`)."""
         path = Path(path)
         if not create and not path.exists():
             raise KGError(f"No graph at {path}. Run `kgnlp ingest` first or pass the right --workspace.")
+        if read_only and path.exists() and not os.access(path.parent, os.W_OK):
+            return cls(_read_only(path), path)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

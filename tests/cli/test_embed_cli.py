@@ -113,6 +113,87 @@ def test_index_then_retrieve_json_and_stdin(app, ws):
     assert json.loads(twice.stdout)["linked"] == ["chem:aspirin"]
 
 
+def test_retrieve_writes_nothing_in_the_workspace_when_indexes_are_missing_or_stale(app, tmp_path):
+    """A reading command builds a missing or out-of-date index in memory and says how to save it: the workspace's
+    files (names, sizes, times) are as they were; `kgnlp index` still saves them."""
+    from tests.conftest import file_tree
+
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    store = ws.open_store()
+    store.add([], [Entity(i, n, i.split(":")[0]) for i, n in NAMES.items()])
+    store.close()
+    before = file_tree(ws.path)
+    missing = invoke(app, "retrieve", "metformin", "--kind", "entities", "-w", str(ws.path), "--json")
+    assert missing.exit_code == 0, missing.output
+    assert json.loads(missing.stdout)["hits"][0]["entity_ids"] == ["chem:metformin"]
+    assert f"kgnlp index -w {ws.path}" in missing.stderr and "in memory" in missing.stderr
+    assert file_tree(ws.path) == before
+    assert invoke(app, "index", "-w", str(ws.path), "-q").exit_code == 0
+    store = ws.open_store()
+    store.add([Triple("chem:metformin", "TREATS", "dis:t2d")])
+    store.close()
+    before = file_tree(ws.path)
+    stale = invoke(app, "retrieve", "what treats diabetes", "-k", "1", "-w", str(ws.path), "--json")
+    assert stale.exit_code == 0, stale.output
+    assert json.loads(stale.stdout)["hits"][0]["triple"] == ["chem:metformin", "TREATS", "dis:t2d"]
+    assert "graph changed" in stale.stderr and file_tree(ws.path) == before
+
+
+def test_retrieve_refuses_to_embed_a_large_gap_and_names_the_command(app, ws, tmp_path, monkeypatch):
+    import shutil
+
+    import nlp.retrieval
+
+    shutil.copytree(ws.path, tmp_path / "ws", ignore=shutil.ignore_patterns("index"))
+    monkeypatch.setattr(nlp.retrieval, "MEMORY_BUILD", 5)
+    result = invoke(app, "retrieve", "metformin", "-w", str(tmp_path / "ws"))
+    assert result.exit_code != 0 and not (tmp_path / "ws" / "index").exists()
+    assert f"kgnlp index -w {tmp_path / 'ws'}" in str(result.exception), result.exception
+
+
+def test_import_resolve_and_unmerge_keep_saved_indexes_in_step(tmp_path):
+    """Reading commands no longer save indexes, so every command that changes what they read saves them, as ingest
+    and remove do: after an import (csv or RDF), a recorded merge and its undoing, the saved indexes are in step."""
+    from cli.main import app as kgnlp_app
+    from kg.index import SyncedIndex, store_fingerprint
+
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    store = ws.open_store()
+    store.add([], [Entity("org:pfizer-inc", "Pfizer Inc.", "Organization"), Entity("org:pfizer", "Pfizer",
+                                                                                  "Organization")])
+    store.close()
+
+    def run(*args):
+        result = invoke(kgnlp_app, *args, "-w", str(ws.path), "--json")
+        assert result.exit_code == 0, (args, result.output)
+
+    def in_step() -> bool:
+        graph = ws.read_embedded()
+        try:
+            fingerprint = store_fingerprint(graph)
+        finally:
+            graph.close()
+        opened = [SyncedIndex.open(ws.path / "index" / kind, kind) for kind in ("entities", "facts")]
+        try:
+            return all(idx.in_step_with(fingerprint) for idx in opened)
+        finally:
+            for idx in opened:
+                idx.close()
+
+    run("index", "--kind", "entities", "--kind", "facts")
+    (tmp_path / "deals.csv").write_text("head,relation,tail\nPfizer,ACQUIRED,Seagen\n", encoding="utf-8")
+    run("import", "csv", str(tmp_path / "deals.csv"))
+    assert in_step()
+    (tmp_path / "more.nt").write_text('<https://kgnlp.dev/ns/e/x> <http://www.w3.org/2000/01/rdf-schema#label> "X" .\n',
+                                      encoding="utf-8")
+    run("import", "ntriples", str(tmp_path / "more.nt"))
+    assert in_step()
+    run("entities", "resolve")
+    assert in_step()
+    run("entities", "unmerge", "1")
+    assert in_step()
+
+
 def test_retrieve_says_which_index_is_empty(app, tmp_path):
     """A workspace with entities but no facts: the facts index is empty, not "the index" (the entities one is not)."""
     ws = Workspace.open(tmp_path / "ws", create=True)

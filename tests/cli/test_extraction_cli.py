@@ -76,6 +76,15 @@ def test_resolve_then_list_then_unmerge(app, ws):
     assert "(undone)" in human.stdout
 
 
+@pytest.mark.parametrize("option", [("--threshold", "0.99"), ("--encoder", "models/minilm")])
+def test_resolve_refuses_embedding_options_without_embeddings(app, ws, option):
+    """--threshold and --encoder tune name-embedding merges only; without --embeddings they were ignored (the rules
+    merged at their fixed scores): now a usage error naming the option, and nothing is recorded."""
+    res = CliRunner().invoke(app, ["entities", "resolve", *option, "-w", str(ws)])
+    assert res.exit_code == 2 and option[0] in res.output and "--embeddings" in res.output, res.output
+    assert not (ws / "merges.db").exists()
+
+
 def test_unmerge_unknown_id_is_an_error(app, ws):
     res = CliRunner().invoke(app, ["entities", "unmerge", "42", "-w", str(ws)])
     assert res.exit_code != 0

@@ -106,7 +106,7 @@ def test_viz_and_shell_help_show_examples(app):
 
 
 def test_shell_reads_commands_from_a_pipe(app, ws):
-    script = "entity aspirin\nneighbours bayer ag --hops 1\npath Bill Anderson -> Monsanto\nfrobnicate\nquit\n"
+    script = "entity aspirin\nneighbours bayer ag --hops 1\npath Bill Anderson -> Monsanto\nquit\n"
     result = invoke(app, "shell", "-w", str(ws), input=script)
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -114,7 +114,18 @@ def test_shell_reads_commands_from_a_pipe(app, ws):
     assert "Bayer AG -MANUFACTURES-> Aspirin  (0.95)" in out and "doc2: Bayer AG manufactures aspirin." in out
     facts = [line for line in out.splitlines() if "-> " in line and not line.startswith(" ")]
     assert facts[-2:] == ["Bill Anderson -CEO_OF-> Bayer AG  (1.00)", "Bayer AG -ACQUIRED-> Monsanto  (1.00)"]
-    assert "Unknown command 'frobnicate'" in out
+
+
+def test_piped_shell_says_errors_on_stderr_and_exits_1_when_a_command_failed(app, ws):
+    """A script's caller learns a command failed: exit 1, each error on stderr, the answers alone on stdout, and
+    the commands after a failure still run."""
+    script = "frobnicate\nentity nosuchthing\npath aspirin\nentity aspirin\nquit\n"
+    result = invoke(app, "shell", "-w", str(ws), input=script)
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("Aspirin  [Chemical]  chem:aspirin") and "error" not in result.stdout
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith("Unknown command 'frobnicate'") and errors[1].startswith("error: No entity named")
+    assert errors[2].startswith("Usage: path A -> B") and len(errors) == 3
 
 
 def shell_over(ws: Path, text: str = "") -> tuple[KGShell, io.StringIO]:

@@ -107,6 +107,27 @@ def test_ask_with_a_reader_that_reads_retrieved_facts(tiny_encoder, tmp_path):
     assert proc.returncode != 0 and "kgnlp index" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
+def test_ask_with_a_reader_leaves_a_stale_fact_index_as_it_was(tiny_encoder, tmp_path):
+    """`ask --model` with a fact index out of step with the graph (a fact added by a program since the index was
+    saved) brings it up to date in memory, says which command saves it, and writes nothing in the workspace."""
+    from kg.records import Entity, Triple
+    from kg.stores.sqlite import SQLiteStore
+    from tests.conftest import file_tree
+
+    ws, data = _metformin_workspace_and_questions(tmp_path)
+    kgnlp("train", "qa", "--data", str(data), "--encoder", str(tiny_encoder), "--epochs", "1", "--max-steps", "1",
+          "--fusion", "facts", "--retrieved", "1", "--retrieve-from", "passage", "--out", str(tmp_path / "reader"),
+          "-w", str(ws), "--json", check=True)
+    store = SQLiteStore.open(ws / "graph.db")
+    store.add([Triple("chem:metformin", "TREATS", "dis:obesity")], [Entity("dis:obesity", "obesity", "Disease")])
+    store.close()
+    before = file_tree(ws)
+    proc = kgnlp("ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w", str(ws))
+    assert proc.returncode == 0, proc.stderr
+    assert file_tree(ws) == before
+    assert f"kgnlp index -w {ws}" in proc.stderr
+
+
 def test_ask_with_a_reader_opens_the_index_with_the_schema_in_force(tmp_path, monkeypatch):
     """An index out of step with the graph is brought up to date when `ask --model` opens it: with the relation
     verbs in force (kgnlp.toml), as `kgnlp index` does, not the built-in ones, which `retrieve` and fused models

@@ -164,6 +164,16 @@ def test_reading_store_rdf_of_a_workspace_without_one_makes_none_so_migrate_from
     assert json.loads(invoke(app, "stats", "--workspace", ws, "--json").output)["relations"] == 1
 
 
+@pytest.mark.parametrize("command", [("stats",), ("export",)])
+def test_reading_a_workspace_without_a_graph_makes_none(app, tmp_path, command):
+    """A workspace folder whose graph is gone (or never made): a reading command says so and leaves the folder as it
+    was, instead of making an empty graph.db and reporting an empty graph."""
+    ws = Workspace.open(tmp_path / "ws", create=True).path
+    result = invoke(app, *command, "--workspace", ws)
+    assert isinstance(result.exception, KGError) and "kgnlp ingest" in str(result.exception)
+    assert sorted(p.name for p in ws.iterdir()) == ["workspace.json"]
+
+
 def test_cli_sparql_on_neo4j_points_to_cypher(app, ws):
     result = invoke(app, "query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }", "--store", "neo4j", "--workspace", ws)
     assert isinstance(result.exception, KGError) and "query cypher" in str(result.exception)
@@ -201,6 +211,26 @@ def test_reading_the_embedded_store_of_an_rdf_only_workspace_points_to_store_rdf
     assert not (rdf_only_ws / "graph.db").exists()  # no empty embedded graph made by a read
     ok = invoke(app, *command, "--workspace", rdf_only_ws, "--store", "rdf", "--json")
     assert ok.exit_code == 0, ok.output
+
+
+def test_reading_the_rdf_store_writes_nothing_and_works_while_a_writer_holds_it(app, rdf_only_ws):
+    """Reading commands open the RDF store read-only: its folder's files (names, sizes, times) stay as they were
+    (a read-write open rewrites its logs), and they read while another process writes (its lock held)."""
+    from kg.stores.rdf import RDFStore
+    from tests.conftest import file_tree
+
+    commands = [("stats",), ("export",), ("query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }")]
+    before = file_tree(rdf_only_ws)
+    for command in commands:
+        result = invoke(app, *command, "--workspace", rdf_only_ws, "--store", "rdf")
+        assert result.exit_code == 0, (command, result.output)
+    assert file_tree(rdf_only_ws) == before
+    writer = RDFStore.open(Workspace.open(rdf_only_ws))
+    try:
+        stats = invoke(app, "stats", "--workspace", rdf_only_ws, "--store", "rdf", "--json")
+        assert stats.exit_code == 0 and json.loads(stats.output)["relations"] == 1, stats.output
+    finally:
+        writer.close()
 
 
 def test_import_into_the_embedded_store_of_an_rdf_only_workspace_still_works(app, rdf_only_ws, tmp_path):

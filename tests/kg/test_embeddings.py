@@ -81,6 +81,34 @@ def test_damaged_embedding_files_are_a_one_line_error_naming_the_folder(trained,
     assert load_embeddings(tmp_path / "ws").entity_ids == emb.entity_ids
 
 
+def test_a_save_cut_short_or_a_mixed_set_is_refused_not_read(trained, tmp_path, monkeypatch):
+    """Two sets of the same size: a save that dies after the vectors (a crash, Ctrl-C) leaves no set that loads,
+    and vectors of one save next to the other's files are refused, instead of being read as a silently wrong mix."""
+    import shutil
+
+    import kg.embeddings.vectors as vectors
+
+    emb = trained[0].embeddings
+    other = KGEmbeddings(emb.meta, emb.entity_ids, emb.relation_ids, -emb.entity_vectors, emb.relation_vectors)
+    folder = emb.save(tmp_path / "transe")
+    real = vectors._write_json
+
+    def dies_after_the_vectors(path, data):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vectors, "_write_json", dies_after_the_vectors)
+    with pytest.raises(KeyboardInterrupt):
+        other.save(folder)
+    with pytest.raises(KGError, match="No embeddings|unreadable"):
+        KGEmbeddings.load(folder)
+    monkeypatch.setattr(vectors, "_write_json", real)
+    other.save(tmp_path / "other")
+    emb.save(folder)
+    shutil.copy(tmp_path / "other" / "vectors.safetensors", folder / "vectors.safetensors")
+    with pytest.raises(KGError, match="vectors.safetensors is not the file meta.json was saved with"):
+        KGEmbeddings.load(folder)
+
+
 def test_vector_is_none_for_an_unknown_entity(trained):
     emb = trained[0].embeddings
     assert emb.vector("nope") is None and emb.score("nope", "TREATS", "flu") is None

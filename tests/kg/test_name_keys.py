@@ -55,3 +55,27 @@ def test_a_store_written_with_old_keys_finds_folded_names_after_it_is_opened(kin
     finally:
         if kind != "neo4j":
             store.close()
+
+
+def test_an_rdf_store_with_old_keys_opened_to_read_is_brought_up_to_date_first(tmp_path, monkeypatch):
+    """Readers open the RDF store read-only (nothing written): the one-time key upgrade takes the write lock
+    before reading, or old workspaces read with the store would never find folded names."""
+    from kg.stores.rdf import RDFStore
+
+    store = RDFStore.open(path=tmp_path / "rdf")
+    with monkeypatch.context() as old_code:
+        for module in ("rdf", "rdf_map"):
+            old_code.setattr(f"kg.stores.{module}.normalise", names._plain)
+        store.add([], [SJOGREN])
+        _drop_version(store)
+    store.close()
+    reader = RDFStore.open(path=tmp_path / "rdf", read_only=True)
+    try:
+        assert reader.read_only and [e.id for e in reader.find_entities("sjogren syndrome")] == ["dis:sjogren"]
+    finally:
+        reader.close()
+    again = RDFStore.open(path=tmp_path / "rdf", read_only=True)  # done once: the next reader finds it done
+    try:
+        assert again._name_keys_current()
+    finally:
+        again.close()
