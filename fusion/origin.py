@@ -44,8 +44,8 @@ class GraphOrigin:
 def graph_origin(store, workspace: str | Path | None = None) -> tuple[GraphOrigin, set[str]]:
     """The :class:`GraphOrigin` of ``store`` (read from ``workspace``) and the ids of its entities. A workspace's
     graph is taken as its readers see it, with its entity merges applied (:mod:`kg.resolved`), whether ``store``
-    is that view (training, `classify`) or the stored graph itself (`ingest`, which writes): the same graph gives
-    the same record either way."""
+    is that view (what every command gives a model) or the stored graph itself: the same graph gives the same
+    record either way."""
     if workspace:
         from kg.resolved import resolved
 

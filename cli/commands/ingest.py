@@ -61,8 +61,9 @@ def ingest(
             change = graph.replace_source(seeded.source, seeded.triples, seeded.entities)
             seed_report = {"source": seeded.source, "entities": len(seeded.entities), "facts": len(seeded.triples),
                            "removed": change.facts, **taken_back(change)}
-        # after the seed: a fused --model links names and reads facts of the graph as it is when it loads
-        layers = profile_layers(profile, model, graph, ws.path)
+        # after the seed: a fused --model links names and reads facts of the graph as it is when it loads, seen
+        # as every reading command sees it (with the workspace's entity merges); the pipeline writes to `graph`
+        layers = profile_layers(profile, model, resolved(graph, ws.path), ws.path)
         similar = profile_similarity(profile, ws)
         try:
             with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
