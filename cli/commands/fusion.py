@@ -28,14 +28,14 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     app.command("classify")(classify_cmd)
 
 
-def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = None,
-               entity_vectors: str = "trained", retrieved: int = 0, quiet: bool = False):
+def _knowledge(workspace: Path, fusion: str, config: Path | None = None, entity_vectors: str = "trained",
+               retrieved: int = 0, quiet: bool = False):
     """The workspace's graph (and its best embeddings when the embeddings path is on, completed as
     ``entity_vectors`` says: ``fusion.examples.vectors_for_training``; and its FAISS retriever when the model reads
     ``retrieved`` facts), or None for 'none'.
     Facts are put into words with the schema in force (``--config``, else ./kgnlp.toml or the workspace's)."""
-    if fusion == "none" and not need:
-        return None, None
+    if fusion == "none":
+        return None
     from cli.common import schema_in_force
     from cli.common import workspace as open_ws
     from fusion.errors import FusionError
@@ -54,7 +54,7 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
     schema = schema_in_force(ws_path, config)
     retriever = open_retriever(ws_path, store, schema, quiet) if retrieved and fusion in ("facts", "both") else None
     return Knowledge(store=store, embeddings=embeddings, schema=schema, retriever=retriever,
-                     workspace=str(ws_path)), store
+                     workspace=str(ws_path))
 
 
 def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False):
@@ -87,6 +87,7 @@ def saved_model_knowledge(saved: SavedConfig, workspace: Path, quiet: bool = Fal
     that is not a workspace: a warning on stderr, or an error with ``require``: scores without the model's graph
     would not be the model's)."""
     from cli.common import has_workspace
+    from cli.common import workspace as open_ws
     from fusion.errors import FusionError
 
     reads_graph, found = saved.fusion.fusion != "none", has_workspace(workspace)
@@ -97,7 +98,7 @@ def saved_model_knowledge(saved: SavedConfig, workspace: Path, quiet: bool = Fal
     try:
         if reads_graph and found:
             check_fact_index(saved.folder, saved.fusion.retrieved, Path(workspace))
-            _, store = _knowledge(workspace, "facts", True)
+            store = open_ws(Path(workspace)).read_embedded()
             linker = model_linker(saved, store, workspace)
             if saved.fusion.retrieved:  # the model reads retrieved facts: the workspace's index
                 retriever = open_retriever(Path(workspace), store, saved.fusion.schema(), quiet)
@@ -293,7 +294,7 @@ def train_classify_cmd(
                          knowledge_dropout, fusion, train_layers)
     check_train_layers(train_layers, encoder)
     examples, multi = read_classification(data)
-    knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
+    knowledge = _knowledge(workspace, fusion, config, entity_vectors, retrieved, quiet or as_json)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
                        fact_mode=fact_mode, fact_words=fact_words, inject_layer=inject_layer, max_length=max_length,
                        truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from,
@@ -359,7 +360,7 @@ def train_qa_cmd(
         (examples, dev_examples), kind = pubmedqa_train_dev(data, dev_fraction, seed, long_answers=True), "yesno"
     else:
         examples, kind = read_qa(data)
-    knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
+    knowledge = _knowledge(workspace, fusion, config, entity_vectors, retrieved, quiet or as_json)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length,
                            truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from,
