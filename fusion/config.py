@@ -106,6 +106,30 @@ def _fusion_of(folder: str | Path, data: dict) -> "FusionConfig":
                           "the model or restore its folder.") from exc
 
 
+def check_weights(saved: SavedConfig) -> None:
+    """The model's ``model.safetensors`` is there and starts as a safetensors file does (its header is read, not
+    the weights): a command that writes checks this before it stores anything, so a folder copied without its
+    weights, or with them cut short, is refused first (``FusedModel.load`` finds what else may be wrong)."""
+    path = saved.folder / "model.safetensors"
+    if not path.is_file():
+        raise FusionError(f"The fused model at '{saved.folder}' has no model.safetensors: copy the whole model folder "
+                          "or retrain it.")
+    try:
+        with path.open("rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            if not 0 < size <= path.stat().st_size - 8:
+                raise ValueError(f"a header of {size} bytes in a file of {path.stat().st_size}")
+            json.loads(fh.read(size))
+    except (OSError, ValueError) as exc:
+        raise weights_error(path, f"not a safetensors file: {_one_line(exc, 120)}") from exc
+
+
+def weights_error(path: Path, why: str) -> FusionError:
+    """The error for a weights file ``path`` that cannot be this model's (``why``)."""
+    return FusionError(f"'{path}' does not hold this model's weights ({why}): the folder is damaged or mixed with "
+                       "another model's files; copy it again or retrain.")
+
+
 _TRAINED_BY = {"token": "`kgnlp train ner --fusion ...`", "sequence": "`kgnlp train classify` or a yes/no/maybe "
                "`kgnlp train qa`", "multilabel": "`kgnlp train classify`", "span": "`kgnlp train qa` (spans)"}
 

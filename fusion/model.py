@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 # MARKER and read_config are re-exported: commands import them from here too
-from fusion.config import (MARKER, FusionConfig, SavedConfig, _one_line, is_fused_model, read_config,  # noqa: F401
-                           saved_config)
+from fusion.config import (MARKER, FusionConfig, SavedConfig, _one_line, check_weights, is_fused_model,  # noqa: F401
+                           read_config, saved_config, weights_error)
 from fusion.errors import FusionError
 from nlp.models import check_max_length
 
@@ -249,14 +249,11 @@ class FusedModel(nn.Module):
                                   "kg_embeddings/ nor kg_table.safetensors. Copy the whole model folder.")
         model = cls(config, encoder, table, ids)
         weights = folder / "model.safetensors"
+        check_weights(saved)
         try:
             model.load_state_dict(load_file(str(weights)))
-        except FileNotFoundError as exc:
-            raise FusionError(f"The fused model at '{folder}' has no model.safetensors: copy the whole model folder "
-                              "or retrain it.") from exc
         except Exception as exc:  # noqa: BLE001 - safetensors' own error type, or weights of another shape
-            raise FusionError(f"'{weights}' does not hold this model's weights ({_one_line(exc)}): the folder is "
-                              "damaged or mixed with another model's files; copy it again or retrain.") from exc
+            raise weights_error(weights, _one_line(exc)) from exc
         model.kg_embeddings = embeddings
         model.graph_origin = saved.graph  # None: saved before it was recorded
         model._kg_saved_in = (embeddings, folder.resolve())

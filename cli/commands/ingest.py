@@ -222,7 +222,7 @@ def check_profile(profile: str | None, model) -> list:
     """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is). Returns
     the --model folders, a fused model's as its config.json (read once, here: ``fusion.config.fused_config``; a
     fused model of another task is refused), to pass on to :func:`profile_layers`."""
-    from fusion.config import SavedConfig, check_head, fused_config
+    from fusion.config import SavedConfig, check_head, check_weights, fused_config
     from nlp.errors import NLPError
 
     given = [] if model is None else list(model) if isinstance(model, (list, tuple)) else [model]
@@ -235,8 +235,9 @@ def check_profile(profile: str | None, model) -> list:
             if not Path(m).is_dir():
                 raise NLPError(f"--model '{m}' is not a folder. Pass a trained model folder.")
             m = fused_config(m) or Path(m)
-        if isinstance(m, SavedConfig):  # a fused model of another task: refused before the workspace is touched
+        if isinstance(m, SavedConfig):  # a fused model of another task, or without its weights: refused before
             check_head(m.head, m.folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
+            check_weights(m)  # the workspace is touched
         models.append(m)
     return models
 

@@ -199,3 +199,27 @@ def test_ingest_gives_a_fused_model_the_graph_with_the_workspace_merges(tmp_path
     assert res.exit_code == 0, res.output
     assert seen == [[("diabetes", "D1", "Disease"), ("metformin", "C1", "Chemical"),
                      ("type 2 diabetes", "D1", "Disease")]], seen
+
+
+@pytest.mark.parametrize("weights", [None, b"\x10" * 100], ids=["missing", "cut-short"])
+def test_ingest_refuses_a_fused_model_without_its_weights_before_touching_the_workspace(tmp_path, weights):
+    """A fused NER model loads after the --seed is stored; one whose model.safetensors is missing or not a
+    safetensors file is refused first, with nothing written (no workspace made, no seed stored)."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from fusion.config import MARKER
+    from tests.conftest import write_seed
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps(
+        {"kgnlp": MARKER, "fusion": {"head": "token", "labels": ["O", "B-Chemical", "I-Chemical"]}}), encoding="utf-8")
+    if weights is not None:
+        (tmp_path / "m" / "model.safetensors").write_bytes(weights)
+    seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
+    (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "--seed", str(seed), "--model",
+                                   str(tmp_path / "m"), "-w", str(tmp_path / "ws")])
+    assert not (tmp_path / "ws").exists(), res.output  # refused before the workspace is made (and the seed stored)
+    assert res.exit_code == 1 and "model.safetensors" in str(res.exception), res.output
+    assert "\n" not in str(res.exception)
