@@ -127,7 +127,8 @@ def ask(
                 raise
             answers = []
         if saved is not None and (not answers or YES_NO.match(text.lower())):
-            answers = _read(ws, graph, text, saved, top, schema)
+            # the graph's answer stands where the model has no passage to read (a workspace of seeds or imports)
+            answers = _read(ws, graph, text, saved, top, schema) or answers
     finally:
         graph.close()
     data = {"question": " ".join(text.split()), "answers": answers}
