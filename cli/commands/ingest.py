@@ -202,7 +202,7 @@ def taken_back_line(data: dict) -> str:
     return " and ".join(parts)
 
 
-def load_ner_layer(model: "Path | SavedConfig", store=None, workspace: Path | None = None):
+def load_ner_layer(model: Path | SavedConfig, store=None, workspace: Path | None = None):
     """A trained NER layer: a fused model (graph-aware, uses ``store``, the graph of ``workspace``: None when
     there is none, said on stderr for a model that reads the graph, as is another graph than it was trained
     with; ``model`` its config.json as :func:`check_profile` read it) or an nlp.ner model dir."""
@@ -218,7 +218,7 @@ def load_ner_layer(model: "Path | SavedConfig", store=None, workspace: Path | No
     return load_ner_model(model)
 
 
-def check_profile(profile: str | None, model) -> list:
+def check_profile(profile: str | None, model) -> list[Path | SavedConfig]:
     """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is). Returns
     the --model folders, a fused model's as its config.json (read once, here: ``fusion.config.fused_config``; a
     fused model of another task is refused), to pass on to :func:`profile_layers`."""
@@ -229,15 +229,15 @@ def check_profile(profile: str | None, model) -> list:
     if profile == "accurate" and not given:
         raise NLPError("The accurate profile needs a trained transformer NER model: pass --model DIR "
                        "(train one with `kgnlp train ner --kind transformer --out DIR`).")
-    models: list = []
+    models: list[Path | SavedConfig] = []
     for m in given:
         if not isinstance(m, SavedConfig):
             if not Path(m).is_dir():
                 raise NLPError(f"--model '{m}' is not a folder. Pass a trained model folder.")
             m = fused_config(m) or Path(m)
-        if isinstance(m, SavedConfig):  # a fused model of another task, or without its weights: refused before
+        if isinstance(m, SavedConfig):  # another task's, or without its weights: refused before anything is written
             check_head(m.head, m.folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
-            check_weights(m)  # the workspace is touched
+            check_weights(m)
         models.append(m)
     return models
 
