@@ -43,7 +43,8 @@ def ner(
     try:
         from cli.commands.ingest import profile_layers, profile_similarity, profile_vote
 
-        layers = profile_layers(profile, model, graph, conn.ws_path if has_ws else None)
+        # a fused model reads the workspace's graph; where there is none, it says so (naming the folder)
+        layers = profile_layers(profile, model, graph if has_ws else None, conn.ws_path)
         similar = profile_similarity(profile, conn.ws_path) if has_ws else None
         try:
             analysis = Extractor.for_store(graph, extra_ner=layers, vote=profile_vote(layers),

@@ -203,9 +203,10 @@ def taken_back_line(data: dict) -> str:
 
 
 def load_ner_layer(model: Path | SavedConfig, store=None, workspace: Path | None = None):
-    """A trained NER layer: a fused model (graph-aware, uses ``store``, the graph of ``workspace``: None when
-    there is none, said on stderr for a model that reads the graph, as is another graph than it was trained
-    with; ``model`` its config.json as :func:`check_profile` read it) or an nlp.ner model dir."""
+    """A trained NER layer: a fused model (graph-aware, uses ``store``, the graph of ``workspace``; store None:
+    there is no workspace there, or workspace None: none given; said on stderr for a model that reads the graph,
+    as is another graph than it was trained with; ``model`` its config.json as :func:`check_profile` read it) or
+    an nlp.ner model dir."""
     from fusion.config import SavedConfig
 
     if isinstance(model, SavedConfig):
@@ -246,7 +247,7 @@ def profile_layers(profile: str | None, model, store=None, workspace: Path | Non
     """The trained NER layers a profile runs: ``fast`` runs no transformer (graph names, spaCy, and spaCy
     CNN models if given); ``accurate`` needs a transformer (or fused) token classifier, and with a spaCy CNN
     beside it the three layers vote (see :func:`profile_vote`). ``store`` is the graph of ``workspace`` (None: no
-    workspace), which fused models read."""
+    workspace there), which fused models read."""
     from nlp.errors import NLPError
     from nlp.interfaces import layer_kind
 

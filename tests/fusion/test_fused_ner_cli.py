@@ -41,6 +41,7 @@ def test_train_fused_ner_then_tag_with_it(tiny_encoder, tmp_path):
     # without a workspace the model runs with no graph knowledge, and says which one it was trained with
     alone = kgnlp("ner", text, "--model", str(tmp_path / "m"), "-w", str(tmp_path / "none"), "--json", check=True)
     assert "without graph knowledge" in alone.stderr and f"-w {ws.resolve()}" in alone.stderr, alone.stderr
+    assert f"no kgnlp workspace at '{tmp_path / 'none'}'" in alone.stderr, alone.stderr  # as `classify` says it
     assert all(text[e["start"]:e["end"]] == e["text"] for e in tagged["entities"])
     assert kgnlp_json("ner", text, "--profile", "accurate", "--model", str(tmp_path / "m"), "-w", str(ws))
     fast = kgnlp("ner", text, "--profile", "fast", "--model", str(tmp_path / "m"), "-w", str(ws))
