@@ -89,6 +89,23 @@ def prepare(out: Path, emb_seconds: int, graphs: tuple[str, ...] = ("bio", "fin"
     return info
 
 
+QUICK_GRAPHS = ("bio", "fin")  # the graphs prepare_for_quick builds
+
+
+def need_prepared(prepared: Path, need: tuple[str, ...], who: str, quick: bool, graph: str = "bio") -> None:
+    """Before a benchmark reads the files ``need`` of ``prepared`` (of its prepared ``graph``): a --quick run
+    (``quick``) makes them first when ``prepare_for_quick`` can (the bio and fin graphs); then a file still
+    missing ends the run with one line saying how to make it."""
+    prepared = Path(prepared)
+    if quick and graph in QUICK_GRAPHS:  # a fresh checkout has no prepared graph: make it, as run --quick does
+        prepare_for_quick(prepared, need, who)
+    missing = [n for n in need if not (prepared / n).exists()]
+    if missing:
+        sys.exit(f"error: {who}: no prepared {graph} graph at {prepared} ({', '.join(missing)} missing): run "
+                 f"`python benchmarks/fusion.py prepare --graphs {graph}` first"
+                 + (" (or --quick)." if graph in QUICK_GRAPHS and not quick else "."))
+
+
 def prepare_for_quick(prepared: Path, need: tuple[str, ...], who: str) -> None:
     """A --quick run on a fresh checkout: when any of ``need`` is missing from ``prepared``, build what ``run``
     builds itself (``prepare``'s bio and fin graphs and their TransE vectors, a few minutes on CPU), said on stderr;

@@ -255,25 +255,14 @@ def main() -> None:
     p.add_argument("--truncation-side", default="right", choices=("right", "left"), help="--task pubmedqa: which end "
                    "of an overlong abstract is cut (left keeps the results, as the PubMedQA runs train)")
     args = p.parse_args()
+    from benchmarks.fusion import need_prepared
+
     prepared = Path(args.prepared)
+    graph = {"fpb": "fin", "pubmedqa": args.graph or "bio"}.get(args.task, "bio")  # NER reads the bio graph
+    need_prepared(prepared, (f"{graph}.db", f"emb-{graph}"), "fusion_speed", args.quick, graph)
     if args.task in ("pubmedqa", "fpb"):
-        graph = args.graph or "bio"
-        need = (f"{graph}.db", f"emb-{graph}") if args.task == "pubmedqa" else ("fin.db", "emb-fin")
-        if not all((prepared / n).exists() for n in need):
-            print(f"fusion_speed: no prepared graph at {prepared}; run `python benchmarks/fusion.py prepare` first.",
-                  file=sys.stderr)
-            sys.exit(2)
         sequence_main(args, prepared)
         return
-    need = ("bio.db", "emb-bio")
-    if args.quick:  # a fresh checkout has no prepared graph: make it, as fusion.py run --quick does
-        from benchmarks.fusion import prepare_for_quick
-
-        prepare_for_quick(prepared, need, "fusion_speed")
-    if not all((prepared / n).exists() for n in need):
-        print(f"fusion_speed: no prepared graph at {prepared}; run `python benchmarks/fusion.py prepare` first.",
-              file=sys.stderr)
-        sys.exit(2)
 
     import torch
 

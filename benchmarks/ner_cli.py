@@ -47,9 +47,8 @@ NEED = ("bio.db", "emb-bio/meta.json")
 
 
 def workspace_from_prepared(prepared: Path, ws: Path) -> None:
-    """A kgnlp workspace holding the prepared BC5CDR + Hetionet graph and its TransE vectors."""
-    if not all((prepared / n).exists() for n in NEED):
-        sys.exit(f"error: no prepared graph in {prepared}: run `python benchmarks/fusion.py prepare --graphs bio`")
+    """A kgnlp workspace holding the prepared BC5CDR + Hetionet graph and its TransE vectors (``NEED``: checked by
+    ``benchmarks.fusion.need_prepared``)."""
     from kg.workspace import Workspace
 
     w = Workspace.open(ws, create=True)
@@ -65,7 +64,8 @@ def main() -> None:
     ap.add_argument("--fusion", choices=tuple(RECIPES), default="both")
     ap.add_argument("--prepared", type=Path, default=PREPARED)
     args = ap.parse_args()
-    from fusion.model import read_config
+    from benchmarks.fusion import need_prepared
+    from fusion.config import saved_config
     from fusion.ner import FusedNER, ner_f1
     from kg.workspace import Workspace
     from nlp.formats.pubtator import read_pubtator
@@ -75,10 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ws = tmp / "ws"
-        if args.quick:  # a fresh checkout has no prepared graph: make it, as fusion.py run --quick does
-            from benchmarks.fusion import prepare_for_quick
-
-            prepare_for_quick(args.prepared, NEED, "ner_cli")
+        need_prepared(args.prepared, NEED, "ner_cli", args.quick)
         workspace_from_prepared(args.prepared, ws)
         test = read_pubtator(dataset("CDR_TestSet.PubTator.txt"))
         blocks = [b for n in names for b in dataset(n).read_text(encoding="utf-8").split("\n\n") if b.strip()]
@@ -92,20 +89,20 @@ def main() -> None:
         train_s = time.perf_counter() - t0
         store = Workspace.open(ws).open_store()
         try:
-            ner = FusedNER.load(tmp / "model", store)
+            saved = saved_config(tmp / "model")
+            ner = FusedNER.load(saved, store)
             t0 = time.perf_counter()
             mentions = ner.predict([d.doc.text for d in test])
             infer_s = time.perf_counter() - t0
         finally:
             store.close()
-        saved = read_config(tmp / "model")["fusion"]
     scores = ner_f1(test, [[(m.start, m.end, m.label) for m in ms] for ms in mentions])
     summary = {"benchmark": "ner_cli", "quick": args.quick, "fusion": args.fusion, "seed": args.seed,
                "epochs": epochs, "train_abstracts": len(blocks), "test_abstracts": len(test),
                "f1": round(scores["f1"], 4), "precision": round(scores["precision"], 4),
                "recall": round(scores["recall"], 4), "train_seconds": round(train_s, 1),
                "infer_docs_per_s": round(len(test) / infer_s, 2), "steps": trained["train"]["steps"],
-               "fact_share": saved["fact_share"], "command": "kgnlp train ner " + " ".join(
+               "fact_share": saved.fusion.fact_share, "command": "kgnlp train ner " + " ".join(
                    ["--format pubtator", f"--epochs {epochs}", f"--seed {args.seed}", *RECIPES[args.fusion]])}
     print(json.dumps(summary))
 

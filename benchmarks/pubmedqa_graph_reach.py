@@ -50,13 +50,10 @@ def main() -> None:
     from fusion.context import NameLinker
     from kg.stores.sqlite import SQLiteStore
 
-    db = Path(args.prepared) / f"{args.graph}.db"
-    if args.quick and args.graph == "bio":  # a fresh checkout has no prepared graph: make it (fusion.py run does too)
-        from benchmarks.fusion import prepare_for_quick
+    from benchmarks.fusion import need_prepared
 
-        prepare_for_quick(Path(args.prepared), ("bio.db",), "pubmedqa_graph_reach")
-    if not db.exists():
-        sys.exit(f"error: {db} is missing; run `python benchmarks/fusion.py prepare --graphs {args.graph}` first.")
+    db = Path(args.prepared) / f"{args.graph}.db"
+    need_prepared(Path(args.prepared), (db.name,), "pubmedqa_graph_reach", args.quick, args.graph)
     store = SQLiteStore.open(db, create=False)
     linker = NameLinker.from_store(store)
     data, test_ids = read_pqal()

@@ -216,6 +216,13 @@ def utf8_arg(text: str, where: str) -> str:
     return text
 
 
+def has_workspace(path: Path) -> bool:
+    """Whether ``path`` holds a kgnlp workspace (a missing folder, a file or a folder of anything else: no)."""
+    from kg.workspace import MARKER
+
+    return (Path(path) / MARKER).is_file()
+
+
 def workspace(path: Path, create: bool = False) -> Workspace:
     return Workspace.open(path, create=create)
 

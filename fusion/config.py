@@ -13,11 +13,16 @@ MARKER = "kgnlp-fused-model"  # the "kgnlp" key of a fused model's config.json
 def is_fused_model(folder: str | Path) -> bool:
     """True when ``folder`` holds a fused kgnlp model (its config.json says so); here, not in fusion.model,
     because that imports torch."""
+    return _marked(folder) is not None
+
+
+def _marked(folder: str | Path) -> dict | None:
+    """``folder``'s config.json when it can be read and says it is a fused kgnlp model's, else None."""
     try:
         data = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("kgnlp") == MARKER
+        return None
+    return data if isinstance(data, dict) and data.get("kgnlp") == MARKER else None
 
 
 def _one_line(exc: BaseException, limit: int = 240) -> str:
@@ -27,7 +32,15 @@ def _one_line(exc: BaseException, limit: int = 240) -> str:
 
 def read_config(folder: str | Path) -> dict:
     """The saved ``config.json``, checked to be a fused model's (without torch: commands check a model before it
-    loads)."""
+    loads; :func:`saved_config` gives it as a record)."""
+    data = _read_marked(folder)
+    _fusion_of(folder, data)
+    data["fusion"].setdefault("head", FusionConfig.head)
+    return data
+
+
+def _read_marked(folder: str | Path) -> dict:
+    """``folder``'s config.json, a FusionError unless it is a fused kgnlp model's (its settings not yet checked)."""
     path = Path(folder) / "config.json"
     if not path.exists():
         raise FusionError(f"No fused model at '{folder}' (config.json missing). Train one with "
@@ -40,14 +53,93 @@ def read_config(folder: str | Path) -> dict:
     if not isinstance(data, dict) or data.get("kgnlp") != MARKER:
         raise FusionError(f"'{folder}' holds a model that is not a fused kgnlp model. Train one with "
                           "`kgnlp train classify|qa --out DIR`.")
-    try:  # what the commands read from it (its head, labels) before the weights load
-        FusionConfig.from_dict(data["fusion"])
+    return data
+
+
+@dataclass(frozen=True)
+class SavedConfig:
+    """A fused model's ``config.json``, read once and checked (:func:`saved_config`): what the commands check before
+    the model loads (its head, labels, paths, the graph it was trained with) and what ``FusedModel.load`` builds it
+    from. Functions that take a model folder also take this, and then read nothing again."""
+
+    folder: Path
+    fusion: FusionConfig
+    encoder: object  # the encoder's Hugging Face config (a dict; anything else: FusedModel.load says it is damaged)
+    graph: object  # fusion.origin.GraphOrigin, or None: saved before it was recorded
+
+    @property
+    def head(self) -> str:
+        return self.fusion.head
+
+
+def saved_config(model: "str | Path | SavedConfig") -> SavedConfig:
+    """The checked ``config.json`` of the fused model in folder ``model`` (read here, once; ``model`` itself when it
+    is already one): a FusionError when the folder holds no fused model or a damaged one."""
+    if isinstance(model, SavedConfig):
+        return model
+    return _saved(model, _read_marked(model))
+
+
+def fused_config(folder: str | Path) -> SavedConfig | None:
+    """:func:`saved_config` of ``folder`` when it holds a fused model (:func:`is_fused_model`), else None (another
+    kind of model, or no model): config.json read once for both."""
+    data = _marked(folder)
+    return None if data is None else _saved(folder, data)
+
+
+def _saved(folder: str | Path, data: dict) -> SavedConfig:
+    """A fused model's config.json (``data``, marked as one) with its "fusion" settings checked."""
+    from fusion.origin import GraphOrigin
+
+    return SavedConfig(Path(folder), _fusion_of(folder, data), data.get("encoder"),
+                       GraphOrigin.from_dict(data.get("graph")))
+
+
+def _fusion_of(folder: str | Path, data: dict) -> "FusionConfig":
+    """The checked "fusion" settings of a fused model's config.json ``data`` (what the commands read, its head and
+    labels, before the weights load)."""
+    try:
+        return FusionConfig.from_dict(data["fusion"])
     except (KeyError, TypeError, ValueError, AttributeError, FusionError) as exc:
         why = "missing" if isinstance(exc, KeyError) else _one_line(exc, 160)
-        raise FusionError(f"'{path}' is damaged (its \"fusion\" settings: {why}): retrain the model "
-                          "or restore its folder.") from exc
-    data["fusion"].setdefault("head", FusionConfig.head)
-    return data
+        raise FusionError(f"'{Path(folder) / 'config.json'}' is damaged (its \"fusion\" settings: {why}): retrain "
+                          "the model or restore its folder.") from exc
+
+
+def check_weights(saved: SavedConfig) -> None:
+    """The model's ``model.safetensors`` is there and starts as a safetensors file does (its header is read, not
+    the weights): a command that writes checks this before it stores anything, so a folder copied without its
+    weights, or with them cut short, is refused first (``FusedModel.load`` finds what else may be wrong)."""
+    path = saved.folder / "model.safetensors"
+    if not path.is_file():
+        raise FusionError(f"The fused model at '{saved.folder}' has no model.safetensors: copy the whole model folder "
+                          "or retrain it.")
+    try:
+        with path.open("rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            if not 0 < size <= path.stat().st_size - 8:
+                raise ValueError(f"a header of {size} bytes in a file of {path.stat().st_size}")
+            json.loads(fh.read(size))
+    except (OSError, ValueError) as exc:
+        raise weights_error(path, f"not a safetensors file: {_one_line(exc, 120)}") from exc
+
+
+def weights_error(path: Path, why: str) -> FusionError:
+    """The error for a weights file ``path`` that cannot be this model's (``why``)."""
+    return FusionError(f"'{path}' does not hold this model's weights ({why}): the folder is damaged or mixed with "
+                       "another model's files; copy it again or retrain.")
+
+
+_TRAINED_BY = {"token": "`kgnlp train ner --fusion ...`", "sequence": "`kgnlp train classify` or a yes/no/maybe "
+               "`kgnlp train qa`", "multilabel": "`kgnlp train classify`", "span": "`kgnlp train qa` (spans)"}
+
+
+def check_head(head: str, folder: str | Path, heads: tuple[str, ...], use: str, needs: str) -> None:
+    """A model's ``head`` is one that ``use`` (e.g. "an NER --model") can read; else say what the model in
+    ``folder`` is and which command trains what ``use`` ``needs`` (here, without torch: before a model loads)."""
+    if head not in heads:
+        raise FusionError(f"'{folder}' is a {head} model (from {_TRAINED_BY.get(head, 'another command')}); {use} "
+                          f"needs one from {needs}.")
 
 
 def check_out(out: str | Path, head: str) -> None:
@@ -56,8 +148,9 @@ def check_out(out: str | Path, head: str) -> None:
     out = Path(out)
     if not out.is_dir() or not any(out.iterdir()):
         return
-    if is_fused_model(out):
-        fusion = json.loads((out / "config.json").read_text(encoding="utf-8")).get("fusion")
+    data = _marked(out)
+    if data is not None:
+        fusion = data.get("fusion")
         saved = fusion.get("head", "sequence") if isinstance(fusion, dict) else "?"
         if saved == head:
             return

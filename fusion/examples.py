@@ -149,14 +149,16 @@ def vectors_for_training(embeddings, store, entity_vectors: str = "trained", emb
     return infer_new_entities(embeddings, store, list(store.entities()), embed_names or Embedder().encode)
 
 
-def model_knowledge(model, store, retriever=None) -> "Knowledge | None":
+def model_knowledge(model, store, retriever=None, linker=None) -> "Knowledge | None":
     """What a loaded fused ``model`` reads at inference: links and facts from ``store``, each entity's facts
     ranked with the graph embeddings training used (saved with the model) and put into the words training
     used (``FusionConfig.relation_verbs``), and the ``retriever``'s facts when the model reads retrieved facts
-    (``FusionConfig.retrieved``); None without a store or a path."""
+    (``FusionConfig.retrieved``); None without a store or a path. ``linker``: a :class:`NameLinker` of the
+    store's names already read (``NameLinker.from_rows``), else one is built from the store."""
     if store is None or model.config.fusion == "none":
         return None
-    return Knowledge(store=store, embeddings=model.kg_embeddings, schema=model.config.schema(), retriever=retriever)
+    return Knowledge(store=store, linker=linker, embeddings=model.kg_embeddings, schema=model.config.schema(),
+                     retriever=retriever)
 
 
 class InputBuilder:

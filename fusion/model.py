@@ -14,9 +14,9 @@ import torch
 from torch import nn
 
 # MARKER and read_config are re-exported: commands import them from here too
-from fusion.config import MARKER, FusionConfig, _one_line, is_fused_model, read_config  # noqa: F401
+from fusion.config import (MARKER, FusionConfig, SavedConfig, _one_line, check_weights, is_fused_model,  # noqa: F401
+                           read_config, saved_config, weights_error)
 from fusion.errors import FusionError
-from fusion.origin import GraphOrigin
 from nlp.models import check_max_length
 
 FORMAT = 1
@@ -215,18 +215,18 @@ class FusedModel(nn.Module):
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> "FusedModel":
-        """Rebuild a saved model from its directory (no network, safetensors only)."""
+    def load(cls, folder: str | Path | SavedConfig) -> "FusedModel":
+        """Rebuild a saved model from its directory (no network, safetensors only); ``folder`` may be its
+        config.json already read (``fusion.config.saved_config``)."""
         from safetensors.torch import load_file
         from transformers import AutoConfig, AutoModel
 
-        data = read_config(folder)
-        folder = Path(folder)
+        saved = saved_config(folder)
+        folder, config = saved.folder, saved.fusion
         try:
-            enc_cfg = dict(data["encoder"])
+            enc_cfg = dict(saved.encoder)
             model_type = enc_cfg.pop("model_type")
             hf_config = AutoConfig.for_model(model_type, **enc_cfg)
-            config = FusionConfig.from_dict(data["fusion"])
         except (KeyError, TypeError, ValueError) as exc:
             raise FusionError(f"'{folder / 'config.json'}' is damaged ({type(exc).__name__}: {exc}): retrain the "
                               "model or restore its folder.") from exc
@@ -249,16 +249,13 @@ class FusedModel(nn.Module):
                                   "kg_embeddings/ nor kg_table.safetensors. Copy the whole model folder.")
         model = cls(config, encoder, table, ids)
         weights = folder / "model.safetensors"
+        check_weights(saved)
         try:
             model.load_state_dict(load_file(str(weights)))
-        except FileNotFoundError as exc:
-            raise FusionError(f"The fused model at '{folder}' has no model.safetensors: copy the whole model folder "
-                              "or retrain it.") from exc
         except Exception as exc:  # noqa: BLE001 - safetensors' own error type, or weights of another shape
-            raise FusionError(f"'{weights}' does not hold this model's weights ({_one_line(exc)}): the folder is "
-                              "damaged or mixed with another model's files; copy it again or retrain.") from exc
+            raise weights_error(weights, _one_line(exc)) from exc
         model.kg_embeddings = embeddings
-        model.graph_origin = GraphOrigin.from_dict(data.get("graph"))  # None: saved before it was recorded
+        model.graph_origin = saved.graph  # None: saved before it was recorded
         model._kg_saved_in = (embeddings, folder.resolve())
         model.eval()
         return model
@@ -281,18 +278,3 @@ def load_tokenizer(folder: str | Path):
     except (OSError, ValueError) as exc:
         raise FusionError(f"No usable tokenizer in '{folder}' (tokenizer.json, tokenizer_config.json): the folder is "
                           "incomplete; copy the whole folder again.") from exc
-
-
-_TRAINED_BY = {"token": "`kgnlp train ner --fusion ...`", "sequence": "`kgnlp train classify` or a yes/no/maybe "
-               "`kgnlp train qa`", "multilabel": "`kgnlp train classify`", "span": "`kgnlp train qa` (spans)"}
-
-
-def check_head(model: "FusedModel | str", folder: str | Path, heads: tuple[str, ...], use: str, needs: str) -> None:
-    """A loaded model's head (or the ``head`` its config.json names) is one that ``use`` (e.g. "an NER --model")
-    can read; else say what it is and which command trains what ``use`` ``needs``."""
-    head = model if isinstance(model, str) else model.config.head
-    if head not in heads:
-        raise FusionError(f"'{folder}' is a {head} model (from {_TRAINED_BY.get(head, 'another command')}); {use} "
-                          f"needs one from {needs}.")
-
-

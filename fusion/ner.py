@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from fusion.config import FusionConfig
+from fusion.config import FusionConfig, SavedConfig
 from kg.records import Document, Mention
 from fusion.examples import IGNORE, InputBuilder, Knowledge, model_knowledge
 from fusion.tasks import TaskReport, prepare
@@ -156,15 +156,18 @@ class FusedNER:
         self._model, self._builder = model, builder
 
     @classmethod
-    def load(cls, folder: str | Path, store=None, retriever=None) -> "FusedNER":
-        """Load ``folder``; with a ``store`` (and a fusion path on) the graph supplies links and facts
-        (``retriever``: where a model that reads retrieved facts gets them)."""
-        from fusion.model import FusedModel, check_head, load_tokenizer
+    def load(cls, folder: "str | Path | SavedConfig", store=None, retriever=None, linker=None) -> "FusedNER":
+        """Load ``folder`` (or its config.json already read); with a ``store`` (and a fusion path on) the graph
+        supplies links and facts (``retriever``: where a model that reads retrieved facts gets them; ``linker``: the
+        store's names when already read, ``fusion.examples.model_knowledge``)."""
+        from fusion.config import check_head, saved_config
+        from fusion.model import FusedModel, load_tokenizer
 
-        model = FusedModel.load(folder)
-        check_head(model, folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
-        tokenizer = load_tokenizer(folder)
-        knowledge = model_knowledge(model, store, retriever)
+        saved = saved_config(folder)
+        check_head(saved.head, saved.folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
+        model = FusedModel.load(saved)
+        tokenizer = load_tokenizer(saved.folder)
+        knowledge = model_knowledge(model, store, retriever, linker)
         return cls(model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
 
     def predict(self, texts: Sequence[str]) -> list[list[Mention]]:

@@ -7,8 +7,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 from fusion.errors import FusionError
+
+if TYPE_CHECKING:
+    from fusion.config import SavedConfig
 
 
 @dataclass(frozen=True)
@@ -41,17 +45,21 @@ class GraphOrigin:
         return f"{self.entities} entities, {self.facts} facts"
 
 
-def graph_origin(store, workspace: str | Path | None = None) -> tuple[GraphOrigin, set[str]]:
+Names = Iterable[tuple[str, str, str]]  # (name, entity id, type) rows, as GraphStore.names() gives them
+
+
+def graph_origin(store, workspace: str | Path | None = None, names: Names | None = None
+                 ) -> tuple[GraphOrigin, set[str]]:
     """The :class:`GraphOrigin` of ``store`` (read from ``workspace``) and the ids of its entities. A workspace's
     graph is taken as its readers see it, with its entity merges applied (:mod:`kg.resolved`), whether ``store``
-    is that view (training, `classify`) or the stored graph itself (`ingest`, which writes): the same graph gives
-    the same record either way."""
+    is that view (what every command gives a model) or the stored graph itself: the same graph gives the same
+    record either way. ``names``: that view's ``names()`` when already read (the linker reads them too)."""
     if workspace:
         from kg.resolved import resolved
 
         store = resolved(store, workspace)  # the view itself when given it, or when nothing is merged
     rows, ids = [], set()
-    for name, entity_id, kind in store.names():
+    for name, entity_id, kind in (store.names() if names is None else names):
         rows.append((str(name), str(entity_id), str(kind)))
         ids.add(str(entity_id))
     h = hashlib.sha256()
@@ -61,23 +69,15 @@ def graph_origin(store, workspace: str | Path | None = None) -> tuple[GraphOrigi
     return GraphOrigin(where, len(ids), int(store.stats().relations), h.hexdigest()[:16]), ids
 
 
-def saved_origin(folder: str | Path) -> GraphOrigin | None:
-    """The graph a saved model records it was trained with (None: it records none)."""
-    from fusion.config import read_config
-
-    return GraphOrigin.from_dict(read_config(folder).get("graph"))
-
-
-def table_entities(folder: str | Path, config=None) -> tuple[str, ...]:
+def table_entities(model: "str | Path | SavedConfig") -> tuple[str, ...]:
     """The entity ids of a saved model's KG table (its embeddings path's rows), read without torch; () for a
-    model without the embeddings path (``config``: its ``FusionConfig`` when already read)."""
-    from fusion.config import FusionConfig, read_config
+    model without the embeddings path (``model``: its folder, or its config.json already read)."""
+    from fusion.config import saved_config
 
-    config = config or FusionConfig.from_dict(read_config(folder)["fusion"])
-    if not config.uses_embeddings:
+    saved = saved_config(model)
+    if not saved.fusion.uses_embeddings:
         return ()
-    folder = Path(folder)
-    for path in (folder / "kg_entities.json", folder / "kg_embeddings" / "entities.json"):  # as FusedModel.load
+    for path in (saved.folder / "kg_entities.json", saved.folder / "kg_embeddings" / "entities.json"):  # as load
         if path.exists():
             try:
                 return tuple(map(str, json.loads(path.read_text(encoding="utf-8"))["ids"]))
@@ -87,19 +87,21 @@ def table_entities(folder: str | Path, config=None) -> tuple[str, ...]:
     return ()  # FusedModel.load says what is missing
 
 
-def check_graph(folder: str | Path, store, workspace: str | Path | None = None) -> str | None:
-    """Compare the graph ``store`` (read from ``workspace``) with the one the model in ``folder`` was trained
-    with. None when they are the same graph (wherever it lies now) or the model records none; else one line that
-    says what differs. A graph that holds entities but none of those the model's KG table has vectors for is
-    refused (FusionError): the embeddings path would mark no mention, whatever the text."""
-    from fusion.config import FusionConfig, read_config
+def check_graph(model: "str | Path | SavedConfig", store, workspace: str | Path | None = None,
+                names: Names | None = None) -> str | None:
+    """Compare the graph ``store`` (read from ``workspace``; ``names``: its names when already read, see
+    :func:`graph_origin`) with the one the fused ``model`` (its folder, or its config.json already read) was
+    trained with. None when they are the same graph (wherever it lies now) or the model records none; else one
+    line that says what differs. A graph that holds entities but none of those the model's KG table has vectors
+    for is refused (FusionError): the embeddings path would mark no mention, whatever the text."""
+    from fusion.config import saved_config
 
-    data = read_config(folder)
-    config = FusionConfig.from_dict(data["fusion"])
-    if config.fusion == "none":
+    saved_model = saved_config(model)
+    folder, saved = saved_model.folder, saved_model.graph
+    if saved_model.fusion.fusion == "none":
         return None
-    saved, table = GraphOrigin.from_dict(data.get("graph")), table_entities(folder, config)
-    now, ids = graph_origin(store, workspace)
+    table = table_entities(saved_model)
+    now, ids = graph_origin(store, workspace, names)
     where = f"workspace '{now.workspace}'" if now.workspace else "the graph given"
     trained = f" (trained with workspace '{saved.workspace}')" if saved and saved.workspace else ""
     shared = sum(e in ids for e in table)

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Hashable, Sequence
+from typing import TYPE_CHECKING, Hashable, Sequence
 
 from fusion.inputs import FusedInput
+
+if TYPE_CHECKING:
+    from fusion.config import SavedConfig
 
 
 def outputs(model, items: Sequence[FusedInput], batch_size: int = 32, device: str | None = None) -> list:
@@ -107,16 +110,19 @@ class Classifier:
         self.builder = InputBuilder(tokenizer, model.config, knowledge, model.entity_row)
 
     @classmethod
-    def load(cls, folder: str | Path, store=None, retriever=None) -> "Classifier":
-        """Load ``folder``; with a ``store`` the graph supplies links and facts, else only the model itself
-        (``retriever``: where a model that reads retrieved facts gets them)."""
+    def load(cls, folder: "str | Path | SavedConfig", store=None, retriever=None, linker=None) -> "Classifier":
+        """Load ``folder`` (or its config.json already read); with a ``store`` the graph supplies links and facts,
+        else only the model itself (``retriever``: where a model that reads retrieved facts gets them; ``linker``:
+        the store's names when already read, ``fusion.examples.model_knowledge``)."""
+        from fusion.config import check_head, saved_config
         from fusion.examples import model_knowledge
-        from fusion.model import FusedModel, check_head, load_tokenizer
+        from fusion.model import FusedModel, load_tokenizer
 
-        model = FusedModel.load(folder)
-        check_head(model, folder, ("sequence", "multilabel"), "`kgnlp classify`", "`kgnlp train classify`")
-        tokenizer = load_tokenizer(folder)
-        knowledge = model_knowledge(model, store, retriever)
+        saved = saved_config(folder)
+        check_head(saved.head, saved.folder, ("sequence", "multilabel"), "`kgnlp classify`", "`kgnlp train classify`")
+        model = FusedModel.load(saved)
+        tokenizer = load_tokenizer(saved.folder)
+        knowledge = model_knowledge(model, store, retriever, linker)
         return cls(model, tokenizer, knowledge)
 
     def classify(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> list[Prediction]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from fusion.errors import FusionError
+
+if TYPE_CHECKING:
+    from fusion.config import SavedConfig
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits of any script: "Müller", "метформин", "二甲双胍"
 _STOP = set("a an the of in on for to and or is are was were be does do did what which who how with by".split())
@@ -47,44 +50,45 @@ def check_yes_no(model_dir: Path, labels, command: str = "ask --model") -> None:
                           f"`{command}` needs a QA model (`kgnlp train qa --data FILE --out DIR`).")
 
 
-def check_reader(model_dir: str | Path, command: str = "ask --model") -> str:
-    """Before anything loads or is answered: ``model_dir`` holds a QA model (yes/no/maybe or spans), else a
-    one-line FusionError saying what it is (and what ``command`` needs). Its head: sequence or span."""
-    from fusion.config import read_config
+def check_reader(model: "str | Path | SavedConfig", command: str = "ask --model") -> str:
+    """Before anything loads or is answered: ``model`` (a folder, or its config.json already read) holds a QA
+    model (yes/no/maybe or spans), else a one-line FusionError saying what it is (and what ``command`` needs).
+    Its head: sequence or span. The one check of what a :class:`Reader` reads."""
+    from fusion.config import saved_config
 
-    saved = read_config(model_dir)["fusion"]
-    if saved["head"] == "sequence":
-        check_yes_no(Path(model_dir), saved.get("labels", ()), command)
-    elif saved["head"] != "span":
-        raise FusionError(_not_qa(model_dir, saved["head"], command))
-    return saved["head"]
-
-
-def _not_qa(model_dir: str | Path, head: str, command: str = "ask --model") -> str:
-    return (f"'{model_dir}' is a {head} model; `{command}` needs a QA model (`kgnlp train qa --data FILE "
-            "--out DIR`).")
+    saved = saved_config(model)
+    if saved.head == "sequence":
+        check_yes_no(saved.folder, saved.fusion.labels, command)
+    elif saved.head != "span":
+        raise FusionError(f"'{saved.folder}' is a {saved.head} model; `{command}` needs a QA model (`kgnlp train qa "
+                          "--data FILE --out DIR`).")
+    return saved.head
 
 
 class Reader:
     """A loaded QA model that reads passages: yes/no/maybe (sequence head) or extractive spans (span head)."""
 
-    def __init__(self, head: str, model_dir: Path, store=None, retriever=None) -> None:
-        self.head, self.model_dir, self.store = head, model_dir, store
-        if head == "sequence":
+    def __init__(self, saved: "SavedConfig", store=None, retriever=None, linker=None) -> None:
+        """``saved``: a model :func:`check_reader` accepted (:meth:`load` checks it)."""
+        self.head, self.model_dir, self.store = saved.head, saved.folder, store
+        if self.head == "sequence":
             from fusion.predict import Classifier
 
-            self._classifier = Classifier.load(model_dir, store, retriever)
-            check_yes_no(model_dir, self._classifier.model.config.labels)
-        elif head == "span":
-            self._span = _SpanReader(model_dir, store, retriever)
+            self._classifier = Classifier.load(saved, store, retriever, linker)
         else:
-            raise FusionError(_not_qa(model_dir, head))
+            self._span = _SpanReader(saved, store, retriever, linker)
 
     @classmethod
-    def load(cls, model_dir: str | Path, store=None, retriever=None) -> "Reader":
-        from fusion.config import read_config
+    def load(cls, model: "str | Path | SavedConfig", store=None, retriever=None, linker=None,
+             command: str = "ask --model") -> "Reader":
+        """The QA model in folder ``model`` (or its config.json already read), checked first (:func:`check_reader`);
+        ``store`` supplies links and facts (``linker``: its names, when already linked with), ``retriever``
+        retrieved facts."""
+        from fusion.config import saved_config
 
-        return cls(read_config(model_dir)["fusion"]["head"], Path(model_dir), store, retriever)
+        saved = saved_config(model)
+        check_reader(saved, command)
+        return cls(saved, store, retriever, linker)
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[ReadAnswer]:
         """One answer per passage, best first. Give the passages best-ranked first: a yes/no/maybe model's answers
@@ -111,23 +115,23 @@ class Reader:
         return self._span.read_pairs(questions, passages)
 
 
-def read_answers(model_dir: str | Path, question: str, passages: Sequence[Passage], store=None,
-                 retriever=None) -> list[ReadAnswer]:
+def read_answers(model: "str | Path | SavedConfig", question: str, passages: Sequence[Passage], store=None,
+                 retriever=None, linker=None) -> list[ReadAnswer]:
     """One answer per passage, best first (:meth:`Reader.read`): the label of a yes/no/maybe model, or the best
     span of a QA model."""
     if not passages:
         return []
-    return Reader.load(model_dir, store, retriever).read(question, passages)
+    return Reader.load(model, store, retriever, linker).read(question, passages)
 
 
 class _SpanReader:
-    def __init__(self, model_dir: Path, store, retriever=None) -> None:
+    def __init__(self, saved: "SavedConfig", store, retriever=None, linker=None) -> None:
         from fusion.examples import InputBuilder, model_knowledge
         from fusion.model import FusedModel, load_tokenizer
 
-        self.model = FusedModel.load(model_dir)
-        tokenizer = load_tokenizer(model_dir)
-        knowledge = model_knowledge(self.model, store, retriever)
+        self.model = FusedModel.load(saved)
+        tokenizer = load_tokenizer(saved.folder)
+        knowledge = model_knowledge(self.model, store, retriever, linker)
         self.builder = InputBuilder(tokenizer, self.model.config, knowledge, self.model.entity_row)
 
     def read_pairs(self, questions: Sequence[str], passages: Sequence[Passage]) -> list[ReadAnswer | None]:

@@ -153,7 +153,8 @@ def train_fused(
     if settings.max_steps:
         total = min(total, settings.max_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * settings.warmup), max(total, 1))
-    run = run_identity(model.config, settings, train, dev_digest, getattr(model, "encoder_source", ""))
+    run = run_identity(model.config, settings, train, dev_digest, getattr(model, "encoder_source", ""),
+                       getattr(model, "graph_origin", None))
     state = {"epoch": 0, "step": 0, "best": None, "best_epoch": 0, "bad": 0, "history": [], "run": run}
     old = ckpt.with_name(ckpt.name + ".old")
     if not ckpt.exists() and old.exists():  # interrupted between putting the old one aside and the new in place
@@ -251,27 +252,43 @@ def items_digest(items: Sequence[FusedInput]) -> str:
 
 
 def run_identity(config, settings: TrainSettings, train: Sequence[FusedInput], dev: str = "",
-                 encoder: str = "") -> dict:
+                 encoder: str = "", graph=None) -> dict:
     """What a checkpoint must share with a run that resumes it: the model's config, the training settings
     (except :data:`_RESUMABLE`), a digest of the training inputs and their targets, ``dev`` (a digest of
     the dev data the run's score reads, from the caller; "" without one) and ``encoder``, the folder the
-    pretrained encoder came from ("" for a model that was not built from one: not compared)."""
+    pretrained encoder came from ("" for a model that was not built from one: not compared). ``graph``: the
+    ``fusion.origin.GraphOrigin`` the inputs were linked with, kept to say why they differ (not compared itself:
+    a graph change that leaves every input as it was does not stop a resume)."""
     kept = {k: v for k, v in asdict(settings).items() if k not in _RESUMABLE}
     return {"config": json.loads(json.dumps(config.as_dict(), default=str)), "settings": kept,
-            "data": items_digest(train), "examples": len(train), "dev": dev, "encoder": encoder}
+            "data": items_digest(train), "examples": len(train), "dev": dev, "encoder": encoder,
+            "graph": graph.as_dict() if graph is not None else None}
 
 
 def _check_same_run(saved: dict, run: dict, ckpt: Path) -> None:
-    """Resume only the run the checkpoint is from; name what differs otherwise."""
+    """Resume only the run the checkpoint is from; name what differs otherwise. The inputs are built from the data
+    with the encoder's tokenizer and the graph's links and facts: where the encoder or the graph changed, that is
+    named, not the data (it may be the same file)."""
+    from fusion.origin import GraphOrigin
+
     changed = []
-    if saved.get("data") != run["data"]:
-        counts = saved.get("examples"), run["examples"]
-        changed.append(f"the training data ({counts[0]} -> {counts[1]} examples)" if counts[0] != counts[1]
-                       else "the training data (same count, other content)")
-    if saved.get("dev", run["dev"]) != run["dev"]:  # checkpoints written before the dev digest: not compared
-        changed.append("the dev data")
     if saved.get("encoder") and run["encoder"] and saved["encoder"] != run["encoder"]:  # the checkpoint's weights
         changed.append(f"the encoder ({saved['encoder']} -> {run['encoder']})")  # would silently replace the new one
+    data_differs = saved.get("data") != run["data"]
+    dev_differs = saved.get("dev", run["dev"]) != run["dev"]  # checkpoints before the dev digest: not compared
+    graphs = GraphOrigin.from_dict(saved.get("graph")), GraphOrigin.from_dict(run.get("graph"))
+    if (data_differs or dev_differs) and None not in graphs and not graphs[0].same_graph(graphs[1]):
+        counts = graphs[0].counts(), graphs[1].counts()
+        changed.append(f"the graph ({counts[0]} -> {counts[1]})" if counts[0] != counts[1]
+                       else f"the graph (other names, {counts[0]})")
+    explained = bool(changed)  # the inputs differ because the encoder or the graph does: the data may be the same
+    counts = saved.get("examples"), run["examples"]
+    if data_differs and counts[0] != counts[1]:
+        changed.append(f"the training data ({counts[0]} -> {counts[1]} examples)")
+    elif data_differs and not explained:
+        changed.append("the training data (same count, other content)")
+    if dev_differs and not explained:
+        changed.append("the dev data")
     for part in ("settings", "config"):
         old, new = saved.get(part, {}), run[part]
         changed += [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new))

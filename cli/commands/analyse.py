@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 from rich.text import Text
@@ -10,6 +10,9 @@ from rich.text import Text
 from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, emit, file_option, one_line, read_text_arg,
                         schema_in_force, with_connection)
 from cli.console import out
+
+if TYPE_CHECKING:
+    from fusion.config import SavedConfig
 
 
 @with_connection
@@ -30,17 +33,18 @@ def ner(
 
     Example: kgnlp ner "Metformin is used to treat type 2 diabetes."
     """
+    from cli.common import has_workspace
     from kg.stores.sqlite import SQLiteStore
-    from kg.workspace import MARKER
     from nlp.extractor import Extractor
 
     content = read_text_arg(text)
-    has_ws = (conn.ws_path / MARKER).exists()
+    has_ws = has_workspace(conn.ws_path)
     graph = conn.open() if has_ws else SQLiteStore.open(":memory:")
     try:
         from cli.commands.ingest import profile_layers, profile_similarity, profile_vote
 
-        layers = profile_layers(profile, model, graph, conn.ws_path if has_ws else None)
+        # a fused model reads the workspace's graph; where there is none, it says so (naming the folder)
+        layers = profile_layers(profile, model, graph if has_ws else None, conn.ws_path)
         similar = profile_similarity(profile, conn.ws_path) if has_ws else None
         try:
             analysis = Extractor.for_store(graph, extra_ner=layers, vote=profile_vote(layers),
@@ -94,18 +98,19 @@ def ask(
 
     Example: kgnlp ask "Who is the CEO of the company that acquired Bramble Biologics?"
     """
-    from fusion.config import is_fused_model
+    from fusion.config import fused_config
     from nlp.errors import NLPError
     from nlp.qa import YES_NO, answer
 
     text = read_text_arg(question)
-    if qa_model is not None and not is_fused_model(qa_model):  # checked first: the graph may answer without it
+    saved = None if qa_model is None else fused_config(qa_model)  # config.json, read once for all that follows
+    if qa_model is not None and saved is None:  # checked first: the graph may answer without it
         raise typer.BadParameter(f"'{qa_model}' is not a trained QA model folder (`kgnlp train qa --out DIR`).",
                                  param_hint="--model")
-    if qa_model is not None:  # a classifier or an NER model too: refused even where the graph answers alone
+    if saved is not None:  # a classifier or an NER model too: refused even where the graph answers alone
         from fusion.reader import check_reader
 
-        check_reader(qa_model)
+        check_reader(saved)
     ws = conn.workspace()
     schema = schema_in_force(ws.path, config)
     graph = conn.open(ws)
@@ -116,11 +121,13 @@ def ask(
             answers = _answer_rows(result.answers)
             parts = [{"question": p.question, "answers": _answer_rows(p.answers)} for p in result.parts]
         except NLPError:
-            if qa_model is None:
+            if saved is None:
                 raise
             answers = []
-        if qa_model is not None and (not answers or YES_NO.match(text.lower())):
-            answers, parts = _read(ws, graph, text, qa_model, top, schema), []
+        if saved is not None and (not answers or YES_NO.match(text.lower())):
+            # the graph's answer stands where the model has no passage to read (a workspace of seeds or imports)
+            if read := _read(ws, graph, text, saved, top, schema):
+                answers, parts = read, []
     finally:
         graph.close()
     data = {"question": " ".join(text.split()), "answers": answers} | ({"parts": parts} if parts else {})
@@ -158,17 +165,15 @@ def _print_answers(answers: list[dict], indent: str = "") -> None:
             out.print(Text.assemble(f"{indent}   {fact}  ", (f"— {e['doc']}: {one_line(e['sentence'], 140)}", "dim")))
 
 
-def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> list[dict]:
-    """Answers read from passages by the QA model, one per distinct answer text, best first (``schema``: the
-    words of facts an out-of-step index is brought up to date with, as `kgnlp index` would)."""
-    from cli.commands.fusion import check_fact_index, say_graph
-    from fusion.config import FusionConfig
-    from fusion.config import read_config
+def _read(ws, graph, question: str, saved: SavedConfig, top: int, schema=None) -> list[dict]:
+    """Answers read from passages by the QA model (its config.json), one per distinct answer text, best first
+    (``schema``: the words of facts an out-of-step index is brought up to date with, as `kgnlp index` would)."""
+    from cli.commands.fusion import check_fact_index, model_linker
     from fusion.reader import Passage, rank_passages, read_answers
     from nlp.index_sync import existing_kinds
 
-    retrieved = FusionConfig.from_dict(read_config(qa_model)["fusion"]).retrieved
-    check_fact_index(qa_model, retrieved, ws.path)
+    retrieved = saved.fusion.retrieved
+    check_fact_index(saved.folder, retrieved, ws.path)
     # the indexes used: chunks where built, and the fact index of a model that reads retrieved facts; none is
     # built here (a reading command)
     kinds = [k for k in existing_kinds(ws) if k == "chunks" or (k == "facts" and retrieved)]
@@ -185,8 +190,9 @@ def _read(ws, graph, question: str, qa_model: Path, top: int, schema=None) -> li
         else:
             docs = [Passage(d, graph.document_text(d) or "") for d in graph.document_ids()]
             passages = rank_passages(question, docs, k=3)
-        say_graph(qa_model, graph, ws.path)  # one line on stderr if the model was trained with another graph
-        answers = read_answers(qa_model, question, passages, graph, retriever)
+        # one line on stderr if the model was trained with another graph; the names read for it link too
+        linker = model_linker(saved, graph, ws.path)
+        answers = read_answers(saved, question, passages, graph, retriever, linker)
     finally:
         if retriever is not None:
             retriever.close()

@@ -106,18 +106,19 @@ def eval_classify(data: DataOpt,
     from fusion.data import read_classification
     from fusion.errors import FusionError
     from fusion.evaluate import evaluate_classifier
-    from fusion.config import read_config
+    from fusion.config import saved_config
     from fusion.predict import Classifier
 
-    head = read_config(model)["fusion"]["head"]
+    saved = saved_config(model)  # config.json, read once for every check and the load
+    head = saved.head
     if head not in ("sequence", "multilabel"):
         raise FusionError(f"'{model}' is a {head} model; `eval classify` scores one from `kgnlp train classify` "
                           "(`eval qa --model` scores QA models).")
     examples, multi = read_classification(data)
     if multi and head != "multilabel":
         raise FusionError(f"{data} has label lists (\"labels\"), but '{model}' is a single-label classifier.")
-    with saved_model_knowledge(model, ws_path, as_json, require=True) as (store, retriever):
-        scores = evaluate_classifier(Classifier.load(model, store, retriever), examples)
+    with saved_model_knowledge(saved, ws_path, as_json, require=True) as (store, retriever, linker):
+        scores = evaluate_classifier(Classifier.load(saved, store, retriever, linker), examples)
     emit(as_json, scores, lambda: _classification_report(scores))
 
 
@@ -126,20 +127,22 @@ def _eval_qa_model(data: Path, model: Path, ws_path: Path, as_json: bool) -> Non
     from fusion.data import read_qa
     from fusion.errors import FusionError
     from fusion.evaluate import evaluate_classifier, evaluate_spans
+    from fusion.config import saved_config
     from fusion.predict import Classifier
     from fusion.reader import Reader, check_reader
 
-    head = check_reader(model, "eval qa --model")  # a classifier of other labels, or an NER model: refused
+    saved = saved_config(model)  # config.json, read once for every check and the load
+    head = check_reader(saved, "eval qa --model")  # a classifier of other labels, or an NER model: refused
     examples, kind = read_qa(data)
     if (kind, head) not in (("yesno", "sequence"), ("span", "span")):
         want = "yes/no/maybe answers" if head == "sequence" else "span answers"
         raise FusionError(f"'{model}' is a {head} model, which reads {want}; {data} holds "
                           f"{'yes/no/maybe' if kind == 'yesno' else 'span'} answers.")
-    with saved_model_knowledge(model, ws_path, as_json, require=True) as (store, retriever):
+    with saved_model_knowledge(saved, ws_path, as_json, require=True) as (store, retriever, linker):
         if kind == "yesno":
-            scores = evaluate_classifier(Classifier.load(model, store, retriever), examples)
+            scores = evaluate_classifier(Classifier.load(saved, store, retriever, linker), examples)
         else:
-            scores = evaluate_spans(Reader.load(model, store, retriever), examples)
+            scores = evaluate_spans(Reader.load(saved, store, retriever, linker, "eval qa --model"), examples)
     if kind == "yesno":
         emit(as_json, {"kind": kind, **scores}, lambda: _classification_report(scores))
         return

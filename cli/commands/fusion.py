@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from cli.common import (FUSION, ConfigOpt, EntityVectorsOpt, FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt,
                         PrecisionOpt, QuietOpt, SeedOpt, TrainLayersOpt, WorkspaceOpt, check_entity_vectors,
                         check_knowledge_dropout, positive_rate, read_text_arg)
+
+if TYPE_CHECKING:
+    from fusion.config import SavedConfig
 
 FusionOpt = Annotated[str, typer.Option("--fusion", callback=FUSION, help="Knowledge paths: none, facts, embeddings or both.")]
 EncoderOpt = Annotated[Optional[Path], typer.Option("--encoder", help="Local HF model folder (default MiniLM).")]
@@ -25,14 +28,14 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     app.command("classify")(classify_cmd)
 
 
-def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = None,
-               entity_vectors: str = "trained", retrieved: int = 0, quiet: bool = False):
+def _knowledge(workspace: Path, fusion: str, config: Path | None = None, entity_vectors: str = "trained",
+               retrieved: int = 0, quiet: bool = False):
     """The workspace's graph (and its best embeddings when the embeddings path is on, completed as
     ``entity_vectors`` says: ``fusion.examples.vectors_for_training``; and its FAISS retriever when the model reads
     ``retrieved`` facts), or None for 'none'.
     Facts are put into words with the schema in force (``--config``, else ./kgnlp.toml or the workspace's)."""
-    if fusion == "none" and not need:
-        return None, None
+    if fusion == "none":
+        return None
     from cli.common import schema_in_force
     from cli.common import workspace as open_ws
     from fusion.errors import FusionError
@@ -52,7 +55,7 @@ def _knowledge(workspace: Path, fusion: str, need: bool, config: Path | None = N
     retriever = (open_retriever(ws_path, store, schema, quiet, "update")  # training saves the index it brings in step
                  if retrieved and fusion in ("facts", "both") else None)
     return Knowledge(store=store, embeddings=embeddings, schema=schema, retriever=retriever,
-                     workspace=str(ws_path)), store
+                     workspace=str(ws_path))
 
 
 def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False, on_drift: str = "memory"):
@@ -64,13 +67,6 @@ def open_retriever(ws_path: Path, store, schema=None, quiet: bool = False, on_dr
 
     return Retriever.open(open_ws(ws_path), store, schema=schema, kinds=("facts",), on_drift=on_drift,
                           notify=None if quiet else lambda msg: typer.echo(msg, err=True))
-
-
-def has_workspace(path: Path) -> bool:
-    """Whether ``path`` holds a kgnlp workspace (a missing folder, a file or a folder of anything else: no)."""
-    from kg.workspace import MARKER
-
-    return (Path(path) / MARKER).is_file()
 
 
 def check_fact_index(model: Path, retrieved: int, workspace: Path) -> None:
@@ -85,36 +81,32 @@ def check_fact_index(model: Path, retrieved: int, workspace: Path) -> None:
 
 
 @contextmanager
-def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, require: bool = False):
-    """What the saved fused ``model`` reads at inference: ``(store, retriever)`` of the workspace (the retriever
-    only for a model that reads retrieved facts: the workspace must have a fact index, ``check_fact_index``),
-    closed on exit; ``(None, None)`` for a 'none' model, or when there is no workspace at ``workspace`` (no folder,
-    or a folder that is not a workspace: a warning on stderr, or an error with ``require``: scores without the
-    model's graph would not be the model's)."""
-    from fusion.config import FusionConfig
+def saved_model_knowledge(saved: SavedConfig, workspace: Path, quiet: bool = False, require: bool = False):
+    """What the saved fused model (its config.json, ``fusion.config.saved_config``) reads at inference:
+    ``(store, retriever, linker)`` of the workspace (the retriever only for a model that reads retrieved facts: the
+    workspace must have a fact index, ``check_fact_index``; the linker: :func:`model_linker`), closed on exit;
+    ``(None, None, None)`` for a 'none' model, or when there is no workspace at ``workspace`` (no folder, or a folder
+    that is not a workspace: a warning on stderr, or an error with ``require``: scores without the model's graph
+    would not be the model's)."""
+    from cli.common import has_workspace
+    from cli.common import workspace as open_ws
     from fusion.errors import FusionError
-    from fusion.config import read_config
-    from fusion.origin import saved_origin
 
-    saved = FusionConfig.from_dict(read_config(model)["fusion"])
-    reads_graph, found = saved.fusion != "none", has_workspace(workspace)
-    if reads_graph and not found:
-        origin = saved_origin(model)
-        fix = f"-w {origin.workspace}" if origin and origin.workspace else "-w DIR"
-        if require:
-            raise FusionError(f"'{model}' reads the graph (fusion '{saved.fusion}'), but there is no kgnlp "
-                              f"workspace at '{workspace}': pass the one it was trained with ({fix}).")
-        typer.echo(f"Warning: '{model}' was trained to read the graph (fusion '{saved.fusion}'), but there is no "
-                   f"kgnlp workspace at '{workspace}': it runs without graph knowledge (pass {fix}).", err=True)
-    store = retriever = None
+    reads_graph, found = saved.fusion.fusion != "none", has_workspace(workspace)
+    if reads_graph and not found and require:
+        raise FusionError(f"'{saved.folder}' reads the graph (fusion '{saved.fusion.fusion}'), but there is no kgnlp "
+                          f"workspace at '{workspace}': pass the one it was trained with ({_trained_with(saved)}).")
+    store = retriever = linker = None
     try:
         if reads_graph and found:
-            check_fact_index(model, saved.retrieved, Path(workspace))
-            _, store = _knowledge(workspace, "facts", True)
-            say_graph(model, store, workspace)
-            if saved.retrieved:  # the model reads retrieved facts: the workspace's index
-                retriever = open_retriever(Path(workspace), store, saved.schema(), quiet)
-        yield store, retriever
+            check_fact_index(saved.folder, saved.fusion.retrieved, Path(workspace))
+            store = open_ws(Path(workspace)).read_embedded()
+            linker = model_linker(saved, store, workspace)
+            if saved.fusion.retrieved:  # the model reads retrieved facts: the workspace's index
+                retriever = open_retriever(Path(workspace), store, saved.fusion.schema(), quiet)
+        elif reads_graph:
+            warn_no_graph(saved, workspace)
+        yield store, retriever, linker
     finally:
         if retriever is not None:
             retriever.close()
@@ -122,25 +114,40 @@ def saved_model_knowledge(model: Path, workspace: Path, quiet: bool = False, req
             store.close()
 
 
-def say_graph(model: Path, store, workspace: Path | None) -> None:
-    """One line on stderr when ``store`` (the graph of ``workspace``; None: no workspace, an empty graph) is not
-    the graph the fused ``model`` was trained with; an error where its KG table has none of the graph's entities
-    (``fusion.origin.check_graph``)."""
-    from fusion.config import FusionConfig
-    from fusion.config import read_config
-    from fusion.origin import check_graph, saved_origin
+def _trained_with(saved: SavedConfig) -> str:
+    """The -w option that gives a fused model the workspace it was trained with (-w DIR when it records none)."""
+    return f"-w {saved.graph.workspace}" if saved.graph and saved.graph.workspace else "-w DIR"
 
-    if workspace is None:
-        fusion = FusionConfig.from_dict(read_config(model)["fusion"]).fusion
-        if fusion != "none":
-            origin = saved_origin(model)
-            fix = f"-w {origin.workspace}" if origin and origin.workspace else "-w DIR"
-            typer.echo(f"Warning: '{model}' was trained to read the graph (fusion '{fusion}'), but there is no "
-                       f"workspace: it runs without graph knowledge (pass {fix}).", err=True)
-        return
-    line = check_graph(model, store, workspace)
+
+def warn_no_graph(saved: SavedConfig, workspace: Path | None) -> None:
+    """The one line on stderr for a fused model that reads the graph, used where there is no workspace (at
+    ``workspace``, or none given): it runs without graph knowledge."""
+    at = f" at '{workspace}'" if workspace is not None else ""
+    typer.echo(f"Warning: '{saved.folder}' was trained to read the graph (fusion '{saved.fusion.fusion}'), but there "
+               f"is no kgnlp workspace{at}: it runs without graph knowledge (pass {_trained_with(saved)}).", err=True)
+
+
+def model_linker(saved: SavedConfig, store, workspace: Path | None):
+    """The graph a fused model (its config.json) reads: ``store``, the graph of ``workspace`` (store None: there is
+    no workspace at ``workspace``, or workspace None: none at all). One line on stderr when it is not the graph the
+    model was trained with, or there is none; an error where the model's KG table has none of the graph's entities
+    (``fusion.origin.check_graph``). Returns the ``NameLinker`` the model links with, built from the names read for
+    the comparison (read once for both; None: the model reads no graph)."""
+    if saved.fusion.fusion == "none":
+        return None
+    if store is None or workspace is None:
+        warn_no_graph(saved, workspace)
+        return None
+    from fusion.context import NameLinker
+    from fusion.origin import check_graph
+    from kg.resolved import resolved
+
+    store = resolved(store, workspace)  # as the model reads it: the view itself when given it
+    names = list(store.names())
+    line = check_graph(saved, store, workspace, names)
     if line:
         typer.echo(line, err=True)
+    return NameLinker.from_rows(names)
 
 
 RetrieveFromOpt = Annotated[str, typer.Option(
@@ -289,7 +296,7 @@ def train_classify_cmd(
                          knowledge_dropout, fusion, train_layers)
     check_train_layers(train_layers, encoder)
     examples, multi = read_classification(data)
-    knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
+    knowledge = _knowledge(workspace, fusion, config, entity_vectors, retrieved, quiet or as_json)
     cfg = FusionConfig(head="multilabel" if multi else "sequence", labels=("_",), fusion=fusion,
                        fact_mode=fact_mode, fact_words=fact_words, inject_layer=inject_layer, max_length=max_length,
                        truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from,
@@ -355,7 +362,7 @@ def train_qa_cmd(
         (examples, dev_examples), kind = pubmedqa_train_dev(data, dev_fraction, seed, long_answers=True), "yesno"
     else:
         examples, kind = read_qa(data)
-    knowledge, _ = _knowledge(workspace, fusion, False, config, entity_vectors, retrieved, quiet or as_json)
+    knowledge = _knowledge(workspace, fusion, config, entity_vectors, retrieved, quiet or as_json)
     if kind == "yesno":
         cfg = FusionConfig(head="sequence", labels=("_",), fusion=fusion, max_length=max_length,
                            truncation_side=truncation_side, retrieved=retrieved, retrieve_from=retrieve_from,
@@ -400,15 +407,15 @@ def classify_cmd(
     """
     import json
 
-    from fusion.model import check_head, read_config
+    from fusion.config import check_head, saved_config
     from fusion.predict import Classifier
 
+    saved = saved_config(model)  # config.json, read once for every check and the load
     # another task's model is refused before any text is read or the workspace compared with its graph
-    check_head(read_config(model)["fusion"]["head"], model, ("sequence", "multilabel"), "`kgnlp classify`",
-               "`kgnlp train classify`")
+    check_head(saved.head, model, ("sequence", "multilabel"), "`kgnlp classify`", "`kgnlp train classify`")
     texts = _line_texts(text) if lines else [read_text_arg(text)]
-    with saved_model_knowledge(model, workspace, quiet or as_json) as (store, retriever):
-        classifier = Classifier.load(model, store, retriever)
+    with saved_model_knowledge(saved, workspace, quiet or as_json) as (store, retriever, linker):
+        classifier = Classifier.load(saved, store, retriever, linker)
         multilabel = classifier.model.config.head == "multilabel"
         for start in range(0, len(texts), _CLASSIFY_CHUNK):  # bounded memory for long files, output as it goes
             for pred in classifier.classify(texts[start:start + _CLASSIFY_CHUNK]):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 
@@ -10,6 +10,9 @@ from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, em
                         with_connection)
 from cli.console import out, progress_bar
 from kg.resolved import resolved
+
+if TYPE_CHECKING:
+    from fusion.config import SavedConfig
 
 
 @with_connection
@@ -46,7 +49,7 @@ def ingest(
 
     not_read: list[Path] = []
     docs = load_documents(list(paths), not_read)  # every file is checked before the workspace is touched
-    check_profile(profile, model)
+    models = check_profile(profile, model)  # fused models' config.json read once, here
     schema = schema_in_force(conn.ws_path, config)
     seeded = None
     if seed is not None:  # read and checked before the workspace is made
@@ -61,8 +64,9 @@ def ingest(
             change = graph.replace_source(seeded.source, seeded.triples, seeded.entities)
             seed_report = {"source": seeded.source, "entities": len(seeded.entities), "facts": len(seeded.triples),
                            "removed": change.facts, **taken_back(change)}
-        # after the seed: a fused --model links names and reads facts of the graph as it is when it loads
-        layers = profile_layers(profile, model, graph, ws.path)
+        # after the seed: a fused --model links names and reads facts of the graph as it is when it loads, seen
+        # as every reading command sees it (with the workspace's entity merges); the pipeline writes to `graph`
+        layers = profile_layers(profile, models, resolved(graph, ws.path), ws.path)
         similar = profile_similarity(profile, ws)
         try:
             with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
@@ -198,62 +202,60 @@ def taken_back_line(data: dict) -> str:
     return " and ".join(parts)
 
 
-def load_ner_layer(model: Path, store=None, workspace: Path | None = None):
-    """A trained NER layer: a fused model (graph-aware, uses ``store``, the graph of ``workspace``: None when
-    there is none, said on stderr for a model that reads the graph, as is another graph than it was trained
-    with) or an nlp.ner model dir."""
-    from fusion.config import is_fused_model
+def load_ner_layer(model: Path | SavedConfig, store=None, workspace: Path | None = None):
+    """A trained NER layer: a fused model (graph-aware, uses ``store``, the graph of ``workspace``; store None:
+    there is no workspace there, or workspace None: none given; said on stderr for a model that reads the graph,
+    as is another graph than it was trained with; ``model`` its config.json as :func:`check_profile` read it) or
+    an nlp.ner model dir."""
+    from fusion.config import SavedConfig
 
-    if is_fused_model(model):
-        from cli.commands.fusion import say_graph
+    if isinstance(model, SavedConfig):
+        from cli.commands.fusion import model_linker
         from fusion.ner import FusedNER
 
-        layer = FusedNER.load(model, store)
-        say_graph(model, store, workspace)
-        return layer
+        return FusedNER.load(model, store, linker=model_linker(model, store, workspace))
     from nlp.ner import load_ner_model
 
     return load_ner_model(model)
 
 
-def _models(model) -> list[Path]:
-    if model is None:
-        return []
-    return [Path(m) for m in model] if isinstance(model, (list, tuple)) else [Path(model)]
-
-
-def check_profile(profile: str | None, model) -> None:
-    """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is)."""
-    from fusion.config import is_fused_model
+def check_profile(profile: str | None, model) -> list[Path | SavedConfig]:
+    """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is). Returns
+    the --model folders, a fused model's as its config.json (read once, here: ``fusion.config.fused_config``; a
+    fused model of another task is refused), to pass on to :func:`profile_layers`."""
+    from fusion.config import SavedConfig, check_head, check_weights, fused_config
     from nlp.errors import NLPError
 
-    models = _models(model)
-    if profile == "accurate" and not models:
+    given = [] if model is None else list(model) if isinstance(model, (list, tuple)) else [model]
+    if profile == "accurate" and not given:
         raise NLPError("The accurate profile needs a trained transformer NER model: pass --model DIR "
                        "(train one with `kgnlp train ner --kind transformer --out DIR`).")
-    for m in models:
-        if not m.is_dir():
-            raise NLPError(f"--model '{m}' is not a folder. Pass a trained model folder.")
-        if is_fused_model(m):  # a fused model of another task: refused before the workspace is touched
-            from fusion.model import check_head, read_config
-
-            check_head(read_config(m)["fusion"]["head"], m, ("token",), "an NER --model",
-                       "`kgnlp train ner --fusion ...`")
+    models: list[Path | SavedConfig] = []
+    for m in given:
+        if not isinstance(m, SavedConfig):
+            if not Path(m).is_dir():
+                raise NLPError(f"--model '{m}' is not a folder. Pass a trained model folder.")
+            m = fused_config(m) or Path(m)
+        if isinstance(m, SavedConfig):  # another task's, or without its weights: refused before anything is written
+            check_head(m.head, m.folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
+            check_weights(m)
+        models.append(m)
+    return models
 
 
 def profile_layers(profile: str | None, model, store=None, workspace: Path | None = None) -> list:
     """The trained NER layers a profile runs: ``fast`` runs no transformer (graph names, spaCy, and spaCy
     CNN models if given); ``accurate`` needs a transformer (or fused) token classifier, and with a spaCy CNN
     beside it the three layers vote (see :func:`profile_vote`). ``store`` is the graph of ``workspace`` (None: no
-    workspace), which fused models read."""
+    workspace there), which fused models read."""
     from nlp.errors import NLPError
     from nlp.interfaces import layer_kind
 
-    check_profile(profile, model)
     layers = []
-    for path in _models(model):
-        layer = load_ner_layer(path, store, workspace)
+    for m in check_profile(profile, model):
+        layer = load_ner_layer(m, store, workspace)
         if profile == "fast" and layer_kind(layer) == "transformer":
+            path = getattr(m, "folder", m)
             raise NLPError(f"'{path}' is a transformer model; the fast profile runs none. Use --profile accurate.")
         layers.append(layer)
     if profile == "accurate" and not any(layer_kind(layer) == "transformer" for layer in layers):

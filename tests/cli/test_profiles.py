@@ -97,8 +97,7 @@ def test_layers_say_their_kind_and_the_profiles_go_by_it(monkeypatch):
     class Cnn:
         name, kind = "transformer", "cnn"  # the name no longer decides
 
-    monkeypatch.setattr(ingest_cmd, "check_profile", lambda profile, model: None)
-    monkeypatch.setattr(ingest_cmd, "_models", lambda model: list(model))
+    monkeypatch.setattr(ingest_cmd, "check_profile", lambda profile, model: list(model))  # the models, as checked
     monkeypatch.setattr(ingest_cmd, "load_ner_layer", lambda path, store=None, workspace=None: path)
     assert ingest_cmd.profile_layers("accurate", [Renamed(), Cnn()])
     with pytest.raises(NLPError, match="fast profile runs none"):

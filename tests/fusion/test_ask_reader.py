@@ -188,3 +188,33 @@ def test_ask_with_a_fixed_encoder_reader_that_reads_the_graph_into_its_logits(ti
     assert got["answers"][0]["text"] in {"yes", "no"}
     # training built the one index the model reads, and `ask` built none (passages by shared words, no chunks)
     assert sorted(p.name for p in (ws / "index").iterdir()) == ["facts"], list((ws / "index").iterdir())
+
+
+def test_ask_with_a_reader_keeps_the_graphs_answer_when_there_is_no_passage_to_read(tiny_encoder, tmp_path):
+    """A workspace of a seed alone holds facts and no document: the yes/no model reads nothing, and the graph's
+    "yes" (what `ask` without --model says) is the answer, not "No answer found"."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from tests.conftest import write_seed
+
+    seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"},
+                                          {"id": "D1", "name": "diabetes", "type": "Disease"}], "C1\tTREATS\tD1\n")
+    (tmp_path / "d.txt").write_text("metformin treats diabetes.", encoding="utf-8")
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(tmp_path / "d.txt"), "--seed", str(seed), "-w", str(ws), "--json"]
+                         ).exit_code == 0
+    rows = [{"question": "does metformin treat diabetes ?", "context": "metformin treats diabetes .", "answer": "yes"},
+            {"question": "does aspirin treat diabetes ?", "context": "aspirin causes bleeding .", "answer": "no"}] * 3
+    (tmp_path / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    res = runner.invoke(app, ["train", "qa", "--data", str(tmp_path / "qa.jsonl"), "--encoder", str(tiny_encoder),
+                              "--epochs", "1", "--max-steps", "1", "--out", str(tmp_path / "reader"), "-w", str(ws),
+                              "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(app, ["remove", "d", "-w", str(ws)]).exit_code == 0  # the seed's fact stays
+    res = runner.invoke(app, ["ask", "Does metformin treat diabetes?", "--model", str(tmp_path / "reader"), "-w",
+                              str(ws), "--json"])
+    assert res.exit_code == 0, res.output
+    answers = json.loads(res.stdout)["answers"]
+    assert [a["text"] for a in answers] == ["yes"] and answers[0]["evidence"][0]["triple"], answers

@@ -80,3 +80,35 @@ def test_ner_cli_quick_without_a_prepared_graph_prepares_it_once(tmp_path, monke
     assert captured.out == "" and "--quick prepares it first" in captured.err
     fusion.prepare_for_quick(tmp_path / "prep", ner_cli.NEED, "ner_cli")  # already there: nothing to do
     assert calls == [tmp_path / "prep"]
+
+
+@pytest.mark.parametrize("argv, need", [(["fusion_speed.py", "--task", "fpb"], ("fin.db", "emb-fin")),
+                                        (["fusion_speed.py"], ("bio.db", "emb-bio")),
+                                        (["pubmedqa_graph_reach.py"], ("bio.db",))])
+def test_fusion_benchmarks_quick_prepare_what_they_read_and_say_how_otherwise(tmp_path, monkeypatch, capsys, argv,
+                                                                              need):
+    """One rule for every benchmark that reads prepared fusion graphs (`benchmarks.fusion.need_prepared`): --quick
+    on a fresh checkout prepares them (for `fusion_speed --task fpb` too), else one line says how to."""
+    import importlib
+
+    from benchmarks import fusion
+
+    bench = importlib.import_module(f"benchmarks.{argv[0][:-3]}")
+    calls = []
+
+    def prepare(out, seconds, graphs=("bio", "fin"), ner_model=""):
+        calls.append(out)
+        out.mkdir(parents=True, exist_ok=True)
+        return {"stand_in": True}  # writes nothing: the run stops at the check that follows
+
+    monkeypatch.setattr(fusion, "prepare", prepare)
+    prep = tmp_path / "prep"
+    monkeypatch.setattr(sys, "argv", [*argv, "--prepared", str(prep)])
+    with pytest.raises(SystemExit, match="or --quick"):
+        bench.main()
+    assert calls == []
+    monkeypatch.setattr(sys, "argv", [*argv, "--quick", "--prepared", str(prep)])
+    with pytest.raises(SystemExit) as stop:
+        bench.main()
+    assert calls == [prep] and all(n in str(stop.value) for n in need), stop.value
+    assert capsys.readouterr().out == ""

@@ -41,6 +41,7 @@ def test_train_fused_ner_then_tag_with_it(tiny_encoder, tmp_path):
     # without a workspace the model runs with no graph knowledge, and says which one it was trained with
     alone = kgnlp("ner", text, "--model", str(tmp_path / "m"), "-w", str(tmp_path / "none"), "--json", check=True)
     assert "without graph knowledge" in alone.stderr and f"-w {ws.resolve()}" in alone.stderr, alone.stderr
+    assert f"no kgnlp workspace at '{tmp_path / 'none'}'" in alone.stderr, alone.stderr  # as `classify` says it
     assert all(text[e["start"]:e["end"]] == e["text"] for e in tagged["entities"])
     assert kgnlp_json("ner", text, "--profile", "accurate", "--model", str(tmp_path / "m"), "-w", str(ws))
     fast = kgnlp("ner", text, "--profile", "fast", "--model", str(tmp_path / "m"), "-w", str(ws))
@@ -162,3 +163,64 @@ def test_ingest_refuses_a_fused_model_of_another_task_before_touching_the_worksp
                                    str(tmp_path / "m"), "-w", str(tmp_path / "ws")])
     assert not (tmp_path / "ws").exists()  # refused before the workspace is made (and the seed stored)
     assert res.exit_code == 1 and "is a sequence model" in str(res.exception), res.output
+
+
+def test_ingest_gives_a_fused_model_the_graph_with_the_workspace_merges(tmp_path, monkeypatch):
+    """`kgnlp entities merge` is a view: a fused NER layer loaded by ingest reads the graph as `ner --model` and
+    training do (a merged entity's names are the aliases of the one it went into), not the stored rows."""
+    from typer.testing import CliRunner
+
+    from cli.commands import ingest as ingest_cli
+    from cli.main import app
+    from kg.merges import MergeLog
+    from kg.records import Entity
+    from tests.fusion.test_graph_origin import _workspace
+
+    ws = _workspace(tmp_path / "ws", [Entity("C1", "metformin", "Chemical"), Entity("D1", "diabetes", "Disease"),
+                                      Entity("D2", "type 2 diabetes", "Disease")])
+    with MergeLog.for_workspace(ws) as log:
+        log.record("D1", "D2", "test", "same disease", 0.95)
+    seen = []
+
+    class Layer:
+        name, kind, priority = "fake", "transformer", 20
+
+        def predict(self, texts):
+            return [[] for _ in texts]
+
+    def load(model, store=None, workspace=None):
+        seen.append(sorted(set(store.names())))
+        return Layer()
+
+    monkeypatch.setattr(ingest_cli, "load_ner_layer", load)
+    (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
+    (tmp_path / "m").mkdir()
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "--model", str(tmp_path / "m"), "-w", str(ws),
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    assert seen == [[("diabetes", "D1", "Disease"), ("metformin", "C1", "Chemical"),
+                     ("type 2 diabetes", "D1", "Disease")]], seen
+
+
+@pytest.mark.parametrize("weights", [None, b"\x10" * 100], ids=["missing", "cut-short"])
+def test_ingest_refuses_a_fused_model_without_its_weights_before_touching_the_workspace(tmp_path, weights):
+    """A fused NER model loads after the --seed is stored; one whose model.safetensors is missing or not a
+    safetensors file is refused first, with nothing written (no workspace made, no seed stored)."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from fusion.config import MARKER
+    from tests.conftest import write_seed
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps(
+        {"kgnlp": MARKER, "fusion": {"head": "token", "labels": ["O", "B-Chemical", "I-Chemical"]}}), encoding="utf-8")
+    if weights is not None:
+        (tmp_path / "m" / "model.safetensors").write_bytes(weights)
+    seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
+    (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "--seed", str(seed), "--model",
+                                   str(tmp_path / "m"), "-w", str(tmp_path / "ws")])
+    assert not (tmp_path / "ws").exists(), res.output  # refused before the workspace is made (and the seed stored)
+    assert res.exit_code == 1 and "model.safetensors" in str(res.exception), res.output
+    assert "\n" not in str(res.exception)

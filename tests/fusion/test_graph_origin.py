@@ -164,3 +164,27 @@ def test_the_stored_graph_of_a_workspace_with_merges_is_the_graph_its_readers_se
         assert line and "changed since" in line and "3 -> 4 entities" in line, line
     finally:
         stored.close()
+
+
+def test_a_resume_refused_after_the_graph_changed_names_the_graph_not_the_data(tmp_path, tiny_encoder):
+    """The same data file over a graph that now links more: the training inputs differ, and the refusal says the
+    graph changed (with its counts), not that the training or dev data did."""
+    from kg.workspace import Workspace
+    from tests.fusion.test_fusion_cli import _app
+
+    a = _workspace(tmp_path / "a", METFORMIN, [Triple("C1", "TREATS", "D1")])
+    data = tmp_path / "d.jsonl"
+    long = " and the patient had a drug for the disease"  # room for a fact (at most a fifth of the input's tokens)
+    rows = [{"text": "good news" + long, "label": "positive"}, {"text": "bad news" + long, "label": "negative"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 4))
+    args = ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"), "--encoder", str(tiny_encoder),
+            "--epochs", "1", "--fusion", "facts", "-w", str(a), "--json", "--quiet"]
+    assert CliRunner().invoke(_app(), args).exit_code == 0
+    store = Workspace.open(a).open_store()
+    store.add([Triple("X1", "CAUSES", "C9")], [Entity("X1", "news", "Chemical")])  # "... good news" now links
+    store.close()
+    res = CliRunner().invoke(_app(), args)
+    said = str(res.exception)
+    assert res.exit_code == 1 and "checkpoint of another run" in said, res.output
+    assert "the graph (3 entities, 1 facts -> 4 entities, 2 facts)" in said, said
+    assert "training data" not in said and "dev data" not in said, said
