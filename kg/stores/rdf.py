@@ -214,8 +214,7 @@ class RDFStore:
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
                   source: str = "import", batch: int = 50_000) -> int:
         """Fast load of plain facts, each sourced to ``source``, in transactional batches; returns facts added."""
-        _, add = self._entity_changes(entities, pinned=True)
-        self._store.extend(add)
+        self._apply(*self._entity_changes(entities, pinned=True))  # as `add`: replaced external ids, seeds' aliases
         ev, ev_quads = evidence_quads(Provenance(source, 0, 0, "", "import"), 1.0)
         self._store.extend(ev_quads)
         total, buf = 0, []

@@ -364,6 +364,22 @@ def test_store_bulk_load_counts_new_facts_and_is_idempotent(store):
     assert store.stats().entities == 4
 
 
+def test_store_bulk_load_replaces_changed_external_ids_and_keeps_an_alias_a_seed_also_gave(store):
+    """A bulk load's entities are written as `add` writes them: a changed external id replaces the stored one, and
+    an alias a seed gave first is now the import's too, so the seed no longer takes it back."""
+    from dataclasses import replace
+
+    store.replace_source("seed:s", [], [replace(IBU, aliases=("brufen",))])
+    store.add([], [ASPIRIN])
+    store.bulk_load([(ASPIRIN.id, "TREATS", HEADACHE.id)], [
+        replace(ASPIRIN, external_ids=(("mesh", "D999999"),)), replace(IBU, aliases=("brufen",))], source="hetionet")
+    assert store.entity(ASPIRIN.id).external() == {"mesh": "D999999"}
+    assert [(s, e, a) for s, e, a in store.seedings()] == [("seed:s", IBU.id, ())]
+    assert store.replace_source("seed:s", [], [IBU]) == SourceChange(0)  # the alias the import gave too stays
+    assert store.entity(IBU.id).aliases == ("brufen",)
+    assert [e.id for e in store.find_entities("brufen")] == [IBU.id]
+
+
 def test_store_stats_and_names(store):
     seed(store)
     st = store.stats()
