@@ -88,6 +88,19 @@ def test_store_add_is_idempotent_and_merges_provenance(store):
     assert fact.confidence == pytest.approx(0.95)  # confidence keeps the best seen
 
 
+def test_store_add_merges_a_fact_given_twice_in_one_call_per_source(store):
+    """One `add` holding the same fact twice (and a fact with no source): the fact keeps its best confidence and
+    each source its own best."""
+    treats = (ASPIRIN.id, "TREATS", HEADACHE.id)
+    store.add([Triple(*treats, 0.6, (prov("d1"), prov("d2"))), Triple(IBU.id, "TREATS", FEVER.id, 0.4),
+               Triple(*treats, 0.8, (prov("d1"),)), Triple(*treats, 0.7, (Provenance("d3", 0, 0, "", "x", 0.5),))])
+    facts = {t.key: t for t in store.triples()}
+    assert set(facts) == {treats, (IBU.id, "TREATS", FEVER.id)}
+    assert round(facts[treats].confidence, 6) == 0.8 and facts[(IBU.id, "TREATS", FEVER.id)].provenance == ()
+    assert sorted((p.doc_id, round(p.confidence, 6)) for p in facts[treats].provenance) == [
+        ("d1", 0.8), ("d2", 0.6), ("d3", 0.5)]
+
+
 def test_store_entity_upsert_keeps_first_name_and_merges_aliases(store):
     seed(store)
     store.add([], [Entity(ASPIRIN.id, "Aspirin 2", "Other", ("Aspirin tablet",), (("drugbank", "DB00945"),))])
