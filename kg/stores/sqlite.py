@@ -127,8 +127,8 @@ class SQLiteStore:
                         if e.id in old and old[e.id] != e.name else e for e in entities]
         rows, names = [], []
         for ent in entities:
-            rows.append((ent.id, ent.name, ent.type, json.dumps(list(ent.aliases)), json.dumps(ent.external()),
-                         pinned))
+            aliases = json.dumps(list(dict.fromkeys(ent.aliases)))  # an alias given twice is stored once
+            rows.append((ent.id, ent.name, ent.type, aliases, json.dumps(ent.external()), pinned))
             names.extend((normalise(n), ent.id) for n in (ent.name, *ent.aliases) if normalise(n))
         # Keep the first name and type an entity was given; merge in new aliases.
         self._conn.executemany(
