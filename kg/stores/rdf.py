@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
@@ -523,16 +523,17 @@ class RDFStore:
         def count(cls: ox.NamedNode) -> int:
             return sum(1 for _ in self._store.quads_for_pattern(None, RDF_TYPE, cls, DG))
 
-        def grouped(sparql: str) -> tuple[tuple[str, int], ...]:
-            rows = [(r[0].value, int(r[1].value)) for r in self._store.query(sparql)]
+        def grouped(sparql: str, name: Callable[[str], str] = str) -> tuple[tuple[str, int], ...]:
+            """(name of the value, count), most first, ties by the name (not by its IRI's encoding)."""
+            rows = [(name(r[0].value), int(r[1].value)) for r in self._store.query(sparql)]
             return tuple(sorted(rows, key=lambda x: (-x[1], x[0])))
 
-        by_rel = grouped(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?f <{RDF_PRED.value}> ?p }} GROUP BY ?p")
         return StoreStats(
             documents=count(C_DOC), entities=count(C_ENTITY), relations=count(RDF_STATEMENT),
             by_type=grouped(f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ ?e <{RDF_TYPE.value}> <{C_ENTITY.value}> ; "
                             f"<{P_ETYPE.value}> ?t }} GROUP BY ?t"),
-            by_relation=tuple((unquote(p[len(REL):]), n) for p, n in by_rel),
+            by_relation=grouped(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?f <{RDF_PRED.value}> ?p }} GROUP BY ?p",
+                                lambda iri: unquote(iri[len(REL):])),
         )
 
     def query(self, text: str, write: bool = False) -> QueryResult:

@@ -58,6 +58,12 @@ def test_store_entity_round_trips(store):
         e for e in store.entities() if e.id == "drug:x").aliases
 
 
+def test_store_an_alias_given_twice_is_stored_once(store):
+    store.add([], [Entity("drug:x", "X", "Drug", ("y", "Z", "y"))])
+    assert store.entity("drug:x").aliases == ("Z", "y")
+    assert ("y", "drug:x", "Drug") in set(store.names()) and len(list(store.names())) == 3
+
+
 def test_store_find_entities_by_name_alias_and_part(store):
     seed(store)
     assert [e.id for e in store.find_entities("aspirin")] == [ASPIRIN.id]
@@ -405,6 +411,13 @@ def test_store_stats_and_names(store):
     names = set(store.names())
     assert ("ASA", ASPIRIN.id, "Drug") in names and ("Bayer AG", BAYER.id, "Company") in names
     assert [e.id for e in store.entities()] == sorted(e.id for e in (ASPIRIN, HEADACHE, BAYER, IBU, FEVER))
+
+
+def test_store_stats_orders_relations_by_count_then_name_whatever_their_characters(store):
+    """Ties by the name itself, not by how a backend encodes it (RDF percent-encodes "Ü" in the relation IRI)."""
+    store.add([Triple("x:a", "ÜBER", "x:b"), Triple("x:a", "HAS_PART", "x:b"), Triple("x:b", "ÜBER", "x:c"),
+               Triple("x:b", "HAS_PART", "x:c"), Triple("x:a", "ABOUT", "x:c")])
+    assert list(store.stats().by_relation) == [("HAS_PART", 2), ("ÜBER", 2), ("ABOUT", 1)]
 
 
 def test_store_facts_with_unknown_endpoints_are_kept(store):
