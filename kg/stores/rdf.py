@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from kg.claims import Stored, claim
 from kg.errors import KGError, not_a_source
 from kg.names import normalise
-from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
+from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.store import GraphStore, QueryResult, SourceChange, StoreStats
 from kg.stores.rdf_map import (
     ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
@@ -146,7 +146,7 @@ class RDFStore:
         ``_claim`` recorded."""
         remove: list[ox.Quad] = []
         add: list[ox.Quad] = []
-        for e in entities:
+        for e in one_per_id(entities):  # the store is read once: an id given twice is merged first
             node = ent(e.id)
             props = {k: v for k, v in _props(self._store, node).items()}
             if C_ENTITY not in props.get(RDF_TYPE.value, []) or _q(node, RDF_TYPE, C_ENTITY) in removed:

@@ -1,6 +1,8 @@
 """One contract, every backend: the embedded store's behaviour is the reference."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kg.errors import KGError
@@ -62,6 +64,20 @@ def test_store_an_alias_given_twice_is_stored_once(store):
     store.add([], [Entity("drug:x", "X", "Drug", ("y", "Z", "y"))])
     assert store.entity("drug:x").aliases == ("Z", "y")
     assert ("y", "drug:x", "Drug") in set(store.names()) and len(list(store.names())) == 3
+
+
+def test_store_an_entity_given_twice_in_one_write_is_merged_as_two_writes_would(store):
+    """The first name and type stay, the aliases are merged and the later external ids win, in `add`,
+    `add_extraction` and `bulk_load` alike."""
+    twice = [Entity("drug:x", "X", "Drug", ("a",), (("mesh", "1"),)), Entity("drug:x", "Y", "Brand", ("b",),
+                                                                               (("mesh", "2"), ("lei", "L")))]
+    store.add([], twice)
+    store.add_extraction(extraction("doc-a", "a", (), tuple(replace(e, id="drug:y") for e in twice)), "ha")
+    store.bulk_load([], [replace(e, id="drug:z") for e in twice])
+    for eid in ("drug:x", "drug:y", "drug:z"):
+        got = store.entity(eid)
+        assert (got.name, got.type, got.aliases, got.external()) == ("X", "Drug", ("a", "b"), {"mesh": "2", "lei": "L"})
+    assert dict(store.stats().by_type) == {"Drug": 3}
 
 
 def test_store_find_entities_by_name_alias_and_part(store):
