@@ -216,7 +216,8 @@ class Neo4jStore:
             else:
                 keep_pin = pinned
             rows.append({"id": e.id, "name": e.name, "type": e.type, "norm": normalise(e.name),
-                         "aliases": list(dict.fromkeys(e.aliases)), "ext": json.dumps(dict(e.external_ids), sort_keys=True),
+                         "aliases": list(dict.fromkeys(e.aliases)),  # an alias given twice is stored once
+                         "ext": json.dumps(dict(e.external_ids), sort_keys=True),
                          "pinned": keep_pin})
             main = normalise(e.name)
             names += [{"norm": n, "id": e.id} for n in {normalise(a) for a in e.aliases} if n and n != main]

@@ -29,7 +29,7 @@ def snapshot(store: GraphStore) -> dict[str, object]:
         "entities": sorted((e.id, e.name, e.type, tuple(sorted(e.aliases)), tuple(sorted(e.external_ids)))
                            for e in store.entities()),
         "facts": sorted((t.key, round(t.confidence, 6), tuple(sorted(
-            (p.doc_id, p.start, p.end, p.sentence, p.extractor, None if p.confidence is None else round(p.confidence, 6))
+            (p.doc_id, p.start, p.end, p.sentence, p.extractor, p.confidence and round(p.confidence, 6))
             for p in t.provenance))) for t in store.triples()),
         "pinned": sorted(store.pinned_ids(seeds=False)),
         "seedings": sorted(store.seedings()),
