@@ -199,7 +199,7 @@ class Neo4jStore:
         recorded."""
         if not entities:
             return
-        merged = {e.id: e for e in one_per_id(entities)}  # the same id twice in one batch: merged as two calls would
+        merged = {e.id: e for e in one_per_id(entities, override)}  # the same id twice in one batch
         old = {r[0]: r for r in tx.run(
             f"UNWIND $ids AS i MATCH (e:{self.E} {{id: i}}) WHERE NOT coalesce(e.stub, false) "
             "RETURN e.id, e.name, e.type, e.aliases, e.ext, e.pinned", ids=list(merged))}

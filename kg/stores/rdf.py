@@ -146,7 +146,7 @@ class RDFStore:
         ``_claim`` recorded."""
         remove: list[ox.Quad] = []
         add: list[ox.Quad] = []
-        for e in one_per_id(entities):  # the store is read once: an id given twice is merged first
+        for e in one_per_id(entities, override):  # the store is read once: an id given twice is merged first
             node = ent(e.id)
             props = {k: v for k, v in _props(self._store, node).items()}
             if C_ENTITY not in props.get(RDF_TYPE.value, []) or _q(node, RDF_TYPE, C_ENTITY) in removed:

@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 from kg.errors import KGError, not_a_source
 from kg.names import normalise
-from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
+from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.claims import Stored, claim
 from kg.store import QueryResult, SourceChange, StoreStats
 
@@ -112,7 +112,7 @@ class SQLiteStore:
         # pinned=1: imported (or added), kept when no document mentions it any more; a seed's entities are held by
         # its rows in `seeded` instead. override (a seed, the curated source): its name and type replace the stored
         # ones, a replaced name staying on as an alias. seed: the seed's own write, whose aliases `_claim` recorded.
-        entities = list(entities)
+        entities = one_per_id(entities, override)  # an id given twice is one row, whichever store takes it
         if not seed and (held := self._claims([e.id for e in entities if e.aliases])):
             # an alias a seed gave is now this source's too (a seed's record is only ever of a stored entity)
             by_id = {e.id: set(e.aliases) for e in entities}

@@ -80,6 +80,21 @@ def test_store_an_entity_given_twice_in_one_write_is_merged_as_two_writes_would(
     assert dict(store.stats().by_type) == {"Drug": 3}
 
 
+def test_store_an_entity_a_seed_lists_twice_takes_the_later_name_and_both_lines_aliases(store):
+    """A seed (or `add(override=True)`) that gives an id twice in one write: the later name and type win, the
+    stored name stays on as an alias, and the seed records, and later takes back, the aliases of both."""
+    store.add([], [Entity("drug:x", "W", "Drug"), Entity("drug:y", "W", "Drug")])
+    twice = [Entity("drug:x", "X", "Drug", ("a",)), Entity("drug:x", "Y", "Brand", ("b",))]
+    store.replace_source("seed:s", [], twice)
+    store.add([], [replace(e, id="drug:y") for e in twice], pinned=False, override=True)
+    for eid in ("drug:x", "drug:y"):
+        got = store.entity(eid)
+        assert (got.name, got.type, got.aliases) == ("Y", "Brand", ("W", "a", "b"))
+    assert list(store.seedings()) == [("seed:s", "drug:x", ("a", "b"))]
+    assert store.replace_source("seed:s", [], []) == SourceChange(0, (), (("drug:x", "a"), ("drug:x", "b")))
+    assert store.entity("drug:x").aliases == ("W",)
+
+
 def test_store_find_entities_by_name_alias_and_part(store):
     seed(store)
     assert [e.id for e in store.find_entities("aspirin")] == [ASPIRIN.id]
