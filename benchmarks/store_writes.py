@@ -1,5 +1,6 @@
 """Store write paths that the bulk benchmarks (stores.py) do not time: per-document ingest and re-ingest, document
-removal, an edited seed (``replace_source``) and an import raising facts to confidence 1.0.
+removal, an edited seed (``replace_source``), ``add`` of facts already stored with their sources and an import raising
+facts to confidence 1.0.
 
     python benchmarks/store_writes.py                   # embedded and rdf, synthetic data, ~1 min on 2 cores
     python benchmarks/store_writes.py --backends embedded --docs 500
@@ -68,6 +69,8 @@ def run(kind: str, n_docs: int, n_ents: int) -> dict[str, float]:
         stage("seed", lambda: store.replace_source("seed:s", [], entities))
         stage("ingest", lambda: [store.add_extraction(x, "h1") for x in docs])
         stage("reingest", lambda: [store.add_extraction(x, "h2") for x in docs])
+        # every stored fact again with its source, in one call: the path of `kgnlp migrate` and RDF-file imports
+        stage("add", lambda: store.add([t for x in docs for t in x.triples]))
         kept = [replace(e, aliases=(f"other {e.id}",)) for e in entities[::3]]
         stage("seed_edit", lambda: store.replace_source("seed:s", [], kept))
         rows = [t.key for x in docs for t in x.triples]

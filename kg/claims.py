@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from kg.records import Entity
+from kg.records import Entity, one_per_id
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def claim(listed: Sequence[Entity], before: Mapping[str, frozenset[str] | set[st
     another seed gave it or it is the stored name; every alias of an unlisted entity it alone gave goes. A name the
     seed now gives is not reported as taken back.
     """
-    ids = {e.id: e for e in listed}
+    ids = {e.id: e for e in one_per_id(listed, override=True)}  # an id listed twice gives what both lines give
     records, dropped = [], {}
     for e in ids.values():
         have = stored[e.id] if e.id in stored else Stored("", frozenset())

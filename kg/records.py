@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,24 @@ class Entity:
 
     def external(self) -> dict[str, str]:
         return dict(self.external_ids)
+
+    def merged(self, other: "Entity", override: bool = False) -> "Entity":
+        """This entity upserted with ``other`` (the same id), as every store upserts: the name and type stay (with
+        ``override``, a seed's write, ``other``'s win), the aliases are merged (each once, in order) and ``other``'s
+        external ids win."""
+        ext = {**dict(self.external_ids), **dict(other.external_ids)}
+        named = other if override else self
+        return Entity(self.id, named.name, named.type, tuple(dict.fromkeys((*self.aliases, *other.aliases))),
+                      tuple(sorted(ext.items())))
+
+
+def one_per_id(entities: Iterable[Entity], override: bool = False) -> list[Entity]:
+    """The entities of one write with each id once: a repeated id is merged (:meth:`Entity.merged`), so the write
+    is the same whichever store takes it."""
+    merged: dict[str, Entity] = {}
+    for e in entities:
+        merged[e.id] = merged[e.id].merged(e, override) if e.id in merged else e
+    return list(merged.values())
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Iterator
 from kg.claims import Stored, claim
 from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, normalise
-from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
+from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats
 
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -232,9 +232,7 @@ class Neo4jStore:
         recorded."""
         if not entities:
             return
-        merged: dict[str, Entity] = {}
-        for e in entities:  # the same id twice in one batch: merge as two calls would
-            merged[e.id] = _merge(merged[e.id], e) if e.id in merged else e
+        merged = {e.id: e for e in one_per_id(entities, override)}  # the same id twice in one batch
         old = {r[0]: r for r in tx.run(
             f"UNWIND $ids AS i MATCH (e:{self.E} {{id: i}}) WHERE NOT coalesce(e.stub, false) "
             "RETURN e.id, e.name, e.type, e.aliases, e.ext, e.pinned", ids=list(merged))}
@@ -247,12 +245,13 @@ class Neo4jStore:
             if e.id in old:
                 _, name, etype, aliases, ext, was_pinned = old[e.id]
                 prev = Entity(e.id, name, etype, tuple(aliases or ()), tuple(sorted(json.loads(ext or "{}").items())))
-                e, keep_pin = (_override if override else _merge)(prev, e), bool(was_pinned) or pinned
+                e, keep_pin = (_override(prev, e) if override else prev.merged(e)), bool(was_pinned) or pinned
             else:
                 keep_pin = pinned
             main, alias_rows = _name_rows(e.id, e.name, e.aliases)
             rows.append({"id": e.id, "name": e.name, "type": e.type, "norm": main,
-                         "aliases": list(e.aliases), "ext": json.dumps(dict(e.external_ids), sort_keys=True),
+                         "aliases": list(dict.fromkeys(e.aliases)),  # an alias given twice is stored once
+                         "ext": json.dumps(dict(e.external_ids), sort_keys=True),
                          "pinned": keep_pin})
             names += alias_rows
         tx.run(f"UNWIND $rows AS r MERGE (e:{self.E} {{id: r.id}}) SET e.name = r.name, e.type = r.type, "
@@ -652,18 +651,10 @@ class Neo4jStore:
         self._driver.close()
 
 
-def _merge(old: Entity, new: Entity) -> Entity:
-    """First name and type stay; aliases are merged; new external ids win (as the embedded store does)."""
-    aliases = tuple(sorted(set(old.aliases) | set(new.aliases)))
-    ext = dict(old.external_ids)
-    ext.update(dict(new.external_ids))
-    return Entity(old.id, old.name, old.type, aliases, tuple(sorted(ext.items())))
-
-
 def _override(old: Entity, new: Entity) -> Entity:
     """The new name and type win, the old name staying on as an alias; aliases merged; new external ids win (as
     the embedded store does for a seed)."""
-    kept = _merge(old, new)
+    kept = old.merged(new)
     aliases = set(kept.aliases) | ({old.name} if old.name != new.name else set())
     return Entity(old.id, new.name, new.type, tuple(sorted(aliases)), kept.external_ids)
 

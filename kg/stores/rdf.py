@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from kg.claims import Stored, claim
 from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, normalise
-from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
+from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.store import GraphStore, QueryResult, SourceChange, StoreStats
 from kg.stores.rdf_map import (
     ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
@@ -191,7 +191,7 @@ class RDFStore:
         ``_claim`` recorded."""
         remove: list[ox.Quad] = []
         add: list[ox.Quad] = []
-        for e in entities:
+        for e in one_per_id(entities, override):  # the store is read once: an id given twice is merged first
             node = ent(e.id)
             props = {k: v for k, v in _props(self._store, node).items()}
             if C_ENTITY not in props.get(RDF_TYPE.value, []) or _q(node, RDF_TYPE, C_ENTITY) in removed:
@@ -259,8 +259,7 @@ class RDFStore:
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
                   source: str = "import", batch: int = 50_000) -> int:
         """Fast load of plain facts, each sourced to ``source``, in transactional batches; returns facts added."""
-        _, add = self._entity_changes(entities, pinned=True)
-        self._store.extend(add)
+        self._apply(*self._entity_changes(entities, pinned=True))  # as `add`: replaced external ids, seeds' aliases
         ev, ev_quads = evidence_quads(Provenance(source, 0, 0, "", "import"), 1.0)
         self._store.extend(ev_quads)
         total, buf = 0, []
@@ -569,16 +568,17 @@ class RDFStore:
         def count(cls: ox.NamedNode) -> int:
             return sum(1 for _ in self._store.quads_for_pattern(None, RDF_TYPE, cls, DG))
 
-        def grouped(sparql: str) -> tuple[tuple[str, int], ...]:
-            rows = [(r[0].value, int(r[1].value)) for r in self._store.query(sparql)]
+        def grouped(sparql: str, name: Callable[[str], str] = str) -> tuple[tuple[str, int], ...]:
+            """(name of the value, count), most first, ties by the name (not by its IRI's encoding)."""
+            rows = [(name(r[0].value), int(r[1].value)) for r in self._store.query(sparql)]
             return tuple(sorted(rows, key=lambda x: (-x[1], x[0])))
 
-        by_rel = grouped(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?f <{RDF_PRED.value}> ?p }} GROUP BY ?p")
         return StoreStats(
             documents=count(C_DOC), entities=count(C_ENTITY), relations=count(RDF_STATEMENT),
             by_type=grouped(f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ ?e <{RDF_TYPE.value}> <{C_ENTITY.value}> ; "
                             f"<{P_ETYPE.value}> ?t }} GROUP BY ?t"),
-            by_relation=tuple((unquote(p[len(REL):]), n) for p, n in by_rel),
+            by_relation=grouped(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?f <{RDF_PRED.value}> ?p }} GROUP BY ?p",
+                                lambda iri: unquote(iri[len(REL):])),
         )
 
     def query(self, text: str, write: bool = False) -> QueryResult:

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 
 from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, normalise
-from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple
+from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.claims import Stored, claim
 from kg.store import QueryResult, SourceChange, StoreStats
 
@@ -154,7 +154,7 @@ class SQLiteStore:
         # pinned=1: imported (or added), kept when no document mentions it any more; a seed's entities are held by
         # its rows in `seeded` instead. override (a seed, the curated source): its name and type replace the stored
         # ones, a replaced name staying on as an alias. seed: the seed's own write, whose aliases `_claim` recorded.
-        entities = list(entities)
+        entities = one_per_id(entities, override)  # an id given twice is one row, whichever store takes it
         if not seed and (held := self._claims([e.id for e in entities if e.aliases])):
             # an alias a seed gave is now this source's too (a seed's record is only ever of a stored entity)
             by_id = {e.id: set(e.aliases) for e in entities}
@@ -169,8 +169,8 @@ class SQLiteStore:
                         if e.id in old and old[e.id] != e.name else e for e in entities]
         rows, names = [], []
         for ent in entities:
-            rows.append((ent.id, ent.name, ent.type, json.dumps(list(ent.aliases)), json.dumps(ent.external()),
-                         pinned))
+            aliases = json.dumps(list(dict.fromkeys(ent.aliases)))  # an alias given twice is stored once
+            rows.append((ent.id, ent.name, ent.type, aliases, json.dumps(ent.external()), pinned))
             names.extend((normalise(n), ent.id) for n in (ent.name, *ent.aliases) if normalise(n))
         # Keep the first name and type an entity was given; merge in new aliases.
         self._conn.executemany(
@@ -239,24 +239,19 @@ class SQLiteStore:
         return gone
 
     def _put_triples(self, triples: Iterable[Triple]) -> None:
-        cur = self._conn
-        for t in triples:
-            cur.execute(
-                "INSERT INTO triples(head, relation, tail, confidence) VALUES(?,?,?,?) "
-                "ON CONFLICT(head, relation, tail) DO UPDATE SET confidence=max(confidence, excluded.confidence)",
-                (t.head_id, t.relation, t.tail_id, t.confidence),
-            )
-            if not t.provenance:
-                continue
-            (tid,) = cur.execute(
-                "SELECT id FROM triples WHERE head=? AND relation=? AND tail=?", (t.head_id, t.relation, t.tail_id)
-            ).fetchone()
-            cur.executemany(  # each source keeps its own best confidence: the fact's is recomputed from them
-                'INSERT INTO sources VALUES(?,?,?,?,?,?,?) ON CONFLICT(triple_id, doc_id, start, "end", extractor) '
-                "DO UPDATE SET confidence=max(confidence, excluded.confidence)",
-                [(tid, p.doc_id, p.start, p.end, p.sentence, p.extractor,
-                  t.confidence if p.confidence is None else p.confidence) for p in t.provenance],
-            )
+        """Merge facts in (a fact keeps its best confidence) with their sources: one statement for the facts and one
+        for the sources, each run over every row, instead of an insert and a read of its id per fact."""
+        triples = list(triples)
+        self._conn.executemany(
+            "INSERT INTO triples(head, relation, tail, confidence) VALUES(?,?,?,?) "
+            "ON CONFLICT(head, relation, tail) DO UPDATE SET confidence=max(confidence, excluded.confidence)",
+            [(t.head_id, t.relation, t.tail_id, t.confidence) for t in triples])
+        self._conn.executemany(  # each source keeps its own best confidence: the fact's is recomputed from them
+            "INSERT INTO sources SELECT id, ?, ?, ?, ?, ?, ? FROM triples WHERE head=? AND relation=? AND tail=? "
+            'ON CONFLICT(triple_id, doc_id, start, "end", extractor) DO UPDATE SET confidence=max(confidence, '
+            "excluded.confidence)",
+            [(p.doc_id, p.start, p.end, p.sentence, p.extractor, t.confidence if p.confidence is None else p.confidence,
+              *t.key) for t in triples for p in t.provenance])
 
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
                   source: str = "import", batch: int = 50_000) -> int:

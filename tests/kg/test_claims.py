@@ -56,6 +56,9 @@ CASES = [
     ("a listed entity's repeated alias is recorded once",
      [ent("e", "E", "a", "a")], {}, {}, {},
      (("e", ("a",)),), {}, (), ()),
+    ("an entity listed twice records the aliases of both lines, and takes back neither",
+     [ent("e", "E", "a"), ent("e", "F", "b")], {"e": {"a", "b"}}, {}, {"e": stored("E", "a", "b")},
+     (("e", ("a", "b")),), {}, (), ()),
 ]
 
 

@@ -1,6 +1,8 @@
 """One contract, every backend: the embedded store's behaviour is the reference."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kg.errors import KGError
@@ -58,6 +60,41 @@ def test_store_entity_round_trips(store):
         e for e in store.entities() if e.id == "drug:x").aliases
 
 
+def test_store_an_alias_given_twice_is_stored_once(store):
+    store.add([], [Entity("drug:x", "X", "Drug", ("y", "Z", "y"))])
+    assert store.entity("drug:x").aliases == ("Z", "y")
+    assert ("y", "drug:x", "Drug") in set(store.names()) and len(list(store.names())) == 3
+
+
+def test_store_an_entity_given_twice_in_one_write_is_merged_as_two_writes_would(store):
+    """The first name and type stay, the aliases are merged and the later external ids win, in `add`,
+    `add_extraction` and `bulk_load` alike."""
+    twice = [Entity("drug:x", "X", "Drug", ("a",), (("mesh", "1"),)), Entity("drug:x", "Y", "Brand", ("b",),
+                                                                               (("mesh", "2"), ("lei", "L")))]
+    store.add([], twice)
+    store.add_extraction(extraction("doc-a", "a", (), tuple(replace(e, id="drug:y") for e in twice)), "ha")
+    store.bulk_load([], [replace(e, id="drug:z") for e in twice])
+    for eid in ("drug:x", "drug:y", "drug:z"):
+        got = store.entity(eid)
+        assert (got.name, got.type, got.aliases, got.external()) == ("X", "Drug", ("a", "b"), {"mesh": "2", "lei": "L"})
+    assert dict(store.stats().by_type) == {"Drug": 3}
+
+
+def test_store_an_entity_a_seed_lists_twice_takes_the_later_name_and_both_lines_aliases(store):
+    """A seed (or `add(override=True)`) that gives an id twice in one write: the later name and type win, the
+    stored name stays on as an alias, and the seed records, and later takes back, the aliases of both."""
+    store.add([], [Entity("drug:x", "W", "Drug"), Entity("drug:y", "W", "Drug")])
+    twice = [Entity("drug:x", "X", "Drug", ("a",)), Entity("drug:x", "Y", "Brand", ("b",))]
+    store.replace_source("seed:s", [], twice)
+    store.add([], [replace(e, id="drug:y") for e in twice], pinned=False, override=True)
+    for eid in ("drug:x", "drug:y"):
+        got = store.entity(eid)
+        assert (got.name, got.type, got.aliases) == ("Y", "Brand", ("W", "a", "b"))
+    assert list(store.seedings()) == [("seed:s", "drug:x", ("a", "b"))]
+    assert store.replace_source("seed:s", [], []) == SourceChange(0, (), (("drug:x", "a"), ("drug:x", "b")))
+    assert store.entity("drug:x").aliases == ("W",)
+
+
 def test_store_find_entities_by_name_alias_and_part(store):
     seed(store)
     assert [e.id for e in store.find_entities("aspirin")] == [ASPIRIN.id]
@@ -86,6 +123,19 @@ def test_store_add_is_idempotent_and_merges_provenance(store):
     store.add([Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.1)])
     (fact,) = [t for t in store.triples() if t.key == (ASPIRIN.id, "TREATS", HEADACHE.id)]
     assert fact.confidence == pytest.approx(0.95)  # confidence keeps the best seen
+
+
+def test_store_add_merges_a_fact_given_twice_in_one_call_per_source(store):
+    """One `add` holding the same fact twice (and a fact with no source): the fact keeps its best confidence and
+    each source its own best."""
+    treats = (ASPIRIN.id, "TREATS", HEADACHE.id)
+    store.add([Triple(*treats, 0.6, (prov("d1"), prov("d2"))), Triple(IBU.id, "TREATS", FEVER.id, 0.4),
+               Triple(*treats, 0.8, (prov("d1"),)), Triple(*treats, 0.7, (Provenance("d3", 0, 0, "", "x", 0.5),))])
+    facts = {t.key: t for t in store.triples()}
+    assert set(facts) == {treats, (IBU.id, "TREATS", FEVER.id)}
+    assert round(facts[treats].confidence, 6) == 0.8 and facts[(IBU.id, "TREATS", FEVER.id)].provenance == ()
+    assert sorted((p.doc_id, round(p.confidence, 6)) for p in facts[treats].provenance) == [
+        ("d1", 0.8), ("d2", 0.6), ("d3", 0.5)]
 
 
 def test_store_entity_upsert_keeps_first_name_and_merges_aliases(store):
@@ -364,6 +414,22 @@ def test_store_bulk_load_counts_new_facts_and_is_idempotent(store):
     assert store.stats().entities == 4
 
 
+def test_store_bulk_load_replaces_changed_external_ids_and_keeps_an_alias_a_seed_also_gave(store):
+    """A bulk load's entities are written as `add` writes them: a changed external id replaces the stored one, and
+    an alias a seed gave first is now the import's too, so the seed no longer takes it back."""
+    from dataclasses import replace
+
+    store.replace_source("seed:s", [], [replace(IBU, aliases=("brufen",))])
+    store.add([], [ASPIRIN])
+    store.bulk_load([(ASPIRIN.id, "TREATS", HEADACHE.id)], [
+        replace(ASPIRIN, external_ids=(("mesh", "D999999"),)), replace(IBU, aliases=("brufen",))], source="hetionet")
+    assert store.entity(ASPIRIN.id).external() == {"mesh": "D999999"}
+    assert [(s, e, a) for s, e, a in store.seedings()] == [("seed:s", IBU.id, ())]
+    assert store.replace_source("seed:s", [], [IBU]) == SourceChange(0)  # the alias the import gave too stays
+    assert store.entity(IBU.id).aliases == ("brufen",)
+    assert [e.id for e in store.find_entities("brufen")] == [IBU.id]
+
+
 def test_store_stats_and_names(store):
     seed(store)
     st = store.stats()
@@ -376,6 +442,13 @@ def test_store_stats_and_names(store):
     names = set(store.names())
     assert ("ASA", ASPIRIN.id, "Drug") in names and ("Bayer AG", BAYER.id, "Company") in names
     assert [e.id for e in store.entities()] == sorted(e.id for e in (ASPIRIN, HEADACHE, BAYER, IBU, FEVER))
+
+
+def test_store_stats_orders_relations_by_count_then_name_whatever_their_characters(store):
+    """Ties by the name itself, not by how a backend encodes it (RDF percent-encodes "Ü" in the relation IRI)."""
+    store.add([Triple("x:a", "ÜBER", "x:b"), Triple("x:a", "HAS_PART", "x:b"), Triple("x:b", "ÜBER", "x:c"),
+               Triple("x:b", "HAS_PART", "x:c"), Triple("x:a", "ABOUT", "x:c")])
+    assert list(store.stats().by_relation) == [("HAS_PART", 2), ("ÜBER", 2), ("ABOUT", 1)]
 
 
 def test_store_facts_with_unknown_endpoints_are_kept(store):
