@@ -42,6 +42,7 @@ class Answer:
     entity_id: str | None
     evidence: tuple[Evidence, ...]
     via: str | None = None  # the narrower entity the answer comes from ("type 2 diabetes" for "diabetes")
+    via_id: str | None = None  # that entity's id
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         return QAResult(question, (count,), tuple(linked), relations)
     answers = [Answer(_marked("yes" if target == YES else names(target), facts, via, schema),
                       round(score, 4), None if target == YES else target, _evidence(facts, names),
-                      via.name if via else None)
+                      via.name if via else None, via.id if via else None)
                for target, (score, facts, via) in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
 
