@@ -9,40 +9,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence, TypeVar
 
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
+from nlp.answers import Answer, evidence_of, marked_via
 from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, first_list, split_question, substitute
+from nlp.describe import ABOUT, describe, without_entity
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
 
-T = TypeVar("T")
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    doc: str
-    sentence: str
-    triple: tuple[str, str, str] | None
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    score: float
-    entity_id: str | None
-    evidence: tuple[Evidence, ...]
-    via: str | None = None  # the narrower entity the answer comes from ("type 2 diabetes" for "diabetes")
-    via_id: str | None = None  # that entity's id
 
 
 @dataclass(frozen=True)
@@ -148,17 +131,6 @@ def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred:
     return out
 
 
-def brief_evidence(evidence: Sequence[T], key: Callable[[T], object], limit: int = 3) -> list[T]:
-    """The evidence lines to show: the first source of every fact of the chain (a 2-hop answer shows both
-    facts), then more sources up to ``limit``."""
-    seen: set[object] = set()
-    first, more = [], []
-    for e in evidence:
-        (more if key(e) in seen else first).append(e)
-        seen.add(key(e))
-    return (first + more)[: max(limit, len(first))]
-
-
 def answer(store: GraphStore, question: str, schema: Schema | None = None, limit: int = 10) -> QAResult:
     """Answers from the graph, best first, each with the facts and sentences behind it. A compound question ("Who
     makes metformin and where are they based?", "What do aspirin and warfarin treat?") is answered part by part:
@@ -192,8 +164,8 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         # what things do, not what they don't
         return QAResult(question, (), tuple(linked), relations)
     if (not cues and not yes_no and len(linked) == 1 and not linked[0].entity.id.startswith(BROAD)
-            and ABOUT.fullmatch(_without(question, linked[0]))):
-        return QAResult(question, (_about(store, linked[0].entity, names),), tuple(linked), relations)
+            and ABOUT.fullmatch(without_entity(question, linked[0]))):
+        return QAResult(question, (describe(store, linked[0].entity, names),), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no))
     each = _each_of(question, linked) if not yes_no else []
@@ -205,13 +177,13 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         more, more_met = _ranked(store, _narrower_anchors(store, linked), cues, reading, skip={t for t, _ in ranked})
         ranked = (ranked if met or not more_met else []) + more[:MAX_NARROWER_ANSWERS]
     if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
-        evidence = tuple(ev for _, (_, facts, _) in ranked for ev in _evidence(facts, names)[:1])
+        evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
         vias = list(dict.fromkeys(via.name for _, (_, _, via) in ranked if via is not None))
         text = str(len(ranked)) + (f" (via {', '.join(vias)})" if vias else "")
         count = Answer(text, round(min(score for _, (score, _, _) in ranked), 4), None, evidence)
         return QAResult(question, (count,), tuple(linked), relations)
-    answers = [Answer(_marked("yes" if target == YES else names(target), facts, via, schema),
-                      round(score, 4), None if target == YES else target, _evidence(facts, names),
+    answers = [Answer(marked_via("yes" if target == YES else names(target), facts, via, schema),
+                      round(score, 4), None if target == YES else target, evidence_of(facts, names),
                       via.name if via else None, via.id if via else None)
                for target, (score, facts, via) in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
@@ -359,38 +331,6 @@ def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tup
             for n in narrower_entities(store, le.entity, in_graph=not le.entity.id.startswith(BROAD))]
 
 
-def _marked(text: str, facts: list[Triple], via: Entity | None, schema: Schema) -> str:
-    """An answer from a narrower entity says which: "metformin (treats type 2 diabetes)", else "X (via Y)"."""
-    if via is None:
-        return text
-    if len(facts) == 1 and facts[0].tail_id == via.id and text != "yes":
-        return f"{text} ({schema.verb(facts[0].relation)} {via.name})"
-    return f"{text} (via {via.name})"
-
-
-# what is left of a question about one entity and nothing else ("What is Ozempic?", "Who is Giulia Ferri?", "Tell
-# me about warfarin") once the entity's name is taken out
-ABOUT = re.compile(r"(?:(?:what|who)(?:'s|\s+(?:is|are|was|were))(?:\s+(?:the|an?))?|(?:please\s+)?(?:tell\s+me|what\s+do"
-                   r"\s+(?:you|we)\s+know|what\s+does\s+the\s+graph\s+(?:say|know)|show\s+me\s+what\s+you\s+know)"
-                   r"\s+about|describe|about|what\s+(?:does|do|did)\s+do)\s*", re.IGNORECASE)
-ABOUT_FACTS = 5  # the facts shown with an entity's description
-
-
-def _without(question: str, le: LinkedEntity) -> str:
-    """The question with the entity's name taken out and its closing punctuation dropped."""
-    return " ".join((question[:le.start] + " " + question[le.end:]).replace("?", " ").strip(" .!").split())
-
-
-def _about(store: GraphStore, entity: Entity, names: NameCache) -> Answer:
-    """"What is X?": the entity itself, named with its type and other names, and its best-supported facts as the
-    evidence (an alias asked about is answered by the name it stands for: "What is Ozempic?" -> semaglutide)."""
-    facts = [f for f in store.neighbours(entity.id, hops=1) if entity.id in (f.head_id, f.tail_id)]
-    facts.sort(key=lambda f: (-f.confidence, -len(f.provenance), f.relation, names(f.head_id), names(f.tail_id)))
-    also = f"; also {', '.join(entity.aliases[:4])}" if entity.aliases else ""
-    evidence = tuple(ev for f in facts[:ABOUT_FACTS] for ev in _evidence([f], names)[:1])
-    return Answer(f"{entity.name} ({entity.type}{also})", 1.0, entity.id, evidence)
-
-
 _IN_PLACE = re.compile(r"\b(?:in|from)\s+(?:the\s+)?$", re.IGNORECASE)
 
 
@@ -434,18 +374,6 @@ def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | Non
     if yes_no or not WHERE.match(question) or "HEADQUARTERED_IN" not in schema.names():
         return None
     return frozenset(schema.get("HEADQUARTERED_IN").tail_types)
-
-
-def _evidence(facts: list[Triple], names: NameCache) -> tuple[Evidence, ...]:
-    """Up to three sources of each fact of a chain, in chain order."""
-    evidence = []
-    for f in facts:
-        triple = (names(f.head_id), f.relation, names(f.tail_id))
-        for p in f.provenance[:3] or ():
-            evidence.append(Evidence(p.doc_id, p.sentence.strip(), triple))
-        if not f.provenance:
-            evidence.append(Evidence("", "", triple))
-    return tuple(evidence)
 
 
 def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema: Schema, strict: bool = False):

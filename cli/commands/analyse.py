@@ -139,7 +139,7 @@ def ask(
 
 
 def answer_rows(answers) -> list[dict]:
-    """``nlp.qa.Answer``s as JSON rows (``via``: the narrower entity an answer came from, else None)."""
+    """``nlp.answers.Answer``s as JSON rows (``via``: the narrower entity an answer came from, else None)."""
     return [{"text": a.text, "score": a.score,
              "via": {"id": a.via_id, "name": a.via} if a.via else None,
              "evidence": [{"doc": e.doc, "sentence": e.sentence, "triple": list(e.triple) if e.triple else None}
@@ -148,7 +148,7 @@ def answer_rows(answers) -> list[dict]:
 
 def _print_answers(answers: list[dict], indent: str = "") -> None:
     """Numbered answers, each with its confidence and the evidence lines behind it."""
-    from nlp.qa import brief_evidence
+    from nlp.answers import brief_evidence
 
     if not answers:
         out.print(f"{indent}No answer found.")
