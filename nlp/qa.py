@@ -16,7 +16,7 @@ from kg.store import GraphStore
 from kg.views import NameCache, entities_named
 from nlp.answers import Answer, evidence_of, marked_via
 from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, first_list, split_question, substitute
-from nlp.describe import ABOUT, describe, without_entity
+from nlp.describe import ABOUT, describe, describe_term, without_entity
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
@@ -163,9 +163,10 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         # "Does X not cause Y?": a fact that it does is no "yes"; "What doesn't Northwind make?": the graph lists
         # what things do, not what they don't
         return QAResult(question, (), tuple(linked), relations)
-    if (not cues and not yes_no and len(linked) == 1 and not linked[0].entity.id.startswith(BROAD)
-            and ABOUT.fullmatch(without_entity(question, linked[0]))):
-        return QAResult(question, (describe(store, linked[0].entity, names),), tuple(linked), relations)
+    if not cues and not yes_no and len(linked) == 1 and ABOUT.fullmatch(without_entity(question, linked[0])):
+        term = linked[0].entity
+        about = describe_term if term.id.startswith(BROAD) else describe
+        return QAResult(question, (about(store, term, names),), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no))
     each = _each_of(question, linked) if not yes_no else []
