@@ -24,6 +24,7 @@ from nlp.question_links import BROAD, LinkedEntity, link_question
 
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
+ELSE = re.compile(r"\belse\b", re.IGNORECASE)  # "What else treats it?": other than what was named or answered
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
 
@@ -150,8 +151,8 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
 
 
 def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], schema: Schema,
-                limit: int) -> QAResult:
-    """The answers to a question that asks one thing."""
+                limit: int, exclude: frozenset[str] = frozenset()) -> QAResult:
+    """The answers to a question that asks one thing, none of ``exclude`` (the ids "else" leaves out)."""
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
@@ -169,14 +170,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         return QAResult(question, (about(store, term, names),), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no))
-    each = _each_of(question, linked) if not yes_no else []
-    ranked, met = (_common(store, each, cues, reading), True) if each else \
-        _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading)
-    if not each and len(ranked) < (1 if yes_no or HOW_MANY.match(question) else FEW):
-        # few facts about the entity itself: those of its narrower kinds after them, the best few (instead of them
-        # where only theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
-        more, more_met = _ranked(store, _narrower_anchors(store, linked), cues, reading, skip={t for t, _ in ranked})
-        ranked = (ranked if met or not more_met else []) + more[:MAX_NARROWER_ANSWERS]
+    ranked = _targets(store, linked, cues, reading, exclude)
     if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
         vias = list(dict.fromkeys(via.name for _, (_, _, via) in ranked if via is not None))
@@ -190,16 +184,47 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     return QAResult(question, tuple(answers), tuple(linked), relations)
 
 
+def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list["_Cue"], reading: _Reading,
+             exclude: frozenset[str]) -> list[tuple[str, "_Scored"]]:
+    """The scored targets of a question, best first, none of ``exclude``: its entities' own, and where they are
+    few, those of their narrower entities after them. "What else treats diabetes?" with nothing to exclude (no
+    previous part) asks beyond the direct answers: the narrower entities' alone."""
+    each = _each_of(reading.question, linked) if not reading.yes_no else []
+    if each:
+        return [kv for kv in _common(store, each, cues, reading) if kv[0] not in exclude]
+    ranked, met = _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading,
+                          skip=exclude)
+    beyond = not reading.yes_no and not exclude and bool(ELSE.search(reading.question))
+    if beyond or len(ranked) < (1 if reading.yes_no or HOW_MANY.match(reading.question) else FEW):
+        # few facts about the entity itself: those of its narrower kinds after them, the best few (instead of them
+        # where only theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
+        more, more_met = _ranked(store, _narrower_anchors(store, linked), cues, reading,
+                                 skip=exclude | {t for t, _ in ranked})
+        if beyond:
+            return more
+        ranked = (ranked if met or not more_met else []) + more[:MAX_NARROWER_ANSWERS]
+    return ranked
+
+
 def _answer_parts(store: GraphStore, question: str, parts: list[str], schema: Schema, limit: int) -> QAResult:
     """Each part answered on its own, a pronoun in it read as the previous part's answer or subject."""
     results: list[QAResult] = []
     for part in parts:
-        for text in _resolved(store, part, results[-1] if results else None, schema):
+        previous = results[-1] if results else None
+        for text in _resolved(store, part, previous, schema):
             linked = link_question(store, text)
-            results.append(_answer_one(store, text, linked, schema, limit) if linked else QAResult(text, (), (), ()))
+            exclude = _mentioned(previous) if previous and ELSE.search(text) else frozenset()
+            results.append(_answer_one(store, text, linked, schema, limit, exclude) if linked
+                           else QAResult(text, (), (), ()))
     return QAResult(question, tuple(a for r in results for a in r.answers),
                     tuple(le for r in results for le in r.entities),
                     tuple(dict.fromkeys(rel for r in results for rel in r.relations)), tuple(results))
+
+
+def _mentioned(result: QAResult) -> frozenset[str]:
+    """The ids of a part's entities and answers: what "else" in the next part leaves out ("What does warfarin treat
+    and what else treats it?": neither warfarin nor deep vein thrombosis)."""
+    return frozenset([le.entity.id for le in result.entities] + [a.entity_id for a in result.answers if a.entity_id])
 
 
 MAX_REFERRED = 3  # "Which drugs does Corvane make and what do they treat?": one part for each of its first answers

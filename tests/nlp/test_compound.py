@@ -202,3 +202,19 @@ def test_owned_by_names_the_parent(tmp_path, question):
            Entity("org:rx", "Roxel", "Organization"), Entity("org:hold", "Holdco", "Organization"),
            Entity("loc:ba", "Basel", "Location")])
     assert [a.text for a in answer(s, question).answers] == ["Meridale Labs"]
+
+
+def test_else_leaves_out_the_previous_part_s_subject_and_answers(tmp_path):
+    """"What else treats it?" gave warfarin, the previous part's subject, first."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:war", "TREATS", "dis:dvt", 0.95), _fact("chem:hep", "TREATS", "dis:dvt"),
+           _fact("org:cv", "MANUFACTURES", "chem:war"), _fact("org:cv", "MANUFACTURES", "chem:clo", 0.8)],
+          [Entity("chem:war", "warfarin", "Chemical"), Entity("chem:hep", "heparin", "Chemical"),
+           Entity("chem:clo", "clopidogrel", "Chemical"), Entity("org:cv", "Corvane", "Organization"),
+           Entity("dis:dvt", "deep vein thrombosis", "Disease")])
+    assert _parts(answer(s, "What does warfarin treat and what else treats it?")) == [
+        ("What does warfarin treat?", ["deep vein thrombosis"]), ("What else treats deep vein thrombosis?", ["heparin"])]
+    assert _parts(answer(s, "Who makes warfarin and what else does it make?")) == [
+        ("Who makes warfarin?", ["Corvane"]), ("What else does Corvane make?", ["clopidogrel"])]
+    assert [a.text for a in answer(s, "What treats deep vein thrombosis and what else treats it?").parts[1].answers] \
+        == []  # the first part answered both; "it" is deep vein thrombosis

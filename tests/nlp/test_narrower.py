@@ -120,3 +120,9 @@ def test_a_term_the_graph_has_only_narrower_entities_for_is_described_by_them(st
     assert about.entity_id is None
     assert [e.triple for e in about.evidence] == [("asbestos", "CAUSES", "lung cancer"),
                                                  ("doxorubicin", "TREATS", "breast cancer")]
+
+
+def test_else_in_a_question_of_its_own_asks_beyond_the_direct_answers(store):
+    """"What else causes bleeding?" gave what "What causes bleeding?" gives, warfarin first."""
+    assert _texts(store, "What else causes bleeding?") == ["aspirin (causes gastrointestinal bleeding)"]
+    assert _texts(store, "What else treats diabetes?") == _texts(store, "What treats diabetes?")  # none direct
