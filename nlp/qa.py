@@ -19,8 +19,9 @@ from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, first_list, split_questi
 from nlp.describe import ABOUT, describe, describe_term, without_entity
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
-from nlp.question_cues import ASKED_NEGATION, CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
+from nlp.question_cues import ASKED_NEGATION, NOT_YES_NO, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
+from nlp.question_relations import Cue, drug_noun_cue, find_cues, place_cue, roles_allowed, word_role
 
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
@@ -38,72 +39,13 @@ class QAResult:
     parts: tuple["QAResult", ...] = ()  # a compound question's parts, each answered on its own
 
 
-def _fitting(le: LinkedEntity, cues: list["_Cue"], schema: Schema) -> LinkedEntity:
+def _fitting(le: LinkedEntity, cues: list[Cue], schema: Schema) -> LinkedEntity:
     """Of the entities a question's name fits ("Mercury": the metal and the firm), one whose type the asked
     relations take ("Where is Mercury headquartered?": the firm)."""
     if len(le.named) < 2 or not cues:
         return le
-    fits = [e for e in le.named if any(_roles_allowed(schema, c.relation, e.type) for c in cues)]
+    fits = [e for e in le.named if any(roles_allowed(schema, c.relation, e.type) for c in cues)]
     return replace(le, entity=fits[0]) if fits and le.entity not in fits else le
-
-
-@dataclass(frozen=True)
-class _Cue:
-    relation: str
-    start: int
-    end: int
-    inverted: bool
-
-
-def find_cues(question: str, masked: list[tuple[int, int]]) -> list[_Cue]:
-    """Relation cues in the question, outside the entity spans, in order of appearance."""
-    text = question.lower()
-    cues: list[_Cue] = []
-    taken = list(masked)
-    for pattern, relation, inverted in CUES:
-        for m in re.finditer(pattern, text):
-            if any(m.start() < y and x < m.end() for x, y in taken):
-                continue
-            taken.append((m.start(), m.end()))
-            cues.append(_Cue(relation, m.start(), m.end(), inverted))
-    cues.sort(key=lambda c: c.start)
-    # "where is X headquartered" names one relation twice: keep the first of each.
-    seen: set[str] = set()
-    return [c for c in cues if not (c.relation in seen or seen.add(c.relation))]
-
-
-# "Corvane's subsidiaries", "Meridale Labs' parent company": the entity owns the cue's noun, as in "the
-# subsidiaries of Corvane", so it stands where a name after the cue would
-_POSSESSOR = re.compile(r"['\u2019]s?\s+(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE)
-
-
-def _role(question: str, cue: _Cue, at: int, end: int | None = None) -> str:
-    """Is the entity at ``at`` (ending at ``end``) the head or the tail of the cue's relation, by word order?"""
-    if (end is not None and end <= cue.start and _POSSESSOR.match(question[end:cue.start])
-            and re.fullmatch(OF_NOUNS, question[cue.start:cue.end].lower())):
-        at = cue.end
-    after = question[cue.end :]
-    before = question[: cue.start]
-    aux = bool(re.search(PASSIVE_AUX, before.lower()) or re.match(r"(?:is|are|was|were)\b", before.lower()))
-    participle = question[cue.start : cue.end].lower().endswith("ed")  # "Is T2D treated with metformin?"
-    passive = bool(re.match(PASSIVE_BY, after.lower())) or (at < cue.start and aux and (
-        " by" in after.lower() or (participle and bool(re.match(r"\s*with\b", after.lower())))))
-    role = "tail" if at > cue.start else "head"
-    if passive:
-        role = "head" if role == "tail" else "tail"
-    if cue.inverted:
-        role = "head" if role == "tail" else "tail"
-    return role
-
-
-def _roles_allowed(schema: Schema, relation: str, kind: str) -> list[str]:
-    rel = schema.get(relation)
-    roles = []
-    if kind in rel.head_types or "*" in rel.head_types:
-        roles.append("head")
-    if kind in rel.tail_types or "*" in rel.tail_types:
-        roles.append("tail")
-    return roles
 
 
 def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred: str,
@@ -113,7 +55,7 @@ def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred:
     bleeding"), unless ``strict`` (a yes/no question: "Does bleeding cause warfarin?" is not confirmed by
     "warfarin causes bleeding"). A symmetric relation, or one of ``READ_BOTH_WAYS`` (an association): either
     direction."""
-    allowed = _roles_allowed(schema, relation, kind)
+    allowed = roles_allowed(schema, relation, kind)
     rel = schema.get(relation)
     if not allowed:
         return []
@@ -156,7 +98,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
-    cues = _drug_noun_cue(question, linked, cues or _place_cue(question, linked, schema), schema)
+    cues = drug_noun_cue(question, linked, cues or place_cue(question, linked, schema), schema)
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
@@ -184,7 +126,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     return QAResult(question, tuple(answers), tuple(linked), relations)
 
 
-def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list["_Cue"], reading: _Reading,
+def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
              exclude: frozenset[str]) -> list[tuple[str, "_Scored"]]:
     """The scored targets of a question, best first, none of ``exclude``: its entities' own, and where they are
     few, those of their narrower entities after them. "What else treats diabetes?" with nothing to exclude (no
@@ -279,8 +221,8 @@ def _fit(store: GraphStore, text: str, at: int, entity: Entity, schema: Schema) 
     if not cues:
         return 0
     cue = min(cues, key=lambda c: abs(c.start - at))
-    allowed = _roles_allowed(schema, cue.relation, entity.type)
-    return 0 if not allowed else 2 if _role(text, cue, at, end) in allowed else 1
+    allowed = roles_allowed(schema, cue.relation, entity.type)
+    return 0 if not allowed else 2 if word_role(text, cue, at, end) in allowed else 1
 
 
 FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
@@ -300,7 +242,7 @@ class _Reading:
 _Scored = tuple[float, list[Triple], "Entity | None"]
 
 
-def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list["_Cue"],
+def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list[Cue],
             reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, _Scored]], bool]:
     """The targets the anchors' chains reach, best first, each with its best score, chain and the narrower entity
     it came from (None: the question's own), a target in ``skip`` left out; and whether they are those between two
@@ -341,7 +283,7 @@ def _each_of(question: str, linked: list[LinkedEntity]) -> list[LinkedEntity]:
     return [le for le in linked if any(le.start == a for a, *_ in run)]
 
 
-def _common(store: GraphStore, each: list[LinkedEntity], cues: list["_Cue"],
+def _common(store: GraphStore, each: list[LinkedEntity], cues: list[Cue],
             reading: _Reading) -> list[tuple[str, _Scored]]:
     """The targets every one of ``each`` reaches, best first, scored by the weakest of their chains, with all of
     them as the evidence."""
@@ -357,39 +299,6 @@ def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tup
             for n in narrower_entities(store, le.entity, in_graph=not le.entity.id.startswith(BROAD))]
 
 
-_IN_PLACE = re.compile(r"\b(?:in|from)\s+(?:the\s+)?$", re.IGNORECASE)
-
-
-def _place_cue(question: str, linked: list[LinkedEntity], schema: Schema) -> list[_Cue]:
-    """No other cue, and a place named after "in"/"from" ("Which companies are in Basel?", "Is Corvane from
-    Zürich?"): the question asks where firms are based."""
-    if "HEADQUARTERED_IN" not in schema.names():
-        return []
-    places = schema.get("HEADQUARTERED_IN").tail_types
-    for le in linked:
-        hit = _IN_PLACE.search(question, 0, le.start)
-        if hit and le.entity.type in places and not any(e.type not in places for e in le.named):
-            return [_Cue("HEADQUARTERED_IN", hit.start(), hit.start() + 2, False)]
-    return []
-
-
-_DRUG_NOUN = re.compile(r"\s+(?:drugs?|medications?|medicines?)\b", re.IGNORECASE)
-
-
-def _drug_noun_cue(question: str, linked: list[LinkedEntity], cues: list[_Cue], schema: Schema) -> list[_Cue]:
-    """"cancer drugs", "diabetes medications": the drugs that treat it, a TREATS cue where the noun stands ("What are
-    the side effects of diabetes drugs?" asks about the drugs, not about what causes diabetes)."""
-    if "TREATS" not in schema.names() or any(c.relation == "TREATS" for c in cues):
-        return cues
-    treated = schema.get("TREATS").tail_types
-    for le in linked:
-        noun = _DRUG_NOUN.match(question, le.end)
-        if noun and le.entity.type in treated:
-            start = noun.start() + len(noun.group()) - len(noun.group().lstrip())
-            return sorted([*cues, _Cue("TREATS", start, noun.end(), False)], key=lambda c: c.start)
-    return cues
-
-
 def _other(fact: Triple, entity_id: str) -> str:
     """The end of ``fact`` that is not ``entity_id``."""
     return fact.tail_id if fact.head_id == entity_id else fact.head_id
@@ -402,17 +311,17 @@ def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | Non
     return frozenset(schema.get("HEADQUARTERED_IN").tail_types)
 
 
-def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema: Schema, strict: bool = False):
+def _chains(store, anchor: LinkedEntity, cues: list[Cue], question: str, schema: Schema, strict: bool = False):
     """One hop for one cue; two hops when the question names two relations ("CEO of the company that
     acquired X": first the cue nearest the entity, then the other)."""
     if not cues:
         return []
     # a relation the anchor's type can take first ("Where is metformin made?": made by a firm, then where it is)
-    ordered = sorted(cues, key=lambda c: (not _roles_allowed(schema, c.relation, anchor.entity.type),
+    ordered = sorted(cues, key=lambda c: (not roles_allowed(schema, c.relation, anchor.entity.type),
                                           abs(c.start - anchor.start)))
     first = ordered[0]
     hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
-                _role(question, first, anchor.start, anchor.end), schema, strict)
+                word_role(question, first, anchor.start, anchor.end), schema, strict)
     if len(ordered) == 1:
         return [(other, [fact]) for other, fact in hop1]
     second = ordered[1]
@@ -422,7 +331,7 @@ def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema
         if ent is None:
             continue
         # The middle entity stands where the question's noun phrase ("the company") is: before the inner cue.
-        role = _role(question, second, first.start)
+        role = word_role(question, second, first.start)
         for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema, strict):
             chains.append((other, [fact, fact2]))
     return chains

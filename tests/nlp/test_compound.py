@@ -213,7 +213,8 @@ def test_else_leaves_out_the_previous_part_s_subject_and_answers(tmp_path):
            Entity("chem:clo", "clopidogrel", "Chemical"), Entity("org:cv", "Corvane", "Organization"),
            Entity("dis:dvt", "deep vein thrombosis", "Disease")])
     assert _parts(answer(s, "What does warfarin treat and what else treats it?")) == [
-        ("What does warfarin treat?", ["deep vein thrombosis"]), ("What else treats deep vein thrombosis?", ["heparin"])]
+        ("What does warfarin treat?", ["deep vein thrombosis"]),
+        ("What else treats deep vein thrombosis?", ["heparin"])]
     assert _parts(answer(s, "Who makes warfarin and what else does it make?")) == [
         ("Who makes warfarin?", ["Corvane"]), ("What else does Corvane make?", ["clopidogrel"])]
     assert [a.text for a in answer(s, "What treats deep vein thrombosis and what else treats it?").parts[1].answers] \
