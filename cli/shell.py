@@ -282,7 +282,7 @@ class KGShell(cmd.Cmd):
 
     def _print_answers(self, result: object) -> None:
         """A ``nlp.qa.QAResult``: the best answers, each with its score and the sentences behind it."""
-        from nlp.qa import brief_evidence
+        from nlp.answers import brief_evidence
 
         answers = list(getattr(result, "answers", ()) or ())
         if not answers:

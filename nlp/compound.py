@@ -30,12 +30,31 @@ _AGREE = {"do": "does", "are": "is", "have": "has", "were": "was"}  # "What do X
 
 def split_question(question: str, spans: Sequence[Span]) -> list[str]:
     """The questions a compound question asks, in order; a question that asks one thing is its only part."""
+    shared = _shared_object(question, spans)
+    if shared is not None:
+        return shared
     parts = []
     for start, end in _clauses(question, spans):
         clause = _as_question(question[start:end])
         inside = [(a - start, b - start, kind, eid) for a, b, kind, eid in spans if start <= a and b <= end]
         parts += _list_parts(clause, inside) if first_list(clause, inside) else _cue_parts(clause, inside)
     return parts
+
+
+def _shared_object(question: str, spans: Sequence[Span]) -> list[str] | None:
+    """"Who makes and who leads Northwind?": a first question that names nothing but a relation, the one thing the
+    second names standing for its object too ("Who makes Northwind?"), then the second's parts; else None."""
+    m = _SEP.search(question)
+    if m is None or not _WH.match(question) or not _WH.match(question, m.end()):
+        return None
+    left = question[:m.start()]
+    named = [s for s in spans if s[0] >= m.end()]
+    if (_names_something(question, 0, m.start(), spans, True) or len(named) != 1
+            or not any(re.search(pattern, left.lower()) for pattern, _, _ in CUES)):
+        return None
+    a, b = named[0][:2]
+    rest = [(x - m.end(), y - m.end(), kind, eid) for x, y, kind, eid in named]
+    return [_as_question(f"{left} {question[a:b]}"), *split_question(question[m.end():], rest)]
 
 
 _WORD_END = re.compile(r"\w*")

@@ -9,39 +9,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence, TypeVar
 
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
+from nlp.answers import Answer, evidence_of, marked_via
 from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, first_list, split_question, substitute
+from nlp.describe import ABOUT, describe, describe_term, without_entity
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
-from nlp.question_cues import ASKED_NEGATION, CUES, NOT_YES_NO, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY, READ_BOTH_WAYS
+from nlp.question_cues import ASKED_NEGATION, NOT_YES_NO, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
+from nlp.question_relations import Cue, drug_noun_cue, find_cues, place_cue, roles_allowed, word_role
 
-T = TypeVar("T")
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
+ELSE = re.compile(r"\belse\b", re.IGNORECASE)  # "What else treats it?": other than what was named or answered
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    doc: str
-    sentence: str
-    triple: tuple[str, str, str] | None
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    score: float
-    entity_id: str | None
-    evidence: tuple[Evidence, ...]
-    via: str | None = None  # the narrower entity the answer comes from ("type 2 diabetes" for "diabetes")
 
 
 @dataclass(frozen=True)
@@ -53,72 +39,13 @@ class QAResult:
     parts: tuple["QAResult", ...] = ()  # a compound question's parts, each answered on its own
 
 
-def _fitting(le: LinkedEntity, cues: list["_Cue"], schema: Schema) -> LinkedEntity:
+def _fitting(le: LinkedEntity, cues: list[Cue], schema: Schema) -> LinkedEntity:
     """Of the entities a question's name fits ("Mercury": the metal and the firm), one whose type the asked
     relations take ("Where is Mercury headquartered?": the firm)."""
     if len(le.named) < 2 or not cues:
         return le
-    fits = [e for e in le.named if any(_roles_allowed(schema, c.relation, e.type) for c in cues)]
+    fits = [e for e in le.named if any(roles_allowed(schema, c.relation, e.type) for c in cues)]
     return replace(le, entity=fits[0]) if fits and le.entity not in fits else le
-
-
-@dataclass(frozen=True)
-class _Cue:
-    relation: str
-    start: int
-    end: int
-    inverted: bool
-
-
-def find_cues(question: str, masked: list[tuple[int, int]]) -> list[_Cue]:
-    """Relation cues in the question, outside the entity spans, in order of appearance."""
-    text = question.lower()
-    cues: list[_Cue] = []
-    taken = list(masked)
-    for pattern, relation, inverted in CUES:
-        for m in re.finditer(pattern, text):
-            if any(m.start() < y and x < m.end() for x, y in taken):
-                continue
-            taken.append((m.start(), m.end()))
-            cues.append(_Cue(relation, m.start(), m.end(), inverted))
-    cues.sort(key=lambda c: c.start)
-    # "where is X headquartered" names one relation twice: keep the first of each.
-    seen: set[str] = set()
-    return [c for c in cues if not (c.relation in seen or seen.add(c.relation))]
-
-
-# "Corvane's subsidiaries", "Meridale Labs' parent company": the entity owns the cue's noun, as in "the
-# subsidiaries of Corvane", so it stands where a name after the cue would
-_POSSESSOR = re.compile(r"['\u2019]s?\s+(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE)
-
-
-def _role(question: str, cue: _Cue, at: int, end: int | None = None) -> str:
-    """Is the entity at ``at`` (ending at ``end``) the head or the tail of the cue's relation, by word order?"""
-    if (end is not None and end <= cue.start and _POSSESSOR.match(question[end:cue.start])
-            and re.fullmatch(OF_NOUNS, question[cue.start:cue.end].lower())):
-        at = cue.end
-    after = question[cue.end :]
-    before = question[: cue.start]
-    aux = bool(re.search(PASSIVE_AUX, before.lower()) or re.match(r"(?:is|are|was|were)\b", before.lower()))
-    participle = question[cue.start : cue.end].lower().endswith("ed")  # "Is T2D treated with metformin?"
-    passive = bool(re.match(PASSIVE_BY, after.lower())) or (at < cue.start and aux and (
-        " by" in after.lower() or (participle and bool(re.match(r"\s*with\b", after.lower())))))
-    role = "tail" if at > cue.start else "head"
-    if passive:
-        role = "head" if role == "tail" else "tail"
-    if cue.inverted:
-        role = "head" if role == "tail" else "tail"
-    return role
-
-
-def _roles_allowed(schema: Schema, relation: str, kind: str) -> list[str]:
-    rel = schema.get(relation)
-    roles = []
-    if kind in rel.head_types or "*" in rel.head_types:
-        roles.append("head")
-    if kind in rel.tail_types or "*" in rel.tail_types:
-        roles.append("tail")
-    return roles
 
 
 def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred: str,
@@ -128,7 +55,7 @@ def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred:
     bleeding"), unless ``strict`` (a yes/no question: "Does bleeding cause warfarin?" is not confirmed by
     "warfarin causes bleeding"). A symmetric relation, or one of ``READ_BOTH_WAYS`` (an association): either
     direction."""
-    allowed = _roles_allowed(schema, relation, kind)
+    allowed = roles_allowed(schema, relation, kind)
     rel = schema.get(relation)
     if not allowed:
         return []
@@ -145,17 +72,6 @@ def _hop(store: GraphStore, entity_id: str, kind: str, relation: str, preferred:
         elif "tail" in roles and t.tail_id == entity_id:
             out.append((t.head_id, t))
     return out
-
-
-def brief_evidence(evidence: Sequence[T], key: Callable[[T], object], limit: int = 3) -> list[T]:
-    """The evidence lines to show: the first source of every fact of the chain (a 2-hop answer shows both
-    facts), then more sources up to ``limit``."""
-    seen: set[object] = set()
-    first, more = [], []
-    for e in evidence:
-        (more if key(e) in seen else first).append(e)
-        seen.add(key(e))
-    return (first + more)[: max(limit, len(first))]
 
 
 def answer(store: GraphStore, question: str, schema: Schema | None = None, limit: int = 10) -> QAResult:
@@ -177,12 +93,12 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
 
 
 def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], schema: Schema,
-                limit: int) -> QAResult:
-    """The answers to a question that asks one thing."""
+                limit: int, exclude: frozenset[str] = frozenset()) -> QAResult:
+    """The answers to a question that asks one thing, none of ``exclude`` (the ids "else" leaves out)."""
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
-    cues = _drug_noun_cue(question, linked, cues or _place_cue(question, linked, schema), schema)
+    cues = drug_noun_cue(question, linked, cues or place_cue(question, linked, schema), schema)
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
@@ -190,42 +106,67 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         # "Does X not cause Y?": a fact that it does is no "yes"; "What doesn't Northwind make?": the graph lists
         # what things do, not what they don't
         return QAResult(question, (), tuple(linked), relations)
-    if (not cues and not yes_no and len(linked) == 1 and not linked[0].entity.id.startswith(BROAD)
-            and ABOUT.fullmatch(_without(question, linked[0]))):
-        return QAResult(question, (_about(store, linked[0].entity, names),), tuple(linked), relations)
+    if not cues and not yes_no and len(linked) == 1 and ABOUT.fullmatch(without_entity(question, linked[0])):
+        term = linked[0].entity
+        about = describe_term if term.id.startswith(BROAD) else describe
+        return QAResult(question, (about(store, term, names),), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no))
-    each = _each_of(question, linked) if not yes_no else []
-    ranked, met = (_common(store, each, cues, reading), True) if each else \
-        _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading)
-    if not each and len(ranked) < (1 if yes_no or HOW_MANY.match(question) else FEW):
-        # few facts about the entity itself: those of its narrower kinds after them, the best few (instead of them
-        # where only theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
-        more, more_met = _ranked(store, _narrower_anchors(store, linked), cues, reading, skip={t for t, _ in ranked})
-        ranked = (ranked if met or not more_met else []) + more[:MAX_NARROWER_ANSWERS]
+    ranked = _targets(store, linked, cues, reading, exclude)
     if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
-        evidence = tuple(ev for _, (_, facts, _) in ranked for ev in _evidence(facts, names)[:1])
+        evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
         vias = list(dict.fromkeys(via.name for _, (_, _, via) in ranked if via is not None))
         text = str(len(ranked)) + (f" (via {', '.join(vias)})" if vias else "")
         count = Answer(text, round(min(score for _, (score, _, _) in ranked), 4), None, evidence)
         return QAResult(question, (count,), tuple(linked), relations)
-    answers = [Answer(_marked("yes" if target == YES else names(target), facts, via, schema),
-                      round(score, 4), None if target == YES else target, _evidence(facts, names),
-                      via.name if via else None)
+    answers = [Answer(marked_via("yes" if target == YES else names(target), facts, via, schema),
+                      round(score, 4), None if target == YES else target, evidence_of(facts, names),
+                      via.name if via else None, via.id if via else None)
                for target, (score, facts, via) in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
+             exclude: frozenset[str]) -> list[tuple[str, "_Scored"]]:
+    """The scored targets of a question, best first, none of ``exclude``: its entities' own, and where they are
+    few, those of their narrower entities after them. "What else treats diabetes?" with nothing to exclude (no
+    previous part) asks beyond the direct answers: the narrower entities' alone."""
+    each = _each_of(reading.question, linked) if not reading.yes_no else []
+    if each:
+        return [kv for kv in _common(store, each, cues, reading) if kv[0] not in exclude]
+    ranked, met = _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading,
+                          skip=exclude)
+    beyond = not reading.yes_no and not exclude and bool(ELSE.search(reading.question))
+    if beyond or len(ranked) < (1 if reading.yes_no or HOW_MANY.match(reading.question) else FEW):
+        # few facts about the entity itself: those of its narrower kinds after them, the best few (instead of them
+        # where only theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
+        more, more_met = _ranked(store, _narrower_anchors(store, linked), cues, reading,
+                                 skip=exclude | {t for t, _ in ranked})
+        if beyond:
+            return more
+        ranked = (ranked if met or not more_met else []) + more[:MAX_NARROWER_ANSWERS]
+    return ranked
 
 
 def _answer_parts(store: GraphStore, question: str, parts: list[str], schema: Schema, limit: int) -> QAResult:
     """Each part answered on its own, a pronoun in it read as the previous part's answer or subject."""
     results: list[QAResult] = []
     for part in parts:
-        for text in _resolved(store, part, results[-1] if results else None, schema):
+        previous = results[-1] if results else None
+        for text in _resolved(store, part, previous, schema):
             linked = link_question(store, text)
-            results.append(_answer_one(store, text, linked, schema, limit) if linked else QAResult(text, (), (), ()))
+            exclude = _mentioned(previous) if previous and ELSE.search(text) else frozenset()
+            results.append(_answer_one(store, text, linked, schema, limit, exclude) if linked
+                           else QAResult(text, (), (), ()))
     return QAResult(question, tuple(a for r in results for a in r.answers),
                     tuple(le for r in results for le in r.entities),
                     tuple(dict.fromkeys(rel for r in results for rel in r.relations)), tuple(results))
+
+
+def _mentioned(result: QAResult) -> frozenset[str]:
+    """The ids of a part's entities and answers: what "else" in the next part leaves out ("What does warfarin treat
+    and what else treats it?": neither warfarin nor deep vein thrombosis)."""
+    return frozenset([le.entity.id for le in result.entities] + [a.entity_id for a in result.answers if a.entity_id])
 
 
 MAX_REFERRED = 3  # "Which drugs does Corvane make and what do they treat?": one part for each of its first answers
@@ -280,8 +221,8 @@ def _fit(store: GraphStore, text: str, at: int, entity: Entity, schema: Schema) 
     if not cues:
         return 0
     cue = min(cues, key=lambda c: abs(c.start - at))
-    allowed = _roles_allowed(schema, cue.relation, entity.type)
-    return 0 if not allowed else 2 if _role(text, cue, at, end) in allowed else 1
+    allowed = roles_allowed(schema, cue.relation, entity.type)
+    return 0 if not allowed else 2 if word_role(text, cue, at, end) in allowed else 1
 
 
 FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
@@ -301,7 +242,7 @@ class _Reading:
 _Scored = tuple[float, list[Triple], "Entity | None"]
 
 
-def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list["_Cue"],
+def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list[Cue],
             reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, _Scored]], bool]:
     """The targets the anchors' chains reach, best first, each with its best score, chain and the narrower entity
     it came from (None: the question's own), a target in ``skip`` left out; and whether they are those between two
@@ -342,7 +283,7 @@ def _each_of(question: str, linked: list[LinkedEntity]) -> list[LinkedEntity]:
     return [le for le in linked if any(le.start == a for a, *_ in run)]
 
 
-def _common(store: GraphStore, each: list[LinkedEntity], cues: list["_Cue"],
+def _common(store: GraphStore, each: list[LinkedEntity], cues: list[Cue],
             reading: _Reading) -> list[tuple[str, _Scored]]:
     """The targets every one of ``each`` reaches, best first, scored by the weakest of their chains, with all of
     them as the evidence."""
@@ -358,71 +299,6 @@ def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tup
             for n in narrower_entities(store, le.entity, in_graph=not le.entity.id.startswith(BROAD))]
 
 
-def _marked(text: str, facts: list[Triple], via: Entity | None, schema: Schema) -> str:
-    """An answer from a narrower entity says which: "metformin (treats type 2 diabetes)", else "X (via Y)"."""
-    if via is None:
-        return text
-    if len(facts) == 1 and facts[0].tail_id == via.id and text != "yes":
-        return f"{text} ({schema.verb(facts[0].relation)} {via.name})"
-    return f"{text} (via {via.name})"
-
-
-# what is left of a question about one entity and nothing else ("What is Ozempic?", "Who is Giulia Ferri?", "Tell
-# me about warfarin") once the entity's name is taken out
-ABOUT = re.compile(r"(?:(?:what|who)(?:'s|\s+(?:is|are|was|were))(?:\s+(?:the|an?))?|(?:please\s+)?(?:tell\s+me|what\s+do"
-                   r"\s+(?:you|we)\s+know|what\s+does\s+the\s+graph\s+(?:say|know)|show\s+me\s+what\s+you\s+know)"
-                   r"\s+about|describe|about|what\s+(?:does|do|did)\s+do)\s*", re.IGNORECASE)
-ABOUT_FACTS = 5  # the facts shown with an entity's description
-
-
-def _without(question: str, le: LinkedEntity) -> str:
-    """The question with the entity's name taken out and its closing punctuation dropped."""
-    return " ".join((question[:le.start] + " " + question[le.end:]).replace("?", " ").strip(" .!").split())
-
-
-def _about(store: GraphStore, entity: Entity, names: NameCache) -> Answer:
-    """"What is X?": the entity itself, named with its type and other names, and its best-supported facts as the
-    evidence (an alias asked about is answered by the name it stands for: "What is Ozempic?" -> semaglutide)."""
-    facts = [f for f in store.neighbours(entity.id, hops=1) if entity.id in (f.head_id, f.tail_id)]
-    facts.sort(key=lambda f: (-f.confidence, -len(f.provenance), f.relation, names(f.head_id), names(f.tail_id)))
-    also = f"; also {', '.join(entity.aliases[:4])}" if entity.aliases else ""
-    evidence = tuple(ev for f in facts[:ABOUT_FACTS] for ev in _evidence([f], names)[:1])
-    return Answer(f"{entity.name} ({entity.type}{also})", 1.0, entity.id, evidence)
-
-
-_IN_PLACE = re.compile(r"\b(?:in|from)\s+(?:the\s+)?$", re.IGNORECASE)
-
-
-def _place_cue(question: str, linked: list[LinkedEntity], schema: Schema) -> list[_Cue]:
-    """No other cue, and a place named after "in"/"from" ("Which companies are in Basel?", "Is Corvane from
-    Zürich?"): the question asks where firms are based."""
-    if "HEADQUARTERED_IN" not in schema.names():
-        return []
-    places = schema.get("HEADQUARTERED_IN").tail_types
-    for le in linked:
-        hit = _IN_PLACE.search(question, 0, le.start)
-        if hit and le.entity.type in places and not any(e.type not in places for e in le.named):
-            return [_Cue("HEADQUARTERED_IN", hit.start(), hit.start() + 2, False)]
-    return []
-
-
-_DRUG_NOUN = re.compile(r"\s+(?:drugs?|medications?|medicines?)\b", re.IGNORECASE)
-
-
-def _drug_noun_cue(question: str, linked: list[LinkedEntity], cues: list[_Cue], schema: Schema) -> list[_Cue]:
-    """"cancer drugs", "diabetes medications": the drugs that treat it, a TREATS cue where the noun stands ("What are
-    the side effects of diabetes drugs?" asks about the drugs, not about what causes diabetes)."""
-    if "TREATS" not in schema.names() or any(c.relation == "TREATS" for c in cues):
-        return cues
-    treated = schema.get("TREATS").tail_types
-    for le in linked:
-        noun = _DRUG_NOUN.match(question, le.end)
-        if noun and le.entity.type in treated:
-            start = noun.start() + len(noun.group()) - len(noun.group().lstrip())
-            return sorted([*cues, _Cue("TREATS", start, noun.end(), False)], key=lambda c: c.start)
-    return cues
-
-
 def _other(fact: Triple, entity_id: str) -> str:
     """The end of ``fact`` that is not ``entity_id``."""
     return fact.tail_id if fact.head_id == entity_id else fact.head_id
@@ -435,29 +311,17 @@ def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | Non
     return frozenset(schema.get("HEADQUARTERED_IN").tail_types)
 
 
-def _evidence(facts: list[Triple], names: NameCache) -> tuple[Evidence, ...]:
-    """Up to three sources of each fact of a chain, in chain order."""
-    evidence = []
-    for f in facts:
-        triple = (names(f.head_id), f.relation, names(f.tail_id))
-        for p in f.provenance[:3] or ():
-            evidence.append(Evidence(p.doc_id, p.sentence.strip(), triple))
-        if not f.provenance:
-            evidence.append(Evidence("", "", triple))
-    return tuple(evidence)
-
-
-def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema: Schema, strict: bool = False):
+def _chains(store, anchor: LinkedEntity, cues: list[Cue], question: str, schema: Schema, strict: bool = False):
     """One hop for one cue; two hops when the question names two relations ("CEO of the company that
     acquired X": first the cue nearest the entity, then the other)."""
     if not cues:
         return []
     # a relation the anchor's type can take first ("Where is metformin made?": made by a firm, then where it is)
-    ordered = sorted(cues, key=lambda c: (not _roles_allowed(schema, c.relation, anchor.entity.type),
+    ordered = sorted(cues, key=lambda c: (not roles_allowed(schema, c.relation, anchor.entity.type),
                                           abs(c.start - anchor.start)))
     first = ordered[0]
     hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
-                _role(question, first, anchor.start, anchor.end), schema, strict)
+                word_role(question, first, anchor.start, anchor.end), schema, strict)
     if len(ordered) == 1:
         return [(other, [fact]) for other, fact in hop1]
     second = ordered[1]
@@ -467,7 +331,7 @@ def _chains(store, anchor: LinkedEntity, cues: list[_Cue], question: str, schema
         if ent is None:
             continue
         # The middle entity stands where the question's noun phrase ("the company") is: before the inner cue.
-        role = _role(question, second, first.start)
+        role = word_role(question, second, first.start)
         for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema, strict):
             chains.append((other, [fact, fact2]))
     return chains

@@ -12,10 +12,11 @@ CUES: tuple[tuple[str, str, bool], ...] = (
     (r"chief executive(?: officer)?|\bceos?\b|managing director|in charge of|at the helm of|\bbosse?s?\b|"
      r"\b(?:top |senior )?executives?\b", "CEO_OF", False),
     (r"head(?:quarter(?:ed|s)?| office)|\bhq\b|\bbased\b|\blocated\b|\bwhere\b", "HEADQUARTERED_IN", False),
-    # "owns a 9% stake in" is an investment (the cue below), not ownership of the firm
-    (r"parent(?: company| firm| group)?|\bowns?\b(?!\s+(?:an?\s+|the\s+|its\s+)?(?:[\w.%-]+\s+){0,2}?"
+    # "owns a 9% stake in" is an investment (the cue below), not ownership of the firm; "owned" names the owner as
+    # "owns" does ("X is owned by Corvane": Corvane is the parent)
+    (r"parent(?: company| firm| group)?|\bown(?:s|ed)?\b(?!\s+(?:an?\s+|the\s+|its\s+)?(?:[\w.%-]+\s+){0,2}?"
      r"(?:stakes?|shares?|interests?|holdings?)\b)|\bown(?:er|ers)\b", "SUBSIDIARY_OF", True),
-    (r"subsidiar(?:y|ies)|\bunits? of\b|\bdivisions? of\b|\bowned\b", "SUBSIDIARY_OF", False),
+    (r"subsidiar(?:y|ies)|\bunits? of\b|\bdivisions? of\b", "SUBSIDIARY_OF", False),
     (r"risk factors?|associat(?:ed|ions?)|\blink(?:s|ed)?\b|correlat(?:ed|ions?)", "ASSOCIATED_WITH", False),
     (r"\bsymptoms?\b|\bsigns?\b|manifestations?", "ASSOCIATED_WITH", True),
     (r"\bpresent(?:s|ing)?(?: with)?\b|characteri[sz]ed by", "ASSOCIATED_WITH", False),

@@ -118,8 +118,8 @@ def ask(
         parts: list[dict] = []
         try:
             result = answer(graph, text, schema, limit=top)
-            answers = _answer_rows(result.answers)
-            parts = [{"question": p.question, "answers": _answer_rows(p.answers)} for p in result.parts]
+            answers = answer_rows(result.answers)
+            parts = [{"question": p.question, "answers": answer_rows(p.answers)} for p in result.parts]
         except NLPError:
             if saved is None:
                 raise
@@ -145,16 +145,17 @@ def ask(
     emit(as_json, data, human)
 
 
-def _answer_rows(answers) -> list[dict]:
-    """``nlp.qa.Answer``s as JSON rows."""
+def answer_rows(answers) -> list[dict]:
+    """``nlp.answers.Answer``s as JSON rows (``via``: the narrower entity an answer came from, else None)."""
     return [{"text": a.text, "score": a.score,
+             "via": {"id": a.via_id, "name": a.via} if a.via else None,
              "evidence": [{"doc": e.doc, "sentence": e.sentence, "triple": list(e.triple) if e.triple else None}
                           for e in a.evidence]} for a in answers]
 
 
 def _print_answers(answers: list[dict], indent: str = "") -> None:
     """Numbered answers, each with its confidence and the evidence lines behind it."""
-    from nlp.qa import brief_evidence
+    from nlp.answers import brief_evidence
 
     if not answers:
         out.print(f"{indent}No answer found.")
@@ -199,7 +200,7 @@ def _read(ws, graph, question: str, saved: SavedConfig, top: int, schema=None) -
     best: dict[str, dict] = {}
     for a in answers:
         if a.text and a.text not in best:
-            best[a.text] = {"text": a.text, "score": a.score,
+            best[a.text] = {"text": a.text, "score": a.score, "via": None,
                             "evidence": [{"doc": a.passage.doc_id, "sentence": a.passage.text[:400], "triple": None}]}
     return list(best.values())[:top]
 

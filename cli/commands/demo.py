@@ -45,6 +45,7 @@ def demo(
 
     Example: kgnlp demo --workspace /tmp/kgnlp-demo
     """
+    from cli.commands.analyse import answer_rows
     from kg.seed import read_seed
     from kg.viz import render_graph_html
     from nlp.extractor import Extractor
@@ -74,10 +75,7 @@ def demo(
         "relations": stats.relations, "ingested": report.documents, "ingest_seconds": report.seconds,
         "ner": [{"text": m.text, "label": m.label, "start": m.start, "end": m.end, "entity_id": m.entity_id}
                 for m in analysis.mentions],
-        "answers": [{"question": r.question, "answers": [
-            {"text": a.text, "score": a.score,
-             "evidence": [{"doc": e.doc, "sentence": e.sentence, "triple": list(e.triple) if e.triple else None}
-                          for e in a.evidence]} for a in r.answers]} for r in answers],
+        "answers": [{"question": r.question, "answers": answer_rows(r.answers)} for r in answers],
         "html": str(out_html), "seconds": seconds,
     }
 

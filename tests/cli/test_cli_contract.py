@@ -157,6 +157,14 @@ def test_ask_two_hops_and_inverse_phrasing(sample_ws):
     assert inverse["answers"][0]["text"] == "Elena Marchetti"
 
 
+def test_ask_json_names_the_narrower_entity_an_answer_came_from(sample_ws):
+    got = kgnlp_json("ask", "What treats diabetes?", "-w", str(sample_ws))["answers"]
+    via = [a["via"] for a in got]
+    assert via and all(v is not None and v["name"] == "type 2 diabetes" and v["id"] for v in via), got
+    direct = kgnlp_json("ask", "What does metformin treat?", "-w", str(sample_ws))["answers"]
+    assert [a["via"] for a in direct][:1] == [None]
+
+
 def test_ask_reads_stdin_and_says_no_answer(sample_ws):
     got = kgnlp_json("ask", "-", "-w", str(sample_ws), stdin="Who acquired metformin?")
     assert got["answers"] == []

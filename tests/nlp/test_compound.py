@@ -176,3 +176,46 @@ def test_a_pronoun_after_a_two_hop_answer_may_stand_for_the_middle_of_its_chain(
 ])
 def test_two_joined_relation_words_ask_two_questions(store, question, parts):
     assert _parts(answer(store, question)) == parts
+
+
+def test_a_first_question_naming_only_a_relation_shares_the_second_s_object(store):
+    """"Who makes and who leads Northwind?" was one question (two cues read as a chain) with no answer."""
+    assert _parts(answer(store, "What treats and what causes deep vein thrombosis?")) == [
+        ("What treats deep vein thrombosis?", ["warfarin"]), ("What causes deep vein thrombosis?", ["tamoxifen"])]
+    assert split_question("Who makes and who leads Northwind?", [(24, 33, "Organization", "org:nw")]) == [
+        "Who makes Northwind?", "Who leads Northwind?"]
+    # no relation word before the "and": one question
+    assert split_question("When and where was Northwind founded?", [(19, 28, "Organization", "org:nw")]) == [
+        "When and where was Northwind founded?"]
+
+
+@pytest.mark.parametrize("question", [
+    "Which company is based in Basel and owned by Corvane?", "Which company is owned by Corvane and based in Basel?",
+    "Which company is owned by Corvane?", "Which companies does Corvane own?",
+])
+def test_owned_by_names_the_parent(tmp_path, question):
+    """"owned by Corvane" was read as Corvane being the subsidiary: no answer."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:ml", "SUBSIDIARY_OF", "org:cv"), _fact("org:ml", "HEADQUARTERED_IN", "loc:ba"),
+           _fact("org:rx", "HEADQUARTERED_IN", "loc:ba"), _fact("org:cv", "SUBSIDIARY_OF", "org:hold")],
+          [Entity("org:ml", "Meridale Labs", "Organization"), Entity("org:cv", "Corvane", "Organization"),
+           Entity("org:rx", "Roxel", "Organization"), Entity("org:hold", "Holdco", "Organization"),
+           Entity("loc:ba", "Basel", "Location")])
+    assert [a.text for a in answer(s, question).answers] == ["Meridale Labs"]
+
+
+def test_else_leaves_out_the_previous_part_s_subject_and_answers(tmp_path):
+    """"What else treats it?" gave warfarin, the previous part's subject, first."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:war", "TREATS", "dis:dvt", 0.95), _fact("chem:hep", "TREATS", "dis:dvt"),
+           _fact("org:cv", "MANUFACTURES", "chem:war"), _fact("org:cv", "MANUFACTURES", "chem:clo", 0.8)],
+          [Entity("chem:war", "warfarin", "Chemical"), Entity("chem:hep", "heparin", "Chemical"),
+           Entity("chem:clo", "clopidogrel", "Chemical"), Entity("org:cv", "Corvane", "Organization"),
+           Entity("dis:dvt", "deep vein thrombosis", "Disease")])
+    assert _parts(answer(s, "What does warfarin treat and what else treats it?")) == [
+        ("What does warfarin treat?", ["deep vein thrombosis"]),
+        ("What else treats deep vein thrombosis?", ["heparin"])]
+    assert _parts(answer(s, "Who makes warfarin and what else does it make?")) == [
+        ("Who makes warfarin?", ["Corvane"]), ("What else does Corvane make?", ["clopidogrel"])]
+    assert [a.text for a in answer(s, "What treats deep vein thrombosis and what else treats it?").parts[1].answers] \
+        == []  # the first part answered both; "it" is deep vein thrombosis

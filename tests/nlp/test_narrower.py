@@ -111,3 +111,18 @@ def test_narrower_chains_that_meet_both_conditions_answer_a_two_condition_questi
     cancer a chain from the effect reaches ("breast cancer" was the answer)."""
     for question in ("Which drugs that treat cancer cause heart failure?", "Which cancer drugs cause heart failure?"):
         assert _texts(store, question) == ["doxorubicin (via breast cancer)"], question
+
+
+def test_a_term_the_graph_has_only_narrower_entities_for_is_described_by_them(store):
+    """"What is cancer?" got no answer: the describing path skipped terms the graph has no entity for."""
+    [about] = answer(store, "What is cancer?").answers
+    assert about.text == "cancer: no entity of that name; narrower: lung cancer, breast cancer"
+    assert about.entity_id is None
+    assert [e.triple for e in about.evidence] == [("asbestos", "CAUSES", "lung cancer"),
+                                                 ("doxorubicin", "TREATS", "breast cancer")]
+
+
+def test_else_in_a_question_of_its_own_asks_beyond_the_direct_answers(store):
+    """"What else causes bleeding?" gave what "What causes bleeding?" gives, warfarin first."""
+    assert _texts(store, "What else causes bleeding?") == ["aspirin (causes gastrointestinal bleeding)"]
+    assert _texts(store, "What else treats diabetes?") == _texts(store, "What treats diabetes?")  # none direct

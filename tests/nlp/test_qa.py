@@ -120,7 +120,7 @@ def test_yes_no_question_without_such_a_fact_has_no_answer(store, question):
 
 
 def test_brief_evidence_shows_every_fact_of_a_chain_first():
-    from nlp.qa import brief_evidence
+    from nlp.answers import brief_evidence
 
     lines = [("a", 1), ("a", 2), ("a", 3), ("b", 1)]
     assert brief_evidence(lines, key=lambda e: e[0]) == [("a", 1), ("b", 1), ("a", 2)]

@@ -1,0 +1,62 @@
+"""What an answer is made of: its text, score and evidence (the facts behind it, each with its sources), and how
+those are composed from a chain of facts: the evidence lines, the ones to show, the mark of an answer that comes
+from a narrower entity ("metformin (treats type 2 diabetes)")."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence, TypeVar
+
+from kg.records import Entity, Triple
+from kg.schema import Schema
+from kg.views import NameCache
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    doc: str
+    sentence: str
+    triple: tuple[str, str, str] | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    score: float
+    entity_id: str | None
+    evidence: tuple[Evidence, ...]
+    via: str | None = None  # the narrower entity the answer comes from ("type 2 diabetes" for "diabetes")
+    via_id: str | None = None  # that entity's id
+
+
+def evidence_of(facts: list[Triple], names: NameCache) -> tuple[Evidence, ...]:
+    """Up to three sources of each fact of a chain, in chain order."""
+    evidence = []
+    for f in facts:
+        triple = (names(f.head_id), f.relation, names(f.tail_id))
+        for p in f.provenance[:3] or ():
+            evidence.append(Evidence(p.doc_id, p.sentence.strip(), triple))
+        if not f.provenance:
+            evidence.append(Evidence("", "", triple))
+    return tuple(evidence)
+
+
+def brief_evidence(evidence: Sequence[T], key: Callable[[T], object], limit: int = 3) -> list[T]:
+    """The evidence lines to show: the first source of every fact of the chain (a 2-hop answer shows both
+    facts), then more sources up to ``limit``."""
+    seen: set[object] = set()
+    first, more = [], []
+    for e in evidence:
+        (more if key(e) in seen else first).append(e)
+        seen.add(key(e))
+    return (first + more)[: max(limit, len(first))]
+
+
+def marked_via(text: str, facts: list[Triple], via: Entity | None, schema: Schema) -> str:
+    """An answer from a narrower entity says which: "metformin (treats type 2 diabetes)", else "X (via Y)"."""
+    if via is None:
+        return text
+    if len(facts) == 1 and facts[0].tail_id == via.id and text != "yes":
+        return f"{text} ({schema.verb(facts[0].relation)} {via.name})"
+    return f"{text} (via {via.name})"

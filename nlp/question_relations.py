@@ -1,0 +1,106 @@
+"""The relations a question asks about: the cue words in it ("makes", "side effects of", a place after "in") and
+the role, head or tail, that each entity named in it plays by word order ("Who makes metformin?": metformin is
+the tail of MANUFACTURES; "Which company is owned by Corvane?": Corvane is the tail of SUBSIDIARY_OF)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kg.schema import Schema
+from nlp.question_cues import CUES, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY
+from nlp.question_links import LinkedEntity
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A relation word in a question: the relation, where it stands, and whether it names the head from the
+    tail's side (``question_cues``)."""
+    relation: str
+    start: int
+    end: int
+    inverted: bool
+
+
+def find_cues(question: str, masked: list[tuple[int, int]]) -> list[Cue]:
+    """Relation cues in the question, outside the entity spans, in order of appearance."""
+    text = question.lower()
+    cues: list[Cue] = []
+    taken = list(masked)
+    for pattern, relation, inverted in CUES:
+        for m in re.finditer(pattern, text):
+            if any(m.start() < y and x < m.end() for x, y in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            cues.append(Cue(relation, m.start(), m.end(), inverted))
+    cues.sort(key=lambda c: c.start)
+    # "where is X headquartered" names one relation twice: keep the first of each.
+    seen: set[str] = set()
+    return [c for c in cues if not (c.relation in seen or seen.add(c.relation))]
+
+
+# "Corvane's subsidiaries", "Meridale Labs' parent company": the entity owns the cue's noun, as in "the
+# subsidiaries of Corvane", so it stands where a name after the cue would
+_POSSESSOR = re.compile(r"['\u2019]s?\s+(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE)
+
+
+def word_role(question: str, cue: Cue, at: int, end: int | None = None) -> str:
+    """Is the entity at ``at`` (ending at ``end``) the head or the tail of the cue's relation, by word order?"""
+    if (end is not None and end <= cue.start and _POSSESSOR.match(question[end:cue.start])
+            and re.fullmatch(OF_NOUNS, question[cue.start:cue.end].lower())):
+        at = cue.end
+    after = question[cue.end :]
+    before = question[: cue.start]
+    aux = bool(re.search(PASSIVE_AUX, before.lower()) or re.match(r"(?:is|are|was|were)\b", before.lower()))
+    participle = question[cue.start : cue.end].lower().endswith("ed")  # "Is T2D treated with metformin?"
+    passive = bool(re.match(PASSIVE_BY, after.lower())) or (at < cue.start and aux and (
+        " by" in after.lower() or (participle and bool(re.match(r"\s*with\b", after.lower())))))
+    role = "tail" if at > cue.start else "head"
+    if passive:
+        role = "head" if role == "tail" else "tail"
+    if cue.inverted:
+        role = "head" if role == "tail" else "tail"
+    return role
+
+
+def roles_allowed(schema: Schema, relation: str, kind: str) -> list[str]:
+    """The roles ("head", "tail") an entity of type ``kind`` may take in ``relation``'s facts."""
+    rel = schema.get(relation)
+    roles = []
+    if kind in rel.head_types or "*" in rel.head_types:
+        roles.append("head")
+    if kind in rel.tail_types or "*" in rel.tail_types:
+        roles.append("tail")
+    return roles
+
+
+_IN_PLACE = re.compile(r"\b(?:in|from)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def place_cue(question: str, linked: list[LinkedEntity], schema: Schema) -> list[Cue]:
+    """No other cue, and a place named after "in"/"from" ("Which companies are in Basel?", "Is Corvane from
+    Zürich?"): the question asks where firms are based."""
+    if "HEADQUARTERED_IN" not in schema.names():
+        return []
+    places = schema.get("HEADQUARTERED_IN").tail_types
+    for le in linked:
+        hit = _IN_PLACE.search(question, 0, le.start)
+        if hit and le.entity.type in places and not any(e.type not in places for e in le.named):
+            return [Cue("HEADQUARTERED_IN", hit.start(), hit.start() + 2, False)]
+    return []
+
+
+_DRUG_NOUN = re.compile(r"\s+(?:drugs?|medications?|medicines?)\b", re.IGNORECASE)
+
+
+def drug_noun_cue(question: str, linked: list[LinkedEntity], cues: list[Cue], schema: Schema) -> list[Cue]:
+    """"cancer drugs", "diabetes medications": the drugs that treat it, a TREATS cue where the noun stands ("What are
+    the side effects of diabetes drugs?" asks about the drugs, not about what causes diabetes)."""
+    if "TREATS" not in schema.names() or any(c.relation == "TREATS" for c in cues):
+        return cues
+    treated = schema.get("TREATS").tail_types
+    for le in linked:
+        noun = _DRUG_NOUN.match(question, le.end)
+        if noun and le.entity.type in treated:
+            start = noun.start() + len(noun.group()) - len(noun.group().lstrip())
+            return sorted([*cues, Cue("TREATS", start, noun.end(), False)], key=lambda c: c.start)
+    return cues
