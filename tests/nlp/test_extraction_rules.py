@@ -248,6 +248,17 @@ def test_a_names_quotes_and_a_statistic_are_no_organisation(extractor):
     assert not [m for m in ex.mentions if m.text == "CI" or m.text[0] in "\u201c\u201d"], ex.mentions
 
 
+def test_a_degree_after_a_persons_name_is_no_place_or_organisation(extractor):
+    # spaCy read 'MD' after an author's name as Maryland, 'MPH' as an organisation, and took 'MD' into 'J. Smith MD'
+    text = ("Jane Smith, MD, leads the unit. J. Smith MD, PhD and Peter Jones, MD, MPH wrote the guideline. "
+            "Robert Hale, M.D., agreed. The trial ran in Baltimore, MD.")
+    _, ex = facts(extractor, text)
+    spacy = [(m.text, m.label) for m in ex.mentions]
+    assert not [m for m in spacy if m[0].rstrip(".") in ("MD", "M.D", "MPH", "PhD") and m != ("MD", "Location")], spacy
+    assert ("J. Smith", "Person") in spacy and not [m for m in spacy if m[0].endswith(" MD")], spacy
+    assert [m.start for m in ex.mentions if m.text == "MD"] == [text.rindex("MD")]  # Baltimore's state stays a place
+
+
 def test_no_sentence_runs_over_a_blank_line_of_windows_line_endings_or_a_page_break(extractor):
     # a .txt saved on Windows: "\r\n\r\n" was no paragraph break, the title ran into the fact's sentence
     text = "Warfarin label\r\n\r\nWarfarin can cause bleeding.\r\n\x0c\r\nPage 2\r\n\r\nAspirin can cause bleeding.\r\n"
