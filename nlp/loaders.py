@@ -32,6 +32,7 @@ KINDS = ".txt, .md, .jsonl, .html, PubMed .xml (or .xml.gz) or .pdf"
 _OFFICE = {**dict.fromkeys((".doc", ".docx", ".odt", ".rtf", ".pages"), "a word-processor document"),
            **dict.fromkeys((".ppt", ".pptx", ".odp", ".key"), "a presentation"),
            **dict.fromkeys((".xls", ".xlsx", ".ods"), "a spreadsheet")}
+_SAVE_AS = "as PDF, HTML or plain text (.txt)"
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,8 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
         elif suffix(path) in SUFFIXES:
             files.append(path)
         elif path.suffix.lower() in _OFFICE:
-            raise NLPError(f"Cannot read '{path}': {_OFFICE[path.suffix.lower()]} is not read; save it as PDF, HTML or "
-                           "plain text (.txt) and ingest that.")
+            raise NLPError(f"Cannot read '{path}': {_OFFICE[path.suffix.lower()]} is not read; save it {_SAVE_AS} "
+                           "and ingest that.")
         else:
             raise NLPError(f"Cannot read '{path}': expected a {KINDS} file, or a folder of them.")
     # a file named twice (a folder and a file in it, `a.txt ./a.txt`) is read once, not refused as a duplicate id
@@ -80,6 +81,16 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
     for file in files:
         once.setdefault(file.resolve(), file)
     return list(once.values())
+
+
+def office_files_note(files: Sequence[Path]) -> str | None:
+    """What to do with the word-processor, presentation and spreadsheet files among ``files`` (a folder's files that
+    were not read), as the refusal of one such file says it; None when there are none."""
+    kinds = sorted({f.suffix.lower() for f in files if f.suffix.lower() in _OFFICE})
+    if not kinds:
+        return None
+    return (f"Word-processor, presentation and spreadsheet files ({', '.join(kinds)}) are not read: "
+            f"save each {_SAVE_AS} and ingest that.")
 
 
 def _in_folder_kind(file: Path) -> bool:
