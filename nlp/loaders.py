@@ -17,6 +17,7 @@ from kg.records import Document
 from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decode_html, decode_utf16, html_text,
                               open_pubmed, pubmed_articles, suffix)
 from nlp.errors import NLPError
+from nlp.front_matter import without_front_matter
 from nlp.pdf_text import pdf_text
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -198,6 +199,8 @@ def _read_file(file: Path) -> Iterator[Document]:
     if kind == ".jsonl":
         yield from _read_jsonl(file, text)
         return
+    if kind == ".md":
+        text = without_front_matter(text)
     if not text.strip():
         raise NLPError(f"'{file}' is empty.")
     yield Document(id=file.stem, text=text, source=str(file))
