@@ -20,6 +20,7 @@ ENTITIES = [
     Entity("dis:bleeding", "bleeding", "Disease"),
     Entity("dis:t2d", "type 2 diabetes", "Disease", ("T2D",)),
     Entity("dis:af", "atrial fibrillation", "Disease", ("AF",)),
+    Entity("dis:stroke", "stroke", "Disease"),
     Entity("org:acme", "Acme Robotics", "Organization", ("Acme",)),
     Entity("org:beta", "Beta Sensors", "Organization"),
     Entity("org:gamma", "Gamma Labs", "Organization"),
@@ -265,6 +266,30 @@ def test_no_sentence_runs_over_a_blank_line_of_windows_line_endings_or_a_page_br
     _, ex = facts(extractor, text)
     assert sorted(t.provenance[0].sentence for t in ex.triples) == [
         "Aspirin can cause bleeding.", "Warfarin can cause bleeding."]
+
+
+@pytest.mark.parametrize("text", [
+    "Warfarin is widely used for the prevention of stroke.",
+    "Warfarin is commonly prescribed for the prevention of stroke.",
+    "Warfarin is recommended for stroke prevention in atrial fibrillation.",
+    "Warfarin was approved by the FDA for stroke.",
+    "Warfarin is FDA-approved for stroke.",
+    "Warfarin is currently indicated for stroke.",
+    "Warfarin is first-line therapy for stroke.",
+])
+def test_a_drug_used_recommended_or_approved_for_a_disease_treats_it(extractor, text):
+    # an adverb before 'prescribed'/'indicated', 'recommended for' and the FDA's approval gave no fact
+    found, _ = facts(extractor, text)
+    assert found == {("chem:warfarin", "TREATS", "dis:stroke")}, found
+
+
+@pytest.mark.parametrize("text", [
+    "Warfarin is not recommended for stroke.",
+    "Warfarin is rarely associated with stroke in trials approved by the FDA.",
+])
+def test_no_treatment_fact_when_not_recommended_or_only_approved_elsewhere(extractor, text):
+    found, _ = facts(extractor, text)
+    assert ("chem:warfarin", "TREATS", "dis:stroke") not in found, found
 
 
 @pytest.mark.parametrize("text,fact", [
