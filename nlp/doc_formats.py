@@ -69,8 +69,8 @@ _CHROME_UNLESS_IN = {"aside": frozenset({"article", "section"}),
 _ROLES = {"complementary": "aside", "contentinfo": "footer"}
 _SECTIONS = frozenset().union(*_CHROME_UNLESS_IN.values())
 # ... and an element whose whole class or id names page chrome: sidebars, related links, sharing buttons, newsletter
-# sign-ups, comments, ads, breadcrumbs (whole names only: 'related-party', 'share', 'share-price', 'has-sidebar'
-# are not)
+# sign-ups, comments, ads, breadcrumbs, and a paper's reference list (its cited titles are no facts of the page; whole
+# names only: 'related-party', 'share', 'share-price', 'has-sidebar', 'reference-price' are not)
 _CHROME_NAME = re.compile(r"(?<!\S)(?:" + "|".join((
     r"side-?bar(?:[-_](?:left|right|\d))?",
     r"related(?:[-_](?:articles?|stories|story|posts?|links?|content|news|items?|reading|topics?|coverage))?",
@@ -79,7 +79,8 @@ _CHROME_NAME = re.compile(r"(?<!\S)(?:" + "|".join((
     r"newsletter(?:[-_](?:signup|sign-up|form|box|promo))?",
     r"comments|comments?[-_](?:section|list|area|form|thread|container)|disqus(?:_thread)?",
     r"ads?|advert|advertisement|ad[-_](?:slot|container|unit|wrapper|banner|box)|sponsored(?:[-_]content)?|promo",
-    r"breadcrumbs?")) + r")(?!\S)", re.IGNORECASE)
+    r"breadcrumbs?",
+    r"references|ref-?list|reference-list|bibliography")) + r")(?!\S)", re.IGNORECASE)
 _NEVER_CHROME = frozenset("html body main article".split())  # a class on these is the page's layout, not chrome
 
 

@@ -19,6 +19,7 @@ from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decod
 from nlp.errors import NLPError
 from nlp.front_matter import without_front_matter
 from nlp.pdf_text import pdf_text
+from nlp.references import without_references
 
 TEXT_SUFFIXES = (".txt", ".md")
 MAX_CHARS = 1_000_000  # spaCy's own limit per text (its parser's memory); longer documents must be split
@@ -175,7 +176,7 @@ def _check(doc: Document) -> None:
 def _read_file(file: Path) -> Iterator[Document]:
     kind = suffix(file)
     if kind in PDF_SUFFIXES:
-        yield from _in_parts(file, pdf_text(file))
+        yield from _in_parts(file, without_references(pdf_text(file)))
         return
     if kind in PUBMED_SUFFIXES:
         for n, (pmid, text) in enumerate(pubmed_articles(file), 1):
@@ -183,7 +184,7 @@ def _read_file(file: Path) -> Iterator[Document]:
         return
     raw = file.read_bytes()
     if kind in HTML_SUFFIXES:
-        text = html_text(decode_html(raw, file))
+        text = without_references(html_text(decode_html(raw, file)))
         if not text.strip():
             raise NLPError(f"'{file}' has no visible text.")
         yield from _in_parts(file, text)
