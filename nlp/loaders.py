@@ -17,6 +17,7 @@ from kg.records import Document
 from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decode_html, decode_utf16, html_text,
                               open_pubmed, pubmed_articles, suffix)
 from nlp.errors import NLPError
+from nlp.form_captions import without_form_captions
 from nlp.front_matter import without_front_matter
 from nlp.pdf_text import pdf_text
 from nlp.references import without_references
@@ -184,7 +185,7 @@ def _read_file(file: Path) -> Iterator[Document]:
         return
     raw = file.read_bytes()
     if kind in HTML_SUFFIXES:
-        text = without_references(html_text(decode_html(raw, file)))
+        text = without_references(without_form_captions(html_text(decode_html(raw, file))))
         if not text.strip():
             raise NLPError(f"'{file}' has no visible text.")
         yield from _in_parts(file, text)
