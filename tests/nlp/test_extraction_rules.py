@@ -286,6 +286,7 @@ def test_a_drug_used_recommended_or_approved_for_a_disease_treats_it(extractor, 
 @pytest.mark.parametrize("text", [
     "Warfarin is not recommended for stroke.",
     "Warfarin is rarely associated with stroke in trials approved by the FDA.",
+    "For warfarin, a dose of 5 mg is recommended in those without stroke.",  # 'recommended in' names no use
 ])
 def test_no_treatment_fact_when_not_recommended_or_only_approved_elsewhere(extractor, text):
     found, _ = facts(extractor, text)
