@@ -16,6 +16,7 @@ _DEGREE = (r"(?:M\.?D|Ph\.?D|D\.?Phil|MPH|M\.?B\.?A|MBBS|MBChB|Pharm\.?D|DrPH|Dr
            r"|M\.?Sc?|B\.?Sc?|MSN|FRCP|FRCPC|FRCS|FACP|FACC|FACS|FAHA|FESC)\.?")
 _ONE_DEGREE = re.compile(_DEGREE)
 _TRAILING_DEGREES = re.compile(r"(?:,?\s+" + _DEGREE + r")+$")
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _BETWEEN_DEGREES = re.compile(r"[\s,]*")  # what may stand between a name and its degree, or two degrees
 
 
@@ -51,8 +52,9 @@ class SpacyNER:
                 text = text[:-2]
             text = text.rstrip(" ,.;:" + _QUOTES)
             # "healthcare group" is a description, not a name; "95% CI" a statistic, not an organisation (but "Portland,
-            # OR" is a place)
-            if len(text) < 2 or text.lower() == text or (text in STATISTICAL and label != "Location"):
+            # OR" is a place); two paragraphs ('UNITED STATES\n\nSECURITIES AND EXCHANGE COMMISSION') are no name
+            if (len(text) < 2 or text.lower() == text or (text in STATISTICAL and label != "Location")
+                    or _BLANK_LINE.search(text)):
                 continue
             if full is None:
                 full = doc.text

@@ -260,6 +260,14 @@ def test_a_degree_after_a_persons_name_is_no_place_or_organisation(extractor):
     assert [m.start for m in ex.mentions if m.text == "MD"] == [text.rindex("MD")]  # Baltimore's state stays a place
 
 
+def test_no_mention_runs_over_a_blank_line(extractor):
+    # spaCy made one organisation of an 8-K's first two paragraphs, 'UNITED STATES\n\nSECURITIES AND EXCHANGE ...'
+    text = ("UNITED STATES\n\nSECURITIES AND EXCHANGE COMMISSION\n\nWashington, D.C.\n\n"
+            "Acme Robotics acquired Beta Sensors.")
+    _, ex = facts(extractor, text)
+    assert ex.mentions and not [m for m in ex.mentions if "\n" in m.text], ex.mentions
+
+
 def test_no_sentence_runs_over_a_blank_line_of_windows_line_endings_or_a_page_break(extractor):
     # a .txt saved on Windows: "\r\n\r\n" was no paragraph break, the title ran into the fact's sentence
     text = "Warfarin label\r\n\r\nWarfarin can cause bleeding.\r\n\x0c\r\nPage 2\r\n\r\nAspirin can cause bleeding.\r\n"
