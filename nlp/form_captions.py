@@ -27,8 +27,8 @@ _WORDS = re.compile(r" ")
 _CAPTION = re.compile(r"(?:[ \t]*\|[ \t]*)?\([ \t]*(?:" + "|".join(_WORDS.sub(r"\\s+", c) for c in _CAPTIONS)
                       + r")[ \t]*\)", re.IGNORECASE)
 # a block that is a cover page table's header row, or a field with its value (a phone number)
-_HEADER_ROW = re.compile(r"(?:Exhibits?(?:\s+(?:No\.?|Number))?\s*\|\s*Description(?:\s+of\s+Exhibits?)?|Title of each class"
-                         r"\s*\|\s*Trading\s+Symbol\(s\)\s*\|\s*Name of each exchange on which registered"
+_HEADER_ROW = re.compile(r"(?:Exhibits?(?:\s+(?:No\.?|Number))?\s*\|\s*Description(?:\s+of\s+Exhibits?)?"
+                         r"|Title of each class\s*\|\s*Trading\s+Symbol\(s\)\s*\|\s*Name of each exchange on which registered"
                          r"|Registrant['’]?s telephone number,? including area code:?[\s\d()+.-]*)", re.IGNORECASE)
 # a page number printed as a paragraph of its own: '2', '- 2 -', 'Page 2', 'Page 2 of 9'
 _PAGE_NUMBER = re.compile(r"(?:Page\s+)?[-–—]?\s*\d{1,3}\s*[-–—]?(?:\s+of\s+\d{1,3})?", re.IGNORECASE)

@@ -20,7 +20,8 @@ COVER = """<html><head><title>nwt-20240311</title></head><body>
 <p>Item 1.01 Entry into a Material Definitive Agreement.</p>
 <p>Acme Robotics acquired Beta Sensors. (Dollar amounts in thousands) Page 2 of the agreement is attached.</p>
 <table><tr><td>Exhibit No.</td><td>Description</td></tr><tr><td>99.1</td><td>Press release of Acme Robotics</td></tr>
-</table><table><tr><th>Exhibit</th><th>Description of Exhibit</th></tr></table><p style="text-align:center">- 2 -</p><p>Page 3</p></body></html>"""
+</table><table><tr><th>Exhibit</th><th>Description of Exhibit</th></tr></table>
+<p style="text-align:center">- 2 -</p><p>Page 3</p></body></html>"""
 
 
 def test_a_filings_cover_captions_table_headers_and_page_numbers_are_left_out(tmp_path, extractor):  # noqa: F811
