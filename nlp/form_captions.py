@@ -21,10 +21,9 @@ _CAPTIONS = (
     "Name, address,? including zip code,? and telephone number,? including area code,? of agent for service",
     "Primary Standard Industrial Classification Code Number",
 )
-_WORDS = re.compile(r" ")
 # one caption in parentheses, its words perhaps broken over lines (a <br> or a <p> in its table cell), with the cell
 # separator before it
-_CAPTION = re.compile(r"(?:[ \t]*\|[ \t]*)?\([ \t]*(?:" + "|".join(_WORDS.sub(r"\\s+", c) for c in _CAPTIONS)
+_CAPTION = re.compile(r"(?:[ \t]*\|[ \t]*)?\([ \t]*(?:" + "|".join(c.replace(" ", r"\s+") for c in _CAPTIONS)
                       + r")[ \t]*\)", re.IGNORECASE)
 # a block that is a cover page table's header row, or a field with its value (a phone number)
 _HEADER_ROW = re.compile(r"(?:Exhibits?(?:\s+(?:No\.?|Number))?\s*\|\s*Description(?:\s+of\s+Exhibits?)?"
