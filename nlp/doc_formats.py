@@ -69,8 +69,8 @@ _CHROME_UNLESS_IN = {"aside": frozenset({"article", "section"}),
 _ROLES = {"complementary": "aside", "contentinfo": "footer"}
 _SECTIONS = frozenset().union(*_CHROME_UNLESS_IN.values())
 # ... and an element whose whole class or id names page chrome: sidebars, related links, sharing buttons, newsletter
-# sign-ups, comments, ads, breadcrumbs (whole names only: 'related-party', 'share', 'share-price', 'has-sidebar'
-# are not)
+# sign-ups, comments, ads, breadcrumbs, and a paper's reference list (its cited titles are no facts of the page; whole
+# names only: 'related-party', 'share', 'share-price', 'has-sidebar', 'reference-price' are not)
 _CHROME_NAME = re.compile(r"(?<!\S)(?:" + "|".join((
     r"side-?bar(?:[-_](?:left|right|\d))?",
     r"related(?:[-_](?:articles?|stories|story|posts?|links?|content|news|items?|reading|topics?|coverage))?",
@@ -79,7 +79,8 @@ _CHROME_NAME = re.compile(r"(?<!\S)(?:" + "|".join((
     r"newsletter(?:[-_](?:signup|sign-up|form|box|promo))?",
     r"comments|comments?[-_](?:section|list|area|form|thread|container)|disqus(?:_thread)?",
     r"ads?|advert|advertisement|ad[-_](?:slot|container|unit|wrapper|banner|box)|sponsored(?:[-_]content)?|promo",
-    r"breadcrumbs?")) + r")(?!\S)", re.IGNORECASE)
+    r"breadcrumbs?",
+    r"references|ref-?list|reference-list|bibliography")) + r")(?!\S)", re.IGNORECASE)
 _NEVER_CHROME = frozenset("html body main article".split())  # a class on these is the page's layout, not chrome
 
 
@@ -348,7 +349,8 @@ def _pubmed_article(article, n: int, file: Path) -> tuple[str, str]:
         raise NLPError(f"'{file}': article {n} has no <PMID>.")
     # a title PubMed left out is given in the original language (VernacularTitle); a book chapter's is the chapter's
     titles = ("ArticleTitle", "Book/BookTitle") if book else ("ArticleTitle", "VernacularTitle")
-    blocks = [next((t for t in (_text(record.find(x)) for x in titles) if t), "")] if record is not None else []
+    blocks = [_unbracketed(next((t for t in (_text(record.find(x)) for x in titles) if t), ""))
+              if record is not None else ""]
     abstracts = [record.find("Abstract")] if record is not None else []
     abstracts += [other for other in article.iterfind("MedlineCitation/OtherAbstract" if not book else
                                                       "BookDocument/OtherAbstract")
@@ -362,6 +364,21 @@ def _pubmed_article(article, n: int, file: Path) -> tuple[str, str]:
     if not text:
         raise NLPError(f"'{file}': article PMID {pmid} has neither a title nor an abstract.")
     return pmid, text
+
+
+def _unbracketed(title: str) -> str:
+    """A title without the brackets PubMed puts around an English translation of one published in another language
+    ("[Effect of metformin on ...]."), which read as part of the sentence; a title that only starts with a bracket
+    ("[18F]FDG PET in ...") stays as it is."""
+    body, stop = (title[:-1], ".") if title.endswith(".") else (title, "")
+    if not (body.startswith("[") and body.endswith("]")):
+        return title
+    depth = 0
+    for i, char in enumerate(body):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if depth == 0 and i < len(body) - 1:  # the first bracket closes before the end: "[18F]FDG ... [review]"
+            return title
+    return body[1:-1].strip() + stop
 
 
 def _text(element) -> str:

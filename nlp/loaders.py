@@ -17,7 +17,10 @@ from kg.records import Document
 from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decode_html, decode_utf16, html_text,
                               open_pubmed, pubmed_articles, suffix)
 from nlp.errors import NLPError
+from nlp.form_captions import without_form_captions
+from nlp.front_matter import without_front_matter
 from nlp.pdf_text import pdf_text
+from nlp.references import without_references
 
 TEXT_SUFFIXES = (".txt", ".md")
 MAX_CHARS = 1_000_000  # spaCy's own limit per text (its parser's memory); longer documents must be split
@@ -32,6 +35,7 @@ KINDS = ".txt, .md, .jsonl, .html, PubMed .xml (or .xml.gz) or .pdf"
 _OFFICE = {**dict.fromkeys((".doc", ".docx", ".odt", ".rtf", ".pages"), "a word-processor document"),
            **dict.fromkeys((".ppt", ".pptx", ".odp", ".key"), "a presentation"),
            **dict.fromkeys((".xls", ".xlsx", ".ods"), "a spreadsheet")}
+_SAVE_AS = "as PDF, HTML or plain text (.txt)"
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,8 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
         elif suffix(path) in SUFFIXES:
             files.append(path)
         elif path.suffix.lower() in _OFFICE:
-            raise NLPError(f"Cannot read '{path}': {_OFFICE[path.suffix.lower()]} is not read; save it as PDF, HTML or "
-                           "plain text (.txt) and ingest that.")
+            raise NLPError(f"Cannot read '{path}': {_OFFICE[path.suffix.lower()]} is not read; save it {_SAVE_AS} "
+                           "and ingest that.")
         else:
             raise NLPError(f"Cannot read '{path}': expected a {KINDS} file, or a folder of them.")
     # a file named twice (a folder and a file in it, `a.txt ./a.txt`) is read once, not refused as a duplicate id
@@ -80,6 +84,16 @@ def collect_files(paths: list[Path], not_read: list[Path] | None = None) -> list
     for file in files:
         once.setdefault(file.resolve(), file)
     return list(once.values())
+
+
+def office_files_note(files: Sequence[Path]) -> str | None:
+    """What to do with the word-processor, presentation and spreadsheet files among ``files`` (a folder's files that
+    were not read), as the refusal of one such file says it; None when there are none."""
+    kinds = sorted({f.suffix.lower() for f in files if f.suffix.lower() in _OFFICE})
+    if not kinds:
+        return None
+    return (f"Word-processor, presentation and spreadsheet files ({', '.join(kinds)}) are not read: "
+            f"save each {_SAVE_AS} and ingest that.")
 
 
 def _in_folder_kind(file: Path) -> bool:
@@ -163,7 +177,7 @@ def _check(doc: Document) -> None:
 def _read_file(file: Path) -> Iterator[Document]:
     kind = suffix(file)
     if kind in PDF_SUFFIXES:
-        yield from _in_parts(file, pdf_text(file))
+        yield from _in_parts(file, without_references(pdf_text(file)))
         return
     if kind in PUBMED_SUFFIXES:
         for n, (pmid, text) in enumerate(pubmed_articles(file), 1):
@@ -171,7 +185,7 @@ def _read_file(file: Path) -> Iterator[Document]:
         return
     raw = file.read_bytes()
     if kind in HTML_SUFFIXES:
-        text = html_text(decode_html(raw, file))
+        text = without_references(without_form_captions(html_text(decode_html(raw, file))))
         if not text.strip():
             raise NLPError(f"'{file}' has no visible text.")
         yield from _in_parts(file, text)
@@ -187,6 +201,8 @@ def _read_file(file: Path) -> Iterator[Document]:
     if kind == ".jsonl":
         yield from _read_jsonl(file, text)
         return
+    if kind == ".md":
+        text = without_front_matter(text)
     if not text.strip():
         raise NLPError(f"'{file}' is empty.")
     yield Document(id=file.stem, text=text, source=str(file))

@@ -15,8 +15,10 @@ END = r"\b" + LIST + r"\s*(?:the|its|a|an)?\s*(?:(?!by\s)[a-z][a-z-]*\s+){0,2}$"
 CUES: tuple[tuple[str, str, str], ...] = (
     # --- medical ---------------------------------------------------------------------------
     ("TREATS", "fwd", r"\b(?:treats?|treated|treating|is used (?:to treat|in|for)|are used (?:to treat|in|for)|"
-     r"used (?:to treat|in the treatment of|for)|(?:is|are|was|were) (?:approved|indicated|effective|prescribed|given) "
-     r"(?:for|in|to treat|against)|(?:relieves?|controls?|lowers?|manages?|reduces?|improves?|alleviates?|prevents?)|"
+     r"used (?:to treat|in the treatment of|for)|(?:is|are|was|were) (?:(?:[a-z]+ly|also|now|often|only) )?"
+     r"(?:(?:(?:(?:FDA|<E>)[- ]?)?approved|indicated|effective|prescribed|given|"
+     r"approved by (?:the )?(?:U\.?S\.? )?(?:FDA|<E>)) (?:for|in|to treat|against)|recommended (?:for|to treat))|"
+     r"(?:relieves?|controls?|lowers?|manages?|reduces?|improves?|alleviates?|prevents?)|"
      r"(?:a|the|first-line|standard|effective|mainstay) (?:of )?(?:[\w-]+ )?(?:treatment|therapy|drug|option) (?:for|of|in)|"
      r"(?:for|in) the (?:treatment|management) of|therapy for|remains? (?:a|the) [\w-]+ (?:for|of)|"
      r"(?:shown |demonstrated |proven )?(?:efficacy|effective|activity|benefit) (?:against|in|for))" + END),

@@ -1,6 +1,7 @@
 """NER layer from the stock spaCy model: organisations, people and places (it knows no drugs)."""
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from kg.records import Mention
@@ -9,6 +10,14 @@ from nlp.abbreviations import STATISTICAL
 LABELS = {"ORG": "Organization", "PERSON": "Person", "GPE": "Location", "LOC": "Location", "FAC": "Location"}
 _TRIM_START = ("the ", "The ")
 _QUOTES = "\"'“”‘’"  # a defined term's quotes the model took in: '(the “Merger Agreement”)'
+# an academic or professional degree written after a person's name ("Jane Smith, MD, MPH"): the model reads 'MD' as
+# Maryland and 'MPH' as an organisation
+_DEGREE = (r"(?:M\.?D|Ph\.?D|D\.?Phil|MPH|M\.?B\.?A|MBBS|MBChB|Pharm\.?D|DrPH|Dr\.?P\.?H|D\.?O|D\.?D\.?S|DMD|DNP|R\.?N"
+           r"|M\.?Sc?|B\.?Sc?|MSN|FRCP|FRCPC|FRCS|FACP|FACC|FACS|FAHA|FESC)\.?")
+_ONE_DEGREE = re.compile(_DEGREE)
+_TRAILING_DEGREES = re.compile(r"(?:,?\s+" + _DEGREE + r")+$")
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+_BETWEEN_DEGREES = re.compile(r"[\s,]*")  # what may stand between a name and its degree, or two degrees
 
 
 class SpacyNER:
@@ -23,18 +32,29 @@ class SpacyNER:
     def from_doc(self, doc) -> list[Mention]:
         out = []
         full = None  # Doc.text rebuilds the string from tokens: once per doc at most
+        person_end = -1  # where the last person's name, or a degree after it, ends
         for ent in doc.ents:
             label = LABELS.get(ent.label_)
             if label is None:
                 continue
             start, text = _trim_start(ent.start_char, ent.text)
+            if _ONE_DEGREE.fullmatch(text.rstrip(" ,")) and person_end >= 0:
+                if full is None:
+                    full = doc.text
+                if _BETWEEN_DEGREES.fullmatch(full[person_end:start]):
+                    person_end = ent.end_char  # "Jane Smith, MD": the name's degree, no place
+                    continue
+            if label == "Person":
+                text = _TRAILING_DEGREES.sub("", text)  # "J. Smith MD"
+                person_end = ent.end_char
             text = text.rstrip(_QUOTES)
             if text.endswith("'s") or text.endswith("\u2019s"):
                 text = text[:-2]
             text = text.rstrip(" ,.;:" + _QUOTES)
             # "healthcare group" is a description, not a name; "95% CI" a statistic, not an organisation (but "Portland,
-            # OR" is a place)
-            if len(text) < 2 or text.lower() == text or (text in STATISTICAL and label != "Location"):
+            # OR" is a place); two paragraphs ('UNITED STATES\n\nSECURITIES AND EXCHANGE COMMISSION') are no name
+            if (len(text) < 2 or text.lower() == text or (text in STATISTICAL and label != "Location")
+                    or _BLANK_LINE.search(text)):
                 continue
             if full is None:
                 full = doc.text

@@ -45,7 +45,7 @@ def ingest(
     Example: kgnlp ingest data/documents --seed data/seed
     """
     from nlp.ingest import ingest_documents
-    from nlp.loaders import KINDS, gone_documents, load_documents
+    from nlp.loaders import KINDS, gone_documents, load_documents, office_files_note
 
     not_read: list[Path] = []
     docs = load_documents(list(paths), not_read)  # every file is checked before the workspace is touched
@@ -99,6 +99,9 @@ def ingest(
         more = f" and {len(not_read) - 5} more" if len(not_read) > 5 else ""
         typer.echo(f"Not read ({len(not_read)} file(s) of other types than {KINDS}): "
                    f"{', '.join(str(p) for p in not_read[:5])}{more}", err=True)
+        note = office_files_note(not_read)
+        if note:
+            typer.echo(note, err=True)
     if report.skipped and (model or profile) and not as_json:
         typer.echo(f"Note: {report.skipped} document(s) already stored with the same text were not read again: "
                    "--model and --profile apply to new and changed documents (--reextract reads them all again).",

@@ -249,6 +249,8 @@ def test_files_a_folder_holds_that_ingest_cannot_read_are_named(tmp_path):
     proc = kgnlp("ingest", str(folder), "-w", str(tmp_path / "ws"), "-q")
     assert proc.returncode == 0, proc.stderr
     assert "report.docx" in proc.stderr and "table.csv" in proc.stderr and ".DS_Store" not in proc.stderr
+    # the office file is told how to be made readable, as when it is named alone
+    assert "(.docx) are not read: save each as PDF, HTML or plain text (.txt)" in proc.stderr, proc.stderr
     data = kgnlp("ingest", str(folder), "-w", str(tmp_path / "ws"), "--json", check=True)
     got = json.loads(data.stdout)
     assert got["skipped"] == 1 and sorted(Path(p).name for p in got["not_read"]) == ["report.docx", "table.csv"]

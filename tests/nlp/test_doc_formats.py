@@ -231,6 +231,34 @@ def test_pubmed_book_chapters_other_english_abstracts_and_vernacular_titles_are_
         ("PMID:33", "Metformin bei \u00e4lteren Patienten.\n\nMetformin lowers blood sugar.", f"{xml}:2")]
 
 
+def test_pubmed_translated_title_is_read_without_its_brackets(tmp_path):
+    # PubMed brackets the English translation of a title published in another language: the brackets were read
+    # into the first sentence ("[Effect of metformin ...].")
+    xml = tmp_path / "translated.xml"
+    titles = ["[Effect of metformin on [18F]FDG uptake in type 2 diabetes].",
+              "[18F]FDG uptake after metformin [pilot]."]
+    xml.write_text("<PubmedArticleSet>" + "".join(
+        f"<PubmedArticle><MedlineCitation><PMID>{n}</PMID><Article><ArticleTitle>{title}</ArticleTitle></Article>"
+        "</MedlineCitation></PubmedArticle>" for n, title in enumerate(titles, 1)) + "</PubmedArticleSet>",
+        encoding="utf-8")
+    assert [d.document.text for d in load_documents([xml])] == [
+        "Effect of metformin on [18F]FDG uptake in type 2 diabetes.", titles[1]]  # a title only starting with one
+
+
+def test_markdown_front_matter_is_left_out_its_title_kept_as_a_heading(tmp_path):
+    (tmp_path / "post.md").write_text('---\ntitle: "Metformin and lactic acidosis"\nauthor: Ada Quint\n'
+                                      "tags: [metformin, T2D]\n---\n\nMetformin treats type 2 diabetes.\n",
+                                      encoding="utf-8")
+    (tmp_path / "note.md").write_text("---\ndate: 2024-03-01\n...\nAspirin causes bleeding.\n", encoding="utf-8")
+    (tmp_path / "rule.md").write_text("Intro.\n\n---\n\ntitle: not front matter\n", encoding="utf-8")
+    (tmp_path / "breaks.md").write_text("---\nAspirin treats pain.\n---\nWarfarin causes bleeding.\n", encoding="utf-8")
+    texts = {d.document.id: d.document.text for d in load_documents([tmp_path])}
+    assert texts == {"post": "Metformin and lactic acidosis\n\nMetformin treats type 2 diabetes.\n",
+                     "note": "Aspirin causes bleeding.\n",
+                     "rule": "Intro.\n\n---\n\ntitle: not front matter\n",  # a rule under text is no front matter
+                     "breaks": "---\nAspirin treats pain.\n---\nWarfarin causes bleeding.\n"}  # nor text between rules
+
+
 def test_pubmed_article_in_two_downloads_is_read_once_a_changed_one_is_named(tmp_path):
     first, second = tmp_path / "a.xml", tmp_path / "b.xml"
     first.write_text(PUBMED, encoding="utf-8")

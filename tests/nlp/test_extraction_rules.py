@@ -20,6 +20,7 @@ ENTITIES = [
     Entity("dis:bleeding", "bleeding", "Disease"),
     Entity("dis:t2d", "type 2 diabetes", "Disease", ("T2D",)),
     Entity("dis:af", "atrial fibrillation", "Disease", ("AF",)),
+    Entity("dis:stroke", "stroke", "Disease"),
     Entity("org:acme", "Acme Robotics", "Organization", ("Acme",)),
     Entity("org:beta", "Beta Sensors", "Organization"),
     Entity("org:gamma", "Gamma Labs", "Organization"),
@@ -248,12 +249,56 @@ def test_a_names_quotes_and_a_statistic_are_no_organisation(extractor):
     assert not [m for m in ex.mentions if m.text == "CI" or m.text[0] in "\u201c\u201d"], ex.mentions
 
 
+def test_a_degree_after_a_persons_name_is_no_place_or_organisation(extractor):
+    # spaCy read 'MD' after an author's name as Maryland, 'MPH' as an organisation, and took 'MD' into 'J. Smith MD'
+    text = ("Jane Smith, MD, leads the unit. J. Smith MD, PhD and Peter Jones, MD, MPH wrote the guideline. "
+            "Robert Hale, M.D., agreed. The trial ran in Baltimore, MD.")
+    _, ex = facts(extractor, text)
+    spacy = [(m.text, m.label) for m in ex.mentions]
+    assert not [m for m in spacy if m[0].rstrip(".") in ("MD", "M.D", "MPH", "PhD") and m != ("MD", "Location")], spacy
+    assert ("J. Smith", "Person") in spacy and not [m for m in spacy if m[0].endswith(" MD")], spacy
+    assert [m.start for m in ex.mentions if m.text == "MD"] == [text.rindex("MD")]  # Baltimore's state stays a place
+
+
+def test_no_mention_runs_over_a_blank_line(extractor):
+    # spaCy made one organisation of an 8-K's first two paragraphs, 'UNITED STATES\n\nSECURITIES AND EXCHANGE ...'
+    text = ("UNITED STATES\n\nSECURITIES AND EXCHANGE COMMISSION\n\nWashington, D.C.\n\n"
+            "Acme Robotics acquired Beta Sensors.")
+    _, ex = facts(extractor, text)
+    assert ex.mentions and not [m for m in ex.mentions if "\n" in m.text], ex.mentions
+
+
 def test_no_sentence_runs_over_a_blank_line_of_windows_line_endings_or_a_page_break(extractor):
     # a .txt saved on Windows: "\r\n\r\n" was no paragraph break, the title ran into the fact's sentence
     text = "Warfarin label\r\n\r\nWarfarin can cause bleeding.\r\n\x0c\r\nPage 2\r\n\r\nAspirin can cause bleeding.\r\n"
     _, ex = facts(extractor, text)
     assert sorted(t.provenance[0].sentence for t in ex.triples) == [
         "Aspirin can cause bleeding.", "Warfarin can cause bleeding."]
+
+
+@pytest.mark.parametrize("text", [
+    "Warfarin is widely used for the prevention of stroke.",
+    "Warfarin is commonly prescribed for the prevention of stroke.",
+    "Warfarin is recommended for stroke prevention in atrial fibrillation.",
+    "Warfarin was approved by the FDA for stroke.",
+    "Warfarin is FDA-approved for stroke.",
+    "Warfarin is currently indicated for stroke.",
+    "Warfarin is first-line therapy for stroke.",
+])
+def test_a_drug_used_recommended_or_approved_for_a_disease_treats_it(extractor, text):
+    # an adverb before 'prescribed'/'indicated', 'recommended for' and the FDA's approval gave no fact
+    found, _ = facts(extractor, text)
+    assert found == {("chem:warfarin", "TREATS", "dis:stroke")}, found
+
+
+@pytest.mark.parametrize("text", [
+    "Warfarin is not recommended for stroke.",
+    "Warfarin is rarely associated with stroke in trials approved by the FDA.",
+    "For warfarin, a dose of 5 mg is recommended in those without stroke.",  # 'recommended in' names no use
+])
+def test_no_treatment_fact_when_not_recommended_or_only_approved_elsewhere(extractor, text):
+    found, _ = facts(extractor, text)
+    assert ("chem:warfarin", "TREATS", "dis:stroke") not in found, found
 
 
 @pytest.mark.parametrize("text,fact", [

@@ -1,0 +1,46 @@
+"""What an SEC filing's cover page prints to label its fields, left out of its text: read as text, the captions
+under the fields ("(Commission File Number)", "(IRS Employer Identification No.)") and the headers of its tables
+("Exhibit No. | Description") became entities (a person 'Description', an organisation 'IRS Employer'), and so did
+the lone page numbers an HTML filing prints between its pages. The fields' values stay.
+"""
+from __future__ import annotations
+
+import re
+
+# the captions printed in parentheses under a cover page's fields (Forms 8-K, 10-K, 10-Q, S-1 and 20-F alike)
+_CAPTIONS = (
+    "Exact name of (?:the )?registrants? as specified in (?:its|their) charters?",
+    "State or other jurisdiction of incorporation(?: or organi[sz]ation)?",
+    "Commission File (?:Number|No\\.?)",
+    "I\\.?R\\.?S\\.? Employer Identification (?:Number|No\\.?)",
+    "Address of principal executive offices(?:,? including zip code)?",
+    "Zip Code",
+    "Registrant['’]?s telephone number,? including area code",
+    "Former name,? former address and former fiscal year,? if changed since last report",
+    "Former name or former address,? if changed since last report",
+    "Name, address,? including zip code,? and telephone number,? including area code,? of agent for service",
+    "Primary Standard Industrial Classification Code Number",
+)
+# one caption in parentheses, its words perhaps broken over lines (a <br> or a <p> in its table cell), with the cell
+# separator before it
+_CAPTION = re.compile(r"(?:[ \t]*\|[ \t]*)?\([ \t]*(?:" + "|".join(c.replace(" ", r"\s+") for c in _CAPTIONS)
+                      + r")[ \t]*\)", re.IGNORECASE)
+# a block that is a cover page table's header row, or a field with its value (a phone number)
+_HEADER_ROW = re.compile(r"(?:Exhibits?(?:\s+(?:No\.?|Number))?\s*\|\s*Description(?:\s+of\s+Exhibits?)?"
+                         r"|Title of each class\s*\|\s*Trading\s+Symbol\(s\)\s*\|\s*Name of each exchange on which registered"
+                         r"|Registrant['’]?s telephone number,? including area code:?[\s\d()+.-]*)", re.IGNORECASE)
+# a page number printed as a paragraph of its own: '2', '- 2 -', 'Page 2', 'Page 2 of 9'
+_PAGE_NUMBER = re.compile(r"(?:Page\s+)?[-–—]?\s*\d{1,3}\s*[-–—]?(?:\s+of\s+\d{1,3})?", re.IGNORECASE)
+_BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def without_form_captions(text: str) -> str:
+    """``text`` (an HTML page's, a block per paragraph) without a filing cover page's field captions and table
+    headers, and without lone page numbers; a block left empty goes. Text of other documents rarely holds any of
+    these: the captions are the SEC forms' own words."""
+    blocks = []
+    for block in _BLOCK_BREAK.split(_CAPTION.sub("", text)):
+        block = block.strip().strip("|").strip()
+        if block and not _HEADER_ROW.fullmatch(block) and not _PAGE_NUMBER.fullmatch(block):
+            blocks.append(block)
+    return "\n\n".join(blocks)

@@ -1,0 +1,42 @@
+"""An SEC filing's cover-page captions, table headers and page numbers are left out of its HTML text."""
+from __future__ import annotations
+
+from kg.records import Document
+from nlp.loaders import load_documents
+from tests.nlp.test_extraction_rules import extractor  # noqa: F401 - the fixture
+
+COVER = """<html><head><title>nwt-20240311</title></head><body>
+<p>UNITED STATES<br>SECURITIES AND EXCHANGE COMMISSION<br>Washington, D.C. 20549</p><p>FORM 8-K</p>
+<p>NORTHWIND THERAPEUTICS, INC.</p><p>(Exact name of registrant as specified in its charter)</p>
+<table><tr><td>Delaware</td><td>001-38912</td><td>82-1234567</td></tr>
+<tr><td>(State or other jurisdiction<br>of incorporation)</td><td><p>(Commission</p><p>File Number)</p></td>
+<td>(I.R.S. Employer<br>Identification No.)</td></tr></table>
+<table><tr><td>100 Summer Street, Boston, Massachusetts</td><td>02110</td></tr>
+<tr><td>(Address of principal executive offices)</td><td>(Zip Code)</td></tr></table>
+<p>Registrant&#8217;s telephone number, including area code: (617) 555-0100</p>
+<table><tr><td>Title of each class</td><td>Trading Symbol(s)</td><td>Name of each exchange on which registered</td></tr>
+<tr><td>Common Stock, $0.001 par value</td><td>NWT</td><td>The Nasdaq Global Market</td></tr></table>
+<hr><p style="text-align:center">1</p><hr>
+<p>Item 1.01 Entry into a Material Definitive Agreement.</p>
+<p>Acme Robotics acquired Beta Sensors. (Dollar amounts in thousands) Page 2 of the agreement is attached.</p>
+<table><tr><td>Exhibit No.</td><td>Description</td></tr><tr><td>99.1</td><td>Press release of Acme Robotics</td></tr>
+</table><table><tr><th>Exhibit</th><th>Description of Exhibit</th></tr></table>
+<p style="text-align:center">- 2 -</p><p>Page 3</p></body></html>"""
+
+
+def test_a_filings_cover_captions_table_headers_and_page_numbers_are_left_out(tmp_path, extractor):  # noqa: F811
+    # they became entities: 'Description' a person, 'IRS Employer' and 'Commission' organisations
+    (tmp_path / "8k.htm").write_text(COVER, encoding="utf-8")
+    [doc] = [d.document for d in load_documents([tmp_path / "8k.htm"])]
+    assert doc.text.split("\n\n") == [
+        "UNITED STATES", "SECURITIES AND EXCHANGE COMMISSION", "Washington, D.C. 20549", "FORM 8-K",
+        "NORTHWIND THERAPEUTICS, INC.", "Delaware | 001-38912 | 82-1234567",
+        "100 Summer Street, Boston, Massachusetts | 02110",
+        "Common Stock, $0.001 par value | NWT | The Nasdaq Global Market",
+        "Item 1.01 Entry into a Material Definitive Agreement.",
+        "Acme Robotics acquired Beta Sensors. (Dollar amounts in thousands) Page 2 of the agreement is attached.",
+        "99.1 | Press release of Acme Robotics"]
+    [ex] = extractor.extract([Document(doc.id, doc.text)])
+    names = {m.text for m in ex.mentions}
+    assert not names & {"Description", "Registrant", "IRS Employer", "Commission"}, names
+    assert {(t.head_id, t.relation, t.tail_id) for t in ex.triples} == {("org:acme", "ACQUIRED", "org:beta")}
