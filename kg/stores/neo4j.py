@@ -122,7 +122,8 @@ class Neo4jStore:
 
     def _update_name_keys(self) -> None:
         """Remake every entity's ``norm`` and ``Name`` nodes, once, when they were made by another key rule than
-        ``normalise``'s (a graph without a ``Meta`` node has version 1), in one transaction."""
+        ``normalise``'s (a graph without a ``Meta`` node has version 1), in one transaction; an alias held twice is
+        stored once."""
         if self._run(f"MATCH (m:{self.K} {{key: 'name_keys', version: $v}}) RETURN m.version", v=KEY_VERSION):
             return
         E, N = self.E, self.N
@@ -132,11 +133,12 @@ class Neo4jStore:
             for eid, name, aliases in [r.values() for r in tx.run(f"MATCH (e:{E}) WHERE NOT coalesce(e.stub, false) "
                                                                   "RETURN e.id, e.name, e.aliases")]:
                 norm, alias_rows = _name_rows(eid, name, aliases or ())
-                rows.append({"id": eid, "norm": norm})
+                # a graph written before an alias given twice was stored once may hold one twice: keep it once
+                rows.append({"id": eid, "norm": norm, "aliases": list(dict.fromkeys(aliases or ()))})
                 names += alias_rows
             tx.run(f"MATCH (n:{N}) DELETE n").consume()
             for i in range(0, max(len(rows), len(names)), self.batch_size):
-                tx.run(f"UNWIND $rows AS r MATCH (e:{E} {{id: r.id}}) SET e.norm = r.norm",
+                tx.run(f"UNWIND $rows AS r MATCH (e:{E} {{id: r.id}}) SET e.norm = r.norm, e.aliases = r.aliases",
                        rows=rows[i:i + self.batch_size]).consume()
                 tx.run(f"UNWIND $rows AS r MERGE (n:{N} {{norm: r.norm, entity_id: r.id}})",
                        rows=names[i:i + self.batch_size]).consume()

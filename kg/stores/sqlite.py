@@ -114,7 +114,8 @@ class SQLiteStore:
 
     def _update_name_keys(self) -> None:
         """Remake every lookup name, once, when the store's were made by another key rule than ``normalise``'s
-        (``kg.names.KEY_VERSION``, recorded in ``meta`` as ``name_keys``; a store without it has version 1)."""
+        (``kg.names.KEY_VERSION``, recorded in ``meta`` as ``name_keys``; a store without it has version 1), and
+        store an alias held twice once."""
         current = ("SELECT 1 FROM meta WHERE key='name_keys' AND value=?", (str(KEY_VERSION),))
         if self._conn.execute(*current).fetchone():
             return
@@ -125,6 +126,10 @@ class SQLiteStore:
             rows = self._conn.execute("SELECT id, name, aliases FROM entities").fetchall()
             self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)",
                                    [(n, eid) for eid, name, aliases in rows for n in _norms(name, aliases)])
+            # a store written before an alias given twice was stored once may hold one twice: keep it once
+            self._conn.execute("UPDATE entities SET aliases=(SELECT json_group_array(DISTINCT value) FROM "
+                               "json_each(entities.aliases)) WHERE json_array_length(aliases) > "
+                               "(SELECT count(DISTINCT value) FROM json_each(entities.aliases))")
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES('name_keys', ?)", (str(KEY_VERSION),))
 
     # ---- writing -------------------------------------------------------------------------
