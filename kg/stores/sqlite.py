@@ -78,6 +78,16 @@ def _read_only(path: Path) -> sqlite3.Connection:
                   "somewhere writable.")
 
 
+def _check_graph_file(path: Path) -> None:
+    """Refuse a graph file that is missing or empty (0 bytes: made, never written), which opening would make or
+    initialise, writing tables into the workspace of a command that only reads."""
+    if not path.exists():
+        raise KGError(f"No graph at {path}. Run `kgnlp ingest` first or pass the right --workspace.")
+    if path.is_file() and path.stat().st_size == 0:
+        raise KGError(f"The graph file {path} is empty (0 bytes): no graph was written there. Run `kgnlp ingest` to "
+                      "make one, or pass the right --workspace.")
+
+
 class SQLiteStore:
     """``GraphStore`` over a single SQLite file. Open it with :meth:`open`."""
 
@@ -91,10 +101,11 @@ class SQLiteStore:
     def open(cls, path: str | Path, create: bool = True, durable: bool = True,
              read_only: bool = False) -> "SQLiteStore":
         """Open (and with ``create``, make) the store file at ``path``. ``read_only``: the caller only reads, so a
-        folder this process cannot write (a read-only workspace) is no obstacle (see :func:`_read_only`)."""
+        folder this process cannot write (a read-only workspace) is no obstacle (see :func:`_read_only`), and a
+        missing or empty (0-byte) file is refused, as without ``create``, not made into a graph."""
         path = Path(path)
-        if not create and not path.exists():
-            raise KGError(f"No graph at {path}. Run `kgnlp ingest` first or pass the right --workspace.")
+        if not create or read_only:
+            _check_graph_file(path)
         if read_only and path.exists() and not os.access(path.parent, os.W_OK):
             return cls(_read_only(path), path)
         path.parent.mkdir(parents=True, exist_ok=True)
