@@ -29,7 +29,7 @@ from kg.claims import Stored, claim
 from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
-from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats
+from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats, lookup_order
 
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Clauses that change data or schema. Strings and comments are blanked before this runs.
@@ -531,18 +531,14 @@ class Neo4jStore:
         if not norm:
             return []
         E, N, F = self.E, self.N, self._ENT
-        rows = self._run(f"MATCH (e:{E} {{norm: $n}}) RETURN {F} UNION "
-                         f"MATCH (a:{N} {{norm: $n}}) MATCH (e:{E} {{id: a.entity_id}}) RETURN {F}", n=norm)
-        if len(rows) < limit:
-            more = self._run(f"MATCH (e:{E}) WHERE e.norm CONTAINS $n RETURN {F}, size(e.norm) AS l UNION "
+        rows = self._run(f"MATCH (e:{E} {{norm: $n}}) RETURN {F}, e.norm AS k UNION "
+                         f"MATCH (a:{N} {{norm: $n}}) MATCH (e:{E} {{id: a.entity_id}}) RETURN {F}, a.norm AS k", n=norm)
+        if len(rows) < limit:  # the exact matches come first here too: their key is the shortest that holds norm
+            rows = self._run(f"MATCH (e:{E}) WHERE e.norm CONTAINS $n RETURN {F}, e.norm AS k UNION "
                              f"MATCH (a:{N}) WHERE a.norm CONTAINS $n MATCH (e:{E} {{id: a.entity_id}}) "
-                             f"RETURN {F}, size(a.norm) AS l", n=norm)
-            seen = {r[0] for r in rows}
-            for r in sorted(more, key=lambda r: r[5]):
-                if r[0] not in seen:
-                    seen.add(r[0])
-                    rows.append(r[:5])
-        return [_entity(r) for r in rows[:limit]]
+                             f"RETURN {F}, a.norm AS k", n=norm)
+        found = {r[0]: r for r in rows}
+        return [_entity(found[i]) for i in lookup_order(((r[0], r[1], r[5]) for r in rows), limit)]
 
     def entities(self) -> Iterator[Entity]:
         for r in self._run(f"MATCH (e:{self.E}) WHERE NOT coalesce(e.stub, false) RETURN {self._ENT} ORDER BY e.id"):

@@ -379,16 +379,14 @@ class SQLiteStore:
         norm = normalise(name)
         if not norm:
             return []
+        # the contract's order (kg.store.lookup_order) in SQL: BINARY text order is code point order, as Python's
         rows = self._conn.execute(
-            "SELECT e.* FROM names n JOIN entities e ON e.id=n.entity_id WHERE n.norm=? LIMIT ?", (norm, limit)
-        ).fetchall()
-        if len(rows) < limit:
-            seen = {r[0] for r in rows}
-            more = self._conn.execute(  # instr, not LIKE: a LIKE pattern over 50,000 bytes is an SQLite error
-                "SELECT DISTINCT e.* FROM names n JOIN entities e ON e.id=n.entity_id "
-                "WHERE instr(n.norm, ?) > 0 ORDER BY length(n.norm) LIMIT ?", (norm, limit * 2)
-            ).fetchall()
-            rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
+            "SELECT e.* FROM names n JOIN entities e ON e.id=n.entity_id WHERE n.norm=? ORDER BY e.name, e.id LIMIT ?",
+            (norm, limit)).fetchall()
+        if len(rows) < limit:  # the exact matches come first here too: their key is the shortest that holds norm
+            rows = self._conn.execute(  # instr, not LIKE: a LIKE pattern over 50,000 bytes is an SQLite error
+                "SELECT e.* FROM names n JOIN entities e ON e.id=n.entity_id WHERE instr(n.norm, ?) > 0 "
+                "GROUP BY e.id ORDER BY min(length(n.norm)), e.name, e.id LIMIT ?", (norm, limit)).fetchall()
         return [_entity(r) for r in rows]
 
     def entities(self) -> Iterator[Entity]:
