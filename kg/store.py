@@ -164,12 +164,13 @@ class GraphStore(Protocol):
         """Release files and connections."""
 
 
-def lookup_order(found: Iterable[tuple[str, str, str]], limit: int) -> list[str]:
-    """The ids among ``found`` (``(entity id, name, a matching key)`` rows, an entity in as many rows as it has
-    matching keys) in ``find_entities``'s order: shortest matching key, then name, then id; at most ``limit``."""
+def lookup_order(found: Iterable[tuple[str, str, int]], limit: int) -> list[str]:
+    """The ids among ``found`` (``(entity id, name, the length of a matching key)`` rows, an entity in as many rows as
+    it has matching keys) in ``find_entities``'s order: shortest matching key, then name, then id; at most
+    ``limit``."""
     best: dict[str, tuple[int, str, str]] = {}
-    for entity_id, name, key in found:
-        rank = (len(key), name, entity_id)
+    for entity_id, name, length in found:
+        rank = (length, name, entity_id)
         if entity_id not in best or rank < best[entity_id]:
             best[entity_id] = rank
     return [rank[2] for rank in sorted(best.values())[:limit]]

@@ -538,7 +538,7 @@ class Neo4jStore:
                              f"MATCH (a:{N}) WHERE a.norm CONTAINS $n MATCH (e:{E} {{id: a.entity_id}}) "
                              f"RETURN {F}, a.norm AS k", n=norm)
         found = {r[0]: r for r in rows}
-        return [_entity(found[i]) for i in lookup_order(((r[0], r[1], r[5]) for r in rows), limit)]
+        return [_entity(found[i]) for i in lookup_order(((r[0], r[1], len(r[5])) for r in rows), limit)]
 
     def entities(self) -> Iterator[Entity]:
         for r in self._run(f"MATCH (e:{self.E}) WHERE NOT coalesce(e.stub, false) RETURN {self._ENT} ORDER BY e.id"):

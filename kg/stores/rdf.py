@@ -466,14 +466,17 @@ class RDFStore:
         norm = normalise(name)
         if not norm:
             return []
-        exact = {q.subject for q in self._store.quads_for_pattern(None, P_NORM, _lit(norm), DG)}
-        found = [(_id(node), q.object.value, norm) for node in exact
-                 for q in self._store.quads_for_pattern(node, LABEL, None, DG)]
-        if len(exact) < limit:  # the exact matches come first here too: their key is the shortest that holds norm
+        lengths = {q.subject: len(norm) for q in self._store.quads_for_pattern(None, P_NORM, _lit(norm), DG)}
+        if len(lengths) < limit:  # the exact matches come first here too: their key is the shortest that holds norm
             rows = self._store.query(
-                "SELECT ?e ?name ?n ?q WHERE { ?e <%s> ?n FILTER(CONTAINS(?n, ?q)) ?e <%s> ?name }"
-                % (P_NORM.value, LABEL.value), substitutions={ox.Variable("q"): _lit(norm)})
-            found = [(_id(r[0]), r[1].value, r[2].value) for r in rows]
+                "SELECT ?e (MIN(STRLEN(?n)) AS ?l) ?q WHERE { ?e <%s> ?n FILTER(CONTAINS(?n, ?q)) } GROUP BY ?e ?q"
+                % P_NORM.value, substitutions={ox.Variable("q"): _lit(norm)})
+            lengths = {r[0]: int(r[1].value) for r in rows}
+        if not lengths or limit < 1:
+            return []
+        cut = sorted(lengths.values())[:limit][-1]  # only entities up to the limit-th shortest key need their name
+        found = [(_id(node), q.object.value, length) for node, length in lengths.items() if length <= cut
+                 for q in self._store.quads_for_pattern(node, LABEL, None, DG)]
         entities = [read_entity(self._store, ent(i)) for i in lookup_order(found, limit)]
         return [e for e in entities if e is not None]
 

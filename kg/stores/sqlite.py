@@ -385,8 +385,9 @@ class SQLiteStore:
             (norm, limit)).fetchall()
         if len(rows) < limit:  # the exact matches come first here too: their key is the shortest that holds norm
             rows = self._conn.execute(  # instr, not LIKE: a LIKE pattern over 50,000 bytes is an SQLite error
-                "SELECT e.* FROM names n JOIN entities e ON e.id=n.entity_id WHERE instr(n.norm, ?) > 0 "
-                "GROUP BY e.id ORDER BY min(length(n.norm)), e.name, e.id LIMIT ?", (norm, limit)).fetchall()
+                "SELECT e.* FROM (SELECT entity_id, min(length(norm)) AS l FROM names WHERE instr(norm, ?) > 0 "
+                "GROUP BY entity_id) n JOIN entities e ON e.id=n.entity_id ORDER BY n.l, e.name, e.id LIMIT ?",
+                (norm, limit)).fetchall()
         return [_entity(r) for r in rows]
 
     def entities(self) -> Iterator[Entity]:
