@@ -111,8 +111,8 @@ def shell(
 
     Commands: ask QUESTION, entity NAME, neighbours NAME [--hops N], path A -> B, help, quit.
     History is kept per workspace in the user's state folder ($XDG_STATE_HOME/kgnlp/shell_history, else
-    ~/.local/state/kgnlp/shell_history), never in the workspace. Commands can also come from a pipe: then errors go to stderr and
-    the exit code is 1 when any command failed.
+    ~/.local/state/kgnlp/shell_history), never in the workspace. Commands can also come from a pipe: then errors go
+    to stderr and the exit code is 1 when any command failed.
 
     Examples:
 
