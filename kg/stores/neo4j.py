@@ -531,8 +531,8 @@ class Neo4jStore:
         if not norm:
             return []
         E, N, F = self.E, self.N, self._ENT
-        rows = self._run(f"MATCH (e:{E} {{norm: $n}}) RETURN {F}, e.norm AS k UNION "
-                         f"MATCH (a:{N} {{norm: $n}}) MATCH (e:{E} {{id: a.entity_id}}) RETURN {F}, a.norm AS k", n=norm)
+        rows = self._run(f"MATCH (e:{E} {{norm: $n}}) RETURN {F}, e.norm AS k UNION MATCH (a:{N} {{norm: $n}}) "
+                         f"MATCH (e:{E} {{id: a.entity_id}}) RETURN {F}, a.norm AS k", n=norm)
         if len(rows) < limit:  # the exact matches come first here too: their key is the shortest that holds norm
             rows = self._run(f"MATCH (e:{E}) WHERE e.norm CONTAINS $n RETURN {F}, e.norm AS k UNION "
                              f"MATCH (a:{N}) WHERE a.norm CONTAINS $n MATCH (e:{E} {{id: a.entity_id}}) "
