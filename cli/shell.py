@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import bisect
 import cmd
+import hashlib
+import os
 import traceback
 from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from cli.common import one_line, utf8_arg
 from kg.errors import KGError
+from kg.names import slug
 from kg.records import Entity, Triple
 from kg.store import GraphStore
 from kg.views import is_named
@@ -94,7 +97,7 @@ class KGShell(cmd.Cmd):
 
     def __init__(self, store: GraphStore, workspace: object | None = None, history: Path | None = None,
                  stdin: TextIO | None = None, stdout: TextIO | None = None, debug: bool = False,
-                 stderr: TextIO | None = None) -> None:
+                 stderr: TextIO | None = None, earlier_history: Path | None = None) -> None:
         super().__init__(completekey="tab", stdin=stdin, stdout=stdout)
         self.stderr = stderr
         self.failures = 0
@@ -103,6 +106,7 @@ class KGShell(cmd.Cmd):
         self.store = store
         self.workspace = workspace
         self.history = history
+        self.earlier_history = earlier_history  # read (never written) while ``history`` does not exist yet
         self.debug = debug
         self.names = EntityNames(store.names)
         self._entity_cache: dict[str, Entity | None] = {}
@@ -117,10 +121,11 @@ class KGShell(cmd.Cmd):
         # _complete_name looks at the whole argument, spaces included.
         readline.set_completer_delims(" \t\n")
         readline.set_history_length(HISTORY_LENGTH)
-        if self.history is not None and self.history.exists() and not self._history_loaded:
+        earlier = [p for p in (self.history, self.earlier_history) if p is not None and p.is_file()]
+        if earlier and not self._history_loaded:
             self._history_loaded = True
             try:
-                readline.read_history_file(str(self.history))
+                readline.read_history_file(str(earlier[0]))
             except OSError:
                 pass
 
@@ -304,6 +309,18 @@ class KGShell(cmd.Cmd):
                     self._say(f"    [{fact}]")
         if len(answers) > MAX_ANSWERS:
             self._say(f"   ... {len(answers) - MAX_ANSWERS} more")
+
+
+def history_file(workspace: Path) -> Path:
+    """Where ``kgnlp shell`` keeps one workspace's history: in the user's state folder (``$XDG_STATE_HOME``, else
+    ``~/.local/state``), ``kgnlp/shell_history/<folder name>-<hash of its absolute path>``. Not in the workspace:
+    the shell only reads it (a reading command changes no file there, and the workspace may be read-only or shared),
+    and what one user typed is theirs, not every reader's of a shared workspace."""
+    state = os.environ.get("XDG_STATE_HOME", "")
+    root = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"  # a relative one: ignored (XDG)
+    folder = Path(os.path.abspath(workspace))
+    digest = hashlib.sha256(os.fsencode(folder)).hexdigest()[:12]
+    return root / "kgnlp" / "shell_history" / f"{slug(folder.name)}-{digest}"
 
 
 def _split_hops(arg: str) -> tuple[str, int]:

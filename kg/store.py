@@ -138,7 +138,9 @@ class GraphStore(Protocol):
         """The entity with this id, or None."""
 
     def find_entities(self, name: str, limit: int = 10) -> list[Entity]:
-        """Entities whose name or alias matches ``name`` (exact, case-folded first)."""
+        """Entities whose name or alias key (``kg.names.normalise``) holds ``name``'s key, at most ``limit``, in one
+        order on every backend: by the length of the shortest such key (so an exact key match comes first), then
+        by name as written (code point order), then by id (see :func:`lookup_order`)."""
 
     def entities(self) -> Iterator[Entity]:
         """Every entity."""
@@ -160,6 +162,18 @@ class GraphStore(Protocol):
 
     def close(self) -> None:
         """Release files and connections."""
+
+
+def lookup_order(found: Iterable[tuple[str, str, int]], limit: int) -> list[str]:
+    """The ids among ``found`` (``(entity id, name, the length of a matching key)`` rows, an entity in as many rows as
+    it has matching keys) in ``find_entities``'s order: shortest matching key, then name, then id; at most
+    ``limit``."""
+    best: dict[str, tuple[int, str, str]] = {}
+    for entity_id, name, length in found:
+        rank = (length, name, entity_id)
+        if entity_id not in best or rank < best[entity_id]:
+            best[entity_id] = rank
+    return [rank[2] for rank in sorted(best.values())[:limit]]
 
 
 def store_class(name: str) -> type:

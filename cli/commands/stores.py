@@ -14,7 +14,6 @@ from cli.common import (
     emit, one_of, open_store, file_option, read_text_arg, with_connection, workspace,
 )
 from kg.errors import KGError, not_a_file
-from kg.resolved import resolved
 from kg.export import FORMATS as EXPORT_FORMATS
 from kg.store import BACKENDS
 
@@ -343,9 +342,8 @@ def _embedded_copy(w):
 
     from kg.stores.rdf import RDFStore
 
-    w.check_embedded_graph()
     started = time.perf_counter()
-    source = resolved(w.open_store("embedded"), w.path)
+    source = open_store(w, "embedded", read=True, read_only=True)  # a missing or empty graph.db: refused, not made
     try:
         copy, facts = RDFStore.copy_of(source)
     finally:

@@ -10,7 +10,7 @@ import typer
 
 from cli.common import (DEFAULT_WORKSPACE, Connection, DebugOpt, JsonOpt, QuietOpt, emit, file_option, given,
                         with_connection)
-from cli.shell import INTRO, EntityNames, KGShell, resolve_entity, run_shell
+from cli.shell import INTRO, EntityNames, KGShell, history_file, resolve_entity, run_shell
 from kg.names import normalise
 
 
@@ -110,8 +110,9 @@ def shell(
     """Explore the graph at an interactive prompt, with history and Tab completion of entity names.
 
     Commands: ask QUESTION, entity NAME, neighbours NAME [--hops N], path A -> B, help, quit.
-    History is kept in WORKSPACE/shell_history. Commands can also come from a pipe: then errors go to stderr and
-    the exit code is 1 when any command failed.
+    History is kept per workspace in the user's state folder ($XDG_STATE_HOME/kgnlp/shell_history, else
+    ~/.local/state/kgnlp/shell_history), never in the workspace. Commands can also come from a pipe: then errors go
+    to stderr and the exit code is 1 when any command failed.
 
     Examples:
 
@@ -131,8 +132,9 @@ def shell(
     interactive = sys.stdin.isatty()
     try:
         debug = debug or bool(os.environ.get("KGNLP_DEBUG"))  # `kgnlp --debug` is taken by cli.main
-        sh = KGShell(graph, workspace=ws, history=ws.path / "shell_history", debug=debug,
-                     stdin=None if interactive else sys.stdin, stdout=sys.stdout,
+        # earlier_history: the file the shell kept in the workspace before, read while the user's own is missing
+        sh = KGShell(graph, workspace=ws, history=history_file(ws.path), earlier_history=ws.path / "shell_history",
+                     debug=debug, stdin=None if interactive else sys.stdin, stdout=sys.stdout,
                      stderr=None if interactive else sys.stderr)
         if not interactive:
             sh.prompt = ""

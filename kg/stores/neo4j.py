@@ -29,7 +29,7 @@ from kg.claims import Stored, claim
 from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
-from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats
+from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats, lookup_order
 
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Clauses that change data or schema. Strings and comments are blanked before this runs.
@@ -122,7 +122,8 @@ class Neo4jStore:
 
     def _update_name_keys(self) -> None:
         """Remake every entity's ``norm`` and ``Name`` nodes, once, when they were made by another key rule than
-        ``normalise``'s (a graph without a ``Meta`` node has version 1), in one transaction."""
+        ``normalise``'s (a graph without a ``Meta`` node has version 1), in one transaction; an alias held twice is
+        stored once."""
         if self._run(f"MATCH (m:{self.K} {{key: 'name_keys', version: $v}}) RETURN m.version", v=KEY_VERSION):
             return
         E, N = self.E, self.N
@@ -132,11 +133,12 @@ class Neo4jStore:
             for eid, name, aliases in [r.values() for r in tx.run(f"MATCH (e:{E}) WHERE NOT coalesce(e.stub, false) "
                                                                   "RETURN e.id, e.name, e.aliases")]:
                 norm, alias_rows = _name_rows(eid, name, aliases or ())
-                rows.append({"id": eid, "norm": norm})
+                # a graph written before an alias given twice was stored once may hold one twice: keep it once
+                rows.append({"id": eid, "norm": norm, "aliases": list(dict.fromkeys(aliases or ()))})
                 names += alias_rows
             tx.run(f"MATCH (n:{N}) DELETE n").consume()
             for i in range(0, max(len(rows), len(names)), self.batch_size):
-                tx.run(f"UNWIND $rows AS r MATCH (e:{E} {{id: r.id}}) SET e.norm = r.norm",
+                tx.run(f"UNWIND $rows AS r MATCH (e:{E} {{id: r.id}}) SET e.norm = r.norm, e.aliases = r.aliases",
                        rows=rows[i:i + self.batch_size]).consume()
                 tx.run(f"UNWIND $rows AS r MERGE (n:{N} {{norm: r.norm, entity_id: r.id}})",
                        rows=names[i:i + self.batch_size]).consume()
@@ -529,18 +531,14 @@ class Neo4jStore:
         if not norm:
             return []
         E, N, F = self.E, self.N, self._ENT
-        rows = self._run(f"MATCH (e:{E} {{norm: $n}}) RETURN {F} UNION "
-                         f"MATCH (a:{N} {{norm: $n}}) MATCH (e:{E} {{id: a.entity_id}}) RETURN {F}", n=norm)
-        if len(rows) < limit:
-            more = self._run(f"MATCH (e:{E}) WHERE e.norm CONTAINS $n RETURN {F}, size(e.norm) AS l UNION "
+        rows = self._run(f"MATCH (e:{E} {{norm: $n}}) RETURN {F}, e.norm AS k UNION MATCH (a:{N} {{norm: $n}}) "
+                         f"MATCH (e:{E} {{id: a.entity_id}}) RETURN {F}, a.norm AS k", n=norm)
+        if len(rows) < limit:  # the exact matches come first here too: their key is the shortest that holds norm
+            rows = self._run(f"MATCH (e:{E}) WHERE e.norm CONTAINS $n RETURN {F}, e.norm AS k UNION "
                              f"MATCH (a:{N}) WHERE a.norm CONTAINS $n MATCH (e:{E} {{id: a.entity_id}}) "
-                             f"RETURN {F}, size(a.norm) AS l", n=norm)
-            seen = {r[0] for r in rows}
-            for r in sorted(more, key=lambda r: r[5]):
-                if r[0] not in seen:
-                    seen.add(r[0])
-                    rows.append(r[:5])
-        return [_entity(r) for r in rows[:limit]]
+                             f"RETURN {F}, a.norm AS k", n=norm)
+        found = {r[0]: r for r in rows}
+        return [_entity(found[i]) for i in lookup_order(((r[0], r[1], len(r[5])) for r in rows), limit)]
 
     def entities(self) -> Iterator[Entity]:
         for r in self._run(f"MATCH (e:{self.E}) WHERE NOT coalesce(e.stub, false) RETURN {self._ENT} ORDER BY e.id"):

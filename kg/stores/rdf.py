@@ -30,7 +30,7 @@ from kg.claims import Stored, claim
 from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
-from kg.store import GraphStore, QueryResult, SourceChange, StoreStats
+from kg.store import GraphStore, QueryResult, SourceChange, StoreStats, lookup_order
 from kg.stores.rdf_map import (
     ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
     P_ENTITY, P_ETYPE, P_EVID, P_LABEL, P_NORM, P_PINNED, P_SCORE, P_SEED, P_SEEDED, P_SEEDED_ALIAS, P_SHA, P_SOURCE,
@@ -466,15 +466,19 @@ class RDFStore:
         norm = normalise(name)
         if not norm:
             return []
-        nodes = list(dict.fromkeys(q.subject for q in self._store.quads_for_pattern(None, P_NORM, _lit(norm), DG)))
-        if len(nodes) < limit:
+        lengths = {q.subject: len(norm) for q in self._store.quads_for_pattern(None, P_NORM, _lit(norm), DG)}
+        if len(lengths) < limit:  # the exact matches come first here too: their key is the shortest that holds norm
             rows = self._store.query(
-                "SELECT ?e (MIN(STRLEN(?n)) AS ?l) ?q WHERE { ?e <%s> ?n FILTER(CONTAINS(?n, ?q)) } "
-                "GROUP BY ?e ?q ORDER BY ?l LIMIT %d" % (P_NORM.value, limit * 2),
-                substitutions={ox.Variable("q"): _lit(norm)})
-            nodes += [r[0] for r in rows if r[0] not in nodes]
-        found = [read_entity(self._store, n) for n in nodes[:limit]]
-        return [e for e in found if e is not None]
+                "SELECT ?e (MIN(STRLEN(?n)) AS ?l) ?q WHERE { ?e <%s> ?n FILTER(CONTAINS(?n, ?q)) } GROUP BY ?e ?q"
+                % P_NORM.value, substitutions={ox.Variable("q"): _lit(norm)})
+            lengths = {r[0]: int(r[1].value) for r in rows}
+        if not lengths or limit < 1:
+            return []
+        cut = sorted(lengths.values())[:limit][-1]  # only entities up to the limit-th shortest key need their name
+        found = [(_id(node), q.object.value, length) for node, length in lengths.items() if length <= cut
+                 for q in self._store.quads_for_pattern(node, LABEL, None, DG)]
+        entities = [read_entity(self._store, ent(i)) for i in lookup_order(found, limit)]
+        return [e for e in entities if e is not None]
 
     def entities(self) -> Iterator[Entity]:
         nodes = sorted((q.subject for q in self._store.quads_for_pattern(None, RDF_TYPE, C_ENTITY, DG)), key=_id)

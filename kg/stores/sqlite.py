@@ -78,6 +78,16 @@ def _read_only(path: Path) -> sqlite3.Connection:
                   "somewhere writable.")
 
 
+def _check_graph_file(path: Path) -> None:
+    """Refuse a graph file that is missing or empty (0 bytes: made, never written), which opening would make or
+    initialise, writing tables into the workspace of a command that only reads."""
+    if not path.exists():
+        raise KGError(f"No graph at {path}. Run `kgnlp ingest` first or pass the right --workspace.")
+    if path.is_file() and path.stat().st_size == 0:
+        raise KGError(f"The graph file {path} is empty (0 bytes): no graph was written there. Run `kgnlp ingest` to "
+                      "make one, or pass the right --workspace.")
+
+
 class SQLiteStore:
     """``GraphStore`` over a single SQLite file. Open it with :meth:`open`."""
 
@@ -91,10 +101,11 @@ class SQLiteStore:
     def open(cls, path: str | Path, create: bool = True, durable: bool = True,
              read_only: bool = False) -> "SQLiteStore":
         """Open (and with ``create``, make) the store file at ``path``. ``read_only``: the caller only reads, so a
-        folder this process cannot write (a read-only workspace) is no obstacle (see :func:`_read_only`)."""
+        folder this process cannot write (a read-only workspace) is no obstacle (see :func:`_read_only`), and a
+        missing or empty (0-byte) file is refused, as without ``create``, not made into a graph."""
         path = Path(path)
-        if not create and not path.exists():
-            raise KGError(f"No graph at {path}. Run `kgnlp ingest` first or pass the right --workspace.")
+        if not create or read_only:
+            _check_graph_file(path)
         if read_only and path.exists() and not os.access(path.parent, os.W_OK):
             return cls(_read_only(path), path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +125,8 @@ class SQLiteStore:
 
     def _update_name_keys(self) -> None:
         """Remake every lookup name, once, when the store's were made by another key rule than ``normalise``'s
-        (``kg.names.KEY_VERSION``, recorded in ``meta`` as ``name_keys``; a store without it has version 1)."""
+        (``kg.names.KEY_VERSION``, recorded in ``meta`` as ``name_keys``; a store without it has version 1), and
+        store an alias held twice once."""
         current = ("SELECT 1 FROM meta WHERE key='name_keys' AND value=?", (str(KEY_VERSION),))
         if self._conn.execute(*current).fetchone():
             return
@@ -125,6 +137,10 @@ class SQLiteStore:
             rows = self._conn.execute("SELECT id, name, aliases FROM entities").fetchall()
             self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)",
                                    [(n, eid) for eid, name, aliases in rows for n in _norms(name, aliases)])
+            # a store written before an alias given twice was stored once may hold one twice: keep it once
+            self._conn.execute("UPDATE entities SET aliases=(SELECT json_group_array(DISTINCT value) FROM "
+                               "json_each(entities.aliases)) WHERE json_array_length(aliases) > "
+                               "(SELECT count(DISTINCT value) FROM json_each(entities.aliases))")
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES('name_keys', ?)", (str(KEY_VERSION),))
 
     # ---- writing -------------------------------------------------------------------------
@@ -363,16 +379,15 @@ class SQLiteStore:
         norm = normalise(name)
         if not norm:
             return []
+        # the contract's order (kg.store.lookup_order) in SQL: BINARY text order is code point order, as Python's
         rows = self._conn.execute(
-            "SELECT e.* FROM names n JOIN entities e ON e.id=n.entity_id WHERE n.norm=? LIMIT ?", (norm, limit)
-        ).fetchall()
-        if len(rows) < limit:
-            seen = {r[0] for r in rows}
-            more = self._conn.execute(  # instr, not LIKE: a LIKE pattern over 50,000 bytes is an SQLite error
-                "SELECT DISTINCT e.* FROM names n JOIN entities e ON e.id=n.entity_id "
-                "WHERE instr(n.norm, ?) > 0 ORDER BY length(n.norm) LIMIT ?", (norm, limit * 2)
-            ).fetchall()
-            rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
+            "SELECT e.* FROM names n JOIN entities e ON e.id=n.entity_id WHERE n.norm=? ORDER BY e.name, e.id LIMIT ?",
+            (norm, limit)).fetchall()
+        if len(rows) < limit:  # the exact matches come first here too: their key is the shortest that holds norm
+            rows = self._conn.execute(  # instr, not LIKE: a LIKE pattern over 50,000 bytes is an SQLite error
+                "SELECT e.* FROM (SELECT entity_id, min(length(norm)) AS l FROM names WHERE instr(norm, ?) > 0 "
+                "GROUP BY entity_id) n JOIN entities e ON e.id=n.entity_id ORDER BY n.l, e.name, e.id LIMIT ?",
+                (norm, limit)).fetchall()
         return [_entity(r) for r in rows]
 
     def entities(self) -> Iterator[Entity]:

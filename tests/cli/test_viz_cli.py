@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from cli.commands.viz import register
-from cli.shell import KGShell, resolve_entity
+from cli.shell import KGShell, history_file, resolve_entity
 from kg.errors import KGError
 from kg.records import Entity, Provenance, Triple
 from kg.stores.sqlite import SQLiteStore
@@ -196,8 +196,10 @@ def test_resolve_entity_prefers_id_then_exact_name(ws):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
-def test_shell_tab_completion_and_history_in_a_real_terminal(ws):
-    """Real readline in a pseudo-terminal: Tab completes a two-word name, history is saved on quit."""
+def test_shell_tab_completion_and_history_in_a_real_terminal(ws, tmp_path):
+    """Real readline in a pseudo-terminal: Tab completes a two-word name, history is saved on quit, in the user's
+    state folder (not the workspace, which the shell only reads), after the lines of the file it kept in the
+    workspace before, which stays as it was."""
     import os
     import pty
     import select
@@ -206,9 +208,12 @@ def test_shell_tab_completion_and_history_in_a_real_terminal(ws):
 
     code = ("import typer; from cli.commands.viz import register; app = typer.Typer(); register(app); "
             f"app(['shell', '-w', {str(ws)!r}])")
+    (ws / "shell_history").write_text("entity aspirin\n")  # what an earlier version kept there
+    before = {p.name: p.stat().st_mtime_ns for p in ws.iterdir()}
     pid, fd = pty.fork()
     if pid == 0:  # the child: the shell on the terminal's other end
         os.environ["TERM"] = "dumb"
+        os.environ["XDG_STATE_HOME"] = str(tmp_path / "state")
         os.chdir(Path(__file__).resolve().parents[2])  # the repository root, so `cli` imports
         os.execv(sys.executable, [sys.executable, "-c", code])
 
@@ -241,7 +246,24 @@ def test_shell_tab_completion_and_history_in_a_real_terminal(ws):
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         os.close(fd)
-    assert (ws / "shell_history").read_text().splitlines()[-2:] == ["entity bill Anderson", "quit"]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+        saved = history_file(ws)
+    assert saved.is_relative_to(tmp_path / "state")
+    assert saved.read_text().splitlines()[-3:] == ["entity aspirin", "entity bill Anderson", "quit"]
+    assert {p.name: p.stat().st_mtime_ns for p in ws.iterdir()} == before
+    assert (ws / "shell_history").read_text() == "entity aspirin\n"
+
+
+def test_shell_history_file_is_the_user_s_own_per_workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    a, b = history_file(tmp_path / "a" / "ws"), history_file(tmp_path / "b" / "ws")
+    assert a.parent == tmp_path / "state" / "kgnlp" / "shell_history" and a.name.startswith("ws-") and a != b
+    assert history_file(tmp_path / "a" / "ws") == a  # the same workspace, the same history
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/state")  # not absolute: ignored, as the XDG spec says
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert history_file(tmp_path / "a" / "ws").parent == tmp_path / "home" / ".local" / "state" / "kgnlp" / \
+        "shell_history"
 
 
 def test_viz_argument_completes_entity_names_from_the_workspace(ws, tmp_path):

@@ -164,7 +164,7 @@ def test_reading_store_rdf_of_a_workspace_without_one_makes_none_so_migrate_from
     assert json.loads(invoke(app, "stats", "--workspace", ws, "--json").output)["relations"] == 1
 
 
-@pytest.mark.parametrize("command", [("stats",), ("export",)])
+@pytest.mark.parametrize("command", [("stats",), ("export",), ("query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }")])
 def test_reading_a_workspace_without_a_graph_makes_none(app, tmp_path, command):
     """A workspace folder whose graph is gone (or never made): a reading command says so and leaves the folder as it
     was, instead of making an empty graph.db and reporting an empty graph."""
@@ -172,6 +172,24 @@ def test_reading_a_workspace_without_a_graph_makes_none(app, tmp_path, command):
     result = invoke(app, *command, "--workspace", ws)
     assert isinstance(result.exception, KGError) and "kgnlp ingest" in str(result.exception)
     assert sorted(p.name for p in ws.iterdir()) == ["workspace.json"]
+
+
+@pytest.mark.parametrize("command", [("stats",), ("export",), ("query", "sparql", "SELECT ?s WHERE { ?s ?p ?o }")])
+def test_reading_a_workspace_whose_graph_file_is_empty_writes_nothing_into_it(app, tmp_path, command):
+    """A 0-byte graph.db (made, never written: a copy cut short, a touch) is no graph: a reading command says so in
+    one line and leaves it 0 bytes, with no -wal or -shm beside it; a writer may make it a graph."""
+    w = Workspace.open(tmp_path / "ws", create=True)
+    w.graph_path.touch()
+    result = invoke(app, *command, "--workspace", w.path)
+    assert isinstance(result.exception, KGError) and "empty (0 bytes)" in str(result.exception)
+    with pytest.raises(KGError, match="kgnlp ingest"):  # the readers without --store (eval, the fused models)
+        w.read_embedded()
+    assert sorted(p.name for p in w.path.iterdir()) == ["graph.db", "workspace.json"]
+    assert w.graph_path.stat().st_size == 0
+    graph = w.open_store("embedded")  # ingest's way in
+    graph.add([], [Entity("d:asp", "Aspirin", "Drug")])
+    graph.close()
+    assert json.loads(invoke(app, "stats", "--workspace", w.path, "--json").output)["entities"] == 1
 
 
 def test_cli_sparql_on_neo4j_points_to_cypher(app, ws):

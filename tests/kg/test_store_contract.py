@@ -105,6 +105,23 @@ def test_store_find_entities_by_name_alias_and_part(store):
     assert store.find_entities("") == []
 
 
+def test_store_find_entities_in_one_order_on_every_backend(store):
+    """Shortest matching key first (an exact match of name or alias), then name as written, then id: the same list
+    and the same cut at ``limit`` whatever the backend and the order entities were written in."""
+    written = [Entity("ent:pine", "Pineapple", "Food"), Entity("ent:crab", "Crab apple tree", "Plant", ("Crabapple",)),
+               Entity("ent:big", "Big Apple", "Location"), Entity("ent:pie", "Apple pie", "Food"),
+               Entity("ent:apples", "Apples", "Food"), Entity("ent:a", "apple", "Food"),
+               Entity("ent:malus", "Malus domestica", "Plant", ("APPLE",)), Entity("ent:c", "Apple", "Company"),
+               Entity("ent:b", "Apple", "Food")]
+    for entity in written:
+        store.add([], [entity])
+    order = ["ent:b", "ent:c", "ent:malus", "ent:a",  # exact: by name ("Apple" < "Malus ..." < "apple"), then id
+             "ent:apples", "ent:pie", "ent:big", "ent:crab", "ent:pine"]  # then key length 6, then 9 by name
+    assert [e.id for e in store.find_entities("apple")] == order
+    for limit in (2, 3, 5, 6):
+        assert [e.id for e in store.find_entities("Apple", limit=limit)] == order[:limit]
+
+
 def test_store_find_entities_with_a_very_long_name_finds_none(store):
     seed(store)
     assert store.find_entities("x" * 60_000) == []  # not an SQLite "pattern too complex" error
