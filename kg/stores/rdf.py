@@ -66,6 +66,21 @@ _UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b"
 _META, _STORE, _NAME_KEYS = _N(KG + "meta"), _N(KG + "store"), _N(KG + "nameKeys")
 
 
+def _open_read_only(path: str, tries: int = 5, pause: float = 0.2) -> ox.Store:
+    """The store at ``path`` opened read-only. A writer that opens it meanwhile compacts it and deletes files the
+    reader's snapshot lists (RocksDB: "Corruption ... No such file"): the open is tried again a few times, then one
+    line says another process is rewriting the store."""
+    for attempt in range(1, tries + 1):
+        try:
+            return ox.Store.read_only(path)
+        except RuntimeError as exc:
+            if "Corruption" not in str(exc) and "No such file" not in str(exc):
+                raise
+            if attempt == tries:
+                raise KGError(f"Cannot read the RDF store at {path}: another kgnlp process is rewriting it; "
+                              "try again when it is done.") from exc
+            time.sleep(pause)
+
 class RDFStore:
     """``GraphStore`` over an on-disk Oxigraph store. Open it with :meth:`open`."""
 
@@ -87,7 +102,7 @@ class RDFStore:
             if path is None:
                 store = ox.Store()
             else:
-                store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+                store = _open_read_only(str(path)) if read_only else ox.Store(str(path))
         except OSError as exc:
             raise KGError(f"Cannot open the RDF store at {path} ({exc}). Is another kgnlp process using it?") from exc
         out = cls(store, Path(path) if path is not None else None, read_only and path is not None)
@@ -97,7 +112,7 @@ class RDFStore:
             try:
                 cls.open(path=path).close()
                 out.close()
-                out = cls(ox.Store.read_only(str(path)), Path(path), True)
+                out = cls(_open_read_only(str(path)), Path(path), True)
             except (OSError, KGError):
                 pass
         elif not out.read_only:

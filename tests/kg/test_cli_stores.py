@@ -367,3 +367,30 @@ def test_cli_sparql_table_shows_blank_nodes_with_their_prefix_and_booleans_as_sp
                          ('SELECT ("0"^^xsd:boolean AS ?v) WHERE {}', ["false"]),
                          ('SELECT ("yes"^^xsd:boolean AS ?v) WHERE {}', ["yes"])):  # malformed: its text, not false
         assert _cells(invoke(app, "query", "sparql", query, *common).output) == cells, query
+
+
+def test_a_read_only_rdf_open_racing_a_writer_s_compaction_is_tried_again_then_one_line(tmp_path, monkeypatch):
+    """A writer opening the store compacts it and deletes files a reader's snapshot lists: RocksDB raises
+    "Corruption ... No such file" (seen when a reader opened just as `ingest --store rdf` did)."""
+    import pyoxigraph as ox
+
+    from kg.stores import rdf
+
+    RDFStore = rdf.RDFStore
+    RDFStore.open(path=tmp_path / "rdf").close()
+    real, calls = ox.Store.read_only, []
+
+    def racing(path, fail=2):
+        calls.append(path)
+        if len(calls) <= fail:
+            raise RuntimeError(f"Corruption: IO error: No such file or directory: {path}/000024.sst")
+        return real(path)
+
+    monkeypatch.setattr(rdf.time, "sleep", lambda s: None)
+    monkeypatch.setattr(rdf.ox.Store, "read_only", staticmethod(racing))
+    RDFStore.open(path=tmp_path / "rdf", read_only=True).close()
+    assert len(calls) == 3
+    monkeypatch.setattr(rdf.ox.Store, "read_only", staticmethod(lambda path: racing(path, fail=99)))
+    with pytest.raises(KGError, match="another kgnlp process is rewriting it") as err:
+        RDFStore.open(path=tmp_path / "rdf", read_only=True)
+    assert "\n" not in str(err.value)
