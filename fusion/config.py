@@ -71,6 +71,14 @@ class SavedConfig:
     def head(self) -> str:
         return self.fusion.head
 
+    @property
+    def answers_yes_no(self) -> bool:
+        """A yes/no/maybe QA model (``kgnlp train qa``): a sequence head whose labels are all yes, no or maybe. Its
+        config.json marks it no other way; it reads a question with a passage, not a text alone."""
+        from nlp.formats.pubmedqa import DECISIONS
+
+        return self.head == "sequence" and {str(lab).lower() for lab in self.fusion.labels} <= set(DECISIONS)
+
 
 def saved_config(model: "str | Path | SavedConfig") -> SavedConfig:
     """The checked ``config.json`` of the fused model in folder ``model`` (read here, once; ``model`` itself when it
@@ -140,6 +148,17 @@ def check_head(head: str, folder: str | Path, heads: tuple[str, ...], use: str, 
     if head not in heads:
         raise FusionError(f"'{folder}' is a {head} model (from {_TRAINED_BY.get(head, 'another command')}); {use} "
                           f"needs one from {needs}.")
+
+
+def check_classifier(saved: SavedConfig, use: str) -> None:
+    """The model of ``saved`` classifies texts, as ``use`` (e.g. "`kgnlp classify`") needs: a sequence or multilabel
+    head from ``kgnlp train classify``. A yes/no/maybe QA model (a sequence head too) is refused: it would label the
+    text as if it had read the passage it answers from (here, without torch: before the model loads)."""
+    check_head(saved.head, saved.folder, ("sequence", "multilabel"), use, "`kgnlp train classify`")
+    if saved.answers_yes_no:
+        raise FusionError(f"'{saved.folder}' is a yes/no/maybe QA model (from `kgnlp train qa`), which answers a "
+                          f"question from a passage; {use} reads a text alone: ask it with `kgnlp ask --model "
+                          f"{saved.folder}` (or score it with `kgnlp eval qa --model`).")
 
 
 def check_out(out: str | Path, head: str) -> None:

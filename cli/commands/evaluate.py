@@ -103,19 +103,16 @@ def eval_classify(data: DataOpt,
     Example: kgnlp eval classify --data data/labelled/sentiment.jsonl --model models/sentiment
     """
     from cli.commands.fusion import saved_model_knowledge
+    from fusion.config import check_classifier, saved_config
     from fusion.data import read_classification
     from fusion.errors import FusionError
     from fusion.evaluate import evaluate_classifier
-    from fusion.config import saved_config
     from fusion.predict import Classifier
 
     saved = saved_config(model)  # config.json, read once for every check and the load
-    head = saved.head
-    if head not in ("sequence", "multilabel"):
-        raise FusionError(f"'{model}' is a {head} model; `eval classify` scores one from `kgnlp train classify` "
-                          "(`eval qa --model` scores QA models).")
+    check_classifier(saved, "`eval classify`")  # a QA model is scored by `eval qa --model`
     examples, multi = read_classification(data)
-    if multi and head != "multilabel":
+    if multi and saved.head != "multilabel":
         raise FusionError(f"{data} has label lists (\"labels\"), but '{model}' is a single-label classifier.")
     with saved_model_knowledge(saved, ws_path, as_json, require=True) as (store, retriever, linker):
         scores = evaluate_classifier(Classifier.load(saved, store, retriever, linker), examples)
