@@ -166,7 +166,16 @@ class FusedNER:
         saved = saved_config(folder)
         check_head(saved.head, saved.folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
         model = FusedModel.load(saved)
-        tokenizer = load_tokenizer(saved.folder)
+        return cls._reading(model, load_tokenizer(saved.folder), store, retriever, linker)
+
+    def reading(self, store=None, retriever=None, linker=None) -> "FusedNER":
+        """This loaded model reading the graph ``store`` instead (``retriever``, ``linker`` as for :meth:`load`):
+        ``kgnlp ingest`` loads a model before it touches the workspace, and gives it the graph once its --seed is
+        stored."""
+        return self._reading(self._model, self._builder.tokenizer, store, retriever, linker)
+
+    @classmethod
+    def _reading(cls, model, tokenizer, store, retriever, linker) -> "FusedNER":
         knowledge = model_knowledge(model, store, retriever, linker)
         return cls(model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
 
