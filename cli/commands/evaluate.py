@@ -40,10 +40,15 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
         scores = evaluate_ner(graph, data, layers, vote=profile_vote(layers), fmt=fmt, model_only=model_only)
     finally:
         graph.close()
-    emit(as_json, {k: asdict(v) for k, v in scores.items()}, lambda: _table(
+    rows = {k: asdict(v) for k, v in scores.by_label.items()}
+    emit(as_json, {**rows, "unknown_labels": scores.not_trained} if model else rows, lambda: _table(
         ["label", "P", "R", "F1", "tp", "fp", "fn"],
         [[k, f"{v.precision:.3f}", f"{v.recall:.3f}", f"{v.f1:.3f}", str(v.tp), str(v.fp), str(v.fn)]
-         for k, v in scores.items()]))
+         for k, v in scores.by_label.items()]))
+    if not as_json:
+        _note_not_trained(scores.not_trained, "scored as misses" if model_only else
+                          "only the graph's names and spaCy can find them", "the model" if len(model or ()) == 1
+                          else "no --model")
 
 
 def eval_relations(data: DataOpt, ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE), as_json: JsonOpt = False) -> None:
@@ -157,9 +162,16 @@ def _classification_report(scores: dict) -> None:
     _table(["label", "P", "R", "F1", "support"],
            [[k, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"])]
             for k, v in scores["labels"].items()])
-    if scores["unknown_labels"]:
-        out.print("Labels the model was not trained on (scored as misses): "
-                  + ", ".join(f"{k} ({v})" for k, v in scores["unknown_labels"].items()))
+    _note_not_trained(scores["unknown_labels"], "scored as misses")
+
+
+def _note_not_trained(unknown: dict[str, int], why: str, models: str = "the model") -> None:
+    """One line on stderr naming the gold labels the scored ``models`` were not trained on, with their counts
+    (``why``: what becomes of their examples); nothing when there are none (--json carries them as
+    "unknown_labels")."""
+    if unknown:
+        typer.echo(f"Labels {models} was not trained on ({why}): "
+                   + ", ".join(f"{k} ({v})" for k, v in unknown.items()), err=True)
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> None:
