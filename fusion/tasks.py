@@ -59,7 +59,7 @@ def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowled
     if config.fusion != "none" and knowledge.store is not None:  # which graph it learns with (fusion.origin)
         from fusion.origin import graph_origin
 
-        model.graph_origin = graph_origin(knowledge.store, knowledge.workspace)[0]
+        model.graph_origin = graph_origin(knowledge.store, knowledge.workspace, knowledge.names)[0]
     tokenizer = load_tokenizer(path)
     tokenizer.model_max_length = 1_000_000
     return model, tokenizer, InputBuilder(tokenizer, model.config, knowledge, model.entity_row)
