@@ -48,7 +48,7 @@ def check_reader(model: "str | Path | SavedConfig", command: str = "ask --model"
     from fusion.config import saved_config
 
     saved = saved_config(model)
-    if saved.head == "sequence" and not saved.answers_yes_no:  # a classifier (of sentiment, say)
+    if saved.head == "sequence" and not saved.yes_no_labels:  # a classifier (of sentiment, say)
         raise FusionError(f"'{saved.folder}' classifies into {', '.join(map(str, saved.fusion.labels))}, not "
                           f"yes/no/maybe: `{command}` needs a QA model (`kgnlp train qa --data FILE --out DIR`).")
     if saved.head not in ("sequence", "span"):
