@@ -47,8 +47,8 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
          for k, v in scores.by_label.items()]))
     if not as_json:
         _note_not_trained(scores.not_trained, "scored as misses" if model_only else
-                          "only the graph's names and spaCy can find them", "the model" if len(model or ()) == 1
-                          else "no --model")
+                          "only the graph's names and spaCy can find them",
+                          "the model was not" if len(model or ()) == 1 else "no --model was")
 
 
 def eval_relations(data: DataOpt, ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE), as_json: JsonOpt = False) -> None:
@@ -165,12 +165,12 @@ def _classification_report(scores: dict) -> None:
     _note_not_trained(scores["unknown_labels"], "scored as misses")
 
 
-def _note_not_trained(unknown: dict[str, int], why: str, models: str = "the model") -> None:
-    """One line on stderr naming the gold labels the scored ``models`` were not trained on, with their counts
-    (``why``: what becomes of their examples); nothing when there are none (--json carries them as
+def _note_not_trained(unknown: dict[str, int], why: str, who: str = "the model was not") -> None:
+    """One line on stderr naming the gold labels ``who`` ("the model was not", "no --model was") trained on, with
+    their counts (``why``: what becomes of their examples); nothing when there are none (--json carries them as
     "unknown_labels")."""
     if unknown:
-        typer.echo(f"Labels {models} was not trained on ({why}): "
+        typer.echo(f"Labels {who} trained on ({why}): "
                    + ", ".join(f"{k} ({v})" for k, v in unknown.items()), err=True)
 
 

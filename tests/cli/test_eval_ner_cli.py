@@ -75,4 +75,7 @@ def test_gold_labels_the_model_was_not_trained_on_are_named(ws, spacy_model, tmp
     piped = kgnlp(*args, check=True)
     assert "Labels the model was not trained on (only the graph's names and spaCy can find them): Measurement (1)" \
         in piped.stderr, piped.stderr
+    two = kgnlp(*args, "--model", str(spacy_model), check=True)  # they vote
+    assert "Labels no --model was trained on (only the graph's names and spaCy can find them): Measurement (1)" \
+        in two.stderr, two.stderr
     assert "unknown_labels" not in json.loads(kgnlp(*args[:4], "-w", str(ws), "--json", check=True).stdout)
