@@ -66,10 +66,24 @@ class SavedConfig:
     fusion: FusionConfig
     encoder: object  # the encoder's Hugging Face config (a dict; anything else: FusedModel.load says it is damaged)
     graph: object  # fusion.origin.GraphOrigin, or None: saved before it was recorded
+    pairs: bool | None = None  # trained on text pairs (a question with its passage); None: saved before it was said
 
     @property
     def head(self) -> str:
         return self.fusion.head
+
+    @property
+    def yes_no_labels(self) -> bool:
+        """A sequence head whose labels are all yes, no or maybe: a model that can answer yes/no/maybe questions."""
+        from nlp.formats.pubmedqa import DECISIONS
+
+        return self.head == "sequence" and {str(lab).lower() for lab in self.fusion.labels} <= set(DECISIONS)
+
+    @property
+    def answers_yes_no(self) -> bool:
+        """A yes/no/maybe QA model (``kgnlp train qa``), which reads a question with a passage, not a text alone: yes/no
+        labels, and trained on pairs (a model saved before that was recorded: the labels alone say it)."""
+        return self.yes_no_labels and self.pairs is not False
 
 
 def saved_config(model: "str | Path | SavedConfig") -> SavedConfig:
@@ -91,8 +105,10 @@ def _saved(folder: str | Path, data: dict) -> SavedConfig:
     """A fused model's config.json (``data``, marked as one) with its "fusion" settings checked."""
     from fusion.origin import GraphOrigin
 
+    extra = data.get("extra")
+    pairs = extra.get("pairs") if isinstance(extra, dict) else None
     return SavedConfig(Path(folder), _fusion_of(folder, data), data.get("encoder"),
-                       GraphOrigin.from_dict(data.get("graph")))
+                       GraphOrigin.from_dict(data.get("graph")), pairs if isinstance(pairs, bool) else None)
 
 
 def _fusion_of(folder: str | Path, data: dict) -> "FusionConfig":
@@ -140,6 +156,17 @@ def check_head(head: str, folder: str | Path, heads: tuple[str, ...], use: str, 
     if head not in heads:
         raise FusionError(f"'{folder}' is a {head} model (from {_TRAINED_BY.get(head, 'another command')}); {use} "
                           f"needs one from {needs}.")
+
+
+def check_classifier(saved: SavedConfig, use: str) -> None:
+    """The model of ``saved`` classifies texts, as ``use`` (e.g. "`kgnlp classify`") needs: a sequence or multilabel
+    head from ``kgnlp train classify``. A yes/no/maybe QA model (a sequence head too) is refused: it would label the
+    text as if it had read the passage it answers from (here, without torch: before the model loads)."""
+    check_head(saved.head, saved.folder, ("sequence", "multilabel"), use, "`kgnlp train classify`")
+    if saved.answers_yes_no:
+        raise FusionError(f"'{saved.folder}' is a yes/no/maybe QA model (from `kgnlp train qa`), which answers a "
+                          f"question from a passage; {use} reads a text alone: ask it with `kgnlp ask --model "
+                          f"{saved.folder}` (or score it with `kgnlp eval qa --model`).")
 
 
 def check_out(out: str | Path, head: str) -> None:

@@ -43,10 +43,13 @@ class Knowledge:
     workspace: str = ""  # the folder the store was read from, recorded with a model trained on it (fusion.origin)
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _facts: EntityFacts | None = field(default=None, repr=False)
+    # the store's names() when the linker was built from them
+    names: list[tuple[str, str, str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.linker is None and self.store is not None:
-            self.linker = NameLinker.from_store(self.store)
+        if self.linker is None and self.store is not None:  # names read once: the linker's, and the record of the
+            self.names = list(self.store.names())           # graph a model trains with (fusion.tasks.prepare)
+            self.linker = NameLinker.from_rows(self.names)
         if self.store is not None:
             self._facts = EntityFacts(self.store, self.embeddings, self.schema, self.facts_per_entity,
                                       self.cache_size)

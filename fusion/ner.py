@@ -117,6 +117,7 @@ def train_fused_ner(
     ``workspace``, recorded with the model) and ``schema`` the words facts are said in (or pass a ready
     ``knowledge``). The saved directory loads with ``FusedModel.load``."""
     from nlp.ner.train_transformer import bio_labels
+    from nlp.ner.windows import bio_types
 
     labels = tuple(bio_labels(train_docs))
     if knowledge is None and fusion != "none":
@@ -140,7 +141,7 @@ def train_fused_ner(
         best = FusedModel.load(out_dir).to(settings.device)
         dev = ner_f1(dev_docs, predict_fused_ner(best, InputBuilder(tokenizer, best.config, knowledge,
                                                                      best.entity_row), dev_docs, stride))
-    trained = {lab[2:] for lab in labels if lab != "O"}  # mentions of other types in dev are misses it cannot avoid
+    trained = set(bio_types(labels))  # mentions of other types in dev are misses it cannot avoid
     unseen = tuple(sorted({m.label for d in dev_docs or () for m in d.mentions} - trained))
     return TaskReport(result, dev, labels, fusion, unseen)
 
@@ -166,9 +167,25 @@ class FusedNER:
         saved = saved_config(folder)
         check_head(saved.head, saved.folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
         model = FusedModel.load(saved)
-        tokenizer = load_tokenizer(saved.folder)
+        return cls._reading(model, load_tokenizer(saved.folder), store, retriever, linker)
+
+    def reading(self, store=None, retriever=None, linker=None) -> "FusedNER":
+        """This loaded model reading the graph ``store`` instead (``retriever``, ``linker`` as for :meth:`load`):
+        ``kgnlp ingest`` loads a model before it touches the workspace, and gives it the graph once its --seed is
+        stored."""
+        return self._reading(self._model, self._builder.tokenizer, store, retriever, linker)
+
+    @classmethod
+    def _reading(cls, model, tokenizer, store, retriever, linker) -> "FusedNER":
         knowledge = model_knowledge(model, store, retriever, linker)
         return cls(model, InputBuilder(tokenizer, model.config, knowledge, model.entity_row))
+
+    @property
+    def entity_types(self) -> tuple[str, ...]:
+        """The entity types it was trained on (``nlp.interfaces.NERLayer``)."""
+        from nlp.ner.windows import bio_types
+
+        return bio_types(self._model.config.labels)
 
     def predict(self, texts: Sequence[str]) -> list[list[Mention]]:
         from nlp.formats.records import LabelledDoc

@@ -41,15 +41,6 @@ def rank_passages(question: str, passages: Sequence[Passage], k: int = 3) -> lis
     return [p for score, p in scored[:k] if score > 0]
 
 
-def check_yes_no(model_dir: Path, labels, command: str = "ask --model") -> None:
-    """A sequence model answers yes/no/maybe questions only when those are its labels (not a sentiment classifier)."""
-    from nlp.formats.pubmedqa import DECISIONS
-
-    if not {str(lab).lower() for lab in labels} <= set(DECISIONS):
-        raise FusionError(f"'{model_dir}' classifies into {', '.join(map(str, labels))}, not yes/no/maybe: "
-                          f"`{command}` needs a QA model (`kgnlp train qa --data FILE --out DIR`).")
-
-
 def check_reader(model: "str | Path | SavedConfig", command: str = "ask --model") -> str:
     """Before anything loads or is answered: ``model`` (a folder, or its config.json already read) holds a QA
     model (yes/no/maybe or spans), else a one-line FusionError saying what it is (and what ``command`` needs).
@@ -57,9 +48,10 @@ def check_reader(model: "str | Path | SavedConfig", command: str = "ask --model"
     from fusion.config import saved_config
 
     saved = saved_config(model)
-    if saved.head == "sequence":
-        check_yes_no(saved.folder, saved.fusion.labels, command)
-    elif saved.head != "span":
+    if saved.head == "sequence" and not saved.yes_no_labels:  # a classifier (of sentiment, say)
+        raise FusionError(f"'{saved.folder}' classifies into {', '.join(map(str, saved.fusion.labels))}, not "
+                          f"yes/no/maybe: `{command}` needs a QA model (`kgnlp train qa --data FILE --out DIR`).")
+    if saved.head not in ("sequence", "span"):
         raise FusionError(f"'{saved.folder}' is a {saved.head} model; `{command}` needs a QA model (`kgnlp train qa "
                           "--data FILE --out DIR`).")
     return saved.head

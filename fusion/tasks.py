@@ -59,7 +59,7 @@ def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowled
     if config.fusion != "none" and knowledge.store is not None:  # which graph it learns with (fusion.origin)
         from fusion.origin import graph_origin
 
-        model.graph_origin = graph_origin(knowledge.store, knowledge.workspace)[0]
+        model.graph_origin = graph_origin(knowledge.store, knowledge.workspace, knowledge.names)[0]
     tokenizer = load_tokenizer(path)
     tokenizer.model_max_length = 1_000_000
     return model, tokenizer, InputBuilder(tokenizer, model.config, knowledge, model.entity_row)
@@ -127,7 +127,8 @@ def train_classifier(
     key = "micro_f1" if multi else "macro_f1"
     score = (lambda m: sequence_scores(m, dev_items, device=settings.device)[key]) if dev_items else None
     result = train_fused(model, train_items, out_dir, settings, score=score, tokenizer=tokenizer,
-                         progress=progress, extra={"task": "classify", "train_examples": len(train_items)},
+                         progress=progress, extra={"task": "classify", "train_examples": len(train_items),
+                                                   "pairs": any(e.pair is not None for e in examples)},
                          resume=resume, dev_digest=items_digest(dev_items) if dev_items else "")
     best = _reload(out_dir).to(settings.device)
     dev_scores = sequence_scores(best, dev_items) if dev_items else {}

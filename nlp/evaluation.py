@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -59,12 +60,22 @@ def score_spans(gold: Iterable[set[tuple]], pred: Iterable[set[tuple]]) -> PRF:
     return PRF.of(tp, fp, fn)
 
 
+@dataclass(frozen=True)
+class NERScores:
+    """What :func:`evaluate_ner` measured: P/R/F1 overall ("all") and per label, and the gold labels none of the
+    trained layers was trained on, each with its count of gold mentions (all misses for a model scored alone)."""
+
+    by_label: dict[str, PRF]
+    not_trained: dict[str, int]
+
+
 def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, fmt: str = "jsonl",
-                 model_only: bool = False) -> dict[str, PRF]:
+                 model_only: bool = False) -> NERScores:
     """Entity-level micro P/R/F1 (exact span and type), overall ("all") and per label (each gold or predicted
     label, so the rows add up to "all"), of the extraction pipeline (the graph's names, spaCy, and the
     ``extra_ner`` layers) on a labelled file in ``fmt`` (see ``nlp.formats``); with ``model_only``, of the one
-    ``extra_ner`` layer alone."""
+    ``extra_ner`` layer alone. Gold labels no ``extra_ner`` layer was trained on are counted (none without such
+    layers, or with one that does not say its ``entity_types``)."""
     from nlp.formats import load_labelled
 
     if model_only and len(extra_ner) != 1:
@@ -88,7 +99,17 @@ def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, f
     for label in labels:
         result[label] = score_spans([{g for g in s if g[2] == label} for s in gold],
                                     [{p for p in s if p[2] == label} for s in pred])
-    return result
+    return NERScores(result, _not_trained(gold, extra_ner))
+
+
+def _not_trained(gold: Iterable[set[tuple]], layers) -> dict[str, int]:
+    """Gold (start, end, label) mentions counted by label, of the labels none of the trained ``layers`` was trained
+    on; {} without layers or when one does not say what it was trained on."""
+    types = [getattr(layer, "entity_types", None) for layer in layers]
+    if not types or any(t is None for t in types):
+        return {}
+    known = {label for t in types for label in t}
+    return dict(sorted(Counter(m[2] for s in gold for m in s if m[2] not in known).items()))
 
 
 def evaluate_relations(store: GraphStore, path: Path) -> PRF:

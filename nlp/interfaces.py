@@ -26,7 +26,8 @@ class NERLayer(Protocol):
 
     Optional attributes the profiles and the extractor read (see :func:`layer_kind`): ``kind`` ("names",
     "cnn" or "transformer") and ``vote_weight`` (votes in the accurate profile's vote; by default 2 for a
-    transformer, 1 otherwise: ``nlp.ner.vote.vote_weight``).
+    transformer, 1 otherwise: ``nlp.ner.vote.vote_weight``); and, for a trained layer, ``entity_types`` (the
+    types it was trained on: ``kgnlp eval ner`` names gold types no --model knows).
     """
 
     name: str

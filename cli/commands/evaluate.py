@@ -40,10 +40,15 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
         scores = evaluate_ner(graph, data, layers, vote=profile_vote(layers), fmt=fmt, model_only=model_only)
     finally:
         graph.close()
-    emit(as_json, {k: asdict(v) for k, v in scores.items()}, lambda: _table(
+    rows = {k: asdict(v) for k, v in scores.by_label.items()}
+    emit(as_json, {**rows, "unknown_labels": scores.not_trained} if model else rows, lambda: _table(
         ["label", "P", "R", "F1", "tp", "fp", "fn"],
         [[k, f"{v.precision:.3f}", f"{v.recall:.3f}", f"{v.f1:.3f}", str(v.tp), str(v.fp), str(v.fn)]
-         for k, v in scores.items()]))
+         for k, v in scores.by_label.items()]))
+    if not as_json:
+        _note_not_trained(scores.not_trained, "scored as misses" if model_only else
+                          "only the graph's names and spaCy can find them",
+                          "the model was not" if len(model or ()) == 1 else "no --model was")
 
 
 def eval_relations(data: DataOpt, ws_path: WorkspaceOpt = Path(DEFAULT_WORKSPACE), as_json: JsonOpt = False) -> None:
@@ -103,19 +108,16 @@ def eval_classify(data: DataOpt,
     Example: kgnlp eval classify --data data/labelled/sentiment.jsonl --model models/sentiment
     """
     from cli.commands.fusion import saved_model_knowledge
+    from fusion.config import check_classifier, saved_config
     from fusion.data import read_classification
     from fusion.errors import FusionError
     from fusion.evaluate import evaluate_classifier
-    from fusion.config import saved_config
     from fusion.predict import Classifier
 
     saved = saved_config(model)  # config.json, read once for every check and the load
-    head = saved.head
-    if head not in ("sequence", "multilabel"):
-        raise FusionError(f"'{model}' is a {head} model; `eval classify` scores one from `kgnlp train classify` "
-                          "(`eval qa --model` scores QA models).")
+    check_classifier(saved, "`eval classify`")  # a QA model is scored by `eval qa --model`
     examples, multi = read_classification(data)
-    if multi and head != "multilabel":
+    if multi and saved.head != "multilabel":
         raise FusionError(f"{data} has label lists (\"labels\"), but '{model}' is a single-label classifier.")
     with saved_model_knowledge(saved, ws_path, as_json, require=True) as (store, retriever, linker):
         scores = evaluate_classifier(Classifier.load(saved, store, retriever, linker), examples)
@@ -160,9 +162,16 @@ def _classification_report(scores: dict) -> None:
     _table(["label", "P", "R", "F1", "support"],
            [[k, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"])]
             for k, v in scores["labels"].items()])
-    if scores["unknown_labels"]:
-        out.print("Labels the model was not trained on (scored as misses): "
-                  + ", ".join(f"{k} ({v})" for k, v in scores["unknown_labels"].items()))
+    _note_not_trained(scores["unknown_labels"], "scored as misses")
+
+
+def _note_not_trained(unknown: dict[str, int], why: str, who: str = "the model was not") -> None:
+    """One line on stderr naming the gold labels ``who`` ("the model was not", "no --model was") trained on, with
+    their counts (``why``: what becomes of their examples); nothing when there are none (--json carries them as
+    "unknown_labels")."""
+    if unknown:
+        typer.echo(f"Labels {who} trained on ({why}): "
+                   + ", ".join(f"{k} ({v})" for k, v in unknown.items()), err=True)
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> None:

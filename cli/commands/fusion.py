@@ -407,12 +407,12 @@ def classify_cmd(
     """
     import json
 
-    from fusion.config import check_head, saved_config
+    from fusion.config import check_classifier, saved_config
     from fusion.predict import Classifier
 
     saved = saved_config(model)  # config.json, read once for every check and the load
     # another task's model is refused before any text is read or the workspace compared with its graph
-    check_head(saved.head, model, ("sequence", "multilabel"), "`kgnlp classify`", "`kgnlp train classify`")
+    check_classifier(saved, "`kgnlp classify`")
     texts = _line_texts(text) if lines else [read_text_arg(text)]
     with saved_model_knowledge(saved, workspace, quiet or as_json) as (store, retriever, linker):
         classifier = Classifier.load(saved, store, retriever, linker)

@@ -1,6 +1,7 @@
 """``kgnlp ingest``, ``kgnlp remove`` and ``kgnlp documents``."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, List, Optional
 
@@ -49,7 +50,9 @@ def ingest(
 
     not_read: list[Path] = []
     docs = load_documents(list(paths), not_read)  # every file is checked before the workspace is touched
-    models = check_profile(profile, model)  # fused models' config.json read once, here
+    # fused models' config.json read once, here, and the models loaded: damaged files are refused before the
+    # workspace is made or the seed stored
+    models = load_fused(check_profile(profile, model))
     schema = schema_in_force(conn.ws_path, config)
     seeded = None
     if seed is not None:  # read and checked before the workspace is made
@@ -205,24 +208,50 @@ def taken_back_line(data: dict) -> str:
     return " and ".join(parts)
 
 
-def load_ner_layer(model: Path | SavedConfig, store=None, workspace: Path | None = None):
+@dataclass(frozen=True)
+class LoadedFused:
+    """A fused NER --model already loaded (:func:`load_fused`), reading no graph until :func:`load_ner_layer` gives it
+    one."""
+
+    saved: SavedConfig
+    layer: object  # fusion.ner.FusedNER
+
+    @property
+    def folder(self) -> Path:
+        return self.saved.folder
+
+
+def load_fused(models: list[Path | SavedConfig]) -> list[Path | LoadedFused]:
+    """``models`` (as :func:`check_profile` returns them) with each fused model loaded, weights and tokenizer: a
+    command that writes loads them before it writes anything, and gives them the graph after (a --seed first)."""
+    from fusion.config import SavedConfig
+    from fusion.ner import FusedNER
+
+    return [LoadedFused(m, FusedNER.load(m)) if isinstance(m, SavedConfig) else m for m in models]
+
+
+def load_ner_layer(model: Path | SavedConfig | LoadedFused, store=None, workspace: Path | None = None):
     """A trained NER layer: a fused model (graph-aware, uses ``store``, the graph of ``workspace``; store None:
     there is no workspace there, or workspace None: none given; said on stderr for a model that reads the graph,
-    as is another graph than it was trained with; ``model`` its config.json as :func:`check_profile` read it) or
-    an nlp.ner model dir."""
+    as is another graph than it was trained with; ``model`` its config.json as :func:`check_profile` read it, or the
+    model :func:`load_fused` loaded) or an nlp.ner model dir."""
     from fusion.config import SavedConfig
 
-    if isinstance(model, SavedConfig):
+    if isinstance(model, (SavedConfig, LoadedFused)):
         from cli.commands.fusion import model_linker
         from fusion.ner import FusedNER
 
-        return FusedNER.load(model, store, linker=model_linker(model, store, workspace))
+        saved = model.saved if isinstance(model, LoadedFused) else model
+        linker = model_linker(saved, store, workspace)
+        if isinstance(model, LoadedFused):
+            return model.layer.reading(store, linker=linker)
+        return FusedNER.load(saved, store, linker=linker)
     from nlp.ner import load_ner_model
 
     return load_ner_model(model)
 
 
-def check_profile(profile: str | None, model) -> list[Path | SavedConfig]:
+def check_profile(profile: str | None, model) -> list[Path | SavedConfig | LoadedFused]:
     """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is). Returns
     the --model folders, a fused model's as its config.json (read once, here: ``fusion.config.fused_config``; a
     fused model of another task is refused), to pass on to :func:`profile_layers`."""
@@ -233,8 +262,11 @@ def check_profile(profile: str | None, model) -> list[Path | SavedConfig]:
     if profile == "accurate" and not given:
         raise NLPError("The accurate profile needs a trained transformer NER model: pass --model DIR "
                        "(train one with `kgnlp train ner --kind transformer --out DIR`).")
-    models: list[Path | SavedConfig] = []
+    models: list[Path | SavedConfig | LoadedFused] = []
     for m in given:
+        if isinstance(m, LoadedFused):  # checked before it loaded
+            models.append(m)
+            continue
         if not isinstance(m, SavedConfig):
             if not Path(m).is_dir():
                 raise NLPError(f"--model '{m}' is not a folder. Pass a trained model folder.")

@@ -46,6 +46,11 @@ class SpacyNER:
             raise damaged(path, exc) from exc
         return cls(nlp, batch_size)
 
+    @property
+    def entity_types(self) -> tuple[str, ...]:
+        """The entity types it was trained on (``nlp.interfaces.NERLayer``)."""
+        return tuple(sorted(self.nlp.get_pipe("ner").labels))
+
     def sentence_pipeline(self):
         """This model's pipeline plus a rule-based sentencizer: the extractor's single pass (see Extractor)."""
         if "sentencizer" not in self.nlp.pipe_names:

@@ -7,7 +7,7 @@ from typing import Sequence
 from kg.records import Mention
 from nlp.models import matmul_autocast
 from nlp.ner.model_dir import damaged, read_marker
-from nlp.ner.windows import best_window, decode_words, encode, windows
+from nlp.ner.windows import best_window, bio_types, decode_words, encode, windows
 
 
 def default_encoder_path() -> str:
@@ -42,6 +42,11 @@ class TransformerNER:
         self.batch_size = batch_size
         self.merge_adjacent = merge_adjacent  # IO decoding: "B-X B-X" on adjacent words is one entity
         self.precision = precision  # None: $KGNLP_PRECISION, else "auto" (see matmul_precision)
+
+    @property
+    def entity_types(self) -> tuple[str, ...]:
+        """The entity types it was trained on (``nlp.interfaces.NERLayer``)."""
+        return bio_types(self.labels)
 
     @classmethod
     def load(cls, path: str | Path, max_length: int | None = None, stride: int | None = None,

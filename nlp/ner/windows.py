@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 
+def bio_types(tags: Sequence[str]) -> tuple[str, ...]:
+    """The entity types of BIO tags, sorted: ``("O", "B-Chemical", "I-Chemical")`` -> ``("Chemical",)``."""
+    return tuple(sorted({tag[2:] for tag in tags if tag != "O"}))
+
+
 @dataclass(frozen=True)
 class Encoded:
     """A text as subword tokens: ids, character offsets, and the word each token belongs to."""

@@ -57,3 +57,25 @@ def test_model_only_needs_exactly_one_model(ws, spacy_model):
         proc = kgnlp("eval", "ner", "--data", str(FIX / "tiny.jsonl"), *extra, "--model-only", "-w", str(ws))
         assert proc.returncode == 1 and "exactly one --model" in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_gold_labels_the_model_was_not_trained_on_are_named(ws, spacy_model, tmp_path):
+    """As `eval classify` does: gold labels the --model never saw are counted in --json ("unknown_labels") and named
+    in one stderr line (alone, its misses; in the pipeline, left to the graph's names and spaCy)."""
+    rows = [json.loads(line) for line in (FIX / "tiny.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    rows[0]["entities"].append({"start": 17, "end": 30, "label": "Measurement"})  # "blood glucose"
+    data = tmp_path / "gold.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    args = ["eval", "ner", "--data", str(data), "--model", str(spacy_model), "-w", str(ws)]
+    got = json.loads(kgnlp(*args, "--model-only", "--json", check=True).stdout)
+    assert got["unknown_labels"] == {"Measurement": 1} and got["Measurement"]["fn"] == 1, got
+    alone = kgnlp(*args, "--model-only", check=True)
+    assert [line for line in alone.stderr.splitlines() if "not trained on" in line] == [
+        "Labels the model was not trained on (scored as misses): Measurement (1)"], alone.stderr
+    piped = kgnlp(*args, check=True)
+    assert "Labels the model was not trained on (only the graph's names and spaCy can find them): Measurement (1)" \
+        in piped.stderr, piped.stderr
+    two = kgnlp(*args, "--model", str(spacy_model), check=True)  # they vote
+    assert "Labels no --model was trained on (only the graph's names and spaCy can find them): Measurement (1)" \
+        in two.stderr, two.stderr
+    assert "unknown_labels" not in json.loads(kgnlp(*args[:4], "-w", str(ws), "--json", check=True).stdout)

@@ -171,3 +171,36 @@ def test_eval_qa_scores_a_yes_no_reader_with_its_graph_and_a_span_reader(tmp_pat
     assert got["exact_match"] <= got["f1"] <= 1.0
     assert "holds span answers" in _refused(capsys, "eval", "qa", "--data", str(spans), "--model", str(reader),
                                             "-w", str(ws))
+
+
+def test_classify_and_eval_classify_refuse_a_yes_no_qa_model(tmp_path, tiny_encoder, capsys):
+    """A yes/no/maybe model from `train qa` has a sequence head, as a classifier has, but answers a question from
+    its passage: `classify` labelled a text alone with it (exit 0), and `eval classify` scored it so. Both refuse it
+    in one line that names `ask --model`, before any text is read."""
+    data = tmp_path / "yn.jsonl"
+    rows = [{"question": "does metformin treat diabetes ?", "context": "metformin treats diabetes .", "answer": "yes"},
+            {"question": "does aspirin treat diabetes ?", "context": "aspirin causes bleeding .", "answer": "no"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 3))
+    model = tmp_path / "yn"
+    res = _invoke("train", "qa", "--data", str(data), "--encoder", str(tiny_encoder), "--epochs", "1", "--no-dev",
+                  "--out", str(model), "--quiet")
+    assert res.exit_code == 0, res.output
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text(json.dumps({"text": "metformin treats diabetes", "label": "yes"}))
+    old = tmp_path / "old"  # saved before the model said it reads pairs: its labels say it
+    old.mkdir()
+    config = json.loads((model / "config.json").read_text())
+    assert config["extra"].pop("pairs") is True
+    (old / "config.json").write_text(json.dumps(config))
+    for qa in (model, old):
+        for args in (("classify", "metformin treats diabetes"), ("eval", "classify", "--data", str(texts))):
+            line = _refused(capsys, *args, "--model", str(qa), "-w", str(tmp_path / "none"))
+            assert "is a yes/no/maybe QA model" in line and f"`kgnlp ask --model {qa}`" in line, line
+    # a classifier of texts whose labels happen to be yes and no is one
+    labelled = tmp_path / "c.jsonl"
+    labelled.write_text("\n".join(json.dumps({"text": r["context"], "label": r["answer"]}) for r in rows))
+    res = _invoke("train", "classify", "--data", str(labelled), "--encoder", str(tiny_encoder), "--epochs", "1",
+                  "--no-dev", "--out", str(tmp_path / "c"), "--quiet")
+    assert res.exit_code == 0, res.output
+    res = _invoke("classify", "metformin treats diabetes", "--model", str(tmp_path / "c"), "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["label"] in ("yes", "no"), res.output

@@ -224,3 +224,52 @@ def test_ingest_refuses_a_fused_model_without_its_weights_before_touching_the_wo
     assert not (tmp_path / "ws").exists(), res.output  # refused before the workspace is made (and the seed stored)
     assert res.exit_code == 1 and "model.safetensors" in str(res.exception), res.output
     assert "\n" not in str(res.exception)
+
+
+@pytest.mark.parametrize("seeded", [False, True], ids=["no-seed", "seed"])
+def test_ingest_refuses_a_fused_model_with_a_damaged_tokenizer_before_touching_the_workspace(tmp_path, tiny_encoder,
+                                                                                             seeded):
+    """A fused NER model loads (weights and tokenizer) before ingest makes the workspace or stores the --seed, and
+    gets the graph after: one whose tokenizer is damaged left an empty new workspace behind (and a stored seed)."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from tests.conftest import write_seed
+
+    row = {"text": "metformin treats diabetes .", "entities": [{"start": 0, "end": 9, "label": "Chemical"}]}
+    (tmp_path / "t.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["train", "ner", "--data", str(tmp_path / "t.jsonl"), "--fusion", "none",
+                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--max-length", "16", "--quiet",
+                                   "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    (tmp_path / "m" / "tokenizer.json").write_text("{", encoding="utf-8")  # cut short
+    (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
+    seed = ["--seed", str(write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}]))]
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), *(seed if seeded else []), "--model",
+                                   str(tmp_path / "m"), "-w", str(tmp_path / "ws")])
+    assert res.exit_code == 1 and "No usable tokenizer" in str(res.exception), res.output
+    assert not (tmp_path / "ws").exists()  # nothing made, nothing stored
+
+
+def test_eval_ner_names_gold_types_a_fused_model_was_not_trained_on(tmp_path, tiny_encoder):
+    """`eval ner --model FUSED --model-only`: a gold type no training mention had is counted in --json."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    row = {"text": "metformin treats diabetes .", "entities": [{"start": 0, "end": 9, "label": "Chemical"}]}
+    gold = {"text": "metformin treats diabetes .", "entities": [{"start": 0, "end": 9, "label": "Chemical"},
+                                                                {"start": 17, "end": 25, "label": "Disease"}]}
+    (tmp_path / "t.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    (tmp_path / "g.jsonl").write_text(json.dumps(gold) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["train", "ner", "--data", str(tmp_path / "t.jsonl"), "--fusion", "none",
+                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--max-length", "16", "--quiet",
+                                   "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    ws = tmp_path / "ws"
+    (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
+    assert CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "-w", str(ws), "--json"]).exit_code == 0
+    res = CliRunner().invoke(app, ["eval", "ner", "--data", str(tmp_path / "g.jsonl"), "--model", str(tmp_path / "m"),
+                                   "--model-only", "-w", str(ws), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["unknown_labels"] == {"Disease": 1}, res.stdout

@@ -87,3 +87,23 @@ def test_ner_and_ingest_with_a_fused_model_read_its_config_and_the_graph_names_o
     _run(["ingest", str(tmp_path / "d.txt"), "--model", str(tmp_path / "m"), "-w", str(ws), "--json"])
     assert reads["config.json"] == 1, reads
     assert names_ner == reads["names"] == 2, (names_ner, reads)  # the pipeline's own gazetteer, and the model
+
+
+@pytest.mark.parametrize("fusion", ["facts", "embeddings"])
+def test_training_reads_the_graph_names_once(tmp_path, tiny_encoder, reads, fusion):
+    """The knowledge's linker and the record of the graph the model trains with (fusion.origin) share one read of
+    the graph's names (training read them twice)."""
+    from tests.fusion.test_fusion_cli import _app
+
+    ws = _workspace(tmp_path / "ws", METFORMIN, [Triple("C1", "TREATS", "D1")], ("C1", "D1"))
+    data = tmp_path / "d.jsonl"
+    rows = [{"text": "metformin is good news", "label": "positive"}, {"text": "aspirin is bad news", "label": "negative"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows * 2))
+    reads.update({"config.json": 0, "names": 0})
+    res = CliRunner().invoke(_app(), ["train", "classify", "--data", str(data), "--out", str(tmp_path / "m"),
+                                      "--encoder", str(tiny_encoder), "--epochs", "1", "--fusion", fusion,
+                                      "-w", str(ws), "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert reads["names"] == 1
+    graph = json.loads((tmp_path / "m" / "config.json").read_text())["graph"]
+    assert (graph["entities"], graph["facts"]) == (3, 1)  # the record is still the graph's
