@@ -257,6 +257,11 @@ def open_store(
         # read-only: no RDF file rewritten, and no empty graph.db made in a workspace that has none
         graph = ws.open_store(store, **({} if not read_only else {"read_only": True} if store == "rdf" else
                                        {"create": False, "read_only": True}))
+    if getattr(graph, "stale_name_keys", False):
+        typer.echo("Note: the graph's name keys are from an older kgnlp and could not be updated here (a read-only "
+                   "folder, or another process writing it): names written with accents, possessives or Roman "
+                   f"numerals may not be found until a writing command (e.g. `kgnlp ingest`) opens {ws.path}.",
+                   err=True)
     return resolved(graph, ws.path) if read else graph
 
 

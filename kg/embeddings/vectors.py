@@ -158,7 +158,7 @@ class KGEmbeddings:
     @classmethod
     def load(cls, folder: str | Path) -> "KGEmbeddings":
         """Read vectors saved by :meth:`save`."""
-        from safetensors.numpy import load_file
+        from safetensors.numpy import load
 
         folder = Path(folder)
         if not (folder / "meta.json").exists():
@@ -166,10 +166,9 @@ class KGEmbeddings:
         try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             meta.pop("format", None)
-            _check_digests(folder, meta.pop("files", None))
-            ents = json.loads((folder / "entities.json").read_text(encoding="utf-8"))
-            rels = json.loads((folder / "relations.json").read_text(encoding="utf-8"))
-            arrays = load_file(str(folder / "vectors.safetensors"))
+            data = _read_checked(folder, meta.pop("files", None))  # each file read once: checked, then parsed
+            ents, rels = json.loads(data["entities.json"]), json.loads(data["relations.json"])
+            arrays = load(data["vectors.safetensors"])
             out = cls(EmbeddingMeta(**meta), tuple(ents["ids"]), tuple(rels["ids"]),
                       arrays["entity"], arrays["relation"], tuple(ents.get("sources", ())))
         except Exception as exc:  # noqa: BLE001 - cut JSON, safetensors' own error, missing keys, mixed files
@@ -199,22 +198,28 @@ def load_embeddings(workspace_path: str | Path, model: str | None = None) -> KGE
         try:
             mrr = json.loads(meta_file.read_text(encoding="utf-8")).get("valid_mrr")
             return -1.0 if mrr is None else float(mrr)
-        except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
+        except (OSError, ValueError, TypeError, AttributeError, UnicodeDecodeError):  # OSError: a save under way
             return -2.0  # unreadable: chosen last; loading it (if it is the only one) says what is wrong
 
     return KGEmbeddings.load(max(saved, key=quality).parent)
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data).hexdigest()[:32]
+
+
 def _file_digest(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "blake2b").hexdigest()[:32]
+    return _digest(path.read_bytes())
 
 
-def _check_digests(folder: Path, files: dict[str, str] | None) -> None:
-    """The data files are those ``meta.json`` was written with (a set saved before digests were kept: not checked)."""
+def _read_checked(folder: Path, files: dict[str, str] | None) -> dict[str, bytes]:
+    """The data files' bytes, each the one ``meta.json`` was written with (a set saved before digests were kept: not
+    checked). Read once and parsed from these bytes: a save starting after the check cannot mix in its files."""
+    data = {name: (folder / name).read_bytes() for name in DATA_FILES}
     for name, digest in (files or {}).items():
-        if _file_digest(folder / name) != digest:
+        if _digest(data.get(name, b"")) != digest:
             raise ValueError(f"{name} is not the file meta.json was saved with: a save was cut short or is under way")
+    return data
 
 
 def _write_json(path: Path, data: object) -> None:

@@ -90,6 +90,7 @@ class RDFStore:
         self._store = store
         self.location = path
         self.read_only = read_only
+        self.stale_name_keys = False  # lookup keys made by an older key rule, left as they were (see open)
 
     @classmethod
     def open(cls, workspace: object = None, path: str | Path | None = None, read_only: bool = False) -> "RDFStore":
@@ -108,13 +109,14 @@ class RDFStore:
         out = cls(store, Path(path) if path is not None else None, read_only and path is not None)
         if out.read_only and not out._name_keys_current():
             # a format upgrade, done once by whoever opens the store first: a reader takes the write lock for it
-            # when it can (otherwise it reads the older keys: names written as stored still match)
+            # when it can; otherwise (a writer holds it) it reads the older keys, which miss folded names
             try:
                 cls.open(path=path).close()
-                out.close()
-                out = cls(_open_read_only(str(path)), Path(path), True)
             except (OSError, KGError):
-                pass
+                out.stale_name_keys = True
+                return out
+            out.close()
+            out = cls(_open_read_only(str(path)), Path(path), True)
         elif not out.read_only:
             out._update_name_keys()
         return out

@@ -64,7 +64,13 @@ def _read_only(path: Path) -> sqlite3.Connection:
     can be writing, so the file is read as it is (``immutable``). In a writable folder the ordinary connection is
     used: a read-only one would leave its ``-wal`` and ``-shm`` files behind."""
     uri = path.resolve().as_uri()
+    wal = path.with_name(path.name + "-wal")
     for mode in ("mode=ro", "immutable=1"):
+        if mode == "immutable=1" and wal.exists() and wal.stat().st_size > 0:
+            # committed facts may wait there for a checkpoint: read as immutable, the graph would be an older one
+            raise KGError(f"Cannot read the graph at {path} from a folder this process cannot write: its write-ahead "
+                          f"log {wal.name} holds changes not yet in the file. Open it once where it can be written "
+                          "(any kgnlp command there), or copy the workspace somewhere writable.")
         conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False)
         try:
             conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -96,6 +102,7 @@ class SQLiteStore:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.file = path
+        self.stale_name_keys = False  # lookup keys made by an older key rule, left as they were (see open)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = True, durable: bool = True,
@@ -107,7 +114,9 @@ class SQLiteStore:
         if not create or read_only:
             _check_graph_file(path)
         if read_only and path.exists() and not os.access(path.parent, os.W_OK):
-            return cls(_read_only(path), path)
+            store = cls(_read_only(path), path)
+            store.stale_name_keys = not store._name_keys_current()  # no write can bring them up to date here
+            return store
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -117,21 +126,37 @@ class SQLiteStore:
             conn.execute("PRAGMA foreign_keys=OFF")
             conn.executescript(_DDL)
             conn.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise KGError(f"{path} is not a kgnlp graph database ({exc}).") from exc
+            raise KGError(f"The graph at {path} is busy: another kgnlp process is writing it; try again when it is "
+                          "done.") from exc
         except sqlite3.DatabaseError as exc:
             raise KGError(f"{path} is not a kgnlp graph database ({exc}).") from exc
         store = cls(conn, path)
-        store._update_name_keys()
+        try:
+            store._update_name_keys()
+        except sqlite3.OperationalError as exc:  # a writer holds the database past the busy timeout
+            if not read_only:
+                conn.close()
+                raise KGError(f"The graph at {path} is busy: another kgnlp process is writing it; try again when it "
+                              "is done.") from exc
+            store.stale_name_keys = True
         return store
+
+    def _name_keys_current(self) -> bool:
+        """Whether the lookup names were made by ``normalise``'s key rule (``kg.names.KEY_VERSION``)."""
+        return self._conn.execute("SELECT 1 FROM meta WHERE key='name_keys' AND value=?",
+                                  (str(KEY_VERSION),)).fetchone() is not None
 
     def _update_name_keys(self) -> None:
         """Remake every lookup name, once, when the store's were made by another key rule than ``normalise``'s
         (``kg.names.KEY_VERSION``, recorded in ``meta`` as ``name_keys``; a store without it has version 1), and
         store an alias held twice once."""
-        current = ("SELECT 1 FROM meta WHERE key='name_keys' AND value=?", (str(KEY_VERSION),))
-        if self._conn.execute(*current).fetchone():
+        if self._name_keys_current():
             return
         with self._transaction():
-            if self._conn.execute(*current).fetchone():  # another process did it meanwhile
+            if self._name_keys_current():  # another process did it meanwhile
                 return
             self._conn.execute("DELETE FROM names")
             rows = self._conn.execute("SELECT id, name, aliases FROM entities").fetchall()

@@ -47,3 +47,30 @@ def test_reading_commands_work_on_a_read_only_workspace_and_change_nothing(sampl
         assert file_tree(ws) == before
     finally:
         _read_only(ws, False)
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root without setpriv writes anyway")
+def test_a_read_only_workspace_with_name_keys_of_an_older_version_is_read_with_a_note(tmp_path, monkeypatch):
+    """No write can bring its keys up to date there: the command reads and says in one line why folded names
+    ("sjogren syndrome") may not be found; where it can write, the next command brings them up to date."""
+    from kg import names
+    from kg.records import Entity
+    from kg.stores.sqlite import SQLiteStore
+    from kg.workspace import Workspace
+
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    store = SQLiteStore.open(ws.graph_path)
+    with monkeypatch.context() as old_code:
+        old_code.setattr("kg.stores.sqlite.normalise", names._plain)
+        store.add([], [Entity("dis:sjogren", "Sjögren's syndrome", "Disease")])
+        store.query("DELETE FROM meta WHERE key='name_keys'", write=True)
+    store.close()
+    _read_only(ws.path, True)
+    try:
+        proc = _kgnlp_reader("query", "entity", "dis:sjogren", "-w", str(ws.path))
+        assert proc.returncode == 0, proc.stderr
+        assert "name keys are from an older kgnlp" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    finally:
+        _read_only(ws.path, False)
+    proc = _kgnlp_reader("query", "entity", "sjogren syndrome", "-w", str(ws.path))
+    assert proc.returncode == 0 and "Sjögren's syndrome" in proc.stdout and "older kgnlp" not in proc.stderr

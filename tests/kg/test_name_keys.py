@@ -105,3 +105,60 @@ def test_the_key_migration_on_open_stores_an_alias_held_twice_once(kind, make_st
     finally:
         if kind != "neo4j":
             store.close()
+
+
+def _old_keyed(store: GraphStore, monkeypatch, modules: tuple[str, ...]) -> None:
+    """``SJOGREN`` written by the code before KEY_VERSION 2, the version record dropped."""
+    with monkeypatch.context() as old_code:
+        for module in modules:
+            old_code.setattr(f"kg.stores.{module}.normalise", names._plain)
+        store.add([], [SJOGREN])
+        _drop_version(store)
+
+
+def test_an_rdf_reader_that_cannot_take_the_write_lock_for_the_upgrade_says_its_keys_are_stale(tmp_path, monkeypatch):
+    """A writer holds the store: the reader reads the old keys (a flag the CLI turns into one line), never a closed
+    store or a traceback."""
+    from kg.stores.rdf import RDFStore
+
+    store = RDFStore.open(path=tmp_path / "rdf")
+    _old_keyed(store, monkeypatch, ("rdf", "rdf_map"))
+    store.close()
+    with monkeypatch.context() as older:  # a writer of the older version holds the lock (an ingest under way)
+        older.setattr(RDFStore, "_update_name_keys", lambda self: None)
+        writer = RDFStore.open(path=tmp_path / "rdf")
+    try:
+        reader = RDFStore.open(path=tmp_path / "rdf", read_only=True)
+        try:
+            assert reader.stale_name_keys and reader.entity("dis:sjogren").name == "Sjögren's syndrome"
+        finally:
+            reader.close()
+    finally:
+        writer.close()
+    fresh = RDFStore.open(path=tmp_path / "rdf", read_only=True)  # the lock free: brought up to date
+    try:
+        assert not fresh.stale_name_keys and [e.id for e in fresh.find_entities("sjogren syndrome")] == ["dis:sjogren"]
+    finally:
+        fresh.close()
+
+
+def test_an_embedded_graph_a_writer_holds_past_the_busy_timeout_is_one_line_not_a_foreign_file(tmp_path, monkeypatch):
+    """sqlite3's 'database is locked' read as '... is not a kgnlp graph database', for readers and writers alike."""
+    import sqlite3
+
+    from kg.errors import KGError
+    from kg.stores.sqlite import SQLiteStore
+
+    SQLiteStore.open(tmp_path / "g.db").close()
+    holder = sqlite3.connect(tmp_path / "g.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # an ingest's transaction
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: connect(*a, **{**k, "timeout": 0.1}))
+    try:
+        for read_only in (True, False):
+            with pytest.raises(KGError, match="busy: another kgnlp process is writing it") as err:
+                SQLiteStore.open(tmp_path / "g.db", read_only=read_only)
+            assert "\n" not in str(err.value) and "not a kgnlp graph" not in str(err.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
