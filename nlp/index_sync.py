@@ -74,8 +74,8 @@ def sync_opened(
     total, done = sum(p.work for p in plans.values()), 0
     if most is not None and total > most:
         folder = next(iter(indexes.values())).folder.parent.parent
-        raise NLPError(f"The saved indexes are {total} texts short of the graph, more than a reading command embeds "
-                       f"({most}): bring them up to date with `kgnlp index -w {folder}`.")
+        raise NLPError(f"Bringing the indexes up to date would embed {total} texts, more than a reading command "
+                       f"embeds ({most}): save them up to date with `kgnlp index -w {folder}`.")
     reports: dict[str, IndexReport] = {}
     for kind, idx in indexes.items():
         step = (lambda d, _t, base=done: progress(base + d, total)) if progress else None
