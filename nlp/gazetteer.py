@@ -10,13 +10,15 @@ definitions (``nlp.abbreviations.relink_short_forms``): "SD" after "standard dev
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Iterable, Sequence
 
-from kg.names import fold, key_words, keyed_after, matches_as_written, normalise
+from kg.names import fold, joins_as_space, key_words, keyed_after, matches_as_written, normalise
 from kg.records import Mention
 from nlp.abbreviations import relink_short_forms
 
 _PRIORITY = 30
+_WORDS_AND_REST = re.compile(r"([\w']*)(.*)", re.DOTALL)
 
 
 def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -117,16 +119,22 @@ class Gazetteer:
             if words and ends[-1] == start and words[-1][-1:].isalnum() and (
                     low == "'s" or low == "'" and words[-1].endswith("s")):
                 continue
+            between = text[previous_end:start] if previous else " "
             if key is None:
-                parts = key_words(low, previous, text[previous_end:start] if previous else " ")
+                parts = key_words(low, previous, between)
                 key, last = "".join(parts), _last_word(parts)
+                if parts[0].isdigit() and not key[len(parts[0]):].strip(".,;:!?"):  # "Phase I." ends a sentence
+                    key, end = parts[0], start + len(_WORDS_AND_REST.match(low).group(1))
             if not key:
                 continue
+            if words and words[-1] == "-" and joins_as_space(previous, between, key):
+                del words[-1], starts[-1], ends[-1]  # "Type-II": "type", "2", as "type II" and "type 2" are
             if last:
                 previous, previous_end = last, end
-            words.append(key)
-            starts.append(start)
-            ends.append(end)
+            for word in key.split(" ") if " " in key.strip() else (key,):  # "type-2" is "type", "2"
+                words.append(word)
+                starts.append(start)
+                ends.append(end)
         return Doc(self._nlp.vocab, words=words or [" "]), starts, ends
 
     def _token_key(self, orth: int) -> tuple[str, str | None, str, int]:
