@@ -10,7 +10,6 @@ definitions (``nlp.abbreviations.relink_short_forms``): "SD" after "standard dev
 from __future__ import annotations
 
 import bisect
-import re
 from typing import Iterable, Sequence
 
 from kg.names import fold, joins_as_space, key_words, keyed_after, matches_as_written, normalise
@@ -18,7 +17,6 @@ from kg.records import Mention
 from nlp.abbreviations import relink_short_forms
 
 _PRIORITY = 30
-_WORDS_AND_REST = re.compile(r"([\w']*)(.*)", re.DOTALL)
 
 
 def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -119,15 +117,15 @@ class Gazetteer:
             if words and ends[-1] == start and words[-1][-1:].isalnum() and (
                     low == "'s" or low == "'" and words[-1].endswith("s")):
                 continue
-            between = text[previous_end:start] if previous else " "
             if key is None:
-                parts = key_words(low, previous, between)
+                parts = key_words(low, previous, text[previous_end:start] if previous else " ")
                 key, last = "".join(parts), _last_word(parts)
                 if parts[0].isdigit() and not key[len(parts[0]):].strip(".,;:!?"):  # "Phase I." ends a sentence
-                    key, end = parts[0], start + len(_WORDS_AND_REST.match(low).group(1))
+                    end -= len(key) - len(parts[0])
+                    key = parts[0]
             if not key:
                 continue
-            if words and words[-1] == "-" and joins_as_space(previous, between, key):
+            if words and words[-1] == "-" and joins_as_space(previous, text[previous_end:start], key):
                 del words[-1], starts[-1], ends[-1]  # "Type-II": "type", "2", as "type II" and "type 2" are
             if last:
                 previous, previous_end = last, end
