@@ -129,10 +129,14 @@ class Gazetteer:
                 del words[-1], starts[-1], ends[-1]  # "Type-II": "type", "2", as "type II" and "type 2" are
             if last:
                 previous, previous_end = last, end
-            for word in key.split(" ") if " " in key.strip() else (key,):  # "type-2" is "type", "2"
-                words.append(word)
-                starts.append(start)
-                ends.append(end)
+            if "-" in low and " " in key:  # "type-2" is the words "type", "2" (a token holds no space)
+                *heads, key = key.split(" ")
+                words += heads
+                starts += [start] * len(heads)
+                ends += [end] * len(heads)
+            words.append(key)
+            starts.append(start)
+            ends.append(end)
         return Doc(self._nlp.vocab, words=words or [" "]), starts, ends
 
     def _token_key(self, orth: int) -> tuple[str, str | None, str, int]:
