@@ -7,8 +7,9 @@ import unicodedata
 _SPACE = re.compile(r"\s+")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 # KEY_VERSION numbers the rule ``normalise`` follows; a store records the version its saved keys were made by and
-# remakes them on open when it differs (1: case, NFKC and spaces only; 2: accents, Roman numerals, possessives).
-KEY_VERSION = 2
+# remakes them on open when it differs (1: case, NFKC and spaces only; 2: accents, Roman numerals, possessives; 3: a
+# hyphen between "type", "phase" (...) and a numeral, "type-2", as a space).
+KEY_VERSION = 3
 # letters NFKD does not take apart: spelled as an English keyboard would ("Ørsted" -> "orsted", "Łódź" -> "lodz")
 _LETTERS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
                           "\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-"})
@@ -19,11 +20,14 @@ _POSSESSIVE = re.compile(r"(?<=\w)'s$|(?<=\ws)'$")
 _ROMAN = {r: str(n) for n, r in enumerate(
     "ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), start=2)}
 _ROMAN["i"] = "1"
-# an apostrophe or a word that may be a Roman numeral: where a folded text's key can differ from the text
-KEYED_WORDS = re.compile(r"'|\b[ivx]+\b")
 # a lone I, V or X is a numeral only after one of these words ("type I", "factor V"), never a pronoun, a "v."
-# (versus) or the X of "X-ray"; the numerals of two letters or more (II..XX) are numerals wherever they stand
+# (versus) or the X of "X-ray"; the numerals of two letters or more (II..XX) are numerals wherever they stand. A
+# hyphen between one of these words and a numeral is a space ("type-2", "Phase-II"); other hyphens before a number
+# stay, so "IL-6", "COVID-19" and "GLP-1" key as themselves
 _NUMBERED = frozenset("type phase class grade stage factor schedule tier series complex".split())
+# an apostrophe, a word that may be a Roman numeral, or a hyphen after a numbered word: where a folded text's key can
+# differ from the text
+KEYED_WORDS = re.compile(r"'|\b[ivx]+\b|\b(?:" + "|".join(sorted(_NUMBERED)) + r")-")
 
 
 def fold(text: str) -> str:
@@ -72,7 +76,14 @@ def key_words(folded: str, previous: str = "", between: str = " ") -> list[str]:
     parts = _WORDS.split(folded)
     for i in range(0, len(parts), 2):
         parts[i] = word_key(parts[i], parts[i - 2] if i else previous, parts[i - 1] if i else between)
+        if i and joins_as_space(parts[i - 2], parts[i - 1], parts[i]):
+            parts[i - 1] = " "
     return parts
+
+
+def joins_as_space(previous: str, between: str, word: str) -> bool:
+    """Whether what lies ``between`` two keyed words is a space in a key: the hyphen of "type-2" ("type 2")."""
+    return between == "-" and previous in _NUMBERED and word.isdigit()
 
 
 def _plain(name: str) -> str:

@@ -120,6 +120,8 @@ class _HTMLText(HTMLParser):
         self._sections: dict[str, int] = {}  # how many of each sectioning element (see _SECTIONS) are open
         self.h1s: list[str] = []  # the page's visible <h1> headings
         self._h1_from: int | None = None  # the block the <h1> being read starts
+        self._cells: list[bool] = []  # per open <table>, innermost last: whether one of its cells is open
+        self._cell_break: int | None = None  # where in _words the last <br> read in a cell is
 
     def _close(self) -> None:
         """End the paragraph. A blank line in it (a <pre>'s, or two <br>) starts another, and so does a <br>, unless
@@ -141,7 +143,7 @@ class _HTMLText(HTMLParser):
                     block = text
             if block:
                 self.blocks.append(block)
-        self._words, self._sups = [], []
+        self._words, self._sups, self._cell_break = [], [], None
 
     def handle_starttag(self, tag: str, attrs) -> None:
         if "head" in self._skip and (tag == "body" or tag not in _HEAD):  # a head left open ends where the body starts
@@ -159,19 +161,44 @@ class _HTMLText(HTMLParser):
             if tag == "h1" and not self._skip:
                 self._h1_from = len(self.blocks)
         elif tag == "br":
-            self._words.append(_LINE_BREAK)
+            self._line_break()
         elif tag in _CELLS and "".join(self._words).strip():
             self._words.append(" | ")
         elif tag == "sup":
             self._sups.append(len(self._words))
         if tag == "pre":
             self._pre += 1
+        self._track_cells(tag, start=True)
 
     def handle_startendtag(self, tag: str, attrs) -> None:
         if tag in _BLOCKS:
             self._close()
         elif tag == "br":
+            self._line_break()
+
+    def _line_break(self) -> None:
+        """A <br>: a line break, but in a table cell a space, so the cell's lines stay in its row ("(Commission<br>File
+        Number)" made two paragraphs of one caption and cut the row in two). Two in a row are a blank line, in a cell
+        too: a page laid out in a table's cells keeps its paragraphs."""
+        if not (self._cells and self._cells[-1]):
             self._words.append(_LINE_BREAK)
+        elif self._cell_break is not None and not "".join(self._words[self._cell_break:]).strip():
+            self._words[self._cell_break:] = [_LINE_BREAK, _LINE_BREAK]
+            self._cell_break = None
+        else:
+            self._cell_break = len(self._words)
+            self._words.append(" ")
+
+    def _track_cells(self, tag: str, start: bool) -> None:
+        """Keep :attr:`_cells` up to date: a <table> opens a level, a cell opens in it and ends with its row."""
+        if tag == "table":
+            if start:
+                self._cells.append(False)
+            elif self._cells:
+                self._cells.pop()
+        elif tag in _CELLS or tag == "tr":
+            if self._cells:
+                self._cells[-1] = start and tag in _CELLS
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
@@ -192,6 +219,7 @@ class _HTMLText(HTMLParser):
         if tag == "h1" and self._h1_from is not None:
             self.h1s.append(" ".join(self.blocks[self._h1_from:]))
             self._h1_from = None
+        self._track_cells(tag, start=False)
 
     def _footnote(self, start: int) -> None:
         """A footnote mark glued to the word it follows ("Metformin<sup>1</sup>") is left out: read as text it joins

@@ -97,6 +97,9 @@ class EntityLinker:
             cand = self.candidate(m.text, m.label, abbrevs, seen)
             entity_id = cand.entity_id
             if entity_id is None and self.create_new:
+                cand = self._made_long_form(m, abbrevs, created) or cand
+                entity_id = cand.entity_id
+            if entity_id is None and self.create_new:
                 name = canonical_name(m.text)
                 entity_id = new_entity_id(name, m.label)
                 if entity_id not in self._entities and entity_id not in created:
@@ -106,6 +109,15 @@ class EntityLinker:
             out.append(Mention(m.start, m.end, m.text, m.label, entity_id, round(m.score * cand.score, 4)))
         self.add(created.values())
         return Linked(tuple(out), tuple(created.values()))
+
+    def _made_long_form(self, m: Mention, abbrevs: dict[str, str], created: dict[str, Entity]) -> Candidate | None:
+        """The new entity the long form of a short form the text defines was made ("the Company" after "Northwind
+        Therapeutics, Inc. (the “Company”)", the firm new to the graph), else None: 'Company' was made an entity."""
+        long = abbrevs.get(canonical_name(m.text))
+        if not long:
+            return None
+        entity_id = new_entity_id(canonical_name(long), m.label)
+        return Candidate(entity_id, 0.95, "abbreviation") if entity_id in created or entity_id in self._entities else None
 
     def _rule_hit(self, surface: str, label: str) -> bool:
         return bool(self._lookup(self._exact.get(normalise(surface), ()), label)

@@ -32,10 +32,23 @@ _HEADER_ROW = re.compile(r"(?:Exhibits?(?:\s+(?:No\.?|Number))?\s*\|\s*Descripti
 # a page number printed as a paragraph of its own: '2', '- 2 -', 'Page 2', 'Page 2 of 9'
 _PAGE_NUMBER = re.compile(r"(?:Page\s+)?[-–—]?\s*\d{1,3}\s*[-–—]?(?:\s+of\s+\d{1,3})?", re.IGNORECASE)
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
+# what a plain-text EDGAR filing starts with: its SGML header (<SEC-DOCUMENT>, <SEC-HEADER>, <DOCUMENT>), or the cover
+# page's commission name and a form's number
+_SEC_HEADER = re.compile(r"<(?:SEC-DOCUMENT|SEC-HEADER|IMS-DOCUMENT)>")
+_SEC_NAME = re.compile(r"SECURITIES\s+AND\s+EXCHANGE\s+COMMISSION", re.IGNORECASE)
+_SEC_FORM = re.compile(r"\bFORM\s+(?:8-K|10-K|10-Q|20-F|40-F|6-K|S-1|S-3|S-4|F-1|DEF\s+14A)\b", re.IGNORECASE)
+_TOP = 5000  # characters of a text in which a filing's header or cover page stands
+
+
+def is_sec_filing(text: str) -> bool:
+    """Whether a plain text is an SEC filing as EDGAR serves it (a ``.txt``): its SGML header, or "Securities and
+    Exchange Commission" and a form's number ("Form 8-K") near its top."""
+    top = text[:_TOP]
+    return bool(_SEC_HEADER.search(top) or (_SEC_NAME.search(top) and _SEC_FORM.search(top)))
 
 
 def without_form_captions(text: str) -> str:
-    """``text`` (an HTML page's, a block per paragraph) without a filing cover page's field captions and table
+    """``text`` (an HTML page's, a block per paragraph, or a plain-text filing's) without a filing cover page's field captions and table
     headers, and without lone page numbers; a block left empty goes. Text of other documents rarely holds any of
     these: the captions are the SEC forms' own words."""
     blocks = []

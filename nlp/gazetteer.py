@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from typing import Iterable, Sequence
 
-from kg.names import fold, key_words, keyed_after, matches_as_written, normalise
+from kg.names import fold, joins_as_space, key_words, keyed_after, matches_as_written, normalise
 from kg.records import Mention
 from nlp.abbreviations import relink_short_forms
 
@@ -120,10 +120,20 @@ class Gazetteer:
             if key is None:
                 parts = key_words(low, previous, text[previous_end:start] if previous else " ")
                 key, last = "".join(parts), _last_word(parts)
+                if parts[0].isdigit() and not key[len(parts[0]):].strip(".,;:!?"):  # "Phase I." ends a sentence
+                    end -= len(key) - len(parts[0])
+                    key = parts[0]
             if not key:
                 continue
+            if words and words[-1] == "-" and joins_as_space(previous, text[previous_end:start], key):
+                del words[-1], starts[-1], ends[-1]  # "Type-II": "type", "2", as "type II" and "type 2" are
             if last:
                 previous, previous_end = last, end
+            if "-" in low and " " in key:  # "type-2" is the words "type", "2" (a token holds no space)
+                *heads, key = key.split(" ")
+                words += heads
+                starts += [start] * len(heads)
+                ends += [end] * len(heads)
             words.append(key)
             starts.append(start)
             ends.append(end)

@@ -13,6 +13,7 @@ from kg.names import new_entity_id, normalise
 from kg.records import Entity, Mention
 from kg.store import GraphStore
 from kg.views import entities_named
+from nlp.abbreviations import Abbreviation, definitions
 from nlp.interfaces import Linked
 
 
@@ -48,11 +49,12 @@ class StoreLinker:
         linked: list[Mention] = []
         created: dict[str, Entity] = {}
         local: list[Mention] = []  # linked mentions so far in this document, for short forms
+        defined = definitions(text) if "(" in text else {}
         for m in mentions:
             if m.entity_id:
                 out = m
             else:
-                out = self._link_one(m, local, created)
+                out = self._defined_term(m, defined, local) or self._link_one(m, local, created)
             linked.append(out)
             local.append(out)
         return Linked(tuple(linked), tuple(created.values()))
@@ -87,6 +89,19 @@ class StoreLinker:
         self._cache[(normalise(m.text), m.label)] = (entity_id, 1.0, m.label)
         self._made[normalise(name)] = entity_id
         return Mention(m.start, m.end, m.text, m.label, entity_id, m.score)
+
+    @staticmethod
+    def _defined_term(m: Mention, defined: dict[str, Abbreviation], local: list[Mention]) -> Mention | None:
+        """A short form the document defines ("the Company" after "Northwind Therapeutics, Inc. (the “Company”)")
+        as the entity of the linked mention of its long form; None when there is no such mention (then the short
+        form is linked as any name is). A new entity 'Company' was made of it when the firm was new to the graph."""
+        found = defined.get(canonical_name(m.text))
+        if found is None:
+            return None
+        long = next((p for p in local if p.entity_id and p.start < found.long_end and found.long_start < p.end), None)
+        if long is None:
+            return None
+        return Mention(m.start, m.end, m.text, long.label, long.entity_id, round(m.score * 0.9, 3))
 
     def _org_prefix(self, m: Mention) -> str | None:
         """A bare "Northwind" for the one known organisation whose name starts with it."""

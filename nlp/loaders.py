@@ -17,7 +17,7 @@ from kg.records import Document
 from nlp.doc_formats import (HTML_SUFFIXES, PDF_SUFFIXES, PUBMED_SUFFIXES, decode_html, decode_utf16, html_text,
                               open_pubmed, pubmed_articles, suffix)
 from nlp.errors import NLPError
-from nlp.form_captions import without_form_captions
+from nlp.form_captions import is_sec_filing, without_form_captions
 from nlp.front_matter import without_front_matter
 from nlp.pdf_text import pdf_text
 from nlp.references import without_references
@@ -203,9 +203,18 @@ def _read_file(file: Path) -> Iterator[Document]:
         return
     if kind == ".md":
         text = without_front_matter(text)
+    text = _without_apparatus(text)
     if not text.strip():
         raise NLPError(f"'{file}' is empty.")
     yield Document(id=file.stem, text=text, source=str(file))
+
+
+def _without_apparatus(text: str) -> str:
+    """A plain text without a trailing reference list (``nlp.references``) and, when it is an EDGAR filing, without
+    its cover page's field captions and lone page numbers (``nlp.form_captions``), as an HTML page is read."""
+    if is_sec_filing(text):
+        text = without_form_captions(text)
+    return without_references(text)
 
 
 def _in_parts(file: Path, text: str) -> Iterator[Document]:

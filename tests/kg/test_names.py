@@ -34,6 +34,15 @@ def test_numerals_fold_as_whole_words_only():
     assert word_key("i") == "i" and word_key("i", "phase") == "1" and word_key("ii") == "2"
 
 
+def test_a_hyphen_between_a_numbered_word_and_a_numeral_keys_as_a_space():
+    # "Type-II diabetes" keyed as "type-2 diabetes": no store or linker found it under "type 2 diabetes"
+    assert {normalise(n) for n in ("Type-II diabetes", "Type-2 diabetes", "type II diabetes")} == {"type 2 diabetes"}
+    assert normalise("Phase-III trial") == "phase 3 trial" and normalise("stage-IV cancer") == "stage 4 cancer"
+    # other hyphens before a number stay: these names key as themselves, not as their spaced spellings
+    for name in ("IL-6", "COVID-19", "GLP-1", "alpha-1 antitrypsin", "Form 10-K", "type-A", "X-ray"):
+        assert normalise(name) == name.lower()
+
+
 def test_fold_keeps_other_scripts_and_display_names():
     assert fold("東京") == "東京" and fold("Zürich") == "zurich" and fold("Ελλάδα") == "ελλαδα"
     assert fold("हिन्दी") == "हिन्दी".casefold()  # vowel signs are not accents

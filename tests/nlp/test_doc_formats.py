@@ -478,3 +478,14 @@ def test_gzipped_pubmed_file_is_read_in_a_folder_and_a_damaged_one_named(tmp_pat
     cut.write_bytes(gzip.compress(PUBMED.encode("utf-8"))[:-30])
     with pytest.raises(NLPError, match=r"'.*cut.xml.gz' is not a readable gzip file"):
         load_documents([cut])
+
+
+def test_html_line_break_in_a_table_cell_stays_in_its_row():
+    # a <br> before a capital in a cell started a paragraph: the row was cut in two ('(Commission' / 'File Number)')
+    page = ("<table><tr><td>Delaware</td><td>(Commission<br>File Number)</td><td>(I.R.S. Employer<br/>"
+            "Identification No.)</td></tr><tr><td>Boston<br>\n<br>Outlook</td></tr></table><p>Sales grew.<br>Margins"
+            " fell.</p>")
+    assert html_text(page).split("\n\n") == [
+        "Delaware | (Commission File Number) | (I.R.S. Employer Identification No.)",
+        "Boston", "Outlook",  # two <br> in a row are a blank line, in a cell too (a page laid out in a table)
+        "Sales grew.", "Margins fell."]  # outside a table a <br> still breaks the paragraph

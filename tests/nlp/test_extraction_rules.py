@@ -268,6 +268,17 @@ def test_no_mention_runs_over_a_blank_line(extractor):
     assert ex.mentions and not [m for m in ex.mentions if "\n" in m.text], ex.mentions
 
 
+def test_a_filings_defined_term_is_the_company_it_defines_when_the_graph_does_not_know_it(extractor):
+    # the firm new to the graph (found by the tagger, not the gazetteer): "the Company" later on was its own entity
+    text = ("On March 11, 2024, Northwind Therapeutics, Inc. (the \u201cCompany\u201d) entered into an Agreement with "
+            "Beta Sensors.\n\nThe Company expects the transaction to close in the second quarter. The Board of "
+            "Directors of the Company approved it.")
+    _, ex = facts(extractor, text)
+    linked = {m.entity_id for m in ex.mentions if m.text == "Company"}
+    assert linked == {"org:northwind-therapeutics"}, ex.mentions
+    assert not [e.name for e in ex.entities if "Company" in e.name], ex.entities
+
+
 def test_no_sentence_runs_over_a_blank_line_of_windows_line_endings_or_a_page_break(extractor):
     # a .txt saved on Windows: "\r\n\r\n" was no paragraph break, the title ran into the fact's sentence
     text = "Warfarin label\r\n\r\nWarfarin can cause bleeding.\r\n\x0c\r\nPage 2\r\n\r\nAspirin can cause bleeding.\r\n"

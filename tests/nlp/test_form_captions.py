@@ -40,3 +40,48 @@ def test_a_filings_cover_captions_table_headers_and_page_numbers_are_left_out(tm
     names = {m.text for m in ex.mentions}
     assert not names & {"Description", "Registrant", "IRS Employer", "Commission"}, names
     assert {(t.head_id, t.relation, t.tail_id) for t in ex.triples} == {("org:acme", "ACQUIRED", "org:beta")}
+
+
+PLAIN_8K = """<SEC-DOCUMENT>0001193125-24-012345.txt : 20240311
+<SEC-HEADER>0001193125-24-012345.hdr.sgml : 20240311
+</SEC-HEADER>
+<DOCUMENT>
+<TYPE>8-K
+<TEXT>
+                      SECURITIES AND EXCHANGE COMMISSION
+                            Washington, D.C. 20549
+
+                                   FORM 8-K
+
+                         NORTHWIND THERAPEUTICS, INC.
+            (Exact name of registrant as specified in its charter)
+
+          Delaware                 001-38912              82-1234567
+(State or other jurisdiction
+
+of incorporation)
+
+(Commission File Number)
+
+Item 1.01 Entry into a Material Definitive Agreement.
+
+Acme Robotics acquired Beta Sensors.
+
+                                     - 2 -
+"""
+
+
+def test_a_plain_text_edgar_filing_is_read_without_its_captions_and_page_numbers(tmp_path):
+    # EDGAR's .txt filings kept them (only HTML was read without): 'Commission' became an organisation
+    for name, text in (("header.txt", PLAIN_8K), ("cover.txt", PLAIN_8K.split("<TEXT>\n", 1)[1])):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        [doc] = [d.document for d in load_documents([tmp_path / name])]
+        assert "Commission File" not in doc.text and "(State" not in doc.text and "- 2 -" not in doc.text, name
+        assert doc.text.endswith("Delaware                 001-38912              82-1234567\n\n"
+                                 "Item 1.01 Entry into a Material Definitive Agreement.\n\n"
+                                 "Acme Robotics acquired Beta Sensors."), doc.text
+    # a plain text that is no filing keeps its words, a caption's too
+    letter = "Our agent wrote (Commission File Number) on the form.\n\n2\n"
+    (tmp_path / "letter.txt").write_text(letter, encoding="utf-8")
+    [doc] = [d.document for d in load_documents([tmp_path / "letter.txt"])]
+    assert doc.text == letter

@@ -65,6 +65,18 @@ def test_names_match_with_accents_numerals_and_possessives_folded():
     assert links(g, "I said Sjögren's was rare.") == []
 
 
+def test_hyphenated_numerals_and_a_numeral_ending_a_sentence_match_their_names():
+    # "Type-II" and "Type-2" keyed apart from "type 2"; "Phase I." (one token "I.") was no "phase 1"
+    import spacy
+
+    g = Gazetteer(spacy.blank("en"))
+    g.add([("type 2 diabetes", "dis:t2d", "Disease"), ("Phase 1", "ph:1", "Phase"), ("COVID-19", "dis:cov", "Disease"),
+           ("IL-6", "chem:il6", "Chemical")])
+    text = "Type-II diabetes, Type-2 diabetes and type-I diabetes. COVID-19 raised IL-6 in Phase I. It ended in phase I."
+    assert links(g, text) == [("Type-II diabetes", "dis:t2d"), ("Type-2 diabetes", "dis:t2d"), ("COVID-19", "dis:cov"),
+                              ("IL-6", "chem:il6"), ("Phase I", "ph:1"), ("phase I", "ph:1")]
+
+
 def test_folded_matches_keep_offsets_into_the_text_as_written():
     import spacy
 
@@ -80,6 +92,7 @@ def test_folded_matches_keep_offsets_into_the_text_as_written():
 FOLDED = {"dis:sj": "Sjögren's syndrome", "dis:t2d": "type 2 diabetes", "loc:st": "Straße", "ph:1": "phase 1",
           "dis:gd": "Graves disease"}
 PIECES = ["Sjogren", "Sjögren’s", "sjögren's", "SJOGREN'S", "syndrome", "type", "Type-II", "II", "2", "I", "diabetes",
+          "Type-2", "-", "I.", "phase-1",
           "STRASSE", "Straße", "strasse", "phase", "Phase", "i", "Graves'", "graves", "disease", ",", "(", ")", "'s", "."]
 
 

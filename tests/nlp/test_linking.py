@@ -52,6 +52,15 @@ def test_abbreviations_are_found(text, short, long):
     assert text[a.short_start:a.short_end] == short and text[a.long_start:a.long_end] == long
 
 
+def test_a_defined_term_links_to_the_new_entity_its_long_form_made():
+    # the firm new to the graph: "the Company" became an entity 'Company' of its own
+    linker = EntityLinker(ENTITIES, encoder=FakeEncoder())
+    doc = "Northwind Therapeutics, Inc. (the \u201cCompany\u201d) signed. The Company expects to close."
+    out = linker.link(doc, [m("Northwind Therapeutics, Inc", doc, "Organization"), m("Company", doc, "Organization", 1)])
+    assert [x.entity_id for x in out.mentions] == ["org:northwind-therapeutics"] * 2
+    assert [e.name for e in out.new_entities] == ["Northwind Therapeutics, Inc"]
+
+
 def test_parentheses_that_are_not_abbreviations_are_ignored():
     assert abbreviation_map("The dose (n = 5) was low (see above).") == {}
 

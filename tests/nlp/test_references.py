@@ -45,3 +45,13 @@ def test_html_and_pdf_papers_are_read_without_their_references(tmp_path):
     assert texts == {"heading": "Metformin in practice\n\nMetformin treats type 2 diabetes.",
                      "marked": "Metformin in practice\n\nMetformin treats type 2 diabetes.\n\nAspirin treats pain.",
                      "paper": "Metformin in practice\nMetformin treats type 2 diabetes."}
+
+
+def test_a_plain_text_paper_is_read_without_its_references(tmp_path):
+    # only HTML and PDF papers were read without them: a .txt or .md paper's cited titles gave facts
+    for name in ("paper.txt", "essay.md"):
+        (tmp_path / name).write_text(f"{BODY}\n\nReferences\n\n{CITED}\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text(f"{BODY}\n\nReferences\n\nOur references were checked.\n", encoding="utf-8")
+    texts = {d.document.id: d.document.text for d in load_documents([tmp_path])}
+    assert texts == {"paper": BODY, "essay": BODY,
+                     "notes": f"{BODY}\n\nReferences\n\nOur references were checked.\n"}
