@@ -48,12 +48,13 @@ def is_sec_filing(text: str) -> bool:
 
 
 def without_form_captions(text: str) -> str:
-    """``text`` (an HTML page's, a block per paragraph, or a plain-text filing's) without a filing cover page's field captions and table
-    headers, and without lone page numbers; a block left empty goes. Text of other documents rarely holds any of
-    these: the captions are the SEC forms' own words."""
-    blocks = []
-    for block in _BLOCK_BREAK.split(_CAPTION.sub("", text)):
-        block = block.strip().strip("|").strip()
-        if block and not _HEADER_ROW.fullmatch(block) and not _PAGE_NUMBER.fullmatch(block):
-            blocks.append(block)
-    return "\n\n".join(blocks)
+    """``text`` (an HTML page's, a block per paragraph, or a plain-text filing's) without a filing cover page's field
+    captions and table headers (the SEC forms' own words, rare elsewhere); a block left empty goes. Lone page
+    numbers go too, but only from a filing (one of these found, or :func:`is_sec_filing`): elsewhere a paragraph
+    that is only a number ("42") may be content."""
+    cut = _CAPTION.sub("", text)
+    blocks = [block.strip().strip("|").strip() for block in _BLOCK_BREAK.split(cut)]
+    kept = [block for block in blocks if block and not _HEADER_ROW.fullmatch(block)]
+    if cut != text or len(kept) < len([b for b in blocks if b]) or is_sec_filing(text):
+        kept = [block for block in kept if not _PAGE_NUMBER.fullmatch(block)]
+    return "\n\n".join(kept)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from kg.records import Document
 from nlp.loaders import load_documents
+from nlp.form_captions import without_form_captions
 from tests.nlp.test_extraction_rules import extractor  # noqa: F401 - the fixture
 
 COVER = """<html><head><title>nwt-20240311</title></head><body>
@@ -85,3 +86,11 @@ def test_a_plain_text_edgar_filing_is_read_without_its_captions_and_page_numbers
     (tmp_path / "letter.txt").write_text(letter, encoding="utf-8")
     [doc] = [d.document for d in load_documents([tmp_path / "letter.txt"])]
     assert doc.text == letter
+
+
+def test_a_paragraph_that_is_only_a_number_stays_in_a_page_that_is_no_filing():
+    """The page-number rule ran on every HTML page: a news page's "42" (a figure set on its own) was dropped."""
+    page = "Answer to the question of life\n\n42\n\nThe number was chosen as a joke."
+    assert without_form_captions(page) == page
+    filing = "FORM 8-K\n\nCorvane AG\n\n(Commission File Number)\n\nCorvane acquired Meridale.\n\n- 2 -"
+    assert without_form_captions(filing) == "FORM 8-K\n\nCorvane AG\n\nCorvane acquired Meridale."
