@@ -311,14 +311,39 @@ def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | Non
     return frozenset(schema.get("HEADQUARTERED_IN").tail_types)
 
 
+_OBJECT_GAP = re.compile(r"\s+(?:(?:of|by|in|from|with|for|to|against)\s+)?(?:the\s+)?", re.IGNORECASE)
+
+
+def _object_of(question: str, cue: Cue, anchor: LinkedEntity, cues: list[Cue]) -> bool:
+    """Is the anchor the cue's object: right after it, or after a preposition ("subsidiary of Corvane", "based in
+    Basel", "acquired Bramble"), and no other cue's subject or modifier ("side effects of T2D drugs", "made by
+    Corvane cause")?"""
+    return (cue.end <= anchor.start and bool(_OBJECT_GAP.fullmatch(question, cue.end, anchor.start))
+            and not any(re.fullmatch(r"\s*", question[anchor.end:c.start]) for c in cues if c.start >= anchor.end))
+
+
+_OF_SUBJECT = re.compile(r"\s+of\s+[^,;?]+?\s+(?:is|are|was|were)\s+", re.IGNORECASE)
+
+
+def _middle_at(question: str, first: Cue, second: Cue) -> int:
+    """Where the middle of a chain stands in the question: where its noun phrase ("the company") is, before the
+    inner cue; or the outer cue's noun itself where "NOUN of X is" comes before the inner cue ("Which subsidiary
+    of Corvane is based in Basel?": the firm based in Basel is the subsidiary, not Corvane's parent)."""
+    if second.end <= first.start and _OF_SUBJECT.fullmatch(question, second.end, first.start):
+        return second.start
+    return first.start
+
+
 def _chains(store, anchor: LinkedEntity, cues: list[Cue], question: str, schema: Schema, strict: bool = False):
     """One hop for one cue; two hops when the question names two relations ("CEO of the company that
     acquired X": first the cue nearest the entity, then the other)."""
     if not cues:
         return []
-    # a relation the anchor's type can take first ("Where is metformin made?": made by a firm, then where it is)
+    # a relation the anchor's type can take first ("Where is metformin made?": made by a firm, then where it is),
+    # then the cue whose object the anchor is ("Which subsidiary of Corvane is based in Basel?": Corvane is the
+    # subsidiary's, though "based" starts nearer it), then the nearest
     ordered = sorted(cues, key=lambda c: (not roles_allowed(schema, c.relation, anchor.entity.type),
-                                          abs(c.start - anchor.start)))
+                                          not _object_of(question, c, anchor, cues), abs(c.start - anchor.start)))
     first = ordered[0]
     hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
                 word_role(question, first, anchor.start, anchor.end), schema, strict)
@@ -330,8 +355,7 @@ def _chains(store, anchor: LinkedEntity, cues: list[Cue], question: str, schema:
         ent = store.entity(middle)
         if ent is None:
             continue
-        # The middle entity stands where the question's noun phrase ("the company") is: before the inner cue.
-        role = word_role(question, second, first.start)
+        role = word_role(question, second, _middle_at(question, first, second))
         for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema, strict):
             chains.append((other, [fact, fact2]))
     return chains
