@@ -98,7 +98,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
-    cues = drug_noun_cue(question, linked, cues or place_cue(question, linked, schema), schema)
+    cues = drug_noun_cue(question, linked, place_cue(question, linked, schema, cues), schema)
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
