@@ -263,6 +263,10 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
             # treat T2D?"); other questions ask for what the chain reaches beyond them.
             elif (target in reading.in_question) != reading.yes_no or target == anchor.entity.id:
                 continue
+            elif len(facts) == 2 and len(reading.in_question) > 1 and not reading.yes_no:
+                # two conditions, each on one named entity, that no entity meets: what a chain from one reaches past
+                # the other condition is no answer ("Which subsidiary of Corvane is based in Zürich?": not Basel)
+                continue
             if reading.places is not None and getattr(store.entity(target), "type", None) not in reading.places:
                 continue  # "Where is Zürich?" asks for a place, not for the firm based there
             score = 1.0
