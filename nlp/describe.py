@@ -26,19 +26,32 @@ def without_entity(question: str, le: LinkedEntity) -> str:
 
 def describe(store: GraphStore, entity: Entity, names: NameCache) -> Answer:
     """"What is X?": the entity itself, named with its type and other names, and its best-supported facts as the
-    evidence (an alias asked about is answered by the name it stands for: "What is Ozempic?" -> semaglutide)."""
+    evidence (an alias asked about is answered by the name it stands for: "What is Ozempic?" -> semaglutide). An
+    entity with no facts of its own but narrower entities ("diabetes": "type 2 diabetes") also names those, with the
+    best-supported fact of each as the evidence, as a term with no entity is described."""
     also = f"; also {', '.join(entity.aliases[:4])}" if entity.aliases else ""
-    return Answer(f"{entity.name} ({entity.type}{also})", 1.0, entity.id,
-                  _first_sources(_best_facts(store, entity.id, names)[:ABOUT_FACTS], names))
+    text = f"{entity.name} ({entity.type}{also})"
+    facts = _best_facts(store, entity.id, names)
+    if facts:
+        return Answer(text, 1.0, entity.id, _first_sources(facts[:ABOUT_FACTS], names))
+    narrower = narrower_entities(store, entity)
+    if narrower:
+        text += f"; narrower: {', '.join(n.name for n in narrower)}"
+    return Answer(text, 1.0, entity.id, _narrower_evidence(store, narrower, names))
 
 
 def describe_term(store: GraphStore, term: Entity, names: NameCache) -> Answer:
     """"What is cancer?" where the graph has no entity of that name but narrower ones ("lung cancer"): the term
     described by them, the best-supported fact of each (up to ``ABOUT_FACTS``) as the evidence."""
     narrower = narrower_entities(store, term, in_graph=False)
-    best = [facts[0] for facts in (_best_facts(store, n.id, names) for n in narrower) if facts]
     text = f"{term.name}: no entity of that name; narrower: {', '.join(n.name for n in narrower)}"
-    return Answer(text, 1.0, None, _first_sources(best[:ABOUT_FACTS], names))
+    return Answer(text, 1.0, None, _narrower_evidence(store, narrower, names))
+
+
+def _narrower_evidence(store: GraphStore, narrower: list[Entity], names: NameCache) -> tuple[Evidence, ...]:
+    """The first source of the best-supported fact of each narrower entity that has one, up to ``ABOUT_FACTS``."""
+    best = [facts[0] for facts in (_best_facts(store, n.id, names) for n in narrower) if facts]
+    return _first_sources(best[:ABOUT_FACTS], names)
 
 
 def _best_facts(store: GraphStore, entity_id: str, names: NameCache) -> list[Triple]:

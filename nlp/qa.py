@@ -98,7 +98,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
-    cues = drug_noun_cue(question, linked, cues or place_cue(question, linked, schema), schema)
+    cues = drug_noun_cue(question, linked, place_cue(question, linked, schema, cues), schema)
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
@@ -263,6 +263,10 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
             # treat T2D?"); other questions ask for what the chain reaches beyond them.
             elif (target in reading.in_question) != reading.yes_no or target == anchor.entity.id:
                 continue
+            elif len(facts) == 2 and len(reading.in_question) > 1 and not reading.yes_no:
+                # two conditions, each on one named entity, that no entity meets: what a chain from one reaches past
+                # the other condition is no answer ("Which subsidiary of Corvane is based in Zürich?": not Basel)
+                continue
             if reading.places is not None and getattr(store.entity(target), "type", None) not in reading.places:
                 continue  # "Where is Zürich?" asks for a place, not for the firm based there
             score = 1.0
@@ -311,14 +315,39 @@ def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | Non
     return frozenset(schema.get("HEADQUARTERED_IN").tail_types)
 
 
+_OBJECT_GAP = re.compile(r"\s+(?:(?:of|by|in|from|with|for|to|against)\s+)?(?:the\s+)?", re.IGNORECASE)
+
+
+def _object_of(question: str, cue: Cue, anchor: LinkedEntity, cues: list[Cue]) -> bool:
+    """Is the anchor the cue's object: right after it, or after a preposition ("subsidiary of Corvane", "based in
+    Basel", "acquired Bramble"), and no other cue's subject or modifier ("side effects of T2D drugs", "made by
+    Corvane cause")?"""
+    return (cue.end <= anchor.start and bool(_OBJECT_GAP.fullmatch(question, cue.end, anchor.start))
+            and not any(re.fullmatch(r"\s*", question[anchor.end:c.start]) for c in cues if c.start >= anchor.end))
+
+
+_OF_SUBJECT = re.compile(r"\s+of\s+[^,;?]+?\s+(?:is|are|was|were)\s+", re.IGNORECASE)
+
+
+def _middle_at(question: str, first: Cue, second: Cue) -> int:
+    """Where the middle of a chain stands in the question: where its noun phrase ("the company") is, before the
+    inner cue; or the outer cue's noun itself where "NOUN of X is" comes before the inner cue ("Which subsidiary
+    of Corvane is based in Basel?": the firm based in Basel is the subsidiary, not Corvane's parent)."""
+    if second.end <= first.start and _OF_SUBJECT.fullmatch(question, second.end, first.start):
+        return second.start
+    return first.start
+
+
 def _chains(store, anchor: LinkedEntity, cues: list[Cue], question: str, schema: Schema, strict: bool = False):
     """One hop for one cue; two hops when the question names two relations ("CEO of the company that
     acquired X": first the cue nearest the entity, then the other)."""
     if not cues:
         return []
-    # a relation the anchor's type can take first ("Where is metformin made?": made by a firm, then where it is)
+    # a relation the anchor's type can take first ("Where is metformin made?": made by a firm, then where it is),
+    # then the cue whose object the anchor is ("Which subsidiary of Corvane is based in Basel?": Corvane is the
+    # subsidiary's, though "based" starts nearer it), then the nearest
     ordered = sorted(cues, key=lambda c: (not roles_allowed(schema, c.relation, anchor.entity.type),
-                                          abs(c.start - anchor.start)))
+                                          not _object_of(question, c, anchor, cues), abs(c.start - anchor.start)))
     first = ordered[0]
     hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
                 word_role(question, first, anchor.start, anchor.end), schema, strict)
@@ -330,8 +359,7 @@ def _chains(store, anchor: LinkedEntity, cues: list[Cue], question: str, schema:
         ent = store.entity(middle)
         if ent is None:
             continue
-        # The middle entity stands where the question's noun phrase ("the company") is: before the inner cue.
-        role = word_role(question, second, first.start)
+        role = word_role(question, second, _middle_at(question, first, second))
         for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema, strict):
             chains.append((other, [fact, fact2]))
     return chains

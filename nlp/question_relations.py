@@ -73,20 +73,23 @@ def roles_allowed(schema: Schema, relation: str, kind: str) -> list[str]:
     return roles
 
 
-_IN_PLACE = re.compile(r"\b(?:in|from)\s+(?:the\s+)?$", re.IGNORECASE)
+_IN_PLACE = re.compile(r"\b(in|from)\s+(?:the\s+)?$", re.IGNORECASE)
+_IS_IN_PLACE = re.compile(r"\b(?:is|are|was|were)\s+(in|from)\s+(?:the\s+)?$", re.IGNORECASE)
 
 
-def place_cue(question: str, linked: list[LinkedEntity], schema: Schema) -> list[Cue]:
-    """No other cue, and a place named after "in"/"from" ("Which companies are in Basel?", "Is Corvane from
-    Zürich?"): the question asks where firms are based."""
-    if "HEADQUARTERED_IN" not in schema.names():
-        return []
+def place_cue(question: str, linked: list[LinkedEntity], schema: Schema, cues: list[Cue]) -> list[Cue]:
+    """``cues`` and, where they ask no place, a place named after "in"/"from" ("Which companies are in Basel?", "Is
+    Corvane from Zürich?"): the question asks where firms are based. Beside other cues only after "is in" ("Which
+    subsidiary of Corvane is in Basel?"; "Which drugs are made in Oslo?" asks no place)."""
+    if "HEADQUARTERED_IN" not in schema.names() or any(c.relation == "HEADQUARTERED_IN" for c in cues):
+        return cues
     places = schema.get("HEADQUARTERED_IN").tail_types
+    pattern = _IS_IN_PLACE if cues else _IN_PLACE
     for le in linked:
-        hit = _IN_PLACE.search(question, 0, le.start)
+        hit = pattern.search(question, 0, le.start)
         if hit and le.entity.type in places and not any(e.type not in places for e in le.named):
-            return [Cue("HEADQUARTERED_IN", hit.start(), hit.start() + 2, False)]
-    return []
+            return sorted([*cues, Cue("HEADQUARTERED_IN", hit.start(1), hit.end(1), False)], key=lambda c: c.start)
+    return cues
 
 
 _DRUG_NOUN = re.compile(r"\s+(?:drugs?|medications?|medicines?)\b", re.IGNORECASE)

@@ -481,21 +481,33 @@ class RDFStore:
 
     def find_entities(self, name: str, limit: int = 10) -> list[Entity]:
         norm = normalise(name)
-        if not norm:
+        if not norm or limit < 1:
             return []
         lengths = {q.subject: len(norm) for q in self._store.quads_for_pattern(None, P_NORM, _lit(norm), DG)}
         if len(lengths) < limit:  # the exact matches come first here too: their key is the shortest that holds norm
-            rows = self._store.query(
-                "SELECT ?e (MIN(STRLEN(?n)) AS ?l) ?q WHERE { ?e <%s> ?n FILTER(CONTAINS(?n, ?q)) } GROUP BY ?e ?q"
-                % P_NORM.value, substitutions={ox.Variable("q"): _lit(norm)})
-            lengths = {r[0]: int(r[1].value) for r in rows}
-        if not lengths or limit < 1:
-            return []
-        cut = sorted(lengths.values())[:limit][-1]  # only entities up to the limit-th shortest key need their name
-        found = [(_id(node), q.object.value, length) for node, length in lengths.items() if length <= cut
+            lengths = self._shortest_keys(norm, limit)
+        found = [(_id(node), q.object.value, length) for node, length in lengths.items()
                  for q in self._store.quads_for_pattern(node, LABEL, None, DG)]
         entities = [read_entity(self._store, ent(i)) for i in lookup_order(found, limit)]
         return [e for e in entities if e is not None]
+
+    def _shortest_keys(self, norm: str, limit: int) -> dict[ox.NamedNode, int]:
+        """The entities whose keys hold ``norm``, each with its shortest such key's length: the ``limit`` with the
+        shortest and every one that ties with the last of them. Keys are read shortest first and only as far as
+        that (a one-letter name is held by most keys, and a row read into Python costs more than one sorted)."""
+        rows = self._store.query(
+            "SELECT ?e ?l ?q WHERE { ?e <%s> ?n FILTER(CONTAINS(?n, ?q)) BIND(STRLEN(?n) AS ?l) } ORDER BY ?l"
+            % P_NORM.value, substitutions={ox.Variable("q"): _lit(norm)})
+        lengths: dict[ox.NamedNode, int] = {}
+        cut = None
+        for row in rows:
+            length = int(row[1].value)
+            if cut is not None and length > cut:
+                break
+            lengths.setdefault(row[0], length)
+            if cut is None and len(lengths) == limit:
+                cut = length
+        return lengths
 
     def entities(self) -> Iterator[Entity]:
         nodes = sorted((q.subject for q in self._store.quads_for_pattern(None, RDF_TYPE, C_ENTITY, DG)), key=_id)

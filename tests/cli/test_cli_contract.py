@@ -229,6 +229,24 @@ def test_export_other_formats(sample_ws, fmt, marker):
     assert marker in kgnlp("export", "--format", fmt, "-w", str(sample_ws), check=True).stdout
 
 
+def test_demo_json_keys_and_answer_rows(tmp_path):
+    """`kgnlp demo --json`: one object with the summary, the NER and each sample question's answers in the rows
+    `ask --json` gives (``via`` included), and the HTML view written."""
+    html = tmp_path / "g.html"
+    got = kgnlp_json("demo", "--data", str(DATA), "-w", str(tmp_path / "ws"), "--out", str(html))
+    assert set(got) == {"workspace", "documents", "entities", "relations", "ingested", "ingest_seconds", "ner",
+                        "answers", "html", "seconds"}
+    assert got["documents"] == got["ingested"] == 47 and got["html"] == str(html) and html.stat().st_size > 0
+    assert got["ner"] and all(set(m) == {"text", "label", "start", "end", "entity_id"} for m in got["ner"])
+    assert [set(q) for q in got["answers"]] == [{"question", "answers"}] * 6
+    rows = [a for q in got["answers"] for a in q["answers"]]
+    assert rows and all(set(a) == {"text", "score", "via", "evidence"} for a in rows)
+    assert all(set(e) == {"doc", "sentence", "triple"} for a in rows for e in a["evidence"])
+    first = got["answers"][0]
+    assert (first["question"], first["answers"][0]["text"], first["answers"][0]["via"]) == (
+        "What does metformin treat?", "type 2 diabetes", None)
+
+
 COMMANDS = [["ingest"], ["ner"], ["ask"], ["query", "entity"], ["query", "neighbours"], ["query", "path"],
             ["export"], ["demo"], ["remove"], ["eval", "qa"]]
 

@@ -122,6 +122,20 @@ def test_a_term_the_graph_has_only_narrower_entities_for_is_described_by_them(st
                                                  ("doxorubicin", "TREATS", "breast cancer")]
 
 
+def test_an_entity_with_no_facts_is_described_with_its_narrower_entities(store):
+    """"What is diabetes?" gave only "diabetes (Disease; ...)" where the graph has a "diabetes" with no facts; an
+    entity with facts of its own is described by them alone, as before."""
+    [about] = answer(store, "What is diabetes?").answers
+    assert about.text == ("diabetes (Disease; also diabetes mellitus); narrower: gestational diabetes, "
+                          "diabetes mellitus type 2")
+    assert about.entity_id == "dis:diabetes"
+    assert [e.triple for e in about.evidence] == [("insulin", "TREATS", "gestational diabetes"),
+                                                 ("metformin", "TREATS", "diabetes mellitus type 2")]
+    [bleeding] = answer(store, "What is bleeding?").answers
+    assert bleeding.text == "bleeding (Disease)"
+    assert [e.triple for e in bleeding.evidence] == [("warfarin", "CAUSES", "bleeding")]
+
+
 def test_else_in_a_question_of_its_own_asks_beyond_the_direct_answers(store):
     """"What else causes bleeding?" gave what "What causes bleeding?" gives, warfarin first."""
     assert _texts(store, "What else causes bleeding?") == ["aspirin (causes gastrointestinal bleeding)"]

@@ -202,6 +202,36 @@ def test_the_entity_between_two_named_ones_answers_a_question_with_two_condition
         assert len({e.triple for e in result.answers[0].evidence}) == 2  # both conditions' facts
 
 
+@pytest.mark.parametrize("question,expected", [
+    ("Which subsidiary of Acme is based in Bergen?", ["Beta Sensors"]),
+    ("Which subsidiary of Acme is headquartered in Bergen?", ["Beta Sensors"]),
+    ("Which unit of Acme is now located in Bergen?", ["Beta Sensors"]),
+    ("Which parent of Beta Sensors is based in Oslo?", ["Acme Robotics"]),
+    ("Which subsidiary of Acme is in Bergen?", ["Beta Sensors"]),
+    ("Which subsidiary of Acme is based in Oslo?", []),  # was "Bergen": past the condition no subsidiary meets
+])
+def test_which_noun_of_x_is_based_in_y_is_read_from_both_names(store, tmp_path, question, expected):
+    """"Which subsidiary of Corvane is based in Basel?" had no answer: from Corvane "based" came first (its start is
+    nearer), Corvane's own city; from Basel the firm based there was read as the subsidiary's parent."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    firms = [store.entity(t) for t in ("org:acme", "org:beta", "loc:oslo")]
+    s.add([*store.triples(), _fact("org:beta", "HEADQUARTERED_IN", "loc:bergen")],
+          [*firms, Entity("loc:bergen", "Bergen", "Location")])
+    result = answer(s, question)
+    assert [a.text for a in result.answers] == expected, result
+    if expected:
+        assert {e.triple[1] for e in result.answers[0].evidence} == {"SUBSIDIARY_OF", "HEADQUARTERED_IN"}
+
+
+@pytest.mark.parametrize("question", ["Which subsidiary of Acme Robotics is based in Oslo?",
+                                      "Which subsidiary of Acme Robotics is in Oslo?"])
+def test_a_firm_based_in_the_place_is_not_read_as_the_parent_of_the_subsidiary_asked_for(store, question):
+    """From Oslo, Acme (based there) was read as the parent in "subsidiary of Acme": Beta Sensors, which is not in
+    Oslo; "is in Oslo" beside another cue was no condition at all."""
+    result = answer(store, question)
+    assert "Beta Sensors" not in [a.text for a in result.answers]
+
+
 def test_owning_a_stake_or_shares_is_an_investment_not_ownership(tmp_path):
     s = SQLiteStore.open(tmp_path / "g.db")
     s.add([_fact("org:hc", "INVESTED_IN", "org:nw"), _fact("org:nw", "SUBSIDIARY_OF", "org:big")],
