@@ -4,6 +4,8 @@
     python benchmarks/lookup.py --backends rdf --keep /tmp/lookup   # build once, reuse on the next run
     python benchmarks/lookup.py --backends rdf --baseline /tmp/old/kg/stores/rdf.py   # against another checkout's
 
+    python benchmarks/lookup.py --quick                 # 2,000 entities, 5 runs a query
+
 Data: ../shared/datasets/hetionet/hetionet-v1.0-nodes.tsv next to the repo, read in place (names only, no facts).
 Each query runs ``--runs`` times after one warm-up; the figures are medians in milliseconds, and each query's first
 result ids are printed too, so two checkouts can be compared on the same store for both speed and order.
@@ -25,7 +27,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = (REPO.parent / "shared" / "datasets" / "hetionet").resolve()
 sys.path.insert(0, str(REPO))
 QUERIES = ("a", "e", "ca", "cancer", "compound", "CYP2D6", "metformin", "zzz")
 
@@ -34,7 +35,9 @@ def load_entities(n: int):
     """The first ``n`` Hetionet nodes as entities."""
     from kg.records import Entity
 
-    with open(DATA / "hetionet-v1.0-nodes.tsv", encoding="utf-8") as fh:
+    from benchmarks.shared_data import dataset
+
+    with open(dataset("hetionet-v1.0-nodes.tsv"), encoding="utf-8") as fh:
         rows = [r for _, r in zip(range(n), csv.DictReader(fh, delimiter="\t"))]
     return [Entity(r["id"], r["name"], r["kind"]) for r in rows]
 
@@ -84,7 +87,10 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=10)
     ap.add_argument("--keep", help="a folder to build the stores in and reuse (default: a temp folder)")
     ap.add_argument("--baseline", help="another checkout's store module (kg/stores/rdf.py) to time alongside")
+    ap.add_argument("--quick", action="store_true", help="2,000 entities, 5 runs a query")
     args = ap.parse_args()
+    if args.quick:
+        args.entities, args.runs = min(args.entities, 2000), min(args.runs, 5)
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.keep or tmp)

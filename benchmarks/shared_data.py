@@ -18,6 +18,7 @@ FILES = {
     "ori_pqal.json": "pubmedqa/ori_pqal.json",
     "test_ground_truth.json": "pubmedqa/test_ground_truth.json",
     "fpb.txt": "financial-phrasebank/FinancialPhraseBank-v1.0/Sentences_50Agree.txt",
+    "hetionet-v1.0-nodes.tsv": "hetionet/hetionet-v1.0-nodes.tsv",
 }
 
 
