@@ -86,11 +86,14 @@ def main() -> None:
     ap.add_argument("--backends", default="embedded,rdf")
     ap.add_argument("--docs", type=int, default=300)
     ap.add_argument("--entities", type=int, default=3000)
+    ap.add_argument("--quick", action="store_true", help="50 documents, 500 entities")
     args = ap.parse_args()
+    if args.quick:
+        args.docs, args.entities = min(args.docs, 50), min(args.entities, 500)
     result = {k: run(k, args.docs, args.entities) for k in args.backends.split(",")}
     for kind, stages in result.items():
         print(kind, " ".join(f"{k}={v}s" for k, v in stages.items()), file=sys.stderr)
-    print(json.dumps({"docs": args.docs, "entities": args.entities, "seconds": result}))
+    print(json.dumps({"benchmark": "store_writes", "docs": args.docs, "entities": args.entities, "seconds": result}))
 
 
 if __name__ == "__main__":
