@@ -8,6 +8,7 @@ from pathlib import Path
 from fusion.errors import FusionError
 
 MARKER = "kgnlp-fused-model"  # the "kgnlp" key of a fused model's config.json
+MAX_HEADER = 100_000_000  # bytes: the largest header the safetensors library itself reads
 
 
 def is_fused_model(folder: str | Path) -> bool:
@@ -133,7 +134,7 @@ def check_weights(saved: SavedConfig) -> None:
     try:
         with path.open("rb") as fh:
             size = int.from_bytes(fh.read(8), "little")
-            if not 0 < size <= path.stat().st_size - 8:
+            if not 0 < size <= min(MAX_HEADER, path.stat().st_size - 8):
                 raise ValueError(f"a header of {size} bytes in a file of {path.stat().st_size}")
             json.loads(fh.read(size))
     except (OSError, ValueError) as exc:
