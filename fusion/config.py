@@ -31,15 +31,6 @@ def _one_line(exc: BaseException, limit: int = 240) -> str:
     return " ".join(str(exc).split())[:limit] or type(exc).__name__
 
 
-def read_config(folder: str | Path) -> dict:
-    """The saved ``config.json``, checked to be a fused model's (without torch: commands check a model before it
-    loads; :func:`saved_config` gives it as a record)."""
-    data = _read_marked(folder)
-    _fusion_of(folder, data)
-    data["fusion"].setdefault("head", FusionConfig.head)
-    return data
-
-
 def _read_marked(folder: str | Path) -> dict:
     """``folder``'s config.json, a FusionError unless it is a fused kgnlp model's (its settings not yet checked)."""
     path = Path(folder) / "config.json"
