@@ -88,7 +88,8 @@ def saved_config(model: "str | Path | SavedConfig") -> SavedConfig:
 
 def fused_config(folder: str | Path) -> SavedConfig | None:
     """:func:`saved_config` of ``folder`` when it holds a fused model (:func:`is_fused_model`), else None (another
-    kind of model, or no model): config.json read once for both."""
+    kind of model, or no model): config.json read once for both. A folder marked fused whose "fusion" settings are
+    damaged is a FusionError, not None."""
     data = _marked(folder)
     return None if data is None else _saved(folder, data)
 
