@@ -35,3 +35,16 @@ def test_check_weights_refuses_a_header_larger_than_safetensors_reads(tmp_path):
     with pytest.raises(FusionError, match=f"a header of {MAX_HEADER + 1} bytes"):
         check_weights(saved)
     assert MAX_HEADER == 100_000_000
+
+
+def test_fused_config_is_none_for_other_folders_and_an_error_for_damaged_settings(tmp_path):
+    from fusion.config import MARKER, fused_config
+
+    (tmp_path / "ner").mkdir()
+    (tmp_path / "ner" / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")  # an HF model's
+    assert fused_config(tmp_path / "ner") is None and fused_config(tmp_path / "none") is None
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps({"kgnlp": MARKER, "fusion": {"head": "tree"}}),
+                                                encoding="utf-8")
+    with pytest.raises(FusionError, match=r"is damaged \(its \"fusion\" settings"):
+        fused_config(tmp_path / "m")
