@@ -70,7 +70,10 @@ def test_ask_with_a_model_reads_its_config_and_the_graph_names_once(tmp_path, ti
     assert reads == {"config.json": 1, "names": 1}
 
 
-def test_ner_and_ingest_with_a_fused_model_read_its_config_and_the_graph_names_once(tmp_path, tiny_encoder, reads):
+def test_ner_and_ingest_with_a_fused_model_read_its_config_once_and_the_graph_names_twice(tmp_path, tiny_encoder,
+                                                                                           reads):
+    """The graph's names are read once for the pipeline's own gazetteer and once for the model (its linker and the
+    check of the graph it was trained with share that read)."""
     ws = _workspace(tmp_path / "ws", [Entity("C1", "metformin", "Chemical"), Entity("D1", "diabetes", "Disease")],
                     [Triple("C1", "TREATS", "D1")])
     train = tmp_path / "train.jsonl"
