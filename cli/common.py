@@ -254,9 +254,12 @@ def open_store(
         graph = ws.open_store("neo4j", uri=uri or "bolt://127.0.0.1:7687", user=user, password=password,
                               label_prefix=os.environ.get("KGNLP_NEO4J_LABEL_PREFIX", ""))
     else:
-        # read-only: no RDF file rewritten, and no empty graph.db made in a workspace that has none
-        graph = ws.open_store(store, **({} if not read_only else {"read_only": True} if store == "rdf" else
-                                       {"create": False, "read_only": True}))
+        options: dict[str, object] = {}
+        if read_only:  # no RDF file rewritten, and no empty graph.db made in a workspace that has none
+            options["read_only"] = True
+            if store == "embedded":
+                options["create"] = False
+        graph = ws.open_store(store, **options)
     if getattr(graph, "stale_name_keys", False):
         typer.echo("Note: the graph's name keys are from an older kgnlp and could not be updated here (a read-only "
                    "folder, or another process writing it): names written with accents, possessives or Roman "
@@ -311,7 +314,8 @@ class Connection:
         means the command writes, so an embedded graph may be started in a workspace that has only an RDF store,
         but only when ``--store embedded`` says so: by default such a workspace is refused, not split in two.
         ``write``: the command changes the graph it reads (seen with its merges, as readers see it); without it
-        or ``create`` the graph is opened read-only where the backend can be (RDF)."""
+        or ``create`` the graph is opened read-only (the embedded and RDF stores; a Neo4j server has no such
+        mode: see :func:`open_store`)."""
         ws = ws or self.workspace(create)
         if create and self.store == "embedded" and not self.store_named:
             ws.check_embedded_graph("pass --store rdf to add to it (or --store embedded to start a second, "

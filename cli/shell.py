@@ -281,7 +281,8 @@ class KGShell(cmd.Cmd):
     def _print_fact(self, t: Triple) -> None:
         self._say(f"{self._name(t.head_id)} -{t.relation}-> {self._name(t.tail_id)}  ({t.confidence:.2f})")
         for p in t.provenance[:3]:
-            self._say(f"    {p.doc_id}: {one_line(p.sentence, SENTENCE_CHARS)}" if p.sentence else f"    {p.doc_id} ({p.extractor})")
+            self._say(f"    {p.doc_id}: {one_line(p.sentence, SENTENCE_CHARS)}" if p.sentence
+                      else f"    {p.doc_id} ({p.extractor})")
         if len(t.provenance) > 3:
             self._say(f"    ... {len(t.provenance) - 3} more sources")
 
@@ -296,7 +297,7 @@ class KGShell(cmd.Cmd):
         parts = getattr(result, "parts", ())
         for part in parts:  # a compound question: each part's answers under it
             self._say(f"Q: {part.question}")
-            self._print_answers(part) if part.answers else self._say("No answer found.")
+            self._print_answers(part)  # "No answer found." for a part without answers
         if parts:
             return
         for rank, ans in enumerate(answers[:MAX_ANSWERS], 1):
@@ -304,7 +305,8 @@ class KGShell(cmd.Cmd):
             for ev in brief_evidence(ans.evidence, key=lambda e: e.triple):
                 fact = " ".join(ev.triple) if ev.triple else ""
                 if ev.sentence:
-                    self._say(f"    {ev.doc}: {one_line(ev.sentence, SENTENCE_CHARS)}" + (f"  [{fact}]" if fact else ""))
+                    self._say(f"    {ev.doc}: {one_line(ev.sentence, SENTENCE_CHARS)}"
+                              + (f"  [{fact}]" if fact else ""))
                 elif fact:
                     self._say(f"    [{fact}]")
         if len(answers) > MAX_ANSWERS:

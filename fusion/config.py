@@ -8,6 +8,7 @@ from pathlib import Path
 from fusion.errors import FusionError
 
 MARKER = "kgnlp-fused-model"  # the "kgnlp" key of a fused model's config.json
+MAX_HEADER = 100_000_000  # bytes: the largest header the safetensors library itself reads
 
 
 def is_fused_model(folder: str | Path) -> bool:
@@ -28,15 +29,6 @@ def _marked(folder: str | Path) -> dict | None:
 def _one_line(exc: BaseException, limit: int = 240) -> str:
     """A library error's message on one line (a FusionError is printed as one line), cut at ``limit``."""
     return " ".join(str(exc).split())[:limit] or type(exc).__name__
-
-
-def read_config(folder: str | Path) -> dict:
-    """The saved ``config.json``, checked to be a fused model's (without torch: commands check a model before it
-    loads; :func:`saved_config` gives it as a record)."""
-    data = _read_marked(folder)
-    _fusion_of(folder, data)
-    data["fusion"].setdefault("head", FusionConfig.head)
-    return data
 
 
 def _read_marked(folder: str | Path) -> dict:
@@ -96,7 +88,8 @@ def saved_config(model: "str | Path | SavedConfig") -> SavedConfig:
 
 def fused_config(folder: str | Path) -> SavedConfig | None:
     """:func:`saved_config` of ``folder`` when it holds a fused model (:func:`is_fused_model`), else None (another
-    kind of model, or no model): config.json read once for both."""
+    kind of model, or no model): config.json read once for both. A folder marked fused whose "fusion" settings are
+    damaged is a FusionError, not None."""
     data = _marked(folder)
     return None if data is None else _saved(folder, data)
 
@@ -133,7 +126,7 @@ def check_weights(saved: SavedConfig) -> None:
     try:
         with path.open("rb") as fh:
             size = int.from_bytes(fh.read(8), "little")
-            if not 0 < size <= path.stat().st_size - 8:
+            if not 0 < size <= min(MAX_HEADER, path.stat().st_size - 8):
                 raise ValueError(f"a header of {size} bytes in a file of {path.stat().st_size}")
             json.loads(fh.read(size))
     except (OSError, ValueError) as exc:

@@ -13,9 +13,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-# MARKER and read_config are re-exported: commands import them from here too
-from fusion.config import (MARKER, FusionConfig, SavedConfig, _one_line, check_weights, is_fused_model,  # noqa: F401
-                           read_config, saved_config, weights_error)
+from fusion.config import (MARKER, FusionConfig, SavedConfig, _one_line, check_weights, is_fused_model, saved_config,
+                           weights_error)
 from fusion.errors import FusionError
 from nlp.models import check_max_length
 

@@ -11,6 +11,9 @@ from cli.common import (DEFAULT_WORKSPACE, FUSION, NER_FORMAT, NER_KIND, ConfigO
                         TrainLayersOpt, WorkspaceOpt, check_entity_vectors, check_knowledge_dropout, emit, given,
                         with_connection, workspace)
 from cli.console import out
+from kg.resolved import ResolvedStore
+from kg.store import GraphStore
+from kg.workspace import Workspace
 
 
 def register(app: typer.Typer, train_app: typer.Typer, entities_app: typer.Typer) -> None:
@@ -223,22 +226,24 @@ def unmerge_cmd(
     Example: kgnlp entities unmerge 3
     """
     ws = conn.workspace()
-    with _merge_log(ws.path) as log:
-        merge = log.undo(merge_id)
-    _sync_after_merges(conn, ws, quiet or as_json)
+    store = conn.open(ws)  # before the undo: a store this workspace cannot open refuses the command, the log unchanged
+    try:
+        with _merge_log(ws.path) as log:
+            merge = log.undo(merge_id)
+        _sync_after_merges(ws, store, quiet or as_json)
+    finally:
+        store.close()
     emit(as_json, {"undone": merge.as_dict()},
          lambda: out.print(f"Undid merge #{merge.id}: {merge.merged_id} is separate from {merge.canonical_id} again."))
 
 
-def _sync_after_merges(conn: Connection, ws, quiet: bool) -> None:
-    """The workspace's retrieval indexes brought in step with the graph as the merge log now resolves it."""
+def _sync_after_merges(ws: Workspace, store: GraphStore, quiet: bool) -> None:
+    """The workspace's retrieval indexes brought in step with the graph as the merge log now resolves it. ``store``
+    was opened before the merges changed (so that a store the command cannot open refuses it with the log
+    unchanged): its view through the merges in force then is set aside for the graph underneath."""
     from cli.commands.ingest import sync_indexes
 
-    store = conn.open(ws)
-    try:
-        sync_indexes(ws, store, quiet)
-    finally:
-        store.close()
+    sync_indexes(ws, store.unwrap() if isinstance(store, ResolvedStore) else store, quiet)
 
 
 @with_connection
@@ -274,18 +279,18 @@ def resolve_cmd(
     store = conn.open(ws)
     try:
         entities = list(store.entities())
+        name_encoder = None
+        if embeddings:
+            from nlp.name_encoder import NameEncoder
+
+            name_encoder = NameEncoder(encoder)
+        log_path = ws.path / MERGES_FILE
+        with MergeLog.open(log_path if log_path.exists() or not dry_run else ":memory:") as log:  # dry run: no file
+            done = resolve(entities, log, encoder=name_encoder, threshold=threshold, dry_run=dry_run)
+        if done and not dry_run:
+            _sync_after_merges(ws, store, quiet or as_json)
     finally:
         store.close()
-    name_encoder = None
-    if embeddings:
-        from nlp.name_encoder import NameEncoder
-
-        name_encoder = NameEncoder(encoder)
-    log_path = ws.path / MERGES_FILE
-    with MergeLog.open(log_path if log_path.exists() or not dry_run else ":memory:") as log:  # a dry run writes nothing
-        done = resolve(entities, log, encoder=name_encoder, threshold=threshold, dry_run=dry_run)
-    if done and not dry_run:
-        _sync_after_merges(conn, ws, quiet or as_json)
     rows = [{"id": getattr(m, "id", None), "canonical_id": m.canonical_id, "merged_id": m.merged_id,
              "why": m.why, "score": m.score} for m in done]
 

@@ -69,7 +69,7 @@ def ingest(
                            "removed": change.facts, **taken_back(change)}
         # after the seed: a fused --model links names and reads facts of the graph as it is when it loads, seen
         # as every reading command sees it (with the workspace's entity merges); the pipeline writes to `graph`
-        layers = profile_layers(profile, models, resolved(graph, ws.path), ws.path)
+        layers = ner_layers(models, resolved(graph, ws.path), ws.path)
         similar = profile_similarity(profile, ws)
         try:
             with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
@@ -252,51 +252,65 @@ def load_ner_layer(model: Path | SavedConfig | LoadedFused, store=None, workspac
 
 
 def check_profile(profile: str | None, model) -> list[Path | SavedConfig | LoadedFused]:
-    """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is). Returns
+    """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is): ``fast``
+    runs no transformer (graph names, spaCy, and spaCy CNN models if given); ``accurate`` needs a transformer (or
+    fused) token classifier, and with a spaCy CNN beside it the three layers vote (see :func:`profile_vote`). Returns
     the --model folders, a fused model's as its config.json (read once, here: ``fusion.config.fused_config``; a
-    fused model of another task is refused), to pass on to :func:`profile_layers`."""
-    from fusion.config import SavedConfig, check_head, check_weights, fused_config
+    fused model of another task is refused), to pass on to :func:`ner_layers`."""
     from nlp.errors import NLPError
 
     given = [] if model is None else list(model) if isinstance(model, (list, tuple)) else [model]
     if profile == "accurate" and not given:
         raise NLPError("The accurate profile needs a trained transformer NER model: pass --model DIR "
                        "(train one with `kgnlp train ner --kind transformer --out DIR`).")
-    models: list[Path | SavedConfig | LoadedFused] = []
-    for m in given:
-        if isinstance(m, LoadedFused):  # checked before it loaded
-            models.append(m)
-            continue
-        if not isinstance(m, SavedConfig):
-            if not Path(m).is_dir():
-                raise NLPError(f"--model '{m}' is not a folder. Pass a trained model folder.")
-            m = fused_config(m) or Path(m)
-        if isinstance(m, SavedConfig):  # another task's, or without its weights: refused before anything is written
-            check_head(m.head, m.folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
-            check_weights(m)
-        models.append(m)
+    models = [_checked_model(m) for m in given]
+    kinds = [_layer_kind(m) for m in models] if profile else []
+    for m, kind in zip(models, kinds):
+        if profile == "fast" and kind == "transformer":
+            raise NLPError(f"'{getattr(m, 'folder', m)}' is a transformer model; the fast profile runs none. "
+                           "Use --profile accurate.")
+    if profile == "accurate" and "transformer" not in kinds:
+        raise NLPError("The accurate profile needs a transformer model among --model "
+                       "(`kgnlp train ner --kind transformer`).")
     return models
 
 
-def profile_layers(profile: str | None, model, store=None, workspace: Path | None = None) -> list:
-    """The trained NER layers a profile runs: ``fast`` runs no transformer (graph names, spaCy, and spaCy
-    CNN models if given); ``accurate`` needs a transformer (or fused) token classifier, and with a spaCy CNN
-    beside it the three layers vote (see :func:`profile_vote`). ``store`` is the graph of ``workspace`` (None: no
-    workspace there), which fused models read."""
+def _checked_model(model: Path | SavedConfig | LoadedFused) -> Path | SavedConfig | LoadedFused:
+    """One --model: a folder, and a fused model's config.json read (:func:`check_profile`), its head and weights
+    checked; a model already checked or loaded as it is."""
+    from fusion.config import SavedConfig, check_head, check_weights, fused_config
     from nlp.errors import NLPError
-    from nlp.interfaces import layer_kind
 
-    layers = []
-    for m in check_profile(profile, model):
-        layer = load_ner_layer(m, store, workspace)
-        if profile == "fast" and layer_kind(layer) == "transformer":
-            path = getattr(m, "folder", m)
-            raise NLPError(f"'{path}' is a transformer model; the fast profile runs none. Use --profile accurate.")
-        layers.append(layer)
-    if profile == "accurate" and not any(layer_kind(layer) == "transformer" for layer in layers):
-        raise NLPError("The accurate profile needs a transformer model among --model "
-                       "(`kgnlp train ner --kind transformer`).")
-    return layers
+    if isinstance(model, LoadedFused):  # checked before it loaded
+        return model
+    if not isinstance(model, SavedConfig):
+        if not Path(model).is_dir():
+            raise NLPError(f"--model '{model}' is not a folder. Pass a trained model folder.")
+        model = fused_config(model) or Path(model)
+    if isinstance(model, SavedConfig):  # another task's, or without its weights: refused before anything is written
+        check_head(model.head, model.folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
+        check_weights(model)
+    return model
+
+
+def _layer_kind(model: Path | SavedConfig | LoadedFused) -> str:
+    """The kind of NER layer a checked --model loads as (``nlp.interfaces.layer_kind``), read from its folder (a
+    model dir's marker), not loaded: a profile that cannot run is refused before the model loads."""
+    from fusion.config import SavedConfig
+
+    if isinstance(model, (SavedConfig, LoadedFused)):
+        from fusion.ner import FusedNER
+
+        return FusedNER.kind
+    from nlp.ner.model_dir import LAYER_KINDS, saved_kind
+
+    return LAYER_KINDS[saved_kind(model)]
+
+
+def ner_layers(models: list[Path | SavedConfig | LoadedFused], store=None, workspace: Path | None = None) -> list:
+    """The trained NER layers of ``models`` as :func:`check_profile` (or :func:`load_fused`) gives them, loaded:
+    ``store`` is the graph of ``workspace`` (None: no workspace there), which fused models read."""
+    return [load_ner_layer(m, store, workspace) for m in models]
 
 
 def profile_similarity(profile: str | None, ws):

@@ -51,16 +51,24 @@ def damaged(path: str | Path, exc: BaseException) -> NLPError:
                     "or retrain it.")
 
 
+# a model dir's kind -> the kind of NER layer it loads as (``nlp.interfaces.layer_kind``), known without loading it
+LAYER_KINDS = {"spacy": "cnn", "transformer": "transformer"}
+
+
+def saved_kind(path: str | Path) -> str:
+    """The kind ``path``'s marker says ("spacy" or "transformer"), with a fix-it error for any other."""
+    kind = read_marker(path).get("kind")
+    if kind not in LAYER_KINDS:
+        raise NLPError(f"Model dir '{path}' has kind {kind!r}; expected 'spacy' or 'transformer'. Retrain it.")
+    return kind
+
+
 def load_ner_model(path: str | Path, **options: object):
     """The NERLayer saved in ``path`` (a spaCy CNN or a transformer token classifier)."""
-    info = read_marker(path)
-    kind = info.get("kind")
-    if kind == "spacy":
+    if saved_kind(path) == "spacy":
         from nlp.ner.spacy_cnn import SpacyNER
 
         return SpacyNER.load(path, **options)
-    if kind == "transformer":
-        from nlp.ner.transformer import TransformerNER
+    from nlp.ner.transformer import TransformerNER
 
-        return TransformerNER.load(path, **options)
-    raise NLPError(f"Model dir '{path}' has kind {kind!r}; expected 'spacy' or 'transformer'. Retrain it.")
+    return TransformerNER.load(path, **options)

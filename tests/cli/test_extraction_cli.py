@@ -89,3 +89,23 @@ def test_unmerge_unknown_id_is_an_error(app, ws):
     res = CliRunner().invoke(app, ["entities", "unmerge", "42", "-w", str(ws)])
     assert res.exit_code != 0
     assert "No merge with id 42" in str(res.exception)
+
+
+def test_unmerge_refused_for_the_store_leaves_the_merge_in_force(app, tmp_path):
+    """A workspace whose graph is only in its RDF store: `entities unmerge` without --store rdf is refused, and
+    the refusal comes before the undo (it was saved first, so the merge was undone by a command that failed)."""
+    w = Workspace.open(tmp_path / "ws", create=True)
+    store = w.open_store("rdf")
+    store.add([], [Entity("org:pfizer-inc", "Pfizer Inc.", "Organization"), Entity("org:pfizer", "Pfizer",
+                                                                                  "Organization")])
+    store.close()
+    runner = CliRunner()
+    resolved = runner.invoke(app, ["entities", "resolve", "--store", "rdf", "-w", str(w.path), "--json"])
+    assert resolved.exit_code == 0 and len(json.loads(resolved.stdout)["merges"]) == 1, resolved.output
+    before = runner.invoke(app, ["entities", "merges", "-w", str(w.path), "--json"]).stdout
+    refused = runner.invoke(app, ["entities", "unmerge", "1", "-w", str(w.path)])
+    assert refused.exit_code == 1 and "holds its graph in the rdf store" in str(refused.exception)
+    assert runner.invoke(app, ["entities", "merges", "-w", str(w.path), "--json"]).stdout == before
+    assert not w.graph_path.exists()
+    undone = runner.invoke(app, ["entities", "unmerge", "1", "--store", "rdf", "-w", str(w.path), "--json"])
+    assert undone.exit_code == 0 and json.loads(undone.stdout)["undone"]["merged_id"] == "org:pfizer", undone.output

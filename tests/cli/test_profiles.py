@@ -76,34 +76,54 @@ def test_ingest_updates_only_the_indexes_the_workspace_has(tmp_path):
     assert not SyncedIndex.exists(ws / "index" / "facts") and not SyncedIndex.exists(ws / "index" / "chunks")
 
 
-def test_layers_say_their_kind_and_the_profiles_go_by_it(monkeypatch):
+def _model_dir(folder, kind: str):
+    """A folder whose kgnlp_ner.json says ``kind`` ("spacy" or "transformer"): what --profile reads (no model)."""
+    folder.mkdir()
+    (folder / "kgnlp_ner.json").write_text(f'{{"kind": "{kind}"}}', encoding="utf-8")
+    return folder
+
+
+def test_layers_say_their_kind_and_the_profiles_go_by_the_kind_the_folder_says(tmp_path):
+    """A model dir's kind decides what --profile makes of it (not its folder's name), read before it loads; the
+    layers it loads as say the same kind."""
     import pytest
 
-    from cli.commands import ingest as ingest_cmd
+    from cli.commands.ingest import check_profile
     from fusion.ner import FusedNER
     from nlp.errors import NLPError
     from nlp.gazetteer import Gazetteer
     from nlp.interfaces import layer_kind
+    from nlp.ner.model_dir import LAYER_KINDS
     from nlp.ner.spacy_cnn import SpacyNER
     from nlp.ner.transformer import TransformerNER
 
     assert [layer_kind(c) for c in (Gazetteer, SpacyNER, TransformerNER, FusedNER)] == \
         ["names", "cnn", "transformer", "transformer"]
     assert layer_kind(object()) == ""
+    assert LAYER_KINDS == {"spacy": layer_kind(SpacyNER), "transformer": layer_kind(TransformerNER)}
 
-    class Renamed:  # a transformer-kind layer under any name still counts as one
-        name, kind, vote_weight = "my-tagger", "transformer", 2.0
-
-    class Cnn:
-        name, kind = "transformer", "cnn"  # the name no longer decides
-
-    monkeypatch.setattr(ingest_cmd, "check_profile", lambda profile, model: list(model))  # the models, as checked
-    monkeypatch.setattr(ingest_cmd, "load_ner_layer", lambda path, store=None, workspace=None: path)
-    assert ingest_cmd.profile_layers("accurate", [Renamed(), Cnn()])
+    tagger = _model_dir(tmp_path / "my-tagger", "transformer")
+    cnn = _model_dir(tmp_path / "transformer", "spacy")  # the name does not decide
+    assert check_profile("accurate", [tagger, cnn]) == [tagger, cnn]
+    assert check_profile("fast", [cnn]) == [cnn] and check_profile(None, [tagger]) == [tagger]
     with pytest.raises(NLPError, match="fast profile runs none"):
-        ingest_cmd.profile_layers("fast", [Renamed()])
+        check_profile("fast", [tagger])
     with pytest.raises(NLPError, match="needs a transformer model"):
-        ingest_cmd.profile_layers("accurate", [Cnn()])
+        check_profile("accurate", [cnn])
+
+
+def test_accurate_with_only_a_cnn_model_writes_nothing(tmp_path):
+    """The accurate profile with a spaCy CNN --model and no transformer: refused before the workspace is made or
+    the --seed stored (it was refused once the models had loaded, after both)."""
+    from tests.conftest import write_seed
+
+    cnn = _model_dir(tmp_path / "cnn", "spacy")
+    seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
+    ws = tmp_path / "ws"
+    proc = kgnlp("ingest", str(DATA / "documents" / "medical"), "--seed", str(seed), "--profile", "accurate",
+                 "--model", str(cnn), "-w", str(ws))
+    assert proc.returncode == 1 and "needs a transformer model among --model" in proc.stderr, proc.stderr
+    assert not ws.exists()
 
 
 def test_ingest_starts_no_spacy_workers_beside_a_transformer_kind_layer(tmp_path, monkeypatch):

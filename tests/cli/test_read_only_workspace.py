@@ -39,10 +39,12 @@ def test_reading_commands_work_on_a_read_only_workspace_and_change_nothing(sampl
         probe = subprocess.run([*AS_READER, "touch", str(ws / "probe")], capture_output=True)
         assert probe.returncode != 0, "the folder is writable: the test would prove nothing"
         before = file_tree(ws)
+        done = {}
         for command in (("stats", "--json"), ("query", "entity", "metformin"), ("export",),
-                        ("retrieve", "metformin", "-k", "1", "--json")):
-            proc = _kgnlp_reader(*command, "-w", str(ws))
+                        ("ask", "What does metformin treat?"), ("retrieve", "metformin", "-k", "1", "--json")):
+            done[command[0]] = proc = _kgnlp_reader(*command, "-w", str(ws))
             assert proc.returncode == 0, (command, proc.stderr)
+        assert "1. type 2 diabetes" in done["ask"].stdout
         assert '"chem:metformin"' in proc.stdout and "kgnlp index" in proc.stderr  # indexes built in memory
         assert file_tree(ws) == before
     finally:

@@ -712,3 +712,12 @@ def test_a_diverged_run_stops_with_an_error_instead_of_saving_nan_weights(tmp_pa
         train_fused(model, items, tmp_path / "out", TrainSettings(epochs=2, batch_size=2, learning_rate=1e308,
                                                                   head_learning_rate=1e308), tokenizer=tok)
     assert not (tmp_path / "out" / "model.safetensors").exists()
+
+
+def test_knowledge_reads_the_graph_names_itself_and_takes_none_given(tiny_store):
+    """``Knowledge.names`` is the store's names() as its linker was built from them: not a constructor argument
+    (names given were silently replaced by the store's)."""
+    assert Knowledge(store=tiny_store).names == list(tiny_store.names())
+    assert Knowledge(store=tiny_store, linker=NameLinker.from_store(tiny_store)).names is None  # none read
+    with pytest.raises(TypeError, match="names"):
+        Knowledge(store=tiny_store, names=[("aspirin", "C9", "Chemical")])

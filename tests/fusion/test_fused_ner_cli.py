@@ -273,3 +273,25 @@ def test_eval_ner_names_gold_types_a_fused_model_was_not_trained_on(tmp_path, ti
                                    "--model-only", "-w", str(ws), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["unknown_labels"] == {"Disease": 1}, res.stdout
+
+
+def test_ingest_fast_profile_refuses_a_fused_model_before_touching_the_workspace(tmp_path, tiny_encoder):
+    """A fused NER model is a transformer-kind layer, which --profile fast runs none of: refused before the workspace
+    is made or the --seed stored (it was refused once the layers loaded, after both)."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from tests.conftest import write_seed
+
+    row = {"text": "metformin treats diabetes .", "entities": [{"start": 0, "end": 9, "label": "Chemical"}]}
+    (tmp_path / "t.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["train", "ner", "--data", str(tmp_path / "t.jsonl"), "--fusion", "none",
+                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--max-length", "16", "--quiet",
+                                   "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
+    seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "--seed", str(seed), "--profile", "fast",
+                                   "--model", str(tmp_path / "m"), "-w", str(tmp_path / "ws")])
+    assert res.exit_code == 1 and "the fast profile runs none" in str(res.exception), res.output
+    assert not (tmp_path / "ws").exists()

@@ -169,9 +169,9 @@ def test_truncation_side_is_saved_with_the_model(tmp_path, tiny_encoder):
                                       "--encoder", str(tiny_encoder), "--epochs", "1", "--truncation-side", "left",
                                       "--quiet", "-w", str(tmp_path / "ws")])
     assert res.exit_code == 0, res.output
-    from fusion.model import read_config
+    from fusion.config import saved_config
 
-    assert read_config(tmp_path / "m")["fusion"]["truncation_side"] == "left"
+    assert saved_config(tmp_path / "m").fusion.truncation_side == "left"
 
 
 def test_train_qa_with_long_answers(tmp_path, tiny_encoder):
@@ -310,14 +310,14 @@ def test_a_model_folder_with_damaged_fusion_settings_is_a_clear_error(tmp_path, 
     """eval classify|qa, classify and ask read the head and labels from config.json before the weights: settings
     missing or of the wrong shape are a one-line error naming the file, not an internal KeyError."""
     from fusion.errors import FusionError
-    from fusion.model import MARKER, read_config
+    from fusion.config import MARKER, saved_config
 
     model = tmp_path / "m"
     model.mkdir()
     (model / "config.json").write_text(json.dumps({"kgnlp": MARKER, **({} if fusion == "absent" else
                                                                        {"fusion": fusion})}), encoding="utf-8")
     with pytest.raises(FusionError, match=r"config.json' is damaged \(its \"fusion\" settings") as err:
-        read_config(model)
+        saved_config(model)
     assert "\n" not in str(err.value)
     data = tmp_path / "d.jsonl"
     data.write_text(json.dumps({"text": "x", "label": "a"}) + "\n")

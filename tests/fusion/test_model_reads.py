@@ -70,7 +70,10 @@ def test_ask_with_a_model_reads_its_config_and_the_graph_names_once(tmp_path, ti
     assert reads == {"config.json": 1, "names": 1}
 
 
-def test_ner_and_ingest_with_a_fused_model_read_its_config_and_the_graph_names_once(tmp_path, tiny_encoder, reads):
+def test_ner_and_ingest_with_a_fused_model_read_its_config_once_and_the_graph_names_twice(tmp_path, tiny_encoder,
+                                                                                           reads):
+    """The graph's names are read once for the pipeline's own gazetteer and once for the model (its linker and the
+    check of the graph it was trained with share that read)."""
     ws = _workspace(tmp_path / "ws", [Entity("C1", "metformin", "Chemical"), Entity("D1", "diabetes", "Disease")],
                     [Triple("C1", "TREATS", "D1")])
     train = tmp_path / "train.jsonl"
@@ -107,3 +110,18 @@ def test_training_reads_the_graph_names_once(tmp_path, tiny_encoder, reads, fusi
     assert reads["names"] == 1
     graph = json.loads((tmp_path / "m" / "config.json").read_text())["graph"]
     assert (graph["entities"], graph["facts"]) == (3, 1)  # the record is still the graph's
+
+
+def test_ingest_with_a_transformer_model_reads_its_config_once(tmp_path, tiny_encoder, reads):
+    """A --model that is not fused: its config.json is read once to tell (it was read twice, as the profile was
+    checked twice)."""
+    ws = _workspace(tmp_path / "ws", [Entity("C1", "metformin", "Chemical")], [])
+    train = tmp_path / "train.jsonl"
+    row = {"text": "metformin treats diabetes .", "entities": [{"start": 0, "end": 9, "label": "Chemical"}]}
+    train.write_text((json.dumps(row) + "\n") * 2, encoding="utf-8")
+    _run(["train", "ner", "--data", str(train), "--kind", "transformer", "--encoder", str(tiny_encoder), "--epochs",
+          "1", "--max-length", "16", "--out", str(tmp_path / "m"), "--quiet"])
+    (tmp_path / "d.txt").write_text("metformin treats diabetes.", encoding="utf-8")
+    reads.update({"config.json": 0, "names": 0})
+    _run(["ingest", str(tmp_path / "d.txt"), "--model", str(tmp_path / "m"), "-w", str(ws), "--json"])
+    assert reads["config.json"] == 1, reads
