@@ -225,3 +225,19 @@ def test_else_leaves_out_the_previous_part_s_subject_and_answers(tmp_path):
         ("Who makes warfarin?", ["Corvane"]), ("What else does Corvane make?", ["clopidogrel"])]
     assert [a.text for a in answer(s, "What treats deep vein thrombosis and what else treats it?").parts[1].answers] \
         == []  # the first part answered both; "it" is deep vein thrombosis
+
+
+def test_else_leaves_out_what_every_question_of_the_previous_part_answered(tmp_path):
+    """After "they" stood for two drugs (a question for each), "what else treats it?" left out only the last one's
+    subject: warfarin came back as "else"."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:cv", "MANUFACTURES", "chem:war"), _fact("org:cv", "MANUFACTURES", "chem:hep", 0.8),
+           _fact("chem:war", "TREATS", "dis:dvt", 0.95), _fact("chem:hep", "TREATS", "dis:dvt"),
+           _fact("chem:clo", "TREATS", "dis:dvt", 0.7)],
+          [Entity("chem:war", "warfarin", "Chemical"), Entity("chem:hep", "heparin", "Chemical"),
+           Entity("chem:clo", "clopidogrel", "Chemical"), Entity("org:cv", "Corvane", "Organization"),
+           Entity("dis:dvt", "deep vein thrombosis", "Disease")])
+    assert _parts(answer(s, "Which drugs does Corvane make, what do they treat and what else treats it?")) == [
+        ("Which drugs does Corvane make?", ["warfarin", "heparin"]),
+        ("What does warfarin treat?", ["deep vein thrombosis"]), ("What does heparin treat?", ["deep vein thrombosis"]),
+        ("What else treats deep vein thrombosis?", ["clopidogrel"])]
