@@ -197,7 +197,8 @@ def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: S
     answered = [e for e in (store.entity(a.entity_id) for a in previous.answers if a.entity_id) if e is not None]
     # the answer, the middle of its chain ("the company" in "Who runs the company that makes metformin and where is
     # it based?"), the subject
-    candidates = answered[:1] + _middle(store, previous) + [le.entity for le in previous.entities[:1]]
+    candidates = list({e.id: e for e in answered[:1] + _middle(store, previous)
+                       + [le.entity for le in previous.entities[:1]]}.values())  # each entity once
     if not candidates:
         return [part]
     fit = {e.id: _fit(store, substitute(part, pronoun, e.name), pronoun.start(), e, schema) for e in candidates}
@@ -213,10 +214,18 @@ def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: S
 
 
 def _middle(store: GraphStore, previous: QAResult) -> list[Entity]:
-    """The entity between the two facts of the chain behind the previous part's best answer, if it has two."""
-    triples = {ev.triple for ev in (previous.answers[0].evidence if previous.answers else ()) if ev.triple}
+    """The entity between the two facts of the chain behind the previous part's best answer, if it has two: not
+    the answer itself (named in each fact of a "both X and Y" answer), and of namesakes the one a fact links to
+    the answer."""
+    if not previous.answers:
+        return []
+    best = previous.answers[0]
+    triples = {ev.triple for ev in best.evidence if ev.triple}
     ends = [name for t in triples for name in {t[0], t[2]}]
-    return [e for name in dict.fromkeys(ends) if ends.count(name) > 1 for e in entities_named(store, name, limit=3)][:1]
+    near = ({_other(t, best.entity_id) for t in store.neighbours(best.entity_id, hops=1)}
+            if best.entity_id else None)
+    return [e for name in dict.fromkeys(ends) if ends.count(name) > 1 for e in entities_named(store, name, limit=3)
+            if e.id != best.entity_id and (near is None or e.id in near)][:1]
 
 
 def _answered(store: GraphStore, question: str, schema: Schema) -> bool:

@@ -241,3 +241,33 @@ def test_else_leaves_out_what_every_question_of_the_previous_part_answered(tmp_p
         ("Which drugs does Corvane make?", ["warfarin", "heparin"]),
         ("What does warfarin treat?", ["deep vein thrombosis"]), ("What does heparin treat?", ["deep vein thrombosis"]),
         ("What else treats deep vein thrombosis?", ["clopidogrel"])]
+
+
+def test_it_after_several_answers_to_both_x_and_y_is_the_subject_not_the_first_answer_again(tmp_path):
+    """The first answer of "both X and Y" is named in each of its facts, so it was taken for the middle of a chain
+    too and listed twice among what "it" may stand for: "it" (the subject after several answers) became the first
+    answer."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:pro", "INTERACTS_WITH", "chem:asp"), _fact("chem:pro", "INTERACTS_WITH", "chem:war"),
+           _fact("chem:ibu", "INTERACTS_WITH", "chem:asp", 0.8), _fact("chem:ibu", "INTERACTS_WITH", "chem:war", 0.8),
+           _fact("chem:asp", "TREATS", "dis:pain"), _fact("chem:pro", "TREATS", "dis:gout")],
+          [Entity("chem:pro", "probenecid", "Chemical"), Entity("chem:ibu", "ibuprofen", "Chemical"),
+           Entity("chem:asp", "aspirin", "Chemical"), Entity("chem:war", "warfarin", "Chemical"),
+           Entity("dis:pain", "pain", "Disease"), Entity("dis:gout", "gout", "Disease")])
+    assert _parts(answer(s, "Which drugs interact with both aspirin and warfarin, and what does it treat?")) == [
+        ("Which drugs interact with both aspirin and warfarin?", ["probenecid", "ibuprofen"]),
+        ("What does aspirin treat?", ["pain"])]
+
+
+@pytest.mark.parametrize("maker", ["org:a", "org:b"])
+def test_the_middle_of_a_chain_is_the_namesake_a_fact_links_to_the_answer(tmp_path, maker):
+    """The middle of the previous part's chain ("the company" a later "it" may stand for) was found again by its
+    name: of two firms named Corvane, the first the store lists, whichever made metformin."""
+    from nlp.qa import _middle
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact(maker, "MANUFACTURES", "chem:met"), _fact("per:al", "CEO_OF", maker)],
+          [Entity("org:a", "Corvane", "Organization"), Entity("org:b", "Corvane", "Organization"),
+           Entity("chem:met", "metformin", "Chemical"), Entity("per:al", "Ann Lee", "Person")])
+    previous = answer(s, "Who runs the company that makes metformin?")
+    assert [a.text for a in previous.answers] == ["Ann Lee"]
+    assert [e.id for e in _middle(s, previous)] == [maker]
