@@ -15,7 +15,7 @@ from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
 from nlp.answers import Answer, evidence_of, marked_via
-from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, first_list, split_question, substitute
+from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, Span, first_list, split_question, substitute
 from nlp.describe import ABOUT, describe, describe_term, without_entity
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
@@ -86,10 +86,15 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     linked = link_question(store, question)
     if not linked:
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
-    parts = split_question(question, [(le.start, le.end, le.entity.type, le.entity.id) for le in linked])
+    parts = split_question(question, _spans(linked))
     if len(parts) == 1:
         return _answer_one(store, question, linked, schema, limit)
     return _answer_parts(store, question, parts, schema, limit)
+
+
+def _spans(linked: list[LinkedEntity]) -> list[Span]:
+    """Where the question names its entities, with their types and ids."""
+    return [(le.start, le.end, le.entity.type, le.entity.id) for le in linked]
 
 
 def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], schema: Schema,
@@ -303,7 +308,7 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
 
 def _each_of(question: str, linked: list[LinkedEntity]) -> list[LinkedEntity]:
     """The entities of a "both X and Y" list ("Which drugs interact with both aspirin and warfarin?"), else none."""
-    run = first_list(question, [(le.start, le.end, le.entity.type, le.entity.id) for le in linked])
+    run = first_list(question, _spans(linked))
     if run is None or not BOTH.search(question[: run[0][0]]):
         return []
     return [le for le in linked if any(le.start == a for a, *_ in run)]
