@@ -120,10 +120,14 @@ def _list_parts(clause: str, spans: Sequence[Span]) -> list[str]:
         return [clause]
     before, after = clause[: run[0][0]], clause[run[-1][1]:]
     if len({s[3] for s in run}) > 1 and not _RELATING.search(before):
-        before = re.sub(r"\b(do|are|have|were)(\s+)$", lambda m: _agreeing(m.group(1)) + m.group(2), before,
-                        flags=re.IGNORECASE)
-        return [_as_question(before + clause[a:b] + after) for a, b, _, _ in run]
+        return [_as_question(_agree_before(before) + clause[a:b] + after) for a, b, _, _ in run]
     return [clause]
+
+
+def _agree_before(before: str) -> str:
+    """``before`` with the auxiliary it ends in made to agree with one name after it ("What do " -> "What does ")."""
+    return re.sub(r"\b(do|are|have|were)(\s+)$", lambda m: _agreeing(m.group(1)) + m.group(2), before,
+                  flags=re.IGNORECASE)
 
 
 def _agreeing(aux: str) -> str:
@@ -153,7 +157,6 @@ def substitute(part: str, pronoun: re.Match[str], name: str) -> str:
     said = (f"{name}'" if name.endswith("s") else f"{name}'s") if owner else name
     before, after = part[: pronoun.start()], part[pronoun.end():]
     if word == "they":
-        before = re.sub(r"\b(do|are|have|were)(\s+)$", lambda m: _agreeing(m.group(1)) + m.group(2), before,
-                        flags=re.IGNORECASE)
+        before = _agree_before(before)
         after = re.sub(r"^(\s+)(are|have|were)\b", lambda m: m.group(1) + _agreeing(m.group(2)), after)
     return before + said + after

@@ -8,6 +8,7 @@ like that a user's schema adds, Hetionet's pharmacologic class ``INCLUDES`` a co
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from kg.names import normalise
 from kg.records import Entity
@@ -24,6 +25,11 @@ _SEARCHED = 60  # names a store's substring search returns to pick those from
 # a word before the head noun that makes it no kind of it ("non-cancer pain", "pre-diabetes", "anti-cancer")
 _NOT_A_KIND = re.compile(r"(?:^|\s)(?:non|anti|pre|pseudo|post)[\s-]*$")
 _QUALIFIER = r"(?:type|subtype|stage|grade|class)\s+\w+"
+
+
+def _closest(entities: Iterable[Entity]) -> list[Entity]:
+    """The closest of ``entities`` (shortest names) first, at most ``MAX_NARROWER``."""
+    return sorted(entities, key=lambda e: (len(e.name), e.name))[:MAX_NARROWER]
 
 
 def is_narrower_name(name: str, broad: str) -> bool:
@@ -47,7 +53,7 @@ def narrower_by_name(store: GraphStore, names: tuple[str, ...], kind: str | None
             if (e.id != exclude and e.type in NARROWABLE_TYPES and (kind is None or e.type == kind)
                     and any(is_narrower_name(n, b) for n in (e.name, *e.aliases) for b in names)):
                 found.setdefault(e.id, e)
-    return sorted(found.values(), key=lambda e: (len(e.name), e.name))[:MAX_NARROWER]
+    return _closest(found.values())
 
 
 def narrower_by_edges(store: GraphStore, entity_id: str) -> list[Entity]:
@@ -59,7 +65,7 @@ def narrower_by_edges(store: GraphStore, entity_id: str) -> list[Entity]:
             ent = store.entity(narrow) if broad == entity_id else None
             if ent is not None:
                 found.setdefault(ent.id, ent)
-    return sorted(found.values(), key=lambda e: (len(e.name), e.name))[:MAX_NARROWER]
+    return _closest(found.values())
 
 
 def narrower_entities(store: GraphStore, entity: Entity, in_graph: bool = True) -> list[Entity]:

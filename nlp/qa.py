@@ -15,7 +15,7 @@ from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
 from nlp.answers import Answer, evidence_of, marked_via
-from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, first_list, split_question, substitute
+from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, Span, first_list, split_question, substitute
 from nlp.describe import ABOUT, describe, describe_term, without_entity
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
@@ -86,15 +86,21 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     linked = link_question(store, question)
     if not linked:
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
-    parts = split_question(question, [(le.start, le.end, le.entity.type, le.entity.id) for le in linked])
+    parts = split_question(question, _spans(linked))
     if len(parts) == 1:
         return _answer_one(store, question, linked, schema, limit)
     return _answer_parts(store, question, parts, schema, limit)
 
 
+def _spans(linked: list[LinkedEntity]) -> list[Span]:
+    """Where the question names its entities, with their types and ids."""
+    return [(le.start, le.end, le.entity.type, le.entity.id) for le in linked]
+
+
 def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], schema: Schema,
-                limit: int, exclude: frozenset[str] = frozenset()) -> QAResult:
-    """The answers to a question that asks one thing, none of ``exclude`` (the ids "else" leaves out)."""
+                limit: int, exclude: frozenset[str] | None = None) -> QAResult:
+    """The answers to a question that asks one thing, none of ``exclude`` (the ids "else" leaves out: what the
+    previous part named or answered; None where there is no previous part)."""
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
@@ -127,16 +133,24 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
 
 
 def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
-             exclude: frozenset[str]) -> list[tuple[str, "_Scored"]]:
-    """The scored targets of a question, best first, none of ``exclude``: its entities' own, and where they are
-    few, those of their narrower entities after them. "What else treats diabetes?" with nothing to exclude (no
-    previous part) asks beyond the direct answers: the narrower entities' alone."""
+             exclude: frozenset[str] | None) -> list[tuple[str, "_Scored"]]:
+    """The scored targets of a question, best first, none of ``exclude``: those of its entities, or of each of a
+    "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach."""
+    beyond = exclude is None and not reading.yes_no and bool(ELSE.search(reading.question))
+    exclude = exclude or frozenset()
     each = _each_of(reading.question, linked) if not reading.yes_no else []
     if each:
-        return [kv for kv in _common(store, each, cues, reading) if kv[0] not in exclude]
+        return _common([_own_or_narrower(store, [le], cues, reading, exclude, beyond) for le in each])
+    return _own_or_narrower(store, linked, cues, reading, exclude, beyond)
+
+
+def _own_or_narrower(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
+                     exclude: frozenset[str], beyond: bool) -> list[tuple[str, "_Scored"]]:
+    """The scored targets of ``linked``, best first, none of ``exclude``: their own, and where they are few, those
+    of their narrower entities after them; ``beyond`` ("What else treats diabetes?" as a question of its own,
+    beyond the direct answers): the narrower entities' alone."""
     ranked, met = _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading,
                           skip=exclude)
-    beyond = not reading.yes_no and not exclude and bool(ELSE.search(reading.question))
     if beyond or len(ranked) < (1 if reading.yes_no or HOW_MANY.match(reading.question) else FEW):
         # few facts about the entity itself: those of its narrower kinds after them, the best few (instead of them
         # where only theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
@@ -151,22 +165,26 @@ def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], rea
 def _answer_parts(store: GraphStore, question: str, parts: list[str], schema: Schema, limit: int) -> QAResult:
     """Each part answered on its own, a pronoun in it read as the previous part's answer or subject."""
     results: list[QAResult] = []
+    previous: list[QAResult] = []  # the previous part's results: several where "they" stood for several answers
     for part in parts:
-        previous = results[-1] if results else None
-        for text in _resolved(store, part, previous, schema):
+        current = []
+        for text in _resolved(store, part, previous[-1] if previous else None, schema):
             linked = link_question(store, text)
-            exclude = _mentioned(previous) if previous and ELSE.search(text) else frozenset()
-            results.append(_answer_one(store, text, linked, schema, limit, exclude) if linked
+            exclude = _mentioned(previous) if previous and ELSE.search(text) else None
+            current.append(_answer_one(store, text, linked, schema, limit, exclude) if linked
                            else QAResult(text, (), (), ()))
+        results += current
+        previous = current
     return QAResult(question, tuple(a for r in results for a in r.answers),
                     tuple(le for r in results for le in r.entities),
                     tuple(dict.fromkeys(rel for r in results for rel in r.relations)), tuple(results))
 
 
-def _mentioned(result: QAResult) -> frozenset[str]:
-    """The ids of a part's entities and answers: what "else" in the next part leaves out ("What does warfarin treat
-    and what else treats it?": neither warfarin nor deep vein thrombosis)."""
-    return frozenset([le.entity.id for le in result.entities] + [a.entity_id for a in result.answers if a.entity_id])
+def _mentioned(results: list[QAResult]) -> frozenset[str]:
+    """The ids of a part's entities and answers (of all its questions): what "else" in the next part leaves out
+    ("What does warfarin treat and what else treats it?": neither warfarin nor deep vein thrombosis)."""
+    return frozenset([le.entity.id for r in results for le in r.entities]
+                     + [a.entity_id for r in results for a in r.answers if a.entity_id])
 
 
 MAX_REFERRED = 3  # "Which drugs does Corvane make and what do they treat?": one part for each of its first answers
@@ -184,7 +202,8 @@ def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: S
     answered = [e for e in (store.entity(a.entity_id) for a in previous.answers if a.entity_id) if e is not None]
     # the answer, the middle of its chain ("the company" in "Who runs the company that makes metformin and where is
     # it based?"), the subject
-    candidates = answered[:1] + _middle(store, previous) + [le.entity for le in previous.entities[:1]]
+    candidates = list({e.id: e for e in answered[:1] + _middle(store, previous)
+                       + [le.entity for le in previous.entities[:1]]}.values())  # each entity once
     if not candidates:
         return [part]
     fit = {e.id: _fit(store, substitute(part, pronoun, e.name), pronoun.start(), e, schema) for e in candidates}
@@ -200,10 +219,18 @@ def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: S
 
 
 def _middle(store: GraphStore, previous: QAResult) -> list[Entity]:
-    """The entity between the two facts of the chain behind the previous part's best answer, if it has two."""
-    triples = {ev.triple for ev in (previous.answers[0].evidence if previous.answers else ()) if ev.triple}
+    """The entity between the two facts of the chain behind the previous part's best answer, if it has two: not
+    the answer itself (named in each fact of a "both X and Y" answer), and of namesakes the one a fact links to
+    the answer."""
+    if not previous.answers:
+        return []
+    best = previous.answers[0]
+    triples = {ev.triple for ev in best.evidence if ev.triple}
     ends = [name for t in triples for name in {t[0], t[2]}]
-    return [e for name in dict.fromkeys(ends) if ends.count(name) > 1 for e in entities_named(store, name, limit=3)][:1]
+    near = ({_other(t, best.entity_id) for t in store.neighbours(best.entity_id, hops=1)}
+            if best.entity_id else None)
+    return [e for name in dict.fromkeys(ends) if ends.count(name) > 1 for e in entities_named(store, name, limit=3)
+            if e.id != best.entity_id and (near is None or e.id in near)][:1]
 
 
 def _answered(store: GraphStore, question: str, schema: Schema) -> bool:
@@ -281,17 +308,16 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
 
 def _each_of(question: str, linked: list[LinkedEntity]) -> list[LinkedEntity]:
     """The entities of a "both X and Y" list ("Which drugs interact with both aspirin and warfarin?"), else none."""
-    run = first_list(question, [(le.start, le.end, le.entity.type, le.entity.id) for le in linked])
+    run = first_list(question, _spans(linked))
     if run is None or not BOTH.search(question[: run[0][0]]):
         return []
     return [le for le in linked if any(le.start == a for a, *_ in run)]
 
 
-def _common(store: GraphStore, each: list[LinkedEntity], cues: list[Cue],
-            reading: _Reading) -> list[tuple[str, _Scored]]:
-    """The targets every one of ``each`` reaches, best first, scored by the weakest of their chains, with all of
-    them as the evidence."""
-    reached = [dict(_ranked(store, [(le, None)], cues, reading)[0]) for le in each]
+def _common(ranked: list[list[tuple[str, _Scored]]]) -> list[tuple[str, _Scored]]:
+    """The targets in every one of ``ranked`` (each entity's of a "both X and Y" list), best first, scored by the
+    weakest of their chains, with all of them as the evidence."""
+    reached = [dict(r) for r in ranked]
     common = [(target, (min(r[target][0] for r in reached), [f for r in reached for f in r[target][1]], None))
               for target in reached[0] if all(target in r for r in reached[1:])]
     return sorted(common, key=lambda kv: -kv[1][0])

@@ -13,8 +13,9 @@ CUES: tuple[tuple[str, str, bool], ...] = (
      r"\b(?:top |senior )?executives?\b", "CEO_OF", False),
     (r"head(?:quarter(?:ed|s)?| office)|\bhq\b|\bbased\b|\blocated\b|\bwhere\b", "HEADQUARTERED_IN", False),
     # "owns a 9% stake in" is an investment (the cue below), not ownership of the firm; "owned" names the owner as
-    # "owns" does ("X is owned by Corvane": Corvane is the parent)
-    (r"parent(?: company| firm| group)?|\bown(?:s|ed)?\b(?!\s+(?:an?\s+|the\s+|its\s+)?(?:[\w.%-]+\s+){0,2}?"
+    # "owns" does ("X is owned by Corvane": Corvane is the parent), but not in "a wholly owned subsidiary of Corvane",
+    # whose "subsidiary" cue says who is the parent
+    (r"parent(?: company| firm| group)?|\bown(?:s|ed)?\b(?!\s+subsidiar)(?!\s+(?:an?\s+|the\s+|its\s+)?(?:[\w.%-]+\s+){0,2}?"
      r"(?:stakes?|shares?|interests?|holdings?)\b)|\bown(?:er|ers)\b", "SUBSIDIARY_OF", True),
     (r"subsidiar(?:y|ies)|\bunits? of\b|\bdivisions? of\b", "SUBSIDIARY_OF", False),
     (r"risk factors?|associat(?:ed|ions?)|\blink(?:s|ed)?\b|correlat(?:ed|ions?)", "ASSOCIATED_WITH", False),

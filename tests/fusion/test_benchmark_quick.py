@@ -112,3 +112,15 @@ def test_fusion_benchmarks_quick_prepare_what_they_read_and_say_how_otherwise(tm
         bench.main()
     assert calls == [prep] and all(n in str(stop.value) for n in need), stop.value
     assert capsys.readouterr().out == ""
+
+
+def test_sample_data_prints_its_json_with_the_ner_scores_per_label(monkeypatch, capsys):
+    """It stopped with "'NERScores' object has no attribute 'items'" once evaluate_ner returned NERScores."""
+    from benchmarks import sample_data
+
+    monkeypatch.setattr(sys, "argv", ["sample_data.py", "--quick"])
+    sample_data.main()
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["benchmark"] == "sample_data" and last["qa"]["questions"] == 30
+    assert {"all", "Chemical", "Organization"} <= set(last["ner"])
+    assert last["ner"]["all"]["tp"] > 0

@@ -189,19 +189,25 @@ def test_a_first_question_naming_only_a_relation_shares_the_second_s_object(stor
         "When and where was Northwind founded?"]
 
 
-@pytest.mark.parametrize("question", [
-    "Which company is based in Basel and owned by Corvane?", "Which company is owned by Corvane and based in Basel?",
-    "Which company is owned by Corvane?", "Which companies does Corvane own?",
+@pytest.mark.parametrize("question,expected", [
+    ("Which company is based in Basel and owned by Corvane?", ["Meridale Labs"]),
+    ("Which company is owned by Corvane and based in Basel?", ["Meridale Labs"]),
+    ("Which company is owned by Corvane?", ["Meridale Labs"]), ("Which companies does Corvane own?", ["Meridale Labs"]),
+    # "owned" before "subsidiary" leaves the parent to the "subsidiary ... of" cue
+    ("Is Meridale Labs a wholly owned subsidiary of Corvane?", ["yes"]),
+    ("Is Corvane a wholly owned subsidiary of Meridale Labs?", []),
+    ("What are the wholly owned subsidiaries of Corvane?", ["Meridale Labs"]),
 ])
-def test_owned_by_names_the_parent(tmp_path, question):
-    """"owned by Corvane" was read as Corvane being the subsidiary: no answer."""
+def test_owned_by_names_the_parent(tmp_path, question, expected):
+    """"owned by Corvane" was read as Corvane being the subsidiary: no answer; "a wholly owned subsidiary of
+    Corvane" was then read with Corvane as the subsidiary."""
     s = SQLiteStore.open(tmp_path / "g.db")
     s.add([_fact("org:ml", "SUBSIDIARY_OF", "org:cv"), _fact("org:ml", "HEADQUARTERED_IN", "loc:ba"),
            _fact("org:rx", "HEADQUARTERED_IN", "loc:ba"), _fact("org:cv", "SUBSIDIARY_OF", "org:hold")],
           [Entity("org:ml", "Meridale Labs", "Organization"), Entity("org:cv", "Corvane", "Organization"),
            Entity("org:rx", "Roxel", "Organization"), Entity("org:hold", "Holdco", "Organization"),
            Entity("loc:ba", "Basel", "Location")])
-    assert [a.text for a in answer(s, question).answers] == ["Meridale Labs"]
+    assert [a.text for a in answer(s, question).answers] == expected
 
 
 def test_else_leaves_out_the_previous_part_s_subject_and_answers(tmp_path):
@@ -219,3 +225,49 @@ def test_else_leaves_out_the_previous_part_s_subject_and_answers(tmp_path):
         ("Who makes warfarin?", ["Corvane"]), ("What else does Corvane make?", ["clopidogrel"])]
     assert [a.text for a in answer(s, "What treats deep vein thrombosis and what else treats it?").parts[1].answers] \
         == []  # the first part answered both; "it" is deep vein thrombosis
+
+
+def test_else_leaves_out_what_every_question_of_the_previous_part_answered(tmp_path):
+    """After "they" stood for two drugs (a question for each), "what else treats it?" left out only the last one's
+    subject: warfarin came back as "else"."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:cv", "MANUFACTURES", "chem:war"), _fact("org:cv", "MANUFACTURES", "chem:hep", 0.8),
+           _fact("chem:war", "TREATS", "dis:dvt", 0.95), _fact("chem:hep", "TREATS", "dis:dvt"),
+           _fact("chem:clo", "TREATS", "dis:dvt", 0.7)],
+          [Entity("chem:war", "warfarin", "Chemical"), Entity("chem:hep", "heparin", "Chemical"),
+           Entity("chem:clo", "clopidogrel", "Chemical"), Entity("org:cv", "Corvane", "Organization"),
+           Entity("dis:dvt", "deep vein thrombosis", "Disease")])
+    assert _parts(answer(s, "Which drugs does Corvane make, what do they treat and what else treats it?")) == [
+        ("Which drugs does Corvane make?", ["warfarin", "heparin"]),
+        ("What does warfarin treat?", ["deep vein thrombosis"]), ("What does heparin treat?", ["deep vein thrombosis"]),
+        ("What else treats deep vein thrombosis?", ["clopidogrel"])]
+
+
+def test_it_after_several_answers_to_both_x_and_y_is_the_subject_not_the_first_answer_again(tmp_path):
+    """The first answer of "both X and Y" is named in each of its facts, so it was taken for the middle of a chain
+    too and listed twice among what "it" may stand for: "it" (the subject after several answers) became the first
+    answer."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:pro", "INTERACTS_WITH", "chem:asp"), _fact("chem:pro", "INTERACTS_WITH", "chem:war"),
+           _fact("chem:ibu", "INTERACTS_WITH", "chem:asp", 0.8), _fact("chem:ibu", "INTERACTS_WITH", "chem:war", 0.8),
+           _fact("chem:asp", "TREATS", "dis:pain"), _fact("chem:pro", "TREATS", "dis:gout")],
+          [Entity("chem:pro", "probenecid", "Chemical"), Entity("chem:ibu", "ibuprofen", "Chemical"),
+           Entity("chem:asp", "aspirin", "Chemical"), Entity("chem:war", "warfarin", "Chemical"),
+           Entity("dis:pain", "pain", "Disease"), Entity("dis:gout", "gout", "Disease")])
+    assert _parts(answer(s, "Which drugs interact with both aspirin and warfarin, and what does it treat?")) == [
+        ("Which drugs interact with both aspirin and warfarin?", ["probenecid", "ibuprofen"]),
+        ("What does aspirin treat?", ["pain"])]
+
+
+@pytest.mark.parametrize("maker", ["org:a", "org:b"])
+def test_the_middle_of_a_chain_is_the_namesake_a_fact_links_to_the_answer(tmp_path, maker):
+    """The middle of the previous part's chain ("the company" a later "it" may stand for) was found again by its
+    name: of two firms named Corvane, the first the store lists, whichever made metformin."""
+    from nlp.qa import _middle
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact(maker, "MANUFACTURES", "chem:met"), _fact("per:al", "CEO_OF", maker)],
+          [Entity("org:a", "Corvane", "Organization"), Entity("org:b", "Corvane", "Organization"),
+           Entity("chem:met", "metformin", "Chemical"), Entity("per:al", "Ann Lee", "Person")])
+    previous = answer(s, "Who runs the company that makes metformin?")
+    assert [a.text for a in previous.answers] == ["Ann Lee"]
+    assert [e.id for e in _middle(s, previous)] == [maker]

@@ -139,4 +139,23 @@ def test_an_entity_with_no_facts_is_described_with_its_narrower_entities(store):
 def test_else_in_a_question_of_its_own_asks_beyond_the_direct_answers(store):
     """"What else causes bleeding?" gave what "What causes bleeding?" gives, warfarin first."""
     assert _texts(store, "What else causes bleeding?") == ["aspirin (causes gastrointestinal bleeding)"]
-    assert _texts(store, "What else treats diabetes?") == _texts(store, "What treats diabetes?")  # none direct
+    assert _texts(store, "What else treats diabetes?") == [  # none direct: the narrower answers
+        "metformin (treats diabetes mellitus type 2)", "semaglutide (treats diabetes mellitus type 2)",
+        "insulin (treats gestational diabetes)"]
+
+
+def test_both_x_and_y_reaches_narrower_entities_and_terms_the_graph_has_no_entity_for(tmp_path):
+    """"Which drugs treat both diabetes and cancer?" had no answer though metformin treats type 2 diabetes and
+    breast cancer: the common answers were taken from the entities' own facts only (none for "diabetes"; "cancer",
+    a term with no entity, has no facts)."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:met", "TREATS", "dis:t2d"), _fact("chem:met", "TREATS", "dis:bc", 0.6),
+           _fact("chem:sema", "TREATS", "dis:t2d"), _fact("chem:dox", "TREATS", "dis:bc")],
+          [Entity("dis:diabetes", "diabetes", "Disease"), Entity("dis:t2d", "type 2 diabetes", "Disease"),
+           Entity("dis:bc", "breast cancer", "Disease"), Entity("chem:met", "metformin", "Chemical"),
+           Entity("chem:sema", "semaglutide", "Chemical"), Entity("chem:dox", "doxorubicin", "Chemical")])
+    assert _texts(s, "Which drugs treat both type 2 diabetes and breast cancer?") == ["metformin"]
+    got = answer(s, "Which drugs treat both diabetes and cancer?").answers
+    assert [a.text for a in got] == ["metformin"]
+    assert {ev.triple for ev in got[0].evidence} == {("metformin", "TREATS", "type 2 diabetes"),
+                                                     ("metformin", "TREATS", "breast cancer")}
