@@ -61,7 +61,7 @@ def score_spans(gold: Iterable[set[tuple]], pred: Iterable[set[tuple]]) -> PRF:
 
 
 @dataclass(frozen=True)
-class NERScores:
+class PipelineNERScores:
     """What :func:`evaluate_ner` measured: P/R/F1 overall ("all") and per label, and the gold labels none of the
     trained layers was trained on, each with its count of gold mentions (all misses for a model scored alone)."""
 
@@ -70,7 +70,7 @@ class NERScores:
 
 
 def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, fmt: str = "jsonl",
-                 model_only: bool = False) -> NERScores:
+                 model_only: bool = False) -> PipelineNERScores:
     """Entity-level micro P/R/F1 (exact span and type), overall ("all") and per label (each gold or predicted
     label, so the rows add up to "all"), of the extraction pipeline (the graph's names, spaCy, and the
     ``extra_ner`` layers) on a labelled file in ``fmt`` (see ``nlp.formats``); with ``model_only``, of the one
@@ -99,7 +99,7 @@ def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, f
     for label in labels:
         result[label] = score_spans([{g for g in s if g[2] == label} for s in gold],
                                     [{p for p in s if p[2] == label} for s in pred])
-    return NERScores(result, _not_trained(gold, extra_ner))
+    return PipelineNERScores(result, _not_trained(gold, extra_ner))
 
 
 def _not_trained(gold: Iterable[set[tuple]], layers) -> dict[str, int]:

@@ -115,7 +115,7 @@ def test_fusion_benchmarks_quick_prepare_what_they_read_and_say_how_otherwise(tm
 
 
 def test_sample_data_prints_its_json_with_the_ner_scores_per_label(monkeypatch, capsys):
-    """It stopped with "'NERScores' object has no attribute 'items'" once evaluate_ner returned NERScores."""
+    """It stopped with "'NERScores' object has no attribute 'items'" once evaluate_ner returned its scores as a record."""
     from benchmarks import sample_data
 
     monkeypatch.setattr(sys, "argv", ["sample_data.py", "--quick"])
