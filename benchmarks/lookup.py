@@ -43,7 +43,8 @@ def load_entities(n: int):
 
 
 def open_store(backend: str, folder: Path, n: int):
-    """The backend's store in ``folder``, filled with the first ``n`` entities unless it already holds them."""
+    """The backend's store in ``folder``, filled with the first ``n`` entities unless the folder already holds a
+    store (``--keep``: one built by an earlier run, whatever its size; use a new folder for another ``--entities``)."""
     from kg.store import store_class
 
     folder.mkdir(parents=True, exist_ok=True)

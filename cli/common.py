@@ -262,8 +262,8 @@ def open_store(
         graph = ws.open_store(store, **options)
     if getattr(graph, "stale_name_keys", False):
         typer.echo("Note: the graph's name keys are from an older kgnlp and could not be updated here (a read-only "
-                   "folder, or another process writing it): names written with accents, possessives or Roman "
-                   f"numerals may not be found until a writing command (e.g. `kgnlp ingest`) opens {ws.path}.",
+                   "folder, or another process writing it): names written with accents, possessives, Roman numerals "
+                   f"or 'Type-2' hyphens may not be found until a writing command (e.g. `kgnlp ingest`) opens {ws.path}.",
                    err=True)
     return resolved(graph, ws.path) if read else graph
 

@@ -42,8 +42,9 @@ def fold(text: str) -> str:
 
 def word_key(word: str, previous: str = "", between: str = " ") -> str:
     """One folded word's part of a name key: without a possessive ending ("sjogren's" -> "sjogren", "graves'" ->
-    "graves"; a contraction's "'s" goes too, "it's" -> "it", which names hardly hold), a Roman numeral II..XX as its number, and I, V, X too when ``previous`` (the word before, as keyed,
-    with ``between`` between them: spaces or a hyphen) is a word such as "type" or "phase"."""
+    "graves"; a contraction's "'s" goes too, "it's" -> "it", which names hardly hold), a Roman numeral II..XX as its
+    number, and I, V, X too when ``previous`` (the word before, as keyed, with ``between`` between them: spaces or a
+    hyphen) is a word such as "type" or "phase"."""
     if "'" in word:
         word = _POSSESSIVE.sub("", word)
     number = _ROMAN.get(word)

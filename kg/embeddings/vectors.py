@@ -209,7 +209,9 @@ def _digest(data: bytes) -> str:
 
 
 def _file_digest(path: Path) -> str:
-    return _digest(path.read_bytes())
+    """:func:`_digest` of a file's bytes, read in chunks (what ``save`` vouches for)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "blake2b").hexdigest()[:32]
 
 
 def _read_checked(folder: Path, files: dict[str, str] | None) -> dict[str, bytes]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import time
 from collections import defaultdict
@@ -84,6 +85,27 @@ def _read_only(path: Path) -> sqlite3.Connection:
                   "somewhere writable.")
 
 
+_SCHEMA_NAMES = frozenset(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _DDL))
+
+
+def _has_schema(conn: sqlite3.Connection) -> bool:
+    """Whether the database holds every table and index of ``_DDL`` and its schema version (an older graph may lack
+    a table added since: creating it needs the write lock)."""
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
+    return _SCHEMA_NAMES <= names and bool(conn.execute("SELECT 1 FROM meta WHERE key='schema_version'").fetchone())
+
+
+def _locked(exc: sqlite3.Error) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _open_error(path: Path, exc: sqlite3.Error) -> KGError:
+    """One line for a graph file that cannot be opened: busy (a writer holds it past the busy timeout) or not ours."""
+    if _locked(exc):
+        return KGError(f"The graph at {path} is busy: another kgnlp process is writing it; try again when it is done.")
+    return KGError(f"{path} is not a kgnlp graph database ({exc}).")
+
+
 def _check_graph_file(path: Path) -> None:
     """Refuse a graph file that is missing or empty (0 bytes: made, never written), which opening would make or
     initialise, writing tables into the workspace of a command that only reads."""
@@ -118,30 +140,28 @@ class SQLiteStore:
             store.stale_name_keys = not store._name_keys_current()  # no write can bring them up to date here
             return store
         path.parent.mkdir(parents=True, exist_ok=True)
+        conn = None
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             # FULL: a document reported as stored survives power loss, not only a killed process.
             conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             conn.execute("PRAGMA foreign_keys=OFF")
-            conn.executescript(_DDL)
-            conn.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise KGError(f"{path} is not a kgnlp graph database ({exc}).") from exc
-            raise KGError(f"The graph at {path} is busy: another kgnlp process is writing it; try again when it is "
-                          "done.") from exc
+            if not (read_only and _has_schema(conn)):  # a reader of a whole graph asks for no write lock
+                conn.executescript(_DDL)
+                conn.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
         except sqlite3.DatabaseError as exc:
-            raise KGError(f"{path} is not a kgnlp graph database ({exc}).") from exc
+            if conn is not None:
+                conn.close()
+            raise _open_error(path, exc) from exc
         store = cls(conn, path)
         try:
             store._update_name_keys()
-        except sqlite3.OperationalError as exc:  # a writer holds the database past the busy timeout
-            if not read_only:
+        except sqlite3.OperationalError as exc:
+            if not read_only or not _locked(exc):
                 conn.close()
-                raise KGError(f"The graph at {path} is busy: another kgnlp process is writing it; try again when it "
-                              "is done.") from exc
-            store.stale_name_keys = True
+                raise _open_error(path, exc) from exc
+            store.stale_name_keys = True  # a writer holds the database past the busy timeout: read the old keys
         return store
 
     def _name_keys_current(self) -> bool:

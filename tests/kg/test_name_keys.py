@@ -154,7 +154,8 @@ def test_an_rdf_reader_that_cannot_take_the_write_lock_for_the_upgrade_says_its_
 
 
 def test_an_embedded_graph_a_writer_holds_past_the_busy_timeout_is_one_line_not_a_foreign_file(tmp_path, monkeypatch):
-    """sqlite3's 'database is locked' read as '... is not a kgnlp graph database', for readers and writers alike."""
+    """sqlite3's 'database is locked' read as '... is not a kgnlp graph database'; a reader of a current graph opens
+    it without asking for the write lock (it ran the schema script and an INSERT, and waited or failed as a writer)."""
     import sqlite3
 
     from kg.errors import KGError
@@ -166,10 +167,12 @@ def test_an_embedded_graph_a_writer_holds_past_the_busy_timeout_is_one_line_not_
     connect = sqlite3.connect
     monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: connect(*a, **{**k, "timeout": 0.1}))
     try:
-        for read_only in (True, False):
-            with pytest.raises(KGError, match="busy: another kgnlp process is writing it") as err:
-                SQLiteStore.open(tmp_path / "g.db", read_only=read_only)
-            assert "\n" not in str(err.value) and "not a kgnlp graph" not in str(err.value)
+        with pytest.raises(KGError, match="busy: another kgnlp process is writing it") as err:
+            SQLiteStore.open(tmp_path / "g.db")
+        assert "\n" not in str(err.value) and "not a kgnlp graph" not in str(err.value)
+        reader = SQLiteStore.open(tmp_path / "g.db", read_only=True)  # a current graph: no write lock asked for
+        assert not reader.stale_name_keys and reader.stats().entities == 0
+        reader.close()
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -193,3 +196,24 @@ def test_a_store_written_with_key_rule_2_finds_hyphenated_numerals_after_it_is_o
     finally:
         if kind != "neo4j":
             store.close()
+
+
+def test_an_embedded_reader_of_old_keys_while_a_writer_holds_the_graph_reads_them_flagged(tmp_path, monkeypatch):
+    import sqlite3
+
+    from kg.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore.open(tmp_path / "g.db")
+    _old_keyed(store, monkeypatch, ("sqlite",))
+    store.close()
+    holder = sqlite3.connect(tmp_path / "g.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: connect(*a, **{**k, "timeout": 0.1}))
+    try:
+        reader = SQLiteStore.open(tmp_path / "g.db", read_only=True)
+        assert reader.stale_name_keys and reader.entity("dis:sjogren").name == "Sjögren's syndrome"
+        reader.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

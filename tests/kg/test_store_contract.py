@@ -283,7 +283,6 @@ def test_store_replace_source_drops_the_facts_a_seed_no_longer_has(store):
 def test_store_replace_source_takes_the_seeds_name_and_type_and_keeps_the_old_name_findable(store):
     """An edited seed corrects an entity (the seed is the curated source); `add` (documents, imports) keeps the
     first name and type it was given."""
-
     store.add([], [ASPIRIN, IBU])
     store.add([], [replace(IBU, name="Advil", type="Brand")])
     assert (store.entity(IBU.id).name, store.entity(IBU.id).type) == ("Ibuprofen", "Drug")
@@ -303,7 +302,6 @@ def test_store_replace_source_takes_the_seeds_name_and_type_and_keeps_the_old_na
 def test_store_add_with_override_renames_as_a_seed_does_and_its_aliases_are_its_own(store):
     """`add(override=True)` (how `kgnlp migrate` carries a rename) gives the name and type as a seed does, with no
     record of a seed; an alias it gives is its own, so the seed that gave it first no longer takes it back."""
-
     store.add([], [ASPIRIN])
     store.replace_source("seed:s", [], [replace(IBU, aliases=("brufen",))])
     store.add([], [replace(ASPIRIN, name="Acetylsalicylic acid", type="Chemical", aliases=()),
@@ -324,7 +322,6 @@ MIGRAINE = Entity("disease:migraine", "Migraine", "Disease", ("hemicrania",))
 def test_store_replace_source_removes_the_entities_and_aliases_only_the_seed_gave(store):
     """An edited seed takes back what it alone brought: entities it no longer lists that nothing else holds (no
     mention, no fact, no other seed or import) go, and so do aliases only it gave."""
-
     store.add([], [replace(BAYER, aliases=("Bayer Pharma",))])  # an import: pinned, its alias its own
     store.replace_source("seed:s", [Triple(ASPIRIN.id, "TREATS", MIGRAINE.id, 1.0, (seed_prov(1),))], [
         ASPIRIN, HEADACHE, IBU, MIGRAINE, replace(FEVER, aliases=("pyrexia",)),
@@ -359,7 +356,6 @@ def test_store_replace_source_removes_the_entities_and_aliases_only_the_seed_gav
 def test_store_an_alias_a_seed_takes_back_that_is_also_the_name_leaves_the_entity_findable_by_it(store):
     """A seed that gave an entity its own name as an alias takes the alias back; the name stays, and so does
     finding the entity by it."""
-
     store.add([], [FEVER])  # imported: it stays when the seed drops it
     store.replace_source("seed:s", [], [replace(FEVER, aliases=("Fever",))])
     assert store.replace_source("seed:s", [], []) == SourceChange(0, (), ((FEVER.id, "Fever"),))
@@ -430,7 +426,6 @@ def test_store_bulk_load_counts_new_facts_and_is_idempotent(store):
 def test_store_bulk_load_replaces_changed_external_ids_and_keeps_an_alias_a_seed_also_gave(store):
     """A bulk load's entities are written as `add` writes them: a changed external id replaces the stored one, and
     an alias a seed gave first is now the import's too, so the seed no longer takes it back."""
-
     store.replace_source("seed:s", [], [replace(IBU, aliases=("brufen",))])
     store.add([], [ASPIRIN])
     store.bulk_load([(ASPIRIN.id, "TREATS", HEADACHE.id)], [
