@@ -46,6 +46,13 @@ def seeded_workspace(root: Path, entities: list[dict], triples: str = "") -> str
     return str(ws)
 
 
+def pattern_fact(h: str, r: str, t: str, confidence: float = 0.9, doc: str = "d1"):
+    """A fact as the relation patterns give it, with one source sentence naming it ("h R t.")."""
+    from kg.records import Provenance, Triple
+
+    return Triple(h, r, t, confidence, (Provenance(doc, 0, 10, f"{h} {r} {t}.", "patterns"),))
+
+
 def file_tree(root: Path) -> dict[str, tuple[int, int]]:
     """Every file and folder under ``root``: relative path -> (size, mtime in ns); what a reading command must leave
     as it found it."""

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kg.records import Entity, Provenance, Triple
+from kg.records import Entity
 from kg.stores.sqlite import SQLiteStore
 from nlp.compound import split_question
 from nlp.qa import answer
-
-
-def _fact(h, r, t, confidence=0.9):
-    return Triple(h, r, t, confidence, (Provenance("d1", 0, 10, f"{h} {r} {t}.", "patterns"),))
+from tests.conftest import pattern_fact as _fact
 
 
 @pytest.fixture(scope="module")

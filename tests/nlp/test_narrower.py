@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kg.records import Entity, Provenance, Triple
+from kg.records import Entity
 from kg.stores.sqlite import SQLiteStore
 from nlp.narrower import is_narrower_name, narrower_entities
 from nlp.qa import MAX_NARROWER_ANSWERS, answer
-
-
-def _fact(h, r, t, confidence=0.9):
-    return Triple(h, r, t, confidence, (Provenance("d1", 0, 10, f"{h} {r} {t}.", "patterns"),))
+from tests.conftest import pattern_fact as _fact
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,7 @@ from kg.records import Entity, Provenance, Triple
 from kg.stores.sqlite import SQLiteStore
 from nlp.errors import NLPError
 from nlp.qa import answer
-
-
-def _fact(h, r, t, doc="d1"):
-    return Triple(h, r, t, 0.9, (Provenance(doc, 0, 10, f"{h} {r} {t}.", "patterns"),))
+from tests.conftest import pattern_fact as _fact
 
 
 @pytest.fixture(scope="module")
