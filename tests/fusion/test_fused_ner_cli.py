@@ -8,6 +8,27 @@ import pytest
 from tests.conftest import kgnlp, kgnlp_json
 
 
+def _fake_ner_layer(monkeypatch, look) -> list:
+    """ingest's NER model loader replaced by one that finds nothing; what ``look`` reads from the graph the loader
+    was given is listed, once per load, in the list returned."""
+    from cli.commands import ingest as ingest_cli
+
+    seen: list = []
+
+    class Layer:
+        name, kind, priority = "fake", "transformer", 20
+
+        def predict(self, texts):
+            return [[] for _ in texts]
+
+    def load(model, store=None, workspace=None):
+        seen.append(look(store))
+        return Layer()
+
+    monkeypatch.setattr(ingest_cli, "load_ner_layer", load)
+    return seen
+
+
 def test_train_fused_ner_then_tag_with_it(tiny_encoder, tmp_path):
     ws = tmp_path / "ws"
     seed = tmp_path / "seed"
@@ -99,23 +120,10 @@ def test_ingest_with_a_seed_loads_a_fused_model_on_the_seeded_graph(tmp_path, mo
     not the empty graph of before the seed."""
     from typer.testing import CliRunner
 
-    from cli.commands import ingest as ingest_cli
     from cli.main import app
     from tests.conftest import write_seed
 
-    seen = []
-
-    class Layer:
-        name, kind, priority = "fake", "transformer", 20
-
-        def predict(self, texts):
-            return [[] for _ in texts]
-
-    def load(model, store=None, workspace=None):
-        seen.append(sorted(i for _, i, _ in store.names()))
-        return Layer()
-
-    monkeypatch.setattr(ingest_cli, "load_ner_layer", load)
+    seen = _fake_ner_layer(monkeypatch, lambda store: sorted(i for _, i, _ in store.names()))
     seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
     (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
     (tmp_path / "m").mkdir()
@@ -170,7 +178,6 @@ def test_ingest_gives_a_fused_model_the_graph_with_the_workspace_merges(tmp_path
     training do (a merged entity's names are the aliases of the one it went into), not the stored rows."""
     from typer.testing import CliRunner
 
-    from cli.commands import ingest as ingest_cli
     from cli.main import app
     from kg.merges import MergeLog
     from kg.records import Entity
@@ -180,19 +187,7 @@ def test_ingest_gives_a_fused_model_the_graph_with_the_workspace_merges(tmp_path
                                       Entity("D2", "type 2 diabetes", "Disease")])
     with MergeLog.for_workspace(ws) as log:
         log.record("D1", "D2", "test", "same disease", 0.95)
-    seen = []
-
-    class Layer:
-        name, kind, priority = "fake", "transformer", 20
-
-        def predict(self, texts):
-            return [[] for _ in texts]
-
-    def load(model, store=None, workspace=None):
-        seen.append(sorted(set(store.names())))
-        return Layer()
-
-    monkeypatch.setattr(ingest_cli, "load_ner_layer", load)
+    seen = _fake_ner_layer(monkeypatch, lambda store: sorted(set(store.names())))
     (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
     (tmp_path / "m").mkdir()
     res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "--model", str(tmp_path / "m"), "-w", str(ws),
