@@ -9,6 +9,8 @@ says "standard deviation (SD)", SD stops linking to sexual dysfunction, an alias
 """
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 from typing import Callable, Sequence, TypeVar
@@ -92,11 +94,17 @@ def find_abbreviations(text: str) -> list[Abbreviation]:
 
 
 def definitions(text: str) -> dict[str, Abbreviation]:
-    """Short form -> its first definition in ``text``."""
+    """Short form -> its first definition in ``text`` (a definition is written with a parenthesis). The last few
+    texts' are remembered: the gazetteer and the linker both ask for each document's."""
+    return dict(_definitions(text)) if "(" in text else {}
+
+
+@functools.lru_cache(maxsize=4)
+def _definitions(text: str) -> tuple[tuple[str, Abbreviation], ...]:
     out: dict[str, Abbreviation] = {}
     for a in find_abbreviations(text):
         out.setdefault(a.short, a)
-    return out
+    return tuple(out.items())
 
 
 def abbreviation_map(text: str) -> dict[str, str]:
@@ -117,7 +125,7 @@ def relink_short_forms(text: str, matches: Sequence[tuple[int, int, T]],
     links even when it is no graph alias. Returns ``matches`` itself when nothing changes; definitions are
     looked for only when ``text`` holds a parenthesis.
     """
-    defined = definitions(text) if "(" in text else {}
+    defined = definitions(text)
     if not defined:
         if not any(text[a:b] in STATISTICAL for a, b, _ in matches):
             return matches

@@ -37,7 +37,8 @@ def split_question(question: str, spans: Sequence[Span]) -> list[str]:
     for start, end in _clauses(question, spans):
         clause = _as_question(question[start:end])
         inside = [(a - start, b - start, kind, eid) for a, b, kind, eid in spans if start <= a and b <= end]
-        parts += _list_parts(clause, inside) if first_list(clause, inside) else _cue_parts(clause, inside)
+        run = first_list(clause, inside)
+        parts += _list_parts(clause, inside, run) if run else _cue_parts(clause, inside)
     return parts
 
 
@@ -112,11 +113,11 @@ def _as_question(clause: str) -> str:
     return clause if clause.endswith(("?", ".", "!")) else clause + "?"
 
 
-def _list_parts(clause: str, spans: Sequence[Span]) -> list[str]:
-    """One question per entity of a list of entities of one type ("aspirin and warfarin"), else the clause. A
-    yes/no question whose list is all it names asks about them together ("Do aspirin and warfarin interact?")."""
-    run = first_list(clause, spans)
-    if run is None or (YES_NO.match(clause.lower()) and len(run) == len(spans)):
+def _list_parts(clause: str, spans: Sequence[Span], run: Sequence[Span]) -> list[str]:
+    """One question per entity of ``run``, the clause's first list of entities of one type ("aspirin and
+    warfarin"), else the clause. A yes/no question whose list is all it names asks about them together ("Do aspirin
+    and warfarin interact?")."""
+    if YES_NO.match(clause.lower()) and len(run) == len(spans):
         return [clause]
     before, after = clause[: run[0][0]], clause[run[-1][1]:]
     if len({s[3] for s in run}) > 1 and not _RELATING.search(before):

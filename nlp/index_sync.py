@@ -56,12 +56,14 @@ def sync_opened(
     schema: Schema | None = None,
     rebuild: bool = False,
     most: int | None = None,
+    fingerprint: str | None = None,
 ) -> dict[str, IndexReport]:
     """Bring opened indexes (kind -> index) in step with the store: saved, or in memory only for an index opened
-    ``read_only``. ``most``: refuse (before embedding anything) when more texts than that would be embedded."""
+    ``read_only``. ``most``: refuse (before embedding anything) when more texts than that would be embedded.
+    ``fingerprint``: the store's, where the caller has it already (it reads every document id)."""
     embedder = embedder or Embedder()
     schema = schema or Schema()
-    fingerprint = store_fingerprint(store)
+    fingerprint = fingerprint or store_fingerprint(store)
     entities = list(store.entities())
     triples = list(store.triples()) if {"facts", "chunks"} & set(indexes) else []
     names = {e.id: e.name for e in entities}

@@ -49,7 +49,7 @@ class StoreLinker:
         linked: list[Mention] = []
         created: dict[str, Entity] = {}
         local: list[Mention] = []  # linked mentions so far in this document, for short forms
-        defined = definitions(text) if "(" in text else {}
+        defined = definitions(text)
         for m in mentions:
             if m.entity_id:
                 out = m

@@ -109,7 +109,8 @@ class Retriever:
         root = index_root(ws)
         indexes = {kind: SyncedIndex.open(root / kind, kind, read_only=True) for kind in kinds}
         try:
-            stale = _stale(indexes, embedder.name, store_fingerprint(store))
+            fingerprint = store_fingerprint(store)
+            stale = _stale(indexes, embedder.name, fingerprint)
             if stale:
                 detail = "; ".join(f"{k}: {why}" for k, why in stale.items())
                 if on_drift == "error":
@@ -123,7 +124,7 @@ class Retriever:
                     indexes.update((kind, SyncedIndex.open(root / kind, kind)) for kind in stale)
                 else:
                     sync_opened({k: indexes[k] for k in stale}, store, progress, embedder=embedder, schema=schema,
-                                most=MEMORY_BUILD)
+                                most=MEMORY_BUILD, fingerprint=fingerprint)
                     if notify:
                         notify(f"Indexes out of step with the graph ({detail}): brought up to date in memory for "
                                f"this command only; `kgnlp index -w {root.parent}` saves them.")

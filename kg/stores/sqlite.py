@@ -135,7 +135,7 @@ class SQLiteStore:
         path = Path(path)
         if not create or read_only:
             _check_graph_file(path)
-        if read_only and path.exists() and not os.access(path.parent, os.W_OK):
+        if read_only and not os.access(path.parent, os.W_OK):  # the file exists: checked above
             store = cls(_read_only(path), path)
             store.stale_name_keys = not store._name_keys_current()  # no write can bring them up to date here
             return store
@@ -232,7 +232,7 @@ class SQLiteStore:
         for ent in entities:
             aliases = json.dumps(list(dict.fromkeys(ent.aliases)))  # an alias given twice is stored once
             rows.append((ent.id, ent.name, ent.type, aliases, json.dumps(ent.external()), pinned))
-            names.extend((normalise(n), ent.id) for n in (ent.name, *ent.aliases) if normalise(n))
+            names.extend((n, ent.id) for n in _keys(ent.name, ent.aliases))
         # Keep the first name and type an entity was given; merge in new aliases.
         self._conn.executemany(
             "INSERT INTO entities VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET pinned=max(pinned, excluded.pinned), "
@@ -286,7 +286,7 @@ class SQLiteStore:
         """Rebuild the lookup names of entities from their (name, aliases)."""
         self._conn.executemany("DELETE FROM names WHERE entity_id=?", [(eid,) for eid in surfaces])
         self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", [
-            (n, eid) for eid, (name, aliases) in surfaces.items() for n in {normalise(x) for x in (name, *aliases)} - {""}])
+            (n, eid) for eid, (name, aliases) in surfaces.items() for n in _keys(name, aliases)])
 
     def _drop_unheld(self, ids: list[str]) -> list[str]:
         """Delete the entities among ``ids`` that nothing holds any more, with their lookup names; returns their
@@ -582,7 +582,12 @@ class _Tx:
 
 def _norms(name: str, aliases: str) -> set[str]:
     """The lookup names of an entity row (its name and its JSON list of aliases)."""
-    return {normalise(n) for n in (name, *json.loads(aliases))} - {""}
+    return _keys(name, json.loads(aliases))
+
+
+def _keys(name: str, aliases: Iterable[str]) -> set[str]:
+    """An entity's lookup names: the keys of its name and aliases."""
+    return {normalise(n) for n in (name, *aliases)} - {""}
 
 
 def _entity(row: tuple) -> Entity:
