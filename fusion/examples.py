@@ -43,7 +43,8 @@ class Knowledge:
     workspace: str = ""  # the folder the store was read from, recorded with a model trained on it (fusion.origin)
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _facts: EntityFacts | None = field(default=None, repr=False)
-    # the store's names() when the linker was built from them (here, not given: None when a linker was)
+    # the store's names() when the linker was built from them (here, not given: None when a linker was), until
+    # fusion.tasks.prepare records the graph a model trains with from them
     names: list[tuple[str, str, str]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

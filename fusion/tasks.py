@@ -60,6 +60,7 @@ def prepare(encoder: str | Path | None, config: FusionConfig, knowledge: Knowled
         from fusion.origin import graph_origin
 
         model.graph_origin = graph_origin(knowledge.store, knowledge.workspace, knowledge.names)[0]
+        knowledge.names = None  # read for this record only: not kept beside the linker's table for the whole run
     tokenizer = load_tokenizer(path)
     tokenizer.model_max_length = 1_000_000
     return model, tokenizer, InputBuilder(tokenizer, model.config, knowledge, model.entity_row)

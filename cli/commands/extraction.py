@@ -6,14 +6,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from cli.commands.ingest import sync_indexes
 from cli.common import (DEFAULT_WORKSPACE, FUSION, NER_FORMAT, NER_KIND, ConfigOpt, Connection, EntityVectorsOpt,
                         FreshOpt, JsonOpt, KnowledgeDropoutOpt, OutFolderOpt, PrecisionOpt, QuietOpt, SeedOpt,
                         TrainLayersOpt, WorkspaceOpt, check_entity_vectors, check_knowledge_dropout, emit, given,
                         with_connection, workspace)
 from cli.console import out
-from kg.resolved import ResolvedStore
-from kg.store import GraphStore
-from kg.workspace import Workspace
 
 
 def register(app: typer.Typer, train_app: typer.Typer, entities_app: typer.Typer) -> None:
@@ -230,20 +228,11 @@ def unmerge_cmd(
     try:
         with _merge_log(ws.path) as log:
             merge = log.undo(merge_id)
-        _sync_after_merges(ws, store, quiet or as_json)
+        sync_indexes(ws, store, quiet or as_json)
     finally:
         store.close()
     emit(as_json, {"undone": merge.as_dict()},
          lambda: out.print(f"Undid merge #{merge.id}: {merge.merged_id} is separate from {merge.canonical_id} again."))
-
-
-def _sync_after_merges(ws: Workspace, store: GraphStore, quiet: bool) -> None:
-    """The workspace's retrieval indexes brought in step with the graph as the merge log now resolves it. ``store``
-    was opened before the merges changed (so that a store the command cannot open refuses it with the log
-    unchanged): its view through the merges in force then is set aside for the graph underneath."""
-    from cli.commands.ingest import sync_indexes
-
-    sync_indexes(ws, store.unwrap() if isinstance(store, ResolvedStore) else store, quiet)
 
 
 @with_connection
@@ -288,7 +277,7 @@ def resolve_cmd(
         with MergeLog.open(log_path if log_path.exists() or not dry_run else ":memory:") as log:  # dry run: no file
             done = resolve(entities, log, encoder=name_encoder, threshold=threshold, dry_run=dry_run)
         if done and not dry_run:
-            _sync_after_merges(ws, store, quiet or as_json)
+            sync_indexes(ws, store, quiet or as_json)
     finally:
         store.close()
     rows = [{"id": getattr(m, "id", None), "canonical_id": m.canonical_id, "merged_id": m.merged_id,

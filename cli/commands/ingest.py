@@ -10,7 +10,7 @@ import typer
 from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, emit, schema_in_force, utf8_arg,
                         with_connection)
 from cli.console import out, progress_bar
-from kg.resolved import resolved
+from kg.resolved import ResolvedStore, resolved
 
 if TYPE_CHECKING:
     from fusion.config import SavedConfig
@@ -345,8 +345,11 @@ def sync_indexes(ws, graph, quiet: bool, schema=None) -> None:
     if not kinds:
         return
     schema = schema or schema_in_force(ws.path, None)
-    with progress_bar("Indexing", enabled=not quiet) as update:  # the graph as readers see it: merges applied
-        update_indexes(ws, resolved(graph, ws.path), progress=update, schema=schema, kinds=kinds)
+    # the graph as readers see it: through the merges as the log now resolves them (a view the command opened
+    # before it changed the merges or the graph is set aside for the graph underneath)
+    base = graph.unwrap() if isinstance(graph, ResolvedStore) else graph
+    with progress_bar("Indexing", enabled=not quiet) as update:
+        update_indexes(ws, resolved(base, ws.path), progress=update, schema=schema, kinds=kinds)
 
 
 @with_connection
