@@ -8,6 +8,20 @@ import pytest
 from tests.conftest import kgnlp, kgnlp_json
 
 
+def _train_tiny_ner(tiny_encoder, tmp_path, out) -> None:
+    """A one-epoch fused NER model (fusion none) at ``out``, from one labelled sentence."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    row = {"text": "metformin treats diabetes .", "entities": [{"start": 0, "end": 9, "label": "Chemical"}]}
+    (tmp_path / "t.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["train", "ner", "--data", str(tmp_path / "t.jsonl"), "--fusion", "none",
+                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--max-length", "16", "--quiet",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+
+
 def _fake_ner_layer(monkeypatch, look) -> list:
     """ingest's NER model loader replaced by one that finds nothing; what ``look`` reads from the graph the loader
     was given is listed, once per load, in the list returned."""
@@ -231,12 +245,7 @@ def test_ingest_refuses_a_fused_model_with_a_damaged_tokenizer_before_touching_t
     from cli.main import app
     from tests.conftest import write_seed
 
-    row = {"text": "metformin treats diabetes .", "entities": [{"start": 0, "end": 9, "label": "Chemical"}]}
-    (tmp_path / "t.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
-    res = CliRunner().invoke(app, ["train", "ner", "--data", str(tmp_path / "t.jsonl"), "--fusion", "none",
-                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--max-length", "16", "--quiet",
-                                   "--out", str(tmp_path / "m")])
-    assert res.exit_code == 0, res.output
+    _train_tiny_ner(tiny_encoder, tmp_path, tmp_path / "m")
     (tmp_path / "m" / "tokenizer.json").write_text("{", encoding="utf-8")  # cut short
     (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
     seed = ["--seed", str(write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}]))]
@@ -278,12 +287,7 @@ def test_ingest_fast_profile_refuses_a_fused_model_before_touching_the_workspace
     from cli.main import app
     from tests.conftest import write_seed
 
-    row = {"text": "metformin treats diabetes .", "entities": [{"start": 0, "end": 9, "label": "Chemical"}]}
-    (tmp_path / "t.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
-    res = CliRunner().invoke(app, ["train", "ner", "--data", str(tmp_path / "t.jsonl"), "--fusion", "none",
-                                   "--encoder", str(tiny_encoder), "--epochs", "1", "--max-length", "16", "--quiet",
-                                   "--out", str(tmp_path / "m")])
-    assert res.exit_code == 0, res.output
+    _train_tiny_ner(tiny_encoder, tmp_path, tmp_path / "m")
     (tmp_path / "d.txt").write_text("metformin helps.", encoding="utf-8")
     seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
     res = CliRunner().invoke(app, ["ingest", str(tmp_path / "d.txt"), "--seed", str(seed), "--profile", "fast",
