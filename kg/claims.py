@@ -4,13 +4,15 @@ writes.
 A seed records, per entity it lists, the aliases it alone gave. When the seed is replaced, what it gave before and
 no longer lists goes: such an alias, unless another seed gave it too (or it is the entity's stored name, which stays
 on as an alias), and an entity it no longer lists, unless another seed lists it (the backend then checks the rest:
-an import or ``add`` pinned it, a document mentions it, a fact relates it).
+an import or ``add`` pinned it, a document mentions it, a fact relates it). An alias that goes takes with it the
+lookup keys no other name of the entity gives (:func:`lost_keys`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
+from kg.names import name_keys
 from kg.records import Entity, one_per_id
 
 
@@ -74,3 +76,11 @@ def claim(listed: Sequence[Entity], before: Mapping[str, frozenset[str] | set[st
     taken = sorted((eid, a) for eid, gone in dropped.items() for a in gone if eid not in ids or a != ids[eid].name)
     return Claim(tuple(records), unlisted, {k: v for k, v in dropped.items() if v},
                  tuple(e for e in unlisted if e not in others), tuple(taken))
+
+
+def lost_keys(stored: Stored, dropped: Iterable[str]) -> set[str]:
+    """The lookup keys (``kg.names.name_keys``) an entity, as ``stored``, loses when the aliases ``dropped`` come off
+    it: the keys of the dropped aliases that neither its name nor an alias it keeps gives too ("Asa" dropped beside
+    "ASA" loses none)."""
+    dropped = set(dropped)
+    return name_keys(dropped) - name_keys((stored.name, *(stored.aliases - dropped)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Iterable
 
 _SPACE = re.compile(r"\s+")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
@@ -67,6 +68,13 @@ def normalise(name: str) -> str:
     if not KEYED_WORDS.search(text):  # most names
         return text
     return _EDGE_PUNCT.sub("", "".join(key_words(text)))
+
+
+def name_keys(names: Iterable[str]) -> set[str]:
+    """The lookup keys of an entity's names (its name and aliases, or some of them): each one's ``normalise`` key,
+    the empty key left out. Every store makes the keys it saves here, so one rule (and one place to stand in an older
+    rule, in tests) holds for all of them."""
+    return {normalise(n) for n in names} - {""}
 
 
 def key_words(folded: str, previous: str = "", between: str = " ") -> list[str]:

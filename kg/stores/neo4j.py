@@ -25,9 +25,9 @@ import time
 from collections import defaultdict
 from typing import Callable, Iterable, Iterator
 
-from kg.claims import Stored, claim
+from kg.claims import Stored, claim, lost_keys
 from kg.errors import KGError, not_a_source
-from kg.names import KEY_VERSION, normalise
+from kg.names import KEY_VERSION, name_keys, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats, lookup_order
 
@@ -48,9 +48,10 @@ def fact_key(head: str, relation: str, tail: str) -> str:
 
 
 def _name_rows(entity_id: str, name: str, aliases: Iterable[str]) -> tuple[str, list[dict[str, str]]]:
-    """An entity's ``norm`` and the ``Name`` rows of its aliases' other keys."""
-    main = normalise(name)
-    return main, [{"norm": n, "id": entity_id} for n in {normalise(a) for a in aliases} if n and n != main]
+    """An entity's ``norm`` (its name's key; "" for a name without one) and the ``Name`` rows of its aliases' other
+    keys."""
+    own = name_keys([name])
+    return next(iter(own), ""), [{"norm": n, "id": entity_id} for n in name_keys(aliases) - own]
 
 
 def _is_import(p: Provenance) -> bool:
@@ -416,10 +417,8 @@ class Neo4jStore:
                rows=[{"id": eid, "aliases": list(aliases)} for eid, aliases in plan.records], s=source).consume()
         fixes, names = [], []
         for eid, gone in plan.dropped.items():
-            kept = stored[eid].aliases - gone
-            fixes.append({"id": eid, "aliases": sorted(kept)})
-            keep = {normalise(a) for a in kept} - {normalise(stored[eid].name)}  # the name is found on the entity
-            names += [{"id": eid, "norm": n} for n in {normalise(a) for a in gone} - keep]
+            fixes.append({"id": eid, "aliases": sorted(stored[eid].aliases - gone)})
+            names += [{"id": eid, "norm": n} for n in lost_keys(stored[eid], gone)]
         if fixes:
             tx.run(f"UNWIND $rows AS r MATCH (e:{E} {{id: r.id}}) SET e.aliases = r.aliases", rows=fixes).consume()
         if names:

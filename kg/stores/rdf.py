@@ -21,14 +21,14 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator, Mapping
 from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
 
-from kg.claims import Stored, claim
+from kg.claims import Stored, claim, lost_keys
 from kg.errors import KGError, not_a_source
-from kg.names import KEY_VERSION, normalise
+from kg.names import KEY_VERSION, name_keys, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.store import GraphStore, QueryResult, SourceChange, StoreStats, lookup_order
 from kg.stores.rdf_map import (
@@ -135,7 +135,7 @@ class RDFStore:
         for q in list(self._store.quads_for_pattern(None, RDF_TYPE, C_ENTITY, DG)):
             e = read_entity(self._store, q.subject)
             have = {o.object.value for o in self._store.quads_for_pattern(q.subject, P_NORM, None, DG)}
-            want = {normalise(n) for n in (e.name, *e.aliases)} - {""} if e else have
+            want = name_keys((e.name, *e.aliases)) if e else have
             remove += [_q(q.subject, P_NORM, _lit(n)) for n in sorted(have - want)]
             add += [_q(q.subject, P_NORM, _lit(n)) for n in sorted(want - have)]
         if remove or add:
@@ -202,15 +202,16 @@ class RDFStore:
         self._apply(remove + r1 + r2, add + a1 + a2, atomic=True)
 
     def _entity_changes(self, entities: Iterable[Entity], pinned: bool, removed: set | frozenset = frozenset(),
-                        override: bool = False, seed: bool = False) -> tuple[list, list]:
+                        override: bool = False, seed: bool = False,
+                        read: Mapping[str, dict[str, list]] | None = None) -> tuple[list, list]:
         """Quads to remove and add for upserting ``entities``; ``override`` (a seed): their name and type replace
         the stored ones, a replaced name staying on as an alias; ``seed``: the seed's own write, whose aliases
-        ``_claim`` recorded."""
+        ``_claim`` recorded; ``read``: entity id -> its properties, when the caller (``_claim``) read them already."""
         remove: list[ox.Quad] = []
         add: list[ox.Quad] = []
         for e in one_per_id(entities, override):  # the store is read once: an id given twice is merged first
             node = ent(e.id)
-            props = {k: v for k, v in _props(self._store, node).items()}
+            props = read[e.id] if read is not None else _props(self._store, node)
             if C_ENTITY not in props.get(RDF_TYPE.value, []) or _q(node, RDF_TYPE, C_ENTITY) in removed:
                 add += entity_quads(e, pinned)
                 continue
@@ -222,15 +223,13 @@ class RDFStore:
                         add.append(_q(node, pred, _lit(value)))
                         if pred == LABEL:
                             add += [_q(node, ALT, o) for o in old if o.value != e.name]
-                if normalise(e.name):
-                    add.append(_q(node, P_NORM, _lit(normalise(e.name))))
             if e.aliases and not seed:  # an alias a seed gave is now this source's too: no seed takes it back
                 for sn in self._store.quads_for_pattern(None, P_SEEDED, node, DG):
                     remove += [_q(sn.subject, P_SEEDED_ALIAS, _lit(a)) for a in e.aliases
                                if _q(sn.subject, P_SEEDED_ALIAS, _lit(a)) in self._store]
             # Keep the first name and type; merge aliases; new external ids win; pinned only grows.
             add += [_q(node, ALT, _lit(a)) for a in e.aliases]
-            add += [_q(node, P_NORM, _lit(n)) for n in {normalise(a) for a in e.aliases} if n]
+            add += [_q(node, P_NORM, _lit(n)) for n in name_keys((e.name, *e.aliases) if override else e.aliases)]
             for k, v in e.external_ids:
                 p = _N(EXT + quote(k, safe=""))
                 remove += [_q(node, p, o) for o in props.get(p.value, []) if o.value != v]
@@ -324,9 +323,9 @@ class RDFStore:
         triples, entities = list(triples), list(entities)
         remove, gone, conf = self._document_removal(source, document=False)
         r2, a2 = self._fact_changes(triples, conf, removed=set(remove))
-        r0, a0, taken = self._claim(source, entities, set(remove + r2))
+        r0, a0, taken, props = self._claim(source, entities, set(remove + r2))
         r1, a1 = self._entity_changes(entities, pinned=False, removed=set(remove + r0), override=True,
-                                      seed=True)
+                                      seed=True, read=props)
         self._apply(remove + r0 + r1 + r2, a0 + a1 + a2)  # one SPARQL update when anything goes: all or nothing
         return SourceChange(len(gone - {fact_node(*t.key).value for t in triples}), *taken)
 
@@ -381,11 +380,12 @@ class RDFStore:
                 remove += [q for q in s.quads_for_pattern(node, None, None, DG) if q not in removing]
         return list(dict.fromkeys(remove)), gone_facts, conf
 
-    def _claim(self, source: str, entities: list[Entity], removing: set) -> tuple[list, list, tuple]:
+    def _claim(self, source: str, entities: list[Entity], removing: set) -> tuple[list, list, tuple, dict]:
         """Quads that record what seed ``source`` now gives and take back what it gave before and no longer lists
         (the decision is :func:`kg.claims.claim`; an entity no seed lists any more goes when no import pins it, no
         document mentions it and no fact outside ``removing`` relates it); then the entities and the
-        ``(entity id, alias)`` pairs taken back."""
+        ``(entity id, alias)`` pairs taken back, and the properties it read of the entities (id -> properties), which
+        the seed's write of its entities takes on."""
         s, src = self._store, _lit(source)
         before: dict[str, set[str]] = {}
         for q in s.quads_for_pattern(None, P_SEED, src, DG):
@@ -415,10 +415,10 @@ class RDFStore:
                     gone.append(eid)
         for eid, dropped in plan.dropped.items():
             if eid not in gone:
-                remove += _without(ent(eid), props[eid], dropped)
+                remove += _without(ent(eid), props[eid], dropped, lost_keys(stored[eid], dropped))
         kept, new = set(recorded), set(add)  # what the seed gave before and still gives is left as it is
         return ([q for q in recorded if q not in new] + remove, [q for q in add if q not in kept],
-                (tuple(gone), plan.taken_back(gone)))
+                (tuple(gone), plan.taken_back(gone)), props)
 
     def _seeded_aliases(self, seeding: ox.NamedNode) -> set[str]:
         """The aliases a seed's record says it alone gave."""
@@ -656,11 +656,8 @@ class RDFStore:
             self._store = None
 
 
-def _without(node: ox.NamedNode, props: dict[str, list], dropped: frozenset[str]) -> list[ox.Quad]:
-    """The quads of aliases ``dropped`` from an entity (``props``: its properties), and of the lookup names that only
-    they gave."""
-    keep = {normalise(o.value) for o in props.get(LABEL.value, [])} | \
-        {normalise(o.value) for o in props.get(ALT.value, []) if o.value not in dropped}
-    lost = {normalise(a) for a in dropped} - keep
+def _without(node: ox.NamedNode, props: dict[str, list], dropped: frozenset[str], lost: set[str]) -> list[ox.Quad]:
+    """The quads of aliases ``dropped`` from an entity (``props``: its properties), and of the lookup keys ``lost``
+    with them (:func:`kg.claims.lost_keys`)."""
     return [_q(node, ALT, _lit(a)) for a in sorted(dropped)] + \
         [_q(node, P_NORM, o) for o in props.get(P_NORM.value, []) if o.value in lost]

@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote
 import pyoxigraph as ox
 
 from kg.errors import KGError
-from kg.names import normalise
+from kg.names import name_keys
 from kg.records import Entity, Provenance, Triple
 from kg.store import IRI, BlankNode
 
@@ -78,7 +78,7 @@ def entity_quads(e: Entity, pinned: bool = True) -> list[ox.Quad]:
              _q(node, P_PINNED, _lit(pinned))]
     quads += [_q(node, ALT, _lit(a)) for a in e.aliases]
     # sorted: a set's order changes from run to run, and so would an export of the same graph
-    quads += [_q(node, P_NORM, _lit(n)) for n in sorted({normalise(x) for x in (e.name, *e.aliases)}) if n]
+    quads += [_q(node, P_NORM, _lit(n)) for n in sorted(name_keys((e.name, *e.aliases)))]
     quads += [_q(node, _N(EXT + quote(k, safe="")), _lit(v)) for k, v in e.external_ids]
     return quads
 

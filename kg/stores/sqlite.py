@@ -13,10 +13,10 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 from kg.errors import KGError, not_a_source
-from kg.names import KEY_VERSION, normalise
+from kg.names import KEY_VERSION, name_keys, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.claims import Stored, claim
 from kg.store import QueryResult, SourceChange, StoreStats
@@ -180,8 +180,8 @@ class SQLiteStore:
                 return
             self._conn.execute("DELETE FROM names")
             rows = self._conn.execute("SELECT id, name, aliases FROM entities").fetchall()
-            self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)",
-                                   [(n, eid) for eid, name, aliases in rows for n in _norms(name, aliases)])
+            self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", [
+                (n, eid) for eid, name, aliases in rows for n in name_keys((name, *json.loads(aliases)))])
             # a store written before an alias given twice was stored once may hold one twice: keep it once
             self._conn.execute("UPDATE entities SET aliases=(SELECT json_group_array(DISTINCT value) FROM "
                                "json_each(entities.aliases)) WHERE json_array_length(aliases) > "
@@ -211,10 +211,11 @@ class SQLiteStore:
             self._put_triples(extraction.triples)
 
     def _put_entities(self, entities: Iterable[Entity], pinned: int, override: bool = False,
-                      seed: bool = False) -> None:
+                      seed: bool = False, stored: Mapping[str, Stored] | None = None) -> None:
         # pinned=1: imported (or added), kept when no document mentions it any more; a seed's entities are held by
         # its rows in `seeded` instead. override (a seed, the curated source): its name and type replace the stored
         # ones, a replaced name staying on as an alias. seed: the seed's own write, whose aliases `_claim` recorded.
+        # stored: the stored entities among them (their names), when the caller (`_claim`) read them already.
         entities = one_per_id(entities, override)  # an id given twice is one row, whichever store takes it
         if not seed and (held := self._claims([e.id for e in entities if e.aliases])):
             # an alias a seed gave is now this source's too (a seed's record is only ever of a stored entity)
@@ -223,7 +224,9 @@ class SQLiteStore:
                 (json.dumps([a for a in aliases if a not in by_id[eid]]), src, eid)
                 for (src, eid), aliases in held.items() if by_id[eid] & set(aliases)])
         if override:
-            old = {eid: stored.name for eid, stored in self._stored([e.id for e in entities]).items()}
+            if stored is None:
+                stored = self._stored([e.id for e in entities])
+            old = {e.id: stored[e.id].name for e in entities if e.id in stored}
             self._conn.executemany("UPDATE entities SET name=?, type=? WHERE id=?",
                                    [(e.name, e.type, e.id) for e in entities if e.id in old])
             entities = [replace(e, aliases=tuple(dict.fromkeys((*e.aliases, old[e.id]))))
@@ -232,7 +235,7 @@ class SQLiteStore:
         for ent in entities:
             aliases = json.dumps(list(dict.fromkeys(ent.aliases)))  # an alias given twice is stored once
             rows.append((ent.id, ent.name, ent.type, aliases, json.dumps(ent.external()), pinned))
-            names.extend((n, ent.id) for n in _keys(ent.name, ent.aliases))
+            names.extend((n, ent.id) for n in name_keys((ent.name, *ent.aliases)))
         # Keep the first name and type an entity was given; merge in new aliases.
         self._conn.executemany(
             "INSERT INTO entities VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET pinned=max(pinned, excluded.pinned), "
@@ -256,10 +259,12 @@ class SQLiteStore:
         return {r[0]: Stored(r[1], frozenset(json.loads(r[2]))) for r in self._conn.execute(
             "SELECT id, name, aliases FROM entities WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))}
 
-    def _claim(self, source: str, entities: list[Entity]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    def _claim(self, source: str, entities: list[Entity]
+               ) -> tuple[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], dict[str, Stored]]:
         """Record what seed ``source`` now gives and take back what it gave before and no longer lists (the decision
         is :func:`kg.claims.claim`). Runs before the seed's entities are written. Returns the entities and the
-        ``(entity id, alias)`` pairs taken back."""
+        ``(entity id, alias)`` pairs taken back, and the stored entities it read (as they were before it), which
+        the seed's write of its entities takes on."""
         c = self._conn
         ids = sorted({eid for (eid,) in c.execute("SELECT entity_id FROM seeded WHERE source=?", (source,))}
                      | {e.id for e in entities})
@@ -280,13 +285,13 @@ class SQLiteStore:
                       [(json.dumps(sorted(gone)), eid) for eid, gone in plan.dropped.items()])
         self._rename({eid: (stored[eid].name, stored[eid].aliases - gone) for eid, gone in plan.dropped.items()})
         removed = self._drop_unheld(list(plan.free))
-        return tuple(removed), plan.taken_back(removed)
+        return (tuple(removed), plan.taken_back(removed)), stored
 
     def _rename(self, surfaces: dict[str, tuple[str, Iterable[str]]]) -> None:
         """Rebuild the lookup names of entities from their (name, aliases)."""
         self._conn.executemany("DELETE FROM names WHERE entity_id=?", [(eid,) for eid in surfaces])
         self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", [
-            (n, eid) for eid, (name, aliases) in surfaces.items() for n in _keys(name, aliases)])
+            (n, eid) for eid, (name, aliases) in surfaces.items() for n in name_keys((name, *aliases))])
 
     def _drop_unheld(self, ids: list[str]) -> list[str]:
         """Delete the entities among ``ids`` that nothing holds any more, with their lookup names; returns their
@@ -359,8 +364,8 @@ class SQLiteStore:
         with self._transaction():
             gone = self._delete_document(source)
             self._put_triples(triples)
-            taken = self._claim(source, entities)
-            self._put_entities(entities, pinned=0, override=True, seed=True)
+            taken, stored = self._claim(source, entities)
+            self._put_entities(entities, pinned=0, override=True, seed=True, stored=stored)
         return SourceChange(len(gone - {t.key for t in triples}), *taken)
 
     def _delete_document(self, doc_id: str) -> set[tuple[str, str, str]]:
@@ -578,16 +583,6 @@ class _Tx:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
-
-
-def _norms(name: str, aliases: str) -> set[str]:
-    """The lookup names of an entity row (its name and its JSON list of aliases)."""
-    return _keys(name, json.loads(aliases))
-
-
-def _keys(name: str, aliases: Iterable[str]) -> set[str]:
-    """An entity's lookup names: the keys of its name and aliases."""
-    return {normalise(n) for n in (name, *aliases)} - {""}
 
 
 def _entity(row: tuple) -> Entity:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.claims import Stored, claim
+from kg.claims import Stored, claim, lost_keys
 from kg.records import Entity
 
 
@@ -79,3 +79,24 @@ def test_claim_taken_back_leaves_out_the_entities_that_went_whole():
     assert plan.free == ("e",)
     assert plan.taken == (("e", "a"), ("f", "b"), ("k", "x"))
     assert plan.taken_back(["e"]) == (("f", "b"), ("k", "x"))
+
+
+# (case, the entity as stored: name and aliases, the aliases dropped, the keys it loses)
+LOST = [
+    ("a dropped alias's own key goes", ("Aspirin", "ASA", "acetylsalicylic acid"), {"ASA"}, {"asa"}),
+    ("a key a kept alias gives too stays", ("Aspirin", "ASA", "Asa"), {"Asa"}, set()),
+    ("a key the name gives too stays", ("Aspirin", "aspirin", "ASA"), {"aspirin"}, set()),
+    ("keys fold as lookups do: accents", ("Sjögren's syndrome", "Sjogren disease", "Sjögren disease"),
+     {"Sjogren disease"}, set()),
+    ("keys fold as lookups do: Roman numerals", ("diabetes", "type II diabetes", "type 2 diabetes"),
+     {"type II diabetes"}, set()),
+    ("two dropped aliases of one key lose it once", ("Aspirin", "ASA", "asa."), {"ASA", "asa."}, {"asa"}),
+    ("an alias without a key loses nothing", ("Aspirin", "!!"), {"!!"}, set()),
+    ("each dropped alias is weighed on its own", ("Aspirin", "ASA", "A.S.A", "Asa"), {"ASA", "A.S.A"}, {"a.s.a"}),
+    ("nothing dropped, nothing lost", ("Aspirin", "ASA"), set(), set()),
+]
+
+
+@pytest.mark.parametrize("case,held,dropped,lost", LOST, ids=[c[0] for c in LOST])
+def test_lost_keys_are_those_of_the_dropped_aliases_no_other_name_gives(case, held, dropped, lost):
+    assert lost_keys(stored(*held), dropped) == lost

@@ -12,6 +12,12 @@ SJOGREN = Entity("dis:sjogren", "Sjögren's syndrome", "Disease", ("Sjögren dis
 T2D = Entity("dis:t2d", "type 2 diabetes", "Disease", ("Type II diabetes mellitus",))
 
 
+def _old_key_rule(patch: pytest.MonkeyPatch) -> None:
+    """Stores save the keys of the first key rule (KEY_VERSION 1) while ``patch`` holds: every store makes the keys
+    it saves with ``kg.names.name_keys``, which keys by ``kg.names.normalise``."""
+    patch.setattr("kg.names.normalise", names._plain)
+
+
 def _drop_version(store: GraphStore) -> None:
     """Remove the record of the key rule, as a store written before there was one holds none."""
     if store.name == "embedded":
@@ -49,10 +55,8 @@ def _reopen(make_store, store: GraphStore) -> GraphStore:
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_a_store_written_with_old_keys_finds_folded_names_after_it_is_opened(kind, make_store, monkeypatch):
     store = make_store(kind)
-    modules = {"embedded": ["sqlite"], "rdf": ["rdf", "rdf_map"], "neo4j": ["neo4j"]}[kind]
     with monkeypatch.context() as old_code:  # the code before KEY_VERSION 2 wrote the keys
-        for module in modules:
-            old_code.setattr(f"kg.stores.{module}.normalise", names._plain)
+        _old_key_rule(old_code)
         store.add([], [SJOGREN, T2D])
         _drop_version(store)
     assert store.find_entities("sjogren syndrome") == [] and store.find_entities("type 2 diabetes mellitus") == []
@@ -75,8 +79,7 @@ def test_an_rdf_store_with_old_keys_opened_to_read_is_brought_up_to_date_first(t
 
     store = RDFStore.open(path=tmp_path / "rdf")
     with monkeypatch.context() as old_code:
-        for module in ("rdf", "rdf_map"):
-            old_code.setattr(f"kg.stores.{module}.normalise", names._plain)
+        _old_key_rule(old_code)
         store.add([], [SJOGREN])
         _drop_version(store)
     store.close()
@@ -118,11 +121,10 @@ def test_the_key_migration_on_open_stores_an_alias_held_twice_once(kind, make_st
             store.close()
 
 
-def _old_keyed(store: GraphStore, monkeypatch, modules: tuple[str, ...]) -> None:
+def _old_keyed(store: GraphStore, monkeypatch) -> None:
     """``SJOGREN`` written by the code before KEY_VERSION 2, the version record dropped."""
     with monkeypatch.context() as old_code:
-        for module in modules:
-            old_code.setattr(f"kg.stores.{module}.normalise", names._plain)
+        _old_key_rule(old_code)
         store.add([], [SJOGREN])
         _drop_version(store)
 
@@ -133,7 +135,7 @@ def test_an_rdf_reader_that_cannot_take_the_write_lock_for_the_upgrade_says_its_
     from kg.stores.rdf import RDFStore
 
     store = RDFStore.open(path=tmp_path / "rdf")
-    _old_keyed(store, monkeypatch, ("rdf", "rdf_map"))
+    _old_keyed(store, monkeypatch)
     store.close()
     with monkeypatch.context() as older:  # a writer of the older version holds the lock (an ingest under way)
         older.setattr(RDFStore, "_update_name_keys", lambda self: None)
@@ -182,10 +184,8 @@ def test_an_embedded_graph_a_writer_holds_past_the_busy_timeout_is_one_line_not_
 def test_a_store_written_with_key_rule_2_finds_hyphenated_numerals_after_it_is_opened(kind, make_store, monkeypatch):
     # key rule 3 reads "Type-2 diabetes" as "type 2 diabetes": keys rule 2 made ("type-2 diabetes") are remade on open
     store = make_store(kind)
-    modules = {"embedded": ["sqlite"], "rdf": ["rdf", "rdf_map"], "neo4j": ["neo4j"]}[kind]
-    with monkeypatch.context() as old_code:
-        for module in modules:  # "type-2 diabetes", as rule 2 keyed it (rule 1 did too)
-            old_code.setattr(f"kg.stores.{module}.normalise", names._plain)
+    with monkeypatch.context() as old_code:  # "type-2 diabetes", as rule 2 keyed it (rule 1 did too)
+        _old_key_rule(old_code)
         store.add([], [Entity("dis:t2d", "Type-2 diabetes", "Disease", ("Phase-II disease",))])
         _record_version(store, 2)
     assert store.find_entities("type 2 diabetes") == []
@@ -204,7 +204,7 @@ def test_an_embedded_reader_of_old_keys_while_a_writer_holds_the_graph_reads_the
     from kg.stores.sqlite import SQLiteStore
 
     store = SQLiteStore.open(tmp_path / "g.db")
-    _old_keyed(store, monkeypatch, ("sqlite",))
+    _old_keyed(store, monkeypatch)
     store.close()
     holder = sqlite3.connect(tmp_path / "g.db", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")

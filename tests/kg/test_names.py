@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.names import fold, new_entity_id, normalise, word_key
+from kg.names import fold, name_keys, new_entity_id, normalise, word_key
 
 
 @pytest.mark.parametrize("a,b", [
@@ -52,3 +52,9 @@ def test_ids_keep_their_old_spelling():
     # ids are made once and kept: the new key rule does not rename entities
     assert new_entity_id("Sjögren's syndrome", "Disease") == "dis:sjögren-s-syndrome"
     assert new_entity_id("Type II diabetes", "Disease") == "dis:type-ii-diabetes"
+
+
+def test_name_keys_are_the_distinct_keys_of_an_entitys_names_without_the_empty_one():
+    assert name_keys(("Sjögren's syndrome", "Sjogren Syndrome", "Type II diabetes", "!!", "")) == {
+        "sjogren syndrome", "type 2 diabetes"}
+    assert name_keys(()) == set()
