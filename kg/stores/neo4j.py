@@ -23,7 +23,7 @@ import json
 import re
 import time
 from collections import defaultdict
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping
 
 from kg.claims import Stored, claim, lost_keys
 from kg.errors import KGError, not_a_source
@@ -229,16 +229,16 @@ class Neo4jStore:
         self._write(work)  # one transaction: the whole document or nothing
 
     def _put_entities(self, tx, entities: list[Entity], pinned: bool, override: bool = False,
-                      seed: bool = False) -> None:
+                      seed: bool = False, old: Mapping[str, list] | None = None) -> None:
         """Upsert entities; ``override`` (a seed, the curated source): their name and type replace the stored
         ones, a replaced name staying on as an alias; ``seed``: the seed's own write, whose aliases ``_claim``
-        recorded."""
+        recorded; ``old``: entity id -> its stored row (:meth:`_stored_rows`), when the caller (``_claim``) read
+        them already in this transaction."""
         if not entities:
             return
         merged = {e.id: e for e in one_per_id(entities, override)}  # the same id twice in one batch
-        old = {r[0]: r for r in tx.run(
-            f"UNWIND $ids AS i MATCH (e:{self.E} {{id: i}}) WHERE NOT coalesce(e.stub, false) "
-            "RETURN e.id, e.name, e.type, e.aliases, e.ext, e.pinned", ids=list(merged))}
+        if old is None:
+            old = self._stored_rows(tx, list(merged))
         given = [{"id": e.id, "aliases": list(e.aliases)} for e in merged.values() if e.id in old and e.aliases]
         if given and not seed:  # an alias a seed gave is now this source's too: no seed takes it back
             tx.run(f"UNWIND $rows AS r MATCH (g:{self.G} {{entity_id: r.id}}) "
@@ -262,6 +262,13 @@ class Neo4jStore:
                rows=rows).consume()
         if names:
             tx.run(f"UNWIND $rows AS r MERGE (n:{self.N} {{norm: r.norm, entity_id: r.id}})", rows=names).consume()
+
+    def _stored_rows(self, tx, ids: list[str]) -> dict[str, list]:
+        """Entity id -> ``[id, name, type, aliases, ext, pinned]`` for the stored entities among ``ids`` (stubs
+        left out)."""
+        return {r[0]: r.values() for r in tx.run(
+            f"UNWIND $ids AS i MATCH (e:{self.E} {{id: i}}) WHERE NOT coalesce(e.stub, false) "
+            "RETURN e.id, e.name, e.type, e.aliases, e.ext, e.pinned", ids=ids)}
 
     def _put_facts(self, tx, triples: list[Triple]) -> int:
         """MERGE the facts (one statement per relation type) and their sources; returns facts created."""
@@ -381,23 +388,26 @@ class Neo4jStore:
             def work(tx) -> tuple:
                 gone = self._delete_document(tx, source, imports)
                 self._put_facts(tx, facts)
-                taken = self._claim(tx, source, ents)
-                self._put_entities(tx, ents, pinned=False, override=True, seed=True)
+                taken, read = self._claim(tx, source, ents)
+                self._put_entities(tx, ents, pinned=False, override=True, seed=True, old=read)
                 return gone, taken
 
             gone, taken = self._write(work)  # one transaction: all or nothing
         else:  # too big for one transaction: the old provenance goes first, then the facts in batches
             gone = self._write(lambda tx: self._delete_document(tx, source, imports))
             self._add(facts, [])
-            taken = self._write(lambda tx: self._claim(tx, source, ents))
+            taken, _ = self._write(lambda tx: self._claim(tx, source, ents))
+            # each batch reads its entities in its own transaction: an id in two batches takes on the first's write
             self._add([], ents, override=True, pinned=False, seed=True)
         return SourceChange(len(gone - {t.key for t in facts}), *taken)
 
-    def _claim(self, tx, source: str, entities: list[Entity]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    def _claim(self, tx, source: str, entities: list[Entity]
+               ) -> tuple[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], dict[str, list]]:
         """Record what seed ``source`` now gives and take back what it gave before and no longer lists (the decision
         is :func:`kg.claims.claim`; an entity no seed lists any more goes when no import pins it, no document
         mentions it and no fact relates it). Runs before the seed's entities are written. Returns the entities and
-        the ``(entity id, alias)`` pairs taken back."""
+        the ``(entity id, alias)`` pairs taken back, and the stored rows it read (:meth:`_stored_rows`), their aliases
+        as it left them, which the seed's write of its entities in the same transaction takes on."""
         G, E, N = self.G, self.E, self.N
         before = {r[0]: set(r[1] or ()) for r in tx.run(
             f"MATCH (g:{G} {{source: $s}}) RETURN g.entity_id, g.aliases", s=source)}
@@ -407,9 +417,8 @@ class Neo4jStore:
                                         "RETURN g.entity_id, g.source, g.aliases", ids=ids):
             if src != source:
                 others.setdefault(eid, set()).update(aliases or ())
-        stored = {r[0]: Stored(r[1], frozenset(r[2] or ())) for r in tx.run(
-            f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) WHERE NOT coalesce(e.stub, false) "
-            "RETURN e.id, e.name, e.aliases", ids=ids)}
+        rows = self._stored_rows(tx, ids)
+        stored = {eid: Stored(r[1], frozenset(r[3] or ())) for eid, r in rows.items()}
         plan = claim(entities, before, others, stored)
         tx.run(f"UNWIND $ids AS i MATCH (g:{G} {{source: $s, entity_id: i}}) DELETE g", ids=list(plan.unlisted),
                s=source).consume()
@@ -417,7 +426,8 @@ class Neo4jStore:
                rows=[{"id": eid, "aliases": list(aliases)} for eid, aliases in plan.records], s=source).consume()
         fixes, names = [], []
         for eid, gone in plan.dropped.items():
-            fixes.append({"id": eid, "aliases": sorted(stored[eid].aliases - gone)})
+            rows[eid][3] = sorted(stored[eid].aliases - gone)
+            fixes.append({"id": eid, "aliases": rows[eid][3]})
             names += [{"id": eid, "norm": n} for n in lost_keys(stored[eid], gone)]
         if fixes:
             tx.run(f"UNWIND $rows AS r MATCH (e:{E} {{id: r.id}}) SET e.aliases = r.aliases", rows=fixes).consume()
@@ -432,7 +442,7 @@ class Neo4jStore:
                 "AND COUNT { (e)--() } = 0 RETURN e.id", ids=free)})
             tx.run(f"UNWIND $ids AS i MATCH (e:{E} {{id: i}}) "
                    f"OPTIONAL MATCH (n:{N} {{entity_id: i}}) DELETE n, e", ids=free).consume()
-        return tuple(free), plan.taken_back(free)
+        return (tuple(free), plan.taken_back(free)), rows
 
     def _delete_document(self, tx, doc_id: str, imports: bool = False) -> set[tuple[str, str, str]]:
         """Delete a document's (or another source's) nodes, and with ``imports`` its name from the facts' import

@@ -363,6 +363,30 @@ def test_store_an_alias_a_seed_takes_back_that_is_also_the_name_leaves_the_entit
     assert [e.id for e in store.find_entities("fever")] == [FEVER.id]
 
 
+def _seed_edit_with_shared_keys(store: GraphStore) -> None:
+    """A seed renames aspirin and takes back three aliases: "Asa" (a kept alias, "ASA", has its key), "acetylsalicylic
+    acid" (a new alias folds to its key) and "Aspro" (no other name has its key): only "aspro" stops finding it."""
+    store.replace_source("seed:s", [], [HEADACHE, FEVER, replace(
+        ASPIRIN, aliases=("ASA", "Asa", "acetylsalicylic acid", "Aspro"), external_ids=())])
+    change = store.replace_source("seed:s", [], [HEADACHE, FEVER, replace(
+        ASPIRIN, name="Aspirin tablet", aliases=("ASA", "acétylsalicylic acid"), external_ids=())])
+    assert change == SourceChange(0, (), ((ASPIRIN.id, "Asa"), (ASPIRIN.id, "Aspro"),
+                                          (ASPIRIN.id, "acetylsalicylic acid")))
+    got = store.entity(ASPIRIN.id)
+    assert (got.name, got.aliases) == ("Aspirin tablet", ("ASA", "Aspirin", "acétylsalicylic acid"))
+    for name in ("asa", "Acetylsalicylic acid", "aspirin", "aspirin tablet"):
+        assert [e.id for e in store.find_entities(name)] == [ASPIRIN.id], name
+    assert store.find_entities("aspro") == []
+
+
+def test_store_an_alias_a_seed_takes_back_takes_only_the_lookup_keys_no_other_name_gives(store):
+    _seed_edit_with_shared_keys(store)
+
+
+def test_store_a_neo4j_seed_edit_too_big_for_one_transaction_takes_back_the_same_keys(make_store):
+    _seed_edit_with_shared_keys(make_store("neo4j", batch_size=2))  # three entities: written in batches
+
+
 def confidence(store: GraphStore, key: tuple[str, str, str]) -> float:
     (fact,) = [t for t in store.triples() if t.key == key]
     return round(fact.confidence, 6)
