@@ -151,3 +151,12 @@ def canonical_id(workspace_path: str | Path, entity_id: str) -> str:
         return entity_id
     with MergeLog.open(path) as log:
         return log.canonical(entity_id)
+
+
+def merge_count(workspace_path: str | Path) -> int:
+    """How many merges are in effect in a workspace (0 without a merge log; none is made)."""
+    path = Path(workspace_path) / FILE_NAME
+    if not path.exists():
+        return 0
+    with MergeLog.open(path) as log:
+        return len(log.merges())

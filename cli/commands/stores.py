@@ -311,8 +311,9 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
            write: WriteOpt = False, store: StoreOpt = "embedded", ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE),
            as_json: JsonOpt = False) -> None:
     """SPARQL SELECT/ASK/CONSTRUCT over the workspace's graph: the embedded store (read through an in-memory RDF
-    copy of its entities and facts with their sources) or, with --store rdf, the RDF store, which UPDATE changes
-    with --write. Prefixes kg:, kge: (entities), kgr: (relations), rdf:, rdfs:, skos: are predeclared.
+    copy of its entities and facts with their sources, entity merges applied) or, with --store rdf, the RDF store as
+    stored (merges not applied), which UPDATE changes with --write. Prefixes kg:, kge: (entities), kgr: (relations),
+    rdf:, rdfs:, skos: are predeclared.
 
     Example: kgnlp query sparql "SELECT ?d WHERE { ?d kgr:TREATS ?x } LIMIT 5" --json
     """
@@ -333,6 +334,19 @@ def sparql(text: Annotated[str, typer.Argument(help="SPARQL 1.1 query ('-' for s
     finally:
         g.close()
     _print_result(res, as_json)
+    if store == "rdf":
+        _note_merges_not_applied(w.path, "SPARQL on the rdf store")
+
+
+def _note_merges_not_applied(ws_path: Path, what: str) -> None:
+    """One stderr line when the workspace has entity merges: a query in the backend's own language reads the stored
+    graph, which merges never rewrite (:mod:`kg.resolved` applies them as the other reading commands read)."""
+    from kg.merges import merge_count
+
+    if n := merge_count(ws_path):
+        typer.echo(f"Note: {what} reads the graph as stored, without this workspace's {n} entity merge(s) "
+                   "(`kgnlp entities merges`): a merged entity keeps its own id, names and facts here. `kgnlp query "
+                   "entity|neighbours|path` and SPARQL on the embedded store read the graph merged.", err=True)
 
 
 def _embedded_copy(w):
@@ -358,7 +372,8 @@ def _embedded_copy(w):
 def cypher(text: Annotated[str, typer.Argument(help="Cypher query ('-' for stdin).")], write: WriteOpt = False,
            ws: WorkspaceOpt = Path(DEFAULT_WORKSPACE), uri: UriOpt = None, user: UserOpt = "neo4j",
            password_env: PasswordEnvOpt = "KGNLP_NEO4J_PASSWORD", as_json: JsonOpt = False) -> None:
-    """Cypher over the Bolt server, in a read transaction unless --write.
+    """Cypher over the Bolt server, in a read transaction unless --write; the graph as stored (entity merges not
+    applied).
 
     Example: KGNLP_NEO4J_PASSWORD=... kgnlp query cypher "MATCH (e:Entity) RETURN e.name LIMIT 5" --json
     """
@@ -373,6 +388,7 @@ def cypher(text: Annotated[str, typer.Argument(help="Cypher query ('-' for stdin
     finally:
         g.close()
     _print_result(res, as_json)
+    _note_merges_not_applied(w.path, "Cypher")
 
 
 def register(app: typer.Typer, query_app: typer.Typer) -> None:

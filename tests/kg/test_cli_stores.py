@@ -209,6 +209,63 @@ def test_cli_sparql_store_rdf_after_migrate_can_write(app, ws):
     assert res == {"columns": ["ask"], "rows": [[True]]}
 
 
+def _merge_aspirin_twin(ws, store: str) -> None:
+    """The workspace's ``store`` gains "ASA" with a fact of its own, merged into Aspirin in the merge log."""
+    from kg.merges import MergeLog
+
+    g = Workspace.open(ws).open_store(store)
+    try:
+        g.add([Triple("d:asa", "TREATS", "x:head", 0.8, (Provenance("doc2", 0, 3, "s", "pattern"),))],
+              [Entity("d:asa", "ASA", "Drug")])
+    finally:
+        g.close()
+    with MergeLog.for_workspace(ws) as log:
+        log.record("d:asp", "d:asa", "test", "same drug", 1.0)
+
+
+def test_cli_raw_sparql_on_the_rdf_store_says_the_workspaces_merges_are_not_applied(app, tmp_path):
+    """A raw query reads the stored graph (merged entities under their own ids), unlike every structured reader:
+    one stderr line says so, and only where it is so."""
+    ws = _sample_workspace(tmp_path / "ws", "rdf")
+    treats = "SELECT ?d WHERE { ?d kgr:TREATS ?x } ORDER BY ?d"
+    quiet = invoke(app, "query", "sparql", treats, "--store", "rdf", "--workspace", ws, "--json")
+    assert quiet.exit_code == 0 and quiet.stderr == ""  # no merges: nothing to say
+    _merge_aspirin_twin(ws, "rdf")
+    raw = invoke(app, "query", "sparql", treats, "--store", "rdf", "--workspace", ws, "--json")
+    assert raw.exit_code == 0, raw.output
+    assert [r[0].rsplit("/", 1)[1] for r in json.loads(raw.stdout)["rows"]] == ["d%3Aasa", "d%3Aasp"]  # not merged
+    (note,) = raw.stderr.strip().splitlines()
+    assert "without this workspace's 1 entity merge(s)" in note and "kgnlp query entity" in note
+
+
+def test_cli_sparql_on_the_embedded_store_reads_the_graph_merged_without_a_note(app, ws):
+    _merge_aspirin_twin(ws, "embedded")
+    res = invoke(app, "query", "sparql", "SELECT ?d WHERE { ?d kgr:TREATS ?x }", "--workspace", ws, "--json")
+    assert [r[0].rsplit("/", 1)[1] for r in json.loads(res.stdout)["rows"]] == ["d%3Aasp"]
+    assert "merge" not in res.stderr
+
+
+def test_cli_cypher_says_the_workspaces_merges_are_not_applied(app, ws, monkeypatch, make_store, bolt_settings):
+    from tests.kg.conftest import wipe_prefix
+
+    prefix = make_store("neo4j").prefix  # skips locally / fails in CI without a server; a prefix of its own
+    monkeypatch.setenv("KGNLP_TEST_PW", bolt_settings["password"])
+    monkeypatch.setenv("KGNLP_NEO4J_LABEL_PREFIX", prefix)
+    common = ["--workspace", ws, "--uri", bolt_settings["uri"], "--user", bolt_settings["user"],
+              "--password-env", "KGNLP_TEST_PW"]
+    try:
+        _merge_aspirin_twin(ws, "embedded")
+        assert invoke(app, "migrate", "--to", "neo4j", *common).exit_code == 0
+        res = invoke(app, "query", "cypher", f"MATCH (d:`{prefix}Entity`)-[:TREATS]->() RETURN d.id ORDER BY d.id",
+                     *common, "--json")
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["rows"] == [["d:asa"], ["d:asp"]]  # the stored graph, not merged
+        (note,) = res.stderr.strip().splitlines()
+        assert note.startswith("Note: Cypher reads the graph as stored") and "1 entity merge(s)" in note
+    finally:
+        wipe_prefix(prefix)
+
+
 def test_cli_cypher_without_a_server_names_the_ways_on(app, ws, monkeypatch):
     monkeypatch.delenv("KGNLP_NO_SUCH_PW", raising=False)
     result = invoke(app, "query", "cypher", "RETURN 1", "--workspace", ws, "--password-env", "KGNLP_NO_SUCH_PW")
