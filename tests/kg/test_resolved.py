@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from kg.merges import MergeLog
+from kg.merges import MergeLog, merge_count
 from kg.records import Entity, Provenance, Triple
 from kg.resolved import ResolvedStore, resolved
 from kg.stores.sqlite import SQLiteStore
@@ -163,3 +163,11 @@ def test_undoing_a_merge_id_no_merge_can_have_is_a_clear_error(tmp_path):
         for merge_id in (10**20, -10**20, 0):
             with pytest.raises(KGError, match=f"No merge with id {merge_id}"):
                 log.undo(merge_id)
+
+
+def test_merge_count_counts_the_merges_in_effect_and_makes_no_merge_log(tmp_path):
+    assert merge_count(tmp_path) == 0 and not (tmp_path / "merges.db").exists()
+    with MergeLog.for_workspace(tmp_path) as log:
+        log.record("org:a", "org:b", "test", "same", 1.0)
+        log.undo(log.record("org:a", "org:c", "test", "same", 1.0).id)
+    assert merge_count(tmp_path) == 1  # the undone one does not count
