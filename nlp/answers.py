@@ -53,10 +53,18 @@ def brief_evidence(evidence: Sequence[T], key: Callable[[T], object], limit: int
     return (first + more)[: max(limit, len(first))]
 
 
-def marked_via(text: str, facts: list[Triple], via: Entity | None, schema: Schema) -> str:
-    """An answer from a narrower entity says which: "metformin (treats type 2 diabetes)", else "X (via Y)"."""
-    if via is None:
+Via = tuple[Entity, list[Triple]]  # a narrower entity an answer came through, and the facts of that chain
+
+
+def marked_via(text: str, vias: Sequence[Via], schema: Schema) -> str:
+    """An answer from a narrower entity says which: "metformin (treats type 2 diabetes)", else "X (via Y)"; one from
+    several ("both X and Y") names each: "metformin (treats type 2 diabetes and breast cancer)"."""
+    said: dict[str, list[str]] = {}  # verb ("via" for a longer chain) -> the narrower entities' names
+    for via, facts in vias:
+        direct = len(facts) == 1 and facts[0].tail_id == via.id and text != "yes"
+        names = said.setdefault(schema.verb(facts[0].relation) if direct else "via", [])
+        if via.name not in names:
+            names.append(via.name)
+    if not said:
         return text
-    if len(facts) == 1 and facts[0].tail_id == via.id and text != "yes":
-        return f"{text} ({schema.verb(facts[0].relation)} {via.name})"
-    return f"{text} (via {via.name})"
+    return f"{text} ({'; '.join(verb + ' ' + ' and '.join(names) for verb, names in said.items())})"

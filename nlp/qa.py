@@ -14,7 +14,7 @@ from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
 from kg.views import NameCache, entities_named
-from nlp.answers import Answer, evidence_of, marked_via
+from nlp.answers import Answer, Via, evidence_of, marked_via
 from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, Span, first_list, split_question, substitute
 from nlp.describe import ABOUT, describe, describe_term, without_entity
 from nlp.errors import NLPError
@@ -28,6 +28,8 @@ WHERE = re.compile(r"where\b", re.IGNORECASE)
 ELSE = re.compile(r"\belse\b", re.IGNORECASE)  # "What else treats it?": other than what was named or answered
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
+FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
+MAX_NARROWER_ANSWERS = 5  # at most so many answers from narrower entities
 
 
 @dataclass(frozen=True)
@@ -119,47 +121,68 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no))
     ranked = _targets(store, linked, cues, reading, exclude)
-    if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
+    if ranked and _counts(reading):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
-        vias = list(dict.fromkeys(via.name for _, (_, _, via) in ranked if via is not None))
+        vias = list(dict.fromkeys(via.name for _, (_, _, through) in ranked for via, _ in through))
         text = str(len(ranked)) + (f" (via {', '.join(vias)})" if vias else "")
         count = Answer(text, round(min(score for _, (score, _, _) in ranked), 4), None, evidence)
         return QAResult(question, (count,), tuple(linked), relations)
-    answers = [Answer(marked_via("yes" if target == YES else names(target), facts, via, schema),
-                      round(score, 4), None if target == YES else target, evidence_of(facts, names),
-                      via.name if via else None, via.id if via else None)
-               for target, (score, facts, via) in ranked[:limit]]
+    answers = [_answer_of(target, scored, names, schema) for target, scored in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+def _answer_of(target: str, scored: "_Scored", names: NameCache, schema: Schema) -> Answer:
+    """A scored target as an answer, marked with the narrower entities it came through (``via``: the first)."""
+    score, facts, through = scored
+    via = through[0][0] if through else None
+    return Answer(marked_via("yes" if target == YES else names(target), through, schema), round(score, 4),
+                  None if target == YES else target, evidence_of(facts, names),
+                  via.name if via else None, via.id if via else None)
 
 
 def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
              exclude: frozenset[str] | None) -> list[tuple[str, "_Scored"]]:
     """The scored targets of a question, best first, none of ``exclude``: those of its entities, or of each of a
-    "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach."""
+    "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach; of those that came
+    through narrower entities at most ``MAX_NARROWER_ANSWERS`` (all in a count, and for "else" asked alone), taken
+    after the lists are intersected."""
     beyond = exclude is None and not reading.yes_no and bool(ELSE.search(reading.question))
     exclude = exclude or frozenset()
     each = _each_of(reading.question, linked) if not reading.yes_no else []
     if each:
-        return _common([_own_or_narrower(store, [le], cues, reading, exclude, beyond) for le in each])
-    return _own_or_narrower(store, linked, cues, reading, exclude, beyond)
+        ranked = _common([_own_or_narrower(store, [le], cues, reading, exclude, beyond) for le in each])
+    else:
+        ranked = _own_or_narrower(store, linked, cues, reading, exclude, beyond)
+    return ranked if beyond or _counts(reading) else _capped(ranked)
+
+
+def _counts(reading: _Reading) -> bool:
+    """Does the question ask how many?"""
+    return not reading.yes_no and bool(HOW_MANY.match(reading.question))
 
 
 def _own_or_narrower(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
                      exclude: frozenset[str], beyond: bool) -> list[tuple[str, "_Scored"]]:
     """The scored targets of ``linked``, best first, none of ``exclude``: their own, and where they are few, those
-    of their narrower entities after them; ``beyond`` ("What else treats diabetes?" as a question of its own,
-    beyond the direct answers): the narrower entities' alone."""
+    of their narrower entities after them; ``beyond`` ("What else treats diabetes?" as a question of its own, beyond
+    the direct answers): the narrower entities' alone."""
     ranked, met = _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading,
                           skip=exclude)
-    if beyond or len(ranked) < (1 if reading.yes_no or HOW_MANY.match(reading.question) else FEW):
-        # few facts about the entity itself: those of its narrower kinds after them, the best few (instead of them
-        # where only theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
+    if beyond or len(ranked) < (1 if reading.yes_no or _counts(reading) else FEW):
+        # few facts about the entity itself: those of its narrower kinds after them (instead of them where only
+        # theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
         more, more_met = _ranked(store, _narrower_anchors(store, linked), cues, reading,
                                  skip=exclude | {t for t, _ in ranked})
         if beyond:
             return more
-        ranked = (ranked if met or not more_met else []) + more[:MAX_NARROWER_ANSWERS]
+        ranked = (ranked if met or not more_met else []) + more
     return ranked
+
+
+def _capped(ranked: list[tuple[str, "_Scored"]]) -> list[tuple[str, "_Scored"]]:
+    """``ranked`` with at most ``MAX_NARROWER_ANSWERS`` of the targets that came through narrower entities."""
+    through = [target for target, (_, _, vias) in ranked if vias][:MAX_NARROWER_ANSWERS]
+    return [(target, scored) for target, scored in ranked if not scored[2] or target in through]
 
 
 def _answer_parts(store: GraphStore, question: str, parts: list[str], schema: Schema, limit: int) -> QAResult:
@@ -252,10 +275,6 @@ def _fit(store: GraphStore, text: str, at: int, entity: Entity, schema: Schema) 
     return 0 if not allowed else 2 if word_role(text, cue, at, end) in allowed else 1
 
 
-FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
-MAX_NARROWER_ANSWERS = 5  # at most so many answers from narrower entities
-
-
 @dataclass(frozen=True)
 class _Reading:
     """What a question asks, as chains are scored against it."""
@@ -266,14 +285,14 @@ class _Reading:
     places: frozenset[str] | None
 
 
-_Scored = tuple[float, list[Triple], "Entity | None"]
+_Scored = tuple[float, list[Triple], tuple[Via, ...]]  # score, chain, the narrower entities it came through
 
 
 def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list[Cue],
             reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, _Scored]], bool]:
     """The targets the anchors' chains reach, best first, each with its best score, chain and the narrower entity
-    it came from (None: the question's own), a target in ``skip`` left out; and whether they are those between two
-    of the question's entities."""
+    it came from with that chain (none: the question's own), a target in ``skip`` left out; and whether they are
+    those between two of the question's entities."""
     scored: dict[str, _Scored] = {}
     meeting: dict[str, _Scored] = {}  # middles of chains between two of the question's entities
     for anchor, via in anchors:
@@ -302,7 +321,7 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
             key = YES if reading.yes_no else target
             best = into.get(key)
             if key not in skip and (best is None or best[0] < score):
-                into[key] = (score, facts, via)
+                into[key] = (score, facts, ((via, facts),) if via else ())
     return sorted((meeting or scored).items(), key=lambda kv: -kv[1][0]), bool(meeting)
 
 
@@ -316,9 +335,10 @@ def _each_of(question: str, linked: list[LinkedEntity]) -> list[LinkedEntity]:
 
 def _common(ranked: list[list[tuple[str, _Scored]]]) -> list[tuple[str, _Scored]]:
     """The targets in every one of ``ranked`` (each entity's of a "both X and Y" list), best first, scored by the
-    weakest of their chains, with all of them as the evidence."""
+    weakest of their chains, with all of them as the evidence and every narrower entity they came through."""
     reached = [dict(r) for r in ranked]
-    common = [(target, (min(r[target][0] for r in reached), [f for r in reached for f in r[target][1]], None))
+    common = [(target, (min(r[target][0] for r in reached), [f for r in reached for f in r[target][1]],
+                        tuple(v for r in reached for v in r[target][2])))
               for target in reached[0] if all(target in r for r in reached[1:])]
     return sorted(common, key=lambda kv: -kv[1][0])
 
