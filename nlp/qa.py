@@ -116,8 +116,9 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         return QAResult(question, (), tuple(linked), relations)
     if not cues and not yes_no and len(linked) == 1 and ABOUT.fullmatch(without_entity(question, linked[0])):
         term = linked[0].entity
-        about = describe_term if term.id.startswith(BROAD) else describe
-        return QAResult(question, (about(store, term, names),), tuple(linked), relations)
+        about = (describe_term(store, term, linked[0].narrower, names) if term.id.startswith(BROAD)
+                 else describe(store, term, names))
+        return QAResult(question, (about,), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no))
     ranked = _targets(store, linked, cues, reading, exclude)
@@ -185,17 +186,40 @@ def _capped(ranked: list[tuple[str, "_Scored"]]) -> list[tuple[str, "_Scored"]]:
     return [(target, scored) for target, scored in ranked if not scored[2] or target in through]
 
 
+class _Asked:
+    """The questions a compound question's parts may become, each linked and answered once: a part with a pronoun
+    is linked for each reading while one is chosen, and answered to break a tie, then answered as chosen."""
+
+    def __init__(self, store: GraphStore, schema: Schema, limit: int) -> None:
+        self.store, self.schema, self.limit = store, schema, limit
+        self._linked: dict[str, list[LinkedEntity]] = {}
+        self._results: dict[tuple[str, frozenset[str] | None], QAResult] = {}
+
+    def linked(self, text: str) -> list[LinkedEntity]:
+        """The entities ``text`` names."""
+        if text not in self._linked:
+            self._linked[text] = link_question(self.store, text)
+        return self._linked[text]
+
+    def result(self, text: str, exclude: frozenset[str] | None) -> QAResult:
+        """``text`` answered, none of ``exclude`` (None: no previous part)."""
+        key = (text, exclude)
+        if key not in self._results:
+            linked = self.linked(text)
+            self._results[key] = (_answer_one(self.store, text, linked, self.schema, self.limit, exclude) if linked
+                                  else QAResult(text, (), (), ()))
+        return self._results[key]
+
+
 def _answer_parts(store: GraphStore, question: str, parts: list[str], schema: Schema, limit: int) -> QAResult:
     """Each part answered on its own, a pronoun in it read as the previous part's answer or subject."""
+    asked = _Asked(store, schema, limit)
     results: list[QAResult] = []
     previous: list[QAResult] = []  # the previous part's results: several where "they" stood for several answers
     for part in parts:
-        current = []
-        for text in _resolved(store, part, previous[-1] if previous else None, schema):
-            linked = link_question(store, text)
-            exclude = _mentioned(previous) if previous and ELSE.search(text) else None
-            current.append(_answer_one(store, text, linked, schema, limit, exclude) if linked
-                           else QAResult(text, (), (), ()))
+        exclude = _mentioned(previous) if previous and ELSE.search(part) else None
+        current = [asked.result(text, exclude)
+                   for text in _resolved(asked, part, previous[-1] if previous else None, exclude)]
         results += current
         previous = current
     return QAResult(question, tuple(a for r in results for a in r.answers),
@@ -213,15 +237,16 @@ def _mentioned(results: list[QAResult]) -> frozenset[str]:
 MAX_REFERRED = 3  # "Which drugs does Corvane make and what do they treat?": one part for each of its first answers
 
 
-def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: Schema) -> list[str]:
+def _resolved(asked: _Asked, part: str, previous: QAResult | None, exclude: frozenset[str] | None) -> list[str]:
     """``part`` with its pronoun replaced by what it refers to: the previous part's answer ("Who makes metformin
     and where are they based?") or its subject ("Which drugs does Corvane make and who is its CEO?"), whichever
     the relation asked about takes (of two that take it alike: after several answers, "they" stands for them and
-    "it" for the subject, else the first the graph answers for); a plural pronoun and several answers: one question
-    for each."""
+    "it" for the subject, else the first the graph answers for, none of ``exclude``); a plural pronoun and several
+    answers: one question for each."""
     pronoun = PRONOUN.search(part)
     if pronoun is None or previous is None:
         return [part]
+    store = asked.store
     answered = [e for e in (store.entity(a.entity_id) for a in previous.answers if a.entity_id) if e is not None]
     # the answer, the middle of its chain ("the company" in "Who runs the company that makes metformin and where is
     # it based?"), the subject
@@ -229,16 +254,17 @@ def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: S
                        + [le.entity for le in previous.entities[:1]]}.values())  # each entity once
     if not candidates:
         return [part]
-    fit = {e.id: _fit(store, substitute(part, pronoun, e.name), pronoun.start(), e, schema) for e in candidates}
+    texts = {e.id: substitute(part, pronoun, e.name) for e in candidates}
+    fit = {e.id: _fit(texts[e.id], asked.linked(texts[e.id]), pronoun.start(), e, asked.schema) for e in candidates}
     tied = [e for e in candidates if fit[e.id] == max(fit.values())]
     plural = pronoun.group(1).lower() in PLURAL
     if len(tied) > 1 and len(answered) > 1:  # several answers: "they" stands for them, "it" for the subject
         chosen = tied[0] if plural else tied[1]
     else:
-        chosen = next((e for e in tied if _answered(store, substitute(part, pronoun, e.name), schema)), tied[0])
+        chosen = next((e for e in tied if asked.result(texts[e.id], exclude).answers), tied[0])
     if answered and chosen == answered[0] and plural:
         return [substitute(part, pronoun, e.name) for e in answered[:MAX_REFERRED]]
-    return [substitute(part, pronoun, chosen.name)]
+    return [texts[chosen.id]]
 
 
 def _middle(store: GraphStore, previous: QAResult) -> list[Entity]:
@@ -256,17 +282,12 @@ def _middle(store: GraphStore, previous: QAResult) -> list[Entity]:
             if e.id != best.entity_id and (near is None or e.id in near)][:1]
 
 
-def _answered(store: GraphStore, question: str, schema: Schema) -> bool:
-    """Does the graph answer ``question``?"""
-    linked = link_question(store, question)
-    return bool(linked) and bool(_answer_one(store, question, linked, schema, 1).answers)
-
-
-def _fit(store: GraphStore, text: str, at: int, entity: Entity, schema: Schema) -> int:
-    """How well ``entity``, named at ``at`` in ``text``, fits the relation asked about there: 2 in the role the
-    words give it, 1 in some role its type may take, 0 not at all (or no relation asked about)."""
+def _fit(text: str, linked: list[LinkedEntity], at: int, entity: Entity, schema: Schema) -> int:
+    """How well ``entity``, named at ``at`` in ``text`` (which names ``linked``), fits the relation asked about
+    there: 2 in the role the words give it, 1 in some role its type may take, 0 not at all (or no relation asked
+    about)."""
     end = at + len(entity.name)
-    masked = [(le.start, le.end) for le in link_question(store, text)] + [(at, end)]
+    masked = [(le.start, le.end) for le in linked] + [(at, end)]
     cues = [c for c in find_cues(text, masked) if c.relation in schema.names()]
     if not cues:
         return 0
@@ -344,9 +365,10 @@ def _common(ranked: list[list[tuple[str, _Scored]]]) -> list[tuple[str, _Scored]
 
 
 def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tuple[LinkedEntity, Entity]]:
-    """Each question entity's narrower entities, standing where it stands in the question."""
-    return [(replace(le, entity=n, named=(n,)), n) for le in linked
-            for n in narrower_entities(store, le.entity, in_graph=not le.entity.id.startswith(BROAD))]
+    """Each question entity's narrower entities (those a term the graph has no entity for was linked with),
+    standing where it stands in the question."""
+    return [(replace(le, entity=n, named=(n,), narrower=()), n) for le in linked
+            for n in (le.narrower if le.entity.id.startswith(BROAD) else narrower_entities(store, le.entity))]
 
 
 def _other(fact: Triple, entity_id: str) -> str:

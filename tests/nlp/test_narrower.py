@@ -2,6 +2,8 @@
 few, marked as such, after the direct answers, capped; names and hierarchy edges both give them."""
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from kg.records import Entity
@@ -192,3 +194,15 @@ def test_both_x_and_y_intersects_all_narrower_answers_and_caps_what_is_common(tm
     assert len(got) == MAX_NARROWER_ANSWERS
     [count] = answer(s, "How many drugs treat both diabetes and cancer?").answers
     assert count.text == "7 (via type 2 diabetes, breast cancer)"  # a count counts them all
+
+
+@pytest.mark.parametrize("question", ["What causes cancer?", "What is cancer?"])
+def test_a_term_with_no_entity_has_its_narrower_entities_searched_once(store, monkeypatch, question):
+    """They were searched when the question was linked, and again to answer or describe it."""
+    searched = Counter()
+    find = store.find_entities
+    monkeypatch.setattr(store, "find_entities",
+                        lambda name, limit=10: searched.update([(name, limit)]) or find(name, limit))
+    assert answer(store, question).answers
+    cancer = [n for (name, _), n in searched.items() if name == "cancer"]
+    assert cancer and max(cancer) == 1, searched
