@@ -13,32 +13,23 @@ from dataclasses import dataclass, replace
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
-from kg.views import NameCache, entities_named
-from nlp.answers import Answer, Via, evidence_of, marked_via
-from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, Span, first_list, split_question, substitute
+from kg.views import NameCache
+from nlp.answers import Answer, QAResult, Via, evidence_of, marked_via, other_end
+from nlp.compound import BOTH, ELSE, YES_NO, Span, first_list, split_question
 from nlp.describe import ABOUT, describe, describe_term, without_entity
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, NOT_YES_NO, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
+from nlp.question_parts import PartAnswers, answer_parts
 from nlp.question_relations import Cue, drug_noun_cue, find_cues, place_cue, roles_allowed, word_role
 
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
-ELSE = re.compile(r"\belse\b", re.IGNORECASE)  # "What else treats it?": other than what was named or answered
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
 FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
 MAX_NARROWER_ANSWERS = 5  # at most so many answers from narrower entities
-
-
-@dataclass(frozen=True)
-class QAResult:
-    question: str
-    answers: tuple[Answer, ...]
-    entities: tuple[LinkedEntity, ...]
-    relations: tuple[str, ...]
-    parts: tuple["QAResult", ...] = ()  # a compound question's parts, each answered on its own
 
 
 def _fitting(le: LinkedEntity, cues: list[Cue], schema: Schema) -> LinkedEntity:
@@ -91,7 +82,11 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     parts = split_question(question, _spans(linked))
     if len(parts) == 1:
         return _answer_one(store, question, linked, schema, limit)
-    return _answer_parts(store, question, parts, schema, limit)
+
+    def answer_one(text: str, named: list[LinkedEntity], exclude: frozenset[str] | None) -> QAResult:
+        return _answer_one(store, text, named, schema, limit, exclude)
+
+    return answer_parts(question, parts, PartAnswers(store, schema, answer_one))
 
 
 def _spans(linked: list[LinkedEntity]) -> list[Span]:
@@ -186,116 +181,6 @@ def _capped(ranked: list[tuple[str, "_Scored"]]) -> list[tuple[str, "_Scored"]]:
     return [(target, scored) for target, scored in ranked if not scored[2] or target in through]
 
 
-class _Asked:
-    """The questions a compound question's parts may become, each linked and answered once: a part with a pronoun
-    is linked for each reading while one is chosen, and answered to break a tie, then answered as chosen."""
-
-    def __init__(self, store: GraphStore, schema: Schema, limit: int) -> None:
-        self.store, self.schema, self.limit = store, schema, limit
-        self._linked: dict[str, list[LinkedEntity]] = {}
-        self._results: dict[tuple[str, frozenset[str] | None], QAResult] = {}
-
-    def linked(self, text: str) -> list[LinkedEntity]:
-        """The entities ``text`` names."""
-        if text not in self._linked:
-            self._linked[text] = link_question(self.store, text)
-        return self._linked[text]
-
-    def result(self, text: str, exclude: frozenset[str] | None) -> QAResult:
-        """``text`` answered, none of ``exclude`` (None: no previous part)."""
-        key = (text, exclude)
-        if key not in self._results:
-            linked = self.linked(text)
-            self._results[key] = (_answer_one(self.store, text, linked, self.schema, self.limit, exclude) if linked
-                                  else QAResult(text, (), (), ()))
-        return self._results[key]
-
-
-def _answer_parts(store: GraphStore, question: str, parts: list[str], schema: Schema, limit: int) -> QAResult:
-    """Each part answered on its own, a pronoun in it read as the previous part's answer or subject."""
-    asked = _Asked(store, schema, limit)
-    results: list[QAResult] = []
-    previous: list[QAResult] = []  # the previous part's results: several where "they" stood for several answers
-    for part in parts:
-        exclude = _mentioned(previous) if previous and ELSE.search(part) else None
-        current = [asked.result(text, exclude)
-                   for text in _resolved(asked, part, previous[-1] if previous else None, exclude)]
-        results += current
-        previous = current
-    return QAResult(question, tuple(a for r in results for a in r.answers),
-                    tuple(le for r in results for le in r.entities),
-                    tuple(dict.fromkeys(rel for r in results for rel in r.relations)), tuple(results))
-
-
-def _mentioned(results: list[QAResult]) -> frozenset[str]:
-    """The ids of a part's entities and answers (of all its questions): what "else" in the next part leaves out
-    ("What does warfarin treat and what else treats it?": neither warfarin nor deep vein thrombosis)."""
-    return frozenset([le.entity.id for r in results for le in r.entities]
-                     + [a.entity_id for r in results for a in r.answers if a.entity_id])
-
-
-MAX_REFERRED = 3  # "Which drugs does Corvane make and what do they treat?": one part for each of its first answers
-
-
-def _resolved(asked: _Asked, part: str, previous: QAResult | None, exclude: frozenset[str] | None) -> list[str]:
-    """``part`` with its pronoun replaced by what it refers to: the previous part's answer ("Who makes metformin
-    and where are they based?") or its subject ("Which drugs does Corvane make and who is its CEO?"), whichever
-    the relation asked about takes (of two that take it alike: after several answers, "they" stands for them and
-    "it" for the subject, else the first the graph answers for, none of ``exclude``); a plural pronoun and several
-    answers: one question for each."""
-    pronoun = PRONOUN.search(part)
-    if pronoun is None or previous is None:
-        return [part]
-    store = asked.store
-    answered = [e for e in (store.entity(a.entity_id) for a in previous.answers if a.entity_id) if e is not None]
-    # the answer, the middle of its chain ("the company" in "Who runs the company that makes metformin and where is
-    # it based?"), the subject
-    candidates = list({e.id: e for e in answered[:1] + _middle(store, previous)
-                       + [le.entity for le in previous.entities[:1]]}.values())  # each entity once
-    if not candidates:
-        return [part]
-    texts = {e.id: substitute(part, pronoun, e.name) for e in candidates}
-    fit = {e.id: _fit(texts[e.id], asked.linked(texts[e.id]), pronoun.start(), e, asked.schema) for e in candidates}
-    tied = [e for e in candidates if fit[e.id] == max(fit.values())]
-    plural = pronoun.group(1).lower() in PLURAL
-    if len(tied) > 1 and len(answered) > 1:  # several answers: "they" stands for them, "it" for the subject
-        chosen = tied[0] if plural else tied[1]
-    else:
-        chosen = next((e for e in tied if asked.result(texts[e.id], exclude).answers), tied[0])
-    if answered and chosen == answered[0] and plural:
-        return [substitute(part, pronoun, e.name) for e in answered[:MAX_REFERRED]]
-    return [texts[chosen.id]]
-
-
-def _middle(store: GraphStore, previous: QAResult) -> list[Entity]:
-    """The entity between the two facts of the chain behind the previous part's best answer, if it has two: not
-    the answer itself (named in each fact of a "both X and Y" answer), and of namesakes the one a fact links to
-    the answer."""
-    if not previous.answers:
-        return []
-    best = previous.answers[0]
-    triples = {ev.triple for ev in best.evidence if ev.triple}
-    ends = [name for t in triples for name in {t[0], t[2]}]
-    near = ({_other(t, best.entity_id) for t in store.neighbours(best.entity_id, hops=1)}
-            if best.entity_id else None)
-    return [e for name in dict.fromkeys(ends) if ends.count(name) > 1 for e in entities_named(store, name, limit=3)
-            if e.id != best.entity_id and (near is None or e.id in near)][:1]
-
-
-def _fit(text: str, linked: list[LinkedEntity], at: int, entity: Entity, schema: Schema) -> int:
-    """How well ``entity``, named at ``at`` in ``text`` (which names ``linked``), fits the relation asked about
-    there: 2 in the role the words give it, 1 in some role its type may take, 0 not at all (or no relation asked
-    about)."""
-    end = at + len(entity.name)
-    masked = [(le.start, le.end) for le in linked] + [(at, end)]
-    cues = [c for c in find_cues(text, masked) if c.relation in schema.names()]
-    if not cues:
-        return 0
-    cue = min(cues, key=lambda c: abs(c.start - at))
-    allowed = roles_allowed(schema, cue.relation, entity.type)
-    return 0 if not allowed else 2 if word_role(text, cue, at, end) in allowed else 1
-
-
 @dataclass(frozen=True)
 class _Reading:
     """What a question asks, as chains are scored against it."""
@@ -323,7 +208,7 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
                 # "Which drugs made by Corvane cause bleeding?": two facts that link two of its entities through a
                 # third, which meets both conditions and is what the question asks for (before any chain that
                 # leaves one of its entities out)
-                target, into = _other(facts[0], anchor.entity.id), meeting
+                target, into = other_end(facts[0], anchor.entity.id), meeting
                 if target in reading.in_question:
                     continue
             # A yes/no question is confirmed by a chain that ends at another of its entities ("Does metformin
@@ -369,11 +254,6 @@ def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tup
     standing where it stands in the question."""
     return [(replace(le, entity=n, named=(n,), narrower=()), n) for le in linked
             for n in (le.narrower if le.entity.id.startswith(BROAD) else narrower_entities(store, le.entity))]
-
-
-def _other(fact: Triple, entity_id: str) -> str:
-    """The end of ``fact`` that is not ``entity_id``."""
-    return fact.tail_id if fact.head_id == entity_id else fact.head_id
 
 
 def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | None:

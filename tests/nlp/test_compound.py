@@ -262,7 +262,7 @@ def test_it_after_several_answers_to_both_x_and_y_is_the_subject_not_the_first_a
 def test_the_middle_of_a_chain_is_the_namesake_a_fact_links_to_the_answer(tmp_path, maker):
     """The middle of the previous part's chain ("the company" a later "it" may stand for) was found again by its
     name: of two firms named Corvane, the first the store lists, whichever made metformin."""
-    from nlp.qa import _middle
+    from nlp.question_parts import _middle
     s = SQLiteStore.open(tmp_path / "g.db")
     s.add([_fact(maker, "MANUFACTURES", "chem:met"), _fact("per:al", "CEO_OF", maker)],
           [Entity("org:a", "Corvane", "Organization"), Entity("org:b", "Corvane", "Organization"),
@@ -283,10 +283,12 @@ def test_each_reading_of_a_part_is_linked_and_answered_once(store, monkeypatch, 
     """A part with a pronoun was linked up to 3 times (to weigh each reading, to see whether the graph answers it,
     to answer it) and answered twice."""
     import nlp.qa as qa
+    import nlp.question_parts as question_parts
 
     linked, answered = Counter(), Counter()
     link, answer_one = qa.link_question, qa._answer_one
-    monkeypatch.setattr(qa, "link_question", lambda s, text: linked.update([text]) or link(s, text))
+    for module in (qa, question_parts):
+        monkeypatch.setattr(module, "link_question", lambda s, text: linked.update([text]) or link(s, text))
     monkeypatch.setattr(qa, "_answer_one", lambda s, text, *a, **k: answered.update([text]) or answer_one(s, text, *a, **k))
     assert _parts(answer(store, question)) == parts
     assert max(linked.values()) == 1, linked
