@@ -102,7 +102,7 @@ def place_cue(question: str, linked: list[LinkedEntity], schema: Schema, cues: l
     return cues
 
 
-_DRUG_NOUN = re.compile(r"\s+(?:drugs?|medications?|medicines?)\b", re.IGNORECASE)
+_DRUG_NOUN = re.compile(r"(?:['\u2019]s?)?\s+(drugs?|medications?|medicines?)\b", re.IGNORECASE)  # "Northwind's drugs"
 DRUG_TYPE = "Chemical"
 # the relations a name before a drug noun reads as, in order: "cancer drugs" treat cancer, "Northwind drugs" are
 # made by Northwind
@@ -120,8 +120,7 @@ def drug_noun_cue(question: str, linked: list[LinkedEntity], cues: list[Cue], sc
         read = _drug_relation(schema, le.entity.type, {c.relation for c in cues}) if noun else None
         if noun and read:
             relation, inverted = read
-            start = noun.start() + len(noun.group()) - len(noun.group().lstrip())
-            return sorted([*cues, Cue(relation, start, noun.end(), inverted)], key=lambda c: c.start)
+            return sorted([*cues, Cue(relation, noun.start(1), noun.end(), inverted)], key=lambda c: c.start)
     return cues
 
 

@@ -367,6 +367,7 @@ def test_a_disease_before_drugs_names_the_drugs_that_treat_it(store, question, e
     ("What are the side effects of Acme drugs?", ["lactic acidosis"]),
     ("Which Beta Sensors drugs treat T2D?", ["semaglutide"]),
     ("Which Acme drugs cause T2D?", []),
+    ("Which of Acme's drugs treat T2D?", ["metformin"]),  # a possessive too
 ])
 def test_a_maker_before_drugs_names_the_drugs_it_makes(tmp_path, question, expected):
     """"Which Northwind drugs treat type 2 diabetes?" answered every drug that treats it: the maker was no
