@@ -177,8 +177,8 @@ def _own_or_narrower(store: GraphStore, linked: list[LinkedEntity], cues: list[C
 
 def _capped(ranked: list[tuple[str, "_Scored"]]) -> list[tuple[str, "_Scored"]]:
     """``ranked`` with at most ``MAX_NARROWER_ANSWERS`` of the targets that came through narrower entities."""
-    through = [target for target, (_, _, vias) in ranked if vias][:MAX_NARROWER_ANSWERS]
-    return [(target, scored) for target, scored in ranked if not scored[2] or target in through]
+    kept = set([target for target, (_, _, through) in ranked if through][:MAX_NARROWER_ANSWERS])
+    return [(target, scored) for target, scored in ranked if not scored[2] or target in kept]
 
 
 @dataclass(frozen=True)
