@@ -1,6 +1,6 @@
 """What an answer is made of: its text, score and evidence (the facts behind it, each with its sources), and how
 those are composed from a chain of facts: the evidence lines, the ones to show, the mark of an answer that comes
-from a narrower entity ("metformin (treats type 2 diabetes)")."""
+from a narrower entity ("metformin (treats type 2 diabetes)"); a question's answers (``QAResult``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +9,7 @@ from typing import Callable, Sequence, TypeVar
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.views import NameCache
+from nlp.question_links import LinkedEntity
 
 T = TypeVar("T")
 
@@ -30,6 +31,15 @@ class Answer:
     via_id: str | None = None  # that entity's id
 
 
+@dataclass(frozen=True)
+class QAResult:
+    question: str
+    answers: tuple[Answer, ...]
+    entities: tuple[LinkedEntity, ...]
+    relations: tuple[str, ...]
+    parts: tuple["QAResult", ...] = ()  # a compound question's parts, each answered on its own
+
+
 def evidence_of(facts: list[Triple], names: NameCache) -> tuple[Evidence, ...]:
     """Up to three sources of each fact of a chain, in chain order."""
     evidence = []
@@ -40,6 +50,11 @@ def evidence_of(facts: list[Triple], names: NameCache) -> tuple[Evidence, ...]:
         if not f.provenance:
             evidence.append(Evidence("", "", triple))
     return tuple(evidence)
+
+
+def other_end(fact: Triple, entity_id: str) -> str:
+    """The end of ``fact`` that is not ``entity_id``."""
+    return fact.tail_id if fact.head_id == entity_id else fact.head_id
 
 
 def brief_evidence(evidence: Sequence[T], key: Callable[[T], object], limit: int = 3) -> list[T]:
@@ -53,10 +68,18 @@ def brief_evidence(evidence: Sequence[T], key: Callable[[T], object], limit: int
     return (first + more)[: max(limit, len(first))]
 
 
-def marked_via(text: str, facts: list[Triple], via: Entity | None, schema: Schema) -> str:
-    """An answer from a narrower entity says which: "metformin (treats type 2 diabetes)", else "X (via Y)"."""
-    if via is None:
+Via = tuple[Entity, list[Triple]]  # a narrower entity an answer came through, and the facts of that chain
+
+
+def marked_via(text: str, vias: Sequence[Via], schema: Schema) -> str:
+    """An answer from a narrower entity says which: "metformin (treats type 2 diabetes)", else "X (via Y)"; one from
+    several ("both X and Y") names each: "metformin (treats type 2 diabetes and breast cancer)"."""
+    said: dict[str, list[str]] = {}  # verb ("via" for a longer chain) -> the narrower entities' names
+    for via, facts in vias:
+        direct = len(facts) == 1 and facts[0].tail_id == via.id and text != "yes"
+        names = said.setdefault(schema.verb(facts[0].relation) if direct else "via", [])
+        if via.name not in names:
+            names.append(via.name)
+    if not said:
         return text
-    if len(facts) == 1 and facts[0].tail_id == via.id and text != "yes":
-        return f"{text} ({schema.verb(facts[0].relation)} {via.name})"
-    return f"{text} (via {via.name})"
+    return f"{text} ({'; '.join(verb + ' ' + ' and '.join(names) for verb, names in said.items())})"

@@ -21,6 +21,7 @@ _WH = re.compile(r"(?:what|which|who|whom|whose|where|when|how|why)\b", re.IGNOR
 _AUX = re.compile(r"(?:is|are|was|were|does|do|did|can|could|has|have|had)\s+", re.IGNORECASE)
 PRONOUN = re.compile(r"\b(they|them|their|it|its|he|him|his|she|her)\b", re.IGNORECASE)
 PLURAL = frozenset({"they", "them", "their"})
+ELSE = re.compile(r"\belse\b", re.IGNORECASE)  # "What else treats it?": other than what was named or answered
 _POSSESSIVE = frozenset({"its", "their", "his"})
 _LIST_GAP = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+", re.IGNORECASE)  # between list items
 _RELATING = re.compile(r"\b(?:between|both|either|neither)\s+$", re.IGNORECASE)  # "between X and Y": one thing

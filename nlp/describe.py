@@ -4,6 +4,7 @@ narrower entities for ("cancer") by those."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from kg.records import Entity, Triple
 from kg.store import GraphStore
@@ -40,15 +41,14 @@ def describe(store: GraphStore, entity: Entity, names: NameCache) -> Answer:
     return Answer(text, 1.0, entity.id, _narrower_evidence(store, narrower, names))
 
 
-def describe_term(store: GraphStore, term: Entity, names: NameCache) -> Answer:
-    """"What is cancer?" where the graph has no entity of that name but narrower ones ("lung cancer"): the term
+def describe_term(store: GraphStore, term: Entity, narrower: Sequence[Entity], names: NameCache) -> Answer:
+    """"What is cancer?" where the graph has no entity of that name but ``narrower`` ones ("lung cancer"): the term
     described by them, the best-supported fact of each (up to ``ABOUT_FACTS``) as the evidence."""
-    narrower = narrower_entities(store, term, in_graph=False)
     text = f"{term.name}: no entity of that name; narrower: {', '.join(n.name for n in narrower)}"
     return Answer(text, 1.0, None, _narrower_evidence(store, narrower, names))
 
 
-def _narrower_evidence(store: GraphStore, narrower: list[Entity], names: NameCache) -> tuple[Evidence, ...]:
+def _narrower_evidence(store: GraphStore, narrower: Sequence[Entity], names: NameCache) -> tuple[Evidence, ...]:
     """The first source of the best-supported fact of each narrower entity that has one, up to ``ABOUT_FACTS``."""
     best = [facts[0] for facts in (_best_facts(store, n.id, names) for n in narrower) if facts]
     return _first_sources(best[:ABOUT_FACTS], names)

@@ -13,30 +13,23 @@ from dataclasses import dataclass, replace
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
-from kg.views import NameCache, entities_named
-from nlp.answers import Answer, evidence_of, marked_via
-from nlp.compound import BOTH, PLURAL, PRONOUN, YES_NO, Span, first_list, split_question, substitute
+from kg.views import NameCache
+from nlp.answers import Answer, QAResult, Via, evidence_of, marked_via, other_end
+from nlp.compound import BOTH, ELSE, YES_NO, Span, first_list, split_question
 from nlp.describe import ABOUT, describe, describe_term, without_entity
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, NOT_YES_NO, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
+from nlp.question_parts import PartAnswers, answer_parts
 from nlp.question_relations import Cue, drug_noun_cue, find_cues, place_cue, roles_allowed, word_role
 
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
-ELSE = re.compile(r"\belse\b", re.IGNORECASE)  # "What else treats it?": other than what was named or answered
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
-
-
-@dataclass(frozen=True)
-class QAResult:
-    question: str
-    answers: tuple[Answer, ...]
-    entities: tuple[LinkedEntity, ...]
-    relations: tuple[str, ...]
-    parts: tuple["QAResult", ...] = ()  # a compound question's parts, each answered on its own
+FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
+MAX_NARROWER_ANSWERS = 5  # at most so many answers from narrower entities
 
 
 def _fitting(le: LinkedEntity, cues: list[Cue], schema: Schema) -> LinkedEntity:
@@ -89,7 +82,11 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     parts = split_question(question, _spans(linked))
     if len(parts) == 1:
         return _answer_one(store, question, linked, schema, limit)
-    return _answer_parts(store, question, parts, schema, limit)
+
+    def answer_one(text: str, named: list[LinkedEntity], exclude: frozenset[str] | None) -> QAResult:
+        return _answer_one(store, text, named, schema, limit, exclude)
+
+    return answer_parts(question, parts, PartAnswers(store, schema, answer_one))
 
 
 def _spans(linked: list[LinkedEntity]) -> list[Span]:
@@ -114,146 +111,74 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         return QAResult(question, (), tuple(linked), relations)
     if not cues and not yes_no and len(linked) == 1 and ABOUT.fullmatch(without_entity(question, linked[0])):
         term = linked[0].entity
-        about = describe_term if term.id.startswith(BROAD) else describe
-        return QAResult(question, (about(store, term, names),), tuple(linked), relations)
+        about = (describe_term(store, term, linked[0].narrower, names) if term.id.startswith(BROAD)
+                 else describe(store, term, names))
+        return QAResult(question, (about,), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no))
     ranked = _targets(store, linked, cues, reading, exclude)
-    if ranked and not yes_no and HOW_MANY.match(question):  # the count of what the graph holds, each one's source
+    if ranked and _counts(reading):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
-        vias = list(dict.fromkeys(via.name for _, (_, _, via) in ranked if via is not None))
+        vias = list(dict.fromkeys(via.name for _, (_, _, through) in ranked for via, _ in through))
         text = str(len(ranked)) + (f" (via {', '.join(vias)})" if vias else "")
         count = Answer(text, round(min(score for _, (score, _, _) in ranked), 4), None, evidence)
         return QAResult(question, (count,), tuple(linked), relations)
-    answers = [Answer(marked_via("yes" if target == YES else names(target), facts, via, schema),
-                      round(score, 4), None if target == YES else target, evidence_of(facts, names),
-                      via.name if via else None, via.id if via else None)
-               for target, (score, facts, via) in ranked[:limit]]
+    answers = [_answer_of(target, scored, names, schema) for target, scored in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
+
+
+def _answer_of(target: str, scored: "_Scored", names: NameCache, schema: Schema) -> Answer:
+    """A scored target as an answer, marked with the narrower entities it came through (``via``: the first)."""
+    score, facts, through = scored
+    via = through[0][0] if through else None
+    return Answer(marked_via("yes" if target == YES else names(target), through, schema), round(score, 4),
+                  None if target == YES else target, evidence_of(facts, names),
+                  via.name if via else None, via.id if via else None)
 
 
 def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
              exclude: frozenset[str] | None) -> list[tuple[str, "_Scored"]]:
     """The scored targets of a question, best first, none of ``exclude``: those of its entities, or of each of a
-    "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach."""
+    "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach; of those that came
+    through narrower entities at most ``MAX_NARROWER_ANSWERS`` (all in a count, and for "else" asked alone), taken
+    after the lists are intersected."""
     beyond = exclude is None and not reading.yes_no and bool(ELSE.search(reading.question))
     exclude = exclude or frozenset()
     each = _each_of(reading.question, linked) if not reading.yes_no else []
     if each:
-        return _common([_own_or_narrower(store, [le], cues, reading, exclude, beyond) for le in each])
-    return _own_or_narrower(store, linked, cues, reading, exclude, beyond)
+        ranked = _common([_own_or_narrower(store, [le], cues, reading, exclude, beyond) for le in each])
+    else:
+        ranked = _own_or_narrower(store, linked, cues, reading, exclude, beyond)
+    return ranked if beyond or _counts(reading) else _capped(ranked)
+
+
+def _counts(reading: _Reading) -> bool:
+    """Does the question ask how many?"""
+    return not reading.yes_no and bool(HOW_MANY.match(reading.question))
 
 
 def _own_or_narrower(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
                      exclude: frozenset[str], beyond: bool) -> list[tuple[str, "_Scored"]]:
     """The scored targets of ``linked``, best first, none of ``exclude``: their own, and where they are few, those
-    of their narrower entities after them; ``beyond`` ("What else treats diabetes?" as a question of its own,
-    beyond the direct answers): the narrower entities' alone."""
+    of their narrower entities after them; ``beyond`` ("What else treats diabetes?" as a question of its own, beyond
+    the direct answers): the narrower entities' alone."""
     ranked, met = _ranked(store, [(le, None) for le in linked if not le.entity.id.startswith(BROAD)], cues, reading,
                           skip=exclude)
-    if beyond or len(ranked) < (1 if reading.yes_no or HOW_MANY.match(reading.question) else FEW):
-        # few facts about the entity itself: those of its narrower kinds after them, the best few (instead of them
-        # where only theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
+    if beyond or len(ranked) < (1 if reading.yes_no or _counts(reading) else FEW):
+        # few facts about the entity itself: those of its narrower kinds after them (instead of them where only
+        # theirs meet both conditions: "Which diabetes drugs cause pancreatitis?")
         more, more_met = _ranked(store, _narrower_anchors(store, linked), cues, reading,
                                  skip=exclude | {t for t, _ in ranked})
         if beyond:
             return more
-        ranked = (ranked if met or not more_met else []) + more[:MAX_NARROWER_ANSWERS]
+        ranked = (ranked if met or not more_met else []) + more
     return ranked
 
 
-def _answer_parts(store: GraphStore, question: str, parts: list[str], schema: Schema, limit: int) -> QAResult:
-    """Each part answered on its own, a pronoun in it read as the previous part's answer or subject."""
-    results: list[QAResult] = []
-    previous: list[QAResult] = []  # the previous part's results: several where "they" stood for several answers
-    for part in parts:
-        current = []
-        for text in _resolved(store, part, previous[-1] if previous else None, schema):
-            linked = link_question(store, text)
-            exclude = _mentioned(previous) if previous and ELSE.search(text) else None
-            current.append(_answer_one(store, text, linked, schema, limit, exclude) if linked
-                           else QAResult(text, (), (), ()))
-        results += current
-        previous = current
-    return QAResult(question, tuple(a for r in results for a in r.answers),
-                    tuple(le for r in results for le in r.entities),
-                    tuple(dict.fromkeys(rel for r in results for rel in r.relations)), tuple(results))
-
-
-def _mentioned(results: list[QAResult]) -> frozenset[str]:
-    """The ids of a part's entities and answers (of all its questions): what "else" in the next part leaves out
-    ("What does warfarin treat and what else treats it?": neither warfarin nor deep vein thrombosis)."""
-    return frozenset([le.entity.id for r in results for le in r.entities]
-                     + [a.entity_id for r in results for a in r.answers if a.entity_id])
-
-
-MAX_REFERRED = 3  # "Which drugs does Corvane make and what do they treat?": one part for each of its first answers
-
-
-def _resolved(store: GraphStore, part: str, previous: QAResult | None, schema: Schema) -> list[str]:
-    """``part`` with its pronoun replaced by what it refers to: the previous part's answer ("Who makes metformin
-    and where are they based?") or its subject ("Which drugs does Corvane make and who is its CEO?"), whichever
-    the relation asked about takes (of two that take it alike: after several answers, "they" stands for them and
-    "it" for the subject, else the first the graph answers for); a plural pronoun and several answers: one question
-    for each."""
-    pronoun = PRONOUN.search(part)
-    if pronoun is None or previous is None:
-        return [part]
-    answered = [e for e in (store.entity(a.entity_id) for a in previous.answers if a.entity_id) if e is not None]
-    # the answer, the middle of its chain ("the company" in "Who runs the company that makes metformin and where is
-    # it based?"), the subject
-    candidates = list({e.id: e for e in answered[:1] + _middle(store, previous)
-                       + [le.entity for le in previous.entities[:1]]}.values())  # each entity once
-    if not candidates:
-        return [part]
-    fit = {e.id: _fit(store, substitute(part, pronoun, e.name), pronoun.start(), e, schema) for e in candidates}
-    tied = [e for e in candidates if fit[e.id] == max(fit.values())]
-    plural = pronoun.group(1).lower() in PLURAL
-    if len(tied) > 1 and len(answered) > 1:  # several answers: "they" stands for them, "it" for the subject
-        chosen = tied[0] if plural else tied[1]
-    else:
-        chosen = next((e for e in tied if _answered(store, substitute(part, pronoun, e.name), schema)), tied[0])
-    if answered and chosen == answered[0] and plural:
-        return [substitute(part, pronoun, e.name) for e in answered[:MAX_REFERRED]]
-    return [substitute(part, pronoun, chosen.name)]
-
-
-def _middle(store: GraphStore, previous: QAResult) -> list[Entity]:
-    """The entity between the two facts of the chain behind the previous part's best answer, if it has two: not
-    the answer itself (named in each fact of a "both X and Y" answer), and of namesakes the one a fact links to
-    the answer."""
-    if not previous.answers:
-        return []
-    best = previous.answers[0]
-    triples = {ev.triple for ev in best.evidence if ev.triple}
-    ends = [name for t in triples for name in {t[0], t[2]}]
-    near = ({_other(t, best.entity_id) for t in store.neighbours(best.entity_id, hops=1)}
-            if best.entity_id else None)
-    return [e for name in dict.fromkeys(ends) if ends.count(name) > 1 for e in entities_named(store, name, limit=3)
-            if e.id != best.entity_id and (near is None or e.id in near)][:1]
-
-
-def _answered(store: GraphStore, question: str, schema: Schema) -> bool:
-    """Does the graph answer ``question``?"""
-    linked = link_question(store, question)
-    return bool(linked) and bool(_answer_one(store, question, linked, schema, 1).answers)
-
-
-def _fit(store: GraphStore, text: str, at: int, entity: Entity, schema: Schema) -> int:
-    """How well ``entity``, named at ``at`` in ``text``, fits the relation asked about there: 2 in the role the
-    words give it, 1 in some role its type may take, 0 not at all (or no relation asked about)."""
-    end = at + len(entity.name)
-    masked = [(le.start, le.end) for le in link_question(store, text)] + [(at, end)]
-    cues = [c for c in find_cues(text, masked) if c.relation in schema.names()]
-    if not cues:
-        return 0
-    cue = min(cues, key=lambda c: abs(c.start - at))
-    allowed = roles_allowed(schema, cue.relation, entity.type)
-    return 0 if not allowed else 2 if word_role(text, cue, at, end) in allowed else 1
-
-
-FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
-MAX_NARROWER_ANSWERS = 5  # at most so many answers from narrower entities
+def _capped(ranked: list[tuple[str, "_Scored"]]) -> list[tuple[str, "_Scored"]]:
+    """``ranked`` with at most ``MAX_NARROWER_ANSWERS`` of the targets that came through narrower entities."""
+    kept = set([target for target, (_, _, through) in ranked if through][:MAX_NARROWER_ANSWERS])
+    return [(target, scored) for target, scored in ranked if not scored[2] or target in kept]
 
 
 @dataclass(frozen=True)
@@ -266,14 +191,14 @@ class _Reading:
     places: frozenset[str] | None
 
 
-_Scored = tuple[float, list[Triple], "Entity | None"]
+_Scored = tuple[float, list[Triple], tuple[Via, ...]]  # score, chain, the narrower entities it came through
 
 
 def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list[Cue],
             reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, _Scored]], bool]:
     """The targets the anchors' chains reach, best first, each with its best score, chain and the narrower entity
-    it came from (None: the question's own), a target in ``skip`` left out; and whether they are those between two
-    of the question's entities."""
+    it came from with that chain (none: the question's own), a target in ``skip`` left out; and whether they are
+    those between two of the question's entities."""
     scored: dict[str, _Scored] = {}
     meeting: dict[str, _Scored] = {}  # middles of chains between two of the question's entities
     for anchor, via in anchors:
@@ -283,7 +208,7 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
                 # "Which drugs made by Corvane cause bleeding?": two facts that link two of its entities through a
                 # third, which meets both conditions and is what the question asks for (before any chain that
                 # leaves one of its entities out)
-                target, into = _other(facts[0], anchor.entity.id), meeting
+                target, into = other_end(facts[0], anchor.entity.id), meeting
                 if target in reading.in_question:
                     continue
             # A yes/no question is confirmed by a chain that ends at another of its entities ("Does metformin
@@ -302,7 +227,7 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
             key = YES if reading.yes_no else target
             best = into.get(key)
             if key not in skip and (best is None or best[0] < score):
-                into[key] = (score, facts, via)
+                into[key] = (score, facts, ((via, facts),) if via else ())
     return sorted((meeting or scored).items(), key=lambda kv: -kv[1][0]), bool(meeting)
 
 
@@ -316,22 +241,19 @@ def _each_of(question: str, linked: list[LinkedEntity]) -> list[LinkedEntity]:
 
 def _common(ranked: list[list[tuple[str, _Scored]]]) -> list[tuple[str, _Scored]]:
     """The targets in every one of ``ranked`` (each entity's of a "both X and Y" list), best first, scored by the
-    weakest of their chains, with all of them as the evidence."""
+    weakest of their chains, with all of them as the evidence and every narrower entity they came through."""
     reached = [dict(r) for r in ranked]
-    common = [(target, (min(r[target][0] for r in reached), [f for r in reached for f in r[target][1]], None))
+    common = [(target, (min(r[target][0] for r in reached), [f for r in reached for f in r[target][1]],
+                        tuple(v for r in reached for v in r[target][2])))
               for target in reached[0] if all(target in r for r in reached[1:])]
     return sorted(common, key=lambda kv: -kv[1][0])
 
 
 def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tuple[LinkedEntity, Entity]]:
-    """Each question entity's narrower entities, standing where it stands in the question."""
-    return [(replace(le, entity=n, named=(n,)), n) for le in linked
-            for n in narrower_entities(store, le.entity, in_graph=not le.entity.id.startswith(BROAD))]
-
-
-def _other(fact: Triple, entity_id: str) -> str:
-    """The end of ``fact`` that is not ``entity_id``."""
-    return fact.tail_id if fact.head_id == entity_id else fact.head_id
+    """Each question entity's narrower entities (those a term the graph has no entity for was linked with),
+    standing where it stands in the question."""
+    return [(replace(le, entity=n, named=(n,), narrower=()), n) for le in linked
+            for n in (le.narrower if le.entity.id.startswith(BROAD) else narrower_entities(store, le.entity))]
 
 
 def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | None:

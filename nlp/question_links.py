@@ -26,6 +26,7 @@ class LinkedEntity:
     start: int
     end: int
     named: tuple[Entity, ...] = ()  # every entity the span names exactly ("Mercury": the metal and the firm)
+    narrower: tuple[Entity, ...] = ()  # a term the graph has no entity for: its narrower entities (found once)
 
 
 def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
@@ -59,7 +60,8 @@ _MAX_BROAD = 3  # words in a term the graph has no entity for but narrower ones 
 def _broad_terms(store: GraphStore, question: str, tokens: list[tuple[int, int]],
                  taken: list[tuple[int, int]]) -> list[LinkedEntity]:
     """Terms the graph has no entity for but kinds of ("What causes cancer?": "lung cancer"), as entities that
-    stand for them (id ``BROAD``...; their answers come from the narrower entities), longest first, no overlaps."""
+    stand for them (id ``BROAD``...; their answers come from the narrower entities, which they carry), longest
+    first, no overlaps."""
     cued = [(m.start(), m.end()) for pattern, _, _ in CUES for m in re.finditer(pattern, question.lower())]
     found = []
     for size in range(min(_MAX_BROAD, len(tokens)), 0, -1):
@@ -71,7 +73,7 @@ def _broad_terms(store: GraphStore, question: str, tokens: list[tuple[int, int]]
             narrower = narrower_by_name(store, (question[a:b],))
             if narrower:
                 term = Entity(BROAD + normalise(question[a:b]), question[a:b], narrower[0].type)
-                found.append(LinkedEntity(term, a, b, (term,)))
+                found.append(LinkedEntity(term, a, b, (term,), tuple(narrower)))
                 taken.append((a, b))
     return found
 

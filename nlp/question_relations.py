@@ -41,12 +41,22 @@ def find_cues(question: str, masked: list[tuple[int, int]]) -> list[Cue]:
 # "Corvane's subsidiaries", "Meridale Labs' parent company": the entity owns the cue's noun, as in "the
 # subsidiaries of Corvane", so it stands where a name after the cue would
 _POSSESSOR = re.compile(r"['\u2019]s?\s+(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE)
+_OWN_OF = re.compile(r"\s+of\b", re.IGNORECASE)
+
+
+def _owns_noun(question: str, cue: Cue, end: int | None) -> bool:
+    """Does the entity ending at ``end`` own the cue's noun, as its "of" would: a possessive ("Corvane's
+    subsidiary") or the name right before it ("Corvane subsidiary", "warfarin side effects") where the noun has no
+    "of" of its own ("Is Lukas Brunner CEO of Corvane?": Brunner is the CEO)?"""
+    if end is None or end > cue.start or not re.fullmatch(OF_NOUNS, question[cue.start:cue.end].lower()):
+        return False
+    gap = question[end:cue.start]
+    return bool(_POSSESSOR.match(gap)) or (gap.isspace() and not _OWN_OF.match(question, cue.end))
 
 
 def word_role(question: str, cue: Cue, at: int, end: int | None = None) -> str:
     """Is the entity at ``at`` (ending at ``end``) the head or the tail of the cue's relation, by word order?"""
-    if (end is not None and end <= cue.start and _POSSESSOR.match(question[end:cue.start])
-            and re.fullmatch(OF_NOUNS, question[cue.start:cue.end].lower())):
+    if _owns_noun(question, cue, end):
         at = cue.end
     after = question[cue.end :]
     before = question[: cue.start]
@@ -92,18 +102,36 @@ def place_cue(question: str, linked: list[LinkedEntity], schema: Schema, cues: l
     return cues
 
 
-_DRUG_NOUN = re.compile(r"\s+(?:drugs?|medications?|medicines?)\b", re.IGNORECASE)
+_DRUG_NOUN = re.compile(r"(?:['\u2019]s?)?\s+(drugs?|medications?|medicines?)\b", re.IGNORECASE)  # "Northwind's drugs"
+DRUG_TYPE = "Chemical"
+# the relations a name before a drug noun reads as, in order: "cancer drugs" treat cancer, "Northwind drugs" are
+# made by Northwind
+DRUG_NOUN_RELATIONS = ("TREATS", "MANUFACTURES")
 
 
 def drug_noun_cue(question: str, linked: list[LinkedEntity], cues: list[Cue], schema: Schema) -> list[Cue]:
     """"cancer drugs", "diabetes medications": the drugs that treat it, a TREATS cue where the noun stands ("What are
-    the side effects of diabetes drugs?" asks about the drugs, not about what causes diabetes)."""
-    if "TREATS" not in schema.names() or any(c.relation == "TREATS" for c in cues):
-        return cues
-    treated = schema.get("TREATS").tail_types
+    the side effects of diabetes drugs?" asks about the drugs, not about what causes diabetes); "Northwind drugs":
+    the drugs it makes ("Which Northwind drugs treat type 2 diabetes?"). The first of ``DRUG_NOUN_RELATIONS`` that
+    the question does not already ask and that links a drug to the name's type; the name takes its end of the
+    relation whatever the word order (the cue is inverted where that end is the tail)."""
     for le in linked:
         noun = _DRUG_NOUN.match(question, le.end)
-        if noun and le.entity.type in treated:
-            start = noun.start() + len(noun.group()) - len(noun.group().lstrip())
-            return sorted([*cues, Cue("TREATS", start, noun.end(), False)], key=lambda c: c.start)
+        read = _drug_relation(schema, le.entity.type, {c.relation for c in cues}) if noun else None
+        if noun and read:
+            relation, inverted = read
+            return sorted([*cues, Cue(relation, noun.start(1), noun.end(), inverted)], key=lambda c: c.start)
     return cues
+
+
+def _drug_relation(schema: Schema, kind: str, asked: set[str]) -> tuple[str, bool] | None:
+    """The first of ``DRUG_NOUN_RELATIONS`` in ``schema`` and not in ``asked`` that links a drug to a ``kind``, and
+    whether the ``kind`` is its tail; else None."""
+    for relation in DRUG_NOUN_RELATIONS:
+        if relation in schema.names() and relation not in asked:
+            ends, drug_ends = roles_allowed(schema, relation, kind), roles_allowed(schema, relation, DRUG_TYPE)
+            if "tail" in ends and "head" in drug_ends:
+                return relation, True
+            if "head" in ends and "tail" in drug_ends:
+                return relation, False
+    return None

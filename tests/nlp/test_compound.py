@@ -2,6 +2,8 @@
 entities asked about one by one, and "and" inside names or between related things left alone."""
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from kg.records import Entity
@@ -260,7 +262,7 @@ def test_it_after_several_answers_to_both_x_and_y_is_the_subject_not_the_first_a
 def test_the_middle_of_a_chain_is_the_namesake_a_fact_links_to_the_answer(tmp_path, maker):
     """The middle of the previous part's chain ("the company" a later "it" may stand for) was found again by its
     name: of two firms named Corvane, the first the store lists, whichever made metformin."""
-    from nlp.qa import _middle
+    from nlp.question_parts import _middle
     s = SQLiteStore.open(tmp_path / "g.db")
     s.add([_fact(maker, "MANUFACTURES", "chem:met"), _fact("per:al", "CEO_OF", maker)],
           [Entity("org:a", "Corvane", "Organization"), Entity("org:b", "Corvane", "Organization"),
@@ -268,3 +270,26 @@ def test_the_middle_of_a_chain_is_the_namesake_a_fact_links_to_the_answer(tmp_pa
     previous = answer(s, "Who runs the company that makes metformin?")
     assert [a.text for a in previous.answers] == ["Ann Lee"]
     assert [e.id for e in _middle(s, previous)] == [maker]
+
+
+@pytest.mark.parametrize("question,parts", [
+    ("Who makes metformin and where are they based?",
+     [("Who makes metformin?", ["Northwind Therapeutics"]), ("Where is Northwind Therapeutics based?", ["Boston"])]),
+    ("Which drugs does Corvane make, and what do they treat?",
+     [("Which drugs does Corvane make?", ["clopidogrel", "warfarin"]),
+      ("What does clopidogrel treat?", ["acute coronary syndrome"]), ("What does warfarin treat?", ["deep vein thrombosis"])]),
+])
+def test_each_reading_of_a_part_is_linked_and_answered_once(store, monkeypatch, question, parts):
+    """A part with a pronoun was linked up to 3 times (to weigh each reading, to see whether the graph answers it,
+    to answer it) and answered twice."""
+    import nlp.qa as qa
+    import nlp.question_parts as question_parts
+
+    linked, answered = Counter(), Counter()
+    link, answer_one = qa.link_question, qa._answer_one
+    for module in (qa, question_parts):
+        monkeypatch.setattr(module, "link_question", lambda s, text: linked.update([text]) or link(s, text))
+    monkeypatch.setattr(qa, "_answer_one", lambda s, text, *a, **k: answered.update([text]) or answer_one(s, text, *a, **k))
+    assert _parts(answer(store, question)) == parts
+    assert max(linked.values()) == 1, linked
+    assert max(answered.values()) == 1, answered

@@ -2,11 +2,13 @@
 few, marked as such, after the direct answers, capped; names and hierarchy edges both give them."""
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from kg.records import Entity
 from kg.stores.sqlite import SQLiteStore
-from nlp.narrower import is_narrower_name, narrower_entities
+from nlp.narrower import MAX_NARROWER, is_narrower_name, narrower_entities
 from nlp.qa import MAX_NARROWER_ANSWERS, answer
 from tests.conftest import pattern_fact as _fact
 
@@ -101,6 +103,9 @@ def test_narrower_answers_are_capped_and_ranked_by_confidence(tmp_path):
     got = answer(s, "What treats cancer?").answers
     assert len(got) == MAX_NARROWER_ANSWERS
     assert [a.score for a in got] == sorted((a.score for a in got), reverse=True)
+    # a count is not capped ("5" was the count): each of the MAX_NARROWER (10) closest kinds' drugs
+    [count] = answer(s, "How many drugs treat cancer?").answers
+    assert count.text.split(" ")[0] == str(MAX_NARROWER)
 
 
 def test_narrower_chains_that_meet_both_conditions_answer_a_two_condition_question(store):
@@ -153,6 +158,51 @@ def test_both_x_and_y_reaches_narrower_entities_and_terms_the_graph_has_no_entit
            Entity("chem:sema", "semaglutide", "Chemical"), Entity("chem:dox", "doxorubicin", "Chemical")])
     assert _texts(s, "Which drugs treat both type 2 diabetes and breast cancer?") == ["metformin"]
     got = answer(s, "Which drugs treat both diabetes and cancer?").answers
-    assert [a.text for a in got] == ["metformin"]
+    assert [a.text for a in got] == ["metformin (treats type 2 diabetes and breast cancer)"]  # was unmarked
     assert {ev.triple for ev in got[0].evidence} == {("metformin", "TREATS", "type 2 diabetes"),
                                                      ("metformin", "TREATS", "breast cancer")}
+
+
+def test_a_both_x_and_y_answer_through_narrower_entities_is_marked_with_them(tmp_path):
+    """A "both X and Y" answer that came through narrower entities had no mark and no ``via``, unlike every other
+    such answer; one side direct names only the other's."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:met", "TREATS", "dis:t2d"), _fact("chem:met", "TREATS", "dis:bc", 0.6)],
+          [Entity("dis:diabetes", "diabetes", "Disease"), Entity("dis:t2d", "type 2 diabetes", "Disease"),
+           Entity("dis:bc", "breast cancer", "Disease"), Entity("chem:met", "metformin", "Chemical")])
+    [both] = answer(s, "Which drugs treat both diabetes and cancer?").answers
+    assert both.text == "metformin (treats type 2 diabetes and breast cancer)"
+    assert (both.via, both.via_id) == ("type 2 diabetes", "dis:t2d")  # the first it came through
+    [one] = answer(s, "Which drugs treat both type 2 diabetes and cancer?").answers
+    assert (one.text, one.via_id) == ("metformin (treats breast cancer)", "dis:bc")
+    [count] = answer(s, "How many drugs treat both diabetes and cancer?").answers
+    assert count.text == "1 (via type 2 diabetes, breast cancer)"
+
+
+def test_both_x_and_y_intersects_all_narrower_answers_and_caps_what_is_common(tmp_path):
+    """Each entity's narrower answers were cut to the best 5 before they were intersected: drugs that treat both
+    were lost where they were not among the best 5 of each (here 3 of 7 were left); now all are intersected and
+    the cap applies to the answers, as for one entity."""
+    drugs = range(7)
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact(f"chem:{i}", "TREATS", "dis:t2d", 0.5 + i / 100) for i in drugs]
+          + [_fact(f"chem:{i}", "TREATS", "dis:bc", 0.9 - i / 100) for i in drugs],
+          [Entity("dis:diabetes", "diabetes", "Disease"), Entity("dis:t2d", "type 2 diabetes", "Disease"),
+           Entity("dis:bc", "breast cancer", "Disease")] + [Entity(f"chem:{i}", f"drug{i}", "Chemical") for i in drugs])
+    got = answer(s, "Which drugs treat both diabetes and cancer?").answers
+    assert [a.entity_id for a in got] == [f"chem:{i}" for i in (6, 5, 4, 3, 2)]  # by the weaker chain, at most 5
+    assert len(got) == MAX_NARROWER_ANSWERS
+    [count] = answer(s, "How many drugs treat both diabetes and cancer?").answers
+    assert count.text == "7 (via type 2 diabetes, breast cancer)"  # a count counts them all
+
+
+@pytest.mark.parametrize("question", ["What causes cancer?", "What is cancer?"])
+def test_a_term_with_no_entity_has_its_narrower_entities_searched_once(store, monkeypatch, question):
+    """They were searched when the question was linked, and again to answer or describe it."""
+    searched = Counter()
+    find = store.find_entities
+    monkeypatch.setattr(store, "find_entities",
+                        lambda name, limit=10: searched.update([(name, limit)]) or find(name, limit))
+    assert answer(store, question).answers
+    cancer = [n for (name, _), n in searched.items() if name == "cancer"]
+    assert cancer and max(cancer) == 1, searched

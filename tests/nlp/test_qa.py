@@ -7,7 +7,7 @@ from kg.records import Entity, Provenance, Triple
 from kg.stores.sqlite import SQLiteStore
 from nlp.errors import NLPError
 from nlp.qa import answer
-from tests.conftest import pattern_fact as _fact
+from tests.conftest import kgnlp_json, pattern_fact as _fact
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +181,9 @@ def test_association_is_read_both_ways_and_shown_as_stored(tmp_path):
     ("Who is Beta Sensors\u2019 owner?", ["Acme Robotics"]),
     ("What were Acme's acquisitions?", ["Beta Sensors"]),          # an action noun: what Acme acquired
     ("What are Beta Sensors' acquisitions?", []),
+    ("What are the Acme subsidiaries?", ["Beta Sensors"]),         # the name before the noun: as its "of"
+    ("What is the Beta Sensors parent company?", ["Acme Robotics"]),
+    ("Which firm is Beta Sensors subsidiary of?", ["Acme Robotics"]),  # a noun with an "of" of its own
 ])
 def test_a_possessive_before_a_cue_noun_reads_as_its_of(store, question, expected):
     assert [a.text for a in answer(store, question).answers] == expected
@@ -206,6 +209,11 @@ def test_the_entity_between_two_named_ones_answers_a_question_with_two_condition
     ("Which parent of Beta Sensors is based in Oslo?", ["Acme Robotics"]),
     ("Which subsidiary of Acme is in Bergen?", ["Beta Sensors"]),
     ("Which subsidiary of Acme is based in Oslo?", []),  # was "Bergen": past the condition no subsidiary meets
+    # the name before the noun, as its "of" ("Which Corvane subsidiary is based in Basel?" had no answer)
+    ("Which Acme subsidiary is based in Bergen?", ["Beta Sensors"]),
+    ("Which Acme subsidiary is in Bergen?", ["Beta Sensors"]),
+    ("Which Beta Sensors parent is based in Oslo?", ["Acme Robotics"]),
+    ("Which Acme subsidiary is based in Oslo?", []),
 ])
 def test_which_noun_of_x_is_based_in_y_is_read_from_both_names(store, tmp_path, question, expected):
     """"Which subsidiary of Corvane is based in Basel?" had no answer: from Corvane "based" came first (its start is
@@ -352,3 +360,34 @@ def test_a_side_effect_named_before_its_cause_is_confirmed_by_the_fact(store):
 ])
 def test_a_disease_before_drugs_names_the_drugs_that_treat_it(store, question, expected):
     assert [a.text for a in answer(store, question).answers] == expected
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Which Acme drugs treat T2D?", ["metformin"]),  # was also semaglutide, which Beta Sensors makes
+    ("What are the side effects of Acme drugs?", ["lactic acidosis"]),
+    ("Which Beta Sensors drugs treat T2D?", ["semaglutide"]),
+    ("Which Acme drugs cause T2D?", []),
+    ("Which of Acme's drugs treat T2D?", ["metformin"]),  # a possessive too
+])
+def test_a_maker_before_drugs_names_the_drugs_it_makes(tmp_path, question, expected):
+    """"Which Northwind drugs treat type 2 diabetes?" answered every drug that treats it: the maker was no
+    condition."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:acme", "MANUFACTURES", "chem:met"), _fact("org:beta", "MANUFACTURES", "chem:sema"),
+           _fact("chem:met", "TREATS", "dis:t2d"), _fact("chem:sema", "TREATS", "dis:t2d", 0.8),
+           _fact("chem:met", "CAUSES", "dis:la")],
+          [Entity("org:acme", "Acme Robotics", "Organization", ("Acme",)),
+           Entity("org:beta", "Beta Sensors", "Organization"), Entity("chem:met", "metformin", "Chemical"),
+           Entity("chem:sema", "semaglutide", "Chemical"), Entity("dis:t2d", "type 2 diabetes", "Disease", ("T2D",)),
+           Entity("dis:la", "lactic acidosis", "Disease")])
+    assert [a.text for a in answer(s, question).answers] == expected
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Which Corvane subsidiary is based in Basel?", ["Meridale Labs"]),
+    ("Which Northwind drugs treat type 2 diabetes?", ["metformin"]),
+])
+def test_a_name_before_the_noun_on_the_sample_data(sample_ws, question, expected):
+    """The sample graph: no answer to the first, and semaglutide (which Northwind does not make) in the second."""
+    got = kgnlp_json("ask", question, "-w", str(sample_ws))["answers"]
+    assert [a["text"] for a in got] == expected
