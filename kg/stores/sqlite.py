@@ -231,11 +231,12 @@ class SQLiteStore:
                                    [(e.name, e.type, e.id) for e in entities if e.id in old])
             entities = [replace(e, aliases=tuple(dict.fromkeys((*e.aliases, old[e.id]))))
                         if e.id in old and old[e.id] != e.name else e for e in entities]
-        rows, names = [], []
+        rows, names, own = [], [], []
         for ent in entities:
             aliases = json.dumps(list(dict.fromkeys(ent.aliases)))  # an alias given twice is stored once
             rows.append((ent.id, ent.name, ent.type, aliases, json.dumps(ent.external()), pinned))
-            names.extend((n, ent.id) for n in name_keys((ent.name, *ent.aliases)))
+            names.extend((n, ent.id) for n in name_keys(ent.aliases))
+            own.extend((n, ent.id, ent.name) for n in name_keys([ent.name]))
         # Keep the first name and type an entity was given; merge in new aliases.
         self._conn.executemany(
             "INSERT INTO entities VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET pinned=max(pinned, excluded.pinned), "
@@ -245,6 +246,9 @@ class SQLiteStore:
             rows,
         )
         self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", names)
+        # a name's key only where the entity took that name: one stored already keeps its first (without override),
+        # and a name it never had is no key of it, as on every backend
+        self._conn.executemany("INSERT OR IGNORE INTO names SELECT ?, id FROM entities WHERE id=? AND name=?", own)
 
     def _claims(self, ids: list[str]) -> dict[tuple[str, str], list[str]]:
         """(source, entity id) -> the aliases that seed gave, for every seed that lists one of ``ids``."""
