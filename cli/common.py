@@ -263,7 +263,8 @@ def open_store(
     if getattr(graph, "stale_name_keys", False):
         typer.echo("Note: the graph's name keys are from an older kgnlp and could not be updated here (a read-only "
                    "folder, or another process writing it): names written with accents, possessives, Roman numerals "
-                   f"or 'Type-2' hyphens may not be found until a writing command (e.g. `kgnlp ingest`) opens {ws.path}.",
+                   "or 'Type-2' hyphens may not be found (and an entity may be found by a name it did not take) "
+                   f"until a writing command (e.g. `kgnlp ingest`) opens {ws.path}.",
                    err=True)
     return resolved(graph, ws.path) if read else graph
 

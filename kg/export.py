@@ -101,20 +101,27 @@ def _cy(value: object) -> str:
 
 
 def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
-    """Statements for the neo4j store's model (idempotent MERGEs); run them with cypher-shell or `query cypher
+    """Statements for the neo4j store's model (idempotent MERGEs): its constraints and indexes, entities with the
+    lookup keys it saves (``norm``, and a ``Name`` node per other key of an alias) and the key rule's version, so
+    the store opened on the loaded graph finds entities by alias; run them with cypher-shell or `query cypher
     --write`."""
     from kg.graph_view import provenance_json
-    from kg.names import normalise
-    from kg.stores.neo4j import rel_type
+    from kg.names import KEY_VERSION
+    from kg.stores.neo4j import name_rows, rel_type, schema_statements
 
-    out.write("CREATE CONSTRAINT kg_entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE;\n")
+    out.writelines(f"{stmt};\n" for stmt in schema_statements())
+    # the rule the keys below are made by; a graph that records another keeps it, so the store remakes every key
+    out.write(f"MERGE (m:Meta {{key: 'name_keys'}}) ON CREATE SET m.version = {KEY_VERSION};\n")
     pinned = store.pinned_ids()  # seeded, imported or added; an entity only documents hold is not
     for e in store.entities():
         aliases = "[" + ", ".join(_cy(a) for a in e.aliases) + "]"
         pin = "true" if e.id in pinned else "coalesce(e.pinned, false)"  # a pinned entity stays pinned
+        norm, names = name_rows(e.id, e.name, e.aliases)
         out.write(f"MERGE (e:Entity {{id: {_cy(e.id)}}}) SET e.name = {_cy(e.name)}, e.type = {_cy(e.type)}, "
-                  f"e.norm = {_cy(normalise(e.name))}, e.aliases = {aliases}, "
+                  f"e.norm = {_cy(norm)}, e.aliases = {aliases}, "
                   f"e.ext = {_cy(json.dumps(e.external(), sort_keys=True))}, e.pinned = {pin}, e.stub = false;\n")
+        out.writelines(f"MERGE (n:Name {{norm: {_cy(r['norm'])}, entity_id: {_cy(r['id'])}}});\n"
+                       for r in sorted(names, key=lambda r: r["norm"]))
     n = 0
     for t in store.triples():
         docs = "[" + ", ".join(_cy(d) for d in sorted({p.doc_id for p in t.provenance})) + "]"

@@ -47,11 +47,31 @@ def fact_key(head: str, relation: str, tail: str) -> str:
     return f"{head}\x1f{relation}\x1f{tail}"
 
 
-def _name_rows(entity_id: str, name: str, aliases: Iterable[str]) -> tuple[str, list[dict[str, str]]]:
+def name_rows(entity_id: str, name: str, aliases: Iterable[str]) -> tuple[str, list[dict[str, str]]]:
     """An entity's ``norm`` (its name's key; "" for a name without one) and the ``Name`` rows of its aliases' other
-    keys."""
+    keys: what the store saves for lookup, and what a Cypher export (``kg.export``) writes."""
     own = name_keys([name])
     return next(iter(own), ""), [{"norm": n, "id": entity_id} for n in name_keys(aliases) - own]
+
+
+def schema_statements(prefix: str = "") -> list[str]:
+    """The constraints and indexes of a graph under the label ``prefix`` (``IF NOT EXISTS``): what the store makes on
+    connect, and what a Cypher export (``kg.export``) writes first."""
+    tag = prefix.lower() or "kg"
+    E, D, S, N, M, G = (f"`{prefix}{x}`" for x in ("Entity", "Document", "Source", "Name", "Mention", "Seeding"))
+    return [
+        f"CREATE CONSTRAINT {tag}_entity_id IF NOT EXISTS FOR (e:{E}) REQUIRE e.id IS UNIQUE",
+        f"CREATE CONSTRAINT {tag}_document_id IF NOT EXISTS FOR (d:{D}) REQUIRE d.id IS UNIQUE",
+        f"CREATE CONSTRAINT {tag}_source_key IF NOT EXISTS FOR (s:{S}) REQUIRE s.key IS UNIQUE",
+        f"CREATE INDEX {tag}_entity_norm IF NOT EXISTS FOR (e:{E}) ON (e.norm)",
+        f"CREATE INDEX {tag}_name_norm IF NOT EXISTS FOR (n:{N}) ON (n.norm)",
+        f"CREATE INDEX {tag}_mention_doc IF NOT EXISTS FOR (m:{M}) ON (m.doc_id)",
+        f"CREATE INDEX {tag}_mention_entity IF NOT EXISTS FOR (m:{M}) ON (m.entity_id)",
+        f"CREATE INDEX {tag}_source_doc IF NOT EXISTS FOR (s:{S}) ON (s.doc_id)",
+        f"CREATE INDEX {tag}_source_fact IF NOT EXISTS FOR (s:{S}) ON (s.fact)",
+        f"CREATE INDEX {tag}_seeding_source IF NOT EXISTS FOR (g:{G}) ON (g.source)",
+        f"CREATE INDEX {tag}_seeding_entity IF NOT EXISTS FOR (g:{G}) ON (g.entity_id)",
+    ]
 
 
 def _is_import(p: Provenance) -> bool:
@@ -104,21 +124,7 @@ class Neo4jStore:
         return store
 
     def _schema(self) -> None:
-        tag = self.prefix.lower() or "kg"
-        stmts = [
-            f"CREATE CONSTRAINT {tag}_entity_id IF NOT EXISTS FOR (e:{self.E}) REQUIRE e.id IS UNIQUE",
-            f"CREATE CONSTRAINT {tag}_document_id IF NOT EXISTS FOR (d:{self.D}) REQUIRE d.id IS UNIQUE",
-            f"CREATE CONSTRAINT {tag}_source_key IF NOT EXISTS FOR (s:{self.S}) REQUIRE s.key IS UNIQUE",
-            f"CREATE INDEX {tag}_entity_norm IF NOT EXISTS FOR (e:{self.E}) ON (e.norm)",
-            f"CREATE INDEX {tag}_name_norm IF NOT EXISTS FOR (n:{self.N}) ON (n.norm)",
-            f"CREATE INDEX {tag}_mention_doc IF NOT EXISTS FOR (m:{self.M}) ON (m.doc_id)",
-            f"CREATE INDEX {tag}_mention_entity IF NOT EXISTS FOR (m:{self.M}) ON (m.entity_id)",
-            f"CREATE INDEX {tag}_source_doc IF NOT EXISTS FOR (s:{self.S}) ON (s.doc_id)",
-            f"CREATE INDEX {tag}_source_fact IF NOT EXISTS FOR (s:{self.S}) ON (s.fact)",
-            f"CREATE INDEX {tag}_seeding_source IF NOT EXISTS FOR (g:{self.G}) ON (g.source)",
-            f"CREATE INDEX {tag}_seeding_entity IF NOT EXISTS FOR (g:{self.G}) ON (g.entity_id)",
-        ]
-        for stmt in stmts:
+        for stmt in schema_statements(self.prefix):
             self._run(stmt)
 
     def _update_name_keys(self) -> None:
@@ -133,7 +139,7 @@ class Neo4jStore:
             rows, names = [], []
             for eid, name, aliases in [r.values() for r in tx.run(f"MATCH (e:{E}) WHERE NOT coalesce(e.stub, false) "
                                                                   "RETURN e.id, e.name, e.aliases")]:
-                norm, alias_rows = _name_rows(eid, name, aliases or ())
+                norm, alias_rows = name_rows(eid, name, aliases or ())
                 # a graph written before an alias given twice was stored once may hold one twice: keep it once
                 rows.append({"id": eid, "norm": norm, "aliases": list(dict.fromkeys(aliases or ()))})
                 names += alias_rows
@@ -251,7 +257,7 @@ class Neo4jStore:
                 e, keep_pin = (_override(prev, e) if override else prev.merged(e)), bool(was_pinned) or pinned
             else:
                 keep_pin = pinned
-            main, alias_rows = _name_rows(e.id, e.name, e.aliases)
+            main, alias_rows = name_rows(e.id, e.name, e.aliases)
             rows.append({"id": e.id, "name": e.name, "type": e.type, "norm": main,
                          "aliases": list(dict.fromkeys(e.aliases)),  # an alias given twice is stored once
                          "ext": json.dumps(dict(e.external_ids), sort_keys=True),

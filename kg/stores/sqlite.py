@@ -22,6 +22,10 @@ from kg.claims import Stored, claim
 from kg.store import QueryResult, SourceChange, StoreStats
 
 SCHEMA_VERSION = "1"
+# what the names table holds, besides the key rule its keys follow (meta ``name_keys``), recorded in meta as
+# ``name_rows``: 2, the keys of the entities' names and aliases only (before, a write that kept an entity's first
+# name saved the key of the name it gave too, which no other backend did)
+NAME_ROWS = "2"
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entities(
@@ -165,14 +169,15 @@ class SQLiteStore:
         return store
 
     def _name_keys_current(self) -> bool:
-        """Whether the lookup names were made by ``normalise``'s key rule (``kg.names.KEY_VERSION``)."""
-        return self._conn.execute("SELECT 1 FROM meta WHERE key='name_keys' AND value=?",
-                                  (str(KEY_VERSION),)).fetchone() is not None
+        """Whether the lookup names were made by ``normalise``'s key rule (``kg.names.KEY_VERSION``) and hold only
+        the keys of the entities' names and aliases (``NAME_ROWS``)."""
+        return self._conn.execute("SELECT count(*) FROM meta WHERE (key='name_keys' AND value=?) OR "
+                                  "(key='name_rows' AND value=?)", (str(KEY_VERSION), NAME_ROWS)).fetchone()[0] == 2
 
     def _update_name_keys(self) -> None:
         """Remake every lookup name, once, when the store's were made by another key rule than ``normalise``'s
-        (``kg.names.KEY_VERSION``, recorded in ``meta`` as ``name_keys``; a store without it has version 1), and
-        store an alias held twice once."""
+        (``kg.names.KEY_VERSION``, recorded in ``meta`` as ``name_keys``; a store without it has version 1) or may
+        hold keys of names no entity has (``NAME_ROWS``), and store an alias held twice once."""
         if self._name_keys_current():
             return
         with self._transaction():
@@ -186,7 +191,8 @@ class SQLiteStore:
             self._conn.execute("UPDATE entities SET aliases=(SELECT json_group_array(DISTINCT value) FROM "
                                "json_each(entities.aliases)) WHERE json_array_length(aliases) > "
                                "(SELECT count(DISTINCT value) FROM json_each(entities.aliases))")
-            self._conn.execute("INSERT OR REPLACE INTO meta VALUES('name_keys', ?)", (str(KEY_VERSION),))
+            self._conn.executemany("INSERT OR REPLACE INTO meta VALUES(?, ?)",
+                                   [("name_keys", str(KEY_VERSION)), ("name_rows", NAME_ROWS)])
 
     # ---- writing -------------------------------------------------------------------------
     def add(self, triples: Iterable[Triple], entities: Iterable[Entity] = (), pinned: bool = True,
@@ -231,11 +237,12 @@ class SQLiteStore:
                                    [(e.name, e.type, e.id) for e in entities if e.id in old])
             entities = [replace(e, aliases=tuple(dict.fromkeys((*e.aliases, old[e.id]))))
                         if e.id in old and old[e.id] != e.name else e for e in entities]
-        rows, names = [], []
+        rows, names, own = [], [], []
         for ent in entities:
             aliases = json.dumps(list(dict.fromkeys(ent.aliases)))  # an alias given twice is stored once
             rows.append((ent.id, ent.name, ent.type, aliases, json.dumps(ent.external()), pinned))
-            names.extend((n, ent.id) for n in name_keys((ent.name, *ent.aliases)))
+            names.extend((n, ent.id) for n in name_keys(ent.aliases))
+            own.extend((n, ent.id, ent.name) for n in name_keys([ent.name]))
         # Keep the first name and type an entity was given; merge in new aliases.
         self._conn.executemany(
             "INSERT INTO entities VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET pinned=max(pinned, excluded.pinned), "
@@ -245,6 +252,9 @@ class SQLiteStore:
             rows,
         )
         self._conn.executemany("INSERT OR IGNORE INTO names VALUES(?,?)", names)
+        # a name's key only where the entity took that name: one stored already keeps its first (without override),
+        # and a name it never had is no key of it, as on every backend
+        self._conn.executemany("INSERT OR IGNORE INTO names SELECT ?, id FROM entities WHERE id=? AND name=?", own)
 
     def _claims(self, ids: list[str]) -> dict[tuple[str, str], list[str]]:
         """(source, entity id) -> the aliases that seed gave, for every seed that lists one of ``ids``."""

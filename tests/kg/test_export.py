@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import io
+import re
+import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from kg.errors import KGError
 from kg.export import export, import_rdf
+from kg.names import KEY_VERSION
 from kg.records import Entity, Provenance, Triple
 
 ENTS = [Entity("d:asp", "Aspirin", "Drug", ("ASA",), (("mesh", "D001241"),)), Entity("x:head", "Head\tache", "Disease"),
@@ -137,18 +140,46 @@ def test_export_graphml_keeps_aliases_and_external_ids(filled):
     assert (json.loads(g.nodes["o:bayer"]["aliases"]), json.loads(g.nodes["o:bayer"]["external_ids"])) == ([], {})
 
 
+def load_cypher(script: str, neo, prefix: str) -> None:
+    """Run an exported script's statements through ``neo`` with every label under ``prefix`` (the test's own graph
+    on the shared server); its schema statements are left out (the store made them for its labels)."""
+    for stmt in filter(None, (s.strip() for s in script.split(";\n"))):
+        if not stmt.startswith("CREATE "):
+            neo.query(re.sub(r"\((\w*):(Entity|Name|Meta) ", rf"(\1:`{prefix}\2` ", stmt), write=True)
+
+
 def test_export_cypher_script_runs_on_the_bolt_server(filled, make_store):
     script = run(filled, "cypher")
     assert script.count("MERGE (h)-[x:`TREATS`]->(t)") == 1
     assert "'Bayer \\'AG\\''" in script
     neo = make_store("neo4j")
-    prefix = neo.prefix
-    for stmt in filter(None, (s.strip() for s in script.split(";\n"))):
-        if stmt.startswith("CREATE CONSTRAINT"):
-            continue
-        neo.query(stmt.replace(":Entity", f":`{prefix}Entity`"), write=True)
+    load_cypher(script, neo, neo.prefix)
     assert {t.key for t in neo.triples()} == {t.key for t in FACTS}
     assert neo.entity("o:bayer").name == "Bayer 'AG'"
+
+
+def test_export_cypher_loaded_into_a_graph_finds_entities_by_alias(filled, make_store):
+    """The script writes the lookup keys the neo4j store saves (``norm``, a ``Name`` node per other key of an alias)
+    and the key rule they were made by: the store finds an entity by alias in a graph it had opened before the load,
+    and in one it opens after, which it then takes as it is (no key remade)."""
+    from tests.kg.conftest import wipe_prefix
+
+    script = run(filled, "cypher")
+    assert "CREATE INDEX kg_name_norm IF NOT EXISTS FOR (n:`Name`) ON (n.norm);" in script
+    neo = make_store("neo4j")
+    load_cypher(script, neo, neo.prefix)
+    assert [e.id for e in neo.find_entities("asa")] == ["d:asp"]
+    assert [e.id for e in neo.find_entities("aspirin")] == ["d:asp"]
+    fresh = f"T{uuid.uuid4().hex[:10]}_"
+    try:
+        load_cypher(script, neo, fresh)
+        assert neo.query(f"MATCH (m:`{fresh}Meta` {{key: 'name_keys'}}) RETURN m.version").rows == ((KEY_VERSION,),)
+        assert neo.query(f"MATCH (n:`{fresh}Name`) RETURN n.norm, n.entity_id").rows == (("asa", "d:asp"),)
+        opened = make_store("neo4j", label_prefix=fresh)
+        assert [e.id for e in opened.find_entities("ASA")] == ["d:asp"]
+        assert {e.id: e.aliases for e in opened.entities()} == {e.id: e.aliases for e in filled.entities()}
+    finally:
+        wipe_prefix(fresh)
 
 
 def test_export_unknown_format_is_refused(filled):
@@ -250,14 +281,10 @@ def test_export_graphml_and_cypher_say_which_entities_are_pinned(make_store):
     script = run(source, "cypher")
     neo = make_store("neo4j")
     neo.add([], [ENTS[1]])  # pinned on the server already: a script does not unpin it
-    for stmt in filter(None, (s.strip() for s in script.split(";\n"))):
-        if not stmt.startswith("CREATE CONSTRAINT"):
-            neo.query(stmt.replace(":Entity", f":`{neo.prefix}Entity`"), write=True)
+    load_cypher(script, neo, neo.prefix)
     assert neo.pinned_ids() == {"d:asp", "o:bayer", "x:head"}
     other = make_store("neo4j")
-    for stmt in filter(None, (s.strip() for s in script.split(";\n"))):
-        if not stmt.startswith("CREATE CONSTRAINT"):
-            other.query(stmt.replace(":Entity", f":`{other.prefix}Entity`"), write=True)
+    load_cypher(script, other, other.prefix)
     assert other.pinned_ids() == {"d:asp", "o:bayer"}
 
 

@@ -217,3 +217,20 @@ def test_an_embedded_reader_of_old_keys_while_a_writer_holds_the_graph_reads_the
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_an_embedded_store_drops_once_on_open_the_keys_of_names_its_entities_do_not_have(make_store):
+    """An embedded store written before its writes saved only the keys of the names an entity takes holds the key of
+    a name a later write gave an entity that kept its first: opened, it remakes its keys once, without that one."""
+    store = make_store("embedded")
+    store.add([], [Entity("x", "Alpha", "Thing", ("a1",))])
+    store.query("INSERT INTO names VALUES('beta', 'x')", write=True)  # what `add(Entity("x", "Beta", ...))` left
+    store.query("DELETE FROM meta WHERE key='name_rows'", write=True)  # such a store records no name_rows
+    assert [e.id for e in store.find_entities("beta")] == ["x"]
+    store = _reopen(make_store, store)
+    try:
+        assert store.find_entities("beta") == []
+        assert [e.id for e in store.find_entities("alpha")] == [e.id for e in store.find_entities("a1")] == ["x"]
+        assert store.query("SELECT value FROM meta WHERE key='name_rows'").rows == (("2",),)
+    finally:
+        store.close()

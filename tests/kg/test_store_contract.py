@@ -80,6 +80,21 @@ def test_store_an_entity_given_twice_in_one_write_is_merged_as_two_writes_would(
     assert dict(store.stats().by_type) == {"Drug": 3}
 
 
+def test_store_an_entity_written_again_under_another_name_is_not_found_by_that_name(store):
+    """A stored entity keeps its first name when `add`, `add_extraction` or `bulk_load` writes it again under
+    another: that name is neither its name nor an alias, so no lookup key of it either. A rename (a seed's write,
+    `add(override=True)`) gives the new name, and the old one stays on as an alias: both find it."""
+    for eid in ("x:add", "x:doc", "x:bulk", "x:seed"):
+        store.add([], [Entity(eid, "Alpha", "Thing")])
+    store.add([], [Entity("x:add", "Beta", "Thing")])
+    store.add_extraction(extraction("doc-a", "Beta", (), (Entity("x:doc", "Beta", "Thing", ("b1",)),)), "ha")
+    store.bulk_load([], [Entity("x:bulk", "Beta", "Thing")])
+    store.replace_source("seed:s", [], [Entity("x:seed", "Beta", "Thing")])
+    assert [(e.id, e.name, e.aliases) for e in store.find_entities("beta")] == [("x:seed", "Beta", ("Alpha",))]
+    assert [e.id for e in store.find_entities("alpha")] == ["x:add", "x:bulk", "x:doc", "x:seed"]
+    assert [e.id for e in store.find_entities("b1")] == ["x:doc"]  # the aliases a write gives are the entity's
+
+
 def test_store_an_entity_a_seed_lists_twice_takes_the_later_name_and_both_lines_aliases(store):
     """A seed (or `add(override=True)`) that gives an id twice in one write: the later name and type win, the
     stored name stays on as an alias, and the seed records, and later takes back, the aliases of both."""
