@@ -489,3 +489,14 @@ def test_html_line_break_in_a_table_cell_stays_in_its_row():
         "Delaware | (Commission File Number) | (I.R.S. Employer Identification No.)",
         "Boston", "Outlook",  # two <br> in a row are a blank line, in a cell too (a page laid out in a table)
         "Sales grew.", "Margins fell."]  # outside a table a <br> still breaks the paragraph
+
+
+def test_html_paragraphs_in_a_table_cell_stay_in_its_row():
+    # a <p> or <div> in a cell ended the paragraph: an 8-K's cover row became five ('Delaware', '(Commission', ...)
+    page = ("<table><tr><td><p>Delaware</p></td><td><p>(Commission</p><p>File Number)</p></td><td><div>Item 1.01"
+            "</div><div>Entry into a Material Definitive Agreement</div></td></tr>"
+            "<tr><td><p>Boston</p><div>Outlook</div></td></tr></table><p>Sales grew.</p>")
+    assert html_text(page).split("\n\n") == [
+        "Delaware | (Commission File Number) | Item 1.01 Entry into a Material Definitive Agreement",
+        "Boston", "Outlook",  # a row of one cell (a page laid out in a table) keeps its paragraphs
+        "Sales grew."]
