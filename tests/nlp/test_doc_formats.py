@@ -500,3 +500,28 @@ def test_html_paragraphs_in_a_table_cell_stay_in_its_row():
         "Delaware | (Commission File Number) | Item 1.01 Entry into a Material Definitive Agreement",
         "Boston", "Outlook",  # a row of one cell (a page laid out in a table) keeps its paragraphs
         "Sales grew."]
+
+
+def test_a_long_filings_later_parts_keep_the_terms_its_first_part_defined(tmp_path, monkeypatch):
+    import nlp.loaders
+    from kg.records import Document
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.extractor import Extractor
+    from nlp.loaders import continues
+
+    # a filing over MAX_CHARS is read in parts; the definition sits in the first, and "the Company" of the later parts
+    # was made an entity 'Company'
+    monkeypatch.setattr(nlp.loaders, "MAX_CHARS", 100)
+    page = tmp_path / "8k.htm"
+    page.write_text("<p>On March 11, 2024, Northwind Therapeutics, Inc. (the \u201cCompany\u201d) entered into an "
+                    "agreement.</p><p>The Company expects the transaction to close in the second quarter.</p>"
+                    "<p>The Board of Directors of the Company approved it.</p>", encoding="utf-8")
+    docs = [d.document for d in load_documents([page])]
+    assert [d.id for d in docs] == ["8k#1", "8k#2", "8k#3"]
+    out = list(Extractor.for_store(SQLiteStore.open(tmp_path / "g.db")).extract(docs))
+    assert {m.entity_id for ex in out for m in ex.mentions if m.text == "Company"} == {"org:northwind-therapeutics"}
+    assert not [e.name for ex in out for e in ex.entities if "Company" in e.name], [ex.entities for ex in out]
+    # only the next part of the same file: not a .jsonl's next line, nor another file
+    assert continues(docs[0], docs[1]) and continues(docs[1], docs[2]) and not continues(docs[0], docs[2])
+    assert not continues(Document("a#1", "x", "a.jsonl:1"), Document("a#2", "y", "a.jsonl:2"))
+    assert not continues(docs[0], Document("8k#2", "y", str(tmp_path / "other.htm:2")))
