@@ -525,3 +525,28 @@ def test_a_long_filings_later_parts_keep_the_terms_its_first_part_defined(tmp_pa
     assert continues(docs[0], docs[1]) and continues(docs[1], docs[2]) and not continues(docs[0], docs[2])
     assert not continues(Document("a#1", "x", "a.jsonl:1"), Document("a#2", "y", "a.jsonl:2"))
     assert not continues(docs[0], Document("8k#2", "y", str(tmp_path / "other.htm:2")))
+
+
+PDF_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"  # written by make_two_column.py there
+
+
+@pytest.mark.parametrize("name", ["two_column_frames.pdf", "two_column_rows.pdf"])
+def test_pdf_of_two_columns_is_read_column_after_column(name):
+    # drawn row by row across the columns, the text layer interleaved them: 'Metformin is a first-line treatment for'
+    # was followed by 'Warfarin can cause bleeding, and the', and no sentence read whole
+    [doc] = load_documents([PDF_FIXTURES / name])
+    text = doc.document.text.replace("\n", " ")
+    for sentence in ("Metformin is a first-line treatment for type 2 diabetes in adults.",
+                     "Warfarin can cause bleeding, and the risk rises when aspirin is given with it.",
+                     "Amlodipine is prescribed for angina and for high blood pressure in the elderly."):
+        assert sentence in text, text
+    order = [text.index(w) for w in ("Drug safety notes", "Metformin", "Lisinopril", "Warfarin", "Amlodipine")]
+    assert order == sorted(order), text
+
+
+def test_pdf_table_drawn_row_by_row_stays_read_row_by_row():
+    # short cells side by side are a table's rows, not two columns of text
+    [doc] = load_documents([PDF_FIXTURES / "table_rows.pdf"])
+    lines = doc.document.text.split("\n")
+    assert lines[lines.index("Metformin") + 1] == "500 mg twice daily", lines
+    assert lines[lines.index("Warfarin") + 1] == "5 mg once daily", lines
