@@ -108,6 +108,9 @@ def _page_text(page) -> str:
     lines: list[list] = [[0.0, 0.0, "", 0.0]]
 
     def visit(text: str, cm, tm, font, size) -> None:  # pypdf hands each piece of its text with where it is drawn
+        if "\n" not in text and (not text or lines[-1][2].strip()):  # most pieces: nothing, or more of a line
+            lines[-1][2] += text
+            return
         x, y = tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         scale = abs(tm[0] * cm[0] + tm[1] * cm[2]) or 1.0  # a font set at size 1 and scaled by the matrices
         for n, part in enumerate(text.split("\n")):
