@@ -71,10 +71,9 @@ def _without_column_captions(text: str) -> str:
     blank goes with them."""
     if not _COLUMN_GAP.search(text):
         return text
-    out = []
-    for group in _BLOCK_BREAK.split(text):  # the separators are blank lines: rejoined as "\n\n" below
-        out.append(_group_without_captions(group) if "(" in group and _COLUMN_GAP.search(group) else group)
-    return "\n\n".join(out)
+    parts = re.split(f"({_BLOCK_BREAK.pattern})", text)  # groups of lines, and the blank lines between them
+    return "".join(_group_without_captions(part) if n % 2 == 0 and "(" in part and _COLUMN_GAP.search(part) else part
+                   for n, part in enumerate(parts))
 
 
 def _group_without_captions(group: str) -> str:

@@ -126,3 +126,5 @@ def test_a_plain_text_filings_captions_side_by_side_are_left_out(tmp_path, extra
         "Acme Robotics acquired Beta Sensors.  Revenue was $12.1 million   (in thousands: 12,100)."]
     [ex] = extractor.extract([Document(doc.id, doc.text)])
     assert not {m.text for m in ex.mentions} & {"I.R.S. Employer", "Commission", "State"}, ex.mentions
+    # a text in columns without captions is no filing: its lone numbers stay
+    assert without_form_captions("Revenue  (note 3)   12\n \n42") == "Revenue  (note 3)   12\n\n42"
