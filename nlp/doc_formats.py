@@ -121,7 +121,7 @@ class _HTMLText(HTMLParser):
         self._in_title = False
         self._sections: dict[str, int] = {}  # how many of each sectioning element (see _SECTIONS) are open
         self.h1s: list[str] = []  # the page's visible <h1> headings
-        self._h1_from: int | None = None  # the block the <h1> being read starts
+        self._h1_from: tuple[int, int] | None = None  # the block, and the word, the <h1> being read starts at
         self._cells: list[bool] = []  # per open <table>, innermost last: whether one of its cells is open
         self._cell_break: int | None = None  # where in _words the last <br> read in a cell is
         self._joined_cells = False  # whether the paragraph being read holds a table row's second cell
@@ -175,7 +175,7 @@ class _HTMLText(HTMLParser):
         if tag in _BLOCKS:
             self._block(tag)
             if tag == "h1" and not self._skip:
-                self._h1_from = len(self.blocks)
+                self._h1_from = len(self.blocks), len(self._words)
         elif tag == "br":
             self._line_break()
         elif tag in _CELLS and "".join(self._words).strip():
@@ -234,7 +234,10 @@ class _HTMLText(HTMLParser):
         if tag in _BLOCKS:
             self._block(tag)
         if tag == "h1" and self._h1_from is not None:
-            self.h1s.append(" ".join(self.blocks[self._h1_from:]))
+            block, word = self._h1_from
+            # closed as a block, or still in the row of the table cell it stands in
+            heading = self.blocks[block:] if len(self.blocks) > block else ["".join(self._words[word:])]
+            self.h1s.append(SPACES.sub(" ", " ".join(heading).replace(_CELL_BLOCK, " ")).strip())
             self._h1_from = None
         self._track_cells(tag, start=False)
 

@@ -550,3 +550,10 @@ def test_pdf_table_drawn_row_by_row_stays_read_row_by_row():
     lines = doc.document.text.split("\n")
     assert lines[lines.index("Metformin") + 1] == "500 mg twice daily", lines
     assert lines[lines.index("Warfarin") + 1] == "5 mg once daily", lines
+
+
+def test_html_h1_in_a_table_cell_still_says_the_pages_title():
+    # a heading in a layout table's cell is read with its row: the title was no longer known as said, and read twice
+    page = ("<title>Acme news</title><table><tr><td><p>Posted May 2.</p><h1>Acme news</h1><p>Acme grew.</p></td>"
+            "</tr></table>")
+    assert html_text(page).split("\n\n") == ["Posted May 2.", "Acme news", "Acme grew."]
