@@ -557,3 +557,31 @@ def test_html_h1_in_a_table_cell_still_says_the_pages_title():
     page = ("<title>Acme news</title><table><tr><td><p>Posted May 2.</p><h1>Acme news</h1><p>Acme grew.</p></td>"
             "</tr></table>")
     assert html_text(page).split("\n\n") == ["Posted May 2.", "Acme news", "Acme grew."]
+
+
+def test_a_changed_part_of_a_long_filing_still_keeps_the_terms_its_unchanged_first_part_defined(tmp_path, monkeypatch):
+    import nlp.loaders
+    from kg.records import Extraction
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.ingest import ingest_documents
+
+    # the unchanged parts are skipped, so the changed one was read alone: its "the Company" became 'Company'
+    monkeypatch.setattr(nlp.loaders, "MAX_CHARS", 100)
+    page = tmp_path / "8k.htm"
+    first = ("<p>On March 11, 2024, Northwind Therapeutics, Inc. (the \u201cCompany\u201d) entered into an "
+             "agreement.</p><p>The Company expects the transaction to close in the second quarter.</p>")
+    page.write_text(first, encoding="utf-8")
+    store = SQLiteStore.open(tmp_path / "g.db")
+    ingest_documents(store, load_documents([page]))
+    page.write_text(first + "<p>The Board of Directors of the Company approved it.</p>", encoding="utf-8")
+    docs = load_documents([page])
+    report = ingest_documents(store, docs)
+    assert (report.documents, report.skipped) == (1, 2)
+    [part3] = [ex for ex, _ in store.extractions() if ex.document.id == "8k#3"]
+    assert {m.entity_id for m in part3.mentions if m.text == "Company"} == {"org:northwind-therapeutics"}
+    assert store.entity("org:company") is None
+    # an entity the first part makes when read again for context (gone from the store) is stored with the part
+    other = SQLiteStore.open(tmp_path / "other.db")
+    other.add_extraction(Extraction(docs[0].document), docs[0].sha256)  # stored, but without its entities
+    assert ingest_documents(other, docs).documents == 2
+    assert other.entity("org:northwind-therapeutics") is not None and other.entity("org:company") is None
