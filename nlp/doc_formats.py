@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from nlp.errors import NLPError
+from nlp.form_captions import without_column_captions
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 PUBMED_SUFFIXES = (".xml", ".xml.gz")  # PubMed's baseline and update files are gzipped
@@ -118,6 +119,7 @@ class _HTMLText(HTMLParser):
         self._skip: list[str] = []  # the elements, outermost first, whose text is left out
         self._sups: list[int] = []  # where in _words each open <sup> started
         self._pre = 0
+        self._pre_from = 0  # where in _words the outermost open <pre> starts
         self._in_title = False
         self._sections: dict[str, int] = {}  # how many of each sectioning element (see _SECTIONS) are open
         self.h1s: list[str] = []  # the page's visible <h1> headings
@@ -185,6 +187,8 @@ class _HTMLText(HTMLParser):
             self._sups.append(len(self._words))
         if tag == "pre":
             self._pre += 1
+            if self._pre == 1:
+                self._pre_from = len(self._words)
         self._track_cells(tag, start=True)
 
     def handle_startendtag(self, tag: str, attrs) -> None:
@@ -227,8 +231,10 @@ class _HTMLText(HTMLParser):
                 self._skip.pop()
         if tag == "sup" and self._sups:
             self._footnote(self._sups.pop())
-        elif tag == "pre":
-            self._pre = max(0, self._pre - 1)
+        elif tag == "pre" and self._pre:
+            self._pre -= 1
+            if not self._pre:
+                self._laid_out(self._pre_from)
         elif self._sections.get(tag):
             self._sections[tag] -= 1
         if tag in _BLOCKS:
@@ -240,6 +246,16 @@ class _HTMLText(HTMLParser):
             self.h1s.append(SPACES.sub(" ", " ".join(heading).replace(_CELL_BLOCK, " ")).strip())
             self._h1_from = None
         self._track_cells(tag, start=False)
+
+    def _laid_out(self, start: int) -> None:
+        """A <pre>'s text from ``start`` in _words, while its spaces still lay it out: a plain-text filing in a <pre>
+        without the captions it prints side by side (see :func:`nlp.form_captions.without_column_captions`)."""
+        text = "".join(self._words[start:])
+        cut = without_column_captions(text)
+        if cut != text:
+            self._words[start:] = [cut]
+            if self._cell_break is not None and self._cell_break >= start:  # a place in the words replaced
+                self._cell_break = None
 
     def _footnote(self, start: int) -> None:
         """A footnote mark glued to the word it follows ("Metformin<sup>1</sup>") is left out: read as text it joins

@@ -56,7 +56,7 @@ def without_form_captions(text: str) -> str:
     captions and table headers (the SEC forms' own words, rare elsewhere); a block left empty goes. Lone page
     numbers go too, but only from a filing (one of these found, or :func:`is_sec_filing`): elsewhere a paragraph
     that is only a number ("42") may be content."""
-    cut = _CAPTION.sub("", _without_column_captions(text))
+    cut = _CAPTION.sub("", without_column_captions(text))
     blocks = [block.strip().strip("|").strip() for block in _BLOCK_BREAK.split(cut)]
     kept = [block for block in blocks if block and not _HEADER_ROW.fullmatch(block)]
     if cut != text or len(kept) < len([b for b in blocks if b]) or is_sec_filing(text):
@@ -64,8 +64,8 @@ def without_form_captions(text: str) -> str:
     return "\n\n".join(kept)
 
 
-def _without_column_captions(text: str) -> str:
-    """``text`` without the captions a plain-text page prints side by side, each in its column over several lines:
+def without_column_captions(text: str) -> str:
+    """``text`` (a plain text, or an HTML page's <pre>, as it is laid out) without the captions a plain-text page prints side by side, each in its column over several lines:
     read across its lines they interleave, and no caption reads whole. Each group of lines is read a column at a time
     (only one with a column gap and a parenthesis), and a line's pieces that lie within a caption go; a line left
     blank goes with them."""

@@ -126,5 +126,10 @@ def test_a_plain_text_filings_captions_side_by_side_are_left_out(tmp_path, extra
         "Acme Robotics acquired Beta Sensors.  Revenue was $12.1 million   (in thousands: 12,100)."]
     [ex] = extractor.extract([Document(doc.id, doc.text)])
     assert not {m.text for m in ex.mentions} & {"I.R.S. Employer", "Commission", "State"}, ex.mentions
+    # an HTML filing that is the plain text in a <pre> (as EDGAR's older ones are) is read without them too
+    (tmp_path / "10k.htm").write_text(f"<html><body><pre>{PLAIN_COVER}</pre></body></html>", encoding="utf-8")
+    [doc] = [d.document for d in load_documents([tmp_path / "10k.htm"])]
+    assert "Employer" not in doc.text and "jurisdiction" not in doc.text, doc.text
+    assert "Delaware 001-38912 82-1234567" in doc.text, doc.text
     # a text in columns without captions is no filing: its lone numbers stay
     assert without_form_captions("Revenue  (note 3)   12\n \n42") == "Revenue  (note 3)   12\n\n42"
