@@ -27,6 +27,8 @@ _CAPTIONS = (
 # separator before it
 _CAPTION = re.compile(r"(?:[ \t]*\|[ \t]*)?\([ \t]*(?:" + "|".join(c.replace(" ", r"\s+") for c in _CAPTIONS)
                       + r")[ \t]*\)", re.IGNORECASE)
+# where one starts: a cheap test of a group of lines before it is read a column at a time
+_CAPTION_START = re.compile(r"\([ \t]*(?:" + "|".join(c.split(" ", 1)[0] for c in _CAPTIONS) + ")", re.IGNORECASE)
 # a block that is a cover page table's header row, or a field with its value (a phone number)
 _HEADER_ROW = re.compile(r"(?:Exhibits?(?:\s+(?:No\.?|Number))?\s*\|\s*Description(?:\s+of\s+Exhibits?)?"
                          r"|Title of each class\s*\|\s*Trading\s+Symbol\(s\)\s*\|\s*Name of each exchange on which registered"
@@ -67,13 +69,13 @@ def without_form_captions(text: str) -> str:
 def without_column_captions(text: str) -> str:
     """``text`` (a plain text, or an HTML page's <pre>, as it is laid out) without the captions a plain-text page prints side by side, each in its column over several lines:
     read across its lines they interleave, and no caption reads whole. Each group of lines is read a column at a time
-    (only one with a column gap and a parenthesis), and a line's pieces that lie within a caption go; a line left
+    (only one with a column gap and a caption's first word), and a line's pieces that lie within a caption go; a line left
     blank goes with them."""
     if not _COLUMN_GAP.search(text):
         return text
     parts = re.split(f"({_BLOCK_BREAK.pattern})", text)  # groups of lines, and the blank lines between them
-    return "".join(_group_without_captions(part) if n % 2 == 0 and "(" in part and _COLUMN_GAP.search(part) else part
-                   for n, part in enumerate(parts))
+    return "".join(_group_without_captions(part) if n % 2 == 0 and _CAPTION_START.search(part)
+                   and _COLUMN_GAP.search(part) else part for n, part in enumerate(parts))
 
 
 def _group_without_captions(group: str) -> str:
