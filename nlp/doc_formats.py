@@ -243,7 +243,7 @@ class _HTMLText(HTMLParser):
             block, word = self._h1_from
             # closed as a block, or still in the row of the table cell it stands in
             heading = self.blocks[block:] if len(self.blocks) > block else ["".join(self._words[word:])]
-            self.h1s.append(SPACES.sub(" ", " ".join(heading).replace(_CELL_BLOCK, " ")).strip())
+            self.h1s.append(" ".join(heading))  # its spaces and line breaks as they come: _same_heading reads past them
             self._h1_from = None
         self._track_cells(tag, start=False)
 
