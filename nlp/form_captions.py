@@ -67,10 +67,10 @@ def without_form_captions(text: str) -> str:
 
 
 def without_column_captions(text: str) -> str:
-    """``text`` (a plain text, or an HTML page's <pre>, as it is laid out) without the captions a plain-text page prints side by side, each in its column over several lines:
-    read across its lines they interleave, and no caption reads whole. Each group of lines is read a column at a time
-    (only one with a column gap and a caption's first word), and a line's pieces that lie within a caption go; a line left
-    blank goes with them."""
+    """``text`` (a plain text, or an HTML page's <pre>, as it is laid out) without the captions it prints side by side,
+    each in its column over several lines: read across its lines they interleave, and no caption reads whole. Each
+    group of lines is read a column at a time (only one with a column gap and a caption's first word), and a line's
+    pieces that lie within a caption go; a line left blank goes with them."""
     if not _COLUMN_GAP.search(text):
         return text
     parts = re.split(f"({_BLOCK_BREAK.pattern})", text)  # groups of lines, and the blank lines between them

@@ -163,6 +163,6 @@ def _side_by_side(lines: list[Line], gap: float) -> list[tuple[Line, Line]]:
     heights = [line[1] for line in by_height]
     pairs = []
     for a in by_height:
-        near = by_height[bisect.bisect_right(heights, a[1] - _LINE_HEIGHT):bisect.bisect_left(heights, a[1] + _LINE_HEIGHT)]
-        pairs += [(a, b) for b in near if b[0] - a[0] > gap]
+        low, high = bisect.bisect_right(heights, a[1] - _LINE_HEIGHT), bisect.bisect_left(heights, a[1] + _LINE_HEIGHT)
+        pairs += [(a, b) for b in by_height[low:high] if b[0] - a[0] > gap]
     return pairs
