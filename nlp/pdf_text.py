@@ -128,11 +128,11 @@ def _page_text(page) -> str:
 
 
 def _in_columns(lines: list[Line], width: float) -> list[Line] | None:
-    """``lines`` read column after column when the page has two columns of text: at least :data:`_SIDE_BY_SIDE` rows
-    (and half of those with a line on each side of a gap of a quarter of the page) whose left line runs most of the
-    way to the right one, as a column's lines do and a table's cells mostly do not ('Metformin | 500 mg' stays a row).
-    Then the lines above the columns (a title), the left column, the right one, and the lines below them (a footer),
-    each top to bottom; else None (the order is the page's)."""
+    """``lines`` read column after column when the page has two columns of text: of the rows with a line on each side
+    of a gap of a quarter of the page, at least :data:`_SIDE_BY_SIDE` (and half) have a left line that runs most of
+    the way to the right one, as a column's lines do and a table's cells mostly do not ('Metformin | 500 mg' stays a
+    row). Then the lines above the columns (a title), the left column, the right one, and the lines below them (a
+    footer), each top to bottom; else None (the order is the page's)."""
     rows = _side_by_side(lines, width / 4)
     full = {round(a[1]) for a, b in rows if _fills(a, b[0])}
     if len(full) < _SIDE_BY_SIDE or 2 * len(full) < len({round(a[1]) for a, _ in rows}):
