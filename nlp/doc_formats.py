@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from nlp.errors import NLPError
+from nlp.form_captions import without_column_captions
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 PUBMED_SUFFIXES = (".xml", ".xml.gz")  # PubMed's baseline and update files are gzipped
@@ -46,6 +47,7 @@ _ENDED_BY = {"p": _BLOCKS | _CELLS, "li": frozenset({"li"}), "dt": frozenset({"d
              "dd": frozenset({"dt", "dd"}), "tr": frozenset({"tr"}), "td": frozenset({"td", "th", "tr"}),
              "th": frozenset({"td", "th", "tr"}), "option": frozenset({"option", "optgroup"})}
 _TABLE = frozenset("table tbody thead tfoot".split())
+_ROW_ENDS = _TABLE | {"tr", "caption"}  # the blocks that end a table's row; any other block in a cell does not
 # ... and by these end tags (a <li> by its list's)
 _ENDED_BY_END = {"p": _BLOCKS | _CELLS, "li": frozenset("ul ol menu dir".split()), "dt": frozenset({"dl"}),
                  "dd": frozenset({"dl"}), "tr": _TABLE, "td": _TABLE | {"tr"}, "th": _TABLE | {"tr"},
@@ -58,6 +60,7 @@ _BANNER = re.compile(r"cookie|gdpr|onetrust|didomi|qc-cmp|truste|consent[-_]?(?:
 _FOOTNOTE = re.compile(r"[\[(]?(?:\d{1,3}(?:\s*[,–-]\s*\d{1,3})*|[*†‡§¶#]{1,3}|[a-z])[\])]?")
 _GLUED = re.compile(r"(?:[^\W\d_]{3,}|[.,;:)\]\"'’”])$")  # ... read after a word (not a unit: m², 10⁶) or a stop
 _LINE_BREAK = "\u2028"  # a <br> (the markup's own whitespace is read as spaces, a <pre>'s line breaks as "\n")
+_CELL_BLOCK = "\u2029"  # a block's edge in a table cell: a space in a row of several cells, else a paragraph break
 SPACES = re.compile(r"[^\S\n\u2028]+")
 _BLANK_LINE = re.compile(r"[\n\u2028][^\S\n\u2028]*[\n\u2028]\s*")
 _LINES = re.compile(r"(?=[\n\u2028])")
@@ -116,17 +119,23 @@ class _HTMLText(HTMLParser):
         self._skip: list[str] = []  # the elements, outermost first, whose text is left out
         self._sups: list[int] = []  # where in _words each open <sup> started
         self._pre = 0
+        self._pre_from = 0  # where in _words the outermost open <pre> starts
         self._in_title = False
         self._sections: dict[str, int] = {}  # how many of each sectioning element (see _SECTIONS) are open
         self.h1s: list[str] = []  # the page's visible <h1> headings
-        self._h1_from: int | None = None  # the block the <h1> being read starts
+        self._h1_from: tuple[int, int] | None = None  # the block, and the word, the <h1> being read starts at
         self._cells: list[bool] = []  # per open <table>, innermost last: whether one of its cells is open
         self._cell_break: int | None = None  # where in _words the last <br> read in a cell is
+        self._joined_cells = False  # whether the paragraph being read holds a table row's second cell
 
     def _close(self) -> None:
         """End the paragraph. A blank line in it (a <pre>'s, or two <br>) starts another, and so does a <br>, unless
-        the line goes on with a lowercase word (a <br/> in the middle of a sentence); a <pre>'s line break stays."""
-        for part in _BLANK_LINE.split("".join(self._words)):
+        the line goes on with a lowercase word (a <br/> in the middle of a sentence); a <pre>'s line break stays.
+        A block's edge in a table cell (see :meth:`_block`) is a space in a row of several cells, else a blank line."""
+        joined = "".join(self._words)
+        if not self._joined_cells:
+            joined = joined.replace(_CELL_BLOCK, _LINE_BREAK * 2)
+        for part in _BLANK_LINE.split(joined):
             block = ""
             for line in _LINES.split(part):
                 text = SPACES.sub(" ", line[1:] if line[:1] in "\n" + _LINE_BREAK else line).strip()
@@ -143,7 +152,16 @@ class _HTMLText(HTMLParser):
                     block = text
             if block:
                 self.blocks.append(block)
-        self._words, self._sups, self._cell_break = [], [], None
+        self._words, self._sups, self._cell_break, self._joined_cells = [], [], None, False
+
+    def _block(self, tag: str) -> None:
+        """A block element starts or ends: the paragraph ends, but in a table cell (a <p> or <div> in a <td>) the row
+        goes on (an 8-K's '(Commission</p><p>File Number)' cut its row into paragraphs); :meth:`_close` reads the
+        edge when the row ends, a blank line only when the row has a single cell (a page laid out in a table)."""
+        if self._cells and self._cells[-1] and tag not in _ROW_ENDS:
+            self._words.append(_CELL_BLOCK)
+        else:
+            self._close()
 
     def handle_starttag(self, tag: str, attrs) -> None:
         if "head" in self._skip and (tag == "body" or tag not in _HEAD):  # a head left open ends where the body starts
@@ -157,22 +175,25 @@ class _HTMLText(HTMLParser):
         if tag in _SECTIONS:
             self._sections[tag] = self._sections.get(tag, 0) + 1
         if tag in _BLOCKS:
-            self._close()
+            self._block(tag)
             if tag == "h1" and not self._skip:
-                self._h1_from = len(self.blocks)
+                self._h1_from = len(self.blocks), len(self._words)
         elif tag == "br":
             self._line_break()
         elif tag in _CELLS and "".join(self._words).strip():
             self._words.append(" | ")
+            self._joined_cells = True
         elif tag == "sup":
             self._sups.append(len(self._words))
         if tag == "pre":
             self._pre += 1
+            if self._pre == 1:
+                self._pre_from = len(self._words)
         self._track_cells(tag, start=True)
 
     def handle_startendtag(self, tag: str, attrs) -> None:
         if tag in _BLOCKS:
-            self._close()
+            self._block(tag)
         elif tag == "br":
             self._line_break()
 
@@ -210,16 +231,31 @@ class _HTMLText(HTMLParser):
                 self._skip.pop()
         if tag == "sup" and self._sups:
             self._footnote(self._sups.pop())
-        elif tag == "pre":
-            self._pre = max(0, self._pre - 1)
+        elif tag == "pre" and self._pre:
+            self._pre -= 1
+            if not self._pre:
+                self._laid_out(self._pre_from)
         elif self._sections.get(tag):
             self._sections[tag] -= 1
         if tag in _BLOCKS:
-            self._close()
+            self._block(tag)
         if tag == "h1" and self._h1_from is not None:
-            self.h1s.append(" ".join(self.blocks[self._h1_from:]))
+            block, word = self._h1_from
+            # closed as a block, or still in the row of the table cell it stands in
+            heading = self.blocks[block:] if len(self.blocks) > block else ["".join(self._words[word:])]
+            self.h1s.append(" ".join(heading))  # its spaces and line breaks as they come: _same_heading reads past them
             self._h1_from = None
         self._track_cells(tag, start=False)
+
+    def _laid_out(self, start: int) -> None:
+        """A <pre>'s text from ``start`` in _words, while its spaces still lay it out: a plain-text filing in a <pre>
+        without the captions it prints side by side (see :func:`nlp.form_captions.without_column_captions`)."""
+        text = "".join(self._words[start:])
+        cut = without_column_captions(text)
+        if cut != text:
+            self._words[start:] = [cut]
+            if self._cell_break is not None and self._cell_break >= start:  # a place in the words replaced
+                self._cell_break = None
 
     def _footnote(self, start: int) -> None:
         """A footnote mark glued to the word it follows ("Metformin<sup>1</sup>") is left out: read as text it joins

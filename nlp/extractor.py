@@ -17,9 +17,11 @@ from kg.records import Document, Entity, Extraction, Mention
 from kg.schema import Schema
 from kg.store import GraphStore
 from nlp.coreference import resolve_references
+from nlp.defined_terms import defined_terms, with_terms
 from nlp.gazetteer import Gazetteer, overlaps
 from nlp.interfaces import Linker, NERLayer, RelationLayer, Sentence
-from nlp.linking import StoreLinker
+from nlp.linking import StoreLinker, canonical_name
+from nlp.loaders import continues
 from nlp.models import sentence_pipeline, spacy_pipeline
 from nlp.paragraphs import paragraph_bounds
 from nlp.relations import PatternRelations
@@ -54,6 +56,8 @@ class Extractor:
         self._linker = linker
         self._relations = list(relation_layers)
         self._types = types if types is not None else {}
+        self._previous: Document | None = None  # the last document extracted
+        self._terms: dict[str, Mention] = {}  # what its file's parts so far defined (nlp.defined_terms)
 
     @classmethod
     def for_store(cls, store: GraphStore, schema: Schema | None = None,
@@ -95,7 +99,10 @@ class Extractor:
         """Sentences and linked mentions for each text."""
         return self._analyse(texts, list(self._nlp.pipe(texts, batch_size=32)))
 
-    def _analyse(self, texts: Sequence[str], docs: Sequence) -> list[Analysis]:
+    def _analyse(self, texts: Sequence[str], docs: Sequence, follows: Sequence[bool] = ()) -> list[Analysis]:
+        """``follows[i]``: text i is the next part of the file the text before it (in this call or the last) is a part
+        of, and takes the terms its parts defined; with ``follows`` given, each text's defined terms are kept for the
+        next."""
         extra = [layer.predict(texts) for layer in self._extra]
         merged = []
         for i, doc in enumerate(docs):
@@ -113,9 +120,12 @@ class Extractor:
             prefetch(list(zip(texts, merged)))
         out = []
         for i, doc in enumerate(docs):
-            text, mentions = texts[i], merged[i]  # Doc.text rebuilds the string from its tokens on every access
-            linked = self._linker.link(text, mentions)
-            sentences = mend_sentences(text, sentence_bounds(doc), mentions)
+            text = texts[i]  # Doc.text rebuilds the string from its tokens on every access
+            carried = self._terms if i < len(follows) and follows[i] else {}
+            linked = self._linker.link(text, with_terms(merged[i], carried, canonical_name))
+            if follows:
+                self._terms = {**defined_terms(text, linked.mentions), **carried}  # the file's first definition wins
+            sentences = mend_sentences(text, sentence_bounds(doc), merged[i])
             out.append(Analysis(text, sentences, linked.mentions, linked.new_entities))
         return out
 
@@ -150,7 +160,11 @@ class Extractor:
             yield from self._extract_batch(batch, parsed)
 
     def _extract_batch(self, docs: list[Document], parsed: Sequence) -> Iterator[Extraction]:
-        for doc, analysis in zip(docs, self._analyse([d.text for d in docs], parsed)):
+        follows = []
+        for doc in docs:
+            follows.append(continues(self._previous, doc))
+            self._previous = doc
+        for doc, analysis in zip(docs, self._analyse([d.text for d in docs], parsed, follows)):
             for ent in analysis.new_entities:
                 self._types[ent.id] = ent.type
             types = dict(self._types)

@@ -6,11 +6,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-from kg.records import Extraction
+from kg.records import Document, Entity, Extraction
 from kg.schema import Schema
 from kg.store import GraphStore
 from nlp.interfaces import NERLayer
-from nlp.loaders import LoadedDocument, load_documents
+from nlp.loaders import LoadedDocument, continues, load_documents
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -58,7 +58,15 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
         workers = processes or auto_processes(len(todo), heavy)
         stored = {d.document.id for d in todo if store.has_document(d.document.id)}
         held = store.pinned_ids() if stored else set()  # seeded or imported: never removed with a document
-        for done, extraction in enumerate(extractor.extract((d.document for d in todo), processes=workers), 1):
+        order, context = _with_earlier_parts(docs, set(hashes))
+        done, made = 0, {}  # made: the entities the parts read again for context made
+        for extraction in extractor.extract(order, processes=workers):
+            if extraction.document.id in context:
+                made.update((e.id, e) for e in extraction.entities)
+                continue
+            done += 1
+            if made:
+                extraction = _with_made_entities(store, extraction, made)
             if extraction.document.id in stored:
                 extraction = _with_linked_entities(store, extraction, held)
             store.add_extraction(extraction, hashes[extraction.document.id])
@@ -69,16 +77,51 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
                         after.relations - before.relations, round(time.perf_counter() - started, 3), replaced)
 
 
+def _with_earlier_parts(docs: Sequence[LoadedDocument], todo: set[str]) -> tuple[list[Document], set[str]]:
+    """The documents to extract (ids ``todo``), in order, each led by the parts of its file before it that are
+    stored already and skipped (their ids the set returned: read again, not stored again): a part read without them
+    lost the terms its file's first part defined ("(the “Company”)", see ``nlp.defined_terms``)."""
+    order: list[Document] = []
+    context: set[str] = set()
+    skipped: list[Document] = []  # the skipped parts just before, of the file being read
+    previous = None
+    for loaded in docs:
+        doc = loaded.document
+        if not continues(previous, doc):
+            skipped = []
+        previous = doc
+        if doc.id in todo:
+            order += [*skipped, doc]
+            context.update(d.id for d in skipped)
+            skipped = []
+        else:
+            skipped.append(doc)
+    return order, context
+
+
 def _with_linked_entities(store: GraphStore, extraction: Extraction, held: set[str] = frozenset()) -> Extraction:
     """A stored document read again: storing it first removes the entities only its old text brought, so the
     stored entities its new mentions and facts link to travel with it (or they were lost, and its mentions
     pointed at nothing). Those a seed or an import ``held`` are not removed and do not travel: the document would
     store them again as if it gave their names, and a seed's names would no longer be the seed's alone."""
     have = {e.id for e in extraction.entities} | held
-    linked = {m.entity_id for m in extraction.mentions if m.entity_id}
-    linked |= {x for t in extraction.triples for x in (t.head_id, t.tail_id)}
-    extra = tuple(e for e in map(store.entity, sorted(linked - have)) if e is not None)
+    extra = tuple(e for e in map(store.entity, sorted(_linked_ids(extraction) - have)) if e is not None)
     return replace(extraction, entities=(*extraction.entities, *extra)) if extra else extraction
+
+
+def _with_made_entities(store: GraphStore, extraction: Extraction, made: dict[str, Entity]) -> Extraction:
+    """A part linking to an entity that a part before it, read again only for context (see
+    :func:`_with_earlier_parts`), made: the entity travels with it unless the store has it (or its mention would
+    point at nothing)."""
+    have = {e.id for e in extraction.entities}
+    extra = tuple(made[i] for i in sorted(_linked_ids(extraction) - have) if i in made and store.entity(i) is None)
+    return replace(extraction, entities=(*extraction.entities, *extra)) if extra else extraction
+
+
+def _linked_ids(extraction: Extraction) -> set[str]:
+    """The entity ids an extraction's mentions and facts link to."""
+    return ({m.entity_id for m in extraction.mentions if m.entity_id}
+            | {x for t in extraction.triples for x in (t.head_id, t.tail_id)})
 
 
 def auto_processes(n_docs: int, heavy: bool = False) -> int:

@@ -14,6 +14,7 @@ from kg.records import Entity, Mention
 from kg.store import GraphStore
 from kg.views import entities_named
 from nlp.abbreviations import Abbreviation, definitions
+from nlp.defined_terms import as_term, long_form_mention
 from nlp.interfaces import Linked
 
 
@@ -98,10 +99,8 @@ class StoreLinker:
         found = defined.get(canonical_name(m.text))
         if found is None:
             return None
-        long = next((p for p in local if p.entity_id and p.start < found.long_end and found.long_start < p.end), None)
-        if long is None:
-            return None
-        return Mention(m.start, m.end, m.text, long.label, long.entity_id, round(m.score * 0.9, 3))
+        long = long_form_mention(found, local)
+        return as_term(m, long) if long is not None else None
 
     def _org_prefix(self, m: Mention) -> str | None:
         """A bare "Northwind" for the one known organisation whose name starts with it."""

@@ -29,6 +29,7 @@ FINDINGS_SUFFIX = "#findings"  # `kgnlp findings` stores a document's findings a
 SUFFIXES = (*TEXT_SUFFIXES, ".jsonl", *HTML_SUFFIXES, *PUBMED_SUFFIXES, *PDF_SUFFIXES)
 # files of several documents (a PDF or an HTML page longer than MAX_CHARS too): a document's source is 'FILE:N'
 MULTI_SUFFIXES = (".jsonl", *PUBMED_SUFFIXES, *PDF_SUFFIXES, *HTML_SUFFIXES)
+_PARTED_SUFFIXES = (*PDF_SUFFIXES, *HTML_SUFFIXES)  # files read in parts when they are too long (see _in_parts)
 PMID_PREFIX = "PMID:"  # a PubMed article's document id: 'PMID:<its PMID>'
 KINDS = ".txt, .md, .jsonl, .html, PubMed .xml (or .xml.gz) or .pdf"
 # office files a user may hand over, told how to make them readable
@@ -232,7 +233,27 @@ def _in_parts(file: Path, text: str) -> Iterator[Document]:
         part += piece
     parts.append(part)
     for n, part in enumerate(parts, 1):
-        yield Document(id=f"{file.stem}#{n}", text=part.strip(), source=f"{file}:{n}")
+        yield Document(id=_part_id(file.stem, n), text=part.strip(), source=_part_source(str(file), n))
+
+
+def _part_id(stem: str, n: int) -> str:
+    return f"{stem}#{n}"
+
+
+def _part_source(file: str, n: int) -> str:
+    return f"{file}:{n}"
+
+
+def continues(previous: Document | None, doc: Document) -> bool:
+    """Whether ``doc`` is the part of a long PDF or HTML file (see :func:`_in_parts`) that comes after ``previous``:
+    what the file's earlier parts defined ("(the “Company”)") still holds in it."""
+    file, _, number = doc.source.rpartition(":")
+    if previous is None or not number.isdigit() or int(number) < 2 or not file.lower().endswith(_PARTED_SUFFIXES):
+        return False
+    n = int(number)
+    stem = doc.id.removesuffix(f"#{n}")
+    return (stem != doc.id and previous.id == _part_id(stem, n - 1)
+            and previous.source == _part_source(file, n - 1))
 
 
 def _pieces(text: str, separators: tuple[str, ...] = ("\n\n", "\n", ". ", " ")) -> Iterator[str]:

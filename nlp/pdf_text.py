@@ -1,5 +1,5 @@
 """The text layer of a PDF, a block per page, without what the layout adds: running heads, footers and page numbers,
-words broken at a line's end, ligatures.
+words broken at a line's end, ligatures, and the interleaving of two columns drawn row by row.
 
 Problems are ``NLPError`` naming the file.
 """
@@ -14,6 +14,10 @@ from nlp.errors import NLPError
 
 _PAGE_EDGE = 2  # lines at the top and at the bottom of a page where running heads, footers and page numbers are
 _DIGITS = re.compile(r"\d+")
+_SIDE_BY_SIDE = 3  # rows of text on both sides of a gutter that make a page two columns
+_LINE_HEIGHT = 2.0  # points: two lines nearer than this in height stand on one row
+_CHAR_WIDTH = 0.5  # a character's width in a proportional font, roughly, as a share of the font's size
+_FILLED = 0.6  # the share of the way to the next column that a column's line covers
 
 
 def pdf_text(file: Path) -> str:
@@ -43,7 +47,7 @@ def pdf_text(file: Path) -> str:
                 ok = 0
             if not ok:
                 raise NLPError(f"'{file}' is an encrypted PDF: save an unlocked copy first.")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [_page_text(page) for page in reader.pages]
     except NLPError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
@@ -92,3 +96,73 @@ def _without_running_lines(pages: list[str]) -> list[str]:
             bottom -= 1
         out.append("\n".join(page[top:bottom]))
     return out
+
+
+Line = tuple[float, float, str, float]  # a line of a page's text layer: where it starts (x, y in points), its text, and
+# its font's size (points)
+
+
+def _page_text(page) -> str:
+    """A page's text as pypdf reads it (in the order the page draws it), but a page of two columns drawn row by row
+    (left line 1, right line 1, left line 2, ...) read column after column (see :func:`_in_columns`)."""
+    lines: list[list] = [[0.0, 0.0, "", 0.0]]
+
+    def visit(text: str, cm, tm, font, size) -> None:  # pypdf hands each piece of its text with where it is drawn
+        if "\n" not in text and (not text or lines[-1][2].strip()):  # most pieces: nothing, or more of a line
+            lines[-1][2] += text
+            return
+        x, y = tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        scale = abs(tm[0] * cm[0] + tm[1] * cm[2]) or 1.0  # a font set at size 1 and scaled by the matrices
+        for n, part in enumerate(text.split("\n")):
+            if n:
+                lines.append([0.0, 0.0, "", 0.0])
+            if part and not lines[-1][2].strip():
+                lines[-1][:2], lines[-1][3] = (x, y), size * scale
+            lines[-1][2] += part
+
+    text = page.extract_text(visitor_text=visit) or ""
+    if "\n".join(line[2] for line in lines) != text:  # the pieces are not the text (a pypdf that reads otherwise)
+        return text
+    ordered = _in_columns([tuple(line) for line in lines if line[2].strip()], float(page.mediabox.width))
+    return text if ordered is None else "\n".join(line[2] for line in ordered) + "\n"
+
+
+def _in_columns(lines: list[Line], width: float) -> list[Line] | None:
+    """``lines`` read column after column when the page has two columns of text: of the rows with a line on each side
+    of a gap of a quarter of the page, at least :data:`_SIDE_BY_SIDE` (and half) have a left line that runs most of
+    the way to the right one, as a column's lines do and a table's cells mostly do not ('Metformin | 500 mg' stays a
+    row). Then the lines above the columns (a title), the left column, the right one, and the lines below them (a
+    footer), each top to bottom; else None (the order is the page's)."""
+    rows = _side_by_side(lines, width / 4)
+    full = {round(a[1]) for a, b in rows if _fills(a, b[0])}
+    if len(full) < _SIDE_BY_SIDE or 2 * len(full) < len({round(a[1]) for a, _ in rows}):
+        return None
+    gutter = min(b[0] for _, b in rows) - 1
+    top, bottom = max(a[1] for a, _ in rows) + _LINE_HEIGHT, min(a[1] for a, _ in rows) - _LINE_HEIGHT
+
+    def down(part: list[Line]) -> list[Line]:
+        return sorted(part, key=lambda line: -line[1])  # stable: a row's pieces keep the page's order
+
+    middle = [line for line in lines if bottom <= line[1] <= top]
+    return (down([line for line in lines if line[1] > top]) + down([line for line in middle if line[0] < gutter])
+            + down([line for line in middle if line[0] >= gutter]) + down([line for line in lines if line[1] < bottom]))
+
+
+def _fills(line: Line, right: float) -> bool:
+    """Whether ``line`` runs most of the way to ``right``, taking a character as half its font's size wide."""
+    x, _, text, size = line
+    return len(text.strip()) * size * _CHAR_WIDTH >= _FILLED * (right - x)
+
+
+def _side_by_side(lines: list[Line], gap: float) -> list[tuple[Line, Line]]:
+    """Pairs of lines on one row (heights within :data:`_LINE_HEIGHT`), the second starting ``gap`` right of the
+    first; lines sorted by height, so a page of many lines is not read pair by pair."""
+    import bisect
+
+    by_height = sorted(lines, key=lambda line: line[1])
+    heights = [line[1] for line in by_height]
+    pairs = []
+    for a in by_height:
+        low, high = bisect.bisect_right(heights, a[1] - _LINE_HEIGHT), bisect.bisect_left(heights, a[1] + _LINE_HEIGHT)
+        pairs += [(a, b) for b in by_height[low:high] if b[0] - a[0] > gap]
+    return pairs

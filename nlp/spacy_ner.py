@@ -18,6 +18,9 @@ _ONE_DEGREE = re.compile(_DEGREE)
 _TRAILING_DEGREES = re.compile(r"(?:,?\s+" + _DEGREE + r")+$")
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _BETWEEN_DEGREES = re.compile(r"[\s,]*")  # what may stand between a name and its degree, or two degrees
+# the period of an abbreviation that ends a name, part of the name: a corporate suffix ("Acme Holdings, Inc."), "Jr.",
+# or initials ("Philips N.V.", "the U.S."); 'plc', 'AG' and 'GmbH' have none
+_NAME_PERIOD = re.compile(r"(?:\b(?:Inc|Corp|Ltd|Co|Bros|Jr|Sr|S\.p\.A)|(?<![\w.])(?:[A-Za-z]\.)+[A-Za-z])\.$")
 
 
 class SpacyNER:
@@ -50,7 +53,7 @@ class SpacyNER:
             text = text.rstrip(_QUOTES)
             if text.endswith("'s") or text.endswith("\u2019s"):
                 text = text[:-2]
-            text = text.rstrip(" ,.;:" + _QUOTES)
+            text = _trim_end(text)
             # "healthcare group" is a description, not a name; "95% CI" a statistic, not an organisation (but "Portland,
             # OR" is a place); two paragraphs ('UNITED STATES\n\nSECURITIES AND EXCHANGE COMMISSION') are no name
             if (len(text) < 2 or text.lower() == text or (text in STATISTICAL and label != "Location")
@@ -65,6 +68,16 @@ class SpacyNER:
 
     def predict(self, texts: Sequence[str]) -> list[list[Mention]]:
         return [self.from_doc(doc) for doc in self._nlp.pipe(texts)]
+
+
+def _trim_end(text: str) -> str:
+    """A mention's text without the punctuation and quotes after it, but for the period of an abbreviation that ends
+    the name (:data:`_NAME_PERIOD`): a new firm "Acme Holdings, Inc." was stored as 'Acme Holdings, Inc'. Any other
+    period is a sentence's ("We met Acme.")."""
+    kept = text.rstrip(" ,.;:" + _QUOTES)
+    if text[len(kept):].startswith(".") and _NAME_PERIOD.search(kept + "."):
+        return kept + "."
+    return kept
 
 
 def _trim_start(start: int, text: str) -> tuple[int, str]:

@@ -489,3 +489,99 @@ def test_html_line_break_in_a_table_cell_stays_in_its_row():
         "Delaware | (Commission File Number) | (I.R.S. Employer Identification No.)",
         "Boston", "Outlook",  # two <br> in a row are a blank line, in a cell too (a page laid out in a table)
         "Sales grew.", "Margins fell."]  # outside a table a <br> still breaks the paragraph
+
+
+def test_html_paragraphs_in_a_table_cell_stay_in_its_row():
+    # a <p> or <div> in a cell ended the paragraph: an 8-K's cover row became five ('Delaware', '(Commission', ...)
+    page = ("<table><tr><td><p>Delaware</p></td><td><p>(Commission</p><p>File Number)</p></td><td><div>Item 1.01"
+            "</div><div>Entry into a Material Definitive Agreement</div></td></tr>"
+            "<tr><td><p>Boston</p><div>Outlook</div></td></tr></table><p>Sales grew.</p>")
+    assert html_text(page).split("\n\n") == [
+        "Delaware | (Commission File Number) | Item 1.01 Entry into a Material Definitive Agreement",
+        "Boston", "Outlook",  # a row of one cell (a page laid out in a table) keeps its paragraphs
+        "Sales grew."]
+
+
+def test_a_long_filings_later_parts_keep_the_terms_its_first_part_defined(tmp_path, monkeypatch):
+    import nlp.loaders
+    from kg.records import Document
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.extractor import Extractor
+    from nlp.loaders import continues
+
+    # a filing over MAX_CHARS is read in parts; the definition sits in the first, and "the Company" of the later parts
+    # was made an entity 'Company'
+    monkeypatch.setattr(nlp.loaders, "MAX_CHARS", 100)
+    page = tmp_path / "8k.htm"
+    page.write_text("<p>On March 11, 2024, Northwind Therapeutics, Inc. (the \u201cCompany\u201d) entered into an "
+                    "agreement.</p><p>The Company expects the transaction to close in the second quarter.</p>"
+                    "<p>The Board of Directors of the Company approved it.</p>", encoding="utf-8")
+    docs = [d.document for d in load_documents([page])]
+    assert [d.id for d in docs] == ["8k#1", "8k#2", "8k#3"]
+    out = list(Extractor.for_store(SQLiteStore.open(tmp_path / "g.db")).extract(docs))
+    assert {m.entity_id for ex in out for m in ex.mentions if m.text == "Company"} == {"org:northwind-therapeutics"}
+    assert not [e.name for ex in out for e in ex.entities if "Company" in e.name], [ex.entities for ex in out]
+    # only the next part of the same file: not a .jsonl's next line, nor another file
+    assert continues(docs[0], docs[1]) and continues(docs[1], docs[2]) and not continues(docs[0], docs[2])
+    assert not continues(Document("a#1", "x", "a.jsonl:1"), Document("a#2", "y", "a.jsonl:2"))
+    assert not continues(docs[0], Document("8k#2", "y", str(tmp_path / "other.htm:2")))
+
+
+PDF_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"  # written by make_two_column.py there
+
+
+@pytest.mark.parametrize("name", ["two_column_frames.pdf", "two_column_rows.pdf"])
+def test_pdf_of_two_columns_is_read_column_after_column(name):
+    # drawn row by row across the columns, the text layer interleaved them: 'Metformin is a first-line treatment for'
+    # was followed by 'Warfarin can cause bleeding, and the', and no sentence read whole
+    [doc] = load_documents([PDF_FIXTURES / name])
+    text = doc.document.text.replace("\n", " ")
+    for sentence in ("Metformin is a first-line treatment for type 2 diabetes in adults.",
+                     "Warfarin can cause bleeding, and the risk rises when aspirin is given with it.",
+                     "Amlodipine is prescribed for angina and for high blood pressure in the elderly."):
+        assert sentence in text, text
+    order = [text.index(w) for w in ("Drug safety notes", "Metformin", "Lisinopril", "Warfarin", "Amlodipine")]
+    assert order == sorted(order), text
+
+
+def test_pdf_table_drawn_row_by_row_stays_read_row_by_row():
+    # short cells side by side are a table's rows, not two columns of text
+    [doc] = load_documents([PDF_FIXTURES / "table_rows.pdf"])
+    lines = doc.document.text.split("\n")
+    assert lines[lines.index("Metformin") + 1] == "500 mg twice daily", lines
+    assert lines[lines.index("Warfarin") + 1] == "5 mg once daily", lines
+
+
+def test_html_h1_in_a_table_cell_still_says_the_pages_title():
+    # a heading in a layout table's cell is read with its row: the title was no longer known as said, and read twice
+    page = ("<title>Acme news</title><table><tr><td><p>Posted May 2.</p><h1>Acme news</h1><p>Acme grew.</p></td>"
+            "</tr></table>")
+    assert html_text(page).split("\n\n") == ["Posted May 2.", "Acme news", "Acme grew."]
+
+
+def test_a_changed_part_of_a_long_filing_still_keeps_the_terms_its_unchanged_first_part_defined(tmp_path, monkeypatch):
+    import nlp.loaders
+    from kg.records import Extraction
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.ingest import ingest_documents
+
+    # the unchanged parts are skipped, so the changed one was read alone: its "the Company" became 'Company'
+    monkeypatch.setattr(nlp.loaders, "MAX_CHARS", 100)
+    page = tmp_path / "8k.htm"
+    first = ("<p>On March 11, 2024, Northwind Therapeutics, Inc. (the \u201cCompany\u201d) entered into an "
+             "agreement.</p><p>The Company expects the transaction to close in the second quarter.</p>")
+    page.write_text(first, encoding="utf-8")
+    store = SQLiteStore.open(tmp_path / "g.db")
+    ingest_documents(store, load_documents([page]))
+    page.write_text(first + "<p>The Board of Directors of the Company approved it.</p>", encoding="utf-8")
+    docs = load_documents([page])
+    report = ingest_documents(store, docs)
+    assert (report.documents, report.skipped) == (1, 2)
+    [part3] = [ex for ex, _ in store.extractions() if ex.document.id == "8k#3"]
+    assert {m.entity_id for m in part3.mentions if m.text == "Company"} == {"org:northwind-therapeutics"}
+    assert store.entity("org:company") is None
+    # an entity the first part makes when read again for context (gone from the store) is stored with the part
+    other = SQLiteStore.open(tmp_path / "other.db")
+    other.add_extraction(Extraction(docs[0].document), docs[0].sha256)  # stored, but without its entities
+    assert ingest_documents(other, docs).documents == 2
+    assert other.entity("org:northwind-therapeutics") is not None and other.entity("org:company") is None

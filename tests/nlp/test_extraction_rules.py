@@ -166,7 +166,23 @@ def test_short_form_links_to_the_full_name_in_the_same_document(tmp_path):
     (out,) = ex.extract([Document("d", "Jane Roe joined Northwind Therapeutics Inc. in May. Roe said Northwind grew.")])
     ids = {m.text: m.entity_id for m in out.mentions}
     assert ids["Roe"] == ids["Jane Roe"] == "per:jane-roe"
-    assert ids["Northwind"] == ids["Northwind Therapeutics Inc"] == "org:northwind-therapeutics"
+    assert ids["Northwind"] == ids["Northwind Therapeutics Inc."] == "org:northwind-therapeutics"
+
+
+def test_a_new_firms_name_keeps_the_period_of_its_corporate_suffix(extractor):
+    # "Acme Holdings, Inc." was stored as 'Acme Holdings, Inc': the sentence's punctuation was trimmed off the name
+    text = ("Beta Sensors acquired Northwind Holdings, Inc. The buyer also met Koninklijke Philips N.V. and Globex "
+            "Corp. in Boston. We met the team at Tyrell.")
+    found, out = facts(extractor, text)
+    names = {m.text for m in out.mentions}
+    assert {"Northwind Holdings, Inc.", "Koninklijke Philips N.V.", "Globex Corp."} <= names, names
+    assert {"Northwind Holdings, Inc.", "Koninklijke Philips N.V."} <= {e.name for e in out.entities}, out.entities
+    assert not [n for n in names if n.endswith(("Inc", "Corp", "N.V", "."))
+                and n not in ("Northwind Holdings, Inc.", "Koninklijke Philips N.V.", "Globex Corp.")], names
+    # the sentence still ends after the name, and the fact over it is read
+    assert ("org:beta", "ACQUIRED", "org:northwind-holdings") in found, found
+    assert [p.sentence for t in out.triples for p in t.provenance if t.relation == "ACQUIRED"] == [
+        "Beta Sensors acquired Northwind Holdings, Inc."], out.triples
 
 
 def test_loader_reads_jsonl_text_holding_unicode_line_separators_and_any_line_ends(tmp_path):

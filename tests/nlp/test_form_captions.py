@@ -94,3 +94,42 @@ def test_a_paragraph_that_is_only_a_number_stays_in_a_page_that_is_no_filing():
     assert without_form_captions(page) == page
     filing = "FORM 8-K\n\nCorvane AG\n\n(Commission File Number)\n\nCorvane acquired Meridale.\n\n- 2 -"
     assert without_form_captions(filing) == "FORM 8-K\n\nCorvane AG\n\nCorvane acquired Meridale."
+
+
+PLAIN_COVER = """                      SECURITIES AND EXCHANGE COMMISSION
+                                   FORM 10-K
+
+                         NORTHWIND THERAPEUTICS, INC.
+            (Exact name of registrant as specified in its charter)
+
+          Delaware                      001-38912                 82-1234567
+(State or other jurisdiction of   (Commission File Number)    (I.R.S. Employer
+ incorporation or organization)                             Identification No.)
+
+  100 Summer Street, Boston, Massachusetts                        02110
+  (Address of principal executive offices)                      (Zip Code)
+
+Acme Robotics acquired Beta Sensors.  Revenue was $12.1 million   (in thousands: 12,100).
+"""
+
+
+def test_a_plain_text_filings_captions_side_by_side_are_left_out(tmp_path, extractor):  # noqa: F811
+    # read across the lines, two or three columns of captions interleave and none was found whole: '(State or other
+    # jurisdiction of      (I.R.S. Employer' stayed, and 'I.R.S. Employer' became an organisation
+    (tmp_path / "10k.txt").write_text(PLAIN_COVER, encoding="utf-8")
+    [doc] = [d.document for d in load_documents([tmp_path / "10k.txt"])]
+    assert doc.text.split("\n\n") == [
+        "SECURITIES AND EXCHANGE COMMISSION\n                                   FORM 10-K",
+        "NORTHWIND THERAPEUTICS, INC.",
+        "Delaware                      001-38912                 82-1234567",  # the values stay, in their columns
+        "100 Summer Street, Boston, Massachusetts                        02110",
+        "Acme Robotics acquired Beta Sensors.  Revenue was $12.1 million   (in thousands: 12,100)."]
+    [ex] = extractor.extract([Document(doc.id, doc.text)])
+    assert not {m.text for m in ex.mentions} & {"I.R.S. Employer", "Commission", "State"}, ex.mentions
+    # an HTML filing that is the plain text in a <pre> (as EDGAR's older ones are) is read without them too
+    (tmp_path / "10k.htm").write_text(f"<html><body><pre>{PLAIN_COVER}</pre></body></html>", encoding="utf-8")
+    [doc] = [d.document for d in load_documents([tmp_path / "10k.htm"])]
+    assert "Employer" not in doc.text and "jurisdiction" not in doc.text, doc.text
+    assert "Delaware 001-38912 82-1234567" in doc.text, doc.text
+    # a text in columns without captions is no filing: its lone numbers stay
+    assert without_form_captions("Revenue  (note 3)   12\n \n42") == "Revenue  (note 3)   12\n\n42"
