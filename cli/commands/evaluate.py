@@ -27,7 +27,7 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
 
     Example: kgnlp eval ner --data CDR_TestSet.PubTator.txt --format pubtator --model models/ner --model-only
     """
-    from cli.commands.ingest import check_profile, ner_layers, profile_vote
+    from cli.commands.ingest import check_profile, load_models, ner_layers, profile_vote
     from nlp.errors import NLPError
     from nlp.evaluation import evaluate_ner
 
@@ -36,7 +36,7 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
                        f"(got {len(model or ())}).")
     graph = workspace(ws_path).read_embedded()
     try:
-        layers = ner_layers(check_profile(None, model), graph, ws_path)
+        layers = ner_layers(load_models(check_profile(None, model)), graph, ws_path)
         scores = evaluate_ner(graph, data, layers, vote=profile_vote(layers), fmt=fmt, model_only=model_only)
     finally:
         graph.close()

@@ -42,10 +42,10 @@ def test_eval_ner_reads_each_training_format(ws, fmt, path):
 
 def test_model_only_scores_the_model_as_its_own_evaluator_does(ws, spacy_model):
     from nlp.formats import load_labelled
-    from cli.commands.ingest import load_ner_layer
+    from nlp.ner import load_ner_model
     from nlp.ner.evaluate import evaluate_ner
 
-    own = evaluate_ner(load_ner_layer(spacy_model), load_labelled(FIX / "tiny.jsonl", "jsonl")).micro
+    own = evaluate_ner(load_ner_model(spacy_model), load_labelled(FIX / "tiny.jsonl", "jsonl")).micro
     proc = kgnlp("eval", "ner", "--data", str(FIX / "tiny.jsonl"), "--model", str(spacy_model), "--model-only",
                  "-w", str(ws), "--json", check=True)
     scores = json.loads(proc.stdout)["all"]
