@@ -182,8 +182,7 @@ def train_fused(
     started = time.perf_counter()
     step, epoch = state["step"], state["epoch"]
     resumed_after = epoch
-    # the steps the checkpoint's schedule was made for, where this call trains on (one from before it was kept: these)
-    rescheduled = state.get("schedule_steps", total) if epoch < settings.epochs else total
+    planned = state.get("schedule_steps", total)  # what the checkpoint's schedule was made for (not kept: this)
     state["schedule_steps"] = total
     while epoch < settings.epochs and not (settings.max_steps and step >= total) and state["bad"] < settings.patience:
         epoch += 1
@@ -233,7 +232,7 @@ def train_fused(
     seconds = time.perf_counter() - started
     return TrainResult(str(out), epoch, state["best_epoch"], state["best"], round(seconds, 2), step,
                        tuple(state["history"]), resumed_after, state["bad"] >= settings.patience,
-                       rescheduled if rescheduled != total else 0)
+                       planned if planned != total and epoch > resumed_after else 0)
 
 
 def _resume_schedule(optimizer, scheduler, saved: dict) -> None:

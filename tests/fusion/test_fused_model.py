@@ -340,6 +340,9 @@ def test_more_epochs_after_a_finished_run_take_the_longer_runs_learning_rates(tm
     assert more.resumed_after == 1 and more.steps == whole.steps == 6 and more.rescheduled_from == 2
     assert "resumed after epoch 1 (trained until then on a learning-rate schedule made for 2 steps)" in more.summary()
     assert whole.rescheduled_from == 0
+    # a finished run given fewer epochs trains nothing more, on no other schedule
+    again = train_fused(FusedModel.load(start), items, tmp_path / "more", replace(settings, epochs=2), tokenizer=tok)
+    assert again.steps == 6 and again.rescheduled_from == 0 and len(rates) == 6
 
 
 def test_early_stopping_keeps_the_best_epoch_and_says_so(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
