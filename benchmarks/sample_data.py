@@ -41,7 +41,8 @@ def main() -> None:
     print(json.dumps({"benchmark": "sample_data", "documents": report.documents, "ingest_seconds": report.seconds,
                       "facts": asdict(facts), "qa": {"questions": qa.questions, "answered": qa.answered,
                                                      "hits@1": qa.hits_at[1], "exact_match": qa.exact_match},
-                      "ner": {label: asdict(prf) for label, prf in ner.by_label.items()}}))
+                      "ner": {"all": asdict(ner.overall),
+                              **{label: asdict(prf) for label, prf in ner.by_label.items()}}}))
 
 
 if __name__ == "__main__":

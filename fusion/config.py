@@ -117,8 +117,9 @@ def _fusion_of(folder: str | Path, data: dict) -> "FusionConfig":
 
 def check_weights(saved: SavedConfig) -> None:
     """The model's ``model.safetensors`` is there and starts as a safetensors file does (its header is read, not
-    the weights): a command that writes checks this before it stores anything, so a folder copied without its
-    weights, or with them cut short, is refused first (``FusedModel.load`` finds what else may be wrong)."""
+    the weights): ``FusedModel.load`` checks this first, so a folder copied without its weights, or with them cut
+    short, is named as such before the encoder is built (and before a command that loads its models first writes
+    anything); the load finds what else may be wrong."""
     path = saved.folder / "model.safetensors"
     if not path.is_file():
         raise FusionError(f"The fused model at '{saved.folder}' has no model.safetensors: copy the whole model folder "

@@ -222,6 +222,7 @@ class FusedModel(nn.Module):
 
         saved = saved_config(folder)
         folder, config = saved.folder, saved.fusion
+        check_weights(saved)  # a folder without its weights, or with them cut short, is named before anything is built
         try:
             enc_cfg = dict(saved.encoder)
             model_type = enc_cfg.pop("model_type")
@@ -248,7 +249,6 @@ class FusedModel(nn.Module):
                                   "kg_embeddings/ nor kg_table.safetensors. Copy the whole model folder.")
         model = cls(config, encoder, table, ids)
         weights = folder / "model.safetensors"
-        check_weights(saved)
         try:
             model.load_state_dict(load_file(str(weights)))
         except Exception as exc:  # noqa: BLE001 - safetensors' own error type, or weights of another shape

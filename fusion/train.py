@@ -59,13 +59,19 @@ class TrainResult:
     history: tuple[dict, ...] = field(default=())
     resumed_after: int = 0  # the checkpoint's epoch this call went on from (0: a fresh run)
     stopped_early: bool = False  # the dev score had not improved for ``patience`` epochs
+    # the optimizer steps the checkpoint's learning-rate schedule was made for, where this call resumed it with
+    # another length (--epochs, --max-steps) and the schedule of ``steps`` went on from there (0: the same schedule)
+    rescheduled_from: int = 0
 
     def summary(self) -> str:
-        """e.g. "4 epochs (best 2), 12.3 s, resumed after epoch 3, stopped early", for a report line."""
+        """e.g. "4 epochs (best 2), 12.3 s, resumed after epoch 3, stopped early", for a report line (resumed with
+        another length: "resumed after epoch 1 (trained until then on a learning-rate schedule made for 2 steps)")."""
         best = f" (best {self.best_epoch})" if self.best_dev is not None and self.best_epoch != self.epochs_run else ""
         parts = [f"{self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}{best}", f"{self.seconds:.1f} s"]
         if self.resumed_after:
-            parts.append(f"resumed after epoch {self.resumed_after}")
+            parts.append(f"resumed after epoch {self.resumed_after}" + (
+                f" (trained until then on a learning-rate schedule made for {self.rescheduled_from} steps)"
+                if self.rescheduled_from else ""))
         if self.stopped_early:
             parts.append("stopped early: no dev gain")
         return ", ".join(parts)
@@ -165,9 +171,7 @@ def train_fused(
             _check_same_run(state.setdefault("run", run), run, ckpt)
             model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
             _load_optimizer(optimizer, load_file(str(ckpt / "optimizer.safetensors")))
-            scheduler.load_state_dict(state.pop("scheduler"))
-            for group, lr in zip(optimizer.param_groups, scheduler.get_last_lr()):
-                group["lr"] = lr  # the schedule's rate at the checkpoint, not the new optimizer's first one
+            _resume_schedule(optimizer, scheduler, state.pop("scheduler"))
             _load_rng(ckpt, load_file, settings.device)
         except FusionError:
             raise
@@ -178,6 +182,8 @@ def train_fused(
     started = time.perf_counter()
     step, epoch = state["step"], state["epoch"]
     resumed_after = epoch
+    planned = state.get("schedule_steps", total)  # what the checkpoint's schedule was made for (not kept: this)
+    state["schedule_steps"] = total
     while epoch < settings.epochs and not (settings.max_steps and step >= total) and state["bad"] < settings.patience:
         epoch += 1
         rng = random.Random(settings.seed * 1000 + epoch)
@@ -225,7 +231,18 @@ def train_fused(
         _checkpoint(model, optimizer, scheduler, state, ckpt, save_file, settings.device)
     seconds = time.perf_counter() - started
     return TrainResult(str(out), epoch, state["best_epoch"], state["best"], round(seconds, 2), step,
-                       tuple(state["history"]), resumed_after, state["bad"] >= settings.patience)
+                       tuple(state["history"]), resumed_after, state["bad"] >= settings.patience,
+                       planned if planned != total and epoch > resumed_after else 0)
+
+
+def _resume_schedule(optimizer, scheduler, saved: dict) -> None:
+    """The learning-rate ``scheduler`` of this run (built for its --epochs and --max-steps) at the step of the
+    checkpoint's (``saved``), and the optimizer's rates set from it: each step after the checkpoint takes the rate a
+    run started with these settings takes at that step, also where the checkpoint's run was made for another length
+    (its own last rate, e.g. 0 at the end of a finished run, would have been the first step's)."""
+    scheduler.load_state_dict(saved)  # its step; the rate functions stay this run's (``LambdaLR`` keeps them)
+    for group, base, rate in zip(optimizer.param_groups, scheduler.base_lrs, scheduler.lr_lambdas):
+        group["lr"] = base * rate(scheduler.last_epoch)
 
 
 # How long a run goes on and where it runs: these may change when a run resumes (e.g. more epochs).

@@ -62,17 +62,19 @@ def score_spans(gold: Iterable[set[tuple]], pred: Iterable[set[tuple]]) -> PRF:
 
 @dataclass(frozen=True)
 class PipelineNERScores:
-    """What :func:`evaluate_ner` measured: P/R/F1 overall ("all") and per label, and the gold labels none of the
-    trained layers was trained on, each with its count of gold mentions (all misses for a model scored alone)."""
+    """What :func:`evaluate_ner` measured: P/R/F1 over all labels and per label (each gold or predicted label, so
+    its rows add up to ``overall``), and the gold labels none of the trained layers was trained on, each with its
+    count of gold mentions (all misses for a model scored alone)."""
 
+    overall: PRF
     by_label: dict[str, PRF]
     not_trained: dict[str, int]
 
 
 def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, fmt: str = "jsonl",
                  model_only: bool = False) -> PipelineNERScores:
-    """Entity-level micro P/R/F1 (exact span and type), overall ("all") and per label (each gold or predicted
-    label, so the rows add up to "all"), of the extraction pipeline (the graph's names, spaCy, and the
+    """Entity-level micro P/R/F1 (exact span and type), overall and per label (each gold or predicted label, so
+    the rows add up to the overall counts), of the extraction pipeline (the graph's names, spaCy, and the
     ``extra_ner`` layers) on a labelled file in ``fmt`` (see ``nlp.formats``); with ``model_only``, of the one
     ``extra_ner`` layer alone. Gold labels no ``extra_ner`` layer was trained on are counted (none without such
     layers, or with one that does not say its ``entity_types``)."""
@@ -95,11 +97,9 @@ def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, f
     gold = [{(m.start, m.end, m.label) for m in d.mentions} for d in docs]
     pred = [{(m.start, m.end, m.label) for m in ms} for ms in mentions]
     labels = sorted({m[2] for s in (*gold, *pred) for m in s})
-    result = {"all": score_spans(gold, pred)}
-    for label in labels:
-        result[label] = score_spans([{g for g in s if g[2] == label} for s in gold],
-                                    [{p for p in s if p[2] == label} for s in pred])
-    return PipelineNERScores(result, _not_trained(gold, extra_ner))
+    by_label = {label: score_spans([{g for g in s if g[2] == label} for s in gold],
+                                   [{p for p in s if p[2] == label} for s in pred]) for label in labels}
+    return PipelineNERScores(score_spans(gold, pred), by_label, _not_trained(gold, extra_ner))
 
 
 def _not_trained(gold: Iterable[set[tuple]], layers) -> dict[str, int]:

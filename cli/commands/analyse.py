@@ -41,10 +41,10 @@ def ner(
     has_ws = has_workspace(conn.ws_path)
     graph = conn.open() if has_ws else SQLiteStore.open(":memory:")
     try:
-        from cli.commands.ingest import check_profile, ner_layers, profile_similarity, profile_vote
+        from cli.commands.ingest import check_profile, load_models, ner_layers, profile_similarity, profile_vote
 
         # a fused model reads the workspace's graph; where there is none, it says so (naming the folder)
-        layers = ner_layers(check_profile(profile, model), graph if has_ws else None, conn.ws_path)
+        layers = ner_layers(load_models(check_profile(profile, model)), graph if has_ws else None, conn.ws_path)
         similar = profile_similarity(profile, conn.ws_path) if has_ws else None
         try:
             analysis = Extractor.for_store(graph, extra_ner=layers, vote=profile_vote(layers),

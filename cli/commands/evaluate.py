@@ -27,7 +27,7 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
 
     Example: kgnlp eval ner --data CDR_TestSet.PubTator.txt --format pubtator --model models/ner --model-only
     """
-    from cli.commands.ingest import check_profile, ner_layers, profile_vote
+    from cli.commands.ingest import check_profile, load_models, ner_layers, profile_vote
     from nlp.errors import NLPError
     from nlp.evaluation import evaluate_ner
 
@@ -36,15 +36,17 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
                        f"(got {len(model or ())}).")
     graph = workspace(ws_path).read_embedded()
     try:
-        layers = ner_layers(check_profile(None, model), graph, ws_path)
+        layers = ner_layers(load_models(check_profile(None, model)), graph, ws_path)
         scores = evaluate_ner(graph, data, layers, vote=profile_vote(layers), fmt=fmt, model_only=model_only)
     finally:
         graph.close()
-    rows = {k: asdict(v) for k, v in scores.by_label.items()}
-    emit(as_json, {**rows, "unknown_labels": scores.not_trained} if model else rows, lambda: _table(
+    # as eval relations and classify write theirs: the overall scores, then the rows of each label under "labels"
+    data = {**asdict(scores.overall), "labels": {k: asdict(v) for k, v in scores.by_label.items()},
+            "unknown_labels": scores.not_trained}
+    emit(as_json, data, lambda: _table(
         ["label", "P", "R", "F1", "tp", "fp", "fn"],
         [[k, f"{v.precision:.3f}", f"{v.recall:.3f}", f"{v.f1:.3f}", str(v.tp), str(v.fp), str(v.fn)]
-         for k, v in scores.by_label.items()]))
+         for k, v in (("all", scores.overall), *scores.by_label.items())]))
     if not as_json:
         _note_not_trained(scores.not_trained, "scored as misses" if model_only else
                           "only the graph's names and spaCy can find them",
@@ -91,8 +93,8 @@ def eval_qa(data: DataOpt, model: QaModelOpt = None, ws_path: WorkspaceOpt = Pat
         s = evaluate_qa(graph, data, schema_in_force(ws.path, config))
     finally:
         graph.close()
-    data_out = {"questions": s.questions, "answered": s.answered, "exact_match": s.exact_match,
-                "hits": {str(k): v for k, v in s.hits_at.items()}}
+    data_out = {"kind": "graph", "n": s.questions, "answered": s.answered, "exact_match": s.exact_match,
+                "hits": {str(k): v for k, v in s.hits_at.items()}}  # "kind" and "n" as with --model
     emit(as_json, data_out, lambda: out.print(
         f"{s.questions} questions, {s.answered} answered: exact match {s.exact_match:.3f}, "
         + ", ".join(f"hits@{k} {v:.3f}" for k, v in s.hits_at.items())))

@@ -50,9 +50,9 @@ def ingest(
 
     not_read: list[Path] = []
     docs = load_documents(list(paths), not_read)  # every file is checked before the workspace is touched
-    # fused models' config.json read once, here, and the models loaded: damaged files are refused before the
+    # every --model loaded here (a fused model's config.json read once): damaged files are refused before the
     # workspace is made or the seed stored
-    models = load_fused(check_profile(profile, model))
+    models = load_models(check_profile(profile, model))
     schema = schema_in_force(conn.ws_path, config)
     seeded = None
     if seed is not None:  # read and checked before the workspace is made
@@ -209,54 +209,49 @@ def taken_back_line(data: dict) -> str:
 
 
 @dataclass(frozen=True)
-class LoadedFused:
-    """A fused NER --model already loaded (:func:`load_fused`), reading no graph until :func:`load_ner_layer` gives it
-    one."""
+class LoadedModel:
+    """An NER --model loaded (:func:`load_models`: weights, tokenizer, pipeline), reading no graph until
+    :meth:`reading` gives it one: a command that writes loads its models before it writes anything."""
 
-    saved: SavedConfig
-    layer: object  # fusion.ner.FusedNER
+    layer: object  # nlp.interfaces.NERLayer: a fusion.ner.FusedNER, or an nlp.ner model dir's layer
+    saved: SavedConfig | None = None  # a fused model's config.json; None: an nlp.ner model dir
 
-    @property
-    def folder(self) -> Path:
-        return self.saved.folder
-
-
-def load_fused(models: list[Path | SavedConfig]) -> list[Path | LoadedFused]:
-    """``models`` (as :func:`check_profile` returns them) with each fused model loaded, weights and tokenizer: a
-    command that writes loads them before it writes anything, and gives them the graph after (a --seed first)."""
-    from fusion.config import SavedConfig
-    from fusion.ner import FusedNER
-
-    return [LoadedFused(m, FusedNER.load(m)) if isinstance(m, SavedConfig) else m for m in models]
-
-
-def load_ner_layer(model: Path | SavedConfig | LoadedFused, store=None, workspace: Path | None = None):
-    """A trained NER layer: a fused model (graph-aware, uses ``store``, the graph of ``workspace``; store None:
-    there is no workspace there, or workspace None: none given; said on stderr for a model that reads the graph,
-    as is another graph than it was trained with; ``model`` its config.json as :func:`check_profile` read it, or the
-    model :func:`load_fused` loaded) or an nlp.ner model dir."""
-    from fusion.config import SavedConfig
-
-    if isinstance(model, (SavedConfig, LoadedFused)):
+    def reading(self, store=None, workspace: Path | None = None):
+        """The layer, a fused model's reading ``store``, the graph of ``workspace`` (store None: there is no
+        workspace there, or workspace None: none given; said on stderr for a model that reads the graph, as is
+        another graph than it was trained with); an nlp.ner model reads no graph."""
+        if self.saved is None:
+            return self.layer
         from cli.commands.fusion import model_linker
+
+        return self.layer.reading(store, linker=model_linker(self.saved, store, workspace))
+
+
+def load_models(models: list[Path | SavedConfig]) -> list[LoadedModel]:
+    """``models`` (as :func:`check_profile` returns them) loaded: a damaged model is refused here, before the
+    command writes anything; they read the graph once :func:`ner_layers` gives it (after a --seed is stored)."""
+    return [_load_model(m) for m in models]
+
+
+def _load_model(model: Path | SavedConfig) -> LoadedModel:
+    """One --model as :func:`check_profile` returns it (a fused model's config.json, else a folder) loaded."""
+    from fusion.config import SavedConfig
+
+    if isinstance(model, SavedConfig):
         from fusion.ner import FusedNER
 
-        saved = model.saved if isinstance(model, LoadedFused) else model
-        linker = model_linker(saved, store, workspace)
-        if isinstance(model, LoadedFused):
-            return model.layer.reading(store, linker=linker)
-        return FusedNER.load(saved, store, linker=linker)
+        return LoadedModel(FusedNER.load(model), model)
     from nlp.ner import load_ner_model
 
-    return load_ner_model(model)
+    return LoadedModel(load_ner_model(model))
 
 
-def check_profile(profile: str | None, model) -> list[Path | SavedConfig | LoadedFused]:
+def check_profile(profile: str | None, model) -> list[Path | SavedConfig]:
     """Fail early, before anything is written, on a profile that cannot run (None: whatever --model is): ``fast``
     runs no transformer (graph names, spaCy, and spaCy CNN models if given); ``accurate`` needs a transformer (or
     fused) token classifier, and with a spaCy CNN beside it the three layers vote (see :func:`profile_vote`). Returns
     the --model folders, a fused model's as its config.json (read once, here: ``fusion.config.fused_config``; a
-    fused model of another task is refused), to pass on to :func:`ner_layers`."""
+    fused model of another task is refused), to pass on to :func:`load_models`."""
     from nlp.errors import NLPError
 
     given = [] if model is None else list(model) if isinstance(model, (list, tuple)) else [model]
@@ -275,30 +270,27 @@ def check_profile(profile: str | None, model) -> list[Path | SavedConfig | Loade
     return models
 
 
-def _checked_model(model: Path | SavedConfig | LoadedFused) -> Path | SavedConfig | LoadedFused:
-    """One --model: a folder, and a fused model's config.json read (:func:`check_profile`), its head and weights
-    checked; a model already checked or loaded as it is."""
-    from fusion.config import SavedConfig, check_head, check_weights, fused_config
+def _checked_model(model: Path) -> Path | SavedConfig:
+    """One --model: a folder, a fused model's as its config.json read (:func:`check_profile`) with its head checked
+    (its weights are checked as it loads, :func:`load_models`)."""
+    from fusion.config import check_head, fused_config
     from nlp.errors import NLPError
 
-    if isinstance(model, LoadedFused):  # checked before it loaded
-        return model
-    if not isinstance(model, SavedConfig):
-        if not Path(model).is_dir():
-            raise NLPError(f"--model '{model}' is not a folder. Pass a trained model folder.")
-        model = fused_config(model) or Path(model)
-    if isinstance(model, SavedConfig):  # another task's, or without its weights: refused before anything is written
-        check_head(model.head, model.folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
-        check_weights(model)
-    return model
+    if not Path(model).is_dir():
+        raise NLPError(f"--model '{model}' is not a folder. Pass a trained model folder.")
+    saved = fused_config(model)
+    if saved is None:
+        return Path(model)
+    check_head(saved.head, saved.folder, ("token",), "an NER --model", "`kgnlp train ner --fusion ...`")
+    return saved
 
 
-def _layer_kind(model: Path | SavedConfig | LoadedFused) -> str:
+def _layer_kind(model: Path | SavedConfig) -> str:
     """The kind of NER layer a checked --model loads as (``nlp.interfaces.layer_kind``), read from its folder (a
     model dir's marker), not loaded: a profile that cannot run is refused before the model loads."""
     from fusion.config import SavedConfig
 
-    if isinstance(model, (SavedConfig, LoadedFused)):
+    if isinstance(model, SavedConfig):
         from fusion.ner import FusedNER
 
         return FusedNER.kind
@@ -307,10 +299,10 @@ def _layer_kind(model: Path | SavedConfig | LoadedFused) -> str:
     return LAYER_KINDS[saved_kind(model)]
 
 
-def ner_layers(models: list[Path | SavedConfig | LoadedFused], store=None, workspace: Path | None = None) -> list:
-    """The trained NER layers of ``models`` as :func:`check_profile` (or :func:`load_fused`) gives them, loaded:
-    ``store`` is the graph of ``workspace`` (None: no workspace there), which fused models read."""
-    return [load_ner_layer(m, store, workspace) for m in models]
+def ner_layers(models: list[LoadedModel], store=None, workspace: Path | None = None) -> list:
+    """The NER layers of ``models`` (:func:`load_models`), fused ones reading ``store``, the graph of ``workspace``
+    (None: no workspace there): :meth:`LoadedModel.reading`."""
+    return [m.reading(store, workspace) for m in models]
 
 
 def profile_similarity(profile: str | None, ws):

@@ -279,3 +279,12 @@ def test_user_relation_type_from_config(tmp_path):
     kgnlp("ingest", str(doc), "--seed", str(seed), "-w", str(ws), "--config", str(cfg), "--json", check=True)
     tsv = kgnlp("export", "--format", "tsv", "-w", str(ws), check=True).stdout
     assert "Acme Robotics\tLICENSED_TO\tGlobex" in tsv, tsv
+
+
+def test_eval_qa_json_says_its_kind_and_question_count_as_with_a_model(sample_ws):
+    """`eval qa` without --model writes "kind" and "n" as it does for a QA model (it wrote "questions", no kind)."""
+    got = kgnlp_json("eval", "qa", "--data", str(DATA / "labelled" / "qa.jsonl"), "-w", str(sample_ws))
+    questions = sum(1 for line in (DATA / "labelled" / "qa.jsonl").read_text(encoding="utf-8").splitlines() if line)
+    assert set(got) == {"kind", "n", "answered", "exact_match", "hits"}, got
+    assert got["kind"] == "graph" and got["n"] == questions > 0 and 0 < got["answered"] <= questions
+    assert set(got["hits"]) == {"1", "3", "10"} and 0 <= got["exact_match"] <= got["hits"]["10"] <= 1

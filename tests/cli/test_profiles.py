@@ -1,6 +1,8 @@
 """--profile fast|accurate: checked before anything is written, with one-line errors."""
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import DATA, kgnlp
 
 
@@ -163,3 +165,19 @@ def test_unknown_training_precision_is_a_one_line_error_before_data_is_read(tmp_
     proc = kgnlp("train", "ner", "--kind", "spacy", "--data", missing, "--out", str(tmp_path / "m"),
                  "--precision", "bf16")
     assert proc.returncode == 1 and "spaCy CNN trains in fp32 only" in proc.stderr and not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("kind", ["spacy", "transformer"])
+def test_ingest_refuses_a_damaged_plain_model_before_touching_the_workspace(tmp_path, kind):
+    """A spaCy or transformer --model (not fused) whose files are missing loads before ingest makes the workspace or
+    stores the --seed: it left an empty new workspace behind (and a stored seed)."""
+    from tests.conftest import write_seed
+
+    model = _model_dir(tmp_path / "m", kind)  # the marker alone: no pipeline/, no weights
+    seed = write_seed(tmp_path / "seed", [{"id": "C1", "name": "metformin", "type": "Chemical"}])
+    ws = tmp_path / "ws"
+    proc = kgnlp("ingest", str(DATA / "documents" / "medical" / "med01_metformin.txt"), "--seed", str(seed),
+                 "--model", str(model), "-w", str(ws))
+    assert proc.returncode == 1 and str(model) in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not ws.exists()

@@ -314,6 +314,37 @@ def test_an_interrupted_run_resumed_ends_as_the_same_run_uninterrupted(tmp_path,
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_more_epochs_after_a_finished_run_take_the_longer_runs_learning_rates(tmp_path, tiny_encoder, tiny_store,
+                                                                              tiny_embeddings, monkeypatch):
+    """A finished 1-epoch run resumed with 3 epochs: each step after the checkpoint takes the learning rate a run
+    started with 3 epochs takes at that step (the first took the 1-epoch schedule's last rate, 0), and the summary
+    says the epochs before followed another schedule (they cannot be made a 3-epoch run's)."""
+    rates: list[tuple[float, ...]] = []
+    step = torch.optim.AdamW.step
+
+    def recording(self, *args, **kwargs):
+        rates.append(tuple(group["lr"] for group in self.param_groups))
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording)
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    start = model.save(tmp_path / "start", tok)
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    settings = TrainSettings(epochs=3, batch_size=4, seed=1)  # 2 steps an epoch, 6 in all
+    whole = train_fused(FusedModel.load(start), items, tmp_path / "whole", settings, tokenizer=tok)
+    three, rates[:] = list(rates), []
+    first = train_fused(FusedModel.load(start), items, tmp_path / "more", replace(settings, epochs=1), tokenizer=tok)
+    assert len(rates) == 2 and first.rescheduled_from == 0 and "schedule" not in first.summary()
+    more = train_fused(FusedModel.load(start), items, tmp_path / "more", settings, tokenizer=tok)
+    assert len(three) == 6 and rates[2:] == three[2:] and three[2][0] > 0, (rates, three)
+    assert more.resumed_after == 1 and more.steps == whole.steps == 6 and more.rescheduled_from == 2
+    assert "resumed after epoch 1 (trained until then on a learning-rate schedule made for 2 steps)" in more.summary()
+    assert whole.rescheduled_from == 0
+    # a finished run given fewer epochs trains nothing more, on no other schedule
+    again = train_fused(FusedModel.load(start), items, tmp_path / "more", replace(settings, epochs=2), tokenizer=tok)
+    assert again.steps == 6 and again.rescheduled_from == 0 and len(rates) == 6
+
+
 def test_early_stopping_keeps_the_best_epoch_and_says_so(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):
     model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
     items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]

@@ -23,8 +23,8 @@ def _train_tiny_ner(tiny_encoder, tmp_path, out) -> None:
 
 
 def _fake_ner_layer(monkeypatch, look) -> list:
-    """ingest's NER model loader replaced by one that finds nothing; what ``look`` reads from the graph the loader
-    was given is listed, once per load, in the list returned."""
+    """ingest's NER model loader replaced by one whose models find nothing; what ``look`` reads from the graph a
+    model is given to read is listed, once per model, in the list returned."""
     from cli.commands import ingest as ingest_cli
 
     seen: list = []
@@ -35,11 +35,12 @@ def _fake_ner_layer(monkeypatch, look) -> list:
         def predict(self, texts):
             return [[] for _ in texts]
 
-    def load(model, store=None, workspace=None):
-        seen.append(look(store))
-        return Layer()
+    class Loaded:
+        def reading(self, store=None, workspace=None):
+            seen.append(look(store))
+            return Layer()
 
-    monkeypatch.setattr(ingest_cli, "load_ner_layer", load)
+    monkeypatch.setattr(ingest_cli, "load_models", lambda models: [Loaded() for _ in models])
     return seen
 
 
