@@ -22,7 +22,7 @@ from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, NOT_YES_NO, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
 from nlp.question_parts import PartAnswers, answer_parts
-from nlp.question_relations import Cue, drug_noun_cue, find_cues, place_cue, roles_allowed, word_role
+from nlp.question_relations import Cue, drug_noun_cue, find_cues, owns_noun, place_cue, roles_allowed, word_role
 
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
@@ -115,7 +115,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
                  else describe(store, term, names))
         return QAResult(question, (about,), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
-                       _places(question, schema, yes_no))
+                       _places(question, schema, yes_no), frozenset(le.end for le in linked))
     ranked = _targets(store, linked, cues, reading, exclude)
     if ranked and _counts(reading):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
@@ -189,6 +189,7 @@ class _Reading:
     yes_no: bool
     in_question: frozenset[str]
     places: frozenset[str] | None
+    ends: frozenset[int]  # where the question's names end (one right before a noun may own it)
 
 
 _Scored = tuple[float, list[Triple], tuple[Via, ...]]  # score, chain, the narrower entities it came through
@@ -202,7 +203,7 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
     scored: dict[str, _Scored] = {}
     meeting: dict[str, _Scored] = {}  # middles of chains between two of the question's entities
     for anchor, via in anchors:
-        for target, facts in _chains(store, anchor, cues, reading.question, reading.schema, strict=reading.yes_no):
+        for target, facts in _chains(store, anchor, cues, reading):
             into = scored
             if not reading.yes_no and len(facts) == 2 and target in reading.in_question and target != anchor.entity.id:
                 # "Which drugs made by Corvane cause bleeding?": two facts that link two of its entities through a
@@ -275,22 +276,30 @@ def _object_of(question: str, cue: Cue, anchor: LinkedEntity, cues: list[Cue]) -
 
 
 _OF_SUBJECT = re.compile(r"\s+of\s+[^,;?]+?\s+(?:is|are|was|were)\s+", re.IGNORECASE)
+_IS = re.compile(r"\s+(?:is|are|was|were)\s+", re.IGNORECASE)
 
 
-def _middle_at(question: str, first: Cue, second: Cue) -> int:
+def _middle_at(question: str, first: Cue, second: Cue, ends: frozenset[int]) -> int:
     """Where the middle of a chain stands in the question: where its noun phrase ("the company") is, before the
-    inner cue; or the outer cue's noun itself where "NOUN of X is" comes before the inner cue ("Which subsidiary
-    of Corvane is based in Basel?": the firm based in Basel is the subsidiary, not Corvane's parent)."""
-    if second.end <= first.start and _OF_SUBJECT.fullmatch(question, second.end, first.start):
+    inner cue; or the outer cue's noun itself where "NOUN of X is", or "X NOUN is" with a name of the question
+    (ending at one of ``ends``) that owns the noun, comes before the inner cue ("Which subsidiary of Corvane is based
+    in Basel?", "Which Corvane subsidiary is based in Basel?": the firm based in Basel is the subsidiary, not
+    Corvane's parent)."""
+    if second.end <= first.start and (
+            _OF_SUBJECT.fullmatch(question, second.end, first.start)
+            or (_IS.fullmatch(question, second.end, first.start)
+                and any(owns_noun(question, second, end) for end in ends))):
         return second.start
     return first.start
 
 
-def _chains(store, anchor: LinkedEntity, cues: list[Cue], question: str, schema: Schema, strict: bool = False):
+def _chains(store: GraphStore, anchor: LinkedEntity, cues: list[Cue],
+            reading: _Reading) -> list[tuple[str, list[Triple]]]:
     """One hop for one cue; two hops when the question names two relations ("CEO of the company that
-    acquired X": first the cue nearest the entity, then the other)."""
+    acquired X": first the cue nearest the entity, then the other); each chain with the entity it reaches."""
     if not cues:
         return []
+    question, schema, strict = reading.question, reading.schema, reading.yes_no
     # a relation the anchor's type can take first ("Where is metformin made?": made by a firm, then where it is),
     # then the cue whose object the anchor is ("Which subsidiary of Corvane is based in Basel?": Corvane is the
     # subsidiary's, though "based" starts nearer it), then the nearest
@@ -307,7 +316,7 @@ def _chains(store, anchor: LinkedEntity, cues: list[Cue], question: str, schema:
         ent = store.entity(middle)
         if ent is None:
             continue
-        role = word_role(question, second, _middle_at(question, first, second))
+        role = word_role(question, second, _middle_at(question, first, second, reading.ends))
         for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema, strict):
             chains.append((other, [fact, fact2]))
     return chains

@@ -214,6 +214,15 @@ def test_the_entity_between_two_named_ones_answers_a_question_with_two_condition
     ("Which Acme subsidiary is in Bergen?", ["Beta Sensors"]),
     ("Which Beta Sensors parent is based in Oslo?", ["Acme Robotics"]),
     ("Which Acme subsidiary is based in Oslo?", []),
+    # from the place, the firm based there was read as the owner's parent: Beta Sensors' parent is in Oslo, Acme's
+    # subsidiary in Bergen, and no one meets both conditions
+    ("Which Beta Sensors subsidiary is based in Oslo?", []),  # was "Acme Robotics"
+    ("Which of Beta Sensors' subsidiaries is based in Oslo?", []),  # was "Acme Robotics"
+    ("Which Acme parent is based in Bergen?", []),  # was "Beta Sensors"
+    ("Which of Acme's subsidiaries is based in Bergen?", ["Beta Sensors"]),
+    # the conditions the other way round
+    ("Which company based in Bergen is an Acme subsidiary?", ["Beta Sensors"]),
+    ("Which company based in Oslo is a Beta Sensors subsidiary?", []),
 ])
 def test_which_noun_of_x_is_based_in_y_is_read_from_both_names(store, tmp_path, question, expected):
     """"Which subsidiary of Corvane is based in Basel?" had no answer: from Corvane "based" came first (its start is
