@@ -140,8 +140,8 @@ def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], rea
              exclude: frozenset[str] | None) -> list[tuple[str, "_Scored"]]:
     """The scored targets of a question, best first, none of ``exclude``: those of its entities, or of each of a
     "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach; of those that came
-    through narrower entities at most ``MAX_NARROWER_ANSWERS`` (all in a count, and for "else" asked alone), taken
-    after the lists are intersected."""
+    through narrower entities at most ``MAX_NARROWER_ANSWERS`` (all in a count), taken after the lists are
+    intersected."""
     beyond = exclude is None and not reading.yes_no and bool(ELSE.search(reading.question))
     exclude = exclude or frozenset()
     each = _each_of(reading.question, linked) if not reading.yes_no else []
@@ -149,7 +149,7 @@ def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], rea
         ranked = _common([_own_or_narrower(store, [le], cues, reading, exclude, beyond) for le in each])
     else:
         ranked = _own_or_narrower(store, linked, cues, reading, exclude, beyond)
-    return ranked if beyond or _counts(reading) else _capped(ranked)
+    return ranked if _counts(reading) else _capped(ranked)
 
 
 def _counts(reading: _Reading) -> bool:

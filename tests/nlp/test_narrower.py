@@ -103,6 +103,8 @@ def test_narrower_answers_are_capped_and_ranked_by_confidence(tmp_path):
     got = answer(s, "What treats cancer?").answers
     assert len(got) == MAX_NARROWER_ANSWERS
     assert [a.score for a in got] == sorted((a.score for a in got), reverse=True)
+    # "else" asked alone gets the narrower answers alone, capped alike (it gave all 10)
+    assert [a.text for a in answer(s, "What else treats cancer?").answers] == [a.text for a in got]
     # a count is not capped ("5" was the count): each of the MAX_NARROWER (10) closest kinds' drugs
     [count] = answer(s, "How many drugs treat cancer?").answers
     assert count.text.split(" ")[0] == str(MAX_NARROWER)
