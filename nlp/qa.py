@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
-from kg.views import NameCache
+from kg.views import NameCache, searched_once
 from nlp.answers import Answer, QAResult, Via, evidence_of, marked_via, other_end
 from nlp.compound import BOTH, ELSE, YES_NO, Span, first_list, split_question
 from nlp.describe import ABOUT, describe, describe_term, without_entity
@@ -76,6 +76,7 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     question = " ".join(question.split())
     if not question:
         raise NLPError("The question is empty.")
+    store = searched_once(store)  # the question's phrases, its parts' and its narrower terms' share their lookups
     linked = link_question(store, question)
     if not linked:
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")

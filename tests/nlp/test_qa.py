@@ -1,6 +1,8 @@
 """Graph QA: entity linking in questions, relation and direction, two hops, no guessing."""
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from kg.records import Entity, Provenance, Triple
@@ -400,3 +402,15 @@ def test_a_name_before_the_noun_on_the_sample_data(sample_ws, question, expected
     """The sample graph: no answer to the first, and semaglutide (which Northwind does not make) in the second."""
     got = kgnlp_json("ask", question, "-w", str(sample_ws))["answers"]
     assert [a["text"] for a in got] == expected
+
+
+def test_a_question_searches_each_of_its_words_once_and_no_phrase(store, monkeypatch):
+    """Every phrase of up to 8 words was searched for a name (37 searches for "Which drugs that treat type 2 diabetes
+    cause lactic acidosis?"), a compound question's parts' phrases again, and terms' narrower entities once more; now
+    each word is searched once and the phrases that hold it are found among its matches."""
+    searched = Counter()
+    find = store.find_entities
+    monkeypatch.setattr(store, "find_entities", lambda name, limit=10: searched.update([name]) or find(name, limit))
+    result = answer(store, "What does metformin treat and who leads Acme Robotics?")
+    assert [a.text for a in result.answers] == ["type 2 diabetes", "Ada Quint"]
+    assert searched == Counter(["metformin", "treat", "leads", "Acme", "Robotics"])
