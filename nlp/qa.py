@@ -129,12 +129,13 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
 
 
 def _answer_of(target: str, scored: "_Scored", names: NameCache, schema: Schema) -> Answer:
-    """A scored target as an answer, marked with the narrower entities it came through (``via``: the first)."""
+    """A scored target as an answer, marked with the narrower entities it came through (``via``: the first;
+    ``via_all``: each, "both X and Y" through two)."""
     score, facts, through = scored
-    via = through[0][0] if through else None
+    vias = tuple(dict.fromkeys((via.id, via.name) for via, _ in through))
+    via_id, via = vias[0] if vias else (None, None)
     return Answer(marked_via("yes" if target == YES else names(target), through, schema), round(score, 4),
-                  None if target == YES else target, evidence_of(facts, names),
-                  via.name if via else None, via.id if via else None)
+                  None if target == YES else target, evidence_of(facts, names), via, via_id, vias)
 
 
 def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,

@@ -175,8 +175,10 @@ def test_a_both_x_and_y_answer_through_narrower_entities_is_marked_with_them(tmp
     [both] = answer(s, "Which drugs treat both diabetes and cancer?").answers
     assert both.text == "metformin (treats type 2 diabetes and breast cancer)"
     assert (both.via, both.via_id) == ("type 2 diabetes", "dis:t2d")  # the first it came through
+    assert both.via_all == (("dis:t2d", "type 2 diabetes"), ("dis:bc", "breast cancer"))  # each (was none)
     [one] = answer(s, "Which drugs treat both type 2 diabetes and cancer?").answers
-    assert (one.text, one.via_id) == ("metformin (treats breast cancer)", "dis:bc")
+    assert (one.text, one.via_id, one.via_all) == ("metformin (treats breast cancer)", "dis:bc",
+                                                   (("dis:bc", "breast cancer"),))
     [count] = answer(s, "How many drugs treat both diabetes and cancer?").answers
     assert count.text == "1 (via type 2 diabetes, breast cancer)"
 
