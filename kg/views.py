@@ -64,9 +64,9 @@ def entities_named(store: GraphStore, name: str, limit: int = 5) -> list[Entity]
 class SearchedOnce:
     """``store`` with its name lookups (``find_entities``) remembered, for a short read during which the store does
     not change (answering one question): each key is searched once. A search that returned fewer than its limit
-    holds every match (the store's contract), so it answers any limit, and the matches of a key that holds its key
-    are among them ("type 2 diabetes"'s among "diabetes"'s), found without asking the store. Everything else goes to
-    the store."""
+    holds every match (the store's contract), so it answers any limit; and a key that holds such a key ("type 2
+    diabetes" holds "diabetes") has its matches among that one's, found there in the store's order without asking
+    the store. Everything else goes to the store."""
 
     def __init__(self, store: GraphStore) -> None:
         self._store = store
@@ -80,7 +80,7 @@ class SearchedOnce:
         if not key:
             return []
         found = self._found.get(key)
-        if found is None or not (found[1] or len(found[0]) >= limit):
+        if found is None or not (found[1] or len(found[0]) >= limit):  # never searched, or cut short below limit
             found = self._within(key)
             if found is None:
                 hits = self._store.find_entities(name, limit)
