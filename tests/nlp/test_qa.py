@@ -220,6 +220,8 @@ def test_the_entity_between_two_named_ones_answers_a_question_with_two_condition
     # subsidiary in Bergen, and no one meets both conditions
     ("Which Beta Sensors subsidiary is based in Oslo?", []),  # was "Acme Robotics"
     ("Which of Beta Sensors' subsidiaries is based in Oslo?", []),  # was "Acme Robotics"
+    ("Which Beta Sensors subsidiary is in Oslo?", []),  # was "Acme Robotics"
+    ("How many Beta Sensors subsidiaries are based in Oslo?", []),  # was "1"
     ("Which Acme parent is based in Bergen?", []),  # was "Beta Sensors"
     ("Which of Acme's subsidiaries is based in Bergen?", ["Beta Sensors"]),
     # the conditions the other way round
