@@ -398,6 +398,7 @@ def test_a_maker_before_drugs_names_the_drugs_it_makes(tmp_path, question, expec
 
 @pytest.mark.parametrize("question,expected", [
     ("Which Corvane subsidiary is based in Basel?", ["Meridale Labs"]),
+    ("Which company based in Basel is a Corvane subsidiary?", ["Meridale Labs"]),  # the conditions the other way
     ("Which Northwind drugs treat type 2 diabetes?", ["metformin"]),
 ])
 def test_a_name_before_the_noun_on_the_sample_data(sample_ws, question, expected):
