@@ -7,7 +7,9 @@ How the set is made (all here, reproducible with --seed): Hetionet facts of thre
 Compound-causes-Side Effect, Disease-presents-Symptom) are written out as short documents in varied phrasings
 (one document per compound or disease); only the entity names are seeded, never the facts. `kgnlp`'s ingest
 builds the graph from those documents, then questions generated from the same facts are asked through the
-library QA (what `kgnlp ask` runs). Gold answers are every entity the selected facts make true.
+library QA (what `kgnlp ask` runs). Gold answers are every entity the selected facts make true. Each question is
+asked twice (by hops, then by relation); ms_per_question and store_calls_per_question (the store methods QA
+called, by name) are per asking.
 PubMedQA (yes/no/maybe) needs the fused QA model of issue 6 and is reported there, not here.
 The last stdout line is one JSON object with the figures.
 """
@@ -19,7 +21,7 @@ import random
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -155,6 +157,24 @@ def questions(entities, facts, rng, quick: bool) -> list[dict]:
     return qs
 
 
+class CountedStore:
+    """A store whose method calls are counted by name (``calls``), to see what answering questions asks of it."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._store, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args, **kwargs):
+            self.calls[name] += 1
+            return attr(*args, **kwargs)
+        return counted
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -182,11 +202,12 @@ def main() -> None:
         ingest_s = time.perf_counter() - t0
         built = {(t.head_id, t.relation, t.tail_id) for t in store.triples()}
         results = {}
+        counted = CountedStore(store)
         t0 = time.perf_counter()
         for hops in (1, 2):
             path = tmp / f"qa{hops}.jsonl"
             path.write_text("".join(json.dumps(q) + "\n" for q in qs if q["hops"] == hops), encoding="utf-8")
-            score = evaluate_qa(store, path)
+            score = evaluate_qa(counted, path)
             results[f"{hops}-hop"] = {"questions": score.questions, "answered": score.answered,
                                       "hits@1": score.hits_at[1], "hits@3": score.hits_at[3],
                                       "hits@10": score.hits_at[10]}
@@ -194,7 +215,7 @@ def main() -> None:
         for rel in sorted({q["relation"] for q in qs}):
             path = tmp / "rel.jsonl"
             path.write_text("".join(json.dumps(q) + "\n" for q in qs if q["relation"] == rel), encoding="utf-8")
-            per_rel[rel] = evaluate_qa(store, path).hits_at[1]
+            per_rel[rel] = evaluate_qa(counted, path).hits_at[1]
         qa_s = time.perf_counter() - t0
         store.close()
         if args.keep:
@@ -211,7 +232,9 @@ def main() -> None:
         "fact_recall_held_out_phrasings": round(len(built & set(held)) / max(1, len(held)), 4),
         "questions": len(qs),
         "ingest_seconds": round(ingest_s, 2), "qa_seconds": round(qa_s, 2),
-        "ms_per_question": round(1000 * qa_s / (2 * len(qs)), 2), **results, "hits@1_by_relation": per_rel,
+        "ms_per_question": round(1000 * qa_s / (2 * len(qs)), 2),
+        "store_calls_per_question": {k: round(n / (2 * len(qs)), 2) for k, n in sorted(counted.calls.items())},
+        **results, "hits@1_by_relation": per_rel,
         "new_entities": report.entities,
     }
     for key, val in results.items():

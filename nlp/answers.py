@@ -29,6 +29,7 @@ class Answer:
     evidence: tuple[Evidence, ...]
     via: str | None = None  # the narrower entity the answer comes from ("type 2 diabetes" for "diabetes")
     via_id: str | None = None  # that entity's id
+    via_all: tuple[tuple[str, str], ...] = ()  # (id, name) of every narrower entity it comes from, ``via`` first
 
 
 @dataclass(frozen=True)

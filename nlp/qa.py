@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from kg.records import Entity, Triple
 from kg.schema import Schema
 from kg.store import GraphStore
-from kg.views import NameCache
+from kg.views import NameCache, searched_once
 from nlp.answers import Answer, QAResult, Via, evidence_of, marked_via, other_end
 from nlp.compound import BOTH, ELSE, YES_NO, Span, first_list, split_question
 from nlp.describe import ABOUT, describe, describe_term, without_entity
@@ -22,7 +22,7 @@ from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, NOT_YES_NO, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
 from nlp.question_parts import PartAnswers, answer_parts
-from nlp.question_relations import Cue, drug_noun_cue, find_cues, place_cue, roles_allowed, word_role
+from nlp.question_relations import Cue, drug_noun_cue, find_cues, owns_noun, place_cue, roles_allowed, word_role
 
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
@@ -76,6 +76,7 @@ def answer(store: GraphStore, question: str, schema: Schema | None = None, limit
     question = " ".join(question.split())
     if not question:
         raise NLPError("The question is empty.")
+    store = searched_once(store)  # the question's phrases, its parts' and its narrower terms' share their lookups
     linked = link_question(store, question)
     if not linked:
         raise NLPError(f"No known entity in the question '{question}'. Check the spelling or ingest documents about it.")
@@ -115,7 +116,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
                  else describe(store, term, names))
         return QAResult(question, (about,), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
-                       _places(question, schema, yes_no))
+                       _places(question, schema, yes_no), frozenset(le.end for le in linked))
     ranked = _targets(store, linked, cues, reading, exclude)
     if ranked and _counts(reading):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
@@ -128,20 +129,21 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
 
 
 def _answer_of(target: str, scored: "_Scored", names: NameCache, schema: Schema) -> Answer:
-    """A scored target as an answer, marked with the narrower entities it came through (``via``: the first)."""
+    """A scored target as an answer, marked with the narrower entities it came through (``via``: the first;
+    ``via_all``: each, "both X and Y" through two)."""
     score, facts, through = scored
-    via = through[0][0] if through else None
+    vias = tuple(dict.fromkeys((via.id, via.name) for via, _ in through))
+    via_id, via = vias[0] if vias else (None, None)
     return Answer(marked_via("yes" if target == YES else names(target), through, schema), round(score, 4),
-                  None if target == YES else target, evidence_of(facts, names),
-                  via.name if via else None, via.id if via else None)
+                  None if target == YES else target, evidence_of(facts, names), via, via_id, vias)
 
 
 def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
              exclude: frozenset[str] | None) -> list[tuple[str, "_Scored"]]:
     """The scored targets of a question, best first, none of ``exclude``: those of its entities, or of each of a
     "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach; of those that came
-    through narrower entities at most ``MAX_NARROWER_ANSWERS`` (all in a count, and for "else" asked alone), taken
-    after the lists are intersected."""
+    through narrower entities at most ``MAX_NARROWER_ANSWERS`` (all in a count), taken after the lists are
+    intersected."""
     beyond = exclude is None and not reading.yes_no and bool(ELSE.search(reading.question))
     exclude = exclude or frozenset()
     each = _each_of(reading.question, linked) if not reading.yes_no else []
@@ -149,7 +151,7 @@ def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], rea
         ranked = _common([_own_or_narrower(store, [le], cues, reading, exclude, beyond) for le in each])
     else:
         ranked = _own_or_narrower(store, linked, cues, reading, exclude, beyond)
-    return ranked if beyond or _counts(reading) else _capped(ranked)
+    return ranked if _counts(reading) else _capped(ranked)
 
 
 def _counts(reading: _Reading) -> bool:
@@ -189,6 +191,7 @@ class _Reading:
     yes_no: bool
     in_question: frozenset[str]
     places: frozenset[str] | None
+    ends: frozenset[int]  # where the question's names end (one right before a noun may own it)
 
 
 _Scored = tuple[float, list[Triple], tuple[Via, ...]]  # score, chain, the narrower entities it came through
@@ -202,7 +205,7 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
     scored: dict[str, _Scored] = {}
     meeting: dict[str, _Scored] = {}  # middles of chains between two of the question's entities
     for anchor, via in anchors:
-        for target, facts in _chains(store, anchor, cues, reading.question, reading.schema, strict=reading.yes_no):
+        for target, facts in _chains(store, anchor, cues, reading):
             into = scored
             if not reading.yes_no and len(facts) == 2 and target in reading.in_question and target != anchor.entity.id:
                 # "Which drugs made by Corvane cause bleeding?": two facts that link two of its entities through a
@@ -275,22 +278,30 @@ def _object_of(question: str, cue: Cue, anchor: LinkedEntity, cues: list[Cue]) -
 
 
 _OF_SUBJECT = re.compile(r"\s+of\s+[^,;?]+?\s+(?:is|are|was|were)\s+", re.IGNORECASE)
+_IS = re.compile(r"\s+(?:is|are|was|were)\s+", re.IGNORECASE)
 
 
-def _middle_at(question: str, first: Cue, second: Cue) -> int:
+def _middle_at(question: str, first: Cue, second: Cue, ends: frozenset[int]) -> int:
     """Where the middle of a chain stands in the question: where its noun phrase ("the company") is, before the
-    inner cue; or the outer cue's noun itself where "NOUN of X is" comes before the inner cue ("Which subsidiary
-    of Corvane is based in Basel?": the firm based in Basel is the subsidiary, not Corvane's parent)."""
-    if second.end <= first.start and _OF_SUBJECT.fullmatch(question, second.end, first.start):
+    inner cue; or the outer cue's noun itself where "NOUN of X is", or "X NOUN is" with a name of the question
+    (ending at one of ``ends``) that owns the noun, comes before the inner cue ("Which subsidiary of Corvane is based
+    in Basel?", "Which Corvane subsidiary is based in Basel?": the firm based in Basel is the subsidiary, not
+    Corvane's parent)."""
+    if second.end <= first.start and (
+            _OF_SUBJECT.fullmatch(question, second.end, first.start)
+            or (_IS.fullmatch(question, second.end, first.start)
+                and any(owns_noun(question, second, end) for end in ends))):
         return second.start
     return first.start
 
 
-def _chains(store, anchor: LinkedEntity, cues: list[Cue], question: str, schema: Schema, strict: bool = False):
+def _chains(store: GraphStore, anchor: LinkedEntity, cues: list[Cue],
+            reading: _Reading) -> list[tuple[str, list[Triple]]]:
     """One hop for one cue; two hops when the question names two relations ("CEO of the company that
-    acquired X": first the cue nearest the entity, then the other)."""
+    acquired X": first the cue nearest the entity, then the other); each chain with the entity it reaches."""
     if not cues:
         return []
+    question, schema, strict = reading.question, reading.schema, reading.yes_no
     # a relation the anchor's type can take first ("Where is metformin made?": made by a firm, then where it is),
     # then the cue whose object the anchor is ("Which subsidiary of Corvane is based in Basel?": Corvane is the
     # subsidiary's, though "based" starts nearer it), then the nearest
@@ -307,7 +318,7 @@ def _chains(store, anchor: LinkedEntity, cues: list[Cue], question: str, schema:
         ent = store.entity(middle)
         if ent is None:
             continue
-        role = word_role(question, second, _middle_at(question, first, second))
+        role = word_role(question, second, _middle_at(question, first, second, reading.ends))
         for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema, strict):
             chains.append((other, [fact, fact2]))
     return chains

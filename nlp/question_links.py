@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from kg.names import normalise, without_suffixes
 from kg.records import Entity
 from kg.store import GraphStore
-from kg.views import entities_named
+from kg.views import entities_named, searched_once
 from nlp.narrower import narrower_by_name
 from nlp.question_cues import CUES
 
@@ -17,6 +17,8 @@ _STOP = set("""a an the what which who whom whose where when why how is are was 
 to for by with and or that this these those it its their company companies drug drugs firm firms any all some
 has have had can could will would should may might me tell list name give show please there""".split())
 _MAX_NGRAM = 8
+_WORD_SEARCH = 60  # matches of each word fetched: every one for all but the commonest words, so no phrase holding it
+                   # needs a search of its own
 BROAD = "\x00broad:"  # the id of a term the graph has no entity for but narrower ones ("cancer": "lung cancer")
 
 
@@ -30,8 +32,13 @@ class LinkedEntity:
 
 
 def link_question(store: GraphStore, question: str) -> list[LinkedEntity]:
-    """Known entities named in the question: longest n-grams first, no overlaps."""
+    """Known entities named in the question: longest n-grams first, no overlaps. Its words are searched first, so
+    that where one has few matches, those of the phrases that hold it are found among them (``searched_once``)."""
+    store = searched_once(store)
     tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(question)]
+    for a, b in tokens:
+        if normalise(question[a:b]) not in _STOP:
+            store.find_entities(question[a:b], limit=_WORD_SEARCH)
     found: list[LinkedEntity] = []
     taken: list[tuple[int, int]] = []
     for size in range(min(_MAX_NGRAM, len(tokens)), 0, -1):

@@ -44,7 +44,7 @@ _POSSESSOR = re.compile(r"['\u2019]s?\s+(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE
 _OWN_OF = re.compile(r"\s+of\b", re.IGNORECASE)
 
 
-def _owns_noun(question: str, cue: Cue, end: int | None) -> bool:
+def owns_noun(question: str, cue: Cue, end: int | None) -> bool:
     """Does the entity ending at ``end`` own the cue's noun, as its "of" would: a possessive ("Corvane's
     subsidiary") or the name right before it ("Corvane subsidiary", "warfarin side effects") where the noun has no
     "of" of its own ("Is Lukas Brunner CEO of Corvane?": Brunner is the CEO)?"""
@@ -56,7 +56,7 @@ def _owns_noun(question: str, cue: Cue, end: int | None) -> bool:
 
 def word_role(question: str, cue: Cue, at: int, end: int | None = None) -> str:
     """Is the entity at ``at`` (ending at ``end``) the head or the tail of the cue's relation, by word order?"""
-    if _owns_noun(question, cue, end):
+    if owns_noun(question, cue, end):
         at = cue.end
     after = question[cue.end :]
     before = question[: cue.start]

@@ -146,9 +146,11 @@ def ask(
 
 
 def answer_rows(answers) -> list[dict]:
-    """``nlp.answers.Answer``s as JSON rows (``via``: the narrower entity an answer came from, else None)."""
+    """``nlp.answers.Answer``s as JSON rows (``via``: the narrower entity an answer came from, the first where several,
+    else None; ``via_all``: each of them, first to last)."""
     return [{"text": a.text, "score": a.score,
              "via": {"id": a.via_id, "name": a.via} if a.via else None,
+             "via_all": [{"id": via_id, "name": name} for via_id, name in a.via_all],
              "evidence": [{"doc": e.doc, "sentence": e.sentence, "triple": list(e.triple) if e.triple else None}
                           for e in a.evidence]} for a in answers]
 
@@ -200,7 +202,7 @@ def _read(ws, graph, question: str, saved: SavedConfig, top: int, schema=None) -
     best: dict[str, dict] = {}
     for a in answers:
         if a.text and a.text not in best:
-            best[a.text] = {"text": a.text, "score": a.score, "via": None,
+            best[a.text] = {"text": a.text, "score": a.score, "via": None, "via_all": [],
                             "evidence": [{"doc": a.passage.doc_id, "sentence": a.passage.text[:400], "triple": None}]}
     return list(best.values())[:top]
 

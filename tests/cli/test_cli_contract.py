@@ -161,8 +161,9 @@ def test_ask_json_names_the_narrower_entity_an_answer_came_from(sample_ws):
     got = kgnlp_json("ask", "What treats diabetes?", "-w", str(sample_ws))["answers"]
     via = [a["via"] for a in got]
     assert via and all(v is not None and v["name"] == "type 2 diabetes" and v["id"] for v in via), got
+    assert all(a["via_all"] == [a["via"]] for a in got)  # one narrower entity: via_all lists it alone
     direct = kgnlp_json("ask", "What does metformin treat?", "-w", str(sample_ws))["answers"]
-    assert [a["via"] for a in direct][:1] == [None]
+    assert [(a["via"], a["via_all"]) for a in direct][:1] == [(None, [])]
 
 
 def test_ask_reads_stdin_and_says_no_answer(sample_ws):
@@ -240,7 +241,7 @@ def test_demo_json_keys_and_answer_rows(tmp_path):
     assert got["ner"] and all(set(m) == {"text", "label", "start", "end", "entity_id"} for m in got["ner"])
     assert [set(q) for q in got["answers"]] == [{"question", "answers"}] * 6
     rows = [a for q in got["answers"] for a in q["answers"]]
-    assert rows and all(set(a) == {"text", "score", "via", "evidence"} for a in rows)
+    assert rows and all(set(a) == {"text", "score", "via", "via_all", "evidence"} for a in rows)
     assert all(set(e) == {"doc", "sentence", "triple"} for a in rows for e in a["evidence"])
     first = got["answers"][0]
     assert (first["question"], first["answers"][0]["text"], first["answers"][0]["via"]) == (

@@ -103,6 +103,8 @@ def test_narrower_answers_are_capped_and_ranked_by_confidence(tmp_path):
     got = answer(s, "What treats cancer?").answers
     assert len(got) == MAX_NARROWER_ANSWERS
     assert [a.score for a in got] == sorted((a.score for a in got), reverse=True)
+    # "else" asked alone gets the narrower answers alone, capped alike (it gave all 10)
+    assert [a.text for a in answer(s, "What else treats cancer?").answers] == [a.text for a in got]
     # a count is not capped ("5" was the count): each of the MAX_NARROWER (10) closest kinds' drugs
     [count] = answer(s, "How many drugs treat cancer?").answers
     assert count.text.split(" ")[0] == str(MAX_NARROWER)
@@ -173,8 +175,10 @@ def test_a_both_x_and_y_answer_through_narrower_entities_is_marked_with_them(tmp
     [both] = answer(s, "Which drugs treat both diabetes and cancer?").answers
     assert both.text == "metformin (treats type 2 diabetes and breast cancer)"
     assert (both.via, both.via_id) == ("type 2 diabetes", "dis:t2d")  # the first it came through
+    assert both.via_all == (("dis:t2d", "type 2 diabetes"), ("dis:bc", "breast cancer"))  # each (was none)
     [one] = answer(s, "Which drugs treat both type 2 diabetes and cancer?").answers
-    assert (one.text, one.via_id) == ("metformin (treats breast cancer)", "dis:bc")
+    assert (one.text, one.via_id, one.via_all) == ("metformin (treats breast cancer)", "dis:bc",
+                                                   (("dis:bc", "breast cancer"),))
     [count] = answer(s, "How many drugs treat both diabetes and cancer?").answers
     assert count.text == "1 (via type 2 diabetes, breast cancer)"
 

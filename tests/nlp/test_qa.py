@@ -1,6 +1,8 @@
 """Graph QA: entity linking in questions, relation and direction, two hops, no guessing."""
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from kg.records import Entity, Provenance, Triple
@@ -214,6 +216,17 @@ def test_the_entity_between_two_named_ones_answers_a_question_with_two_condition
     ("Which Acme subsidiary is in Bergen?", ["Beta Sensors"]),
     ("Which Beta Sensors parent is based in Oslo?", ["Acme Robotics"]),
     ("Which Acme subsidiary is based in Oslo?", []),
+    # from the place, the firm based there was read as the owner's parent: Beta Sensors' parent is in Oslo, Acme's
+    # subsidiary in Bergen, and no one meets both conditions
+    ("Which Beta Sensors subsidiary is based in Oslo?", []),  # was "Acme Robotics"
+    ("Which of Beta Sensors' subsidiaries is based in Oslo?", []),  # was "Acme Robotics"
+    ("Which Beta Sensors subsidiary is in Oslo?", []),  # was "Acme Robotics"
+    ("How many Beta Sensors subsidiaries are based in Oslo?", []),  # was "1"
+    ("Which Acme parent is based in Bergen?", []),  # was "Beta Sensors"
+    ("Which of Acme's subsidiaries is based in Bergen?", ["Beta Sensors"]),
+    # the conditions the other way round
+    ("Which company based in Bergen is an Acme subsidiary?", ["Beta Sensors"]),
+    ("Which company based in Oslo is a Beta Sensors subsidiary?", []),
 ])
 def test_which_noun_of_x_is_based_in_y_is_read_from_both_names(store, tmp_path, question, expected):
     """"Which subsidiary of Corvane is based in Basel?" had no answer: from Corvane "based" came first (its start is
@@ -385,9 +398,22 @@ def test_a_maker_before_drugs_names_the_drugs_it_makes(tmp_path, question, expec
 
 @pytest.mark.parametrize("question,expected", [
     ("Which Corvane subsidiary is based in Basel?", ["Meridale Labs"]),
+    ("Which company based in Basel is a Corvane subsidiary?", ["Meridale Labs"]),  # the conditions the other way
     ("Which Northwind drugs treat type 2 diabetes?", ["metformin"]),
 ])
 def test_a_name_before_the_noun_on_the_sample_data(sample_ws, question, expected):
     """The sample graph: no answer to the first, and semaglutide (which Northwind does not make) in the second."""
     got = kgnlp_json("ask", question, "-w", str(sample_ws))["answers"]
     assert [a["text"] for a in got] == expected
+
+
+def test_a_question_searches_each_of_its_words_once_and_no_phrase(store, monkeypatch):
+    """Every phrase of up to 8 words was searched for a name (37 searches for "Which drugs that treat type 2 diabetes
+    cause lactic acidosis?"), a compound question's parts' phrases again, and terms' narrower entities once more; now
+    each word is searched once and the phrases that hold it are found among its matches."""
+    searched = Counter()
+    find = store.find_entities
+    monkeypatch.setattr(store, "find_entities", lambda name, limit=10: searched.update([name]) or find(name, limit))
+    result = answer(store, "What does metformin treat and who leads Acme Robotics?")
+    assert [a.text for a in result.answers] == ["type 2 diabetes", "Ada Quint"]
+    assert searched == Counter(["metformin", "treat", "leads", "Acme", "Robotics"])
