@@ -310,7 +310,7 @@ def test_train_ner_json_scores_the_dev_file_as_eval_ner_writes_them(tmp_path, ti
     from kg.workspace import Workspace
 
     fix = Path(__file__).resolve().parents[1] / "fixtures" / "extraction"
-    train = tmp_path / "t.jsonl"  # without the line of the Person, Location and Organization: types it is not trained on
+    train = tmp_path / "t.jsonl"  # without the line of the Person, Location and Organization: types not trained on
     train.write_text("".join(line + "\n" for line in (fix / "tiny.jsonl").read_text(encoding="utf-8").splitlines()
                              if line and '"Person"' not in line), encoding="utf-8")
     model = {"spacy": ["--kind", "spacy", "--cnn-width", "48", "--cnn-depth", "2"],
