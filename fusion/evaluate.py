@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from typing import Sequence
+from typing import Collection, Iterable, Sequence
 
 from fusion.data import SpanExample, TextExample
 from nlp.ner.evaluate import PRF
@@ -42,6 +42,21 @@ def multilabel_scores(gold: Sequence[set[str]], pred: Sequence[set[str]]) -> dic
             "exact_set_accuracy": sum(g == p for g, p in zip(gold, pred)) / n if n else 0.0, "labels": per}
 
 
+def label_scores(multilabel: bool, gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
+    """The scores `kgnlp eval classify` writes (before ``unknown_labels``) of each example's gold and predicted
+    labels: :func:`classification_scores` of the first of each, or :func:`multilabel_scores` of the sets."""
+    if multilabel:
+        return multilabel_scores([set(g) for g in gold], [set(p) for p in pred])
+    return classification_scores([g[0] for g in gold], [p[0] for p in pred])
+
+
+def unknown_labels(examples: Iterable[TextExample], known: Collection[str]) -> dict[str, int]:
+    """The gold labels of ``examples`` a model trained on the ``known`` labels lacks, with their counts (JSON
+    ``unknown_labels``)."""
+    known = set(known)
+    return dict(sorted(Counter(lab for e in examples for lab in e.labels if lab not in known).items()))
+
+
 def evaluate_classifier(classifier, examples: Sequence[TextExample]) -> dict:
     """Scores of a loaded :class:`fusion.predict.Classifier` (a classifier, or a yes/no/maybe reader whose
     examples carry their passage as ``pair``) on ``examples``; ``unknown_labels`` counts gold labels the model
@@ -49,28 +64,26 @@ def evaluate_classifier(classifier, examples: Sequence[TextExample]) -> dict:
     texts = [e.text for e in examples]
     pairs = [e.pair or "" for e in examples] if any(e.pair for e in examples) else None
     preds = classifier.classify(texts, pairs) if examples else []
-    known = set(classifier.model.config.labels)
-    unknown = Counter(lab for e in examples for lab in e.labels if lab not in known)
-    if classifier.model.config.head == "multilabel":
-        scores = multilabel_scores([set(e.labels) for e in examples],
-                                   [set(pr.labels) for pr in preds])
-    else:
-        scores = classification_scores([e.labels[0] for e in examples], [pr.label for pr in preds])
-    return {**scores, "unknown_labels": dict(sorted(unknown.items()))}
+    multi = classifier.model.config.head == "multilabel"
+    scores = label_scores(multi, [e.labels for e in examples], [pr.labels if multi else (pr.label,) for pr in preds])
+    return {**scores, "unknown_labels": unknown_labels(examples, classifier.model.config.labels)}
 
 
 def evaluate_spans(reader, examples: Sequence[SpanExample]) -> dict:
     """Exact match and token F1 (SQuAD's normalisation: lower case, no punctuation or articles) of a span
     :class:`fusion.reader.Reader` answering each question from its own context."""
     answers = reader.read_pairs([e.question for e in examples], [e.context for e in examples]) if examples else []
-    em = f1 = 0.0
-    for e, a in zip(examples, answers):
-        got = a.text if a is not None else ""
-        em += float(exact_match(got, e.answer))
-        f1 += token_f1(got, e.answer)
+    return span_scores([a.text if a is not None else "" for a in answers], examples)
+
+
+def span_scores(answers: Sequence[str], examples: Sequence[SpanExample]) -> dict:
+    """What `kgnlp eval qa --model` writes for a span model: exact match and token F1 of each example's answer
+    text ("" for none), and how many were answered."""
     n = len(examples)
+    em = sum(float(exact_match(got, e.answer)) for got, e in zip(answers, examples))
+    f1 = sum(token_f1(got, e.answer) for got, e in zip(answers, examples))
     return {"n": n, "exact_match": em / n if n else 0.0, "f1": f1 / n if n else 0.0,
-            "answered": sum(a is not None and bool(a.text) for a in answers)}
+            "answered": sum(bool(got) for got in answers)}
 
 
 def exact_match(prediction: str, gold: str) -> bool:

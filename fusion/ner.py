@@ -5,7 +5,7 @@ gets its own KG context (mentions and facts of the window's text).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -79,15 +79,11 @@ def predict_fused_ner(model, builder: InputBuilder, docs, stride: int = 32, batc
 
 
 def ner_f1(gold_docs, predicted) -> dict:
-    tp = fp = fn = 0
-    for d, pred in zip(gold_docs, predicted):
-        g = {(m.start, m.end, m.label) for m in d.mentions}
-        p = set(pred)
-        tp, fp, fn = tp + len(g & p), fp + len(p - g), fn + len(g - p)
-    prec = tp / (tp + fp) if tp + fp else 0.0
-    rec = tp / (tp + fn) if tp + fn else 0.0
-    return {"precision": prec, "recall": rec, "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
-            "tp": tp, "fp": fp, "fn": fn}
+    """Micro precision, recall, F1 and counts (exact span and type, as `kgnlp eval ner` scores) of
+    :func:`predict_fused_ner`'s (start, end, label) spans against ``LabelledDoc``s."""
+    from nlp.evaluation import score_ner
+
+    return asdict(score_ner([d.mentions for d in gold_docs], predicted).overall)
 
 
 def train_fused_ner(
@@ -134,15 +130,17 @@ def train_fused_ner(
                          extra={"task": "ner", "stride": stride, "train_docs": len(train_docs)}, resume=resume,
                          dev_digest=digest((d.doc.text, [(m.start, m.end, m.label) for m in d.mentions])
                                            for d in dev_docs) if dev_docs else "")
-    dev = {}
+    dev, unseen = {}, ()
     if dev_docs:
         from fusion.model import FusedModel
+        from nlp.evaluation import score_ner
 
         best = FusedModel.load(out_dir).to(settings.device)
-        dev = ner_f1(dev_docs, predict_fused_ner(best, InputBuilder(tokenizer, best.config, knowledge,
-                                                                     best.entity_row), dev_docs, stride))
-    trained = set(bio_types(labels))  # mentions of other types in dev are misses it cannot avoid
-    unseen = tuple(sorted({m.label for d in dev_docs or () for m in d.mentions} - trained))
+        predicted = predict_fused_ner(best, InputBuilder(tokenizer, best.config, knowledge, best.entity_row),
+                                      dev_docs, stride)
+        # mentions of types it was not trained on are misses it cannot avoid: counted, as `eval ner` counts them
+        scores = score_ner([d.mentions for d in dev_docs], predicted, bio_types(labels))
+        dev, unseen = scores.as_dict(), tuple(scores.not_trained)
     return TaskReport(result, dev, labels, fusion, unseen)
 
 

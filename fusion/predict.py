@@ -51,19 +51,26 @@ MULTILABEL_THRESHOLD = 0.5  # a multilabel model predicts each label whose proba
 
 
 def sequence_scores(model, items: Sequence[FusedInput], batch_size: int = 32, device: str | None = None) -> dict:
-    """Accuracy and macro-F1 (single label) or micro-F1 (multilabel, threshold 0.5)."""
+    """The scores `kgnlp eval classify` writes (``fusion.evaluate.label_scores``, before ``unknown_labels``) of
+    ``items`` whose ``extra["label"]`` holds their gold label's index (multilabel: indices): accuracy, macro-F1,
+    per-label rows and a confusion table, or micro scores at probability 0.5 (multilabel). A gold index the model
+    has no label for (-1) is a label of its own: a miss."""
+    from fusion.evaluate import label_scores
+
+    labels = model.config.labels
     logits = outputs(model, items, batch_size, device)
     if model.config.head == "multilabel":
-        tp = fp = fn = 0
-        for it, lg in zip(items, logits):
-            pred = {i for i, v in enumerate(lg) if v > 0}
-            gold = set(it.extra["label"])
-            tp, fp, fn = tp + len(pred & gold), fp + len(pred - gold), fn + len(gold - pred)
-        return {"micro_f1": 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn), "n": len(items)}
-    gold = [int(it.extra["label"]) for it in items]
-    pred = [int(lg.argmax()) for lg in logits]
-    acc = sum(g == p for g, p in zip(gold, pred)) / max(len(gold), 1)
-    return {"accuracy": acc, "macro_f1": macro_f1(gold, pred), "n": len(items)}
+        gold = [[_label_name(labels, i) for i in it.extra["label"]] for it in items]
+        pred = [[labels[i] for i, v in enumerate(lg) if v > 0] for lg in logits]  # logit > 0: probability > 0.5
+    else:
+        gold = [[_label_name(labels, int(it.extra["label"]))] for it in items]
+        pred = [[labels[int(lg.argmax())]] for lg in logits]
+    return label_scores(model.config.head == "multilabel", gold, pred)
+
+
+def _label_name(labels: Sequence[str], index: int) -> str:
+    """The model's label at ``index``; one of its own for an index it has no label at (a gold label it lacks)."""
+    return labels[index] if 0 <= index < len(labels) else f"(label {index})"
 
 
 def best_span(start, end, allowed: Sequence[int], max_len: int = 30) -> tuple[int, int, float]:

@@ -92,6 +92,7 @@ def train_classifier(
 ) -> TaskReport:
     """Sequence classification (single-label, or multilabel when ``config.head == "multilabel"``);
     labels come from the data. Early stopping on dev macro-F1 (micro-F1 for multilabel)."""
+    from fusion.evaluate import unknown_labels
     from fusion.predict import sequence_scores
 
     if settings.class_weight not in CLASS_WEIGHTS:
@@ -132,9 +133,11 @@ def train_classifier(
                                                    "pairs": any(e.pair is not None for e in examples)},
                          resume=resume, dev_digest=items_digest(dev_items) if dev_items else "")
     best = _reload(out_dir).to(settings.device)
-    dev_scores = sequence_scores(best, dev_items) if dev_items else {}
-    unseen = tuple(sorted({lab for e in dev for lab in e.labels} - set(labels)))
-    return TaskReport(result, dev_scores, labels, config.fusion, unseen)
+    # counted as `eval classify` counts them, but not scored as misses: the dev scores leave out their examples
+    # (multilabel: those labels), as the dev score training stops on does
+    unknown = unknown_labels(dev, labels)
+    dev_scores = {**sequence_scores(best, dev_items), "unknown_labels": unknown} if dev_items else {}
+    return TaskReport(result, dev_scores, labels, config.fusion, tuple(unknown))
 
 
 def train_span_qa(
@@ -151,7 +154,7 @@ def train_span_qa(
 ) -> TaskReport:
     """Extractive QA over question + context (+ facts); early stopping on dev exact match (SQuAD's, as
     `kgnlp eval qa --model` scores)."""
-    from fusion.evaluate import exact_match
+    from fusion.evaluate import span_scores
     from fusion.predict import span_answers
 
     if settings.class_weight != "none":  # before the encoder loads
@@ -172,15 +175,15 @@ def train_span_qa(
     train_items = [item(e) for e in train]
     dev_items = [item(e) for e in dev]
 
-    def exact(m) -> float:
-        got = span_answers(m, dev_items, [e.context for e in dev])
-        return sum(exact_match(g, e.answer) for g, e in zip(got, dev)) / max(len(dev), 1)
+    def scores(m) -> dict:  # as `eval qa --model` scores a span model
+        return span_scores(span_answers(m, dev_items, [e.context for e in dev]), dev)
 
-    result = train_fused(model, train_items, out_dir, settings, score=exact if dev_items else None,
+    result = train_fused(model, train_items, out_dir, settings,
+                         score=(lambda m: scores(m)["exact_match"]) if dev_items else None,
                          tokenizer=tokenizer, progress=progress, extra={"task": "qa-span"}, resume=resume,
                          dev_digest=items_digest(dev_items) if dev_items else "")
     best = _reload(out_dir).to(settings.device)
-    return TaskReport(result, {"exact_match": exact(best), "n": len(dev_items)} if dev_items else {}, (), config.fusion)
+    return TaskReport(result, scores(best) if dev_items else {}, (), config.fusion)
 
 
 def _reload(out_dir: str | Path):

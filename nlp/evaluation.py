@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Collection, Iterable, Protocol, Sequence, Union
 
 from kg.errors import not_a_file
 from kg.files import jsonl_lines
@@ -13,6 +13,18 @@ from kg.names import normalise, relation_name
 from kg.store import GraphStore
 from kg.views import NameCache
 from nlp.errors import NLPError
+
+if TYPE_CHECKING:
+    from nlp.formats.records import LabelledDoc
+
+
+class _Span(Protocol):
+    start: int
+    end: int
+    label: str
+
+
+Spanned = Union[_Span, tuple[int, int, str]]  # a mention as scored: a record (gold or predicted) or its key
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,13 @@ class PipelineNERScores:
     by_label: dict[str, PRF]
     not_trained: dict[str, int]
 
+    def as_dict(self) -> dict[str, object]:
+        """The JSON `kgnlp eval ner` writes, and `kgnlp train ner` under its "eval" or "dev": the overall scores,
+        each label's row under "labels" and the untrained gold labels under "unknown_labels" (the shape of `eval
+        classify` and `eval qa`)."""
+        return {**asdict(self.overall), "labels": {k: asdict(v) for k, v in self.by_label.items()},
+                "unknown_labels": self.not_trained}
+
 
 def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, fmt: str = "jsonl",
                  model_only: bool = False) -> PipelineNERScores:
@@ -94,22 +113,44 @@ def evaluate_ner(store: GraphStore, path: Path, extra_ner=(), vote: float = 0, f
         from nlp.extractor import Extractor
 
         mentions = [a.mentions for a in Extractor.for_store(store, extra_ner=extra_ner, vote=vote).analyse(texts)]
-    gold = [{(m.start, m.end, m.label) for m in d.mentions} for d in docs]
-    pred = [{(m.start, m.end, m.label) for m in ms} for ms in mentions]
-    labels = sorted({m[2] for s in (*gold, *pred) for m in s})
-    by_label = {label: score_spans([{g for g in s if g[2] == label} for s in gold],
-                                   [{p for p in s if p[2] == label} for s in pred]) for label in labels}
-    return PipelineNERScores(score_spans(gold, pred), by_label, _not_trained(gold, extra_ner))
+    return score_ner([d.mentions for d in docs], mentions, _trained_types(extra_ner))
 
 
-def _not_trained(gold: Iterable[set[tuple]], layers) -> dict[str, int]:
-    """Gold (start, end, label) mentions counted by label, of the labels none of the trained ``layers`` was trained
-    on; {} without layers or when one does not say what it was trained on."""
+def score_ner(gold: Sequence[Iterable[Spanned]], predicted: Sequence[Iterable[Spanned]],
+              trained: Collection[str] | None = None) -> PipelineNERScores:
+    """Entity-level micro P/R/F1 (exact span and type) of ``predicted`` against ``gold`` mentions, document by
+    document (records with ``start``, ``end``, ``label``, or ``(start, end, label)`` tuples), overall and per label
+    (each gold or predicted label, so the rows add up to the overall counts); gold labels not in ``trained`` (the
+    entity types of the model scored; None: unknown, nothing counted) are counted by mention."""
+    gold_sets, pred_sets = [_spans(d) for d in gold], [_spans(d) for d in predicted]
+    labels = sorted({m[2] for s in (*gold_sets, *pred_sets) for m in s})
+    by_label = {label: score_spans([{g for g in s if g[2] == label} for s in gold_sets],
+                                   [{p for p in s if p[2] == label} for s in pred_sets]) for label in labels}
+    known = None if trained is None else set(trained)
+    not_trained = {} if known is None else dict(sorted(
+        Counter(m[2] for s in gold_sets for m in s if m[2] not in known).items()))
+    return PipelineNERScores(score_spans(gold_sets, pred_sets), by_label, not_trained)
+
+
+def score_layer(layer, docs: Sequence[LabelledDoc]) -> PipelineNERScores:
+    """:func:`score_ner` of one trained NER layer alone on labelled documents (what `kgnlp train ner` reports)."""
+    from nlp.ner.evaluate import predict_docs
+
+    return score_ner([d.mentions for d in docs], predict_docs(layer, docs), _trained_types([layer]))
+
+
+def _spans(mentions: Iterable[Spanned]) -> set[tuple[int, int, str]]:
+    """One document's mentions as a set of (start, end, label)."""
+    return {m if isinstance(m, tuple) else (m.start, m.end, m.label) for m in mentions}
+
+
+def _trained_types(layers) -> set[str] | None:
+    """The entity types the trained ``layers`` were trained on, together; None without layers or when one does
+    not say what it was trained on (its ``entity_types``)."""
     types = [getattr(layer, "entity_types", None) for layer in layers]
     if not types or any(t is None for t in types):
-        return {}
-    known = {label for t in types for label in t}
-    return dict(sorted(Counter(m[2] for s in gold for m in s if m[2] not in known).items()))
+        return None
+    return {label for t in types for label in t}
 
 
 def evaluate_relations(store: GraphStore, path: Path) -> PRF:

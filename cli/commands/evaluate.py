@@ -40,10 +40,7 @@ def eval_ner(data: Annotated[Path, typer.Option("--data", help="Labelled file.")
         scores = evaluate_ner(graph, data, layers, vote=profile_vote(layers), fmt=fmt, model_only=model_only)
     finally:
         graph.close()
-    # as eval relations and classify write theirs: the overall scores, then the rows of each label under "labels"
-    data = {**asdict(scores.overall), "labels": {k: asdict(v) for k, v in scores.by_label.items()},
-            "unknown_labels": scores.not_trained}
-    emit(as_json, data, lambda: _table(
+    emit(as_json, scores.as_dict(), lambda: _table(
         ["label", "P", "R", "F1", "tp", "fp", "fn"],
         [[k, f"{v.precision:.3f}", f"{v.recall:.3f}", f"{v.f1:.3f}", str(v.tp), str(v.fp), str(v.fn)]
          for k, v in (("all", scores.overall), *scores.by_label.items())]))

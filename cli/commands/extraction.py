@@ -58,7 +58,7 @@ def train_ner_cmd(
     """
     from nlp.formats import load_labelled
     from nlp.ner import TrainConfig, load_ner_model, train_ner
-    from nlp.ner.evaluate import evaluate_ner
+    from nlp.evaluation import score_layer
     from nlp.ner.training import training_device, training_precision
 
     check_knowledge_dropout(knowledge_dropout, fusion)
@@ -90,10 +90,10 @@ def train_ner_cmd(
     report = _train_with_bar(train_ner, train_docs, out_dir, config, dev_docs, show)
     model = load_ner_model(out_dir)
     eval_docs, eval_on = (dev_docs, "dev") if dev_docs else (train_docs[:200], "train (no --dev given)")
-    scores = evaluate_ner(model, eval_docs)
+    scores = score_layer(model, eval_docs)
     result = {"out": str(out_dir), "kind": kind, "labels": list(report.labels), "epochs": report.epochs_run,
               "best_epoch": report.best_epoch, "seconds": report.seconds, "train_docs": report.train_docs,
-              "eval": {"on": eval_on, **scores.as_dict()}}
+              "eval": {"on": eval_on, **scores.as_dict()}}  # the scores as `eval ner` writes them
 
     def human() -> None:
         from rich.table import Table
@@ -102,7 +102,7 @@ def train_ner_cmd(
         table = Table(title=f"Eval on {eval_on}")
         for col in ("label", "P", "R", "F1"):
             table.add_column(col)
-        for label, prf in (*scores.by_label, ("micro", scores.micro)):
+        for label, prf in (*scores.by_label.items(), ("micro", scores.overall)):
             table.add_row(label, f"{prf.precision:.3f}", f"{prf.recall:.3f}", f"{prf.f1:.3f}")
         out.print(table)
 

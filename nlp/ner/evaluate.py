@@ -68,7 +68,12 @@ def score_spans(gold: Iterable[Sequence[GoldMention | Mention]],
 
 def evaluate_ner(layer, docs: Sequence[LabelledDoc], batch_size: int = 32) -> NERScores:
     """Score an NERLayer against labelled documents."""
+    return score_spans([d.mentions for d in docs], predict_docs(layer, docs, batch_size))
+
+
+def predict_docs(layer, docs: Sequence[LabelledDoc], batch_size: int = 32) -> list[list[Mention]]:
+    """An NERLayer's mentions in each labelled document's text, ``batch_size`` texts at a time."""
     predicted: list[list[Mention]] = []
     for i in range(0, len(docs), batch_size):
         predicted.extend(layer.predict([d.doc.text for d in docs[i:i + batch_size]]))
-    return score_spans([d.mentions for d in docs], predicted)
+    return predicted

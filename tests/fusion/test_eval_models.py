@@ -78,7 +78,7 @@ def test_train_qa_dev_exact_match_is_the_one_eval_qa_scores(tmp_path, tiny_encod
     monkeypatch.setattr(fusion.predict, "span_answers", lambda model, items, contexts, *a: ["shares"] * len(items))
     report = train_span_qa(examples, tmp_path / "m", FusionConfig(head="span", max_length=32), encoder=tiny_encoder,
                            settings=TrainSettings(epochs=1, batch_size=8))
-    assert report.dev == {"exact_match": 1.0, "n": 1}
+    assert report.dev == {"n": 1, "exact_match": 1.0, "f1": 1.0, "answered": 1}  # eval qa --model's scores
 
 def test_eval_classify_scores_the_models_own_predictions(tmp_path, tiny_encoder, capsys):
     from fusion.predict import Classifier

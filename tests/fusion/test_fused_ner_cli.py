@@ -295,3 +295,38 @@ def test_ingest_fast_profile_refuses_a_fused_model_before_touching_the_workspace
                                    "--model", str(tmp_path / "m"), "-w", str(tmp_path / "ws")])
     assert res.exit_code == 1 and "the fast profile runs none" in str(res.exception), res.output
     assert not (tmp_path / "ws").exists()
+
+
+@pytest.mark.parametrize("kind", ["spacy", "transformer", "fused"])
+def test_train_ner_json_scores_the_dev_file_as_eval_ner_writes_them(tmp_path, tiny_encoder, kind):
+    """`train ner --json`: the scores on the --dev file (spaCy and transformer: under "eval", beside "on"; fused:
+    under "dev") are what `eval ner --model M --model-only --json` writes for that file: the overall scores at the
+    top, each label's row under "labels", "unknown_labels" (was: {"micro", "by_label"}, or flat scores)."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from kg.workspace import Workspace
+
+    fix = Path(__file__).resolve().parents[1] / "fixtures" / "extraction"
+    train = tmp_path / "t.jsonl"  # without the line of the Person, Location and Organization: types not trained on
+    train.write_text("".join(line + "\n" for line in (fix / "tiny.jsonl").read_text(encoding="utf-8").splitlines()
+                             if line and '"Person"' not in line), encoding="utf-8")
+    model = {"spacy": ["--kind", "spacy", "--cnn-width", "48", "--cnn-depth", "2"],
+             "transformer": ["--kind", "transformer", "--encoder", str(tiny_encoder), "--max-length", "32"],
+             "fused": ["--fusion", "none", "--encoder", str(tiny_encoder), "--max-length", "32"]}[kind]
+    res = CliRunner().invoke(app, ["train", "ner", "--data", str(train), "--dev", str(fix / "tiny.jsonl"), *model,
+                                   "--epochs", "1", "--max-steps", "2", "--out", str(tmp_path / "m"), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    scores = report["dev"] if kind == "fused" else report["eval"]
+    assert scores.pop("on", "dev") == "dev" and report["kind"] == kind
+    Workspace.open(tmp_path / "ws", create=True).open_store("embedded").close()
+    res = CliRunner().invoke(app, ["eval", "ner", "--data", str(fix / "tiny.jsonl"), "--model", str(tmp_path / "m"),
+                                   "--model-only", "-w", str(tmp_path / "ws"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert scores == json.loads(res.stdout)
+    assert set(scores) == {"precision", "recall", "f1", "tp", "fp", "fn", "labels", "unknown_labels"}, scores
+    assert scores["unknown_labels"] == {"Location": 1, "Organization": 1, "Person": 1}
+    assert scores["tp"] + scores["fn"] == 11 and set(scores["labels"]) >= {"Chemical", "Disease", "Person"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import typer
@@ -403,3 +404,48 @@ def test_a_knowledge_path_over_an_empty_graph_is_refused(tmp_path, tiny_encoder)
                                       "--encoder", str(tiny_encoder), "--fusion", "facts", "-w", str(tmp_path / "ws")])
     assert res.exit_code == 1 and "holds no entities" in str(res.exception), res.output
     assert not (tmp_path / "m").exists() and res.stderr == ""
+
+
+def _dev_file(tmp_path, rows: list[dict], examples: list) -> Path:
+    """The rows training split off as dev (``fusion.tasks.split_dev`` of ``examples``, read from ``rows``, with the
+    commands' seed), written as a JSONL file."""
+    from fusion.tasks import split_dev
+
+    _, dev = split_dev(list(range(len(examples))), 0.1, 13)
+    path = tmp_path / "dev.jsonl"
+    path.write_text("".join(json.dumps(rows[i]) + "\n" for i in dev), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("task", ["classify", "multilabel", "yesno", "span"])
+def test_train_json_scores_the_dev_split_as_eval_writes_them(tmp_path, tiny_encoder, task):
+    """`train classify|qa --json`: "dev" holds the scores of the dev split as `eval classify` or `eval qa --model`
+    writes them for those examples (each label's row under "labels", "unknown_labels"; a QA model's "kind" at the
+    top of both), not training's own summary ({"accuracy", "macro_f1", "n"}; spans {"exact_match", "n"})."""
+    from cli.main import app
+    from fusion.data import read_classification, read_qa
+
+    rows = {"classify": [{"text": "profit rose , good news", "label": "positive"},
+                         {"text": "shares fell , bad news", "label": "negative"}] * 5,
+            "multilabel": [{"text": "profit rose , good news", "labels": ["positive", "profit"]},
+                           {"text": "shares fell , bad news", "labels": ["negative"]}] * 5,
+            "yesno": [{"question": f"does drug {i} work ?", "context": "it was tested .",
+                       "answer": "yes" if i % 2 else "no"} for i in range(10)],
+            "span": [{"question": "what does metformin treat ?", "context": "metformin treats diabetes .",
+                      "answer": "diabetes"}] * 6}[task]
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    command = "classify" if task in ("classify", "multilabel") else "qa"
+    res = CliRunner().invoke(app, ["train", command, "--data", str(data), "--out", str(tmp_path / "m"), "--encoder",
+                                   str(tiny_encoder), "--epochs", "1", "--json", "--quiet", "-w", str(tmp_path / "ws")])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout.strip().splitlines()[-1])
+    examples = (read_classification(data) if command == "classify" else read_qa(data))[0]
+    dev = _dev_file(tmp_path, rows, examples)
+    res = CliRunner().invoke(app, ["eval", command, "--data", str(dev), "--model", str(tmp_path / "m"), "--json",
+                                   "-w", str(tmp_path / "ws")])
+    assert res.exit_code == 0, res.output
+    scores = json.loads(res.stdout)
+    assert scores.pop("kind", task) == report.get("kind", task)
+    assert report["dev"] == scores and scores["n"] == 1
+    assert ("labels" in scores and scores["unknown_labels"] == {}) is (task != "span"), scores
