@@ -23,6 +23,18 @@ def canonical_name(text: str) -> str:
     return re.sub(r"['\u2019]s$", "", text).strip()
 
 
+def long_form_of(m: Mention, defined: dict[str, Abbreviation], linked: Sequence[Mention]) -> Mention | None:
+    """The rule both linkers apply to a short form or defined term the document defines (``defined``:
+    ``nlp.abbreviations.definitions``): "the Company" after "Northwind Therapeutics, Inc. (the “Company”)" is the
+    entity of the linked mention (among ``linked``, this document's so far) over its long form, a firm new to the
+    graph too. None when ``m`` is no defined short form or no linked mention covers its long form (then it is linked
+    as any name is); without the rule a new entity 'Company' was made."""
+    found = defined.get(canonical_name(m.text))
+    if found is None:
+        return None
+    return next((p for p in linked if p.entity_id and p.start < found.long_end and found.long_start < p.end), None)
+
+
 class StoreLinker:
     """Links against a ``GraphStore``; remembers what it created during a run."""
 
@@ -92,13 +104,9 @@ class StoreLinker:
 
     @staticmethod
     def _defined_term(m: Mention, defined: dict[str, Abbreviation], local: list[Mention]) -> Mention | None:
-        """A short form the document defines ("the Company" after "Northwind Therapeutics, Inc. (the “Company”)")
-        as the entity of the linked mention of its long form; None when there is no such mention (then the short
-        form is linked as any name is). A new entity 'Company' was made of it when the firm was new to the graph."""
-        found = defined.get(canonical_name(m.text))
-        if found is None:
-            return None
-        long = next((p for p in local if p.entity_id and p.start < found.long_end and found.long_start < p.end), None)
+        """``m`` as a short form the document defines, linked as its long form's mention (:func:`long_form_of`;
+        the graph's type, as a lookup gives it); None when it is none."""
+        long = long_form_of(m, defined, local)
         if long is None:
             return None
         return Mention(m.start, m.end, m.text, long.label, long.entity_id, round(m.score * 0.9, 3))
