@@ -41,11 +41,11 @@ STEMS = (
     "mustine", "arabine", "nercept", "bercept", "tacept",
 )
 # words of English word lists (american-english-insane, british-english-huge) ending in a stem that name no drug
-# or chemical: a cheese, Roman offices, a plant, eyelid conditions, an instrument, an angel, places, a people
+# or chemical: a cheese, Roman offices, a plant, eyelid conditions, an instrument, a fuse, an angel, places, a people
 STOP = frozenset({
     "provolone", "triumvir", "duumvir", "decemvir", "centumvir", "septemvir", "quadrumvir", "quindecemvir",
     "quindecimvir", "quinquevir", "armavir", "dobrovir", "heliotropium", "iridectropium", "iridentropium",
-    "israfil", "guadalquivir", "zapotecan", "ectropium", "entropium", "violone", "unprim", "seavir",
+    "israfil", "guadalquivir", "zapotecan", "ectropium", "entropium", "violone", "unprim", "seavir", "fusetron",
     # classes, not drugs: "Doxorubicin is an anthracycline used to treat breast cancer" gave the class the fact
     "anthracycline", "benzodiazepine", "phenothiazine", "dihydropyridine", "carbapenem",
 })
