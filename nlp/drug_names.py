@@ -3,11 +3,11 @@
 International nonproprietary names (INN) and US adopted names (USAN) are built from public stems that say the
 class: fluconazole (-azole), trimethoprim (-prim), atorvastatin (-statin), lisinopril (-pril), imatinib
 (-tinib). A word ending in one of these stems, with at least two letters before it, is a Chemical mention (the
-house type of drugs, ``kg.schema.ENTITY_TYPES``) when the stock model and the graph's names say nothing there:
-"fluconazole" is found in a graph that does not know it. Stems that ordinary English words also end with are
-narrowed ("-tide" only as "-glutide", "-enatide", ...; "-vir" after a vowel), and the few words of an English
-word list that still end alike are stopped (``STOP``; ``benchmarks/drug_names.py --words FILE`` lists a word
-list's words the rule takes). Its precision and recall on BC5CDR's chemical mentions are in BENCHMARKS.md.
+house type of drugs, ``kg.schema.ENTITY_TYPES``) where no other recogniser (the stock model, the graph's names, a
+trained layer) proposed anything: "fluconazole" is found in a graph that does not know it. Stems that ordinary
+English words also end with are narrowed ("-tide" only as "-glutide", "-enatide", ...; "-vir" after a vowel), and
+the few words of two large English word lists that still end alike are stopped (``STOP``;
+``benchmarks/drug_names.py --words FILE`` lists a word list's words the rule takes). Its precision and recall on BC5CDR's chemical mentions are in BENCHMARKS.md.
 """
 from __future__ import annotations
 
