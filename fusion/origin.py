@@ -53,13 +53,12 @@ def graph_origin(store, workspace: str | Path | None = None, names: Names | None
     """The :class:`GraphOrigin` of ``store`` (read from ``workspace``) and the ids of its entities. A workspace's
     graph is taken as its readers see it, with its entity merges applied (:mod:`kg.resolved`), whether ``store``
     is that view (what every command gives a model) or the stored graph itself: the same graph gives the same
-    record either way. ``names``: ``store``'s ``names()`` when already read (the linker reads them too), used when
-    ``store`` is that view."""
-    if workspace:
+    record either way. ``names``: the ``names()`` of that view when already read (the linker reads them too):
+    ``store`` is then taken to be the view they were read from, and the merge log is not read again."""
+    if workspace and names is None:
         from kg.resolved import resolved
 
-        view = resolved(store, workspace)  # the view itself when given it, or when nothing is merged
-        names, store = (names if view is store else None), view  # names of the stored rows are not the view's
+        store = resolved(store, workspace)  # the view itself when given it, or the store when nothing is merged
     rows, ids = [], set()
     for name, entity_id, kind in (store.names() if names is None else names):
         rows.append((str(name), str(entity_id), str(kind)))

@@ -109,7 +109,12 @@ def _definitions(text: str) -> tuple[tuple[str, Abbreviation], ...]:
 
 def abbreviation_map(text: str) -> dict[str, str]:
     """Short form -> long form for the definitions in ``text`` (the first definition wins)."""
-    return {short: a.long for short, a in definitions(text).items()}
+    return long_forms(definitions(text))
+
+
+def long_forms(defined: dict[str, Abbreviation]) -> dict[str, str]:
+    """Short form -> long form of definitions as :func:`definitions` gives them."""
+    return {short: a.long for short, a in defined.items()}
 
 
 def relink_short_forms(text: str, matches: Sequence[tuple[int, int, T]],

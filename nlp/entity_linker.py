@@ -5,7 +5,9 @@ Order of evidence for one mention (first that answers wins):
 2. exact name/alias match (case-folded; then a looser key without spaces, hyphens and a plural "s");
 3. a short form defined in this document ("atrial fibrillation (AF)"): link the long form instead;
 4. nearest entity name by cosine similarity of MiniLM embeddings (FAISS), same type, score >= threshold;
-5. NIL: a new entity (``create_new``) or no id.
+5. a short form or defined term whose long form's mention linked earlier in this document, a new entity too
+   ("the Company" after "Northwind Therapeutics, Inc. (the “Company”)": ``nlp.linking.long_form_of``);
+6. NIL: a new entity (``create_new``) or no id.
 Source-vocabulary ids (MeSH) stay in ``Entity.external_ids``.
 """
 from __future__ import annotations
@@ -17,10 +19,10 @@ from typing import Iterable, Sequence
 
 from kg.names import normalise
 from kg.records import Entity, Mention
-from nlp.abbreviations import abbreviation_map
+from nlp.abbreviations import Abbreviation, definitions, long_forms
 from nlp.interfaces import Linked
 from kg.names import new_entity_id
-from nlp.linking import canonical_name
+from nlp.linking import canonical_name, long_form_of
 from nlp.name_encoder import NameEncoder
 
 _LOOSE = re.compile(r"[\W_]+", re.UNICODE)
@@ -60,7 +62,7 @@ class EntityLinker:
         self._vecs: dict[str, object] = {}  # name -> unit vector, so no name is embedded twice
         # (surface, label) -> (best (entity id, score) or None, rows indexed when it was computed, vector)
         self._nearest_cache: dict[tuple[str, str], tuple[tuple[str, float] | None, int, object]] = {}
-        self._abbrevs: dict[str, dict[str, str]] = {}  # text -> abbreviation map, from the last prefetch_docs
+        self._defined: dict[str, dict[str, Abbreviation]] = {}  # text -> its definitions, from the last prefetch_docs
         self.add(entities)
 
     @classmethod
@@ -83,9 +85,10 @@ class EntityLinker:
         return self._entities.get(entity_id)
 
     def link(self, text: str, mentions: Sequence[Mention]) -> Linked:
-        abbrevs = self._abbrevs.pop(text, None)
-        if abbrevs is None:  # not prefetched with its batch (prefetch_docs): one embedding batch for this text
-            abbrevs = abbreviation_map(text)
+        fetched = text in self._defined
+        defined = self._defined.pop(text) if fetched else definitions(text)
+        abbrevs = long_forms(defined)
+        if not fetched:  # not prefetched with its batch (prefetch_docs): one embedding batch for this text
             self.prefetch([(m.text, m.label) for m in mentions if not m.entity_id], abbrevs)
         seen: dict[tuple[str, str], Candidate] = {}
         created: dict[str, Entity] = {}
@@ -95,10 +98,9 @@ class EntityLinker:
                 out.append(m)
                 continue
             cand = self.candidate(m.text, m.label, abbrevs, seen)
+            if cand.entity_id is None:
+                cand = self._defined_term(m, defined, out) or cand
             entity_id = cand.entity_id
-            if entity_id is None and self.create_new:
-                cand = self._made_long_form(m, abbrevs, created) or cand
-                entity_id = cand.entity_id
             if entity_id is None and self.create_new:
                 name = canonical_name(m.text)
                 entity_id = new_entity_id(name, m.label)
@@ -110,14 +112,12 @@ class EntityLinker:
         self.add(created.values())
         return Linked(tuple(out), tuple(created.values()))
 
-    def _made_long_form(self, m: Mention, abbrevs: dict[str, str], created: dict[str, Entity]) -> Candidate | None:
-        """The new entity the long form of a short form the text defines was made ("the Company" after "Northwind
-        Therapeutics, Inc. (the “Company”)", the firm new to the graph), else None: 'Company' was made an entity."""
-        long = abbrevs.get(canonical_name(m.text))
-        if not long:
-            return None
-        entity_id = new_entity_id(canonical_name(long), m.label)
-        return Candidate(entity_id, 0.95, "abbreviation") if entity_id in created or entity_id in self._entities else None
+    @staticmethod
+    def _defined_term(m: Mention, defined: dict[str, Abbreviation], linked: Sequence[Mention]) -> Candidate | None:
+        """The entity of the linked mention of the long form of a short form the text defines
+        (``nlp.linking.long_form_of``), when it has ``m``'s type (this linker links within a type); else None."""
+        long = long_form_of(m, defined, linked)
+        return Candidate(long.entity_id, 0.95, "abbreviation") if long and long.label == m.label else None
 
     def _rule_hit(self, surface: str, label: str) -> bool:
         return bool(self._lookup(self._exact.get(normalise(surface), ()), label)
@@ -130,10 +130,10 @@ class EntityLinker:
         if not (self.use_embeddings and self._rows):
             return
         need = []
-        self._abbrevs = {text: abbreviation_map(text) for text, _ in docs}  # link() takes them, not again
+        self._defined = {text: definitions(text) for text, _ in docs}  # link() takes them, not again
         for text, mentions in docs:
             need += self._needing_embeddings([(m.text, m.label) for m in mentions if not m.entity_id],
-                                             self._abbrevs[text])
+                                             long_forms(self._defined[text]))
         self._fetch(list(dict.fromkeys(need)))
 
     def _needing_embeddings(self, items, abbrevs) -> list[tuple[str, str]]:

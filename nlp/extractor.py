@@ -18,6 +18,7 @@ from kg.schema import Schema
 from kg.store import GraphStore
 from nlp.coreference import resolve_references
 from nlp.defined_terms import defined_terms, with_terms
+from nlp.drug_names import add_drug_names
 from nlp.gazetteer import Gazetteer, overlaps
 from nlp.interfaces import Linker, NERLayer, RelationLayer, Sentence
 from nlp.linking import StoreLinker, canonical_name
@@ -44,13 +45,15 @@ class Extractor:
 
     def __init__(self, nlp, gazetteer: Gazetteer, linker: Linker, relation_layers: Sequence[RelationLayer],
                  extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True,
-                 types: dict[str, str] | None = None, doc_layers: Sequence = (), vote: float = 0) -> None:
+                 types: dict[str, str] | None = None, doc_layers: Sequence = (), vote: float = 0,
+                 drug_names: bool = True) -> None:
         self._nlp = nlp
         self.gazetteer = gazetteer
         self._spacy = SpacyNER(nlp) if use_spacy_ner else None
         self._extra = list(extra_ner)
         self._doc_layers = list(doc_layers)  # layers that read the base pipeline's own Doc (no second pass)
         self._vote = vote  # > 0: graph names and trained layers vote (a span needs this many votes), else priorities
+        self._drug_names = drug_names  # nlp.drug_names: the last recogniser, where no layer took the word
         self._weights = [1.0] * (2 if self._spacy else 1) + [vote_weight(layer) for layer in (*self._doc_layers,
                                                                                                *self._extra)]
         self._linker = linker
@@ -62,7 +65,7 @@ class Extractor:
     @classmethod
     def for_store(cls, store: GraphStore, schema: Schema | None = None,
                   extra_ner: Sequence[NERLayer] = (), use_spacy_ner: bool = True, vote: float = 0,
-                  similar=None) -> "Extractor":
+                  similar=None, drug_names: bool = True) -> "Extractor":
         """An extractor whose gazetteer holds every name in ``store`` and whose linker uses it.
 
         Without trained layers the stock spaCy pipeline gives sentences (parser) and generic NER. A trained
@@ -71,6 +74,7 @@ class Extractor:
         (transformer, fused) run beside a tokenizer-and-sentencizer pipeline. ``vote`` > 0: the graph names and
         the trained layers vote (see ``nlp.ner.vote``) instead of merging by priority. ``similar``: embedding
         similarity over the graph's names for mentions the rules cannot link (``nlp.retrieval.name_similarity``).
+        ``drug_names``: words with a drug-name stem that no layer took are Chemical mentions (``nlp.drug_names``).
         """
         extra = list(extra_ner)
         own = next((layer for layer in extra if hasattr(layer, "sentence_pipeline")), None)
@@ -93,7 +97,7 @@ class Extractor:
             types[entity_id] = kind
         gazetteer.add(rows)
         return cls(nlp, gazetteer, StoreLinker(store, similar), [PatternRelations(schema or Schema())],
-                   extra, use_spacy_ner, types, doc_layers, vote)
+                   extra, use_spacy_ner, types, doc_layers, vote, drug_names)
 
     def analyse(self, texts: Sequence[str]) -> list[Analysis]:
         """Sentences and linked mentions for each text."""
@@ -112,9 +116,12 @@ class Extractor:
             layers += [(layer.priority, layer.from_doc(doc)) for layer in self._doc_layers]
             layers += [(layer.priority, preds[i]) for layer, preds in zip(self._extra, extra)]
             if self._vote:
-                merged.append(vote_mentions([ms for _, ms in layers], self._vote, self._weights))
+                mentions = vote_mentions([ms for _, ms in layers], self._vote, self._weights)
             else:
-                merged.append(merge_mentions(layers))
+                mentions = merge_mentions(layers)
+            if self._drug_names:
+                mentions = add_drug_names(texts[i], mentions, (m for _, ms in layers for m in ms))
+            merged.append(mentions)
         prefetch = getattr(self._linker, "prefetch_docs", None)
         if prefetch is not None:  # one embedding batch for the whole batch of documents (same answers)
             prefetch(list(zip(texts, merged)))

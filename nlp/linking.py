@@ -24,6 +24,16 @@ def canonical_name(text: str) -> str:
     return re.sub(r"['\u2019]s$", "", text).strip()
 
 
+def long_form_of(m: Mention, defined: dict[str, Abbreviation], linked: Sequence[Mention]) -> Mention | None:
+    """The rule both linkers apply to a short form or defined term the document defines (``defined``:
+    ``nlp.abbreviations.definitions``): "the Company" after "Northwind Therapeutics, Inc. (the “Company”)" is the
+    entity of the linked mention (among ``linked``, this document's so far) over its long form, a firm new to the
+    graph too. None when ``m`` is no defined short form or no linked mention covers its long form (then it is linked
+    as any name is); without the rule a new entity 'Company' was made."""
+    found = defined.get(canonical_name(m.text))
+    return long_form_mention(found, linked) if found is not None else None
+
+
 class StoreLinker:
     """Links against a ``GraphStore``; remembers what it created during a run."""
 
@@ -69,7 +79,7 @@ class StoreLinker:
             new = created.get(short.entity_id)
             if short.label == "Organization" and new is not None and m.text not in (new.name, *new.aliases):
                 created[short.entity_id] = replace(new, aliases=(*new.aliases, m.text))
-            return Mention(m.start, m.end, m.text, short.label, short.entity_id, round(m.score * 0.9, 3))
+            return as_term(m, short)
         made = self._made.get(normalise(canonical_name(m.text)))
         if made:
             return Mention(m.start, m.end, m.text, m.label, made, round(m.score * 0.9, 3))
@@ -93,13 +103,9 @@ class StoreLinker:
 
     @staticmethod
     def _defined_term(m: Mention, defined: dict[str, Abbreviation], local: list[Mention]) -> Mention | None:
-        """A short form the document defines ("the Company" after "Northwind Therapeutics, Inc. (the “Company”)")
-        as the entity of the linked mention of its long form; None when there is no such mention (then the short
-        form is linked as any name is). A new entity 'Company' was made of it when the firm was new to the graph."""
-        found = defined.get(canonical_name(m.text))
-        if found is None:
-            return None
-        long = long_form_mention(found, local)
+        """``m`` as a short form the document defines, linked as its long form's mention (:func:`long_form_of`;
+        the graph's type, as a lookup gives it); None when it is none."""
+        long = long_form_of(m, defined, local)
         return as_term(m, long) if long is not None else None
 
     def _org_prefix(self, m: Mention) -> str | None:

@@ -21,6 +21,18 @@ _BETWEEN_DEGREES = re.compile(r"[\s,]*")  # what may stand between a name and it
 # the period of an abbreviation that ends a name, part of the name: a corporate suffix ("Acme Holdings, Inc."), "Jr.",
 # or initials ("Philips N.V.", "the U.S."); 'plc', 'AG' and 'GmbH' have none
 _NAME_PERIOD = re.compile(r"(?:\b(?:Inc|Corp|Ltd|Co|Bros|Jr|Sr|S\.p\.A)|(?<![\w.])(?:[A-Za-z]\.)+[A-Za-z])\.$")
+# a gene, protein, hormone or virus symbol, which the model takes for an organisation (also a person or a place):
+# letters, a hyphen and a number or Greek letter ("GLP-1", "IL-6", "PD-L1", "IL-1β", "TNF-alpha", "NF-κB",
+# "COVID-19"), or a known symbol family's letters and a number ("HER2", "BRCA1", "CD4", "CYP3A4", "HbA1c"); a
+# qualifier may follow ("HER2-positive"). Bare acronyms ("CRP", "FDA") and "G20" or "MI5" are not of that shape.
+_GREEK = r"(?:alpha|beta|gamma|delta|kappa|[\u03b1-\u03c9])"
+_SYMBOL = re.compile(
+    r"(?:[A-Z][A-Za-z]{1,5}-(?:[A-Z]{0,2}\d{1,3}[A-Za-z\u03b1-\u03c9]{0,2}|" + _GREEK + r"[A-Za-z0-9]{0,2})"
+    r"|(?:CD|HER|BRCA|ACE|SGLT|CYP|COX|IL|TLR|JAK|HLA|CCR|CXCR|MMP|FGFR?|IGF|TGF|VEGFR?|EGFR?|PDGF|HIF|PPAR|GLP|GIP"
+    r"|DPP|PCSK|APO|TP|BCL|CDK|ERBB|STAT|SMAD|HbA)\d{1,2}[A-Za-z0-9]{0,3})(?:-[a-z]+)?")
+_WORD_BEFORE = re.compile(r"[^\s,;:()\[\]/]*$")
+_WORD_AFTER = re.compile(r"[^\s,;:()\[\]/]*")
+_WORD_END = re.compile(r"(?:['\u2019]s)?\.?$")
 
 
 class SpacyNER:
@@ -61,6 +73,8 @@ class SpacyNER:
                 continue
             if full is None:
                 full = doc.text
+            if _in_symbol(full, start, start + len(text)):
+                continue  # "GLP-1", the "TNF" of "TNF-alpha": no organisation (the graph's names still match it)
             if full[start + len(text) : start + len(text) + 14].startswith(("-based", "-headquartered")):
                 label = "Location"  # "Lyon-based": a place, whatever the tagger said
             out.append(Mention(start, start + len(text), text, label, None, 0.7))
@@ -87,3 +101,11 @@ def _trim_start(start: int, text: str) -> tuple[int, str]:
         if trimmed.startswith(prefix):
             trimmed = trimmed[len(prefix):].lstrip(_QUOTES)
     return start + len(text) - len(trimmed), trimmed
+
+
+def _in_symbol(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is, or is part of, a word of the shape of a biomedical symbol (``_SYMBOL``)."""
+    before = _WORD_BEFORE.search(text, max(0, start - 20), start)
+    after = _WORD_AFTER.match(text, end, end + 20)
+    word = _WORD_END.sub("", text[before.start():after.end()], count=1)
+    return _SYMBOL.fullmatch(word) is not None

@@ -128,11 +128,12 @@ def warn_no_graph(saved: SavedConfig, workspace: Path | None) -> None:
 
 
 def model_linker(saved: SavedConfig, store, workspace: Path | None):
-    """The graph a fused model (its config.json) reads: ``store``, the graph of ``workspace`` (store None: there is
-    no workspace at ``workspace``, or workspace None: none at all). One line on stderr when it is not the graph the
-    model was trained with, or there is none; an error where the model's KG table has none of the graph's entities
-    (``fusion.origin.check_graph``). Returns the ``NameLinker`` the model links with, built from the names read for
-    the comparison (read once for both; None: the model reads no graph)."""
+    """The graph a fused model (its config.json) reads: ``store``, the graph of ``workspace`` as its readers see it
+    (with the workspace's entity merges, ``kg.resolved.resolved``, as every command opens it: not resolved again
+    here; store None: there is no workspace at ``workspace``, or workspace None: none at all). One line on stderr
+    when it is not the graph the model was trained with, or there is none; an error where the model's KG table has
+    none of the graph's entities (``fusion.origin.check_graph``). Returns the ``NameLinker`` the model links with,
+    built from the names read for the comparison (read once for both; None: the model reads no graph)."""
     if saved.fusion.fusion == "none":
         return None
     if store is None or workspace is None:
@@ -140,9 +141,7 @@ def model_linker(saved: SavedConfig, store, workspace: Path | None):
         return None
     from fusion.context import NameLinker
     from fusion.origin import check_graph
-    from kg.resolved import resolved
 
-    store = resolved(store, workspace)  # as the model reads it: the view itself when given it
     names = list(store.names())
     line = check_graph(saved, store, workspace, names)
     if line:

@@ -125,3 +125,27 @@ def test_ingest_with_a_transformer_model_reads_its_config_once(tmp_path, tiny_en
     reads.update({"config.json": 0, "names": 0})
     _run(["ingest", str(tmp_path / "d.txt"), "--model", str(tmp_path / "m"), "-w", str(ws), "--json"])
     assert reads["config.json"] == 1, reads
+
+
+@pytest.mark.parametrize("undone", [False, True])
+def test_a_fused_model_reads_the_merge_log_once(tmp_path, tiny_encoder, monkeypatch, undone):
+    """The graph a command opens is already seen through the workspace's merges: the model's linker and the check of
+    the graph it was trained with take it as it is. Where the log merges nothing (an undone merge, so the view is the
+    stored graph itself) it was read again by both (3 reads, training 2)."""
+    from kg.merges import MergeLog
+    from tests.fusion.test_fusion_cli import _app
+
+    ws = _workspace(tmp_path / "ws", [*METFORMIN, Entity("C2", "metformin hydrochloride", "Chemical")],
+                    [Triple("C1", "TREATS", "D1")], ("C1", "D1"))
+    with MergeLog.for_workspace(ws) as log:
+        merge = log.record("C1", "C2", "test", "same drug", 0.95)
+        if undone:
+            log.undo(merge.id)
+    reads = []
+    canonical_map = MergeLog.canonical_map
+    monkeypatch.setattr(MergeLog, "canonical_map", lambda self: reads.append(1) or canonical_map(self))
+    model = _train(tmp_path, tiny_encoder, ws)
+    assert len(reads) == 1
+    reads.clear()
+    _run(["classify", "metformin is good news", "--model", str(model), "-w", str(ws), "--json"])
+    assert len(reads) == 1

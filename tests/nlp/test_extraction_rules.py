@@ -28,6 +28,7 @@ ENTITIES = [
     Entity("loc:oslo", "Oslo", "Location"),
     Entity("chem:mg", "magnesium", "Chemical", ("Mg",)),
     Entity("dis:all", "acute lymphoblastic leukemia", "Disease", ("ALL",)),
+    Entity("chem:glp1", "glucagon-like peptide 1", "Chemical", ("GLP-1",)),
 ]
 
 
@@ -274,6 +275,34 @@ def test_a_degree_after_a_persons_name_is_no_place_or_organisation(extractor):
     assert not [m for m in spacy if m[0].rstrip(".") in ("MD", "M.D", "MPH", "PhD") and m != ("MD", "Location")], spacy
     assert ("J. Smith", "Person") in spacy and not [m for m in spacy if m[0].endswith(" MD")], spacy
     assert [m.start for m in ex.mentions if m.text == "MD"] == [text.rindex("MD")]  # Baltimore's state stays a place
+
+
+def test_a_biomedical_symbol_is_no_organisation_person_or_place(extractor):
+    # the stock model made organisations of 'IL-6', the 'TNF' of 'TNF-alpha' and 'COVID-19', and of 'GLP-1' an
+    # organisation, a person and a place; the graph's own name 'GLP-1' (a Chemical) still links
+    text = ("Levels of IL-6 and TNF-alpha rose in patients with COVID-19. Semaglutide is a GLP-1 agonist. "
+            "Pfizer and Novo Nordisk sell GLP-1 drugs; Eli Lilly's tirzepatide targets GIP and GLP-1.")
+    _, ex = facts(extractor, text)
+    generic = {"Organization", "Person", "Location"}
+    assert not [m for m in ex.mentions if m.label in generic and m.text in ("IL-6", "TNF", "COVID-19", "GLP-1")], \
+        ex.mentions
+    assert {(m.entity_id, m.label) for m in ex.mentions if m.text == "GLP-1"} == {("chem:glp1", "Chemical")}
+    assert "Eli Lilly" in {m.text for m in ex.mentions if m.label == "Organization"}  # a firm stays one
+
+
+@pytest.mark.parametrize("word,symbol", [
+    ("GLP-1", True), ("IL-6", True), ("IL-1\u03b2", True), ("TNF-alpha", True), ("TNF-\u03b1", True),
+    ("NF-\u03baB", True), ("PD-L1", True), ("COX-2", True), ("HER2", True), ("HER2-positive", True),
+    ("BRCA1", True), ("CYP3A4", True), ("COVID-19", True), ("GLP-1's", True),
+    ("G20", False), ("MI5", False), ("CRP", False), ("Coca-Cola", False), ("Rolls-Royce", False), ("3M", False),
+    ("Form 10-K", False), ("Acme", False),
+])
+def test_the_shape_of_a_biomedical_symbol(word, symbol):
+    from nlp.spacy_ner import _in_symbol
+
+    text = f"We saw {word} today."
+    start = text.index(word)
+    assert _in_symbol(text, start, start + len(word)) is symbol
 
 
 def test_no_mention_runs_over_a_blank_line(extractor):

@@ -61,6 +61,25 @@ def test_a_defined_term_links_to_the_new_entity_its_long_form_made():
     assert [e.name for e in out.new_entities] == ["Northwind Therapeutics, Inc"]
 
 
+@pytest.mark.parametrize("kind", ["EntityLinker", "StoreLinker"])
+def test_both_linkers_link_a_defined_term_as_its_long_forms_mention(tmp_path, kind):
+    # the firm known to the graph by another spelling than the long form: EntityLinker made an entity 'Company'
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.linking import StoreLinker
+
+    acme = Entity("org:acme", "Acme Robotics, Inc.", "Organization")
+    if kind == "EntityLinker":
+        linker = EntityLinker([acme], encoder=FakeEncoder(), threshold=0.99)
+    else:
+        store = SQLiteStore.open(tmp_path / "g.db")
+        store.add([], [acme])
+        linker = StoreLinker(store)
+    doc = "Acme Robotics, Inc. (the \u201cCompany\u201d) signed. The Company expects to close."
+    out = linker.link(doc, [m("Acme Robotics, Inc.", doc, "Organization"), m("Company", doc, "Organization", 1)])
+    assert [x.entity_id for x in out.mentions] == ["org:acme"] * 2
+    assert out.new_entities == ()
+
+
 def test_parentheses_that_are_not_abbreviations_are_ignored():
     assert abbreviation_map("The dose (n = 5) was low (see above).") == {}
 
@@ -161,10 +180,10 @@ def test_prefetch_docs_embeds_a_batch_once_and_links_exactly_as_one_by_one(monke
     assert len(enc.calls) == 1 and len(enc.calls[0]) == 5  # every surface the rules cannot answer, once
     import nlp.entity_linker as el
 
-    seen, real = [], el.abbreviation_map
-    monkeypatch.setattr(el, "abbreviation_map", lambda text: seen.append(text) or real(text))
+    seen, real = [], el.definitions
+    monkeypatch.setattr(el, "definitions", lambda text: seen.append(text) or real(text))
     assert [batched.link(t, ms) for t, ms in zip(docs, mentions)] == expected
-    assert seen == []  # the abbreviation maps found by prefetch_docs are reused, not recomputed
+    assert seen == []  # the definitions found by prefetch_docs are reused, not looked for again
 
 
 def test_a_short_form_tagged_as_a_person_links_to_the_organisation_of_the_same_document(tmp_path):
