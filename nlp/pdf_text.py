@@ -128,24 +128,72 @@ def _page_text(page) -> str:
 
 
 def _in_columns(lines: list[Line], width: float) -> list[Line] | None:
-    """``lines`` read column after column when the page has two columns of text: of the rows with a line on each side
-    of a gap of a quarter of the page, at least :data:`_SIDE_BY_SIDE` (and half) have a left line that runs most of
-    the way to the right one, as a column's lines do and a table's cells mostly do not ('Metformin | 500 mg' stays a
-    row). Then the lines above the columns (a title), the left column, the right one, and the lines below them (a
-    footer), each top to bottom; else None (the order is the page's)."""
+    """``lines`` read column after column when the page has columns of text: of the rows with a line on each side of
+    a gap of a quarter of the page, at least :data:`_SIDE_BY_SIDE` (and half) have a left line that runs most of the
+    way to the right one, as a column's lines do and a table's cells mostly do not ('Metformin | 500 mg' stays a
+    row). Then the lines above the columns (a title, an abstract), the columns (see :func:`_in_bands`), and the lines
+    below them (a footer), each top to bottom; else None (the order is the page's)."""
     rows = _side_by_side(lines, width / 4)
-    full = {round(a[1]) for a, b in rows if _fills(a, b[0])}
+    filled = [(a, b) for a, b in rows if _fills(a, b[0])]
+    full = {round(a[1]) for a, _ in filled}
     if len(full) < _SIDE_BY_SIDE or 2 * len(full) < len({round(a[1]) for a, _ in rows}):
         return None
-    gutter = min(b[0] for _, b in rows) - 1
+    starts = _column_starts(filled, width / 4)
     top, bottom = max(a[1] for a, _ in rows) + _LINE_HEIGHT, min(a[1] for a, _ in rows) - _LINE_HEIGHT
-
-    def down(part: list[Line]) -> list[Line]:
-        return sorted(part, key=lambda line: -line[1])  # stable: a row's pieces keep the page's order
-
     middle = [line for line in lines if bottom <= line[1] <= top]
-    return (down([line for line in lines if line[1] > top]) + down([line for line in middle if line[0] < gutter])
-            + down([line for line in middle if line[0] >= gutter]) + down([line for line in lines if line[1] < bottom]))
+    return (_down([line for line in lines if line[1] > top]) + _in_bands(middle, starts)
+            + _down([line for line in lines if line[1] < bottom]))
+
+
+def _down(part: list[Line]) -> list[Line]:
+    """``part`` top to bottom; stable, so a row's pieces keep the page's order."""
+    return sorted(part, key=lambda line: -line[1])
+
+
+def _column_starts(filled: list[tuple[Line, Line]], pitch: float) -> list[float]:
+    """Where the columns start (x, left to right), from the rows where a line runs most of the way to the next one:
+    the first column where the leftmost such line starts; a next one where such next lines start, at least ``pitch``
+    right of the one before and on two rows (a centred heading or an indented line starts within its column)."""
+    starts = [min(a[0] for a, _ in filled)]
+    groups: list[list[Line]] = []
+    for b in sorted((b for _, b in filled), key=lambda line: line[0]):
+        if groups and b[0] - groups[-1][0][0] <= pitch:
+            groups[-1].append(b)
+        elif b[0] - starts[0] > pitch:
+            groups.append([b])
+    return starts + [group[0][0] for group in groups if len({round(b[1]) for b in group}) >= 2]
+
+
+def _in_bands(lines: list[Line], starts: list[float]) -> list[Line]:
+    """``lines`` of columns starting at ``starts`` read column after column; a line across a gutter with nothing
+    beside it (a full-width figure caption or heading, see :func:`_spans`) ends the band of columns above it and
+    stands between that band and the next, as such pages are read."""
+    import bisect
+
+    gutters = [x - 1 for x in starts[1:]]
+    out: list[Line] = []
+    band: list[Line] = []
+    for line in _down(lines):
+        if _spans(line, starts, lines):
+            out += sorted(band, key=lambda x: bisect.bisect_right(gutters, x[0])) + [line]
+            band = []
+        else:
+            band.append(line)
+    return out + sorted(band, key=lambda x: bisect.bisect_right(gutters, x[0]))
+
+
+def _spans(line: Line, starts: list[float], lines: list[Line]) -> bool:
+    """Whether ``line`` runs across the start of the next column by a quarter of a column (taking a character as
+    half its font's size wide, see :func:`_fills`) with no line beside it there, as a full-width line does."""
+    x, y, text, size = line
+    end = x + len(text.strip()) * size * _CHAR_WIDTH
+    after = [n for n, start in enumerate(starts) if start > x]
+    if not after or after[0] == 0:
+        return False
+    start = starts[after[0]]
+    if end < start + (start - starts[after[0] - 1]) / 4:
+        return False
+    return not any(abs(other[1] - y) < _LINE_HEIGHT and start - 1 <= other[0] <= end for other in lines)
 
 
 def _fills(line: Line, right: float) -> bool:

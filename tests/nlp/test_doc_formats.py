@@ -527,7 +527,7 @@ def test_a_long_filings_later_parts_keep_the_terms_its_first_part_defined(tmp_pa
     assert not continues(docs[0], Document("8k#2", "y", str(tmp_path / "other.htm:2")))
 
 
-PDF_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"  # written by make_two_column.py there
+PDF_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"  # written by make_pdfs.py there
 
 
 @pytest.mark.parametrize("name", ["two_column_frames.pdf", "two_column_rows.pdf"])
@@ -550,6 +550,41 @@ def test_pdf_table_drawn_row_by_row_stays_read_row_by_row():
     lines = doc.document.text.split("\n")
     assert lines[lines.index("Metformin") + 1] == "500 mg twice daily", lines
     assert lines[lines.index("Warfarin") + 1] == "5 mg once daily", lines
+
+
+def _in_order(text: str, parts: list[str]) -> None:
+    """Each of ``parts`` is in ``text`` whole (its lines joined), one after the other."""
+    text = text.replace("\n", " ")
+    for part in parts:
+        assert part in text, (part, text)
+    order = [text.index(part) for part in parts]
+    assert order == sorted(order), text
+
+
+@pytest.mark.parametrize("name", ["paper_frames.pdf", "paper_rows.pdf"])
+def test_pdf_paper_page_reads_title_abstract_columns_and_a_full_width_caption_between_them(name):
+    # a full-width figure caption mid-page was read with the left column, after its text below the caption and before
+    # the right column's above it
+    [doc] = load_documents([PDF_FIXTURES / name])
+    _in_order(doc.document.text, [
+        "Anticoagulants in older adults", "Ana Ruiz, Ben Okafor and Chen Li, City Hospital", "Abstract",
+        "Bleeding was more common on warfarin than on apixaban, and falls did not change the balance",
+        "Its dose must be checked often because food and other drugs change its effect.",
+        "Its dose is lowered for patients with poor kidney function or low body weight.",
+        "Figure 1. Major bleeding events per hundred patient-years by drug and age group in the trial.",
+        "Patients who fell twice or more still had fewer strokes on treatment.",
+        "No patient stopped apixaban because of a change in it."])
+
+
+def test_pdf_of_three_columns_drawn_row_by_row_is_read_column_after_column():
+    # the second and third columns were read together, row by row
+    [doc] = load_documents([PDF_FIXTURES / "three_columns_rows.pdf"])
+    _in_order(doc.document.text, [
+        "Hospital formulary news",
+        "Doses above two grams a day are reviewed by the diabetes team.",
+        "Lisinopril tablets are short in supply, so ramipril is offered to patients starting treatment for "
+        "hypertension. Patients already on lisinopril keep it until stocks run out.",
+        "Warfarin clinics move to the new building."])
 
 
 def test_html_h1_in_a_table_cell_still_says_the_pages_title():
