@@ -1,5 +1,5 @@
 """The text layer of a PDF, a block per page, without what the layout adds: running heads, footers and page numbers,
-words broken at a line's end, ligatures, and the interleaving of two columns drawn row by row.
+words broken at a line's end, ligatures, and the interleaving of columns drawn row by row.
 
 Problems are ``NLPError`` naming the file.
 """
@@ -103,7 +103,7 @@ Line = tuple[float, float, str, float]  # a line of a page's text layer: where i
 
 
 def _page_text(page) -> str:
-    """A page's text as pypdf reads it (in the order the page draws it), but a page of two columns drawn row by row
+    """A page's text as pypdf reads it (in the order the page draws it), but a page of columns drawn row by row
     (left line 1, right line 1, left line 2, ...) read column after column (see :func:`_in_columns`)."""
     lines: list[list] = [[0.0, 0.0, "", 0.0]]
 
@@ -141,8 +141,10 @@ def _in_columns(lines: list[Line], width: float) -> list[Line] | None:
     starts = _column_starts(filled, width / 4)
     top, bottom = max(a[1] for a, _ in rows) + _LINE_HEIGHT, min(a[1] for a, _ in rows) - _LINE_HEIGHT
     middle = [line for line in lines if bottom <= line[1] <= top]
-    return (_down([line for line in lines if line[1] > top]) + _in_bands(middle, starts)
-            + _down([line for line in lines if line[1] < bottom]))
+    below = _down([line for line in lines if line[1] < bottom])
+    tails = _column_tails(below, middle, starts)
+    return (_down([line for line in lines if line[1] > top]) + _in_bands(middle + tails, starts)
+            + [line for line in below if line not in tails])
 
 
 def _down(part: list[Line]) -> list[Line]:
@@ -164,36 +166,59 @@ def _column_starts(filled: list[tuple[Line, Line]], pitch: float) -> list[float]
     return starts + [group[0][0] for group in groups if len({round(b[1]) for b in group}) >= 2]
 
 
+def _column_tails(below: list[Line], middle: list[Line], starts: list[float]) -> list[Line]:
+    """The lines of ``below`` (top to bottom) that go on a column longer than the next (a last page's): starting in
+    the first quarter of the column, each within three of its heights under the column's line above it; a page
+    number or a footer further down, or centred, is not one."""
+    ends = starts[1:] + [2 * starts[-1] - starts[-2]]
+    last: dict[int, float] = {}
+    for line in middle:
+        n = _column(line, starts)
+        last[n] = min(last.get(n, line[1]), line[1])
+    tails, around = [], middle + below
+    for line in below:
+        n = _column(line, starts)
+        if (n >= 0 and n in last and line[0] - starts[n] <= (ends[n] - starts[n]) / 4
+                and last[n] - line[1] <= 3 * line[3] and not _spans(line, starts, around)):
+            tails.append(line)
+            last[n] = line[1]
+    return tails
+
+
 def _in_bands(lines: list[Line], starts: list[float]) -> list[Line]:
     """``lines`` of columns starting at ``starts`` read column after column; a line across a gutter with nothing
     beside it (a full-width figure caption or heading, see :func:`_spans`) ends the band of columns above it and
     stands between that band and the next, as such pages are read."""
-    import bisect
-
-    gutters = [x - 1 for x in starts[1:]]
     out: list[Line] = []
     band: list[Line] = []
     for line in _down(lines):
         if _spans(line, starts, lines):
-            out += sorted(band, key=lambda x: bisect.bisect_right(gutters, x[0])) + [line]
+            out += sorted(band, key=lambda x: _column(x, starts)) + [line]
             band = []
         else:
             band.append(line)
-    return out + sorted(band, key=lambda x: bisect.bisect_right(gutters, x[0]))
+    return out + sorted(band, key=lambda x: _column(x, starts))
+
+
+def _column(line: Line, starts: list[float]) -> int:
+    """The column ``line`` starts in, of those starting at ``starts`` (-1: left of them all)."""
+    import bisect
+
+    return bisect.bisect_right(starts, line[0] + 1) - 1
 
 
 def _spans(line: Line, starts: list[float], lines: list[Line]) -> bool:
     """Whether ``line`` runs across the start of the next column by a quarter of a column (taking a character as
-    half its font's size wide, see :func:`_fills`) with no line beside it there, as a full-width line does."""
+    half its font's size wide, see :func:`_fills`) with no line of that column within two of its heights, as a
+    full-width line has (a column's line beside a gap in the next one, or a line of dot leaders, does not)."""
     x, y, text, size = line
-    end = x + len(text.strip()) * size * _CHAR_WIDTH
-    after = [n for n, start in enumerate(starts) if start > x]
-    if not after or after[0] == 0:
+    n = _column(line, starts)
+    if not 0 <= n < len(starts) - 1:
         return False
-    start = starts[after[0]]
-    if end < start + (start - starts[after[0] - 1]) / 4:
+    start, end = starts[n + 1], x + len(text.strip()) * size * _CHAR_WIDTH
+    if end < start + (start - starts[n]) / 4:
         return False
-    return not any(abs(other[1] - y) < _LINE_HEIGHT and start - 1 <= other[0] <= end for other in lines)
+    return not any(abs(other[1] - y) < 2 * size and start - 1 <= other[0] <= end for other in lines)
 
 
 def _fills(line: Line, right: float) -> bool:

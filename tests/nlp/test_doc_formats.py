@@ -587,6 +587,37 @@ def test_pdf_of_three_columns_drawn_row_by_row_is_read_column_after_column():
         "Warfarin clinics move to the new building."])
 
 
+def test_pdf_last_page_left_column_longer_than_the_right_is_read_whole_before_it():
+    # the left column's lines below the right one's last were read after it, as if under both columns
+    [doc] = load_documents([PDF_FIXTURES / "last_page_rows.pdf"])
+    _in_order(doc.document.text, [
+        "Bleeding was more common on warfarin, and strokes were as rare on both. Falls did not change the balance of "
+        "benefit and harm, so age alone is no reason to stop an anticoagulant.",
+        "Funding came from the City Hospital research fund."])
+    assert doc.document.text.endswith("Data are shared on request.\n1"), doc.document.text  # the page number stays last
+
+
+def test_pdf_index_lines_of_dot_leaders_are_not_read_as_full_width():
+    from nlp.pdf_text import _in_columns
+
+    # a two-column index (libtasn1.pdf's, its lines as pypdf places them): a line of dot leaders looks wide, but the
+    # right column's lines beside it keep it in its column (read as a full-width line, it cut the columns in bands)
+    dots = " ." * 30
+    left = [(511.1, 733.9, "32"), (90.0, 684.1, "Concept Index"), (89.5, 643.4, "A"),
+            (90.0, 629.0, "asn1Coding program" + dots + " 5"), (90.0, 618.3, "asn1Decoding program" + dots + " 7"),
+            (90.0, 607.6, "asn1Parser program" + dots + " 5"), (90.0, 597.0, "ASN.1 schema" + dots + " 2"),
+            (89.5, 564.8, "F"), (90.0, 550.3, "FDL, GNU Free Documentation License" + dots[:16] + " 24"),
+            (90.0, 539.7, "Future developments" + dots + " 4"), (89.5, 505.8, "H"),
+            (90.0, 491.3, "Header file libtasn1.h" + dots + " 4")]
+    right = [(315.0, 629.2, "Main type asn1 node" + dots + " 4"), (314.5, 597.4, "P"),
+             (315.0, 583.2, "Porting" + dots + " 1"), (314.5, 551.4, "S"),
+             (315.0, 537.2, "Supported ASN.1 types, list of" + dots[:36] + " 2"), (314.5, 505.4, "T"),
+             (315.0, 491.3, "threads" + dots + " 1")]
+    lines = [(x, y, text, 9.0) for x, y, text in left + right]
+    assert [line[2] for line in _in_columns(sorted(lines, key=lambda line: -line[1]), 612.0)] == [
+        line[2] for line in lines]
+
+
 def test_html_h1_in_a_table_cell_still_says_the_pages_title():
     # a heading in a layout table's cell is read with its row: the title was no longer known as said, and read twice
     page = ("<title>Acme news</title><table><tr><td><p>Posted May 2.</p><h1>Acme news</h1><p>Acme grew.</p></td>"
