@@ -192,12 +192,19 @@ def _in_bands(lines: list[Line], starts: list[float]) -> list[Line]:
     out: list[Line] = []
     band: list[Line] = []
     for line in _down(lines):
-        if _spans(line, starts, lines):
+        if _spans(line, starts, lines) or (out and not band and _goes_on(out[-1], line, lines)):
             out += sorted(band, key=lambda x: _column(x, starts)) + [line]
             band = []
         else:
             band.append(line)
     return out + sorted(band, key=lambda x: _column(x, starts))
+
+
+def _goes_on(full: Line, line: Line, lines: list[Line]) -> bool:
+    """Whether ``line`` is the next line of the full-width paragraph whose line above is ``full`` (a caption's short
+    last line, centred): in its font's size, within two of its heights under it, alone on its row."""
+    return (abs(full[3] - line[3]) < 0.5 and full[1] - line[1] < 2 * line[3]
+            and not any(abs(other[1] - line[1]) < _LINE_HEIGHT and other is not line for other in lines))
 
 
 def _column(line: Line, starts: list[float]) -> int:
@@ -208,17 +215,15 @@ def _column(line: Line, starts: list[float]) -> int:
 
 
 def _spans(line: Line, starts: list[float], lines: list[Line]) -> bool:
-    """Whether ``line`` runs across the start of the next column by a quarter of a column (taking a character as
-    half its font's size wide, see :func:`_fills`) with no line of that column within two of its heights, as a
-    full-width line has (a column's line beside a gap in the next one, or a line of dot leaders, does not)."""
+    """Whether ``line`` runs across the start of a next column by a quarter of a column (taking a character as half
+    its font's size wide, see :func:`_fills`) with no line starting in the last such column within two of its heights,
+    as a full-width line has (a column's line beside a gap in the next one, or a line of dot leaders, does not; the
+    next line of a centred caption across three columns may start in the middle one)."""
     x, y, text, size = line
-    n = _column(line, starts)
-    if not 0 <= n < len(starts) - 1:
-        return False
-    start, end = starts[n + 1], x + len(text.strip()) * size * _CHAR_WIDTH
-    if end < start + (start - starts[n]) / 4:
-        return False
-    return not any(abs(other[1] - y) < 2 * size and start - 1 <= other[0] <= end for other in lines)
+    end = x + len(text.strip()) * size * _CHAR_WIDTH
+    crossed = [start for n, start in enumerate(starts) if n and start > x + 1 and end >= start + (start - starts[n - 1]) / 4]
+    return bool(crossed) and _column(line, starts) >= 0 and not any(
+        abs(other[1] - y) < 2 * size and crossed[-1] - 1 <= other[0] <= end for other in lines)
 
 
 def _fills(line: Line, right: float) -> bool:

@@ -554,7 +554,7 @@ def test_pdf_table_drawn_row_by_row_stays_read_row_by_row():
 
 def _in_order(text: str, parts: list[str]) -> None:
     """Each of ``parts`` is in ``text`` whole (its lines joined), one after the other."""
-    text = text.replace("\n", " ")
+    text = " ".join(text.split())
     for part in parts:
         assert part in text, (part, text)
     order = [text.index(part) for part in parts]
@@ -577,14 +577,20 @@ def test_pdf_paper_page_reads_title_abstract_columns_and_a_full_width_caption_be
 
 
 def test_pdf_of_three_columns_drawn_row_by_row_is_read_column_after_column():
-    # the second and third columns were read together, row by row
+    # the second and third columns were read together, row by row; a centred caption's last line, starting in the
+    # middle column, stays with the caption
     [doc] = load_documents([PDF_FIXTURES / "three_columns_rows.pdf"])
     _in_order(doc.document.text, [
         "Hospital formulary news",
         "Doses above two grams a day are reviewed by the diabetes team.",
         "Lisinopril tablets are short in supply, so ramipril is offered to patients starting treatment for "
         "hypertension. Patients already on lisinopril keep it until stocks run out.",
-        "Warfarin clinics move to the new building."])
+        "Warfarin clinics move to the new building.",
+        "Table 1. Drugs added to the formulary this year, with their indications, usual doses and the teams that may "
+        "prescribe them, as agreed by the drugs and therapeutics committee.",
+        "Apixaban is added for atrial fibrillation in patients who cannot have regular blood tests.",
+        "Empagliflozin is added for heart failure and for type 2 diabetes with kidney disease.",
+        "Both need a kidney function test before the first dose."])
 
 
 def test_pdf_last_page_left_column_longer_than_the_right_is_read_whole_before_it():
