@@ -139,12 +139,15 @@ def _in_columns(lines: list[Line], width: float) -> list[Line] | None:
     if len(full) < _SIDE_BY_SIDE or 2 * len(full) < len({round(a[1]) for a, _ in rows}):
         return None
     starts = _column_starts(filled, width / 4)
+    if len(starts) < 2:  # no second column starts on two rows: a form's scattered fields
+        return None
     top, bottom = max(a[1] for a, _ in rows) + _LINE_HEIGHT, min(a[1] for a, _ in rows) - _LINE_HEIGHT
     middle = [line for line in lines if bottom <= line[1] <= top]
     below = _down([line for line in lines if line[1] < bottom])
     tails = _column_tails(below, middle, starts)
+    taken = {id(line) for line in tails}
     return (_down([line for line in lines if line[1] > top]) + _in_bands(middle + tails, starts)
-            + [line for line in below if line not in tails])
+            + [line for line in below if id(line) not in taken])
 
 
 def _down(part: list[Line]) -> list[Line]:
@@ -221,7 +224,8 @@ def _spans(line: Line, starts: list[float], lines: list[Line]) -> bool:
     next line of a centred caption across three columns may start in the middle one)."""
     x, y, text, size = line
     end = x + len(text.strip()) * size * _CHAR_WIDTH
-    crossed = [start for n, start in enumerate(starts) if n and start > x + 1 and end >= start + (start - starts[n - 1]) / 4]
+    crossed = [start for n, start in enumerate(starts)
+               if n and start > x + 1 and end >= start + (start - starts[n - 1]) / 4]
     return bool(crossed) and _column(line, starts) >= 0 and not any(
         abs(other[1] - y) < 2 * size and crossed[-1] - 1 <= other[0] <= end for other in lines)
 

@@ -624,6 +624,17 @@ def test_pdf_index_lines_of_dot_leaders_are_not_read_as_full_width():
         line[2] for line in lines]
 
 
+def test_pdf_long_lines_beside_scattered_ones_keep_the_pages_order():
+    from nlp.pdf_text import _in_columns
+
+    # three long lines, each with a short one far right of it, but no second column starting on two rows (a form):
+    # not columns (reading them as columns failed with an IndexError, which said the PDF was not readable)
+    lines = [(72.0, 700.0 - 14 * n, f"Field {n} of the form, to be filled in by the applicant or by a carer", 10.0)
+             for n in range(3)]
+    lines += [(x, 700.0 - 14 * n, "Yes", 10.0) for n, x in enumerate((240.0, 400.0, 560.0))]
+    assert _in_columns(lines, 612.0) is None
+
+
 def test_html_h1_in_a_table_cell_still_says_the_pages_title():
     # a heading in a layout table's cell is read with its row: the title was no longer known as said, and read twice
     page = ("<title>Acme news</title><table><tr><td><p>Posted May 2.</p><h1>Acme news</h1><p>Acme grew.</p></td>"
