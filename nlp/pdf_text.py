@@ -218,14 +218,15 @@ def _column(line: Line, starts: list[float]) -> int:
 
 
 def _spans(line: Line, starts: list[float], lines: list[Line]) -> bool:
-    """Whether ``line`` runs across the start of a next column by a quarter of a column (taking a character as half
-    its font's size wide, see :func:`_fills`) with no line starting in the last such column within two of its heights,
-    as a full-width line has (a column's line beside a gap in the next one, or a line of dot leaders, does not; the
-    next line of a centred caption across three columns may start in the middle one)."""
+    """Whether ``line`` runs across the start of a next column by a quarter of a column, or is centred on that start
+    within an eighth of one (a short caption under a figure across two columns), taking a character as half its font's
+    size wide (see :func:`_fills`), with no line starting in the last such column within two of its heights, as a
+    full-width line has (a column's line beside a gap in the next one, or a line of dot leaders, does not; the next
+    line of a centred caption across three columns may start in the middle one)."""
     x, y, text, size = line
     end = x + len(text.strip()) * size * _CHAR_WIDTH
-    crossed = [start for n, start in enumerate(starts)
-               if n and start > x + 1 and end >= start + (start - starts[n - 1]) / 4]
+    crossed = [start for before, start in zip(starts, starts[1:]) if x + 1 < start < end
+               and (end - start >= (start - before) / 4 or abs((x + end) / 2 - start) <= (start - before) / 8)]
     return bool(crossed) and _column(line, starts) >= 0 and not any(
         abs(other[1] - y) < 2 * size and crossed[-1] - 1 <= other[0] <= end for other in lines)
 

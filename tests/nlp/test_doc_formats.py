@@ -573,7 +573,9 @@ def test_pdf_paper_page_reads_title_abstract_columns_and_a_full_width_caption_be
         "Its dose is lowered for patients with poor kidney function or low body weight.",
         "Figure 1. Major bleeding events per hundred patient-years by drug and age group in the trial.",
         "Patients who fell twice or more still had fewer strokes on treatment.",
-        "No patient stopped apixaban because of a change in it."])
+        "No patient stopped apixaban because of a change in it.",
+        "Table 1. Events by age.",  # short, but centred across the columns
+        "Strokes were fewest on apixaban.", "Bleeds rose with age on warfarin."])
 
 
 def test_pdf_of_three_columns_drawn_row_by_row_is_read_column_after_column():
