@@ -1,5 +1,5 @@
 """The text layer of a PDF, a block per page, without what the layout adds: running heads, footers and page numbers,
-words broken at a line's end, ligatures, and the interleaving of two columns drawn row by row.
+words broken at a line's end, ligatures, and the interleaving of columns drawn row by row.
 
 Problems are ``NLPError`` naming the file.
 """
@@ -103,7 +103,7 @@ Line = tuple[float, float, str, float]  # a line of a page's text layer: where i
 
 
 def _page_text(page) -> str:
-    """A page's text as pypdf reads it (in the order the page draws it), but a page of two columns drawn row by row
+    """A page's text as pypdf reads it (in the order the page draws it), but a page of columns drawn row by row
     (left line 1, right line 1, left line 2, ...) read column after column (see :func:`_in_columns`)."""
     lines: list[list] = [[0.0, 0.0, "", 0.0]]
 
@@ -128,24 +128,107 @@ def _page_text(page) -> str:
 
 
 def _in_columns(lines: list[Line], width: float) -> list[Line] | None:
-    """``lines`` read column after column when the page has two columns of text: of the rows with a line on each side
-    of a gap of a quarter of the page, at least :data:`_SIDE_BY_SIDE` (and half) have a left line that runs most of
-    the way to the right one, as a column's lines do and a table's cells mostly do not ('Metformin | 500 mg' stays a
-    row). Then the lines above the columns (a title), the left column, the right one, and the lines below them (a
-    footer), each top to bottom; else None (the order is the page's)."""
+    """``lines`` read column after column when the page has columns of text: of the rows with a line on each side of
+    a gap of a quarter of the page, at least :data:`_SIDE_BY_SIDE` (and half) have a left line that runs most of the
+    way to the right one, as a column's lines do and a table's cells mostly do not ('Metformin | 500 mg' stays a
+    row). Then the lines above the columns (a title, an abstract), the columns (see :func:`_in_bands`), and the lines
+    below them (a footer), each top to bottom; else None (the order is the page's)."""
     rows = _side_by_side(lines, width / 4)
-    full = {round(a[1]) for a, b in rows if _fills(a, b[0])}
+    filled = [(a, b) for a, b in rows if _fills(a, b[0])]
+    full = {round(a[1]) for a, _ in filled}
     if len(full) < _SIDE_BY_SIDE or 2 * len(full) < len({round(a[1]) for a, _ in rows}):
         return None
-    gutter = min(b[0] for _, b in rows) - 1
+    starts = _column_starts(filled, width / 4)
+    if len(starts) < 2:  # no second column starts on two rows: a form's scattered fields
+        return None
     top, bottom = max(a[1] for a, _ in rows) + _LINE_HEIGHT, min(a[1] for a, _ in rows) - _LINE_HEIGHT
-
-    def down(part: list[Line]) -> list[Line]:
-        return sorted(part, key=lambda line: -line[1])  # stable: a row's pieces keep the page's order
-
     middle = [line for line in lines if bottom <= line[1] <= top]
-    return (down([line for line in lines if line[1] > top]) + down([line for line in middle if line[0] < gutter])
-            + down([line for line in middle if line[0] >= gutter]) + down([line for line in lines if line[1] < bottom]))
+    below = _down([line for line in lines if line[1] < bottom])
+    tails = _column_tails(below, middle, starts)
+    taken = {id(line) for line in tails}
+    return (_down([line for line in lines if line[1] > top]) + _in_bands(middle + tails, starts)
+            + [line for line in below if id(line) not in taken])
+
+
+def _down(part: list[Line]) -> list[Line]:
+    """``part`` top to bottom; stable, so a row's pieces keep the page's order."""
+    return sorted(part, key=lambda line: -line[1])
+
+
+def _column_starts(filled: list[tuple[Line, Line]], pitch: float) -> list[float]:
+    """Where the columns start (x, left to right), from the rows where a line runs most of the way to the next one:
+    the first column where the leftmost such line starts; a next one where such next lines start, at least ``pitch``
+    right of the one before and on two rows (a centred heading or an indented line starts within its column)."""
+    starts = [min(a[0] for a, _ in filled)]
+    groups: list[list[Line]] = []
+    for b in sorted((b for _, b in filled), key=lambda line: line[0]):
+        if groups and b[0] - groups[-1][0][0] <= pitch:
+            groups[-1].append(b)
+        elif b[0] - starts[0] > pitch:
+            groups.append([b])
+    return starts + [group[0][0] for group in groups if len({round(b[1]) for b in group}) >= 2]
+
+
+def _column_tails(below: list[Line], middle: list[Line], starts: list[float]) -> list[Line]:
+    """The lines of ``below`` (top to bottom) that go on a column longer than the next (a last page's): starting in
+    the first quarter of the column, each within three of its heights under the column's line above it; a page
+    number or a footer further down, or centred, is not one."""
+    ends = starts[1:] + [2 * starts[-1] - starts[-2]]
+    last: dict[int, float] = {}
+    for line in middle:
+        n = _column(line, starts)
+        last[n] = min(last.get(n, line[1]), line[1])
+    tails, around = [], middle + below
+    for line in below:
+        n = _column(line, starts)
+        if (n >= 0 and n in last and line[0] - starts[n] <= (ends[n] - starts[n]) / 4
+                and last[n] - line[1] <= 3 * line[3] and not _spans(line, starts, around)):
+            tails.append(line)
+            last[n] = line[1]
+    return tails
+
+
+def _in_bands(lines: list[Line], starts: list[float]) -> list[Line]:
+    """``lines`` of columns starting at ``starts`` read column after column; a line across a gutter with nothing
+    beside it (a full-width figure caption or heading, see :func:`_spans`) ends the band of columns above it and
+    stands between that band and the next, as such pages are read."""
+    out: list[Line] = []
+    band: list[Line] = []
+    for line in _down(lines):
+        if _spans(line, starts, lines) or (out and not band and _goes_on(out[-1], line, lines)):
+            out += sorted(band, key=lambda x: _column(x, starts)) + [line]
+            band = []
+        else:
+            band.append(line)
+    return out + sorted(band, key=lambda x: _column(x, starts))
+
+
+def _goes_on(full: Line, line: Line, lines: list[Line]) -> bool:
+    """Whether ``line`` is the next line of the full-width paragraph whose line above is ``full`` (a caption's short
+    last line, centred): in its font's size, within two of its heights under it, alone on its row."""
+    return (abs(full[3] - line[3]) < 0.5 and full[1] - line[1] < 2 * line[3]
+            and not any(abs(other[1] - line[1]) < _LINE_HEIGHT and other is not line for other in lines))
+
+
+def _column(line: Line, starts: list[float]) -> int:
+    """The column ``line`` starts in, of those starting at ``starts`` (-1: left of them all)."""
+    import bisect
+
+    return bisect.bisect_right(starts, line[0] + 1) - 1
+
+
+def _spans(line: Line, starts: list[float], lines: list[Line]) -> bool:
+    """Whether ``line`` runs across the start of a next column by a quarter of a column, or is centred on that start
+    within an eighth of one (a short caption under a figure across two columns), taking a character as half its font's
+    size wide (see :func:`_fills`), with no line starting in the last such column within two of its heights, as a
+    full-width line has (a column's line beside a gap in the next one, or a line of dot leaders, does not; the next
+    line of a centred caption across three columns may start in the middle one)."""
+    x, y, text, size = line
+    end = x + len(text.strip()) * size * _CHAR_WIDTH
+    crossed = [start for before, start in zip(starts, starts[1:]) if x + 1 < start < end
+               and (end - start >= (start - before) / 4 or abs((x + end) / 2 - start) <= (start - before) / 8)]
+    return bool(crossed) and _column(line, starts) >= 0 and not any(
+        abs(other[1] - y) < 2 * size and crossed[-1] - 1 <= other[0] <= end for other in lines)
 
 
 def _fills(line: Line, right: float) -> bool:

@@ -527,7 +527,7 @@ def test_a_long_filings_later_parts_keep_the_terms_its_first_part_defined(tmp_pa
     assert not continues(docs[0], Document("8k#2", "y", str(tmp_path / "other.htm:2")))
 
 
-PDF_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"  # written by make_two_column.py there
+PDF_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"  # written by make_pdfs.py there
 
 
 @pytest.mark.parametrize("name", ["two_column_frames.pdf", "two_column_rows.pdf"])
@@ -550,6 +550,91 @@ def test_pdf_table_drawn_row_by_row_stays_read_row_by_row():
     lines = doc.document.text.split("\n")
     assert lines[lines.index("Metformin") + 1] == "500 mg twice daily", lines
     assert lines[lines.index("Warfarin") + 1] == "5 mg once daily", lines
+
+
+def _in_order(text: str, parts: list[str]) -> None:
+    """Each of ``parts`` is in ``text`` whole (its lines joined), one after the other."""
+    text = " ".join(text.split())
+    for part in parts:
+        assert part in text, (part, text)
+    order = [text.index(part) for part in parts]
+    assert order == sorted(order), text
+
+
+@pytest.mark.parametrize("name", ["paper_frames.pdf", "paper_rows.pdf"])
+def test_pdf_paper_page_reads_title_abstract_columns_and_a_full_width_caption_between_them(name):
+    # a full-width figure caption mid-page was read with the left column, after its text below the caption and before
+    # the right column's above it
+    [doc] = load_documents([PDF_FIXTURES / name])
+    _in_order(doc.document.text, [
+        "Anticoagulants in older adults", "Ana Ruiz, Ben Okafor and Chen Li, City Hospital", "Abstract",
+        "Bleeding was more common on warfarin than on apixaban, and falls did not change the balance",
+        "Its dose must be checked often because food and other drugs change its effect.",
+        "Its dose is lowered for patients with poor kidney function or low body weight.",
+        "Figure 1. Major bleeding events per hundred patient-years by drug and age group in the trial.",
+        "Patients who fell twice or more still had fewer strokes on treatment.",
+        "No patient stopped apixaban because of a change in it.",
+        "Table 1. Events by age.",  # short, but centred across the columns
+        "Strokes were fewest on apixaban.", "Bleeds rose with age on warfarin."])
+
+
+def test_pdf_of_three_columns_drawn_row_by_row_is_read_column_after_column():
+    # the second and third columns were read together, row by row; a centred caption's last line, starting in the
+    # middle column, stays with the caption
+    [doc] = load_documents([PDF_FIXTURES / "three_columns_rows.pdf"])
+    _in_order(doc.document.text, [
+        "Hospital formulary news",
+        "Doses above two grams a day are reviewed by the diabetes team.",
+        "Lisinopril tablets are short in supply, so ramipril is offered to patients starting treatment for "
+        "hypertension. Patients already on lisinopril keep it until stocks run out.",
+        "Warfarin clinics move to the new building.",
+        "Table 1. Drugs added to the formulary this year, with their indications, usual doses and the teams that may "
+        "prescribe them, as agreed by the drugs and therapeutics committee.",
+        "Apixaban is added for atrial fibrillation in patients who cannot have regular blood tests.",
+        "Empagliflozin is added for heart failure and for type 2 diabetes with kidney disease.",
+        "Both need a kidney function test before the first dose."])
+
+
+def test_pdf_last_page_left_column_longer_than_the_right_is_read_whole_before_it():
+    # the left column's lines below the right one's last were read after it, as if under both columns
+    [doc] = load_documents([PDF_FIXTURES / "last_page_rows.pdf"])
+    _in_order(doc.document.text, [
+        "Bleeding was more common on warfarin, and strokes were as rare on both. Falls did not change the balance of "
+        "benefit and harm, so age alone is no reason to stop an anticoagulant.",
+        "Funding came from the City Hospital research fund."])
+    assert doc.document.text.endswith("Data are shared on request.\n1"), doc.document.text  # the page number stays last
+
+
+def test_pdf_index_lines_of_dot_leaders_are_not_read_as_full_width():
+    from nlp.pdf_text import _in_columns
+
+    # a two-column index (libtasn1.pdf's, its lines as pypdf places them): a line of dot leaders looks wide, but the
+    # right column's lines beside it keep it in its column (read as a full-width line, it cut the columns in bands)
+    dots = " ." * 30
+    left = [(511.1, 733.9, "32"), (90.0, 684.1, "Concept Index"), (89.5, 643.4, "A"),
+            (90.0, 629.0, "asn1Coding program" + dots + " 5"), (90.0, 618.3, "asn1Decoding program" + dots + " 7"),
+            (90.0, 607.6, "asn1Parser program" + dots + " 5"), (90.0, 597.0, "ASN.1 schema" + dots + " 2"),
+            (89.5, 564.8, "F"), (90.0, 550.3, "FDL, GNU Free Documentation License" + dots[:16] + " 24"),
+            (90.0, 539.7, "Future developments" + dots + " 4"), (89.5, 505.8, "H"),
+            (90.0, 491.3, "Header file libtasn1.h" + dots + " 4")]
+    right = [(315.0, 629.2, "Main type asn1 node" + dots + " 4"), (314.5, 597.4, "P"),
+             (315.0, 583.2, "Porting" + dots + " 1"), (314.5, 551.4, "S"),
+             (315.0, 537.2, "Supported ASN.1 types, list of" + dots[:36] + " 2"), (314.5, 505.4, "T"),
+             (315.0, 491.3, "threads" + dots + " 1")]
+    lines = [(x, y, text, 9.0) for x, y, text in left + right]
+    assert [line[2] for line in _in_columns(sorted(lines, key=lambda line: -line[1]), 612.0)] == [
+        line[2] for line in lines]
+
+
+def test_pdf_long_lines_beside_scattered_ones_keep_the_pages_order():
+    from nlp.pdf_text import _in_columns
+
+    # three long lines, each with a short one far right of it, but no second column starting on two rows (a form):
+    # not columns (reading them as columns failed with an IndexError, which said the PDF was not readable)
+    lines = [(72.0, 700.0 - 14 * n, f"Field {n} of the form, to be filled in by the applicant or by a carer", 10.0)
+             for n in range(3)]
+    lines += [(x, 700.0 - 14 * n, "Yes", 10.0) for n, x in enumerate((240.0, 400.0, 560.0))]
+    assert _in_columns(lines, 612.0) is None
 
 
 def test_html_h1_in_a_table_cell_still_says_the_pages_title():
