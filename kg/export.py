@@ -106,8 +106,12 @@ def _cy(value: object) -> str:
         return "[" + ", ".join(map(_cy, value)) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_cy(v)}" for k, v in value.items()) + "}"
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
-    return "'" + text.replace("\t", "\\t") + "'"
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return "'" + _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "'"
+
+
+# written as \uXXXX escapes: a line break or other control character (a fact key's \x1f) stays out of the script's text
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 _ROWS = 500  # rows per statement: a statement stays small for any server, and loads in one short transaction
@@ -126,7 +130,7 @@ def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
     out.write(f"MERGE (m:Meta {{key: 'name_keys'}}) ON CREATE SET m.version = {KEY_VERSION};\n")
     held = store.pinned_ids(seeds=False)  # imported or added; a seed's entities are held by its records
     for part in _parts(store.entities()):
-        _inline(entity_writes("", ((e, e.id in held) for e in part)), out)
+        _inline(entity_writes("", ((e, e.id in held) for e in part), replace_names=True), out)
     _inline([seeding_write("", store.seedings())], out)
     for part in _parts(store.extractions(), 50):
         _inline(document_writes("", part), out)

@@ -59,9 +59,10 @@ def schema_statements(prefix: str = "") -> list[str]:
     ]
 
 
-def entity_writes(prefix: str, entities: Iterable[tuple[Entity, bool]]) -> list[Write]:
+def entity_writes(prefix: str, entities: Iterable[tuple[Entity, bool]], replace_names: bool = False) -> list[Write]:
     """Upsert entities, each given as it is to be stored with whether it is pinned (a pinned entity stays pinned),
-    and replace their ``Name`` nodes by their aliases' keys, so an alias an entity no longer has is no key of it."""
+    with a ``Name`` node per key of their aliases. ``replace_names``: delete their ``Name`` nodes first, so an alias
+    an entity had and is written without is no key of it (the store's own writes never drop an alias, and skip it)."""
     E, N = label(prefix, "Entity"), label(prefix, "Name")
     rows, names = [], []
     for e, pinned in entities:
@@ -70,7 +71,8 @@ def entity_writes(prefix: str, entities: Iterable[tuple[Entity, bool]]) -> list[
                      "aliases": list(dict.fromkeys(e.aliases)),  # an alias given twice is stored once
                      "ext": json.dumps(dict(e.external_ids), sort_keys=True), "pinned": pinned})
         names += alias_rows
-    return [(f"UNWIND $rows AS r MATCH (n:{N} {{entity_id: r.id}}) DELETE n", [{"id": r["id"]} for r in rows]),
+    gone = [{"id": r["id"]} for r in rows] if replace_names else []
+    return [(f"UNWIND $rows AS r MATCH (n:{N} {{entity_id: r.id}}) DELETE n", gone),
             (f"UNWIND $rows AS r MERGE (e:{E} {{id: r.id}}) SET e.name = r.name, e.type = r.type, e.norm = r.norm, "
              "e.aliases = r.aliases, e.ext = r.ext, e.pinned = coalesce(e.pinned, false) OR r.pinned, e.stub = false",
              rows),

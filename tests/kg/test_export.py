@@ -191,6 +191,19 @@ def test_export_cypher_loaded_over_an_entity_leaves_no_key_of_an_alias_it_drops(
     assert [e.id for e in neo.find_entities("ASA")] == ["d:asp"]
 
 
+def test_export_cypher_writes_control_characters_as_escapes_one_statement_a_line(make_store):
+    odd = "Line\nbreak\x01\u2028end"
+    store = make_store("embedded")
+    store.add([Triple("a", "TREATS", "b", 0.5, (Provenance("doc\r1", 0, 5, "Sent\x1fence\x85", "pattern"),))],
+              [Entity("a", odd, "Drug"), Entity("b", "B", "Disease")])
+    script = run(store, "cypher")
+    assert len(script.splitlines()) == script.count(";\n")  # str.splitlines also ends a line at \x1f, \x85, \u2028
+    neo = make_store("neo4j")
+    load_cypher(script, neo, neo.prefix)
+    assert neo.entity("a").name == odd
+    assert [t.provenance for t in neo.triples()] == [t.provenance for t in store.triples()]
+
+
 def test_export_unknown_format_is_refused(filled):
     with pytest.raises(KGError, match="Choose one of"):
         run(filled, "xlsx")
