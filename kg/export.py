@@ -1,7 +1,8 @@
 """Export any ``GraphStore`` to TSV, RDF (Turtle, N-Triples, JSON-LD), GraphML or a Cypher script; import RDF.
 
 Every format carries entities and facts; RDF also carries each fact's confidence and provenance (the model in
-kg/stores/rdf_map.py), so an RDF export imports back into any backend without loss of facts or sources.
+kg/stores/rdf_map.py), so an RDF export imports back into any backend without loss of facts or sources; Cypher carries
+all the neo4j store holds (kg/stores/neo4j_map.py), documents and mentions included.
 """
 from __future__ import annotations
 

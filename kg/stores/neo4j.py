@@ -4,7 +4,7 @@ Model (labels carry an optional prefix, so several graphs can share one server, 
 
 * ``(:Entity {id, name, type, norm, aliases, ext, pinned, stub})`` — ``id`` unique; ``norm`` indexed for name lookup;
   ``stub`` marks a node that only exists as a fact endpoint (never returned as an entity);
-* ``(:Name {norm, entity_id})`` — one per alias, indexed;
+* ``(:Name {norm, entity_id})`` — one per key of an alias (but the name's), indexed on both;
 * a fact is a relationship ``(h)-[:RELATION {confidence, imports}]->(t)``, MERGEd so it exists once; ``imports`` lists
   the import sources that support it with confidence 1.0 (bulk loads; one added below 1.0 is a ``Source`` node);
 * ``(:Source {key, fact, head, rel, tail, doc_id, start, end, sentence, extractor, confidence})`` — one per
@@ -14,7 +14,8 @@ Model (labels carry an optional prefix, so several graphs can share one server, 
 * ``(:Document {id, sha256, source, text, added})`` and ``(:Mention {doc_id, start, end, text, label, entity_id})``;
 * ``(:Meta {key: 'name_keys', version})`` — the key rule ``norm`` values were made by (``kg.names.KEY_VERSION``).
 
-Writes run in managed transactions (the driver retries transient errors), in ``UNWIND $rows`` batches.
+Writes run in managed transactions (the driver retries transient errors), in ``UNWIND $rows`` batches; the statements
+that write the model, and its constraints and indexes, are in ``kg.stores.neo4j_map`` (a Cypher export writes them too).
 """
 from __future__ import annotations
 
