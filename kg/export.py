@@ -122,7 +122,8 @@ def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
     """The neo4j store's model (kg/stores/neo4j_map.py), as its own write statements with their rows inlined: its
     constraints and indexes, the key rule's version, entities with their lookup keys, seed records, documents with
     their mentions, and facts with their sources. Every statement is idempotent (MERGE, or mentions replaced per
-    document), so loading the script twice changes nothing; run it with cypher-shell or `query cypher --write`."""
+    document), so loading the script twice changes nothing. One statement a line: run the file with cypher-shell, or
+    each line with `kgnlp query cypher --write` (one statement a call)."""
     from kg.names import KEY_VERSION
     from kg.stores.neo4j_map import document_writes, entity_writes, fact_writes, schema_statements, seeding_write
 
