@@ -1,7 +1,8 @@
 """Export any ``GraphStore`` to TSV, RDF (Turtle, N-Triples, JSON-LD), GraphML or a Cypher script; import RDF.
 
 Every format carries entities and facts; RDF also carries each fact's confidence and provenance (the model in
-kg/stores/rdf_map.py), so an RDF export imports back into any backend without loss of facts or sources.
+kg/stores/rdf_map.py), so an RDF export imports back into any backend without loss of facts or sources; Cypher carries
+all the neo4j store holds (kg/stores/neo4j_map.py), documents and mentions included.
 """
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import io
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import IO, TextIO
+from itertools import islice
+from typing import IO, Iterable, Iterator, TextIO, TypeVar
 
 from kg.errors import KGError
 from kg.records import Entity, Provenance, Triple
@@ -17,6 +19,7 @@ from kg.store import GraphStore
 
 FORMATS = ("tsv", "turtle", "ntriples", "jsonld", "graphml", "cypher")
 RDF_FORMATS = ("turtle", "ntriples", "jsonld")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -93,43 +96,64 @@ def _xml_safe(g):
 
 
 def _cy(value: object) -> str:
-    """A Cypher literal for a string or number."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    """A Cypher literal for a string, number, boolean, null, list or map (of plain keys)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
         return repr(value)
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
-    return "'" + text.replace("\t", "\\t") + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(_cy, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_cy(v)}" for k, v in value.items()) + "}"
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return "'" + _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "'"
+
+
+# written as \uXXXX escapes: a line break or other control character (a fact key's \x1f) stays out of the script's text
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+_ROWS = 500  # rows per statement: a statement stays small for any server, and loads in one short transaction
 
 
 def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
-    """Statements for the neo4j store's model (idempotent MERGEs): its constraints and indexes, entities with the
-    lookup keys it saves (``norm``, and a ``Name`` node per other key of an alias) and the key rule's version, so
-    the store opened on the loaded graph finds entities by alias; run them with cypher-shell or `query cypher
-    --write`."""
-    from kg.graph_view import provenance_json
+    """The neo4j store's model (kg/stores/neo4j_map.py), as its own write statements with their rows inlined: its
+    constraints and indexes, the key rule's version, entities with their lookup keys, seed records, documents with
+    their mentions, and facts with their sources. Every statement is idempotent (MERGE, or mentions replaced per
+    document), so loading the script twice changes nothing. One statement a line: run the file with cypher-shell, or
+    each line with `kgnlp query cypher --write` (one statement a call)."""
     from kg.names import KEY_VERSION
-    from kg.stores.neo4j import name_rows, rel_type, schema_statements
+    from kg.stores.neo4j_map import document_writes, entity_writes, fact_writes, schema_statements, seeding_write
 
     out.writelines(f"{stmt};\n" for stmt in schema_statements())
     # the rule the keys below are made by; a graph that records another keeps it, so the store remakes every key
     out.write(f"MERGE (m:Meta {{key: 'name_keys'}}) ON CREATE SET m.version = {KEY_VERSION};\n")
-    pinned = store.pinned_ids()  # seeded, imported or added; an entity only documents hold is not
-    for e in store.entities():
-        aliases = "[" + ", ".join(_cy(a) for a in e.aliases) + "]"
-        pin = "true" if e.id in pinned else "coalesce(e.pinned, false)"  # a pinned entity stays pinned
-        norm, names = name_rows(e.id, e.name, e.aliases)
-        out.write(f"MERGE (e:Entity {{id: {_cy(e.id)}}}) SET e.name = {_cy(e.name)}, e.type = {_cy(e.type)}, "
-                  f"e.norm = {_cy(norm)}, e.aliases = {aliases}, "
-                  f"e.ext = {_cy(json.dumps(e.external(), sort_keys=True))}, e.pinned = {pin}, e.stub = false;\n")
-        out.writelines(f"MERGE (n:Name {{norm: {_cy(r['norm'])}, entity_id: {_cy(r['id'])}}});\n"
-                       for r in sorted(names, key=lambda r: r["norm"]))
+    held = store.pinned_ids(seeds=False)  # imported or added; a seed's entities are held by its records
+    for part in _parts(store.entities()):
+        _inline(entity_writes("", ((e, e.id in held) for e in part), replace_names=True), out)
+    _inline([seeding_write("", store.seedings())], out)
+    for part in _parts(store.extractions(), 50):
+        _inline(document_writes("", part), out)
     n = 0
-    for t in store.triples():
-        docs = "[" + ", ".join(_cy(d) for d in sorted({p.doc_id for p in t.provenance})) + "]"
-        out.write(f"MERGE (h:Entity {{id: {_cy(t.head_id)}}}) MERGE (t:Entity {{id: {_cy(t.tail_id)}}}) "
-                  f"MERGE (h)-[x:{rel_type(t.relation)}]->(t) SET x.confidence = {_cy(float(t.confidence))}, "
-                  f"x.sources = {docs}, x.provenance = {_cy(provenance_json(t))};\n")
-        n += 1
+    for part in _parts(store.triples()):
+        _inline(fact_writes("", part), out)
+        n += len(part)
     return n
+
+
+def _parts(items: Iterable[T], size: int = _ROWS) -> Iterator[list[T]]:
+    it = iter(items)
+    while part := list(islice(it, size)):
+        yield part
+
+
+def _inline(writes: list[tuple[str, list[dict]]], out: TextIO) -> None:
+    """Each write's statement with its rows in place of ``$rows``, ``_ROWS`` rows a statement."""
+    for stmt, rows in writes:
+        for part in _parts(rows):
+            out.write(stmt.replace("UNWIND $rows ", f"UNWIND {_cy(part)} ", 1) + ";\n")
 
 
 _LOCAL = re.compile(r"[^A-Za-z0-9]+")

@@ -4,7 +4,7 @@ Model (labels carry an optional prefix, so several graphs can share one server, 
 
 * ``(:Entity {id, name, type, norm, aliases, ext, pinned, stub})`` — ``id`` unique; ``norm`` indexed for name lookup;
   ``stub`` marks a node that only exists as a fact endpoint (never returned as an entity);
-* ``(:Name {norm, entity_id})`` — one per alias, indexed;
+* ``(:Name {norm, entity_id})`` — one per key of an alias (but the name's), indexed on both;
 * a fact is a relationship ``(h)-[:RELATION {confidence, imports}]->(t)``, MERGEd so it exists once; ``imports`` lists
   the import sources that support it with confidence 1.0 (bulk loads; one added below 1.0 is a ``Source`` node);
 * ``(:Source {key, fact, head, rel, tail, doc_id, start, end, sentence, extractor, confidence})`` — one per
@@ -14,68 +14,29 @@ Model (labels carry an optional prefix, so several graphs can share one server, 
 * ``(:Document {id, sha256, source, text, added})`` and ``(:Mention {doc_id, start, end, text, label, entity_id})``;
 * ``(:Meta {key: 'name_keys', version})`` — the key rule ``norm`` values were made by (``kg.names.KEY_VERSION``).
 
-Writes run in managed transactions (the driver retries transient errors), in ``UNWIND $rows`` batches.
+Writes run in managed transactions (the driver retries transient errors), in ``UNWIND $rows`` batches; the statements
+that write the model, and its constraints and indexes, are in ``kg.stores.neo4j_map`` (a Cypher export writes them too).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import time
 from collections import defaultdict
 from typing import Callable, Iterable, Iterator, Mapping
 
 from kg.claims import Stored, claim, lost_keys
 from kg.errors import KGError, not_a_source
-from kg.names import KEY_VERSION, name_keys, normalise
+from kg.names import KEY_VERSION, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats, lookup_order
+from kg.stores.neo4j_map import (Write, document_writes, entity_writes, fact_key, fact_writes, name_rows, rel_type,
+                                 schema_statements, seeding_write)
 
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Clauses that change data or schema. Strings and comments are blanked before this runs.
 _WRITE = re.compile(r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|LOAD\s+CSV|FOREACH|ALTER|GRANT|DENY|REVOKE)\b"
                     r"|\bCALL\s+(apoc|db\.create|dbms)", re.IGNORECASE)
 _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.DOTALL)
-
-
-def rel_type(name: str) -> str:
-    """A relationship type as a Cypher identifier; backticks make any name safe."""
-    return "`" + name.replace("`", "``") + "`"
-
-
-def fact_key(head: str, relation: str, tail: str) -> str:
-    return f"{head}\x1f{relation}\x1f{tail}"
-
-
-def name_rows(entity_id: str, name: str, aliases: Iterable[str]) -> tuple[str, list[dict[str, str]]]:
-    """An entity's ``norm`` (its name's key; "" for a name without one) and the ``Name`` rows of its aliases' other
-    keys: what the store saves for lookup, and what a Cypher export (``kg.export``) writes."""
-    own = name_keys([name])
-    return next(iter(own), ""), [{"norm": n, "id": entity_id} for n in name_keys(aliases) - own]
-
-
-def schema_statements(prefix: str = "") -> list[str]:
-    """The constraints and indexes of a graph under the label ``prefix`` (``IF NOT EXISTS``): what the store makes on
-    connect, and what a Cypher export (``kg.export``) writes first."""
-    tag = prefix.lower() or "kg"
-    E, D, S, N, M, G = (f"`{prefix}{x}`" for x in ("Entity", "Document", "Source", "Name", "Mention", "Seeding"))
-    return [
-        f"CREATE CONSTRAINT {tag}_entity_id IF NOT EXISTS FOR (e:{E}) REQUIRE e.id IS UNIQUE",
-        f"CREATE CONSTRAINT {tag}_document_id IF NOT EXISTS FOR (d:{D}) REQUIRE d.id IS UNIQUE",
-        f"CREATE CONSTRAINT {tag}_source_key IF NOT EXISTS FOR (s:{S}) REQUIRE s.key IS UNIQUE",
-        f"CREATE INDEX {tag}_entity_norm IF NOT EXISTS FOR (e:{E}) ON (e.norm)",
-        f"CREATE INDEX {tag}_name_norm IF NOT EXISTS FOR (n:{N}) ON (n.norm)",
-        f"CREATE INDEX {tag}_mention_doc IF NOT EXISTS FOR (m:{M}) ON (m.doc_id)",
-        f"CREATE INDEX {tag}_mention_entity IF NOT EXISTS FOR (m:{M}) ON (m.entity_id)",
-        f"CREATE INDEX {tag}_source_doc IF NOT EXISTS FOR (s:{S}) ON (s.doc_id)",
-        f"CREATE INDEX {tag}_source_fact IF NOT EXISTS FOR (s:{S}) ON (s.fact)",
-        f"CREATE INDEX {tag}_seeding_source IF NOT EXISTS FOR (g:{G}) ON (g.source)",
-        f"CREATE INDEX {tag}_seeding_entity IF NOT EXISTS FOR (g:{G}) ON (g.entity_id)",
-    ]
-
-
-def _is_import(p: Provenance) -> bool:
-    return p.extractor == "import" and p.start == 0 and p.end == 0 and not p.sentence
 
 
 BOLT_SCHEMES = ("bolt", "neo4j", "bolt+s", "bolt+ssc", "neo4j+s", "neo4j+ssc")
@@ -221,14 +182,7 @@ class Neo4jStore:
 
         def work(tx) -> None:
             self._delete_document(tx, doc.id)
-            tx.run(f"CREATE (d:{self.D} {{id: $id, sha256: $sha, source: $source, text: $text, added: $added}})",
-                   id=doc.id, sha=content_hash, source=doc.source, text=doc.text, added=time.time()).consume()
-            rows = [{"doc_id": doc.id, "idx": i, "start": m.start, "end": m.end, "text": m.text, "label": m.label,
-                     "entity_id": m.entity_id, "score": float(m.score)} for i, m in enumerate(extraction.mentions)]
-            if rows:
-                tx.run(f"UNWIND $rows AS r CREATE (m:{self.M}) SET m.doc_id = r.doc_id, m.idx = r.idx, "
-                       "m.start = r.start, m.end = r.end, m.text = r.text, m.label = r.label, "
-                       "m.entity_id = r.entity_id, m.score = r.score", rows=rows).consume()
+            self._apply(tx, document_writes(self.prefix, [(extraction, content_hash)]))
             self._put_entities(tx, list(extraction.entities), pinned=False)
             self._put_facts(tx, list(extraction.triples))
 
@@ -249,25 +203,14 @@ class Neo4jStore:
         if given and not seed:  # an alias a seed gave is now this source's too: no seed takes it back
             tx.run(f"UNWIND $rows AS r MATCH (g:{self.G} {{entity_id: r.id}}) "
                    "SET g.aliases = [a IN coalesce(g.aliases, []) WHERE NOT a IN r.aliases]", rows=given).consume()
-        rows, names = [], []
+        final = []
         for e in merged.values():
             if e.id in old:
-                _, name, etype, aliases, ext, was_pinned = old[e.id]
+                _, name, etype, aliases, ext, _ = old[e.id]
                 prev = Entity(e.id, name, etype, tuple(aliases or ()), tuple(sorted(json.loads(ext or "{}").items())))
-                e, keep_pin = (_override(prev, e) if override else prev.merged(e)), bool(was_pinned) or pinned
-            else:
-                keep_pin = pinned
-            main, alias_rows = name_rows(e.id, e.name, e.aliases)
-            rows.append({"id": e.id, "name": e.name, "type": e.type, "norm": main,
-                         "aliases": list(dict.fromkeys(e.aliases)),  # an alias given twice is stored once
-                         "ext": json.dumps(dict(e.external_ids), sort_keys=True),
-                         "pinned": keep_pin})
-            names += alias_rows
-        tx.run(f"UNWIND $rows AS r MERGE (e:{self.E} {{id: r.id}}) SET e.name = r.name, e.type = r.type, "
-               "e.norm = r.norm, e.aliases = r.aliases, e.ext = r.ext, e.pinned = r.pinned, e.stub = false",
-               rows=rows).consume()
-        if names:
-            tx.run(f"UNWIND $rows AS r MERGE (n:{self.N} {{norm: r.norm, entity_id: r.id}})", rows=names).consume()
+                e = _override(prev, e) if override else prev.merged(e)
+            final.append((e, pinned))  # a pinned entity stays pinned (the write keeps it)
+        self._apply(tx, entity_writes(self.prefix, final))
 
     def _stored_rows(self, tx, ids: list[str]) -> dict[str, list]:
         """Entity id -> ``[id, name, type, aliases, ext, pinned]`` for the stored entities among ``ids`` (stubs
@@ -277,39 +220,16 @@ class Neo4jStore:
             "RETURN e.id, e.name, e.type, e.aliases, e.ext, e.pinned", ids=ids)}
 
     def _put_facts(self, tx, triples: list[Triple]) -> int:
-        """MERGE the facts (one statement per relation type) and their sources; returns facts created."""
-        by_rel: dict[str, dict[tuple[str, str], dict]] = defaultdict(dict)
-        sources = []
-        for t in triples:
-            row = by_rel[t.relation].setdefault((t.head_id, t.tail_id),
-                                                {"h": t.head_id, "t": t.tail_id, "c": t.confidence, "imports": []})
-            row["c"] = max(row["c"], t.confidence)
-            for p in t.provenance:
-                if _is_import(p) and (t.confidence if p.confidence is None else p.confidence) >= 1.0:
-                    if p.doc_id not in row["imports"]:
-                        row["imports"].append(p.doc_id)
-                else:
-                    key = hashlib.sha1("\x1f".join(map(str, (*t.key, p.doc_id, p.start, p.end, p.extractor)))
-                                       .encode()).hexdigest()
-                    sources.append({"key": key, "fact": fact_key(*t.key), "head": t.head_id, "rel": t.relation,
-                                    "tail": t.tail_id, "doc_id": p.doc_id, "start": p.start, "end": p.end,
-                                    "sentence": p.sentence, "extractor": p.extractor,
-                                    "c": float(t.confidence if p.confidence is None else p.confidence)})
+        """MERGE the facts and their sources (:func:`fact_writes`); returns facts created."""
+        return self._apply(tx, fact_writes(self.prefix, triples))
+
+    @staticmethod
+    def _apply(tx, writes: list[Write]) -> int:
+        """Run each write that has rows; returns the relationships they created."""
         created = 0
-        for relation, rows in by_rel.items():
-            summary = tx.run(
-                f"UNWIND $rows AS r MERGE (h:{self.E} {{id: r.h}}) ON CREATE SET h.stub = true "
-                f"MERGE (t:{self.E} {{id: r.t}}) ON CREATE SET t.stub = true "
-                f"MERGE (h)-[x:{rel_type(relation)}]->(t) ON CREATE SET x.confidence = r.c, x.imports = r.imports "
-                "ON MATCH SET x.confidence = CASE WHEN r.c > x.confidence THEN r.c ELSE x.confidence END, "
-                "x.imports = coalesce(x.imports, []) + [i IN r.imports WHERE NOT i IN coalesce(x.imports, [])]",
-                rows=list(rows.values())).consume()
-            created += summary.counters.relationships_created
-        if sources:
-            tx.run(f"UNWIND $rows AS r MERGE (s:{self.S} {{key: r.key}}) SET s.fact = r.fact, s.head = r.head, "
-                   "s.rel = r.rel, s.tail = r.tail, s.doc_id = r.doc_id, s.start = r.start, s.end = r.end, "
-                   "s.sentence = r.sentence, s.extractor = r.extractor, s.confidence = CASE WHEN s.confidence IS NULL "
-                   "OR r.c > s.confidence THEN r.c ELSE s.confidence END", rows=sources).consume()
+        for stmt, rows in writes:
+            if rows:
+                created += tx.run(stmt, rows=rows).consume().counters.relationships_created
         return created
 
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
@@ -428,8 +348,7 @@ class Neo4jStore:
         plan = claim(entities, before, others, stored)
         tx.run(f"UNWIND $ids AS i MATCH (g:{G} {{source: $s, entity_id: i}}) DELETE g", ids=list(plan.unlisted),
                s=source).consume()
-        tx.run(f"UNWIND $rows AS r MERGE (g:{G} {{source: $s, entity_id: r.id}}) SET g.aliases = r.aliases",
-               rows=[{"id": eid, "aliases": list(aliases)} for eid, aliases in plan.records], s=source).consume()
+        self._apply(tx, [seeding_write(self.prefix, ((source, eid, aliases) for eid, aliases in plan.records))])
         fixes, names = [], []
         for eid, gone in plan.dropped.items():
             rows[eid][3] = sorted(stored[eid].aliases - gone)

@@ -9,6 +9,7 @@ fresh prefix per test ran the server out of open files over a few runs. With CI=
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Callable, Iterator
@@ -63,6 +64,17 @@ def wipe_prefix(prefix: str) -> bool:
                 s.run(f"MATCH (n:`{prefix}{label}`) DETACH DELETE n").consume()
                 left += s.run(f"MATCH (n:`{prefix}{label}`) RETURN count(n) AS c").single()["c"]
     return left == 0
+
+
+def load_cypher(script: str, neo, prefix: str) -> None:
+    """Run an exported Cypher script's statements through ``neo`` with every label under ``prefix`` (the test's own
+    graph on the shared server); its schema statements are left out (the store made them for its labels)."""
+    from kg.stores.neo4j import Neo4jStore
+
+    labels = "|".join(Neo4jStore.LABELS)
+    for stmt in filter(None, (s.strip() for s in script.split(";\n"))):
+        if not re.match(r"CREATE (CONSTRAINT|INDEX) ", stmt):
+            neo.query(re.sub(rf"(\(\w*):`?({labels})`?([ )])", rf"\1:`{prefix}\2`\3", stmt), write=True)
 
 
 _FREE_PREFIXES: list[str] = []  # generated prefixes wiped empty, to be used again in this process

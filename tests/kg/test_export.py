@@ -12,6 +12,7 @@ from kg.errors import KGError
 from kg.export import export, import_rdf
 from kg.names import KEY_VERSION
 from kg.records import Entity, Provenance, Triple
+from tests.kg.conftest import load_cypher
 
 ENTS = [Entity("d:asp", "Aspirin", "Drug", ("ASA",), (("mesh", "D001241"),)), Entity("x:head", "Head\tache", "Disease"),
         Entity("o:bayer", "Bayer 'AG'", "Company")]
@@ -140,14 +141,6 @@ def test_export_graphml_keeps_aliases_and_external_ids(filled):
     assert (json.loads(g.nodes["o:bayer"]["aliases"]), json.loads(g.nodes["o:bayer"]["external_ids"])) == ([], {})
 
 
-def load_cypher(script: str, neo, prefix: str) -> None:
-    """Run an exported script's statements through ``neo`` with every label under ``prefix`` (the test's own graph
-    on the shared server); its schema statements are left out (the store made them for its labels)."""
-    for stmt in filter(None, (s.strip() for s in script.split(";\n"))):
-        if not stmt.startswith("CREATE "):
-            neo.query(re.sub(r"\((\w*):(Entity|Name|Meta) ", rf"(\1:`{prefix}\2` ", stmt), write=True)
-
-
 def test_export_cypher_script_runs_on_the_bolt_server(filled, make_store):
     script = run(filled, "cypher")
     assert script.count("MERGE (h)-[x:`TREATS`]->(t)") == 1
@@ -180,6 +173,35 @@ def test_export_cypher_loaded_into_a_graph_finds_entities_by_alias(filled, make_
         assert {e.id: e.aliases for e in opened.entities()} == {e.id: e.aliases for e in filled.entities()}
     finally:
         wipe_prefix(fresh)
+
+
+def test_export_cypher_loaded_over_an_entity_leaves_no_key_of_an_alias_it_drops(make_store):
+    """Loading the script where an entity is stored already gives it the script's aliases, and only their lookup
+    keys: an alias the script does not list is no longer found."""
+    from dataclasses import replace
+
+    source = make_store("embedded")
+    source.add(FACTS, ENTS)
+    neo = make_store("neo4j")
+    neo.add([], [replace(ENTS[0], aliases=("ASA", "Old alias"))])
+    assert [e.id for e in neo.find_entities("old alias")] == ["d:asp"]
+    load_cypher(run(source, "cypher"), neo, neo.prefix)
+    assert neo.entity("d:asp").aliases == ("ASA",)
+    assert neo.find_entities("old alias") == []
+    assert [e.id for e in neo.find_entities("ASA")] == ["d:asp"]
+
+
+def test_export_cypher_writes_control_characters_as_escapes_one_statement_a_line(make_store):
+    odd = "Line\nbreak\x01\u2028end"
+    store = make_store("embedded")
+    store.add([Triple("a", "TREATS", "b", 0.5, (Provenance("doc\r1", 0, 5, "Sent\x1fence\x85", "pattern"),))],
+              [Entity("a", odd, "Drug"), Entity("b", "B", "Disease")])
+    script = run(store, "cypher")
+    assert len(script.splitlines()) == script.count(";\n")  # str.splitlines also ends a line at \x1f, \x85, \u2028
+    neo = make_store("neo4j")
+    load_cypher(script, neo, neo.prefix)
+    assert neo.entity("a").name == odd
+    assert [t.provenance for t in neo.triples()] == [t.provenance for t in store.triples()]
 
 
 def test_export_unknown_format_is_refused(filled):
