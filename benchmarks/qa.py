@@ -88,10 +88,11 @@ def build(quick: bool, seed: int):
     for h, t in by_rel["DpS"]:
         if h in diseases and len(dps[h]) < 3:
             dps[h].append(t)
-    # One id per (name, type): a side effect and a symptom with the same name are one entity here.
+    # One id per (name, type): a side effect and a symptom with the same name are one entity here, named as the
+    # first of them by node id names it (sorted: a set's order changes with hash randomisation, and so did the names)
     ident, entities = {}, {}
-    for node in {x for pair in ctd for x in pair} | {x for v in ccse.values() for x in v} | set(ccse) | \
-            {x for v in dps.values() for x in v} | set(dps):
+    for node in sorted({x for pair in ctd for x in pair} | {x for v in ccse.values() for x in v} | set(ccse) |
+                       {x for v in dps.values() for x in v} | set(dps)):
         name, kind = het.names[node], KIND_TYPE[het.kinds[node]]
         eid = f"het:{kind[:4].lower()}:{normalise(name)}"
         ident[node] = eid

@@ -14,8 +14,9 @@ from typing import Iterable, Iterator
 
 from kg.errors import KGError
 from kg.merges import FILE_NAME, MergeLog
+from kg.names import normalise
 from kg.records import Entity, Triple
-from kg.store import GraphStore, StoreStats
+from kg.store import GraphStore, StoreStats, lookup_order, lookup_rows
 
 
 def resolved(store: GraphStore, workspace_path: str | Path) -> GraphStore:
@@ -92,14 +93,42 @@ class ResolvedStore:
         return Entity(ent.id, ent.name, ent.type, aliases, tuple(sorted(external.items())))
 
     def find_entities(self, name: str, limit: int = 10) -> list[Entity]:
+        """The store's contract (``GraphStore.find_entities``) over the merged entities: a merged entity is found by
+        any of its names, ordered by its shortest matching key, then its own name and id; never fewer than
+        ``limit`` while more match (the store is asked for more while merged names crowd its answer)."""
+        key = normalise(name)
+        if not key or limit < 1:
+            return []
+        wanted = 2 * limit + min(len(self._to), 20)  # merged names count once: room for them, most often enough
+        while True:
+            raw = self._store.find_entities(name, wanted)
+            found = self._merged(raw)
+            rows = lookup_rows(found.values(), key)
+            order = lookup_order(rows, len(found))
+            if len(raw) < wanted:  # every match: the order is complete
+                return [found[i] for i in order[:limit]]
+            # an entity not yet found matches by a key no shorter than the last one found (the store's order),
+            # and may go by any name: only those matching by a shorter key are in their final places
+            last = min((n for _, _, n in lookup_rows(raw[-1:], key)), default=0)
+            shortest: dict[str, int] = {}
+            for entity_id, _, n in rows:
+                shortest[entity_id] = min(n, shortest.get(entity_id, n))
+            placed = [i for i in order if shortest[i] < last]
+            if len(placed) >= limit:
+                return [found[i] for i in placed[:limit]]
+            wanted *= 2
+
+    def _merged(self, raw: list[Entity]) -> dict[str, Entity]:
+        """The entities ``raw`` (the store's) stand for, merges applied, by id, each once."""
         out: dict[str, Entity] = {}
-        for ent in self._store.find_entities(name, 2 * limit + min(len(self._to), 20)):  # merged names count once
+        for ent in raw:
             target = self._id(ent.id)
-            if target not in out:
-                found = self.entity(target)
-                if found is not None:
-                    out[target] = found
-        return list(out.values())[:limit]
+            if target in out:
+                continue
+            found = ent if target == ent.id and target not in self._members else self.entity(target)
+            if found is not None:
+                out[target] = found
+        return out
 
     def entities(self) -> Iterator[Entity]:
         for ent in self._store.entities():

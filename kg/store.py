@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Protocol, runtime_checkable
 
 from kg.errors import KGError
+from kg.names import name_keys
 from kg.records import Entity, Extraction, Triple
 
 # name -> "module:Class"; modules load only when asked for, so `kgnlp query` starts fast.
@@ -174,6 +175,12 @@ def lookup_order(found: Iterable[tuple[str, str, int]], limit: int) -> list[str]
         if entity_id not in best or rank < best[entity_id]:
             best[entity_id] = rank
     return [rank[2] for rank in sorted(best.values())[:limit]]
+
+
+def lookup_rows(entities: Iterable[Entity], key: str) -> list[tuple[str, str, int]]:
+    """:func:`lookup_order`'s rows for ``entities`` looked up by the name key ``key``: one for each of an entity's
+    name keys that holds ``key``."""
+    return [(e.id, e.name, len(k)) for e in entities for k in name_keys((e.name, *e.aliases)) if key in k]
 
 
 def store_class(name: str) -> type:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
-from kg.names import name_keys, normalise
+from kg.names import normalise
 from kg.records import Entity, Provenance, Triple
-from kg.store import GraphStore, lookup_order
+from kg.store import GraphStore, lookup_order, lookup_rows
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,8 @@ class SearchedOnce:
         key has been searched."""
         for part, (found, complete) in self._found.items():
             if complete and part in key:
-                rows = [(e.id, e.name, len(k)) for e in found for k in name_keys((e.name, *e.aliases)) if key in k]
                 by_id = {e.id: e for e in found}
-                return [by_id[i] for i in lookup_order(rows, len(found))], True
+                return [by_id[i] for i in lookup_order(lookup_rows(found, key), len(found))], True
         return None
 
 

@@ -22,7 +22,8 @@ from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, NOT_YES_NO, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
 from nlp.question_parts import PartAnswers, answer_parts
-from nlp.question_relations import Cue, drug_noun_cue, find_cues, owns_noun, place_cue, roles_allowed, word_role
+from nlp.question_relations import (Cue, drug_noun_cue, find_cues, owned_noun_cue, owns_noun, place_cue, roles_allowed,
+                                    unread_noun, word_role)
 
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
 WHERE = re.compile(r"where\b", re.IGNORECASE)
@@ -30,6 +31,7 @@ NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
 FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
 MAX_NARROWER_ANSWERS = 5  # at most so many answers from narrower entities
+MAX_RELATIONS = 2  # a chain has one fact per relation asked, and at most two
 
 
 def _fitting(le: LinkedEntity, cues: list[Cue], schema: Schema) -> LinkedEntity:
@@ -102,13 +104,18 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     yes_no = bool(YES_NO.match(question.lower()))
     cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
+    if "SUBSIDIARY_OF" in schema.names():
+        cues = owned_noun_cue(question, linked, cues)
     cues = drug_noun_cue(question, linked, place_cue(question, linked, schema, cues), schema)
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
-    if NEGATED.search(re.sub(ASKED_NEGATION, " ", question, flags=re.IGNORECASE)):
+    if (NEGATED.search(re.sub(ASKED_NEGATION, " ", question, flags=re.IGNORECASE)) or len(cues) > MAX_RELATIONS
+            or unread_noun(question, linked, cues)):
         # "Does X not cause Y?": a fact that it does is no "yes"; "What doesn't Northwind make?": the graph lists
-        # what things do, not what they don't
+        # what things do, not what they don't. A chain read for two of three relations ("Who is the CEO of the Acme
+        # unit based in Bergen?": Beta Sensors, its chain through Acme and Bergen) or past a noun the reading does
+        # not know ("Which Acme plant is based in Bergen?": Oslo, where Acme is) answers another question
         return QAResult(question, (), tuple(linked), relations)
     if not cues and not yes_no and len(linked) == 1 and ABOUT.fullmatch(without_entity(question, linked[0])):
         term = linked[0].entity

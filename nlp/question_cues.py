@@ -45,6 +45,9 @@ OF_NOUNS = (r"subsidiar(?:y|ies)|units?|divisions?|parent(?: company| firm| grou
             r"ceos?|bosse?s?|(?:top |senior )?executives?|managing director|head(?:quarters| office)?|hq|investors?|"
             r"backers?|shareholders?|symptoms?|signs?|manifestations?|side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)|risk factors?|"
             r"makers?|manufacturers?|producers?")
+# Nouns that are cues only right after a name that owns them ("Acme unit", "Acme's divisions": the units of Acme,
+# as "unit of" is above); after no name, "unit" is as often a measure
+OWNED_NOUN_CUES: tuple[tuple[str, str], ...] = ((r"units?|divisions?", "SUBSIDIARY_OF"),)
 # Cues a yes/no question cannot be confirmed by: "Can warfarin be combined with aspirin?" asks whether that is
 # safe, and "warfarin INTERACTS_WITH aspirin" (read in "should not be combined with") is no "yes"
 NOT_YES_NO = r"combin(?:e|ed)|taken (?:together )?with|\bmix(?:ed)?\b"

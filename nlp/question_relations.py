@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from kg.schema import Schema
-from nlp.question_cues import CUES, OF_NOUNS, PASSIVE_AUX, PASSIVE_BY
+from nlp.question_cues import CUES, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY
 from nlp.question_links import LinkedEntity
 
 
@@ -100,6 +100,51 @@ def place_cue(question: str, linked: list[LinkedEntity], schema: Schema, cues: l
         if hit and le.entity.type in places and not any(e.type not in places for e in le.named):
             return sorted([*cues, Cue("HEADQUARTERED_IN", hit.start(1), hit.end(1), False)], key=lambda c: c.start)
     return cues
+
+
+# a possessive and up to two words ("Acme's Bergen unit"), or a space alone, then the noun
+_OWNED_NOUNS = [(re.compile(rf"(?:['\u2019]s?\s+(?:[a-z][\w-]*\s+){{0,2}}?|\s+)({nouns})\b", re.IGNORECASE), relation)
+                for nouns, relation in OWNED_NOUN_CUES]
+
+
+def owned_noun_cue(question: str, linked: list[LinkedEntity], cues: list[Cue]) -> list[Cue]:
+    """``cues`` and a noun of ``OWNED_NOUN_CUES`` that a name owns ("Which Acme unit is based in Bergen?": the unit
+    of Acme, a SUBSIDIARY_OF cue where the noun stands), where the question does not already ask that relation."""
+    asked = {c.relation for c in cues}
+    for le in linked:
+        for noun, relation in _OWNED_NOUNS:
+            hit = noun.match(question, le.end)
+            if hit and relation not in asked and not any(c.start < hit.end(1) and hit.start(1) < c.end for c in cues):
+                return sorted([*cues, Cue(relation, hit.start(1), hit.end(1), False)], key=lambda c: c.start)
+    return cues
+
+
+# a name, then one or two words and the verb of the question ("Which Acme plant is based in Bergen?"), or the end of
+# it after a subject and "is a" ("Which firm in Bergen is an Acme plant?", not "Where is the Acme office?"): the name
+# owns the noun phrase, which is what the question asks about
+_NOUN_SUBJECT = re.compile(r"(?:['\u2019]s?)?\s+((?:[a-z][\w-]*\s+)?[a-z][\w-]*)\s+(?:is|are|was|were)\b",
+                           re.IGNORECASE)
+_NOUN_LAST = re.compile(r"(?:['\u2019]s?)?\s+((?:[a-z][\w-]*\s+)?[a-z][\w-]*)\s*[?.!]?\s*$", re.IGNORECASE)
+_AFTER_IS = re.compile(r"\S+\s+\S+\s+(?:is|are|was|were)\s+(?:an?|the)\s+$", re.IGNORECASE)
+_NOT_NOUNS = frozenset("""and or but nor that which who whom whose where when how why also now still then not never
+has have had does do did itself themselves it they there here""".split())
+
+
+def unread_noun(question: str, linked: list[LinkedEntity], cues: list[Cue]) -> bool:
+    """Does a name own a noun that no cue reads ("Which Acme plant is based in Bergen?")? Then the question asks
+    about something the name stands in a relation to that the reading does not know: neither the name's own facts
+    ("Acme is based in Oslo") nor the other condition alone (any firm based in Bergen) answer it."""
+    for le in linked:
+        hit = _NOUN_SUBJECT.match(question, le.end)
+        if hit is None and _AFTER_IS.search(question, 0, le.start):
+            hit = _NOUN_LAST.match(question, le.end)
+        if hit is None or _NOT_NOUNS.intersection(hit.group(1).lower().split()):
+            continue
+        start, end = hit.span(1)
+        read = [(c.start, c.end) for c in cues] + [(o.start, o.end) for o in linked]
+        if not any(x < end and start < y for x, y in read):
+            return True
+    return False
 
 
 _DRUG_NOUN = re.compile(r"(?:['\u2019]s?)?\s+(drugs?|medications?|medicines?)\b", re.IGNORECASE)  # "Northwind's drugs"

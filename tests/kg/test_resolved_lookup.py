@@ -1,0 +1,44 @@
+"""Name lookups through entity merges (``kg.resolved.ResolvedStore.find_entities``) keep the store contract: what a
+store holding the merged entities would find, in its order, and never fewer than the limit while more match."""
+from __future__ import annotations
+
+import pytest
+
+from kg.records import Entity
+from kg.resolved import ResolvedStore
+
+BACKENDS = ("embedded", "rdf", "neo4j")
+# "Zed" goes by "Apple" too (merged), "Banana" by an alias of its own: both match "apple" by the same key, so the
+# name each goes by ("Banana" < "Zed") decides, not the merged one's ("Apple" < "Banana")
+ENTITIES = [Entity("ent:zed", "Zed", "Food"), Entity("ent:apple", "Apple", "Food"),
+            Entity("ent:banana", "Banana", "Food", ("apple",)), Entity("ent:pie", "Apple pie", "Food"),
+            Entity("ent:crab", "Crab apple", "Plant"), Entity("ent:tree", "Apple tree", "Plant"),
+            # one widget that 30 gadgets were merged into, and other gadgets with longer names
+            Entity("ent:widget", "Widget", "Tool"),
+            *(Entity(f"ent:g{i:02d}", f"Gadget {i:02d}", "Tool") for i in range(30)),
+            *(Entity(f"ent:gh{i}", f"Gadget holder {i}", "Tool") for i in range(4))]
+CANONICAL = {"ent:apple": "ent:zed", **{f"ent:g{i:02d}": "ent:widget" for i in range(30)}}
+QUERIES = [("apple", 10), ("apple", 2), ("apple", 1), ("Zed", 5), ("gadget", 3), ("gadget", 5), ("gadget", 60),
+           ("gadget 07", 2), ("holder", 2), ("pie", 1), ("zzz", 5)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_lookup_through_merges_finds_what_a_store_of_the_merged_entities_finds(make_store, backend):
+    store = make_store(backend)
+    store.add([], ENTITIES)
+    view = ResolvedStore(store, CANONICAL)
+    merged = make_store(backend)
+    merged.add([], list(view.entities()))
+    for name, limit in QUERIES:
+        assert [e.id for e in view.find_entities(name, limit)] == [e.id for e in merged.find_entities(name, limit)], \
+            (name, limit)
+
+
+def test_the_name_an_entity_goes_by_breaks_ties_and_merged_names_never_crowd_out_others(make_store):
+    store = make_store("embedded")
+    store.add([], ENTITIES)
+    view = ResolvedStore(store, CANONICAL)
+    assert [e.id for e in view.find_entities("apple", 2)] == ["ent:banana", "ent:zed"]  # was zed, banana
+    # the 30 merged gadgets are one widget, then the holders: 3 of them, where there was the widget alone
+    assert [e.id for e in view.find_entities("gadget", 3)] == ["ent:widget", "ent:gh0", "ent:gh1"]
+    assert view.find_entities("gadget", 3)[0].name == "Widget"
