@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+DATA = ROOT / "data"  # documents/, seed/ and labelled/ (a test points it at a smaller copy)
 
 
 def main() -> None:
@@ -28,15 +29,14 @@ def main() -> None:
     from nlp.evaluation import evaluate_ner, evaluate_qa, evaluate_relations
     from nlp.ingest import ingest_paths
 
-    data = ROOT / "data"
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore.open(Path(tmp) / "graph.db")
-        seed = read_seed(data / "seed")
+        seed = read_seed(DATA / "seed")
         store.add(seed.triples, seed.entities)
-        report = ingest_paths(store, [data / "documents"])
-        facts = evaluate_relations(store, data / "labelled" / "doc_triples.jsonl")
-        qa = evaluate_qa(store, data / "labelled" / "qa.jsonl")
-        ner = evaluate_ner(store, data / "labelled" / "ner.jsonl")
+        report = ingest_paths(store, [DATA / "documents"])
+        facts = evaluate_relations(store, DATA / "labelled" / "doc_triples.jsonl")
+        qa = evaluate_qa(store, DATA / "labelled" / "qa.jsonl")
+        ner = evaluate_ner(store, DATA / "labelled" / "ner.jsonl")
         store.close()
     print(json.dumps({"benchmark": "sample_data", "documents": report.documents, "ingest_seconds": report.seconds,
                       "facts": asdict(facts), "qa": {"questions": qa.questions, "answered": qa.answered,

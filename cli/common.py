@@ -7,9 +7,10 @@ import json
 import math
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional, Sequence
+from typing import Annotated, Any, Callable, Iterator, Optional, Sequence
 
 import typer
 
@@ -182,6 +183,21 @@ ProfileOpt = Annotated[Optional[str], typer.Option(
 ConfigOpt = Annotated[
     Optional[Path], typer.Option("--config", envvar="KGNLP_CONFIG", help="TOML file with extra relation types.")
 ]
+
+
+class Interrupted(Exception):
+    """Ctrl-C in a command that stores its work in steps, each for good: the message says what was stored; the CLI
+    prints it on one line and exits with 130, as for any Ctrl-C."""
+
+
+@contextmanager
+def completed_by_rerun(stored: Callable[[], str]) -> Iterator[None]:
+    """Ctrl-C inside becomes :class:`Interrupted`, saying what ``stored()`` says was stored and that the same
+    command run again completes the work (what was stored is not stored twice)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(f"{stored()}. Run the same command again to complete it; nothing is added twice.") from None
 
 
 def one_line(text: str, limit: int) -> str:

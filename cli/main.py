@@ -63,6 +63,7 @@ def run(argv: list[str] | None = None) -> None:
     except ImportError:  # pragma: no cover - older typer uses the click package
         from click import exceptions as click
 
+    from cli.common import Interrupted
     from fusion.errors import FusionError
     from kg.errors import KGError, is_unicode
     from nlp.errors import NLPError
@@ -116,6 +117,9 @@ def run(argv: list[str] | None = None) -> None:
         code = 0
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
+        code = 130
+    except Interrupted as exc:  # Ctrl-C in a command that stores in steps: what it kept, and how to finish
+        print(f"Interrupted: {exc}", file=sys.stderr)
         code = 130
     except UnicodeEncodeError as exc:  # an argument in bytes that are not UTF-8 reached a name, path or query
         if debug:

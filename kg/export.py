@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from itertools import islice
-from typing import IO, Iterable, Iterator, TextIO, TypeVar
+from typing import IO, Callable, Iterable, Iterator, TextIO, TypeVar
 
 from kg.errors import KGError
 from kg.records import Entity, Provenance, Triple
@@ -20,6 +20,7 @@ from kg.store import GraphStore
 FORMATS = ("tsv", "turtle", "ntriples", "jsonld", "graphml", "cypher")
 RDF_FORMATS = ("turtle", "ntriples", "jsonld")
 T = TypeVar("T")
+PART = 5000  # entities and facts of an RDF import stored per transaction (add_read)
 
 
 @dataclass(frozen=True)
@@ -247,12 +248,20 @@ def import_rdf(store: GraphStore, data: bytes | IO[bytes], fmt: str, source: str
 
 
 def add_read(store: GraphStore, entities: list[Entity], triples: list[Triple],
-             unpinned: set[str] = frozenset()) -> ImportReport:
+             unpinned: set[str] = frozenset(), stored: Callable[[int, int], None] | None = None) -> ImportReport:
     """Add what :func:`read_rdf` read to ``store`` (so a file can be read, and refused, before a store is opened):
-    the entities pinned, as imports are, but those in ``unpinned``."""
-    for i in range(0, max(len(entities), len(triples)), 5000):
-        part = entities[i : i + 5000]
+    the entities pinned, as imports are, but those in ``unpinned``. The entities first, then the facts, ``PART`` at a
+    time, each part stored for good, then ``stored(entities, facts)`` says how many are: an interrupted import keeps
+    them, and no fact it stored lacks an entity."""
+    for i in range(0, len(entities), PART):
+        part = entities[i : i + PART]
         if any(e.id in unpinned for e in part):
             store.add([], [e for e in part if e.id in unpinned], pinned=False)
-        store.add(triples[i : i + 5000], [e for e in part if e.id not in unpinned])
+        store.add([], [e for e in part if e.id not in unpinned])
+        if stored:
+            stored(min(i + PART, len(entities)), 0)
+    for i in range(0, len(triples), PART):
+        store.add(triples[i : i + PART])
+        if stored:
+            stored(len(entities), min(i + PART, len(triples)))
     return ImportReport(len(entities), len(triples))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Protocol, runtime_checkable
+from typing import Callable, Iterable, Iterator, Protocol, Sequence, runtime_checkable
 
 from kg.errors import KGError
 from kg.names import name_keys
@@ -15,6 +15,7 @@ BACKENDS: dict[str, str] = {
     "rdf": "kg.stores.rdf:RDFStore",
     "neo4j": "kg.stores.neo4j:Neo4jStore",
 }
+BatchStored = Callable[[int, int], None]  # bulk_load's (facts read so far, new facts so far) after each stored batch
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,10 @@ class GraphStore(Protocol):
         what ``kg.migrate`` copies between backends."""
 
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
-                  source: str = "import", batch: int = 50_000) -> int:
-        """Fast load of plain ``(head_id, RELATION, tail_id)`` facts, each sourced to ``source``;
-        returns how many facts were new."""
+                  source: str = "import", batch: int = 50_000, stored: BatchStored | None = None) -> int:
+        """Fast load of plain ``(head_id, RELATION, tail_id)`` facts, each sourced to ``source``, in batches that
+        are each stored for good (an interrupted load keeps them; loading again adds nothing twice); returns how
+        many facts were new. ``stored(read, new)`` is called after each batch, the last time with every fact."""
 
     def names(self) -> Iterator[tuple[str, str, str]]:
         """``(surface name, entity id, type)`` for every name and alias: the gazetteer's input."""
@@ -181,6 +183,30 @@ def lookup_rows(entities: Iterable[Entity], key: str) -> list[tuple[str, str, in
     """:func:`lookup_order`'s rows for ``entities`` looked up by the name key ``key``: one for each of an entity's
     name keys that holds ``key``."""
     return [(e.id, e.name, len(k)) for e in entities for k in name_keys((e.name, *e.aliases)) if key in k]
+
+
+def load_in_batches(triples: Iterable[tuple[str, str, str]], batch: int,
+                    store_batch: Callable[[Sequence[tuple[str, str, str]]], int],
+                    stored: BatchStored | None = None) -> int:
+    """``bulk_load``'s loop: ``store_batch`` (which stores a batch for good and returns its new facts) for each
+    ``batch`` facts, then ``stored(read, new)``; returns the new facts."""
+    read = new = 0
+    buf: list[tuple[str, str, str]] = []
+
+    def flush() -> None:
+        nonlocal read, new, buf
+        new += store_batch(buf)
+        read, buf = read + len(buf), []
+        if stored:
+            stored(read, new)
+
+    for row in triples:
+        buf.append(row)
+        if len(buf) >= batch:
+            flush()
+    if buf:
+        flush()
+    return new
 
 
 def store_class(name: str) -> type:

@@ -107,7 +107,8 @@ class Retriever:
             raise NLPError(f"Unknown index kind '{unknown[0]}'. Choose one of: {', '.join(KINDS)}.")
         embedder = embedder or Embedder()
         root = index_root(ws)
-        indexes = {kind: SyncedIndex.open(root / kind, kind, read_only=True) for kind in kinds}
+        saving = on_drift == "update"  # opened writable at once: a stale index is synced and saved where it is open
+        indexes = {kind: SyncedIndex.open(root / kind, kind, read_only=not saving) for kind in kinds}
         try:
             fingerprint = store_fingerprint(store)
             stale = _stale(indexes, embedder.name, fingerprint)
@@ -115,19 +116,13 @@ class Retriever:
                 detail = "; ".join(f"{k}: {why}" for k, why in stale.items())
                 if on_drift == "error":
                     raise NLPError(f"Indexes out of step with the graph ({detail}). Run `kgnlp index`.")
-                if on_drift == "update":
-                    if notify:
-                        notify(f"Updating indexes ({detail}).")
-                    for kind in stale:
-                        indexes.pop(kind).close()
-                    update_indexes(ws, store, progress, embedder=embedder, schema=schema, kinds=list(stale))
-                    indexes.update((kind, SyncedIndex.open(root / kind, kind)) for kind in stale)
-                else:
-                    sync_opened({k: indexes[k] for k in stale}, store, progress, embedder=embedder, schema=schema,
-                                most=MEMORY_BUILD, fingerprint=fingerprint)
-                    if notify:
-                        notify(f"Indexes out of step with the graph ({detail}): brought up to date in memory for "
-                               f"this command only; `kgnlp index -w {root.parent}` saves them.")
+                if saving and notify:
+                    notify(f"Updating indexes ({detail}).")
+                sync_opened({k: indexes[k] for k in stale}, store, progress, embedder=embedder, schema=schema,
+                            most=None if saving else MEMORY_BUILD, fingerprint=fingerprint)
+                if not saving and notify:
+                    notify(f"Indexes out of step with the graph ({detail}): brought up to date in memory for "
+                           f"this command only; `kgnlp index -w {root.parent}` saves them.")
         except BaseException:
             for idx in indexes.values():
                 idx.close()

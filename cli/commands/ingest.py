@@ -1,14 +1,15 @@
 """``kgnlp ingest``, ``kgnlp remove`` and ``kgnlp documents``."""
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, List, Optional
 
 import typer
 
-from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, emit, schema_in_force, utf8_arg,
-                        with_connection)
+from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, completed_by_rerun, emit,
+                        schema_in_force, utf8_arg, with_connection)
 from cli.console import out, progress_bar
 from kg.resolved import ResolvedStore, resolved
 
@@ -61,7 +62,15 @@ def ingest(
         seeded = read_seed(seed, schema)
     ws = conn.workspace(create=True)
     graph = conn.open(ws, create=True)
-    try:
+    count = [0, len(docs)]  # documents stored so far (each for good, with its facts), of those to read
+
+    def counting(update: Callable[[int, int], None]) -> Callable[[int, int], None]:
+        def progress(done: int, total: int) -> None:
+            count[:] = [done, total]
+            update(done, total)
+        return progress
+
+    with completed_by_rerun(lambda: _stored_so_far(*count, len(docs))), closing(graph):
         seed_report = None
         if seeded is not None:  # a re-run with an edited seed: lines it no longer has go
             change = graph.replace_source(seeded.source, seeded.triples, seeded.entities)
@@ -73,8 +82,9 @@ def ingest(
         similar = profile_similarity(profile, ws)
         try:
             with progress_bar("Ingesting", enabled=not (quiet or as_json)) as update:
-                report = ingest_documents(graph, docs, schema, layers, progress=update, processes=processes,
-                                          vote=profile_vote(layers), similar=similar, reextract=reextract)
+                report = ingest_documents(graph, docs, schema, layers, progress=counting(update),
+                                          processes=processes, vote=profile_vote(layers), similar=similar,
+                                          reextract=reextract)
         finally:
             if similar is not None:
                 similar.close()
@@ -82,8 +92,6 @@ def ingest(
         for doc_id in gone if prune else ():
             graph.remove_document(doc_id)
         sync_indexes(ws, graph, quiet or as_json, schema)
-    finally:
-        graph.close()
     data = {"documents": report.documents, "entities": report.entities, "relations": report.relations,
             "seconds": report.seconds, "skipped": report.skipped, "not_read": [str(p) for p in not_read],
             "replaced": list(report.replaced), "seed": seed_report, "gone": gone, "pruned": prune and bool(gone)}
@@ -206,6 +214,14 @@ def taken_back_line(data: dict) -> str:
         if data["entities_removed"] else []
     parts += [f"{len(pairs)} alias(es) ({some(pairs)})"] if pairs else []
     return " and ".join(parts)
+
+
+def _stored_so_far(done: int, to_read: int, given: int) -> str:
+    """What Ctrl-C in ingest reports: ``done`` documents stored (each for good, with its facts) of the ``to_read``
+    new or changed ones among the ``given``."""
+    if to_read == given:
+        return f"{done} of {given} document(s) stored"
+    return f"{done} of {to_read} new or changed document(s) stored (and {given - to_read} stored before)"
 
 
 @dataclass(frozen=True)

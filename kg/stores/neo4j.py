@@ -28,7 +28,8 @@ from kg.claims import Stored, claim, lost_keys
 from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
-from kg.store import GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats, lookup_order
+from kg.store import (BatchStored, GraphNode, GraphPath, GraphRelationship, QueryResult, SourceChange, StoreStats,
+                      lookup_order)
 from kg.stores.neo4j_map import (Write, document_writes, entity_writes, fact_key, fact_writes, name_rows, rel_type,
                                  schema_statements, seeding_write)
 
@@ -233,8 +234,9 @@ class Neo4jStore:
         return created
 
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
-                  source: str = "import", batch: int | None = None) -> int:
-        """``UNWIND $rows`` batches of ``batch_size`` facts, each in its own retried transaction; idempotent.
+                  source: str = "import", batch: int | None = None, stored: BatchStored | None = None) -> int:
+        """``UNWIND $rows`` batches of ``batch_size`` facts, each in its own retried transaction; idempotent;
+        ``stored(read, new)`` after each (a fact read twice counts as read, and is sent once).
 
         Endpoints are MERGEd once (as stubs when undescribed) and the facts then MATCH them; facts already
         there are read first and only the missing ones are CREATEd, in the same transaction. Bulk loads
@@ -245,12 +247,13 @@ class Neo4jStore:
             part = ents[i : i + size]
             self._write(lambda tx: self._put_entities(tx, part, pinned=True))
         known = {e.id for e in ents}
-        total = 0
+        total = read = reported = 0
         by_rel: dict[str, list[dict]] = defaultdict(list)
         pending = 0
         fresh_types: dict[str, bool] = {}  # relation -> had no fact at all when this load began
         seen: set[tuple[str, str, str]] = set()
         for h, r, t in triples:
+            read += 1
             if (h, r, t) in seen:
                 continue
             seen.add((h, r, t))
@@ -262,8 +265,13 @@ class Neo4jStore:
             if pending >= size:
                 total += self._bulk_batch(by_rel, known, source, fresh_types)
                 by_rel, pending = defaultdict(list), 0
+                if stored:
+                    stored(read, total)
+                    reported = read
         if pending:
             total += self._bulk_batch(by_rel, known, source, fresh_types)
+        if stored and read != reported:  # the last batch, or facts read again after the last one
+            stored(read, total)
         return total
 
     def _bulk_batch(self, by_rel: dict[str, list[dict]], known: set[str], source: str,

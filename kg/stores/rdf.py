@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator, Mapping
+from typing import IO, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
@@ -30,7 +30,8 @@ from kg.claims import Stored, claim, lost_keys
 from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, name_keys, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
-from kg.store import GraphStore, QueryResult, SourceChange, StoreStats, lookup_order
+from kg.store import (BatchStored, GraphStore, QueryResult, SourceChange, StoreStats, load_in_batches,
+                      lookup_order)
 from kg.stores.rdf_map import (
     ALT, C_DOC, C_ENTITY, C_EVIDENCE, C_MENTION, DG, DOC, ENT, EXT, LABEL, MENT, P_ADDED, P_CONF, P_DOCID, P_END,
     P_ENTITY, P_ETYPE, P_EVID, P_LABEL, P_NORM, P_PINNED, P_SCORE, P_SEED, P_SEEDED, P_SEEDED_ALIAS, P_SHA, P_SOURCE,
@@ -273,22 +274,14 @@ class RDFStore:
             self._store.update(" ;\n".join(parts))
 
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
-                  source: str = "import", batch: int = 50_000) -> int:
+                  source: str = "import", batch: int = 50_000, stored: BatchStored | None = None) -> int:
         """Fast load of plain facts, each sourced to ``source``, in transactional batches; returns facts added."""
         self._apply(*self._entity_changes(entities, pinned=True))  # as `add`: replaced external ids, seeds' aliases
         ev, ev_quads = evidence_quads(Provenance(source, 0, 0, "", "import"), 1.0)
         self._store.extend(ev_quads)
-        total, buf = 0, []
-        for row in triples:
-            buf.append(row)
-            if len(buf) >= batch:
-                total += self._bulk(buf, ev)
-                buf = []
-        if buf:
-            total += self._bulk(buf, ev)
-        return total
+        return load_in_batches(triples, batch, lambda rows: self._bulk(rows, ev), stored)
 
-    def _bulk(self, rows: list[tuple[str, str, str]], ev: ox.NamedNode) -> int:
+    def _bulk(self, rows: Sequence[tuple[str, str, str]], ev: ox.NamedNode) -> int:
         quads, new, one = [], 0, _lit(1.0)
         lower, raised = [], []  # an import's source has confidence 1.0, the best there is: one update raises them all
         seen: set[tuple[str, str, str]] = set()

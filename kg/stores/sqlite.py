@@ -13,13 +13,13 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, name_keys, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.claims import Stored, claim
-from kg.store import QueryResult, SourceChange, StoreStats
+from kg.store import BatchStored, QueryResult, SourceChange, StoreStats, load_in_batches
 
 SCHEMA_VERSION = "1"
 # what the names table holds, besides the key rule its keys follow (meta ``name_keys``), recorded in meta as
@@ -330,22 +330,13 @@ class SQLiteStore:
               *t.key) for t in triples for p in t.provenance])
 
     def bulk_load(self, triples: Iterable[tuple[str, str, str]], entities: Iterable[Entity] = (),
-                  source: str = "import", batch: int = 50_000) -> int:
-        """Fast load of plain facts (no sentence provenance) in large transactions; returns facts added."""
+                  source: str = "import", batch: int = 50_000, stored: BatchStored | None = None) -> int:
+        """Fast load of plain facts (no sentence provenance), a transaction per batch; returns facts added."""
         with self._transaction():
             self._put_entities(entities, pinned=1)
-        total = 0
-        buf: list[tuple[str, str, str]] = []
-        for row in triples:
-            buf.append(row)
-            if len(buf) >= batch:
-                total += self._bulk(buf, source)
-                buf = []
-        if buf:
-            total += self._bulk(buf, source)
-        return total
+        return load_in_batches(triples, batch, lambda rows: self._bulk(rows, source), stored)
 
-    def _bulk(self, rows: list[tuple[str, str, str]], source: str) -> int:
+    def _bulk(self, rows: Sequence[tuple[str, str, str]], source: str) -> int:
         with self._transaction():
             before = self._conn.total_changes
             self._conn.executemany(

@@ -114,13 +114,37 @@ def test_fusion_benchmarks_quick_prepare_what_they_read_and_say_how_otherwise(tm
     assert capsys.readouterr().out == ""
 
 
-def test_sample_data_prints_its_json_with_the_ner_scores_per_label(monkeypatch, capsys):
-    """It stopped with "'NERScores' object has no attribute 'items'" once evaluate_ner returned its scores as a record."""
+def _small_sample_data(tmp_path: Path, docs: tuple[str, ...], ner_lines: int) -> Path:
+    """The sample data with only ``docs`` to ingest (their gold facts alone) and the first ``ner_lines`` NER
+    sentences: the same run of every step, a fraction of the work."""
+    data = Path(__file__).resolve().parents[2] / "data"
+    small = tmp_path / "data"
+    (small / "documents").mkdir(parents=True)
+    (small / "labelled").mkdir()
+    (small / "seed").symlink_to(data / "seed")
+    for doc in docs:
+        (small / "documents" / doc).symlink_to(next((data / "documents").rglob(doc)))
+    stems = {Path(d).stem for d in docs}
+    gold = [line for line in (data / "labelled" / "doc_triples.jsonl").read_text().splitlines()
+            if json.loads(line)["doc"] in stems]
+    (small / "labelled" / "doc_triples.jsonl").write_text("\n".join(gold) + "\n")
+    ner = (data / "labelled" / "ner.jsonl").read_text().splitlines()[:ner_lines]
+    (small / "labelled" / "ner.jsonl").write_text("\n".join(ner) + "\n")
+    (small / "labelled" / "qa.jsonl").symlink_to(data / "labelled" / "qa.jsonl")
+    return small
+
+
+def test_sample_data_prints_its_json_with_the_ner_scores_per_label(tmp_path, monkeypatch, capsys):
+    """It stopped with "'NERScores' object has no attribute 'items'" once evaluate_ner returned its scores as a record.
+    Run on two of the 47 documents and 11 of the 40 NER sentences (every label but Person)."""
     from benchmarks import sample_data
 
+    small = _small_sample_data(tmp_path, ("med01_metformin.txt", "fin01_northwind_acquisition.txt"), 11)
+    monkeypatch.setattr(sample_data, "DATA", small)
     monkeypatch.setattr(sys, "argv", ["sample_data.py", "--quick"])
     sample_data.main()
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert last["benchmark"] == "sample_data" and last["qa"]["questions"] == 30
+    assert last["documents"] == 2 and last["facts"]["tp"] > 0
     assert {"all", "Chemical", "Organization"} <= set(last["ner"])
     assert last["ner"]["all"]["tp"] > 0

@@ -462,6 +462,25 @@ def test_store_bulk_load_counts_new_facts_and_is_idempotent(store):
     assert store.stats().entities == 4
 
 
+def test_store_bulk_load_reports_each_stored_batch_and_an_interrupted_load_completes_on_rerun(store):
+    """What an import interrupted with Ctrl-C says and keeps: ``stored(read, new)`` after each batch; the batches
+    stored stay, and loading again adds the rest, nothing twice."""
+    rows = [(ASPIRIN.id, "TREATS", HEADACHE.id), (IBU.id, "TREATS", FEVER.id), (IBU.id, "TREATS", HEADACHE.id)]
+    calls: list[tuple[int, int]] = []
+
+    def interrupt(read: int, new: int) -> None:
+        calls.append((read, new))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.bulk_load(rows, [ASPIRIN, HEADACHE, IBU, FEVER], source="hetionet", batch=2, stored=interrupt)
+    assert calls == [(2, 2)] and fact_set(store) == set(rows[:2])
+    calls.clear()
+    assert store.bulk_load(rows, [], source="hetionet", batch=2, stored=lambda *c: calls.append(c)) == 1
+    assert calls == [(2, 0), (3, 1)] and fact_set(store) == set(rows)
+    assert all(len(t.provenance) == 1 for t in store.triples())
+
+
 def test_store_bulk_load_replaces_changed_external_ids_and_keeps_an_alias_a_seed_also_gave(store):
     """A bulk load's entities are written as `add` writes them: a changed external id replaces the stored one, and
     an alias a seed gave first is now the import's too, so the seed no longer takes it back."""

@@ -113,6 +113,26 @@ def test_store_change_without_update_is_detected(ws_store, embedder):
     retriever.close()
 
 
+def test_update_on_drift_opens_each_stale_index_once_and_saves_it(ws_store, embedder, monkeypatch):
+    """``on_drift="update"`` brings a stale index in step where it is opened (it was opened three times: to check,
+    to update, to read)."""
+    from kg.index import SyncedIndex
+
+    ws, store = ws_store
+    build_indexes(ws, store, embedder=embedder)
+    add_doc(store, *NEW)
+    opened: list[str] = []
+    real_open = SyncedIndex.open.__func__
+    monkeypatch.setattr(SyncedIndex, "open", classmethod(
+        lambda cls, folder, kind, read_only=False: opened.append(kind) or real_open(cls, folder, kind, read_only)))
+    with Retriever.open(ws, store, embedder, on_drift="update", kinds=("facts", "chunks")) as retriever:
+        assert retriever.search("anticoagulant", k=1, kind="facts")[0].triple == NEW[2][0]
+    assert sorted(opened) == ["chunks", "facts"]
+    monkeypatch.undo()
+    with Retriever.open(ws, store, embedder, on_drift="error", kinds=("facts", "chunks")):  # saved in step
+        pass
+
+
 def test_linking_prefers_the_longest_name_and_aliases(ws_store, embedder):
     ws, store = ws_store
     build_indexes(ws, store, embedder=embedder)
