@@ -637,6 +637,25 @@ def test_pdf_long_lines_beside_scattered_ones_keep_the_pages_order():
     assert _in_columns(lines, 612.0) is None
 
 
+@pytest.mark.parametrize("step,error", [("_in_columns", IndexError), ("_in_columns", ZeroDivisionError),
+                                        ("_in_columns", TypeError), ("_lines", ValueError)])
+def test_pdf_whose_column_ordering_slips_is_read_in_the_pages_own_order(monkeypatch, step, error):
+    # a slip in reordering a page's columns said a valid PDF was "not a readable PDF"
+    import nlp.pdf_text
+    from pypdf import PdfReader
+
+    pdf = PDF_FIXTURES / "two_column_rows.pdf"
+
+    def slip(*args):
+        raise error("a slip in the geometry")
+
+    monkeypatch.setattr(nlp.pdf_text, step, slip)
+    [doc] = load_documents([pdf])
+    own_order = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert doc.document.text.split() == own_order.split()
+    assert "Metformin is a first-line treatment for\nWarfarin can cause" in doc.document.text  # rows, not columns
+
+
 def test_html_h1_in_a_table_cell_still_says_the_pages_title():
     # a heading in a layout table's cell is read with its row: the title was no longer known as said, and read twice
     page = ("<title>Acme news</title><table><tr><td><p>Posted May 2.</p><h1>Acme news</h1><p>Acme grew.</p></td>"
