@@ -7,7 +7,8 @@ house type of drugs, ``kg.schema.ENTITY_TYPES``) where no other recogniser (the 
 trained layer) proposed anything: "fluconazole" is found in a graph that does not know it. Stems that ordinary
 English words also end with are narrowed ("-tide" only as "-glutide", "-enatide", ...; "-vir" after a vowel), and
 the few words of two large English word lists that still end alike are stopped (``STOP``;
-``benchmarks/drug_names.py --words FILE`` lists a word list's words the rule takes). Its precision and recall on BC5CDR's chemical mentions are in BENCHMARKS.md.
+``benchmarks/drug_names.py --words FILE`` lists a word list's words the rule takes). Its precision and recall on
+BC5CDR's chemical mentions are in BENCHMARKS.md.
 """
 from __future__ import annotations
 

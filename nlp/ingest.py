@@ -46,7 +46,8 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
     started = time.perf_counter()
     before = store.stats()
     same = {d.document.id for d in docs if store.has_document(d.document.id, d.sha256)}
-    todo = list(docs) if reextract else [d for d in docs if d.document.id not in same]
+    read = _with_later_parts(docs, {d.document.id for d in docs if reextract or d.document.id not in same})
+    todo = [d for d in docs if d.document.id in read]
     skipped = len(docs) - len(todo)
     replaced = tuple(d.document.id for d in todo if d.document.id not in same and store.has_document(d.document.id))
     if progress:
@@ -75,6 +76,21 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
     after = store.stats()
     return IngestReport(len(todo), skipped, after.entities - before.entities,
                         after.relations - before.relations, round(time.perf_counter() - started, 3), replaced)
+
+
+def _with_later_parts(docs: Sequence[LoadedDocument], todo: set[str]) -> set[str]:
+    """``todo`` and the parts of a file after one of them (see :func:`nlp.loaders.continues`): a changed part may
+    define a term the later ones use ("the Company" now another firm's), so those are extracted and stored again
+    too, unchanged or not, or they kept the entity the old text defined."""
+    out = set(todo)
+    previous, reading = None, False
+    for loaded in docs:
+        doc = loaded.document
+        reading = (reading and continues(previous, doc)) or doc.id in todo
+        previous = doc
+        if reading:
+            out.add(doc.id)
+    return out
 
 
 def _with_earlier_parts(docs: Sequence[LoadedDocument], todo: set[str]) -> tuple[list[Document], set[str]]:

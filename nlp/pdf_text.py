@@ -5,6 +5,7 @@ Problems are ``NLPError`` naming the file.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
@@ -102,15 +103,38 @@ Line = tuple[float, float, str, float]  # a line of a page's text layer: where i
 # its font's size (points)
 
 
+Piece = tuple[str, tuple[float, ...], tuple[float, ...], float]  # a piece of a page's text as pypdf hands it: its
+# text, the page's and the text's matrices where it is drawn, its font's size
+_GEOMETRY_SLIPS = (ArithmeticError, LookupError, TypeError, ValueError)  # what an odd matrix or box may raise
+
+
 def _page_text(page) -> str:
     """A page's text as pypdf reads it (in the order the page draws it), but a page of columns drawn row by row
-    (left line 1, right line 1, left line 2, ...) read column after column (see :func:`_in_columns`)."""
-    lines: list[list] = [[0.0, 0.0, "", 0.0]]
+    (left line 1, right line 1, left line 2, ...) read column after column (see :func:`_in_columns`). A slip in
+    that reordering (an odd matrix or page box) leaves the page's own order: the text is there either way."""
+    pieces: list[Piece] = []
 
     def visit(text: str, cm, tm, font, size) -> None:  # pypdf hands each piece of its text with where it is drawn
+        pieces.append((text, tuple(cm), tuple(tm), size))
+
+    text = page.extract_text(visitor_text=visit) or ""
+    try:
+        lines = _lines(pieces)
+        if "\n".join(line[2] for line in lines) != text:  # the pieces are not the text (a pypdf that reads otherwise)
+            return text
+        ordered = _in_columns([line for line in lines if line[2].strip()], float(page.mediabox.width))
+    except _GEOMETRY_SLIPS:
+        return text
+    return text if ordered is None else "\n".join(line[2] for line in ordered) + "\n"
+
+
+def _lines(pieces: list[Piece]) -> list[Line]:
+    """The lines that ``pieces`` make, each with where its first text is drawn and that text's size."""
+    lines: list[list] = [[0.0, 0.0, "", 0.0]]
+    for text, cm, tm, size in pieces:
         if "\n" not in text and (not text or lines[-1][2].strip()):  # most pieces: nothing, or more of a line
             lines[-1][2] += text
-            return
+            continue
         x, y = tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         scale = abs(tm[0] * cm[0] + tm[1] * cm[2]) or 1.0  # a font set at size 1 and scaled by the matrices
         for n, part in enumerate(text.split("\n")):
@@ -119,12 +143,7 @@ def _page_text(page) -> str:
             if part and not lines[-1][2].strip():
                 lines[-1][:2], lines[-1][3] = (x, y), size * scale
             lines[-1][2] += part
-
-    text = page.extract_text(visitor_text=visit) or ""
-    if "\n".join(line[2] for line in lines) != text:  # the pieces are not the text (a pypdf that reads otherwise)
-        return text
-    ordered = _in_columns([tuple(line) for line in lines if line[2].strip()], float(page.mediabox.width))
-    return text if ordered is None else "\n".join(line[2] for line in ordered) + "\n"
+    return [tuple(line) for line in lines]
 
 
 def _in_columns(lines: list[Line], width: float) -> list[Line] | None:
@@ -212,8 +231,6 @@ def _goes_on(full: Line, line: Line, lines: list[Line]) -> bool:
 
 def _column(line: Line, starts: list[float]) -> int:
     """The column ``line`` starts in, of those starting at ``starts`` (-1: left of them all)."""
-    import bisect
-
     return bisect.bisect_right(starts, line[0] + 1) - 1
 
 
@@ -240,8 +257,6 @@ def _fills(line: Line, right: float) -> bool:
 def _side_by_side(lines: list[Line], gap: float) -> list[tuple[Line, Line]]:
     """Pairs of lines on one row (heights within :data:`_LINE_HEIGHT`), the second starting ``gap`` right of the
     first; lines sorted by height, so a page of many lines is not read pair by pair."""
-    import bisect
-
     by_height = sorted(lines, key=lambda line: line[1])
     heights = [line[1] for line in by_height]
     pairs = []

@@ -41,8 +41,11 @@ CUES: tuple[tuple[str, str, bool], ...] = (
 READ_BOTH_WAYS = frozenset({"ASSOCIATED_WITH"})
 # Cue nouns whose owner is their "of" ("Corvane's subsidiaries" = "the subsidiaries of Corvane"), unlike action
 # nouns, whose owner is the doer ("Northwind's acquisitions" = what Northwind acquired)
-OF_NOUNS = (r"subsidiar(?:y|ies)|units?|divisions?|parent(?: company| firm| group)?|owners?|chief executive(?: officer)?|"
-            r"ceos?|bosse?s?|(?:top |senior )?executives?|managing director|head(?:quarters| office)?|hq|investors?|"
+# Of those, the nouns of a job, whose "of" may be "at" or "for" too ("CEO at Corvane"; "subsidiaries at Basel" are
+# a place's)
+JOB_NOUNS = r"chief executive(?: officer)?|ceos?|bosse?s?|(?:top |senior )?executives?|managing director"
+OF_NOUNS = (r"subsidiar(?:y|ies)|units?|divisions?|parent(?: company| firm| group)?|owners?|" + JOB_NOUNS +
+            r"|head(?:quarters| office)?|hq|investors?|"
             r"backers?|shareholders?|symptoms?|signs?|manifestations?|side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)|risk factors?|"
             r"makers?|manufacturers?|producers?")
 # Nouns that are cues only right after a name that owns them ("Acme unit", "Acme's divisions": the units of Acme,

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from kg.schema import Schema
-from nlp.question_cues import CUES, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY
+from nlp.question_cues import CUES, JOB_NOUNS, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY
 from nlp.question_links import LinkedEntity
 
 
@@ -42,16 +42,19 @@ def find_cues(question: str, masked: list[tuple[int, int]]) -> list[Cue]:
 # subsidiaries of Corvane", so it stands where a name after the cue would
 _POSSESSOR = re.compile(r"['\u2019]s?\s+(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE)
 _OWN_OF = re.compile(r"\s+of\b", re.IGNORECASE)
+_JOB_AT = re.compile(r"\s+(?:at|for)\b", re.IGNORECASE)  # "CEO at Corvane", "CEO for Corvane": a job's "of"
 
 
 def owns_noun(question: str, cue: Cue, end: int | None) -> bool:
     """Does the entity ending at ``end`` own the cue's noun, as its "of" would: a possessive ("Corvane's
     subsidiary") or the name right before it ("Corvane subsidiary", "warfarin side effects") where the noun has no
-    "of" of its own ("Is Lukas Brunner CEO of Corvane?": Brunner is the CEO)?"""
-    if end is None or end > cue.start or not re.fullmatch(OF_NOUNS, question[cue.start:cue.end].lower()):
+    "of" of its own ("Is Lukas Brunner CEO of Corvane?", a job's "... CEO at Corvane?": Brunner is the CEO)?"""
+    noun = question[cue.start:cue.end].lower()
+    if end is None or end > cue.start or not re.fullmatch(OF_NOUNS, noun):
         return False
     gap = question[end:cue.start]
-    return bool(_POSSESSOR.match(gap)) or (gap.isspace() and not _OWN_OF.match(question, cue.end))
+    own_of = _OWN_OF.match(question, cue.end) or (re.fullmatch(JOB_NOUNS, noun) and _JOB_AT.match(question, cue.end))
+    return bool(_POSSESSOR.match(gap)) or (gap.isspace() and not own_of)
 
 
 def word_role(question: str, cue: Cue, at: int, end: int | None = None) -> str:

@@ -637,6 +637,25 @@ def test_pdf_long_lines_beside_scattered_ones_keep_the_pages_order():
     assert _in_columns(lines, 612.0) is None
 
 
+@pytest.mark.parametrize("step,error", [("_in_columns", IndexError), ("_in_columns", ZeroDivisionError),
+                                        ("_in_columns", TypeError), ("_lines", ValueError)])
+def test_pdf_whose_column_ordering_slips_is_read_in_the_pages_own_order(monkeypatch, step, error):
+    # a slip in reordering a page's columns said a valid PDF was "not a readable PDF"
+    import nlp.pdf_text
+    from pypdf import PdfReader
+
+    pdf = PDF_FIXTURES / "two_column_rows.pdf"
+
+    def slip(*args):
+        raise error("a slip in the geometry")
+
+    monkeypatch.setattr(nlp.pdf_text, step, slip)
+    [doc] = load_documents([pdf])
+    own_order = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert doc.document.text.split() == own_order.split()
+    assert "Metformin is a first-line treatment for\nWarfarin can cause" in doc.document.text  # rows, not columns
+
+
 def test_html_h1_in_a_table_cell_still_says_the_pages_title():
     # a heading in a layout table's cell is read with its row: the title was no longer known as said, and read twice
     page = ("<title>Acme news</title><table><tr><td><p>Posted May 2.</p><h1>Acme news</h1><p>Acme grew.</p></td>"
@@ -670,3 +689,30 @@ def test_a_changed_part_of_a_long_filing_still_keeps_the_terms_its_unchanged_fir
     other.add_extraction(Extraction(docs[0].document), docs[0].sha256)  # stored, but without its entities
     assert ingest_documents(other, docs).documents == 2
     assert other.entity("org:northwind-therapeutics") is not None and other.entity("org:company") is None
+
+
+def test_a_long_filing_whose_first_part_changed_stores_its_unchanged_later_parts_again(tmp_path, monkeypatch):
+    import nlp.loaders
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.ingest import ingest_documents
+
+    # the first part now defines "the Company" as another firm: the unchanged later parts were skipped and kept
+    # linking "the Company" to the old one
+    monkeypatch.setattr(nlp.loaders, "MAX_CHARS", 100)
+    page = tmp_path / "8k.htm"
+    rest = ("<p>The Company expects the transaction to close in the second quarter.</p>"
+            "<p>The Board of Directors of the Company approved it.</p>")
+    page.write_text("<p>On March 11, 2024, Northwind Therapeutics, Inc. (the \u201cCompany\u201d) entered into an "
+                    "agreement.</p>" + rest, encoding="utf-8")
+    store = SQLiteStore.open(tmp_path / "g.db")
+    ingest_documents(store, load_documents([page]))
+    page.write_text("<p>On March 11, 2024, Corvane Pharmaceuticals, Inc. (the \u201cCompany\u201d) entered into an "
+                    "agreement.</p>" + rest, encoding="utf-8")
+    report = ingest_documents(store, load_documents([page]))
+    assert (report.documents, report.skipped, report.replaced) == (3, 0, ("8k#1",))
+    linked = {ex.document.id: {m.entity_id for m in ex.mentions if m.text == "Company"}
+              for ex, _ in store.extractions()}
+    assert linked == {"8k#1": set(), "8k#2": {"org:corvane-pharmaceuticals"}, "8k#3": {"org:corvane-pharmaceuticals"}}
+    assert store.entity("org:northwind-therapeutics") is None  # only the old text named it
+    # nothing changed: nothing read again
+    assert ingest_documents(store, load_documents([page])).skipped == 3

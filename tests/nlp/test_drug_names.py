@@ -5,7 +5,7 @@ import pytest
 
 from kg.records import Document, Entity, Mention
 from kg.stores.sqlite import SQLiteStore
-from nlp.drug_names import add_drug_names, drug_name_mentions
+from nlp.drug_names import STEMS, add_drug_names, drug_name_mentions
 from nlp.extractor import Extractor
 
 
@@ -27,6 +27,20 @@ def test_words_with_a_drug_stem_are_chemicals(text, found):
                                   "triumvir", "Guadalquivir", "heliotropium", "tide", "nib", "pril", "statins-like"])
 def test_english_words_ending_alike_are_no_drugs(word):
     assert drug_name_mentions(f"We saw {word} there.") == []
+
+
+@pytest.mark.parametrize("word", ["anthracycline", "carbapenem", "benzodiazepine", "provolone", "Guadalquivir",
+                                  "heliotropium", "ectropium", "fusetron", "zapotecan", "unprim", "armavir"])
+def test_stop_listed_words_that_end_in_a_stem_are_no_drugs(word):
+    # each ends in a stem with letters to spare: only the stop list keeps it out
+    assert any(word.lower().endswith(stem) and len(word) - len(stem) >= 2 for stem in STEMS)
+    assert drug_name_mentions(f"We saw {word} there.") == []
+
+
+@pytest.mark.parametrize("word", ["April", "Pril"])
+def test_a_stem_needs_two_letters_before_it(word):
+    assert word.lower().endswith(STEMS) and drug_name_mentions(f"Since {word}, patients took it.") == []
+    assert [m.text for m in drug_name_mentions(f"Since {word}, patients took captopril.")] == ["captopril"]
 
 
 def test_a_drug_name_is_added_only_where_no_layer_proposed_anything():

@@ -118,6 +118,40 @@ def test_yes_no_question_without_such_a_fact_has_no_answer(store, question):
     assert answer(store, question).answers == (), question
 
 
+@pytest.mark.parametrize("question,expected", [
+    ("Is Ada Quint CEO at Acme Robotics?", ["yes"]),
+    ("Is Ada Quint CEO for Acme Robotics?", ["yes"]),
+    ("Is Ada Quint CEO at the company that acquired Beta Sensors?", ["yes"]),  # a chain
+    ("Is Acme Robotics CEO at Ada Quint?", []),  # was "yes": Acme read as owning the noun, the CEO's firm
+    ("Is Beta Sensors CEO for Bo Lind?", []),  # was "yes"
+    ("Which company is Bo Lind CEO at?", ["Beta Sensors"]),
+])
+def test_at_or_for_after_a_job_noun_reads_as_its_of(store, question, expected):
+    """"Is Lukas Brunner CEO at Corvane?": "at" (or "for") after a job is its "of", so the name before the noun is
+    the one holding the job, not the firm that owns it."""
+    assert [a.text for a in answer(store, question).answers] == expected
+
+
+@pytest.mark.parametrize("question,noun,owner", [
+    ("Is Lukas Brunner CEO at Corvane?", "CEO", False),
+    ("Is Lukas Brunner CEO for Corvane?", "CEO", False),
+    ("Is Lukas Brunner chief executive officer at Corvane?", "chief executive officer", False),
+    ("Is Lukas Brunner CEO of Corvane?", "CEO", False),
+    ("Which Corvane subsidiaries in Basel are there?", "subsidiaries", True),
+    ("Which Corvane subsidiaries at Basel are there?", "subsidiaries", True),  # a place's "at", no "of"
+    ("Who is the Corvane CEO?", "CEO", True),
+])
+def test_a_name_before_a_noun_owns_it_unless_the_noun_has_its_own_of(question, noun, owner):
+    from nlp.question_relations import Cue, owns_noun, word_role
+
+    start = question.index(noun)
+    cue = Cue("CEO_OF" if noun != "subsidiaries" else "SUBSIDIARY_OF", start, start + len(noun), False)
+    end = start - 1  # the name ends right before the noun
+    assert owns_noun(question, cue, end) is owner
+    if cue.relation == "CEO_OF":
+        assert word_role(question, cue, end - 1, end) == ("tail" if owner else "head")
+
+
 def test_brief_evidence_shows_every_fact_of_a_chain_first():
     from nlp.answers import brief_evidence
 
@@ -429,6 +463,9 @@ def test_a_maker_before_drugs_names_the_drugs_it_makes(tmp_path, question, expec
     ("Which Corvane subsidiary is based in Basel?", ["Meridale Labs"]),
     ("Which company based in Basel is a Corvane subsidiary?", ["Meridale Labs"]),  # the conditions the other way
     ("Which Northwind drugs treat type 2 diabetes?", ["metformin"]),
+    ("Is Lukas Brunner CEO at Corvane?", ["yes"]),
+    ("Is Lukas Brunner CEO for Corvane?", ["yes"]),
+    ("Is Corvane CEO at Lukas Brunner?", []),  # was "yes"
 ])
 def test_a_name_before_the_noun_on_the_sample_data(sample_ws, question, expected):
     """The sample graph: no answer to the first, and semaglutide (which Northwind does not make) in the second."""
