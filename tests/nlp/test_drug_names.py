@@ -5,7 +5,7 @@ import pytest
 
 from kg.records import Document, Entity, Mention
 from kg.stores.sqlite import SQLiteStore
-from nlp.drug_names import STEMS, add_drug_names, drug_name_mentions
+from nlp.drug_names import STEMS, STOP, add_drug_names, drug_name_mentions
 from nlp.extractor import Extractor
 
 
@@ -68,3 +68,9 @@ def test_the_stock_pipeline_finds_a_drug_the_graph_does_not_know(tmp_path):
     assert [e.name for e in ex.entities if e.id == "chem:fluconazole"] == ["fluconazole"]
     (off,) = _extractor(tmp_path / "off", drug_names=False).extract([Document("d", text)])
     assert "fluconazole" not in {m.text for m in off.mentions}
+
+
+def test_every_stop_listed_word_ends_in_a_stem_the_rule_would_take():
+    """A stop-list entry no stem matches does nothing and misleads: each one is a word the rule would take."""
+    dead = [w for w in STOP if not any(w.endswith(s) and len(w) - len(s) >= 2 for s in STEMS)]
+    assert dead == []
