@@ -29,6 +29,9 @@ ENTITIES = [
     Entity("chem:mg", "magnesium", "Chemical", ("Mg",)),
     Entity("dis:all", "acute lymphoblastic leukemia", "Disease", ("ALL",)),
     Entity("chem:glp1", "glucagon-like peptide 1", "Chemical", ("GLP-1",)),
+    Entity("chem:doxorubicin", "doxorubicin", "Chemical"),
+    Entity("chem:anthracyclines", "anthracyclines", "Chemical", ("anthracycline",)),
+    Entity("dis:breast-cancer", "breast cancer", "Disease"),
 ]
 
 
@@ -421,3 +424,17 @@ def test_a_reference_to_another_firm_between_the_pair_takes_the_fact(extractor):
     assert ("org:acme", "PARTNERED_WITH", "org:gamma") not in found, found
     found, _ = facts(extractor, "Acme Robotics said its partnership with Gamma Labs grew.")  # its = Acme itself
     assert ("org:acme", "PARTNERED_WITH", "org:gamma") in found, found
+
+
+@pytest.mark.parametrize("text,fact,not_fact", [
+    ("Doxorubicin is an anthracycline used to treat breast cancer.",
+     ("chem:doxorubicin", "TREATS", "dis:breast-cancer"), ("chem:anthracyclines", "TREATS", "dis:breast-cancer")),
+    ("Doxorubicin, an anthracycline, is used to treat breast cancer.",
+     ("chem:doxorubicin", "TREATS", "dis:breast-cancer"), ("chem:anthracyclines", "TREATS", "dis:breast-cancer")),
+    ("Acme Robotics is a Gamma Labs portfolio firm that acquired Beta Sensors.",
+     ("org:acme", "ACQUIRED", "org:beta"), ("org:gamma", "ACQUIRED", "org:beta")),
+])
+def test_what_is_said_after_a_subjects_class_is_the_subjects_fact(extractor, text, fact, not_fact):
+    # the class ("an anthracycline") sat between the drug and the cue: it took the drug's fact
+    found, _ = facts(extractor, text)
+    assert fact in found and not_fact not in found, found
