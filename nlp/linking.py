@@ -24,6 +24,21 @@ def canonical_name(text: str) -> str:
     return re.sub(r"['\u2019]s$", "", text).strip()
 
 
+# what a filing calls the firm it is about ("the Company", "the Group", "the Issuer"): no firm's name of its own
+FIRM_NOUNS = frozenset({
+    "company", "group", "bank", "issuer", "registrant", "partnership", "corporation", "firm", "fund", "trust",
+    "borrower", "guarantor", "lender", "parent", "sponsor", "manager", "adviser", "advisor", "operator", "employer",
+    "insurer", "trustee", "seller", "buyer", "purchaser", "subsidiary", "partnerships", "companies", "banks",
+})
+
+
+def is_firm_noun(m: Mention) -> bool:
+    """``m`` is an organisation named only by the generic noun a filing uses for its firm ("the Group"). Undefined,
+    it must make no entity 'Group': a document defines it ("(the “Group”)", :func:`long_form_of`) or it is dropped,
+    and ``nlp.coreference`` reads "the Group" as a reference to the salient firm for relations."""
+    return m.label == "Organization" and canonical_name(m.text).lower() in FIRM_NOUNS
+
+
 def long_form_of(m: Mention, defined: dict[str, Abbreviation], linked: Sequence[Mention]) -> Mention | None:
     """The rule both linkers apply to a short form or defined term the document defines (``defined``:
     ``nlp.abbreviations.definitions``): "the Company" after "Northwind Therapeutics, Inc. (the “Company”)" is the
@@ -66,11 +81,15 @@ class StoreLinker:
                 out = m
             else:
                 out = self._defined_term(m, defined, local) or self._link_one(m, local, created)
+            if out is None:
+                continue
             linked.append(out)
             local.append(out)
         return Linked(tuple(linked), tuple(created.values()))
 
-    def _link_one(self, m: Mention, local: list[Mention], created: dict[str, Entity]) -> Mention:
+    def _link_one(self, m: Mention, local: list[Mention], created: dict[str, Entity]) -> Mention | None:
+        """``m`` linked by the graph's names, an earlier longer name in the document, or as a new entity; None for
+        a generic firm noun that neither links (:func:`is_firm_noun`)."""
         hit = self._lookup(m.text, m.label)
         if hit:  # the graph's type wins over the tagger's guess
             return Mention(m.start, m.end, m.text, hit[2], hit[0], round(m.score * hit[1], 3))
@@ -80,6 +99,8 @@ class StoreLinker:
             if short.label == "Organization" and new is not None and m.text not in (new.name, *new.aliases):
                 created[short.entity_id] = replace(new, aliases=(*new.aliases, m.text))
             return as_term(m, short)
+        if is_firm_noun(m):
+            return None
         made = self._made.get(normalise(canonical_name(m.text)))
         if made:
             return Mention(m.start, m.end, m.text, m.label, made, round(m.score * 0.9, 3))

@@ -438,3 +438,20 @@ def test_what_is_said_after_a_subjects_class_is_the_subjects_fact(extractor, tex
     # the class ("an anthracycline") sat between the drug and the cue: it took the drug's fact
     found, _ = facts(extractor, text)
     assert fact in found and not_fact not in found, found
+
+
+def test_an_undefined_generic_firm_noun_makes_no_entity_and_refers_to_the_firm(extractor):
+    # "the Group" without "(the “Group”)" became an entity 'Group' that took the firm's facts
+    text = ("Acme Robotics builds sensors. The Group acquired Beta Sensors in 2023, and the Bank may cut its credit "
+            "line. The Issuer is exposed to rates.")
+    found, ex = facts(extractor, text)
+    ids = {m.entity_id for m in ex.mentions} | {e.id for e in ex.entities} | {f[0] for f in found}
+    assert not ids & {"org:group", "org:bank", "org:issuer"}, ids
+    assert ("org:acme", "ACQUIRED", "org:beta") in found, found
+
+
+def test_a_defined_generic_firm_noun_still_links_to_its_firm(extractor):
+    text = "Beta Sensors, Inc. (the \u201cGroup\u201d) makes chips. The Group hired staff."
+    _, ex = facts(extractor, text)
+    later = [m.entity_id for m in ex.mentions if m.text.endswith("Group") and m.start > text.index("makes")]
+    assert later == ["org:beta"], ex.mentions

@@ -201,3 +201,11 @@ def test_a_short_form_tagged_as_a_person_links_to_the_organisation_of_the_same_d
     made = {e.id: e for e in out.new_entities}
     assert "Greywater" in made[org.entity_id].aliases  # the name the document uses, findable later
     assert made[person.entity_id].aliases == ()  # a bare surname is no alias (it may be a firm's name too)
+
+
+def test_an_undefined_generic_firm_noun_makes_no_new_entity():
+    # "the Issuer" with no "(the “Issuer”)" became an entity 'Issuer'
+    linker = EntityLinker(ENTITIES, encoder=FakeEncoder())
+    doc = "The Issuer may default. Aspirin was given."
+    out = linker.link(doc, [m("Issuer", doc, "Organization"), m("Aspirin", doc, "Chemical")])
+    assert [x.entity_id for x in out.mentions] == ["mesh:D001241"] and out.new_entities == ()
