@@ -23,7 +23,8 @@ _REFERENCES = (
     # "The Zürich-headquartered company ...": the noun after a place (a mention of its own) opening a sentence
     (re.compile(rf"(?:(?<=^)|(?<=[.!?] ))The [^,.;]{{1,40}}?-(?:based|headquartered) ((?:\w+ )?(?:{_ORG_NOUNS}))\b"),
      ("Organization",)),
-    (re.compile(rf"\b[Tt]he (?:\w+[- ])?(?:{_ORG_NOUNS})\b|\b[Tt]he (?:{_FILING_NOUNS})\b(?! of\b)"), ("Organization",)),
+    (re.compile(rf"\b[Tt]he (?:\w+[- ])?(?:{_ORG_NOUNS})\b|\b[Tt]he (?:{_FILING_NOUNS})\b(?! of\b)"),
+     ("Organization",)),
     (re.compile(rf"\b[Tt]he (?:\w+ )?(?:{_CHEM_NOUNS})\b"), ("Chemical",)),
     (re.compile(r"\b(?:[Ii]ts?)\b"), ("Chemical", "Organization")),
 )

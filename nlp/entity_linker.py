@@ -23,7 +23,7 @@ from kg.records import Entity, Mention
 from nlp.abbreviations import Abbreviation, definitions, long_forms
 from nlp.interfaces import Linked
 from kg.names import new_entity_id
-from nlp.linking import canonical_name, is_firm_noun, long_form_of
+from nlp.linking import canonical_name, display_name, is_firm_noun, long_form_of
 from nlp.name_encoder import NameEncoder
 
 _LOOSE = re.compile(r"[\W_]+", re.UNICODE)
@@ -108,7 +108,8 @@ class EntityLinker:
                 name = canonical_name(m.text)
                 entity_id = new_entity_id(name, m.label)
                 if entity_id not in self._entities and entity_id not in created:
-                    created[entity_id] = Entity(entity_id, name, m.label, tuple(sorted({m.text} - {name})))
+                    shown = display_name(name, m, text)
+                    created[entity_id] = Entity(entity_id, shown, m.label, tuple(sorted({m.text} - {name, shown})))
                 cand = Candidate(entity_id, 1.0, "nil")
             seen[(normalise(m.text), m.label)] = cand
             out.append(Mention(m.start, m.end, m.text, m.label, entity_id, round(m.score * cand.score, 4)))

@@ -15,6 +15,7 @@ from kg.store import GraphStore
 from kg.views import entities_named
 from nlp.abbreviations import Abbreviation, definitions
 from nlp.defined_terms import as_term, long_form_mention
+from nlp.drug_names import is_drug_name
 from nlp.interfaces import Linked
 
 
@@ -37,6 +38,27 @@ def is_firm_noun(m: Mention) -> bool:
     it must make no entity 'Group': a document defines it ("(the “Group”)", :func:`long_form_of`) or it is dropped,
     and ``nlp.coreference`` reads "the Group" as a reference to the salient firm for relations."""
     return m.label == "Organization" and canonical_name(m.text).lower() in FIRM_NOUNS
+
+
+# endings of common nouns that name a disease ("Hypertension", "Hepatitis"); an eponym ("Parkinson") has none
+_DISEASE_ENDINGS = ("itis", "osis", "emia", "aemia", "oma", "pathy", "algia", "plasia", "trophy", "penia", "uria",
+                    "tension", "ectomy", "rrhea", "rrhoea", "spasm", "plegia", "ache", "cancer", "infection")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]['\"\u2019\u201d)]?\s+|\n\s*)$")
+
+
+def display_name(name: str, m: Mention, text: str) -> str:
+    """The name a new Chemical or Disease entity shows: lower case when its capital is only the sentence's, that is
+    the word is written in lower case elsewhere in ``text``, or ``m`` opens a sentence and its first word is a
+    generic drug name (``nlp.drug_names``) or ends like a disease's common noun ("Paroxetine was given ..." makes
+    'paroxetine'). Names of other types, acronyms ("HbA1c", "COPD") and capitals inside a sentence stay."""
+    if m.label not in ("Chemical", "Disease") or not name[:1].isupper() or any(c.isupper() for c in name[1:]):
+        return name
+    lower = name[0].lower() + name[1:]
+    if re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text):
+        return lower
+    first = lower.split()[0]
+    initial = _SENTENCE_START.search(text, max(0, m.start - 4), m.start) is not None
+    return lower if initial and (is_drug_name(first) or first.endswith(_DISEASE_ENDINGS)) else name
 
 
 def long_form_of(m: Mention, defined: dict[str, Abbreviation], linked: Sequence[Mention]) -> Mention | None:
@@ -80,14 +102,14 @@ class StoreLinker:
             if m.entity_id:
                 out = m
             else:
-                out = self._defined_term(m, defined, local) or self._link_one(m, local, created)
+                out = self._defined_term(m, defined, local) or self._link_one(text, m, local, created)
             if out is None:
                 continue
             linked.append(out)
             local.append(out)
         return Linked(tuple(linked), tuple(created.values()))
 
-    def _link_one(self, m: Mention, local: list[Mention], created: dict[str, Entity]) -> Mention | None:
+    def _link_one(self, text: str, m: Mention, local: list[Mention], created: dict[str, Entity]) -> Mention | None:
         """``m`` linked by the graph's names, an earlier longer name in the document, or as a new entity; None for
         a generic firm noun that neither links (:func:`is_firm_noun`)."""
         hit = self._lookup(m.text, m.label)
@@ -116,8 +138,8 @@ class StoreLinker:
         entity_id = new_entity_id(name, m.label)
         existing = self._store.entity(entity_id)
         if existing is None and entity_id not in created:
-            aliases = tuple(sorted({m.text} - {name}))
-            created[entity_id] = Entity(entity_id, name, m.label, aliases)
+            shown = display_name(name, m, text)
+            created[entity_id] = Entity(entity_id, shown, m.label, tuple(sorted({m.text} - {name, shown})))
         self._cache[(normalise(m.text), m.label)] = (entity_id, 1.0, m.label)
         self._made[normalise(name)] = entity_id
         return Mention(m.start, m.end, m.text, m.label, entity_id, m.score)

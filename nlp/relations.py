@@ -65,7 +65,8 @@ class PatternRelations:
                     after = appositions[i] if appositions[i] is not None and appositions[i] <= second.start else first.end
                     # a reference to another entity stands for it ("Sunda's data would support its partnership
                     # with Hoshida": its = Marlowe, whose partnership it is); one back to the first does not
-                    between_ms = [m for k, m in enumerate(inside[i + 1 : j], i + 1) if m.start >= after and k not in classes
+                    between_ms = [m for k, m in enumerate(inside[i + 1 : j], i + 1)
+                                  if m.start >= after and k not in classes
                                   and not (is_reference(m) and m.entity_id in (first.entity_id, second.entity_id))]
                     if not is_round_reference(first) and _shadowed(text, first, second, between_ms):
                         continue
