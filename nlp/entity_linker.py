@@ -23,7 +23,7 @@ from kg.records import Entity, Mention
 from nlp.abbreviations import Abbreviation, definitions, long_forms
 from nlp.interfaces import Linked
 from kg.names import new_entity_id
-from nlp.linking import canonical_name, display_name, is_firm_noun, long_form_of
+from nlp.linking import canonical_name, defines_no_firm, display_name, is_firm_noun, long_form_of
 from nlp.name_encoder import NameEncoder
 
 _LOOSE = re.compile(r"[\W_]+", re.UNICODE)
@@ -103,6 +103,8 @@ class EntityLinker:
                 cand = self._defined_term(m, defined, out) or cand
             if cand.entity_id is None and is_firm_noun(m):  # "the Group" undefined: no entity 'Group'
                 continue
+            if cand.method in ("nil", "abbreviation") and defines_no_firm(m, defined):
+                continue  # "insulin-like growth factor (IGF)" tagged an organisation: no entity 'IGF'
             entity_id = cand.entity_id
             if entity_id is None and self.create_new:
                 name = canonical_name(m.text)

@@ -61,6 +61,15 @@ def display_name(name: str, m: Mention, text: str) -> str:
     return lower if initial and (is_drug_name(first) or first.endswith(_DISEASE_ENDINGS)) else name
 
 
+def defines_no_firm(m: Mention, defined: dict[str, Abbreviation]) -> bool:
+    """``m``, tagged an organisation, is a short form the document defines by words in lower case ("insulin-like
+    growth factor (IGF)", "Serum amyloid protein (SAP)"): no firm's name is written so, so the tag is the stock
+    model's guess on a biomedical acronym. A firm's ("World Health Organization (WHO)") and a filing's defined
+    term ("Northwind Therapeutics, Inc. (the “Company”)") are capitalised."""
+    found = defined.get(canonical_name(m.text)) if m.label == "Organization" else None
+    return found is not None and " " in found.long and not any(c.isupper() for c in found.long[1:])
+
+
 def long_form_of(m: Mention, defined: dict[str, Abbreviation], linked: Sequence[Mention]) -> Mention | None:
     """The rule both linkers apply to a short form or defined term the document defines (``defined``:
     ``nlp.abbreviations.definitions``): "the Company" after "Northwind Therapeutics, Inc. (the “Company”)" is the
@@ -102,7 +111,10 @@ class StoreLinker:
             if m.entity_id:
                 out = m
             else:
-                out = self._defined_term(m, defined, local) or self._link_one(text, m, local, created)
+                out = self._defined_term(m, defined, local)
+                if (out is None or out.label == "Organization") and defines_no_firm(m, defined):
+                    continue  # no entity, and no fact that the long form's wrong tag would give
+                out = out or self._link_one(text, m, local, created)
             if out is None:
                 continue
             linked.append(out)

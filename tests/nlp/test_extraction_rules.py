@@ -455,3 +455,11 @@ def test_a_defined_generic_firm_noun_still_links_to_its_firm(extractor):
     _, ex = facts(extractor, text)
     later = [m.entity_id for m in ex.mentions if m.text.endswith("Group") and m.start > text.index("makes")]
     assert later == ["org:beta"], ex.mentions
+
+
+def test_an_acronym_defined_by_lower_case_words_is_no_organisation(extractor):
+    # the stock model tags "IGF" an organisation: it made an entity 'org:igf'
+    text = "The insulin-like growth factor (IGF) axis was studied; IGF levels and TNF rose."
+    _, ex = facts(extractor, text)
+    assert not [m for m in ex.mentions if m.text == "IGF"], ex.mentions
+    assert "org:igf" not in {e.id for e in ex.entities}

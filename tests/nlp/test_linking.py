@@ -231,3 +231,16 @@ def test_a_new_chemical_or_disease_is_named_in_lower_case_when_its_capital_is_th
     linker = StoreLinker(store) if make == "store" else EntityLinker(ENTITIES, encoder=FakeEncoder())
     out = linker.link(doc, [m(word, doc, label)])
     assert [e.name for e in out.new_entities] == [name]
+
+
+@pytest.mark.parametrize("make", ["store", "entity"])
+def test_an_organisation_tag_on_an_acronym_defined_by_lower_case_words_makes_no_entity(tmp_path, make):
+    # "IGF" tagged an organisation by the stock model became 'org:igf'; a firm's acronym still is one
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.linking import StoreLinker
+    store = SQLiteStore.open(tmp_path / "g.db")
+    linker = StoreLinker(store) if make == "store" else EntityLinker(ENTITIES, encoder=FakeEncoder())
+    doc = ("The insulin-like growth factor (IGF) axis was studied; IGF rose. "
+           "The World Health Organization (WHO) and WHO agree.")
+    out = linker.link(doc, [m("IGF", doc, "Organization", 1), m("WHO", doc, "Organization", 1)])
+    assert [x.text for x in out.mentions] == ["WHO"] and [e.name for e in out.new_entities] == ["WHO"]
