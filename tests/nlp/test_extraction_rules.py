@@ -463,3 +463,12 @@ def test_an_acronym_defined_by_lower_case_words_is_no_organisation(extractor):
     _, ex = facts(extractor, text)
     assert not [m for m in ex.mentions if m.text == "IGF"], ex.mentions
     assert "org:igf" not in {e.id for e in ex.entities}
+
+
+def test_a_sentence_initial_generic_drug_name_is_a_chemical_named_in_lower_case(extractor):
+    # the stock model took "Fluoxetine" for a person: 'per:fluoxetine', which the later "fluoxetine" linked to too
+    text = "Fluoxetine was given to 40 patients with stroke. Later, fluoxetine was stopped in 5 patients."
+    _, ex = facts(extractor, text)
+    assert {(m.label, m.entity_id) for m in ex.mentions if m.text.lower() == "fluoxetine"} == {
+        ("Chemical", "chem:fluoxetine")}, ex.mentions
+    assert [e.name for e in ex.entities if e.id == "chem:fluoxetine"] == ["fluoxetine"]
