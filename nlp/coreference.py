@@ -12,6 +12,8 @@ from nlp.interfaces import Sentence
 
 _ORG_NOUNS = (r"company|firm|group|drugmaker|drug maker|lender|bank|manufacturer|insurer|start-?up|biotech|"
               r"acquirer|buyer|fund|investor|developer|supplier|maker|business|subsidiary|conglomerate")
+# a filing's own name for its firm, capitalised ("The Group acquired ..."; undefined, ``nlp.linking`` drops its mention)
+_FILING_NOUNS = r"Company|Group|Bank|Issuer|Registrant|Partnership|Corporation|Fund|Trust"
 _CHEM_NOUNS = r"drug|medication|medicine|agent|compound|antibiotic|statin|inhibitor"
 # "The round was led by X": a funding round (or financing) that an earlier sentence says an organisation raised
 _ROUND = re.compile(r"\b[Tt]he (?:[$€£]?[\w.-]+ ){0,3}?(?:round|financing|fundraising|raise)\b")
@@ -21,7 +23,8 @@ _REFERENCES = (
     # "The Zürich-headquartered company ...": the noun after a place (a mention of its own) opening a sentence
     (re.compile(rf"(?:(?<=^)|(?<=[.!?] ))The [^,.;]{{1,40}}?-(?:based|headquartered) ((?:\w+ )?(?:{_ORG_NOUNS}))\b"),
      ("Organization",)),
-    (re.compile(rf"\b[Tt]he (?:\w+[- ])?(?:{_ORG_NOUNS})\b"), ("Organization",)),
+    (re.compile(rf"\b[Tt]he (?:\w+[- ])?(?:{_ORG_NOUNS})\b|\b[Tt]he (?:{_FILING_NOUNS})\b(?! of\b)"),
+     ("Organization",)),
     (re.compile(rf"\b[Tt]he (?:\w+ )?(?:{_CHEM_NOUNS})\b"), ("Chemical",)),
     (re.compile(r"\b(?:[Ii]ts?)\b"), ("Chemical", "Organization")),
 )

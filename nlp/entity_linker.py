@@ -7,7 +7,8 @@ Order of evidence for one mention (first that answers wins):
 4. nearest entity name by cosine similarity of MiniLM embeddings (FAISS), same type, score >= threshold;
 5. a short form or defined term whose long form's mention linked earlier in this document, a new entity too
    ("the Company" after "Northwind Therapeutics, Inc. (the “Company”)": ``nlp.linking.long_form_of``);
-6. NIL: a new entity (``create_new``) or no id.
+6. NIL: a new entity (``create_new``) or no id; an undefined generic firm noun ("the Group",
+   ``nlp.linking.is_firm_noun``) is dropped instead.
 Source-vocabulary ids (MeSH) stay in ``Entity.external_ids``.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from kg.records import Entity, Mention
 from nlp.abbreviations import Abbreviation, definitions, long_forms
 from nlp.interfaces import Linked
 from kg.names import new_entity_id
-from nlp.linking import canonical_name, long_form_of
+from nlp.linking import canonical_name, defines_no_firm, display_name, is_firm_noun, long_form_of
 from nlp.name_encoder import NameEncoder
 
 _LOOSE = re.compile(r"[\W_]+", re.UNICODE)
@@ -100,12 +101,17 @@ class EntityLinker:
             cand = self.candidate(m.text, m.label, abbrevs, seen)
             if cand.entity_id is None:
                 cand = self._defined_term(m, defined, out) or cand
+            if cand.entity_id is None and is_firm_noun(m):  # "the Group" undefined: no entity 'Group'
+                continue
+            if cand.method in ("nil", "abbreviation") and defines_no_firm(m, defined):
+                continue  # "insulin-like growth factor (IGF)" tagged an organisation: no entity 'IGF'
             entity_id = cand.entity_id
             if entity_id is None and self.create_new:
                 name = canonical_name(m.text)
                 entity_id = new_entity_id(name, m.label)
                 if entity_id not in self._entities and entity_id not in created:
-                    created[entity_id] = Entity(entity_id, name, m.label, tuple(sorted({m.text} - {name})))
+                    shown = display_name(name, m, text)
+                    created[entity_id] = Entity(entity_id, shown, m.label, tuple(sorted({m.text} - {name, shown})))
                 cand = Candidate(entity_id, 1.0, "nil")
             seen[(normalise(m.text), m.label)] = cand
             out.append(Mention(m.start, m.end, m.text, m.label, entity_id, round(m.score * cand.score, 4)))

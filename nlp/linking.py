@@ -15,6 +15,7 @@ from kg.store import GraphStore
 from kg.views import entities_named
 from nlp.abbreviations import Abbreviation, definitions
 from nlp.defined_terms import as_term, long_form_mention
+from nlp.drug_names import is_drug_name
 from nlp.interfaces import Linked
 
 
@@ -22,6 +23,51 @@ def canonical_name(text: str) -> str:
     """The name a new entity gets: without a leading "the" or a trailing possessive."""
     text = re.sub(r"^(the|The)\s+", "", text.strip())
     return re.sub(r"['\u2019]s$", "", text).strip()
+
+
+# what a filing calls the firm it is about ("the Company", "the Group", "the Issuer"): no firm's name of its own
+FIRM_NOUNS = frozenset({
+    "company", "group", "bank", "issuer", "registrant", "partnership", "corporation", "firm", "fund", "trust",
+    "borrower", "guarantor", "lender", "parent", "sponsor", "manager", "adviser", "advisor", "operator", "employer",
+    "insurer", "trustee", "seller", "buyer", "purchaser", "subsidiary", "partnerships", "companies", "banks",
+})
+
+
+def is_firm_noun(m: Mention) -> bool:
+    """``m`` is an organisation named only by the generic noun a filing uses for its firm ("the Group"). Undefined,
+    it must make no entity 'Group': a document defines it ("(the “Group”)", :func:`long_form_of`) or it is dropped,
+    and ``nlp.coreference`` reads "the Group" as a reference to the salient firm for relations."""
+    return m.label == "Organization" and canonical_name(m.text).lower() in FIRM_NOUNS
+
+
+# endings of common nouns that name a disease ("Hypertension", "Hepatitis"); an eponym ("Parkinson") has none
+_DISEASE_ENDINGS = ("itis", "osis", "emia", "aemia", "oma", "pathy", "algia", "plasia", "trophy", "penia", "uria",
+                    "tension", "ectomy", "rrhea", "rrhoea", "spasm", "plegia", "ache", "cancer", "infection")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]['\"\u2019\u201d)]?\s+|\n\s*)$")
+
+
+def display_name(name: str, m: Mention, text: str) -> str:
+    """The name a new Chemical or Disease entity shows: lower case when its capital is only the sentence's, that is
+    the word is written in lower case elsewhere in ``text``, or ``m`` opens a sentence and its first word is a
+    generic drug name (``nlp.drug_names``) or ends like a disease's common noun ("Paroxetine was given ..." makes
+    'paroxetine'). Names of other types, acronyms ("HbA1c", "COPD") and capitals inside a sentence stay."""
+    if m.label not in ("Chemical", "Disease") or not name[:1].isupper() or any(c.isupper() for c in name[1:]):
+        return name
+    lower = name[0].lower() + name[1:]
+    if re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text):
+        return lower
+    first = lower.split()[0]
+    initial = _SENTENCE_START.search(text, max(0, m.start - 4), m.start) is not None
+    return lower if initial and (is_drug_name(first) or first.endswith(_DISEASE_ENDINGS)) else name
+
+
+def defines_no_firm(m: Mention, defined: dict[str, Abbreviation]) -> bool:
+    """``m``, tagged an organisation, is a short form the document defines by words in lower case ("insulin-like
+    growth factor (IGF)", "Serum amyloid protein (SAP)"): no firm's name is written so, so the tag is the stock
+    model's guess on a biomedical acronym. A firm's ("World Health Organization (WHO)") and a filing's defined
+    term ("Northwind Therapeutics, Inc. (the “Company”)") are capitalised."""
+    found = defined.get(canonical_name(m.text)) if m.label == "Organization" else None
+    return found is not None and " " in found.long and not any(c.isupper() for c in found.long[1:])
 
 
 def long_form_of(m: Mention, defined: dict[str, Abbreviation], linked: Sequence[Mention]) -> Mention | None:
@@ -65,12 +111,19 @@ class StoreLinker:
             if m.entity_id:
                 out = m
             else:
-                out = self._defined_term(m, defined, local) or self._link_one(m, local, created)
+                out = self._defined_term(m, defined, local)
+                if (out is None or out.label == "Organization") and defines_no_firm(m, defined):
+                    continue  # no entity, and no fact that the long form's wrong tag would give
+                out = out or self._link_one(text, m, local, created)
+            if out is None:
+                continue
             linked.append(out)
             local.append(out)
         return Linked(tuple(linked), tuple(created.values()))
 
-    def _link_one(self, m: Mention, local: list[Mention], created: dict[str, Entity]) -> Mention:
+    def _link_one(self, text: str, m: Mention, local: list[Mention], created: dict[str, Entity]) -> Mention | None:
+        """``m`` linked by the graph's names, an earlier longer name in the document, or as a new entity; None for
+        a generic firm noun that neither links (:func:`is_firm_noun`)."""
         hit = self._lookup(m.text, m.label)
         if hit:  # the graph's type wins over the tagger's guess
             return Mention(m.start, m.end, m.text, hit[2], hit[0], round(m.score * hit[1], 3))
@@ -80,6 +133,8 @@ class StoreLinker:
             if short.label == "Organization" and new is not None and m.text not in (new.name, *new.aliases):
                 created[short.entity_id] = replace(new, aliases=(*new.aliases, m.text))
             return as_term(m, short)
+        if is_firm_noun(m):
+            return None
         made = self._made.get(normalise(canonical_name(m.text)))
         if made:
             return Mention(m.start, m.end, m.text, m.label, made, round(m.score * 0.9, 3))
@@ -95,8 +150,8 @@ class StoreLinker:
         entity_id = new_entity_id(name, m.label)
         existing = self._store.entity(entity_id)
         if existing is None and entity_id not in created:
-            aliases = tuple(sorted({m.text} - {name}))
-            created[entity_id] = Entity(entity_id, name, m.label, aliases)
+            shown = display_name(name, m, text)
+            created[entity_id] = Entity(entity_id, shown, m.label, tuple(sorted({m.text} - {name, shown})))
         self._cache[(normalise(m.text), m.label)] = (entity_id, 1.0, m.label)
         self._made[normalise(name)] = entity_id
         return Mention(m.start, m.end, m.text, m.label, entity_id, m.score)

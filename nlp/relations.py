@@ -51,7 +51,10 @@ class PatternRelations:
             near = sorted(order[bisect.bisect_left(starts, sent.start):bisect.bisect_right(starts, sent.end)])
             inside = [m for m in map(mentions.__getitem__, near) if m.entity_id and m.end <= sent.end]
             appositions = [_apposition_end(text, m, sent.end) for m in inside]
+            classes = _predicate_classes(text, inside)
             for i, first in enumerate(inside):
+                if i in classes:  # "X is an anthracycline used to treat Y": the fact is X's, read with X
+                    continue
                 for j in range(i + 1, len(inside)):
                     second = inside[j]
                     if second.start - first.end > MAX_GAP or first.entity_id == second.entity_id:
@@ -62,7 +65,8 @@ class PatternRelations:
                     after = appositions[i] if appositions[i] is not None and appositions[i] <= second.start else first.end
                     # a reference to another entity stands for it ("Sunda's data would support its partnership
                     # with Hoshida": its = Marlowe, whose partnership it is); one back to the first does not
-                    between_ms = [m for m in inside[i + 1 : j] if m.start >= after
+                    between_ms = [m for k, m in enumerate(inside[i + 1 : j], i + 1)
+                                  if m.start >= after and k not in classes
                                   and not (is_reference(m) and m.entity_id in (first.entity_id, second.entity_id))]
                     if not is_round_reference(first) and _shadowed(text, first, second, between_ms):
                         continue
@@ -109,6 +113,19 @@ def _in_apposition(inside: Sequence[Mention], appositions: Sequence[int | None],
     first = inside[i]
     return any(end is not None and inside[k].end < first.start and first.end <= end <= second.start
                for k, end in enumerate(appositions[:i]))
+
+
+# "X is an <class>", "X, a <class>,": the copula or apposition that makes the next mention X's class
+_CLASS_OF = re.compile(r"^\s*(?:,\s*)?(?:is|are|was|were|remains|,)\s+(?:a|an|the)\s+"
+                       r"(?:(?!(?:of|in|for|to|with|by|at|on|from|and|or|that|which)\s)[a-z][\w-]*\s+){0,2}$")
+
+
+def _predicate_classes(text: str, inside: Sequence[Mention]) -> set[int]:
+    """The mentions that name the class of the mention right before them, of the same type ("Doxorubicin is an
+    anthracycline used to treat breast cancer"): what follows is said of the subject, so the class is no head of
+    it and does not stand between the subject and the cue's other end."""
+    return {i for i in range(1, len(inside)) if inside[i - 1].label == inside[i].label
+            and _CLASS_OF.match(text[inside[i - 1].end : inside[i].start])}
 
 
 _COORD = re.compile(r"^\s*(?:,|and|or|,\s*and|as well as|&)?\s*$")

@@ -6,6 +6,7 @@ from typing import Sequence
 
 from kg.records import Mention
 from nlp.abbreviations import STATISTICAL
+from nlp.drug_names import is_drug_name
 
 LABELS = {"ORG": "Organization", "PERSON": "Person", "GPE": "Location", "LOC": "Location", "FAC": "Location"}
 _TRIM_START = ("the ", "The ")
@@ -75,6 +76,8 @@ class SpacyNER:
                 full = doc.text
             if _in_symbol(full, start, start + len(text)):
                 continue  # "GLP-1", the "TNF" of "TNF-alpha": no organisation (the graph's names still match it)
+            if is_drug_name(text):
+                continue  # "Paroxetine was given": a drug's generic name, no person (nlp.drug_names then finds it)
             if full[start + len(text) : start + len(text) + 14].startswith(("-based", "-headquartered")):
                 label = "Location"  # "Lyon-based": a place, whatever the tagger said
             out.append(Mention(start, start + len(text), text, label, None, 0.7))

@@ -29,6 +29,9 @@ ENTITIES = [
     Entity("chem:mg", "magnesium", "Chemical", ("Mg",)),
     Entity("dis:all", "acute lymphoblastic leukemia", "Disease", ("ALL",)),
     Entity("chem:glp1", "glucagon-like peptide 1", "Chemical", ("GLP-1",)),
+    Entity("chem:doxorubicin", "doxorubicin", "Chemical"),
+    Entity("chem:anthracyclines", "anthracyclines", "Chemical", ("anthracycline",)),
+    Entity("dis:breast-cancer", "breast cancer", "Disease"),
 ]
 
 
@@ -421,3 +424,51 @@ def test_a_reference_to_another_firm_between_the_pair_takes_the_fact(extractor):
     assert ("org:acme", "PARTNERED_WITH", "org:gamma") not in found, found
     found, _ = facts(extractor, "Acme Robotics said its partnership with Gamma Labs grew.")  # its = Acme itself
     assert ("org:acme", "PARTNERED_WITH", "org:gamma") in found, found
+
+
+@pytest.mark.parametrize("text,fact,not_fact", [
+    ("Doxorubicin is an anthracycline used to treat breast cancer.",
+     ("chem:doxorubicin", "TREATS", "dis:breast-cancer"), ("chem:anthracyclines", "TREATS", "dis:breast-cancer")),
+    ("Doxorubicin, an anthracycline, is used to treat breast cancer.",
+     ("chem:doxorubicin", "TREATS", "dis:breast-cancer"), ("chem:anthracyclines", "TREATS", "dis:breast-cancer")),
+    ("Acme Robotics is a Gamma Labs portfolio firm that acquired Beta Sensors.",
+     ("org:acme", "ACQUIRED", "org:beta"), ("org:gamma", "ACQUIRED", "org:beta")),
+])
+def test_what_is_said_after_a_subjects_class_is_the_subjects_fact(extractor, text, fact, not_fact):
+    # the class ("an anthracycline") sat between the drug and the cue: it took the drug's fact
+    found, _ = facts(extractor, text)
+    assert fact in found and not_fact not in found, found
+
+
+def test_an_undefined_generic_firm_noun_makes_no_entity_and_refers_to_the_firm(extractor):
+    # "the Group" without "(the “Group”)" became an entity 'Group' that took the firm's facts
+    text = ("Acme Robotics builds sensors. The Group acquired Beta Sensors in 2023, and the Bank may cut its credit "
+            "line. The Issuer is exposed to rates.")
+    found, ex = facts(extractor, text)
+    ids = {m.entity_id for m in ex.mentions} | {e.id for e in ex.entities} | {f[0] for f in found}
+    assert not ids & {"org:group", "org:bank", "org:issuer"}, ids
+    assert ("org:acme", "ACQUIRED", "org:beta") in found, found
+
+
+def test_a_defined_generic_firm_noun_still_links_to_its_firm(extractor):
+    text = "Beta Sensors, Inc. (the \u201cGroup\u201d) makes chips. The Group hired staff."
+    _, ex = facts(extractor, text)
+    later = [m.entity_id for m in ex.mentions if m.text.endswith("Group") and m.start > text.index("makes")]
+    assert later == ["org:beta"], ex.mentions
+
+
+def test_an_acronym_defined_by_lower_case_words_is_no_organisation(extractor):
+    # the stock model tags "IGF" an organisation: it made an entity 'org:igf'
+    text = "The insulin-like growth factor (IGF) axis was studied; IGF levels and TNF rose."
+    _, ex = facts(extractor, text)
+    assert not [m for m in ex.mentions if m.text == "IGF"], ex.mentions
+    assert "org:igf" not in {e.id for e in ex.entities}
+
+
+def test_a_sentence_initial_generic_drug_name_is_a_chemical_named_in_lower_case(extractor):
+    # the stock model took "Fluoxetine" for a person: 'per:fluoxetine', which the later "fluoxetine" linked to too
+    text = "Fluoxetine was given to 40 patients with stroke. Later, fluoxetine was stopped in 5 patients."
+    _, ex = facts(extractor, text)
+    assert {(m.label, m.entity_id) for m in ex.mentions if m.text.lower() == "fluoxetine"} == {
+        ("Chemical", "chem:fluoxetine")}, ex.mentions
+    assert [e.name for e in ex.entities if e.id == "chem:fluoxetine"] == ["fluoxetine"]

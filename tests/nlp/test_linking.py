@@ -201,3 +201,46 @@ def test_a_short_form_tagged_as_a_person_links_to_the_organisation_of_the_same_d
     made = {e.id: e for e in out.new_entities}
     assert "Greywater" in made[org.entity_id].aliases  # the name the document uses, findable later
     assert made[person.entity_id].aliases == ()  # a bare surname is no alias (it may be a firm's name too)
+
+
+def test_an_undefined_generic_firm_noun_makes_no_new_entity():
+    # "the Issuer" with no "(the “Issuer”)" became an entity 'Issuer'
+    linker = EntityLinker(ENTITIES, encoder=FakeEncoder())
+    doc = "The Issuer may default. Aspirin was given."
+    out = linker.link(doc, [m("Issuer", doc, "Organization"), m("Aspirin", doc, "Chemical")])
+    assert [x.entity_id for x in out.mentions] == ["mesh:D001241"] and out.new_entities == ()
+
+
+@pytest.mark.parametrize("doc,word,label,name", [
+    ("Paroxetine was given to 40 patients. Later, paroxetine was stopped.", "Paroxetine", "Chemical", "paroxetine"),
+    ("Results. Fluoxetine relieves low mood.", "Fluoxetine", "Chemical", "fluoxetine"),
+    ("Hypertension was common in the cohort.", "Hypertension", "Disease", "hypertension"),
+    ("Patients took Zoloft daily.", "Zoloft", "Chemical", "Zoloft"),  # a brand inside a sentence
+    ("Prozac was given.", "Prozac", "Chemical", "Prozac"),  # a brand opening one: no drug stem, stays
+    ("HbA1c was high.", "HbA1c", "Chemical", "HbA1c"),
+    ("Parkinson disease was diagnosed.", "Parkinson disease", "Disease", "Parkinson disease"),
+    ("Acmetine Labs was founded. Later, acmetine sold.", "Acmetine Labs", "Organization", "Acmetine Labs"),
+])
+@pytest.mark.parametrize("make", ["store", "entity"])
+def test_a_new_chemical_or_disease_is_named_in_lower_case_when_its_capital_is_the_sentences(
+        tmp_path, make, doc, word, label, name):
+    # "Paroxetine was given ..." made an entity named 'Paroxetine'
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.linking import StoreLinker
+    store = SQLiteStore.open(tmp_path / "g.db")
+    linker = StoreLinker(store) if make == "store" else EntityLinker(ENTITIES, encoder=FakeEncoder())
+    out = linker.link(doc, [m(word, doc, label)])
+    assert [e.name for e in out.new_entities] == [name]
+
+
+@pytest.mark.parametrize("make", ["store", "entity"])
+def test_an_organisation_tag_on_an_acronym_defined_by_lower_case_words_makes_no_entity(tmp_path, make):
+    # "IGF" tagged an organisation by the stock model became 'org:igf'; a firm's acronym still is one
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.linking import StoreLinker
+    store = SQLiteStore.open(tmp_path / "g.db")
+    linker = StoreLinker(store) if make == "store" else EntityLinker(ENTITIES, encoder=FakeEncoder())
+    doc = ("The insulin-like growth factor (IGF) axis was studied; IGF rose. "
+           "The World Health Organization (WHO) and WHO agree.")
+    out = linker.link(doc, [m("IGF", doc, "Organization", 1), m("WHO", doc, "Organization", 1)])
+    assert [x.text for x in out.mentions] == ["WHO"] and [e.name for e in out.new_entities] == ["WHO"]
