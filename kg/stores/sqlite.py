@@ -19,6 +19,7 @@ from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, name_keys, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.claims import Stored, claim
+from kg.sqlite_read import read_only_connection
 from kg.store import QueryResult, SourceChange, StoreStats
 
 SCHEMA_VERSION = "1"
@@ -64,29 +65,9 @@ _DROP_UNHELD = ("DELETE FROM entities WHERE id IN (SELECT value FROM json_each(?
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection to the graph in a folder this process cannot write. SQLite reads a WAL database
-    through its ``-shm`` file, which cannot be made there: a writer's (one is running) serves; without one nobody
-    can be writing, so the file is read as it is (``immutable``). In a writable folder the ordinary connection is
-    used: a read-only one would leave its ``-wal`` and ``-shm`` files behind."""
-    uri = path.resolve().as_uri()
-    wal = path.with_name(path.name + "-wal")
-    for mode in ("mode=ro", "immutable=1"):
-        if mode == "immutable=1" and wal.exists() and wal.stat().st_size > 0:
-            # committed facts may wait there for a checkpoint: read as immutable, the graph would be an older one
-            raise KGError(f"Cannot read the graph at {path} from a folder this process cannot write: its write-ahead "
-                          f"log {wal.name} holds changes not yet in the file. Open it once where it can be written "
-                          "(any kgnlp command there), or copy the workspace somewhere writable.")
-        conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False)
-        try:
-            conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            return conn
-        except sqlite3.OperationalError:
-            conn.close()
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise KGError(f"{path} is not a kgnlp graph database ({exc}).") from exc
-    raise KGError(f"Cannot read the graph at {path} from a folder this process cannot write; copy the workspace "
-                  "somewhere writable.")
+    """A read-only connection to the graph in a folder this process cannot write (see :func:`read_only_connection`)."""
+    return read_only_connection(path, "SELECT value FROM meta WHERE key='schema_version'", "the graph",
+                                lambda exc: KGError(f"{path} is not a kgnlp graph database ({exc})."))
 
 
 _SCHEMA_NAMES = frozenset(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _DDL))
