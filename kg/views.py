@@ -52,8 +52,7 @@ def name_facts(store: GraphStore, triples: Iterable[Triple], names: NameCache | 
 
 def is_named(entity: Entity, name: str) -> bool:
     """True when ``name`` is the entity's name or one of its aliases (as ``kg.names.normalise`` compares them)."""
-    key = normalise(name)
-    return key in {normalise(n) for n in (entity.name, *entity.aliases)}
+    return normalise(name) in name_keys((entity.name, *entity.aliases))
 
 
 def entities_named(store: GraphStore, name: str, limit: int = 5) -> list[Entity]:
