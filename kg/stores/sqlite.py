@@ -109,7 +109,8 @@ class SQLiteStore:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.file = path
-        self.stale_name_keys = False  # lookup keys made by an older key rule, left as they were (see open)
+        # what is out of date in the lookup keys, left as it was (see open and :meth:`_stale_name_keys`)
+        self.stale_name_keys: frozenset[str] = frozenset()
 
     @classmethod
     def open(cls, path: str | Path, create: bool = True, durable: bool = True,
@@ -122,7 +123,7 @@ class SQLiteStore:
             _check_graph_file(path)
         if read_only and not os.access(path.parent, os.W_OK):  # the file exists: checked above
             store = cls(_read_only(path), path)
-            store.stale_name_keys = not store._name_keys_current()  # no write can bring them up to date here
+            store.stale_name_keys = store._stale_name_keys()  # no write can bring them up to date here
             return store
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = None
@@ -146,14 +147,21 @@ class SQLiteStore:
             if not read_only or not _locked(exc):
                 conn.close()
                 raise _open_error(path, exc) from exc
-            store.stale_name_keys = True  # a writer holds the database past the busy timeout: read the old keys
+            store.stale_name_keys = store._stale_name_keys()  # a writer holds it past the busy timeout: read them
         return store
 
+    def _stale_name_keys(self) -> frozenset[str]:
+        """What is out of date in the lookup names: ``"rule"``, they were made by another key rule than
+        ``normalise``'s (``kg.names.KEY_VERSION``); ``"rows"``, they may hold keys of names no entity has
+        (``NAME_ROWS``). Empty when they are current."""
+        meta = dict(self._conn.execute("SELECT key, value FROM meta WHERE key IN ('name_keys', 'name_rows')"))
+        return frozenset(what for what, key, now in (("rule", "name_keys", str(KEY_VERSION)),
+                                                     ("rows", "name_rows", NAME_ROWS)) if meta.get(key) != now)
+
     def _name_keys_current(self) -> bool:
-        """Whether the lookup names were made by ``normalise``'s key rule (``kg.names.KEY_VERSION``) and hold only
-        the keys of the entities' names and aliases (``NAME_ROWS``)."""
-        return self._conn.execute("SELECT count(*) FROM meta WHERE (key='name_keys' AND value=?) OR "
-                                  "(key='name_rows' AND value=?)", (str(KEY_VERSION), NAME_ROWS)).fetchone()[0] == 2
+        """Whether the lookup names were made by ``normalise``'s key rule and hold only the keys of the entities'
+        names and aliases (see :meth:`_stale_name_keys`)."""
+        return not self._stale_name_keys()
 
     def _update_name_keys(self) -> None:
         """Remake every lookup name, once, when the store's were made by another key rule than ``normalise``'s

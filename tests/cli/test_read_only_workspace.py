@@ -80,6 +80,33 @@ def test_a_read_only_workspace_with_name_keys_of_an_older_version_is_read_with_a
 
 
 @pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root without setpriv writes anyway")
+@pytest.mark.parametrize("dropped, said, not_said", [
+    ("name_keys", "accents, possessives", "a name it did not take"),
+    ("name_rows", "an entity may be found by a name it did not take", "accents")])
+def test_the_note_on_older_name_keys_says_what_may_go_wrong_for_what_is_out_of_date(tmp_path, dropped, said,
+                                                                                    not_said):
+    """Keys of an older rule miss folded names; keys of names no entity took (the older name rows, under today's
+    rule) miss nothing but may find an entity by such a name: the note names the one that applies."""
+    from kg.records import Entity
+    from kg.stores.sqlite import SQLiteStore
+    from kg.workspace import Workspace
+
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    store = SQLiteStore.open(ws.graph_path)
+    store.add([], [Entity("dis:sjogren", "Sjögren's syndrome", "Disease")])
+    store.query(f"DELETE FROM meta WHERE key='{dropped}'", write=True)
+    store.close()
+    _read_only(ws.path, True)
+    try:
+        proc = _kgnlp_reader("query", "entity", "dis:sjogren", "-w", str(ws.path))
+    finally:
+        _read_only(ws.path, False)
+    assert proc.returncode == 0, proc.stderr
+    (note,) = proc.stderr.strip().splitlines()
+    assert "name keys are from an older kgnlp" in note and said in note and not_said not in note
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root without setpriv writes anyway")
 def test_a_read_only_workspace_with_a_merge_log_is_read_merged_and_left_as_it_was(sample_ws, tmp_path):
     """The merge log is only read there (no journal mode set, no table made): the merge in it is applied, and every
     file stays as it was."""
