@@ -89,8 +89,8 @@ class SearchedOnce:
 
     def _within(self, key: str) -> tuple[list[Entity], bool] | None:
         """All the matches of ``key``, in the store's order, from all those of a key it holds; None when no such
-        key has been searched, or when the store reads keys of an older rule (``stale_name_keys``): its matches are
-        not the ones today's keys of the found names give."""
+        key has been searched, or when the store reads keys an older kgnlp made (``stale_name_keys``): its matches
+        are not the ones today's keys of the found names give."""
         if getattr(self._store, "stale_name_keys", False):
             return None
         for part, (found, complete) in self._found.items():
