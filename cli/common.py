@@ -276,13 +276,23 @@ def open_store(
             if store == "embedded":
                 options["create"] = False
         graph = ws.open_store(store, **options)
-    if getattr(graph, "stale_name_keys", False):
-        typer.echo("Note: the graph's name keys are from an older kgnlp and could not be updated here (a read-only "
-                   "folder, or another process writing it): names written with accents, possessives, Roman numerals "
-                   "or 'Type-2' hyphens may not be found (and an entity may be found by a name it did not take) "
-                   f"until a writing command (e.g. `kgnlp ingest`) opens {ws.path}.",
-                   err=True)
+    if stale := getattr(graph, "stale_name_keys", frozenset()):
+        typer.echo(_stale_keys_note(stale, ws.path), err=True)
     return resolved(graph, ws.path) if read else graph
+
+
+# what a lookup gets wrong while the store reads keys of each kind it could not bring up to date (``stale_name_keys``)
+_STALE_KEYS = {"rule": "names written with accents, possessives, Roman numerals or 'Type-2' hyphens may not be found",
+               "rows": "an entity may be found by a name it did not take"}
+
+
+def _stale_keys_note(stale: frozenset[str], ws_path: Path) -> str:
+    """The one stderr line for a graph read with name keys of an older kgnlp: what may go wrong, for what is out of
+    date (``stale``: the store's ``stale_name_keys``)."""
+    effects = " and ".join(text for what, text in _STALE_KEYS.items() if what in stale)
+    return ("Note: the graph's name keys are from an older kgnlp and could not be updated here (a read-only folder, "
+            f"or another process writing it): {effects} until a writing command (e.g. `kgnlp ingest`) opens "
+            f"{ws_path}.")
 
 
 def config_path(ws_path: Path, config: Path | None) -> Path | None:

@@ -59,19 +59,20 @@ class TrainResult:
     history: tuple[dict, ...] = field(default=())
     resumed_after: int = 0  # the checkpoint's epoch this call went on from (0: a fresh run)
     stopped_early: bool = False  # the dev score had not improved for ``patience`` epochs
-    # the optimizer steps the checkpoint's learning-rate schedule was made for, where this call resumed it with
-    # another length (--epochs, --max-steps) and the schedule of ``steps`` went on from there (0: the same schedule)
-    rescheduled_from: int = 0
+    # the learning-rate schedules the steps before this call's schedule followed, where a resume changed the run's
+    # length (--epochs, --max-steps): (the step it was followed until, the optimizer steps it was made for), in order;
+    # empty when every step followed this call's schedule (or this call trained nothing)
+    rescheduled_from: tuple[tuple[int, int], ...] = ()
 
     def summary(self) -> str:
         """e.g. "4 epochs (best 2), 12.3 s, resumed after epoch 3, stopped early", for a report line (resumed with
-        another length: "resumed after epoch 1 (trained until then on a learning-rate schedule made for 2 steps)")."""
+        another length: "resumed after epoch 1 (trained until then on a learning-rate schedule made for 2 steps)";
+        twice: "... made for 2 steps until step 2, then on one made for 4 steps)")."""
         best = f" (best {self.best_epoch})" if self.best_dev is not None and self.best_epoch != self.epochs_run else ""
         parts = [f"{self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}{best}", f"{self.seconds:.1f} s"]
         if self.resumed_after:
             parts.append(f"resumed after epoch {self.resumed_after}" + (
-                f" (trained until then on a learning-rate schedule made for {self.rescheduled_from} steps)"
-                if self.rescheduled_from else ""))
+                f" (trained until then on {_schedules(self.rescheduled_from)})" if self.rescheduled_from else ""))
         if self.stopped_early:
             parts.append("stopped early: no dev gain")
         return ", ".join(parts)
@@ -182,8 +183,7 @@ def train_fused(
     started = time.perf_counter()
     step, epoch = state["step"], state["epoch"]
     resumed_after = epoch
-    planned = state.get("schedule_steps", total)  # what the checkpoint's schedule was made for (not kept: this)
-    state["schedule_steps"] = total
+    _reschedule(state, total)
     while epoch < settings.epochs and not (settings.max_steps and step >= total) and state["bad"] < settings.patience:
         epoch += 1
         rng = random.Random(settings.seed * 1000 + epoch)
@@ -232,7 +232,26 @@ def train_fused(
     seconds = time.perf_counter() - started
     return TrainResult(str(out), epoch, state["best_epoch"], state["best"], round(seconds, 2), step,
                        tuple(state["history"]), resumed_after, state["bad"] >= settings.patience,
-                       planned if planned != total and epoch > resumed_after else 0)
+                       tuple(map(tuple, state["schedules"])) if epoch > resumed_after else ())
+
+
+def _reschedule(state: dict, total: int) -> None:
+    """Record in the checkpoint ``state`` that its steps from here follow a schedule made for ``total`` steps: where
+    that is not the schedule its last steps followed (``schedule_steps``), that one joins ``schedules`` (``[the step
+    it was followed until, the steps it was made for]``, in order; a checkpoint from before kept only the last)."""
+    planned = state.setdefault("schedule_steps", total)
+    schedules = state.setdefault("schedules", [])
+    if planned != total and state["step"]:
+        schedules.append([state["step"], planned])
+    state["schedule_steps"] = total
+
+
+def _schedules(earlier: tuple[tuple[int, int], ...]) -> str:
+    """The earlier schedules of a resumed run in words: "a learning-rate schedule made for 2 steps until step 2,
+    then on one made for 4 steps" (the last one was followed until the run resumed)."""
+    parts = [f"made for {total} steps" + (f" until step {until}" if i < len(earlier) - 1 else "")
+             for i, (until, total) in enumerate(earlier)]
+    return "a learning-rate schedule " + ", then on one ".join(parts)
 
 
 def _resume_schedule(optimizer, scheduler, saved: dict) -> None:

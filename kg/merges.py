@@ -6,12 +6,14 @@ system asks: the id an entity now goes by.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import KGError
+from kg.sqlite_read import read_only_connection
 
 FILE_NAME = "merges.db"
 _DDL = """
@@ -21,6 +23,26 @@ CREATE TABLE IF NOT EXISTS merges(
     undone REAL);
 CREATE INDEX IF NOT EXISTS merges_merged ON merges(merged_id) WHERE undone IS NULL;
 """
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> KGError:
+    return KGError(f"The merge log '{path}' cannot be read ({exc}). Restore it from a backup, or move it away to "
+                   "start with no merges.")
+
+
+def _reader(path: Path) -> sqlite3.Connection:
+    """A connection that only reads the merge log at ``path`` (which exists): the ordinary one where the folder can
+    be written (SQLite tidies its WAL files away on close), else a read-only one (:func:`read_only_connection`)."""
+    probe = "SELECT count(*) FROM merges"
+    if not os.access(path.parent, os.W_OK):
+        return read_only_connection(path, probe, "the merge log", lambda exc: _unreadable(path, exc))
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)  # never made here
+    try:
+        conn.execute(probe).fetchone()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _unreadable(path, exc) from None
+    return conn
 
 
 @dataclass(frozen=True)
@@ -49,10 +71,15 @@ class MergeLog:
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path) -> "MergeLog":
+    def open(cls, path: str | Path, read_only: bool = False) -> "MergeLog":
+        """Open (and make, with its folder) the merge log at ``path``. ``read_only``: the caller only reads a log
+        that exists, so nothing is made or written (no folder, table or journal mode), and a folder this process
+        cannot write (a read-only workspace) is no obstacle."""
         path = Path(path)
         if path.exists() and path.is_dir():
             raise KGError(f"Merge log path '{path}' is a folder; expected a file such as <workspace>/{FILE_NAME}.")
+        if read_only:
+            return cls(_reader(path), path)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path))
         try:
@@ -60,8 +87,7 @@ class MergeLog:
             conn.executescript(_DDL)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise KGError(f"The merge log '{path}' cannot be read ({exc}). Restore it from a backup, or move it "
-                          "away to start with no merges.") from None
+            raise _unreadable(path, exc) from None
         return cls(conn, path)
 
     @classmethod
@@ -149,7 +175,7 @@ def canonical_id(workspace_path: str | Path, entity_id: str) -> str:
     path = Path(workspace_path) / FILE_NAME
     if not path.exists():
         return entity_id
-    with MergeLog.open(path) as log:
+    with MergeLog.open(path, read_only=True) as log:
         return log.canonical(entity_id)
 
 
@@ -158,5 +184,5 @@ def merge_count(workspace_path: str | Path) -> int:
     path = Path(workspace_path) / FILE_NAME
     if not path.exists():
         return 0
-    with MergeLog.open(path) as log:
+    with MergeLog.open(path, read_only=True) as log:
         return len(log.merges())

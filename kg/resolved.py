@@ -24,7 +24,7 @@ def resolved(store: GraphStore, workspace_path: str | Path) -> GraphStore:
     path = Path(workspace_path) / FILE_NAME
     if not path.exists() or isinstance(store, ResolvedStore):
         return store
-    with MergeLog.open(path) as log:
+    with MergeLog.open(path, read_only=True) as log:
         canonical = _held(store, log.canonical_map())
     return ResolvedStore(store, canonical) if canonical else store
 

@@ -143,7 +143,10 @@ class GraphStore(Protocol):
     def find_entities(self, name: str, limit: int = 10) -> list[Entity]:
         """Entities whose name or alias key (``kg.names.normalise``) holds ``name``'s key, at most ``limit``, in one
         order on every backend: by the length of the shortest such key (so an exact key match comes first), then
-        by name as written (code point order), then by id (see :func:`lookup_order`)."""
+        by name as written (code point order), then by id (see :func:`lookup_order`). A result shorter than
+        ``limit`` holds every match, so a caller may reuse it for any larger limit (:class:`kg.views.SearchedOnce`
+        does). A view that wraps a store (``kg.resolved.ResolvedStore``, ``SearchedOnce``) keeps both: the order, and
+        a short result only when it is every match."""
 
     def entities(self) -> Iterator[Entity]:
         """Every entity."""

@@ -52,8 +52,7 @@ def name_facts(store: GraphStore, triples: Iterable[Triple], names: NameCache | 
 
 def is_named(entity: Entity, name: str) -> bool:
     """True when ``name`` is the entity's name or one of its aliases (as ``kg.names.normalise`` compares them)."""
-    key = normalise(name)
-    return key in {normalise(n) for n in (entity.name, *entity.aliases)}
+    return normalise(name) in name_keys((entity.name, *entity.aliases))
 
 
 def entities_named(store: GraphStore, name: str, limit: int = 5) -> list[Entity]:
@@ -90,7 +89,10 @@ class SearchedOnce:
 
     def _within(self, key: str) -> tuple[list[Entity], bool] | None:
         """All the matches of ``key``, in the store's order, from all those of a key it holds; None when no such
-        key has been searched."""
+        key has been searched, or when the store reads keys an older kgnlp made (``stale_name_keys``): its matches
+        are not the ones today's keys of the found names give."""
+        if getattr(self._store, "stale_name_keys", False):
+            return None
         for part, (found, complete) in self._found.items():
             if complete and part in key:
                 by_id = {e.id: e for e in found}

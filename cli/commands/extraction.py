@@ -176,13 +176,13 @@ def _train_with_bar(train_fn, train_docs, out_dir, config, dev_docs, show: bool)
         return train_fn(train_docs, out_dir, config, dev_docs=dev_docs, progress=update)
 
 
-def _merge_log(ws_path: Path):
+def _merge_log(ws_path: Path, read_only: bool = False):
     """The workspace's merge log; an empty one in memory when it has none, so that listing merges (or asking to
-    undo one) leaves no new file behind."""
+    undo one) leaves no new file behind. ``read_only``: the caller only reads it (a read-only workspace will do)."""
     from kg.merges import FILE_NAME, MergeLog
 
     path = ws_path / FILE_NAME
-    return MergeLog.open(path if path.exists() else ":memory:")
+    return MergeLog.open(path, read_only) if path.exists() else MergeLog.open(":memory:")
 
 
 def merges_cmd(
@@ -195,7 +195,7 @@ def merges_cmd(
     Example: kgnlp entities merges --json
     """
     ws = workspace(ws_path)
-    with _merge_log(ws.path) as log:
+    with _merge_log(ws.path, read_only=True) as log:
         rows = [m.as_dict() for m in log.merges(include_undone)]
 
     def human() -> None:

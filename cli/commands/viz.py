@@ -11,7 +11,7 @@ import typer
 from cli.common import (DEFAULT_WORKSPACE, Connection, DebugOpt, JsonOpt, QuietOpt, emit, file_option, given,
                         with_connection)
 from cli.shell import INTRO, EntityNames, KGShell, history_file, resolve_entity, run_shell
-from kg.names import normalise
+from kg.views import is_named
 
 
 
@@ -83,8 +83,7 @@ def viz(
         for name in entity or ():
             ent, others = resolve_entity(graph, name)
             center_ids.append(ent.id)
-            named = {normalise(n) for n in (ent.name, *ent.aliases)} | {ent.id}
-            if not quiet and name not in named and normalise(name) not in named:
+            if not quiet and name != ent.id and not is_named(ent, name):
                 # A substring match: say which entity was meant, so a surprise is visible at once.
                 alt = f" Others: {', '.join(o.name for o in others)}." if others else ""
                 typer.echo(f"Using '{ent.name}' ({ent.id}) for '{name}'.{alt}", err=True)

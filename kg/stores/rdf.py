@@ -91,7 +91,8 @@ class RDFStore:
         self._store = store
         self.location = path
         self.read_only = read_only
-        self.stale_name_keys = False  # lookup keys made by an older key rule, left as they were (see open)
+        # what is out of date in the lookup keys, left as it was (see open): "rule", made by an older key rule
+        self.stale_name_keys: frozenset[str] = frozenset()
 
     @classmethod
     def open(cls, workspace: object = None, path: str | Path | None = None, read_only: bool = False) -> "RDFStore":
@@ -114,7 +115,7 @@ class RDFStore:
             try:
                 cls.open(path=path).close()
             except (OSError, KGError):
-                out.stale_name_keys = True
+                out.stale_name_keys = frozenset({"rule"})
                 return out
             out.close()
             out = cls(_open_read_only(str(path)), Path(path), True)

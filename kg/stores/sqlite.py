@@ -19,6 +19,7 @@ from kg.errors import KGError, not_a_source
 from kg.names import KEY_VERSION, name_keys, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.claims import Stored, claim
+from kg.sqlite_read import read_only_connection
 from kg.store import BatchStored, QueryResult, SourceChange, StoreStats, load_in_batches
 
 SCHEMA_VERSION = "1"
@@ -64,29 +65,9 @@ _DROP_UNHELD = ("DELETE FROM entities WHERE id IN (SELECT value FROM json_each(?
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection to the graph in a folder this process cannot write. SQLite reads a WAL database
-    through its ``-shm`` file, which cannot be made there: a writer's (one is running) serves; without one nobody
-    can be writing, so the file is read as it is (``immutable``). In a writable folder the ordinary connection is
-    used: a read-only one would leave its ``-wal`` and ``-shm`` files behind."""
-    uri = path.resolve().as_uri()
-    wal = path.with_name(path.name + "-wal")
-    for mode in ("mode=ro", "immutable=1"):
-        if mode == "immutable=1" and wal.exists() and wal.stat().st_size > 0:
-            # committed facts may wait there for a checkpoint: read as immutable, the graph would be an older one
-            raise KGError(f"Cannot read the graph at {path} from a folder this process cannot write: its write-ahead "
-                          f"log {wal.name} holds changes not yet in the file. Open it once where it can be written "
-                          "(any kgnlp command there), or copy the workspace somewhere writable.")
-        conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False)
-        try:
-            conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            return conn
-        except sqlite3.OperationalError:
-            conn.close()
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise KGError(f"{path} is not a kgnlp graph database ({exc}).") from exc
-    raise KGError(f"Cannot read the graph at {path} from a folder this process cannot write; copy the workspace "
-                  "somewhere writable.")
+    """A read-only connection to the graph in a folder this process cannot write (see :func:`read_only_connection`)."""
+    return read_only_connection(path, "SELECT value FROM meta WHERE key='schema_version'", "the graph",
+                                lambda exc: KGError(f"{path} is not a kgnlp graph database ({exc})."))
 
 
 _SCHEMA_NAMES = frozenset(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _DDL))
@@ -128,7 +109,8 @@ class SQLiteStore:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.file = path
-        self.stale_name_keys = False  # lookup keys made by an older key rule, left as they were (see open)
+        # what is out of date in the lookup keys, left as it was (see open and :meth:`_stale_name_keys`)
+        self.stale_name_keys: frozenset[str] = frozenset()
 
     @classmethod
     def open(cls, path: str | Path, create: bool = True, durable: bool = True,
@@ -141,7 +123,7 @@ class SQLiteStore:
             _check_graph_file(path)
         if read_only and not os.access(path.parent, os.W_OK):  # the file exists: checked above
             store = cls(_read_only(path), path)
-            store.stale_name_keys = not store._name_keys_current()  # no write can bring them up to date here
+            store.stale_name_keys = store._stale_name_keys()  # no write can bring them up to date here
             return store
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = None
@@ -165,14 +147,21 @@ class SQLiteStore:
             if not read_only or not _locked(exc):
                 conn.close()
                 raise _open_error(path, exc) from exc
-            store.stale_name_keys = True  # a writer holds the database past the busy timeout: read the old keys
+            store.stale_name_keys = store._stale_name_keys()  # a writer holds it past the busy timeout: read them
         return store
 
+    def _stale_name_keys(self) -> frozenset[str]:
+        """What is out of date in the lookup names: ``"rule"``, they were made by another key rule than
+        ``normalise``'s (``kg.names.KEY_VERSION``); ``"rows"``, they may hold keys of names no entity has
+        (``NAME_ROWS``). Empty when they are current."""
+        meta = dict(self._conn.execute("SELECT key, value FROM meta WHERE key IN ('name_keys', 'name_rows')"))
+        return frozenset(what for what, key, now in (("rule", "name_keys", str(KEY_VERSION)),
+                                                     ("rows", "name_rows", NAME_ROWS)) if meta.get(key) != now)
+
     def _name_keys_current(self) -> bool:
-        """Whether the lookup names were made by ``normalise``'s key rule (``kg.names.KEY_VERSION``) and hold only
-        the keys of the entities' names and aliases (``NAME_ROWS``)."""
-        return self._conn.execute("SELECT count(*) FROM meta WHERE (key='name_keys' AND value=?) OR "
-                                  "(key='name_rows' AND value=?)", (str(KEY_VERSION), NAME_ROWS)).fetchone()[0] == 2
+        """Whether the lookup names were made by ``normalise``'s key rule and hold only the keys of the entities'
+        names and aliases (see :meth:`_stale_name_keys`)."""
+        return not self._stale_name_keys()
 
     def _update_name_keys(self) -> None:
         """Remake every lookup name, once, when the store's were made by another key rule than ``normalise``'s

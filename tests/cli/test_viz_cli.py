@@ -89,6 +89,12 @@ def test_viz_partial_name_says_which_entity_it_used(app, ws, tmp_path):
     assert quiet.stderr == ""
 
 
+def test_viz_says_nothing_when_the_entity_is_named_by_its_id_or_a_name_key(app, ws, tmp_path):
+    for name in ("chem:aspirin", "ACETYLSALICYLIC ACID.", "bayer ag"):
+        result = invoke(app, "viz", name, "--out", str(tmp_path / "g.html"), "-w", str(ws))
+        assert result.exit_code == 0 and result.stderr == "", (name, result.output)
+
+
 def test_viz_unknown_entity_is_a_one_line_kgerror(app, ws, tmp_path):
     result = invoke(app, "viz", "paracetamol", "--out", str(tmp_path / "g.html"), "-w", str(ws))
     assert result.exit_code == 1

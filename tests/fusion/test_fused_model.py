@@ -334,15 +334,51 @@ def test_more_epochs_after_a_finished_run_take_the_longer_runs_learning_rates(tm
     whole = train_fused(FusedModel.load(start), items, tmp_path / "whole", settings, tokenizer=tok)
     three, rates[:] = list(rates), []
     first = train_fused(FusedModel.load(start), items, tmp_path / "more", replace(settings, epochs=1), tokenizer=tok)
-    assert len(rates) == 2 and first.rescheduled_from == 0 and "schedule" not in first.summary()
+    assert len(rates) == 2 and first.rescheduled_from == () and "schedule" not in first.summary()
     more = train_fused(FusedModel.load(start), items, tmp_path / "more", settings, tokenizer=tok)
     assert len(three) == 6 and rates[2:] == three[2:] and three[2][0] > 0, (rates, three)
-    assert more.resumed_after == 1 and more.steps == whole.steps == 6 and more.rescheduled_from == 2
+    assert more.resumed_after == 1 and more.steps == whole.steps == 6 and more.rescheduled_from == ((2, 2),)
     assert "resumed after epoch 1 (trained until then on a learning-rate schedule made for 2 steps)" in more.summary()
-    assert whole.rescheduled_from == 0
+    assert whole.rescheduled_from == ()
     # a finished run given fewer epochs trains nothing more, on no other schedule
     again = train_fused(FusedModel.load(start), items, tmp_path / "more", replace(settings, epochs=2), tokenizer=tok)
-    assert again.steps == 6 and again.rescheduled_from == 0 and len(rates) == 6
+    assert again.steps == 6 and again.rescheduled_from == () and len(rates) == 6
+
+
+def test_a_run_resumed_with_two_other_lengths_reports_both_earlier_schedules(tmp_path, tiny_encoder, tiny_store,
+                                                                              tiny_embeddings):
+    """1 -> 2 -> 3 epochs: epoch 1 ran on the 2-step schedule, epoch 2 on the 4-step one, and both are reported; and
+    a rescheduled run interrupted, then resumed with the same settings, still reports the schedule before it."""
+    model, tok, b = _setup(tiny_encoder, tiny_store, tiny_embeddings, "sequence", "none")
+    start = model.save(tmp_path / "start", tok)
+    items = [b.sequence(t, i % 2) for i, t in enumerate(TEXTS * 4)]
+    settings = TrainSettings(epochs=1, batch_size=4, seed=1)  # 2 steps an epoch
+
+    def run(out: str, epochs: int, **kw):
+        return train_fused(FusedModel.load(start), items, tmp_path / out, replace(settings, epochs=epochs),
+                           tokenizer=tok, **kw)
+
+    assert run("more", 1).rescheduled_from == ()
+    assert run("more", 2).rescheduled_from == ((2, 2),)
+    third = run("more", 3)
+    assert third.resumed_after == 2 and third.rescheduled_from == ((2, 2), (4, 4))
+    assert ("resumed after epoch 2 (trained until then on a learning-rate schedule made for 2 steps until step 2, "
+            "then on one made for 4 steps)") in third.summary()
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_epoch_3(p):
+        if p.epoch == 3:
+            raise Stop
+
+    run("cut", 1)
+    with pytest.raises(Stop):  # resumed with 3 epochs, interrupted after epoch 2
+        run("cut", 3, progress=stop_in_epoch_3)
+    resumed = run("cut", 3)
+    assert resumed.resumed_after == 2 and resumed.rescheduled_from == ((2, 2),)
+    assert "resumed after epoch 2 (trained until then on a learning-rate schedule made for 2 steps)" in \
+        resumed.summary()
 
 
 def test_early_stopping_keeps_the_best_epoch_and_says_so(tmp_path, tiny_encoder, tiny_store, tiny_embeddings):

@@ -67,3 +67,33 @@ def test_searched_once_is_applied_once_and_passes_the_rest_to_the_store(make_sto
     once = searched_once(store)
     assert searched_once(once) is once
     assert once.entity("dis:d") == store.entity("dis:d") and once.name == store.name
+
+
+def test_a_store_reading_older_name_keys_is_asked_for_a_phrase_not_answered_from_a_word(tmp_path, monkeypatch):
+    """Its keys are not today's: a phrase's matches derived from a word's with today's keys would be other than the
+    store's (here one it does not find); the phrase goes to the store."""
+    import sqlite3
+
+    from kg import names
+    from kg.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore.open(tmp_path / "g.db")
+    with monkeypatch.context() as old_code:  # keyed by the first key rule, the record of the rule dropped
+        old_code.setattr("kg.names.normalise", names._plain)
+        store.add([], [Entity("dis:sjogren", "Sjögren's syndrome", "Disease")])
+        store.query("DELETE FROM meta WHERE key='name_keys'", write=True)
+    store.close()
+    holder = sqlite3.connect(tmp_path / "g.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a writer holds the graph: the reader cannot remake the keys
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: connect(*a, **{**k, "timeout": 0.1}))
+    try:
+        reader = SQLiteStore.open(tmp_path / "g.db", read_only=True)
+        assert reader.stale_name_keys
+        view = searched_once(reader)
+        assert [e.id for e in view.find_entities("syndrome")] == ["dis:sjogren"]  # every match: complete
+        assert view.find_entities("sjogren syndrome") == reader.find_entities("sjogren syndrome") == []
+        reader.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
