@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
-from kg.names import normalise
+from kg.names import name_keys, normalise
 from kg.records import Entity, Provenance, Triple
 from kg.store import GraphStore, lookup_order, lookup_rows
 

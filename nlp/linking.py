@@ -54,7 +54,7 @@ def display_name(name: str, m: Mention, text: str) -> str:
     if m.label not in ("Chemical", "Disease") or not name[:1].isupper() or any(c.isupper() for c in name[1:]):
         return name
     lower = name[0].lower() + name[1:]
-    if re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text):
+    if lower in text and re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text):  # the cheap test first
         return lower
     first = lower.split()[0]
     initial = _SENTENCE_START.search(text, max(0, m.start - 4), m.start) is not None
