@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from kg.schema import Schema
-from nlp.question_cues import CUES, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY
+from nlp.question_cues import CUES, FIRM_PLACE_NOUNS, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY
 from nlp.question_links import LinkedEntity
 
 
@@ -120,31 +120,54 @@ def owned_noun_cue(question: str, linked: list[LinkedEntity], cues: list[Cue]) -
 
 
 # a name, then one or two words and the verb of the question ("Which Acme plant is based in Bergen?"), or the end of
-# it after a subject and "is a" ("Which firm in Bergen is an Acme plant?", not "Where is the Acme office?"): the name
-# owns the noun phrase, which is what the question asks about
+# it after a subject and "is a" ("Which firm in Bergen is an Acme plant?") or a question word and "is" ("Where is the
+# Acme plant?"): the name owns the noun phrase, which is what the question asks about
 _NOUN_SUBJECT = re.compile(r"(?:['\u2019]s?)?\s+((?:[a-z][\w-]*\s+)?[a-z][\w-]*)\s+(?:is|are|was|were)\b",
                            re.IGNORECASE)
 _NOUN_LAST = re.compile(r"(?:['\u2019]s?)?\s+((?:[a-z][\w-]*\s+)?[a-z][\w-]*)\s*[?.!]?\s*$", re.IGNORECASE)
 _AFTER_IS = re.compile(r"\S+\s+\S+\s+(?:is|are|was|were)\s+(?:an?|the)\s+$", re.IGNORECASE)
+_ASKED_IS = re.compile(r"(where|what|who|which)\s+(?:is|are|was|were)\s+(?:(?:an?|the)\s+)?", re.IGNORECASE)
 _NOT_NOUNS = frozenset("""and or but nor that which who whom whose where when how why also now still then not never
-has have had does do did itself themselves it they there here""".split())
+has have had does do did itself themselves it they there here today currently presently nowadays""".split())
+_PREPOSITIONS = frozenset("of by in from with for to against at on about as".split())
 
 
 def unread_noun(question: str, linked: list[LinkedEntity], cues: list[Cue]) -> bool:
-    """Does a name own a noun that no cue reads ("Which Acme plant is based in Bergen?")? Then the question asks
-    about something the name stands in a relation to that the reading does not know: neither the name's own facts
-    ("Acme is based in Oslo") nor the other condition alone (any firm based in Bergen) answer it."""
+    """Does a name own a noun that no cue reads ("Which Acme plant is based in Bergen?", "Where is the Acme
+    plant?")? Then the question asks about something the name stands in a relation to that the reading does not
+    know: neither the name's own facts ("Acme is based in Oslo") nor the other condition alone (any firm based in
+    Bergen) answer it. Where the firm is answers where its office is ("Where is the Acme office?")."""
+    read = [(c.start, c.end) for c in cues] + [(o.start, o.end) for o in linked]
     for le in linked:
-        hit = _NOUN_SUBJECT.match(question, le.end)
-        if hit is None and _AFTER_IS.search(question, 0, le.start):
-            hit = _NOUN_LAST.match(question, le.end)
-        if hit is None or _NOT_NOUNS.intersection(hit.group(1).lower().split()):
-            continue
-        start, end = hit.span(1)
-        read = [(c.start, c.end) for c in cues] + [(o.start, o.end) for o in linked]
-        if not any(x < end and start < y for x, y in read):
+        owned = _owned_noun(question, le)
+        if owned and any(not _read_word(question, word, read, owned[1]) for word in re.finditer(r"[\w-]+", question)
+                         if owned[0][0] <= word.start() < owned[0][1]):
             return True
     return False
+
+
+def _owned_noun(question: str, le: LinkedEntity) -> tuple[tuple[int, int], bool] | None:
+    """Where the noun phrase the name owns stands, if it owns one (before the question's verb, or at its end after
+    "is a" or a question word and "is"), and whether the question asks where it is ("Where is the Acme office?");
+    None where it owns none, or where it is the firm's place."""
+    hit = _NOUN_SUBJECT.match(question, le.end)
+    asked = _ASKED_IS.fullmatch(question, 0, le.start)
+    if hit is None and (asked or _AFTER_IS.search(question, 0, le.start)):
+        hit = _NOUN_LAST.match(question, le.end)
+    if hit is None or _NOT_NOUNS.intersection(hit.group(1).lower().split()):
+        return None
+    where = bool(asked) and asked.group(1).lower() == "where"
+    return None if where and re.fullmatch(FIRM_PLACE_NOUNS, hit.group(1).lower()) else (hit.span(1), where)
+
+
+def _read_word(question: str, word: re.Match[str], read: list[tuple[int, int]], where: bool) -> bool:
+    """Is a word of a noun phrase a name owns read: a preposition ("associated with"), part of a cue or name, a cue
+    word the reading left out as its relation's second cue ("Where is Acme based?"), or where the question asks
+    where, a word for the firm's place ("Where is the Acme office located?")?"""
+    text = word.group().lower()
+    return (text in _PREPOSITIONS or any(x < word.end() and word.start() < y for x, y in read)
+            or any(re.search(pattern, text) for pattern, _, _ in CUES)
+            or (where and bool(re.fullmatch(FIRM_PLACE_NOUNS, text))))
 
 
 _DRUG_NOUN = re.compile(r"(?:['\u2019]s?)?\s+(drugs?|medications?|medicines?)\b", re.IGNORECASE)  # "Northwind's drugs"
