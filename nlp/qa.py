@@ -21,9 +21,9 @@ from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, NOT_YES_NO, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
-from nlp.question_conditions import Conditions, object_of, read_conditions
+from nlp.question_conditions import Conditions, named_twice, object_of, read_conditions
 from nlp.question_parts import PartAnswers, answer_parts
-from nlp.question_relations import (Cue, drug_noun_cue, find_cues, owned_noun_cue, owns_noun, place_cue, roles_allowed,
+from nlp.question_relations import (Cue, all_cues, drug_noun_cue, owned_noun_cue, owns_noun, place_cue, roles_allowed,
                                     unread_noun, word_role)
 
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
@@ -103,7 +103,8 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     """The answers to a question that asks one thing, none of ``exclude`` (the ids "else" leaves out: what the
     previous part named or answered; None where there is no previous part)."""
     yes_no = bool(YES_NO.match(question.lower()))
-    cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
+    every = all_cues(question, [(le.start, le.end) for le in linked])
+    cues = [c for c in named_twice(question, linked, every) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
     if "SUBSIDIARY_OF" in schema.names():
         cues = owned_noun_cue(question, linked, cues)

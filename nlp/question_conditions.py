@@ -2,14 +2,15 @@
 condition of ("Which subsidiary of Acme that is based in Bergen is run by Bo Lind?": Acme of "subsidiary", Bergen of
 "based", Bo Lind of "run"), the two a chain reads, the further ones its answers must also meet, and a relation no
 name is a condition of that leads from what the conditions meet to what the question asks for ("Who is the CEO of the
-company based in Bergen that Acme acquired?": the CEO of that company)."""
+company based in Bergen that Acme acquired?": the CEO of that company). A relation named twice, each time with a
+name of its own, is two conditions ("Which drug that treats T2D also treats obesity?")."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
 from nlp.question_links import LinkedEntity
-from nlp.question_relations import Cue, owns_noun
+from nlp.question_relations import Cue, first_of_each, owns_noun
 
 _OBJECT_GAP = re.compile(r"\s+(?:(?:of|by|in|from|with|for|to|against)\s+)?(?:the\s+)?", re.IGNORECASE)
 _SUBJECT_GAP = re.compile(r"\s+")  # "that Acme acquired", "which Bo Lind runs"
@@ -56,6 +57,18 @@ def read_conditions(question: str, linked: list[LinkedEntity], cues: list[Cue]) 
         return None
     (c1, le1), (c2, le2), *further = sorted(paired.items(), key=lambda kv: kv[0].start)
     return Conditions([c1, c2], [le1, le2], tuple(further), unpaired[0] if unpaired else None)
+
+
+def named_twice(question: str, linked: list[LinkedEntity], every: list[Cue]) -> list[Cue]:
+    """The first of ``every`` cue of each relation, and a later one of it where each is the condition of a name of
+    its own ("Which drug that treats T2D also treats obesity?": two conditions; "Where is Acme headquartered?": one
+    relation named twice), in order."""
+    firsts = first_of_each(every)
+    if len(firsts) == len(every):
+        return every
+    named = {cue for le in linked if (cue := _cue_of(question, le, every)) is not None}
+    first = {c.relation: c for c in firsts}
+    return [c for c in every if c in firsts or (c in named and first[c.relation] in named)]
 
 
 def _cue_of(question: str, le: LinkedEntity, cues: list[Cue]) -> Cue | None:

@@ -22,18 +22,34 @@ class Cue:
 
 
 def find_cues(question: str, masked: list[tuple[int, int]]) -> list[Cue]:
-    """Relation cues in the question, outside the entity spans, in order of appearance."""
+    """Relation cues in the question, outside the entity spans, in order of appearance, the first of each relation
+    ("where is X headquartered" names one relation twice)."""
+    return first_of_each(all_cues(question, masked))
+
+
+_WORD_REST = re.compile(r"\w*")
+
+
+def all_cues(question: str, masked: list[tuple[int, int]]) -> list[Cue]:
+    """Relation cues in the question, outside the entity spans, in order of appearance, a relation as often as it is
+    named."""
     text = question.lower()
     cues: list[Cue] = []
     taken = list(masked)
     for pattern, relation, inverted in CUES:
         for m in re.finditer(pattern, text):
-            if any(m.start() < y and x < m.end() for x, y in taken):
+            # to the end of its word: "acquir(?:e|ed)" matches "acquire" in "acquired", and "acquired Bramble" is
+            # the cue, a space and its object
+            end = m.end() + len(_WORD_REST.match(text, m.end()).group()) if text[m.end() - 1].isalnum() else m.end()
+            if any(m.start() < y and x < end for x, y in taken):
                 continue
-            taken.append((m.start(), m.end()))
-            cues.append(Cue(relation, m.start(), m.end(), inverted))
-    cues.sort(key=lambda c: c.start)
-    # "where is X headquartered" names one relation twice: keep the first of each.
+            taken.append((m.start(), end))
+            cues.append(Cue(relation, m.start(), end, inverted))
+    return sorted(cues, key=lambda c: c.start)
+
+
+def first_of_each(cues: list[Cue]) -> list[Cue]:
+    """The first of ``cues`` of each relation, in order."""
     seen: set[str] = set()
     return [c for c in cues if not (c.relation in seen or seen.add(c.relation))]
 

@@ -331,6 +331,32 @@ def test_a_relation_from_what_two_conditions_meet_answers_beyond_it(store, tmp_p
         assert len({e.triple for e in a.evidence}) == 3  # both conditions' facts and the one to the answer
 
 
+@pytest.mark.parametrize("question,expected", [
+    ("Which company that Acme acquired acquired Gamma Optics?", []),  # was Beta Sensors, which acquired nothing
+    ("Which company that Acme acquired is run by Bo Lind?", ["Beta Sensors"]),
+    ("Which company based in Oslo is based in Bergen?", []),  # was every firm in either
+    ("Where is Acme headquartered?", ["Oslo"]),  # one relation named twice: one condition
+])
+def test_a_relation_named_twice_with_a_name_each_is_two_conditions(store, tmp_path, question, expected):
+    """The second cue of a relation was dropped ("where is X headquartered" names one twice), and its name with
+    it: the answers of the first condition alone."""
+    result = answer(_with_bergen_ceos(store, tmp_path), question)
+    assert [a.text for a in result.answers] == expected, result
+
+
+def test_a_drug_that_treats_one_disease_and_also_another_treats_both(tmp_path):
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("chem:met", "TREATS", "dis:t2d"), _fact("chem:sema", "TREATS", "dis:t2d"),
+           _fact("chem:sema", "TREATS", "dis:ob")],
+          [Entity("chem:met", "metformin", "Chemical"), Entity("chem:sema", "semaglutide", "Chemical"),
+           Entity("dis:t2d", "type 2 diabetes", "Disease"), Entity("dis:ob", "obesity", "Disease"),
+           Entity("dis:la", "lactic acidosis", "Disease")])
+    for question in ("Which drug that treats type 2 diabetes also treats obesity?",
+                     "Which drugs treat type 2 diabetes and treat obesity?"):
+        assert [a.text for a in answer(s, question).answers] == ["semaglutide"], question  # was also metformin
+    assert answer(s, "Which drug that treats obesity also treats lactic acidosis?").answers == ()  # was semaglutide
+
+
 @pytest.mark.parametrize("question", ["Which subsidiary of Acme Robotics is based in Oslo?",
                                       "Which subsidiary of Acme Robotics is in Oslo?"])
 def test_a_firm_based_in_the_place_is_not_read_as_the_parent_of_the_subsidiary_asked_for(store, question):
