@@ -156,8 +156,11 @@ def unread_noun(question: str, linked: list[LinkedEntity], cues: list[Cue]) -> b
     read = [(c.start, c.end) for c in cues] + [(o.start, o.end) for o in linked]
     for le in linked:
         owned = _owned_noun(question, le)
-        if owned and any(not _read_word(question, word, read, owned[1]) for word in re.finditer(r"[\w-]+", question)
-                         if owned[0][0] <= word.start() < owned[0][1]):
+        if owned is None:
+            continue
+        (start, end), where = owned
+        if not all(_read_word(word, read, where) for word in re.finditer(r"[\w-]+", question)
+                   if start <= word.start() < end):
             return True
     return False
 
@@ -176,7 +179,7 @@ def _owned_noun(question: str, le: LinkedEntity) -> tuple[tuple[int, int], bool]
     return None if where and re.fullmatch(FIRM_PLACE_NOUNS, hit.group(1).lower()) else (hit.span(1), where)
 
 
-def _read_word(question: str, word: re.Match[str], read: list[tuple[int, int]], where: bool) -> bool:
+def _read_word(word: re.Match[str], read: list[tuple[int, int]], where: bool) -> bool:
     """Is a word of a noun phrase a name owns read: a preposition ("associated with"), part of a cue or name, a cue
     word the reading left out as its relation's second cue ("Where is Acme based?"), or where the question asks
     where, a word for the firm's place ("Where is the Acme office located?")?"""
