@@ -3,7 +3,8 @@ condition of ("Which subsidiary of Acme that is based in Bergen is run by Bo Lin
 "based", Bo Lind of "run"), the two a chain reads, the further ones its answers must also meet, and a relation no
 name is a condition of that leads from what the conditions meet to what the question asks for ("Who is the CEO of the
 company based in Bergen that Acme acquired?": the CEO of that company). A relation named twice, each time with a
-name of its own, is two conditions ("Which drug that treats T2D also treats obesity?")."""
+name of its own, is two conditions ("Which drug that treats T2D also treats obesity?"), and named again for a name
+after it, a hop ("Which drugs are made by the company that makes metformin?")."""
 from __future__ import annotations
 
 import re
@@ -60,15 +61,21 @@ def read_conditions(question: str, linked: list[LinkedEntity], cues: list[Cue]) 
 
 
 def named_twice(question: str, linked: list[LinkedEntity], every: list[Cue]) -> list[Cue]:
-    """The first of ``every`` cue of each relation, and a later one of it where each is the condition of a name of
-    its own ("Which drug that treats T2D also treats obesity?": two conditions; "Where is Acme headquartered?": one
-    relation named twice), in order."""
+    """The first of ``every`` cue of each relation, and a later one of it that is the condition of a name of its own,
+    where the first is too ("Which drug that treats T2D also treats obesity?": two conditions) or that name does not
+    stand between them ("Which drugs are made by the company that makes metformin?": two hops; "Where is Acme
+    headquartered?": one relation named twice), in order."""
     firsts = first_of_each(every)
     if len(firsts) == len(every):
         return every
-    named = {cue for le in linked if (cue := _cue_of(question, le, every)) is not None}
+    named = {cue: le for le in linked if (cue := _cue_of(question, le, every)) is not None}
     first = {c.relation: c for c in firsts}
-    return [c for c in every if c in firsts or (c in named and first[c.relation] in named)]
+
+    def kept(cue: Cue) -> bool:
+        le, before = named.get(cue), first[cue.relation]
+        return cue == before or (le is not None and (before in named or not before.end <= le.start < cue.start))
+
+    return [c for c in every if kept(c)]
 
 
 def _cue_of(question: str, le: LinkedEntity, cues: list[Cue]) -> Cue | None:

@@ -336,6 +336,7 @@ def test_a_relation_from_what_two_conditions_meet_answers_beyond_it(store, tmp_p
     ("Which company that Acme acquired is run by Bo Lind?", ["Beta Sensors"]),
     ("Which company based in Oslo is based in Bergen?", []),  # was every firm in either
     ("Where is Acme headquartered?", ["Oslo"]),  # one relation named twice: one condition
+    ("Which company acquired the company that acquired Beta Sensors?", []),  # was Acme Robotics, which acquired it
 ])
 def test_a_relation_named_twice_with_a_name_each_is_two_conditions(store, tmp_path, question, expected):
     """The second cue of a relation was dropped ("where is X headquartered" names one twice), and its name with
@@ -355,6 +356,22 @@ def test_a_drug_that_treats_one_disease_and_also_another_treats_both(tmp_path):
                      "Which drugs treat type 2 diabetes and treat obesity?"):
         assert [a.text for a in answer(s, question).answers] == ["semaglutide"], question  # was also metformin
     assert answer(s, "Which drug that treats obesity also treats lactic acidosis?").answers == ()  # was semaglutide
+
+
+def test_a_relation_named_again_for_a_name_after_it_is_a_second_hop(tmp_path):
+    """"Which drugs are made by the company that makes warfarin?" answered the company: the second "make" was
+    dropped as the one relation named twice."""
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact("org:cv", "MANUFACTURES", "chem:w"), _fact("org:cv", "MANUFACTURES", "chem:c"),
+           _fact("org:nw", "MANUFACTURES", "chem:m")],
+          [Entity("org:cv", "Corvane", "Organization"), Entity("org:nw", "Northwind", "Organization"),
+           Entity("chem:w", "warfarin", "Chemical"), Entity("chem:c", "clopidogrel", "Chemical"),
+           Entity("chem:m", "metformin", "Chemical")])
+    best = answer(s, "Which drugs are made by the company that makes warfarin?").answers
+    assert [a.text for a in best] == ["clopidogrel"]  # was Corvane
+    assert [e.triple for e in best[0].evidence] == [("Corvane", "MANUFACTURES", "warfarin"),
+                                                    ("Corvane", "MANUFACTURES", "clopidogrel")]
+    assert answer(s, "Which drugs are made by the company that makes metformin?").answers == ()  # was Northwind
 
 
 @pytest.mark.parametrize("question", ["Which subsidiary of Acme Robotics is based in Oslo?",
