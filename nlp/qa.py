@@ -21,8 +21,9 @@ from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
 from nlp.question_cues import ASKED_NEGATION, NOT_YES_NO, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
+from nlp.question_conditions import Conditions, named_twice, object_of, read_conditions
 from nlp.question_parts import PartAnswers, answer_parts
-from nlp.question_relations import (Cue, drug_noun_cue, find_cues, owned_noun_cue, owns_noun, place_cue, roles_allowed,
+from nlp.question_relations import (Cue, all_cues, drug_noun_cue, owned_noun_cue, owns_noun, place_cue, roles_allowed,
                                     unread_noun, word_role)
 
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
@@ -31,7 +32,7 @@ NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
 FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
 MAX_NARROWER_ANSWERS = 5  # at most so many answers from narrower entities
-MAX_RELATIONS = 2  # a chain has one fact per relation asked, and at most two
+MAX_RELATIONS = 2  # a chain has one fact per relation asked, and at most two; further ones filter its answers
 
 
 def _fitting(le: LinkedEntity, cues: list[Cue], schema: Schema) -> LinkedEntity:
@@ -102,7 +103,8 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     """The answers to a question that asks one thing, none of ``exclude`` (the ids "else" leaves out: what the
     previous part named or answered; None where there is no previous part)."""
     yes_no = bool(YES_NO.match(question.lower()))
-    cues = [c for c in find_cues(question, [(le.start, le.end) for le in linked]) if c.relation in schema.names()
+    every = all_cues(question, [(le.start, le.end) for le in linked])
+    cues = [c for c in named_twice(question, linked, every) if c.relation in schema.names()
             and not (yes_no and re.fullmatch(NOT_YES_NO, question[c.start:c.end].lower()))]
     if "SUBSIDIARY_OF" in schema.names():
         cues = owned_noun_cue(question, linked, cues)
@@ -110,12 +112,13 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
-    if (NEGATED.search(re.sub(ASKED_NEGATION, " ", question, flags=re.IGNORECASE)) or len(cues) > MAX_RELATIONS
-            or unread_noun(question, linked, cues)):
+    conditions = (read_conditions(question, linked, cues) if len(cues) > MAX_RELATIONS and not yes_no else None)
+    if (NEGATED.search(re.sub(ASKED_NEGATION, " ", question, flags=re.IGNORECASE))
+            or (len(cues) > MAX_RELATIONS and conditions is None) or unread_noun(question, linked, cues)):
         # "Does X not cause Y?": a fact that it does is no "yes"; "What doesn't Northwind make?": the graph lists
-        # what things do, not what they don't. A chain read for two of three relations ("Who is the CEO of the Acme
-        # unit based in Bergen?": Beta Sensors, its chain through Acme and Bergen) or past a noun the reading does
-        # not know ("Which Acme plant is based in Bergen?": Oslo, where Acme is) answers another question
+        # what things do, not what they don't. A chain read for two of three relations where the third is no
+        # condition it can check answers another question, as does one past a noun the reading does not know
+        # ("Which Acme plant is based in Bergen?": Oslo, where Acme is)
         return QAResult(question, (), tuple(linked), relations)
     if not cues and not yes_no and len(linked) == 1 and ABOUT.fullmatch(without_entity(question, linked[0])):
         term = linked[0].entity
@@ -124,7 +127,8 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         return QAResult(question, (about,), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no), frozenset(le.end for le in linked))
-    ranked = _targets(store, linked, cues, reading, exclude)
+    ranked = (_meeting_all(store, conditions, reading, exclude) if conditions
+              else _targets(store, linked, cues, reading, exclude))
     if ranked and _counts(reading):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
         vias = list(dict.fromkeys(via.name for _, (_, _, through) in ranked for via, _ in through))
@@ -159,6 +163,53 @@ def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], rea
     else:
         ranked = _own_or_narrower(store, linked, cues, reading, exclude, beyond)
     return ranked if _counts(reading) else _capped(ranked)
+
+
+def _meeting_all(store: GraphStore, conditions: Conditions, reading: _Reading,
+                 exclude: frozenset[str] | None) -> list[tuple[str, "_Scored"]]:
+    """The scored targets of a question with more than two relations, best first: those a chain of two of them
+    reaches (what meets both their conditions), the ones of them that meet each further condition too; where the
+    question asks for something else than that ("Who is the CEO of the company based in Bergen that Acme
+    acquired?"), what the outer relation reaches from them, none of ``exclude``."""
+    outer = conditions.outer
+    base = replace(reading, places=None) if outer else reading  # "Where is the firm ...": the firm is no place
+    ranked = _targets(store, conditions.linked, conditions.cues, base,
+                      exclude if outer is None or exclude is None else frozenset())
+    for cue, le in conditions.further:
+        ranked = _also_meeting(store, ranked, cue, le, reading)
+    if outer is None:
+        return ranked
+    return _beyond(store, ranked, outer, conditions.cues[0], reading, exclude or frozenset())
+
+
+def _also_meeting(store: GraphStore, ranked: list[tuple[str, "_Scored"]], cue: Cue, le: LinkedEntity,
+                  reading: _Reading) -> list[tuple[str, "_Scored"]]:
+    """Those of ``ranked`` that stand in the cue's relation to ``le`` ("... is run by Bo Lind"), best first, each
+    scored with that fact too and showing it."""
+    role = word_role(reading.question, cue, le.start, le.end)
+    hop = sorted(_hop(store, le.entity.id, le.entity.type, cue.relation, role, reading.schema),
+                 key=lambda pair: pair[1].confidence)
+    facts = dict(hop)  # of two facts with one target, the surer
+    kept = [(target, (score * facts[target].confidence, [*chain, facts[target]], through))
+            for target, (score, chain, through) in ranked if target in facts]
+    return sorted(kept, key=lambda kv: -kv[1][0])
+
+
+def _beyond(store: GraphStore, ranked: list[tuple[str, "_Scored"]], outer: Cue, inner: Cue, reading: _Reading,
+            exclude: frozenset[str]) -> list[tuple[str, "_Scored"]]:
+    """What the ``outer`` cue's relation reaches from each of ``ranked`` (the CEO of each company the conditions
+    meet; ``inner``, the first of their cues, says where that company stands), best first, none of the question's
+    entities or ``exclude``, each scored and shown with its chain and that fact."""
+    role = word_role(reading.question, outer, _middle_at(reading.question, inner, outer, reading.ends))
+    best: dict[str, _Scored] = {}
+    for middle, (score, chain, through) in ranked:
+        ent = store.entity(middle)
+        for other, fact in _hop(store, middle, ent.type, outer.relation, role, reading.schema) if ent else []:
+            scored = (score * fact.confidence, [*chain, fact], through)
+            if (other not in reading.in_question and other not in exclude and _fits_places(store, other, reading)
+                    and (other not in best or best[other][0] < scored[0])):
+                best[other] = scored
+    return sorted(best.items(), key=lambda kv: -kv[1][0])
 
 
 def _counts(reading: _Reading) -> bool:
@@ -229,7 +280,7 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
                 # two conditions, each on one named entity, that no entity meets: what a chain from one reaches past
                 # the other condition is no answer ("Which subsidiary of Corvane is based in Zürich?": not Basel)
                 continue
-            if reading.places is not None and getattr(store.entity(target), "type", None) not in reading.places:
+            if not _fits_places(store, target, reading):
                 continue  # "Where is Zürich?" asks for a place, not for the firm based there
             score = 1.0
             for f in facts:
@@ -239,6 +290,11 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
             if key not in skip and (best is None or best[0] < score):
                 into[key] = (score, facts, ((via, facts),) if via else ())
     return sorted((meeting or scored).items(), key=lambda kv: -kv[1][0]), bool(meeting)
+
+
+def _fits_places(store: GraphStore, target: str, reading: _Reading) -> bool:
+    """May ``target`` answer the question: a place where it asks where, anything else otherwise?"""
+    return reading.places is None or getattr(store.entity(target), "type", None) in reading.places
 
 
 def _each_of(question: str, linked: list[LinkedEntity]) -> list[LinkedEntity]:
@@ -273,17 +329,6 @@ def _places(question: str, schema: Schema, yes_no: bool) -> frozenset[str] | Non
     return frozenset(schema.get("HEADQUARTERED_IN").tail_types)
 
 
-_OBJECT_GAP = re.compile(r"\s+(?:(?:of|by|in|from|with|for|to|against)\s+)?(?:the\s+)?", re.IGNORECASE)
-
-
-def _object_of(question: str, cue: Cue, anchor: LinkedEntity, cues: list[Cue]) -> bool:
-    """Is the anchor the cue's object: right after it, or after a preposition ("subsidiary of Corvane", "based in
-    Basel", "acquired Bramble"), and no other cue's subject or modifier ("side effects of T2D drugs", "made by
-    Corvane cause")?"""
-    return (cue.end <= anchor.start and bool(_OBJECT_GAP.fullmatch(question, cue.end, anchor.start))
-            and not any(re.fullmatch(r"\s*", question[anchor.end:c.start]) for c in cues if c.start >= anchor.end))
-
-
 _OF_SUBJECT = re.compile(r"\s+of\s+[^,;?]+?\s+(?:is|are|was|were)\s+", re.IGNORECASE)
 _IS = re.compile(r"\s+(?:is|are|was|were)\s+", re.IGNORECASE)
 
@@ -313,7 +358,7 @@ def _chains(store: GraphStore, anchor: LinkedEntity, cues: list[Cue],
     # then the cue whose object the anchor is ("Which subsidiary of Corvane is based in Basel?": Corvane is the
     # subsidiary's, though "based" starts nearer it), then the nearest
     ordered = sorted(cues, key=lambda c: (not roles_allowed(schema, c.relation, anchor.entity.type),
-                                          not _object_of(question, c, anchor, cues), abs(c.start - anchor.start)))
+                                          not object_of(question, c, anchor, cues), abs(c.start - anchor.start)))
     first = ordered[0]
     hop1 = _hop(store, anchor.entity.id, anchor.entity.type, first.relation,
                 word_role(question, first, anchor.start, anchor.end), schema, strict)

@@ -51,6 +51,9 @@ OF_NOUNS = (r"subsidiar(?:y|ies)|units?|divisions?|parent(?: company| firm| grou
 # Nouns that are cues only right after a name that owns them ("Acme unit", "Acme's divisions": the units of Acme,
 # as "unit of" is above); after no name, "unit" is as often a measure
 OWNED_NOUN_CUES: tuple[tuple[str, str], ...] = ((r"units?|divisions?", "SUBSIDIARY_OF"),)
+# Nouns a firm owns whose place is where the firm is: "Where is the Acme office?" asks where Acme is (not "Where is
+# the Acme plant?": a firm's plant may be anywhere)
+FIRM_PLACE_NOUNS = r"(?:(?:head|main|registered)\s+)?offices?|headquarters|hq|base"
 # Cues a yes/no question cannot be confirmed by: "Can warfarin be combined with aspirin?" asks whether that is
 # safe, and "warfarin INTERACTS_WITH aspirin" (read in "should not be combined with") is no "yes"
 NOT_YES_NO = r"combin(?:e|ed)|taken (?:together )?with|\bmix(?:ed)?\b"

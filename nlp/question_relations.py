@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from kg.schema import Schema
-from nlp.question_cues import CUES, JOB_NOUNS, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY
+from nlp.question_cues import CUES, FIRM_PLACE_NOUNS, JOB_NOUNS, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY
 from nlp.question_links import LinkedEntity
 
 
@@ -22,18 +22,34 @@ class Cue:
 
 
 def find_cues(question: str, masked: list[tuple[int, int]]) -> list[Cue]:
-    """Relation cues in the question, outside the entity spans, in order of appearance."""
+    """Relation cues in the question, outside the entity spans, in order of appearance, the first of each relation
+    ("where is X headquartered" names one relation twice)."""
+    return first_of_each(all_cues(question, masked))
+
+
+_WORD_REST = re.compile(r"\w*")
+
+
+def all_cues(question: str, masked: list[tuple[int, int]]) -> list[Cue]:
+    """Relation cues in the question, outside the entity spans, in order of appearance, a relation as often as it is
+    named."""
     text = question.lower()
     cues: list[Cue] = []
     taken = list(masked)
     for pattern, relation, inverted in CUES:
         for m in re.finditer(pattern, text):
-            if any(m.start() < y and x < m.end() for x, y in taken):
+            # to the end of its word: "acquir(?:e|ed)" matches "acquire" in "acquired", and "acquired Bramble" is
+            # the cue, a space and its object
+            end = m.end() + len(_WORD_REST.match(text, m.end()).group()) if text[m.end() - 1].isalnum() else m.end()
+            if any(m.start() < y and x < end for x, y in taken):
                 continue
-            taken.append((m.start(), m.end()))
-            cues.append(Cue(relation, m.start(), m.end(), inverted))
-    cues.sort(key=lambda c: c.start)
-    # "where is X headquartered" names one relation twice: keep the first of each.
+            taken.append((m.start(), end))
+            cues.append(Cue(relation, m.start(), end, inverted))
+    return sorted(cues, key=lambda c: c.start)
+
+
+def first_of_each(cues: list[Cue]) -> list[Cue]:
+    """The first of ``cues`` of each relation, in order."""
     seen: set[str] = set()
     return [c for c in cues if not (c.relation in seen or seen.add(c.relation))]
 
@@ -123,31 +139,57 @@ def owned_noun_cue(question: str, linked: list[LinkedEntity], cues: list[Cue]) -
 
 
 # a name, then one or two words and the verb of the question ("Which Acme plant is based in Bergen?"), or the end of
-# it after a subject and "is a" ("Which firm in Bergen is an Acme plant?", not "Where is the Acme office?"): the name
-# owns the noun phrase, which is what the question asks about
+# it after a subject and "is a" ("Which firm in Bergen is an Acme plant?") or a question word and "is" ("Where is the
+# Acme plant?"): the name owns the noun phrase, which is what the question asks about
 _NOUN_SUBJECT = re.compile(r"(?:['\u2019]s?)?\s+((?:[a-z][\w-]*\s+)?[a-z][\w-]*)\s+(?:is|are|was|were)\b",
                            re.IGNORECASE)
 _NOUN_LAST = re.compile(r"(?:['\u2019]s?)?\s+((?:[a-z][\w-]*\s+)?[a-z][\w-]*)\s*[?.!]?\s*$", re.IGNORECASE)
 _AFTER_IS = re.compile(r"\S+\s+\S+\s+(?:is|are|was|were)\s+(?:an?|the)\s+$", re.IGNORECASE)
+_ASKED_IS = re.compile(r"(where|what|who|which)\s+(?:is|are|was|were)\s+(?:(?:an?|the)\s+)?", re.IGNORECASE)
 _NOT_NOUNS = frozenset("""and or but nor that which who whom whose where when how why also now still then not never
-has have had does do did itself themselves it they there here""".split())
+has have had does do did itself themselves it they there here today currently presently nowadays""".split())
+_PREPOSITIONS = frozenset("of by in from with for to against at on about as".split())
 
 
 def unread_noun(question: str, linked: list[LinkedEntity], cues: list[Cue]) -> bool:
-    """Does a name own a noun that no cue reads ("Which Acme plant is based in Bergen?")? Then the question asks
-    about something the name stands in a relation to that the reading does not know: neither the name's own facts
-    ("Acme is based in Oslo") nor the other condition alone (any firm based in Bergen) answer it."""
+    """Does a name own a noun that no cue reads ("Which Acme plant is based in Bergen?", "Where is the Acme
+    plant?")? Then the question asks about something the name stands in a relation to that the reading does not
+    know: neither the name's own facts ("Acme is based in Oslo") nor the other condition alone (any firm based in
+    Bergen) answer it. Where the firm is answers where its office is ("Where is the Acme office?")."""
+    read = [(c.start, c.end) for c in cues] + [(o.start, o.end) for o in linked]
     for le in linked:
-        hit = _NOUN_SUBJECT.match(question, le.end)
-        if hit is None and _AFTER_IS.search(question, 0, le.start):
-            hit = _NOUN_LAST.match(question, le.end)
-        if hit is None or _NOT_NOUNS.intersection(hit.group(1).lower().split()):
+        owned = _owned_noun(question, le)
+        if owned is None:
             continue
-        start, end = hit.span(1)
-        read = [(c.start, c.end) for c in cues] + [(o.start, o.end) for o in linked]
-        if not any(x < end and start < y for x, y in read):
+        (start, end), where = owned
+        if not all(_read_word(word, read, where) for word in re.finditer(r"[\w-]+", question)
+                   if start <= word.start() < end):
             return True
     return False
+
+
+def _owned_noun(question: str, le: LinkedEntity) -> tuple[tuple[int, int], bool] | None:
+    """Where the noun phrase the name owns stands, if it owns one (before the question's verb, or at its end after
+    "is a" or a question word and "is"), and whether the question asks where it is ("Where is the Acme office?");
+    None where it owns none, or where it is the firm's place."""
+    hit = _NOUN_SUBJECT.match(question, le.end)
+    asked = _ASKED_IS.fullmatch(question, 0, le.start)
+    if hit is None and (asked or _AFTER_IS.search(question, 0, le.start)):
+        hit = _NOUN_LAST.match(question, le.end)
+    if hit is None or _NOT_NOUNS.intersection(hit.group(1).lower().split()):
+        return None
+    where = bool(asked) and asked.group(1).lower() == "where"
+    return None if where and re.fullmatch(FIRM_PLACE_NOUNS, hit.group(1).lower()) else (hit.span(1), where)
+
+
+def _read_word(word: re.Match[str], read: list[tuple[int, int]], where: bool) -> bool:
+    """Is a word of a noun phrase a name owns read: a preposition ("associated with"), part of a cue or name, a cue
+    word the reading left out as its relation's second cue ("Where is Acme based?"), or where the question asks
+    where, a word for the firm's place ("Where is the Acme office located?")?"""
+    text = word.group().lower()
+    return (text in _PREPOSITIONS or any(x < word.end() and word.start() < y for x, y in read)
+            or any(re.search(pattern, text) for pattern, _, _ in CUES)
+            or (where and bool(re.fullmatch(FIRM_PLACE_NOUNS, text))))
 
 
 _DRUG_NOUN = re.compile(r"(?:['\u2019]s?)?\s+(drugs?|medications?|medicines?)\b", re.IGNORECASE)  # "Northwind's drugs"
