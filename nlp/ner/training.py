@@ -85,8 +85,12 @@ class EarlyStopping:
 
     def update(self, epoch: int, scores: PipelineNERScores) -> bool:
         """Record an epoch's dev scores; True when its overall F1 is the best so far (save the model then)."""
-        if scores.overall.f1 > self.best:
-            self.best, self.best_epoch, self.bad, self.scores = scores.overall.f1, epoch, 0, scores.as_dict()
+        from nlp.evaluation import precision_recall_f1
+
+        counts = scores.overall
+        f1 = precision_recall_f1(counts.tp, counts.fp, counts.fn)[2]  # unrounded: two epochs alike to 4 places rank
+        if f1 > self.best:
+            self.best, self.best_epoch, self.bad, self.scores = f1, epoch, 0, scores.as_dict()
             return True
         self.bad += 1
         return False

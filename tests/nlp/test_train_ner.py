@@ -116,6 +116,17 @@ def test_early_stopping_keeps_the_best_dev_scores_as_eval_ner_writes_them():
         "Chemical", "Disease"}
 
 
+
+def test_early_stopping_ranks_epochs_by_unrounded_f1():
+    """F1 0.99346 then 0.99355: both 0.9935 as written, yet the second epoch is the better one (as it was before
+    training took the rounded scores of `kgnlp eval ner`)."""
+    gold = [[(i, i + 1, "Chemical") for i in range(77)]]
+    first, second = score_ner(gold, [gold[0][:76]]), score_ner(gold, [gold[0] + [(100, 101, "Chemical")]])
+    assert first.overall.f1 == second.overall.f1 == 0.9935
+    early = EarlyStopping(patience=2)
+    assert early.update(1, first) and early.update(2, second) and early.best_epoch == 2
+
+
 def test_score_layer_runs_a_layer_over_docs():
     class Echo:
         name, priority = "echo", 0
