@@ -9,7 +9,8 @@ sentencizer) over the 500 dev abstracts, one thread, all sizes timed side by sid
 (median of 3). The chosen size is the fastest one whose dev F1 is within ``TOLERANCE`` of the best dev F1.
 It is then trained on train+dev for its best dev epoch count (no early stopping: no data left) and written to
 ``benchmarks/.models/bc5cdr-spacy-<W>x<D>``; its test F1 is printed for information (the choice is made before).
-The last line is one JSON object.
+The last line is one JSON object (its "test": the final model's scores as `kgnlp eval ner --model-only --json`
+writes them; ``{"micro", "by_label"}`` until 2026-12-02).
 """
 from __future__ import annotations
 
