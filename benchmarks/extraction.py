@@ -164,6 +164,7 @@ def linking_scores(entities, test_docs, predicted=None, threshold: float = 0.8):
 
     from kg.records import Mention
     from nlp.entity_linker import EntityLinker
+    from nlp.evaluation import PRF
 
     linker = EntityLinker(entities, threshold=threshold, create_new=False)
     known = {e.external()["MeSH"] for e in entities}
@@ -200,9 +201,8 @@ def linking_scores(entities, test_docs, predicted=None, threshold: float = 0.8):
                     tp += 1
                 else:
                     fp += 1
-        p, r = tp / max(tp + fp, 1), tp / max(gold_mentions, 1)
-        out["end_to_end"] = {"precision": round(p, 4), "recall": round(r, 4),
-                             "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0}
+        e2e = PRF.of(tp, fp, gold_mentions - tp)
+        out["end_to_end"] = {"precision": e2e.precision, "recall": e2e.recall, "f1": e2e.f1}
     return out, linker
 
 
@@ -225,6 +225,7 @@ def pairs_of(docs, mentions_of):
 
 
 def relation_scores(train_docs, dev_docs, test_docs, predicted_linked=None):
+    from nlp.evaluation import PRF
     from nlp.relation_classifier import train_relation_classifier
 
     def gold(docs):
@@ -240,9 +241,8 @@ def relation_scores(train_docs, dev_docs, test_docs, predicted_linked=None):
         scores = clf.score(examples)
         pred = {(e.doc_id, e.head_id, e.tail_id) for e, s in zip(examples, scores) if s >= clf.threshold}
         tp = len(pred & gold_set)
-        p, r = tp / max(len(pred), 1), tp / max(len(gold_set), 1)
-        return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
-                "predicted": len(pred), "gold": len(gold_set)}
+        s = PRF.of(tp, len(pred) - tp, len(gold_set) - tp)
+        return {"precision": s.precision, "recall": s.recall, "f1": s.f1, "predicted": len(pred), "gold": len(gold_set)}
 
     test_gold = gold(test_docs)
     cands = pairs_of(test_docs, gold_linked)
