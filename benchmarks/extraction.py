@@ -138,15 +138,22 @@ def predict_all(layer, docs, batch=32):
     return out
 
 
-def ner_scores(layer, docs):
-    from nlp.ner.evaluate import score_spans
+def ner_row(gold, pred) -> dict:
+    """One row of the benchmark's JSON: ``nlp.evaluation.score_ner`` of ``pred`` against ``gold`` mentions (per
+    document), its overall scores under "micro" and each label's under the label."""
+    from dataclasses import asdict
 
+    from nlp.evaluation import score_ner
+
+    s = score_ner(gold, pred)
+    return {"micro": asdict(s.overall), **{lab: asdict(prf) for lab, prf in s.by_label.items()}}
+
+
+def ner_scores(layer, docs):
     t0 = time.perf_counter()
     pred = predict_all(layer, docs)
     secs = time.perf_counter() - t0
-    s = score_spans([d.mentions for d in docs], pred)
-    res = {"micro": s.micro.as_dict(), **{lab: prf.as_dict() for lab, prf in s.by_label},
-           "docs_per_s_ner_only": round(len(docs) / secs, 1)}
+    res = {**ner_row([d.mentions for d in docs], pred), "docs_per_s_ner_only": round(len(docs) / secs, 1)}
     return res, pred
 
 
@@ -157,6 +164,7 @@ def linking_scores(entities, test_docs, predicted=None, threshold: float = 0.8):
 
     from kg.records import Mention
     from nlp.entity_linker import EntityLinker
+    from nlp.evaluation import PRF
 
     linker = EntityLinker(entities, threshold=threshold, create_new=False)
     known = {e.external()["MeSH"] for e in entities}
@@ -193,9 +201,8 @@ def linking_scores(entities, test_docs, predicted=None, threshold: float = 0.8):
                     tp += 1
                 else:
                     fp += 1
-        p, r = tp / max(tp + fp, 1), tp / max(gold_mentions, 1)
-        out["end_to_end"] = {"precision": round(p, 4), "recall": round(r, 4),
-                             "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0}
+        e2e = PRF.of(tp, fp, gold_mentions - tp)
+        out["end_to_end"] = {"precision": e2e.precision, "recall": e2e.recall, "f1": e2e.f1}
     return out, linker
 
 
@@ -218,6 +225,7 @@ def pairs_of(docs, mentions_of):
 
 
 def relation_scores(train_docs, dev_docs, test_docs, predicted_linked=None):
+    from nlp.evaluation import PRF
     from nlp.relation_classifier import train_relation_classifier
 
     def gold(docs):
@@ -233,9 +241,8 @@ def relation_scores(train_docs, dev_docs, test_docs, predicted_linked=None):
         scores = clf.score(examples)
         pred = {(e.doc_id, e.head_id, e.tail_id) for e, s in zip(examples, scores) if s >= clf.threshold}
         tp = len(pred & gold_set)
-        p, r = tp / max(len(pred), 1), tp / max(len(gold_set), 1)
-        return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
-                "predicted": len(pred), "gold": len(gold_set)}
+        s = PRF.of(tp, len(pred) - tp, len(gold_set) - tp)
+        return {"precision": s.precision, "recall": s.recall, "f1": s.f1, "predicted": len(pred), "gold": len(gold_set)}
 
     test_gold = gold(test_docs)
     cands = pairs_of(test_docs, gold_linked)
@@ -355,7 +362,6 @@ def main() -> None:
     result["models"] = {k: _model_info(v) for k, v in paths.items()}
     bc5, preds = {}, {}
     from nlp.extractor import merge_mentions
-    from nlp.ner.evaluate import score_spans
 
     secs = {}
     for prof in ("graph-names", "spacy-cnn", "transformer", "transformer-fp32")[:4 if "transformer" in paths else 2]:
@@ -387,8 +393,7 @@ def main() -> None:
     for prof, model in pairs:
         for suffix, order in (("", (model, "graph-names")), (" (graph names first)", ("graph-names", model))):
             merged = [merge_mentions([(2, preds[order[0]][i]), (1, preds[order[1]][i])]) for i in range(len(test))]
-            sc = score_spans([d.mentions for d in test], merged)
-            bc5[prof + suffix] = {"micro": sc.micro.as_dict(), **{lab: prf.as_dict() for lab, prf in sc.by_label},
+            bc5[prof + suffix] = {**ner_row([d.mentions for d in test], merged),
                                   "docs_per_s_ner_only": round(len(test) / (secs[model] + secs["graph-names"]), 1)}
             preds[prof + suffix] = merged
             log(f"  {prof + suffix} F1 {bc5[prof + suffix]['micro']['f1']}")
@@ -411,16 +416,13 @@ def main() -> None:
             for name, lo in ((rule, 0), (f"{rule}, test abstracts 151-500", 150)):
                 if lo >= len(test):
                     continue
-                sc = score_spans(gold[lo:], voted[lo:])
-                bc5[name] = {"micro": sc.micro.as_dict(), **{lab: prf.as_dict() for lab, prf in sc.by_label},
-                             "docs_per_s_ner_only": round(len(test) / sum(secs[k] for k in (
-                                 "graph-names", cnn, "transformer")), 1)}
+                bc5[name] = {**ner_row(gold[lo:], voted[lo:]), "docs_per_s_ner_only": round(
+                    len(test) / sum(secs[k] for k in ("graph-names", cnn, "transformer")), 1)}
                 log(f"  {name} F1 {bc5[name]['micro']['f1']}")
             preds[rule] = voted
         if len(test) > 150:
             for prof in ("spacy-cnn", "transformer", "graph-names"):
-                sc = score_spans(gold[150:], preds[prof][150:])
-                bc5[f"{prof}, test abstracts 151-500"] = {"micro": sc.micro.as_dict()}
+                bc5[f"{prof}, test abstracts 151-500"] = {"micro": ner_row(gold[150:], preds[prof][150:])["micro"]}
     result["bc5cdr_ner"] = bc5
     _partial(result)
     best = "accurate (weighted vote)" if "accurate (weighted vote)" in preds else "fast"  # the shipped profiles
@@ -479,7 +481,6 @@ def main() -> None:
             res[kind]["model"] = _model_info(p)
         if len(layer_preds) == 2:  # the accurate profile's vote: names seen in train+dev, CNN, transformer
             from kg.records import Entity
-            from nlp.ner.evaluate import score_spans
             from nlp.ner.vote import vote_mentions
 
             seen = {(m.text, m.label) for d in split(corpus, "train") + split(corpus, "dev") for m in d.mentions}
@@ -488,9 +489,8 @@ def main() -> None:
             for rule, weights in (("accurate (weighted vote)", [1, 1, 2]), ("equal vote 2 of 3", [1, 1, 1])):
                 voted = [vote_mentions([layer_preds["graph-names"][i], layer_preds["spacy"][i],
                                         layer_preds["transformer"][i]], 2, weights) for i in range(len(docs))]
-                sc = score_spans([d.mentions for d in docs], voted)
-                res[rule] = {"micro": sc.micro.as_dict(), **{lab: prf.as_dict() for lab, prf in sc.by_label}}
-                log(f"  {corpus} {rule} F1 {sc.micro.f1}")
+                res[rule] = ner_row([d.mentions for d in docs], voted)
+                log(f"  {corpus} {rule} F1 {res[rule]['micro']['f1']}")
         result[key] = res
         _partial(result)
     result["seconds"] = round(time.time() - started, 1)

@@ -69,8 +69,7 @@ def train(args) -> dict:
         row = {"corpus": corpus, "epochs": e, "mode": mode, "rc": rc}
         if rc == 0 and res.exists():
             r = json.loads(res.read_text())
-            row.update(f1=r["micro"]["f1"], precision=r["micro"]["precision"], recall=r["micro"]["recall"],
-                       seconds=r["seconds"], on=split)
+            row.update(f1=r["f1"], precision=r["precision"], recall=r["recall"], seconds=r["seconds"], on=split)
         else:
             row["log_tail"] = (work / "logs" / f"{name}.log").read_text()[-1500:]
         runs.append(row)

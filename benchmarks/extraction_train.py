@@ -66,16 +66,16 @@ def train_model(corpus: str, kind: str, epochs: int, use_dev: bool = True, max_l
                       batch_size=batch_size or (16 if kind == "transformer" else (8 if corpus == "bc5cdr" else 32)))
     report = train_ner(docs, out, cfg, progress=log)
     print(f"[{corpus}-{kind}] done in {report.seconds}s -> {out}", flush=True)
-    if eval_on:  # micro P/R/F1 of this model alone on the dev or test split, written beside it
+    if eval_on:  # this model alone on the dev or test split, written beside it as `kgnlp eval ner --json` writes it
+        from nlp.evaluation import score_layer
         from nlp.ner import load_ner_model
-        from nlp.ner.evaluate import evaluate_ner
 
         layer = load_ner_model(out)
         if kind == "transformer" and device != "cpu":
             from nlp.ner.training import resolve_device
 
             layer.model.to(resolve_device(device))
-        scores = evaluate_ner(layer, split(corpus, eval_on)[: eval_limit or None])
+        scores = score_layer(layer, split(corpus, eval_on)[: eval_limit or None])
         result = {"corpus": corpus, "kind": kind, "epochs": epochs, "train_docs": len(docs), "use_dev": use_dev,
                   "seconds": report.seconds, "eval_on": eval_on, **scores.as_dict()}
         (out / f"eval-{eval_on}.json").write_text(json.dumps(result, indent=1))

@@ -50,7 +50,7 @@ def main() -> None:
     import faiss
     import torch
 
-    from fusion.predict import macro_f1
+    from fusion.evaluate import macro_f1
     from nlp.embedder import Embedder
 
     torch.set_num_threads(2)

@@ -40,13 +40,6 @@ RECIPES = {"plain": [], "conclusions": [*CONCLUSIONS, "--patience", "3"],
                         "--retrieve-from", "passage", "--no-dev"]}
 
 
-def macro_f1(gold: list[str], pred: list[str]) -> float:
-    """fusion.predict.macro_f1 (labels in gold or predictions; PubMedQA's test set has all three)."""
-    from fusion.predict import macro_f1 as mean_f1
-
-    return mean_f1(gold, pred)
-
-
 def kgnlp(*args: str) -> dict:
     """Runs ``kgnlp ARGS --json`` (from this checkout) and returns its JSON answer."""
     proc = subprocess.run([sys.executable, "-m", "cli.main", *args, "--json"], cwd=ROOT, capture_output=True,
@@ -126,6 +119,8 @@ def main() -> None:
         if store is not None:
             retriever.close()
             store.close()
+    from fusion.evaluate import macro_f1  # labels in gold or predictions; PubMedQA's test set has all three
+
     gold, found, own_pred = results["test"]["gold"], results["test"]["found"], results["test"]["own"]
     pred, confident = results["test"]["top"], results["test"]["confident"]  # what `ask` answers: the top passage's
     n = len(gold)

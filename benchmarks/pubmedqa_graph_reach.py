@@ -113,7 +113,7 @@ def results_reach(args) -> None:
         by_signal[(signal, item["final_decision"])] += 1
         rule.append("no" if signal == "no evidence of an effect" else "yes")
         gold.append(item["final_decision"])
-    from fusion.predict import macro_f1
+    from fusion.evaluate import macro_f1
 
     print(json.dumps({"benchmark": "pubmedqa_graph_reach", "quick": args.quick, "graph": "results",
                       "questions": len(test_ids), "graph_facts": store.stats().relations,

@@ -24,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ PRECISIONS = ("fp32", "bf16")
 
 def ner_trainer(train, dev, epochs: int, threads: int, work: Path, quick: bool) -> dict:
     from nlp.ner import TrainConfig, load_ner_model, train_ner
-    from nlp.ner.evaluate import evaluate_ner
+    from nlp.evaluation import score_layer
 
     out = {}
     for precision in PRECISIONS:
@@ -46,10 +47,10 @@ def ner_trainer(train, dev, epochs: int, threads: int, work: Path, quick: bool) 
         steps = []
         report = train_ner(train, work / f"ner-{precision}", cfg, progress=lambda p: steps.append(p.step))
         t0 = time.perf_counter()
-        scores = evaluate_ner(load_ner_model(work / f"ner-{precision}", precision="fp32"), dev)
+        scores = score_layer(load_ner_model(work / f"ner-{precision}", precision="fp32"), dev)
         out[precision] = {"train_seconds": report.seconds, "steps": max(steps or [0]),
                           "seconds_per_step": round(report.seconds / max(1, max(steps or [0])), 3),
-                          "dev": scores.micro.as_dict(), "dev_eval_seconds": round(time.perf_counter() - t0, 1)}
+                          "dev": asdict(scores.overall), "dev_eval_seconds": round(time.perf_counter() - t0, 1)}
         print(f"[ner {precision}] {out[precision]}", file=sys.stderr, flush=True)
     return out
 

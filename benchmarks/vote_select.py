@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from extraction import gazetteer_for, kb_from, log, model_dir, predict_all  # noqa: E402
+from extraction import gazetteer_for, kb_from, log, model_dir, ner_row, predict_all  # noqa: E402
 from extraction_train import MODELS, split, train_model  # noqa: E402
 
 TRANSFORMER_EPOCHS = 32
@@ -63,13 +63,13 @@ def combine(rule: str, names, cnn, transformer):
 
 
 def doc_counts(gold_docs, pred_docs):
-    """Per document (tp, fp, fn), exact span + type, as ``nlp.ner.evaluate.score_spans`` counts them."""
+    """Per document (tp, fp, fn), exact span + type, as ``nlp.evaluation.score_ner`` counts them."""
     import numpy as np
 
-    from nlp.ner.evaluate import score_spans
+    from nlp.evaluation import score_ner
 
-    micros = [score_spans([g], [p]).micro for g, p in zip(gold_docs, pred_docs, strict=True)]
-    return np.array([[m.tp, m.fp, m.fn] for m in micros], dtype=np.int64)
+    overall = [score_ner([g], [p]).overall for g, p in zip(gold_docs, pred_docs, strict=True)]
+    return np.array([[m.tp, m.fp, m.fn] for m in overall], dtype=np.int64)
 
 
 def f1(counts):
@@ -99,17 +99,13 @@ def layer_predictions(paths: dict, entities, docs) -> dict:
 
 
 def score_rules(preds: dict, docs) -> dict:
-    from nlp.ner.evaluate import score_spans
-
     gold = [d.mentions for d in docs]
     rows = {}
     for rule in RULES:
         merged = [combine(rule, preds["names"][i], preds["cnn"][i], preds["transformer"][i]) for i in range(len(docs))]
-        sc = score_spans(gold, merged)
-        rows[rule] = {"micro": sc.micro.as_dict(), **{lab: prf.as_dict() for lab, prf in sc.by_label},
-                      "counts": doc_counts(gold, merged)}
+        rows[rule] = {**ner_row(gold, merged), "counts": doc_counts(gold, merged)}
     for layer in ("names", "cnn"):
-        rows[f"{layer} alone (information)"] = {"micro": score_spans(gold, preds[layer]).micro.as_dict()}
+        rows[f"{layer} alone (information)"] = {"micro": ner_row(gold, preds[layer])["micro"]}
     return rows
 
 

@@ -6,25 +6,36 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from typing import Collection, Iterable, Sequence
+from typing import Collection, Hashable, Iterable, Sequence
 
 from fusion.data import SpanExample, TextExample
-from nlp.ner.evaluate import PRF
+from nlp.evaluation import precision_recall_f1
 
 
 def classification_scores(gold: Sequence[str], pred: Sequence[str]) -> dict:
     """Single-label scores. Macro-F1 averages the labels that occur in ``gold`` or ``pred`` (as scikit-learn
     does), so a gold label the model does not know counts, with F1 0."""
-    labels = sorted(set(gold) | set(pred))
-    per = {lab: _prf(sum(g == p == lab for g, p in zip(gold, pred)), sum(p == lab != g for g, p in zip(gold, pred)),
-                     sum(g == lab != p for g, p in zip(gold, pred)), sum(g == lab for g in gold)) for lab in labels}
+    per = label_rows(gold, pred)
     confusion: dict[str, Counter] = {}
     for g, p in zip(gold, pred):
         confusion.setdefault(g, Counter())[p] += 1
     n = len(gold)
     return {"n": n, "accuracy": sum(g == p for g, p in zip(gold, pred)) / n if n else 0.0,
-            "macro_f1": sum(s["f1"] for s in per.values()) / len(per) if per else 0.0, "labels": per,
+            "macro_f1": _mean_f1(per), "labels": per,
             "confusion": {g: dict(sorted(c.items())) for g, c in sorted(confusion.items())}}
+
+
+def macro_f1(gold: Sequence[Hashable], pred: Sequence[Hashable]) -> float:
+    """The mean F1 of the labels that occur in ``gold`` or ``pred`` (as scikit-learn and `kgnlp eval classify`
+    average: a label neither has does not count as a 0)."""
+    return _mean_f1(label_rows(gold, pred))
+
+
+def label_rows(gold: Sequence[Hashable], pred: Sequence[Hashable]) -> dict:
+    """Each label of ``gold`` or ``pred`` (single-label, sorted) with its precision, recall, F1 and support."""
+    return {lab: _prf(sum(g == p == lab for g, p in zip(gold, pred)), sum(p == lab != g for g, p in zip(gold, pred)),
+                      sum(g == lab != p for g, p in zip(gold, pred)), sum(g == lab for g in gold))
+            for lab in sorted(set(gold) | set(pred), key=str)}
 
 
 def multilabel_scores(gold: Sequence[set[str]], pred: Sequence[set[str]]) -> dict:
@@ -97,10 +108,7 @@ def token_f1(prediction: str, gold: str) -> float:
     if not p or not g:
         return float(p == g)
     common = sum((Counter(p) & Counter(g)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
+    return precision_recall_f1(common, len(p) - common, len(g) - common)[2]
 
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -112,5 +120,11 @@ def _normalise(text: str) -> str:
 
 
 def _prf(tp: int, fp: int, fn: int, support: int) -> dict:
-    scores = PRF(tp, fp, fn)  # the project's precision/recall/F1 of counts
-    return {"precision": scores.precision, "recall": scores.recall, "f1": scores.f1, "support": support}
+    """One label's row: precision, recall and F1 of its counts (unrounded) and its support."""
+    p, r, f = precision_recall_f1(tp, fp, fn)
+    return {"precision": p, "recall": r, "f1": f, "support": support}
+
+
+def _mean_f1(rows: dict) -> float:
+    """The mean F1 of the label ``rows`` (0 without any)."""
+    return sum(row["f1"] for row in rows.values()) / len(rows) if rows else 0.0

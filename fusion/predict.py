@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Hashable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from fusion.inputs import FusedInput
 
@@ -33,18 +33,6 @@ def outputs(model, items: Sequence[FusedInput], batch_size: int = 32, device: st
             for r, i in enumerate(idx):
                 result[i] = logits[r] if logits.ndim == 2 else logits[r, :len(items[i])]
     return result
-
-
-def macro_f1(gold: Sequence[Hashable], pred: Sequence[Hashable]) -> float:
-    """The mean F1 of the labels that occur in ``gold`` or ``pred`` (as scikit-learn and `kgnlp eval classify`
-    average: a label neither has does not count as a 0)."""
-    f1s = []
-    for c in sorted(set(gold) | set(pred), key=str):
-        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
-        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
-        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
-        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return sum(f1s) / len(f1s) if f1s else 0.0
 
 
 MULTILABEL_THRESHOLD = 0.5  # a multilabel model predicts each label whose probability is above this (logit > 0)

@@ -27,8 +27,18 @@ class _Span(Protocol):
 Spanned = Union[_Span, tuple[int, int, str]]  # a mention as scored: a record (gold or predicted) or its key
 
 
+def precision_recall_f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 of true positive, false positive and false negative counts, unrounded (0 where a
+    ratio has nothing to divide by): the one formula every scorer of the project uses."""
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
 @dataclass(frozen=True)
 class PRF:
+    """Counts and their precision, recall and F1, rounded to 4 places (as the JSON of `kgnlp eval` writes them)."""
+
     precision: float
     recall: float
     f1: float
@@ -38,9 +48,7 @@ class PRF:
 
     @classmethod
     def of(cls, tp: int, fp: int, fn: int) -> "PRF":
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
+        p, r, f = precision_recall_f1(tp, fp, fn)
         return cls(round(p, 4), round(r, 4), round(f, 4), tp, fp, fn)
 
 
@@ -122,6 +130,9 @@ def score_ner(gold: Sequence[Iterable[Spanned]], predicted: Sequence[Iterable[Sp
     document (records with ``start``, ``end``, ``label``, or ``(start, end, label)`` tuples), overall and per label
     (each gold or predicted label, so the rows add up to the overall counts); gold labels not in ``trained`` (the
     entity types of the model scored; None: unknown, nothing counted) are counted by mention."""
+    if len(gold) != len(predicted):
+        raise NLPError(f"Mentions of {len(predicted)} predicted and {len(gold)} gold documents: each document's "
+                       "predictions are scored against its own gold mentions, so both lists need one entry a document.")
     gold_sets, pred_sets = [_spans(d) for d in gold], [_spans(d) for d in predicted]
     labels = sorted({m[2] for s in (*gold_sets, *pred_sets) for m in s})
     by_label = {label: score_spans([{g for g in s if g[2] == label} for s in gold_sets],
@@ -133,7 +144,8 @@ def score_ner(gold: Sequence[Iterable[Spanned]], predicted: Sequence[Iterable[Sp
 
 
 def score_layer(layer, docs: Sequence[LabelledDoc]) -> PipelineNERScores:
-    """:func:`score_ner` of one trained NER layer alone on labelled documents (what `kgnlp train ner` reports)."""
+    """:func:`score_ner` of one trained NER layer alone on labelled documents (what `kgnlp train ner` reports, and
+    the dev score its early stopping follows)."""
     from nlp.ner.evaluate import predict_docs
 
     return score_ner([d.mentions for d in docs], predict_docs(layer, docs), _trained_types([layer]))

@@ -237,6 +237,8 @@ def train_relation_classifier(examples: Sequence[PairExample], gold: set[tuple[s
 def best_threshold(clf: RelationClassifier, examples: Sequence[PairExample],
                    gold: set[tuple[str, str, str]]) -> float:
     """The threshold in 0.05..0.95 with the best F1 on these examples (gold pairs outside them count as missed)."""
+    from nlp.evaluation import precision_recall_f1
+
     scores = clf.score(examples)
     keys = [(e.doc_id, e.head_id, e.tail_id) for e in examples]
     best, best_t = -1.0, 0.5
@@ -244,9 +246,7 @@ def best_threshold(clf: RelationClassifier, examples: Sequence[PairExample],
         t = step / 20
         pred = {k for k, s in zip(keys, scores) if s >= t}
         tp = len(pred & gold)
-        p = tp / len(pred) if pred else 0.0
-        r = tp / len(gold) if gold else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
+        f = precision_recall_f1(tp, len(pred) - tp, len(gold) - tp)[2]
         if f > best:
             best, best_t = f, t
     return best_t

@@ -12,8 +12,8 @@ from typing import Sequence
 
 from kg.records import Mention
 from nlp.errors import NLPError
+from nlp.evaluation import score_layer
 from nlp.formats.records import LabelledDoc
-from nlp.ner.evaluate import evaluate_ner
 from nlp.ner.model_dir import check_out, damaged, read_marker, write_marker
 from nlp.ner.training import (EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress,
                               training_device, training_precision)
@@ -163,9 +163,9 @@ def train_spacy_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path, conf
             progress(TrainProgress("train", epoch, step, total, float(losses.get("ner", 0.0)) / max(1, step - (epoch - 1) * per_epoch)))
         record = {"epoch": epoch, "loss": round(float(losses.get("ner", 0.0)), 2)}
         if dev_docs:
-            scores = evaluate_ner(layer, dev_docs)
-            record["dev_f1"] = round(scores.micro.f1, 4)
-            progress(TrainProgress("eval", epoch, step, total, float(losses.get("ner", 0.0)), scores.micro.f1))
+            scores = score_layer(layer, dev_docs)
+            record["dev_f1"] = scores.overall.f1
+            progress(TrainProgress("eval", epoch, step, total, float(losses.get("ner", 0.0)), scores.overall.f1))
             if early.update(epoch, scores):
                 _save(nlp, out, labels, config)
         else:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Sequence
 
 from nlp.errors import NLPError
+from nlp.evaluation import score_layer
 from nlp.formats.records import LabelledDoc
 from nlp.models import matmul_autocast
-from nlp.ner.evaluate import evaluate_ner
 from nlp.ner.model_dir import check_out, write_marker
 from nlp.ner.training import (EarlyStopping, ProgressFn, TrainConfig, TrainProgress, TrainReport, no_progress,
                               resolve_device, training_precision)
@@ -130,9 +130,9 @@ def train_transformer_ner(train_docs: Sequence[LabelledDoc], out_dir: str | Path
         model.eval()
         record = {"epoch": epoch, "loss": round(running, 4)}
         if dev_docs:
-            scores = evaluate_ner(layer, dev_docs)
-            record["dev_f1"] = round(scores.micro.f1, 4)
-            progress(TrainProgress("eval", epoch, step, total, running, scores.micro.f1))
+            scores = score_layer(layer, dev_docs)
+            record["dev_f1"] = scores.overall.f1
+            progress(TrainProgress("eval", epoch, step, total, running, scores.overall.f1))
             if early.update(epoch, scores):
                 _save(model, tokenizer, labels, out, config, len(train_docs))
         else:

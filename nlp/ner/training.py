@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from nlp.evaluation import PipelineNERScores
 
 KINDS = ("spacy", "transformer")
 
@@ -46,7 +49,8 @@ class TrainProgress:
 
 @dataclass(frozen=True)
 class TrainReport:
-    """The result of a training run: where the model went, how long it took, and the scores."""
+    """The result of a training run: where the model went, how long it took, and the scores (``dev_scores``: the
+    best epoch's, as `kgnlp eval ner --model-only --json` writes them)."""
 
     out_dir: str
     kind: str
@@ -79,10 +83,14 @@ class EarlyStopping:
     bad: int = 0
     scores: dict | None = None
 
-    def update(self, epoch: int, scores) -> bool:
-        """Record an epoch's dev scores; True when it is the best so far (save the model then)."""
-        if scores.micro.f1 > self.best:
-            self.best, self.best_epoch, self.bad, self.scores = scores.micro.f1, epoch, 0, scores.as_dict()
+    def update(self, epoch: int, scores: PipelineNERScores) -> bool:
+        """Record an epoch's dev scores; True when its overall F1 is the best so far (save the model then)."""
+        from nlp.evaluation import precision_recall_f1
+
+        counts = scores.overall
+        f1 = precision_recall_f1(counts.tp, counts.fp, counts.fn)[2]  # unrounded: two epochs alike to 4 places rank
+        if f1 > self.best:
+            self.best, self.best_epoch, self.bad, self.scores = f1, epoch, 0, scores.as_dict()
             return True
         self.bad += 1
         return False

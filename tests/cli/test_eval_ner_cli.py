@@ -61,10 +61,10 @@ def test_eval_ner_json_keeps_the_label_rows_apart_from_the_overall_scores(ws, tm
 
 def test_model_only_scores_the_model_as_its_own_evaluator_does(ws, spacy_model):
     from nlp.formats import load_labelled
+    from nlp.evaluation import score_layer
     from nlp.ner import load_ner_model
-    from nlp.ner.evaluate import evaluate_ner
 
-    own = evaluate_ner(load_ner_model(spacy_model), load_labelled(FIX / "tiny.jsonl", "jsonl")).micro
+    own = score_layer(load_ner_model(spacy_model), load_labelled(FIX / "tiny.jsonl", "jsonl")).overall
     proc = kgnlp("eval", "ner", "--data", str(FIX / "tiny.jsonl"), "--model", str(spacy_model), "--model-only",
                  "-w", str(ws), "--json", check=True)
     scores = json.loads(proc.stdout)

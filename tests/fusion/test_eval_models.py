@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fusion.evaluate import classification_scores, multilabel_scores, token_f1
-from fusion.predict import macro_f1
+from fusion.evaluate import classification_scores, macro_f1, multilabel_scores, token_f1
 
 
 def _invoke(*args: str):

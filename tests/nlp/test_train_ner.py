@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from nlp.errors import NLPError
+from nlp.evaluation import score_layer, score_ner
 from nlp.formats import read_labelled_jsonl
-from nlp.ner import TrainConfig, load_ner_model, train_ner
-from nlp.ner.evaluate import evaluate_ner, score_spans
 from nlp.formats.records import GoldMention
+from nlp.ner import TrainConfig, load_ner_model, train_ner
+from nlp.ner.training import EarlyStopping
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "extraction"
 TEXTS = ["Metformin lowers blood glucose in type 2 diabetes.", "Jane Roe runs Northwind Therapeutics in Oslo.",
@@ -48,6 +49,8 @@ def test_two_step_training_saves_and_reloads_identical_predictions(tmp_path, kin
     first = load_ner_model(tmp_path / "m").predict(TEXTS)
     again = load_ner_model(tmp_path / "m").predict(TEXTS)
     assert first == again
+    # the best epoch's dev scores, as `kgnlp eval ner --model-only --json` writes them for the saved model
+    assert report.dev_scores == score_layer(load_ner_model(tmp_path / "m"), docs[:2]).as_dict()
     for text, mentions in zip(TEXTS, first):
         for m in mentions:
             assert text[m.start:m.end] == m.text
@@ -88,13 +91,43 @@ def test_transformer_refuses_a_hub_name(tmp_path):
 def test_scores_are_exact_span_and_type():
     gold = [[GoldMention(0, 5, "a", "Chemical"), GoldMention(10, 15, "b", "Disease")]]
     pred = [[GoldMention(0, 5, "a", "Chemical"), GoldMention(10, 14, "b", "Disease"), GoldMention(20, 25, "c", "Disease")]]
-    s = score_spans(gold, pred)
-    assert (s.micro.tp, s.micro.fp, s.micro.fn) == (1, 2, 1)
-    assert dict(s.by_label)["Chemical"].f1 == 1.0
-    assert round(s.micro.f1, 4) == round(2 * (1 / 3) * 0.5 / (1 / 3 + 0.5), 4)
+    s = score_ner(gold, pred)
+    assert (s.overall.tp, s.overall.fp, s.overall.fn) == (1, 2, 1)
+    assert s.by_label["Chemical"].f1 == 1.0
+    assert s.overall.f1 == round(2 * (1 / 3) * 0.5 / (1 / 3 + 0.5), 4)
 
 
-def test_evaluate_ner_runs_a_layer_over_docs():
+def test_scores_need_the_predictions_of_every_gold_document():
+    """The scorer compares document by document: a list of predictions one short was scored on the documents
+    both lists had (the last gold document's mentions were no misses)."""
+    gold = [[GoldMention(0, 5, "a", "Chemical")], [GoldMention(0, 5, "b", "Disease")]]
+    with pytest.raises(NLPError, match="of 1 predicted and 2 gold documents"):
+        score_ner(gold, gold[:1])
+
+
+def test_early_stopping_keeps_the_best_dev_scores_as_eval_ner_writes_them():
+    """Training's dev scores (TrainReport.dev_scores) came from a scorer of their own, as {"micro", "by_label"}."""
+    gold = [[GoldMention(0, 5, "a", "Chemical"), GoldMention(10, 15, "b", "Disease")]]
+    worse, better = score_ner(gold, [gold[0][:1]]), score_ner(gold, gold)
+    early = EarlyStopping(patience=1)
+    assert early.update(1, worse) and early.update(2, better) and not early.update(3, worse)
+    assert early.best_epoch == 2 and early.stop
+    assert early.scores == better.as_dict() and early.scores["f1"] == 1.0 and set(early.scores["labels"]) == {
+        "Chemical", "Disease"}
+
+
+
+def test_early_stopping_ranks_epochs_by_unrounded_f1():
+    """F1 0.99346 then 0.99355: both 0.9935 as written, yet the second epoch is the better one (as it was before
+    training took the rounded scores of `kgnlp eval ner`)."""
+    gold = [[(i, i + 1, "Chemical") for i in range(77)]]
+    first, second = score_ner(gold, [gold[0][:76]]), score_ner(gold, [gold[0] + [(100, 101, "Chemical")]])
+    assert first.overall.f1 == second.overall.f1 == 0.9935
+    early = EarlyStopping(patience=2)
+    assert early.update(1, first) and early.update(2, second) and early.best_epoch == 2
+
+
+def test_score_layer_runs_a_layer_over_docs():
     class Echo:
         name, priority = "echo", 0
 
@@ -102,7 +135,7 @@ def test_evaluate_ner_runs_a_layer_over_docs():
             return [[] for _ in texts]
 
     docs = read_labelled_jsonl(FIX / "tiny.jsonl")
-    assert evaluate_ner(Echo(), docs).micro.recall == 0.0
+    assert score_layer(Echo(), docs).overall.recall == 0.0
 
 
 def test_spacy_examples_mark_tokens_outside_entities_as_O_and_misaligned_spans_missing():
