@@ -33,7 +33,7 @@ test: install-test
 	$(BIN)/python -m pytest -n auto --maxprocesses 4; status=$$?; bash .ci/arcadedb.sh stop; exit $$status
 
 # the benchmark scripts (extraction_train/_gpu/_report and hetionet_data are their helpers)
-BENCHMARKS = sample_data qa pubmedqa_ask stores extraction cnn_grid vote_select ingest_cli embeddings retrieval fusion ner_cli pubmedqa_graph_reach fusion_speed train_precision fpb_neighbours store_writes lookup
+BENCHMARKS = sample_data qa pubmedqa_ask stores extraction cnn_grid vote_select ingest_cli embeddings retrieval fusion ner_cli pubmedqa_graph_reach fusion_speed train_precision fpb_neighbours store_writes lookup drug_names
 
 bench-quick: install
 	for b in $(BENCHMARKS); do $(BIN)/python benchmarks/$$b.py --quick || exit 1; done

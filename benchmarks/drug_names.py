@@ -42,11 +42,10 @@ def rule_alone(docs, seen: set[str]) -> dict:
 
 def with_graph_names(docs, train_docs) -> dict:
     """Micro and Chemical P/R/F1 of the graph names alone, and with the rule filling what they left."""
-    from extraction import gazetteer_for, predict_all
+    from extraction import gazetteer_for, ner_row, predict_all
 
     from kg.records import Entity
     from nlp.drug_names import add_drug_names
-    from nlp.ner.evaluate import score_spans
 
     seen = {(m.text, m.label) for d in train_docs for m in d.mentions}
     names = gazetteer_for([Entity(f"{lab}:{txt.lower()}", txt, lab) for txt, lab in seen])
@@ -54,8 +53,7 @@ def with_graph_names(docs, train_docs) -> dict:
     filled = [add_drug_names(d.doc.text, p) for d, p in zip(docs, pred)]
     out = {}
     for key, mentions in (("graph names", pred), ("graph names + drug stems", filled)):
-        s = score_spans([d.mentions for d in docs], mentions)
-        out[key] = {"micro": s.micro.as_dict(), **{lab: prf.as_dict() for lab, prf in s.by_label}}
+        out[key] = ner_row([d.mentions for d in docs], mentions)
     return out
 
 
