@@ -26,11 +26,13 @@ def canonical_name(text: str) -> str:
 
 
 # what a filing calls the firm it is about ("the Company", "the Group", "the Issuer"): no firm's name of its own
-FIRM_NOUNS = frozenset({
+_FIRM_NOUNS = (
     "company", "group", "bank", "issuer", "registrant", "partnership", "corporation", "firm", "fund", "trust",
     "borrower", "guarantor", "lender", "parent", "sponsor", "manager", "adviser", "advisor", "operator", "employer",
-    "insurer", "trustee", "seller", "buyer", "purchaser", "subsidiary", "partnerships", "companies", "banks",
-})
+    "insurer", "trustee", "seller", "buyer", "purchaser", "subsidiary",
+)
+# each in the singular and the plural ("the Companies", "the Lenders")
+FIRM_NOUNS = frozenset({*_FIRM_NOUNS, *(re.sub(r"(?<![aeiou])y$", "ie", n) + "s" for n in _FIRM_NOUNS)})
 
 
 def is_firm_noun(m: Mention) -> bool:

@@ -203,11 +203,12 @@ def test_a_short_form_tagged_as_a_person_links_to_the_organisation_of_the_same_d
     assert made[person.entity_id].aliases == ()  # a bare surname is no alias (it may be a firm's name too)
 
 
-def test_an_undefined_generic_firm_noun_makes_no_new_entity():
-    # "the Issuer" with no "(the “Issuer”)" became an entity 'Issuer'
+@pytest.mark.parametrize("noun", ["Issuer", "Lenders", "Guarantors", "Subsidiaries"])
+def test_an_undefined_generic_firm_noun_makes_no_new_entity(noun):
+    # "the Issuer" with no "(the “Issuer”)" became an entity 'Issuer'; of the plurals only three were known
     linker = EntityLinker(ENTITIES, encoder=FakeEncoder())
-    doc = "The Issuer may default. Aspirin was given."
-    out = linker.link(doc, [m("Issuer", doc, "Organization"), m("Aspirin", doc, "Chemical")])
+    doc = f"The {noun} may default. Aspirin was given."
+    out = linker.link(doc, [m(noun, doc, "Organization"), m("Aspirin", doc, "Chemical")])
     assert [x.entity_id for x in out.mentions] == ["mesh:D001241"] and out.new_entities == ()
 
 
