@@ -115,7 +115,9 @@ class StoreLinker:
             else:
                 out = self._defined_term(m, defined, local)
                 if (out is None or out.label == "Organization") and defines_no_firm(m, defined):
-                    continue  # no entity, and no fact that the long form's wrong tag would give
+                    if self._lookup(m.text, m.label) is None:
+                        continue  # no entity, and no fact that the long form's wrong tag would give
+                    out = None  # a name the graph knows links to its entity, as in EntityLinker
                 out = out or self._link_one(text, m, local, created)
             if out is None:
                 continue

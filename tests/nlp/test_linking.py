@@ -245,3 +245,17 @@ def test_an_organisation_tag_on_an_acronym_defined_by_lower_case_words_makes_no_
            "The World Health Organization (WHO) and WHO agree.")
     out = linker.link(doc, [m("IGF", doc, "Organization", 1), m("WHO", doc, "Organization", 1)])
     assert [x.text for x in out.mentions] == ["WHO"] and [e.name for e in out.new_entities] == ["WHO"]
+
+
+@pytest.mark.parametrize("make", ["store", "entity"])
+def test_an_acronym_defined_by_lower_case_words_that_the_graph_knows_links_to_its_entity(tmp_path, make):
+    # StoreLinker dropped "AMU" even where the graph names an organisation so; EntityLinker linked it
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.linking import StoreLinker
+    amu = Entity("org:amu", "AMU", "Organization")
+    store = SQLiteStore.open(tmp_path / "g.db")
+    store.add([], [*ENTITIES, amu])
+    linker = StoreLinker(store) if make == "store" else EntityLinker([*ENTITIES, amu], encoder=FakeEncoder())
+    doc = "The asset management unit (AMU) grew; AMU hired staff."
+    out = linker.link(doc, [m("AMU", doc, "Organization", 1)])
+    assert [(x.text, x.entity_id) for x in out.mentions] == [("AMU", "org:amu")] and out.new_entities == ()
