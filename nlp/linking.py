@@ -45,7 +45,10 @@ def is_firm_noun(m: Mention) -> bool:
 # endings of common nouns that name a disease ("Hypertension", "Hepatitis"); an eponym ("Parkinson") has none
 _DISEASE_ENDINGS = ("itis", "osis", "emia", "aemia", "oma", "pathy", "algia", "plasia", "trophy", "penia", "uria",
                     "tension", "ectomy", "rrhea", "rrhoea", "spasm", "plegia", "ache", "cancer", "infection")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]['\"\u2019\u201d)]?\s+|\n\s*)$")
+# what stands before a sentence's first word: a sentence end and spaces, a line break and any indent or bullet
+# ("- Metformin is used"), or an opening bracket; searched in the last _START_WINDOW characters before the word
+_SENTENCE_START = re.compile(r"(?:(?:^|[.!?:;]['\"\u2019\u201d)]?\s|\n)\s*(?:[-*\u2022]\s+)?|[(\[]['\"\u201c]?)$")
+_START_WINDOW = 64
 
 
 def display_name(name: str, m: Mention, text: str) -> str:
@@ -59,7 +62,7 @@ def display_name(name: str, m: Mention, text: str) -> str:
     if lower in text and re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text):  # the cheap test first
         return lower
     first = lower.split()[0]
-    initial = _SENTENCE_START.search(text, max(0, m.start - 4), m.start) is not None
+    initial = _SENTENCE_START.search(text, max(0, m.start - _START_WINDOW), m.start) is not None
     return lower if initial and (is_drug_name(first) or first.endswith(_DISEASE_ENDINGS)) else name
 
 

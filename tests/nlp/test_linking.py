@@ -215,6 +215,12 @@ def test_an_undefined_generic_firm_noun_makes_no_new_entity(noun):
 @pytest.mark.parametrize("doc,word,label,name", [
     ("Paroxetine was given to 40 patients. Later, paroxetine was stopped.", "Paroxetine", "Chemical", "paroxetine"),
     ("Results. Fluoxetine relieves low mood.", "Fluoxetine", "Chemical", "fluoxetine"),
+    # after a bullet, a deep indent or an opening bracket (the capital stayed)
+    ("Treatment:\n- Metformin is used first.", "Metformin", "Chemical", "metformin"),
+    ("- Metformin is used first.", "Metformin", "Chemical", "metformin"),
+    ("Methods.\n\n        Paroxetine was given.", "Paroxetine", "Chemical", "paroxetine"),
+    ("We saw no effect. (Paroxetine was given daily.)", "Paroxetine", "Chemical", "paroxetine"),
+    ("Patients on paroxetine - Fluoxetine too.", "Fluoxetine", "Chemical", "Fluoxetine"),  # a dash inside a sentence
     ("Hypertension was common in the cohort.", "Hypertension", "Disease", "hypertension"),
     ("Patients took Zoloft daily.", "Zoloft", "Chemical", "Zoloft"),  # a brand inside a sentence
     ("Prozac was given.", "Prozac", "Chemical", "Prozac"),  # a brand opening one: no drug stem, stays
