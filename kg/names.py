@@ -139,6 +139,11 @@ def without_suffixes(name: str) -> str:
     return name
 
 
+def is_corporate_suffix(word: str) -> bool:
+    """``word`` is a corporate suffix ("Inc", "AG", "Group") that :func:`without_suffixes` drops."""
+    return without_suffixes(f"x {word}") == "x"
+
+
 def new_entity_id(name: str, kind: str) -> str:
     """The id a new entity gets: readable and stable, so one name lands on one entity across documents
     ("Northwind Therapeutics Inc." -> "org:northwind-therapeutics")."""

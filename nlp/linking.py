@@ -26,11 +26,13 @@ def canonical_name(text: str) -> str:
 
 
 # what a filing calls the firm it is about ("the Company", "the Group", "the Issuer"): no firm's name of its own
-FIRM_NOUNS = frozenset({
+_FIRM_NOUNS = (
     "company", "group", "bank", "issuer", "registrant", "partnership", "corporation", "firm", "fund", "trust",
     "borrower", "guarantor", "lender", "parent", "sponsor", "manager", "adviser", "advisor", "operator", "employer",
-    "insurer", "trustee", "seller", "buyer", "purchaser", "subsidiary", "partnerships", "companies", "banks",
-})
+    "insurer", "trustee", "seller", "buyer", "purchaser", "subsidiary",
+)
+# each in the singular and the plural ("the Companies", "the Lenders")
+FIRM_NOUNS = frozenset({*_FIRM_NOUNS, *(re.sub(r"(?<![aeiou])y$", "ie", n) + "s" for n in _FIRM_NOUNS)})
 
 
 def is_firm_noun(m: Mention) -> bool:
@@ -43,7 +45,10 @@ def is_firm_noun(m: Mention) -> bool:
 # endings of common nouns that name a disease ("Hypertension", "Hepatitis"); an eponym ("Parkinson") has none
 _DISEASE_ENDINGS = ("itis", "osis", "emia", "aemia", "oma", "pathy", "algia", "plasia", "trophy", "penia", "uria",
                     "tension", "ectomy", "rrhea", "rrhoea", "spasm", "plegia", "ache", "cancer", "infection")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]['\"\u2019\u201d)]?\s+|\n\s*)$")
+# what stands before a sentence's first word: a sentence end and spaces, a line break and any indent or bullet
+# ("- Metformin is used"), or an opening bracket; searched in the last _START_WINDOW characters before the word
+_SENTENCE_START = re.compile(r"(?:(?:^|[.!?:;]['\"\u2019\u201d)]?\s|\n)\s*(?:[-*\u2022]\s+)?|[(\[]['\"\u201c]?)$")
+_START_WINDOW = 64
 
 
 def display_name(name: str, m: Mention, text: str) -> str:
@@ -57,7 +62,7 @@ def display_name(name: str, m: Mention, text: str) -> str:
     if lower in text and re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text):  # the cheap test first
         return lower
     first = lower.split()[0]
-    initial = _SENTENCE_START.search(text, max(0, m.start - 4), m.start) is not None
+    initial = _SENTENCE_START.search(text, max(0, m.start - _START_WINDOW), m.start) is not None
     return lower if initial and (is_drug_name(first) or first.endswith(_DISEASE_ENDINGS)) else name
 
 
@@ -113,7 +118,9 @@ class StoreLinker:
             else:
                 out = self._defined_term(m, defined, local)
                 if (out is None or out.label == "Organization") and defines_no_firm(m, defined):
-                    continue  # no entity, and no fact that the long form's wrong tag would give
+                    if self._lookup(m.text, m.label) is None:
+                        continue  # no entity, and no fact that the long form's wrong tag would give
+                    out = None  # a name the graph knows links to its entity, as in EntityLinker
                 out = out or self._link_one(text, m, local, created)
             if out is None:
                 continue

@@ -129,6 +129,7 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
                        _places(question, schema, yes_no), frozenset(le.end for le in linked))
     ranked = (_meeting_all(store, conditions, reading, exclude) if conditions
               else _targets(store, linked, cues, reading, exclude))
+    ranked = ranked if _counts(reading) else _capped(ranked)  # after every condition: none that meets them is cut
     if ranked and _counts(reading):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
         vias = list(dict.fromkeys(via.name for _, (_, _, through) in ranked for via, _ in through))
@@ -152,9 +153,9 @@ def _answer_of(target: str, scored: "_Scored", names: NameCache, schema: Schema)
 def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
              exclude: frozenset[str] | None) -> list[tuple[str, "_Scored"]]:
     """The scored targets of a question, best first, none of ``exclude``: those of its entities, or of each of a
-    "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach; of those that came
-    through narrower entities at most ``MAX_NARROWER_ANSWERS`` (all in a count), taken after the lists are
-    intersected."""
+    "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach. Not capped: the
+    caller keeps at most ``MAX_NARROWER_ANSWERS`` of those that came through narrower entities (:func:`_capped`)
+    once every condition has filtered them."""
     beyond = exclude is None and not reading.yes_no and bool(ELSE.search(reading.question))
     exclude = exclude or frozenset()
     each = _each_of(reading.question, linked) if not reading.yes_no else []
@@ -162,7 +163,7 @@ def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], rea
         ranked = _common([_own_or_narrower(store, [le], cues, reading, exclude, beyond) for le in each])
     else:
         ranked = _own_or_narrower(store, linked, cues, reading, exclude, beyond)
-    return ranked if _counts(reading) else _capped(ranked)
+    return ranked
 
 
 def _meeting_all(store: GraphStore, conditions: Conditions, reading: _Reading,
@@ -173,8 +174,11 @@ def _meeting_all(store: GraphStore, conditions: Conditions, reading: _Reading,
     acquired?"), what the outer relation reaches from them, none of ``exclude``."""
     outer = conditions.outer
     base = replace(reading, places=None) if outer else reading  # "Where is the firm ...": the firm is no place
-    ranked = _targets(store, conditions.linked, conditions.cues, base,
-                      exclude if outer is None or exclude is None else frozenset())
+    # ``exclude`` (answers given before) filters what the question asks for: with an outer relation that is what
+    # it reaches from these targets (``_beyond``), so no target is excluded here; None (nothing given) stays None,
+    # which lets ``_targets`` read an "else" in the question
+    inner_exclude = exclude if outer is None or exclude is None else frozenset()
+    ranked = _targets(store, conditions.linked, conditions.cues, base, inner_exclude)
     for cue, le in conditions.further:
         ranked = _also_meeting(store, ranked, cue, le, reading)
     if outer is None:

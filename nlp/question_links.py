@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kg.names import normalise, without_suffixes
+from kg.names import is_corporate_suffix, normalise
 from kg.records import Entity
 from kg.store import GraphStore
 from kg.views import entities_named, searched_once
@@ -97,7 +97,7 @@ def _part_of_another_name(store: GraphStore, named: list[Entity], text: str, res
         return False
     word = m.group(1)
     longer = normalise(f"{text} {word}")
-    return (word.lower() not in _STOP and without_suffixes(f"x {word}") != "x"
+    return (word.lower() not in _STOP and not is_corporate_suffix(word)
             and not any(re.search(pattern, word.lower()) for pattern, _, _ in CUES)
             and not entities_named(store, word)
             and not any(normalise(n).startswith(longer) for e in named for n in (e.name, *e.aliases)))

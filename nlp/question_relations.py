@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kg.names import is_corporate_suffix
 from kg.schema import Schema
 from nlp.question_cues import CUES, FIRM_PLACE_NOUNS, JOB_NOUNS, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY
 from nlp.question_links import LinkedEntity
@@ -149,6 +150,10 @@ _ASKED_IS = re.compile(r"(where|what|who|which)\s+(?:is|are|was|were)\s+(?:(?:an
 _NOT_NOUNS = frozenset("""and or but nor that which who whom whose where when how why also now still then not never
 has have had does do did itself themselves it they there here today currently presently nowadays""".split())
 _PREPOSITIONS = frozenset("of by in from with for to against at on about as".split())
+# a word that names what stands before it ("What is the Acme CEO called?"), and nouns a firm is besides its
+# corporate suffixes ("the Acme company", "Acme Robotics Inc"): the firm itself, no other noun it owns
+_NAMING_VERBS = frozenset("called named known".split())
+_FIRM_ITSELF = frozenset("firm business enterprise".split())
 
 
 def unread_noun(question: str, linked: list[LinkedEntity], cues: list[Cue]) -> bool:
@@ -162,7 +167,8 @@ def unread_noun(question: str, linked: list[LinkedEntity], cues: list[Cue]) -> b
         if owned is None:
             continue
         (start, end), where = owned
-        if not all(_read_word(word, read, where) for word in re.finditer(r"[\w-]+", question)
+        firm = le.entity.type == "Organization"
+        if not all(_read_word(word, read, where, firm) for word in re.finditer(r"[\w-]+", question)
                    if start <= word.start() < end):
             return True
     return False
@@ -182,14 +188,16 @@ def _owned_noun(question: str, le: LinkedEntity) -> tuple[tuple[int, int], bool]
     return None if where and re.fullmatch(FIRM_PLACE_NOUNS, hit.group(1).lower()) else (hit.span(1), where)
 
 
-def _read_word(word: re.Match[str], read: list[tuple[int, int]], where: bool) -> bool:
-    """Is a word of a noun phrase a name owns read: a preposition ("associated with"), part of a cue or name, a cue
-    word the reading left out as its relation's second cue ("Where is Acme based?"), or where the question asks
-    where, a word for the firm's place ("Where is the Acme office located?")?"""
+def _read_word(word: re.Match[str], read: list[tuple[int, int]], where: bool, firm: bool) -> bool:
+    """Is a word of a noun phrase a name owns read: a preposition ("associated with"), a naming verb ("called"),
+    part of a cue or name, a cue word the reading left out as its relation's second cue ("Where is Acme based?"),
+    where the question asks where, a word for the firm's place ("Where is the Acme office located?"), or where the
+    name is a ``firm``'s, a word for the firm itself ("Where is the Acme company based?")?"""
     text = word.group().lower()
-    return (text in _PREPOSITIONS or any(x < word.end() and word.start() < y for x, y in read)
+    return (text in _PREPOSITIONS or text in _NAMING_VERBS or any(x < word.end() and word.start() < y for x, y in read)
             or any(re.search(pattern, text) for pattern, _, _ in CUES)
-            or (where and bool(re.fullmatch(FIRM_PLACE_NOUNS, text))))
+            or (where and bool(re.fullmatch(FIRM_PLACE_NOUNS, text)))
+            or (firm and (text in _FIRM_ITSELF or is_corporate_suffix(text))))
 
 
 _DRUG_NOUN = re.compile(r"(?:['\u2019]s?)?\s+(drugs?|medications?|medicines?)\b", re.IGNORECASE)  # "Northwind's drugs"

@@ -76,8 +76,9 @@ class SpacyNER:
                 full = doc.text
             if _in_symbol(full, start, start + len(text)):
                 continue  # "GLP-1", the "TNF" of "TNF-alpha": no organisation (the graph's names still match it)
-            if is_drug_name(text):
-                continue  # "Paroxetine was given": a drug's generic name, no person (nlp.drug_names then finds it)
+            if label != "Organization" and is_drug_name(text):
+                continue  # "Paroxetine was given": a drug's generic name, no person (nlp.drug_names then finds it);
+                # firms are named so too ("Genmab", "Medivir"), and an organisation's tag stays
             if full[start + len(text) : start + len(text) + 14].startswith(("-based", "-headquartered")):
                 label = "Location"  # "Lyon-based": a place, whatever the tagger said
             out.append(Mention(start, start + len(text), text, label, None, 0.7))

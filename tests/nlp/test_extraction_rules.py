@@ -472,3 +472,24 @@ def test_a_sentence_initial_generic_drug_name_is_a_chemical_named_in_lower_case(
     assert {(m.label, m.entity_id) for m in ex.mentions if m.text.lower() == "fluoxetine"} == {
         ("Chemical", "chem:fluoxetine")}, ex.mentions
     assert [e.name for e in ex.entities if e.id == "chem:fluoxetine"] == ["fluoxetine"]
+
+
+def test_an_organisation_named_like_a_drug_keeps_its_tag():
+    # "Genmab" and "Medivir" end like drugs ("-mab", "-vir"): a firm's mention was dropped, then the drug-stem rule
+    # made it a Chemical 'genmab'; a person's tag on a drug name ("Paroxetine was given") is still dropped
+    from spacy.tokens import Span
+
+    from nlp.models import blank_english
+    from nlp.spacy_ner import SpacyNER
+    doc = blank_english()("Genmab acquired Xyz Labs. Medivir grew. Paroxetine was given.")
+    doc.ents = [Span(doc, 0, 1, "ORG"), Span(doc, 2, 4, "ORG"), Span(doc, 5, 6, "ORG"), Span(doc, 8, 9, "PERSON")]
+    assert [(m.text, m.label) for m in SpacyNER(blank_english()).from_doc(doc)] == [
+        ("Genmab", "Organization"), ("Xyz Labs", "Organization"), ("Medivir", "Organization")]
+
+
+@pytest.mark.parametrize("noun", ["Lender", "Borrower", "Parent", "Guarantor", "Companies", "Company"])
+def test_every_undefined_firm_noun_the_linker_drops_refers_to_the_firm(extractor, noun):
+    # "The Lender", "The Parent", ... made no entity, but were no reference either: the fact was lost
+    found, ex = facts(extractor, f"Acme Robotics builds sensors. The {noun} acquired Beta Sensors in 2023.")
+    assert f"org:{noun.lower()}" not in {e.id for e in ex.entities}
+    assert ("org:acme", "ACQUIRED", "org:beta") in found, found

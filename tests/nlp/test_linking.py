@@ -203,17 +203,24 @@ def test_a_short_form_tagged_as_a_person_links_to_the_organisation_of_the_same_d
     assert made[person.entity_id].aliases == ()  # a bare surname is no alias (it may be a firm's name too)
 
 
-def test_an_undefined_generic_firm_noun_makes_no_new_entity():
-    # "the Issuer" with no "(the “Issuer”)" became an entity 'Issuer'
+@pytest.mark.parametrize("noun", ["Issuer", "Lenders", "Guarantors", "Subsidiaries"])
+def test_an_undefined_generic_firm_noun_makes_no_new_entity(noun):
+    # "the Issuer" with no "(the “Issuer”)" became an entity 'Issuer'; of the plurals only three were known
     linker = EntityLinker(ENTITIES, encoder=FakeEncoder())
-    doc = "The Issuer may default. Aspirin was given."
-    out = linker.link(doc, [m("Issuer", doc, "Organization"), m("Aspirin", doc, "Chemical")])
+    doc = f"The {noun} may default. Aspirin was given."
+    out = linker.link(doc, [m(noun, doc, "Organization"), m("Aspirin", doc, "Chemical")])
     assert [x.entity_id for x in out.mentions] == ["mesh:D001241"] and out.new_entities == ()
 
 
 @pytest.mark.parametrize("doc,word,label,name", [
     ("Paroxetine was given to 40 patients. Later, paroxetine was stopped.", "Paroxetine", "Chemical", "paroxetine"),
     ("Results. Fluoxetine relieves low mood.", "Fluoxetine", "Chemical", "fluoxetine"),
+    # after a bullet, a deep indent or an opening bracket (the capital stayed)
+    ("Treatment:\n- Metformin is used first.", "Metformin", "Chemical", "metformin"),
+    ("- Metformin is used first.", "Metformin", "Chemical", "metformin"),
+    ("Methods.\n\n        Paroxetine was given.", "Paroxetine", "Chemical", "paroxetine"),
+    ("We saw no effect. (Paroxetine was given daily.)", "Paroxetine", "Chemical", "paroxetine"),
+    ("Patients on paroxetine - Fluoxetine too.", "Fluoxetine", "Chemical", "Fluoxetine"),  # a dash inside a sentence
     ("Hypertension was common in the cohort.", "Hypertension", "Disease", "hypertension"),
     ("Patients took Zoloft daily.", "Zoloft", "Chemical", "Zoloft"),  # a brand inside a sentence
     ("Prozac was given.", "Prozac", "Chemical", "Prozac"),  # a brand opening one: no drug stem, stays
@@ -244,3 +251,17 @@ def test_an_organisation_tag_on_an_acronym_defined_by_lower_case_words_makes_no_
            "The World Health Organization (WHO) and WHO agree.")
     out = linker.link(doc, [m("IGF", doc, "Organization", 1), m("WHO", doc, "Organization", 1)])
     assert [x.text for x in out.mentions] == ["WHO"] and [e.name for e in out.new_entities] == ["WHO"]
+
+
+@pytest.mark.parametrize("make", ["store", "entity"])
+def test_an_acronym_defined_by_lower_case_words_that_the_graph_knows_links_to_its_entity(tmp_path, make):
+    # StoreLinker dropped "AMU" even where the graph names an organisation so; EntityLinker linked it
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.linking import StoreLinker
+    amu = Entity("org:amu", "AMU", "Organization")
+    store = SQLiteStore.open(tmp_path / "g.db")
+    store.add([], [*ENTITIES, amu])
+    linker = StoreLinker(store) if make == "store" else EntityLinker([*ENTITIES, amu], encoder=FakeEncoder())
+    doc = "The asset management unit (AMU) grew; AMU hired staff."
+    out = linker.link(doc, [m("AMU", doc, "Organization", 1)])
+    assert [(x.text, x.entity_id) for x in out.mentions] == [("AMU", "org:amu")] and out.new_entities == ()

@@ -210,3 +210,18 @@ def test_a_term_with_no_entity_has_its_narrower_entities_searched_once(store, mo
     assert answer(store, question).answers
     cancer = [n for (name, _), n in searched.items() if name == "cancer"]
     assert cancer and max(cancer) == 1, searched
+
+
+def test_the_cap_on_narrower_answers_comes_after_a_third_condition(tmp_path):
+    # twelve drugs treat a kind of cancer and cause nausea; only the least sure, which Acme makes, meets all three:
+    # the five surest were kept first, and the third condition then left none
+    s = SQLiteStore.open(tmp_path / "g.db")
+    s.add([_fact(f"chem:{i}", "TREATS", f"dis:{i}", 0.5 + i / 100) for i in range(12)]
+          + [_fact(f"chem:{i}", "CAUSES", "dis:nau") for i in range(12)] + [_fact("org:acme", "MANUFACTURES", "chem:0")],
+          [Entity("dis:cancer", "cancer", "Disease"), Entity("dis:nau", "nausea", "Disease"),
+           Entity("org:acme", "Acme", "Organization")]
+          + [Entity(f"dis:{i}", f"kind {i} cancer", "Disease") for i in range(12)]
+          + [Entity(f"chem:{i}", f"drug{i}", "Chemical") for i in range(12)])
+    assert _texts(s, "Which drug that treats cancer and causes nausea is made by Acme?") == [
+        "drug0 (via kind 0 cancer)"]
+    assert len(_texts(s, "Which drug that treats cancer causes nausea?")) == MAX_NARROWER_ANSWERS  # still capped

@@ -307,12 +307,27 @@ def _with_bergen(store, tmp_path) -> SQLiteStore:
     ("Where is the Acme HQ?", ["Oslo"]),
     ("Where is Acme based?", ["Oslo"]),
     ("Where is Acme located today?", ["Oslo"]),
+    # the firm's own generic noun or legal suffix, or a verb that names it, is the firm itself: no other noun
+    ("Where is the Acme company based?", ["Oslo"]),  # gave none
+    ("Where is the Acme Robotics company?", ["Oslo"]),  # gave none
+    ("Where is the Acme Robotics group?", ["Oslo"]),  # gave none
+    ("Where is the Acme firm located?", ["Oslo"]),  # gave none
+    ("Where is Acme Robotics Inc?", ["Oslo"]),  # gave none
+    ("What is the Acme Robotics CEO called?", ["per:ada"]),  # gave none (the Bergen graph has no people's names)
+    ("Who is the Acme CEO named?", ["per:ada"]),  # gave none
+    ("Where is the Acme parent?", []),  # a firm noun that is another firm: not Acme itself
 ])
 def test_a_noun_a_name_owns_is_read_or_gives_no_answer(store, tmp_path, question, expected):
     """"Which Acme unit is based in Bergen?" answered Oslo (where Acme is) and Beta Sensors (which is in Bergen):
     "Acme" was read as the firm asked about, past a noun the reading did not know."""
     result = answer(_with_bergen(store, tmp_path), question)
     assert [a.text for a in result.answers] == expected, result
+
+
+@pytest.mark.parametrize("question", ["What is the Acme Robotics CEO called?", "Who is the Acme CEO named?",
+                                      "Who is the CEO of Acme Robotics Inc?"])
+def test_a_verb_that_names_the_answer_is_no_noun_the_name_owns(store, question):
+    assert [a.text for a in answer(store, question).answers] == ["Ada Quint"]  # the first two gave none
 
 
 def _with_bergen_ceos(store, tmp_path) -> SQLiteStore:
