@@ -97,15 +97,25 @@ def test_a_long_documents_thousands_of_mentions_and_sentences_are_merged_in_near
     from kg.records import Mention
     from nlp.extractor import merge_mentions, mend_sentences
 
+    def run(n: int) -> tuple[float, list, list, list, str]:
+        text = "Acme Robotics sold it. " * n
+        graph = [Mention(23 * i, 23 * i + 13, "Acme Robotics", "Organization", "org:acme", 1.0) for i in range(n)]
+        spacy = [Mention(23 * i, 23 * i + 4, "Acme", "Organization", None, 0.9) for i in range(n)]
+        bounds = [(23 * i, 23 * i + 22) for i in range(n)]
+        best = float("inf")
+        for _ in range(2):  # the better of two: a busy machine slows one run, not the shape of the growth
+            started = time.perf_counter()
+            merged = merge_mentions([(30, graph), (10, spacy)])
+            sentences = mend_sentences(text, bounds, merged)
+            best = min(best, time.perf_counter() - started)
+        return best, merged, graph, sentences, text
+
     n = 12_000  # a 400,000-character document (the limit is 1,000,000) has about this many
-    text = "Acme Robotics sold it. " * n
-    graph = [Mention(23 * i, 23 * i + 13, "Acme Robotics", "Organization", "org:acme", 1.0) for i in range(n)]
-    spacy = [Mention(23 * i, 23 * i + 4, "Acme", "Organization", None, 0.9) for i in range(n)]
-    bounds = [(23 * i, 23 * i + 22) for i in range(n)]
-    started = time.perf_counter()
-    merged = merge_mentions([(30, graph), (10, spacy)])
-    sentences = mend_sentences(text, bounds, merged)
-    assert time.perf_counter() - started < 1.5  # quadratic: some 20 s here
+    small, *_ = run(n // 4)
+    large, merged, graph, sentences, text = run(n)
+    # four times the mentions: about 4x the time when linear, 16x when quadratic (some 20 s here); timed side by
+    # side, so a machine that is slow for both does not fail it
+    assert large < 8 * max(small, 0.02)
     assert merged == graph and len(sentences) == n
     assert len(mend_sentences(text, [(0, 5), (5, 22), (23, 45)], merged)) == 2  # split inside a mention: mended
 
