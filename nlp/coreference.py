@@ -9,13 +9,14 @@ from typing import Sequence
 
 from kg.records import Mention
 from nlp.interfaces import Sentence
-from nlp.linking import FIRM_NOUNS
+from nlp.linking import OWN_NOUNS
 
 _ORG_NOUNS = (r"company|firm|group|drugmaker|drug maker|lender|bank|manufacturer|insurer|start-?up|biotech|"
               r"acquirer|buyer|fund|investor|developer|supplier|maker|business|subsidiary|conglomerate")
-# a filing's own name for its firm, capitalised ("The Group acquired ..."): each noun whose mention ``nlp.linking``
-# drops undefined, so its facts go to the firm rather than nowhere
-_FILING_NOUNS = "|".join(sorted((n.capitalize() for n in FIRM_NOUNS), key=lambda n: (-len(n), n)))
+# a filing's own name for its firm, capitalised ("The Group acquired ..."): nouns whose mention ``nlp.linking``
+# drops undefined, so their facts go to the firm rather than nowhere; another party ("The Lender", "The Parent")
+# is dropped too but is no reference to the firm: its facts are not the firm's
+_FILING_NOUNS = "|".join(sorted((n.capitalize() for n in OWN_NOUNS), key=lambda n: (-len(n), n)))
 _CHEM_NOUNS = r"drug|medication|medicine|agent|compound|antibiotic|statin|inhibitor"
 # "The round was led by X": a funding round (or financing) that an earlier sentence says an organisation raised
 _ROUND = re.compile(r"\b[Tt]he (?:[$€£]?[\w.-]+ ){0,3}?(?:round|financing|fundraising|raise)\b")

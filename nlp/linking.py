@@ -26,19 +26,27 @@ def canonical_name(text: str) -> str:
 
 
 # what a filing calls the firm it is about ("the Company", "the Group", "the Issuer"): no firm's name of its own
-_FIRM_NOUNS = (
-    "company", "group", "bank", "issuer", "registrant", "partnership", "corporation", "firm", "fund", "trust",
-    "borrower", "guarantor", "lender", "parent", "sponsor", "manager", "adviser", "advisor", "operator", "employer",
-    "insurer", "trustee", "seller", "buyer", "purchaser", "subsidiary",
-)
-# each in the singular and the plural ("the Companies", "the Lenders")
-FIRM_NOUNS = frozenset({*_FIRM_NOUNS, *(re.sub(r"(?<![aeiou])y$", "ie", n) + "s" for n in _FIRM_NOUNS)})
+# the filer itself: "the Company", "the Group" stand for the firm the document is about
+_OWN_NOUNS = ("company", "group", "bank", "issuer", "registrant", "partnership", "corporation", "firm", "fund", "trust")
+# another party of the filing: "the Lender", "the Parent" stand for a firm the sentence does not name
+_PARTY_NOUNS = ("borrower", "guarantor", "lender", "parent", "sponsor", "manager", "adviser", "advisor", "operator",
+                "employer", "insurer", "trustee", "seller", "buyer", "purchaser", "subsidiary")
+
+
+def _with_plurals(nouns: tuple[str, ...]) -> frozenset[str]:
+    """``nouns`` in the singular and the plural ("the Companies", "the Lenders")."""
+    return frozenset({*nouns, *(re.sub(r"(?<![aeiou])y$", "ie", n) + "s" for n in nouns)})
+
+
+OWN_NOUNS = _with_plurals(_OWN_NOUNS)
+FIRM_NOUNS = OWN_NOUNS | _with_plurals(_PARTY_NOUNS)
 
 
 def is_firm_noun(m: Mention) -> bool:
     """``m`` is an organisation named only by the generic noun a filing uses for its firm ("the Group"). Undefined,
     it must make no entity 'Group': a document defines it ("(the “Group”)", :func:`long_form_of`) or it is dropped,
-    and ``nlp.coreference`` reads "the Group" as a reference to the salient firm for relations."""
+    and ``nlp.coreference`` reads the filer's own nouns (:data:`OWN_NOUNS`: "the Group", not "the Lender", another
+    party) as a reference to the salient firm for relations."""
     return m.label == "Organization" and canonical_name(m.text).lower() in FIRM_NOUNS
 
 

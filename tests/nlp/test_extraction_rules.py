@@ -487,9 +487,17 @@ def test_an_organisation_named_like_a_drug_keeps_its_tag():
         ("Genmab", "Organization"), ("Xyz Labs", "Organization"), ("Medivir", "Organization")]
 
 
-@pytest.mark.parametrize("noun", ["Lender", "Borrower", "Parent", "Guarantor", "Companies", "Company"])
-def test_every_undefined_firm_noun_the_linker_drops_refers_to_the_firm(extractor, noun):
-    # "The Lender", "The Parent", ... made no entity, but were no reference either: the fact was lost
+@pytest.mark.parametrize("noun", ["Group", "Issuer", "Companies", "Company"])
+def test_every_undefined_firm_noun_of_the_filer_refers_to_the_firm(extractor, noun):
+    # "The Group", "The Issuer", ... made no entity, and their facts are the firm's
     found, ex = facts(extractor, f"Acme Robotics builds sensors. The {noun} acquired Beta Sensors in 2023.")
     assert f"org:{noun.lower()}" not in {e.id for e in ex.entities}
     assert ("org:acme", "ACQUIRED", "org:beta") in found, found
+
+
+@pytest.mark.parametrize("noun", ["Lender", "Borrower", "Parent", "Guarantor"])
+def test_an_undefined_noun_of_another_party_makes_no_entity_and_gives_the_firm_no_fact(extractor, noun):
+    # "The Parent acquired Beta Sensors" is not Acme's acquisition: the parent is a firm the text does not name
+    found, ex = facts(extractor, f"Acme Robotics builds sensors. The {noun} acquired Beta Sensors in 2023.")
+    assert f"org:{noun.lower()}" not in {e.id for e in ex.entities}
+    assert not any(f[1] == "ACQUIRED" for f in found), found
