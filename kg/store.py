@@ -94,6 +94,11 @@ class GraphStore(Protocol):
     def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:
         """True if the document is stored (with this content, when a hash is given)."""
 
+    def mark_stale(self, doc_ids: Iterable[str]) -> None:
+        """Forget the content hash of these stored documents (the others are left alone): ``has_document`` with a
+        hash is False for them until they are stored again, so a run that stops before it stores them again reads
+        them on the next run, whatever their text."""
+
     def remove_document(self, doc_id: str) -> int:
         """Remove a document and the facts only it supported (the others take the best confidence of the sources
         they keep); returns how many facts went."""

@@ -304,6 +304,11 @@ class RDFStore:
         self._store.extend(quads)
         return new
 
+    def mark_stale(self, doc_ids: Iterable[str]) -> None:
+        nodes = [_N(DOC + quote(i, safe="")) for i in doc_ids]
+        old = [q for n in nodes for q in self._store.quads_for_pattern(n, P_SHA, None, DG)]
+        self._apply(old, [_q(q.subject, P_SHA, _lit("")) for q in old], atomic=True)
+
     def remove_document(self, doc_id: str) -> int:
         if not self.has_document(doc_id):
             raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")

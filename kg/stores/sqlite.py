@@ -340,6 +340,10 @@ class SQLiteStore:
                 [(source, *r) for r in rows])
         return added
 
+    def mark_stale(self, doc_ids: Iterable[str]) -> None:
+        with self._transaction():
+            self._conn.executemany("UPDATE documents SET sha256='' WHERE id=?", [(i,) for i in doc_ids])
+
     def remove_document(self, doc_id: str) -> int:
         if not self.has_document(doc_id):
             raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")
