@@ -197,7 +197,8 @@ def load_in_batches(triples: Iterable[tuple[str, str, str]], batch: int,
                     store_batch: Callable[[Sequence[tuple[str, str, str]]], int],
                     stored: BatchStored | None = None) -> int:
     """``bulk_load``'s loop: ``store_batch`` (which stores a batch for good and returns its new facts) for each
-    ``batch`` facts, then ``stored(read, new)``; returns the new facts."""
+    ``batch`` facts, then ``stored(read, new)``; returns the new facts. The neo4j store's ``bulk_load`` keeps its own
+    loop: it sends a fact read twice once (``seen``) and groups a batch by relation."""
     read = new = 0
     buf: list[tuple[str, str, str]] = []
 
