@@ -16,6 +16,7 @@ import typer
 
 from fusion.config import ENTITY_VECTORS, FUSIONS, MAX_KNOWLEDGE_DROPOUT
 from kg.errors import KGError
+from kg.names import STALE_ROWS, STALE_RULE
 from kg.resolved import resolved
 from kg.store import BACKENDS, GraphStore
 from kg.workspace import Workspace
@@ -282,8 +283,9 @@ def open_store(
 
 
 # what a lookup gets wrong while the store reads keys of each kind it could not bring up to date (``stale_name_keys``)
-_STALE_KEYS = {"rule": "names written with accents, possessives, Roman numerals or 'Type-2' hyphens may not be found",
-               "rows": "an entity may be found by a name it did not take"}
+_STALE_KEYS = {STALE_RULE: "names written with accents, possessives, Roman numerals or 'Type-2' hyphens may not be "
+                           "found",
+               STALE_ROWS: "an entity may be found by a name it did not take"}
 
 
 def _stale_keys_note(stale: frozenset[str], ws_path: Path) -> str:

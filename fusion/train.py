@@ -66,8 +66,8 @@ class TrainResult:
 
     def summary(self) -> str:
         """e.g. "4 epochs (best 2), 12.3 s, resumed after epoch 3, stopped early", for a report line (resumed with
-        another length: "resumed after epoch 1 (trained until then on a learning-rate schedule made for 2 steps)";
-        twice: "... made for 2 steps until step 2, then on one made for 4 steps)")."""
+        another length: "resumed after epoch 1 (trained until then on a learning-rate schedule made for 2 steps until
+        step 2)"; twice: "... made for 2 steps until step 2, then on one made for 4 steps until step 4)")."""
         best = f" (best {self.best_epoch})" if self.best_dev is not None and self.best_epoch != self.epochs_run else ""
         parts = [f"{self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}{best}", f"{self.seconds:.1f} s"]
         if self.resumed_after:
@@ -248,10 +248,10 @@ def _reschedule(state: dict, total: int) -> None:
 
 def _schedules(earlier: tuple[tuple[int, int], ...]) -> str:
     """The earlier schedules of a resumed run in words: "a learning-rate schedule made for 2 steps until step 2,
-    then on one made for 4 steps" (the last one was followed until the run resumed)."""
-    parts = [f"made for {total} steps" + (f" until step {until}" if i < len(earlier) - 1 else "")
-             for i, (until, total) in enumerate(earlier)]
-    return "a learning-rate schedule " + ", then on one ".join(parts)
+    then on one made for 4 steps until step 4" (each with its last step: the last one was not always followed until
+    this call resumed, as after a rescheduled run was interrupted)."""
+    return "a learning-rate schedule " + ", then on one ".join(f"made for {total} steps until step {until}"
+                                                                for until, total in earlier)
 
 
 def _resume_schedule(optimizer, scheduler, saved: dict) -> None:

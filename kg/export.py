@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -97,11 +98,14 @@ def _xml_safe(g):
 
 
 def _cy(value: object) -> str:
-    """A Cypher literal for a string, number, boolean, null, list or map (of plain keys)."""
+    """A Cypher literal for a string, number (null for NaN or infinity), boolean, null, list or map (of plain
+    keys)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "null"  # Cypher has no literal for NaN or infinity: "nan" and "inf" read as unknown variables
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, (list, tuple)):
@@ -123,7 +127,8 @@ def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
     """The neo4j store's model (kg/stores/neo4j_map.py), as its own write statements with their rows inlined: its
     constraints and indexes, the key rule's version, entities with their lookup keys, seed records, documents with
     their mentions, and facts with their sources. Every statement is idempotent (MERGE, or mentions replaced per
-    document), so loading the script twice changes nothing. One statement a line: run the file with cypher-shell, or
+    document), so loading the script twice stores nothing twice and loses nothing; only each document's ``added``
+    (the time the server stored it) is set again. One statement a line: run the file with cypher-shell, or
     each line with `kgnlp query cypher --write` (one statement a call)."""
     from kg.names import KEY_VERSION
     from kg.stores.neo4j_map import document_writes, entity_writes, fact_writes, schema_statements, seeding_write

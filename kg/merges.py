@@ -32,7 +32,13 @@ def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> KGError:
 
 def _reader(path: Path) -> sqlite3.Connection:
     """A connection that only reads the merge log at ``path`` (which exists): the ordinary one where the folder can
-    be written (SQLite tidies its WAL files away on close), else a read-only one (:func:`read_only_connection`)."""
+    be written (SQLite tidies its WAL files away on close), else a read-only one (:func:`read_only_connection`).
+    An empty file (a crash before SQLite wrote its header, which it does as the log is made) holds no merges: an
+    empty log in memory is read, and the file left as it is."""
+    if path.stat().st_size == 0:
+        conn = sqlite3.connect(":memory:")
+        conn.executescript(_DDL)
+        return conn
     probe = "SELECT count(*) FROM merges"
     if not os.access(path.parent, os.W_OK):
         return read_only_connection(path, probe, "the merge log", lambda exc: _unreadable(path, exc))

@@ -11,6 +11,10 @@ _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 # remakes them on open when it differs (1: case, NFKC and spaces only; 2: accents, Roman numerals, possessives; 3: a
 # hyphen between "type", "phase" (...) and a numeral, "type-2", as a space).
 KEY_VERSION = 3
+# what a store's ``stale_name_keys`` says is out of date in the name keys it reads (left so where it could not
+# remake them): STALE_RULE, made by an older key rule than ``normalise``'s; STALE_ROWS, holding keys of names no
+# entity has
+STALE_RULE, STALE_ROWS = "rule", "rows"
 # letters NFKD does not take apart: spelled as an English keyboard would ("Ørsted" -> "orsted", "Łódź" -> "lodz")
 _LETTERS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
                           "\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-"})

@@ -100,6 +100,8 @@ class ResolvedStore:
         if not key or limit < 1:
             return []
         wanted = 2 * limit + min(len(self._to), 20)  # merged names count once: room for them, most often enough
+        if getattr(self._store, "stale_name_keys", False):
+            return self._in_store_order(name, limit, wanted)
         while True:
             raw = self._store.find_entities(name, wanted)
             found = self._merged(raw)
@@ -116,6 +118,17 @@ class ResolvedStore:
             placed = [i for i in order if shortest[i] < last]
             if len(placed) >= limit:
                 return [found[i] for i in placed[:limit]]
+            wanted *= 2
+
+    def _in_store_order(self, name: str, limit: int, wanted: int) -> list[Entity]:
+        """:meth:`find_entities` over a store that reads keys an older kgnlp made (``stale_name_keys``): today's
+        keys of the names it finds need not hold the name looked up, so its order is kept, each merged entity once
+        (as ``kg.views.SearchedOnce`` does)."""
+        while True:
+            raw = self._store.find_entities(name, wanted)
+            found = self._merged(raw)
+            if len(found) >= limit or len(raw) < wanted:
+                return list(found.values())[:limit]
             wanted *= 2
 
     def _merged(self, raw: list[Entity]) -> dict[str, Entity]:

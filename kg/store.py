@@ -94,6 +94,11 @@ class GraphStore(Protocol):
     def has_document(self, doc_id: str, content_hash: str | None = None) -> bool:
         """True if the document is stored (with this content, when a hash is given)."""
 
+    def mark_stale(self, doc_ids: Iterable[str]) -> None:
+        """Forget the content hash of these stored documents (the others are left alone): ``has_document`` with a
+        hash is False for them until they are stored again, so a run that stops before it stores them again reads
+        them on the next run, whatever their text."""
+
     def remove_document(self, doc_id: str) -> int:
         """Remove a document and the facts only it supported (the others take the best confidence of the sources
         they keep); returns how many facts went."""
@@ -192,7 +197,8 @@ def load_in_batches(triples: Iterable[tuple[str, str, str]], batch: int,
                     store_batch: Callable[[Sequence[tuple[str, str, str]]], int],
                     stored: BatchStored | None = None) -> int:
     """``bulk_load``'s loop: ``store_batch`` (which stores a batch for good and returns its new facts) for each
-    ``batch`` facts, then ``stored(read, new)``; returns the new facts."""
+    ``batch`` facts, then ``stored(read, new)``; returns the new facts. The neo4j store's ``bulk_load`` keeps its own
+    loop: it sends a fact read twice once (``seen``) and groups a batch by relation."""
     read = new = 0
     buf: list[tuple[str, str, str]] = []
 

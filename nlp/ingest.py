@@ -46,7 +46,8 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
     started = time.perf_counter()
     before = store.stats()
     same = {d.document.id for d in docs if store.has_document(d.document.id, d.sha256)}
-    read = _with_later_parts(docs, {d.document.id for d in docs if reextract or d.document.id not in same})
+    wanted = {d.document.id for d in docs if reextract or d.document.id not in same}
+    read = _with_later_parts(docs, wanted)
     todo = [d for d in docs if d.document.id in read]
     skipped = len(docs) - len(todo)
     replaced = tuple(d.document.id for d in todo if d.document.id not in same and store.has_document(d.document.id))
@@ -60,6 +61,8 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
         stored = {d.document.id for d in todo if store.has_document(d.document.id)}
         held = store.pinned_ids() if stored else set()  # seeded or imported: never removed with a document
         order, context = _with_earlier_parts(docs, set(hashes))
+        if read - wanted:  # unchanged, read again after a changed part: a run stopped once that one is stored
+            store.mark_stale(read - wanted)  # sees it unchanged, and these must not look so either
         done, made = 0, {}  # made: the entities the parts read again for context made
         for extraction in extractor.extract(order, processes=workers):
             if extraction.document.id in context:

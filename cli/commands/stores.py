@@ -176,8 +176,8 @@ def _import_rdf(file: Path, fmt: str, conn: Connection, as_json: bool) -> None:
         done[:] = [n_entities, n_facts]
 
     g = conn.open(create=True)
-    with completed_by_rerun(lambda: f"{done[1]} of {len(facts)} facts and {done[0]} of {len(entities)} entities "
-                            "stored"), closing(g):
+    with completed_by_rerun(lambda: f"{done[0]} of {len(entities)} entities and {done[1]} of {len(facts)} facts "
+                            "stored"), closing(g):  # entities first: they are stored first
         report = add_read(g, entities, facts, unpinned, stored=part_stored)
         sync_indexes(conn.workspace(), g, True)
     emit(as_json, {"entities": report.entities, "facts": report.facts, "store": conn.store},

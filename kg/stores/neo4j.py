@@ -308,6 +308,10 @@ class Neo4jStore:
         known.update(stubs)
         return created
 
+    def mark_stale(self, doc_ids: Iterable[str]) -> None:
+        self._write(lambda tx: tx.run(f"UNWIND $ids AS i MATCH (d:{self.D} {{id: i}}) SET d.sha256 = ''",
+                                      ids=list(doc_ids)).consume())
+
     def remove_document(self, doc_id: str) -> int:
         if not self.has_document(doc_id):
             raise KGError(f"No document '{doc_id}' in the store. `kgnlp documents` lists them.")

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from kg.claims import Stored, claim, lost_keys
 from kg.errors import KGError, not_a_source
-from kg.names import KEY_VERSION, name_keys, normalise
+from kg.names import KEY_VERSION, STALE_RULE, name_keys, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.store import (BatchStored, GraphStore, QueryResult, SourceChange, StoreStats, load_in_batches,
                       lookup_order)
@@ -91,7 +91,7 @@ class RDFStore:
         self._store = store
         self.location = path
         self.read_only = read_only
-        # what is out of date in the lookup keys, left as it was (see open): "rule", made by an older key rule
+        # what is out of date in the lookup keys, left as it was (see open): STALE_RULE, made by an older key rule
         self.stale_name_keys: frozenset[str] = frozenset()
 
     @classmethod
@@ -115,7 +115,7 @@ class RDFStore:
             try:
                 cls.open(path=path).close()
             except (OSError, KGError):
-                out.stale_name_keys = frozenset({"rule"})
+                out.stale_name_keys = frozenset({STALE_RULE})
                 return out
             out.close()
             out = cls(_open_read_only(str(path)), Path(path), True)
@@ -303,6 +303,11 @@ class RDFStore:
             self._apply(lower, raised, atomic=True)
         self._store.extend(quads)
         return new
+
+    def mark_stale(self, doc_ids: Iterable[str]) -> None:
+        nodes = [_N(DOC + quote(i, safe="")) for i in doc_ids]
+        old = [q for n in nodes for q in self._store.quads_for_pattern(n, P_SHA, None, DG)]
+        self._apply(old, [_q(q.subject, P_SHA, _lit("")) for q in old], atomic=True)
 
     def remove_document(self, doc_id: str) -> int:
         if not self.has_document(doc_id):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from kg.errors import KGError, not_a_source
-from kg.names import KEY_VERSION, name_keys, normalise
+from kg.names import KEY_VERSION, STALE_ROWS, STALE_RULE, name_keys, normalise
 from kg.records import Document, Entity, Extraction, Mention, Provenance, Triple, one_per_id
 from kg.claims import Stored, claim
 from kg.sqlite_read import read_only_connection
@@ -147,30 +147,36 @@ class SQLiteStore:
             if not read_only or not _locked(exc):
                 conn.close()
                 raise _open_error(path, exc) from exc
-            store.stale_name_keys = store._stale_name_keys()  # a writer holds it past the busy timeout: read them
+            store.stale_name_keys = store._stale_name_keys_or_all()  # a writer holds it past the busy timeout
         return store
 
+    def _stale_name_keys_or_all(self) -> frozenset[str]:
+        """:meth:`_stale_name_keys`, or, when the graph is too busy to say, every kind: the keys are read as they
+        are, and a lookup may miss what today's would find."""
+        try:
+            return self._stale_name_keys()
+        except sqlite3.OperationalError as exc:
+            if not _locked(exc):
+                self._conn.close()
+                raise _open_error(self.file, exc) from exc
+            return frozenset({STALE_RULE, STALE_ROWS})
+
     def _stale_name_keys(self) -> frozenset[str]:
-        """What is out of date in the lookup names: ``"rule"``, they were made by another key rule than
-        ``normalise``'s (``kg.names.KEY_VERSION``); ``"rows"``, they may hold keys of names no entity has
+        """What is out of date in the lookup names: ``STALE_RULE``, they were made by another key rule than
+        ``normalise``'s (``kg.names.KEY_VERSION``); ``STALE_ROWS``, they may hold keys of names no entity has
         (``NAME_ROWS``). Empty when they are current."""
         meta = dict(self._conn.execute("SELECT key, value FROM meta WHERE key IN ('name_keys', 'name_rows')"))
-        return frozenset(what for what, key, now in (("rule", "name_keys", str(KEY_VERSION)),
-                                                     ("rows", "name_rows", NAME_ROWS)) if meta.get(key) != now)
-
-    def _name_keys_current(self) -> bool:
-        """Whether the lookup names were made by ``normalise``'s key rule and hold only the keys of the entities'
-        names and aliases (see :meth:`_stale_name_keys`)."""
-        return not self._stale_name_keys()
+        return frozenset(what for what, key, now in ((STALE_RULE, "name_keys", str(KEY_VERSION)),
+                                                     (STALE_ROWS, "name_rows", NAME_ROWS)) if meta.get(key) != now)
 
     def _update_name_keys(self) -> None:
         """Remake every lookup name, once, when the store's were made by another key rule than ``normalise``'s
         (``kg.names.KEY_VERSION``, recorded in ``meta`` as ``name_keys``; a store without it has version 1) or may
         hold keys of names no entity has (``NAME_ROWS``), and store an alias held twice once."""
-        if self._name_keys_current():
+        if not self._stale_name_keys():
             return
         with self._transaction():
-            if self._name_keys_current():  # another process did it meanwhile
+            if not self._stale_name_keys():  # another process did it meanwhile
                 return
             self._conn.execute("DELETE FROM names")
             rows = self._conn.execute("SELECT id, name, aliases FROM entities").fetchall()
@@ -339,6 +345,10 @@ class SQLiteStore:
                 'ON CONFLICT(triple_id, doc_id, start, "end", extractor) DO UPDATE SET confidence=1.0',
                 [(source, *r) for r in rows])
         return added
+
+    def mark_stale(self, doc_ids: Iterable[str]) -> None:
+        with self._transaction():
+            self._conn.executemany("UPDATE documents SET sha256='' WHERE id=?", [(i,) for i in doc_ids])
 
     def remove_document(self, doc_id: str) -> int:
         if not self.has_document(doc_id):

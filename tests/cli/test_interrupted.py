@@ -81,7 +81,7 @@ def test_an_interrupted_rdf_import_keeps_its_stored_parts_says_so_and_a_rerun_co
     # the 50 entities in 5 parts first (no fact is stored without its entities), then the facts: Ctrl-C in the 2nd
     proc = _interrupted(tmp_path, "add", 7, "import", "turtle", str(graph), "-w", str(ws))
     assert proc.returncode == 130 and proc.stdout == ""
-    assert proc.stderr.splitlines() == ["Interrupted: 10 of 25 facts and 50 of 50 entities stored. Run the same "
+    assert proc.stderr.splitlines() == ["Interrupted: 50 of 50 entities and 10 of 25 facts stored. Run the same "
                                         "command again to complete it; nothing is added twice."]
     assert _count(ws / "graph.db", "triples") == 10 and _count(ws / "graph.db", "entities") == 50
     assert kgnlp_json("import", "turtle", str(graph), "-w", str(ws))["facts"] == 25

@@ -338,7 +338,8 @@ def test_more_epochs_after_a_finished_run_take_the_longer_runs_learning_rates(tm
     more = train_fused(FusedModel.load(start), items, tmp_path / "more", settings, tokenizer=tok)
     assert len(three) == 6 and rates[2:] == three[2:] and three[2][0] > 0, (rates, three)
     assert more.resumed_after == 1 and more.steps == whole.steps == 6 and more.rescheduled_from == ((2, 2),)
-    assert "resumed after epoch 1 (trained until then on a learning-rate schedule made for 2 steps)" in more.summary()
+    assert "resumed after epoch 1 (trained until then on a learning-rate schedule made for 2 steps until step 2)" in \
+        more.summary()
     assert whole.rescheduled_from == ()
     # a finished run given fewer epochs trains nothing more, on no other schedule
     again = train_fused(FusedModel.load(start), items, tmp_path / "more", replace(settings, epochs=2), tokenizer=tok)
@@ -363,7 +364,7 @@ def test_a_run_resumed_with_two_other_lengths_reports_both_earlier_schedules(tmp
     third = run("more", 3)
     assert third.resumed_after == 2 and third.rescheduled_from == ((2, 2), (4, 4))
     assert ("resumed after epoch 2 (trained until then on a learning-rate schedule made for 2 steps until step 2, "
-            "then on one made for 4 steps)") in third.summary()
+            "then on one made for 4 steps until step 4)") in third.summary()
 
     class Stop(Exception):
         pass
@@ -377,7 +378,8 @@ def test_a_run_resumed_with_two_other_lengths_reports_both_earlier_schedules(tmp
         run("cut", 3, progress=stop_in_epoch_3)
     resumed = run("cut", 3)
     assert resumed.resumed_after == 2 and resumed.rescheduled_from == ((2, 2),)
-    assert "resumed after epoch 2 (trained until then on a learning-rate schedule made for 2 steps)" in \
+    # the 2-step schedule was followed until step 2, not until this call resumed (after epoch 2, step 4)
+    assert "resumed after epoch 2 (trained until then on a learning-rate schedule made for 2 steps until step 2)" in \
         resumed.summary()
 
 

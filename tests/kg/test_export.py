@@ -323,3 +323,11 @@ def test_export_rdf_of_the_same_graph_is_the_same_text_every_run(tmp_path):
     texts = {subprocess.run([sys.executable, "-c", code, str(tmp_path / f"g{seed}.db")], capture_output=True, text=True,
                             check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(6)}
     assert len(texts) == 1 and "kg:norm" in texts.pop()
+
+
+def test_cypher_literals_of_nan_and_infinity_are_null_not_unknown_variables():
+    from kg.export import _cy
+
+    assert [_cy(x) for x in (float("nan"), float("inf"), float("-inf"))] == ["null", "null", "null"]
+    assert _cy({"score": float("nan"), "w": [0.5, float("inf")]}) == "{score: null, w: [0.5, null]}"
+    assert (_cy(1.5), _cy(2), _cy(True)) == ("1.5", "2", "true")

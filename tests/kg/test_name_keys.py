@@ -219,6 +219,30 @@ def test_an_embedded_reader_of_old_keys_while_a_writer_holds_the_graph_reads_the
         holder.close()
 
 
+def test_an_embedded_reader_too_busy_to_read_how_current_its_keys_are_reads_them_flagged_every_kind(tmp_path,
+                                                                                                  monkeypatch):
+    import sqlite3
+
+    from kg.names import STALE_ROWS, STALE_RULE
+    from kg.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore.open(tmp_path / "g.db")
+    store.add([], [SJOGREN])
+    store.close()
+
+    def busy(self):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(SQLiteStore, "_update_name_keys", busy)  # a writer holds it past the busy timeout
+    monkeypatch.setattr(SQLiteStore, "_stale_name_keys", busy)  # still, as the reader asks what is out of date
+    reader = SQLiteStore.open(tmp_path / "g.db", read_only=True)
+    try:
+        assert reader.stale_name_keys == {STALE_RULE, STALE_ROWS}
+        assert reader.entity("dis:sjogren").name == "Sjögren's syndrome"
+    finally:
+        reader.close()
+
+
 def test_an_embedded_store_drops_once_on_open_the_keys_of_names_its_entities_do_not_have(make_store):
     """An embedded store written before its writes saved only the keys of the names an entity takes holds the key of
     a name a later write gave an entity that kept its first: opened, it remakes its keys once, without that one."""

@@ -42,3 +42,27 @@ def test_the_name_an_entity_goes_by_breaks_ties_and_merged_names_never_crowd_out
     # the 30 merged gadgets are one widget, then the holders: 3 of them, where there was the widget alone
     assert [e.id for e in view.find_entities("gadget", 3)] == ["ent:widget", "ent:gh0", "ent:gh1"]
     assert view.find_entities("gadget", 3)[0].name == "Widget"
+
+
+def test_a_store_reading_older_name_keys_keeps_its_order_cut_to_the_limit(make_store):
+    """Its matches need not hold the name by today's keys: they were dropped (none found while 12 match), and the
+    store asked again for ever more of them until it gave every one."""
+    store = make_store("embedded")
+    old = [Entity(f"ent:o{i:02d}", f"Old {i:02d}", "Thing") for i in range(12)]
+    store.add([], old)
+    asked: list[int] = []
+
+    class OldKeyed:  # found by keys of an older rule that today's does not make from these names
+        stale_name_keys = frozenset({"rule"})
+
+        def __getattr__(self, attr: str):
+            return getattr(store, attr)
+
+        def find_entities(self, name: str, limit: int = 10) -> list[Entity]:
+            asked.append(limit)
+            return old[:limit]
+
+    view = ResolvedStore(OldKeyed(), {"ent:o01": "ent:o00"})
+    assert [e.id for e in view.find_entities("xyz", 3)] == ["ent:o00", "ent:o02", "ent:o03"]
+    assert view.find_entities("xyz", 3)[0].aliases == ("Old 01",)  # the merged one's name
+    assert len(asked) == 2  # once a lookup: its first answer held 3 (not asked again for all 12)

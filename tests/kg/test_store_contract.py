@@ -238,6 +238,18 @@ def test_store_reingest_replaces_a_changed_document(store):
     assert store.has_document("doc-a", "h2") and store.document_text("doc-a") == "v2"
 
 
+def test_store_mark_stale_forgets_only_those_documents_hashes_keeping_what_they_stored(store):
+    store.add_extraction(extraction("doc-a", "a", (Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.9, (prov("doc-a"),)),),
+                                    (ASPIRIN, HEADACHE)), "h1")
+    store.add_extraction(extraction("doc-b", "b", ()), "h2")
+    store.mark_stale(["doc-a", "missing"])
+    assert store.has_document("doc-a") and not store.has_document("doc-a", "h1")
+    assert store.has_document("doc-b", "h2") and store.document_ids() == ["doc-a", "doc-b"]
+    assert fact_set(store) == {(ASPIRIN.id, "TREATS", HEADACHE.id)} and store.document_text("doc-a") == "a"
+    store.add_extraction(extraction("doc-a", "a", ()), "h1")
+    assert store.has_document("doc-a", "h1")
+
+
 def test_store_remove_document_removes_only_what_it_alone_supported(store):
     shared = Triple(ASPIRIN.id, "TREATS", HEADACHE.id, 0.9, (prov("doc-a"),))
     store.add([], [BAYER])  # pinned: seeded entities stay

@@ -716,3 +716,40 @@ def test_a_long_filing_whose_first_part_changed_stores_its_unchanged_later_parts
     assert store.entity("org:northwind-therapeutics") is None  # only the old text named it
     # nothing changed: nothing read again
     assert ingest_documents(store, load_documents([page])).skipped == 3
+
+
+def test_a_long_filing_interrupted_after_its_changed_first_part_is_stored_is_completed_by_a_rerun(tmp_path, monkeypatch):
+    import nlp.loaders
+    from kg.stores.sqlite import SQLiteStore
+    from nlp.ingest import ingest_documents
+
+    # Ctrl-C once the changed first part is stored: it looks unchanged to the rerun, which then skipped the later
+    # parts, left linking "the Company" to the old firm
+    monkeypatch.setattr(nlp.loaders, "MAX_CHARS", 100)
+    page = tmp_path / "8k.htm"
+    rest = ("<p>The Company expects the transaction to close in the second quarter.</p>"
+            "<p>The Board of Directors of the Company approved it.</p>")
+    page.write_text("<p>On March 11, 2024, Northwind Therapeutics, Inc. (the \u201cCompany\u201d) entered into an "
+                    "agreement.</p>" + rest, encoding="utf-8")
+    store = SQLiteStore.open(tmp_path / "g.db")
+    ingest_documents(store, load_documents([page]))
+    page.write_text("<p>On March 11, 2024, Corvane Pharmaceuticals, Inc. (the \u201cCompany\u201d) entered into an "
+                    "agreement.</p>" + rest, encoding="utf-8")
+    real, calls = SQLiteStore.add_extraction, []
+
+    def interrupted(self, extraction, content_hash):
+        calls.append(extraction.document.id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real(self, extraction, content_hash)
+
+    monkeypatch.setattr(SQLiteStore, "add_extraction", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_documents(store, load_documents([page]))
+    monkeypatch.setattr(SQLiteStore, "add_extraction", real)
+    report = ingest_documents(store, load_documents([page]))
+    assert (report.documents, report.skipped) == (2, 1)
+    linked = {ex.document.id: {m.entity_id for m in ex.mentions if m.text == "Company"}
+              for ex, _ in store.extractions()}
+    assert linked == {"8k#1": set(), "8k#2": {"org:corvane-pharmaceuticals"}, "8k#3": {"org:corvane-pharmaceuticals"}}
+    assert ingest_documents(store, load_documents([page])).skipped == 3

@@ -104,6 +104,17 @@ def test_a_corrupt_merge_log_is_a_clear_error(tmp_path):
         MergeLog.open(tmp_path / "m.db")
 
 
+def test_an_empty_merge_log_left_by_a_crash_reads_as_no_merges_and_is_left_as_it_is(tmp_path):
+    (tmp_path / "m.db").write_bytes(b"")
+    with MergeLog.open(tmp_path / "m.db", read_only=True) as log:
+        assert log.merges() == [] and log.canonical("a") == "a"
+    assert (tmp_path / "m.db").read_bytes() == b""
+    with MergeLog.open(tmp_path / "m.db") as log:  # a writer makes its tables in it
+        log.record("a", "b", "test", "same", 1.0)
+    with MergeLog.open(tmp_path / "m.db", read_only=True) as log:
+        assert log.canonical("b") == "a"
+
+
 def test_embedding_evidence_is_optional_and_typed():
     class Enc:
         def encode(self, names):
