@@ -122,8 +122,8 @@ class ResolvedStore:
 
     def _in_store_order(self, name: str, limit: int, wanted: int) -> list[Entity]:
         """:meth:`find_entities` over a store that reads keys an older kgnlp made (``stale_name_keys``): today's
-        keys of the names it finds need not hold the name looked up, so its order is kept, each merged entity once
-        (as ``kg.views.SearchedOnce`` does)."""
+        keys of the names it finds need not hold the name looked up, so the store's order is kept (as
+        ``kg.views.SearchedOnce`` keeps it), each merged entity once."""
         while True:
             raw = self._store.find_entities(name, wanted)
             found = self._merged(raw)

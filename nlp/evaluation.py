@@ -29,7 +29,8 @@ Spanned = Union[_Span, tuple[int, int, str]]  # a mention as scored: a record (g
 
 def precision_recall_f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     """Precision, recall and F1 of true positive, false positive and false negative counts, unrounded (0 where a
-    ratio has nothing to divide by): the one formula every scorer of the project uses."""
+    ratio has nothing to divide by): the one formula the project's scorers use (benchmarks/vote_select.py keeps a
+    numpy F1 over its bootstrap arrays)."""
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     return p, r, 2 * p * r / (p + r) if p + r else 0.0

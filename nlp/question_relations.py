@@ -154,6 +154,7 @@ _PREPOSITIONS = frozenset("of by in from with for to against at on about as".spl
 # corporate suffixes ("the Acme company", "Acme Robotics Inc"): the firm itself, no other noun it owns
 _NAMING_VERBS = frozenset("called named known".split())
 _FIRM_ITSELF = frozenset("firm business enterprise".split())
+_ASKS_FOR = re.compile(r"\b(?:which|what|how\s+many)\s+$", re.IGNORECASE)
 
 
 def unread_noun(question: str, linked: list[LinkedEntity], cues: list[Cue]) -> bool:
@@ -167,7 +168,9 @@ def unread_noun(question: str, linked: list[LinkedEntity], cues: list[Cue]) -> b
         if owned is None:
             continue
         (start, end), where = owned
-        firm = le.entity.type == "Organization"
+        # a word for the firm itself after "the Acme" ("Where is the Acme company based?"), never after a question
+        # word, where it asks for another firm ("Which Acme company is based in Bergen?")
+        firm = le.entity.type == "Organization" and not _ASKS_FOR.search(question, 0, le.start)
         if not all(_read_word(word, read, where, firm) for word in re.finditer(r"[\w-]+", question)
                    if start <= word.start() < end):
             return True

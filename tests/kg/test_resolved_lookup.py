@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kg.names import STALE_RULE
 from kg.records import Entity
 from kg.resolved import ResolvedStore
 
@@ -53,7 +54,7 @@ def test_a_store_reading_older_name_keys_keeps_its_order_cut_to_the_limit(make_s
     asked: list[int] = []
 
     class OldKeyed:  # found by keys of an older rule that today's does not make from these names
-        stale_name_keys = frozenset({"rule"})
+        stale_name_keys = frozenset({STALE_RULE})
 
         def __getattr__(self, attr: str):
             return getattr(store, attr)

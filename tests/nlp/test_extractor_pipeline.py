@@ -92,6 +92,7 @@ def test_a_graph_name_that_begins_another_organisations_name_gives_way_to_it():
 
 
 def test_a_long_documents_thousands_of_mentions_and_sentences_are_merged_in_near_linear_time():
+    import gc
     import time
 
     from kg.records import Mention
@@ -103,19 +104,23 @@ def test_a_long_documents_thousands_of_mentions_and_sentences_are_merged_in_near
         spacy = [Mention(23 * i, 23 * i + 4, "Acme", "Organization", None, 0.9) for i in range(n)]
         bounds = [(23 * i, 23 * i + 22) for i in range(n)]
         best = float("inf")
-        for _ in range(2):  # the better of two: a busy machine slows one run, not the shape of the growth
-            started = time.perf_counter()
-            merged = merge_mentions([(30, graph), (10, spacy)])
-            sentences = mend_sentences(text, bounds, merged)
-            best = min(best, time.perf_counter() - started)
+        gc.disable()  # a collection of the many mentions falls in one run or the other: noise, not growth
+        try:
+            for _ in range(3):  # the best of three: a busy machine slows one run, not the shape of the growth
+                started = time.perf_counter()
+                merged = merge_mentions([(30, graph), (10, spacy)])
+                sentences = mend_sentences(text, bounds, merged)
+                best = min(best, time.perf_counter() - started)
+        finally:
+            gc.enable()
         return best, merged, graph, sentences, text
 
-    n = 12_000  # a 400,000-character document (the limit is 1,000,000) has about this many
+    n = 16_000  # a 500,000-character document (the limit is 1,000,000) has about this many
     small, *_ = run(n // 4)
     large, merged, graph, sentences, text = run(n)
-    # four times the mentions: about 4x the time when linear, 16x when quadratic (some 20 s here); timed side by
-    # side, so a machine that is slow for both does not fail it
-    assert large < 8 * max(small, 0.02)
+    # four times the mentions: about 4-5x the time when linear, 16x when quadratic (12,000 took some 20 s); timed
+    # side by side, so a machine that is slow for both does not fail it
+    assert large < 10 * small
     assert merged == graph and len(sentences) == n
     assert len(mend_sentences(text, [(0, 5), (5, 22), (23, 45)], merged)) == 2  # split inside a mention: mended
 

@@ -316,6 +316,10 @@ def _with_bergen(store, tmp_path) -> SQLiteStore:
     ("What is the Acme Robotics CEO called?", ["per:ada"]),  # gave none (the Bergen graph has no people's names)
     ("Who is the Acme CEO named?", ["per:ada"]),  # gave none
     ("Where is the Acme parent?", []),  # a firm noun that is another firm: not Acme itself
+    # after a question word a firm word asks for another firm, never Acme itself (Oslo, where Acme is)
+    ("Which Acme company is based in Bergen?", []),
+    ("Which Acme business is based in Bergen?", []),
+    ("What Acme group is based in Bergen?", []),
 ])
 def test_a_noun_a_name_owns_is_read_or_gives_no_answer(store, tmp_path, question, expected):
     """"Which Acme unit is based in Bergen?" answered Oslo (where Acme is) and Beta Sensors (which is in Bergen):
