@@ -1,7 +1,7 @@
 """PubMedQA through `kgnlp ask --model`: yes/no/maybe questions over a document set of 1,000 abstracts.
 
     python benchmarks/pubmedqa_ask.py            # train on the 500 non-test questions, test on the official 500
-    python benchmarks/pubmedqa_ask.py --quick    # 40 train / 40 test, 1 epoch, 128 tokens: checks it end to end
+    python benchmarks/pubmedqa_ask.py --quick    # 40 train / 20 test, 1 epoch, 128 tokens: checks it end to end
     python benchmarks/pubmedqa_ask.py --recipe conclusions --epochs 8   # train on conclusions too (see --help)
     python benchmarks/pubmedqa_ask.py --recipe findings --epochs 8      # the graph of findings, from the CLI alone
 
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 
 CONCLUSIONS = ["--class-weight", "balanced", "--long-answers", "--truncation-side", "left"]
-QUICK = {"train": 40, "test": 40, "max_length": 128}  # --quick (until 2026-12-02: 100 / 100, the default 256)
+QUICK = {"train": 40, "test": 20, "max_length": 128}  # --quick (until 2026-12-02: 100 / 100, the default 256)
 RECIPES = {"plain": [], "conclusions": [*CONCLUSIONS, "--patience", "3"],
            "findings": [*CONCLUSIONS, "--fusion", "both", "--kg-readout", "--train-layers", "0", "--retrieved", "2",
                         "--retrieve-from", "passage", "--no-dev"]}
