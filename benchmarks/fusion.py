@@ -500,7 +500,8 @@ def run(args) -> dict:
     shutil.rmtree(work_root, ignore_errors=True)
     for retriever in retrievers.values():
         retriever.close()
-    return {"config": {"quick": args.quick, "quick_set": args.quick_set, "smoke": args.smoke, "sizes": size, "seeds": seeds, "device": args.device,
+    return {"config": {"quick": args.quick, "quick_set": args.quick_set, "smoke": args.smoke, "sizes": size,
+                       "seeds": seeds, "device": args.device,
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
                        "class_weight": args.class_weight, "pubmedqa_length": args.pubmedqa_length,
