@@ -1,7 +1,7 @@
 """Extraction benchmark (issue 3): NER, linking, CID relations and throughput, one run side by side.
 
     python benchmarks/extraction.py            # full: BC5CDR / NCBI-disease / FiNER-ORD test sets
-    python benchmarks/extraction.py --quick    # small subsets, tiny models: checks the script end to end
+    python benchmarks/extraction.py --quick    # small subsets, tiny models: checks the script end to end (QUICK)
 
 Models are trained on train(+dev) by benchmarks/extraction_train.py into benchmarks/.models/ when missing
 (the full run reuses dirs already there; each records its config and training time). The LAST stdout
@@ -26,6 +26,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from extraction_train import MODELS, split, train_model  # noqa: E402
 
+# --quick: BC5CDR test abstracts scored; train and dev abstracts the graph and the CID classifier are built from;
+# test documents of NCBI-disease and FiNER-ORD. Until 2026-12-02 it used 40 test abstracts, the whole train+dev
+# set, 200 NCBI/FiNER documents, and timed every throughput profile also with 2 processes and in fp32.
+QUICK = {"test": 20, "graph_docs": 40, "other_test": 50}
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
 
 
@@ -63,6 +67,19 @@ def model_dir(corpus: str, kind: str, quick: bool, epochs: int) -> Path | None:
     return train_model(corpus, kind, epochs, use_dev=True, max_length=128 if quick else 256,
                        limit=40 if quick else 0, name=name, max_steps=6 if quick and kind == "transformer" else 0,
                        **size)
+
+
+def graph_docs(quick: bool) -> tuple[list, list]:
+    """The BC5CDR train and dev abstracts the benchmark's graph (``kb_from``) and CID classifier are built from:
+    all of them, or with ``quick`` the first QUICK["graph_docs"] of each."""
+    train, dev = split("bc5cdr", "train"), split("bc5cdr", "dev")
+    return (train[:QUICK["graph_docs"]], dev[:QUICK["graph_docs"]]) if quick else (train, dev)
+
+
+def cid_dir(quick: bool) -> Path:
+    """Where the CID classifier is saved and the throughput runs load it (--quick's own, so a check never
+    replaces the full run's)."""
+    return MODELS / f"{'quick-' if quick else ''}bc5cdr-cid"
 
 
 def kb_from(docs):
@@ -224,7 +241,7 @@ def pairs_of(docs, mentions_of):
     return examples
 
 
-def relation_scores(train_docs, dev_docs, test_docs, predicted_linked=None):
+def relation_scores(train_docs, dev_docs, test_docs, predicted_linked=None, save_to: Path = MODELS / "bc5cdr-cid"):
     from nlp.evaluation import PRF
     from nlp.relation_classifier import train_relation_classifier
 
@@ -234,7 +251,7 @@ def relation_scores(train_docs, dev_docs, test_docs, predicted_linked=None):
     t0 = time.perf_counter()
     clf = train_relation_classifier(pairs_of(train_docs, gold_linked), gold(train_docs),
                                     dev=(pairs_of(dev_docs, gold_linked), gold(dev_docs)))
-    clf.save(MODELS / "bc5cdr-cid")
+    clf.save(save_to)
     train_s = time.perf_counter() - t0
 
     def f1(examples, gold_set):
@@ -256,7 +273,8 @@ def relation_scores(train_docs, dev_docs, test_docs, predicted_linked=None):
 
 
 # ---------------------------------------------------------------- throughput (one subprocess per profile)
-def throughput_child(profile: str, paths: dict, limit: int, threads: int, processes: int = 1) -> None:
+def throughput_child(profile: str, paths: dict, limit: int, threads: int, processes: int = 1,
+                     quick: bool = False) -> None:
     """NER + linking + CID classifier over the test abstracts through the product's Extractor (the path
     `kgnlp ingest` takes, minus store writes): one spaCy pass gives tokens, sentences, CNN entities and
     graph-name matches; ``processes`` > 1 runs that pass in worker processes."""
@@ -264,7 +282,7 @@ def throughput_child(profile: str, paths: dict, limit: int, threads: int, proces
 
     torch.set_num_threads(threads)
     docs = split("bc5cdr", "test")[:limit]
-    kb = kb_from(split("bc5cdr", "train") + split("bc5cdr", "dev"))
+    kb = kb_from(sum(graph_docs(quick), []))
     from nlp.entity_linker import EntityLinker
     from nlp.extractor import Extractor
     from nlp.gazetteer import Gazetteer
@@ -288,7 +306,7 @@ def throughput_child(profile: str, paths: dict, limit: int, threads: int, proces
     gaz.add((n, e.id, e.type) for e in kb for n in (e.name, *e.aliases))
     # fast / graph-names link by rules only (no MiniLM); accurate adds embedding similarity
     linker = EntityLinker(kb, threshold=0.8, create_new=True, use_embeddings=base == "accurate")
-    rel = [RelationClassifier.load(MODELS / "bc5cdr-cid")] if (MODELS / "bc5cdr-cid").exists() else []
+    rel = [RelationClassifier.load(cid_dir(quick))] if cid_dir(quick).exists() else []
     extractor = Extractor(nlp, gaz, linker, rel, extra, False, {e.id: e.type for e in kb}, doc_layers,
                           vote=2 if base == "accurate" else 0)
     list(extractor.extract([docs[0].doc]))  # warm up: lazy loads are not throughput
@@ -318,9 +336,9 @@ def _vm_hwm_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def throughput(profile: str, paths: dict, limit: int, threads: int, processes: int = 1) -> dict:
+def throughput(profile: str, paths: dict, limit: int, threads: int, processes: int = 1, quick: bool = False) -> dict:
     cmd = [sys.executable, __file__, "--throughput-child", profile, "--paths", json.dumps({k: str(v) for k, v in paths.items()}),
-           "--limit", str(limit), "--threads", str(threads), "--processes", str(processes)]
+           "--limit", str(limit), "--threads", str(threads), "--processes", str(processes), *(["--quick"] * quick)]
     env = {**os.environ, **({"KGNLP_PRECISION": "fp32"} if profile.endswith("-fp32") else {})}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -341,18 +359,18 @@ def main() -> None:
     a = ap.parse_args()
     if a.throughput_child:
         throughput_child(a.throughput_child, {k: Path(v) for k, v in json.loads(a.paths).items()}, a.limit, a.threads,
-                         a.processes)
+                         a.processes, a.quick)
         return
     import torch
 
     torch.set_num_threads(a.threads)
     skip = set(filter(None, a.skip.split(",")))
     started = time.time()
-    n_test = 40 if a.quick else 10_000
+    n_test = QUICK["test"] if a.quick else 10_000
     result: dict = {"quick": a.quick, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                     "machine": f"{platform.machine()} {platform.processor() or ''} cpus={__import__('os').cpu_count()}",
                     "threads": a.threads, "skip": sorted(skip)}
-    train, dev, test = split("bc5cdr", "train"), split("bc5cdr", "dev"), split("bc5cdr", "test")[:n_test]
+    (train, dev), test = graph_docs(a.quick), split("bc5cdr", "test")[:n_test]
     kb = kb_from(train + dev)
     paths = {"spacy": model_dir("bc5cdr", "spacy", a.quick, 1 if a.quick else 6)}
     if "transformer" not in skip:
@@ -439,21 +457,21 @@ def main() -> None:
         linker = EntityLinker(kb, threshold=0.8, create_new=False)
         linked = [linker.link(d.doc.text, [Mention(p.start, p.end, p.text, p.label) for p in ps]).mentions
                   for d, ps in zip(test, preds[best])]
-        result["bc5cdr_cid"] = relation_scores(train, dev, test, linked)
+        result["bc5cdr_cid"] = relation_scores(train, dev, test, linked, cid_dir(a.quick))
         result["bc5cdr_cid"]["end_to_end_profile"] = best
         _partial(result)
     if "throughput" not in skip:
         result["throughput"] = {}
         chosen = ["graph-names"] + [base for base in ("fast", "accurate") if any(p.startswith(base) for p in bc5)]
-        chosen += ["accurate-fp32"] if "accurate" in chosen else []  # the default precision vs all-fp32, side by side
+        chosen += ["accurate-fp32"] if "accurate" in chosen and not a.quick else []  # default precision vs all-fp32
         chosen += [p + REF_SUFFIX for p in ("fast", "accurate") if p in chosen and "spacy_ref" in paths]
         runs: dict[str, list[dict]] = {}
         for rep in range(1 if a.quick else 3):  # interleaved repeats: the machine is noisy, report the median
             for prof in chosen:
-                for procs in ((1,) if prof.endswith("-fp32") or prof == "accurate" + REF_SUFFIX else (1, 2)):
+                for procs in ((1,) if a.quick or prof.endswith("-fp32") or prof == "accurate" + REF_SUFFIX else (1, 2)):
                     log(f"throughput {prof} x{procs} (run {rep + 1})")
                     runs.setdefault(f"{prof} x{procs}", []).append(
-                        throughput(prof, paths, 40 if a.quick else 500, a.threads, procs))
+                        throughput(prof, paths, QUICK["test"] if a.quick else 500, a.threads, procs, a.quick))
         for name, rs in runs.items():
             ok = [r for r in rs if "docs_per_s" in r]
             if not ok:
@@ -465,7 +483,7 @@ def main() -> None:
     for corpus, key in (("ncbi", "ncbi_disease_ner"), ("finer", "finer_ord_ner")):
         if corpus in skip:
             continue
-        docs = split(corpus, "test")[:200 if a.quick else 100_000]
+        docs = split(corpus, "test")[:QUICK["other_test"] if a.quick else 100_000]
         res, layer_preds = {}, {}
         for kind in ("spacy", "transformer"):
             if kind in skip:

@@ -1,7 +1,8 @@
 """Ablation of the fusion model: none | facts | embeddings | both on BC5CDR NER, Financial PhraseBank and PubMedQA.
 
     python benchmarks/fusion.py prepare --out benchmarks/.work/fusion          # graphs + KG embeddings (CPU)
-    python benchmarks/fusion.py run --prepared benchmarks/.work/fusion --quick [--device cuda] [--fusion none,both]
+    python benchmarks/fusion.py run --prepared benchmarks/.work/fusion --quick-set [--device cuda] [--fusion none,both]
+    python benchmarks/fusion.py --quick      # `make bench-quick`: seed 1, none and both, a few examples, 1 epoch
     python benchmarks/fusion.py compare none=A.json,B.json both=C.json,D.json   # per seed, mean ± std, paired
 
 ``prepare`` builds one biomedical graph (BC5CDR *training-set* gold entities with their surface forms and
@@ -53,10 +54,11 @@ HETIO_KINDS = {"Compound", "Disease", "Side Effect", "Symptom"}
 HETIO_RELS = {"CtD": "TREATS", "CpD": "PALLIATES", "CcSE": "CAUSES", "DpS": "PRESENTS", "CrC": "RESEMBLES",
               "DrD": "RESEMBLES"}
 SIZES = {  # (train, eval) per task; eval for PubMedQA is taken from the official 500 test questions
-    "quick": {"ner": (120, 100), "fpb": (800, 400), "pubmedqa": (450, 500), "epochs": 3},
+    "quick": {"ner": (120, 100), "fpb": (800, 400), "pubmedqa": (450, 500), "epochs": 3},  # --quick-set
     "smoke": {"ner": (4, 3), "fpb": (24, 16), "pubmedqa": (8, 8), "epochs": 1},
     "full": {"ner": (500, 500), "fpb": (3876, 485), "pubmedqa": (450, 500), "epochs": 4},
 }
+QUICK_PUBMEDQA_LENGTH = 128  # --quick: PubMedQA inputs as short as NER's
 
 
 # ---------------------------------------------------------------- prepare (CPU, once)
@@ -415,7 +417,7 @@ def run(args) -> dict:
     prepared = Path(args.prepared)
     if not (prepared / "prepared.json").exists():
         print(json.dumps({"prepare": prepare(prepared, args.embedding_seconds)}), file=sys.stderr)
-    size = SIZES["smoke" if args.smoke else "quick" if args.quick else "full"]
+    size = run_size(args)
     fusions = args.fusion.split(",")
     tasks = args.tasks.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -473,7 +475,7 @@ def run(args) -> dict:
                 if task == "ner":
                     rng = random.Random(seed)
                     tr = rng.sample(bc_train, min(n_train, len(bc_train)))
-                    n_dev = 0 if args.no_dev else 40 if not args.smoke else 3
+                    n_dev = 0 if args.no_dev else 3 if size is SIZES["smoke"] else 40
                     if args.ner_train_dev:  # the dev abstracts that early stopping does not read
                         tr += bc_dev[n_dev:]
                     res = run_ner((tr, bc_dev[:n_dev], bc_test[:n_test]), encoder, fusion,
@@ -498,7 +500,8 @@ def run(args) -> dict:
     shutil.rmtree(work_root, ignore_errors=True)
     for retriever in retrievers.values():
         retriever.close()
-    return {"config": {"quick": args.quick, "smoke": args.smoke, "sizes": size, "seeds": seeds, "device": args.device,
+    return {"config": {"quick": args.quick, "quick_set": args.quick_set, "smoke": args.smoke, "sizes": size,
+                       "seeds": seeds, "device": args.device,
                        "encoder": Path(encoder).name, "lr": args.lr,
                        "epochs": args.epochs or size["epochs"], "patience": args.patience,
                        "class_weight": args.class_weight, "pubmedqa_length": args.pubmedqa_length,
@@ -672,11 +675,15 @@ def main() -> None:
     pr = sub.add_parser("run")
     pr.add_argument("--prepared", default="benchmarks/.work/fusion")
     pr.add_argument("--embedding-seconds", type=int, default=120)
-    pr.add_argument("--quick", action="store_true", help="small subsets (see SIZES)")
+    pr.add_argument("--quick", action="store_true", help="check the benchmark end to end in minutes (`make "
+                    "bench-quick`): --smoke's sizes, and unless given --seeds 1, --fusion none,both and "
+                    f"--pubmedqa-length {QUICK_PUBMEDQA_LENGTH}")
+    pr.add_argument("--quick-set", action="store_true", help="the quick configuration of BENCHMARKS.md: small "
+                    "subsets (SIZES['quick']; `run --quick` before 2026-12-02)")
     pr.add_argument("--smoke", action="store_true", help="a few examples per task, to check the wiring")
-    pr.add_argument("--fusion", default="none,facts,embeddings,both")
+    pr.add_argument("--fusion", default=None, help="comma-separated (default none,facts,embeddings,both)")
     pr.add_argument("--tasks", default="ner,fpb,pubmedqa")
-    pr.add_argument("--seeds", default="1,2,3")
+    pr.add_argument("--seeds", default=None, help="comma-separated (default 1,2,3)")
     pr.add_argument("--device", default="cpu")
     pr.add_argument("--encoder", default="")
     pr.add_argument("--lr", type=float, default=5e-5)
@@ -710,8 +717,8 @@ def main() -> None:
                     "(`kgnlp train classify|qa --kg-readout`)")
     pr.add_argument("--train-layers", type=int, default=-1, help="encoder layers fine-tuned, from the top (-1 = all; "
                     "0 = the encoder fixed, only fusion layers and head learn; `kgnlp train --train-layers`)")
-    pr.add_argument("--pubmedqa-length", type=int, default=256, help="PubMedQA input length in tokens "
-                    "(question + abstract; the abstracts average ~330 tokens, MiniLM takes 512)")
+    pr.add_argument("--pubmedqa-length", type=int, default=None, help="PubMedQA input length in tokens "
+                    "(question + abstract; the abstracts average ~330 tokens, MiniLM takes 512; default 256)")
     pr.add_argument("--truncation-side", default="right", choices=("right", "left"),
                     help="classification tasks: which end of an overlong text is cut (left keeps the end: "
                     "an abstract's results)")
@@ -742,7 +749,23 @@ def main() -> None:
     if args.cmd == "compare":
         print(json.dumps(compare(args.specs, args.task, args.metric or ("f1" if args.task == "ner" else "accuracy"))))
         return
-    print(json.dumps(run(args)))
+    print(json.dumps(run(with_run_defaults(args))))
+
+
+def run_size(args: argparse.Namespace) -> dict:
+    """The SIZES entry of a run: --smoke and --quick take a few examples per task, --quick-set the quick
+    configuration, else the full data."""
+    return SIZES["smoke" if args.smoke or args.quick else "quick" if args.quick_set else "full"]
+
+
+def with_run_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """``run``'s options left unset (None) get their defaults: those of a full run, or with --quick the few runs
+    that check the benchmark end to end (one seed, ``none`` against ``both``, short PubMedQA inputs)."""
+    quick = args.quick
+    return argparse.Namespace(**{**vars(args),
+                                 "fusion": args.fusion or ("none,both" if quick else "none,facts,embeddings,both"),
+                                 "seeds": args.seeds or ("1" if quick else "1,2,3"),
+                                 "pubmedqa_length": args.pubmedqa_length or (QUICK_PUBMEDQA_LENGTH if quick else 256)})
 
 
 if __name__ == "__main__":

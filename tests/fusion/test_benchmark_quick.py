@@ -3,6 +3,7 @@ fusion graphs) instead of stopping; the work itself is replaced by stand-ins her
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -148,3 +149,102 @@ def test_sample_data_prints_its_json_with_the_ner_scores_per_label(tmp_path, mon
     assert last["documents"] == 2 and last["facts"]["tp"] > 0
     assert {"all", "Chemical", "Organization"} <= set(last["ner"])
     assert last["ner"]["all"]["tp"] > 0
+
+
+# ------------------------------------------------------------------ --quick is a check of minutes (2026-12-02)
+def _fusion_run_args(monkeypatch, *argv: str):
+    """The options `benchmarks/fusion.py ARGV` hands to ``run`` (stopped there)."""
+    from benchmarks import fusion
+
+    seen = []
+    monkeypatch.setattr(fusion, "run", lambda args: seen.append(args) or {})
+    monkeypatch.setattr(sys, "argv", ["fusion.py", *argv])
+    fusion.main()
+    return seen[0]
+
+
+def test_fusion_quick_trains_one_seed_of_none_and_both_on_a_few_examples(monkeypatch):
+    """`fusion --quick` trained 36 models on the quick set (3 seeds x 4 fusions x 3 tasks, over an hour on CPU)."""
+    from benchmarks.fusion import SIZES, run_size
+
+    args = _fusion_run_args(monkeypatch, "--quick")
+    assert (args.seeds, args.fusion, args.pubmedqa_length) == ("1", "none,both", 128)
+    assert run_size(args) == SIZES["smoke"] and SIZES["smoke"]["epochs"] == 1
+
+
+def test_fusion_full_run_and_quick_set_keep_their_defaults_and_quick_keeps_what_is_given(monkeypatch):
+    from benchmarks.fusion import SIZES, run_size
+
+    full = _fusion_run_args(monkeypatch)
+    assert (full.seeds, full.fusion, full.pubmedqa_length) == ("1,2,3", "none,facts,embeddings,both", 256)
+    assert run_size(full) == SIZES["full"]
+    quick_set = _fusion_run_args(monkeypatch, "run", "--quick-set", "--tasks", "ner")
+    assert (quick_set.seeds, quick_set.fusion) == ("1,2,3", "none,facts,embeddings,both")
+    assert run_size(quick_set) == SIZES["quick"] == {"ner": (120, 100), "fpb": (800, 400), "pubmedqa": (450, 500),
+                                                     "epochs": 3}
+    given = _fusion_run_args(monkeypatch, "--quick", "--seeds", "2,3", "--fusion", "facts", "--pubmedqa-length", "64")
+    assert (given.seeds, given.fusion, given.pubmedqa_length) == ("2,3", "facts", 64)
+
+
+@pytest.mark.parametrize("quick, questions, length", [(True, 40, ["--max-length", "128"]), (False, 500, [])])
+def test_pubmedqa_ask_quick_trains_on_40_short_questions_and_the_full_run_as_before(monkeypatch, quick, questions,
+                                                                                    length):
+    from benchmarks import pubmedqa_ask
+
+    calls = []
+
+    def kgnlp(*args):
+        calls.append(args)
+        data = Path(args[args.index("--data") + 1])
+        raise RuntimeError(f"stop: {len(json.loads(data.read_text()))} questions")
+
+    monkeypatch.setattr(pubmedqa_ask, "kgnlp", kgnlp)
+    monkeypatch.setattr(sys, "argv", ["pubmedqa_ask.py", *(["--quick"] if quick else [])])
+    with pytest.raises(RuntimeError, match=f"stop: {questions} questions"):
+        pubmedqa_ask.main()
+    args = calls[0]
+    assert args[args.index("--epochs") + 1] == ("1" if quick else "2")
+    given = args[args.index("--max-length"):][:2] if "--max-length" in args else ()
+    assert list(given) == length
+
+
+def test_stores_quick_loads_a_sample_of_edges_with_only_their_entities_and_the_full_run_everything():
+    from benchmarks import stores
+
+    entities, rows = stores.load_data(quick=True)
+    assert len(rows) == stores.QUICK_EDGES == 3000
+    assert {e.id for e in entities} == {h for h, _, _ in rows} | {t for _, _, t in rows}
+    full_entities, full_rows = stores.load_data(quick=False)
+    assert len(full_entities) == 47031 and len(full_rows) > 100_000 and set(rows) <= set(full_rows)
+
+
+def test_stores_cold_start_times_a_stored_entity_when_the_quick_sample_lacks_metformin(tmp_path):
+    """The cold start looked up Compound::DB00997 and failed ('NoneType' has no attribute 'name') without it."""
+    from benchmarks import stores
+    from kg.records import Entity
+    from kg.workspace import Workspace
+
+    store = Workspace.open(tmp_path / "ws", create=True).open_store("embedded")
+    store.add([], [Entity("Disease::DOID:9352", "type 2 diabetes mellitus", "Disease")])
+    store.close()
+    out = stores.cold_start(tmp_path, runs=1)
+    assert out["command"] == "kgnlp query entity 'type 2 diabetes mellitus'" and out["runs"] == 1, out
+
+
+def test_extraction_quick_builds_its_graph_from_a_few_abstracts_and_keeps_the_full_cid_classifier(monkeypatch):
+    """--quick trained the CID classifier on every train abstract and saved it over the full run's."""
+    from benchmarks import extraction
+
+    train, dev = extraction.graph_docs(quick=True)
+    assert len(train) == len(dev) == extraction.QUICK["graph_docs"] == 40
+    assert extraction.cid_dir(True) != extraction.cid_dir(False) == extraction.MODELS / "bc5cdr-cid"
+    cmds = []
+
+    def run(cmd, **kw):
+        cmds.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, '{"docs_per_s": 1.0}\n', "")
+
+    monkeypatch.setattr(extraction.subprocess, "run", run)
+    assert extraction.throughput("fast", {}, 20, 2, 1, quick=True) == {"docs_per_s": 1.0}
+    assert extraction.throughput("fast", {}, 500, 2, 1) == {"docs_per_s": 1.0}
+    assert ["--quick" in cmd for cmd in cmds] == [True, False]
