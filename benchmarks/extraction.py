@@ -241,7 +241,7 @@ def pairs_of(docs, mentions_of):
     return examples
 
 
-def relation_scores(train_docs, dev_docs, test_docs, predicted_linked=None, save_to: Path = MODELS / "bc5cdr-cid"):
+def relation_scores(train_docs, dev_docs, test_docs, predicted_linked, save_to: Path):
     from nlp.evaluation import PRF
     from nlp.relation_classifier import train_relation_classifier
 

@@ -675,12 +675,13 @@ def main() -> None:
     pr = sub.add_parser("run")
     pr.add_argument("--prepared", default="benchmarks/.work/fusion")
     pr.add_argument("--embedding-seconds", type=int, default=120)
-    pr.add_argument("--quick", action="store_true", help="check the benchmark end to end in minutes (`make "
+    sizes = pr.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="check the benchmark end to end in minutes (`make "
                     "bench-quick`): --smoke's sizes, and unless given --seeds 1, --fusion none,both and "
                     f"--pubmedqa-length {QUICK_PUBMEDQA_LENGTH}")
-    pr.add_argument("--quick-set", action="store_true", help="the quick configuration of BENCHMARKS.md: small "
+    sizes.add_argument("--quick-set", action="store_true", help="the quick configuration of BENCHMARKS.md: small "
                     "subsets (SIZES['quick']; `run --quick` before 2026-12-02)")
-    pr.add_argument("--smoke", action="store_true", help="a few examples per task, to check the wiring")
+    sizes.add_argument("--smoke", action="store_true", help="a few examples per task, to check the wiring")
     pr.add_argument("--fusion", default=None, help="comma-separated (default none,facts,embeddings,both)")
     pr.add_argument("--tasks", default="ner,fpb,pubmedqa")
     pr.add_argument("--seeds", default=None, help="comma-separated (default 1,2,3)")

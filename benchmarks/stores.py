@@ -184,8 +184,10 @@ def cold_start(tmp: Path, runs: int = 5) -> dict:
     if not (ws / "workspace.json").exists():
         return {"error": "no embedded workspace (run the embedded backend)"}
     store = Workspace.open(ws).open_store("embedded")
-    entity = store.entity("Compound::DB00997") or next(iter(store.entities()))  # --quick's sample may lack it
+    entity = store.entity("Compound::DB00997") or next(iter(store.entities()), None)  # --quick's sample may lack it
     store.close()
+    if entity is None:
+        return {"error": "the embedded workspace holds no entity"}
     times = []
     cmd = [sys.executable, "-m", "cli.main", "query", "entity", entity.name, "--workspace", str(ws)]
     for _ in range(runs):

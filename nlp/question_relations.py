@@ -169,8 +169,10 @@ def unread_noun(question: str, linked: list[LinkedEntity], cues: list[Cue]) -> b
             continue
         (start, end), where = owned
         # a word for the firm itself after "the Acme" ("Where is the Acme company based?"), never after a question
-        # word, where it asks for another firm ("Which Acme company is based in Bergen?")
-        firm = le.entity.type == "Organization" and not _ASKS_FOR.search(question, 0, le.start)
+        # word or a possessive, where it asks for another firm ("Which Acme company is based in Bergen?", "Where is
+        # Acme's company based?")
+        firm = (le.entity.type == "Organization" and not _ASKS_FOR.search(question, 0, le.start)
+                and question[le.end:le.end + 1] not in ("'", "\u2019"))
         if not all(_read_word(word, read, where, firm) for word in re.finditer(r"[\w-]+", question)
                    if start <= word.start() < end):
             return True

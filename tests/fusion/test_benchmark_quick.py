@@ -9,6 +9,13 @@ from pathlib import Path
 
 import pytest
 
+_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+
+
+def _needs(name: str):
+    """Skip a test that reads ../shared/datasets/NAME where a checkout has no such data beside it."""
+    return pytest.mark.skipif(not (_DATASETS / name).is_dir(), reason=f"no {_DATASETS / name}")
+
 
 def _fake_model(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
@@ -186,6 +193,7 @@ def test_fusion_full_run_and_quick_set_keep_their_defaults_and_quick_keeps_what_
     assert (given.seeds, given.fusion, given.pubmedqa_length) == ("2,3", "facts", 64)
 
 
+@_needs("pubmedqa")
 @pytest.mark.parametrize("quick, questions, length", [(True, 40, ["--max-length", "128"]), (False, 500, [])])
 def test_pubmedqa_ask_quick_trains_on_40_short_questions_and_the_full_run_as_before(monkeypatch, quick, questions,
                                                                                     length):
@@ -208,6 +216,7 @@ def test_pubmedqa_ask_quick_trains_on_40_short_questions_and_the_full_run_as_bef
     assert list(given) == length
 
 
+@_needs("hetionet")
 def test_stores_quick_loads_a_sample_of_edges_with_only_their_entities_and_the_full_run_everything():
     from benchmarks import stores
 
@@ -231,6 +240,7 @@ def test_stores_cold_start_times_a_stored_entity_when_the_quick_sample_lacks_met
     assert out["command"] == "kgnlp query entity 'type 2 diabetes mellitus'" and out["runs"] == 1, out
 
 
+@_needs("bc5cdr")
 def test_extraction_quick_builds_its_graph_from_a_few_abstracts_and_keeps_the_full_cid_classifier(monkeypatch):
     """--quick trained the CID classifier on every train abstract and saved it over the full run's."""
     from benchmarks import extraction

@@ -320,6 +320,8 @@ def _with_bergen(store, tmp_path) -> SQLiteStore:
     ("Which Acme company is based in Bergen?", []),
     ("Which Acme business is based in Bergen?", []),
     ("What Acme group is based in Bergen?", []),
+    ("Where is Acme's company based?", []),  # a firm Acme owns, not Acme: was Oslo
+    ("Where is Acme\u2019s business based?", []),
 ])
 def test_a_noun_a_name_owns_is_read_or_gives_no_answer(store, tmp_path, question, expected):
     """"Which Acme unit is based in Bergen?" answered Oslo (where Acme is) and Beta Sensors (which is in Bergen):
