@@ -691,13 +691,13 @@ def test_a_changed_part_of_a_long_filing_still_keeps_the_terms_its_unchanged_fir
     assert other.entity("org:northwind-therapeutics") is not None and other.entity("org:company") is None
 
 
-def test_a_long_filing_whose_first_part_changed_stores_its_unchanged_later_parts_again(tmp_path, monkeypatch):
+def _long_filing_whose_first_part_changed(tmp_path, monkeypatch):
+    """An 8-K read in three parts, stored, then its first part changed to define "the Company" as another firm: the
+    file and the store."""
     import nlp.loaders
     from kg.stores.sqlite import SQLiteStore
     from nlp.ingest import ingest_documents
 
-    # the first part now defines "the Company" as another firm: the unchanged later parts were skipped and kept
-    # linking "the Company" to the old one
     monkeypatch.setattr(nlp.loaders, "MAX_CHARS", 100)
     page = tmp_path / "8k.htm"
     rest = ("<p>The Company expects the transaction to close in the second quarter.</p>"
@@ -708,6 +708,15 @@ def test_a_long_filing_whose_first_part_changed_stores_its_unchanged_later_parts
     ingest_documents(store, load_documents([page]))
     page.write_text("<p>On March 11, 2024, Corvane Pharmaceuticals, Inc. (the \u201cCompany\u201d) entered into an "
                     "agreement.</p>" + rest, encoding="utf-8")
+    return page, store
+
+
+def test_a_long_filing_whose_first_part_changed_stores_its_unchanged_later_parts_again(tmp_path, monkeypatch):
+    from nlp.ingest import ingest_documents
+
+    # the first part now defines "the Company" as another firm: the unchanged later parts were skipped and kept
+    # linking "the Company" to the old one
+    page, store = _long_filing_whose_first_part_changed(tmp_path, monkeypatch)
     report = ingest_documents(store, load_documents([page]))
     assert (report.documents, report.skipped, report.replaced) == (3, 0, ("8k#1",))
     linked = {ex.document.id: {m.entity_id for m in ex.mentions if m.text == "Company"}
@@ -719,22 +728,12 @@ def test_a_long_filing_whose_first_part_changed_stores_its_unchanged_later_parts
 
 
 def test_a_long_filing_interrupted_after_its_changed_first_part_is_stored_is_completed_by_a_rerun(tmp_path, monkeypatch):
-    import nlp.loaders
     from kg.stores.sqlite import SQLiteStore
     from nlp.ingest import ingest_documents
 
     # Ctrl-C once the changed first part is stored: it looks unchanged to the rerun, which then skipped the later
     # parts, left linking "the Company" to the old firm
-    monkeypatch.setattr(nlp.loaders, "MAX_CHARS", 100)
-    page = tmp_path / "8k.htm"
-    rest = ("<p>The Company expects the transaction to close in the second quarter.</p>"
-            "<p>The Board of Directors of the Company approved it.</p>")
-    page.write_text("<p>On March 11, 2024, Northwind Therapeutics, Inc. (the \u201cCompany\u201d) entered into an "
-                    "agreement.</p>" + rest, encoding="utf-8")
-    store = SQLiteStore.open(tmp_path / "g.db")
-    ingest_documents(store, load_documents([page]))
-    page.write_text("<p>On March 11, 2024, Corvane Pharmaceuticals, Inc. (the \u201cCompany\u201d) entered into an "
-                    "agreement.</p>" + rest, encoding="utf-8")
+    page, store = _long_filing_whose_first_part_changed(tmp_path, monkeypatch)
     real, calls = SQLiteStore.add_extraction, []
 
     def interrupted(self, extraction, content_hash):
