@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 def rule_alone(docs, seen: set[str]) -> dict:
     """Precision and recall of the rule on the Chemical mentions, all of them and those whose name is unseen."""
     from nlp.drug_names import drug_name_mentions
-    from nlp.evaluation import precision_recall_f1
+    from nlp.evaluation import PRF
 
     out = {}
     for part, keep in (("all", lambda text: True), ("unseen", lambda text: text.lower() not in seen)):
@@ -36,8 +36,8 @@ def rule_alone(docs, seen: set[str]) -> dict:
             tp += sum(span in chem for span in found)
             fp += sum(span not in chem for span in found)
             gold += len(chem)
-        precision, recall, _ = precision_recall_f1(tp, fp, gold - tp)
-        out[part] = {"precision": round(precision, 4), "recall": round(recall, 4), "tp": tp, "fp": fp, "gold": gold}
+        s = PRF.of(tp, fp, gold - tp)
+        out[part] = {"precision": s.precision, "recall": s.recall, "tp": tp, "fp": fp, "gold": gold}
     return out
 
 

@@ -43,13 +43,11 @@ def _data(n_docs: int, n_ents: int):
 
 
 def _open(kind: str, folder: Path):
+    from kg.store import store_class
+
     if kind == "embedded":
-        from kg.stores.sqlite import SQLiteStore
-
-        return SQLiteStore.open(folder / "graph.db", durable=False)
-    from kg.stores.rdf import RDFStore
-
-    return RDFStore.open(path=folder / "rdf")
+        return store_class(kind).open(path=folder / "graph.db", durable=False)
+    return store_class(kind).open(path=folder / "rdf")
 
 
 def run(kind: str, n_docs: int, n_ents: int) -> dict[str, float]:

@@ -191,6 +191,17 @@ class Interrupted(Exception):
     prints it on one line and exits with 130, as for any Ctrl-C."""
 
 
+class Counts:
+    """The last counts a progress callback was given (``stored(read, new)``, ``progress(done, total)``): what the
+    line of an interrupted command says was stored."""
+
+    def __init__(self, *start: int) -> None:
+        self.values = list(start)
+
+    def __call__(self, *values: int) -> None:
+        self.values = list(values)
+
+
 @contextmanager
 def completed_by_rerun(stored: Callable[[], str]) -> Iterator[None]:
     """Ctrl-C inside becomes :class:`Interrupted`, saying what ``stored()`` says was stored and that the same

@@ -97,27 +97,29 @@ def check_graph(model: "str | Path | SavedConfig", store, workspace: str | Path 
     for is refused (FusionError): the embeddings path would mark no mention, whatever the text."""
     from fusion.config import saved_config
 
-    saved_model = saved_config(model)
-    folder, saved = saved_model.folder, saved_model.graph
-    if saved_model.fusion.fusion == "none":
+    config = saved_config(model)
+    folder, trained_on = config.folder, config.graph  # the graph the model was trained with
+    if config.fusion.fusion == "none":
         return None
-    table = table_entities(saved_model)
+    table = table_entities(config)
     now, ids = graph_origin(store, workspace, names)
     where = f"workspace '{now.workspace}'" if now.workspace else "the graph given"
-    trained = f" (trained with workspace '{saved.workspace}')" if saved and saved.workspace else ""
+    trained = f" (trained with workspace '{trained_on.workspace}')" if trained_on and trained_on.workspace else ""
     shared = sum(e in ids for e in table)
     if table and ids and not shared:
-        fix = f"pass -w {saved.workspace}" if saved and saved.workspace else "pass the workspace it was trained with"
+        fix = (f"pass -w {trained_on.workspace}" if trained_on and trained_on.workspace
+               else "pass the workspace it was trained with")
         raise FusionError(f"'{folder}' reads graph vectors of {len(table)} entities{trained}, and {where} has none "
                           f"of them ({now.counts()}): {fix}.")
-    if saved is None or saved.same_graph(now):
+    if trained_on is None or trained_on.same_graph(now):
         return None
     vectors = f"; {shared} of its {len(table)} entity vectors match" if table else ""
-    if saved.workspace and saved.workspace == now.workspace:
-        return (f"Note: the graph of {where} changed since '{folder}' was trained ({saved.entities} -> "
-                f"{now.entities} entities, {saved.facts} -> {now.facts} facts): the model reads links and facts it "
-                f"was not trained with{vectors}.")
-    source = f"the graph of workspace '{saved.workspace}'" if saved.workspace else "a graph given without a workspace"
-    fix = f" (pass -w {saved.workspace} for the one it learnt with)" if saved.workspace else ""
-    return (f"Warning: '{folder}' was trained with {source} ({saved.counts()}); {where} holds another "
+    if trained_on.workspace and trained_on.workspace == now.workspace:
+        return (f"Note: the graph of {where} changed since '{folder}' was trained ({trained_on.entities} -> "
+                f"{now.entities} entities, {trained_on.facts} -> {now.facts} facts): the model reads links and facts "
+                f"it was not trained with{vectors}.")
+    source = (f"the graph of workspace '{trained_on.workspace}'" if trained_on.workspace
+              else "a graph given without a workspace")
+    fix = f" (pass -w {trained_on.workspace} for the one it learnt with)" if trained_on.workspace else ""
+    return (f"Warning: '{folder}' was trained with {source} ({trained_on.counts()}); {where} holds another "
             f"({now.counts()}){vectors}: its graph knowledge differs from training{fix}.")

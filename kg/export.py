@@ -11,16 +11,14 @@ import json
 import math
 import re
 from dataclasses import dataclass, replace
-from itertools import islice
-from typing import IO, Callable, Iterable, Iterator, TextIO, TypeVar
+from typing import IO, Callable, TextIO
 
 from kg.errors import KGError
 from kg.records import Entity, Provenance, Triple
-from kg.store import GraphStore
+from kg.store import GraphStore, chunks
 
 FORMATS = ("tsv", "turtle", "ntriples", "jsonld", "graphml", "cypher")
 RDF_FORMATS = ("turtle", "ntriples", "jsonld")
-T = TypeVar("T")
 PART = 5000  # entities and facts of an RDF import stored per transaction (add_read)
 
 
@@ -137,28 +135,22 @@ def _cypher(store: GraphStore, out: TextIO, fmt: str) -> int:
     # the rule the keys below are made by; a graph that records another keeps it, so the store remakes every key
     out.write(f"MERGE (m:Meta {{key: 'name_keys'}}) ON CREATE SET m.version = {KEY_VERSION};\n")
     held = store.pinned_ids(seeds=False)  # imported or added; a seed's entities are held by its records
-    for part in _parts(store.entities()):
+    for part in chunks(store.entities(), _ROWS):
         _inline(entity_writes("", ((e, e.id in held) for e in part), replace_names=True), out)
     _inline([seeding_write("", store.seedings())], out)
-    for part in _parts(store.extractions(), 50):
+    for part in chunks(store.extractions(), 50):
         _inline(document_writes("", part), out)
     n = 0
-    for part in _parts(store.triples()):
+    for part in chunks(store.triples(), _ROWS):
         _inline(fact_writes("", part), out)
         n += len(part)
     return n
 
 
-def _parts(items: Iterable[T], size: int = _ROWS) -> Iterator[list[T]]:
-    it = iter(items)
-    while part := list(islice(it, size)):
-        yield part
-
-
 def _inline(writes: list[tuple[str, list[dict]]], out: TextIO) -> None:
     """Each write's statement with its rows in place of ``$rows``, ``_ROWS`` rows a statement."""
     for stmt, rows in writes:
-        for part in _parts(rows):
+        for part in chunks(rows, _ROWS):
             out.write(stmt.replace("UNWIND $rows ", f"UNWIND {_cy(part)} ", 1) + ";\n")
 
 

@@ -123,6 +123,10 @@ class MergeLog:
             sql += " WHERE undone IS NULL"
         return [Merge(*row) for row in self._conn.execute(sql + " ORDER BY id")]
 
+    def count(self) -> int:
+        """How many merges are in effect (not undone)."""
+        return self._conn.execute("SELECT count(*) FROM merges WHERE undone IS NULL").fetchone()[0]
+
     def get(self, merge_id: int) -> Merge:
         if not -2**63 <= merge_id < 2**63:  # beyond what SQLite can hold: no merge has it
             raise KGError(f"No merge with id {merge_id}. List them with `kgnlp entities merges`.")
@@ -191,4 +195,4 @@ def merge_count(workspace_path: str | Path) -> int:
     if not path.exists():
         return 0
     with MergeLog.open(path, read_only=True) as log:
-        return len(log.merges())
+        return log.count()

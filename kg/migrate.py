@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from itertools import islice
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable
 
 from kg.records import Entity
-from kg.store import GraphStore
+from kg.store import GraphStore, chunks
 
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -22,12 +20,6 @@ class MigrationReport:
     seconds: float
     removed: tuple[str, ...] = ()  # documents and seed/import sources the target held but the source no longer has
     extra_facts: int = 0  # facts the target still holds beyond the source's (a seed or import changed since)
-
-
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
@@ -78,7 +70,7 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
         tell("documents", docs)
     ents = len(unpinned)
     records: dict[str, Entity] = {}  # the pinned entities, as the source has them
-    for chunk in _chunks((e for e in source.entities() if e.id not in unpinned), batch):
+    for chunk in chunks((e for e in source.entities() if e.id not in unpinned), batch):
         # Aliases a seed alone gave are the seed's (below): `add` would make them the import's too. An entity only
         # seeds hold is not pinned, so an edited seed can take it back on the target as on the source.
         plain = [replace(e, aliases=tuple(a for a in e.aliases if a not in seed_aliases[e.id])) for e in chunk]
@@ -101,7 +93,7 @@ def migrate(source: GraphStore, target: GraphStore, batch: int = 1000,
         target.add([], renamed, pinned=False, override=True)  # pinned only grows: each keeps the target's
     facts = 0
     sources: set[str] = set()
-    for chunk in _chunks(source.triples(), batch):
+    for chunk in chunks(source.triples(), batch):
         target.add(chunk)
         facts += len(chunk)
         sources.update(p.doc_id for t in chunk for p in t.provenance if p.doc_id not in stored)

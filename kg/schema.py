@@ -35,10 +35,11 @@ class RelationType:
     when: tuple[str, ...] = ()
 
     def accepts(self, head_type: str, tail_type: str) -> bool:
-        return _fits(head_type, self.head_types) and _fits(tail_type, self.tail_types)
+        return fits_type(head_type, self.head_types) and fits_type(tail_type, self.tail_types)
 
 
-def _fits(kind: str, allowed: tuple[str, ...]) -> bool:
+def fits_type(kind: str, allowed: tuple[str, ...]) -> bool:
+    """Whether an entity of type ``kind`` may stand where ``allowed`` types may (``ANY``: every type)."""
     return ANY in allowed or kind in allowed
 
 

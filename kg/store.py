@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Protocol, Sequence, runtime_checkable
+from itertools import islice
+from typing import Callable, Iterable, Iterator, Protocol, Sequence, TypeVar, runtime_checkable
 
 from kg.errors import KGError
 from kg.names import name_keys
 from kg.records import Entity, Extraction, Triple
+
+T = TypeVar("T")
 
 # name -> "module:Class"; modules load only when asked for, so `kgnlp query` starts fast.
 BACKENDS: dict[str, str] = {
@@ -193,6 +196,13 @@ def lookup_rows(entities: Iterable[Entity], key: str) -> list[tuple[str, str, in
     return [(e.id, e.name, len(k)) for e in entities for k in name_keys((e.name, *e.aliases)) if key in k]
 
 
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last shorter), read as they come."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
 def load_in_batches(triples: Iterable[tuple[str, str, str]], batch: int,
                     store_batch: Callable[[Sequence[tuple[str, str, str]]], int],
                     stored: BatchStored | None = None) -> int:
@@ -200,21 +210,11 @@ def load_in_batches(triples: Iterable[tuple[str, str, str]], batch: int,
     ``batch`` facts, then ``stored(read, new)``; returns the new facts. The neo4j store's ``bulk_load`` keeps its own
     loop: it sends a fact read twice once (``seen``) and groups a batch by relation."""
     read = new = 0
-    buf: list[tuple[str, str, str]] = []
-
-    def flush() -> None:
-        nonlocal read, new, buf
-        new += store_batch(buf)
-        read, buf = read + len(buf), []
+    for part in chunks(triples, batch):
+        new += store_batch(part)
+        read += len(part)
         if stored:
             stored(read, new)
-
-    for row in triples:
-        buf.append(row)
-        if len(buf) >= batch:
-            flush()
-    if buf:
-        flush()
     return new
 
 

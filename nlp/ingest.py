@@ -60,7 +60,7 @@ def ingest_documents(store: GraphStore, docs: Sequence[LoadedDocument], schema: 
         workers = processes or auto_processes(len(todo), heavy)
         stored = {d.document.id for d in todo if store.has_document(d.document.id)}
         held = store.pinned_ids() if stored else set()  # seeded or imported: never removed with a document
-        order, context = _with_earlier_parts(docs, set(hashes))
+        order, context = _with_earlier_parts(docs, read)
         if read - wanted:  # unchanged, read again after a changed part: a run stopped once that one is stored
             store.mark_stale(read - wanted)  # sees it unchanged, and these must not look so either
         done, made = 0, {}  # made: the entities the parts read again for context made

@@ -25,7 +25,6 @@ def canonical_name(text: str) -> str:
     return re.sub(r"['\u2019]s$", "", text).strip()
 
 
-# what a filing calls the firm it is about ("the Company", "the Group", "the Issuer"): no firm's name of its own
 # the filer itself: "the Company", "the Group" stand for the firm the document is about
 _OWN_NOUNS = ("company", "group", "bank", "issuer", "registrant", "partnership", "corporation", "firm", "fund", "trust")
 # another party of the filing: "the Lender", "the Parent" stand for a firm the sentence does not name

@@ -370,11 +370,11 @@ def _chains(store: GraphStore, anchor: LinkedEntity, cues: list[Cue],
         return [(other, [fact]) for other, fact in hop1]
     second = ordered[1]
     chains = []
+    role = word_role(question, second, _middle_at(question, first, second, reading.ends))  # the same for every middle
     for middle, fact in hop1:
         ent = store.entity(middle)
         if ent is None:
             continue
-        role = word_role(question, second, _middle_at(question, first, second, reading.ends))
         for other, fact2 in _hop(store, middle, ent.type, second.relation, role, schema, strict):
             chains.append((other, [fact, fact2]))
     return chains

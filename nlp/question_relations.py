@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from kg.names import is_corporate_suffix
-from kg.schema import Schema
+from kg.schema import Schema, fits_type
 from nlp.question_cues import CUES, FIRM_PLACE_NOUNS, JOB_NOUNS, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY
 from nlp.question_links import LinkedEntity
 
@@ -95,12 +95,7 @@ def word_role(question: str, cue: Cue, at: int, end: int | None = None) -> str:
 def roles_allowed(schema: Schema, relation: str, kind: str) -> list[str]:
     """The roles ("head", "tail") an entity of type ``kind`` may take in ``relation``'s facts."""
     rel = schema.get(relation)
-    roles = []
-    if kind in rel.head_types or "*" in rel.head_types:
-        roles.append("head")
-    if kind in rel.tail_types or "*" in rel.tail_types:
-        roles.append("tail")
-    return roles
+    return [role for role, types in (("head", rel.head_types), ("tail", rel.tail_types)) if fits_type(kind, types)]
 
 
 _IN_PLACE = re.compile(r"\b(in|from)\s+(?:the\s+)?$", re.IGNORECASE)

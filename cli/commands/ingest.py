@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Callable, List, Optional
 
 import typer
 
-from cli.common import (ConfigOpt, Connection, JsonOpt, ProfileOpt, QuietOpt, completed_by_rerun, emit,
+from cli.common import (ConfigOpt, Connection, Counts, JsonOpt, ProfileOpt, QuietOpt, completed_by_rerun, emit,
                         schema_in_force, utf8_arg, with_connection)
 from cli.console import out, progress_bar
 from kg.resolved import ResolvedStore, resolved
@@ -62,15 +62,15 @@ def ingest(
         seeded = read_seed(seed, schema)
     ws = conn.workspace(create=True)
     graph = conn.open(ws, create=True)
-    count = [0, len(docs)]  # documents stored so far (each for good, with its facts), of those to read
+    count = Counts(0, len(docs))  # documents stored so far (each for good, with its facts), of those to read
 
     def counting(update: Callable[[int, int], None]) -> Callable[[int, int], None]:
         def progress(done: int, total: int) -> None:
-            count[:] = [done, total]
+            count(done, total)
             update(done, total)
         return progress
 
-    with completed_by_rerun(lambda: _stored_so_far(*count, len(docs))), closing(graph):
+    with completed_by_rerun(lambda: _stored_so_far(*count.values, len(docs))), closing(graph):
         seed_report = None
         if seeded is not None:  # a re-run with an edited seed: lines it no longer has go
             change = graph.replace_source(seeded.source, seeded.triples, seeded.entities)

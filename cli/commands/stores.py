@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from cli.common import (
-    DEFAULT_WORKSPACE, Connection, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt,
+    DEFAULT_WORKSPACE, Connection, Counts, JsonOpt, PasswordEnvOpt, QuietOpt, StoreOpt, UriOpt, UserOpt, WorkspaceOpt,
     completed_by_rerun, emit, one_of, open_store, file_option, read_text_arg, with_connection, workspace,
 )
 from kg.errors import KGError, not_a_file
@@ -170,15 +170,12 @@ def _import_rdf(file: Path, fmt: str, conn: Connection, as_json: bool) -> None:
         data = file.read_bytes()
     # read before opening: a file that is refused leaves no new workspace behind
     entities, facts, unpinned = read_rdf(data, fmt, source=f"import:{'stdin' if str(file) == '-' else file.name}")
-    done = [0, 0]  # entities and facts stored so far
-
-    def part_stored(n_entities: int, n_facts: int) -> None:
-        done[:] = [n_entities, n_facts]
+    done = Counts(0, 0)  # entities and facts stored so far
 
     g = conn.open(create=True)
-    with completed_by_rerun(lambda: f"{done[0]} of {len(entities)} entities and {done[1]} of {len(facts)} facts "
-                            "stored"), closing(g):  # entities first: they are stored first
-        report = add_read(g, entities, facts, unpinned, stored=part_stored)
+    with completed_by_rerun(lambda: f"{done.values[0]} of {len(entities)} entities and {done.values[1]} of "
+                            f"{len(facts)} facts stored"), closing(g):  # entities first: they are stored first
+        report = add_read(g, entities, facts, unpinned, stored=done)
         sync_indexes(conn.workspace(), g, True)
     emit(as_json, {"entities": report.entities, "facts": report.facts, "store": conn.store},
          lambda: typer.echo(f"Imported {report.entities} entities and {report.facts} facts into {conn.store}"))
@@ -208,18 +205,16 @@ def _bulk_import(graph_data, source: str, conn: Connection, as_json: bool, quiet
                 update(i, total)
             yield row
 
-    done = [0, 0]  # facts stored so far, and the new ones among them
+    done = Counts(0, 0)  # facts stored so far, and the new ones among them
 
-    def batch_stored(read: int, new: int) -> None:
-        done[:] = [read, new]
-
-    with completed_by_rerun(lambda: f"{done[0]} of {len(graph_data.facts)} facts stored ({done[1]} new)"), closing(g):
+    with completed_by_rerun(lambda: f"{done.values[0]} of {len(graph_data.facts)} facts stored ({done.values[1]} "
+                            "new)"), closing(g):
         graph_data = link_to_graph(graph_data, g) if link else graph_data
         total = len(graph_data.facts)
         with progress_bar("Importing", enabled=not (quiet or as_json)) as update:
             update(0, total)
             new = g.bulk_load(counted(update, graph_data.facts, total), graph_data.entities, source=source,
-                              stored=batch_stored)
+                              stored=done)
         sync_indexes(conn.workspace(), g, quiet or as_json)
     data = {"entities": len(graph_data.entities), "facts": len(graph_data.facts), "new_facts": new, "store": conn.store}
     emit(as_json, data, lambda: typer.echo(
