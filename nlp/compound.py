@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from nlp.question_cues import CUES
+from nlp.question_cues import CUES, has_cue
 
 Span = tuple[int, int, str, str]  # (start, end, entity type, entity id) of an entity the question names
 
@@ -52,7 +52,7 @@ def _shared_object(question: str, spans: Sequence[Span]) -> list[str] | None:
     left = question[:m.start()]
     named = [s for s in spans if s[0] >= m.end()]
     if (_names_something(question, 0, m.start(), spans, True) or len(named) != 1
-            or not any(re.search(pattern, left.lower()) for pattern, _, _ in CUES)):
+            or not has_cue(left)):
         return None
     a, b = named[0][:2]
     rest = [(x - m.end(), y - m.end(), kind, eid) for x, y, kind, eid in named]

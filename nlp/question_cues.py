@@ -6,6 +6,8 @@ Longer cues are tried first, and a matched span is not reused by a shorter one.
 """
 from __future__ import annotations
 
+import re
+
 CUES: tuple[tuple[str, str, bool], ...] = (
     # inverted: "the side effects of warfarin" names the cause after the cue, as "the parent of X" names the child
     (r"side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)", "CAUSES", True),
@@ -61,3 +63,11 @@ NOT_YES_NO = r"combin(?:e|ed)|taken (?:together )?with|\bmix(?:ed)?\b"
 ASKED_NEGATION = r"(?:\b(?:not|never)\b|n't\b)(?=.*\bbe\s+(?:combined|taken|given|used|mixed)\s+(?:together\s+)?with\b)"
 PASSIVE_BY = r"^\s*(?:by|from)\b"
 PASSIVE_AUX = r"\b(?:is|are|was|were|been|be|being|get|got)\s*$"
+
+
+_ANY_CUE = re.compile("|".join(f"(?:{pattern})" for pattern, _, _ in CUES))
+
+
+def has_cue(text: str) -> bool:
+    """Whether ``text`` (any case) holds a relation cue word of :data:`CUES`."""
+    return _ANY_CUE.search(text.lower()) is not None

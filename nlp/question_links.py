@@ -10,7 +10,7 @@ from kg.records import Entity
 from kg.store import GraphStore
 from kg.views import entities_named, searched_once
 from nlp.narrower import narrower_by_name
-from nlp.question_cues import CUES
+from nlp.question_cues import CUES, has_cue
 
 _TOKEN = re.compile(r"[\w][\w\-\.&']*[\w]|[\w]")
 _STOP = set("""a an the what which who whom whose where when why how is are was were be been do does did of in on at
@@ -98,6 +98,6 @@ def _part_of_another_name(store: GraphStore, named: list[Entity], text: str, res
     word = m.group(1)
     longer = normalise(f"{text} {word}")
     return (word.lower() not in _STOP and not is_corporate_suffix(word)
-            and not any(re.search(pattern, word.lower()) for pattern, _, _ in CUES)
+            and not has_cue(word)
             and not entities_named(store, word)
             and not any(normalise(n).startswith(longer) for e in named for n in (e.name, *e.aliases)))

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from kg.names import is_corporate_suffix
 from kg.schema import Schema, fits_type
-from nlp.question_cues import CUES, FIRM_PLACE_NOUNS, JOB_NOUNS, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY
+from nlp.question_cues import (CUES, FIRM_PLACE_NOUNS, JOB_NOUNS, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY,
+                                has_cue)
 from nlp.question_links import LinkedEntity
 
 
@@ -195,7 +196,7 @@ def _read_word(word: re.Match[str], read: list[tuple[int, int]], where: bool, fi
     name is a ``firm``'s, a word for the firm itself ("Where is the Acme company based?")?"""
     text = word.group().lower()
     return (text in _PREPOSITIONS or text in _NAMING_VERBS or any(x < word.end() and word.start() < y for x, y in read)
-            or any(re.search(pattern, text) for pattern, _, _ in CUES)
+            or has_cue(text)
             or (where and bool(re.fullmatch(FIRM_PLACE_NOUNS, text)))
             or (firm and (text in _FIRM_ITSELF or is_corporate_suffix(text))))
 
