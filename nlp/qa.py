@@ -19,15 +19,15 @@ from nlp.compound import BOTH, ELSE, YES_NO, Span, first_list, split_question
 from nlp.describe import ABOUT, describe, describe_term, without_entity
 from nlp.errors import NLPError
 from nlp.narrower import narrower_entities
-from nlp.question_cues import ASKED_NEGATION, NOT_YES_NO, READ_BOTH_WAYS
+from nlp.question_cues import ASKED_NEGATION, ASKS_WHERE, NOT_YES_NO, READ_BOTH_WAYS
 from nlp.question_links import BROAD, LinkedEntity, link_question
-from nlp.question_conditions import Conditions, named_twice, object_of, read_conditions
+from nlp.question_conditions import Conditions, named_twice, object_of, read_conditions, read_yes_no
 from nlp.question_parts import PartAnswers, answer_parts
 from nlp.question_relations import (Cue, all_cues, drug_noun_cue, owned_noun_cue, owns_noun, place_cue, roles_allowed,
                                     unread_noun, word_role)
 
 HOW_MANY = re.compile(r"how many\b", re.IGNORECASE)
-WHERE = re.compile(r"where\b", re.IGNORECASE)
+WHERE = re.compile(rf"(?:{ASKS_WHERE})\b", re.IGNORECASE)
 NEGATED = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targets (no entity id looks like it)
 FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
@@ -112,7 +112,8 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
     relations = tuple(c.relation for c in cues)
     linked = [_fitting(le, cues, schema) for le in linked]
     names = NameCache(store)
-    conditions = (read_conditions(question, linked, cues) if len(cues) > MAX_RELATIONS and not yes_no else None)
+    conditions = ((read_yes_no if yes_no else read_conditions)(question, linked, cues)
+                  if len(cues) > MAX_RELATIONS else None)
     if (NEGATED.search(re.sub(ASKED_NEGATION, " ", question, flags=re.IGNORECASE))
             or (len(cues) > MAX_RELATIONS and conditions is None) or unread_noun(question, linked, cues)):
         # "Does X not cause Y?": a fact that it does is no "yes"; "What doesn't Northwind make?": the graph lists
@@ -127,8 +128,9 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
         return QAResult(question, (about,), tuple(linked), relations)
     reading = _Reading(question, schema, yes_no, frozenset(le.entity.id for le in linked),
                        _places(question, schema, yes_no), frozenset(le.end for le in linked))
-    ranked = (_meeting_all(store, conditions, reading, exclude) if conditions
-              else _targets(store, linked, cues, reading, exclude))
+    ranked = (_targets(store, linked, cues, reading, exclude) if conditions is None
+              else _confirmed(store, conditions, reading) if yes_no
+              else _meeting_all(store, conditions, reading, exclude))
     ranked = ranked if _counts(reading) else _capped(ranked)  # after every condition: none that meets them is cut
     if ranked and _counts(reading):  # the count of what the graph holds, each one's source
         evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
@@ -156,7 +158,8 @@ def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], rea
     "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach. Not capped: the
     caller keeps at most ``MAX_NARROWER_ANSWERS`` of those that came through narrower entities (:func:`_capped`)
     once every condition has filtered them."""
-    beyond = exclude is None and not reading.yes_no and bool(ELSE.search(reading.question))
+    beyond = (exclude is None and not reading.yes_no and bool(ELSE.search(reading.question))
+              and not _comes_back(store, linked, cues, reading))
     exclude = exclude or frozenset()
     each = _each_of(reading.question, linked) if not reading.yes_no else []
     if each:
@@ -164,6 +167,13 @@ def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], rea
     else:
         ranked = _own_or_narrower(store, linked, cues, reading, exclude, beyond)
     return ranked
+
+
+def _comes_back(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading) -> bool:
+    """Does a chain from one of the question's names come back to it ("What else does the company that makes
+    warfarin make?": warfarin)? Then the name is of the kind the question asks for, and "else" leaves it out (no
+    answer is one of the question's names), not the direct answers."""
+    return any(target == le.entity.id for le in linked for target, _ in _chains(store, le, cues, reading))
 
 
 def _meeting_all(store: GraphStore, conditions: Conditions, reading: _Reading,
@@ -186,17 +196,42 @@ def _meeting_all(store: GraphStore, conditions: Conditions, reading: _Reading,
     return _beyond(store, ranked, outer, conditions.cues[0], reading, exclude or frozenset())
 
 
+def _confirmed(store: GraphStore, conditions: Conditions, reading: _Reading) -> list[tuple[str, "_Scored"]]:
+    """A yes/no question with more than two relations confirmed: "yes" where what its conditions meet is the name
+    it asks about ("Is Bo Lind the CEO of the Acme unit based in Bergen?"), or anything where it asks about none
+    ("Is the Acme unit based in Bergen run by Bo Lind?"), scored and shown with the best such chain; else none."""
+    asked = conditions.asked
+    meeting = replace(reading, yes_no=False,
+                      in_question=reading.in_question - {asked.entity.id} if asked else reading.in_question)
+    ranked = _meeting_all(store, conditions, meeting, None)
+    hits = [scored for target, scored in ranked if asked is None or target == asked.entity.id]
+    return [(YES, hits[0])] if hits else []
+
+
 def _also_meeting(store: GraphStore, ranked: list[tuple[str, "_Scored"]], cue: Cue, le: LinkedEntity,
                   reading: _Reading) -> list[tuple[str, "_Scored"]]:
-    """Those of ``ranked`` that stand in the cue's relation to ``le`` ("... is run by Bo Lind"), best first, each
-    scored with that fact too and showing it."""
-    role = word_role(reading.question, cue, le.start, le.end)
-    hop = sorted(_hop(store, le.entity.id, le.entity.type, cue.relation, role, reading.schema),
-                 key=lambda pair: pair[1].confidence)
-    facts = dict(hop)  # of two facts with one target, the surer
-    kept = [(target, (score * facts[target].confidence, [*chain, facts[target]], through))
-            for target, (score, chain, through) in ranked if target in facts]
+    """Those of ``ranked`` that stand in the cue's relation to ``le`` ("... is run by Bo Lind"), or where they do
+    not, to one of its narrower entities ("... treats diabetes": type 2 diabetes), best first, each scored with
+    that fact too and showing it (and marked with the narrower entity it came through)."""
+    facts = _standing_in(store, cue, le, reading)
+    kept = [(target, (score * fact.confidence, [*chain, fact], (*through, *(((via, [fact]),) if via else ()))))
+            for target, (score, chain, through) in ranked if target in facts for fact, via in [facts[target]]]
     return sorted(kept, key=lambda kv: -kv[1][0])
+
+
+def _standing_in(store: GraphStore, cue: Cue, le: LinkedEntity,
+                 reading: _Reading) -> dict[str, tuple[Triple, Entity | None]]:
+    """What stands in the cue's relation to ``le``, each with its fact: ``le``'s own where it has one (of two, the
+    surer), else one of its narrower entities' (with that entity; a term the graph has no entity for has only
+    those)."""
+    role = word_role(reading.question, cue, le.start, le.end)
+    own = [] if le.entity.id.startswith(BROAD) else [(le.entity, None)]
+    facts: dict[str, tuple[Triple, Entity | None]] = {}
+    for entity, via in own + [(n, n) for _, n in _narrower_anchors(store, [le])]:
+        for target, fact in sorted(_hop(store, entity.id, entity.type, cue.relation, role, reading.schema),
+                                   key=lambda pair: -pair[1].confidence):
+            facts.setdefault(target, (fact, via))
+    return facts
 
 
 def _beyond(store: GraphStore, ranked: list[tuple[str, "_Scored"]], outer: Cue, inner: Cue, reading: _Reading,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 
+# Words that ask for a place: "where", "which city" ("Which city is the Acme office in?" asks where Acme is)
+ASKS_WHERE = r"where|(?:in\s+)?(?:which|what)\s+(?:cit(?:y|ies)|towns?|countr(?:y|ies)|places?|locations?)"
 CUES: tuple[tuple[str, str, bool], ...] = (
     # inverted: "the side effects of warfarin" names the cause after the cue, as "the parent of X" names the child
     (r"side[- ]effects?|adverse (?:effects?|events?|reactions?)|toxicit(?:y|ies)", "CAUSES", True),
     (r"chief executive(?: officer)?|\bceos?\b|managing director|in charge of|at the helm of|\bbosse?s?\b|"
      r"\b(?:top |senior )?executives?\b", "CEO_OF", False),
-    (r"head(?:quarter(?:ed|s)?| office)|\bhq\b|\bbased\b|\blocated\b|\bwhere\b", "HEADQUARTERED_IN", False),
+    (rf"head(?:quarter(?:ed|s)?| office)|\bhq\b|\bbased\b|\blocated\b|\b(?:{ASKS_WHERE})\b", "HEADQUARTERED_IN",
+     False),
     # "owns a 9% stake in" is an investment (the cue below), not ownership of the firm; "owned" names the owner as
     # "owns" does ("X is owned by Corvane": Corvane is the parent), but not in "a wholly owned subsidiary of Corvane",
     # whose "subsidiary" cue says who is the parent

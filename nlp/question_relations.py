@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from kg.names import is_corporate_suffix
 from kg.schema import Schema, fits_type
-from nlp.question_cues import (CUES, FIRM_PLACE_NOUNS, JOB_NOUNS, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX, PASSIVE_BY,
-                                has_cue)
+from nlp.question_cues import (ASKS_WHERE, CUES, FIRM_PLACE_NOUNS, JOB_NOUNS, OF_NOUNS, OWNED_NOUN_CUES, PASSIVE_AUX,
+                                PASSIVE_BY, has_cue)
 from nlp.question_links import LinkedEntity
 
 
@@ -142,7 +142,7 @@ _NOUN_SUBJECT = re.compile(r"(?:['\u2019]s?)?\s+((?:[a-z][\w-]*\s+)?[a-z][\w-]*)
                            re.IGNORECASE)
 _NOUN_LAST = re.compile(r"(?:['\u2019]s?)?\s+((?:[a-z][\w-]*\s+)?[a-z][\w-]*)\s*[?.!]?\s*$", re.IGNORECASE)
 _AFTER_IS = re.compile(r"\S+\s+\S+\s+(?:is|are|was|were)\s+(?:an?|the)\s+$", re.IGNORECASE)
-_ASKED_IS = re.compile(r"(where|what|who|which)\s+(?:is|are|was|were)\s+(?:(?:an?|the)\s+)?", re.IGNORECASE)
+_ASKED_IS = re.compile(rf"({ASKS_WHERE}|what|who|which)\s+(?:is|are|was|were)\s+(?:(?:an?|the)\s+)?", re.IGNORECASE)
 _NOT_NOUNS = frozenset("""and or but nor that which who whom whose where when how why also now still then not never
 has have had does do did itself themselves it they there here today currently presently nowadays""".split())
 _PREPOSITIONS = frozenset("of by in from with for to against at on about as".split())
@@ -185,7 +185,7 @@ def _owned_noun(question: str, le: LinkedEntity) -> tuple[tuple[int, int], bool]
         hit = _NOUN_LAST.match(question, le.end)
     if hit is None or _NOT_NOUNS.intersection(hit.group(1).lower().split()):
         return None
-    where = bool(asked) and asked.group(1).lower() == "where"
+    where = bool(asked) and bool(re.fullmatch(ASKS_WHERE, asked.group(1).lower()))
     return None if where and re.fullmatch(FIRM_PLACE_NOUNS, hit.group(1).lower()) else (hit.span(1), where)
 
 

@@ -400,6 +400,106 @@ def test_a_relation_named_twice_with_a_name_each_is_two_conditions(store, tmp_pa
     assert [a.text for a in result.answers] == expected, result
 
 
+@pytest.mark.parametrize("question", [
+    "Who is the CEO of the Acme subsidiary that Bo Lind runs?",  # was Beta Sensors, a company
+    "Who is the CEO of the unit of Acme that Bo Lind runs?",  # was Beta Sensors
+    "Who is the CEO of the company that Bo Lind runs?",  # was Beta Sensors
+    "Who is the CEO of the Acme unit that Bo Lind runs?",
+])
+def test_a_relation_named_again_in_a_relative_clause_is_a_condition_not_the_same_one(store, tmp_path, question):
+    """The second "CEO" relation ("runs") was dropped as the first named twice, its name read as the first's: the
+    firm Bo Lind runs was answered for its CEO. It is a condition on the firm, whose CEO (Bo Lind himself, a name the
+    question gives) is no answer."""
+    assert answer(_with_bergen_ceos(store, tmp_path), question).answers == ()
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Is Bo Lind the CEO of the Acme unit based in Bergen?", ["yes"]),  # all four: no answer before
+    ("Does Bo Lind run the Acme unit based in Bergen?", ["yes"]),
+    ("Is the Acme unit based in Bergen run by Bo Lind?", ["yes"]),
+    ("Is Beta Sensors an Acme unit based in Bergen and run by Bo Lind?", ["yes"]),
+    ("Is Bo Lind the CEO of the company based in Bergen that Acme acquired?", ["yes"]),
+    # no firm meets all three: Ann Berg's is in Oslo and no unit of Acme, Gamma Optics is not run by Bo Lind,
+    # and Acme did not acquire the one Cy Dahl runs
+    ("Is Ann Berg the CEO of the Acme unit based in Bergen?", []),
+    ("Is Bo Lind the CEO of the Acme unit based in Oslo?", []),
+    ("Is Gamma Optics an Acme unit based in Bergen and run by Bo Lind?", []),
+    ("Is the Acme unit based in Oslo run by Bo Lind?", []),
+    ("Is Cy Dahl the CEO of the company based in Bergen that Acme acquired?", []),
+    ("Is Bo Lind not the CEO of the Acme unit based in Bergen?", []),  # negated: as before
+])
+def test_a_yes_no_question_with_three_relations_is_confirmed_by_a_chain_that_meets_them_all(store, tmp_path, question,
+                                                                                            expected):
+    result = answer(_with_bergen_ceos(store, tmp_path), question)
+    assert [a.text for a in result.answers] == expected, result
+    if expected:
+        assert {e.triple[1] for e in result.answers[0].evidence} == set(result.relations)
+        assert len({e.triple for e in result.answers[0].evidence}) == 3
+
+
+@pytest.mark.parametrize("question", ["Which city is the Acme office in?", "Which city is Acme in?",
+                                      "In which city is Acme based?", "What city is Acme headquartered in?",
+                                      "Which city is Acme's office located in?"])
+def test_which_city_asks_where_a_firm_is(store, tmp_path, question):
+    """"Which city is the Acme office in?" had no answer ("Where is Acme's office?" had Oslo): no relation word."""
+    assert [a.text for a in answer(_with_bergen(store, tmp_path), question).answers] == ["Oslo"]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Which city is the Acme plant in?", []),  # a noun the reading does not know, as after "where"
+    ("Which cities are Acme's units in?", ["Bergen"]),
+    ("Which city is Ada Quint from?", []),  # a person is based nowhere
+])
+def test_which_city_reads_like_where(store, tmp_path, question, expected):
+    assert [a.text for a in answer(_with_bergen_ceos(store, tmp_path), question).answers] == expected
+
+
+def _drug_makers(tmp_path) -> SQLiteStore:
+    """Acme makes warfarin, clopidogrel, metformin (which treats type 2 diabetes and causes lactic acidosis) and
+    semaglutide (which treats it too); Beta Sensors makes warfarin and xylomab (which treats it and causes lactic
+    acidosis). No entity is named "diabetes": a broad term, with type 2 diabetes narrower."""
+    s = SQLiteStore.open(tmp_path / "makers.db")
+    s.add([_fact("org:acme", "MANUFACTURES", "chem:w"), _fact("org:acme", "MANUFACTURES", "chem:c"),
+           _fact("org:acme", "MANUFACTURES", "chem:met"), _fact("org:acme", "MANUFACTURES", "chem:sema"),
+           _fact("org:beta", "MANUFACTURES", "chem:w"), _fact("org:beta", "MANUFACTURES", "chem:x"),
+           _fact("chem:met", "TREATS", "dis:t2d"), _fact("chem:sema", "TREATS", "dis:t2d"),
+           _fact("chem:x", "TREATS", "dis:t2d"), _fact("chem:met", "CAUSES", "dis:la"),
+           _fact("chem:x", "CAUSES", "dis:la")],
+          [Entity("org:acme", "Acme Robotics", "Organization", ("Acme",)),
+           Entity("org:beta", "Beta Sensors", "Organization"), Entity("chem:w", "warfarin", "Chemical"),
+           Entity("chem:c", "clopidogrel", "Chemical"), Entity("chem:met", "metformin", "Chemical"),
+           Entity("chem:sema", "semaglutide", "Chemical"), Entity("chem:x", "xylomab", "Chemical"),
+           Entity("dis:t2d", "type 2 diabetes", "Disease"), Entity("dis:la", "lactic acidosis", "Disease")])
+    return s
+
+
+@pytest.mark.parametrize("question,expected", [
+    # the broad term as a later condition: no answer before (only its first place read narrower entities)
+    ("Which drug made by Acme that causes lactic acidosis treats diabetes?", ["metformin (treats type 2 diabetes)"]),
+    ("Which drug that causes lactic acidosis and is made by Acme treats diabetes?",
+     ["metformin (treats type 2 diabetes)"]),
+    ("Does the drug made by Acme that causes lactic acidosis treat diabetes?", ["yes (via type 2 diabetes)"]),
+    ("Which drug that treats diabetes and causes lactic acidosis is made by Acme?", ["metformin (via type 2 diabetes)"]),
+    ("Which drug made by Acme that causes lactic acidosis treats type 2 diabetes?", ["metformin"]),
+    ("Which drug made by Beta Sensors that treats diabetes causes lactic acidosis?", ["xylomab (via type 2 diabetes)"]),
+])
+def test_a_broad_term_as_a_later_condition_is_met_through_its_narrower_entities(tmp_path, question, expected):
+    result = answer(_drug_makers(tmp_path), question)
+    assert [a.text for a in result.answers] == expected, result
+    assert {e.triple[1] for e in result.answers[0].evidence} == {"MANUFACTURES", "CAUSES", "TREATS"}
+
+
+def test_else_after_a_chain_back_to_the_named_entity_leaves_that_entity_out(tmp_path):
+    """"What else does the company that makes warfarin make?" had no answer: the second "make" was dropped as the
+    first named twice, and "else" asked for the narrower entities' answers alone."""
+    s = _drug_makers(tmp_path)
+    got = answer(s, "What else does the company that makes warfarin make?").answers
+    assert sorted(a.text for a in got) == ["clopidogrel", "metformin", "semaglutide", "xylomab"]
+    assert all(e.triple[0] in ("Acme Robotics", "Beta Sensors") for a in got for e in a.evidence)
+    assert [a.text for a in answer(s, "What else does the company that makes xylomab make?").answers] == ["warfarin"]
+    assert answer(s, "What else does Acme make?").answers == ()  # one hop: "else" still asks beyond the direct ones
+
+
 def test_a_drug_that_treats_one_disease_and_also_another_treats_both(tmp_path):
     s = SQLiteStore.open(tmp_path / "g.db")
     s.add([_fact("chem:met", "TREATS", "dis:t2d"), _fact("chem:sema", "TREATS", "dis:t2d"),
