@@ -27,9 +27,17 @@ class Answer:
     score: float
     entity_id: str | None
     evidence: tuple[Evidence, ...]
-    via: str | None = None  # the narrower entity the answer comes from ("type 2 diabetes" for "diabetes")
-    via_id: str | None = None  # that entity's id
-    via_all: tuple[tuple[str, str], ...] = ()  # (id, name) of every narrower entity it comes from, ``via`` first
+    via_all: tuple[tuple[str, str], ...] = ()  # (id, name) of every narrower entity it comes from, the first first
+
+    @property
+    def via(self) -> str | None:
+        """The name of the (first) narrower entity the answer comes from ("type 2 diabetes" for "diabetes")."""
+        return self.via_all[0][1] if self.via_all else None
+
+    @property
+    def via_id(self) -> str | None:
+        """That entity's id."""
+        return self.via_all[0][0] if self.via_all else None
 
 
 @dataclass(frozen=True)

@@ -147,9 +147,8 @@ def _answer_of(target: str, scored: "_Scored", names: NameCache, schema: Schema)
     ``via_all``: each, "both X and Y" through two)."""
     score, facts, through = scored
     vias = tuple(dict.fromkeys((via.id, via.name) for via, _ in through))
-    via_id, via = vias[0] if vias else (None, None)
     return Answer(marked_via("yes" if target == YES else names(target), through, schema), round(score, 4),
-                  None if target == YES else target, evidence_of(facts, names), via, via_id, vias)
+                  None if target == YES else target, evidence_of(facts, names), vias)
 
 
 def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
