@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from nlp.question_cues import CUES, has_cue
+from nlp.question_cues import has_cue
+from nlp.question_relations import all_cues
 
 Span = tuple[int, int, str, str]  # (start, end, entity type, entity id) of an entity the question names
 
@@ -59,19 +60,10 @@ def _shared_object(question: str, spans: Sequence[Span]) -> list[str] | None:
     return [_as_question(f"{left} {question[a:b]}"), *split_question(question[m.end():], rest)]
 
 
-_WORD_END = re.compile(r"\w*")
-
-
 def _cue_parts(clause: str, spans: Sequence[Span]) -> list[str]:
     """One question per relation word of two joined ones ("What does warfarin treat and cause?", "Who are
     Marlowe's partners and investors?"), else the clause."""
-    found: list[tuple[int, int]] = []
-    for pattern, _, _ in CUES:
-        for m in re.finditer(pattern, clause.lower()):
-            if not any(m.start() < b and a < m.end() for a, b, *_ in spans) and \
-                    not any(m.start() < y and x < m.end() for x, y in found):
-                found.append((m.start(), _WORD_END.match(clause, m.end()).end()))  # "investor|s": the whole word
-    found.sort()
+    found = [(c.start, c.end) for c in all_cues(clause, [(a, b) for a, b, *_ in spans])]  # each a whole word
     for (a1, b1), (a2, b2) in zip(found, found[1:]):
         if _LIST_GAP.fullmatch(clause[b1:a2]):
             return [clause[:b1] + clause[b2:], clause[:a1] + clause[a2:]]
