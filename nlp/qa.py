@@ -8,7 +8,9 @@ than a guess (the graph not holding a fact is not evidence for "no").
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from kg.records import Entity, Triple
 from kg.schema import Schema
@@ -33,6 +35,27 @@ YES = "\x00yes"  # the key of a confirmed yes/no question among the scored targe
 FEW = 3  # fewer direct answers than this: narrower entities' answers follow them
 MAX_NARROWER_ANSWERS = 5  # at most so many answers from narrower entities
 MAX_RELATIONS = 2  # a chain has one fact per relation asked, and at most two; further ones filter its answers
+
+
+class _Scored(NamedTuple):
+    """A target as a chain reaches it: the chain's score (its facts' confidences multiplied), its facts, and the
+    narrower entities it came through, each with the facts of its chain."""
+    score: float
+    chain: list[Triple]
+    through: tuple[Via, ...] = ()
+
+    def then(self, fact: Triple, via: Entity | None = None) -> _Scored:
+        """The chain one fact longer (``via``: the narrower entity that fact came through)."""
+        return _Scored(self.score * fact.confidence, [*self.chain, fact],
+                       (*self.through, (via, [fact])) if via else self.through)
+
+
+Ranked = list[tuple[str, _Scored]]  # scored targets, best first
+
+
+def _best_first(scored: Iterable[tuple[str, _Scored]]) -> Ranked:
+    """Scored targets, best first."""
+    return sorted(scored, key=lambda kv: -kv[1].score)
 
 
 def _fitting(le: LinkedEntity, cues: list[Cue], schema: Schema) -> LinkedEntity:
@@ -133,26 +156,25 @@ def _answer_one(store: GraphStore, question: str, linked: list[LinkedEntity], sc
               else _meeting_all(store, conditions, reading, exclude))
     ranked = ranked if _counts(reading) else _capped(ranked)  # after every condition: none that meets them is cut
     if ranked and _counts(reading):  # the count of what the graph holds, each one's source
-        evidence = tuple(ev for _, (_, facts, _) in ranked for ev in evidence_of(facts, names)[:1])
-        vias = list(dict.fromkeys(via.name for _, (_, _, through) in ranked for via, _ in through))
+        evidence = tuple(ev for _, scored in ranked for ev in evidence_of(scored.chain, names)[:1])
+        vias = list(dict.fromkeys(via.name for _, scored in ranked for via, _ in scored.through))
         text = str(len(ranked)) + (f" (via {', '.join(vias)})" if vias else "")
-        count = Answer(text, round(min(score for _, (score, _, _) in ranked), 4), None, evidence)
+        count = Answer(text, round(min(scored.score for _, scored in ranked), 4), None, evidence)
         return QAResult(question, (count,), tuple(linked), relations)
     answers = [_answer_of(target, scored, names, schema) for target, scored in ranked[:limit]]
     return QAResult(question, tuple(answers), tuple(linked), relations)
 
 
-def _answer_of(target: str, scored: "_Scored", names: NameCache, schema: Schema) -> Answer:
+def _answer_of(target: str, scored: _Scored, names: NameCache, schema: Schema) -> Answer:
     """A scored target as an answer, marked with the narrower entities it came through (``via``: the first;
     ``via_all``: each, "both X and Y" through two)."""
-    score, facts, through = scored
-    vias = tuple(dict.fromkeys((via.id, via.name) for via, _ in through))
-    return Answer(marked_via("yes" if target == YES else names(target), through, schema), round(score, 4),
-                  None if target == YES else target, evidence_of(facts, names), vias)
+    vias = tuple(dict.fromkeys((via.id, via.name) for via, _ in scored.through))
+    return Answer(marked_via("yes" if target == YES else names(target), scored.through, schema),
+                  round(scored.score, 4), None if target == YES else target, evidence_of(scored.chain, names), vias)
 
 
 def _targets(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
-             exclude: frozenset[str] | None) -> list[tuple[str, "_Scored"]]:
+             exclude: frozenset[str] | None) -> Ranked:
     """The scored targets of a question, best first, none of ``exclude``: those of its entities, or of each of a
     "both X and Y" list ("Which drugs treat both diabetes and cancer?"), that all of them reach. Not capped: the
     caller keeps at most ``MAX_NARROWER_ANSWERS`` of those that came through narrower entities (:func:`_capped`)
@@ -176,7 +198,7 @@ def _comes_back(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], 
 
 
 def _meeting_all(store: GraphStore, conditions: Conditions, reading: _Reading,
-                 exclude: frozenset[str] | None) -> list[tuple[str, "_Scored"]]:
+                 exclude: frozenset[str] | None) -> Ranked:
     """The scored targets of a question with more than two relations, best first: those a chain of two of them
     reaches (what meets both their conditions), the ones of them that meet each further condition too; where the
     question asks for something else than that ("Who is the CEO of the company based in Bergen that Acme
@@ -195,7 +217,7 @@ def _meeting_all(store: GraphStore, conditions: Conditions, reading: _Reading,
     return _beyond(store, ranked, outer, conditions.cues[0], reading, exclude or frozenset())
 
 
-def _confirmed(store: GraphStore, conditions: Conditions, reading: _Reading) -> list[tuple[str, "_Scored"]]:
+def _confirmed(store: GraphStore, conditions: Conditions, reading: _Reading) -> Ranked:
     """A yes/no question with more than two relations confirmed: "yes" where what its conditions meet is the name
     it asks about ("Is Bo Lind the CEO of the Acme unit based in Bergen?"), or anything where it asks about none
     ("Is the Acme unit based in Bergen run by Bo Lind?"), scored and shown with the best such chain; else none."""
@@ -207,15 +229,12 @@ def _confirmed(store: GraphStore, conditions: Conditions, reading: _Reading) -> 
     return [(YES, hits[0])] if hits else []
 
 
-def _also_meeting(store: GraphStore, ranked: list[tuple[str, "_Scored"]], cue: Cue, le: LinkedEntity,
-                  reading: _Reading) -> list[tuple[str, "_Scored"]]:
+def _also_meeting(store: GraphStore, ranked: Ranked, cue: Cue, le: LinkedEntity, reading: _Reading) -> Ranked:
     """Those of ``ranked`` that stand in the cue's relation to ``le`` ("... is run by Bo Lind"), or where they do
     not, to one of its narrower entities ("... treats diabetes": type 2 diabetes), best first, each scored with
     that fact too and showing it (and marked with the narrower entity it came through)."""
     facts = _standing_in(store, cue, le, reading)
-    kept = [(target, (score * fact.confidence, [*chain, fact], (*through, *(((via, [fact]),) if via else ()))))
-            for target, (score, chain, through) in ranked if target in facts for fact, via in [facts[target]]]
-    return sorted(kept, key=lambda kv: -kv[1][0])
+    return _best_first((target, scored.then(*facts[target])) for target, scored in ranked if target in facts)
 
 
 def _standing_in(store: GraphStore, cue: Cue, le: LinkedEntity,
@@ -233,21 +252,21 @@ def _standing_in(store: GraphStore, cue: Cue, le: LinkedEntity,
     return facts
 
 
-def _beyond(store: GraphStore, ranked: list[tuple[str, "_Scored"]], outer: Cue, inner: Cue, reading: _Reading,
-            exclude: frozenset[str]) -> list[tuple[str, "_Scored"]]:
+def _beyond(store: GraphStore, ranked: Ranked, outer: Cue, inner: Cue, reading: _Reading,
+            exclude: frozenset[str]) -> Ranked:
     """What the ``outer`` cue's relation reaches from each of ``ranked`` (the CEO of each company the conditions
     meet; ``inner``, the first of their cues, says where that company stands), best first, none of the question's
     entities or ``exclude``, each scored and shown with its chain and that fact."""
     role = word_role(reading.question, outer, _middle_at(reading.question, inner, outer, reading.ends))
     best: dict[str, _Scored] = {}
-    for middle, (score, chain, through) in ranked:
+    for middle, from_middle in ranked:
         ent = store.entity(middle)
         for other, fact in _hop(store, middle, ent.type, outer.relation, role, reading.schema) if ent else []:
-            scored = (score * fact.confidence, [*chain, fact], through)
+            scored = from_middle.then(fact)
             if (other not in reading.in_question and other not in exclude and _fits_places(store, other, reading)
-                    and (other not in best or best[other][0] < scored[0])):
+                    and (other not in best or best[other].score < scored.score)):
                 best[other] = scored
-    return sorted(best.items(), key=lambda kv: -kv[1][0])
+    return _best_first(best.items())
 
 
 def _counts(reading: _Reading) -> bool:
@@ -256,7 +275,7 @@ def _counts(reading: _Reading) -> bool:
 
 
 def _own_or_narrower(store: GraphStore, linked: list[LinkedEntity], cues: list[Cue], reading: _Reading,
-                     exclude: frozenset[str], beyond: bool) -> list[tuple[str, "_Scored"]]:
+                     exclude: frozenset[str], beyond: bool) -> Ranked:
     """The scored targets of ``linked``, best first, none of ``exclude``: their own, and where they are few, those
     of their narrower entities after them; ``beyond`` ("What else treats diabetes?" as a question of its own, beyond
     the direct answers): the narrower entities' alone."""
@@ -273,10 +292,10 @@ def _own_or_narrower(store: GraphStore, linked: list[LinkedEntity], cues: list[C
     return ranked
 
 
-def _capped(ranked: list[tuple[str, "_Scored"]]) -> list[tuple[str, "_Scored"]]:
+def _capped(ranked: Ranked) -> Ranked:
     """``ranked`` with at most ``MAX_NARROWER_ANSWERS`` of the targets that came through narrower entities."""
-    kept = set([target for target, (_, _, through) in ranked if through][:MAX_NARROWER_ANSWERS])
-    return [(target, scored) for target, scored in ranked if not scored[2] or target in kept]
+    kept = set([target for target, scored in ranked if scored.through][:MAX_NARROWER_ANSWERS])
+    return [(target, scored) for target, scored in ranked if not scored.through or target in kept]
 
 
 @dataclass(frozen=True)
@@ -290,11 +309,10 @@ class _Reading:
     ends: frozenset[int]  # where the question's names end (one right before a noun may own it)
 
 
-_Scored = tuple[float, list[Triple], tuple[Via, ...]]  # score, chain, the narrower entities it came through
 
 
 def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]], cues: list[Cue],
-            reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, _Scored]], bool]:
+            reading: _Reading, skip: frozenset[str] | set[str] = frozenset()) -> tuple[Ranked, bool]:
     """The targets the anchors' chains reach, best first, each with its best score, chain and the narrower entity
     it came from with that chain (none: the question's own), a target in ``skip`` left out; and whether they are
     those between two of the question's entities."""
@@ -325,9 +343,9 @@ def _ranked(store: GraphStore, anchors: list[tuple[LinkedEntity, Entity | None]]
                 score *= f.confidence
             key = YES if reading.yes_no else target
             best = into.get(key)
-            if key not in skip and (best is None or best[0] < score):
-                into[key] = (score, facts, ((via, facts),) if via else ())
-    return sorted((meeting or scored).items(), key=lambda kv: -kv[1][0]), bool(meeting)
+            if key not in skip and (best is None or best.score < score):
+                into[key] = _Scored(score, facts, ((via, facts),) if via else ())
+    return _best_first((meeting or scored).items()), bool(meeting)
 
 
 def _fits_places(store: GraphStore, target: str, reading: _Reading) -> bool:
@@ -343,14 +361,14 @@ def _each_of(question: str, linked: list[LinkedEntity]) -> list[LinkedEntity]:
     return [le for le in linked if any(le.start == a for a, *_ in run)]
 
 
-def _common(ranked: list[list[tuple[str, _Scored]]]) -> list[tuple[str, _Scored]]:
+def _common(ranked: list[Ranked]) -> Ranked:
     """The targets in every one of ``ranked`` (each entity's of a "both X and Y" list), best first, scored by the
     weakest of their chains, with all of them as the evidence and every narrower entity they came through."""
     reached = [dict(r) for r in ranked]
-    common = [(target, (min(r[target][0] for r in reached), [f for r in reached for f in r[target][1]],
-                        tuple(v for r in reached for v in r[target][2])))
-              for target in reached[0] if all(target in r for r in reached[1:])]
-    return sorted(common, key=lambda kv: -kv[1][0])
+    return _best_first((target, _Scored(min(r[target].score for r in reached),
+                                        [f for r in reached for f in r[target].chain],
+                                        tuple(v for r in reached for v in r[target].through)))
+                       for target in reached[0] if all(target in r for r in reached[1:]))
 
 
 def _narrower_anchors(store: GraphStore, linked: list[LinkedEntity]) -> list[tuple[LinkedEntity, Entity]]:
